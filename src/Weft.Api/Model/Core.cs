@@ -1,0 +1,146 @@
+namespace Weft.Api.Model;
+
+public sealed record Namespace : KubeObject
+{
+    public override string Kind => "Namespace";
+}
+
+public sealed record ServiceAccount : KubeObject
+{
+    public override string Kind => "ServiceAccount";
+}
+
+/// <summary>An int-or-string field such as a Service port's targetPort.</summary>
+public readonly record struct IntOrString(int? Number, string? Text)
+{
+    public static IntOrString Of(int n) => new(n, null);
+    public static IntOrString Of(string s) => new(null, s);
+    public override string ToString() => Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? Text ?? "";
+}
+
+public sealed record ServicePort
+{
+    public string? Name { get; init; }
+    public string Protocol { get; init; } = "TCP";
+    public required int Port { get; init; }
+
+    /// <summary>Defaults to <see cref="Port"/> when unset, as the API server does.</summary>
+    public IntOrString TargetPort { get; init; }
+    public string? AppProtocol { get; init; }
+}
+
+public sealed record ServiceSpec
+{
+    /// <summary>ClusterIP, NodePort, LoadBalancer or ExternalName.</summary>
+    public string Type { get; init; } = "ClusterIP";
+
+    /// <summary>Null when unset (allocated), "None" for a headless Service.</summary>
+    public string? ClusterIP { get; init; }
+    public IReadOnlyList<string> ClusterIPs { get; init; } = [];
+    public IReadOnlyDictionary<string, string>? Selector { get; init; }
+    public IReadOnlyList<ServicePort> Ports { get; init; } = [];
+    public string? ExternalName { get; init; }
+}
+
+public sealed record Service : KubeObject
+{
+    public override string Kind => "Service";
+    public required ServiceSpec Spec { get; init; }
+
+    public bool IsHeadless => Spec.ClusterIP == "None";
+}
+
+public sealed record EndpointConditions
+{
+    public bool? Ready { get; init; }
+    public bool? Serving { get; init; }
+    public bool? Terminating { get; init; }
+}
+
+public sealed record ObjectReference
+{
+    public string? Kind { get; init; }
+    public string? Namespace { get; init; }
+    public string? Name { get; init; }
+}
+
+public sealed record Endpoint
+{
+    public IReadOnlyList<string> Addresses { get; init; } = [];
+    public EndpointConditions Conditions { get; init; } = new();
+    public string? Hostname { get; init; }
+    public string? NodeName { get; init; }
+    public ObjectReference? TargetRef { get; init; }
+}
+
+public sealed record EndpointPort
+{
+    public string? Name { get; init; }
+    public int? Port { get; init; }
+    public string Protocol { get; init; } = "TCP";
+    public string? AppProtocol { get; init; }
+}
+
+public sealed record EndpointSlice : KubeObject
+{
+    public const string ServiceNameLabel = "kubernetes.io/service-name";
+
+    public override string Kind => "EndpointSlice";
+    public string AddressType { get; init; } = "IPv4";
+    public IReadOnlyList<Endpoint> Endpoints { get; init; } = [];
+    public IReadOnlyList<EndpointPort> Ports { get; init; } = [];
+
+    /// <summary>The Service this slice belongs to, from the kubernetes.io/service-name label.</summary>
+    public string? ServiceName => Metadata.Labels.TryGetValue(ServiceNameLabel, out var s) ? s : null;
+}
+
+public sealed record ContainerPort
+{
+    public string? Name { get; init; }
+    public required int Port { get; init; }
+    public string Protocol { get; init; } = "TCP";
+}
+
+public sealed record EnvVar
+{
+    public required string Name { get; init; }
+    public string? Value { get; init; }
+}
+
+public sealed record Container
+{
+    public required string Name { get; init; }
+    public string? Image { get; init; }
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public IReadOnlyList<string> Args { get; init; } = [];
+    public IReadOnlyList<ContainerPort> Ports { get; init; } = [];
+    public IReadOnlyList<EnvVar> Env { get; init; } = [];
+}
+
+public sealed record PodSpec
+{
+    public string ServiceAccountName { get; init; } = "default";
+    public IReadOnlyList<Container> Containers { get; init; } = [];
+}
+
+public sealed record PodTemplate
+{
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    public required PodSpec Spec { get; init; }
+}
+
+public sealed record Deployment : KubeObject
+{
+    public override string Kind => "Deployment";
+    public int Replicas { get; init; } = 1;
+    public IReadOnlyDictionary<string, string> SelectorMatchLabels { get; init; } = new Dictionary<string, string>();
+    public required PodTemplate Template { get; init; }
+}
+
+public sealed record Pod : KubeObject
+{
+    public override string Kind => "Pod";
+    public required PodSpec Spec { get; init; }
+    public string? PodIP { get; init; }
+}

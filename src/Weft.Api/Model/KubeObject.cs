@@ -1,0 +1,54 @@
+namespace Weft.Api.Model;
+
+/// <summary>Where an object came from: the file, the line of its first key, and the line of each field path.</summary>
+public sealed record ObjectSource(string File, int Line, IReadOnlyDictionary<string, int> FieldLines)
+{
+    public static readonly ObjectSource None = new("", 0, new Dictionary<string, int>());
+
+    /// <summary>The line of a field path such as <c>spec.rules[0].matches</c>, or of its nearest ancestor.</summary>
+    public int LineOf(string fieldPath)
+    {
+        var path = fieldPath;
+        while (path.Length > 0)
+        {
+            if (FieldLines.TryGetValue(path, out var line))
+            {
+                return line;
+            }
+
+            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+            path = cut <= 0 ? "" : path[..cut];
+        }
+
+        return Line;
+    }
+}
+
+public sealed record ObjectMeta
+{
+    public required string Name { get; init; }
+
+    /// <summary>Null for cluster-scoped objects; namespaced objects without one get "default" at load time.</summary>
+    public string? Namespace { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    public long Generation { get; init; } = 1;
+    public DateTimeOffset? CreationTimestamp { get; init; }
+    public string? Uid { get; init; }
+}
+
+/// <summary>A Kubernetes object as Weft reads it.</summary>
+public abstract record KubeObject
+{
+    public required string ApiVersion { get; init; }
+    public abstract string Kind { get; }
+    public required ObjectMeta Metadata { get; init; }
+    public ObjectSource Source { get; init; } = ObjectSource.None;
+
+    public string Name => Metadata.Name;
+    public string Namespace => Metadata.Namespace ?? "";
+
+    /// <summary>"namespace/name", or "name" for cluster-scoped objects.</summary>
+    public string Key => Metadata.Namespace is null ? Metadata.Name : $"{Metadata.Namespace}/{Metadata.Name}";
+}

@@ -1,0 +1,228 @@
+namespace Weft.Routing.Policy;
+
+/// <summary>
+/// Everything a proxy needs to send traffic from a workload in <see cref="ClientNamespace"/> to one Service frontend port:
+/// the compiled product of the GAMMA rules, self-contained and serialisable (the discovery API carries it as JSON).
+/// The proxy never sees Kubernetes objects; it builds a <c>RouteTable</c> from this.
+/// </summary>
+public sealed record DestinationPolicy
+{
+    public required string ClientNamespace { get; init; }
+    public required string ServiceNamespace { get; init; }
+    public required string ServiceName { get; init; }
+
+    /// <summary>The Service port (spec.ports[].port) the traffic was addressed to.</summary>
+    public required int Port { get; init; }
+
+    /// <summary>How the proxy must treat the port's traffic: http, grpc, tcp, tls or opaque (no route, no HTTP appProtocol).</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary>Which group of routes applied (gamma-spec B3): none, consumer or producer.</summary>
+    public required string View { get; init; }
+
+    /// <summary>HTTP or gRPC rules, already in precedence order (gamma-spec E1 / K1): the first rule whose match succeeds wins.</summary>
+    public IReadOnlyList<RulePolicy> Rules { get; init; } = [];
+
+    /// <summary>TCPRoute / TLSRoute rules (one per route, TLS ones carrying SNI hostnames), in precedence order.</summary>
+    public IReadOnlyList<L4RulePolicy> L4Rules { get; init; } = [];
+
+    /// <summary>When no route applies (gamma-spec C1): plain forwarding to this Service's own endpoints.</summary>
+    public BackendPolicy? DefaultBackend { get; init; }
+}
+
+public static class PolicyProtocol
+{
+    public const string Http = "http";
+    public const string Grpc = "grpc";
+    public const string Tcp = "tcp";
+    public const string Tls = "tls";
+    public const string Opaque = "opaque";
+}
+
+public static class PolicyView
+{
+    public const string None = "none";
+    public const string Consumer = "consumer";
+    public const string Producer = "producer";
+}
+
+/// <summary>Where a rule came from, for metrics, status and <c>weft explain</c>.</summary>
+public sealed record RuleOrigin
+{
+    public required string RouteKind { get; init; }
+    public required string RouteNamespace { get; init; }
+    public required string RouteName { get; init; }
+    public required int RuleIndex { get; init; }
+    public string? RuleName { get; init; }
+    public required int MatchIndex { get; init; }
+}
+
+/// <summary>One (rule, match) pair: HTTP rules with several matches are flattened into one entry per match, ordered by precedence.</summary>
+public sealed record RulePolicy
+{
+    public required RuleOrigin Origin { get; init; }
+    public required MatchPolicy Match { get; init; }
+    public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
+    public IReadOnlyList<BackendPolicy> Backends { get; init; } = [];
+    public TimeoutPolicy? Timeouts { get; init; }
+    public RetryPolicy? Retry { get; init; }
+}
+
+public sealed record MatchPolicy
+{
+    /// <summary>Exact, PathPrefix or RegularExpression; null for gRPC rules.</summary>
+    public string? PathType { get; init; }
+    public string? PathValue { get; init; }
+    public string? Method { get; init; }
+    public IReadOnlyList<ValueMatchPolicy> Headers { get; init; } = [];
+    public IReadOnlyList<ValueMatchPolicy> QueryParams { get; init; } = [];
+
+    /// <summary>gRPC: Exact or RegularExpression, with service and/or method.</summary>
+    public string? GrpcType { get; init; }
+    public string? GrpcService { get; init; }
+    public string? GrpcMethod { get; init; }
+}
+
+public sealed record ValueMatchPolicy
+{
+    public required string Type { get; init; }
+    public required string Name { get; init; }
+    public required string Value { get; init; }
+}
+
+public static class FilterKind
+{
+    public const string RequestHeaderModifier = "RequestHeaderModifier";
+    public const string ResponseHeaderModifier = "ResponseHeaderModifier";
+    public const string RequestRedirect = "RequestRedirect";
+    public const string UrlRewrite = "URLRewrite";
+    public const string RequestMirror = "RequestMirror";
+    public const string Cors = "CORS";
+}
+
+public sealed record HeaderValuePolicy
+{
+    public required string Name { get; init; }
+    public required string Value { get; init; }
+}
+
+public sealed record HeaderModifierPolicy
+{
+    public IReadOnlyList<HeaderValuePolicy> Set { get; init; } = [];
+    public IReadOnlyList<HeaderValuePolicy> Add { get; init; } = [];
+    public IReadOnlyList<string> Remove { get; init; } = [];
+}
+
+public sealed record PathModifierPolicy
+{
+    /// <summary>ReplaceFullPath or ReplacePrefixMatch.</summary>
+    public required string Type { get; init; }
+    public required string Value { get; init; }
+
+    /// <summary>For ReplacePrefixMatch: the rule's PathPrefix match value being replaced.</summary>
+    public string? MatchedPrefix { get; init; }
+}
+
+public sealed record RedirectPolicy
+{
+    public string? Scheme { get; init; }
+    public string? Hostname { get; init; }
+    public PathModifierPolicy? Path { get; init; }
+    public int? Port { get; init; }
+    public int StatusCode { get; init; } = 302;
+}
+
+public sealed record RewritePolicy
+{
+    public string? Hostname { get; init; }
+    public PathModifierPolicy? Path { get; init; }
+}
+
+public sealed record MirrorPolicy
+{
+    public required BackendPolicy Backend { get; init; }
+
+    /// <summary>Share of requests mirrored, 0..1 (from percent or fraction).</summary>
+    public double Share { get; init; } = 1.0;
+}
+
+public sealed record CorsPolicy
+{
+    public IReadOnlyList<string> AllowOrigins { get; init; } = [];
+    public IReadOnlyList<string> AllowMethods { get; init; } = [];
+    public IReadOnlyList<string> AllowHeaders { get; init; } = [];
+    public IReadOnlyList<string> ExposeHeaders { get; init; } = [];
+    public bool AllowCredentials { get; init; }
+    public int MaxAge { get; init; } = 5;
+}
+
+/// <summary>One filter, in list order (gamma-spec G3). Exactly one payload is set, matching <see cref="Kind"/>.</summary>
+public sealed record FilterPolicy
+{
+    public required string Kind { get; init; }
+    public HeaderModifierPolicy? Headers { get; init; }
+    public RedirectPolicy? Redirect { get; init; }
+    public RewritePolicy? Rewrite { get; init; }
+    public MirrorPolicy? Mirror { get; init; }
+    public CorsPolicy? Cors { get; init; }
+}
+
+/// <summary>
+/// A weighted backend. When <see cref="Invalid"/> is set (gamma-spec F4) its share of traffic gets 500 (HTTP) or UNAVAILABLE (gRPC)
+/// or a rejected connection (L4). Weight-0 entries are dropped at compile time (F2).
+/// </summary>
+public sealed record BackendPolicy
+{
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    public required int Port { get; init; }
+    public int Weight { get; init; } = 1;
+
+    /// <summary>The reason (InvalidKind, BackendNotFound, RefNotPermitted, UnsupportedProtocol) this backend cannot be used, or null.</summary>
+    public string? Invalid { get; init; }
+
+    /// <summary>http, http2 (h2c / grpc appProtocol) or tcp: how to talk to the endpoints.</summary>
+    public string AppProtocol { get; init; } = "http";
+
+    /// <summary>Ready endpoints of the backend Service for this port (targetPort resolved). Empty means 503.</summary>
+    public IReadOnlyList<EndpointPolicy> Endpoints { get; init; } = [];
+
+    /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
+    public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
+}
+
+public sealed record EndpointPolicy
+{
+    public required string Address { get; init; }
+    public required int Port { get; init; }
+
+    /// <summary>The pod behind the endpoint, "namespace/name", when known.</summary>
+    public string? Pod { get; init; }
+
+    /// <summary>SPIFFE identity expected of the endpoint's sidecar, when known.</summary>
+    public string? Identity { get; init; }
+}
+
+/// <summary>GEP-1742, parsed: null means unset, zero means disabled.</summary>
+public sealed record TimeoutPolicy
+{
+    public TimeSpan? Request { get; init; }
+    public TimeSpan? BackendRequest { get; init; }
+}
+
+/// <summary>GEP-1731.</summary>
+public sealed record RetryPolicy
+{
+    public IReadOnlyList<int> Codes { get; init; } = [];
+    public int Attempts { get; init; } = 1;
+    public TimeSpan? Backoff { get; init; }
+}
+
+public sealed record L4RulePolicy
+{
+    public required RuleOrigin Origin { get; init; }
+
+    /// <summary>TLSRoute SNI hostnames (exact or "*." wildcard); empty for TCPRoute.</summary>
+    public IReadOnlyList<string> Hostnames { get; init; } = [];
+    public IReadOnlyList<BackendPolicy> Backends { get; init; } = [];
+}
