@@ -103,6 +103,17 @@ public sealed record HttpRouteFilter
     public HttpRequestMirrorFilter? RequestMirror { get; init; }
     public HttpCorsFilter? Cors { get; init; }
     public LocalObjectReference? ExtensionRef { get; init; }
+
+    /// <summary>Experimental ExternalAuth filter (GEP-1494); only what validation and routing need.</summary>
+    public HttpExternalAuthFilter? ExternalAuth { get; init; }
+}
+
+/// <summary>ExternalAuth filter (experimental): which protocol to speak to which auth backend.</summary>
+public sealed record HttpExternalAuthFilter
+{
+    /// <summary>HTTP or GRPC.</summary>
+    public required string Protocol { get; init; }
+    public required BackendRef BackendRef { get; init; }
 }
 
 /// <summary>GEP-1742 timeouts, as written (Duration strings, GEP-2257).</summary>
