@@ -78,38 +78,53 @@ public static class ManifestLoader
 
     private static void LoadText(string text, string file, Collector collector)
     {
-        var stream = new YamlStream();
-        try
+        var reader = new YamlDocumentReader(text);
+        while (true)
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            var message = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
-            collector.Problems.Add(new ManifestProblem(ProblemKind.Syntax, file, (int)e.Start.Line, (int)e.Start.Column, null, null, null, null, message)
+            YamlDocument? document;
+            try
             {
-                Hint = "fix the YAML at that line (indentation, a missing ':' or an unclosed quote or bracket are the usual causes)",
-            });
-            return;
-        }
-
-        foreach (var document in stream.Documents)
-        {
-            switch (document.RootNode)
-            {
-                case YamlMappingNode root:
-                    LoadObject(root, file, collector);
-                    break;
-                case YamlScalarNode scalar when MappingReader.IsNull(scalar):
-                    break; // an empty document, e.g. after a trailing '---'
-                default:
-                    collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, (int)document.RootNode.Start.Line, null, null, null, null, null,
-                        "Invalid value: the document is not an object")
-                    {
-                        Hint = "each YAML document must be a mapping with apiVersion, kind, metadata and (usually) spec",
-                    });
-                    break;
+                document = reader.Next();
             }
+            catch (YamlException e)
+            {
+                // The documents before the error are kept; the broken one is dropped whole, and reading goes on at the next '---'.
+                var line = (int)e.Start.Line;
+                var message = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
+                var resumed = reader.ResumeAfter(line);
+                collector.Problems.Add(new ManifestProblem(ProblemKind.Syntax, file, line, (int)e.Start.Column, null, null, null, null,
+                    resumed is { } next ? $"{message} (this document was not read; reading resumed at the '---' on line {next})" : message)
+                {
+                    Hint = "fix the YAML at that line (indentation, a missing ':' or an unclosed quote or bracket are the usual causes)",
+                });
+                continue;
+            }
+
+            if (document is null)
+            {
+                return;
+            }
+
+            LoadDocument(document, file, collector);
+        }
+    }
+
+    private static void LoadDocument(YamlDocument document, string file, Collector collector)
+    {
+        switch (document.RootNode)
+        {
+            case YamlMappingNode root:
+                LoadObject(root, file, collector);
+                break;
+            case YamlScalarNode scalar when MappingReader.IsNull(scalar):
+                break; // an empty document, e.g. after a trailing '---'
+            default:
+                collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, (int)document.RootNode.Start.Line, null, null, null, null, null,
+                    "Invalid value: the document is not an object")
+                {
+                    Hint = "each YAML document must be a mapping with apiVersion, kind, metadata and (usually) spec",
+                });
+                break;
         }
     }
 
@@ -168,7 +183,18 @@ public static class ManifestLoader
         }
 
         var displayNs = type.Namespaced ? (string.IsNullOrEmpty(ns) ? "default" : ns) : null;
-        KubeObject obj;
+        var problems = new List<ManifestProblem>();
+
+        // Strict field validation, kubectl apply's default (--validate=strict): an unknown field rejects the object.
+        foreach (var unknown in type.Fields.FindUnknown(node))
+        {
+            problems.Add(new ManifestProblem(ProblemKind.Invalid, file, unknown.Line, unknown.Column, kind, displayNs, name, unknown.Path, unknown.Message)
+            {
+                Hint = unknown.Hint,
+            });
+        }
+
+        KubeObject? obj = null;
         try
         {
             var meta = CoreObjectMapper.Metadata(root, type.Namespaced);
@@ -176,24 +202,26 @@ public static class ManifestLoader
         }
         catch (FieldTypeException e)
         {
-            collector.Problems.Add(Problem(e, file, kind, displayNs, name));
-            return;
+            problems.Add(Problem(e, file, kind, displayNs, name));
         }
 
-        var errors = CrdValidator.Validate(obj);
-        if (errors.Count == 0)
+        if (obj is not null)
+        {
+            foreach (var error in CrdValidator.Validate(obj))
+            {
+                problems.Add(new ManifestProblem(ProblemKind.Invalid, file, obj.Source.LineOf(error.Path), null, kind, displayNs, obj.Name, error.Path, error.Message)
+                {
+                    Hint = error.Hint,
+                });
+            }
+        }
+
+        if (problems.Count == 0 && obj is not null)
         {
             collector.Objects.Add(obj);
-            return;
         }
 
-        foreach (var error in errors)
-        {
-            collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, obj.Source.LineOf(error.Path), null, kind, displayNs, obj.Name, error.Path, error.Message)
-            {
-                Hint = error.Hint,
-            });
-        }
+        collector.Problems.AddRange(problems);
     }
 
     private static List<YamlMappingNode> ItemNodes(MappingReader list)

@@ -5,7 +5,8 @@ namespace Weft.Api.Loading;
 /// <summary>The kinds and apiVersions Weft reads, and how to map each.</summary>
 internal static class KnownKinds
 {
-    public sealed record KindType(bool Namespaced, Func<MappingReader, string, ObjectMeta, KubeObject> Map);
+    /// <param name="Fields">The fields the kind may have (strict field validation, as <c>kubectl apply</c> asks for by default).</param>
+    public sealed record KindType(bool Namespaced, Func<MappingReader, string, ObjectMeta, KubeObject> Map, FieldSchema Fields);
 
     private const string Gateway = GatewayApi.Group + "/";
 
@@ -16,26 +17,26 @@ internal static class KnownKinds
     private static Dictionary<(string, string), KindType> Build()
     {
         var types = new Dictionary<(string, string), KindType>();
-        void Add(string kind, bool namespaced, Func<MappingReader, string, ObjectMeta, KubeObject> map, params string[] apiVersions)
+        void Add(string kind, bool namespaced, Func<MappingReader, string, ObjectMeta, KubeObject> map, FieldSchema fields, params string[] apiVersions)
         {
             foreach (var v in apiVersions)
             {
-                types[(kind, v)] = new KindType(namespaced, map);
+                types[(kind, v)] = new KindType(namespaced, map, fields);
             }
         }
 
-        Add("Namespace", false, (_, v, m) => new Namespace { ApiVersion = v, Metadata = m }, "v1");
-        Add("ServiceAccount", true, (_, v, m) => new ServiceAccount { ApiVersion = v, Metadata = m }, "v1");
-        Add("Service", true, CoreObjectMapper.Service, "v1");
-        Add("Pod", true, CoreObjectMapper.Pod, "v1");
-        Add("EndpointSlice", true, CoreObjectMapper.EndpointSlice, "discovery.k8s.io/v1");
-        Add("Deployment", true, CoreObjectMapper.Deployment, "apps/v1");
-        Add("HTTPRoute", true, GatewayObjectMapper.HttpRoute, Gateway + "v1", Gateway + "v1beta1");
-        Add("GRPCRoute", true, GatewayObjectMapper.GrpcRoute, Gateway + "v1", Gateway + "v1alpha2");
-        Add("TCPRoute", true, GatewayObjectMapper.TcpRoute, Gateway + "v1", Gateway + "v1alpha2");
-        Add("TLSRoute", true, GatewayObjectMapper.TlsRoute, Gateway + "v1", Gateway + "v1alpha2", Gateway + "v1alpha3");
-        Add("ReferenceGrant", true, GatewayObjectMapper.ReferenceGrant, Gateway + "v1", Gateway + "v1beta1", Gateway + "v1alpha2");
-        Add("XMesh", false, GatewayObjectMapper.XMesh, GatewayApi.ExperimentalGroup + "/v1alpha1");
+        Add("Namespace", false, (_, v, m) => new Namespace { ApiVersion = v, Metadata = m }, KnownFields.Namespace, "v1");
+        Add("ServiceAccount", true, (_, v, m) => new ServiceAccount { ApiVersion = v, Metadata = m }, KnownFields.ServiceAccount, "v1");
+        Add("Service", true, CoreObjectMapper.Service, KnownFields.Service, "v1");
+        Add("Pod", true, CoreObjectMapper.Pod, KnownFields.Workload, "v1");
+        Add("EndpointSlice", true, CoreObjectMapper.EndpointSlice, KnownFields.EndpointSlice, "discovery.k8s.io/v1");
+        Add("Deployment", true, CoreObjectMapper.Deployment, KnownFields.Workload, "apps/v1");
+        Add("HTTPRoute", true, GatewayObjectMapper.HttpRoute, KnownFields.HttpRoute, Gateway + "v1", Gateway + "v1beta1");
+        Add("GRPCRoute", true, GatewayObjectMapper.GrpcRoute, KnownFields.GrpcRoute, Gateway + "v1", Gateway + "v1alpha2");
+        Add("TCPRoute", true, GatewayObjectMapper.TcpRoute, KnownFields.TcpRoute, Gateway + "v1", Gateway + "v1alpha2");
+        Add("TLSRoute", true, GatewayObjectMapper.TlsRoute, KnownFields.TlsRoute, Gateway + "v1", Gateway + "v1alpha2", Gateway + "v1alpha3");
+        Add("ReferenceGrant", true, GatewayObjectMapper.ReferenceGrant, KnownFields.ReferenceGrant, Gateway + "v1", Gateway + "v1beta1", Gateway + "v1alpha2");
+        Add("XMesh", false, GatewayObjectMapper.XMesh, KnownFields.XMesh, GatewayApi.ExperimentalGroup + "/v1alpha1");
         return types;
     }
 }
