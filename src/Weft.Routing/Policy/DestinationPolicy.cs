@@ -20,7 +20,10 @@ public sealed record DestinationPolicy
     /// <summary>Which group of routes applied (gamma-spec B3): none, consumer or producer.</summary>
     public required string View { get; init; }
 
-    /// <summary>HTTP or gRPC rules, already in precedence order (gamma-spec E1 / K1): the first rule whose match succeeds wins.</summary>
+    /// <summary>
+    /// HTTP or gRPC rules, already in precedence order (gamma-spec E1 / K1): the first rule whose match succeeds wins.
+    /// Non-empty means a request matching none of them gets 404 (C2). HTTPRoute and GRPCRoute rules are never mixed (D1).
+    /// </summary>
     public IReadOnlyList<RulePolicy> Rules { get; init; } = [];
 
     /// <summary>TCPRoute / TLSRoute rules (one per route, TLS ones carrying SNI hostnames), in precedence order.</summary>
@@ -210,10 +213,12 @@ public sealed record TimeoutPolicy
     public TimeSpan? BackendRequest { get; init; }
 }
 
-/// <summary>GEP-1731.</summary>
+/// <summary>GEP-1731 (gamma-spec J).</summary>
 public sealed record RetryPolicy
 {
     public IReadOnlyList<int> Codes { get; init; } = [];
+
+    /// <summary>The maximum number of retries after the first try (not the total number of tries); 1 when the route leaves it unset.</summary>
     public int Attempts { get; init; } = 1;
     public TimeSpan? Backoff { get; init; }
 }

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Weft.Bench.RouteTableBenchmarks).Assembly).Run(args);

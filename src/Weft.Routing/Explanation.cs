@@ -1,0 +1,118 @@
+using System.Globalization;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing;
+
+/// <summary>Where a request would go from a client namespace, and why, step by step (for <c>weft explain</c>).</summary>
+public sealed record Explanation
+{
+    public required string ClientNamespace { get; init; }
+    public required ExplainRequest Request { get; init; }
+
+    /// <summary>The destination recognised, or null (see <see cref="FrontendNote"/>).</summary>
+    public ServiceFrontend? Frontend { get; init; }
+    public required string FrontendNote { get; init; }
+
+    /// <summary>none, consumer or producer (gamma-spec B3), and why.</summary>
+    public string View { get; init; } = PolicyView.None;
+    public string ViewReason { get; init; } = "";
+
+    /// <summary>Routes bound to the Service port, per group, whether applied or not.</summary>
+    public IReadOnlyList<ExplainedRoute> Routes { get; init; } = [];
+
+    /// <summary>The route-type decision (gamma-spec D1) when several types bind the port.</summary>
+    public string? ConflictDecision { get; init; }
+
+    public string Protocol { get; init; } = PolicyProtocol.Opaque;
+
+    /// <summary>The winning rule, or null (no rules: default backend; or no match: 404).</summary>
+    public ExplainedRule? Matched { get; init; }
+
+    /// <summary>Other rules that matched too, each with the precedence step that made it lose.</summary>
+    public IReadOnlyList<ExplainedRule> AlsoMatched { get; init; } = [];
+
+    /// <summary>What happens: e.g. "forward", "404 ...", "302 Location: ...", "500 ...".</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>Rule-level filters that run, in order (gamma-spec G3).</summary>
+    public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
+    public IReadOnlyList<ExplainedBackend> Backends { get; init; } = [];
+
+    /// <summary>The whole compiled policy, as the proxy would receive it.</summary>
+    public DestinationPolicy? Policy { get; init; }
+
+    /// <summary>A human-readable rendering, one line each.</summary>
+    public IReadOnlyList<string> ToLines()
+    {
+        var lines = new List<string>
+        {
+            $"request:  {Request.Method} {Request.Host}:{Request.Port}{Request.PathAndQuery} from namespace {ClientNamespace}",
+            $"frontend: {FrontendNote}",
+        };
+        if (Frontend is null)
+        {
+            lines.Add($"outcome:  {Outcome}");
+            return lines;
+        }
+
+        lines.Add($"view:     {View}: {ViewReason}");
+        foreach (var r in Routes)
+        {
+            lines.Add($"  {(r.Applied ? "+" : "-")} {r.Group} {r.Kind} {r.Namespace}/{r.Name}: {r.Note}");
+        }
+
+        if (ConflictDecision is not null)
+        {
+            lines.Add($"conflict: {ConflictDecision}");
+        }
+
+        lines.Add($"protocol: {Protocol}");
+        if (Matched is not null)
+        {
+            lines.Add($"matched:  {Describe(Matched)}");
+            foreach (var other in AlsoMatched)
+            {
+                lines.Add($"  also matched {Describe(other)}; lost on {other.LostBecause}");
+            }
+        }
+
+        foreach (var f in Filters)
+        {
+            lines.Add($"filter:   {f.Kind}");
+        }
+
+        foreach (var b in Backends)
+        {
+            lines.Add($"backend:  {b.Backend.Namespace}/{b.Backend.Name}:{b.Backend.Port} weight {b.Backend.Weight} ({(b.Share * 100).ToString("0.#", CultureInfo.InvariantCulture)}%): {b.Note}");
+        }
+
+        lines.Add($"outcome:  {Outcome}");
+        return lines;
+    }
+
+    private static string Describe(ExplainedRule r)
+    {
+        var o = r.Origin;
+        var m = r.Match;
+        var rule = o.RuleName is null ? $"rules[{o.RuleIndex}]" : $"rules[{o.RuleIndex}] \"{o.RuleName}\"";
+        var what = m.GrpcType is not null || m.PathType is null
+            ? $"service={m.GrpcService ?? "*"} method={m.GrpcMethod ?? "*"}"
+            : $"{m.PathType} {m.PathValue}";
+        if (m.Method is not null)
+        {
+            what += $" method={m.Method}";
+        }
+
+        if (m.Headers.Count > 0)
+        {
+            what += $" headers={string.Join(",", m.Headers.Select(h => $"{h.Name}={h.Value}"))}";
+        }
+
+        if (m.QueryParams.Count > 0)
+        {
+            what += $" query={string.Join(",", m.QueryParams.Select(q => $"{q.Name}={q.Value}"))}";
+        }
+
+        return $"{o.RouteKind} {o.RouteNamespace}/{o.RouteName} {rule} matches[{o.MatchIndex}] ({what})";
+    }
+}

@@ -1,0 +1,42 @@
+using Weft.Api.Model;
+
+namespace Weft.Routing.Internal;
+
+/// <summary>A route validated and compiled once per snapshot, independent of parent and client (gamma-spec E, F, G, K).</summary>
+internal sealed class AnalyzedRoute
+{
+    public required Route Route { get; init; }
+    public required RouteType Type { get; init; }
+    public required IReadOnlyList<AnalyzedRule> Rules { get; init; }
+
+    /// <summary>Problems with backendRefs of any rule, including weight-0 ones (ResolvedRefs=False, F2 interp.).</summary>
+    public required IReadOnlyList<Problem> BackendProblems { get; init; }
+
+    /// <summary>A problem with the route as a whole (e.g. a TCPRoute without rules).</summary>
+    public Problem? RouteProblem { get; init; }
+
+    public string Key => Route.Key;
+    public string Display => $"{Route.Kind} {Route.Key}";
+    public DateTimeOffset? Created => Route.Metadata.CreationTimestamp;
+
+    public bool HasValidRule
+    {
+        get
+        {
+            if (RouteProblem is not null)
+            {
+                return false;
+            }
+
+            foreach (var r in Rules)
+            {
+                if (r.Problem is null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing.Internal;
+
+/// <summary>Lookups over a snapshot: Services by key and ClusterIP, endpoints by Service and address, pods.</summary>
+internal sealed class MeshIndex
+{
+    private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Pod> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _endpointsByAddress = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
+
+    public MeshIndex(MeshSnapshot snapshot, string trustDomain)
+    {
+        TrustDomain = trustDomain;
+        foreach (var svc in snapshot.Services)
+        {
+            _services[svc.Key] = svc;
+            if (svc.Spec.Type == "ExternalName" || svc.IsHeadless)
+            {
+                continue;
+            }
+
+            foreach (var ip in svc.Spec.ClusterIPs.Append(svc.Spec.ClusterIP))
+            {
+                if (!string.IsNullOrEmpty(ip) && ip != "None")
+                {
+                    _byClusterIP.TryAdd(ip, svc);
+                }
+            }
+        }
+
+        foreach (var slice in snapshot.EndpointSlices)
+        {
+            if (slice.ServiceName is not { } owner)
+            {
+                continue;
+            }
+
+            var key = $"{slice.Namespace}/{owner}";
+            if (!_slices.TryGetValue(key, out var list))
+            {
+                _slices[key] = list = [];
+            }
+
+            list.Add(slice);
+            foreach (var ep in slice.Endpoints)
+            {
+                foreach (var address in ep.Addresses)
+                {
+                    if (!_endpointsByAddress.TryGetValue(address, out var eps))
+                    {
+                        _endpointsByAddress[address] = eps = [];
+                    }
+
+                    eps.Add((slice, ep));
+                }
+            }
+        }
+
+        foreach (var pod in snapshot.Pods)
+        {
+            _pods[pod.Key] = pod;
+            if (!string.IsNullOrEmpty(pod.PodIP))
+            {
+                _podsByIP.TryAdd(pod.PodIP, pod);
+            }
+        }
+    }
+
+    public string TrustDomain { get; }
+
+    public Service? Service(string ns, string name) => _services.GetValueOrDefault($"{ns}/{name}");
+
+    public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
+
+    public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
+
+    public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>
+        _endpointsByAddress.TryGetValue(address, out var list) ? list : [];
+
+    /// <summary>"80 "http", 7070 "grpc"": a Service's ports, for messages.</summary>
+    public static string DescribePorts(Service svc)
+    {
+        if (svc.Spec.Ports.Count == 0)
+        {
+            return "it has no ports";
+        }
+
+        var sb = new StringBuilder();
+        foreach (var p in svc.Spec.Ports)
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append(", ");
+            }
+
+            sb.Append(p.Port.ToString(CultureInfo.InvariantCulture));
+            if (!string.IsNullOrEmpty(p.Name))
+            {
+                sb.Append(" \"").Append(p.Name).Append('"');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public static ServicePort? FindPort(Service svc, int port)
+    {
+        foreach (var p in svc.Spec.Ports)
+        {
+            if (p.Port == port)
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The SPIFFE identity of a pod's service account (DESIGN decision 4).</summary>
+    public string Identity(Pod pod) =>
+        $"spiffe://{TrustDomain}/ns/{pod.Namespace}/sa/{(string.IsNullOrEmpty(pod.Spec.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName)}";
+
+    /// <summary>
+    /// The ready endpoints of a Service port (gamma-spec F1): from the EndpointSlices labelled kubernetes.io/service-name,
+    /// ready unless conditions.ready is false, port resolved through the Service port's targetPort. Sorted, deduplicated.
+    /// </summary>
+    public IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port) =>
+        _endpointCache.GetOrAdd((svc.Key, port.Port), _ => ResolveEndpoints(svc, port));
+
+    public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
+    {
+        var pod = PodOf(slice, endpoint) ?? PodByIP(address);
+        string? podKey = endpoint?.TargetRef is { Name: { } n } tr && (tr.Kind is null or "Pod")
+            ? $"{tr.Namespace ?? slice!.Namespace}/{n}"
+            : pod?.Key;
+        return new EndpointPolicy
+        {
+            Address = address,
+            Port = port,
+            Pod = podKey,
+            Identity = pod is null ? null : Identity(pod),
+        };
+    }
+
+    private List<EndpointPolicy> ResolveEndpoints(Service svc, ServicePort port)
+    {
+        var result = new List<EndpointPolicy>();
+        if (!_slices.TryGetValue(svc.Key, out var slices))
+        {
+            return result;
+        }
+
+        var seen = new HashSet<(string, int)>();
+        foreach (var slice in slices)
+        {
+            if (slice.AddressType is not ("IPv4" or "IPv6"))
+            {
+                continue;
+            }
+
+            foreach (var ep in slice.Endpoints)
+            {
+                if (ep.Conditions.Ready == false)
+                {
+                    continue;
+                }
+
+                if (ResolveTargetPort(slice, port, ep) is not { } target)
+                {
+                    continue;
+                }
+
+                foreach (var address in ep.Addresses)
+                {
+                    if (seen.Add((address, target)))
+                    {
+                        result.Add(Endpoint(address, target, slice, ep));
+                    }
+                }
+            }
+        }
+
+        result.Sort(static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Address, b.Address);
+            return c != 0 ? c : a.Port.CompareTo(b.Port);
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Kubernetes names each slice port after the Service port it serves and gives it the resolved container port; when a
+    /// slice has no such entry, use a numeric targetPort, or look a named targetPort up in the slice's and the pod's ports.
+    /// </summary>
+    private int? ResolveTargetPort(EndpointSlice slice, ServicePort port, Endpoint ep)
+    {
+        foreach (var sp in slice.Ports)
+        {
+            if (sp.Port is { } n && string.Equals(sp.Name ?? "", port.Name ?? "", StringComparison.Ordinal))
+            {
+                return n;
+            }
+        }
+
+        var target = port.TargetPort;
+        if (target.Number is { } number)
+        {
+            return number;
+        }
+
+        if (target.Text is not { Length: > 0 } name)
+        {
+            return port.Port;
+        }
+
+        foreach (var sp in slice.Ports)
+        {
+            if (sp.Port is { } n && sp.Name == name)
+            {
+                return n;
+            }
+        }
+
+        var pod = PodOf(slice, ep);
+        if (pod is not null)
+        {
+            foreach (var c in pod.Spec.Containers)
+            {
+                foreach (var cp in c.Ports)
+                {
+                    if (cp.Name == name)
+                    {
+                        return cp.Port;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
+    {
+        if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
+            && _pods.TryGetValue($"{tr.Namespace ?? slice?.Namespace}/{name}", out var pod))
+        {
+            return pod;
+        }
+
+        if (ep is not null)
+        {
+            foreach (var a in ep.Addresses)
+            {
+                if (_podsByIP.TryGetValue(a, out var byIp))
+                {
+                    return byIp;
+                }
+            }
+        }
+
+        return null;
+    }
+}

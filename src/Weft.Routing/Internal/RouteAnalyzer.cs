@@ -1,0 +1,645 @@
+using System.Globalization;
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing.Internal;
+
+/// <summary>
+/// Validates a route and compiles its rules into policy pieces. A rule with an unknown enum value or an unsupported
+/// filter is dropped with UnsupportedValue (gamma-spec E8, H2); an impossible filter combination with IncompatibleFilters
+/// (G2). Backends are resolved here (F1-F6): they do not depend on the parent or the client.
+/// </summary>
+internal sealed class RouteAnalyzer
+{
+    private static readonly HashSet<string> Methods = new(StringComparer.Ordinal)
+    {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    };
+
+    private static readonly HashSet<int> RedirectCodes = [301, 302, 303, 307, 308];
+
+    private readonly MeshIndex _index;
+    private readonly Route _route;
+    private readonly RouteType _type;
+    private readonly List<Problem> _backendProblems = [];
+
+    private RouteAnalyzer(MeshIndex index, Route route, RouteType type)
+    {
+        _index = index;
+        _route = route;
+        _type = type;
+    }
+
+    public static AnalyzedRoute? Analyze(MeshIndex index, Route route)
+    {
+        switch (route)
+        {
+            case HttpRoute http:
+                return new RouteAnalyzer(index, route, RouteType.Http).Http(http);
+            case GrpcRoute grpc:
+                return new RouteAnalyzer(index, route, RouteType.Grpc).Grpc(grpc);
+            case TcpRoute tcp:
+                return new RouteAnalyzer(index, route, RouteType.Tcp).L4(tcp.Spec.Rules, []);
+            case TlsRoute tls:
+                return new RouteAnalyzer(index, route, RouteType.Tls).L4(tls.Spec.Rules, tls.Spec.Hostnames);
+            default:
+                return null;
+        }
+    }
+
+    private AnalyzedRoute Http(HttpRoute route)
+    {
+        // E3: a route without rules gets one rule matching PathPrefix "/".
+        var rules = route.Spec.Rules.Count == 0 ? [new HttpRouteRule()] : route.Spec.Rules;
+        var analyzed = new List<AnalyzedRule>(rules.Count);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            analyzed.Add(HttpRule(rules[i], i));
+        }
+
+        return Done(analyzed, null);
+    }
+
+    private AnalyzedRule HttpRule(HttpRouteRule rule, int i)
+    {
+        var where = RuleWhere(rule.Name, i);
+        var problems = new List<Problem>();
+
+        // E3: a rule without matches gets [{path: PathPrefix "/"}]; C4: it matches everything.
+        var matches = rule.Matches.Count == 0 ? [new HttpRouteMatch()] : rule.Matches;
+        var matchPolicies = new List<MatchPolicy>(matches.Count);
+        for (var j = 0; j < matches.Count; j++)
+        {
+            matchPolicies.Add(HttpMatch(matches[j], $"{where}.matches[{j}]", problems));
+        }
+
+        var filters = Filters(rule.Filters, matchPolicies, where, problems);
+        var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+        if (rule.BackendRefs.Count > 0 && HasFilter(filters, FilterKind.RequestRedirect))
+        {
+            problems.Add(new(RouteConditions.IncompatibleFilters,
+                $"{where} has a RequestRedirect filter and backendRefs; a redirecting rule sends no traffic to backends (gamma-spec G2). Remove the backendRefs or the redirect."));
+        }
+
+        var timeouts = Timeouts(rule.Timeouts, where, problems);
+        var retry = Retry(rule.Retry, where, problems);
+        return new AnalyzedRule
+        {
+            Index = i,
+            Name = rule.Name,
+            Problem = First(problems),
+            Matches = matchPolicies,
+            Filters = filters,
+            Backends = backends,
+            Timeouts = timeouts,
+            Retry = retry,
+        };
+    }
+
+    private AnalyzedRoute Grpc(GrpcRoute route)
+    {
+        var rules = route.Spec.Rules.Count == 0 ? [new GrpcRouteRule()] : route.Spec.Rules;
+        var analyzed = new List<AnalyzedRule>(rules.Count);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i];
+            var where = RuleWhere(rule.Name, i);
+            var problems = new List<Problem>();
+
+            // K1: no matches means every gRPC request matches.
+            var matches = rule.Matches.Count == 0 ? [new GrpcRouteMatch()] : rule.Matches;
+            var matchPolicies = new List<MatchPolicy>(matches.Count);
+            for (var j = 0; j < matches.Count; j++)
+            {
+                matchPolicies.Add(GrpcMatch(matches[j], $"{where}.matches[{j}]", problems));
+            }
+
+            var filters = Filters(rule.Filters, matchPolicies, where, problems);
+            var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+            analyzed.Add(new AnalyzedRule
+            {
+                Index = i,
+                Name = rule.Name,
+                Problem = First(problems),
+                Matches = matchPolicies,
+                Filters = filters,
+                Backends = backends,
+            });
+        }
+
+        return Done(analyzed, null);
+    }
+
+    private AnalyzedRoute L4(IReadOnlyList<L4RouteRule> rules, IReadOnlyList<string> hostnames)
+    {
+        Problem? routeProblem = rules.Count == 0
+            ? new(RouteConditions.UnsupportedValue, $"{_route.Kind} {_route.Key} has no rules; it needs exactly one rule with backendRefs (gamma-spec K2/K3).")
+            : null;
+        var analyzed = new List<AnalyzedRule>(rules.Count);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var where = RuleWhere(rules[i].Name, i);
+            var problems = new List<Problem>();
+            var backends = Backends(rules[i].BackendRefs, [], where, problems);
+            analyzed.Add(new AnalyzedRule
+            {
+                Index = i,
+                Name = rules[i].Name,
+                Problem = First(problems),
+                Backends = backends,
+                Hostnames = hostnames,
+            });
+        }
+
+        return Done(analyzed, routeProblem);
+    }
+
+    private AnalyzedRoute Done(List<AnalyzedRule> rules, Problem? routeProblem) => new()
+    {
+        Route = _route,
+        Type = _type,
+        Rules = rules,
+        BackendProblems = _backendProblems,
+        RouteProblem = routeProblem,
+    };
+
+    private static Problem? First(List<Problem> problems) => problems.Count == 0
+        ? null
+        : problems.Count == 1 ? problems[0] : new(problems[0].Reason, string.Join(" ", problems.Select(p => p.Message)));
+
+    private static string RuleWhere(string? name, int i) => name is null ? $"rules[{i}]" : $"rules[{i}] (\"{name}\")";
+
+    // ---- matches (E3-E8, K1) ----
+
+    private static MatchPolicy HttpMatch(HttpRouteMatch m, string where, List<Problem> problems)
+    {
+        var path = m.Path ?? new HttpPathMatch();
+        var pathType = path.Type ?? PathMatchType.PathPrefix;
+        var pathValue = path.Value ?? "/";
+        switch (pathType)
+        {
+            case PathMatchType.Exact or PathMatchType.PathPrefix:
+                if (pathValue.Length == 0 || pathValue[0] != '/')
+                {
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: {pathType} value \"{pathValue}\" must start with \"/\"."));
+                }
+
+                break;
+            case PathMatchType.RegularExpression:
+                if (RouteRegex.Validate(pathValue) is { } error)
+                {
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: regular expression \"{pathValue}\" is not valid .NET regex syntax ({error})."));
+                }
+
+                break;
+            default:
+                problems.Add(Unsupported($"{where}.path.type", pathType, "Exact, PathPrefix, RegularExpression"));
+                break;
+        }
+
+        if (m.Method is { } method && !Methods.Contains(method))
+        {
+            problems.Add(Unsupported($"{where}.method", method, string.Join(", ", Methods)));
+        }
+
+        return new MatchPolicy
+        {
+            PathType = pathType,
+            PathValue = pathValue,
+            Method = m.Method,
+            Headers = Values(m.Headers.Select(h => (h.Type, h.Name, h.Value)), StringComparer.OrdinalIgnoreCase, $"{where}.headers", problems),
+            QueryParams = Values(m.QueryParams.Select(q => (q.Type, q.Name, q.Value)), StringComparer.Ordinal, $"{where}.queryParams", problems),
+        };
+    }
+
+    private static MatchPolicy GrpcMatch(GrpcRouteMatch m, string where, List<Problem> problems)
+    {
+        string? type = null;
+        if (m.Method is { } method)
+        {
+            type = method.Type ?? HeaderMatchType.Exact;
+            if (string.IsNullOrEmpty(method.Service) && string.IsNullOrEmpty(method.Method))
+            {
+                problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method sets neither service nor method; set at least one (gamma-spec K1)."));
+            }
+
+            if (type == HeaderMatchType.RegularExpression)
+            {
+                foreach (var pattern in new[] { method.Service, method.Method })
+                {
+                    if (pattern is not null && RouteRegex.Validate(pattern) is { } error)
+                    {
+                        problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method: regular expression \"{pattern}\" is not valid .NET regex syntax ({error})."));
+                    }
+                }
+            }
+            else if (type != HeaderMatchType.Exact)
+            {
+                problems.Add(Unsupported($"{where}.method.type", type, "Exact, RegularExpression"));
+            }
+        }
+
+        return new MatchPolicy
+        {
+            GrpcType = type,
+            GrpcService = string.IsNullOrEmpty(m.Method?.Service) ? null : m.Method.Service,
+            GrpcMethod = string.IsNullOrEmpty(m.Method?.Method) ? null : m.Method.Method,
+            Headers = Values(m.Headers.Select(h => (h.Type, h.Name, h.Value)), StringComparer.OrdinalIgnoreCase, $"{where}.headers", problems),
+        };
+    }
+
+    /// <summary>E4/E5: for repeated names only the first entry counts.</summary>
+    private static List<ValueMatchPolicy> Values(
+        IEnumerable<(string Type, string Name, string Value)> entries, StringComparer names, string where, List<Problem> problems)
+    {
+        var seen = new HashSet<string>(names);
+        var result = new List<ValueMatchPolicy>();
+        foreach (var (type, name, value) in entries)
+        {
+            if (!seen.Add(name))
+            {
+                continue;
+            }
+
+            var t = type ?? HeaderMatchType.Exact;
+            if (t == HeaderMatchType.RegularExpression)
+            {
+                if (RouteRegex.Validate(value) is { } error)
+                {
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where} \"{name}\": regular expression \"{value}\" is not valid .NET regex syntax ({error})."));
+                }
+            }
+            else if (t != HeaderMatchType.Exact)
+            {
+                problems.Add(Unsupported($"{where} \"{name}\" type", t, "Exact, RegularExpression"));
+            }
+
+            result.Add(new ValueMatchPolicy { Type = t, Name = name, Value = value });
+        }
+
+        return result;
+    }
+
+    private static Problem Unsupported(string field, string value, string supported) =>
+        new(RouteConditions.UnsupportedValue, $"{field}: \"{value}\" is not a supported value (supported: {supported}) (gamma-spec E8).");
+
+    // ---- filters (G1-G8, K1) ----
+
+    private List<FilterPolicy> Filters(IReadOnlyList<HttpRouteFilter> filters, IReadOnlyList<MatchPolicy> matches, string where, List<Problem> problems)
+    {
+        var result = new List<FilterPolicy>(filters.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var k = 0; k < filters.Count; k++)
+        {
+            var f = filters[k];
+            var at = $"{where}.filters[{k}]";
+            if (f.Type is FilterKind.RequestHeaderModifier or FilterKind.ResponseHeaderModifier or FilterKind.RequestRedirect
+                or FilterKind.UrlRewrite or FilterKind.Cors && !seen.Add(f.Type))
+            {
+                problems.Add(new(RouteConditions.IncompatibleFilters, $"{at}: {f.Type} appears more than once; each of CORS, RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect and URLRewrite may appear once (gamma-spec G2)."));
+                continue;
+            }
+
+            if (Filter(f, matches, at, problems) is { } policy)
+            {
+                result.Add(policy);
+            }
+        }
+
+        if (seen.Contains(FilterKind.RequestRedirect) && seen.Contains(FilterKind.UrlRewrite))
+        {
+            problems.Add(new(RouteConditions.IncompatibleFilters, $"{where} has both RequestRedirect and URLRewrite; they are mutually exclusive (gamma-spec G2). Keep one."));
+        }
+
+        return result;
+    }
+
+    private FilterPolicy? Filter(HttpRouteFilter f, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    {
+        var grpc = _type == RouteType.Grpc;
+        switch (f.Type)
+        {
+            case FilterKind.RequestHeaderModifier:
+                return f.RequestHeaderModifier is { } req
+                    ? new FilterPolicy { Kind = f.Type, Headers = Headers(req) }
+                    : Missing(at, f.Type, "requestHeaderModifier", problems);
+            case FilterKind.ResponseHeaderModifier:
+                return f.ResponseHeaderModifier is { } res
+                    ? new FilterPolicy { Kind = f.Type, Headers = Headers(res) }
+                    : Missing(at, f.Type, "responseHeaderModifier", problems);
+            case FilterKind.RequestMirror:
+                if (f.RequestMirror is not { } mirror)
+                {
+                    return Missing(at, f.Type, "requestMirror", problems);
+                }
+
+                return new FilterPolicy
+                {
+                    Kind = f.Type,
+                    Mirror = new MirrorPolicy { Backend = Backend(mirror.BackendRef, matches, $"{at}.requestMirror.backendRef", problems), Share = MirrorShare(mirror) },
+                };
+            case FilterKind.RequestRedirect when !grpc:
+                if (f.RequestRedirect is not { } redirect)
+                {
+                    return Missing(at, f.Type, "requestRedirect", problems);
+                }
+
+                if (redirect.Scheme is { } scheme && scheme is not ("http" or "https"))
+                {
+                    problems.Add(Unsupported($"{at}.requestRedirect.scheme", scheme, "http, https"));
+                }
+
+                if (!RedirectCodes.Contains(redirect.StatusCode))
+                {
+                    problems.Add(Unsupported($"{at}.requestRedirect.statusCode", redirect.StatusCode.ToString(CultureInfo.InvariantCulture), "301, 302, 303, 307, 308"));
+                }
+
+                if (redirect.Port is { } port && port is < 1 or > 65535)
+                {
+                    problems.Add(Unsupported($"{at}.requestRedirect.port", port.ToString(CultureInfo.InvariantCulture), "1..65535"));
+                }
+
+                return new FilterPolicy
+                {
+                    Kind = f.Type,
+                    Redirect = new RedirectPolicy
+                    {
+                        Scheme = redirect.Scheme,
+                        Hostname = redirect.Hostname,
+                        Port = redirect.Port,
+                        StatusCode = redirect.StatusCode,
+                        Path = PathModifier(redirect.Path, matches, $"{at}.requestRedirect.path", problems),
+                    },
+                };
+            case FilterKind.UrlRewrite when !grpc:
+                return f.UrlRewrite is { } rewrite
+                    ? new FilterPolicy
+                    {
+                        Kind = f.Type,
+                        Rewrite = new RewritePolicy { Hostname = rewrite.Hostname, Path = PathModifier(rewrite.Path, matches, $"{at}.urlRewrite.path", problems) },
+                    }
+                    : Missing(at, f.Type, "urlRewrite", problems);
+            case FilterKind.Cors when !grpc:
+                return f.Cors is { } cors
+                    ? new FilterPolicy
+                    {
+                        Kind = f.Type,
+                        Cors = new CorsPolicy
+                        {
+                            AllowOrigins = cors.AllowOrigins,
+                            AllowMethods = cors.AllowMethods,
+                            AllowHeaders = cors.AllowHeaders,
+                            ExposeHeaders = cors.ExposeHeaders,
+                            AllowCredentials = cors.AllowCredentials ?? false,
+                            MaxAge = cors.MaxAge,
+                        },
+                    }
+                    : Missing(at, f.Type, "cors", problems);
+            case HttpRouteFilterType.ExtensionRef or HttpRouteFilterType.ExternalAuth:
+                problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: Weft does not implement {f.Type} filters, so the rule is not applied; remove the filter (gamma-spec G1)."));
+                return null;
+            default:
+                problems.Add(Unsupported($"{at}.type", f.Type, grpc
+                    ? "RequestHeaderModifier, ResponseHeaderModifier, RequestMirror"
+                    : "RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS"));
+                return null;
+        }
+    }
+
+    private static FilterPolicy? Missing(string at, string type, string field, List<Problem> problems)
+    {
+        problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type {type} needs the {field} field set (gamma-spec G2)."));
+        return null;
+    }
+
+    private static HeaderModifierPolicy Headers(HttpHeaderFilter f) => new()
+    {
+        Set = [.. f.Set.Select(h => new HeaderValuePolicy { Name = h.Name, Value = h.Value })],
+        Add = [.. f.Add.Select(h => new HeaderValuePolicy { Name = h.Name, Value = h.Value })],
+        Remove = f.Remove,
+    };
+
+    /// <summary>G8: percent (0..100) or fraction; neither means every request.</summary>
+    private static double MirrorShare(HttpRequestMirrorFilter m) =>
+        m.Percent is { } p ? Math.Clamp(p / 100.0, 0, 1)
+        : m.Fraction is { Denominator: > 0 } f ? Math.Clamp((double)f.Numerator / f.Denominator, 0, 1)
+        : 1.0;
+
+    /// <summary>G2/G7: ReplacePrefixMatch needs exactly one match, a PathPrefix one, whose value it replaces.</summary>
+    private static PathModifierPolicy? PathModifier(HttpPathModifier? m, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    {
+        if (m is null)
+        {
+            return null;
+        }
+
+        switch (m.Type)
+        {
+            case PathModifierType.ReplaceFullPath:
+                if (m.ReplaceFullPath is null)
+                {
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type ReplaceFullPath needs replaceFullPath set."));
+                }
+
+                return new PathModifierPolicy { Type = m.Type, Value = m.ReplaceFullPath ?? "/" };
+            case PathModifierType.ReplacePrefixMatch:
+                if (m.ReplacePrefixMatch is null)
+                {
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type ReplacePrefixMatch needs replacePrefixMatch set."));
+                }
+
+                if (matches.Count != 1 || matches[0].PathType != PathMatchType.PathPrefix)
+                {
+                    problems.Add(new(RouteConditions.IncompatibleFilters,
+                        $"{at}: ReplacePrefixMatch needs the rule to have exactly one match, with a PathPrefix path (gamma-spec G2); it has {matches.Count} match(es). Split the rule or use ReplaceFullPath."));
+                }
+
+                return new PathModifierPolicy
+                {
+                    Type = m.Type,
+                    Value = m.ReplacePrefixMatch ?? "/",
+                    MatchedPrefix = matches.Count == 1 ? matches[0].PathValue : null,
+                };
+            default:
+                problems.Add(Unsupported($"{at}.type", m.Type, "ReplaceFullPath, ReplacePrefixMatch"));
+                return null;
+        }
+    }
+
+    // ---- timeouts and retries (I, J) ----
+
+    private static TimeoutPolicy? Timeouts(HttpRouteTimeouts? t, string where, List<Problem> problems)
+    {
+        if (t is null || (t.Request is null && t.BackendRequest is null))
+        {
+            return null;
+        }
+
+        var request = Duration(t.Request, $"{where}.timeouts.request", problems);
+        var backend = Duration(t.BackendRequest, $"{where}.timeouts.backendRequest", problems);
+        if (request is { } r && r > TimeSpan.Zero && backend is { } b && b > r)
+        {
+            problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.timeouts: backendRequest ({t.BackendRequest}) must not exceed request ({t.Request}) (GEP-1742)."));
+        }
+
+        return new TimeoutPolicy { Request = request, BackendRequest = backend };
+    }
+
+    private static RetryPolicy? Retry(HttpRouteRetry? r, string where, List<Problem> problems)
+    {
+        if (r is null)
+        {
+            return null;
+        }
+
+        foreach (var code in r.Codes)
+        {
+            if (code is < 400 or > 599)
+            {
+                problems.Add(Unsupported($"{where}.retry.codes", code.ToString(CultureInfo.InvariantCulture), "400..599"));
+            }
+        }
+
+        if (r.Attempts is < 1)
+        {
+            problems.Add(Unsupported($"{where}.retry.attempts", r.Attempts.Value.ToString(CultureInfo.InvariantCulture), "1 or more"));
+        }
+
+        // GEP-1731: attempts is the maximum number of retries, not of tries; unset means one retry (Weft's default).
+        return new RetryPolicy { Codes = [.. r.Codes.Distinct()], Attempts = r.Attempts ?? 1, Backoff = Duration(r.Backoff, $"{where}.retry.backoff", problems) };
+    }
+
+    private static TimeSpan? Duration(string? text, string at, List<Problem> problems)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (GatewayDuration.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: \"{text}\" is not a Gateway API duration (like 10s, 500ms, 1h30m; units h, m, s, ms) (GEP-2257)."));
+        return null;
+    }
+
+    // ---- backends (F1-F6) ----
+
+    private List<BackendPolicy> Backends(IReadOnlyList<BackendRef> refs, IReadOnlyList<MatchPolicy> matches, string where, List<Problem> problems)
+    {
+        var result = new List<BackendPolicy>(refs.Count);
+        for (var k = 0; k < refs.Count; k++)
+        {
+            var backend = Backend(refs[k], matches, $"{where}.backendRefs[{k}]", problems);
+
+            // F2: weight 0 means no traffic; the entry is dropped but its problems are still reported.
+            if (backend.Weight > 0)
+            {
+                result.Add(backend);
+            }
+        }
+
+        return result;
+    }
+
+    private BackendPolicy Backend(BackendRef r, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    {
+        var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
+        var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
+        BackendPolicy Result(string? invalid, string appProtocol = "http", IReadOnlyList<EndpointPolicy>? endpoints = null) => new()
+        {
+            Namespace = ns,
+            Name = r.Name,
+            Port = r.Port ?? 0,
+            Weight = Math.Clamp(r.Weight, 0, 1_000_000),
+            Invalid = invalid,
+            AppProtocol = appProtocol,
+            Endpoints = endpoints ?? [],
+            Filters = filters,
+        };
+
+        BackendPolicy Fail(string reason, string message)
+        {
+            _backendProblems.Add(new(reason, $"{at}: {message}"));
+            return Result(reason);
+        }
+
+        // F1: group "" (or the "core" alias), kind Service.
+        if (r.Group is not ("" or "core") || r.Kind != "Service")
+        {
+            return Fail(RouteConditions.InvalidKind,
+                $"kind \"{r.Kind}\" in group \"{r.Group}\" is not supported; Weft routes to core Services (group \"\", kind Service).");
+        }
+
+        // F6: no ReferenceGrant is needed for backends of Service-parented (mesh) routes, whatever their namespace.
+        var svc = _index.Service(ns, r.Name);
+        if (svc is null)
+        {
+            return Fail(RouteConditions.BackendNotFound, $"Service {ns}/{r.Name} not found; create it or fix backendRef name/namespace.");
+        }
+
+        // A3: ExternalName Services SHOULD NOT be backends; Weft reports them as an unsupported kind of Service.
+        if (svc.Spec.Type == "ExternalName")
+        {
+            return Fail(RouteConditions.InvalidKind,
+                $"Service {svc.Key} is of type ExternalName, which the mesh does not route to (gamma-spec A3); use a Service with a selector or EndpointSlices.");
+        }
+
+        if (r.Port is not { } portNumber)
+        {
+            return Fail(RouteConditions.BackendNotFound, $"backendRef to Service {svc.Key} has no port; port is required for a Service backend (gamma-spec F1).");
+        }
+
+        if (MeshIndex.FindPort(svc, portNumber) is not { } port)
+        {
+            return Fail(RouteConditions.BackendNotFound,
+                $"port {portNumber} matches no port of Service {svc.Key} ({MeshIndex.DescribePorts(svc)}); backendRefs[].port is the Service port, not the targetPort.");
+        }
+
+        var (app, protocolProblem) = BackendProtocol(port.AppProtocol);
+        if (protocolProblem is not null)
+        {
+            return Fail(RouteConditions.UnsupportedProtocol, $"Service {svc.Key} port {portNumber} has appProtocol \"{port.AppProtocol}\": {protocolProblem}");
+        }
+
+        return Result(null, app, _index.Endpoints(svc, port));
+    }
+
+    /// <summary>F5: how to talk to a backend port, from its appProtocol and the route type; or why it cannot be done.</summary>
+    private (string App, string? Problem) BackendProtocol(string? appProtocol)
+    {
+        if (_type is RouteType.Tcp or RouteType.Tls)
+        {
+            return ("tcp", null);
+        }
+
+        var grpc = _type == RouteType.Grpc;
+        switch (appProtocol?.ToLowerInvariant())
+        {
+            case "http" or "kubernetes.io/ws":
+                return grpc ? ("http", "gRPC needs HTTP/2 but the port declares HTTP/1.1; set appProtocol to kubernetes.io/h2c or grpc.") : ("http", null);
+            case "http2" or "h2c" or "grpc" or "kubernetes.io/h2c":
+                return ("http2", null);
+            case "https" or "kubernetes.io/wss" or "tls":
+                return ("http", "Weft does not originate TLS to backends (the mesh encrypts with mTLS); serve plain HTTP on this port or use a TLSRoute/TCPRoute.");
+            default:
+                // No (or an unknown) appProtocol: infer from the route type (F5 allows it).
+                return (grpc ? "http2" : "http", null);
+        }
+    }
+
+    private static bool HasFilter(List<FilterPolicy> filters, string kind)
+    {
+        foreach (var f in filters)
+        {
+            if (f.Kind == kind)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

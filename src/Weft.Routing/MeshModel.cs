@@ -1,0 +1,558 @@
+using System.Globalization;
+using System.Net;
+using Weft.Api.Model;
+using Weft.Routing.Internal;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing;
+
+/// <summary>
+/// The GAMMA semantics over one snapshot, as pure functions: which routes bind to which Service port (gamma-spec A),
+/// producer and consumer views (B), defaults (C), route-type conflicts (D), precedence (E, K), backends (F), filters (G)
+/// and status (H). Immutable; safe to share across threads.
+/// </summary>
+public sealed partial class MeshModel
+{
+    public const string DefaultControllerName = "weft.dev/mesh";
+    public const string DefaultTrustDomain = "cluster.local";
+    public const string DefaultClusterDomain = "cluster.local";
+
+    private static readonly string[] TypeOrder = ["GRPCRoute", "HTTPRoute", "TLSRoute", "TCPRoute"];
+
+    private readonly MeshIndex _index;
+    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups = [];
+
+    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain)
+    {
+        ControllerName = controllerName;
+        ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
+        _index = new MeshIndex(snapshot, trustDomain);
+
+        var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>();
+        foreach (var route in snapshot.Routes)
+        {
+            if (RouteAnalyzer.Analyze(_index, route) is { } a)
+            {
+                analyzed.Add((a, BindParents(route)));
+            }
+        }
+
+        // B3: index the bound routes by (Service, port, route namespace); only routes with a rule to apply take part.
+        foreach (var (route, parents) in analyzed)
+        {
+            if (!route.HasValidRule)
+            {
+                continue;
+            }
+
+            foreach (var p in parents)
+            {
+                foreach (var port in p.Ports)
+                {
+                    var key = new GroupKey(p.Service!.Key, port.Port, route.Route.Namespace);
+                    if (!_groups.TryGetValue(key, out var list))
+                    {
+                        _groups[key] = list = [];
+                    }
+
+                    if (!list.Contains(route))
+                    {
+                        list.Add(route);
+                    }
+                }
+            }
+        }
+
+        foreach (var list in _groups.Values)
+        {
+            list.Sort(static (a, b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b));
+        }
+
+        var statuses = new List<RouteStatus>(analyzed.Count);
+        foreach (var (route, parents) in analyzed)
+        {
+            statuses.Add(Status(route, parents));
+        }
+
+        Statuses = statuses;
+    }
+
+    public string ControllerName { get; }
+    public string TrustDomain => _index.TrustDomain;
+    public string ClusterDomain { get; }
+
+    /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
+    public IReadOnlyList<RouteStatus> Statuses { get; }
+
+    public static MeshModel Build(
+        MeshSnapshot snapshot,
+        string controllerName = DefaultControllerName,
+        string trustDomain = DefaultTrustDomain,
+        string clusterDomain = DefaultClusterDomain)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentException.ThrowIfNullOrEmpty(controllerName);
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        ArgumentException.ThrowIfNullOrEmpty(clusterDomain);
+        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain);
+    }
+
+    /// <summary>
+    /// The frontend that traffic from <paramref name="clientNamespace"/> to (host, port) reaches: a ClusterIP (A8), a
+    /// Service name (A10: svc and svc.ns resolve in the client's namespace context, svc.ns.svc[.cluster domain] anywhere),
+    /// or a pod IP (A7, the backend facet). Null for an unknown host or a port the Service does not have.
+    /// </summary>
+    public ServiceFrontend? ResolveFrontend(string clientNamespace, string host, int port) => Resolve(clientNamespace, host, port, out _);
+
+    /// <summary>The policy for traffic from <paramref name="clientNamespace"/> to (host, port); null for an unknown destination.</summary>
+    public DestinationPolicy? Compile(string clientNamespace, string host, int port)
+    {
+        var frontend = ResolveFrontend(clientNamespace, host, port);
+        return frontend is null ? null : Compile(clientNamespace, frontend).Policy;
+    }
+
+    // ---- A: binding ----
+
+    /// <summary>A1: group "" (or the "core" alias) and kind Service; anything else (a Gateway...) is another controller's.</summary>
+    internal static bool IsServiceParent(ParentReference p) => p.Group is "" or "core" && p.Kind == "Service";
+
+    private List<ParentBinding> BindParents(Route route)
+    {
+        var result = new List<ParentBinding>();
+        for (var i = 0; i < route.ParentRefs.Count; i++)
+        {
+            var p = route.ParentRefs[i];
+            if (IsServiceParent(p))
+            {
+                result.Add(Bind(route, p, i));
+            }
+        }
+
+        return result;
+    }
+
+    private ParentBinding Bind(Route route, ParentReference p, int index)
+    {
+        // A2: the namespace defaults to the route's; no ReferenceGrant applies to Service parents.
+        var ns = string.IsNullOrEmpty(p.Namespace) ? route.Namespace : p.Namespace;
+        var svc = _index.Service(ns, p.Name);
+        ParentBinding None(string message) => new(index, p, svc, [], new(RouteConditions.NoMatchingParent, message));
+        if (svc is null)
+        {
+            return None($"Service {ns}/{p.Name} not found; create it or fix parentRefs[{index}] name/namespace.");
+        }
+
+        // A3: headless and ExternalName Services have no frontend to attach to.
+        if (svc.Spec.Type == "ExternalName")
+        {
+            return None($"Service {svc.Key} is of type ExternalName: it has no cluster IP frontend, so mesh routes cannot attach to it (gamma-spec A3). Use a ClusterIP Service.");
+        }
+
+        if (svc.IsHeadless)
+        {
+            return None($"Service {svc.Key} is headless (clusterIP: None): clients reach its pods directly, so mesh routes cannot attach to it (gamma-spec A3). Use a ClusterIP Service.");
+        }
+
+        // A4/A5: port selects spec.ports[].port, sectionName the port's name; both must agree; neither means every port.
+        var ports = new List<ServicePort>();
+        foreach (var sp in svc.Spec.Ports)
+        {
+            if ((p.Port is null || p.Port == sp.Port) && (string.IsNullOrEmpty(p.SectionName) || p.SectionName == sp.Name))
+            {
+                ports.Add(sp);
+            }
+        }
+
+        if (ports.Count == 0)
+        {
+            var what = (p.Port, p.SectionName) switch
+            {
+                ({ } n, { Length: > 0 } s) => $"parentRef port {n} with sectionName \"{s}\"",
+                ({ } n, _) => $"parentRef port {n}",
+                (_, { Length: > 0 } s) => $"parentRef sectionName \"{s}\"",
+                _ => "parentRef",
+            };
+            return None($"{what} matches no port of Service {svc.Key} ({MeshIndex.DescribePorts(svc)}); parentRefs[].port is the Service port (not the targetPort) and sectionName the port's name.");
+        }
+
+        return new(index, p, svc, ports, null);
+    }
+
+    // ---- H: status ----
+
+    private RouteStatus Status(AnalyzedRoute route, List<ParentBinding> parents)
+    {
+        var r = route.Route;
+        var generation = r.Metadata.Generation;
+        var invalid = route.Rules.Where(x => x.Problem is not null).ToList();
+        var resolved = route.BackendProblems.Count == 0
+            ? new RouteCondition(RouteConditions.ResolvedRefs, RouteConditions.True, RouteConditions.ResolvedRefs, "All backendRefs resolved.", generation)
+            : new RouteCondition(RouteConditions.ResolvedRefs, RouteConditions.False, route.BackendProblems[0].Reason,
+                string.Join(" ", route.BackendProblems.Select(x => x.Message)), generation);
+
+        var entries = new List<RouteParentStatus>(parents.Count);
+        foreach (var p in parents)
+        {
+            var conditions = new List<RouteCondition>(3) { Accepted(route, p, invalid, generation), resolved };
+            if (conditions[0].Status == RouteConditions.True && invalid.Count > 0)
+            {
+                // H2 "Drop Rule(s)": the valid rules apply, the others are named here.
+                conditions.Add(new RouteCondition(RouteConditions.PartiallyInvalid, RouteConditions.True, RouteConditions.UnsupportedValue,
+                    $"Dropped Rule(s) {string.Join(", ", invalid.Select(x => x.Display))}: {string.Join(" ", invalid.Select(x => x.Problem!.Message))}", generation));
+            }
+
+            entries.Add(new RouteParentStatus(p.Ref, ControllerName, conditions));
+        }
+
+        return new RouteStatus(r.Kind, r.Namespace, r.Name, generation, entries);
+    }
+
+    private RouteCondition Accepted(AnalyzedRoute route, ParentBinding p, List<AnalyzedRule> invalid, long generation)
+    {
+        RouteCondition False(string reason, string message) => new(RouteConditions.Accepted, RouteConditions.False, reason, message, generation);
+        if (p.Problem is { } parentProblem)
+        {
+            return False(parentProblem.Reason, parentProblem.Message);
+        }
+
+        if (route.RouteProblem is { } routeProblem)
+        {
+            return False(routeProblem.Reason, routeProblem.Message);
+        }
+
+        if (!route.HasValidRule)
+        {
+            return False(invalid[0].Problem!.Reason,
+                $"No rule can be applied: {string.Join(" ", invalid.Select(x => x.Problem!.Message))}");
+        }
+
+        // D1: on each bound port, the route's group may hold a route type that outranks this one.
+        var svc = p.Service!;
+        var conflicts = new List<string>();
+        foreach (var port in p.Ports)
+        {
+            var group = _groups[new GroupKey(svc.Key, port.Port, route.Route.Namespace)];
+            if (group[0].Type < route.Type)
+            {
+                conflicts.Add($"on port {port.Port} {group[0].Display} also binds and {group[0].Route.Kind} takes precedence over {route.Route.Kind}");
+            }
+        }
+
+        var ports = string.Join(", ", p.Ports.Select(Describe));
+        var scope = route.Route.Namespace == svc.Namespace
+            ? "a producer route: it applies to clients in every namespace that has no consumer routes for the same port"
+            : $"a consumer route: it applies only to clients in namespace {route.Route.Namespace} (GEP-1294)";
+        if (conflicts.Count == p.Ports.Count)
+        {
+            return False(RouteConditions.Conflicted,
+                $"Not applied: {string.Join("; ", conflicts)} (gamma-spec D1 order: {string.Join(" > ", TypeOrder)}). Bind the routes to different ports with parentRefs[].port, or use one route type.");
+        }
+
+        var message = $"Bound to Service {svc.Key} port(s) {ports}, as {scope}.";
+        if (conflicts.Count > 0)
+        {
+            message += $" Not applied where another route type wins: {string.Join("; ", conflicts)} (gamma-spec D1).";
+        }
+
+        return new RouteCondition(RouteConditions.Accepted, RouteConditions.True, RouteConditions.Accepted, message, generation);
+    }
+
+    private static string Describe(ServicePort p) =>
+        string.IsNullOrEmpty(p.Name) ? p.Port.ToString(CultureInfo.InvariantCulture) : $"{p.Port} \"{p.Name}\"";
+
+    // ---- A7, A8, A10: frontends ----
+
+    private ServiceFrontend? Resolve(string clientNamespace, string host, int port, out string note)
+    {
+        ArgumentNullException.ThrowIfNull(clientNamespace);
+        ArgumentNullException.ThrowIfNull(host);
+        var h = host.Trim().TrimEnd('.').ToLowerInvariant();
+        if (h.StartsWith('[') && h.EndsWith(']'))
+        {
+            h = h[1..^1];
+        }
+
+        if (IPAddress.TryParse(h, out _))
+        {
+            if (_index.ServiceByClusterIP(h) is { } bySvcIp)
+            {
+                return ServicePortFrontend(bySvcIp, port, FrontendAddress.ClusterIP, $"{host} is the ClusterIP of Service {bySvcIp.Key} (gamma-spec A8)", out note);
+            }
+
+            return PodFrontend(h, port, out note);
+        }
+
+        var parts = h.Split('.');
+        var (name, ns) = parts.Length switch
+        {
+            1 => (parts[0], clientNamespace),
+            2 => (parts[0], parts[1]),
+            3 when parts[2] == "svc" => (parts[0], parts[1]),
+            > 3 when parts[2] == "svc" && string.Join('.', parts[3..]) == ClusterDomain => (parts[0], parts[1]),
+            _ => (null, null),
+        };
+        if (name is null || ns is null)
+        {
+            note = $"{host} is not a ClusterIP, pod IP or Service name (svc, svc.ns, svc.ns.svc.{ClusterDomain}) known to the mesh";
+            return null;
+        }
+
+        var svc = _index.Service(ns, name);
+        if (svc is null)
+        {
+            note = $"{host} names Service {ns}/{name}, which does not exist";
+            return null;
+        }
+
+        if (svc.Spec.Type == "ExternalName")
+        {
+            note = $"Service {svc.Key} is of type ExternalName ({svc.Spec.ExternalName}); the mesh does not route it (gamma-spec A3)";
+            return null;
+        }
+
+        return ServicePortFrontend(svc, port, FrontendAddress.Name, $"{host} names Service {svc.Key} (gamma-spec A10)", out note);
+    }
+
+    private static ServiceFrontend? ServicePortFrontend(Service svc, int port, FrontendAddress by, string how, out string note)
+    {
+        if (MeshIndex.FindPort(svc, port) is not { } sp)
+        {
+            note = $"{how}, but it has no port {port} ({MeshIndex.DescribePorts(svc)})";
+            return null;
+        }
+
+        note = $"{how}, port {Describe(sp)}";
+        return new ServiceFrontend
+        {
+            AddressedBy = by,
+            Namespace = svc.Namespace,
+            Name = svc.Name,
+            Port = port,
+            Service = svc,
+            ServicePort = sp,
+        };
+    }
+
+    private ServiceFrontend? PodFrontend(string address, int port, out string note)
+    {
+        ServiceFrontend Frontend(string ns, string name, Service? svc, ServicePort? sp, string? pod) => new()
+        {
+            AddressedBy = FrontendAddress.PodIP,
+            Namespace = ns,
+            Name = name,
+            Port = port,
+            Service = svc,
+            ServicePort = sp,
+            PodAddress = address,
+            Pod = pod,
+        };
+
+        // Prefer a Service that targets this pod port, in a stable order.
+        Service? fallback = null;
+        string? podKey = _index.PodByIP(address)?.Key;
+        foreach (var (slice, ep) in _index.EndpointsAt(address).OrderBy(x => x.Slice.Key, StringComparer.Ordinal))
+        {
+            podKey ??= ep.TargetRef is { Name: { } n } ? $"{ep.TargetRef.Namespace ?? slice.Namespace}/{n}" : null;
+            if (_index.Service(slice.Namespace, slice.ServiceName!) is not { } svc)
+            {
+                continue;
+            }
+
+            fallback ??= svc;
+            foreach (var sp in svc.Spec.Ports)
+            {
+                foreach (var e in _index.Endpoints(svc, sp))
+                {
+                    if (e.Port == port && string.Equals(e.Address, address, StringComparison.OrdinalIgnoreCase))
+                    {
+                        note = $"{address} is an endpoint of Service {svc.Key} port {Describe(sp)}: the backend facet, routes do not apply (gamma-spec A7)";
+                        return Frontend(svc.Namespace, svc.Name, svc, sp, e.Pod ?? podKey);
+                    }
+                }
+            }
+        }
+
+        if (fallback is not null || podKey is not null)
+        {
+            var ns = fallback?.Namespace ?? podKey![..podKey!.IndexOf('/', StringComparison.Ordinal)];
+            note = $"{address} is a pod IP: the backend facet, routes do not apply (gamma-spec A7)";
+            return Frontend(ns, fallback?.Name ?? "", fallback, null, podKey);
+        }
+
+        note = $"{address} is neither a ClusterIP nor a pod IP known to the mesh";
+        return null;
+    }
+
+    // ---- B, C, D: selection and compilation ----
+
+    internal Selection Select(string clientNamespace, Service svc, ServicePort port)
+    {
+        var producer = _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, svc.Namespace)) ?? [];
+        var consumer = clientNamespace != svc.Namespace
+            ? _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, clientNamespace)) ?? []
+            : [];
+        var at = $"{svc.Key}:{port.Port}";
+        string view, reason;
+        List<AnalyzedRoute> group;
+        if (consumer.Count > 0)
+        {
+            // B3 step 2: the client namespace's consumer routes replace the producer routes entirely.
+            (view, group) = (PolicyView.Consumer, consumer);
+            reason = $"namespace {clientNamespace} has {consumer.Count} consumer route(s) for {at}, so producer routes are not consulted (GEP-1294)";
+        }
+        else if (producer.Count > 0)
+        {
+            (view, group) = (PolicyView.Producer, producer);
+            reason = clientNamespace == svc.Namespace
+                ? $"the client is in the Service's namespace {svc.Namespace}: its {producer.Count} producer route(s) for {at} apply (GEP-1294)"
+                : $"namespace {clientNamespace} has no consumer routes for {at}, so the {producer.Count} producer route(s) in {svc.Namespace} apply (GEP-1294)";
+        }
+        else
+        {
+            return Selection.Empty with
+            {
+                ViewReason = $"no route is attached to {at}: default behaviour, traffic goes to the Service's endpoints (gamma-spec C1)",
+            };
+        }
+
+        // D1: one route type per Service port within the group; groups are sorted with the winning type first.
+        var winner = group[0].Type;
+        var applied = group.Where(r => r.Type == winner).ToList();
+        var losers = group.Where(r => r.Type != winner).ToList();
+        var conflict = losers.Count == 0
+            ? null
+            : $"{TypeOrder[(int)winner]} wins over {string.Join(", ", losers.Select(l => l.Display))} on {at} (gamma-spec D1: {string.Join(" > ", TypeOrder)})";
+        return new Selection(view, reason, producer, consumer, applied, conflict);
+    }
+
+    internal CompiledDestination Compile(string clientNamespace, ServiceFrontend frontend)
+    {
+        if (frontend.AddressedBy == FrontendAddress.PodIP)
+        {
+            // A7: traffic to a pod IP is the backend facet: no routes, straight to that endpoint.
+            var (protocol, app) = DefaultProtocol(frontend.ServicePort?.AppProtocol);
+            var endpoint = _index.EndpointsAt(frontend.PodAddress!) is { Count: > 0 } eps
+                ? _index.Endpoint(frontend.PodAddress!, frontend.Port, eps[0].Slice, eps[0].Endpoint)
+                : _index.Endpoint(frontend.PodAddress!, frontend.Port, null, null);
+            var podPolicy = new DestinationPolicy
+            {
+                ClientNamespace = clientNamespace,
+                ServiceNamespace = frontend.Namespace,
+                ServiceName = frontend.Name,
+                Port = frontend.Port,
+                Protocol = protocol,
+                View = PolicyView.None,
+                DefaultBackend = new BackendPolicy
+                {
+                    Namespace = frontend.Namespace,
+                    Name = frontend.Name,
+                    Port = frontend.Port,
+                    AppProtocol = app,
+                    Endpoints = [endpoint],
+                },
+            };
+            return new CompiledDestination(podPolicy, Selection.Empty with
+            {
+                ViewReason = $"{frontend.PodAddress} is a pod IP: the backend facet, routes do not apply (gamma-spec A7)",
+            }, []);
+        }
+
+        var svc = frontend.Service!;
+        var sp = frontend.ServicePort!;
+        var selection = Select(clientNamespace, svc, sp);
+        var policy = new DestinationPolicy
+        {
+            ClientNamespace = clientNamespace,
+            ServiceNamespace = svc.Namespace,
+            ServiceName = svc.Name,
+            Port = sp.Port,
+            Protocol = PolicyProtocol.Opaque,
+            View = selection.View,
+        };
+        if (selection.Applied.Count == 0)
+        {
+            // C1/C3: no route on this port: plain forwarding to the Service's own endpoints.
+            var (protocol, app) = DefaultProtocol(sp.AppProtocol);
+            return new CompiledDestination(policy with
+            {
+                Protocol = protocol,
+                DefaultBackend = new BackendPolicy
+                {
+                    Namespace = svc.Namespace,
+                    Name = svc.Name,
+                    Port = sp.Port,
+                    AppProtocol = app,
+                    Endpoints = _index.Endpoints(svc, sp),
+                },
+            }, selection, []);
+        }
+
+        var type = selection.Applied[0].Type;
+        if (type is RouteType.Tcp or RouteType.Tls)
+        {
+            // K2/K3: L4 routes bind like A4; one rule each, oldest route first.
+            var l4 = new List<L4RulePolicy>();
+            foreach (var route in selection.Applied)
+            {
+                foreach (var rule in route.Rules)
+                {
+                    if (rule.Problem is null)
+                    {
+                        l4.Add(new L4RulePolicy
+                        {
+                            Origin = new RuleCandidate(route, rule, 0).Origin,
+                            Hostnames = rule.Hostnames,
+                            Backends = rule.Backends,
+                        });
+                    }
+                }
+            }
+
+            return new CompiledDestination(policy with { Protocol = type == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = l4 }, selection, []);
+        }
+
+        // E1/K1: merge every rule of every applied route into one table, flattened per match, in precedence order.
+        var candidates = new List<RuleCandidate>();
+        foreach (var route in selection.Applied)
+        {
+            foreach (var rule in route.Rules)
+            {
+                if (rule.Problem is not null)
+                {
+                    continue;
+                }
+
+                for (var j = 0; j < rule.Matches.Count; j++)
+                {
+                    candidates.Add(new RuleCandidate(route, rule, j));
+                }
+            }
+        }
+
+        candidates.Sort(type == RouteType.Grpc ? Precedence.CompareGrpc : Precedence.CompareHttp);
+        var rules = new List<RulePolicy>(candidates.Count);
+        foreach (var c in candidates)
+        {
+            rules.Add(new RulePolicy
+            {
+                Origin = c.Origin,
+                Match = c.Match,
+                Filters = c.Rule.Filters,
+                Backends = c.Rule.Backends,
+                Timeouts = c.Rule.Timeouts,
+                Retry = c.Rule.Retry,
+            });
+        }
+
+        return new CompiledDestination(policy with { Protocol = type == RouteType.Grpc ? PolicyProtocol.Grpc : PolicyProtocol.Http, Rules = rules }, selection, candidates);
+    }
+
+    /// <summary>Without routes, the port's appProtocol decides how the proxy treats it; unknown or none is opaque TCP.</summary>
+    private static (string Protocol, string App) DefaultProtocol(string? appProtocol) => appProtocol?.ToLowerInvariant() switch
+    {
+        "http" or "kubernetes.io/ws" => (PolicyProtocol.Http, "http"),
+        "grpc" => (PolicyProtocol.Grpc, "http2"),
+        "http2" or "h2c" or "kubernetes.io/h2c" => (PolicyProtocol.Http, "http2"),
+        _ => (PolicyProtocol.Opaque, "tcp"),
+    };
+}

@@ -1,0 +1,19 @@
+using Weft.Api.Model;
+
+namespace Weft.Routing;
+
+/// <summary>What the store holds at one version: the objects <see cref="MeshModel.Build"/> reads.</summary>
+public sealed record MeshSnapshot
+{
+    public IReadOnlyList<Service> Services { get; init; } = [];
+    public IReadOnlyList<EndpointSlice> EndpointSlices { get; init; } = [];
+
+    /// <summary>HTTPRoute, GRPCRoute, TCPRoute and TLSRoute objects, in any order.</summary>
+    public IReadOnlyList<Route> Routes { get; init; } = [];
+
+    /// <summary>Not consulted for Service parents: mesh backendRefs need no grant (gamma-spec F6).</summary>
+    public IReadOnlyList<ReferenceGrant> ReferenceGrants { get; init; } = [];
+    public IReadOnlyList<Namespace> Namespaces { get; init; } = [];
+    public IReadOnlyList<Pod> Pods { get; init; } = [];
+    public IReadOnlyList<ServiceAccount> ServiceAccounts { get; init; } = [];
+}
