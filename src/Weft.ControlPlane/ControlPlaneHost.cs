@@ -1,0 +1,157 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.Api;
+using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Objects;
+using Weft.ControlPlane.Serving;
+using Weft.ControlPlane.Sources;
+using Weft.ControlPlane.Translation;
+using Weft.Discovery;
+using Weft.Routing;
+
+namespace Weft.ControlPlane;
+
+/// <summary>
+/// The control plane in one process: the object store, the manifests directory source, the translator loop and the
+/// discovery server (gRPC over HTTP/2 cleartext on Kestrel).
+/// </summary>
+public sealed class ControlPlaneHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Translator _translator;
+    private readonly DirectorySource? _directory;
+    private readonly SubscriptionRegistry _subscriptions;
+    private readonly TimeProvider _time;
+    private bool _disposed;
+
+    private ControlPlaneHost(WebApplication app, ObjectStore store, Translator translator, DirectorySource? directory, SubscriptionRegistry subscriptions, Uri address, TimeProvider time)
+    {
+        _time = time;
+        _app = app;
+        Store = store;
+        _translator = translator;
+        _directory = directory;
+        _subscriptions = subscriptions;
+        Address = address;
+    }
+
+    /// <summary>Where the discovery server listens, with the port actually bound: <c>http://127.0.0.1:PORT</c>.</summary>
+    public Uri Address { get; }
+
+    public ObjectStore Store { get; }
+
+    /// <summary>The newest model the translator published.</summary>
+    public MeshModel CurrentModel => _translator.Current.Model;
+
+    /// <summary>The version discovery updates from <see cref="CurrentModel"/> carry.</summary>
+    public ulong ModelVersion => _translator.Current.Version;
+
+    /// <summary>Status conditions of every route, from <see cref="CurrentModel"/>.</summary>
+    public IReadOnlyList<RouteStatus> Statuses => CurrentModel.Statuses;
+
+    /// <summary>The manifests directory's load problems (empty without a directory).</summary>
+    public IReadOnlyList<ManifestProblem> Problems => _directory?.Problems ?? [];
+
+    /// <summary>Loads the manifests (if any), builds the first model and starts serving discovery.</summary>
+    public static async Task<ControlPlaneHost> StartAsync(ControlPlaneOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!IPAddress.TryParse(options.ListenAddress, out var listenAddress))
+        {
+            throw new ArgumentException($"ListenAddress must be an IP address, not '{options.ListenAddress}'.", nameof(options));
+        }
+
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var time = options.Time ?? TimeProvider.System;
+        var store = new ObjectStore(options.Admission);
+        DirectorySource? directory = null;
+        Translator? translator = null;
+        WebApplication? app = null;
+        try
+        {
+            if (options.ManifestDirectory is { } manifests)
+            {
+                directory = new DirectorySource(manifests, store, loggerFactory.CreateLogger<DirectorySource>(), time);
+                directory.Start();
+            }
+
+            translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time);
+            translator.Start();
+
+            var subscriptions = new SubscriptionRegistry();
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+                kestrel.Listen(listenAddress, options.Port, listen => listen.Protocols = HttpProtocols.Http2));
+            builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+            builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
+            builder.Services.AddRouting();
+            builder.Services.AddGrpc();
+            builder.Services.AddSingleton(time);
+            builder.Services.AddSingleton(translator);
+            builder.Services.AddSingleton(subscriptions);
+            builder.Services.AddSingleton(new ControlPlaneStatus(directory));
+            app = builder.Build();
+            app.MapGrpcService<DiscoveryService>();
+            await app.StartAsync(ct).ConfigureAwait(false);
+
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var address = new Uri(bound);
+            Log.Listening(loggerFactory.CreateLogger<ControlPlaneHost>(), address);
+            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time);
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (translator is not null)
+            {
+                await translator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (directory is not null)
+            {
+                await directory.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the translator has published a model built from store version <paramref name="storeVersion"/> or later.</summary>
+    public Task WaitForVersionAsync(long storeVersion, CancellationToken ct) => _translator.WaitForStoreVersionAsync(storeVersion, ct);
+
+    /// <summary>Route statuses as <c>weft status</c> and <c>weft validate -o json</c> print them.</summary>
+    public string StatusJson() => Discovery.StatusJson.ToJson(Statuses, _time.GetUtcNow());
+
+    /// <summary>The live discovery subscriptions and their sent, ACKed and NACKed versions.</summary>
+    public IReadOnlyList<Discovery.V1.Subscription> Subscriptions() => [.. _subscriptions.Snapshot()];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _translator.DisposeAsync().ConfigureAwait(false);
+        if (_directory is not null)
+        {
+            await _directory.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Translation;
+using Weft.Discovery;
+using Weft.Discovery.V1;
+using Weft.Routing;
+using Weft.Routing.Policy;
+
+namespace Weft.ControlPlane.Serving;
+
+/// <summary>
+/// The discovery server: thin over the translator's published model, as linkerd's policy-controller API is over its
+/// index. One change-detecting watch per stream: the policy is recompiled on every published model and sent only
+/// when its JSON bytes differ from the last sent. The version sent is the model's <see cref="PublishedModel.Version"/>,
+/// so it grows within a stream and is comparable across the streams of one control plane.
+/// </summary>
+internal sealed class DiscoveryService(
+    Translator translator,
+    SubscriptionRegistry registry,
+    ControlPlaneStatus status,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
+{
+    public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
+    {
+        // Streams end when the control plane stops, so that shutdown does not wait for clients to hang up.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = stop.Token;
+        var subscription = registry.Add(request);
+        Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
+        try
+        {
+            byte[]? lastSent = null;
+            var published = translator.Current;
+            while (!ct.IsCancellationRequested)
+            {
+                if (Evaluate(published.Model, request) is { } policyJson && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
+                {
+                    var found = policyJson.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
+                    await responseStream.WriteAsync(
+                        new DestinationUpdate
+                        {
+                            Version = published.Version,
+                            Status = found,
+                            PolicyJson = UnsafeByteOperations.UnsafeWrap(policyJson),
+                        },
+                        ct).ConfigureAwait(false);
+                    lastSent = policyJson;
+                    subscription.Sent(published.Version, found);
+                    Log.Sent(logger, published.Version, found.ToString(), request.Host, request.Port, request.ClientPod);
+                }
+
+                subscription.Evaluated(published.Version);
+                published = await published.NextAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away or the control plane is stopping.
+        }
+        finally
+        {
+            registry.Remove(subscription);
+        }
+    }
+
+    public override Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
+    {
+        if (!request.Ack)
+        {
+            Log.Nacked(logger, request.ClientPod, request.Version, request.Host, request.Port, request.Error);
+        }
+
+        return Task.FromResult(new ReportReply { Known = registry.Report(request) });
+    }
+
+    public override Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)
+    {
+        var published = translator.Current;
+        var reply = new StatusReply
+        {
+            ModelVersion = (long)published.Version,
+            StoreVersion = published.StoreVersion,
+            RouteStatusesJson = UnsafeByteOperations.UnsafeWrap(StatusJson.ToUtf8Bytes(published.Model.Statuses, time.GetUtcNow())),
+        };
+        reply.Problems.AddRange(status.Problems().Select(p => new LoadProblem
+        {
+            Kind = p.Kind.ToString(),
+            File = p.File,
+            Line = p.Line,
+            Object = p.ObjectDisplayName ?? "",
+            FieldPath = p.FieldPath ?? "",
+            Message = p.Message,
+            Hint = p.Hint ?? "",
+            Text = p.ToString(),
+        }));
+        reply.Subscriptions.AddRange(registry.Snapshot());
+        return Task.FromResult(reply);
+    }
+
+    /// <summary>The policy's JSON, empty for NOT_FOUND, or null when compiling failed (then nothing is sent: the client keeps what it has).</summary>
+    private byte[]? Evaluate(MeshModel model, DestinationRequest request)
+    {
+        try
+        {
+            return model.Compile(request.ClientNamespace, request.Host, request.Port) is { } policy
+                ? PolicyJson.Serialize(policy)
+                : [];
+        }
+        catch (Exception e)
+        {
+            Log.CompileFailed(logger, request.Host, request.Port, request.ClientNamespace, e);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Weft.Api;
+using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Objects;
+
+namespace Weft.ControlPlane.Sources;
+
+/// <summary>
+/// A directory of manifests as a source of the <see cref="ObjectStore"/> (the local mode's API server): loaded with
+/// <see cref="ManifestLoader"/>, then watched so that adding, editing or deleting a file takes effect within a second,
+/// without a restart. A deleted file deletes its objects, as <c>kubectl delete -f</c> would.
+/// </summary>
+/// <remarks>
+/// FileSystemWatcher misses events (overflow, some editors' rename dance, network file systems), so a rescan every
+/// <see cref="RescanInterval"/> compares the files' paths, sizes and modification times as a fallback. A change in
+/// those is confirmed against a hash of the contents before anything is reloaded, so touching or rewriting a file
+/// with the same text changes nothing.
+/// </remarks>
+public sealed class DirectorySource : IAsyncDisposable
+{
+    /// <summary>The name this source has in the store.</summary>
+    public const string SourceName = "files";
+
+    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
+
+    private readonly ObjectStore _store;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _scanGate = new();
+    private FileSystemWatcher? _watcher;
+    private Task _watch = Task.CompletedTask;
+    private string? _fingerprint;
+    private byte[]? _contentHash;
+    private LoadResult _loaded = LoadResult.Empty;
+
+    public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory = Path.GetFullPath(directory);
+        _store = store;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>How often the directory is rescanned in case the file system watcher missed a change.</summary>
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The problems of the last load (syntax errors, invalid objects, unreadable files); those objects are not in the store.</summary>
+    public IReadOnlyList<ManifestProblem> Problems => Volatile.Read(ref _loaded).Problems;
+
+    /// <summary>Objects of kinds Weft does not read, from the last load.</summary>
+    public IReadOnlyList<SkippedObject> Skipped => Volatile.Read(ref _loaded).Skipped;
+
+    /// <summary>Loads the directory into the store now, then watches it. Returns the store version after the load.</summary>
+    public long Start()
+    {
+        Rescan(force: true);
+        try
+        {
+            _watcher = new FileSystemWatcher(Directory)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            _watcher.Changed += OnFileEvent;
+            _watcher.Created += OnFileEvent;
+            _watcher.Deleted += OnFileEvent;
+            _watcher.Renamed += OnFileEvent;
+            _watcher.Error += (_, _) => _changed.Writer.TryWrite(true);
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            // No watcher (missing directory, inotify limits): the periodic rescan still sees every change.
+            _watcher?.Dispose();
+            _watcher = null;
+            Log.WatcherUnavailable(_logger, Directory, e.Message);
+        }
+
+        _watch = Task.Run(() => WatchAsync(_stop.Token));
+        return _store.Version;
+    }
+
+    /// <summary>
+    /// Scans the directory and reloads it when its files changed. Returns true when it reloaded.
+    /// Runs on the watch loop; callable directly (tests, a forced refresh).
+    /// </summary>
+    public bool Rescan(bool force = false) => Scan(force, checkContent: false);
+
+    /// <param name="force">Reload even when nothing changed.</param>
+    /// <param name="checkContent">Compare contents even when sizes and times are the same (a watcher event said something changed).</param>
+    private bool Scan(bool force, bool checkContent)
+    {
+        lock (_scanGate)
+        {
+            var fingerprint = Fingerprint();
+            if (!force && !checkContent && fingerprint == _fingerprint)
+            {
+                return false;
+            }
+
+            _fingerprint = fingerprint;
+            var hash = ContentHash();
+            if (!force && _contentHash is not null && hash.AsSpan().SequenceEqual(_contentHash))
+            {
+                return false;
+            }
+
+            _contentHash = hash;
+            var result = ManifestLoader.LoadPaths([Directory]);
+            Volatile.Write(ref _loaded, result);
+            var version = _store.Replace(SourceName, result.Objects);
+            Log.Loaded(_logger, Directory, result.Objects.Count, result.Problems.Count, version);
+            return true;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _watcher?.Dispose();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _watch.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private void OnFileEvent(object sender, FileSystemEventArgs e) => _changed.Writer.TryWrite(true);
+
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        Task<bool>? signalled = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                // One outstanding wait on the channel at a time; the delay bounds how long a missed event can go unseen.
+                signalled ??= _changed.Reader.WaitToReadAsync(ct).AsTask();
+                await Task.WhenAny(signalled, Task.Delay(RescanInterval, _time, ct)).ConfigureAwait(false);
+                var fromEvent = signalled.IsCompleted;
+                if (fromEvent)
+                {
+                    await signalled.ConfigureAwait(false);
+                    signalled = null;
+                    _changed.Reader.TryRead(out _);
+                }
+
+                ct.ThrowIfCancellationRequested();
+                Scan(force: false, checkContent: fromEvent);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Log.RescanFailed(_logger, Directory, e);
+            }
+        }
+    }
+
+    private IEnumerable<string> ManifestFiles()
+    {
+        try
+        {
+            return [.. System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
+                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private string Fingerprint()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var file in ManifestFiles())
+        {
+            var info = new FileInfo(file);
+            if (info.Exists)
+            {
+                text.Append(file).Append('|').Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private byte[] ContentHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in ManifestFiles())
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\0"));
+            try
+            {
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Unreadable now: let the loader report it; a later scan sees it again when it becomes readable.
+                hash.AppendData(Guid.NewGuid().ToByteArray());
+            }
+
+            hash.AppendData("\0"u8);
+        }
+
+        return hash.GetHashAndReset();
+    }
+}

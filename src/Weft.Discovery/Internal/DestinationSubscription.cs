@@ -1,0 +1,219 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Weft.Discovery.V1;
+using Weft.Routing.Matching;
+using Weft.Routing.Policy;
+
+namespace Weft.Discovery.Internal;
+
+/// <summary>
+/// One (host, port) a proxy talks to: a WatchDestination stream kept open (resubscribing with backoff when it fails)
+/// and the last good <see cref="DestinationEntry"/>, read without locks by the traffic path.
+/// </summary>
+internal sealed class DestinationSubscription : IAsyncDisposable
+{
+    private readonly V1.Discovery.DiscoveryClient _grpc;
+    private readonly DestinationRequest _request;
+    private readonly DiscoveryClient _settings;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly TaskCompletionSource _firstUpdate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly long _created;
+    private DestinationEntry? _entry;
+    private long _lastUsed;
+    private Task _run = Task.CompletedTask;
+    private volatile bool _connected;
+    private ulong _rejectedVersion;
+    private string? _rejectedError;
+
+    public DestinationSubscription(
+        V1.Discovery.DiscoveryClient grpc,
+        DestinationRequest request,
+        DiscoveryClient settings,
+        ILogger logger,
+        TimeProvider time)
+    {
+        _grpc = grpc;
+        _request = request;
+        _settings = settings;
+        _logger = logger;
+        _time = time;
+        _created = time.GetTimestamp();
+        _lastUsed = _created;
+    }
+
+    public string Host => _request.Host;
+    public int Port => _request.Port;
+
+    public DestinationEntry? Entry => Volatile.Read(ref _entry);
+
+    public TimeSpan IdleFor => _time.GetElapsedTime(Volatile.Read(ref _lastUsed));
+
+    public DestinationState State
+    {
+        get
+        {
+            lock (_stop)
+            {
+                return new DestinationState(Host, Port, Entry, _connected, _rejectedVersion, _rejectedError);
+            }
+        }
+    }
+
+    public void Start() => _run = Task.Run(() => RunAsync(_stop.Token));
+
+    public void Touch() => Volatile.Write(ref _lastUsed, _time.GetTimestamp());
+
+    /// <summary>Waits for the first update, but only within <see cref="DiscoveryClient.FirstUpdateTimeout"/> of the subscription's start.</summary>
+    public async ValueTask<DestinationEntry?> WaitForFirstAsync(CancellationToken ct)
+    {
+        var remaining = _settings.FirstUpdateTimeout - _time.GetElapsedTime(_created);
+        if (remaining > TimeSpan.Zero && !_firstUpdate.Task.IsCompleted)
+        {
+            try
+            {
+                await _firstUpdate.Task.WaitAsync(remaining, _time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The control plane is unreachable or slow: the caller decides what to do without a policy.
+            }
+        }
+
+        return Entry;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _run.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        Log.Subscribing(_logger, Host, Port);
+        var backoff = _settings.InitialBackoff;
+        while (!ct.IsCancellationRequested)
+        {
+            string error;
+            try
+            {
+                using var call = _grpc.WatchDestination(_request, cancellationToken: ct);
+                await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    _connected = true;
+                    backoff = _settings.InitialBackoff;
+                    await ApplyAsync(update, ct).ConfigureAwait(false);
+                }
+
+                error = "the control plane ended the stream";
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException e) when (ct.IsCancellationRequested && e.StatusCode == StatusCode.Cancelled)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                error = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
+            }
+
+            _connected = false;
+
+            // Exponential backoff with jitter ("equal jitter"), so that proxies do not all return at once.
+            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            Log.StreamFailed(_logger, Host, Port, delay, error);
+            try
+            {
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
+        }
+
+        _connected = false;
+    }
+
+    private async Task ApplyAsync(DestinationUpdate update, CancellationToken ct)
+    {
+        DestinationEntry next;
+        try
+        {
+            next = Build(update);
+        }
+        catch (Exception e)
+        {
+            lock (_stop)
+            {
+                _rejectedVersion = update.Version;
+                _rejectedError = e.Message;
+            }
+
+            Log.Rejected(_logger, Host, Port, update.Version, e.Message);
+            _firstUpdate.TrySetResult();
+            await ReportAsync(update.Version, e.Message, ct).ConfigureAwait(false);
+            return;
+        }
+
+        Volatile.Write(ref _entry, next);
+        Log.Applied(_logger, Host, Port, update.Version, next.Found);
+        _firstUpdate.TrySetResult();
+        await ReportAsync(update.Version, error: null, ct).ConfigureAwait(false);
+    }
+
+    private DestinationEntry Build(DestinationUpdate update)
+    {
+        switch (update.Status)
+        {
+            case DestinationStatus.NotFound:
+                return new DestinationEntry(null, update.Version);
+            case DestinationStatus.Found:
+                var policy = DiscoveryClient.Deserialize(update.PolicyJson.Span);
+                var table = _settings.BuildTable(policy);
+                return new DestinationEntry(table, update.Version) { Policy = policy };
+            default:
+                throw new InvalidDataException($"unknown destination status {update.Status}");
+        }
+    }
+
+    private async Task ReportAsync(ulong version, string? error, CancellationToken ct)
+    {
+        try
+        {
+            await _grpc.ReportAsync(
+                new PolicyReport
+                {
+                    ClientPod = _request.ClientPod,
+                    Host = Host,
+                    Port = Port,
+                    Version = version,
+                    Ack = error is null,
+                    Error = error ?? "",
+                },
+                // gRPC deadlines are wall-clock by API.
+                deadline: DateTime.UtcNow.AddSeconds(5),
+                cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException)
+        {
+            // An ACK is informational; the stream's own failure handling covers a lost control plane.
+            Log.ReportFailed(_logger, Host, Port, version, e.Message);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.ControlPlane.Tests.Support;
+using Weft.Discovery;
+using Weft.Routing.Matching;
+
+namespace Weft.ControlPlane.Tests;
+
+/// <summary>A real control plane on loopback, a real discovery client, a real manifests directory.</summary>
+public sealed class DiscoveryEndToEndTests : IAsyncLifetime
+{
+    private const string ClientNamespace = "gateway-conformance-mesh";
+    private const string ClientPod = "gateway-conformance-mesh/client-0";
+    private const string Echo = "echo.gateway-conformance-mesh";
+    private const string RouteFile = "route.yaml";
+    private static readonly TimeSpan WithinOneSecond = TimeSpan.FromSeconds(1);
+
+    private readonly TempDirectory _dir = new();
+    private ControlPlaneHost? _host;
+
+    private ControlPlaneHost Host => _host!;
+
+    public async Task InitializeAsync()
+    {
+        _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        _host = await StartHostAsync(port: 0);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+
+    private Task<ControlPlaneHost> StartHostAsync(int port) =>
+        ControlPlaneHost.StartAsync(new ControlPlaneOptions { ManifestDirectory = _dir.Path, Port = port }, CancellationToken.None);
+
+    private DiscoveryClient NewClient(ControlPlaneHost host) =>
+        new(host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(500) };
+
+    private static async Task<DestinationEntry> GetAsync(DiscoveryClient client, string host = Echo, int port = 80) =>
+        await client.GetAsync(host, port, CancellationToken.None) ?? throw new InvalidOperationException("no entry");
+
+    private static ValueTask<DestinationEntry?> Read(DiscoveryClient client) => client.GetAsync(Echo, 80, CancellationToken.None);
+
+    [Fact]
+    public async Task First_use_subscribes_and_returns_the_first_policy()
+    {
+        await using var client = NewClient(Host);
+
+        var entry = await GetAsync(client);
+
+        Assert.True(entry.Found);
+        Assert.NotNull(entry.Table);
+        Assert.Equal("echo", entry.Policy!.ServiceName);
+        Assert.Equal("gateway-conformance-mesh", entry.Policy.ServiceNamespace);
+        Assert.Empty(entry.Policy.Rules);
+        Assert.Equal(Host.ModelVersion, entry.Version);
+    }
+
+    [Fact]
+    public async Task Later_calls_return_the_same_entry_without_waiting()
+    {
+        await using var client = NewClient(Host);
+        var first = await GetAsync(client);
+
+        var again = client.GetAsync(Echo, 80, CancellationToken.None);
+
+        Assert.True(again.IsCompletedSuccessfully);
+        Assert.Same(first, await again);
+    }
+
+    [Fact]
+    public async Task Unknown_host_is_not_found()
+    {
+        await using var client = NewClient(Host);
+
+        var entry = await GetAsync(client, "nothing.nowhere", 80);
+
+        Assert.False(entry.Found);
+        Assert.Null(entry.Table);
+    }
+
+    [Fact]
+    public async Task Adding_a_route_file_sends_an_update_within_a_second_and_deleting_it_goes_back()
+    {
+        await using var client = NewClient(Host);
+        var before = await GetAsync(client);
+
+        _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, WithinOneSecond, "the route's rules arrive");
+
+        Assert.True(routed!.Version > before.Version);
+        Assert.Equal("gateway-conformance-mesh-test", routed.Policy!.Rules[0].Origin.RouteName);
+
+        _dir.Delete(RouteFile);
+        var back = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count == 0, WithinOneSecond, "the rules are gone");
+        Assert.True(back!.Version > routed.Version);
+    }
+
+    [Fact]
+    public async Task A_change_that_does_not_change_the_policy_sends_no_new_version()
+    {
+        await using var client = NewClient(Host);
+        var before = await GetAsync(client);
+        var modelBefore = Host.ModelVersion;
+
+        // The same text again, and an unrelated object: the model moves on, echo's policy does not.
+        _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        _dir.Write("other.yaml", """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: other
+              namespace: elsewhere
+            spec:
+              ports:
+              - port: 80
+            """);
+        await Eventually.TrueAsync(() => Host.ModelVersion > modelBefore, WithinOneSecond, "the model is rebuilt");
+        await Eventually.TrueAsync(
+            () => Host.Subscriptions().All(s => s.EvaluatedVersion >= Host.ModelVersion),
+            WithinOneSecond,
+            "every stream has compared the new model");
+
+        var subscription = Assert.Single(Host.Subscriptions());
+        Assert.Equal(before.Version, subscription.SentVersion);
+        Assert.Equal(before.Version, subscription.AckedVersion);
+        Assert.Same(before, await GetAsync(client));
+    }
+
+    [Fact]
+    public async Task A_policy_the_proxy_cannot_build_is_nacked_and_the_last_good_entry_kept()
+    {
+        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance)
+        {
+            TableBuilder = policy => policy.Rules.Count > 0 ? throw new RouteTableException("cannot build rules (test)") : RouteTable.Build(policy),
+        };
+        var good = await GetAsync(client);
+
+        _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        await Eventually.TrueAsync(() => client.Snapshot().Single().RejectedVersion > good.Version, WithinOneSecond, "the update is rejected");
+
+        var state = client.Snapshot().Single();
+        Assert.Same(good, state.Entry);
+        Assert.Contains("cannot build rules", state.RejectedError, StringComparison.Ordinal);
+        Assert.Same(good, await GetAsync(client));
+        await Eventually.TrueAsync(
+            () => Host.Subscriptions().Single().NackedVersion == state.RejectedVersion,
+            WithinOneSecond,
+            "the control plane records the NACK");
+        var recorded = Host.Subscriptions().Single();
+        Assert.Equal(good.Version, recorded.AckedVersion);
+        Assert.Contains("cannot build rules", recorded.NackError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_client_keeps_serving_without_the_control_plane_and_resubscribes_when_it_returns()
+    {
+        await using var client = NewClient(Host);
+        var good = await GetAsync(client);
+        var port = Host.Address.Port;
+
+        await Host.DisposeAsync();
+        _host = null;
+        await Eventually.TrueAsync(() => !client.Snapshot().Single().Connected, TimeSpan.FromSeconds(5), "the client notices");
+        Assert.Same(good, await GetAsync(client));
+
+        _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        _host = await StartHostAsync(port);
+
+        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, TimeSpan.FromSeconds(10), "the new control plane's policy arrives");
+        Assert.Equal("echo", routed!.Policy!.ServiceName);
+        Assert.True(client.Snapshot().Single().Connected);
+    }
+
+    [Fact]
+    public async Task Status_lists_route_statuses_problems_and_subscriptions()
+    {
+        _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        _dir.Write("broken.yaml", "kind: [unclosed");
+        await Eventually.TrueAsync(() => Host.Statuses.Count == 1 && Host.Problems.Count > 0, WithinOneSecond, "the files are loaded");
+        await using var client = NewClient(Host);
+        await GetAsync(client);
+
+        var status = await DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None);
+
+        Assert.Contains("\"name\":\"gateway-conformance-mesh-test\"", status.RouteStatusesJson.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Contains(status.Problems, p => p.File.EndsWith("broken.yaml", StringComparison.Ordinal));
+        var subscription = Assert.Single(status.Subscriptions);
+        Assert.Equal(Echo, subscription.Host);
+        Assert.Equal(ClientPod, subscription.ClientPod);
+        Assert.Equal((ulong)status.ModelVersion, subscription.SentVersion);
+    }
+
+    [Fact]
+    public async Task WaitForVersion_completes_once_the_model_has_the_store_version()
+    {
+        var target = Host.Store.Version + 1;
+        var wait = Host.WaitForVersionAsync(target, CancellationToken.None);
+        Assert.False(wait.IsCompleted);
+
+        _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        await wait.WaitAsync(TimeSpan.FromSeconds(2));
+
+        Assert.Single(Host.Statuses);
+    }
+
+    [Fact]
+    public async Task Idle_subscriptions_are_dropped()
+    {
+        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { IdleTimeout = TimeSpan.FromMilliseconds(100) };
+        await GetAsync(client);
+
+        await Eventually.TrueAsync(() => client.Snapshot().Count == 0, TimeSpan.FromSeconds(2), "the client drops it");
+        await Eventually.TrueAsync(() => Host.Subscriptions().Count == 0, TimeSpan.FromSeconds(2), "the stream closes");
+    }
+}

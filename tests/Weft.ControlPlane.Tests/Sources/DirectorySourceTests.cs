@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.ControlPlane.Objects;
+using Weft.ControlPlane.Sources;
+using Weft.ControlPlane.Tests.Support;
+
+namespace Weft.ControlPlane.Tests.Sources;
+
+public sealed class DirectorySourceTests
+{
+    private static readonly TimeSpan WithinOneSecond = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task Start_loads_the_directory()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+
+        var version = source.Start();
+
+        Assert.Equal(1, version);
+        Assert.Equal(3, store.Snapshot().Mesh.Services.Count);
+        Assert.Empty(source.Problems);
+    }
+
+    [Fact]
+    public async Task An_added_file_takes_effect_within_a_second()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        source.Start();
+
+        dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+
+        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 1, WithinOneSecond, "the route is loaded");
+    }
+
+    [Fact]
+    public async Task A_deleted_file_deletes_its_objects()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        source.Start();
+        Assert.Single(store.Snapshot().Mesh.Routes);
+
+        dir.Delete("route.yaml");
+
+        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 0, WithinOneSecond, "the route is deleted");
+        Assert.Equal(3, store.Snapshot().Mesh.Services.Count);
+    }
+
+    [Fact]
+    public async Task Rewriting_a_file_with_the_same_text_changes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        var before = source.Start();
+
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(5));
+
+        Assert.False(source.Rescan());
+        Assert.Equal(before, store.Version);
+    }
+
+    [Fact]
+    public async Task Load_problems_are_kept_and_cleared_when_fixed()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        dir.Write("broken.yaml", "kind: [unclosed");
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        source.Start();
+        Assert.NotEmpty(source.Problems);
+
+        dir.Delete("broken.yaml");
+
+        await Eventually.TrueAsync(() => source.Problems.Count == 0, WithinOneSecond, "the problem is gone");
+    }
+}
