@@ -1,0 +1,25 @@
+using Weft.Discovery;
+
+namespace Weft.Proxy.Discovery;
+
+/// <summary>Policy from the control plane (DESIGN decision 2), through a <see cref="DiscoveryClient"/> this source owns.</summary>
+public sealed class DiscoveryDestinationSource(DiscoveryClient client) : IDestinationSource, IAsyncDisposable
+{
+    public async ValueTask<RouteTable?> GetAsync(string host, int port, CancellationToken ct)
+    {
+        // Null entry: the control plane has not answered yet. That is not "outside the mesh" (which would let a loopback
+        // destination bypass its routes), so it is an error the caller turns into a 503.
+        var entry = await client.GetAsync(host, port, ct) ?? throw new DestinationUnavailableException($"the control plane has not sent a policy for {host}:{port}");
+        return entry.Table;
+    }
+
+    public IReadOnlyList<DestinationSnapshot> Snapshot() =>
+        [.. client.Snapshot().Select(s => new DestinationSnapshot(s.Host, s.Port, s.Entry?.Version ?? 0, s.Entry?.Policy ?? s.Entry?.Table?.Policy)
+        {
+            Connected = s.Connected,
+            RejectedVersion = s.RejectedVersion,
+            RejectedError = s.RejectedError,
+        })];
+
+    public ValueTask DisposeAsync() => client.DisposeAsync();
+}

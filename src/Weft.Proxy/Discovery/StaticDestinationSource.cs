@@ -1,0 +1,28 @@
+using System.Collections.Frozen;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.Discovery;
+
+/// <summary>A fixed map of "host:port" to policy, for tests and for running a proxy without a control plane.</summary>
+public sealed class StaticDestinationSource : IDestinationSource
+{
+    private readonly FrozenDictionary<string, RouteTable> _tables;
+
+    public StaticDestinationSource(IEnumerable<KeyValuePair<string, DestinationPolicy>> policies)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        _tables = policies.ToFrozenDictionary(p => p.Key, p => RouteTable.Build(p.Value), StringComparer.OrdinalIgnoreCase);
+    }
+
+    public ValueTask<RouteTable?> GetAsync(string host, int port, CancellationToken ct) =>
+        ValueTask.FromResult(_tables.GetValueOrDefault(Key(host, port)));
+
+    public IReadOnlyList<DestinationSnapshot> Snapshot() =>
+        [.. _tables.Select(t => new DestinationSnapshot(HostOf(t.Key), PortOf(t.Key), 1, t.Value.Policy))];
+
+    public static string Key(string host, int port) => $"{host}:{port}";
+
+    private static string HostOf(string key) => key[..key.LastIndexOf(':')];
+
+    private static int PortOf(string key) => int.Parse(key.AsSpan(key.LastIndexOf(':') + 1));
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+using Weft.Routing.Filters;
+using Weft.Routing.Policy;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Weft.Proxy.Forwarding;
+
+/// <summary>
+/// How one request leaves the proxy. YARP's default transform copies headers (dropping hop-by-hop ones) and takes the path
+/// from the request, but sends the destination authority as Host; a mesh keeps the app's Host (the backend must see
+/// <c>Host: echo</c>), so it is copied back here unless a URLRewrite hostname replaced it (gamma-spec G7).
+/// </summary>
+internal sealed class MeshTransformer : HttpTransformer
+{
+    public const string DestinationPortHeader = "weft-dst-port";
+
+    /// <summary>The Host sent upstream; null keeps the request's.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>The path sent upstream; null keeps the request's.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>The endpoint's target port, sent to its sidecar as <c>weft-dst-port</c>; null sends none.</summary>
+    public int? DestinationPort { get; init; }
+
+    /// <summary>ResponseHeaderModifier filters, in list order.</summary>
+    public IReadOnlyList<HeaderModifierPolicy>? ResponseModifiers { get; init; }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        if (Path is not null)
+        {
+            proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, new PathString(Path), httpContext.Request.QueryString);
+        }
+
+        var host = Host ?? httpContext.Request.Headers.Host.ToString();
+        proxyRequest.Headers.Host = string.IsNullOrEmpty(host) ? null : host;
+        proxyRequest.Headers.Remove(DestinationPortHeader);
+        if (DestinationPort is int port)
+        {
+            proxyRequest.Headers.TryAddWithoutValidation(DestinationPortHeader, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (proxyResponse is not null && ResponseModifiers is { Count: > 0 } modifiers)
+        {
+            var editor = new HeaderDictionaryEditor(httpContext.Response.Headers);
+            foreach (var modifier in modifiers)
+            {
+                HeaderModification.Apply(modifier, editor);
+            }
+        }
+
+        return copyBody;
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.LoadBalancing;
+using Weft.Routing.Policy;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Weft.Proxy.Forwarding;
+
+/// <summary>
+/// RequestMirror (gamma-spec G8): a copy of the request to one endpoint of the mirror backend, sent in the background;
+/// its response is discarded and it never delays or fails the original. The copy carries method, path, query and
+/// headers; a request body is not mirrored yet.
+/// </summary>
+internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, ILogger logger)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public void Send(HttpContext context, MirrorPolicy mirror, string path, string? host, int peerInboundPort)
+    {
+        if (mirror.Share < 1.0 && Random.Shared.NextDouble() >= mirror.Share)
+        {
+            return;
+        }
+
+        var backend = mirror.Backend;
+        if (backend.Invalid is not null || backend.Endpoints.Count == 0)
+        {
+            ProxyLog.MirrorSkipped(logger, backend.Namespace, backend.Name, backend.Invalid ?? "no endpoints");
+            return;
+        }
+
+        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
+        var uri = RequestUtilities.MakeDestinationAddress(
+            $"http://{Authority.Format(endpoint.Address, peerInboundPort)}", new PathString(path), context.Request.QueryString);
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri) { Version = System.Net.HttpVersion.Version11 };
+        foreach (var header in context.Request.Headers)
+        {
+            if (!Hop.IsHopByHop(header.Key) && !header.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)
+                && !header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
+            }
+        }
+
+        request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
+        request.Headers.Remove(MeshTransformer.DestinationPortHeader);
+        request.Headers.TryAddWithoutValidation(MeshTransformer.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _ = SendAsync(request, backend, balancer.LoadOf(endpoint));
+    }
+
+    private async Task SendAsync(HttpRequestMessage request, BackendPolicy backend, EndpointLoad load)
+    {
+        using var lease = load.Begin();
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            using var response = await client.Invoker.SendAsync(request, timeout.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            ProxyLog.MirrorFailed(logger, backend.Namespace, backend.Name, ex.Message);
+        }
+        finally
+        {
+            request.Dispose();
+        }
+    }
+}

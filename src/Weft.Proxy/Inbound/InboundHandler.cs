@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.Forwarding;
+using Weft.Proxy.Outbound;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Weft.Proxy.Inbound;
+
+/// <summary>
+/// The inbound data path: a peer sidecar says which app port it meant in <c>weft-dst-port</c>; the header is removed and
+/// the request goes to the app on the pod IP with Host, path and headers as they came.
+/// </summary>
+internal sealed class InboundHandler(IPAddress podIp, IHttpForwarder forwarder, ForwardingClient client, Func<int, bool> isOwnPort, ILogger logger)
+{
+    private readonly string _podHost = podIp.ToString();
+    private readonly MeshTransformer _transformer = new();
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        if (!headers.TryGetValue(MeshTransformer.DestinationPortHeader, out var values) || values.Count != 1
+            || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535 || isOwnPort(port))
+        {
+            ProxyLog.BadDestinationPort(logger, values.ToString(), context.Connection.RemoteIpAddress?.ToString());
+            await OutboundHandler.RespondAsync(context, StatusCodes.Status400BadRequest, $"missing or invalid {MeshTransformer.DestinationPortHeader} header");
+            return;
+        }
+
+        headers.Remove(MeshTransformer.DestinationPortHeader);
+        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.RequestConfig, _transformer);
+        if (error != ForwarderError.None)
+        {
+            ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+        }
+    }
+}

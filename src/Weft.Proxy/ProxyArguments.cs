@@ -1,0 +1,84 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+
+namespace Weft.Proxy;
+
+/// <summary>The sidecar's command line, shared by <c>weft-proxy</c> and the <c>weft proxy</c> verb.</summary>
+public static class ProxyArguments
+{
+    public const string Usage =
+        "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
+        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000]";
+
+    public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        options = null;
+        string? pod = null, podIp = null, serviceAccount = null, controlPlane = null;
+        int outbound = ProxyOptions.DefaultOutboundPort, inbound = ProxyOptions.DefaultInboundPort, admin = ProxyOptions.DefaultAdminPort;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (i + 1 >= args.Count)
+            {
+                error = $"{name} needs a value";
+                return false;
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--pod": pod = value; break;
+                case "--pod-ip": podIp = value; break;
+                case "--service-account": serviceAccount = value; break;
+                case "--control-plane": controlPlane = value; break;
+                case "--outbound-port" when TryPort(value, out outbound): break;
+                case "--inbound-port" when TryPort(value, out inbound): break;
+                case "--admin-port" when TryPort(value, out admin): break;
+                case "--outbound-port" or "--inbound-port" or "--admin-port":
+                    error = $"{name}: '{value}' is not a port (0..65535)";
+                    return false;
+                default:
+                    error = $"unknown option {name}";
+                    return false;
+            }
+        }
+
+        var slash = pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (pod is null || slash <= 0 || slash == pod.Length - 1)
+        {
+            error = "--pod NS/NAME is required";
+            return false;
+        }
+
+        if (podIp is null || !IPAddress.TryParse(podIp, out var address))
+        {
+            error = "--pod-ip IP is required";
+            return false;
+        }
+
+        if (controlPlane is null || !Uri.TryCreate(controlPlane, UriKind.Absolute, out var uri))
+        {
+            error = "--control-plane URL is required";
+            return false;
+        }
+
+        options = new ProxyOptions
+        {
+            PodNamespace = pod[..slash],
+            PodName = pod[(slash + 1)..],
+            PodIp = address,
+            ServiceAccount = serviceAccount ?? "default",
+            ControlPlane = uri,
+            OutboundPort = outbound,
+            InboundPort = inbound,
+            AdminPort = admin,
+        };
+        error = null;
+        return true;
+    }
+
+    private static bool TryPort(string value, out int port) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535;
+}

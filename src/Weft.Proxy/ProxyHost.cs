@@ -1,0 +1,213 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Weft.Discovery;
+using Weft.Proxy.Admin;
+using Weft.Proxy.Discovery;
+using Weft.Proxy.Forwarding;
+using Weft.Proxy.Inbound;
+using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Outbound;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Weft.Proxy;
+
+/// <summary>
+/// The sidecar: three Kestrel listeners on the pod IP (outbound, inbound, admin) in one server, each tagging its
+/// connections with a <see cref="ListenerRole"/> so one pipeline dispatches to the right handler.
+/// </summary>
+public static class ProxyHost
+{
+    /// <summary>Runs the sidecar until <paramref name="ct"/> is cancelled (the <c>weft proxy</c> verb and <c>weft-proxy</c>).</summary>
+    public static async Task RunAsync(ProxyOptions options, CancellationToken ct)
+    {
+        await using var proxy = await StartAsync(options, ct);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Binds the listeners and returns once they accept connections.</summary>
+    public static async Task<RunningProxy> StartAsync(ProxyOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Destinations is null && options.ControlPlane is null)
+        {
+            throw new ArgumentException("Either ControlPlane or Destinations must be set.", nameof(options));
+        }
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(5));
+        builder.Services.AddHttpForwarder();
+        ConfigureLogging(builder.Logging, options);
+
+        ListenOptions? outbound = null, inbound = null, admin = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.AllowHostHeaderOverride = true; // absolute-form: the target's authority is the Host (RFC 9112 3.2.2)
+            kestrel.Limits.MaxRequestBodySize = null; // a proxy passes bodies through; limits are the app's business
+            var loggerFactory = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>();
+            var stopping = kestrel.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            kestrel.Listen(options.PodIp, options.OutboundPort, listen =>
+            {
+                outbound = listen;
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(Tag(ListenerRole.Outbound));
+                var tunnel = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
+                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping).OnConnectionAsync);
+            });
+            kestrel.Listen(options.PodIp, options.InboundPort, listen =>
+            {
+                inbound = listen;
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(Tag(ListenerRole.Inbound));
+            });
+            kestrel.Listen(options.PodIp, options.AdminPort, listen =>
+            {
+                admin = listen;
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(Tag(ListenerRole.Admin));
+            });
+        });
+
+        var app = builder.Build();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var owned = new List<IAsyncDisposable>();
+        var destinations = options.Destinations;
+        if (destinations is null)
+        {
+            var discovery = new DiscoveryDestinationSource(new DiscoveryClient(
+                options.ControlPlane!, options.PodNamespace, $"{options.PodNamespace}/{options.PodName}",
+                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider));
+            owned.Add(discovery);
+            destinations = discovery;
+        }
+
+        var client = new ForwardingClient();
+        owned.Add(new DisposeAdapter(client));
+        var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+        var balancer = new PowerOfTwoChoices();
+        var stats = new ProxyStats();
+        var ready = false;
+        var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
+        var peerInboundPort = () => options.PeerInboundPort ?? inbound!.IPEndPoint!.Port;
+        // Traffic addressed to one of the proxy's own listeners would loop through it forever.
+        var isOwnPort = (int port) => port == outbound!.IPEndPoint!.Port || port == inbound!.IPEndPoint!.Port || port == admin!.IPEndPoint!.Port;
+        var outboundHandler = new OutboundHandler(destinations, forwarder, client, balancer,
+            new RequestMirror(client, balancer, outboundLogger), peerInboundPort,
+            (address, port) => address.Equals(options.PodIp) && isOwnPort(port), outboundLogger);
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"));
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready));
+        var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
+
+        app.Run(async context =>
+        {
+            var role = context.Features.Get<ListenerRoleFeature>()?.Role ?? ListenerRole.Admin;
+            try
+            {
+                switch (role)
+                {
+                    case ListenerRole.Outbound:
+                        await outboundHandler.HandleAsync(context);
+                        break;
+                    case ListenerRole.Inbound:
+                        await inboundHandler.HandleAsync(context);
+                        break;
+                    default:
+                        await adminHandler.HandleAsync(context);
+                        return;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                ProxyLog.Unhandled(hostLogger, ex, context.Request.Method, context.Request.Path.Value ?? "", role.ToString());
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.Clear();
+                    context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                }
+            }
+
+            if (role == ListenerRole.Outbound)
+            {
+                stats.RecordOutbound(context.Response.StatusCode);
+            }
+            else
+            {
+                stats.RecordInbound(context.Response.StatusCode);
+            }
+        });
+
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            foreach (var o in owned)
+            {
+                await o.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var proxy = new RunningProxy(app, outbound!.IPEndPoint!, inbound!.IPEndPoint!, admin!.IPEndPoint!, [.. owned]);
+        Volatile.Write(ref ready, true);
+        ProxyLog.Started(hostLogger, $"{options.PodNamespace}/{options.PodName}",
+            proxy.OutboundEndpoint.ToString(), proxy.InboundEndpoint.ToString(), proxy.AdminEndpoint.ToString());
+        return proxy;
+    }
+
+    private static Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate> Tag(ListenerRole role)
+    {
+        var feature = new ListenerRoleFeature(role);
+        return next => connection =>
+        {
+            connection.Features.Set(feature);
+            return next(connection);
+        };
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, ProxyOptions options)
+    {
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        // YARP logs every forward at Information and its failures next to ours; the proxy's own line (ForwardFailed) is enough.
+        logging.AddFilter("Yarp", LogLevel.Error);
+        // One line per malformed request from the app (Kestrel logs those at Debug in their own category).
+        logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Debug);
+        if (options.ConfigureLogging is { } configure)
+        {
+            configure(logging);
+            return;
+        }
+
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+    }
+
+    private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            inner.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Weft.Proxy;
+
+/// <summary>Every log line the proxy writes (source-generated).</summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(1, LogLevel.Information, "weft-proxy {Pod} listening: outbound {Outbound}, inbound {Inbound}, admin {Admin}")]
+    public static partial void Started(ILogger logger, string pod, string outbound, string inbound, string admin);
+
+    [LoggerMessage(2, LogLevel.Warning, "Bad CONNECT request on connection {ConnectionId} from {Remote}")]
+    public static partial void BadConnect(ILogger logger, string connectionId, string? remote);
+
+    [LoggerMessage(3, LogLevel.Warning, "Request {Method} {Target} from {Remote} has no destination (not absolute-form, not in a CONNECT tunnel)")]
+    public static partial void NoDestination(ILogger logger, string method, string? target, string? remote);
+
+    [LoggerMessage(4, LogLevel.Warning, "No policy for {Host}:{Port}: {Reason}")]
+    public static partial void DiscoveryFailed(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "{Host}:{Port} is not a mesh destination and not a loopback address; refused")]
+    public static partial void NotInMesh(ILogger logger, string host, int port);
+
+    [LoggerMessage(6, LogLevel.Warning, "{Host}:{Port} has no routes and no default backend")]
+    public static partial void NoDefaultBackend(ILogger logger, string host, int port);
+
+    [LoggerMessage(7, LogLevel.Warning, "Forwarding to {Address}:{Port} ({Namespace}/{Backend}) failed: {Error} {Detail}")]
+    public static partial void ForwardFailed(ILogger logger, string error, string address, int port, string @namespace, string backend, string? detail);
+
+    [LoggerMessage(8, LogLevel.Warning, "Inbound request without a valid weft-dst-port header ('{Value}') from {Remote}")]
+    public static partial void BadDestinationPort(ILogger logger, string value, string? remote);
+
+    [LoggerMessage(9, LogLevel.Debug, "Mirror to {Namespace}/{Backend} skipped: {Reason}")]
+    public static partial void MirrorSkipped(ILogger logger, string @namespace, string backend, string reason);
+
+    [LoggerMessage(10, LogLevel.Debug, "Mirror to {Namespace}/{Backend} failed: {Reason}")]
+    public static partial void MirrorFailed(ILogger logger, string @namespace, string backend, string reason);
+
+    [LoggerMessage(11, LogLevel.Error, "Unhandled error serving {Method} {Path} on the {Listener} listener")]
+    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path, string listener);
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.Discovery;
+
+namespace Weft.Proxy;
+
+/// <summary>How one sidecar is started: the pod it serves, where its control plane is, and the ports it binds on the pod IP.</summary>
+public sealed record ProxyOptions
+{
+    public const int DefaultOutboundPort = 15001;
+    public const int DefaultInboundPort = 15006;
+    public const int DefaultAdminPort = 15000;
+
+    /// <summary>The pod's namespace (the client namespace of every discovery subscription).</summary>
+    public required string PodNamespace { get; init; }
+
+    public required string PodName { get; init; }
+
+    /// <summary>The pod's address: all three listeners bind on it, and the inbound side forwards to the app on it.</summary>
+    public required IPAddress PodIp { get; init; }
+
+    public string ServiceAccount { get; init; } = "default";
+
+    /// <summary>The discovery server; required unless <see cref="Destinations"/> is given.</summary>
+    public Uri? ControlPlane { get; init; }
+
+    /// <summary>Outbound listener port (absolute-form HTTP proxy requests and CONNECT tunnels); 0 lets the OS choose.</summary>
+    public int OutboundPort { get; init; } = DefaultOutboundPort;
+
+    /// <summary>Inbound listener port (traffic from other sidecars, carrying <c>weft-dst-port</c>); 0 lets the OS choose.</summary>
+    public int InboundPort { get; init; } = DefaultInboundPort;
+
+    /// <summary>Admin listener port (<c>/ready</c>, <c>/policies</c>, <c>/stats</c>); 0 lets the OS choose.</summary>
+    public int AdminPort { get; init; } = DefaultAdminPort;
+
+    /// <summary>
+    /// The inbound port of the sidecars this proxy sends to. Every sidecar in a mesh uses the same one, so null means
+    /// "the port my own inbound listener bound", which also makes single-proxy tests with OS-assigned ports work.
+    /// </summary>
+    public int? PeerInboundPort { get; init; }
+
+    /// <summary>Where policy comes from; null means a <see cref="DiscoveryDestinationSource"/> on <see cref="ControlPlane"/>.</summary>
+    public IDestinationSource? Destinations { get; init; }
+
+    /// <summary>Logging set-up; null means simple console logging at Information.</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

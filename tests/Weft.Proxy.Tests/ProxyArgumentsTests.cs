@@ -1,0 +1,38 @@
+using System.Net;
+
+namespace Weft.Proxy.Tests;
+
+public sealed class ProxyArgumentsTests
+{
+    [Fact]
+    public void Full_command_line_parses()
+    {
+        var ok = ProxyArguments.TryParse(
+            ["--pod", "ns1/echo-v1-0", "--pod-ip", "127.20.2.1", "--service-account", "echo", "--control-plane", "http://127.0.0.1:4000",
+             "--outbound-port", "0", "--admin-port", "16000"],
+            out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal("ns1", options!.PodNamespace);
+        Assert.Equal("echo-v1-0", options.PodName);
+        Assert.Equal(IPAddress.Parse("127.20.2.1"), options.PodIp);
+        Assert.Equal("echo", options.ServiceAccount);
+        Assert.Equal(new Uri("http://127.0.0.1:4000"), options.ControlPlane);
+        Assert.Equal(0, options.OutboundPort);
+        Assert.Equal(15006, options.InboundPort);
+        Assert.Equal(16000, options.AdminPort);
+    }
+
+    [Theory]
+    [InlineData("--pod", "nons", "--pod-ip", "127.0.0.1", "--control-plane", "http://x")]
+    [InlineData("--pod", "a/b", "--pod-ip", "nope", "--control-plane", "http://x")]
+    [InlineData("--pod", "a/b", "--pod-ip", "127.0.0.1")]
+    [InlineData("--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--inbound-port", "70000")]
+    [InlineData("--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--bogus", "1")]
+    [InlineData("--pod")]
+    public void Bad_command_lines_are_refused(params string[] args)
+    {
+        Assert.False(ProxyArguments.TryParse(args, out _, out var error));
+        Assert.False(string.IsNullOrEmpty(error));
+    }
+}
