@@ -16,4 +16,20 @@ public sealed record MeshSnapshot
     public IReadOnlyList<Namespace> Namespaces { get; init; } = [];
     public IReadOnlyList<Pod> Pods { get; init; } = [];
     public IReadOnlyList<ServiceAccount> ServiceAccounts { get; init; } = [];
+
+    /// <summary>Sorts loaded objects into the lists the GAMMA rules read; other kinds are ignored.</summary>
+    public static MeshSnapshot From(IEnumerable<KubeObject> objects)
+    {
+        var all = objects as IReadOnlyCollection<KubeObject> ?? [.. objects];
+        return new MeshSnapshot
+        {
+            Services = [.. all.OfType<Service>()],
+            EndpointSlices = [.. all.OfType<EndpointSlice>()],
+            Routes = [.. all.OfType<Route>()],
+            ReferenceGrants = [.. all.OfType<ReferenceGrant>()],
+            Namespaces = [.. all.OfType<Namespace>()],
+            Pods = [.. all.OfType<Pod>()],
+            ServiceAccounts = [.. all.OfType<ServiceAccount>()],
+        };
+    }
 }

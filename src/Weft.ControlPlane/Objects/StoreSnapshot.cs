@@ -17,16 +17,5 @@ public sealed record StoreSnapshot
     public required MeshSnapshot Mesh { get; init; }
 
     internal static StoreSnapshot Create(long version, IReadOnlyList<KubeObject> objects) =>
-        new() { Version = version, Objects = objects, Mesh = ToMesh(objects) };
-
-    private static MeshSnapshot ToMesh(IReadOnlyList<KubeObject> objects) => new()
-    {
-        Services = [.. objects.OfType<Service>()],
-        EndpointSlices = [.. objects.OfType<EndpointSlice>()],
-        Routes = [.. objects.OfType<Route>()],
-        ReferenceGrants = [.. objects.OfType<ReferenceGrant>()],
-        Namespaces = [.. objects.OfType<Namespace>()],
-        Pods = [.. objects.OfType<Pod>()],
-        ServiceAccounts = [.. objects.OfType<ServiceAccount>()],
-    };
+        new() { Version = version, Objects = objects, Mesh = MeshSnapshot.From(objects) };
 }
