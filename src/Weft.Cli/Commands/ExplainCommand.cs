@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using Weft.Api.Model;
+using Weft.Routing;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft explain --from NAMESPACE [-X METHOD] URL [-H 'Name: value']... PATH...</c>: which route, rule and backends a
+/// request from a workload in NAMESPACE would take, and why, without sending anything. The reasoning is Routing's
+/// (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints.
+/// </summary>
+public static class ExplainCommand
+{
+    public static Command Create()
+    {
+        var from = new Option<string>("--from") { Description = "Namespace of the client workload", Required = true };
+        var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
+        var headers = new Option<string[]>("--header", "-H")
+        {
+            Description = "Request header 'Name: value' (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP" };
+        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
+
+        var command = new Command("explain", "Say where a request would go, and why, without sending it") { from, method, headers, url, paths };
+        command.SetAction(parse => Run(
+            parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths)!,
+            Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static int Run(string clientNamespace, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr)
+    {
+        if (!TryParseUrl(url, out var request, out var urlError))
+        {
+            stderr.WriteLine($"error: {urlError}");
+            return 2;
+        }
+
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var h in headerArgs)
+        {
+            var colon = h.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                stderr.WriteLine($"error: header '{h}' is not 'Name: value'");
+                return 2;
+            }
+
+            headers.Add(new(h[..colon].Trim(), h[(colon + 1)..].Trim()));
+        }
+
+        var input = ManifestInput.Load(paths, stderr);
+        if (input.Unreadable)
+        {
+            return 2;
+        }
+
+        var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
+        var explanation = model.Explain(clientNamespace, request with { Method = method.ToUpperInvariant(), Headers = headers });
+        foreach (var line in explanation.ToLines())
+        {
+            stdout.WriteLine(line);
+        }
+
+        return explanation.Frontend is null ? 1 : 0;
+    }
+
+    internal static bool TryParseUrl(string url, out ExplainRequest request, out string error)
+    {
+        request = new ExplainRequest("", 80, "GET", "/", []);
+        var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "grpc"))
+        {
+            error = $"'{url}' is not an http:// URL";
+            return false;
+        }
+
+        // Keep the path and query exactly as written: Uri would unescape and normalise them.
+        var afterAuthority = text.IndexOf('/', text.IndexOf("://", StringComparison.Ordinal) + 3);
+        var pathAndQuery = afterAuthority < 0 ? "/" : text[afterAuthority..];
+        var hash = pathAndQuery.IndexOf('#', StringComparison.Ordinal);
+        if (hash >= 0)
+        {
+            pathAndQuery = pathAndQuery[..hash];
+        }
+
+        var port = uri.IsDefaultPort && uri.Scheme == "http" ? 80 : uri.Port;
+        request = new ExplainRequest(uri.IdnHost, port, "GET", pathAndQuery, []);
+        error = "";
+        return true;
+    }
+}

@@ -1,0 +1,82 @@
+using Weft.Cli.Commands;
+
+namespace Weft.Cli.Tests.Commands;
+
+/// <summary>`weft explain`: the printing and argument handling; the reasoning itself is tested in Weft.Routing.Tests.</summary>
+public sealed class ExplainCommandTests
+{
+    private static readonly string[] Manifests =
+    [
+        Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "mesh", "manifests.yaml"),
+        Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "tests", "mesh", "httproute-matching.yaml"),
+        Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "tests", "mesh", "mesh-consumer-route.yaml"),
+    ];
+
+    private static (int Exit, string Out, string Err) Run(string from, string url, params string[] headers)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = ExplainCommand.Run(from, "GET", url, headers, Manifests, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Header_match_beats_prefix_match_and_the_deciding_step_is_named()
+    {
+        var (exit, output, _) = Run("gateway-conformance-mesh", "http://echo/", "Version: two");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("view:     producer", output, StringComparison.Ordinal);
+        Assert.Contains("HTTPRoute gateway-conformance-mesh/mesh-matching rules[1]", output, StringComparison.Ordinal);
+        Assert.Contains("also matched", output, StringComparison.Ordinal);
+        Assert.Contains("echo-v2", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Consumer_namespace_gets_its_consumer_route_and_says_why()
+    {
+        var (exit, output, _) = Run("gateway-conformance-mesh-consumer", "http://echo-v1.gateway-conformance-mesh/");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("view:     consumer", output, StringComparison.Ordinal);
+        Assert.Contains("mesh-echo-add-header", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Producer_namespace_does_not_see_the_consumer_route()
+    {
+        var (_, output, _) = Run("gateway-conformance-mesh", "http://echo-v1/");
+
+        Assert.DoesNotContain("+ consumer", output, StringComparison.Ordinal);
+        Assert.Contains("view:     none", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_host_says_no_frontend_and_exits_1()
+    {
+        var (exit, output, _) = Run("gateway-conformance-mesh", "http://nope/");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("frontend:", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://echo/a%20b?x=1", "echo", 80, "/a%20b?x=1")]
+    [InlineData("echo.gateway-conformance-mesh:8080/v2", "echo.gateway-conformance-mesh", 8080, "/v2")]
+    [InlineData("http://10.0.0.1", "10.0.0.1", 80, "/")]
+    public void Url_keeps_path_and_query_as_written(string url, string host, int port, string pathAndQuery)
+    {
+        Assert.True(ExplainCommand.TryParseUrl(url, out var request, out _));
+        Assert.Equal(host, request.Host);
+        Assert.Equal(port, request.Port);
+        Assert.Equal(pathAndQuery, request.PathAndQuery);
+    }
+
+    [Fact]
+    public void Malformed_header_is_an_error()
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(2, ExplainCommand.Run("ns", "GET", "http://echo/", ["no-colon"], Manifests, TextWriter.Null, stderr));
+        Assert.Contains("Name: value", stderr.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,194 @@
+using System.Text.Json.Nodes;
+using Weft.Cli.Commands;
+
+namespace Weft.Cli.Tests.Commands;
+
+/// <summary>`weft validate`: the issue's "done when" cases, each against the upstream base manifests.</summary>
+public sealed class ValidateCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("weft-validate-").FullName;
+
+    private static string Base => Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "mesh", "manifests.yaml");
+    private static string UpstreamTest(string file) => Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "tests", "mesh", file);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Out, string Err) Run(string format, params string[] paths)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = ValidateCommand.Run(paths, format, stdout, stderr, TimeProvider.System);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Write(string yaml)
+    {
+        var path = Path.Combine(_dir, $"route-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private static JsonObject Condition(JsonNode status, string route, string type) =>
+        status.AsArray().Single(s => (string?)s!["name"] == route)!["status"]!["parents"]![0]!["conditions"]!.AsArray()
+            .Single(c => (string?)c!["type"] == type)!.AsObject();
+
+    [Fact]
+    public void Upstream_matching_route_is_Accepted_with_refs_resolved_and_yaml_output()
+    {
+        var (exit, output, _) = Run("yaml", Base, UpstreamTest("httproute-matching.yaml"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("name: mesh-matching", output, StringComparison.Ordinal);
+        Assert.Contains("type: Accepted\n        status: \"True\"\n        reason: Accepted", output, StringComparison.Ordinal);
+        Assert.Contains("type: ResolvedRefs\n        status: \"True\"\n        reason: ResolvedRefs", output, StringComparison.Ordinal);
+        Assert.Contains("controllerName: weft.dev/mesh", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_upstream_mesh_manifest_validates_with_its_routes_Accepted()
+    {
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(UpstreamTest("x"))!, "*.yaml"))
+        {
+            var (_, output, err) = Run("json", Base, file);
+            Assert.True(err.Length == 0, $"{file}: {err}");
+            foreach (var route in JsonNode.Parse(output)!.AsArray())
+            {
+                foreach (var parent in route!["status"]!["parents"]!.AsArray())
+                {
+                    var accepted = parent!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Accepted")!;
+                    Assert.True((string?)accepted["status"] == "True", $"{file}: {route["name"]}: {accepted["message"]}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Route_bound_to_a_port_the_Service_lacks_is_NoMatchingParent_and_says_which_ports_exist()
+    {
+        var route = Write("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: wrong-port, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 1234}]
+              rules: [{backendRefs: [{name: echo-v1, port: 8080}]}]
+            """);
+
+        var (exit, output, _) = Run("json", Base, route);
+
+        Assert.Equal(1, exit);
+        var accepted = Condition(JsonNode.Parse(output)!, "wrong-port", "Accepted");
+        Assert.Equal("False", (string?)accepted["status"]);
+        Assert.Equal("NoMatchingParent", (string?)accepted["reason"]);
+        Assert.Contains("port 1234", (string?)accepted["message"], StringComparison.Ordinal);
+        Assert.Contains("80 \"http\"", (string?)accepted["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Missing_backend_is_ResolvedRefs_False_BackendNotFound()
+    {
+        var route = Write("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: missing-backend, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+              rules: [{backendRefs: [{name: echo-v9, port: 8080}]}]
+            """);
+
+        var (exit, output, _) = Run("json", Base, route);
+
+        Assert.Equal(1, exit);
+        var resolved = Condition(JsonNode.Parse(output)!, "missing-backend", "ResolvedRefs");
+        Assert.Equal("False", (string?)resolved["status"]);
+        Assert.Equal("BackendNotFound", (string?)resolved["reason"]);
+        Assert.Contains("echo-v9", (string?)resolved["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_backend_kind_is_ResolvedRefs_False_InvalidKind()
+    {
+        var route = Write("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: odd-kind, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+              rules: [{backendRefs: [{group: example.com, kind: Bucket, name: b}]}]
+            """);
+
+        var (exit, output, _) = Run("json", Base, route);
+
+        Assert.Equal(1, exit);
+        var resolved = Condition(JsonNode.Parse(output)!, "odd-kind", "ResolvedRefs");
+        Assert.Equal("False", (string?)resolved["status"]);
+        Assert.Equal("InvalidKind", (string?)resolved["reason"]);
+    }
+
+    [Fact]
+    public void HTTPRoute_beside_a_GRPCRoute_on_one_Service_port_is_Conflicted()
+    {
+        var routes = Write("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: http-on-grpc-port, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 7070}]
+              rules: [{backendRefs: [{name: echo-v1, port: 7070}]}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: GRPCRoute
+            metadata: {name: grpc-wins, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 7070}]
+              rules: [{backendRefs: [{name: echo-v1, port: 7070}]}]
+            """);
+
+        var (exit, output, _) = Run("json", Base, routes);
+
+        Assert.Equal(1, exit);
+        var status = JsonNode.Parse(output)!;
+        var loser = Condition(status, "http-on-grpc-port", "Accepted");
+        Assert.Equal("False", (string?)loser["status"]);
+        Assert.Equal("Conflicted", (string?)loser["reason"]);
+        Assert.Contains("grpc-wins", (string?)loser["message"], StringComparison.Ordinal);
+        Assert.Equal("True", (string?)Condition(status, "grpc-wins", "Accepted")["status"]);
+    }
+
+    [Fact]
+    public void Object_breaking_a_CEL_rule_is_an_error_and_not_used()
+    {
+        var route = Write("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: no-port, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+              rules: [{backendRefs: [{name: echo-v1}]}]
+            """);
+
+        var (exit, output, err) = Run("json", Base, route);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Must have port for Service reference", err, StringComparison.Ordinal);
+        Assert.Contains(":6", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("no-port", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unreadable_input_exits_2()
+    {
+        Assert.Equal(2, Run("table", Path.Combine(_dir, "does-not-exist.yaml")).Exit);
+        Assert.Equal(2, Run("table", Write("kind: [unclosed")).Exit);
+    }
+
+    [Fact]
+    public void Table_output_shows_each_condition_with_its_reason()
+    {
+        var (exit, output, _) = Run("table", Base, UpstreamTest("httproute-weight.yaml"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("HTTPRoute gateway-conformance-mesh/mesh-weighted-backends", output, StringComparison.Ordinal);
+        Assert.Contains("Accepted         True    Accepted", output, StringComparison.Ordinal);
+    }
+}
