@@ -48,7 +48,7 @@ internal sealed class MeshTransformer : HttpTransformer
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is not null && ResponseModifiers is { Count: > 0 } modifiers)
         {
-            var editor = new HeaderDictionaryEditor(httpContext.Response.Headers);
+            var editor = new HeaderDictionaryAccess(httpContext.Response.Headers);
             foreach (var modifier in modifiers)
             {
                 HeaderModification.Apply(modifier, editor);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Forwarding;
 using Weft.Proxy.LoadBalancing;
-using Weft.Routing.Filters;
+using Weft.Routing.Planning;
 using Weft.Routing.Policy;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -57,117 +57,31 @@ internal sealed class OutboundHandler(
             return;
         }
 
-        var policy = table.Policy;
-        if (policy.Rules.Count == 0)
+        var request = context.Request;
+        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
+        var plan = RequestPlanner.Plan(table, request.Method, request.Path.Value ?? "/", query,
+            new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
+        if (plan.Respond)
         {
-            // gamma-spec C1: no route, plain forwarding to the Service's own endpoints (or to the one pod addressed).
-            if (policy.DefaultBackend is not { } fallback)
+            if (plan.Location is not null)
             {
-                ProxyLog.NoDefaultBackend(logger, host, port);
-                await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no backend for {host}:{port}");
+                context.Response.StatusCode = plan.Status;
+                context.Response.Headers.Location = plan.Location;
+                context.Response.ContentLength = 0;
                 return;
             }
 
-            await ForwardToBackendAsync(context, new ForwardPlan(context.Request.Path.Value ?? "/"), fallback, port);
+            await RespondAsync(context, plan.Status, plan.Message ?? "");
             return;
         }
 
-        var request = context.Request;
-        var path = request.Path.Value ?? "/";
-        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
-        var index = table.Match(request.Method, path, query, new RequestHeaderLookup(request.Headers));
-        if (index < 0)
-        {
-            // gamma-spec C2: attached routes replace the default; no matching rule is a 404.
-            await RespondAsync(context, StatusCodes.Status404NotFound, $"no route rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches");
-            return;
-        }
-
-        var rule = policy.Rules[index];
-        var plan = new ForwardPlan(path);
-        if (ApplyFilters(context, rule.Filters, plan, port))
-        {
-            return;
-        }
-
-        // gamma-spec F2/F3: weighted pick; a rule with no (usable) backendRefs and no redirect is a 500.
-        var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, Random.Shared.NextDouble());
-        if (picked < 0)
-        {
-            await RespondAsync(context, StatusCodes.Status500InternalServerError, "route rule has no backends");
-            return;
-        }
-
-        var backend = rule.Backends[picked];
-        if (ApplyFilters(context, backend.Filters, plan, port))
-        {
-            return; // gamma-spec G5: backend-level filters run only for the picked backend
-        }
-
-        await ForwardToBackendAsync(context, plan, backend, port);
+        await ForwardToBackendAsync(context, plan, plan.Backend!);
     }
 
-    /// <summary>Applies filters in list order (gamma-spec G3). True when a filter (RequestRedirect) has produced the response.</summary>
-    private static bool ApplyFilters(HttpContext context, IReadOnlyList<FilterPolicy> filters, ForwardPlan plan, int servicePort)
+    private async Task ForwardToBackendAsync(HttpContext context, RequestPlan plan, BackendPolicy backend)
     {
-        foreach (var filter in filters)
-        {
-            switch (filter.Kind)
-            {
-                case FilterKind.RequestHeaderModifier when filter.Headers is not null:
-                    HeaderModification.Apply(filter.Headers, new HeaderDictionaryEditor(context.Request.Headers));
-                    break;
-                case FilterKind.ResponseHeaderModifier when filter.Headers is not null:
-                    (plan.ResponseModifiers ??= []).Add(filter.Headers);
-                    break;
-                case FilterKind.RequestRedirect when filter.Redirect is not null:
-                    var query = context.Request.QueryString.HasValue ? context.Request.QueryString.Value![1..] : null;
-                    var (status, location) = RedirectLocation.Build(filter.Redirect, "http", context.Request.Headers.Host.ToString(), servicePort, plan.Path, query);
-                    context.Response.StatusCode = status;
-                    context.Response.Headers.Location = location;
-                    context.Response.ContentLength = 0;
-                    return true;
-                case FilterKind.UrlRewrite when filter.Rewrite is not null:
-                    if (filter.Rewrite.Path is not null)
-                    {
-                        plan.Path = PathRewrite.Apply(filter.Rewrite.Path, plan.Path);
-                        plan.PathRewritten = true;
-                    }
-
-                    if (filter.Rewrite.Hostname is not null)
-                    {
-                        plan.Host = filter.Rewrite.Hostname;
-                    }
-
-                    break;
-                case FilterKind.RequestMirror when filter.Mirror is not null:
-                    (plan.Mirrors ??= []).Add(filter.Mirror);
-                    break;
-                default:
-                    break; // CORS and unknown kinds: respond normally for now
-            }
-        }
-
-        return false;
-    }
-
-    private async Task ForwardToBackendAsync(HttpContext context, ForwardPlan plan, BackendPolicy backend, int servicePort)
-    {
-        if (backend.Invalid is not null)
-        {
-            // gamma-spec F4: the share of traffic meant for an invalid backend gets 500.
-            await RespondAsync(context, StatusCodes.Status500InternalServerError, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
-            return;
-        }
-
-        if (backend.Endpoints.Count == 0)
-        {
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
-            return;
-        }
-
         var inboundPort = peerInboundPort();
-        foreach (var mirrored in plan.Mirrors ?? [])
+        foreach (var mirrored in plan.Mirrors)
         {
             mirror.Send(context, mirrored, plan.Path, plan.Host, inboundPort);
         }
@@ -242,19 +156,5 @@ internal sealed class OutboundHandler(
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync("weft: " + message + "\n");
-    }
-
-    /// <summary>What the filters decided for one request.</summary>
-    private sealed class ForwardPlan(string path)
-    {
-        public string Path { get; set; } = path;
-
-        public bool PathRewritten { get; set; }
-
-        public string? Host { get; set; }
-
-        public List<HeaderModifierPolicy>? ResponseModifiers { get; set; }
-
-        public List<MirrorPolicy>? Mirrors { get; set; }
     }
 }

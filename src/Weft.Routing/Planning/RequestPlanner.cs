@@ -1,0 +1,121 @@
+using Weft.Routing.Filters;
+using Weft.Routing.Matching;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing.Planning;
+
+/// <summary>
+/// The per-request GAMMA data-plane rules in one place, used by the proxy, the offline conformance check and
+/// <c>weft explain</c> alike: rule match, filters in list order, weighted backend pick and the spec's error answers.
+/// Request headers are edited in place through <see cref="IHeaderEditor"/>. Pure: randomness comes in as an argument.
+/// </summary>
+public static class RequestPlanner
+{
+    /// <param name="table">The destination's compiled table.</param>
+    /// <param name="method">The request method.</param>
+    /// <param name="path">The request path, as received (not normalised).</param>
+    /// <param name="query">The query string without '?', or null.</param>
+    /// <param name="headers">The request headers: looked up to match, edited by RequestHeaderModifier filters.</param>
+    /// <param name="servicePort">The Service port the request was addressed to (gamma-spec G6's listener port).</param>
+    /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
+    public static RequestPlan Plan<THeaders>(RouteTable table, string method, string path, string? query, THeaders headers, int servicePort, double random01)
+        where THeaders : IHeaderLookup, IHeaderEditor
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var policy = table.Policy;
+        var plan = new RequestPlan(path);
+        if (policy.Rules.Count == 0)
+        {
+            // gamma-spec C1: no route applies; plain forwarding to the Service's own endpoints (or to the one pod addressed).
+            return policy.DefaultBackend is { } fallback
+                ? Use(plan, fallback)
+                : plan.Answer(503, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
+        }
+
+        var index = table.Match(method, path, query, headers);
+        if (index < 0)
+        {
+            // gamma-spec C2: attached routes replace the default behaviour; a request no rule matches gets 404.
+            return plan.Answer(404, $"no route rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches");
+        }
+
+        var rule = policy.Rules[index];
+        plan.RuleIndex = index;
+        plan.Rule = rule;
+        if (ApplyFilters(plan, rule.Filters, query, headers, servicePort))
+        {
+            return plan;
+        }
+
+        // gamma-spec F2/F3: pick by weight; a rule with no usable backendRefs and no redirect is a 500.
+        var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
+        if (picked < 0)
+        {
+            return plan.Answer(500, "the matched route rule has no backends");
+        }
+
+        var backend = rule.Backends[picked];
+        if (ApplyFilters(plan, backend.Filters, query, headers, servicePort))
+        {
+            return plan; // gamma-spec G5: backend-level filters run only for the picked backend
+        }
+
+        return Use(plan, backend);
+    }
+
+    /// <summary>gamma-spec F4: the share meant for an invalid backend gets 500; a backend without ready endpoints, 503.</summary>
+    private static RequestPlan Use(RequestPlan plan, BackendPolicy backend)
+    {
+        if (backend.Invalid is not null)
+        {
+            return plan.Answer(500, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
+        }
+
+        if (backend.Endpoints.Count == 0)
+        {
+            return plan.Answer(503, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
+        }
+
+        plan.Backend = backend;
+        return plan;
+    }
+
+    /// <summary>Filters in list order (gamma-spec G3). True when a RequestRedirect has produced the response.</summary>
+    private static bool ApplyFilters<THeaders>(RequestPlan plan, IReadOnlyList<FilterPolicy> filters, string? query, THeaders headers, int servicePort)
+        where THeaders : IHeaderLookup, IHeaderEditor
+    {
+        foreach (var filter in filters)
+        {
+            switch (filter.Kind)
+            {
+                case FilterKind.RequestHeaderModifier when filter.Headers is not null:
+                    HeaderModification.Apply(filter.Headers, headers);
+                    break;
+                case FilterKind.ResponseHeaderModifier when filter.Headers is not null:
+                    plan.AddResponseModifier(filter.Headers);
+                    break;
+                case FilterKind.RequestRedirect when filter.Redirect is not null:
+                    var host = headers.TryGetValue("Host", out var h) ? h ?? "" : "";
+                    var (status, location) = RedirectLocation.Build(filter.Redirect, "http", host, servicePort, plan.Path, query);
+                    plan.Answer(status, "redirect", location);
+                    return true;
+                case FilterKind.UrlRewrite when filter.Rewrite is not null:
+                    if (filter.Rewrite.Path is not null)
+                    {
+                        plan.Path = PathRewrite.Apply(filter.Rewrite.Path, plan.Path);
+                        plan.PathRewritten = true;
+                    }
+
+                    plan.Host = filter.Rewrite.Hostname ?? plan.Host;
+                    break;
+                case FilterKind.RequestMirror when filter.Mirror is not null:
+                    plan.AddMirror(filter.Mirror);
+                    break;
+                default:
+                    break; // CORS is answered by the proxy (issue: the rest of HTTPRoute); unknown kinds never reach a policy
+            }
+        }
+
+        return false;
+    }
+}
