@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using Weft.Cli.Conformance;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft conformance --cases DIR</c>: runs the mesh conformance case files against local meshes and prints one line per
+/// case; optionally writes an upstream-format ConformanceReport and per-case JSON lines. Exit 0 only if every case that
+/// ran passed.
+/// </summary>
+internal static class ConformanceCommand
+{
+    public static Command Create()
+    {
+        var cases = new Option<string>("--cases") { Description = "Directory of conformance case files (shared/conformance/cases)", Required = true };
+        var runTest = new Option<string[]>("--run-test") { Description = "Run only this test (upstream name; repeatable)" };
+        var report = new Option<string?>("--report") { Description = "Write an upstream-format ConformanceReport (YAML) here" };
+        var results = new Option<string?>("--results") { Description = "Write one JSON object per case here ({test, case, passed, detail})" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the local mesh's progress and control plane log" };
+        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose };
+        command.SetAction(async (result, ct) =>
+        {
+            var directory = result.GetValue(cases)!;
+            if (!Directory.Exists(directory))
+            {
+                await Console.Error.WriteLineAsync($"weft conformance: {directory}: no such directory");
+                return 2;
+            }
+
+            var runner = new ConformanceRunner(new ConformanceRunnerOptions
+            {
+                CasesDirectory = directory,
+                RunTests = result.GetValue(runTest) ?? [],
+                Output = Console.Out,
+                Verbose = result.GetValue(verbose),
+            });
+            ConformanceRun run;
+            try
+            {
+                run = await runner.RunAsync(ct);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
+                return 2;
+            }
+
+            if (result.GetValue(report) is { } reportFile)
+            {
+                var conformanceReport = ConformanceReport.Build(run, ConformanceProfiles.SupportedFeatures, VersionCommand.Version, DateTimeOffset.UtcNow);
+                await File.WriteAllTextAsync(reportFile, conformanceReport.ToYaml(), ct);
+                Console.WriteLine($"report written to {reportFile}");
+            }
+
+            if (result.GetValue(results) is { } resultsFile)
+            {
+                await File.WriteAllLinesAsync(resultsFile, run.Cases.Select(ResultLine), ct);
+            }
+
+            return run.Succeeded ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static string ResultLine(CaseResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var line = new Dictionary<string, object?>
+        {
+            ["test"] = result.Test,
+            ["case"] = result.Case,
+            ["passed"] = result.Passed,
+            ["detail"] = result.Detail,
+        };
+        if (result.Outcome == Outcome.Skipped)
+        {
+            line["skipped"] = true;
+        }
+
+        return JsonSerializer.Serialize(line);
+    }
+}

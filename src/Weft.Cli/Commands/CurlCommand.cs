@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Net;
+using System.Text;
+using Weft.Cli.Client;
+using Weft.Cli.Local;
+using Weft.Echo;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft curl --from NS/DEPLOYMENT URL</c>: sends a request as a pod of that Deployment would, through its sidecar
+/// (CONNECT host:port, then the request in the tunnel), and prints the response like curl. Redirects are not followed.
+/// </summary>
+internal static class CurlCommand
+{
+    public static Command Create()
+    {
+        var url = new Argument<string>("URL") { Description = "http://SERVICE[.NAMESPACE][:PORT]/path, or an IP (ClusterIP or pod IP)" };
+        var from = new Option<string>("--from") { Description = "The client: NAMESPACE/DEPLOYMENT (a ready pod of it sends the request)", Required = true };
+        var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
+        var headers = new Option<string[]>("--header", "-H") { Description = "'Name: value' request header (repeatable); Host replaces the Host header only" };
+        var include = new Option<bool>("--include", "-i") { Description = "Show the status line and response headers" };
+        var count = new Option<int>("--count", "-n") { Description = "Send N requests and show how they were spread over backends", DefaultValueFactory = _ => 1 };
+        var data = new Option<string?>("--data", "-d") { Description = "Request body" };
+        var connectTo = new Option<string?>("--connect-to") { Description = "HOST:PORT the sidecar connects to instead of the URL's authority" };
+        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
+        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var command = new Command("curl", "Send an HTTP request from a workload through its sidecar")
+        {
+            url, from, method, headers, include, count, data, connectTo, state, dir,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var (mesh, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
+            if (mesh is null)
+            {
+                await Console.Error.WriteLineAsync($"weft curl: {error}");
+                return 2;
+            }
+
+            var target = result.GetValue(url)!;
+            if (target.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync("weft curl: gRPC not yet supported by weft curl");
+                return 2;
+            }
+
+            if (!target.Contains("://", StringComparison.Ordinal))
+            {
+                target = "http://" + target;
+            }
+
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+            {
+                await Console.Error.WriteLineAsync($"weft curl: '{target}' is not an http:// URL");
+                return 2;
+            }
+
+            var client = PickPod(mesh, result.GetValue(from)!, out error);
+            if (client is null)
+            {
+                await Console.Error.WriteLineAsync($"weft curl: {error}");
+                return 2;
+            }
+
+            var parsedHeaders = new List<KeyValuePair<string, string>>();
+            foreach (var header in result.GetValue(headers) ?? [])
+            {
+                var colon = header.IndexOf(':', StringComparison.Ordinal);
+                if (colon <= 0)
+                {
+                    await Console.Error.WriteLineAsync($"weft curl: header '{header}' is not 'Name: value'");
+                    return 2;
+                }
+
+                parsedHeaders.Add(new(header[..colon].Trim(), header[(colon + 1)..].Trim()));
+            }
+
+            var request = new MeshRequest
+            {
+                Url = uri,
+                Method = result.GetValue(method)!.ToUpperInvariant(),
+                Headers = parsedHeaders,
+                ConnectTo = result.GetValue(connectTo),
+                Body = result.GetValue(data) is { } body ? Encoding.UTF8.GetBytes(body) : null,
+            };
+            using var meshClient = new MeshClient(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound));
+            var n = Math.Max(1, result.GetValue(count));
+            var backends = new Dictionary<string, int>(StringComparer.Ordinal);
+            var statuses = new SortedDictionary<int, int>();
+            var stdout = Console.OpenStandardOutput();
+            for (var i = 0; i < n; i++)
+            {
+                MeshResponse response;
+                try
+                {
+                    response = await meshClient.SendAsync(request, ct);
+                }
+                catch (HttpRequestException e)
+                {
+                    await Console.Error.WriteLineAsync($"weft curl: {e.Message}");
+                    return 7;
+                }
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await Console.Error.WriteLineAsync("weft curl: the request timed out");
+                    return 28;
+                }
+
+                if (n == 1)
+                {
+                    if (result.GetValue(include))
+                    {
+                        await stdout.WriteAsync(Encoding.UTF8.GetBytes(response.Head().Replace("\n", "\r\n", StringComparison.Ordinal) + "\r\n"), ct);
+                    }
+
+                    await stdout.WriteAsync(response.Body, ct);
+                    await stdout.FlushAsync(ct);
+                    return 0;
+                }
+
+                var backend = EchoResponse.Parse(response.BodyText).Hostname ?? "(no backend: proxy response)";
+                backends[backend] = backends.GetValueOrDefault(backend) + 1;
+                statuses[response.StatusCode] = statuses.GetValueOrDefault(response.StatusCode) + 1;
+            }
+
+            Console.WriteLine($"{n} requests from {client.Namespace}/{client.Name} to {uri}");
+            Console.WriteLine($"status: {string.Join(", ", statuses.Select(s => $"{s.Key} ×{s.Value}"))}");
+            foreach (var (backend, hits) in backends.OrderByDescending(b => b.Value))
+            {
+                Console.WriteLine($"  {backend,-50} {hits,5}  {100.0 * hits / n,5:0.0}%");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>
+    public static PodState? PickPod(MeshState state, string from, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(from);
+        var slash = from.IndexOf('/', StringComparison.Ordinal);
+        var (ns, deployment) = slash < 0 ? ("default", from) : (from[..slash], from[(slash + 1)..]);
+        var pods = state.Pods.Where(p => p.Namespace == ns && p.Deployment == deployment).ToList();
+        var ready = pods.Where(p => p.Ready).ToList();
+        if (ready.Count > 0)
+        {
+            error = null;
+            return ready[Random.Shared.Next(ready.Count)];
+        }
+
+        error = pods.Count == 0
+            ? $"no pods of Deployment {ns}/{deployment} in the local mesh (Deployments: {string.Join(", ", state.Pods.Select(p => $"{p.Namespace}/{p.Deployment}").Distinct())})"
+            : $"no ready pod of Deployment {ns}/{deployment}: {string.Join("; ", pods.Select(p => $"{p.Name}: {p.Problem ?? "not ready"}"))}";
+        return null;
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Weft.Proxy;
+
+namespace Weft.Cli.Commands;
+
+/// <summary><c>weft proxy</c>: runs the sidecar, with the same arguments as the <c>weft-proxy</c> executable.</summary>
+internal static class ProxyCommand
+{
+    public static Command Create()
+    {
+        var pod = new Option<string>("--pod") { Description = "The pod this sidecar serves, NAMESPACE/NAME", Required = true };
+        var podIp = new Option<string>("--pod-ip") { Description = "The pod's IP; the listeners bind on it", Required = true };
+        var serviceAccount = new Option<string>("--service-account") { Description = "The pod's service account", DefaultValueFactory = _ => "default" };
+        var controlPlane = new Option<string>("--control-plane") { Description = "The discovery server, e.g. http://127.0.0.1:PORT", Required = true };
+        var outbound = new Option<int?>("--outbound-port") { Description = "Outbound listener port (default 15001)" };
+        var inbound = new Option<int?>("--inbound-port") { Description = "Inbound listener port (default 15006)" };
+        var admin = new Option<int?>("--admin-port") { Description = "Admin port (default 15000)" };
+        var command = new Command("proxy", "Run the sidecar proxy of one pod") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin };
+        command.SetAction(async (result, ct) =>
+        {
+            List<string> args =
+            [
+                "--pod", result.GetValue(pod)!, "--pod-ip", result.GetValue(podIp)!,
+                "--service-account", result.GetValue(serviceAccount)!, "--control-plane", result.GetValue(controlPlane)!,
+            ];
+            AddPort(args, "--outbound-port", result.GetValue(outbound));
+            AddPort(args, "--inbound-port", result.GetValue(inbound));
+            AddPort(args, "--admin-port", result.GetValue(admin));
+            if (!ProxyArguments.TryParse(args, out var options, out var error))
+            {
+                await Console.Error.WriteLineAsync($"weft proxy: {error}\n{ProxyArguments.Usage}");
+                return 2;
+            }
+
+            await ProxyHost.RunAsync(options, ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void AddPort(List<string> args, string name, int? port)
+    {
+        if (port is { } value)
+        {
+            args.Add(name);
+            args.Add(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+}

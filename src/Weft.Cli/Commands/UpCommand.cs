@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using Weft.Cli.Local;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft up DIR</c>: runs the mesh on this machine from a manifests directory (DESIGN.md "Local mode"): the control plane
+/// watching DIR, and each Deployment's pods as local processes with their sidecars. Runs until Ctrl-C / SIGTERM, then
+/// stops every process it started.
+/// </summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("DIR") { Description = "The manifests directory (watched: edits apply live)" };
+        var readyFile = new Option<string?>("--ready-file") { Description = "Write the mesh state (JSON) here once every pod is ready" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the pods to become ready", DefaultValueFactory = _ => 180 };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
+        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose };
+        command.SetAction(async (result, ct) =>
+        {
+            var dir = result.GetValue(directory)!;
+            if (!Directory.Exists(dir))
+            {
+                await Console.Error.WriteLineAsync($"weft up: {dir}: no such directory");
+                return 2;
+            }
+
+            var progress = TextWriter.Synchronized(Console.Out);
+            await using var mesh = await LocalMesh.StartAsync(dir, new LocalMeshOptions
+            {
+                Progress = progress,
+                ReadyFile = result.GetValue(readyFile) is { } file ? Path.GetFullPath(file) : null,
+                Verbose = result.GetValue(verbose),
+            }, ct);
+            progress.WriteLine($"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}");
+            try
+            {
+                await mesh.WaitUntilReadyAsync(TimeSpan.FromSeconds(result.GetValue(timeout)), ct);
+                progress.WriteLine();
+                progress.Write(Table(mesh.State()));
+                progress.WriteLine();
+                progress.WriteLine($"ready. Try: weft curl --from NAMESPACE/DEPLOYMENT http://SERVICE/   (logs: {mesh.LogDirectory}; Ctrl-C stops)");
+            }
+            catch (TimeoutException e)
+            {
+                progress.WriteLine($"warning: {e.Message}");
+                progress.Write(Table(mesh.State()));
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            progress.WriteLine("stopping…");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The Services and pods tables printed when the mesh is ready, and by <c>weft status</c>.</summary>
+    public static string Table(MeshState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var services = state.Services.Select(s => new[]
+        {
+            $"{s.Namespace}/{s.Name}",
+            s.ClusterIP ?? "None",
+            string.Join(",", s.Ports.Select(p => p.Port.ToString(CultureInfo.InvariantCulture) + (p.TargetPort == p.Port.ToString(CultureInfo.InvariantCulture) ? "" : "→" + p.TargetPort) + (p.Name is null ? "" : $"({p.Name})"))),
+        }).ToList();
+        var pods = state.Pods.Select(p => new[] { $"{p.Namespace}/{p.Name}", p.IP, p.Ready ? "yes" : "no", p.Ready ? "" : p.Problem ?? "" }).ToList();
+        return Format(["SERVICE", "CLUSTER-IP", "PORTS"], services) + "\n" + Format(["POD", "IP", "READY", ""], pods);
+    }
+
+    private static string Format(string[] header, List<string[]> rows)
+    {
+        var all = new List<string[]> { header };
+        all.AddRange(rows);
+        var widths = Enumerable.Range(0, header.Length).Select(i => all.Max(r => r[i].Length)).ToArray();
+        var text = new System.Text.StringBuilder();
+        foreach (var row in all)
+        {
+            text.AppendJoin("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).Append('\n');
+        }
+
+        return string.Join('\n', text.ToString().Split('\n').Select(l => l.TrimEnd()));
+    }
+}

@@ -1,0 +1,64 @@
+namespace Weft.Cli.Conformance;
+
+/// <summary>
+/// The mesh conformance profiles and features (gamma-spec (c)) and the features Weft claims. Upstream's counting rules
+/// (conformance/utils/suite/profiles.go, reports.go; cases/INDEX.md): a test counts toward a profile only when all its
+/// features are in that profile's core ∪ extended set; it counts as core when all are core, else as extended.
+/// </summary>
+internal static class ConformanceProfiles
+{
+    public static readonly IReadOnlyList<string> MeshExtendedFeatures =
+    [
+        "MeshClusterIPMatching",
+        "MeshConsumerRoute",
+        "MeshHTTPRouteRewritePath",
+        "MeshHTTPRouteSchemeRedirect",
+        "MeshHTTPRouteRedirectPort",
+        "MeshHTTPRouteRedirectPath",
+        "MeshHTTPRouteBackendRequestHeaderModification",
+        "MeshHTTPRouteQueryParamMatching",
+        "MeshHTTPRouteNamedRouteRule",
+    ];
+
+    public static readonly IReadOnlyList<Profile> All =
+    [
+        new("MESH-HTTP", ["Mesh", "HTTPRoute"], MeshExtendedFeatures),
+        new("MESH-GRPC", ["Mesh", "GRPCRoute"], MeshExtendedFeatures),
+    ];
+
+    /// <summary>
+    /// What Weft claims: Mesh, HTTPRoute, GRPCRoute (its tests are run or explicitly skipped, so they are counted), all nine
+    /// Mesh extended features, and the HTTPRoute features the mesh tests use.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SupportedFeatures = new HashSet<string>(
+    [
+        "Mesh",
+        "HTTPRoute",
+        "GRPCRoute",
+        .. MeshExtendedFeatures,
+        "HTTPRouteResponseHeaderModification",
+        "HTTPRouteParentRefPort",
+        "HTTPRoute303RedirectStatusCode",
+        "HTTPRoute307RedirectStatusCode",
+        "HTTPRoute308RedirectStatusCode",
+    ], StringComparer.Ordinal);
+
+    /// <summary>A test runs only when all its features are supported.</summary>
+    public static bool IsSupported(IEnumerable<string> features, IReadOnlySet<string> supported) => features.All(supported.Contains);
+}
+
+/// <summary>A conformance profile: its core and extended features.</summary>
+internal sealed record Profile(string Name, IReadOnlyList<string> Core, IReadOnlyList<string> Extended)
+{
+    /// <summary>Null when the test does not count toward this profile; otherwise whether it counts as core.</summary>
+    public bool? CountsAsCore(IReadOnlyList<string> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (!features.All(f => Core.Contains(f) || Extended.Contains(f)))
+        {
+            return null;
+        }
+
+        return features.All(Core.Contains);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Weft.Cli.Local;
+
+/// <summary>
+/// One child process of the local cluster (a sidecar or an app): started with its environment, its output appended to a
+/// log file (the last lines kept for error messages), stopped with SIGTERM and, after a grace period, by killing its whole
+/// process tree. Children also get <c>WEFT_PARENT_PID</c> so that weft children exit when this process dies.
+/// </summary>
+internal sealed partial class ChildProcess : IAsyncDisposable
+{
+    private const int TailLines = 20;
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Queue<string> _tail = new();
+    private readonly Lock _gate = new();
+
+    private ChildProcess(string name, Process process, StreamWriter log, string logPath)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+        LogPath = logPath;
+    }
+
+    public string Name { get; }
+
+    public string LogPath { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>Completes when the process exits.</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
+    public static ChildProcess Start(string name, ContainerCommand command, IReadOnlyDictionary<string, string?> environment, string logPath)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(environment);
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        log.WriteLine($"--- {DateTimeOffset.Now:O} starting: {command.Display}");
+        var info = new ProcessStartInfo(command.FileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = Environment.CurrentDirectory,
+        };
+        foreach (var argument in command.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        info.Environment["WEFT_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new ChildProcess(name, process, log, logPath);
+        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            log.WriteLine($"cannot start: {e.Message}");
+            log.Dispose();
+            process.Dispose();
+            throw new InvalidOperationException($"cannot start {command.FileName}: {e.Message}", e);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>The last lines the process wrote.</summary>
+    public IReadOnlyList<string> Tail()
+    {
+        lock (_gate)
+        {
+            return [.. _tail];
+        }
+    }
+
+    /// <summary>SIGTERM, then after <paramref name="grace"/> kill the whole process tree.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        try
+        {
+            if (_process.HasExited)
+            {
+                return;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                _ = Kill(_process.Id, SigTerm);
+            }
+
+            using var timeout = new CancellationTokenSource(grace);
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(3));
+        lock (_gate)
+        {
+            _log.Dispose();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            try
+            {
+                _log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            _tail.Enqueue(line);
+            while (_tail.Count > TailLines)
+            {
+                _tail.Dequeue();
+            }
+        }
+    }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

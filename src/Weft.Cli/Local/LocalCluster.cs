@@ -1,0 +1,291 @@
+using System.Text;
+using Weft.Api.Model;
+using Weft.ControlPlane.Objects;
+
+namespace Weft.Cli.Local;
+
+/// <summary>
+/// The kubelet, Deployment controller and EndpointSlice controller of the local mode, on top of the control plane's
+/// <see cref="ObjectStore"/>: it watches Deployments (from the manifests directory) and keeps their pods running as
+/// local processes (<see cref="LocalPod"/>), recreating them when the template changes and starting or stopping them
+/// when replicas change; and it publishes the Pod objects (with their IPs) and the EndpointSlices of every Service with
+/// a selector to the store as source <see cref="SourceName"/>, whenever pods, readiness or Services change.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    public const string SourceName = "local";
+
+    private readonly ObjectStore _store;
+    private readonly AddressPlan _addresses;
+    private readonly LocalClusterOptions _options;
+    private readonly Lock _gate = new();
+    private readonly List<LocalPod> _pods = [];
+    private readonly List<Task> _terminating = [];
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
+    private string _published = "";
+    private int _generation;
+    private long _reconciledVersion = -1;
+
+    public LocalCluster(ObjectStore store, AddressPlan addresses, LocalClusterOptions options)
+    {
+        _store = store;
+        _addresses = addresses;
+        _options = options;
+    }
+
+    /// <summary>Raised after pods were started or stopped, or a pod's readiness changed, and the store was updated.</summary>
+    public event Action? Changed;
+
+    /// <summary>Increases every time <see cref="Changed"/> is raised.</summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    public IReadOnlyList<LocalPod> Pods
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _pods];
+            }
+        }
+    }
+
+    /// <summary>True when the cluster has caught up with the store and every desired pod exists and is Ready.</summary>
+    public bool AllReady
+    {
+        get
+        {
+            var reconciled = Volatile.Read(ref _reconciledVersion);
+            if (reconciled < 0 || reconciled < _store.Version - 1)
+            {
+                // Not yet reconciled what the store holds (our own publish bumps the version once more).
+                return false;
+            }
+
+            var pods = Pods;
+            var desired = _store.Snapshot().Objects.OfType<Deployment>().Sum(d => d.Replicas);
+            return pods.Count == desired && pods.All(p => p.Ready);
+        }
+    }
+
+    public void Start()
+    {
+        _store.Changed += OnStoreChanged;
+        _loop = Task.Run(() => RunAsync(_stopping.Token));
+        _wake.Release();
+    }
+
+    /// <summary>Waits until every pod is Ready, or throws with what is not.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        var changed = new SemaphoreSlim(0);
+        void OnChanged() => changed.Release();
+        Changed += OnChanged;
+        try
+        {
+            while (!AllReady)
+            {
+                try
+                {
+                    await changed.WaitAsync(TimeSpan.FromMilliseconds(250), deadline.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    var pending = Pods.Where(p => !p.Ready).Select(p => $"{p.Key}: {p.Problem ?? "not ready"}\n{p.Diagnostics()}");
+                    throw new TimeoutException($"pods not ready after {timeout.TotalSeconds:0}s:\n" + string.Join('\n', pending));
+                }
+            }
+        }
+        finally
+        {
+            Changed -= OnChanged;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _store.Changed -= OnStoreChanged;
+        await _stopping.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        List<LocalPod> pods;
+        lock (_gate)
+        {
+            pods = [.. _pods];
+            _pods.Clear();
+        }
+
+        await Task.WhenAll(pods.Select(p => p.DisposeAsync().AsTask()).Concat(_terminating));
+        _stopping.Dispose();
+    }
+
+    private void OnStoreChanged(object? sender, EventArgs e) => Wake();
+
+    private void Wake()
+    {
+        // Coalesce: one pending wake-up is enough.
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(ct);
+            try
+            {
+                Reconcile();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _options.Progress?.WriteLine($"local cluster: {e.Message}");
+            }
+        }
+    }
+
+    private void Reconcile()
+    {
+        var snapshot = _store.Snapshot();
+        var deployments = snapshot.Objects.OfType<Deployment>().ToDictionary(d => d.Key, StringComparer.Ordinal);
+        var changed = false;
+        List<LocalPod> toStop = [];
+        List<LocalPod> toStart = [];
+        lock (_gate)
+        {
+            foreach (var pod in _pods)
+            {
+                if (!deployments.TryGetValue(pod.DeploymentKey, out var deployment) || PodNames.TemplateHash(deployment) != pod.TemplateHash)
+                {
+                    toStop.Add(pod);
+                }
+            }
+
+            foreach (var deployment in deployments.Values)
+            {
+                var hash = PodNames.TemplateHash(deployment);
+                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash).ToList();
+                for (var i = current.Count; i < deployment.Replicas; i++)
+                {
+                    var pod = new LocalPod(deployment, hash, PodNames.NewPodName(deployment.Name, hash), _addresses.AllocatePodAddress(), _options);
+                    toStart.Add(pod);
+                }
+
+                // Scale down: the newest pods go first.
+                toStop.AddRange(current.Skip(Math.Max(0, deployment.Replicas)).Reverse());
+            }
+
+            foreach (var pod in toStop)
+            {
+                _pods.Remove(pod);
+            }
+
+            _pods.AddRange(toStart);
+            changed = toStop.Count > 0 || toStart.Count > 0;
+        }
+
+        foreach (var pod in toStop)
+        {
+            _options.Progress?.WriteLine($"stopping pod {pod.Key} ({pod.IP})");
+            pod.StateChanged -= OnPodStateChanged;
+            var terminating = Terminate(pod);
+            lock (_gate)
+            {
+                _terminating.RemoveAll(t => t.IsCompleted);
+                _terminating.Add(terminating);
+            }
+        }
+
+        foreach (var pod in toStart)
+        {
+            _options.Progress?.WriteLine($"starting pod {pod.Key} ({pod.IP})");
+            pod.StateChanged += OnPodStateChanged;
+            if (!pod.Start())
+            {
+                _options.Progress?.WriteLine($"error: pod {pod.Key} not started: {pod.Problem}");
+            }
+        }
+
+        var published = Publish(snapshot);
+        Volatile.Write(ref _reconciledVersion, snapshot.Version);
+        if (published || changed)
+        {
+            Interlocked.Increment(ref _generation);
+            Changed?.Invoke();
+        }
+    }
+
+    private async Task Terminate(LocalPod pod)
+    {
+        await pod.DisposeAsync();
+        _addresses.ReleasePodAddress(pod.IP);
+    }
+
+    private void OnPodStateChanged(LocalPod pod)
+    {
+        if (pod.Ready)
+        {
+            _options.Progress?.WriteLine($"pod {pod.Key} ready");
+        }
+        else if (pod.Problem is { } problem && problem.StartsWith("container", StringComparison.Ordinal))
+        {
+            _options.Progress?.WriteLine($"pod {pod.Key}: {problem}");
+        }
+
+        Wake();
+    }
+
+    /// <summary>Replaces the local source's objects when they differ from what was last published.</summary>
+    private bool Publish(StoreSnapshot snapshot)
+    {
+        var pods = Pods;
+        var statuses = pods.Select(p => new PodStatus(p.Object, p.Ready)).ToList();
+        var slices = EndpointSliceController.Derive(snapshot.Objects.OfType<Service>(), statuses);
+        var fingerprint = Fingerprint(statuses, slices);
+        if (fingerprint == _published)
+        {
+            return false;
+        }
+
+        _published = fingerprint;
+        _store.Replace(SourceName, [.. pods.Select(p => (KubeObject)p.Object), .. slices]);
+        return true;
+    }
+
+    private static string Fingerprint(IReadOnlyList<PodStatus> pods, IReadOnlyList<EndpointSlice> slices)
+    {
+        var text = new StringBuilder();
+        foreach (var pod in pods)
+        {
+            text.Append("pod ").Append(pod.Pod.Key).Append(' ').Append(pod.Pod.PodIP).Append(' ').Append(pod.Ready).Append('\n');
+        }
+
+        foreach (var slice in slices)
+        {
+            text.Append("slice ").Append(slice.Key).Append('\n');
+            foreach (var port in slice.Ports)
+            {
+                text.Append(" port ").Append(port.Name).Append('/').Append(port.Port).Append('/').Append(port.Protocol).Append('/').Append(port.AppProtocol).Append('\n');
+            }
+
+            foreach (var endpoint in slice.Endpoints)
+            {
+                text.Append(" ep ").AppendJoin(',', endpoint.Addresses).Append(' ').Append(endpoint.Conditions.Ready).Append(' ').Append(endpoint.TargetRef?.Name).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,361 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Weft.Api.Model;
+using Weft.Echo;
+
+namespace Weft.Cli.Local;
+
+/// <summary>
+/// One pod of the local cluster, as a kubelet runs it: the sidecar (<c>weft proxy</c>) and one process per container,
+/// restarted with back-off when they exit, and a readiness probe: Ready when the sidecar's admin <c>/ready</c> answers
+/// 200 and every port the app serves accepts TCP connections.
+/// </summary>
+internal sealed class LocalPod : IAsyncDisposable
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
+
+    private readonly LocalClusterOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<ContainerCommand> _commands = [];
+    private readonly List<string> _containerNames = [];
+    private readonly List<ChildProcess?> _processes = [];
+    private readonly HttpClient _probe;
+    private Task _supervisor = Task.CompletedTask;
+    private volatile bool _ready;
+    private volatile string? _problem;
+
+    public LocalPod(Deployment deployment, string templateHash, string name, IPAddress ip, LocalClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        DeploymentKey = deployment.Key;
+        DeploymentName = deployment.Name;
+        TemplateHash = templateHash;
+        IP = ip;
+        var labels = new Dictionary<string, string>(deployment.Template.Labels, StringComparer.Ordinal)
+        {
+            ["pod-template-hash"] = templateHash,
+        };
+        Object = new Pod
+        {
+            ApiVersion = "v1",
+            Metadata = new ObjectMeta
+            {
+                Name = name,
+                Namespace = deployment.Namespace,
+                Labels = labels,
+                Annotations = deployment.Template.Annotations,
+                CreationTimestamp = options.Time.GetUtcNow(),
+                Uid = Guid.NewGuid().ToString(),
+            },
+            Spec = deployment.Template.Spec,
+            PodIP = ip.ToString(),
+        };
+        AppPorts = AppPortsOf(deployment.Template.Spec);
+        _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
+    }
+
+    /// <summary>The Pod object as the API server would show it (with its IP).</summary>
+    public Pod Object { get; }
+
+    public string Namespace => Object.Namespace;
+
+    public string Name => Object.Name;
+
+    public string Key => Object.Key;
+
+    /// <summary>"namespace/name" of the owning Deployment.</summary>
+    public string DeploymentKey { get; }
+
+    public string DeploymentName { get; }
+
+    public string TemplateHash { get; }
+
+    public IPAddress IP { get; }
+
+    /// <summary>The ports the readiness probe checks.</summary>
+    public IReadOnlyList<int> AppPorts { get; }
+
+    public bool Ready => _ready;
+
+    /// <summary>Why the pod is not running or not ready, when it is not.</summary>
+    public string? Problem => _problem;
+
+    /// <summary>Raised when <see cref="Ready"/> or <see cref="Problem"/> changes.</summary>
+    public event Action<LocalPod>? StateChanged;
+
+    /// <summary>Resolves the containers' commands and starts the sidecar and the apps. Returns false (with <see cref="Problem"/>) if it cannot.</summary>
+    public bool Start()
+    {
+        foreach (var container in Object.Spec.Containers)
+        {
+            var (command, error) = _options.Images.Resolve(container, Namespace, Name, IP.ToString(), _options.Weft);
+            if (command is null)
+            {
+                SetState(false, error);
+                return false;
+            }
+
+            _commands.Add(command);
+            _containerNames.Add(container.Name);
+        }
+
+        _commands.Insert(0, _options.Weft.Command(
+        [
+            "proxy", "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
+            "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
+        ]));
+        _containerNames.Insert(0, "weft-proxy");
+        for (var i = 0; i < _commands.Count; i++)
+        {
+            _processes.Add(null);
+            if (!TryStartProcess(i))
+            {
+                return false;
+            }
+        }
+
+        _supervisor = Task.Run(() => SuperviseAsync(_stopping.Token));
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _supervisor;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Apps first, then the sidecar, as a terminating pod drains.
+        var apps = _processes.Skip(1).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace));
+        await Task.WhenAll(apps);
+        if (_processes.Count > 0 && _processes[0] is { } sidecar)
+        {
+            await sidecar.StopAsync(StopGrace);
+        }
+
+        foreach (var process in _processes.OfType<ChildProcess>())
+        {
+            await process.DisposeAsync();
+        }
+
+        _probe.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>The last lines of each process that has exited, for error messages.</summary>
+    public string Diagnostics()
+    {
+        var lines = new List<string>();
+        foreach (var process in _processes.OfType<ChildProcess>())
+        {
+            lines.Add($"  {process.Name}: {(process.HasExited ? $"exited with code {process.ExitCode}" : "running")}, log {process.LogPath}");
+            if (process.HasExited)
+            {
+                lines.AddRange(process.Tail().TakeLast(5).Select(l => "    " + l));
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// The ports the app serves: declared container ports, and for the echo image the ports its flags (or defaults) name,
+    /// without TLS ports it cannot serve for want of a certificate.
+    /// </summary>
+    public static IReadOnlyList<int> AppPortsOf(PodSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var ports = new SortedSet<int>();
+        foreach (var container in spec.Containers)
+        {
+            foreach (var port in container.Ports.Where(p => p.Protocol == "TCP"))
+            {
+                ports.Add(port.Port);
+            }
+
+            if (!ImageMap.IsEcho(container.Image))
+            {
+                continue;
+            }
+
+            EchoOptions echo;
+            try
+            {
+                echo = EchoOptions.Parse(container.Args, _ => null);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+
+            var tlsServed = echo.CertificatePath is { } crt && File.Exists(crt) && echo.KeyPath is { } key && File.Exists(key);
+            foreach (var port in echo.HttpPorts.Concat(echo.GrpcPorts).Concat(echo.TcpPorts))
+            {
+                if (port != 0 && (tlsServed || !echo.TlsPorts.Contains(port)))
+                {
+                    ports.Add(port);
+                }
+            }
+        }
+
+        return [.. ports];
+    }
+
+    private Dictionary<string, string?> AppEnvironment(int containerIndex)
+    {
+        var proxy = $"http://{IP}:{SidecarPorts.Default.Outbound.ToString(CultureInfo.InvariantCulture)}";
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["WEFT_POD_IP"] = IP.ToString(),
+            ["HOSTNAME"] = Name,
+            ["POD_NAME"] = Name,
+            ["POD_NAMESPACE"] = Namespace,
+            ["SERVICE_ACCOUNT"] = Object.Spec.ServiceAccountName,
+            ["SERVICE_VERSION"] = Object.Metadata.Labels.TryGetValue("version", out var version) ? version : "",
+            ["HTTP_PROXY"] = proxy,
+            ["HTTPS_PROXY"] = proxy,
+            ["ALL_PROXY"] = proxy,
+            ["http_proxy"] = proxy,
+            ["https_proxy"] = proxy,
+            ["all_proxy"] = proxy,
+            ["NO_PROXY"] = "",
+            ["no_proxy"] = "",
+        };
+        foreach (var variable in Object.Spec.Containers[containerIndex].Env)
+        {
+            env[variable.Name] = variable.Value ?? "";
+        }
+
+        return env;
+    }
+
+    private Dictionary<string, string?> SidecarEnvironment() => new(StringComparer.Ordinal)
+    {
+        // The sidecar talks to the control plane directly, whatever proxy the user's shell names.
+        ["HTTP_PROXY"] = null,
+        ["HTTPS_PROXY"] = null,
+        ["ALL_PROXY"] = null,
+        ["http_proxy"] = null,
+        ["https_proxy"] = null,
+        ["all_proxy"] = null,
+        ["WEFT_POD_IP"] = IP.ToString(),
+        ["POD_NAME"] = Name,
+        ["POD_NAMESPACE"] = Namespace,
+    };
+
+    private bool TryStartProcess(int index)
+    {
+        var containerName = _containerNames[index];
+        var environment = index == 0 ? SidecarEnvironment() : AppEnvironment(index - 1);
+        var log = Path.Combine(_options.LogDirectory, $"{Namespace}_{Name}_{containerName}.log");
+        try
+        {
+            _processes[index] = ChildProcess.Start(containerName, _commands[index], environment, log);
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            SetState(false, $"container {containerName}: {e.Message}");
+            return false;
+        }
+    }
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        var restarts = new int[_processes.Count];
+        var restartAt = new DateTimeOffset?[_processes.Count];
+        while (!ct.IsCancellationRequested)
+        {
+            string? problem = null;
+            for (var i = 0; i < _processes.Count; i++)
+            {
+                var process = _processes[i];
+                if (process is null || !process.HasExited)
+                {
+                    continue;
+                }
+
+                // CrashLoopBackOff: 1s, 2s, 4s … up to 30s between restarts.
+                var now = _options.Time.GetUtcNow();
+                if (restartAt[i] is null)
+                {
+                    var delay = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, restarts[i])));
+                    restartAt[i] = now + delay;
+                    problem = $"container {_containerNames[i]} exited with code {process.ExitCode}; restarting in {delay.TotalSeconds:0}s (log {process.LogPath})";
+                    SetState(false, problem);
+                }
+                else if (now >= restartAt[i])
+                {
+                    restartAt[i] = null;
+                    restarts[i]++;
+                    await process.DisposeAsync();
+                    TryStartProcess(i);
+                }
+
+                problem ??= _problem;
+            }
+
+            if (problem is null)
+            {
+                var (ready, reason) = await ProbeAsync(ct);
+                SetState(ready, reason);
+            }
+
+            await Task.Delay(_ready ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(100), _options.Time, ct);
+        }
+    }
+
+    private async Task<(bool Ready, string? Reason)> ProbeAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}/ready"), ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return (false, $"sidecar not ready (/ready answered {(int)response.StatusCode})");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return (false, "sidecar not ready (admin port not answering)");
+        }
+
+        foreach (var port in AppPorts)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(ProbeTimeout);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(IP, port), timeout.Token);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                return (false, $"app not ready (port {port} not accepting connections)");
+            }
+        }
+
+        return (true, null);
+    }
+
+    private void SetState(bool ready, string? problem)
+    {
+        if (_ready == ready && _problem == problem)
+        {
+            return;
+        }
+
+        _ready = ready;
+        _problem = problem;
+        StateChanged?.Invoke(this);
+    }
+}

@@ -1,0 +1,68 @@
+namespace Weft.Cli.Local;
+
+/// <summary>
+/// What a running <c>weft up</c> publishes for <c>weft curl</c>, <c>weft status</c> and tests: written as JSON to its
+/// state file (see <see cref="StateFile"/>) whenever pods or Services change.
+/// </summary>
+internal sealed record MeshState
+{
+    /// <summary>The <c>weft up</c> process, so readers can tell a live state file from a stale one.</summary>
+    public required int Pid { get; init; }
+
+    public required string ManifestDirectory { get; init; }
+
+    /// <summary>The discovery server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public required string ControlPlane { get; init; }
+
+    /// <summary>The run's address block, e.g. <c>127.23.0.0/16</c>.</summary>
+    public required string AddressBlock { get; init; }
+
+    /// <summary>True when every pod is ready.</summary>
+    public required bool Ready { get; init; }
+
+    public required DateTimeOffset Updated { get; init; }
+
+    public IReadOnlyList<ServiceState> Services { get; init; } = [];
+
+    public IReadOnlyList<PodState> Pods { get; init; } = [];
+}
+
+internal sealed record ServiceState
+{
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    public string? ClusterIP { get; init; }
+    public IReadOnlyList<ServicePortState> Ports { get; init; } = [];
+}
+
+internal sealed record ServicePortState
+{
+    public string? Name { get; init; }
+    public required int Port { get; init; }
+    public required string TargetPort { get; init; }
+    public string? AppProtocol { get; init; }
+}
+
+internal sealed record PodState
+{
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+
+    /// <summary>The Deployment that owns the pod.</summary>
+    public required string Deployment { get; init; }
+
+    public required string IP { get; init; }
+    public required bool Ready { get; init; }
+    public required string ServiceAccount { get; init; }
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public required SidecarPorts Sidecar { get; init; }
+
+    /// <summary>Why the pod is not ready or not running, when it is not.</summary>
+    public string? Problem { get; init; }
+}
+
+/// <summary>The sidecar's listeners on the pod IP.</summary>
+internal sealed record SidecarPorts(int Outbound, int Inbound, int Admin)
+{
+    public static readonly SidecarPorts Default = new(15001, 15006, 15000);
+}

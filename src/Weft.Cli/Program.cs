@@ -1,0 +1,35 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Weft.Cli;
+using Weft.Cli.Commands;
+
+// weft: the Weft command line. Verbs: up, curl, status, conformance, validate, explain, proxy, echo, version.
+ParentWatchdog.StartIfRequested();
+
+// Ctrl-C and SIGTERM cancel the verb's token. We handle the signals ourselves: the ASP.NET hosts inside (control plane,
+// sidecar, echo) register for SIGTERM and cancel the runtime's default handling, so System.CommandLine's own handling
+// (through ProcessExit) would never fire. A second signal terminates at once.
+using var shutdown = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+var root = new RootCommand("Weft: a service mesh for Kubernetes implementing the Gateway API for service mesh (GAMMA).");
+root.Subcommands.Add(UpCommand.Create());
+root.Subcommands.Add(CurlCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(ConformanceCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(ProxyCommand.Create());
+root.Subcommands.Add(EchoCommand.Create());
+root.Subcommands.Add(VersionCommand.Create());
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);
+
+void Stop(PosixSignalContext context)
+{
+    if (!shutdown.IsCancellationRequested)
+    {
+        context.Cancel = true;
+        shutdown.Cancel();
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.RegularExpressions;
+using Weft.Api.Model;
+using Weft.Cli.Local;
+
+namespace Weft.Cli.Tests.Local;
+
+public sealed class PodNamesTests
+{
+    private static Deployment NewDeployment(params string[] args) => new()
+    {
+        ApiVersion = "apps/v1",
+        Metadata = new ObjectMeta { Name = "echo-v1", Namespace = "ns" },
+        Template = new PodTemplate
+        {
+            Labels = new Dictionary<string, string> { ["app"] = "echo", ["version"] = "v1" },
+            Spec = new PodSpec { Containers = [new Container { Name = "echo", Image = "registry.k8s.io/gateway-api/echo-advanced:v1.5.1", Args = args }] },
+        },
+    };
+
+    [Fact]
+    public void Pod_names_look_like_Kubernetes_ones()
+    {
+        var hash = PodNames.TemplateHash(NewDeployment("--port=8080"));
+        var name = PodNames.NewPodName("echo-v1", hash);
+
+        Assert.Matches(new Regex("^echo-v1-[0-9a-f]{10}-[a-z0-9]{5}$"), name);
+    }
+
+    [Fact]
+    public void The_template_hash_is_stable_and_follows_the_template()
+    {
+        Assert.Equal(PodNames.TemplateHash(NewDeployment("--port=8080")), PodNames.TemplateHash(NewDeployment("--port=8080")));
+        Assert.NotEqual(PodNames.TemplateHash(NewDeployment("--port=8080")), PodNames.TemplateHash(NewDeployment("--port=9090")));
+    }
+
+    [Fact]
+    public void Pod_names_of_one_template_differ()
+    {
+        var hash = PodNames.TemplateHash(NewDeployment());
+        var names = Enumerable.Range(0, 50).Select(_ => PodNames.NewPodName("echo-v1", hash)).ToHashSet();
+
+        Assert.True(names.Count > 45);
+    }
+}
