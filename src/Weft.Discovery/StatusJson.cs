@@ -100,4 +100,44 @@ public static class StatusJson
 
         json.WriteEndObject();
     }
+
+    /// <summary>Reads back what <see cref="Write"/> wrote (for <c>weft status</c>, which gets it from the control plane).</summary>
+    public static IReadOnlyList<RouteStatus> Read(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var list = new List<RouteStatus>();
+        foreach (var route in doc.RootElement.EnumerateArray())
+        {
+            var parents = new List<RouteParentStatus>();
+            foreach (var parent in route.GetProperty("status").GetProperty("parents").EnumerateArray())
+            {
+                var p = parent.GetProperty("parentRef");
+                var parentRef = new ParentReference
+                {
+                    Group = p.GetProperty("group").GetString()!,
+                    Kind = p.GetProperty("kind").GetString()!,
+                    Namespace = p.TryGetProperty("namespace", out var ns) ? ns.GetString() : null,
+                    Name = p.GetProperty("name").GetString()!,
+                    SectionName = p.TryGetProperty("sectionName", out var section) ? section.GetString() : null,
+                    Port = p.TryGetProperty("port", out var port) ? port.GetInt32() : null,
+                };
+                var conditions = new List<RouteCondition>();
+                foreach (var c in parent.GetProperty("conditions").EnumerateArray())
+                {
+                    conditions.Add(new RouteCondition(
+                        c.GetProperty("type").GetString()!, c.GetProperty("status").GetString()!, c.GetProperty("reason").GetString()!,
+                        c.GetProperty("message").GetString()!, c.GetProperty("observedGeneration").GetInt64()));
+                }
+
+                parents.Add(new RouteParentStatus(parentRef, parent.GetProperty("controllerName").GetString()!, conditions));
+            }
+
+            var generation = parents.SelectMany(x => x.Conditions).Select(c => c.ObservedGeneration).DefaultIfEmpty(1).Max();
+            list.Add(new RouteStatus(route.GetProperty("kind").GetString()!, route.GetProperty("namespace").GetString()!,
+                route.GetProperty("name").GetString()!, generation, parents));
+        }
+
+        return list;
+    }
 }

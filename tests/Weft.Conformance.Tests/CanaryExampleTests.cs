@@ -72,6 +72,13 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.StartsWith("HTTP/1.1 200 OK" + Environment.NewLine, head, StringComparison.Ordinal);
         Assert.Contains("Content-Type: text/plain", head, StringComparison.OrdinalIgnoreCase);
 
+        // weft status: the route's status as Weft writes it, and the client sidecar's subscription, acknowledged.
+        var (statusCode, status) = await RunAsync(["status", "--state", ReadyFile]);
+        Assert.True(statusCode == 0, status);
+        Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
+        Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
+        Assert.Matches(@"shop/client-\S+ +cart:80 +Found +(\d+) +\1 ", status);
+
         // Stop as Ctrl-C would: every sidecar and app must go with it.
         var childIds = ChildIds(up.Id);
         Assert.Equal(children, childIds.Count);

@@ -1,5 +1,9 @@
 using System.CommandLine;
+using Grpc.Core;
 using Weft.Cli.Local;
+using Weft.Cli.Output;
+using Weft.Discovery;
+using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
 
@@ -11,8 +15,8 @@ internal static class StatusCommand
         var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
         var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
         var json = new Option<bool>("--json") { Description = "Print the state file as is" };
-        var command = new Command("status", "Show the running local mesh: Services, pods, readiness") { state, dir, json };
-        command.SetAction(result =>
+        var command = new Command("status", "Show the running local mesh: Services, pods, route status, proxy subscriptions") { state, dir, json };
+        command.SetAction(async (result, ct) =>
         {
             var (found, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
             if (found is null)
@@ -30,8 +34,51 @@ internal static class StatusCommand
             Console.WriteLine($"local mesh of {found.ManifestDirectory} (pid {found.Pid}), control plane {found.ControlPlane}, addresses {found.AddressBlock}, {(found.Ready ? "ready" : "NOT ready")}");
             Console.WriteLine();
             Console.Write(UpCommand.Table(found));
+            Console.WriteLine();
+            if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct))
+            {
+                return 1;
+            }
+
             return found.Ready ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Route statuses (as Weft writes them), manifest problems, and each proxy subscription with its versions.</summary>
+    internal static async Task<bool> WriteControlPlaneStatusAsync(Uri controlPlane, TextWriter w, CancellationToken ct)
+    {
+        StatusReply reply;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or HttpRequestException)
+        {
+            w.WriteLine($"control plane {controlPlane} did not answer: {ex.Message}");
+            return false;
+        }
+
+        StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
+        foreach (var problem in reply.Problems)
+        {
+            w.WriteLine($"error: {problem.Text}");
+        }
+
+        if (reply.Subscriptions.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"{"PROXY",-40} {"DESTINATION",-36} {"STATUS",-9} SENT  ACKED  NACKED");
+            foreach (var s in reply.Subscriptions.OrderBy(s => s.ClientPod, StringComparer.Ordinal).ThenBy(s => s.Host, StringComparer.Ordinal))
+            {
+                var nack = s.NackedVersion > 0 ? $"{s.NackedVersion} ({s.NackError})" : "-";
+                w.WriteLine($"{s.ClientPod,-40} {s.Host + ":" + s.Port,-36} {s.Status,-9} {s.SentVersion,-5} {s.AckedVersion,-6} {nack}");
+            }
+        }
+
+        w.WriteLine($"model version {reply.ModelVersion}, store version {reply.StoreVersion}");
+        return true;
     }
 }

@@ -192,3 +192,30 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Contains("Accepted         True    Accepted", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary>`weft status` reads route statuses back from the control plane's JSON.</summary>
+public sealed class StatusJsonTests
+{
+    [Fact]
+    public void Statuses_read_back_as_written()
+    {
+        var parent = new Weft.Api.Model.ParentReference { Group = "", Kind = "Service", Namespace = "shop", Name = "cart", Port = 80, SectionName = "http" };
+        var written = new[]
+        {
+            new Weft.Routing.RouteStatus("HTTPRoute", "shop", "canary", 3,
+            [
+                new Weft.Routing.RouteParentStatus(parent, "weft.dev/mesh",
+                [
+                    new Weft.Routing.RouteCondition("Accepted", "False", "NoMatchingParent", "parentRef port 1234 matches no port of Service shop/cart (80 \"http\")", 3),
+                ]),
+            ]),
+        };
+
+        var read = Weft.Discovery.StatusJson.Read(Weft.Discovery.StatusJson.ToUtf8Bytes(written, DateTimeOffset.UnixEpoch));
+
+        var route = Assert.Single(read);
+        Assert.Equal(("HTTPRoute", "shop", "canary", 3L), (route.Kind, route.Namespace, route.Name, route.Generation));
+        Assert.Equal(parent, route.Parents[0].ParentRef);
+        Assert.Equal(written[0].Parents[0].Conditions, route.Parents[0].Conditions);
+    }
+}
