@@ -18,7 +18,8 @@ internal static class ConformanceCommand
         var report = new Option<string?>("--report") { Description = "Write an upstream-format ConformanceReport (YAML) here" };
         var results = new Option<string?>("--results") { Description = "Write one JSON object per case here ({test, case, passed, detail})" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the local mesh's progress and control plane log" };
-        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose };
+        var offline = new Option<bool>("--offline") { Description = "Start nothing: run each case through the compiled route tables and a simulated echo backend" };
+        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline };
         command.SetAction(async (result, ct) =>
         {
             var directory = result.GetValue(cases)!;
@@ -26,6 +27,11 @@ internal static class ConformanceCommand
             {
                 await Console.Error.WriteLineAsync($"weft conformance: {directory}: no such directory");
                 return 2;
+            }
+
+            if (result.GetValue(offline))
+            {
+                return RunOffline(directory, result.GetValue(runTest) ?? []);
             }
 
             var runner = new ConformanceRunner(new ConformanceRunnerOptions
@@ -61,6 +67,23 @@ internal static class ConformanceCommand
             return run.Succeeded ? 0 : 1;
         });
         return command;
+    }
+
+    private static int RunOffline(string directory, string[] only)
+    {
+        var failed = 0;
+        var passed = 0;
+        foreach (var test in CaseFileParser.ParseDirectory(directory).Where(t => only.Length == 0 || only.Contains(t.Name)))
+        {
+            foreach (var r in OfflineConformance.Run(test))
+            {
+                Console.WriteLine(r.Failure is null ? $"PASS {r.Test}/{r.Case}" : $"FAIL {r.Test}/{r.Case}: {r.Failure}");
+                _ = r.Failure is null ? passed++ : failed++;
+            }
+        }
+
+        Console.WriteLine($"{passed} passed, {failed} failed (offline: compiled route tables, no traffic)");
+        return failed == 0 ? 0 : 1;
     }
 
     public static string ResultLine(CaseResult result)
