@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Weft.Api;
+using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Objects;
 using Weft.ControlPlane.Serving;
@@ -21,7 +22,7 @@ namespace Weft.ControlPlane;
 
 /// <summary>
 /// The control plane in one process: the object store, the manifests directory source, the translator loop and the
-/// discovery server (gRPC over HTTP/2 cleartext on Kestrel).
+/// discovery server (gRPC over HTTP/2 cleartext on Kestrel), and the mesh CA that issues workload certificates over it.
 /// </summary>
 public sealed class ControlPlaneHost : IAsyncDisposable
 {
@@ -30,11 +31,26 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     private readonly DirectorySource? _directory;
     private readonly SubscriptionRegistry _subscriptions;
     private readonly TimeProvider _time;
+    private readonly WorkloadTokenIssuer _tokens;
+    private readonly TimeSpan _tokenLifetime;
     private bool _disposed;
 
-    private ControlPlaneHost(WebApplication app, ObjectStore store, Translator translator, DirectorySource? directory, SubscriptionRegistry subscriptions, Uri address, TimeProvider time)
+    private ControlPlaneHost(
+        WebApplication app,
+        ObjectStore store,
+        Translator translator,
+        DirectorySource? directory,
+        SubscriptionRegistry subscriptions,
+        Uri address,
+        TimeProvider time,
+        MeshCertificateAuthority ca,
+        WorkloadTokenIssuer tokens,
+        TimeSpan tokenLifetime)
     {
         _time = time;
+        CertificateAuthority = ca;
+        _tokens = tokens;
+        _tokenLifetime = tokenLifetime;
         _app = app;
         Store = store;
         _translator = translator;
@@ -57,6 +73,12 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     /// <summary>Status conditions of every route, from <see cref="CurrentModel"/>.</summary>
     public IReadOnlyList<RouteStatus> Statuses => CurrentModel.Statuses;
 
+    /// <summary>The mesh CA that signs workload certificates.</summary>
+    public MeshCertificateAuthority CertificateAuthority { get; }
+
+    /// <summary>The PEM of every root a workload must trust (two during a root rotation).</summary>
+    public string TrustBundlePem => CertificateAuthority.TrustBundlePem;
+
     /// <summary>The manifests directory's load problems (empty without a directory).</summary>
     public IReadOnlyList<ManifestProblem> Problems => _directory?.Problems ?? [];
 
@@ -75,8 +97,22 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         DirectorySource? directory = null;
         Translator? translator = null;
         WebApplication? app = null;
+        MeshCertificateAuthority? ca = null;
         try
         {
+            var caOptions = options.Ca.StateDirectory is null && options.Ca.RootCertPath is null
+                ? options.Ca with { StateDirectory = options.StateDirectory }
+                : options.Ca;
+            ca = MeshCertificateAuthority.LoadOrCreate(caOptions, time);
+            Log.CaReady(
+                loggerFactory.CreateLogger<MeshCertificateAuthority>(),
+                ca.Root.Subject,
+                ca.Root.NotAfter.ToUniversalTime(),
+                caOptions.RootCertPath ?? (caOptions.StateDirectory is { } caState ? Path.Combine(caState, MeshCertificateAuthority.RootCertificateFile) : "in memory"),
+                ca.TrustDomain,
+                ca.TrustedRoots.Count);
+            var tokens = WorkloadTokenIssuer.LoadOrCreate(options.StateDirectory ?? options.Ca.StateDirectory, time);
+
             if (options.ManifestDirectory is { } manifests)
             {
                 directory = new DirectorySource(manifests, store, loggerFactory.CreateLogger<DirectorySource>(), time);
@@ -99,6 +135,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(translator);
             builder.Services.AddSingleton(subscriptions);
             builder.Services.AddSingleton(new ControlPlaneStatus(directory));
+            builder.Services.AddSingleton(ca);
+            builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
+            builder.Services.AddSingleton<CertificateIssuance>();
             app = builder.Build();
             app.MapGrpcService<DiscoveryService>();
             await app.StartAsync(ct).ConfigureAwait(false);
@@ -106,7 +145,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound);
             Log.Listening(loggerFactory.CreateLogger<ControlPlaneHost>(), address);
-            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time);
+            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime);
         }
         catch
         {
@@ -125,6 +164,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                 await directory.DisposeAsync().ConfigureAwait(false);
             }
 
+            ca?.Dispose();
             throw;
         }
     }
@@ -137,6 +177,14 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
     /// <summary>The live discovery subscriptions and their sent, ACKed and NACKed versions.</summary>
     public IReadOnlyList<Discovery.V1.Subscription> Subscriptions() => [.. _subscriptions.Snapshot()];
+
+    /// <summary>
+    /// A token that proves to this control plane (and to a restart of it with the same <see cref="ControlPlaneOptions.StateDirectory"/>)
+    /// that its bearer is pod <paramref name="namespace"/>/<paramref name="pod"/> running as <paramref name="serviceAccount"/>;
+    /// the local cluster hands it to the pod's sidecar (<c>WEFT_TOKEN</c>), which gets its certificate with it.
+    /// </summary>
+    public string IssueWorkloadToken(string @namespace, string pod, string serviceAccount) =>
+        _tokens.IssueToken(@namespace, pod, serviceAccount, _tokenLifetime);
 
     public async ValueTask DisposeAsync()
     {
@@ -153,5 +201,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         {
             await _directory.DisposeAsync().ConfigureAwait(false);
         }
+
+        CertificateAuthority.Dispose();
     }
 }

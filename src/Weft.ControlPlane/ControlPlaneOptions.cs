@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Weft.Api.Model;
+using Weft.ControlPlane.Identity;
 
 namespace Weft.ControlPlane;
 
@@ -17,6 +18,24 @@ public sealed record ControlPlaneOptions
 
     /// <summary>Applied to every object entering the store, as an API server's admission (the local cluster allocates ClusterIPs).</summary>
     public Func<KubeObject, KubeObject>? Admission { get; init; }
+
+    /// <summary>
+    /// Where the control plane keeps what must survive a restart: the generated mesh root (unless <see cref="Ca"/> says
+    /// otherwise) and the workload token key. Null: both live in memory and are new on every start.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>The mesh CA; its <see cref="CaOptions.StateDirectory"/> defaults to <see cref="StateDirectory"/>.</summary>
+    public CaOptions Ca { get; init; } = new();
+
+    /// <summary>Authenticates the tokens proxies present for certificates; null: the tokens <see cref="ControlPlaneHost.IssueWorkloadToken"/> makes.</summary>
+    public IWorkloadAuthenticator? WorkloadAuthenticator { get; init; }
+
+    /// <summary>
+    /// How long a token from <see cref="ControlPlaneHost.IssueWorkloadToken"/> is valid. A sidecar presents the same
+    /// token at every renewal, so it should outlive the pod.
+    /// </summary>
+    public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromDays(365);
 
     public ILoggerFactory? LoggerFactory { get; init; }
 

@@ -33,4 +33,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Control plane listening on {Address}")]
     public static partial void Listening(ILogger logger, Uri address);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Mesh CA: signing with '{Root}' (valid until {NotAfter:O}, {Source}), trust domain {TrustDomain}, {Roots} trusted roots")]
+    public static partial void CaReady(ILogger logger, string root, DateTime notAfter, string source, string trustDomain, int roots);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Issued certificate {Serial} for {SpiffeId} to pod {Namespace}/{Pod}, valid until {NotAfter:O}")]
+    public static partial void CertificateIssued(ILogger logger, string serial, string spiffeId, string @namespace, string pod, DateTimeOffset notAfter);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Refused a certificate request from {Peer}: {Reason}")]
+    public static partial void CertificateRefused(ILogger logger, string peer, string reason);
 }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Translation;
 using Weft.Discovery;
@@ -21,6 +22,7 @@ internal sealed class DiscoveryService(
     Translator translator,
     SubscriptionRegistry registry,
     ControlPlaneStatus status,
+    CertificateIssuance certificates,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
@@ -101,6 +103,9 @@ internal sealed class DiscoveryService(
         reply.Subscriptions.AddRange(registry.Snapshot());
         return Task.FromResult(reply);
     }
+
+    public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
+        Task.FromResult(certificates.Issue(request, context.Peer));
 
     /// <summary>The policy's JSON, empty for NOT_FOUND, or null when compiling failed (then nothing is sent: the client keeps what it has).</summary>
     private byte[]? Evaluate(MeshModel model, DestinationRequest request)

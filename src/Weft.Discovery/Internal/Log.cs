@@ -21,4 +21,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Dropping idle subscription to {Host}:{Port}")]
     public static partial void DroppingIdle(ILogger logger, string host, int port);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Got certificate {Serial} for {SpiffeId}, valid until {NotAfter:O}, renewing at {RenewAt:O}")]
+    public static partial void IdentityIssued(ILogger logger, string spiffeId, string serial, DateTimeOffset notAfter, DateTimeOffset renewAt);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Getting a workload certificate failed (attempt {Attempt}), retrying in {Delay}; the current one is valid until {NotAfter:O}: {Error}")]
+    public static partial void IdentityRequestFailed(ILogger logger, int attempt, TimeSpan delay, DateTimeOffset? notAfter, string error);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "A handler of WorkloadIdentity.Changed failed")]
+    public static partial void IdentityChangedHandlerFailed(ILogger logger, Exception exception);
 }

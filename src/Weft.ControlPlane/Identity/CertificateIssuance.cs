@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Internal;
+using Weft.Discovery.Identity;
+using Weft.Discovery.V1;
+
+namespace Weft.ControlPlane.Identity;
+
+/// <summary>
+/// The IssueCertificate call: authenticate the token, take the SPIFFE ID from its claims (never from the CSR), sign.
+/// </summary>
+internal sealed class CertificateIssuance(MeshCertificateAuthority ca, IWorkloadAuthenticator authenticator, ILogger<CertificateIssuance> logger)
+{
+    public IssueCertificateReply Issue(IssueCertificateRequest request, string peer)
+    {
+        if (!authenticator.TryAuthenticate(request.Token, out var claims, out var error))
+        {
+            Log.CertificateRefused(logger, peer, error);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"workload token rejected: {error}"));
+        }
+
+        var spiffeId = SpiffeId.ForWorkload(ca.TrustDomain, claims.Namespace, claims.ServiceAccount);
+        IssuedCertificate issued;
+        try
+        {
+            issued = ca.Issue(request.CsrDer.Span, spiffeId);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            Log.CertificateRefused(logger, $"{peer} ({claims.Namespace}/{claims.PodName})", e.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"certification request refused: {e.Message}"));
+        }
+
+        Log.CertificateIssued(logger, issued.SerialNumber, spiffeId, claims.Namespace, claims.PodName, issued.NotAfter);
+        var reply = new IssueCertificateReply
+        {
+            CertificateDer = ByteString.CopyFrom(issued.CertificateDer),
+            SpiffeId = spiffeId,
+            NotAfterUnixMs = issued.NotAfter.ToUnixTimeMilliseconds(),
+        };
+        reply.TrustBundleDer.AddRange(issued.TrustBundleDer.Select(ByteString.CopyFrom));
+        return reply;
+    }
+}

@@ -1,0 +1,14 @@
+namespace Weft.ControlPlane.Identity;
+
+/// <summary>A workload certificate the <see cref="MeshCertificateAuthority"/> signed.</summary>
+/// <param name="CertificateDer">The leaf (DER).</param>
+/// <param name="TrustBundleDer">Every trusted root (DER), the signing one first.</param>
+/// <param name="SpiffeId">The leaf's only URI SAN.</param>
+/// <param name="SerialNumber">The leaf's serial, hexadecimal.</param>
+public sealed record IssuedCertificate(
+    byte[] CertificateDer,
+    IReadOnlyList<byte[]> TrustBundleDer,
+    string SpiffeId,
+    string SerialNumber,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter);

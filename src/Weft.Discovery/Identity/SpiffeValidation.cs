@@ -1,0 +1,147 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Weft.Discovery.Identity;
+
+/// <summary>
+/// Validates a peer's X.509-SVID (SPIFFE X509-SVID specification): it chains to one of the trust bundle's roots at the
+/// given time (no revocation, no downloads, no system roots), is not a CA, and names exactly one URI SAN, a SPIFFE ID,
+/// equal to the expected one when one is expected. Made for <c>RemoteCertificateValidationCallback</c>, on both sides
+/// of an mTLS connection: the callback's own chain and policy errors are not trusted, this builds its own chain.
+/// </summary>
+public static class SpiffeValidation
+{
+    private static readonly Asn1Tag UriName = new(TagClass.ContextSpecific, 6);
+
+    public static bool Validate(
+        X509Certificate2? peer,
+        X509Certificate2Collection trustBundle,
+        string? expectedSpiffeId,
+        DateTimeOffset now,
+        out string? peerSpiffeId,
+        out string error)
+    {
+        ArgumentNullException.ThrowIfNull(trustBundle);
+        peerSpiffeId = null;
+        if (peer is null)
+        {
+            error = "the peer presented no certificate";
+            return false;
+        }
+
+        if (trustBundle.Count == 0)
+        {
+            error = "the trust bundle is empty";
+            return false;
+        }
+
+        if (peer.Extensions[Oids.BasicConstraints] is X509BasicConstraintsExtension { CertificateAuthority: true })
+        {
+            error = $"the peer's certificate '{peer.Subject}' is a CA certificate, not a workload certificate";
+            return false;
+        }
+
+        if (!TryReadSpiffeId(peer, out var id, out error))
+        {
+            return false;
+        }
+
+        using (var chain = new X509Chain())
+        {
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(trustBundle);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+            chain.ChainPolicy.VerificationTimeIgnored = false;
+            try
+            {
+                if (!chain.Build(peer))
+                {
+                    var problems = chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}").Distinct();
+                    error = $"the certificate of '{id}' does not chain to the trust bundle at {now:O}: {string.Join("; ", problems)}";
+                    return false;
+                }
+            }
+            finally
+            {
+                // The elements are copies; the caller's peer and bundle certificates stay theirs.
+                foreach (var element in chain.ChainElements)
+                {
+                    if (!ReferenceEquals(element.Certificate, peer) && !trustBundle.Contains(element.Certificate))
+                    {
+                        element.Certificate.Dispose();
+                    }
+                }
+            }
+        }
+
+        if (expectedSpiffeId is not null && !string.Equals(id, expectedSpiffeId, StringComparison.Ordinal))
+        {
+            error = $"the peer is '{id}', not the expected '{expectedSpiffeId}'";
+            return false;
+        }
+
+        peerSpiffeId = id;
+        error = "";
+        return true;
+    }
+
+    /// <summary>The SPIFFE ID in the certificate's only URI SAN.</summary>
+    public static bool TryReadSpiffeId(X509Certificate2 certificate, out string spiffeId, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        spiffeId = "";
+        var uris = new List<string>();
+        try
+        {
+            foreach (var extension in certificate.Extensions)
+            {
+                if (extension.Oid?.Value == Oids.SubjectAlternativeName)
+                {
+                    ReadUris(extension.RawData, uris);
+                }
+            }
+        }
+        catch (AsnContentException e)
+        {
+            error = $"the certificate's subject alternative names are malformed: {e.Message}";
+            return false;
+        }
+
+        if (uris.Count != 1)
+        {
+            error = $"the certificate has {uris.Count} URI SANs; an X509-SVID has exactly one";
+            return false;
+        }
+
+        if (!SpiffeId.IsValid(uris[0]))
+        {
+            error = $"the certificate's URI SAN '{uris[0]}' is not a SPIFFE ID";
+            return false;
+        }
+
+        spiffeId = uris[0];
+        error = "";
+        return true;
+    }
+
+    // GeneralNames ::= SEQUENCE OF GeneralName; uniformResourceIdentifier [6] IMPLICIT IA5String (RFC 5280 4.2.1.6).
+    private static void ReadUris(byte[] extensionValue, List<string> uris)
+    {
+        var reader = new AsnReader(extensionValue, AsnEncodingRules.DER);
+        var names = reader.ReadSequence();
+        reader.ThrowIfNotEmpty();
+        while (names.HasData)
+        {
+            if (names.PeekTag() == UriName)
+            {
+                uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, UriName));
+            }
+            else
+            {
+                names.ReadEncodedValue();
+            }
+        }
+    }
+}

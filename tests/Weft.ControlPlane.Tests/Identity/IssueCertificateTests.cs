@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Tests.Support;
+using Weft.Discovery.Identity;
+using Weft.Discovery.V1;
+
+namespace Weft.ControlPlane.Tests.Identity;
+
+/// <summary>The discovery API's IssueCertificate on a real control plane.</summary>
+public sealed class IssueCertificateTests : IAsyncLifetime
+{
+    private readonly ManualTimeProvider _clock = new();
+    private ControlPlaneHost _host = null!;
+    private GrpcChannel _channel = null!;
+    private Discovery.V1.Discovery.DiscoveryClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await ControlPlaneHost.StartAsync(new ControlPlaneOptions { Time = _clock }, CancellationToken.None);
+        _channel = GrpcChannel.ForAddress(_host.Address);
+        _client = new Discovery.V1.Discovery.DiscoveryClient(_channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    private async Task<IssueCertificateReply> IssueAsync(byte[] csr, string token) =>
+        await _client.IssueCertificateAsync(new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(csr), Token = token });
+
+    [Fact]
+    public async Task Certificate_names_the_token_identity_not_the_one_the_csr_asks_for()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.Csr(key, "CN=admin", request =>
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddUri(new Uri("spiffe://cluster.local/ns/kube-system/sa/admin"));
+            request.CertificateExtensions.Add(names.Build());
+        });
+
+        var reply = await IssueAsync(csr, _host.IssueWorkloadToken("shop", "checkout-0", "checkout"));
+
+        using var leaf = X509CertificateLoader.LoadCertificate(reply.CertificateDer.Span);
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/checkout", reply.SpiffeId);
+        Assert.True(SpiffeValidation.TryReadSpiffeId(leaf, out var id, out _));
+        Assert.Equal(reply.SpiffeId, id);
+        Assert.Equal(new DateTimeOffset(leaf.NotAfter.ToUniversalTime()).ToUnixTimeMilliseconds(), reply.NotAfterUnixMs);
+        var root = Assert.Single(reply.TrustBundleDer);
+        Assert.Equal(_host.CertificateAuthority.Root.RawData, root.ToByteArray());
+        Assert.Contains("-----BEGIN CERTIFICATE-----", _host.TrustBundlePem);
+    }
+
+    [Fact]
+    public async Task Invalid_expired_or_forged_token_is_permission_denied()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.Csr(key);
+        var foreign = WorkloadTokenIssuer.LoadOrCreate(null, _clock).IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromDays(1));
+        var expiring = _host.IssueWorkloadToken("shop", "checkout-0", "checkout");
+        _clock.Advance(TimeSpan.FromDays(366));
+
+        foreach (var (token, why) in new[] { ("", "no workload token"), ("garbage", "malformed"), (foreign, "not issued by this control plane"), (expiring, "expired") })
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(csr, token));
+            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+            Assert.Contains(why, e.Status.Detail);
+        }
+    }
+
+    [Fact]
+    public async Task Csr_with_a_bad_signature_is_invalid_argument()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var forged = new CertificateRequest("O=Weft", key, HashAlgorithmName.SHA256).CreateSigningRequest(X509SignatureGenerator.CreateForECDsa(other));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(forged, _host.IssueWorkloadToken("shop", "checkout-0", "checkout")));
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task Custom_authenticator_decides_who_the_caller_is()
+    {
+        await using var host = await ControlPlaneHost.StartAsync(
+            new ControlPlaneOptions { Ca = new CaOptions { TrustDomain = "prod.example" }, WorkloadAuthenticator = new FixedAuthenticator() },
+            CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var reply = await new Discovery.V1.Discovery.DiscoveryClient(channel).IssueCertificateAsync(
+            new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(TestPki.Csr(key)), Token = "anything" });
+
+        Assert.Equal("spiffe://prod.example/ns/payments/sa/ledger", reply.SpiffeId);
+    }
+
+    private sealed class FixedAuthenticator : IWorkloadAuthenticator
+    {
+        public bool TryAuthenticate(string token, out WorkloadClaims claims, out string error)
+        {
+            claims = new WorkloadClaims("payments", "ledger-0", "ledger", DateTimeOffset.MaxValue);
+            error = "";
+            return true;
+        }
+    }
+}
