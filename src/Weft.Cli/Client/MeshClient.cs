@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Weft.Cli.Client;
 
@@ -17,7 +15,6 @@ namespace Weft.Cli.Client;
 /// </remarks>
 internal sealed class MeshClient : IDisposable
 {
-    private const int MaxConnectResponseBytes = 16 * 1024;
     private readonly HttpClient _http;
 
     public MeshClient(IPEndPoint sidecar, TimeSpan? timeout = null)
@@ -44,7 +41,7 @@ internal sealed class MeshClient : IDisposable
         if (request.Url.Scheme != Uri.UriSchemeHttp)
         {
             throw new NotSupportedException(request.Url.Scheme == "grpc"
-                ? "gRPC not yet supported by weft curl"
+                ? "grpc:// URLs go through MeshGrpcClient"
                 : $"only http:// URLs are supported, not {request.Url.Scheme}://");
         }
 
@@ -96,61 +93,6 @@ internal sealed class MeshClient : IDisposable
     private static IEnumerable<KeyValuePair<string, string>> Flatten(HttpHeaders headers) =>
         headers.NonValidated.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v)));
 
-    private async ValueTask<Stream> ConnectThroughSidecarAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            try
-            {
-                await socket.ConnectAsync(Sidecar, ct);
-            }
-            catch (SocketException e)
-            {
-                throw new HttpRequestException($"cannot connect to the sidecar at {Sidecar}: {e.Message}", e);
-            }
-
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            var target = $"{context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"), ct);
-            var statusLine = await ReadConnectResponseAsync(stream, ct);
-            var parts = statusLine.Split(' ', 3);
-            if (parts.Length < 2 || parts[1] != "200")
-            {
-                await stream.DisposeAsync();
-                throw new HttpRequestException($"the sidecar at {Sidecar} refused CONNECT {target}: {statusLine}");
-            }
-
-            return stream;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Reads the CONNECT response head byte by byte (nothing after it is ours to read); returns its status line.</summary>
-    private static async Task<string> ReadConnectResponseAsync(Stream stream, CancellationToken ct)
-    {
-        var head = new List<byte>(128);
-        var one = new byte[1];
-        while (head.Count < MaxConnectResponseBytes)
-        {
-            if (await stream.ReadAsync(one, ct) == 0)
-            {
-                throw new HttpRequestException("the sidecar closed the connection during CONNECT");
-            }
-
-            head.Add(one[0]);
-            var n = head.Count;
-            if (n >= 4 && head[n - 4] == '\r' && head[n - 3] == '\n' && head[n - 2] == '\r' && head[n - 1] == '\n')
-            {
-                var text = Encoding.ASCII.GetString([.. head]);
-                return text[..text.IndexOf('\r', StringComparison.Ordinal)];
-            }
-        }
-
-        throw new HttpRequestException("the sidecar's CONNECT response is too long");
-    }
+    private ValueTask<Stream> ConnectThroughSidecarAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        SidecarTunnel.ConnectAsync(Sidecar, context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct);
 }

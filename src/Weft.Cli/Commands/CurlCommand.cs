@@ -15,7 +15,7 @@ internal static class CurlCommand
 {
     public static Command Create()
     {
-        var url = new Argument<string>("URL") { Description = "http://SERVICE[.NAMESPACE][:PORT]/path, or an IP (ClusterIP or pod IP)" };
+        var url = new Argument<string>("URL") { Description = "http://SERVICE[.NAMESPACE][:PORT]/path, or an IP (ClusterIP or pod IP); grpc://SERVICE:PORT calls the echo EchoTestService/Echo" };
         var from = new Option<string>("--from") { Description = "The client: NAMESPACE/DEPLOYMENT (a ready pod of it sends the request)", Required = true };
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H") { Description = "'Name: value' request header (repeatable); Host replaces the Host header only" };
@@ -39,20 +39,15 @@ internal static class CurlCommand
             }
 
             var target = result.GetValue(url)!;
-            if (target.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase))
-            {
-                await Console.Error.WriteLineAsync("weft curl: gRPC not yet supported by weft curl");
-                return 2;
-            }
-
+            var grpc = target.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase);
             if (!target.Contains("://", StringComparison.Ordinal))
             {
                 target = "http://" + target;
             }
 
-            if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+            if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != "grpc"))
             {
-                await Console.Error.WriteLineAsync($"weft curl: '{target}' is not an http:// URL");
+                await Console.Error.WriteLineAsync($"weft curl: '{target}' is not an http:// or grpc:// URL");
                 return 2;
             }
 
@@ -84,6 +79,11 @@ internal static class CurlCommand
                 ConnectTo = result.GetValue(connectTo),
                 Body = result.GetValue(data) is { } body ? Encoding.UTF8.GetBytes(body) : null,
             };
+            if (grpc)
+            {
+                return await CallGrpcAsync(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound), request, Math.Max(1, result.GetValue(count)), result.GetValue(include), result.GetValue(data) ?? "", ct);
+            }
+
             using var meshClient = new MeshClient(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound));
             var n = Math.Max(1, result.GetValue(count));
             var backends = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -134,6 +134,47 @@ internal static class CurlCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>grpc://HOST:PORT</c>: the echo <c>EchoTestService/Echo</c> call through the sidecar (h2c in the CONNECT tunnel),
+    /// -H headers as metadata, -d as the request message; printed as the upstream echo client prints it, with the gRPC
+    /// status. Exit code 0 when every call is OK, 1 otherwise.
+    /// </summary>
+    private static async Task<int> CallGrpcAsync(IPEndPoint sidecar, MeshRequest request, int n, bool include, string message, CancellationToken ct)
+    {
+        using var grpcClient = new MeshGrpcClient(sidecar);
+        var backends = new Dictionary<string, int>(StringComparer.Ordinal);
+        var statuses = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var allOk = true;
+        for (var i = 0; i < n; i++)
+        {
+            var response = await grpcClient.CallAsync(request, ct, message);
+            allOk &= response.Status == 0;
+            if (n == 1)
+            {
+                Console.Write(response.Format(0, message, include));
+                if (response.Status != 0 && MeshGrpcClient.IsHttp2ProtocolError(response))
+                {
+                    await Console.Error.WriteLineAsync($"weft curl: the sidecar did not speak HTTP/2 (h2c): {response.TransportError?.Message}");
+                }
+
+                return response.Status == 0 ? 0 : 1;
+            }
+
+            var backend = EchoResponse.Parse(response.Message).Hostname ?? "(no backend: proxy response)";
+            backends[backend] = backends.GetValueOrDefault(backend) + 1;
+            statuses[response.StatusName] = statuses.GetValueOrDefault(response.StatusName) + 1;
+        }
+
+        Console.WriteLine($"{n} calls to {request.Url}");
+        Console.WriteLine($"status: {string.Join(", ", statuses.Select(s => $"{s.Key} ×{s.Value}"))}");
+        foreach (var (backend, hits) in backends.OrderByDescending(b => b.Value))
+        {
+            Console.WriteLine($"  {backend,-50} {hits,5}  {100.0 * hits / n,5:0.0}%");
+        }
+
+        return allOk ? 0 : 1;
     }
 
     /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>

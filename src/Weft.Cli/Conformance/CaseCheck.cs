@@ -22,6 +22,25 @@ internal static class CaseCheck
         }
 
         var echo = EchoResponse.Parse(response.BodyText);
+        return CheckEcho(expect, echo, status, response.Header);
+    }
+
+    /// <summary>A gRPC call: the status by name (<c>OK</c>, <c>UNAVAILABLE</c>), then the echo reply as for HTTP.</summary>
+    public static string? CheckGrpc(CaseExpectation expect, MeshGrpcResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(expect);
+        ArgumentNullException.ThrowIfNull(response);
+        if (!expect.Status.Contains(response.StatusName, StringComparer.OrdinalIgnoreCase))
+        {
+            var detail = response.Detail.Length == 0 ? "" : $" ({response.Detail})";
+            return $"expected gRPC status {string.Join(" or ", expect.Status)}, got {response.StatusName}{detail}";
+        }
+
+        return CheckEcho(expect, EchoResponse.Parse(response.Message), response.StatusName, response.Header);
+    }
+
+    private static string? CheckEcho(CaseExpectation expect, EchoResponse echo, string status, Func<string, string?> responseHeader)
+    {
         if (expect.Backend is { } backend)
         {
             if (echo.Hostname is null)
@@ -40,9 +59,9 @@ internal static class CaseCheck
             return $"expected the backend to receive path {path}, got {echo.Url ?? "(no echo body)"}";
         }
 
-        if (expect.Location is { } location && response.Header("Location") != location)
+        if (expect.Location is { } location && responseHeader("Location") != location)
         {
-            return $"expected Location {location}, got {response.Header("Location") ?? "none"}";
+            return $"expected Location {location}, got {responseHeader("Location") ?? "none"}";
         }
 
         foreach (var (name, value) in expect.RequestHeaders)
@@ -71,7 +90,7 @@ internal static class CaseCheck
 
         foreach (var (name, value) in expect.ResponseHeaders)
         {
-            var actual = response.Header(name);
+            var actual = responseHeader(name);
             if (actual != value)
             {
                 return actual is null ? $"expected response header {name}: {value}, but it is absent" : $"expected response header {name}: {value}, got {actual}";
@@ -80,7 +99,7 @@ internal static class CaseCheck
 
         foreach (var name in expect.AbsentResponseHeaders)
         {
-            if (response.Header(name) is { } actual)
+            if (responseHeader(name) is { } actual)
             {
                 return $"expected response header {name} to be absent, got {actual}";
             }
@@ -96,6 +115,13 @@ internal static class CaseCheck
     /// </summary>
     public static string? CheckDistribution(CaseExpectation expect, IReadOnlyList<(int Status, string? Backend)> responses)
     {
+        ArgumentNullException.ThrowIfNull(responses);
+        return CheckDistribution(expect, [.. responses.Select(r => (r.Status.ToString(CultureInfo.InvariantCulture), r.Backend))]);
+    }
+
+    /// <summary>The weighted-split check with statuses as written in case files: HTTP codes or gRPC status names.</summary>
+    public static string? CheckDistribution(CaseExpectation expect, IReadOnlyList<(string Status, string? Backend)> responses)
+    {
         ArgumentNullException.ThrowIfNull(expect);
         ArgumentNullException.ThrowIfNull(responses);
         var distribution = expect.Distribution ?? throw new ArgumentException("the case has no distribution", nameof(expect));
@@ -104,7 +130,7 @@ internal static class CaseCheck
             return "no responses";
         }
 
-        var bad = responses.FirstOrDefault(r => !expect.Status.Contains(r.Status.ToString(CultureInfo.InvariantCulture)));
+        var bad = responses.FirstOrDefault(r => !expect.Status.Contains(r.Status, StringComparer.OrdinalIgnoreCase));
         if (bad != default)
         {
             return $"expected status {string.Join(" or ", expect.Status)} for every request, got {bad.Status}";

@@ -89,23 +89,32 @@ internal static class OfflineConformance
             return error;
         }
 
-        // gRPC: the call is POST /package.Service/Method, and "OK" means the echo backend answered (200 here).
-        var expect = testCase.Request.IsGrpc
-            ? testCase.Expect with { Status = [.. testCase.Expect.Status.Select(s => s == "OK" ? "200" : s)] }
-            : testCase.Expect;
+        // gRPC: RequestPlanner.PlanGrpc decides, statuses are gRPC status names (OK, UNAVAILABLE, UNIMPLEMENTED).
+        var grpc = testCase.Request.IsGrpc;
+        var expect = testCase.Expect;
         if (testCase.Count > 1 && expect.Distribution is not null)
         {
-            var responses = new List<(int Status, string? Backend)>();
+            var responses = new List<(string Status, string? Backend)>();
             for (var i = 0; i < testCase.Count; i++)
             {
-                var r = Send(cluster, testCase.FromNamespace, request, random);
-                responses.Add((r.StatusCode, EchoResponse.Parse(r.BodyText).Hostname));
+                if (grpc)
+                {
+                    var g = SendGrpc(cluster, testCase.FromNamespace, request, random);
+                    responses.Add((g.StatusName, EchoResponse.Parse(g.Message).Hostname));
+                }
+                else
+                {
+                    var r = Send(cluster, testCase.FromNamespace, request, random);
+                    responses.Add((r.StatusCode.ToString(CultureInfo.InvariantCulture), EchoResponse.Parse(r.BodyText).Hostname));
+                }
             }
 
             return CaseCheck.CheckDistribution(expect, responses);
         }
 
-        return CaseCheck.Check(expect, Send(cluster, testCase.FromNamespace, request, random));
+        return grpc
+            ? CaseCheck.CheckGrpc(expect, SendGrpc(cluster, testCase.FromNamespace, request, random))
+            : CaseCheck.Check(expect, Send(cluster, testCase.FromNamespace, request, random));
     }
 
     /// <summary>The request the live runner would send: the URL's {target} and the connection target resolved.</summary>
@@ -140,6 +149,38 @@ internal static class OfflineConformance
         }, null);
     }
 
+    /// <summary>A gRPC call to the echo's <c>proto.EchoTestService/Echo</c>, planned as the proxy will (PlanGrpc).</summary>
+    private static MeshGrpcResponse SendGrpc(Cluster cluster, string clientNamespace, MeshRequest request, Random random)
+    {
+        var (host, port) = request.Target;
+        var policy = cluster.Model.Compile(clientNamespace, host, port);
+        if (policy is null)
+        {
+            return new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = $"{host}:{port} is not a mesh destination" };
+        }
+
+        var headers = new Headers();
+        foreach (var (name, value) in request.Headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)))
+        {
+            headers.Append(name.ToLowerInvariant(), value);
+        }
+
+        var plan = RequestPlanner.PlanGrpc(RouteTable.Build(policy), "proto.EchoTestService", "Echo", headers, port, random.NextDouble());
+        if (plan.Respond)
+        {
+            return new MeshGrpcResponse { Status = plan.GrpcStatus ?? GrpcStatusCodes.Unknown, Detail = plan.Message ?? "" };
+        }
+
+        var body = EchoBody(plan, headers, null, "POST", random);
+        var responseHeaders = new Headers();
+        foreach (var modifier in plan.ResponseModifiers)
+        {
+            HeaderModification.Apply(modifier, responseHeaders);
+        }
+
+        return new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = body, Headers = [.. responseHeaders.All] };
+    }
+
     private static MeshResponse Send(Cluster cluster, string clientNamespace, MeshRequest request, Random random)
     {
         var (host, port) = request.Target;
@@ -166,26 +207,32 @@ internal static class OfflineConformance
             return plan.Location is null ? response : response with { Headers = [new("Location", plan.Location)] };
         }
 
-        // The simulated echo backend: it reports the pod that answered, the path and the headers it received.
-        var endpoint = plan.Backend!.Endpoints[random.Next(plan.Backend.Endpoints.Count)];
-        var pod = endpoint.Pod is { } p ? p[(p.IndexOf('/', StringComparison.Ordinal) + 1)..] : endpoint.Address;
-        var body = new StringBuilder()
-            .Append(EchoField.Host).Append('=').Append(plan.Host ?? headers.Get("Host")).Append('\n')
-            .Append(EchoField.Url).Append('=').Append(plan.Path).Append(query is null ? "" : "?" + query).Append('\n')
-            .Append(EchoField.Method).Append('=').Append(request.Method).Append('\n');
-        foreach (var (name, value) in headers.All.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)).OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
-        {
-            body.Append(EchoField.RequestHeader).Append('=').Append(name).Append(':').Append(value).Append('\n');
-        }
-
-        body.Append(EchoField.Hostname).Append('=').Append(pod).Append('\n');
+        var body = EchoBody(plan, headers, query, request.Method, random);
         var responseHeaders = new Headers();
         foreach (var modifier in plan.ResponseModifiers)
         {
             HeaderModification.Apply(modifier, responseHeaders);
         }
 
-        return new MeshResponse { StatusCode = 200, Headers = [.. responseHeaders.All], Body = Encoding.UTF8.GetBytes(body.ToString()) };
+        return new MeshResponse { StatusCode = 200, Headers = [.. responseHeaders.All], Body = Encoding.UTF8.GetBytes(body) };
+    }
+
+    /// <summary>The simulated echo backend: it reports the pod that answered, the path and the headers it received.</summary>
+    private static string EchoBody(RequestPlan plan, Headers headers, string? query, string method, Random random)
+    {
+        var endpoint = plan.Backend!.Endpoints[random.Next(plan.Backend.Endpoints.Count)];
+        var pod = endpoint.Pod is { } p ? p[(p.IndexOf('/', StringComparison.Ordinal) + 1)..] : endpoint.Address;
+        var body = new StringBuilder()
+            .Append(EchoField.Host).Append('=').Append(plan.Host ?? headers.Get("Host")).Append('\n')
+            .Append(EchoField.Url).Append('=').Append(plan.Path).Append(query is null ? "" : "?" + query).Append('\n')
+            .Append(EchoField.Method).Append('=').Append(method).Append('\n');
+        foreach (var (name, value) in headers.All.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)).OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            body.Append(EchoField.RequestHeader).Append('=').Append(name).Append(':').Append(value).Append('\n');
+        }
+
+        body.Append(EchoField.Hostname).Append('=').Append(pod).Append('\n');
+        return body.ToString();
     }
 
     private static MeshResponse Answer(int status, string message) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Weft.Api.Model;
 using Weft.Routing.Policy;
+using Weft.Routing.Resilience;
 
 namespace Weft.Routing.Internal;
 
@@ -116,6 +117,7 @@ internal sealed class RouteAnalyzer
 
             var filters = Filters(rule.Filters, matchPolicies, where, problems);
             var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+            var retry = GrpcRetry(route.Metadata.Annotations, problems);
             analyzed.Add(new AnalyzedRule
             {
                 Index = i,
@@ -124,6 +126,7 @@ internal sealed class RouteAnalyzer
                 Matches = matchPolicies,
                 Filters = filters,
                 Backends = backends,
+                Retry = retry,
             });
         }
 
@@ -507,6 +510,39 @@ internal sealed class RouteAnalyzer
 
         // GEP-1731: attempts is the maximum number of retries, not of tries; unset means one retry (Weft's default).
         return new RetryPolicy { Codes = [.. r.Codes.Distinct()], Attempts = r.Attempts ?? 1, Backoff = Duration(r.Backoff, $"{where}.retry.backoff", problems) };
+    }
+
+    /// <summary>
+    /// Weft's gRPC retry annotations on a GRPCRoute (docs/resilience.md), for every rule: <c>retry.weft.dev/grpc-codes</c>
+    /// turns retries on; <c>retry.weft.dev/attempts</c> and <c>retry.weft.dev/backoff</c> mean what GEP-1731's fields do.
+    /// </summary>
+    private static RetryPolicy? GrpcRetry(IReadOnlyDictionary<string, string> annotations, List<Problem> problems)
+    {
+        if (!annotations.TryGetValue(GrpcRetryableCodes.CodesAnnotation, out var codesText))
+        {
+            return null;
+        }
+
+        var at = $"metadata.annotations[{GrpcRetryableCodes.CodesAnnotation}]";
+        var codes = GrpcRetryableCodes.Parse(codesText, out var error);
+        if (codes is null)
+        {
+            problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: {error}."));
+            codes = [];
+        }
+
+        var attempts = 1;
+        if (annotations.TryGetValue(GrpcRetryableCodes.AttemptsAnnotation, out var attemptsText)
+            && (!int.TryParse(attemptsText, NumberStyles.None, CultureInfo.InvariantCulture, out attempts) || attempts < 1))
+        {
+            problems.Add(Unsupported($"metadata.annotations[{GrpcRetryableCodes.AttemptsAnnotation}]", attemptsText, "1 or more"));
+            attempts = 1;
+        }
+
+        var backoff = annotations.TryGetValue(GrpcRetryableCodes.BackoffAnnotation, out var backoffText)
+            ? Duration(backoffText, $"metadata.annotations[{GrpcRetryableCodes.BackoffAnnotation}]", problems)
+            : null;
+        return new RetryPolicy { GrpcCodes = codes, Attempts = attempts, Backoff = backoff };
     }
 
     private static TimeSpan? Duration(string? text, string at, List<Problem> problems)

@@ -5,6 +5,9 @@ namespace Weft.Routing.Planning;
 /// <summary>
 /// What the data plane must do with one HTTP request, decided by <see cref="RequestPlanner"/>: either answer it itself
 /// (<see cref="Respond"/>: 404, 500, 503, or a redirect) or forward it to <see cref="Backend"/> with the filters' changes.
+/// A gRPC plan (<see cref="RequestPlanner.PlanGrpc"/>) that answers itself sets <see cref="GrpcStatus"/>: the proxy then
+/// answers "trailers-only" (HTTP 200, <c>content-type: application/grpc</c>, <c>grpc-status</c> and <c>grpc-message</c>
+/// from <see cref="Message"/> in the response headers) and <see cref="Status"/> is 200.
 /// </summary>
 public sealed class RequestPlan
 {
@@ -16,6 +19,12 @@ public sealed class RequestPlan
 
     /// <summary>The redirect target (gamma-spec G6), for a RequestRedirect response.</summary>
     public string? Location { get; private set; }
+
+    /// <summary>
+    /// For a gRPC call the proxy answers itself: the gRPC status code (see <see cref="GrpcStatusCodes"/>), e.g. 12
+    /// UNIMPLEMENTED when no rule matches, 14 UNAVAILABLE for an invalid backend's share; null otherwise.
+    /// </summary>
+    public int? GrpcStatus { get; private set; }
 
     /// <summary>Why the proxy answered as it did, for the response body and logs.</summary>
     public string? Message { get; private set; }
@@ -54,6 +63,13 @@ public sealed class RequestPlan
         Message = message;
         Location = location;
         Backend = null;
+        return this;
+    }
+
+    internal RequestPlan AnswerGrpc(int grpcStatus, string message)
+    {
+        Answer(200, message);
+        GrpcStatus = grpcStatus;
         return this;
     }
 }

@@ -63,6 +63,99 @@ public static class RequestPlanner
         return Use(plan, backend);
     }
 
+    /// <summary>
+    /// The plan for a gRPC call to <c>/service/method</c> on a GRPCRoute table (gamma-spec K1). Same rules as
+    /// <see cref="Plan"/> with gRPC answers (trailers-only, <see cref="RequestPlan.GrpcStatus"/>):
+    /// no rule matches → UNIMPLEMENTED (the GRPCRoute API does not name a status; UNIMPLEMENTED is what a gRPC server
+    /// answers for a method it does not serve, and the gRPC analogue of C2's 404); an invalid backend's share, a rule
+    /// without backends, or a backend without ready endpoints → UNAVAILABLE (GRPCRoute backendRefs, gamma-spec F4).
+    /// Filters act on metadata: RequestHeaderModifier edits <paramref name="headers"/>, ResponseHeaderModifier and
+    /// RequestMirror are collected as for HTTP. On a table without rules (no GRPCRoute, C1) the call goes to the
+    /// default backend. An HTTPRoute table (HTTPRoute attached to a gRPC port) is matched as <c>POST /service/method</c>
+    /// and keeps its HTTP answers (the route type decides, D1), with <see cref="RequestPlan.GrpcStatus"/> mapped from them.
+    /// </summary>
+    /// <param name="table">The destination's compiled table.</param>
+    /// <param name="service">The fully qualified service, e.g. <c>proto.EchoTestService</c>.</param>
+    /// <param name="method">The method, e.g. <c>Echo</c>.</param>
+    /// <param name="headers">The request metadata: looked up to match, edited by RequestHeaderModifier filters.</param>
+    /// <param name="servicePort">The Service port the call was addressed to.</param>
+    /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
+    public static RequestPlan PlanGrpc<THeaders>(RouteTable table, string service, string method, THeaders headers, int servicePort, double random01)
+        where THeaders : IHeaderLookup, IHeaderEditor
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(method);
+        var path = $"/{service}/{method}";
+        if (!table.IsGrpc)
+        {
+            var http = Plan(table, "POST", path, null, headers, servicePort, random01);
+            if (http.Respond && http.Status != 200)
+            {
+                // gRPC over HTTP (grpc/grpc doc/http-grpc-status-mapping.md): 404 → UNIMPLEMENTED, 503 → UNAVAILABLE, ...
+                http.AnswerGrpc(HttpToGrpc(http.Status), http.Message ?? "");
+            }
+
+            return http;
+        }
+
+        var policy = table.Policy;
+        var plan = new RequestPlan(path);
+        if (policy.Rules.Count == 0)
+        {
+            return policy.DefaultBackend is { } fallback
+                ? UseGrpc(plan, fallback)
+                : plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
+        }
+
+        var index = table.MatchGrpc(service, method, headers);
+        if (index < 0)
+        {
+            return plan.AnswerGrpc(GrpcStatusCodes.Unimplemented, $"no GRPCRoute rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches {path}");
+        }
+
+        var rule = policy.Rules[index];
+        plan.RuleIndex = index;
+        plan.Rule = rule;
+        ApplyFilters(plan, rule.Filters, null, headers, servicePort);
+        var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
+        if (picked < 0)
+        {
+            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, "the matched GRPCRoute rule has no backends");
+        }
+
+        var backend = rule.Backends[picked];
+        ApplyFilters(plan, backend.Filters, null, headers, servicePort);
+        return UseGrpc(plan, backend);
+    }
+
+    private static RequestPlan UseGrpc(RequestPlan plan, BackendPolicy backend)
+    {
+        if (backend.Invalid is not null)
+        {
+            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
+        }
+
+        if (backend.Endpoints.Count == 0)
+        {
+            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
+        }
+
+        plan.Backend = backend;
+        return plan;
+    }
+
+    /// <summary>grpc/grpc doc/http-grpc-status-mapping.md, for answers made as HTTP statuses.</summary>
+    internal static int HttpToGrpc(int status) => status switch
+    {
+        400 => GrpcStatusCodes.Internal,
+        401 => GrpcStatusCodes.Unauthenticated,
+        403 => GrpcStatusCodes.PermissionDenied,
+        404 => GrpcStatusCodes.Unimplemented,
+        429 or 502 or 503 or 504 => GrpcStatusCodes.Unavailable,
+        _ => GrpcStatusCodes.Unknown,
+    };
+
     /// <summary>gamma-spec F4: the share meant for an invalid backend gets 500; a backend without ready endpoints, 503.</summary>
     private static RequestPlan Use(RequestPlan plan, BackendPolicy backend)
     {

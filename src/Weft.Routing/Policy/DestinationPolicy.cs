@@ -221,6 +221,12 @@ public sealed record RetryPolicy
     /// <summary>The maximum number of retries after the first try (not the total number of tries); 1 when the route leaves it unset.</summary>
     public int Attempts { get; init; } = 1;
     public TimeSpan? Backoff { get; init; }
+
+    /// <summary>
+    /// gRPC status codes (numeric, see <c>GrpcStatusCodes</c>) that are retried, from the GRPCRoute annotation
+    /// <c>retry.weft.dev/grpc-codes</c> (docs/resilience.md); empty when none.
+    /// </summary>
+    public IReadOnlyList<int> GrpcCodes { get; init; } = [];
 }
 
 public sealed record L4RulePolicy

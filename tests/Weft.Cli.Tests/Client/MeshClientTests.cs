@@ -140,6 +140,6 @@ public sealed class MeshClientTests : IAsyncLifetime
         using var client = new MeshClient(Sidecar);
         var error = await Assert.ThrowsAsync<NotSupportedException>(() => client.SendAsync(new MeshRequest { Url = new Uri("grpc://echo:7070") }, CancellationToken.None));
 
-        Assert.Equal("gRPC not yet supported by weft curl", error.Message);
+        Assert.Equal("grpc:// URLs go through MeshGrpcClient", error.Message);
     }
 }
