@@ -1,0 +1,523 @@
+#!/usr/bin/env bash
+# Weft data-plane load benchmark: weft proxy vs nginx vs haproxy on the same backend, and the
+# full mesh path (client sidecar -> server sidecar -> echo) vs direct-to-echo. See bench/README.md.
+#
+#   bench/run.sh                   full run (3 interleaved rounds, 10 s per measurement)
+#   bench/run.sh --quick           smoke test (1 round, 3 s per measurement)
+#   bench/run.sh --update-results  also write bench/RESULTS.md
+#
+# Environment knobs (defaults in brackets): ROUNDS [3], DURATION [10] seconds of closed-loop wrk,
+# LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
+# RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
+# LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists).
+# All traffic goes to 127.0.0.0/8. Every load run is bounded in time.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+QUICK=0
+UPDATE=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --update-results) UPDATE=1 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$QUICK" = 1 ]; then
+  ROUNDS="${ROUNDS:-1}"; DURATION="${DURATION:-3}"; WARMUP="${WARMUP:-1}"
+fi
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-10}"
+LAT_DURATION="${LAT_DURATION:-$DURATION}"
+CONNECTIONS="${CONNECTIONS:-50}"
+THREADS="${THREADS:-1}"
+RATE="${RATE:-1000}"
+RATE_CONNS="${RATE_CONNS:-10}"
+WARMUP="${WARMUP:-3}"
+LOAD_CPU="${LOAD_CPU:-1}"
+SERVER_CPU="${SERVER_CPU:-0}"
+CLK_TCK="$(getconf CLK_TCK)"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- 1. tools and build
+need_install=()
+for tool in nginx:nginx haproxy:haproxy wrk:wrk curl:curl jq:jq taskset:util-linux; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_install+=("${tool#*:}")
+done
+if ! command -v hey >/dev/null 2>&1; then
+  if apt-cache policy hey 2>/dev/null | grep -q 'Candidate: [0-9]'; then need_install+=(hey); fi
+fi
+if [ "${#need_install[@]}" -gt 0 ]; then
+  log "installing: ${need_install[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${need_install[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${need_install[@]}" >/dev/null; } \
+    || die "apt-get install ${need_install[*]} failed"
+fi
+HAVE_HEY=0; command -v hey >/dev/null 2>&1 && HAVE_HEY=1
+
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+  log "SKIP_BUILD=1: using the existing artifacts/weft build as it is"
+else
+  log "building the CLI (./weft version)"
+  "$ROOT/weft" version >/dev/null || die "weft build failed (src/ broken? retry later, or SKIP_BUILD=1 to use the last build)"
+fi
+WEFT_DLL="$ROOT/artifacts/weft/weft.dll"
+[ -f "$WEFT_DLL" ] || die "$WEFT_DLL missing after build"
+WEFT_VERSION="$(dotnet "$WEFT_DLL" version 2>/dev/null | head -1)"
+
+TMP="$(mktemp -d /tmp/weft-bench.XXXXXX)"
+mkdir -p "$TMP/nginx-temp"
+
+# ---------------------------------------------------------------- process bookkeeping and cleanup
+STARTED=()   # pids this script started (each the head of its own process tree)
+
+descendants() { # all descendants of $1
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"; descendants "$child"
+  done
+}
+
+stop_tree() { # TERM a process we started, wait, then KILL it and anything left of its tree
+  local pid="$1" tree i
+  kill -0 "$pid" 2>/dev/null || return 0
+  tree="$(descendants "$pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for i in $(seq 1 30); do  # let the children finish their own shutdown
+    local alive=0; for p in $tree; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.1
+  done
+  for p in $pid $tree; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true; done
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local i
+  for (( i=${#STARTED[@]}-1; i>=0; i-- )); do stop_tree "${STARTED[$i]}"; done
+  [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
+  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+    || { local p; while :; do p=$((20000 + RANDOM % 30000)); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
+}
+
+now_ns() { date +%s%N; }
+
+tcp_accepts() { # host port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+http_ready() { # host port path -> 0 when the answer is 200
+  local line
+  { exec 3<>"/dev/tcp/$1/$2"; } 2>/dev/null || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3
+  IFS= read -r -t 2 line <&3 || line=""
+  exec 3>&- 3<&-
+  [[ "$line" == *" 200"* ]]
+}
+
+wait_until() { # timeout_s command... ; returns elapsed ms on stdout
+  local timeout="$1"; shift
+  local t0 deadline
+  t0="$(now_ns)"; deadline=$(( t0 + timeout * 1000000000 ))
+  until "$@"; do
+    [ "$(now_ns)" -lt "$deadline" ] || return 1
+    sleep 0.005
+  done
+  echo $(( ($(now_ns) - T_START) / 1000000 ))
+}
+
+# ---------------------------------------------------------------- /proc readings
+cpu_ticks() { # sum of utime+stime over pids
+  local total=0 pid stat rest
+  for pid in "$@"; do
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+    rest="${stat##*) }"
+    read -r -a f <<<"$rest"
+    total=$(( total + f[11] + f[12] ))
+  done
+  echo "$total"
+}
+
+cpu_busy() { # busy jiffies of CPU $1 (all processes, kernel included) from /proc/stat
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+rss_kb() { # sum of VmRSS over pids
+  local total=0 pid kb
+  for pid in "$@"; do
+    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" || kb=0
+    total=$(( total + ${kb:-0} ))
+  done
+  echo "$total"
+}
+
+start_sampler() { # out_file max_seconds pids... : peak RSS while the load runs (bounded)
+  local out="$1" max="$2"; shift 2
+  ( peak=0; end=$(( $(date +%s) + max ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      r="$(rss_kb "$@")"; [ "$r" -gt "$peak" ] && peak="$r"; echo "$peak" >"$out"; sleep 0.2
+    done ) &
+  SAMPLER=$!
+}
+stop_sampler() { kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
+
+# ---------------------------------------------------------------- 2. the processes under test
+BACKEND_PORT="$(free_port)"
+cat >"$TMP/backend.conf" <<EOF
+worker_processes 1;
+pid $TMP/backend.pid;
+error_log $TMP/backend-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx-temp/b-body; proxy_temp_path $TMP/nginx-temp/b-proxy;
+  fastcgi_temp_path $TMP/nginx-temp/b-fcgi; uwsgi_temp_path $TMP/nginx-temp/b-uwsgi; scgi_temp_path $TMP/nginx-temp/b-scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$BACKEND_PORT;
+    location / { default_type text/plain; return 200 "ok\n"; }
+  }
+}
+EOF
+
+NGINX_PORT="$(free_port)"
+cat >"$TMP/nginx.conf" <<EOF
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx-temp/p-body; proxy_temp_path $TMP/nginx-temp/p-proxy;
+  fastcgi_temp_path $TMP/nginx-temp/p-fcgi; uwsgi_temp_path $TMP/nginx-temp/p-uwsgi; scgi_temp_path $TMP/nginx-temp/p-scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  upstream backend {
+    server 127.0.0.1:$BACKEND_PORT;
+    keepalive 128;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering on;
+    }
+  }
+}
+EOF
+
+HAPROXY_PORT="$(free_port)"
+cat >"$TMP/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+frontend fe
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+backend be
+  http-reuse always
+  server backend 127.0.0.1:$BACKEND_PORT
+EOF
+
+WEFT_OUT_PORT="$(free_port)"; WEFT_IN_PORT="$(free_port)"; WEFT_ADMIN_PORT="$(free_port)"
+
+declare -A READY_MS PIDS_HEAD RSS_IDLE
+
+log "pinning: load generators on CPU $LOAD_CPU, proxies/backends/mesh on CPU $SERVER_CPU (taskset)"
+
+T_START="$(now_ns)"
+taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/backend-error.log" -g 'daemon off;' -c "$TMP/backend.conf" >"$TMP/backend.out" 2>&1 &
+STARTED+=($!); PIDS_HEAD[backend]=$!
+READY_MS[backend]="$(wait_until 20 tcp_accepts 127.0.0.1 "$BACKEND_PORT")" || die "backend nginx did not start: $(cat "$TMP/backend-error.log" "$TMP/backend.out")"
+
+T_START="$(now_ns)"
+taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/nginx-error.log" -g 'daemon off;' -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
+STARTED+=($!); PIDS_HEAD[nginx]=$!
+READY_MS[nginx]="$(wait_until 20 tcp_accepts 127.0.0.1 "$NGINX_PORT")" || die "nginx proxy did not start: $(cat "$TMP/nginx-error.log" "$TMP/nginx.out")"
+
+T_START="$(now_ns)"
+taskset -c "$SERVER_CPU" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 &
+STARTED+=($!); PIDS_HEAD[haproxy]=$!
+READY_MS[haproxy]="$(wait_until 20 tcp_accepts 127.0.0.1 "$HAPROXY_PORT")" || die "haproxy did not start: $(cat "$TMP/haproxy.out")"
+
+T_START="$(now_ns)"
+taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" proxy --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
+  --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
+  --admin-port "$WEFT_ADMIN_PORT" >"$TMP/weft-proxy.out" 2>&1 &
+STARTED+=($!); PIDS_HEAD[weft]=$!
+READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
+
+log "starting the mesh: weft up bench/mesh"
+T_START="$(now_ns)"
+taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$BENCH/mesh" --ready-file "$TMP/mesh.json" --timeout 120 >"$TMP/mesh.out" 2>&1 &
+UP_PID=$!; STARTED+=($UP_PID)
+READY_MS[mesh]="$(wait_until 150 test -s "$TMP/mesh.json")" || die "weft up did not get ready: $(tail -30 "$TMP/mesh.out")"
+CLIENT_IP="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$TMP/mesh.json")"
+SERVER_IP="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/mesh.json")"
+CLIENT_OUT="$(jq -r '.pods[] | select(.deployment=="client") | .sidecar.outbound' "$TMP/mesh.json")"
+SERVICE_IP="$(jq -r '.services[] | select(.name=="server") | .clusterIP' "$TMP/mesh.json")"
+SERVICE_PORT="$(jq -r '.services[] | select(.name=="server") | .ports[0].port' "$TMP/mesh.json")"
+ECHO_PORT=8080
+[ -n "$CLIENT_IP" ] && [ -n "$SERVER_IP" ] && [ -n "$SERVICE_IP" ] || die "cannot read pods/service from $TMP/mesh.json"
+# The mesh processes: children of weft up, told apart by their command lines.
+mesh_pid() { # pattern
+  local pid
+  for pid in $(descendants "$UP_PID"); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1" && { echo "$pid"; return 0; }
+  done
+  return 1
+}
+CLIENT_SIDECAR="$(mesh_pid "proxy --pod bench/client-")" || die "client sidecar not found"
+SERVER_SIDECAR="$(mesh_pid "proxy --pod bench/server-")" || die "server sidecar not found"
+ECHO_PID=""
+for pid in $(ps -o pid= --ppid "$UP_PID"); do
+  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q ' echo ' && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$SERVER_IP"; then ECHO_PID="$pid"; fi
+done
+[ -n "$ECHO_PID" ] || die "server echo process not found"
+log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (sidecar pid $SERVER_SIDECAR, echo pid $ECHO_PID), service $SERVICE_IP:$SERVICE_PORT"
+
+tree_pids() { echo "$1" $(descendants "$1"); }
+# Which processes each target's CPU and RSS figures are about.
+declare -A MEASURED URL LABEL
+MEASURED[direct]="$(tree_pids "${PIDS_HEAD[backend]}")"
+MEASURED[nginx]="$(tree_pids "${PIDS_HEAD[nginx]}")"
+MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
+MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
+MEASURED[echo]="$ECHO_PID"
+MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
+
+LABEL[direct]="direct → backend (backend's CPU)"
+LABEL[nginx]="nginx → backend"
+LABEL[haproxy]="haproxy → backend"
+LABEL[weft1hop]="weft inbound (1 hop) → backend"
+LABEL[echo]="direct → echo (echo's CPU)"
+LABEL[mesh]="weft mesh: client sidecar → server sidecar → echo (both sidecars' CPU)"
+
+URL[direct]="http://127.0.0.1:$BACKEND_PORT/"
+URL[nginx]="http://127.0.0.1:$NGINX_PORT/"
+URL[haproxy]="http://127.0.0.1:$HAPROXY_PORT/"
+URL[weft1hop]="http://127.0.0.1:$WEFT_IN_PORT/"
+URL[echo]="http://$SERVER_IP:$ECHO_PORT/"
+# The mesh: connect to the client sidecar, send absolute-form requests for the Service's ClusterIP.
+MESH_TARGET="http://$SERVICE_IP:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && MESH_TARGET="http://$SERVICE_IP/"
+URL[mesh]="http://$CLIENT_IP:$CLIENT_OUT/"
+TARGETS=(direct nginx haproxy weft1hop echo mesh)
+
+# Sanity: every target answers 200 before we measure anything.
+check() {
+  local t="$1" code
+  case "$t" in
+    weft1hop) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H "weft-dst-port: $BACKEND_PORT" "${URL[$t]}")" ;;
+    mesh) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -x "${URL[$t]%/}" "$MESH_TARGET")" ;;
+    *) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 "${URL[$t]}")" ;;
+  esac
+  [ "$code" = 200 ] || die "$t: ${URL[$t]} answered $code"
+}
+for t in "${TARGETS[@]}"; do check "$t"; done
+
+ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID")"
+
+# Idle RSS: after start, before any load.
+for t in "${TARGETS[@]}"; do RSS_IDLE[$t]="$(rss_kb ${MEASURED[$t]})"; done
+
+# ---------------------------------------------------------------- load runs
+run_wrk() { # target seconds -> prints "requests rps errors"
+  local t="$1" secs="$2" out extra=()
+  case "$t" in
+    weft1hop) extra=(-H "weft-dst-port: $BACKEND_PORT") ;;
+    mesh) extra=(-s "$BENCH/absolute-form.lua") ;;
+  esac
+  out="$(WEFT_BENCH_TARGET="$MESH_TARGET" timeout $(( secs + 30 )) taskset -c "$LOAD_CPU" \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" "${extra[@]}" "${URL[$t]}" 2>&1)" || true
+  echo "$out" >>"$TMP/wrk-$t.log"
+  local reqs rps errs
+  reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
+  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+  errs="$(awk '/Non-2xx or 3xx responses:/ {n+=$NF} /Socket errors:/ {gsub(",","");n+=$4+$6+$8+$10} END {print n+0}' <<<"$out")"
+  echo "${reqs:-0} ${rps:-0} ${errs:-0}"
+}
+
+run_hey() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200"
+  local t="$1" out extra=() url="${URL[$t]}"
+  case "$t" in
+    weft1hop) extra=(-H "weft-dst-port: $BACKEND_PORT") ;;
+    mesh) extra=(-x "${URL[$t]%/}"); url="$MESH_TARGET" ;;
+  esac
+  out="$(timeout $(( LAT_DURATION + 30 )) taskset -c "$LOAD_CPU" \
+    hey -z "${LAT_DURATION}s" -c "$RATE_CONNS" -q $(( RATE / RATE_CONNS )) "${extra[@]}" "$url" 2>&1)" || true
+  echo "$out" >>"$TMP/hey-$t.log"
+  local p50 p90 p99 rps ok all
+  p50="$(awk '/ 50% in/ {printf "%.2f", $3*1000}' <<<"$out")"
+  p90="$(awk '/ 90% in/ {printf "%.2f", $3*1000}' <<<"$out")"
+  p99="$(awk '/ 99% in/ {printf "%.2f", $3*1000}' <<<"$out")"
+  rps="$(awk '/Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
+  ok="$(awk '/\[200\]/ {print $2}' <<<"$out")"
+  all="$(awk '/^  \[[0-9]+\]/ {n+=$2} END {print n+0}' <<<"$out")"
+  echo "${p50:-nan} ${p90:-nan} ${p99:-nan} ${rps:-0} ${all:-0} $(( ${all:-0} - ${ok:-0} ))"
+}
+
+us_per_req() { # ticks requests
+  awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.1f", t * 1000000 / hz / n; else print "nan" }'
+}
+
+RESULTS="$TMP/results.tsv"
+printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\n' >"$RESULTS"
+
+log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted"
+for t in "${TARGETS[@]}"; do run_wrk "$t" "$WARMUP" >/dev/null; done
+
+for round in $(seq 1 "$ROUNDS"); do
+  for t in "${TARGETS[@]}"; do
+    pids="${MEASURED[$t]}"
+    # Closed loop: max req/s, CPU per request, peak RSS.
+    c0="$(cpu_ticks $pids)"; o0="$(cpu_ticks $ALL_SERVER_PIDS)"; b0="$(cpu_busy "$SERVER_CPU")"; t0="$(now_ns)"
+    start_sampler "$TMP/rss-$t-$round" $(( DURATION + 5 )) $pids
+    read -r reqs rps errs < <(run_wrk "$t" "$DURATION")
+    stop_sampler
+    c1="$(cpu_ticks $pids)"; o1="$(cpu_ticks $ALL_SERVER_PIDS)"; b1="$(cpu_busy "$SERVER_CPU")"; t1="$(now_ns)"
+    cpu_max="$(us_per_req $(( c1 - c0 )) "$reqs")"
+    # CPU the server core spent on anything but our processes (other jobs on the machine, unattributed kernel work).
+    foreign="$(awk -v b=$(( b1 - b0 - (o1 - o0) )) -v hz="$CLK_TCK" -v ns=$(( t1 - t0 )) 'BEGIN { v = b / hz / (ns / 1e9) * 100; if (v < 0) v = 0; printf "%.0f", v }')"
+    rss_peak="$(cat "$TMP/rss-$t-$round" 2>/dev/null || echo 0)"
+    # Fixed rate: latency percentiles, CPU per request at $RATE req/s.
+    if [ "$HAVE_HEY" = 1 ]; then
+      c0="$(cpu_ticks $pids)"
+      read -r p50 p90 p99 rate hreqs non200 < <(run_hey "$t")
+      c1="$(cpu_ticks $pids)"
+      cpu_rate="$(us_per_req $(( c1 - c0 )) "$hreqs")"
+    else
+      p50=nan; p90=nan; p99=nan; rate=0; cpu_rate=nan; non200=0
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
+      "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"
+    log "round $round/$ROUNDS $t: ${rps} req/s (${errs} errors, CPU$SERVER_CPU ${foreign}% foreign), ${cpu_max} µs CPU/req; @${RATE}/s p50 ${p50} p90 ${p90} p99 ${p99} ms (${rate} req/s, ${non200} non-200)"
+  done
+done
+
+# ---------------------------------------------------------------- 3. the report
+median() { # column target
+  awk -F'\t' -v c="$1" -v t="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) col = i; next }
+    $1 == t && $col != "nan" { v[++n] = $col }
+    END { if (n == 0) { print "nan"; exit }
+          for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { x = v[i]; v[i] = v[j]; v[j] = x }
+          if (n % 2) print v[(n + 1) / 2]; else print (v[n / 2] + v[n / 2 + 1]) / 2 }' "$RESULTS"
+}
+maxcol() { awk -F'\t' -v c="$1" -v t="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) col = i; next } $1 == t && $col + 0 > m { m = $col + 0 } END { print m + 0 }' "$RESULTS"; }
+sumcol() { awk -F'\t' -v c="$1" -v t="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) col = i; next } $1 == t { s += $col } END { print s + 0 }' "$RESULTS"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b + 0 == 0) print "–"; else printf "%.2f", a / b }'; }
+diff_ms() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan") print "–"; else printf "%+.1f", a - b }'; }
+fmt0() { awk -v a="$1" 'BEGIN { if (a == "nan") print "–"; else printf "%.0f", a }'; }
+fmt2() { awk -v a="$1" 'BEGIN { if (a == "nan") print "–"; else printf "%.2f", a }'; }
+fmt1() { awk -v a="$1" 'BEGIN { if (a == "nan") print "–"; else printf "%.1f", a }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+declare -A M
+for t in "${TARGETS[@]}"; do
+  for c in rps cpu_us_max p50 p90 p99 rate cpu_us_rate; do M[$t.$c]="$(median "$c" "$t")"; done
+  M[$t.rss_peak]="$(maxcol rss_peak_kb "$t")"
+  M[$t.errors]="$(( $(sumcol errors "$t") + $(sumcol non200 "$t") ))"
+done
+READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"
+
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || COMMIT="$COMMIT+dirty"
+DATE="$(date -u +%Y-%m-%d)"
+CPU_MODEL="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+MEM_TOTAL="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+HEY_NOTE="hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?')"
+[ "$HAVE_HEY" = 1 ] || HEY_NOTE="hey not available: latency at fixed rate NOT measured"
+
+REPORT="$TMP/report.md"
+{
+  echo "# Weft data-plane benchmark"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: \`$COMMIT\` (repo HEAD; +dirty = src/ differs from it), binary measured: \`$WEFT_VERSION\`"
+  echo "- machine: $(nproc) CPUs ($CPU_MODEL), $MEM_TOTAL RAM, $(uname -sr)"
+  echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
+  echo "- pinning (taskset): load generator (wrk, hey) on CPU $LOAD_CPU; every proxy, the nginx backend and the whole local mesh (control plane, sidecars, echo) on CPU $SERVER_CPU"
+  echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
+  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: \`weft proxy --pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
+  echo "- mesh: \`weft up bench/mesh\`; wrk/hey connect to the client pod's sidecar ($CLIENT_IP:$CLIENT_OUT) and send absolute-form \`GET $MESH_TARGET\` (Service \`bench/server\` ClusterIP) → server sidecar inbound → echo ($SERVER_IP:$ECHO_PORT); baseline is wrk/hey straight to the echo pod in the same run"
+  echo
+  echo "## Proxies on the same nginx backend"
+  echo
+  echo "| target | max req/s | vs nginx | CPU µs/req @max | vs nginx | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p90 ms | p99 ms | RSS idle MB | RSS peak MB | start→ready ms | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for t in direct nginx haproxy weft1hop; do
+    echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(ratio "${M[$t.rps]}" "${M[nginx.rps]}") | $(fmt1 "${M[$t.cpu_us_max]}") | $( [ "$t" = direct ] && echo – || ratio "${M[$t.cpu_us_max]}" "${M[nginx.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p90]}") | $(fmt1 "${M[$t.p99]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${READY_MS[$t]} | ${M[$t.errors]} |"
+  done
+  echo
+  echo "Added latency over direct at ${RATE} req/s (p50 / p99, ms): nginx $(diff_ms "${M[nginx.p50]}" "${M[direct.p50]}") / $(diff_ms "${M[nginx.p99]}" "${M[direct.p99]}"), haproxy $(diff_ms "${M[haproxy.p50]}" "${M[direct.p50]}") / $(diff_ms "${M[haproxy.p99]}" "${M[direct.p99]}"), weft $(diff_ms "${M[weft1hop.p50]}" "${M[direct.p50]}") / $(diff_ms "${M[weft1hop.p99]}" "${M[direct.p99]}")."
+  echo
+  echo "## Mesh path (two sidecars) vs direct to the echo pod"
+  echo
+  echo "| target | max req/s | vs direct | CPU µs/req @max | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p90 ms | p99 ms | RSS idle MB | RSS peak MB | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for t in echo mesh; do
+    echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(ratio "${M[$t.rps]}" "${M[echo.rps]}") | $(fmt1 "${M[$t.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p90]}") | $(fmt1 "${M[$t.p99]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${M[$t.errors]} |"
+  done
+  echo
+  echo "Mesh path added latency over direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[mesh.p50]}" "${M[echo.p50]}") ms, p99 $(diff_ms "${M[mesh.p99]}" "${M[echo.p99]}") ms; max throughput ratio mesh/direct $(ratio "${M[mesh.rps]}" "${M[echo.rps]}"); two-sidecar CPU per request vs one nginx hop: $(ratio "${M[mesh.cpu_us_max]}" "${M[nginx.cpu_us_max]}")× at max load."
+  echo "\`weft up bench/mesh\` start → all pods ready: ${READY_MS[mesh]} ms."
+  echo
+  echo "## Notes"
+  echo
+  echo "- Noise: the machine is shared. \`foreign_cpu%\` in the raw table is the share of CPU $SERVER_CPU used, during each closed-loop run, by anything other than the benchmark's server-side processes (other jobs, unattributed kernel work) — median $(median 'foreign_cpu%' direct)/$(median 'foreign_cpu%' nginx)/$(median 'foreign_cpu%' haproxy)/$(median 'foreign_cpu%' weft1hop)/$(median 'foreign_cpu%' echo)/$(median 'foreign_cpu%' mesh) % for ${TARGETS[*]}. Req/s and latency suffer from it; CPU µs/req (a process's own CPU time) much less, so the CPU ratios are the steadier comparison."
+  echo "- Closed-loop figures: wrk keeps $CONNECTIONS connections busy; with everything server-side on one CPU the proxy and the backend compete for it, so max req/s is a CPU-efficiency figure, not a capacity claim."
+  echo "- CPU µs/req = Δ(utime+stime) of the measured processes from /proc/PID/stat over the run ÷ requests completed (tick = $(( 1000000 / CLK_TCK )) µs); nginx figures include master+worker; the mesh figure is both sidecars (not the echo apps or the control plane)."
+  echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted."
+  echo "- RSS: VmRSS from /proc/PID/status; idle = after start, before any traffic; peak = max of 0.2 s samples during all closed-loop runs."
+  echo "- start→ready: weft = process launch until \`GET /ready\` on the admin port answers 200 (includes .NET runtime start); nginx/haproxy = launch until the listener accepts a TCP connection."
+  echo
+  echo "<details><summary>raw per-round figures</summary>"
+  echo
+  echo '```'
+  column -t -s $'\t' "$RESULTS"
+  echo '```'
+  echo
+  echo "Mesh check, the sidecars' own counters after the run (\`GET /stats\` on each admin port) — the server sidecar's inbound count shows the traffic crossed both proxies:"
+  echo
+  echo '```'
+  echo "client sidecar: $(curl -s -m 5 "http://$CLIENT_IP:$(jq -r '.pods[] | select(.deployment=="client") | .sidecar.admin' "$TMP/mesh.json")/stats" | jq -c . 2>/dev/null)"
+  echo "server sidecar: $(curl -s -m 5 "http://$SERVER_IP:$(jq -r '.pods[] | select(.deployment=="server") | .sidecar.admin' "$TMP/mesh.json")/stats" | jq -c . 2>/dev/null)"
+  echo '```'
+  echo
+  echo "</details>"
+} >"$REPORT"
+
+mkdir -p "$BENCH/results"
+SUFFIX=""; [ "$QUICK" = 1 ] && SUFFIX="-quick"
+OUT="$BENCH/results/$DATE-${COMMIT}${SUFFIX}.md"
+cp "$REPORT" "$OUT"
+if [ "$UPDATE" = 1 ]; then
+  cp "$REPORT" "$BENCH/RESULTS.md"
+  log "wrote $BENCH/RESULTS.md"
+fi
+cat "$REPORT"
+log "wrote $OUT"
