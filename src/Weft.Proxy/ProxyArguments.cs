@@ -9,13 +9,16 @@ public static class ProxyArguments
 {
     public const string Usage =
         "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
-        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000]";
+        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--detect-timeout-ms 200]" +
+        " (the workload token comes from the WEFT_TOKEN environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(args);
         options = null;
         string? pod = null, podIp = null, serviceAccount = null, controlPlane = null;
+        var mtls = Security.MtlsMode.Strict;
+        var detect = 200;
         int outbound = ProxyOptions.DefaultOutboundPort, inbound = ProxyOptions.DefaultInboundPort, admin = ProxyOptions.DefaultAdminPort;
         for (var i = 0; i < args.Count; i++)
         {
@@ -36,6 +39,17 @@ public static class ProxyArguments
                 case "--outbound-port" when TryPort(value, out outbound): break;
                 case "--inbound-port" when TryPort(value, out inbound): break;
                 case "--admin-port" when TryPort(value, out admin): break;
+                case "--mtls" when value is "strict" or "permissive":
+                    mtls = value == "strict" ? Security.MtlsMode.Strict : Security.MtlsMode.Permissive;
+                    break;
+                case "--mtls":
+                    error = $"--mtls: '{value}' is not strict or permissive";
+                    return false;
+                case "--detect-timeout-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
+                    break;
+                case "--detect-timeout-ms":
+                    error = $"--detect-timeout-ms: '{value}' is not a positive number of milliseconds";
+                    return false;
                 case "--outbound-port" or "--inbound-port" or "--admin-port":
                     error = $"{name}: '{value}' is not a port (0..65535)";
                     return false;
@@ -74,6 +88,9 @@ public static class ProxyArguments
             OutboundPort = outbound,
             InboundPort = inbound,
             AdminPort = admin,
+            Mtls = mtls,
+            ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
+            Token = Environment.GetEnvironmentVariable("WEFT_TOKEN") is { Length: > 0 } token ? token : null,
         };
         error = null;
         return true;

@@ -10,9 +10,12 @@ using Weft.Discovery;
 using Weft.Proxy.Admin;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Forwarding;
+using Weft.Discovery.Identity;
 using Weft.Proxy.Inbound;
+using Weft.Proxy.L4;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Outbound;
+using Weft.Proxy.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Weft.Proxy;
@@ -52,9 +55,13 @@ public static class ProxyHost
         ConfigureLogging(builder.Logging, options);
 
         ListenOptions? outbound = null, inbound = null, admin = null;
+        MeshTls? tls = null;
+        L4Proxy? l4 = null;
+        Func<int, bool> isOwnPort = _ => false;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            kestrel.AllowAlternateSchemes = true; // h2c and HTTP/2 inside mTLS tunnels send :scheme http (see H2cFeatures)
             kestrel.AllowHostHeaderOverride = true; // absolute-form: the target's authority is the Host (RFC 9112 3.2.2)
             kestrel.Limits.MaxRequestBodySize = null; // a proxy passes bodies through; limits are the app's business
             var loggerFactory = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>();
@@ -62,16 +69,18 @@ public static class ProxyHost
             kestrel.Listen(options.PodIp, options.OutboundPort, listen =>
             {
                 outbound = listen;
-                listen.Protocols = HttpProtocols.Http1;
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Outbound));
                 var tunnel = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping).OnConnectionAsync);
+                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.InboundPort, listen =>
             {
                 inbound = listen;
-                listen.Protocols = HttpProtocols.Http1;
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Inbound));
+                var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
+                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.AdminPort, listen =>
             {
@@ -94,21 +103,43 @@ public static class ProxyHost
             destinations = discovery;
         }
 
-        var client = new ForwardingClient();
+        SidecarIdentity? identity = null;
+        if (options.Identity is { } fixedIdentity)
+        {
+            identity = SidecarIdentity.Fixed(fixedIdentity);
+        }
+        else if (options.Token is { } token && options.ControlPlane is { } controlPlane)
+        {
+            identity = SidecarIdentity.Start(
+                new WorkloadIdentityOptions { ControlPlane = controlPlane, Token = () => token, Time = options.TimeProvider },
+                loggerFactory.CreateLogger("Weft.Identity"));
+        }
+
+        if (identity is not null)
+        {
+            owned.Add(identity);
+        }
+
+        var connections = new MtlsConnections();
+        var peerInboundPort = () => options.PeerInboundPort ?? inbound!.IPEndPoint!.Port;
+        tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"));
+        var connector = new MeshConnector(tls, peerInboundPort);
+        var client = new ForwardingClient(connector);
         owned.Add(new DisposeAdapter(client));
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var balancer = new PowerOfTwoChoices();
         var stats = new ProxyStats();
         var ready = false;
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-        var peerInboundPort = () => options.PeerInboundPort ?? inbound!.IPEndPoint!.Port;
         // Traffic addressed to one of the proxy's own listeners would loop through it forever.
-        var isOwnPort = (int port) => port == outbound!.IPEndPoint!.Port || port == inbound!.IPEndPoint!.Port || port == admin!.IPEndPoint!.Port;
+        isOwnPort = (int port) => port == outbound!.IPEndPoint!.Port || port == inbound!.IPEndPoint!.Port || port == admin!.IPEndPoint!.Port;
         var outboundHandler = new OutboundHandler(destinations, forwarder, client, balancer,
             new RequestMirror(client, balancer, outboundLogger), peerInboundPort,
             (address, port) => address.Equals(options.PodIp) && isOwnPort(port), outboundLogger);
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"));
-        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready));
+        l4 = new L4Proxy(destinations, connector, balancer, (address, port) => address.Equals(options.PodIp) && isOwnPort(port),
+            options.ProtocolDetectionTimeout, outboundLogger);
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
 
         app.Run(async context =>

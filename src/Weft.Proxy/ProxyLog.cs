@@ -34,4 +34,25 @@ internal static partial class ProxyLog
 
     [LoggerMessage(11, LogLevel.Error, "Unhandled error serving {Method} {Path} on the {Listener} listener")]
     public static partial void Unhandled(ILogger logger, Exception exception, string method, string path, string listener);
+
+    [LoggerMessage(12, LogLevel.Warning, "Plaintext connection from {Remote} refused: the inbound port is strict mTLS")]
+    public static partial void PlaintextRefused(ILogger logger, string? remote);
+
+    [LoggerMessage(13, LogLevel.Warning, "Inbound mTLS handshake from {Remote} refused: {Reason}")]
+    public static partial void InboundHandshakeFailed(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "Outbound mTLS handshake to {Remote} (expecting {Expected}) failed: {Reason}")]
+    public static partial void OutboundHandshakeFailed(ILogger logger, string? remote, string expected, string reason);
+
+    [LoggerMessage(15, LogLevel.Error, "Could not get a workload certificate: {Reason}")]
+    public static partial void IdentityFailed(ILogger logger, string reason);
+
+    [LoggerMessage(16, LogLevel.Warning, "Connection to {Host}:{Port} rejected: {Reason}")]
+    public static partial void L4Rejected(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(17, LogLevel.Debug, "TCP {Host}:{Port} via {Backend} ({Address}:{TargetPort}, SNI {ServerName}) closed: {Up} bytes up, {Down} down")]
+    public static partial void L4Closed(ILogger logger, string host, int port, string backend, string address, int targetPort, string? serverName, long up, long down);
+
+    [LoggerMessage(18, LogLevel.Warning, "Opaque tunnel from {Remote} ({Peer}) without a valid PROXY header naming an app port; closed")]
+    public static partial void BadTunnelHeader(ILogger logger, string? remote, string peer);
 }

@@ -46,4 +46,19 @@ public sealed record ProxyOptions
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The pod's workload token (<c>WEFT_TOKEN</c>): with <see cref="ControlPlane"/> it gets the sidecar its certificate,
+    /// and turns mTLS on. Null and no <see cref="Identity"/>: mTLS is off (plaintext between sidecars, as in unit tests).
+    /// </summary>
+    public string? Token { get; init; }
+
+    /// <summary>A fixed identity instead of one from the control plane (tests).</summary>
+    public Weft.Discovery.Identity.IdentitySnapshot? Identity { get; init; }
+
+    /// <summary>What the inbound listener accepts when mTLS is on (<c>weft.dev/mtls</c>).</summary>
+    public Security.MtlsMode Mtls { get; init; } = Security.MtlsMode.Strict;
+
+    /// <summary>How long protocol detection on an outbound tunnel waits for the client's first bytes before treating it as opaque TCP.</summary>
+    public TimeSpan ProtocolDetectionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 }

@@ -15,7 +15,10 @@ internal static class ProxyCommand
         var outbound = new Option<int?>("--outbound-port") { Description = "Outbound listener port (default 15001)" };
         var inbound = new Option<int?>("--inbound-port") { Description = "Inbound listener port (default 15006)" };
         var admin = new Option<int?>("--admin-port") { Description = "Admin port (default 15000)" };
-        var command = new Command("proxy", "Run the sidecar proxy of one pod") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin };
+        var mtls = new Option<string>("--mtls") { Description = "Inbound mTLS mode: strict (plaintext refused) or permissive", DefaultValueFactory = _ => "strict" };
+        mtls.AcceptOnlyFromAmong("strict", "permissive");
+        var detect = new Option<int?>("--detect-timeout-ms") { Description = "How long protocol detection waits for a client's first bytes (default 200)" };
+        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, detect };
         command.SetAction(async (result, ct) =>
         {
             List<string> args =
@@ -26,6 +29,9 @@ internal static class ProxyCommand
             AddPort(args, "--outbound-port", result.GetValue(outbound));
             AddPort(args, "--inbound-port", result.GetValue(inbound));
             AddPort(args, "--admin-port", result.GetValue(admin));
+            args.Add("--mtls");
+            args.Add(result.GetValue(mtls)!);
+            AddPort(args, "--detect-timeout-ms", result.GetValue(detect));
             if (!ProxyArguments.TryParse(args, out var options, out var error))
             {
                 await Console.Error.WriteLineAsync($"weft proxy: {error}\n{ProxyArguments.Usage}");

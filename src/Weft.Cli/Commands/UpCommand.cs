@@ -17,7 +17,11 @@ internal static class UpCommand
         var readyFile = new Option<string?>("--ready-file") { Description = "Write the mesh state (JSON) here once every pod is ready" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the pods to become ready", DefaultValueFactory = _ => 180 };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
-        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose };
+        var caCert = new Option<string?>("--ca-cert") { Description = "A mesh root CA certificate (PEM) to sign workload certificates with, instead of the generated one kept in the run directory" };
+        var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
+        var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => "strict" };
+        mtlsDefault.AcceptOnlyFromAmong("strict", "permissive");
+        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault };
         command.SetAction(async (result, ct) =>
         {
             var dir = result.GetValue(directory)!;
@@ -27,12 +31,22 @@ internal static class UpCommand
                 return 2;
             }
 
+            if (result.GetValue(caCert) is null != result.GetValue(caKey) is null)
+            {
+                await Console.Error.WriteLineAsync("weft up: --ca-cert and --ca-key go together");
+                return 2;
+            }
+
             var progress = TextWriter.Synchronized(Console.Out);
             await using var mesh = await LocalMesh.StartAsync(dir, new LocalMeshOptions
             {
                 Progress = progress,
                 ReadyFile = result.GetValue(readyFile) is { } file ? Path.GetFullPath(file) : null,
                 Verbose = result.GetValue(verbose),
+                Ca = result.GetValue(caCert) is { } cert
+                    ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
+                    : new(),
+                MtlsDefault = result.GetValue(mtlsDefault) == "permissive" ? Weft.Proxy.Security.MtlsMode.Permissive : Weft.Proxy.Security.MtlsMode.Strict,
             }, ct);
             progress.WriteLine($"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}");
             try

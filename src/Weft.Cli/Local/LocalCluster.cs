@@ -160,6 +160,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         var snapshot = _store.Snapshot();
         var deployments = snapshot.Objects.OfType<Deployment>().ToDictionary(d => d.Key, StringComparer.Ordinal);
+        var namespaces = snapshot.Objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
         var changed = false;
         List<LocalPod> toStop = [];
         List<LocalPod> toStart = [];
@@ -179,7 +180,8 @@ internal sealed class LocalCluster : IAsyncDisposable
                 var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash).ToList();
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
-                    var pod = new LocalPod(deployment, hash, PodNames.NewPodName(deployment.Name, hash), _addresses.AllocatePodAddress(), _options);
+                    var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault);
+                    var pod = new LocalPod(deployment, hash, PodNames.NewPodName(deployment.Name, hash), _addresses.AllocatePodAddress(), _options, settings);
                     toStart.Add(pod);
                 }
 

@@ -17,4 +17,13 @@ internal sealed record LocalClusterOptions
     public TextWriter? Progress { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Issues a pod's workload token (namespace, pod, service account), handed to its sidecar as <c>WEFT_TOKEN</c>; null: mTLS off.</summary>
+    public Func<string, string, string, string>? IssueToken { get; init; }
+
+    /// <summary>The mTLS mode of pods and namespaces that do not say (<c>weft up --mtls-default</c>).</summary>
+    public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
+
+    /// <summary>Where generated echo certificates go; default a <c>certs</c> directory next to the logs.</summary>
+    public string? CertificateDirectory { get; init; }
 }

@@ -73,6 +73,8 @@ internal sealed class LocalMesh : IAsyncDisposable
                     Port = 0,
                     Admission = addresses.Admit,
                     LoggerFactory = loggerFactory,
+                    StateDirectory = Path.Combine(runDirectory, "state"),
+                    Ca = options.Ca,
                 },
                 ct);
             var cluster = new LocalCluster(controlPlane.Store, addresses, new LocalClusterOptions
@@ -82,6 +84,9 @@ internal sealed class LocalMesh : IAsyncDisposable
                 Images = ImageMap.Load(directory),
                 Weft = options.Weft ?? WeftLauncher.Current(),
                 Progress = options.Progress,
+                IssueToken = controlPlane.IssueWorkloadToken,
+                MtlsDefault = options.MtlsDefault,
+                CertificateDirectory = Path.Combine(runDirectory, "certs"),
             });
             var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, options.LoggerFactory is null ? loggerFactory : null) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;

@@ -20,4 +20,13 @@ internal sealed record LocalMeshOptions
     public bool Verbose { get; init; }
 
     public WeftLauncher? Weft { get; init; }
+
+    /// <summary>
+    /// The mesh CA: a user-provided root (<c>weft up --ca-cert/--ca-key</c>), the workload certificate lifetime. Without
+    /// a root it is generated once and kept in <c>RUN_DIR/state</c>, so a restart of the same mesh directory keeps it.
+    /// </summary>
+    public global::Weft.ControlPlane.Identity.CaOptions Ca { get; init; } = new();
+
+    /// <summary>The mTLS mode of pods and namespaces without a <c>weft.dev/mtls</c> label or annotation.</summary>
+    public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 }

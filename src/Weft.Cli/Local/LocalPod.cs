@@ -27,8 +27,9 @@ internal sealed class LocalPod : IAsyncDisposable
     private volatile bool _ready;
     private volatile string? _problem;
 
-    public LocalPod(Deployment deployment, string templateHash, string name, IPAddress ip, LocalClusterOptions options)
+    public LocalPod(Deployment deployment, string templateHash, string name, IPAddress ip, LocalClusterOptions options, PodMeshSettings? settings = null)
     {
+        Settings = settings ?? new PodMeshSettings("l7", options?.MtlsDefault ?? Weft.Proxy.Security.MtlsMode.Strict);
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
@@ -48,16 +49,21 @@ internal sealed class LocalPod : IAsyncDisposable
                 Name = name,
                 Namespace = deployment.Namespace,
                 Labels = labels,
-                Annotations = deployment.Template.Annotations,
+                // The resolved level, as the injector would record it, so discovery knows which pods have no sidecar.
+                Annotations = new Dictionary<string, string>(deployment.Template.Annotations, StringComparer.Ordinal) { [PodMeshSettings.LevelKey] = Settings.Level },
                 CreationTimestamp = options.Time.GetUtcNow(),
                 Uid = Guid.NewGuid().ToString(),
             },
-            Spec = deployment.Template.Spec,
+            Spec = EchoCertificates.Provide(deployment.Template.Spec, deployment.Template.Annotations,
+                options.CertificateDirectory ?? Path.Combine(Path.GetDirectoryName(options.LogDirectory) ?? options.LogDirectory, "certs"), deployment.Namespace, name),
             PodIP = ip.ToString(),
         };
-        AppPorts = AppPortsOf(deployment.Template.Spec);
+        AppPorts = AppPortsOf(Object.Spec);
         _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
     }
+
+    /// <summary>Mesh level and mTLS mode (labels/annotations <c>weft.dev/mesh</c>, <c>weft.dev/mtls</c>).</summary>
+    public PodMeshSettings Settings { get; }
 
     /// <summary>The Pod object as the API server would show it (with its IP).</summary>
     public Pod Object { get; }
@@ -104,12 +110,17 @@ internal sealed class LocalPod : IAsyncDisposable
             _containerNames.Add(container.Name);
         }
 
-        _commands.Insert(0, _options.Weft.Command(
-        [
-            "proxy", "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
-            "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
-        ]));
-        _containerNames.Insert(0, "weft-proxy");
+        if (Settings.HasSidecar)
+        {
+            _commands.Insert(0, _options.Weft.Command(
+            [
+                "proxy", "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
+                "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
+                "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
+            ]));
+            _containerNames.Insert(0, "weft-proxy");
+        }
+
         for (var i = 0; i < _commands.Count; i++)
         {
             _processes.Add(null);
@@ -135,9 +146,9 @@ internal sealed class LocalPod : IAsyncDisposable
         }
 
         // Apps first, then the sidecar, as a terminating pod drains.
-        var apps = _processes.Skip(1).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace));
+        var apps = _processes.Skip(SidecarCount).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace));
         await Task.WhenAll(apps);
-        if (_processes.Count > 0 && _processes[0] is { } sidecar)
+        if (Settings.HasSidecar && _processes.Count > 0 && _processes[0] is { } sidecar)
         {
             await sidecar.StopAsync(StopGrace);
         }
@@ -210,9 +221,12 @@ internal sealed class LocalPod : IAsyncDisposable
         return [.. ports];
     }
 
+    private int SidecarCount => Settings.HasSidecar ? 1 : 0;
+
     private Dictionary<string, string?> AppEnvironment(int containerIndex)
     {
-        var proxy = $"http://{IP}:{SidecarPorts.Default.Outbound.ToString(CultureInfo.InvariantCulture)}";
+        // A pod without a sidecar (weft.dev/mesh: off) gets no proxy variables (and none inherited from the shell).
+        var proxy = Settings.HasSidecar ? $"http://{IP}:{SidecarPorts.Default.Outbound.ToString(CultureInfo.InvariantCulture)}" : null;
         var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["WEFT_POD_IP"] = IP.ToString(),
@@ -227,8 +241,8 @@ internal sealed class LocalPod : IAsyncDisposable
             ["http_proxy"] = proxy,
             ["https_proxy"] = proxy,
             ["all_proxy"] = proxy,
-            ["NO_PROXY"] = "",
-            ["no_proxy"] = "",
+            ["NO_PROXY"] = Settings.HasSidecar ? "" : null,
+            ["no_proxy"] = Settings.HasSidecar ? "" : null,
         };
         foreach (var variable in Object.Spec.Containers[containerIndex].Env)
         {
@@ -250,12 +264,15 @@ internal sealed class LocalPod : IAsyncDisposable
         ["WEFT_POD_IP"] = IP.ToString(),
         ["POD_NAME"] = Name,
         ["POD_NAMESPACE"] = Namespace,
+
+        // The workload token reaches the sidecar in its environment, never on its command line (ps shows that).
+        ["WEFT_TOKEN"] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
     };
 
     private bool TryStartProcess(int index)
     {
         var containerName = _containerNames[index];
-        var environment = index == 0 ? SidecarEnvironment() : AppEnvironment(index - 1);
+        var environment = index < SidecarCount ? SidecarEnvironment() : AppEnvironment(index - SidecarCount);
         var log = Path.Combine(_options.LogDirectory, $"{Namespace}_{Name}_{containerName}.log");
         try
         {
@@ -316,17 +333,9 @@ internal sealed class LocalPod : IAsyncDisposable
 
     private async Task<(bool Ready, string? Reason)> ProbeAsync(CancellationToken ct)
     {
-        try
+        if (Settings.HasSidecar && await ProbeSidecarAsync(ct) is { } notReady)
         {
-            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}/ready"), ct);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return (false, $"sidecar not ready (/ready answered {(int)response.StatusCode})");
-            }
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            return (false, "sidecar not ready (admin port not answering)");
+            return (false, notReady);
         }
 
         foreach (var port in AppPorts)
@@ -345,6 +354,19 @@ internal sealed class LocalPod : IAsyncDisposable
         }
 
         return (true, null);
+    }
+
+    private async Task<string?> ProbeSidecarAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}/ready"), ct);
+            return response.StatusCode == HttpStatusCode.OK ? null : $"sidecar not ready (/ready answered {(int)response.StatusCode})";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return "sidecar not ready (admin port not answering)";
+        }
     }
 
     private void SetState(bool ready, string? problem)

@@ -1,11 +1,16 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Weft.Proxy.Discovery;
+using Weft.Proxy.Security;
 
 namespace Weft.Proxy.Admin;
 
-/// <summary>The admin listener: <c>/ready</c>, <c>/policies</c> (what this proxy applies, per destination) and <c>/stats</c>.</summary>
-internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats stats, Func<bool> ready)
+/// <summary>
+/// The admin listener: <c>/ready</c>, <c>/policies</c> (what this proxy applies, per destination), <c>/stats</c>,
+/// <c>/identity</c> (own SPIFFE ID, serial, expiry) and <c>/connections</c> (live mTLS connections with TLS version,
+/// cipher, ALPN and both SPIFFE IDs).
+/// </summary>
+internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats stats, Func<bool> ready, SidecarIdentity? identity = null, MtlsConnections? connections = null)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -18,9 +23,11 @@ internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats s
         switch (context.Request.Path.Value)
         {
             case "/ready":
-                context.Response.StatusCode = ready() ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+                // With mTLS on, ready means the first workload certificate has arrived too.
+                var isReady = ready() && (identity is null || identity.Current is not null);
+                context.Response.StatusCode = isReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
                 context.Response.ContentType = "text/plain";
-                await context.Response.WriteAsync(ready() ? "ready\n" : "starting\n");
+                await context.Response.WriteAsync(isReady ? "ready\n" : "starting\n");
                 break;
             case "/policies":
                 await WriteJsonAsync(context, WritePolicies);
@@ -28,10 +35,46 @@ internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats s
             case "/stats":
                 await WriteJsonAsync(context, stats.WriteJson);
                 break;
+            case "/identity":
+                await WriteJsonAsync(context, WriteIdentity);
+                break;
+            case "/connections":
+                await WriteJsonAsync(context, connections is null ? WriteNoMtls : connections.WriteJson);
+                break;
             default:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 break;
         }
+    }
+
+    private void WriteIdentity(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        var current = identity?.Current;
+        writer.WriteBoolean("mtls", identity is not null);
+        if (current is not null)
+        {
+            writer.WriteString("spiffeId", current.SpiffeId);
+            writer.WriteString("serial", current.Certificate.SerialNumber);
+            writer.WriteString("notBefore", new DateTimeOffset(current.Certificate.NotBefore.ToUniversalTime()));
+            writer.WriteString("notAfter", current.NotAfter);
+            writer.WriteString("renewAt", current.RenewAt);
+            writer.WriteNumber("trustBundleRoots", current.TrustBundle.Count);
+        }
+        else
+        {
+            writer.WriteNull("spiffeId");
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNoMtls(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("connections");
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     private void WritePolicies(Utf8JsonWriter writer)

@@ -1,29 +1,33 @@
+using System.Collections.Concurrent;
 using System.Net;
+using Weft.Proxy.Security;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Weft.Proxy.Forwarding;
 
-/// <summary>The proxy's one pooled HTTP client (keep-alive to every peer sidecar and local app) and the forwarding settings.</summary>
+/// <summary>
+/// The proxy's pooled HTTP clients: <see cref="Invoker"/> for plaintext hops (the local app, sidecar-less pods, peers
+/// when mTLS is off), and one mTLS pool per expected peer identity (<see cref="InvokerFor"/>), whose connect callback
+/// does the TLS handshake, so handshakes happen per pooled connection, not per request, and a connection made for one
+/// identity is never reused for another.
+/// </summary>
 internal sealed class ForwardingClient : IDisposable
 {
-    public ForwardingClient()
+    private readonly ConcurrentDictionary<string, HttpMessageInvoker> _mtls = new(StringComparer.Ordinal);
+    private readonly MeshConnector? _connector;
+
+    public ForwardingClient(MeshConnector? connector = null)
     {
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            ActivityHeadersPropagator = null,
-        });
+        _connector = connector is { MtlsEnabled: true } ? connector : null;
+        Invoker = new HttpMessageInvoker(NewHandler());
     }
 
     public HttpMessageInvoker Invoker { get; }
 
-    /// <summary>Sidecar-to-sidecar and sidecar-to-app hops are cleartext HTTP/1.1 for now (mTLS and h2 come later).</summary>
+    /// <summary>Whether hops to peer sidecars are mTLS.</summary>
+    public bool Mtls => _connector is not null;
+
+    /// <summary>Sidecar-to-sidecar and sidecar-to-app hops are HTTP/1.1 (inside mTLS between sidecars).</summary>
     public ForwarderRequestConfig RequestConfig { get; } = new()
     {
         Version = HttpVersion.Version11,
@@ -31,5 +35,61 @@ internal sealed class ForwardingClient : IDisposable
         ActivityTimeout = TimeSpan.FromSeconds(100),
     };
 
-    public void Dispose() => Invoker.Dispose();
+    /// <summary>HTTP/2 requests (gRPC, h2c) stay HTTP/2 on every hop: ALPN h2 inside mTLS, prior knowledge to the app.</summary>
+    public ForwarderRequestConfig Http2Config { get; } = new()
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        ActivityTimeout = TimeSpan.FromSeconds(100),
+    };
+
+    public ForwarderRequestConfig ConfigFor(Microsoft.AspNetCore.Http.HttpContext context) =>
+        Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) ? Http2Config : RequestConfig;
+
+    /// <summary>The mTLS pool whose connections are to a peer that proved <paramref name="identity"/>.</summary>
+    public HttpMessageInvoker InvokerFor(string identity) =>
+        _mtls.GetOrAdd(identity, id =>
+        {
+            var handler = NewHandler();
+            handler.ConnectCallback = (context, ct) => _connector!.ConnectHttpAsync(context, id, ct);
+            return new HttpMessageInvoker(handler);
+        });
+
+    /// <summary>
+    /// How a request reaches <paramref name="endpoint"/>: through its sidecar's inbound port (mTLS when this proxy has an
+    /// identity; <c>weft-dst-port</c> names the app port), or, for a pod without a sidecar (no identity in discovery while
+    /// mTLS is on), in plaintext straight to its target port.
+    /// </summary>
+    public (string Prefix, HttpMessageInvoker Invoker, bool ViaSidecar) Route(Weft.Routing.Policy.EndpointPolicy endpoint, int peerInboundPort)
+    {
+        if (_connector is null)
+        {
+            return ("http://" + Authority.Format(endpoint.Address, peerInboundPort), Invoker, true);
+        }
+
+        return endpoint.Identity is { } identity
+            ? ("http://" + Authority.Format(endpoint.Address, peerInboundPort), InvokerFor(identity), true)
+            : ("http://" + Authority.Format(endpoint.Address, endpoint.Port), Invoker, false);
+    }
+
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        foreach (var invoker in _mtls.Values)
+        {
+            invoker.Dispose();
+        }
+    }
+
+    private static SocketsHttpHandler NewHandler() => new()
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ActivityHeadersPropagator = null,
+    };
 }

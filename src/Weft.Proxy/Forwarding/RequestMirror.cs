@@ -30,8 +30,8 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         }
 
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        var uri = RequestUtilities.MakeDestinationAddress(
-            $"http://{Authority.Format(endpoint.Address, peerInboundPort)}", new PathString(path), context.Request.QueryString);
+        var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
+        var uri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
         var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri) { Version = System.Net.HttpVersion.Version11 };
         foreach (var header in context.Request.Headers)
         {
@@ -44,17 +44,21 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
 
         request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
         request.Headers.Remove(MeshTransformer.DestinationPortHeader);
-        request.Headers.TryAddWithoutValidation(MeshTransformer.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _ = SendAsync(request, backend, balancer.LoadOf(endpoint));
+        if (viaSidecar)
+        {
+            request.Headers.TryAddWithoutValidation(MeshTransformer.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
     }
 
-    private async Task SendAsync(HttpRequestMessage request, BackendPolicy backend, EndpointLoad load)
+    private async Task SendAsync(HttpMessageInvoker invoker, HttpRequestMessage request, BackendPolicy backend, EndpointLoad load)
     {
         using var lease = load.Begin();
         using var timeout = new CancellationTokenSource(Timeout);
         try
         {
-            using var response = await client.Invoker.SendAsync(request, timeout.Token);
+            using var response = await invoker.SendAsync(request, timeout.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
         {

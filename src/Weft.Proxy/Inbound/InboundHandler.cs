@@ -29,7 +29,7 @@ internal sealed class InboundHandler(IPAddress podIp, IHttpForwarder forwarder, 
         }
 
         headers.Remove(MeshTransformer.DestinationPortHeader);
-        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.RequestConfig, _transformer);
+        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.ConfigFor(context), _transformer);
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);

@@ -26,12 +26,14 @@ internal sealed class ConnectTunnelMiddleware
     private readonly ConnectionDelegate _next;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly L4.L4Proxy? _l4;
 
-    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, CancellationToken stopping)
+    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, CancellationToken stopping, L4.L4Proxy? l4 = null)
     {
         _next = next;
         _logger = logger;
         _stopping = stopping;
+        _l4 = l4;
     }
 
     public async Task OnConnectionAsync(ConnectionContext connection)
@@ -44,6 +46,11 @@ internal sealed class ConnectTunnelMiddleware
             var (isConnect, parsed) = await ReadConnectAsync(connection.Transport.Input, timeout.Token);
             if (!isConnect)
             {
+                if (await L4.ProtocolDetector.DetectAsync(connection.Transport.Input, HeaderTimeout, timeout.Token) == L4.DetectedProtocol.Http2)
+                {
+                    L4.H2cFeatures.Set(connection);
+                }
+
                 await _next(connection);
                 return;
             }
@@ -67,6 +74,22 @@ internal sealed class ConnectTunnelMiddleware
         output.Write(Established);
         await output.FlushAsync();
         connection.Features.Set<IOriginalDestinationFeature>(destination);
+        if (_l4 is not null)
+        {
+            using var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
+            try
+            {
+                if (await _l4.TryServeAsync(connection, destination.Host, destination.Port, closed.Token))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (closed.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
         await _next(connection);
     }
 

@@ -87,17 +87,17 @@ internal sealed class OutboundHandler(
         }
 
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
+        var (prefix, invoker, viaSidecar) = client.Route(endpoint, inboundPort);
         var transformer = new MeshTransformer
         {
             Host = plan.Host,
             Path = plan.PathRewritten ? plan.Path : null,
-            DestinationPort = endpoint.Port,
+            DestinationPort = viaSidecar ? endpoint.Port : null,
             ResponseModifiers = plan.ResponseModifiers,
         };
 
         using var lease = balancer.LoadOf(endpoint).Begin();
-        var prefix = "http://" + Authority.Format(endpoint.Address, inboundPort);
-        var error = await forwarder.SendAsync(context, prefix, client.Invoker, client.RequestConfig, transformer);
+        var error = await forwarder.SendAsync(context, prefix, invoker, client.ConfigFor(context), transformer);
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), endpoint.Address, endpoint.Port, backend.Namespace, backend.Name,
@@ -119,7 +119,7 @@ internal sealed class OutboundHandler(
             return;
         }
 
-        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(host, port), client.Invoker, client.RequestConfig, new MeshTransformer());
+        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(host, port), client.Invoker, client.ConfigFor(context), new MeshTransformer());
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), host, port, "", "(outside the mesh)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);

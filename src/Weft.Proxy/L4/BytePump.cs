@@ -1,0 +1,71 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using Weft.Proxy.Security;
+
+namespace Weft.Proxy.L4;
+
+/// <summary>
+/// Copies bytes both ways between two streams until both directions end. End of stream on one side is passed on as a
+/// half-close (TLS close_notify, TCP FIN, pipe completion), so request/response protocols that close their write side
+/// first still get their answer; an error in either direction ends both.
+/// </summary>
+internal static class BytePump
+{
+    public static async Task<(long Up, long Down)> RunAsync(Stream client, Stream upstream, CancellationToken ct)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var up = CopyAsync(client, upstream, failed);
+        var down = CopyAsync(upstream, client, failed);
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+        return (up.Result, down.Result);
+    }
+
+    private static async Task<long> CopyAsync(Stream from, Stream to, CancellationTokenSource failed)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var n = await from.ReadAsync(buffer, failed.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, n), failed.Token).ConfigureAwait(false);
+                await to.FlushAsync(failed.Token).ConfigureAwait(false);
+                total += n;
+            }
+
+            await ShutdownWritesAsync(to).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return total;
+    }
+
+    private static async ValueTask ShutdownWritesAsync(Stream stream)
+    {
+        switch (stream)
+        {
+            case SslStream ssl:
+                await ssl.ShutdownAsync().ConfigureAwait(false);
+                break;
+            case NetworkStream network:
+                network.Socket.Shutdown(SocketShutdown.Send);
+                break;
+            case DuplexPipeStream pipe:
+                await pipe.CompleteWritesAsync().ConfigureAwait(false);
+                break;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.Discovery;
+using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Security;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.L4;
+
+/// <summary>
+/// The outbound L4 path for a tunnelled connection (CONNECT host:port): decides between the HTTP layer and an opaque
+/// byte stream, and serves the latter. The destination's policy decides first: TCPRoute/TLSRoute ports are always L4.
+/// Otherwise the first bytes do (<see cref="ProtocolDetector"/>): HTTP/1.1 and the HTTP/2 preface go to the HTTP layer,
+/// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
+/// </summary>
+internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
+    Func<IPAddress, int, bool> isSelf, TimeSpan detectionBound, ILogger logger)
+{
+    private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>Serves the connection as L4 and returns true, or returns false (having consumed nothing) for the HTTP layer.</summary>
+    public async Task<bool> TryServeAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
+    {
+        RouteTable? table = null;
+        var known = true;
+        try
+        {
+            table = await destinations.GetAsync(host, port, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            known = false; // HTTP requests get their 503 from the HTTP path; opaque connections are closed below
+            ProxyLog.DiscoveryFailed(logger, host, port, e.Message);
+        }
+
+        var policy = table?.Policy;
+        if (policy is null || policy.Protocol is not (PolicyProtocol.Tcp or PolicyProtocol.Tls))
+        {
+            var detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, detectionBound, ct).ConfigureAwait(false);
+            if (detected is DetectedProtocol.Http1 or DetectedProtocol.Http2)
+            {
+                if (detected == DetectedProtocol.Http2)
+                {
+                    H2cFeatures.Set(connection);
+                }
+
+                return false;
+            }
+
+            if (!known)
+            {
+                return true;
+            }
+        }
+
+        var client = connection.RemoteEndPoint as IPEndPoint;
+        if (policy is null)
+        {
+            await ServeOutsideMeshAsync(connection, host, port, client, ct).ConfigureAwait(false);
+            return true;
+        }
+
+        string? serverName = null;
+        if (policy.Protocol == PolicyProtocol.Tls)
+        {
+            (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
+        }
+
+        var (backend, rejected) = L4Routes.Pick(policy, serverName, Random.Shared.NextDouble());
+        if (backend is null)
+        {
+            ProxyLog.L4Rejected(logger, host, port, rejected!);
+            return true;
+        }
+
+        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
+        using var lease = balancer.LoadOf(endpoint).Begin();
+        Stream upstream;
+        try
+        {
+            upstream = await connector.ConnectOpaqueAsync(endpoint, client, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.ForwardFailed(logger, "L4Connect", endpoint.Address, endpoint.Port, backend.Namespace, backend.Name, e.Message);
+            return true;
+        }
+
+        await using (upstream.ConfigureAwait(false))
+        {
+            await using var local = new DuplexPipeStream(connection.Transport);
+            var (up, down) = await BytePump.RunAsync(local, upstream, ct).ConfigureAwait(false);
+            ProxyLog.L4Closed(logger, host, port, $"{backend.Namespace}/{backend.Name}", endpoint.Address, endpoint.Port, serverName, up, down);
+        }
+
+        return true;
+    }
+
+    /// <summary>Not a mesh destination: loopback addresses (local processes outside the mesh) get plain TCP; anything else is closed.</summary>
+    private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, IPEndPoint? client, CancellationToken ct)
+    {
+        if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetwork || !IPAddress.IsLoopback(address) || isSelf(address, port))
+        {
+            ProxyLog.NotInMesh(logger, host, port);
+            return;
+        }
+
+        NetworkStream upstream;
+        try
+        {
+            upstream = await MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            ProxyLog.ForwardFailed(logger, "L4Connect", host, port, "", "(outside the mesh)", e.Message);
+            return;
+        }
+
+        await using (upstream.ConfigureAwait(false))
+        {
+            await using var local = new DuplexPipeStream(connection.Transport);
+            _ = client;
+            await BytePump.RunAsync(local, upstream, ct).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.IO.Pipelines;
+
+namespace Weft.Proxy.Security;
+
+/// <summary>A Kestrel connection's transport (an <see cref="IDuplexPipe"/>) as one read/write <see cref="Stream"/>, for SslStream and byte pumps.</summary>
+internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
+{
+    private readonly Stream _input = pipe.Input.AsStream(leaveOpen: true);
+    private readonly Stream _output = pipe.Output.AsStream(leaveOpen: true);
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Ends the write direction (the peer reads end of stream) while reading goes on.</summary>
+    public ValueTask CompleteWritesAsync() => pipe.Output.CompleteAsync();
+
+    public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _input.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        _output.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override void Flush() => _output.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

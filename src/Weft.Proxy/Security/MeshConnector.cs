@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Weft.Proxy.L4;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.Security;
+
+/// <summary>
+/// Opens connections to endpoints: mTLS to the endpoint's sidecar inbound port when discovery names its identity
+/// (<see cref="EndpointPolicy.Identity"/>), plaintext straight to the pod's target port when it has none (a pod without
+/// a sidecar), and plaintext to the peer's inbound port when this proxy has no identity at all (mTLS off: tests, or
+/// a proxy started without a token).
+/// </summary>
+internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
+{
+    public bool MtlsEnabled => tls is not null;
+
+    public MeshTls? Tls => tls;
+
+    public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Parse(address), port, ct).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The <c>SocketsHttpHandler.ConnectCallback</c> of the mTLS pool for one expected identity.</summary>
+    public async ValueTask<Stream> ConnectHttpAsync(SocketsHttpConnectionContext context, string expectedIdentity, CancellationToken ct)
+    {
+        var endpoint = context.DnsEndPoint;
+        var network = await ConnectTcpAsync(endpoint.Host, endpoint.Port, ct).ConfigureAwait(false);
+        try
+        {
+            var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
+            return await tls!.ConnectAsync(network, expectedIdentity, alpn, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await network.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>An opaque byte stream to <paramref name="endpoint"/>'s app port (through its sidecar when it has one).</summary>
+    public async Task<Stream> ConnectOpaqueAsync(EndpointPolicy endpoint, IPEndPoint? client, CancellationToken ct)
+    {
+        if (tls is null || endpoint.Identity is not { } identity)
+        {
+            return await ConnectTcpAsync(endpoint.Address, endpoint.Port, ct).ConfigureAwait(false);
+        }
+
+        var network = await ConnectTcpAsync(endpoint.Address, peerInboundPort(), ct).ConfigureAwait(false);
+        try
+        {
+            var ssl = await tls.ConnectAsync(network, identity, MeshAlpn.WeftTcp, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
+            await ssl.WriteAsync(ProxyProtocolHeader.Format(client, endpoint.Address, endpoint.Port), ct).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            await network.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
