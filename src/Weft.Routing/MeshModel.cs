@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using Weft.Api.Model;
@@ -19,21 +20,44 @@ public sealed partial class MeshModel
 
     private static readonly string[] TypeOrder = ["GRPCRoute", "HTTPRoute", "TLSRoute", "TCPRoute"];
 
+    private readonly MeshSnapshot _snapshot;
     private readonly MeshIndex _index;
     private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups = [];
 
-    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain)
+    /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
+    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Policies compiled on this model by <see cref="Compile(string, string, int)"/>; unchanged ones carry over to the next model.</summary>
+    private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
+    private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
+
+    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, MeshModel? previous)
     {
         ControllerName = controllerName;
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
-        _index = new MeshIndex(snapshot, trustDomain);
+        _snapshot = snapshot;
 
-        var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>();
+        // The index and each route's analysis depend only on Services, EndpointSlices and Pods (and the route): when those
+        // are the same instances as in the previous model (a route edit), reuse them instead of re-analysing every route.
+        var reuse = previous is not null
+            && previous.TrustDomain == trustDomain
+            && SameInstances(previous._snapshot.Services, snapshot.Services)
+            && SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices)
+            && SameInstances(previous._snapshot.Pods, snapshot.Pods);
+        _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
+
+        var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
         foreach (var route in snapshot.Routes)
         {
-            if (RouteAnalyzer.Analyze(_index, route) is { } a)
+            if (reuse && previous!._analyzedByRoute.TryGetValue(route, out var known))
+            {
+                analyzed.Add(known);
+                _analyzedByRoute.TryAdd(route, known);
+            }
+            else if (RouteAnalyzer.Analyze(_index, route) is { } a)
             {
                 analyzed.Add((a, BindParents(route)));
+                _analyzedByRoute.TryAdd(route, analyzed[^1]);
             }
         }
 
@@ -68,13 +92,22 @@ public sealed partial class MeshModel
             list.Sort(static (a, b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b));
         }
 
-        var statuses = new List<RouteStatus>(analyzed.Count);
-        foreach (var (route, parents) in analyzed)
+        if (reuse)
         {
-            statuses.Add(Status(route, parents));
+            CarryOverCompiled(previous!);
         }
 
-        Statuses = statuses;
+        // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
+        _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
+        {
+            var statuses = new List<RouteStatus>(analyzed.Count);
+            foreach (var (route, parents) in analyzed)
+            {
+                statuses.Add(Status(route, parents));
+            }
+
+            return statuses;
+        });
     }
 
     public string ControllerName { get; }
@@ -82,7 +115,7 @@ public sealed partial class MeshModel
     public string ClusterDomain { get; }
 
     /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
-    public IReadOnlyList<RouteStatus> Statuses { get; }
+    public IReadOnlyList<RouteStatus> Statuses => _statuses.Value;
 
     public static MeshModel Build(
         MeshSnapshot snapshot,
@@ -94,7 +127,19 @@ public sealed partial class MeshModel
         ArgumentException.ThrowIfNullOrEmpty(controllerName);
         ArgumentException.ThrowIfNullOrEmpty(trustDomain);
         ArgumentException.ThrowIfNullOrEmpty(clusterDomain);
-        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain);
+        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, previous: null);
+    }
+
+    /// <summary>
+    /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain and cluster domain:
+    /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
+    /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
+    /// destinations whose route groups did not change are reused, so that one route edit costs little.
+    /// </summary>
+    public MeshModel Update(MeshSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, this);
     }
 
     /// <summary>
@@ -105,10 +150,79 @@ public sealed partial class MeshModel
     public ServiceFrontend? ResolveFrontend(string clientNamespace, string host, int port) => Resolve(clientNamespace, host, port, out _);
 
     /// <summary>The policy for traffic from <paramref name="clientNamespace"/> to (host, port); null for an unknown destination.</summary>
+    /// <remarks>The same instance is returned while the destination's inputs are unchanged, on this model and on models made from it by <see cref="Update"/>.</remarks>
     public DestinationPolicy? Compile(string clientNamespace, string host, int port)
     {
+        ArgumentNullException.ThrowIfNull(clientNamespace);
+        ArgumentNullException.ThrowIfNull(host);
+        var entry = _compiled.GetOrAdd((clientNamespace, host, port), static (key, model) => model.CompileEntry(key.ClientNamespace, key.Host, key.Port), this);
+        entry.Used = true;
+        return entry.Policy;
+    }
+
+    private CompiledEntry CompileEntry(string clientNamespace, string host, int port)
+    {
         var frontend = ResolveFrontend(clientNamespace, host, port);
-        return frontend is null ? null : Compile(clientNamespace, frontend).Policy;
+        if (frontend is null)
+        {
+            return new CompiledEntry(null, null, null);
+        }
+
+        var policy = Compile(clientNamespace, frontend).Policy;
+        if (frontend.AddressedBy == FrontendAddress.PodIP || frontend.Service is null)
+        {
+            return new CompiledEntry(policy, null, null);
+        }
+
+        // B3: the policy depends on the producer group and the client namespace's consumer group of this Service port.
+        var svc = frontend.Service;
+        return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace));
+    }
+
+    /// <summary>Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the same order.</summary>
+    private void CarryOverCompiled(MeshModel previous)
+    {
+        foreach (var (key, entry) in previous._compiled)
+        {
+            if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer))
+            {
+                _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer));
+            }
+        }
+    }
+
+    private bool SameGroup(MeshModel previous, GroupKey? key) =>
+        key is not { } k || SameInstances(previous._groups.GetValueOrDefault(k), _groups.GetValueOrDefault(k));
+
+    private static bool SameInstances<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b)
+        where T : class
+    {
+        var n = a?.Count ?? 0;
+        if (n != (b?.Count ?? 0))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (!ReferenceEquals(a![i], b![i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A compiled policy and the route groups it was compiled from (null for a pod IP or unknown destination).</summary>
+    private sealed class CompiledEntry(DestinationPolicy? policy, GroupKey? producer, GroupKey? consumer)
+    {
+        public DestinationPolicy? Policy { get; } = policy;
+        public GroupKey? Producer { get; } = producer;
+        public GroupKey? Consumer { get; } = consumer;
+
+        /// <summary>Read on this model: only policies someone still asks for carry over, so departed subscriptions do not pile up.</summary>
+        public bool Used { get; set; }
     }
 
     // ---- A: binding ----
@@ -253,6 +367,8 @@ public sealed partial class MeshModel
         {
             message += $" Not applied where another route type wins: {string.Join("; ", conflicts)} (gamma-spec D1).";
         }
+
+        message += L4WorkloadsNote(route, svc);
 
         return new RouteCondition(RouteConditions.Accepted, RouteConditions.True, RouteConditions.Accepted, message, generation);
     }

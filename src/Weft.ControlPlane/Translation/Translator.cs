@@ -8,8 +8,9 @@ namespace Weft.ControlPlane.Translation;
 
 /// <summary>
 /// Turns store snapshots into a <see cref="MeshModel"/> (the GAMMA rules live in Routing; this is only the loop):
-/// after a store change it waits <see cref="Debounce"/> so that a burst of changes (a directory of files being
-/// written) costs one build, then publishes the new model by swapping <see cref="Current"/>.
+/// a change after a quiet period is built at once (leading edge); further changes within <see cref="Debounce"/> of the
+/// last build are coalesced into one more build, so a burst (a directory of files being written) costs two builds, not
+/// one per change. Each build is published by swapping <see cref="Current"/>.
 /// </summary>
 public sealed class Translator : IAsyncDisposable
 {
@@ -21,6 +22,7 @@ public sealed class Translator : IAsyncDisposable
     private readonly Lock _translateGate = new();
     private PublishedModel? _current;
     private Task _loop = Task.CompletedTask;
+    private long _lastBuild;
 
     public Translator(ObjectStore store, ILogger logger, TimeProvider? time = null)
     {
@@ -29,7 +31,7 @@ public sealed class Translator : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>How long to wait after a change for more changes before building.</summary>
+    /// <summary>The least time between two builds: changes arriving sooner are coalesced.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The newest model; read without locks.</summary>
@@ -40,6 +42,7 @@ public sealed class Translator : IAsyncDisposable
     {
         _store.Changed += OnStoreChanged;
         Translate();
+        _lastBuild = _time.GetTimestamp();
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
@@ -77,9 +80,15 @@ public sealed class Translator : IAsyncDisposable
             try
             {
                 await _changed.Reader.ReadAsync(ct).ConfigureAwait(false);
-                await Task.Delay(Debounce, _time, ct).ConfigureAwait(false);
+                var wait = Debounce - _time.GetElapsedTime(_lastBuild);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+                }
+
                 _changed.Reader.TryRead(out _);
                 Translate();
+                _lastBuild = _time.GetTimestamp();
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -102,7 +111,8 @@ public sealed class Translator : IAsyncDisposable
             MeshModel model;
             try
             {
-                model = MeshModel.Build(snapshot.Mesh);
+                // One route edit must not cost a full rebuild: Update reuses what did not change (issue 6 fan-out target).
+                model = previous is null ? MeshModel.Build(snapshot.Mesh) : previous.Model.Update(snapshot.Mesh);
             }
             catch (Exception e) when (previous is not null)
             {

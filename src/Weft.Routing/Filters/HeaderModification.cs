@@ -10,19 +10,23 @@ public static class HeaderModification
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(editor);
-        foreach (var h in policy.Set)
+        // Indexed loops: foreach over IReadOnlyList boxes an enumerator per list, three allocations per request.
+        var set = policy.Set;
+        for (var i = 0; i < set.Count; i++)
         {
-            editor.Set(h.Name, h.Value);
+            editor.Set(set[i].Name, set[i].Value);
         }
 
-        foreach (var h in policy.Add)
+        var add = policy.Add;
+        for (var i = 0; i < add.Count; i++)
         {
-            editor.Append(h.Name, h.Value);
+            editor.Append(add[i].Name, add[i].Value);
         }
 
-        foreach (var name in policy.Remove)
+        var remove = policy.Remove;
+        for (var i = 0; i < remove.Count; i++)
         {
-            editor.Remove(name);
+            editor.Remove(remove[i]);
         }
     }
 }
