@@ -41,6 +41,12 @@ public sealed class DiscoveryClient : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// The client workload's opt-in level sent with every subscription (DESIGN decision 6): "l7" (default) or "l4"; an l4
+    /// client's policies carry no HTTP/gRPC routes.
+    /// </summary>
+    public string ClientLevel { get; init; } = "";
+
     /// <summary>How long the first request for a destination waits for its first policy.</summary>
     public TimeSpan FirstUpdateTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -127,7 +133,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
             var subscription = new DestinationSubscription(
                 _grpc,
-                new DestinationRequest { ClientNamespace = _clientNamespace, ClientPod = _clientPod, Host = key.Host, Port = key.Port },
+                new DestinationRequest { ClientNamespace = _clientNamespace, ClientPod = _clientPod, Host = key.Host, Port = key.Port, ClientLevel = ClientLevel },
                 this,
                 _logger,
                 _time);

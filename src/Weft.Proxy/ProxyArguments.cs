@@ -9,7 +9,7 @@ public static class ProxyArguments
 {
     public const string Usage =
         "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
-        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--detect-timeout-ms 200]" +
+        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--level l7|l4] [--detect-timeout-ms 200]" +
         " (the workload token comes from the WEFT_TOKEN environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
@@ -19,6 +19,7 @@ public static class ProxyArguments
         string? pod = null, podIp = null, serviceAccount = null, controlPlane = null;
         var mtls = Security.MtlsMode.Strict;
         var detect = 200;
+        var level = "l7";
         int outbound = ProxyOptions.DefaultOutboundPort, inbound = ProxyOptions.DefaultInboundPort, admin = ProxyOptions.DefaultAdminPort;
         for (var i = 0; i < args.Count; i++)
         {
@@ -44,6 +45,12 @@ public static class ProxyArguments
                     break;
                 case "--mtls":
                     error = $"--mtls: '{value}' is not strict or permissive";
+                    return false;
+                case "--level" when value is "l4" or "l7":
+                    level = value;
+                    break;
+                case "--level":
+                    error = $"--level: '{value}' is not l4 or l7 (a pod at level off has no sidecar)";
                     return false;
                 case "--detect-timeout-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
                     break;
@@ -89,6 +96,7 @@ public static class ProxyArguments
             InboundPort = inbound,
             AdminPort = admin,
             Mtls = mtls,
+            Level = level,
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
             Token = Environment.GetEnvironmentVariable("WEFT_TOKEN") is { Length: > 0 } token ? token : null,
         };

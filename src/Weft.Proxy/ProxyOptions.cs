@@ -59,6 +59,12 @@ public sealed record ProxyOptions
     /// <summary>What the inbound listener accepts when mTLS is on (<c>weft.dev/mtls</c>).</summary>
     public Security.MtlsMode Mtls { get; init; } = Security.MtlsMode.Strict;
 
+    /// <summary>
+    /// The workload's opt-in level (<c>weft.dev/mesh</c>, DESIGN decision 6), sent with every discovery subscription:
+    /// "l7" (default) or "l4" (mTLS and L4 routing only: the control plane leaves HTTP/gRPC routes out of its policies).
+    /// </summary>
+    public string Level { get; init; } = "l7";
+
     /// <summary>How long protocol detection on an outbound tunnel waits for the client's first bytes before treating it as opaque TCP.</summary>
     public TimeSpan ProtocolDetectionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 }

@@ -61,6 +61,26 @@ public sealed class MtlsMeshFixture : IAsyncLifetime
         Service("perm", 80, 8080, "http");
         Deployment("plain", "--port=8080", ", weft.dev/mesh: \"off\"");
         Service("plain", 80, 8080, "http");
+        Deployment("l4client", "--port=8080", "", "{weft.dev/mesh: l4}");
+        yaml.Append($"""
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {"{"}name: hdr, namespace: l4{"}"}
+            spec:
+              selector: {"{"}app: web{"}"}
+              ports: [{"{"}name: http, port: 80, targetPort: 8080, appProtocol: http{"}"}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {"{"}name: hdr, namespace: l4{"}"}
+            spec:
+              parentRefs: [{"{"}group: "", kind: Service, name: hdr, port: 80{"}"}]
+              rules:
+                - filters: [{"{"}type: ResponseHeaderModifier, responseHeaderModifier: {"{"}add: [{"{"}name: x-weft-route, value: applied{"}"}]{"}"}{"}"}]
+                  backendRefs: [{"{"}name: hdr, port: 80{"}"}]
+
+            """);
         Deployment("tcp-v1", "--tcp=9000");
         Deployment("tcp-v2", "--tcp=9000");
         Service("tcp-v1", 9000, 9000);
@@ -229,6 +249,59 @@ public sealed class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper outpu
         var response = await HttpViaSidecarAsync("client", mesh.ClusterIP("plain"), 80, "/");
         Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
         Assert.Contains(mesh.Pod("plain").Name, response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_without_a_sidecar_reaches_a_permissive_service_by_ClusterIP_through_the_local_kube_proxy()
+    {
+        // The test process is a workload without a sidecar (weft.dev/mesh: off): no proxy, straight to the ClusterIP.
+        var request = "GET /from-outside HTTP/1.1\r\nHost: perm\r\nConnection: close\r\n\r\n";
+        var response = await RawAsync(IPAddress.Parse(mesh.ClusterIP("perm")), 80, request);
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        Assert.Contains(mesh.Pod("perm").Name, response, StringComparison.Ordinal);
+
+        // A pod without a sidecar behind the ClusterIP is reached directly.
+        var plain = await RawAsync(IPAddress.Parse(mesh.ClusterIP("plain")), 80, request);
+        Assert.StartsWith("HTTP/1.1 200", plain, StringComparison.Ordinal);
+        Assert.Contains(mesh.Pod("plain").Name, plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_without_a_sidecar_is_refused_by_a_strict_service_behind_its_ClusterIP()
+    {
+        var request = "GET /from-outside HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n";
+        Assert.Contains(mesh.Mesh.KubeProxy.Listening, e => e.Address.ToString() == mesh.ClusterIP("web") && e.Port == 80);
+        Assert.Equal("", await RawAsync(IPAddress.Parse(mesh.ClusterIP("web")), 80, request));
+    }
+
+    [Fact]
+    public async Task An_l4_client_does_not_get_HTTPRoute_filters_and_an_l7_client_does()
+    {
+        var l7 = await HttpViaSidecarAsync("client", mesh.ClusterIP("hdr"), 80, "/l7");
+        Assert.StartsWith("HTTP/1.1 200", l7, StringComparison.Ordinal);
+        Assert.Contains("x-weft-route: applied", l7, StringComparison.OrdinalIgnoreCase);
+
+        // The l4 client's request, on a tunnel kept open so that its mTLS connection shows: an opaque tunnel (weft-tcp).
+        using (var cts = new CancellationTokenSource(Timeout))
+        {
+            await using var tunnel = await ConnectAsync("l4client", mesh.ClusterIP("hdr"), 80, cts.Token);
+            await tunnel.WriteAsync(Encoding.ASCII.GetBytes($"GET /l4 HTTP/1.1\r\nHost: {mesh.ClusterIP("hdr")}\r\n\r\n"), cts.Token);
+            var l4 = await ReadUntilAsync(tunnel, "Hostname=", cts.Token);
+            Assert.StartsWith("HTTP/1.1 200", l4, StringComparison.Ordinal);
+            Assert.Contains(mesh.Pod("web").Name, l4, StringComparison.Ordinal);
+            Assert.DoesNotContain("x-weft-route", l4, StringComparison.OrdinalIgnoreCase);
+            var tunnels = await ConnectionsAsync("l4client");
+            Assert.Contains(tunnels, c => c.GetProperty("direction").GetString() == "outbound"
+                && c.GetProperty("peerIdentity").GetString() == "spiffe://cluster.local/ns/l4/sa/web"
+                && c.GetProperty("alpn").GetString() == "weft-tcp");
+        }
+
+        // And the route's status says so.
+        var status = mesh.Mesh.ControlPlane.Statuses.Single(s => s.Kind == "HTTPRoute" && s.Name == "hdr");
+        var accepted = status.Parents.Single().Conditions.Single(c => c.Type == "Accepted");
+        Assert.Equal("True", accepted.Status);
+        Assert.Contains($"l4 workloads (weft.dev/mesh: l4", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains(mesh.Pod("l4client").Key, accepted.Message, StringComparison.Ordinal);
     }
 
     [Fact]

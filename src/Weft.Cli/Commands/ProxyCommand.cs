@@ -17,8 +17,10 @@ internal static class ProxyCommand
         var admin = new Option<int?>("--admin-port") { Description = "Admin port (default 15000)" };
         var mtls = new Option<string>("--mtls") { Description = "Inbound mTLS mode: strict (plaintext refused) or permissive", DefaultValueFactory = _ => "strict" };
         mtls.AcceptOnlyFromAmong("strict", "permissive");
+        var level = new Option<string>("--level") { Description = "The workload's mesh level (weft.dev/mesh): l7, or l4 (mTLS and L4 routes only)", DefaultValueFactory = _ => "l7" };
+        level.AcceptOnlyFromAmong("l7", "l4");
         var detect = new Option<int?>("--detect-timeout-ms") { Description = "How long protocol detection waits for a client's first bytes (default 200)" };
-        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, detect };
+        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, level, detect };
         command.SetAction(async (result, ct) =>
         {
             List<string> args =
@@ -31,6 +33,8 @@ internal static class ProxyCommand
             AddPort(args, "--admin-port", result.GetValue(admin));
             args.Add("--mtls");
             args.Add(result.GetValue(mtls)!);
+            args.Add("--level");
+            args.Add(result.GetValue(level)!);
             AddPort(args, "--detect-timeout-ms", result.GetValue(detect));
             if (!ProxyArguments.TryParse(args, out var options, out var error))
             {

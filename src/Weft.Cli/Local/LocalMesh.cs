@@ -15,8 +15,9 @@ internal sealed class LocalMesh : IAsyncDisposable
     private readonly Lock _stateGate = new();
     private bool _disposed;
 
-    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, ILoggerFactory? ownedLoggerFactory)
+    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory)
     {
+        KubeProxy = kubeProxy;
         ManifestDirectory = manifestDirectory;
         RunDirectory = runDirectory;
         _addresses = addresses;
@@ -37,6 +38,9 @@ internal sealed class LocalMesh : IAsyncDisposable
     public ControlPlaneHost ControlPlane { get; }
 
     public LocalCluster Cluster { get; }
+
+    /// <summary>Listens on every Service's ClusterIP:port for workloads without a sidecar (<see cref="LocalKubeProxy"/>).</summary>
+    public LocalKubeProxy KubeProxy { get; }
 
     public string AddressBlock => _addresses.Cidr;
 
@@ -88,13 +92,15 @@ internal sealed class LocalMesh : IAsyncDisposable
                 MtlsDefault = options.MtlsDefault,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
             });
-            var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, options.LoggerFactory is null ? loggerFactory : null) { ReadyFile = options.ReadyFile };
+            var kubeProxy = new LocalKubeProxy(controlPlane.Store, SidecarPorts.Default.Inbound, options.Progress);
+            var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in controlPlane.Problems)
             {
                 options.Progress?.WriteLine($"warning: {problem}");
             }
 
+            kubeProxy.Start();
             cluster.Start();
             return mesh;
         }
@@ -172,6 +178,7 @@ internal sealed class LocalMesh : IAsyncDisposable
 
         _disposed = true;
         Cluster.Changed -= WriteState;
+        await KubeProxy.DisposeAsync();
         await Cluster.DisposeAsync();
         await ControlPlane.DisposeAsync();
         TryDelete(StatePath);

@@ -117,6 +117,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 "proxy", "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
                 "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
                 "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
+                "--level", Settings.Level,
             ]));
             _containerNames.Insert(0, "weft-proxy");
         }

@@ -27,6 +27,8 @@ internal sealed class DiscoveryService(
     TimeProvider time,
     ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
+
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {
         // Streams end when the control plane stops, so that shutdown does not wait for clients to hang up.
@@ -37,10 +39,15 @@ internal sealed class DiscoveryService(
         try
         {
             byte[]? lastSent = null;
+            DestinationPolicy? lastPolicy = null;
             var published = translator.Current;
             while (!ct.IsCancellationRequested)
             {
-                if (Evaluate(published.Model, request) is { } policyJson && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
+                // MeshModel.Compile hands back the same instance while the destination is unchanged: nothing to serialise or send.
+                if (Compile(published.Model, request, out var policy)
+                    && !(lastSent is not null && ReferenceEquals(policy, lastPolicy))
+                    && Serialize(policy, request) is { } policyJson
+                    && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
                 {
                     var found = policyJson.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
                     await responseStream.WriteAsync(
@@ -52,6 +59,7 @@ internal sealed class DiscoveryService(
                         },
                         ct).ConfigureAwait(false);
                     lastSent = policyJson;
+                    lastPolicy = policy;
                     subscription.Sent(published.Version, found);
                     Log.Sent(logger, published.Version, found.ToString(), request.Host, request.Port, request.ClientPod);
                 }
@@ -107,14 +115,29 @@ internal sealed class DiscoveryService(
     public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
         Task.FromResult(certificates.Issue(request, context.Peer));
 
-    /// <summary>The policy's JSON, empty for NOT_FOUND, or null when compiling failed (then nothing is sent: the client keeps what it has).</summary>
-    private byte[]? Evaluate(MeshModel model, DestinationRequest request)
+    /// <summary>The destination's policy (null for NOT_FOUND); false when compiling failed (then nothing is sent: the client keeps what it has).</summary>
+    private bool Compile(MeshModel model, DestinationRequest request, out DestinationPolicy? policy)
     {
         try
         {
-            return model.Compile(request.ClientNamespace, request.Host, request.Port) is { } policy
-                ? PolicyJson.Serialize(policy)
-                : [];
+            policy = model.Compile(request.ClientNamespace, request.Host, request.Port, request.ClientLevel);
+            return true;
+        }
+        catch (Exception e)
+        {
+            Log.CompileFailed(logger, request.Host, request.Port, request.ClientNamespace, e);
+            policy = null;
+            return false;
+        }
+    }
+
+    /// <summary>The policy's JSON, empty for NOT_FOUND, or null when serialising failed.</summary>
+    private byte[]? Serialize(DestinationPolicy? policy, DestinationRequest request)
+    {
+        try
+        {
+            // Streams of one destination (many clients of one Service) get the same policy instance: serialise it once.
+            return policy is null ? [] : SerializedPolicies.GetValue(policy, static p => PolicyJson.Serialize(p));
         }
         catch (Exception e)
         {

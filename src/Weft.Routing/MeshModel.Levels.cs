@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Weft.Api.Model;
+using Weft.Routing.Internal;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing;
+
+/// <summary>
+/// DESIGN decision 6 on the compile side: a client at level <c>l4</c> gets mTLS and L4 routing only. From its point of
+/// view HTTPRoutes and GRPCRoutes do not exist: the route groups (gamma-spec B3) are filtered to TCPRoute and TLSRoute
+/// before the producer/consumer choice and D1, and the policy's protocol is <c>tcp</c> (or <c>tls</c> for TLSRoutes), so
+/// the proxy tunnels the bytes without looking at them even when they are HTTP.
+/// </summary>
+public sealed partial class MeshModel
+{
+    private const int MaxListedL4Workloads = 5;
+
+    private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), DestinationPolicy?> _compiledL4 = new();
+    private IReadOnlyList<Pod>? _l4Pods;
+
+    /// <summary>
+    /// The policy for traffic from a workload at <paramref name="clientLevel"/> (<see cref="MeshLevels"/>; null or empty
+    /// is l7) in <paramref name="clientNamespace"/> to (host, port); null for an unknown destination. At l7 this is
+    /// <see cref="Compile(string, string, int)"/>; at l4 HTTPRoute and GRPCRoute rules are left out.
+    /// </summary>
+    public DestinationPolicy? Compile(string clientNamespace, string host, int port, string? clientLevel)
+    {
+        ArgumentNullException.ThrowIfNull(clientNamespace);
+        ArgumentNullException.ThrowIfNull(host);
+        if (MeshLevels.Normalize(clientLevel) != MeshLevels.L4)
+        {
+            return Compile(clientNamespace, host, port);
+        }
+
+        return _compiledL4.GetOrAdd((clientNamespace, host, port), static (key, model) =>
+            model.ResolveFrontend(key.ClientNamespace, key.Host, key.Port) is { } frontend ? model.CompileL4(key.ClientNamespace, frontend) : null, this);
+    }
+
+    private DestinationPolicy CompileL4(string clientNamespace, ServiceFrontend frontend)
+    {
+        if (frontend.AddressedBy == FrontendAddress.PodIP || frontend.Service is null || frontend.ServicePort is null)
+        {
+            // A7: the backend facet has no routes at any level; only the protocol changes.
+            return Compile(clientNamespace, frontend).Policy with { Protocol = PolicyProtocol.Tcp };
+        }
+
+        var svc = frontend.Service;
+        var sp = frontend.ServicePort;
+        static List<AnalyzedRoute> L4Only(List<AnalyzedRoute>? group) =>
+            group is null ? [] : [.. group.Where(r => r.Type is RouteType.Tcp or RouteType.Tls)];
+        var producer = L4Only(_groups.GetValueOrDefault(new GroupKey(svc.Key, sp.Port, svc.Namespace)));
+        var consumer = clientNamespace != svc.Namespace ? L4Only(_groups.GetValueOrDefault(new GroupKey(svc.Key, sp.Port, clientNamespace))) : [];
+        var (view, group) = consumer.Count > 0 ? (PolicyView.Consumer, consumer) : producer.Count > 0 ? (PolicyView.Producer, producer) : (PolicyView.None, producer);
+        var policy = new DestinationPolicy
+        {
+            ClientNamespace = clientNamespace,
+            ServiceNamespace = svc.Namespace,
+            ServiceName = svc.Name,
+            Port = sp.Port,
+            Protocol = PolicyProtocol.Tcp,
+            View = view,
+        };
+        if (group.Count == 0)
+        {
+            // C1 at L4: the Service's own endpoints, bytes tunnelled whatever the port's appProtocol says.
+            var (_, app) = DefaultProtocol(sp.AppProtocol);
+            return policy with
+            {
+                DefaultBackend = new BackendPolicy
+                {
+                    Namespace = svc.Namespace,
+                    Name = svc.Name,
+                    Port = sp.Port,
+                    AppProtocol = app,
+                    Endpoints = _index.Endpoints(svc, sp),
+                },
+            };
+        }
+
+        // D1 among the L4 types (groups are sorted with the winning type first), then K2/K3 as in the l7 compile.
+        var winner = group[0].Type;
+        var l4 = new List<L4RulePolicy>();
+        foreach (var route in group.Where(r => r.Type == winner))
+        {
+            foreach (var rule in route.Rules)
+            {
+                if (rule.Problem is null)
+                {
+                    l4.Add(new L4RulePolicy { Origin = new RuleCandidate(route, rule, 0).Origin, Hostnames = rule.Hostnames, Backends = rule.Backends });
+                }
+            }
+        }
+
+        return policy with { Protocol = winner == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = l4 };
+    }
+
+    /// <summary>
+    /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (pods whose <c>weft.dev/mesh</c> is l4)
+    /// its rules do not apply to. A producer route would apply to clients anywhere, a consumer route only to clients in its
+    /// namespace; empty when there are none.
+    /// </summary>
+    private string L4WorkloadsNote(AnalyzedRoute route, Service parent)
+    {
+        if (route.Type is not (RouteType.Http or RouteType.Grpc))
+        {
+            return "";
+        }
+
+        _l4Pods ??= [.. _snapshot.Pods.Where(p => MeshLevels.Of(p) == MeshLevels.L4).OrderBy(p => p.Key, StringComparer.Ordinal)];
+        var producer = route.Route.Namespace == parent.Namespace;
+        var pods = _l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace).Select(p => p.Key).ToList();
+        if (pods.Count == 0)
+        {
+            return "";
+        }
+
+        var listed = string.Join(", ", pods.Take(MaxListedL4Workloads));
+        var more = pods.Count > MaxListedL4Workloads ? $" and {pods.Count - MaxListedL4Workloads} more" : "";
+        return $" Not applied to traffic from l4 workloads ({MeshLevels.Key}: l4: mTLS and L4 routes only, DESIGN decision 6): {listed}{more}.";
+    }
+}

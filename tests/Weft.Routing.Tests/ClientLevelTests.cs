@@ -1,0 +1,135 @@
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+using static Weft.Routing.Tests.K;
+
+namespace Weft.Routing.Tests;
+
+/// <summary>DESIGN decision 6: an l4 client gets mTLS and L4 routes only; HTTP routes' status says who they skip.</summary>
+public class ClientLevelTests
+{
+    private static MeshSnapshot WithL4Client(params Route[] routes)
+    {
+        var snapshot = Base(routes);
+        var l4 = Pod(Consumer, "l4-client-1", "10.0.1.9") is var p ? p with { Metadata = p.Metadata with { Annotations = new Dictionary<string, string> { [MeshLevels.Key] = "l4" } } } : null;
+        return snapshot with { Pods = [.. snapshot.Pods, l4!] };
+    }
+
+    [Fact]
+    public void L4_client_level_leaves_HTTPRoute_rules_out_and_tunnels_to_the_Services_endpoints()
+    {
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80)).With(SetResponseHeader("x", "y"))));
+        var l7 = model.Compile(Mesh, "echo", 80, "l7")!;
+        Assert.Equal(PolicyProtocol.Http, l7.Protocol);
+        Assert.Single(l7.Rules);
+
+        var l4 = model.Compile(Mesh, "echo", 80, "l4")!;
+        Assert.Equal(PolicyProtocol.Tcp, l4.Protocol);
+        Assert.Empty(l4.Rules);
+        Assert.Empty(l4.L4Rules);
+        Assert.Equal(("echo", 80), (l4.DefaultBackend!.Name, l4.DefaultBackend.Port));
+        Assert.Equal(["10.0.0.1", "10.0.0.2"], l4.DefaultBackend.Endpoints.Select(e => e.Address));
+        Assert.All(l4.DefaultBackend.Endpoints, e => Assert.NotNull(e.Identity));
+    }
+
+    [Fact]
+    public void L4_client_level_leaves_GRPCRoute_rules_out()
+    {
+        var model = Model(Grpc(Mesh, "g", Parent("echo", port: 7070), GrpcRule([GrpcMatch("svc", null)], Backend("echo-v1", 7070))));
+        Assert.Equal(PolicyProtocol.Grpc, model.Compile(Mesh, "echo", 7070, null)!.Protocol);
+        var l4 = model.Compile(Mesh, "echo", 7070, "l4")!;
+        Assert.Equal((PolicyProtocol.Tcp, 0), (l4.Protocol, l4.Rules.Count));
+    }
+
+    [Fact]
+    public void L4_client_level_still_applies_TCPRoute_and_TLSRoute()
+    {
+        var model = Model(
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v1", 9090)),
+            Tls(Mesh, "s", Parent("echo", port: 443), ["echo.example.com"], Backend("echo-v2", 443)));
+        var tcp = model.Compile(Mesh, "echo", 9090, "l4")!;
+        Assert.Equal((PolicyProtocol.Tcp, "TCPRoute"), (tcp.Protocol, tcp.L4Rules.Single().Origin.RouteKind));
+        var tls = model.Compile(Mesh, "echo", 443, "l4")!;
+        Assert.Equal((PolicyProtocol.Tls, "echo-v2"), (tls.Protocol, tls.L4Rules.Single().Backends.Single().Name));
+    }
+
+    [Fact]
+    public void L4_client_level_sees_a_TCPRoute_that_an_HTTPRoute_outranks_for_l7_clients()
+    {
+        var model = Model(
+            Http(Mesh, "r", Parent("echo", port: 9090), Rule(Prefix("/"), Backend("echo-v2", 9090))),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v1", 9090)));
+        Assert.Equal(PolicyProtocol.Http, model.Compile(Mesh, "echo", 9090)!.Protocol);
+        var l4 = model.Compile(Mesh, "echo", 9090, "l4")!;
+        Assert.Equal(("t", PolicyView.Producer), (l4.L4Rules.Single().Origin.RouteName, l4.View));
+    }
+
+    [Fact]
+    public void L4_client_level_ignores_consumer_HTTPRoutes_and_falls_back_to_the_Service()
+    {
+        var model = Model(Http(Consumer, "c", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), Backend("echo-v2", 80, ns: Mesh))));
+        Assert.Equal(PolicyView.Consumer, model.Compile(Consumer, "echo.gateway-conformance-mesh", 80)!.View);
+        var l4 = model.Compile(Consumer, "echo.gateway-conformance-mesh", 80, "l4")!;
+        Assert.Equal((PolicyView.None, "echo"), (l4.View, l4.DefaultBackend!.Name));
+    }
+
+    [Fact]
+    public void Client_level_l7_empty_and_unknown_are_the_default_compile()
+    {
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var expected = model.Compile(Mesh, "echo", 80);
+        Assert.Same(expected, model.Compile(Mesh, "echo", 80, "l7"));
+        Assert.Same(expected, model.Compile(Mesh, "echo", 80, ""));
+        Assert.Same(expected, model.Compile(Mesh, "echo", 80, "bogus"));
+        Assert.Null(model.Compile(Mesh, "nope", 80, "l4"));
+    }
+
+    [Fact]
+    public void L4_client_level_to_a_pod_IP_is_the_backend_facet_as_tcp()
+    {
+        var l4 = Model().Compile(Mesh, "10.0.0.1", 8080, "l4")!;
+        Assert.Equal((PolicyProtocol.Tcp, "10.0.0.1"), (l4.Protocol, l4.DefaultBackend!.Endpoints.Single().Address));
+    }
+
+    [Fact]
+    public void H_HTTPRoute_Accepted_message_names_the_l4_workloads_it_does_not_apply_to()
+    {
+        var model = MeshModel.Build(WithL4Client(
+            Http(Mesh, "producer", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v1", 9090))));
+        var accepted = model.StatusOf("producer").Cond("Accepted");
+        Assert.Equal("True", accepted.Status);
+        Assert.Contains($"not applied to traffic from l4 workloads (weft.dev/mesh: l4", accepted.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"{Consumer}/l4-client-1", accepted.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("l4 workloads", model.StatusOf("t").Cond("Accepted").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H_HTTPRoute_Accepted_message_is_unchanged_without_l4_workloads()
+    {
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
+        Assert.DoesNotContain("l4 workloads", model.StatusOf("r").Cond("Accepted").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H_a_consumer_HTTPRoute_names_only_the_l4_workloads_of_its_own_namespace()
+    {
+        var model = MeshModel.Build(WithL4Client(
+            Http(Consumer, "mine", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), Backend("echo-v1", 80, ns: Mesh)))));
+        Assert.Contains($"{Consumer}/l4-client-1", model.StatusOf("mine").Cond("Accepted").Message, StringComparison.Ordinal);
+
+        var elsewhere = Base(Http(Consumer, "mine", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), Backend("echo-v1", 80, ns: Mesh))));
+        var l4InMesh = Pod(Mesh, "l4-other", "10.0.0.9") is var p ? p with { Metadata = p.Metadata with { Annotations = new Dictionary<string, string> { [MeshLevels.Key] = "l4" } } } : null;
+        var model2 = MeshModel.Build(elsewhere with { Pods = [.. elsewhere.Pods, l4InMesh!] });
+        Assert.DoesNotContain("l4 workloads", model2.StatusOf("mine").Cond("Accepted").Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("off", "off")]
+    [InlineData(" L4 ", "l4")]
+    [InlineData("l7", "l7")]
+    [InlineData(null, "l7")]
+    [InlineData("", "l7")]
+    [InlineData("bogus", "l7")]
+    public void MeshLevels_normalize_off_l4_and_default_to_l7(string? given, string expected) =>
+        Assert.Equal(expected, MeshLevels.Normalize(given));
+}
