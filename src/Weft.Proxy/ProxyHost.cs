@@ -98,7 +98,7 @@ public static class ProxyHost
         {
             var discovery = new DiscoveryDestinationSource(new DiscoveryClient(
                 options.ControlPlane!, options.PodNamespace, $"{options.PodNamespace}/{options.PodName}",
-                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider));
+                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider) { ClientLevel = options.Level });
             owned.Add(discovery);
             destinations = discovery;
         }
@@ -133,13 +133,16 @@ public static class ProxyHost
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
         // Traffic addressed to one of the proxy's own listeners would loop through it forever.
         isOwnPort = (int port) => port == outbound!.IPEndPoint!.Port || port == inbound!.IPEndPoint!.Port || port == admin!.IPEndPoint!.Port;
-        var outboundHandler = new OutboundHandler(destinations, forwarder, client, balancer,
-            new RequestMirror(client, balancer, outboundLogger), peerInboundPort,
+        var metrics = new Metrics.ProxyMetrics();
+        var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
+            options.TimeProvider, outboundLogger);
+        var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
+            new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, peerInboundPort,
             (address, port) => address.Equals(options.PodIp) && isOwnPort(port), outboundLogger);
-        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"));
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"), metrics, options.TimeProvider);
         l4 = new L4Proxy(destinations, connector, balancer, (address, port) => address.Equals(options.PodIp) && isOwnPort(port),
             options.ProtocolDetectionTimeout, outboundLogger);
-        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections);
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
 
         app.Run(async context =>

@@ -8,9 +8,11 @@ namespace Weft.Proxy.Admin;
 /// <summary>
 /// The admin listener: <c>/ready</c>, <c>/policies</c> (what this proxy applies, per destination), <c>/stats</c>,
 /// <c>/identity</c> (own SPIFFE ID, serial, expiry) and <c>/connections</c> (live mTLS connections with TLS version,
-/// cipher, ALPN and both SPIFFE IDs).
+/// cipher, ALPN and both SPIFFE IDs) and <c>/metrics</c> (Prometheus text).
 /// </summary>
-internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats stats, Func<bool> ready, SidecarIdentity? identity = null, MtlsConnections? connections = null)
+internal sealed class AdminHandler(
+    IDestinationSource destinations, ProxyStats stats, Func<bool> ready, SidecarIdentity? identity = null, MtlsConnections? connections = null,
+    Metrics.ProxyMetrics? metrics = null)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -37,6 +39,10 @@ internal sealed class AdminHandler(IDestinationSource destinations, ProxyStats s
                 break;
             case "/identity":
                 await WriteJsonAsync(context, WriteIdentity);
+                break;
+            case "/metrics":
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await context.Response.WriteAsync(metrics?.WritePrometheus() ?? "", context.RequestAborted);
                 break;
             case "/connections":
                 await WriteJsonAsync(context, connections is null ? WriteNoMtls : connections.WriteJson);

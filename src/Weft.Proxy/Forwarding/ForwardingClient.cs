@@ -43,8 +43,44 @@ internal sealed class ForwardingClient : IDisposable
         ActivityTimeout = TimeSpan.FromSeconds(100),
     };
 
-    public ForwarderRequestConfig ConfigFor(Microsoft.AspNetCore.Http.HttpContext context) =>
-        Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) ? Http2Config : RequestConfig;
+    /// <summary>
+    /// gRPC calls: HTTP/2 only (never downgraded to HTTP/1.1) and no idle timeout, so a long-lived stream that is quiet
+    /// for a while is not cut; the call's own deadline (grpc-timeout, route timeouts) bounds it instead.
+    /// </summary>
+    public ForwarderRequestConfig GrpcConfig { get; } = new()
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        ActivityTimeout = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>HTTP/1.1 Upgrade (WebSocket, HTTPRouteBackendProtocolWebSocket): an upgraded connection may idle for long.</summary>
+    public ForwarderRequestConfig UpgradeConfig { get; } = new()
+    {
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        ActivityTimeout = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>
+    /// The hop's HTTP version: an upgrade stays HTTP/1.1 (YARP would otherwise try WebSocket over HTTP/2 CONNECT); gRPC,
+    /// an HTTP/2 client, or a backend whose appProtocol is HTTP/2 (<paramref name="backendAppProtocol"/> "http2": h2c,
+    /// grpc, kubernetes.io/h2c) get HTTP/2; anything else HTTP/1.1.
+    /// </summary>
+    public ForwarderRequestConfig ConfigFor(Microsoft.AspNetCore.Http.HttpContext context, string? backendAppProtocol = null)
+    {
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+        {
+            return UpgradeConfig;
+        }
+
+        if (Grpc.GrpcCall.IsGrpc(context.Request))
+        {
+            return GrpcConfig;
+        }
+
+        return Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) || backendAppProtocol == "http2" ? Http2Config : RequestConfig;
+    }
 
     /// <summary>The mTLS pool whose connections are to a peer that proved <paramref name="identity"/>.</summary>
     public HttpMessageInvoker InvokerFor(string identity) =>

@@ -26,6 +26,21 @@ internal sealed class MeshTransformer : HttpTransformer
     /// <summary>ResponseHeaderModifier filters, in list order.</summary>
     public IReadOnlyList<HeaderModifierPolicy>? ResponseModifiers { get; init; }
 
+    /// <summary>Headers added to the backend's response after the filters (CORS, <c>CorsPreflight.ForResponse</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? ExtraResponseHeaders { get; init; }
+
+    /// <summary>The <c>grpc-timeout</c> sent upstream (what is left of the call's deadline); null leaves the request's.</summary>
+    public string? GrpcTimeout { get; init; }
+
+    /// <summary>
+    /// Asked once a response head arrives: true discards it (nothing reaches the client, the body is not copied) because
+    /// a retry will follow. YARP's forwarder has set the status by then; the caller resets the response before retrying.
+    /// </summary>
+    public Func<HttpResponseMessage, bool>? Discard { get; init; }
+
+    /// <summary>Whether <see cref="Discard"/> discarded the response of this attempt.</summary>
+    public bool Discarded { get; private set; }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
@@ -41,10 +56,22 @@ internal sealed class MeshTransformer : HttpTransformer
         {
             proxyRequest.Headers.TryAddWithoutValidation(DestinationPortHeader, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+
+        if (GrpcTimeout is not null)
+        {
+            proxyRequest.Headers.Remove(Grpc.GrpcCall.TimeoutHeader);
+            proxyRequest.Headers.TryAddWithoutValidation(Grpc.GrpcCall.TimeoutHeader, GrpcTimeout);
+        }
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (proxyResponse is not null && Discard is { } discard && discard(proxyResponse))
+        {
+            Discarded = true;
+            return false;
+        }
+
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (proxyResponse is not null && ResponseModifiers is { Count: > 0 } modifiers)
         {
@@ -52,6 +79,14 @@ internal sealed class MeshTransformer : HttpTransformer
             foreach (var modifier in modifiers)
             {
                 HeaderModification.Apply(modifier, editor);
+            }
+        }
+
+        if (proxyResponse is not null && ExtraResponseHeaders is { Count: > 0 } extra)
+        {
+            foreach (var (name, value) in extra)
+            {
+                httpContext.Response.Headers[name] = value;
             }
         }
 

@@ -9,19 +9,16 @@ namespace Weft.Proxy.Forwarding;
 /// <summary>
 /// RequestMirror (gamma-spec G8): a copy of the request to one endpoint of the mirror backend, sent in the background;
 /// its response is discarded and it never delays or fails the original. The copy carries method, path, query and
-/// headers; a request body is not mirrored yet.
+/// headers, and the body when the original's was buffered (known length ≤ 64 KiB); a streamed body is not mirrored
+/// (the copy then has headers only), because teeing a stream would tie the original's pace to the mirror's.
+/// Whether to mirror at all (percent / fraction) is the caller's <c>MirrorSampler</c> decision.
 /// </summary>
 internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, ILogger logger)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public void Send(HttpContext context, MirrorPolicy mirror, string path, string? host, int peerInboundPort)
+    public void Send(HttpContext context, MirrorPolicy mirror, string path, string? host, int peerInboundPort, ReadOnlyMemory<byte>? body = null)
     {
-        if (mirror.Share < 1.0 && Random.Shared.NextDouble() >= mirror.Share)
-        {
-            return;
-        }
-
         var backend = mirror.Backend;
         if (backend.Invalid is not null || backend.Endpoints.Count == 0)
         {
@@ -32,7 +29,24 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
         var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
         var uri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
-        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri) { Version = System.Net.HttpVersion.Version11 };
+        var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == "http2";
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri)
+        {
+            Version = http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+            VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+        };
+        if (body is { } bytes)
+        {
+            request.Content = new ReadOnlyMemoryContent(bytes);
+            foreach (var header in context.Request.Headers)
+            {
+                if (header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                {
+                    request.Content.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)header.Value!);
+                }
+            }
+        }
+
         foreach (var header in context.Request.Headers)
         {
             if (!Hop.IsHopByHop(header.Key) && !header.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)

@@ -50,7 +50,7 @@ internal sealed class InboundConnectionMiddleware(ConnectionDelegate next, MeshT
 
         if (tls is null)
         {
-            await next(connection);
+            await ServePlaintextHttpAsync(connection, ct);
             return;
         }
 
@@ -71,6 +71,27 @@ internal sealed class InboundConnectionMiddleware(ConnectionDelegate next, MeshT
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
             await ServeOpaqueAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
+            return;
+        }
+
+        await ServePlaintextHttpAsync(connection, ct);
+    }
+
+    /// <summary>
+    /// Plaintext HTTP from a peer (mTLS off, or permissive): HTTP/1.1, or h2c with prior knowledge, which a peer uses for
+    /// gRPC and HTTP/2 backends; Kestrel needs the ALPN feature trick to serve both on one cleartext port (H2cFeatures).
+    /// </summary>
+    private async Task ServePlaintextHttpAsync(ConnectionContext connection, CancellationToken ct)
+    {
+        try
+        {
+            if (await ProtocolDetector.DetectAsync(connection.Transport.Input, FirstByteTimeout, ct) == DetectedProtocol.Http2)
+            {
+                H2cFeatures.Set(connection);
+            }
+        }
+        catch (OperationCanceledException)
+        {
             return;
         }
 

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.Forwarding;
+using Weft.Proxy.Metrics;
 using Weft.Proxy.Outbound;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -10,15 +11,20 @@ namespace Weft.Proxy.Inbound;
 
 /// <summary>
 /// The inbound data path: a peer sidecar says which app port it meant in <c>weft-dst-port</c>; the header is removed and
-/// the request goes to the app on the pod IP with Host, path and headers as they came.
+/// the request goes to the app on the pod IP with Host, path and headers as they came, in the HTTP version it came in
+/// (HTTP/2 stays HTTP/2, an HTTP/1.1 Upgrade stays an upgrade).
 /// </summary>
-internal sealed class InboundHandler(IPAddress podIp, IHttpForwarder forwarder, ForwardingClient client, Func<int, bool> isOwnPort, ILogger logger)
+internal sealed class InboundHandler(
+    IPAddress podIp, IHttpForwarder forwarder, ForwardingClient client, Func<int, bool> isOwnPort, ILogger logger,
+    ProxyMetrics? metrics = null, TimeProvider? time = null)
 {
     private readonly string _podHost = podIp.ToString();
     private readonly MeshTransformer _transformer = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public async Task HandleAsync(HttpContext context)
     {
+        var started = _time.GetTimestamp();
         var headers = context.Request.Headers;
         if (!headers.TryGetValue(MeshTransformer.DestinationPortHeader, out var values) || values.Count != 1
             || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535 || isOwnPort(port))
@@ -29,10 +35,19 @@ internal sealed class InboundHandler(IPAddress podIp, IHttpForwarder forwarder, 
         }
 
         headers.Remove(MeshTransformer.DestinationPortHeader);
-        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.ConfigFor(context), _transformer);
-        if (error != ForwarderError.None)
+        try
         {
-            ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+            var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.ConfigFor(context), _transformer);
+            if (error != ForwarderError.None)
+            {
+                ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+            }
+        }
+        finally
+        {
+            metrics?.RecordRequest(
+                new RequestLabels("inbound", "", "", port.ToString(CultureInfo.InvariantCulture), "", "", "", "", ""),
+                context.Response.StatusCode, _time.GetElapsedTime(started));
         }
     }
 }

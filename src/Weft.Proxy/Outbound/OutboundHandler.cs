@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
@@ -5,23 +6,30 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Forwarding;
-using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Grpc;
+using Weft.Proxy.Metrics;
+using Weft.Proxy.Resilience;
+using Weft.Routing.Matching;
 using Weft.Routing.Planning;
 using Weft.Routing.Policy;
+using Weft.Routing.Resilience;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Weft.Proxy.Outbound;
 
 /// <summary>
 /// The outbound data path, per request: original destination → policy → rule match → filters → backend → endpoint →
-/// the endpoint's sidecar (inbound port, <c>weft-dst-port</c>).
+/// the endpoint's sidecar (inbound port, <c>weft-dst-port</c>). gRPC calls are planned as GRPCRoute calls and answered
+/// with gRPC statuses; CORS preflights are answered here; mirrors, timeouts and retries follow the matched rule.
 /// </summary>
 internal sealed class OutboundHandler(
     IDestinationSource destinations,
-    IHttpForwarder forwarder,
+    IHttpForwarder yarp,
+    ResilientForwarder forwarder,
     ForwardingClient client,
-    PowerOfTwoChoices balancer,
     RequestMirror mirror,
+    ProxyMetrics metrics,
+    TimeProvider time,
     Func<int> peerInboundPort,
     Func<IPAddress, int, bool> isSelf,
     ILogger logger)
@@ -57,10 +65,41 @@ internal sealed class OutboundHandler(
             return;
         }
 
+        var started = time.GetTimestamp();
         var request = context.Request;
-        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
-        var plan = RequestPlanner.Plan(table, request.Method, request.Path.Value ?? "/", query,
-            new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
+        var grpc = GrpcCall.IsGrpc(request);
+        var headers = new HeaderDictionaryAccess(request.Headers);
+        RequestPlan plan;
+        if (grpc && GrpcCall.TryParsePath(request.Path.Value, out var service, out var method))
+        {
+            plan = RequestPlanner.PlanGrpc(table, service, method, headers, port, Random.Shared.NextDouble());
+        }
+        else
+        {
+            var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
+            plan = RequestPlanner.Plan(table, request.Method, request.Path.Value ?? "/", query, headers, port, Random.Shared.NextDouble());
+        }
+
+        var labels = Labels(table.Policy, plan);
+        try
+        {
+            await ServeAsync(context, table.Policy, plan, grpc, labels);
+        }
+        finally
+        {
+            metrics.RecordRequest(labels, context.Response.StatusCode, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context, DestinationPolicy policy, RequestPlan plan, bool grpc, RequestLabels labels)
+    {
+        if (plan.GrpcStatus is int grpcStatus)
+        {
+            // Never an HTTP error status to a gRPC client: a trailers-only answer (UNIMPLEMENTED, UNAVAILABLE...).
+            GrpcCall.Answer(context.Response, grpcStatus, plan.Message);
+            return;
+        }
+
         if (plan.Respond)
         {
             if (plan.Location is not null)
@@ -75,34 +114,86 @@ internal sealed class OutboundHandler(
             return;
         }
 
-        await ForwardToBackendAsync(context, plan, plan.Backend!);
+        var request = context.Request;
+        IReadOnlyList<KeyValuePair<string, string>>? corsHeaders = null;
+        if (Cors(plan) is { } cors)
+        {
+            var origin = request.Headers.Origin.ToString();
+            var requestMethod = request.Headers[CorsPreflight.RequestMethod].ToString();
+            if (CorsPreflight.IsPreflight(request.Method, origin, requestMethod))
+            {
+                // The CORS filter: the proxy answers the preflight itself (204), allowed or not.
+                context.Response.StatusCode = CorsPreflight.PreflightStatus;
+                foreach (var (name, value) in CorsPreflight.Preflight(cors, origin, requestMethod, request.Headers[CorsPreflight.RequestHeaders].ToString()) ?? [])
+                {
+                    context.Response.Headers[name] = value;
+                }
+
+                return;
+            }
+
+            corsHeaders = CorsPreflight.ForResponse(cors, origin);
+        }
+
+        var replayable = ResilientForwarder.PrepareBody(context, plan.Rule?.Retry is not null || plan.Mirrors.Count > 0);
+        var inboundPort = peerInboundPort();
+        if (plan.Mirrors.Count > 0)
+        {
+            var body = replayable ? await ReadBufferedBodyAsync(request, context.RequestAborted) : null;
+            foreach (var mirrored in plan.Mirrors)
+            {
+                if (MirrorSampler.ShouldMirror(mirrored, Random.Shared.NextDouble()))
+                {
+                    mirror.Send(context, mirrored, plan.Path, plan.Host, inboundPort, body);
+                }
+            }
+        }
+
+        await forwarder.ForwardAsync(context, plan, $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}", grpc, replayable, labels,
+            inboundPort, corsHeaders is { Count: > 0 } ? corsHeaders : null);
     }
 
-    private async Task ForwardToBackendAsync(HttpContext context, RequestPlan plan, BackendPolicy backend)
+    /// <summary>A buffered body (≤ 64 KiB, see <see cref="ResilientForwarder.PrepareBody"/>) read whole for the mirror, then rewound.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBufferedBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        var inboundPort = peerInboundPort();
-        foreach (var mirrored in plan.Mirrors)
+        if (!request.Body.CanSeek || request.ContentLength is not > 0)
         {
-            mirror.Send(context, mirrored, plan.Path, plan.Host, inboundPort);
+            return null;
         }
 
-        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        var (prefix, invoker, viaSidecar) = client.Route(endpoint, inboundPort);
-        var transformer = new MeshTransformer
-        {
-            Host = plan.Host,
-            Path = plan.PathRewritten ? plan.Path : null,
-            DestinationPort = viaSidecar ? endpoint.Port : null,
-            ResponseModifiers = plan.ResponseModifiers,
-        };
+        using var copy = new MemoryStream();
+        await request.Body.CopyToAsync(copy, ct);
+        request.Body.Position = 0;
+        return copy.ToArray();
+    }
 
-        using var lease = balancer.LoadOf(endpoint).Begin();
-        var error = await forwarder.SendAsync(context, prefix, invoker, client.ConfigFor(context), transformer);
-        if (error != ForwarderError.None)
+    private static CorsPolicy? Cors(RequestPlan plan)
+    {
+        if (plan.Rule is null)
         {
-            ProxyLog.ForwardFailed(logger, error.ToString(), endpoint.Address, endpoint.Port, backend.Namespace, backend.Name,
-                context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+            return null;
         }
+
+        foreach (var filter in plan.Rule.Filters)
+        {
+            if (filter.Kind == FilterKind.Cors && filter.Cors is not null)
+            {
+                return filter.Cors;
+            }
+        }
+
+        return null;
+    }
+
+    private static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan)
+    {
+        var origin = plan.Rule?.Origin;
+        var backend = plan.Backend;
+        return new RequestLabels(
+            "outbound", policy.ServiceNamespace, policy.ServiceName, policy.Port.ToString(CultureInfo.InvariantCulture),
+            origin?.RouteKind ?? "", origin?.RouteNamespace ?? "", origin?.RouteName ?? "",
+            origin is null ? "" : origin.RuleName ?? origin.RuleIndex.ToString(CultureInfo.InvariantCulture),
+            backend is null ? "" : $"{backend.Namespace}/{backend.Name}:{backend.Port}");
     }
 
     /// <summary>
@@ -119,7 +210,7 @@ internal sealed class OutboundHandler(
             return;
         }
 
-        var error = await forwarder.SendAsync(context, "http://" + Authority.Format(host, port), client.Invoker, client.ConfigFor(context), new MeshTransformer());
+        var error = await yarp.SendAsync(context, "http://" + Authority.Format(host, port), client.Invoker, client.ConfigFor(context), new MeshTransformer());
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), host, port, "", "(outside the mesh)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);

@@ -28,13 +28,36 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Every request received, in arrival order.</summary>
     public ConcurrentQueue<EchoedRequest> Received { get; } = new();
 
-    public static async Task<TestBackend> StartAsync(string name)
+    /// <summary>The request bodies received (UTF-8), in arrival order, when <see cref="RecordBodies"/> is set.</summary>
+    public ConcurrentQueue<string> Bodies { get; } = new();
+
+    public bool RecordBodies { get; set; }
+
+    /// <summary>The HTTP versions of the requests received (e.g. HTTP/2).</summary>
+    public ConcurrentQueue<string> Protocols { get; } = new();
+
+    /// <summary>
+    /// Replaces the echo answer: called with the request and its 1-based number (the count of requests this backend has
+    /// seen, so a test can script "fail twice, then answer").
+    /// </summary>
+    public Func<HttpContext, int, Task>? Handler { get; set; }
+
+    private int _count;
+
+    /// <summary>How many requests arrived.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    public static async Task<TestBackend> StartAsync(string name, bool h2c = false)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
         builder.Logging.ClearProviders();
         ListenOptions? bound = null;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => bound = l));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            bound = l;
+            l.Protocols = h2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
+        }));
         var app = builder.Build();
         TestBackend? self = null;
         app.Run(async context =>
@@ -43,6 +66,20 @@ public sealed class TestBackend : IAsyncDisposable
             var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             var echoed = new EchoedRequest(self!.Name, request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers);
             self.Received.Enqueue(echoed);
+            self.Protocols.Enqueue(request.Protocol);
+            var number = Interlocked.Increment(ref self._count);
+            if (self.RecordBodies)
+            {
+                using var reader = new StreamReader(request.Body);
+                self.Bodies.Enqueue(await reader.ReadToEndAsync());
+            }
+
+            if (self.Handler is { } handler)
+            {
+                await handler(context, number);
+                return;
+            }
+
             var body = new StringBuilder();
             body.Append("backend=").Append(self.Name).Append('\n');
             body.Append("method=").Append(echoed.Method).Append('\n');

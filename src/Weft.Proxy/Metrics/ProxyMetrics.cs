@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Weft.Routing.Resilience;
+
+namespace Weft.Proxy.Metrics;
+
+/// <summary>
+/// The proxy's Prometheus metrics (text exposition format 0.0.4), served at the admin listener's <c>/metrics</c>: request
+/// counts by status class, a latency histogram, retries by verdict. Series are created once per label set and updated
+/// with interlocked operations: recording takes no lock.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    /// <summary>Histogram bucket bounds in seconds (Linkerd's and Envoy's usual spread, 1 ms to 30 s).</summary>
+    internal static readonly double[] Bounds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    private static readonly string[] StatusClasses = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    private readonly ConcurrentDictionary<(RequestLabels, int), Counter> _requests = new();
+    private readonly ConcurrentDictionary<RequestLabels, Histogram> _durations = new();
+    private readonly ConcurrentDictionary<(RequestLabels, RetryVerdict), Counter> _retries = new();
+
+    public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
+    {
+        var statusClass = status is >= 100 and < 600 ? status / 100 : 0;
+        Increment(_requests, (labels, statusClass));
+        var histogram = _durations.TryGetValue(labels, out var h) ? h : _durations.GetOrAdd(labels, _ => new Histogram());
+        histogram.Observe(duration.TotalSeconds);
+    }
+
+    /// <summary>A retry decision after a retryable-looking attempt: <see cref="RetryVerdict.Retry"/> or why not.</summary>
+    public void RecordRetry(in RequestLabels labels, RetryVerdict verdict) => Increment(_retries, (labels, verdict));
+
+    public long Requests(Func<RequestLabels, bool> where, int? statusClass = null) =>
+        _requests.Where(p => where(p.Key.Item1) && (statusClass is null || p.Key.Item2 == statusClass)).Sum(p => Volatile.Read(ref p.Value.Value));
+
+    public long Retries(Func<RequestLabels, bool> where, RetryVerdict verdict) =>
+        _retries.Where(p => where(p.Key.Item1) && p.Key.Item2 == verdict).Sum(p => Volatile.Read(ref p.Value.Value));
+
+    public string WritePrometheus()
+    {
+        var text = new StringBuilder();
+        text.Append("# HELP weft_requests_total Requests handled by the proxy, by route rule, backend and status class.\n");
+        text.Append("# TYPE weft_requests_total counter\n");
+        foreach (var ((labels, statusClass), counter) in _requests.OrderBy(p => Key(p.Key.Item1), StringComparer.Ordinal).ThenBy(p => p.Key.Item2))
+        {
+            text.Append("weft_requests_total{");
+            Labels(text, labels);
+            text.Append(",status_class=\"").Append(StatusClasses[statusClass]).Append("\"} ");
+            text.Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP weft_request_duration_seconds Time from the request's arrival to the end of its response.\n");
+        text.Append("# TYPE weft_request_duration_seconds histogram\n");
+        foreach (var (labels, histogram) in _durations.OrderBy(p => Key(p.Key), StringComparer.Ordinal))
+        {
+            long cumulative = 0;
+            for (var i = 0; i <= Bounds.Length; i++)
+            {
+                cumulative += Volatile.Read(ref histogram.Counts[i]);
+                text.Append("weft_request_duration_seconds_bucket{");
+                Labels(text, labels);
+                text.Append(",le=\"").Append(i < Bounds.Length ? Bounds[i].ToString(CultureInfo.InvariantCulture) : "+Inf").Append("\"} ");
+                text.Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            text.Append("weft_request_duration_seconds_sum{");
+            Labels(text, labels);
+            text.Append("} ").Append((Volatile.Read(ref histogram.SumMicros) / 1e6).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("weft_request_duration_seconds_count{");
+            Labels(text, labels);
+            text.Append("} ").Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP weft_retries_total Retry decisions after a retryable attempt: verdict=retry, or why not.\n");
+        text.Append("# TYPE weft_retries_total counter\n");
+        foreach (var ((labels, verdict), counter) in _retries.OrderBy(p => Key(p.Key.Item1), StringComparer.Ordinal).ThenBy(p => p.Key.Item2))
+        {
+            text.Append("weft_retries_total{");
+            Labels(text, labels);
+            text.Append(",verdict=\"").Append(VerdictName(verdict)).Append("\"} ");
+            text.Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    internal static string VerdictName(RetryVerdict verdict) => verdict switch
+    {
+        RetryVerdict.Retry => "retry",
+        RetryVerdict.NoPolicy => "no_policy",
+        RetryVerdict.NotRetryable => "not_retryable",
+        RetryVerdict.AttemptsExhausted => "attempts_exhausted",
+        RetryVerdict.BodyNotReplayable => "body_not_replayable",
+        RetryVerdict.NoTimeLeft => "no_time_left",
+        RetryVerdict.BudgetExhausted => "budget_exhausted",
+        _ => verdict.ToString(),
+    };
+
+    private static void Increment<TKey>(ConcurrentDictionary<TKey, Counter> counters, TKey key)
+        where TKey : notnull
+    {
+        var counter = counters.TryGetValue(key, out var c) ? c : counters.GetOrAdd(key, _ => new Counter());
+        Interlocked.Increment(ref counter.Value);
+    }
+
+    private static string Key(RequestLabels l) =>
+        string.Join('\u0001', l.Direction, l.DstNamespace, l.DstService, l.DstPort, l.RouteKind, l.RouteNamespace, l.RouteName, l.Rule, l.Backend);
+
+    private static void Labels(StringBuilder text, RequestLabels l)
+    {
+        Label(text, "direction", l.Direction, first: true);
+        Label(text, "dst_namespace", l.DstNamespace);
+        Label(text, "dst_service", l.DstService);
+        Label(text, "dst_port", l.DstPort);
+        Label(text, "route_kind", l.RouteKind);
+        Label(text, "route_namespace", l.RouteNamespace);
+        Label(text, "route_name", l.RouteName);
+        Label(text, "rule", l.Rule);
+        Label(text, "backend", l.Backend);
+    }
+
+    private static void Label(StringBuilder text, string name, string value, bool first = false)
+    {
+        if (!first)
+        {
+            text.Append(',');
+        }
+
+        text.Append(name).Append("=\"");
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\\' => text.Append("\\\\"),
+                '"' => text.Append("\\\""),
+                '\n' => text.Append("\\n"),
+                _ => text.Append(c),
+            };
+        }
+
+        text.Append('"');
+    }
+
+    private sealed class Counter
+    {
+        public long Value;
+    }
+
+    private sealed class Histogram
+    {
+        public readonly long[] Counts = new long[Bounds.Length + 1];
+        public long SumMicros;
+
+        public void Observe(double seconds)
+        {
+            var i = 0;
+            while (i < Bounds.Length && seconds > Bounds[i])
+            {
+                i++;
+            }
+
+            Interlocked.Increment(ref Counts[i]);
+            Interlocked.Add(ref SumMicros, (long)(seconds * 1e6));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Net.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.Forwarding;
+using Weft.Proxy.Grpc;
+using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Metrics;
+using Weft.Routing.Planning;
+using Weft.Routing.Policy;
+using Weft.Routing.Resilience;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Weft.Proxy.Resilience;
+
+/// <summary>
+/// Forwards one planned request with the rule's timeouts (GEP-1742) and retries (GEP-1731 with a retry budget), attempt
+/// by attempt through YARP's <see cref="IHttpForwarder"/>:
+/// <list type="bullet">
+/// <item>each attempt is cancelled after <see cref="RequestDeadline.NextAttemptTimeout"/> (backendRequest cut to what is
+/// left of request), passed as SendAsync's cancellation token; YARP reports our token as <c>RequestCanceled</c>, so the
+/// attempt's own token tells a timeout from a client that went away;</item>
+/// <item>a retryable status is recognised in <see cref="MeshTransformer.TransformResponseAsync"/>, which returns false
+/// (YARP then discards the body and returns <c>None</c>), so nothing of it reaches the client; the response is reset and
+/// the request sent again, to an endpoint not tried yet where there is one;</item>
+/// <item>YARP reads the request body from <c>HttpRequest.Body</c> each time, so a body buffered with
+/// <c>EnableBuffering</c> (only with a retry policy and a known length ≤ <see cref="MaxReplayableBody"/>) is rewound and
+/// replayed; a streamed body is only retried after a connect failure (nothing of it was read).</item>
+/// </list>
+/// When the request deadline expires the client gets 504 (gRPC: DEADLINE_EXCEEDED) as long as nothing was sent yet.
+/// </summary>
+internal sealed class ResilientForwarder(
+    IHttpForwarder forwarder, ForwardingClient client, PowerOfTwoChoices balancer, RetryBudgets budgets, ProxyMetrics metrics, TimeProvider time, ILogger logger)
+{
+    /// <summary>The largest request body buffered so that it can be sent again.</summary>
+    public const long MaxReplayableBody = 64 * 1024;
+
+    /// <summary>Buffers the body when a retry policy applies and it is small enough; true when it can be sent again.</summary>
+    public static bool PrepareBody(HttpContext context, bool buffer)
+    {
+        var request = context.Request;
+        var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
+        if (!canHaveBody || request.ContentLength == 0)
+        {
+            return true;
+        }
+
+        if (buffer && request.ContentLength is long length && length <= MaxReplayableBody)
+        {
+            request.EnableBuffering((int)MaxReplayableBody, MaxReplayableBody);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <param name="context">The request, already planned (its headers edited by the filters).</param>
+    /// <param name="plan">The plan; <see cref="RequestPlan.Backend"/> is set.</param>
+    /// <param name="destination">The destination Service frontend, the retry budget's key.</param>
+    /// <param name="grpc">Whether this is a gRPC call (answers are gRPC statuses; grpc-timeout applies).</param>
+    /// <param name="replayable">From <see cref="PrepareBody"/>.</param>
+    /// <param name="labels">The request's metric labels.</param>
+    /// <param name="peerInboundPort">The peers' inbound port.</param>
+    /// <param name="corsHeaders">Headers to add to the backend's response (CORS), or null.</param>
+    public async Task ForwardAsync(
+        HttpContext context, RequestPlan plan, string destination, bool grpc, bool replayable, RequestLabels labels, int peerInboundPort,
+        IReadOnlyList<KeyValuePair<string, string>>? corsHeaders)
+    {
+        var backend = plan.Backend!;
+        var rule = plan.Rule;
+        var retry = rule?.Retry;
+        TimeSpan? grpcTimeout = grpc && context.Request.Headers.TryGetValue(GrpcCall.TimeoutHeader, out var gt)
+            && GrpcTimeout.TryParse(gt.ToString(), out var parsed) ? parsed : null;
+        var deadline = RequestDeadline.Start(rule?.Timeouts, grpcTimeout, time);
+        var budget = retry is null ? null : budgets.For(destination);
+        budget?.RecordRequest();
+        var config = client.ConfigFor(context, backend.AppProtocol);
+        var tried = new List<EndpointPolicy>(1);
+        for (var retries = 0; ; retries++)
+        {
+            var attemptTimeout = deadline.NextAttemptTimeout();
+            var cutByRequest = deadline.Remaining() is { } left && (deadline.BackendRequest is not { } b || left <= b);
+            if (attemptTimeout is { } t && t <= TimeSpan.Zero)
+            {
+                AnswerTimeout(context, grpc);
+                return;
+            }
+
+            var endpoint = Pick(backend, tried);
+            tried.Add(endpoint);
+            var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
+            var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
+            var verdict = RetryVerdict.NoPolicy;
+            var retriesDone = retries;
+            var transformer = new MeshTransformer
+            {
+                Host = plan.Host,
+                Path = plan.PathRewritten ? plan.Path : null,
+                DestinationPort = viaSidecar ? endpoint.Port : null,
+                ResponseModifiers = plan.ResponseModifiers,
+                ExtraResponseHeaders = corsHeaders,
+                GrpcTimeout = grpc && attemptTimeout is { } g ? Weft.Routing.Resilience.GrpcTimeout.Format(g) : null,
+                Discard = retry is null ? null : response =>
+                {
+                    var result = grpc && GrpcCall.StatusOf(response) is int status && status != GrpcStatusCodes.Ok
+                        ? AttemptResult.Grpc(status)
+                        : AttemptResult.Http((int)response.StatusCode);
+                    verdict = RetryDecision.Decide(retry, retriesDone, result, replayable, deadline.Remaining(), backoff, budget);
+                    return verdict == RetryVerdict.Retry;
+                },
+            };
+
+            ForwarderError error;
+            using (var attempt = attemptTimeout is { } timeout ? new CancellationTokenSource(timeout, time) : null)
+            using (balancer.LoadOf(endpoint).Begin())
+            {
+                error = await forwarder.SendAsync(context, prefix, invoker, config, transformer, attempt?.Token ?? CancellationToken.None);
+                if (transformer.Discarded)
+                {
+                    // A retryable status arrived and the transformer has committed to a retry (budget charged).
+                    metrics.RecordRetry(labels, RetryVerdict.Retry);
+                }
+                else if (error == ForwarderError.None || context.RequestAborted.IsCancellationRequested || context.Response.HasStarted)
+                {
+                    if (verdict is not RetryVerdict.NoPolicy and not RetryVerdict.NotRetryable)
+                    {
+                        metrics.RecordRetry(labels, verdict);
+                    }
+
+                    LogFailure(context, error, endpoint, backend);
+                    return;
+                }
+                else
+                {
+                    var timedOut = attempt?.IsCancellationRequested == true;
+                    if (timedOut && (cutByRequest || deadline.IsExpired))
+                    {
+                        AnswerTimeout(context, grpc);
+                        return;
+                    }
+
+                    var result = timedOut ? AttemptResult.BackendTimeout : Classify(context, error);
+                    verdict = result is { } r
+                        ? RetryDecision.Decide(retry, retries, r, replayable || r.Kind == AttemptResultKind.ConnectFailure, deadline.Remaining(), backoff, budget)
+                        : RetryVerdict.NotRetryable;
+                    if (verdict is not RetryVerdict.NoPolicy and not RetryVerdict.NotRetryable)
+                    {
+                        metrics.RecordRetry(labels, verdict);
+                    }
+
+                    if (verdict != RetryVerdict.Retry)
+                    {
+                        LogFailure(context, error, endpoint, backend);
+                        if (timedOut)
+                        {
+                            AnswerTimeout(context, grpc); // GEP-1742 backendRequest expired on the last attempt
+                        }
+                        else if (grpc)
+                        {
+                            GrpcCall.Answer(context.Response, GrpcCall.FromHttp(context.Response.StatusCode), $"upstream {error}");
+                        }
+
+                        return;
+                    }
+                }
+            }
+
+            // Retry: nothing of the last attempt reached the client. Reset what YARP set, rewind a buffered body, wait.
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            if (context.Request.Body.CanSeek)
+            {
+                context.Request.Body.Position = 0;
+            }
+
+            try
+            {
+                await Task.Delay(backoff, time, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>GEP-1742: 504 for HTTP, DEADLINE_EXCEEDED for gRPC, unless the response has started.</summary>
+    private static void AnswerTimeout(HttpContext context, bool grpc)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        if (grpc)
+        {
+            GrpcCall.Answer(context.Response, GrpcStatusCodes.DeadlineExceeded, "request timeout");
+            return;
+        }
+
+        context.Response.Clear();
+        context.Response.StatusCode = RequestDeadline.HttpStatus;
+        context.Response.ContentLength = 0;
+    }
+
+    /// <summary>Connect failures and resets before a response head (ForwarderError.Request / RequestTimedOut) are retryable.</summary>
+    private static AttemptResult? Classify(HttpContext context, ForwarderError error)
+    {
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        return error switch
+        {
+            ForwarderError.Request when Unwrap<HttpRequestException>(exception) is { HttpRequestError: HttpRequestError.ConnectionError }
+                => AttemptResult.ConnectFailure,
+            ForwarderError.Request or ForwarderError.RequestBodyDestination or ForwarderError.ResponseHeaders => AttemptResult.Reset,
+            ForwarderError.RequestTimedOut => AttemptResult.Reset,
+            _ => null,
+        };
+    }
+
+    private static T? Unwrap<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>P2C over the endpoints not tried yet (each retry to another endpoint where one exists), else over all.</summary>
+    private EndpointPolicy Pick(BackendPolicy backend, List<EndpointPolicy> tried)
+    {
+        var endpoints = backend.Endpoints;
+        if (tried.Count == 0 || tried.Count >= endpoints.Count)
+        {
+            return endpoints[balancer.Pick(endpoints, Random.Shared)];
+        }
+
+        var fresh = endpoints.Where(e => !tried.Contains(e)).ToList();
+        return fresh[balancer.Pick(fresh, Random.Shared)];
+    }
+
+    private void LogFailure(HttpContext context, ForwarderError error, EndpointPolicy endpoint, BackendPolicy backend)
+    {
+        if (error != ForwarderError.None)
+        {
+            ProxyLog.ForwardFailed(logger, error.ToString(), endpoint.Address, endpoint.Port, backend.Namespace, backend.Name,
+                context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+        }
+    }
+}

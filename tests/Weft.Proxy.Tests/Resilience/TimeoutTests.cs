@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Weft.Proxy.Tests.Infrastructure;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.Tests.Resilience;
+
+/// <summary>GEP-1742 timeouts through a real sidecar (gamma-spec I).</summary>
+public sealed class TimeoutTests
+{
+    /// <summary>Answers after <c>?delay=</c> milliseconds unless the proxy gives up first.</summary>
+    private static async Task Delayed(HttpContext context, int _)
+    {
+        if (int.TryParse(context.Request.Query["delay"], out var ms))
+        {
+            try
+            {
+                await Task.Delay(ms, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        await context.Response.WriteAsync("ok");
+    }
+
+    private static async Task<TestMesh> MeshAsync(TestBackend backend, TimeoutPolicy timeouts, RetryPolicy? retry = null)
+    {
+        backend.Handler = Delayed;
+        var rule = Policies.Rule(backends: Policies.Backend(backend)) with { Timeouts = timeouts, Retry = retry };
+        return await TestMesh.StartAsync(("web:80", Policies.Service("web", 80, [rule])));
+    }
+
+    [Fact]
+    public async Task The_request_timeout_answers_504()
+    {
+        await using var backend = await TestBackend.StartAsync("web");
+        await using var mesh = await MeshAsync(backend, new TimeoutPolicy { Request = TimeSpan.FromMilliseconds(200) });
+
+        var clock = Stopwatch.StartNew();
+        var (response, _) = await mesh.GetAsync("http://web/?delay=5000");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(4));
+    }
+
+    [Fact]
+    public async Task A_request_faster_than_its_timeout_is_answered()
+    {
+        await using var backend = await TestBackend.StartAsync("web");
+        await using var mesh = await MeshAsync(backend, new TimeoutPolicy { Request = TimeSpan.FromSeconds(5) });
+
+        var (response, _) = await mesh.GetAsync("http://web/?delay=10");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Zero_disables_the_request_timeout()
+    {
+        await using var backend = await TestBackend.StartAsync("web");
+        await using var mesh = await MeshAsync(backend, new TimeoutPolicy { Request = TimeSpan.Zero });
+
+        var (response, _) = await mesh.GetAsync("http://web/?delay=300");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_backend_request_timeout_applies_per_attempt_and_is_retried()
+    {
+        await using var backend = await TestBackend.StartAsync("web");
+        await using var mesh = await MeshAsync(backend,
+            new TimeoutPolicy { Request = TimeSpan.FromSeconds(10), BackendRequest = TimeSpan.FromMilliseconds(150) },
+            new RetryPolicy { Attempts = 2, Codes = [500], Backoff = TimeSpan.FromMilliseconds(1) });
+
+        var clock = Stopwatch.StartNew();
+        var (response, _) = await mesh.GetAsync("http://web/?delay=5000");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(3, backend.Count); // 1 try + 2 retries, each cut at 150 ms
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(440), TimeSpan.FromSeconds(5));
+    }
+}
