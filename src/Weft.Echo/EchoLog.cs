@@ -27,4 +27,13 @@ internal static partial class EchoLog
 
     [LoggerMessage(8, LogLevel.Information, "echo stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(9, LogLevel.Debug, "WebSocket opened on port {Port}")]
+    public static partial void WebSocketOpened(ILogger logger, int port);
+
+    [LoggerMessage(10, LogLevel.Debug, "WebSocket on port {Port} closed after {Messages} messages")]
+    public static partial void WebSocketClosed(ILogger logger, int port, int messages);
+
+    [LoggerMessage(11, LogLevel.Debug, "WebSocket on port {Port} aborted: {Reason}")]
+    public static partial void WebSocketAborted(ILogger logger, int port, string reason);
 }

@@ -287,6 +287,8 @@ public sealed class EchoServer : IAsyncDisposable
         else
         {
             var handler = new EchoHttpHandler(Options, _time, _loggerFactory.CreateLogger<EchoHttpHandler>());
+            // Recognises WebSocket upgrades (context.WebSockets); the handler decides what to do with them.
+            app.UseWebSockets();
             app.Run(handler.HandleAsync);
         }
 

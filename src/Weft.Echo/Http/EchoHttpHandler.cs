@@ -10,7 +10,8 @@ namespace Weft.Echo.Http;
 /// <summary>
 /// The upstream echo app's HTTP handler (istio pkg/test/echo/server/endpoint/http.go): applies the query knobs
 /// (<c>delay</c>, then <c>headers</c>, then <c>codes</c>) and answers with the request described in the echo
-/// text format.
+/// text format. A WebSocket upgrade request is not answered with text: it becomes an echo socket
+/// (<see cref="WebSocketEcho"/>), as upstream's <c>websocket.IsWebSocketUpgrade</c> branch does, before any knob applies.
 /// </summary>
 internal sealed class EchoHttpHandler(EchoOptions options, TimeProvider time, ILogger logger)
 {
@@ -19,6 +20,11 @@ internal sealed class EchoHttpHandler(EchoOptions options, TimeProvider time, IL
         var request = context.Request;
         var response = context.Response;
         EchoLog.HttpRequest(logger, request.Method, RawTarget(context), request.Protocol, context.Connection.LocalPort);
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            await WebSocketEcho.RunAsync(context, logger);
+            return;
+        }
 
         // Knob values are read like Go's url.Values.Get: the first value; unknown parameters are ignored.
         var query = request.Query;
