@@ -38,6 +38,12 @@ internal sealed class MeshTransformer : HttpTransformer
     /// </summary>
     public Func<HttpResponseMessage, bool>? Discard { get; init; }
 
+    /// <summary>
+    /// The attempt's timer. A request timeout bounds the exchange up to the upgrade; once the backend answers
+    /// 101 Switching Protocols (WebSocket), the tunnel lives as long as both ends keep it, so the timer is disarmed.
+    /// </summary>
+    public CancellationTokenSource? AttemptTimer { get; init; }
+
     /// <summary>Whether <see cref="Discard"/> discarded the response of this attempt.</summary>
     public bool Discarded { get; private set; }
 
@@ -70,6 +76,11 @@ internal sealed class MeshTransformer : HttpTransformer
         {
             Discarded = true;
             return false;
+        }
+
+        if (proxyResponse?.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols)
+        {
+            AttemptTimer?.CancelAfter(Timeout.InfiniteTimeSpan);
         }
 
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);

@@ -92,8 +92,10 @@ internal sealed class ResilientForwarder(
             var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
             var verdict = RetryVerdict.NoPolicy;
             var retriesDone = retries;
+            using var attempt = attemptTimeout is { } timeout ? new CancellationTokenSource(timeout, time) : null;
             var transformer = new MeshTransformer
             {
+                AttemptTimer = attempt,
                 Host = plan.Host,
                 Path = plan.PathRewritten ? plan.Path : null,
                 DestinationPort = viaSidecar ? endpoint.Port : null,
@@ -111,7 +113,6 @@ internal sealed class ResilientForwarder(
             };
 
             ForwarderError error;
-            using (var attempt = attemptTimeout is { } timeout ? new CancellationTokenSource(timeout, time) : null)
             using (balancer.LoadOf(endpoint).Begin())
             {
                 error = await forwarder.SendAsync(context, prefix, invoker, config, transformer, attempt?.Token ?? CancellationToken.None);

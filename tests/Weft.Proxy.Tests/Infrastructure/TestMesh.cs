@@ -38,7 +38,7 @@ public sealed class TestMesh : IAsyncDisposable
     public static Task<TestMesh> StartAsync(params (string HostPort, DestinationPolicy Policy)[] destinations) =>
         StartAsync(new StaticDestinationSource(destinations.Select(d => KeyValuePair.Create(d.HostPort, d.Policy))));
 
-    public static async Task<TestMesh> StartAsync(IDestinationSource destinations)
+    public static async Task<TestMesh> StartAsync(IDestinationSource destinations, TimeProvider? time = null)
     {
         var logs = new CapturedLogs();
         var proxy = await ProxyHost.StartAsync(new ProxyOptions
@@ -50,6 +50,7 @@ public sealed class TestMesh : IAsyncDisposable
             InboundPort = 0,
             AdminPort = 0,
             Destinations = destinations,
+            TimeProvider = time ?? TimeProvider.System,
             ConfigureLogging = logging =>
             {
                 logging.ClearProviders();

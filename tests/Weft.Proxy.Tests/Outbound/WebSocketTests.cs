@@ -8,8 +8,10 @@ namespace Weft.Proxy.Tests.Outbound;
 /// <summary>HTTPRouteBackendProtocolWebSocket: an HTTP/1.1 Upgrade passes through the outbound and the inbound listener.</summary>
 public sealed class WebSocketTests
 {
-    [Fact]
-    public async Task A_WebSocket_echo_works_through_the_outbound_and_inbound_sides()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_WebSocket_echo_works_through_the_outbound_and_inbound_sides(bool withRequestTimeout)
     {
         await using var backend = await TestBackend.StartAsync("ws");
         backend.Handler = async (context, _) =>
@@ -45,7 +47,16 @@ public sealed class WebSocketTests
                 await socket.SendAsync(buffer.AsMemory(0, received.Count), WebSocketMessageType.Text, true, CancellationToken.None);
             }
         };
-        await using var mesh = await TestMesh.StartAsync(("ws:80", Policies.Service("ws", 80, [Policies.Rule(backends: Policies.Backend(backend))])));
+        // GEP-1742's request timeout bounds the exchange up to the upgrade, not the life of the WebSocket.
+        var rule = Policies.Rule(backends: Policies.Backend(backend));
+        if (withRequestTimeout)
+        {
+            rule = rule with { Timeouts = new Weft.Routing.Policy.TimeoutPolicy { Request = TimeSpan.FromSeconds(1) } };
+        }
+
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var mesh = await TestMesh.StartAsync(
+            new Weft.Proxy.Discovery.StaticDestinationSource([KeyValuePair.Create("ws:80", Policies.Service("ws", 80, [rule]))]), time);
 
         using var client = new ClientWebSocket();
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -69,6 +80,10 @@ public sealed class WebSocketTests
             await client.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, timeout.Token);
             var received = await client.ReceiveAsync(reply, timeout.Token);
             Assert.Equal(message, Encoding.UTF8.GetString(reply, 0, received.Count));
+            if (withRequestTimeout)
+            {
+                time.Advance(TimeSpan.FromSeconds(5)); // well past the route's request timeout
+            }
         }
 
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
