@@ -5,11 +5,13 @@
 #   bench/run.sh                   full run (3 interleaved rounds, 10 s per measurement)
 #   bench/run.sh --quick           smoke test (1 round, 3 s per measurement)
 #   bench/run.sh --update-results  also write bench/RESULTS.md
+#   bench/run.sh --aot             one-hop and mesh-path sidecars run the Native AOT weft-proxy (bench/publish-proxy.sh)
 #
 # Environment knobs (defaults in brackets): ROUNDS [3], DURATION [10] seconds of closed-loop wrk,
 # LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
 # RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
-# LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists).
+# LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
+# a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy).
 # All traffic goes to 127.0.0.0/8. Every load run is bounded in time.
 set -euo pipefail
 
@@ -21,7 +23,8 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +73,19 @@ fi
 WEFT_DLL="$ROOT/artifacts/weft/weft.dll"
 [ -f "$WEFT_DLL" ] || die "$WEFT_DLL missing after build"
 WEFT_VERSION="$(dotnet "$WEFT_DLL" version 2>/dev/null | head -1)"
+# The one-hop proxy: `dotnet weft.dll proxy` (JIT), or a weft-proxy binary (Native AOT: bench/publish-proxy.sh).
+WEFT_PROXY_CMD=(dotnet "$WEFT_DLL" proxy)
+WEFT_PROXY_NOTE="\`dotnet weft.dll proxy\` (JIT)"
+if [ -n "${WEFT_PROXY_BIN:-}" ]; then
+  if [ "${AOT:-0}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "publishing the Native AOT sidecar (bench/publish-proxy.sh)"
+    "$BENCH/publish-proxy.sh" >/dev/null || die "bench/publish-proxy.sh failed"
+  fi
+  [ -x "$WEFT_PROXY_BIN" ] || die "WEFT_PROXY_BIN=$WEFT_PROXY_BIN is not an executable (bench/publish-proxy.sh builds one)"
+  WEFT_PROXY_CMD=("$WEFT_PROXY_BIN")
+  export WEFT_PROXY_BIN # the mesh path's `weft up` starts its sidecars from it too
+  WEFT_PROXY_NOTE="\`$(basename "$WEFT_PROXY_BIN")\` ($(file -b "$WEFT_PROXY_BIN" 2>/dev/null | grep -q ELF && echo 'native binary' || echo 'binary'), $(( $(stat -c %s "$WEFT_PROXY_BIN") / 1048576 )) MB)"
+fi
 
 TMP="$(mktemp -d /tmp/weft-bench.XXXXXX)"
 mkdir -p "$TMP/nginx-temp"
@@ -267,7 +283,7 @@ STARTED+=($!); PIDS_HEAD[haproxy]=$!
 READY_MS[haproxy]="$(wait_until 20 tcp_accepts 127.0.0.1 "$HAPROXY_PORT")" || die "haproxy did not start: $(cat "$TMP/haproxy.out")"
 
 T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" proxy --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
+taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
   --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
   --admin-port "$WEFT_ADMIN_PORT" >"$TMP/weft-proxy.out" 2>&1 &
 STARTED+=($!); PIDS_HEAD[weft]=$!
@@ -462,7 +478,7 @@ REPORT="$TMP/report.md"
   echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
   echo "- pinning (taskset): load generator (wrk, hey) on CPU $LOAD_CPU; every proxy, the nginx backend and the whole local mesh (control plane, sidecars, echo) on CPU $SERVER_CPU"
   echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
-  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: \`weft proxy --pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
+  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE \`--pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
   echo "- mesh: \`weft up bench/mesh\`; wrk/hey connect to the client pod's sidecar ($CLIENT_IP:$CLIENT_OUT) and send absolute-form \`GET $MESH_TARGET\` (Service \`bench/server\` ClusterIP) → server sidecar inbound → echo ($SERVER_IP:$ECHO_PORT); baseline is wrk/hey straight to the echo pod in the same run"
   echo
   echo "## Proxies on the same nginx backend"

@@ -112,9 +112,9 @@ internal sealed class LocalPod : IAsyncDisposable
 
         if (Settings.HasSidecar)
         {
-            _commands.Insert(0, _options.Weft.Command(
+            _commands.Insert(0, _options.Weft.Proxy(
             [
-                "proxy", "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
+                "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
                 "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
                 "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
                 "--level", Settings.Level,

@@ -26,6 +26,15 @@ internal sealed record WeftLauncher(string FileName, IReadOnlyList<string> Prefi
 
     public ContainerCommand Command(IEnumerable<string> arguments) => new(FileName, [.. PrefixArguments, .. arguments]);
 
+    /// <summary>
+    /// The sidecar: <c>weft proxy …</c>, or the Native AOT <c>weft-proxy</c> binary named by <c>WEFT_PROXY_BIN</c>
+    /// (built by <c>bench/publish-proxy.sh</c>; same arguments), which starts in milliseconds and uses a third of the memory.
+    /// </summary>
+    public ContainerCommand Proxy(IEnumerable<string> arguments) =>
+        Environment.GetEnvironmentVariable("WEFT_PROXY_BIN") is { Length: > 0 } binary
+            ? new(binary, [.. arguments])
+            : Command(["proxy", .. arguments]);
+
     private static string DotnetHost(string? processPath)
     {
         if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet")
