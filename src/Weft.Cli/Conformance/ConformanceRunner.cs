@@ -152,7 +152,10 @@ internal sealed class ConformanceRunner
         for (var i = 0; i < test.Manifests.Count; i++)
         {
             var target = Path.Combine(manifests, $"10-{i.ToString("00", CultureInfo.InvariantCulture)}-{Path.GetFileName(test.Manifests[i])}");
-            File.Copy(test.Manifests[i], target, overwrite: true);
+            // Copied beside, then renamed into place: the watcher sees the whole file at once, as kubectl apply is one step.
+            var staging = Path.Combine(manifests, $".{Guid.NewGuid():N}.tmp");
+            File.Copy(test.Manifests[i], staging, overwrite: true);
+            File.Move(staging, target, overwrite: true);
             applied.Add(target);
             var loaded = ManifestLoader.LoadPaths([test.Manifests[i]]);
             foreach (var problem in loaded.Problems)

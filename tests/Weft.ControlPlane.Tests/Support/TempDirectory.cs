@@ -9,10 +9,14 @@ internal sealed class TempDirectory : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Writes atomically (a temporary file renamed into place), as kubectl apply changes an object in one step:
+    /// the source must never see half a file, or a test waiting for "the next store version" could see that instead.</summary>
     public string Write(string name, string text)
     {
         var file = System.IO.Path.Combine(Path, name);
-        File.WriteAllText(file, text);
+        var temporary = System.IO.Path.Combine(Path, $".{name}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, file, overwrite: true);
         return file;
     }
 
