@@ -150,7 +150,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
     {
         foreach (var (key, subscription) in _subscriptions)
         {
-            if (subscription.IdleFor > IdleTimeout && _subscriptions.TryRemove(new KeyValuePair<DestinationKey, DestinationSubscription>(key, subscription)))
+            // One still waiting for its first answer is in use (a caller awaits it), however long the control plane takes.
+            if (subscription.Entry is not null && subscription.IdleFor > IdleTimeout && _subscriptions.TryRemove(new KeyValuePair<DestinationKey, DestinationSubscription>(key, subscription)))
             {
                 Log.DroppingIdle(_logger, key.Host, key.Port);
                 _ = subscription.DisposeAsync().AsTask();
