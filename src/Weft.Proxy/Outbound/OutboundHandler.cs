@@ -136,6 +136,12 @@ internal sealed class OutboundHandler(
         }
 
         var replayable = ResilientForwarder.PrepareBody(context, plan.Rule?.Retry is not null || plan.Mirrors.Count > 0);
+        if (!replayable && grpc && plan.Rule?.Retry is not null && request.ContentLength is null)
+        {
+            // gRPC clients send no Content-Length: a unary call's single message is buffered so a status can be retried.
+            replayable = await UnaryBody.TryBufferAsync(context, ResilientForwarder.MaxReplayableBody, time);
+        }
+
         var inboundPort = peerInboundPort();
         if (plan.Mirrors.Count > 0)
         {

@@ -132,6 +132,43 @@ public sealed class GrpcTests
     }
 
     [Fact]
+    public async Task A_unary_call_without_content_length_is_retried_on_a_retryable_grpc_status()
+    {
+        await using var backend = await TestBackend.StartAsync("grpc", h2c: true);
+        var bodies = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+        backend.Handler = async (context, attempt) =>
+        {
+            bodies.Enqueue(await ReadFrameAsync(context.Request.Body));
+            context.Response.ContentType = "application/grpc";
+            if (attempt == 1)
+            {
+                context.Response.Headers["grpc-status"] = "14"; // UNAVAILABLE, trailers-only
+                return;
+            }
+
+            await context.Response.Body.WriteAsync(Frame("ok"));
+            context.Response.AppendTrailer("grpc-status", "0");
+        };
+        var service = GrpcService(H2(backend));
+        service = service with
+        {
+            Rules = [service.Rules[0] with { Retry = new RetryPolicy { Attempts = 2, GrpcCodes = [14], Backoff = TimeSpan.FromMilliseconds(1) } }],
+        };
+        await using var mesh = await TestMesh.StartAsync(("grpc:9000", service));
+
+        // As gRPC clients do: no Content-Length, the single message then the end of the stream.
+        var upload = new Pipe();
+        await upload.Writer.WriteAsync(Frame("hello"));
+        await upload.Writer.CompleteAsync();
+        var response = await mesh.TunnelClient("grpc:9000").SendAsync(Call("Unary", new FlushingContent(upload.Reader)));
+        var reply = await ReadFrameAsync(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal("ok", reply);
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+        Assert.Equal(["hello", "hello"], bodies); // the retry resent the buffered message
+    }
+
+    [Fact]
     public async Task An_expired_grpc_timeout_is_DEADLINE_EXCEEDED()
     {
         await using var backend = await TestBackend.StartAsync("grpc", h2c: true);
