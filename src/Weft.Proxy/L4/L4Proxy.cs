@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Security;
+using Weft.Routing.Planning;
 using Weft.Routing.Policy;
 
 namespace Weft.Proxy.L4;
@@ -68,7 +69,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
         }
 
-        var (backend, rejected) = L4Routes.Pick(policy, serverName, Random.Shared.NextDouble());
+        var (backend, rejected) = ConnectionPlanner.Plan(policy, serverName, Random.Shared.NextDouble());
         if (backend is null)
         {
             ProxyLog.L4Rejected(logger, host, port, rejected!);

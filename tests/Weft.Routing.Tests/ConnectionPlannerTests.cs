@@ -1,10 +1,10 @@
-using Weft.Proxy.L4;
+using Weft.Routing.Planning;
 using Weft.Routing.Policy;
 
-namespace Weft.Proxy.Tests.L4;
+namespace Weft.Routing.Tests;
 
 /// <summary>The L4 rule picker: TLSRoute by SNI (exact beats wildcard), TCPRoute weights, invalid shares rejected (F4).</summary>
-public class L4RoutesTests
+public sealed class ConnectionPlannerTests
 {
     private static BackendPolicy Backend(string name, int weight = 1, string? invalid = null, bool endpoints = true) => new()
     {
@@ -40,9 +40,9 @@ public class L4RoutesTests
     {
         var wildcard = Rule("wild", ["*.example.com"], Backend("w"));
         var exact = Rule("exact", ["a.example.com"], Backend("e"));
-        Assert.Same(exact, L4Routes.MatchServerName([wildcard, exact], "a.example.com"));
-        Assert.Same(exact, L4Routes.MatchServerName([exact, wildcard], "a.example.com"));
-        Assert.Same(wildcard, L4Routes.MatchServerName([exact, wildcard], "b.example.com"));
+        Assert.Same(exact, ConnectionPlanner.MatchServerName([wildcard, exact], "a.example.com"));
+        Assert.Same(exact, ConnectionPlanner.MatchServerName([exact, wildcard], "a.example.com"));
+        Assert.Same(wildcard, ConnectionPlanner.MatchServerName([exact, wildcard], "b.example.com"));
     }
 
     [Fact]
@@ -50,16 +50,16 @@ public class L4RoutesTests
     {
         var shortWild = Rule("short", ["*.example.com"], Backend("s"));
         var longWild = Rule("long", ["*.b.example.com"], Backend("l"));
-        Assert.Same(longWild, L4Routes.MatchServerName([shortWild, longWild], "x.b.example.com"));
-        Assert.Null(L4Routes.MatchServerName([shortWild], "example.com"));
-        Assert.Null(L4Routes.MatchServerName([shortWild], ".example.com"));
-        Assert.Null(L4Routes.MatchServerName([shortWild], null));
+        Assert.Same(longWild, ConnectionPlanner.MatchServerName([shortWild, longWild], "x.b.example.com"));
+        Assert.Null(ConnectionPlanner.MatchServerName([shortWild], "example.com"));
+        Assert.Null(ConnectionPlanner.MatchServerName([shortWild], ".example.com"));
+        Assert.Null(ConnectionPlanner.MatchServerName([shortWild], null));
     }
 
     [Fact]
     public void A_TLS_connection_without_a_matching_SNI_is_rejected()
     {
-        var (backend, rejected) = L4Routes.Pick(Policy(PolicyProtocol.Tls, Rule("a", ["a.example.com"], Backend("a"))), "z.example.org", 0.5);
+        var (backend, rejected) = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tls, Rule("a", ["a.example.com"], Backend("a"))), "z.example.org", 0.5);
         Assert.Null(backend);
         Assert.Contains("z.example.org", rejected, StringComparison.Ordinal);
     }
@@ -68,18 +68,18 @@ public class L4RoutesTests
     public void TCPRoute_weights_split_the_unit_interval()
     {
         var policy = Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("v1", 70), Backend("v2", 30)));
-        Assert.Equal("v1", L4Routes.Pick(policy, null, 0.0).Backend!.Name);
-        Assert.Equal("v1", L4Routes.Pick(policy, null, 0.69).Backend!.Name);
-        Assert.Equal("v2", L4Routes.Pick(policy, null, 0.71).Backend!.Name);
-        Assert.Equal("v2", L4Routes.Pick(policy, null, 0.999).Backend!.Name);
+        Assert.Equal("v1", ConnectionPlanner.Plan(policy, null, 0.0).Backend!.Name);
+        Assert.Equal("v1", ConnectionPlanner.Plan(policy, null, 0.69).Backend!.Name);
+        Assert.Equal("v2", ConnectionPlanner.Plan(policy, null, 0.71).Backend!.Name);
+        Assert.Equal("v2", ConnectionPlanner.Plan(policy, null, 0.999).Backend!.Name);
     }
 
     [Fact]
     public void An_invalid_backend_keeps_its_share_and_the_connections_that_land_on_it_are_rejected()
     {
         var policy = Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("ok", 1), Backend("missing", 1, invalid: "BackendNotFound")));
-        Assert.Equal("ok", L4Routes.Pick(policy, null, 0.25).Backend!.Name);
-        var (backend, rejected) = L4Routes.Pick(policy, null, 0.75);
+        Assert.Equal("ok", ConnectionPlanner.Plan(policy, null, 0.25).Backend!.Name);
+        var (backend, rejected) = ConnectionPlanner.Plan(policy, null, 0.75);
         Assert.Null(backend);
         Assert.Contains("invalid (BackendNotFound)", rejected, StringComparison.Ordinal);
     }
@@ -87,8 +87,8 @@ public class L4RoutesTests
     [Fact]
     public void All_zero_weights_and_no_endpoints_are_rejected()
     {
-        Assert.Null(L4Routes.Pick(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("z", 0))), null, 0.5).Backend);
-        var (backend, rejected) = L4Routes.Pick(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("empty", endpoints: false))), null, 0.5);
+        Assert.Null(ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("z", 0))), null, 0.5).Backend);
+        var (backend, rejected) = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("empty", endpoints: false))), null, 0.5);
         Assert.Null(backend);
         Assert.Contains("no ready endpoints", rejected, StringComparison.Ordinal);
     }
@@ -99,9 +99,9 @@ public class L4RoutesTests
         foreach (var protocol in new[] { PolicyProtocol.Tcp, PolicyProtocol.Opaque, PolicyProtocol.Http })
         {
             var policy = Policy(protocol) with { DefaultBackend = Backend("svc") };
-            Assert.Equal("svc", L4Routes.Pick(policy, null, 0.5).Backend!.Name);
+            Assert.Equal("svc", ConnectionPlanner.Plan(policy, null, 0.5).Backend!.Name);
         }
 
-        Assert.NotNull(L4Routes.Pick(Policy(PolicyProtocol.Tcp), null, 0.5).Rejected);
+        Assert.NotNull(ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp), null, 0.5).Rejected);
     }
 }

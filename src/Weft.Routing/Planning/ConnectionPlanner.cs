@@ -1,16 +1,17 @@
 using Weft.Routing.Filters;
 using Weft.Routing.Policy;
 
-namespace Weft.Proxy.L4;
+namespace Weft.Routing.Planning;
 
 /// <summary>
 /// Which backend an opaque connection goes to (gamma-spec K2, K3, F4): TLSRoute rules by SNI (exact beats wildcard;
 /// <c>*.example.com</c> matches any name ending in <c>.example.com</c>), the TCPRoute rule, else the Service's own
 /// endpoints (C1); then the weighted pick. Invalid backends and backends without endpoints reject the connection.
+/// The L4 counterpart of <see cref="RequestPlanner"/>, used by the proxy for every opaque, TCP or TLS connection.
 /// </summary>
-internal static class L4Routes
+public static class ConnectionPlanner
 {
-    public static (BackendPolicy? Backend, string? Rejected) Pick(DestinationPolicy policy, string? serverName, double random01)
+    public static (BackendPolicy? Backend, string? Rejected) Plan(DestinationPolicy policy, string? serverName, double random01)
     {
         ArgumentNullException.ThrowIfNull(policy);
         BackendPolicy? backend;
