@@ -5,8 +5,7 @@ namespace Weft.Conformance.Tests;
 
 /// <summary>
 /// The conformance runner, in-process, over every shared case file: a real local mesh (control plane, sidecars, echo
-/// pods as processes) and real traffic. gRPC tests are skipped by the runner (out of scope for now); every other case
-/// must pass.
+/// pods as processes) and real traffic, HTTP and gRPC (h2c through the sidecars); every case must pass.
 /// </summary>
 public sealed class MeshConformanceTests(ITestOutputHelper output)
 {
@@ -26,7 +25,7 @@ public sealed class MeshConformanceTests(ITestOutputHelper output)
         var failed = run.Cases.Where(c => c.Outcome == Outcome.Failed).Select(c => $"{c.Test}/{c.Case}: {c.Detail}").ToList();
         Assert.True(failed.Count == 0, "failed cases:\n" + string.Join('\n', failed));
         Assert.Equal(87, run.Cases.Count(c => c.Outcome == Outcome.Passed)); // 81 HTTP + 6 gRPC (HTTP/2 is kept end to end)
-        Assert.All(run.Cases.Where(c => c.Outcome == Outcome.Skipped), c => Assert.Equal(ConformanceRunner.GrpcSkipReason, c.Detail));
+        Assert.All(run.Cases.Where(c => c.Outcome == Outcome.Skipped), c => Assert.Equal("needs unsupported features", c.Detail));
         Assert.True(run.Succeeded);
     }
 }

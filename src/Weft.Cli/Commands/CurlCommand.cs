@@ -61,14 +61,13 @@ internal static class CurlCommand
             var parsedHeaders = new List<KeyValuePair<string, string>>();
             foreach (var header in result.GetValue(headers) ?? [])
             {
-                var colon = header.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
+                if (!HeaderArgument.TryParse(header, out var parsed))
                 {
                     await Console.Error.WriteLineAsync($"weft curl: header '{header}' is not 'Name: value'");
                     return 2;
                 }
 
-                parsedHeaders.Add(new(header[..colon].Trim(), header[(colon + 1)..].Trim()));
+                parsedHeaders.Add(parsed);
             }
 
             var request = new MeshRequest
@@ -79,13 +78,14 @@ internal static class CurlCommand
                 ConnectTo = result.GetValue(connectTo),
                 Body = result.GetValue(data) is { } body ? Encoding.UTF8.GetBytes(body) : null,
             };
+            var sidecar = new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound);
+            var n = Math.Max(1, result.GetValue(count));
             if (grpc)
             {
-                return await CallGrpcAsync(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound), request, Math.Max(1, result.GetValue(count)), result.GetValue(include), result.GetValue(data) ?? "", ct);
+                return await CallGrpcAsync(sidecar, request, n, result.GetValue(include), result.GetValue(data) ?? "", ct);
             }
 
-            using var meshClient = new MeshClient(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound));
-            var n = Math.Max(1, result.GetValue(count));
+            using var meshClient = new MeshClient(sidecar);
             var backends = new Dictionary<string, int>(StringComparer.Ordinal);
             var statuses = new SortedDictionary<int, int>();
             var stdout = Console.OpenStandardOutput();
@@ -125,12 +125,7 @@ internal static class CurlCommand
             }
 
             Console.WriteLine($"{n} requests from {client.Namespace}/{client.Name} to {uri}");
-            Console.WriteLine($"status: {string.Join(", ", statuses.Select(s => $"{s.Key} ×{s.Value}"))}");
-            foreach (var (backend, hits) in backends.OrderByDescending(b => b.Value))
-            {
-                Console.WriteLine($"  {backend,-50} {hits,5}  {100.0 * hits / n,5:0.0}%");
-            }
-
+            WriteSpread(statuses, backends, n);
             return 0;
         });
         return command;
@@ -168,13 +163,18 @@ internal static class CurlCommand
         }
 
         Console.WriteLine($"{n} calls to {request.Url}");
+        WriteSpread(statuses, backends, n);
+        return allOk ? 0 : 1;
+    }
+
+    /// <summary>The <c>--count</c> summary: how many responses had each status, and how they were spread over backends.</summary>
+    private static void WriteSpread<TStatus>(IEnumerable<KeyValuePair<TStatus, int>> statuses, Dictionary<string, int> backends, int n)
+    {
         Console.WriteLine($"status: {string.Join(", ", statuses.Select(s => $"{s.Key} ×{s.Value}"))}");
         foreach (var (backend, hits) in backends.OrderByDescending(b => b.Value))
         {
             Console.WriteLine($"  {backend,-50} {hits,5}  {100.0 * hits / n,5:0.0}%");
         }
-
-        return allOk ? 0 : 1;
     }
 
     /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>

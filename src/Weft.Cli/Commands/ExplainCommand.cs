@@ -42,14 +42,13 @@ public static class ExplainCommand
         var headers = new List<KeyValuePair<string, string>>();
         foreach (var h in headerArgs)
         {
-            var colon = h.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
+            if (!HeaderArgument.TryParse(h, out var header))
             {
                 stderr.WriteLine($"error: header '{h}' is not 'Name: value'");
                 return 2;
             }
 
-            headers.Add(new(h[..colon].Trim(), h[(colon + 1)..].Trim()));
+            headers.Add(header);
         }
 
         var input = ManifestInput.Load(paths, stderr);

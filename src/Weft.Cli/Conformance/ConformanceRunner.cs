@@ -21,12 +21,6 @@ namespace Weft.Cli.Conformance;
 /// </summary>
 internal sealed class ConformanceRunner
 {
-    /// <summary>
-    /// TODO(issue 5, proxy h2c): a gRPC case whose call fails with an HTTP/2 protocol error is reported SKIP with this
-    /// reason, because the sidecar's outbound listener does not speak h2c yet. Remove this fallback (and
-    /// <see cref="NoHttp2"/>) once the proxy detects the HTTP/2 preface: from then on such an error is a FAIL.
-    /// </summary>
-    public const string GrpcSkipReason = "sidecar has no HTTP/2 yet";
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ConformanceRunnerOptions _options;
@@ -266,11 +260,6 @@ internal sealed class ConformanceRunner
                 {
                     attempts++;
                     failure = await SendOnceAsync(mesh, testCase, deadline.Token);
-                    if (failure == GrpcSkipReason)
-                    {
-                        break; // TODO(issue 5, proxy h2c): see GrpcSkipReason
-                    }
-
                     if (failure is null)
                     {
                         if (++consecutive >= _options.RequiredConsecutiveSuccesses)
@@ -289,11 +278,6 @@ internal sealed class ConformanceRunner
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             failure = $"{failure ?? "no response"} (did not converge in {_options.ConvergenceTimeout.TotalSeconds:0}s, {attempts} attempts)";
-        }
-
-        if (failure is not null && failure.StartsWith(GrpcSkipReason, StringComparison.Ordinal))
-        {
-            return new CaseResult(test.Name, testCase.Name, Outcome.Skipped, GrpcSkipReason, clock.Elapsed);
         }
 
         return new CaseResult(test.Name, testCase.Name, failure is null ? Outcome.Passed : Outcome.Failed, failure ?? "", clock.Elapsed);
@@ -321,11 +305,6 @@ internal sealed class ConformanceRunner
                 for (var i = 0; i < testCase.Count; i++)
                 {
                     var response = await grpc.CallAsync(request, ct);
-                    if (NoHttp2(response))
-                    {
-                        return GrpcSkipReason;
-                    }
-
                     calls.Add((response.StatusName, EchoResponse.Parse(response.Message).Hostname));
                 }
 
@@ -379,7 +358,7 @@ internal sealed class ConformanceRunner
             client.Dispose();
             using var grpc = new MeshGrpcClient(client.Sidecar, _options.RequestTimeout);
             var response = await grpc.CallAsync(request, ct);
-            return NoHttp2(response) ? GrpcSkipReason : CaseCheck.CheckGrpc(testCase.Expect, response);
+            return CaseCheck.CheckGrpc(testCase.Expect, response);
         }
 
         // One client per request: a new connection each time, as each upstream `client` invocation is a new process.
@@ -412,31 +391,14 @@ internal sealed class ConformanceRunner
             return (null, null, $"no ready pod of {testCase.From} to send from");
         }
 
-        var url = testCase.Request.Url;
-        string? connectTo = null;
-        if (testCase.Request.Target is { } target)
+        var (url, connectTo, error) = CaseTargets.Resolve(testCase.Request.Url, testCase.Request.Target, testCase.FromNamespace, (target, ns) =>
+            target.Kind == CaseTarget.ClusterIP
+                ? mesh.ControlPlane.Store.Snapshot().Objects.OfType<Service>().FirstOrDefault(s => s.Namespace == ns && s.Name == target.Name)?.Spec.ClusterIP
+                : pods.Where(p => p.Namespace == ns && p.DeploymentName == target.Name && p.Ready)
+                    .OrderBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault()?.IP.ToString());
+        if (error is not null)
         {
-            var hostPart = url.Replace("{target}", "target", StringComparison.Ordinal);
-            var host = new Uri(hostPart).Host;
-            var ns = host != "target" && host.Split('.') is { Length: > 1 } labels && !IPAddress.TryParse(host, out _) ? labels[1] : testCase.FromNamespace;
-            string? ip;
-            if (target.Kind == CaseTarget.ClusterIP)
-            {
-                ip = mesh.ControlPlane.Store.Snapshot().Objects.OfType<Service>().FirstOrDefault(s => s.Namespace == ns && s.Name == target.Name)?.Spec.ClusterIP;
-            }
-            else
-            {
-                ip = pods.Where(p => p.Namespace == ns && p.DeploymentName == target.Name && p.Ready)
-                    .OrderBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault()?.IP.ToString();
-            }
-
-            if (ip is null)
-            {
-                return (null, null, $"target {target.Kind} {ns}/{target.Name} not found");
-            }
-
-            connectTo = $"{ip}:{target.Port.ToString(CultureInfo.InvariantCulture)}";
-            url = url.Replace("{target}", connectTo, StringComparison.Ordinal);
+            return (null, null, error);
         }
 
         var request = new MeshRequest
@@ -449,9 +411,6 @@ internal sealed class ConformanceRunner
         var sidecar = new IPEndPoint(client.IP, SidecarPorts.Default.Outbound);
         return (new MeshClient(sidecar, _options.RequestTimeout), request, null);
     }
-
-    /// <summary>See <see cref="GrpcSkipReason"/>: TODO(issue 5, proxy h2c) remove with it.</summary>
-    private static bool NoHttp2(MeshGrpcResponse response) => response.Status != 0 && MeshGrpcClient.IsHttp2ProtocolError(response);
 
     private CaseResult Report(CaseResult result)
     {

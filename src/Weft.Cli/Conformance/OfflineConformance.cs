@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using Weft.Api;
 using Weft.Api.Model;
@@ -123,21 +122,13 @@ internal static class OfflineConformance
         var url = testCase.Request.IsGrpc
             ? "http" + testCase.Request.Url["grpc".Length..].TrimEnd('/') + "/proto.EchoTestService/Echo"
             : testCase.Request.Url;
-        string? connectTo = null;
-        if (testCase.Request.Target is { } target)
-        {
-            var host = new Uri(url.Replace("{target}", "target", StringComparison.Ordinal)).Host;
-            var ns = host != "target" && host.Split('.') is { Length: > 1 } labels && !IPAddress.TryParse(host, out _) ? labels[1] : testCase.FromNamespace;
-            var ip = target.Kind == CaseTarget.ClusterIP
+        (url, var connectTo, var error) = CaseTargets.Resolve(url, testCase.Request.Target, testCase.FromNamespace, (target, ns) =>
+            target.Kind == CaseTarget.ClusterIP
                 ? cluster.Services.FirstOrDefault(s => s.Namespace == ns && s.Name == target.Name)?.Spec.ClusterIP
-                : cluster.Pods.Where(p => p.Namespace == ns && p.Name.StartsWith(target.Name + "-", StringComparison.Ordinal)).Select(p => p.PodIP).FirstOrDefault();
-            if (ip is null)
-            {
-                return (null, $"target {target.Kind} {ns}/{target.Name} not found");
-            }
-
-            connectTo = $"{ip}:{target.Port.ToString(CultureInfo.InvariantCulture)}";
-            url = url.Replace("{target}", connectTo, StringComparison.Ordinal);
+                : cluster.Pods.Where(p => p.Namespace == ns && p.Name.StartsWith(target.Name + "-", StringComparison.Ordinal)).Select(p => p.PodIP).FirstOrDefault());
+        if (error is not null)
+        {
+            return (null, error);
         }
 
         return (new MeshRequest
