@@ -59,27 +59,6 @@ public static class SpiffeId
         return true;
     }
 
-    /// <summary>Reads namespace and service account out of a workload ID of the form <see cref="ForWorkload"/> makes.</summary>
-    public static bool TryParseWorkload(string? id, out string trustDomain, out string @namespace, out string serviceAccount)
-    {
-        @namespace = serviceAccount = "";
-        if (!TryGetTrustDomain(id, out trustDomain))
-        {
-            return false;
-        }
-
-        var parts = id!.AsSpan(Scheme.Length + trustDomain.Length).ToString().Split('/');
-        if (parts is not ["", "ns", var ns, "sa", var sa])
-        {
-            trustDomain = "";
-            return false;
-        }
-
-        @namespace = ns;
-        serviceAccount = sa;
-        return true;
-    }
-
     private static bool IsValidTrustDomain(ReadOnlySpan<char> domain)
     {
         if (domain.IsEmpty || domain.Length > 255)

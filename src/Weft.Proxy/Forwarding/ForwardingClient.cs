@@ -84,12 +84,12 @@ internal sealed class ForwardingClient : IDisposable
 
     /// <summary>The mTLS pool whose connections are to a peer that proved <paramref name="identity"/>.</summary>
     public HttpMessageInvoker InvokerFor(string identity) =>
-        _mtls.GetOrAdd(identity, id =>
+        _mtls.TryGetValue(identity, out var invoker) ? invoker : _mtls.GetOrAdd(identity, static (id, self) =>
         {
             var handler = NewHandler();
-            handler.ConnectCallback = (context, ct) => _connector!.ConnectHttpAsync(context, id, ct);
+            handler.ConnectCallback = (context, ct) => self._connector!.ConnectHttpAsync(context, id, ct);
             return new HttpMessageInvoker(handler);
-        });
+        }, this);
 
     /// <summary>
     /// How a request reaches <paramref name="endpoint"/>: through its sidecar's inbound port (mTLS when this proxy has an

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Http;
@@ -22,6 +23,9 @@ internal sealed class InboundHandler(
     private readonly MeshTransformer _transformer = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    // Per app port, built once: the forwarding prefix and the metric labels (the series already exist per port).
+    private readonly ConcurrentDictionary<int, (string Prefix, RequestLabels Labels)> _ports = new();
+
     public async Task HandleAsync(HttpContext context)
     {
         var started = _time.GetTimestamp();
@@ -35,9 +39,11 @@ internal sealed class InboundHandler(
         }
 
         headers.Remove(MeshTransformer.DestinationPortHeader);
+        var (prefix, labels) = _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) =>
+            ("http://" + Authority.Format(host, p), new RequestLabels("inbound", "", "", p.ToString(CultureInfo.InvariantCulture), "", "", "", "", "")), _podHost);
         try
         {
-            var error = await forwarder.SendAsync(context, "http://" + Authority.Format(_podHost, port), client.Invoker, client.ConfigFor(context), _transformer);
+            var error = await forwarder.SendAsync(context, prefix, client.Invoker, client.ConfigFor(context), _transformer);
             if (error != ForwarderError.None)
             {
                 ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
@@ -45,9 +51,7 @@ internal sealed class InboundHandler(
         }
         finally
         {
-            metrics?.RecordRequest(
-                new RequestLabels("inbound", "", "", port.ToString(CultureInfo.InvariantCulture), "", "", "", "", ""),
-                context.Response.StatusCode, _time.GetElapsedTime(started));
+            metrics?.RecordRequest(labels, context.Response.StatusCode, _time.GetElapsedTime(started));
         }
     }
 }

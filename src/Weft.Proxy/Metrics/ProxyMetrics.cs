@@ -32,12 +32,6 @@ internal sealed class ProxyMetrics
     /// <summary>A retry decision after a retryable-looking attempt: <see cref="RetryVerdict.Retry"/> or why not.</summary>
     public void RecordRetry(in RequestLabels labels, RetryVerdict verdict) => Increment(_retries, (labels, verdict));
 
-    public long Requests(Func<RequestLabels, bool> where, int? statusClass = null) =>
-        _requests.Where(p => where(p.Key.Item1) && (statusClass is null || p.Key.Item2 == statusClass)).Sum(p => Volatile.Read(ref p.Value.Value));
-
-    public long Retries(Func<RequestLabels, bool> where, RetryVerdict verdict) =>
-        _retries.Where(p => where(p.Key.Item1) && p.Key.Item2 == verdict).Sum(p => Volatile.Read(ref p.Value.Value));
-
     public string WritePrometheus()
     {
         var text = new StringBuilder();

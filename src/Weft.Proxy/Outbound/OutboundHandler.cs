@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,12 @@ internal sealed class OutboundHandler(
     Func<IPAddress, int, bool> isSelf,
     ILogger logger)
 {
+    // Metric label strings built once per policy object (policies are immutable, replaced on each discovery update),
+    // not per request; the tables hold them only as long as the policy objects live.
+    private static readonly ConditionalWeakTable<DestinationPolicy, DestinationStrings> DestinationStringsOf = new();
+    private static readonly ConditionalWeakTable<RuleOrigin, string> RuleLabelOf = new();
+    private static readonly ConditionalWeakTable<BackendPolicy, string> BackendLabelOf = new();
+
     public async Task HandleAsync(HttpContext context)
     {
         if (!TryGetDestination(context, out var host, out var port))
@@ -155,7 +162,7 @@ internal sealed class OutboundHandler(
             }
         }
 
-        await forwarder.ForwardAsync(context, plan, $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}", grpc, replayable, labels,
+        await forwarder.ForwardAsync(context, plan, StringsOf(policy).Service, grpc, replayable, labels,
             inboundPort, corsHeaders is { Count: > 0 } ? corsHeaders : null);
     }
 
@@ -196,11 +203,18 @@ internal sealed class OutboundHandler(
         var origin = plan.Rule?.Origin;
         var backend = plan.Backend;
         return new RequestLabels(
-            "outbound", policy.ServiceNamespace, policy.ServiceName, policy.Port.ToString(CultureInfo.InvariantCulture),
+            "outbound", policy.ServiceNamespace, policy.ServiceName, StringsOf(policy).Port,
             origin?.RouteKind ?? "", origin?.RouteNamespace ?? "", origin?.RouteName ?? "",
-            origin is null ? "" : origin.RuleName ?? origin.RuleIndex.ToString(CultureInfo.InvariantCulture),
-            backend is null ? "" : $"{backend.Namespace}/{backend.Name}:{backend.Port}");
+            origin is null ? "" : RuleLabelOf.GetValue(origin, static o => o.RuleName ?? o.RuleIndex.ToString(CultureInfo.InvariantCulture)),
+            backend is null ? "" : BackendLabelOf.GetValue(backend, static b => $"{b.Namespace}/{b.Name}:{b.Port}"));
     }
+
+    private static DestinationStrings StringsOf(DestinationPolicy policy) =>
+        DestinationStringsOf.GetValue(policy, static p => new DestinationStrings(
+            p.Port.ToString(CultureInfo.InvariantCulture), $"{p.ServiceNamespace}/{p.ServiceName}:{p.Port}"));
+
+    /// <summary>The destination's port label and its <c>namespace/name:port</c> key (the retry budget's).</summary>
+    private sealed record DestinationStrings(string Port, string Service);
 
     /// <summary>
     /// Not a mesh destination: loopback literals are forwarded untouched (local processes outside the mesh); anything else
