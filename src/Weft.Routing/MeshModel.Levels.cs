@@ -64,34 +64,12 @@ public sealed partial class MeshModel
         {
             // C1 at L4: the Service's own endpoints, bytes tunnelled whatever the port's appProtocol says.
             var (_, app) = DefaultProtocol(sp.AppProtocol);
-            return policy with
-            {
-                DefaultBackend = new BackendPolicy
-                {
-                    Namespace = svc.Namespace,
-                    Name = svc.Name,
-                    Port = sp.Port,
-                    AppProtocol = app,
-                    Endpoints = _index.Endpoints(svc, sp),
-                },
-            };
+            return policy with { DefaultBackend = ServiceBackend(svc, sp, app) };
         }
 
         // D1 among the L4 types (groups are sorted with the winning type first), then K2/K3 as in the l7 compile.
         var winner = group[0].Type;
-        var l4 = new List<L4RulePolicy>();
-        foreach (var route in group.Where(r => r.Type == winner))
-        {
-            foreach (var rule in route.Rules)
-            {
-                if (rule.Problem is null)
-                {
-                    l4.Add(new L4RulePolicy { Origin = new RuleCandidate(route, rule, 0).Origin, Hostnames = rule.Hostnames, Backends = rule.Backends });
-                }
-            }
-        }
-
-        return policy with { Protocol = winner == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = l4 };
+        return policy with { Protocol = winner == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = L4Rules(group.Where(r => r.Type == winner)) };
     }
 
     /// <summary>

@@ -592,14 +592,7 @@ public sealed partial class MeshModel
             return new CompiledDestination(policy with
             {
                 Protocol = protocol,
-                DefaultBackend = new BackendPolicy
-                {
-                    Namespace = svc.Namespace,
-                    Name = svc.Name,
-                    Port = sp.Port,
-                    AppProtocol = app,
-                    Endpoints = _index.Endpoints(svc, sp),
-                },
+                DefaultBackend = ServiceBackend(svc, sp, app),
             }, selection, []);
         }
 
@@ -607,24 +600,7 @@ public sealed partial class MeshModel
         if (type is RouteType.Tcp or RouteType.Tls)
         {
             // K2/K3: L4 routes bind like A4; one rule each, oldest route first.
-            var l4 = new List<L4RulePolicy>();
-            foreach (var route in selection.Applied)
-            {
-                foreach (var rule in route.Rules)
-                {
-                    if (rule.Problem is null)
-                    {
-                        l4.Add(new L4RulePolicy
-                        {
-                            Origin = new RuleCandidate(route, rule, 0).Origin,
-                            Hostnames = rule.Hostnames,
-                            Backends = rule.Backends,
-                        });
-                    }
-                }
-            }
-
-            return new CompiledDestination(policy with { Protocol = type == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = l4 }, selection, []);
+            return new CompiledDestination(policy with { Protocol = type == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = L4Rules(selection.Applied) }, selection, []);
         }
 
         // E1/K1: merge every rule of every applied route into one table, flattened per match, in precedence order.
@@ -662,6 +638,39 @@ public sealed partial class MeshModel
 
         return new CompiledDestination(policy with { Protocol = type == RouteType.Grpc ? PolicyProtocol.Grpc : PolicyProtocol.Http, Rules = rules }, selection, candidates);
     }
+
+    /// <summary>K2/K3: one L4 rule per valid rule of the applied routes, in order.</summary>
+    private static List<L4RulePolicy> L4Rules(IEnumerable<AnalyzedRoute> routes)
+    {
+        var l4 = new List<L4RulePolicy>();
+        foreach (var route in routes)
+        {
+            foreach (var rule in route.Rules)
+            {
+                if (rule.Problem is null)
+                {
+                    l4.Add(new L4RulePolicy
+                    {
+                        Origin = new RuleCandidate(route, rule, 0).Origin,
+                        Hostnames = rule.Hostnames,
+                        Backends = rule.Backends,
+                    });
+                }
+            }
+        }
+
+        return l4;
+    }
+
+    /// <summary>C1: the Service's own endpoints on <paramref name="sp"/>.</summary>
+    private BackendPolicy ServiceBackend(Service svc, ServicePort sp, string app) => new()
+    {
+        Namespace = svc.Namespace,
+        Name = svc.Name,
+        Port = sp.Port,
+        AppProtocol = app,
+        Endpoints = _index.Endpoints(svc, sp),
+    };
 
     /// <summary>Without routes, the port's appProtocol decides how the proxy treats it; unknown or none is opaque TCP.</summary>
     private static (string Protocol, string App) DefaultProtocol(string? appProtocol) => appProtocol?.ToLowerInvariant() switch

@@ -125,7 +125,7 @@ internal static class GatewayObjectMapper
         Group = p.String("group") ?? GatewayApi.Group,
         Kind = p.String("kind") ?? "Gateway",
         Namespace = p.String("namespace"),
-        Name = p.String("name") ?? throw p.Required(MappingReader.Join(p.Path, "name"), "set name to the parent Service (or Gateway) name"),
+        Name = RequiredAllowEmpty(p, "name", "set name to the parent Service (or Gateway) name"),
         SectionName = p.String("sectionName"),
         Port = p.Int("port"),
     };
@@ -135,7 +135,7 @@ internal static class GatewayObjectMapper
         Group = b.String("group") ?? "",
         Kind = b.String("kind") ?? "Service",
         Namespace = b.String("namespace"),
-        Name = b.String("name") ?? throw b.Required(MappingReader.Join(b.Path, "name"), "set name to the backend Service name"),
+        Name = RequiredAllowEmpty(b, "name", "set name to the backend Service name"),
         Port = b.Int("port"),
         Weight = b.Int("weight") ?? 1,
         Filters = b.List("filters", filter),

@@ -27,9 +27,6 @@ internal sealed class MappingReader
 
     public static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    /// <summary>True when the key is present with a non-null value.</summary>
-    public bool Has(string key) => Find(key, record: false) is not null;
-
     public string? String(string key)
     {
         var node = Find(key);

@@ -52,10 +52,21 @@ internal sealed class RouteAnalyzer
     {
         // E3: a route without rules gets one rule matching PathPrefix "/".
         var rules = route.Spec.Rules.Count == 0 ? [new HttpRouteRule()] : route.Spec.Rules;
+        return Rules(rules, HttpRule);
+    }
+
+    private AnalyzedRoute Grpc(GrpcRoute route)
+    {
+        var rules = route.Spec.Rules.Count == 0 ? [new GrpcRouteRule()] : route.Spec.Rules;
+        return Rules(rules, GrpcRule);
+    }
+
+    private AnalyzedRoute Rules<TRule>(IReadOnlyList<TRule> rules, Func<TRule, int, AnalyzedRule> analyze)
+    {
         var analyzed = new List<AnalyzedRule>(rules.Count);
         for (var i = 0; i < rules.Count; i++)
         {
-            analyzed.Add(HttpRule(rules[i], i));
+            analyzed.Add(analyze(rules[i], i));
         }
 
         return Done(analyzed, null);
@@ -68,12 +79,7 @@ internal sealed class RouteAnalyzer
 
         // E3: a rule without matches gets [{path: PathPrefix "/"}]; C4: it matches everything.
         var matches = rule.Matches.Count == 0 ? [new HttpRouteMatch()] : rule.Matches;
-        var matchPolicies = new List<MatchPolicy>(matches.Count);
-        for (var j = 0; j < matches.Count; j++)
-        {
-            matchPolicies.Add(HttpMatch(matches[j], $"{where}.matches[{j}]", problems));
-        }
-
+        var matchPolicies = MatchPolicies(matches, HttpMatch, where, problems);
         var filters = Filters(rule.Filters, matchPolicies, where, problems);
         var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
         if (rule.BackendRefs.Count > 0 && HasFilter(filters, FilterKind.RequestRedirect))
@@ -97,40 +103,39 @@ internal sealed class RouteAnalyzer
         };
     }
 
-    private AnalyzedRoute Grpc(GrpcRoute route)
+    private AnalyzedRule GrpcRule(GrpcRouteRule rule, int i)
     {
-        var rules = route.Spec.Rules.Count == 0 ? [new GrpcRouteRule()] : route.Spec.Rules;
-        var analyzed = new List<AnalyzedRule>(rules.Count);
-        for (var i = 0; i < rules.Count; i++)
+        var where = RuleWhere(rule.Name, i);
+        var problems = new List<Problem>();
+
+        // K1: no matches means every gRPC request matches.
+        var matches = rule.Matches.Count == 0 ? [new GrpcRouteMatch()] : rule.Matches;
+        var matchPolicies = MatchPolicies(matches, GrpcMatch, where, problems);
+        var filters = Filters(rule.Filters, matchPolicies, where, problems);
+        var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+        var retry = GrpcRetry(_route.Metadata.Annotations, problems);
+        return new AnalyzedRule
         {
-            var rule = rules[i];
-            var where = RuleWhere(rule.Name, i);
-            var problems = new List<Problem>();
+            Index = i,
+            Name = rule.Name,
+            Problem = First(problems),
+            Matches = matchPolicies,
+            Filters = filters,
+            Backends = backends,
+            Retry = retry,
+        };
+    }
 
-            // K1: no matches means every gRPC request matches.
-            var matches = rule.Matches.Count == 0 ? [new GrpcRouteMatch()] : rule.Matches;
-            var matchPolicies = new List<MatchPolicy>(matches.Count);
-            for (var j = 0; j < matches.Count; j++)
-            {
-                matchPolicies.Add(GrpcMatch(matches[j], $"{where}.matches[{j}]", problems));
-            }
-
-            var filters = Filters(rule.Filters, matchPolicies, where, problems);
-            var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
-            var retry = GrpcRetry(route.Metadata.Annotations, problems);
-            analyzed.Add(new AnalyzedRule
-            {
-                Index = i,
-                Name = rule.Name,
-                Problem = First(problems),
-                Matches = matchPolicies,
-                Filters = filters,
-                Backends = backends,
-                Retry = retry,
-            });
+    private static List<MatchPolicy> MatchPolicies<TMatch>(
+        IReadOnlyList<TMatch> matches, Func<TMatch, string, List<Problem>, MatchPolicy> analyze, string where, List<Problem> problems)
+    {
+        var result = new List<MatchPolicy>(matches.Count);
+        for (var j = 0; j < matches.Count; j++)
+        {
+            result.Add(analyze(matches[j], $"{where}.matches[{j}]", problems));
         }
 
-        return Done(analyzed, null);
+        return result;
     }
 
     private AnalyzedRoute L4(IReadOnlyList<L4RouteRule> rules, IReadOnlyList<string> hostnames)

@@ -47,16 +47,6 @@ internal sealed class GrpcRuleMatcher
             return false;
         }
 
-        var hs = Headers;
-        for (var i = 0; i < hs.Length; i++)
-        {
-            var m = hs[i];
-            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !m.IsMatch(actual))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return ValueMatcher.HeadersMatch(Headers, headers);
     }
 }

@@ -69,14 +69,9 @@ internal sealed class HttpRuleMatcher
             return false;
         }
 
-        var hs = Headers;
-        for (var i = 0; i < hs.Length; i++)
+        if (!ValueMatcher.HeadersMatch(Headers, headers))
         {
-            var m = hs[i];
-            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !m.IsMatch(actual))
-            {
-                return false;
-            }
+            return false;
         }
 
         var qs = QueryParams;

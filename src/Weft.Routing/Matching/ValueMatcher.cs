@@ -26,6 +26,22 @@ internal sealed class ValueMatcher
     public bool IsMatch(ReadOnlySpan<char> actual) =>
         Regex is null ? actual.SequenceEqual(Value) : Regex.IsMatch(actual);
 
+    /// <summary>Every header condition holds (E4: a missing header fails its condition).</summary>
+    public static bool HeadersMatch<THeaders>(ValueMatcher[] matchers, in THeaders headers)
+        where THeaders : IHeaderLookup, allows ref struct
+    {
+        for (var i = 0; i < matchers.Length; i++)
+        {
+            var m = matchers[i];
+            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !m.IsMatch(actual))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Builds the matchers of one match entry; for repeated names only the first entry counts (E4/E5).</summary>
     public static ValueMatcher[] Compile(IReadOnlyList<ValueMatchPolicy> entries, StringComparer nameComparer, string what)
     {
