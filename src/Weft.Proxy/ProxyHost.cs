@@ -50,6 +50,10 @@ public static class ProxyHost
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });
         builder.WebHost.UseKestrelCore();
+        if (Environment.GetEnvironmentVariable("WEFT_KESTREL_INLINE") == "1")
+        {
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(5));
         builder.Services.AddHttpForwarder();
         ConfigureLogging(builder.Logging, options);
@@ -57,6 +61,7 @@ public static class ProxyHost
         ListenOptions? outbound = null, inbound = null, admin = null;
         MeshTls? tls = null;
         L4Proxy? l4 = null;
+        Http1.Http1Relay? relay = null, outboundRelay = null;
         Func<int, bool> isOwnPort = _ => false;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -72,7 +77,7 @@ public static class ProxyHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Outbound));
                 var tunnel = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4).OnConnectionAsync);
+                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4, () => outboundRelay).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.InboundPort, listen =>
             {
@@ -80,7 +85,7 @@ public static class ProxyHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Inbound));
                 var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping).OnConnectionAsync);
+                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.AdminPort, listen =>
             {
@@ -140,6 +145,18 @@ public static class ProxyHost
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, peerInboundPort,
             (address, port) => address.Equals(options.PodIp) && isOwnPort(port), outboundLogger);
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"), metrics, options.TimeProvider);
+        if (options.Http1FastPath)
+        {
+            var appConnections = new Http1.UpstreamPool();
+            owned.Add(new DisposeAdapter(appConnections));
+            relay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
+                loggerFactory.CreateLogger("Weft.Proxy.Inbound"), options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
+            var peerConnections = new Http1.UpstreamPool(tls);
+            owned.Add(new DisposeAdapter(peerConnections));
+            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, peerInboundPort, metrics, stats),
+                outboundLogger, options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
+        }
+
         l4 = new L4Proxy(destinations, connector, balancer, (address, port) => address.Equals(options.PodIp) && isOwnPort(port),
             options.ProtocolDetectionTimeout, outboundLogger);
         var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics);

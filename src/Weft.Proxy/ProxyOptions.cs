@@ -65,6 +65,16 @@ public sealed record ProxyOptions
     /// </summary>
     public string Level { get; init; } = "l7";
 
+    /// <summary>
+    /// Whether simple HTTP/1.1 requests to the app bypass Kestrel's HTTP layer and YARP (<see cref="Http1.Http1Relay"/>).
+    /// On unless <c>WEFT_HTTP1_FAST_PATH=0</c>: the switch is there to compare the two paths (bench/onehop.py) and as an
+    /// escape hatch.
+    /// </summary>
+    public bool Http1FastPath { get; init; } = Environment.GetEnvironmentVariable("WEFT_HTTP1_FAST_PATH") != "0";
+
+    /// <summary>The fast path's limit on an app's silence mid-exchange (504 before a response, a cut one after); tests shorten it.</summary>
+    internal TimeSpan Http1ActivityTimeout { get; init; } = Http1.Http1Relay.DefaultActivity;
+
     /// <summary>How long protocol detection on an outbound tunnel waits for the client's first bytes before treating it as opaque TCP.</summary>
     public TimeSpan ProtocolDetectionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 }

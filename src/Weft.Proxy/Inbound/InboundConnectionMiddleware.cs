@@ -21,7 +21,9 @@ namespace Weft.Proxy.Inbound;
 /// mode a PROXY header (the local kube-proxy) starts an opaque tunnel and anything else is HTTP with <c>weft-dst-port</c>.
 /// A proxy without identity (mTLS off) takes plaintext only, as before.
 /// </summary>
-internal sealed class InboundConnectionMiddleware(ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping)
+internal sealed class InboundConnectionMiddleware(
+    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping,
+    Func<Http1.Http1Relay?>? fastPath = null)
 {
     private static readonly TimeSpan FirstByteTimeout = TimeSpan.FromSeconds(30);
 
@@ -83,20 +85,27 @@ internal sealed class InboundConnectionMiddleware(ConnectionDelegate next, MeshT
     /// </summary>
     private async Task ServePlaintextHttpAsync(ConnectionContext connection, CancellationToken ct)
     {
+        DetectedProtocol protocol;
         try
         {
-            if (await ProtocolDetector.DetectAsync(connection.Transport.Input, FirstByteTimeout, ct) == DetectedProtocol.Http2)
-            {
-                H2cFeatures.Set(connection);
-            }
+            protocol = await ProtocolDetector.DetectAsync(connection.Transport.Input, FirstByteTimeout, ct);
         }
         catch (OperationCanceledException)
         {
             return;
         }
 
-        await next(connection);
+        if (protocol == DetectedProtocol.Http2)
+        {
+            H2cFeatures.Set(connection);
+        }
+
+        await ServeHttpAsync(connection, http1: protocol == DetectedProtocol.Http1, plaintext: true);
     }
+
+    /// <summary>HTTP/1.1 goes through the fast path first (it hands Kestrel whatever it does not forward itself).</summary>
+    private Task ServeHttpAsync(ConnectionContext connection, bool http1, bool plaintext) =>
+        http1 && fastPath?.Invoke() is { } relay ? relay.ServeAsync(connection, next, plaintext) : next(connection);
 
     private async Task ServeTlsAsync(ConnectionContext connection, CancellationToken ct)
     {
@@ -123,7 +132,7 @@ internal sealed class InboundConnectionMiddleware(ConnectionDelegate next, MeshT
             connection.Transport = decrypted;
             try
             {
-                await next(connection);
+                await ServeHttpAsync(connection, http1: ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2, plaintext: false);
             }
             finally
             {

@@ -26,12 +26,22 @@ internal sealed class InboundHandler(
     // Per app port, built once: the forwarding prefix and the metric labels (the series already exist per port).
     private readonly ConcurrentDictionary<int, (string Prefix, RequestLabels Labels)> _ports = new();
 
+    /// <summary>Whether a request may name <paramref name="port"/> in <c>weft-dst-port</c>: a port, and not one of the proxy's own.</summary>
+    public bool AcceptsPort(int port) => port is >= 1 and <= 65535 && !isOwnPort(port);
+
+    /// <summary>The metric labels of requests to the app's <paramref name="port"/> (the HTTP/1.1 fast path records with them too).</summary>
+    public RequestLabels LabelsFor(int port) => PortOf(port).Labels;
+
+    private (string Prefix, RequestLabels Labels) PortOf(int port) =>
+        _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) =>
+            ("http://" + Authority.Format(host, p), new RequestLabels("inbound", "", "", p.ToString(CultureInfo.InvariantCulture), "", "", "", "", "")), _podHost);
+
     public async Task HandleAsync(HttpContext context)
     {
         var started = _time.GetTimestamp();
         var headers = context.Request.Headers;
         if (!headers.TryGetValue(MeshTransformer.DestinationPortHeader, out var values) || values.Count != 1
-            || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535 || isOwnPort(port))
+            || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || !AcceptsPort(port))
         {
             ProxyLog.BadDestinationPort(logger, values.ToString(), context.Connection.RemoteIpAddress?.ToString());
             await OutboundHandler.RespondAsync(context, StatusCodes.Status400BadRequest, $"missing or invalid {MeshTransformer.DestinationPortHeader} header");
@@ -39,8 +49,7 @@ internal sealed class InboundHandler(
         }
 
         headers.Remove(MeshTransformer.DestinationPortHeader);
-        var (prefix, labels) = _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) =>
-            ("http://" + Authority.Format(host, p), new RequestLabels("inbound", "", "", p.ToString(CultureInfo.InvariantCulture), "", "", "", "", "")), _podHost);
+        var (prefix, labels) = PortOf(port);
         try
         {
             var error = await forwarder.SendAsync(context, prefix, client.Invoker, client.ConfigFor(context), _transformer);

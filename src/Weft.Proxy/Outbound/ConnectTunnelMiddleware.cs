@@ -27,13 +27,15 @@ internal sealed class ConnectTunnelMiddleware
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly L4.L4Proxy? _l4;
+    private readonly Func<Http1.Http1Relay?>? _fastPath;
 
-    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, CancellationToken stopping, L4.L4Proxy? l4 = null)
+    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, CancellationToken stopping, L4.L4Proxy? l4 = null, Func<Http1.Http1Relay?>? fastPath = null)
     {
         _next = next;
         _logger = logger;
         _stopping = stopping;
         _l4 = l4;
+        _fastPath = fastPath;
     }
 
     public async Task OnConnectionAsync(ConnectionContext connection)
@@ -46,12 +48,13 @@ internal sealed class ConnectTunnelMiddleware
             var (isConnect, parsed) = await ReadConnectAsync(connection.Transport.Input, timeout.Token);
             if (!isConnect)
             {
-                if (await L4.ProtocolDetector.DetectAsync(connection.Transport.Input, HeaderTimeout, timeout.Token) == L4.DetectedProtocol.Http2)
+                var protocol = await L4.ProtocolDetector.DetectAsync(connection.Transport.Input, HeaderTimeout, timeout.Token);
+                if (protocol == L4.DetectedProtocol.Http2)
                 {
                     L4.H2cFeatures.Set(connection);
                 }
 
-                await _next(connection);
+                await ServeHttpAsync(connection, protocol == L4.DetectedProtocol.Http1);
                 return;
             }
 
@@ -90,8 +93,12 @@ internal sealed class ConnectTunnelMiddleware
             }
         }
 
-        await _next(connection);
+        await ServeHttpAsync(connection, http1: true); // an HTTP/2 preface is handed on by the relay untouched
     }
+
+    /// <summary>HTTP/1.1 goes through the fast path first (it hands Kestrel whatever it does not forward itself).</summary>
+    private Task ServeHttpAsync(ConnectionContext connection, bool http1) =>
+        http1 && _fastPath?.Invoke() is { } relay ? relay.ServeAsync(connection, _next, plaintext: true) : _next(connection);
 
     /// <summary>
     /// Peeks at the connection's first bytes. Not CONNECT: nothing consumed. CONNECT: consumed through the end of its

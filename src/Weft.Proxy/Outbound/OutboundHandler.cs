@@ -198,7 +198,7 @@ internal sealed class OutboundHandler(
         return null;
     }
 
-    private static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan)
+    internal static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan)
     {
         var origin = plan.Rule?.Origin;
         var backend = plan.Backend;

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Connections;
+using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Metrics;
+
+namespace Weft.Proxy.Http1;
+
+/// <summary>A pooled upstream connection's identity: where it goes, and the peer identity its mTLS proved (null: plaintext).</summary>
+internal readonly record struct UpstreamKey(string Address, int Port, string? Identity);
+
+/// <summary>Where one fast-path request goes and how it is accounted for.</summary>
+/// <param name="Key">The upstream connection to use.</param>
+/// <param name="DestinationPort">Sent as <c>weft-dst-port</c> (the endpoint's target port, to its sidecar); 0 sends none.</param>
+/// <param name="Labels">The request's metric labels.</param>
+/// <param name="Load">The endpoint's outstanding-request counter (power of two choices), if any.</param>
+/// <param name="Backend">How a forwarding failure names the backend in the log.</param>
+internal readonly record struct RelayTarget(UpstreamKey Key, int DestinationPort, RequestLabels Labels, EndpointLoad? Load, string Backend);
+
+/// <summary>
+/// What differs between the listeners that use <see cref="Http1Relay"/>: which requests it takes and where they go.
+/// A route says no (false) to anything it does not handle exactly as the full Kestrel/YARP path would, and the
+/// connection is handed to that path, the request still unread.
+/// </summary>
+internal abstract class Http1Route
+{
+    /// <summary>Whether absolute-form targets are accepted (the outbound listener is an HTTP proxy).</summary>
+    public abstract bool AbsoluteForm { get; }
+
+    /// <summary>The asynchronous part of the decision (e.g. the destination's policy); the head bytes are not available here.</summary>
+    public abstract ValueTask<bool> PrepareAsync(ConnectionContext connection, RelayExchange exchange, CancellationToken ct);
+
+    /// <summary>Decides where the request in <paramref name="head"/> goes; false hands it off.</summary>
+    public abstract bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target);
+
+    /// <summary>Counts a finished request (metrics, admin stats).</summary>
+    public abstract void Record(in RelayTarget target, int status, TimeSpan elapsed);
+}

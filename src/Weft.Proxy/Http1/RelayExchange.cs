@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Weft.Routing;
+
+namespace Weft.Proxy.Http1;
+
+/// <summary>
+/// One client connection's request state for the relay, reused request after request: the parsed heads, the bytes to
+/// send upstream, and what a route looked up between parsing and deciding.
+/// </summary>
+internal sealed class RelayExchange : IDisposable
+{
+    private const int SendSize = 8 * 1024;
+
+    private static ReadOnlySpan<byte> Version => " HTTP/1.1\r\n"u8;
+
+    private static ReadOnlySpan<byte> HostPrefix => "Host: "u8;
+
+    private static ReadOnlySpan<byte> DestinationPortPrefix => "weft-dst-port: "u8;
+
+    private byte[]? _scratch;
+    private RawHeaders? _headers;
+    private byte[] _authorityBytes = [];
+    private bool _fromScratch;
+    private int _dataLength;
+
+    public RequestHead Request { get; } = new();
+
+    public ResponseHead Response { get; } = new();
+
+    /// <summary>The request as it goes upstream: head, then the body bytes that arrived with it (if they fit).</summary>
+    public byte[] Send { get; private set; } = ArrayPool<byte>.Shared.Rent(SendSize);
+
+    public int SendLength { get; private set; }
+
+    /// <summary>Client bytes taken by <see cref="Build"/> (the head, and the body bytes copied into <see cref="Send"/>).</summary>
+    public long Consumed { get; private set; }
+
+    /// <summary>Body bytes still to stream from the client after <see cref="Send"/>.</summary>
+    public long BodyRemaining { get; set; }
+
+    /// <summary>The whole request is in <see cref="Send"/>: it can go again on another connection.</summary>
+    public bool Replayable { get; private set; }
+
+    /// <summary>Set by a route's <see cref="Http1Route.PrepareAsync"/>: the destination (host, port) and its route table.</summary>
+    public string DestinationHost { get; set; } = "";
+
+    public int DestinationPort { get; set; }
+
+    public RouteTable? Table { get; set; }
+
+    /// <summary>An absolute-form target's authority (kept from request to request while it does not change).</summary>
+    public string? Authority { get; private set; }
+
+    /// <summary>The request's headers for matching, valid until the next request.</summary>
+    public RawHeaders Headers(ReadOnlySpan<byte> head)
+    {
+        _headers ??= new RawHeaders();
+        _headers.Reset(head, Request);
+        return _headers;
+    }
+
+    /// <summary>Parses the head at the start of <paramref name="buffer"/> (copied aside first if it spans segments).</summary>
+    public HeadStatus Parse(ReadOnlySequence<byte> buffer, bool absoluteForm)
+    {
+        Table = null;
+        _fromScratch = !buffer.IsSingleSegment;
+        _dataLength = (int)Math.Min(buffer.Length, Http1Relay.MaxHead);
+        if (_fromScratch)
+        {
+            _scratch ??= new byte[Http1Relay.MaxHead];
+            buffer.Slice(0, _dataLength).CopyTo(_scratch);
+        }
+
+        var data = Head(buffer);
+        var status = Request.Parse(data, absoluteForm);
+        if (status == HeadStatus.Ready && Request.AbsoluteForm)
+        {
+            var authority = data.Slice(Request.AuthorityStart, Request.AuthorityLength);
+            if (Authority is null || !authority.SequenceEqual(_authorityBytes))
+            {
+                _authorityBytes = authority.ToArray();
+                Authority = Encoding.ASCII.GetString(authority);
+            }
+        }
+
+        return status;
+    }
+
+    /// <summary>
+    /// Asks <paramref name="route"/> where the parsed request goes, then lays out what goes upstream: the request line
+    /// (origin-form), the headers but the hop-by-hop ones and <c>weft-dst-port</c>, Host (the target's authority for
+    /// an absolute-form request, as Kestrel makes it), the target's <c>weft-dst-port</c>, and the body bytes that came with the head.
+    /// </summary>
+    public bool Build(ReadOnlySequence<byte> buffer, Http1Route route, out RelayTarget target)
+    {
+        var data = Head(buffer);
+        if (!route.TryDecide(data, this, out target))
+        {
+            return false;
+        }
+
+        if (Request.Length + 64 > Send.Length)
+        {
+            // A head larger than the usual buffer (≤ MaxHead, plus the lines added): a larger one for the rest of the connection.
+            ArrayPool<byte>.Shared.Return(Send);
+            Send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + 64);
+        }
+
+        var send = Send.AsSpan();
+        var n = Append(send, 0, data[..(Request.MethodLength + 1)]);
+        n = Request.PathLength == 0 ? Append(send, n, "/"u8) : Append(send, n, data.Slice(Request.PathStart, Request.PathLength));
+        n = Append(send, n, Version);
+        for (var i = 0; i < Request.HeaderCount; i++)
+        {
+            ref readonly var line = ref Request.Headers[i];
+            if (line.Drop || (Request.AbsoluteForm && i == Request.HostIndex))
+            {
+                continue;
+            }
+
+            n = Append(send, n, data.Slice(line.Start, line.Length));
+            n = Append(send, n, Http1Syntax.Crlf);
+        }
+
+        if (Request.AbsoluteForm)
+        {
+            n = Append(send, n, HostPrefix);
+            n = Append(send, n, data.Slice(Request.AuthorityStart, Request.AuthorityLength));
+            n = Append(send, n, Http1Syntax.Crlf);
+        }
+
+        if (target.DestinationPort != 0)
+        {
+            n = Append(send, n, DestinationPortPrefix);
+            target.DestinationPort.TryFormat(send[n..], out var digits, provider: CultureInfo.InvariantCulture);
+            n = Append(send, n + digits, Http1Syntax.Crlf);
+        }
+
+        n = Append(send, n, Http1Syntax.Crlf);
+        var body = Request.ContentLength;
+        var arrived = Math.Min(body, buffer.Length - Request.Length);
+        if (arrived == body && n + body <= send.Length)
+        {
+            buffer.Slice(Request.Length, body).CopyTo(send[n..]);
+            n += (int)body;
+            BodyRemaining = 0;
+            Consumed = Request.Length + body;
+        }
+        else
+        {
+            BodyRemaining = body;
+            Consumed = Request.Length;
+        }
+
+        SendLength = n;
+        Replayable = BodyRemaining == 0;
+        return true;
+    }
+
+    public void Dispose() => ArrayPool<byte>.Shared.Return(Send);
+
+    private ReadOnlySpan<byte> Head(ReadOnlySequence<byte> buffer) =>
+        _fromScratch ? _scratch.AsSpan(0, _dataLength) : buffer.FirstSpan[.._dataLength];
+
+    private static int Append(Span<byte> to, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(to[at..]);
+        return at + bytes.Length;
+    }
+}

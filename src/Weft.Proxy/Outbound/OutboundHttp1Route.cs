@@ -1,0 +1,112 @@
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Weft.Proxy.Admin;
+using Weft.Proxy.Discovery;
+using Weft.Proxy.Http1;
+using Weft.Proxy.LoadBalancing;
+using Weft.Proxy.Metrics;
+using Weft.Routing.Filters;
+using Weft.Routing.Planning;
+
+namespace Weft.Proxy.Outbound;
+
+/// <summary>
+/// The outbound listener's fast path, for the requests whose plan is a plain forward: the destination (the CONNECT
+/// tunnel's, or the absolute-form target's authority) is a mesh Service, and the matched rule (or the Service's default
+/// backend) has no filter, timeout or retry, and picks an HTTP/1.1 backend with ready endpoints. Planning is the same
+/// <see cref="RequestPlanner.Plan"/> call <see cref="OutboundHandler"/> makes, on the same path string (requests whose path
+/// Kestrel would decode or normalise, with '%' or dot segments, are left to it), and the endpoint is chosen by the same
+/// power of two choices. Everything else — answers, redirects, filters, retries, mirrors, gRPC, HTTP/2 backends,
+/// destinations outside the mesh — is handed to <see cref="OutboundHandler"/>.
+/// </summary>
+internal sealed class OutboundHttp1Route(
+    IDestinationSource destinations, PowerOfTwoChoices balancer, bool mtls, Func<int> peerInboundPort, ProxyMetrics metrics, ProxyStats stats) : Http1Route
+{
+    public override bool AbsoluteForm => true;
+
+    public override async ValueTask<bool> PrepareAsync(ConnectionContext connection, RelayExchange exchange, CancellationToken ct)
+    {
+        string host;
+        int port;
+        if (connection.Features.Get<IOriginalDestinationFeature>() is { } original)
+        {
+            (host, port) = (original.Host, original.Port);
+        }
+        else if (!exchange.Request.AbsoluteForm || exchange.Authority is not { } authority
+            || !ConnectTunnelMiddleware.TryParseAuthority(authority, 80, out host, out port))
+        {
+            return false;
+        }
+
+        try
+        {
+            exchange.Table = await destinations.GetAsync(host, port, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false; // OutboundHandler asks again and answers 503 with the reason
+        }
+
+        exchange.DestinationHost = host;
+        exchange.DestinationPort = port;
+        return exchange.Table is not null;
+    }
+
+    public override bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target)
+    {
+        target = default;
+        var request = exchange.Request;
+        var table = exchange.Table!;
+        var target0 = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
+        var q = target0.IndexOf((byte)'?');
+        var pathBytes = q < 0 ? target0 : target0[..q];
+        if (pathBytes.Contains((byte)'%') || pathBytes.IndexOf("/."u8) >= 0)
+        {
+            return false;
+        }
+
+        var headers = exchange.Headers(head);
+        if (headers.TryGetValue("content-type", out var contentType) && contentType!.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var plan = RequestPlanner.Plan(table, Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes),
+            q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, Random.Shared.NextDouble());
+        if (headers.Edited || plan.Respond || plan.GrpcStatus is not null || plan.Backend is not { Invalid: null, AppProtocol: not "http2" } backend
+            || backend.Endpoints.Count == 0 || backend.Filters.Count > 0 || plan.PathRewritten || plan.Host is not null
+            || plan.Mirrors.Count > 0 || plan.ResponseModifiers.Count > 0
+            || plan.Rule is { } rule && (rule.Filters.Count > 0 || rule.Retry is not null || rule.Timeouts is not null))
+        {
+            return false;
+        }
+
+        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
+        var labels = OutboundHandler.Labels(table.Policy, plan);
+        var (key, destinationPort) = !mtls
+            ? (new UpstreamKey(endpoint.Address, peerInboundPort(), null), endpoint.Port)
+            : endpoint.Identity is { } identity
+                ? (new UpstreamKey(endpoint.Address, peerInboundPort(), identity), endpoint.Port)
+                : (new UpstreamKey(endpoint.Address, endpoint.Port, null), 0); // a pod without a sidecar: plaintext, straight to it
+        target = new RelayTarget(key, destinationPort, labels, balancer.LoadOf(endpoint), labels.Backend);
+        return true;
+    }
+
+    public override void Record(in RelayTarget target, int status, TimeSpan elapsed)
+    {
+        metrics.RecordRequest(target.Labels, status, elapsed);
+        stats.RecordOutbound(status);
+    }
+
+    private static string Method(ReadOnlySpan<byte> method) => method switch
+    {
+        _ when method.SequenceEqual("GET"u8) => "GET",
+        _ when method.SequenceEqual("POST"u8) => "POST",
+        _ when method.SequenceEqual("PUT"u8) => "PUT",
+        _ when method.SequenceEqual("DELETE"u8) => "DELETE",
+        _ when method.SequenceEqual("HEAD"u8) => "HEAD",
+        _ when method.SequenceEqual("PATCH"u8) => "PATCH",
+        _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+        _ => Encoding.ASCII.GetString(method),
+    };
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.Discovery;
+using Weft.Proxy.Tests.Infrastructure;
+
+namespace Weft.Proxy.Tests.Http1;
+
+/// <summary>
+/// One sidecar on 127.0.0.1 with OS-assigned ports and no routes, its HTTP/1.1 fast path set explicitly (so the tests
+/// do not depend on <c>WEFT_HTTP1_FAST_PATH</c>): the inbound listener forwards to apps on 127.0.0.1.
+/// </summary>
+public sealed class Sidecar : IAsyncDisposable
+{
+    private readonly HttpClient _admin;
+
+    private Sidecar(RunningProxy proxy, CapturedLogs logs)
+    {
+        Proxy = proxy;
+        Logs = logs;
+        _admin = new HttpClient { BaseAddress = new Uri($"http://{proxy.AdminEndpoint}") };
+    }
+
+    public RunningProxy Proxy { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public IPEndPoint Inbound => Proxy.InboundEndpoint;
+
+    public static async Task<Sidecar> StartAsync(bool fastPath = true, TimeSpan? activity = null)
+    {
+        var logs = new CapturedLogs();
+        var proxy = await ProxyHost.StartAsync(new ProxyOptions
+        {
+            PodNamespace = "default",
+            PodName = "app",
+            PodIp = IPAddress.Loopback,
+            OutboundPort = 0,
+            InboundPort = 0,
+            AdminPort = 0,
+            Destinations = new StaticDestinationSource([]),
+            Http1FastPath = fastPath,
+            Http1ActivityTimeout = activity ?? Weft.Proxy.Http1.Http1Relay.DefaultActivity,
+            ConfigureLogging = logging =>
+            {
+                logging.ClearProviders();
+                logging.SetMinimumLevel(LogLevel.Information);
+                logging.AddProvider(logs);
+            },
+        });
+        return new Sidecar(proxy, logs);
+    }
+
+    /// <summary>A request head for the app on <paramref name="port"/> through this sidecar's inbound listener.</summary>
+    public static string Get(int port, string target = "/", string extra = "") =>
+        $"GET {target} HTTP/1.1\r\nHost: app\r\nweft-dst-port: {port.ToString(CultureInfo.InvariantCulture)}\r\n{extra}\r\n";
+
+    public Task<string> MetricsAsync() => _admin.GetStringAsync("/metrics");
+
+    /// <summary>
+    /// Reads <paramref name="read"/> until <paramref name="done"/> holds, with a deadline (the relay records a request just
+    /// after the client has its response); returns the last value read.
+    /// </summary>
+    public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting until {what}; last: {value}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>The inbound counter of <paramref name="statusClass"/> (e.g. "2xx") in <c>/stats</c>.</summary>
+    public async Task<long> InboundStatAsync(string statusClass)
+    {
+        using var stats = JsonDocument.Parse(await _admin.GetStringAsync("/stats"));
+        return stats.RootElement.GetProperty("inbound").GetProperty(statusClass).GetInt64();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("WEFT_TEST_LOGS") == "1")
+        {
+            foreach (var line in Logs.Lines)
+            {
+                Console.Error.WriteLine(line);
+            }
+        }
+
+        _admin.Dispose();
+        await Proxy.DisposeAsync();
+    }
+}
