@@ -50,10 +50,6 @@ public static class ProxyHost
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });
         builder.WebHost.UseKestrelCore();
-        if (Environment.GetEnvironmentVariable("WEFT_KESTREL_INLINE") == "1")
-        {
-            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-        }
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(5));
         builder.Services.AddHttpForwarder();
         ConfigureLogging(builder.Logging, options);
