@@ -213,7 +213,8 @@ internal sealed class RequestHead
         {
             var length = data[pos..].IndexOf(Http1Syntax.Crlf);
             var line = data.Slice(pos, length);
-            if (HeaderCount == MaxHeaders || line.Contains((byte)'\n') || !Http1Syntax.TrySplit(line, out var name, out var value))
+            // Kestrel refuses non-ASCII request header values (400); so does the fast path, by handing them to it.
+            if (HeaderCount == MaxHeaders || line.Contains((byte)'\n') || !Http1Syntax.TrySplit(line, out var name, out var value) || !Ascii.IsValid(value))
             {
                 return HeadStatus.Unsupported;
             }

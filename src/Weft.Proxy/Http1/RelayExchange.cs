@@ -15,8 +15,6 @@ internal sealed class RelayExchange : IDisposable
 
     private static ReadOnlySpan<byte> Version => " HTTP/1.1\r\n"u8;
 
-    private static ReadOnlySpan<byte> HostPrefix => "Host: "u8;
-
     private static ReadOnlySpan<byte> DestinationPortPrefix => "weft-dst-port: "u8;
 
     private byte[]? _scratch;
@@ -90,8 +88,9 @@ internal sealed class RelayExchange : IDisposable
 
     /// <summary>
     /// Asks <paramref name="route"/> where the parsed request goes, then lays out what goes upstream: the request line
-    /// (origin-form), the headers but the hop-by-hop ones and <c>weft-dst-port</c>, Host (the target's authority for
-    /// an absolute-form request, as Kestrel makes it), the target's <c>weft-dst-port</c>, and the body bytes that came with the head.
+    /// (origin-form), the headers but the hop-by-hop ones and <c>weft-dst-port</c> (an absolute-form request's Host is
+    /// its target's authority already: the route sees to that), the target's <c>weft-dst-port</c>, and the body bytes
+    /// that came with the head.
     /// </summary>
     public bool Build(ReadOnlySequence<byte> buffer, Http1Route route, out RelayTarget target)
     {
@@ -115,19 +114,12 @@ internal sealed class RelayExchange : IDisposable
         for (var i = 0; i < Request.HeaderCount; i++)
         {
             ref readonly var line = ref Request.Headers[i];
-            if (line.Drop || (Request.AbsoluteForm && i == Request.HostIndex))
+            if (line.Drop)
             {
                 continue;
             }
 
             n = Append(send, n, data.Slice(line.Start, line.Length));
-            n = Append(send, n, Http1Syntax.Crlf);
-        }
-
-        if (Request.AbsoluteForm)
-        {
-            n = Append(send, n, HostPrefix);
-            n = Append(send, n, data.Slice(Request.AuthorityStart, Request.AuthorityLength));
             n = Append(send, n, Http1Syntax.Crlf);
         }
 

@@ -60,7 +60,7 @@ internal sealed class OutboundHttp1Route(
         var target0 = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
         var q = target0.IndexOf((byte)'?');
         var pathBytes = q < 0 ? target0 : target0[..q];
-        if (pathBytes.Contains((byte)'%') || pathBytes.IndexOf("/."u8) >= 0)
+        if (pathBytes.ContainsAny(NormalisedByKestrel) || pathBytes.IndexOf("/."u8) >= 0 || (request.AbsoluteForm && !HostIsAuthority(head, request)))
         {
             return false;
         }
@@ -96,6 +96,23 @@ internal sealed class OutboundHttp1Route(
     {
         metrics.RecordRequest(target.Labels, status, elapsed);
         stats.RecordOutbound(status);
+    }
+
+    // Paths Kestrel decodes ('%') or, in an absolute-form target, System.Uri rewrites ('\\' becomes '/'): planning them
+    // from the raw bytes could pick another rule than the full path does, so they take the full path.
+    private static readonly System.Buffers.SearchValues<byte> NormalisedByKestrel = System.Buffers.SearchValues.Create("%\\"u8);
+
+    /// <summary>
+    /// Whether the Host the full path would send (Kestrel's AllowHostHeaderOverride: the target's authority as
+    /// System.Uri writes it, lower-case, without a default :80) is the client's Host line as it is. Then both the rules
+    /// and the next hop see that line; anything else (another Host, upper case, ":80", IPv6) takes the full path.
+    /// </summary>
+    private static bool HostIsAuthority(ReadOnlySpan<byte> head, RequestHead request)
+    {
+        var authority = head.Slice(request.AuthorityStart, request.AuthorityLength);
+        var line = head.Slice(request.Headers[request.HostIndex].Start, request.Headers[request.HostIndex].Length);
+        return Http1Syntax.TrySplit(line, out _, out var host) && host.SequenceEqual(authority)
+            && !authority.ContainsAnyInRange((byte)'A', (byte)'Z') && !authority.EndsWith(":80"u8) && !authority.Contains((byte)'[');
     }
 
     private static string Method(ReadOnlySpan<byte> method) => method switch
