@@ -99,6 +99,7 @@ public static class ProxyArguments
             Level = level,
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
             Token = Environment.GetEnvironmentVariable("WEFT_TOKEN") is { Length: > 0 } token ? token : null,
+            CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };
         error = null;
         return true;
