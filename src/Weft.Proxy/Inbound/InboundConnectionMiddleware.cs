@@ -110,7 +110,10 @@ internal sealed class InboundConnectionMiddleware(
     private async Task ServeTlsAsync(ConnectionContext connection, CancellationToken ct)
     {
         var transport = connection.Transport;
-        var ssl = await tls!.AcceptAsync(new DuplexPipeStream(transport), connection.LocalEndPoint, connection.RemoteEndPoint, ct);
+        // Nothing has been written to the connection yet (the first byte was only peeked): from here on SslStream is
+        // its only writer, so its records can go straight to the socket.
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var ssl = await tls!.AcceptAsync(new DuplexPipeStream(transport, socket), connection.LocalEndPoint, connection.RemoteEndPoint, ct);
         if (ssl is null)
         {
             return;

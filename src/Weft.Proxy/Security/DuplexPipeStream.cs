@@ -1,12 +1,18 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 
 namespace Weft.Proxy.Security;
 
-/// <summary>A Kestrel connection's transport (an <see cref="IDuplexPipe"/>) as one read/write <see cref="Stream"/>, for SslStream and byte pumps.</summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
+/// <summary>
+/// A Kestrel connection's transport (an <see cref="IDuplexPipe"/>) as one read/write <see cref="Stream"/>, for SslStream
+/// and byte pumps. With <paramref name="socket"/> (the connection's own, from <c>IConnectionSocketFeature</c>) writes go
+/// straight to it instead of through the output pipe, whose sends Kestrel makes on a thread-pool hop: for the mTLS
+/// server side, where everything written to the connection is written by SslStream through this stream.
+/// </summary>
+internal sealed class DuplexPipeStream(IDuplexPipe pipe, Socket? socket = null) : Stream
 {
     private readonly Stream _input = pipe.Input.AsStream(leaveOpen: true);
-    private readonly Stream _output = pipe.Output.AsStream(leaveOpen: true);
+    private readonly Stream _output = socket is null ? pipe.Output.AsStream(leaveOpen: true) : new NetworkStream(socket, ownsSocket: false);
 
     public override bool CanRead => true;
 
@@ -19,7 +25,11 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>Ends the write direction (the peer reads end of stream) while reading goes on.</summary>
-    public ValueTask CompleteWritesAsync() => pipe.Output.CompleteAsync();
+    public ValueTask CompleteWritesAsync()
+    {
+        socket?.Shutdown(SocketShutdown.Send);
+        return pipe.Output.CompleteAsync();
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
 
