@@ -247,11 +247,7 @@ public static class ProxyHost
         }
 
         logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-        });
+        logging.AddProvider(new LineLoggerProvider(Console.Out, options.TimeProvider));
     }
 
     private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable
