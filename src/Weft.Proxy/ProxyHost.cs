@@ -143,11 +143,11 @@ public static class ProxyHost
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"), metrics, options.TimeProvider);
         if (options.Http1FastPath)
         {
-            var appConnections = new Http1.UpstreamPool();
+            var appConnections = new Http1.UpstreamPool(time: options.TimeProvider);
             owned.Add(new DisposeAdapter(appConnections));
             relay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
                 loggerFactory.CreateLogger("Weft.Proxy.Inbound"), options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
-            var peerConnections = new Http1.UpstreamPool(tls);
+            var peerConnections = new Http1.UpstreamPool(tls, options.TimeProvider);
             owned.Add(new DisposeAdapter(peerConnections));
             outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, peerInboundPort, metrics, stats),
                 outboundLogger, options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);

@@ -63,17 +63,28 @@ internal sealed class Upstream : IDisposable
 /// (inbound), or an endpoint's sidecar with the identity it proved over mTLS, ALPN http/1.1 (outbound; a connection made
 /// for one identity is never used for another). A connection idle for
 /// more than a second is checked before reuse (an app may have closed it meanwhile: Node closes after 5 s); one idle for
-/// longer than <see cref="MaxIdle"/> is closed. The race left (the app closes just as a request goes out) is covered by
+/// longer than <see cref="MaxIdle"/> is closed, on reuse or by a sweep every <see cref="SweepEvery"/> (which also closes
+/// the ones their other end closed, so none lingers in CLOSE_WAIT for a destination no longer used). The race left (the app closes just as a request goes out) is covered by
 /// the relay, which resends a request it still holds on a fresh connection.
 /// </summary>
-internal sealed class UpstreamPool(Security.MeshTls? tls = null) : IDisposable
+internal sealed class UpstreamPool : IDisposable
 {
     public const int MaxIdlePerKey = 256;
     public static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(60);
     private static readonly long CheckAfter = Stopwatch.Frequency;
 
+    public static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(30);
+
     private readonly Dictionary<UpstreamKey, Stack<Upstream>> _idle = [];
+    private readonly Security.MeshTls? _tls;
+    private readonly ITimer _sweep;
     private bool _disposed;
+
+    public UpstreamPool(Security.MeshTls? tls = null, TimeProvider? time = null)
+    {
+        _tls = tls;
+        _sweep = (time ?? TimeProvider.System).CreateTimer(static pool => ((UpstreamPool)pool!).Sweep(), this, SweepEvery, SweepEvery);
+    }
 
     /// <param name="key">Where to.</param>
     /// <param name="verify">Check even a connection idle for less than a second.</param>
@@ -113,12 +124,12 @@ internal sealed class UpstreamPool(Security.MeshTls? tls = null) : IDisposable
             Stream stream = new NetworkStream(socket, ownsSocket: false);
             if (key.Identity is { } identity)
             {
-                if (tls is null)
+                if (_tls is null)
                 {
                     throw new InvalidOperationException("an mTLS upstream without an identity of our own");
                 }
 
-                stream = await tls.ConnectAsync(stream, identity, SslApplicationProtocol.Http11, socket.LocalEndPoint, socket.RemoteEndPoint, ct).ConfigureAwait(false);
+                stream = await _tls.ConnectAsync(stream, identity, SslApplicationProtocol.Http11, socket.LocalEndPoint, socket.RemoteEndPoint, ct).ConfigureAwait(false);
             }
 
             return new Upstream(socket, stream, key);
@@ -161,8 +172,44 @@ internal sealed class UpstreamPool(Security.MeshTls? tls = null) : IDisposable
         }
     }
 
+    /// <summary>Closes the idle connections that are past <see cref="MaxIdle"/> or closed by their other end.</summary>
+    internal void Sweep()
+    {
+        List<Upstream>? stale = null;
+        lock (_idle)
+        {
+            foreach (var stack in _idle.Values)
+            {
+                if (stack.Count == 0)
+                {
+                    continue;
+                }
+
+                var keep = stack.ToArray(); // top first
+                stack.Clear();
+                for (var i = keep.Length - 1; i >= 0; i--)
+                {
+                    if (Stopwatch.GetElapsedTime(keep[i].IdleSince) > MaxIdle || IsClosed(keep[i].Socket))
+                    {
+                        (stale ??= []).Add(keep[i]);
+                    }
+                    else
+                    {
+                        stack.Push(keep[i]);
+                    }
+                }
+            }
+        }
+
+        foreach (var upstream in stale ?? [])
+        {
+            upstream.Dispose();
+        }
+    }
+
     public void Dispose()
     {
+        _sweep.Dispose();
         List<Upstream> all;
         lock (_idle)
         {
