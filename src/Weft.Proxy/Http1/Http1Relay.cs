@@ -54,7 +54,11 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         var handOff = false;
         try
         {
-            using var abort = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
+            // abort ends the connection (the client went, or a timeout: keep-alive while idle, activity in an
+            // exchange); shutdown only stops waiting for another request: the exchange in flight completes (graceful
+            // stop, as Kestrel does for its own requests until the host's shutdown timeout aborts the connection).
+            using var abort = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, stopping);
             var input = connection.Transport.Input;
             while (true)
             {
@@ -62,7 +66,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 ReadResult result;
                 try
                 {
-                    result = await input.ReadAsync(abort.Token);
+                    result = await input.ReadAsync(idle.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -175,7 +179,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            if (status == 0 && !connection.ConnectionClosed.IsCancellationRequested && !stopping.IsCancellationRequested)
+            if (status == 0 && !connection.ConnectionClosed.IsCancellationRequested)
             {
                 status = 504;
                 ProxyLog.ForwardFailed(logger, "RequestTimedOut", target.Key.Address, target.Key.Port, "", target.Backend, $"no response within {_activity.TotalSeconds:0.#} s");
