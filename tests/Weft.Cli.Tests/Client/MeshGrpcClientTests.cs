@@ -77,6 +77,22 @@ public sealed class MeshGrpcClientTests : IAsyncLifetime
             {
                 // A sidecar without h2c: it reads the preface as an HTTP/1.1 request line and refuses it.
                 await stream.WriteAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+
+                // A lingering close, as Kestrel does: closing with the client's preface unread would make the kernel send
+                // a reset, and the client would see "connection reset" (now and then, by timing) instead of the answer.
+                socket.Shutdown(SocketShutdown.Send);
+                using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var sink = new byte[4096];
+                try
+                {
+                    while (await stream.ReadAsync(sink, linger.Token) > 0)
+                    {
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                }
+
                 return;
             }
 
