@@ -12,8 +12,8 @@ namespace Weft.Proxy.Http1;
 
 /// <summary>
 /// The inbound HTTP/1.1 fast path: a loop over a client connection's requests, below Kestrel's HTTP layer and YARP.
-/// Each request head is parsed strictly (<see cref="RequestHead"/>); a simple one (origin-form, HTTP/1.1, no body or a
-/// Content-Length one, no upgrade, a valid <c>weft-dst-port</c>) is forwarded byte for byte, minus its hop-by-hop
+/// Each request head is parsed strictly (<see cref="RequestHead"/>); a simple one (HTTP/1.1, no body or a Content-Length
+/// one of at most <see cref="RelayExchange.MaxBody"/>, no upgrade) that its route takes is forwarded byte for byte, minus its hop-by-hop
 /// headers, over a pooled keep-alive connection to the app, and the response comes back the same way, its framing
 /// followed (Content-Length, chunked, or until close) but its bytes not re-encoded. The first request that is not simple
 /// hands the connection, with that request still unread, to Kestrel and the regular <see cref="Inbound.InboundHandler"/>
@@ -81,7 +81,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 }
 
                 var status = exchange.Parse(buffer, route.AbsoluteForm);
-                if (status == HeadStatus.NeedMore && !result.IsCompleted && buffer.Length < MaxHead)
+                if (status == HeadStatus.NeedMore && !result.IsCompleted)
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                     continue;
@@ -136,23 +136,23 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         var keepClient = false;
         try
         {
-            (upstream, var sent) = await SendRequestAsync(connection.Transport.Input, exchange, target, abort);
+            upstream = await SendRequestAsync(exchange, target, abort.Token);
             if (upstream is null)
             {
                 status = 502;
-                WriteError(output, 502, "Bad Gateway", sent);
-                return keepClient = await output.FlushAsync() && sent;
+                WriteError(output, 502, "Bad Gateway", close: false);
+                return keepClient = await output.FlushAsync();
             }
 
             var response = exchange.Response;
             int filled;
             (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, abort);
-            if (status == 0 && upstream.Reused && exchange.Replayable)
+            if (status == 0 && upstream.Reused)
             {
                 // The app closed the pooled connection as the request went out: send it again on a new one.
                 upstream.Dispose();
                 upstream = null;
-                (upstream, sent) = await SendRequestAsync(connection.Transport.Input, exchange, target, abort, fresh: true);
+                upstream = await SendRequestAsync(exchange, target, abort.Token, fresh: true);
                 if (upstream is not null)
                 {
                     (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, abort);
@@ -162,8 +162,8 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             if (status <= 0)
             {
                 status = 502;
-                WriteError(output, 502, "Bad Gateway", sent);
-                return keepClient = await output.FlushAsync() && sent;
+                WriteError(output, 502, "Bad Gateway", close: false);
+                return keepClient = await output.FlushAsync();
             }
 
             var clientCloses = exchange.Request.Close || response.Framing == BodyFraming.UntilClose;
@@ -183,7 +183,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             {
                 status = 504;
                 ProxyLog.ForwardFailed(logger, "RequestTimedOut", target.Key.Address, target.Key.Port, "", target.Backend, $"no response within {_activity.TotalSeconds:0.#} s");
-                WriteError(output, 504, "Gateway Timeout", bodySent: false);
+                WriteError(output, 504, "Gateway Timeout", close: true); // the exchange's timer is spent with it
                 await output.FlushAsync();
             }
 
@@ -211,17 +211,13 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     }
 
     /// <summary>
-    /// Sends the prepared head (and the body bytes that came with it), then streams the rest of a Content-Length body.
-    /// Returns no connection if none could be made or the send failed; <c>Sent</c> says whether the whole body was read
-    /// from the client (so its connection can carry on).
+    /// Sends the prepared request (head and body, in one write) on a pooled connection or a new one; when a pooled one
+    /// turns out closed, once more on a new one. Null if no connection could be made or the send failed.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(Upstream? Upstream, bool Sent)> SendRequestAsync(PipeReader input, RelayExchange exchange, RelayTarget target, CancellationTokenSource activity, bool fresh = false)
+    private async ValueTask<Upstream?> SendRequestAsync(RelayExchange exchange, RelayTarget target, CancellationToken ct, bool fresh = false)
     {
-        var ct = activity.Token;
-        // A request that cannot be sent again (its body streams from the client) only takes a pooled connection that
-        // is checked open right now.
-        var upstream = fresh ? null : pool.TryRent(target.Key, verify: !exchange.Replayable);
+        var upstream = fresh ? null : pool.TryRent(target.Key);
         try
         {
             upstream ??= await pool.ConnectAsync(target.Key, ct);
@@ -229,12 +225,13 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException)
         {
             ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
-            return (null, await DrainBodyAsync(input, exchange, ct));
+            return null;
         }
 
         try
         {
             await upstream.Stream.WriteAsync(exchange.Send.AsMemory(0, exchange.SendLength), ct);
+            return upstream;
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
@@ -242,63 +239,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             upstream.Dispose();
             if (reused && !fresh)
             {
-                // Nothing of the body has left the client's pipe yet: the head can go again on a new connection.
-                return await SendRequestAsync(input, exchange, target, activity, fresh: true);
+                return await SendRequestAsync(exchange, target, ct, fresh: true);
             }
 
             ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
-            return (null, await DrainBodyAsync(input, exchange, ct));
+            return null;
         }
-
-        var remaining = exchange.BodyRemaining;
-        while (remaining > 0)
-        {
-            activity.CancelAfter(_activity);
-            var result = await input.ReadAsync(ct);
-            var buffer = result.Buffer;
-            var take = Math.Min(remaining, buffer.Length);
-            foreach (var segment in buffer.Slice(0, take))
-            {
-                await upstream.Stream.WriteAsync(segment, ct);
-            }
-
-            input.AdvanceTo(buffer.GetPosition(take));
-            remaining -= take;
-            if (remaining > 0 && result.IsCompleted)
-            {
-                throw new IOException("the client closed the connection inside the request body");
-            }
-        }
-
-        exchange.BodyRemaining = 0;
-        return (upstream, true);
-    }
-
-    /// <summary>Reads the body the client is still sending when there is nowhere to send it; false if it was too large to bother.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> DrainBodyAsync(PipeReader input, RelayExchange exchange, CancellationToken ct)
-    {
-        const long MaxDrain = 64 * 1024;
-        var remaining = exchange.BodyRemaining;
-        if (remaining > MaxDrain)
-        {
-            return false;
-        }
-
-        while (remaining > 0)
-        {
-            var result = await input.ReadAsync(ct);
-            var take = Math.Min(remaining, result.Buffer.Length);
-            input.AdvanceTo(result.Buffer.GetPosition(take));
-            remaining -= take;
-            if (remaining > 0 && result.IsCompleted)
-            {
-                return false;
-            }
-        }
-
-        exchange.BodyRemaining = 0;
-        return true;
     }
 
     /// <summary>
@@ -512,10 +458,10 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         return line.Length + 2;
     }
 
-    /// <summary>The proxy's own answer when the app gave none; the client connection ends after it unless the request body was read whole.</summary>
-    private static void WriteError(ClientWriter output, int status, string reason, bool bodySent)
+    /// <summary>The proxy's own answer when the app gave none.</summary>
+    private static void WriteError(ClientWriter output, int status, string reason, bool close)
     {
-        var text = $"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n{(bodySent ? "" : "Connection: close\r\n")}\r\n";
+        var text = $"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
         var span = output.GetSpan(text.Length);
         var n = System.Text.Encoding.ASCII.GetBytes(text, span);
         output.Advance(n);

@@ -11,7 +11,14 @@ namespace Weft.Proxy.Http1;
 /// </summary>
 internal sealed class RelayExchange : IDisposable
 {
-    private const int SendSize = 8 * 1024;
+    private const int SendSize = 16 * 1024;
+
+    /// <summary>
+    /// The largest request body the fast path carries: it sends a request whole, head and body in one write, so it can
+    /// always send it again (on a new connection, when the app had closed the pooled one). A larger body is streamed by
+    /// the full path, which also passes on an answer the app gives before it has read the body (a 413, a 401).
+    /// </summary>
+    public const int MaxBody = 12 * 1024;
 
     private static ReadOnlySpan<byte> Version => " HTTP/1.1\r\n"u8;
 
@@ -27,19 +34,14 @@ internal sealed class RelayExchange : IDisposable
 
     public ResponseHead Response { get; } = new();
 
-    /// <summary>The request as it goes upstream: head, then the body bytes that arrived with it (if they fit).</summary>
+    /// <summary>The request as it goes upstream, head and body.</summary>
     public byte[] Send { get; private set; } = ArrayPool<byte>.Shared.Rent(SendSize);
 
     public int SendLength { get; private set; }
 
-    /// <summary>Client bytes taken by <see cref="Build"/> (the head, and the body bytes copied into <see cref="Send"/>).</summary>
+    /// <summary>Client bytes taken by <see cref="Build"/>: the head and the body, both copied into <see cref="Send"/>.</summary>
     public long Consumed { get; private set; }
 
-    /// <summary>Body bytes still to stream from the client after <see cref="Send"/>.</summary>
-    public long BodyRemaining { get; set; }
-
-    /// <summary>The whole request is in <see cref="Send"/>: it can go again on another connection.</summary>
-    public bool Replayable { get; private set; }
 
     /// <summary>Set by a route's <see cref="Http1Route.PrepareAsync"/>: the destination (host, port) and its route table.</summary>
     public string DestinationHost { get; set; } = "";
@@ -73,6 +75,11 @@ internal sealed class RelayExchange : IDisposable
 
         var data = Head(buffer);
         var status = Request.Parse(data, absoluteForm);
+        if (status == HeadStatus.NeedMore && buffer.Length >= Http1Relay.MaxHead)
+        {
+            return HeadStatus.Unsupported; // no head end in MaxHead bytes: Kestrel answers it (431)
+        }
+
         if (status == HeadStatus.Ready && Request.AbsoluteForm)
         {
             var authority = data.Slice(Request.AuthorityStart, Request.AuthorityLength);
@@ -83,6 +90,20 @@ internal sealed class RelayExchange : IDisposable
             }
         }
 
+        if (status == HeadStatus.Ready && Request.ContentLength > 0)
+        {
+            // The body must come whole with the head (a client may send them in two writes: wait for the rest).
+            if (Request.ContentLength > MaxBody)
+            {
+                return HeadStatus.Unsupported;
+            }
+
+            if (buffer.Length - Request.Length < Request.ContentLength)
+            {
+                return HeadStatus.NeedMore;
+            }
+        }
+
         return status;
     }
 
@@ -90,7 +111,7 @@ internal sealed class RelayExchange : IDisposable
     /// Asks <paramref name="route"/> where the parsed request goes, then lays out what goes upstream: the request line
     /// (origin-form), the headers but the hop-by-hop ones and <c>weft-dst-port</c> (an absolute-form request's Host is
     /// its target's authority already: the route sees to that), the target's <c>weft-dst-port</c>, and the body bytes
-    /// that came with the head.
+    /// (all of it: <see cref="Parse"/> waited for it).
     /// </summary>
     public bool Build(ReadOnlySequence<byte> buffer, Http1Route route, out RelayTarget target)
     {
@@ -100,11 +121,11 @@ internal sealed class RelayExchange : IDisposable
             return false;
         }
 
-        if (Request.Length + 64 > Send.Length)
+        if (Request.Length + Request.ContentLength + 64 > Send.Length)
         {
-            // A head larger than the usual buffer (≤ MaxHead, plus the lines added): a larger one for the rest of the connection.
+            // A head (≤ MaxHead, plus the lines added) and body larger than the usual buffer: a larger one for the rest of the connection.
             ArrayPool<byte>.Shared.Return(Send);
-            Send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + 64);
+            Send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + MaxBody + 64);
         }
 
         var send = Send.AsSpan();
@@ -131,23 +152,10 @@ internal sealed class RelayExchange : IDisposable
         }
 
         n = Append(send, n, Http1Syntax.Crlf);
-        var body = Request.ContentLength;
-        var arrived = Math.Min(body, buffer.Length - Request.Length);
-        if (arrived == body && n + body <= send.Length)
-        {
-            buffer.Slice(Request.Length, body).CopyTo(send[n..]);
-            n += (int)body;
-            BodyRemaining = 0;
-            Consumed = Request.Length + body;
-        }
-        else
-        {
-            BodyRemaining = body;
-            Consumed = Request.Length;
-        }
-
-        SendLength = n;
-        Replayable = BodyRemaining == 0;
+        var body = (int)Request.ContentLength; // ≤ MaxBody, and all here (Parse)
+        buffer.Slice(Request.Length, body).CopyTo(send[n..]);
+        SendLength = n + body;
+        Consumed = Request.Length + body;
         return true;
     }
 

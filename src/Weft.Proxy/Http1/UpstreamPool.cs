@@ -86,9 +86,7 @@ internal sealed class UpstreamPool : IDisposable
         _sweep = (time ?? TimeProvider.System).CreateTimer(static pool => ((UpstreamPool)pool!).Sweep(), this, SweepEvery, SweepEvery);
     }
 
-    /// <param name="key">Where to.</param>
-    /// <param name="verify">Check even a connection idle for less than a second.</param>
-    public Upstream? TryRent(UpstreamKey key, bool verify = false)
+    public Upstream? TryRent(UpstreamKey key)
     {
         var now = Stopwatch.GetTimestamp();
         while (true)
@@ -103,7 +101,7 @@ internal sealed class UpstreamPool : IDisposable
             }
 
             var idle = now - upstream.IdleSince;
-            if ((verify || idle > CheckAfter) && (Stopwatch.GetElapsedTime(upstream.IdleSince) > MaxIdle || IsClosed(upstream.Socket)))
+            if (idle > CheckAfter && (Stopwatch.GetElapsedTime(upstream.IdleSince) > MaxIdle || IsClosed(upstream.Socket)))
             {
                 upstream.Dispose();
                 continue;

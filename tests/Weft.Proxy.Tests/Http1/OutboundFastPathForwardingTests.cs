@@ -85,7 +85,7 @@ public sealed class OutboundFastPathForwardingTests
     }
 
     [Fact]
-    public async Task A_body_larger_than_what_comes_with_the_head_is_streamed_to_the_peer_intact()
+    public async Task A_body_larger_than_the_fast_path_carries_reaches_the_peer_intact_through_the_full_path()
     {
         var body = string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)('a' + (i % 26)))) + "end";
         await using var peer = ScriptedApp.Start(r => ScriptedReply.Ok(Encoding.Latin1.GetString(r.Body) == body ? "intact" : "damaged"));
@@ -97,7 +97,7 @@ public sealed class OutboundFastPathForwardingTests
             await client.SendAsync($"PUT http://echo:8080/big HTTP/1.1\r\nHost: echo:8080\r\nContent-Length: {body.Length}\r\n\r\n{body}");
             var response = await client.ReadResponseAsync();
 
-            Assert.False(response.Has("Date"));
+            Assert.True(response.Has("Date")); // over RelayExchange.MaxBody: Kestrel and YARP stream it
             Assert.Equal("intact", response.BodyText);
         }
     }
