@@ -98,14 +98,8 @@ internal sealed class ForwardingClient : IDisposable
     /// </summary>
     public (string Prefix, HttpMessageInvoker Invoker, bool ViaSidecar) Route(Weft.Routing.Policy.EndpointPolicy endpoint, int peerInboundPort)
     {
-        if (_connector is null)
-        {
-            return ("http://" + Authority.Format(endpoint.Address, peerInboundPort), Invoker, true);
-        }
-
-        return endpoint.Identity is { } identity
-            ? ("http://" + Authority.Format(endpoint.Address, peerInboundPort), InvokerFor(identity), true)
-            : ("http://" + Authority.Format(endpoint.Address, endpoint.Port), Invoker, false);
+        var hop = NextHop.To(endpoint, Mtls, peerInboundPort);
+        return ("http://" + Authority.Format(hop.Address, hop.Port), hop.Identity is { } identity ? InvokerFor(identity) : Invoker, hop.ViaSidecar);
     }
 
     public void Dispose()
@@ -128,4 +122,17 @@ internal sealed class ForwardingClient : IDisposable
         ConnectTimeout = TimeSpan.FromSeconds(10),
         ActivityHeadersPropagator = null,
     };
+}
+
+/// <summary>
+/// Where an HTTP request for <c>endpoint</c> goes next: its sidecar's inbound port, over mTLS expecting its identity
+/// (with <c>weft-dst-port</c> naming the app port); a pod without a sidecar (no identity in discovery while mTLS is on)
+/// straight at its target port in plaintext; with mTLS off, the sidecar's inbound port in plaintext.
+/// </summary>
+internal readonly record struct NextHop(string Address, int Port, string? Identity, bool ViaSidecar)
+{
+    public static NextHop To(Weft.Routing.Policy.EndpointPolicy endpoint, bool mtls, int peerInboundPort) =>
+        !mtls ? new(endpoint.Address, peerInboundPort, null, true)
+        : endpoint.Identity is { } identity ? new(endpoint.Address, peerInboundPort, identity, true)
+        : new(endpoint.Address, endpoint.Port, null, false);
 }

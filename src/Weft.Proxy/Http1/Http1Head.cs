@@ -19,6 +19,32 @@ internal enum HeadStatus
     Unsupported,
 }
 
+/// <summary>The non-empty elements of a comma-separated list value (RFC 9110 5.6.1), without surrounding whitespace: <c>foreach</c>.</summary>
+internal ref struct ListElements(ReadOnlySpan<byte> value)
+{
+    private ReadOnlySpan<byte> _rest = value;
+
+    public ReadOnlySpan<byte> Current { get; private set; }
+
+    public readonly ListElements GetEnumerator() => this;
+
+    public bool MoveNext()
+    {
+        while (!_rest.IsEmpty)
+        {
+            var comma = _rest.IndexOf((byte)',');
+            Current = (comma < 0 ? _rest : _rest[..comma]).Trim(" \t"u8);
+            _rest = comma < 0 ? default : _rest[(comma + 1)..];
+            if (!Current.IsEmpty)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
 /// <summary>One header line of a parsed head: offsets into the head's bytes.</summary>
 internal struct HeaderLine
 {
@@ -114,25 +140,13 @@ internal static class Http1Syntax
         return true;
     }
 
-    /// <summary>Calls <paramref name="token"/> on each comma-separated element of a list value; false as soon as it does.</summary>
-    public static bool ForEachElement<TState>(ReadOnlySpan<byte> value, ref TState state, ElementVisitor<TState> token)
+    /// <summary>Writes <paramref name="line"/> and a CRLF at the start of <paramref name="to"/>; returns the bytes written.</summary>
+    public static int WriteLine(Span<byte> to, ReadOnlySpan<byte> line)
     {
-        while (!value.IsEmpty)
-        {
-            var comma = value.IndexOf((byte)',');
-            var element = (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
-            if (!element.IsEmpty && !token(element, ref state))
-            {
-                return false;
-            }
-
-            value = comma < 0 ? default : value[(comma + 1)..];
-        }
-
-        return true;
+        line.CopyTo(to);
+        Crlf.CopyTo(to[line.Length..]);
+        return line.Length + 2;
     }
-
-    public delegate bool ElementVisitor<TState>(ReadOnlySpan<byte> element, ref TState state);
 
     public static string Describe(ReadOnlySpan<byte> s) => Encoding.Latin1.GetString(s);
 }
@@ -235,22 +249,18 @@ internal sealed class RequestHead
                     ContentLength = contentLength;
                     break;
                 case Field.Connection:
-                    var close = false;
-                    if (!Http1Syntax.ForEachElement(value, ref close, static (e, ref c) =>
-                        {
-                            if (System.Text.Ascii.EqualsIgnoreCase(e, "close"u8))
-                            {
-                                c = true;
-                                return true;
-                            }
-
-                            return System.Text.Ascii.EqualsIgnoreCase(e, "keep-alive"u8);
-                        }))
+                    foreach (var option in new ListElements(value))
                     {
-                        return HeadStatus.Unsupported;
+                        if (System.Text.Ascii.EqualsIgnoreCase(option, "close"u8))
+                        {
+                            Close = true;
+                        }
+                        else if (!System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8))
+                        {
+                            return HeadStatus.Unsupported;
+                        }
                     }
 
-                    Close |= close;
                     drop = true;
                     break;
                 case Field.DestinationPort:
@@ -337,8 +347,8 @@ internal sealed class RequestHead
         4 when System.Text.Ascii.EqualsIgnoreCase(name, "host"u8) => Field.Host,
         6 when System.Text.Ascii.EqualsIgnoreCase(name, "expect"u8) => Field.Unsupported,
         7 when System.Text.Ascii.EqualsIgnoreCase(name, "upgrade"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "trailer"u8) => Field.Unsupported,
-        10 when System.Text.Ascii.EqualsIgnoreCase(name, "connection"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
-            => name[0] is (byte)'c' or (byte)'C' ? Field.Connection : Field.Unsupported,
+        10 when System.Text.Ascii.EqualsIgnoreCase(name, "connection"u8) => Field.Connection,
+        10 when System.Text.Ascii.EqualsIgnoreCase(name, "keep-alive"u8) => Field.Unsupported,
         13 when System.Text.Ascii.EqualsIgnoreCase(name, "weft-dst-port"u8) => Field.DestinationPort,
         14 when System.Text.Ascii.EqualsIgnoreCase(name, "content-length"u8) => Field.ContentLength,
         16 when System.Text.Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) => Field.Unsupported,
@@ -443,12 +453,12 @@ internal sealed class ResponseHead
             else if (System.Text.Ascii.EqualsIgnoreCase(name, "connection"u8))
             {
                 var state = (Close: false, KeepAlive: false);
-                Http1Syntax.ForEachElement(value, ref state, static (e, ref s) =>
+                foreach (var option in new ListElements(value))
                 {
-                    s.Close |= System.Text.Ascii.EqualsIgnoreCase(e, "close"u8);
-                    s.KeepAlive |= System.Text.Ascii.EqualsIgnoreCase(e, "keep-alive"u8);
-                    return true;
-                });
+                    state.Close |= System.Text.Ascii.EqualsIgnoreCase(option, "close"u8);
+                    state.KeepAlive |= System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
+                }
+
                 keepAlive = !state.Close && (keepAlive || state.KeepAlive);
                 connectionLines++;
                 drop = true;
@@ -511,16 +521,12 @@ internal sealed class ResponseHead
                 continue;
             }
 
-            while (!value.IsEmpty)
+            foreach (var option in new ListElements(value))
             {
-                var comma = value.IndexOf((byte)',');
-                var option = (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
-                if (!option.IsEmpty && !System.Text.Ascii.EqualsIgnoreCase(option, "close"u8) && !System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8))
+                if (!System.Text.Ascii.EqualsIgnoreCase(option, "close"u8) && !System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8))
                 {
                     DropNamed(option, data);
                 }
-
-                value = comma < 0 ? default : value[(comma + 1)..];
             }
         }
     }
@@ -539,17 +545,8 @@ internal sealed class ResponseHead
 
     private static bool TryStatus(ReadOnlySpan<byte> digits, out int status)
     {
-        status = 0;
-        foreach (var c in digits)
-        {
-            if (c is < (byte)'0' or > (byte)'9')
-            {
-                return false;
-            }
-
-            status = (status * 10) + (c - '0');
-        }
-
-        return status >= 100;
+        var valid = Http1Syntax.TryParseLength(digits, out var code) && code >= 100;
+        status = (int)code;
+        return valid;
     }
 }

@@ -136,7 +136,14 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         var keepClient = false;
         try
         {
-            upstream = await SendRequestAsync(exchange, target, abort.Token);
+            var response = exchange.Response;
+            (upstream, status, var filled) = await ExchangeHeadsAsync(output, exchange, target, abort, fresh: false);
+            if (status == 0)
+            {
+                // The app had closed the pooled connection as the request went out: the request, whole in Send, goes again.
+                (upstream, status, filled) = await ExchangeHeadsAsync(output, exchange, target, abort, fresh: true);
+            }
+
             if (upstream is null)
             {
                 status = 502;
@@ -144,30 +151,8 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 return keepClient = await output.FlushAsync();
             }
 
-            var response = exchange.Response;
-            int filled;
-            (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, abort);
-            if (status == 0 && upstream.Reused)
-            {
-                // The app closed the pooled connection as the request went out: send it again on a new one.
-                upstream.Dispose();
-                upstream = null;
-                upstream = await SendRequestAsync(exchange, target, abort.Token, fresh: true);
-                if (upstream is not null)
-                {
-                    (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, abort);
-                }
-            }
-
-            if (status <= 0)
-            {
-                status = 502;
-                WriteError(output, 502, "Bad Gateway", close: false);
-                return keepClient = await output.FlushAsync();
-            }
-
             var clientCloses = exchange.Request.Close || response.Framing == BodyFraming.UntilClose;
-            WriteResponseHead(output, upstream!.Buffer, response, clientCloses);
+            WriteResponseHead(output, upstream.Buffer, response, clientCloses);
             var (complete, clean) = await RelayBodyAsync(output, upstream, response, filled, abort);
             if (complete && clean && !response.UpstreamCloses)
             {
@@ -211,40 +196,57 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     }
 
     /// <summary>
-    /// Sends the prepared request (head and body, in one write) on a pooled connection or a new one; when a pooled one
-    /// turns out closed, once more on a new one. Null if no connection could be made or the send failed.
+    /// Sends the prepared request (head and body, in one write) on a pooled connection, or a new one when
+    /// <paramref name="fresh"/>, and reads the response head. Returns the connection and the status; no connection and
+    /// status 0 when a pooled connection failed before a byte of response (the app had closed it: worth one more try),
+    /// -1 for any other failure (logged when it is the connection's).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Upstream?> SendRequestAsync(RelayExchange exchange, RelayTarget target, CancellationToken ct, bool fresh = false)
+    private async ValueTask<(Upstream? Upstream, int Status, int Filled)> ExchangeHeadsAsync(
+        ClientWriter output, RelayExchange exchange, RelayTarget target, CancellationTokenSource activity, bool fresh)
     {
         var upstream = fresh ? null : pool.TryRent(target.Key);
         try
         {
-            upstream ??= await pool.ConnectAsync(target.Key, ct);
+            upstream ??= await pool.ConnectAsync(target.Key, activity.Token);
+            await upstream.Stream.WriteAsync(exchange.Send.AsMemory(0, exchange.SendLength), activity.Token);
         }
         catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException)
         {
-            ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
-            return null;
-        }
-
-        try
-        {
-            await upstream.Stream.WriteAsync(exchange.Send.AsMemory(0, exchange.SendLength), ct);
-            return upstream;
-        }
-        catch (Exception e) when (e is IOException or SocketException)
-        {
-            var reused = upstream.Reused;
-            upstream.Dispose();
-            if (reused && !fresh)
+            var stale = upstream is { Reused: true };
+            upstream?.Dispose();
+            if (!stale)
             {
-                return await SendRequestAsync(exchange, target, ct, fresh: true);
+                ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
             }
 
-            ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
-            return null;
+            return (null, stale ? 0 : -1, 0);
         }
+        catch
+        {
+            upstream?.Dispose(); // cancelled (a timeout, the client gone): the connection is in an unknown state
+            throw;
+        }
+
+        int status, filled;
+        try
+        {
+            (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, activity);
+        }
+        catch
+        {
+            upstream.Dispose();
+            throw;
+        }
+
+        if (status > 0)
+        {
+            return (upstream, status, filled);
+        }
+
+        var retry = status == 0 && upstream.Reused;
+        upstream.Dispose();
+        return (null, retry ? 0 : -1, 0);
     }
 
     /// <summary>
@@ -323,104 +325,42 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Complete, bool Clean)> RelayBodyAsync(ClientWriter output, Upstream upstream, ResponseHead response, int filled, CancellationTokenSource activity)
     {
-        var ct = activity.Token;
         var buffer = upstream.Buffer;
-        var start = response.Length;
-        var available = filled - start;
-        switch (response.Framing)
+        var body = new BodyTracker(response);
+        var arrived = buffer.AsSpan(response.Length, filled - response.Length);
+        var take = body.Take(arrived);
+        if (take < 0)
         {
-            case BodyFraming.None:
-                return (await output.FlushAsync(), available == 0);
-            case BodyFraming.Length:
-            {
-                var remaining = response.ContentLength;
-                var take = (int)Math.Min(available, remaining);
-                output.Write(buffer.AsSpan(start, take));
-                remaining -= take;
-                var clean = take == available;
-                while (remaining > 0)
-                {
-                    if (!await output.FlushAsync())
-                    {
-                        return (false, false);
-                    }
-
-                    activity.CancelAfter(_activity); // the app's silence is what is timed, not the whole response
-                    var n = await upstream.Stream.ReadAsync(buffer, ct);
-                    if (n == 0)
-                    {
-                        return (false, false);
-                    }
-
-                    take = (int)Math.Min(n, remaining);
-                    output.Write(buffer.AsSpan(0, take));
-                    remaining -= take;
-                    clean = take == n;
-                }
-
-                return (await output.FlushAsync(), clean);
-            }
-
-            case BodyFraming.Chunked:
-            {
-                var scanner = default(ChunkedScanner);
-                var chunk = buffer.AsSpan(start, available);
-                var take = scanner.Scan(chunk);
-                if (take < 0)
-                {
-                    return (false, false);
-                }
-
-                output.Write(chunk[..take]);
-                var clean = take == available;
-                while (!scanner.Done)
-                {
-                    if (!await output.FlushAsync())
-                    {
-                        return (false, false);
-                    }
-
-                    activity.CancelAfter(_activity); // the app's silence is what is timed, not the whole response
-                    var n = await upstream.Stream.ReadAsync(buffer, ct);
-                    if (n == 0)
-                    {
-                        return (false, false);
-                    }
-
-                    take = scanner.Scan(buffer.AsSpan(0, n));
-                    if (take < 0)
-                    {
-                        return (false, false);
-                    }
-
-                    output.Write(buffer.AsSpan(0, take));
-                    clean = take == n;
-                }
-
-                return (await output.FlushAsync(), clean);
-            }
-
-            default:
-            {
-                output.Write(buffer.AsSpan(start, available));
-                while (true)
-                {
-                    if (!await output.FlushAsync())
-                    {
-                        return (false, false);
-                    }
-
-                    activity.CancelAfter(_activity); // the app's silence is what is timed, not the whole response
-                    var n = await upstream.Stream.ReadAsync(buffer, ct);
-                    if (n == 0)
-                    {
-                        return (true, false);
-                    }
-
-                    output.Write(buffer.AsSpan(0, n));
-                }
-            }
+            return (false, false);
         }
+
+        output.Write(arrived[..take]);
+        var clean = take == arrived.Length;
+        while (!body.Done)
+        {
+            if (!await output.FlushAsync())
+            {
+                return (false, false);
+            }
+
+            activity.CancelAfter(_activity); // the app's silence is what is timed, not the whole response
+            var n = await upstream.Stream.ReadAsync(buffer, activity.Token);
+            if (n == 0)
+            {
+                return (body.EndsAtClose, false);
+            }
+
+            take = body.Take(buffer.AsSpan(0, n));
+            if (take < 0)
+            {
+                return (false, false);
+            }
+
+            output.Write(buffer.AsSpan(0, take));
+            clean = take == n;
+        }
+
+        return (await output.FlushAsync(), clean);
     }
 
     private static void WriteResponseHead(ClientWriter output, byte[] buffer, ResponseHead response, bool clientCloses)
@@ -430,13 +370,13 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         var n = 0;
         Http11.CopyTo(span);
         n += Http11.Length;
-        n += Copy(head[response.StatusStart..response.StatusLineLength], span[n..]);
+        n += Http1Syntax.WriteLine(span[n..], head[response.StatusStart..response.StatusLineLength]);
         for (var i = 0; i < response.HeaderCount; i++)
         {
             ref readonly var line = ref response.Headers[i];
             if (!line.Drop)
             {
-                n += Copy(head.Slice(line.Start, line.Length), span[n..]);
+                n += Http1Syntax.WriteLine(span[n..], head.Slice(line.Start, line.Length));
             }
         }
 
@@ -448,14 +388,6 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
         Http1Syntax.Crlf.CopyTo(span[n..]);
         output.Advance(n + 2);
-    }
-
-    /// <summary>Copies a line and its CRLF; returns the bytes written.</summary>
-    private static int Copy(ReadOnlySpan<byte> line, Span<byte> to)
-    {
-        line.CopyTo(to);
-        Http1Syntax.Crlf.CopyTo(to[line.Length..]);
-        return line.Length + 2;
     }
 
     /// <summary>The proxy's own answer when the app gave none.</summary>

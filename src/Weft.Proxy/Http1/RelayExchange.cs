@@ -130,7 +130,7 @@ internal sealed class RelayExchange : IDisposable
 
         var send = Send.AsSpan();
         var n = Append(send, 0, data[..(Request.MethodLength + 1)]);
-        n = Request.PathLength == 0 ? Append(send, n, "/"u8) : Append(send, n, data.Slice(Request.PathStart, Request.PathLength));
+        n = Append(send, n, Request.PathLength == 0 ? "/"u8 : data.Slice(Request.PathStart, Request.PathLength));
         n = Append(send, n, Version);
         for (var i = 0; i < Request.HeaderCount; i++)
         {
@@ -140,8 +140,7 @@ internal sealed class RelayExchange : IDisposable
                 continue;
             }
 
-            n = Append(send, n, data.Slice(line.Start, line.Length));
-            n = Append(send, n, Http1Syntax.Crlf);
+            n += Http1Syntax.WriteLine(send[n..], data.Slice(line.Start, line.Length));
         }
 
         if (target.DestinationPort != 0)

@@ -83,12 +83,8 @@ internal sealed class OutboundHttp1Route(
 
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
         var labels = OutboundHandler.Labels(table.Policy, plan);
-        var (key, destinationPort) = !mtls
-            ? (new UpstreamKey(endpoint.Address, peerInboundPort(), null), endpoint.Port)
-            : endpoint.Identity is { } identity
-                ? (new UpstreamKey(endpoint.Address, peerInboundPort(), identity), endpoint.Port)
-                : (new UpstreamKey(endpoint.Address, endpoint.Port, null), 0); // a pod without a sidecar: plaintext, straight to it
-        target = new RelayTarget(key, destinationPort, labels, balancer.LoadOf(endpoint), labels.Backend);
+        var hop = Forwarding.NextHop.To(endpoint, mtls, peerInboundPort());
+        target = new RelayTarget(new UpstreamKey(hop.Address, hop.Port, hop.Identity), hop.ViaSidecar ? endpoint.Port : 0, labels, balancer.LoadOf(endpoint), labels.Backend);
         return true;
     }
 
