@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Weft.Discovery.Identity;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Tests.Infrastructure;
@@ -16,22 +14,17 @@ namespace Weft.Proxy.Tests.Http1;
 /// </summary>
 public sealed class OutboundProxy : IAsyncDisposable
 {
-    private readonly HttpClient _admin;
+    private readonly Sidecar _sidecar;
 
-    private OutboundProxy(RunningProxy proxy, CapturedLogs logs)
-    {
-        Proxy = proxy;
-        Logs = logs;
-        _admin = new HttpClient { BaseAddress = new Uri($"http://{proxy.AdminEndpoint}") };
-    }
+    private OutboundProxy(Sidecar sidecar) => _sidecar = sidecar;
 
-    public RunningProxy Proxy { get; }
+    public RunningProxy Proxy => _sidecar.Proxy;
 
-    public CapturedLogs Logs { get; }
+    public CapturedLogs Logs => _sidecar.Logs;
 
-    public IPEndPoint Outbound => Proxy.OutboundEndpoint;
+    public IPEndPoint Outbound => _sidecar.Outbound;
 
-    public IPEndPoint Inbound => Proxy.InboundEndpoint;
+    public IPEndPoint Inbound => _sidecar.Inbound;
 
     public static Task<OutboundProxy> StartAsync(params (string HostPort, DestinationPolicy Policy)[] destinations) =>
         StartAsync(destinations, fastPath: true);
@@ -51,29 +44,17 @@ public sealed class OutboundProxy : IAsyncDisposable
         IdentitySnapshot? identity = null,
         string podName = "client")
     {
-        var logs = new CapturedLogs();
-        var proxy = await ProxyHost.StartAsync(new ProxyOptions
+        var sidecar = await Sidecar.StartAsync(options => options with
         {
-            PodNamespace = "default",
             PodName = podName,
-            PodIp = IPAddress.Loopback,
-            OutboundPort = 0,
-            InboundPort = 0,
-            AdminPort = 0,
             PeerInboundPort = peerInboundPort,
             Identity = identity,
             Destinations = destinations,
             Http1FastPath = fastPath,
             // A tunnel's first bytes come right after the client has read the 200; the bound only matters under load.
             ProtocolDetectionTimeout = TimeSpan.FromSeconds(5),
-            ConfigureLogging = logging =>
-            {
-                logging.ClearProviders();
-                logging.SetMinimumLevel(LogLevel.Information);
-                logging.AddProvider(logs);
-            },
         });
-        return new OutboundProxy(proxy, logs);
+        return new OutboundProxy(sidecar);
     }
 
     /// <summary>
@@ -109,28 +90,12 @@ public sealed class OutboundProxy : IAsyncDisposable
         return await client.ReadResponseAsync();
     }
 
-    public Task<string> MetricsAsync() => _admin.GetStringAsync("/metrics");
+    public Task<string> MetricsAsync() => _sidecar.MetricsAsync();
 
-    public Task<string> ConnectionsAsync() => _admin.GetStringAsync("/connections");
+    public Task<string> ConnectionsAsync() => _sidecar.ConnectionsAsync();
 
     /// <summary>The outbound counter of <paramref name="statusClass"/> (e.g. "2xx", "total") in <c>/stats</c>.</summary>
-    public async Task<long> OutboundStatAsync(string statusClass)
-    {
-        using var stats = JsonDocument.Parse(await _admin.GetStringAsync("/stats"));
-        return stats.RootElement.GetProperty("outbound").GetProperty(statusClass).GetInt64();
-    }
+    public Task<long> OutboundStatAsync(string statusClass) => _sidecar.OutboundStatAsync(statusClass);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Environment.GetEnvironmentVariable("WEFT_TEST_LOGS") == "1")
-        {
-            foreach (var line in Logs.Lines)
-            {
-                Console.Error.WriteLine(line);
-            }
-        }
-
-        _admin.Dispose();
-        await Proxy.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _sidecar.DisposeAsync();
 }

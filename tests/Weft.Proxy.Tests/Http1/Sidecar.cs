@@ -28,10 +28,20 @@ public sealed class Sidecar : IAsyncDisposable
 
     public IPEndPoint Inbound => Proxy.InboundEndpoint;
 
-    public static async Task<Sidecar> StartAsync(bool fastPath = true, TimeSpan? activity = null)
+    public IPEndPoint Outbound => Proxy.OutboundEndpoint;
+
+    public static Task<Sidecar> StartAsync(bool fastPath = true, TimeSpan? activity = null) =>
+        StartAsync(options => options with
+        {
+            Http1FastPath = fastPath,
+            Http1ActivityTimeout = activity ?? Weft.Proxy.Http1.Http1Relay.DefaultActivity,
+        });
+
+    /// <summary>The one start-up of every test sidecar here: loopback, OS ports, captured logs, <paramref name="configure"/> last.</summary>
+    public static async Task<Sidecar> StartAsync(Func<ProxyOptions, ProxyOptions> configure)
     {
         var logs = new CapturedLogs();
-        var proxy = await ProxyHost.StartAsync(new ProxyOptions
+        var proxy = await ProxyHost.StartAsync(configure(new ProxyOptions
         {
             PodNamespace = "default",
             PodName = "app",
@@ -40,15 +50,13 @@ public sealed class Sidecar : IAsyncDisposable
             InboundPort = 0,
             AdminPort = 0,
             Destinations = new StaticDestinationSource([]),
-            Http1FastPath = fastPath,
-            Http1ActivityTimeout = activity ?? Weft.Proxy.Http1.Http1Relay.DefaultActivity,
             ConfigureLogging = logging =>
             {
                 logging.ClearProviders();
                 logging.SetMinimumLevel(LogLevel.Information);
                 logging.AddProvider(logs);
             },
-        });
+        }));
         return new Sidecar(proxy, logs);
     }
 
@@ -82,11 +90,18 @@ public sealed class Sidecar : IAsyncDisposable
         }
     }
 
+    public Task<string> ConnectionsAsync() => _admin.GetStringAsync("/connections");
+
     /// <summary>The inbound counter of <paramref name="statusClass"/> (e.g. "2xx") in <c>/stats</c>.</summary>
-    public async Task<long> InboundStatAsync(string statusClass)
+    public Task<long> InboundStatAsync(string statusClass) => StatAsync("inbound", statusClass);
+
+    /// <summary>The outbound counter of <paramref name="statusClass"/> (e.g. "2xx", "total") in <c>/stats</c>.</summary>
+    public Task<long> OutboundStatAsync(string statusClass) => StatAsync("outbound", statusClass);
+
+    private async Task<long> StatAsync(string listener, string statusClass)
     {
         using var stats = JsonDocument.Parse(await _admin.GetStringAsync("/stats"));
-        return stats.RootElement.GetProperty("inbound").GetProperty(statusClass).GetInt64();
+        return stats.RootElement.GetProperty(listener).GetProperty(statusClass).GetInt64();
     }
 
     public async ValueTask DisposeAsync()
