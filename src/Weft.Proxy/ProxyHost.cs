@@ -137,9 +137,10 @@ public static class ProxyHost
         var metrics = new Metrics.ProxyMetrics();
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
+        Func<IPAddress, int, bool> isSelf = (address, port) => address.Equals(options.PodIp) && isOwnPort(port);
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, peerInboundPort,
-            (address, port) => address.Equals(options.PodIp) && isOwnPort(port), outboundLogger);
+            isSelf, outboundLogger);
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"), metrics, options.TimeProvider);
         if (options.Http1FastPath)
         {
@@ -153,7 +154,7 @@ public static class ProxyHost
                 outboundLogger, options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
         }
 
-        l4 = new L4Proxy(destinations, connector, balancer, (address, port) => address.Equals(options.PodIp) && isOwnPort(port),
+        l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
         var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");

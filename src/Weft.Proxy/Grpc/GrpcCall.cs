@@ -64,17 +64,6 @@ internal static class GrpcCall
             && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
     }
 
-    /// <summary>The gRPC status a proxy-made HTTP error maps to (grpc/grpc doc/http-grpc-status-mapping.md).</summary>
-    public static int FromHttp(int status) => status switch
-    {
-        StatusCodes.Status504GatewayTimeout => GrpcStatusCodes.DeadlineExceeded,
-        StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests => GrpcStatusCodes.Unavailable,
-        StatusCodes.Status404NotFound => GrpcStatusCodes.Unimplemented,
-        StatusCodes.Status401Unauthorized => GrpcStatusCodes.Unauthenticated,
-        StatusCodes.Status403Forbidden => GrpcStatusCodes.PermissionDenied,
-        _ => GrpcStatusCodes.Unknown,
-    };
-
     /// <summary>grpc-message is percent-encoded UTF-8: bytes outside 0x20..0x7E and '%' itself.</summary>
     internal static string PercentEncode(string message)
     {

@@ -42,6 +42,13 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     private static ReadOnlySpan<byte> ConnectionClose => "Connection: close\r\n"u8;
 
     /// <summary>
+    /// A listener's HTTP: HTTP/1.1 through <paramref name="relay"/> when the fast path is on (it hands Kestrel whatever it
+    /// does not forward itself), anything else straight to Kestrel (<paramref name="next"/>).
+    /// </summary>
+    public static Task ServeAsync(Http1Relay? relay, ConnectionContext connection, ConnectionDelegate next, bool http1, bool plaintext) =>
+        http1 && relay is not null ? relay.ServeAsync(connection, next, plaintext) : next(connection);
+
+    /// <summary>
     /// Serves the connection's HTTP/1.1 requests; returns when it ends, or after handing it to <paramref name="next"/>.
     /// <paramref name="plaintext"/>: the transport is the client's socket itself (not TLS), so responses go straight to it.
     /// </summary>

@@ -8,14 +8,12 @@ namespace Weft.Proxy.Http1;
 /// A parsed request head's headers for route matching (<see cref="IHeaderLookup"/>): a copy of the head's bytes, read
 /// only when a rule matches on headers. Several lines of one name read as one comma-joined value (RFC 9110 5.3), as
 /// Kestrel's header dictionary gives them to the full path. Edits (<see cref="IHeaderEditor"/>, header filters) are not
-/// made: they only mark the request <see cref="Edited"/>, and a request with filters is left to the full path.
+/// made: a request whose plan has filters is left to the full path, which makes them.
 /// </summary>
 internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
 {
     private byte[] _bytes = new byte[1024];
     private RequestHead? _head;
-
-    public bool Edited { get; private set; }
 
     public void Reset(ReadOnlySpan<byte> head, RequestHead parsed)
     {
@@ -26,7 +24,6 @@ internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
 
         head[..parsed.Length].CopyTo(_bytes);
         _head = parsed;
-        Edited = false;
     }
 
     public bool TryGetValue(string name, out string? value)
@@ -51,9 +48,15 @@ internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
 
     public string? Get(string name) => TryGetValue(name, out var value) ? value : null;
 
-    public void Set(string name, string value) => Edited = true;
+    public void Set(string name, string value)
+    {
+    }
 
-    public void Append(string name, string value) => Edited = true;
+    public void Append(string name, string value)
+    {
+    }
 
-    public void Remove(string name) => Edited = true;
+    public void Remove(string name)
+    {
+    }
 }

@@ -100,12 +100,8 @@ internal sealed class InboundConnectionMiddleware(
             H2cFeatures.Set(connection);
         }
 
-        await ServeHttpAsync(connection, http1: protocol == DetectedProtocol.Http1, plaintext: true);
+        await Http1.Http1Relay.ServeAsync(fastPath?.Invoke(), connection, next, http1: protocol == DetectedProtocol.Http1, plaintext: true);
     }
-
-    /// <summary>HTTP/1.1 goes through the fast path first (it hands Kestrel whatever it does not forward itself).</summary>
-    private Task ServeHttpAsync(ConnectionContext connection, bool http1, bool plaintext) =>
-        http1 && fastPath?.Invoke() is { } relay ? relay.ServeAsync(connection, next, plaintext) : next(connection);
 
     private async Task ServeTlsAsync(ConnectionContext connection, CancellationToken ct)
     {
@@ -135,7 +131,7 @@ internal sealed class InboundConnectionMiddleware(
             connection.Transport = decrypted;
             try
             {
-                await ServeHttpAsync(connection, http1: ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2, plaintext: false);
+                await Http1.Http1Relay.ServeAsync(fastPath?.Invoke(), connection, next, http1: ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2, plaintext: false);
             }
             finally
             {

@@ -59,7 +59,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         var client = connection.RemoteEndPoint as IPEndPoint;
         if (policy is null)
         {
-            await ServeOutsideMeshAsync(connection, host, port, client, ct).ConfigureAwait(false);
+            await ServeOutsideMeshAsync(connection, host, port, ct).ConfigureAwait(false);
             return true;
         }
 
@@ -100,9 +100,9 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     }
 
     /// <summary>Not a mesh destination: loopback addresses (local processes outside the mesh) get plain TCP; anything else is closed.</summary>
-    private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, IPEndPoint? client, CancellationToken ct)
+    private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
-        if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetwork || !IPAddress.IsLoopback(address) || isSelf(address, port))
+        if (!Outbound.OutboundHandler.MayLeaveMesh(host, port, isSelf))
         {
             ProxyLog.NotInMesh(logger, host, port);
             return;
@@ -122,7 +122,6 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         await using (upstream.ConfigureAwait(false))
         {
             await using var local = new DuplexPipeStream(connection.Transport);
-            _ = client;
             await BytePump.RunAsync(local, upstream, ct).ConfigureAwait(false);
         }
     }

@@ -54,7 +54,7 @@ internal sealed class ConnectTunnelMiddleware
                     L4.H2cFeatures.Set(connection);
                 }
 
-                await ServeHttpAsync(connection, protocol == L4.DetectedProtocol.Http1, plaintext: true);
+                await Http1.Http1Relay.ServeAsync(_fastPath?.Invoke(), connection, _next, protocol == L4.DetectedProtocol.Http1, plaintext: true);
                 return;
             }
 
@@ -96,12 +96,8 @@ internal sealed class ConnectTunnelMiddleware
         // An HTTP/2 preface is handed on by the relay untouched. Responses go through Kestrel's output pipe, behind the
         // 200 above: a client may send its first request in the same write as CONNECT, and a write straight to the
         // socket could overtake the 200 still in the pipe.
-        await ServeHttpAsync(connection, http1: true, plaintext: false);
+        await Http1.Http1Relay.ServeAsync(_fastPath?.Invoke(), connection, _next, http1: true, plaintext: false);
     }
-
-    /// <summary>HTTP/1.1 goes through the fast path first (it hands Kestrel whatever it does not forward itself).</summary>
-    private Task ServeHttpAsync(ConnectionContext connection, bool http1, bool plaintext) =>
-        http1 && _fastPath?.Invoke() is { } relay ? relay.ServeAsync(connection, _next, plaintext) : _next(connection);
 
     /// <summary>
     /// Peeks at the connection's first bytes. Not CONNECT: nothing consumed. CONNECT: consumed through the end of its

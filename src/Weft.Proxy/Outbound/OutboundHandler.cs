@@ -123,7 +123,7 @@ internal sealed class OutboundHandler(
 
         var request = context.Request;
         IReadOnlyList<KeyValuePair<string, string>>? corsHeaders = null;
-        if (Cors(plan) is { } cors)
+        if (plan.Cors is { } cors)
         {
             var origin = request.Headers.Origin.ToString();
             var requestMethod = request.Headers[CorsPreflight.RequestMethod].ToString();
@@ -180,24 +180,6 @@ internal sealed class OutboundHandler(
         return copy.ToArray();
     }
 
-    private static CorsPolicy? Cors(RequestPlan plan)
-    {
-        if (plan.Rule is null)
-        {
-            return null;
-        }
-
-        foreach (var filter in plan.Rule.Filters)
-        {
-            if (filter.Kind == FilterKind.Cors && filter.Cors is not null)
-            {
-                return filter.Cors;
-            }
-        }
-
-        return null;
-    }
-
     internal static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan)
     {
         var origin = plan.Rule?.Origin;
@@ -222,8 +204,7 @@ internal sealed class OutboundHandler(
     /// </summary>
     private async Task ForwardOutsideMeshAsync(HttpContext context, string host, int port)
     {
-        if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetwork || !IPAddress.IsLoopback(address)
-            || isSelf(address, port))
+        if (!MayLeaveMesh(host, port, isSelf))
         {
             ProxyLog.NotInMesh(logger, host, port);
             await RespondAsync(context, StatusCodes.Status502BadGateway, $"{host}:{port} is not a mesh destination");
@@ -236,6 +217,14 @@ internal sealed class OutboundHandler(
             ProxyLog.ForwardFailed(logger, error.ToString(), host, port, "", "(outside the mesh)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
         }
     }
+
+    /// <summary>
+    /// Whether traffic for a destination outside the mesh may go to it: only an IPv4 loopback literal (a local process)
+    /// that is not one of this proxy's own listeners, so that nothing leaves 127.0.0.0/8 and nothing loops.
+    /// </summary>
+    internal static bool MayLeaveMesh(string host, int port, Func<IPAddress, int, bool> isSelf) =>
+        IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(address)
+        && !isSelf(address, port);
 
     /// <summary>The CONNECT tunnel's target, else the absolute-form request target's authority (port 80 by default).</summary>
     internal static bool TryGetDestination(HttpContext context, out string host, out int port)

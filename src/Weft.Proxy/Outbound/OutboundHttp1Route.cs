@@ -73,9 +73,10 @@ internal sealed class OutboundHttp1Route(
 
         var plan = RequestPlanner.Plan(table, Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes),
             q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, Random.Shared.NextDouble());
-        if (headers.Edited || plan.Respond || plan.GrpcStatus is not null || plan.Backend is not { Invalid: null, AppProtocol: not "http2" } backend
-            || backend.Endpoints.Count == 0 || backend.Filters.Count > 0 || plan.PathRewritten || plan.Host is not null
-            || plan.Mirrors.Count > 0 || plan.ResponseModifiers.Count > 0
+        // A plain forward: a backend picked (not an answer: Plan only picks a valid backend with ready endpoints), an
+        // HTTP/1.1 one, and no filter on the rule or the backend (so no header edit, rewrite, mirror or response
+        // modifier either), no timeout, no retry.
+        if (plan.Respond || plan.Backend is not { AppProtocol: not "http2" } backend || backend.Filters.Count > 0
             || plan.Rule is { } rule && (rule.Filters.Count > 0 || rule.Retry is not null || rule.Timeouts is not null))
         {
             return false;

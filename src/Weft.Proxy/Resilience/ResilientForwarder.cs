@@ -158,7 +158,7 @@ internal sealed class ResilientForwarder(
                         }
                         else if (grpc)
                         {
-                            GrpcCall.Answer(context.Response, GrpcCall.FromHttp(context.Response.StatusCode), $"upstream {error}");
+                            GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
                         }
 
                         return;

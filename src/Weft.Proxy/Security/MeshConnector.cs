@@ -16,8 +16,6 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
 {
     public bool MtlsEnabled => tls is not null;
 
-    public MeshTls? Tls => tls;
-
     public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, CancellationToken ct)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -15,8 +15,6 @@ namespace Weft.Proxy.Security;
 /// </summary>
 internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connections, TimeProvider time, ILogger logger)
 {
-    public SidecarIdentity Identity => identity;
-
     public MtlsConnections Connections => connections;
 
     /// <summary>The server handshake over an accepted connection; null (logged) when the peer is refused.</summary>

@@ -126,11 +126,6 @@ internal sealed class MeshIndex
     }
 
     /// <summary>The SPIFFE identity of a pod's service account (DESIGN decision 4).</summary>
-    /// <summary>DESIGN decision 6: <c>weft.dev/mesh: off</c> on the pod (the local cluster stamps the namespace's level on its pods).</summary>
-    public static bool IsOutsideMesh(Pod pod) =>
-        (pod.Metadata.Annotations.TryGetValue("weft.dev/mesh", out var a) ? a : pod.Metadata.Labels.GetValueOrDefault("weft.dev/mesh")) is { } level
-        && level.Trim().Equals("off", StringComparison.OrdinalIgnoreCase);
-
     public string Identity(Pod pod) =>
         $"spiffe://{TrustDomain}/ns/{pod.Namespace}/sa/{(string.IsNullOrEmpty(pod.Spec.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName)}";
 
@@ -153,7 +148,7 @@ internal sealed class MeshIndex
             Port = port,
             Pod = podKey,
             // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext.
-            Identity = pod is null || IsOutsideMesh(pod) ? null : Identity(pod),
+            Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off ? null : Identity(pod),
         };
     }
 

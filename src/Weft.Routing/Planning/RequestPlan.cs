@@ -46,6 +46,23 @@ public sealed class RequestPlan
     /// <summary>ResponseHeaderModifier filters to apply to the backend's response, in order.</summary>
     public IReadOnlyList<HeaderModifierPolicy> ResponseModifiers => _responseModifiers ?? (IReadOnlyList<HeaderModifierPolicy>)[];
 
+    /// <summary>The matched rule's CORS filter, if any: the proxy answers its preflights and adds its response headers.</summary>
+    public CorsPolicy? Cors
+    {
+        get
+        {
+            foreach (var filter in Rule?.Filters ?? [])
+            {
+                if (filter.Kind == FilterKind.Cors && filter.Cors is not null)
+                {
+                    return filter.Cors;
+                }
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>RequestMirror filters: fire-and-forget copies (gamma-spec G8).</summary>
     public IReadOnlyList<MirrorPolicy> Mirrors => _mirrors ?? (IReadOnlyList<MirrorPolicy>)[];
 

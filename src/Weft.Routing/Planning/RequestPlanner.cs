@@ -5,8 +5,7 @@ using Weft.Routing.Policy;
 namespace Weft.Routing.Planning;
 
 /// <summary>
-/// The per-request GAMMA data-plane rules in one place, used by the proxy, the offline conformance check and
-/// <c>weft explain</c> alike: rule match, filters in list order, weighted backend pick and the spec's error answers.
+/// The per-request GAMMA data-plane rules in one place, used by the proxy and the offline conformance check alike: rule match, filters in list order, weighted backend pick and the spec's error answers.
 /// Request headers are edited in place through <see cref="IHeaderEditor"/>. Pure: randomness comes in as an argument.
 /// </summary>
 public static class RequestPlanner
@@ -156,6 +155,18 @@ public static class RequestPlanner
         _ => GrpcStatusCodes.Unknown,
     };
 
+    /// <summary>
+    /// The gRPC status for an HTTP error the proxy's forwarder made (no response from the backend), as the HTTP mapping
+    /// above but for two cases: 504 is the call's own deadline passing (DEADLINE_EXCEEDED), and 400 (a request the
+    /// forwarder could not send) is UNKNOWN.
+    /// </summary>
+    public static int ForwarderErrorToGrpc(int status) => status switch
+    {
+        504 => GrpcStatusCodes.DeadlineExceeded,
+        400 => GrpcStatusCodes.Unknown,
+        _ => HttpToGrpc(status),
+    };
+
     /// <summary>gamma-spec F4: the share meant for an invalid backend gets 500; a backend without ready endpoints, 503.</summary>
     private static RequestPlan Use(RequestPlan plan, BackendPolicy backend)
     {
@@ -205,7 +216,7 @@ public static class RequestPlanner
                     plan.AddMirror(filter.Mirror);
                     break;
                 default:
-                    break; // CORS is answered by the proxy (issue: the rest of HTTPRoute); unknown kinds never reach a policy
+                    break; // CORS: RequestPlan.Cors, answered by the proxy; unknown kinds never reach a policy
             }
         }
 
