@@ -25,7 +25,7 @@ public static class SyntheticCluster
 
     public static string Svc(int s) => $"svc{s:D3}";
 
-    public static IReadOnlyList<KubeObject> Objects(int routeRevision = 0)
+    public static IReadOnlyList<KubeObject> Objects()
     {
         var objects = new List<KubeObject>(3 * Namespaces * ServicesPerNamespace);
         for (var n = 0; n < Namespaces; n++)
@@ -38,15 +38,8 @@ public static class SyntheticCluster
             }
         }
 
-        if (routeRevision != 0)
-        {
-            objects[2] = Route(0, 0, routeRevision);
-        }
-
         return objects;
     }
-
-    public static MeshSnapshot Snapshot(int routeRevision = 0) => MeshSnapshot.From(Objects(routeRevision));
 
     /// <summary>The same objects (same instances) with route ns000/route000 replaced by a new revision: one route edited.</summary>
     public static MeshSnapshot WithEditedRoute(IReadOnlyList<KubeObject> objects, int revision)
@@ -55,9 +48,6 @@ public static class SyntheticCluster
         edited[2] = Route(0, 0, revision);
         return MeshSnapshot.From(edited);
     }
-
-    /// <summary>Route ns000/route000 (a producer route of ns000/svc000:80) with its first path changed per revision.</summary>
-    public static HttpRoute EditedRoute(int revision) => Route(0, 0, revision);
 
     /// <summary>1,000 (client namespace, host, port) subscriptions spread over namespaces, Services and both ports.</summary>
     public static IReadOnlyList<(string ClientNamespace, string Host, int Port)> Subscriptions(int count = 1000)

@@ -27,11 +27,12 @@ internal sealed class LocalPod : IAsyncDisposable
     private volatile bool _ready;
     private volatile string? _problem;
 
-    public LocalPod(Deployment deployment, string templateHash, string name, IPAddress ip, LocalClusterOptions options, PodMeshSettings? settings = null)
+    public LocalPod(Deployment deployment, string templateHash, string name, IPAddress ip, LocalClusterOptions options, PodMeshSettings settings)
     {
-        Settings = settings ?? new PodMeshSettings("l7", options?.MtlsDefault ?? Weft.Proxy.Security.MtlsMode.Strict);
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        Settings = settings;
         _options = options;
         DeploymentKey = deployment.Key;
         DeploymentName = deployment.Name;

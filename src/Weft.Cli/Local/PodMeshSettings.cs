@@ -1,5 +1,6 @@
 using Weft.Api.Model;
 using Weft.Proxy.Security;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -10,15 +11,15 @@ namespace Weft.Cli.Local;
 /// </summary>
 internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
 {
-    public const string LevelKey = "weft.dev/mesh";
+    public const string LevelKey = MeshLevels.Key;
     public const string MtlsKey = "weft.dev/mtls";
 
-    public bool HasSidecar => Level != "off";
+    public bool HasSidecar => Level != MeshLevels.Off;
 
     public static PodMeshSettings For(PodTemplate template, Namespace? ns, MtlsMode mtlsDefault)
     {
         ArgumentNullException.ThrowIfNull(template);
-        var level = Lookup(LevelKey, template, ns, v => v is "off" or "l4" or "l7") ?? "l7";
+        var level = Lookup(LevelKey, template, ns, v => v is MeshLevels.Off or MeshLevels.L4 or MeshLevels.L7) ?? MeshLevels.L7;
         var mtls = Lookup(MtlsKey, template, ns, v => v is "strict" or "permissive") switch
         {
             "strict" => MtlsMode.Strict,
