@@ -17,16 +17,15 @@ internal sealed class ProxyMetrics
 
     private static readonly string[] StatusClasses = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
-    private readonly ConcurrentDictionary<(RequestLabels, int), Counter> _requests = new();
-    private readonly ConcurrentDictionary<RequestLabels, Histogram> _durations = new();
+    // One series per label set: its counts by status class and its latency histogram, so a request costs one lookup.
+    private readonly ConcurrentDictionary<RequestLabels, Series> _series = new();
     private readonly ConcurrentDictionary<(RequestLabels, RetryVerdict), Counter> _retries = new();
 
     public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
     {
-        var statusClass = status is >= 100 and < 600 ? status / 100 : 0;
-        Increment(_requests, (labels, statusClass));
-        var histogram = _durations.TryGetValue(labels, out var h) ? h : _durations.GetOrAdd(labels, _ => new Histogram());
-        histogram.Observe(duration.TotalSeconds);
+        var series = _series.GetOrAdd(labels, static _ => new Series());
+        Interlocked.Increment(ref series.StatusCounts[status is >= 100 and < 600 ? status / 100 : 0]);
+        series.Durations.Observe(duration.TotalSeconds);
     }
 
     /// <summary>A retry decision after a retryable-looking attempt: <see cref="RetryVerdict.Retry"/> or why not.</summary>
@@ -37,18 +36,29 @@ internal sealed class ProxyMetrics
         var text = new StringBuilder();
         text.Append("# HELP weft_requests_total Requests handled by the proxy, by route rule, backend and status class.\n");
         text.Append("# TYPE weft_requests_total counter\n");
-        foreach (var ((labels, statusClass), counter) in _requests.OrderBy(p => Key(p.Key.Item1), StringComparer.Ordinal).ThenBy(p => p.Key.Item2))
+        var series = _series.OrderBy(p => Key(p.Key), StringComparer.Ordinal).ToArray();
+        foreach (var (labels, counts) in series)
         {
-            text.Append("weft_requests_total{");
-            Labels(text, labels);
-            text.Append(",status_class=\"").Append(StatusClasses[statusClass]).Append("\"} ");
-            text.Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            for (var statusClass = 0; statusClass < StatusClasses.Length; statusClass++)
+            {
+                var count = Volatile.Read(ref counts.StatusCounts[statusClass]);
+                if (count == 0)
+                {
+                    continue; // a class is listed once a request of it was seen
+                }
+
+                text.Append("weft_requests_total{");
+                Labels(text, labels);
+                text.Append(",status_class=\"").Append(StatusClasses[statusClass]).Append("\"} ");
+                text.Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
         }
 
         text.Append("# HELP weft_request_duration_seconds Time from the request's arrival to the end of its response.\n");
         text.Append("# TYPE weft_request_duration_seconds histogram\n");
-        foreach (var (labels, histogram) in _durations.OrderBy(p => Key(p.Key), StringComparer.Ordinal))
+        foreach (var (labels, entry) in series)
         {
+            var histogram = entry.Durations;
             long cumulative = 0;
             for (var i = 0; i <= Bounds.Length; i++)
             {
@@ -95,7 +105,7 @@ internal sealed class ProxyMetrics
     private static void Increment<TKey>(ConcurrentDictionary<TKey, Counter> counters, TKey key)
         where TKey : notnull
     {
-        var counter = counters.TryGetValue(key, out var c) ? c : counters.GetOrAdd(key, _ => new Counter());
+        var counter = counters.GetOrAdd(key, static _ => new Counter());
         Interlocked.Increment(ref counter.Value);
     }
 
@@ -135,6 +145,12 @@ internal sealed class ProxyMetrics
         }
 
         text.Append('"');
+    }
+
+    private sealed class Series
+    {
+        public readonly long[] StatusCounts = new long[StatusClasses.Length];
+        public readonly Histogram Durations = new();
     }
 
     private sealed class Counter
