@@ -12,7 +12,9 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     private const string ClientPod = "gateway-conformance-mesh/client-0";
     private const string Echo = "echo.gateway-conformance-mesh";
     private const string RouteFile = "route.yaml";
-    private static readonly TimeSpan WithinOneSecond = TimeSpan.FromSeconds(1);
+    // A deadline for correctness, not a latency claim: an update normally lands in well under a second (bench/ measures
+    // it), but a loaded 2-core CI machine running the whole suite in parallel has missed 1 s.
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     private readonly TempDirectory _dir = new();
     private ControlPlaneHost? _host;
@@ -85,19 +87,19 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Adding_a_route_file_sends_an_update_within_a_second_and_deleting_it_goes_back()
+    public async Task Adding_a_route_file_sends_an_update_and_deleting_it_goes_back()
     {
         await using var client = NewClient(Host);
         var before = await GetAsync(client);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, WithinOneSecond, "the route's rules arrive");
+        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, Deadline, "the route's rules arrive");
 
         Assert.True(routed!.Version > before.Version);
         Assert.Equal("gateway-conformance-mesh-test", routed.Policy!.Rules[0].Origin.RouteName);
 
         _dir.Delete(RouteFile);
-        var back = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count == 0, WithinOneSecond, "the rules are gone");
+        var back = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count == 0, Deadline, "the rules are gone");
         Assert.True(back!.Version > routed.Version);
     }
 
@@ -120,10 +122,10 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
               ports:
               - port: 80
             """);
-        await Eventually.TrueAsync(() => Host.ModelVersion > modelBefore, WithinOneSecond, "the model is rebuilt");
+        await Eventually.TrueAsync(() => Host.ModelVersion > modelBefore, Deadline, "the model is rebuilt");
         await Eventually.TrueAsync(
             () => Host.Subscriptions().All(s => s.EvaluatedVersion >= Host.ModelVersion),
-            WithinOneSecond,
+            Deadline,
             "every stream has compared the new model");
 
         var subscription = Assert.Single(Host.Subscriptions());
@@ -142,7 +144,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         var good = await GetAsync(client);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        await Eventually.TrueAsync(() => client.Snapshot().Single().RejectedVersion > good.Version, WithinOneSecond, "the update is rejected");
+        await Eventually.TrueAsync(() => client.Snapshot().Single().RejectedVersion > good.Version, Deadline, "the update is rejected");
 
         var state = client.Snapshot().Single();
         Assert.Same(good, state.Entry);
@@ -150,7 +152,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         Assert.Same(good, await GetAsync(client));
         await Eventually.TrueAsync(
             () => Host.Subscriptions().Single().NackedVersion == state.RejectedVersion,
-            WithinOneSecond,
+            Deadline,
             "the control plane records the NACK");
         var recorded = Host.Subscriptions().Single();
         Assert.Equal(good.Version, recorded.AckedVersion);
@@ -182,7 +184,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     {
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
         _dir.Write("broken.yaml", "kind: [unclosed");
-        await Eventually.TrueAsync(() => Host.Statuses.Count == 1 && Host.Problems.Count > 0, WithinOneSecond, "the files are loaded");
+        await Eventually.TrueAsync(() => Host.Statuses.Count == 1 && Host.Problems.Count > 0, Deadline, "the files are loaded");
         await using var client = NewClient(Host);
         await GetAsync(client);
 
