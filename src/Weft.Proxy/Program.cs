@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Weft.Proxy;
 
 // weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL
-//            [--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000]
+//            [--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--capture]
 if (!ProxyArguments.TryParse(args, out var options, out var error))
 {
     await Console.Error.WriteLineAsync($"weft-proxy: {error}\n{ProxyArguments.Usage}");

@@ -9,7 +9,7 @@ public static class ProxyArguments
 {
     public const string Usage =
         "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
-        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--level l7|l4] [--detect-timeout-ms 200]" +
+        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--level l7|l4] [--detect-timeout-ms 200] [--capture]" +
         " (the workload token comes from the WEFT_TOKEN environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
@@ -20,10 +20,17 @@ public static class ProxyArguments
         var mtls = Security.MtlsMode.Strict;
         var detect = 200;
         var level = "l7";
+        var capture = false;
         int outbound = ProxyOptions.DefaultOutboundPort, inbound = ProxyOptions.DefaultInboundPort, admin = ProxyOptions.DefaultAdminPort;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
+            if (name == "--capture")
+            {
+                capture = true; // a flag: the pod's traffic is captured by iptables (weft init)
+                continue;
+            }
+
             if (i + 1 >= args.Count)
             {
                 error = $"{name} needs a value";
@@ -97,6 +104,7 @@ public static class ProxyArguments
             AdminPort = admin,
             Mtls = mtls,
             Level = level,
+            Capture = capture,
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
             Token = Environment.GetEnvironmentVariable("WEFT_TOKEN") is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)

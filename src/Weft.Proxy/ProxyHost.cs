@@ -67,13 +67,13 @@ public static class ProxyHost
             kestrel.Limits.MaxRequestBodySize = null; // a proxy passes bodies through; limits are the app's business
             var loggerFactory = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>();
             var stopping = kestrel.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            kestrel.Listen(options.PodIp, options.OutboundPort, listen =>
+            kestrel.Listen(options.OutboundAddress, options.OutboundPort, listen =>
             {
                 outbound = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Outbound));
                 var tunnel = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4, () => outboundRelay).OnConnectionAsync);
+                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4, () => outboundRelay, options.Capture).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.InboundPort, listen =>
             {
@@ -81,7 +81,7 @@ public static class ProxyHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Inbound));
                 var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay).OnConnectionAsync);
+                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay, options.Capture).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.AdminPort, listen =>
             {
@@ -137,7 +137,7 @@ public static class ProxyHost
         var metrics = new Metrics.ProxyMetrics();
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
-        Func<IPAddress, int, bool> isSelf = (address, port) => address.Equals(options.PodIp) && isOwnPort(port);
+        Func<IPAddress, int, bool> isSelf = (address, port) => (address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && isOwnPort(port);
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, peerInboundPort,
             isSelf, outboundLogger);

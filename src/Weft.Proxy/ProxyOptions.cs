@@ -24,6 +24,17 @@ public sealed record ProxyOptions
     /// <summary>The discovery server; required unless <see cref="Destinations"/> is given.</summary>
     public Uri? ControlPlane { get; init; }
 
+    /// <summary>
+    /// The pod's traffic is captured by iptables (<c>weft init</c>'s rules, DESIGN "network namespaces"): the outbound
+    /// listener binds <c>127.0.0.1</c>, where REDIRECT sends the app's outbound connections, and both listeners serve a
+    /// redirected connection by its original destination (<c>SO_ORIGINAL_DST</c>). Off: the app reaches the outbound
+    /// listener on the pod IP through its proxy settings (HTTP_PROXY, CONNECT), as in process isolation.
+    /// </summary>
+    public bool Capture { get; init; }
+
+    /// <summary>Where the outbound listener binds: <c>127.0.0.1</c> with <see cref="Capture"/>, else the pod IP.</summary>
+    public IPAddress OutboundAddress => Capture ? IPAddress.Loopback : PodIp;
+
     /// <summary>Outbound listener port (absolute-form HTTP proxy requests and CONNECT tunnels); 0 lets the OS choose.</summary>
     public int OutboundPort { get; init; } = DefaultOutboundPort;
 
