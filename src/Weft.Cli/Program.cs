@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Weft.Cli;
 using Weft.Cli.Commands;
 
-// weft: the Weft command line. Verbs: up, curl, status, conformance, validate, explain, proxy, echo, version.
+// weft: the Weft command line. Verbs: up, curl, exec, status, conformance, validate, explain, proxy, echo, version.
 ParentWatchdog.StartIfRequested();
 
 // Ctrl-C and SIGTERM cancel the verb's token. We handle the signals ourselves: the ASP.NET hosts inside (control plane,
@@ -16,6 +16,7 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 var root = new RootCommand("Weft: a service mesh for Kubernetes implementing the Gateway API for service mesh (GAMMA).");
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(CurlCommand.Create());
+root.Subcommands.Add(ExecCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());

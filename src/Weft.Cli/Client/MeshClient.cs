@@ -4,13 +4,15 @@ using System.Net.Http.Headers;
 namespace Weft.Cli.Client;
 
 /// <summary>
-/// Sends HTTP/1.1 requests the way an app in a pod does in the local mode: through its sidecar's outbound listener, as
-/// <c>CONNECT host:port</c> then the request inside the tunnel. The sidecar takes the original destination from the
-/// CONNECT target, so the Host header can say something else (<c>MeshClusterIPMatching</c>). Redirects are not followed.
+/// Sends HTTP/1.1 requests the way an app in a pod does in the local mode, through a <see cref="PodDialer"/>: in process
+/// isolation through its sidecar's outbound listener, as <c>CONNECT host:port</c> then the request inside the tunnel; in
+/// network namespaces as a plain origin-form request from inside the pod, captured by its rules. Either way the sidecar
+/// takes the original destination from the connection, so the Host header can say something else
+/// (<c>MeshClusterIPMatching</c>). Redirects are not followed.
 /// </summary>
 /// <remarks>
-/// The request goes out with <see cref="HttpClient"/> whose connect callback opens the tunnel; the request URI is the
-/// CONNECT target, so a pooled connection is only reused for the same destination. Connections are pooled for the
+/// The request goes out with <see cref="HttpClient"/> whose connect callback dials; the request URI is the
+/// connection's target, so a pooled connection is only reused for the same destination. Connections are pooled for the
 /// client's lifetime: use one client per "client process" (one request, or one batch), as the upstream echo client does.
 /// </remarks>
 internal sealed class MeshClient : IDisposable
@@ -18,22 +20,27 @@ internal sealed class MeshClient : IDisposable
     private readonly HttpClient _http;
 
     public MeshClient(IPEndPoint sidecar, TimeSpan? timeout = null)
+        : this(new SidecarProxyDialer(sidecar), timeout)
     {
-        ArgumentNullException.ThrowIfNull(sidecar);
-        Sidecar = sidecar;
+    }
+
+    public MeshClient(PodDialer dialer, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(dialer);
+        Dialer = dialer;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
-            ConnectCallback = ConnectThroughSidecarAsync,
+            ConnectCallback = (context, ct) => Dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct),
         };
         _http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(10) };
     }
 
-    /// <summary>The sidecar's outbound listener, <c>podIP:15001</c>.</summary>
-    public IPEndPoint Sidecar { get; }
+    /// <summary>How connections are opened (through the sidecar, or from inside the pod).</summary>
+    public PodDialer Dialer { get; }
 
     public async Task<MeshResponse> SendAsync(MeshRequest request, CancellationToken ct)
     {
@@ -92,7 +99,4 @@ internal sealed class MeshClient : IDisposable
 
     private static IEnumerable<KeyValuePair<string, string>> Flatten(HttpHeaders headers) =>
         headers.NonValidated.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v)));
-
-    private ValueTask<Stream> ConnectThroughSidecarAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
-        SidecarTunnel.ConnectAsync(Sidecar, context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct);
 }

@@ -8,9 +8,9 @@ using Weft.Echo.Protocol;
 namespace Weft.Cli.Client;
 
 /// <summary>
-/// Calls the echo server's <c>EchoTestService/Echo</c> the way an app in a pod does in the local mode: through its
-/// sidecar's outbound listener, as <c>CONNECT host:port</c>, then HTTP/2 cleartext with prior knowledge (h2c) inside the
-/// tunnel. The request's headers go as gRPC metadata. Failures come back as a gRPC status, never as an exception
+/// Calls the echo server's <c>EchoTestService/Echo</c> the way an app in a pod does in the local mode, through a
+/// <see cref="PodDialer"/> (a CONNECT tunnel through its sidecar, or a plain connection from inside the pod), then HTTP/2
+/// cleartext with prior knowledge (h2c). The request's headers go as gRPC metadata. Failures come back as a gRPC status, never as an exception
 /// (except cancellation by the caller).
 /// </summary>
 /// <remarks>
@@ -23,14 +23,19 @@ internal sealed class MeshGrpcClient : IDisposable
     private readonly TimeSpan _timeout;
 
     public MeshGrpcClient(IPEndPoint sidecar, TimeSpan? timeout = null)
+        : this(new SidecarProxyDialer(sidecar), timeout)
     {
-        ArgumentNullException.ThrowIfNull(sidecar);
-        Sidecar = sidecar;
+    }
+
+    public MeshGrpcClient(PodDialer dialer, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(dialer);
+        Dialer = dialer;
         _timeout = timeout ?? TimeSpan.FromSeconds(10);
     }
 
-    /// <summary>The sidecar's outbound listener, <c>podIP:15001</c>.</summary>
-    public IPEndPoint Sidecar { get; }
+    /// <summary>How connections are opened (through the sidecar, or from inside the pod).</summary>
+    public PodDialer Dialer { get; }
 
     /// <summary>The channel address for a <c>grpc://host[:port]</c> URL: <c>http://host:port</c> (port 80 by default, as the echo client).</summary>
     public static Uri ChannelAddress(MeshRequest request)
@@ -147,8 +152,8 @@ internal sealed class MeshGrpcClient : IDisposable
             UseCookies = false,
             EnableMultipleHttp2Connections = false,
 
-            // The CONNECT target is where the sidecar routes (the Service's address); the channel's authority stays the URL's.
-            ConnectCallback = (_, token) => SidecarTunnel.ConnectAsync(Sidecar, host, port, token),
+            // The connection's target is where the sidecar routes (the Service's address); the channel's authority stays the URL's.
+            ConnectCallback = (_, token) => Dialer.ConnectAsync(host, port, token),
         };
         channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
         _channels[key] = channel;

@@ -8,8 +8,10 @@ using Weft.Echo;
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft curl --from NS/DEPLOYMENT URL</c>: sends a request as a pod of that Deployment would, through its sidecar
-/// (CONNECT host:port, then the request in the tunnel), and prints the response like curl. Redirects are not followed.
+/// <c>weft curl --from NS/DEPLOYMENT URL</c>: sends a request as a pod of that Deployment would and prints the response
+/// like curl. In process isolation through its sidecar's proxy settings (CONNECT host:port, then the request in the
+/// tunnel); in network namespaces from inside the pod with no proxy setting (names resolved as the pod's resolver does;
+/// the pod's capture rules take the connection to its sidecar). Redirects are not followed.
 /// </summary>
 internal static class CurlCommand
 {
@@ -78,14 +80,23 @@ internal static class CurlCommand
                 ConnectTo = result.GetValue(connectTo),
                 Body = result.GetValue(data) is { } body ? Encoding.UTF8.GetBytes(body) : null,
             };
-            var sidecar = new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound);
+            using var netns = OpenPodNetwork(mesh, client, out error);
+            if (error is not null)
+            {
+                await Console.Error.WriteLineAsync($"weft curl: {error}");
+                return 2;
+            }
+
+            PodDialer dialer = netns is null
+                ? new SidecarProxyDialer(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound))
+                : new PodNetworkDialer(netns.ConnectAsync, host => NamesOf(mesh).Resolve(host, client.Namespace));
             var n = Math.Max(1, result.GetValue(count));
             if (grpc)
             {
-                return await CallGrpcAsync(sidecar, request, n, result.GetValue(include), result.GetValue(data) ?? "", ct);
+                return await CallGrpcAsync(dialer, request, n, result.GetValue(include), result.GetValue(data) ?? "", ct);
             }
 
-            using var meshClient = new MeshClient(sidecar);
+            using var meshClient = new MeshClient(dialer);
             var backends = new Dictionary<string, int>(StringComparer.Ordinal);
             var statuses = new SortedDictionary<int, int>();
             var stdout = Console.OpenStandardOutput();
@@ -136,9 +147,9 @@ internal static class CurlCommand
     /// -H headers as metadata, -d as the request message; printed as the upstream echo client prints it, with the gRPC
     /// status. Exit code 0 when every call is OK, 1 otherwise.
     /// </summary>
-    private static async Task<int> CallGrpcAsync(IPEndPoint sidecar, MeshRequest request, int n, bool include, string message, CancellationToken ct)
+    private static async Task<int> CallGrpcAsync(PodDialer dialer, MeshRequest request, int n, bool include, string message, CancellationToken ct)
     {
-        using var grpcClient = new MeshGrpcClient(sidecar);
+        using var grpcClient = new MeshGrpcClient(dialer);
         var backends = new Dictionary<string, int>(StringComparer.Ordinal);
         var statuses = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var allOk = true;
@@ -174,6 +185,48 @@ internal static class CurlCommand
         foreach (var (backend, hits) in backends.OrderByDescending(b => b.Value))
         {
             Console.WriteLine($"  {backend,-50} {hits,5}  {100.0 * hits / n,5:0.0}%");
+        }
+    }
+
+    /// <summary>The cluster's Service names as the state file lists them (what the pods' DNS answers for ClusterIP Services).</summary>
+    private static Local.Dns.ClusterDnsNames NamesOf(MeshState mesh) => Local.Dns.ClusterDnsNames.From(
+        mesh.Services.Select(s => new Weft.Api.Model.Service
+        {
+            ApiVersion = "v1",
+            Metadata = new Weft.Api.Model.ObjectMeta { Name = s.Name, Namespace = s.Namespace },
+            Spec = new Weft.Api.Model.ServiceSpec { ClusterIP = s.ClusterIP, ClusterIPs = s.ClusterIP is null ? [] : [s.ClusterIP] },
+        }),
+        []);
+
+    /// <summary>
+    /// The pod's network namespace when the mesh runs pods in network namespaces (entering it needs root), else null.
+    /// </summary>
+    public static Local.Netns.NetworkNamespace? OpenPodNetwork(MeshState mesh, PodState pod, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(pod);
+        error = null;
+        if (mesh.Isolation != "netns")
+        {
+            return null;
+        }
+
+        if (pod.Netns is null || !Environment.IsPrivilegedProcess)
+        {
+            error = pod.Netns is null
+                ? $"pod {pod.Namespace}/{pod.Name} has no network namespace in the state file"
+                : "the mesh runs pods in network namespaces: entering one needs root";
+            return null;
+        }
+
+        try
+        {
+            return Local.Netns.NetworkNamespace.Open(pod.Netns);
+        }
+        catch (Local.Netns.NetworkSetupException e)
+        {
+            error = e.Message;
+            return null;
         }
     }
 

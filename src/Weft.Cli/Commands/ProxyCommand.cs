@@ -20,7 +20,8 @@ internal static class ProxyCommand
         var level = new Option<string>("--level") { Description = "The workload's mesh level (weft.dev/mesh): l7, or l4 (mTLS and L4 routes only)", DefaultValueFactory = _ => "l7" };
         level.AcceptOnlyFromAmong("l7", "l4");
         var detect = new Option<int?>("--detect-timeout-ms") { Description = "How long protocol detection waits for a client's first bytes (default 200)" };
-        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, level, detect };
+        var capture = new Option<bool>("--capture") { Description = "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination" };
+        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, level, detect, capture };
         command.SetAction(async (result, ct) =>
         {
             List<string> args =
@@ -36,6 +37,11 @@ internal static class ProxyCommand
             args.Add("--level");
             args.Add(result.GetValue(level)!);
             AddPort(args, "--detect-timeout-ms", result.GetValue(detect));
+            if (result.GetValue(capture))
+            {
+                args.Add("--capture");
+            }
+
             if (!ProxyArguments.TryParse(args, out var options, out var error))
             {
                 await Console.Error.WriteLineAsync($"weft proxy: {error}\n{ProxyArguments.Usage}");

@@ -21,7 +21,19 @@ internal static class UpCommand
         var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => "strict" };
         mtlsDefault.AcceptOnlyFromAmong("strict", "permissive");
-        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault };
+        var isolation = new Option<string>("--isolation")
+        {
+            Description = "How pods are kept apart: netns (a network namespace each, traffic captured by iptables; needs root), process "
+                + "(processes on loopback addresses with proxy settings), or auto (netns when possible)",
+            DefaultValueFactory = _ => IsolationChoice.Auto,
+        };
+        isolation.AcceptOnlyFromAmong(IsolationChoice.Auto, "netns", "process");
+        var netnsRange = new Option<string>("--netns-range")
+        {
+            Description = "The IPv4 range network-namespace pods and Services take their addresses from (a /23 per running mesh)",
+            DefaultValueFactory = _ => Local.Netns.NetnsRange.DefaultCidr,
+        };
+        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, isolation, netnsRange };
         command.SetAction(async (result, ct) =>
         {
             var dir = result.GetValue(directory)!;
@@ -37,17 +49,49 @@ internal static class UpCommand
                 return 2;
             }
 
-            var progress = TextWriter.Synchronized(Console.Out);
-            await using var mesh = await LocalMesh.StartAsync(dir, new LocalMeshOptions
+            Local.Netns.NetnsRange range;
+            try
             {
-                Progress = progress,
-                ReadyFile = result.GetValue(readyFile) is { } file ? Path.GetFullPath(file) : null,
-                Verbose = result.GetValue(verbose),
-                Ca = result.GetValue(caCert) is { } cert
-                    ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
-                    : new(),
-                MtlsDefault = result.GetValue(mtlsDefault) == "permissive" ? Weft.Proxy.Security.MtlsMode.Permissive : Weft.Proxy.Security.MtlsMode.Strict,
-            }, ct);
+                range = Local.Netns.NetnsRange.Parse(result.GetValue(netnsRange)!);
+            }
+            catch (FormatException e)
+            {
+                await Console.Error.WriteLineAsync($"weft up: {e.Message}");
+                return 2;
+            }
+
+            var (mode, line) = IsolationChoice.Decide(result.GetValue(isolation)!);
+            if (mode is not { } chosen)
+            {
+                await Console.Error.WriteLineAsync($"weft up: --isolation netns: {line}");
+                return 2;
+            }
+
+            var progress = TextWriter.Synchronized(Console.Out);
+            progress.WriteLine(line);
+            LocalMesh started;
+            try
+            {
+                started = await LocalMesh.StartAsync(dir, new LocalMeshOptions
+                {
+                    Progress = progress,
+                    ReadyFile = result.GetValue(readyFile) is { } file ? Path.GetFullPath(file) : null,
+                    Verbose = result.GetValue(verbose),
+                    Ca = result.GetValue(caCert) is { } cert
+                        ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
+                        : new(),
+                    MtlsDefault = result.GetValue(mtlsDefault) == "permissive" ? Weft.Proxy.Security.MtlsMode.Permissive : Weft.Proxy.Security.MtlsMode.Strict,
+                    Isolation = chosen,
+                    NetnsRange = range,
+                }, ct);
+            }
+            catch (Local.Netns.NetworkSetupException e)
+            {
+                await Console.Error.WriteLineAsync($"weft up: {e.Message}");
+                return 1;
+            }
+
+            await using var mesh = started;
             progress.WriteLine($"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}");
             try
             {
@@ -55,7 +99,9 @@ internal static class UpCommand
                 progress.WriteLine();
                 progress.Write(Table(mesh.State()));
                 progress.WriteLine();
-                progress.WriteLine($"ready. Try: weft curl --from NAMESPACE/DEPLOYMENT http://SERVICE/   (logs: {mesh.LogDirectory}; Ctrl-C stops)");
+                progress.WriteLine(mesh.Isolation == Isolation.Netns
+                    ? $"ready. Try: weft exec NAMESPACE/DEPLOYMENT -- curl -s http://SERVICE/   or   weft curl --from NAMESPACE/DEPLOYMENT http://SERVICE/   (logs: {mesh.LogDirectory}; Ctrl-C stops)"
+                    : $"ready. Try: weft curl --from NAMESPACE/DEPLOYMENT http://SERVICE/   (logs: {mesh.LogDirectory}; Ctrl-C stops)");
             }
             catch (TimeoutException e)
             {

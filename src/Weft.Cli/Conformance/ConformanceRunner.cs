@@ -13,7 +13,8 @@ namespace Weft.Cli.Conformance;
 /// <summary>
 /// Runs conformance case files against the real product: one local mesh per base manifest (the base copied into a
 /// watched temporary manifests directory), then per test its manifests copied in (kubectl apply), its cases sent from the
-/// client pods through their sidecars, and the manifests deleted again (kubectl delete), waiting until the control plane
+/// client pods (through their sidecars' proxy settings, or in network namespaces as plain connections their capture
+/// rules take), and the manifests deleted again (kubectl delete), waiting until the control plane
 /// has processed each change. A case passes when it holds <see cref="ConformanceRunnerOptions.RequiredConsecutiveSuccesses"/>
 /// times in a row within <see cref="ConformanceRunnerOptions.ConvergenceTimeout"/> (gamma-spec (f) "Convergence").
 /// gRPC cases (<c>grpc://</c>) call the echo server's <c>EchoTestService/Echo</c> through the sidecar with
@@ -299,7 +300,7 @@ internal sealed class ConformanceRunner
 
             if (request!.Url.Scheme == "grpc")
             {
-                using var grpc = new MeshGrpcClient(client.Sidecar, _options.RequestTimeout);
+                using var grpc = new MeshGrpcClient(client.Dialer, _options.RequestTimeout);
                 client.Dispose();
                 var calls = new List<(string, string?)>(testCase.Count);
                 for (var i = 0; i < testCase.Count; i++)
@@ -356,7 +357,7 @@ internal sealed class ConformanceRunner
         if (request!.Url.Scheme == "grpc")
         {
             client.Dispose();
-            using var grpc = new MeshGrpcClient(client.Sidecar, _options.RequestTimeout);
+            using var grpc = new MeshGrpcClient(client.Dialer, _options.RequestTimeout);
             var response = await grpc.CallAsync(request, ct);
             return CaseCheck.CheckGrpc(testCase.Expect, response);
         }
@@ -408,8 +409,7 @@ internal sealed class ConformanceRunner
             Headers = testCase.Request.Headers,
             ConnectTo = connectTo,
         };
-        var sidecar = new IPEndPoint(client.IP, SidecarPorts.Default.Outbound);
-        return (new MeshClient(sidecar, _options.RequestTimeout), request, null);
+        return (new MeshClient(mesh.DialerFor(client), _options.RequestTimeout), request, null);
     }
 
     private CaseResult Report(CaseResult result)

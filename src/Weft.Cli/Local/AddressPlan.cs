@@ -5,9 +5,14 @@ using Weft.Api.Model;
 namespace Weft.Cli.Local;
 
 /// <summary>
-/// The local cluster's addresses (docs/architecture.md, "Local mode"): one block <c>127.B.0.0/16</c> per run,
-/// Services at <c>127.B.1.x</c> (stable per Service for the process lifetime), pods at <c>127.B.2.x</c> and up.
-/// It is also the API server's ClusterIP allocator, as an admission hook on the store.
+/// The local cluster's addresses (docs/architecture.md, "Local mode"), and the API server's ClusterIP allocator as an
+/// admission hook on the store. Two layouts:
+/// <list type="bullet">
+/// <item>process isolation: one block <c>127.B.0.0/16</c> per run, Services at <c>127.B.1.x</c> (stable per Service for
+/// the process lifetime), pods at <c>127.B.2.x</c> and up;</item>
+/// <item>network namespaces: the run's <see cref="Netns.NetnsBlock"/>, Services in its Service /24, pods in its pod /24
+/// from <c>.2</c> (<c>.1</c> is the node's gateway).</item>
+/// </list>
 /// </summary>
 internal sealed class AddressPlan : IDisposable
 {
@@ -15,26 +20,72 @@ internal sealed class AddressPlan : IDisposable
     public const int MaxBlock = 250;
     private const int ServiceOctet = 1;
     private const int FirstPodOctet = 2;
-    private const int PodSlots = 254 * (256 - FirstPodOctet);
+    private const int LoopbackPodSlots = 254 * (256 - FirstPodOctet);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, IPAddress> _services = new(StringComparer.Ordinal);
     private readonly HashSet<int> _podsInUse = [];
     private readonly IDisposable? _blockLock;
+    private readonly Func<int, IPAddress> _podAt;
+    private readonly Func<IPAddress, int?> _slotOf;
+    private readonly Func<int, IPAddress> _serviceAt;
+    private readonly Func<string, bool> _isClusterIP;
+    private readonly int _podSlots;
     private int _nextPod;
 
+    /// <summary>Process isolation: block <c>127.<paramref name="block"/>.0.0/16</c>.</summary>
     public AddressPlan(int block, IDisposable? blockLock = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(block, MinBlock);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(block, MaxBlock);
         Block = block;
         _blockLock = blockLock;
+        Cidr = $"127.{block}.0.0/16";
+        PodCidr = Cidr;
+        ServiceCidr = $"127.{block}.{ServiceOctet}.0/24";
+        _podSlots = LoopbackPodSlots;
+        _podAt = slot => PodAddressAt(block, slot);
+        _slotOf = address =>
+        {
+            var bytes = address.GetAddressBytes();
+            return bytes.Length != 4 || bytes[0] != 127 || bytes[1] != block || bytes[2] < FirstPodOctet || bytes[3] is 0 or 255
+                ? null
+                : ((bytes[2] - FirstPodOctet) * 254) + bytes[3] - 1;
+        };
+        _serviceAt = index => new IPAddress([127, (byte)block, ServiceOctet, (byte)(index + 1)]);
+        _isClusterIP = IsLoopback; // a ClusterIP a manifest sets in 127.0.0.0/8 is kept
     }
 
-    /// <summary>B in <c>127.B.0.0/16</c>.</summary>
+    /// <summary>Network namespaces: the run's <paramref name="block"/> of the netns range.</summary>
+    public AddressPlan(Netns.NetnsBlock block, IDisposable? blockLock = null)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        Block = block.Index;
+        _blockLock = blockLock;
+        PodCidr = block.PodCidr;
+        ServiceCidr = block.ServiceCidr;
+        Cidr = $"pods {PodCidr}, Services {ServiceCidr}";
+        _podSlots = 253; // .2 to .254
+        _podAt = slot => Netns.NetnsRange.ToAddress(block.PodNetwork + 2 + (uint)slot);
+        _slotOf = address => block.ContainsPod(address) && (Netns.NetnsRange.ToUInt32(address) & 0xFF) is >= 2 and <= 254
+            ? (int)(Netns.NetnsRange.ToUInt32(address) & 0xFF) - 2
+            : null;
+        _serviceAt = index => Netns.NetnsRange.ToAddress(block.ServiceNetwork + 1 + (uint)index);
+        _isClusterIP = address => IPAddress.TryParse(address, out var ip) && block.ContainsService(ip);
+    }
+
+    /// <summary>B in <c>127.B.0.0/16</c>, or the netns block's index.</summary>
     public int Block { get; }
 
-    public string Cidr => $"127.{Block}.0.0/16";
+    /// <summary>The run's addresses, for people: <c>127.B.0.0/16</c>, or the pod and Service ranges.</summary>
+    public string Cidr { get; }
+
+    public string PodCidr { get; }
+
+    public string ServiceCidr { get; }
+
+    /// <summary>How many pods can have an address at once.</summary>
+    public int PodCapacity => _podSlots;
 
     /// <summary>
     /// Picks a block no other run holds: B random in 16..250, reserved with a lock file (so two runs starting together
@@ -92,12 +143,27 @@ internal sealed class AddressPlan : IDisposable
 
             if (_services.Count >= 254)
             {
-                throw new InvalidOperationException($"the local cluster has no ClusterIP left in 127.{Block}.{ServiceOctet}.0/24");
+                throw new InvalidOperationException($"the local cluster has no ClusterIP left in {ServiceCidr} (254 Services at most)");
             }
 
-            address = new IPAddress([127, (byte)Block, ServiceOctet, (byte)(_services.Count + 1)]);
+            address = _serviceAt(_services.Count);
             _services[serviceKey] = address;
             return address;
+        }
+    }
+
+    /// <summary>A pod address not in use, or false when every one is (too many pods for the range).</summary>
+    public bool TryAllocatePodAddress([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        try
+        {
+            address = AllocatePodAddress();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            address = null;
+            return false;
         }
     }
 
@@ -106,39 +172,38 @@ internal sealed class AddressPlan : IDisposable
     {
         lock (_gate)
         {
-            for (var i = 0; i < PodSlots; i++)
+            for (var i = 0; i < _podSlots; i++)
             {
-                var slot = (_nextPod + i) % PodSlots;
+                var slot = (_nextPod + i) % _podSlots;
                 if (_podsInUse.Add(slot))
                 {
                     _nextPod = slot + 1;
-                    return PodAddressAt(Block, slot);
+                    return _podAt(slot);
                 }
             }
 
-            throw new InvalidOperationException($"the local cluster has no pod address left in {Cidr}");
+            throw new InvalidOperationException($"the local cluster has no pod address left in {PodCidr} ({_podSlots} pods at most)");
         }
     }
 
     public void ReleasePodAddress(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var bytes = address.GetAddressBytes();
-        if (bytes.Length != 4 || bytes[0] != 127 || bytes[1] != Block || bytes[2] < FirstPodOctet || bytes[3] is 0 or 255)
+        if (_slotOf(address) is not int slot)
         {
             return;
         }
 
         lock (_gate)
         {
-            _podsInUse.Remove(((bytes[2] - FirstPodOctet) * 254) + bytes[3] - 1);
+            _podsInUse.Remove(slot);
         }
     }
 
     /// <summary>
     /// The API server's ClusterIP allocation, as an admission hook: a Service of type ClusterIP (or NodePort,
-    /// LoadBalancer) whose clusterIP is unset or outside 127.0.0.0/8 gets this run's address for it. Headless and
-    /// ExternalName Services are left alone.
+    /// LoadBalancer) whose clusterIP is unset or outside the run's Service range (process isolation: 127.0.0.0/8) gets
+    /// this run's address for it. Headless and ExternalName Services are left alone.
     /// </summary>
     public KubeObject Admit(KubeObject obj)
     {
@@ -147,7 +212,7 @@ internal sealed class AddressPlan : IDisposable
             return obj;
         }
 
-        if (IsLoopback(service.Spec.ClusterIP))
+        if (IsClusterIP(service.Spec.ClusterIP))
         {
             return service.Spec.ClusterIPs.Count > 0
                 ? service
@@ -157,6 +222,9 @@ internal sealed class AddressPlan : IDisposable
         var ip = ServiceAddress(service.Key).ToString();
         return service with { Spec = service.Spec with { ClusterIP = ip, ClusterIPs = [ip] } };
     }
+
+    /// <summary>Whether <paramref name="address"/> is a ClusterIP of this run's range (the local kube-proxy serves those).</summary>
+    public bool IsClusterIP(string? address) => address is not null && _isClusterIP(address);
 
     public static bool IsLoopback(string? address) =>
         address is not null && IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork

@@ -105,7 +105,7 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
             if (!OperatingSystem.IsWindows())
             {
-                _ = Kill(_process.Id, SigTerm);
+                Terminate(_process.Id);
             }
 
             using var timeout = new CancellationTokenSource(grace);
@@ -162,6 +162,9 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     }
 
     private const int SigTerm = 15;
+
+    /// <summary>SIGTERM to process <paramref name="pid"/> (a graceful stop request; nothing if it is gone).</summary>
+    public static void Terminate(int pid) => _ = Kill(pid, SigTerm);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -8,14 +8,16 @@ namespace Weft.Cli.Local;
 /// <param name="Address">The pod IP.</param>
 /// <param name="TargetPort">The app port (the Service port's targetPort resolved for the pod).</param>
 /// <param name="Sidecar">
-/// True when the pod has a sidecar (its <c>weft.dev/mesh</c> level is not <c>off</c>): the connection goes to the sidecar's
-/// inbound port in plaintext, after a PROXY v1 line naming <see cref="TargetPort"/>. False: straight to the app.
+/// True when the pod has a sidecar (its <c>weft.dev/mesh</c> level is not <c>off</c>). In process isolation the connection
+/// then goes to the sidecar's inbound port in plaintext, after a PROXY v1 line naming <see cref="TargetPort"/>; in network
+/// namespaces, as to a pod without a sidecar, straight to <see cref="TargetPort"/>, where the pod's capture rules hand it
+/// to the sidecar.
 /// </param>
 internal sealed record KubeProxyEndpoint(IPAddress Address, int TargetPort, bool Sidecar);
 
 /// <summary>
-/// What the local kube-proxy serves, derived (purely) from the store's objects: for every Service with a ClusterIP in
-/// <c>127.0.0.0/8</c> (not headless, not ExternalName) and every TCP port, the frontend <c>ClusterIP:port</c> and its
+/// What the local kube-proxy serves, derived (purely) from the store's objects: for every Service with a ClusterIP of the
+/// run's range (<see cref="AddressPlan.IsClusterIP"/>; by default <c>127.0.0.0/8</c>), not headless, not ExternalName, and every TCP port, the frontend <c>ClusterIP:port</c> and its
 /// ready endpoints from the Service's EndpointSlices (ready unless <c>conditions.ready</c> is false; the slice port named
 /// after the Service port gives the target port), in a stable order.
 /// </summary>
@@ -33,9 +35,10 @@ internal sealed class KubeProxyTable
 
     public IReadOnlyList<KubeProxyEndpoint> EndpointsOf(IPEndPoint frontend) => Frontends.GetValueOrDefault(frontend) ?? [];
 
-    public static KubeProxyTable Build(IEnumerable<KubeObject> objects)
+    public static KubeProxyTable Build(IEnumerable<KubeObject> objects, Func<string?, bool>? isClusterIP = null)
     {
         ArgumentNullException.ThrowIfNull(objects);
+        isClusterIP ??= AddressPlan.IsLoopback;
         var all = objects as IReadOnlyCollection<KubeObject> ?? [.. objects];
         var pods = all.OfType<Pod>().ToDictionary(p => p.Key, StringComparer.Ordinal);
         var podsByIP = new Dictionary<string, Pod>(StringComparer.Ordinal);
@@ -50,7 +53,7 @@ internal sealed class KubeProxyTable
         var frontends = new Dictionary<IPEndPoint, IReadOnlyList<KubeProxyEndpoint>>();
         foreach (var service in all.OfType<Service>())
         {
-            if (service.IsHeadless || service.Spec.Type == "ExternalName" || !AddressPlan.IsLoopback(service.Spec.ClusterIP))
+            if (service.IsHeadless || service.Spec.Type == "ExternalName" || !isClusterIP(service.Spec.ClusterIP))
             {
                 continue;
             }

@@ -21,6 +21,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<LocalPod> _pods = [];
     private readonly List<Task> _terminating = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
@@ -181,8 +182,14 @@ internal sealed class LocalCluster : IAsyncDisposable
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
                     var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault);
-                    var pod = new LocalPod(deployment, hash, PodNames.NewPodName(deployment.Name, hash), _addresses.AllocatePodAddress(), _options, settings);
-                    toStart.Add(pod);
+                    if (!_addresses.TryAllocatePodAddress(out var ip))
+                    {
+                        // Too many pods for the range: the rest of this Deployment waits (and says so once) until pods go.
+                        Report($"cannot start more pods of {deployment.Key}: no pod address left in {_addresses.PodCidr} ({_addresses.PodCapacity} pods at most)");
+                        break;
+                    }
+
+                    toStart.Add(new LocalPod(deployment, hash, PodNames.NewPodName(deployment.Name, hash), ip, _options, settings));
                 }
 
                 // Scale down: the newest pods go first.
@@ -226,6 +233,15 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             Interlocked.Increment(ref _generation);
             Changed?.Invoke();
+        }
+    }
+
+    /// <summary>An error line on the progress output, once per distinct message.</summary>
+    private void Report(string message)
+    {
+        if (_reported.Add(message))
+        {
+            _options.Progress?.WriteLine($"error: {message}");
         }
     }
 

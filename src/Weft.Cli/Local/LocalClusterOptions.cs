@@ -24,6 +24,11 @@ internal sealed record LocalClusterOptions
     /// <summary>The mTLS mode of pods and namespaces that do not say (<c>weft up --mtls-default</c>).</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 
+    /// <summary>
+    /// The node's network when pods are network namespaces (<c>weft up --isolation netns</c>); null for process isolation.
+    /// </summary>
+    public Netns.NodeNetwork? Node { get; init; }
+
     /// <summary>Where generated echo certificates go; default a <c>certs</c> directory next to the logs.</summary>
     public string? CertificateDirectory { get; init; }
 }

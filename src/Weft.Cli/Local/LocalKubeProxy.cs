@@ -10,25 +10,27 @@ namespace Weft.Cli.Local;
 /// <summary>
 /// The local mode's kube-proxy, so that a workload without a sidecar (<c>weft.dev/mesh: off</c>) can call Services by
 /// ClusterIP (issue 4, DESIGN decision 6). It listens on every Service's <c>ClusterIP:port</c> (TCP) and forwards each
-/// connection to one ready endpoint, round robin: to a pod with a sidecar through the sidecar's inbound port
-/// (<c>podIP:15006</c>) in plaintext, opened with a PROXY v1 line whose destination port is the target port (only a
-/// permissive sidecar accepts plaintext; a strict one closes the connection, which is the point of strict); to a pod
-/// without a sidecar straight at <c>podIP:targetPort</c>. Bytes are not inspected, so routes never apply here: a meshed
+/// connection to one ready endpoint, round robin. In process isolation, to a pod with a sidecar through the sidecar's
+/// inbound port (<c>podIP:15006</c>) in plaintext, opened with a PROXY v1 line whose destination port is the target port
+/// (only a permissive sidecar accepts plaintext; a strict one closes the connection, which is the point of strict); to a
+/// pod without a sidecar straight at <c>podIP:targetPort</c>. In network namespaces (no <c>sidecarInboundPort</c>), always
+/// at <c>podIP:targetPort</c>, as kube-proxy's DNAT does: the pod's capture rules give the connection to its sidecar. Bytes are not inspected, so routes never apply here: a meshed
 /// client's sidecar never connects to a ClusterIP (it resolves the Service through discovery), only sidecar-less
 /// clients reach these listeners. The table follows the store (Services, EndpointSlices, Pods) on every change.
 /// </summary>
 /// <remarks>
 /// Limitation of process isolation: nothing stops a sidecar-less process from connecting to <c>podIP:targetPort</c>
-/// directly, bypassing both this proxy and the destination's sidecar (and so strict mTLS). The <c>--netns</c> mode
-/// closes that, as the Kubernetes init container's iptables rules do: there, every inbound connection is redirected to
-/// the sidecar.
+/// directly, bypassing both this proxy and the destination's sidecar (and so strict mTLS). Network namespaces close
+/// that, as the Kubernetes init container's iptables rules do: there, every inbound connection is redirected to the
+/// sidecar.
 /// </remarks>
 internal sealed class LocalKubeProxy : IAsyncDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ObjectStore _store;
-    private readonly int _sidecarInboundPort;
+    private readonly Func<string?, bool> _isClusterIP;
+    private readonly int? _sidecarInboundPort;
     private readonly TextWriter? _progress;
     private readonly Lock _gate = new();
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
@@ -40,9 +42,10 @@ internal sealed class LocalKubeProxy : IAsyncDisposable
     private long _nextConnection;
     private bool _disposed;
 
-    public LocalKubeProxy(ObjectStore store, int sidecarInboundPort, TextWriter? progress)
+    public LocalKubeProxy(ObjectStore store, Func<string?, bool> isClusterIP, int? sidecarInboundPort, TextWriter? progress)
     {
         _store = store;
+        _isClusterIP = isClusterIP;
         _sidecarInboundPort = sidecarInboundPort;
         _progress = progress;
     }
@@ -116,7 +119,7 @@ internal sealed class LocalKubeProxy : IAsyncDisposable
                 return;
             }
 
-            var table = KubeProxyTable.Build(_store.Snapshot().Objects);
+            var table = KubeProxyTable.Build(_store.Snapshot().Objects, _isClusterIP);
             Volatile.Write(ref _table, table);
             foreach (var (frontend, listener) in _listeners.ToList())
             {
@@ -210,7 +213,7 @@ internal sealed class LocalKubeProxy : IAsyncDisposable
 
                 using (upstream)
                 {
-                    if (endpoint.Sidecar)
+                    if (endpoint.Sidecar && _sidecarInboundPort is not null)
                     {
                         var header = ProxyLine((IPEndPoint)client.RemoteEndPoint!, endpoint);
                         try
@@ -238,7 +241,7 @@ internal sealed class LocalKubeProxy : IAsyncDisposable
         timeout.CancelAfter(ConnectTimeout);
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(endpoint.Address, endpoint.Sidecar ? _sidecarInboundPort : endpoint.TargetPort), timeout.Token);
+            await socket.ConnectAsync(new IPEndPoint(endpoint.Address, endpoint.Sidecar && _sidecarInboundPort is int inbound ? inbound : endpoint.TargetPort), timeout.Token);
             return socket;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

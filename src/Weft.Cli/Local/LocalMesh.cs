@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Weft.Api.Model;
+using Weft.Cli.Local.Netns;
 using Weft.ControlPlane;
 
 namespace Weft.Cli.Local;
 
 /// <summary>
 /// <c>weft up DIR</c> as an object: the control plane (watching DIR) and the local cluster next to it, with an address
-/// block of its own. Used by the <c>up</c> verb, the conformance runner and the integration tests.
+/// block of its own, and in network-namespace isolation the node's network (<see cref="NodeNetwork"/>). Used by the
+/// <c>up</c> verb, the conformance runner and the integration tests.
 /// </summary>
 internal sealed class LocalMesh : IAsyncDisposable
 {
@@ -15,8 +17,13 @@ internal sealed class LocalMesh : IAsyncDisposable
     private readonly Lock _stateGate = new();
     private bool _disposed;
 
-    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory)
+    private readonly NodeNetwork? _node;
+    private readonly Dns.ClusterDnsServer? _dns;
+
+    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns)
     {
+        _node = node;
+        _dns = dns;
         KubeProxy = kubeProxy;
         ManifestDirectory = manifestDirectory;
         RunDirectory = runDirectory;
@@ -44,6 +51,11 @@ internal sealed class LocalMesh : IAsyncDisposable
 
     public string AddressBlock => _addresses.Cidr;
 
+    public Isolation Isolation => _node is null ? Isolation.Process : Isolation.Netns;
+
+    /// <summary>The node's gateway (the pods' DNS server and the control plane's address) in network-namespace isolation.</summary>
+    public System.Net.IPAddress? Gateway => _node?.Block.Gateway;
+
     /// <summary>Also written with the state whenever it changes, once everything has been ready (the <c>--ready-file</c>).</summary>
     public string? ReadyFile { get; init; }
 
@@ -58,7 +70,22 @@ internal sealed class LocalMesh : IAsyncDisposable
 
         var runDirectory = options.RunDirectory ?? StateFile.RunDirectory(directory);
         Directory.CreateDirectory(runDirectory);
-        var addresses = AddressPlan.Pick();
+        var node = options.Isolation == Isolation.Netns ? await NodeNetwork.StartAsync(options.NetnsRange, options.Progress, ct) : null;
+        AddressPlan addresses;
+        try
+        {
+            addresses = node is null ? AddressPlan.Pick() : new AddressPlan(node.Block);
+        }
+        catch
+        {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+
+            throw;
+        }
+
         var loggerFactory = options.LoggerFactory ?? LoggerFactory.Create(logging => logging
             .AddSimpleConsole(console =>
             {
@@ -73,7 +100,8 @@ internal sealed class LocalMesh : IAsyncDisposable
                 new ControlPlaneOptions
                 {
                     ManifestDirectory = directory,
-                    ListenAddress = "127.0.0.1",
+                    // Pods in their own network namespaces reach the control plane on the node's gateway.
+                    ListenAddress = node?.Block.Gateway.ToString() ?? "127.0.0.1",
                     Port = 0,
                     Admission = addresses.Admit,
                     LoggerFactory = loggerFactory,
@@ -91,9 +119,14 @@ internal sealed class LocalMesh : IAsyncDisposable
                 IssueToken = controlPlane.IssueWorkloadToken,
                 MtlsDefault = options.MtlsDefault,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
+                Node = node,
             });
-            var kubeProxy = new LocalKubeProxy(controlPlane.Store, SidecarPorts.Default.Inbound, options.Progress);
-            var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null) { ReadyFile = options.ReadyFile };
+
+            // In network namespaces the kube-proxy connects to podIP:targetPort, as kube-proxy's DNAT does; the pod's
+            // capture rules hand the connection to its sidecar.
+            var kubeProxy = new LocalKubeProxy(controlPlane.Store, addresses.IsClusterIP, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
+            var dns = node is null ? null : StartDns(node, controlPlane, options.Progress);
+            var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in controlPlane.Problems)
             {
@@ -112,6 +145,11 @@ internal sealed class LocalMesh : IAsyncDisposable
             }
 
             addresses.Dispose();
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+
             if (options.LoggerFactory is null)
             {
                 loggerFactory.Dispose();
@@ -119,6 +157,35 @@ internal sealed class LocalMesh : IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// The pods' DNS answerer on the node's gateway, port 53 (their resolv.conf names it). Without it pods still reach
+    /// Services by ClusterIP, so a port 53 someone else holds is a warning, not a failure.
+    /// </summary>
+    private static Dns.ClusterDnsServer? StartDns(NodeNetwork node, ControlPlaneHost controlPlane, TextWriter? progress)
+    {
+        try
+        {
+            return Dns.ClusterDnsServer.Start(new System.Net.IPEndPoint(node.Block.Gateway, 53), controlPlane.Store.Snapshot, progress);
+        }
+        catch (InvalidOperationException e)
+        {
+            progress?.WriteLine($"warning: {e.Message}; pods can reach Services by ClusterIP only");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// How a client acting as <paramref name="pod"/>'s app connects: through its sidecar's proxy settings in process
+    /// isolation, from inside its network namespace (names resolved as its resolver does) otherwise.
+    /// </summary>
+    public Client.PodDialer DialerFor(LocalPod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return _node is null
+            ? new Client.SidecarProxyDialer(new System.Net.IPEndPoint(pod.IP, SidecarPorts.Default.Outbound))
+            : new Client.PodNetworkDialer(pod.ConnectAsync, host => Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot()).Resolve(host, pod.Namespace));
     }
 
     /// <summary>Waits until every pod is Ready (and writes the state and ready files), or throws saying which are not.</summary>
@@ -139,6 +206,10 @@ internal sealed class LocalMesh : IAsyncDisposable
             ManifestDirectory = ManifestDirectory,
             ControlPlane = ControlPlane.Address.ToString().TrimEnd('/'),
             AddressBlock = AddressBlock,
+            Isolation = Isolation == Isolation.Netns ? "netns" : "process",
+            PodCidr = _addresses.PodCidr,
+            ServiceCidr = _addresses.ServiceCidr,
+            Nameserver = Gateway?.ToString(),
             Ready = Cluster.AllReady,
             Updated = DateTimeOffset.UtcNow,
             Services = [.. snapshot.Objects.OfType<Service>().Select(s => new ServiceState
@@ -164,6 +235,9 @@ internal sealed class LocalMesh : IAsyncDisposable
                 ServiceAccount = p.Object.Spec.ServiceAccountName,
                 Labels = p.Object.Metadata.Labels,
                 Sidecar = SidecarPorts.Default,
+                HasSidecar = p.Settings.HasSidecar,
+                Netns = p.Netns,
+                Environment = p.AppEnvironment(0),
                 Problem = p.Ready ? null : p.Problem,
             })],
         };
@@ -180,6 +254,11 @@ internal sealed class LocalMesh : IAsyncDisposable
         Cluster.Changed -= WriteState;
         await KubeProxy.DisposeAsync();
         await Cluster.DisposeAsync();
+        if (_dns is not null)
+        {
+            await _dns.DisposeAsync();
+        }
+
         await ControlPlane.DisposeAsync();
         TryDelete(StatePath);
         if (ReadyFile is not null)
@@ -188,6 +267,11 @@ internal sealed class LocalMesh : IAsyncDisposable
         }
 
         _addresses.Dispose();
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+
         _ownedLoggerFactory?.Dispose();
     }
 

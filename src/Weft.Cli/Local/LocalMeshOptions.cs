@@ -27,6 +27,12 @@ internal sealed record LocalMeshOptions
     /// </summary>
     public global::Weft.ControlPlane.Identity.CaOptions Ca { get; init; } = new();
 
+    /// <summary>How pods are isolated (<see cref="IsolationChoice"/> decides it for <c>weft up</c>); process by default.</summary>
+    public Isolation Isolation { get; init; } = Isolation.Process;
+
+    /// <summary>Where network-namespace pods and Services take their addresses (<c>weft up --netns-range</c>).</summary>
+    public Netns.NetnsRange NetnsRange { get; init; } = Netns.NetnsRange.Default;
+
     /// <summary>The mTLS mode of pods and namespaces without a <c>weft.dev/mtls</c> label or annotation.</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 }

@@ -2,14 +2,16 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Weft.Api.Model;
+using Weft.Cli.Local.Netns;
 using Weft.Echo;
 
 namespace Weft.Cli.Local;
 
 /// <summary>
-/// One pod of the local cluster, as a kubelet runs it: the sidecar (<c>weft proxy</c>) and one process per container,
-/// restarted with back-off when they exit, and a readiness probe: Ready when the sidecar's admin <c>/ready</c> answers
-/// 200 and every port the app serves accepts TCP connections.
+/// One pod of the local cluster, as a kubelet runs it: its sandbox prepared (<see cref="PodSandbox"/>: in network
+/// namespace isolation its namespace and capture rules), then the sidecar (<c>weft proxy</c>) and one process per
+/// container, restarted with back-off when they exit, and a readiness probe: Ready when the sidecar's admin
+/// <c>/ready</c> answers 200 and every port the app serves accepts TCP connections from inside the pod.
 /// </summary>
 internal sealed class LocalPod : IAsyncDisposable
 {
@@ -23,6 +25,7 @@ internal sealed class LocalPod : IAsyncDisposable
     private readonly List<string> _containerNames = [];
     private readonly List<ChildProcess?> _processes = [];
     private readonly HttpClient _probe;
+    private readonly PodSandbox _sandbox;
     private Task _supervisor = Task.CompletedTask;
     private volatile bool _ready;
     private volatile string? _problem;
@@ -60,6 +63,7 @@ internal sealed class LocalPod : IAsyncDisposable
             PodIP = ip.ToString(),
         };
         AppPorts = AppPortsOf(Object.Spec);
+        _sandbox = options.Node is { } node ? new NetnsSandbox(node, deployment.Namespace, name, ip, options) : new ProcessSandbox(ip);
         _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
     }
 
@@ -87,6 +91,9 @@ internal sealed class LocalPod : IAsyncDisposable
     /// <summary>The ports the readiness probe checks.</summary>
     public IReadOnlyList<int> AppPorts { get; }
 
+    /// <summary>The pod's network namespace (<c>ip netns</c> name), or null in process isolation.</summary>
+    public string? Netns => _sandbox.NetnsName;
+
     public bool Ready => _ready;
 
     /// <summary>Why the pod is not running or not ready, when it is not.</summary>
@@ -95,9 +102,19 @@ internal sealed class LocalPod : IAsyncDisposable
     /// <summary>Raised when <see cref="Ready"/> or <see cref="Problem"/> changes.</summary>
     public event Action<LocalPod>? StateChanged;
 
-    /// <summary>Resolves the containers' commands and starts the sidecar and the apps. Returns false (with <see cref="Problem"/>) if it cannot.</summary>
+    /// <summary>
+    /// Resolves the containers' commands, then prepares the sandbox and starts the sidecar and the apps in the background.
+    /// Returns false (with <see cref="Problem"/>) if the pod cannot run at all.
+    /// </summary>
     public bool Start()
     {
+        if (Settings.HasSidecar && AppPorts.FirstOrDefault(SidecarPorts.Default.Contains) is int taken and not 0)
+        {
+            SetState(false, $"container port {taken} is the sidecar's {SidecarPorts.Default.NameOf(taken)} port "
+                + $"(weft-proxy listens on {SidecarPorts.Default.Admin}, {SidecarPorts.Default.Outbound} and {SidecarPorts.Default.Inbound}): use another port");
+            return false;
+        }
+
         foreach (var container in Object.Spec.Containers)
         {
             var (command, error) = _options.Images.Resolve(container, Namespace, Name, IP.ToString(), _options.Weft);
@@ -119,21 +136,42 @@ internal sealed class LocalPod : IAsyncDisposable
                 "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
                 "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
                 "--level", Settings.Level,
+                .. _sandbox.SidecarArguments,
             ]));
             _containerNames.Insert(0, "weft-proxy");
         }
 
         for (var i = 0; i < _commands.Count; i++)
         {
+            _commands[i] = _sandbox.Wrap(_commands[i], sidecar: i < SidecarCount);
             _processes.Add(null);
+        }
+
+        _supervisor = Task.Run(() => RunAsync(_stopping.Token));
+        return true;
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
+        }
+        catch (Exception e) when (e is NetworkSetupException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            SetState(false, $"pod sandbox: {e.Message}");
+            return;
+        }
+
+        for (var i = 0; i < _commands.Count; i++)
+        {
             if (!TryStartProcess(i))
             {
-                return false;
+                return;
             }
         }
 
-        _supervisor = Task.Run(() => SuperviseAsync(_stopping.Token));
-        return true;
+        await SuperviseAsync(ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -160,9 +198,13 @@ internal sealed class LocalPod : IAsyncDisposable
             await process.DisposeAsync();
         }
 
+        await _sandbox.DisposeAsync();
         _probe.Dispose();
         _stopping.Dispose();
     }
+
+    /// <summary>A TCP connection from the pod's own network, as its app would open it (in a network namespace: captured).</summary>
+    public Task<Socket> ConnectAsync(IPEndPoint endpoint, CancellationToken ct) => _sandbox.ConnectAsync(endpoint, ct);
 
     /// <summary>The last lines of each process that has exited, for error messages.</summary>
     public string Diagnostics()
@@ -225,10 +267,13 @@ internal sealed class LocalPod : IAsyncDisposable
 
     private int SidecarCount => Settings.HasSidecar ? 1 : 0;
 
-    private Dictionary<string, string?> AppEnvironment(int containerIndex)
+    /// <summary>
+    /// The environment of app container <paramref name="containerIndex"/> (and of <c>weft exec</c> in it): the pod's
+    /// identity, the proxy settings of its sandbox (none for a pod without a sidecar, and none inherited from the shell),
+    /// then the container's own <c>env</c>.
+    /// </summary>
+    public Dictionary<string, string?> AppEnvironment(int containerIndex)
     {
-        // A pod without a sidecar (weft.dev/mesh: off) gets no proxy variables (and none inherited from the shell).
-        var proxy = Settings.HasSidecar ? $"http://{IP}:{SidecarPorts.Default.Outbound.ToString(CultureInfo.InvariantCulture)}" : null;
         var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["WEFT_POD_IP"] = IP.ToString(),
@@ -237,16 +282,13 @@ internal sealed class LocalPod : IAsyncDisposable
             ["POD_NAMESPACE"] = Namespace,
             ["SERVICE_ACCOUNT"] = Object.Spec.ServiceAccountName,
             ["SERVICE_VERSION"] = Object.Metadata.Labels.TryGetValue("version", out var version) ? version : "",
-            ["HTTP_PROXY"] = proxy,
-            ["HTTPS_PROXY"] = proxy,
-            ["ALL_PROXY"] = proxy,
-            ["http_proxy"] = proxy,
-            ["https_proxy"] = proxy,
-            ["all_proxy"] = proxy,
-            ["NO_PROXY"] = Settings.HasSidecar ? "" : null,
-            ["no_proxy"] = Settings.HasSidecar ? "" : null,
         };
-        foreach (var variable in Object.Spec.Containers[containerIndex].Env)
+        foreach (var (name, value) in _sandbox.ProxyEnvironment(Settings.HasSidecar))
+        {
+            env[name] = value;
+        }
+
+        foreach (var variable in containerIndex < Object.Spec.Containers.Count ? Object.Spec.Containers[containerIndex].Env : [])
         {
             env[variable.Name] = variable.Value ?? "";
         }
@@ -342,12 +384,12 @@ internal sealed class LocalPod : IAsyncDisposable
 
         foreach (var port in AppPorts)
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            // From inside the pod: in a network namespace a connection from the host would reach the sidecar, not the app.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(ProbeTimeout);
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(IP, port), timeout.Token);
+                using var socket = await _sandbox.ConnectAsync(new IPEndPoint(IP, port), timeout.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
             {

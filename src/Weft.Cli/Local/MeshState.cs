@@ -14,8 +14,20 @@ internal sealed record MeshState
     /// <summary>The discovery server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public required string ControlPlane { get; init; }
 
-    /// <summary>The run's address block, e.g. <c>127.23.0.0/16</c>.</summary>
+    /// <summary>The run's address block, e.g. <c>127.23.0.0/16</c>, or its pod and Service ranges in network namespaces.</summary>
     public required string AddressBlock { get; init; }
+
+    /// <summary>How pods are isolated: <c>netns</c> (a network namespace each, traffic captured) or <c>process</c>.</summary>
+    public string Isolation { get; init; } = "process";
+
+    /// <summary>The pods' addresses (a CIDR).</summary>
+    public string? PodCidr { get; init; }
+
+    /// <summary>The Services' ClusterIPs (a CIDR).</summary>
+    public string? ServiceCidr { get; init; }
+
+    /// <summary>The pods' DNS server (network namespaces only).</summary>
+    public string? Nameserver { get; init; }
 
     /// <summary>True when every pod is ready.</summary>
     public required bool Ready { get; init; }
@@ -57,12 +69,26 @@ internal sealed record PodState
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public required SidecarPorts Sidecar { get; init; }
 
+    /// <summary>Whether the pod has a sidecar (its <c>weft.dev/mesh</c> level is not <c>off</c>).</summary>
+    public bool HasSidecar { get; init; } = true;
+
+    /// <summary>The pod's network namespace (<c>ip netns</c> name) in network-namespace isolation.</summary>
+    public string? Netns { get; init; }
+
+    /// <summary>The environment of the pod's first app container (what <c>weft exec</c> gives a command).</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Why the pod is not ready or not running, when it is not.</summary>
     public string? Problem { get; init; }
 }
 
-/// <summary>The sidecar's listeners on the pod IP.</summary>
+/// <summary>The sidecar's listeners on the pod IP (the outbound one on 127.0.0.1 when the pod's traffic is captured).</summary>
 internal sealed record SidecarPorts(int Outbound, int Inbound, int Admin)
 {
     public static readonly SidecarPorts Default = new(15001, 15006, 15000);
+
+    public bool Contains(int port) => port == Outbound || port == Inbound || port == Admin;
+
+    /// <summary>"outbound", "inbound" or "admin".</summary>
+    public string NameOf(int port) => port == Outbound ? "outbound" : port == Inbound ? "inbound" : port == Admin ? "admin" : "";
 }

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Weft.Cli.Local;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft exec NS/DEPLOYMENT -- COMMAND [ARG...]</c>: runs a command as if inside a pod of that Deployment, as
+/// <c>kubectl exec</c> does: with the pod's environment (its first app container's), and in network namespaces inside the
+/// pod's namespace (<c>ip netns exec</c>: its address, its resolv.conf, its capture rules, without the capabilities apps
+/// lack). In process isolation the command gets the pod's proxy settings instead. Standard input and output are the
+/// terminal's; the exit code is the command's.
+/// </summary>
+internal static class ExecCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("NAMESPACE/DEPLOYMENT") { Description = "The pod's Deployment (a ready pod of it is picked)" };
+        var words = new Argument<string[]>("COMMAND") { Description = "The command and its arguments, after --", Arity = ArgumentArity.OneOrMore };
+        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
+        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var command = new Command("exec", "Run a command inside a pod of a Deployment (its network and environment)") { target, words, state, dir };
+        command.SetAction(async (result, ct) =>
+        {
+            var (mesh, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
+            if (mesh is null)
+            {
+                await Console.Error.WriteLineAsync($"weft exec: {error}");
+                return 2;
+            }
+
+            var pod = CurlCommand.PickPod(mesh, result.GetValue(target)!, out error);
+            if (pod is null)
+            {
+                await Console.Error.WriteLineAsync($"weft exec: {error}");
+                return 2;
+            }
+
+            if (mesh.Isolation == "netns" && (pod.Netns is null || !Environment.IsPrivilegedProcess))
+            {
+                await Console.Error.WriteLineAsync($"weft exec: {(pod.Netns is null ? $"pod {pod.Namespace}/{pod.Name} has no network namespace in the state file" : "the mesh runs pods in network namespaces: entering one needs root")}");
+                return 2;
+            }
+
+            return await RunAsync(StartInfo(mesh, pod, result.GetValue(words)!), ct);
+        });
+        return command;
+    }
+
+    /// <summary>How to start <paramref name="words"/> in <paramref name="pod"/>: in its network namespace when it has one.</summary>
+    public static ProcessStartInfo StartInfo(MeshState mesh, PodState pod, IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(words);
+        var inPod = mesh.Isolation == "netns" && pod.Netns is { } netns
+            ? new[] { "ip", "netns", "exec", netns, "setpriv", "--bounding-set=-net_admin,-sys_admin", "--" }.Concat(words).ToList()
+            : [.. words];
+        var info = new ProcessStartInfo(inPod[0]) { UseShellExecute = false };
+        foreach (var word in inPod.Skip(1))
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        foreach (var (name, value) in pod.Environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        return info;
+    }
+
+    private static async Task<int> RunAsync(ProcessStartInfo info, CancellationToken ct)
+    {
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            await Console.Error.WriteLineAsync($"weft exec: cannot run {info.FileName}: {e.Message}");
+            return 127;
+        }
+
+        // Ctrl-C reaches the command from the terminal as well; a SIGTERM to weft is passed on.
+        using var forward = ct.Register(() => ChildProcess.Terminate(process.Id));
+        await process.WaitForExitAsync(CancellationToken.None);
+        return process.ExitCode;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Net;
+
+namespace Weft.Cli.Local.Netns;
+
+/// <summary>
+/// One running mesh's share of the <see cref="NetnsRange"/>, a /23: pods in its first /24 (the node's bridge holds
+/// <see cref="Gateway"/>, <c>.1</c>, which also answers DNS and serves the control plane), Service ClusterIPs in its second.
+/// Every link, namespace and file the mesh makes is named after <see cref="Index"/>, so that a later run can tell a
+/// crashed run's leftovers (<see cref="NetnsJanitor"/>).
+/// </summary>
+internal sealed record NetnsBlock(int Index, uint Network)
+{
+    public const string NetnsPrefix = "weft-";
+    public const string BridgePrefix = "wft";
+
+    public uint PodNetwork => Network;
+
+    public uint ServiceNetwork => Network + 256;
+
+    public IPAddress Gateway => NetnsRange.ToAddress(PodNetwork + 1);
+
+    public string PodCidr => $"{NetnsRange.Format(PodNetwork)}/24";
+
+    public string ServiceCidr => $"{NetnsRange.Format(ServiceNetwork)}/24";
+
+    /// <summary>The node's bridge: <c>wft&lt;index&gt;</c> (interface names have at most 15 characters).</summary>
+    public string BridgeName => BridgePrefix + Index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The prefix of every pod namespace of this block: <c>weft-&lt;index&gt;-</c>.</summary>
+    public string PodNetnsPrefix => $"{NetnsPrefix}{Index.ToString(CultureInfo.InvariantCulture)}-";
+
+    /// <summary>The host end of the veth pair of the pod at <paramref name="podAddress"/>: <c>wft&lt;index&gt;p&lt;last octet&gt;</c>.</summary>
+    public string VethName(IPAddress podAddress)
+    {
+        ArgumentNullException.ThrowIfNull(podAddress);
+        return $"{BridgeName}p{(NetnsRange.ToUInt32(podAddress) & 0xFF).ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
+    /// The namespace of pod <paramref name="podNamespace"/>/<paramref name="podName"/>: <c>weft-&lt;index&gt;-&lt;ns&gt;-&lt;pod&gt;</c>
+    /// (at most 200 characters, as namespace names are file names).
+    /// </summary>
+    public string PodNetnsName(string podNamespace, string podName)
+    {
+        var name = $"{PodNetnsPrefix}{podNamespace}-{podName}";
+        return name.Length <= 200 ? name : name[..200];
+    }
+
+    public bool ContainsPod(IPAddress address) => (NetnsRange.ToUInt32(address) & 0xFFFFFF00) == PodNetwork;
+
+    public bool ContainsService(IPAddress address) => (NetnsRange.ToUInt32(address) & 0xFFFFFF00) == ServiceNetwork;
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Net;
+
+namespace Weft.Cli.Local.Netns;
+
+/// <summary>
+/// The node of the network-namespace mode, as a CNI bridge plugin makes it: one bridge per run in the host namespace
+/// (<see cref="NetnsBlock.BridgeName"/>) holding the pods' gateway address, with the run's Service range routed locally
+/// on it (so the local kube-proxy and the DNS answerer can bind ClusterIPs), and one veth per pod
+/// (<see cref="PodNetwork"/>). Pods get routes to the pod and Service ranges only: nothing they send can leave the
+/// machine. Bridged traffic skips the host's iptables (<c>nf_call_iptables 0</c>), so a host firewall's FORWARD policy
+/// cannot cut pods off from each other. Deleting the bridge deletes its routes; deleting a pod's namespace deletes its
+/// veth.
+/// </summary>
+internal sealed class NodeNetwork : IAsyncDisposable
+{
+    private readonly IDisposable _claim;
+    private bool _disposed;
+
+    private NodeNetwork(NetnsBlock block, IDisposable claim)
+    {
+        Block = block;
+        _claim = claim;
+    }
+
+    public NetnsBlock Block { get; }
+
+    /// <summary>
+    /// Cleans what crashed runs left, claims a free block whose addresses no host route overlaps, and makes its bridge.
+    /// Throws <see cref="NetworkSetupException"/> (having changed nothing) when no block can be used.
+    /// </summary>
+    public static async Task<NodeNetwork> StartAsync(NetnsRange range, TextWriter? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        await NetnsJanitor.SweepAsync(progress, ct);
+        var routes = await HostRoutesAsync(ct);
+        string? overlap = null;
+        var busy = 0;
+        foreach (var index in Enumerable.Range(0, range.BlockCount).OrderBy(_ => Random.Shared.Next()))
+        {
+            var claim = NetnsBlockLock.TryAcquire(index);
+            if (claim is null)
+            {
+                busy++;
+                continue;
+            }
+
+            var block = range.Block(index);
+            var conflict = routes.FirstOrDefault(r => r.Overlaps(block.PodNetwork, 24) || r.Overlaps(block.ServiceNetwork, 24));
+            if (conflict is not null)
+            {
+                overlap ??= $"{block.PodCidr} or {block.ServiceCidr} overlaps the host's route '{conflict.Text}'";
+                claim.Dispose();
+                continue;
+            }
+
+            try
+            {
+                await NetnsJanitor.CleanAsync(index, ct);
+                await CreateBridgeAsync(block, ct);
+                return new NodeNetwork(block, claim);
+            }
+            catch
+            {
+                await HostTool.RunAsync("ip", ["link", "delete", block.BridgeName], ct: CancellationToken.None);
+                claim.Dispose();
+                throw;
+            }
+        }
+
+        throw new NetworkSetupException(overlap is not null
+            ? $"no free network block in {range.Cidr}: {overlap}; choose another range with --netns-range"
+            : $"no free network block in {range.Cidr}: all {busy} are in use by running meshes");
+    }
+
+    /// <summary>Makes pod <paramref name="podNamespace"/>/<paramref name="podName"/>'s namespace, wired to this node at <paramref name="address"/>.</summary>
+    public Task<PodNetwork> AddPodAsync(string podNamespace, string podName, IPAddress address, CancellationToken ct) =>
+        PodNetwork.CreateAsync(Block, podNamespace, podName, address, ct);
+
+    /// <summary>Deletes the bridge (its routes go with it). Pods are deleted by their owners first.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            // Whatever a pod left (it should have deleted its own) goes too, while the block is still ours.
+            await NetnsJanitor.CleanAsync(Block.Index, CancellationToken.None);
+        }
+        finally
+        {
+            _claim.Dispose();
+        }
+    }
+
+    private static Task<string> CreateBridgeAsync(NetnsBlock block, CancellationToken ct) =>
+        HostTool.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
+            $"link add {block.BridgeName} type bridge nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0",
+            $"addr add {block.Gateway}/24 dev {block.BridgeName}",
+            $"link set {block.BridgeName} up",
+            $"route add local {block.ServiceCidr} dev {block.BridgeName} table local") + "\n", ct);
+
+    /// <summary>The host's IPv4 routes in every table, but the default ones (which overlap everything by design).</summary>
+    private static async Task<IReadOnlyList<HostRoute>> HostRoutesAsync(CancellationToken ct)
+    {
+        var output = await HostTool.RunOrThrowAsync("ip", ["-4", "-o", "route", "show", "table", "all"], ct: ct);
+        var routes = new List<HostRoute>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (HostRoute.TryParse(line) is { } route)
+            {
+                routes.Add(route);
+            }
+        }
+
+        return routes;
+    }
+
+    /// <summary>One line of <c>ip -o route show table all</c>: its destination prefix.</summary>
+    internal sealed record HostRoute(uint Network, int PrefixLength, string Text)
+    {
+        private static readonly HashSet<string> Types = new(StringComparer.Ordinal)
+        {
+            "unicast", "local", "broadcast", "multicast", "throw", "unreachable", "prohibit", "blackhole", "nat", "anycast",
+        };
+
+        public bool Overlaps(uint network, int prefixLength) => NetnsRange.Overlaps(Network, PrefixLength, network, prefixLength);
+
+        public static HostRoute? TryParse(string line)
+        {
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var i = words.Length > 0 && Types.Contains(words[0]) ? 1 : 0;
+            if (i >= words.Length || words[i] == "default")
+            {
+                return null;
+            }
+
+            var destination = words[i].Contains('/', StringComparison.Ordinal) ? words[i] : words[i] + "/32";
+            var slash = destination.IndexOf('/', StringComparison.Ordinal);
+            return IPAddress.TryParse(destination.AsSpan(0, slash), out var address)
+                && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && int.TryParse(destination.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length is >= 0 and <= 32
+                ? new HostRoute(NetnsRange.ToUInt32(address) & NetnsRange.Mask(length), length, line)
+                : null;
+        }
+    }
+}
