@@ -45,8 +45,8 @@ internal readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
 
     private static uint MaskOf(int prefixLength) => prefixLength == 0 ? 0 : uint.MaxValue << (32 - prefixLength);
 
-    // Four decimal numbers, read here rather than by IPAddress.TryParse, which also takes "10", "10.1", hex, and octal
-    // for a leading zero ("010" would be 8).
+    // Four decimal numbers, read here rather than by IPAddress.TryParse, which also takes "10", "10.1" and hex. A leading
+    // zero is refused: inet_aton, and so other tools, read "010" as octal 8.
     private static bool TryParseAddress(string text, out uint address)
     {
         address = 0;
@@ -69,5 +69,6 @@ internal readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
         return true;
     }
 
-    private static bool IsDecimal(string text, int maxDigits) => text.Length is > 0 && text.Length <= maxDigits && text.All(char.IsAsciiDigit);
+    private static bool IsDecimal(string text, int maxDigits) =>
+        text.Length > 0 && text.Length <= maxDigits && text.All(char.IsAsciiDigit) && (text.Length == 1 || text[0] != '0');
 }

@@ -2,7 +2,7 @@ namespace Weft.Cli.Capture;
 
 /// <summary>
 /// What <c>iptables-save</c> printed, read into chains and rules per table. Only the structure is read: which chains
-/// exist, and each rule's chain, text and target; matches stay text. Comments, counters and policies are ignored.
+/// exist, and each rule's chain, text and target; matches stay text. Comments, counters and policies are skipped.
 /// </summary>
 internal sealed record SavedRuleset(IReadOnlyList<(string Table, string Chain)> Chains, IReadOnlyList<SavedRule> Rules)
 {
@@ -15,7 +15,7 @@ internal sealed record SavedRuleset(IReadOnlyList<(string Table, string Chain)> 
         string? table = null;
         foreach (var raw in saveOutput.Split('\n'))
         {
-            var line = raw.TrimEnd('\r');
+            var line = WithoutCounters(raw.TrimEnd('\r'));
             if (line.StartsWith('*'))
             {
                 table = line[1..].Trim();
@@ -52,6 +52,18 @@ internal sealed record SavedRuleset(IReadOnlyList<(string Table, string Chain)> 
     public IEnumerable<string> ChainsOf(string table) => Chains.Where(c => c.Table == table).Select(c => c.Chain);
 
     public IEnumerable<SavedRule> RulesOf(string table, string chain) => Rules.Where(r => r.Table == table && r.Chain == chain);
+
+    // "iptables-save -c" prefixes each rule with its counters: "[packets:bytes] -A …".
+    private static string WithoutCounters(string line)
+    {
+        if (line.StartsWith('['))
+        {
+            var end = line.IndexOf("] ", StringComparison.Ordinal);
+            return end < 0 ? line : line[(end + 2)..];
+        }
+
+        return line;
+    }
 
     // iptables-save prints the target after every match, so the last "-j"/"-g" word is the target's, even when a quoted
     // comment before it holds "-j" too.
