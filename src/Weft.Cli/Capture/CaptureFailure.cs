@@ -6,26 +6,12 @@ namespace Weft.Cli.Capture;
 /// </summary>
 internal sealed class CaptureFailure : Exception
 {
-    public CaptureFailure()
-    {
-    }
-
-    public CaptureFailure(string message)
-        : base(message)
-    {
-    }
-
-    public CaptureFailure(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public CaptureFailure(string message, int exitCode)
-        : base(message) => ExitCode = exitCode;
-
     public const string NotInstalledMessage = "iptables not found: install Debian's iptables package (apt-get install iptables)";
 
-    public int ExitCode { get; } = 1;
+    public CaptureFailure(string message, int exitCode = 1)
+        : base(message) => ExitCode = exitCode;
+
+    public int ExitCode { get; }
 
     public static CaptureFailure NotInstalled() => new(NotInstalledMessage, 2);
 

@@ -66,23 +66,23 @@ internal static class InitCommand
     {
         // Numbers are read as text, so that every bad value gets the same "weft init: OPTION: 'VALUE' …" error and exit
         // code 2, and so that the uid and gid can be "none".
-        public Option<string> ProxyUid { get; } = new(CaptureArguments.ProxyUid) { Description = $"The sidecar's uid; its traffic is not captured ('{CaptureArguments.NoId}': do not match on the uid; default {CaptureOptions.DefaultProxyId})" };
+        public Option<string> ProxyUid { get; } = new(CaptureArguments.ProxyUid) { HelpName = "N|none", Description = $"The sidecar's uid; its traffic is not captured ('{CaptureArguments.NoId}': do not match on the uid; default {CaptureOptions.DefaultProxyId})" };
 
-        public Option<string> ProxyGid { get; } = new(CaptureArguments.ProxyGid) { Description = $"The sidecar's gid; its traffic is not captured ('{CaptureArguments.NoId}': do not match on the gid; default {CaptureOptions.DefaultProxyId})" };
+        public Option<string> ProxyGid { get; } = new(CaptureArguments.ProxyGid) { HelpName = "N|none", Description = $"The sidecar's gid; its traffic is not captured ('{CaptureArguments.NoId}': do not match on the gid; default {CaptureOptions.DefaultProxyId})" };
 
-        public Option<string> OutboundPort { get; } = new(CaptureArguments.OutboundPort) { Description = $"The sidecar's outbound listener: the app's outbound TCP goes there (default {CaptureOptions.DefaultOutboundPort})" };
+        public Option<string> OutboundPort { get; } = new(CaptureArguments.OutboundPort) { HelpName = "PORT", Description = $"The sidecar's outbound listener: the app's outbound TCP goes there (default {CaptureOptions.DefaultOutboundPort})" };
 
-        public Option<string> InboundPort { get; } = new(CaptureArguments.InboundPort) { Description = $"The sidecar's inbound listener: TCP arriving at the pod goes there (default {CaptureOptions.DefaultInboundPort})" };
+        public Option<string> InboundPort { get; } = new(CaptureArguments.InboundPort) { HelpName = "PORT", Description = $"The sidecar's inbound listener: TCP arriving at the pod goes there (default {CaptureOptions.DefaultInboundPort})" };
 
-        public Option<string> AdminPort { get; } = new(CaptureArguments.AdminPort) { Description = $"The sidecar's admin port, never redirected (default {CaptureOptions.DefaultAdminPort})" };
+        public Option<string> AdminPort { get; } = new(CaptureArguments.AdminPort) { HelpName = "PORT", Description = $"The sidecar's admin port, never redirected (default {CaptureOptions.DefaultAdminPort})" };
 
-        public Option<string[]> ExcludeInboundPorts { get; } = List(CaptureArguments.ExcludeInboundPorts, "Ports whose inbound TCP goes straight to the app (comma-separated, repeatable)");
+        public Option<string[]> ExcludeInboundPorts { get; } = List(CaptureArguments.ExcludeInboundPorts, "PORT,…", "Ports whose inbound TCP goes straight to the app (comma-separated, repeatable)");
 
-        public Option<string[]> ExcludeOutboundPorts { get; } = List(CaptureArguments.ExcludeOutboundPorts, "Destination ports whose outbound TCP is not captured (comma-separated, repeatable)");
+        public Option<string[]> ExcludeOutboundPorts { get; } = List(CaptureArguments.ExcludeOutboundPorts, "PORT,…", "Destination ports whose outbound TCP is not captured (comma-separated, repeatable)");
 
-        public Option<string[]> ExcludeOutboundCidrs { get; } = List(CaptureArguments.ExcludeOutboundCidrs, "Destination IPv4 networks whose outbound TCP is not captured, e.g. 10.0.0.0/8 (comma-separated, repeatable)");
+        public Option<string[]> ExcludeOutboundCidrs { get; } = List(CaptureArguments.ExcludeOutboundCidrs, "CIDR,…", "Destination IPv4 networks whose outbound TCP is not captured, e.g. 10.0.0.0/8 (comma-separated, repeatable)");
 
-        public Option<string> Mode { get; } = new(CaptureArguments.Mode) { Description = "iptables backend: auto (the one in use here, else the system's), nft or legacy (default auto)" };
+        public Option<string> Mode { get; } = new(CaptureArguments.Mode) { HelpName = "auto|nft|legacy", Description = "iptables backend: auto (the one in use here, else the system's), nft or legacy (default auto)" };
 
         public Option<bool> DryRun { get; } = new(CaptureArguments.DryRun) { Description = "Print the iptables-restore input and the backend, change nothing" };
 
@@ -96,7 +96,7 @@ internal static class InitCommand
             parse.GetValue(ExcludeInboundPorts) ?? [], parse.GetValue(ExcludeOutboundPorts) ?? [], parse.GetValue(ExcludeOutboundCidrs) ?? [],
             parse.GetValue(Mode), out options, out error);
 
-        private static Option<string[]> List(string name, string description) =>
-            new(name) { Description = description, AllowMultipleArgumentsPerToken = false };
+        private static Option<string[]> List(string name, string helpName, string description) =>
+            new(name) { HelpName = helpName, Description = description, AllowMultipleArgumentsPerToken = false };
     }
 }
