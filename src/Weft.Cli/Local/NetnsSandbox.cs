@@ -16,7 +16,7 @@ namespace Weft.Cli.Local;
 internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string podName, IPAddress podIp, LocalClusterOptions options) : PodSandbox
 {
     /// <summary>The sidecar's group (and the user id the capture rules also exempt): 1337, as Istio's.</summary>
-    public const int ProxyGroup = 1337;
+    public const int ProxyGroup = Capture.CaptureOptions.DefaultProxyId;
 
     private static readonly TimeSpan InitLimit = TimeSpan.FromSeconds(60);
 
@@ -27,9 +27,12 @@ internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string
 
     public override IReadOnlyList<string> SidecarArguments => ["--capture"];
 
-    /// <summary><c>weft init</c>'s arguments for a pod of the local cluster.</summary>
-    public static IReadOnlyList<string> InitArguments =>
-        ["init", "--proxy-uid", ProxyGroup.ToString(CultureInfo.InvariantCulture), "--proxy-gid", ProxyGroup.ToString(CultureInfo.InvariantCulture)];
+    /// <summary>
+    /// <c>weft init</c>'s arguments for a pod of the local cluster: the defaults, which are the sidecar's ports and its
+    /// group (the sidecar runs as root with group <see cref="ProxyGroup"/>, so that it can read the weft binary wherever
+    /// it is), spelled out.
+    /// </summary>
+    public static IReadOnlyList<string> InitArguments => Capture.CaptureOptions.Default.ToArguments();
 
     public override async Task PrepareAsync(bool sidecar, CancellationToken ct)
     {
