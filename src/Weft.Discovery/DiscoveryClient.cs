@@ -47,8 +47,12 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// </summary>
     public string ClientLevel { get; init; } = "";
 
-    /// <summary>How long the first request for a destination waits for its first policy.</summary>
-    public TimeSpan FirstUpdateTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long the first request for a destination waits for its first policy. Normally milliseconds; the bound is for a
+    /// control plane that is away, and is generous because a node starting many pods at once (each sidecar's first gRPC
+    /// connection, cold) has taken more than 5 s.
+    /// </summary>
+    public TimeSpan FirstUpdateTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>A subscription not used for this long is dropped (and re-made on next use).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);

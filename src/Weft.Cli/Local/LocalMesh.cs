@@ -188,10 +188,24 @@ internal sealed class LocalMesh : IAsyncDisposable
             : new Client.PodNetworkDialer(pod.ConnectAsync, host => Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot()).Resolve(host, pod.Namespace));
     }
 
-    /// <summary>Waits until every pod is Ready (and writes the state and ready files), or throws saying which are not.</summary>
+    /// <summary>
+    /// Waits until every pod is Ready and the control plane has translated what the store then holds (so the pods'
+    /// endpoints are in the policies a sidecar gets), writes the state and ready files; or throws saying which pods are not.
+    /// </summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout, CancellationToken ct)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
         await Cluster.WaitUntilReadyAsync(timeout, ct);
+        try
+        {
+            await ControlPlane.WaitForVersionAsync(ControlPlane.Store.Version, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the control plane did not translate store version {ControlPlane.Store.Version} within {timeout.TotalSeconds:0}s");
+        }
+
         WriteState();
     }
 
