@@ -6,8 +6,10 @@ using Xunit.Abstractions;
 namespace Weft.Conformance.Tests;
 
 /// <summary>
-/// <c>weft up examples/canary</c> as a user runs it (a separate weft process), then <c>weft curl</c> through the client's
-/// sidecar: the canary header always reaches cart-v2, and Ctrl-C (SIGTERM) leaves no process behind.
+/// <c>weft up examples/canary</c> as a user runs it (a separate weft process), with pods in network namespaces and as
+/// processes, then <c>weft curl</c> from the client's pod: the canary header always reaches cart-v2, the rest is split
+/// 90/10, and stopping leaves no process behind — and, in network namespaces, <c>weft exec … curl</c> with no proxy
+/// setting gets the same split, the app port is closed to the host, and no namespace, link or rule is left.
 /// </summary>
 public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -34,22 +36,20 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         Directory.Delete(_work, recursive: true);
     }
 
-    [Fact]
-    public async Task Up_then_curl_routes_the_canary_header_to_v2_and_stopping_leaves_nothing_behind()
+    [Theory]
+    [InlineData("netns")]
+    [InlineData("process")]
+    public async Task Up_then_curl_routes_the_canary_header_to_v2_and_stopping_leaves_nothing_behind(string isolation)
     {
-        var manifests = Path.Combine(_work, "canary");
-        Directory.CreateDirectory(manifests);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "canary"), "*.yaml"))
-        {
-            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
-        }
-
-        var up = Start(["up", manifests, "--ready-file", ReadyFile], out var upOutput);
+        var manifests = CopyCanary();
+        var up = Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
         await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         Assert.False(up.HasExited, upOutput.ToString());
         var state = StateFile.TryRead(ReadyFile);
         Assert.NotNull(state);
         Assert.True(state.Ready);
+        Assert.Equal(isolation, state.Isolation);
+        Assert.Contains($"isolation: {isolation}", upOutput.ToString(), StringComparison.Ordinal);
         Assert.Equal(3, state.Pods.Count);
         var children = state.Pods.Count * 2;
 
@@ -77,16 +77,112 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(statusCode == 0, status);
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
         Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
-        Assert.Matches(@"shop/client-\S+ +cart:80 +Found +(\d+) +\1 ", status);
+        // (A captured app's sidecar subscribes by the address the app connected to: the Service's ClusterIP.)
+        var destination = isolation == "netns" ? System.Text.RegularExpressions.Regex.Escape(state.Services.Single(s => s.Name == "cart").ClusterIP!) : "cart";
+        Assert.Matches($@"shop/client-\S+ +{destination}:80 +Found +(\d+) +\1 ", status);
 
-        // Stop as Ctrl-C would: every sidecar and app must go with it.
+        Assert.Contains($"isolation: {isolation}", status, StringComparison.Ordinal);
+        if (isolation == "netns")
+        {
+            await CheckNetworkNamespacesAsync(state);
+        }
+
+        // Stop as Ctrl-C would (SIGINT): every sidecar and app must go with it.
         var childIds = ChildIds(up.Id);
         Assert.Equal(children, childIds.Count);
-        _ = Kill(up.Id, 15);
+        _ = Kill(up.Id, 2);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await up.WaitForExitAsync(stop.Token);
         await WaitAsync(() => childIds.All(Gone), TimeSpan.FromSeconds(10), () => "children still running: " + string.Join(", ", childIds.Where(id => !Gone(id))));
         Assert.False(File.Exists(ReadyFile));
+        if (isolation == "netns")
+        {
+            await AssertNothingLeftAsync(state);
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_up_leaves_its_network_and_the_next_up_removes_it()
+    {
+        var up = Start(["up", CopyCanary(), "--ready-file", ReadyFile, "--isolation", "netns"], out var upOutput);
+        await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        var killed = StateFile.TryRead(ReadyFile);
+        Assert.NotNull(killed);
+        _ = Kill(up.Id, 9); // no chance to clean up
+        await up.WaitForExitAsync();
+        Assert.All(killed.Pods, p => Assert.Contains(p.Netns!, Namespaces()));
+
+        // The next run (of another directory) starts by removing what the dead one left.
+        var nextReady = Path.Combine(_work, "next-ready.json");
+        var next = Start(["up", CopyCanary("next"), "--ready-file", nextReady, "--isolation", "netns"], out var nextOutput);
+        await WaitAsync(() => File.Exists(nextReady) || next.HasExited, TimeSpan.FromSeconds(120), () => nextOutput.ToString());
+        Assert.False(next.HasExited, nextOutput.ToString());
+        Assert.Contains("removed what a stopped run left", nextOutput.ToString(), StringComparison.Ordinal);
+        Assert.All(killed.Pods, p => Assert.DoesNotContain(p.Netns!, Namespaces()));
+        Assert.False(Directory.Exists(Path.Combine("/etc/netns", killed.Pods[0].Netns!)));
+        _ = Kill(next.Id, 15);
+        await next.WaitForExitAsync();
+        await AssertNothingLeftAsync(StateFile.TryRead(nextReady) ?? killed);
+    }
+
+    /// <summary>
+    /// The done-when of issue 10: from inside the client pod, plain curl by Service name (no proxy setting) gets the 90/10
+    /// split and the canary header; the host cannot reach a cart pod's app port (its sidecar refuses plaintext).
+    /// </summary>
+    private async Task CheckNetworkNamespacesAsync(MeshState state)
+    {
+        var (code, split) = await RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "sh", "-c",
+            "env | grep -i _proxy; for i in $(seq 1 200); do curl -s --max-time 10 http://cart/ | grep '^Hostname='; done"]);
+        Assert.True(code == 0, split);
+        var hosts = split.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
+        Assert.DoesNotContain(hosts, h => h.Contains("proxy", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(200, hosts.Count);
+        var v2 = hosts.Count(h => h.StartsWith("Hostname=cart-v2-", StringComparison.Ordinal));
+        Assert.Equal(200, v2 + hosts.Count(h => h.StartsWith("Hostname=cart-v1-", StringComparison.Ordinal)));
+        // 10% of 200: σ ≈ 4.2; ±4σ.
+        Assert.InRange(v2, 20 - 17, 20 + 17);
+
+        var (canaryCode, canary) = await RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "curl", "-s", "--max-time", "10", "-H", "x-canary: true", "http://cart.shop.svc.cluster.local/"]);
+        Assert.True(canaryCode == 0, canary);
+        Assert.Contains("Hostname=cart-v2-", canary, StringComparison.Ordinal);
+
+        var cart = state.Pods.First(p => p.Deployment == "cart-v1");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(System.Net.IPAddress.Parse(cart.IP), 8080, connect.Token); // accepted: by the sidecar
+        await socket.SendAsync("GET / HTTP/1.1\r\nHost: cart\r\n\r\n"u8.ToArray(), connect.Token);
+        var answer = new byte[1024];
+        Assert.Equal(0, await socket.ReceiveAsync(answer, connect.Token)); // closed without a byte: strict mTLS
+    }
+
+    /// <summary>After the run: no namespace, link, resolver file or route of its block; and the host's own iptables never had a Weft rule.</summary>
+    private static async Task AssertNothingLeftAsync(MeshState state)
+    {
+        var block = Weft.Cli.Local.Netns.NetnsJanitor.BlockOfNetns(state.Pods[0].Netns!);
+        Assert.NotNull(block);
+        Assert.DoesNotContain(Namespaces(), n => Weft.Cli.Local.Netns.NetnsJanitor.BlockOfNetns(n) == block);
+        Assert.DoesNotContain(await Weft.Cli.Local.Netns.NetnsJanitor.LinkNamesAsync(CancellationToken.None), l => Weft.Cli.Local.Netns.NetnsJanitor.BlockOfLink(l) == block);
+        Assert.Empty(Directory.Exists("/etc/netns") ? Directory.EnumerateDirectories("/etc/netns", $"weft-{block}-*") : []);
+        var routes = await Weft.Cli.Local.Netns.HostTool.RunOrThrowAsync("ip", ["-4", "route", "show", "table", "all"]);
+        Assert.DoesNotContain(state.ServiceCidr!, routes, StringComparison.Ordinal);
+        Assert.DoesNotContain(state.PodCidr!, routes, StringComparison.Ordinal);
+        var hostRules = await Weft.Cli.Local.Netns.HostTool.RunOrThrowAsync("iptables-save", []);
+        Assert.DoesNotContain("WEFT", hostRules, StringComparison.Ordinal);
+    }
+
+    private static List<string> Namespaces() =>
+        Directory.Exists("/run/netns") ? [.. Directory.EnumerateFiles("/run/netns").Select(f => Path.GetFileName(f))] : [];
+
+    private string CopyCanary(string name = "canary")
+    {
+        var manifests = Path.Combine(_work, name);
+        Directory.CreateDirectory(manifests);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "canary"), "*.yaml"))
+        {
+            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
+        }
+
+        return manifests;
     }
 
     private Process Start(IReadOnlyList<string> args, out StringBuilder captured)

@@ -1,16 +1,20 @@
 using Weft.Cli.Conformance;
+using Weft.Cli.Local;
 using Xunit.Abstractions;
 
 namespace Weft.Conformance.Tests;
 
 /// <summary>
 /// The conformance runner, in-process, over every shared case file: a real local mesh (control plane, sidecars, echo
-/// pods as processes) and real traffic, HTTP and gRPC (h2c through the sidecars); every case must pass.
+/// pods) and real traffic, HTTP and gRPC (h2c through the sidecars); every case must pass, with pods as processes that
+/// reach their sidecar through proxy settings, and with pods in network namespaces whose plain requests are captured.
 /// </summary>
 public sealed class MeshConformanceTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task Every_HTTP_conformance_case_passes()
+    [Theory]
+    [InlineData("process")]
+    [InlineData("netns")]
+    public async Task Every_conformance_case_passes(string isolation)
     {
         using var log = new TestOutputWriter(output);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
@@ -18,6 +22,7 @@ public sealed class MeshConformanceTests(ITestOutputHelper output)
         {
             CasesDirectory = SharedFiles.ConformanceCases,
             Output = log,
+            Isolation = isolation == "netns" ? Isolation.Netns : Isolation.Process,
         });
 
         var run = await runner.RunAsync(timeout.Token);

@@ -12,11 +12,17 @@ using Xunit.Abstractions;
 
 namespace Weft.Conformance.Tests;
 
-/// <summary>One local mesh (real sidecars, echo pods, short-lived certificates) shared by the mTLS and L4 tests.</summary>
-public sealed class MtlsMeshFixture : IAsyncLifetime
+/// <summary>
+/// One local mesh (real sidecars, echo pods, short-lived certificates) shared by the mTLS and L4 tests, with pods isolated
+/// as <see cref="Isolation"/> says: the same tests run against both kinds of pod (<see cref="MtlsAndL4ProcessTests"/>,
+/// <see cref="MtlsAndL4NetnsTests"/>).
+/// </summary>
+public abstract class MtlsMeshFixture : IAsyncLifetime
 {
     private const string Echo = "registry.k8s.io/gateway-api/echo-advanced:v1.5.1";
     private readonly string _work = Directory.CreateTempSubdirectory("weft-mtls-").FullName;
+
+    internal abstract Isolation Isolation { get; }
 
     internal LocalMesh Mesh { get; private set; } = null!;
 
@@ -122,6 +128,7 @@ public sealed class MtlsMeshFixture : IAsyncLifetime
         {
             RunDirectory = Path.Combine(_work, "run"),
             Ca = new CaOptions { WorkloadLifetime = TimeSpan.FromSeconds(8) }, // renewed every ~4 s: rotation happens during the tests
+            Isolation = Isolation,
         }, CancellationToken.None);
         await Mesh.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), CancellationToken.None);
     }
@@ -138,8 +145,113 @@ public sealed class MtlsMeshFixture : IAsyncLifetime
         Mesh.State().Services.Single(s => s.Namespace == "l4" && s.Name == service).ClusterIP!;
 }
 
-/// <summary>Issue 4 through real sidecars: mTLS between them, strict and permissive inbound, TCPRoute and TLSRoute, rotation.</summary>
-public sealed class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper output) : IClassFixture<MtlsMeshFixture>
+/// <summary>The mTLS and L4 mesh with pods as processes whose apps reach their sidecar through proxy settings.</summary>
+public sealed class ProcessMtlsMeshFixture : MtlsMeshFixture
+{
+    internal override Isolation Isolation => Isolation.Process;
+}
+
+/// <summary>The mTLS and L4 mesh with pods in network namespaces whose traffic the capture rules take to their sidecar.</summary>
+public sealed class NetnsMtlsMeshFixture : MtlsMeshFixture
+{
+    internal override Isolation Isolation => Isolation.Netns;
+}
+
+/// <summary>Issue 4 with pods as processes (proxy settings, CONNECT tunnels).</summary>
+public sealed class MtlsAndL4ProcessTests(ProcessMtlsMeshFixture mesh, ITestOutputHelper output)
+    : MtlsAndL4Tests(mesh, output), IClassFixture<ProcessMtlsMeshFixture>;
+
+/// <summary>
+/// Issue 4 with pods in network namespaces (issue 10: no proxy setting, every connection captured), and what only
+/// network namespaces give: the app's ports closed to everyone but its sidecar, names resolved as in a cluster, and
+/// <c>weft exec</c> inside a pod.
+/// </summary>
+public sealed class MtlsAndL4NetnsTests(NetnsMtlsMeshFixture mesh, ITestOutputHelper output)
+    : MtlsAndL4Tests(mesh, output), IClassFixture<NetnsMtlsMeshFixture>
+{
+    [Fact]
+    public async Task A_process_outside_the_pod_connecting_to_a_strict_pods_app_port_reaches_its_sidecar_and_is_refused()
+    {
+        var refusedBefore = await RefusedAsync("web");
+
+        var response = await RawAsync(mesh.Pod("web").IP, 8080, "GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal("", response); // closed without a byte: the app never saw it
+        Assert.True(await RefusedAsync("web") > refusedBefore, "the sidecar did not count the refusal");
+    }
+
+    [Fact]
+    public async Task A_process_outside_the_pod_reaches_a_permissive_pods_app_port_through_its_sidecar()
+    {
+        var response = await RawAsync(mesh.Pod("perm").IP, 8080, "GET /direct HTTP/1.1\r\nHost: perm\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+        Assert.Contains(mesh.Pod("perm").Name, response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_outbound_listener_cannot_be_used_from_outside_the_pod()
+    {
+        // Another process may not send as this pod (with its identity) through its outbound port.
+        var response = await RawAsync(mesh.Pod("client").IP, 15001, $"CONNECT {mesh.ClusterIP("web")}:80 HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        Assert.Equal("", response);
+    }
+
+    [Fact]
+    public async Task An_app_knows_nothing_of_the_mesh_it_resolves_a_Service_name_and_its_plain_request_is_routed_by_its_sidecar()
+    {
+        var (code, body) = await ExecAsync("client", "curl", "-s", "-i", "--max-time", "10", "http://hdr/from-curl");
+
+        Assert.True(code == 0, body);
+        Assert.StartsWith("HTTP/1.1 200", body, StringComparison.Ordinal);
+        Assert.Contains("x-weft-route: applied", body, StringComparison.OrdinalIgnoreCase); // the HTTPRoute's filter: the sidecar routed it
+        Assert.Contains(mesh.Pod("web").Name, body, StringComparison.Ordinal);
+        Assert.Contains("Host=hdr", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Weft_exec_runs_in_the_pods_network_with_its_environment_without_NET_ADMIN_and_passes_the_exit_code_on()
+    {
+        var pod = mesh.Pod("client");
+        var (code, text) = await ExecAsync("client", "sh", "-c", "echo $POD_NAMESPACE/$HOSTNAME; ip -4 -o addr show dev eth0; env | grep -ci _proxy; iptables -t nat -F 2>&1; exit 7");
+
+        Assert.Equal(7, code);
+        Assert.Contains($"l4/{pod.Name}", text, StringComparison.Ordinal);
+        Assert.Contains($"inet {pod.IP}/24", text, StringComparison.Ordinal);
+        Assert.Contains("\n0\n", text, StringComparison.Ordinal); // no proxy variable
+        Assert.Contains("Permission denied", text, StringComparison.Ordinal); // the app cannot undo its capture rules
+    }
+
+    private async Task<long> RefusedAsync(string deployment)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{mesh.Pod(deployment).IP}:15000/connections")));
+        return doc.RootElement.GetProperty("refused").GetInt64();
+    }
+
+    /// <summary><c>weft exec l4/DEPLOYMENT -- COMMAND</c>'s process, as the verb starts it, with its output.</summary>
+    private async Task<(int Code, string Output)> ExecAsync(string deployment, params string[] command)
+    {
+        var state = mesh.Mesh.State();
+        var info = Weft.Cli.Commands.ExecCommand.StartInfo(state, state.Pods.Single(p => p.Deployment == deployment), command);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
+
+/// <summary>
+/// Issue 4 through real sidecars: mTLS between them, strict and permissive inbound, TCPRoute and TLSRoute, rotation. A
+/// client "in a pod" connects as that pod's app does (<see cref="LocalMesh.DialerFor"/>): a CONNECT tunnel through its
+/// sidecar in process isolation, a plain connection from inside its network namespace otherwise.
+/// </summary>
+public abstract class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -310,7 +422,12 @@ public sealed class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper outpu
     public async Task Certificates_rotate_under_a_steady_request_stream_without_a_failed_request()
     {
         var before = await IdentitySerialAsync("web");
-        using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{mesh.Pod("client").IP}:15001"), UseProxy = true });
+        var dialer = mesh.Mesh.DialerFor(mesh.Pod("client"));
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = (context, ct) => dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct),
+        });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var sent = 0;
         while (await IdentitySerialAsync("web") == before || await IdentitySerialAsync("client") == before)
@@ -399,19 +516,12 @@ public sealed class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper outpu
         return await ReadAllAsync(tunnel, cts.Token);
     }
 
-    /// <summary>CONNECT host:port through a pod's sidecar, as the pod's app would.</summary>
-    private async Task<NetworkStream> ConnectAsync(string from, string host, int port, CancellationToken ct)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(mesh.Pod(from).IP, 15001, ct);
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"), ct);
-        var head = await ReadUntilAsync(stream, "\r\n\r\n", ct, byteByByte: true);
-        Assert.StartsWith("HTTP/1.1 200", head, StringComparison.Ordinal);
-        return stream;
-    }
+    /// <summary>A connection to host:port from a pod, as the pod's app would open it (through its sidecar).</summary>
+    private async Task<Stream> ConnectAsync(string from, string host, int port, CancellationToken ct) =>
+        await mesh.Mesh.DialerFor(mesh.Pod(from)).ConnectAsync(host, port, ct);
 
-    private static async Task<string> RawAsync(IPAddress address, int port, string request)
+    /// <summary>A request from this (host) process straight to an address, as a process outside the mesh sends it.</summary>
+    protected static async Task<string> RawAsync(IPAddress address, int port, string request)
     {
         using var cts = new CancellationTokenSource(Timeout);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);

@@ -19,7 +19,9 @@ internal static class ConformanceCommand
         var results = new Option<string?>("--results") { Description = "Write one JSON object per case here ({test, case, passed, detail})" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the local mesh's progress and control plane log" };
         var offline = new Option<bool>("--offline") { Description = "Start nothing: run each case through the compiled route tables and a simulated echo backend" };
-        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline };
+        var isolation = new Option<string>("--isolation") { Description = "How the local meshes isolate pods: netns, process, or auto (netns when possible)", DefaultValueFactory = _ => Local.IsolationChoice.Auto };
+        isolation.AcceptOnlyFromAmong(Local.IsolationChoice.Auto, "netns", "process");
+        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation };
         command.SetAction(async (result, ct) =>
         {
             var directory = result.GetValue(cases)!;
@@ -34,12 +36,21 @@ internal static class ConformanceCommand
                 return RunOffline(directory, result.GetValue(runTest) ?? []);
             }
 
+            var (mode, line) = Local.IsolationChoice.Decide(result.GetValue(isolation)!);
+            if (mode is not { } chosen)
+            {
+                await Console.Error.WriteLineAsync($"weft conformance: --isolation netns: {line}");
+                return 2;
+            }
+
+            Console.WriteLine(line);
             var runner = new ConformanceRunner(new ConformanceRunnerOptions
             {
                 CasesDirectory = directory,
                 RunTests = result.GetValue(runTest) ?? [],
                 Output = Console.Out,
                 Verbose = result.GetValue(verbose),
+                Isolation = chosen,
             });
             ConformanceRun run;
             try
@@ -50,6 +61,11 @@ internal static class ConformanceCommand
             {
                 await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
                 return 2;
+            }
+            catch (Local.Netns.NetworkSetupException e)
+            {
+                await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
+                return 1;
             }
 
             if (result.GetValue(report) is { } reportFile)

@@ -110,6 +110,7 @@ internal sealed class ConformanceRunner
             Progress = _options.Verbose ? _out : null,
             Verbose = _options.Verbose,
             Weft = _options.Weft,
+            Isolation = _options.Isolation,
         }, ct);
         try
         {

@@ -36,4 +36,7 @@ internal sealed record ConformanceRunnerOptions
     public string? WorkDirectory { get; init; }
 
     public WeftLauncher? Weft { get; init; }
+
+    /// <summary>How the local meshes isolate pods (the suite must pass in both).</summary>
+    public Isolation Isolation { get; init; } = Isolation.Process;
 }
