@@ -35,4 +35,17 @@ public sealed class ProxyArgumentsTests
         Assert.False(ProxyArguments.TryParse(args, out _, out var error));
         Assert.False(string.IsNullOrEmpty(error));
     }
+
+    [Fact]
+    public void Capture_is_a_flag_that_moves_the_outbound_listener_to_loopback_where_REDIRECT_sends_the_apps_connections()
+    {
+        Assert.True(ProxyArguments.TryParse(
+            ["--pod", "ns/p", "--pod-ip", "198.18.4.2", "--capture", "--control-plane", "http://198.18.4.1:4000"], out var captured, out var error), error);
+        Assert.True(ProxyArguments.TryParse(["--pod", "ns/p", "--pod-ip", "127.20.2.1", "--control-plane", "http://x"], out var proxied, out error), error);
+
+        Assert.True(captured!.Capture);
+        Assert.Equal(IPAddress.Loopback, captured.OutboundAddress);
+        Assert.False(proxied!.Capture);
+        Assert.Equal(IPAddress.Parse("127.20.2.1"), proxied.OutboundAddress);
+    }
 }

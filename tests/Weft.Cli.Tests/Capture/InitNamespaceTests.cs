@@ -1,3 +1,5 @@
+using Weft.Cli.Tests.Infrastructure;
+
 namespace Weft.Cli.Tests.Capture;
 
 /// <summary>

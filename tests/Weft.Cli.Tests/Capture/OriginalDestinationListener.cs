@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 
+using Weft.Cli.Tests.Infrastructure;
+
 namespace Weft.Cli.Tests.Capture;
 
 /// <summary>

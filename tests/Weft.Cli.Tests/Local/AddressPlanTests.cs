@@ -111,4 +111,46 @@ public sealed class AddressPlanTests
             Directory.Delete(locks, recursive: true);
         }
     }
+
+    [Fact]
+    public void In_a_netns_block_pods_take_2_to_254_of_the_pod_24_and_Services_the_Service_24()
+    {
+        using var plan = new AddressPlan(Weft.Cli.Local.Netns.NetnsRange.Default.Block(3));
+
+        Assert.Equal(IPAddress.Parse("198.18.6.2"), plan.AllocatePodAddress());
+        Assert.Equal(IPAddress.Parse("198.18.7.1"), plan.ServiceAddress("ns/a"));
+        Assert.Equal("198.18.6.0/24", plan.PodCidr);
+        Assert.Equal("198.18.7.0/24", plan.ServiceCidr);
+        Assert.Equal(253, plan.PodCapacity);
+    }
+
+    [Fact]
+    public void In_a_netns_block_the_254th_pod_gets_no_address_until_one_is_released()
+    {
+        using var plan = new AddressPlan(Weft.Cli.Local.Netns.NetnsRange.Default.Block(3));
+        var addresses = Enumerable.Range(0, 253).Select(_ => plan.AllocatePodAddress()).ToList();
+
+        Assert.Equal(IPAddress.Parse("198.18.6.254"), addresses[^1]);
+        Assert.False(plan.TryAllocatePodAddress(out _));
+        var error = Assert.Throws<InvalidOperationException>(plan.AllocatePodAddress);
+        Assert.Equal("the local cluster has no pod address left in 198.18.6.0/24 (253 pods at most)", error.Message);
+
+        plan.ReleasePodAddress(addresses[10]);
+        Assert.True(plan.TryAllocatePodAddress(out var again));
+        Assert.Equal(addresses[10], again);
+    }
+
+    [Theory]
+    [InlineData(null, "198.18.7.1")]
+    [InlineData("10.96.0.10", "198.18.7.1")]
+    [InlineData("127.30.1.7", "198.18.7.1")]
+    [InlineData("198.18.7.77", "198.18.7.77")]
+    public void In_a_netns_block_admission_keeps_only_a_ClusterIP_of_the_blocks_Service_range(string? asked, string admitted)
+    {
+        using var plan = new AddressPlan(Weft.Cli.Local.Netns.NetnsRange.Default.Block(3));
+
+        Assert.Equal(admitted, ((Service)plan.Admit(NewService("echo", asked))).Spec.ClusterIP);
+        Assert.True(plan.IsClusterIP(admitted));
+        Assert.False(plan.IsClusterIP("198.18.6.2"));
+    }
 }

@@ -39,4 +39,37 @@ public sealed class LocalPodTests
 
         Assert.Equal([8000], LocalPod.AppPortsOf(spec));
     }
+
+    [Theory]
+    [InlineData(15006, "inbound")]
+    [InlineData(15001, "outbound")]
+    [InlineData(15000, "admin")]
+    public void A_pod_whose_app_uses_a_port_of_the_sidecar_is_not_started_and_says_which(int port, string listener)
+    {
+        var deployment = new Deployment
+        {
+            ApiVersion = "apps/v1",
+            Metadata = new ObjectMeta { Name = "web", Namespace = "ns" },
+            Template = new PodTemplate
+            {
+                Labels = new Dictionary<string, string> { ["app"] = "web" },
+                Spec = new PodSpec { Containers = [new Container { Name = "web", Image = "nginx", Ports = [new ContainerPort { Port = port }] }] },
+            },
+        };
+        var logs = Directory.CreateTempSubdirectory("weft-pod-").FullName;
+        try
+        {
+            var options = new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = logs, Images = new ImageMap([new("nginx", "true")]) };
+            var pod = new LocalPod(deployment, "abc", "web-abc-1", System.Net.IPAddress.Parse("127.99.2.1"), options,
+                new PodMeshSettings("l7", Weft.Proxy.Security.MtlsMode.Strict));
+
+            Assert.False(pod.Start());
+            Assert.Equal($"container port {port} is the sidecar's {listener} port (weft-proxy listens on 15000, 15001 and 15006): use another port", pod.Problem);
+            Assert.Empty(Directory.EnumerateFiles(logs)); // nothing was started
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
 }
