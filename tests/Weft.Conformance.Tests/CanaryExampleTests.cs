@@ -163,10 +163,10 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.DoesNotContain(Namespaces(), n => Weft.Cli.Local.Netns.NetnsJanitor.BlockOfNetns(n) == block);
         Assert.DoesNotContain(await Weft.Cli.Local.Netns.NetnsJanitor.LinkNamesAsync(CancellationToken.None), l => Weft.Cli.Local.Netns.NetnsJanitor.BlockOfLink(l) == block);
         Assert.Empty(Directory.Exists("/etc/netns") ? Directory.EnumerateDirectories("/etc/netns", $"weft-{block}-*") : []);
-        var routes = await Weft.Cli.Local.Netns.HostTool.RunOrThrowAsync("ip", ["-4", "route", "show", "table", "all"]);
+        var routes = await Weft.Cli.HostProgram.RunOrThrowAsync("ip", ["-4", "route", "show", "table", "all"]);
         Assert.DoesNotContain(state.ServiceCidr!, routes, StringComparison.Ordinal);
         Assert.DoesNotContain(state.PodCidr!, routes, StringComparison.Ordinal);
-        var hostRules = await Weft.Cli.Local.Netns.HostTool.RunOrThrowAsync("iptables-save", []);
+        var hostRules = await Weft.Cli.HostProgram.RunOrThrowAsync("iptables-save", []);
         Assert.DoesNotContain("WEFT", hostRules, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Weft.Cli.Capture;
@@ -96,59 +95,20 @@ internal sealed class IptablesBackend
 
     private static async Task<IptablesResult> RunAsync(string file, IReadOnlyList<string> arguments, string? stdin, CancellationToken ct)
     {
-        var info = new ProcessStartInfo(file)
+        var result = await HostProgram.RunAsync(file, arguments, stdin, Locale, RunTimeout, ct);
+        if (result.NotStarted)
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
+            throw new CaptureFailure(result.Stderr, 2);
         }
 
-        info.Environment["LC_ALL"] = "C";
-        using var process = new Process { StartInfo = info };
-        try
+        if (result.TimedOut)
         {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new CaptureFailure($"cannot run {file}: {e.Message}", 2);
+            throw new CaptureFailure(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} did not finish within {RunTimeout.TotalSeconds} s"));
         }
 
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            if (stdin is not null)
-            {
-                await process.StandardInput.WriteAsync(stdin.AsMemory(), ct);
-            }
-
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // It exited without reading its input; its exit code and stderr say why.
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(RunTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new CaptureFailure(ct.IsCancellationRequested
-                ? $"{Path.GetFileName(file)} was cancelled"
-                : string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} did not finish within {RunTimeout.TotalSeconds} s"));
-        }
-
-        return new IptablesResult(process.ExitCode, await stdout, await stderr);
+        return new IptablesResult(result.ExitCode, result.Stdout, result.Stderr);
     }
+
+    /// <summary>Messages in English, so that "Permission denied" can be recognised.</summary>
+    private static readonly Dictionary<string, string> Locale = new(StringComparer.Ordinal) { ["LC_ALL"] = "C" };
 }

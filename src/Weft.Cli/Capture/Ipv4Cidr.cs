@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Weft.Cli.Capture;
 
@@ -40,10 +43,32 @@ internal readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
         return (Network & mask) == (other.Network & mask);
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Network >> 24}.{(Network >> 16) & 0xFF}.{(Network >> 8) & 0xFF}.{Network & 0xFF}/{PrefixLength}");
+    public bool Contains(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork && (ToUInt32(address) & MaskOf(PrefixLength)) == Network;
 
-    private static uint MaskOf(int prefixLength) => prefixLength == 0 ? 0 : uint.MaxValue << (32 - prefixLength);
+    /// <summary>The network's address <paramref name="offset"/> (0 is the network address itself).</summary>
+    public IPAddress Address(uint offset) => ToAddress(Network + offset);
+
+    public override string ToString() => $"{FormatAddress(Network)}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+
+    public static uint MaskOf(int prefixLength) => prefixLength == 0 ? 0 : uint.MaxValue << (32 - prefixLength);
+
+    /// <summary>An IPv4 address as a number (big-endian, as it is on the wire).</summary>
+    public static uint ToUInt32(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Span<byte> bytes = stackalloc byte[4];
+        return address.TryWriteBytes(bytes, out var written) && written == 4 ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : 0;
+    }
+
+    public static IPAddress ToAddress(uint value)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return new IPAddress(bytes);
+    }
+
+    public static string FormatAddress(uint value) => string.Create(CultureInfo.InvariantCulture,
+        $"{value >> 24}.{(value >> 16) & 0xFF}.{(value >> 8) & 0xFF}.{value & 0xFF}");
 
     // Four decimal numbers, read here rather than by IPAddress.TryParse, which also takes "10", "10.1" and hex. A leading
     // zero is refused: inet_aton, and so other tools, read "010" as octal 8.

@@ -66,12 +66,12 @@ internal sealed class AddressPlan : IDisposable
         ServiceCidr = block.ServiceCidr;
         Cidr = $"pods {PodCidr}, Services {ServiceCidr}";
         _podSlots = 253; // .2 to .254
-        _podAt = slot => Netns.NetnsRange.ToAddress(block.PodNetwork + 2 + (uint)slot);
-        _slotOf = address => block.ContainsPod(address) && (Netns.NetnsRange.ToUInt32(address) & 0xFF) is >= 2 and <= 254
-            ? (int)(Netns.NetnsRange.ToUInt32(address) & 0xFF) - 2
+        _podAt = slot => block.Pods.Address(2 + (uint)slot);
+        _slotOf = address => block.Pods.Contains(address) && (Capture.Ipv4Cidr.ToUInt32(address) & 0xFF) is >= 2 and <= 254
+            ? (int)(Capture.Ipv4Cidr.ToUInt32(address) & 0xFF) - 2
             : null;
-        _serviceAt = index => Netns.NetnsRange.ToAddress(block.ServiceNetwork + 1 + (uint)index);
-        _isClusterIP = address => IPAddress.TryParse(address, out var ip) && block.ContainsService(ip);
+        _serviceAt = index => block.Services.Address(1 + (uint)index);
+        _isClusterIP = address => IPAddress.TryParse(address, out var ip) && block.Services.Contains(ip);
     }
 
     /// <summary>B in <c>127.B.0.0/16</c>, or the netns block's index.</summary>

@@ -45,17 +45,17 @@ internal static class IsolationChoice
             return "not root: network namespaces and iptables need root";
         }
 
-        if (!HostTool.Exists("ip"))
+        if (!HostProgram.Exists("ip"))
         {
             return "iproute2's ip not found (apt-get install iproute2)";
         }
 
-        if (!new[] { "iptables-restore", "iptables-nft-restore", "iptables-legacy-restore" }.Any(HostTool.Exists))
+        if (!Capture.IptablesBinaries.Find(Environment.GetEnvironmentVariable("PATH")).AnyRestore)
         {
             return "iptables not found (apt-get install iptables)";
         }
 
-        if (!HostTool.Exists("setpriv"))
+        if (!HostProgram.Exists("setpriv"))
         {
             return "util-linux's setpriv not found (apt-get install util-linux)";
         }

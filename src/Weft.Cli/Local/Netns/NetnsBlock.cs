@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Weft.Cli.Capture;
 
 namespace Weft.Cli.Local.Netns;
 
@@ -14,15 +15,15 @@ internal sealed record NetnsBlock(int Index, uint Network)
     public const string NetnsPrefix = "weft-";
     public const string BridgePrefix = "wft";
 
-    public uint PodNetwork => Network;
+    public Ipv4Cidr Pods => new(Network, 24);
 
-    public uint ServiceNetwork => Network + 256;
+    public Ipv4Cidr Services => new(Network + 256, 24);
 
-    public IPAddress Gateway => NetnsRange.ToAddress(PodNetwork + 1);
+    public IPAddress Gateway => Pods.Address(1);
 
-    public string PodCidr => $"{NetnsRange.Format(PodNetwork)}/24";
+    public string PodCidr => Pods.ToString();
 
-    public string ServiceCidr => $"{NetnsRange.Format(ServiceNetwork)}/24";
+    public string ServiceCidr => Services.ToString();
 
     /// <summary>The node's bridge: <c>wft&lt;index&gt;</c> (interface names have at most 15 characters).</summary>
     public string BridgeName => BridgePrefix + Index.ToString(CultureInfo.InvariantCulture);
@@ -34,7 +35,7 @@ internal sealed record NetnsBlock(int Index, uint Network)
     public string VethName(IPAddress podAddress)
     {
         ArgumentNullException.ThrowIfNull(podAddress);
-        return $"{BridgeName}p{(NetnsRange.ToUInt32(podAddress) & 0xFF).ToString(CultureInfo.InvariantCulture)}";
+        return $"{BridgeName}p{(Ipv4Cidr.ToUInt32(podAddress) & 0xFF).ToString(CultureInfo.InvariantCulture)}";
     }
 
     /// <summary>
@@ -46,8 +47,4 @@ internal sealed record NetnsBlock(int Index, uint Network)
         var name = $"{PodNetnsPrefix}{podNamespace}-{podName}";
         return name.Length <= 200 ? name : name[..200];
     }
-
-    public bool ContainsPod(IPAddress address) => (NetnsRange.ToUInt32(address) & 0xFFFFFF00) == PodNetwork;
-
-    public bool ContainsService(IPAddress address) => (NetnsRange.ToUInt32(address) & 0xFFFFFF00) == ServiceNetwork;
 }

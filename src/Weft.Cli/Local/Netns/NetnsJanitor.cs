@@ -72,14 +72,14 @@ internal static partial class NetnsJanitor
         foreach (var name in (await NetnsNamesAsync(ct)).Where(n => BlockOfNetns(n) == index))
         {
             await KillProcessesInAsync(name, ct);
-            await HostTool.RunAsync("ip", ["netns", "delete", name], ct: ct);
+            await HostProgram.RunAsync("ip", ["netns", "delete", name], ct: ct);
             removed.Add($"namespace {name}");
         }
 
         foreach (var link in (await LinkNamesAsync(ct)).Where(l => BlockOfLink(l) == index).OrderByDescending(l => l.Length))
         {
             // Veths first (longer names), then the bridge; a veth may already be gone with its namespace.
-            if ((await HostTool.RunAsync("ip", ["link", "delete", link], ct: ct)).Succeeded)
+            if ((await HostProgram.RunAsync("ip", ["link", "delete", link], ct: ct)).Succeeded)
             {
                 removed.Add($"link {link}");
             }
@@ -97,8 +97,8 @@ internal static partial class NetnsJanitor
     /// <summary>SIGKILL to every process still in the namespace (a crashed run's apps), so that deleting it frees it.</summary>
     public static async Task KillProcessesInAsync(string netns, CancellationToken ct)
     {
-        var pids = await HostTool.RunAsync("ip", ["netns", "pids", netns], ct: ct);
-        foreach (var line in pids.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var pids = await HostProgram.RunAsync("ip", ["netns", "pids", netns], ct: ct);
+        foreach (var line in pids.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
             {
@@ -124,15 +124,15 @@ internal static partial class NetnsJanitor
     public static async Task<IReadOnlyList<string>> NetnsNamesAsync(CancellationToken ct)
     {
         // "weft-3-shop-client-6d9f (id: 2)" or just the name.
-        var list = await HostTool.RunAsync("ip", ["netns", "list"], ct: ct);
-        return [.. list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
+        var list = await HostProgram.RunAsync("ip", ["netns", "list"], ct: ct);
+        return [.. list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0])];
     }
 
     public static async Task<IReadOnlyList<string>> LinkNamesAsync(CancellationToken ct)
     {
         // "12: wft3: <BROADCAST,…" and "14: wft3p2@if2: <…" (ip -o link).
-        var list = await HostTool.RunAsync("ip", ["-o", "link", "show"], ct: ct);
-        return [.. list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var list = await HostProgram.RunAsync("ip", ["-o", "link", "show"], ct: ct);
+        return [.. list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(':', 3))
             .Where(p => p.Length >= 2)
             .Select(p => p[1].Trim().Split('@')[0])];

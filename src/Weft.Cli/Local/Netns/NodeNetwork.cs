@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Net;
+using Weft.Cli.Capture;
 
 namespace Weft.Cli.Local.Netns;
 
@@ -46,7 +46,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
             }
 
             var block = range.Block(index);
-            var conflict = routes.FirstOrDefault(r => r.Overlaps(block.PodNetwork, 24) || r.Overlaps(block.ServiceNetwork, 24));
+            var conflict = routes.FirstOrDefault(r => r.Destination.Overlaps(block.Pods) || r.Destination.Overlaps(block.Services));
             if (conflict is not null)
             {
                 overlap ??= $"{block.PodCidr} or {block.ServiceCidr} overlaps the host's route '{conflict.Text}'";
@@ -62,7 +62,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
             }
             catch
             {
-                await HostTool.RunAsync("ip", ["link", "delete", block.BridgeName], ct: CancellationToken.None);
+                await HostProgram.RunAsync("ip", ["link", "delete", block.BridgeName], ct: CancellationToken.None);
                 claim.Dispose();
                 throw;
             }
@@ -98,7 +98,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
     }
 
     private static Task<string> CreateBridgeAsync(NetnsBlock block, CancellationToken ct) =>
-        HostTool.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
+        HostProgram.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
             $"link add {block.BridgeName} type bridge nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0",
             $"addr add {block.Gateway}/24 dev {block.BridgeName}",
             $"link set {block.BridgeName} up",
@@ -107,7 +107,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
     /// <summary>The host's IPv4 routes in every table, but the default ones (which overlap everything by design).</summary>
     private static async Task<IReadOnlyList<HostRoute>> HostRoutesAsync(CancellationToken ct)
     {
-        var output = await HostTool.RunOrThrowAsync("ip", ["-4", "-o", "route", "show", "table", "all"], ct: ct);
+        var output = await HostProgram.RunOrThrowAsync("ip", ["-4", "-o", "route", "show", "table", "all"], ct: ct);
         var routes = new List<HostRoute>();
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -121,14 +121,12 @@ internal sealed class NodeNetwork : IAsyncDisposable
     }
 
     /// <summary>One line of <c>ip -o route show table all</c>: its destination prefix.</summary>
-    internal sealed record HostRoute(uint Network, int PrefixLength, string Text)
+    internal sealed record HostRoute(Ipv4Cidr Destination, string Text)
     {
         private static readonly HashSet<string> Types = new(StringComparer.Ordinal)
         {
             "unicast", "local", "broadcast", "multicast", "throw", "unreachable", "prohibit", "blackhole", "nat", "anycast",
         };
-
-        public bool Overlaps(uint network, int prefixLength) => NetnsRange.Overlaps(Network, PrefixLength, network, prefixLength);
 
         public static HostRoute? TryParse(string line)
         {
@@ -139,13 +137,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
                 return null;
             }
 
-            var destination = words[i].Contains('/', StringComparison.Ordinal) ? words[i] : words[i] + "/32";
-            var slash = destination.IndexOf('/', StringComparison.Ordinal);
-            return IPAddress.TryParse(destination.AsSpan(0, slash), out var address)
-                && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-                && int.TryParse(destination.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length is >= 0 and <= 32
-                ? new HostRoute(NetnsRange.ToUInt32(address) & NetnsRange.Mask(length), length, line)
-                : null;
+            return Ipv4Cidr.TryParse(words[i], out var destination, out _) ? new HostRoute(destination, line) : null;
         }
     }
 }

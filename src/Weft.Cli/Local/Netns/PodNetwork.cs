@@ -4,8 +4,8 @@ namespace Weft.Cli.Local.Netns;
 
 /// <summary>
 /// One pod's network namespace, as a CNI plugin wires it (<see cref="NodeNetwork"/>): <c>lo</c>, an <c>eth0</c> with the
-/// pod's address whose peer is on the node's bridge, a route to the run's Service range through the gateway (and no
-/// default route), and the pod's own resolver files (<c>/etc/netns/NAME/resolv.conf</c> and <c>hosts</c>, which
+/// pod's IPv4 address (and no IPv6) whose peer is on the node's bridge, a route to the run's Service range through the
+/// gateway (and no default route), and the pod's own resolver files (<c>/etc/netns/NAME/resolv.conf</c> and <c>hosts</c>, which
 /// <c>ip netns exec</c> puts in place of <c>/etc/…</c> for the processes it starts). The capture rules are not made here:
 /// the pod's init step (<c>weft init</c>) writes them, as the Kubernetes init container does.
 /// </summary>
@@ -42,12 +42,20 @@ internal sealed class PodNetwork : IAsyncDisposable
             Directory.CreateDirectory(pod.ResolverDirectory);
             await File.WriteAllTextAsync(Path.Combine(pod.ResolverDirectory, "resolv.conf"), Dns.ClusterDnsNames.ResolvConf(podNamespace, block.Gateway), ct);
             await File.WriteAllTextAsync(Path.Combine(pod.ResolverDirectory, "hosts"), Hosts(address, podName), ct);
-            await HostTool.RunOrThrowAsync("ip", ["netns", "add", pod.Name], ct: ct);
-            await HostTool.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
+            await HostProgram.RunOrThrowAsync("ip", ["netns", "add", pod.Name], ct: ct);
+            await HostProgram.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
                 $"link add {pod.Veth} type veth peer name eth0 netns {pod.Name}",
                 $"link set {pod.Veth} master {block.BridgeName}",
                 $"link set {pod.Veth} up") + "\n", ct);
-            await HostTool.RunOrThrowAsync("ip", ["-n", pod.Name, "-batch", "-"], string.Join('\n',
+
+            // IPv4 only, like the capture rules: an IPv6 link-local address on eth0 would be a way to the app's ports
+            // that no rule covers (from the host, or from another pod). Set before eth0 comes up, so it never has one.
+            foreach (var device in new[] { "eth0", "default" })
+            {
+                await HostProgram.RunOrThrowAsync("ip", ["netns", "exec", pod.Name, "tee", $"/proc/sys/net/ipv6/conf/{device}/disable_ipv6"], "1\n", ct);
+            }
+
+            await HostProgram.RunOrThrowAsync("ip", ["-n", pod.Name, "-batch", "-"], string.Join('\n',
                 "link set lo up",
                 $"addr add {address}/24 dev eth0",
                 "link set eth0 up",
@@ -77,8 +85,8 @@ internal sealed class PodNetwork : IAsyncDisposable
         await NetnsJanitor.KillProcessesInAsync(Name, CancellationToken.None);
 
         // The veth first: the kernel frees a deleted namespace (and the veth in it) asynchronously, this is synchronous.
-        await HostTool.RunAsync("ip", ["link", "delete", Veth]);
-        await HostTool.RunAsync("ip", ["netns", "delete", Name]);
+        await HostProgram.RunAsync("ip", ["link", "delete", Veth]);
+        await HostProgram.RunAsync("ip", ["netns", "delete", Name]);
         try
         {
             if (Directory.Exists(ResolverDirectory))

@@ -49,7 +49,7 @@ public sealed class NetnsRangeTests
     [Theory]
     [InlineData("198.18.0.0", "not an IPv4 CIDR")]
     [InlineData("fd00::/64", "not an IPv4 CIDR")]
-    [InlineData("198.18.0.1/15", "host bits set (did you mean 198.18.0.0/15?)")]
+    [InlineData("198.18.0.1/15", "has host bits set (the network is 198.18.0.0/15)")]
     [InlineData("198.18.0.0/24", "too small")]
     [InlineData("127.0.0.0/8", "overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast")]
     [InlineData("224.0.0.0/8", "overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast")]
@@ -73,8 +73,8 @@ public sealed class NetnsRangeTests
         var route = NodeNetwork.HostRoute.TryParse(line);
 
         Assert.NotNull(route);
-        Assert.Equal(NetnsRange.ToUInt32(IPAddress.Parse(network)), route.Network);
-        Assert.Equal(length, route.PrefixLength);
+        Assert.Equal(Weft.Cli.Capture.Ipv4Cidr.ToUInt32(IPAddress.Parse(network)), route.Destination.Network);
+        Assert.Equal(length, route.Destination.PrefixLength);
     }
 
     [Theory]
@@ -91,9 +91,9 @@ public sealed class NetnsRangeTests
         var inside = NodeNetwork.HostRoute.TryParse("198.18.5.7 dev eth1")!;
         var beside = NodeNetwork.HostRoute.TryParse("198.18.6.0/24 dev eth1")!;
 
-        Assert.True(wide.Overlaps(block.PodNetwork, 24));
-        Assert.True(inside.Overlaps(block.ServiceNetwork, 24));
-        Assert.False(beside.Overlaps(block.PodNetwork, 24) || beside.Overlaps(block.ServiceNetwork, 24));
+        Assert.True(wide.Destination.Overlaps(block.Pods));
+        Assert.True(inside.Destination.Overlaps(block.Services));
+        Assert.False(beside.Destination.Overlaps(block.Pods) || beside.Destination.Overlaps(block.Services));
     }
 
     [Theory]

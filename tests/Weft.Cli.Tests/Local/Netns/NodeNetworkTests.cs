@@ -28,7 +28,10 @@ public sealed class NodeNetworkTests
         var routes = (await CommandRun.RunCheckedAsync("ip", "-n", pod.Name, "-4", "route")).Stdout;
         Assert.Contains($"{node.Block.ServiceCidr} via {node.Block.Gateway} dev eth0", routes, StringComparison.Ordinal);
         Assert.DoesNotContain("default", routes, StringComparison.Ordinal);
-        Assert.Equal($"{NetnsRange.Format(node.Block.PodNetwork)}/24 proto kernel scope link src {node.Block.Gateway}",
+
+        // IPv4 only, as the capture rules: no IPv6 address on eth0 (a link-local one would be a way around them).
+        Assert.Equal("", (await CommandRun.RunCheckedAsync("ip", "-n", pod.Name, "-6", "-o", "addr", "show", "dev", "eth0")).Stdout.Trim());
+        Assert.Equal($"{node.Block.PodCidr} proto kernel scope link src {node.Block.Gateway}",
             (await CommandRun.RunCheckedAsync("ip", "-4", "route", "show", "dev", node.Block.BridgeName)).Stdout.Trim());
 
         // kubelet's files, in place of /etc's for what ip netns exec starts.
@@ -71,7 +74,7 @@ public sealed class NodeNetworkTests
         await using var node = await NodeNetwork.StartAsync(NetnsRange.Default, null, CancellationToken.None);
         await using var pod = await node.AddPodAsync("shop", "client", PodAddress(node, 2), CancellationToken.None);
         using var inPod = NetworkNamespace.Open(pod.Name);
-        var clusterIP = NetnsRange.ToAddress(node.Block.ServiceNetwork + 7);
+        var clusterIP = node.Block.Services.Address(7);
 
         // What the local kube-proxy does: listen on ClusterIP:port in the host's namespace.
         using var kubeProxy = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -115,7 +118,7 @@ public sealed class NodeNetworkTests
         using var sidecar = await inPod.CreateTcpSocketAsync();
         sidecar.Bind(new IPEndPoint(IPAddress.Loopback, 15001));
         sidecar.Listen();
-        var clusterIP = new IPEndPoint(NetnsRange.ToAddress(node.Block.ServiceNetwork + 9), 80);
+        var clusterIP = new IPEndPoint(node.Block.Services.Address(9), 80);
         using var app = await inPod.ConnectAsync(clusterIP, Timeout());
         using var redirected = await sidecar.AcceptAsync(Timeout());
 
@@ -207,9 +210,9 @@ public sealed class NodeNetworkTests
         var route = (await CommandRun.RunCheckedAsync("ip", "-4", "-o", "route", "show", "table", "main")).Stdout
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(NodeNetwork.HostRoute.TryParse)
-            .FirstOrDefault(r => r is not null && r.PrefixLength is >= 8 and <= 30 && (r.Network >> 24) is not (0 or 127));
+            .FirstOrDefault(r => r is not null && r.Destination.PrefixLength is >= 8 and <= 30 && (r.Destination.Network >> 24) is not (0 or 127));
         Assert.True(route is not null, "this host has no IPv4 route to overlap");
-        var range = NetnsRange.Parse($"{NetnsRange.Format(route!.Network & NetnsRange.Mask(23))}/23");
+        var range = NetnsRange.Parse(new Weft.Cli.Capture.Ipv4Cidr(route!.Destination.Network & Weft.Cli.Capture.Ipv4Cidr.MaskOf(23), 23).ToString());
         var linksBefore = await NetnsJanitor.LinkNamesAsync(CancellationToken.None);
 
         var refused = await Assert.ThrowsAsync<NetworkSetupException>(() => NodeNetwork.StartAsync(range, null, CancellationToken.None));
@@ -219,7 +222,7 @@ public sealed class NodeNetworkTests
         Assert.Equal(linksBefore, await NetnsJanitor.LinkNamesAsync(CancellationToken.None));
     }
 
-    private static IPAddress PodAddress(NodeNetwork node, int host) => NetnsRange.ToAddress(node.Block.PodNetwork + (uint)host);
+    private static IPAddress PodAddress(NodeNetwork node, int host) => node.Block.Pods.Address((uint)host);
 
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
 
