@@ -185,7 +185,7 @@ internal sealed class LocalMesh : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(pod);
         return _node is null
             ? new Client.SidecarProxyDialer(new System.Net.IPEndPoint(pod.IP, SidecarPorts.Default.Outbound))
-            : new Client.PodNetworkDialer(pod.ConnectAsync, host => Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot()).Resolve(host, pod.Namespace));
+            : new Client.PodNetworkDialer(pod.ConnectAsync, host => (_dns?.Names ?? Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot())).Resolve(host, pod.Namespace));
     }
 
     /// <summary>

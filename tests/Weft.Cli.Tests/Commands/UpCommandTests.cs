@@ -1,0 +1,59 @@
+using Weft.Cli.Local;
+using Weft.Cli.Tests.Infrastructure;
+
+namespace Weft.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>weft up</c>'s refusals, through the real command line (a child weft process): each a clear line on stderr and exit
+/// code 2, with nothing started and nothing changed on the host.
+/// </summary>
+public sealed class UpCommandTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-up-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [NetnsFact]
+    public async Task Network_namespaces_asked_for_without_iptables_are_refused_naming_the_package()
+    {
+        // A PATH with ip and setpriv, but no iptables.
+        var bin = Directory.CreateDirectory(Path.Combine(_work, "bin")).FullName;
+        foreach (var tool in new[] { "ip", "setpriv" })
+        {
+            File.CreateSymbolicLink(Path.Combine(bin, tool), CommandRun.Which(tool));
+        }
+
+        var run = await WeftAsync(["up", _work, "--isolation", "netns"], new Dictionary<string, string> { ["PATH"] = bin });
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("weft up: --isolation netns: network namespaces are not possible here: iptables not found (apt-get install iptables)", run.Stderr.Trim());
+        Assert.False(File.Exists(StateFile.PathFor(_work)));
+    }
+
+    [Theory]
+    [InlineData("198.18.0.1/15", "weft up: --netns-range 198.18.0.1/15: '198.18.0.1/15' has host bits set (the network is 198.18.0.0/15)")]
+    [InlineData("10.0.0.0/25", "weft up: --netns-range 10.0.0.0/25: too small; a mesh needs a /23 (one /24 for pods, one for Services)")]
+    [InlineData("127.0.0.0/16", "weft up: --netns-range 127.0.0.0/16: not a unicast range for pods (it overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast)")]
+    public async Task A_netns_range_that_cannot_hold_pods_is_refused(string range, string error)
+    {
+        var run = await WeftAsync(["up", _work, "--isolation", "process", "--netns-range", range]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(error, run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Exec_without_a_running_mesh_says_so()
+    {
+        var run = await WeftAsync(["exec", "--dir", _work, "shop/client", "--", "true"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("weft exec: no running local mesh", run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static Task<CommandRun> WeftAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var weft = WeftLauncher.Current().Command(arguments);
+        return CommandRun.RunAsync(CommandRun.Which(weft.FileName), weft.Arguments, environment);
+    }
+}
