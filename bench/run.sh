@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Weft data-plane load benchmark: weft proxy vs nginx vs haproxy on the same backend, and the
-# full mesh path (client sidecar -> server sidecar -> echo) vs direct-to-echo. See bench/README.md.
+# full mesh path (client sidecar -> server sidecar -> echo) vs direct-to-echo, with pods as processes
+# (proxy settings) and, as root, with pods in network namespaces (plain requests captured by iptables).
+# See bench/README.md.
 #
 #   bench/run.sh                   full run (3 interleaved rounds, 10 s per measurement)
 #   bench/run.sh --quick           smoke test (1 round, 3 s per measurement)
@@ -11,8 +13,10 @@
 # LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
 # RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
 # LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
-# a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy).
-# All traffic goes to 127.0.0.0/8. Every load run is bounded in time.
+# a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy),
+# NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces.
+# All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` makes.
+# Every load run is bounded in time.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +28,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
     --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -289,9 +293,9 @@ taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.
 STARTED+=($!); PIDS_HEAD[weft]=$!
 READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
 
-log "starting the mesh: weft up bench/mesh"
+log "starting the mesh: weft up bench/mesh --isolation process"
 T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$BENCH/mesh" --ready-file "$TMP/mesh.json" --timeout 120 >"$TMP/mesh.out" 2>&1 &
+taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$BENCH/mesh" --isolation process --ready-file "$TMP/mesh.json" --timeout 120 >"$TMP/mesh.out" 2>&1 &
 UP_PID=$!; STARTED+=($UP_PID)
 READY_MS[mesh]="$(wait_until 150 test -s "$TMP/mesh.json")" || die "weft up did not get ready: $(tail -30 "$TMP/mesh.out")"
 CLIENT_IP="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$TMP/mesh.json")"
@@ -318,6 +322,35 @@ done
 [ -n "$ECHO_PID" ] || die "server echo process not found"
 log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (sidecar pid $SERVER_SIDECAR, echo pid $ECHO_PID), service $SERVICE_IP:$SERVICE_PORT"
 
+# The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
+# plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
+if [ -z "${NETNS:-}" ]; then
+  NETNS=0; [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables-restore >/dev/null && NETNS=1
+fi
+if [ "$NETNS" = 1 ]; then
+  mkdir -p "$TMP/mesh-netns" && cp "$BENCH/mesh/"*.yaml "$TMP/mesh-netns/"
+  log "starting the mesh in network namespaces: weft up --isolation netns"
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$TMP/mesh-netns" --isolation netns --ready-file "$TMP/meshns.json" --timeout 120 >"$TMP/meshns.out" 2>&1 &
+  UP_NS_PID=$!; STARTED+=($UP_NS_PID)
+  READY_MS[meshns]="$(wait_until 150 test -s "$TMP/meshns.json")" || die "weft up --isolation netns did not get ready: $(tail -30 "$TMP/meshns.out")"
+  CLIENT_NS="$(jq -r '.pods[] | select(.deployment=="client") | .netns' "$TMP/meshns.json")"
+  SERVER_NS="$(jq -r '.pods[] | select(.deployment=="server") | .netns' "$TMP/meshns.json")"
+  SERVER_IP_NS="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/meshns.json")"
+  SERVICE_IP_NS="$(jq -r '.services[] | select(.name=="server") | .clusterIP' "$TMP/meshns.json")"
+  CLIENT_SIDECAR_NS="" SERVER_SIDECAR_NS="" ECHO_PID_NS=""
+  for pid in $(descendants "$UP_NS_PID"); do
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    case "$cmd" in
+      *"proxy --pod bench/client-"*) CLIENT_SIDECAR_NS="$pid" ;;
+      *"proxy --pod bench/server-"*) SERVER_SIDECAR_NS="$pid" ;;
+      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$SERVER_IP_NS" && ECHO_PID_NS="$pid" ;;
+    esac
+  done
+  [ -n "$CLIENT_SIDECAR_NS" ] && [ -n "$SERVER_SIDECAR_NS" ] && [ -n "$ECHO_PID_NS" ] || die "netns mesh: sidecars or echo not found"
+  log "netns mesh: client pod $CLIENT_NS (sidecar pid $CLIENT_SIDECAR_NS), server $SERVER_IP_NS (sidecar pid $SERVER_SIDECAR_NS, echo pid $ECHO_PID_NS), service $SERVICE_IP_NS:$SERVICE_PORT"
+fi
+
 tree_pids() { echo "$1" $(descendants "$1"); }
 # Which processes each target's CPU and RSS figures are about.
 declare -A MEASURED URL LABEL
@@ -327,6 +360,13 @@ MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
 MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
 MEASURED[echo]="$ECHO_PID"
 MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
+declare -A IN_POD  # targets whose load generator runs inside a pod's network namespace
+if [ "$NETNS" = 1 ]; then
+  MEASURED[echons]="$ECHO_PID_NS"
+  MEASURED[meshns]="$CLIENT_SIDECAR_NS $SERVER_SIDECAR_NS"
+  IN_POD[echons]="$SERVER_NS"
+  IN_POD[meshns]="$CLIENT_NS"
+fi
 
 LABEL[direct]="direct → backend (backend's CPU)"
 LABEL[nginx]="nginx → backend"
@@ -334,6 +374,8 @@ LABEL[haproxy]="haproxy → backend"
 LABEL[weft1hop]="weft inbound (1 hop) → backend"
 LABEL[echo]="direct → echo (echo's CPU)"
 LABEL[mesh]="weft mesh: client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[echons]="netns: inside the server pod → echo (echo's CPU)"
+LABEL[meshns]="netns mesh: plain request in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
 
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/"
 URL[nginx]="http://127.0.0.1:$NGINX_PORT/"
@@ -344,6 +386,13 @@ URL[echo]="http://$SERVER_IP:$ECHO_PORT/"
 MESH_TARGET="http://$SERVICE_IP:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && MESH_TARGET="http://$SERVICE_IP/"
 URL[mesh]="http://$CLIENT_IP:$CLIENT_OUT/"
 TARGETS=(direct nginx haproxy weft1hop echo mesh)
+if [ "$NETNS" = 1 ]; then
+  URL[echons]="http://$SERVER_IP_NS:$ECHO_PORT/"
+  URL[meshns]="http://$SERVICE_IP_NS:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && URL[meshns]="http://$SERVICE_IP_NS/"
+  TARGETS+=(echons meshns)
+fi
+# The command prefix that runs a load generator where target $1's clients are: inside a pod, or on the host.
+in_place() { [ -n "${IN_POD[$1]:-}" ] && echo ip netns exec "${IN_POD[$1]}"; true; }
 
 # Sanity: every target answers 200 before we measure anything.
 check() {
@@ -351,13 +400,14 @@ check() {
   case "$t" in
     weft1hop) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H "weft-dst-port: $BACKEND_PORT" "${URL[$t]}")" ;;
     mesh) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -x "${URL[$t]%/}" "$MESH_TARGET")" ;;
-    *) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 "${URL[$t]}")" ;;
+    *) code="$($(in_place "$t") curl -s -o /dev/null -w '%{http_code}' -m 5 "${URL[$t]}")" ;;
   esac
   [ "$code" = 200 ] || die "$t: ${URL[$t]} answered $code"
 }
 for t in "${TARGETS[@]}"; do check "$t"; done
 
 ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID")"
+[ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
 
 # Idle RSS: after start, before any load.
 for t in "${TARGETS[@]}"; do RSS_IDLE[$t]="$(rss_kb ${MEASURED[$t]})"; done
@@ -369,7 +419,7 @@ run_wrk() { # target seconds -> prints "requests rps errors"
     weft1hop) extra=(-H "weft-dst-port: $BACKEND_PORT") ;;
     mesh) extra=(-s "$BENCH/absolute-form.lua") ;;
   esac
-  out="$(WEFT_BENCH_TARGET="$MESH_TARGET" timeout $(( secs + 30 )) taskset -c "$LOAD_CPU" \
+  out="$(WEFT_BENCH_TARGET="$MESH_TARGET" timeout $(( secs + 30 )) $(in_place "$t") taskset -c "$LOAD_CPU" \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" "${extra[@]}" "${URL[$t]}" 2>&1)" || true
   echo "$out" >>"$TMP/wrk-$t.log"
   local reqs rps errs
@@ -385,7 +435,7 @@ run_hey() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200"
     weft1hop) extra=(-H "weft-dst-port: $BACKEND_PORT") ;;
     mesh) extra=(-x "${URL[$t]%/}"); url="$MESH_TARGET" ;;
   esac
-  out="$(timeout $(( LAT_DURATION + 30 )) taskset -c "$LOAD_CPU" \
+  out="$(timeout $(( LAT_DURATION + 30 )) $(in_place "$t") taskset -c "$LOAD_CPU" \
     hey -z "${LAT_DURATION}s" -c "$RATE_CONNS" -q $(( RATE / RATE_CONNS )) "${extra[@]}" "$url" 2>&1)" || true
   echo "$out" >>"$TMP/hey-$t.log"
   local p50 p90 p99 rps ok all
@@ -459,7 +509,7 @@ for t in "${TARGETS[@]}"; do
   M[$t.rss_peak]="$(maxcol rss_peak_kb "$t")"
   M[$t.errors]="$(( $(sumcol errors "$t") + $(sumcol non200 "$t") ))"
 done
-READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"
+READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"; READY_MS[echons]="–"
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || COMMIT="$COMMIT+dirty"
@@ -480,6 +530,7 @@ REPORT="$TMP/report.md"
   echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
   echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE \`--pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
   echo "- mesh: \`weft up bench/mesh\`; wrk/hey connect to the client pod's sidecar ($CLIENT_IP:$CLIENT_OUT) and send absolute-form \`GET $MESH_TARGET\` (Service \`bench/server\` ClusterIP) → server sidecar inbound → echo ($SERVER_IP:$ECHO_PORT); baseline is wrk/hey straight to the echo pod in the same run"
+  [ "$NETNS" = 1 ] && echo "- netns mesh: \`weft up --isolation netns\` of the same manifests; wrk/hey run inside the client pod's network namespace (\`ip netns exec $CLIENT_NS\`) and send plain origin-form \`GET ${URL[meshns]}\` (the ClusterIP), which the pod's iptables rules redirect to its sidecar → server sidecar (mTLS over the bridge) → server pod's capture → echo ($SERVER_IP_NS:$ECHO_PORT); its baseline runs inside the server pod, straight to the echo over loopback"
   echo
   echo "## Proxies on the same nginx backend"
   echo
@@ -501,6 +552,18 @@ REPORT="$TMP/report.md"
   echo
   echo "Mesh path added latency over direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[mesh.p50]}" "${M[echo.p50]}") ms, p99 $(diff_ms "${M[mesh.p99]}" "${M[echo.p99]}") ms; max throughput ratio mesh/direct $(ratio "${M[mesh.rps]}" "${M[echo.rps]}"); two-sidecar CPU per request vs one nginx hop: $(ratio "${M[mesh.cpu_us_max]}" "${M[nginx.cpu_us_max]}")× at max load."
   echo "\`weft up bench/mesh\` start → all pods ready: ${READY_MS[mesh]} ms."
+  if [ "$NETNS" = 1 ]; then
+    echo
+    echo "## Mesh path with pods in network namespaces (traffic captured by iptables)"
+    echo
+    echo "| target | max req/s | vs direct | vs process-mode mesh | CPU µs/req @max | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p90 ms | p99 ms | RSS idle MB | RSS peak MB | errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for t in echons meshns; do
+      echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(ratio "${M[$t.rps]}" "${M[echons.rps]}") | $( [ "$t" = meshns ] && ratio "${M[meshns.rps]}" "${M[mesh.rps]}" || echo –) | $(fmt1 "${M[$t.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p90]}") | $(fmt1 "${M[$t.p99]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${M[$t.errors]} |"
+    done
+    echo
+    echo "Netns mesh added latency over its direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[meshns.p50]}" "${M[echons.p50]}") ms, p99 $(diff_ms "${M[meshns.p99]}" "${M[echons.p99]}") ms; max throughput ratio $(ratio "${M[meshns.rps]}" "${M[echons.rps]}"); two-sidecar CPU per request vs the process-mode mesh: $(ratio "${M[meshns.cpu_us_max]}" "${M[mesh.cpu_us_max]}")× at max load. \`weft up --isolation netns\` start → all pods ready: ${READY_MS[meshns]} ms."
+  fi
   echo
   echo "## Notes"
   echo
