@@ -29,6 +29,8 @@ public static class ProxyHost
     /// <summary>Runs the sidecar until <paramref name="ct"/> is cancelled (the <c>weft proxy</c> verb and <c>weft-proxy</c>).</summary>
     public static async Task RunAsync(ProxyOptions options, CancellationToken ct)
     {
+        // A sidecar process of its own: nobody but a CAP_SYS_PTRACE holder reads its token or key through /proc.
+        ProcessHardening.DisableDumping();
         await using var proxy = await StartAsync(options, ct);
         try
         {
@@ -72,8 +74,20 @@ public static class ProxyHost
                 outbound = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Outbound));
-                var tunnel = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-                listen.Use(next => new ConnectTunnelMiddleware(next, tunnel, stopping, l4, () => outboundRelay, options.Capture).OnConnectionAsync);
+                var outboundLog = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
+                OutboundTunnel? tunnel = null;
+                if (options.Capture)
+                {
+                    listen.Use(next => new CapturedOutboundMiddleware(next, () => tunnel!).OnConnectionAsync);
+                }
+
+                // Kestrel builds the pipeline from the last middleware to the first: the tunnel (which needs the HTTP
+                // delegate) exists before the captured-connection middleware above is made.
+                listen.Use(next =>
+                {
+                    tunnel = new OutboundTunnel(next, l4, () => outboundRelay, stopping);
+                    return new ConnectTunnelMiddleware(next, outboundLog, tunnel, () => outboundRelay, stopping).OnConnectionAsync;
+                });
             });
             kestrel.Listen(options.PodIp, options.InboundPort, listen =>
             {
@@ -81,7 +95,12 @@ public static class ProxyHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(Tag(ListenerRole.Inbound));
                 var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay, options.Capture).OnConnectionAsync);
+                if (options.Capture)
+                {
+                    listen.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping).OnConnectionAsync);
+                }
+
+                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay).OnConnectionAsync);
             });
             kestrel.Listen(options.PodIp, options.AdminPort, listen =>
             {

@@ -56,6 +56,6 @@ internal static partial class ProxyLog
     [LoggerMessage(18, LogLevel.Warning, "Opaque tunnel from {Remote} ({Peer}) without a valid PROXY header naming an app port; closed")]
     public static partial void BadTunnelHeader(ILogger logger, string? remote, string peer);
 
-    [LoggerMessage(19, LogLevel.Warning, "Plaintext connection from {Remote} to app port {Port} refused: captured outside the mesh, and the pod is strict mTLS")]
-    public static partial void CapturedRefused(ILogger logger, string? remote, int port);
+    [LoggerMessage(19, LogLevel.Warning, "Connection from {Remote} to port {Port}, captured outside the mesh, refused: {Reason}")]
+    public static partial void CapturedRefused(ILogger logger, string? remote, int port, string reason);
 }

@@ -19,14 +19,12 @@ namespace Weft.Proxy.Inbound;
 /// the decrypted stream with the peer's SPIFFE ID as <see cref="IPeerIdentityFeature"/>; ALPN <c>weft-tcp</c> is an
 /// opaque tunnel whose PROXY header names the app port. Plaintext: refused (closed, logged) in strict mode; in permissive
 /// mode a PROXY header (the local kube-proxy) starts an opaque tunnel and anything else is HTTP with <c>weft-dst-port</c>.
-/// A proxy without identity (mTLS off) takes plaintext only, as before.
-/// With <paramref name="capture"/> (the pod's iptables rules redirect every inbound port here), a connection that was
-/// going to an app port (<see cref="Capture.CapturedDestination"/>) comes from outside the mesh — peers dial this port
-/// directly: strict closes it without a byte, permissive passes its bytes to that app port as they are.
+/// A proxy without identity (mTLS off) takes plaintext only, as before. (Connections redirected here from an app port
+/// never get this far: <see cref="CapturedInboundMiddleware"/>.)
 /// </summary>
 internal sealed class InboundConnectionMiddleware(
     ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping,
-    Func<Http1.Http1Relay?>? fastPath = null, bool capture = false)
+    Func<Http1.Http1Relay?>? fastPath = null)
 {
     private static readonly TimeSpan FirstByteTimeout = TimeSpan.FromSeconds(30);
 
@@ -34,12 +32,6 @@ internal sealed class InboundConnectionMiddleware(
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
         var ct = linked.Token;
-        if (capture && Capture.CapturedDestination.OfRedirected(connection) is { } original)
-        {
-            await ServeCapturedAsync(connection, original.Port, ct);
-            return;
-        }
-
         int first;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
@@ -151,30 +143,6 @@ internal sealed class InboundConnectionMiddleware(
         }
     }
 
-    /// <summary>
-    /// A connection to app port <paramref name="port"/> that the capture rules sent here: from outside the mesh (a host
-    /// process, a pod without a sidecar, the kube-proxy), since peer sidecars dial the inbound port itself.
-    /// </summary>
-    private async Task ServeCapturedAsync(ConnectionContext connection, int port, CancellationToken ct)
-    {
-        var remote = connection.RemoteEndPoint?.ToString();
-        if (isOwnPort(port))
-        {
-            ProxyLog.BadTunnelHeader(logger, remote, $"captured, to the sidecar's own port {port}");
-            return;
-        }
-
-        if (tls is not null && mode == MtlsMode.Strict)
-        {
-            tls.Connections.Refused();
-            ProxyLog.CapturedRefused(logger, remote, port);
-            return; // strict: nothing reaches the app without mTLS, and nothing is said
-        }
-
-        await using var plain = new DuplexPipeStream(connection.Transport);
-        await PumpToAppAsync(plain, port, ct);
-    }
-
     /// <summary>An opaque tunnel: the PROXY header names the app port on this pod; then bytes both ways.</summary>
     private async Task ServeOpaqueAsync(Stream stream, EndPoint? remote, string peer, CancellationToken ct)
     {
@@ -198,26 +166,7 @@ internal sealed class InboundConnectionMiddleware(
             return;
         }
 
-        await PumpToAppAsync(stream, target, ct);
-    }
-
-    private async Task PumpToAppAsync(Stream stream, int target, CancellationToken ct)
-    {
-        Stream app;
-        try
-        {
-            app = await MeshConnector.ConnectTcpAsync(podIp.ToString(), target, ct);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            ProxyLog.ForwardFailed(logger, "L4Connect", podIp.ToString(), target, "", "(local app)", e.Message);
-            return;
-        }
-
-        await using (app)
-        {
-            await BytePump.RunAsync(stream, app, ct);
-        }
+        await LocalApp.PumpAsync(stream, podIp, target, logger, ct);
     }
 
     private static async ValueTask<int> PeekFirstByteAsync(PipeReader input, CancellationToken ct)

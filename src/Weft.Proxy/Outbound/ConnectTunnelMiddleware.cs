@@ -7,13 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Weft.Proxy.Outbound;
 
 /// <summary>
-/// Kestrel connection middleware for the outbound listener. A connection iptables redirected here (<paramref name="capture"/>:
-/// the pod's capture rules, <c>weft init</c>) is for its original destination (<see cref="Capture.CapturedDestination"/>),
-/// and is served as a tunnel to it from its first byte. Otherwise, if a connection opens with <c>CONNECT host:port</c>, it
-/// consumes that request, answers 200, and serves the rest as a tunnel to host:port. A tunnel records its destination as the
-/// connection's <see cref="IOriginalDestinationFeature"/>: L4 routes and protocol detection decide first, then HTTP/1.1
-/// requests go to the fast path or Kestrel, their Host headers untouched. Anything else is left unread for Kestrel
-/// (absolute-form proxy requests).
+/// Kestrel connection middleware for the outbound listener. If a connection opens with <c>CONNECT host:port</c>, it consumes
+/// that request, answers 200, and serves the rest as an <see cref="OutboundTunnel"/> to host:port. Anything else is left
+/// unread for Kestrel (absolute-form proxy requests).
 /// </summary>
 internal sealed class ConnectTunnelMiddleware
 {
@@ -29,30 +25,20 @@ internal sealed class ConnectTunnelMiddleware
     private readonly ConnectionDelegate _next;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
-    private readonly L4.L4Proxy? _l4;
+    private readonly OutboundTunnel _tunnel;
     private readonly Func<Http1.Http1Relay?>? _fastPath;
 
-    private readonly bool _capture;
-
-    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, CancellationToken stopping, L4.L4Proxy? l4 = null, Func<Http1.Http1Relay?>? fastPath = null, bool capture = false)
+    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, OutboundTunnel tunnel, Func<Http1.Http1Relay?>? fastPath, CancellationToken stopping)
     {
         _next = next;
         _logger = logger;
         _stopping = stopping;
-        _l4 = l4;
+        _tunnel = tunnel;
         _fastPath = fastPath;
-        _capture = capture;
     }
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
-        if (_capture && Capture.CapturedDestination.OfRedirected(connection) is { } captured)
-        {
-            // Nothing to answer: the app believes it is connected to its destination. Its socket is the transport.
-            await ServeTunnelAsync(connection, new OriginalDestination(captured.Address.ToString(), captured.Port), plaintext: true);
-            return;
-        }
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
         timeout.CancelAfter(HeaderTimeout);
         OriginalDestination? destination;
@@ -92,34 +78,7 @@ internal sealed class ConnectTunnelMiddleware
 
         // Responses go through Kestrel's output pipe, behind the 200 above: a client may send its first request in the
         // same write as CONNECT, and a write straight to the socket could overtake the 200 still in the pipe.
-        await ServeTunnelAsync(connection, destination, plaintext: false);
-    }
-
-    /// <summary>
-    /// The connection's bytes are for <paramref name="destination"/>: L4 when its policy or its first bytes say so, else
-    /// HTTP (an HTTP/2 preface is handed on by the relay untouched). <paramref name="plaintext"/>: the fast path may write
-    /// to the socket directly.
-    /// </summary>
-    private async Task ServeTunnelAsync(ConnectionContext connection, OriginalDestination destination, bool plaintext)
-    {
-        connection.Features.Set<IOriginalDestinationFeature>(destination);
-        if (_l4 is not null)
-        {
-            using var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
-            try
-            {
-                if (await _l4.TryServeAsync(connection, destination.Host, destination.Port, closed.Token))
-                {
-                    return;
-                }
-            }
-            catch (OperationCanceledException) when (closed.IsCancellationRequested)
-            {
-                return;
-            }
-        }
-
-        await Http1.Http1Relay.ServeAsync(_fastPath?.Invoke(), connection, _next, http1: true, plaintext);
+        await _tunnel.ServeAsync(connection, destination, plaintext: false);
     }
 
     /// <summary>
