@@ -18,18 +18,29 @@ internal static class HostProgram
         public bool Succeeded => ExitCode == 0 && !NotStarted && !TimedOut;
     }
 
-    /// <summary>Whether <paramref name="program"/> is on PATH (or is an existing absolute path).</summary>
-    public static bool Exists(string program)
+    /// <summary>Whether <paramref name="program"/> is an executable on PATH (or an executable absolute path).</summary>
+    public static bool Exists(string program) => Which(program) is not null;
+
+    /// <summary>
+    /// The path of the executable <paramref name="program"/> names: itself when absolute, else the first on
+    /// <paramref name="searchPath"/> (default this process's PATH); null when there is none.
+    /// </summary>
+    public static string? Which(string program, string? searchPath = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         if (Path.IsPathRooted(program))
         {
-            return File.Exists(program);
+            return IsExecutable(program) ? program : null;
         }
 
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, program)));
+        return (searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, program))
+            .FirstOrDefault(IsExecutable);
     }
+
+    private static bool IsExecutable(string path) =>
+        File.Exists(path) && (OperatingSystem.IsWindows()
+            || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 
     public static async Task<Result> RunAsync(string program, IEnumerable<string> arguments, string? input = null,
         IReadOnlyDictionary<string, string>? environment = null, TimeSpan? limit = null, CancellationToken ct = default)

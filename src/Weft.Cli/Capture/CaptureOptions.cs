@@ -10,9 +10,10 @@ namespace Weft.Cli.Capture;
 internal sealed record CaptureOptions
 {
     public const int DefaultProxyId = 1337;
-    public const int DefaultOutboundPort = 15001;
-    public const int DefaultInboundPort = 15006;
-    public const int DefaultAdminPort = 15000;
+    // The sidecar's own defaults: weft init's rules and weft proxy's listeners agree by construction.
+    public const int DefaultOutboundPort = Weft.Proxy.ProxyOptions.DefaultOutboundPort;
+    public const int DefaultInboundPort = Weft.Proxy.ProxyOptions.DefaultInboundPort;
+    public const int DefaultAdminPort = Weft.Proxy.ProxyOptions.DefaultAdminPort;
 
     private readonly IReadOnlyList<int> _excludeInboundPorts = [];
     private readonly IReadOnlyList<int> _excludeOutboundPorts = [];

@@ -13,8 +13,7 @@ internal sealed record IptablesBinaries(
 
     public static IptablesBinaries Find(string? searchPath)
     {
-        var directories = (searchPath ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries);
-        string? Which(string name) => directories.Select(d => Path.Combine(d, name)).FirstOrDefault(IsExecutable);
+        string? Which(string name) => HostProgram.Which(name, searchPath ?? "");
         return new IptablesBinaries(
             Which(RestoreName(IptablesMode.Nft)), Which(SaveName(IptablesMode.Nft)),
             Which(RestoreName(IptablesMode.Legacy)), Which(SaveName(IptablesMode.Legacy)),
@@ -24,7 +23,4 @@ internal sealed record IptablesBinaries(
     public static string RestoreName(IptablesMode mode) => $"iptables-{CaptureArguments.FormatMode(mode)}-restore";
 
     public static string SaveName(IptablesMode mode) => $"iptables-{CaptureArguments.FormatMode(mode)}-save";
-
-    private static bool IsExecutable(string path) =>
-        File.Exists(path) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 }

@@ -11,6 +11,9 @@ internal sealed record ProcessCapabilities(ulong Effective)
     /// <summary>CAP_NET_RAW: the legacy backend talks to the kernel through a raw socket.</summary>
     public const int NetRaw = 13;
 
+    /// <summary>CAP_SYS_ADMIN: making and entering network namespaces (<c>ip netns add</c>, setns(2)).</summary>
+    public const int SysAdmin = 21;
+
     /// <summary>This process's capabilities; null where there is no <c>/proc/self/status</c> to read (not Linux).</summary>
     public static ProcessCapabilities? Current()
     {

@@ -29,11 +29,12 @@ internal sealed class SidecarProxyDialer(IPEndPoint sidecar) : PodDialer
 /// From inside the pod's network namespace, to the address <paramref name="resolve"/> gives for the host (an IP literal is
 /// itself): no proxy setting, so the pod's capture rules hand the connection to its sidecar, as they do the app's.
 /// </summary>
-internal sealed class PodNetworkDialer(Func<IPEndPoint, CancellationToken, Task<Socket>> connect, Func<string, IReadOnlyList<IPAddress>> resolve) : PodDialer
+internal sealed class PodNetworkDialer(
+    Func<IPEndPoint, CancellationToken, Task<Socket>> connect, Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>> resolve) : PodDialer
 {
     public override async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken ct)
     {
-        var address = IPAddress.TryParse(host, out var literal) ? literal : resolve(host) is [var first, ..] ? first
+        var address = IPAddress.TryParse(host, out var literal) ? literal : await resolve(host, ct) is [var first, ..] ? first
             : throw new HttpRequestException($"cannot resolve '{host}' from the pod (not a Service name of the cluster)");
         try
         {

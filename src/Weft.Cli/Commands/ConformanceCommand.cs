@@ -19,8 +19,8 @@ internal static class ConformanceCommand
         var results = new Option<string?>("--results") { Description = "Write one JSON object per case here ({test, case, passed, detail})" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the local mesh's progress and control plane log" };
         var offline = new Option<bool>("--offline") { Description = "Start nothing: run each case through the compiled route tables and a simulated echo backend" };
-        var isolation = new Option<string>("--isolation") { Description = "How the local meshes isolate pods: netns, process, or auto (netns when possible)", DefaultValueFactory = _ => Local.IsolationChoice.Auto };
-        isolation.AcceptOnlyFromAmong(Local.IsolationChoice.Auto, "netns", "process");
+        var isolation = new Option<string>("--isolation") { Description = "How the local meshes isolate pods: netns, process, or auto (netns when possible)", DefaultValueFactory = _ => Local.IsolationNames.Auto };
+        isolation.AcceptOnlyFromAmong(Local.IsolationNames.Auto, Local.IsolationNames.Netns, Local.IsolationNames.Process);
         var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation };
         command.SetAction(async (result, ct) =>
         {

@@ -80,7 +80,7 @@ internal static class CurlCommand
                 ConnectTo = result.GetValue(connectTo),
                 Body = result.GetValue(data) is { } body ? Encoding.UTF8.GetBytes(body) : null,
             };
-            using var netns = OpenPodNetwork(mesh, client, out error);
+            using var netns = PodEntry.OpenNetwork(mesh, client, out error);
             if (error is not null)
             {
                 await Console.Error.WriteLineAsync($"weft curl: {error}");
@@ -89,7 +89,9 @@ internal static class CurlCommand
 
             PodDialer dialer = netns is null
                 ? new SidecarProxyDialer(new IPEndPoint(IPAddress.Parse(client.IP), client.Sidecar.Outbound))
-                : new PodNetworkDialer(netns.ConnectAsync, host => NamesOf(mesh).Resolve(host, client.Namespace));
+                : new PodNetworkDialer(netns.ConnectAsync, NameserverOf(mesh, netns) is { } dns
+                    ? (host, token) => dns.ResolveAsync(host, client.Namespace, token)
+                    : (_, _) => Task.FromResult<IReadOnlyList<IPAddress>>([]));
             var n = Math.Max(1, result.GetValue(count));
             if (grpc)
             {
@@ -188,47 +190,11 @@ internal static class CurlCommand
         }
     }
 
-    /// <summary>The cluster's Service names as the state file lists them (what the pods' DNS answers for ClusterIP Services).</summary>
-    private static Local.Dns.ClusterDnsNames NamesOf(MeshState mesh) => Local.Dns.ClusterDnsNames.From(
-        mesh.Services.Select(s => new Weft.Api.Model.Service
-        {
-            ApiVersion = "v1",
-            Metadata = new Weft.Api.Model.ObjectMeta { Name = s.Name, Namespace = s.Namespace },
-            Spec = new Weft.Api.Model.ServiceSpec { ClusterIP = s.ClusterIP, ClusterIPs = s.ClusterIP is null ? [] : [s.ClusterIP] },
-        }),
-        []);
-
-    /// <summary>
-    /// The pod's network namespace when the mesh runs pods in network namespaces (entering it needs root), else null.
-    /// </summary>
-    public static Local.Netns.NetworkNamespace? OpenPodNetwork(MeshState mesh, PodState pod, out string? error)
-    {
-        ArgumentNullException.ThrowIfNull(mesh);
-        ArgumentNullException.ThrowIfNull(pod);
-        error = null;
-        if (mesh.Isolation != "netns")
-        {
-            return null;
-        }
-
-        if (pod.Netns is null || !Environment.IsPrivilegedProcess)
-        {
-            error = pod.Netns is null
-                ? $"pod {pod.Namespace}/{pod.Name} has no network namespace in the state file"
-                : "the mesh runs pods in network namespaces: entering one needs root";
-            return null;
-        }
-
-        try
-        {
-            return Local.Netns.NetworkNamespace.Open(pod.Netns);
-        }
-        catch (Local.Netns.NetworkSetupException e)
-        {
-            error = e.Message;
-            return null;
-        }
-    }
+    /// <summary>The pod's nameserver (the mesh's DNS answerer), asked from inside the pod as its resolver does.</summary>
+    private static Local.Dns.DnsStubResolver? NameserverOf(MeshState mesh, Local.Netns.NetworkNamespace netns) =>
+        mesh.Nameserver is { } nameserver && IPAddress.TryParse(nameserver, out var address)
+            ? new Local.Dns.DnsStubResolver(netns.CreateSocketAsync, new IPEndPoint(address, 53))
+            : null;
 
     /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>
     public static PodState? PickPod(MeshState state, string from, out string? error)

@@ -7,8 +7,7 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// <c>weft exec NS/DEPLOYMENT -- COMMAND [ARG...]</c>: runs a command as if inside a pod of that Deployment, as
 /// <c>kubectl exec</c> does: with the pod's environment (its first app container's), and in network namespaces inside the
-/// pod's namespace (<c>ip netns exec</c>: its address, its resolv.conf, its capture rules, without the capabilities apps
-/// lack). In process isolation the command gets the pod's proxy settings instead. Standard input and output are the
+/// pod's namespace with an app's privileges (<see cref="PodProcess"/>: its address, its resolv.conf, its capture rules). In process isolation the command gets the pod's proxy settings instead. Standard input and output are the
 /// terminal's; the exit code is the command's.
 /// </summary>
 internal static class ExecCommand
@@ -36,9 +35,9 @@ internal static class ExecCommand
                 return 2;
             }
 
-            if (mesh.Isolation == "netns" && (pod.Netns is null || !Environment.IsPrivilegedProcess))
+            if (PodEntry.Problem(mesh, pod) is { } problem)
             {
-                await Console.Error.WriteLineAsync($"weft exec: {(pod.Netns is null ? $"pod {pod.Namespace}/{pod.Name} has no network namespace in the state file" : "the mesh runs pods in network namespaces: entering one needs root")}");
+                await Console.Error.WriteLineAsync($"weft exec: {problem}");
                 return 2;
             }
 
@@ -53,11 +52,10 @@ internal static class ExecCommand
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(words);
-        var inPod = mesh.Isolation == "netns" && pod.Netns is { } netns
-            ? new[] { "ip", "netns", "exec", netns, "setpriv", "--bounding-set=-net_admin,-sys_admin", "--" }.Concat(words).ToList()
-            : [.. words];
-        var info = new ProcessStartInfo(inPod[0]) { UseShellExecute = false };
-        foreach (var word in inPod.Skip(1))
+        var command = PodEntry.Command(mesh, pod, new ContainerCommand(words[0], [.. words.Skip(1)]));
+
+        var info = new ProcessStartInfo(command.FileName) { UseShellExecute = false };
+        foreach (var word in command.Arguments)
         {
             info.ArgumentList.Add(word);
         }

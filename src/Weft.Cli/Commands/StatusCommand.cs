@@ -32,7 +32,7 @@ internal static class StatusCommand
             }
 
             Console.WriteLine($"local mesh of {found.ManifestDirectory} (pid {found.Pid}), control plane {found.ControlPlane}, addresses {found.AddressBlock}, {(found.Ready ? "ready" : "NOT ready")}");
-            Console.WriteLine(found.Isolation == "netns"
+            Console.WriteLine(found.Isolation == IsolationNames.Netns
                 ? $"isolation: netns (each pod a network namespace, traffic captured by iptables; DNS {found.Nameserver}; weft exec NS/DEPLOYMENT -- COMMAND runs inside a pod)"
                 : "isolation: process (pods are processes on loopback addresses; apps reach their sidecar through proxy settings)");
             Console.WriteLine();

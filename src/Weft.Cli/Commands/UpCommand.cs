@@ -25,9 +25,9 @@ internal static class UpCommand
         {
             Description = "How pods are kept apart: netns (a network namespace each, traffic captured by iptables; needs root), process "
                 + "(processes on loopback addresses with proxy settings), or auto (netns when possible)",
-            DefaultValueFactory = _ => IsolationChoice.Auto,
+            DefaultValueFactory = _ => IsolationNames.Auto,
         };
-        isolation.AcceptOnlyFromAmong(IsolationChoice.Auto, "netns", "process");
+        isolation.AcceptOnlyFromAmong(IsolationNames.Auto, IsolationNames.Netns, IsolationNames.Process);
         var netnsRange = new Option<string>("--netns-range")
         {
             Description = "The IPv4 range network-namespace pods and Services take their addresses from (a /23 per running mesh)",

@@ -24,6 +24,8 @@ internal sealed class AddressPlan : IDisposable
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, IPAddress> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<IPAddress, string> _serviceOf = [];
+    private int _nextService;
     private readonly HashSet<int> _podsInUse = [];
     private readonly IDisposable? _blockLock;
     private readonly Func<int, IPAddress> _podAt;
@@ -99,7 +101,7 @@ internal sealed class AddressPlan : IDisposable
         for (var attempt = 0; attempt < 64; attempt++)
         {
             var block = random.Next(MinBlock, MaxBlock + 1);
-            var blockLock = TryLock(Path.Combine(lockDirectory, $"{block}.lock"));
+            var blockLock = FileClaim.TryAcquire(Path.Combine(lockDirectory, $"{block}.lock"));
             if (blockLock is null)
             {
                 continue;
@@ -141,13 +143,20 @@ internal sealed class AddressPlan : IDisposable
                 return address;
             }
 
-            if (_services.Count >= 254)
+            // The next address no Service holds (one a manifest set may be taken already).
+            do
             {
-                throw new InvalidOperationException($"the local cluster has no ClusterIP left in {ServiceCidr} (254 Services at most)");
-            }
+                if (_nextService >= 254)
+                {
+                    throw new InvalidOperationException($"the local cluster has no ClusterIP left in {ServiceCidr} (254 Services at most)");
+                }
 
-            address = _serviceAt(_services.Count);
+                address = _serviceAt(_nextService++);
+            }
+            while (_serviceOf.ContainsKey(address));
+
             _services[serviceKey] = address;
+            _serviceOf[address] = serviceKey;
             return address;
         }
     }
@@ -212,7 +221,7 @@ internal sealed class AddressPlan : IDisposable
             return obj;
         }
 
-        if (IsClusterIP(service.Spec.ClusterIP))
+        if (IsClusterIP(service.Spec.ClusterIP) && Keep(service.Key, IPAddress.Parse(service.Spec.ClusterIP!)))
         {
             return service.Spec.ClusterIPs.Count > 0
                 ? service
@@ -221,6 +230,24 @@ internal sealed class AddressPlan : IDisposable
 
         var ip = ServiceAddress(service.Key).ToString();
         return service with { Spec = service.Spec with { ClusterIP = ip, ClusterIPs = [ip] } };
+    }
+
+    /// <summary>
+    /// Records that Service <paramref name="serviceKey"/> keeps the ClusterIP its manifest set; false when another Service
+    /// holds it (as the API server refuses an allocated address, the Service then gets an address of its own).
+    /// </summary>
+    private bool Keep(string serviceKey, IPAddress address)
+    {
+        lock (_gate)
+        {
+            if (_serviceOf.TryGetValue(address, out var holder) && holder != serviceKey)
+            {
+                return false;
+            }
+
+            _serviceOf[address] = serviceKey;
+            return true;
+        }
     }
 
     /// <summary>Whether <paramref name="address"/> is a ClusterIP of this run's range (the local kube-proxy serves those).</summary>
@@ -234,20 +261,4 @@ internal sealed class AddressPlan : IDisposable
 
     private static IPAddress PodAddressAt(int block, int slot) =>
         new([127, (byte)block, (byte)(FirstPodOctet + (slot / 254)), (byte)((slot % 254) + 1)]);
-
-    private static FileStream? TryLock(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 }

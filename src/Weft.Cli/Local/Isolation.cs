@@ -9,3 +9,15 @@ internal enum Isolation
     /// <summary>Each pod is a network namespace on a bridge; its traffic is captured by iptables (<c>weft init</c>).</summary>
     Netns,
 }
+
+/// <summary>The isolations' names, as <c>--isolation</c> takes them and the state file records them.</summary>
+internal static class IsolationNames
+{
+    public const string Process = "process";
+    public const string Netns = "netns";
+
+    /// <summary><c>--isolation auto</c>: network namespaces where possible.</summary>
+    public const string Auto = "auto";
+
+    public static string NameOf(Isolation isolation) => isolation == Isolation.Netns ? Netns : Process;
+}

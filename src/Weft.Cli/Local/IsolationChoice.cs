@@ -8,8 +8,6 @@ namespace Weft.Cli.Local;
 /// </summary>
 internal static class IsolationChoice
 {
-    public const string Auto = "auto";
-
     /// <summary>The isolation to use, or null with the reason when the requested one is not possible here.</summary>
     public static (Isolation? Isolation, string Line) Decide(string requested, Func<string?>? missing = null)
     {
@@ -17,9 +15,9 @@ internal static class IsolationChoice
         missing ??= MissingForNetns;
         switch (requested)
         {
-            case "process":
+            case IsolationNames.Process:
                 return (Isolation.Process, "isolation: process (asked for): pods are processes on loopback addresses; apps reach their sidecar through proxy settings");
-            case "netns":
+            case IsolationNames.Netns:
                 return missing() is { } reason
                     ? (null, $"network namespaces are not possible here: {reason}")
                     : (Isolation.Netns, NetnsLine);
@@ -32,6 +30,23 @@ internal static class IsolationChoice
 
     private const string NetnsLine = "isolation: netns: each pod is a network namespace on a bridge; its traffic is captured by iptables (weft init)";
 
+    /// <summary>
+    /// Why this process may not make network namespaces, or null: it must be root with CAP_SYS_ADMIN and CAP_NET_ADMIN
+    /// (root in an unprivileged container has neither).
+    /// </summary>
+    public static string? MissingPrivilege()
+    {
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+        {
+            return "not root: network namespaces and iptables need root";
+        }
+
+        return Capture.ProcessCapabilities.Current() is { } capabilities
+            && capabilities.Has(Capture.ProcessCapabilities.SysAdmin) && capabilities.Has(Capture.ProcessCapabilities.NetAdmin)
+            ? null
+            : "root without CAP_SYS_ADMIN and CAP_NET_ADMIN (an unprivileged container?)";
+    }
+
     /// <summary>What this machine lacks for network namespaces, or null.</summary>
     public static string? MissingForNetns()
     {
@@ -40,9 +55,9 @@ internal static class IsolationChoice
             return "network namespaces are Linux's";
         }
 
-        if (!Environment.IsPrivilegedProcess)
+        if (MissingPrivilege() is { } privilege)
         {
-            return "not root: network namespaces and iptables need root";
+            return privilege;
         }
 
         if (!HostProgram.Exists("ip"))

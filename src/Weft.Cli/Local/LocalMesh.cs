@@ -94,6 +94,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             })
             .SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Warning));
         ControlPlaneHost? controlPlane = null;
+        LocalMesh? mesh = null;
         try
         {
             controlPlane = await ControlPlaneHost.StartAsync(
@@ -126,7 +127,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             // capture rules hand the connection to its sidecar.
             var kubeProxy = new LocalKubeProxy(controlPlane.Store, addresses.IsClusterIP, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
             var dns = node is null ? null : StartDns(node, controlPlane, options.Progress);
-            var mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns) { ReadyFile = options.ReadyFile };
+            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in controlPlane.Problems)
             {
@@ -136,6 +137,11 @@ internal sealed class LocalMesh : IAsyncDisposable
             kubeProxy.Start();
             cluster.Start();
             return mesh;
+        }
+        catch when (mesh is not null)
+        {
+            await mesh.DisposeAsync(); // it owns every part made so far
+            throw;
         }
         catch
         {
@@ -185,7 +191,8 @@ internal sealed class LocalMesh : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(pod);
         return _node is null
             ? new Client.SidecarProxyDialer(new System.Net.IPEndPoint(pod.IP, SidecarPorts.Default.Outbound))
-            : new Client.PodNetworkDialer(pod.ConnectAsync, host => (_dns?.Names ?? Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot())).Resolve(host, pod.Namespace));
+            : new Client.PodNetworkDialer(pod.ConnectAsync, (host, _) =>
+                Task.FromResult((_dns?.Names ?? Dns.ClusterDnsNames.From(ControlPlane.Store.Snapshot())).Resolve(host, pod.Namespace)));
     }
 
     /// <summary>
@@ -220,7 +227,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             ManifestDirectory = ManifestDirectory,
             ControlPlane = ControlPlane.Address.ToString().TrimEnd('/'),
             AddressBlock = AddressBlock,
-            Isolation = Isolation == Isolation.Netns ? "netns" : "process",
+            Isolation = IsolationNames.NameOf(Isolation),
             PodCidr = _addresses.PodCidr,
             ServiceCidr = _addresses.ServiceCidr,
             Nameserver = Gateway?.ToString(),
@@ -266,27 +273,46 @@ internal sealed class LocalMesh : IAsyncDisposable
 
         _disposed = true;
         Cluster.Changed -= WriteState;
-        await KubeProxy.DisposeAsync();
-        await Cluster.DisposeAsync();
-        if (_dns is not null)
-        {
-            await _dns.DisposeAsync();
-        }
 
-        await ControlPlane.DisposeAsync();
-        TryDelete(StatePath);
-        if (ReadyFile is not null)
+        // Each part in turn, whatever the one before threw: the node's network and the block's claim always go last.
+        try
         {
-            TryDelete(ReadyFile);
+            await KubeProxy.DisposeAsync();
         }
-
-        _addresses.Dispose();
-        if (_node is not null)
+        finally
         {
-            await _node.DisposeAsync();
-        }
+            try
+            {
+                await Cluster.DisposeAsync();
+            }
+            finally
+            {
+                try
+                {
+                    if (_dns is not null)
+                    {
+                        await _dns.DisposeAsync();
+                    }
 
-        _ownedLoggerFactory?.Dispose();
+                    await ControlPlane.DisposeAsync();
+                    TryDelete(StatePath);
+                    if (ReadyFile is not null)
+                    {
+                        TryDelete(ReadyFile);
+                    }
+                }
+                finally
+                {
+                    _addresses.Dispose();
+                    if (_node is not null)
+                    {
+                        await _node.DisposeAsync();
+                    }
+
+                    _ownedLoggerFactory?.Dispose();
+                }
+            }
+        }
     }
 
     private void WriteState()

@@ -153,14 +153,32 @@ internal sealed class LocalPod : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        try
+        // The sandbox first (network, init container); a failure is retried with back-off, as a kubelet retries a
+        // pod sandbox or an init container, and shows as the pod's Problem meanwhile.
+        for (var attempt = 0; ; attempt++)
         {
-            await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
-        }
-        catch (Exception e) when (e is NetworkSetupException or IOException or InvalidOperationException && !ct.IsCancellationRequested)
-        {
-            SetState(false, $"pod sandbox: {e.Message}");
-            return;
+            try
+            {
+                await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
+                break;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                var delay = BackOff(attempt);
+                SetState(false, $"pod sandbox: {e.Message}; retrying in {delay.TotalSeconds:0}s");
+                try
+                {
+                    await Task.Delay(delay, _options.Time, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
 
         for (var i = 0; i < _commands.Count; i++)
@@ -174,6 +192,13 @@ internal sealed class LocalPod : IAsyncDisposable
         await SuperviseAsync(ct);
     }
 
+    /// <summary>CrashLoopBackOff: 1 s, 2 s, 4 s … up to 30 s.</summary>
+    private static TimeSpan BackOff(int attempt) => TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, attempt)));
+
+    /// <summary>
+    /// Stops the pod as a terminating pod drains (apps, then the sidecar), then removes its sandbox. Every step runs
+    /// whatever the one before it threw, so that one bad pod never leaves its network or processes behind.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -181,26 +206,30 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             await _supervisor;
         }
-        catch (OperationCanceledException)
+        catch (Exception e)
         {
+            _options.Progress?.WriteLine($"pod {Key}: {e.Message}");
         }
 
-        // Apps first, then the sidecar, as a terminating pod drains.
-        var apps = _processes.Skip(SidecarCount).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace));
-        await Task.WhenAll(apps);
-        if (Settings.HasSidecar && _processes.Count > 0 && _processes[0] is { } sidecar)
+        try
         {
-            await sidecar.StopAsync(StopGrace);
-        }
+            await Task.WhenAll(_processes.Skip(SidecarCount).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace)));
+            if (Settings.HasSidecar && _processes.Count > 0 && _processes[0] is { } sidecar)
+            {
+                await sidecar.StopAsync(StopGrace);
+            }
 
-        foreach (var process in _processes.OfType<ChildProcess>())
+            foreach (var process in _processes.OfType<ChildProcess>())
+            {
+                await process.DisposeAsync();
+            }
+        }
+        finally
         {
-            await process.DisposeAsync();
+            await _sandbox.DisposeAsync();
+            _probe.Dispose();
+            _stopping.Dispose();
         }
-
-        await _sandbox.DisposeAsync();
-        _probe.Dispose();
-        _stopping.Dispose();
     }
 
     /// <summary>A TCP connection from the pod's own network, as its app would open it (in a network namespace: captured).</summary>
@@ -296,15 +325,9 @@ internal sealed class LocalPod : IAsyncDisposable
         return env;
     }
 
-    private Dictionary<string, string?> SidecarEnvironment() => new(StringComparer.Ordinal)
+    private Dictionary<string, string?> SidecarEnvironment() => new(PodSandbox.ProxyVariables(null), StringComparer.Ordinal)
     {
-        // The sidecar talks to the control plane directly, whatever proxy the user's shell names.
-        ["HTTP_PROXY"] = null,
-        ["HTTPS_PROXY"] = null,
-        ["ALL_PROXY"] = null,
-        ["http_proxy"] = null,
-        ["https_proxy"] = null,
-        ["all_proxy"] = null,
+        // (No proxy variable: the sidecar talks to the control plane directly, whatever proxy the user's shell names.)
         ["WEFT_POD_IP"] = IP.ToString(),
         ["POD_NAME"] = Name,
         ["POD_NAMESPACE"] = Namespace,
@@ -345,11 +368,10 @@ internal sealed class LocalPod : IAsyncDisposable
                     continue;
                 }
 
-                // CrashLoopBackOff: 1s, 2s, 4s … up to 30s between restarts.
                 var now = _options.Time.GetUtcNow();
                 if (restartAt[i] is null)
                 {
-                    var delay = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, restarts[i])));
+                    var delay = BackOff(restarts[i]);
                     restartAt[i] = now + delay;
                     problem = $"container {_containerNames[i]} exited with code {process.ExitCode}; restarting in {delay.TotalSeconds:0}s (log {process.LogPath})";
                     SetState(false, problem);

@@ -18,7 +18,7 @@ internal sealed record MeshState
     public required string AddressBlock { get; init; }
 
     /// <summary>How pods are isolated: <c>netns</c> (a network namespace each, traffic captured) or <c>process</c>.</summary>
-    public string Isolation { get; init; } = "process";
+    public string Isolation { get; init; } = IsolationNames.Process;
 
     /// <summary>The pods' addresses (a CIDR).</summary>
     public string? PodCidr { get; init; }
@@ -85,7 +85,8 @@ internal sealed record PodState
 /// <summary>The sidecar's listeners on the pod IP (the outbound one on 127.0.0.1 when the pod's traffic is captured).</summary>
 internal sealed record SidecarPorts(int Outbound, int Inbound, int Admin)
 {
-    public static readonly SidecarPorts Default = new(15001, 15006, 15000);
+    public static readonly SidecarPorts Default = new(
+        Weft.Proxy.ProxyOptions.DefaultOutboundPort, Weft.Proxy.ProxyOptions.DefaultInboundPort, Weft.Proxy.ProxyOptions.DefaultAdminPort);
 
     public bool Contains(int port) => port == Outbound || port == Inbound || port == Admin;
 

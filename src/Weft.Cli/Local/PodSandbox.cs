@@ -36,7 +36,7 @@ internal abstract class PodSandbox : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     /// <summary>The proxy variables, all set to <paramref name="value"/> (null: unset).</summary>
-    protected static IEnumerable<KeyValuePair<string, string?>> ProxyVariables(string? value) =>
+    public static IEnumerable<KeyValuePair<string, string?>> ProxyVariables(string? value) =>
         new[] { "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy" }
             .Select(name => new KeyValuePair<string, string?>(name, value));
 }

@@ -7,9 +7,8 @@ using System.Text.Json.Serialization;
 namespace Weft.Cli.Local;
 
 /// <summary>
-/// Where a running <c>weft up DIR</c> keeps its <see cref="MeshState"/>:
-/// <c>$XDG_RUNTIME_DIR/weft/&lt;hash of DIR&gt;/state.json</c>, or <c>/tmp/weft-&lt;uid&gt;/&lt;hash of DIR&gt;/state.json</c>
-/// when <c>XDG_RUNTIME_DIR</c> is unset. The hash is the first 12 hex digits of SHA-256 of DIR's full path, so one
+/// Where a running <c>weft up DIR</c> keeps its <see cref="MeshState"/>: <c>&lt;runtime root&gt;/&lt;hash of DIR&gt;/state.json</c>
+/// (<see cref="RuntimeRoot"/>). The hash is the first 12 hex digits of SHA-256 of DIR's full path, so one
 /// directory has one state file and two runs of different directories do not collide. Pod logs go next to it, in
 /// <c>logs/</c>.
 /// </summary>
@@ -23,13 +22,24 @@ internal static class StateFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>The per-user root: <c>$XDG_RUNTIME_DIR/weft</c> or <c>/tmp/weft-&lt;uid&gt;</c>.</summary>
+    /// <summary>
+    /// The per-user root: <c>$XDG_RUNTIME_DIR/weft</c>; for root without it <c>/run/weft/state</c> (a directory only root
+    /// can create: a run's state names the environment <c>weft exec</c> gives a root command, and holds the mesh CA's key,
+    /// so another user must not be able to plant or read it, as they could by creating <c>/tmp/weft-0</c> first);
+    /// otherwise <c>/tmp/weft-&lt;uid&gt;</c>. Created with mode 0700.
+    /// </summary>
     public static string RuntimeRoot()
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        return !string.IsNullOrEmpty(xdg) && Directory.Exists(xdg)
-            ? Path.Combine(xdg, "weft")
+        var root = !string.IsNullOrEmpty(xdg) && Directory.Exists(xdg) ? Path.Combine(xdg, "weft")
+            : Environment.IsPrivilegedProcess && Directory.Exists("/run") ? Path.Combine("/run", "weft", "state")
             : Path.Combine(Path.GetTempPath(), $"weft-{UserId()}");
+        if (!OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return root;
     }
 
     /// <summary>The run directory of manifests directory <paramref name="manifestDirectory"/>.</summary>

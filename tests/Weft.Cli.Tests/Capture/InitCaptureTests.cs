@@ -56,7 +56,7 @@ public sealed class InitCaptureTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, $"connect to {host}:{port}: {run.Stderr}");
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task The_apps_TCP_to_a_remote_address_arrives_at_15001_with_its_original_destination()
     {
         await ConnectAsync("10.77.0.9", 80);
@@ -65,7 +65,7 @@ public sealed class InitCaptureTests : IAsyncLifetime
         Assert.DoesNotContain(_server.Lines, l => l.StartsWith("accepted", StringComparison.Ordinal));
     }
 
-    [Theory]
+    [NetnsTheory]
     [InlineData("--regid=1337", "--clear-groups")]
     [InlineData("--reuid=1337")]
     public async Task TCP_from_the_sidecars_gid_or_uid_is_not_redirected_and_reaches_the_remote(params string[] asIds)
@@ -76,7 +76,7 @@ public sealed class InitCaptureTests : IAsyncLifetime
         Assert.DoesNotContain(_sidecar.Lines, l => l.StartsWith("accepted", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task TCP_to_an_excluded_outbound_port_is_not_redirected_and_reaches_the_remote()
     {
         await ConnectAsync("10.77.0.9", 8080);

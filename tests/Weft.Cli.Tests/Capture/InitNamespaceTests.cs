@@ -48,7 +48,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
 
     private static string[] Lines(string table) => table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    [Theory]
+    [NetnsTheory]
     [InlineData("nft")]
     [InlineData("legacy")]
     public async Task Init_writes_the_four_chains_and_the_two_TCP_jumps_with_the_requested_backend_only(string mode)
@@ -63,7 +63,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Contains("outbound: TCP from the app -> 127.0.0.1:15001, except the sidecar's own (uid 1337, gid 1337), loopback", run.Stdout, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [NetnsTheory]
     [InlineData("nft")]
     [InlineData("legacy")]
     public async Task Running_init_twice_leaves_exactly_the_table_of_one_run(string mode)
@@ -77,7 +77,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Equal(once, await _network.NatTableAsync(mode));
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task A_second_run_with_another_excluded_port_replaces_the_rules_instead_of_adding_to_them()
     {
         await InitOkAsync("--exclude-outbound-ports", "5432");
@@ -90,7 +90,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Single(Lines(table), l => l == "-A PREROUTING -p tcp -j WEFT_INBOUND");
     }
 
-    [Theory]
+    [NetnsTheory]
     [InlineData("nft")]
     [InlineData("legacy")]
     public async Task Remove_takes_every_Weft_chain_and_jump_and_leaves_a_users_rules_in_OUTPUT_and_their_own_chain(string mode)
@@ -111,7 +111,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Contains($"removed 4 chains (WEFT_INBOUND, WEFT_IN_REDIRECT, WEFT_OUTPUT, WEFT_OUT_REDIRECT) and 2 jumps into them with iptables-{mode}-restore", removal.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Init_leaves_a_users_jump_into_a_Weft_chain_and_remove_takes_it_so_that_the_chain_can_go()
     {
         await InitOkAsync();
@@ -127,7 +127,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Contains(":USER_CHAIN - [0:0]", table, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Remove_where_nothing_was_installed_changes_nothing_and_says_so()
     {
         var run = await _network.InitAsync("--remove");
@@ -136,7 +136,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Equal("weft init: nothing of Weft's to remove in this network namespace\n", run.Stdout);
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Auto_mode_writes_to_the_backend_that_already_holds_rules_here_even_when_the_system_default_is_the_other()
     {
         // Debian's iptables is nft; a legacy rule makes legacy the backend in use in this namespace.
@@ -155,7 +155,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Equal("weft init: using iptables-legacy-restore: Weft's chains are already there\n", again.Stderr);
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Dry_run_prints_the_delete_lines_for_the_rules_in_place_and_changes_nothing()
     {
         await InitOkAsync("--exclude-outbound-ports", "5432");
@@ -172,7 +172,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Equal("weft init: using iptables-nft-restore: Weft's chains are already there\n", run.Stderr);
     }
 
-    [Theory]
+    [NetnsTheory]
     [InlineData("nft")]
     [InlineData("legacy")]
     public async Task A_failing_restore_reports_its_stderr_exits_1_and_leaves_the_table_as_it_was(string mode)
@@ -205,7 +205,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Without_CAP_NET_ADMIN_init_exits_2_saying_what_it_needs_and_changes_nothing()
     {
         var nft = await _network.NatTableAsync("nft");
@@ -220,7 +220,7 @@ public sealed class InitNamespaceTests : IAsyncLifetime
         Assert.Equal(legacy, await _network.NatTableAsync("legacy"));
     }
 
-    [Fact]
+    [NetnsFact]
     public async Task Without_iptables_on_PATH_init_exits_2_naming_the_package_and_dry_run_still_prints_the_rules()
     {
         var noIptables = new Dictionary<string, string> { ["PATH"] = "/nonexistent" };

@@ -50,8 +50,5 @@ internal sealed record CommandRun(int ExitCode, string Stdout, string Stderr)
     /// <c>ip</c>, <c>setpriv</c> and <c>dotnet</c>.
     /// </summary>
     public static string Which(string name) =>
-        Path.IsPathRooted(name) ? name
-        : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists)
-          ?? throw new FileNotFoundException($"{name} is not on PATH");
+        HostProgram.Which(name) ?? throw new FileNotFoundException($"{name} is not on PATH");
 }

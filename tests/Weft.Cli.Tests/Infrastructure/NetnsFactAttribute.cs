@@ -1,17 +1,31 @@
+using Weft.Cli.Local;
+
 namespace Weft.Cli.Tests.Infrastructure;
 
 /// <summary>
-/// A test that makes network namespaces, links and iptables rules (inside namespaces of its own): it needs root on
-/// Linux, or it is skipped. As root it runs, and fails if a tool is missing (<c>test.sh</c> installs them), so that CI,
-/// which is root, never skips it quietly.
+/// A test that makes network namespaces, links and iptables rules (inside namespaces of its own): it needs root with
+/// CAP_SYS_ADMIN and CAP_NET_ADMIN on Linux, or it is skipped. With those it runs, and fails if a tool is missing
+/// (<c>test.sh</c> installs them), so that CI, which is root, never skips it quietly.
 /// </summary>
 internal sealed class NetnsFactAttribute : FactAttribute
 {
     public NetnsFactAttribute()
     {
-        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+        if (IsolationChoice.MissingPrivilege() is { } why)
         {
-            Skip = "needs root on Linux to make network namespaces";
+            Skip = $"needs network namespaces: {why}";
+        }
+    }
+}
+
+/// <summary>A table-driven <see cref="NetnsFactAttribute"/>: skipped without the privilege to make network namespaces.</summary>
+internal sealed class NetnsTheoryAttribute : TheoryAttribute
+{
+    public NetnsTheoryAttribute()
+    {
+        if (IsolationChoice.MissingPrivilege() is { } why)
+        {
+            Skip = $"needs network namespaces: {why}";
         }
     }
 }

@@ -39,12 +39,14 @@ internal sealed record NetnsBlock(int Index, uint Network)
     }
 
     /// <summary>
-    /// The namespace of pod <paramref name="podNamespace"/>/<paramref name="podName"/>: <c>weft-&lt;index&gt;-&lt;ns&gt;-&lt;pod&gt;</c>
-    /// (at most 200 characters, as namespace names are file names).
+    /// The namespace of pod <paramref name="podNamespace"/>/<paramref name="podName"/> at <paramref name="podAddress"/>:
+    /// <c>weft-&lt;index&gt;-&lt;last octet&gt;-&lt;ns&gt;.&lt;pod&gt;</c>. The octet makes it unique (one pod per address), the
+    /// dot unambiguous (a namespace name has none); at most 200 characters, as namespace names are file names.
     /// </summary>
-    public string PodNetnsName(string podNamespace, string podName)
+    public string PodNetnsName(string podNamespace, string podName, IPAddress podAddress)
     {
-        var name = $"{PodNetnsPrefix}{podNamespace}-{podName}";
+        ArgumentNullException.ThrowIfNull(podAddress);
+        var name = $"{PodNetnsPrefix}{(Ipv4Cidr.ToUInt32(podAddress) & 0xFF).ToString(CultureInfo.InvariantCulture)}-{podNamespace}.{podName}";
         return name.Length <= 200 ? name : name[..200];
     }
 }

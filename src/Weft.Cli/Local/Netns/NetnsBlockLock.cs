@@ -15,19 +15,6 @@ internal static class NetnsBlockLock
     public static IDisposable? TryAcquire(int index)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        try
-        {
-            // FileShare.None is an exclusive flock(2) on Linux, per open file: two runs in one process exclude each other too.
-            return new FileStream(Path.Combine(Directory, index.ToString(CultureInfo.InvariantCulture) + ".lock"),
-                FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        return FileClaim.TryAcquire(Path.Combine(Directory, index.ToString(CultureInfo.InvariantCulture) + ".lock"));
     }
 }

@@ -15,7 +15,7 @@ internal sealed partial class NetworkNamespace : IDisposable
 {
     private const int CloneNewNet = 0x40000000;
 
-    private readonly BlockingCollection<TaskCompletionSource<Socket>> _requests = [];
+    private readonly BlockingCollection<(SocketType Type, ProtocolType Protocol, TaskCompletionSource<Socket> Socket)> _requests = [];
     private readonly Thread _thread;
 
     private NetworkNamespace(string name, SafeHandle handle)
@@ -49,12 +49,15 @@ internal sealed partial class NetworkNamespace : IDisposable
     }
 
     /// <summary>A new TCP socket in the namespace.</summary>
-    public Task<Socket> CreateTcpSocketAsync()
+    public Task<Socket> CreateTcpSocketAsync() => CreateSocketAsync(SocketType.Stream, ProtocolType.Tcp);
+
+    /// <summary>A new IPv4 socket in the namespace.</summary>
+    public Task<Socket> CreateSocketAsync(SocketType type, ProtocolType protocol)
     {
         var request = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            _requests.Add(request);
+            _requests.Add((type, protocol, request));
         }
         catch (InvalidOperationException)
         {
@@ -94,7 +97,7 @@ internal sealed partial class NetworkNamespace : IDisposable
             }
         }
 
-        foreach (var request in _requests.GetConsumingEnumerable())
+        foreach (var (type, protocol, request) in _requests.GetConsumingEnumerable())
         {
             if (failure is not null)
             {
@@ -104,7 +107,7 @@ internal sealed partial class NetworkNamespace : IDisposable
 
             try
             {
-                request.SetResult(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+                request.SetResult(new Socket(AddressFamily.InterNetwork, type, protocol));
             }
             catch (SocketException e)
             {

@@ -46,7 +46,7 @@ internal sealed class NodeNetwork : IAsyncDisposable
             }
 
             var block = range.Block(index);
-            var conflict = routes.FirstOrDefault(r => r.Destination.Overlaps(block.Pods) || r.Destination.Overlaps(block.Services));
+            var conflict = routes.FirstOrDefault(r => r.Destination.PrefixLength >= 8 && (r.Destination.Overlaps(block.Pods) || r.Destination.Overlaps(block.Services)));
             if (conflict is not null)
             {
                 overlap ??= $"{block.PodCidr} or {block.ServiceCidr} overlaps the host's route '{conflict.Text}'";
@@ -97,14 +97,35 @@ internal sealed class NodeNetwork : IAsyncDisposable
         }
     }
 
-    private static Task<string> CreateBridgeAsync(NetnsBlock block, CancellationToken ct) =>
-        HostProgram.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
-            $"link add {block.BridgeName} type bridge nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0",
+    private static async Task CreateBridgeAsync(NetnsBlock block, CancellationToken ct)
+    {
+        await HostProgram.RunOrThrowAsync("ip", ["link", "add", block.BridgeName, "type", "bridge", "nf_call_iptables", "0", "nf_call_ip6tables", "0", "nf_call_arptables", "0"], ct: ct);
+
+        // The node speaks IPv4 only on the bridge, like the pods (PodNetwork): with no IPv6 address here, the host has no
+        // IPv6 way into a pod even if a pod's app turns IPv6 back on for itself.
+        DisableIPv6(block.BridgeName);
+        await HostProgram.RunOrThrowAsync("ip", ["-batch", "-"], string.Join('\n',
             $"addr add {block.Gateway}/24 dev {block.BridgeName}",
             $"link set {block.BridgeName} up",
             $"route add local {block.ServiceCidr} dev {block.BridgeName} table local") + "\n", ct);
+    }
 
-    /// <summary>The host's IPv4 routes in every table, but the default ones (which overlap everything by design).</summary>
+    /// <summary>Whether this kernel has IPv6 at all (not booted with <c>ipv6.disable=1</c>).</summary>
+    public static bool HasIPv6 => Directory.Exists("/proc/sys/net/ipv6/conf");
+
+    private static void DisableIPv6(string device)
+    {
+        if (HasIPv6)
+        {
+            File.WriteAllText($"/proc/sys/net/ipv6/conf/{device}/disable_ipv6", "1\n");
+        }
+    }
+
+    /// <summary>
+    /// The host's IPv4 routes in every table, but the default ones, which overlap everything by design. Routes shorter
+    /// than /8 are ignored when looking for overlaps for the same reason (a VPN's 0.0.0.0/1 and 128.0.0.0/1 stand in for
+    /// its default route; the bridge's own /24 is more specific than them).
+    /// </summary>
     private static async Task<IReadOnlyList<HostRoute>> HostRoutesAsync(CancellationToken ct)
     {
         var output = await HostProgram.RunOrThrowAsync("ip", ["-4", "-o", "route", "show", "table", "all"], ct: ct);

@@ -36,7 +36,7 @@ internal sealed class PodNetwork : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(address);
-        var pod = new PodNetwork(block, block.PodNetnsName(podNamespace, podName), address);
+        var pod = new PodNetwork(block, block.PodNetnsName(podNamespace, podName, address), address);
         try
         {
             Directory.CreateDirectory(pod.ResolverDirectory);
@@ -50,7 +50,7 @@ internal sealed class PodNetwork : IAsyncDisposable
 
             // IPv4 only, like the capture rules: an IPv6 link-local address on eth0 would be a way to the app's ports
             // that no rule covers (from the host, or from another pod). Set before eth0 comes up, so it never has one.
-            foreach (var device in new[] { "eth0", "default" })
+            foreach (var device in NodeNetwork.HasIPv6 ? ["eth0", "default"] : Array.Empty<string>())
             {
                 await HostProgram.RunOrThrowAsync("ip", ["netns", "exec", pod.Name, "tee", $"/proc/sys/net/ipv6/conf/{device}/disable_ipv6"], "1\n", ct);
             }

@@ -34,8 +34,8 @@ public sealed class NetnsRangeTests
         Assert.Equal("wft255", block.BridgeName);
         Assert.Equal("wft255p254", block.VethName(IPAddress.Parse("198.19.254.254")));
         Assert.True(block.VethName(IPAddress.Parse("198.19.254.254")).Length <= 15);
-        Assert.Equal("weft-255-shop-client-1", block.PodNetnsName("shop", "client-1"));
-        Assert.Equal(200, block.PodNetnsName("ns", new string('a', 300)).Length);
+        Assert.Equal("weft-255-7-shop.client-1", block.PodNetnsName("shop", "client-1", IPAddress.Parse("198.19.254.7")));
+        Assert.Equal(200, block.PodNetnsName("ns", new string('a', 300), IPAddress.Parse("198.19.254.7")).Length);
     }
 
     [Theory]
@@ -97,8 +97,8 @@ public sealed class NetnsRangeTests
     }
 
     [Theory]
-    [InlineData("weft-12-shop-client", 12)]
-    [InlineData("weft-0-a-b", 0)]
+    [InlineData("weft-12-3-shop.client", 12)]
+    [InlineData("weft-0-2-a.b", 0)]
     [InlineData("weft-t-0a1b2c", null)]
     [InlineData("weft-12", null)]
     [InlineData("other-12-x", null)]
