@@ -6,9 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # The network-namespace tests (weft init, netns isolation, the conformance suite in both modes) need ip, iptables and
-# setpriv: install what is missing from Debian (as root; CI is root).
+# setpriv, and run curl and python3 inside pods: install what is missing from Debian (as root; CI is root).
 . ./scripts/netns-tools.sh
-ensure_netns_tools
+ensure_netns_tools curl python3
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -325,7 +325,7 @@ log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (s
 # The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
 # plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
 if [ -z "${NETNS:-}" ]; then
-  NETNS=0; [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables-restore >/dev/null && NETNS=1
+  NETNS=0; [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables-restore >/dev/null && command -v setpriv >/dev/null && NETNS=1
 fi
 if [ "$NETNS" = 1 ]; then
   mkdir -p "$TMP/mesh-netns" && cp "$BENCH/mesh/"*.yaml "$TMP/mesh-netns/"

@@ -1,5 +1,6 @@
 using Weft.Cli.Conformance;
 using Weft.Cli.Local;
+using Weft.Cli.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Weft.Conformance.Tests;
@@ -11,10 +12,13 @@ namespace Weft.Conformance.Tests;
 /// </summary>
 public sealed class MeshConformanceTests(ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData("process")]
-    [InlineData("netns")]
-    public async Task Every_conformance_case_passes(string isolation)
+    [Fact]
+    public Task Every_conformance_case_passes_with_pods_as_processes() => EveryCasePassesAsync(Isolation.Process);
+
+    [NetnsFact]
+    public Task Every_conformance_case_passes_with_pods_in_network_namespaces() => EveryCasePassesAsync(Isolation.Netns);
+
+    private async Task EveryCasePassesAsync(Isolation isolation)
     {
         using var log = new TestOutputWriter(output);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
@@ -22,7 +26,7 @@ public sealed class MeshConformanceTests(ITestOutputHelper output)
         {
             CasesDirectory = SharedFiles.ConformanceCases,
             Output = log,
-            Isolation = isolation == "netns" ? Isolation.Netns : Isolation.Process,
+            Isolation = isolation,
         });
 
         var run = await runner.RunAsync(timeout.Token);

@@ -214,13 +214,35 @@ public sealed class MtlsAndL4NetnsTests(NetnsMtlsMeshFixture mesh, ITestOutputHe
     public async Task Weft_exec_runs_in_the_pods_network_with_its_environment_without_NET_ADMIN_and_passes_the_exit_code_on()
     {
         var pod = mesh.Pod("client");
-        var (code, text) = await ExecAsync("client", "sh", "-c", "echo $POD_NAMESPACE/$HOSTNAME; ip -4 -o addr show dev eth0; env | grep -ci _proxy; iptables -t nat -F 2>&1; exit 7");
+        var (code, text) = await ExecAsync("client", "sh", "-c",
+            "echo $POD_NAMESPACE/$HOSTNAME; ip -4 -o addr show dev eth0; env | grep -ci _proxy; grep CapEff /proc/self/status; "
+            + "iptables -t nat -F 2>&1; setpriv --regid=1337 true 2>&1 || echo no-setgid; exit 7");
 
         Assert.Equal(7, code);
         Assert.Contains($"l4/{pod.Name}", text, StringComparison.Ordinal);
         Assert.Contains($"inet {pod.IP}/24", text, StringComparison.Ordinal);
         Assert.Contains("\n0\n", text, StringComparison.Ordinal); // no proxy variable
+        var effective = ulong.Parse(text.Split('\n').Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, bit) in new[] { ("NET_ADMIN", 12), ("SYS_ADMIN", 21), ("SYS_PTRACE", 19), ("PERFMON", 38), ("SETUID", 7), ("SETGID", 6) })
+        {
+            Assert.True((effective & (1UL << bit)) == 0, $"the app has CAP_{name}");
+        }
+
         Assert.Contains("Permission denied", text, StringComparison.Ordinal); // the app cannot undo its capture rules
+        Assert.Contains("no-setgid", text, StringComparison.Ordinal); // nor take the sidecar's group, which they spare
+    }
+
+    [Fact]
+    public async Task An_app_cannot_read_a_sidecars_token_from_its_process_environment()
+    {
+        // Every sidecar of the mesh, its own pod's included: apps lack CAP_SYS_PTRACE (and PERFMON, SYS_ADMIN), and the
+        // sidecars are not dumpable. (The pattern's [y] keeps the shell and grep, whose command lines hold it, out.)
+        var (_, text) = await ExecAsync("web", "sh", "-c",
+            "for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q -- ' prox[y] --pod l4/'; then "
+            + "if cat $p/environ > /dev/null 2>&1; then echo read $p; else echo denied $p; fi; fi; done");
+
+        Assert.Contains("denied /proc/", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("read /proc/", text, StringComparison.Ordinal);
     }
 
     private async Task<long> RefusedAsync(string deployment)
