@@ -115,7 +115,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
             if (options.ManifestDirectory is { } manifests)
             {
-                directory = new DirectorySource(manifests, store, loggerFactory.CreateLogger<DirectorySource>(), time);
+                directory = new DirectorySource(manifests, store, loggerFactory.CreateLogger<DirectorySource>(), time) { IgnoredFileNames = options.IgnoredFileNames };
                 directory.Start();
             }
 

@@ -10,6 +10,9 @@ public sealed record ControlPlaneOptions
     /// <summary>A directory of manifests to load and watch; null for a store fed only by other sources.</summary>
     public string? ManifestDirectory { get; init; }
 
+    /// <summary>File names in <see cref="ManifestDirectory"/> that are not manifests (the local mode's image map).</summary>
+    public IReadOnlySet<string> IgnoredFileNames { get; init; } = new HashSet<string>();
+
     /// <summary>The IP address the discovery server listens on.</summary>
     public string ListenAddress { get; init; } = "127.0.0.1";
 

@@ -142,7 +142,7 @@ public static class ProxyHost
 
         var connections = new MtlsConnections();
         var peerInboundPort = () => options.PeerInboundPort ?? inbound!.IPEndPoint!.Port;
-        tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"));
+        tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
         var connector = new MeshConnector(tls, peerInboundPort);
         var client = new ForwardingClient(connector);
         owned.Add(new DisposeAdapter(client));

@@ -89,6 +89,9 @@ public sealed record ProxyOptions
     /// </summary>
     public bool CompactAfterStart { get; init; }
 
+    /// <summary>How long a peer has to finish the inbound mTLS handshake (<see cref="Security.MeshTls.DefaultHandshakeTimeout"/>); tests shorten it.</summary>
+    internal TimeSpan TlsHandshakeTimeout { get; init; } = Security.MeshTls.DefaultHandshakeTimeout;
+
     /// <summary>The fast path's limit on an app's silence mid-exchange (504 before a response, a cut one after); tests shorten it.</summary>
     internal TimeSpan Http1ActivityTimeout { get; init; } = Http1.Http1Relay.DefaultActivity;
 

@@ -223,7 +223,7 @@ public sealed class MtlsAndL4NetnsTests(NetnsMtlsMeshFixture mesh, ITestOutputHe
         Assert.Contains($"inet {pod.IP}/24", text, StringComparison.Ordinal);
         Assert.Contains("\n0\n", text, StringComparison.Ordinal); // no proxy variable
         var effective = ulong.Parse(text.Split('\n').Single(l => l.StartsWith("CapEff:", StringComparison.Ordinal))["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var (name, bit) in new[] { ("NET_ADMIN", 12), ("SYS_ADMIN", 21), ("SYS_PTRACE", 19), ("PERFMON", 38), ("SETUID", 7), ("SETGID", 6) })
+        foreach (var (name, bit) in new[] { ("NET_ADMIN", 12), ("SYS_ADMIN", 21), ("SYS_PTRACE", 19), ("PERFMON", 38), ("SETUID", 7), ("SETGID", 6), ("NET_RAW", 13) })
         {
             Assert.True((effective & (1UL << bit)) == 0, $"the app has CAP_{name}");
         }

@@ -43,7 +43,8 @@ internal static class InitCommand
     private static Command Create(out InitOptions init)
     {
         var options = init = new InitOptions();
-        var command = new Command("init", "Capture the pod's TCP with iptables rules in this network namespace (run in the pod's init container)");
+        var command = new Command("init", "Capture the pod's TCP with iptables rules in this network namespace (run in the pod's init container; "
+            + "never in the host's own namespace, where it would capture the host's traffic: undo with --remove)");
         foreach (var option in options.All)
         {
             command.Options.Add(option);

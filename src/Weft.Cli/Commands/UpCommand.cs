@@ -85,7 +85,7 @@ internal static class UpCommand
                     NetnsRange = range,
                 }, ct);
             }
-            catch (Local.Netns.NetworkSetupException e)
+            catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"weft up: {e.Message}");
                 return 1;
@@ -107,6 +107,10 @@ internal static class UpCommand
             {
                 progress.WriteLine($"warning: {e.Message}");
                 progress.Write(Table(mesh.State()));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C before every pod was ready: stop as after.
             }
 
             try

@@ -29,6 +29,12 @@ internal sealed record LocalClusterOptions
     /// </summary>
     public Netns.NodeNetwork? Node { get; init; }
 
+    /// <summary>
+    /// How many pods prepare their sandbox (network, init step: a process start each) at once, so that a Deployment of
+    /// hundreds does not start hundreds of init steps on a few cores and time them all out.
+    /// </summary>
+    public SemaphoreSlim SandboxGate { get; init; } = new(Math.Max(2, Environment.ProcessorCount * 2));
+
     /// <summary>Where generated echo certificates go; default a <c>certs</c> directory next to the logs.</summary>
     public string? CertificateDirectory { get; init; }
 }

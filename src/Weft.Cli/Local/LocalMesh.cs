@@ -20,8 +20,11 @@ internal sealed class LocalMesh : IAsyncDisposable
     private readonly NodeNetwork? _node;
     private readonly Dns.ClusterDnsServer? _dns;
 
-    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns)
+    private readonly IDisposable _running;
+
+    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns, IDisposable running)
     {
+        _running = running;
         _node = node;
         _dns = dns;
         KubeProxy = kubeProxy;
@@ -70,7 +73,22 @@ internal sealed class LocalMesh : IAsyncDisposable
 
         var runDirectory = options.RunDirectory ?? StateFile.RunDirectory(directory);
         Directory.CreateDirectory(runDirectory);
-        var node = options.Isolation == Isolation.Netns ? await NodeNetwork.StartAsync(options.NetnsRange, options.Progress, ct) : null;
+
+        // One mesh per run directory: two would share its state file, logs and CA, and the first to stop would delete
+        // the other's state.
+        var running = FileClaim.TryAcquire(Path.Combine(runDirectory, "up.lock"))
+            ?? throw new InvalidOperationException($"a local mesh of {directory} is already running (run directory {runDirectory})");
+        NodeNetwork? node;
+        try
+        {
+            node = options.Isolation == Isolation.Netns ? await NodeNetwork.StartAsync(options.NetnsRange, options.Progress, ct) : null;
+        }
+        catch
+        {
+            running.Dispose();
+            throw;
+        }
+
         AddressPlan addresses;
         try
         {
@@ -83,6 +101,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                 await node.DisposeAsync();
             }
 
+            running.Dispose();
             throw;
         }
 
@@ -101,6 +120,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                 new ControlPlaneOptions
                 {
                     ManifestDirectory = directory,
+                    IgnoredFileNames = new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName },
                     // Pods in their own network namespaces reach the control plane on the node's gateway.
                     ListenAddress = node?.Block.Gateway.ToString() ?? "127.0.0.1",
                     Port = 0,
@@ -127,7 +147,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             // capture rules hand the connection to its sidecar.
             var kubeProxy = new LocalKubeProxy(controlPlane.Store, addresses.IsClusterIP, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
             var dns = node is null ? null : StartDns(node, controlPlane, options.Progress);
-            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns) { ReadyFile = options.ReadyFile };
+            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in controlPlane.Problems)
             {
@@ -156,6 +176,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                 await node.DisposeAsync();
             }
 
+            running.Dispose();
             if (options.LoggerFactory is null)
             {
                 loggerFactory.Dispose();
@@ -310,6 +331,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                     }
 
                     _ownedLoggerFactory?.Dispose();
+                    _running.Dispose();
                 }
             }
         }

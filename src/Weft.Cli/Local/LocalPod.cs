@@ -159,7 +159,16 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             try
             {
-                await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
+                await _options.SandboxGate.WaitAsync(ct);
+                try
+                {
+                    await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
+                }
+                finally
+                {
+                    _options.SandboxGate.Release();
+                }
+
                 break;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -10,7 +10,8 @@ namespace Weft.Cli.Local;
 /// and the apps started inside it with <c>ip netns exec</c> (which also gives them the pod's resolv.conf and hosts).
 /// What each may do is <see cref="PodProcess"/>'s: the sidecar runs with the group the capture rules spare, so its own
 /// connections are not captured; the apps cannot change their rules, leave their namespace or take the sidecar's ids.
-/// An app knows nothing of the mesh: no proxy setting, its packets are captured.
+/// (They do run as root on the host's filesystem: the namespace isolates the pod's network, not its files.) An app
+/// knows nothing of the mesh: no proxy setting, its packets are captured.
 /// </summary>
 internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string podName, IPAddress podIp, LocalClusterOptions options) : PodSandbox
 {

@@ -26,20 +26,15 @@ internal static class StateFile
     /// The per-user root: <c>$XDG_RUNTIME_DIR/weft</c>; for root without it <c>/run/weft/state</c> (a directory only root
     /// can create: a run's state names the environment <c>weft exec</c> gives a root command, and holds the mesh CA's key,
     /// so another user must not be able to plant or read it, as they could by creating <c>/tmp/weft-0</c> first);
-    /// otherwise <c>/tmp/weft-&lt;uid&gt;</c>. Created with mode 0700.
+    /// otherwise <c>/tmp/weft-&lt;uid&gt;</c>. Made with mode 0700, and refused when another user owns it or may write to
+    /// it (<see cref="OwnDirectory"/>).
     /// </summary>
     public static string RuntimeRoot()
     {
         var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        var root = !string.IsNullOrEmpty(xdg) && Directory.Exists(xdg) ? Path.Combine(xdg, "weft")
+        return OwnDirectory.Ensure(!string.IsNullOrEmpty(xdg) && Directory.Exists(xdg) ? Path.Combine(xdg, "weft")
             : Environment.IsPrivilegedProcess && Directory.Exists("/run") ? Path.Combine("/run", "weft", "state")
-            : Path.Combine(Path.GetTempPath(), $"weft-{UserId()}");
-        if (!OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return root;
+            : Path.Combine(Path.GetTempPath(), $"weft-{UserId()}"));
     }
 
     /// <summary>The run directory of manifests directory <paramref name="manifestDirectory"/>.</summary>
@@ -83,6 +78,18 @@ internal static class StateFile
     /// <paramref name="manifestDirectory"/> if given; else the only live one under <see cref="RuntimeRoot"/>.
     /// </summary>
     public static (MeshState? State, string? Error) Find(string? explicitPath, string? manifestDirectory)
+    {
+        try
+        {
+            return FindIn(explicitPath, manifestDirectory);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static (MeshState? State, string? Error) FindIn(string? explicitPath, string? manifestDirectory)
     {
         if (explicitPath is not null || manifestDirectory is not null)
         {

@@ -48,6 +48,9 @@ public sealed class DirectorySource : IAsyncDisposable
 
     public string Directory { get; }
 
+    /// <summary>File names that are not manifests though they end in .yaml (the local mode's image map).</summary>
+    public IReadOnlySet<string> IgnoredFileNames { get; init; } = new HashSet<string>();
+
     /// <summary>How often the directory is rescanned in case the file system watcher missed a change.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
@@ -113,7 +116,7 @@ public sealed class DirectorySource : IAsyncDisposable
             }
 
             _contentHash = hash;
-            var result = ManifestLoader.LoadPaths([Directory]);
+            var result = ManifestLoader.LoadPaths([.. ManifestFiles()]);
             Volatile.Write(ref _loaded, result);
             var version = _store.Replace(SourceName, result.Objects);
             Log.Loaded(_logger, Directory, result.Objects.Count, result.Problems.Count, version);
@@ -175,7 +178,7 @@ public sealed class DirectorySource : IAsyncDisposable
         try
         {
             return [.. System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
-                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase) && !IgnoredFileNames.Contains(Path.GetFileName(f)))
                 .Order(StringComparer.Ordinal)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

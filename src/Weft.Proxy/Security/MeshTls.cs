@@ -13,8 +13,16 @@ namespace Weft.Proxy.Security;
 /// <see cref="SpiffeValidation"/>: the client expects the SPIFFE ID discovery gave for the endpoint, the server accepts
 /// any identity of the trust bundle and records it on the connection.
 /// </summary>
-internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connections, TimeProvider time, ILogger logger)
+internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connections, TimeProvider time, ILogger logger, TimeSpan? handshakeTimeout = null)
 {
+    /// <summary>
+    /// How long a peer has to complete the server handshake: one that sends a ClientHello's first byte and then nothing
+    /// would otherwise hold a connection (and its descriptor) for as long as it likes.
+    /// </summary>
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TimeSpan _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
+
     public MtlsConnections Connections => connections;
 
     /// <summary>The server handshake over an accepted connection; null (logged) when the peer is refused.</summary>
@@ -34,14 +42,17 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
                 SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, null, time.GetUtcNow(), out peer, out error)
                 && SameTrustDomain(snapshot.SpiffeId, peer!, out error),
         };
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        handshake.CancelAfter(_handshakeTimeout);
         try
         {
-            await ssl.AuthenticateAsServerAsync(options, ct).ConfigureAwait(false);
+            await ssl.AuthenticateAsServerAsync(options, handshake.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
             connections.Refused();
-            ProxyLog.InboundHandshakeFailed(logger, remote?.ToString(), error ?? e.Message);
+            ProxyLog.InboundHandshakeFailed(logger, remote?.ToString(),
+                error ?? (e is OperationCanceledException && !ct.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : e.Message));
             await ssl.DisposeAsync().ConfigureAwait(false);
             return null;
         }

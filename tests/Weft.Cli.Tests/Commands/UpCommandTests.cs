@@ -33,7 +33,7 @@ public sealed class UpCommandTests : IDisposable
     [Theory]
     [InlineData("198.18.0.1/15", "weft up: --netns-range 198.18.0.1/15: '198.18.0.1/15' has host bits set (the network is 198.18.0.0/15)")]
     [InlineData("10.0.0.0/25", "weft up: --netns-range 10.0.0.0/25: too small; a mesh needs a /23 (one /24 for pods, one for Services)")]
-    [InlineData("127.0.0.0/16", "weft up: --netns-range 127.0.0.0/16: not a unicast range for pods (it overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast)")]
+    [InlineData("8.8.8.0/23", "weft up: --netns-range 8.8.8.0/23: not inside a private or test range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 198.18.0.0/15): the mesh's Services are local addresses of the whole host, which would shadow real ones")]
     public async Task A_netns_range_that_cannot_hold_pods_is_refused(string range, string error)
     {
         var run = await WeftAsync(["up", _work, "--isolation", "process", "--netns-range", range]);

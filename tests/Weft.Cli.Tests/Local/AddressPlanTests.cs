@@ -153,4 +153,19 @@ public sealed class AddressPlanTests
         Assert.True(plan.IsClusterIP(admitted));
         Assert.False(plan.IsClusterIP("198.18.6.2"));
     }
+
+    [Fact]
+    public void A_ClusterIP_a_manifest_keeps_is_not_handed_to_another_Service_and_a_taken_one_is_not_kept()
+    {
+        using var plan = new AddressPlan(Weft.Cli.Local.Netns.NetnsRange.Default.Block(3));
+
+        var kept = (Service)plan.Admit(NewService("pinned", "198.18.7.1"));
+        var next = (Service)plan.Admit(NewService("auto"));
+        var clash = (Service)plan.Admit(NewService("clash", "198.18.7.1"));
+
+        Assert.Equal("198.18.7.1", kept.Spec.ClusterIP);
+        Assert.Equal("198.18.7.2", next.Spec.ClusterIP);
+        Assert.Equal("198.18.7.3", clash.Spec.ClusterIP); // as the API server refuses an allocated address
+        Assert.Equal("198.18.7.1", ((Service)plan.Admit(NewService("pinned", "198.18.7.1"))).Spec.ClusterIP); // its own, again
+    }
 }

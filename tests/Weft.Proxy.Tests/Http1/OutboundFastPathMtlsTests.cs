@@ -77,6 +77,28 @@ public sealed class OutboundFastPathMtlsTests
         Assert.Equal("GET /plain?x=1 HTTP/1.1\r\nHost: echo:8080\r\n\r\n", Assert.Single(app.Received).Head);
     }
 
+    [Fact]
+    public async Task A_peer_that_starts_a_TLS_handshake_and_goes_silent_is_closed_when_the_handshake_time_is_up()
+    {
+        using var ca = new OutboundMeshCa();
+        await using var server = await Sidecar.StartAsync(options => options with
+        {
+            PodName = "server",
+            Identity = ca.Issue("server"),
+            TlsHandshakeTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await socket.ConnectAsync(server.Inbound, deadline.Token);
+
+        await socket.SendAsync(new byte[] { 0x16 }, deadline.Token); // a TLS record's first byte, and nothing more
+
+        Assert.Equal(0, await socket.ReceiveAsync(new byte[16], deadline.Token)); // closed by the sidecar, not by the deadline
+        var connections = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri($"http://{server.Proxy.AdminEndpoint}/connections"))).RootElement;
+        Assert.Equal(1, connections.GetProperty("refused").GetInt32());
+        Assert.Contains(server.Logs.Lines, l => l.Contains("no handshake within 0.3 s", StringComparison.Ordinal));
+    }
+
     private static BackendPolicy Backend(ScriptedApp app, string identity)
     {
         var backend = OutboundPolicies.Backend("v1", app);

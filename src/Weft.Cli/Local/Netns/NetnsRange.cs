@@ -15,6 +15,15 @@ internal sealed record NetnsRange(Ipv4Cidr Range)
     /// <summary>A block is a /23: 254 pod addresses and 254 ClusterIPs.</summary>
     public const int BlockPrefixLength = 23;
 
+    /// <summary>
+    /// Where a range may be: RFC 1918's private networks, RFC 6598's shared space, RFC 2544's benchmarking range. Nothing
+    /// anyone reaches on the Internet (or a cloud's link-local metadata address) can be shadowed by a mesh's addresses.
+    /// </summary>
+    private static readonly Ipv4Cidr[] Private =
+    [
+        new(0x0A000000, 8), new(0xAC100000, 12), new(0xC0A80000, 16), new(0x64400000, 10), new(0xC6120000, 15),
+    ];
+
     public static readonly NetnsRange Default = Parse(DefaultCidr);
 
     public int BlockCount => 1 << (BlockPrefixLength - Range.PrefixLength);
@@ -47,9 +56,10 @@ internal sealed record NetnsRange(Ipv4Cidr Range)
             throw new FormatException($"--netns-range {cidr}: too small; a mesh needs a /{BlockPrefixLength} (one /24 for pods, one for Services)");
         }
 
-        if (range.Overlaps(new Ipv4Cidr(0x7F000000, 8)) || range.Overlaps(new Ipv4Cidr(0, 8)) || range.Overlaps(new Ipv4Cidr(0xE0000000, 3)))
+        if (!Private.Any(p => p.PrefixLength <= range.PrefixLength && p.Overlaps(range)))
         {
-            throw new FormatException($"--netns-range {cidr}: not a unicast range for pods (it overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast)");
+            throw new FormatException($"--netns-range {cidr}: not inside a private or test range ({string.Join(", ", Private)}): "
+                + "the mesh's Services are local addresses of the whole host, which would shadow real ones");
         }
 
         return new NetnsRange(range);

@@ -39,9 +39,10 @@ internal static class PodProcess
     /// are its inheritable set or-ed with the bounding set, so an inherited set would keep what the bounding set drops).
     /// <list type="bullet">
     /// <item>Apps keep root (as a container's default user) with a container runtime's default capabilities but
-    /// SETUID/SETGID/SETPCAP: nothing to change their capture rules or routes (NET_ADMIN), leave their namespace
-    /// (SYS_ADMIN), read another process's memory or environment such as a sidecar's token (SYS_PTRACE, PERFMON), or take
-    /// the ids the rules spare; with no_new_privs a set-id program cannot give them those either.</item>
+    /// SETUID/SETGID/SETPCAP and NET_RAW: nothing to change their capture rules or routes (NET_ADMIN), leave their
+    /// namespace (SYS_ADMIN), read another process's memory or environment such as a sidecar's token (SYS_PTRACE,
+    /// PERFMON), take the ids the rules spare, or forge frames on the bridge (NET_RAW: ARP spoofing of the gateway, frames
+    /// the sidecar never sees); with no_new_privs a set-id program cannot give them those either.</item>
     /// <item>The sidecar runs as root with group <see cref="ProxyGroup"/> and only what reading the weft binary wherever it
     /// is takes (DAC_OVERRIDE, DAC_READ_SEARCH).</item>
     /// <item>The init step may change netfilter rules (NET_ADMIN, NET_RAW), nothing more.</item>
@@ -52,7 +53,7 @@ internal static class PodProcess
         Role.Init => [.. Emptied, Keep("net_admin", "net_raw", "dac_override", "dac_read_search")],
         Role.Sidecar => [$"--regid={ProxyGroup.ToString(CultureInfo.InvariantCulture)}", "--clear-groups", .. Emptied, "--no-new-privs", Keep("dac_override", "dac_read_search")],
         _ => ["--clear-groups", .. Emptied, "--no-new-privs",
-            Keep("chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "net_raw", "sys_chroot", "mknod", "audit_write", "setfcap")],
+            Keep("chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "sys_chroot", "mknod", "audit_write", "setfcap")],
     };
 
     private static readonly string[] Emptied = ["--inh-caps=-all", "--ambient-caps=-all"];

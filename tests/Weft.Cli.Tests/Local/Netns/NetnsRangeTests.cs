@@ -41,6 +41,9 @@ public sealed class NetnsRangeTests
     [Theory]
     [InlineData("10.99.0.0/16", 128)]
     [InlineData("10.99.0.0/23", 1)]
+    [InlineData("172.16.0.0/12", 2048)]
+    [InlineData("100.64.0.0/10", 8192)]
+    [InlineData("10.0.0.0/8", 32768)]
     public void Another_range_gives_one_block_per_23(string cidr, int blocks)
     {
         Assert.Equal(blocks, NetnsRange.Parse(cidr).BlockCount);
@@ -51,9 +54,12 @@ public sealed class NetnsRangeTests
     [InlineData("fd00::/64", "not an IPv4 CIDR")]
     [InlineData("198.18.0.1/15", "has host bits set (the network is 198.18.0.0/15)")]
     [InlineData("198.18.0.0/24", "too small")]
-    [InlineData("127.0.0.0/8", "overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast")]
-    [InlineData("224.0.0.0/8", "overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast")]
-    [InlineData("0.0.0.0/1", "overlaps 0.0.0.0/8, 127.0.0.0/8 or multicast")]
+    [InlineData("127.0.0.0/8", "not inside a private or test range")]
+    [InlineData("224.0.0.0/8", "not inside a private or test range")]
+    [InlineData("0.0.0.0/1", "not inside a private or test range")]
+    [InlineData("8.8.8.0/23", "not inside a private or test range")]
+    [InlineData("169.254.168.0/22", "not inside a private or test range")]
+    [InlineData("10.0.0.0/7", "not inside a private or test range")]
     public void A_range_that_cannot_hold_pods_is_refused_saying_why(string cidr, string why)
     {
         var error = Assert.Throws<FormatException>(() => NetnsRange.Parse(cidr));

@@ -213,26 +213,32 @@ public sealed class NodeNetworkTests
     [NetnsFact]
     public async Task A_range_whose_blocks_all_overlap_a_host_route_is_refused_naming_the_route_and_changes_nothing()
     {
-        // The host's own connected route (every machine with a network has one; not a Weft bridge's, which another run
-        // may remove meanwhile): a /23 range inside or around it, whose only block is index 0.
-        var route = (await CommandRun.RunCheckedAsync("ip", "-4", "-o", "route", "show", "table", "main")).Stdout
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.Contains($"dev {NetnsBlock.BridgePrefix}", StringComparison.Ordinal))
-            .Select(NodeNetwork.HostRoute.TryParse)
-            .FirstOrDefault(r => r is not null && r.Destination.PrefixLength is >= 8 and <= 30 && (r.Destination.Network >> 24) is not (0 or 127));
-        Assert.True(route is not null, "this host has no IPv4 route to overlap");
-        var range = NetnsRange.Parse(new Weft.Cli.Capture.Ipv4Cidr(route!.Destination.Network & Weft.Cli.Capture.Ipv4Cidr.MaskOf(23), 23).ToString());
+        // A route of the host's over a private /23 that nothing here uses: an 'unreachable' one (it carries no traffic),
+        // for as long as the test runs. The range is that /23, so its only block overlaps it.
+        var ranges = (await CommandRun.RunCheckedAsync("ip", "-4", "-o", "route", "show", "table", "all")).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(NodeNetwork.HostRoute.TryParse).OfType<NodeNetwork.HostRoute>().ToList();
+        var free = Enumerable.Range(0, 128).Select(i => new Weft.Cli.Capture.Ipv4Cidr(0x0AFE0000 + ((uint)i << 9), 23))
+            .OrderBy(_ => Random.Shared.Next())
+            .First(c => !ranges.Any(r => r.Destination.PrefixLength >= 8 && r.Destination.Overlaps(c)));
+        await CommandRun.RunCheckedAsync("ip", "route", "add", "unreachable", free.ToString());
+        try
+        {
+            var range = NetnsRange.Parse(free.ToString());
 
-        var refused = await Assert.ThrowsAsync<NetworkSetupException>(() => NodeNetwork.StartAsync(range, null, CancellationToken.None));
+            var refused = await Assert.ThrowsAsync<NetworkSetupException>(() => NodeNetwork.StartAsync(range, null, CancellationToken.None));
 
-        Assert.Contains($"no free network block in {range.Cidr}", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("overlaps the host's route '", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("--netns-range", refused.Message, StringComparison.Ordinal);
+            Assert.Contains($"no free network block in {range.Cidr}: {range.Block(0).PodCidr} or {range.Block(0).ServiceCidr} overlaps the host's route 'unreachable {free}", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("choose another range with --netns-range", refused.Message, StringComparison.Ordinal);
 
-        // Nothing made and the block let go: its index can be claimed (unless a run of the default range holds index 0).
-        var bridges = await NetnsJanitor.LinkNamesAsync(CancellationToken.None);
-        using var claim = NetnsBlockLock.TryAcquire(0);
-        Assert.True(claim is null || !bridges.Contains(range.Block(0).BridgeName), "a bridge was left for a refused range");
+            // Nothing made and the block let go: its index can be claimed (unless a run of the default range holds index 0).
+            var bridges = await NetnsJanitor.LinkNamesAsync(CancellationToken.None);
+            using var claim = NetnsBlockLock.TryAcquire(0);
+            Assert.True(claim is null || !bridges.Contains(range.Block(0).BridgeName), "a bridge was left for a refused range");
+        }
+        finally
+        {
+            await CommandRun.RunAsync("ip", ["route", "delete", "unreachable", free.ToString()]);
+        }
     }
 
     private static IPAddress PodAddress(NodeNetwork node, int host) => node.Block.Pods.Address((uint)host);

@@ -1,0 +1,27 @@
+using Weft.Cli.Local;
+
+namespace Weft.Cli.Tests.Local;
+
+/// <summary>A local mesh's own rules, with nothing in its manifests (no pod starts).</summary>
+public sealed class LocalMeshTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-mesh-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public async Task A_second_mesh_of_the_same_run_directory_is_refused_until_the_first_stops()
+    {
+        var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
+        var options = new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run") };
+        await using (var first = await LocalMesh.StartAsync(manifests, options, CancellationToken.None))
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => LocalMesh.StartAsync(manifests, options, CancellationToken.None));
+
+            Assert.Equal($"a local mesh of {manifests} is already running (run directory {options.RunDirectory})", refused.Message);
+            Assert.True(first.ControlPlane.Store.Version >= 0); // the first one is untouched
+        }
+
+        await using var second = await LocalMesh.StartAsync(manifests, options, CancellationToken.None);
+    }
+}
