@@ -293,11 +293,34 @@ taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.
 STARTED+=($!); PIDS_HEAD[weft]=$!
 READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
 
-log "starting the mesh: weft up bench/mesh --isolation process"
-T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$BENCH/mesh" --isolation process --ready-file "$TMP/mesh.json" --timeout 120 >"$TMP/mesh.out" 2>&1 &
-UP_PID=$!; STARTED+=($UP_PID)
-READY_MS[mesh]="$(wait_until 150 test -s "$TMP/mesh.json")" || die "weft up did not get ready: $(tail -30 "$TMP/mesh.out")"
+# A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
+# server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
+# prints its client sidecar, server sidecar and server echo pids (told apart by their command lines, the echo by its pod IP).
+declare -A UP_PIDS
+start_mesh() { # key dir isolation
+  local key="$1" dir="$2" isolation="$3"
+  log "starting the mesh: weft up $dir --isolation $isolation"
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 >"$TMP/$key.out" 2>&1 &
+  UP_PIDS[$key]=$!; STARTED+=($!)
+  READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
+}
+mesh_pids() { # key -> "client-sidecar server-sidecar echo"
+  local key="$1" server_ip client="" server="" echo="" pid cmd
+  server_ip="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/$key.json")"
+  for pid in $(descendants "${UP_PIDS[$key]}"); do
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    case "$cmd" in
+      *"proxy --pod bench/client-"*) client="$pid" ;;
+      *"proxy --pod bench/server-"*) server="$pid" ;;
+      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
+    esac
+  done
+  [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"
+  echo "$client $server $echo"
+}
+
+start_mesh mesh "$BENCH/mesh" process
 CLIENT_IP="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$TMP/mesh.json")"
 SERVER_IP="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/mesh.json")"
 CLIENT_OUT="$(jq -r '.pods[] | select(.deployment=="client") | .sidecar.outbound' "$TMP/mesh.json")"
@@ -305,21 +328,9 @@ SERVICE_IP="$(jq -r '.services[] | select(.name=="server") | .clusterIP' "$TMP/m
 SERVICE_PORT="$(jq -r '.services[] | select(.name=="server") | .ports[0].port' "$TMP/mesh.json")"
 ECHO_PORT=8080
 [ -n "$CLIENT_IP" ] && [ -n "$SERVER_IP" ] && [ -n "$SERVICE_IP" ] || die "cannot read pods/service from $TMP/mesh.json"
-# The mesh processes: children of weft up, told apart by their command lines.
-mesh_pid() { # pattern
-  local pid
-  for pid in $(descendants "$UP_PID"); do
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1" && { echo "$pid"; return 0; }
-  done
-  return 1
-}
-CLIENT_SIDECAR="$(mesh_pid "proxy --pod bench/client-")" || die "client sidecar not found"
-SERVER_SIDECAR="$(mesh_pid "proxy --pod bench/server-")" || die "server sidecar not found"
-ECHO_PID=""
-for pid in $(ps -o pid= --ppid "$UP_PID"); do
-  if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q ' echo ' && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$SERVER_IP"; then ECHO_PID="$pid"; fi
-done
-[ -n "$ECHO_PID" ] || die "server echo process not found"
+read -r CLIENT_SIDECAR SERVER_SIDECAR ECHO_PID < <(mesh_pids mesh)
+[ -n "$ECHO_PID" ] || die "mesh: its processes were not found"
+UP_PID="${UP_PIDS[mesh]}"
 log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (sidecar pid $SERVER_SIDECAR, echo pid $ECHO_PID), service $SERVICE_IP:$SERVICE_PORT"
 
 # The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
@@ -329,25 +340,14 @@ if [ -z "${NETNS:-}" ]; then
 fi
 if [ "$NETNS" = 1 ]; then
   mkdir -p "$TMP/mesh-netns" && cp "$BENCH/mesh/"*.yaml "$TMP/mesh-netns/"
-  log "starting the mesh in network namespaces: weft up --isolation netns"
-  T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$TMP/mesh-netns" --isolation netns --ready-file "$TMP/meshns.json" --timeout 120 >"$TMP/meshns.out" 2>&1 &
-  UP_NS_PID=$!; STARTED+=($UP_NS_PID)
-  READY_MS[meshns]="$(wait_until 150 test -s "$TMP/meshns.json")" || die "weft up --isolation netns did not get ready: $(tail -30 "$TMP/meshns.out")"
+  start_mesh meshns "$TMP/mesh-netns" netns
   CLIENT_NS="$(jq -r '.pods[] | select(.deployment=="client") | .netns' "$TMP/meshns.json")"
   SERVER_NS="$(jq -r '.pods[] | select(.deployment=="server") | .netns' "$TMP/meshns.json")"
   SERVER_IP_NS="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/meshns.json")"
   SERVICE_IP_NS="$(jq -r '.services[] | select(.name=="server") | .clusterIP' "$TMP/meshns.json")"
-  CLIENT_SIDECAR_NS="" SERVER_SIDECAR_NS="" ECHO_PID_NS=""
-  for pid in $(descendants "$UP_NS_PID"); do
-    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
-    case "$cmd" in
-      *"proxy --pod bench/client-"*) CLIENT_SIDECAR_NS="$pid" ;;
-      *"proxy --pod bench/server-"*) SERVER_SIDECAR_NS="$pid" ;;
-      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$SERVER_IP_NS" && ECHO_PID_NS="$pid" ;;
-    esac
-  done
-  [ -n "$CLIENT_SIDECAR_NS" ] && [ -n "$SERVER_SIDECAR_NS" ] && [ -n "$ECHO_PID_NS" ] || die "netns mesh: sidecars or echo not found"
+  read -r CLIENT_SIDECAR_NS SERVER_SIDECAR_NS ECHO_PID_NS < <(mesh_pids meshns)
+  [ -n "$ECHO_PID_NS" ] || die "netns mesh: its processes were not found"
+  UP_NS_PID="${UP_PIDS[meshns]}"
   log "netns mesh: client pod $CLIENT_NS (sidecar pid $CLIENT_SIDECAR_NS), server $SERVER_IP_NS (sidecar pid $SERVER_SIDECAR_NS, echo pid $ECHO_PID_NS), service $SERVICE_IP_NS:$SERVICE_PORT"
 fi
 
