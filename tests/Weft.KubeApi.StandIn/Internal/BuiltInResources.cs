@@ -1,0 +1,73 @@
+namespace Weft.KubeApi.StandIn.Internal;
+
+/// <summary>The built-in resources the stand-in serves, named as the real API server names them in discovery.</summary>
+internal static class BuiltInResources
+{
+    private static HashSet<string> Status(string version) => [version];
+
+    public static readonly ResourceType Namespaces = new()
+    {
+        Group = "", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
+        ShortNames = ["ns"], Versions = ["v1"], StorageVersion = "v1", StatusVersions = Status("v1"),
+    };
+
+    public static readonly ResourceType Services = new()
+    {
+        Group = "", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
+        ShortNames = ["svc"], Categories = ["all"], Versions = ["v1"], StorageVersion = "v1", StatusVersions = Status("v1"),
+        DeleteReturnsObject = true,
+    };
+
+    public static readonly ResourceType Pods = new()
+    {
+        Group = "", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
+        ShortNames = ["po"], Categories = ["all"], Versions = ["v1"], StorageVersion = "v1", StatusVersions = Status("v1"),
+        DeleteReturnsObject = true,
+    };
+
+    public static readonly ResourceType ServiceAccounts = new()
+    {
+        Group = "", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
+        ShortNames = ["sa"], Versions = ["v1"], StorageVersion = "v1", DeleteReturnsObject = true,
+    };
+
+    public static readonly ResourceType Secrets = new()
+    {
+        Group = "", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true,
+        Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType ConfigMaps = new()
+    {
+        Group = "", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
+        ShortNames = ["cm"], Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType EndpointSlices = new()
+    {
+        Group = "discovery.k8s.io", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice",
+        Namespaced = true, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType Leases = new()
+    {
+        Group = "coordination.k8s.io", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true,
+        Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType TokenReviews = new()
+    {
+        Group = "authentication.k8s.io", Plural = "tokenreviews", Singular = "tokenreview", Kind = "TokenReview",
+        Namespaced = false, Versions = ["v1"], StorageVersion = "v1", CreateOnly = true,
+    };
+
+    public static readonly ResourceType CustomResourceDefinitions = new()
+    {
+        Group = "apiextensions.k8s.io", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
+        Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Versions = ["v1"],
+        StorageVersion = "v1", StatusVersions = Status("v1"),
+    };
+
+    public static IReadOnlyList<ResourceType> All { get; } =
+        [Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, CustomResourceDefinitions];
+}

@@ -1,0 +1,24 @@
+namespace Weft.KubeApi.StandIn;
+
+/// <summary>How a <see cref="KubeApiServer"/> starts.</summary>
+public sealed record KubeApiServerOptions
+{
+    /// <summary>Serve HTTPS (HTTP/1.1 and HTTP/2) with a certificate from a CA made at start; false serves plain HTTP/1.1.</summary>
+    public bool Tls { get; init; } = true;
+
+    /// <summary>
+    /// CustomResourceDefinition YAML files, or directories of them (<c>*.yaml</c>, <c>*.yml</c>, in name order), installed
+    /// at start in the order given; a later definition of the same CRD replaces an earlier one (so standard then
+    /// experimental Gateway API CRDs leave the experimental ones). Documents of any other kind are skipped.
+    /// </summary>
+    public IReadOnlyList<string> CrdPaths { get; init; } = [];
+
+    /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK event.</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The range a Service's <c>spec.clusterIP</c> is allocated from when it has none (IPv4 only).</summary>
+    public string ServiceCidr { get; init; } = "10.96.0.0/16";
+
+    /// <summary>The clock for timestamps and token lifetimes.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
