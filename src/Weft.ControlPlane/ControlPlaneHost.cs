@@ -67,6 +67,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     /// <summary>The newest model the translator published.</summary>
     public MeshModel CurrentModel => _translator.Current.Model;
 
+    /// <summary>The newest published model, able to wait for the next one (the Kubernetes status writer follows it).</summary>
+    public PublishedModel Published => _translator.Current;
+
     /// <summary>The version discovery updates from <see cref="CurrentModel"/> carry.</summary>
     public ulong ModelVersion => _translator.Current.Version;
 
@@ -124,8 +127,20 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
             var subscriptions = new SubscriptionRegistry();
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            var serving = options.Tls is { } tls ? new ServingCertificate(ca, tls, time) : null;
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-                kestrel.Listen(listenAddress, options.Port, listen => listen.Protocols = HttpProtocols.Http2));
+                kestrel.Listen(listenAddress, options.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (serving is not null)
+                    {
+                        listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                        {
+                            ServerCertificateSelector = (_, _) => serving.Current,
+                            HandshakeTimeout = TimeSpan.FromSeconds(10),
+                        });
+                    }
+                }));
             builder.Services.AddSingleton(loggerFactory);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));

@@ -40,7 +40,19 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// Serve discovery over TLS with a certificate from the mesh CA for these names (the controller's Service DNS names
+    /// and addresses); null: HTTP/2 cleartext (the local mesh, on loopback or the node's bridge).
+    /// </summary>
+    public ServingIdentity? Tls { get; init; }
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     public TimeProvider? Time { get; init; }
+}
+
+/// <summary>The names the discovery server's certificate carries, and how long each certificate lives (renewed at half).</summary>
+public sealed record ServingIdentity(IReadOnlyList<string> DnsNames, IReadOnlyList<System.Net.IPAddress> Addresses)
+{
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromDays(7);
 }

@@ -27,13 +27,14 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private ITimer? _idleSweep;
     private bool _disposed;
 
-    /// <param name="controlPlane">The discovery server, <c>http://127.0.0.1:PORT</c> (HTTP/2 cleartext).</param>
+    /// <param name="controlPlane">The discovery server, <c>http://127.0.0.1:PORT</c> (HTTP/2 cleartext) or an <c>https</c> one.</param>
     /// <param name="clientNamespace">The namespace of the workload this proxy serves.</param>
     /// <param name="clientPod">The pod, "namespace/name".</param>
-    public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null)
+    /// <param name="controlPlaneRoots">The roots an <c>https</c> control plane's certificate must chain to; null: the system's.</param>
+    public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null)
     {
         ArgumentNullException.ThrowIfNull(controlPlane);
-        _channel = DiscoveryChannel.Create(controlPlane);
+        _channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots);
         _grpc = new V1.Discovery.DiscoveryClient(_channel);
         _clientNamespace = clientNamespace;
         _clientPod = clientPod;
@@ -90,9 +91,9 @@ public sealed class DiscoveryClient : IAsyncDisposable
         [.. _subscriptions.Values.Select(s => s.State).OrderBy(s => s.Host, StringComparer.Ordinal).ThenBy(s => s.Port)];
 
     /// <summary>Asks a control plane for its status (route statuses, load problems, subscriptions), for <c>weft status</c>.</summary>
-    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct)
+    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null)
     {
-        using var channel = DiscoveryChannel.Create(controlPlane);
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots);
         var client = new V1.Discovery.DiscoveryClient(channel);
         return await client.GetStatusAsync(new StatusRequest(), cancellationToken: ct).ConfigureAwait(false);
     }

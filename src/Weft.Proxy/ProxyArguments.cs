@@ -10,13 +10,14 @@ public static class ProxyArguments
     public const string Usage =
         "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
         "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--level l7|l4] [--detect-timeout-ms 200] [--capture]" +
-        " (the workload token comes from the WEFT_TOKEN environment variable, never the command line)";
+        " [--control-plane-ca FILE] [--token-file FILE]" +
+        " (the workload token comes from --token-file, re-read at every renewal, or the WEFT_TOKEN environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(args);
         options = null;
-        string? pod = null, podIp = null, serviceAccount = null, controlPlane = null;
+        string? pod = null, podIp = null, serviceAccount = null, controlPlane = null, controlPlaneCa = null, tokenFile = null;
         var mtls = Security.MtlsMode.Strict;
         var detect = 200;
         var level = "l7";
@@ -44,6 +45,8 @@ public static class ProxyArguments
                 case "--pod-ip": podIp = value; break;
                 case "--service-account": serviceAccount = value; break;
                 case "--control-plane": controlPlane = value; break;
+                case "--control-plane-ca": controlPlaneCa = value; break;
+                case "--token-file": tokenFile = value; break;
                 case "--outbound-port" when TryPort(value, out outbound): break;
                 case "--inbound-port" when TryPort(value, out inbound): break;
                 case "--admin-port" when TryPort(value, out admin): break;
@@ -92,8 +95,31 @@ public static class ProxyArguments
             return false;
         }
 
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
+        if (controlPlaneCa is not null)
+        {
+            try
+            {
+                roots = [];
+                roots.ImportFromPemFile(controlPlaneCa);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                error = $"--control-plane-ca: cannot read {controlPlaneCa}: {e.Message}";
+                return false;
+            }
+
+            if (roots.Count == 0)
+            {
+                error = $"--control-plane-ca: {controlPlaneCa} holds no PEM certificate";
+                return false;
+            }
+        }
+
         options = new ProxyOptions
         {
+            ControlPlaneRoots = roots,
+            TokenFile = tokenFile,
             PodNamespace = pod[..slash],
             PodName = pod[(slash + 1)..],
             PodIp = address,

@@ -118,7 +118,7 @@ public static class ProxyHost
         {
             var discovery = new DiscoveryDestinationSource(new DiscoveryClient(
                 options.ControlPlane!, options.PodNamespace, $"{options.PodNamespace}/{options.PodName}",
-                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider) { ClientLevel = options.Level });
+                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots) { ClientLevel = options.Level });
             owned.Add(discovery);
             destinations = discovery;
         }
@@ -128,10 +128,18 @@ public static class ProxyHost
         {
             identity = SidecarIdentity.Fixed(fixedIdentity);
         }
-        else if (options.Token is { } token && options.ControlPlane is { } controlPlane)
+        else if ((options.TokenFile is not null || options.Token is not null) && options.ControlPlane is { } controlPlane)
         {
+            var token = options.Token;
+            var tokenFile = options.TokenFile;
             identity = SidecarIdentity.Start(
-                new WorkloadIdentityOptions { ControlPlane = controlPlane, Token = () => token, Time = options.TimeProvider },
+                new WorkloadIdentityOptions
+                {
+                    ControlPlane = controlPlane,
+                    ControlPlaneRoots = options.ControlPlaneRoots,
+                    Token = tokenFile is null ? () => token! : () => File.ReadAllText(tokenFile).Trim(),
+                    Time = options.TimeProvider,
+                },
                 loggerFactory.CreateLogger("Weft.Identity"));
         }
 

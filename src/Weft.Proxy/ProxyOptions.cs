@@ -24,6 +24,15 @@ public sealed record ProxyOptions
     /// <summary>The discovery server; required unless <see cref="Destinations"/> is given.</summary>
     public Uri? ControlPlane { get; init; }
 
+    /// <summary>The roots an <c>https</c> <see cref="ControlPlane"/>'s certificate must chain to (the mesh trust bundle); null: the system's.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? ControlPlaneRoots { get; init; }
+
+    /// <summary>
+    /// A file holding the workload token (a projected service-account token in Kubernetes), read again before every
+    /// certificate request so that the kubelet's rotation is picked up; it wins over <see cref="Token"/>.
+    /// </summary>
+    public string? TokenFile { get; init; }
+
     /// <summary>
     /// The pod's traffic is captured by iptables (<c>weft init</c>'s rules, DESIGN "network namespaces"): the outbound
     /// listener binds <c>127.0.0.1</c>, where REDIRECT sends the app's outbound connections, and both listeners serve a

@@ -21,7 +21,9 @@ internal static class ProxyCommand
         level.AcceptOnlyFromAmong("l7", "l4");
         var detect = new Option<int?>("--detect-timeout-ms") { Description = "How long protocol detection waits for a client's first bytes (default 200)" };
         var capture = new Option<bool>("--capture") { Description = "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination" };
-        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, level, detect, capture };
+        var controlPlaneCa = new Option<string?>("--control-plane-ca") { Description = "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)" };
+        var tokenFile = new Option<string?>("--token-file") { Description = "A file with the workload token (a projected service-account token), re-read at every renewal; else WEFT_TOKEN" };
+        var command = new Command("proxy", "Run the sidecar proxy of one pod (the workload token comes from --token-file or WEFT_TOKEN)") { pod, podIp, serviceAccount, controlPlane, outbound, inbound, admin, mtls, level, detect, capture, controlPlaneCa, tokenFile };
         command.SetAction(async (result, ct) =>
         {
             List<string> args =
@@ -40,6 +42,15 @@ internal static class ProxyCommand
             if (result.GetValue(capture))
             {
                 args.Add("--capture");
+            }
+
+            foreach (var (name, value) in new[] { ("--control-plane-ca", result.GetValue(controlPlaneCa)), ("--token-file", result.GetValue(tokenFile)) })
+            {
+                if (value is not null)
+                {
+                    args.Add(name);
+                    args.Add(value);
+                }
             }
 
             if (!ProxyArguments.TryParse(args, out var options, out var error))

@@ -7,18 +7,7 @@ namespace Weft.Cli.Conformance;
 /// </summary>
 internal static class ConformanceProfiles
 {
-    public static readonly IReadOnlyList<string> MeshExtendedFeatures =
-    [
-        "MeshClusterIPMatching",
-        "MeshConsumerRoute",
-        "MeshHTTPRouteRewritePath",
-        "MeshHTTPRouteSchemeRedirect",
-        "MeshHTTPRouteRedirectPort",
-        "MeshHTTPRouteRedirectPath",
-        "MeshHTTPRouteBackendRequestHeaderModification",
-        "MeshHTTPRouteQueryParamMatching",
-        "MeshHTTPRouteNamedRouteRule",
-    ];
+    public static readonly IReadOnlyList<string> MeshExtendedFeatures = Weft.Routing.MeshFeatures.MeshExtended;
 
     public static readonly IReadOnlyList<Profile> All =
     [
@@ -26,22 +15,8 @@ internal static class ConformanceProfiles
         new("MESH-GRPC", ["Mesh", "GRPCRoute"], MeshExtendedFeatures),
     ];
 
-    /// <summary>
-    /// What Weft claims: Mesh, HTTPRoute, GRPCRoute (its tests are run or explicitly skipped, so they are counted), all nine
-    /// Mesh extended features, and the HTTPRoute features the mesh tests use.
-    /// </summary>
-    public static readonly IReadOnlySet<string> SupportedFeatures = new HashSet<string>(
-    [
-        "Mesh",
-        "HTTPRoute",
-        "GRPCRoute",
-        .. MeshExtendedFeatures,
-        "HTTPRouteResponseHeaderModification",
-        "HTTPRouteParentRefPort",
-        "HTTPRoute303RedirectStatusCode",
-        "HTTPRoute307RedirectStatusCode",
-        "HTTPRoute308RedirectStatusCode",
-    ], StringComparer.Ordinal);
+    /// <summary>What Weft claims (<see cref="Weft.Routing.MeshFeatures.Supported"/>, also written to an accepted XMesh's status).</summary>
+    public static readonly IReadOnlySet<string> SupportedFeatures = Weft.Routing.MeshFeatures.Supported;
 
     /// <summary>A test runs only when all its features are supported.</summary>
     public static bool IsSupported(IEnumerable<string> features, IReadOnlySet<string> supported) => features.All(supported.Contains);

@@ -15,6 +15,12 @@ public sealed record CaOptions
     /// <summary>The PEM private key (PKCS#8, SEC1 or PKCS#1) of <see cref="RootCertPath"/>.</summary>
     public string? RootKeyPath { get; init; }
 
+    /// <summary>
+    /// A root held elsewhere (the Kubernetes mode keeps it in a Secret): its certificate and private key as PEM. It wins
+    /// over <see cref="RootCertPath"/> and <see cref="StateDirectory"/>.
+    /// </summary>
+    public RootPem? Root { get; init; }
+
     /// <summary>PEM files of more roots to trust (not to sign with): the old or the next root during a root rotation.</summary>
     public IReadOnlyList<string> ExtraTrustedRootPaths { get; init; } = [];
 
@@ -26,4 +32,10 @@ public sealed record CaOptions
 
     /// <summary>How long a generated root is valid.</summary>
     public TimeSpan RootLifetime { get; init; } = TimeSpan.FromDays(3650);
+}
+
+/// <summary>A root certificate and its private key (PKCS#8, SEC1 or PKCS#1), as PEM text.</summary>
+public sealed record RootPem(string CertificatePem, string KeyPem)
+{
+    public override string ToString() => "RootPem { key hidden }";
 }

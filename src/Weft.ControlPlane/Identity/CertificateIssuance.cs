@@ -13,12 +13,13 @@ namespace Weft.ControlPlane.Identity;
 /// </summary>
 internal sealed class CertificateIssuance(MeshCertificateAuthority ca, IWorkloadAuthenticator authenticator, ILogger<CertificateIssuance> logger)
 {
-    public IssueCertificateReply Issue(IssueCertificateRequest request, string peer)
+    public async Task<IssueCertificateReply> IssueAsync(IssueCertificateRequest request, string peer, CancellationToken ct)
     {
-        if (!authenticator.TryAuthenticate(request.Token, out var claims, out var error))
+        var authentication = await authenticator.AuthenticateAsync(request.Token, ct).ConfigureAwait(false);
+        if (authentication.Claims is not { } claims)
         {
-            Log.CertificateRefused(logger, peer, error);
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"workload token rejected: {error}"));
+            Log.CertificateRefused(logger, peer, authentication.Error);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"workload token rejected: {authentication.Error}"));
         }
 
         var spiffeId = SpiffeId.ForWorkload(ca.TrustDomain, claims.Namespace, claims.ServiceAccount);

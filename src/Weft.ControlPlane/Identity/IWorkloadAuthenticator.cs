@@ -2,10 +2,19 @@ namespace Weft.ControlPlane.Identity;
 
 /// <summary>
 /// Turns the token a proxy presents into the workload it proves to be. The local mode's is
-/// <see cref="WorkloadTokenIssuer"/>; the Kubernetes mode's will review projected service-account tokens.
+/// <see cref="WorkloadTokenIssuer"/>; the Kubernetes mode's reviews projected service-account tokens with the API
+/// server (<see cref="Kubernetes.TokenReviewAuthenticator"/>).
 /// </summary>
 public interface IWorkloadAuthenticator
 {
-    /// <summary>The token's claims, or false and why not (said to the caller, so it names no secret).</summary>
-    bool TryAuthenticate(string token, out WorkloadClaims claims, out string error);
+    /// <summary>The token's claims, or why not (said to the caller, so it names no secret).</summary>
+    ValueTask<WorkloadAuthentication> AuthenticateAsync(string token, CancellationToken ct);
+}
+
+/// <summary>An authenticator's answer: the claims, or the reason the token was refused.</summary>
+public readonly record struct WorkloadAuthentication(WorkloadClaims? Claims, string Error)
+{
+    public static WorkloadAuthentication Accepted(WorkloadClaims claims) => new(claims, "");
+
+    public static WorkloadAuthentication Refused(string error) => new(null, error);
 }

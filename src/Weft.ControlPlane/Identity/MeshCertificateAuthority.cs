@@ -123,6 +123,7 @@ public sealed class MeshCertificateAuthority : IDisposable
             }
         }
 
+        CheckRequestedNames(csr, spiffeId);
         var publicKey = request.PublicKey;
         var keyUsage = CheckWorkloadKey(publicKey);
 
@@ -170,6 +171,40 @@ public sealed class MeshCertificateAuthority : IDisposable
     }
 
     /// <summary>ECDSA P-256 (DESIGN decision 4), or RSA of 2048 bits or more for workloads that cannot do ECDSA.</summary>
+    /// <summary>
+    /// A CSR that names an identity (a URI SAN) other than the one the caller proved is a forgery attempt, and refused;
+    /// one that names none, or the same, gets the caller's identity (the names themselves are never copied).
+    /// </summary>
+    private void CheckRequestedNames(ReadOnlySpan<byte> csr, string spiffeId)
+    {
+        var options = CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions;
+        var request = csr.StartsWith("-----BEGIN"u8)
+            ? CertificateRequest.LoadSigningRequestPem(Encoding.ASCII.GetString(csr), _hash, options)
+            : CertificateRequest.LoadSigningRequest(csr, _hash, out _, options);
+        foreach (var extension in request.CertificateExtensions)
+        {
+            if (extension.Oid?.Value != Oids.SubjectAlternativeName)
+            {
+                continue;
+            }
+
+            IReadOnlyList<string> uris;
+            try
+            {
+                uris = SpiffeValidation.UriNames(extension);
+            }
+            catch (AsnContentException e)
+            {
+                throw new CryptographicException($"the certification request's subject alternative names are malformed: {e.Message}");
+            }
+
+            if (uris.FirstOrDefault(u => u != spiffeId) is { } other)
+            {
+                throw new ArgumentException($"the certification request asks for identity {other}, but the token proves {spiffeId}");
+            }
+        }
+    }
+
     private static X509KeyUsageFlags CheckWorkloadKey(PublicKey publicKey)
     {
         using (var ec = publicKey.GetECDsaPublicKey())
@@ -219,8 +254,67 @@ public sealed class MeshCertificateAuthority : IDisposable
         return serial;
     }
 
+    /// <summary>A new root as <see cref="LoadOrCreate"/> would make it, as PEM (for a store such as a Kubernetes Secret).</summary>
+    public static RootPem CreateRootPem(CaOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (root, key) = CreateRoot(options, time);
+        using (root)
+        using (key)
+        {
+            return new RootPem(root.ExportCertificatePem() + "\n", key.ExportPkcs8PrivateKeyPem() + "\n");
+        }
+    }
+
+    /// <summary>
+    /// A TLS server certificate for the control plane itself (its discovery port), with its private key: DNS and IP
+    /// names as given, signed by the root, so that sidecars verify it with the trust bundle they already have.
+    /// </summary>
+    public X509Certificate2 IssueServingCertificate(IReadOnlyCollection<string> dnsNames, IReadOnlyCollection<System.Net.IPAddress> addresses, TimeSpan lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (dnsNames.Count == 0 && addresses.Count == 0)
+        {
+            throw new ArgumentException("a serving certificate needs at least one DNS name or address.", nameof(dnsNames));
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName("O=Weft, CN=" + (dnsNames.FirstOrDefault() ?? addresses.First().ToString())), key, _hash);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(Oids.ServerAuth)], critical: false));
+        var names = new SubjectAlternativeNameBuilder();
+        foreach (var dns in dnsNames)
+        {
+            names.AddDnsName(dns);
+        }
+
+        foreach (var address in addresses)
+        {
+            names.AddIpAddress(address);
+        }
+
+        request.CertificateExtensions.Add(names.Build(critical: false));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(_authorityKeyId);
+        var now = _time.GetUtcNow();
+        var rootNotAfter = new DateTimeOffset(_root.NotAfter.ToUniversalTime());
+        var notAfter = now + lifetime < rootNotAfter ? now + lifetime : rootNotAfter;
+        using var certificate = request.Create(_root.SubjectName, _signer, now - ClockSkew, notAfter, NewSerialNumber());
+        using var withKey = certificate.CopyWithPrivateKey(key);
+
+        // Kestrel on Linux needs the key in an exportable form it can hand to OpenSSL: round-trip through PKCS#12.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
     private static (X509Certificate2 Root, AsymmetricAlgorithm Key) LoadOrCreateRoot(CaOptions options, TimeProvider time)
     {
+        if (options.Root is { } pem)
+        {
+            return LoadRootPem(pem.CertificatePem, pem.KeyPem, "the mesh root", time);
+        }
+
         if (options.RootCertPath is not null || options.RootKeyPath is not null)
         {
             if (options.RootCertPath is null || options.RootKeyPath is null)
@@ -280,11 +374,13 @@ public sealed class MeshCertificateAuthority : IDisposable
         }
     }
 
-    private static (X509Certificate2, AsymmetricAlgorithm) LoadRoot(string certPath, string keyPath, TimeProvider time)
+    private static (X509Certificate2, AsymmetricAlgorithm) LoadRoot(string certPath, string keyPath, TimeProvider time) =>
+        LoadRootPem(File.ReadAllText(certPath), File.ReadAllText(keyPath), certPath, time);
+
+    private static (X509Certificate2, AsymmetricAlgorithm) LoadRootPem(string certPem, string keyPem, string certPath, TimeProvider time)
     {
-        var root = X509CertificateLoader.LoadCertificate(X509Certificate2.CreateFromPem(File.ReadAllText(certPath)).RawData);
+        var root = X509CertificateLoader.LoadCertificate(X509Certificate2.CreateFromPem(certPem).RawData);
         AsymmetricAlgorithm key;
-        var keyPem = File.ReadAllText(keyPath);
         if (root.GetKeyAlgorithm() == "1.2.840.10045.2.1")
         {
             var ec = ECDsa.Create();

@@ -125,7 +125,8 @@ public sealed class WorkloadTokenIssuer : IWorkloadAuthenticator
         return true;
     }
 
-    bool IWorkloadAuthenticator.TryAuthenticate(string token, out WorkloadClaims claims, out string error) => TryValidate(token, out claims, out error);
+    ValueTask<WorkloadAuthentication> IWorkloadAuthenticator.AuthenticateAsync(string token, CancellationToken ct) =>
+        ValueTask.FromResult(TryValidate(token, out var claims, out var error) ? WorkloadAuthentication.Accepted(claims) : WorkloadAuthentication.Refused(error));
 
     private byte[] Mac(string signed) => HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(signed));
 

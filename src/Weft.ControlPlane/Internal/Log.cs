@@ -42,4 +42,37 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Refused a certificate request from {Peer}: {Reason}")]
     public static partial void CertificateRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Listed {Resource}: {Count} objects at resourceVersion {ResourceVersion}")]
+    public static partial void Listed(ILogger logger, string resource, int count, string resourceVersion);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "The watch of {Resource} expired at resourceVersion {ResourceVersion} (410 Gone); listing again")]
+    public static partial void WatchExpired(ILogger logger, string resource, string resourceVersion);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Listing or watching {Resource} failed, retrying in {Seconds:0.0}s: {Error}")]
+    public static partial void InformerFailed(ILogger logger, string resource, double seconds, string error);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "Read {Kinds} kinds from the API server (store version {Version})")]
+    public static partial void KubeSynced(ILogger logger, int kinds, long version);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Error, Message = "Publishing the API server's objects failed")]
+    public static partial void KubeSourceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "Ignoring {Resource} {Key}: {Problem}")]
+    public static partial void KubeObjectRejected(ILogger logger, string resource, string key, string problem);
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Information, Message = "Wrote the status of {Resource} {Key} (resourceVersion {ResourceVersion})")]
+    public static partial void StatusWritten(ILogger logger, string resource, string key, string resourceVersion);
+
+    [LoggerMessage(EventId = 27, Level = LogLevel.Warning, Message = "Writing the status of {Resource} {Key} failed: {Error}")]
+    public static partial void StatusWriteFailed(ILogger logger, string resource, string key, string error);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Information, Message = "{Identity} is now the leader (Lease {Lease}): writing status")]
+    public static partial void BecameLeader(ILogger logger, string identity, string lease);
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Information, Message = "{Identity} is no longer the leader (Lease {Lease}): not writing status")]
+    public static partial void LostLeadership(ILogger logger, string identity, string lease);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "The leader is now {Leader} (Lease {Lease})")]
+    public static partial void NewLeader(ILogger logger, string leader, string lease);
 }

@@ -113,7 +113,7 @@ internal sealed class DiscoveryService(
     }
 
     public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
-        Task.FromResult(certificates.Issue(request, context.Peer));
+        certificates.IssueAsync(request, context.Peer, context.CancellationToken);
 
     /// <summary>The destination's policy (null for NOT_FOUND); false when compiling failed (then nothing is sent: the client keeps what it has).</summary>
     private bool Compile(MeshModel model, DestinationRequest request, out DestinationPolicy? policy)

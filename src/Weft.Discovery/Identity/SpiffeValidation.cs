@@ -126,6 +126,15 @@ public static class SpiffeValidation
         return true;
     }
 
+    /// <summary>The URIs named by a subjectAlternativeName extension's value (a CSR's requested names, say).</summary>
+    public static IReadOnlyList<string> UriNames(X509Extension subjectAlternativeName)
+    {
+        ArgumentNullException.ThrowIfNull(subjectAlternativeName);
+        var uris = new List<string>();
+        ReadUris(subjectAlternativeName.RawData, uris);
+        return uris;
+    }
+
     // GeneralNames ::= SEQUENCE OF GeneralName; uniformResourceIdentifier [6] IMPLICIT IA5String (RFC 5280 4.2.1.6).
     private static void ReadUris(byte[] extensionValue, List<string> uris)
     {

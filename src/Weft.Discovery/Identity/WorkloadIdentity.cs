@@ -75,7 +75,7 @@ public sealed class WorkloadIdentity : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.RenewAt, "RenewAt must be a fraction of the lifetime, between 0 and 1.");
         }
 
-        var identity = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane), logger, options.Time ?? TimeProvider.System);
+        var identity = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane, options.ControlPlaneRoots), logger, options.Time ?? TimeProvider.System);
         try
         {
             var backoff = options.InitialBackoff;

@@ -3,8 +3,11 @@ namespace Weft.Discovery.Identity;
 /// <summary>How a <see cref="WorkloadIdentity"/> gets and renews its certificate.</summary>
 public sealed record WorkloadIdentityOptions
 {
-    /// <summary>The discovery server, <c>http://127.0.0.1:PORT</c>.</summary>
+    /// <summary>The discovery server, <c>http://127.0.0.1:PORT</c> or <c>https://weft-controller.weft-system.svc:8090</c>.</summary>
     public required Uri ControlPlane { get; init; }
+
+    /// <summary>The roots an <c>https</c> control plane's certificate must chain to (the mesh trust bundle); null: the system's.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? ControlPlaneRoots { get; init; }
 
     /// <summary>
     /// The workload token, read before every request so that a rotated token (a projected service-account token file

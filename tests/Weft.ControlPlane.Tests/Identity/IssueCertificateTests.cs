@@ -103,11 +103,7 @@ public sealed class IssueCertificateTests : IAsyncLifetime
 
     private sealed class FixedAuthenticator : IWorkloadAuthenticator
     {
-        public bool TryAuthenticate(string token, out WorkloadClaims claims, out string error)
-        {
-            claims = new WorkloadClaims("payments", "ledger-0", "ledger", DateTimeOffset.MaxValue);
-            error = "";
-            return true;
-        }
+        public ValueTask<WorkloadAuthentication> AuthenticateAsync(string token, CancellationToken ct) =>
+            ValueTask.FromResult(WorkloadAuthentication.Accepted(new WorkloadClaims("payments", "ledger-0", "ledger", DateTimeOffset.MaxValue)));
     }
 }

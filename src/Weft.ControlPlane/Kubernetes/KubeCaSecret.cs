@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Weft.ControlPlane.Identity;
+
+namespace Weft.ControlPlane.Kubernetes;
+
+/// <summary>
+/// The mesh root kept in a Secret of type <c>kubernetes.io/tls</c> (<c>tls.crt</c>, <c>tls.key</c>, as cert-manager
+/// writes one, so a user can bring their own): read when it exists, else made and created. Two replicas starting at
+/// once both try to create it; the one that gets <c>409 AlreadyExists</c> reads the winner's. Its certificate (public)
+/// is also published in a ConfigMap, <c>ca.crt</c>, for whatever must trust the mesh without reading Secrets.
+/// </summary>
+public static class KubeCaSecret
+{
+    public const string CertificateKey = "tls.crt";
+    public const string KeyKey = "tls.key";
+    public const string BundleKey = "ca.crt";
+
+    public static async Task<RootPem> LoadOrCreateAsync(IKubernetes client, string @namespace, string name, CaOptions options, TimeProvider time, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await ReadAsync(client, @namespace, name, ct).ConfigureAwait(false) is { } existing)
+            {
+                return existing;
+            }
+
+            var created = MeshCertificateAuthority.CreateRootPem(options, time);
+            var secret = new V1Secret
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = name,
+                    NamespaceProperty = @namespace,
+                    Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" },
+                },
+                Type = "kubernetes.io/tls",
+                Data = new Dictionary<string, byte[]>
+                {
+                    [CertificateKey] = Encoding.ASCII.GetBytes(created.CertificatePem),
+                    [KeyKey] = Encoding.ASCII.GetBytes(created.KeyPem),
+                },
+            };
+            try
+            {
+                await client.CoreV1.CreateNamespacedSecretAsync(secret, @namespace, cancellationToken: ct).ConfigureAwait(false);
+                return created;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Another replica made it first: use theirs.
+            }
+        }
+
+        throw new InvalidOperationException($"the mesh root Secret {@namespace}/{name} could be neither read nor created");
+    }
+
+    /// <summary>Creates or updates ConfigMap <paramref name="name"/> so that its <c>ca.crt</c> is <paramref name="bundlePem"/>.</summary>
+    public static async Task PublishBundleAsync(IKubernetes client, string @namespace, string name, string bundlePem, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            V1ConfigMap? existing = null;
+            try
+            {
+                existing = await client.CoreV1.ReadNamespacedConfigMapAsync(name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+
+            try
+            {
+                if (existing is null)
+                {
+                    await client.CoreV1.CreateNamespacedConfigMapAsync(
+                        new V1ConfigMap
+                        {
+                            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" } },
+                            Data = new Dictionary<string, string> { [BundleKey] = bundlePem },
+                        },
+                        @namespace,
+                        cancellationToken: ct).ConfigureAwait(false);
+                    return;
+                }
+
+                if (existing.Data?.TryGetValue(BundleKey, out var current) == true && current == bundlePem)
+                {
+                    return;
+                }
+
+                existing.Data ??= new Dictionary<string, string>();
+                existing.Data[BundleKey] = bundlePem;
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(existing, name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Created or changed by another replica meanwhile: read it again.
+            }
+        }
+    }
+
+    private static async Task<RootPem?> ReadAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)
+    {
+        V1Secret secret;
+        try
+        {
+            secret = await client.CoreV1.ReadNamespacedSecretAsync(name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        if (secret.Data is null || !secret.Data.TryGetValue(CertificateKey, out var cert) || !secret.Data.TryGetValue(KeyKey, out var key))
+        {
+            throw new InvalidOperationException($"Secret {@namespace}/{name} lacks {CertificateKey} or {KeyKey}; a mesh root Secret is of type kubernetes.io/tls with both");
+        }
+
+        return new RootPem(Encoding.ASCII.GetString(cert), Encoding.ASCII.GetString(key));
+    }
+}

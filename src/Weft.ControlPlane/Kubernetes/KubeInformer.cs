@@ -1,0 +1,271 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Internal;
+
+namespace Weft.ControlPlane.Kubernetes;
+
+/// <summary>
+/// A cache of one resource, kept current the way client-go's reflector keeps one: list (in pages), then watch from the
+/// list's resourceVersion with bookmarks; a watch that ends is resumed from the last version seen (an event's or a
+/// bookmark's); <c>410 Gone</c> (the version expired) lists again; any other error backs off, doubling up to
+/// <see cref="KubeInformerOptions.MaxBackoff"/>. The cache is an immutable map swapped on every change.
+/// </summary>
+public sealed class KubeInformer : IAsyncDisposable
+{
+    private readonly IKubernetes _client;
+    private readonly ILogger _logger;
+    private readonly KubeInformerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ImmutableDictionary<string, JsonObject> _objects = ImmutableDictionary<string, JsonObject>.Empty.WithComparers(StringComparer.Ordinal);
+    private Task _loop = Task.CompletedTask;
+    private string _resourceVersion = "";
+    private int _lists;
+    private int _watches;
+
+    public KubeInformer(IKubernetes client, KubeResource resource, ILogger logger, KubeInformerOptions? options = null, TimeProvider? time = null)
+    {
+        _client = client;
+        Resource = resource;
+        _logger = logger;
+        _options = options ?? new KubeInformerOptions();
+        _time = time ?? TimeProvider.System;
+    }
+
+    public KubeResource Resource { get; }
+
+    /// <summary>Raised (on the informer's loop) after every change to <see cref="Objects"/>.</summary>
+    public event Action<KubeInformer>? Changed;
+
+    /// <summary>The objects by <c>namespace/name</c> (<c>name</c> when cluster-scoped); immutable.</summary>
+    public ImmutableDictionary<string, JsonObject> Objects => Volatile.Read(ref _objects);
+
+    /// <summary>True once the first list has completed.</summary>
+    public bool Synced => _synced.Task.IsCompleted;
+
+    /// <summary>The newest resourceVersion seen (a list's, an event's or a bookmark's).</summary>
+    public string ResourceVersion => Volatile.Read(ref _resourceVersion);
+
+    /// <summary>How many complete lists were made (1, plus one per expired version).</summary>
+    public int Lists => Volatile.Read(ref _lists);
+
+    /// <summary>How many watches were opened.</summary>
+    public int Watches => Volatile.Read(ref _watches);
+
+    public static string KeyOf(JsonObject obj)
+    {
+        var meta = obj["metadata"] as JsonObject;
+        var name = meta?["name"]?.GetValue<string>() ?? "";
+        return meta?["namespace"]?.GetValue<string>() is { Length: > 0 } ns ? $"{ns}/{name}" : name;
+    }
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    public Task WaitForSyncAsync(CancellationToken ct) => _synced.Task.WaitAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var needList = true;
+        var backoff = TimeSpan.Zero;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (needList)
+                {
+                    await ListAsync(ct).ConfigureAwait(false);
+                    needList = false;
+                }
+
+                var outcome = await WatchAsync(ct).ConfigureAwait(false);
+                if (outcome == WatchOutcome.Expired)
+                {
+                    Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
+                    needList = true;
+                }
+
+                // A watch that delivered nothing and ended at once (a server closing every watch) must not spin.
+                backoff = outcome == WatchOutcome.EndedEmpty ? Next(backoff) : TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (IsGone(e))
+            {
+                Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
+                needList = true;
+                backoff = TimeSpan.Zero;
+            }
+            catch (Exception e)
+            {
+                backoff = Next(backoff);
+                Log.InformerFailed(_logger, Resource.QualifiedName, backoff.TotalSeconds, Describe(e));
+            }
+
+            if (backoff > TimeSpan.Zero)
+            {
+                try
+                {
+                    // Jitter, so replicas and informers that failed together do not retry together.
+                    var jittered = backoff * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                    await Task.Delay(jittered, _time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private TimeSpan Next(TimeSpan backoff) =>
+        backoff == TimeSpan.Zero ? _options.InitialBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+
+    private async Task ListAsync(CancellationToken ct)
+    {
+        var objects = ImmutableDictionary.CreateBuilder<string, JsonObject>(StringComparer.Ordinal);
+        string? next = null;
+        KubeList page;
+        do
+        {
+            page = await Resource.ListAsync(_client, _options.PageSize, next, ct).ConfigureAwait(false);
+            foreach (var item in page.Items)
+            {
+                objects[KeyOf(item)] = item;
+            }
+
+            next = page.Continue;
+        }
+        while (next is not null);
+
+        Volatile.Write(ref _objects, objects.ToImmutable());
+        Volatile.Write(ref _resourceVersion, page.ResourceVersion);
+        Interlocked.Increment(ref _lists);
+        Log.Listed(_logger, Resource.QualifiedName, objects.Count, page.ResourceVersion);
+        _synced.TrySetResult();
+        Changed?.Invoke(this);
+    }
+
+    private async Task<WatchOutcome> WatchAsync(CancellationToken ct)
+    {
+        Exception? failure = null;
+        var expired = false;
+        var events = 0;
+        Interlocked.Increment(ref _watches);
+
+        // client-go's reflector asks for a timeout between 5 and 10 minutes so that watches are spread over API servers.
+        var timeout = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
+        await foreach (var (type, obj) in Resource.WatchAsync(_client, ResourceVersion, timeout, e =>
+        {
+            if (IsGone(e))
+            {
+                expired = true;
+            }
+            else
+            {
+                failure ??= e;
+            }
+        }, ct).ConfigureAwait(false))
+        {
+            events++;
+            var version = (obj["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>();
+            switch (type)
+            {
+                case WatchEventType.Added:
+                case WatchEventType.Modified:
+                    Volatile.Write(ref _objects, Objects.SetItem(KeyOf(obj), obj));
+                    break;
+                case WatchEventType.Deleted:
+                    Volatile.Write(ref _objects, Objects.Remove(KeyOf(obj)));
+                    break;
+                case WatchEventType.Bookmark:
+                    break;
+                default:
+                    continue;
+            }
+
+            if (!string.IsNullOrEmpty(version))
+            {
+                Volatile.Write(ref _resourceVersion, version);
+            }
+
+            if (type != WatchEventType.Bookmark)
+            {
+                Changed?.Invoke(this);
+            }
+        }
+
+        if (expired)
+        {
+            return WatchOutcome.Expired;
+        }
+
+        if (failure is not null)
+        {
+            throw new KubeWatchException($"watch of {Resource.QualifiedName} failed: {Describe(failure)}", failure);
+        }
+
+        return events == 0 ? WatchOutcome.EndedEmpty : WatchOutcome.Ended;
+    }
+
+    internal static bool IsGone(Exception e) => e switch
+    {
+        KubernetesException k => k.Status?.Code == (int)HttpStatusCode.Gone,
+        HttpOperationException h => h.Response?.StatusCode == HttpStatusCode.Gone,
+        KubeWatchException w => w.InnerException is { } inner && IsGone(inner),
+        _ => false,
+    };
+
+    internal static string Describe(Exception e) => e switch
+    {
+        HttpOperationException h => $"{(int?)h.Response?.StatusCode} {h.Response?.ReasonPhrase}: {Truncate(h.Response?.Content)}",
+        KubernetesException k => $"{k.Status?.Code} {k.Status?.Reason}: {k.Status?.Message}",
+        _ => e.Message,
+    };
+
+    private static string Truncate(string? text) => text is null ? "" : text.Length > 300 ? text[..300] + "…" : text;
+
+    private enum WatchOutcome
+    {
+        Ended,
+        EndedEmpty,
+        Expired,
+    }
+}
+
+/// <summary>A watch stream that reported an error (other than an expired version).</summary>
+public sealed class KubeWatchException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>How a <see cref="KubeInformer"/> lists and watches.</summary>
+public sealed record KubeInformerOptions
+{
+    /// <summary>Items per list page (<c>limit</c>); the rest follow with <c>continue</c>.</summary>
+    public int PageSize { get; init; } = 500;
+
+    /// <summary>The shortest watch timeout asked of the server; each watch asks for between this and twice this.</summary>
+    public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+}

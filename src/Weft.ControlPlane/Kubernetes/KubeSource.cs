@@ -1,0 +1,209 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Weft.Api;
+using Weft.Api.Model;
+using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Objects;
+
+namespace Weft.ControlPlane.Kubernetes;
+
+/// <summary>
+/// The Kubernetes API as a source of the <see cref="ObjectStore"/>: one <see cref="KubeInformer"/> per kind the
+/// translator reads, each object read by the same <see cref="ManifestLoader"/> as a manifests directory (so an object
+/// the loader rejects is rejected the same way in both modes, and logged). Nothing reaches the store before every
+/// informer has listed once: a half-listed cluster (routes without their Services) would publish wrong policy and status.
+/// </summary>
+public sealed class KubeSource : IAsyncDisposable
+{
+    /// <summary>The name this source has in the store.</summary>
+    public const string SourceName = "kubernetes";
+
+    private readonly ObjectStore _store;
+    private readonly ILogger _logger;
+    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The last reading of each object, by kind/key: reused while its resourceVersion is the same, and while only its
+    // status or bookkeeping changed (Weft reads no status; its own status writes must not cost a translation).
+    private readonly Dictionary<(string Kind, string Key), (string Version, string Content, KubeObject? Object)> _read = [];
+    private Task _loop = Task.CompletedTask;
+    private long _changes;
+    private long _publishedChanges;
+
+    public KubeSource(IKubernetes client, ObjectStore store, ILoggerFactory loggerFactory, KubeInformerOptions? options = null, IReadOnlyList<KubeResource>? resources = null)
+    {
+        _store = store;
+        _logger = loggerFactory.CreateLogger<KubeSource>();
+        Informers = [.. (resources ?? KubeResource.MeshInputs).Select(r => new KubeInformer(client, r, loggerFactory.CreateLogger<KubeInformer>(), options))];
+    }
+
+    public IReadOnlyList<KubeInformer> Informers { get; }
+
+    /// <summary>True once every informer has listed and the store holds what they listed.</summary>
+    public bool Synced => _published.Task.IsCompleted;
+
+    public KubeInformer InformerOf(KubeResource resource) => Informers.First(i => i.Resource == resource);
+
+    public void Start()
+    {
+        foreach (var informer in Informers)
+        {
+            informer.Changed += OnChanged;
+            informer.Start();
+        }
+
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>Completes once every kind has been listed and published to the store.</summary>
+    public Task WaitForSyncAsync(CancellationToken ct) => _published.Task.WaitAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var informer in Informers)
+        {
+            informer.Changed -= OnChanged;
+            await informer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private void OnChanged(KubeInformer informer)
+    {
+        Interlocked.Increment(ref _changes);
+        _changed.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// Completes once every informer has seen <paramref name="resourceVersion"/> (an event's or a bookmark's; compared as
+    /// numbers, as the API server's versions are) and the store holds what they had then: a writer that knows the version
+    /// its write returned waits here until this source has published it.
+    /// </summary>
+    public async Task WaitForResourceVersionAsync(string resourceVersion, CancellationToken ct)
+    {
+        if (!ulong.TryParse(resourceVersion, out var wanted))
+        {
+            throw new ArgumentException($"resourceVersion '{resourceVersion}' is not a number", nameof(resourceVersion));
+        }
+
+        while (!Synced || Informers.Any(i => !ulong.TryParse(i.ResourceVersion, out var seen) || seen < wanted))
+        {
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+
+        var changes = Volatile.Read(ref _changes);
+        while (Volatile.Read(ref _publishedChanges) < changes)
+        {
+            await Task.Delay(10, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _changed.Reader.ReadAsync(ct).ConfigureAwait(false);
+                var changes = Volatile.Read(ref _changes);
+                if (Informers.Any(i => !i.Synced))
+                {
+                    continue;
+                }
+
+                var version = _store.Replace(SourceName, Read());
+                Volatile.Write(ref _publishedChanges, changes);
+                if (_published.TrySetResult())
+                {
+                    Log.KubeSynced(_logger, Informers.Count, version);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Log.KubeSourceFailed(_logger, e);
+            }
+        }
+    }
+
+    private List<KubeObject> Read()
+    {
+        var objects = new List<KubeObject>();
+        var seen = new HashSet<(string, string)>();
+        foreach (var informer in Informers)
+        {
+            var kind = informer.Resource.Kind;
+            foreach (var (key, json) in informer.Objects)
+            {
+                seen.Add((kind, key));
+                var version = (json["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>() ?? "";
+                if (!_read.TryGetValue((kind, key), out var read) || read.Version != version || version.Length == 0)
+                {
+                    var content = Content(informer.Resource, json);
+                    read = read.Content == content ? (version, content, read.Object) : (version, content, ReadObject(informer.Resource, key, json));
+                    _read[(kind, key)] = read;
+                }
+
+                if (read.Object is not null)
+                {
+                    objects.Add(read.Object);
+                }
+            }
+        }
+
+        foreach (var gone in _read.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            _read.Remove(gone);
+        }
+
+        return objects;
+    }
+
+    /// <summary>
+    /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and the
+    /// status of Gateway API objects (a Pod's status, its IP, is read).
+    /// </summary>
+    private static string Content(KubeResource resource, JsonObject json)
+    {
+        var copy = json.DeepClone().AsObject();
+        if (resource.Group.StartsWith("gateway.networking.", StringComparison.Ordinal))
+        {
+            copy.Remove("status");
+        }
+
+        if (copy["metadata"] is JsonObject meta)
+        {
+            meta.Remove("resourceVersion");
+            meta.Remove("managedFields");
+        }
+
+        return copy.ToJsonString();
+    }
+
+    private KubeObject? ReadObject(KubeResource resource, string key, JsonObject json)
+    {
+        var loaded = ManifestLoader.LoadText(json.ToJsonString(), $"{resource.QualifiedName}/{key}");
+        foreach (var problem in loaded.Problems)
+        {
+            Log.KubeObjectRejected(_logger, resource.QualifiedName, key, problem.ToString());
+        }
+
+        return loaded.Objects.Count == 1 ? loaded.Objects[0] : null;
+    }
+}

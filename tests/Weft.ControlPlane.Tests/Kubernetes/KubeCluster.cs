@@ -1,0 +1,182 @@
+using YamlDotNet.Core;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Kubernetes;
+using Weft.ControlPlane.Tests.Support;
+using Weft.KubeApi.StandIn;
+
+namespace Weft.ControlPlane.Tests.Kubernetes;
+
+/// <summary>
+/// One API server stand-in per test, with the Gateway API CRDs (experimental channel: XMesh too) and Weft's namespace,
+/// a client on it, and helpers to start controllers against it and to write and read objects as kubectl would.
+/// </summary>
+internal sealed class KubeCluster : IAsyncDisposable
+{
+    public const string WeftNamespace = "weft-system";
+
+    private readonly List<KubeController> _controllers = [];
+    private readonly TempDirectory _directory;
+
+    private KubeCluster(KubeApiServer server, TempDirectory directory, string kubeconfig)
+    {
+        _directory = directory;
+        Server = server;
+        Kubeconfig = kubeconfig;
+        Client = NewClient();
+    }
+
+    public KubeApiServer Server { get; }
+
+    public string Kubeconfig { get; }
+
+    public k8s.Kubernetes Client { get; }
+
+    public ListLogger Log { get; } = new();
+
+    public static async Task<KubeCluster> StartAsync()
+    {
+        var server = await KubeApiServer.StartAsync(new KubeApiServerOptions
+        {
+            CrdPaths = [SharedFiles.Path("conformance/upstream/crds/experimental")],
+            BookmarkInterval = TimeSpan.FromMilliseconds(200),
+        });
+        var directory = new TempDirectory();
+        var cluster = new KubeCluster(server, directory, server.WriteKubeconfig(System.IO.Path.Combine(directory.Path, "kubeconfig")));
+        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = WeftNamespace } });
+        return cluster;
+    }
+
+    public k8s.Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+
+    /// <summary>A controller replica on loopback, port from the OS, with a short Lease for tests.</summary>
+    public async Task<KubeController> StartControllerAsync(string identity, Func<KubeControllerOptions, KubeControllerOptions>? configure = null)
+    {
+        var options = new KubeControllerOptions
+        {
+            Client = NewClient(),
+            Identity = identity,
+            ListenAddress = "127.0.0.1",
+            Port = 0,
+            LeaseDuration = TimeSpan.FromSeconds(2),
+            RenewDeadline = TimeSpan.FromSeconds(1.5),
+            RetryPeriod = TimeSpan.FromMilliseconds(250),
+            LoggerFactory = LoggerFactory.Create(b => b.AddProvider(new ListLoggerProvider(Log)).SetMinimumLevel(LogLevel.Information)),
+        };
+        var controller = await KubeController.StartAsync(configure is null ? options : configure(options), CancellationToken.None);
+        _controllers.Add(controller);
+        await controller.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        return controller;
+    }
+
+    /// <summary>Creates the objects of a multi-document YAML manifest, namespaces first (as <c>kubectl apply -f</c> would for new objects).</summary>
+    public async Task ApplyAsync(string yaml)
+    {
+        foreach (var obj in Documents(yaml).OrderBy(o => o["kind"]!.GetValue<string>() == "Namespace" ? 0 : 1))
+        {
+            await CreateAsync(obj);
+        }
+    }
+
+    public async Task CreateAsync(JsonObject obj)
+    {
+        var apiVersion = obj["apiVersion"]!.GetValue<string>();
+        var kind = obj["kind"]!.GetValue<string>();
+        var meta = obj["metadata"]!.AsObject();
+        var ns = meta["namespace"]?.GetValue<string>() ?? "default";
+        var (group, version) = apiVersion.Contains('/', StringComparison.Ordinal) ? (apiVersion.Split('/')[0], apiVersion.Split('/')[1]) : ("", apiVersion);
+        switch (kind)
+        {
+            case "Namespace":
+                await Client.CoreV1.CreateNamespaceAsync(KubernetesJson.Deserialize<V1Namespace>(obj.ToJsonString()));
+                break;
+            case "Service":
+                await Client.CoreV1.CreateNamespacedServiceAsync(KubernetesJson.Deserialize<V1Service>(obj.ToJsonString()), ns);
+                break;
+            case "ServiceAccount":
+                await Client.CoreV1.CreateNamespacedServiceAccountAsync(KubernetesJson.Deserialize<V1ServiceAccount>(obj.ToJsonString()), ns);
+                break;
+            case "Pod":
+                await Client.CoreV1.CreateNamespacedPodAsync(KubernetesJson.Deserialize<V1Pod>(obj.ToJsonString()), ns);
+                break;
+            case "EndpointSlice":
+                await Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(KubernetesJson.Deserialize<V1EndpointSlice>(obj.ToJsonString()), ns);
+                break;
+            case "XMesh":
+                await Client.CustomObjects.CreateClusterCustomObjectAsync(obj, group, version, "xmeshes");
+                break;
+            default:
+                await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, group, version, ns, kind.ToLowerInvariant() + "s");
+                break;
+        }
+    }
+
+    /// <summary>An HTTPRoute (or other Gateway API object) as the API server has it now, or null when it does not exist.</summary>
+    public async Task<JsonObject?> GetRouteAsync(string ns, string name, string plural = "httproutes", string version = "v1")
+    {
+        try
+        {
+            var element = await Client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>("gateway.networking.k8s.io", version, ns, plural, name);
+            return JsonNode.Parse(element.GetRawText())!.AsObject();
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The route's status entry of <paramref name="controllerName"/>'s, or null.</summary>
+    public static JsonObject? ParentOf(JsonObject? route, string controllerName) =>
+        (route?["status"]?["parents"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(p => p["controllerName"]?.GetValue<string>() == controllerName);
+
+    /// <summary>"Type=Status/Reason" of a parent entry's condition, e.g. "Accepted=True/Accepted".</summary>
+    public static string? ConditionOf(JsonObject? parent, string type) =>
+        (parent?["conditions"] as JsonArray)?.OfType<JsonObject>().Where(c => c["type"]?.GetValue<string>() == type)
+            .Select(c => $"{type}={c["status"]!.GetValue<string>()}/{c["reason"]!.GetValue<string>()}@{c["observedGeneration"]}").FirstOrDefault();
+
+    public async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, string what, double seconds = 20) =>
+        await Eventually.ValueAsync(async () => await read(), condition, TimeSpan.FromSeconds(seconds), $"{what}\n--- controller log ---\n{Log}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var controller in _controllers)
+        {
+            await controller.DisposeAsync();
+            controller.Options.Client.Dispose();
+        }
+
+        Client.Dispose();
+        await Server.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    /// <summary>Each YAML document as JSON (numbers and booleans typed as YAML's plain scalars are).</summary>
+    public static IEnumerable<JsonObject> Documents(string yaml)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
+        parser.Consume<YamlDotNet.Core.Events.StreamStart>();
+        var deserializer = new YamlDotNet.Serialization.DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build();
+        var serializer = new YamlDotNet.Serialization.SerializerBuilder().JsonCompatible().Build();
+        while (parser.Accept<YamlDotNet.Core.Events.DocumentStart>(out _))
+        {
+            var value = deserializer.Deserialize(parser);
+            if (value is not null && JsonNode.Parse(serializer.Serialize(value)) is JsonObject obj && obj.Count > 0)
+            {
+                yield return obj;
+            }
+        }
+    }
+
+    private sealed class ListLoggerProvider(ListLogger logger) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,357 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Core;
+using k8s;
+using k8s.Models;
+using Weft.ControlPlane.Kubernetes;
+using Weft.Discovery.Internal;
+using Weft.Discovery.V1;
+
+namespace Weft.ControlPlane.Tests.Kubernetes;
+
+/// <summary>
+/// <c>weft controller</c> against the API server stand-in: the cluster read through list and watch, route and XMesh
+/// status written through the status subresource by the leader only, and workload certificates for reviewed tokens.
+/// </summary>
+public sealed class KubeControllerTests
+{
+    private const string Weft = "weft.dev/mesh";
+
+    private const string Shop = """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: cart, namespace: shop}
+        spec:
+          selector: {app: cart}
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: cart-v2, namespace: shop}
+        spec:
+          selector: {app: cart, version: v2}
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: cart-canary, namespace: shop}
+        spec:
+          parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+          rules:
+          - backendRefs: [{name: cart-v2, port: 80}]
+        """;
+
+    [Fact]
+    public async Task Route_status_is_written_through_the_status_subresource_without_changing_the_generation()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a");
+
+        var route = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "ResolvedRefs") is not null, "the route's status");
+
+        var parent = KubeCluster.ParentOf(route, Weft)!;
+        Assert.Equal("Accepted=True/Accepted@1", KubeCluster.ConditionOf(parent, "Accepted"));
+        Assert.Equal("ResolvedRefs=True/ResolvedRefs@1", KubeCluster.ConditionOf(parent, "ResolvedRefs"));
+        Assert.Equal("""{"group":"","kind":"Service","name":"cart","port":80}""", parent["parentRef"]!.ToJsonString());
+        Assert.Equal(1, route!["metadata"]!["generation"]!.GetValue<long>());
+        Assert.True(controller.IsLeader);
+    }
+
+    [Fact]
+    public async Task A_route_edited_while_watched_gets_the_status_of_its_new_generation_and_an_unchanged_status_is_not_rewritten()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var first = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "ResolvedRefs") == "ResolvedRefs=True/ResolvedRefs@1", "the first status");
+        var accepted = AcceptedTransition(first);
+
+        // An unrelated change (a label on another Service) makes a new model; the route's status stays as it was.
+        var writes = await cluster.EventuallyAsync(() => Task.FromResult(controller.Status.Writes), n => n >= 1, "the first write counted");
+        await cluster.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("""{"metadata":{"labels":{"tier":"web"}}}""", V1Patch.PatchType.MergePatch), "cart", "shop");
+        await cluster.EventuallyAsync(() => Task.FromResult(controller.ControlPlane.Store.Snapshot().Objects.OfType<global::Weft.Api.Model.Service>().Any(s => s.Name == "cart" && s.Metadata.Labels.ContainsKey("tier"))),
+            seen => seen, "the label in the controller's store");
+        await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None);
+        await controller.Status.ReconcileAsync(CancellationToken.None);
+        Assert.Equal(writes, controller.Status.Writes);
+
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"backendRefs":[{"name":"cart-v3","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary");
+        var edited = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "ResolvedRefs") == "ResolvedRefs=False/BackendNotFound@2", "the edited route's status");
+
+        Assert.Equal("Accepted=True/Accepted@2", KubeCluster.ConditionOf(KubeCluster.ParentOf(edited, Weft), "Accepted"));
+        Assert.Equal(accepted, AcceptedTransition(edited)); // Accepted stayed True: its lastTransitionTime is kept
+    }
+
+    [Fact]
+    public async Task Two_controllers_with_different_controller_names_write_the_same_route_without_erasing_each_other()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var weft = await cluster.StartControllerAsync("weft-a");
+        var other = await cluster.StartControllerAsync("other-a", o => o with { ControllerName = "example.com/other-mesh", LeaseName = "other-mesh" });
+
+        static bool Both(JsonObject? r, long generation) =>
+            KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == $"Accepted=True/Accepted@{generation}"
+            && KubeCluster.ConditionOf(KubeCluster.ParentOf(r, "example.com/other-mesh"), "Accepted") == $"Accepted=True/Accepted@{generation}";
+
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"), r => Both(r, 1), "both controllers' entries");
+
+        // Each edit makes both write again, each from the object the other just changed (409 Conflict, then a merge).
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"backendRefs":[{"name":"cart","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary");
+        var route = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"), r => Both(r, 2), "both entries at generation 2");
+
+        Assert.Equal(2, (route!["status"]!["parents"] as JsonArray)!.Count);
+        Assert.True(weft.Status.Writes > 0 && other.Status.Writes > 0);
+    }
+
+    [Fact]
+    public async Task An_xmesh_naming_weft_is_accepted_with_the_features_weft_claims()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync("""
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XMesh
+            metadata: {name: weft}
+            spec: {controllerName: weft.dev/mesh}
+            ---
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XMesh
+            metadata: {name: someone-else}
+            spec: {controllerName: example.com/other-mesh}
+            """);
+        await cluster.StartControllerAsync("replica-a");
+
+        async Task<JsonObject> Mesh(string name) =>
+            JsonNode.Parse((await cluster.Client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>("gateway.networking.x-k8s.io", "v1alpha1", "xmeshes", name)).GetRawText())!.AsObject();
+
+        var mesh = await cluster.EventuallyAsync(() => Mesh("weft"), m => m["status"]?["supportedFeatures"] is not null, "the XMesh status");
+
+        Assert.Equal("Accepted=True/Accepted@1", KubeCluster.ConditionOf(mesh["status"]!.AsObject(), "Accepted"));
+        var features = (mesh["status"]!["supportedFeatures"] as JsonArray)!.Select(f => f!["name"]!.GetValue<string>()).ToList();
+        Assert.Equal(global::Weft.Routing.MeshFeatures.Supported.Order(StringComparer.Ordinal), features);
+        Assert.Null((await Mesh("someone-else"))["status"]?["supportedFeatures"]);
+    }
+
+    [Fact]
+    public async Task A_dropped_watch_is_resumed_from_the_last_version_without_listing_again()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var routes = controller.Source.InformerOf(KubeResource.HttpRoutes);
+        await cluster.EventuallyAsync(() => Task.FromResult(cluster.Server.OpenWatches), n => n >= KubeResource.MeshInputs.Count, "every informer watching");
+
+        Assert.True(cluster.Server.DropWatches() > 0);
+        await cluster.ApplyAsync("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: after-drop, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+              rules: [{backendRefs: [{name: cart, port: 80}]}]
+            """);
+
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "after-drop"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=True/Accepted@1", "the status of a route made after the drop");
+        Assert.Equal(1, routes.Lists);
+        Assert.True(routes.Watches >= 2, $"{routes.Watches} watches");
+    }
+
+    [Fact]
+    public async Task An_expired_resource_version_410_makes_the_informer_list_again()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var routes = controller.Source.InformerOf(KubeResource.HttpRoutes);
+        await cluster.EventuallyAsync(() => Task.FromResult(cluster.Server.OpenWatches), n => n >= KubeResource.MeshInputs.Count, "every informer watching");
+
+        // The newest change is one no informer watches (a ConfigMap), then history is forgotten and the watches are cut:
+        // every informer resumes from a version older than the history kept, and gets 410 Gone.
+        await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "unwatched", NamespaceProperty = "shop" } }, "shop");
+        cluster.Server.Compact();
+        cluster.Server.DropWatches();
+        await cluster.EventuallyAsync(() => Task.FromResult(controller.Source.Informers.Count(i => i.Lists >= 2)), n => n > 0, "an informer listing again");
+
+        // Listed again, it still follows the cluster.
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"backendRefs":[{"name":"cart-v3","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary");
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "ResolvedRefs") == "ResolvedRefs=False/BackendNotFound@2", "the status after the relist");
+        Assert.Contains(cluster.Log.Lines, l => l.Contains("expired", StringComparison.Ordinal) && l.Contains("410", StringComparison.Ordinal));
+        _ = routes;
+    }
+
+    [Fact]
+    public async Task Only_the_leader_writes_and_another_replica_takes_over_within_the_lease_time_when_it_dies()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var a = await cluster.StartControllerAsync("replica-a");
+        var b = await cluster.StartControllerAsync("replica-b");
+        await cluster.EventuallyAsync(() => Task.FromResult(a.IsLeader || b.IsLeader), l => l, "a leader");
+        var (leader, follower) = a.IsLeader ? (a, b) : (b, a);
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=True/Accepted@1", "the first status");
+        Assert.Equal(0, follower.Status.Writes);
+
+        // The leader dies without giving the Lease up (as a killed process would): the follower waits out the lease.
+        await leader.DisposeAsync();
+        var died = System.Diagnostics.Stopwatch.StartNew();
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"backendRefs":[{"name":"cart-v3","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary");
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "ResolvedRefs") == "ResolvedRefs=False/BackendNotFound@2", "the new leader's status", seconds: 10);
+
+        Assert.True(follower.IsLeader);
+        Assert.True(follower.Status.Writes > 0);
+        // Lease 2 s, retry 0.25 s: the takeover comes after the lease expires and well before twice that plus a margin.
+        Assert.True(died.Elapsed < TimeSpan.FromSeconds(2 * 2 + 3), $"took {died.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_certificate_is_issued_for_the_reviewed_token_identity_over_tls_verified_by_the_trust_bundle()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var token = await PodTokenAsync(cluster, "client", "client-0");
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var roots = await TrustBundleAsync(cluster);
+
+        var reply = await IssueAsync(controller, roots, token, san: null);
+
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/client", reply.SpiffeId);
+        var certificate = X509CertificateLoader.LoadCertificate(reply.CertificateDer.ToByteArray());
+        Assert.Equal(roots[0].Subject, certificate.Issuer);
+
+        // Without the mesh's roots the controller's serving certificate is not trusted.
+        var untrusted = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots: null, token, san: null));
+        Assert.Contains("SSL", untrusted.Status.Detail + untrusted.Status.DebugException, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_forged_certificate_request_naming_another_service_account_is_refused()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var token = await PodTokenAsync(cluster, "client", "client-0");
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var roots = await TrustBundleAsync(cluster);
+
+        var forged = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, token, san: "spiffe://cluster.local/ns/shop/sa/admin"));
+
+        Assert.Equal(StatusCode.InvalidArgument, forged.StatusCode);
+        Assert.Contains("spiffe://cluster.local/ns/shop/sa/admin", forged.Status.Detail, StringComparison.Ordinal);
+        var same = await IssueAsync(controller, roots, token, san: "spiffe://cluster.local/ns/shop/sa/client");
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/client", same.SpiffeId);
+    }
+
+    [Fact]
+    public async Task A_token_of_a_deleted_pod_or_for_another_audience_or_not_bound_to_a_pod_is_refused()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var token = await PodTokenAsync(cluster, "client", "client-0");
+        var otherAudience = cluster.Server.IssueToken("shop", "client", "client-0", ["vault"], TimeSpan.FromHours(1));
+        var unbound = cluster.Server.IssueToken("shop", "client", null, ["weft"], TimeSpan.FromHours(1));
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var roots = await TrustBundleAsync(cluster);
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/client", (await IssueAsync(controller, roots, token, san: null)).SpiffeId);
+
+        var audience = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, otherAudience, san: null));
+        var notBound = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, unbound, san: null));
+        await cluster.Client.CoreV1.DeleteNamespacedPodAsync("client-0", "shop");
+        var deleted = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, token, san: null));
+
+        Assert.Equal(StatusCode.PermissionDenied, audience.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, notBound.StatusCode);
+        Assert.Contains("not bound to a pod", notBound.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.PermissionDenied, deleted.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_mesh_root_survives_a_restart_in_its_secret_and_two_replicas_share_it()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        var a = await cluster.StartControllerAsync("replica-a");
+        var b = await cluster.StartControllerAsync("replica-b");
+
+        Assert.Equal(a.ControlPlane.TrustBundlePem, b.ControlPlane.TrustBundlePem);
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("weft-ca", KubeCluster.WeftNamespace);
+        Assert.Equal("kubernetes.io/tls", secret.Type);
+        Assert.Equal(a.ControlPlane.CertificateAuthority.Root.RawData, X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(secret.Data["tls.crt"])).RawData);
+        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("weft-trust-bundle", KubeCluster.WeftNamespace);
+        Assert.Equal(a.ControlPlane.TrustBundlePem, bundle.Data["ca.crt"]);
+    }
+
+    private static string AcceptedTransition(JsonObject? route) =>
+        (KubeCluster.ParentOf(route, Weft)!["conditions"] as JsonArray)!.OfType<JsonObject>()
+            .First(c => c["type"]!.GetValue<string>() == "Accepted")["lastTransitionTime"]!.GetValue<string>();
+
+    private static async Task<string> PodTokenAsync(KubeCluster cluster, string serviceAccount, string pod)
+    {
+        await cluster.ApplyAsync($"""
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: {serviceAccount}
+              namespace: shop
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: {pod}
+              namespace: shop
+              labels:
+                app: client
+            spec:
+              serviceAccountName: {serviceAccount}
+              containers:
+              - name: app
+                image: client
+            """);
+        return cluster.Server.IssueToken("shop", serviceAccount, pod, ["weft"], TimeSpan.FromHours(1));
+    }
+
+    private static async Task<X509Certificate2Collection> TrustBundleAsync(KubeCluster cluster)
+    {
+        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("weft-trust-bundle", KubeCluster.WeftNamespace);
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPem(bundle.Data["ca.crt"]);
+        return roots;
+    }
+
+    private static async Task<IssueCertificateReply> IssueAsync(KubeController controller, X509Certificate2Collection? roots, string token, string? san)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("O=Weft", key, HashAlgorithmName.SHA256);
+        if (san is not null)
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddUri(new Uri(san));
+            request.CertificateExtensions.Add(names.Build());
+        }
+
+        using var channel = DiscoveryChannel.Create(controller.Address, roots);
+        return await new Discovery.V1.Discovery.DiscoveryClient(channel).IssueCertificateAsync(
+            new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(request.CreateSigningRequest()), Token = token },
+            deadline: DateTime.UtcNow.AddSeconds(20));
+    }
+}
