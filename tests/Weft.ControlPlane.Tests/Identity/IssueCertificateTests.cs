@@ -35,13 +35,13 @@ public sealed class IssueCertificateTests : IAsyncLifetime
         await _client.IssueCertificateAsync(new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(csr), Token = token });
 
     [Fact]
-    public async Task Certificate_names_the_token_identity_not_the_one_the_csr_asks_for()
+    public async Task Certificate_names_the_token_identity_whatever_else_the_csr_asks_for()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = TestPki.Csr(key, "CN=admin", request =>
         {
             var names = new SubjectAlternativeNameBuilder();
-            names.AddUri(new Uri("spiffe://cluster.local/ns/kube-system/sa/admin"));
+            names.AddDnsName("kubernetes.default");
             request.CertificateExtensions.Add(names.Build());
         });
 
@@ -55,6 +55,23 @@ public sealed class IssueCertificateTests : IAsyncLifetime
         var root = Assert.Single(reply.TrustBundleDer);
         Assert.Equal(_host.CertificateAuthority.Root.RawData, root.ToByteArray());
         Assert.Contains("-----BEGIN CERTIFICATE-----", _host.TrustBundlePem);
+    }
+
+    [Fact]
+    public async Task A_csr_asking_for_another_identity_than_the_token_proves_is_refused()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.Csr(key, "CN=admin", request =>
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddUri(new Uri("spiffe://cluster.local/ns/kube-system/sa/admin"));
+            request.CertificateExtensions.Add(names.Build());
+        });
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(csr, _host.IssueWorkloadToken("shop", "checkout-0", "checkout")));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("asks for identity spiffe://cluster.local/ns/kube-system/sa/admin, but the token proves spiffe://cluster.local/ns/shop/sa/checkout", refused.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -96,14 +96,14 @@ public sealed class MeshCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
-    public void Leaf_names_the_given_spiffe_id_not_what_the_csr_asks_for()
+    public void Leaf_names_the_given_spiffe_id_and_copies_nothing_else_the_csr_asks_for()
     {
         using var ca = Ca();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = TestPki.Csr(key, "CN=admin, O=system:masters", request =>
         {
             var names = new SubjectAlternativeNameBuilder();
-            names.AddUri(new Uri("spiffe://cluster.local/ns/kube-system/sa/admin"));
+            names.AddUri(new Uri(Workload));
             names.AddDnsName("kubernetes.default");
             request.CertificateExtensions.Add(names.Build());
             request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, critical: true));
@@ -116,6 +116,23 @@ public sealed class MeshCertificateAuthorityTests : IDisposable
         Assert.Equal("O=Weft", leaf.Subject);
         Assert.Empty(Assert.IsType<X509SubjectAlternativeNameExtension>(leaf.Extensions["2.5.29.17"]).EnumerateDnsNames());
         Assert.False(Assert.IsType<X509BasicConstraintsExtension>(leaf.Extensions["2.5.29.19"]).CertificateAuthority);
+    }
+
+    [Fact]
+    public void A_csr_naming_another_identity_is_refused()
+    {
+        using var ca = Ca();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = TestPki.Csr(key, "O=Weft", request =>
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddUri(new Uri("spiffe://cluster.local/ns/kube-system/sa/admin"));
+            request.CertificateExtensions.Add(names.Build());
+        });
+
+        var refused = Assert.Throws<ArgumentException>(() => ca.Issue(csr, Workload));
+
+        Assert.Contains("spiffe://cluster.local/ns/kube-system/sa/admin", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

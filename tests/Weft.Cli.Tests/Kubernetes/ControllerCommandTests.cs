@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using Weft.Cli.Local;
+using Weft.Cli.Tests.Infrastructure;
+using Weft.KubeApi.StandIn;
+
+namespace Weft.Cli.Tests.Kubernetes;
+
+/// <summary>
+/// <c>weft controller --kubeconfig FILE</c> as a user runs it, against the API server stand-in, with the routes applied
+/// and read back by kubectl (a client no one here wrote): the status Weft writes shows in <c>kubectl get -o yaml</c>, and
+/// when the leading replica is killed (SIGKILL, the Lease not given up) the other one takes over status within the lease.
+/// </summary>
+public sealed class ControllerCommandTests : IAsyncLifetime
+{
+    private const string Manifests = """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: weft-system
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: shop
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: cart
+          namespace: shop
+        spec:
+          selector:
+            app: cart
+          ports:
+          - name: http
+            port: 80
+            targetPort: 8080
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: cart-v2
+          namespace: shop
+        spec:
+          selector:
+            app: cart
+          ports:
+          - name: http
+            port: 80
+            targetPort: 8080
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: cart-canary
+          namespace: shop
+        spec:
+          parentRefs:
+          - group: ""
+            kind: Service
+            name: cart
+            port: 80
+          rules:
+          - backendRefs:
+            - name: cart-v2
+              port: 80
+        """;
+
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-controller-").FullName;
+    private readonly List<Process> _controllers = [];
+    private KubeApiServer? _server;
+    private string _kubeconfig = "";
+
+    public async Task InitializeAsync()
+    {
+        _server = await KubeApiServer.StartAsync(new KubeApiServerOptions
+        {
+            CrdPaths = [Path.Combine(SharedFiles.Root, "shared", "conformance", "upstream", "crds", "experimental")],
+        });
+        _kubeconfig = _server.WriteKubeconfig(Path.Combine(_work, "kubeconfig"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var controller in _controllers)
+        {
+            if (!controller.HasExited)
+            {
+                controller.Kill(entireProcessTree: true);
+                await controller.WaitForExitAsync();
+            }
+
+            controller.Dispose();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [KubectlFact]
+    public async Task Kubectl_shows_the_status_weft_controller_wrote_and_a_killed_leader_is_replaced_within_the_lease()
+    {
+        var manifest = Path.Combine(_work, "shop.yaml");
+        await File.WriteAllTextAsync(manifest, Manifests);
+        await KubectlAsync("apply", "--validate=false", "-f", manifest);
+
+        var a = StartController("replica-a");
+        var b = StartController("replica-b");
+        var yaml = await UntilAsync(() => KubectlAsync("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml"),
+            y => y.Contains("controllerName: weft.dev/mesh", StringComparison.Ordinal) && y.Contains("reason: ResolvedRefs", StringComparison.Ordinal),
+            "kubectl showing Weft's status");
+        Assert.Contains("observedGeneration: 1", yaml, StringComparison.Ordinal);
+
+        var leader = await UntilAsync(() => KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"),
+            h => h is "replica-a" or "replica-b", "a leader in the Lease");
+        var (dead, survivor) = leader == "replica-a" ? (a, "replica-b") : (b, "replica-a");
+        dead.Kill(entireProcessTree: true);
+        await dead.WaitForExitAsync();
+        var killed = Stopwatch.StartNew();
+
+        await KubectlAsync("patch", "httproute", "cart-canary", "-n", "shop", "--type", "merge",
+            "-p", """{"spec":{"rules":[{"backendRefs":[{"name":"cart-v3","port":80}]}]}}""");
+        yaml = await UntilAsync(() => KubectlAsync("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml"),
+            y => y.Contains("reason: BackendNotFound", StringComparison.Ordinal), "the survivor's status for generation 2", seconds: 20);
+
+        Assert.Contains("observedGeneration: 2", yaml, StringComparison.Ordinal);
+        Assert.Equal(survivor, await KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"));
+        // Lease 2 s: the survivor takes over once it expires; a few seconds more covers the retry period and the write.
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(10), $"took {killed.Elapsed}");
+    }
+
+    private Process StartController(string identity)
+    {
+        var weft = WeftLauncher.Current().Command(
+            ["controller", "--kubeconfig", _kubeconfig, "--namespace", "weft-system", "--listen", "127.0.0.1:0", "--identity", identity, "--lease-duration", "2"]);
+        var info = new ProcessStartInfo(CommandRun.Which(weft.FileName)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in weft.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info)!;
+        var log = Path.Combine(_work, identity + ".log");
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _controllers.Add(process);
+        return process;
+    }
+
+    private static void Append(string path, string? line)
+    {
+        if (line is not null)
+        {
+            lock (path)
+            {
+                File.AppendAllText(path, line + "\n");
+            }
+        }
+    }
+
+    private async Task<string> KubectlAsync(params string[] arguments)
+    {
+        var run = await CommandRun.RunAsync(KubectlFactAttribute.Kubectl!, ["--kubeconfig", _kubeconfig, .. arguments]);
+        Assert.True(run.ExitCode == 0, $"kubectl {string.Join(' ', arguments)}: exit {run.ExitCode}: {run.Stderr}");
+        return run.Stdout.Trim();
+    }
+
+    private async Task<string> UntilAsync(Func<Task<string>> read, Func<string, bool> condition, string what, double seconds = 30)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = "";
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            last = await read();
+            if (condition(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var logs = string.Join("\n", Directory.EnumerateFiles(_work, "*.log").Select(f => $"--- {Path.GetFileName(f)} ---\n{File.ReadAllText(f)}"));
+        throw new TimeoutException($"not within {seconds} s: {what}; last:\n{last}\n{logs}");
+    }
+}
+
+/// <summary>A test that runs kubectl: the PATH's, or Debian's unpacked by scripts/debian-kubectl.sh; skipped only when there is none.</summary>
+internal sealed class KubectlFactAttribute : FactAttribute
+{
+    public static readonly string? Kubectl = HostProgram.Which("kubectl")
+        ?? (File.Exists("/opt/weft-tools/kubernetes-client/usr/bin/kubectl") ? "/opt/weft-tools/kubernetes-client/usr/bin/kubectl" : null);
+
+    public KubectlFactAttribute()
+    {
+        if (Kubectl is null)
+        {
+            Skip = "no kubectl (test.sh unpacks Debian's kubernetes-client as root)";
+        }
+    }
+}
