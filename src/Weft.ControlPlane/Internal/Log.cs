@@ -75,4 +75,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "The leader is now {Leader} (Lease {Lease})")]
     public static partial void NewLeader(ILogger logger, string leader, string lease);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The API server serves no {Resource} (versions {Versions}); is its CRD installed? Reading it as empty until it is")]
+    public static partial void NotServed(ILogger logger, string resource, string versions);
 }

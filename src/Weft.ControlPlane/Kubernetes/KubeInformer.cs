@@ -25,6 +25,8 @@ public sealed class KubeInformer : IAsyncDisposable
     private ImmutableDictionary<string, JsonObject> _objects = ImmutableDictionary<string, JsonObject>.Empty.WithComparers(StringComparer.Ordinal);
     private Task _loop = Task.CompletedTask;
     private string _resourceVersion = "";
+    private int _version;
+    private bool _notServedReported;
     private int _lists;
     private int _watches;
 
@@ -44,6 +46,15 @@ public sealed class KubeInformer : IAsyncDisposable
 
     /// <summary>The objects by <c>namespace/name</c> (<c>name</c> when cluster-scoped); immutable.</summary>
     public ImmutableDictionary<string, JsonObject> Objects => Volatile.Read(ref _objects);
+
+    /// <summary>The version of <see cref="Resource"/> being listed and watched (the first the API server serves).</summary>
+    public string ServedVersion => Resource.Versions[Volatile.Read(ref _version)];
+
+    /// <summary>
+    /// False while the API server serves none of <see cref="Resource"/>'s versions (its CRD is not installed): the
+    /// informer then counts as synced with no objects, and keeps asking, so a CRD installed later is picked up.
+    /// </summary>
+    public bool Served { get; private set; } = true;
 
     /// <summary>True once the first list has completed.</summary>
     public bool Synced => _synced.Task.IsCompleted;
@@ -110,6 +121,20 @@ public sealed class KubeInformer : IAsyncDisposable
             {
                 break;
             }
+            catch (HttpOperationException e) when (needList && e.Response?.StatusCode == HttpStatusCode.NotFound)
+            {
+                // This version is not served: try the next one; when none is, the kind is empty until its CRD appears.
+                if (_version + 1 < Resource.Versions.Count)
+                {
+                    Volatile.Write(ref _version, _version + 1);
+                    backoff = TimeSpan.Zero;
+                    continue;
+                }
+
+                Volatile.Write(ref _version, 0);
+                NotServed();
+                backoff = backoff == TimeSpan.Zero ? _options.InitialBackoff * 4 : Next(backoff);
+            }
             catch (Exception e) when (IsGone(e))
             {
                 Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
@@ -138,6 +163,23 @@ public sealed class KubeInformer : IAsyncDisposable
         }
     }
 
+    private void NotServed()
+    {
+        Served = false;
+        if (!_notServedReported)
+        {
+            _notServedReported = true;
+            Log.NotServed(_logger, Resource.QualifiedName, string.Join(", ", Resource.Versions));
+        }
+
+        if (!Objects.IsEmpty || !Synced)
+        {
+            Volatile.Write(ref _objects, Objects.Clear());
+            _synced.TrySetResult();
+            Changed?.Invoke(this);
+        }
+    }
+
     private TimeSpan Next(TimeSpan backoff) =>
         backoff == TimeSpan.Zero ? _options.InitialBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
 
@@ -148,7 +190,7 @@ public sealed class KubeInformer : IAsyncDisposable
         KubeList page;
         do
         {
-            page = await Resource.ListAsync(_client, _options.PageSize, next, ct).ConfigureAwait(false);
+            page = await Resource.ListAsync(_client, ServedVersion, _options.PageSize, next, ct).ConfigureAwait(false);
             foreach (var item in page.Items)
             {
                 objects[KeyOf(item)] = item;
@@ -158,6 +200,7 @@ public sealed class KubeInformer : IAsyncDisposable
         }
         while (next is not null);
 
+        Served = true;
         Volatile.Write(ref _objects, objects.ToImmutable());
         Volatile.Write(ref _resourceVersion, page.ResourceVersion);
         Interlocked.Increment(ref _lists);
@@ -175,7 +218,7 @@ public sealed class KubeInformer : IAsyncDisposable
 
         // client-go's reflector asks for a timeout between 5 and 10 minutes so that watches are spread over API servers.
         var timeout = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
-        await foreach (var (type, obj) in Resource.WatchAsync(_client, ResourceVersion, timeout, e =>
+        await foreach (var (type, obj) in Resource.WatchAsync(_client, ServedVersion, ResourceVersion, timeout, e =>
         {
             if (IsGone(e))
             {

@@ -88,26 +88,32 @@ public sealed class KubeSource : IAsyncDisposable
     }
 
     /// <summary>
-    /// Completes once every informer has seen <paramref name="resourceVersion"/> (an event's or a bookmark's; compared as
-    /// numbers, as the API server's versions are) and the store holds what they had then: a writer that knows the version
-    /// its write returned waits here until this source has published it.
+    /// Completes once each informer named in <paramref name="versions"/> (by <see cref="KubeResource.QualifiedName"/>) has
+    /// seen at least its resourceVersion (an event's or a bookmark's; compared as numbers, as the API server's versions
+    /// are), and the store holds what the informers had then: a writer that knows the versions its writes returned waits
+    /// here until this source has published them. Kinds this source does not read are ignored.
     /// </summary>
-    public async Task WaitForResourceVersionAsync(string resourceVersion, CancellationToken ct)
+    public async Task WaitForResourceVersionsAsync(IReadOnlyDictionary<string, string> versions, CancellationToken ct)
     {
-        if (!ulong.TryParse(resourceVersion, out var wanted))
+        ArgumentNullException.ThrowIfNull(versions);
+        var wanted = new List<(KubeInformer Informer, ulong Version)>();
+        foreach (var informer in Informers)
         {
-            throw new ArgumentException($"resourceVersion '{resourceVersion}' is not a number", nameof(resourceVersion));
+            if (versions.TryGetValue(informer.Resource.QualifiedName, out var text) && ulong.TryParse(text, out var version))
+            {
+                wanted.Add((informer, version));
+            }
         }
 
-        while (!Synced || Informers.Any(i => !ulong.TryParse(i.ResourceVersion, out var seen) || seen < wanted))
+        while (!Synced || wanted.Any(w => !ulong.TryParse(w.Informer.ResourceVersion, out var seen) || seen < w.Version))
         {
-            await Task.Delay(20, ct).ConfigureAwait(false);
+            await Task.Delay(10, ct).ConfigureAwait(false);
         }
 
         var changes = Volatile.Read(ref _changes);
         while (Volatile.Read(ref _publishedChanges) < changes)
         {
-            await Task.Delay(10, ct).ConfigureAwait(false);
+            await Task.Delay(5, ct).ConfigureAwait(false);
         }
     }
 

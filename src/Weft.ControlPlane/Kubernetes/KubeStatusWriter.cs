@@ -178,7 +178,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
         foreach (var resource in KubeResource.Routes)
         {
-            foreach (var (key, json) in _source.InformerOf(resource).Objects)
+            var informer = _source.InformerOf(resource);
+            var version = informer.ServedVersion;
+            foreach (var (key, json) in informer.Objects)
             {
                 if (!_active)
                 {
@@ -189,11 +191,12 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 var ns = meta["namespace"]?.GetValue<string>() ?? "";
                 var name = meta["name"]?.GetValue<string>() ?? "";
                 var desired = statuses.GetValueOrDefault((resource.Kind, ns, name))?.Parents ?? [];
-                await WriteIfChangedAsync(resource, key, json, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
+                await WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
             }
         }
 
-        foreach (var (key, json) in _source.InformerOf(KubeResource.Meshes).Objects)
+        var meshes = _source.InformerOf(KubeResource.Meshes);
+        foreach (var (key, json) in meshes.Objects)
         {
             if (!_active)
             {
@@ -202,7 +205,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
             if ((json["spec"] as JsonObject)?["controllerName"]?.GetValue<string>() == _controllerName)
             {
-                await WriteIfChangedAsync(KubeResource.Meshes, key, json, MeshStatusFor, ct).ConfigureAwait(false);
+                await WriteIfChangedAsync(KubeResource.Meshes, meshes.ServedVersion, key, json, MeshStatusFor, ct).ConfigureAwait(false);
             }
         }
     }
@@ -279,7 +282,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         };
     }
 
-    private async Task WriteIfChangedAsync(KubeResource resource, string key, JsonObject current, Func<JsonObject, JsonObject> statusFor, CancellationToken ct)
+    private async Task WriteIfChangedAsync(KubeResource resource, string version, string key, JsonObject current, Func<JsonObject, JsonObject> statusFor, CancellationToken ct)
     {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
@@ -297,18 +300,18 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             try
             {
                 using var response = ns is null
-                    ? await _client.CustomObjects.ReplaceClusterCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, resource.Version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
-                    : await _client.CustomObjects.ReplaceNamespacedCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, resource.Version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+                    ? await _client.CustomObjects.ReplaceClusterCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
+                    : await _client.CustomObjects.ReplaceNamespacedCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
                 Interlocked.Increment(ref _writes);
-                var version = response.Body.TryGetProperty("metadata", out var m) && m.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "" : "";
-                Log.StatusWritten(_logger, resource.QualifiedName, key, version);
+                var written = response.Body.TryGetProperty("metadata", out var m) && m.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "" : "";
+                Log.StatusWritten(_logger, resource.QualifiedName, key, written);
                 return;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
             {
                 // Someone wrote in between (another controller's entry, or a spec change): merge into the newest object.
                 Interlocked.Increment(ref _conflicts);
-                var fresh = await GetAsync(resource, ns, name, ct).ConfigureAwait(false);
+                var fresh = await GetAsync(resource, version, ns, name, ct).ConfigureAwait(false);
                 if (fresh is null)
                 {
                     return;
@@ -325,13 +328,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         Log.StatusWriteFailed(_logger, resource.QualifiedName, key, $"still conflicting after {MaxAttempts} attempts; will retry on the next change");
     }
 
-    private async Task<JsonObject?> GetAsync(KubeResource resource, string? ns, string name, CancellationToken ct)
+    private async Task<JsonObject?> GetAsync(KubeResource resource, string version, string? ns, string name, CancellationToken ct)
     {
         try
         {
             using var response = ns is null
-                ? await _client.CustomObjects.GetClusterCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, resource.Version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
-                : await _client.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, resource.Version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+                ? await _client.CustomObjects.GetClusterCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
+                : await _client.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
             return JsonNode.Parse(response.Body.GetRawText())?.AsObject();
         }
         catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)

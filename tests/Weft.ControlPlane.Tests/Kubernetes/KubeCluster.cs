@@ -38,11 +38,12 @@ internal sealed class KubeCluster : IAsyncDisposable
 
     public ListLogger Log { get; } = new();
 
-    public static async Task<KubeCluster> StartAsync()
+    /// <param name="channel">The Gateway API release channel whose CRDs are installed: experimental (with XMesh) or standard.</param>
+    public static async Task<KubeCluster> StartAsync(string channel = "experimental")
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions
         {
-            CrdPaths = [SharedFiles.Path("conformance/upstream/crds/experimental")],
+            CrdPaths = [SharedFiles.Path($"conformance/upstream/crds/{channel}")],
             BookmarkInterval = TimeSpan.FromMilliseconds(200),
         });
         var directory = new TempDirectory();

@@ -148,6 +148,30 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task With_the_standard_channel_crds_the_missing_xmesh_kind_reads_as_empty_and_tcproutes_are_read_at_v1()
+    {
+        await using var cluster = await KubeCluster.StartAsync("standard");
+        await cluster.ApplyAsync(Shop + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: TCPRoute
+            metadata: {name: cart-tcp, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+              rules: [{backendRefs: [{name: cart-v2, port: 80}]}]
+            """);
+        var controller = await cluster.StartControllerAsync("replica-a");
+
+        var tcp = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-tcp", "tcproutes"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") is not null, "the TCPRoute's status");
+        Assert.NotNull(KubeCluster.ConditionOf(KubeCluster.ParentOf(tcp, Weft), "ResolvedRefs"));
+        Assert.False(controller.Source.InformerOf(KubeResource.Meshes).Served);
+        Assert.Equal("v1", controller.Source.InformerOf(KubeResource.TcpRoutes).ServedVersion);
+        Assert.Contains(cluster.Log.Lines, l => l.Contains("serves no xmeshes.gateway.networking.x-k8s.io", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_dropped_watch_is_resumed_from_the_last_version_without_listing_again()
     {
         await using var cluster = await KubeCluster.StartAsync();
