@@ -21,7 +21,8 @@ internal static class ConformanceCommand
         var offline = new Option<bool>("--offline") { Description = "Start nothing: run each case through the compiled route tables and a simulated echo backend" };
         var isolation = new Option<string>("--isolation") { Description = "How the local meshes isolate pods: netns, process, or auto (netns when possible)", DefaultValueFactory = _ => Local.IsolationNames.Auto };
         isolation.AcceptOnlyFromAmong(Local.IsolationNames.Auto, Local.IsolationNames.Netns, Local.IsolationNames.Process);
-        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Run through this API server and an in-process weft controller (weft up --kubeconfig); route status is read from the API" };
+        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation, kubeconfig };
         command.SetAction(async (result, ct) =>
         {
             var directory = result.GetValue(cases)!;
@@ -51,6 +52,7 @@ internal static class ConformanceCommand
                 Output = Console.Out,
                 Verbose = result.GetValue(verbose),
                 Isolation = chosen,
+                ApiServer = result.GetValue(kubeconfig) is { } config ? new Local.Api.ApiServerConnection { Kubeconfig = Path.GetFullPath(config) } : null,
             });
             ConformanceRun run;
             try

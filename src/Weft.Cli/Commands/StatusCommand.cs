@@ -38,7 +38,15 @@ internal static class StatusCommand
             Console.WriteLine();
             Console.Write(UpCommand.Table(found));
             Console.WriteLine();
-            if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct))
+            if (found.Kubeconfig is { } kubeconfig)
+            {
+                // weft up --kubeconfig: route status is what the controller wrote to the API server; read it there.
+                if (!await WriteApiRouteStatusAsync(new Local.Api.ApiServerConnection { Kubeconfig = kubeconfig, Context = found.KubeContext }, Console.Out, ct))
+                {
+                    return 1;
+                }
+            }
+            else if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct))
             {
                 return 1;
             }
@@ -46,6 +54,39 @@ internal static class StatusCommand
             return found.Ready ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>The routes' status as the API server holds it (the entries of Weft's controller).</summary>
+    internal static async Task<bool> WriteApiRouteStatusAsync(Local.Api.ApiServerConnection connection, TextWriter w, CancellationToken ct)
+    {
+        var statuses = new List<Weft.Routing.RouteStatus>();
+        try
+        {
+            using var client = connection.CreateClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            foreach (var resource in Weft.ControlPlane.Kubernetes.KubeResource.Routes)
+            {
+                var kind = new Local.Api.ApiKind(resource.Group, resource.Version, resource.Kind, resource.Plural, resource.Namespaced);
+                try
+                {
+                    var (items, _) = await kind.ListAsync(client, null, timeout.Token);
+                    statuses.AddRange(items.Select(i => Local.Api.RouteStatusReader.Read(i, Weft.Routing.MeshModel.DefaultControllerName)));
+                }
+                catch (Exception e) when (Local.Api.ApiKind.IsNotServed(e))
+                {
+                }
+            }
+        }
+        catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
+        {
+            w.WriteLine($"the API server of {connection.Kubeconfig} did not answer: {Local.Api.ApiKind.Describe(ex)}");
+            return false;
+        }
+
+        w.WriteLine($"route status from the API server ({connection.Kubeconfig}):");
+        StatusTable.Write(w, [.. statuses.Where(s => s.Parents.Count > 0)]);
+        return true;
     }
 
     /// <summary>Route statuses (as Weft writes them), manifest problems, and each proxy subscription with its versions.</summary>

@@ -33,10 +33,21 @@ internal static class UpCommand
             Description = "The IPv4 range network-namespace pods and Services take their addresses from (a /23 per running mesh)",
             DefaultValueFactory = _ => Local.Netns.NetnsRange.DefaultCidr,
         };
-        var command = new Command("up", "Run the mesh locally from a manifests directory") { directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, isolation, netnsRange };
+        var kubeconfig = new Option<string?>("--kubeconfig")
+        {
+            Description = "Play kubelet and controller-manager for this API server: apply DIR through it, record pods and EndpointSlices "
+                + "in it, and serve the sidecars from an in-process weft controller that reads it all back",
+        };
+        var context = new Option<string?>("--context") { Description = "The kubeconfig context to use with --kubeconfig (default: its current-context)" };
+        var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => "weft-system" };
+        var command = new Command("up", "Run the mesh locally from a manifests directory")
+        {
+            directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, isolation, netnsRange, kubeconfig, context, weftNamespace,
+        };
         command.SetAction(async (result, ct) =>
         {
             var dir = result.GetValue(directory)!;
+            string? progressServer = null;
             if (!Directory.Exists(dir))
             {
                 await Console.Error.WriteLineAsync($"weft up: {dir}: no such directory");
@@ -47,6 +58,27 @@ internal static class UpCommand
             {
                 await Console.Error.WriteLineAsync("weft up: --ca-cert and --ca-key go together");
                 return 2;
+            }
+
+            Local.Api.ApiServerConnection? apiServer = null;
+            if (result.GetValue(kubeconfig) is { } config)
+            {
+                if (result.GetValue(caCert) is not null)
+                {
+                    await Console.Error.WriteLineAsync("weft up: --ca-cert does not go with --kubeconfig: the controller's mesh root is the Secret weft-ca in its namespace");
+                    return 2;
+                }
+
+                apiServer = new Local.Api.ApiServerConnection { Kubeconfig = Path.GetFullPath(config), Context = result.GetValue(context), Namespace = result.GetValue(weftNamespace)! };
+                try
+                {
+                    progressServer = apiServer.Server();
+                }
+                catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    await Console.Error.WriteLineAsync($"weft up: --kubeconfig {config}: {e.Message}");
+                    return 2;
+                }
             }
 
             Local.Netns.NetnsRange range;
@@ -83,6 +115,7 @@ internal static class UpCommand
                     MtlsDefault = result.GetValue(mtlsDefault) == "permissive" ? Weft.Proxy.Security.MtlsMode.Permissive : Weft.Proxy.Security.MtlsMode.Strict,
                     Isolation = chosen,
                     NetnsRange = range,
+                    ApiServer = apiServer,
                 }, ct);
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)
@@ -90,9 +123,16 @@ internal static class UpCommand
                 await Console.Error.WriteLineAsync($"weft up: {e.Message}");
                 return 1;
             }
+            catch (Exception e) when (apiServer is not null && e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
+            {
+                await Console.Error.WriteLineAsync($"weft up: the API server {progressServer} refused or did not answer: {Local.Api.ApiKind.Describe(e)}");
+                return 1;
+            }
 
             await using var mesh = started;
-            progress.WriteLine($"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}");
+            progress.WriteLine(apiServer is null
+                ? $"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}"
+                : $"API server {progressServer}: controller at {mesh.ControlPlane.Address.ToString().TrimEnd('/')} (namespace {apiServer.Namespace}), addresses {mesh.AddressBlock}, state {mesh.StatePath}");
             try
             {
                 await mesh.WaitUntilReadyAsync(TimeSpan.FromSeconds(result.GetValue(timeout)), ct);

@@ -111,6 +111,7 @@ internal sealed class ConformanceRunner
             Verbose = _options.Verbose,
             Weft = _options.Weft,
             Isolation = _options.Isolation,
+            ApiServer = _options.ApiServer,
         }, ct);
         try
         {
@@ -144,6 +145,7 @@ internal sealed class ConformanceRunner
         // kubectl apply: copy the test's manifests into the watched directory, wait until the store has their objects.
         var applied = new List<string>();
         var keys = new List<string>();
+        var routes = new List<Route>();
         string? applyError = null;
         for (var i = 0; i < test.Manifests.Count; i++)
         {
@@ -160,11 +162,13 @@ internal sealed class ConformanceRunner
             }
 
             keys.AddRange(loaded.Objects.Select(ObjectStore.KeyOf));
+            routes.AddRange(loaded.Objects.OfType<Route>());
         }
 
         try
         {
             await WaitForStoreAsync(mesh, store => keys.All(k => store.Objects.Any(o => ObjectStore.KeyOf(o) == k)), ct);
+            applyError = await CheckRouteStatusAsync(mesh, routes, ct);
         }
         catch (TimeoutException)
         {
@@ -203,6 +207,81 @@ internal sealed class ConformanceRunner
         return new TestResult(test, cases);
     }
 
+    /// <summary>
+    /// gamma-spec H1: each route has a status entry of Weft's controller for every Service parentRef, Accepted True and
+    /// ResolvedRefs stated (False is right for a backendRef to a missing Service, as MeshGRPCRouteWeight's echo-v3), both
+    /// observed at the route's generation. Through an API server the entries are read back from the API objects (what
+    /// the controller wrote) and must say what the controller's model decided; otherwise they are the control plane's
+    /// model. Waits up to <see cref="ApplyTimeout"/>; returns what is still wrong then, or null.
+    /// </summary>
+    private static async Task<string?> CheckRouteStatusAsync(LocalMesh mesh, List<Route> routes, CancellationToken ct)
+    {
+        if (routes.Count == 0)
+        {
+            return null;
+        }
+
+        var deadline = DateTimeOffset.UtcNow + ApplyTimeout;
+        while (true)
+        {
+            var decided = mesh.ControlPlane.Statuses;
+            var problem = mesh.ApiServer is { } api
+                ? RouteStatusProblem(routes, await api.RouteStatusesAsync(ct), decided)
+                : RouteStatusProblem(routes, decided, null);
+            if (problem is null)
+            {
+                return null;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                return $"route status{(mesh.ApiServer is null ? "" : " (read from the API server)")}: {problem}";
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static string? RouteStatusProblem(List<Route> routes, IReadOnlyList<Weft.Routing.RouteStatus> statuses, IReadOnlyList<Weft.Routing.RouteStatus>? decided)
+    {
+        foreach (var route in routes)
+        {
+            var name = $"{route.Kind} {route.Namespace}/{route.Name}";
+            var status = statuses.FirstOrDefault(s => s.Kind == route.Kind && s.Namespace == route.Namespace && s.Name == route.Name);
+            var model = decided?.FirstOrDefault(s => s.Kind == route.Kind && s.Namespace == route.Namespace && s.Name == route.Name);
+            foreach (var parent in route.ParentRefs.Where(p => p.Kind == "Service" && p.Group.Length == 0))
+            {
+                var entry = status?.Parents.FirstOrDefault(e => e.ParentRef == parent);
+                if (entry is null)
+                {
+                    return $"{name} has no status for parent Service {parent.Namespace ?? route.Namespace}/{parent.Name}";
+                }
+
+                foreach (var type in new[] { "Accepted", "ResolvedRefs" })
+                {
+                    var condition = entry.Condition(type);
+                    if (condition is null || (type == "Accepted" && condition.Status != "True"))
+                    {
+                        return $"{name}: parent {parent.Name}: {type} is {condition?.Status ?? "missing"} ({condition?.Reason}: {condition?.Message})";
+                    }
+
+                    if (condition.ObservedGeneration != status!.Generation)
+                    {
+                        return $"{name}: parent {parent.Name}: {type} observed generation {condition.ObservedGeneration}, not {status.Generation}";
+                    }
+
+                    if (decided is not null && model?.Parents.FirstOrDefault(e => e.ParentRef == parent)?.Condition(type) is var wanted
+                        && (wanted is null || (wanted.Status, wanted.Reason, wanted.Message) != (condition.Status, condition.Reason, condition.Message)))
+                    {
+                        return $"{name}: parent {parent.Name}: {type} is {condition.Status} ({condition.Reason}) in the API, {wanted?.Status ?? "missing"} ({wanted?.Reason}) in the controller's model";
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static async Task WaitForStoreAsync(LocalMesh mesh, Func<StoreSnapshot, bool> condition, CancellationToken ct)
     {
         var store = mesh.ControlPlane.Store;
@@ -218,6 +297,12 @@ internal sealed class ConformanceRunner
                 var snapshot = store.Snapshot();
                 if (condition(snapshot))
                 {
+                    if (mesh.ApiServer is { } api)
+                    {
+                        // Through an API server: also until the node (kube-proxy, DNS) has read what was applied.
+                        await api.SyncAsync(deadline.Token);
+                    }
+
                     await mesh.ControlPlane.WaitForVersionAsync(snapshot.Version, deadline.Token);
                     return;
                 }

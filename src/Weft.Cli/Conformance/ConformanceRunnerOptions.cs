@@ -37,6 +37,12 @@ internal sealed record ConformanceRunnerOptions
 
     public WeftLauncher? Weft { get; init; }
 
+    /// <summary>
+    /// Run through an API server (<c>weft conformance --kubeconfig</c>): each mesh is a <c>weft up --kubeconfig</c>, the
+    /// tests' manifests are applied through the API, and route status is read back from the API objects.
+    /// </summary>
+    public Local.Api.ApiServerConnection? ApiServer { get; init; }
+
     /// <summary>How the local meshes isolate pods (the suite must pass in both).</summary>
     public Isolation Isolation { get; init; } = Isolation.Process;
 }

@@ -32,6 +32,7 @@ internal sealed class AddressPlan : IDisposable
     private readonly Func<IPAddress, int?> _slotOf;
     private readonly Func<int, IPAddress> _serviceAt;
     private readonly Func<string, bool> _isClusterIP;
+    private readonly Func<IPAddress, bool> _isServiceAddress;
     private readonly int _podSlots;
     private int _nextPod;
 
@@ -56,6 +57,7 @@ internal sealed class AddressPlan : IDisposable
         };
         _serviceAt = index => new IPAddress([127, (byte)block, ServiceOctet, (byte)(index + 1)]);
         _isClusterIP = IsLoopback; // a ClusterIP a manifest sets in 127.0.0.0/8 is kept
+        _isServiceAddress = address => address.GetAddressBytes() is [127, var b, ServiceOctet, _] && b == block;
     }
 
     /// <summary>Network namespaces: the run's <paramref name="block"/> of the netns range.</summary>
@@ -74,6 +76,7 @@ internal sealed class AddressPlan : IDisposable
             : null;
         _serviceAt = index => block.Services.Address(1 + (uint)index);
         _isClusterIP = address => IPAddress.TryParse(address, out var ip) && block.Services.Contains(ip);
+        _isServiceAddress = block.Services.Contains;
     }
 
     /// <summary>B in <c>127.B.0.0/16</c>, or the netns block's index.</summary>
@@ -252,6 +255,14 @@ internal sealed class AddressPlan : IDisposable
 
     /// <summary>Whether <paramref name="address"/> is a ClusterIP of this run's range (the local kube-proxy serves those).</summary>
     public bool IsClusterIP(string? address) => address is not null && _isClusterIP(address);
+
+    /// <summary>
+    /// Whether <paramref name="address"/> is in this run's own Service range (<see cref="ServiceCidr"/>): narrower than
+    /// <see cref="IsClusterIP"/> in process isolation, for an API server whose other Services (its own <c>kubernetes</c>
+    /// one) may have loopback addresses outside the run's block.
+    /// </summary>
+    public bool IsServiceAddress(string? address) =>
+        address is not null && IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && _isServiceAddress(ip);
 
     public static bool IsLoopback(string? address) =>
         address is not null && IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork

@@ -9,13 +9,15 @@ namespace Weft.Cli.Local;
 /// <see cref="ObjectStore"/>: it watches Deployments (from the manifests directory) and keeps their pods running as
 /// local processes (<see cref="LocalPod"/>), recreating them when the template changes and starting or stopping them
 /// when replicas change; and it publishes the Pod objects (with their IPs) and the EndpointSlices of every Service with
-/// a selector to the store as source <see cref="SourceName"/>, whenever pods, readiness or Services change.
+/// a selector to its <see cref="ClusterRecord"/> (the store as source <see cref="SourceName"/>, or an API server), whenever
+/// pods, readiness or Services change.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
 {
     public const string SourceName = "local";
 
     private readonly ObjectStore _store;
+    private readonly ClusterRecord _record;
     private readonly AddressPlan _addresses;
     private readonly LocalClusterOptions _options;
     private readonly Lock _gate = new();
@@ -34,6 +36,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         _store = store;
         _addresses = addresses;
         _options = options;
+        _record = options.Record ?? new StoreClusterRecord(store);
     }
 
     /// <summary>Raised after pods were started or stopped, or a pod's readiness changed, and the store was updated.</summary>
@@ -265,7 +268,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         Wake();
     }
 
-    /// <summary>Replaces the local source's objects when they differ from what was last published.</summary>
+    /// <summary>Publishes the pods and slices to the <see cref="ClusterRecord"/> when they differ from what was last published.</summary>
     private bool Publish(StoreSnapshot snapshot)
     {
         var pods = Pods;
@@ -278,7 +281,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         _published = fingerprint;
-        _store.Replace(SourceName, [.. pods.Select(p => (KubeObject)p.Object), .. slices]);
+        _record.Publish(statuses, slices);
         return true;
     }
 

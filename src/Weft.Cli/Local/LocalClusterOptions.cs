@@ -35,6 +35,12 @@ internal sealed record LocalClusterOptions
     /// </summary>
     public SemaphoreSlim SandboxGate { get; init; } = new(Math.Max(2, Environment.ProcessorCount * 2));
 
+    /// <summary>
+    /// Where pods and EndpointSlices are recorded and how sidecars get their credentials; null: the control plane's store
+    /// (<see cref="StoreClusterRecord"/>), with tokens from <see cref="IssueToken"/>.
+    /// </summary>
+    public ClusterRecord? Record { get; init; }
+
     /// <summary>Where generated echo certificates go; default a <c>certs</c> directory next to the logs.</summary>
     public string? CertificateDirectory { get; init; }
 }

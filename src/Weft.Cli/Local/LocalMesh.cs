@@ -22,9 +22,10 @@ internal sealed class LocalMesh : IAsyncDisposable
 
     private readonly IDisposable _running;
 
-    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns, IDisposable running)
+    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns, IDisposable running, Api.ApiServerNode? apiServer)
     {
         _running = running;
+        ApiServer = apiServer;
         _node = node;
         _dns = dns;
         KubeProxy = kubeProxy;
@@ -45,7 +46,11 @@ internal sealed class LocalMesh : IAsyncDisposable
 
     public string LogDirectory => Path.Combine(RunDirectory, "logs");
 
+    /// <summary>The control plane the sidecars are served by: the local one over the directory, or the in-process controller's.</summary>
     public ControlPlaneHost ControlPlane { get; }
+
+    /// <summary>With <see cref="LocalMeshOptions.ApiServer"/>: the controller, applier and record against the API server; else null.</summary>
+    public Api.ApiServerNode? ApiServer { get; }
 
     public LocalCluster Cluster { get; }
 
@@ -113,9 +118,39 @@ internal sealed class LocalMesh : IAsyncDisposable
             })
             .SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Warning));
         ControlPlaneHost? controlPlane = null;
+        Api.ApiServerNode? apiServer = null;
         LocalMesh? mesh = null;
         try
         {
+            if (options.ApiServer is { } connection)
+            {
+                // Pods in their own network namespaces reach the controller on the node's gateway.
+                apiServer = await Api.ApiServerNode.StartAsync(connection, directory, runDirectory, addresses,
+                    node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct);
+                var apiCluster = new LocalCluster(apiServer.Store, addresses, new LocalClusterOptions
+                {
+                    ControlPlane = apiServer.Controller.Address,
+                    LogDirectory = Path.Combine(runDirectory, "logs"),
+                    Images = ImageMap.Load(directory),
+                    Weft = options.Weft ?? WeftLauncher.Current(),
+                    Progress = options.Progress,
+                    MtlsDefault = options.MtlsDefault,
+                    CertificateDirectory = Path.Combine(runDirectory, "certs"),
+                    Node = node,
+                    Record = apiServer.Record,
+                });
+                var apiKubeProxy = new LocalKubeProxy(apiServer.Store, addresses.IsServiceAddress, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
+                var apiDns = node is null ? null : StartDns(node, apiServer.Store, options.Progress);
+                mesh = new LocalMesh(directory, runDirectory, addresses, apiServer.Controller.ControlPlane, apiCluster, apiKubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, apiDns, running, apiServer)
+                {
+                    ReadyFile = options.ReadyFile,
+                };
+                apiCluster.Changed += mesh.WriteState;
+                apiKubeProxy.Start();
+                apiCluster.Start();
+                return mesh;
+            }
+
             controlPlane = await ControlPlaneHost.StartAsync(
                 new ControlPlaneOptions
                 {
@@ -146,8 +181,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             // In network namespaces the kube-proxy connects to podIP:targetPort, as kube-proxy's DNAT does; the pod's
             // capture rules hand the connection to its sidecar.
             var kubeProxy = new LocalKubeProxy(controlPlane.Store, addresses.IsClusterIP, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
-            var dns = node is null ? null : StartDns(node, controlPlane, options.Progress);
-            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running) { ReadyFile = options.ReadyFile };
+            var dns = node is null ? null : StartDns(node, controlPlane.Store, options.Progress);
+            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, null) { ReadyFile = options.ReadyFile };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in controlPlane.Problems)
             {
@@ -170,6 +205,11 @@ internal sealed class LocalMesh : IAsyncDisposable
                 await controlPlane.DisposeAsync();
             }
 
+            if (apiServer is not null)
+            {
+                await apiServer.DisposeAsync();
+            }
+
             addresses.Dispose();
             if (node is not null)
             {
@@ -190,11 +230,11 @@ internal sealed class LocalMesh : IAsyncDisposable
     /// The pods' DNS answerer on the node's gateway, port 53 (their resolv.conf names it). Without it pods still reach
     /// Services by ClusterIP, so a port 53 someone else holds is a warning, not a failure.
     /// </summary>
-    private static Dns.ClusterDnsServer? StartDns(NodeNetwork node, ControlPlaneHost controlPlane, TextWriter? progress)
+    private static Dns.ClusterDnsServer? StartDns(NodeNetwork node, Weft.ControlPlane.Objects.ObjectStore store, TextWriter? progress)
     {
         try
         {
-            return Dns.ClusterDnsServer.Start(new System.Net.IPEndPoint(node.Block.Gateway, 53), controlPlane.Store.Snapshot, progress);
+            return Dns.ClusterDnsServer.Start(new System.Net.IPEndPoint(node.Block.Gateway, 53), store.Snapshot, progress);
         }
         catch (InvalidOperationException e)
         {
@@ -227,11 +267,19 @@ internal sealed class LocalMesh : IAsyncDisposable
         await Cluster.WaitUntilReadyAsync(timeout, ct);
         try
         {
+            if (ApiServer is not null)
+            {
+                // Ready pods count once the API says so and the controller has read it.
+                await ApiServer.SyncAsync(deadline.Token);
+            }
+
             await ControlPlane.WaitForVersionAsync(ControlPlane.Store.Version, deadline.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"the control plane did not translate store version {ControlPlane.Store.Version} within {timeout.TotalSeconds:0}s");
+            throw new TimeoutException(ApiServer is null
+                ? $"the control plane did not translate store version {ControlPlane.Store.Version} within {timeout.TotalSeconds:0}s"
+                : $"the controller did not read the pods' state back from the API server within {timeout.TotalSeconds:0}s");
         }
 
         WriteState();
@@ -247,6 +295,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             Pid = Environment.ProcessId,
             ManifestDirectory = ManifestDirectory,
             ControlPlane = ControlPlane.Address.ToString().TrimEnd('/'),
+            Kubeconfig = ApiServer?.Connection.Kubeconfig,
+            KubeContext = ApiServer?.Connection.Context,
             AddressBlock = AddressBlock,
             Isolation = IsolationNames.NameOf(Isolation),
             PodCidr = _addresses.PodCidr,
@@ -315,7 +365,14 @@ internal sealed class LocalMesh : IAsyncDisposable
                         await _dns.DisposeAsync();
                     }
 
-                    await ControlPlane.DisposeAsync();
+                    if (ApiServer is not null)
+                    {
+                        await ApiServer.DisposeAsync(); // the controller's control plane with it
+                    }
+                    else
+                    {
+                        await ControlPlane.DisposeAsync();
+                    }
                     TryDelete(StatePath);
                     if (ReadyFile is not null)
                     {

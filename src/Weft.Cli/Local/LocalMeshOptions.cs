@@ -33,6 +33,13 @@ internal sealed record LocalMeshOptions
     /// <summary>Where network-namespace pods and Services take their addresses (<c>weft up --netns-range</c>).</summary>
     public Netns.NetnsRange NetnsRange { get; init; } = Netns.NetnsRange.Default;
 
+    /// <summary>
+    /// Play kubelet and controller-manager for this API server (<c>weft up --kubeconfig</c>): the directory is applied
+    /// through the API, pods and EndpointSlices are recorded there, and an in-process <c>weft controller</c> reads it all
+    /// back and serves the sidecars. Null: the local mode's own control plane over the directory.
+    /// </summary>
+    public Api.ApiServerConnection? ApiServer { get; init; }
+
     /// <summary>The mTLS mode of pods and namespaces without a <c>weft.dev/mtls</c> label or annotation.</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 }

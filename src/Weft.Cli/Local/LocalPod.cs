@@ -137,6 +137,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
                 "--level", Settings.Level,
                 .. _sandbox.SidecarArguments,
+                .. _options.Record?.SidecarArguments(this) ?? [],
             ]));
             _containerNames.Insert(0, "weft-proxy");
         }
@@ -159,6 +160,12 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             try
             {
+                if (_options.Record is { } record)
+                {
+                    // The Pod exists in the record before anything runs: the sidecar's credentials are bound to it.
+                    await record.RegisterAsync(this, ct);
+                }
+
                 await _options.SandboxGate.WaitAsync(ct);
                 try
                 {

@@ -14,6 +14,12 @@ internal sealed record MeshState
     /// <summary>The discovery server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public required string ControlPlane { get; init; }
 
+    /// <summary>With <c>weft up --kubeconfig</c>: the kubeconfig (full path) of the API server the mesh is recorded in; else null.</summary>
+    public string? Kubeconfig { get; init; }
+
+    /// <summary>The kubeconfig context, when one was named.</summary>
+    public string? KubeContext { get; init; }
+
     /// <summary>The run's address block, e.g. <c>127.23.0.0/16</c>, or its pod and Service ranges in network namespaces.</summary>
     public required string AddressBlock { get; init; }
 

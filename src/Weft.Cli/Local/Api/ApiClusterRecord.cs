@@ -1,0 +1,624 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Weft.Api.Model;
+
+namespace Weft.Cli.Local.Api;
+
+/// <summary>
+/// The local cluster's record kept in an API server (<c>weft up --kubeconfig</c>), as a kubelet and the EndpointSlice
+/// controller keep theirs: each pod is created as a Pod before its containers start, then its IP and Ready condition are
+/// written through the status subresource; EndpointSlices are created, updated and deleted as they are derived
+/// (labelled <c>endpointslice.kubernetes.io/managed-by</c>); a pod that stops is deleted. Each sidecar's credential is
+/// what a projected service-account token volume gives one: a TokenRequest for audience <see cref="Audience"/> bound to
+/// its Pod, in a file (0600) passed with <c>--token-file</c> and renewed at 80% of its lifetime, beside the trust bundle
+/// (<c>--control-plane-ca</c>). Writes happen on one loop, the newest desired state at a time; a failed write is
+/// retried on the next pass.
+/// </summary>
+internal sealed class ApiClusterRecord : ClusterRecord
+{
+    public const string Audience = "weft";
+    private static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    private readonly IKubernetes _client;
+    private readonly string _credentialDirectory;
+    private readonly string _trustBundleFile;
+    private readonly string _hostIP;
+    private readonly TextWriter? _progress;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, RecordedPod> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Content, JsonObject Object)> _slices = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private (IReadOnlyList<PodStatus> Pods, IReadOnlyList<EndpointSlice> Slices) _desired = ([], []);
+    private long _desiredGeneration;
+    private long _writtenGeneration = -1;
+    private Task _loop = Task.CompletedTask;
+
+    public ApiClusterRecord(IKubernetes client, string credentialDirectory, string trustBundlePem, string hostIP, TextWriter? progress, TimeProvider? time = null)
+    {
+        _client = client;
+        _credentialDirectory = credentialDirectory;
+        _hostIP = hostIP;
+        _progress = progress;
+        _time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(credentialDirectory);
+        _trustBundleFile = Path.Combine(credentialDirectory, "ca.crt");
+        WritePrivate(_trustBundleFile, trustBundlePem);
+    }
+
+    /// <summary>Where a pod's token file is (it exists once the pod is registered).</summary>
+    public string TokenFile(LocalPod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return Path.Combine(_credentialDirectory, $"{pod.Namespace}_{pod.Name}.token");
+    }
+
+    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+
+    public override IReadOnlyList<string> SidecarArguments(LocalPod pod) =>
+        ["--token-file", TokenFile(pod), "--control-plane-ca", _trustBundleFile];
+
+    public override async Task RegisterAsync(LocalPod pod, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        try
+        {
+            await EnsureServiceAccountAsync(pod.Namespace, pod.Object.Spec.ServiceAccountName, ct);
+            JsonObject created;
+            try
+            {
+                created = await ApiKind.Pods.CreateAsync(_client, PodJson(pod), ct);
+            }
+            catch (Exception e) when (ApiKind.IsConflict(e))
+            {
+                // Created by an earlier attempt whose answer was lost: that one is this pod.
+                created = await ApiKind.Pods.GetAsync(_client, pod.Namespace, pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Key} exists and does not");
+            }
+
+            Written.Note(ApiKind.Pods, ApiKind.ResourceVersionOf(created));
+            lock (_gate)
+            {
+                _pods[pod.Key] = new RecordedPod(pod, created, _desiredGeneration);
+            }
+
+            await IssueTokenAsync(pod, created, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"recording the Pod in the API server: {ApiKind.Describe(e)}", e);
+        }
+
+        Wake();
+    }
+
+    public override void Publish(IReadOnlyList<PodStatus> pods, IReadOnlyList<EndpointSlice> slices)
+    {
+        lock (_gate)
+        {
+            _desired = (pods, slices);
+            _desiredGeneration++;
+        }
+
+        Wake();
+    }
+
+    /// <summary>The versions this record's writes returned, per resource (a reader that reached them has seen them).</summary>
+    public WrittenVersions Written { get; } = new();
+
+    /// <summary>Waits until everything published so far is written to the API server (see <see cref="Written"/>).</summary>
+    public async Task WaitForWrittenAsync(CancellationToken ct)
+    {
+        long wanted;
+        lock (_gate)
+        {
+            wanted = _desiredGeneration;
+        }
+
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_writtenGeneration >= wanted)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(20, ct);
+        }
+    }
+
+    /// <summary>Stops writing, then deletes the Pods and EndpointSlices this record made (the node is going away).</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        List<(ApiKind, string, string)> doomed;
+        lock (_gate)
+        {
+            doomed = [.. _slices.Values.Select(s => (ApiKind.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), ApiKind.NameOf(s.Object))),
+                .. _pods.Values.Select(p => (ApiKind.Pods, p.Pod.Namespace, p.Pod.Name))];
+            _slices.Clear();
+            _pods.Clear();
+        }
+
+        foreach (var (kind, ns, name) in doomed)
+        {
+            try
+            {
+                await kind.DeleteAsync(_client, ns, name, limit.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || limit.IsCancellationRequested)
+            {
+                _progress?.WriteLine($"warning: could not delete {kind} {ns}/{name}: {ApiKind.Describe(e)}");
+                if (limit.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+
+        _stop.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var failed = false;
+        while (!ct.IsCancellationRequested)
+        {
+            // A failed pass is tried again soon; otherwise wake for changes, and now and then for token renewals.
+            await _wake.WaitAsync(failed ? RetryInterval : TimeSpan.FromSeconds(30), ct);
+            long generation;
+            (IReadOnlyList<PodStatus> Pods, IReadOnlyList<EndpointSlice> Slices) desired;
+            lock (_gate)
+            {
+                generation = _desiredGeneration;
+                desired = _desired;
+            }
+
+            try
+            {
+                failed = !await WriteAsync(generation, desired.Pods, desired.Slices, ct);
+                if (!failed)
+                {
+                    lock (_gate)
+                    {
+                        _writtenGeneration = Math.Max(_writtenGeneration, generation);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                failed = true;
+                Report($"writing pods and EndpointSlices to the API server: {ApiKind.Describe(e)}");
+            }
+        }
+    }
+
+    /// <summary>One pass: pod statuses, tokens due for renewal, deleted pods, EndpointSlices. False when a write failed.</summary>
+    private async Task<bool> WriteAsync(long generation, IReadOnlyList<PodStatus> pods, IReadOnlyList<EndpointSlice> slices, CancellationToken ct)
+    {
+        var ok = true;
+        var desiredPods = pods.ToDictionary(p => p.Pod.Key, StringComparer.Ordinal);
+        List<RecordedPod> recorded;
+        lock (_gate)
+        {
+            recorded = [.. _pods.Values];
+        }
+
+        foreach (var pod in recorded)
+        {
+            try
+            {
+                if (!desiredPods.TryGetValue(pod.Pod.Key, out var status) || !ReferenceEquals(status.Pod, pod.Pod.Object))
+                {
+                    if (generation < pod.RegisteredAt)
+                    {
+                        continue; // a desired state from before the pod was registered: it is not gone, it is new
+                    }
+
+                    // Stopped (or not this pod any more): a kubelet's pod that is gone is deleted.
+                    await Written.NoteDeletionAsync(_client, ApiKind.Pods, await ApiKind.Pods.DeleteAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct), ct);
+                    lock (_gate)
+                    {
+                        if (_pods.TryGetValue(pod.Pod.Key, out var current) && current == pod)
+                        {
+                            _pods.Remove(pod.Pod.Key);
+                        }
+                    }
+
+                    TryDelete(TokenFile(pod.Pod));
+                    continue;
+                }
+
+                if (pod.WrittenReady != status.Ready)
+                {
+                    await WritePodStatusAsync(pod, status.Ready, ct);
+                }
+
+                if (_time.GetUtcNow() >= pod.TokenRenewal)
+                {
+                    await IssueTokenAsync(pod.Pod, pod.Object, ct);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ok = false;
+                Report($"Pod {pod.Pod.Key}: {ApiKind.Describe(e)}");
+            }
+        }
+
+        var desiredSlices = slices.ToDictionary(s => $"{s.Namespace}/{s.Name}", StringComparer.Ordinal);
+        foreach (var (key, slice) in desiredSlices)
+        {
+            var json = SliceJson(slice);
+            var content = json.ToJsonString();
+            lock (_gate)
+            {
+                if (_slices.TryGetValue(key, out var written) && written.Content == content)
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                var result = await CreateOrReplaceAsync(ApiKind.EndpointSlices, json, ct);
+                Written.Note(ApiKind.EndpointSlices, ApiKind.ResourceVersionOf(result));
+                lock (_gate)
+                {
+                    _slices[key] = (content, result);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ok = false;
+                Report($"EndpointSlice {key}: {ApiKind.Describe(e)}");
+            }
+        }
+
+        List<string> gone;
+        lock (_gate)
+        {
+            gone = [.. _slices.Keys.Where(k => !desiredSlices.ContainsKey(k))];
+        }
+
+        foreach (var key in gone)
+        {
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            try
+            {
+                await Written.NoteDeletionAsync(_client, ApiKind.EndpointSlices, await ApiKind.EndpointSlices.DeleteAsync(_client, key[..slash], key[(slash + 1)..], ct), ct);
+                lock (_gate)
+                {
+                    _slices.Remove(key);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ok = false;
+                Report($"EndpointSlice {key}: {ApiKind.Describe(e)}");
+            }
+        }
+
+        return ok;
+    }
+
+    private async Task WritePodStatusAsync(RecordedPod pod, bool ready, CancellationToken ct)
+    {
+        var current = pod.Object;
+        for (var attempt = 0; ; attempt++)
+        {
+            var body = current.DeepClone().AsObject();
+            body["status"] = PodStatusJson(pod.Pod, ready);
+            try
+            {
+                pod.Object = await ApiKind.Pods.ReplaceStatusAsync(_client, body, ct);
+                Written.Note(ApiKind.Pods, ApiKind.ResourceVersionOf(pod.Object));
+                pod.WrittenReady = ready;
+                return;
+            }
+            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
+            {
+                current = await ApiKind.Pods.GetAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Pod.Key} was deleted");
+            }
+        }
+    }
+
+    private async Task<JsonObject> CreateOrReplaceAsync(ApiKind kind, JsonObject body, CancellationToken ct)
+    {
+        try
+        {
+            return await kind.CreateAsync(_client, body, ct);
+        }
+        catch (Exception e) when (ApiKind.IsConflict(e))
+        {
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await kind.GetAsync(_client, kind.NamespaceOf(body), ApiKind.NameOf(body), ct);
+            if (existing is null)
+            {
+                return await kind.CreateAsync(_client, body, ct);
+            }
+
+            var replacement = body.DeepClone().AsObject();
+            replacement["metadata"]!["resourceVersion"] = ApiKind.ResourceVersionOf(existing);
+            try
+            {
+                return await kind.ReplaceAsync(_client, replacement, ct);
+            }
+            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
+            {
+            }
+        }
+    }
+
+    /// <summary>The pod's ServiceAccount, made when missing (a namespace's <c>default</c> one, as a cluster has it).</summary>
+    private async Task EnsureServiceAccountAsync(string ns, string name, CancellationToken ct)
+    {
+        if (await ApiKind.ServiceAccounts.GetAsync(_client, ns, name, ct) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await ApiKind.ServiceAccounts.CreateAsync(_client, new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "ServiceAccount",
+                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            }, ct);
+        }
+        catch (Exception e) when (ApiKind.IsConflict(e))
+        {
+        }
+    }
+
+    /// <summary>A projected service-account token: TokenRequest bound to the Pod (name and uid), written to the pod's token file.</summary>
+    private async Task IssueTokenAsync(LocalPod pod, JsonObject podObject, CancellationToken ct)
+    {
+        var request = new Authenticationv1TokenRequest
+        {
+            Spec = new V1TokenRequestSpec
+            {
+                Audiences = [Audience],
+                ExpirationSeconds = (long)TokenLifetime.TotalSeconds,
+                BoundObjectRef = new V1BoundObjectReference
+                {
+                    ApiVersion = "v1",
+                    Kind = "Pod",
+                    Name = pod.Name,
+                    Uid = podObject["metadata"]?["uid"]?.GetValue<string>(),
+                },
+            },
+        };
+        var issued = await _client.CoreV1.CreateNamespacedServiceAccountTokenAsync(request, pod.Object.Spec.ServiceAccountName, pod.Namespace, cancellationToken: ct);
+        WritePrivate(TokenFile(pod), issued.Status.Token);
+        lock (_gate)
+        {
+            if (_pods.TryGetValue(pod.Key, out var recorded))
+            {
+                // kubelet renews a projected token at 80% of its lifetime.
+                recorded.TokenRenewal = _time.GetUtcNow() + (TokenLifetime * 0.8);
+            }
+        }
+    }
+
+    private JsonObject PodJson(LocalPod pod)
+    {
+        var spec = pod.Object.Spec;
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = pod.Name,
+                ["namespace"] = pod.Namespace,
+                ["labels"] = Map(pod.Object.Metadata.Labels),
+                ["annotations"] = Map(pod.Object.Metadata.Annotations),
+            },
+            ["spec"] = new JsonObject
+            {
+                ["serviceAccountName"] = spec.ServiceAccountName,
+                ["nodeName"] = EndpointSliceController.NodeName,
+                ["containers"] = new JsonArray([.. spec.Containers.Select(c => (JsonNode)Container(c))]),
+            },
+        };
+
+        static JsonObject Container(Container c)
+        {
+            var json = new JsonObject { ["name"] = c.Name, ["image"] = c.Image };
+            if (c.Command.Count > 0)
+            {
+                json["command"] = new JsonArray([.. c.Command.Select(a => (JsonNode)JsonValue.Create(a))]);
+            }
+
+            if (c.Args.Count > 0)
+            {
+                json["args"] = new JsonArray([.. c.Args.Select(a => (JsonNode)JsonValue.Create(a))]);
+            }
+
+            if (c.Ports.Count > 0)
+            {
+                json["ports"] = new JsonArray([.. c.Ports.Select(p =>
+                {
+                    var port = new JsonObject { ["containerPort"] = p.Port, ["protocol"] = p.Protocol };
+                    if (p.Name is not null)
+                    {
+                        port["name"] = p.Name;
+                    }
+
+                    return (JsonNode)port;
+                })]);
+            }
+
+            if (c.Env.Count > 0)
+            {
+                json["env"] = new JsonArray([.. c.Env.Select(e => (JsonNode)new JsonObject { ["name"] = e.Name, ["value"] = e.Value ?? "" })]);
+            }
+
+            return json;
+        }
+    }
+
+    private JsonObject PodStatusJson(LocalPod pod, bool ready)
+    {
+        var now = Timestamp(_time.GetUtcNow());
+        var started = Timestamp(pod.Object.Metadata.CreationTimestamp ?? _time.GetUtcNow());
+        var readiness = ready ? "True" : "False";
+        return new JsonObject
+        {
+            ["phase"] = "Running",
+            ["hostIP"] = _hostIP,
+            ["podIP"] = pod.IP.ToString(),
+            ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = pod.IP.ToString() }),
+            ["startTime"] = started,
+            ["conditions"] = new JsonArray(
+                new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastTransitionTime"] = started },
+                new JsonObject { ["type"] = "Initialized", ["status"] = "True", ["lastTransitionTime"] = started },
+                new JsonObject { ["type"] = "ContainersReady", ["status"] = readiness, ["lastTransitionTime"] = now },
+                new JsonObject { ["type"] = "Ready", ["status"] = readiness, ["lastTransitionTime"] = now }),
+        };
+    }
+
+    private static JsonObject SliceJson(EndpointSlice slice) => new()
+    {
+        ["apiVersion"] = "discovery.k8s.io/v1",
+        ["kind"] = "EndpointSlice",
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = slice.Name,
+            ["namespace"] = slice.Namespace,
+            ["labels"] = Map(slice.Metadata.Labels),
+        },
+        ["addressType"] = slice.AddressType,
+        ["endpoints"] = new JsonArray([.. slice.Endpoints.Select(e =>
+        {
+            var endpoint = new JsonObject
+            {
+                ["addresses"] = new JsonArray([.. e.Addresses.Select(a => (JsonNode)JsonValue.Create(a))]),
+                ["conditions"] = new JsonObject { ["ready"] = e.Conditions.Ready, ["serving"] = e.Conditions.Serving, ["terminating"] = e.Conditions.Terminating },
+            };
+            if (e.NodeName is not null)
+            {
+                endpoint["nodeName"] = e.NodeName;
+            }
+
+            if (e.TargetRef is { } target)
+            {
+                endpoint["targetRef"] = new JsonObject { ["kind"] = target.Kind, ["namespace"] = target.Namespace, ["name"] = target.Name };
+            }
+
+            return (JsonNode)endpoint;
+        })]),
+        ["ports"] = new JsonArray([.. slice.Ports.Select(p =>
+        {
+            var port = new JsonObject { ["name"] = p.Name ?? "", ["port"] = p.Port, ["protocol"] = p.Protocol };
+            if (p.AppProtocol is not null)
+            {
+                port["appProtocol"] = p.AppProtocol;
+            }
+
+            return (JsonNode)port;
+        })]),
+    };
+
+    private static JsonObject Map(IReadOnlyDictionary<string, string> values)
+    {
+        var map = new JsonObject();
+        foreach (var (key, value) in values.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            map[key] = value;
+        }
+
+        return map;
+    }
+
+    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>Written beside, then renamed into place (a reader never sees half a token), readable by the owner only.</summary>
+    private static void WritePrivate(string path, string text)
+    {
+        var staging = path + ".tmp";
+        File.WriteAllText(staging, "");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.WriteAllText(staging, text);
+        File.Move(staging, path, overwrite: true);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void Report(string message)
+    {
+        lock (_gate)
+        {
+            if (!_reported.Add(message))
+            {
+                return;
+            }
+        }
+
+        _progress?.WriteLine($"warning: {message}");
+    }
+
+    /// <summary>A pod as recorded: the local pod, its API object as last written, and what was written of it.</summary>
+    private sealed class RecordedPod(LocalPod pod, JsonObject created, long registeredAt)
+    {
+        public LocalPod Pod { get; } = pod;
+
+        /// <summary>The desired-state generation when the pod was registered.</summary>
+        public long RegisteredAt { get; } = registeredAt;
+
+        public JsonObject Object { get; set; } = created;
+
+        public bool? WrittenReady { get; set; }
+
+        public DateTimeOffset TokenRenewal { get; set; } = DateTimeOffset.MaxValue;
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Weft.Api.Model;
+using Weft.ControlPlane;
+using Weft.ControlPlane.Kubernetes;
+using Weft.ControlPlane.Objects;
+using Weft.Routing;
+
+namespace Weft.Cli.Local.Api;
+
+/// <summary>
+/// What <c>weft up --kubeconfig</c> runs beside the local cluster: <c>weft controller</c> in-process
+/// (<see cref="KubeController"/>, reading everything back from the API and serving the sidecars), the applier of the
+/// manifests directory (<see cref="ManifestApplier"/>), the record of pods and EndpointSlices in the API
+/// (<see cref="ApiClusterRecord"/>), and the node's own view of the API (<see cref="Store"/>: Namespaces, Services,
+/// Pods and EndpointSlices through a <see cref="KubeSource"/> of its own, plus the directory's Deployments) that the
+/// local cluster, kube-proxy and DNS answerer read, as a node's kubelet and kube-proxy watch the API themselves.
+/// </summary>
+internal sealed class ApiServerNode : IAsyncDisposable
+{
+    private static readonly IReadOnlyList<KubeResource> NodeInputs = [KubeResource.Namespaces, KubeResource.Services, KubeResource.Pods, KubeResource.EndpointSlices];
+
+    private readonly Kubernetes _client;
+
+    private ApiServerNode(Kubernetes client, ApiServerConnection connection, KubeController controller, ObjectStore store, KubeSource source, ManifestApplier applier, ApiClusterRecord record)
+    {
+        _client = client;
+        Connection = connection;
+        Controller = controller;
+        Store = store;
+        Source = source;
+        Applier = applier;
+        Record = record;
+    }
+
+    public ApiServerConnection Connection { get; }
+
+    public IKubernetes Client => _client;
+
+    public KubeController Controller { get; }
+
+    /// <summary>The node's view: what the local cluster, kube-proxy and DNS answerer read.</summary>
+    public ObjectStore Store { get; }
+
+    public KubeSource Source { get; }
+
+    public ManifestApplier Applier { get; }
+
+    public ApiClusterRecord Record { get; }
+
+    public static async Task<ApiServerNode> StartAsync(
+        ApiServerConnection connection, string directory, string runDirectory, AddressPlan addresses, IPAddress listen, ILoggerFactory loggerFactory, TextWriter? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(listen);
+        var client = connection.CreateClient();
+        KubeController? controller = null;
+        KubeSource? source = null;
+        ManifestApplier? applier = null;
+        try
+        {
+            await EnsureNamespaceAsync(client, connection.Namespace, ct);
+            controller = await KubeController.StartAsync(new KubeControllerOptions
+            {
+                Client = client,
+                Namespace = connection.Namespace,
+                // The same name for every weft up of this process: a mesh started after another finds the Lease its own.
+                Identity = $"weft-up-{Environment.MachineName}-{Environment.ProcessId}",
+                ListenAddress = listen.ToString(),
+                Port = 0,
+                ExtraServingNames = [listen.ToString()],
+                LoggerFactory = loggerFactory,
+            }, ct);
+            var store = new ObjectStore();
+            source = new KubeSource(client, store, loggerFactory, resources: NodeInputs);
+            source.Start();
+            applier = new ManifestApplier(client, directory, addresses, new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName }, progress) { Deployments = store };
+            await applier.StartAsync(ct);
+            await Task.WhenAll(source.WaitForSyncAsync(ct), controller.WaitForSyncAsync(ct));
+
+            // The trust bundle as a pod would mount it: from the ConfigMap the controller publishes.
+            var bundle = await client.CoreV1.ReadNamespacedConfigMapAsync(controller.Options.TrustBundleConfigMap, connection.Namespace, cancellationToken: ct);
+            var pem = bundle.Data?.TryGetValue(KubeCaSecret.BundleKey, out var text) == true ? text : controller.ControlPlane.TrustBundlePem;
+            var record = new ApiClusterRecord(client, Path.Combine(runDirectory, "credentials"), pem, listen.ToString(), progress);
+            record.Start();
+            return new ApiServerNode(client, connection, controller, store, source, applier, record);
+        }
+        catch
+        {
+            if (applier is not null)
+            {
+                await applier.DisposeAsync();
+            }
+
+            if (source is not null)
+            {
+                await source.DisposeAsync();
+            }
+
+            if (controller is not null)
+            {
+                await controller.DisposeAsync();
+            }
+
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the directory as it is now has been applied, every pod and EndpointSlice published so far has been
+    /// written, the controller's and the node's informers have seen those writes (by resourceVersion), and the controller
+    /// has translated its store: what the API holds is what the sidecars are served.
+    /// </summary>
+    public async Task SyncAsync(CancellationToken ct)
+    {
+        await Applier.ApplyAsync(force: false, ct);
+        await Record.WaitForWrittenAsync(ct);
+        var versions = WrittenVersions.Merge(Applier.Written, Record.Written);
+        await Task.WhenAll(Controller.Source.WaitForResourceVersionsAsync(versions, ct), Source.WaitForResourceVersionsAsync(versions, ct));
+        await Controller.ControlPlane.WaitForVersionAsync(Controller.ControlPlane.Store.Version, ct);
+    }
+
+    /// <summary>The routes' <c>status.parents</c> entries of Weft's controller, as the API server holds them.</summary>
+    public async Task<IReadOnlyList<RouteStatus>> RouteStatusesAsync(CancellationToken ct)
+    {
+        var statuses = new List<RouteStatus>();
+        foreach (var resource in KubeResource.Routes)
+        {
+            var kind = new ApiKind(resource.Group, resource.Version, resource.Kind, resource.Plural, resource.Namespaced);
+            IReadOnlyList<JsonObject> items;
+            try
+            {
+                (items, _) = await kind.ListAsync(_client, null, ct);
+            }
+            catch (Exception e) when (ApiKind.IsNotServed(e))
+            {
+                continue;
+            }
+
+            statuses.AddRange(items.Select(item => RouteStatusReader.Read(item, Controller.Options.ControllerName)));
+        }
+
+        return statuses;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Pods and slices first (the node is gone), then what was applied, then the readers.
+        try
+        {
+            await Record.DisposeAsync();
+            await Applier.DisposeAsync();
+        }
+        finally
+        {
+            await Source.DisposeAsync();
+            await Controller.DisposeAsync();
+            _client.Dispose();
+        }
+    }
+
+    private static async Task EnsureNamespaceAsync(IKubernetes client, string name, CancellationToken ct)
+    {
+        if (await ApiKind.Namespaces.GetAsync(client, null, name, ct) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await ApiKind.Namespaces.CreateAsync(client, new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Namespace",
+                ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "weft" } },
+            }, ct);
+        }
+        catch (Exception e) when (ApiKind.IsConflict(e))
+        {
+        }
+    }
+}

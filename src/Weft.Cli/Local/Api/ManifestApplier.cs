@@ -1,0 +1,417 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using Weft.Api;
+using Weft.Api.Model;
+using Weft.ControlPlane.Objects;
+
+namespace Weft.Cli.Local.Api;
+
+/// <summary>
+/// <c>kubectl apply -f DIR</c>, kept up: every object of the manifests directory whose kind the API server serves is
+/// created, or replaced (with its resourceVersion, keeping the server's status and a Service's clusterIP) when it
+/// exists and the manifest changed; objects applied before that left the directory are deleted, as are, when the
+/// applier stops, all it applied (labelled <see cref="AppliedByLabel"/>). Namespaces go first and CustomResourceDefinitions
+/// next. Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
+/// (<see cref="Deployments"/>); an API server stand-in serves no apps/v1 anyway. Services without a ClusterIP of the
+/// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
+/// read with <see cref="ManifestLoader"/> too, whose problems are reported, but the objects sent are the manifests'
+/// own JSON, whole. The directory is watched (file events, and a rescan every <see cref="RescanInterval"/>).
+/// </summary>
+internal sealed class ManifestApplier : IAsyncDisposable
+{
+    public const string AppliedByLabel = "weft.dev/applied-by";
+    public const string AppliedBy = "weft-up";
+
+    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
+    private static readonly HashSet<string> LocalKinds = new(StringComparer.Ordinal) { "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod" };
+
+    private readonly IKubernetes _client;
+    private readonly AddressPlan _addresses;
+    private readonly TextWriter? _progress;
+    private readonly IReadOnlySet<string> _ignored;
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _notServed = new(StringComparer.Ordinal);
+
+    // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went in.
+    private readonly Dictionary<string, (ApiKind Kind, string? Namespace, string Name, string Hash, int Order)> _applied = new(StringComparer.Ordinal);
+    private FileSystemWatcher? _watcher;
+    private Task _loop = Task.CompletedTask;
+    private string _contentHash = "";
+    private bool _dirty = true;
+
+    public ManifestApplier(IKubernetes client, string directory, AddressPlan addresses, IReadOnlySet<string> ignoredFileNames, TextWriter? progress)
+    {
+        _client = client;
+        Directory = Path.GetFullPath(directory);
+        _addresses = addresses;
+        _ignored = ignoredFileNames;
+        _progress = progress;
+    }
+
+    public string Directory { get; }
+
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The directory's Deployments (typed), for the local cluster: its own source in the node's store.</summary>
+    public ObjectStore? Deployments { get; init; }
+
+    /// <summary>The versions this applier's writes returned, per resource (a reader that reached them has seen them).</summary>
+    public WrittenVersions Written { get; } = new();
+
+    /// <summary>Raised after a pass that wrote or deleted something.</summary>
+    public event Action? Applied;
+
+    /// <summary>Applies the directory once (throws when the API server cannot be reached), then watches it.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await ApplyAsync(force: true, ct);
+        try
+        {
+            _watcher = new FileSystemWatcher(Directory)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            _watcher.Changed += OnFileEvent;
+            _watcher.Created += OnFileEvent;
+            _watcher.Deleted += OnFileEvent;
+            _watcher.Renamed += OnFileEvent;
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            _watcher?.Dispose();
+            _watcher = null; // the periodic rescan still sees every change
+        }
+
+        _loop = Task.Run(() => WatchAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Reads the directory now and applies what changed since the last pass (everything when <paramref name="force"/>).</summary>
+    public async Task ApplyAsync(bool force, CancellationToken ct)
+    {
+        await _applyGate.WaitAsync(ct);
+        try
+        {
+            var files = ManifestFiles();
+            var hash = ContentHash(files);
+            if (!force && !_dirty && hash == _contentHash)
+            {
+                return;
+            }
+
+            _contentHash = hash;
+            var loaded = ManifestLoader.LoadPaths(files);
+            foreach (var problem in loaded.Problems)
+            {
+                Report($"warning: {problem}");
+            }
+
+            Deployments?.Replace("manifests", [.. loaded.Objects.OfType<Deployment>()]);
+            var (changed, failed) = await ApplyObjectsAsync(Read(files), ct);
+            _dirty = failed;
+            if (changed)
+            {
+                Applied?.Invoke();
+            }
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>Stops watching, then deletes every object this applier made (reverse order: namespaces last).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _watcher?.Dispose();
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await _applyGate.WaitAsync(limit.Token);
+        try
+        {
+            foreach (var (key, applied) in _applied.OrderByDescending(a => a.Value.Order).ToList())
+            {
+                try
+                {
+                    await applied.Kind.DeleteAsync(_client, applied.Namespace, applied.Name, limit.Token);
+                    _applied.Remove(key);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _progress?.WriteLine($"warning: could not delete {key}: {ApiKind.Describe(e)}");
+                }
+            }
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+
+        _stop.Dispose();
+    }
+
+    private void OnFileEvent(object sender, FileSystemEventArgs e)
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _wake.WaitAsync(RescanInterval, ct);
+                await ApplyAsync(force: false, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                _dirty = true;
+                Report($"warning: applying {Directory}: {ApiKind.Describe(e)}");
+            }
+        }
+    }
+
+    /// <summary>One pass over the directory's objects: creates and replaces what changed, deletes what left. (changed, failed).</summary>
+    private async Task<(bool Changed, bool Failed)> ApplyObjectsAsync(IReadOnlyList<JsonObject> objects, CancellationToken ct)
+    {
+        var changed = false;
+        var failed = false;
+        var desired = new Dictionary<string, (ApiKind Kind, JsonObject Object)>(StringComparer.Ordinal);
+        foreach (var obj in objects)
+        {
+            if (ApiKind.Of(obj) is not { } kind || LocalKinds.Contains(kind.Kind) || ApiKind.NameOf(obj).Length == 0)
+            {
+                continue;
+            }
+
+            if (_notServed.Contains(kind.ToString()))
+            {
+                continue;
+            }
+
+            var body = Prepare(kind, obj);
+            desired[kind.KeyOf(body)] = (kind, body);
+        }
+
+        var order = 0;
+        foreach (var (key, (kind, body)) in desired.OrderBy(d => Rank(d.Value.Kind)).ThenBy(d => d.Key, StringComparer.Ordinal))
+        {
+            order++;
+            var hash = Hash(body.ToJsonString());
+            if (_applied.TryGetValue(key, out var before) && before.Hash == hash)
+            {
+                continue;
+            }
+
+            try
+            {
+                await CreateOrReplaceAsync(kind, body, ct);
+                _applied[key] = (kind, kind.NamespaceOf(body), ApiKind.NameOf(body), hash, order);
+                changed = true;
+            }
+            catch (Exception e) when (ApiKind.IsNotServed(e))
+            {
+                _notServed.Add(kind.ToString());
+                Report($"warning: the API server does not serve {kind.Kind} ({kind.ApiVersion}): {key} not applied");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failed = true;
+                Report($"error: applying {key}: {ApiKind.Describe(e)}");
+            }
+        }
+
+        foreach (var (key, applied) in _applied.Where(a => !desired.ContainsKey(a.Key)).OrderByDescending(a => a.Value.Order).ToList())
+        {
+            try
+            {
+                await Written.NoteDeletionAsync(_client, applied.Kind, await applied.Kind.DeleteAsync(_client, applied.Namespace, applied.Name, ct), ct);
+                _applied.Remove(key);
+                changed = true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failed = true;
+                Report($"error: deleting {key}: {ApiKind.Describe(e)}");
+            }
+        }
+
+        return (changed, failed);
+    }
+
+    /// <summary>The object as sent: labelled as this applier's, a Service given the run's ClusterIP.</summary>
+    private JsonObject Prepare(ApiKind kind, JsonObject obj)
+    {
+        var body = obj.DeepClone().AsObject();
+        var meta = body["metadata"] as JsonObject ?? [];
+        body["metadata"] = meta;
+        if (kind.Namespaced && meta["namespace"] is null)
+        {
+            meta["namespace"] = "default";
+        }
+
+        var labels = meta["labels"] as JsonObject ?? [];
+        meta["labels"] = labels;
+        labels[AppliedByLabel] = AppliedBy;
+        meta.Remove("resourceVersion");
+        meta.Remove("uid");
+        body.Remove("status");
+        if (kind == ApiKind.Services && body["spec"] is JsonObject spec)
+        {
+            var type = spec["type"]?.GetValue<string>() ?? "ClusterIP";
+            var clusterIP = spec["clusterIP"]?.GetValue<string>();
+            if (type != "ExternalName" && clusterIP != "None" && !_addresses.IsServiceAddress(clusterIP))
+            {
+                var ip = _addresses.ServiceAddress($"{meta["namespace"]}/{meta["name"]}").ToString();
+                spec["clusterIP"] = ip;
+                spec["clusterIPs"] = new JsonArray(ip);
+            }
+        }
+
+        return body;
+    }
+
+    private async Task CreateOrReplaceAsync(ApiKind kind, JsonObject body, CancellationToken ct)
+    {
+        try
+        {
+            Written.Note(kind, ApiKind.ResourceVersionOf(await kind.CreateAsync(_client, body, ct)));
+            return;
+        }
+        catch (Exception e) when (ApiKind.IsConflict(e))
+        {
+            // AlreadyExists: replace it, as kubectl apply does.
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await kind.GetAsync(_client, kind.NamespaceOf(body), ApiKind.NameOf(body), ct);
+            if (existing is null)
+            {
+                Written.Note(kind, ApiKind.ResourceVersionOf(await kind.CreateAsync(_client, body, ct)));
+                return;
+            }
+
+            var replacement = body.DeepClone().AsObject();
+            replacement["metadata"]!["resourceVersion"] = ApiKind.ResourceVersionOf(existing);
+            if (existing["status"] is { } status)
+            {
+                replacement["status"] = status.DeepClone();
+            }
+
+            if (kind == ApiKind.Services && replacement["spec"] is JsonObject spec && existing["spec"] is JsonObject server)
+            {
+                // spec.clusterIP is immutable: the server's stays.
+                spec["clusterIP"] = server["clusterIP"]?.DeepClone();
+                spec["clusterIPs"] = server["clusterIPs"]?.DeepClone();
+            }
+
+            try
+            {
+                Written.Note(kind, ApiKind.ResourceVersionOf(await kind.ReplaceAsync(_client, replacement, ct)));
+                return;
+            }
+            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
+            {
+            }
+        }
+    }
+
+    /// <summary>Namespaces first (the rest live in them), CRDs next (their kinds follow), ServiceAccounts and Services, then the rest.</summary>
+    private static int Rank(ApiKind kind) => kind.Kind switch
+    {
+        "Namespace" => 0,
+        "CustomResourceDefinition" => 1,
+        "ServiceAccount" => 2,
+        "Service" => 3,
+        _ => 4,
+    };
+
+    private List<JsonObject> Read(IReadOnlyList<string> files)
+    {
+        var objects = new List<JsonObject>();
+        foreach (var file in files)
+        {
+            try
+            {
+                objects.AddRange(YamlJson.Documents(File.ReadAllText(file)));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+            {
+                Report($"warning: {file}: not applied: {e.Message}");
+            }
+        }
+
+        return objects;
+    }
+
+    private List<string> ManifestFiles()
+    {
+        try
+        {
+            return [.. System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
+                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase) && !_ignored.Contains(Path.GetFileName(f)))
+                .Order(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static string ContentHash(IReadOnlyList<string> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(file + "\0"));
+            try
+            {
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                hash.AppendData(Guid.NewGuid().ToByteArray());
+            }
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private void Report(string line)
+    {
+        lock (_reported)
+        {
+            if (!_reported.Add(line))
+            {
+                return;
+            }
+        }
+
+        _progress?.WriteLine(line);
+    }
+}

@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using Weft.Cli.Local;
+using Weft.KubeApi.StandIn;
+using Xunit.Abstractions;
+
+namespace Weft.Kubernetes.Tests;
+
+/// <summary>
+/// <c>weft up examples/canary --kubeconfig FILE</c> as a user runs it (a separate weft process) against the API server
+/// stand-in: the directory's objects are in the API, each pod is a Pod there (with its IP, Ready) and each Service's
+/// endpoints an EndpointSlice; sidecars authenticated by tokens the API issued get mTLS certificates from the controller,
+/// so <c>weft curl</c> reaches cart-v2 with the canary header; the real kubectl reads the route's status as the
+/// controller wrote it; <c>weft status</c> shows it; and stopping leaves the API as it was found.
+/// </summary>
+public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-up-kube-").FullName;
+    private readonly List<Process> _processes = [];
+    private KubeApiServer _api = null!;
+
+    private string ReadyFile => Path.Combine(_work, "ready.json");
+
+    private string Kubeconfig => Path.Combine(_work, "kubeconfig");
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [SharedFiles.GatewayApiCrds], ServiceCidr = "127.0.0.0/8" });
+        _api.WriteKubeconfig(Kubeconfig);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+        }
+
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task Up_records_the_mesh_in_the_API_the_controller_serves_it_and_kubectl_reads_the_route_status()
+    {
+        var manifests = CopyCanary();
+        var up = Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
+        await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        Assert.False(up.HasExited, upOutput.ToString());
+        var state = StateFile.TryRead(ReadyFile);
+        Assert.NotNull(state);
+        Assert.True(state.Ready);
+        Assert.Equal(Kubeconfig, state.Kubeconfig);
+        Assert.StartsWith("https://127.0.0.1:", state.ControlPlane, StringComparison.Ordinal);
+
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+
+        // kubelet's record: every pod a Pod with its IP and Ready, bound to its ServiceAccount.
+        var pods = await client.CoreV1.ListNamespacedPodAsync("shop");
+        Assert.Equal(3, pods.Items.Count);
+        foreach (var pod in pods.Items)
+        {
+            var local = state.Pods.Single(p => p.Name == pod.Metadata.Name);
+            Assert.Equal(local.IP, pod.Status.PodIP);
+            Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
+        }
+
+        // The EndpointSlice controller's record, and the Service with its ClusterIP from the run's block.
+        var slices = await client.DiscoveryV1.ListNamespacedEndpointSliceAsync("shop", labelSelector: "kubernetes.io/service-name=cart");
+        var slice = Assert.Single(slices.Items);
+        Assert.Equal("weft-local-cluster", slice.Metadata.Labels["endpointslice.kubernetes.io/managed-by"]);
+        Assert.Equal(2, slice.Endpoints.Count);
+        var cart = await client.CoreV1.ReadNamespacedServiceAsync("cart", "shop");
+        Assert.Equal(state.Services.Single(s => s.Name == "cart").ClusterIP, cart.Spec.ClusterIP);
+        Assert.Equal("weft-up", cart.Metadata.Labels["weft.dev/applied-by"]);
+
+        // Traffic through the sidecars: mTLS with certificates issued against API-reviewed tokens.
+        for (var i = 0; i < 3; i++)
+        {
+            var (code, body) = await RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+            Assert.True(code == 0, body);
+            Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
+        }
+
+        // The route's status as the controller wrote it, read back by the real kubectl.
+        var yaml = "";
+        await WaitAsync(() =>
+        {
+            yaml = Kubectl("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml");
+            return yaml.Contains("controllerName: weft.dev/mesh", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30), () => yaml);
+        var route = JsonNode.Parse(Kubectl("get", "httproute", "cart-canary", "-n", "shop", "-o", "json"))!;
+        var parent = route["status"]!["parents"]!.AsArray().Single(p => p!["controllerName"]!.GetValue<string>() == "weft.dev/mesh")!;
+        Assert.Equal("cart", parent["parentRef"]!["name"]!.GetValue<string>());
+        Assert.Equal("Service", parent["parentRef"]!["kind"]!.GetValue<string>());
+        var accepted = parent["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Accepted")!;
+        Assert.Equal("True", accepted["status"]!.GetValue<string>());
+        Assert.Equal(route["metadata"]!["generation"]!.GetValue<long>(), accepted["observedGeneration"]!.GetValue<long>());
+        Assert.Contains("type: Accepted", yaml, StringComparison.Ordinal);
+
+        // weft status reads the same from the API.
+        var (statusCode, status) = await RunAsync(["status", "--state", ReadyFile]);
+        Assert.True(statusCode == 0, status);
+        Assert.Contains("route status from the API server", status, StringComparison.Ordinal);
+        Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
+        Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
+
+        // An edit to the directory is applied through the API: a new Service appears there with an address of the block.
+        await File.WriteAllTextAsync(Path.Combine(manifests, "extra.yaml"), """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: extra
+              namespace: shop
+            spec:
+              selector: {app: cart}
+              ports:
+                - {name: http, port: 8080, targetPort: 8080}
+            """);
+        k8s.Models.V1Service? extra = null;
+        await WaitAsync(() => (extra = TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop"))) is not null, TimeSpan.FromSeconds(30), () => "no Service shop/extra");
+        Assert.StartsWith(state.ServiceCidr![..(state.ServiceCidr!.LastIndexOf('.') + 1)], extra!.Spec.ClusterIP, StringComparison.Ordinal);
+        File.Delete(Path.Combine(manifests, "extra.yaml"));
+        await WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
+
+        // Ctrl-C: the node goes, and so does what it applied; the controller's own objects stay.
+        _ = Kill(up.Id, 2);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await up.WaitForExitAsync(stop.Token);
+        Assert.Empty((await client.CoreV1.ListPodForAllNamespacesAsync()).Items);
+        Assert.Empty((await client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync(labelSelector: "endpointslice.kubernetes.io/managed-by=weft-local-cluster")).Items);
+        Assert.DoesNotContain((await client.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "shop");
+        Assert.Contains((await client.CoreV1.ListNamespacedSecretAsync("weft-system")).Items, s => s.Metadata.Name == "weft-ca");
+    }
+
+    private static T? TryRead<T>(Func<T> read)
+        where T : class
+    {
+        try
+        {
+            return read();
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private string Kubectl(params string[] args)
+    {
+        var info = new ProcessStartInfo(File.Exists("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "--kubeconfig", Kubeconfig }.Concat(args))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "kubectl did not finish");
+        Assert.True(process.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {stderr.Result}");
+        return stdout.Result;
+    }
+
+    private string CopyCanary()
+    {
+        var manifests = Path.Combine(_work, "canary");
+        Directory.CreateDirectory(manifests);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "canary"), "*.yaml"))
+        {
+            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
+        }
+
+        return manifests;
+    }
+
+    private Process Start(IReadOnlyList<string> args, out StringBuilder captured)
+    {
+        var weft = WeftLauncher.Current();
+        var info = new ProcessStartInfo(weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in weft.PrefixArguments.Concat(args))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        _processes.Add(process);
+        var text = new StringBuilder();
+        captured = text;
+        void OnLine(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (text)
+            {
+                text.AppendLine(e.Data);
+            }
+
+            try
+            {
+                output.WriteLine(e.Data);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> args)
+    {
+        var process = Start(args, out var text);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        lock (text)
+        {
+            return (process.ExitCode, text.ToString());
+        }
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < timeout, $"timed out after {timeout.TotalSeconds:0}s: {describe()}");
+            await Task.Delay(100);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+}
