@@ -96,6 +96,12 @@ public static class ProxyArguments
         }
 
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
+        if (controlPlaneCa is not null && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            error = $"--control-plane-ca needs an https --control-plane, not {uri}: the token would cross in the clear";
+            return false;
+        }
+
         if (controlPlaneCa is not null)
         {
             try

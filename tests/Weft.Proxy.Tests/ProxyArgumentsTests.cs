@@ -48,4 +48,35 @@ public sealed class ProxyArgumentsTests
         Assert.False(proxied!.Capture);
         Assert.Equal(IPAddress.Parse("127.20.2.1"), proxied.OutboundAddress);
     }
+
+    [Fact]
+    public void A_control_plane_ca_is_for_an_https_control_plane_only_and_must_hold_a_certificate()
+    {
+        var pem = Path.GetTempFileName();
+        try
+        {
+            using (var key = System.Security.Cryptography.ECDsa.Create())
+            {
+                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=root", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+                using var root = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+                File.WriteAllText(pem, root.ExportCertificatePem());
+            }
+
+            Assert.False(ProxyArguments.TryParse(["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--control-plane-ca", pem], out _, out var clear));
+            Assert.Contains("https", clear, StringComparison.Ordinal);
+            Assert.True(ProxyArguments.TryParse(
+                ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "https://weft-controller.weft-system.svc:8090", "--control-plane-ca", pem, "--token-file", "/var/run/secrets/weft/token"],
+                out var options, out var error), error);
+            Assert.Single(options!.ControlPlaneRoots!);
+            Assert.Equal("/var/run/secrets/weft/token", options.TokenFile);
+
+            File.WriteAllText(pem, "not a certificate");
+            Assert.False(ProxyArguments.TryParse(["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "https://x", "--control-plane-ca", pem], out _, out var empty));
+            Assert.Contains("no PEM certificate", empty, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
+    }
 }

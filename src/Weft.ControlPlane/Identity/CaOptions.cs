@@ -33,9 +33,3 @@ public sealed record CaOptions
     /// <summary>How long a generated root is valid.</summary>
     public TimeSpan RootLifetime { get; init; } = TimeSpan.FromDays(3650);
 }
-
-/// <summary>A root certificate and its private key (PKCS#8, SEC1 or PKCS#1), as PEM text.</summary>
-public sealed record RootPem(string CertificatePem, string KeyPem)
-{
-    public override string ToString() => "RootPem { key hidden }";
-}

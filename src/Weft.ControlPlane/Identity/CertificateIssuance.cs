@@ -26,7 +26,7 @@ internal sealed class CertificateIssuance(MeshCertificateAuthority ca, IWorkload
         IssuedCertificate issued;
         try
         {
-            issued = ca.Issue(request.CsrDer.Span, spiffeId);
+            issued = ca.Issue(request.CsrDer.Span, spiffeId, claims.Expires);
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {

@@ -10,11 +10,3 @@ public interface IWorkloadAuthenticator
     /// <summary>The token's claims, or why not (said to the caller, so it names no secret).</summary>
     ValueTask<WorkloadAuthentication> AuthenticateAsync(string token, CancellationToken ct);
 }
-
-/// <summary>An authenticator's answer: the claims, or the reason the token was refused.</summary>
-public readonly record struct WorkloadAuthentication(WorkloadClaims? Claims, string Error)
-{
-    public static WorkloadAuthentication Accepted(WorkloadClaims claims) => new(claims, "");
-
-    public static WorkloadAuthentication Refused(string error) => new(null, error);
-}

@@ -96,7 +96,8 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// verify, naming <paramref name="spiffeId"/> and nothing the CSR asks for. Throws <see cref="CryptographicException"/>
     /// for a CSR that does not parse or verify, <see cref="ArgumentException"/> for a key of an accepted kind.
     /// </summary>
-    public IssuedCertificate Issue(ReadOnlySpan<byte> csr, string spiffeId)
+    /// <param name="notAfterLimit">The latest the certificate may be valid until (the token's expiry); null: no limit but the root's.</param>
+    public IssuedCertificate Issue(ReadOnlySpan<byte> csr, string spiffeId, DateTimeOffset? notAfterLimit = null)
     {
         if (!SpiffeId.TryGetTrustDomain(spiffeId, out var trustDomain) || trustDomain != _options.TrustDomain)
         {
@@ -141,6 +142,16 @@ public sealed class MeshCertificateAuthority : IDisposable
             notAfter = rootNotAfter;
         }
 
+        if (notAfterLimit is { } limit && notAfter > limit)
+        {
+            if (limit <= now)
+            {
+                throw new ArgumentException($"the credential expired at {limit:O}");
+            }
+
+            notAfter = limit;
+        }
+
         var leaf = new CertificateRequest(new X500DistinguishedName("O=Weft"), publicKey, _hash);
         leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         leaf.CertificateExtensions.Add(new X509KeyUsageExtension(keyUsage, critical: true));
@@ -170,7 +181,6 @@ public sealed class MeshCertificateAuthority : IDisposable
         }
     }
 
-    /// <summary>ECDSA P-256 (DESIGN decision 4), or RSA of 2048 bits or more for workloads that cannot do ECDSA.</summary>
     /// <summary>
     /// A CSR that names an identity (a URI SAN) other than the one the caller proved is a forgery attempt, and refused;
     /// one that names none, or the same, gets the caller's identity (the names themselves are never copied).
@@ -205,6 +215,7 @@ public sealed class MeshCertificateAuthority : IDisposable
         }
     }
 
+    /// <summary>ECDSA P-256 (DESIGN decision 4), or RSA of 2048 bits or more for workloads that cannot do ECDSA.</summary>
     private static X509KeyUsageFlags CheckWorkloadKey(PublicKey publicKey)
     {
         using (var ec = publicKey.GetECDsaPublicKey())

@@ -78,4 +78,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "The API server serves no {Resource} (versions {Versions}); is its CRD installed? Reading it as empty until it is")]
     public static partial void NotServed(ILogger logger, string resource, string versions);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Lease {Lease}: {Error}")]
+    public static partial void LeaseFailed(ILogger logger, string lease, string error);
 }

@@ -103,6 +103,8 @@ public static class KubeCaSecret
                 // Created or changed by another replica meanwhile: read it again.
             }
         }
+
+        throw new InvalidOperationException($"ConfigMap {@namespace}/{name} kept changing under five attempts to publish the trust bundle");
     }
 
     private static async Task<RootPem?> ReadAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)

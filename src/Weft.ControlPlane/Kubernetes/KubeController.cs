@@ -1,5 +1,6 @@
 using System.Net;
 using k8s;
+using k8s.Autorest;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
@@ -19,12 +20,14 @@ public sealed class KubeController : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly LeaderElector _elector;
+    private readonly LeaseLock _lease;
     private readonly ILogger _logger;
     private Task _election = Task.CompletedTask;
     private bool _disposed;
 
-    private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, ILogger logger)
+    private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, LeaseLock lease, ILogger logger)
     {
+        _lease = lease;
         Options = options;
         ControlPlane = controlPlane;
         Source = source;
@@ -44,7 +47,8 @@ public sealed class KubeController : IAsyncDisposable
     /// <summary>Where sidecars reach discovery: <c>https://ADDRESS:PORT</c>.</summary>
     public Uri Address => ControlPlane.Address;
 
-    public bool IsLeader => _elector.IsLeader();
+    /// <summary>True while this replica holds the Lease (from the elector's started/stopped events).</summary>
+    public bool IsLeader => Status.Active;
 
     /// <summary>The Lease holder's identity as last seen ("" when none yet).</summary>
     public string Leader => _elector.GetLeader() ?? "";
@@ -79,14 +83,15 @@ public sealed class KubeController : IAsyncDisposable
 
             source = new KubeSource(client, controlPlane.Store, loggerFactory, options.Informers);
             status = new KubeStatusWriter(client, source, controlPlane, options.ControllerName, options.SupportedFeatures, loggerFactory.CreateLogger<KubeStatusWriter>(), time);
-            var elector = new LeaderElector(new LeaderElectionConfig(new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity))
+            var leaseLock = new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity);
+            var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
             {
                 LeaseDuration = options.LeaseDuration,
                 RenewDeadline = options.RenewDeadline,
                 RetryPeriod = options.RetryPeriod,
             });
             var logger = loggerFactory.CreateLogger<KubeController>();
-            var controller = new KubeController(options, controlPlane, source, status, elector, logger);
+            var controller = new KubeController(options, controlPlane, source, status, elector, leaseLock, logger);
             var lease = $"{options.Namespace}/{options.LeaseName}";
             var writer = status;
             elector.OnStartedLeading += () =>
@@ -100,6 +105,7 @@ public sealed class KubeController : IAsyncDisposable
                 Log.LostLeadership(logger, options.Identity, lease);
             };
             elector.OnNewLeader += leader => Log.NewLeader(logger, leader, lease);
+            elector.OnError += e => Log.LeaseFailed(logger, lease, KubeInformer.Describe(e));
 
             source.Start();
             status.Start();
@@ -138,6 +144,7 @@ public sealed class KubeController : IAsyncDisposable
         }
 
         _disposed = true;
+        var leading = Status.Active;
         Status.Active = false;
         await _stop.CancelAsync().ConfigureAwait(false);
         try
@@ -148,11 +155,40 @@ public sealed class KubeController : IAsyncDisposable
         {
         }
 
+        if (leading)
+        {
+            await ReleaseLeaseAsync().ConfigureAwait(false);
+        }
+
         _elector.Dispose();
         await Status.DisposeAsync().ConfigureAwait(false);
         await Source.DisposeAsync().ConfigureAwait(false);
         await ControlPlane.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Gives the Lease up on a clean stop (client-go's ReleaseOnCancel), so that another replica takes over at its next
+    /// retry instead of waiting out the lease (a rolling update would otherwise leave status unwritten that long).
+    /// </summary>
+    private async Task ReleaseLeaseAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            var record = await _lease.GetAsync(timeout.Token).ConfigureAwait(false);
+            if (record.HolderIdentity == Options.Identity)
+            {
+                record.HolderIdentity = "";
+                record.LeaseDurationSeconds = 1;
+                record.RenewTime = DateTime.UtcNow;
+                await _lease.UpdateAsync(record, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
+        {
+            Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", $"not released: {KubeInformer.Describe(e)}");
+        }
     }
 
     /// <summary>Runs for election again and again: a replica that lost the Lease (a partition, a slow API) tries again.</summary>
@@ -170,7 +206,7 @@ public sealed class KubeController : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Log.StatusWriteFailed(_logger, "leases.coordination.k8s.io", $"{Options.Namespace}/{Options.LeaseName}", KubeInformer.Describe(e));
+                Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", KubeInformer.Describe(e));
             }
 
             Status.Active = false;
@@ -183,77 +219,5 @@ public sealed class KubeController : IAsyncDisposable
                 break;
             }
         }
-    }
-}
-
-/// <summary>How <c>weft controller</c> runs.</summary>
-public sealed record KubeControllerOptions
-{
-    /// <summary>The API client (from in-cluster credentials or a kubeconfig).</summary>
-    public required IKubernetes Client { get; init; }
-
-    /// <summary>Weft's own namespace: the Lease, the CA Secret and the trust-bundle ConfigMap live there.</summary>
-    public string Namespace { get; init; } = "weft-system";
-
-    /// <summary>This replica's name in the Lease (the pod name in a cluster).</summary>
-    public required string Identity { get; init; }
-
-    /// <summary>The controllerName of the status entries this controller owns, and of the XMesh it accepts.</summary>
-    public string ControllerName { get; init; } = MeshModel.DefaultControllerName;
-
-    public IReadOnlyCollection<string> SupportedFeatures { get; init; } = MeshFeatures.Supported;
-
-    public string LeaseName { get; init; } = "weft-controller";
-
-    public string CaSecretName { get; init; } = "weft-ca";
-
-    public string TrustBundleConfigMap { get; init; } = "weft-trust-bundle";
-
-    /// <summary>The audience a sidecar's projected token is issued for, checked by TokenReview.</summary>
-    public string TokenAudience { get; init; } = "weft";
-
-    public string TrustDomain { get; init; } = "cluster.local";
-
-    public string ListenAddress { get; init; } = "0.0.0.0";
-
-    /// <summary>The discovery port; 0 lets the OS choose (tests).</summary>
-    public int Port { get; init; } = 8090;
-
-    /// <summary>The controller's Service name: the serving certificate names <c>SERVICE.NAMESPACE.svc</c> and its cluster-domain form.</summary>
-    public string ServiceName { get; init; } = "weft-controller";
-
-    public string ClusterDomain { get; init; } = "cluster.local";
-
-    /// <summary>More DNS names or IP addresses for the serving certificate.</summary>
-    public IReadOnlyList<string> ExtraServingNames { get; init; } = [];
-
-    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
-
-    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
-
-    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
-
-    public KubeInformerOptions? Informers { get; init; }
-
-    public ILoggerFactory? LoggerFactory { get; init; }
-
-    public TimeProvider? Time { get; init; }
-
-    internal IReadOnlyList<string> ServingDnsNames() =>
-    [
-        $"{ServiceName}.{Namespace}.svc",
-        $"{ServiceName}.{Namespace}.svc.{ClusterDomain}",
-        .. ExtraServingNames.Where(n => !IPAddress.TryParse(n, out _)),
-    ];
-
-    internal IReadOnlyList<IPAddress> ServingAddresses()
-    {
-        var addresses = ExtraServingNames.Select(n => IPAddress.TryParse(n, out var a) ? a : null).OfType<IPAddress>().ToList();
-        if (IPAddress.TryParse(ListenAddress, out var listen) && !listen.Equals(IPAddress.Any) && !listen.Equals(IPAddress.IPv6Any) && !addresses.Contains(listen))
-        {
-            addresses.Add(listen);
-        }
-
-        return addresses;
     }
 }

@@ -22,9 +22,8 @@ public sealed class KubeInformer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ImmutableDictionary<string, JsonObject> _objects = ImmutableDictionary<string, JsonObject>.Empty.WithComparers(StringComparer.Ordinal);
+    private InformerSnapshot _snapshot;
     private Task _loop = Task.CompletedTask;
-    private string _resourceVersion = "";
     private int _version;
     private bool _notServedReported;
     private int _lists;
@@ -37,6 +36,7 @@ public sealed class KubeInformer : IAsyncDisposable
         _logger = logger;
         _options = options ?? new KubeInformerOptions();
         _time = time ?? TimeProvider.System;
+        _snapshot = new InformerSnapshot(ImmutableDictionary<string, JsonObject>.Empty.WithComparers(StringComparer.Ordinal), resource.Version, "");
     }
 
     public KubeResource Resource { get; }
@@ -44,11 +44,14 @@ public sealed class KubeInformer : IAsyncDisposable
     /// <summary>Raised (on the informer's loop) after every change to <see cref="Objects"/>.</summary>
     public event Action<KubeInformer>? Changed;
 
-    /// <summary>The objects by <c>namespace/name</c> (<c>name</c> when cluster-scoped); immutable.</summary>
-    public ImmutableDictionary<string, JsonObject> Objects => Volatile.Read(ref _objects);
+    /// <summary>The objects, the version of the resource they were read at, and the newest resourceVersion seen, together.</summary>
+    public InformerSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
-    /// <summary>The version of <see cref="Resource"/> being listed and watched (the first the API server serves).</summary>
-    public string ServedVersion => Resource.Versions[Volatile.Read(ref _version)];
+    /// <summary>The objects by <c>namespace/name</c> (<c>name</c> when cluster-scoped); immutable.</summary>
+    public ImmutableDictionary<string, JsonObject> Objects => Snapshot.Objects;
+
+    /// <summary>The version of <see cref="Resource"/> the objects were read at (the first the API server serves).</summary>
+    public string ServedVersion => Snapshot.Version;
 
     /// <summary>
     /// False while the API server serves none of <see cref="Resource"/>'s versions (its CRD is not installed): the
@@ -60,7 +63,7 @@ public sealed class KubeInformer : IAsyncDisposable
     public bool Synced => _synced.Task.IsCompleted;
 
     /// <summary>The newest resourceVersion seen (a list's, an event's or a bookmark's).</summary>
-    public string ResourceVersion => Volatile.Read(ref _resourceVersion);
+    public string ResourceVersion => Snapshot.ResourceVersion;
 
     /// <summary>How many complete lists were made (1, plus one per expired version).</summary>
     public int Lists => Volatile.Read(ref _lists);
@@ -110,6 +113,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 var outcome = await WatchAsync(ct).ConfigureAwait(false);
                 if (outcome == WatchOutcome.Expired)
                 {
+                    // client-go's reflector lists again at once; so does this (a list that expires too backs off below).
                     Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
                     needList = true;
                 }
@@ -121,28 +125,33 @@ public sealed class KubeInformer : IAsyncDisposable
             {
                 break;
             }
-            catch (HttpOperationException e) when (needList && e.Response?.StatusCode == HttpStatusCode.NotFound)
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
             {
-                // This version is not served: try the next one; when none is, the kind is empty until its CRD appears.
+                // This version is not served (a CRD not installed, or upgraded past it): list again, at the next version;
+                // when none is served, the kind is empty until its CRD appears. The back-off grows across the probe.
+                needList = true;
                 if (_version + 1 < Resource.Versions.Count)
                 {
-                    Volatile.Write(ref _version, _version + 1);
-                    backoff = TimeSpan.Zero;
+                    _version++;
                     continue;
                 }
 
-                Volatile.Write(ref _version, 0);
+                _version = 0;
                 NotServed();
-                backoff = backoff == TimeSpan.Zero ? _options.InitialBackoff * 4 : Next(backoff);
+                backoff = Next(Next(backoff));
             }
             catch (Exception e) when (IsGone(e))
             {
+                // Expired: a watch's version, or a list's continue token. A list that keeps expiring backs off.
                 Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
+                backoff = needList ? Next(backoff) : TimeSpan.Zero;
                 needList = true;
-                backoff = TimeSpan.Zero;
             }
             catch (Exception e)
             {
+                // A failed list, or a watch that broke or reported an error: list again after the back-off, as the
+                // reflector does (its next ListAndWatch), so that nothing missed meanwhile stays missed.
+                needList = needList || e is KubeWatchException;
                 backoff = Next(backoff);
                 Log.InformerFailed(_logger, Resource.QualifiedName, backoff.TotalSeconds, Describe(e));
             }
@@ -174,7 +183,8 @@ public sealed class KubeInformer : IAsyncDisposable
 
         if (!Objects.IsEmpty || !Synced)
         {
-            Volatile.Write(ref _objects, Objects.Clear());
+            var current = Snapshot;
+            Volatile.Write(ref _snapshot, current with { Objects = current.Objects.Clear() });
             _synced.TrySetResult();
             Changed?.Invoke(this);
         }
@@ -186,11 +196,12 @@ public sealed class KubeInformer : IAsyncDisposable
     private async Task ListAsync(CancellationToken ct)
     {
         var objects = ImmutableDictionary.CreateBuilder<string, JsonObject>(StringComparer.Ordinal);
+        var version = Resource.Versions[_version];
         string? next = null;
         KubeList page;
         do
         {
-            page = await Resource.ListAsync(_client, ServedVersion, _options.PageSize, next, ct).ConfigureAwait(false);
+            page = await Resource.ListAsync(_client, version, _options.PageSize, next, ct).ConfigureAwait(false);
             foreach (var item in page.Items)
             {
                 objects[KeyOf(item)] = item;
@@ -201,8 +212,7 @@ public sealed class KubeInformer : IAsyncDisposable
         while (next is not null);
 
         Served = true;
-        Volatile.Write(ref _objects, objects.ToImmutable());
-        Volatile.Write(ref _resourceVersion, page.ResourceVersion);
+        Volatile.Write(ref _snapshot, new InformerSnapshot(objects.ToImmutable(), version, page.ResourceVersion));
         Interlocked.Increment(ref _lists);
         Log.Listed(_logger, Resource.QualifiedName, objects.Count, page.ResourceVersion);
         _synced.TrySetResult();
@@ -218,7 +228,8 @@ public sealed class KubeInformer : IAsyncDisposable
 
         // client-go's reflector asks for a timeout between 5 and 10 minutes so that watches are spread over API servers.
         var timeout = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
-        await foreach (var (type, obj) in Resource.WatchAsync(_client, ServedVersion, ResourceVersion, timeout, e =>
+        var watching = Snapshot;
+        await foreach (var (type, obj) in Resource.WatchAsync(_client, watching.Version, watching.ResourceVersion, timeout, e =>
         {
             if (IsGone(e))
             {
@@ -232,26 +243,20 @@ public sealed class KubeInformer : IAsyncDisposable
         {
             events++;
             var version = (obj["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>();
-            switch (type)
+            var current = Snapshot;
+            var objects = type switch
             {
-                case WatchEventType.Added:
-                case WatchEventType.Modified:
-                    Volatile.Write(ref _objects, Objects.SetItem(KeyOf(obj), obj));
-                    break;
-                case WatchEventType.Deleted:
-                    Volatile.Write(ref _objects, Objects.Remove(KeyOf(obj)));
-                    break;
-                case WatchEventType.Bookmark:
-                    break;
-                default:
-                    continue;
+                WatchEventType.Added or WatchEventType.Modified => current.Objects.SetItem(KeyOf(obj), obj),
+                WatchEventType.Deleted => current.Objects.Remove(KeyOf(obj)),
+                WatchEventType.Bookmark => current.Objects,
+                _ => null,
+            };
+            if (objects is null)
+            {
+                continue;
             }
 
-            if (!string.IsNullOrEmpty(version))
-            {
-                Volatile.Write(ref _resourceVersion, version);
-            }
-
+            Volatile.Write(ref _snapshot, current with { Objects = objects, ResourceVersion = string.IsNullOrEmpty(version) ? current.ResourceVersion : version });
             if (type != WatchEventType.Bookmark)
             {
                 Changed?.Invoke(this);
@@ -294,21 +299,4 @@ public sealed class KubeInformer : IAsyncDisposable
         EndedEmpty,
         Expired,
     }
-}
-
-/// <summary>A watch stream that reported an error (other than an expired version).</summary>
-public sealed class KubeWatchException(string message, Exception inner) : Exception(message, inner);
-
-/// <summary>How a <see cref="KubeInformer"/> lists and watches.</summary>
-public sealed record KubeInformerOptions
-{
-    /// <summary>Items per list page (<c>limit</c>); the rest follow with <c>continue</c>.</summary>
-    public int PageSize { get; init; } = 500;
-
-    /// <summary>The shortest watch timeout asked of the server; each watch asks for between this and twice this.</summary>
-    public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
-
-    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
-
-    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 }

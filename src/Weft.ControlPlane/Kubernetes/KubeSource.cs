@@ -30,8 +30,10 @@ public sealed class KubeSource : IAsyncDisposable
     // status or bookkeeping changed (Weft reads no status; its own status writes must not cost a translation).
     private readonly Dictionary<(string Kind, string Key), (string Version, string Content, KubeObject? Object)> _read = [];
     private Task _loop = Task.CompletedTask;
-    private long _changes;
-    private long _publishedChanges;
+
+    // The resourceVersion each informer's objects had when the store last took them, and a signal for each publish.
+    private IReadOnlyDictionary<KubeInformer, string> _publishedVersions = new Dictionary<KubeInformer, string>();
+    private TaskCompletionSource _publish = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public KubeSource(IKubernetes client, ObjectStore store, ILoggerFactory loggerFactory, KubeInformerOptions? options = null, IReadOnlyList<KubeResource>? resources = null)
     {
@@ -81,17 +83,13 @@ public sealed class KubeSource : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void OnChanged(KubeInformer informer)
-    {
-        Interlocked.Increment(ref _changes);
-        _changed.Writer.TryWrite(true);
-    }
+    private void OnChanged(KubeInformer informer) => _changed.Writer.TryWrite(true);
 
     /// <summary>
-    /// Completes once each informer named in <paramref name="versions"/> (by <see cref="KubeResource.QualifiedName"/>) has
-    /// seen at least its resourceVersion (an event's or a bookmark's; compared as numbers, as the API server's versions
-    /// are), and the store holds what the informers had then: a writer that knows the versions its writes returned waits
-    /// here until this source has published them. Kinds this source does not read are ignored.
+    /// Completes once the store holds, for each kind named in <paramref name="versions"/> (by
+    /// <see cref="KubeResource.QualifiedName"/>), what its informer had at that resourceVersion or later: a writer that
+    /// knows the versions its writes returned waits here until this source has published them. Versions are compared as
+    /// numbers, as the API server's (etcd's) are, though the API calls them opaque. Kinds this source does not read are ignored.
     /// </summary>
     public async Task WaitForResourceVersionsAsync(IReadOnlyDictionary<string, string> versions, CancellationToken ct)
     {
@@ -105,15 +103,16 @@ public sealed class KubeSource : IAsyncDisposable
             }
         }
 
-        while (!Synced || wanted.Any(w => !ulong.TryParse(w.Informer.ResourceVersion, out var seen) || seen < w.Version))
+        while (true)
         {
-            await Task.Delay(10, ct).ConfigureAwait(false);
-        }
+            var signal = Volatile.Read(ref _publish);
+            var published = Volatile.Read(ref _publishedVersions);
+            if (Synced && wanted.All(w => published.TryGetValue(w.Informer, out var seen) && ulong.TryParse(seen, out var number) && number >= w.Version))
+            {
+                return;
+            }
 
-        var changes = Volatile.Read(ref _changes);
-        while (Volatile.Read(ref _publishedChanges) < changes)
-        {
-            await Task.Delay(5, ct).ConfigureAwait(false);
+            await signal.Task.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -124,14 +123,15 @@ public sealed class KubeSource : IAsyncDisposable
             try
             {
                 await _changed.Reader.ReadAsync(ct).ConfigureAwait(false);
-                var changes = Volatile.Read(ref _changes);
                 if (Informers.Any(i => !i.Synced))
                 {
                     continue;
                 }
 
-                var version = _store.Replace(SourceName, Read());
-                Volatile.Write(ref _publishedChanges, changes);
+                var (objects, versions) = Read();
+                var version = _store.Replace(SourceName, objects);
+                Volatile.Write(ref _publishedVersions, versions);
+                Interlocked.Exchange(ref _publish, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 if (_published.TrySetResult())
                 {
                     Log.KubeSynced(_logger, Informers.Count, version);
@@ -148,14 +148,17 @@ public sealed class KubeSource : IAsyncDisposable
         }
     }
 
-    private List<KubeObject> Read()
+    private (List<KubeObject> Objects, Dictionary<KubeInformer, string> Versions) Read()
     {
         var objects = new List<KubeObject>();
+        var versions = new Dictionary<KubeInformer, string>();
         var seen = new HashSet<(string, string)>();
         foreach (var informer in Informers)
         {
             var kind = informer.Resource.Kind;
-            foreach (var (key, json) in informer.Objects)
+            var snapshot = informer.Snapshot;
+            versions[informer] = snapshot.ResourceVersion;
+            foreach (var (key, json) in snapshot.Objects)
             {
                 seen.Add((kind, key));
                 var version = (json["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>() ?? "";
@@ -178,7 +181,7 @@ public sealed class KubeSource : IAsyncDisposable
             _read.Remove(gone);
         }
 
-        return objects;
+        return (objects, versions);
     }
 
     /// <summary>

@@ -62,6 +62,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>How often everything is compared again without a change to wake the writer.</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Whether this replica writes (it holds the Lease). Setting it to true reconciles everything at once.</summary>
     public bool Active
     {
@@ -140,20 +143,34 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
+        // Woken by a change; also every ResyncInterval (a write refused for good, or an edit by hand, is put right without a
+        // change to wake it), and sooner, backing off, while writes fail.
+        var retry = TimeSpan.Zero;
+        Task<bool>? woken = null;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await _wake.Reader.ReadAsync(ct).ConfigureAwait(false);
+                woken ??= _wake.Reader.WaitToReadAsync(ct).AsTask();
+                await Task.WhenAny(woken, Task.Delay(retry > TimeSpan.Zero ? retry : ResyncInterval, _time, ct)).ConfigureAwait(false);
+                if (woken.IsCompleted)
+                {
+                    await woken.ConfigureAwait(false);
+                    woken = null;
+                    _wake.Reader.TryRead(out _);
+                }
+
+                ct.ThrowIfCancellationRequested();
                 if (!_active || !_source.Synced)
                 {
                     continue;
                 }
 
-                // Write from a model that has seen at least what the informers had when woken, so a route edited a moment
-                // ago is not given the status of its previous generation.
+                // Write from a model that has seen at least what the store held when woken; routes whose generation the
+                // model has not reached yet are left for its next publish.
                 await _waitForStore(_storeVersion(), ct).ConfigureAwait(false);
-                await ReconcileAsync(ct).ConfigureAwait(false);
+                var complete = await ReconcileAsync(ct).ConfigureAwait(false);
+                retry = complete ? TimeSpan.Zero : retry == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, ResyncInterval.Ticks));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -166,8 +183,12 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Compares every route's and XMesh's status with what it should be and writes the differences.</summary>
-    internal async Task ReconcileAsync(CancellationToken ct)
+    /// <summary>
+    /// Compares every route's and XMesh's status with what it should be and writes the differences. A failure on one
+    /// object is logged and leaves the rest to be written; true when every object is as it should be (or was left for a
+    /// newer model), false when some write failed and a retry is due.
+    /// </summary>
+    internal async Task<bool> ReconcileAsync(CancellationToken ct)
     {
         var model = _model().Model;
         var statuses = new Dictionary<(string, string, string), RouteStatus>();
@@ -176,77 +197,120 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             statuses[(status.Kind, status.Namespace, status.Name)] = status;
         }
 
+        var complete = true;
         foreach (var resource in KubeResource.Routes)
         {
             var informer = _source.InformerOf(resource);
-            var version = informer.ServedVersion;
-            foreach (var (key, json) in informer.Objects)
+            var (objects, version, _) = informer.Snapshot;
+            foreach (var (key, json) in objects)
             {
                 if (!_active)
                 {
-                    return;
+                    return true;
                 }
 
                 var meta = json["metadata"]!.AsObject();
                 var ns = meta["namespace"]?.GetValue<string>() ?? "";
                 var name = meta["name"]?.GetValue<string>() ?? "";
-                var desired = statuses.GetValueOrDefault((resource.Kind, ns, name))?.Parents ?? [];
-                await WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
+                var generation = meta["generation"]?.GetValue<long>() ?? 1;
+                var status = statuses.GetValueOrDefault((resource.Kind, ns, name));
+                if (status is not null && status.Generation != generation)
+                {
+                    // The model has not seen this generation yet: its own wake-up comes when it has (gamma-spec H1: never
+                    // write an older generation's status onto a newer object).
+                    continue;
+                }
+
+                var desired = status?.Parents ?? [];
+                complete &= await WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
             }
         }
 
-        var meshes = _source.InformerOf(KubeResource.Meshes);
-        foreach (var (key, json) in meshes.Objects)
+        var (meshes, meshVersion, _) = _source.InformerOf(KubeResource.Meshes).Snapshot;
+        foreach (var (key, json) in meshes)
         {
             if (!_active)
             {
-                return;
+                return true;
             }
 
             if ((json["spec"] as JsonObject)?["controllerName"]?.GetValue<string>() == _controllerName)
             {
-                await WriteIfChangedAsync(KubeResource.Meshes, meshes.ServedVersion, key, json, MeshStatusFor, ct).ConfigureAwait(false);
+                complete &= await WriteIfChangedAsync(KubeResource.Meshes, meshVersion, key, json, MeshStatusFor, ct).ConfigureAwait(false);
             }
         }
+
+        return complete;
     }
 
-    /// <summary>The route's status with Weft's parent entries replaced by <paramref name="desired"/>, the others kept.</summary>
-    private JsonObject RouteStatusFor(JsonObject current, IReadOnlyList<RouteParentStatus> desired)
+    /// <summary>
+    /// The route's status with Weft's parent entries made <paramref name="desired"/>: an entry already there is updated
+    /// where it stands, one no longer wanted is dropped, a new one is appended; other controllers' entries and the order
+    /// are kept, so that two controllers writing the same route agree on it instead of reordering it for ever. Null when
+    /// nothing must be written: no entry of Weft's is there or wanted, or one there carries a newer generation than ours.
+    /// </summary>
+    private JsonObject? RouteStatusFor(JsonObject current, IReadOnlyList<RouteParentStatus> desired)
     {
-        var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
-        var existing = status["parents"] as JsonArray ?? [];
-        var parents = new JsonArray();
-        foreach (var entry in existing)
+        var existing = current["status"]?["parents"] as JsonArray ?? [];
+        var own = existing.OfType<JsonObject>().Where(e => e["controllerName"]?.GetValue<string>() == _controllerName).ToList();
+        if (own.Count == 0 && desired.Count == 0)
         {
-            if (entry?["controllerName"]?.GetValue<string>() != _controllerName)
-            {
-                parents.Add(entry!.DeepClone());
-            }
+            return null;
+        }
+
+        var ourGeneration = desired.SelectMany(p => p.Conditions).Select(c => c.ObservedGeneration).DefaultIfEmpty(0).Max();
+        var theirGeneration = own.SelectMany(e => e["conditions"] as JsonArray ?? []).Select(c => c?["observedGeneration"]?.GetValue<long>() ?? 0).DefaultIfEmpty(0).Max();
+        if (desired.Count > 0 && theirGeneration > ourGeneration)
+        {
+            return null; // written from a newer model (another replica's): ours is stale
         }
 
         var now = Timestamp(_time.GetUtcNow());
-        foreach (var parent in desired)
+        JsonObject Entry(RouteParentStatus parent, JsonObject? previous)
         {
-            var previous = existing.FirstOrDefault(e => e?["controllerName"]?.GetValue<string>() == _controllerName && SameParentRef(e["parentRef"], parent.ParentRef));
             var conditions = new JsonArray();
             foreach (var c in parent.Conditions)
             {
                 conditions.Add(Condition(c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration, previous?["conditions"] as JsonArray, now));
             }
 
-            parents.Add(new JsonObject
+            return new JsonObject
             {
                 ["parentRef"] = ParentRefJson(parent.ParentRef),
                 ["controllerName"] = _controllerName,
                 ["conditions"] = conditions,
-            });
+            };
         }
 
+        var parents = new JsonArray();
+        var placed = new HashSet<RouteParentStatus>(ReferenceEqualityComparer.Instance);
+        foreach (var entry in existing)
+        {
+            if (entry is not JsonObject e || e["controllerName"]?.GetValue<string>() != _controllerName)
+            {
+                parents.Add(entry?.DeepClone());
+                continue;
+            }
+
+            var match = desired.FirstOrDefault(p => !placed.Contains(p) && SameParentRef(e["parentRef"], p.ParentRef));
+            if (match is not null)
+            {
+                placed.Add(match);
+                parents.Add(Entry(match, e));
+            }
+        }
+
+        foreach (var parent in desired.Where(p => !placed.Contains(p)))
+        {
+            parents.Add(Entry(parent, null));
+        }
+
+        var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
         status["parents"] = parents;
         return status;
     }
 
-    private JsonObject MeshStatusFor(JsonObject current)
+    private JsonObject? MeshStatusFor(JsonObject current)
     {
         var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
         var previous = status["conditions"] as JsonArray ?? [];
@@ -282,17 +346,19 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         };
     }
 
-    private async Task WriteIfChangedAsync(KubeResource resource, string version, string key, JsonObject current, Func<JsonObject, JsonObject> statusFor, CancellationToken ct)
+    /// <summary>Writes the status <paramref name="statusFor"/> makes of the object, if it differs; false when the write failed.</summary>
+    private async Task<bool> WriteIfChangedAsync(KubeResource resource, string version, string key, JsonObject current, Func<JsonObject, JsonObject?> statusFor, CancellationToken ct)
     {
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        for (var attempt = 1; attempt <= MaxAttempts && _active; attempt++)
         {
             var status = statusFor(current);
-            if (JsonNode.DeepEquals(current["status"] ?? new JsonObject(), status))
+            if (status is null || JsonNode.DeepEquals(current["status"] ?? new JsonObject(), status))
             {
-                return;
+                return true;
             }
 
             var body = current.DeepClone().AsObject();
+            body["apiVersion"] = resource.ApiVersionOf(version); // the URL's version, whatever the cached object said
             body["status"] = status;
             var meta = body["metadata"]!.AsObject();
             var ns = meta["namespace"]?.GetValue<string>();
@@ -305,7 +371,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 Interlocked.Increment(ref _writes);
                 var written = response.Body.TryGetProperty("metadata", out var m) && m.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "" : "";
                 Log.StatusWritten(_logger, resource.QualifiedName, key, written);
-                return;
+                return true;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
             {
@@ -314,18 +380,28 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 var fresh = await GetAsync(resource, version, ns, name, ct).ConfigureAwait(false);
                 if (fresh is null)
                 {
-                    return;
+                    return true;
                 }
 
                 current = fresh;
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
             {
-                return; // deleted meanwhile
+                return true; // deleted meanwhile
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or JsonException or TimeoutException)
+            {
+                Log.StatusWriteFailed(_logger, resource.QualifiedName, key, KubeInformer.Describe(e));
+                return false;
             }
         }
 
-        Log.StatusWriteFailed(_logger, resource.QualifiedName, key, $"still conflicting after {MaxAttempts} attempts; will retry on the next change");
+        if (_active)
+        {
+            Log.StatusWriteFailed(_logger, resource.QualifiedName, key, $"still conflicting after {MaxAttempts} attempts; retrying later");
+        }
+
+        return !_active;
     }
 
     private async Task<JsonObject?> GetAsync(KubeResource resource, string version, string? ns, string name, CancellationToken ct)

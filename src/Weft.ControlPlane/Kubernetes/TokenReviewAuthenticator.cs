@@ -50,9 +50,11 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
             return WorkloadAuthentication.Refused(status?.Error is { Length: > 0 } error ? $"the API server refused the token: {error}" : "the API server did not authenticate the token");
         }
 
-        if (status.Audiences is { Count: > 0 } audiences && !audiences.Contains(Audience))
+        // An empty list means the authenticator did not check audiences (the token was checked for the API server's own):
+        // not good enough for a credential that mints workload certificates.
+        if (status.Audiences is not { } audiences || !audiences.Contains(Audience))
         {
-            return WorkloadAuthentication.Refused($"the token is not for audience {Audience}");
+            return WorkloadAuthentication.Refused($"the API server did not confirm the token is for audience {Audience}");
         }
 
         var username = status.User?.Username ?? "";
@@ -67,6 +69,32 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
             return WorkloadAuthentication.Refused("the token is not bound to a pod: mount a projected service-account token (audience " + Audience + ")");
         }
 
-        return WorkloadAuthentication.Accepted(new WorkloadClaims(parts[0], pod, parts[1], DateTimeOffset.MaxValue));
+        // A certificate must not outlive its token (nor so, by much, its pod): the token's own expiry caps it.
+        return WorkloadAuthentication.Accepted(new WorkloadClaims(parts[0], pod, parts[1], Expiry(token)));
+    }
+
+    /// <summary>
+    /// The <c>exp</c> claim of a JWT's payload, read without checking the signature (the TokenReview did that); a token
+    /// without one (it does not expire) gives <see cref="DateTimeOffset.MaxValue"/>.
+    /// </summary>
+    internal static DateTimeOffset Expiry(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            return DateTimeOffset.MaxValue;
+        }
+
+        try
+        {
+            using var payload = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]));
+            return payload.RootElement.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : DateTimeOffset.MaxValue;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or ArgumentOutOfRangeException)
+        {
+            return DateTimeOffset.MaxValue;
+        }
     }
 }

@@ -28,6 +28,11 @@ internal sealed class ServingCertificate(MeshCertificateAuthority ca, ServingIde
                     var notBefore = new DateTimeOffset(_current.NotBefore.ToUniversalTime());
                     var notAfter = new DateTimeOffset(_current.NotAfter.ToUniversalTime());
                     _renewAt = notBefore + ((notAfter - notBefore) / 2);
+                    if (_renewAt < now + TimeSpan.FromMinutes(1))
+                    {
+                        // A lifetime cut short by the root's own expiry: not a new certificate per handshake.
+                        _renewAt = now + TimeSpan.FromMinutes(1);
+                    }
                 }
 
                 return _current;

@@ -129,8 +129,9 @@ public sealed class ControllerCommandTests : IAsyncLifetime
 
         Assert.Contains("observedGeneration: 2", yaml, StringComparison.Ordinal);
         Assert.Equal(survivor, await KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"));
-        // Lease 2 s: the survivor takes over once it expires; a few seconds more covers the retry period and the write.
-        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(10), $"took {killed.Elapsed}");
+        // Lease 2 s: the survivor takes over once it expires; the margin covers the retry period, the write and kubectl's
+        // own start-ups on a loaded machine.
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(15), $"took {killed.Elapsed}");
     }
 
     private Process StartController(string identity)

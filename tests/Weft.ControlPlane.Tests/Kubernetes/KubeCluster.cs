@@ -69,7 +69,11 @@ internal sealed class KubeCluster : IAsyncDisposable
             LoggerFactory = LoggerFactory.Create(b => b.AddProvider(new ListLoggerProvider(Log)).SetMinimumLevel(LogLevel.Information)),
         };
         var controller = await KubeController.StartAsync(configure is null ? options : configure(options), CancellationToken.None);
-        _controllers.Add(controller);
+        lock (_controllers)
+        {
+            _controllers.Add(controller);
+        }
+
         await controller.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         return controller;
     }
