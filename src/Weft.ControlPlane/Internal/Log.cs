@@ -81,4 +81,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Lease {Lease}: {Error}")]
     public static partial void LeaseFailed(ILogger logger, string lease, string error);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "The mesh root Secret {Secret} was gone: made again from the root this replica signs with")]
+    public static partial void RootRestored(ILogger logger, string secret);
+
+    [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "The mesh root Secret {Secret} holds another root than this replica signs with: restart every replica to use it (certificates from before and after do not chain to one root)")]
+    public static partial void RootDiffers(ILogger logger, string secret);
 }

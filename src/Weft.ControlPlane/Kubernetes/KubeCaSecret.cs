@@ -30,33 +30,46 @@ public static class KubeCaSecret
             }
 
             var created = MeshCertificateAuthority.CreateRootPem(options, time);
-            var secret = new V1Secret
+            if (await TryCreateAsync(client, @namespace, name, created, ct).ConfigureAwait(false))
             {
-                Metadata = new V1ObjectMeta
-                {
-                    Name = name,
-                    NamespaceProperty = @namespace,
-                    Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" },
-                },
-                Type = "kubernetes.io/tls",
-                Data = new Dictionary<string, byte[]>
-                {
-                    [CertificateKey] = Encoding.ASCII.GetBytes(created.CertificatePem),
-                    [KeyKey] = Encoding.ASCII.GetBytes(created.KeyPem),
-                },
-            };
-            try
-            {
-                await client.CoreV1.CreateNamespacedSecretAsync(secret, @namespace, cancellationToken: ct).ConfigureAwait(false);
                 return created;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
-            {
-                // Another replica made it first: use theirs.
-            }
+
+            // Another replica made it first: use theirs.
         }
 
         throw new InvalidOperationException($"the mesh root Secret {@namespace}/{name} could be neither read nor created");
+    }
+
+    /// <summary>Creates the Secret holding <paramref name="root"/>; false when one exists already (409).</summary>
+    public static async Task<bool> TryCreateAsync(IKubernetes client, string @namespace, string name, RootPem root, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(root);
+        var secret = new V1Secret
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = @namespace,
+                Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" },
+            },
+            Type = "kubernetes.io/tls",
+            Data = new Dictionary<string, byte[]>
+            {
+                [CertificateKey] = Encoding.ASCII.GetBytes(root.CertificatePem),
+                [KeyKey] = Encoding.ASCII.GetBytes(root.KeyPem),
+            },
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedSecretAsync(secret, @namespace, cancellationToken: ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
     }
 
     /// <summary>Creates or updates ConfigMap <paramref name="name"/> so that its <c>ca.crt</c> is <paramref name="bundlePem"/>.</summary>
@@ -107,7 +120,8 @@ public static class KubeCaSecret
         throw new InvalidOperationException($"ConfigMap {@namespace}/{name} kept changing under five attempts to publish the trust bundle");
     }
 
-    private static async Task<RootPem?> ReadAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)
+    /// <summary>The root the Secret holds, or null when there is no such Secret.</summary>
+    public static async Task<RootPem?> ReadAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)
     {
         V1Secret secret;
         try

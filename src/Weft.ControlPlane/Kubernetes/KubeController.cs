@@ -23,6 +23,9 @@ public sealed class KubeController : IAsyncDisposable
     private readonly LeaseLock _lease;
     private readonly ILogger _logger;
     private Task _election = Task.CompletedTask;
+    private Task _rootKeeper = Task.CompletedTask;
+    private RootPem _root = null!;
+    private TokenReviewAuthenticator? _authenticator;
     private bool _disposed;
 
     private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, LeaseLock lease, ILogger logger)
@@ -62,6 +65,7 @@ public sealed class KubeController : IAsyncDisposable
         var caOptions = new CaOptions { TrustDomain = options.TrustDomain };
         var root = await KubeCaSecret.LoadOrCreateAsync(client, options.Namespace, options.CaSecretName, caOptions, time, ct).ConfigureAwait(false);
 
+        var authenticator = new TokenReviewAuthenticator(client, options.TokenAudience);
         ControlPlaneHost? controlPlane = null;
         KubeSource? source = null;
         KubeStatusWriter? status = null;
@@ -73,7 +77,7 @@ public sealed class KubeController : IAsyncDisposable
                     ListenAddress = options.ListenAddress,
                     Port = options.Port,
                     Ca = caOptions with { Root = root },
-                    WorkloadAuthenticator = new TokenReviewAuthenticator(client, options.TokenAudience),
+                    WorkloadAuthenticator = authenticator,
                     Tls = new ServingIdentity(options.ServingDnsNames(), options.ServingAddresses()),
                     LoggerFactory = loggerFactory,
                     Time = time,
@@ -109,7 +113,10 @@ public sealed class KubeController : IAsyncDisposable
 
             source.Start();
             status.Start();
+            controller._root = root;
+            controller._authenticator = authenticator;
             controller._election = Task.Run(() => controller.ElectAsync(controller._stop.Token), CancellationToken.None);
+            controller._rootKeeper = Task.Run(() => controller.KeepRootAsync(controller._stop.Token), CancellationToken.None);
             return controller;
         }
         catch
@@ -129,6 +136,7 @@ public sealed class KubeController : IAsyncDisposable
                 await controlPlane.DisposeAsync().ConfigureAwait(false);
             }
 
+            authenticator.Dispose();
             throw;
         }
     }
@@ -147,12 +155,15 @@ public sealed class KubeController : IAsyncDisposable
         var leading = Status.Active;
         Status.Active = false;
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
+        foreach (var task in new[] { _election, _rootKeeper })
         {
-            await _election.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
         if (leading)
@@ -164,7 +175,54 @@ public sealed class KubeController : IAsyncDisposable
         await Status.DisposeAsync().ConfigureAwait(false);
         await Source.DisposeAsync().ConfigureAwait(false);
         await ControlPlane.DisposeAsync().ConfigureAwait(false);
+        _authenticator?.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Keeps the mesh root where replicas and sidecars find it: a deleted Secret is made again from the root this replica
+    /// signs with (a replica starting meanwhile would otherwise make a second root and split the mesh), a deleted or
+    /// edited trust-bundle ConfigMap is published again, and a Secret holding another root than this replica's is
+    /// reported (rotating the root means restarting every replica).
+    /// </summary>
+    private async Task KeepRootAsync(CancellationToken ct)
+    {
+        var reported = false;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Options.RootCheckInterval, Options.Time ?? TimeProvider.System, ct).ConfigureAwait(false);
+                var stored = await KubeCaSecret.ReadAsync(Options.Client, Options.Namespace, Options.CaSecretName, ct).ConfigureAwait(false);
+                if (stored is null)
+                {
+                    if (await KubeCaSecret.TryCreateAsync(Options.Client, Options.Namespace, Options.CaSecretName, _root, ct).ConfigureAwait(false))
+                    {
+                        Log.RootRestored(_logger, $"{Options.Namespace}/{Options.CaSecretName}");
+                    }
+                }
+                else if (stored.CertificatePem.Trim() != _root.CertificatePem.Trim())
+                {
+                    if (!reported)
+                    {
+                        Log.RootDiffers(_logger, $"{Options.Namespace}/{Options.CaSecretName}");
+                        reported = true;
+                    }
+
+                    continue; // the bundle is the other root's owner's to publish
+                }
+
+                await KubeCaSecret.PublishBundleAsync(Options.Client, Options.Namespace, Options.TrustBundleConfigMap, ControlPlane.TrustBundlePem, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or InvalidOperationException)
+            {
+                Log.StatusWriteFailed(_logger, "secrets", $"{Options.Namespace}/{Options.CaSecretName}", KubeInformer.Describe(e));
+            }
+        }
     }
 
     /// <summary>

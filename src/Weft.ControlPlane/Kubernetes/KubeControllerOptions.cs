@@ -48,6 +48,9 @@ public sealed record KubeControllerOptions
 
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How often the root Secret and the trust-bundle ConfigMap are checked (and put back when deleted).</summary>
+    public TimeSpan RootCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);

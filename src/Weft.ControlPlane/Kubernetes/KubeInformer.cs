@@ -74,8 +74,8 @@ public sealed class KubeInformer : IAsyncDisposable
     public static string KeyOf(JsonObject obj)
     {
         var meta = obj["metadata"] as JsonObject;
-        var name = meta?["name"]?.GetValue<string>() ?? "";
-        return meta?["namespace"]?.GetValue<string>() is { Length: > 0 } ns ? $"{ns}/{name}" : name;
+        var name = meta?["name"].Text() ?? "";
+        return meta?["namespace"].Text() is { Length: > 0 } ns ? $"{ns}/{name}" : name;
     }
 
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -242,7 +242,7 @@ public sealed class KubeInformer : IAsyncDisposable
         }, ct).ConfigureAwait(false))
         {
             events++;
-            var version = (obj["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>();
+            var version = (obj["metadata"] as JsonObject)?["resourceVersion"].Text();
             var current = Snapshot;
             var objects = type switch
             {

@@ -161,7 +161,7 @@ public sealed class KubeSource : IAsyncDisposable
             foreach (var (key, json) in snapshot.Objects)
             {
                 seen.Add((kind, key));
-                var version = (json["metadata"] as JsonObject)?["resourceVersion"]?.GetValue<string>() ?? "";
+                var version = (json["metadata"] as JsonObject)?["resourceVersion"].Text() ?? "";
                 if (!_read.TryGetValue((kind, key), out var read) || read.Version != version || version.Length == 0)
                 {
                     var content = Content(informer.Resource, json);

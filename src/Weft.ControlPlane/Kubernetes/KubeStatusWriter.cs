@@ -24,6 +24,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 {
     private const int MaxAttempts = 5;
 
+    /// <summary><c>status.parents</c> has <c>maxItems: 32</c> in every route CRD.</summary>
+    private const int MaxParents = 32;
+
     private readonly IKubernetes _client;
     private readonly KubeSource _source;
     private readonly Func<PublishedModel> _model;
@@ -210,9 +213,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 }
 
                 var meta = json["metadata"]!.AsObject();
-                var ns = meta["namespace"]?.GetValue<string>() ?? "";
-                var name = meta["name"]?.GetValue<string>() ?? "";
-                var generation = meta["generation"]?.GetValue<long>() ?? 1;
+                var ns = meta["namespace"].Text() ?? "";
+                var name = meta["name"].Text() ?? "";
+                var generation = meta["generation"].Long() ?? 1;
                 var status = statuses.GetValueOrDefault((resource.Kind, ns, name));
                 if (status is not null && status.Generation != generation)
                 {
@@ -222,7 +225,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 }
 
                 var desired = status?.Parents ?? [];
-                complete &= await WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
+                complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct)).ConfigureAwait(false);
             }
         }
 
@@ -234,9 +237,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 return true;
             }
 
-            if ((json["spec"] as JsonObject)?["controllerName"]?.GetValue<string>() == _controllerName)
+            if ((json["spec"] as JsonObject)?["controllerName"].Text() == _controllerName)
             {
-                complete &= await WriteIfChangedAsync(KubeResource.Meshes, meshVersion, key, json, MeshStatusFor, ct).ConfigureAwait(false);
+                complete &= await GuardedAsync(KubeResource.Meshes, key, () => WriteIfChangedAsync(KubeResource.Meshes, meshVersion, key, json, MeshStatusFor, ct)).ConfigureAwait(false);
             }
         }
 
@@ -252,17 +255,21 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     private JsonObject? RouteStatusFor(JsonObject current, IReadOnlyList<RouteParentStatus> desired)
     {
         var existing = current["status"]?["parents"] as JsonArray ?? [];
-        var own = existing.OfType<JsonObject>().Where(e => e["controllerName"]?.GetValue<string>() == _controllerName).ToList();
+        var own = existing.OfType<JsonObject>().Where(e => e["controllerName"].Text() == _controllerName).ToList();
         if (own.Count == 0 && desired.Count == 0)
         {
             return null;
         }
 
+        // An entry written from a newer generation than ours (another replica's newer model) is left alone; one claiming
+        // a generation the route has not reached is not a newer model's but a forgery (or a restored backup), and is
+        // overwritten, or it would freeze the route's status for good.
+        var routeGeneration = current["metadata"]?["generation"].Long() ?? 1;
         var ourGeneration = desired.SelectMany(p => p.Conditions).Select(c => c.ObservedGeneration).DefaultIfEmpty(0).Max();
-        var theirGeneration = own.SelectMany(e => e["conditions"] as JsonArray ?? []).Select(c => c?["observedGeneration"]?.GetValue<long>() ?? 0).DefaultIfEmpty(0).Max();
-        if (desired.Count > 0 && theirGeneration > ourGeneration)
+        var theirGeneration = own.SelectMany(e => e["conditions"] as JsonArray ?? []).Select(c => c?["observedGeneration"].Long() ?? 0).DefaultIfEmpty(0).Max();
+        if (desired.Count > 0 && theirGeneration > ourGeneration && theirGeneration <= routeGeneration)
         {
-            return null; // written from a newer model (another replica's): ours is stale
+            return null;
         }
 
         var now = Timestamp(_time.GetUtcNow());
@@ -286,7 +293,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         var placed = new HashSet<RouteParentStatus>(ReferenceEqualityComparer.Instance);
         foreach (var entry in existing)
         {
-            if (entry is not JsonObject e || e["controllerName"]?.GetValue<string>() != _controllerName)
+            if (entry is not JsonObject e || e["controllerName"].Text() != _controllerName)
             {
                 parents.Add(entry?.DeepClone());
                 continue;
@@ -302,6 +309,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
         foreach (var parent in desired.Where(p => !placed.Contains(p)))
         {
+            if (parents.Count >= MaxParents)
+            {
+                // The CRD allows 32 entries; the API server would refuse the whole write. Other controllers' entries stay.
+                Log.StatusWriteFailed(_logger, "status.parents", $"{current["metadata"]?["namespace"].Text()}/{current["metadata"]?["name"].Text()}", $"already {MaxParents} entries (the most the CRD allows): Weft's entry for {parent.ParentRef.Name} left out");
+                break;
+            }
+
             parents.Add(Entry(parent, null));
         }
 
@@ -314,12 +328,12 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     {
         var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
         var previous = status["conditions"] as JsonArray ?? [];
-        var generation = current["metadata"]?["generation"]?.GetValue<long>() ?? 1;
+        var generation = current["metadata"]?["generation"].Long() ?? 1;
         var now = Timestamp(_time.GetUtcNow());
         var conditions = new JsonArray();
         foreach (var c in previous)
         {
-            if (c?["type"]?.GetValue<string>() != "Accepted")
+            if (c?["type"].Text() != "Accepted")
             {
                 conditions.Add(c!.DeepClone());
             }
@@ -333,8 +347,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     private static JsonObject Condition(string type, string status, string reason, string message, long generation, JsonArray? previous, string now)
     {
-        var before = previous?.FirstOrDefault(p => p?["type"]?.GetValue<string>() == type);
-        var transition = before?["status"]?.GetValue<string>() == status && before["lastTransitionTime"]?.GetValue<string>() is { } kept ? kept : now;
+        var before = previous?.FirstOrDefault(p => p?["type"].Text() == type);
+        var transition = before?["status"].Text() == status && before["lastTransitionTime"].Text() is { } kept ? kept : now;
         return new JsonObject
         {
             ["type"] = type,
@@ -344,6 +358,20 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             ["reason"] = reason,
             ["message"] = message,
         };
+    }
+
+    /// <summary>One object's write, whatever its contents throw: the rest of the pass goes on.</summary>
+    private async Task<bool> GuardedAsync(KubeResource resource, string key, Func<Task<bool>> write)
+    {
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StatusWriteFailed(_logger, resource.QualifiedName, key, e.Message);
+            return false;
+        }
     }
 
     /// <summary>Writes the status <paramref name="statusFor"/> makes of the object, if it differs; false when the write failed.</summary>
@@ -361,8 +389,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             body["apiVersion"] = resource.ApiVersionOf(version); // the URL's version, whatever the cached object said
             body["status"] = status;
             var meta = body["metadata"]!.AsObject();
-            var ns = meta["namespace"]?.GetValue<string>();
-            var name = meta["name"]!.GetValue<string>();
+            var ns = meta["namespace"].Text();
+            var name = meta["name"].Text()!;
             try
             {
                 using var response = ns is null
@@ -421,12 +449,12 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     private static bool SameParentRef(JsonNode? json, ParentReference p) =>
         json is JsonObject o
-        && (o["group"]?.GetValue<string>() ?? GatewayApi.Group) == p.Group
-        && (o["kind"]?.GetValue<string>() ?? "Gateway") == p.Kind
-        && o["namespace"]?.GetValue<string>() == p.Namespace
-        && o["name"]?.GetValue<string>() == p.Name
-        && o["sectionName"]?.GetValue<string>() == p.SectionName
-        && (o["port"]?.GetValue<int>()) == p.Port;
+        && (o["group"].Text() ?? GatewayApi.Group) == p.Group
+        && (o["kind"].Text() ?? "Gateway") == p.Kind
+        && o["namespace"].Text() == p.Namespace
+        && o["name"].Text() == p.Name
+        && o["sectionName"].Text() == p.SectionName
+        && (o["port"].Int()) == p.Port;
 
     /// <summary>The parentRef as the spec has it, defaults included (H1: copied from the spec).</summary>
     private static JsonObject ParentRefJson(ParentReference p)

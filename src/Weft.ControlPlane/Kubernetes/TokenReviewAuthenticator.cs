@@ -11,20 +11,37 @@ namespace Weft.ControlPlane.Kubernetes;
 /// user (<c>system:serviceaccount:NS:SA</c>) and its pod binding, never from the request: the token must be bound to a
 /// pod (a projected token is; a legacy Secret token is not), so a token stops working when its pod is deleted.
 /// </summary>
-public sealed class TokenReviewAuthenticator(IKubernetes client, string audience) : IWorkloadAuthenticator
+public sealed class TokenReviewAuthenticator(IKubernetes client, string audience) : IWorkloadAuthenticator, IDisposable
 {
     private const string ServiceAccountPrefix = "system:serviceaccount:";
     private const string PodNameExtra = "authentication.kubernetes.io/pod-name";
     private const int MaxTokenLength = 16 * 1024;
 
+    // Every certificate request costs the API server a TokenReview: at most this many at once, so that a flood of requests
+    // (anyone who reaches the discovery port can send them) queues here instead of loading the API server.
+    private readonly SemaphoreSlim _reviews = new(16);
+
     /// <summary>The audience a token must be issued for (the sidecar's projected token asks for it).</summary>
     public string Audience { get; } = audience;
+
+    public void Dispose() => _reviews.Dispose();
 
     public async ValueTask<WorkloadAuthentication> AuthenticateAsync(string token, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
         {
             return WorkloadAuthentication.Refused("no service-account token, or one too long to be one");
+        }
+
+        if (!LooksLikeJwt(token))
+        {
+            // Not worth the API server's time: a service-account token is a signed JWT.
+            return WorkloadAuthentication.Refused("not a service-account token (a JWT)");
+        }
+
+        if (!await _reviews.WaitAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false))
+        {
+            return WorkloadAuthentication.Refused("too many certificate requests at once; retry");
         }
 
         V1TokenReview review;
@@ -42,6 +59,10 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
         catch (HttpRequestException e)
         {
             return WorkloadAuthentication.Refused($"the API server could not be reached to review the token ({e.Message})");
+        }
+        finally
+        {
+            _reviews.Release();
         }
 
         var status = review.Status;
@@ -71,6 +92,26 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
 
         // A certificate must not outlive its token (nor so, by much, its pod): the token's own expiry caps it.
         return WorkloadAuthentication.Accepted(new WorkloadClaims(parts[0], pod, parts[1], Expiry(token)));
+    }
+
+    /// <summary>Three base64url parts whose first is a JSON header naming an algorithm: the shape of any JWT.</summary>
+    internal static bool LooksLikeJwt(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3 || parts.Any(p => p.Length == 0 || !System.Buffers.Text.Base64Url.IsValid(p)))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var header = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[0]));
+            return header.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && header.RootElement.TryGetProperty("alg", out _);
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
