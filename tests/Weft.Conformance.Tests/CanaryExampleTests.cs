@@ -14,8 +14,8 @@ namespace Weft.Conformance.Tests;
 /// </summary>
 public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private readonly WeftChildren _children = new(output);
     private readonly string _work = Directory.CreateTempSubdirectory("weft-canary-").FullName;
-    private readonly List<Process> _processes = [];
 
     private string ReadyFile => Path.Combine(_work, "ready.json");
 
@@ -23,16 +23,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
+        await _children.DisposeAsync();
 
         Directory.Delete(_work, recursive: true);
     }
@@ -46,8 +37,8 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     private async Task UpCurlStopAsync(string isolation)
     {
         var manifests = CopyCanary();
-        var up = Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
-        await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        var up = _children.Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         Assert.False(up.HasExited, upOutput.ToString());
         var state = StateFile.TryRead(ReadyFile);
         Assert.NotNull(state);
@@ -59,25 +50,25 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
         for (var i = 0; i < 5; i++)
         {
-            var (code, body) = await RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+            var (code, body) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
             Assert.True(code == 0, body);
             Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
             Assert.Contains("RequestHeader=X-Canary:true", body, StringComparison.OrdinalIgnoreCase);
         }
 
-        var (splitCode, split) = await RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "--count", "200"]);
+        var (splitCode, split) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "--count", "200"]);
         Assert.True(splitCode == 0, split);
         Assert.Contains("200 ×200", split, StringComparison.Ordinal);
         Assert.Contains("cart-v1-", split, StringComparison.Ordinal);
 
-        var (headCode, head) = await RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-i"]);
+        var (headCode, head) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-i"]);
         Assert.True(headCode == 0, head);
         // (Line endings are lost in the captured output: weft curl -i writes CRLF, as curl does.)
         Assert.StartsWith("HTTP/1.1 200 OK" + Environment.NewLine, head, StringComparison.Ordinal);
         Assert.Contains("Content-Type: text/plain", head, StringComparison.OrdinalIgnoreCase);
 
         // weft status: the route's status as Weft writes it, and the client sidecar's subscription, acknowledged.
-        var (statusCode, status) = await RunAsync(["status", "--state", ReadyFile]);
+        var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
         Assert.True(statusCode == 0, status);
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
         Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
@@ -97,7 +88,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         _ = Kill(up.Id, 2);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await up.WaitForExitAsync(stop.Token);
-        await WaitAsync(() => childIds.All(Gone), TimeSpan.FromSeconds(10), () => "children still running: " + string.Join(", ", childIds.Where(id => !Gone(id))));
+        await WeftChildren.WaitAsync(() => childIds.All(Gone), TimeSpan.FromSeconds(10), () => "children still running: " + string.Join(", ", childIds.Where(id => !Gone(id))));
         Assert.False(File.Exists(ReadyFile));
         if (isolation == "netns")
         {
@@ -108,8 +99,8 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     [NetnsFact]
     public async Task A_killed_up_leaves_its_network_and_the_next_up_removes_it()
     {
-        var up = Start(["up", CopyCanary(), "--ready-file", ReadyFile, "--isolation", "netns"], out var upOutput);
-        await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        var up = _children.Start(["up", CopyCanary(), "--ready-file", ReadyFile, "--isolation", "netns"], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         var killed = StateFile.TryRead(ReadyFile);
         Assert.NotNull(killed);
         _ = Kill(up.Id, 9); // no chance to clean up
@@ -118,8 +109,8 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         // The next run (of another directory) starts by removing what the dead one left (or another run starting on this
         // machine meanwhile did: any start sweeps the blocks nobody holds). Either way, once it is ready, nothing is left.
         var nextReady = Path.Combine(_work, "next-ready.json");
-        var next = Start(["up", CopyCanary("next"), "--ready-file", nextReady, "--isolation", "netns"], out var nextOutput);
-        await WaitAsync(() => File.Exists(nextReady) || next.HasExited, TimeSpan.FromSeconds(120), () => nextOutput.ToString());
+        var next = _children.Start(["up", CopyCanary("next"), "--ready-file", nextReady, "--isolation", "netns"], out var nextOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(nextReady) || next.HasExited, TimeSpan.FromSeconds(120), () => nextOutput.ToString());
         Assert.False(next.HasExited, nextOutput.ToString());
         await AssertNothingLeftAsync(killed);
         _ = Kill(next.Id, 15);
@@ -133,7 +124,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     /// </summary>
     private async Task CheckNetworkNamespacesAsync(MeshState state)
     {
-        var (code, split) = await RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "sh", "-c",
+        var (code, split) = await _children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "sh", "-c",
             "env | grep -i _proxy; for i in $(seq 1 200); do curl -s --max-time 10 http://cart/ | grep '^Hostname='; done"]);
         Assert.True(code == 0, split);
         var hosts = split.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
@@ -144,7 +135,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         // 10% of 200: σ ≈ 4.2; ±4σ.
         Assert.InRange(v2, 20 - 17, 20 + 17);
 
-        var (canaryCode, canary) = await RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "curl", "-s", "--max-time", "10", "-H", "x-canary: true", "http://cart.shop.svc.cluster.local/"]);
+        var (canaryCode, canary) = await _children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "curl", "-s", "--max-time", "10", "-H", "x-canary: true", "http://cart.shop.svc.cluster.local/"]);
         Assert.True(canaryCode == 0, canary);
         Assert.Contains("Hostname=cart-v2-", canary, StringComparison.Ordinal);
 
@@ -214,68 +205,6 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         return manifests;
-    }
-
-    private Process Start(IReadOnlyList<string> args, out StringBuilder captured)
-    {
-        var weft = WeftLauncher.Current();
-        var info = new ProcessStartInfo(weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in weft.PrefixArguments.Concat(args))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        _processes.Add(process);
-        var text = new StringBuilder();
-        captured = text;
-        void OnLine(object? sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (text)
-            {
-                text.AppendLine(e.Data);
-            }
-
-            try
-            {
-                output.WriteLine(e.Data);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
-
-        process.OutputDataReceived += OnLine;
-        process.ErrorDataReceived += OnLine;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> args)
-    {
-        var process = Start(args, out var text);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        lock (text)
-        {
-            return (process.ExitCode, text.ToString());
-        }
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < timeout, $"timed out after {timeout.TotalSeconds:0}s: {describe()}");
-            await Task.Delay(100);
-        }
     }
 
     private static List<int> ChildIds(int parent) =>

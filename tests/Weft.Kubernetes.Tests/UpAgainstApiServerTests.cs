@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
 using Weft.Cli.Local;
+using Weft.Conformance.Tests;
 using Weft.KubeApi.StandIn;
 using Xunit.Abstractions;
 
@@ -17,8 +18,8 @@ namespace Weft.Kubernetes.Tests;
 /// </summary>
 public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private readonly WeftChildren _children = new(output);
     private readonly string _work = Directory.CreateTempSubdirectory("weft-up-kube-").FullName;
-    private readonly List<Process> _processes = [];
     private KubeApiServer _api = null!;
 
     private string ReadyFile => Path.Combine(_work, "ready.json");
@@ -33,16 +34,7 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
+        await _children.DisposeAsync();
 
         await _api.DisposeAsync();
         Directory.Delete(_work, recursive: true);
@@ -52,8 +44,8 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
     public async Task Up_records_the_mesh_in_the_API_the_controller_serves_it_and_kubectl_reads_the_route_status()
     {
         var manifests = CopyCanary();
-        var up = Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
-        await WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         Assert.False(up.HasExited, upOutput.ToString());
         var state = StateFile.TryRead(ReadyFile);
         Assert.NotNull(state);
@@ -63,9 +55,14 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
 
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
 
-        // kubelet's record: every pod a Pod with its IP and Ready, bound to its ServiceAccount.
-        var pods = await client.CoreV1.ListNamespacedPodAsync("shop");
-        Assert.Equal(3, pods.Items.Count);
+        // kubelet's record: every pod a Pod with its IP and Ready, bound to its ServiceAccount. (Ready is written through
+        // the status subresource as each pod becomes ready, and may land just after weft up says so, as with a kubelet.)
+        k8s.Models.V1PodList pods = null!;
+        await WeftChildren.WaitAsync(() =>
+        {
+            pods = client.CoreV1.ListNamespacedPod("shop");
+            return pods.Items.Count == 3 && pods.Items.All(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        }, TimeSpan.FromSeconds(30), () => "the Pods in the API not all Ready");
         foreach (var pod in pods.Items)
         {
             var local = state.Pods.Single(p => p.Name == pod.Metadata.Name);
@@ -85,14 +82,14 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         // Traffic through the sidecars: mTLS with certificates issued against API-reviewed tokens.
         for (var i = 0; i < 3; i++)
         {
-            var (code, body) = await RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+            var (code, body) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
             Assert.True(code == 0, body);
             Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
         }
 
         // The route's status as the controller wrote it, read back by the real kubectl.
         var yaml = "";
-        await WaitAsync(() =>
+        await WeftChildren.WaitAsync(() =>
         {
             yaml = Kubectl("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml");
             return yaml.Contains("controllerName: weft.dev/mesh", StringComparison.Ordinal);
@@ -107,7 +104,7 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Contains("type: Accepted", yaml, StringComparison.Ordinal);
 
         // weft status reads the same from the API.
-        var (statusCode, status) = await RunAsync(["status", "--state", ReadyFile]);
+        var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
         Assert.True(statusCode == 0, status);
         Assert.Contains("route status from the API server", status, StringComparison.Ordinal);
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
@@ -126,10 +123,10 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
                 - {name: http, port: 8080, targetPort: 8080}
             """);
         k8s.Models.V1Service? extra = null;
-        await WaitAsync(() => (extra = TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop"))) is not null, TimeSpan.FromSeconds(30), () => "no Service shop/extra");
+        await WeftChildren.WaitAsync(() => (extra = TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop"))) is not null, TimeSpan.FromSeconds(30), () => "no Service shop/extra");
         Assert.StartsWith(state.ServiceCidr![..(state.ServiceCidr!.LastIndexOf('.') + 1)], extra!.Spec.ClusterIP, StringComparison.Ordinal);
         File.Delete(Path.Combine(manifests, "extra.yaml"));
-        await WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
+        await WeftChildren.WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
 
         // Ctrl-C: the node goes, and so does what it applied; the controller's own objects stay.
         _ = Kill(up.Id, 2);
@@ -185,68 +182,6 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         }
 
         return manifests;
-    }
-
-    private Process Start(IReadOnlyList<string> args, out StringBuilder captured)
-    {
-        var weft = WeftLauncher.Current();
-        var info = new ProcessStartInfo(weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in weft.PrefixArguments.Concat(args))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        _processes.Add(process);
-        var text = new StringBuilder();
-        captured = text;
-        void OnLine(object? sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (text)
-            {
-                text.AppendLine(e.Data);
-            }
-
-            try
-            {
-                output.WriteLine(e.Data);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
-
-        process.OutputDataReceived += OnLine;
-        process.ErrorDataReceived += OnLine;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> args)
-    {
-        var process = Start(args, out var text);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        lock (text)
-        {
-            return (process.ExitCode, text.ToString());
-        }
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < timeout, $"timed out after {timeout.TotalSeconds:0}s: {describe()}");
-            await Task.Delay(100);
-        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
