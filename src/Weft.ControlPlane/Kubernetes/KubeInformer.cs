@@ -27,6 +27,7 @@ public sealed class KubeInformer : IAsyncDisposable
     private int _version;
     private bool _notServedReported;
     private int _lists;
+    private int _pages;
     private int _watches;
 
     public KubeInformer(IKubernetes client, KubeResource resource, ILogger logger, KubeInformerOptions? options = null, TimeProvider? time = null)
@@ -67,6 +68,9 @@ public sealed class KubeInformer : IAsyncDisposable
 
     /// <summary>How many complete lists were made (1, plus one per expired version).</summary>
     public int Lists => Volatile.Read(ref _lists);
+
+    /// <summary>How many list pages were read (more than <see cref="Lists"/> when lists are paged).</summary>
+    public int Pages => Volatile.Read(ref _pages);
 
     /// <summary>How many watches were opened.</summary>
     public int Watches => Volatile.Read(ref _watches);
@@ -202,6 +206,7 @@ public sealed class KubeInformer : IAsyncDisposable
         do
         {
             page = await Resource.ListAsync(_client, version, _options.PageSize, next, ct).ConfigureAwait(false);
+            Interlocked.Increment(ref _pages);
             foreach (var item in page.Items)
             {
                 objects[KeyOf(item)] = item;

@@ -263,6 +263,23 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task Lists_come_in_pages_joined_by_continue_tokens()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a", o => o with { Informers = new KubeInformerOptions { PageSize = 1 } });
+
+        // Two Services in shop and the API server's own default/kubernetes: three pages of one.
+        var informer = controller.Source.InformerOf(KubeResource.Services);
+        var services = informer.Objects;
+        Assert.True(informer.Pages >= 3 * informer.Lists, $"{informer.Pages} pages in {informer.Lists} lists");
+        Assert.Contains("shop/cart", services.Keys);
+        Assert.Contains("shop/cart-v2", services.Keys);
+        Assert.Contains("default/kubernetes", services.Keys);
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"), r => KubeCluster.ParentOf(r, Weft) is not null, "status from a paged read");
+    }
+
+    [Fact]
     public async Task A_dropped_watch_is_resumed_from_the_last_version_without_listing_again()
     {
         await using var cluster = await KubeCluster.StartAsync();
