@@ -192,11 +192,15 @@ public sealed class ControllerCommandTests : IAsyncLifetime
     }
 }
 
-/// <summary>A test that runs kubectl: the PATH's, or Debian's unpacked by scripts/debian-kubectl.sh; skipped only when there is none.</summary>
+/// <summary>
+/// A test that runs kubectl: Debian's (unpacked by scripts/debian-kubectl.sh, which test.sh runs), else the PATH's;
+/// skipped only when there is none.
+/// </summary>
 internal sealed class KubectlFactAttribute : FactAttribute
 {
-    public static readonly string? Kubectl = HostProgram.Which("kubectl")
-        ?? (File.Exists("/opt/weft-tools/kubernetes-client/usr/bin/kubectl") ? "/opt/weft-tools/kubernetes-client/usr/bin/kubectl" : null);
+    public static readonly string? Kubectl =
+        (File.Exists("/opt/weft-tools/kubernetes-client/usr/bin/kubectl") ? "/opt/weft-tools/kubernetes-client/usr/bin/kubectl" : null)
+        ?? HostProgram.Which("kubectl");
 
     public KubectlFactAttribute()
     {
