@@ -95,8 +95,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
         }
 
+        // The model to follow from is taken now, not when the task first runs: one published in between would be missed.
+        var published = _model();
         _loop = Task.Run(() => RunAsync(_stop.Token));
-        _models = Task.Run(() => FollowModelsAsync(_stop.Token));
+        _models = Task.Run(() => FollowModelsAsync(published, _stop.Token));
     }
 
     public async ValueTask DisposeAsync()
@@ -127,9 +129,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     private void Wake() => _wake.Writer.TryWrite(true);
 
-    private async Task FollowModelsAsync(CancellationToken ct)
+    private async Task FollowModelsAsync(PublishedModel published, CancellationToken ct)
     {
-        var published = _model();
         while (!ct.IsCancellationRequested)
         {
             try
@@ -164,10 +165,14 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 }
 
                 ct.ThrowIfCancellationRequested();
-                if (!_active || !_source.Synced)
+                if (!_active)
                 {
                     continue;
                 }
+
+                // Leading before the cluster has been read: the pass waits for it rather than for another wake-up (the
+                // model built from the first read may be published before anything else would wake this loop).
+                await _source.WaitForSyncAsync(ct).ConfigureAwait(false);
 
                 // Write from a model that has seen at least what the store held when woken; routes whose generation the
                 // model has not reached yet are left for its next publish.
