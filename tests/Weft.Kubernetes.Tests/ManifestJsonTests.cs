@@ -1,4 +1,5 @@
 using Weft.Cli.Local.Api;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Kubernetes.Tests;
 
@@ -8,7 +9,7 @@ public sealed class ManifestJsonTests
     [Fact]
     public void Plain_scalars_are_typed_and_quoted_ones_stay_strings()
     {
-        var obj = Assert.Single(YamlJson.Documents("""
+        var obj = Assert.Single(Weft.Api.ManifestJson.Documents("""
             apiVersion: v1
             kind: Service
             metadata: {name: echo, labels: {version: v1, port: "80"}}
@@ -24,9 +25,9 @@ public sealed class ManifestJsonTests
     [Fact]
     public void Every_document_of_a_stream_is_an_object_and_empty_ones_are_skipped()
     {
-        var objects = YamlJson.Documents("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n");
+        var objects = Weft.Api.ManifestJson.Documents("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n");
 
-        Assert.Equal(["a", "b"], objects.Select(ApiKind.NameOf));
+        Assert.Equal(["a", "b"], objects.Select(KubeResource.NameOf));
     }
 
     [Theory]
@@ -39,7 +40,7 @@ public sealed class ManifestJsonTests
     [InlineData("discovery.k8s.io/v1", "EndpointSlice", "endpointslices.discovery.k8s.io", true)]
     public void The_resource_is_the_lower_case_plural_of_the_kind_in_its_group(string apiVersion, string kind, string resource, bool namespaced)
     {
-        var of = ApiKind.Of(new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind });
+        var of = KubeResource.Of(new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind });
 
         Assert.NotNull(of);
         Assert.Equal(resource, of.ToString());

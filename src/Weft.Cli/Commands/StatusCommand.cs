@@ -4,6 +4,7 @@ using Weft.Cli.Local;
 using Weft.Cli.Output;
 using Weft.Discovery;
 using Weft.Discovery.V1;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Commands;
 
@@ -65,22 +66,11 @@ internal static class StatusCommand
             using var client = connection.CreateClient();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            foreach (var resource in Weft.ControlPlane.Kubernetes.KubeResource.Routes)
-            {
-                var kind = new Local.Api.ApiKind(resource.Group, resource.Version, resource.Kind, resource.Plural, resource.Namespaced);
-                try
-                {
-                    var (items, _) = await kind.ListAsync(client, null, timeout.Token);
-                    statuses.AddRange(items.Select(i => Local.Api.RouteStatusReader.Read(i, Weft.Routing.MeshModel.DefaultControllerName)));
-                }
-                catch (Exception e) when (Local.Api.ApiKind.IsNotServed(e))
-                {
-                }
-            }
+            statuses.AddRange(await Local.Api.RouteStatusReader.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token));
         }
         catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
         {
-            w.WriteLine($"the API server of {connection.Kubeconfig} did not answer: {Local.Api.ApiKind.Describe(ex)}");
+            w.WriteLine($"the API server of {connection.Kubeconfig} did not answer: {KubeErrors.Describe(ex)}");
             return false;
         }
 

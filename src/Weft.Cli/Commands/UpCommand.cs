@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Weft.Cli.Local;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Commands;
 
@@ -125,7 +126,7 @@ internal static class UpCommand
             }
             catch (Exception e) when (apiServer is not null && e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
             {
-                await Console.Error.WriteLineAsync($"weft up: the API server {progressServer} refused or did not answer: {Local.Api.ApiKind.Describe(e)}");
+                await Console.Error.WriteLineAsync($"weft up: the API server {progressServer} refused or did not answer: {KubeErrors.Describe(e)}");
                 return 1;
             }
 

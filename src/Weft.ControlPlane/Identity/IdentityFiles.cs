@@ -1,12 +1,18 @@
 namespace Weft.ControlPlane.Identity;
 
-/// <summary>Files of the control plane's state directory; secrets are written readable by the owner only.</summary>
-internal static class IdentityFiles
+/// <summary>
+/// Identity files (the control plane's root key and token key; the token and trust bundle a sidecar reads): written
+/// whole or not at all, secrets readable by the owner only from the moment they exist.
+/// </summary>
+public static class IdentityFiles
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>Writes to a temporary file then renames it, so that a crash never leaves half a key behind.</summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> content, bool secret)
+    /// <summary>
+    /// Writes to a temporary file then renames it, so that a crash never leaves half a key behind and a reader never sees
+    /// half a token; <paramref name="overwrite"/> replaces an existing file (a renewed token), else an existing one is an error.
+    /// </summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> content, bool secret, bool overwrite = false)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(directory))
@@ -37,7 +43,7 @@ internal static class IdentityFiles
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, path, overwrite: false);
+            File.Move(temporary, path, overwrite);
         }
         finally
         {

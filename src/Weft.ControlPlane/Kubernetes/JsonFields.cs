@@ -7,7 +7,7 @@ namespace Weft.ControlPlane.Kubernetes;
 /// Typed reads of fields in objects from the API server that never throw: anyone who may write an object (or another
 /// controller's status entry in it) may give a field the wrong type, and one such object must not stop the controller.
 /// </summary>
-internal static class JsonFields
+public static class JsonFields
 {
     /// <summary>The string, or null when the node is missing or not a string.</summary>
     public static string? Text(this JsonNode? node) =>

@@ -109,7 +109,7 @@ public sealed class KubeController : IAsyncDisposable
                 Log.LostLeadership(logger, options.Identity, lease);
             };
             elector.OnNewLeader += leader => Log.NewLeader(logger, leader, lease);
-            elector.OnError += e => Log.LeaseFailed(logger, lease, KubeInformer.Describe(e));
+            elector.OnError += e => Log.LeaseFailed(logger, lease, KubeErrors.Describe(e));
 
             source.Start();
             status.Start();
@@ -220,7 +220,7 @@ public sealed class KubeController : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or InvalidOperationException)
             {
-                Log.StatusWriteFailed(_logger, "secrets", $"{Options.Namespace}/{Options.CaSecretName}", KubeInformer.Describe(e));
+                Log.StatusWriteFailed(_logger, "secrets", $"{Options.Namespace}/{Options.CaSecretName}", KubeErrors.Describe(e));
             }
         }
     }
@@ -245,7 +245,7 @@ public sealed class KubeController : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
         {
-            Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", $"not released: {KubeInformer.Describe(e)}");
+            Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", $"not released: {KubeErrors.Describe(e)}");
         }
     }
 
@@ -264,7 +264,7 @@ public sealed class KubeController : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", KubeInformer.Describe(e));
+                Log.LeaseFailed(_logger, $"{Options.Namespace}/{Options.LeaseName}", KubeErrors.Describe(e));
             }
 
             Status.Active = false;

@@ -129,7 +129,7 @@ public sealed class KubeInformer : IAsyncDisposable
             {
                 break;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            catch (HttpOperationException e) when (KubeErrors.IsNotFound(e))
             {
                 // This version is not served (a CRD not installed, or upgraded past it): list again, at the next version;
                 // when none is served, the kind is empty until its CRD appears. The back-off grows across the probe.
@@ -144,7 +144,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 NotServed();
                 backoff = Next(Next(backoff));
             }
-            catch (Exception e) when (IsGone(e))
+            catch (Exception e) when (KubeErrors.IsGone(e))
             {
                 // Expired: a watch's version, or a list's continue token. A list that keeps expiring backs off.
                 Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
@@ -157,7 +157,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 // reflector does (its next ListAndWatch), so that nothing missed meanwhile stays missed.
                 needList = needList || e is KubeWatchException;
                 backoff = Next(backoff);
-                Log.InformerFailed(_logger, Resource.QualifiedName, backoff.TotalSeconds, Describe(e));
+                Log.InformerFailed(_logger, Resource.QualifiedName, backoff.TotalSeconds, KubeErrors.Describe(e));
             }
 
             if (backoff > TimeSpan.Zero)
@@ -236,7 +236,7 @@ public sealed class KubeInformer : IAsyncDisposable
         var watching = Snapshot;
         await foreach (var (type, obj) in Resource.WatchAsync(_client, watching.Version, watching.ResourceVersion, timeout, e =>
         {
-            if (IsGone(e))
+            if (KubeErrors.IsGone(e))
             {
                 expired = true;
             }
@@ -275,28 +275,11 @@ public sealed class KubeInformer : IAsyncDisposable
 
         if (failure is not null)
         {
-            throw new KubeWatchException($"watch of {Resource.QualifiedName} failed: {Describe(failure)}", failure);
+            throw new KubeWatchException($"watch of {Resource.QualifiedName} failed: {KubeErrors.Describe(failure)}", failure);
         }
 
         return events == 0 ? WatchOutcome.EndedEmpty : WatchOutcome.Ended;
     }
-
-    internal static bool IsGone(Exception e) => e switch
-    {
-        KubernetesException k => k.Status?.Code == (int)HttpStatusCode.Gone,
-        HttpOperationException h => h.Response?.StatusCode == HttpStatusCode.Gone,
-        KubeWatchException w => w.InnerException is { } inner && IsGone(inner),
-        _ => false,
-    };
-
-    internal static string Describe(Exception e) => e switch
-    {
-        HttpOperationException h => $"{(int?)h.Response?.StatusCode} {h.Response?.ReasonPhrase}: {Truncate(h.Response?.Content)}",
-        KubernetesException k => $"{k.Status?.Code} {k.Status?.Reason}: {k.Status?.Message}",
-        _ => e.Message,
-    };
-
-    private static string Truncate(string? text) => text is null ? "" : text.Length > 300 ? text[..300] + "…" : text;
 
     private enum WatchOutcome
     {

@@ -3,29 +3,38 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
-using k8s.Models;
 using Weft.Api.Model;
 
 namespace Weft.ControlPlane.Kubernetes;
 
 /// <summary>
-/// One kind the controller reads from the API server, and how to list and watch it across all namespaces through the
-/// official client: built-in kinds through their typed operations, Gateway API kinds through the custom-object ones.
-/// Every object comes back as JSON with its <c>apiVersion</c> and <c>kind</c> set (list items lack them), so that the
-/// same <see cref="Weft.Api.ManifestLoader"/> reads it as reads a manifests directory.
+/// One resource as the API server serves it (kind, group, the versions Weft reads, plural, scope) and the REST verbs on
+/// its objects as JSON, through the official client's custom-object operations (which serve core/v1 too: the client
+/// turns group "" into <c>/api/v1</c>). JSON in, JSON out: nothing of an object is lost on the way, and every object
+/// comes back with its <c>apiVersion</c> and <c>kind</c> set (list items lack them), so that the same
+/// <see cref="Weft.Api.ManifestLoader"/> reads it as reads a manifests directory. Two resources are equal when they name
+/// the same <see cref="QualifiedName"/>.
 /// </summary>
-public sealed class KubeResource
+public sealed class KubeResource : IEquatable<KubeResource>
 {
-    private readonly Func<IKubernetes, ListRequest, CancellationToken, Task<HttpOperationResponse<JsonElement>>> _list;
-
-    private KubeResource(string kind, string group, IReadOnlyList<string> versions, string plural, bool namespaced, Func<IKubernetes, ListRequest, CancellationToken, Task<HttpOperationResponse<JsonElement>>> list)
+    // Kinds without a namespace (the rest are namespaced, as every kind Weft reads but these is).
+    private static readonly HashSet<string> ClusterScoped = new(StringComparer.Ordinal)
     {
+        "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
+        "PriorityClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "GatewayClass", "XMesh",
+    };
+
+    public KubeResource(string kind, string group, IReadOnlyList<string> versions, string plural, bool namespaced)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(versions);
+        ArgumentOutOfRangeException.ThrowIfZero(versions.Count);
         Kind = kind;
         Group = group;
         Versions = versions;
         Plural = plural;
         Namespaced = namespaced;
-        _list = list;
     }
 
     public string Kind { get; }
@@ -54,27 +63,17 @@ public sealed class KubeResource
     /// <summary>The resource as RBAC and error messages name it: <c>httproutes.gateway.networking.k8s.io</c>.</summary>
     public string QualifiedName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 
-    public static readonly KubeResource Namespaces = Core("Namespace", "namespaces", false,
-        (k, r, ct) => k.CoreV1.ListNamespaceWithHttpMessagesAsync(allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct));
-
-    public static readonly KubeResource ServiceAccounts = Core("ServiceAccount", "serviceaccounts", true,
-        (k, r, ct) => k.CoreV1.ListServiceAccountForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct));
-
-    public static readonly KubeResource Services = Core("Service", "services", true,
-        (k, r, ct) => k.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct));
-
-    public static readonly KubeResource Pods = Core("Pod", "pods", true,
-        (k, r, ct) => k.CoreV1.ListPodForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct));
-
-    public static readonly KubeResource EndpointSlices = new("EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", true,
-        (k, r, ct) => AsJson(k.DiscoveryV1.ListEndpointSliceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion, timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct)));
-
-    public static readonly KubeResource HttpRoutes = Custom("HTTPRoute", GatewayApi.Group, ["v1", "v1beta1"], "httproutes", true);
-    public static readonly KubeResource GrpcRoutes = Custom("GRPCRoute", GatewayApi.Group, ["v1"], "grpcroutes", true);
-    public static readonly KubeResource TcpRoutes = Custom("TCPRoute", GatewayApi.Group, ["v1", "v1alpha2"], "tcproutes", true);
-    public static readonly KubeResource TlsRoutes = Custom("TLSRoute", GatewayApi.Group, ["v1", "v1alpha2"], "tlsroutes", true);
-    public static readonly KubeResource ReferenceGrants = Custom("ReferenceGrant", GatewayApi.Group, ["v1", "v1beta1"], "referencegrants", true);
-    public static readonly KubeResource Meshes = Custom("XMesh", GatewayApi.ExperimentalGroup, ["v1alpha1"], "xmeshes", false);
+    public static readonly KubeResource Namespaces = new("Namespace", "", ["v1"], "namespaces", false);
+    public static readonly KubeResource ServiceAccounts = new("ServiceAccount", "", ["v1"], "serviceaccounts", true);
+    public static readonly KubeResource Services = new("Service", "", ["v1"], "services", true);
+    public static readonly KubeResource Pods = new("Pod", "", ["v1"], "pods", true);
+    public static readonly KubeResource EndpointSlices = new("EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", true);
+    public static readonly KubeResource HttpRoutes = new("HTTPRoute", GatewayApi.Group, ["v1", "v1beta1"], "httproutes", true);
+    public static readonly KubeResource GrpcRoutes = new("GRPCRoute", GatewayApi.Group, ["v1"], "grpcroutes", true);
+    public static readonly KubeResource TcpRoutes = new("TCPRoute", GatewayApi.Group, ["v1", "v1alpha2"], "tcproutes", true);
+    public static readonly KubeResource TlsRoutes = new("TLSRoute", GatewayApi.Group, ["v1", "v1alpha2"], "tlsroutes", true);
+    public static readonly KubeResource ReferenceGrants = new("ReferenceGrant", GatewayApi.Group, ["v1", "v1beta1"], "referencegrants", true);
+    public static readonly KubeResource Meshes = new("XMesh", GatewayApi.ExperimentalGroup, ["v1alpha1"], "xmeshes", false);
 
     /// <summary>Everything the translator reads (DESIGN: Namespaces, Services, EndpointSlices, Pods, ServiceAccounts, the routes, ReferenceGrant, XMesh).</summary>
     public static readonly IReadOnlyList<KubeResource> MeshInputs =
@@ -85,25 +84,64 @@ public sealed class KubeResource
 
     public static KubeResource? ForKind(string kind) => MeshInputs.FirstOrDefault(r => r.Kind == kind);
 
-    /// <summary>One page of the collection (across all namespaces) at <paramref name="version"/>, from <paramref name="continueToken"/> when given.</summary>
-    public async Task<KubeList> ListAsync(IKubernetes client, string version, int limit, string? continueToken, CancellationToken ct)
+    /// <summary>The resource of <paramref name="obj"/> from its <c>apiVersion</c> and <c>kind</c> (the plural as kubectl guesses it without discovery).</summary>
+    public static KubeResource? Of(JsonObject obj)
     {
-        using var response = await _list(client, new ListRequest { Version = version, Limit = limit, Continue = continueToken }, ct).ConfigureAwait(false);
-        var body = response.Body;
-        var meta = body.TryGetProperty("metadata", out var m) ? m : default;
-        var items = new List<JsonObject>();
-        if (body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array)
+        ArgumentNullException.ThrowIfNull(obj);
+        if (obj["apiVersion"].Text() is not { } apiVersion || obj["kind"].Text() is not { Length: > 0 } kind)
         {
-            foreach (var item in array.EnumerateArray())
-            {
-                items.Add(WithType(item, version));
-            }
+            return null;
         }
 
-        return new KubeList(
-            items,
-            meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "" : "",
-            meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("continue", out var next) && next.GetString() is { Length: > 0 } c ? c : null);
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        return version.Length == 0 ? null : new KubeResource(kind, group, [version], PluralOf(kind), !ClusterScoped.Contains(kind));
+    }
+
+    /// <summary>The lower-case plural: <c>httproutes</c>, <c>backendtlspolicies</c>, <c>xmeshes</c>, <c>gatewayclasses</c>.</summary>
+    public static string PluralOf(string kind)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        var lower = kind.ToLowerInvariant();
+        return lower.EndsWith('y') && !lower.EndsWith("ey", StringComparison.Ordinal) ? lower[..^1] + "ies"
+            : lower.EndsWith('s') || lower.EndsWith('x') || lower.EndsWith("sh", StringComparison.Ordinal) || lower.EndsWith("ch", StringComparison.Ordinal) ? lower + "es"
+            : lower + "s";
+    }
+
+    public static string NameOf(JsonObject obj) => obj?["metadata"]?["name"].Text() ?? "";
+
+    public static string ResourceVersionOf(JsonObject obj) => obj?["metadata"]?["resourceVersion"].Text() ?? "";
+
+    /// <summary>The object's namespace ("default" when a namespaced object names none), or null for a cluster-scoped one.</summary>
+    public string? NamespaceOf(JsonObject obj) => Namespaced ? obj?["metadata"]?["namespace"].Text() ?? "default" : null;
+
+    /// <summary><c>plural.group/namespace/name</c>: the object's identity across resources.</summary>
+    public string KeyOf(JsonObject obj) => NamespaceOf(obj) is { } ns ? $"{QualifiedName}/{ns}/{NameOf(obj)}" : $"{QualifiedName}/{NameOf(obj)}";
+
+    /// <summary>One page of the collection (across all namespaces) at <paramref name="version"/>, from <paramref name="continueToken"/> when given.</summary>
+    public async Task<KubeList> ListAsync(IKubernetes client, string version, int? limit, string? continueToken, CancellationToken ct)
+    {
+        using var response = await List(client, version, watch: null, resourceVersion: null, limit, continueToken, timeoutSeconds: null, ct).ConfigureAwait(false);
+        var list = Parse(response.Body);
+        var items = (list["items"] as JsonArray ?? []).OfType<JsonObject>().Select(i => WithType(i.DeepClone().AsObject(), version)).ToList();
+        var meta = list["metadata"];
+        return new KubeList(items, meta?["resourceVersion"].Text() ?? "", meta?["continue"].Text() is { Length: > 0 } next ? next : null);
+    }
+
+    /// <summary>Every object of the collection, page after page, at the preferred version.</summary>
+    public async Task<IReadOnlyList<JsonObject>> ListAllAsync(IKubernetes client, CancellationToken ct)
+    {
+        var items = new List<JsonObject>();
+        string? next = null;
+        do
+        {
+            var page = await ListAsync(client, Version, limit: 500, next, ct).ConfigureAwait(false);
+            items.AddRange(page.Items);
+            next = page.Continue;
+        }
+        while (next is not null);
+
+        return items;
     }
 
     /// <summary>
@@ -113,58 +151,151 @@ public sealed class KubeResource
     public async IAsyncEnumerable<(WatchEventType Type, JsonObject Object)> WatchAsync(
         IKubernetes client, string version, string resourceVersion, int timeoutSeconds, Action<Exception> onError, [EnumeratorCancellation] CancellationToken ct)
     {
-        var request = new ListRequest { Version = version, Watch = true, Bookmarks = true, ResourceVersion = resourceVersion, TimeoutSeconds = timeoutSeconds };
+        var response = List(client, version, watch: true, resourceVersion, limit: null, continueToken: null, timeoutSeconds, ct);
 #pragma warning disable CS0618 // WatchAsync on a list response is the client's watch for custom objects too.
-        await foreach (var (type, element) in _list(client, request, ct).WatchAsync<JsonElement, JsonElement>(onError, ct).ConfigureAwait(false))
+        await foreach (var (type, element) in response.WatchAsync<JsonElement, JsonElement>(onError, ct).ConfigureAwait(false))
 #pragma warning restore CS0618
         {
-            yield return (type, WithType(element, version));
+            yield return (type, WithType(Parse(element), version));
         }
     }
 
-    private JsonObject WithType(JsonElement item, string version)
+    public async Task<JsonObject> CreateAsync(IKubernetes client, JsonObject body, CancellationToken ct)
     {
-        var obj = JsonNode.Parse(item.GetRawText())?.AsObject() ?? [];
+        ArgumentNullException.ThrowIfNull(client);
+        var ns = NamespaceOf(body);
+        using var response = ns is null
+            ? await client.CustomObjects.CreateClusterCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, Plural, cancellationToken: ct).ConfigureAwait(false)
+            : await client.CustomObjects.CreateNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, ns, Plural, cancellationToken: ct).ConfigureAwait(false);
+        return Parse(response.Body);
+    }
+
+    /// <summary>The object, or null when there is none.</summary>
+    public async Task<JsonObject?> GetAsync(IKubernetes client, string? ns, string name, CancellationToken ct, string? version = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        try
+        {
+            using var response = ns is null || !Namespaced
+                ? await client.CustomObjects.GetClusterCustomObjectWithHttpMessagesAsync<JsonElement>(Group, version ?? Version, Plural, name, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(Group, version ?? Version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
+            return WithType(Parse(response.Body), version ?? Version);
+        }
+        catch (HttpOperationException e) when (KubeErrors.IsNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>PUT with the body's <c>metadata.resourceVersion</c> (409 Conflict when someone wrote in between).</summary>
+    public async Task<JsonObject> ReplaceAsync(IKubernetes client, JsonObject body, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var ns = NamespaceOf(body);
+        var name = NameOf(body);
+        using var response = ns is null
+            ? await client.CustomObjects.ReplaceClusterCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, Plural, name, cancellationToken: ct).ConfigureAwait(false)
+            : await client.CustomObjects.ReplaceNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
+        return Parse(response.Body);
+    }
+
+    /// <summary>PUT of the status subresource at <paramref name="version"/> (the body's apiVersion is made to match).</summary>
+    public async Task<JsonObject> ReplaceStatusAsync(IKubernetes client, JsonObject body, CancellationToken ct, string? version = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        version ??= Version;
+        body["apiVersion"] = ApiVersionOf(version);
+        var ns = NamespaceOf(body);
+        var name = NameOf(body);
+        using var response = ns is null
+            ? await client.CustomObjects.ReplaceClusterCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, Group, version, Plural, name, cancellationToken: ct).ConfigureAwait(false)
+            : await client.CustomObjects.ReplaceNamespacedCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, Group, version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
+        return Parse(response.Body);
+    }
+
+    /// <summary>
+    /// <c>kubectl apply</c> of a whole object: created, or, when it exists, replaced at its current resourceVersion after
+    /// <paramref name="keep"/> copies into the replacement what the server's copy must keep (its status, a Service's
+    /// ClusterIP); a conflict reads it again, three times at most.
+    /// </summary>
+    public async Task<JsonObject> CreateOrReplaceAsync(IKubernetes client, JsonObject body, Action<JsonObject, JsonObject>? keep, CancellationToken ct)
+    {
+        try
+        {
+            return await CreateAsync(client, body, ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (KubeErrors.IsConflict(e))
+        {
+            // AlreadyExists: replace it.
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await GetAsync(client, NamespaceOf(body), NameOf(body), ct).ConfigureAwait(false);
+            if (existing is null)
+            {
+                return await CreateAsync(client, body, ct).ConfigureAwait(false);
+            }
+
+            var replacement = body.DeepClone().AsObject();
+            replacement["metadata"]!["resourceVersion"] = ResourceVersionOf(existing);
+            keep?.Invoke(existing, replacement);
+            try
+            {
+                return await ReplaceAsync(client, replacement, ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (KubeErrors.IsConflict(e) && attempt < 3)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// DELETE; returns the resourceVersion of the deletion as the answer gives it ("" when it gives none), or null when
+    /// the object was gone already.
+    /// </summary>
+    public async Task<string?> DeleteAsync(IKubernetes client, string? ns, string name, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        try
+        {
+            using var response = ns is null || !Namespaced
+                ? await client.CustomObjects.DeleteClusterCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, Plural, name, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
+            var answer = Parse(response.Body);
+            return answer["kind"].Text() == "Status" ? "" : ResourceVersionOf(answer);
+        }
+        catch (HttpOperationException e) when (KubeErrors.IsNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The API server's current resourceVersion (a list's, read from the quorum).</summary>
+    public static async Task<string> CurrentResourceVersionAsync(IKubernetes client, CancellationToken ct) =>
+        (await Namespaces.ListAsync(client, "v1", limit: 1, continueToken: null, ct).ConfigureAwait(false)).ResourceVersion;
+
+    public bool Equals(KubeResource? other) => other is not null && other.QualifiedName == QualifiedName;
+
+    public override bool Equals(object? obj) => Equals(obj as KubeResource);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(QualifiedName);
+
+    public override string ToString() => QualifiedName;
+
+    // /apis/GROUP/VERSION/PLURAL lists a namespaced kind across all namespaces as it lists a cluster-scoped one.
+    private Task<HttpOperationResponse<JsonElement>> List(
+        IKubernetes client, string version, bool? watch, string? resourceVersion, int? limit, string? continueToken, int? timeoutSeconds, CancellationToken ct) =>
+        client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<JsonElement>(
+            Group, version, Plural, allowWatchBookmarks: watch, continueParameter: continueToken, limit: limit, resourceVersion: resourceVersion,
+            timeoutSeconds: timeoutSeconds, watch: watch, cancellationToken: ct);
+
+    private JsonObject WithType(JsonObject obj, string version)
+    {
         obj["apiVersion"] = ApiVersionOf(version);
         obj["kind"] = Kind;
         return obj;
     }
 
-    private static KubeResource Core<TList>(string kind, string plural, bool namespaced, Func<IKubernetes, ListRequest, CancellationToken, Task<HttpOperationResponse<TList>>> list) =>
-        new(kind, "", ["v1"], plural, namespaced, (k, r, ct) => AsJson(list(k, r, ct)));
-
-    private static KubeResource Custom(string kind, string group, IReadOnlyList<string> versions, string plural, bool namespaced) =>
-        new(kind, group, versions, plural, namespaced, async (k, r, ct) =>
-        {
-            // /apis/GROUP/VERSION/PLURAL lists a namespaced kind across all namespaces as it lists a cluster-scoped one.
-            var response = await k.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<JsonElement>(
-                group, r.Version, plural, allowWatchBookmarks: r.Bookmarks, continueParameter: r.Continue, limit: r.Limit, resourceVersion: r.ResourceVersion,
-                timeoutSeconds: r.TimeoutSeconds, watch: r.Watch, cancellationToken: ct).ConfigureAwait(false);
-            return response;
-        });
-
-    /// <summary>A typed list response as JSON (a watch response passes through: its content is read line by line).</summary>
-    private static async Task<HttpOperationResponse<JsonElement>> AsJson<TList>(Task<HttpOperationResponse<TList>> typed)
-    {
-        var response = await typed.ConfigureAwait(false);
-        return new HttpOperationResponse<JsonElement>
-        {
-            Request = response.Request,
-            Response = response.Response,
-            Body = response.Body is null ? default : JsonDocument.Parse(KubernetesJson.Serialize(response.Body)).RootElement.Clone(),
-        };
-    }
-
-    public override string ToString() => QualifiedName;
-
-    private sealed record ListRequest
-    {
-        public required string Version { get; init; }
-        public bool? Watch { get; init; }
-        public bool? Bookmarks { get; init; }
-        public string? ResourceVersion { get; init; }
-        public int? Limit { get; init; }
-        public string? Continue { get; init; }
-        public int? TimeoutSeconds { get; init; }
-    }
+    private static JsonObject Parse(JsonElement body) => JsonNode.Parse(body.GetRawText())?.AsObject() ?? [];
 }

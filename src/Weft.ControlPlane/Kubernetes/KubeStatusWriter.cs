@@ -186,7 +186,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Log.StatusWriteFailed(_logger, "status", "*", KubeInformer.Describe(e));
+                Log.StatusWriteFailed(_logger, "status", "*", KubeErrors.Describe(e));
             }
         }
     }
@@ -391,26 +391,19 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
 
             var body = current.DeepClone().AsObject();
-            body["apiVersion"] = resource.ApiVersionOf(version); // the URL's version, whatever the cached object said
             body["status"] = status;
-            var meta = body["metadata"]!.AsObject();
-            var ns = meta["namespace"].Text();
-            var name = meta["name"].Text()!;
             try
             {
-                using var response = ns is null
-                    ? await _client.CustomObjects.ReplaceClusterCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
-                    : await _client.CustomObjects.ReplaceNamespacedCustomObjectStatusWithHttpMessagesAsync<JsonElement>(body, resource.Group, version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
+                var written = await resource.ReplaceStatusAsync(_client, body, ct, version).ConfigureAwait(false);
                 Interlocked.Increment(ref _writes);
-                var written = response.Body.TryGetProperty("metadata", out var m) && m.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? "" : "";
-                Log.StatusWritten(_logger, resource.QualifiedName, key, written);
+                Log.StatusWritten(_logger, resource.QualifiedName, key, KubeResource.ResourceVersionOf(written));
                 return true;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
+            catch (HttpOperationException e) when (KubeErrors.IsConflict(e))
             {
                 // Someone wrote in between (another controller's entry, or a spec change): merge into the newest object.
                 Interlocked.Increment(ref _conflicts);
-                var fresh = await GetAsync(resource, version, ns, name, ct).ConfigureAwait(false);
+                var fresh = await resource.GetAsync(_client, resource.NamespaceOf(body), KubeResource.NameOf(body), ct, version).ConfigureAwait(false);
                 if (fresh is null)
                 {
                     return true;
@@ -418,13 +411,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
                 current = fresh;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
+            catch (HttpOperationException e) when (KubeErrors.IsNotFound(e))
             {
                 return true; // deleted meanwhile
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or JsonException or TimeoutException)
             {
-                Log.StatusWriteFailed(_logger, resource.QualifiedName, key, KubeInformer.Describe(e));
+                Log.StatusWriteFailed(_logger, resource.QualifiedName, key, KubeErrors.Describe(e));
                 return false;
             }
         }
@@ -435,21 +428,6 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
 
         return !_active;
-    }
-
-    private async Task<JsonObject?> GetAsync(KubeResource resource, string version, string? ns, string name, CancellationToken ct)
-    {
-        try
-        {
-            using var response = ns is null
-                ? await _client.CustomObjects.GetClusterCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, version, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false)
-                : await _client.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(resource.Group, version, ns, resource.Plural, name, cancellationToken: ct).ConfigureAwait(false);
-            return JsonNode.Parse(response.Body.GetRawText())?.AsObject();
-        }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 
     private static bool SameParentRef(JsonNode? json, ParentReference p) =>

@@ -1,4 +1,3 @@
-using YamlDotNet.Core;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
@@ -81,7 +80,7 @@ internal sealed class KubeCluster : IAsyncDisposable
     /// <summary>Creates the objects of a multi-document YAML manifest, namespaces first (as <c>kubectl apply -f</c> would for new objects).</summary>
     public async Task ApplyAsync(string yaml)
     {
-        foreach (var obj in Documents(yaml).OrderBy(o => o["kind"]!.GetValue<string>() == "Namespace" ? 0 : 1))
+        foreach (var obj in Weft.Api.ManifestJson.Documents(yaml).OrderBy(o => o["kind"]!.GetValue<string>() == "Namespace" ? 0 : 1))
         {
             await CreateAsync(obj);
         }
@@ -89,35 +88,8 @@ internal sealed class KubeCluster : IAsyncDisposable
 
     public async Task CreateAsync(JsonObject obj)
     {
-        var apiVersion = obj["apiVersion"]!.GetValue<string>();
-        var kind = obj["kind"]!.GetValue<string>();
-        var meta = obj["metadata"]!.AsObject();
-        var ns = meta["namespace"]?.GetValue<string>() ?? "default";
-        var (group, version) = apiVersion.Contains('/', StringComparison.Ordinal) ? (apiVersion.Split('/')[0], apiVersion.Split('/')[1]) : ("", apiVersion);
-        switch (kind)
-        {
-            case "Namespace":
-                await Client.CoreV1.CreateNamespaceAsync(KubernetesJson.Deserialize<V1Namespace>(obj.ToJsonString()));
-                break;
-            case "Service":
-                await Client.CoreV1.CreateNamespacedServiceAsync(KubernetesJson.Deserialize<V1Service>(obj.ToJsonString()), ns);
-                break;
-            case "ServiceAccount":
-                await Client.CoreV1.CreateNamespacedServiceAccountAsync(KubernetesJson.Deserialize<V1ServiceAccount>(obj.ToJsonString()), ns);
-                break;
-            case "Pod":
-                await Client.CoreV1.CreateNamespacedPodAsync(KubernetesJson.Deserialize<V1Pod>(obj.ToJsonString()), ns);
-                break;
-            case "EndpointSlice":
-                await Client.DiscoveryV1.CreateNamespacedEndpointSliceAsync(KubernetesJson.Deserialize<V1EndpointSlice>(obj.ToJsonString()), ns);
-                break;
-            case "XMesh":
-                await Client.CustomObjects.CreateClusterCustomObjectAsync(obj, group, version, "xmeshes");
-                break;
-            default:
-                await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, group, version, ns, kind.ToLowerInvariant() + "s");
-                break;
-        }
+        var resource = KubeResource.Of(obj) ?? throw new ArgumentException($"not a Kubernetes object: {obj}");
+        await resource.CreateAsync(Client, obj, CancellationToken.None);
     }
 
     /// <summary>An HTTPRoute (or other Gateway API object) as the API server has it now, or null when it does not exist.</summary>
@@ -157,23 +129,6 @@ internal sealed class KubeCluster : IAsyncDisposable
         Client.Dispose();
         await Server.DisposeAsync();
         _directory.Dispose();
-    }
-
-    /// <summary>Each YAML document as JSON (numbers and booleans typed as YAML's plain scalars are).</summary>
-    public static IEnumerable<JsonObject> Documents(string yaml)
-    {
-        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
-        parser.Consume<YamlDotNet.Core.Events.StreamStart>();
-        var deserializer = new YamlDotNet.Serialization.DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build();
-        var serializer = new YamlDotNet.Serialization.SerializerBuilder().JsonCompatible().Build();
-        while (parser.Accept<YamlDotNet.Core.Events.DocumentStart>(out _))
-        {
-            var value = deserializer.Deserialize(parser);
-            if (value is not null && JsonNode.Parse(serializer.Serialize(value)) is JsonObject obj && obj.Count > 0)
-            {
-                yield return obj;
-            }
-        }
     }
 
     private sealed class ListLoggerProvider(ListLogger logger) : ILoggerProvider

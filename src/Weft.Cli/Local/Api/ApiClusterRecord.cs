@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Weft.Api.Model;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local.Api;
 
@@ -48,7 +50,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
         _time = time ?? TimeProvider.System;
         Directory.CreateDirectory(credentialDirectory);
         _trustBundleFile = Path.Combine(credentialDirectory, "ca.crt");
-        WritePrivate(_trustBundleFile, trustBundlePem);
+        IdentityFiles.WriteAtomically(_trustBundleFile, System.Text.Encoding.ASCII.GetBytes(trustBundlePem), secret: false, overwrite: true);
     }
 
     /// <summary>Where a pod's token file is (it exists once the pod is registered).</summary>
@@ -72,15 +74,15 @@ internal sealed class ApiClusterRecord : ClusterRecord
             JsonObject created;
             try
             {
-                created = await ApiKind.Pods.CreateAsync(_client, PodJson(pod), ct);
+                created = await KubeResource.Pods.CreateAsync(_client, PodJson(pod), ct);
             }
-            catch (Exception e) when (ApiKind.IsConflict(e))
+            catch (Exception e) when (KubeErrors.IsConflict(e))
             {
                 // Created by an earlier attempt whose answer was lost: that one is this pod.
-                created = await ApiKind.Pods.GetAsync(_client, pod.Namespace, pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Key} exists and does not");
+                created = await KubeResource.Pods.GetAsync(_client, pod.Namespace, pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Key} exists and does not");
             }
 
-            Written.Note(ApiKind.Pods, ApiKind.ResourceVersionOf(created));
+            Written.Note(KubeResource.Pods, KubeResource.ResourceVersionOf(created));
             lock (_gate)
             {
                 _pods[pod.Key] = new RecordedPod(pod, created, _desiredGeneration);
@@ -90,7 +92,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new InvalidOperationException($"recording the Pod in the API server: {ApiKind.Describe(e)}", e);
+            throw new InvalidOperationException($"recording the Pod in the API server: {KubeErrors.Describe(e)}", e);
         }
 
         Wake();
@@ -146,11 +148,11 @@ internal sealed class ApiClusterRecord : ClusterRecord
         }
 
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        List<(ApiKind, string, string)> doomed;
+        List<(KubeResource, string, string)> doomed;
         lock (_gate)
         {
-            doomed = [.. _slices.Values.Select(s => (ApiKind.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), ApiKind.NameOf(s.Object))),
-                .. _pods.Values.Select(p => (ApiKind.Pods, p.Pod.Namespace, p.Pod.Name))];
+            doomed = [.. _slices.Values.Select(s => (KubeResource.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(s.Object))),
+                .. _pods.Values.Select(p => (KubeResource.Pods, p.Pod.Namespace, p.Pod.Name))];
             _slices.Clear();
             _pods.Clear();
         }
@@ -163,7 +165,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             }
             catch (Exception e) when (e is not OperationCanceledException || limit.IsCancellationRequested)
             {
-                _progress?.WriteLine($"warning: could not delete {kind} {ns}/{name}: {ApiKind.Describe(e)}");
+                _progress?.WriteLine($"warning: could not delete {kind} {ns}/{name}: {KubeErrors.Describe(e)}");
                 if (limit.IsCancellationRequested)
                 {
                     break;
@@ -216,7 +218,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             catch (Exception e)
             {
                 failed = true;
-                Report($"writing pods and EndpointSlices to the API server: {ApiKind.Describe(e)}");
+                Report($"writing pods and EndpointSlices to the API server: {KubeErrors.Describe(e)}");
             }
         }
     }
@@ -244,7 +246,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
                     }
 
                     // Stopped (or not this pod any more): a kubelet's pod that is gone is deleted.
-                    await Written.NoteDeletionAsync(_client, ApiKind.Pods, await ApiKind.Pods.DeleteAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct), ct);
+                    await Written.NoteDeletionAsync(_client, KubeResource.Pods, await KubeResource.Pods.DeleteAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct), ct);
                     lock (_gate)
                     {
                         if (_pods.TryGetValue(pod.Pod.Key, out var current) && current == pod)
@@ -270,7 +272,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 ok = false;
-                Report($"Pod {pod.Pod.Key}: {ApiKind.Describe(e)}");
+                Report($"Pod {pod.Pod.Key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -289,8 +291,8 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
             try
             {
-                var result = await CreateOrReplaceAsync(ApiKind.EndpointSlices, json, ct);
-                Written.Note(ApiKind.EndpointSlices, ApiKind.ResourceVersionOf(result));
+                var result = await KubeResource.EndpointSlices.CreateOrReplaceAsync(_client, json, keep: null, ct);
+                Written.Note(KubeResource.EndpointSlices, KubeResource.ResourceVersionOf(result));
                 lock (_gate)
                 {
                     _slices[key] = (content, result);
@@ -299,7 +301,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 ok = false;
-                Report($"EndpointSlice {key}: {ApiKind.Describe(e)}");
+                Report($"EndpointSlice {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -314,7 +316,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             var slash = key.IndexOf('/', StringComparison.Ordinal);
             try
             {
-                await Written.NoteDeletionAsync(_client, ApiKind.EndpointSlices, await ApiKind.EndpointSlices.DeleteAsync(_client, key[..slash], key[(slash + 1)..], ct), ct);
+                await Written.NoteDeletionAsync(_client, KubeResource.EndpointSlices, await KubeResource.EndpointSlices.DeleteAsync(_client, key[..slash], key[(slash + 1)..], ct), ct);
                 lock (_gate)
                 {
                     _slices.Remove(key);
@@ -323,7 +325,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 ok = false;
-                Report($"EndpointSlice {key}: {ApiKind.Describe(e)}");
+                Report($"EndpointSlice {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -339,44 +341,14 @@ internal sealed class ApiClusterRecord : ClusterRecord
             body["status"] = PodStatusJson(pod.Pod, ready);
             try
             {
-                pod.Object = await ApiKind.Pods.ReplaceStatusAsync(_client, body, ct);
-                Written.Note(ApiKind.Pods, ApiKind.ResourceVersionOf(pod.Object));
+                pod.Object = await KubeResource.Pods.ReplaceStatusAsync(_client, body, ct);
+                Written.Note(KubeResource.Pods, KubeResource.ResourceVersionOf(pod.Object));
                 pod.WrittenReady = ready;
                 return;
             }
-            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
+            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < 3)
             {
-                current = await ApiKind.Pods.GetAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Pod.Key} was deleted");
-            }
-        }
-    }
-
-    private async Task<JsonObject> CreateOrReplaceAsync(ApiKind kind, JsonObject body, CancellationToken ct)
-    {
-        try
-        {
-            return await kind.CreateAsync(_client, body, ct);
-        }
-        catch (Exception e) when (ApiKind.IsConflict(e))
-        {
-        }
-
-        for (var attempt = 0; ; attempt++)
-        {
-            var existing = await kind.GetAsync(_client, kind.NamespaceOf(body), ApiKind.NameOf(body), ct);
-            if (existing is null)
-            {
-                return await kind.CreateAsync(_client, body, ct);
-            }
-
-            var replacement = body.DeepClone().AsObject();
-            replacement["metadata"]!["resourceVersion"] = ApiKind.ResourceVersionOf(existing);
-            try
-            {
-                return await kind.ReplaceAsync(_client, replacement, ct);
-            }
-            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
-            {
+                current = await KubeResource.Pods.GetAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Pod.Key} was deleted");
             }
         }
     }
@@ -384,21 +356,21 @@ internal sealed class ApiClusterRecord : ClusterRecord
     /// <summary>The pod's ServiceAccount, made when missing (a namespace's <c>default</c> one, as a cluster has it).</summary>
     private async Task EnsureServiceAccountAsync(string ns, string name, CancellationToken ct)
     {
-        if (await ApiKind.ServiceAccounts.GetAsync(_client, ns, name, ct) is not null)
+        if (await KubeResource.ServiceAccounts.GetAsync(_client, ns, name, ct) is not null)
         {
             return;
         }
 
         try
         {
-            await ApiKind.ServiceAccounts.CreateAsync(_client, new JsonObject
+            await KubeResource.ServiceAccounts.CreateAsync(_client, new JsonObject
             {
                 ["apiVersion"] = "v1",
                 ["kind"] = "ServiceAccount",
                 ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
             }, ct);
         }
-        catch (Exception e) when (ApiKind.IsConflict(e))
+        catch (Exception e) when (KubeErrors.IsConflict(e))
         {
         }
     }
@@ -422,7 +394,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
             },
         };
         var issued = await _client.CoreV1.CreateNamespacedServiceAccountTokenAsync(request, pod.Object.Spec.ServiceAccountName, pod.Namespace, cancellationToken: ct);
-        WritePrivate(TokenFile(pod), issued.Status.Token);
+        IdentityFiles.WriteAtomically(TokenFile(pod), System.Text.Encoding.ASCII.GetBytes(issued.Status.Token), secret: true, overwrite: true);
         lock (_gate)
         {
             if (_pods.TryGetValue(pod.Key, out var recorded))
@@ -565,20 +537,6 @@ internal sealed class ApiClusterRecord : ClusterRecord
     }
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    /// <summary>Written beside, then renamed into place (a reader never sees half a token), readable by the owner only.</summary>
-    private static void WritePrivate(string path, string text)
-    {
-        var staging = path + ".tmp";
-        File.WriteAllText(staging, "");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.WriteAllText(staging, text);
-        File.Move(staging, path, overwrite: true);
-    }
 
     private static void TryDelete(string path)
     {

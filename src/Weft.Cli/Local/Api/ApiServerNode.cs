@@ -124,27 +124,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
     }
 
     /// <summary>The routes' <c>status.parents</c> entries of Weft's controller, as the API server holds them.</summary>
-    public async Task<IReadOnlyList<RouteStatus>> RouteStatusesAsync(CancellationToken ct)
-    {
-        var statuses = new List<RouteStatus>();
-        foreach (var resource in KubeResource.Routes)
-        {
-            var kind = new ApiKind(resource.Group, resource.Version, resource.Kind, resource.Plural, resource.Namespaced);
-            IReadOnlyList<JsonObject> items;
-            try
-            {
-                (items, _) = await kind.ListAsync(_client, null, ct);
-            }
-            catch (Exception e) when (ApiKind.IsNotServed(e))
-            {
-                continue;
-            }
-
-            statuses.AddRange(items.Select(item => RouteStatusReader.Read(item, Controller.Options.ControllerName)));
-        }
-
-        return statuses;
-    }
+    public Task<IReadOnlyList<RouteStatus>> RouteStatusesAsync(CancellationToken ct) => RouteStatusReader.ReadAllAsync(_client, Controller.Options.ControllerName, ct);
 
     public async ValueTask DisposeAsync()
     {
@@ -164,21 +144,21 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     private static async Task EnsureNamespaceAsync(IKubernetes client, string name, CancellationToken ct)
     {
-        if (await ApiKind.Namespaces.GetAsync(client, null, name, ct) is not null)
+        if (await KubeResource.Namespaces.GetAsync(client, null, name, ct) is not null)
         {
             return;
         }
 
         try
         {
-            await ApiKind.Namespaces.CreateAsync(client, new JsonObject
+            await KubeResource.Namespaces.CreateAsync(client, new JsonObject
             {
                 ["apiVersion"] = "v1",
                 ["kind"] = "Namespace",
                 ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "weft" } },
             }, ct);
         }
-        catch (Exception e) when (ApiKind.IsConflict(e))
+        catch (Exception e) when (KubeErrors.IsConflict(e))
         {
         }
     }

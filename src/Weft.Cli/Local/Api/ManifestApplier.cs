@@ -5,6 +5,7 @@ using k8s;
 using Weft.Api;
 using Weft.Api.Model;
 using Weft.ControlPlane.Objects;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local.Api;
 
@@ -38,7 +39,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private readonly HashSet<string> _notServed = new(StringComparer.Ordinal);
 
     // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went in.
-    private readonly Dictionary<string, (ApiKind Kind, string? Namespace, string Name, string Hash, int Order)> _applied = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order)> _applied = new(StringComparer.Ordinal);
     private FileSystemWatcher? _watcher;
     private Task _loop = Task.CompletedTask;
     private string _contentHash = "";
@@ -152,7 +153,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    _progress?.WriteLine($"warning: could not delete {key}: {ApiKind.Describe(e)}");
+                    _progress?.WriteLine($"warning: could not delete {key}: {KubeErrors.Describe(e)}");
                 }
             }
         }
@@ -188,7 +189,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             catch (Exception e)
             {
                 _dirty = true;
-                Report($"warning: applying {Directory}: {ApiKind.Describe(e)}");
+                Report($"warning: applying {Directory}: {KubeErrors.Describe(e)}");
             }
         }
     }
@@ -198,10 +199,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
     {
         var changed = false;
         var failed = false;
-        var desired = new Dictionary<string, (ApiKind Kind, JsonObject Object)>(StringComparer.Ordinal);
+        var desired = new Dictionary<string, (KubeResource Kind, JsonObject Object)>(StringComparer.Ordinal);
         foreach (var obj in objects)
         {
-            if (ApiKind.Of(obj) is not { } kind || LocalKinds.Contains(kind.Kind) || ApiKind.NameOf(obj).Length == 0)
+            if (KubeResource.Of(obj) is not { } kind || LocalKinds.Contains(kind.Kind) || KubeResource.NameOf(obj).Length == 0)
             {
                 continue;
             }
@@ -228,10 +229,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
             try
             {
                 await CreateOrReplaceAsync(kind, body, ct);
-                _applied[key] = (kind, kind.NamespaceOf(body), ApiKind.NameOf(body), hash, order);
+                _applied[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body), hash, order);
                 changed = true;
             }
-            catch (Exception e) when (ApiKind.IsNotServed(e))
+            catch (Exception e) when (KubeErrors.IsNotServed(e))
             {
                 _notServed.Add(kind.ToString());
                 Report($"warning: the API server does not serve {kind.Kind} ({kind.ApiVersion}): {key} not applied");
@@ -239,7 +240,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 failed = true;
-                Report($"error: applying {key}: {ApiKind.Describe(e)}");
+                Report($"error: applying {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -254,7 +255,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 failed = true;
-                Report($"error: deleting {key}: {ApiKind.Describe(e)}");
+                Report($"error: deleting {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -262,7 +263,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
     }
 
     /// <summary>The object as sent: labelled as this applier's, a Service given the run's ClusterIP.</summary>
-    private JsonObject Prepare(ApiKind kind, JsonObject obj)
+    private JsonObject Prepare(KubeResource kind, JsonObject obj)
     {
         var body = obj.DeepClone().AsObject();
         var meta = body["metadata"] as JsonObject ?? [];
@@ -278,7 +279,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
         meta.Remove("resourceVersion");
         meta.Remove("uid");
         body.Remove("status");
-        if (kind == ApiKind.Services && body["spec"] is JsonObject spec)
+        if (kind.Equals(KubeResource.Services) && body["spec"] is JsonObject spec)
         {
             var type = spec["type"]?.GetValue<string>() ?? "ClusterIP";
             var clusterIP = spec["clusterIP"]?.GetValue<string>();
@@ -293,54 +294,27 @@ internal sealed class ManifestApplier : IAsyncDisposable
         return body;
     }
 
-    private async Task CreateOrReplaceAsync(ApiKind kind, JsonObject body, CancellationToken ct)
+    private async Task CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
-        try
+        var written = await kind.CreateOrReplaceAsync(_client, body, (server, replacement) =>
         {
-            Written.Note(kind, ApiKind.ResourceVersionOf(await kind.CreateAsync(_client, body, ct)));
-            return;
-        }
-        catch (Exception e) when (ApiKind.IsConflict(e))
-        {
-            // AlreadyExists: replace it, as kubectl apply does.
-        }
-
-        for (var attempt = 0; ; attempt++)
-        {
-            var existing = await kind.GetAsync(_client, kind.NamespaceOf(body), ApiKind.NameOf(body), ct);
-            if (existing is null)
-            {
-                Written.Note(kind, ApiKind.ResourceVersionOf(await kind.CreateAsync(_client, body, ct)));
-                return;
-            }
-
-            var replacement = body.DeepClone().AsObject();
-            replacement["metadata"]!["resourceVersion"] = ApiKind.ResourceVersionOf(existing);
-            if (existing["status"] is { } status)
+            if (server["status"] is { } status)
             {
                 replacement["status"] = status.DeepClone();
             }
 
-            if (kind == ApiKind.Services && replacement["spec"] is JsonObject spec && existing["spec"] is JsonObject server)
+            if (kind.Equals(KubeResource.Services) && replacement["spec"] is JsonObject spec && server["spec"] is JsonObject serverSpec)
             {
                 // spec.clusterIP is immutable: the server's stays.
-                spec["clusterIP"] = server["clusterIP"]?.DeepClone();
-                spec["clusterIPs"] = server["clusterIPs"]?.DeepClone();
+                spec["clusterIP"] = serverSpec["clusterIP"]?.DeepClone();
+                spec["clusterIPs"] = serverSpec["clusterIPs"]?.DeepClone();
             }
-
-            try
-            {
-                Written.Note(kind, ApiKind.ResourceVersionOf(await kind.ReplaceAsync(_client, replacement, ct)));
-                return;
-            }
-            catch (Exception e) when (ApiKind.IsConflict(e) && attempt < 3)
-            {
-            }
-        }
+        }, ct);
+        Written.Note(kind, KubeResource.ResourceVersionOf(written));
     }
 
     /// <summary>Namespaces first (the rest live in them), CRDs next (their kinds follow), ServiceAccounts and Services, then the rest.</summary>
-    private static int Rank(ApiKind kind) => kind.Kind switch
+    private static int Rank(KubeResource kind) => kind.Kind switch
     {
         "Namespace" => 0,
         "CustomResourceDefinition" => 1,
@@ -356,7 +330,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
         {
             try
             {
-                objects.AddRange(YamlJson.Documents(File.ReadAllText(file)));
+                objects.AddRange(ManifestJson.Documents(File.ReadAllText(file)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
             {

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using k8s;
 using Weft.Api.Model;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Routing;
 
 namespace Weft.Cli.Local.Api;
@@ -11,6 +13,24 @@ namespace Weft.Cli.Local.Api;
 /// </summary>
 internal static class RouteStatusReader
 {
+    /// <summary>The status entries of <paramref name="controllerName"/> of every route the API server holds (kinds it does not serve skipped).</summary>
+    public static async Task<IReadOnlyList<RouteStatus>> ReadAllAsync(IKubernetes client, string controllerName, CancellationToken ct)
+    {
+        var statuses = new List<RouteStatus>();
+        foreach (var resource in KubeResource.Routes)
+        {
+            try
+            {
+                statuses.AddRange((await resource.ListAllAsync(client, ct)).Select(route => Read(route, controllerName)));
+            }
+            catch (Exception e) when (KubeErrors.IsNotServed(e))
+            {
+            }
+        }
+
+        return statuses;
+    }
+
     public static RouteStatus Read(JsonObject route, string controllerName)
     {
         ArgumentNullException.ThrowIfNull(route);
@@ -18,7 +38,7 @@ internal static class RouteStatusReader
         var parents = new List<RouteParentStatus>();
         foreach (var entry in (route["status"]?["parents"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            if (Text(entry["controllerName"]) != controllerName)
+            if (entry["controllerName"].Text() != controllerName)
             {
                 continue;
             }
@@ -26,22 +46,20 @@ internal static class RouteStatusReader
             var p = entry["parentRef"] as JsonObject ?? [];
             var parentRef = new ParentReference
             {
-                Group = Text(p["group"]) ?? GatewayApi.Group,
-                Kind = Text(p["kind"]) ?? "Gateway",
-                Namespace = Text(p["namespace"]),
-                Name = Text(p["name"]) ?? "",
-                SectionName = Text(p["sectionName"]),
-                Port = p["port"]?.GetValue<int>(),
+                Group = p["group"].Text() ?? GatewayApi.Group,
+                Kind = p["kind"].Text() ?? "Gateway",
+                Namespace = p["namespace"].Text(),
+                Name = p["name"].Text() ?? "",
+                SectionName = p["sectionName"].Text(),
+                Port = p["port"].Int(),
             };
             var conditions = (entry["conditions"] as JsonArray ?? []).OfType<JsonObject>().Select(c => new RouteCondition(
-                Text(c["type"]) ?? "", Text(c["status"]) ?? "", Text(c["reason"]) ?? "", Text(c["message"]) ?? "",
-                c["observedGeneration"]?.GetValue<long>() ?? 0)).ToList();
+                c["type"].Text() ?? "", c["status"].Text() ?? "", c["reason"].Text() ?? "", c["message"].Text() ?? "",
+                c["observedGeneration"].Long() ?? 0)).ToList();
             parents.Add(new RouteParentStatus(parentRef, controllerName, conditions));
         }
 
         return new RouteStatus(
-            Text(route["kind"]) ?? "", Text(meta?["namespace"]) ?? "", Text(meta?["name"]) ?? "", meta?["generation"]?.GetValue<long>() ?? 1, parents);
+            route["kind"].Text() ?? "", meta?["namespace"].Text() ?? "", meta?["name"].Text() ?? "", meta?["generation"].Long() ?? 1, parents);
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

@@ -1,3 +1,5 @@
+using Weft.ControlPlane.Kubernetes;
+
 namespace Weft.Cli.Local.Api;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal sealed class WrittenVersions
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ulong> _versions = new(StringComparer.Ordinal);
 
-    public void Note(ApiKind kind, string? resourceVersion)
+    public void Note(KubeResource kind, string? resourceVersion)
     {
         ArgumentNullException.ThrowIfNull(kind);
         if (!ulong.TryParse(resourceVersion, out var version))
@@ -26,10 +28,10 @@ internal sealed class WrittenVersions
     }
 
     /// <summary>Notes a deletion: its own version, or, when the answer gave none, the server's version after it.</summary>
-    public async Task NoteDeletionAsync(k8s.IKubernetes client, ApiKind kind, string? resourceVersion, CancellationToken ct)
+    public async Task NoteDeletionAsync(k8s.IKubernetes client, KubeResource kind, string? resourceVersion, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(kind);
-        Note(kind, resourceVersion is "" ? await ApiKind.CurrentResourceVersionAsync(client, ct) : resourceVersion);
+        Note(kind, resourceVersion is "" ? await KubeResource.CurrentResourceVersionAsync(client, ct) : resourceVersion);
     }
 
     public Dictionary<string, string> Snapshot()

@@ -4,14 +4,14 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Weft.Cli.Local.Api;
+namespace Weft.Api;
 
 /// <summary>
-/// Manifests as kubectl sends them: every YAML document of a file as the JSON object it stands for, whole (Weft's own
+/// Manifests as kubectl sends them (<c>weft up --kubeconfig</c> applies them so): every YAML document of a file as the JSON object it stands for, whole (Weft's own
 /// model types keep only what Weft reads, so they cannot be sent back). Plain scalars are typed as kubectl's YAML
 /// decoder types them (YAML 1.2 core schema: null, booleans, integers, floats); quoted ones stay strings.
 /// </summary>
-internal static partial class YamlJson
+public static partial class ManifestJson
 {
     /// <summary>The objects of a YAML (or JSON) stream; empty documents are skipped; a syntax error throws <see cref="YamlException"/>.</summary>
     public static IReadOnlyList<JsonObject> Documents(string text)
