@@ -13,7 +13,8 @@ namespace Weft.Api;
 /// </summary>
 public static class ManifestLoader
 {
-    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
+    /// <summary>The file extensions of manifests in a directory.</summary>
+    public static readonly IReadOnlyList<string> ManifestExtensions = [".yaml", ".yml", ".json"];
 
     /// <summary>Loads files and directories (recursively: *.yaml, *.yml, *.json, sorted by path).</summary>
     public static LoadResult LoadPaths(IEnumerable<string> paths)

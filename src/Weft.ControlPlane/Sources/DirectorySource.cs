@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Weft.Api;
 using Weft.ControlPlane.Internal;
@@ -23,15 +21,12 @@ public sealed class DirectorySource : IAsyncDisposable
     /// <summary>The name this source has in the store.</summary>
     public const string SourceName = "files";
 
-    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
-
     private readonly ObjectStore _store;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _scanGate = new();
-    private FileSystemWatcher? _watcher;
+    private DirectoryWatch? _watcher;
     private Task _watch = Task.CompletedTask;
     private string? _fingerprint;
     private byte[]? _contentHash;
@@ -64,26 +59,10 @@ public sealed class DirectorySource : IAsyncDisposable
     public long Start()
     {
         Rescan(force: true);
-        try
+        _watcher = new DirectoryWatch(Directory, IgnoredFileNames);
+        if (_watcher.Unavailable is { } why)
         {
-            _watcher = new FileSystemWatcher(Directory)
-            {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            };
-            _watcher.Changed += OnFileEvent;
-            _watcher.Created += OnFileEvent;
-            _watcher.Deleted += OnFileEvent;
-            _watcher.Renamed += OnFileEvent;
-            _watcher.Error += (_, _) => _changed.Writer.TryWrite(true);
-            _watcher.EnableRaisingEvents = true;
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
-        {
-            // No watcher (missing directory, inotify limits): the periodic rescan still sees every change.
-            _watcher?.Dispose();
-            _watcher = null;
-            Log.WatcherUnavailable(_logger, Directory, e.Message);
+            Log.WatcherUnavailable(_logger, Directory, why);
         }
 
         _watch = Task.Run(() => WatchAsync(_stop.Token));
@@ -139,27 +118,14 @@ public sealed class DirectorySource : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void OnFileEvent(object sender, FileSystemEventArgs e) => _changed.Writer.TryWrite(true);
-
     private async Task WatchAsync(CancellationToken ct)
     {
-        Task<bool>? signalled = null;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                // One outstanding wait on the channel at a time; the delay bounds how long a missed event can go unseen.
-                signalled ??= _changed.Reader.WaitToReadAsync(ct).AsTask();
-                await Task.WhenAny(signalled, Task.Delay(RescanInterval, _time, ct)).ConfigureAwait(false);
-                var fromEvent = signalled.IsCompleted;
-                if (fromEvent)
-                {
-                    await signalled.ConfigureAwait(false);
-                    signalled = null;
-                    _changed.Reader.TryRead(out _);
-                }
-
-                ct.ThrowIfCancellationRequested();
+                // A file event makes the contents be compared even when sizes and times look the same.
+                var fromEvent = await _watcher!.WaitAsync(RescanInterval, _time, ct).ConfigureAwait(false);
                 Scan(force: false, checkContent: fromEvent);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -173,19 +139,7 @@ public sealed class DirectorySource : IAsyncDisposable
         }
     }
 
-    private IEnumerable<string> ManifestFiles()
-    {
-        try
-        {
-            return [.. System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
-                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase) && !IgnoredFileNames.Contains(Path.GetFileName(f)))
-                .Order(StringComparer.Ordinal)];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
+    private IReadOnlyList<string> ManifestFiles() => DirectoryWatch.ManifestFiles(Directory, IgnoredFileNames);
 
     private string Fingerprint()
     {
@@ -202,25 +156,5 @@ public sealed class DirectorySource : IAsyncDisposable
         return text.ToString();
     }
 
-    private byte[] ContentHash()
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in ManifestFiles())
-        {
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\0"));
-            try
-            {
-                hash.AppendData(File.ReadAllBytes(file));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Unreadable now: let the loader report it; a later scan sees it again when it becomes readable.
-                hash.AppendData(Guid.NewGuid().ToByteArray());
-            }
-
-            hash.AppendData("\0"u8);
-        }
-
-        return hash.GetHashAndReset();
-    }
+    private byte[] ContentHash() => DirectoryWatch.ContentHash(ManifestFiles());
 }

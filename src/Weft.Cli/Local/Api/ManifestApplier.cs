@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 using k8s;
 using Weft.Api;
 using Weft.Api.Model;
-using Weft.ControlPlane.Objects;
 using Weft.ControlPlane.Kubernetes;
+using Weft.ControlPlane.Objects;
+using Weft.ControlPlane.Sources;
 
 namespace Weft.Cli.Local.Api;
 
@@ -25,7 +26,6 @@ internal sealed class ManifestApplier : IAsyncDisposable
     public const string AppliedByLabel = "weft.dev/applied-by";
     public const string AppliedBy = "weft-up";
 
-    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
     private static readonly HashSet<string> LocalKinds = new(StringComparer.Ordinal) { "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod" };
 
     private readonly IKubernetes _client;
@@ -33,14 +33,13 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private readonly TextWriter? _progress;
     private readonly IReadOnlySet<string> _ignored;
     private readonly SemaphoreSlim _applyGate = new(1, 1);
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notServed = new(StringComparer.Ordinal);
 
     // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went in.
     private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order)> _applied = new(StringComparer.Ordinal);
-    private FileSystemWatcher? _watcher;
+    private DirectoryWatch? _watcher;
     private Task _loop = Task.CompletedTask;
     private string _contentHash = "";
     private bool _dirty = true;
@@ -71,25 +70,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         await ApplyAsync(force: true, ct);
-        try
-        {
-            _watcher = new FileSystemWatcher(Directory)
-            {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            };
-            _watcher.Changed += OnFileEvent;
-            _watcher.Created += OnFileEvent;
-            _watcher.Deleted += OnFileEvent;
-            _watcher.Renamed += OnFileEvent;
-            _watcher.EnableRaisingEvents = true;
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
-        {
-            _watcher?.Dispose();
-            _watcher = null; // the periodic rescan still sees every change
-        }
-
+        _watcher = new DirectoryWatch(Directory, _ignored);
         _loop = Task.Run(() => WatchAsync(_stop.Token), CancellationToken.None);
     }
 
@@ -99,8 +80,8 @@ internal sealed class ManifestApplier : IAsyncDisposable
         await _applyGate.WaitAsync(ct);
         try
         {
-            var files = ManifestFiles();
-            var hash = ContentHash(files);
+            var files = DirectoryWatch.ManifestFiles(Directory, _ignored);
+            var hash = Convert.ToHexString(DirectoryWatch.ContentHash(files));
             if (!force && !_dirty && hash == _contentHash)
             {
                 return;
@@ -165,21 +146,13 @@ internal sealed class ManifestApplier : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void OnFileEvent(object sender, FileSystemEventArgs e)
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            _wake.Release();
-        }
-    }
-
     private async Task WatchAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await _wake.WaitAsync(RescanInterval, ct);
+                await _watcher!.WaitAsync(RescanInterval, TimeProvider.System, ct);
                 await ApplyAsync(force: false, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -339,39 +312,6 @@ internal sealed class ManifestApplier : IAsyncDisposable
         }
 
         return objects;
-    }
-
-    private List<string> ManifestFiles()
-    {
-        try
-        {
-            return [.. System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories)
-                .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase) && !_ignored.Contains(Path.GetFileName(f)))
-                .Order(StringComparer.Ordinal)];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    private static string ContentHash(IReadOnlyList<string> files)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in files)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(file + "\0"));
-            try
-            {
-                hash.AppendData(File.ReadAllBytes(file));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                hash.AppendData(Guid.NewGuid().ToByteArray());
-            }
-        }
-
-        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
