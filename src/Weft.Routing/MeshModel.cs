@@ -228,7 +228,7 @@ public sealed partial class MeshModel
     // ---- A: binding ----
 
     /// <summary>A1: group "" (or the "core" alias) and kind Service; anything else (a Gateway...) is another controller's.</summary>
-    internal static bool IsServiceParent(ParentReference p) => p.Group is "" or "core" && p.Kind == "Service";
+    public static bool IsServiceParent(ParentReference p) => p.Group is "" or "core" && p.Kind == "Service";
 
     private List<ParentBinding> BindParents(Route route)
     {

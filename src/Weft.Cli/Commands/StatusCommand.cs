@@ -66,7 +66,7 @@ internal static class StatusCommand
             using var client = connection.CreateClient();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            statuses.AddRange(await Local.Api.RouteStatusReader.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token));
+            statuses.AddRange(await RouteStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token));
         }
         catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
         {

@@ -249,7 +249,7 @@ internal sealed class ConformanceRunner
             var name = $"{route.Kind} {route.Namespace}/{route.Name}";
             var status = statuses.FirstOrDefault(s => s.Kind == route.Kind && s.Namespace == route.Namespace && s.Name == route.Name);
             var model = decided?.FirstOrDefault(s => s.Kind == route.Kind && s.Namespace == route.Namespace && s.Name == route.Name);
-            foreach (var parent in route.ParentRefs.Where(p => p.Kind == "Service" && p.Group.Length == 0))
+            foreach (var parent in route.ParentRefs.Where(Weft.Routing.MeshModel.IsServiceParent))
             {
                 var entry = status?.Parents.FirstOrDefault(e => e.ParentRef == parent);
                 if (entry is null)

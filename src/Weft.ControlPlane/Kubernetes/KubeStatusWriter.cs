@@ -277,7 +277,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             return null;
         }
 
-        var now = Timestamp(_time.GetUtcNow());
+        var now = RouteStatusJson.Timestamp(_time.GetUtcNow());
         JsonObject Entry(RouteParentStatus parent, JsonObject? previous)
         {
             var conditions = new JsonArray();
@@ -288,7 +288,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
             return new JsonObject
             {
-                ["parentRef"] = ParentRefJson(parent.ParentRef),
+                ["parentRef"] = RouteStatusJson.ParentRef(parent.ParentRef),
                 ["controllerName"] = _controllerName,
                 ["conditions"] = conditions,
             };
@@ -304,7 +304,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 continue;
             }
 
-            var match = desired.FirstOrDefault(p => !placed.Contains(p) && SameParentRef(e["parentRef"], p.ParentRef));
+            var match = desired.FirstOrDefault(p => !placed.Contains(p) && RouteStatusJson.ReadParentRef(e["parentRef"]) == p.ParentRef);
             if (match is not null)
             {
                 placed.Add(match);
@@ -334,7 +334,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
         var previous = status["conditions"] as JsonArray ?? [];
         var generation = current["metadata"]?["generation"].Long() ?? 1;
-        var now = Timestamp(_time.GetUtcNow());
+        var now = RouteStatusJson.Timestamp(_time.GetUtcNow());
         var conditions = new JsonArray();
         foreach (var c in previous)
         {
@@ -429,38 +429,4 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
         return !_active;
     }
-
-    private static bool SameParentRef(JsonNode? json, ParentReference p) =>
-        json is JsonObject o
-        && (o["group"].Text() ?? GatewayApi.Group) == p.Group
-        && (o["kind"].Text() ?? "Gateway") == p.Kind
-        && o["namespace"].Text() == p.Namespace
-        && o["name"].Text() == p.Name
-        && o["sectionName"].Text() == p.SectionName
-        && (o["port"].Int()) == p.Port;
-
-    /// <summary>The parentRef as the spec has it, defaults included (H1: copied from the spec).</summary>
-    private static JsonObject ParentRefJson(ParentReference p)
-    {
-        var json = new JsonObject { ["group"] = p.Group, ["kind"] = p.Kind };
-        if (p.Namespace is not null)
-        {
-            json["namespace"] = p.Namespace;
-        }
-
-        json["name"] = p.Name;
-        if (p.SectionName is not null)
-        {
-            json["sectionName"] = p.SectionName;
-        }
-
-        if (p.Port is int port)
-        {
-            json["port"] = port;
-        }
-
-        return json;
-    }
-
-    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

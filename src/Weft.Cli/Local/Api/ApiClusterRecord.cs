@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -465,8 +464,8 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
     private JsonObject PodStatusJson(LocalPod pod, bool ready)
     {
-        var now = Timestamp(_time.GetUtcNow());
-        var started = Timestamp(pod.Object.Metadata.CreationTimestamp ?? _time.GetUtcNow());
+        var now = RouteStatusJson.Timestamp(_time.GetUtcNow());
+        var started = RouteStatusJson.Timestamp(pod.Object.Metadata.CreationTimestamp ?? _time.GetUtcNow());
         var readiness = ready ? "True" : "False";
         return new JsonObject
         {
@@ -535,8 +534,6 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
         return map;
     }
-
-    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static void TryDelete(string path)
     {

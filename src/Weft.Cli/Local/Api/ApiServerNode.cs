@@ -124,7 +124,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
     }
 
     /// <summary>The routes' <c>status.parents</c> entries of Weft's controller, as the API server holds them.</summary>
-    public Task<IReadOnlyList<RouteStatus>> RouteStatusesAsync(CancellationToken ct) => RouteStatusReader.ReadAllAsync(_client, Controller.Options.ControllerName, ct);
+    public Task<IReadOnlyList<RouteStatus>> RouteStatusesAsync(CancellationToken ct) => RouteStatusJson.ReadAllAsync(_client, Controller.Options.ControllerName, ct);
 
     public async ValueTask DisposeAsync()
     {
