@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Weft.Api.Model;
 using Weft.Cli.Local.Netns;
 using Weft.ControlPlane;
+using Weft.ControlPlane.Objects;
 
 namespace Weft.Cli.Local;
 
@@ -122,57 +123,49 @@ internal sealed class LocalMesh : IAsyncDisposable
         LocalMesh? mesh = null;
         try
         {
+            // The control plane: weft controller over an API server the directory is applied to, or one watching the
+            // directory itself. Either way the local cluster, kube-proxy and DNS read its store.
+            ControlPlaneHost host;
+            ObjectStore store;
+            Func<string?, bool> isServiceAddress;
             if (options.ApiServer is { } connection)
             {
                 // Pods in their own network namespaces reach the controller on the node's gateway.
                 apiServer = await Api.ApiServerNode.StartAsync(connection, directory, runDirectory, addresses,
                     node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct);
-                var apiCluster = new LocalCluster(apiServer.Store, addresses, new LocalClusterOptions
-                {
-                    ControlPlane = apiServer.Controller.Address,
-                    LogDirectory = Path.Combine(runDirectory, "logs"),
-                    Images = ImageMap.Load(directory),
-                    Weft = options.Weft ?? WeftLauncher.Current(),
-                    Progress = options.Progress,
-                    MtlsDefault = options.MtlsDefault,
-                    CertificateDirectory = Path.Combine(runDirectory, "certs"),
-                    Node = node,
-                    Record = apiServer.Record,
-                });
-                var apiKubeProxy = new LocalKubeProxy(apiServer.Store, addresses.IsServiceAddress, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
-                var apiDns = node is null ? null : StartDns(node, apiServer.Store, options.Progress);
-                mesh = new LocalMesh(directory, runDirectory, addresses, apiServer.Controller.ControlPlane, apiCluster, apiKubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, apiDns, running, apiServer)
-                {
-                    ReadyFile = options.ReadyFile,
-                };
-                apiCluster.Changed += mesh.WriteState;
-                apiKubeProxy.Start();
-                apiCluster.Start();
-                return mesh;
+                host = apiServer.Controller.ControlPlane;
+                store = apiServer.Store;
+                isServiceAddress = addresses.IsServiceAddress; // not the API server's own Services (its kubernetes one)
+            }
+            else
+            {
+                host = controlPlane = await ControlPlaneHost.StartAsync(
+                    new ControlPlaneOptions
+                    {
+                        ManifestDirectory = directory,
+                        IgnoredFileNames = new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName },
+                        // Pods in their own network namespaces reach the control plane on the node's gateway.
+                        ListenAddress = node?.Block.Gateway.ToString() ?? "127.0.0.1",
+                        Port = 0,
+                        Admission = addresses.Admit,
+                        LoggerFactory = loggerFactory,
+                        StateDirectory = Path.Combine(runDirectory, "state"),
+                        Ca = options.Ca,
+                    },
+                    ct);
+                store = controlPlane.Store;
+                isServiceAddress = addresses.IsClusterIP;
             }
 
-            controlPlane = await ControlPlaneHost.StartAsync(
-                new ControlPlaneOptions
-                {
-                    ManifestDirectory = directory,
-                    IgnoredFileNames = new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName },
-                    // Pods in their own network namespaces reach the control plane on the node's gateway.
-                    ListenAddress = node?.Block.Gateway.ToString() ?? "127.0.0.1",
-                    Port = 0,
-                    Admission = addresses.Admit,
-                    LoggerFactory = loggerFactory,
-                    StateDirectory = Path.Combine(runDirectory, "state"),
-                    Ca = options.Ca,
-                },
-                ct);
-            var cluster = new LocalCluster(controlPlane.Store, addresses, new LocalClusterOptions
+            var cluster = new LocalCluster(store, addresses, new LocalClusterOptions
             {
-                ControlPlane = controlPlane.Address,
+                ControlPlane = host.Address,
                 LogDirectory = Path.Combine(runDirectory, "logs"),
                 Images = ImageMap.Load(directory),
                 Weft = options.Weft ?? WeftLauncher.Current(),
                 Progress = options.Progress,
-                IssueToken = controlPlane.IssueWorkloadToken,
+                IssueToken = controlPlane is null ? null : controlPlane.IssueWorkloadToken,
+                Record = apiServer?.Record,
                 MtlsDefault = options.MtlsDefault,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
                 Node = node,
@@ -180,11 +173,14 @@ internal sealed class LocalMesh : IAsyncDisposable
 
             // In network namespaces the kube-proxy connects to podIP:targetPort, as kube-proxy's DNAT does; the pod's
             // capture rules hand the connection to its sidecar.
-            var kubeProxy = new LocalKubeProxy(controlPlane.Store, addresses.IsClusterIP, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
-            var dns = node is null ? null : StartDns(node, controlPlane.Store, options.Progress);
-            mesh = new LocalMesh(directory, runDirectory, addresses, controlPlane, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, null) { ReadyFile = options.ReadyFile };
+            var kubeProxy = new LocalKubeProxy(store, isServiceAddress, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
+            var dns = node is null ? null : StartDns(node, store, options.Progress);
+            mesh = new LocalMesh(directory, runDirectory, addresses, host, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, apiServer)
+            {
+                ReadyFile = options.ReadyFile,
+            };
             cluster.Changed += mesh.WriteState;
-            foreach (var problem in controlPlane.Problems)
+            foreach (var problem in host.Problems)
             {
                 options.Progress?.WriteLine($"warning: {problem}");
             }

@@ -38,6 +38,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
     private (IReadOnlyList<PodStatus> Pods, IReadOnlyList<EndpointSlice> Slices) _desired = ([], []);
     private long _desiredGeneration;
     private long _writtenGeneration = -1;
+    private TaskCompletionSource _writtenSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
 
     public ApiClusterRecord(IKubernetes client, string credentialDirectory, string trustBundlePem, string hostIP, TextWriter? progress, TimeProvider? time = null)
@@ -122,15 +123,18 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
         while (true)
         {
+            Task signal;
             lock (_gate)
             {
                 if (_writtenGeneration >= wanted)
                 {
                     return;
                 }
+
+                signal = _writtenSignal.Task;
             }
 
-            await Task.Delay(20, ct);
+            await signal.WaitAsync(ct);
         }
     }
 
@@ -204,10 +208,15 @@ internal sealed class ApiClusterRecord : ClusterRecord
                 failed = !await WriteAsync(generation, desired.Pods, desired.Slices, ct);
                 if (!failed)
                 {
+                    TaskCompletionSource written;
                     lock (_gate)
                     {
                         _writtenGeneration = Math.Max(_writtenGeneration, generation);
+                        written = _writtenSignal;
+                        _writtenSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     }
+
+                    written.TrySetResult();
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
