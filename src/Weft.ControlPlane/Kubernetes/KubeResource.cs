@@ -213,6 +213,20 @@ public sealed class KubeResource : IEquatable<KubeResource>
         return Parse(response.Body);
     }
 
+    /// <summary>Creates the object unless one of its name exists (whatever that one holds); true when this call made it.</summary>
+    public async Task<bool> CreateIfMissingAsync(IKubernetes client, JsonObject body, CancellationToken ct)
+    {
+        try
+        {
+            await CreateAsync(client, body, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException e) when (KubeErrors.IsConflict(e))
+        {
+            return false; // AlreadyExists
+        }
+    }
+
     /// <summary>
     /// <c>kubectl apply</c> of a whole object: created, or, when it exists, replaced at its current resourceVersion after
     /// <paramref name="keep"/> copies into the replacement what the server's copy must keep (its status, a Service's

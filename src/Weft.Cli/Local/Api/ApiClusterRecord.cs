@@ -362,26 +362,13 @@ internal sealed class ApiClusterRecord : ClusterRecord
     }
 
     /// <summary>The pod's ServiceAccount, made when missing (a namespace's <c>default</c> one, as a cluster has it).</summary>
-    private async Task EnsureServiceAccountAsync(string ns, string name, CancellationToken ct)
-    {
-        if (await KubeResource.ServiceAccounts.GetAsync(_client, ns, name, ct) is not null)
+    private Task<bool> EnsureServiceAccountAsync(string ns, string name, CancellationToken ct) =>
+        KubeResource.ServiceAccounts.CreateIfMissingAsync(_client, new JsonObject
         {
-            return;
-        }
-
-        try
-        {
-            await KubeResource.ServiceAccounts.CreateAsync(_client, new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "ServiceAccount",
-                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            }, ct);
-        }
-        catch (Exception e) when (KubeErrors.IsConflict(e))
-        {
-        }
-    }
+            ["apiVersion"] = "v1",
+            ["kind"] = "ServiceAccount",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+        }, ct);
 
     /// <summary>A projected service-account token: TokenRequest bound to the Pod (name and uid), written to the pod's token file.</summary>
     private async Task IssueTokenAsync(LocalPod pod, JsonObject podObject, CancellationToken ct)

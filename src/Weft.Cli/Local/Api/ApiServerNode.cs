@@ -142,24 +142,11 @@ internal sealed class ApiServerNode : IAsyncDisposable
         }
     }
 
-    private static async Task EnsureNamespaceAsync(IKubernetes client, string name, CancellationToken ct)
-    {
-        if (await KubeResource.Namespaces.GetAsync(client, null, name, ct) is not null)
+    private static Task<bool> EnsureNamespaceAsync(IKubernetes client, string name, CancellationToken ct) =>
+        KubeResource.Namespaces.CreateIfMissingAsync(client, new JsonObject
         {
-            return;
-        }
-
-        try
-        {
-            await KubeResource.Namespaces.CreateAsync(client, new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "Namespace",
-                ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "weft" } },
-            }, ct);
-        }
-        catch (Exception e) when (KubeErrors.IsConflict(e))
-        {
-        }
-    }
+            ["apiVersion"] = "v1",
+            ["kind"] = "Namespace",
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "weft" } },
+        }, ct);
 }
