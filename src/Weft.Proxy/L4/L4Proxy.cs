@@ -21,6 +21,14 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a destination known to speak HTTP (routes or appProtocol say so) waits for the client's first bytes: as
+    /// long as a ClientHello, since there is no opaque protocol to fall back to. The short <c>detectionBound</c> is for
+    /// ports that may carry a server-first protocol; applied here, a client slow to send its preface (a loaded node)
+    /// would have its HTTP/2 connection closed unanswered.
+    /// </summary>
+    private static readonly TimeSpan HttpFirstBytesBound = ClientHelloBound;
+
     /// <summary>Serves the connection as L4 and returns true, or returns false (having consumed nothing) for the HTTP layer.</summary>
     public async Task<bool> TryServeAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
@@ -39,7 +47,8 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         var policy = table?.Policy;
         if (policy is null || policy.Protocol is not (PolicyProtocol.Tcp or PolicyProtocol.Tls))
         {
-            var detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, detectionBound, ct).ConfigureAwait(false);
+            var bound = policy?.Protocol is PolicyProtocol.Http or PolicyProtocol.Grpc ? HttpFirstBytesBound : detectionBound;
+            var detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, bound, ct).ConfigureAwait(false);
             if (detected is DetectedProtocol.Http1 or DetectedProtocol.Http2)
             {
                 if (detected == DetectedProtocol.Http2)
