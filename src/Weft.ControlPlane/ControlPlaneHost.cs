@@ -131,7 +131,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
                 kestrel.Listen(listenAddress, options.Port, listen =>
                 {
-                    listen.Protocols = HttpProtocols.Http2;
+                    // Plain text is prior-knowledge HTTP/2 only; over TLS, ALPN lets HTTP/1.1 clients (an API server calling
+                    // the webhook, a kubelet probing readiness) share the port with gRPC.
+                    listen.Protocols = serving is not null && options.MapEndpoints is not null ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                     if (serving is not null)
                     {
                         listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
@@ -155,6 +157,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton<CertificateIssuance>();
             app = builder.Build();
             app.MapGrpcService<DiscoveryService>();
+            options.MapEndpoints?.Invoke(app);
             await app.StartAsync(ct).ConfigureAwait(false);
 
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -46,6 +46,12 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public ServingIdentity? Tls { get; init; }
 
+    /// <summary>
+    /// More HTTP endpoints on the discovery port (the controller's admission webhook and readiness), mapped beside the
+    /// discovery service. With <see cref="Tls"/> the port then speaks HTTP/1.1 as well as HTTP/2 (ALPN chooses).
+    /// </summary>
+    public Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>? MapEndpoints { get; init; }
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     public TimeProvider? Time { get; init; }

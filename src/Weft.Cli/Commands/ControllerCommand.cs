@@ -3,6 +3,7 @@ using System.Globalization;
 using k8s;
 using k8s.Exceptions;
 using Microsoft.Extensions.Logging;
+using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Commands;
@@ -27,10 +28,12 @@ internal static class ControllerCommand
         var serverNames = new Option<string[]>("--serving-name") { Description = "Another DNS name or IP address for the discovery certificate (repeatable)", AllowMultipleArgumentsPerToken = true };
         var leaseDuration = new Option<double>("--lease-duration") { Description = "Seconds a leader's Lease lasts without renewal", DefaultValueFactory = _ => 15 };
         var readyFile = new Option<string?>("--ready-file") { Description = "Write the discovery address to this file once the cluster has been read" };
+        var image = new Option<string>("--proxy-image") { Description = "The image of the injected init and sidecar containers", DefaultValueFactory = _ => WeftInstallation.Image(VersionCommand.Version) };
+        var noInjector = new Option<bool>("--no-injector") { Description = "Serve no sidecar injector (no /inject endpoint, the webhook configuration's caBundle left alone)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level" };
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: read the cluster, serve sidecars, write route status")
         {
-            kubeconfig, context, ns, listen, controllerName, identity, audience, trustDomain, serverNames, leaseDuration, readyFile, verbose,
+            kubeconfig, context, ns, listen, controllerName, identity, audience, trustDomain, serverNames, leaseDuration, image, noInjector, readyFile, verbose,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -70,10 +73,16 @@ internal static class ControllerCommand
                 })
                 .SetMinimumLevel(result.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning));
             using var client = new Kubernetes(config);
+            var weftNamespace = result.GetValue(ns) ?? PodNamespace() ?? WeftInstallation.DefaultNamespace;
             var options = new KubeControllerOptions
             {
                 Client = client,
-                Namespace = result.GetValue(ns) ?? PodNamespace() ?? "weft-system",
+                Namespace = weftNamespace,
+                Injector = result.GetValue(noInjector) ? null
+                    : InjectorOptions.ForCluster(weftNamespace, result.GetValue(image)!, VersionCommand.Version, Capture.CaptureOptions.Default.ToArguments()) with
+                    {
+                        TokenAudience = result.GetValue(audience)!,
+                    },
                 Identity = result.GetValue(identity) ?? Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{Environment.ProcessId}",
                 ControllerName = result.GetValue(controllerName)!,
                 TokenAudience = result.GetValue(audience)!,

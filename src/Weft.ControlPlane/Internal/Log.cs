@@ -87,4 +87,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "The mesh root Secret {Secret} holds another root than this replica signs with: restart every replica to use it (certificates from before and after do not chain to one root)")]
     public static partial void RootDiffers(ILogger logger, string secret);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Information, Message = "Pod {Pod}: {Outcome} ({Reason})")]
+    public static partial void Injection(ILogger logger, string pod, string outcome, string reason);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Warning, Message = "Webhook configuration {Name}: {Error}")]
+    public static partial void WebhookCaBundleFailed(ILogger logger, string name, string error);
+
+    [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "Webhook configuration {Name}: caBundle set to the mesh trust bundle")]
+    public static partial void WebhookCaBundleSet(ILogger logger, string name);
 }

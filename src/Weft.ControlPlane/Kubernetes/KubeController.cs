@@ -1,11 +1,15 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Internal;
 using Weft.Routing;
 
@@ -24,6 +28,9 @@ public sealed class KubeController : IAsyncDisposable
     private readonly ILogger _logger;
     private Task _election = Task.CompletedTask;
     private Task _rootKeeper = Task.CompletedTask;
+    private Task _webhookKeeper = Task.CompletedTask;
+    private KubeInformer? _webhooks;
+    private readonly SemaphoreSlim _webhookChanged = new(0, 1);
     private RootPem _root = null!;
     private TokenReviewAuthenticator? _authenticator;
     private bool _disposed;
@@ -66,6 +73,7 @@ public sealed class KubeController : IAsyncDisposable
         var root = await KubeCaSecret.LoadOrCreateAsync(client, options.Namespace, options.CaSecretName, caOptions, time, ct).ConfigureAwait(false);
 
         var authenticator = new TokenReviewAuthenticator(client, options.TokenAudience);
+        var endpoints = new Endpoints(client, options, loggerFactory.CreateLogger<AdmissionWebhook>());
         ControlPlaneHost? controlPlane = null;
         KubeSource? source = null;
         KubeStatusWriter? status = null;
@@ -79,6 +87,7 @@ public sealed class KubeController : IAsyncDisposable
                     Ca = caOptions with { Root = root },
                     WorkloadAuthenticator = authenticator,
                     Tls = new ServingIdentity(options.ServingDnsNames(), options.ServingAddresses()),
+                    MapEndpoints = endpoints.Map,
                     LoggerFactory = loggerFactory,
                     Time = time,
                 },
@@ -86,6 +95,7 @@ public sealed class KubeController : IAsyncDisposable
             await KubeCaSecret.PublishBundleAsync(client, options.Namespace, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct).ConfigureAwait(false);
 
             source = new KubeSource(client, controlPlane.Store, loggerFactory, options.Informers);
+            endpoints.Attach(source, controlPlane);
             status = new KubeStatusWriter(client, source, controlPlane, options.ControllerName, options.SupportedFeatures, loggerFactory.CreateLogger<KubeStatusWriter>(), time);
             var leaseLock = new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity);
             var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
@@ -117,6 +127,14 @@ public sealed class KubeController : IAsyncDisposable
             controller._authenticator = authenticator;
             controller._election = Task.Run(() => controller.ElectAsync(controller._stop.Token), CancellationToken.None);
             controller._rootKeeper = Task.Run(() => controller.KeepRootAsync(controller._stop.Token), CancellationToken.None);
+            if (options.Injector is not null)
+            {
+                controller._webhooks = new KubeInformer(client, KubeResource.MutatingWebhookConfigurations, logger, options.Informers, time);
+                controller._webhooks.Changed += _ => controller.SignalWebhookChanged();
+                controller._webhooks.Start();
+                controller._webhookKeeper = Task.Run(() => controller.KeepWebhookCaBundleAsync(controller._stop.Token), CancellationToken.None);
+            }
+
             return controller;
         }
         catch
@@ -155,7 +173,7 @@ public sealed class KubeController : IAsyncDisposable
         var leading = Status.Active;
         Status.Active = false;
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _election, _rootKeeper })
+        foreach (var task in new[] { _election, _rootKeeper, _webhookKeeper })
         {
             try
             {
@@ -172,11 +190,117 @@ public sealed class KubeController : IAsyncDisposable
         }
 
         _elector.Dispose();
+        if (_webhooks is not null)
+        {
+            await _webhooks.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Status.DisposeAsync().ConfigureAwait(false);
         await Source.DisposeAsync().ConfigureAwait(false);
         await ControlPlane.DisposeAsync().ConfigureAwait(false);
         _authenticator?.Dispose();
         _stop.Dispose();
+        _webhookChanged.Dispose();
+    }
+
+    private void SignalWebhookChanged()
+    {
+        try
+        {
+            _webhookChanged.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A sync is due already.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Keeps the webhook configuration's caBundle equal to the trust bundle: at start, whenever the configuration
+    /// changes (a re-applied <c>weft install</c> empties it), and at every root check. Every replica does it (the result is
+    /// the same; a conflict is read again), so that a webhook never waits on the leader.
+    /// </summary>
+    private async Task KeepWebhookCaBundleAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (await WebhookCaBundle.SyncAsync(Options.Client, Options.WebhookConfigurationName, ControlPlane.TrustBundlePem, ct).ConfigureAwait(false))
+                {
+                    Log.WebhookCaBundleSet(_logger, Options.WebhookConfigurationName);
+                }
+
+                await _webhookChanged.WaitAsync(Options.RootCheckInterval, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or InvalidOperationException)
+            {
+                Log.WebhookCaBundleFailed(_logger, Options.WebhookConfigurationName, KubeErrors.Describe(e));
+                try
+                {
+                    await Task.Delay(Options.RetryPeriod, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The controller's HTTP endpoints beside discovery: <c>/ready</c> (200 once the cluster has been read, for the
+    /// Deployment's readiness probe) and, with an injector, <c>/inject</c>. Mapped before the source exists (the host
+    /// starts first); until <see cref="Attach"/> they answer 503 and the webhook reads namespaces from the API.
+    /// </summary>
+    private sealed class Endpoints(IKubernetes client, KubeControllerOptions options, ILogger webhookLogger)
+    {
+        private KubeSource? _source;
+        private ControlPlaneHost? _controlPlane;
+
+        public void Attach(KubeSource source, ControlPlaneHost controlPlane)
+        {
+            _controlPlane = controlPlane;
+            Volatile.Write(ref _source, source);
+        }
+
+        public void Map(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder routes)
+        {
+            routes.MapGet(WeftInstallation.ReadyPath, (HttpContext context) =>
+            {
+                var ready = Volatile.Read(ref _source)?.Synced == true;
+                context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+                return context.Response.WriteAsync(ready ? "ready\n" : "reading the cluster\n", context.RequestAborted);
+            });
+            if (options.Injector is { } injector)
+            {
+                var webhook = new AdmissionWebhook(injector, NamespaceAsync, webhookLogger) { BeforeInject = PublishTrustBundleAsync };
+                routes.MapPost(WeftInstallation.InjectPath, webhook.HandleAsync);
+            }
+        }
+
+        private async Task<JsonObject?> NamespaceAsync(string name, CancellationToken ct)
+        {
+            if (Volatile.Read(ref _source) is { Synced: true } source && source.InformerOf(KubeResource.Namespaces).Objects.TryGetValue(name, out var known))
+            {
+                return known;
+            }
+
+            return await KubeResource.Namespaces.GetAsync(client, null, name, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>The injected volume mounts the trust-bundle ConfigMap of the pod's own namespace: it must exist.</summary>
+        private Task PublishTrustBundleAsync(string ns, CancellationToken ct) =>
+            _controlPlane is { } controlPlane
+                ? KubeCaSecret.PublishBundleAsync(client, ns, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct)
+                : throw new InvalidOperationException("the controller is starting: no trust bundle to publish yet");
     }
 
     /// <summary>

@@ -55,6 +55,12 @@ public sealed record KubeControllerOptions
 
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The sidecar injector served at <c>/inject</c> on the discovery port; null serves none.</summary>
+    public Injection.InjectorOptions? Injector { get; init; }
+
+    /// <summary>The MutatingWebhookConfiguration whose caBundle the controller keeps equal to the mesh trust bundle.</summary>
+    public string WebhookConfigurationName { get; init; } = WeftInstallation.WebhookConfigurationName;
+
     public KubeInformerOptions? Informers { get; init; }
 
     public ILoggerFactory? LoggerFactory { get; init; }

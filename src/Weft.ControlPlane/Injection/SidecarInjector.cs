@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Weft.ControlPlane.Kubernetes;
+using Weft.Routing;
+
+namespace Weft.ControlPlane.Injection;
+
+/// <summary>
+/// The injector's one decision, shared by the admission webhook, <c>weft inject</c> and the local cluster: whether a
+/// pod gets a sidecar, and the JSON Patch (RFC 6902) that gives it one. A pod opts in when its template's annotation or
+/// label <c>weft.dev/mesh</c> (then its namespace's annotation or label) says <c>l4</c> or <c>l7</c>, or when nothing says
+/// anything and <see cref="InjectorOptions.DefaultLevel"/> is on. Skipped: pods that say <c>off</c>, host-network pods
+/// (their traffic is the node's), pods already injected, and pods whose ports collide with the sidecar's.
+/// </summary>
+/// <remarks>
+/// What is added: the init container <c>weft-init</c> (the capture rules, <c>weft init</c>) last among the init
+/// containers, so that the pod's own init containers run before capture (as with Istio and Linkerd, they reach the
+/// network directly); the sidecar <c>weft-proxy</c> first among the containers, so that it starts first; one projected
+/// volume with the sidecar's service-account token (audience <c>weft</c>) and the mesh trust bundle; and annotations
+/// recording the resolved level and the injecting version. Everything comes from the pod's own fields through the
+/// downward API, so the patch does not depend on the pod's name (which the API server may not have generated yet).
+/// </remarks>
+public static class SidecarInjector
+{
+    public const string MtlsKey = "weft.dev/mtls";
+
+    /// <summary>The projected volume holding the token and the trust bundle, and where the sidecar sees it.</summary>
+    public const string IdentityVolume = "weft-identity";
+
+    public const string IdentityMountPath = "/var/run/secrets/weft.dev";
+
+    public const string TokenFileName = "token";
+
+    public const string TrustBundleFileName = "ca.crt";
+
+    /// <summary>Decides for a pod (or a pod template: an object with <c>metadata</c> and <c>spec</c>).</summary>
+    /// <param name="pod">The pod as the API server would store it.</param>
+    /// <param name="namespaceObject">Its Namespace object, when known (its labels and annotations may opt the pod in).</param>
+    public static InjectionDecision Decide(JsonObject pod, JsonObject? namespaceObject, InjectorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(options);
+        var metadata = pod["metadata"] as JsonObject;
+        var spec = pod["spec"] as JsonObject;
+        if (spec is null)
+        {
+            return InjectionDecision.Skip("the pod has no spec");
+        }
+
+        var annotations = Strings(metadata?["annotations"]);
+        var labels = Strings(metadata?["labels"]);
+        var nsMetadata = namespaceObject?["metadata"] as JsonObject;
+        var level = Resolve(MeshLevels.Key, [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])],
+            v => v is MeshLevels.Off or MeshLevels.L4 or MeshLevels.L7) ?? MeshLevels.Normalize(options.DefaultLevel);
+        var mtls = Resolve(MtlsKey, [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])],
+            v => v is "strict" or "permissive") ?? options.DefaultMtls;
+
+        if (annotations.ContainsKey(WeftInstallation.InjectedAnnotation)
+            || Names(spec["containers"]).Contains(WeftInstallation.SidecarContainerName)
+            || Names(spec["initContainers"]).Contains(WeftInstallation.InitContainerName))
+        {
+            return InjectionDecision.Skip("already injected");
+        }
+
+        if (level == MeshLevels.Off)
+        {
+            return InjectionDecision.Skip($"{MeshLevels.Key} is off (the pod or its namespace does not opt in)");
+        }
+
+        if (spec["hostNetwork"] is JsonValue host && host.TryGetValue<bool>(out var hostNetwork) && hostNetwork)
+        {
+            return InjectionDecision.Skip("the pod uses the host's network: its traffic cannot be captured", warn: true);
+        }
+
+        var sidecarPorts = new[] { options.AdminPort, options.OutboundPort, options.InboundPort };
+        foreach (var container in Objects(spec["containers"]).Concat(Objects(spec["initContainers"])))
+        {
+            foreach (var port in Objects(container["ports"]))
+            {
+                if (port["containerPort"] is JsonValue value && value.TryGetValue<int>(out var number) && sidecarPorts.Contains(number))
+                {
+                    return InjectionDecision.Skip($"container {container["name"]} declares port {number}, which the sidecar listens on", warn: true);
+                }
+            }
+        }
+
+        var patch = new JsonArray();
+        if (metadata is null)
+        {
+            patch.Add(Op("add", "/metadata", new JsonObject()));
+        }
+
+        if (metadata?["annotations"] is not JsonObject)
+        {
+            patch.Add(Op("add", "/metadata/annotations", new JsonObject()));
+        }
+
+        // add on an object member replaces it: the resolved level is recorded whatever the template said.
+        patch.Add(Op("add", "/metadata/annotations/" + Escape(WeftInstallation.InjectedAnnotation), options.Version));
+        patch.Add(Op("add", "/metadata/annotations/" + Escape(MeshLevels.Key), level));
+
+        patch.Add(spec["initContainers"] is JsonArray
+            ? Op("add", "/spec/initContainers/-", InitContainer(options))
+            : Op("add", "/spec/initContainers", new JsonArray(InitContainer(options))));
+        patch.Add(spec["containers"] is JsonArray
+            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls))
+            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls))));
+        patch.Add(spec["volumes"] is JsonArray
+            ? Op("add", "/spec/volumes/-", Volume(options))
+            : Op("add", "/spec/volumes", new JsonArray(Volume(options))));
+        return new InjectionDecision(true, $"injected at {MeshLevels.Key}={level}, {MtlsKey}={mtls}", patch);
+    }
+
+    /// <summary>The init container: <c>weft init</c> as root with the two capabilities iptables needs, and nothing else.</summary>
+    private static JsonObject InitContainer(InjectorOptions options) => new()
+    {
+        ["name"] = WeftInstallation.InitContainerName,
+        ["image"] = options.Image,
+        ["command"] = new JsonArray(WeftInstallation.CliPath),
+        ["args"] = new JsonArray([.. options.InitArguments.Select(a => (JsonNode?)a)]),
+        ["securityContext"] = new JsonObject
+        {
+            ["runAsUser"] = 0,
+            ["runAsNonRoot"] = false,
+            ["allowPrivilegeEscalation"] = false,
+            ["readOnlyRootFilesystem"] = true,
+            ["capabilities"] = new JsonObject { ["add"] = new JsonArray("NET_ADMIN", "NET_RAW"), ["drop"] = new JsonArray("ALL") },
+        },
+        ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "16Mi" } },
+    };
+
+    /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
+    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls) => new()
+    {
+        ["name"] = WeftInstallation.SidecarContainerName,
+        ["image"] = options.Image,
+        ["command"] = new JsonArray(WeftInstallation.ProxyPath),
+        ["args"] = new JsonArray(
+            "--pod", "$(POD_NAMESPACE)/$(POD_NAME)",
+            "--pod-ip", "$(POD_IP)",
+            "--service-account", "$(SERVICE_ACCOUNT)",
+            "--control-plane", options.ControlPlane.ToString().TrimEnd('/'),
+            "--control-plane-ca", $"{IdentityMountPath}/{TrustBundleFileName}",
+            "--token-file", $"{IdentityMountPath}/{TokenFileName}",
+            "--mtls", mtls,
+            "--level", level,
+            "--capture"),
+        ["env"] = new JsonArray(
+            FieldEnv("POD_NAME", "metadata.name"),
+            FieldEnv("POD_NAMESPACE", "metadata.namespace"),
+            FieldEnv("POD_IP", "status.podIP"),
+            FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName")),
+        ["ports"] = new JsonArray(new JsonObject { ["name"] = "weft-admin", ["containerPort"] = options.AdminPort, ["protocol"] = "TCP" }),
+        ["readinessProbe"] = new JsonObject
+        {
+            ["httpGet"] = new JsonObject { ["path"] = "/ready", ["port"] = options.AdminPort },
+            ["periodSeconds"] = 2,
+            ["failureThreshold"] = 3,
+        },
+        ["securityContext"] = new JsonObject
+        {
+            ["runAsUser"] = options.ProxyUid,
+            ["runAsGroup"] = options.ProxyUid,
+            ["runAsNonRoot"] = true,
+            ["allowPrivilegeEscalation"] = false,
+            ["readOnlyRootFilesystem"] = true,
+            ["capabilities"] = new JsonObject { ["drop"] = new JsonArray("ALL") },
+        },
+        ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "32Mi" } },
+        ["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = IdentityVolume, ["mountPath"] = IdentityMountPath, ["readOnly"] = true }),
+    };
+
+    /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>
+    private static JsonObject Volume(InjectorOptions options) => new()
+    {
+        ["name"] = IdentityVolume,
+        ["projected"] = new JsonObject
+        {
+            ["defaultMode"] = 0x124, // 0444: the sidecar's uid is not the file owner
+            ["sources"] = new JsonArray(
+                new JsonObject
+                {
+                    ["serviceAccountToken"] = new JsonObject
+                    {
+                        ["audience"] = options.TokenAudience,
+                        ["expirationSeconds"] = options.TokenExpirationSeconds,
+                        ["path"] = TokenFileName,
+                    },
+                },
+                new JsonObject
+                {
+                    ["configMap"] = new JsonObject
+                    {
+                        ["name"] = options.TrustBundleConfigMap,
+                        ["items"] = new JsonArray(new JsonObject { ["key"] = KubeCaSecret.BundleKey, ["path"] = TrustBundleFileName }),
+                    },
+                }),
+        },
+    };
+
+    private static JsonObject FieldEnv(string name, string path) => new()
+    {
+        ["name"] = name,
+        ["valueFrom"] = new JsonObject { ["fieldRef"] = new JsonObject { ["fieldPath"] = path } },
+    };
+
+    private static JsonObject Op(string op, string path, JsonNode? value) => new() { ["op"] = op, ["path"] = path, ["value"] = value };
+
+    /// <summary>A JSON Pointer reference token (RFC 6901): <c>~</c> as <c>~0</c>, <c>/</c> as <c>~1</c>.</summary>
+    public static string Escape(string token) => token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    private static string? Resolve(string key, IEnumerable<Dictionary<string, string>> maps, Func<string, bool> valid)
+    {
+        foreach (var map in maps)
+        {
+            if (map.TryGetValue(key, out var value) && valid(value.Trim().ToLowerInvariant()))
+            {
+                return value.Trim().ToLowerInvariant();
+            }
+        }
+
+        return null;
+    }
+
+    private static Dictionary<string, string> Strings(JsonNode? node)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is JsonObject obj)
+        {
+            foreach (var (name, value) in obj)
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var s))
+                {
+                    map[name] = s;
+                }
+                else if (value is not null)
+                {
+                    map[name] = Convert.ToString(value.ToString(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return map;
+    }
+
+    private static IEnumerable<JsonObject> Objects(JsonNode? node) => node is JsonArray array ? array.OfType<JsonObject>() : [];
+
+    private static HashSet<string> Names(JsonNode? node) =>
+        [.. Objects(node).Select(c => c["name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "")];
+}
+
+/// <summary>The injector's answer: whether it injects, why (or why not), and the JSON Patch when it does.</summary>
+/// <remarks><see cref="Warn"/>: the pod asked for the mesh and cannot have it (its creator should be told).</remarks>
+public sealed record InjectionDecision(bool Injected, string Reason, JsonArray? Patch, bool Warn = false)
+{
+    public static InjectionDecision Skip(string reason, bool warn = false) => new(false, reason, null, warn);
+}
