@@ -13,6 +13,12 @@ internal abstract class ClusterRecord : IAsyncDisposable
     /// <summary>More <c>weft proxy</c> arguments for the pod's sidecar (its credentials).</summary>
     public virtual IReadOnlyList<string> SidecarArguments(LocalPod pod) => [];
 
+    /// <summary>
+    /// The files of the sidecar's projected identity volume that this record provides (file name → host path: a token
+    /// bound to the pod, the trust bundle); empty when the local kubelet provides them itself.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, string> ProjectedFiles(LocalPod pod) => new Dictionary<string, string>();
+
     /// <summary>Records the pod before any of its containers starts (the sidecar's credentials may name it); retried on failure.</summary>
     public virtual Task RegisterAsync(LocalPod pod, CancellationToken ct) => Task.CompletedTask;
 

@@ -1,9 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Weft.Api.Model;
+using Weft.Cli.Commands;
 using Weft.Cli.Local.Netns;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Injection;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Echo;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -13,6 +19,12 @@ namespace Weft.Cli.Local;
 /// container, restarted with back-off when they exit, and a readiness probe: Ready when the sidecar's admin
 /// <c>/ready</c> answers 200 and every port the app serves accepts TCP connections from inside the pod.
 /// </summary>
+/// <remarks>
+/// A pod with a sidecar is first given it by the injector (<see cref="SidecarInjector"/>, as the webhook does in a
+/// cluster: <see cref="Json"/>). In a network namespace the pod then runs that shape: the init container's and the
+/// sidecar's commands, environment and identity volume come from the injected containers. In process isolation,
+/// which cannot capture, the sidecar is started with the tunnel listeners instead.
+/// </remarks>
 internal sealed class LocalPod : IAsyncDisposable
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -26,6 +38,8 @@ internal sealed class LocalPod : IAsyncDisposable
     private readonly List<ChildProcess?> _processes = [];
     private readonly HttpClient _probe;
     private readonly PodSandbox _sandbox;
+    private ContainerCommand? _init;
+    private Dictionary<string, string>? _sidecarEnvironment;
     private Task _supervisor = Task.CompletedTask;
     private volatile bool _ready;
     private volatile string? _problem;
@@ -63,6 +77,7 @@ internal sealed class LocalPod : IAsyncDisposable
             PodIP = ip.ToString(),
         };
         AppPorts = AppPortsOf(Object.Spec);
+        Json = Settings.HasSidecar ? Inject(PlainJson(), options) : PlainJson();
         _sandbox = options.Node is { } node ? new NetnsSandbox(node, deployment.Namespace, name, ip, options) : new ProcessSandbox(ip);
         _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
     }
@@ -72,6 +87,9 @@ internal sealed class LocalPod : IAsyncDisposable
 
     /// <summary>The Pod object as the API server would show it (with its IP).</summary>
     public Pod Object { get; }
+
+    /// <summary>The Pod as it is created in an API server: its template's containers, and the injector's when it has a sidecar.</summary>
+    public JsonObject Json { get; }
 
     public string Namespace => Object.Namespace;
 
@@ -128,7 +146,28 @@ internal sealed class LocalPod : IAsyncDisposable
             _containerNames.Add(container.Name);
         }
 
-        if (Settings.HasSidecar)
+        if (Settings.HasSidecar && _sandbox is NetnsSandbox)
+        {
+            // The injected shape, as a kubelet would run it.
+            var withStatus = Json.DeepClone().AsObject();
+            withStatus["status"] = new JsonObject { ["podIP"] = IP.ToString() };
+            try
+            {
+                var sidecar = InjectedContainer.Find(Json, "containers", WeftInstallation.SidecarContainerName)!;
+                var init = InjectedContainer.Find(Json, "initContainers", WeftInstallation.InitContainerName)!;
+                _sidecarEnvironment = InjectedContainer.Environment(sidecar, withStatus);
+                _commands.Insert(0, InjectedContainer.Command(sidecar, _sidecarEnvironment, VolumeDirectory, _options.Weft));
+                _init = InjectedContainer.Command(init, InjectedContainer.Environment(init, withStatus), VolumeDirectory, _options.Weft);
+            }
+            catch (InvalidOperationException e)
+            {
+                SetState(false, $"injected containers: {e.Message}");
+                return false;
+            }
+
+            _containerNames.Insert(0, WeftInstallation.SidecarContainerName);
+        }
+        else if (Settings.HasSidecar)
         {
             _commands.Insert(0, _options.Weft.Proxy(
             [
@@ -169,7 +208,8 @@ internal sealed class LocalPod : IAsyncDisposable
                 await _options.SandboxGate.WaitAsync(ct);
                 try
                 {
-                    await _sandbox.PrepareAsync(Settings.HasSidecar, ct);
+                    ProjectIdentityVolume();
+                    await _sandbox.PrepareAsync(_init, ct);
                 }
                 finally
                 {
@@ -312,6 +352,138 @@ internal sealed class LocalPod : IAsyncDisposable
 
     private int SidecarCount => Settings.HasSidecar ? 1 : 0;
 
+    /// <summary>Where the local kubelet keeps volume <paramref name="volume"/> of this pod (there is no mount namespace: the paths are the host's).</summary>
+    private string VolumeDirectory(string volume) =>
+        Path.Combine(Path.GetDirectoryName(_options.LogDirectory) ?? _options.LogDirectory, "volumes", $"{Namespace}_{Name}", volume);
+
+    /// <summary>
+    /// The injected identity volume's files, as a kubelet projects them: the record's (a token bound to the pod by the API
+    /// server, the trust bundle) linked in, or else a token from the local control plane written there.
+    /// </summary>
+    private void ProjectIdentityVolume()
+    {
+        if (_init is null)
+        {
+            return;
+        }
+
+        var directory = VolumeDirectory(SidecarInjector.IdentityVolume);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var provided = _options.Record?.ProjectedFiles(this) ?? new Dictionary<string, string>();
+        foreach (var (file, target) in provided)
+        {
+            var link = Path.Combine(directory, file);
+            if (File.Exists(link) || Directory.Exists(link) || new FileInfo(link).LinkTarget is not null)
+            {
+                File.Delete(link);
+            }
+
+            File.CreateSymbolicLink(link, target);
+        }
+
+        if (!provided.ContainsKey(SidecarInjector.TokenFileName) && _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName) is { } token)
+        {
+            IdentityFiles.WriteAtomically(Path.Combine(directory, SidecarInjector.TokenFileName), System.Text.Encoding.ASCII.GetBytes(token), secret: true, overwrite: true);
+        }
+    }
+
+    /// <summary>
+    /// The pod after the injector, with the level and mTLS mode this pod resolved (<see cref="PodMeshSettings"/>) written
+    /// on it, so that the injector decides as the local cluster did.
+    /// </summary>
+    private static JsonObject Inject(JsonObject pod, LocalClusterOptions options)
+    {
+        var injector = new InjectorOptions
+        {
+            Image = WeftInstallation.Image(VersionCommand.Version),
+            Version = VersionCommand.Version,
+            ControlPlane = options.ControlPlane,
+            InitArguments = NetnsSandbox.InitArguments,
+            DefaultLevel = MeshLevels.L7,
+        };
+        var decision = SidecarInjector.Decide(pod, null, injector);
+        return decision.Injected ? JsonPatch.Apply(pod, decision.Patch!) : pod;
+    }
+
+    /// <summary>The pod from its template, before injection.</summary>
+    private JsonObject PlainJson()
+    {
+        var spec = Object.Spec;
+        var annotations = Map(Object.Metadata.Annotations);
+        annotations[SidecarInjector.MtlsKey] = Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive";
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = Name,
+                ["namespace"] = Namespace,
+                ["labels"] = Map(Object.Metadata.Labels),
+                ["annotations"] = annotations,
+            },
+            ["spec"] = new JsonObject
+            {
+                ["serviceAccountName"] = spec.ServiceAccountName,
+                ["containers"] = new JsonArray([.. spec.Containers.Select(c => (JsonNode)Container(c))]),
+            },
+        };
+
+        static JsonObject Container(Container c)
+        {
+            var json = new JsonObject { ["name"] = c.Name, ["image"] = c.Image };
+            if (c.Command.Count > 0)
+            {
+                json["command"] = new JsonArray([.. c.Command.Select(a => (JsonNode)JsonValue.Create(a))]);
+            }
+
+            if (c.Args.Count > 0)
+            {
+                json["args"] = new JsonArray([.. c.Args.Select(a => (JsonNode)JsonValue.Create(a))]);
+            }
+
+            if (c.Ports.Count > 0)
+            {
+                json["ports"] = new JsonArray([.. c.Ports.Select(p =>
+                {
+                    var port = new JsonObject { ["containerPort"] = p.Port, ["protocol"] = p.Protocol };
+                    if (p.Name is not null)
+                    {
+                        port["name"] = p.Name;
+                    }
+
+                    return (JsonNode)port;
+                })]);
+            }
+
+            if (c.Env.Count > 0)
+            {
+                json["env"] = new JsonArray([.. c.Env.Select(e => (JsonNode)new JsonObject { ["name"] = e.Name, ["value"] = e.Value ?? "" })]);
+            }
+
+            return json;
+        }
+
+        static JsonObject Map(IReadOnlyDictionary<string, string> values)
+        {
+            var map = new JsonObject();
+            foreach (var (key, value) in values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                map[key] = value;
+            }
+
+            return map;
+        }
+    }
+
     /// <summary>
     /// The environment of app container <paramref name="containerIndex"/> (and of <c>weft exec</c> in it): the pod's
     /// identity, the proxy settings of its sandbox (none for a pod without a sidecar, and none inherited from the shell),
@@ -341,7 +513,9 @@ internal sealed class LocalPod : IAsyncDisposable
         return env;
     }
 
-    private Dictionary<string, string?> SidecarEnvironment() => new(PodSandbox.ProxyVariables(null), StringComparer.Ordinal)
+    private Dictionary<string, string?> SidecarEnvironment() => _sidecarEnvironment is { } injected
+        ? new(PodSandbox.ProxyVariables(null).Concat(injected.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value))), StringComparer.Ordinal)
+        : new(PodSandbox.ProxyVariables(null), StringComparer.Ordinal)
     {
         // (No proxy variable: the sidecar talks to the control plane directly, whatever proxy the user's shell names.)
         ["WEFT_POD_IP"] = IP.ToString(),

@@ -6,7 +6,7 @@ namespace Weft.Cli.Local;
 
 /// <summary>
 /// A pod as on a Kubernetes node: a network namespace of its own on the node's bridge (<see cref="PodNetwork"/>), its
-/// capture rules written by <c>weft init</c> run inside it before anything else (the init container), then the sidecar
+/// capture rules written by the injected init container (<c>weft init</c>) run inside it before anything else, then the sidecar
 /// and the apps started inside it with <c>ip netns exec</c> (which also gives them the pod's resolv.conf and hosts).
 /// What each may do is <see cref="PodProcess"/>'s: the sidecar runs with the group the capture rules spare, so its own
 /// connections are not captured; the apps cannot change their rules, leave their namespace or take the sidecar's ids.
@@ -30,33 +30,33 @@ internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string
     /// </summary>
     public static IReadOnlyList<string> InitArguments => Capture.CaptureOptions.Default.ToArguments();
 
-    public override async Task PrepareAsync(bool sidecar, CancellationToken ct)
+    public override async Task PrepareAsync(ContainerCommand? init, CancellationToken ct)
     {
         // Again after a failure: the network stays once made; the init step runs again (it is idempotent).
         _network ??= await node.AddPodAsync(podNamespace, podName, podIp, ct);
         _netns ??= NetworkNamespace.Open(_network.Name);
-        if (!sidecar)
+        if (init is null)
         {
             return;
         }
 
         var log = Path.Combine(options.LogDirectory, $"{podNamespace}_{podName}_weft-init.log");
-        await using var init = ChildProcess.Start("weft-init", PodProcess.InPod(NetnsName!, options.Weft.Command(InitArguments), PodProcess.Role.Init),
+        await using var process = ChildProcess.Start("weft-init", PodProcess.InPod(NetnsName!, init, PodProcess.Role.Init),
             new Dictionary<string, string?>(StringComparer.Ordinal), log);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(InitLimit);
         try
         {
-            await init.Exited.WaitAsync(limit.Token);
+            await process.Exited.WaitAsync(limit.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new NetworkSetupException($"init container weft-init did not finish within {InitLimit.TotalSeconds:0}s (log {log})");
         }
 
-        if (init.ExitCode != 0)
+        if (process.ExitCode != 0)
         {
-            throw new NetworkSetupException($"init container weft-init exited with code {init.ExitCode}: {string.Join(" ", init.Tail().TakeLast(3))} (log {log})");
+            throw new NetworkSetupException($"init container weft-init exited with code {process.ExitCode}: {string.Join(" ", process.Tail().TakeLast(3))} (log {log})");
         }
     }
 

@@ -17,8 +17,8 @@ internal abstract class PodSandbox : IAsyncDisposable
     /// <summary>Extra <c>weft proxy</c> arguments for this kind of sandbox.</summary>
     public abstract IReadOnlyList<string> SidecarArguments { get; }
 
-    /// <summary>Makes the sandbox ready for the pod's containers: its network, then (with a sidecar) its capture rules.</summary>
-    public abstract Task PrepareAsync(bool sidecar, CancellationToken ct);
+    /// <summary>Makes the sandbox ready for the pod's containers: its network, then <paramref name="init"/> (the injected init container, when the pod has one) inside it.</summary>
+    public abstract Task PrepareAsync(ContainerCommand? init, CancellationToken ct);
 
     /// <summary>The command that runs <paramref name="command"/> inside the sandbox, as the sidecar or as an app container.</summary>
     public abstract ContainerCommand Wrap(ContainerCommand command, bool sidecar);

@@ -15,7 +15,7 @@ internal sealed class ProcessSandbox(IPAddress podIp) : PodSandbox
 
     public override IReadOnlyList<string> SidecarArguments => [];
 
-    public override Task PrepareAsync(bool sidecar, CancellationToken ct) => Task.CompletedTask;
+    public override Task PrepareAsync(ContainerCommand? init, CancellationToken ct) => Task.CompletedTask;
 
     public override ContainerCommand Wrap(ContainerCommand command, bool sidecar) => command;
 

@@ -135,16 +135,7 @@ public static class SidecarInjector
         ["name"] = WeftInstallation.SidecarContainerName,
         ["image"] = options.Image,
         ["command"] = new JsonArray(WeftInstallation.ProxyPath),
-        ["args"] = new JsonArray(
-            "--pod", "$(POD_NAMESPACE)/$(POD_NAME)",
-            "--pod-ip", "$(POD_IP)",
-            "--service-account", "$(SERVICE_ACCOUNT)",
-            "--control-plane", options.ControlPlane.ToString().TrimEnd('/'),
-            "--control-plane-ca", $"{IdentityMountPath}/{TrustBundleFileName}",
-            "--token-file", $"{IdentityMountPath}/{TokenFileName}",
-            "--mtls", mtls,
-            "--level", level,
-            "--capture"),
+        ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls).Select(a => (JsonNode?)a)]),
         ["env"] = new JsonArray(
             FieldEnv("POD_NAME", "metadata.name"),
             FieldEnv("POD_NAMESPACE", "metadata.namespace"),
@@ -169,6 +160,18 @@ public static class SidecarInjector
         ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "32Mi" } },
         ["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = IdentityVolume, ["mountPath"] = IdentityMountPath, ["readOnly"] = true }),
     };
+
+    /// <summary>
+    /// <c>weft-proxy</c>'s command line: the pod's identity from the downward API, the control plane (checked against the
+    /// trust bundle when it is https), the token file, the resolved level and mTLS mode, and the capture listeners.
+    /// </summary>
+    private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls)
+    {
+        string[] head = ["--pod", "$(POD_NAMESPACE)/$(POD_NAME)", "--pod-ip", "$(POD_IP)", "--service-account", "$(SERVICE_ACCOUNT)",
+            "--control-plane", options.ControlPlane.ToString().TrimEnd('/')];
+        string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? ["--control-plane-ca", $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
+        return [.. head, .. ca, "--token-file", $"{IdentityMountPath}/{TokenFileName}", "--mtls", mtls, "--level", level, "--capture"];
+    }
 
     /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>
     private static JsonObject Volume(InjectorOptions options) => new()

@@ -6,6 +6,7 @@ using Weft.Api;
 using Weft.Api.Model;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Objects;
+using Weft.Routing;
 
 namespace Weft.ControlPlane.Kubernetes;
 
@@ -205,8 +206,45 @@ public sealed class KubeSource : IAsyncDisposable
         return copy.ToJsonString();
     }
 
+    /// <summary>
+    /// A pod's level as the mesh must see it: a pod has a sidecar only when it runs one. The injector records the level
+    /// it resolved (<c>weft.dev/mesh</c>) beside the sidecar it adds; a pod without the sidecar container (created while
+    /// the injector was away, opted out, or asking for the mesh by a template label it could not honour) is <c>off</c>,
+    /// whatever its annotations say, so that clients send it plain TCP instead of mTLS it cannot answer.
+    /// </summary>
+    private static JsonObject WithSidecarLevel(JsonObject pod)
+    {
+        var hasSidecar = (pod["spec"] as JsonObject)?["containers"] is JsonArray containers
+            && containers.OfType<JsonObject>().Any(c => c["name"] is JsonValue v && v.TryGetValue<string>(out var name) && name == WeftInstallation.SidecarContainerName);
+        var metadata = pod["metadata"] as JsonObject;
+        var recorded = (metadata?["annotations"] as JsonObject)?[MeshLevels.Key] is JsonValue level && level.TryGetValue<string>(out var l) ? l : null;
+        if (hasSidecar && recorded is not null)
+        {
+            return pod;
+        }
+
+        var copy = pod.DeepClone().AsObject();
+        if (copy["metadata"] is not JsonObject meta)
+        {
+            copy["metadata"] = meta = new JsonObject();
+        }
+
+        if (meta["annotations"] is not JsonObject annotations)
+        {
+            meta["annotations"] = annotations = new JsonObject();
+        }
+
+        annotations[MeshLevels.Key] = hasSidecar ? MeshLevels.Normalize(recorded) : MeshLevels.Off;
+        return copy;
+    }
+
     private KubeObject? ReadObject(KubeResource resource, string key, JsonObject json)
     {
+        if (resource == KubeResource.Pods)
+        {
+            json = WithSidecarLevel(json);
+        }
+
         var loaded = ManifestLoader.LoadText(json.ToJsonString(), $"{resource.QualifiedName}/{key}");
         foreach (var problem in loaded.Problems)
         {

@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Weft.Api.Model;
 using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local.Api;
@@ -64,6 +65,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
     public override IReadOnlyList<string> SidecarArguments(LocalPod pod) =>
         ["--token-file", TokenFile(pod), "--control-plane-ca", _trustBundleFile];
+
+    public override IReadOnlyDictionary<string, string> ProjectedFiles(LocalPod pod) => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [SidecarInjector.TokenFileName] = TokenFile(pod),
+        [SidecarInjector.TrustBundleFileName] = _trustBundleFile,
+    };
 
     public override async Task RegisterAsync(LocalPod pod, CancellationToken ct)
     {
@@ -400,62 +407,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
         }
     }
 
-    private JsonObject PodJson(LocalPod pod)
+    /// <summary>The pod as the kubelet's API object: the one the local cluster runs (with the injector's containers when it has a sidecar), on this node.</summary>
+    private static JsonObject PodJson(LocalPod pod)
     {
-        var spec = pod.Object.Spec;
-        return new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Pod",
-            ["metadata"] = new JsonObject
-            {
-                ["name"] = pod.Name,
-                ["namespace"] = pod.Namespace,
-                ["labels"] = Map(pod.Object.Metadata.Labels),
-                ["annotations"] = Map(pod.Object.Metadata.Annotations),
-            },
-            ["spec"] = new JsonObject
-            {
-                ["serviceAccountName"] = spec.ServiceAccountName,
-                ["nodeName"] = EndpointSliceController.NodeName,
-                ["containers"] = new JsonArray([.. spec.Containers.Select(c => (JsonNode)Container(c))]),
-            },
-        };
-
-        static JsonObject Container(Container c)
-        {
-            var json = new JsonObject { ["name"] = c.Name, ["image"] = c.Image };
-            if (c.Command.Count > 0)
-            {
-                json["command"] = new JsonArray([.. c.Command.Select(a => (JsonNode)JsonValue.Create(a))]);
-            }
-
-            if (c.Args.Count > 0)
-            {
-                json["args"] = new JsonArray([.. c.Args.Select(a => (JsonNode)JsonValue.Create(a))]);
-            }
-
-            if (c.Ports.Count > 0)
-            {
-                json["ports"] = new JsonArray([.. c.Ports.Select(p =>
-                {
-                    var port = new JsonObject { ["containerPort"] = p.Port, ["protocol"] = p.Protocol };
-                    if (p.Name is not null)
-                    {
-                        port["name"] = p.Name;
-                    }
-
-                    return (JsonNode)port;
-                })]);
-            }
-
-            if (c.Env.Count > 0)
-            {
-                json["env"] = new JsonArray([.. c.Env.Select(e => (JsonNode)new JsonObject { ["name"] = e.Name, ["value"] = e.Value ?? "" })]);
-            }
-
-            return json;
-        }
+        var json = pod.Json.DeepClone().AsObject();
+        ((JsonObject)json["spec"]!)["nodeName"] = EndpointSliceController.NodeName;
+        return json;
     }
 
     private JsonObject PodStatusJson(LocalPod pod, bool ready)

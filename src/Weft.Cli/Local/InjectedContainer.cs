@@ -1,0 +1,126 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Weft.ControlPlane.Kubernetes;
+
+namespace Weft.Cli.Local;
+
+/// <summary>
+/// What a kubelet does with a container the injector added, done for the local cluster: its environment (values and
+/// the downward API fields the injector uses), its arguments with <c>$(VAR)</c> references expanded as Kubernetes
+/// expands them, mount paths turned into the host paths where the local kubelet keeps the volumes (there is no mount
+/// namespace), and Weft's image turned into the local weft binaries (<c>weft-proxy</c> → <c>weft proxy</c>).
+/// </summary>
+internal static class InjectedContainer
+{
+    /// <summary>The container of <paramref name="pod"/> named <paramref name="name"/> in <paramref name="list"/> (containers or initContainers).</summary>
+    public static JsonObject? Find(JsonObject pod, string list, string name) =>
+        ((pod["spec"] as JsonObject)?[list] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Text(c["name"]) == name);
+
+    /// <summary>The container's environment: plain values, and fieldRefs to the pod's name, namespace, IP and service account.</summary>
+    public static Dictionary<string, string> Environment(JsonObject container, JsonObject pod)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variable in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (Text(variable["name"]) is not { } name)
+            {
+                continue;
+            }
+
+            var value = Text(variable["value"]) ?? (Text(((variable["valueFrom"] as JsonObject)?["fieldRef"] as JsonObject)?["fieldPath"]) switch
+            {
+                "metadata.name" => Text((pod["metadata"] as JsonObject)?["name"]),
+                "metadata.namespace" => Text((pod["metadata"] as JsonObject)?["namespace"]),
+                "spec.serviceAccountName" => Text((pod["spec"] as JsonObject)?["serviceAccountName"]) ?? "default",
+                "status.podIP" => Text((pod["status"] as JsonObject)?["podIP"]),
+                _ => null,
+            });
+            if (value is not null)
+            {
+                env[name] = Expand(value, env); // a value may refer to the variables before it
+            }
+        }
+
+        return env;
+    }
+
+    /// <summary>
+    /// Kubernetes' expansion of <c>$(NAME)</c> in commands, arguments and values: replaced by a defined variable, left as
+    /// written otherwise; <c>$$</c> is a literal <c>$</c>.
+    /// </summary>
+    public static string Expand(string text, IReadOnlyDictionary<string, string> env)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var result = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] != '$' || i + 1 >= text.Length)
+            {
+                result.Append(text[i]);
+                continue;
+            }
+
+            if (text[i + 1] == '$')
+            {
+                result.Append('$');
+                i++;
+                continue;
+            }
+
+            var close = text[i + 1] == '(' ? text.IndexOf(')', i + 2) : -1;
+            if (close > 0 && env.TryGetValue(text[(i + 2)..close], out var value))
+            {
+                result.Append(value);
+                i = close;
+                continue;
+            }
+
+            result.Append('$');
+        }
+
+        return result.ToString();
+    }
+
+    /// <summary>
+    /// The local command for a container of Weft's image: its command and arguments expanded, paths under its volume
+    /// mounts moved to <paramref name="volumeDirectory"/>(volume name), and the image's binaries to the local ones.
+    /// </summary>
+    public static ContainerCommand Command(JsonObject container, IReadOnlyDictionary<string, string> env, Func<string, string> volumeDirectory, WeftLauncher weft)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        ArgumentNullException.ThrowIfNull(weft);
+        var mounts = (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(m => (Path: Text(m["mountPath"])?.TrimEnd('/') ?? "", Name: Text(m["name"]) ?? ""))
+            .Where(m => m.Path.Length > 0)
+            .ToList();
+        string Local(string argument)
+        {
+            var expanded = Expand(argument, env);
+            foreach (var (path, name) in mounts)
+            {
+                if (expanded == path || expanded.StartsWith(path + "/", StringComparison.Ordinal))
+                {
+                    return volumeDirectory(name) + expanded[path.Length..];
+                }
+            }
+
+            return expanded;
+        }
+
+        var line = (container["command"] as JsonArray ?? []).Concat(container["args"] as JsonArray ?? []).Select(a => Local(Text(a) ?? "")).ToList();
+        if (line.Count == 0)
+        {
+            throw new InvalidOperationException($"container {Text(container["name"])} has no command");
+        }
+
+        return line[0] switch
+        {
+            WeftInstallation.ProxyPath => weft.Proxy(line.Skip(1)),
+            WeftInstallation.CliPath => weft.Command(line.Skip(1)),
+            _ => throw new InvalidOperationException($"container {Text(container["name"])} runs {line[0]}, which the local cluster does not have"),
+        };
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+}
