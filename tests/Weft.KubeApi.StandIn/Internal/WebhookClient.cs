@@ -22,6 +22,7 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
     public async Task<JsonNode?> PostAsync(string webhookName, JsonObject clientConfig, TimeSpan timeout, JsonObject review, CancellationToken ct)
     {
         var (url, endpoint, serviceName) = Target(webhookName, clientConfig, timeout);
+        var shown = ShownUrl(url);
         string? tlsFailure = null;
         var trust = clientConfig["caBundle"]?.ToString() is { Length: > 0 } bundle ? TrustRoots(webhookName, bundle) : null;
         using var handler = new SocketsHttpHandler
@@ -32,7 +33,7 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
                 {
-                    tlsFailure = Verify(certificate as X509Certificate2, chain, errors, trust, url.Host);
+                    tlsFailure = Verify(certificate as X509Certificate2, chain, errors, trust, url.IdnHost);
                     return tlsFailure is null;
                 },
             },
@@ -40,7 +41,7 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
             {
                 var target = endpoint
                     ?? (serviceName is not null
-                        ? throw new WebhookCallFailure($"failed to call webhook: Post \"{url}\": no endpoints available for service \"{serviceName}\"")
+                        ? throw new WebhookCallFailure($"failed to call webhook: Post \"{shown}\": no endpoints available for service \"{serviceName}\"")
                         : null);
                 var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
@@ -61,7 +62,7 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
                     socket.Dispose();
                     var where = target?.ToString() ?? $"{context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}";
                     var why = e.SocketErrorCode == SocketError.ConnectionRefused ? "connect: connection refused" : e.Message;
-                    throw new WebhookCallFailure($"failed to call webhook: Post \"{url}\": dial tcp {where}: {why}");
+                    throw new WebhookCallFailure($"failed to call webhook: Post \"{shown}\": dial tcp {where}: {why}");
                 }
             },
         };
@@ -90,7 +91,7 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new WebhookCallFailure($"failed to call webhook: Post \"{url}\": context deadline exceeded");
+            throw new WebhookCallFailure($"failed to call webhook: Post \"{shown}\": context deadline exceeded");
         }
         catch (HttpRequestException e)
         {
@@ -103,10 +104,14 @@ internal sealed class WebhookClient(IReadOnlyDictionary<string, IPEndPoint> serv
             }
 
             throw new WebhookCallFailure(tlsFailure is not null
-                ? $"failed to call webhook: Post \"{url}\": tls: failed to verify certificate: {tlsFailure}"
-                : $"failed to call webhook: Post \"{url}\": {e.Message}");
+                ? $"failed to call webhook: Post \"{shown}\": tls: failed to verify certificate: {tlsFailure}"
+                : $"failed to call webhook: Post \"{shown}\": {e.Message}");
         }
     }
+
+    /// <summary>The URL as Go prints it: the port always written when the configuration named it (Uri drops 443).</summary>
+    private static string ShownUrl(Uri url) =>
+        $"{url.Scheme}://{url.Host}:{url.Port}{url.PathAndQuery}";
 
     private (Uri Url, IPEndPoint? Endpoint, string? ServiceName) Target(string webhookName, JsonObject clientConfig, TimeSpan timeout)
     {
