@@ -106,6 +106,159 @@ public sealed class KubectlTests
         }
     }
 
+    private const string InstallManifest = """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: weft-system
+        ---
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata:
+          name: weft-controller
+          namespace: weft-system
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata:
+          name: weft-controller
+        rules:
+        - apiGroups: [""]
+          resources: [services, pods]
+          verbs: [get, list, watch]
+        - apiGroups: [gateway.networking.k8s.io]
+          resources: [httproutes, httproutes/status]
+          verbs: [get, list, watch, update, patch]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRoleBinding
+        metadata:
+          name: weft-controller
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: weft-controller}
+        subjects:
+        - {kind: ServiceAccount, name: weft-controller, namespace: weft-system}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata:
+          name: weft-leader-election
+          namespace: weft-system
+        rules:
+        - apiGroups: [coordination.k8s.io]
+          resources: [leases]
+          verbs: [get, create, update]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata:
+          name: weft-leader-election
+          namespace: weft-system
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: weft-leader-election}
+        subjects:
+        - {kind: ServiceAccount, name: weft-controller, namespace: weft-system}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: weft-controller
+          namespace: weft-system
+        spec:
+          selector:
+            matchLabels: {app: weft-controller}
+          template:
+            metadata:
+              labels: {app: weft-controller}
+            spec:
+              serviceAccountName: weft-controller
+              containers:
+              - name: controller
+                image: weft/controller:test
+                ports:
+                - {name: webhook, containerPort: 9443}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: weft-injector
+          namespace: weft-system
+        spec:
+          selector: {app: weft-controller}
+          ports:
+          - {name: https, port: 443, targetPort: 9443}
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: MutatingWebhookConfiguration
+        metadata:
+          name: weft-sidecar-injector
+        webhooks:
+        - name: inject.weft.dev
+          admissionReviewVersions: [v1]
+          sideEffects: None
+          failurePolicy: Ignore
+          clientConfig:
+            service: {namespace: weft-system, name: weft-injector, path: /inject}
+          namespaceSelector:
+            matchLabels: {weft.dev/inject: enabled}
+          rules:
+          - operations: [CREATE]
+            apiGroups: [""]
+            apiVersions: [v1]
+            resources: [pods]
+            scope: "*"
+        """;
+
+    /// <summary>
+    /// The webhook's rules say <c>scope: "*"</c>, the server's default, on purpose: <c>rules</c> is an atomic list, so
+    /// client-side apply replaces it whenever the live list differs from the file, and a defaulted scope makes every
+    /// re-apply "configured" (against a real kube-apiserver too).
+    /// </summary>
+    [KubectlFact]
+    public async Task Apply_of_a_full_install_creates_every_kind_and_a_second_apply_is_unchanged()
+    {
+        foreach (var kubectl in Kubectls.All)
+        {
+            await using var k = await TestCluster.StartAsync();
+            var file = Path.Combine(Path.GetDirectoryName(k.Kubeconfig)!, "install.yaml");
+            File.WriteAllText(file, InstallManifest);
+            CommandResult Kubectl(params string[] args) => Kubectls.Run(kubectl, k.Kubeconfig, args).Succeeded($"{kubectl} {string.Join(' ', args)}");
+
+            var created = Kubectl(["apply", .. Validate(kubectl), "-f", file]).Output;
+            foreach (var line in new[]
+            {
+                "namespace/weft-system created", "serviceaccount/weft-controller created",
+                "clusterrole.rbac.authorization.k8s.io/weft-controller created", "clusterrolebinding.rbac.authorization.k8s.io/weft-controller created",
+                "role.rbac.authorization.k8s.io/weft-leader-election created", "rolebinding.rbac.authorization.k8s.io/weft-leader-election created",
+                "deployment.apps/weft-controller created", "service/weft-injector created",
+                "mutatingwebhookconfiguration.admissionregistration.k8s.io/weft-sidecar-injector created",
+            })
+            {
+                Assert.Contains(line, created, StringComparison.Ordinal);
+            }
+
+            var listed = Kubectl("get", "deploy,clusterrole,mutatingwebhookconfiguration", "-A").Output;
+            Assert.Contains("weft-controller", listed, StringComparison.Ordinal);
+            Assert.Contains("weft-sidecar-injector", listed, StringComparison.Ordinal);
+
+            var again = Kubectl(["apply", .. Validate(kubectl), "-f", file]).Output;
+            Assert.True(again.Split('\n', StringSplitOptions.RemoveEmptyEntries).All(l => l.EndsWith(" unchanged", StringComparison.Ordinal)), $"{kubectl}: {again}");
+            Assert.Equal(9, again.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+            var deployment = await k.Client.AppsV1.ReadNamespacedDeploymentAsync("weft-controller", "weft-system");
+            Assert.Equal(1, deployment.Metadata.Generation);
+            Assert.Equal(1, deployment.Spec.Replicas);
+            var configuration = await k.Client.AdmissionregistrationV1.ReadMutatingWebhookConfigurationAsync("weft-sidecar-injector");
+            Assert.Equal(443, configuration.Webhooks.Single().ClientConfig.Service.Port);
+            Assert.Equal(10, configuration.Webhooks.Single().TimeoutSeconds);
+
+            File.WriteAllText(file, InstallManifest.Replace("weft/controller:test", "weft/controller:v2", StringComparison.Ordinal));
+            Assert.Contains("deployment.apps/weft-controller configured", Kubectl(["apply", .. Validate(kubectl), "-f", file]).Output, StringComparison.Ordinal);
+            deployment = await k.Client.AppsV1.ReadNamespacedDeploymentAsync("weft-controller", "weft-system");
+            Assert.Equal(2, deployment.Metadata.Generation);
+            Assert.Equal("weft/controller:v2", deployment.Spec.Template.Spec.Containers.Single().Image);
+            Assert.Equal(9443, deployment.Spec.Template.Spec.Containers.Single().Ports.Single().ContainerPort);
+        }
+    }
+
     [KubectlFact]
     public async Task Get_pods_watch_prints_a_pod_created_after_it_started()
     {

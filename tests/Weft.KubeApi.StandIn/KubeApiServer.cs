@@ -17,8 +17,8 @@ namespace Weft.KubeApi.StandIn;
 /// A Kubernetes API server stand-in for tests: the real wire protocol (discovery, REST verbs, list and watch, Status
 /// errors, TokenRequest/TokenReview, CRDs) over Kestrel on 127.0.0.1, with all state in memory. Clients are the real
 /// ones (KubernetesClient, kubectl). Where it simplifies the real kube-apiserver, the types involved say so and
-/// README.md lists it: notably no authorization (every valid token may do everything), no admission or schema
-/// validation of custom resources, no server-side apply, no Table rendering, immediate deletion (no finalizers or
+/// README.md lists it: notably no authorization (every valid token may do everything), mutating admission webhooks only
+/// (no validating webhooks or built-in admission plugins), no schema validation of custom resources, no server-side apply, no Table rendering, immediate deletion (no finalizers or
 /// graceful periods), and no conversion between CRD versions.
 /// </summary>
 public sealed class KubeApiServer : IAsyncDisposable
@@ -94,7 +94,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new KubeApiServer(app, store, tokens, issuer, authority, adminToken);
-        var handler = new ApiHttpHandler(catalog, registry, store, tokens, adminToken, () => server.Address.Authority, options.BookmarkInterval);
+        var admission = new MutatingAdmission(store, new WebhookClient(options.WebhookServiceAddresses));
+        var handler = new ApiHttpHandler(catalog, registry, store, admission, tokens, adminToken, () => server.Address.Authority, options.BookmarkInterval);
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

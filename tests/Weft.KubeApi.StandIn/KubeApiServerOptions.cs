@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Weft.KubeApi.StandIn;
 
 /// <summary>How a <see cref="KubeApiServer"/> starts.</summary>
@@ -18,6 +20,14 @@ public sealed record KubeApiServerOptions
 
     /// <summary>The range a Service's <c>spec.clusterIP</c> is allocated from when it has none (IPv4 only).</summary>
     public string ServiceCidr { get; init; } = "10.96.0.0/16";
+
+    /// <summary>
+    /// Where a mutating webhook's <c>clientConfig.service</c> is reached, as there is no cluster network: keyed
+    /// <c>"NAMESPACE/NAME:PORT"</c> (port 443 when the service gives none), e.g. <c>["weft-system/weft-injector:443"] =
+    /// new IPEndPoint(IPAddress.Loopback, 54321)</c>. The TLS name checked is still <c>NAME.NAMESPACE.svc</c>. A service with
+    /// no entry has no endpoints: the call fails as kube-apiserver's does when a webhook's service is unreachable.
+    /// </summary>
+    public IReadOnlyDictionary<string, IPEndPoint> WebhookServiceAddresses { get; init; } = new Dictionary<string, IPEndPoint>();
 
     /// <summary>The clock for timestamps and token lifetimes.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -60,10 +60,15 @@ internal sealed class ApiException : Exception
 
         details["kind"] = type.Kind;
         details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = detail, ["field"] = field });
-        return new ApiException(422, "Invalid", $"{type.Kind} \"{name}\" is invalid: {message}", details);
+        var qualifiedKind = type.Group.Length == 0 ? type.Kind : type.Kind + "." + type.Group;
+        return new ApiException(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {message}", details);
     }
 
     public static ApiException BadRequest(string message) => new(400, "BadRequest", message);
+
+    /// <summary>500 as <c>apierrors.NewInternalError</c>: "Internal error occurred: ..." with the error as the one cause.</summary>
+    public static ApiException InternalError(string error) =>
+        new(500, "InternalError", "Internal error occurred: " + error, new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["message"] = error }) });
 
     public static ApiException Expired(string message) => new(410, "Expired", message);
 

@@ -13,6 +13,7 @@ internal sealed class ApiHttpHandler(
     ResourceCatalog catalog,
     ResourceRegistry registry,
     ObjectStore store,
+    MutatingAdmission admission,
     ServiceAccountTokens tokens,
     string adminToken,
     Func<string> serverAddress,
@@ -56,10 +57,7 @@ internal sealed class ApiHttpHandler(
                 return;
         }
 
-        if (!Authenticated(context.Request))
-        {
-            throw ApiException.Unauthorized();
-        }
+        var user = Authenticate(context.Request) ?? throw ApiException.Unauthorized();
 
         if (segments is ["openapi", ..])
         {
@@ -95,10 +93,10 @@ internal sealed class ApiHttpHandler(
                 await WriteAsync(context, 200, DiscoveryDocuments.ResourceList(catalog, group, version) ?? throw ApiException.PathNotFound());
                 return;
             case ["api", var version, .. var rest] when rest.Length > 0:
-                await ServeResourceAsync(context, Route("", version, rest));
+                await ServeResourceAsync(context, Route("", version, rest), user);
                 return;
             case ["apis", var group, var version, .. var rest] when rest.Length > 0:
-                await ServeResourceAsync(context, Route(group, version, rest));
+                await ServeResourceAsync(context, Route(group, version, rest), user);
                 return;
             case ["api" or "apis", ..]:
                 throw ApiException.MethodNotAllowed();
@@ -156,9 +154,10 @@ internal sealed class ApiHttpHandler(
         return known ? r : throw ApiException.PathNotFound();
     }
 
-    private async Task ServeResourceAsync(HttpContext context, ResourceRequest r)
+    private async Task ServeResourceAsync(HttpContext context, ResourceRequest r, JsonObject user)
     {
         var method = context.Request.Method;
+        r = r with { DryRun = DryRun(context.Request, method) };
         if (r.Type.CreateOnly)
         {
             if (!HttpMethods.IsPost(method) || r.Name is not null)
@@ -197,7 +196,9 @@ internal sealed class ApiHttpHandler(
             }
             else if (HttpMethods.IsPost(method) && (r.Namespace is not null || !r.Type.Namespaced))
             {
-                await WriteAsync(context, 201, registry.Create(r, await ReadObjectAsync(context)));
+                var prepared = registry.PrepareCreate(r, await ReadObjectAsync(context));
+                var admitted = await admission.AdmitAsync(new AdmissionAttributes("CREATE", r, prepared, null, user, Options("CreateOptions", context.Request, r)), context.RequestAborted);
+                await WriteAsync(context, 201, registry.Create(r, admitted));
             }
             else if (HttpMethods.IsDelete(method))
             {
@@ -226,6 +227,13 @@ internal sealed class ApiHttpHandler(
         else if (HttpMethods.IsPut(method))
         {
             var body = await ReadObjectAsync(context);
+            if (admission.Applies("UPDATE", r))
+            {
+                var old = registry.Get(r);
+                var prepared = ResourceRegistry.PrepareUpdate(r, body);
+                body = await admission.AdmitAsync(new AdmissionAttributes("UPDATE", r, prepared, old, user, Options("UpdateOptions", context.Request, r)), context.RequestAborted);
+            }
+
             await WriteAsync(context, 200, r.Subresource == "status" ? registry.UpdateStatus(r, body) : registry.Update(r, body));
         }
         else if (HttpMethods.IsPatch(method))
@@ -238,7 +246,9 @@ internal sealed class ApiHttpHandler(
             }
 
             var patch = JsonNode.Parse(await ReadTextAsync(context));
-            await WriteAsync(context, 200, registry.Patch(r, contentType, patch));
+            await WriteAsync(context, 200, admission.Applies("UPDATE", r)
+                ? await AdmittedPatchAsync(context, r, contentType, patch, user)
+                : registry.Patch(r, contentType, patch));
         }
         else if (HttpMethods.IsDelete(method) && r.Subresource is null)
         {
@@ -248,6 +258,73 @@ internal sealed class ApiHttpHandler(
         {
             throw ApiException.MethodNotAllowed();
         }
+    }
+
+    /// <summary>
+    /// A patch that a webhook may change: patched, admitted, then written back on the condition that the object is still
+    /// the one patched (retried, as the apiserver's GuaranteedUpdate retries its admission-calling update, on a conflict).
+    /// </summary>
+    private async Task<JsonObject> AdmittedPatchAsync(HttpContext context, ResourceRequest r, string contentType, JsonNode? patch, JsonObject user)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var old = registry.Get(r);
+            var patched = ResourceRegistry.PrepareUpdate(r, registry.Patched(r, contentType, patch));
+            var admitted = await admission.AdmitAsync(new AdmissionAttributes("UPDATE", r, patched, old, user, Options("PatchOptions", context.Request, r)), context.RequestAborted);
+            ObjectMeta.Of(admitted)["resourceVersion"] = ObjectMeta.ResourceVersion(patched);
+            try
+            {
+                return r.Subresource == "status" ? registry.UpdateStatus(r, admitted) : registry.Update(r, admitted);
+            }
+            catch (ApiException e) when (e.Code == 409 && attempt < 5)
+            {
+                // The object changed while the webhooks ran: patch the new one.
+            }
+        }
+    }
+
+    /// <summary><c>dryRun</c>: absent, or <c>All</c> (each value); anything else is 422 as the options' validation answers.</summary>
+    private static bool DryRun(HttpRequest request, string method)
+    {
+        var values = request.Query["dryRun"];
+        if (values.Count == 0)
+        {
+            return false;
+        }
+
+        if (values.All(v => v == "All"))
+        {
+            return true;
+        }
+
+        var kind = HttpMethods.IsPost(method) ? "CreateOptions" : HttpMethods.IsPatch(method) ? "PatchOptions" : HttpMethods.IsDelete(method) ? "DeleteOptions" : "UpdateOptions";
+        var listed = string.Join(", ", values.Select(v => $"\"{v}\""));
+        var detail = $"Unsupported value: []string{{{listed}}}: supported values: \"All\"";
+        return HttpMethods.IsGet(method)
+            ? false
+            : throw new ApiException(422, "Invalid", $"{kind}.meta.k8s.io \"\" is invalid: dryRun: {detail}", new JsonObject
+            {
+                ["group"] = "meta.k8s.io",
+                ["kind"] = kind,
+                ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueNotSupported", ["message"] = detail, ["field"] = "dryRun" }),
+            });
+    }
+
+    /// <summary>The operation's options as admission sees them (<c>request.options</c>).</summary>
+    private static JsonObject Options(string kind, HttpRequest request, ResourceRequest r)
+    {
+        var options = new JsonObject { ["kind"] = kind, ["apiVersion"] = "meta.k8s.io/v1" };
+        if (r.DryRun)
+        {
+            options["dryRun"] = new JsonArray("All");
+        }
+
+        if (request.Query["fieldManager"].ToString() is { Length: > 0 } manager)
+        {
+            options["fieldManager"] = manager;
+        }
+
+        return options;
     }
 
     private async Task WatchAsync(HttpContext context, ResourceRequest r, ListOptions options)
@@ -350,16 +427,29 @@ internal sealed class ApiHttpHandler(
         };
     }
 
-    private bool Authenticated(HttpRequest request)
+    /// <summary>Who the bearer token is (admission's <c>userInfo</c>), or null when it does not authenticate.</summary>
+    private JsonObject? Authenticate(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return false;
+            return null;
         }
 
         var token = header["Bearer ".Length..].Trim();
-        return token == adminToken || tokens.Authenticate(token, [TokenIssuer.ApiAudience], out _) is not null;
+        if (token == adminToken)
+        {
+            return new JsonObject { ["username"] = "kubernetes-admin", ["groups"] = new JsonArray("system:masters", "system:authenticated") };
+        }
+
+        return tokens.Authenticate(token, [TokenIssuer.ApiAudience], out _) is { } claims
+            ? new JsonObject
+            {
+                ["username"] = $"system:serviceaccount:{claims.Namespace}:{claims.ServiceAccount}",
+                ["uid"] = claims.ServiceAccountUid,
+                ["groups"] = new JsonArray("system:serviceaccounts", "system:serviceaccounts:" + claims.Namespace, "system:authenticated"),
+            }
+            : null;
     }
 
     /// <summary>

@@ -68,6 +68,54 @@ internal static class BuiltInResources
         StorageVersion = "v1", StatusVersions = Status("v1"),
     };
 
+    /// <summary>No controller runs behind them: a Deployment makes no ReplicaSets or Pods, its status stays as written.</summary>
+    public static readonly ResourceType Deployments = new()
+    {
+        Group = "apps", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true,
+        ShortNames = ["deploy"], Categories = ["all"], Versions = ["v1"], StorageVersion = "v1", StatusVersions = Status("v1"),
+    };
+
+    public static readonly ResourceType ClusterRoles = new()
+    {
+        Group = "rbac.authorization.k8s.io", Plural = "clusterroles", Singular = "clusterrole", Kind = "ClusterRole",
+        Namespaced = false, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType ClusterRoleBindings = new()
+    {
+        Group = "rbac.authorization.k8s.io", Plural = "clusterrolebindings", Singular = "clusterrolebinding", Kind = "ClusterRoleBinding",
+        Namespaced = false, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType Roles = new()
+    {
+        Group = "rbac.authorization.k8s.io", Plural = "roles", Singular = "role", Kind = "Role",
+        Namespaced = true, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    public static readonly ResourceType RoleBindings = new()
+    {
+        Group = "rbac.authorization.k8s.io", Plural = "rolebindings", Singular = "rolebinding", Kind = "RoleBinding",
+        Namespaced = true, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    /// <summary>Read by <see cref="MutatingAdmission"/> on every create (and update a rule names).</summary>
+    public static readonly ResourceType MutatingWebhookConfigurations = new()
+    {
+        Group = "admissionregistration.k8s.io", Plural = "mutatingwebhookconfigurations", Singular = "mutatingwebhookconfiguration",
+        Kind = "MutatingWebhookConfiguration", Namespaced = false, Versions = ["v1"], StorageVersion = "v1",
+    };
+
+    /// <summary>Stored and served only: validating webhooks are not called.</summary>
+    public static readonly ResourceType ValidatingWebhookConfigurations = new()
+    {
+        Group = "admissionregistration.k8s.io", Plural = "validatingwebhookconfigurations", Singular = "validatingwebhookconfiguration",
+        Kind = "ValidatingWebhookConfiguration", Namespaced = false, Versions = ["v1"], StorageVersion = "v1",
+    };
+
     public static IReadOnlyList<ResourceType> All { get; } =
-        [Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, CustomResourceDefinitions];
+    [
+        Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, CustomResourceDefinitions,
+        Deployments, ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, MutatingWebhookConfigurations, ValidatingWebhookConfigurations,
+    ];
 }

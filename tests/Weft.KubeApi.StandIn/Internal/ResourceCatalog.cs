@@ -31,12 +31,13 @@ internal sealed class ResourceCatalog
     /// <summary>Every served group with its versions, highest priority first; the core group ("") is not among them.</summary>
     public IReadOnlyList<(string Group, IReadOnlyList<string> Versions)> Groups()
     {
-        var groups = All.Where(t => t.Group.Length > 0).GroupBy(t => t.Group, StringComparer.Ordinal);
+        var groups = All.Where(t => t.Group.Length > 0).GroupBy(t => t.Group, StringComparer.Ordinal).ToList();
+        var builtIn = groups.Where(g => g.Any(t => !t.IsCustom)).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         return
         [
             .. groups
                 .Select(g => (g.Key, KubeVersionOrder.Sort(g.SelectMany(t => t.Versions))))
-                .OrderBy(g => g.Key.EndsWith(".k8s.io", StringComparison.Ordinal) && !g.Key.Contains("x-k8s", StringComparison.Ordinal) ? 0 : 1)
+                .OrderBy(g => builtIn.Contains(g.Key) ? 0 : g.Key.EndsWith(".k8s.io", StringComparison.Ordinal) && !g.Key.Contains("x-k8s", StringComparison.Ordinal) ? 1 : 2)
                 .ThenBy(g => g.Key, StringComparer.Ordinal),
         ];
     }

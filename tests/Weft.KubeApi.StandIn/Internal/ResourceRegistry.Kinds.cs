@@ -5,11 +5,39 @@ namespace Weft.KubeApi.StandIn.Internal;
 /// <summary>The per-kind rules of the registry (the real server's strategies and admission defaults, in part).</summary>
 internal sealed partial class ResourceRegistry
 {
-    private void BeforeCreate(ResourceType type, JsonObject obj)
+    /// <summary>
+    /// What the real server's scheme defaulting does when it decodes a request body, so before admission: per object,
+    /// needing no other state. (Defaults that need state, such as a Service's cluster IP, come in <see cref="BeforeCreate"/>.)
+    /// </summary>
+    public static void SchemeDefaults(ResourceType type, JsonObject obj)
     {
         if (type == BuiltInResources.Namespaces)
         {
             NamespaceDefaults(obj);
+        }
+        else if (type == BuiltInResources.Pods)
+        {
+            obj["spec"] = PodSpecDefaults(obj["spec"] as JsonObject ?? []);
+        }
+        else if (type == BuiltInResources.Secrets)
+        {
+            obj["type"] ??= "Opaque";
+        }
+        else if (type == BuiltInResources.Deployments)
+        {
+            DeploymentDefaults(obj);
+        }
+        else if (type == BuiltInResources.MutatingWebhookConfigurations || type == BuiltInResources.ValidatingWebhookConfigurations)
+        {
+            WebhookDefaults(obj, mutating: type == BuiltInResources.MutatingWebhookConfigurations);
+        }
+    }
+
+    private void BeforeCreate(ResourceType type, JsonObject obj)
+    {
+        SchemeDefaults(type, obj);
+        if (type == BuiltInResources.Namespaces)
+        {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
         }
         else if (type == BuiltInResources.Services)
@@ -19,12 +47,7 @@ internal sealed partial class ResourceRegistry
         }
         else if (type == BuiltInResources.Pods)
         {
-            PodDefaults(obj);
             obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
-        }
-        else if (type == BuiltInResources.Secrets)
-        {
-            obj["type"] ??= "Opaque";
         }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
@@ -34,21 +57,10 @@ internal sealed partial class ResourceRegistry
 
     private void BeforeUpdate(ResourceType type, JsonObject existing, JsonObject obj)
     {
-        if (type == BuiltInResources.Namespaces)
-        {
-            NamespaceDefaults(obj);
-        }
-        else if (type == BuiltInResources.Services)
+        SchemeDefaults(type, obj);
+        if (type == BuiltInResources.Services)
         {
             ServiceDefaults(obj, existing);
-        }
-        else if (type == BuiltInResources.Pods)
-        {
-            PodDefaults(obj);
-        }
-        else if (type == BuiltInResources.Secrets)
-        {
-            obj["type"] ??= "Opaque";
         }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
@@ -102,9 +114,17 @@ internal sealed partial class ResourceRegistry
         obj["spec"] = spec;
     }
 
-    private static void PodDefaults(JsonObject obj)
+    /// <summary>A dry-run create gives back what <see cref="BeforeCreate"/> allocated (a Service's cluster IPs).</summary>
+    private void ForgetAllocations(ResourceType type, JsonObject obj)
     {
-        var spec = obj["spec"] as JsonObject ?? [];
+        if (type == BuiltInResources.Services)
+        {
+            AfterWrite(type, obj, null);
+        }
+    }
+
+    private static JsonObject PodSpecDefaults(JsonObject spec)
+    {
         spec["restartPolicy"] ??= "Always";
         spec["terminationGracePeriodSeconds"] ??= 30;
         spec["dnsPolicy"] ??= "ClusterFirst";
@@ -112,7 +132,58 @@ internal sealed partial class ResourceRegistry
         spec["serviceAccount"] ??= spec["serviceAccountName"]!.DeepClone();
         spec["schedulerName"] ??= "default-scheduler";
         spec["enableServiceLinks"] ??= true;
+        return spec;
+    }
+
+    /// <summary>apps/v1 SetDefaults_Deployment, and the pod template's defaults.</summary>
+    private static void DeploymentDefaults(JsonObject obj)
+    {
+        var spec = obj["spec"] as JsonObject ?? [];
         obj["spec"] = spec;
+        spec["replicas"] ??= 1;
+        spec["revisionHistoryLimit"] ??= 10;
+        spec["progressDeadlineSeconds"] ??= 600;
+        var strategy = spec["strategy"] as JsonObject ?? [];
+        spec["strategy"] = strategy;
+        strategy["type"] ??= "RollingUpdate";
+        if (strategy["type"]?.ToString() == "RollingUpdate")
+        {
+            var rolling = strategy["rollingUpdate"] as JsonObject ?? [];
+            strategy["rollingUpdate"] = rolling;
+            rolling["maxUnavailable"] ??= "25%";
+            rolling["maxSurge"] ??= "25%";
+        }
+
+        var template = spec["template"] as JsonObject ?? [];
+        spec["template"] = template;
+        template["spec"] = PodSpecDefaults(template["spec"] as JsonObject ?? []);
+    }
+
+    /// <summary>admissionregistration/v1 defaults: failurePolicy Fail, matchPolicy Equivalent, empty selectors, 10 s, scope *, port 443.</summary>
+    private static void WebhookDefaults(JsonObject obj, bool mutating)
+    {
+        foreach (var webhook in (obj["webhooks"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            webhook["failurePolicy"] ??= "Fail";
+            webhook["matchPolicy"] ??= "Equivalent";
+            webhook["namespaceSelector"] ??= new JsonObject();
+            webhook["objectSelector"] ??= new JsonObject();
+            webhook["timeoutSeconds"] ??= 10;
+            if (mutating)
+            {
+                webhook["reinvocationPolicy"] ??= "Never";
+            }
+
+            foreach (var rule in (webhook["rules"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                rule["scope"] ??= "*";
+            }
+
+            if (webhook["clientConfig"]?["service"] is JsonObject service)
+            {
+                service["port"] ??= 443;
+            }
+        }
     }
 
     /// <summary>

@@ -40,33 +40,47 @@ internal sealed partial class ResourceRegistry
 
     public bool NamespaceExists(string name) => _store.Get(BuiltInResources.Namespaces.StorageKey, new ObjectKey("", name)) is not null;
 
-    public JsonObject Create(ResourceRequest r, JsonObject body)
+    /// <summary>
+    /// The object of a create as admission sees it: at the request's version, its namespace set from the request (or
+    /// removed for a cluster-scoped kind), the namespace existing, and the kind's scheme defaults applied. The name is
+    /// not generated yet: kube-apiserver resolves <c>generateName</c> in the registry, after mutating admission.
+    /// </summary>
+    public JsonObject PrepareCreate(ResourceRequest r, JsonObject body)
     {
         var type = r.Type;
         CheckKind(r, body);
+        var obj = ApiObjects.AtVersion(body, type, r.Version);
+        var meta = ObjectMeta.Of(obj);
+        if (type.Namespaced)
+        {
+            var ns = ObjectMeta.Namespace(obj);
+            if (ns is { Length: > 0 } && ns != r.Namespace)
+            {
+                throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+
+            meta["namespace"] = r.Namespace;
+            if (!NamespaceExists(r.Namespace!))
+            {
+                throw ApiException.NotFound(BuiltInResources.Namespaces, r.Namespace!);
+            }
+        }
+        else
+        {
+            meta.Remove("namespace");
+        }
+
+        SchemeDefaults(type, obj);
+        return obj;
+    }
+
+    public JsonObject Create(ResourceRequest r, JsonObject body)
+    {
+        var type = r.Type;
         lock (_store.Gate)
         {
-            var obj = ApiObjects.AtVersion(body, type, type.StorageVersion);
+            var obj = ApiObjects.AtVersion(PrepareCreate(r, body), type, type.StorageVersion);
             var meta = ObjectMeta.Of(obj);
-            if (type.Namespaced)
-            {
-                var ns = ObjectMeta.Namespace(obj);
-                if (ns is { Length: > 0 } && ns != r.Namespace)
-                {
-                    throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
-                }
-
-                meta["namespace"] = r.Namespace;
-                if (!NamespaceExists(r.Namespace!))
-                {
-                    throw ApiException.NotFound(BuiltInResources.Namespaces, r.Namespace!);
-                }
-            }
-            else
-            {
-                meta.Remove("namespace");
-            }
-
             if (ObjectMeta.ResourceVersion(obj) is { Length: > 0 })
             {
                 throw ApiException.BadRequest("resourceVersion should not be set on objects to be created");
@@ -114,6 +128,13 @@ internal sealed partial class ResourceRegistry
             }
 
             BeforeCreate(type, obj);
+            if (r.DryRun)
+            {
+                // Everything a create does (names, defaults, allocations) but the write: the allocations are given back.
+                ForgetAllocations(type, obj);
+                return ApiObjects.AtVersion(obj, type, r.Version);
+            }
+
             _store.Put(type.StorageKey, obj);
             AfterWrite(type, null, obj);
             return ApiObjects.AtVersion(obj, type, r.Version);
@@ -171,7 +192,29 @@ internal sealed partial class ResourceRegistry
         }
     }
 
+    /// <summary>
+    /// The object of an update as admission sees it: at the request's version with the kind's scheme defaults (the
+    /// server-set metadata is put back by <see cref="Update"/>).
+    /// </summary>
+    public static JsonObject PrepareUpdate(ResourceRequest r, JsonObject body)
+    {
+        CheckKind(r, body);
+        var obj = ApiObjects.AtVersion(body, r.Type, r.Version);
+        SchemeDefaults(r.Type, obj);
+        return obj;
+    }
+
     public JsonObject Patch(ResourceRequest r, string contentType, JsonNode? patch)
+    {
+        lock (_store.Gate)
+        {
+            var patched = Patched(r, contentType, patch);
+            return r.Subresource == "status" ? UpdateStatus(r, patched) : Update(r, patched);
+        }
+    }
+
+    /// <summary>The stored object with the patch applied (it keeps the stored resourceVersion, so writing it back is conditional).</summary>
+    public JsonObject Patched(ResourceRequest r, string contentType, JsonNode? patch)
     {
         lock (_store.Gate)
         {
@@ -189,7 +232,7 @@ internal sealed partial class ResourceRegistry
                 throw ApiException.BadRequest("the patch did not produce an object");
             }
 
-            return r.Subresource == "status" ? UpdateStatus(r, patchedObject) : Update(r, patchedObject);
+            return patchedObject;
         }
     }
 
@@ -212,13 +255,20 @@ internal sealed partial class ResourceRegistry
                 }
             }
 
+            if (type == BuiltInResources.Namespaces && UndeletableNamespaces.Contains(r.Name!))
+            {
+                throw new ApiException(403, "Forbidden", $"namespaces \"{r.Name}\" is forbidden: this namespace may not be deleted", new JsonObject { ["name"] = r.Name, ["kind"] = "namespaces" });
+            }
+
+            if (r.DryRun)
+            {
+                return type.DeleteReturnsObject
+                    ? ApiObjects.AtVersion(existing, type, r.Version)
+                    : StatusObjects.Success(type, r.Name!, ObjectMeta.Uid(existing));
+            }
+
             if (type == BuiltInResources.Namespaces)
             {
-                if (UndeletableNamespaces.Contains(r.Name!))
-                {
-                    throw new ApiException(403, "Forbidden", $"namespaces \"{r.Name}\" is forbidden: this namespace may not be deleted", new JsonObject { ["name"] = r.Name, ["kind"] = "namespaces" });
-                }
-
                 // Namespace finalization is immediate here: its contents go first, then the Namespace.
                 _store.RemoveNamespace(r.Name!);
             }
@@ -235,9 +285,9 @@ internal sealed partial class ResourceRegistry
     {
         // A write that changes nothing is not a write: no new resourceVersion and no event, as etcd's GuaranteedUpdate.
         ObjectMeta.Of(obj)["resourceVersion"] = ObjectMeta.ResourceVersion(existing);
-        if (JsonNode.DeepEquals(existing, obj))
+        if (JsonNode.DeepEquals(existing, obj) || r.DryRun)
         {
-            return ApiObjects.AtVersion(existing, r.Type, r.Version);
+            return ApiObjects.AtVersion(r.DryRun ? obj : existing, r.Type, r.Version);
         }
 
         _store.Put(r.Type.StorageKey, obj);

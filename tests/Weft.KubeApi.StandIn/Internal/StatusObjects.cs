@@ -14,8 +14,12 @@ internal static class StatusObjects
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        if (reason.Length > 0)
+        {
+            status["reason"] = reason;
+        }
+
         if (details is not null)
         {
             status["details"] = details;

@@ -29,6 +29,7 @@ internal static class StrategicMergePatch
         ["hostAliases"] = "ip",
         ["topologySpreadConstraints"] = "topologyKey",
         ["tolerations"] = "key",
+        ["webhooks"] = "name",
     };
 
     public static JsonObject Apply(JsonObject target, JsonObject patch) =>
