@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Weft.Cli;
 using Weft.Cli.Commands;
 
-// weft: the Weft command line. Verbs: up, curl, exec, status, conformance, validate, explain, init, controller, inject, proxy, echo, version.
+// weft: the Weft command line. Verbs: up, curl, exec, status, conformance, validate, explain, init, controller, inject, install, check, proxy, echo, version.
 ParentWatchdog.StartIfRequested();
 
 // Ctrl-C and SIGTERM cancel the verb's token. We handle the signals ourselves: the ASP.NET hosts inside (control plane,
@@ -24,6 +24,8 @@ root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(InjectCommand.Create());
+root.Subcommands.Add(InstallCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(ProxyCommand.Create());
 root.Subcommands.Add(EchoCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());

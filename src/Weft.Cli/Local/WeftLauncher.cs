@@ -10,7 +10,9 @@ internal sealed record WeftLauncher(string FileName, IReadOnlyList<string> Prefi
     public static WeftLauncher Current()
     {
         var processPath = Environment.ProcessPath;
+#pragma warning disable IL3000 // Empty in a single-file weft (the image's), which runs as the apphost above anyway.
         var assembly = typeof(WeftLauncher).Assembly.Location;
+#pragma warning restore IL3000
         if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "weft")
         {
             return new WeftLauncher(processPath, []);

@@ -162,13 +162,18 @@ public sealed class KubeResource : IEquatable<KubeResource>
         }
     }
 
-    public async Task<JsonObject> CreateAsync(IKubernetes client, JsonObject body, CancellationToken ct)
+    /// <summary>
+    /// POST; with <paramref name="dryRun"/> (<c>?dryRun=All</c>) the server admits the object (mutating webhooks
+    /// included) and answers with what it would have stored, storing nothing.
+    /// </summary>
+    public async Task<JsonObject> CreateAsync(IKubernetes client, JsonObject body, CancellationToken ct, bool dryRun = false)
     {
         ArgumentNullException.ThrowIfNull(client);
         var ns = NamespaceOf(body);
+        var mode = dryRun ? "All" : null;
         using var response = ns is null
-            ? await client.CustomObjects.CreateClusterCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, Plural, cancellationToken: ct).ConfigureAwait(false)
-            : await client.CustomObjects.CreateNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, ns, Plural, cancellationToken: ct).ConfigureAwait(false);
+            ? await client.CustomObjects.CreateClusterCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, Plural, dryRun: mode, cancellationToken: ct).ConfigureAwait(false)
+            : await client.CustomObjects.CreateNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(body, Group, Version, ns, Plural, dryRun: mode, cancellationToken: ct).ConfigureAwait(false);
         return Parse(response.Body);
     }
 

@@ -1,0 +1,96 @@
+using System.Security.Cryptography.X509Certificates;
+using k8s.Autorest;
+using Weft.Cli.Install;
+using Weft.ControlPlane.Kubernetes;
+
+namespace Weft.Cli.Check;
+
+/// <summary>
+/// <c>weft check</c>'s checks in order, group by group: the API server, the Gateway API CRDs, the controller, the mesh
+/// root, the injector. An unreachable API server ends the run (everything else would fail for that one reason); after
+/// that every check runs, so one run lists everything that is wrong.
+/// </summary>
+internal static class ClusterCheck
+{
+    public static async Task<IReadOnlyList<CheckResult>> RunAsync(CheckContext context, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var results = new List<CheckResult>();
+        var reachable = await ApiServerChecks.ReachableAsync(context, ct).ConfigureAwait(false);
+        results.Add(reachable);
+        if (!reachable.Ok)
+        {
+            return results;
+        }
+
+        results.Add(await Guarded(ApiServerChecks.Group, "api-groups", () => ApiServerChecks.ServesWhatWeftNeedsAsync(context, ct)).ConfigureAwait(false));
+        foreach (var crd in GatewayApiCrds.All)
+        {
+            results.Add(await Guarded(GatewayApiChecks.Group, $"crd/{crd.Name}", () => GatewayApiChecks.CrdAsync(context, crd, ct)).ConfigureAwait(false));
+        }
+
+        results.Add(await Guarded(ControllerChecks.Group, "namespace", () => ControllerChecks.NamespaceAsync(context, ct)).ConfigureAwait(false));
+        results.Add(await Guarded(ControllerChecks.Group, "deployment", () => ControllerChecks.DeploymentAsync(context, ct)).ConfigureAwait(false));
+        results.Add(await Guarded(ControllerChecks.Group, "lease", () => ControllerChecks.LeaseAsync(context, ct)).ConfigureAwait(false));
+
+        X509Certificate2? root = null;
+        try
+        {
+            try
+            {
+                var (secret, found) = await MeshRootChecks.SecretAsync(context, ct).ConfigureAwait(false);
+                results.Add(secret);
+                root = found;
+            }
+            catch (Exception e) when (IsApiError(e))
+            {
+                results.Add(Unreadable(MeshRootChecks.Group, "ca-secret", e));
+            }
+
+            if (root is not null)
+            {
+                results.Add(MeshRootChecks.Validity(context, root));
+                results.Add(await Guarded(MeshRootChecks.Group, "trust-bundle", () => MeshRootChecks.TrustBundleAsync(context, root, ct)).ConfigureAwait(false));
+            }
+
+            try
+            {
+                var (configuration, webhooks) = await InjectorChecks.ConfigurationAsync(context, ct).ConfigureAwait(false);
+                results.Add(configuration);
+                if (webhooks is not null)
+                {
+                    results.Add(InjectorChecks.CaBundle(context, webhooks, root));
+                    results.Add(await Guarded(InjectorChecks.Group, "injector-answers", () => InjectorChecks.AnswersAsync(context, ct)).ConfigureAwait(false));
+                }
+            }
+            catch (Exception e) when (IsApiError(e))
+            {
+                results.Add(Unreadable(InjectorChecks.Group, "webhook-configuration", e));
+            }
+        }
+        finally
+        {
+            root?.Dispose();
+        }
+
+        return results;
+    }
+
+    // A check whose read fails other than by 404 (403: the kubeconfig's user may not read it) is a failed check, not a crash.
+    private static async Task<CheckResult> Guarded(string group, string name, Func<Task<CheckResult>> check)
+    {
+        try
+        {
+            return await check().ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsApiError(e))
+        {
+            return Unreadable(group, name, e);
+        }
+    }
+
+    private static bool IsApiError(Exception e) => e is HttpOperationException or HttpRequestException or IOException;
+
+    private static CheckResult Unreadable(string group, string name, Exception e) =>
+        CheckResult.Fail(group, name, $"{name}: cannot read it: {KubeErrors.Describe(e)}", "check that your kubeconfig's user may read Weft's objects (`kubectl auth can-i --list`)");
+}

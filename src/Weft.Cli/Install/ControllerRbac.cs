@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using Weft.ControlPlane.Kubernetes;
+
+namespace Weft.Cli.Install;
+
+/// <summary>
+/// What the controller's service account may do, rule by rule, each beside the code that needs it (docs/kubernetes.md
+/// has the same table). Least privilege: a verb no code path uses is not granted; a missing one is a bug a cluster
+/// reports as 403 (an informer held unsynced, a status write retried for ever).
+/// </summary>
+internal static class ControllerRbac
+{
+    /// <summary>The ClusterRole's rules: reading the mesh, writing route status, reviewing tokens, the webhook's caBundle.</summary>
+    public static JsonArray ClusterRules() =>
+    [
+        // KubeSource's informers (KubeResource.MeshInputs): list, then watch from the list's resourceVersion.
+        Rule("", ["namespaces", "services", "pods", "serviceaccounts"], ["list", "watch"]),
+        Rule("discovery.k8s.io", ["endpointslices"], ["list", "watch"]),
+        Rule("gateway.networking.k8s.io", ["referencegrants"], ["list", "watch"]),
+
+        // The routes are read by the informers and, after a 409 on a status write, re-read by name (KubeStatusWriter).
+        Rule("gateway.networking.k8s.io", ["httproutes", "grpcroutes", "tcproutes", "tlsroutes"], ["get", "list", "watch"]),
+        Rule("gateway.networking.x-k8s.io", ["xmeshes"], ["get", "list", "watch"]),
+
+        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted).
+        Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status"], ["update"]),
+        Rule("gateway.networking.x-k8s.io", ["xmeshes/status"], ["update"]),
+
+        // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued.
+        Rule("authentication.k8s.io", ["tokenreviews"], ["create"]),
+
+        // The injector's caBundle keeper: reads and patches the one MutatingWebhookConfiguration Weft installs. RBAC
+        // authorizes list and watch by resourceNames only when the request carries the field selector
+        // metadata.name=weft-sidecar-injector, so the keeper must list and watch with it (an unfiltered list is 403).
+        Rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["get", "list", "watch", "patch", "update"],
+            [WeftInstallation.WebhookConfigurationName]),
+    ];
+
+    /// <summary>
+    /// The Role's rules in Weft's namespace. <c>create</c> cannot be limited by name (the name is not in the URL), so it
+    /// stands apart, for the namespace as a whole; everything else names its one object.
+    /// </summary>
+    public static JsonArray NamespaceRules() =>
+    [
+        // LeaderElector's LeaseLock: read, create on first start, renew (PUT).
+        Rule("coordination.k8s.io", ["leases"], ["get", "update"], [WeftInstallation.ControllerName]),
+        Rule("coordination.k8s.io", ["leases"], ["create"]),
+
+        // KubeCaSecret: the mesh root is read, or created on first start (and again if deleted); never updated.
+        Rule("", ["secrets"], ["get"], [WeftInstallation.CaSecretName]),
+        Rule("", ["secrets"], ["create"]),
+
+        // KubeCaSecret.PublishBundleAsync: the trust bundle is read, created, or replaced when it differs.
+        Rule("", ["configmaps"], ["get", "update"], [WeftInstallation.TrustBundleConfigMapName]),
+        Rule("", ["configmaps"], ["create"]),
+    ];
+
+    private static JsonObject Rule(string group, string[] resources, string[] verbs, string[]? names = null)
+    {
+        var rule = new JsonObject
+        {
+            ["apiGroups"] = new JsonArray(JsonValue.Create(group)),
+            ["resources"] = Strings(resources),
+        };
+        if (names is not null)
+        {
+            rule["resourceNames"] = Strings(names);
+        }
+
+        rule["verbs"] = Strings(verbs);
+        return rule;
+    }
+
+    private static JsonArray Strings(IEnumerable<string> values) => [.. values.Select(v => JsonValue.Create(v))];
+}

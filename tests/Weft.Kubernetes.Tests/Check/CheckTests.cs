@@ -1,0 +1,366 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Weft.Cli.Check;
+using Weft.Cli.Install;
+using Weft.Conformance.Tests;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Kubernetes;
+using Weft.KubeApi.StandIn;
+using Xunit.Abstractions;
+
+namespace Weft.Kubernetes.Tests.Check;
+
+/// <summary>
+/// <c>weft check</c> against the API server stand-in: every check passes on a cluster a controller runs in, and each
+/// thing that can be wrong gives its own ✗ and hint. The injector's checks need the stand-in to serve
+/// admissionregistration.k8s.io and call webhooks (another change): those tests say so.
+/// </summary>
+public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Ns = WeftInstallation.DefaultNamespace;
+    private readonly WeftChildren _children = new(output);
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-check-").FullName;
+    private KubeApiServer _api = null!;
+    private k8s.Kubernetes _client = null!;
+
+    /// <summary>What the stand-in does not serve yet: apps/v1 Deployments, admissionregistration.k8s.io.</summary>
+    private static readonly string[] AwaitingStandIn = ["deployment", "webhook-configuration"];
+
+    private string Kubeconfig => Path.Combine(_work, "kubeconfig");
+
+    public Task InitializeAsync() => StartAsync([SharedFiles.GatewayApiCrds]);
+
+    public async Task DisposeAsync()
+    {
+        await _children.DisposeAsync();
+        _client.Dispose();
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task Every_check_passes_against_a_running_controller()
+    {
+        await _client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Ns } });
+        await using var controller = await KubeController.StartAsync(new KubeControllerOptions
+        {
+            Client = _client,
+            Namespace = Ns,
+            Identity = "check-test",
+            ListenAddress = "127.0.0.1",
+            Port = 0,
+        }, CancellationToken.None);
+        await controller.WaitForSyncAsync(CancellationToken.None);
+        await WeftChildren.WaitAsync(() => controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
+
+        var results = await RunAsync();
+        Assert.All(results.Where(r => !AwaitingStandIn.Contains(r.Name)), r => Assert.True(r.Ok, $"{r.Name}: {r.Detail}"));
+        Assert.Equal(GatewayApiCrds.All.Count, results.Count(r => r.Group == GatewayApiChecks.Group && r.Ok));
+
+        var (_, text) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig]);
+        Assert.Contains("✓ CRD httproutes.gateway.networking.k8s.io (v1.6.1, experimental channel)", text, StringComparison.Ordinal);
+        Assert.Contains($"✓ Lease {Ns}/weft-controller held by check-test, renewed", text, StringComparison.Ordinal);
+        Assert.Contains($"✓ ConfigMap {Ns}/weft-trust-bundle holds the mesh root", text, StringComparison.Ordinal);
+        Assert.Contains("✓ the mesh root is valid until", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Needs the stand-in's Deployments, RBAC, admissionregistration and mutating admission, and the controller's injector.</summary>
+    [Fact]
+    public async Task Weft_check_exits_0_after_weft_install_with_the_controller_running_and_the_injector_answering()
+    {
+        await ApplyInstallAsync();
+        await using var controller = await KubeController.StartAsync(new KubeControllerOptions
+        {
+            Client = _client,
+            Namespace = Ns,
+            Identity = "check-test",
+            ListenAddress = "127.0.0.1",
+            Port = 0,
+            ExtraServingNames = ["127.0.0.1"],
+        }, CancellationToken.None);
+        await controller.WaitForSyncAsync(CancellationToken.None);
+        await WeftChildren.WaitAsync(() => controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
+
+        // The API server reaches the injector at the controller's loopback address (no Service routing here).
+        var configurations = new KubeResource("MutatingWebhookConfiguration", "admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations", false);
+        var configuration = (await configurations.GetAsync(_client, null, WeftInstallation.WebhookConfigurationName, CancellationToken.None))!;
+        foreach (var webhook in configuration["webhooks"]!.AsArray())
+        {
+            webhook!["clientConfig"]!.AsObject().Remove("service");
+            webhook["clientConfig"]!["url"] = controller.Address.ToString().TrimEnd('/') + WeftInstallation.InjectPath;
+        }
+
+        await configurations.ReplaceAsync(_client, configuration, CancellationToken.None);
+        IReadOnlyList<CheckResult> results = [];
+        await WeftChildren.WaitAsync(() => (results = RunAsync().GetAwaiter().GetResult()).All(r => r.Ok), TimeSpan.FromSeconds(60),
+            () => string.Join("\n", results.Where(r => !r.Ok).Select(r => $"{r.Name}: {r.Detail}")));
+        var (code, text) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig]);
+        Assert.True(code == 0, text);
+        Assert.Contains("✓ the injector answers", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_crds_each_fail_with_the_install_hint()
+    {
+        await RestartAsync(crds: []);
+        var crds = (await RunAsync()).Where(r => r.Group == GatewayApiChecks.Group).ToList();
+        Assert.Equal(GatewayApiCrds.All.Select(c => $"crd/{c.Name}"), crds.Select(r => r.Name));
+        Assert.All(crds, r => Assert.False(r.Ok));
+        Assert.Contains("CRD xmeshes.gateway.networking.x-k8s.io (XMesh) is not installed", crds.Select(r => r.Detail));
+        Assert.All(crds, r => Assert.Contains("weft install --crds | kubectl apply --server-side -f -", r.Hint, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_old_bundle_version_fails()
+    {
+        await RestartWithCrdAsync("gateway.networking.k8s.io_httproutes.yaml", crd => crd["metadata"]!["annotations"]![GatewayApiCrds.BundleVersionAnnotation] = "v1.2.1");
+        var result = Single(await RunAsync(), "crd/httproutes.gateway.networking.k8s.io");
+        Assert.False(result.Ok);
+        Assert.Equal("CRD httproutes.gateway.networking.k8s.io is of Gateway API v1.2.1; Weft reads v1.4.0 or later", result.Detail);
+        Assert.Contains("weft install --crds", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_standard_channel_crd_of_an_experimental_kind_fails()
+    {
+        await RestartWithCrdAsync("gateway.networking.k8s.io_tcproutes.yaml", crd => crd["metadata"]!["annotations"]![GatewayApiCrds.ChannelAnnotation] = "standard");
+        var result = Single(await RunAsync(), "crd/tcproutes.gateway.networking.k8s.io");
+        Assert.False(result.Ok);
+        Assert.Contains("is of the standard channel; Weft reads TCPRoute from the experimental channel", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_namespace_fails()
+    {
+        var result = Single(await RunAsync(), "namespace");
+        Assert.False(result.Ok);
+        Assert.Equal($"namespace {Ns} does not exist", result.Detail);
+        Assert.Contains("weft install", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_lease_fails_with_the_logs_hint()
+    {
+        var result = Single(await RunAsync(), "lease");
+        Assert.False(result.Ok);
+        Assert.Equal($"Lease {Ns}/weft-controller does not exist: no controller has run", result.Detail);
+        Assert.Contains($"kubectl -n {Ns} logs deploy/weft-controller", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stale_lease_fails_with_the_logs_hint()
+    {
+        await SeedHealthyAsync(renewed: DateTime.UtcNow.AddMinutes(-5));
+        var result = Single(await RunAsync(), "lease");
+        Assert.False(result.Ok);
+        Assert.StartsWith($"Lease {Ns}/weft-controller is stale: held by someone, last renewed 30", result.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("beyond its 15s", result.Detail, StringComparison.Ordinal);
+        Assert.Contains("logs deploy/weft-controller", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_lease_fails()
+    {
+        await SeedHealthyAsync(holder: "");
+        var result = Single(await RunAsync(), "lease");
+        Assert.False(result.Ok);
+        Assert.Equal($"Lease {Ns}/weft-controller is held by no one: no controller is leading", result.Detail);
+    }
+
+    [Fact]
+    public async Task A_seeded_cluster_passes_the_root_and_lease_checks()
+    {
+        await SeedHealthyAsync();
+        var results = await RunAsync();
+        foreach (var name in new[] { "namespace", "lease", "ca-secret", "ca-validity", "trust-bundle" })
+        {
+            Assert.True(Single(results, name).Ok, Single(results, name).Detail);
+        }
+    }
+
+    [Fact]
+    public async Task Missing_ca_secret_fails()
+    {
+        await _client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Ns } });
+        var result = Single(await RunAsync(), "ca-secret");
+        Assert.False(result.Ok);
+        Assert.Equal($"Secret {Ns}/weft-ca does not exist", result.Detail);
+        Assert.Contains("the controller makes it on its first start", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_ca_secret_whose_certificate_is_not_a_ca_fails()
+    {
+        await SeedHealthyAsync();
+        await _client.CoreV1.DeleteNamespacedSecretAsync(WeftInstallation.CaSecretName, Ns);
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=leaf", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var leaf = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = WeftInstallation.CaSecretName },
+            Type = "kubernetes.io/tls",
+            Data = new Dictionary<string, byte[]> { ["tls.crt"] = Encoding.ASCII.GetBytes(leaf.ExportCertificatePem()), ["tls.key"] = Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()) },
+        }, Ns);
+        var result = Single(await RunAsync(), "ca-secret");
+        Assert.False(result.Ok);
+        Assert.Equal($"Secret {Ns}/weft-ca: tls.crt is not a CA certificate (basic constraints CA:false)", result.Detail);
+    }
+
+    [Fact]
+    public async Task A_ca_secret_of_another_type_fails()
+    {
+        await SeedHealthyAsync();
+        var secret = await _client.CoreV1.ReadNamespacedSecretAsync(WeftInstallation.CaSecretName, Ns);
+        await _client.CoreV1.DeleteNamespacedSecretAsync(WeftInstallation.CaSecretName, Ns);
+        await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = WeftInstallation.CaSecretName }, Type = "Opaque", Data = secret.Data }, Ns);
+        var result = Single(await RunAsync(), "ca-secret");
+        Assert.False(result.Ok);
+        Assert.Equal($"Secret {Ns}/weft-ca is of type Opaque, not kubernetes.io/tls", result.Detail);
+    }
+
+    [Fact]
+    public async Task An_expired_root_fails_and_one_expiring_within_7_days_too()
+    {
+        await SeedHealthyAsync();
+        var secret = await _client.CoreV1.ReadNamespacedSecretAsync(WeftInstallation.CaSecretName, Ns);
+        using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(Encoding.ASCII.GetString(secret.Data["tls.crt"]));
+        var notAfter = new DateTimeOffset(root.NotAfter.ToUniversalTime());
+
+        var expired = Single(await RunAsync(new FixedTime(notAfter.AddDays(1))), "ca-validity");
+        Assert.False(expired.Ok);
+        Assert.StartsWith("the mesh root expired on ", expired.Detail, StringComparison.Ordinal);
+        Assert.Contains("rotate the mesh root", expired.Hint, StringComparison.Ordinal);
+
+        var expiring = Single(await RunAsync(new FixedTime(notAfter.AddDays(-3))), "ca-validity");
+        Assert.False(expiring.Ok);
+        Assert.StartsWith("the mesh root expires in 3 days", expiring.Detail, StringComparison.Ordinal);
+
+        Assert.True(Single(await RunAsync(new FixedTime(notAfter.AddDays(-30))), "ca-validity").Ok);
+    }
+
+    [Fact]
+    public async Task A_trust_bundle_without_the_root_fails()
+    {
+        await SeedHealthyAsync();
+        var other = MeshCertificateAuthority.CreateRootPem(new CaOptions(), TimeProvider.System);
+        await KubeCaSecret.PublishBundleAsync(_client, Ns, WeftInstallation.TrustBundleConfigMapName, other.CertificatePem, CancellationToken.None);
+        var result = Single(await RunAsync(), "trust-bundle");
+        Assert.False(result.Ok);
+        Assert.Equal($"ConfigMap {Ns}/weft-trust-bundle (ca.crt) does not hold the mesh root", result.Detail);
+        Assert.Contains("the controller publishes it when running", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_webhook_configuration_fails()
+    {
+        await SeedHealthyAsync();
+        var result = Single(await RunAsync(), "webhook-configuration");
+        Assert.False(result.Ok);
+        Assert.Equal("MutatingWebhookConfiguration weft-sidecar-injector does not exist", result.Detail);
+        Assert.Contains("weft install", result.Hint, StringComparison.Ordinal);
+    }
+
+    /// <summary>Needs the stand-in to serve admissionregistration.k8s.io.</summary>
+    [Fact]
+    public async Task An_empty_ca_bundle_fails_with_the_controller_hint()
+    {
+        await SeedHealthyAsync();
+        var configuration = InstallManifest.Objects(new InstallOptions { Namespace = Ns, Image = "example/weft:1" }).Single(o => o["kind"]!.GetValue<string>() == "MutatingWebhookConfiguration");
+        await KubeResource.Of(configuration)!.CreateAsync(_client, configuration, CancellationToken.None);
+        var result = Single(await RunAsync(), "webhook-ca-bundle");
+        Assert.False(result.Ok);
+        Assert.StartsWith("caBundle does not hold the mesh root", result.Detail, StringComparison.Ordinal);
+        Assert.Contains("the controller fills it when running", result.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Weft_check_exits_1_on_failures_and_2_without_a_kubeconfig()
+    {
+        var (failed, text) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig]);
+        Assert.Equal(1, failed);
+        Assert.Contains($"✗ namespace {Ns} does not exist", text, StringComparison.Ordinal);
+        Assert.Contains("    hint: ", text, StringComparison.Ordinal);
+
+        var (json, jsonText) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig, "-o", "json"]);
+        Assert.Equal(1, json);
+        var report = JsonNode.Parse(jsonText)!;
+        Assert.False(report["ok"]!.GetValue<bool>());
+        Assert.Contains(report["checks"]!.AsArray(), c => c!["name"]!.GetValue<string>() == "namespace" && !c["ok"]!.GetValue<bool>());
+
+        var (missing, _) = await _children.RunAsync(["check", "--kubeconfig", Path.Combine(_work, "nothing-here")]);
+        Assert.Equal(2, missing);
+    }
+
+    private async Task StartAsync(string[] crds)
+    {
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = crds });
+        _api.WriteKubeconfig(Kubeconfig);
+        _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+    }
+
+    private async Task RestartAsync(string[] crds)
+    {
+        _client.Dispose();
+        await _api.DisposeAsync();
+        await StartAsync(crds);
+    }
+
+    // A stand-in with the vendored CRDs, one of them edited.
+    private async Task RestartWithCrdAsync(string file, Action<JsonObject> edit)
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(_work, "crds")).FullName;
+        foreach (var crd in GatewayApiCrds.All)
+        {
+            var text = GatewayApiCrds.Text(crd);
+            if (crd.File == file)
+            {
+                var obj = Weft.Api.ManifestJson.Documents(text).Single();
+                edit(obj);
+                text = obj.ToJsonString();
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(directory, crd.File), text);
+        }
+
+        await RestartAsync([directory]);
+    }
+
+    // Namespace, mesh root Secret, trust bundle and a Lease as a running controller leaves them.
+    private async Task SeedHealthyAsync(DateTime? renewed = null, string holder = "someone")
+    {
+        await _client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = Ns } });
+        var root = await KubeCaSecret.LoadOrCreateAsync(_client, Ns, WeftInstallation.CaSecretName, new CaOptions(), TimeProvider.System, CancellationToken.None);
+        await KubeCaSecret.PublishBundleAsync(_client, Ns, WeftInstallation.TrustBundleConfigMapName, root.CertificatePem, CancellationToken.None);
+        var now = renewed ?? DateTime.UtcNow;
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
+        {
+            Metadata = new V1ObjectMeta { Name = WeftInstallation.ControllerName },
+            Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 15, AcquireTime = now, RenewTime = now },
+        }, Ns);
+    }
+
+    private async Task ApplyInstallAsync()
+    {
+        var (code, manifest) = await _children.RunAsync(["install", "--crds"]);
+        Assert.True(code == 0, manifest);
+        foreach (var obj in Weft.Api.ManifestJson.Documents(manifest).Where(o => o["kind"]!.GetValue<string>() != "CustomResourceDefinition"))
+        {
+            var resource = KubeResource.Of(obj)!;
+            await resource.CreateIfMissingAsync(_client, obj, CancellationToken.None);
+        }
+    }
+
+    private Task<IReadOnlyList<CheckResult>> RunAsync(TimeProvider? time = null) =>
+        ClusterCheck.RunAsync(new CheckContext(_client, Ns, "default", time ?? TimeProvider.System), CancellationToken.None);
+
+    private static CheckResult Single(IReadOnlyList<CheckResult> results, string name) =>
+        results.SingleOrDefault(r => r.Name == name) ?? throw new Xunit.Sdk.XunitException($"no check {name} among {string.Join(", ", results.Select(r => r.Name))}");
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using Weft.Api;
+using Weft.Cli.Install;
+using Weft.ControlPlane.Kubernetes;
+
+namespace Weft.Kubernetes.Tests.Install;
+
+/// <summary><c>weft install</c>'s objects: apply order, the installation's names, RBAC derived from what the controller reads and writes.</summary>
+public sealed class InstallManifestTests
+{
+    private static readonly InstallOptions Defaults = new() { Namespace = WeftInstallation.DefaultNamespace, Image = "example/weft:1" };
+
+    [Fact]
+    public void Objects_come_in_apply_order_under_the_installation_names()
+    {
+        var objects = InstallManifest.Objects(Defaults);
+        Assert.Equal(
+            ["Namespace/weft-system", "ServiceAccount/weft-controller", "ClusterRole/weft-controller", "ClusterRoleBinding/weft-controller",
+             "Role/weft-controller", "RoleBinding/weft-controller", "Deployment/weft-controller", "Service/weft-controller",
+             "MutatingWebhookConfiguration/weft-sidecar-injector"],
+            objects.Select(o => $"{o["kind"]}/{KubeResource.NameOf(o)}"));
+        Assert.All(objects, o => Assert.Equal(WeftInstallation.PartOfValue, o["metadata"]!["labels"]![WeftInstallation.PartOfLabel]!.GetValue<string>()));
+        Assert.Equal("off", objects[0]["metadata"]!["labels"]!["weft.dev/mesh"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Crds_come_first_as_the_vendored_files_hold_them()
+    {
+        var objects = InstallManifest.Objects(Defaults with { Crds = true });
+        var crds = objects.Take(GatewayApiCrds.All.Count).ToList();
+        Assert.Equal(GatewayApiCrds.All.Select(c => c.Name), crds.Select(KubeResource.NameOf));
+        foreach (var (crd, obj) in GatewayApiCrds.All.Zip(crds))
+        {
+            var file = ManifestJson.Documents(File.ReadAllText(Path.Combine(SharedFiles.Repository, "deploy", "crds", crd.File))).Single();
+            Assert.True(JsonNode.DeepEquals(file, obj), crd.File);
+            Assert.Equal(GatewayApiCrds.PinnedVersion, obj["metadata"]!["annotations"]![GatewayApiCrds.BundleVersionAnnotation]!.GetValue<string>());
+        }
+
+        Assert.Equal("Namespace", objects[GatewayApiCrds.All.Count]["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Cluster_role_lets_the_informers_list_and_watch_every_mesh_input()
+    {
+        var rules = ControllerRbac.ClusterRules();
+        foreach (var resource in KubeResource.MeshInputs)
+        {
+            Assert.True(Allows(rules, resource.Group, resource.Plural, "list") && Allows(rules, resource.Group, resource.Plural, "watch"), resource.QualifiedName);
+        }
+    }
+
+    [Fact]
+    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_routes_and_xmeshes()
+    {
+        var rules = ControllerRbac.ClusterRules();
+        foreach (var resource in KubeResource.Routes.Append(KubeResource.Meshes))
+        {
+            Assert.True(Allows(rules, resource.Group, resource.Plural, "get"), resource.QualifiedName);
+            Assert.True(Allows(rules, resource.Group, resource.Plural + "/status", "update"), resource.QualifiedName + "/status");
+            Assert.False(Allows(rules, resource.Group, resource.Plural, "update"), resource.QualifiedName + ": only its status is written");
+        }
+
+        Assert.True(Allows(rules, "authentication.k8s.io", "tokenreviews", "create"));
+    }
+
+    [Fact]
+    public void Cluster_role_grants_no_secret_and_no_write_outside_status_and_the_webhook()
+    {
+        var rules = ControllerRbac.ClusterRules().OfType<JsonObject>().ToList();
+        Assert.DoesNotContain(rules, r => Strings(r["resources"]).Contains("secrets"));
+        var writes = rules.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch" or "create" or "delete")).SelectMany(r => Strings(r["resources"]));
+        Assert.All(writes, w => Assert.True(w.EndsWith("/status", StringComparison.Ordinal) || w is "tokenreviews" or "mutatingwebhookconfigurations", w));
+        var webhook = rules.Single(r => Strings(r["resources"]).Contains("mutatingwebhookconfigurations"));
+        Assert.Equal([WeftInstallation.WebhookConfigurationName], Strings(webhook["resourceNames"]));
+    }
+
+    [Fact]
+    public void Role_names_every_object_but_for_create()
+    {
+        var rules = ControllerRbac.NamespaceRules().OfType<JsonObject>().ToList();
+        Assert.All(rules, r => Assert.True(r["resourceNames"] is not null || Strings(r["verbs"]).SequenceEqual(["create"]), r.ToJsonString()));
+        Assert.True(Allows(ControllerRbac.NamespaceRules(), "coordination.k8s.io", "leases", "update", WeftInstallation.ControllerName));
+        Assert.True(Allows(ControllerRbac.NamespaceRules(), "", "secrets", "get", WeftInstallation.CaSecretName));
+        Assert.False(Allows(ControllerRbac.NamespaceRules(), "", "secrets", "update", WeftInstallation.CaSecretName));
+        Assert.True(Allows(ControllerRbac.NamespaceRules(), "", "configmaps", "update", WeftInstallation.TrustBundleConfigMapName));
+    }
+
+    [Fact]
+    public void Namespace_image_and_replicas_flags_reach_every_object()
+    {
+        var objects = InstallManifest.Objects(Defaults with { Namespace = "mesh", Image = "registry.example/weft:dev", Replicas = 3 });
+        var deployment = objects.Single(o => o["kind"]!.GetValue<string>() == "Deployment");
+        Assert.Equal("mesh", deployment["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.Equal(3, deployment["spec"]!["replicas"]!.GetValue<int>());
+        var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        Assert.Equal("registry.example/weft:dev", container["image"]!.GetValue<string>());
+        Assert.Equal([WeftInstallation.CliPath, "controller"], Strings(container["command"]));
+        Assert.Equal("mesh", objects.Single(o => o["kind"]!.GetValue<string>() == "ClusterRoleBinding")["subjects"]![0]!["namespace"]!.GetValue<string>());
+        var webhooks = objects.Single(o => o["kind"]!.GetValue<string>() == "MutatingWebhookConfiguration")["webhooks"]!.AsArray();
+        Assert.All(webhooks, w => Assert.Equal("mesh", w!["clientConfig"]!["service"]!["namespace"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Webhooks_split_opted_in_namespaces_from_the_rest_and_never_see_system_namespaces_or_weft()
+    {
+        var webhooks = InstallManifest.Objects(Defaults).Single(o => o["kind"]!.GetValue<string>() == "MutatingWebhookConfiguration")["webhooks"]!.AsArray().OfType<JsonObject>().ToList();
+        Assert.Equal([WeftInstallation.NamespaceWebhookName, WeftInstallation.PodWebhookName], webhooks.Select(w => w["name"]!.GetValue<string>()));
+        Assert.Equal(["Fail", "Ignore"], webhooks.Select(w => w["failurePolicy"]!.GetValue<string>()));
+        foreach (var webhook in webhooks)
+        {
+            var expressions = webhook["namespaceSelector"]!["matchExpressions"]!.AsArray();
+            var excluded = expressions.Single(e => e!["key"]!.GetValue<string>() == "kubernetes.io/metadata.name")!;
+            Assert.Equal("NotIn", excluded["operator"]!.GetValue<string>());
+            Assert.Equal(["kube-system", "kube-public", "kube-node-lease", "weft-system"], Strings(excluded["values"]));
+            Assert.Null(webhook["clientConfig"]!["caBundle"]);
+            Assert.Equal(WeftInstallation.InjectPath, webhook["clientConfig"]!["service"]!["path"]!.GetValue<string>());
+            Assert.Equal(WeftInstallation.WebhookServicePort, webhook["clientConfig"]!["service"]!["port"]!.GetValue<int>());
+        }
+
+        Assert.Equal(["l4", "l7"], Strings(webhooks[0]["namespaceSelector"]!["matchExpressions"]![0]!["values"]));
+        Assert.Equal("DoesNotExist", webhooks[1]["namespaceSelector"]!["matchExpressions"]![0]!["operator"]!.GetValue<string>());
+    }
+
+    private static bool Allows(JsonArray rules, string group, string resource, string verb, string? name = null) =>
+        rules.OfType<JsonObject>().Any(r =>
+            Strings(r["apiGroups"]).Contains(group)
+            && Strings(r["resources"]).Contains(resource)
+            && Strings(r["verbs"]).Contains(verb)
+            && (r["resourceNames"] is null || (name is not null && Strings(r["resourceNames"]).Contains(name))));
+
+    private static List<string> Strings(JsonNode? array) => [.. (array as JsonArray ?? []).Select(v => v!.GetValue<string>())];
+}
