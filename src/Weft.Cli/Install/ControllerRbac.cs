@@ -29,11 +29,17 @@ internal static class ControllerRbac
         // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued.
         Rule("authentication.k8s.io", ["tokenreviews"], ["create"]),
 
-        // The injector's caBundle keeper: reads and patches the one MutatingWebhookConfiguration Weft installs. RBAC
-        // authorizes list and watch by resourceNames only when the request carries the field selector
-        // metadata.name=weft-sidecar-injector, so the keeper must list and watch with it (an unfiltered list is 403).
-        Rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["get", "list", "watch", "patch", "update"],
-            [WeftInstallation.WebhookConfigurationName]),
+        // The injector's caBundle keeper (KubeController, WebhookCaBundle): an informer over webhook configurations wakes
+        // it on any change (list and watch, read-only, cannot be limited by name without a field selector); it reads and
+        // replaces only the one configuration Weft installs.
+        Rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["list", "watch"]),
+        Rule("admissionregistration.k8s.io", ["mutatingwebhookconfigurations"], ["get", "update"], [WeftInstallation.WebhookConfigurationName]),
+
+        // The injector publishes the trust bundle into a pod's namespace before injecting it (the pod's projected volume
+        // mounts that ConfigMap; a pod cannot mount one from Weft's namespace): read, create (not limitable by name),
+        // replace when it differs (KubeCaSecret.PublishBundleAsync). Weft's own namespace's copy is the same object kind.
+        Rule("", ["configmaps"], ["get", "update"], [WeftInstallation.TrustBundleConfigMapName]),
+        Rule("", ["configmaps"], ["create"]),
     ];
 
     /// <summary>
@@ -49,10 +55,6 @@ internal static class ControllerRbac
         // KubeCaSecret: the mesh root is read, or created on first start (and again if deleted); never updated.
         Rule("", ["secrets"], ["get"], [WeftInstallation.CaSecretName]),
         Rule("", ["secrets"], ["create"]),
-
-        // KubeCaSecret.PublishBundleAsync: the trust bundle is read, created, or replaced when it differs.
-        Rule("", ["configmaps"], ["get", "update"], [WeftInstallation.TrustBundleConfigMapName]),
-        Rule("", ["configmaps"], ["create"]),
     ];
 
     private static JsonObject Rule(string group, string[] resources, string[] verbs, string[]? names = null)

@@ -109,7 +109,8 @@ internal static class InstallManifest
         ["image"] = options.Image,
         ["command"] = new JsonArray(WeftInstallation.CliPath, "controller"),
         // The kubelet expands $(POD_NAMESPACE), so a kustomize namespace override moves the Lease, Secret and ConfigMap too.
-        ["args"] = new JsonArray("--namespace=$(POD_NAMESPACE)", $"--listen=0.0.0.0:{WeftInstallation.ControllerPort}"),
+        // The injected init and sidecar containers use the controller's own image (one image holds all three).
+        ["args"] = new JsonArray("--namespace=$(POD_NAMESPACE)", $"--listen=0.0.0.0:{WeftInstallation.ControllerPort}", $"--proxy-image={options.Image}"),
         ["env"] = new JsonArray(FieldEnv("POD_NAME", "metadata.name"), FieldEnv("POD_NAMESPACE", "metadata.namespace")),
         ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["containerPort"] = WeftInstallation.ControllerPort, ["protocol"] = "TCP" }),
         // Ready once the cluster has been read (the controller answers 503 before); alive while it accepts connections,
@@ -204,7 +205,8 @@ internal static class InstallManifest
                 ["matchExpressions"] = new JsonArray(new JsonObject { ["key"] = MeshLevels.Key, ["operator"] = "NotIn", ["values"] = new JsonArray(MeshLevels.Off) }),
             },
             ["failurePolicy"] = failurePolicy,
-            ["sideEffects"] = "None",
+            // Injecting publishes the trust-bundle ConfigMap in the pod's namespace; a dry run publishes nothing.
+            ["sideEffects"] = "NoneOnDryRun",
             ["admissionReviewVersions"] = new JsonArray("v1"),
             ["timeoutSeconds"] = 10,
             ["reinvocationPolicy"] = "Never",

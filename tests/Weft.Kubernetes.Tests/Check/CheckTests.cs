@@ -14,19 +14,20 @@ namespace Weft.Kubernetes.Tests.Check;
 
 /// <summary>
 /// <c>weft check</c> against the API server stand-in: every check passes on a cluster a controller runs in, and each
-/// thing that can be wrong gives its own ✗ and hint. The injector's checks need the stand-in to serve
-/// admissionregistration.k8s.io and call webhooks (another change): those tests say so.
+/// thing that can be wrong gives its own ✗ and hint. The stand-in calls the injector through the webhook
+/// configuration's Service, which <see cref="_services"/> maps to the controller's loopback port.
 /// </summary>
 public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Ns = WeftInstallation.DefaultNamespace;
     private readonly WeftChildren _children = new(output);
     private readonly string _work = Directory.CreateTempSubdirectory("weft-check-").FullName;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Net.IPEndPoint> _services = new(StringComparer.Ordinal);
     private KubeApiServer _api = null!;
     private k8s.Kubernetes _client = null!;
 
-    /// <summary>What the stand-in does not serve yet: apps/v1 Deployments, admissionregistration.k8s.io.</summary>
-    private static readonly string[] AwaitingStandIn = ["deployment", "webhook-configuration"];
+    /// <summary>What is not installed in this test (no <c>weft install</c>): the Deployment and the webhook configuration.</summary>
+    private static readonly string[] NotInstalled = ["deployment", "webhook-configuration"];
 
     private string Kubeconfig => Path.Combine(_work, "kubeconfig");
 
@@ -56,7 +57,7 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         await WeftChildren.WaitAsync(() => controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
 
         var results = await RunAsync();
-        Assert.All(results.Where(r => !AwaitingStandIn.Contains(r.Name)), r => Assert.True(r.Ok, $"{r.Name}: {r.Detail}"));
+        Assert.All(results.Where(r => !NotInstalled.Contains(r.Name)), r => Assert.True(r.Ok, $"{r.Name}: {r.Detail}"));
         Assert.Equal(GatewayApiCrds.All.Count, results.Count(r => r.Group == GatewayApiChecks.Group && r.Ok));
 
         var (_, text) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig]);
@@ -66,7 +67,6 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("✓ the mesh root is valid until", text, StringComparison.Ordinal);
     }
 
-    /// <summary>Needs the stand-in's Deployments, RBAC, admissionregistration and mutating admission, and the controller's injector.</summary>
     [Fact]
     public async Task Weft_check_exits_0_after_weft_install_with_the_controller_running_and_the_injector_answering()
     {
@@ -78,21 +78,13 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
             Identity = "check-test",
             ListenAddress = "127.0.0.1",
             Port = 0,
-            ExtraServingNames = ["127.0.0.1"],
+            Injector = Weft.ControlPlane.Injection.InjectorOptions.ForCluster(Ns, "example/weft:1", "1", ["init"]),
         }, CancellationToken.None);
         await controller.WaitForSyncAsync(CancellationToken.None);
         await WeftChildren.WaitAsync(() => controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
 
-        // The API server reaches the injector at the controller's loopback address (no Service routing here).
-        var configurations = new KubeResource("MutatingWebhookConfiguration", "admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations", false);
-        var configuration = (await configurations.GetAsync(_client, null, WeftInstallation.WebhookConfigurationName, CancellationToken.None))!;
-        foreach (var webhook in configuration["webhooks"]!.AsArray())
-        {
-            webhook!["clientConfig"]!.AsObject().Remove("service");
-            webhook["clientConfig"]!["url"] = controller.Address.ToString().TrimEnd('/') + WeftInstallation.InjectPath;
-        }
-
-        await configurations.ReplaceAsync(_client, configuration, CancellationToken.None);
+        // The Service weft-controller:443 reaches the controller's port, as kube-proxy would route it.
+        _services[$"{Ns}/{WeftInstallation.ControllerName}:{WeftInstallation.WebhookServicePort}"] = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, controller.Address.Port);
         IReadOnlyList<CheckResult> results = [];
         await WeftChildren.WaitAsync(() => (results = RunAsync().GetAwaiter().GetResult()).All(r => r.Ok), TimeSpan.FromSeconds(60),
             () => string.Join("\n", results.Where(r => !r.Ok).Select(r => $"{r.Name}: {r.Detail}")));
@@ -296,7 +288,7 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task StartAsync(string[] crds)
     {
-        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = crds });
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = crds, WebhookServiceAddresses = _services });
         _api.WriteKubeconfig(Kubeconfig);
         _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
     }

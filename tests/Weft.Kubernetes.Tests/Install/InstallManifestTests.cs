@@ -64,14 +64,19 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
-    public void Cluster_role_grants_no_secret_and_no_write_outside_status_and_the_webhook()
+    public void Cluster_role_grants_no_secret_and_no_write_outside_status_the_webhook_configuration_and_trust_bundles()
     {
         var rules = ControllerRbac.ClusterRules().OfType<JsonObject>().ToList();
         Assert.DoesNotContain(rules, r => Strings(r["resources"]).Contains("secrets"));
-        var writes = rules.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch" or "create" or "delete")).SelectMany(r => Strings(r["resources"]));
-        Assert.All(writes, w => Assert.True(w.EndsWith("/status", StringComparison.Ordinal) || w is "tokenreviews" or "mutatingwebhookconfigurations", w));
-        var webhook = rules.Single(r => Strings(r["resources"]).Contains("mutatingwebhookconfigurations"));
-        Assert.Equal([WeftInstallation.WebhookConfigurationName], Strings(webhook["resourceNames"]));
+        var writes = rules.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch" or "create" or "delete")).ToList();
+        Assert.All(writes.SelectMany(r => Strings(r["resources"])), w => Assert.True(w.EndsWith("/status", StringComparison.Ordinal) || w is "tokenreviews" or "mutatingwebhookconfigurations" or "configmaps", w));
+        var updates = writes.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch")).Where(r => !Strings(r["resources"]).All(w => w.EndsWith("/status", StringComparison.Ordinal)));
+        Assert.All(updates, r => Assert.NotEmpty(Strings(r["resourceNames"]))); // only the objects Weft owns are ever replaced
+        Assert.True(Allows(ControllerRbac.ClusterRules(), "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "update", WeftInstallation.WebhookConfigurationName));
+        Assert.False(Allows(ControllerRbac.ClusterRules(), "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "update", "someone-elses"));
+        Assert.True(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", WeftInstallation.TrustBundleConfigMapName));
+        Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", "app-config"));
+        Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "list"));
     }
 
     [Fact]
@@ -82,7 +87,6 @@ public sealed class InstallManifestTests
         Assert.True(Allows(ControllerRbac.NamespaceRules(), "coordination.k8s.io", "leases", "update", WeftInstallation.ControllerName));
         Assert.True(Allows(ControllerRbac.NamespaceRules(), "", "secrets", "get", WeftInstallation.CaSecretName));
         Assert.False(Allows(ControllerRbac.NamespaceRules(), "", "secrets", "update", WeftInstallation.CaSecretName));
-        Assert.True(Allows(ControllerRbac.NamespaceRules(), "", "configmaps", "update", WeftInstallation.TrustBundleConfigMapName));
     }
 
     [Fact]
