@@ -122,8 +122,23 @@ public static class ProxyArguments
             }
         }
 
+        IReadOnlyDictionary<string, Admin.AppProbe> probes = new Dictionary<string, Admin.AppProbe>();
+        if (Environment.GetEnvironmentVariable(Admin.AppProbes.Variable) is { Length: > 0 } probeJson)
+        {
+            try
+            {
+                probes = Admin.AppProbes.Parse(probeJson);
+            }
+            catch (FormatException e)
+            {
+                error = e.Message;
+                return false;
+            }
+        }
+
         options = new ProxyOptions
         {
+            AppProbes = probes,
             ControlPlaneRoots = roots,
             TokenFile = tokenFile,
             PodNamespace = pod[..slash],

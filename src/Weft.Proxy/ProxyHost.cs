@@ -183,7 +183,8 @@ public static class ProxyHost
 
         l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
-        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics);
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics,
+            AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
 
         app.Run(async context =>
@@ -276,6 +277,19 @@ public static class ProxyHost
 
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddProvider(new LineLoggerProvider(Console.Out, options.TimeProvider));
+    }
+
+    /// <summary>The app's rewritten kubelet probes, when the injector sent any (owned by the host, for its HTTP client).</summary>
+    private static AppProbes? AppProbesOf(ProxyOptions options, List<IAsyncDisposable> owned)
+    {
+        if (options.AppProbes.Count == 0)
+        {
+            return null;
+        }
+
+        var probes = new AppProbes(options.AppProbes);
+        owned.Add(new DisposeAdapter(probes));
+        return probes;
     }
 
     private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable

@@ -73,6 +73,9 @@ public sealed record ProxyOptions
     /// </summary>
     public string? Token { get; init; }
 
+    /// <summary>The app's kubelet probes the injector sent to the admin port (<c>WEFT_APP_PROBES</c>), by admin path.</summary>
+    public IReadOnlyDictionary<string, Admin.AppProbe> AppProbes { get; init; } = new Dictionary<string, Admin.AppProbe>();
+
     /// <summary>A fixed identity instead of one from the control plane (tests).</summary>
     public Weft.Discovery.Identity.IdentitySnapshot? Identity { get; init; }
 

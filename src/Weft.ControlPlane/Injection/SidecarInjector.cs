@@ -99,12 +99,29 @@ public static class SidecarInjector
         patch.Add(Op("add", "/metadata/annotations/" + Escape(WeftInstallation.InjectedAnnotation), options.Version));
         patch.Add(Op("add", "/metadata/annotations/" + Escape(MeshLevels.Key), level));
 
+        // The kubelet's probes go to the sidecar's admin port, which asks the app (before the sidecar is inserted: these
+        // paths use the containers' own indices).
+        var probes = new JsonObject();
+        var index = 0;
+        foreach (var container in Objects(spec["containers"]))
+        {
+            foreach (var kind in ProbeKinds)
+            {
+                if (container[kind] is JsonObject probe && RewriteProbe(container, kind, probe, options, probes) is { } rewritten)
+                {
+                    patch.Add(Op("replace", $"/spec/containers/{index}/{kind}", rewritten));
+                }
+            }
+
+            index++;
+        }
+
         patch.Add(spec["initContainers"] is JsonArray
             ? Op("add", "/spec/initContainers/-", InitContainer(options))
             : Op("add", "/spec/initContainers", new JsonArray(InitContainer(options))));
         patch.Add(spec["containers"] is JsonArray
-            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls))
-            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls))));
+            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls, probes))
+            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls, probes))));
         patch.Add(spec["volumes"] is JsonArray
             ? Op("add", "/spec/volumes/-", Volume(options))
             : Op("add", "/spec/volumes", new JsonArray(Volume(options))));
@@ -130,17 +147,85 @@ public static class SidecarInjector
     };
 
     /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
-    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls) => new()
+    /// <summary>The environment variable that gives the sidecar the app's own probes, by the admin path that stands for each.</summary>
+    public const string AppProbesVariable = "WEFT_APP_PROBES";
+
+    /// <summary>The admin path a rewritten probe is sent to: <c>/app-health/CONTAINER/KIND</c>.</summary>
+    public static string ProbePath(string container, string kind) => $"/app-health/{container}/{kind.Replace("Probe", "", StringComparison.Ordinal)}";
+
+    private static readonly string[] ProbeKinds = ["readinessProbe", "livenessProbe", "startupProbe"];
+
+    /// <summary>
+    /// A kubelet probe of the app, sent to the sidecar instead (as Istio rewrites them): an HTTP or TCP probe of a
+    /// captured port would reach the inbound listener, which refuses plaintext under strict mTLS, so the pod would never be
+    /// Ready. The probe becomes an HTTP GET of the sidecar's admin port (not captured) on <see cref="ProbePath"/>; what it
+    /// asked for is recorded in <paramref name="probes"/> for the sidecar, which asks the app and answers with its status.
+    /// A named port is resolved against the container's ports (left alone when it names none); gRPC and exec probes are
+    /// left alone (exec runs inside the container; gRPC ones are not rewritten yet).
+    /// </summary>
+    private static JsonObject? RewriteProbe(JsonObject container, string kind, JsonObject probe, InjectorOptions options, JsonObject probes)
+    {
+        var name = container["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : "";
+        JsonObject target;
+        if (probe["httpGet"] is JsonObject http && Port(container, http["port"]) is int httpPort)
+        {
+            target = new JsonObject
+            {
+                ["port"] = httpPort,
+                ["path"] = http["path"]?.DeepClone() ?? "/",
+                ["scheme"] = http["scheme"]?.DeepClone() ?? "HTTP",
+            };
+            if (http["httpHeaders"] is JsonArray headers)
+            {
+                target["httpHeaders"] = headers.DeepClone();
+            }
+        }
+        else if (probe["tcpSocket"] is JsonObject tcp && Port(container, tcp["port"]) is int tcpPort)
+        {
+            target = new JsonObject { ["tcp"] = tcpPort };
+        }
+        else
+        {
+            return null;
+        }
+
+        if (probe["timeoutSeconds"] is JsonValue timeout)
+        {
+            target["timeoutSeconds"] = timeout.DeepClone();
+        }
+
+        var path = ProbePath(name, kind);
+        probes[path] = target;
+        var rewritten = probe.DeepClone().AsObject();
+        rewritten.Remove("tcpSocket");
+        rewritten["httpGet"] = new JsonObject { ["path"] = path, ["port"] = options.AdminPort, ["scheme"] = "HTTP" };
+        return rewritten;
+    }
+
+    private static int? Port(JsonObject container, JsonNode? port)
+    {
+        if (port is JsonValue value && value.TryGetValue<int>(out var number))
+        {
+            return number;
+        }
+
+        var name = port is JsonValue text && text.TryGetValue<string>(out var s) ? s : null;
+        if (name is not null && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        return Objects(container["ports"]).FirstOrDefault(p => p["name"] is JsonValue v && v.TryGetValue<string>(out var pn) && pn == name)?["containerPort"] is JsonValue cp
+            && cp.TryGetValue<int>(out var resolved) ? resolved : null;
+    }
+
+    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, JsonObject probes) => new()
     {
         ["name"] = WeftInstallation.SidecarContainerName,
         ["image"] = options.Image,
         ["command"] = new JsonArray(WeftInstallation.ProxyPath),
         ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls).Select(a => (JsonNode?)a)]),
-        ["env"] = new JsonArray(
-            FieldEnv("POD_NAME", "metadata.name"),
-            FieldEnv("POD_NAMESPACE", "metadata.namespace"),
-            FieldEnv("POD_IP", "status.podIP"),
-            FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName")),
+        ["env"] = SidecarEnvironment(probes),
         ["ports"] = new JsonArray(new JsonObject { ["name"] = "weft-admin", ["containerPort"] = options.AdminPort, ["protocol"] = "TCP" }),
         ["readinessProbe"] = new JsonObject
         {
@@ -200,6 +285,22 @@ public static class SidecarInjector
                 }),
         },
     };
+
+    /// <summary>The pod's identity through the downward API, and the app's rewritten probes when it has any.</summary>
+    private static JsonArray SidecarEnvironment(JsonObject probes)
+    {
+        var env = new JsonArray(
+            FieldEnv("POD_NAME", "metadata.name"),
+            FieldEnv("POD_NAMESPACE", "metadata.namespace"),
+            FieldEnv("POD_IP", "status.podIP"),
+            FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"));
+        if (probes.Count > 0)
+        {
+            env.Add(new JsonObject { ["name"] = AppProbesVariable, ["value"] = probes.ToJsonString() });
+        }
+
+        return env;
+    }
 
     private static JsonObject FieldEnv(string name, string path) => new()
     {

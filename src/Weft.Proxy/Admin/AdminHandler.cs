@@ -8,11 +8,12 @@ namespace Weft.Proxy.Admin;
 /// <summary>
 /// The admin listener: <c>/ready</c>, <c>/policies</c> (what this proxy applies, per destination), <c>/stats</c>,
 /// <c>/identity</c> (own SPIFFE ID, serial, expiry) and <c>/connections</c> (live mTLS connections with TLS version,
-/// cipher, ALPN and both SPIFFE IDs) and <c>/metrics</c> (Prometheus text).
+/// cipher, ALPN and both SPIFFE IDs), <c>/metrics</c> (Prometheus text) and <c>/app-health/…</c> (the app's kubelet probes,
+/// <see cref="AppProbes"/>).
 /// </summary>
 internal sealed class AdminHandler(
     IDestinationSource destinations, ProxyStats stats, Func<bool> ready, SidecarIdentity? identity = null, MtlsConnections? connections = null,
-    Metrics.ProxyMetrics? metrics = null)
+    Metrics.ProxyMetrics? metrics = null, AppProbes? probes = null, System.Net.IPAddress? podIp = null)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -46,6 +47,9 @@ internal sealed class AdminHandler(
                 break;
             case "/connections":
                 await WriteJsonAsync(context, connections is null ? WriteNoMtls : connections.WriteJson);
+                break;
+            case { } path when path.StartsWith("/app-health/", StringComparison.Ordinal) && probes is not null && podIp is not null
+                && await probes.TryAnswerAsync(context, path, podIp):
                 break;
             default:
                 context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -10,19 +10,23 @@ public class SidecarInjectorTests
 {
     private static readonly InjectorOptions Options = InjectorOptions.ForCluster("weft-system", "ghcr.io/weft-mesh/weft:1.2.3", "1.2.3", ["init", "--proxy-uid", "1337"]);
 
-    private static JsonObject Pod(string? annotation = null, string extraSpec = "") => JsonNode.Parse($$"""
+    private static JsonObject Pod(string? annotation = null, string extraSpec = "", string? containers = null) => JsonNode.Parse($$"""
         {
           "apiVersion": "v1", "kind": "Pod",
           "metadata": { "name": "cart-1", "namespace": "shop", "labels": { "app": "cart" }
             {{(annotation is null ? "" : $", \"annotations\": {{ \"weft.dev/mesh\": \"{annotation}\" }}")}} },
           "spec": {
-            "containers": [
-              { "name": "cart", "image": "cart:1", "ports": [ { "name": "http", "containerPort": 8080 } ] },
-              { "name": "metrics", "image": "exporter:1", "ports": [ { "containerPort": 9100 } ] }
-            ]{{extraSpec}}
+            "containers": {{containers ?? DefaultContainers}}{{extraSpec}}
           }
         }
         """)!.AsObject();
+
+    private const string DefaultContainers = """
+        [
+          { "name": "cart", "image": "cart:1", "ports": [ { "name": "http", "containerPort": 8080 } ] },
+          { "name": "metrics", "image": "exporter:1", "ports": [ { "containerPort": 9100 } ] }
+        ]
+        """;
 
     private static JsonObject Namespace(string? level) => JsonNode.Parse(level is null
         ? """{"metadata": {"name": "shop"}}"""
@@ -210,5 +214,41 @@ public class SidecarInjectorTests
 
         Assert.True(response["allowed"]!.GetValue<bool>());
         Assert.Contains("host", response["warnings"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_apps_http_and_tcp_probes_go_to_the_sidecars_admin_port_which_is_told_what_they_asked()
+    {
+        var source = Pod("l7", containers: """
+            [ { "name": "web", "image": "web:1", "ports": [ { "name": "http", "containerPort": 8080 } ],
+                "readinessProbe": { "httpGet": { "path": "/healthz", "port": "http", "httpHeaders": [ { "name": "x-probe", "value": "k" } ] }, "periodSeconds": 5 },
+                "livenessProbe": { "tcpSocket": { "port": 8080 }, "timeoutSeconds": 3 },
+                "startupProbe": { "exec": { "command": [ "true" ] } } } ]
+            """);
+        var pod = Injected(source, null);
+
+        var web = pod["spec"]!["containers"]![1]!.AsObject();
+        Assert.Equal("web", web["name"]!.GetValue<string>());
+        Assert.Equal("""{"path":"/app-health/web/readiness","port":15000,"scheme":"HTTP"}""", web["readinessProbe"]!["httpGet"]!.ToJsonString());
+        Assert.Equal(5, web["readinessProbe"]!["periodSeconds"]!.GetValue<int>());
+        Assert.Null(web["livenessProbe"]!["tcpSocket"]);
+        Assert.Equal("/app-health/web/liveness", web["livenessProbe"]!["httpGet"]!["path"]!.GetValue<string>());
+        Assert.Equal("""{"exec":{"command":["true"]}}""", web["startupProbe"]!.ToJsonString());
+
+        var env = pod["spec"]!["containers"]![0]!["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == SidecarInjector.AppProbesVariable)!;
+        var probes = JsonNode.Parse(env["value"]!.GetValue<string>())!.AsObject();
+        Assert.Equal("""{"port":8080,"path":"/healthz","scheme":"HTTP","httpHeaders":[{"name":"x-probe","value":"k"}]}""", probes["/app-health/web/readiness"]!.ToJsonString());
+        Assert.Equal("""{"tcp":8080,"timeoutSeconds":3}""", probes["/app-health/web/liveness"]!.ToJsonString());
+        Assert.Equal(2, probes.Count);
+    }
+
+    [Fact]
+    public void A_probe_of_a_port_name_the_container_does_not_declare_is_left_alone()
+    {
+        var source = Pod("l7", containers: """[ { "name": "web", "image": "web:1", "readinessProbe": { "httpGet": { "path": "/", "port": "nope" } } } ]""");
+        var pod = Injected(source, null);
+
+        Assert.Equal("nope", pod["spec"]!["containers"]![1]!["readinessProbe"]!["httpGet"]!["port"]!.GetValue<string>());
+        Assert.DoesNotContain(pod["spec"]!["containers"]![0]!["env"]!.AsArray(), e => e!["name"]!.GetValue<string>() == SidecarInjector.AppProbesVariable);
     }
 }

@@ -140,6 +140,13 @@ public sealed class InjectorWebhookTests : IAsyncLifetime
         Assert.Equal(["weft-proxy", "app"], Names(byTemplate, "containers"));
         Assert.Equal("l4", byTemplate["metadata"]!["annotations"]![Weft.Routing.MeshLevels.Key]!.GetValue<string>());
 
+        var probed = await CreatePodAsync("meshed", Pod("probed", containers: """
+            [ { "name": "web", "image": "web:1", "ports": [ { "name": "http", "containerPort": 8080 } ],
+                "readinessProbe": { "httpGet": { "path": "/healthz", "port": "http" } } } ]
+            """));
+        Assert.Equal("/app-health/web/readiness", probed["spec"]!["containers"]![1]!["readinessProbe"]!["httpGet"]!["path"]!.GetValue<string>());
+        Assert.Equal(15000, probed["spec"]!["containers"]![1]!["readinessProbe"]!["httpGet"]!["port"]!.GetValue<int>());
+
         var already = InjectCommand.Inject([Pod("already")], _injector with { DefaultLevel = "l7" }, TextWriter.Null)[0];
         Assert.Equal(["weft-proxy", "app"], Names(await CreatePodAsync("meshed", already), "containers"));
     }
