@@ -15,16 +15,13 @@ internal static class InjectorChecks
     /// <summary>The probe pod's name (a dry run: nothing is stored).</summary>
     public const string ProbePodName = "weft-check-injector-probe";
 
-    private static readonly KubeResource WebhookConfigurations =
-        new("MutatingWebhookConfiguration", "admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations", false);
-
     private static readonly string[] WebhookNames = [WeftInstallation.NamespaceWebhookName, WeftInstallation.PodWebhookName];
 
     /// <summary>The configuration's check, and the configuration when it has both webhooks.</summary>
     public static async Task<(CheckResult Result, JsonObject? Configuration)> ConfigurationAsync(CheckContext context, CancellationToken ct)
     {
         var what = $"MutatingWebhookConfiguration {WeftInstallation.WebhookConfigurationName}";
-        var configuration = await WebhookConfigurations.GetAsync(context.Client, null, WeftInstallation.WebhookConfigurationName, ct).ConfigureAwait(false);
+        var configuration = await KubeResource.MutatingWebhookConfigurations.GetAsync(context.Client, null, WeftInstallation.WebhookConfigurationName, ct).ConfigureAwait(false);
         if (configuration is null)
         {
             return (CheckResult.Fail(Group, "webhook-configuration", $"{what} does not exist", "install Weft: `weft install | kubectl apply -f -`"), null);

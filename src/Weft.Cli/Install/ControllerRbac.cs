@@ -14,7 +14,11 @@ internal static class ControllerRbac
     public static JsonArray ClusterRules() =>
     [
         // KubeSource's informers (KubeResource.MeshInputs): list, then watch from the list's resourceVersion.
-        Rule("", ["namespaces", "services", "pods", "serviceaccounts"], ["list", "watch"]),
+        Rule("", ["services", "pods", "serviceaccounts"], ["list", "watch"]),
+
+        // Namespaces: the informers, and the injector's read of a namespace its informer has not seen yet (one created
+        // moments before its pods).
+        Rule("", ["namespaces"], ["get", "list", "watch"]),
         Rule("discovery.k8s.io", ["endpointslices"], ["list", "watch"]),
         Rule("gateway.networking.k8s.io", ["referencegrants"], ["list", "watch"]),
 

@@ -160,11 +160,12 @@ internal static class InstallManifest
         new JsonObject { ["key"] = MeshLevels.Key, ["operator"] = "In", ["values"] = new JsonArray(MeshLevels.L4, MeshLevels.L7) },
     ];
 
-    // Namespaces that say nothing: a pod may opt in by its template's annotation; the rest must not wait on Weft
-    // (failurePolicy Ignore). Namespaces labelled off are in neither webhook.
+    // Every other namespace (no label, off, or another spelling): a pod may opt in by its template's annotation, which
+    // beats its namespace as everywhere in Weft (SidecarInjector decides); the rest must not wait on Weft (failurePolicy
+    // Ignore).
     private static JsonArray UnlabelledNamespaces() =>
     [
-        new JsonObject { ["key"] = MeshLevels.Key, ["operator"] = "DoesNotExist" },
+        new JsonObject { ["key"] = MeshLevels.Key, ["operator"] = "NotIn", ["values"] = new JsonArray(MeshLevels.L4, MeshLevels.L7) },
     ];
 
     private static JsonObject Webhook(string name, string ns, JsonArray namespaceExpressions, string failurePolicy)
@@ -205,8 +206,7 @@ internal static class InstallManifest
                 ["matchExpressions"] = new JsonArray(new JsonObject { ["key"] = MeshLevels.Key, ["operator"] = "NotIn", ["values"] = new JsonArray(MeshLevels.Off) }),
             },
             ["failurePolicy"] = failurePolicy,
-            // Injecting publishes the trust-bundle ConfigMap in the pod's namespace; a dry run publishes nothing.
-            ["sideEffects"] = "NoneOnDryRun",
+            ["sideEffects"] = "None", // the injector writes nothing (the controller publishes trust bundles on its own)
             ["admissionReviewVersions"] = new JsonArray("v1"),
             ["timeoutSeconds"] = 10,
             ["reinvocationPolicy"] = "Never",

@@ -77,7 +77,7 @@ internal sealed class LocalPod : IAsyncDisposable
             PodIP = ip.ToString(),
         };
         AppPorts = AppPortsOf(Object.Spec);
-        Json = Settings.HasSidecar ? Inject(PlainJson(), options) : PlainJson();
+        (Json, InjectionReason) = Settings.HasSidecar ? Inject(PlainJson(), options) : (PlainJson(), "no sidecar");
         _sandbox = options.Node is { } node ? new NetnsSandbox(node, deployment.Namespace, name, ip, options) : new ProcessSandbox(ip);
         _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
     }
@@ -90,6 +90,9 @@ internal sealed class LocalPod : IAsyncDisposable
 
     /// <summary>The Pod as it is created in an API server: its template's containers, and the injector's when it has a sidecar.</summary>
     public JsonObject Json { get; }
+
+    /// <summary>What the injector said of this pod.</summary>
+    public string InjectionReason { get; }
 
     public string Namespace => Object.Namespace;
 
@@ -153,8 +156,10 @@ internal sealed class LocalPod : IAsyncDisposable
             withStatus["status"] = new JsonObject { ["podIP"] = IP.ToString() };
             try
             {
-                var sidecar = InjectedContainer.Find(Json, "containers", WeftInstallation.SidecarContainerName)!;
-                var init = InjectedContainer.Find(Json, "initContainers", WeftInstallation.InitContainerName)!;
+                var sidecar = InjectedContainer.Find(Json, "containers", WeftInstallation.SidecarContainerName)
+                    ?? throw new InvalidOperationException($"the injector gave the pod no {WeftInstallation.SidecarContainerName} container ({InjectionReason})");
+                var init = InjectedContainer.Find(Json, "initContainers", WeftInstallation.InitContainerName)
+                    ?? throw new InvalidOperationException($"the injector gave the pod no {WeftInstallation.InitContainerName} container ({InjectionReason})");
                 _sidecarEnvironment = InjectedContainer.Environment(sidecar, withStatus);
                 _commands.Insert(0, InjectedContainer.Command(sidecar, _sidecarEnvironment, VolumeDirectory, _options.Weft));
                 _init = InjectedContainer.Command(init, InjectedContainer.Environment(init, withStatus), VolumeDirectory, _options.Weft);
@@ -399,7 +404,7 @@ internal sealed class LocalPod : IAsyncDisposable
     /// The pod after the injector, with the level and mTLS mode this pod resolved (<see cref="PodMeshSettings"/>) written
     /// on it, so that the injector decides as the local cluster did.
     /// </summary>
-    private static JsonObject Inject(JsonObject pod, LocalClusterOptions options)
+    private static (JsonObject Pod, string Reason) Inject(JsonObject pod, LocalClusterOptions options)
     {
         var injector = new InjectorOptions
         {
@@ -410,7 +415,7 @@ internal sealed class LocalPod : IAsyncDisposable
             DefaultLevel = MeshLevels.L7,
         };
         var decision = SidecarInjector.Decide(pod, null, injector);
-        return decision.Injected ? JsonPatch.Apply(pod, decision.Patch!) : pod;
+        return (decision.Injected ? JsonPatch.Apply(pod, decision.Patch!) : pod, decision.Reason);
     }
 
     /// <summary>The pod from its template, before injection.</summary>

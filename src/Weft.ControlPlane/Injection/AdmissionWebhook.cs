@@ -13,18 +13,41 @@ namespace Weft.ControlPlane.Injection;
 /// <c>allowed</c> (the injector never blocks a pod), with <see cref="SidecarInjector"/>'s JSON Patch when it injects, and
 /// the reason as a warning when a pod that asked for the mesh could not have it.
 /// </summary>
-public sealed class AdmissionWebhook(InjectorOptions options, Func<string, CancellationToken, Task<JsonObject?>> namespaceOf, ILogger logger)
+public sealed class AdmissionWebhook(InjectorOptions options, Func<string, CancellationToken, Task<JsonObject?>> namespaceOf, ILogger logger) : IDisposable
 {
     /// <summary>An API server object is at most about 1.5 MB; its review, a little more.</summary>
-    public const int MaxRequestBytes = 3 * 1024 * 1024;
+    public const int MaxRequestBytes = 2 * 1024 * 1024;
 
-    /// <summary>Called before a pod is injected (not on dry runs), with its namespace: what the patch refers to must exist.</summary>
-    public Func<string, CancellationToken, Task>? BeforeInject { get; init; }
+    /// <summary>
+    /// Calls served at once; more are answered 429 (the API server then applies the webhook's failure policy). Anyone who
+    /// reaches the port may call: the bound keeps them from holding the controller's memory.
+    /// </summary>
+    public const int MaxConcurrentReviews = 32;
 
-    /// <summary>Serves one webhook call.</summary>
+    private readonly SemaphoreSlim _reviews = new(MaxConcurrentReviews, MaxConcurrentReviews);
+
+    /// <summary>Serves one webhook call. It changes nothing in the cluster (the configuration says sideEffects None).</summary>
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (!_reviews.Wait(0))
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reviews.Release();
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
         var ct = context.RequestAborted;
         if (!HttpMethods.IsPost(context.Request.Method))
         {
@@ -56,17 +79,28 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
         }
 
         var ns = Text(request["namespace"]) ?? "";
-        var nsObject = ns.Length > 0 ? await namespaceOf(ns, ct).ConfigureAwait(false) : null;
-        var (response, decision) = Answer(request, nsObject, options);
-        var dryRun = request["dryRun"] is JsonValue d && d.TryGetValue<bool>(out var isDry) && isDry;
-        if (decision is { Injected: true } && !dryRun && BeforeInject is { } before)
+        JsonObject response;
+        try
         {
-            await before(ns, ct).ConfigureAwait(false);
+            var nsObject = ns.Length > 0 ? await namespaceOf(ns, ct).ConfigureAwait(false) : null;
+            (response, var decision) = Answer(request, nsObject, options);
+            if (decision is not null)
+            {
+                Log.Injection(logger, Printable($"{ns}/{PodName(request)}"), decision.Injected ? "injected" : "not injected", decision.Reason);
+            }
         }
-
-        if (decision is not null)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            Log.Injection(logger, $"{ns}/{PodName(request)}", decision.Injected ? "injected" : "not injected", decision.Reason);
+            // The namespace could not be read (the API server away, a missing permission): a pod that may have asked for the
+            // mesh is refused with the reason, not let through unmeshed nor left to a bare 500.
+            var reason = $"weft: cannot decide on injection: namespace {Printable(ns)}: {e.Message}";
+            Log.Injection(logger, Printable($"{ns}/{PodName(request)}"), "refused", reason);
+            response = new JsonObject
+            {
+                ["uid"] = request["uid"]?.DeepClone(),
+                ["allowed"] = false,
+                ["status"] = new JsonObject { ["code"] = StatusCodes.Status503ServiceUnavailable, ["message"] = reason },
+            };
         }
 
         context.Response.ContentType = "application/json";
@@ -77,6 +111,8 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
             ["response"] = response,
         }.ToJsonString(), ct).ConfigureAwait(false);
     }
+
+    public void Dispose() => _reviews.Dispose();
 
     /// <summary>
     /// The AdmissionResponse for a request: pods being created get the injector's decision (and the decision is returned
@@ -126,7 +162,8 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
             buffer.Write(chunk, 0, read);
         }
 
-        return JsonNode.Parse(buffer.ToArray()) as JsonObject;
+        buffer.Position = 0;
+        return JsonNode.Parse(buffer) as JsonObject;
     }
 
     private static Task Problem(HttpContext context, int status, string message)
@@ -139,6 +176,13 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
     private static string PodName(JsonObject request) =>
         Text(request["name"]) is { Length: > 0 } name ? name
         : Text(((request["object"] as JsonObject)?["metadata"] as JsonObject)?["generateName"]) is { } prefix ? prefix + "*" : "(unnamed)";
+
+    /// <summary>Names from the request as a log line may carry them: no control characters, at most 300 characters.</summary>
+    private static string Printable(string text)
+    {
+        var clean = new string([.. text.Take(300).Select(c => char.IsControl(c) ? '?' : c)]);
+        return text.Length > 300 ? clean + "…" : clean;
+    }
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

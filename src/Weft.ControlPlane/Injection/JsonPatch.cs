@@ -17,7 +17,7 @@ public static class JsonPatch
         var root = (JsonObject)document.DeepClone();
         foreach (var operation in operations)
         {
-            if (operation is not JsonObject op || op["op"]?.GetValue<string>() is not { } name || op["path"]?.GetValue<string>() is not { } path)
+            if (operation is not JsonObject op || Text(op["op"]) is not { } name || Text(op["path"]) is not { } path)
             {
                 throw new FormatException($"not a JSON Patch operation: {operation?.ToJsonString()}");
             }
@@ -99,8 +99,11 @@ public static class JsonPatch
         return node;
     }
 
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>An array index (RFC 6901: digits, no leading zero) below <paramref name="limit"/>.</summary>
     private static int Index(string token, int limit, string path) =>
-        int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < limit
+        (token == "0" || (token.Length > 0 && token[0] != '0')) && int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < limit
             ? i
             : throw new FormatException($"{path}: '{token}' is not an index of the array");
 

@@ -140,13 +140,13 @@ public static class SidecarInjector
             ["runAsUser"] = 0,
             ["runAsNonRoot"] = false,
             ["allowPrivilegeEscalation"] = false,
-            ["readOnlyRootFilesystem"] = true,
+            // iptables-legacy takes its lock in /run/xtables.lock (as Istio's istio-init, not read-only).
+            ["readOnlyRootFilesystem"] = false,
             ["capabilities"] = new JsonObject { ["add"] = new JsonArray("NET_ADMIN", "NET_RAW"), ["drop"] = new JsonArray("ALL") },
         },
         ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "16Mi" } },
     };
 
-    /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
     /// <summary>The environment variable that gives the sidecar the app's own probes, by the admin path that stands for each.</summary>
     public const string AppProbesVariable = "WEFT_APP_PROBES";
 
@@ -160,14 +160,14 @@ public static class SidecarInjector
     /// captured port would reach the inbound listener, which refuses plaintext under strict mTLS, so the pod would never be
     /// Ready. The probe becomes an HTTP GET of the sidecar's admin port (not captured) on <see cref="ProbePath"/>; what it
     /// asked for is recorded in <paramref name="probes"/> for the sidecar, which asks the app and answers with its status.
-    /// A named port is resolved against the container's ports (left alone when it names none); gRPC and exec probes are
-    /// left alone (exec runs inside the container; gRPC ones are not rewritten yet).
+    /// A named port is resolved against the container's ports (left alone when it names none); probes of another host, gRPC
+    /// and exec probes are left alone (exec runs inside the container; gRPC ones are not rewritten yet).
     /// </summary>
     private static JsonObject? RewriteProbe(JsonObject container, string kind, JsonObject probe, InjectorOptions options, JsonObject probes)
     {
         var name = container["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : "";
         JsonObject target;
-        if (probe["httpGet"] is JsonObject http && Port(container, http["port"]) is int httpPort)
+        if (probe["httpGet"] is JsonObject http && http["host"] is null && Port(container, http["port"]) is int httpPort)
         {
             target = new JsonObject
             {
@@ -219,6 +219,7 @@ public static class SidecarInjector
             && cp.TryGetValue<int>(out var resolved) ? resolved : null;
     }
 
+    /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
     private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, JsonObject probes) => new()
     {
         ["name"] = WeftInstallation.SidecarContainerName,

@@ -93,7 +93,7 @@ public static class KubeCaSecret
                     await client.CoreV1.CreateNamespacedConfigMapAsync(
                         new V1ConfigMap
                         {
-                            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" } },
+                            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, Labels = new Dictionary<string, string> { [WeftInstallation.PartOfLabel] = WeftInstallation.PartOfValue } },
                             Data = new Dictionary<string, string> { [BundleKey] = bundlePem },
                         },
                         @namespace,
@@ -104,6 +104,11 @@ public static class KubeCaSecret
                 if (existing.Data?.TryGetValue(BundleKey, out var current) == true && current == bundlePem)
                 {
                     return;
+                }
+
+                if (existing.Metadata?.Labels?.TryGetValue(WeftInstallation.PartOfLabel, out var owner) != true || owner != WeftInstallation.PartOfValue)
+                {
+                    throw new InvalidOperationException($"ConfigMap {@namespace}/{name} exists and is not Weft's (no {WeftInstallation.PartOfLabel}={WeftInstallation.PartOfValue} label): left as it is");
                 }
 
                 existing.Data ??= new Dictionary<string, string>();

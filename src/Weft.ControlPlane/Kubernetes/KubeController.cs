@@ -29,14 +29,18 @@ public sealed class KubeController : IAsyncDisposable
     private Task _election = Task.CompletedTask;
     private Task _rootKeeper = Task.CompletedTask;
     private Task _webhookKeeper = Task.CompletedTask;
+    private Task _bundlePublisher = Task.CompletedTask;
+    private readonly Endpoints _endpoints;
+    private readonly SemaphoreSlim _namespacesChanged = new(0, 1);
     private KubeInformer? _webhooks;
     private readonly SemaphoreSlim _webhookChanged = new(0, 1);
     private RootPem _root = null!;
     private TokenReviewAuthenticator? _authenticator;
     private bool _disposed;
 
-    private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, LeaseLock lease, ILogger logger)
+    private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, LeaseLock lease, ILogger logger, Endpoints endpoints)
     {
+        _endpoints = endpoints;
         _lease = lease;
         Options = options;
         ControlPlane = controlPlane;
@@ -95,7 +99,7 @@ public sealed class KubeController : IAsyncDisposable
             await KubeCaSecret.PublishBundleAsync(client, options.Namespace, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct).ConfigureAwait(false);
 
             source = new KubeSource(client, controlPlane.Store, loggerFactory, options.Informers);
-            endpoints.Attach(source, controlPlane);
+            endpoints.Attach(source);
             status = new KubeStatusWriter(client, source, controlPlane, options.ControllerName, options.SupportedFeatures, loggerFactory.CreateLogger<KubeStatusWriter>(), time);
             var leaseLock = new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity);
             var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
@@ -105,13 +109,14 @@ public sealed class KubeController : IAsyncDisposable
                 RetryPeriod = options.RetryPeriod,
             });
             var logger = loggerFactory.CreateLogger<KubeController>();
-            var controller = new KubeController(options, controlPlane, source, status, elector, leaseLock, logger);
+            var controller = new KubeController(options, controlPlane, source, status, elector, leaseLock, logger, endpoints);
             var lease = $"{options.Namespace}/{options.LeaseName}";
             var writer = status;
             elector.OnStartedLeading += () =>
             {
                 Log.BecameLeader(logger, options.Identity, lease);
                 writer.Active = true;
+                Signal(controller._namespacesChanged);
             };
             elector.OnStoppedLeading += () =>
             {
@@ -133,6 +138,8 @@ public sealed class KubeController : IAsyncDisposable
                 controller._webhooks.Changed += _ => controller.SignalWebhookChanged();
                 controller._webhooks.Start();
                 controller._webhookKeeper = Task.Run(() => controller.KeepWebhookCaBundleAsync(controller._stop.Token), CancellationToken.None);
+                source.InformerOf(KubeResource.Namespaces).Changed += _ => Signal(controller._namespacesChanged);
+                controller._bundlePublisher = Task.Run(() => controller.PublishTrustBundlesAsync(controller._stop.Token), CancellationToken.None);
             }
 
             return controller;
@@ -155,6 +162,7 @@ public sealed class KubeController : IAsyncDisposable
             }
 
             authenticator.Dispose();
+            endpoints.Dispose();
             throw;
         }
     }
@@ -173,7 +181,7 @@ public sealed class KubeController : IAsyncDisposable
         var leading = Status.Active;
         Status.Active = false;
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _election, _rootKeeper, _webhookKeeper })
+        foreach (var task in new[] { _election, _rootKeeper, _webhookKeeper, _bundlePublisher })
         {
             try
             {
@@ -199,15 +207,19 @@ public sealed class KubeController : IAsyncDisposable
         await Source.DisposeAsync().ConfigureAwait(false);
         await ControlPlane.DisposeAsync().ConfigureAwait(false);
         _authenticator?.Dispose();
+        _endpoints.Dispose();
         _stop.Dispose();
         _webhookChanged.Dispose();
+        _namespacesChanged.Dispose();
     }
 
-    private void SignalWebhookChanged()
+    private void SignalWebhookChanged() => Signal(_webhookChanged);
+
+    private static void Signal(SemaphoreSlim signal)
     {
         try
         {
-            _webhookChanged.Release();
+            signal.Release();
         }
         catch (SemaphoreFullException)
         {
@@ -218,10 +230,70 @@ public sealed class KubeController : IAsyncDisposable
         }
     }
 
+    /// <summary>Namespaces whose pods are never injected (the webhook configuration excludes them), so get no trust bundle.</summary>
+    private static readonly HashSet<string> SystemNamespaces = new(StringComparer.Ordinal) { "kube-system", "kube-public", "kube-node-lease" };
+
+    /// <summary>
+    /// Publishes the trust bundle into every namespace as ConfigMap <c>weft-trust-bundle</c> (Istio's
+    /// <c>istio-ca-root-cert</c>): an injected pod's projected volume mounts it, and a pod can only mount a ConfigMap of its
+    /// own namespace. The leader does it when namespaces change, when it starts leading, and checks them all again every
+    /// ten root-check intervals (a deleted ConfigMap comes back); the webhook itself writes nothing.
+    /// </summary>
+    private async Task PublishTrustBundlesAsync(CancellationToken ct)
+    {
+        var published = new Dictionary<string, string>(StringComparer.Ordinal);
+        var rounds = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await _namespacesChanged.WaitAsync(Options.RootCheckInterval, ct).ConfigureAwait(false) && ++rounds % 10 == 0)
+                {
+                    published.Clear();
+                }
+
+                if (!Status.Active)
+                {
+                    continue;
+                }
+
+                var bundle = ControlPlane.TrustBundlePem;
+                var namespaces = Source.InformerOf(KubeResource.Namespaces).Objects.Keys.Where(n => !SystemNamespaces.Contains(n)).ToHashSet(StringComparer.Ordinal);
+                foreach (var gone in published.Keys.Where(n => !namespaces.Contains(n)).ToList())
+                {
+                    published.Remove(gone);
+                }
+
+                foreach (var ns in namespaces.Where(n => !published.TryGetValue(n, out var sent) || sent != bundle))
+                {
+                    try
+                    {
+                        await KubeCaSecret.PublishBundleAsync(Options.Client, ns, Options.TrustBundleConfigMap, bundle, ct).ConfigureAwait(false);
+                        published[ns] = bundle;
+                    }
+                    catch (Exception e) when (e is HttpOperationException or InvalidOperationException)
+                    {
+                        // One namespace (being deleted, or holding a ConfigMap of that name that is not Weft's) stops no other.
+                        Log.StatusWriteFailed(_logger, "configmaps", $"{ns}/{Options.TrustBundleConfigMap}", KubeErrors.Describe(e));
+                        published[ns] = bundle; // tried; the next full check tries again
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is HttpRequestException)
+            {
+                Log.StatusWriteFailed(_logger, "configmaps", Options.TrustBundleConfigMap, KubeErrors.Describe(e));
+            }
+        }
+    }
+
     /// <summary>
     /// Keeps the webhook configuration's caBundle equal to the trust bundle: at start, whenever the configuration
-    /// changes (a re-applied <c>weft install</c> empties it), and at every root check. Every replica does it (the result is
-    /// the same; a conflict is read again), so that a webhook never waits on the leader.
+    /// changes (a re-applied <c>weft install</c> empties it), and at every root check. Every replica whose root is the
+    /// Secret's does it (the result is the same; a conflict is read again), so that a webhook never waits on the leader.
     /// </summary>
     private async Task KeepWebhookCaBundleAsync(CancellationToken ct)
     {
@@ -229,9 +301,16 @@ public sealed class KubeController : IAsyncDisposable
         {
             try
             {
-                if (await WebhookCaBundle.SyncAsync(Options.Client, Options.WebhookConfigurationName, ControlPlane.TrustBundlePem, ct).ConfigureAwait(false))
+                // Only a replica signing with the root the Secret holds writes: during a root change, replicas of the old
+                // root would otherwise overwrite the new one's caBundle (and each other's) for as long as both run.
+                var stored = await KubeCaSecret.ReadAsync(Options.Client, Options.Namespace, Options.CaSecretName, ct).ConfigureAwait(false);
+                if (stored is not null && stored.CertificatePem.Trim() == _root.CertificatePem.Trim()
+                    && await WebhookCaBundle.SyncAsync(Options.Client, Options.WebhookConfigurationName, ControlPlane.TrustBundlePem, ct).ConfigureAwait(false))
                 {
                     Log.WebhookCaBundleSet(_logger, Options.WebhookConfigurationName);
+
+                    // Someone else writing it too (another tool managing the caBundle) meets one write per retry period, not a loop.
+                    await Task.Delay(Options.RetryPeriod, ct).ConfigureAwait(false);
                 }
 
                 await _webhookChanged.WaitAsync(Options.RootCheckInterval, ct).ConfigureAwait(false);
@@ -260,16 +339,12 @@ public sealed class KubeController : IAsyncDisposable
     /// Deployment's readiness probe) and, with an injector, <c>/inject</c>. Mapped before the source exists (the host
     /// starts first); until <see cref="Attach"/> they answer 503 and the webhook reads namespaces from the API.
     /// </summary>
-    private sealed class Endpoints(IKubernetes client, KubeControllerOptions options, ILogger webhookLogger)
+    private sealed class Endpoints(IKubernetes client, KubeControllerOptions options, ILogger webhookLogger) : IDisposable
     {
         private KubeSource? _source;
-        private ControlPlaneHost? _controlPlane;
+        private AdmissionWebhook? _webhook;
 
-        public void Attach(KubeSource source, ControlPlaneHost controlPlane)
-        {
-            _controlPlane = controlPlane;
-            Volatile.Write(ref _source, source);
-        }
+        public void Attach(KubeSource source) => Volatile.Write(ref _source, source);
 
         public void Map(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder routes)
         {
@@ -281,8 +356,8 @@ public sealed class KubeController : IAsyncDisposable
             });
             if (options.Injector is { } injector)
             {
-                var webhook = new AdmissionWebhook(injector, NamespaceAsync, webhookLogger) { BeforeInject = PublishTrustBundleAsync };
-                routes.MapPost(WeftInstallation.InjectPath, webhook.HandleAsync);
+                _webhook = new AdmissionWebhook(injector, NamespaceAsync, webhookLogger);
+                routes.MapPost(WeftInstallation.InjectPath, _webhook.HandleAsync);
             }
         }
 
@@ -296,11 +371,7 @@ public sealed class KubeController : IAsyncDisposable
             return await KubeResource.Namespaces.GetAsync(client, null, name, ct).ConfigureAwait(false);
         }
 
-        /// <summary>The injected volume mounts the trust-bundle ConfigMap of the pod's own namespace: it must exist.</summary>
-        private Task PublishTrustBundleAsync(string ns, CancellationToken ct) =>
-            _controlPlane is { } controlPlane
-                ? KubeCaSecret.PublishBundleAsync(client, ns, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct)
-                : throw new InvalidOperationException("the controller is starting: no trust bundle to publish yet");
+        public void Dispose() => _webhook?.Dispose();
     }
 
     /// <summary>

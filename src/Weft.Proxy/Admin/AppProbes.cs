@@ -102,7 +102,7 @@ internal sealed class AppProbes : IDisposable
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(probe.Timeout);
+        timeout.CancelAfter(probe.Timeout * 0.9); // so that the kubelet gets the 503 and its reason, not a timeout of its own
         context.Response.ContentType = "text/plain";
         try
         {

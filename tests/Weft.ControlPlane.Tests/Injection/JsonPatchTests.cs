@@ -43,4 +43,14 @@ public class JsonPatchTests
         Assert.Throws<FormatException>(() => JsonPatch.Apply(document, JsonNode.Parse("""[{"op": "add", "path": "a", "value": 1}]""")!.AsArray()));
         Assert.Equal("""{"a":{}}""", document.ToJsonString());
     }
+
+    [Theory]
+    [InlineData("""[{"op": 1, "path": "/a"}]""")]
+    [InlineData("""[{"op": "add", "path": ["/a"], "value": 1}]""")]
+    [InlineData("""[{"op": "add", "path": "/a/01", "value": 1}]""")]
+    [InlineData("""[{"op": "add", "path": "/a/-1", "value": 1}]""")]
+    public void Operations_that_are_not_rfc_6902_are_format_errors(string patch)
+    {
+        Assert.Throws<FormatException>(() => Apply("""{"a": [1, 2]}""", patch));
+    }
 }

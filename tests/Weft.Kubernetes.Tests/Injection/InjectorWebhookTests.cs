@@ -130,12 +130,12 @@ public sealed class InjectorWebhookTests : IAsyncLifetime
         Assert.Equal(["weft-init"], Names(injected, "initContainers"));
         Assert.Equal("http", injected["spec"]!["containers"]![1]!["ports"]![0]!["name"]!.GetValue<string>());
         Assert.Equal(9090, injected["spec"]!["containers"]![1]!["ports"]![1]!["containerPort"]!.GetValue<int>());
-        Assert.NotNull(await KubeResource.ConfigMaps.GetAsync(_client, "meshed", WeftInstallation.TrustBundleConfigMapName, CancellationToken.None));
 
         Assert.Equal(["app"], Names(await CreatePodAsync("meshed", Pod("opted-out", annotation: "off")), "containers"));
         Assert.Equal(["app"], Names(await CreatePodAsync("meshed", Pod("host", extraSpec: ("hostNetwork", true))), "containers"));
         Assert.Equal(["app"], Names(await CreatePodAsync("plain", Pod("silent")), "containers"));
-        Assert.Equal(["app"], Names(await CreatePodAsync("opted-out", Pod("asks", annotation: "l7")), "containers")); // no webhook matches an off namespace
+        Assert.Equal(["app"], Names(await CreatePodAsync("opted-out", Pod("silent")), "containers"));
+        Assert.Equal(["weft-proxy", "app"], Names(await CreatePodAsync("opted-out", Pod("asks", annotation: "l7")), "containers")); // the template beats its namespace
         var byTemplate = await CreatePodAsync("plain", Pod("asks", annotation: "l4"));
         Assert.Equal(["weft-proxy", "app"], Names(byTemplate, "containers"));
         Assert.Equal("l4", byTemplate["metadata"]!["annotations"]![Weft.Routing.MeshLevels.Key]!.GetValue<string>());
@@ -152,7 +152,7 @@ public sealed class InjectorWebhookTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_dry_run_is_injected_and_publishes_nothing()
+    public async Task A_dry_run_is_injected_and_stores_nothing()
     {
         await CreateNamespaceAsync("dry", "l7");
         var pod = Pod("dry-run");
@@ -161,7 +161,31 @@ public sealed class InjectorWebhookTests : IAsyncLifetime
 
         Assert.Equal(["weft-proxy", "app"], Names(answer, "containers"));
         Assert.Null(await KubeResource.Pods.GetAsync(_client, "dry", "dry-run", CancellationToken.None));
-        Assert.Null(await KubeResource.ConfigMaps.GetAsync(_client, "dry", WeftInstallation.TrustBundleConfigMapName, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_leader_publishes_the_trust_bundle_into_every_namespace_but_the_systems_and_leaves_a_foreign_one_alone()
+    {
+        await WeftChildren.WaitAsync(() => _controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
+        await CreateNamespaceAsync("shop", null);
+        await CreateNamespaceAsync("theirs", null);
+        await KubeResource.ConfigMaps.CreateAsync(_client, new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "ConfigMap",
+            ["metadata"] = new JsonObject { ["name"] = WeftInstallation.TrustBundleConfigMapName, ["namespace"] = "theirs" },
+            ["data"] = new JsonObject { ["ca.crt"] = "mine" },
+        }, CancellationToken.None);
+
+        string? Bundle(string ns) => KubeResource.ConfigMaps.GetAsync(_client, ns, WeftInstallation.TrustBundleConfigMapName, CancellationToken.None)
+            .GetAwaiter().GetResult()?["data"]?["ca.crt"]?.GetValue<string>();
+        var pem = _controller.ControlPlane.TrustBundlePem;
+        await WeftChildren.WaitAsync(() => Bundle("shop") == pem && Bundle("default") == pem, TimeSpan.FromSeconds(30), () => "no trust bundle in shop and default");
+        await CreateNamespaceAsync("later", null); // a namespace change wakes the publisher
+        await WeftChildren.WaitAsync(() => Bundle("later") == pem, TimeSpan.FromSeconds(30), () => "no trust bundle in a new namespace");
+
+        Assert.Equal("mine", Bundle("theirs"));
+        Assert.Null(Bundle("kube-system"));
     }
 
     [Fact]

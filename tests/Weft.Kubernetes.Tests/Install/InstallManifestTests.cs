@@ -122,7 +122,7 @@ public sealed class InstallManifestTests
         }
 
         Assert.Equal(["l4", "l7"], Strings(webhooks[0]["namespaceSelector"]!["matchExpressions"]![0]!["values"]));
-        Assert.Equal("DoesNotExist", webhooks[1]["namespaceSelector"]!["matchExpressions"]![0]!["operator"]!.GetValue<string>());
+        Assert.Equal("NotIn", webhooks[1]["namespaceSelector"]!["matchExpressions"]![0]!["operator"]!.GetValue<string>());
     }
 
     private static bool Allows(JsonArray rules, string group, string resource, string verb, string? name = null) =>
