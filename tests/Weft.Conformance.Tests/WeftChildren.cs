@@ -14,10 +14,15 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
 
-    public Process Start(IReadOnlyList<string> args, out StringBuilder captured)
+    public Process Start(IReadOnlyList<string> args, out StringBuilder captured, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var weft = WeftLauncher.Current();
         var info = new ProcessStartInfo(weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var arg in weft.PrefixArguments.Concat(args))
         {
             info.ArgumentList.Add(arg);
@@ -61,9 +66,9 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
     }
 
     /// <summary>Runs weft to its end (at most a minute): its exit code and everything it printed.</summary>
-    public async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> args)
+    public async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var process = Start(args, out var text);
+        var process = Start(args, out var text, environment);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         lock (text)

@@ -1,6 +1,10 @@
+using System.Net;
 using Weft.KubeApi.StandIn;
 
 // Usage: dotnet run -- [--port N] [--kubeconfig FILE] [--crds PATH]... [--service-cidr CIDR] [--no-tls]
+//                      [--webhook-service NS/NAME:PORT=ADDRESS:PORT]...
+// (--webhook-service: where a webhook configuration's Service is reached, as kube-proxy would route it, e.g.
+// weft-system/weft-controller:443=127.0.0.1:8090.)
 // (weft up --kubeconfig sets its Services' ClusterIPs from its own block: give a --service-cidr that holds it, e.g. 127.0.0.0/8.)
 // --port is accepted for symmetry with a real server, but the stand-in always takes a port from the OS; the chosen
 // address is printed and written into the kubeconfig.
@@ -8,6 +12,7 @@ var kubeconfig = Path.Combine(Environment.CurrentDirectory, "kubeconfig");
 var crds = new List<string>();
 var tls = true;
 var serviceCidr = new KubeApiServerOptions().ServiceCidr;
+var webhookServices = new Dictionary<string, IPEndPoint>(StringComparer.Ordinal);
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -24,6 +29,10 @@ for (var i = 0; i < args.Length; i++)
         case "--port" when i + 1 < args.Length:
             i++;
             break;
+        case "--webhook-service" when i + 1 < args.Length && args[i + 1].Split('=') is [var service, var target] && IPEndPoint.TryParse(target, out var endpoint):
+            webhookServices[service] = endpoint;
+            i++;
+            break;
         case "--no-tls":
             tls = false;
             break;
@@ -33,7 +42,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Tls = tls, CrdPaths = crds, ServiceCidr = serviceCidr });
+await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Tls = tls, CrdPaths = crds, ServiceCidr = serviceCidr, WebhookServiceAddresses = webhookServices });
 server.WriteKubeconfig(kubeconfig);
 Console.WriteLine($"serving {server.Address}; kubeconfig {kubeconfig}; Ctrl-C to stop");
 using var stop = new CancellationTokenSource();

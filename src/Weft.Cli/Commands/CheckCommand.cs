@@ -32,11 +32,7 @@ internal static class CheckCommand
             KubernetesClientConfiguration config;
             try
             {
-                config = result.GetValue(kubeconfig) is { } file
-                    ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file, result.GetValue(context))
-                    : result.GetValue(context) is null && KubernetesClientConfiguration.IsInCluster()
-                        ? KubernetesClientConfiguration.InClusterConfig()
-                        : KubernetesClientConfiguration.BuildConfigFromConfigFile(currentContext: result.GetValue(context));
+                config = ClusterConfig.Resolve(result.GetValue(kubeconfig), result.GetValue(context));
             }
             catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
             {

@@ -94,6 +94,19 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Weft_check_finds_the_cluster_through_KUBECONFIG_as_kubectl_does()
+    {
+        var (code, text) = await _children.RunAsync(["check"], new Dictionary<string, string?>
+        {
+            ["KUBECONFIG"] = $"{Path.Combine(_work, "missing")}{Path.PathSeparator}{Kubeconfig}",
+            ["HOME"] = _work, // no ~/.kube/config to fall back on
+        });
+
+        Assert.True(code == 1, text); // it reached the cluster: some checks fail (nothing installed), none for want of a configuration
+        Assert.Contains($"can reach the API server at {_api.Address.ToString().TrimEnd('/')}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_crds_each_fail_with_the_install_hint()
     {
         await RestartAsync(crds: []);

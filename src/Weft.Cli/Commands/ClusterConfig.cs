@@ -1,0 +1,29 @@
+using k8s;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// Which cluster a verb talks to, as kubectl finds it: <c>--kubeconfig</c>; else, in a pod with no <c>--context</c>, the
+/// service account's credentials; else the first file of <c>KUBECONFIG</c> that exists (its first entry when none
+/// does, for the error); else <c>~/.kube/config</c>.
+/// </summary>
+internal static class ClusterConfig
+{
+    public static KubernetesClientConfiguration Resolve(string? kubeconfig, string? context)
+    {
+        if (kubeconfig is not null)
+        {
+            return KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, context);
+        }
+
+        if (context is null && KubernetesClientConfiguration.IsInCluster())
+        {
+            return KubernetesClientConfiguration.InClusterConfig();
+        }
+
+        var paths = (Environment.GetEnvironmentVariable("KUBECONFIG") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        return paths.Length > 0
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(paths.FirstOrDefault(File.Exists) ?? paths[0], context)
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(currentContext: context);
+    }
+}
