@@ -20,7 +20,7 @@ namespace Weft.Kubernetes.Tests.Injection;
 /// loopback port, as kube-proxy would route it), checking the certificate against the caBundle the controller wrote.
 /// Pods are created through the API, and what the API server stores is compared with <c>weft inject</c>'s output.
 /// </summary>
-public sealed class InjectorWebhookTests : IAsyncLifetime
+public sealed class InjectorWebhookTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Ns = WeftInstallation.DefaultNamespace;
     private const string Image = "example.test/weft:9.9.9";
@@ -112,6 +112,24 @@ public sealed class InjectorWebhookTests : IAsyncLifetime
         }
 
         Assert.True(checkedWorkloads >= 3, $"only {checkedWorkloads} example workloads");
+    }
+
+    [Fact]
+    public async Task Weft_inject_prints_each_example_as_the_injector_patches_it()
+    {
+        await using var children = new WeftChildren(output);
+        foreach (var directory in Directory.GetDirectories(Examples))
+        {
+            var (code, text) = await children.RunAsync(["inject", "-f", directory, "--proxy-image", Image, "--weft-namespace", Ns]);
+            Assert.True(code == 0, text);
+            // (stderr's lines, a workload each, are mixed in by the capture: they are not YAML documents' lines.)
+            var yaml = string.Join('\n', text.Split('\n').Where(l => !System.Text.RegularExpressions.Regex.IsMatch(l, @"^[a-z]+/\S+: (injected|skipped)")));
+            var printed = ManifestJson.Documents(yaml);
+            var documents = Directory.GetFiles(directory).Where(f => ManifestLoader.ManifestExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal)
+                .SelectMany(f => ManifestJson.Documents(File.ReadAllText(f))).ToList();
+            var expected = InjectCommand.Inject(documents, _injector with { Version = VersionCommand.Version, DefaultLevel = "l7" }, TextWriter.Null);
+            Assert.Equal(expected.Select(d => d.ToJsonString()), printed.Select(d => d.ToJsonString()));
+        }
     }
 
     [Fact]
