@@ -29,14 +29,8 @@ internal static class CheckCommand
         var command = new Command("check", "Check that a cluster runs Weft as it should: CRDs, controller, mesh root, injector") { kubeconfig, context, ns, probe, output };
         command.SetAction(async (result, ct) =>
         {
-            KubernetesClientConfiguration config;
-            try
+            if (!ClusterConfig.TryResolve(result.GetValue(kubeconfig), result.GetValue(context), "check", out var config))
             {
-                config = ClusterConfig.Resolve(result.GetValue(kubeconfig), result.GetValue(context));
-            }
-            catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"weft check: no usable cluster configuration: {e.Message}");
                 return 2;
             }
 

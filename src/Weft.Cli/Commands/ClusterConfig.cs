@@ -1,4 +1,5 @@
 using k8s;
+using k8s.Exceptions;
 
 namespace Weft.Cli.Commands;
 
@@ -9,6 +10,22 @@ namespace Weft.Cli.Commands;
 /// </summary>
 internal static class ClusterConfig
 {
+    /// <summary><see cref="Resolve"/>, or false with <c>VERB: no usable cluster configuration: WHY</c> on standard error.</summary>
+    public static bool TryResolve(string? kubeconfig, string? context, string verb, out KubernetesClientConfiguration config)
+    {
+        try
+        {
+            config = Resolve(kubeconfig, context);
+            return true;
+        }
+        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.Error.WriteLine($"weft {verb}: no usable cluster configuration: {e.Message}");
+            config = null!;
+            return false;
+        }
+    }
+
     public static KubernetesClientConfiguration Resolve(string? kubeconfig, string? context)
     {
         if (kubeconfig is not null)

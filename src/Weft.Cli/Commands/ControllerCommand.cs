@@ -37,14 +37,8 @@ internal static class ControllerCommand
         };
         command.SetAction(async (result, ct) =>
         {
-            KubernetesClientConfiguration config;
-            try
+            if (!ClusterConfig.TryResolve(result.GetValue(kubeconfig), result.GetValue(context), "controller", out var config))
             {
-                config = ClusterConfig.Resolve(result.GetValue(kubeconfig), result.GetValue(context));
-            }
-            catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                await Console.Error.WriteLineAsync($"weft controller: no usable cluster configuration: {e.Message}");
                 return 2;
             }
 

@@ -38,12 +38,13 @@ internal sealed class KubeCluster : IAsyncDisposable
     public ListLogger Log { get; } = new();
 
     /// <param name="channel">The Gateway API release channel whose CRDs are installed: experimental (with XMesh) or standard.</param>
-    public static async Task<KubeCluster> StartAsync(string channel = "experimental")
+    /// <param name="bookmarkInterval">How often watches get a bookmark (the newest resourceVersion); 200 ms unless said.</param>
+    public static async Task<KubeCluster> StartAsync(string channel = "experimental", TimeSpan? bookmarkInterval = null)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions
         {
             CrdPaths = [SharedFiles.Path($"conformance/upstream/crds/{channel}")],
-            BookmarkInterval = TimeSpan.FromMilliseconds(200),
+            BookmarkInterval = bookmarkInterval ?? TimeSpan.FromMilliseconds(200),
         });
         var directory = new TempDirectory();
         var cluster = new KubeCluster(server, directory, server.WriteKubeconfig(System.IO.Path.Combine(directory.Path, "kubeconfig")));

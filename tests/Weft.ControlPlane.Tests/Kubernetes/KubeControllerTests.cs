@@ -307,7 +307,9 @@ public sealed class KubeControllerTests
     [Fact]
     public async Task An_expired_resource_version_410_makes_the_informer_list_again()
     {
-        await using var cluster = await KubeCluster.StartAsync();
+        // No bookmarks: one carrying the ConfigMap's version below would let every informer resume from it (the newest,
+        // not expired) — on a loaded machine the few milliseconds between the write and the compaction were enough.
+        await using var cluster = await KubeCluster.StartAsync(bookmarkInterval: TimeSpan.FromHours(1));
         await cluster.ApplyAsync(Shop);
         var controller = await cluster.StartControllerAsync("replica-a");
         await cluster.EventuallyAsync(() => Task.FromResult(cluster.Server.OpenWatches), n => n >= KubeResource.MeshInputs.Count, "every informer watching");
