@@ -14,6 +14,35 @@ public static class MeshLevels
     public const string L4 = "l4";
     public const string L7 = "l7";
 
+    /// <summary>The annotation or label that sets a workload's inbound mTLS mode: <c>strict</c> or <c>permissive</c>.</summary>
+    public const string MtlsKey = "weft.dev/mtls";
+
+    /// <summary>
+    /// The level a pod asks for, from the first of <paramref name="sources"/> that names a valid one (in Weft's order:
+    /// its template's annotations, its template's labels, its namespace's annotations, its namespace's labels), any
+    /// spelling; null when none does (the caller's default applies). An unknown value is skipped, not taken for l7.
+    /// </summary>
+    public static string? Requested(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
+        First(Key, sources, v => v is Off or L4 or L7);
+
+    /// <summary>The mTLS mode a pod asks for (<see cref="MtlsKey"/>), as <see cref="Requested"/> finds a level: <c>strict</c>, <c>permissive</c> or null.</summary>
+    public static string? RequestedMtls(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
+        First(MtlsKey, sources, v => v is "strict" or "permissive");
+
+    private static string? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string, bool> valid)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        foreach (var map in sources)
+        {
+            if (map is not null && map.TryGetValue(key, out var value) && value.Trim().ToLowerInvariant() is var normalized && valid(normalized))
+            {
+                return normalized;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>"off", "l4" or "l7" from any spelling; null, empty or unknown is the default, l7.</summary>
     public static string Normalize(string? level) => level?.Trim().ToLowerInvariant() switch
     {

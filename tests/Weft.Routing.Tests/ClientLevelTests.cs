@@ -132,4 +132,16 @@ public class ClientLevelTests
     [InlineData("bogus", "l7")]
     public void MeshLevels_normalize_off_l4_and_default_to_l7(string? given, string expected) =>
         Assert.Equal(expected, MeshLevels.Normalize(given));
+
+    [Fact]
+    public void The_requested_level_is_the_first_valid_one_template_annotation_label_then_namespace_annotation_label()
+    {
+        Dictionary<string, string> Map(string? level) => level is null ? [] : new() { [MeshLevels.Key] = level, [MeshLevels.MtlsKey] = level == "off" ? "Permissive" : "nonsense" };
+
+        Assert.Equal("off", MeshLevels.Requested([Map("off"), Map("l7"), null, Map("l4")]));
+        Assert.Equal("l4", MeshLevels.Requested([Map(null), Map("bogus"), null, Map(" L4 ")])); // unknown is skipped, not l7
+        Assert.Null(MeshLevels.Requested([Map(null), null, Map("maybe")]));
+        Assert.Equal("permissive", MeshLevels.RequestedMtls([Map("l7"), Map("off")])); // "nonsense" skipped
+        Assert.Null(MeshLevels.RequestedMtls([Map("l7")]));
+    }
 }

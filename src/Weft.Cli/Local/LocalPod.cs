@@ -423,7 +423,7 @@ internal sealed class LocalPod : IAsyncDisposable
     {
         var spec = Object.Spec;
         var annotations = Map(Object.Metadata.Annotations);
-        annotations[SidecarInjector.MtlsKey] = Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive";
+        annotations[MeshLevels.MtlsKey] = Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive";
         return new JsonObject
         {
             ["apiVersion"] = "v1",

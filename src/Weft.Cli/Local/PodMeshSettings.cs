@@ -12,33 +12,21 @@ namespace Weft.Cli.Local;
 internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
 {
     public const string LevelKey = MeshLevels.Key;
-    public const string MtlsKey = "weft.dev/mtls";
+    public const string MtlsKey = MeshLevels.MtlsKey;
 
     public bool HasSidecar => Level != MeshLevels.Off;
 
     public static PodMeshSettings For(PodTemplate template, Namespace? ns, MtlsMode mtlsDefault)
     {
         ArgumentNullException.ThrowIfNull(template);
-        var level = Lookup(LevelKey, template, ns, v => v is MeshLevels.Off or MeshLevels.L4 or MeshLevels.L7) ?? MeshLevels.L7;
-        var mtls = Lookup(MtlsKey, template, ns, v => v is "strict" or "permissive") switch
+        IReadOnlyDictionary<string, string>?[] sources = [template.Annotations, template.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels];
+        var level = MeshLevels.Requested(sources) ?? MeshLevels.L7;
+        var mtls = MeshLevels.RequestedMtls(sources) switch
         {
             "strict" => MtlsMode.Strict,
             "permissive" => MtlsMode.Permissive,
             _ => mtlsDefault,
         };
         return new PodMeshSettings(level, mtls);
-    }
-
-    private static string? Lookup(string key, PodTemplate template, Namespace? ns, Func<string, bool> valid)
-    {
-        foreach (var map in new[] { template.Annotations, template.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels })
-        {
-            if (map is not null && map.TryGetValue(key, out var value) && valid(value.Trim().ToLowerInvariant()))
-            {
-                return value.Trim().ToLowerInvariant();
-            }
-        }
-
-        return null;
     }
 }

@@ -22,8 +22,6 @@ namespace Weft.ControlPlane.Injection;
 /// </remarks>
 public static class SidecarInjector
 {
-    public const string MtlsKey = "weft.dev/mtls";
-
     /// <summary>The projected volume holding the token and the trust bundle, and where the sidecar sees it.</summary>
     public const string IdentityVolume = "weft-identity";
 
@@ -50,10 +48,9 @@ public static class SidecarInjector
         var annotations = Strings(metadata?["annotations"]);
         var labels = Strings(metadata?["labels"]);
         var nsMetadata = namespaceObject?["metadata"] as JsonObject;
-        var level = Resolve(MeshLevels.Key, [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])],
-            v => v is MeshLevels.Off or MeshLevels.L4 or MeshLevels.L7) ?? MeshLevels.Normalize(options.DefaultLevel);
-        var mtls = Resolve(MtlsKey, [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])],
-            v => v is "strict" or "permissive") ?? options.DefaultMtls;
+        IReadOnlyDictionary<string, string>[] sources = [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])];
+        var level = MeshLevels.Requested(sources) ?? MeshLevels.Normalize(options.DefaultLevel);
+        var mtls = MeshLevels.RequestedMtls(sources) ?? options.DefaultMtls;
 
         if (annotations.ContainsKey(WeftInstallation.InjectedAnnotation)
             || Names(spec["containers"]).Contains(WeftInstallation.SidecarContainerName)
@@ -125,7 +122,7 @@ public static class SidecarInjector
         patch.Add(spec["volumes"] is JsonArray
             ? Op("add", "/spec/volumes/-", Volume(options))
             : Op("add", "/spec/volumes", new JsonArray(Volume(options))));
-        return new InjectionDecision(true, $"injected at {MeshLevels.Key}={level}, {MtlsKey}={mtls}", patch);
+        return new InjectionDecision(true, $"injected at {MeshLevels.Key}={level}, {MeshLevels.MtlsKey}={mtls}", patch);
     }
 
     /// <summary>The init container: <c>weft init</c> as root with the two capabilities iptables needs, and nothing else.</summary>
@@ -313,19 +310,6 @@ public static class SidecarInjector
 
     /// <summary>A JSON Pointer reference token (RFC 6901): <c>~</c> as <c>~0</c>, <c>/</c> as <c>~1</c>.</summary>
     public static string Escape(string token) => token.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
-
-    private static string? Resolve(string key, IEnumerable<Dictionary<string, string>> maps, Func<string, bool> valid)
-    {
-        foreach (var map in maps)
-        {
-            if (map.TryGetValue(key, out var value) && valid(value.Trim().ToLowerInvariant()))
-            {
-                return value.Trim().ToLowerInvariant();
-            }
-        }
-
-        return null;
-    }
 
     private static Dictionary<string, string> Strings(JsonNode? node)
     {
