@@ -76,8 +76,8 @@ internal static class InjectCommand
         ArgumentNullException.ThrowIfNull(documents);
         ArgumentNullException.ThrowIfNull(report);
         var namespaces = documents.SelectMany(Flatten)
-            .Where(d => Text(d["kind"]) == "Namespace")
-            .GroupBy(d => Text((d["metadata"] as JsonObject)?["name"]) ?? "")
+            .Where(d => JsonFields.Text(d["kind"]) == "Namespace")
+            .GroupBy(d => JsonFields.Text((d["metadata"] as JsonObject)?["name"]) ?? "")
             .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         return [.. documents.Select(d => InjectDocument(d, namespaces, options, report))];
     }
@@ -85,7 +85,7 @@ internal static class InjectCommand
     private static JsonObject InjectDocument(JsonObject document, Dictionary<string, JsonObject> namespaces, InjectorOptions options, TextWriter report)
     {
         var copy = (JsonObject)document.DeepClone();
-        if (Text(copy["kind"]) == "List" && copy["items"] is JsonArray items)
+        if (JsonFields.Text(copy["kind"]) == "List" && copy["items"] is JsonArray items)
         {
             for (var i = 0; i < items.Count; i++)
             {
@@ -98,10 +98,10 @@ internal static class InjectCommand
             return copy;
         }
 
-        var kind = Text(copy["kind"]) ?? "";
+        var kind = JsonFields.Text(copy["kind"]) ?? "";
         var metadata = copy["metadata"] as JsonObject;
-        var ns = Text(metadata?["namespace"]) ?? "default";
-        var name = $"{kind.ToLowerInvariant()}/{Text(metadata?["name"]) ?? "(unnamed)"}";
+        var ns = JsonFields.Text(metadata?["namespace"]) ?? "default";
+        var name = $"{kind.ToLowerInvariant()}/{JsonFields.Text(metadata?["name"]) ?? "(unnamed)"}";
         var (holder, member) = kind switch
         {
             "Pod" => ((JsonObject?)null, ""),
@@ -140,7 +140,7 @@ internal static class InjectCommand
     }
 
     private static IEnumerable<JsonObject> Flatten(JsonObject document) =>
-        Text(document["kind"]) == "List" && document["items"] is JsonArray items ? items.OfType<JsonObject>().SelectMany(Flatten) : [document];
+        JsonFields.Text(document["kind"]) == "List" && document["items"] is JsonArray items ? items.OfType<JsonObject>().SelectMany(Flatten) : [document];
 
     private static IEnumerable<JsonObject> Read(string path)
     {
@@ -154,6 +154,4 @@ internal static class InjectCommand
             : [path];
         return files.SelectMany(f => ManifestJson.Documents(File.ReadAllText(f)));
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

@@ -40,7 +40,7 @@ internal static class UpCommand
                 + "in it, and serve the sidecars from an in-process weft controller that reads it all back",
         };
         var context = new Option<string?>("--context") { Description = "The kubeconfig context to use with --kubeconfig (default: its current-context)" };
-        var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => "weft-system" };
+        var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => WeftInstallation.DefaultNamespace };
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
             directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, isolation, netnsRange, kubeconfig, context, weftNamespace,

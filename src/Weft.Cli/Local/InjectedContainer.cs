@@ -14,7 +14,7 @@ internal static class InjectedContainer
 {
     /// <summary>The container of <paramref name="pod"/> named <paramref name="name"/> in <paramref name="list"/> (containers or initContainers).</summary>
     public static JsonObject? Find(JsonObject pod, string list, string name) =>
-        ((pod["spec"] as JsonObject)?[list] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => Text(c["name"]) == name);
+        ((pod["spec"] as JsonObject)?[list] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => JsonFields.Text(c["name"]) == name);
 
     /// <summary>The container's environment: plain values, and fieldRefs to the pod's name, namespace, IP and service account.</summary>
     public static Dictionary<string, string> Environment(JsonObject container, JsonObject pod)
@@ -23,17 +23,17 @@ internal static class InjectedContainer
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var variable in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            if (Text(variable["name"]) is not { } name)
+            if (JsonFields.Text(variable["name"]) is not { } name)
             {
                 continue;
             }
 
-            var value = Text(variable["value"]) ?? (Text(((variable["valueFrom"] as JsonObject)?["fieldRef"] as JsonObject)?["fieldPath"]) switch
+            var value = JsonFields.Text(variable["value"]) ?? (JsonFields.Text(((variable["valueFrom"] as JsonObject)?["fieldRef"] as JsonObject)?["fieldPath"]) switch
             {
-                "metadata.name" => Text((pod["metadata"] as JsonObject)?["name"]),
-                "metadata.namespace" => Text((pod["metadata"] as JsonObject)?["namespace"]),
-                "spec.serviceAccountName" => Text((pod["spec"] as JsonObject)?["serviceAccountName"]) ?? "default",
-                "status.podIP" => Text((pod["status"] as JsonObject)?["podIP"]),
+                "metadata.name" => JsonFields.Text((pod["metadata"] as JsonObject)?["name"]),
+                "metadata.namespace" => JsonFields.Text((pod["metadata"] as JsonObject)?["namespace"]),
+                "spec.serviceAccountName" => JsonFields.Text((pod["spec"] as JsonObject)?["serviceAccountName"]) ?? "default",
+                "status.podIP" => JsonFields.Text((pod["status"] as JsonObject)?["podIP"]),
                 _ => null,
             });
             if (value is not null)
@@ -91,7 +91,7 @@ internal static class InjectedContainer
         ArgumentNullException.ThrowIfNull(container);
         ArgumentNullException.ThrowIfNull(weft);
         var mounts = (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>()
-            .Select(m => (Path: Text(m["mountPath"])?.TrimEnd('/') ?? "", Name: Text(m["name"]) ?? ""))
+            .Select(m => (Path: JsonFields.Text(m["mountPath"])?.TrimEnd('/') ?? "", Name: JsonFields.Text(m["name"]) ?? ""))
             .Where(m => m.Path.Length > 0)
             .ToList();
         string Local(string argument)
@@ -108,19 +108,17 @@ internal static class InjectedContainer
             return expanded;
         }
 
-        var line = (container["command"] as JsonArray ?? []).Concat(container["args"] as JsonArray ?? []).Select(a => Local(Text(a) ?? "")).ToList();
+        var line = (container["command"] as JsonArray ?? []).Concat(container["args"] as JsonArray ?? []).Select(a => Local(JsonFields.Text(a) ?? "")).ToList();
         if (line.Count == 0)
         {
-            throw new InvalidOperationException($"container {Text(container["name"])} has no command");
+            throw new InvalidOperationException($"container {JsonFields.Text(container["name"])} has no command");
         }
 
         return line[0] switch
         {
             WeftInstallation.ProxyPath => weft.Proxy(line.Skip(1)),
             WeftInstallation.CliPath => weft.Command(line.Skip(1)),
-            _ => throw new InvalidOperationException($"container {Text(container["name"])} runs {line[0]}, which the local cluster does not have"),
+            _ => throw new InvalidOperationException($"container {JsonFields.Text(container["name"])} runs {line[0]}, which the local cluster does not have"),
         };
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

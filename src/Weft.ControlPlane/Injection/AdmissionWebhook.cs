@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.ControlPlane.Injection;
 
@@ -78,7 +79,7 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
             return;
         }
 
-        var ns = Text(request["namespace"]) ?? "";
+        var ns = JsonFields.Text(request["namespace"]) ?? "";
         JsonObject response;
         try
         {
@@ -122,7 +123,7 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
     {
         ArgumentNullException.ThrowIfNull(request);
         var response = new JsonObject { ["uid"] = request["uid"]?.DeepClone(), ["allowed"] = true };
-        if (Text((request["kind"] as JsonObject)?["kind"]) != "Pod" || Text(request["operation"]) != "CREATE" || request["object"] is not JsonObject pod)
+        if (JsonFields.Text((request["kind"] as JsonObject)?["kind"]) != "Pod" || JsonFields.Text(request["operation"]) != "CREATE" || request["object"] is not JsonObject pod)
         {
             return (response, null);
         }
@@ -174,8 +175,8 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
     }
 
     private static string PodName(JsonObject request) =>
-        Text(request["name"]) is { Length: > 0 } name ? name
-        : Text(((request["object"] as JsonObject)?["metadata"] as JsonObject)?["generateName"]) is { } prefix ? prefix + "*" : "(unnamed)";
+        JsonFields.Text(request["name"]) is { Length: > 0 } name ? name
+        : JsonFields.Text(((request["object"] as JsonObject)?["metadata"] as JsonObject)?["generateName"]) is { } prefix ? prefix + "*" : "(unnamed)";
 
     /// <summary>Names from the request as a log line may carry them: no control characters, at most 300 characters.</summary>
     private static string Printable(string text)
@@ -183,6 +184,4 @@ public sealed class AdmissionWebhook(InjectorOptions options, Func<string, Cance
         var clean = new string([.. text.Take(300).Select(c => char.IsControl(c) ? '?' : c)]);
         return text.Length > 300 ? clean + "…" : clean;
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.ControlPlane.Injection;
 
@@ -17,7 +18,7 @@ public static class JsonPatch
         var root = (JsonObject)document.DeepClone();
         foreach (var operation in operations)
         {
-            if (operation is not JsonObject op || Text(op["op"]) is not { } name || Text(op["path"]) is not { } path)
+            if (operation is not JsonObject op || JsonFields.Text(op["op"]) is not { } name || JsonFields.Text(op["path"]) is not { } path)
             {
                 throw new FormatException($"not a JSON Patch operation: {operation?.ToJsonString()}");
             }
@@ -99,7 +100,6 @@ public static class JsonPatch
         return node;
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     /// <summary>An array index (RFC 6901: digits, no leading zero) below <paramref name="limit"/>.</summary>
     private static int Index(string token, int limit, string path) =>

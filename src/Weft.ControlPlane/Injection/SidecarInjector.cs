@@ -162,7 +162,7 @@ public static class SidecarInjector
     /// </summary>
     private static JsonObject? RewriteProbe(JsonObject container, string kind, JsonObject probe, InjectorOptions options, JsonObject probes)
     {
-        var name = container["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : "";
+        var name = container["name"].Text() ?? "";
         JsonObject target;
         if (probe["httpGet"] is JsonObject http && http["host"] is null && Port(container, http["port"]) is int httpPort)
         {
@@ -206,14 +206,13 @@ public static class SidecarInjector
             return number;
         }
 
-        var name = port is JsonValue text && text.TryGetValue<string>(out var s) ? s : null;
+        var name = port.Text();
         if (name is not null && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
         {
             return parsed;
         }
 
-        return Objects(container["ports"]).FirstOrDefault(p => p["name"] is JsonValue v && v.TryGetValue<string>(out var pn) && pn == name)?["containerPort"] is JsonValue cp
-            && cp.TryGetValue<int>(out var resolved) ? resolved : null;
+        return name is null ? null : Objects(container["ports"]).FirstOrDefault(p => p["name"].Text() == name)?["containerPort"].Int();
     }
 
     /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
@@ -335,7 +334,7 @@ public static class SidecarInjector
     private static IEnumerable<JsonObject> Objects(JsonNode? node) => node is JsonArray array ? array.OfType<JsonObject>() : [];
 
     private static HashSet<string> Names(JsonNode? node) =>
-        [.. Objects(node).Select(c => c["name"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "")];
+        [.. Objects(node).Select(c => c["name"].Text() ?? "")];
 }
 
 /// <summary>The injector's answer: whether it injects, why (or why not), and the JSON Patch when it does.</summary>

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.ControlPlane.Kubernetes;
 
@@ -52,7 +53,7 @@ public static class KubeCaSecret
             {
                 Name = name,
                 NamespaceProperty = @namespace,
-                Labels = new Dictionary<string, string> { ["app.kubernetes.io/part-of"] = "weft" },
+                Labels = new Dictionary<string, string> { [WeftInstallation.PartOfLabel] = WeftInstallation.PartOfValue },
             },
             Type = "kubernetes.io/tls",
             Data = new Dictionary<string, byte[]>

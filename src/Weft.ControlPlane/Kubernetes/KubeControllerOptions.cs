@@ -12,7 +12,7 @@ public sealed record KubeControllerOptions
     public required IKubernetes Client { get; init; }
 
     /// <summary>Weft's own namespace: the Lease, the CA Secret and the trust-bundle ConfigMap live there.</summary>
-    public string Namespace { get; init; } = "weft-system";
+    public string Namespace { get; init; } = WeftInstallation.DefaultNamespace;
 
     /// <summary>This replica's name in the Lease (the pod name in a cluster).</summary>
     public required string Identity { get; init; }
@@ -22,14 +22,14 @@ public sealed record KubeControllerOptions
 
     public IReadOnlyCollection<string> SupportedFeatures { get; init; } = MeshFeatures.Supported;
 
-    public string LeaseName { get; init; } = "weft-controller";
+    public string LeaseName { get; init; } = WeftInstallation.ControllerName;
 
-    public string CaSecretName { get; init; } = "weft-ca";
+    public string CaSecretName { get; init; } = WeftInstallation.CaSecretName;
 
-    public string TrustBundleConfigMap { get; init; } = "weft-trust-bundle";
+    public string TrustBundleConfigMap { get; init; } = WeftInstallation.TrustBundleConfigMapName;
 
     /// <summary>The audience a sidecar's projected token is issued for, checked by TokenReview.</summary>
-    public string TokenAudience { get; init; } = "weft";
+    public string TokenAudience { get; init; } = WeftInstallation.TokenAudience;
 
     public string TrustDomain { get; init; } = "cluster.local";
 
@@ -39,7 +39,7 @@ public sealed record KubeControllerOptions
     public int Port { get; init; } = 8090;
 
     /// <summary>The controller's Service name: the serving certificate names <c>SERVICE.NAMESPACE.svc</c> and its cluster-domain form.</summary>
-    public string ServiceName { get; init; } = "weft-controller";
+    public string ServiceName { get; init; } = WeftInstallation.ControllerName;
 
     public string ClusterDomain { get; init; } = "cluster.local";
 

@@ -215,9 +215,9 @@ public sealed class KubeSource : IAsyncDisposable
     private static JsonObject WithSidecarLevel(JsonObject pod)
     {
         var hasSidecar = (pod["spec"] as JsonObject)?["containers"] is JsonArray containers
-            && containers.OfType<JsonObject>().Any(c => c["name"] is JsonValue v && v.TryGetValue<string>(out var name) && name == WeftInstallation.SidecarContainerName);
+            && containers.OfType<JsonObject>().Any(c => c["name"].Text() == WeftInstallation.SidecarContainerName);
         var metadata = pod["metadata"] as JsonObject;
-        var recorded = (metadata?["annotations"] as JsonObject)?[MeshLevels.Key] is JsonValue level && level.TryGetValue<string>(out var l) ? l : null;
+        var recorded = (metadata?["annotations"] as JsonObject)?[MeshLevels.Key].Text();
         if (hasSidecar && recorded is not null)
         {
             return pod;

@@ -55,7 +55,7 @@ public static class WebhookCaBundle
                 webhook["clientConfig"] = clientConfig = new JsonObject();
             }
 
-            if (clientConfig["caBundle"] is JsonValue v && v.TryGetValue<string>(out var current) && current == encoded)
+            if (clientConfig["caBundle"].Text() == encoded)
             {
                 continue;
             }

@@ -1,4 +1,5 @@
 using k8s;
+using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local.Api;
 
@@ -13,7 +14,7 @@ internal sealed record ApiServerConnection
 
     public string? Context { get; init; }
 
-    public string Namespace { get; init; } = "weft-system";
+    public string Namespace { get; init; } = WeftInstallation.DefaultNamespace;
 
     /// <summary>A client for the API server (the caller disposes it).</summary>
     public Kubernetes CreateClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig, Context));

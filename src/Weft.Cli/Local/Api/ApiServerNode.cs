@@ -147,6 +147,6 @@ internal sealed class ApiServerNode : IAsyncDisposable
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Namespace",
-            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "weft" } },
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { [WeftInstallation.PartOfLabel] = WeftInstallation.PartOfValue } },
         }, ct);
 }
