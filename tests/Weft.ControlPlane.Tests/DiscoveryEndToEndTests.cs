@@ -110,6 +110,10 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         var before = await GetAsync(client);
         var modelBefore = Host.ModelVersion;
 
+        // The proxy's ACK of that first version travels after the policy it has: wait for it (a loaded CI run once read
+        // the subscription before it arrived), so that what is checked below is only what the changes sent.
+        await Eventually.TrueAsync(() => Host.Subscriptions().All(s => s.AckedVersion >= before.Version), Deadline, "the first version acknowledged");
+
         // The same text again, and an unrelated object: the model moves on, echo's policy does not.
         _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
         _dir.Write("other.yaml", """
