@@ -187,13 +187,14 @@ public sealed class InjectorWebhookTests(Xunit.Abstractions.ITestOutputHelper ou
         await WeftChildren.WaitAsync(() => _controller.IsLeader, TimeSpan.FromSeconds(30), () => "the controller never led");
         await CreateNamespaceAsync("shop", null);
         await CreateNamespaceAsync("theirs", null);
-        await KubeResource.ConfigMaps.CreateAsync(_client, new JsonObject
+        // The leader may publish into the new namespace first: the foreign one then takes its place (CreateOrReplace).
+        await KubeResource.ConfigMaps.CreateOrReplaceAsync(_client, new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "ConfigMap",
             ["metadata"] = new JsonObject { ["name"] = WeftInstallation.TrustBundleConfigMapName, ["namespace"] = "theirs" },
             ["data"] = new JsonObject { ["ca.crt"] = "mine" },
-        }, CancellationToken.None);
+        }, keep: null, CancellationToken.None);
 
         string? Bundle(string ns) => KubeResource.ConfigMaps.GetAsync(_client, ns, WeftInstallation.TrustBundleConfigMapName, CancellationToken.None)
             .GetAwaiter().GetResult()?["data"]?["ca.crt"]?.GetValue<string>();
