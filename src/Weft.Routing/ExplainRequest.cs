@@ -1,4 +1,7 @@
 namespace Weft.Routing;
 
-/// <summary>A request to explain: where it is addressed (host as the app wrote it, or an IP) and what it carries.</summary>
-public sealed record ExplainRequest(string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers);
+/// <summary>
+/// A request to explain: where it is addressed (host as the app wrote it, or an IP), what it carries, and, for a TLS
+/// destination, the SNI its ClientHello would send (<paramref name="ServerName"/>, null for none).
+/// </summary>
+public sealed record ExplainRequest(string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null);

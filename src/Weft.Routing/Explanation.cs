@@ -34,6 +34,13 @@ public sealed record Explanation
     /// <summary>What happens: e.g. "forward", "404 ...", "302 Location: ...", "500 ...".</summary>
     public required string Outcome { get; init; }
 
+    /// <summary>
+    /// The planner's decision (<see cref="Planning.RequestPlanner"/> or <see cref="Planning.ConnectionPlanner"/>, run as
+    /// the proxy runs it) when every share of the traffic gets the same one; null when the destination is unknown or
+    /// the backends' shares get different ones (see <see cref="ExplainedBackend.Outcome"/>).
+    /// </summary>
+    public Planning.PlanOutcome? Decision { get; init; }
+
     /// <summary>Rule-level filters that run, in order (gamma-spec G3).</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
     public IReadOnlyList<ExplainedBackend> Backends { get; init; } = [];

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Weft.Routing.Filters;
 using Weft.Routing.Internal;
 using Weft.Routing.Matching;
+using Weft.Routing.Planning;
 using Weft.Routing.Policy;
 
 namespace Weft.Routing;
@@ -57,108 +57,172 @@ public sealed partial class MeshModel
             Outcome = "",
         };
 
-        if (policy.DefaultBackend is { } fallback)
-        {
-            return result with
-            {
-                Backends = [Explain(fallback, 1.0)],
-                Outcome = fallback.Endpoints.Count == 0 ? "503: the Service has no ready endpoints (gamma-spec F4)" : "forward to the Service's own endpoints (no route applies, gamma-spec C1)",
-            };
-        }
-
-        if (policy.L4Rules.Count > 0)
-        {
-            var l4 = policy.L4Rules[0];
-            return result with
-            {
-                Backends = Shares(l4.Backends),
-                Outcome = $"{policy.Protocol} connection handled by {l4.Origin.RouteKind} {l4.Origin.RouteNamespace}/{l4.Origin.RouteName} (gamma-spec K2/K3)",
-            };
-        }
-
-        var (path, query) = SplitPathAndQuery(request.PathAndQuery);
-        var table = RouteTable.Build(policy);
-        var headers = new ExplainHeaders(request.Headers);
-        var matching = new List<int>();
-        for (var i = 0; i < policy.Rules.Count; i++)
-        {
-            if (table.RuleMatches(i, request.Method, path, query, headers))
-            {
-                matching.Add(i);
-            }
-        }
-
-        if (matching.Count == 0)
-        {
-            return result with { Outcome = "404: no rule matches; attached routes replace the default behaviour (gamma-spec C2)" };
-        }
-
-        var winner = matching[0];
-        var grpc = policy.Protocol == PolicyProtocol.Grpc;
-        var others = new List<ExplainedRule>();
-        foreach (var i in matching.Skip(1))
-        {
-            _ = grpc
-                ? Precedence.CompareGrpc(compiled.Candidates[winner], compiled.Candidates[i], out var step)
-                : Precedence.CompareHttp(compiled.Candidates[winner], compiled.Candidates[i], out step);
-            others.Add(new ExplainedRule(policy.Rules[i].Origin, policy.Rules[i].Match, i, step));
-        }
-
-        var rule = policy.Rules[winner];
-        result = result with
-        {
-            Matched = new ExplainedRule(rule.Origin, rule.Match, winner, null),
-            AlsoMatched = others,
-            Filters = rule.Filters,
-            Backends = Shares(rule.Backends),
-        };
-        foreach (var f in rule.Filters)
-        {
-            if (f.Redirect is { } redirect)
-            {
-                var hostHeader = Header(request.Headers, "Host") ?? request.Host;
-                var (status, location) = RedirectLocation.Build(redirect, "http", hostHeader, policy.Port, path, query);
-                return result with { Outcome = $"{status.ToString(CultureInfo.InvariantCulture)} redirect, Location: {location} (gamma-spec G6)" };
-            }
-        }
-
-        if (rule.Backends.Count == 0)
-        {
-            return result with
-            {
-                Outcome = grpc
-                    ? "gRPC UNAVAILABLE: the rule has no backendRefs with traffic (gamma-spec F3)"
-                    : "500: the rule has no backendRefs with traffic and no redirect (gamma-spec F3)",
-            };
-        }
-
-        return result with { Outcome = "forward to a backend picked by weight (gamma-spec F2)" };
+        return policy.Protocol is PolicyProtocol.Tcp or PolicyProtocol.Tls or PolicyProtocol.Opaque
+            ? ExplainConnection(result, policy, request)
+            : ExplainHttp(result, compiled, request);
     }
 
-    private static List<ExplainedBackend> Shares(IReadOnlyList<BackendPolicy> backends)
+    /// <summary>What <see cref="RequestPlanner"/> decides for the request, as the proxy would run it: once with a trace, then once per weighted backend.</summary>
+    private static Explanation ExplainHttp(Explanation result, CompiledDestination compiled, ExplainRequest request)
+    {
+        var policy = compiled.Policy;
+        var (path, query) = SplitPathAndQuery(request.PathAndQuery);
+        var table = RouteTable.Build(policy);
+        RequestPlan PlanAt(double random01, bool trace) =>
+            RequestPlanner.PlanRequest(table, request.Method, path, query, Headers(request), request.Port, random01, trace);
+
+        var plan = PlanAt(0.0, trace: true);
+        if (plan.Rule is { } rule)
+        {
+            var winner = plan.RuleIndex;
+            var others = new List<ExplainedRule>();
+            foreach (var i in plan.AlsoMatched)
+            {
+                _ = table.IsGrpc
+                    ? Precedence.CompareGrpc(compiled.Candidates[winner], compiled.Candidates[i], out var step)
+                    : Precedence.CompareHttp(compiled.Candidates[winner], compiled.Candidates[i], out step);
+                others.Add(new ExplainedRule(policy.Rules[i].Origin, policy.Rules[i].Match, i, step));
+            }
+
+            result = result with
+            {
+                Matched = new ExplainedRule(rule.Origin, rule.Match, winner, null),
+                AlsoMatched = others,
+                Filters = [.. plan.Filters.Take(rule.Filters.Count)],
+            };
+        }
+
+        if (plan.Picked is null || plan.Outcome == PlanOutcome.Redirect && plan.PickedIndex < 0)
+        {
+            return result with { Outcome = Describe(plan), Decision = plan.Outcome }; // answered before any backend is picked
+        }
+
+        if (plan.PickedIndex < 0)
+        {
+            return result with { Backends = [Explain(plan.Picked, 1.0, Describe(plan), plan.Outcome)], Outcome = Describe(plan), Decision = plan.Outcome };
+        }
+
+        var backends = PerBackend(plan.Rule!.Backends, random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p)) : default);
+        return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
+    }
+
+    /// <summary>What <see cref="ConnectionPlanner"/> decides for a connection with the request's SNI, then once per weighted backend.</summary>
+    private static Explanation ExplainConnection(Explanation result, DestinationPolicy policy, ExplainRequest request)
+    {
+        var plan = ConnectionPlanner.Plan(policy, request.ServerName, 0.0);
+        if (plan.Picked is null)
+        {
+            return result with { Outcome = Describe(plan, policy), Decision = plan.Outcome };
+        }
+
+        if (plan.PickedIndex < 0)
+        {
+            return result with { Backends = [Explain(plan.Picked, 1.0, Describe(plan, policy), plan.Outcome)], Outcome = Describe(plan, policy), Decision = plan.Outcome };
+        }
+
+        var backends = PerBackend(plan.Rule!.Backends, random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy)) : default);
+        return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
+    }
+
+    /// <summary>Each backend with its share and the planner's decision for the traffic that falls on it (the middle of its share).</summary>
+    private static List<(ExplainedBackend Backend, string? Decided)> PerBackend(IReadOnlyList<BackendPolicy> backends, Func<double, (PlanOutcome Outcome, string Text)> planAt)
     {
         long total = 0;
         foreach (var b in backends)
         {
-            total += b.Weight;
+            total += Math.Max(0, b.Weight);
         }
 
-        return [.. backends.Select(b => Explain(b, total == 0 ? 0 : (double)b.Weight / total))];
+        var explained = new List<(ExplainedBackend, string?)>();
+        long before = 0;
+        foreach (var b in backends)
+        {
+            if (b.Weight <= 0)
+            {
+                explained.Add((Explain(b, 0, "weight 0: gets no traffic", null), null));
+                continue;
+            }
+
+            var (outcome, text) = planAt((before + (b.Weight / 2.0)) / total);
+            explained.Add((Explain(b, (double)b.Weight / total, text, outcome), text));
+            before += b.Weight;
+        }
+
+        return explained;
     }
 
-    private static ExplainedBackend Explain(BackendPolicy b, double share)
+    private static PlanOutcome? Common(List<(ExplainedBackend Backend, string? Decided)> backends)
     {
-        var note = b.Invalid is not null
-            ? $"invalid ({b.Invalid}): its share gets 500 / UNAVAILABLE / a rejected connection (gamma-spec F4)"
-            : b.Endpoints.Count == 0
-                ? "no ready endpoints: its share gets 503 (gamma-spec F4)"
-                : $"{b.AppProtocol} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
+        var outcomes = backends.Where(b => b.Decided is not null).Select(b => b.Backend.Outcome).Distinct().ToList();
+        return outcomes.Count == 1 ? outcomes[0] : null;
+    }
+
+    /// <summary>One outcome when every share gets the same, else the split.</summary>
+    private static string Summarise(List<(ExplainedBackend Backend, string? Decided)> backends)
+    {
+        var used = backends.Where(b => b.Decided is not null).ToList();
+        if (used.Select(b => b.Decided).Distinct(StringComparer.Ordinal).Count() == 1)
+        {
+            return used[0].Decided!;
+        }
+
+        return used.All(b => b.Backend.Outcome == PlanOutcome.Forward)
+            ? "forward to a backend picked by weight (gamma-spec F2)"
+            : "split by weight (gamma-spec F2): " + string.Join("; ", used.Select(b => $"{Percent(b.Backend.Share)} {b.Decided}"));
+    }
+
+    private static string Describe(RequestPlan plan)
+    {
+        var status = plan.GrpcStatus is int grpc ? $"gRPC {GrpcStatusCodes.Name(grpc)}" : plan.Status.ToString(CultureInfo.InvariantCulture);
+        return plan.Outcome switch
+        {
+            PlanOutcome.Forward => $"forward to {Name(plan.Backend!)}{Rewrites(plan)} (gamma-spec F2)",
+            PlanOutcome.ForwardToService => $"forward to the Service's own endpoints{Rewrites(plan)} (no route applies, gamma-spec C1)",
+            PlanOutcome.Redirect => $"{status} redirect, Location: {plan.Location} (gamma-spec G6)",
+            PlanOutcome.NoRuleMatched => $"{status}: no rule matches; attached routes replace the default behaviour (gamma-spec C2)",
+            PlanOutcome.NoBackends => $"{status}: the rule has no backendRefs with traffic and no redirect (gamma-spec F3)",
+            var other => $"{status}: {plan.Message} ({other.Rule()})",
+        };
+    }
+
+    private static string Rewrites(RequestPlan plan) =>
+        (plan.PathRewritten ? $", path rewritten to {plan.Path}" : "") + (plan.Host is { } host ? $", Host rewritten to {host}" : "");
+
+    private static string Describe(ConnectionPlan plan, DestinationPolicy policy) => plan.Outcome switch
+    {
+        PlanOutcome.Forward => $"{policy.Protocol} connection to {Name(plan.Backend!)} by {plan.Rule!.Origin.RouteKind} {plan.Rule.Origin.RouteNamespace}/{plan.Rule.Origin.RouteName} (gamma-spec {(policy.Protocol == PolicyProtocol.Tls ? "K3" : "K2")}, F2)",
+        PlanOutcome.ForwardToService => $"{policy.Protocol} connection to the Service's own endpoints (no route applies, gamma-spec C1)",
+        PlanOutcome.NoRuleMatched => $"connection closed: {plan.Rejected} (gamma-spec K3)",
+        var other => $"connection closed: {plan.Rejected} ({other.Rule()})",
+    };
+
+    private static string Name(BackendPolicy b) => $"{b.Namespace}/{b.Name}:{b.Port.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>The request's headers as the proxy sees them: a Host header (the address as written) when none is given.</summary>
+    private static HeaderList Headers(ExplainRequest request)
+    {
+        var headers = new HeaderList(request.Headers);
+        if (headers.Get("Host") is null)
+        {
+            headers.Set("Host", request.Host);
+        }
+
+        return headers;
+    }
+
+    private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome)
+    {
+        var note = b.Invalid is not null || b.Endpoints.Count == 0 || outcome is null
+            ? decided
+            : $"{decided}: {b.AppProtocol} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
         if (b.Filters.Count > 0)
         {
             note += $"; backend filters: {string.Join(", ", b.Filters.Select(f => f.Kind))}";
         }
 
-        return new ExplainedBackend(b, share, note);
+        return new ExplainedBackend(b, share, note, outcome);
     }
 
     private static (string Path, string? Query) SplitPathAndQuery(string pathAndQuery)
@@ -166,36 +230,5 @@ public sealed partial class MeshModel
         var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var path = q < 0 ? pathAndQuery : pathAndQuery[..q];
         return (path.Length == 0 ? "/" : path, q < 0 ? null : pathAndQuery[(q + 1)..]);
-    }
-
-    private static string? Header(IReadOnlyList<KeyValuePair<string, string>> headers, string name)
-    {
-        foreach (var h in headers)
-        {
-            if (string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return h.Value;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Header lookup over a list: case-insensitive, repeated headers comma-joined (E4).</summary>
-    private readonly struct ExplainHeaders(IReadOnlyList<KeyValuePair<string, string>> headers) : IHeaderLookup
-    {
-        public bool TryGetValue(string name, out string? value)
-        {
-            value = null;
-            foreach (var h in headers)
-            {
-                if (string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    value = value is null ? h.Value : $"{value},{h.Value}";
-                }
-            }
-
-            return value is not null;
-        }
     }
 }

@@ -59,7 +59,8 @@ public sealed class ConnectionPlannerTests
     [Fact]
     public void A_TLS_connection_without_a_matching_SNI_is_rejected()
     {
-        var (backend, rejected) = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tls, Rule("a", ["a.example.com"], Backend("a"))), "z.example.org", 0.5);
+        var plan = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tls, Rule("a", ["a.example.com"], Backend("a"))), "z.example.org", 0.5);
+        var (backend, rejected) = (plan.Backend, plan.Rejected);
         Assert.Null(backend);
         Assert.Contains("z.example.org", rejected, StringComparison.Ordinal);
     }
@@ -79,7 +80,8 @@ public sealed class ConnectionPlannerTests
     {
         var policy = Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("ok", 1), Backend("missing", 1, invalid: "BackendNotFound")));
         Assert.Equal("ok", ConnectionPlanner.Plan(policy, null, 0.25).Backend!.Name);
-        var (backend, rejected) = ConnectionPlanner.Plan(policy, null, 0.75);
+        var plan = ConnectionPlanner.Plan(policy, null, 0.75);
+        var (backend, rejected) = (plan.Backend, plan.Rejected);
         Assert.Null(backend);
         Assert.Contains("invalid (BackendNotFound)", rejected, StringComparison.Ordinal);
     }
@@ -88,7 +90,8 @@ public sealed class ConnectionPlannerTests
     public void All_zero_weights_and_no_endpoints_are_rejected()
     {
         Assert.Null(ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("z", 0))), null, 0.5).Backend);
-        var (backend, rejected) = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("empty", endpoints: false))), null, 0.5);
+        var plan = ConnectionPlanner.Plan(Policy(PolicyProtocol.Tcp, Rule("t", [], Backend("empty", endpoints: false))), null, 0.5);
+        var (backend, rejected) = (plan.Backend, plan.Rejected);
         Assert.Null(backend);
         Assert.Contains("no ready endpoints", rejected, StringComparison.Ordinal);
     }

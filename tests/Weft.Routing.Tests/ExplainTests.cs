@@ -1,4 +1,6 @@
 using Weft.Api.Model;
+using Weft.Routing.Planning;
+using Weft.Routing.Policy;
 using static Weft.Routing.Tests.K;
 
 namespace Weft.Routing.Tests;
@@ -38,5 +40,68 @@ public class ExplainTests
         var unknown = model.Explain(Mesh, new("nope", 80, "GET", "/", []));
         Assert.Null(unknown.Frontend);
         Assert.Contains("does not exist", unknown.FrontendNote, StringComparison.Ordinal);
+    }
+
+    // Where MeshModel.Explain used to work its answer out itself, the copy disagreed with the planners; each test below
+    // shows the planner's answer winning.
+    [Fact]
+    public void Explain_picks_the_TLSRoute_rule_by_SNI_as_the_proxy_does_not_the_first_rule()
+    {
+        var model = Model(
+            Tls(Mesh, "a", Parent("echo", port: 443), ["a.example.com"], Backend("echo-v1", 443)),
+            Tls(Mesh, "b", Parent("echo", port: 443), ["b.example.com"], Backend("echo-v2", 443)));
+        var b = model.Explain(Mesh, new("echo", 443, "GET", "/", [], ServerName: "b.example.com"));
+        Assert.Equal(PlanOutcome.Forward, b.Decision);
+        Assert.Equal("echo-v2", b.Backends.Single().Backend.Name);
+        var none = model.Explain(Mesh, new("echo", 443, "GET", "/", [], ServerName: "c.example.com"));
+        Assert.Equal(PlanOutcome.NoRuleMatched, none.Decision);
+        Assert.Contains("no TLSRoute hostname matches SNI 'c.example.com'", none.Outcome, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_builds_a_redirect_after_the_filters_before_it_as_the_proxy_does()
+    {
+        var setHost = new HttpRouteFilter
+        {
+            Type = HttpRouteFilterType.RequestHeaderModifier,
+            RequestHeaderModifier = new HttpHeaderFilter { Set = [new HttpHeader { Name = "Host", Value = "moved.example" }] },
+        };
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80),
+            Rule(Prefix("/")).With(setHost, Redirect(new HttpRequestRedirectFilter { StatusCode = 301 }))));
+        var e = model.Explain(Mesh, new("echo", 80, "GET", "/x", []));
+        Assert.Equal(PlanOutcome.Redirect, e.Decision);
+        Assert.Equal("301 redirect, Location: http://moved.example/x (gamma-spec G6)", e.Outcome);
+        Assert.Equal([FilterKind.RequestHeaderModifier, FilterKind.RequestRedirect], e.Filters.Select(f => f.Kind));
+    }
+
+    [Fact]
+    public void Explain_says_what_each_backends_share_gets_including_backend_level_filters()
+    {
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80),
+            Rule(Prefix("/"), Backend("echo-v1", 8080, 3), Backend("missing", 8080, 1))));
+        var e = model.Explain(Mesh, new("echo", 80, "GET", "/", []));
+        Assert.Null(e.Decision);
+        Assert.Equal([PlanOutcome.Forward, PlanOutcome.InvalidBackend], e.Backends.Select(b => b.Outcome));
+        Assert.StartsWith("split by weight (gamma-spec F2): 75% forward to gateway-conformance-mesh/echo-v1:8080", e.Outcome, StringComparison.Ordinal);
+        Assert.Contains("25% 500: backend gateway-conformance-mesh/missing:8080 is invalid", e.Outcome, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_answers_500_for_a_rule_whose_backends_all_weigh_zero_as_the_proxy_does()
+    {
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 8080, 0))));
+        var e = model.Explain(Mesh, new("echo", 80, "GET", "/", []));
+        Assert.Equal(PlanOutcome.NoBackends, e.Decision);
+        Assert.StartsWith("500", e.Outcome, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_plans_a_gRPC_call_by_its_content_type_as_the_proxy_does()
+    {
+        var model = Model(Grpc(Mesh, "g", Parent("echo", port: 7070), GrpcRule([GrpcMatch("pkg.Svc", "Get")], Backend("echo-v1", 7070))));
+        var call = model.Explain(Mesh, new("echo", 7070, "POST", "/pkg.Svc/Put", [new("content-type", "application/grpc")]));
+        Assert.Equal(PlanOutcome.NoRuleMatched, call.Decision);
+        Assert.StartsWith("gRPC UNIMPLEMENTED", call.Outcome, StringComparison.Ordinal);
+        Assert.Equal(PlanOutcome.Forward, model.Explain(Mesh, new("echo", 7070, "POST", "/pkg.Svc/Get", [new("content-type", "application/grpc")])).Decision);
     }
 }

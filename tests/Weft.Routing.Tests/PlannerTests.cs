@@ -8,24 +8,7 @@ namespace Weft.Routing.Tests;
 /// <summary>The per-request data-plane rules (<see cref="RequestPlanner"/>), as the proxy applies them.</summary>
 public sealed class PlannerTests
 {
-    private sealed class Headers : IHeaderLookup, IHeaderEditor
-    {
-        private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
-
-        public Headers(params (string Name, string Value)[] values)
-        {
-            foreach (var (n, v) in values)
-            {
-                _values[n] = v;
-            }
-        }
-
-        public bool TryGetValue(string name, out string? value) => _values.TryGetValue(name, out value);
-        public string? Get(string name) => _values.GetValueOrDefault(name);
-        public void Set(string name, string value) => _values[name] = value;
-        public void Append(string name, string value) => _values[name] = _values.TryGetValue(name, out var v) ? v + "," + value : value;
-        public void Remove(string name) => _values.Remove(name);
-    }
+    private static HeaderList Headers(params (string Name, string Value)[] values) => new(values.Select(v => KeyValuePair.Create(v.Name, v.Value)));
 
     private static readonly EndpointPolicy Pod = new() { Address = "127.0.0.9", Port = 8080, Pod = "ns/echo-v1-abc" };
 
@@ -50,8 +33,8 @@ public sealed class PlannerTests
         Rules = rules, DefaultBackend = fallback,
     });
 
-    private static RequestPlan Plan(RouteTable table, string path, Headers? headers = null, double random = 0.5) =>
-        RequestPlanner.Plan(table, "GET", path, null, headers ?? new Headers(("Host", "echo")), 80, random);
+    private static RequestPlan Plan(RouteTable table, string path, HeaderList? headers = null, double random = 0.5) =>
+        RequestPlanner.Plan(table, "GET", path, null, headers ?? Headers(("Host", "echo")), 80, random);
 
     [Fact]
     public void C1_no_route_forwards_to_the_default_backend()
@@ -119,7 +102,7 @@ public sealed class PlannerTests
             Kind = FilterKind.UrlRewrite,
             Rewrite = new RewritePolicy { Hostname = "elsewhere", Path = new PathModifierPolicy { Type = "ReplacePrefixMatch", Value = "/one", MatchedPrefix = "/prefix/one" } },
         };
-        var headers = new Headers(("Host", "echo"));
+        var headers = Headers(("Host", "echo"));
         var plan = Plan(Table(null, Rule("/prefix/one", [ruleFilter, rewrite], Backend("v1", filters: backendFilter))), "/prefix/one/two", headers);
 
         Assert.False(plan.Respond);
@@ -135,5 +118,59 @@ public sealed class PlannerTests
         var modifier = new HeaderModifierPolicy { Set = [new HeaderValuePolicy { Name = "X-Header-Set", Value = "set" }] };
         var plan = Plan(Table(null, Rule("/", [new FilterPolicy { Kind = FilterKind.ResponseHeaderModifier, Headers = modifier }], Backend("v2"))), "/");
         Assert.Same(modifier, Assert.Single(plan.ResponseModifiers));
+    }
+
+    [Fact]
+    public void Every_plan_names_the_rule_that_decided_it()
+    {
+        var redirect = new FilterPolicy { Kind = FilterKind.RequestRedirect, Redirect = new RedirectPolicy { Port = 8083 } };
+        var routes = Table(null,
+            Rule("/ok", [], Backend("v1")), Rule("/redirect", [redirect]), Rule("/none", []),
+            Rule("/bad", [], Backend("bad", invalid: "BackendNotFound")), Rule("/idle", [], Backend("idle", endpoints: false)));
+        Assert.Equal(PlanOutcome.ForwardToService, Plan(Table(Backend("echo")), "/").Outcome);
+        Assert.Equal(PlanOutcome.NoService, Plan(Table(null), "/").Outcome);
+        Assert.Equal(PlanOutcome.Forward, Plan(routes, "/ok").Outcome);
+        Assert.Equal(PlanOutcome.Redirect, Plan(routes, "/redirect").Outcome);
+        Assert.Equal(PlanOutcome.NoBackends, Plan(routes, "/none").Outcome);
+        Assert.Equal(PlanOutcome.InvalidBackend, Plan(routes, "/bad").Outcome);
+        Assert.Equal(PlanOutcome.NoReadyEndpoints, Plan(routes, "/idle").Outcome);
+        Assert.Equal(PlanOutcome.NoRuleMatched, Plan(routes, "/elsewhere").Outcome);
+        Assert.Equal((503, PlanOutcome.NoService), (Plan(Table(null), "/").Status, Plan(Table(null), "/").Outcome));
+    }
+
+    [Fact]
+    public void A_traced_plan_lists_the_rules_that_lost_and_the_filters_in_the_order_they_ran()
+    {
+        var setRule = new FilterPolicy { Kind = FilterKind.RequestHeaderModifier, Headers = new HeaderModifierPolicy { Set = [new HeaderValuePolicy { Name = "X-A", Value = "1" }] } };
+        var redirect = new FilterPolicy { Kind = FilterKind.RequestRedirect, Redirect = new RedirectPolicy { Port = 8083 } };
+        var backendSet = new FilterPolicy { Kind = FilterKind.RequestHeaderModifier, Headers = new HeaderModifierPolicy { Set = [new HeaderValuePolicy { Name = "X-B", Value = "2" }] } };
+        var table = Table(null, Rule("/a/b", [setRule], Backend("v1", weight: 1), Backend("v2", weight: 1, filters: backendSet)), Rule("/a", [redirect]), Rule("/", []));
+
+        var traced = RequestPlanner.Plan(table, "GET", "/a/b/c", null, Headers(("Host", "echo")), 80, 0.9, trace: true);
+        Assert.Equal(0, traced.RuleIndex);
+        Assert.Equal([1, 2], traced.AlsoMatched);
+        Assert.Equal(1, traced.PickedIndex);
+        Assert.Equal([setRule, backendSet], traced.Filters);
+        Assert.False(traced.IsPlainForward);
+
+        var untraced = Plan(table, "/a/b/c");
+        Assert.Empty(untraced.AlsoMatched);
+
+        var redirected = RequestPlanner.Plan(table, "GET", "/a/x", null, Headers(("Host", "echo")), 80, 0.5, trace: true);
+        Assert.Equal([redirect], redirected.Filters);
+        Assert.Null(redirected.Picked);
+        Assert.Equal([2], redirected.AlsoMatched);
+    }
+
+    [Fact]
+    public void A_plain_forward_has_no_filter_timeout_or_retry_on_its_rule_or_backend()
+    {
+        Assert.True(Plan(Table(Backend("echo")), "/").IsPlainForward);
+        Assert.True(Plan(Table(null, Rule("/", [], Backend("v1"))), "/").IsPlainForward);
+        var mirror = new FilterPolicy { Kind = FilterKind.RequestMirror, Mirror = new MirrorPolicy { Backend = Backend("shadow") } };
+        Assert.False(Plan(Table(null, Rule("/", [mirror], Backend("v1"))), "/").IsPlainForward);
+        Assert.False(Plan(Table(null, Rule("/", [], Backend("v1", filters: mirror))), "/").IsPlainForward);
+        Assert.False(Plan(Table(null, Rule("/", [], Backend("v1")) with { Timeouts = new TimeoutPolicy { Request = TimeSpan.FromSeconds(1) } }), "/").IsPlainForward);
+        Assert.False(Plan(Table(null, Rule("/", [], Backend("idle", endpoints: false))), "/").IsPlainForward);
     }
 }

@@ -21,17 +21,18 @@ public static class ExplainCommand
             Description = "Request header 'Name: value' (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
+        var sni = new Option<string?>("--sni") { Description = "For a TLS destination: the server name (SNI) the client's ClientHello sends" };
         var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP" };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
 
-        var command = new Command("explain", "Say where a request would go, and why, without sending it") { from, method, headers, url, paths };
+        var command = new Command("explain", "Say where a request would go, and why, without sending it") { from, method, headers, sni, url, paths };
         command.SetAction(parse => Run(
             parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths)!,
-            Console.Out, Console.Error));
+            Console.Out, Console.Error, parse.GetValue(sni)));
         return command;
     }
 
-    internal static int Run(string clientNamespace, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr)
+    internal static int Run(string clientNamespace, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr, string? serverName = null)
     {
         if (!TryParseUrl(url, out var request, out var urlError))
         {
@@ -58,7 +59,14 @@ public static class ExplainCommand
         }
 
         var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
-        var explanation = model.Explain(clientNamespace, request with { Method = method.ToUpperInvariant(), Headers = headers });
+        if (url.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase)
+            && !headers.Exists(h => h.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase)))
+        {
+            headers.Add(new("content-type", "application/grpc")); // a grpc:// URL is a gRPC call: the planner decides by content-type, as the proxy does
+            method = "POST";
+        }
+
+        var explanation = model.Explain(clientNamespace, request with { Method = method.ToUpperInvariant(), Headers = headers, ServerName = serverName });
         foreach (var line in explanation.ToLines())
         {
             stdout.WriteLine(line);

@@ -150,7 +150,7 @@ internal static class OfflineConformance
             return new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = $"{host}:{port} is not a mesh destination" };
         }
 
-        var headers = new Headers();
+        var headers = new HeaderList();
         foreach (var (name, value) in request.Headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)))
         {
             headers.Append(name.ToLowerInvariant(), value);
@@ -163,7 +163,7 @@ internal static class OfflineConformance
         }
 
         var body = EchoBody(plan, headers, null, "POST", random);
-        var responseHeaders = new Headers();
+        var responseHeaders = new HeaderList();
         foreach (var modifier in plan.ResponseModifiers)
         {
             HeaderModification.Apply(modifier, responseHeaders);
@@ -181,7 +181,7 @@ internal static class OfflineConformance
             return Answer(502, $"{host}:{port} is not a mesh destination");
         }
 
-        var headers = new Headers();
+        var headers = new HeaderList();
         headers.Set("Host", request.HostHeader);
         foreach (var (name, value) in request.Headers.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)))
         {
@@ -199,7 +199,7 @@ internal static class OfflineConformance
         }
 
         var body = EchoBody(plan, headers, query, request.Method, random);
-        var responseHeaders = new Headers();
+        var responseHeaders = new HeaderList();
         foreach (var modifier in plan.ResponseModifiers)
         {
             HeaderModification.Apply(modifier, responseHeaders);
@@ -209,7 +209,7 @@ internal static class OfflineConformance
     }
 
     /// <summary>The simulated echo backend: it reports the pod that answered, the path and the headers it received.</summary>
-    private static string EchoBody(RequestPlan plan, Headers headers, string? query, string method, Random random)
+    private static string EchoBody(RequestPlan plan, HeaderList headers, string? query, string method, Random random)
     {
         var endpoint = plan.Backend!.Endpoints[random.Next(plan.Backend.Endpoints.Count)];
         var pod = endpoint.Pod is { } p ? p[(p.IndexOf('/', StringComparison.Ordinal) + 1)..] : endpoint.Address;
@@ -228,45 +228,4 @@ internal static class OfflineConformance
 
     private static MeshResponse Answer(int status, string message) =>
         new() { StatusCode = status, Body = Encoding.UTF8.GetBytes("weft: " + message + "\n") };
-
-    /// <summary>A header collection for the simulation: case-insensitive names, repeated values comma-joined (G4).</summary>
-    private sealed class Headers : IHeaderLookup, IHeaderEditor
-    {
-        private readonly List<KeyValuePair<string, string>> _values = [];
-
-        public IEnumerable<KeyValuePair<string, string>> All => _values;
-
-        public bool TryGetValue(string name, out string? value)
-        {
-            value = Get(name);
-            return value is not null;
-        }
-
-        public string? Get(string name)
-        {
-            var index = _values.FindIndex(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-            return index < 0 ? null : _values[index].Value;
-        }
-
-        public void Set(string name, string value)
-        {
-            Remove(name);
-            _values.Add(new(name, value));
-        }
-
-        public void Append(string name, string value)
-        {
-            var index = _values.FindIndex(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-            if (index < 0)
-            {
-                _values.Add(new(name, value));
-            }
-            else
-            {
-                _values[index] = new(_values[index].Key, _values[index].Value + "," + value);
-            }
-        }
-
-        public void Remove(string name) => _values.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-    }
 }

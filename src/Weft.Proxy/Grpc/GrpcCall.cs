@@ -17,32 +17,7 @@ internal static class GrpcCall
     public const string MessageHeader = "grpc-message";
 
     /// <summary>A gRPC call is a request whose content-type is <c>application/grpc</c> or <c>application/grpc+proto</c> etc.</summary>
-    public static bool IsGrpc(HttpRequest request)
-    {
-        var contentType = request.ContentType;
-        return contentType is not null && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
-            && (contentType.Length == 16 || contentType[16] is '+' or ';');
-    }
-
-    /// <summary>Splits <c>/package.Service/Method</c>.</summary>
-    public static bool TryParsePath(string? path, out string service, out string method)
-    {
-        service = method = "";
-        if (string.IsNullOrEmpty(path) || path[0] != '/')
-        {
-            return false;
-        }
-
-        var slash = path.IndexOf('/', 1);
-        if (slash <= 1 || slash == path.Length - 1 || path.IndexOf('/', slash + 1) >= 0)
-        {
-            return false;
-        }
-
-        service = path[1..slash];
-        method = path[(slash + 1)..];
-        return true;
-    }
+    public static bool IsGrpc(HttpRequest request) => GrpcRequest.IsGrpcContentType(request.ContentType);
 
     /// <summary>Answers the call with a gRPC status and no message (never an HTTP error status to a gRPC client).</summary>
     public static void Answer(HttpResponse response, int status, string? message)

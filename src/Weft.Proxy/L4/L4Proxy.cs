@@ -78,10 +78,10 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
         }
 
-        var (backend, rejected) = ConnectionPlanner.Plan(policy, serverName, Random.Shared.NextDouble());
-        if (backend is null)
+        var plan = ConnectionPlanner.Plan(policy, serverName, Random.Shared.NextDouble());
+        if (plan.Backend is not { } backend)
         {
-            ProxyLog.L4Rejected(logger, host, port, rejected!);
+            ProxyLog.L4Rejected(logger, host, port, plan.Rejected!);
             return true;
         }
 

@@ -75,17 +75,8 @@ internal sealed class OutboundHandler(
         var started = time.GetTimestamp();
         var request = context.Request;
         var grpc = GrpcCall.IsGrpc(request);
-        var headers = new HeaderDictionaryAccess(request.Headers);
-        RequestPlan plan;
-        if (grpc && GrpcCall.TryParsePath(request.Path.Value, out var service, out var method))
-        {
-            plan = RequestPlanner.PlanGrpc(table, service, method, headers, port, Random.Shared.NextDouble());
-        }
-        else
-        {
-            var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
-            plan = RequestPlanner.Plan(table, request.Method, request.Path.Value ?? "/", query, headers, port, Random.Shared.NextDouble());
-        }
+        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
+        var plan = RequestPlanner.PlanRequest(table, request.Method, request.Path.Value ?? "/", query, new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
 
         var labels = Labels(table.Policy, plan);
         try

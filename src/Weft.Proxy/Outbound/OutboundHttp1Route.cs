@@ -66,18 +66,15 @@ internal sealed class OutboundHttp1Route(
         }
 
         var headers = exchange.Headers(head);
-        if (headers.TryGetValue("content-type", out var contentType) && contentType!.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        if (headers.TryGetValue("content-type", out var contentType) && GrpcRequest.IsGrpcContentType(contentType))
         {
             return false;
         }
 
         var plan = RequestPlanner.Plan(table, Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes),
             q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, Random.Shared.NextDouble());
-        // A plain forward: a backend picked (not an answer: Plan only picks a valid backend with ready endpoints), an
-        // HTTP/1.1 one, and no filter on the rule or the backend (so no header edit, rewrite, mirror or response
-        // modifier either), no timeout, no retry.
-        if (plan.Respond || plan.Backend is not { AppProtocol: not "http2" } backend || backend.Filters.Count > 0
-            || plan.Rule is { } rule && (rule.Filters.Count > 0 || rule.Retry is not null || rule.Timeouts is not null))
+        // The planner's plain forward (no filter, timeout or retry), to an HTTP/1.1 backend.
+        if (!plan.IsPlainForward || plan.Backend is not { AppProtocol: not "http2" } backend)
         {
             return false;
         }

@@ -171,7 +171,7 @@ public sealed class RouteTable
         return IsGrpc ? MatchGrpcCore(service, method, headers) : Match("POST", $"/{service}/{method}", null, headers);
     }
 
-    /// <summary>Whether rule <paramref name="index"/> alone matches the request, path included (for <c>weft explain</c>).</summary>
+    /// <summary>Whether rule <paramref name="index"/> alone matches the request, path included (for a traced plan: the rules that lost).</summary>
     internal bool RuleMatches<THeaders>(int index, string method, string path, string? query, in THeaders headers)
         where THeaders : IHeaderLookup, allows ref struct
     {

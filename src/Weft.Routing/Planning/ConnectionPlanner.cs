@@ -7,45 +7,57 @@ namespace Weft.Routing.Planning;
 /// Which backend an opaque connection goes to (gamma-spec K2, K3, F4): TLSRoute rules by SNI (exact beats wildcard;
 /// <c>*.example.com</c> matches any name ending in <c>.example.com</c>), the TCPRoute rule, else the Service's own
 /// endpoints (C1); then the weighted pick. Invalid backends and backends without endpoints reject the connection.
-/// The L4 counterpart of <see cref="RequestPlanner"/>, used by the proxy for every opaque, TCP or TLS connection.
+/// The L4 counterpart of <see cref="RequestPlanner"/>, used by the proxy for every opaque, TCP or TLS connection and by
+/// <c>weft explain</c>.
 /// </summary>
 public static class ConnectionPlanner
 {
-    public static (BackendPolicy? Backend, string? Rejected) Plan(DestinationPolicy policy, string? serverName, double random01)
+    /// <param name="policy">The destination's policy.</param>
+    /// <param name="serverName">The SNI of the connection's ClientHello, for a TLS destination; null when none was sent.</param>
+    /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
+    public static ConnectionPlan Plan(DestinationPolicy policy, string? serverName, double random01)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        BackendPolicy? backend;
         if (policy.Protocol is PolicyProtocol.Tls or PolicyProtocol.Tcp && policy.L4Rules.Count > 0)
         {
             var rule = policy.Protocol == PolicyProtocol.Tls ? MatchServerName(policy.L4Rules, serverName) : policy.L4Rules[0];
             if (rule is null)
             {
-                return (null, $"no TLSRoute hostname matches SNI '{serverName ?? "(none)"}'");
+                return new ConnectionPlan { Outcome = PlanOutcome.NoRuleMatched, Rejected = $"no TLSRoute hostname matches SNI '{serverName ?? "(none)"}'" };
             }
 
             var index = WeightedPicker.Pick(rule.Backends, random01);
             if (index < 0)
             {
-                return (null, $"{rule.Origin.RouteKind} {rule.Origin.RouteNamespace}/{rule.Origin.RouteName} has no backend with weight");
+                return new ConnectionPlan
+                {
+                    Outcome = PlanOutcome.NoBackends,
+                    Rule = rule,
+                    Rejected = $"{rule.Origin.RouteKind} {rule.Origin.RouteNamespace}/{rule.Origin.RouteName} has no backend with weight",
+                };
             }
 
-            backend = rule.Backends[index];
-        }
-        else if (policy.DefaultBackend is { } d)
-        {
-            backend = d;
-        }
-        else
-        {
-            return (null, $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} has {policy.Protocol} routes and no default backend for opaque traffic");
+            return Use(rule.Backends[index], index, rule);
         }
 
-        if (backend.Invalid is { } invalid)
-        {
-            return (null, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid ({invalid})");
-        }
+        return policy.DefaultBackend is { } service
+            ? Use(service, -1, null)
+            : new ConnectionPlan
+            {
+                Outcome = PlanOutcome.NoService,
+                Rejected = $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} has {policy.Protocol} routes and no default backend for opaque traffic",
+            };
+    }
 
-        return backend.Endpoints.Count == 0 ? (null, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints") : (backend, null);
+    private static ConnectionPlan Use(BackendPolicy backend, int index, L4RulePolicy? rule)
+    {
+        var (outcome, rejected) = backend switch
+        {
+            { Invalid: { } invalid } => (PlanOutcome.InvalidBackend, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid ({invalid})"),
+            { Endpoints.Count: 0 } => (PlanOutcome.NoReadyEndpoints, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints"),
+            _ => (index < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward, null),
+        };
+        return new ConnectionPlan { Outcome = outcome, Rule = rule, Picked = backend, PickedIndex = index, Rejected = rejected };
     }
 
     public static L4RulePolicy? MatchServerName(IReadOnlyList<L4RulePolicy> rules, string? serverName)

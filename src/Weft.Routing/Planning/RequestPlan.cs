@@ -5,6 +5,9 @@ namespace Weft.Routing.Planning;
 /// <summary>
 /// What the data plane must do with one HTTP request, decided by <see cref="RequestPlanner"/>: either answer it itself
 /// (<see cref="Respond"/>: 404, 500, 503, or a redirect) or forward it to <see cref="Backend"/> with the filters' changes.
+/// <see cref="Outcome"/> names the rule that decided, and the plan carries its own trace (the rule that matched, the
+/// backend picked, the filters applied in order and, when asked for, the other rules that matched too): the proxy, the
+/// offline conformance runner and <c>weft explain</c> all read this one decision.
 /// A gRPC plan (<see cref="RequestPlanner.PlanGrpc"/>) that answers itself sets <see cref="GrpcStatus"/>: the proxy then
 /// answers "trailers-only" (HTTP 200, <c>content-type: application/grpc</c>, <c>grpc-status</c> and <c>grpc-message</c>
 /// from <see cref="Message"/> in the response headers) and <see cref="Status"/> is 200.
@@ -12,6 +15,9 @@ namespace Weft.Routing.Planning;
 public sealed class RequestPlan
 {
     internal RequestPlan(string path) => Path = path;
+
+    /// <summary>Which rule decided: forward, or one of the answers.</summary>
+    public PlanOutcome Outcome { get; private set; }
 
     /// <summary>True when the proxy answers the request itself with <see cref="Status"/> (and <see cref="Location"/>).</summary>
     public bool Respond { get; private set; }
@@ -35,6 +41,59 @@ public sealed class RequestPlan
 
     /// <summary>The backend to forward to (it has endpoints and is valid), when not <see cref="Respond"/>.</summary>
     public BackendPolicy? Backend { get; internal set; }
+
+    /// <summary>
+    /// The backend the weighted pick chose (or the Service's own, gamma-spec C1), also when its share is answered
+    /// (<see cref="PlanOutcome.InvalidBackend"/>, <see cref="PlanOutcome.NoReadyEndpoints"/>); null when none was picked.
+    /// </summary>
+    public BackendPolicy? Picked { get; private set; }
+
+    /// <summary>The index of <see cref="Picked"/> in the rule's backends; -1 for the Service's own backend or none.</summary>
+    public int PickedIndex { get; private set; } = -1;
+
+    /// <summary>
+    /// With <c>trace</c>: the indexes of the other rules that matched the request too, in precedence order (each lost to
+    /// <see cref="RuleIndex"/>); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<int> AlsoMatched { get; internal set; } = [];
+
+    /// <summary>
+    /// The filters that ran, in order (gamma-spec G3, G5): the rule's, then the picked backend's, ending at a
+    /// RequestRedirect when one answered.
+    /// </summary>
+    public IReadOnlyList<FilterPolicy> Filters
+    {
+        get
+        {
+            var applied = new List<FilterPolicy>();
+            foreach (var filter in Rule?.Filters ?? [])
+            {
+                applied.Add(filter);
+                if (ReferenceEquals(filter, _redirect))
+                {
+                    return applied; // a rule-level redirect answers before any backend is picked
+                }
+            }
+
+            foreach (var filter in PickedIndex >= 0 ? Picked!.Filters : [])
+            {
+                applied.Add(filter);
+                if (ReferenceEquals(filter, _redirect))
+                {
+                    break;
+                }
+            }
+
+            return applied;
+        }
+    }
+
+    /// <summary>
+    /// A forward with nothing to do but choose an endpoint: no filter on the rule or the picked backend (so no header
+    /// edit, rewrite, mirror, CORS or response modifier), no timeout and no retry. The fast path takes only these.
+    /// </summary>
+    public bool IsPlainForward =>
+        Backend is { Filters.Count: 0 } && (Rule is null || Rule is { Filters.Count: 0, Retry: null, Timeouts: null });
 
     /// <summary>The request path to send upstream (after URLRewrite, gamma-spec G7).</summary>
     public string Path { get; internal set; }
@@ -68,13 +127,34 @@ public sealed class RequestPlan
 
     private List<HeaderModifierPolicy>? _responseModifiers;
     private List<MirrorPolicy>? _mirrors;
+    private FilterPolicy? _redirect;
+
+    internal void Pick(BackendPolicy backend, int index)
+    {
+        Picked = backend;
+        PickedIndex = index;
+    }
+
+    internal RequestPlan Forward(BackendPolicy backend, PlanOutcome outcome)
+    {
+        Outcome = outcome;
+        Backend = backend;
+        return this;
+    }
+
+    internal RequestPlan Redirect(FilterPolicy filter, int status, string location)
+    {
+        _redirect = filter;
+        return Answer(PlanOutcome.Redirect, status, "redirect", location);
+    }
 
     internal void AddResponseModifier(HeaderModifierPolicy modifier) => (_responseModifiers ??= []).Add(modifier);
 
     internal void AddMirror(MirrorPolicy mirror) => (_mirrors ??= []).Add(mirror);
 
-    internal RequestPlan Answer(int status, string message, string? location = null)
+    internal RequestPlan Answer(PlanOutcome outcome, int status, string message, string? location = null)
     {
+        Outcome = outcome;
         Respond = true;
         Status = status;
         Message = message;
@@ -83,9 +163,9 @@ public sealed class RequestPlan
         return this;
     }
 
-    internal RequestPlan AnswerGrpc(int grpcStatus, string message)
+    internal RequestPlan AnswerGrpc(PlanOutcome outcome, int grpcStatus, string message)
     {
-        Answer(200, message);
+        Answer(outcome, 200, message);
         GrpcStatus = grpcStatus;
         return this;
     }

@@ -17,7 +17,8 @@ public static class RequestPlanner
     /// <param name="headers">The request headers: looked up to match, edited by RequestHeaderModifier filters.</param>
     /// <param name="servicePort">The Service port the request was addressed to (gamma-spec G6's listener port).</param>
     /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
-    public static RequestPlan Plan<THeaders>(RouteTable table, string method, string path, string? query, THeaders headers, int servicePort, double random01)
+    /// <param name="trace">Also list the other rules that matched (<see cref="RequestPlan.AlsoMatched"/>): for <c>weft explain</c>, not the proxy.</param>
+    public static RequestPlan Plan<THeaders>(RouteTable table, string method, string path, string? query, THeaders headers, int servicePort, double random01, bool trace = false)
         where THeaders : IHeaderLookup, IHeaderEditor
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -27,20 +28,25 @@ public static class RequestPlanner
         {
             // gamma-spec C1: no route applies; plain forwarding to the Service's own endpoints (or to the one pod addressed).
             return policy.DefaultBackend is { } fallback
-                ? Use(plan, fallback)
-                : plan.Answer(503, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
+                ? Use(plan, fallback, -1)
+                : plan.Answer(PlanOutcome.NoService, 503, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
         }
 
         var index = table.Match(method, path, query, headers);
         if (index < 0)
         {
             // gamma-spec C2: attached routes replace the default behaviour; a request no rule matches gets 404.
-            return plan.Answer(404, $"no route rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches");
+            return plan.Answer(PlanOutcome.NoRuleMatched, 404, $"no route rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches");
         }
 
         var rule = policy.Rules[index];
         plan.RuleIndex = index;
         plan.Rule = rule;
+        if (trace)
+        {
+            plan.AlsoMatched = OthersMatching(table, index, i => table.RuleMatches(i, method, path, query, headers)); // before any filter edits the headers
+        }
+
         if (ApplyFilters(plan, rule.Filters, query, headers, servicePort))
         {
             return plan;
@@ -50,16 +56,52 @@ public static class RequestPlanner
         var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
         if (picked < 0)
         {
-            return plan.Answer(500, "the matched route rule has no backends");
+            return plan.Answer(PlanOutcome.NoBackends, 500, "the matched route rule has no backends");
         }
 
         var backend = rule.Backends[picked];
+        plan.Pick(backend, picked);
         if (ApplyFilters(plan, backend.Filters, query, headers, servicePort))
         {
             return plan; // gamma-spec G5: backend-level filters run only for the picked backend
         }
 
-        return Use(plan, backend);
+        return Use(plan, backend, picked);
+    }
+
+    private static int[] OthersMatching(RouteTable table, int winner, Func<int, bool> matches)
+    {
+        var others = new List<int>();
+        for (var i = winner + 1; i < table.Policy.Rules.Count; i++)
+        {
+            if (matches(i))
+            {
+                others.Add(i);
+            }
+        }
+
+        return [.. others];
+    }
+
+    /// <summary>
+    /// The plan for a request as the proxy receives it: a gRPC call (by its content-type, with a <c>/service/method</c>
+    /// path) through <see cref="PlanGrpc"/>, anything else through <see cref="Plan"/>.
+    /// </summary>
+    /// <param name="table">The destination's compiled table.</param>
+    /// <param name="method">The request method.</param>
+    /// <param name="path">The request path, as received (not normalised).</param>
+    /// <param name="query">The query string without '?', or null.</param>
+    /// <param name="headers">The request headers (their content-type decides gRPC): looked up to match, edited by filters.</param>
+    /// <param name="servicePort">The Service port the request was addressed to.</param>
+    /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
+    /// <param name="trace">Also list the other rules that matched (<see cref="RequestPlan.AlsoMatched"/>).</param>
+    public static RequestPlan PlanRequest<THeaders>(RouteTable table, string method, string path, string? query, THeaders headers, int servicePort, double random01, bool trace = false)
+        where THeaders : IHeaderLookup, IHeaderEditor
+    {
+        return headers.TryGetValue("content-type", out var contentType) && GrpcRequest.IsGrpcContentType(contentType)
+            && GrpcRequest.TryParsePath(path, out var service, out var grpcMethod)
+            ? PlanGrpc(table, service, grpcMethod, headers, servicePort, random01, trace)
+            : Plan(table, method, path, query, headers, servicePort, random01, trace);
     }
 
     /// <summary>
@@ -79,7 +121,8 @@ public static class RequestPlanner
     /// <param name="headers">The request metadata: looked up to match, edited by RequestHeaderModifier filters.</param>
     /// <param name="servicePort">The Service port the call was addressed to.</param>
     /// <param name="random01">A uniform random number in [0, 1) for the weighted pick (gamma-spec F2).</param>
-    public static RequestPlan PlanGrpc<THeaders>(RouteTable table, string service, string method, THeaders headers, int servicePort, double random01)
+    /// <param name="trace">Also list the other rules that matched (<see cref="RequestPlan.AlsoMatched"/>).</param>
+    public static RequestPlan PlanGrpc<THeaders>(RouteTable table, string service, string method, THeaders headers, int servicePort, double random01, bool trace = false)
         where THeaders : IHeaderLookup, IHeaderEditor
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -88,11 +131,11 @@ public static class RequestPlanner
         var path = $"/{service}/{method}";
         if (!table.IsGrpc)
         {
-            var http = Plan(table, "POST", path, null, headers, servicePort, random01);
+            var http = Plan(table, "POST", path, null, headers, servicePort, random01, trace);
             if (http.Respond && http.Status != 200)
             {
                 // gRPC over HTTP (grpc/grpc doc/http-grpc-status-mapping.md): 404 → UNIMPLEMENTED, 503 → UNAVAILABLE, ...
-                http.AnswerGrpc(HttpToGrpc(http.Status), http.Message ?? "");
+                http.AnswerGrpc(http.Outcome, HttpToGrpc(http.Status), http.Message ?? "");
             }
 
             return http;
@@ -103,45 +146,41 @@ public static class RequestPlanner
         if (policy.Rules.Count == 0)
         {
             return policy.DefaultBackend is { } fallback
-                ? UseGrpc(plan, fallback)
-                : plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
+                ? UseGrpc(plan, fallback, -1)
+                : plan.AnswerGrpc(PlanOutcome.NoService, GrpcStatusCodes.Unavailable, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
         }
 
         var index = table.MatchGrpc(service, method, headers);
         if (index < 0)
         {
-            return plan.AnswerGrpc(GrpcStatusCodes.Unimplemented, $"no GRPCRoute rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches {path}");
+            return plan.AnswerGrpc(PlanOutcome.NoRuleMatched, GrpcStatusCodes.Unimplemented, $"no GRPCRoute rule of {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port} matches {path}");
         }
 
         var rule = policy.Rules[index];
         plan.RuleIndex = index;
         plan.Rule = rule;
+        if (trace)
+        {
+            plan.AlsoMatched = OthersMatching(table, index, i => table.RuleMatches(i, "POST", path, null, headers));
+        }
+
         ApplyFilters(plan, rule.Filters, null, headers, servicePort);
         var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
         if (picked < 0)
         {
-            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, "the matched GRPCRoute rule has no backends");
+            return plan.AnswerGrpc(PlanOutcome.NoBackends, GrpcStatusCodes.Unavailable, "the matched GRPCRoute rule has no backends");
         }
 
         var backend = rule.Backends[picked];
+        plan.Pick(backend, picked);
         ApplyFilters(plan, backend.Filters, null, headers, servicePort);
-        return UseGrpc(plan, backend);
+        return UseGrpc(plan, backend, picked);
     }
 
-    private static RequestPlan UseGrpc(RequestPlan plan, BackendPolicy backend)
+    private static RequestPlan UseGrpc(RequestPlan plan, BackendPolicy backend, int picked)
     {
-        if (backend.Invalid is not null)
-        {
-            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
-        }
-
-        if (backend.Endpoints.Count == 0)
-        {
-            return plan.AnswerGrpc(GrpcStatusCodes.Unavailable, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
-        }
-
-        plan.Backend = backend;
-        return plan;
+        var http = Use(plan, backend, picked);
+        return http.Respond ? http.AnswerGrpc(http.Outcome, GrpcStatusCodes.Unavailable, http.Message ?? "") : http;
     }
 
     /// <summary>grpc/grpc doc/http-grpc-status-mapping.md, for answers made as HTTP statuses.</summary>
@@ -168,20 +207,23 @@ public static class RequestPlanner
     };
 
     /// <summary>gamma-spec F4: the share meant for an invalid backend gets 500; a backend without ready endpoints, 503.</summary>
-    private static RequestPlan Use(RequestPlan plan, BackendPolicy backend)
+    /// <param name="plan">The plan so far.</param>
+    /// <param name="backend">The picked backend, or the Service's own (C1).</param>
+    /// <param name="picked">Its index among the rule's backends; -1 for the Service's own.</param>
+    private static RequestPlan Use(RequestPlan plan, BackendPolicy backend, int picked)
     {
+        plan.Pick(backend, picked);
         if (backend.Invalid is not null)
         {
-            return plan.Answer(500, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
+            return plan.Answer(PlanOutcome.InvalidBackend, 500, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
         }
 
         if (backend.Endpoints.Count == 0)
         {
-            return plan.Answer(503, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
+            return plan.Answer(PlanOutcome.NoReadyEndpoints, 503, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
         }
 
-        plan.Backend = backend;
-        return plan;
+        return plan.Forward(backend, picked < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward);
     }
 
     /// <summary>Filters in list order (gamma-spec G3). True when a RequestRedirect has produced the response.</summary>
@@ -201,7 +243,7 @@ public static class RequestPlanner
                 case FilterKind.RequestRedirect when filter.Redirect is not null:
                     var host = headers.TryGetValue("Host", out var h) ? h ?? "" : "";
                     var (status, location) = RedirectLocation.Build(filter.Redirect, "http", host, servicePort, plan.Path, query);
-                    plan.Answer(status, "redirect", location);
+                    plan.Redirect(filter, status, location);
                     return true;
                 case FilterKind.UrlRewrite when filter.Rewrite is not null:
                     if (filter.Rewrite.Path is not null)
