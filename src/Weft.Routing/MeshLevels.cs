@@ -17,6 +17,10 @@ public static class MeshLevels
     /// <summary>The annotation or label that sets a workload's inbound mTLS mode: <c>strict</c> or <c>permissive</c>.</summary>
     public const string MtlsKey = "weft.dev/mtls";
 
+    /// <summary><see cref="MtlsKey"/>'s values: only mTLS from sidecars (the default), or plaintext too.</summary>
+    public const string MtlsStrict = "strict";
+    public const string MtlsPermissive = "permissive";
+
     /// <summary>
     /// The level a pod asks for, from the first of <paramref name="sources"/> that names a valid one (in Weft's order:
     /// its template's annotations, its template's labels, its namespace's annotations, its namespace's labels), any
@@ -27,7 +31,7 @@ public static class MeshLevels
 
     /// <summary>The mTLS mode a pod asks for (<see cref="MtlsKey"/>), as <see cref="Requested"/> finds a level: <c>strict</c>, <c>permissive</c> or null.</summary>
     public static string? RequestedMtls(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
-        First(MtlsKey, sources, v => v is "strict" or "permissive");
+        First(MtlsKey, sources, v => v is MtlsStrict or MtlsPermissive);
 
     private static string? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string, bool> valid)
     {
@@ -51,10 +55,13 @@ public static class MeshLevels
         _ => L7,
     };
 
-    /// <summary>The level a pod object records (annotation, then label), normalized; l7 when it says nothing.</summary>
+    /// <summary>
+    /// The level a pod object records (annotation, then label, as <see cref="Requested"/> reads them: an unknown value
+    /// is skipped); l7 when it says nothing valid.
+    /// </summary>
     public static string Of(Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        return Normalize(pod.Metadata.Annotations.TryGetValue(Key, out var a) ? a : pod.Metadata.Labels.GetValueOrDefault(Key));
+        return Requested([pod.Metadata.Annotations, pod.Metadata.Labels]) ?? L7;
     }
 }

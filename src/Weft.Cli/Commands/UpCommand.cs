@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Weft.Cli.Local;
 using Weft.ControlPlane.Kubernetes;
+using Weft.Routing;
 
 namespace Weft.Cli.Commands;
 
@@ -20,8 +21,8 @@ internal static class UpCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
         var caCert = new Option<string?>("--ca-cert") { Description = "A mesh root CA certificate (PEM) to sign workload certificates with, instead of the generated one kept in the run directory" };
         var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
-        var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => "strict" };
-        mtlsDefault.AcceptOnlyFromAmong("strict", "permissive");
+        var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
+        mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
         var isolation = new Option<string>("--isolation")
         {
             Description = "How pods are kept apart: netns (a network namespace each, traffic captured by iptables; needs root), process "
@@ -113,7 +114,7 @@ internal static class UpCommand
                     Ca = result.GetValue(caCert) is { } cert
                         ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
                         : new(),
-                    MtlsDefault = result.GetValue(mtlsDefault) == "permissive" ? Weft.Proxy.Security.MtlsMode.Permissive : Weft.Proxy.Security.MtlsMode.Strict,
+                    MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
                     Isolation = chosen,
                     NetnsRange = range,
                     ApiServer = apiServer,

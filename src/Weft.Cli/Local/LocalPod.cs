@@ -178,7 +178,7 @@ internal sealed class LocalPod : IAsyncDisposable
             [
                 "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
                 "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
-                "--mtls", Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive",
+                "--mtls", Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
                 "--level", Settings.Level,
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
@@ -423,7 +423,7 @@ internal sealed class LocalPod : IAsyncDisposable
     {
         var spec = Object.Spec;
         var annotations = Map(Object.Metadata.Annotations);
-        annotations[MeshLevels.MtlsKey] = Settings.Mtls == Weft.Proxy.Security.MtlsMode.Strict ? "strict" : "permissive";
+        annotations[MeshLevels.MtlsKey] = Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls);
         return new JsonObject
         {
             ["apiVersion"] = "v1",

@@ -21,12 +21,6 @@ internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
         ArgumentNullException.ThrowIfNull(template);
         IReadOnlyDictionary<string, string>?[] sources = [template.Annotations, template.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels];
         var level = MeshLevels.Requested(sources) ?? MeshLevels.L7;
-        var mtls = MeshLevels.RequestedMtls(sources) switch
-        {
-            "strict" => MtlsMode.Strict,
-            "permissive" => MtlsMode.Permissive,
-            _ => mtlsDefault,
-        };
-        return new PodMeshSettings(level, mtls);
+        return new PodMeshSettings(level, MtlsModes.TryParse(MeshLevels.RequestedMtls(sources), out var mtls) ? mtls : mtlsDefault);
     }
 }

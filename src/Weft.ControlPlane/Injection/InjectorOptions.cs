@@ -25,7 +25,7 @@ public sealed record InjectorOptions
     public string DefaultLevel { get; init; } = MeshLevels.Off;
 
     /// <summary>The mTLS mode of a pod that neither it nor its namespace names (<c>weft.dev/mtls</c>).</summary>
-    public string DefaultMtls { get; init; } = "strict";
+    public string DefaultMtls { get; init; } = MeshLevels.MtlsStrict;
 
     /// <summary>The ConfigMap (in the pod's namespace) whose <c>ca.crt</c> the sidecar trusts for the control plane.</summary>
     public string TrustBundleConfigMap { get; init; } = WeftInstallation.TrustBundleConfigMapName;
