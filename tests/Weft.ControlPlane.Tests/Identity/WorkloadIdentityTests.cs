@@ -100,7 +100,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
         await _host.DisposeAsync();
 
         _clock.Advance(TimeSpan.FromHours(12));
-        await Eventually.TrueAsync(() => identity.FailedAttempts >= 1, Deadline, "a failed renewal");
+        await Eventually.TrueAsync(() => identity.FailedAttempts >= 1, "a failed renewal", Deadline);
         Assert.Same(first, identity.Current);
 
         // The control plane comes back with the same state (root and token key); the next retry succeeds.
@@ -115,8 +115,8 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
 
                 return renewed.Task.IsCompleted;
             },
-            Deadline,
-            "a renewal after the control plane came back");
+            "a renewal after the control plane came back",
+            Deadline);
 
         Assert.Equal(0, identity.FailedAttempts);
         Assert.NotEqual(first.Certificate.SerialNumber, identity.Certificate.SerialNumber);

@@ -28,7 +28,7 @@ public sealed class OutboundFastPathMetricsTests
             Assert.False((await client.ReadResponseAsync()).Has("Date"));
         }
 
-        var metrics = await Sidecar.WaitForAsync(
+        var metrics = await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 3\n", StringComparison.Ordinal),
             "weft_requests_total counts the three requests");
@@ -48,7 +48,7 @@ public sealed class OutboundFastPathMetricsTests
         Assert.False(response.Has("Date"));
         const string DefaultLabels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"8080\",route_kind=\"\","
             + "route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"default/v1:80\"";
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{DefaultLabels},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the request");
@@ -65,7 +65,7 @@ public sealed class OutboundFastPathMetricsTests
 
         Assert.Equal(503, response.Status);
         Assert.False(response.Has("Date"));
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{Labels},status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 503");
@@ -84,7 +84,7 @@ public sealed class OutboundFastPathMetricsTests
 
         Assert.Equal(502, response.Status);
         Assert.False(response.Has("Date"));
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{Labels},status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 502");
@@ -104,7 +104,7 @@ public sealed class OutboundFastPathMetricsTests
         await client.SendAsync(OutboundProxy.Get("http://web:8080/missing"));
         Assert.Equal(404, (await client.ReadResponseAsync()).Status);
 
-        await Sidecar.WaitForAsync(() => proxy.OutboundStatAsync("total"), n => n == 2, "/stats counts both requests");
+        await Eventually.ValueAsync(() => proxy.OutboundStatAsync("total"), n => n == 2, "/stats counts both requests");
         Assert.Equal(1, await proxy.OutboundStatAsync("2xx"));
         Assert.Equal(1, await proxy.OutboundStatAsync("4xx"));
         var metrics = await proxy.MetricsAsync();
