@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery.Identity;
 
@@ -10,7 +11,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
     private const string Checkout = "spiffe://cluster.local/ns/shop/sa/checkout";
     private const string Cart = "spiffe://cluster.local/ns/shop/sa/cart";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
     private readonly TempDirectory _state = new();
     private readonly ListLogger _log = new();
     private ControlPlaneHost _host = null!;
