@@ -210,7 +210,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         Assert.False(wait.IsCompleted);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        await wait.WaitAsync(TimeSpan.FromSeconds(2));
+        await wait.WaitAsync(Deadline);
 
         Assert.Single(Host.Statuses);
     }
@@ -221,7 +221,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { IdleTimeout = TimeSpan.FromMilliseconds(100) };
         await GetAsync(client);
 
-        await Eventually.TrueAsync(() => client.Snapshot().Count == 0, "the client drops it", TimeSpan.FromSeconds(2));
-        await Eventually.TrueAsync(() => Host.Subscriptions().Count == 0, "the stream closes", TimeSpan.FromSeconds(2));
+        await Eventually.TrueAsync(() => client.Snapshot().Count == 0, "the client drops it", Deadline);
+        await Eventually.TrueAsync(() => Host.Subscriptions().Count == 0, "the stream closes", Deadline);
     }
 }
