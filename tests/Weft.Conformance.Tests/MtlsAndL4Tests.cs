@@ -443,7 +443,9 @@ public abstract class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper out
     [Fact]
     public async Task Certificates_rotate_under_a_steady_request_stream_without_a_failed_request()
     {
-        var before = await IdentitySerialAsync("web");
+        // Each side is waited for against its own serial: both sidecars must have rotated.
+        var webBefore = await IdentitySerialAsync("web");
+        var clientBefore = await IdentitySerialAsync("client");
         var dialer = mesh.Mesh.DialerFor(mesh.Pod("client"));
         using var http = new HttpClient(new SocketsHttpHandler
         {
@@ -452,7 +454,7 @@ public abstract class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper out
         });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var sent = 0;
-        while (await IdentitySerialAsync("web") == before || await IdentitySerialAsync("client") == before)
+        while (await IdentitySerialAsync("web") == webBefore || await IdentitySerialAsync("client") == clientBefore)
         {
             Assert.True(DateTime.UtcNow < deadline, "no rotation within 30 s");
             using var response = await http.GetAsync(new Uri($"http://{mesh.ClusterIP("web")}/rotate"));

@@ -93,13 +93,13 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         var before = await GetAsync(client);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, Deadline, "the route's rules arrive");
+        var routed = await Eventually.ValueAsync(() => Read(client).AsTask(), e => e!.Policy!.Rules.Count > 0, "the route's rules arrive", Deadline);
 
         Assert.True(routed!.Version > before.Version);
         Assert.Equal("gateway-conformance-mesh-test", routed.Policy!.Rules[0].Origin.RouteName);
 
         _dir.Delete(RouteFile);
-        var back = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count == 0, Deadline, "the rules are gone");
+        var back = await Eventually.ValueAsync(() => Read(client).AsTask(), e => e!.Policy!.Rules.Count == 0, "the rules are gone", Deadline);
         Assert.True(back!.Version > routed.Version);
     }
 
@@ -112,7 +112,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
 
         // The proxy's ACK of that first version travels after the policy it has: wait for it (a loaded CI run once read
         // the subscription before it arrived), so that what is checked below is only what the changes sent.
-        await Eventually.TrueAsync(() => Host.Subscriptions().All(s => s.AckedVersion >= before.Version), Deadline, "the first version acknowledged");
+        await Eventually.TrueAsync(() => Host.Subscriptions().All(s => s.AckedVersion >= before.Version), "the first version acknowledged", Deadline);
 
         // The same text again, and an unrelated object: the model moves on, echo's policy does not.
         _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
@@ -126,11 +126,11 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
               ports:
               - port: 80
             """);
-        await Eventually.TrueAsync(() => Host.ModelVersion > modelBefore, Deadline, "the model is rebuilt");
+        await Eventually.TrueAsync(() => Host.ModelVersion > modelBefore, "the model is rebuilt", Deadline);
         await Eventually.TrueAsync(
             () => Host.Subscriptions().All(s => s.EvaluatedVersion >= Host.ModelVersion),
-            Deadline,
-            "every stream has compared the new model");
+            "every stream has compared the new model",
+            Deadline);
 
         var subscription = Assert.Single(Host.Subscriptions());
         Assert.Equal(before.Version, subscription.SentVersion);
@@ -148,7 +148,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         var good = await GetAsync(client);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        await Eventually.TrueAsync(() => client.Snapshot().Single().RejectedVersion > good.Version, Deadline, "the update is rejected");
+        await Eventually.TrueAsync(() => client.Snapshot().Single().RejectedVersion > good.Version, "the update is rejected", Deadline);
 
         var state = client.Snapshot().Single();
         Assert.Same(good, state.Entry);
@@ -156,8 +156,8 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         Assert.Same(good, await GetAsync(client));
         await Eventually.TrueAsync(
             () => Host.Subscriptions().Single().NackedVersion == state.RejectedVersion,
-            Deadline,
-            "the control plane records the NACK");
+            "the control plane records the NACK",
+            Deadline);
         var recorded = Host.Subscriptions().Single();
         Assert.Equal(good.Version, recorded.AckedVersion);
         Assert.Contains("cannot build rules", recorded.NackError, StringComparison.Ordinal);
@@ -172,13 +172,13 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
 
         await Host.DisposeAsync();
         _host = null;
-        await Eventually.TrueAsync(() => !client.Snapshot().Single().Connected, TimeSpan.FromSeconds(5), "the client notices");
+        await Eventually.TrueAsync(() => !client.Snapshot().Single().Connected, "the client notices", TimeSpan.FromSeconds(5));
         Assert.Same(good, await GetAsync(client));
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
         _host = await StartHostAsync(port);
 
-        var routed = await Eventually.ValueAsync(() => Read(client), e => e!.Policy!.Rules.Count > 0, TimeSpan.FromSeconds(10), "the new control plane's policy arrives");
+        var routed = await Eventually.ValueAsync(() => Read(client).AsTask(), e => e!.Policy!.Rules.Count > 0, "the new control plane's policy arrives", TimeSpan.FromSeconds(10));
         Assert.Equal("echo", routed!.Policy!.ServiceName);
         Assert.True(client.Snapshot().Single().Connected);
     }
@@ -188,7 +188,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     {
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
         _dir.Write("broken.yaml", "kind: [unclosed");
-        await Eventually.TrueAsync(() => Host.Statuses.Count == 1 && Host.Problems.Count > 0, Deadline, "the files are loaded");
+        await Eventually.TrueAsync(() => Host.Statuses.Count == 1 && Host.Problems.Count > 0, "the files are loaded", Deadline);
         await using var client = NewClient(Host);
         await GetAsync(client);
 
@@ -210,7 +210,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         Assert.False(wait.IsCompleted);
 
         _dir.Write(RouteFile, SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
-        await wait.WaitAsync(TimeSpan.FromSeconds(2));
+        await wait.WaitAsync(Deadline);
 
         Assert.Single(Host.Statuses);
     }
@@ -221,7 +221,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { IdleTimeout = TimeSpan.FromMilliseconds(100) };
         await GetAsync(client);
 
-        await Eventually.TrueAsync(() => client.Snapshot().Count == 0, TimeSpan.FromSeconds(2), "the client drops it");
-        await Eventually.TrueAsync(() => Host.Subscriptions().Count == 0, TimeSpan.FromSeconds(2), "the stream closes");
+        await Eventually.TrueAsync(() => client.Snapshot().Count == 0, "the client drops it", Deadline);
+        await Eventually.TrueAsync(() => Host.Subscriptions().Count == 0, "the stream closes", Deadline);
     }
 }

@@ -33,7 +33,12 @@ public sealed class ParentRefValidationTests
     [Fact]
     public void ParentRefs_same_parent_with_distinct_ports_is_accepted()
     {
-        LoadOne<Weft.Api.Model.HttpRoute>(Route("  - {group: \"\", kind: Service, name: echo, port: 80}\n- {group: \"\", kind: Service, name: echo, port: 8080}"));
+        var result = Load(Route("  - {group: \"\", kind: Service, name: echo, port: 80}\n- {group: \"\", kind: Service, name: echo, port: 8080}"));
+
+        Assert.Empty(result.Problems);
+        var route = Assert.IsType<Weft.Api.Model.HttpRoute>(Assert.Single(result.Objects));
+        Assert.Equal([80, 8080], route.ParentRefs.Select(p => p.Port));
+        Assert.All(route.ParentRefs, p => Assert.Equal(("", "Service", "echo"), (p.Group, p.Kind, p.Name)));
     }
 
     [Fact]

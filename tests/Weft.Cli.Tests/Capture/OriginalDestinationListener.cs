@@ -37,7 +37,7 @@ internal sealed class OriginalDestinationListener : IAsyncDisposable
                 connection.close()
         """;
 
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20); // a correctness deadline: python starting in a namespace on a loaded machine
 
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery.Identity;
@@ -13,7 +14,7 @@ namespace Weft.ControlPlane.Tests.Identity;
 /// <summary>The discovery API's IssueCertificate on a real control plane.</summary>
 public sealed class IssueCertificateTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
     private ControlPlaneHost _host = null!;
     private GrpcChannel _channel = null!;
     private Discovery.V1.Discovery.DiscoveryClient _client = null!;

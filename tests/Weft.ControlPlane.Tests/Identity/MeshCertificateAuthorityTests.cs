@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery.Identity;
@@ -10,7 +11,7 @@ public sealed class MeshCertificateAuthorityTests : IDisposable
 {
     private const string Workload = "spiffe://cluster.local/ns/shop/sa/checkout";
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
 
     public void Dispose() => _dir.Dispose();
 

@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery.Identity;
@@ -11,7 +12,7 @@ public sealed class SpiffeValidationTests : IDisposable
 {
     private const string Checkout = "spiffe://cluster.local/ns/shop/sa/checkout";
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
     private readonly MeshCertificateAuthority _ca;
 
     public SpiffeValidationTests()

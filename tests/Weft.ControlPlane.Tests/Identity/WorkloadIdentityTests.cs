@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery.Identity;
 
@@ -10,7 +11,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
     private const string Checkout = "spiffe://cluster.local/ns/shop/sa/checkout";
     private const string Cart = "spiffe://cluster.local/ns/shop/sa/cart";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
     private readonly TempDirectory _state = new();
     private readonly ListLogger _log = new();
     private ControlPlaneHost _host = null!;
@@ -100,7 +101,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
         await _host.DisposeAsync();
 
         _clock.Advance(TimeSpan.FromHours(12));
-        await Eventually.TrueAsync(() => identity.FailedAttempts >= 1, Deadline, "a failed renewal");
+        await Eventually.TrueAsync(() => identity.FailedAttempts >= 1, "a failed renewal", Deadline);
         Assert.Same(first, identity.Current);
 
         // The control plane comes back with the same state (root and token key); the next retry succeeds.
@@ -115,8 +116,8 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
 
                 return renewed.Task.IsCompleted;
             },
-            Deadline,
-            "a renewal after the control plane came back");
+            "a renewal after the control plane came back",
+            Deadline);
 
         Assert.Equal(0, identity.FailedAttempts);
         Assert.NotEqual(first.Certificate.SerialNumber, identity.Certificate.SerialNumber);

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Tests.Support;
 
@@ -8,7 +9,7 @@ namespace Weft.ControlPlane.Tests.Identity;
 public sealed class WorkloadTokenIssuerTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClock.AtNow();
 
     public void Dispose() => _dir.Dispose();
 

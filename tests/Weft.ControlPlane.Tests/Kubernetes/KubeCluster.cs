@@ -117,7 +117,7 @@ internal sealed class KubeCluster : IAsyncDisposable
             .Select(c => $"{type}={c["status"]!.GetValue<string>()}/{c["reason"]!.GetValue<string>()}@{c["observedGeneration"]}").FirstOrDefault();
 
     public async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, string what, double seconds = 20) =>
-        await Eventually.ValueAsync(async () => await read(), condition, TimeSpan.FromSeconds(seconds), $"{what}\n--- controller log ---\n{Log}");
+        await Eventually.ValueAsync(read, condition, $"{what}\n--- controller log ---\n{Log}", TimeSpan.FromSeconds(seconds));
 
     public async ValueTask DisposeAsync()
     {

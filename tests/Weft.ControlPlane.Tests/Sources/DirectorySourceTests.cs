@@ -37,7 +37,7 @@ public sealed class DirectorySourceTests
 
         dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
 
-        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 1, Deadline, "the route is loaded");
+        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 1, "the route is loaded", Deadline);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class DirectorySourceTests
 
         dir.Delete("route.yaml");
 
-        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 0, Deadline, "the route is deleted");
+        await Eventually.TrueAsync(() => store.Snapshot().Mesh.Routes.Count == 0, "the route is deleted", Deadline);
         Assert.Equal(3, store.Snapshot().Mesh.Services.Count);
     }
 
@@ -86,6 +86,6 @@ public sealed class DirectorySourceTests
 
         dir.Delete("broken.yaml");
 
-        await Eventually.TrueAsync(() => source.Problems.Count == 0, Deadline, "the problem is gone");
+        await Eventually.TrueAsync(() => source.Problems.Count == 0, "the problem is gone", Deadline);
     }
 }

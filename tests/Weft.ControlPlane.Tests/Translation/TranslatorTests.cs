@@ -13,7 +13,7 @@ public sealed class TranslatorTests
     [Fact]
     public async Task Change_after_a_quiet_period_is_built_at_once_and_a_burst_is_coalesced_until_the_debounce_passes()
     {
-        var time = new ManualTimeProvider();
+        var time = FakeClock.AtNow();
         var store = new ObjectStore();
         await using var translator = new Translator(store, NullLogger.Instance, time) { Debounce = TimeSpan.FromHours(1) };
         translator.Start();

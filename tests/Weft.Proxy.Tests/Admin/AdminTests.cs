@@ -18,7 +18,11 @@ public sealed class AdminTests
 
         using var ready = await admin.GetAsync("/ready");
         using var policies = JsonDocument.Parse(await admin.GetStringAsync("/policies"));
-        using var stats = JsonDocument.Parse(await admin.GetStringAsync("/stats"));
+        // A request is counted once its response is written, which the client may read first: wait until both are.
+        using var stats = JsonDocument.Parse(await Eventually.ValueAsync(
+            () => admin.GetStringAsync("/stats"),
+            text => Total(text, "outbound") == 2 && Total(text, "inbound") == 1,
+            "/stats counts both requests"));
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         var destination = Assert.Single(policies.RootElement.GetProperty("destinations").EnumerateArray());
@@ -30,5 +34,11 @@ public sealed class AdminTests
         Assert.Equal(1, outbound.GetProperty("2xx").GetInt64());
         Assert.Equal(1, outbound.GetProperty("4xx").GetInt64());
         Assert.Equal(1, stats.RootElement.GetProperty("inbound").GetProperty("2xx").GetInt64());
+    }
+
+    private static long Total(string stats, string listener)
+    {
+        using var json = JsonDocument.Parse(stats);
+        return json.RootElement.GetProperty(listener).GetProperty("total").GetInt64();
     }
 }

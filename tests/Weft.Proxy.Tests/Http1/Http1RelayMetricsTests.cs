@@ -21,12 +21,14 @@ public sealed class Http1RelayMetricsTests
 
         Assert.False(response.Has("Date")); // the fast path answered, not Kestrel
         var labels = $"direction=\"inbound\",dst_namespace=\"\",dst_service=\"\",dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\"";
-        var metrics = await Sidecar.WaitForAsync(
+        // The relay records a request just after the client has its response, the count before the duration and the
+        // metrics before /stats: each is waited for.
+        await Eventually.ValueAsync(
             sidecar.MetricsAsync,
-            m => m.Contains($"weft_requests_total{{{labels},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal),
-            "weft_requests_total counts the request");
-        Assert.Contains($"weft_request_duration_seconds_count{{{labels}}} 1\n", metrics, StringComparison.Ordinal);
-        Assert.Equal(1, await sidecar.InboundStatAsync("2xx"));
+            m => m.Contains($"weft_requests_total{{{labels},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal)
+                && m.Contains($"weft_request_duration_seconds_count{{{labels}}} 1\n", StringComparison.Ordinal),
+            "weft_requests_total and weft_request_duration_seconds count the request");
+        await Eventually.ValueAsync(() => sidecar.InboundStatAsync("2xx"), n => n == 1, "/stats counts the request");
         Assert.Equal(1, await sidecar.InboundStatAsync("total"));
     }
 
@@ -40,11 +42,11 @@ public sealed class Http1RelayMetricsTests
         await client.SendAsync(Sidecar.Get(app.Port));
         Assert.Equal(502, (await client.ReadResponseAsync()).Status);
 
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             sidecar.MetricsAsync,
             m => m.Contains($"dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 502");
-        Assert.Equal(1, await sidecar.InboundStatAsync("5xx"));
+        await Eventually.ValueAsync(() => sidecar.InboundStatAsync("5xx"), n => n == 1, "/stats counts the 502");
         Assert.Equal(1, await sidecar.InboundStatAsync("total"));
     }
 
@@ -58,7 +60,7 @@ public sealed class Http1RelayMetricsTests
         await client.SendAsync($"POST / HTTP/1.1\r\nHost: app\r\nweft-dst-port: {app.PortText}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         Assert.Equal(200, (await client.ReadResponseAsync()).Status);
 
-        await Sidecar.WaitForAsync(() => sidecar.InboundStatAsync("2xx"), n => n == 1, "/stats counts the request");
+        await Eventually.ValueAsync(() => sidecar.InboundStatAsync("2xx"), n => n == 1, "/stats counts the request");
         Assert.Equal(1, await sidecar.InboundStatAsync("total"));
     }
 

@@ -150,7 +150,7 @@ public sealed class OutboundFastPathHandOffTests
 
         Assert.Equal("v1 /m host=web:8080", response.BodyText);
         Assert.True(response.Has("Date"));
-        await Infrastructure.Eventually.TrueAsync(() => shadow.Received.Count == 1, "the mirror got its copy");
+        await Eventually.TrueAsync(() => shadow.Received.Count == 1, "the mirror got its copy");
         Assert.Equal("/m", shadow.Received.Single().Target);
     }
 

@@ -28,12 +28,14 @@ public sealed class OutboundFastPathMetricsTests
             Assert.False((await client.ReadResponseAsync()).Has("Date"));
         }
 
-        var metrics = await Sidecar.WaitForAsync(
+        // The fast path records a request just after the client has its response, the count before the duration and the
+        // metrics before /stats: each is waited for.
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
-            m => m.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 3\n", StringComparison.Ordinal),
-            "weft_requests_total counts the three requests");
-        Assert.Contains($"weft_request_duration_seconds_count{{{Labels}}} 3\n", metrics, StringComparison.Ordinal);
-        Assert.Equal(3, await proxy.OutboundStatAsync("2xx"));
+            m => m.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 3\n", StringComparison.Ordinal)
+                && m.Contains($"weft_request_duration_seconds_count{{{Labels}}} 3\n", StringComparison.Ordinal),
+            "weft_requests_total and weft_request_duration_seconds count the three requests");
+        await Eventually.ValueAsync(() => proxy.OutboundStatAsync("2xx"), n => n == 3, "/stats counts the three requests");
         Assert.Equal(3, await proxy.OutboundStatAsync("total"));
     }
 
@@ -48,7 +50,7 @@ public sealed class OutboundFastPathMetricsTests
         Assert.False(response.Has("Date"));
         const string DefaultLabels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"8080\",route_kind=\"\","
             + "route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"default/v1:80\"";
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{DefaultLabels},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the request");
@@ -65,11 +67,11 @@ public sealed class OutboundFastPathMetricsTests
 
         Assert.Equal(503, response.Status);
         Assert.False(response.Has("Date"));
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{Labels},status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 503");
-        Assert.Equal(1, await proxy.OutboundStatAsync("5xx"));
+        await Eventually.ValueAsync(() => proxy.OutboundStatAsync("5xx"), n => n == 1, "/stats counts the 503");
         Assert.Equal(1, await proxy.OutboundStatAsync("total"));
     }
 
@@ -84,11 +86,11 @@ public sealed class OutboundFastPathMetricsTests
 
         Assert.Equal(502, response.Status);
         Assert.False(response.Has("Date"));
-        await Sidecar.WaitForAsync(
+        await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{Labels},status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 502");
-        Assert.Equal(1, await proxy.OutboundStatAsync("5xx"));
+        await Eventually.ValueAsync(() => proxy.OutboundStatAsync("5xx"), n => n == 1, "/stats counts the 502");
     }
 
     [Fact]
@@ -104,7 +106,8 @@ public sealed class OutboundFastPathMetricsTests
         await client.SendAsync(OutboundProxy.Get("http://web:8080/missing"));
         Assert.Equal(404, (await client.ReadResponseAsync()).Status);
 
-        await Sidecar.WaitForAsync(() => proxy.OutboundStatAsync("total"), n => n == 2, "/stats counts both requests");
+        // Both paths record the metrics before /stats: once /stats has both, so have the metrics.
+        await Eventually.ValueAsync(() => proxy.OutboundStatAsync("total"), n => n == 2, "/stats counts both requests");
         Assert.Equal(1, await proxy.OutboundStatAsync("2xx"));
         Assert.Equal(1, await proxy.OutboundStatAsync("4xx"));
         var metrics = await proxy.MetricsAsync();

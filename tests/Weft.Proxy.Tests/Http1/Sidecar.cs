@@ -66,30 +66,6 @@ public sealed class Sidecar : IAsyncDisposable
 
     public Task<string> MetricsAsync() => _admin.GetStringAsync("/metrics");
 
-    /// <summary>
-    /// Reads <paramref name="read"/> until <paramref name="done"/> holds, with a deadline (the relay records a request just
-    /// after the client has its response); returns the last value read.
-    /// </summary>
-    public static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting until {what}; last: {value}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
-
     public Task<string> ConnectionsAsync() => _admin.GetStringAsync("/connections");
 
     /// <summary>The inbound counter of <paramref name="statusClass"/> (e.g. "2xx") in <c>/stats</c>.</summary>

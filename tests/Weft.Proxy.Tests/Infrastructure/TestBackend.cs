@@ -28,7 +28,10 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Every request received, in arrival order.</summary>
     public ConcurrentQueue<EchoedRequest> Received { get; } = new();
 
-    /// <summary>The request bodies received (UTF-8), in arrival order, when <see cref="RecordBodies"/> is set.</summary>
+    /// <summary>
+    /// The request bodies received (UTF-8), in arrival order, when <see cref="RecordBodies"/> is set; a body is stored
+    /// before its request shows in <see cref="Received"/> and <see cref="Count"/>.
+    /// </summary>
     public ConcurrentQueue<string> Bodies { get; } = new();
 
     public bool RecordBodies { get; set; }
@@ -63,16 +66,20 @@ public sealed class TestBackend : IAsyncDisposable
         app.Run(async context =>
         {
             var request = context.Request;
-            var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
-            var echoed = new EchoedRequest(self!.Name, request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers);
-            self.Received.Enqueue(echoed);
-            self.Protocols.Enqueue(request.Protocol);
-            var number = Interlocked.Increment(ref self._count);
-            if (self.RecordBodies)
+
+            // The body is stored before the request is counted or listed, so a test that waits for Count or Received
+            // finds its body in Bodies (a fresh-clone run once saw Count == 1 with Bodies still empty).
+            if (self!.RecordBodies)
             {
                 using var reader = new StreamReader(request.Body);
                 self.Bodies.Enqueue(await reader.ReadToEndAsync());
             }
+
+            var headers = request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+            var echoed = new EchoedRequest(self.Name, request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", headers);
+            self.Received.Enqueue(echoed);
+            self.Protocols.Enqueue(request.Protocol);
+            var number = Interlocked.Increment(ref self._count);
 
             if (self.Handler is { } handler)
             {

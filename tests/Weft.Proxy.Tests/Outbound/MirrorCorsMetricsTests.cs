@@ -93,12 +93,15 @@ public sealed class MirrorCorsMetricsTests
         }
 
         using var admin = new HttpClient();
-        var text = await admin.GetStringAsync($"http://{mesh.Proxy.AdminEndpoint}/metrics");
-
         const string Labels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"80\",route_kind=\"HTTPRoute\","
             + "route_namespace=\"default\",route_name=\"routes\",rule=\"checkout\",backend=\"default/web:80\"";
-        Assert.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 3\n", text, StringComparison.Ordinal);
-        Assert.Contains($"weft_request_duration_seconds_count{{{Labels}}} 3\n", text, StringComparison.Ordinal);
-        Assert.Contains("weft_requests_total{direction=\"inbound\"", text, StringComparison.Ordinal);
+
+        // A request is recorded once its response is written, which the client may read first: wait for all three.
+        await Eventually.ValueAsync(
+            () => admin.GetStringAsync($"http://{mesh.Proxy.AdminEndpoint}/metrics"),
+            text => text.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 3\n", StringComparison.Ordinal)
+                && text.Contains($"weft_request_duration_seconds_count{{{Labels}}} 3\n", StringComparison.Ordinal)
+                && text.Contains("weft_requests_total{direction=\"inbound\"", StringComparison.Ordinal),
+            "the three requests counted by rule and backend, and the inbound side counted");
     }
 }
