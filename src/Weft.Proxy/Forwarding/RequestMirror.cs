@@ -29,7 +29,7 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
         var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
         var uri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
-        var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == "http2";
+        var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == BackendAppProtocol.Http2;
         var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri)
         {
             Version = http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,

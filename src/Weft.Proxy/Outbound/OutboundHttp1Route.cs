@@ -6,6 +6,7 @@ using Weft.Proxy.Http1;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Metrics;
 using Weft.Routing.Filters;
+using Weft.Routing.Policy;
 using Weft.Routing.Planning;
 
 namespace Weft.Proxy.Outbound;
@@ -76,7 +77,7 @@ internal sealed class OutboundHttp1Route(
         // A plain forward: a backend picked (not an answer: Plan only picks a valid backend with ready endpoints), an
         // HTTP/1.1 one, and no filter on the rule or the backend (so no header edit, rewrite, mirror or response
         // modifier either), no timeout, no retry.
-        if (plan.Respond || plan.Backend is not { AppProtocol: not "http2" } backend || backend.Filters.Count > 0
+        if (plan.Respond || plan.Backend is not { AppProtocol: not BackendAppProtocol.Http2 } backend || backend.Filters.Count > 0
             || plan.Rule is { } rule && (rule.Filters.Count > 0 || rule.Retry is not null || rule.Timeouts is not null))
         {
             return false;
