@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.LoadBalancing;
+using Weft.Routing;
 using Weft.Routing.Policy;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -57,10 +58,10 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         }
 
         request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
-        request.Headers.Remove(MeshTransformer.DestinationPortHeader);
+        request.Headers.Remove(MeshWire.DestinationPortHeader);
         if (viaSidecar)
         {
-            request.Headers.TryAddWithoutValidation(MeshTransformer.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
