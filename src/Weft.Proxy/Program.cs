@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using Weft.Proxy;
 
-// weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL
-//            [--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--capture]
+// weft-proxy: the sidecar; its command line is ProxyArguments (Usage), which `weft proxy` reads too.
 if (!ProxyArguments.TryParse(args, out var options, out var error))
 {
     await Console.Error.WriteLineAsync($"weft-proxy: {error}\n{ProxyArguments.Usage}");

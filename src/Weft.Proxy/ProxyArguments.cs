@@ -1,17 +1,54 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
+using Weft.Routing;
 
 namespace Weft.Proxy;
 
-/// <summary>The sidecar's command line, shared by <c>weft-proxy</c> and the <c>weft proxy</c> verb.</summary>
+/// <summary>
+/// The sidecar's command line, one definition for both readers: <c>weft-proxy</c> (the Native AOT binary) parses it here,
+/// and the <c>weft proxy</c> verb declares <see cref="All"/> for its help and hands its words to <see cref="TryParse"/>.
+/// A hand-written parser keeps System.CommandLine out of the AOT sidecar (its size and start-up).
+/// </summary>
 public static class ProxyArguments
 {
-    public const string Usage =
-        "usage: weft-proxy --pod NS/NAME --pod-ip IP --service-account SA --control-plane URL " +
-        "[--outbound-port 15001] [--inbound-port 15006] [--admin-port 15000] [--mtls strict|permissive] [--level l7|l4] [--detect-timeout-ms 200] [--capture]" +
-        " [--control-plane-ca FILE] [--token-file FILE]" +
-        " (the workload token comes from --token-file, re-read at every renewal, or the WEFT_TOKEN environment variable, never the command line)";
+    public const string Pod = "--pod";
+    public const string PodIp = "--pod-ip";
+    public const string ServiceAccount = "--service-account";
+    public const string ControlPlane = "--control-plane";
+    public const string OutboundPort = "--outbound-port";
+    public const string InboundPort = "--inbound-port";
+    public const string AdminPort = "--admin-port";
+    public const string Mtls = "--mtls";
+    public const string Level = "--level";
+    public const string DetectTimeout = "--detect-timeout-ms";
+    public const string Capture = "--capture";
+    public const string ControlPlaneCa = "--control-plane-ca";
+    public const string TokenFile = "--token-file";
+
+    private const int DefaultDetectTimeoutMs = 200;
+
+    /// <summary>Every option, in usage order.</summary>
+    public static IReadOnlyList<ProxyOption> All { get; } =
+    [
+        new(Pod, "NS/NAME", "The pod this sidecar serves, NAMESPACE/NAME", Required: true),
+        new(PodIp, "IP", "The pod's IP; the listeners bind on it", Required: true),
+        new(ServiceAccount, "SA", "The pod's service account (default: default)"),
+        new(ControlPlane, "URL", "The discovery server, e.g. http://127.0.0.1:PORT", Required: true),
+        new(OutboundPort, "PORT", $"Outbound listener port (default {MeshPorts.Outbound})"),
+        new(InboundPort, "PORT", $"Inbound listener port (default {MeshPorts.Inbound})"),
+        new(AdminPort, "PORT", $"Admin port (default {MeshPorts.Admin})"),
+        new(Mtls, string.Join('|', Security.MtlsModes.Names), "Inbound mTLS mode: strict (plaintext refused; the default) or permissive"),
+        new(Level, "l7|l4", $"The workload's mesh level ({MeshLevels.Key}): l7 (the default), or l4 (mTLS and L4 routes only)"),
+        new(DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
+        new(Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
+        new(ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
+        new(TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
+    ];
+
+    public static string Usage { get; } =
+        $"usage: weft-proxy {string.Join(' ', All.Select(o => o.Synopsis))}" +
+        $" (the workload token comes from {TokenFile}, re-read at every renewal, or the {MeshWire.TokenVariable} environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
     {
@@ -19,14 +56,14 @@ public static class ProxyArguments
         options = null;
         string? pod = null, podIp = null, serviceAccount = null, controlPlane = null, controlPlaneCa = null, tokenFile = null;
         var mtls = Security.MtlsMode.Strict;
-        var detect = 200;
-        var level = "l7";
+        var detect = DefaultDetectTimeoutMs;
+        var level = MeshLevels.L7;
         var capture = false;
-        int outbound = ProxyOptions.DefaultOutboundPort, inbound = ProxyOptions.DefaultInboundPort, admin = ProxyOptions.DefaultAdminPort;
+        int outbound = MeshPorts.Outbound, inbound = MeshPorts.Inbound, admin = MeshPorts.Admin;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
-            if (name == "--capture")
+            if (name == Capture)
             {
                 capture = true; // a flag: the pod's traffic is captured by iptables (weft init)
                 continue;
@@ -41,33 +78,31 @@ public static class ProxyArguments
             var value = args[++i];
             switch (name)
             {
-                case "--pod": pod = value; break;
-                case "--pod-ip": podIp = value; break;
-                case "--service-account": serviceAccount = value; break;
-                case "--control-plane": controlPlane = value; break;
-                case "--control-plane-ca": controlPlaneCa = value; break;
-                case "--token-file": tokenFile = value; break;
-                case "--outbound-port" when TryPort(value, out outbound): break;
-                case "--inbound-port" when TryPort(value, out inbound): break;
-                case "--admin-port" when TryPort(value, out admin): break;
-                case "--mtls" when value is "strict" or "permissive":
-                    mtls = value == "strict" ? Security.MtlsMode.Strict : Security.MtlsMode.Permissive;
-                    break;
-                case "--mtls":
-                    error = $"--mtls: '{value}' is not strict or permissive";
+                case Pod: pod = value; break;
+                case PodIp: podIp = value; break;
+                case ServiceAccount: serviceAccount = value; break;
+                case ControlPlane: controlPlane = value; break;
+                case ControlPlaneCa: controlPlaneCa = value; break;
+                case TokenFile: tokenFile = value; break;
+                case OutboundPort when TryPort(value, out outbound): break;
+                case InboundPort when TryPort(value, out inbound): break;
+                case AdminPort when TryPort(value, out admin): break;
+                case Mtls when Security.MtlsModes.TryParse(value, out mtls): break;
+                case Mtls:
+                    error = $"{Mtls}: '{value}' is not strict or permissive";
                     return false;
-                case "--level" when value is "l4" or "l7":
+                case Level when value is MeshLevels.L4 or MeshLevels.L7:
                     level = value;
                     break;
-                case "--level":
-                    error = $"--level: '{value}' is not l4 or l7 (a pod at level off has no sidecar)";
+                case Level:
+                    error = $"{Level}: '{value}' is not l4 or l7 (a pod at level off has no sidecar)";
                     return false;
-                case "--detect-timeout-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
+                case DetectTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
                     break;
-                case "--detect-timeout-ms":
-                    error = $"--detect-timeout-ms: '{value}' is not a positive number of milliseconds";
+                case DetectTimeout:
+                    error = $"{DetectTimeout}: '{value}' is not a positive number of milliseconds";
                     return false;
-                case "--outbound-port" or "--inbound-port" or "--admin-port":
+                case OutboundPort or InboundPort or AdminPort:
                     error = $"{name}: '{value}' is not a port (0..65535)";
                     return false;
                 default:
@@ -79,26 +114,26 @@ public static class ProxyArguments
         var slash = pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
         if (pod is null || slash <= 0 || slash == pod.Length - 1)
         {
-            error = "--pod NS/NAME is required";
+            error = $"{Pod} NS/NAME is required";
             return false;
         }
 
         if (podIp is null || !IPAddress.TryParse(podIp, out var address))
         {
-            error = "--pod-ip IP is required";
+            error = $"{PodIp} IP is required";
             return false;
         }
 
         if (controlPlane is null || !Uri.TryCreate(controlPlane, UriKind.Absolute, out var uri))
         {
-            error = "--control-plane URL is required";
+            error = $"{ControlPlane} URL is required";
             return false;
         }
 
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
         if (controlPlaneCa is not null && uri.Scheme != Uri.UriSchemeHttps)
         {
-            error = $"--control-plane-ca needs an https --control-plane, not {uri}: the token would cross in the clear";
+            error = $"{ControlPlaneCa} needs an https {ControlPlane}, not {uri}: the token would cross in the clear";
             return false;
         }
 
@@ -111,19 +146,19 @@ public static class ProxyArguments
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
             {
-                error = $"--control-plane-ca: cannot read {controlPlaneCa}: {e.Message}";
+                error = $"{ControlPlaneCa}: cannot read {controlPlaneCa}: {e.Message}";
                 return false;
             }
 
             if (roots.Count == 0)
             {
-                error = $"--control-plane-ca: {controlPlaneCa} holds no PEM certificate";
+                error = $"{ControlPlaneCa}: {controlPlaneCa} holds no PEM certificate";
                 return false;
             }
         }
 
         IReadOnlyDictionary<string, Admin.AppProbe> probes = new Dictionary<string, Admin.AppProbe>();
-        if (Environment.GetEnvironmentVariable(Admin.AppProbes.Variable) is { Length: > 0 } probeJson)
+        if (Environment.GetEnvironmentVariable(MeshWire.AppProbesVariable) is { Length: > 0 } probeJson)
         {
             try
             {
@@ -153,7 +188,7 @@ public static class ProxyArguments
             Level = level,
             Capture = capture,
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
-            Token = Environment.GetEnvironmentVariable("WEFT_TOKEN") is { Length: > 0 } token ? token : null,
+            Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };
         error = null;

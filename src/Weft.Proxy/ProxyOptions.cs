@@ -1,16 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.Discovery;
+using Weft.Routing;
 
 namespace Weft.Proxy;
 
 /// <summary>How one sidecar is started: the pod it serves, where its control plane is, and the ports it binds on the pod IP.</summary>
 public sealed record ProxyOptions
 {
-    public const int DefaultOutboundPort = 15001;
-    public const int DefaultInboundPort = 15006;
-    public const int DefaultAdminPort = 15000;
-
     /// <summary>The pod's namespace (the client namespace of every discovery subscription).</summary>
     public required string PodNamespace { get; init; }
 
@@ -45,13 +42,13 @@ public sealed record ProxyOptions
     public IPAddress OutboundAddress => Capture ? IPAddress.Loopback : PodIp;
 
     /// <summary>Outbound listener port (absolute-form HTTP proxy requests and CONNECT tunnels); 0 lets the OS choose.</summary>
-    public int OutboundPort { get; init; } = DefaultOutboundPort;
+    public int OutboundPort { get; init; } = MeshPorts.Outbound;
 
-    /// <summary>Inbound listener port (traffic from other sidecars, carrying <c>weft-dst-port</c>); 0 lets the OS choose.</summary>
-    public int InboundPort { get; init; } = DefaultInboundPort;
+    /// <summary>Inbound listener port (traffic from other sidecars, carrying <see cref="MeshWire.DestinationPortHeader"/>); 0 lets the OS choose.</summary>
+    public int InboundPort { get; init; } = MeshPorts.Inbound;
 
     /// <summary>Admin listener port (<c>/ready</c>, <c>/policies</c>, <c>/stats</c>); 0 lets the OS choose.</summary>
-    public int AdminPort { get; init; } = DefaultAdminPort;
+    public int AdminPort { get; init; } = MeshPorts.Admin;
 
     /// <summary>
     /// The inbound port of the sidecars this proxy sends to. Every sidecar in a mesh uses the same one, so null means

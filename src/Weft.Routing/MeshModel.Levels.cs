@@ -63,7 +63,7 @@ public sealed partial class MeshModel
         if (group.Count == 0)
         {
             // C1 at L4: the Service's own endpoints, bytes tunnelled whatever the port's appProtocol says.
-            var (_, app) = DefaultProtocol(sp.AppProtocol);
+            var (_, app) = ServiceAppProtocol.WithoutRoutes(sp.AppProtocol);
             return policy with { DefaultBackend = ServiceBackend(svc, sp, app) };
         }
 

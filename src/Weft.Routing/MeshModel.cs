@@ -228,7 +228,7 @@ public sealed partial class MeshModel
     // ---- A: binding ----
 
     /// <summary>A1: group "" (or the "core" alias) and kind Service; anything else (a Gateway...) is another controller's.</summary>
-    public static bool IsServiceParent(ParentReference p) => p.Group is "" or "core" && p.Kind == "Service";
+    public static bool IsServiceParent(ParentReference p) => CoreServiceRef.Is(p.Group, p.Kind);
 
     private List<ParentBinding> BindParents(Route route)
     {
@@ -546,7 +546,7 @@ public sealed partial class MeshModel
         if (frontend.AddressedBy == FrontendAddress.PodIP)
         {
             // A7: traffic to a pod IP is the backend facet: no routes, straight to that endpoint.
-            var (protocol, app) = DefaultProtocol(frontend.ServicePort?.AppProtocol);
+            var (protocol, app) = ServiceAppProtocol.WithoutRoutes(frontend.ServicePort?.AppProtocol);
             var endpoint = _index.EndpointsAt(frontend.PodAddress!) is { Count: > 0 } eps
                 ? _index.Endpoint(frontend.PodAddress!, frontend.Port, eps[0].Slice, eps[0].Endpoint)
                 : _index.Endpoint(frontend.PodAddress!, frontend.Port, null, null);
@@ -588,7 +588,7 @@ public sealed partial class MeshModel
         if (selection.Applied.Count == 0)
         {
             // C1/C3: no route on this port: plain forwarding to the Service's own endpoints.
-            var (protocol, app) = DefaultProtocol(sp.AppProtocol);
+            var (protocol, app) = ServiceAppProtocol.WithoutRoutes(sp.AppProtocol);
             return new CompiledDestination(policy with
             {
                 Protocol = protocol,
@@ -670,14 +670,5 @@ public sealed partial class MeshModel
         Port = sp.Port,
         AppProtocol = app,
         Endpoints = _index.Endpoints(svc, sp),
-    };
-
-    /// <summary>Without routes, the port's appProtocol decides how the proxy treats it; unknown or none is opaque TCP.</summary>
-    private static (string Protocol, string App) DefaultProtocol(string? appProtocol) => appProtocol?.ToLowerInvariant() switch
-    {
-        "http" or "kubernetes.io/ws" => (PolicyProtocol.Http, "http"),
-        "grpc" => (PolicyProtocol.Grpc, "http2"),
-        "http2" or "h2c" or "kubernetes.io/h2c" => (PolicyProtocol.Http, "http2"),
-        _ => (PolicyProtocol.Opaque, "tcp"),
     };
 }

@@ -23,6 +23,33 @@ public sealed class ProxyArgumentsTests
         Assert.Equal(16000, options.AdminPort);
     }
 
+    [Fact]
+    public void Every_option_of_the_definition_is_read_by_the_parser_and_named_in_the_usage()
+    {
+        string[] required = ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+        foreach (var option in ProxyArguments.All)
+        {
+            string[] args = option.IsFlag ? [.. required, option.Name] : [.. required, option.Name, "1"];
+            if (!ProxyArguments.TryParse(args, out _, out var error))
+            {
+                Assert.False(error.StartsWith("unknown option", StringComparison.Ordinal), $"{option.Name}: {error}");
+            }
+
+            Assert.Contains(option.Synopsis, ProxyArguments.Usage, StringComparison.Ordinal);
+        }
+
+        Assert.False(ProxyArguments.TryParse([.. required, "--bogus", "1"], out _, out var unknown));
+        Assert.Equal("unknown option --bogus", unknown);
+    }
+
+    [Fact]
+    public void Options_without_a_value_on_the_command_line_take_the_mesh_defaults()
+    {
+        Assert.True(ProxyArguments.TryParse(["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"], out var options, out var error), error);
+        Assert.Equal((15001, 15006, 15000, "default", "l7", Security.MtlsMode.Strict, 200.0),
+            (options!.OutboundPort, options.InboundPort, options.AdminPort, options.ServiceAccount, options.Level, options.Mtls, options.ProtocolDetectionTimeout.TotalMilliseconds));
+    }
+
     [Theory]
     [InlineData("--pod", "nons", "--pod-ip", "127.0.0.1", "--control-plane", "http://x")]
     [InlineData("--pod", "a/b", "--pod-ip", "nope", "--control-plane", "http://x")]

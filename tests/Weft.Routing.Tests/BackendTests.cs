@@ -106,6 +106,17 @@ public class BackendTests
     }
 
     [Fact]
+    public void F1_a_backendRef_in_the_core_alias_group_is_a_Service_and_needs_its_port()
+    {
+        var model = Model(Http(Mesh, "r", Echo80, Rule(Prefix("/"),
+            new BackendRef { Group = "core", Name = "echo-v1", Port = 80 },
+            new BackendRef { Group = "core", Name = "echo-v2" })));
+        var backends = model.Policy("echo").Rules.Single().Backends;
+        Assert.Equal([null, "BackendNotFound"], backends.Select(b => b.Invalid));
+        Assert.Contains("has no port", model.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void F4_a_backend_without_ready_endpoints_is_valid_with_no_endpoints()
     {
         var snapshot = Base(Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("idle", 80))));

@@ -42,6 +42,30 @@ public class FilterTests
     }
 
     [Fact]
+    public void G2_a_RequestRedirect_in_a_rule_with_backendRefs_is_IncompatibleFilters()
+    {
+        var rule = Rule(Prefix("/"), Backend("echo-v1", 80)).With(Redirect(new HttpRequestRedirectFilter { Hostname = "example.org" }));
+        var c = Model(Http(Mesh, "r", Echo80, rule)).StatusOf("r").Cond("Accepted");
+        Assert.Equal(("False", "IncompatibleFilters"), (c.Status, c.Reason));
+        Assert.Contains("RequestRedirect filter and backendRefs", c.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void G2_redirect_with_backendRefs_reads_the_requestRedirect_field_as_the_CRD_CEL_does_whatever_the_filter_type()
+    {
+        // The CRD's CEL (and weft validate) reject this rule; Routing used to look at the type only and let the stray
+        // requestRedirect through. One rule now (HttpRouteRule.RedirectsWithBackends), read as the CEL reads it.
+        var stray = new HttpRouteFilter
+        {
+            Type = HttpRouteFilterType.ResponseHeaderModifier,
+            ResponseHeaderModifier = new HttpHeaderFilter { Set = [new HttpHeader { Name = "x", Value = "y" }] },
+            RequestRedirect = new HttpRequestRedirectFilter { Hostname = "example.org" },
+        };
+        var c = Model(Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80)).With(stray))).StatusOf("r").Cond("Accepted");
+        Assert.Equal(("False", "IncompatibleFilters"), (c.Status, c.Reason));
+    }
+
+    [Fact]
     public void G2_ReplacePrefixMatch_needs_exactly_one_PathPrefix_match()
     {
         var rewrite = new HttpRouteFilter

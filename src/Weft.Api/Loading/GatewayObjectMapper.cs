@@ -132,8 +132,8 @@ internal static class GatewayObjectMapper
 
     private static BackendRef BackendRef(MappingReader b, Func<MappingReader, HttpRouteFilter> filter) => new()
     {
-        Group = b.String("group") ?? "",
-        Kind = b.String("kind") ?? "Service",
+        Group = b.String("group") ?? CoreServiceRef.Group,
+        Kind = b.String("kind") ?? CoreServiceRef.Kind,
         Namespace = b.String("namespace"),
         Name = RequiredAllowEmpty(b, "name", "set name to the backend Service name"),
         Port = b.Int("port"),

@@ -14,8 +14,8 @@ public sealed record ParentReference
 /// <summary>A backendRef of any route kind. <see cref="HttpFilters"/> and <see cref="GrpcFilters"/> hold backend-level filters.</summary>
 public sealed record BackendRef
 {
-    public string Group { get; init; } = "";
-    public string Kind { get; init; } = "Service";
+    public string Group { get; init; } = CoreServiceRef.Group;
+    public string Kind { get; init; } = CoreServiceRef.Kind;
     public string? Namespace { get; init; }
     public required string Name { get; init; }
     public int? Port { get; init; }

@@ -70,6 +70,9 @@ public sealed record HttpPathModifier
 
 public sealed record HttpRequestRedirectFilter
 {
+    /// <summary>The status codes a redirect may answer with (gamma-spec G1, L): 301 and 302 (core), 303, 307 and 308 (extended).</summary>
+    public static IReadOnlyList<int> AllowedStatusCodes { get; } = [301, 302, 303, 307, 308];
+
     public string? Scheme { get; init; }
     public string? Hostname { get; init; }
     public HttpPathModifier? Path { get; init; }
@@ -141,6 +144,12 @@ public sealed record HttpRouteRule
     public IReadOnlyList<BackendRef> BackendRefs { get; init; } = [];
     public HttpRouteTimeouts? Timeouts { get; init; }
     public HttpRouteRetry? Retry { get; init; }
+
+    /// <summary>
+    /// Gamma-spec G2 (the CRD's CEL "RequestRedirect filter must not be used together with backendRefs"): whether this rule
+    /// has backendRefs and a rule-level filter carrying a <c>requestRedirect</c>. The CEL reads the field, not the type.
+    /// </summary>
+    public bool RedirectsWithBackends() => BackendRefs.Count > 0 && Filters.Any(f => f.RequestRedirect is not null);
 }
 
 public sealed record HttpRouteSpec

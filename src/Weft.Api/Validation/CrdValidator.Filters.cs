@@ -19,9 +19,8 @@ internal static partial class CrdValidator
     ];
 
     private static readonly string[] Schemes = ["http", "https"];
-    private static readonly int[] RedirectCodes = [301, 302, 303, 307, 308];
     private static readonly string[] PathModifierTypes = [PathModifierType.ReplaceFullPath, PathModifierType.ReplacePrefixMatch];
-    private static readonly string[] CorsMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*"];
+    private static readonly string[] CorsMethods = [.. HttpRouteMethod.All, "*"];
     private static readonly string[] AuthProtocols = ["HTTP", "GRPC"];
 
     private static void Filters(FieldErrors errors, string path, IReadOnlyList<HttpRouteFilter> filters, bool grpc)
@@ -83,9 +82,9 @@ internal static partial class CrdValidator
             errors.Enum($"{p}.scheme", redirect.Scheme, Schemes);
             errors.String($"{p}.hostname", redirect.Hostname, 1, 253, Patterns.PreciseHostname);
             errors.Range($"{p}.port", redirect.Port, 1, 65535);
-            if (!RedirectCodes.Contains(redirect.StatusCode))
+            if (!HttpRequestRedirectFilter.AllowedStatusCodes.Contains(redirect.StatusCode))
             {
-                errors.Unsupported($"{p}.statusCode", redirect.StatusCode, RedirectCodes);
+                errors.Unsupported($"{p}.statusCode", redirect.StatusCode, HttpRequestRedirectFilter.AllowedStatusCodes);
             }
 
             if (redirect.Path is { } modifier)

@@ -7,7 +7,6 @@ internal static partial class CrdValidator
 {
     private static readonly string[] PathTypes = [PathMatchType.Exact, PathMatchType.PathPrefix, PathMatchType.RegularExpression];
     private static readonly string[] MatchTypes = [HeaderMatchType.Exact, HeaderMatchType.RegularExpression];
-    private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
     private static void HttpRoute(FieldErrors errors, HttpRoute route)
     {
@@ -42,7 +41,7 @@ internal static partial class CrdValidator
         }
 
         // G2: a redirect answers the request itself, so it cannot be combined with backends.
-        if (rule.BackendRefs.Count > 0 && rule.Filters.Any(f => f.RequestRedirect is not null))
+        if (rule.RedirectsWithBackends())
         {
             errors.Rule(path, "RequestRedirect filter must not be used together with backendRefs",
                 "remove the backendRefs from this rule, or move the redirect to a rule without backendRefs");
@@ -103,7 +102,7 @@ internal static partial class CrdValidator
         }
 
         DuplicateNames(errors, $"{path}.queryParams", match.QueryParams.Select(q => q.Name).ToList(), "query parameter");
-        errors.Enum($"{path}.method", match.Method, Methods);
+        errors.Enum($"{path}.method", match.Method, HttpRouteMethod.All);
     }
 
     /// <summary>HTTPPathMatch CEL (gamma-spec L "Path match value").</summary>

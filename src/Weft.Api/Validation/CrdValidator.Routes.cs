@@ -92,8 +92,9 @@ internal static partial class CrdValidator
             errors.Range($"{path}.weight", b.Weight, 0, 1_000_000);
         }
 
-        // gamma-spec F1 (CEL): a core Service reference needs the Service port.
-        if (b.Group.Length == 0 && b.Kind == "Service" && b.Port is null)
+        // gamma-spec F1 (CEL): a core Service reference needs the Service port. The CEL names the empty group only, so a
+        // "core" alias without a port passes here as it passes the API server, and Routing reports it (BackendNotFound).
+        if (b.Group == CoreServiceRef.Group && b.Kind == CoreServiceRef.Kind && b.Port is null)
         {
             errors.Rule(path, "Must have port for Service reference", $"set port to the Service port to send to (spec.ports[].port of Service {b.Name}, not its targetPort)");
         }

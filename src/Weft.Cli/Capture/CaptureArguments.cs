@@ -1,4 +1,5 @@
 using System.Globalization;
+using Weft.Routing;
 
 namespace Weft.Cli.Capture;
 
@@ -36,9 +37,9 @@ internal static class CaptureArguments
         var errors = new List<string>();
         var uid = proxyUid is null ? CaptureOptions.Default.ProxyUid : ReadId(ProxyUid, proxyUid, errors);
         var gid = proxyGid is null ? CaptureOptions.Default.ProxyGid : ReadId(ProxyGid, proxyGid, errors);
-        var outbound = outboundPort is null ? CaptureOptions.DefaultOutboundPort : ReadPort(OutboundPort, outboundPort, errors);
-        var inbound = inboundPort is null ? CaptureOptions.DefaultInboundPort : ReadPort(InboundPort, inboundPort, errors);
-        var admin = adminPort is null ? CaptureOptions.DefaultAdminPort : ReadPort(AdminPort, adminPort, errors);
+        var outbound = outboundPort is null ? MeshPorts.Outbound : ReadPort(OutboundPort, outboundPort, errors);
+        var inbound = inboundPort is null ? MeshPorts.Inbound : ReadPort(InboundPort, inboundPort, errors);
+        var admin = adminPort is null ? MeshPorts.Admin : ReadPort(AdminPort, adminPort, errors);
         var inboundExclusions = Items(excludeInboundPorts).Select(p => ReadPort(ExcludeInboundPorts, p, errors)).ToList();
         var outboundExclusions = Items(excludeOutboundPorts).Select(p => ReadPort(ExcludeOutboundPorts, p, errors)).ToList();
         var cidrs = new List<Ipv4Cidr>();

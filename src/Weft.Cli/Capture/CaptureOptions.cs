@@ -1,4 +1,5 @@
 using System.Globalization;
+using Weft.Routing;
 
 namespace Weft.Cli.Capture;
 
@@ -10,10 +11,6 @@ namespace Weft.Cli.Capture;
 internal sealed record CaptureOptions
 {
     public const int DefaultProxyId = 1337;
-    // The sidecar's own defaults: weft init's rules and weft proxy's listeners agree by construction.
-    public const int DefaultOutboundPort = Weft.Proxy.ProxyOptions.DefaultOutboundPort;
-    public const int DefaultInboundPort = Weft.Proxy.ProxyOptions.DefaultInboundPort;
-    public const int DefaultAdminPort = Weft.Proxy.ProxyOptions.DefaultAdminPort;
 
     private readonly IReadOnlyList<int> _excludeInboundPorts = [];
     private readonly IReadOnlyList<int> _excludeOutboundPorts = [];
@@ -27,11 +24,12 @@ internal sealed record CaptureOptions
     /// <summary>The sidecar's gid; its traffic is never captured. Null: do not match on the gid.</summary>
     public uint? ProxyGid { get; init; } = DefaultProxyId;
 
-    public int OutboundPort { get; init; } = DefaultOutboundPort;
+    // The sidecar's own defaults (MeshPorts): weft init's rules and weft proxy's listeners agree by construction.
+    public int OutboundPort { get; init; } = MeshPorts.Outbound;
 
-    public int InboundPort { get; init; } = DefaultInboundPort;
+    public int InboundPort { get; init; } = MeshPorts.Inbound;
 
-    public int AdminPort { get; init; } = DefaultAdminPort;
+    public int AdminPort { get; init; } = MeshPorts.Admin;
 
     /// <summary>Ports whose inbound TCP goes straight to the app (sorted, without duplicates).</summary>
     public IReadOnlyList<int> ExcludeInboundPorts

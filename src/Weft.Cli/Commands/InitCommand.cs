@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Weft.Cli.Capture;
+using Weft.Routing;
 
 namespace Weft.Cli.Commands;
 
@@ -71,11 +72,11 @@ internal static class InitCommand
 
         public Option<string> ProxyGid { get; } = new(CaptureArguments.ProxyGid) { HelpName = "N|none", Description = $"The sidecar's gid; its traffic is not captured ('{CaptureArguments.NoId}': do not match on the gid; default {CaptureOptions.DefaultProxyId})" };
 
-        public Option<string> OutboundPort { get; } = new(CaptureArguments.OutboundPort) { HelpName = "PORT", Description = $"The sidecar's outbound listener: the app's outbound TCP goes there (default {CaptureOptions.DefaultOutboundPort})" };
+        public Option<string> OutboundPort { get; } = new(CaptureArguments.OutboundPort) { HelpName = "PORT", Description = $"The sidecar's outbound listener: the app's outbound TCP goes there (default {MeshPorts.Outbound})" };
 
-        public Option<string> InboundPort { get; } = new(CaptureArguments.InboundPort) { HelpName = "PORT", Description = $"The sidecar's inbound listener: TCP arriving at the pod goes there (default {CaptureOptions.DefaultInboundPort})" };
+        public Option<string> InboundPort { get; } = new(CaptureArguments.InboundPort) { HelpName = "PORT", Description = $"The sidecar's inbound listener: TCP arriving at the pod goes there (default {MeshPorts.Inbound})" };
 
-        public Option<string> AdminPort { get; } = new(CaptureArguments.AdminPort) { HelpName = "PORT", Description = $"The sidecar's admin port, never redirected (default {CaptureOptions.DefaultAdminPort})" };
+        public Option<string> AdminPort { get; } = new(CaptureArguments.AdminPort) { HelpName = "PORT", Description = $"The sidecar's admin port, never redirected (default {MeshPorts.Admin})" };
 
         public Option<string[]> ExcludeInboundPorts { get; } = List(CaptureArguments.ExcludeInboundPorts, "PORT,…", "Ports whose inbound TCP goes straight to the app (comma-separated, repeatable)");
 

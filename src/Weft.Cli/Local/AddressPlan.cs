@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Weft.Api.Model;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -127,7 +128,7 @@ internal sealed class AddressPlan : IDisposable
         try
         {
             using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(PodAddressAt(block, 0), 15000));
+            probe.Bind(new IPEndPoint(PodAddressAt(block, 0), MeshPorts.Admin));
             return true;
         }
         catch (SocketException)

@@ -9,6 +9,7 @@ using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Kubernetes;
 using Weft.Echo;
+using Weft.Proxy;
 using Weft.Routing;
 
 namespace Weft.Cli.Local;
@@ -176,14 +177,14 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             _commands.Insert(0, _options.Weft.Proxy(
             [
-                "--pod", $"{Namespace}/{Name}", "--pod-ip", IP.ToString(),
-                "--service-account", Object.Spec.ServiceAccountName, "--control-plane", _options.ControlPlane.ToString(),
-                "--mtls", Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
-                "--level", Settings.Level,
+                ProxyArguments.Pod, $"{Namespace}/{Name}", ProxyArguments.PodIp, IP.ToString(),
+                ProxyArguments.ServiceAccount, Object.Spec.ServiceAccountName, ProxyArguments.ControlPlane, _options.ControlPlane.ToString(),
+                ProxyArguments.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
+                ProxyArguments.Level, Settings.Level,
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
             ]));
-            _containerNames.Insert(0, "weft-proxy");
+            _containerNames.Insert(0, WeftInstallation.SidecarContainerName);
         }
 
         for (var i = 0; i < _commands.Count; i++)
@@ -528,7 +529,7 @@ internal sealed class LocalPod : IAsyncDisposable
         ["POD_NAMESPACE"] = Namespace,
 
         // The workload token reaches the sidecar in its environment, never on its command line (ps shows that).
-        ["WEFT_TOKEN"] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
+        [MeshWire.TokenVariable] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
     };
 
     private bool TryStartProcess(int index)
@@ -621,8 +622,8 @@ internal sealed class LocalPod : IAsyncDisposable
     {
         try
         {
-            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}/ready"), ct);
-            return response.StatusCode == HttpStatusCode.OK ? null : $"sidecar not ready (/ready answered {(int)response.StatusCode})";
+            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}{MeshWire.ReadyPath}"), ct);
+            return response.StatusCode == HttpStatusCode.OK ? null : $"sidecar not ready ({MeshWire.ReadyPath} answered {(int)response.StatusCode})";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {

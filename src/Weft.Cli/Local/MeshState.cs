@@ -1,3 +1,5 @@
+using Weft.Routing;
+
 namespace Weft.Cli.Local;
 
 /// <summary>
@@ -91,8 +93,7 @@ internal sealed record PodState
 /// <summary>The sidecar's listeners on the pod IP (the outbound one on 127.0.0.1 when the pod's traffic is captured).</summary>
 internal sealed record SidecarPorts(int Outbound, int Inbound, int Admin)
 {
-    public static readonly SidecarPorts Default = new(
-        Weft.Proxy.ProxyOptions.DefaultOutboundPort, Weft.Proxy.ProxyOptions.DefaultInboundPort, Weft.Proxy.ProxyOptions.DefaultAdminPort);
+    public static readonly SidecarPorts Default = new(MeshPorts.Outbound, MeshPorts.Inbound, MeshPorts.Admin);
 
     public bool Contains(int port) => port == Outbound || port == Inbound || port == Admin;
 

@@ -22,7 +22,7 @@ internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string
 
     public override string? NetnsName => _network?.Name ?? node.Block.PodNetnsName(podNamespace, podName, podIp);
 
-    public override IReadOnlyList<string> SidecarArguments => ["--capture"];
+    public override IReadOnlyList<string> SidecarArguments => [Weft.Proxy.ProxyArguments.Capture];
 
     /// <summary>
     /// <c>weft init</c>'s arguments for a pod of the local cluster: the defaults, which are the sidecar's ports and its

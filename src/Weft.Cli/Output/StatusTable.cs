@@ -36,7 +36,7 @@ internal static class StatusTable
 
     internal static string Describe(ParentReference p, string routeNamespace)
     {
-        var kind = p.Group is "" or "core" ? p.Kind : $"{p.Kind}.{p.Group}";
+        var kind = CoreServiceRef.IsCoreGroup(p.Group) ? p.Kind : $"{p.Kind}.{p.Group}";
         var text = $"{kind} {p.Namespace ?? routeNamespace}/{p.Name}";
         if (p.SectionName is not null)
         {

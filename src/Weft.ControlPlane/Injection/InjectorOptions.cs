@@ -39,11 +39,11 @@ public sealed record InjectorOptions
     /// <summary>The uid and gid the sidecar runs as: the ones the capture rules spare.</summary>
     public long ProxyUid { get; init; } = 1337;
 
-    public int AdminPort { get; init; } = 15000;
+    public int AdminPort { get; init; } = MeshPorts.Admin;
 
-    public int OutboundPort { get; init; } = 15001;
+    public int OutboundPort { get; init; } = MeshPorts.Outbound;
 
-    public int InboundPort { get; init; } = 15006;
+    public int InboundPort { get; init; } = MeshPorts.Inbound;
 
     /// <summary>The injector's options for a controller in <paramref name="namespace"/> with this image and version.</summary>
     public static InjectorOptions ForCluster(string @namespace, string image, string version, IReadOnlyList<string> initArguments) => new()

@@ -144,11 +144,8 @@ public static class SidecarInjector
         ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = "10m", ["memory"] = "16Mi" } },
     };
 
-    /// <summary>The environment variable that gives the sidecar the app's own probes, by the admin path that stands for each.</summary>
-    public const string AppProbesVariable = "WEFT_APP_PROBES";
-
     /// <summary>The admin path a rewritten probe is sent to: <c>/app-health/CONTAINER/KIND</c>.</summary>
-    public static string ProbePath(string container, string kind) => $"/app-health/{container}/{kind.Replace("Probe", "", StringComparison.Ordinal)}";
+    public static string ProbePath(string container, string kind) => $"{MeshWire.AppHealthPrefix}{container}/{kind.Replace("Probe", "", StringComparison.Ordinal)}";
 
     private static readonly string[] ProbeKinds = ["readinessProbe", "livenessProbe", "startupProbe"];
 
@@ -226,7 +223,7 @@ public static class SidecarInjector
         ["ports"] = new JsonArray(new JsonObject { ["name"] = "weft-admin", ["containerPort"] = options.AdminPort, ["protocol"] = "TCP" }),
         ["readinessProbe"] = new JsonObject
         {
-            ["httpGet"] = new JsonObject { ["path"] = "/ready", ["port"] = options.AdminPort },
+            ["httpGet"] = new JsonObject { ["path"] = MeshWire.ReadyPath, ["port"] = options.AdminPort },
             ["periodSeconds"] = 2,
             ["failureThreshold"] = 3,
         },
@@ -293,7 +290,7 @@ public static class SidecarInjector
             FieldEnv("SERVICE_ACCOUNT", "spec.serviceAccountName"));
         if (probes.Count > 0)
         {
-            env.Add(new JsonObject { ["name"] = AppProbesVariable, ["value"] = probes.ToJsonString() });
+            env.Add(new JsonObject { ["name"] = MeshWire.AppProbesVariable, ["value"] = probes.ToJsonString() });
         }
 
         return env;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Security;
+using Weft.Routing;
 
 namespace Weft.Proxy.Admin;
 
@@ -25,7 +26,7 @@ internal sealed class AdminHandler(
 
         switch (context.Request.Path.Value)
         {
-            case "/ready":
+            case MeshWire.ReadyPath:
                 // With mTLS on, ready means the first workload certificate has arrived too.
                 var isReady = ready() && (identity is null || identity.Current is not null);
                 context.Response.StatusCode = isReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
@@ -48,7 +49,7 @@ internal sealed class AdminHandler(
             case "/connections":
                 await WriteJsonAsync(context, connections is null ? WriteNoMtls : connections.WriteJson);
                 break;
-            case { } path when path.StartsWith("/app-health/", StringComparison.Ordinal) && probes is not null && podIp is not null
+            case { } path when path.StartsWith(MeshWire.AppHealthPrefix, StringComparison.Ordinal) && probes is not null && podIp is not null
                 && await probes.TryAnswerAsync(context, path, podIp):
                 break;
             default:

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Weft.Routing;
 
 namespace Weft.Proxy.Admin;
 
@@ -20,8 +21,6 @@ public sealed record AppProbe(int Port, string? Path, bool Https, IReadOnlyList<
 /// </summary>
 internal sealed class AppProbes : IDisposable
 {
-    public const string Variable = "WEFT_APP_PROBES";
-
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1); // the kubelet's default timeoutSeconds
 
     private readonly IReadOnlyDictionary<string, AppProbe> _probes;
@@ -57,9 +56,9 @@ internal sealed class AppProbes : IDisposable
             using var document = JsonDocument.Parse(json);
             foreach (var entry in document.RootElement.EnumerateObject())
             {
-                if (!entry.Name.StartsWith("/app-health/", StringComparison.Ordinal))
+                if (!entry.Name.StartsWith(MeshWire.AppHealthPrefix, StringComparison.Ordinal))
                 {
-                    throw new FormatException($"probe path '{entry.Name}' is not under /app-health/");
+                    throw new FormatException($"probe path '{entry.Name}' is not under {MeshWire.AppHealthPrefix}");
                 }
 
                 var probe = entry.Value;
@@ -87,7 +86,7 @@ internal sealed class AppProbes : IDisposable
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new FormatException($"{Variable} is not the injector's probe map: {e.Message}", e);
+            throw new FormatException($"{MeshWire.AppProbesVariable} is not the injector's probe map: {e.Message}", e);
         }
 
         return probes;

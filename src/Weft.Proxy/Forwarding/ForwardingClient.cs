@@ -79,7 +79,7 @@ internal sealed class ForwardingClient : IDisposable
             return GrpcConfig;
         }
 
-        return Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) || backendAppProtocol == "http2" ? Http2Config : RequestConfig;
+        return Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) || backendAppProtocol == Weft.Routing.Policy.BackendAppProtocol.Http2 ? Http2Config : RequestConfig;
     }
 
     /// <summary>The mTLS pool whose connections are to a peer that proved <paramref name="identity"/>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Weft.Routing;
 using Weft.Routing.Filters;
 using Weft.Routing.Policy;
 using Yarp.ReverseProxy.Forwarder;
@@ -12,15 +13,13 @@ namespace Weft.Proxy.Forwarding;
 /// </summary>
 internal sealed class MeshTransformer : HttpTransformer
 {
-    public const string DestinationPortHeader = "weft-dst-port";
-
     /// <summary>The Host sent upstream; null keeps the request's.</summary>
     public string? Host { get; init; }
 
     /// <summary>The path sent upstream; null keeps the request's.</summary>
     public string? Path { get; init; }
 
-    /// <summary>The endpoint's target port, sent to its sidecar as <c>weft-dst-port</c>; null sends none.</summary>
+    /// <summary>The endpoint's target port, sent to its sidecar as <see cref="MeshWire.DestinationPortHeader"/>; null sends none.</summary>
     public int? DestinationPort { get; init; }
 
     /// <summary>ResponseHeaderModifier filters, in list order.</summary>
@@ -57,10 +56,10 @@ internal sealed class MeshTransformer : HttpTransformer
 
         var host = Host ?? httpContext.Request.Headers.Host.ToString();
         proxyRequest.Headers.Host = string.IsNullOrEmpty(host) ? null : host;
-        proxyRequest.Headers.Remove(DestinationPortHeader);
+        proxyRequest.Headers.Remove(MeshWire.DestinationPortHeader);
         if (DestinationPort is int port)
         {
-            proxyRequest.Headers.TryAddWithoutValidation(DestinationPortHeader, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            proxyRequest.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         if (GrpcTimeout is not null)

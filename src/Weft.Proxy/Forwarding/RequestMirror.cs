@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.LoadBalancing;
+using Weft.Routing;
 using Weft.Routing.Policy;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -29,7 +30,7 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
         var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
         var uri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
-        var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == "http2";
+        var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == BackendAppProtocol.Http2;
         var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri)
         {
             Version = http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
@@ -57,10 +58,10 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         }
 
         request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
-        request.Headers.Remove(MeshTransformer.DestinationPortHeader);
+        request.Headers.Remove(MeshWire.DestinationPortHeader);
         if (viaSidecar)
         {
-            request.Headers.TryAddWithoutValidation(MeshTransformer.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));

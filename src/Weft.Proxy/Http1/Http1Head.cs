@@ -349,7 +349,7 @@ internal sealed class RequestHead
         7 when System.Text.Ascii.EqualsIgnoreCase(name, "upgrade"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "trailer"u8) => Field.Unsupported,
         10 when System.Text.Ascii.EqualsIgnoreCase(name, "connection"u8) => Field.Connection,
         10 when System.Text.Ascii.EqualsIgnoreCase(name, "keep-alive"u8) => Field.Unsupported,
-        13 when System.Text.Ascii.EqualsIgnoreCase(name, "weft-dst-port"u8) => Field.DestinationPort,
+        13 when System.Text.Ascii.EqualsIgnoreCase(name, Weft.Routing.MeshWire.DestinationPortHeaderAscii) => Field.DestinationPort,
         14 when System.Text.Ascii.EqualsIgnoreCase(name, "content-length"u8) => Field.ContentLength,
         16 when System.Text.Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) => Field.Unsupported,
         17 when System.Text.Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8) => Field.Unsupported,

@@ -22,8 +22,6 @@ internal sealed class RelayExchange : IDisposable
 
     private static ReadOnlySpan<byte> Version => " HTTP/1.1\r\n"u8;
 
-    private static ReadOnlySpan<byte> DestinationPortPrefix => "weft-dst-port: "u8;
-
     private byte[]? _scratch;
     private RawHeaders? _headers;
     private byte[] _authorityBytes = [];
@@ -145,7 +143,7 @@ internal sealed class RelayExchange : IDisposable
 
         if (target.DestinationPort != 0)
         {
-            n = Append(send, n, DestinationPortPrefix);
+            n = Append(send, n, MeshWire.DestinationPortLineStart);
             target.DestinationPort.TryFormat(send[n..], out var digits, provider: CultureInfo.InvariantCulture);
             n = Append(send, n + digits, Http1Syntax.Crlf);
         }

@@ -40,15 +40,15 @@ internal sealed class InboundHandler(
     {
         var started = _time.GetTimestamp();
         var headers = context.Request.Headers;
-        if (!headers.TryGetValue(MeshTransformer.DestinationPortHeader, out var values) || values.Count != 1
+        if (!headers.TryGetValue(Weft.Routing.MeshWire.DestinationPortHeader, out var values) || values.Count != 1
             || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || !AcceptsPort(port))
         {
             ProxyLog.BadDestinationPort(logger, values.ToString(), context.Connection.RemoteIpAddress?.ToString());
-            await OutboundHandler.RespondAsync(context, StatusCodes.Status400BadRequest, $"missing or invalid {MeshTransformer.DestinationPortHeader} header");
+            await OutboundHandler.RespondAsync(context, StatusCodes.Status400BadRequest, $"missing or invalid {Weft.Routing.MeshWire.DestinationPortHeader} header");
             return;
         }
 
-        headers.Remove(MeshTransformer.DestinationPortHeader);
+        headers.Remove(Weft.Routing.MeshWire.DestinationPortHeader);
         var (prefix, labels) = PortOf(port);
         try
         {

@@ -6,6 +6,7 @@ using Weft.Proxy.Http1;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Metrics;
 using Weft.Routing.Filters;
+using Weft.Routing.Policy;
 using Weft.Routing.Planning;
 
 namespace Weft.Proxy.Outbound;
@@ -74,7 +75,7 @@ internal sealed class OutboundHttp1Route(
         var plan = RequestPlanner.Plan(table, Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes),
             q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, Random.Shared.NextDouble());
         // The planner's plain forward (no filter, timeout or retry), to an HTTP/1.1 backend.
-        if (!plan.IsPlainForward || plan.Backend is not { AppProtocol: not "http2" } backend)
+        if (!plan.IsPlainForward || plan.Backend is not { AppProtocol: not BackendAppProtocol.Http2 } backend)
         {
             return false;
         }

@@ -12,13 +12,6 @@ namespace Weft.Routing.Internal;
 /// </summary>
 internal sealed class RouteAnalyzer
 {
-    private static readonly HashSet<string> Methods = new(StringComparer.Ordinal)
-    {
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-    };
-
-    private static readonly HashSet<int> RedirectCodes = [301, 302, 303, 307, 308];
-
     private readonly MeshIndex _index;
     private readonly Route _route;
     private readonly RouteType _type;
@@ -82,7 +75,7 @@ internal sealed class RouteAnalyzer
         var matchPolicies = MatchPolicies(matches, HttpMatch, where, problems);
         var filters = Filters(rule.Filters, matchPolicies, where, problems);
         var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
-        if (rule.BackendRefs.Count > 0 && HasFilter(filters, FilterKind.RequestRedirect))
+        if (rule.RedirectsWithBackends())
         {
             problems.Add(new(RouteConditions.IncompatibleFilters,
                 $"{where} has a RequestRedirect filter and backendRefs; a redirecting rule sends no traffic to backends (gamma-spec G2). Remove the backendRefs or the redirect."));
@@ -205,9 +198,9 @@ internal sealed class RouteAnalyzer
                 break;
         }
 
-        if (m.Method is { } method && !Methods.Contains(method))
+        if (m.Method is { } method && !HttpRouteMethod.IsDefined(method))
         {
-            problems.Add(Unsupported($"{where}.method", method, string.Join(", ", Methods)));
+            problems.Add(Unsupported($"{where}.method", method, string.Join(", ", HttpRouteMethod.All)));
         }
 
         return new MatchPolicy
@@ -357,9 +350,10 @@ internal sealed class RouteAnalyzer
                     problems.Add(Unsupported($"{at}.requestRedirect.scheme", scheme, "http, https"));
                 }
 
-                if (!RedirectCodes.Contains(redirect.StatusCode))
+                if (!HttpRequestRedirectFilter.AllowedStatusCodes.Contains(redirect.StatusCode))
                 {
-                    problems.Add(Unsupported($"{at}.requestRedirect.statusCode", redirect.StatusCode.ToString(CultureInfo.InvariantCulture), "301, 302, 303, 307, 308"));
+                    problems.Add(Unsupported($"{at}.requestRedirect.statusCode", redirect.StatusCode.ToString(CultureInfo.InvariantCulture),
+                        string.Join(", ", HttpRequestRedirectFilter.AllowedStatusCodes)));
                 }
 
                 if (redirect.Port is { } port && port is < 1 or > 65535)
@@ -589,7 +583,7 @@ internal sealed class RouteAnalyzer
     {
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
-        BackendPolicy Result(string? invalid, string appProtocol = "http", IReadOnlyList<EndpointPolicy>? endpoints = null) => new()
+        BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null) => new()
         {
             Namespace = ns,
             Name = r.Name,
@@ -608,7 +602,7 @@ internal sealed class RouteAnalyzer
         }
 
         // F1: group "" (or the "core" alias), kind Service.
-        if (r.Group is not ("" or "core") || r.Kind != "Service")
+        if (!CoreServiceRef.Is(r.Group, r.Kind))
         {
             return Fail(RouteConditions.InvalidKind,
                 $"kind \"{r.Kind}\" in group \"{r.Group}\" is not supported; Weft routes to core Services (group \"\", kind Service).");
@@ -639,48 +633,12 @@ internal sealed class RouteAnalyzer
                 $"port {portNumber} matches no port of Service {svc.Key} ({MeshIndex.DescribePorts(svc)}); backendRefs[].port is the Service port, not the targetPort.");
         }
 
-        var (app, protocolProblem) = BackendProtocol(port.AppProtocol);
+        var (app, protocolProblem) = ServiceAppProtocol.ForRoute(port.AppProtocol, _type);
         if (protocolProblem is not null)
         {
             return Fail(RouteConditions.UnsupportedProtocol, $"Service {svc.Key} port {portNumber} has appProtocol \"{port.AppProtocol}\": {protocolProblem}");
         }
 
         return Result(null, app, _index.Endpoints(svc, port));
-    }
-
-    /// <summary>F5: how to talk to a backend port, from its appProtocol and the route type; or why it cannot be done.</summary>
-    private (string App, string? Problem) BackendProtocol(string? appProtocol)
-    {
-        if (_type is RouteType.Tcp or RouteType.Tls)
-        {
-            return ("tcp", null);
-        }
-
-        var grpc = _type == RouteType.Grpc;
-        switch (appProtocol?.ToLowerInvariant())
-        {
-            case "http" or "kubernetes.io/ws":
-                return grpc ? ("http", "gRPC needs HTTP/2 but the port declares HTTP/1.1; set appProtocol to kubernetes.io/h2c or grpc.") : ("http", null);
-            case "http2" or "h2c" or "grpc" or "kubernetes.io/h2c":
-                return ("http2", null);
-            case "https" or "kubernetes.io/wss" or "tls":
-                return ("http", "Weft does not originate TLS to backends (the mesh encrypts with mTLS); serve plain HTTP on this port or use a TLSRoute/TCPRoute.");
-            default:
-                // No (or an unknown) appProtocol: infer from the route type (F5 allows it).
-                return (grpc ? "http2" : "http", null);
-        }
-    }
-
-    private static bool HasFilter(List<FilterPolicy> filters, string kind)
-    {
-        foreach (var f in filters)
-        {
-            if (f.Kind == kind)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -184,8 +184,8 @@ public sealed record BackendPolicy
     /// <summary>The reason (InvalidKind, BackendNotFound, RefNotPermitted, UnsupportedProtocol) this backend cannot be used, or null.</summary>
     public string? Invalid { get; init; }
 
-    /// <summary>http, http2 (h2c / grpc appProtocol) or tcp: how to talk to the endpoints.</summary>
-    public string AppProtocol { get; init; } = "http";
+    /// <summary>A <see cref="BackendAppProtocol"/>: http, http2 (h2c / grpc appProtocol) or tcp; how to talk to the endpoints.</summary>
+    public string AppProtocol { get; init; } = BackendAppProtocol.Http;
 
     /// <summary>Ready endpoints of the backend Service for this port (targetPort resolved). Empty means 503.</summary>
     public IReadOnlyList<EndpointPolicy> Endpoints { get; init; } = [];

@@ -28,6 +28,13 @@ public sealed class HttpRouteValidationTests
     }
 
     [Fact]
+    public void BackendRef_in_the_core_alias_group_without_port_passes_as_the_CEL_names_only_the_empty_group()
+    {
+        // The API server accepts it; Routing then reports the missing port (BackendNotFound), as it does in a cluster.
+        LoadOne<Weft.Api.Model.HttpRoute>(HttpRule("backendRefs:\n- group: core\n  kind: Service\n  name: echo-v1"));
+    }
+
+    [Fact]
     public void BackendRef_weight_is_0_to_1000000()
     {
         AssertRejected(HttpRule("backendRefs:\n- name: echo-v1\n  port: 80\n  weight: 1000001"), "spec.rules[0].backendRefs[0].weight", "should be less than or equal to 1000000");

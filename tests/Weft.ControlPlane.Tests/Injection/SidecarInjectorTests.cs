@@ -235,7 +235,7 @@ public class SidecarInjectorTests
         Assert.Equal("/app-health/web/liveness", web["livenessProbe"]!["httpGet"]!["path"]!.GetValue<string>());
         Assert.Equal("""{"exec":{"command":["true"]}}""", web["startupProbe"]!.ToJsonString());
 
-        var env = pod["spec"]!["containers"]![0]!["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == SidecarInjector.AppProbesVariable)!;
+        var env = pod["spec"]!["containers"]![0]!["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == Weft.Routing.MeshWire.AppProbesVariable)!;
         var probes = JsonNode.Parse(env["value"]!.GetValue<string>())!.AsObject();
         Assert.Equal("""{"port":8080,"path":"/healthz","scheme":"HTTP","httpHeaders":[{"name":"x-probe","value":"k"}]}""", probes["/app-health/web/readiness"]!.ToJsonString());
         Assert.Equal("""{"tcp":8080,"timeoutSeconds":3}""", probes["/app-health/web/liveness"]!.ToJsonString());
@@ -249,6 +249,6 @@ public class SidecarInjectorTests
         var pod = Injected(source, null);
 
         Assert.Equal("nope", pod["spec"]!["containers"]![1]!["readinessProbe"]!["httpGet"]!["port"]!.GetValue<string>());
-        Assert.DoesNotContain(pod["spec"]!["containers"]![0]!["env"]!.AsArray(), e => e!["name"]!.GetValue<string>() == SidecarInjector.AppProbesVariable);
+        Assert.DoesNotContain(pod["spec"]!["containers"]![0]!["env"]!.AsArray(), e => e!["name"]!.GetValue<string>() == Weft.Routing.MeshWire.AppProbesVariable);
     }
 }

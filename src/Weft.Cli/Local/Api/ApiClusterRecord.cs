@@ -64,7 +64,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     public override IReadOnlyList<string> SidecarArguments(LocalPod pod) =>
-        ["--token-file", TokenFile(pod), "--control-plane-ca", _trustBundleFile];
+        [Weft.Proxy.ProxyArguments.TokenFile, TokenFile(pod), Weft.Proxy.ProxyArguments.ControlPlaneCa, _trustBundleFile];
 
     public override IReadOnlyDictionary<string, string> ProjectedFiles(LocalPod pod) => new Dictionary<string, string>(StringComparer.Ordinal)
     {
