@@ -1,8 +1,10 @@
 namespace Weft.Routing;
 
 /// <summary>
-/// The Gateway API conformance features Weft claims (gamma-spec (c)): what the conformance report lists as supported
-/// and what the controller writes to an accepted XMesh's <c>status.supportedFeatures</c>. One list, so the two agree.
+/// The Gateway API conformance features Weft claims (gamma-spec (c); upstream <c>pkg/features</c> names): what the
+/// conformance runners run, what the conformance report counts as supported, and what the controller writes to an
+/// accepted XMesh's <c>status.supportedFeatures</c>. One list, so the three agree; each name is claimed only where Weft
+/// implements it, and <see cref="NotClaimed"/> says why the others are not.
 /// </summary>
 public static class MeshFeatures
 {
@@ -21,19 +23,86 @@ public static class MeshFeatures
     ];
 
     /// <summary>
-    /// Mesh, HTTPRoute, GRPCRoute (their tests are run or explicitly skipped, so they are counted), all nine Mesh extended
-    /// features, and the HTTPRoute features the mesh tests use.
+    /// The HTTPRoute extended features Weft implements for mesh traffic, each with where it lives: matching in
+    /// <c>HttpRuleMatcher</c>, filters in <c>RequestPlanner.ApplyFilters</c> (rule level, then backend level, G5),
+    /// timeouts and retries in the proxy's <c>ResilientForwarder</c> (GEP-1742, GEP-1731), mirrors in
+    /// <c>RequestMirror</c>/<c>MirrorSampler</c>, CORS in <c>CorsPreflight</c>, backend protocols in <c>ForwardingClient</c>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> HttpRouteExtended =
+    [
+        "HTTPRouteMethodMatching",
+        "HTTPRouteQueryParamMatching",
+        "HTTPRouteResponseHeaderModification",
+        "HTTPRouteBackendRequestHeaderModification",
+        "HTTPRoutePathRedirect",
+        "HTTPRoutePortRedirect",
+        "HTTPRouteSchemeRedirect",
+        "HTTPRoute303RedirectStatusCode",
+        "HTTPRoute307RedirectStatusCode",
+        "HTTPRoute308RedirectStatusCode",
+        "HTTPRouteHostRewrite",
+        "HTTPRoutePathRewrite",
+        "HTTPRouteRequestMirror",
+        "HTTPRouteRequestMultipleMirrors",
+        "HTTPRouteRequestPercentageMirror",
+        "HTTPRouteRequestTimeout",
+        "HTTPRouteBackendTimeout",
+        "HTTPRouteRetry",
+        "HTTPRouteRetryBackendTimeout",
+        "HTTPRouteRetryConnectionError",
+        "HTTPRouteParentRefPort",
+        "HTTPRouteNamedRouteRule",
+        "HTTPRouteCORS",
+        "HTTPRouteBackendProtocolH2C",
+        "HTTPRouteBackendProtocolWebSocket",
+
+        // Feature names of upstream main (after v1.6.1) for what Weft already does: URLRewrite and RequestRedirect in
+        // backendRefs[].filters (G5, applied when that backend is picked).
+        "HTTPRouteBackendURLRewrite",
+        "HTTPRouteBackendRequestRedirect",
+    ];
+
+    /// <summary>
+    /// The GRPCRoute extended features Weft implements: rule names (metrics, status, <c>weft explain</c>) and, upstream
+    /// main's name, the RequestHeaderModifier filter on gRPC metadata (<c>RequestPlanner.PlanGrpc</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> GrpcRouteExtended =
+    [
+        "GRPCRouteNamedRouteRule",
+        "GRPCRouteRequestHeaderModifier",
+    ];
+
+    /// <summary>
+    /// Everything Weft claims: the core features of the routes it serves (Mesh, HTTPRoute, GRPCRoute; TCPRoute and
+    /// TLSRoute, K2/K3, planned by <c>ConnectionPlanner</c>) and the extended ones above.
     /// </summary>
     public static readonly IReadOnlySet<string> Supported = new HashSet<string>(
     [
         "Mesh",
         "HTTPRoute",
         "GRPCRoute",
+        "TCPRoute",
+        "TLSRoute",
         .. MeshExtended,
-        "HTTPRouteResponseHeaderModification",
-        "HTTPRouteParentRefPort",
-        "HTTPRoute303RedirectStatusCode",
-        "HTTPRoute307RedirectStatusCode",
-        "HTTPRoute308RedirectStatusCode",
+        .. HttpRouteExtended,
+        .. GrpcRouteExtended,
     ], StringComparer.Ordinal);
+
+    /// <summary>Upstream feature names Weft does not claim, each with why: a test needing one is skipped, and says so.</summary>
+    public static readonly IReadOnlyDictionary<string, string> NotClaimed = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["Gateway"] = "Weft is a mesh, not a Gateway implementation: it programs no Gateways or listeners",
+        ["ReferenceGrant"] = "mesh routes need no ReferenceGrant (gamma-spec F6), and Weft does not enforce grants",
+        ["HTTPRouteDestinationPortMatching"] = "matches a parentRef port against a Gateway listener's; a mesh route's port is HTTPRouteParentRefPort, which is claimed",
+        ["HTTPRouteRetryBackoff"] = "a GEP-1731 name that is not an upstream feature name (pkg/features); the backoff is implemented as part of HTTPRouteRetry",
+        ["HTTPRouteRetryCodes"] = "a GEP-1731 name that is not an upstream feature name (pkg/features); the codes are implemented as part of HTTPRouteRetry",
+        ["TLSRouteModeTerminate"] = "Weft passes TLSRoute traffic through; it does not terminate TLS for a route",
+        ["TLSRouteModeMixed"] = "Weft passes TLSRoute traffic through; it does not terminate TLS for a route",
+        ["UDPRoute"] = "the proxy carries TCP only",
+        ["BackendTLSPolicy"] = "Weft does not originate TLS to backends (the mesh encrypts with mTLS between sidecars)",
+        ["BackendTLSPolicySANValidation"] = "Weft does not originate TLS to backends",
+        ["CookieSessionPersistence"] = "session persistence (GEP-1619) is not implemented",
+        ["CookieSessionPersistencePermanentLifetime"] = "session persistence (GEP-1619) is not implemented",
+        ["Backend"] = "the XBackend kind (and its Backend* features) is not implemented: backendRefs name core Services only (F1)",
+    };
 }

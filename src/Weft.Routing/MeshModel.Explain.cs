@@ -57,7 +57,7 @@ public sealed partial class MeshModel
             Outcome = "",
         };
 
-        return policy.Protocol is PolicyProtocol.Tcp or PolicyProtocol.Tls or PolicyProtocol.Opaque
+        return PolicyProtocol.IsTunnelled(policy.Protocol)
             ? ExplainConnection(result, policy, request)
             : ExplainHttp(result, compiled, request);
     }

@@ -89,18 +89,19 @@ internal static class ConformanceCommand
 
     private static int RunOffline(string directory, string[] only)
     {
-        var failed = 0;
-        var passed = 0;
-        foreach (var test in CaseFileParser.ParseDirectory(directory).Where(t => only.Length == 0 || only.Contains(t.Name)))
+        var run = new ConformanceRun([.. CaseFileParser.ParseDirectory(directory).Where(t => only.Length == 0 || only.Contains(t.Name)).Select(t => OfflineConformance.Run(t))]);
+        foreach (var r in run.Cases)
         {
-            foreach (var r in OfflineConformance.Run(test))
+            Console.WriteLine(r.Outcome switch
             {
-                Console.WriteLine(r.Failure is null ? $"PASS {r.Test}/{r.Case}" : $"FAIL {r.Test}/{r.Case}: {r.Failure}");
-                _ = r.Failure is null ? passed++ : failed++;
-            }
+                Outcome.Passed => $"PASS {r.Test}/{r.Case}",
+                Outcome.Skipped => $"SKIP {r.Test}/{r.Case}: {r.Detail}",
+                _ => $"FAIL {r.Test}/{r.Case}: {r.Detail}",
+            });
         }
 
-        Console.WriteLine($"{passed} passed, {failed} failed (offline: compiled route tables, no traffic)");
+        var (passed, failed, skipped) = (run.Cases.Count(c => c.Outcome == Outcome.Passed), run.Cases.Count(c => c.Outcome == Outcome.Failed), run.Cases.Count(c => c.Outcome == Outcome.Skipped));
+        Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped (offline: compiled route tables, no traffic)");
         return failed == 0 ? 0 : 1;
     }
 

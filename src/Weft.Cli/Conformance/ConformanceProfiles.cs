@@ -20,6 +20,17 @@ internal static class ConformanceProfiles
 
     /// <summary>A test runs only when all its features are supported.</summary>
     public static bool IsSupported(IEnumerable<string> features, IReadOnlySet<string> supported) => features.All(supported.Contains);
+
+    /// <summary>
+    /// Why a test does not run (the live and the offline runner alike), or null when it runs: only a feature Weft does not
+    /// claim skips a test, and the reason names every such feature.
+    /// </summary>
+    public static string? SkipReason(ConformanceTest test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        var unclaimed = test.Features.Where(f => !SupportedFeatures.Contains(f)).ToList();
+        return unclaimed.Count == 0 ? null : $"needs features Weft does not claim: {string.Join(", ", unclaimed)}";
+    }
 }
 
 /// <summary>A conformance profile: its core and extended features.</summary>

@@ -83,10 +83,7 @@ internal sealed class ConformanceRunner
         return run;
     }
 
-    /// <summary>Why a test does not run, or null when it runs.</summary>
-    private static string? SkipReason(ConformanceTest test) =>
-        !ConformanceProfiles.IsSupported(test.Features, ConformanceProfiles.SupportedFeatures) ? "needs unsupported features"
-        : null;
+    private static string? SkipReason(ConformanceTest test) => ConformanceProfiles.SkipReason(test);
 
     private TestResult Skip(ConformanceTest test, string reason) =>
         new(test, [.. test.Cases.Select(c => Report(new CaseResult(test.Name, c.Name, Outcome.Skipped, reason, TimeSpan.Zero)))]);

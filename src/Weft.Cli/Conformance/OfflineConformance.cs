@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Weft.Api;
@@ -5,45 +6,65 @@ using Weft.Api.Model;
 using Weft.Cli.Client;
 using Weft.Cli.Local;
 using Weft.Echo;
+using Weft.Proxy.Security;
 using Weft.Routing;
 using Weft.Routing.Filters;
 using Weft.Routing.Matching;
 using Weft.Routing.Planning;
+using Weft.Routing.Policy;
 
 namespace Weft.Cli.Conformance;
 
 /// <summary>
 /// Runs conformance cases through the compiled route tables without starting anything: the manifests are admitted as the
-/// local cluster would (ClusterIPs, one ready pod per replica, EndpointSlices from selectors), each request goes through
-/// <see cref="MeshModel.Compile"/>, <see cref="RouteTable"/> and <see cref="RequestPlanner"/> (the proxy's own decision
-/// code), and a simulated echo backend answers. The checks are the live runner's (<see cref="CaseCheck"/>).
+/// local cluster would (ClusterIPs, one ready pod per replica built by <see cref="DeploymentPod"/> as the live mesh builds
+/// it, EndpointSlices from selectors), each request is compiled for its client's namespace and level
+/// (<see cref="MeshModel.Compile(string, string, int, string?)"/>) and goes through <see cref="RouteTable"/> and
+/// <see cref="RequestPlanner"/>, or, for a TCP or TLS policy, <see cref="ConnectionPlanner"/> (the proxy's own decision
+/// code), and a simulated echo backend answers. The checks are the live runner's (<see cref="CaseCheck"/>), and so is the
+/// rule for which tests run (<see cref="ConformanceProfiles.SkipReason"/>).
 /// </summary>
 internal static class OfflineConformance
 {
-    public sealed record Result(string Test, string Case, string? Failure);
-
-    public static IReadOnlyList<Result> Run(ConformanceTest test, int seed = 1)
+    public static TestResult Run(ConformanceTest test, int seed = 1)
     {
+        ArgumentNullException.ThrowIfNull(test);
+        if (ConformanceProfiles.SkipReason(test) is { } reason)
+        {
+            return new TestResult(test, [.. test.Cases.Select(c => new CaseResult(test.Name, c.Name, Outcome.Skipped, reason, TimeSpan.Zero))]);
+        }
+
         var random = new Random(seed);
         var cluster = Admit(test, random, out var error);
         if (cluster is null)
         {
-            return [.. test.Cases.Select(c => new Result(test.Name, c.Name, error))];
+            return new TestResult(test, [.. test.Cases.Select(c => new CaseResult(test.Name, c.Name, Outcome.Failed, error ?? "", TimeSpan.Zero))]);
         }
 
-        var results = new List<Result>();
+        var results = new List<CaseResult>();
         foreach (var testCase in test.Cases)
         {
-            results.Add(new Result(test.Name, testCase.Name, RunCase(cluster, testCase, random)));
+            var started = Stopwatch.GetTimestamp();
+            var failure = RunCase(cluster, testCase, random);
+            results.Add(new CaseResult(test.Name, testCase.Name, failure is null ? Outcome.Passed : Outcome.Failed, failure ?? "", Stopwatch.GetElapsedTime(started)));
         }
 
-        return results;
+        return new TestResult(test, results);
     }
 
-    private sealed record Cluster(MeshModel Model, IReadOnlyList<Service> Services, IReadOnlyList<Pod> Pods);
-
-    private static Cluster? Admit(ConformanceTest test, Random random, out string? error)
+    /// <summary>The admitted objects: the model, the Services, and every pod with the Deployment it belongs to.</summary>
+    internal sealed record Cluster(MeshModel Model, IReadOnlyList<Service> Services, IReadOnlyList<(string Deployment, Pod Pod)> Pods)
     {
+        /// <summary>The pod a case sends from, as the live runner picks it: the first by name of the Deployment's pods.</summary>
+        public Pod? PodOf(string ns, string deployment) =>
+            Pods.Where(p => p.Pod.Namespace == ns && p.Deployment == deployment).Select(p => p.Pod).OrderBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    /// <summary>The test's base and manifests admitted as the local cluster admits them; null (with why) if they do not load.</summary>
+    internal static Cluster? Admit(ConformanceTest test, Random random, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(random);
         var loaded = ManifestLoader.LoadPaths([test.Base, .. test.Manifests]);
         if (loaded.HasProblems)
         {
@@ -53,68 +74,86 @@ internal static class OfflineConformance
 
         var addresses = new AddressPlan(AddressPlan.MinBlock);
         var objects = loaded.Objects.Select(addresses.Admit).ToList();
-        var pods = new List<Pod>();
+        var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var created = TimeProvider.System.GetUtcNow();
+        var pods = new List<(string Deployment, Pod Pod)>();
         foreach (var deployment in objects.OfType<Deployment>())
         {
+            // As LocalCluster.Reconcile: the level and mTLS mode from the template and its namespace, then the same pod.
             var hash = PodNames.TemplateHash(deployment);
+            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), MtlsMode.Strict);
             for (var i = 0; i < deployment.Replicas; i++)
             {
-                pods.Add(new Pod
-                {
-                    ApiVersion = "v1",
-                    Metadata = new ObjectMeta
-                    {
-                        Name = PodNames.NewPodName(deployment.Name, hash, random),
-                        Namespace = deployment.Namespace,
-                        Labels = deployment.Template.Labels,
-                    },
-                    Spec = deployment.Template.Spec,
-                    PodIP = addresses.AllocatePodAddress().ToString(),
-                });
+                var pod = DeploymentPod.Build(deployment, hash, PodNames.NewPodName(deployment.Name, hash, random), addresses.AllocatePodAddress(), settings, created);
+                pods.Add((deployment.Name, pod));
             }
         }
 
         var services = objects.OfType<Service>().ToList();
-        var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p, Ready: true))]);
+        var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, Ready: true))]);
         error = null;
-        return new Cluster(MeshModel.Build(MeshSnapshot.From([.. objects, .. pods, .. slices])), services, pods);
+        return new Cluster(MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices])), services, pods);
     }
 
     private static string? RunCase(Cluster cluster, ConformanceCase testCase, Random random)
     {
+        // The client's sidecar compiles for the client's namespace and level (discovery's ClientLevel, the pod's weft.dev/mesh).
+        if (cluster.PodOf(testCase.FromNamespace, testCase.FromDeployment) is not { } client)
+        {
+            return $"no pod of {testCase.From} to send from";
+        }
+
+        var level = MeshLevels.Of(client);
+        if (level == MeshLevels.Off)
+        {
+            return $"{client.Key} has no sidecar ({MeshLevels.Key}: {MeshLevels.Off}); the offline runner sends from meshed pods only";
+        }
+
         var (request, error) = Prepare(cluster, testCase);
         if (request is null)
         {
             return error;
         }
 
+        var from = new Sender(testCase.FromNamespace, level);
+
         // gRPC: RequestPlanner.PlanGrpc decides, statuses are gRPC status names (OK, UNAVAILABLE, UNIMPLEMENTED).
         var grpc = testCase.Request.IsGrpc;
         var expect = testCase.Expect;
-        if (testCase.Count > 1 && expect.Distribution is not null)
+        try
         {
-            var responses = new List<(string Status, string? Backend)>();
-            for (var i = 0; i < testCase.Count; i++)
+            if (testCase.Count > 1 && expect.Distribution is not null)
             {
-                if (grpc)
+                var responses = new List<(string Status, string? Backend)>();
+                for (var i = 0; i < testCase.Count; i++)
                 {
-                    var g = SendGrpc(cluster, testCase.FromNamespace, request, random);
-                    responses.Add((g.StatusName, EchoResponse.Parse(g.Message).Hostname));
+                    if (grpc)
+                    {
+                        var g = SendGrpc(cluster, from, request, random);
+                        responses.Add((g.StatusName, EchoResponse.Parse(g.Message).Hostname));
+                    }
+                    else
+                    {
+                        var r = Send(cluster, from, request, random);
+                        responses.Add((r.StatusCode.ToString(CultureInfo.InvariantCulture), EchoResponse.Parse(r.BodyText).Hostname));
+                    }
                 }
-                else
-                {
-                    var r = Send(cluster, testCase.FromNamespace, request, random);
-                    responses.Add((r.StatusCode.ToString(CultureInfo.InvariantCulture), EchoResponse.Parse(r.BodyText).Hostname));
-                }
+
+                return CaseCheck.CheckDistribution(expect, responses);
             }
 
-            return CaseCheck.CheckDistribution(expect, responses);
+            return grpc
+                ? CaseCheck.CheckGrpc(expect, SendGrpc(cluster, from, request, random))
+                : CaseCheck.Check(expect, Send(cluster, from, request, random));
         }
-
-        return grpc
-            ? CaseCheck.CheckGrpc(expect, SendGrpc(cluster, testCase.FromNamespace, request, random))
-            : CaseCheck.Check(expect, Send(cluster, testCase.FromNamespace, request, random));
+        catch (HttpRequestException e)
+        {
+            return $"request failed: {e.Message}"; // as the live runner words a connection its client could not use
+        }
     }
+
+    /// <summary>Who sends: the client pod's namespace and its mesh level (l7 or l4).</summary>
+    private sealed record Sender(string Namespace, string Level);
 
     /// <summary>The request the live runner would send: the URL's {target} and the connection target resolved.</summary>
     private static (MeshRequest? Request, string? Error) Prepare(Cluster cluster, ConformanceCase testCase)
@@ -125,7 +164,7 @@ internal static class OfflineConformance
         (url, var connectTo, var error) = CaseTargets.Resolve(url, testCase.Request.Target, testCase.FromNamespace, (target, ns) =>
             target.Kind == CaseTarget.ClusterIP
                 ? cluster.Services.FirstOrDefault(s => s.Namespace == ns && s.Name == target.Name)?.Spec.ClusterIP
-                : cluster.Pods.Where(p => p.Namespace == ns && p.Name.StartsWith(target.Name + "-", StringComparison.Ordinal)).Select(p => p.PodIP).FirstOrDefault());
+                : cluster.PodOf(ns, target.Name)?.PodIP);
         if (error is not null)
         {
             return (null, error);
@@ -140,11 +179,28 @@ internal static class OfflineConformance
         }, null);
     }
 
+    /// <summary>
+    /// The backend of a connection whose policy is TCP or TLS (a TCPRoute or TLSRoute port, or any port for an l4 client):
+    /// the proxy tunnels it without reading it (<c>L4Proxy</c>), so no HTTP rule, filter or answer applies; a rejected
+    /// connection is closed.
+    /// </summary>
+    private static BackendPolicy? Tunnelled(DestinationPolicy policy, Random random)
+    {
+        if (!PolicyProtocol.IsTunnelled(policy.Protocol))
+        {
+            return null;
+        }
+
+        // The request is plain HTTP or h2c, so there is no ClientHello and no SNI.
+        var plan = ConnectionPlanner.Plan(policy, serverName: null, random.NextDouble());
+        return plan.Backend ?? throw new HttpRequestException($"the sidecar closed the connection ({plan.Rejected})");
+    }
+
     /// <summary>A gRPC call to the echo's <c>proto.EchoTestService/Echo</c>, planned as the proxy will (PlanGrpc).</summary>
-    private static MeshGrpcResponse SendGrpc(Cluster cluster, string clientNamespace, MeshRequest request, Random random)
+    private static MeshGrpcResponse SendGrpc(Cluster cluster, Sender client, MeshRequest request, Random random)
     {
         var (host, port) = request.Target;
-        var policy = cluster.Model.Compile(clientNamespace, host, port);
+        var policy = cluster.Model.Compile(client.Namespace, host, port, client.Level);
         if (policy is null)
         {
             return new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = $"{host}:{port} is not a mesh destination" };
@@ -156,13 +212,28 @@ internal static class OfflineConformance
             headers.Append(name.ToLowerInvariant(), value);
         }
 
+        BackendPolicy? tunnelled;
+        try
+        {
+            tunnelled = Tunnelled(policy, random);
+        }
+        catch (HttpRequestException e)
+        {
+            return new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = e.Message };
+        }
+
+        if (tunnelled is not null)
+        {
+            return new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = EchoBody(tunnelled, null, "/proto.EchoTestService/Echo", headers, null, "POST", random) };
+        }
+
         var plan = RequestPlanner.PlanGrpc(RouteTable.Build(policy), "proto.EchoTestService", "Echo", headers, port, random.NextDouble());
         if (plan.Respond)
         {
             return new MeshGrpcResponse { Status = plan.GrpcStatus ?? GrpcStatusCodes.Unknown, Detail = plan.Message ?? "" };
         }
 
-        var body = EchoBody(plan, headers, null, "POST", random);
+        var body = EchoBody(plan.Backend!, plan.Host, plan.Path, headers, null, "POST", random);
         var responseHeaders = new HeaderList();
         foreach (var modifier in plan.ResponseModifiers)
         {
@@ -172,10 +243,10 @@ internal static class OfflineConformance
         return new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = body, Headers = [.. responseHeaders.All] };
     }
 
-    private static MeshResponse Send(Cluster cluster, string clientNamespace, MeshRequest request, Random random)
+    private static MeshResponse Send(Cluster cluster, Sender client, MeshRequest request, Random random)
     {
         var (host, port) = request.Target;
-        var policy = cluster.Model.Compile(clientNamespace, host, port);
+        var policy = cluster.Model.Compile(client.Namespace, host, port, client.Level);
         if (policy is null)
         {
             return Answer(502, $"{host}:{port} is not a mesh destination");
@@ -191,6 +262,11 @@ internal static class OfflineConformance
         var pathAndQuery = request.Url.PathAndQuery;
         var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var (path, query) = q < 0 ? (pathAndQuery, (string?)null) : (pathAndQuery[..q], pathAndQuery[(q + 1)..]);
+        if (Tunnelled(policy, random) is { } tunnelled)
+        {
+            return new MeshResponse { StatusCode = 200, Body = Encoding.UTF8.GetBytes(EchoBody(tunnelled, null, path, headers, query, request.Method, random)) };
+        }
+
         var plan = RequestPlanner.Plan(RouteTable.Build(policy), request.Method, path, query, headers, port, random.NextDouble());
         if (plan.Respond)
         {
@@ -198,7 +274,7 @@ internal static class OfflineConformance
             return plan.Location is null ? response : response with { Headers = [new("Location", plan.Location)] };
         }
 
-        var body = EchoBody(plan, headers, query, request.Method, random);
+        var body = EchoBody(plan.Backend!, plan.Host, plan.Path, headers, query, request.Method, random);
         var responseHeaders = new HeaderList();
         foreach (var modifier in plan.ResponseModifiers)
         {
@@ -208,14 +284,17 @@ internal static class OfflineConformance
         return new MeshResponse { StatusCode = 200, Headers = [.. responseHeaders.All], Body = Encoding.UTF8.GetBytes(body) };
     }
 
-    /// <summary>The simulated echo backend: it reports the pod that answered, the path and the headers it received.</summary>
-    private static string EchoBody(RequestPlan plan, HeaderList headers, string? query, string method, Random random)
+    /// <summary>
+    /// The simulated echo backend on one of <paramref name="backend"/>'s endpoints: it reports the pod that answered, the
+    /// Host (<paramref name="host"/> when a rewrite set one), the path and the headers it received.
+    /// </summary>
+    private static string EchoBody(BackendPolicy backend, string? host, string path, HeaderList headers, string? query, string method, Random random)
     {
-        var endpoint = plan.Backend!.Endpoints[random.Next(plan.Backend.Endpoints.Count)];
+        var endpoint = backend.Endpoints[random.Next(backend.Endpoints.Count)];
         var pod = endpoint.Pod is { } p ? p[(p.IndexOf('/', StringComparison.Ordinal) + 1)..] : endpoint.Address;
         var body = new StringBuilder()
-            .Append(EchoField.Host).Append('=').Append(plan.Host ?? headers.Get("Host")).Append('\n')
-            .Append(EchoField.Url).Append('=').Append(plan.Path).Append(query is null ? "" : "?" + query).Append('\n')
+            .Append(EchoField.Host).Append('=').Append(host ?? headers.Get("Host")).Append('\n')
+            .Append(EchoField.Url).Append('=').Append(path).Append(query is null ? "" : "?" + query).Append('\n')
             .Append(EchoField.Method).Append('=').Append(method).Append('\n');
         foreach (var (name, value) in headers.All.Where(h => !h.Key.Equals("Host", StringComparison.OrdinalIgnoreCase)).OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
         {

@@ -56,26 +56,11 @@ internal sealed class LocalPod : IAsyncDisposable
         DeploymentName = deployment.Name;
         TemplateHash = templateHash;
         IP = ip;
-        var labels = new Dictionary<string, string>(deployment.Template.Labels, StringComparer.Ordinal)
+        var pod = DeploymentPod.Build(deployment, templateHash, name, ip, settings, options.Time.GetUtcNow());
+        Object = pod with
         {
-            ["pod-template-hash"] = templateHash,
-        };
-        Object = new Pod
-        {
-            ApiVersion = "v1",
-            Metadata = new ObjectMeta
-            {
-                Name = name,
-                Namespace = deployment.Namespace,
-                Labels = labels,
-                // The resolved level, as the injector would record it, so discovery knows which pods have no sidecar.
-                Annotations = new Dictionary<string, string>(deployment.Template.Annotations, StringComparer.Ordinal) { [PodMeshSettings.LevelKey] = Settings.Level },
-                CreationTimestamp = options.Time.GetUtcNow(),
-                Uid = Guid.NewGuid().ToString(),
-            },
-            Spec = EchoCertificates.Provide(deployment.Template.Spec, deployment.Template.Annotations,
+            Spec = EchoCertificates.Provide(pod.Spec, deployment.Template.Annotations,
                 options.CertificateDirectory ?? Path.Combine(Path.GetDirectoryName(options.LogDirectory) ?? options.LogDirectory, "certs"), deployment.Namespace, name),
-            PodIP = ip.ToString(),
         };
         AppPorts = AppPortsOf(Object.Spec);
         (Json, InjectionReason) = Settings.HasSidecar ? Inject(PlainJson(), options) : (PlainJson(), "no sidecar");

@@ -45,7 +45,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         }
 
         var policy = table?.Policy;
-        if (policy is null || policy.Protocol is not (PolicyProtocol.Tcp or PolicyProtocol.Tls))
+        if (policy is null || !PolicyProtocol.IsTunnelled(policy.Protocol))
         {
             var bound = policy?.Protocol is PolicyProtocol.Http or PolicyProtocol.Grpc ? HttpFirstBytesBound : detectionBound;
             var detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, bound, ct).ConfigureAwait(false);

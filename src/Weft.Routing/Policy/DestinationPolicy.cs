@@ -40,6 +40,13 @@ public static class PolicyProtocol
     public const string Tcp = "tcp";
     public const string Tls = "tls";
     public const string Opaque = "opaque";
+
+    /// <summary>
+    /// Whether the proxy tunnels a connection to a port of this protocol without reading it (a TCPRoute or TLSRoute
+    /// port, or any port for an l4 client), deciding by <see cref="Planning.ConnectionPlanner"/>; any other port's HTTP
+    /// requests are planned one by one by <see cref="Planning.RequestPlanner"/>.
+    /// </summary>
+    public static bool IsTunnelled(string protocol) => protocol is Tcp or Tls;
 }
 
 public static class PolicyView
