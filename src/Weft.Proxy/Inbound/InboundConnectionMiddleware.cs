@@ -23,8 +23,8 @@ namespace Weft.Proxy.Inbound;
 /// never get this far: <see cref="CapturedInboundMiddleware"/>.)
 /// </summary>
 internal sealed class InboundConnectionMiddleware(
-    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping,
-    Func<Http1.Http1Relay?>? fastPath = null)
+    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, Http1.Http1Relay? fastPath,
+    CancellationToken stopping)
 {
     private static readonly TimeSpan FirstByteTimeout = TimeSpan.FromSeconds(30);
 
@@ -101,7 +101,7 @@ internal sealed class InboundConnectionMiddleware(
             H2cFeatures.Set(connection);
         }
 
-        await Http1.Http1Relay.ServeAsync(fastPath?.Invoke(), connection, next, http1: protocol == DetectedProtocol.Http1, plaintext: true);
+        await Http1.Http1Relay.ServeAsync(fastPath, connection, next, http1: protocol == DetectedProtocol.Http1, plaintext: true);
     }
 
     private async Task ServeTlsAsync(ConnectionContext connection, CancellationToken ct)
@@ -132,7 +132,7 @@ internal sealed class InboundConnectionMiddleware(
             connection.Transport = decrypted;
             try
             {
-                await Http1.Http1Relay.ServeAsync(fastPath?.Invoke(), connection, next, http1: ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2, plaintext: false);
+                await Http1.Http1Relay.ServeAsync(fastPath, connection, next, http1: ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2, plaintext: false);
             }
             finally
             {
