@@ -150,14 +150,16 @@ public static class ProxyHost
                 outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
         }
 
+        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger);
         var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
         var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics,
             AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
 
-        // Each listener's connection middleware, outermost first. Kestrel composes them when it binds, handing the last
-        // one its HTTP layer (http): the outbound middlewares are made together because both serve a tunnel into it.
+        // Each listener's connection middleware, outermost first. Kestrel composes them when it binds, giving the last its
+        // HTTP layer (http). The outbound and inbound listeners end in middlewares made together from that one delegate:
+        // they share a tunnel (outbound) or are the branches of the first byte (inbound).
         outbound.Use(Tag(ListenerRole.Outbound));
         outbound.Use(http =>
         {
@@ -171,7 +173,12 @@ public static class ProxyHost
             inbound.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, stopping).OnConnectionAsync);
         }
 
-        inbound.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, inboundRelay, stopping).OnConnectionAsync);
+        inbound.Use(http =>
+        {
+            var plaintext = new InboundPlaintextMiddleware(http, tls, options.Mtls, inboundOpaque, inboundRelay, inboundLogger, stopping);
+            var mtls = tls is null ? null : new InboundTlsMiddleware(http, tls, inboundOpaque, inboundRelay, stopping);
+            return new InboundSniffMiddleware(mtls is null ? null : mtls.OnConnectionAsync, plaintext.OnConnectionAsync, stopping).OnConnectionAsync;
+        });
         admin.Use(Tag(ListenerRole.Admin));
 
         app.Run(async context =>
