@@ -9,6 +9,6 @@ internal struct HeaderLine
     /// <summary>Length of the line without its CRLF.</summary>
     public int Length;
 
-    /// <summary>Not forwarded (hop-by-hop, or the mesh's own <c>weft-dst-port</c>).</summary>
+    /// <summary>Not forwarded (hop-by-hop, <see cref="Forwarding.Hop"/>, or the mesh's own <c>weft-dst-port</c>).</summary>
     public bool Drop;
 }

@@ -125,6 +125,9 @@ internal sealed class RequestHead
                     break;
                 case Field.Unsupported:
                     return HeadStatus.Unsupported;
+                default:
+                    drop = Forwarding.Hop.IsHopByHop(name); // the full path (YARP) drops these too
+                    break;
             }
 
             Headers[HeaderCount++] = new HeaderLine { Start = pos, Length = length, Drop = drop };
@@ -192,6 +195,11 @@ internal sealed class RequestHead
         Unsupported,
     }
 
+    /// <summary>
+    /// The headers the fast path reads, and those it leaves to the full path (Unsupported): the ones that change framing
+    /// or ask a proxy for something it does not do itself (Transfer-Encoding, TE, Trailer, Upgrade, Expect, Keep-Alive,
+    /// Proxy-Connection). Any other hop-by-hop one (<see cref="Forwarding.Hop"/>) is dropped.
+    /// </summary>
     private static Field Classify(ReadOnlySpan<byte> name) => name.Length switch
     {
         2 when System.Text.Ascii.EqualsIgnoreCase(name, "te"u8) => Field.Unsupported,

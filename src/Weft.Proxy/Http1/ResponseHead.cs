@@ -79,6 +79,7 @@ internal sealed class ResponseHead
             }
             else if (System.Text.Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
             {
+                // Kept, unlike the other hop-by-hop lines: the body goes on in the codings it came in, which this line names.
                 var last = value.LastIndexOf((byte)',');
                 // The lines form one list (RFC 9110 5.3): what counts is whether chunked is the last coding of the last line.
                 chunked = System.Text.Ascii.EqualsIgnoreCase((last < 0 ? value : value[(last + 1)..]).Trim(" \t"u8), "chunked"u8);
@@ -97,13 +98,13 @@ internal sealed class ResponseHead
                 connectionLines++;
                 drop = true;
             }
-            else if (System.Text.Ascii.EqualsIgnoreCase(name, "keep-alive"u8) || System.Text.Ascii.EqualsIgnoreCase(name, "proxy-connection"u8))
-            {
-                drop = true;
-            }
             else if (System.Text.Ascii.EqualsIgnoreCase(name, "upgrade"u8))
             {
                 return HeadStatus.Unsupported; // the fast path never asks for an upgrade
+            }
+            else
+            {
+                drop = Forwarding.Hop.IsHopByHop(name); // the full path (YARP) drops these too
             }
 
             Headers[HeaderCount++] = new HeaderLine { Start = pos, Length = length, Drop = drop };
