@@ -1,11 +1,13 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Weft.Discovery;
 using Weft.Proxy.Admin;
 using Weft.Proxy.Discovery;
@@ -53,65 +55,32 @@ public static class ProxyHost
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(5));
-        builder.Services.AddHttpForwarder();
-        ConfigureLogging(builder.Logging, options);
-
-        ListenOptions? outbound = null, inbound = null, admin = null;
-        MeshTls? tls = null;
-        L4Proxy? l4 = null;
-        Http1.Http1Relay? relay = null, outboundRelay = null;
-        Func<int, bool> isOwnPort = _ => false;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowAlternateSchemes = true; // h2c and HTTP/2 inside mTLS tunnels send :scheme http (see H2cFeatures)
             kestrel.AllowHostHeaderOverride = true; // absolute-form: the target's authority is the Host (RFC 9112 3.2.2)
             kestrel.Limits.MaxRequestBodySize = null; // a proxy passes bodies through; limits are the app's business
-            var loggerFactory = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>();
-            var stopping = kestrel.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            kestrel.Listen(options.OutboundAddress, options.OutboundPort, listen =>
-            {
-                outbound = listen;
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.Use(Tag(ListenerRole.Outbound));
-                var outboundLog = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-                OutboundTunnel? tunnel = null;
-                if (options.Capture)
-                {
-                    listen.Use(next => new CapturedOutboundMiddleware(next, () => tunnel!).OnConnectionAsync);
-                }
-
-                // Kestrel builds the pipeline from the last middleware to the first: the tunnel (which needs the HTTP
-                // delegate) exists before the captured-connection middleware above is made.
-                listen.Use(next =>
-                {
-                    tunnel = new OutboundTunnel(next, l4, () => outboundRelay, stopping);
-                    return new ConnectTunnelMiddleware(next, outboundLog, tunnel, () => outboundRelay, stopping).OnConnectionAsync;
-                });
-            });
-            kestrel.Listen(options.PodIp, options.InboundPort, listen =>
-            {
-                inbound = listen;
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.Use(Tag(ListenerRole.Inbound));
-                var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-                if (options.Capture)
-                {
-                    listen.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping).OnConnectionAsync);
-                }
-
-                listen.Use(next => new InboundConnectionMiddleware(next, tls, options.Mtls, options.PodIp, port => isOwnPort(port), inboundLogger, stopping, () => relay).OnConnectionAsync);
-            });
-            kestrel.Listen(options.PodIp, options.AdminPort, listen =>
-            {
-                admin = listen;
-                listen.Protocols = HttpProtocols.Http1;
-                listen.Use(Tag(ListenerRole.Admin));
-            });
         });
+        builder.Services.AddHttpForwarder();
+        ConfigureLogging(builder.Logging, options);
 
+        // Everything is made in the order it is needed, each value before whatever uses it: the host (for its logger
+        // factory, forwarder and stopping token), the listeners (not bound yet: app.StartAsync binds them), the proxy's
+        // parts, then each listener's connection middleware from those parts, and the request handler.
         var app = builder.Build();
+        var kestrelOptions = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value;
+        var outbound = Listen(kestrelOptions, options.OutboundAddress, options.OutboundPort, HttpProtocols.Http1AndHttp2);
+        var inbound = Listen(kestrelOptions, options.PodIp, options.InboundPort, HttpProtocols.Http1AndHttp2);
+        var admin = Listen(kestrelOptions, options.PodIp, options.AdminPort, HttpProtocols.Http1);
+
+        // A listener's port is known once Kestrel has bound it (port 0: the OS picks one), which is before it accepts a
+        // connection: these are read per connection or request, never during start-up.
+        bool IsOwnPort(int port) => port == outbound.IPEndPoint!.Port || port == inbound.IPEndPoint!.Port || port == admin.IPEndPoint!.Port;
+        int PeerInboundPort() => options.PeerInboundPort ?? inbound.IPEndPoint!.Port;
+
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var stopping = app.Lifetime.ApplicationStopping;
         var owned = new List<IAsyncDisposable>();
         var destinations = options.Destinations;
         if (destinations is null)
@@ -149,9 +118,8 @@ public static class ProxyHost
         }
 
         var connections = new MtlsConnections();
-        var peerInboundPort = () => options.PeerInboundPort ?? inbound!.IPEndPoint!.Port;
-        tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
-        var connector = new MeshConnector(tls, peerInboundPort);
+        var tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
+        var connector = new MeshConnector(tls, PeerInboundPort);
         var client = new ForwardingClient(connector);
         owned.Add(new DisposeAdapter(client));
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
@@ -159,33 +127,59 @@ public static class ProxyHost
         var stats = new ProxyStats();
         var ready = false;
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
-        // Traffic addressed to one of the proxy's own listeners would loop through it forever.
-        isOwnPort = (int port) => port == outbound!.IPEndPoint!.Port || port == inbound!.IPEndPoint!.Port || port == admin!.IPEndPoint!.Port;
+        var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
         var metrics = new Metrics.ProxyMetrics();
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
-        Func<IPAddress, int, bool> isSelf = (address, port) => (address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && isOwnPort(port);
+        // Traffic addressed to one of the proxy's own listeners would loop through it forever.
+        Func<IPAddress, int, bool> isSelf = (address, port) => (address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port);
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
-            new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, peerInboundPort,
+            new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
             isSelf, outboundLogger);
-        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, isOwnPort, loggerFactory.CreateLogger("Weft.Proxy.Inbound"), metrics, options.TimeProvider);
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider);
+        Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
         {
             var appConnections = new Http1.UpstreamPool(time: options.TimeProvider);
             owned.Add(new DisposeAdapter(appConnections));
-            relay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
-                loggerFactory.CreateLogger("Weft.Proxy.Inbound"), options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
+            inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
+                inboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
             var peerConnections = new Http1.UpstreamPool(tls, options.TimeProvider);
             owned.Add(new DisposeAdapter(peerConnections));
-            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, peerInboundPort, metrics, stats),
-                outboundLogger, options.TimeProvider, app.Lifetime.ApplicationStopping, options.Http1ActivityTimeout);
+            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats),
+                outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
         }
 
-        l4 = new L4Proxy(destinations, connector, balancer, isSelf,
+        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger);
+        var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
         var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics,
             AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
+
+        // Each listener's connection middleware, outermost first. Kestrel composes them when it binds, giving the last its
+        // HTTP layer (http). The outbound and inbound listeners end in middlewares made together from that one delegate:
+        // they share a tunnel (outbound) or are the branches of the first byte (inbound).
+        outbound.Use(Tag(ListenerRole.Outbound));
+        outbound.Use(http =>
+        {
+            var tunnel = new OutboundTunnel(http, l4, outboundRelay, stopping);
+            ConnectionDelegate connect = new ConnectTunnelMiddleware(http, outboundLogger, tunnel, outboundRelay, stopping).OnConnectionAsync;
+            return options.Capture ? new CapturedOutboundMiddleware(connect, tunnel).OnConnectionAsync : connect;
+        });
+        inbound.Use(Tag(ListenerRole.Inbound));
+        if (options.Capture)
+        {
+            inbound.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, stopping).OnConnectionAsync);
+        }
+
+        inbound.Use(http =>
+        {
+            var plaintext = new InboundPlaintextMiddleware(http, tls, options.Mtls, inboundOpaque, inboundRelay, inboundLogger, stopping);
+            var mtls = tls is null ? null : new InboundTlsMiddleware(http, tls, inboundOpaque, inboundRelay, stopping);
+            return new InboundSniffMiddleware(mtls is null ? null : mtls.OnConnectionAsync, plaintext.OnConnectionAsync, stopping).OnConnectionAsync;
+        });
+        admin.Use(Tag(ListenerRole.Admin));
 
         app.Run(async context =>
         {
@@ -240,7 +234,7 @@ public static class ProxyHost
             throw;
         }
 
-        var proxy = new RunningProxy(app, outbound!.IPEndPoint!, inbound!.IPEndPoint!, admin!.IPEndPoint!, [.. owned]);
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]);
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
@@ -252,7 +246,22 @@ public static class ProxyHost
         return proxy;
     }
 
-    private static Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate> Tag(ListenerRole role)
+    /// <summary>
+    /// Adds a listener to Kestrel (bound by app.StartAsync) and returns its options, for its connection middleware and,
+    /// once bound, its endpoint.
+    /// </summary>
+    private static ListenOptions Listen(KestrelServerOptions kestrel, IPAddress address, int port, HttpProtocols protocols)
+    {
+        ListenOptions? listener = null;
+        kestrel.Listen(address, port, listen =>
+        {
+            listen.Protocols = protocols;
+            listener = listen;
+        });
+        return listener ?? throw new InvalidOperationException("Kestrel did not configure the listener as it was added.");
+    }
+
+    private static Func<ConnectionDelegate, ConnectionDelegate> Tag(ListenerRole role)
     {
         var feature = new ListenerRoleFeature(role);
         return next => connection =>

@@ -7,20 +7,14 @@ namespace Weft.Proxy.Forwarding;
 /// <summary>
 /// Lets Routing read (<see cref="IHeaderLookup"/>, for matching) and edit (<see cref="IHeaderEditor"/>, for the header
 /// filters, gamma-spec G4) an ASP.NET Core header collection in place. Several values of one header read as one
-/// comma-joined value (RFC 9110 section 5.3).
+/// comma-joined value (<see cref="HeaderList"/>).
 /// </summary>
 internal readonly struct HeaderDictionaryAccess(IHeaderDictionary headers) : IHeaderLookup, IHeaderEditor
 {
     public bool TryGetValue(string name, out string? value)
     {
-        if (headers.TryGetValue(name, out var values) && values.Count > 0)
-        {
-            value = values.Count == 1 ? values[0] : string.Join(',', values.ToArray());
-            return true;
-        }
-
-        value = null;
-        return false;
+        value = headers.TryGetValue(name, out var values) ? HeaderList.Join(values) : null;
+        return value is not null;
     }
 
     public string? Get(string name) => TryGetValue(name, out var value) ? value : null;
@@ -29,7 +23,7 @@ internal readonly struct HeaderDictionaryAccess(IHeaderDictionary headers) : IHe
 
     /// <summary>One comma-joined field (G4's example: <c>some-other-value,add-appends-values</c>), so no hop re-joins it differently.</summary>
     public void Append(string name, string value) =>
-        headers[name] = headers.TryGetValue(name, out var existing) && existing.Count > 0 ? existing.ToString() + "," + value : value;
+        headers[name] = HeaderList.AppendValue(headers.TryGetValue(name, out var existing) ? HeaderList.Join(existing) : null, value);
 
     public void Remove(string name) => headers.Remove(name);
 }

@@ -7,7 +7,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Weft.Proxy.Forwarding;
 
 /// <summary>
-/// How one request leaves the proxy. YARP's default transform copies headers (dropping hop-by-hop ones) and takes the path
+/// How one request leaves the proxy. YARP's default transform copies headers (dropping the hop-by-hop ones, <see cref="Hop"/>) and takes the path
 /// from the request, but sends the destination authority as Host; a mesh keeps the app's Host (the backend must see
 /// <c>Host: echo</c>), so it is copied back here unless a URLRewrite hostname replaced it (gamma-spec G7).
 /// </summary>

@@ -14,7 +14,7 @@ namespace Weft.Proxy.Http1;
 /// The inbound HTTP/1.1 fast path: a loop over a client connection's requests, below Kestrel's HTTP layer and YARP.
 /// Each request head is parsed strictly (<see cref="RequestHead"/>); a simple one (HTTP/1.1, no body or a Content-Length
 /// one of at most <see cref="RelayExchange.MaxBody"/>, no upgrade) that its route takes is forwarded byte for byte, minus its hop-by-hop
-/// headers, over a pooled keep-alive connection to the app, and the response comes back the same way, its framing
+/// headers (<see cref="Forwarding.Hop"/>), over a pooled keep-alive connection to the app, and the response comes back the same way, its framing
 /// followed (Content-Length, chunked, or until close) but its bytes not re-encoded. The first request that is not simple
 /// hands the connection, with that request still unread, to Kestrel and the regular <see cref="Inbound.InboundHandler"/>
 /// for the rest of its life, so every feature and every error answer stays where it was.

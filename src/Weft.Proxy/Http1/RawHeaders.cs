@@ -6,8 +6,8 @@ namespace Weft.Proxy.Http1;
 
 /// <summary>
 /// A parsed request head's headers for route matching (<see cref="IHeaderLookup"/>): a copy of the head's bytes, read
-/// only when a rule matches on headers. Several lines of one name read as one comma-joined value (RFC 9110 5.3), as
-/// Kestrel's header dictionary gives them to the full path. Edits (<see cref="IHeaderEditor"/>, header filters) are not
+/// only when a rule matches on headers. Several lines of one name read as one comma-joined value (<see cref="HeaderList"/>),
+/// as the full path reads Kestrel's header dictionary. Edits (<see cref="IHeaderEditor"/>, header filters) are not
 /// made: a request whose plan has filters is left to the full path, which makes them.
 /// </summary>
 internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
@@ -40,7 +40,7 @@ internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
             }
 
             var field = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
-            value = value is null ? field : value + "," + field;
+            value = HeaderList.AppendValue(value, field);
         }
 
         return value is not null;

@@ -107,7 +107,7 @@ internal sealed class RelayExchange : IDisposable
 
     /// <summary>
     /// Asks <paramref name="route"/> where the parsed request goes, then lays out what goes upstream: the request line
-    /// (origin-form), the headers but the hop-by-hop ones and <c>weft-dst-port</c> (an absolute-form request's Host is
+    /// (origin-form), the headers but the hop-by-hop ones (<see cref="Forwarding.Hop"/>) and <c>weft-dst-port</c> (an absolute-form request's Host is
     /// its target's authority already: the route sees to that), the target's <c>weft-dst-port</c>, and the body bytes
     /// (all of it: <see cref="Parse"/> waited for it).
     /// </summary>

@@ -9,10 +9,10 @@ namespace Weft.Proxy.Outbound;
 /// byte, with nothing answered first (the app believes it is connected to its destination). A connection made to the
 /// listener itself (an app using it as a proxy) goes on to <paramref name="next"/>.
 /// </summary>
-internal sealed class CapturedOutboundMiddleware(ConnectionDelegate next, Func<OutboundTunnel> tunnel)
+internal sealed class CapturedOutboundMiddleware(ConnectionDelegate next, OutboundTunnel tunnel)
 {
     public Task OnConnectionAsync(ConnectionContext connection) =>
         Capture.CapturedDestination.OfRedirected(connection) is { } original
-            ? tunnel().ServeAsync(connection, new OriginalDestination(original.Address.ToString(), original.Port), plaintext: true)
+            ? tunnel.ServeAsync(connection, new OriginalDestination(original.Address.ToString(), original.Port), plaintext: true)
             : next(connection);
 }

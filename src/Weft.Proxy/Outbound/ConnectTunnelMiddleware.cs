@@ -26,9 +26,9 @@ internal sealed class ConnectTunnelMiddleware
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private readonly OutboundTunnel _tunnel;
-    private readonly Func<Http1.Http1Relay?>? _fastPath;
+    private readonly Http1.Http1Relay? _fastPath;
 
-    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, OutboundTunnel tunnel, Func<Http1.Http1Relay?>? fastPath, CancellationToken stopping)
+    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, OutboundTunnel tunnel, Http1.Http1Relay? fastPath, CancellationToken stopping)
     {
         _next = next;
         _logger = logger;
@@ -53,7 +53,7 @@ internal sealed class ConnectTunnelMiddleware
                     L4.H2cFeatures.Set(connection);
                 }
 
-                await Http1.Http1Relay.ServeAsync(_fastPath?.Invoke(), connection, _next, protocol == L4.DetectedProtocol.Http1, plaintext: true);
+                await Http1.Http1Relay.ServeAsync(_fastPath, connection, _next, protocol == L4.DetectedProtocol.Http1, plaintext: true);
                 return;
             }
 

@@ -9,7 +9,7 @@ namespace Weft.Proxy.Outbound;
 /// <see cref="IOriginalDestinationFeature"/>; then L4 routes and protocol detection decide (<see cref="L4.L4Proxy"/>), and
 /// HTTP goes to the fast path or Kestrel (<paramref name="http"/>), an HTTP/2 preface handed on by the relay untouched.
 /// </summary>
-internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy? l4, Func<Http1.Http1Relay?>? fastPath, CancellationToken stopping)
+internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy l4, Http1.Http1Relay? fastPath, CancellationToken stopping)
 {
     /// <param name="plaintext">The fast path may write to the client's socket directly (nothing else is queued before it).</param>
     public async Task ServeAsync(ConnectionContext connection, OriginalDestination destination, bool plaintext)
@@ -17,9 +17,8 @@ internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy? l4, Fu
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(destination);
         connection.Features.Set<IOriginalDestinationFeature>(destination);
-        if (l4 is not null)
+        using (var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping))
         {
-            using var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
             try
             {
                 if (await l4.TryServeAsync(connection, destination.Host, destination.Port, closed.Token))
@@ -33,6 +32,6 @@ internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy? l4, Fu
             }
         }
 
-        await Http1.Http1Relay.ServeAsync(fastPath?.Invoke(), connection, http, http1: true, plaintext);
+        await Http1.Http1Relay.ServeAsync(fastPath, connection, http, http1: true, plaintext);
     }
 }

@@ -3,12 +3,17 @@ using Weft.Routing.Filters;
 namespace Weft.Routing.Matching;
 
 /// <summary>
-/// Request or response headers as a list, for planning outside a proxy (the offline conformance runner,
-/// <c>weft explain</c>): names case-insensitive, a repeated header one comma-joined value (gamma-spec E4, RFC 9110
-/// section 5.3), edits as the header filters make them.
+/// Headers read as gamma-spec E4 reads them: names compared case-insensitively, and a header sent on several lines one
+/// value, its lines' values joined by a comma in order (RFC 9110 section 5.3). The one home of that reading: an instance
+/// is a list of headers for planning outside a proxy (the offline conformance runner, <c>weft explain</c>), edited as
+/// the header filters edit; a lookup over another collection (Kestrel's header dictionary, a raw HTTP/1.1 head) joins
+/// its lines with <see cref="Join{TValues}"/> or <see cref="AppendValue"/>.
 /// </summary>
 public sealed class HeaderList : IHeaderLookup, IHeaderEditor
 {
+    /// <summary>What joins the values of one header's lines.</summary>
+    public const string Separator = ",";
+
     private readonly List<KeyValuePair<string, string>> _values = [];
 
     public HeaderList()
@@ -55,11 +60,36 @@ public sealed class HeaderList : IHeaderLookup, IHeaderEditor
         }
         else
         {
-            _values[index] = new(_values[index].Key, _values[index].Value + "," + value);
+            _values[index] = new(_values[index].Key, AppendValue(_values[index].Value, value));
         }
     }
 
     public void Remove(string name) => _values.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     private int IndexOf(string name) => _values.FindIndex(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The values of one header's lines, in order, as one value; null when there are none.</summary>
+    public static string? Join<TValues>(TValues values)
+        where TValues : IReadOnlyList<string?>
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count <= 1)
+        {
+            return values.Count == 0 ? null : values[0];
+        }
+
+        var value = values[0] ?? "";
+        for (var i = 1; i < values.Count; i++)
+        {
+            value = AppendValue(value, values[i] ?? "");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// <paramref name="joined"/> (the value of a header's lines so far, null before the first) with the value of its next
+    /// line.
+    /// </summary>
+    public static string AppendValue(string? joined, string value) => joined is null ? value : string.Concat(joined, Separator, value);
 }

@@ -1,0 +1,17 @@
+namespace Weft.Proxy.Http1;
+
+/// <summary>What parsing a message head found.</summary>
+internal enum HeadStatus
+{
+    /// <summary>The blank line that ends the head has not arrived yet.</summary>
+    NeedMore,
+
+    /// <summary>A well-formed head the fast path forwards as it is.</summary>
+    Ready,
+
+    /// <summary>
+    /// Anything else (another HTTP version, chunked or upgrade requests, Expect, an unusual or malformed header): the
+    /// request goes to the full Kestrel/YARP path, which accepts or rejects it by the book.
+    /// </summary>
+    Unsupported,
+}

@@ -1,0 +1,78 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Weft.Proxy.L4;
+using Weft.Proxy.Security;
+
+namespace Weft.Proxy.Inbound;
+
+/// <summary>
+/// Kestrel connection middleware of the inbound listener for a connection that does not open with TLS
+/// (<see cref="InboundSniffMiddleware"/>). With mTLS on (<paramref name="tls"/> set): refused (closed, logged) in strict
+/// mode; in permissive mode a PROXY header (the local kube-proxy) starts an <see cref="InboundOpaqueTunnel"/> and anything
+/// else is HTTP with <c>weft-dst-port</c>. With mTLS off, everything is HTTP. HTTP is HTTP/1.1, or h2c with prior
+/// knowledge, which a peer uses for gRPC and HTTP/2 backends; Kestrel needs the ALPN feature trick to serve both on one
+/// cleartext port (<see cref="H2cFeatures"/>).
+/// </summary>
+internal sealed class InboundPlaintextMiddleware(
+    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, InboundOpaqueTunnel opaque, Http1.Http1Relay? fastPath, ILogger logger, CancellationToken stopping)
+{
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
+        var ct = linked.Token;
+        if (tls is not null)
+        {
+            if (mode == MtlsMode.Strict)
+            {
+                tls.Connections.Refused();
+                ProxyLog.PlaintextRefused(logger, connection.RemoteEndPoint?.ToString());
+                return; // closing without a byte of HTTP: strict mode has nothing to say to plaintext
+            }
+
+            if (await StartsWithProxyHeaderAsync(connection.Transport.Input, ct))
+            {
+                await using var plain = new DuplexPipeStream(connection.Transport);
+                await opaque.ServeAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
+                return;
+            }
+        }
+
+        DetectedProtocol protocol;
+        try
+        {
+            protocol = await ProtocolDetector.DetectAsync(connection.Transport.Input, InboundSniffMiddleware.FirstBytesTimeout, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (protocol == DetectedProtocol.Http2)
+        {
+            H2cFeatures.Set(connection);
+        }
+
+        await Http1.Http1Relay.ServeAsync(fastPath, connection, next, http1: protocol == DetectedProtocol.Http1, plaintext: true);
+    }
+
+    private static async ValueTask<bool> StartsWithProxyHeaderAsync(PipeReader input, CancellationToken ct)
+    {
+        var signature = ProxyProtocolHeader.Signature.ToArray();
+        while (true)
+        {
+            var result = await input.ReadAsync(ct);
+            var buffer = result.Buffer;
+            var n = (int)Math.Min(buffer.Length, signature.Length);
+            var head = buffer.Slice(0, n).ToArray();
+            var matches = head.AsSpan().SequenceEqual(signature.AsSpan(0, n));
+            var decided = !matches || n == signature.Length || result.IsCompleted;
+            input.AdvanceTo(buffer.Start, decided ? buffer.Start : buffer.End);
+            if (decided)
+            {
+                return matches && n == signature.Length;
+            }
+        }
+    }
+}
