@@ -125,9 +125,10 @@ internal sealed class ForwardingClient : IDisposable
 }
 
 /// <summary>
-/// Where an HTTP request for <c>endpoint</c> goes next: its sidecar's inbound port, over mTLS expecting its identity
-/// (with <c>weft-dst-port</c> naming the app port); a pod without a sidecar (no identity in discovery while mTLS is on)
-/// straight at its target port in plaintext; with mTLS off, the sidecar's inbound port in plaintext.
+/// Where a request or an opaque connection for <c>endpoint</c> goes next, one rule for both: its sidecar's inbound
+/// port, over mTLS expecting its identity (the app port named by <c>weft-dst-port</c>, or a PROXY header for opaque
+/// bytes); a pod without a sidecar (no identity in discovery while mTLS is on) straight at its target port in plaintext;
+/// with mTLS off, the sidecar's inbound port in plaintext.
 /// </summary>
 internal readonly record struct NextHop(string Address, int Port, string? Identity, bool ViaSidecar)
 {

@@ -9,9 +9,10 @@ namespace Weft.Proxy.Inbound;
 
 /// <summary>
 /// Kestrel connection middleware of the inbound listener for a connection that does not open with TLS
-/// (<see cref="InboundSniffMiddleware"/>). With mTLS on (<paramref name="tls"/> set): refused (closed, logged) in strict
-/// mode; in permissive mode a PROXY header (the local kube-proxy) starts an <see cref="InboundOpaqueTunnel"/> and anything
-/// else is HTTP with <c>weft-dst-port</c>. With mTLS off, everything is HTTP. HTTP is HTTP/1.1, or h2c with prior
+/// (<see cref="InboundSniffMiddleware"/>). With mTLS on (<paramref name="tls"/> set) it is refused (closed, logged) in
+/// strict mode. Otherwise (permissive, or mTLS off) a PROXY header starts an <see cref="InboundOpaqueTunnel"/> (the local
+/// kube-proxy, or a peer's opaque connection when mTLS is off: <see cref="Forwarding.NextHop"/>) and anything else is
+/// HTTP with <c>weft-dst-port</c>. HTTP is HTTP/1.1, or h2c with prior
 /// knowledge, which a peer uses for gRPC and HTTP/2 backends; Kestrel needs the ALPN feature trick to serve both on one
 /// cleartext port (<see cref="H2cFeatures"/>).
 /// </summary>
@@ -22,21 +23,18 @@ internal sealed class InboundPlaintextMiddleware(
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
         var ct = linked.Token;
-        if (tls is not null)
+        if (tls is not null && mode == MtlsMode.Strict)
         {
-            if (mode == MtlsMode.Strict)
-            {
-                tls.Connections.Refused();
-                ProxyLog.PlaintextRefused(logger, connection.RemoteEndPoint?.ToString());
-                return; // closing without a byte of HTTP: strict mode has nothing to say to plaintext
-            }
+            tls.Connections.Refused();
+            ProxyLog.PlaintextRefused(logger, connection.RemoteEndPoint?.ToString());
+            return; // closing without a byte of HTTP: strict mode has nothing to say to plaintext
+        }
 
-            if (await StartsWithProxyHeaderAsync(connection.Transport.Input, ct))
-            {
-                await using var plain = new DuplexPipeStream(connection.Transport);
-                await opaque.ServeAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
-                return;
-            }
+        if (await StartsWithProxyHeaderAsync(connection.Transport.Input, ct))
+        {
+            await using var plain = new DuplexPipeStream(connection.Transport);
+            await opaque.ServeAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
+            return;
         }
 
         DetectedProtocol protocol;

@@ -7,10 +7,10 @@ using Weft.Routing.Policy;
 namespace Weft.Proxy.Security;
 
 /// <summary>
-/// Opens connections to endpoints: mTLS to the endpoint's sidecar inbound port when discovery names its identity
-/// (<see cref="EndpointPolicy.Identity"/>), plaintext straight to the pod's target port when it has none (a pod without
-/// a sidecar), and plaintext to the peer's inbound port when this proxy has no identity at all (mTLS off: tests, or
-/// a proxy started without a token).
+/// Opens connections to endpoints where <see cref="Forwarding.NextHop"/> says, the one rule for HTTP and opaque hops:
+/// mTLS to the endpoint's sidecar inbound port when discovery names its identity (<see cref="EndpointPolicy.Identity"/>),
+/// plaintext straight to the pod's target port when it has none (a pod without a sidecar), and plaintext to the peer's
+/// inbound port when this proxy has no identity at all (mTLS off: tests, or a proxy started without a token).
 /// </summary>
 internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
 {
@@ -48,20 +48,26 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
         }
     }
 
-    /// <summary>An opaque byte stream to <paramref name="endpoint"/>'s app port (through its sidecar when it has one).</summary>
+    /// <summary>
+    /// An opaque byte stream to <paramref name="endpoint"/>'s app port: through its sidecar (a PROXY header naming the
+    /// app port, inside mTLS when the peer has an identity), or straight to the app port for a pod without one.
+    /// </summary>
     public async Task<Stream> ConnectOpaqueAsync(EndpointPolicy endpoint, IPEndPoint? client, CancellationToken ct)
     {
-        if (tls is null || endpoint.Identity is not { } identity)
+        var hop = Forwarding.NextHop.To(endpoint, MtlsEnabled, peerInboundPort());
+        var network = await ConnectTcpAsync(hop.Address, hop.Port, ct).ConfigureAwait(false);
+        if (!hop.ViaSidecar)
         {
-            return await ConnectTcpAsync(endpoint.Address, endpoint.Port, ct).ConfigureAwait(false);
+            return network;
         }
 
-        var network = await ConnectTcpAsync(endpoint.Address, peerInboundPort(), ct).ConfigureAwait(false);
         try
         {
-            var ssl = await tls.ConnectAsync(network, identity, MeshAlpn.WeftTcp, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
-            await ssl.WriteAsync(ProxyProtocolHeader.Format(client, endpoint.Address, endpoint.Port), ct).ConfigureAwait(false);
-            return ssl;
+            Stream stream = hop.Identity is { } identity
+                ? await tls!.ConnectAsync(network, identity, MeshAlpn.WeftTcp, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false)
+                : network;
+            await stream.WriteAsync(ProxyProtocolHeader.Format(client, endpoint.Address, endpoint.Port), ct).ConfigureAwait(false);
+            return stream;
         }
         catch
         {

@@ -29,8 +29,8 @@ public class AppProbesTests
         };
         using var probes = new AppProbes(AppProbes.Parse($$"""
             {
-              "/app-health/web/readiness": {"port": {{app.Port}}, "path": "/healthz", "scheme": "HTTP", "httpHeaders": [{"name": "x-probe", "value": "kubelet"}]},
-              "/app-health/web/liveness": {"port": {{app.Port}}, "path": "/other"}
+              "/app-health/web/readiness": {"port": {{app.Port}}, "path": "/healthz", "scheme": "HTTP", "httpHeaders": [{"name": "x-probe", "value": "kubelet"}], "timeoutSeconds": 10},
+              "/app-health/web/liveness": {"port": {{app.Port}}, "path": "/other", "timeoutSeconds": 10}
             }
             """));
 
