@@ -19,7 +19,7 @@ internal static class Extensions
         var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var path = q < 0 ? pathAndQuery : pathAndQuery[..q];
         var query = q < 0 ? null : pathAndQuery[(q + 1)..];
-        var i = table.Match(method, path, query, new Hdrs(headers));
+        var i = table.Match(method, path, query, new HeaderList(headers.Select(x => KeyValuePair.Create(x.Item1, x.Item2))));
         return i < 0 ? null : table.Policy.Rules[i];
     }
 

@@ -9,17 +9,6 @@ namespace Weft.Routing.Tests;
 /// <summary>RequestPlanner.PlanGrpc: the GRPCRoute data-plane rules (gamma-spec K1, F4) with gRPC answers.</summary>
 public sealed class GrpcPlannerTests
 {
-    private sealed class Metadata : IHeaderLookup, IHeaderEditor
-    {
-        public Dictionary<string, string> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public bool TryGetValue(string name, out string? value) => Values.TryGetValue(name, out value);
-        public string? Get(string name) => Values.GetValueOrDefault(name);
-        public void Set(string name, string value) => Values[name] = value;
-        public void Append(string name, string value) => Values[name] = Values.TryGetValue(name, out var v) ? v + "," + value : value;
-        public void Remove(string name) => Values.Remove(name);
-    }
-
     private static readonly EndpointPolicy Pod = new() { Address = "127.0.0.9", Port = 7070, Pod = "ns/echo-v1-abc" };
 
     private static BackendPolicy Backend(string name, int weight = 1, string? invalid = null, bool endpoints = true) => new()
@@ -42,8 +31,8 @@ public sealed class GrpcPlannerTests
         DefaultBackend = Backend("echo"),
     });
 
-    private static RequestPlan Plan(RouteTable table, Metadata? md = null, double random = 0.5, string service = "proto.EchoTestService", string method = "Echo") =>
-        RequestPlanner.PlanGrpc(table, service, method, md ?? new Metadata(), 7070, random);
+    private static RequestPlan Plan(RouteTable table, HeaderList? md = null, double random = 0.5, string service = "proto.EchoTestService", string method = "Echo") =>
+        RequestPlanner.PlanGrpc(table, service, method, md ?? new HeaderList(), 7070, random);
 
     [Fact]
     public void K1_a_matching_rule_forwards_to_its_backend()
@@ -93,7 +82,7 @@ public sealed class GrpcPlannerTests
     {
         var set = new FilterPolicy { Kind = FilterKind.RequestHeaderModifier, Headers = new HeaderModifierPolicy { Set = [new() { Name = "x-header-set", Value = "set-overwrites-values" }], Remove = ["x-header-remove"] } };
         var response = new FilterPolicy { Kind = FilterKind.ResponseHeaderModifier, Headers = new HeaderModifierPolicy { Add = [new() { Name = "x-r", Value = "1" }] } };
-        var md = new Metadata();
+        var md = new HeaderList();
         md.Set("x-header-set", "old");
         md.Set("x-header-remove", "gone");
         var plan = Plan(Table(Rule(null, null, [set, response], Backend("echo-v1"))), md);
@@ -109,7 +98,7 @@ public sealed class GrpcPlannerTests
             GrpcRule([GrpcMatch(null, null, ("x-test-case", "set"))], K.Backend("echo-v1", 7070)),
             GrpcRule([GrpcMatch(null, null, ("x-test-case", "multi"))], K.Backend("echo-v2", 7070))));
         var table = RouteTable.Build(model.Policy("echo", 7070));
-        var md = new Metadata();
+        var md = new HeaderList();
         md.Set("x-test-case", "multi");
         Assert.Equal("echo-v2", Plan(table, md).Backend!.Name);
         md.Set("x-test-case", "none");

@@ -175,23 +175,3 @@ internal static class K
 
     public static MeshModel Model(params Route[] routes) => MeshModel.Build(Base(routes));
 }
-
-/// <summary>Request headers for <see cref="RouteTable"/>: case-insensitive, repeated values comma-joined.</summary>
-internal readonly struct Hdrs(params (string Name, string Value)[] headers) : IHeaderLookup
-{
-    public static Hdrs None => default;
-
-    public bool TryGetValue(string name, out string? value)
-    {
-        value = null;
-        foreach (var (n, v) in headers ?? [])
-        {
-            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = value is null ? v : $"{value},{v}";
-            }
-        }
-
-        return value is not null;
-    }
-}

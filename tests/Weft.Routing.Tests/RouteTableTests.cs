@@ -28,7 +28,7 @@ public class RouteTableTests
         var table = RouteTable.Build(Policy(
             new MatchPolicy { PathType = PathMatchType.PathPrefix, PathValue = "/" },
             new MatchPolicy { PathType = PathMatchType.Exact, PathValue = "/a" }));
-        Assert.Equal(0, table.Match("GET", "/a", null, Hdrs.None));
+        Assert.Equal(0, table.Match("GET", "/a", null, new HeaderList()));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class RouteTableTests
             QueryParams = [new ValueMatchPolicy { Type = HeaderMatchType.Exact, Name = "q", Value = "1" }],
         }).ToArray();
         var table = RouteTable.Build(Policy(matches));
-        var headers = new Hdrs(("x-tenant", "t98"));
+        var headers = new HeaderList([KeyValuePair.Create("x-tenant", "t98")]);
         Assert.Equal(98, table.Match("GET", "/api/v98/items/7", "a=b&q=1", headers));
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)

@@ -62,13 +62,13 @@ public class StatusAndL4Tests
             GrpcRule([GrpcMatch("proto.EchoTestService", "Echo")], Backend("both", 7070)),
             GrpcRule([GrpcMatch("proto.EchoTestService", "Echo", ("x-test-case", "set"))], Backend("both-header", 7070))));
         var table = RouteTable.Build(model.Policy("echo", 7070));
-        string Hit(string svc, string method, params (string, string)[] h) => table.Policy.Rules[table.MatchGrpc(svc, method, new Hdrs(h))].Backends.Single().Name;
+        string Hit(string svc, string method, params (string, string)[] h) => table.Policy.Rules[table.MatchGrpc(svc, method, new HeaderList(h.Select(x => KeyValuePair.Create(x.Item1, x.Item2))))].Backends.Single().Name;
         Assert.Equal("both-header", Hit("proto.EchoTestService", "Echo", ("X-Test-Case", "set")));
         Assert.Equal("both", Hit("proto.EchoTestService", "Echo"));
         Assert.Equal("service", Hit("proto.EchoTestService", "ForwardEcho"));
         Assert.Equal("method", Hit("other.Service", "Echo"));
         Assert.Equal("any", Hit("other.Service", "Other"));
-        Assert.Equal(table.MatchGrpc("proto.EchoTestService", "Echo", Hdrs.None), table.Match("POST", "/proto.EchoTestService/Echo", null, Hdrs.None));
+        Assert.Equal(table.MatchGrpc("proto.EchoTestService", "Echo", new HeaderList()), table.Match("POST", "/proto.EchoTestService/Echo", null, new HeaderList()));
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public class StatusAndL4Tests
         };
         var model = Model(Grpc(Mesh, "g", Parent("echo", port: 7070), rule));
         var table = RouteTable.Build(model.Policy("echo", 7070));
-        Assert.Equal(0, table.MatchGrpc("proto.EchoTestService", "Echo", Hdrs.None));
-        Assert.Equal(-1, table.MatchGrpc("other.EchoTestService", "Echo", Hdrs.None));
+        Assert.Equal(0, table.MatchGrpc("proto.EchoTestService", "Echo", new HeaderList()));
+        Assert.Equal(-1, table.MatchGrpc("other.EchoTestService", "Echo", new HeaderList()));
         Assert.Equal(FilterKind.RequestHeaderModifier, table.Policy.Rules[0].Filters.Single().Kind);
     }
 

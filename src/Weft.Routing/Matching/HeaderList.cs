@@ -66,7 +66,18 @@ public sealed class HeaderList : IHeaderLookup, IHeaderEditor
 
     public void Remove(string name) => _values.RemoveAll(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
 
-    private int IndexOf(string name) => _values.FindIndex(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+    private int IndexOf(string name)
+    {
+        for (var i = 0; i < _values.Count; i++)
+        {
+            if (_values[i].Key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return i; // a loop, not FindIndex with a closure: matching a rule's headers allocates nothing
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>The values of one header's lines, in order, as one value; null when there are none.</summary>
     public static string? Join<TValues>(TValues values)
