@@ -12,19 +12,19 @@ namespace Weft.Proxy;
 /// </summary>
 public static class ProxyArguments
 {
-    public const string Pod = "--pod";
-    public const string PodIp = "--pod-ip";
-    public const string ServiceAccount = "--service-account";
-    public const string ControlPlane = "--control-plane";
-    public const string OutboundPort = "--outbound-port";
-    public const string InboundPort = "--inbound-port";
-    public const string AdminPort = "--admin-port";
-    public const string Mtls = "--mtls";
-    public const string Level = "--level";
-    public const string DetectTimeout = "--detect-timeout-ms";
-    public const string Capture = "--capture";
-    public const string ControlPlaneCa = "--control-plane-ca";
-    public const string TokenFile = "--token-file";
+    public const string Pod = ProxyFlags.Pod;
+    public const string PodIp = ProxyFlags.PodIp;
+    public const string ServiceAccount = ProxyFlags.ServiceAccount;
+    public const string ControlPlane = ProxyFlags.ControlPlane;
+    public const string OutboundPort = ProxyFlags.OutboundPort;
+    public const string InboundPort = ProxyFlags.InboundPort;
+    public const string AdminPort = ProxyFlags.AdminPort;
+    public const string Mtls = ProxyFlags.Mtls;
+    public const string Level = ProxyFlags.Level;
+    public const string DetectTimeout = ProxyFlags.DetectTimeout;
+    public const string Capture = ProxyFlags.Capture;
+    public const string ControlPlaneCa = ProxyFlags.ControlPlaneCa;
+    public const string TokenFile = ProxyFlags.TokenFile;
 
     private const int DefaultDetectTimeoutMs = 200;
 

@@ -246,10 +246,10 @@ public static class SidecarInjector
     /// </summary>
     private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls)
     {
-        string[] head = ["--pod", "$(POD_NAMESPACE)/$(POD_NAME)", "--pod-ip", "$(POD_IP)", "--service-account", "$(SERVICE_ACCOUNT)",
-            "--control-plane", options.ControlPlane.ToString().TrimEnd('/')];
-        string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? ["--control-plane-ca", $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
-        return [.. head, .. ca, "--token-file", $"{IdentityMountPath}/{TokenFileName}", "--mtls", mtls, "--level", level, "--capture"];
+        string[] head = [ProxyFlags.Pod, "$(POD_NAMESPACE)/$(POD_NAME)", ProxyFlags.PodIp, "$(POD_IP)", ProxyFlags.ServiceAccount, "$(SERVICE_ACCOUNT)",
+            ProxyFlags.ControlPlane, options.ControlPlane.ToString().TrimEnd('/')];
+        string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? [ProxyFlags.ControlPlaneCa, $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
+        return [.. head, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture];
     }
 
     /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>

@@ -1,0 +1,22 @@
+namespace Weft.Routing;
+
+/// <summary>
+/// The names of the sidecar's command-line options, for every writer of its command line (the injector, <c>weft up</c>)
+/// and its reader (<c>Weft.Proxy.ProxyArguments</c>, which holds their meaning, help and parser).
+/// </summary>
+public static class ProxyFlags
+{
+    public const string Pod = "--pod";
+    public const string PodIp = "--pod-ip";
+    public const string ServiceAccount = "--service-account";
+    public const string ControlPlane = "--control-plane";
+    public const string OutboundPort = "--outbound-port";
+    public const string InboundPort = "--inbound-port";
+    public const string AdminPort = "--admin-port";
+    public const string Mtls = "--mtls";
+    public const string Level = "--level";
+    public const string DetectTimeout = "--detect-timeout-ms";
+    public const string Capture = "--capture";
+    public const string ControlPlaneCa = "--control-plane-ca";
+    public const string TokenFile = "--token-file";
+}
