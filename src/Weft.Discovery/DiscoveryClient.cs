@@ -30,6 +30,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// <param name="controlPlane">The discovery server, <c>http://127.0.0.1:PORT</c> (HTTP/2 cleartext) or an <c>https</c> one.</param>
     /// <param name="clientNamespace">The namespace of the workload this proxy serves.</param>
     /// <param name="clientPod">The pod, "namespace/name".</param>
+    /// <param name="logger">Where the client and its subscriptions log.</param>
+    /// <param name="time">The clock of the subscriptions and of the idle sweep; null: the system's.</param>
     /// <param name="controlPlaneRoots">The roots an <c>https</c> control plane's certificate must chain to; null: the system's.</param>
     public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null)
     {

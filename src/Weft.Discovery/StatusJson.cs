@@ -17,6 +17,7 @@ public static class StatusJson
 {
     /// <param name="statuses">The statuses, in the order to print them.</param>
     /// <param name="now">Stamped as every condition's <c>lastTransitionTime</c>.</param>
+    /// <param name="indented">Indent the JSON for people to read.</param>
     public static byte[] ToUtf8Bytes(IReadOnlyList<RouteStatus> statuses, DateTimeOffset now, bool indented = false)
     {
         ArgumentNullException.ThrowIfNull(statuses);

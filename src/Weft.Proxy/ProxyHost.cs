@@ -9,10 +9,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Weft.Discovery;
+using Weft.Discovery.Identity;
 using Weft.Proxy.Admin;
 using Weft.Proxy.Discovery;
 using Weft.Proxy.Forwarding;
-using Weft.Discovery.Identity;
 using Weft.Proxy.Inbound;
 using Weft.Proxy.L4;
 using Weft.Proxy.LoadBalancing;
@@ -85,9 +85,13 @@ public static class ProxyHost
         var destinations = options.Destinations;
         if (destinations is null)
         {
-            var discovery = new DiscoveryDestinationSource(new DiscoveryClient(
+            var discoveryClient = new DiscoveryClient(
                 options.ControlPlane!, options.PodNamespace, $"{options.PodNamespace}/{options.PodName}",
-                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots) { ClientLevel = options.Level });
+                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots)
+            {
+                ClientLevel = options.Level,
+            };
+            var discovery = new DiscoveryDestinationSource(discoveryClient);
             owned.Add(discovery);
             destinations = discovery;
         }

@@ -40,7 +40,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     private Task<ControlPlaneHost> StartHostAsync(int port) =>
         ControlPlaneHost.StartAsync(new ControlPlaneOptions { ManifestDirectory = _dir.Path, Port = port }, CancellationToken.None);
 
-    private DiscoveryClient NewClient(ControlPlaneHost host) =>
+    private static DiscoveryClient NewClient(ControlPlaneHost host) =>
         new(host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(500) };
 
     private static async Task<DestinationEntry> GetAsync(DiscoveryClient client, string host = Echo, int port = 80) =>

@@ -54,7 +54,8 @@ public sealed class EchoResponseTests
         Assert.Equal("/round/trip", body.Url);
         Assert.Equal("h", body.Host);
         Assert.Equal(echo.HttpPort, body.ServicePort);
-        Assert.Equal(new[] { "Connection", "Content-Length", "X-A", "X-B" }, body.RequestHeaders.Keys.Order(StringComparer.Ordinal));
+        string[] headers = ["Connection", "Content-Length", "X-A", "X-B"];
+        Assert.Equal(headers, body.RequestHeaders.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(text, string.Concat(body.Fields.Select(f => $"{f.Key}={f.Value}\n")));
     }
 }

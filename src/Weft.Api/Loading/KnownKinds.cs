@@ -5,6 +5,8 @@ namespace Weft.Api.Loading;
 /// <summary>The kinds and apiVersions Weft reads, and how to map each.</summary>
 internal static class KnownKinds
 {
+    /// <param name="Namespaced">Whether objects of the kind live in a namespace.</param>
+    /// <param name="Map">Reads one object of the kind (its mapping, its apiVersion, its metadata) into the model.</param>
     /// <param name="Fields">The fields the kind may have (strict field validation, as <c>kubectl apply</c> asks for by default).</param>
     public sealed record KindType(bool Namespaced, Func<MappingReader, string, ObjectMeta, KubeObject> Map, FieldSchema Fields);
 

@@ -11,7 +11,7 @@ public sealed record ParentReference
     public int? Port { get; init; }
 }
 
-/// <summary>A backendRef of any route kind. <see cref="HttpFilters"/> and <see cref="GrpcFilters"/> hold backend-level filters.</summary>
+/// <summary>A backendRef of any route kind. <see cref="Filters"/> holds its backend-level filters.</summary>
 public sealed record BackendRef
 {
     public string Group { get; init; } = CoreServiceRef.Group;

@@ -7,7 +7,7 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// <c>weft exec NS/DEPLOYMENT -- COMMAND [ARG...]</c>: runs a command as if inside a pod of that Deployment, as
 /// <c>kubectl exec</c> does: with the pod's environment (its first app container's), and in network namespaces inside the
-/// pod's namespace with an app's privileges (<see cref="PodProcess"/>: its address, its resolv.conf, its capture rules). In process isolation the command gets the pod's proxy settings instead. Standard input and output are the
+/// pod's namespace with an app's privileges (<see cref="Local.Netns.PodProcess"/>: its address, its resolv.conf, its capture rules). In process isolation the command gets the pod's proxy settings instead. Standard input and output are the
 /// terminal's; the exit code is the command's.
 /// </summary>
 internal static class ExecCommand

@@ -36,8 +36,8 @@ internal static class InjectCommand
                 return 2;
             }
 
-            var options = InjectorOptions.ForCluster(result.GetValue(weftNamespace)!, result.GetValue(image)!, VersionCommand.Version, Capture.CaptureOptions.Default.ToArguments())
-                with { DefaultLevel = levelValue };
+            var forCluster = InjectorOptions.ForCluster(result.GetValue(weftNamespace)!, result.GetValue(image)!, VersionCommand.Version, Capture.CaptureOptions.Default.ToArguments());
+            var options = forCluster with { DefaultLevel = levelValue };
             var documents = new List<JsonObject>();
             foreach (var path in result.GetValue(files)!)
             {

@@ -2,9 +2,9 @@ using System.CommandLine;
 using Grpc.Core;
 using Weft.Cli.Local;
 using Weft.Cli.Output;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Discovery;
 using Weft.Discovery.V1;
-using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Weft.Api.Model;
 using System.Text.Json.Nodes;
+using Weft.Api.Model;
 using Weft.Cli.Output;
 using Weft.Discovery;
 using Weft.Routing;

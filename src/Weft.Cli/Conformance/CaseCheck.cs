@@ -110,7 +110,7 @@ internal static class CaseCheck
 
     /// <summary>
     /// The weighted-split check: every response has an expected status, and each listed backend prefix gets its share
-    /// within the tolerance; a backend not listed gets nothing. <paramref name="backends"/> holds each response's pod
+    /// within the tolerance; a backend not listed gets nothing. <paramref name="responses"/> holds each response's pod
     /// name (null for none).
     /// </summary>
     public static string? CheckDistribution(CaseExpectation expect, IReadOnlyList<(int Status, string? Backend)> responses)

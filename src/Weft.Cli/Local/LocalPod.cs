@@ -507,15 +507,15 @@ internal sealed class LocalPod : IAsyncDisposable
     private Dictionary<string, string?> SidecarEnvironment() => _sidecarEnvironment is { } injected
         ? new(PodSandbox.ProxyVariables(null).Concat(injected.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value))), StringComparer.Ordinal)
         : new(PodSandbox.ProxyVariables(null), StringComparer.Ordinal)
-    {
-        // (No proxy variable: the sidecar talks to the control plane directly, whatever proxy the user's shell names.)
-        ["WEFT_POD_IP"] = IP.ToString(),
-        ["POD_NAME"] = Name,
-        ["POD_NAMESPACE"] = Namespace,
+        {
+            // (No proxy variable: the sidecar talks to the control plane directly, whatever proxy the user's shell names.)
+            ["WEFT_POD_IP"] = IP.ToString(),
+            ["POD_NAME"] = Name,
+            ["POD_NAMESPACE"] = Namespace,
 
-        // The workload token reaches the sidecar in its environment, never on its command line (ps shows that).
-        [MeshWire.TokenVariable] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
-    };
+            // The workload token reaches the sidecar in its environment, never on its command line (ps shows that).
+            [MeshWire.TokenVariable] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
+        };
 
     private bool TryStartProcess(int index)
     {

@@ -35,8 +35,9 @@ internal abstract class PodSandbox : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    private static readonly string[] ProxyVariableNames = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"];
+
     /// <summary>The proxy variables, all set to <paramref name="value"/> (null: unset).</summary>
     public static IEnumerable<KeyValuePair<string, string?>> ProxyVariables(string? value) =>
-        new[] { "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy" }
-            .Select(name => new KeyValuePair<string, string?>(name, value));
+        ProxyVariableNames.Select(name => new KeyValuePair<string, string?>(name, value));
 }

@@ -96,6 +96,8 @@ public sealed class MeshCertificateAuthority : IDisposable
     /// verify, naming <paramref name="spiffeId"/> and nothing the CSR asks for. Throws <see cref="CryptographicException"/>
     /// for a CSR that does not parse or verify, <see cref="ArgumentException"/> for a key of an accepted kind.
     /// </summary>
+    /// <param name="csr">The certificate signing request, PKCS#10, DER or PEM.</param>
+    /// <param name="spiffeId">The SPIFFE ID the certificate names, its only URI SAN.</param>
     /// <param name="notAfterLimit">The latest the certificate may be valid until (the token's expiry); null: no limit but the root's.</param>
     public IssuedCertificate Issue(ReadOnlySpan<byte> csr, string spiffeId, DateTimeOffset? notAfterLimit = null)
     {

@@ -34,6 +34,7 @@ public static class SidecarInjector
     /// <summary>Decides for a pod (or a pod template: an object with <c>metadata</c> and <c>spec</c>).</summary>
     /// <param name="pod">The pod as the API server would store it.</param>
     /// <param name="namespaceObject">Its Namespace object, when known (its labels and annotations may opt the pod in).</param>
+    /// <param name="options">The injector's settings: image, ports, defaults.</param>
     public static InjectionDecision Decide(JsonObject pod, JsonObject? namespaceObject, InjectorOptions options)
     {
         ArgumentNullException.ThrowIfNull(pod);

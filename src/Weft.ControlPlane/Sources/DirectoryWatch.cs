@@ -18,6 +18,7 @@ public sealed class DirectoryWatch : IDisposable
     private readonly FileSystemWatcher? _watcher;
     private Task<bool>? _signalled;
 
+    /// <param name="directory">The directory to watch, with its subdirectories.</param>
     /// <param name="ignoredFileNames">File names that are not manifests though they end in .yaml (the local mode's image map).</param>
     public DirectoryWatch(string directory, IReadOnlySet<string>? ignoredFileNames = null)
     {

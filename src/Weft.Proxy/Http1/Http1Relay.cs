@@ -377,7 +377,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         var n = 0;
         Http11.CopyTo(span);
         n += Http11.Length;
-        n += Http1Syntax.WriteLine(span[n..], head[response.StatusStart..response.StatusLineLength]);
+        n += Http1Syntax.WriteLine(span[n..], head[ResponseHead.StatusStart..response.StatusLineLength]);
         for (var i = 0; i < response.HeaderCount; i++)
         {
             ref readonly var line = ref response.Headers[i];

@@ -17,7 +17,7 @@ internal sealed class ResponseHead
     public int Status { get; private set; }
 
     /// <summary>The status line after "HTTP/1.x " (code and reason), without CRLF.</summary>
-    public int StatusStart => 9;
+    public const int StatusStart = 9;
 
     public int StatusLineLength { get; private set; }
 

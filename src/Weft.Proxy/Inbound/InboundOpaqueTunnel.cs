@@ -12,7 +12,10 @@ namespace Weft.Proxy.Inbound;
 /// </summary>
 internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger)
 {
+    /// <param name="stream">The connection's bytes (decrypted, from a peer sidecar), the PROXY header first.</param>
+    /// <param name="remote">The connection's remote address, for the log.</param>
     /// <param name="peer">Who is at the other end, for the log: the peer's SPIFFE ID, or <c>plaintext</c>.</param>
+    /// <param name="ct">Cancelled when the connection or the proxy stops.</param>
     public async Task ServeAsync(Stream stream, EndPoint? remote, string peer, CancellationToken ct)
     {
         int? port;

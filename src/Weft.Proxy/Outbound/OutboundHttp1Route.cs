@@ -6,8 +6,8 @@ using Weft.Proxy.Http1;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Metrics;
 using Weft.Routing.Filters;
-using Weft.Routing.Policy;
 using Weft.Routing.Planning;
+using Weft.Routing.Policy;
 
 namespace Weft.Proxy.Outbound;
 

@@ -11,6 +11,8 @@ namespace Weft.Proxy.Outbound;
 /// </summary>
 internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy l4, Http1.Http1Relay? fastPath, CancellationToken stopping)
 {
+    /// <param name="connection">The captured connection.</param>
+    /// <param name="destination">Where the client meant to connect (its original destination).</param>
     /// <param name="plaintext">The fast path may write to the client's socket directly (nothing else is queued before it).</param>
     public async Task ServeAsync(ConnectionContext connection, OriginalDestination destination, bool plaintext)
     {

@@ -13,7 +13,7 @@ public sealed class ValidateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Exit, string Out, string Err) Run(string format, params string[] paths)
+    private static (int Exit, string Out, string Err) Run(string format, params string[] paths)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

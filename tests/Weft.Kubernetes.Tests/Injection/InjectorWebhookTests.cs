@@ -33,7 +33,7 @@ public sealed class InjectorWebhookTests(Xunit.Abstractions.ITestOutputHelper ou
     private KubeController _controller = null!;
     private string _work = "";
 
-    private string ServiceKey => $"{Ns}/{WeftInstallation.ControllerName}:{WeftInstallation.WebhookServicePort}";
+    private static string ServiceKey => $"{Ns}/{WeftInstallation.ControllerName}:{WeftInstallation.WebhookServicePort}";
 
     public async Task InitializeAsync()
     {

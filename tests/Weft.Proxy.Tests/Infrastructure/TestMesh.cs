@@ -87,7 +87,7 @@ public sealed class TestMesh : IAsyncDisposable
     }
 
     /// <summary>Sends raw bytes on a fresh connection and returns everything the proxy answered before closing or going idle.</summary>
-    public async Task<string> SendRawAsync(IPEndPoint endpoint, string request)
+    public static async Task<string> SendRawAsync(IPEndPoint endpoint, string request)
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -17,7 +17,7 @@ public sealed class BadRequestTests
         await using var echo = await TestBackend.StartAsync("echo-v1");
         await using var mesh = await TestMesh.StartAsync(("echo:80", Service("echo", 80, defaultBackend: Backend(echo))));
 
-        var answer = await mesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, garbage);
+        var answer = await TestMesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, garbage);
         var (after, seen) = await mesh.GetAsync("http://echo/after");
 
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class BadRequestTests
     {
         await using var mesh = await TestMesh.StartAsync();
 
-        var answer = await mesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, "GET /path HTTP/1.1\r\nHost: echo\r\n\r\n");
+        var answer = await TestMesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, "GET /path HTTP/1.1\r\nHost: echo\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
         Assert.Contains(mesh.Logs.Lines, l => l.Contains("has no destination", StringComparison.Ordinal));
@@ -43,7 +43,7 @@ public sealed class BadRequestTests
     {
         await using var mesh = await TestMesh.StartAsync();
 
-        var answer = await mesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, "GET https://echo/ HTTP/1.1\r\nHost: echo\r\n\r\n");
+        var answer = await TestMesh.SendRawAsync(mesh.Proxy.OutboundEndpoint, "GET https://echo/ HTTP/1.1\r\nHost: echo\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
     }

@@ -68,7 +68,10 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     /// <c>store.Snapshot</c>), read on every query. Throws <see cref="InvalidOperationException"/> saying why when either
     /// cannot be bound.
     /// </summary>
+    /// <param name="endpoint">The address and port to bind (port 0: one the OS picks).</param>
+    /// <param name="snapshot">The store's current state, read on every query.</param>
     /// <param name="progress">Where to say that a socket failed for good; queries themselves are not logged.</param>
+    /// <param name="tcpIdleTimeout">How long a TCP connection may wait for its next query; null: the default.</param>
     public static ClusterDnsServer Start(IPEndPoint endpoint, Func<StoreSnapshot> snapshot, TextWriter? progress = null, TimeSpan? tcpIdleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
