@@ -90,12 +90,15 @@ public sealed record Explanation
 
         foreach (var b in Backends)
         {
-            lines.Add($"backend:  {b.Backend.Namespace}/{b.Backend.Name}:{b.Backend.Port} weight {b.Backend.Weight} ({(b.Share * 100).ToString("0.#", CultureInfo.InvariantCulture)}%): {b.Note}");
+            lines.Add($"backend:  {b.Backend.Namespace}/{b.Backend.Name}:{b.Backend.Port} weight {b.Backend.Weight} ({Percent(b.Share)}): {b.Note}");
         }
 
         lines.Add($"outcome:  {Outcome}");
         return lines;
     }
+
+    /// <summary>A share (0..1) as people read it: <c>70%</c>, <c>33.3%</c>.</summary>
+    internal static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     private static string Describe(ExplainedRule r)
     {

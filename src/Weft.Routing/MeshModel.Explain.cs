@@ -1,4 +1,5 @@
 using System.Globalization;
+using Weft.Routing.Filters;
 using Weft.Routing.Internal;
 using Weft.Routing.Matching;
 using Weft.Routing.Planning;
@@ -92,63 +93,48 @@ public sealed partial class MeshModel
             };
         }
 
-        if (plan.Picked is null || plan.Outcome == PlanOutcome.Redirect && plan.PickedIndex < 0)
-        {
-            return result with { Outcome = Describe(plan), Decision = plan.Outcome }; // answered before any backend is picked
-        }
-
-        if (plan.PickedIndex < 0)
-        {
-            return result with { Backends = [Explain(plan.Picked, 1.0, Describe(plan), plan.Outcome)], Outcome = Describe(plan), Decision = plan.Outcome };
-        }
-
-        var backends = PerBackend(plan.Rule!.Backends, random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p)) : default);
-        return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
+        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan)),
+            random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p)) : default);
     }
 
     /// <summary>What <see cref="ConnectionPlanner"/> decides for a connection with the request's SNI, then once per weighted backend.</summary>
     private static Explanation ExplainConnection(Explanation result, DestinationPolicy policy, ExplainRequest request)
     {
         var plan = ConnectionPlanner.Plan(policy, request.ServerName, 0.0);
-        if (plan.Picked is null)
-        {
-            return result with { Outcome = Describe(plan, policy), Decision = plan.Outcome };
-        }
-
-        if (plan.PickedIndex < 0)
-        {
-            return result with { Backends = [Explain(plan.Picked, 1.0, Describe(plan, policy), plan.Outcome)], Outcome = Describe(plan, policy), Decision = plan.Outcome };
-        }
-
-        var backends = PerBackend(plan.Rule!.Backends, random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy)) : default);
-        return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
+        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan, policy)),
+            random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy)) : default);
     }
 
-    /// <summary>Each backend with its share and the planner's decision for the traffic that falls on it (the middle of its share).</summary>
-    private static List<(ExplainedBackend Backend, string? Decided)> PerBackend(IReadOnlyList<BackendPolicy> backends, Func<double, (PlanOutcome Outcome, string Text)> planAt)
+    /// <summary>
+    /// The explanation of a planner's decision: an answer given before any backend was picked; the one backend of the
+    /// Service (C1); or, for a rule's backends, each with its share and what the planner decides for the traffic that
+    /// falls on it (<paramref name="planAt"/> run with a draw in the middle of that share).
+    /// </summary>
+    private static Explanation Decided(
+        Explanation result, BackendPolicy? picked, int pickedIndex, IReadOnlyList<BackendPolicy>? ruleBackends,
+        (PlanOutcome Outcome, string Text) decided, Func<double, (PlanOutcome Outcome, string Text)> planAt)
     {
-        long total = 0;
-        foreach (var b in backends)
+        if (picked is null)
         {
-            total += Math.Max(0, b.Weight);
+            return result with { Outcome = decided.Text, Decision = decided.Outcome };
         }
 
-        var explained = new List<(ExplainedBackend, string?)>();
-        long before = 0;
-        foreach (var b in backends)
+        if (pickedIndex < 0)
         {
-            if (b.Weight <= 0)
-            {
-                explained.Add((Explain(b, 0, "weight 0: gets no traffic", null), null));
-                continue;
-            }
-
-            var (outcome, text) = planAt((before + (b.Weight / 2.0)) / total);
-            explained.Add((Explain(b, (double)b.Weight / total, text, outcome), text));
-            before += b.Weight;
+            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome)], Outcome = decided.Text, Decision = decided.Outcome };
         }
 
-        return explained;
+        var backends = new List<(ExplainedBackend Backend, string? Decided)>();
+        for (var i = 0; i < ruleBackends!.Count; i++)
+        {
+            var b = ruleBackends[i];
+            var (outcome, text) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
+            backends.Add(text is null
+                ? (Explain(b, 0, "weight 0: gets no traffic", null), null)
+                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome), text));
+        }
+
+        return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
     }
 
     private static PlanOutcome? Common(List<(ExplainedBackend Backend, string? Decided)> backends)
@@ -168,7 +154,7 @@ public sealed partial class MeshModel
 
         return used.All(b => b.Backend.Outcome == PlanOutcome.Forward)
             ? "forward to a backend picked by weight (gamma-spec F2)"
-            : "split by weight (gamma-spec F2): " + string.Join("; ", used.Select(b => $"{Percent(b.Backend.Share)} {b.Decided}"));
+            : "split by weight (gamma-spec F2): " + string.Join("; ", used.Select(b => $"{Explanation.Percent(b.Backend.Share)} {b.Decided}"));
     }
 
     private static string Describe(RequestPlan plan)
@@ -197,8 +183,6 @@ public sealed partial class MeshModel
     };
 
     private static string Name(BackendPolicy b) => $"{b.Namespace}/{b.Name}:{b.Port.ToString(CultureInfo.InvariantCulture)}";
-
-    private static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>The request's headers as the proxy sees them: a Host header (the address as written) when none is given.</summary>
     private static HeaderList Headers(ExplainRequest request)

@@ -51,13 +51,20 @@ public static class ConnectionPlanner
 
     private static ConnectionPlan Use(BackendPolicy backend, int index, L4RulePolicy? rule)
     {
-        var (outcome, rejected) = backend switch
+        var outcome = PlanOutcomes.OfPicked(backend, index);
+        return new ConnectionPlan
         {
-            { Invalid: { } invalid } => (PlanOutcome.InvalidBackend, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid ({invalid})"),
-            { Endpoints.Count: 0 } => (PlanOutcome.NoReadyEndpoints, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints"),
-            _ => (index < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward, null),
+            Outcome = outcome,
+            Rule = rule,
+            Picked = backend,
+            PickedIndex = index,
+            Rejected = outcome switch
+            {
+                PlanOutcome.InvalidBackend => $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid ({backend.Invalid})",
+                PlanOutcome.NoReadyEndpoints => $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints",
+                _ => null,
+            },
         };
-        return new ConnectionPlan { Outcome = outcome, Rule = rule, Picked = backend, PickedIndex = index, Rejected = rejected };
     }
 
     public static L4RulePolicy? MatchServerName(IReadOnlyList<L4RulePolicy> rules, string? serverName)

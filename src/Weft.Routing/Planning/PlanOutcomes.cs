@@ -1,3 +1,5 @@
+using Weft.Routing.Policy;
+
 namespace Weft.Routing.Planning;
 
 /// <summary>What each <see cref="PlanOutcome"/> means, in the words of the rule that decides it (for logs and <c>weft explain</c>).</summary>
@@ -16,5 +18,18 @@ public static class PlanOutcomes
         PlanOutcome.Redirect => "gamma-spec G6",
         PlanOutcome.NoBackends => "gamma-spec F3",
         _ => "gamma-spec F4",
+    };
+
+    /// <summary>
+    /// What the picked backend's share gets, for requests and connections alike: forwarded, or (gamma-spec F4) refused
+    /// because the backend is invalid or has no ready endpoints.
+    /// </summary>
+    /// <param name="backend">The picked backend.</param>
+    /// <param name="index">Its index among the rule's backends; -1 for the Service's own (C1).</param>
+    internal static PlanOutcome OfPicked(BackendPolicy backend, int index) => backend switch
+    {
+        { Invalid: not null } => PlanOutcome.InvalidBackend,
+        { Endpoints.Count: 0 } => PlanOutcome.NoReadyEndpoints,
+        _ => index < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward,
     };
 }

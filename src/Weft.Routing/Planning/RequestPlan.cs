@@ -20,7 +20,7 @@ public sealed class RequestPlan
     public PlanOutcome Outcome { get; private set; }
 
     /// <summary>True when the proxy answers the request itself with <see cref="Status"/> (and <see cref="Location"/>).</summary>
-    public bool Respond { get; private set; }
+    public bool Respond => !Outcome.Forwards();
     public int Status { get; private set; }
 
     /// <summary>The redirect target (gamma-spec G6), for a RequestRedirect response.</summary>
@@ -40,7 +40,7 @@ public sealed class RequestPlan
     public RulePolicy? Rule { get; internal set; }
 
     /// <summary>The backend to forward to (it has endpoints and is valid), when not <see cref="Respond"/>.</summary>
-    public BackendPolicy? Backend { get; internal set; }
+    public BackendPolicy? Backend => Outcome.Forwards() ? Picked : null;
 
     /// <summary>
     /// The backend the weighted pick chose (or the Service's own, gamma-spec C1), also when its share is answered
@@ -129,16 +129,16 @@ public sealed class RequestPlan
     private List<MirrorPolicy>? _mirrors;
     private FilterPolicy? _redirect;
 
-    internal void Pick(BackendPolicy backend, int index)
+    internal RequestPlan Pick(BackendPolicy backend, int index)
     {
         Picked = backend;
         PickedIndex = index;
+        return this;
     }
 
-    internal RequestPlan Forward(BackendPolicy backend, PlanOutcome outcome)
+    internal RequestPlan Forward(PlanOutcome outcome)
     {
         Outcome = outcome;
-        Backend = backend;
         return this;
     }
 
@@ -155,11 +155,9 @@ public sealed class RequestPlan
     internal RequestPlan Answer(PlanOutcome outcome, int status, string message, string? location = null)
     {
         Outcome = outcome;
-        Respond = true;
         Status = status;
         Message = message;
         Location = location;
-        Backend = null;
         return this;
     }
 

@@ -28,7 +28,7 @@ public static class RequestPlanner
         {
             // gamma-spec C1: no route applies; plain forwarding to the Service's own endpoints (or to the one pod addressed).
             return policy.DefaultBackend is { } fallback
-                ? Use(plan, fallback, -1)
+                ? Use(plan.Pick(fallback, -1))
                 : plan.Answer(PlanOutcome.NoService, 503, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
         }
 
@@ -44,7 +44,7 @@ public static class RequestPlanner
         plan.Rule = rule;
         if (trace)
         {
-            plan.AlsoMatched = OthersMatching(table, index, i => table.RuleMatches(i, method, path, query, headers)); // before any filter edits the headers
+            plan.AlsoMatched = OthersMatching(table, index, method, path, query, headers); // before any filter edits the headers
         }
 
         if (ApplyFilters(plan, rule.Filters, query, headers, servicePort))
@@ -53,28 +53,32 @@ public static class RequestPlanner
         }
 
         // gamma-spec F2/F3: pick by weight; a rule with no usable backendRefs and no redirect is a 500.
-        var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
+        var picked = WeightedPicker.Pick(rule.Backends, random01);
         if (picked < 0)
         {
             return plan.Answer(PlanOutcome.NoBackends, 500, "the matched route rule has no backends");
         }
 
         var backend = rule.Backends[picked];
-        plan.Pick(backend, picked);
-        if (ApplyFilters(plan, backend.Filters, query, headers, servicePort))
+        if (ApplyFilters(plan.Pick(backend, picked), backend.Filters, query, headers, servicePort))
         {
             return plan; // gamma-spec G5: backend-level filters run only for the picked backend
         }
 
-        return Use(plan, backend, picked);
+        return Use(plan);
     }
 
-    private static int[] OthersMatching(RouteTable table, int winner, Func<int, bool> matches)
+    /// <summary>
+    /// The rules after <paramref name="winner"/> that match too (they lost on precedence). A method of its own, not a
+    /// lambda in <see cref="Plan"/>: a closure over Plan's parameters would be allocated on every request, traced or not.
+    /// </summary>
+    private static int[] OthersMatching<THeaders>(RouteTable table, int winner, string method, string path, string? query, THeaders headers)
+        where THeaders : IHeaderLookup
     {
         var others = new List<int>();
         for (var i = winner + 1; i < table.Policy.Rules.Count; i++)
         {
-            if (matches(i))
+            if (table.RuleMatches(i, method, path, query, headers))
             {
                 others.Add(i);
             }
@@ -146,7 +150,7 @@ public static class RequestPlanner
         if (policy.Rules.Count == 0)
         {
             return policy.DefaultBackend is { } fallback
-                ? UseGrpc(plan, fallback, -1)
+                ? UseGrpc(plan.Pick(fallback, -1))
                 : plan.AnswerGrpc(PlanOutcome.NoService, GrpcStatusCodes.Unavailable, $"no backend for {policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
         }
 
@@ -161,25 +165,25 @@ public static class RequestPlanner
         plan.Rule = rule;
         if (trace)
         {
-            plan.AlsoMatched = OthersMatching(table, index, i => table.RuleMatches(i, "POST", path, null, headers));
+            plan.AlsoMatched = OthersMatching(table, index, "POST", path, null, headers);
         }
 
         ApplyFilters(plan, rule.Filters, null, headers, servicePort);
-        var picked = rule.Backends.Count == 0 ? -1 : WeightedPicker.Pick(rule.Backends, random01);
+        var picked = WeightedPicker.Pick(rule.Backends, random01);
         if (picked < 0)
         {
             return plan.AnswerGrpc(PlanOutcome.NoBackends, GrpcStatusCodes.Unavailable, "the matched GRPCRoute rule has no backends");
         }
 
         var backend = rule.Backends[picked];
-        plan.Pick(backend, picked);
-        ApplyFilters(plan, backend.Filters, null, headers, servicePort);
-        return UseGrpc(plan, backend, picked);
+        ApplyFilters(plan.Pick(backend, picked), backend.Filters, null, headers, servicePort);
+        return UseGrpc(plan);
     }
 
-    private static RequestPlan UseGrpc(RequestPlan plan, BackendPolicy backend, int picked)
+    /// <summary><see cref="Use"/> with gRPC's answer: UNAVAILABLE for an invalid backend or one without endpoints (F4).</summary>
+    private static RequestPlan UseGrpc(RequestPlan plan)
     {
-        var http = Use(plan, backend, picked);
+        var http = Use(plan);
         return http.Respond ? http.AnswerGrpc(http.Outcome, GrpcStatusCodes.Unavailable, http.Message ?? "") : http;
     }
 
@@ -206,24 +210,19 @@ public static class RequestPlanner
         _ => HttpToGrpc(status),
     };
 
-    /// <summary>gamma-spec F4: the share meant for an invalid backend gets 500; a backend without ready endpoints, 503.</summary>
-    /// <param name="plan">The plan so far.</param>
-    /// <param name="backend">The picked backend, or the Service's own (C1).</param>
-    /// <param name="picked">Its index among the rule's backends; -1 for the Service's own.</param>
-    private static RequestPlan Use(RequestPlan plan, BackendPolicy backend, int picked)
+    /// <summary>
+    /// Forwards to the picked backend (<see cref="RequestPlan.Picked"/>: one of the rule's, or the Service's own, C1);
+    /// gamma-spec F4: the share meant for an invalid backend gets 500, a backend without ready endpoints 503.
+    /// </summary>
+    private static RequestPlan Use(RequestPlan plan)
     {
-        plan.Pick(backend, picked);
-        if (backend.Invalid is not null)
+        var b = plan.Picked!;
+        return PlanOutcomes.OfPicked(b, plan.PickedIndex) switch
         {
-            return plan.Answer(PlanOutcome.InvalidBackend, 500, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid: {backend.Invalid}");
-        }
-
-        if (backend.Endpoints.Count == 0)
-        {
-            return plan.Answer(PlanOutcome.NoReadyEndpoints, 503, $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints");
-        }
-
-        return plan.Forward(backend, picked < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward);
+            PlanOutcome.InvalidBackend => plan.Answer(PlanOutcome.InvalidBackend, 500, $"backend {b.Namespace}/{b.Name}:{b.Port} is invalid: {b.Invalid}"),
+            PlanOutcome.NoReadyEndpoints => plan.Answer(PlanOutcome.NoReadyEndpoints, 503, $"backend {b.Namespace}/{b.Name}:{b.Port} has no ready endpoints"),
+            var forward => plan.Forward(forward),
+        };
     }
 
     /// <summary>Filters in list order (gamma-spec G3). True when a RequestRedirect has produced the response.</summary>
