@@ -12,43 +12,29 @@ namespace Weft.Proxy;
 /// </summary>
 public static class ProxyArguments
 {
-    public const string Pod = ProxyFlags.Pod;
-    public const string PodIp = ProxyFlags.PodIp;
-    public const string ServiceAccount = ProxyFlags.ServiceAccount;
-    public const string ControlPlane = ProxyFlags.ControlPlane;
-    public const string OutboundPort = ProxyFlags.OutboundPort;
-    public const string InboundPort = ProxyFlags.InboundPort;
-    public const string AdminPort = ProxyFlags.AdminPort;
-    public const string Mtls = ProxyFlags.Mtls;
-    public const string Level = ProxyFlags.Level;
-    public const string DetectTimeout = ProxyFlags.DetectTimeout;
-    public const string Capture = ProxyFlags.Capture;
-    public const string ControlPlaneCa = ProxyFlags.ControlPlaneCa;
-    public const string TokenFile = ProxyFlags.TokenFile;
-
     private const int DefaultDetectTimeoutMs = 200;
 
     /// <summary>Every option, in usage order.</summary>
     public static IReadOnlyList<ProxyOption> All { get; } =
     [
-        new(Pod, "NS/NAME", "The pod this sidecar serves, NAMESPACE/NAME", Required: true),
-        new(PodIp, "IP", "The pod's IP; the listeners bind on it", Required: true),
-        new(ServiceAccount, "SA", "The pod's service account (default: default)"),
-        new(ControlPlane, "URL", "The discovery server, e.g. http://127.0.0.1:PORT", Required: true),
-        new(OutboundPort, "PORT", $"Outbound listener port (default {MeshPorts.Outbound})"),
-        new(InboundPort, "PORT", $"Inbound listener port (default {MeshPorts.Inbound})"),
-        new(AdminPort, "PORT", $"Admin port (default {MeshPorts.Admin})"),
-        new(Mtls, string.Join('|', Security.MtlsModes.Names), "Inbound mTLS mode: strict (plaintext refused; the default) or permissive"),
-        new(Level, "l7|l4", $"The workload's mesh level ({MeshLevels.Key}): l7 (the default), or l4 (mTLS and L4 routes only)"),
-        new(DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
-        new(Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
-        new(ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
-        new(TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
+        new(ProxyFlags.Pod, "NS/NAME", "The pod this sidecar serves, NAMESPACE/NAME", Required: true),
+        new(ProxyFlags.PodIp, "IP", "The pod's IP; the listeners bind on it", Required: true),
+        new(ProxyFlags.ServiceAccount, "SA", "The pod's service account (default: default)"),
+        new(ProxyFlags.ControlPlane, "URL", "The discovery server, e.g. http://127.0.0.1:PORT", Required: true),
+        new(ProxyFlags.OutboundPort, "PORT", $"Outbound listener port (default {MeshPorts.Outbound})"),
+        new(ProxyFlags.InboundPort, "PORT", $"Inbound listener port (default {MeshPorts.Inbound})"),
+        new(ProxyFlags.AdminPort, "PORT", $"Admin port (default {MeshPorts.Admin})"),
+        new(ProxyFlags.Mtls, string.Join('|', Security.MtlsModes.Names), "Inbound mTLS mode: strict (plaintext refused; the default) or permissive"),
+        new(ProxyFlags.Level, "l7|l4", $"The workload's mesh level ({MeshLevels.Key}): l7 (the default), or l4 (mTLS and L4 routes only)"),
+        new(ProxyFlags.DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
+        new(ProxyFlags.Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
+        new(ProxyFlags.ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
+        new(ProxyFlags.TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
     ];
 
     public static string Usage { get; } =
         $"usage: weft-proxy {string.Join(' ', All.Select(o => o.Synopsis))}" +
-        $" (the workload token comes from {TokenFile}, re-read at every renewal, or the {MeshWire.TokenVariable} environment variable, never the command line)";
+        $" (the workload token comes from {ProxyFlags.TokenFile}, re-read at every renewal, or the {MeshWire.TokenVariable} environment variable, never the command line)";
 
     public static bool TryParse(IReadOnlyList<string> args, [NotNullWhen(true)] out ProxyOptions? options, [NotNullWhen(false)] out string? error)
     {
@@ -63,7 +49,7 @@ public static class ProxyArguments
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
-            if (name == Capture)
+            if (name == ProxyFlags.Capture)
             {
                 capture = true; // a flag: the pod's traffic is captured by iptables (weft init)
                 continue;
@@ -78,31 +64,31 @@ public static class ProxyArguments
             var value = args[++i];
             switch (name)
             {
-                case Pod: pod = value; break;
-                case PodIp: podIp = value; break;
-                case ServiceAccount: serviceAccount = value; break;
-                case ControlPlane: controlPlane = value; break;
-                case ControlPlaneCa: controlPlaneCa = value; break;
-                case TokenFile: tokenFile = value; break;
-                case OutboundPort when TryPort(value, out outbound): break;
-                case InboundPort when TryPort(value, out inbound): break;
-                case AdminPort when TryPort(value, out admin): break;
-                case Mtls when Security.MtlsModes.TryParse(value, out mtls): break;
-                case Mtls:
-                    error = $"{Mtls}: '{value}' is not strict or permissive";
+                case ProxyFlags.Pod: pod = value; break;
+                case ProxyFlags.PodIp: podIp = value; break;
+                case ProxyFlags.ServiceAccount: serviceAccount = value; break;
+                case ProxyFlags.ControlPlane: controlPlane = value; break;
+                case ProxyFlags.ControlPlaneCa: controlPlaneCa = value; break;
+                case ProxyFlags.TokenFile: tokenFile = value; break;
+                case ProxyFlags.OutboundPort when TryPort(value, out outbound): break;
+                case ProxyFlags.InboundPort when TryPort(value, out inbound): break;
+                case ProxyFlags.AdminPort when TryPort(value, out admin): break;
+                case ProxyFlags.Mtls when Security.MtlsModes.TryParse(value, out mtls): break;
+                case ProxyFlags.Mtls:
+                    error = $"{ProxyFlags.Mtls}: '{value}' is not {string.Join(" or ", Security.MtlsModes.Names)}";
                     return false;
-                case Level when value is MeshLevels.L4 or MeshLevels.L7:
+                case ProxyFlags.Level when value is MeshLevels.L4 or MeshLevels.L7:
                     level = value;
                     break;
-                case Level:
-                    error = $"{Level}: '{value}' is not l4 or l7 (a pod at level off has no sidecar)";
+                case ProxyFlags.Level:
+                    error = $"{ProxyFlags.Level}: '{value}' is not l4 or l7 (a pod at level off has no sidecar)";
                     return false;
-                case DetectTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
+                case ProxyFlags.DetectTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
                     break;
-                case DetectTimeout:
-                    error = $"{DetectTimeout}: '{value}' is not a positive number of milliseconds";
+                case ProxyFlags.DetectTimeout:
+                    error = $"{ProxyFlags.DetectTimeout}: '{value}' is not a positive number of milliseconds";
                     return false;
-                case OutboundPort or InboundPort or AdminPort:
+                case ProxyFlags.OutboundPort or ProxyFlags.InboundPort or ProxyFlags.AdminPort:
                     error = $"{name}: '{value}' is not a port (0..65535)";
                     return false;
                 default:
@@ -114,26 +100,26 @@ public static class ProxyArguments
         var slash = pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
         if (pod is null || slash <= 0 || slash == pod.Length - 1)
         {
-            error = $"{Pod} NS/NAME is required";
+            error = $"{ProxyFlags.Pod} NS/NAME is required";
             return false;
         }
 
         if (podIp is null || !IPAddress.TryParse(podIp, out var address))
         {
-            error = $"{PodIp} IP is required";
+            error = $"{ProxyFlags.PodIp} IP is required";
             return false;
         }
 
         if (controlPlane is null || !Uri.TryCreate(controlPlane, UriKind.Absolute, out var uri))
         {
-            error = $"{ControlPlane} URL is required";
+            error = $"{ProxyFlags.ControlPlane} URL is required";
             return false;
         }
 
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
         if (controlPlaneCa is not null && uri.Scheme != Uri.UriSchemeHttps)
         {
-            error = $"{ControlPlaneCa} needs an https {ControlPlane}, not {uri}: the token would cross in the clear";
+            error = $"{ProxyFlags.ControlPlaneCa} needs an https {ProxyFlags.ControlPlane}, not {uri}: the token would cross in the clear";
             return false;
         }
 
@@ -146,13 +132,13 @@ public static class ProxyArguments
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
             {
-                error = $"{ControlPlaneCa}: cannot read {controlPlaneCa}: {e.Message}";
+                error = $"{ProxyFlags.ControlPlaneCa}: cannot read {controlPlaneCa}: {e.Message}";
                 return false;
             }
 
             if (roots.Count == 0)
             {
-                error = $"{ControlPlaneCa}: {controlPlaneCa} holds no PEM certificate";
+                error = $"{ProxyFlags.ControlPlaneCa}: {controlPlaneCa} holds no PEM certificate";
                 return false;
             }
         }

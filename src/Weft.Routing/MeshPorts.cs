@@ -14,4 +14,10 @@ public static class MeshPorts
 
     /// <summary>Inbound: peer sidecars (mTLS, <see cref="MeshWire.DestinationPortHeader"/>) and connections captured on their way to the app.</summary>
     public const int Inbound = 15006;
+
+    /// <summary>
+    /// The user and group id the sidecar runs as (Istio's): the capture rules spare its traffic by this id, so the
+    /// injector and <c>weft up</c> must run it as exactly this one.
+    /// </summary>
+    public const int SidecarUid = 1337;
 }

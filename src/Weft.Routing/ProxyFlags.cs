@@ -1,8 +1,9 @@
 namespace Weft.Routing;
 
 /// <summary>
-/// The names of the sidecar's command-line options, for every writer of its command line (the injector, <c>weft up</c>)
-/// and its reader (<c>Weft.Proxy.ProxyArguments</c>, which holds their meaning, help and parser).
+/// The names of the sidecar's command-line options, for every writer of its command line (the injector, <c>weft up</c>'s
+/// pods and sandboxes) and its readers (<c>Weft.Proxy.ProxyArguments</c>, which holds their meaning, help and parser,
+/// and <c>weft proxy</c>, which declares them from it).
 /// </summary>
 public static class ProxyFlags
 {

@@ -10,7 +10,7 @@ namespace Weft.Cli.Capture;
 /// </summary>
 internal sealed record CaptureOptions
 {
-    public const int DefaultProxyId = 1337;
+    public const int DefaultProxyId = MeshPorts.SidecarUid;
 
     private readonly IReadOnlyList<int> _excludeInboundPorts = [];
     private readonly IReadOnlyList<int> _excludeOutboundPorts = [];

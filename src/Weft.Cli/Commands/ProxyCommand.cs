@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Weft.Proxy;
+using Weft.Routing;
 
 namespace Weft.Cli.Commands;
 
@@ -13,7 +14,7 @@ internal static class ProxyCommand
 {
     public static Command Create()
     {
-        var command = new Command("proxy", $"Run the sidecar proxy of one pod (the workload token comes from {ProxyArguments.TokenFile} or {Weft.Routing.MeshWire.TokenVariable})");
+        var command = new Command("proxy", $"Run the sidecar proxy of one pod (the workload token comes from {ProxyFlags.TokenFile} or {Weft.Routing.MeshWire.TokenVariable})");
         foreach (var option in ProxyArguments.All)
         {
             command.Options.Add(option.IsFlag

@@ -83,16 +83,14 @@ internal sealed class ConformanceRunner
         return run;
     }
 
-    private static string? SkipReason(ConformanceTest test) => ConformanceProfiles.SkipReason(test);
-
     private TestResult Skip(ConformanceTest test, string reason) =>
         new(test, [.. test.Cases.Select(c => Report(new CaseResult(test.Name, c.Name, Outcome.Skipped, reason, TimeSpan.Zero)))]);
 
     private async Task<List<TestResult>> RunGroupAsync(string baseFile, List<ConformanceTest> tests, string directory, CancellationToken ct)
     {
-        if (tests.All(t => SkipReason(t) is not null))
+        if (tests.All(t => ConformanceProfiles.SkipReason(t) is not null))
         {
-            return [.. tests.Select(t => Skip(t, SkipReason(t)!))];
+            return [.. tests.Select(t => Skip(t, ConformanceProfiles.SkipReason(t)!))];
         }
 
         var manifests = Path.Combine(directory, "manifests");
@@ -119,7 +117,7 @@ internal sealed class ConformanceRunner
             _out.WriteLine($"the local mesh did not become ready: {e.Message}");
             foreach (var test in tests)
             {
-                results.Add(SkipReason(test) is { } reason
+                results.Add(ConformanceProfiles.SkipReason(test) is { } reason
                     ? Skip(test, reason)
                     : new TestResult(test, [.. test.Cases.Select(c => Report(new CaseResult(test.Name, c.Name, Outcome.Failed, "the local mesh did not become ready", TimeSpan.Zero)))]));
             }
@@ -131,7 +129,7 @@ internal sealed class ConformanceRunner
         foreach (var test in tests)
         {
             ct.ThrowIfCancellationRequested();
-            results.Add(SkipReason(test) is { } reason ? Skip(test, reason) : await RunTestAsync(mesh, manifests, test, ct));
+            results.Add(ConformanceProfiles.SkipReason(test) is { } reason ? Skip(test, reason) : await RunTestAsync(mesh, manifests, test, ct));
         }
 
         return results;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Weft.Api;
 using Weft.Api.Model;
@@ -180,21 +181,21 @@ internal static class OfflineConformance
     }
 
     /// <summary>
-    /// The backend of a connection whose policy is TCP or TLS (a TCPRoute or TLSRoute port, or any port for an l4 client):
-    /// the proxy tunnels it without reading it (<c>L4Proxy</c>), so no HTTP rule, filter or answer applies; a rejected
-    /// connection is closed.
+    /// The plan of a connection whose policy is TCP or TLS (a TCPRoute or TLSRoute port, or any port for an l4 client):
+    /// the proxy tunnels it without reading it (<c>L4Proxy</c>), so no HTTP rule, filter or answer applies; null for a
+    /// port whose requests are planned one by one.
     /// </summary>
-    private static BackendPolicy? Tunnelled(DestinationPolicy policy, Random random)
-    {
-        if (!PolicyProtocol.IsTunnelled(policy.Protocol))
-        {
-            return null;
-        }
+    private static ConnectionPlan? Tunnelled(DestinationPolicy policy, Random random) =>
+        PolicyProtocol.IsTunnelled(policy.Protocol)
+            ? ConnectionPlanner.Plan(policy, serverName: null, random.NextDouble()) // plain HTTP or h2c: no ClientHello, no SNI
+            : null;
 
-        // The request is plain HTTP or h2c, so there is no ClientHello and no SNI.
-        var plan = ConnectionPlanner.Plan(policy, serverName: null, random.NextDouble());
-        return plan.Backend ?? throw new HttpRequestException($"the sidecar closed the connection ({plan.Rejected})");
-    }
+    /// <summary>The destination's route table, built once per compiled policy (the model caches its policies).</summary>
+    private static RouteTable TableOf(DestinationPolicy policy) => Tables.GetValue(policy, RouteTable.Build);
+
+    private static readonly ConditionalWeakTable<DestinationPolicy, RouteTable> Tables = new();
+
+    private static string Closed(ConnectionPlan plan) => $"the sidecar closed the connection ({plan.Rejected})";
 
     /// <summary>A gRPC call to the echo's <c>proto.EchoTestService/Echo</c>, planned as the proxy will (PlanGrpc).</summary>
     private static MeshGrpcResponse SendGrpc(Cluster cluster, Sender client, MeshRequest request, Random random)
@@ -212,22 +213,14 @@ internal static class OfflineConformance
             headers.Append(name.ToLowerInvariant(), value);
         }
 
-        BackendPolicy? tunnelled;
-        try
+        if (Tunnelled(policy, random) is { } connection)
         {
-            tunnelled = Tunnelled(policy, random);
-        }
-        catch (HttpRequestException e)
-        {
-            return new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = e.Message };
+            return connection.Backend is { } tunnelled
+                ? new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = EchoBody(tunnelled, null, "/proto.EchoTestService/Echo", headers, null, "POST", random) }
+                : new MeshGrpcResponse { Status = GrpcStatusCodes.Unavailable, Detail = Closed(connection) };
         }
 
-        if (tunnelled is not null)
-        {
-            return new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = EchoBody(tunnelled, null, "/proto.EchoTestService/Echo", headers, null, "POST", random) };
-        }
-
-        var plan = RequestPlanner.PlanGrpc(RouteTable.Build(policy), "proto.EchoTestService", "Echo", headers, port, random.NextDouble());
+        var plan = RequestPlanner.PlanGrpc(TableOf(policy), "proto.EchoTestService", "Echo", headers, port, random.NextDouble());
         if (plan.Respond)
         {
             return new MeshGrpcResponse { Status = plan.GrpcStatus ?? GrpcStatusCodes.Unknown, Detail = plan.Message ?? "" };
@@ -262,12 +255,13 @@ internal static class OfflineConformance
         var pathAndQuery = request.Url.PathAndQuery;
         var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
         var (path, query) = q < 0 ? (pathAndQuery, (string?)null) : (pathAndQuery[..q], pathAndQuery[(q + 1)..]);
-        if (Tunnelled(policy, random) is { } tunnelled)
+        if (Tunnelled(policy, random) is { } connection)
         {
+            var tunnelled = connection.Backend ?? throw new HttpRequestException(Closed(connection));
             return new MeshResponse { StatusCode = 200, Body = Encoding.UTF8.GetBytes(EchoBody(tunnelled, null, path, headers, query, request.Method, random)) };
         }
 
-        var plan = RequestPlanner.Plan(RouteTable.Build(policy), request.Method, path, query, headers, port, random.NextDouble());
+        var plan = RequestPlanner.Plan(TableOf(policy), request.Method, path, query, headers, port, random.NextDouble());
         if (plan.Respond)
         {
             var response = Answer(plan.Status, plan.Message ?? "");

@@ -1,5 +1,6 @@
 using System.Net;
 using Weft.Api.Model;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -12,7 +13,7 @@ namespace Weft.Cli.Local;
 /// </summary>
 internal static class DeploymentPod
 {
-    public const string TemplateHashLabel = "pod-template-hash";
+    private const string TemplateHashLabel = "pod-template-hash";
 
     public static Pod Build(Deployment deployment, string templateHash, string name, IPAddress ip, PodMeshSettings settings, DateTimeOffset created)
     {
@@ -29,7 +30,7 @@ internal static class DeploymentPod
                 Namespace = deployment.Namespace,
                 Labels = new Dictionary<string, string>(template.Labels, StringComparer.Ordinal) { [TemplateHashLabel] = templateHash },
                 // The resolved level, as the injector would record it, so discovery knows which pods have no sidecar.
-                Annotations = new Dictionary<string, string>(template.Annotations, StringComparer.Ordinal) { [PodMeshSettings.LevelKey] = settings.Level },
+                Annotations = new Dictionary<string, string>(template.Annotations, StringComparer.Ordinal) { [MeshLevels.Key] = settings.Level },
                 CreationTimestamp = created,
                 Uid = Guid.NewGuid().ToString(),
             },

@@ -162,10 +162,10 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             _commands.Insert(0, _options.Weft.Proxy(
             [
-                ProxyArguments.Pod, $"{Namespace}/{Name}", ProxyArguments.PodIp, IP.ToString(),
-                ProxyArguments.ServiceAccount, Object.Spec.ServiceAccountName, ProxyArguments.ControlPlane, _options.ControlPlane.ToString(),
-                ProxyArguments.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
-                ProxyArguments.Level, Settings.Level,
+                ProxyFlags.Pod, $"{Namespace}/{Name}", ProxyFlags.PodIp, IP.ToString(),
+                ProxyFlags.ServiceAccount, Object.Spec.ServiceAccountName, ProxyFlags.ControlPlane, _options.ControlPlane.ToString(),
+                ProxyFlags.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
+                ProxyFlags.Level, Settings.Level,
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
             ]));

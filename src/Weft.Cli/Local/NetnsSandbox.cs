@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Weft.Cli.Local.Netns;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -22,7 +23,7 @@ internal sealed class NetnsSandbox(NodeNetwork node, string podNamespace, string
 
     public override string? NetnsName => _network?.Name ?? node.Block.PodNetnsName(podNamespace, podName, podIp);
 
-    public override IReadOnlyList<string> SidecarArguments => [Weft.Proxy.ProxyArguments.Capture];
+    public override IReadOnlyList<string> SidecarArguments => [ProxyFlags.Capture];
 
     /// <summary>
     /// <c>weft init</c>'s arguments for a pod of the local cluster: the defaults, which are the sidecar's ports and its

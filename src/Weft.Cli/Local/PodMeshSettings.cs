@@ -11,9 +11,6 @@ namespace Weft.Cli.Local;
 /// </summary>
 internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
 {
-    public const string LevelKey = MeshLevels.Key;
-    public const string MtlsKey = MeshLevels.MtlsKey;
-
     public bool HasSidecar => Level != MeshLevels.Off;
 
     public static PodMeshSettings For(PodTemplate template, Namespace? ns, MtlsMode mtlsDefault)

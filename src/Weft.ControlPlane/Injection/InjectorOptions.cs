@@ -37,7 +37,7 @@ public sealed record InjectorOptions
     public long TokenExpirationSeconds { get; init; } = 3600;
 
     /// <summary>The uid and gid the sidecar runs as: the ones the capture rules spare.</summary>
-    public long ProxyUid { get; init; } = 1337;
+    public long ProxyUid { get; init; } = MeshPorts.SidecarUid;
 
     public int AdminPort { get; init; } = MeshPorts.Admin;
 

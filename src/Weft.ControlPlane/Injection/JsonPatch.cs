@@ -100,7 +100,6 @@ public static class JsonPatch
         return node;
     }
 
-
     /// <summary>An array index (RFC 6901: digits, no leading zero) below <paramref name="limit"/>.</summary>
     private static int Index(string token, int limit, string path) =>
         (token == "0" || (token.Length > 0 && token[0] != '0')) && int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < limit

@@ -4,7 +4,6 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Weft.ControlPlane.Identity;
-using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.ControlPlane.Kubernetes;
 

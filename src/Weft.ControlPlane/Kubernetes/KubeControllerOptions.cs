@@ -36,7 +36,7 @@ public sealed record KubeControllerOptions
     public string ListenAddress { get; init; } = "0.0.0.0";
 
     /// <summary>The discovery port; 0 lets the OS choose (tests).</summary>
-    public int Port { get; init; } = 8090;
+    public int Port { get; init; } = WeftInstallation.ControllerPort;
 
     /// <summary>The controller's Service name: the serving certificate names <c>SERVICE.NAMESPACE.svc</c> and its cluster-domain form.</summary>
     public string ServiceName { get; init; } = WeftInstallation.ControllerName;

@@ -6,8 +6,9 @@ namespace Weft.Proxy.Forwarding;
 /// <summary>
 /// The hop-by-hop headers (RFC 9110 7.6.1, and the proxy-only fields beside them), never copied from one hop to the next,
 /// in requests and responses alike. It is the set YARP's forwarder drops (its <c>RequestUtilities</c>), so the full path
-/// drops these; the fast path (<see cref="Http1.RequestHead"/>, <see cref="Http1.ResponseHead"/>) and the mirror
-/// (<see cref="RequestMirror"/>) read this set to drop the same.
+/// drops these (from its own copy); the fast path (<see cref="Http1.RequestHead"/>, <see cref="Http1.ResponseHead"/>) and
+/// the mirror (<see cref="RequestMirror"/>) read this set to drop the same. The fast path's response keeps
+/// <c>Transfer-Encoding</c>, as it relays a chunked body as it came instead of re-framing it.
 /// </summary>
 internal static class Hop
 {

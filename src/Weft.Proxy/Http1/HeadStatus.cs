@@ -10,8 +10,9 @@ internal enum HeadStatus
     Ready,
 
     /// <summary>
-    /// Anything else (another HTTP version, chunked or upgrade requests, Expect, an unusual or malformed header): the
-    /// request goes to the full Kestrel/YARP path, which accepts or rejects it by the book.
+    /// Anything else. A request (another HTTP version, chunked or upgrade requests, Expect, an unusual or malformed
+    /// header) goes to the full Kestrel/YARP path, which accepts or rejects it by the book; a response the fast path
+    /// cannot forward is a 502 for the client.
     /// </summary>
     Unsupported,
 }

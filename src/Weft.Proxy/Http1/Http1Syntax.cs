@@ -92,6 +92,4 @@ internal static class Http1Syntax
         Crlf.CopyTo(to[line.Length..]);
         return line.Length + 2;
     }
-
-    public static string Describe(ReadOnlySpan<byte> s) => Encoding.Latin1.GetString(s);
 }

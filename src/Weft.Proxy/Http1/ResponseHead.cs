@@ -28,7 +28,10 @@ internal sealed class ResponseHead
     /// <summary>The upstream connection cannot carry another request after this response.</summary>
     public bool UpstreamCloses { get; private set; }
 
-    /// <summary>False if the bytes are not a response head this proxy forwards (a 502 for the client).</summary>
+    /// <summary>
+    /// <see cref="HeadStatus.Ready"/> for a response head this proxy forwards; <see cref="HeadStatus.Unsupported"/> for
+    /// one it does not (a 502 for the client); <see cref="HeadStatus.NeedMore"/> until the head is whole.
+    /// </summary>
     public HeadStatus Parse(ReadOnlySpan<byte> data, bool requestWasHead)
     {
         var end = data.IndexOf(Http1Syntax.HeadEnd);

@@ -5,8 +5,9 @@ using Weft.Proxy.L4;
 namespace Weft.Proxy.Inbound;
 
 /// <summary>
-/// An opaque tunnel into the pod, from a peer sidecar (ALPN <c>weft-tcp</c>, <see cref="InboundTlsMiddleware"/>) or the
-/// local kube-proxy (plaintext, permissive mode, <see cref="InboundPlaintextMiddleware"/>): the PROXY header names the app
+/// An opaque tunnel into the pod, from a peer sidecar (ALPN <c>weft-tcp</c>, <see cref="InboundTlsMiddleware"/>; or in
+/// plaintext when mTLS is off) or the local kube-proxy (plaintext, permissive mode, <see cref="InboundPlaintextMiddleware"/>):
+/// the PROXY header names the app
 /// port on this pod; then bytes both ways. A missing or malformed header, or one naming a port of the sidecar's own,
 /// closes the connection (logged).
 /// </summary>

@@ -30,7 +30,13 @@ internal sealed class InboundPlaintextMiddleware(
             return; // closing without a byte of HTTP: strict mode has nothing to say to plaintext
         }
 
-        if (await StartsWithProxyHeaderAsync(connection.Transport.Input, ct))
+        var proxyHeader = await StartsWithProxyHeaderAsync(connection.Transport.Input, ct);
+        if (proxyHeader is null)
+        {
+            return; // part of a PROXY signature, then silence
+        }
+
+        if (proxyHeader.Value)
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
             await opaque.ServeAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
@@ -55,22 +61,51 @@ internal sealed class InboundPlaintextMiddleware(
         await Http1.Http1Relay.ServeAsync(fastPath, connection, next, http1: protocol == DetectedProtocol.Http1, plaintext: true);
     }
 
-    private static async ValueTask<bool> StartsWithProxyHeaderAsync(PipeReader input, CancellationToken ct)
+    /// <summary>
+    /// Whether the connection opens with a PROXY header's signature; null when the peer sent part of it and then nothing
+    /// for <see cref="InboundSniffMiddleware.FirstBytesTimeout"/>. Bytes are only peeked, never consumed.
+    /// </summary>
+    private static async ValueTask<bool?> StartsWithProxyHeaderAsync(PipeReader input, CancellationToken ct)
     {
-        var signature = ProxyProtocolHeader.Signature.ToArray();
-        while (true)
+        CancellationTokenSource? timeout = null; // made only for a peer that has sent part of the signature and no more
+        try
         {
-            var result = await input.ReadAsync(ct);
-            var buffer = result.Buffer;
-            var n = (int)Math.Min(buffer.Length, signature.Length);
-            var head = buffer.Slice(0, n).ToArray();
-            var matches = head.AsSpan().SequenceEqual(signature.AsSpan(0, n));
-            var decided = !matches || n == signature.Length || result.IsCompleted;
-            input.AdvanceTo(buffer.Start, decided ? buffer.Start : buffer.End);
-            if (decided)
+            while (true)
             {
-                return matches && n == signature.Length;
+                var result = await input.ReadAsync(timeout?.Token ?? ct);
+                var buffer = result.Buffer;
+                var (matches, whole) = MatchSignature(buffer);
+                var decided = !matches || whole || result.IsCompleted;
+                input.AdvanceTo(buffer.Start, decided ? buffer.Start : buffer.End);
+                if (decided)
+                {
+                    return matches && whole;
+                }
+
+                if (timeout is null)
+                {
+                    timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(InboundSniffMiddleware.FirstBytesTimeout);
+                }
             }
         }
+        catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
+        finally
+        {
+            timeout?.Dispose();
+        }
+    }
+
+    /// <summary>Whether the bytes so far agree with the PROXY signature, and whether they hold all of it.</summary>
+    private static (bool Matches, bool Whole) MatchSignature(in ReadOnlySequence<byte> buffer)
+    {
+        var signature = ProxyProtocolHeader.Signature;
+        var n = (int)Math.Min(buffer.Length, signature.Length);
+        Span<byte> head = stackalloc byte[signature.Length];
+        buffer.Slice(0, n).CopyTo(head);
+        return (head[..n].SequenceEqual(signature[..n]), n == signature.Length);
     }
 }

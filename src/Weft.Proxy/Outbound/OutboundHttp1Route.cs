@@ -14,8 +14,9 @@ namespace Weft.Proxy.Outbound;
 /// <summary>
 /// The outbound listener's fast path, for the requests whose plan is a plain forward: the destination (the CONNECT
 /// tunnel's, or the absolute-form target's authority) is a mesh Service, and the matched rule (or the Service's default
-/// backend) has no filter, timeout or retry, and picks an HTTP/1.1 backend with ready endpoints. Planning is the same
-/// <see cref="RequestPlanner.Plan"/> call <see cref="OutboundHandler"/> makes, on the same path string (requests whose path
+/// backend) has no filter, timeout or retry, and picks an HTTP/1.1 backend with ready endpoints. Planning is the
+/// <see cref="RequestPlanner.Plan"/> that <see cref="OutboundHandler"/>'s <see cref="RequestPlanner.PlanRequest"/> makes for
+/// a request that is not gRPC (gRPC calls are left to it), on the same path string (requests whose path
 /// Kestrel would decode or normalise, with '%' or dot segments, are left to it), and the endpoint is chosen by the same
 /// power of two choices. Everything else — answers, redirects, filters, retries, mirrors, gRPC, HTTP/2 backends,
 /// destinations outside the mesh — is handed to <see cref="OutboundHandler"/>.

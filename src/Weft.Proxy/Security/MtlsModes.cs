@@ -12,10 +12,10 @@ public static class MtlsModes
     /// <summary>The values, in the order a flag lists them.</summary>
     public static IReadOnlyList<string> Names { get; } = [MeshLevels.MtlsStrict, MeshLevels.MtlsPermissive];
 
-    /// <summary>The mode <paramref name="value"/> names (any case, surrounding space ignored); false for anything else.</summary>
+    /// <summary>The mode <paramref name="value"/> names, exactly as written; false for anything else.</summary>
     public static bool TryParse(string? value, out MtlsMode mode)
     {
-        switch (value?.Trim().ToLowerInvariant())
+        switch (value)
         {
             case MeshLevels.MtlsStrict:
                 mode = MtlsMode.Strict;

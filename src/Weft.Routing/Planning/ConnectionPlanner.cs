@@ -18,7 +18,7 @@ public static class ConnectionPlanner
     public static ConnectionPlan Plan(DestinationPolicy policy, string? serverName, double random01)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        if (policy.Protocol is PolicyProtocol.Tls or PolicyProtocol.Tcp && policy.L4Rules.Count > 0)
+        if (PolicyProtocol.IsTunnelled(policy.Protocol) && policy.L4Rules.Count > 0)
         {
             var rule = policy.Protocol == PolicyProtocol.Tls ? MatchServerName(policy.L4Rules, serverName) : policy.L4Rules[0];
             if (rule is null)

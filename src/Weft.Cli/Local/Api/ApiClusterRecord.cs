@@ -5,6 +5,7 @@ using Weft.Api.Model;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Kubernetes;
+using Weft.Routing;
 
 namespace Weft.Cli.Local.Api;
 
@@ -64,7 +65,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
     public override IReadOnlyList<string> SidecarArguments(LocalPod pod) =>
-        [Weft.Proxy.ProxyArguments.TokenFile, TokenFile(pod), Weft.Proxy.ProxyArguments.ControlPlaneCa, _trustBundleFile];
+        [ProxyFlags.TokenFile, TokenFile(pod), ProxyFlags.ControlPlaneCa, _trustBundleFile];
 
     public override IReadOnlyDictionary<string, string> ProjectedFiles(LocalPod pod) => new Dictionary<string, string>(StringComparer.Ordinal)
     {
