@@ -17,6 +17,9 @@ public sealed record MeshSnapshot
     public IReadOnlyList<Pod> Pods { get; init; } = [];
     public IReadOnlyList<ServiceAccount> ServiceAccounts { get; init; } = [];
 
+    /// <summary>Weft's AuthorizationPolicy objects (policy.weft.dev), compiled into each workload's inbound policy.</summary>
+    public IReadOnlyList<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
+
     /// <summary>Sorts loaded objects into the lists the GAMMA rules read; other kinds are ignored.</summary>
     public static MeshSnapshot From(IEnumerable<KubeObject> objects)
     {
@@ -30,6 +33,7 @@ public sealed record MeshSnapshot
             Namespaces = [.. all.OfType<Namespace>()],
             Pods = [.. all.OfType<Pod>()],
             ServiceAccounts = [.. all.OfType<ServiceAccount>()],
+            AuthorizationPolicies = [.. all.OfType<AuthorizationPolicy>()],
         };
     }
 }

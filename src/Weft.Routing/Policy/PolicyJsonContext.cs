@@ -8,4 +8,5 @@ namespace Weft.Routing.Policy;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false)]
 [JsonSerializable(typeof(DestinationPolicy))]
+[JsonSerializable(typeof(Weft.Routing.Authorization.InboundPolicy))]
 internal sealed partial class PolicyJsonContext : JsonSerializerContext;
