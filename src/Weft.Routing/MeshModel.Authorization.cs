@@ -1,24 +1,117 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Weft.Api.Model;
 using Weft.Routing.Authorization;
+using Weft.Routing.Matching;
+using Weft.Routing.Policy;
 
 namespace Weft.Routing;
 
-/// <summary>Issue 14 on the compile side: each workload's inbound policy, and each AuthorizationPolicy's status.</summary>
+/// <summary>
+/// Issue 14 on the compile side: each workload's inbound policy, and each AuthorizationPolicy's status. A targetRef
+/// resolves to pods once per model (<see cref="AuthorizationTargets"/>); status and compile read that one resolution.
+/// </summary>
 public sealed partial class MeshModel
 {
+    private readonly ConcurrentDictionary<(string Namespace, string Pod, string Default), InboundEntry> _inbound = new();
+    private AuthorizationTargets? _authorizationTargets;
+
     /// <summary>
     /// What pod <paramref name="podNamespace"/>/<paramref name="podName"/> admits: its default inbound policy (pod, then
     /// namespace, then <paramref name="meshDefault"/>) and the accepted AuthorizationPolicies that target it. Null when the
     /// pod is not in the snapshot.
     /// </summary>
+    /// <remarks>The same instance is returned for the same arguments on this model; equal inputs give equal JSON.</remarks>
     public InboundPolicy? CompileInbound(string podNamespace, string podName, string meshDefault = DefaultInboundPolicies.AllUnauthenticated)
     {
         ArgumentNullException.ThrowIfNull(podNamespace);
         ArgumentNullException.ThrowIfNull(podName);
-        _ = _snapshot;
-        throw new NotImplementedException("contract stub: the Routing helper implements this");
+        ArgumentNullException.ThrowIfNull(meshDefault);
+        return Inbound(podNamespace, podName, meshDefault).Policy;
     }
 
     /// <summary>One entry per AuthorizationPolicy, in snapshot order: its conditions per targetRef.</summary>
-    public IReadOnlyList<AuthorizationPolicyStatus> AuthorizationStatuses =>
-        throw new NotImplementedException("contract stub: the Routing helper implements this");
+    public IReadOnlyList<AuthorizationPolicyStatus> AuthorizationStatuses => Targets.Statuses;
+
+    /// <summary>
+    /// For <c>weft explain</c>: what pod <paramref name="podNamespace"/>/<paramref name="podName"/>'s sidecar would decide
+    /// for <paramref name="request"/>, by the policy <see cref="CompileInbound"/> gives it and <see cref="AuthorizationPlanner"/>
+    /// (the sidecar's own decision, not a second evaluation). Null when the pod is not in the snapshot.
+    /// </summary>
+    /// <exception cref="RouteTableException">The pod's inbound policy does not compile (its sidecar would NACK it).</exception>
+    public AuthorizationDecision? ExplainAuthorization(
+        string podNamespace, string podName, in AuthorizationRequest request, IHeaderLookup headers, string meshDefault = DefaultInboundPolicies.AllUnauthenticated)
+    {
+        ArgumentNullException.ThrowIfNull(podNamespace);
+        ArgumentNullException.ThrowIfNull(podName);
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(meshDefault);
+        var entry = Inbound(podNamespace, podName, meshDefault);
+        if (entry.Policy is null)
+        {
+            return null;
+        }
+
+        entry.Table ??= AuthorizationTable.Build(entry.Policy);
+        return AuthorizationPlanner.Decide(entry.Table, request, headers);
+    }
+
+    private AuthorizationTargets Targets
+    {
+        get
+        {
+            var targets = Volatile.Read(ref _authorizationTargets);
+            if (targets is null)
+            {
+                var built = new AuthorizationTargets(_snapshot, _index, ControllerName, RouteRulesOf);
+                targets = Interlocked.CompareExchange(ref _authorizationTargets, built, null) ?? built;
+            }
+
+            return targets;
+        }
+    }
+
+    /// <summary>A route's analysed rules (their matches as the route planners read them), empty for a route not analysed.</summary>
+    private IReadOnlyList<Internal.AnalyzedRule> RouteRulesOf(Route route) =>
+        _analyzedByRoute.TryGetValue(route, out var analyzed) ? analyzed.Route.Rules : [];
+
+    private InboundEntry Inbound(string podNamespace, string podName, string meshDefault) =>
+        _inbound.GetOrAdd((podNamespace, podName, meshDefault), static (key, model) => new InboundEntry(model.BuildInbound(key.Namespace, key.Pod, key.Default)), this);
+
+    private InboundPolicy? BuildInbound(string podNamespace, string podName, string meshDefault)
+    {
+        var pod = _index.Pod(podNamespace, podName);
+        if (pod is null)
+        {
+            return null;
+        }
+
+        Namespace? ns = null;
+        foreach (var n in _snapshot.Namespaces)
+        {
+            if (n.Name == podNamespace)
+            {
+                ns = n;
+                break;
+            }
+        }
+
+        return new InboundPolicy
+        {
+            Namespace = pod.Namespace,
+            Pod = pod.Name,
+            ServiceAccount = string.IsNullOrEmpty(pod.Spec.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName,
+            TrustDomain = TrustDomain,
+            Level = MeshLevels.Of(pod),
+            DefaultPolicy = DefaultInboundPolicies.Resolve(pod, ns, meshDefault),
+            Policies = Targets.EntriesFor(pod),
+        };
+    }
+
+    /// <summary>A pod's compiled inbound policy and, once <see cref="ExplainAuthorization"/> asked, its table.</summary>
+    private sealed class InboundEntry(InboundPolicy? policy)
+    {
+        public InboundPolicy? Policy { get; } = policy;
+        public AuthorizationTable? Table { get; set; }
+    }
 }

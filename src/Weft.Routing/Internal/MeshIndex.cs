@@ -81,6 +81,8 @@ internal sealed class MeshIndex
 
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
+    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault($"{ns}/{name}");
+
     public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
 
     public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>

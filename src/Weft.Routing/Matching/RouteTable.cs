@@ -219,7 +219,8 @@ public sealed class RouteTable
         return -1;
     }
 
-    private static bool TrySplitGrpcPath(string path, out ReadOnlySpan<char> service, out ReadOnlySpan<char> method)
+    /// <summary>Splits a gRPC request path "/package.Service/Method" into its service and method (also for the authorization decision).</summary>
+    internal static bool TrySplitGrpcPath(ReadOnlySpan<char> path, out ReadOnlySpan<char> service, out ReadOnlySpan<char> method)
     {
         service = default;
         method = default;
@@ -228,7 +229,7 @@ public sealed class RouteTable
             return false;
         }
 
-        var rest = path.AsSpan(1);
+        var rest = path[1..];
         var slash = rest.IndexOf('/');
         if (slash <= 0 || slash == rest.Length - 1)
         {

@@ -1,0 +1,237 @@
+using Weft.Api.Model;
+using Weft.Routing.Matching;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing.Authorization;
+
+/// <summary>
+/// One compiled <see cref="AuthorizationRulePolicy"/>: its parts ANDed, each list any-of (empty = any), with the decision
+/// it makes built once so that deciding allocates nothing.
+/// </summary>
+internal sealed class AuthorizationRuleMatcher
+{
+    private readonly AuthorizationSourceMatcher[]? _sources;
+    private readonly int[] _ports;
+    private readonly string[] _methods;
+    private readonly HttpRuleMatcher[] _paths;
+    private readonly ValueMatcher[] _headers;
+    private readonly string? _grpcService;
+    private readonly string? _grpcMethod;
+
+    public AuthorizationRuleMatcher(AuthorizationRulePolicy rule, string trustDomain, string what, AuthorizationDecision decision)
+    {
+        Index = rule.Index;
+        Decision = decision;
+        HasL7 = rule.HasL7;
+        if (rule.Sources is { } sources)
+        {
+            _sources = new AuthorizationSourceMatcher[sources.Count];
+            for (var i = 0; i < sources.Count; i++)
+            {
+                _sources[i] = AuthorizationSourceMatcher.Compile(sources[i], trustDomain, $"{what} sources[{i}]");
+            }
+        }
+
+        _ports = [.. rule.Ports];
+        _methods = [.. rule.Methods];
+        foreach (var m in _methods)
+        {
+            if (string.IsNullOrEmpty(m))
+            {
+                throw new RouteTableException($"{what} has an empty HTTP method");
+            }
+        }
+
+        _paths = new HttpRuleMatcher[rule.Paths.Count];
+        for (var i = 0; i < _paths.Length; i++)
+        {
+            var p = rule.Paths[i];
+            _paths[i] = Rethrow(what, () => new HttpRuleMatcher(new MatchPolicy { PathType = p.Type, PathValue = p.Value }, rule.Index));
+        }
+
+        // Each header entry is an alternative of its own (any-of), so each is compiled alone.
+        _headers = new ValueMatcher[rule.Headers.Count];
+        for (var i = 0; i < _headers.Length; i++)
+        {
+            _headers[i] = ValueMatcher.Compile([rule.Headers[i]], StringComparer.OrdinalIgnoreCase, $"{what} header")[0];
+        }
+
+        _grpcService = string.IsNullOrEmpty(rule.GrpcService) ? null : rule.GrpcService;
+        _grpcMethod = string.IsNullOrEmpty(rule.GrpcMethod) ? null : rule.GrpcMethod;
+    }
+
+    public int Index { get; }
+
+    /// <summary>What this rule decides when it matches (allowed or denied by its policy, naming the rule).</summary>
+    public AuthorizationDecision Decision { get; }
+
+    public bool HasL7 { get; }
+
+    /// <summary>
+    /// Whether the rule matches. <paramref name="deny"/> says whether it is a DENY policy's: on an L4 connection a DENY
+    /// rule's HTTP and gRPC conditions are ignored and it matches on the others (fail safe, as Istio does), while an ALLOW
+    /// rule with such conditions never matches.
+    /// </summary>
+    public bool IsMatch<THeaders>(in AuthorizationInput input, bool deny, in THeaders headers)
+        where THeaders : IHeaderLookup
+    {
+        if (!SourceMatches(input.Identity) || !PortMatches(_ports, input.Port))
+        {
+            return false;
+        }
+
+        if (!HasL7)
+        {
+            return true;
+        }
+
+        if (!input.IsL7)
+        {
+            return deny;
+        }
+
+        return MethodMatches(input.Method!) && PathMatches(input) && HeaderMatches(headers) && GrpcMatches(input);
+    }
+
+    public static bool PortMatches(int[] ports, int port)
+    {
+        if (ports.Length == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < ports.Length; i++)
+        {
+            if (ports[i] == port)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Gamma-spec E3 on a path without its query: Exact, element-wise PathPrefix, or an anchored regex.</summary>
+    public static bool PathMatches(HttpRuleMatcher m, ReadOnlySpan<char> path) => m.PathType switch
+    {
+        PathMatchType.Exact => path.SequenceEqual(m.PathValue),
+        PathMatchType.PathPrefix => HttpRuleMatcher.PrefixMatches(m.PathValue, path),
+        _ => m.PathRegex!.IsMatch(path),
+    };
+
+    private bool SourceMatches(string? identity)
+    {
+        var sources = _sources;
+        if (sources is null)
+        {
+            return true;
+        }
+
+        if (identity is null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < sources.Length; i++)
+        {
+            if (sources[i].IsMatch(identity))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool MethodMatches(string method)
+    {
+        var methods = _methods;
+        if (methods.Length == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < methods.Length; i++)
+        {
+            if (string.Equals(methods[i], method, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool PathMatches(in AuthorizationInput input)
+    {
+        var paths = _paths;
+        if (paths.Length == 0)
+        {
+            return true;
+        }
+
+        if (!input.HasPath)
+        {
+            return false;
+        }
+
+        var path = input.Path;
+        for (var i = 0; i < paths.Length; i++)
+        {
+            if (PathMatches(paths[i], path))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool HeaderMatches<THeaders>(in THeaders headers)
+        where THeaders : IHeaderLookup
+    {
+        var matchers = _headers;
+        if (matchers.Length == 0)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < matchers.Length; i++)
+        {
+            var m = matchers[i];
+            if (headers.TryGetValue(m.Name, out var actual) && actual is not null && m.IsMatch(actual))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool GrpcMatches(in AuthorizationInput input)
+    {
+        if (_grpcService is null && _grpcMethod is null)
+        {
+            return true;
+        }
+
+        if (!input.IsGrpc || !RouteTable.TrySplitGrpcPath(input.Path, out var service, out var method))
+        {
+            return false;
+        }
+
+        return (_grpcService is null || service.SequenceEqual(_grpcService)) && (_grpcMethod is null || method.SequenceEqual(_grpcMethod));
+    }
+
+    private static T Rethrow<T>(string what, Func<T> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (RouteTableException e)
+        {
+            throw new RouteTableException($"{what}: {e.Message}", e);
+        }
+    }
+}
