@@ -12,7 +12,7 @@ internal static class Authz
 
     public static string Id(string ns, string sa, string trustDomain = MeshModel.DefaultTrustDomain) => $"spiffe://{trustDomain}/ns/{ns}/sa/{sa}";
 
-    public static AuthorizationPolicy Policy(string ns, string name, string action, AuthorizationTargetReference[] targets, params AuthorizationRule[] rules) => new()
+    public static AuthorizationPolicy PolicyOf(string ns, string name, string action, AuthorizationTargetReference[] targets, params AuthorizationRule[] rules) => new()
     {
         ApiVersion = WeftPolicyApi.ApiVersion,
         Metadata = new ObjectMeta { Namespace = ns, Name = name },
@@ -20,10 +20,10 @@ internal static class Authz
     };
 
     public static AuthorizationPolicy Allow(string name, AuthorizationTargetReference target, params AuthorizationRule[] rules) =>
-        Policy(Shop, name, AuthorizationAction.Allow, [target], rules);
+        PolicyOf(Shop, name, AuthorizationAction.Allow, [target], rules);
 
     public static AuthorizationPolicy Deny(string name, AuthorizationTargetReference target, params AuthorizationRule[] rules) =>
-        Policy(Shop, name, AuthorizationAction.Deny, [target], rules);
+        PolicyOf(Shop, name, AuthorizationAction.Deny, [target], rules);
 
     public static AuthorizationTargetReference Pods(params (string Key, string Value)[] labels) => new()
     {
