@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Weft.Api.Model;
 using Weft.Routing.Authorization;
 using Weft.Routing.Matching;
-using Weft.Routing.Policy;
 
 namespace Weft.Routing;
 

@@ -1,0 +1,168 @@
+using System.Text.RegularExpressions;
+using Weft.Api.Model;
+using Weft.Routing.Authorization;
+
+namespace Weft.Routing.Tests.Authorization;
+
+/// <summary>
+/// Issue 14's evaluation written out plainly from the API objects (AuthorizationPolicy, Pod, Service), for Pod and Service
+/// targets: no compiled form, no shared matcher. The property tests hold the planner to it.
+/// </summary>
+internal static class AuthorizationReference
+{
+    public static (AuthorizationVerdict Verdict, string? Policy, int? Rule) Decide(
+        MeshSnapshot world, Pod pod, AuthorizationRequest request, (string Name, string Value)[] headers, string meshDefault, string trustDomain = MeshModel.DefaultTrustDomain)
+    {
+        var applying = world.AuthorizationPolicies
+            .Where(p => p.Namespace == pod.Namespace && p.Spec.TargetRefs.Any(t => Covers(world, p, t, pod, request.Port)))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (var p in applying.Where(p => p.Spec.Action == AuthorizationAction.Deny))
+        {
+            for (var i = 0; i < p.Spec.Rules.Count; i++)
+            {
+                if (RuleMatches(p.Spec.Rules[i], deny: true, request, headers, trustDomain))
+                {
+                    return (AuthorizationVerdict.DeniedByPolicy, p.Key, i);
+                }
+            }
+        }
+
+        var allow = applying.Where(p => p.Spec.Action == AuthorizationAction.Allow).ToList();
+        foreach (var p in allow)
+        {
+            for (var i = 0; i < p.Spec.Rules.Count; i++)
+            {
+                if (RuleMatches(p.Spec.Rules[i], deny: false, request, headers, trustDomain))
+                {
+                    return (AuthorizationVerdict.AllowedByPolicy, p.Key, i);
+                }
+            }
+        }
+
+        if (allow.Count > 0)
+        {
+            return (AuthorizationVerdict.NotAllowedByPolicy, null, null);
+        }
+
+        var id = request.PeerIdentity;
+        var admitted = meshDefault switch
+        {
+            DefaultInboundPolicies.AllUnauthenticated => true,
+            DefaultInboundPolicies.AllAuthenticated => id is not null && id.StartsWith($"spiffe://{trustDomain}/", StringComparison.Ordinal) && id.Length > $"spiffe://{trustDomain}/".Length,
+            DefaultInboundPolicies.SameNamespace => id is not null && IsServiceAccountOf(id, trustDomain, pod.Namespace),
+            _ => false,
+        };
+        return (admitted ? AuthorizationVerdict.AllowedByDefault : AuthorizationVerdict.DeniedByDefault, null, null);
+    }
+
+    /// <summary>Whether the target is accepted and covers this pod and port.</summary>
+    private static bool Covers(MeshSnapshot world, AuthorizationPolicy policy, AuthorizationTargetReference target, Pod pod, int port)
+    {
+        List<Pod> selected;
+        var ports = new HashSet<int>();
+        if (target.Kind == "Pod")
+        {
+            selected = [.. world.Pods.Where(p => p.Namespace == policy.Namespace && target.Selector!.MatchLabels.All(l => p.Metadata.Labels.GetValueOrDefault(l.Key) == l.Value))];
+        }
+        else
+        {
+            var svc = world.Services.FirstOrDefault(s => s.Namespace == policy.Namespace && s.Name == target.Name);
+            if (svc is null)
+            {
+                return false;
+            }
+
+            selected = [.. world.Pods.Where(p => p.Namespace == policy.Namespace && svc.Spec.Selector!.All(l => p.Metadata.Labels.GetValueOrDefault(l.Key) == l.Value))];
+            ports.UnionWith(svc.Spec.Ports.Select(p => p.TargetPort.Number ?? p.Port));
+        }
+
+        var l7 = policy.Spec.Rules.Any(r => r.Http is { } h && (h.Methods.Count + h.Paths.Count + h.Headers.Count > 0) || r.Grpc is { Service: not null } or { Method: not null });
+        if (selected.Count == 0 || (l7 && selected.Any(p => p.Metadata.Annotations.GetValueOrDefault(MeshLevels.Key) == MeshLevels.L4)))
+        {
+            return false;
+        }
+
+        return selected.Any(p => p.Key == pod.Key) && (target.Kind == "Pod" || ports.Contains(port));
+    }
+
+    private static bool RuleMatches(AuthorizationRule rule, bool deny, AuthorizationRequest request, (string Name, string Value)[] headers, string trustDomain)
+    {
+        var id = request.PeerIdentity;
+        if (rule.Sources is { } sources && (id is null || !sources.Any(s => SourceMatches(s, id, trustDomain))))
+        {
+            return false;
+        }
+
+        if (rule.NetworkAttributes is { Ports.Count: > 0 } net && !net.Ports.Contains(request.Port))
+        {
+            return false;
+        }
+
+        var http = rule.Http ?? new AuthorizationHttpAttributes();
+        var grpc = rule.Grpc ?? new AuthorizationGrpcAttributes();
+        var l7 = http.Methods.Count + http.Paths.Count + http.Headers.Count > 0 || grpc.Service is not null || grpc.Method is not null;
+        if (!l7)
+        {
+            return true;
+        }
+
+        if (request.Method is null)
+        {
+            return deny;
+        }
+
+        var path = request.Path!.Split('?')[0];
+        if (http.Methods.Count > 0 && !http.Methods.Contains(request.Method))
+        {
+            return false;
+        }
+
+        if (http.Paths.Count > 0 && !http.Paths.Any(p => PathMatches(p, path)))
+        {
+            return false;
+        }
+
+        if (http.Headers.Count > 0 && !http.Headers.Any(h => headers.Any(x => string.Equals(x.Name, h.Name, StringComparison.OrdinalIgnoreCase) && ValueMatches(h.Type, h.Value, x.Value))))
+        {
+            return false;
+        }
+
+        if (grpc.Service is not null || grpc.Method is not null)
+        {
+            var parts = path.Split('/');
+            if (!request.IsGrpc || parts.Length != 3 || parts[0] != "" || parts[1] == "" || parts[2] == "")
+            {
+                return false;
+            }
+
+            return (grpc.Service is null || grpc.Service == parts[1]) && (grpc.Method is null || grpc.Method == parts[2]);
+        }
+
+        return true;
+    }
+
+    private static bool SourceMatches(AuthorizationSource s, string id, string trustDomain) => s.Type switch
+    {
+        AuthorizationSourceType.Spiffe => s.Spiffe == id,
+        _ when s.ServiceAccount!.Name == "*" => IsServiceAccountOf(id, trustDomain, s.ServiceAccount.Namespace),
+        _ => id == $"spiffe://{trustDomain}/ns/{s.ServiceAccount!.Namespace}/sa/{s.ServiceAccount.Name}",
+    };
+
+    private static bool IsServiceAccountOf(string id, string trustDomain, string ns)
+    {
+        var prefix = $"spiffe://{trustDomain}/ns/{ns}/sa/";
+        return id.StartsWith(prefix, StringComparison.Ordinal) && id.Length > prefix.Length && !id[prefix.Length..].Contains('/', StringComparison.Ordinal);
+    }
+
+    /// <summary>Gamma-spec E3: Exact; PathPrefix by whole segments, a trailing "/" ignored; RegularExpression over the whole path.</summary>
+    private static bool PathMatches(HttpPathMatch m, string path) => m.Type switch
+    {
+        PathMatchType.Exact => path == m.Value,
+        PathMatchType.PathPrefix => m.Value.TrimEnd('/') is var prefix && path.StartsWith('/') && (path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal)),
+        _ => ValueMatches(HeaderMatchType.RegularExpression, m.Value, path),
+    };
+
+    private static bool ValueMatches(string type, string expected, string actual) =>
+        type == HeaderMatchType.Exact ? expected == actual : Regex.IsMatch(actual, $"^(?:{expected})$", RegexOptions.None, TimeSpan.FromSeconds(1));
+}
