@@ -75,7 +75,7 @@ public sealed record AuthorizationNetworkAttributes
     public IReadOnlyList<int> Ports { get; init; } = [];
 }
 
-/// <summary><c>http</c> (Weft's L7 extension): each list is any-of, empty = any.</summary>
+/// <summary><c>http</c> (Weft's L7 extension): any of <see cref="Methods"/>, any of <see cref="Paths"/>, all of <see cref="Headers"/> (as in an HTTPRoute match); empty = any.</summary>
 public sealed record AuthorizationHttpAttributes
 {
     public IReadOnlyList<string> Methods { get; init; } = [];

@@ -196,16 +196,17 @@ internal sealed class AuthorizationRuleMatcher
             return true;
         }
 
+        // Every header must match, as in an HTTPRoute match (gamma-spec E7): a request carries many headers.
         for (var i = 0; i < matchers.Length; i++)
         {
             var m = matchers[i];
-            if (headers.TryGetValue(m.Name, out var actual) && actual is not null && m.IsMatch(actual))
+            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !m.IsMatch(actual))
             {
-                return true;
+                return false;
             }
         }
 
-        return false;
+        return true;
     }
 
     private bool GrpcMatches(in AuthorizationInput input)

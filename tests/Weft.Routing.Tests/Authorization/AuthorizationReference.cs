@@ -123,7 +123,7 @@ internal static class AuthorizationReference
             return false;
         }
 
-        if (http.Headers.Count > 0 && !http.Headers.Any(h => headers.Any(x => string.Equals(x.Name, h.Name, StringComparison.OrdinalIgnoreCase) && ValueMatches(h.Type, h.Value, x.Value))))
+        if (http.Headers.Count > 0 && !http.Headers.All(h => headers.Any(x => string.Equals(x.Name, h.Name, StringComparison.OrdinalIgnoreCase) && ValueMatches(h.Type, h.Value, x.Value))))
         {
             return false;
         }
