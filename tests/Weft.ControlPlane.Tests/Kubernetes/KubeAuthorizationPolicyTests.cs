@@ -100,6 +100,33 @@ public sealed class KubeAuthorizationPolicyTests
         Assert.Empty(Policies(controller));
     }
 
+    [Fact]
+    public async Task Route_status_is_written_beside_authorization_policies_whatever_their_status_pass_does()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Policy + """
+
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: cart, namespace: shop}
+            spec:
+              selector: {app: cart}
+              ports: [{name: http, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: cart-route, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+              rules: [{backendRefs: [{name: cart, port: 80}]}]
+            """);
+        await cluster.StartControllerAsync("replica-a");
+
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-route"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, "weft.dev/mesh"), "Accepted") == "Accepted=True/Accepted@1", "the route's status");
+    }
+
     private static AuthorizationTargetStatus Target(AuthorizationTargetReference target, string accepted, string reason, long generation = 1) =>
         new(target, "weft.dev/mesh",
             [new RouteCondition(AuthorizationConditions.Accepted, accepted, reason, $"{reason} message", generation),
