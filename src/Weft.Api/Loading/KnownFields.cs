@@ -82,6 +82,7 @@ internal static class KnownFields
     /// </summary>
     public static readonly FieldSchema AuthorizationPolicy = Crd(FieldSchema.Of("action")
         .With("targetRefs", FieldSchema.Of("group", "kind", "name", "sectionName")
+            .Without("namespace", "a policy applies in its own namespace only: remove namespace, and create the policy in the target's namespace")
             .With("selector", FieldSchema.Of("matchLabels").With("matchExpressions", FieldSchema.Of("key", "operator", "values"))))
         .With("rules", FieldSchema.Of()
             .With("sources", FieldSchema.Of("type", "spiffe").With("serviceAccount", FieldSchema.Of("namespace", "name")))

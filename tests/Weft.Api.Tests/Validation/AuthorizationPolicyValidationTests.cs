@@ -171,8 +171,9 @@ public sealed class AuthorizationPolicyValidationTests
     [Fact]
     public void A_target_has_no_namespace_field_so_a_policy_never_reaches_across_namespaces()
     {
-        AssertRejected(Policy("  - {group: \"\", kind: Service, name: cart, namespace: other}"), "spec.targetRefs[0].namespace",
+        var problem = AssertRejected(Policy("  - {group: \"\", kind: Service, name: cart, namespace: other}"), "spec.targetRefs[0].namespace",
             "strict decoding error: unknown field \"spec.targetRefs[0].namespace\"");
+        Assert.Equal("a policy applies in its own namespace only: remove namespace, and create the policy in the target's namespace", problem.Hint);
     }
 
     [Fact]
