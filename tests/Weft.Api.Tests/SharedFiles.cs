@@ -19,6 +19,22 @@ internal static class SharedFiles
         throw new DirectoryNotFoundException($"no shared/conformance above {AppContext.BaseDirectory}");
     }
 
+    /// <summary>The repository (the worktree the test binary was built in): the directory above it that holds deploy/crds.</summary>
+    public static string Repository { get; } = FindRepository();
+
+    private static string FindRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (Directory.Exists(Path.Combine(dir.FullName, "deploy", "crds")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"no deploy/crds above {AppContext.BaseDirectory}");
+    }
+
     public static IEnumerable<string> MeshManifests() =>
         Directory.GetFiles(Path.Combine(ConformanceDir, "upstream", "mesh"), "*.yaml")
             .Concat(Directory.GetFiles(Path.Combine(ConformanceDir, "upstream", "tests", "mesh"), "*.yaml"))

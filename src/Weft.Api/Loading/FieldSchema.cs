@@ -15,7 +15,14 @@ internal sealed class FieldSchema
 
     private readonly Dictionary<string, FieldSchema> _fields;
 
-    private FieldSchema(Dictionary<string, FieldSchema> fields) => _fields = fields;
+    // Fields the schema leaves out on purpose, with why: their unknown-field error says so instead of guessing a typo.
+    private readonly Dictionary<string, string> _absent;
+
+    private FieldSchema(Dictionary<string, FieldSchema> fields, Dictionary<string, string>? absent = null)
+    {
+        _fields = fields;
+        _absent = absent ?? new Dictionary<string, string>(StringComparer.Ordinal);
+    }
 
     /// <summary>True when the field names here are checked.</summary>
     public bool IsStrict => _fields.Count > 0;
@@ -34,12 +41,19 @@ internal sealed class FieldSchema
             copy[field] = Open;
         }
 
-        return new FieldSchema(copy);
+        return new FieldSchema(copy, _absent);
     }
 
     /// <summary>This schema plus a field that holds an object (or a list of objects) of the given schema.</summary>
     public FieldSchema With(string field, FieldSchema schema) =>
-        new(new Dictionary<string, FieldSchema>(_fields, StringComparer.Ordinal) { [field] = schema });
+        new(new Dictionary<string, FieldSchema>(_fields, StringComparer.Ordinal) { [field] = schema }, _absent);
+
+    /// <summary>This schema, saying of <paramref name="field"/> (which it does not have) how to do without it.</summary>
+    public FieldSchema Without(string field, string hint) =>
+        new(_fields, new Dictionary<string, string>(_absent, StringComparer.Ordinal) { [field] = hint });
+
+    /// <summary>The hint for a field this schema leaves out on purpose, or null.</summary>
+    public string? AbsentHint(string field) => _absent.GetValueOrDefault(field);
 
     /// <summary>Every field path this schema knows, with list items not indexed (e.g. <c>spec.rules.matches</c>).</summary>
     public IEnumerable<string> Paths(string prefix = "")

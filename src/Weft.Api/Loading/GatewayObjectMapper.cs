@@ -168,9 +168,7 @@ internal static class GatewayObjectMapper
     private static HttpRouteMatch HttpMatch(MappingReader m) => new()
     {
         // CRD defaults: no path → PathPrefix "/"; type PathPrefix; value "/".
-        Path = m.Map("path") is { } p
-            ? new HttpPathMatch { Type = p.String("type") ?? PathMatchType.PathPrefix, Value = p.String("value") ?? "/" }
-            : new HttpPathMatch(),
+        Path = m.Map("path") is { } p ? PathMatch(p) : new HttpPathMatch(),
         Headers = m.List("headers", HeaderMatch),
         QueryParams = m.List("queryParams", q => new HttpQueryParamMatch
         {
@@ -181,7 +179,12 @@ internal static class GatewayObjectMapper
         Method = m.String("method"),
     };
 
-    private static HttpHeaderMatch HeaderMatch(MappingReader h) => new()
+    /// <summary>HTTPPathMatch with its CRD defaults (type PathPrefix, value "/"); AuthorizationPolicy's <c>http.paths[]</c> too.</summary>
+    internal static HttpPathMatch PathMatch(MappingReader p) =>
+        new() { Type = p.String("type") ?? PathMatchType.PathPrefix, Value = p.String("value") ?? "/" };
+
+    /// <summary>HTTPHeaderMatch with its CRD default (type Exact); AuthorizationPolicy's <c>http.headers[]</c> too.</summary>
+    internal static HttpHeaderMatch HeaderMatch(MappingReader h) => new()
     {
         Type = h.String("type") ?? HeaderMatchType.Exact,
         Name = h.RequiredString("name"),

@@ -76,6 +76,20 @@ internal static class KnownFields
     public static readonly FieldSchema XMesh = Crd(FieldSchema.Of("controllerName", "description")
         .With("parametersRef", FieldSchema.Of("group", "kind", "name", "namespace")));
 
+    /// <summary>
+    /// Weft's AuthorizationPolicy (deploy/crds/policy.weft.dev_authorizationpolicies.yaml; a test checks the two agree).
+    /// A targetRef has no namespace field: a policy never reaches across namespaces.
+    /// </summary>
+    public static readonly FieldSchema AuthorizationPolicy = Crd(FieldSchema.Of("action")
+        .With("targetRefs", FieldSchema.Of("group", "kind", "name", "sectionName")
+            .Without("namespace", "a policy applies in its own namespace only: remove namespace, and create the policy in the target's namespace")
+            .With("selector", FieldSchema.Of("matchLabels").With("matchExpressions", FieldSchema.Of("key", "operator", "values"))))
+        .With("rules", FieldSchema.Of()
+            .With("sources", FieldSchema.Of("type", "spiffe").With("serviceAccount", FieldSchema.Of("namespace", "name")))
+            .With("networkAttributes", FieldSchema.Of("ports"))
+            .With("http", FieldSchema.Of("methods").With("paths", FieldSchema.Of("type", "value")).With("headers", HeaderMatch))
+            .With("grpc", FieldSchema.Of("service", "method"))));
+
     /// <summary>ServiceSpec and ServicePort (core/v1) in full: Weft reads the ports and the addressing fields.</summary>
     public static readonly FieldSchema Service = Core(FieldSchema.Of("status").With("spec", FieldSchema.Of(
             "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity", "loadBalancerIP",

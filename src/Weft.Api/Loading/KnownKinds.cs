@@ -38,6 +38,7 @@ internal static class KnownKinds
         Add("TCPRoute", true, GatewayObjectMapper.TcpRoute, KnownFields.TcpRoute, Gateway + "v1", Gateway + "v1alpha2");
         Add("TLSRoute", true, GatewayObjectMapper.TlsRoute, KnownFields.TlsRoute, Gateway + "v1", Gateway + "v1alpha2", Gateway + "v1alpha3");
         Add("ReferenceGrant", true, GatewayObjectMapper.ReferenceGrant, KnownFields.ReferenceGrant, Gateway + "v1", Gateway + "v1beta1", Gateway + "v1alpha2");
+        Add(AuthorizationPolicy.KindName, true, PolicyObjectMapper.AuthorizationPolicy, KnownFields.AuthorizationPolicy, WeftPolicyApi.ApiVersion);
         Add("XMesh", false, GatewayObjectMapper.XMesh, KnownFields.XMesh, GatewayApi.ExperimentalGroup + "/v1alpha1");
         return types;
     }

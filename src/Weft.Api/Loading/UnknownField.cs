@@ -6,9 +6,9 @@ internal sealed record UnknownField(string Path, string Name, int Line, int Colu
     /// <summary>The API server's strict decoding wording, e.g. <c>strict decoding error: unknown field "spec.rules[0].backendRef"</c>.</summary>
     public string Message => $"strict decoding error: unknown field \"{Path}\"";
 
-    public string Hint => NearestKnown() is { } known
+    public string Hint => Siblings.AbsentHint(Name) ?? (NearestKnown() is { } known
         ? $"did you mean {known}? (or remove the field; check its indentation too)"
-        : $"remove it, or check its name and indentation: the fields here are {string.Join(", ", Siblings.FieldNames.Order(StringComparer.Ordinal))}";
+        : $"remove it, or check its name and indentation: the fields here are {string.Join(", ", Siblings.FieldNames.Order(StringComparer.Ordinal))}");
 
     /// <summary>A known sibling that differs by case or at most two edits (backendRef → backendRefs, matchs → matches).</summary>
     private string? NearestKnown()

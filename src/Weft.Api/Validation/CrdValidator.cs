@@ -21,6 +21,7 @@ internal static partial class CrdValidator
             case TlsRoute r: TlsRoute(errors, r); break;
             case ReferenceGrant g: ReferenceGrant(errors, g); break;
             case XMesh m: XMesh(errors, m); break;
+            case AuthorizationPolicy a: AuthorizationPolicy(errors, a); break;
             case Service s: Service(errors, s); break;
             case EndpointSlice s: EndpointSlice(errors, s); break;
             case Deployment d: Deployment(errors, d); break;

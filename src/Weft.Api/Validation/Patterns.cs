@@ -48,6 +48,13 @@ internal static partial class Patterns
         @"(^\*$)|(^(http(s)?):\/\/(((\*\.)?([a-zA-Z0-9\-]+\.)*[a-zA-Z0-9-]+|\*)(:([0-9]{1,5}))?)$)",
         "write an origin such as https://example.com, https://*.example.com:8443, or *");
 
+    /// <summary>A label value, and the name part of a label key (without the 63-character limit, checked apart).</summary>
+    public static readonly Pattern LabelValue = new(LabelValueRegex(), "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+        "use letters, digits, '-', '_' and '.', starting and ending with a letter or digit, at most 63 characters");
+
+    /// <summary>A ServiceAccount name: an RFC 1123 subdomain.</summary>
+    public static readonly Pattern ServiceAccountName = new(SubdomainRegex(), Subdomain, SubdomainHint + ", or \"*\" for every service account of the namespace");
+
     public static readonly Regex GrpcService = GrpcServiceRegex();
     public const string GrpcServiceText = @"^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$";
     public static readonly Regex GrpcMethod = GrpcMethodRegex();
@@ -95,6 +102,9 @@ internal static partial class Patterns
 
     [GeneratedRegex(@"^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", RegexOptions.CultureInvariant)]
     private static partial Regex GrpcServiceRegex();
+
+    [GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LabelValueRegex();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z_0-9]*$", RegexOptions.CultureInvariant)]
     private static partial Regex GrpcMethodRegex();

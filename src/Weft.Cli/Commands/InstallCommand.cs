@@ -22,7 +22,7 @@ internal static class InstallCommand
         var ns = new Option<string>("--namespace", "-n") { Description = "Weft's namespace", DefaultValueFactory = _ => WeftInstallation.DefaultNamespace };
         var image = new Option<string?>("--image") { Description = $"The image of the controller, init container and sidecar (default: {WeftInstallation.ImageRepository}:VERSION, this build's)" };
         var replicas = new Option<int>("--replicas") { Description = "The controller's replicas", DefaultValueFactory = _ => 1 };
-        var crds = new Option<bool>("--crds") { Description = $"Print the Gateway API CRDs Weft reads first ({GatewayApiCrds.PinnedVersion}, experimental channel)" };
+        var crds = new Option<bool>("--crds") { Description = $"Print the Gateway API CRDs Weft reads ({GatewayApiCrds.PinnedVersion}, experimental channel) and Weft's own (policy.weft.dev) first" };
         var output = new Option<string>("--output", "-o") { Description = "yaml (default: documents separated by ---) or json (a v1 List)", DefaultValueFactory = _ => "yaml" };
         output.AcceptOnlyFromAmong("yaml", "json");
         var command = new Command("install", "Print the Kubernetes objects that install Weft (for kubectl apply -f -)") { ns, image, replicas, crds, output };

@@ -25,10 +25,12 @@ internal static class ControllerRbac
         // The routes are read by the informers and, after a 409 on a status write, re-read by name (KubeStatusWriter).
         Rule("gateway.networking.k8s.io", ["httproutes", "grpcroutes", "tcproutes", "tlsroutes"], ["get", "list", "watch"]),
         Rule("gateway.networking.x-k8s.io", ["xmeshes"], ["get", "list", "watch"]),
+        Rule("policy.weft.dev", ["authorizationpolicies"], ["get", "list", "watch"]),
 
-        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted).
+        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted, AuthorizationPolicy ancestors).
         Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status"], ["update"]),
         Rule("gateway.networking.x-k8s.io", ["xmeshes/status"], ["update"]),
+        Rule("policy.weft.dev", ["authorizationpolicies/status"], ["update"]),
 
         // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued.
         Rule("authentication.k8s.io", ["tokenreviews"], ["create"]),

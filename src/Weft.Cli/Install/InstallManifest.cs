@@ -7,7 +7,7 @@ namespace Weft.Cli.Install;
 
 /// <summary>
 /// Everything a cluster needs to run Weft, as the objects <c>weft install</c> prints and <c>deploy/</c> holds, in apply
-/// order: the Gateway API CRDs (with <c>--crds</c>), the namespace, the controller's ServiceAccount and RBAC, its
+/// order: the Gateway API CRDs and Weft's own (with <c>--crds</c>), the namespace, the controller's ServiceAccount and RBAC, its
 /// Deployment and Service, and the injector's MutatingWebhookConfiguration. Every name is <see cref="WeftInstallation"/>'s.
 /// </summary>
 internal static class InstallManifest
@@ -25,6 +25,7 @@ internal static class InstallManifest
         if (options.Crds)
         {
             objects.AddRange(GatewayApiCrds.All.SelectMany(crd => ManifestJson.Documents(GatewayApiCrds.Text(crd))));
+            objects.AddRange(WeftCrds.Files.SelectMany(file => ManifestJson.Documents(WeftCrds.Text(file))));
         }
 
         var ns = options.Namespace;

@@ -74,12 +74,16 @@ public sealed class KubeResource : IEquatable<KubeResource>
     public static readonly KubeResource TlsRoutes = new("TLSRoute", GatewayApi.Group, ["v1", "v1alpha2"], "tlsroutes", true);
     public static readonly KubeResource ReferenceGrants = new("ReferenceGrant", GatewayApi.Group, ["v1", "v1beta1"], "referencegrants", true);
     public static readonly KubeResource Meshes = new("XMesh", GatewayApi.ExperimentalGroup, ["v1alpha1"], "xmeshes", false);
+    public static readonly KubeResource AuthorizationPolicies = new(AuthorizationPolicy.KindName, WeftPolicyApi.Group, [WeftPolicyApi.Version], "authorizationpolicies", true);
     public static readonly KubeResource ConfigMaps = new("ConfigMap", "", ["v1"], "configmaps", true);
     public static readonly KubeResource MutatingWebhookConfigurations = new("MutatingWebhookConfiguration", "admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations", false);
 
-    /// <summary>Everything the translator reads (DESIGN: Namespaces, Services, EndpointSlices, Pods, ServiceAccounts, the routes, ReferenceGrant, XMesh).</summary>
+    /// <summary>
+    /// Everything the translator reads (DESIGN: Namespaces, Services, EndpointSlices, Pods, ServiceAccounts, the routes,
+    /// ReferenceGrant, XMesh, and Weft's AuthorizationPolicy).
+    /// </summary>
     public static readonly IReadOnlyList<KubeResource> MeshInputs =
-        [Namespaces, ServiceAccounts, Services, Pods, EndpointSlices, HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes, ReferenceGrants, Meshes];
+        [Namespaces, ServiceAccounts, Services, Pods, EndpointSlices, HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes, ReferenceGrants, Meshes, AuthorizationPolicies];
 
     /// <summary>The routes whose <c>status.parents</c> the controller writes.</summary>
     public static readonly IReadOnlyList<KubeResource> Routes = [HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes];

@@ -187,12 +187,12 @@ public sealed class KubeSource : IAsyncDisposable
 
     /// <summary>
     /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and the
-    /// status of Gateway API objects (a Pod's status, its IP, is read).
+    /// status of Gateway API objects and of Weft's policies (a Pod's status, its IP, is read).
     /// </summary>
     private static string Content(KubeResource resource, JsonObject json)
     {
         var copy = json.DeepClone().AsObject();
-        if (resource.Group.StartsWith("gateway.networking.", StringComparison.Ordinal))
+        if (resource.Group.StartsWith("gateway.networking.", StringComparison.Ordinal) || resource.Group == WeftPolicyApi.Group)
         {
             copy.Remove("status");
         }

@@ -15,8 +15,9 @@ namespace Weft.ControlPlane.Kubernetes;
 
 /// <summary>
 /// Writes what the translator decided back to the API (leader only): every route's <c>status.parents[]</c> entries of
-/// Weft's <c>controllerName</c> (gamma-spec H1; entries of other controllers are kept as they are), and the status of
-/// the XMesh objects that name Weft's controller (Accepted, and <c>supportedFeatures</c>). Writes go through the status
+/// Weft's <c>controllerName</c> (gamma-spec H1; entries of other controllers are kept as they are), the status of
+/// the XMesh objects that name Weft's controller (Accepted, and <c>supportedFeatures</c>), and every AuthorizationPolicy's
+/// <c>status.ancestors[]</c> entries of Weft's (GEP-713, one per targetRef; <see cref="AuthorizationStatusJson"/>). Writes go through the status
 /// subresource with the object's resourceVersion, only when the status would change; a 409 Conflict re-reads the object
 /// and merges again. A condition keeps its <c>lastTransitionTime</c> while its status does not change.
 /// </summary>
@@ -123,7 +124,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static bool IsStatusKind(KubeResource resource) => KubeResource.Routes.Contains(resource) || resource == KubeResource.Meshes;
+    private static bool IsStatusKind(KubeResource resource) =>
+        KubeResource.Routes.Contains(resource) || resource == KubeResource.Meshes || resource == KubeResource.AuthorizationPolicies;
 
     private void OnObjectsChanged(KubeInformer informer) => Wake();
 
@@ -248,6 +250,54 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
         }
 
+        complete &= await ReconcileAuthorizationAsync(model, ct).ConfigureAwait(false);
+        return complete;
+    }
+
+    /// <summary>
+    /// Every AuthorizationPolicy's ancestor entries of Weft's, from <see cref="MeshModel.AuthorizationStatuses"/>. The model
+    /// is not asked when the cluster holds no AuthorizationPolicy (or this source does not read the kind); a model that
+    /// fails to answer leaves the policies for the next pass, and the routes' and meshes' writes stand.
+    /// </summary>
+    private async Task<bool> ReconcileAuthorizationAsync(MeshModel model, CancellationToken ct)
+    {
+        var resource = KubeResource.AuthorizationPolicies;
+        if (_source.Informers.FirstOrDefault(i => i.Resource == resource) is not { } informer || informer.Objects.IsEmpty)
+        {
+            return true;
+        }
+
+        var (objects, version, _) = informer.Snapshot;
+        Dictionary<(string, string), Routing.Authorization.AuthorizationPolicyStatus> statuses;
+        try
+        {
+            statuses = model.AuthorizationStatuses.ToDictionary(s => (s.Namespace, s.Name));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StatusWriteFailed(_logger, resource.QualifiedName, "*", e.Message);
+            return false;
+        }
+
+        var complete = true;
+        foreach (var (key, json) in objects)
+        {
+            if (!_active)
+            {
+                return true;
+            }
+
+            var meta = json["metadata"]!.AsObject();
+            var status = statuses.GetValueOrDefault((meta["namespace"].Text() ?? "", meta["name"].Text() ?? ""));
+            if (status is not null && status.Generation != (meta["generation"].Long() ?? 1))
+            {
+                continue; // the model has not seen this generation yet; its publish wakes this pass again
+            }
+
+            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json,
+                current => AuthorizationStatusJson.StatusFor(current, status, _controllerName, _time.GetUtcNow()), ct)).ConfigureAwait(false);
+        }
+
         return complete;
     }
 
@@ -283,7 +333,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             var conditions = new JsonArray();
             foreach (var c in parent.Conditions)
             {
-                conditions.Add(Condition(c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration, previous?["conditions"] as JsonArray, now));
+                conditions.Add(RouteStatusJson.Condition(c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration, previous?["conditions"] as JsonArray, now));
             }
 
             return new JsonObject
@@ -344,25 +394,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
         }
 
-        conditions.Insert(0, Condition("Accepted", "True", "Accepted", $"accepted by {_controllerName}", generation, previous, now));
+        conditions.Insert(0, RouteStatusJson.Condition("Accepted", "True", "Accepted", $"accepted by {_controllerName}", generation, previous, now));
         status["conditions"] = conditions;
         status["supportedFeatures"] = new JsonArray([.. _features.Select(f => (JsonNode)new JsonObject { ["name"] = f })]);
         return status;
-    }
-
-    private static JsonObject Condition(string type, string status, string reason, string message, long generation, JsonArray? previous, string now)
-    {
-        var before = previous?.FirstOrDefault(p => p?["type"].Text() == type);
-        var transition = before?["status"].Text() == status && before["lastTransitionTime"].Text() is { } kept ? kept : now;
-        return new JsonObject
-        {
-            ["type"] = type,
-            ["status"] = status,
-            ["observedGeneration"] = generation,
-            ["lastTransitionTime"] = transition,
-            ["reason"] = reason,
-            ["message"] = message,
-        };
     }
 
     /// <summary>One object's write, whatever its contents throw: the rest of the pass goes on.</summary>

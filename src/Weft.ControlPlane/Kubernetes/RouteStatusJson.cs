@@ -88,6 +88,25 @@ public static class RouteStatusJson
         return statuses;
     }
 
+    /// <summary>
+    /// A metav1.Condition, keeping <paramref name="previous"/>'s <c>lastTransitionTime</c> for its type while the status
+    /// is unchanged, else <paramref name="now"/>.
+    /// </summary>
+    internal static JsonObject Condition(string type, string status, string reason, string message, long generation, JsonArray? previous, string now)
+    {
+        var before = previous?.FirstOrDefault(p => p?["type"].Text() == type);
+        var transition = before?["status"].Text() == status && before["lastTransitionTime"].Text() is { } kept ? kept : now;
+        return new JsonObject
+        {
+            ["type"] = type,
+            ["status"] = status,
+            ["observedGeneration"] = generation,
+            ["lastTransitionTime"] = transition,
+            ["reason"] = reason,
+            ["message"] = message,
+        };
+    }
+
     /// <summary>A Kubernetes timestamp (RFC 3339, UTC, whole seconds), as <c>lastTransitionTime</c> and pod times are written.</summary>
     public static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

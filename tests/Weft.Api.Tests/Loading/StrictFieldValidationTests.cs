@@ -202,6 +202,23 @@ public sealed class StrictFieldValidationTests
         }
     }
 
+    [Fact]
+    public void Known_fields_of_AuthorizationPolicy_are_exactly_those_of_weft_s_CRD_schema()
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(Path.Combine(SharedFiles.Repository, "deploy", "crds", "policy.weft.dev_authorizationpolicies.yaml"))));
+        var crd = (YamlMappingNode)stream.Documents[0].RootNode;
+        var version = (YamlMappingNode)Assert.Single(((YamlSequenceNode)crd["spec"]["versions"]).Children);
+        Assert.Equal(WeftPolicyApi.ApiVersion, $"{((YamlScalarNode)crd["spec"]["group"]).Value}/{((YamlScalarNode)version["name"]).Value}");
+        var schema = (YamlMappingNode)version["schema"]["openAPIV3Schema"]["properties"]["spec"];
+
+        var type = KnownKinds.Find(AuthorizationPolicy.KindName, WeftPolicyApi.ApiVersion)!;
+        Assert.True(type.Namespaced);
+        Assert.Equal(
+            SchemaPaths(schema, "spec").Order(StringComparer.Ordinal),
+            type.Fields.Paths().Where(p => p.StartsWith("spec.", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
     private static IEnumerable<string> SchemaPaths(YamlMappingNode schema, string prefix)
     {
         if (schema.Children.TryGetValue("items", out var items))

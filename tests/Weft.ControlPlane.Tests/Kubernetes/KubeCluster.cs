@@ -11,7 +11,8 @@ using Weft.KubeApi.StandIn;
 namespace Weft.ControlPlane.Tests.Kubernetes;
 
 /// <summary>
-/// One API server stand-in per test, with the Gateway API CRDs (experimental channel: XMesh too) and Weft's namespace,
+/// One API server stand-in per test, with the Gateway API CRDs (experimental channel: XMesh too), Weft's own CRD
+/// (AuthorizationPolicy, from deploy/crds, as <c>weft install --crds</c> installs it) and Weft's namespace,
 /// a client on it, and helpers to start controllers against it and to write and read objects as kubectl would.
 /// </summary>
 internal sealed class KubeCluster : IAsyncDisposable
@@ -39,11 +40,14 @@ internal sealed class KubeCluster : IAsyncDisposable
 
     /// <param name="channel">The Gateway API release channel whose CRDs are installed: experimental (with XMesh) or standard.</param>
     /// <param name="bookmarkInterval">How often watches get a bookmark (the newest resourceVersion); 200 ms unless said.</param>
-    public static async Task<KubeCluster> StartAsync(string channel = "experimental", TimeSpan? bookmarkInterval = null)
+    /// <param name="weftCrds">Whether Weft's own CRD (AuthorizationPolicy) is installed too.</param>
+    public static async Task<KubeCluster> StartAsync(string channel = "experimental", TimeSpan? bookmarkInterval = null, bool weftCrds = true)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions
         {
-            CrdPaths = [SharedFiles.Path($"conformance/upstream/crds/{channel}")],
+            CrdPaths = weftCrds
+                ? [SharedFiles.Path($"conformance/upstream/crds/{channel}"), SharedFiles.RepositoryPath("deploy/crds/policy.weft.dev_authorizationpolicies.yaml")]
+                : [SharedFiles.Path($"conformance/upstream/crds/{channel}")],
             BookmarkInterval = bookmarkInterval ?? TimeSpan.FromMilliseconds(200),
         });
         var directory = new TempDirectory();

@@ -36,7 +36,14 @@ public sealed class InstallManifestTests
             Assert.Equal(GatewayApiCrds.PinnedVersion, obj["metadata"]!["annotations"]![GatewayApiCrds.BundleVersionAnnotation]!.GetValue<string>());
         }
 
-        Assert.Equal("Namespace", objects[GatewayApiCrds.All.Count]["kind"]!.GetValue<string>());
+        var own = objects.Skip(GatewayApiCrds.All.Count).Take(WeftCrds.Files.Count).ToList();
+        Assert.Equal(["authorizationpolicies.policy.weft.dev"], own.Select(KubeResource.NameOf));
+        foreach (var (file, obj) in WeftCrds.Files.Zip(own))
+        {
+            Assert.True(JsonNode.DeepEquals(ManifestJson.Documents(File.ReadAllText(Path.Combine(SharedFiles.Repository, "deploy", "crds", file))).Single(), obj), file);
+        }
+
+        Assert.Equal("Namespace", objects[GatewayApiCrds.All.Count + WeftCrds.Files.Count]["kind"]!.GetValue<string>());
     }
 
     [Fact]
@@ -50,10 +57,10 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
-    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_routes_and_xmeshes()
+    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_routes_xmeshes_and_authorization_policies()
     {
         var rules = ControllerRbac.ClusterRules();
-        foreach (var resource in KubeResource.Routes.Append(KubeResource.Meshes))
+        foreach (var resource in KubeResource.Routes.Append(KubeResource.Meshes).Append(KubeResource.AuthorizationPolicies))
         {
             Assert.True(Allows(rules, resource.Group, resource.Plural, "get"), resource.QualifiedName);
             Assert.True(Allows(rules, resource.Group, resource.Plural + "/status", "update"), resource.QualifiedName + "/status");

@@ -1,0 +1,73 @@
+using Weft.Api.Model;
+
+namespace Weft.Api.Loading;
+
+/// <summary>Maps Weft's own policy objects (<c>policy.weft.dev</c>): AuthorizationPolicy, with the CRD's defaults.</summary>
+internal static class PolicyObjectMapper
+{
+    public static AuthorizationPolicy AuthorizationPolicy(MappingReader root, string apiVersion, ObjectMeta meta)
+    {
+        var spec = root.RequiredMap("spec");
+        return new AuthorizationPolicy
+        {
+            ApiVersion = apiVersion,
+            Metadata = meta,
+            Spec = new AuthorizationPolicySpec
+            {
+                TargetRefs = spec.List("targetRefs", TargetRef),
+                Action = spec.String("action") ?? throw spec.Required("spec.action", "set action to ALLOW or DENY"),
+                Rules = spec.List("rules", Rule),
+            },
+        };
+    }
+
+    private static AuthorizationTargetReference TargetRef(MappingReader t) => new()
+    {
+        // GEP-713 target references name their group explicitly: "" for Pod and Service, the Gateway API group for routes.
+        Group = t.String("group") ?? throw t.Required(MappingReader.Join(t.Path, "group"), "set group: \"\" for Pod and Service, gateway.networking.k8s.io for HTTPRoute and GRPCRoute"),
+        Kind = t.String("kind") ?? throw t.Required(MappingReader.Join(t.Path, "kind"), "set kind to Pod, Service, HTTPRoute or GRPCRoute"),
+        Name = t.String("name"),
+        SectionName = t.String("sectionName"),
+        Selector = t.Map("selector") is { } s ? Selector(s) : null,
+    };
+
+    private static LabelSelector Selector(MappingReader s) => new()
+    {
+        MatchLabels = s.StringMap("matchLabels"),
+        MatchExpressions = s.List("matchExpressions", e => new LabelSelectorRequirement
+        {
+            Key = e.RequiredString("key"),
+            Operator = e.String("operator") ?? throw e.Required(MappingReader.Join(e.Path, "operator"), "set operator to In, NotIn, Exists or DoesNotExist"),
+            Values = e.StringList("values"),
+        }),
+    };
+
+    private static AuthorizationRule Rule(MappingReader r) => new()
+    {
+        // Omitted and empty differ: omitted is any source, [] is none.
+        Sources = r.ListOrNull("sources", Source),
+        NetworkAttributes = r.Map("networkAttributes") is { } n ? new AuthorizationNetworkAttributes { Ports = n.IntList("ports") } : null,
+        Http = r.Map("http") is { } h
+            ? new AuthorizationHttpAttributes
+            {
+                Methods = h.StringList("methods"),
+                Paths = h.List("paths", GatewayObjectMapper.PathMatch),
+                Headers = h.List("headers", GatewayObjectMapper.HeaderMatch),
+            }
+            : null,
+        Grpc = r.Map("grpc") is { } g ? new AuthorizationGrpcAttributes { Service = g.String("service"), Method = g.String("method") } : null,
+    };
+
+    private static AuthorizationSource Source(MappingReader s) => new()
+    {
+        Type = s.String("type") ?? throw s.Required(MappingReader.Join(s.Path, "type"), "set type to ServiceAccount or SPIFFE"),
+        ServiceAccount = s.Map("serviceAccount") is { } sa
+            ? new AuthorizationServiceAccount
+            {
+                Namespace = sa.String("namespace") ?? throw sa.Required(MappingReader.Join(sa.Path, "namespace"), "set namespace to the service account's namespace"),
+                Name = sa.String("name") ?? throw sa.Required(MappingReader.Join(sa.Path, "name"), "set name to the service account's name, or \"*\" for every service account of the namespace"),
+            }
+            : null,
+        Spiffe = s.String("spiffe"),
+    };
+}

@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using Weft.Api.Model;
+using Weft.Routing.Authorization;
+
+namespace Weft.ControlPlane.Kubernetes;
+
+/// <summary>
+/// An AuthorizationPolicy's <c>status.ancestors[]</c> as API objects hold it (GEP-713 policy status): one entry per
+/// targetRef and controller, <c>{ancestorRef, controllerName, conditions}</c>, where <c>ancestorRef</c> is the targetRef
+/// as written plus the policy's namespace. <see cref="KubeStatusWriter"/> writes what <see cref="StatusFor"/> makes.
+/// </summary>
+public static class AuthorizationStatusJson
+{
+    /// <summary><c>status.ancestors</c> has <c>maxItems: 16</c> in Weft's CRD, as <c>spec.targetRefs</c> has.</summary>
+    public const int MaxAncestors = 16;
+
+    /// <summary>The targetRef as written (group, kind, and name, sectionName or selector when set), plus <paramref name="ns"/>.</summary>
+    public static JsonObject AncestorRef(AuthorizationTargetReference target, string ns)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var json = new JsonObject { ["group"] = target.Group, ["kind"] = target.Kind, ["namespace"] = ns };
+        if (target.Name is not null)
+        {
+            json["name"] = target.Name;
+        }
+
+        if (target.SectionName is not null)
+        {
+            json["sectionName"] = target.SectionName;
+        }
+
+        if (target.Selector is { } selector)
+        {
+            json["selector"] = Selector(selector);
+        }
+
+        return json;
+    }
+
+    /// <summary>
+    /// The policy's status with <paramref name="controllerName"/>'s ancestor entries made <paramref name="desired"/>'s
+    /// targets: an entry already there (same ancestorRef) is updated where it stands, keeping each condition's
+    /// <c>lastTransitionTime</c> while its status is unchanged; one no longer wanted is dropped; a new one is appended.
+    /// Other controllers' entries and the order are kept. Null when nothing of ours is there or wanted.
+    /// </summary>
+    public static JsonObject? StatusFor(JsonObject current, AuthorizationPolicyStatus? desired, string controllerName, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var existing = current["status"]?["ancestors"] as JsonArray ?? [];
+        var targets = desired?.Targets ?? [];
+        var ns = desired?.Namespace ?? current["metadata"]?["namespace"].Text() ?? "";
+        if (targets.Count == 0 && !existing.OfType<JsonObject>().Any(e => e["controllerName"].Text() == controllerName))
+        {
+            return null;
+        }
+
+        var time = RouteStatusJson.Timestamp(now);
+        var wanted = targets.Select(t => (Target: t, Ref: AncestorRef(t.TargetRef, ns))).ToList();
+        var placed = new HashSet<int>();
+        JsonObject Entry(AuthorizationTargetStatus target, JsonNode ancestorRef, JsonObject? previous)
+        {
+            var conditions = new JsonArray();
+            foreach (var c in target.Conditions)
+            {
+                conditions.Add(RouteStatusJson.Condition(c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration, previous?["conditions"] as JsonArray, time));
+            }
+
+            return new JsonObject { ["ancestorRef"] = ancestorRef.DeepClone(), ["controllerName"] = controllerName, ["conditions"] = conditions };
+        }
+
+        var ancestors = new JsonArray();
+        foreach (var entry in existing)
+        {
+            if (entry is not JsonObject e || e["controllerName"].Text() != controllerName)
+            {
+                ancestors.Add(entry?.DeepClone());
+                continue;
+            }
+
+            var match = wanted.FindIndex(w => JsonNode.DeepEquals(w.Ref, e["ancestorRef"]));
+            if (match >= 0 && placed.Add(match))
+            {
+                ancestors.Add(Entry(wanted[match].Target, wanted[match].Ref, e));
+            }
+        }
+
+        for (var i = 0; i < wanted.Count && ancestors.Count < MaxAncestors; i++)
+        {
+            if (!placed.Contains(i))
+            {
+                ancestors.Add(Entry(wanted[i].Target, wanted[i].Ref, null));
+            }
+        }
+
+        var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
+        status["ancestors"] = ancestors;
+        return status;
+    }
+
+    private static JsonObject Selector(LabelSelector selector)
+    {
+        var json = new JsonObject();
+        if (selector.MatchLabels.Count > 0)
+        {
+            json["matchLabels"] = new JsonObject(selector.MatchLabels.OrderBy(l => l.Key, StringComparer.Ordinal)
+                .Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+        }
+
+        if (selector.MatchExpressions.Count > 0)
+        {
+            json["matchExpressions"] = new JsonArray([.. selector.MatchExpressions.Select(e =>
+            {
+                var requirement = new JsonObject { ["key"] = e.Key, ["operator"] = e.Operator };
+                if (e.Values.Count > 0)
+                {
+                    requirement["values"] = new JsonArray([.. e.Values.Select(v => (JsonNode?)v)]);
+                }
+
+                return (JsonNode?)requirement;
+            })]);
+        }
+
+        return json;
+    }
+}
