@@ -83,8 +83,8 @@ public static class ProxyHost
         var stopping = app.Lifetime.ApplicationStopping;
         var owned = new List<IAsyncDisposable>();
         var destinations = options.Destinations;
-        Func<Weft.Routing.Authorization.AuthorizationTable?>? inboundTable = null;
-        if (options.InboundPolicy is { } fixedInbound)
+        var inboundTable = options.InboundTables;
+        if (inboundTable is null && options.InboundPolicy is { } fixedInbound)
         {
             var table = Weft.Routing.Authorization.AuthorizationTable.Build(fixedInbound);
             inboundTable = () => table;

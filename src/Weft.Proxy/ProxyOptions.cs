@@ -66,6 +66,9 @@ public sealed record ProxyOptions
     /// </summary>
     public Weft.Routing.Authorization.InboundPolicy? InboundPolicy { get; init; }
 
+    /// <summary>The inbound authorization table in force, read per request (tests swap policies through it); wins over <see cref="InboundPolicy"/>.</summary>
+    internal Func<Weft.Routing.Authorization.AuthorizationTable?>? InboundTables { get; init; }
+
     /// <summary>Logging set-up; null means simple console logging at Information.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
