@@ -106,7 +106,11 @@ internal sealed class InboundHandler(
             default:
                 ProxyLog.NoInboundPolicy(logger, "request", port, peer ?? "(plaintext)");
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.Connection = "close";
+                if (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
+                {
+                    context.Response.Headers.Connection = "close"; // HTTP/2 has no such header: that connection stays up
+                }
+
                 context.Response.ContentType = "text/plain; charset=utf-8";
                 await context.Response.WriteAsync(NoPolicyBody);
                 return false;

@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Weft.Discovery.Identity;
-using Weft.Proxy.Tests.Http1;
 using Weft.Proxy.L4;
 using Weft.Proxy.Metrics;
+using Weft.Proxy.Tests.Http1;
 using Weft.Routing.Authorization;
 using Weft.Tests.Shared;
 
