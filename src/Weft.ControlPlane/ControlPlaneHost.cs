@@ -94,6 +94,10 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             throw new ArgumentException($"ListenAddress must be an IP address, not '{options.ListenAddress}'.", nameof(options));
         }
 
+        var defaultInbound = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(options.DefaultInboundPolicy)
+            ?? throw new ArgumentException(
+                $"DefaultInboundPolicy must be one of {string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All)}, not '{options.DefaultInboundPolicy}'.", nameof(options));
+
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
         var store = new ObjectStore(options.Admission);
@@ -151,7 +155,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(time);
             builder.Services.AddSingleton(translator);
             builder.Services.AddSingleton(subscriptions);
-            builder.Services.AddSingleton(new ControlPlaneStatus(directory));
+            builder.Services.AddSingleton(new ControlPlaneStatus(directory) { DefaultInboundPolicy = defaultInbound });
             builder.Services.AddSingleton(ca);
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
             builder.Services.AddSingleton<CertificateIssuance>();

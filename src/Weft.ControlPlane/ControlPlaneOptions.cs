@@ -52,6 +52,14 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>? MapEndpoints { get; init; }
 
+    /// <summary>
+    /// The mesh's default inbound policy (issue 14, Linkerd's <c>default-inbound-policy</c>): what a workload admits when
+    /// no ALLOW AuthorizationPolicy applies and neither its pod nor its namespace sets
+    /// <see cref="Weft.Routing.Authorization.DefaultInboundPolicies.Key"/>. One of
+    /// <see cref="Weft.Routing.Authorization.DefaultInboundPolicies.All"/>; another value fails <see cref="ControlPlaneHost.StartAsync"/>.
+    /// </summary>
+    public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     public TimeProvider? Time { get; init; }

@@ -3,6 +3,7 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Weft.Discovery.Internal;
 using Weft.Discovery.V1;
+using Weft.Routing.Authorization;
 using Weft.Routing.Matching;
 using Weft.Routing.Policy;
 
@@ -25,6 +26,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private readonly ConcurrentDictionary<DestinationKey, DestinationSubscription> _subscriptions = new(DestinationKey.Comparer);
     private readonly Lock _gate = new();
     private ITimer? _idleSweep;
+    private InboundWatch? _inbound;
     private bool _disposed;
 
     /// <param name="controlPlane">The discovery server, <c>http://127.0.0.1:PORT</c> (HTTP/2 cleartext) or an <c>https</c> one.</param>
@@ -88,6 +90,34 @@ public sealed class DiscoveryClient : IAsyncDisposable
         return subscription.WaitForFirstAsync(ct);
     }
 
+    /// <summary>Builds the authorization table from a received inbound policy; a test seam for the NACK path.</summary>
+    internal Func<InboundPolicy, AuthorizationTable> InboundTableBuilder { get; init; } = AuthorizationTable.Build;
+
+    /// <summary>
+    /// Subscribes (once; later calls do nothing) to the inbound policy of this client's own pod (issue 14). The current
+    /// entry is <see cref="Inbound"/>: null until the control plane has sent a policy this client could build.
+    /// </summary>
+    public void WatchInbound()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_inbound is not null)
+            {
+                return;
+            }
+
+            _inbound = new InboundWatch(_grpc, _clientPod, this, _logger, _time);
+            _inbound.Start();
+        }
+    }
+
+    /// <summary>The pod's inbound policy in force (one volatile read): null before <see cref="WatchInbound"/> got a good one.</summary>
+    public InboundEntry? Inbound => Volatile.Read(ref _inbound)?.Entry;
+
+    /// <summary>The inbound subscription, for the proxy's admin endpoint; null before <see cref="WatchInbound"/>.</summary>
+    public InboundState? InboundState => Volatile.Read(ref _inbound)?.State;
+
     /// <summary>Every subscription and its entry, for the proxy's admin endpoint.</summary>
     public IReadOnlyList<DestinationState> Snapshot() =>
         [.. _subscriptions.Values.Select(s => s.State).OrderBy(s => s.Host, StringComparer.Ordinal).ThenBy(s => s.Port)];
@@ -115,6 +145,11 @@ public sealed class DiscoveryClient : IAsyncDisposable
             _subscriptions.Clear();
         }
 
+        if (_inbound is not null)
+        {
+            await _inbound.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_idleSweep is not null)
         {
             await _idleSweep.DisposeAsync().ConfigureAwait(false);
@@ -125,6 +160,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
     }
 
     internal RouteTable BuildTable(DestinationPolicy policy) => TableBuilder(policy);
+
+    internal AuthorizationTable BuildInboundTable(InboundPolicy policy) => InboundTableBuilder(policy);
 
     internal static DestinationPolicy Deserialize(ReadOnlySpan<byte> json) => PolicyJson.Deserialize(json);
 

@@ -83,6 +83,13 @@ public static class ProxyHost
         var stopping = app.Lifetime.ApplicationStopping;
         var owned = new List<IAsyncDisposable>();
         var destinations = options.Destinations;
+        var inboundTable = options.InboundTables;
+        if (inboundTable is null && options.InboundPolicy is { } fixedInbound)
+        {
+            var table = Weft.Routing.Authorization.AuthorizationTable.Build(fixedInbound);
+            inboundTable = () => table;
+        }
+
         if (destinations is null)
         {
             var discoveryClient = new DiscoveryClient(
@@ -94,6 +101,12 @@ public static class ProxyHost
             var discovery = new DiscoveryDestinationSource(discoveryClient);
             owned.Add(discovery);
             destinations = discovery;
+            if (inboundTable is null)
+            {
+                // The pod's own inbound policy (issue 14): each request reads the entry in force once (a volatile read).
+                discoveryClient.WatchInbound();
+                inboundTable = () => discoveryClient.Inbound?.Table;
+            }
         }
 
         SidecarIdentity? identity = null;
@@ -133,6 +146,7 @@ public static class ProxyHost
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
         var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
         var metrics = new Metrics.ProxyMetrics();
+        var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
         // Traffic addressed to one of the proxy's own listeners would loop through it forever.
@@ -140,7 +154,7 @@ public static class ProxyHost
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
             isSelf, outboundLogger);
-        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider);
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization);
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
         {
@@ -154,10 +168,10 @@ public static class ProxyHost
                 outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
         }
 
-        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger);
+        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
         var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
-        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready), identity, connections, metrics,
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready) && (authorization is null || authorization.Ready), identity, connections, metrics,
             AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
 
@@ -174,7 +188,7 @@ public static class ProxyHost
         inbound.Use(Tag(ListenerRole.Inbound));
         if (options.Capture)
         {
-            inbound.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, stopping).OnConnectionAsync);
+            inbound.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, stopping, authorization).OnConnectionAsync);
         }
 
         inbound.Use(http =>

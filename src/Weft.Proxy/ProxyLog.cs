@@ -58,4 +58,13 @@ internal static partial class ProxyLog
 
     [LoggerMessage(19, LogLevel.Warning, "Connection from {Remote} to port {Port}, captured outside the mesh, refused: {Reason}")]
     public static partial void CapturedRefused(ILogger logger, string? remote, int port, string reason);
+
+    [LoggerMessage(20, LogLevel.Warning, "Denied {Caller} to port {Port} ({Method} {Path}) by {Policy} rule '{Rule}': {Reason} ({Suppressed} more denials of this caller by this rule since the last line)")]
+    public static partial void Denied(ILogger logger, string caller, int port, string method, string path, string policy, string rule, string reason, long suppressed);
+
+    [LoggerMessage(21, LogLevel.Error, "Authorizing {Caller} to port {Port} failed, denied: {Error}")]
+    public static partial void AuthorizationFailed(ILogger logger, string caller, int port, string error);
+
+    [LoggerMessage(22, LogLevel.Debug, "Refused inbound {What} to port {Port} from {Caller}: no inbound policy received yet")]
+    public static partial void NoInboundPolicy(ILogger logger, string what, int port, string caller);
 }

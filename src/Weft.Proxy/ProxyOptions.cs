@@ -59,6 +59,16 @@ public sealed record ProxyOptions
     /// <summary>Where policy comes from; null means a <see cref="DiscoveryDestinationSource"/> on <see cref="ControlPlane"/>.</summary>
     public IDestinationSource? Destinations { get; init; }
 
+    /// <summary>
+    /// A fixed inbound authorization policy (issue 14) instead of the control plane's (tests). Null: with discovery (no
+    /// <see cref="Destinations"/>) the sidecar subscribes to its own pod's policy and admits nothing until the first one
+    /// arrives; with a static <see cref="Destinations"/> map inbound authorization is off (tests of other features).
+    /// </summary>
+    public Weft.Routing.Authorization.InboundPolicy? InboundPolicy { get; init; }
+
+    /// <summary>The inbound authorization table in force, read per request (tests swap policies through it); wins over <see cref="InboundPolicy"/>.</summary>
+    internal Func<Weft.Routing.Authorization.AuthorizationTable?>? InboundTables { get; init; }
+
     /// <summary>Logging set-up; null means simple console logging at Information.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 

@@ -96,4 +96,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 37, Level = LogLevel.Information, Message = "Webhook configuration {Name}: caBundle set to the mesh trust bundle")]
     public static partial void WebhookCaBundleSet(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 38, Level = LogLevel.Debug, Message = "Sent inbound policy version {Version} ({Status}) to {Pod}")]
+    public static partial void InboundSent(ILogger logger, ulong version, string status, string pod);
+
+    [LoggerMessage(EventId = 39, Level = LogLevel.Warning, Message = "{Pod} rejected inbound policy version {Version}: {Error}")]
+    public static partial void InboundNacked(ILogger logger, string pod, ulong version, string error);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Compiling the inbound policy of {Pod} failed")]
+    public static partial void InboundCompileFailed(ILogger logger, string pod, Exception exception);
 }

@@ -90,6 +90,7 @@ public sealed class KubeController : IAsyncDisposable
                     Port = options.Port,
                     Ca = caOptions with { Root = root },
                     WorkloadAuthenticator = authenticator,
+                    DefaultInboundPolicy = options.DefaultInboundPolicy,
                     Tls = new ServingIdentity(options.ServingDnsNames(), options.ServingAddresses()),
                     MapEndpoints = endpoints.Map,
                     LoggerFactory = loggerFactory,

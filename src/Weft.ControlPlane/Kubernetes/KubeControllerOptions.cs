@@ -33,6 +33,9 @@ public sealed record KubeControllerOptions
 
     public string TrustDomain { get; init; } = "cluster.local";
 
+    /// <summary>The mesh's default inbound policy (<see cref="ControlPlaneOptions.DefaultInboundPolicy"/>).</summary>
+    public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
+
     public string ListenAddress { get; init; } = "0.0.0.0";
 
     /// <summary>The discovery port; 0 lets the OS choose (tests).</summary>

@@ -8,6 +8,7 @@ using Weft.ControlPlane.Translation;
 using Weft.Discovery;
 using Weft.Discovery.V1;
 using Weft.Routing;
+using Weft.Routing.Authorization;
 using Weft.Routing.Policy;
 
 namespace Weft.ControlPlane.Serving;
@@ -78,9 +79,61 @@ internal sealed class DiscoveryService(
         }
     }
 
+    /// <summary>
+    /// The pod's inbound policy (issue 14), watched as <see cref="WatchDestination"/> is: recompiled on every published
+    /// model, sent when its JSON bytes differ from the last sent (NOT_FOUND while the pod is not in the model).
+    /// </summary>
+    public override async Task WatchInbound(InboundRequest request, IServerStreamWriter<InboundUpdate> responseStream, ServerCallContext context)
+    {
+        var slash = request.Pod.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == request.Pod.Length - 1 || request.Pod.IndexOf('/', slash + 1) >= 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"pod must be \"namespace/name\", not '{request.Pod}'"));
+        }
+
+        var (podNamespace, podName) = (request.Pod[..slash], request.Pod[(slash + 1)..]);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = stop.Token;
+        var subscription = registry.Add(request);
+        try
+        {
+            byte[]? lastSent = null;
+            var published = translator.Current;
+            while (!ct.IsCancellationRequested)
+            {
+                if (CompileInbound(published.Model, podNamespace, podName, request.Pod) is { } policyJson
+                    && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
+                {
+                    var found = policyJson.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
+                    await responseStream.WriteAsync(
+                        new InboundUpdate { Version = published.Version, Status = found, PolicyJson = UnsafeByteOperations.UnsafeWrap(policyJson) },
+                        ct).ConfigureAwait(false);
+                    lastSent = policyJson;
+                    subscription.Sent(published.Version, found);
+                    Log.InboundSent(logger, published.Version, found.ToString(), request.Pod);
+                }
+
+                subscription.Evaluated(published.Version);
+                published = await published.NextAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The sidecar went away or the control plane is stopping.
+        }
+        finally
+        {
+            registry.Remove(subscription);
+        }
+    }
+
     public override Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
     {
-        if (!request.Ack)
+        if (!request.Ack && request.Inbound)
+        {
+            Log.InboundNacked(logger, request.ClientPod, request.Version, request.Error);
+        }
+        else if (!request.Ack)
         {
             Log.Nacked(logger, request.ClientPod, request.Version, request.Host, request.Port, request.Error);
         }
@@ -109,11 +162,26 @@ internal sealed class DiscoveryService(
             Text = p.ToString(),
         }));
         reply.Subscriptions.AddRange(registry.Snapshot());
+        reply.InboundSubscriptions.AddRange(registry.InboundSnapshot());
         return Task.FromResult(reply);
     }
 
     public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
         certificates.IssueAsync(request, context.Peer, context.CancellationToken);
+
+    /// <summary>The pod's inbound policy JSON, empty for NOT_FOUND, or null when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
+    private byte[]? CompileInbound(MeshModel model, string podNamespace, string podName, string pod)
+    {
+        try
+        {
+            return model.CompileInbound(podNamespace, podName, status.DefaultInboundPolicy) is { } policy ? InboundPolicyJson.Serialize(policy) : [];
+        }
+        catch (Exception e)
+        {
+            Log.InboundCompileFailed(logger, pod, e);
+            return null;
+        }
+    }
 
     /// <summary>The destination's policy (null for NOT_FOUND); false when compiling failed (then nothing is sent: the client keeps what it has).</summary>
     private bool Compile(MeshModel model, DestinationRequest request, out DestinationPolicy? policy)

@@ -30,4 +30,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "A handler of WorkloadIdentity.Changed failed")]
     public static partial void IdentityChangedHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Applied inbound policy version {Version} for {Pod} (found: {Found})")]
+    public static partial void InboundApplied(ILogger logger, string pod, ulong version, bool found);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Rejected inbound policy version {Version} for {Pod}, keeping the last good one: {Error}")]
+    public static partial void InboundRejected(ILogger logger, string pod, ulong version, string error);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Inbound policy stream for {Pod} failed, retrying in {Delay}: {Error}")]
+    public static partial void InboundStreamFailed(ILogger logger, string pod, TimeSpan delay, string error);
 }

@@ -114,6 +114,19 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 }
 
                 input.AdvanceTo(buffer.GetPosition(exchange.Consumed));
+                if (exchange.LocalStatus != 0)
+                {
+                    // The route answered (a denied inbound request): nothing goes upstream.
+                    output.Write(exchange.LocalAnswer.Span);
+                    route.Record(target, exchange.LocalStatus, TimeSpan.Zero);
+                    if (!await output.FlushAsync() || exchange.Request.Close)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 abort.CancelAfter(_activity);
                 if (!await ForwardAsync(connection, output, exchange, target, abort))
                 {

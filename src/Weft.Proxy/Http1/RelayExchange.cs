@@ -48,6 +48,18 @@ internal sealed class RelayExchange : IDisposable
 
     public RouteTable? Table { get; set; }
 
+    /// <summary>The connection's verified mTLS peer identity (null: plaintext), set by a route's <see cref="Http1Route.PrepareAsync"/>.</summary>
+    public string? PeerIdentity { get; set; }
+
+    /// <summary>
+    /// Set by a route's <see cref="Http1Route.TryDecide"/> for a request the proxy answers itself (an inbound request the
+    /// pod's authorization policy denies): a whole HTTP/1.1 response, sent instead of forwarding; the request is consumed.
+    /// </summary>
+    public ReadOnlyMemory<byte> LocalAnswer { get; set; }
+
+    /// <summary>The status of <see cref="LocalAnswer"/>, for the route's accounting.</summary>
+    public int LocalStatus { get; set; }
+
     /// <summary>An absolute-form target's authority (kept from request to request while it does not change).</summary>
     public string? Authority { get; private set; }
 
@@ -63,6 +75,8 @@ internal sealed class RelayExchange : IDisposable
     public HeadStatus Parse(ReadOnlySequence<byte> buffer, bool absoluteForm)
     {
         Table = null;
+        LocalAnswer = default;
+        LocalStatus = 0;
         _fromScratch = !buffer.IsSingleSegment;
         _dataLength = (int)Math.Min(buffer.Length, Http1Relay.MaxHead);
         if (_fromScratch)

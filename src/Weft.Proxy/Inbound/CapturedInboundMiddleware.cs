@@ -14,7 +14,8 @@ namespace Weft.Proxy.Inbound;
 /// Connections made to the inbound port go on to <paramref name="next"/>.
 /// </summary>
 internal sealed class CapturedInboundMiddleware(
-    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping)
+    ConnectionDelegate next, MeshTls? tls, MtlsMode mode, IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, CancellationToken stopping,
+    InboundAuthorization? authorization = null)
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
@@ -31,6 +32,11 @@ internal sealed class CapturedInboundMiddleware(
             ProxyLog.CapturedRefused(logger, remote, original.Port,
                 isOwnPort(original.Port) ? "a port of the sidecar's own, from outside the pod" : "the pod is strict mTLS");
             return; // nothing reaches the app without mTLS, and nothing is said
+        }
+
+        if (!InboundOpaqueTunnel.Admits(authorization, peerIdentity: null, original.Port, logger))
+        {
+            return; // the pod's authorization policy does not admit a plaintext caller to that port (issue 14)
         }
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);

@@ -4,8 +4,10 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.Forwarding;
+using Weft.Proxy.Grpc;
 using Weft.Proxy.Metrics;
 using Weft.Proxy.Outbound;
+using Weft.Routing.Authorization;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Weft.Proxy.Inbound;
@@ -17,14 +19,23 @@ namespace Weft.Proxy.Inbound;
 /// </summary>
 internal sealed class InboundHandler(
     IPAddress podIp, IHttpForwarder forwarder, ForwardingClient client, Func<int, bool> isOwnPort, ILogger logger,
-    ProxyMetrics? metrics = null, TimeProvider? time = null)
+    ProxyMetrics? metrics = null, TimeProvider? time = null, InboundAuthorization? authorization = null)
 {
+    /// <summary>The body of a denied HTTP request: it names no policy, rule or identity (issue 14).</summary>
+    public const string ForbiddenBody = "forbidden: not authorized\n";
+
+    /// <summary>The body of a request refused because no inbound policy has been received yet.</summary>
+    public const string NoPolicyBody = "inbound policy not yet received\n";
+
     private readonly string _podHost = podIp.ToString();
     private readonly MeshTransformer _transformer = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     // Per app port, built once: the forwarding prefix and the metric labels (the series already exist per port).
     private readonly ConcurrentDictionary<int, (string Prefix, RequestLabels Labels)> _ports = new();
+
+    /// <summary>The inbound authorization step, shared with the HTTP/1.1 fast path and the opaque tunnels.</summary>
+    public InboundAuthorization? Authorization => authorization;
 
     /// <summary>Whether a request may name <paramref name="port"/> in <c>weft-dst-port</c>: a port, and not one of the proxy's own.</summary>
     public bool AcceptsPort(int port) => port is >= 1 and <= 65535 && !isOwnPort(port);
@@ -52,6 +63,11 @@ internal sealed class InboundHandler(
         var (prefix, labels) = PortOf(port);
         try
         {
+            if (authorization is not null && !await AuthorizeAsync(context, authorization, port))
+            {
+                return;
+            }
+
             var error = await forwarder.SendAsync(context, prefix, client.Invoker, client.ConfigFor(context), _transformer);
             if (error != ForwarderError.None)
             {
@@ -61,6 +77,43 @@ internal sealed class InboundHandler(
         finally
         {
             metrics?.RecordRequest(labels, context.Response.StatusCode, _time.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>
+    /// Decides the request with the pod's inbound policy; false when it was answered here: 403 (gRPC: trailers-only
+    /// PERMISSION_DENIED) when denied, 503 and the connection closed when no policy has been received yet.
+    /// </summary>
+    private async ValueTask<bool> AuthorizeAsync(HttpContext context, InboundAuthorization authorization, int port)
+    {
+        var request = context.Request;
+        var grpc = GrpcCall.IsGrpc(request);
+        var peer = context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity;
+        var verdict = authorization.Decide(
+            new AuthorizationRequest(peer, port, request.Method, request.Path.Value ?? "/", grpc), new HeaderDictionaryAccess(request.Headers));
+        switch (verdict)
+        {
+            case InboundVerdict.Allowed:
+                return true;
+            case InboundVerdict.Denied when grpc:
+                GrpcCall.Answer(context.Response, 7, "not authorized"); // PERMISSION_DENIED
+                return false;
+            case InboundVerdict.Denied:
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(ForbiddenBody);
+                return false;
+            default:
+                ProxyLog.NoInboundPolicy(logger, "request", port, peer ?? "(plaintext)");
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                if (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
+                {
+                    context.Response.Headers.Connection = "close"; // HTTP/2 has no such header: that connection stays up
+                }
+
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(NoPolicyBody);
+                return false;
         }
     }
 }

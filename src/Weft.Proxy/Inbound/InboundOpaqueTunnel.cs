@@ -9,16 +9,18 @@ namespace Weft.Proxy.Inbound;
 /// plaintext when mTLS is off) or the local kube-proxy (plaintext, permissive mode, <see cref="InboundPlaintextMiddleware"/>):
 /// the PROXY header names the app
 /// port on this pod; then bytes both ways. A missing or malformed header, or one naming a port of the sidecar's own,
-/// closes the connection (logged).
+/// closes the connection (logged). So does a connection the pod's authorization policy does not admit (issue 14),
+/// decided on the caller's verified identity and the app port before the app is dialled: no byte reaches it.
 /// </summary>
-internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger)
+internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, InboundAuthorization? authorization = null)
 {
     /// <param name="stream">The connection's bytes (decrypted, from a peer sidecar), the PROXY header first.</param>
     /// <param name="remote">The connection's remote address, for the log.</param>
-    /// <param name="peer">Who is at the other end, for the log: the peer's SPIFFE ID, or <c>plaintext</c>.</param>
+    /// <param name="peerIdentity">The verified mTLS peer's SPIFFE ID; null for plaintext.</param>
     /// <param name="ct">Cancelled when the connection or the proxy stops.</param>
-    public async Task ServeAsync(Stream stream, EndPoint? remote, string peer, CancellationToken ct)
+    public async Task ServeAsync(Stream stream, EndPoint? remote, string? peerIdentity, CancellationToken ct)
     {
+        var peer = peerIdentity ?? "plaintext";
         int? port;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
@@ -39,6 +41,26 @@ internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwn
             return;
         }
 
+        if (!Admits(authorization, peerIdentity, target, logger))
+        {
+            return;
+        }
+
         await LocalApp.PumpAsync(stream, podIp, target, logger, ct);
+    }
+
+    /// <summary>Whether an L4 connection from <paramref name="peerIdentity"/> to the app's <paramref name="port"/> may go on (logged when not).</summary>
+    internal static bool Admits(InboundAuthorization? authorization, string? peerIdentity, int port, ILogger logger)
+    {
+        switch (authorization?.DecideConnection(peerIdentity, port) ?? InboundVerdict.Allowed)
+        {
+            case InboundVerdict.Allowed:
+                return true;
+            case InboundVerdict.NoPolicy:
+                ProxyLog.NoInboundPolicy(logger, "connection", port, peerIdentity ?? "(plaintext)");
+                return false;
+            default:
+                return false; // logged (once per interval) by the authorization
+        }
     }
 }

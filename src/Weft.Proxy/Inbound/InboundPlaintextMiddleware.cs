@@ -39,7 +39,7 @@ internal sealed class InboundPlaintextMiddleware(
         if (proxyHeader.Value)
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
-            await opaque.ServeAsync(plain, connection.RemoteEndPoint, "plaintext", ct);
+            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, ct);
             return;
         }
 

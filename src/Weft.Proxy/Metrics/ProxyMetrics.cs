@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Weft.Routing.Authorization;
 using Weft.Routing.Resilience;
 
 namespace Weft.Proxy.Metrics;
@@ -21,6 +22,12 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<RequestLabels, Series> _series = new();
     private readonly ConcurrentDictionary<(RequestLabels, RetryVerdict), Counter> _retries = new();
 
+    // Authorization counters by (policy, rule, verdict). Bounded by the pod's own inbound policy: its policies' rules,
+    // plus one "default:<name>" series per default, times the five verdicts (and what earlier versions of the policy
+    // named); never by callers, paths or anything else a request brings.
+    private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed = new();
+    private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied = new();
+
     public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
     {
         var series = _series.GetOrAdd(labels, static _ => new Series());
@@ -30,6 +37,10 @@ internal sealed class ProxyMetrics
 
     /// <summary>A retry decision after a retryable-looking attempt: <see cref="RetryVerdict.Retry"/> or why not.</summary>
     public void RecordRetry(in RequestLabels labels, RetryVerdict verdict) => Increment(_retries, (labels, verdict));
+
+    /// <summary>An inbound authorization decision: <paramref name="policy"/> is the policy's name or "default:NAME".</summary>
+    public void RecordAuthorization(string policy, string rule, AuthorizationVerdict verdict, bool allowed) =>
+        Increment(allowed ? _allowed : _denied, (policy, rule, verdict));
 
     public string WritePrometheus()
     {
@@ -87,7 +98,33 @@ internal sealed class ProxyMetrics
             text.Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
+        WriteAuthorization(text, "weft_authz_allowed_total", "Inbound requests and connections admitted by the pod's authorization policy.", _allowed);
+        WriteAuthorization(text, "weft_authz_denied_total", "Inbound requests and connections refused by the pod's authorization policy.", _denied);
         return text.ToString();
+    }
+
+    internal static string VerdictName(AuthorizationVerdict verdict) => verdict switch
+    {
+        AuthorizationVerdict.AllowedByPolicy => "allowed_by_policy",
+        AuthorizationVerdict.DeniedByPolicy => "denied_by_policy",
+        AuthorizationVerdict.NotAllowedByPolicy => "not_allowed_by_policy",
+        AuthorizationVerdict.AllowedByDefault => "allowed_by_default",
+        AuthorizationVerdict.DeniedByDefault => "denied_by_default",
+        _ => verdict.ToString(),
+    };
+
+    private static void WriteAuthorization(StringBuilder text, string name, string help, ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> counters)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(" counter\n");
+        foreach (var ((policy, rule, verdict), counter) in counters.OrderBy(p => p.Key.Policy, StringComparer.Ordinal).ThenBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Verdict))
+        {
+            text.Append(name).Append('{');
+            Label(text, "policy", policy, first: true);
+            Label(text, "rule", rule);
+            Label(text, "verdict", VerdictName(verdict));
+            text.Append("} ").Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
     }
 
     internal static string VerdictName(RetryVerdict verdict) => verdict switch

@@ -96,7 +96,7 @@ internal sealed class OutboundHttp1Route(
 
     // Paths Kestrel decodes ('%') or, in an absolute-form target, System.Uri rewrites ('\\' becomes '/'): planning them
     // from the raw bytes could pick another rule than the full path does, so they take the full path.
-    private static readonly System.Buffers.SearchValues<byte> NormalisedByKestrel = System.Buffers.SearchValues.Create("%\\"u8);
+    internal static readonly System.Buffers.SearchValues<byte> NormalisedByKestrel = System.Buffers.SearchValues.Create("%\\"u8);
 
     /// <summary>
     /// Whether the Host the full path would send (Kestrel's AllowHostHeaderOverride: the target's authority as
@@ -111,7 +111,7 @@ internal sealed class OutboundHttp1Route(
             && !authority.ContainsAnyInRange((byte)'A', (byte)'Z') && !authority.EndsWith(":80"u8) && !authority.Contains((byte)'[');
     }
 
-    private static string Method(ReadOnlySpan<byte> method) => method switch
+    internal static string Method(ReadOnlySpan<byte> method) => method switch
     {
         _ when method.SequenceEqual("GET"u8) => "GET",
         _ when method.SequenceEqual("POST"u8) => "POST",

@@ -14,14 +14,33 @@ public sealed class RawConnection : IAsyncDisposable
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly WireReader _reader;
 
-    private RawConnection(Socket socket)
+    private RawConnection(Socket socket, Stream? stream = null)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream ?? new NetworkStream(socket, ownsSocket: true);
         _reader = new WireReader(_stream);
+    }
+
+    /// <summary>A connection that proves <paramref name="identity"/> in an mTLS handshake with ALPN <paramref name="alpn"/>, as a peer sidecar does.</summary>
+    public static async Task<RawConnection> OpenMtlsAsync(IPEndPoint endpoint, Weft.Discovery.Identity.IdentitySnapshot identity, string alpn = "http/1.1")
+    {
+        var plain = await OpenAsync(endpoint);
+        var ssl = new System.Net.Security.SslStream(plain._stream, leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(Deadline);
+        await ssl.AuthenticateAsClientAsync(
+            new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "weft",
+                ClientCertificates = [identity.Certificate],
+                ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol(alpn)],
+                // The server's SPIFFE ID is not what these tests are about; its chain to the mesh root is checked.
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => ChainsTo(certificate, identity.TrustBundle),
+            },
+            timeout.Token);
+        return new RawConnection(plain._socket, ssl);
     }
 
     public static async Task<RawConnection> OpenAsync(IPEndPoint endpoint)
@@ -39,6 +58,22 @@ public sealed class RawConnection : IAsyncDisposable
         }
 
         return new RawConnection(socket);
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/> (and to nothing else).</summary>
+    public static bool ChainsTo(System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Certificate2Collection roots)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var leaf = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        return chain.Build(leaf);
     }
 
     /// <summary>Writes <paramref name="bytes"/> in one send.</summary>

@@ -1,0 +1,162 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Weft.Discovery.V1;
+using Weft.Routing.Authorization;
+
+namespace Weft.Discovery.Internal;
+
+/// <summary>
+/// The sidecar's own pod's inbound policy: a WatchInbound stream kept open (resubscribing with backoff when it fails, as
+/// <see cref="DestinationSubscription"/> does) and the last good <see cref="InboundEntry"/>, read without locks by every
+/// inbound request and connection. A version that does not build is NACKed and the last good entry kept.
+/// </summary>
+internal sealed class InboundWatch : IAsyncDisposable
+{
+    private readonly V1.Discovery.DiscoveryClient _grpc;
+    private readonly InboundRequest _request;
+    private readonly DiscoveryClient _settings;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private InboundEntry? _entry;
+    private Task _run = Task.CompletedTask;
+    private volatile bool _connected;
+    private ulong _rejectedVersion;
+    private string? _rejectedError;
+
+    public InboundWatch(V1.Discovery.DiscoveryClient grpc, string pod, DiscoveryClient settings, ILogger logger, TimeProvider time)
+    {
+        _grpc = grpc;
+        _request = new InboundRequest { Pod = pod };
+        _settings = settings;
+        _logger = logger;
+        _time = time;
+    }
+
+    public InboundEntry? Entry => Volatile.Read(ref _entry);
+
+    public InboundState State
+    {
+        get
+        {
+            lock (_stop)
+            {
+                return new InboundState(_request.Pod, Entry, _connected, _rejectedVersion, _rejectedError);
+            }
+        }
+    }
+
+    public void Start() => _run = Task.Run(() => RunAsync(_stop.Token));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _run.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var backoff = _settings.InitialBackoff;
+        while (!ct.IsCancellationRequested)
+        {
+            string error;
+            try
+            {
+                using var call = _grpc.WatchInbound(_request, cancellationToken: ct);
+                await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    _connected = true;
+                    backoff = _settings.InitialBackoff;
+                    await ApplyAsync(update, ct).ConfigureAwait(false);
+                }
+
+                error = "the control plane ended the stream";
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException e) when (ct.IsCancellationRequested && e.StatusCode == StatusCode.Cancelled)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                error = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
+            }
+
+            // The last good policy stays in force while the control plane is away.
+            _connected = false;
+            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            Log.InboundStreamFailed(_logger, _request.Pod, delay, error);
+            try
+            {
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
+        }
+
+        _connected = false;
+    }
+
+    private async Task ApplyAsync(InboundUpdate update, CancellationToken ct)
+    {
+        InboundEntry next;
+        try
+        {
+            next = Build(update);
+        }
+        catch (Exception e)
+        {
+            lock (_stop)
+            {
+                _rejectedVersion = update.Version;
+                _rejectedError = e.Message;
+            }
+
+            Log.InboundRejected(_logger, _request.Pod, update.Version, e.Message);
+            await ReportAsync(update.Version, e.Message, ct).ConfigureAwait(false);
+            return;
+        }
+
+        Volatile.Write(ref _entry, next);
+        Log.InboundApplied(_logger, _request.Pod, update.Version, next.Found);
+        await ReportAsync(update.Version, error: null, ct).ConfigureAwait(false);
+    }
+
+    private InboundEntry Build(InboundUpdate update) => update.Status switch
+    {
+        DestinationStatus.NotFound => new InboundEntry(null, update.Version),
+        DestinationStatus.Found => new InboundEntry(_settings.BuildInboundTable(InboundPolicyJson.Deserialize(update.PolicyJson.Span)), update.Version),
+        _ => throw new InvalidDataException($"unknown inbound policy status {update.Status}"),
+    };
+
+    private async Task ReportAsync(ulong version, string? error, CancellationToken ct)
+    {
+        try
+        {
+            await _grpc.ReportAsync(
+                new PolicyReport { ClientPod = _request.Pod, Inbound = true, Version = version, Ack = error is null, Error = error ?? "" },
+                // gRPC deadlines are wall-clock by API.
+                deadline: DateTime.UtcNow.AddSeconds(5),
+                cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException)
+        {
+            Log.ReportFailed(_logger, "(inbound)", 0, version, e.Message);
+        }
+    }
+}
