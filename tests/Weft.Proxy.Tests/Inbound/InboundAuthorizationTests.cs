@@ -69,7 +69,6 @@ public sealed class InboundAuthorizationTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    [Trait("needs", "authz-planner")]
     public async Task An_allowed_caller_reaches_the_app_and_one_no_rule_allows_gets_403_on_both_paths(bool fastPath)
     {
         using var ca = new OutboundMeshCa();
@@ -88,7 +87,6 @@ public sealed class InboundAuthorizationTests
     }
 
     [Fact]
-    [Trait("needs", "authz-planner")]
     public async Task A_plain_GET_on_the_fast_path_from_a_plaintext_caller_to_a_default_deny_pod_is_403_and_never_forwarded()
     {
         await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("app"));
@@ -113,7 +111,6 @@ public sealed class InboundAuthorizationTests
     [InlineData("x-forwarded-client-cert: By=spiffe://cluster.local/ns/default/sa/server;URI=spiffe://cluster.local/ns/default/sa/client\r\n")]
     [InlineData("x-weft-peer-identity: spiffe://cluster.local/ns/default/sa/client\r\n")]
     [InlineData("x-spiffe-id: spiffe://cluster.local/ns/default/sa/client\r\n")]
-    [Trait("needs", "authz-planner")]
     public async Task A_header_claiming_another_identity_changes_nothing(string spoof)
     {
         using var ca = new OutboundMeshCa();
@@ -131,7 +128,6 @@ public sealed class InboundAuthorizationTests
     }
 
     [Fact]
-    [Trait("needs", "authz-planner")]
     public async Task A_denied_gRPC_call_is_PERMISSION_DENIED_trailers_only()
     {
         using var ca = new OutboundMeshCa();
@@ -166,7 +162,6 @@ public sealed class InboundAuthorizationTests
     }
 
     [Fact]
-    [Trait("needs", "authz-planner")]
     public async Task A_denied_L4_connection_is_closed_before_a_byte_reaches_the_app()
     {
         using var ca = new OutboundMeshCa();
@@ -183,7 +178,6 @@ public sealed class InboundAuthorizationTests
     }
 
     [Fact]
-    [Trait("needs", "authz-planner")]
     public async Task An_allowed_L4_connection_reaches_the_app()
     {
         using var ca = new OutboundMeshCa();
@@ -202,7 +196,6 @@ public sealed class InboundAuthorizationTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    [Trait("needs", "authz-planner")]
     public async Task A_removed_DENY_stops_denying_within_a_second_and_every_request_sees_one_whole_policy(bool fastPath)
     {
         using var ca = new OutboundMeshCa();
@@ -256,7 +249,6 @@ public sealed class InboundAuthorizationTests
     }
 
     [Fact]
-    [Trait("needs", "authz-planner")]
     public async Task The_authz_counters_move_by_policy_rule_and_verdict()
     {
         using var ca = new OutboundMeshCa();
@@ -268,7 +260,8 @@ public sealed class InboundAuthorizationTests
         await GetAsMtlsAsync(server, ca.Issue("intruder"), app);
 
         var metrics = await server.MetricsAsync();
-        Assert.Contains("weft_authz_allowed_total{policy=\"allow-client\",rule=\"0\",verdict=\"allowed_by_policy\"} 1\n", metrics, StringComparison.Ordinal);
+        // The policy label is the decision's "namespace/name".
+        Assert.Matches("weft_authz_allowed_total\\{policy=\"[a-z0-9-]+/allow-client\",rule=\"0\",verdict=\"allowed_by_policy\"\\} 1\n", metrics);
         Assert.Contains(metrics.Split('\n'), l => l.StartsWith("weft_authz_denied_total{", StringComparison.Ordinal)
             && l.Contains("verdict=\"not_allowed_by_policy\"", StringComparison.Ordinal) && l.EndsWith("} 2", StringComparison.Ordinal));
         // Logged once for the interval, naming the caller; the second denial is counted, not logged.
