@@ -12,7 +12,7 @@ namespace Weft.ControlPlane.Tests;
 
 /// <summary>
 /// Issue 14's delivery: a real control plane on loopback streams each pod's inbound policy (WatchInbound) to a real
-/// discovery client. Tests marked <c>needs=authz-planner</c> need <see cref="Weft.Routing.MeshModel.CompileInbound"/>.
+/// discovery client.
 /// </summary>
 public sealed class InboundDiscoveryTests : IAsyncLifetime
 {

@@ -14,8 +14,6 @@ namespace Weft.Proxy.Tests.Inbound;
 /// <summary>
 /// Issue 14 at the receiving sidecar: a real sidecar on loopback with a fixed mTLS identity and an inbound policy, real
 /// peers proving identities of one test root (<see cref="OutboundMeshCa"/>), and a real app that shows what reached it.
-/// Tests marked <c>needs=authz-planner</c> need <see cref="AuthorizationTable.Build"/> and
-/// <see cref="AuthorizationPlanner.Decide"/>; the others pass without them.
 /// </summary>
 public sealed class InboundAuthorizationTests
 {
