@@ -21,6 +21,7 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(AuthzCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(InjectCommand.Create());

@@ -54,8 +54,13 @@ public sealed record Explanation
         var lines = new List<string>
         {
             $"request:  {Request.Method} {Request.Host}:{Request.Port}{Request.PathAndQuery} from namespace {ClientNamespace}",
-            $"frontend: {FrontendNote}",
         };
+        if (Request.Identity is not null)
+        {
+            lines.Add($"caller:   {Request.Identity} (the identity its sidecar's certificate proves)");
+        }
+
+        lines.Add($"frontend: {FrontendNote}");
         if (Frontend is null)
         {
             lines.Add($"outcome:  {Outcome}");
@@ -91,6 +96,11 @@ public sealed record Explanation
         foreach (var b in Backends)
         {
             lines.Add($"backend:  {b.Backend.Namespace}/{b.Backend.Name}:{b.Backend.Port} weight {b.Backend.Weight} ({Percent(b.Share)}): {b.Note}");
+            foreach (var group in (b.Authorization ?? []).GroupBy(a => a.Decision.Reason, StringComparer.Ordinal))
+            {
+                var verdict = group.First().Decision.Allowed ? "allowed" : "DENIED";
+                lines.Add($"  authz:  {verdict} at {string.Join(", ", group.Select(a => a.Pod))}: {group.Key}");
+            }
         }
 
         lines.Add($"outcome:  {Outcome}");

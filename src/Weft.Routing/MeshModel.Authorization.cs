@@ -31,6 +31,13 @@ public sealed partial class MeshModel
     /// <summary>One entry per AuthorizationPolicy, in snapshot order: its conditions per targetRef.</summary>
     public IReadOnlyList<AuthorizationPolicyStatus> AuthorizationStatuses => Targets.Statuses;
 
+    /// <summary>The SPIFFE ID a pod's sidecar is issued (DESIGN decision 4): its service account's, in this model's trust domain.</summary>
+    public string IdentityOf(Weft.Api.Model.Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return _index.Identity(pod);
+    }
+
     /// <summary>
     /// For <c>weft explain</c>: what pod <paramref name="podNamespace"/>/<paramref name="podName"/>'s sidecar would decide
     /// for <paramref name="request"/>, by the policy <see cref="CompileInbound"/> gives it and <see cref="AuthorizationPlanner"/>

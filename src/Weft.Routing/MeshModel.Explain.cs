@@ -1,4 +1,5 @@
 using System.Globalization;
+using Weft.Routing.Authorization;
 using Weft.Routing.Filters;
 using Weft.Routing.Internal;
 using Weft.Routing.Matching;
@@ -63,14 +64,48 @@ public sealed partial class MeshModel
             : ExplainHttp(result, compiled, request);
     }
 
+    /// <summary>
+    /// With the caller's identity known, what the sidecar of each pod behind <paramref name="backend"/> decides for the
+    /// request as it arrives there (its path after a rewrite; a connection when <paramref name="method"/> is null): the
+    /// same <see cref="AuthorizationPlanner"/> the sidecar runs, on the policy discovery would send it.
+    /// </summary>
+    private List<ExplainedAuthorization>? Authorize(ExplainRequest request, BackendPolicy? backend, string? method, string path, bool isGrpc)
+    {
+        if (request.Identity is null || backend is null)
+        {
+            return null;
+        }
+
+        var headers = Headers(request);
+        var decided = new List<ExplainedAuthorization>();
+        foreach (var e in backend.Endpoints)
+        {
+            var pod = e.Pod ?? "";
+            var slash = pod.IndexOf('/', StringComparison.Ordinal);
+            if (slash <= 0)
+            {
+                continue;
+            }
+
+            var asked = new AuthorizationRequest(request.Identity, e.Port, method, method is null ? null : path, isGrpc);
+            if (ExplainAuthorization(pod[..slash], pod[(slash + 1)..], asked, headers, request.DefaultInboundPolicy) is { } decision)
+            {
+                decided.Add(new ExplainedAuthorization(pod, decision));
+            }
+        }
+
+        return decided;
+    }
+
     /// <summary>What <see cref="RequestPlanner"/> decides for the request, as the proxy would run it: once with a trace, then once per weighted backend.</summary>
-    private static Explanation ExplainHttp(Explanation result, CompiledDestination compiled, ExplainRequest request)
+    private Explanation ExplainHttp(Explanation result, CompiledDestination compiled, ExplainRequest request)
     {
         var policy = compiled.Policy;
         var (path, query) = SplitPathAndQuery(request.PathAndQuery);
         var table = RouteTable.Build(policy);
         RequestPlan PlanAt(double random01, bool trace) =>
             RequestPlanner.PlanRequest(table, request.Method, path, query, Headers(request), request.Port, random01, trace);
+        List<ExplainedAuthorization>? AuthorizeAt(RequestPlan p) => Authorize(request, p.Backend, request.Method, p.Path, table.IsGrpc);
 
         var plan = PlanAt(0.0, trace: true);
         if (plan.Rule is { } rule)
@@ -93,16 +128,17 @@ public sealed partial class MeshModel
             };
         }
 
-        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan)),
-            random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p)) : default);
+        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan), AuthorizeAt(plan)),
+            random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p), AuthorizeAt(p)) : default);
     }
 
     /// <summary>What <see cref="ConnectionPlanner"/> decides for a connection with the request's SNI, then once per weighted backend.</summary>
-    private static Explanation ExplainConnection(Explanation result, DestinationPolicy policy, ExplainRequest request)
+    private Explanation ExplainConnection(Explanation result, DestinationPolicy policy, ExplainRequest request)
     {
         var plan = ConnectionPlanner.Plan(policy, request.ServerName, 0.0);
-        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan, policy)),
-            random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy)) : default);
+        List<ExplainedAuthorization>? AuthorizeAt(ConnectionPlan p) => Authorize(request, p.Backend, method: null, "", isGrpc: false);
+        return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan, policy), AuthorizeAt(plan)),
+            random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy), AuthorizeAt(p)) : default);
     }
 
     /// <summary>
@@ -112,7 +148,8 @@ public sealed partial class MeshModel
     /// </summary>
     private static Explanation Decided(
         Explanation result, BackendPolicy? picked, int pickedIndex, IReadOnlyList<BackendPolicy>? ruleBackends,
-        (PlanOutcome Outcome, string Text) decided, Func<double, (PlanOutcome Outcome, string Text)> planAt)
+        (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized) decided,
+        Func<double, (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized)> planAt)
     {
         if (picked is null)
         {
@@ -121,17 +158,17 @@ public sealed partial class MeshModel
 
         if (pickedIndex < 0)
         {
-            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome)], Outcome = decided.Text, Decision = decided.Outcome };
+            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, decided.Authorized)], Outcome = decided.Text, Decision = decided.Outcome };
         }
 
         var backends = new List<(ExplainedBackend Backend, string? Decided)>();
         for (var i = 0; i < ruleBackends!.Count; i++)
         {
             var b = ruleBackends[i];
-            var (outcome, text) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
+            var (outcome, text, authorized) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
             backends.Add(text is null
                 ? (Explain(b, 0, "weight 0: gets no traffic", null), null)
-                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome), text));
+                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, authorized), text));
         }
 
         return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
@@ -196,7 +233,7 @@ public sealed partial class MeshModel
         return headers;
     }
 
-    private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome)
+    private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome, List<ExplainedAuthorization>? authorized = null)
     {
         var note = b.Invalid is not null || b.Endpoints.Count == 0 || outcome is null
             ? decided
@@ -206,7 +243,7 @@ public sealed partial class MeshModel
             note += $"; backend filters: {string.Join(", ", b.Filters.Select(f => f.Kind))}";
         }
 
-        return new ExplainedBackend(b, share, note, outcome);
+        return new ExplainedBackend(b, share, note, outcome, authorized);
     }
 
     private static (string Path, string? Query) SplitPathAndQuery(string pathAndQuery)

@@ -1,20 +1,28 @@
 using System.CommandLine;
 using System.Globalization;
 using Weft.Api.Model;
+using Weft.Cli.Conformance;
 using Weft.Routing;
+using Weft.Routing.Authorization;
 
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft explain --from NAMESPACE [-X METHOD] URL [-H 'Name: value']... PATH...</c>: which route, rule and backends a
-/// request from a workload in NAMESPACE would take, and why, without sending anything. The reasoning is Routing's
-/// (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints.
+/// <c>weft explain --from NAMESPACE[/DEPLOYMENT] [-X METHOD] URL [-H 'Name: value']... PATH...</c>: which route, rule and
+/// backends a request from a workload in NAMESPACE would take, and why, without sending anything; given the Deployment,
+/// also whether each backend pod's sidecar would admit the caller's identity (its service account's SPIFFE ID). The
+/// reasoning is Routing's (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints.
 /// </summary>
 public static class ExplainCommand
 {
     public static Command Create()
     {
-        var from = new Option<string>("--from") { Description = "Namespace of the client workload", Required = true };
+        var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity", Required = true };
+        var defaultPolicy = new Option<string>("--default-inbound-policy")
+        {
+            Description = "The mesh-wide default inbound policy to assume: " + string.Join(", ", DefaultInboundPolicies.All),
+            DefaultValueFactory = _ => DefaultInboundPolicies.AllUnauthenticated,
+        };
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H")
         {
@@ -25,15 +33,32 @@ public static class ExplainCommand
         var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP" };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
 
-        var command = new Command("explain", "Say where a request would go, and why, without sending it") { from, method, headers, sni, url, paths };
+        var command = new Command("explain", "Say where a request would go, would it be allowed, and why, without sending it") { from, method, headers, sni, defaultPolicy, url, paths };
         command.SetAction(parse => Run(
             parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths)!,
-            Console.Out, Console.Error, parse.GetValue(sni)));
+            Console.Out, Console.Error, parse.GetValue(sni), parse.GetValue(defaultPolicy)!));
         return command;
     }
 
-    internal static int Run(string clientNamespace, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr, string? serverName = null)
+    internal static int Run(
+        string from, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr,
+        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated)
     {
+        var slash = from.IndexOf('/', StringComparison.Ordinal);
+        var clientNamespace = slash < 0 ? from : from[..slash];
+        var deployment = slash < 0 ? null : from[(slash + 1)..];
+        if (clientNamespace.Length == 0 || deployment is { Length: 0 })
+        {
+            stderr.WriteLine($"error: --from '{from}' is not NAMESPACE or NAMESPACE/DEPLOYMENT");
+            return 2;
+        }
+
+        if (DefaultInboundPolicies.Parse(defaultInboundPolicy) is not { } meshDefault)
+        {
+            stderr.WriteLine($"error: --default-inbound-policy '{defaultInboundPolicy}' is not one of {string.Join(", ", DefaultInboundPolicies.All)}");
+            return 2;
+        }
+
         if (!TryParseUrl(url, out var request, out var urlError))
         {
             stderr.WriteLine($"error: {urlError}");
@@ -58,7 +83,27 @@ public static class ExplainCommand
             return 2;
         }
 
-        var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
+        // With a Deployment, the manifests are admitted as the local cluster admits them (pods with their service
+        // accounts, EndpointSlices) so that the caller has an identity and each backend pod an inbound policy.
+        MeshModel model;
+        string? identity = null;
+        if (deployment is null)
+        {
+            model = MeshModel.Build(MeshSnapshot.From(input.Objects));
+        }
+        else
+        {
+            var cluster = OfflineConformance.Admit(input.Objects, new Random(1));
+            if (cluster.PodOf(clientNamespace, deployment) is not { } client)
+            {
+                stderr.WriteLine($"error: no Deployment {clientNamespace}/{deployment} in the manifests");
+                return 2;
+            }
+
+            model = cluster.Model;
+            identity = model.IdentityOf(client);
+        }
+
         if (url.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase)
             && !headers.Exists(h => h.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase)))
         {
@@ -66,7 +111,14 @@ public static class ExplainCommand
             method = "POST";
         }
 
-        var explanation = model.Explain(clientNamespace, request with { Method = method.ToUpperInvariant(), Headers = headers, ServerName = serverName });
+        var explanation = model.Explain(clientNamespace, request with
+        {
+            Method = method.ToUpperInvariant(),
+            Headers = headers,
+            ServerName = serverName,
+            Identity = identity,
+            DefaultInboundPolicy = meshDefault,
+        });
         foreach (var line in explanation.ToLines())
         {
             stdout.WriteLine(line);

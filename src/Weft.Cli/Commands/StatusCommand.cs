@@ -96,6 +96,11 @@ internal static class StatusCommand
         }
 
         StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
+        if (!reply.AuthorizationStatusesJson.IsEmpty)
+        {
+            WritePolicies(w, System.Text.Json.Nodes.JsonNode.Parse(reply.AuthorizationStatusesJson.Span) as System.Text.Json.Nodes.JsonArray ?? []);
+        }
+
         foreach (var problem in reply.Problems)
         {
             w.WriteLine($"error: {problem.Text}");
@@ -112,7 +117,38 @@ internal static class StatusCommand
             }
         }
 
+        if (reply.InboundSubscriptions.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"{"INBOUND POLICY OF",-40} {"STATUS",-9} SENT  ACKED  NACKED");
+            foreach (var s in reply.InboundSubscriptions.OrderBy(s => s.Pod, StringComparer.Ordinal))
+            {
+                var nack = s.NackedVersion > 0 ? $"{s.NackedVersion} ({s.NackError})" : "-";
+                w.WriteLine($"{s.Pod,-40} {s.Status,-9} {s.SentVersion,-5} {s.AckedVersion,-6} {nack}");
+            }
+        }
+
         w.WriteLine($"model version {reply.ModelVersion}, store version {reply.StoreVersion}");
         return true;
+    }
+
+    /// <summary>AuthorizationPolicies as the control plane reports them: one block per policy, a line per target and condition.</summary>
+    internal static void WritePolicies(TextWriter w, System.Text.Json.Nodes.JsonArray policies)
+    {
+        foreach (var p in policies)
+        {
+            w.WriteLine($"AuthorizationPolicy {p?["namespace"]}/{p?["name"]}");
+            foreach (var a in p?["status"]?["ancestors"] as System.Text.Json.Nodes.JsonArray ?? [])
+            {
+                var target = a?["ancestorRef"];
+                var section = target?["sectionName"] is { } s ? $" section {s}" : "";
+                w.WriteLine($"  target {target?["kind"]} {target?["name"]?.ToString() ?? "selector"}{section}");
+                foreach (var c in a?["conditions"] as System.Text.Json.Nodes.JsonArray ?? [])
+                {
+                    var ok = c?["status"]?.ToString() == "True";
+                    w.WriteLine($"    {(ok ? "✓" : "✗")} {c?["type"],-16} {c?["status"],-7} {c?["reason"],-18} {c?["message"]}");
+                }
+            }
+        }
     }
 }

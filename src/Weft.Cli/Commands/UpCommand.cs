@@ -21,6 +21,13 @@ internal static class UpCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
         var caCert = new Option<string?>("--ca-cert") { Description = "A mesh root CA certificate (PEM) to sign workload certificates with, instead of the generated one kept in the run directory" };
         var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
+        var defaultInbound = new Option<string>("--default-inbound-policy")
+        {
+            Description = "Who may call workloads without a weft.dev/default-inbound-policy annotation or label (theirs or their namespace's): "
+                + string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All),
+            DefaultValueFactory = _ => Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
+        };
+        defaultInbound.AcceptOnlyFromAmong([.. Weft.Routing.Authorization.DefaultInboundPolicies.All]);
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
         mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
         var isolation = new Option<string>("--isolation")
@@ -44,7 +51,7 @@ internal static class UpCommand
         var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => WeftInstallation.DefaultNamespace };
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, isolation, netnsRange, kubeconfig, context, weftNamespace,
+            directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -115,6 +122,7 @@ internal static class UpCommand
                         ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
                         : new(),
                     MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
+                    DefaultInboundPolicy = result.GetValue(defaultInbound)!,
                     Isolation = chosen,
                     NetnsRange = range,
                     ApiServer = apiServer,

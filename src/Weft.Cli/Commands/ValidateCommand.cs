@@ -1,16 +1,20 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Weft.Api.Model;
+using Weft.Cli.Conformance;
 using Weft.Cli.Output;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Discovery;
 using Weft.Routing;
+using Weft.Routing.Authorization;
 
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft validate PATH...</c>: each route's status exactly as Weft would write it (gamma-spec H),
-/// and every object the API server would reject. Exit 0: all routes Accepted with refs resolved;
-/// 1: some route is not, or some object is invalid; 2: input cannot be read.
+/// <c>weft validate PATH...</c>: each route's and AuthorizationPolicy's status exactly as Weft would write it (gamma-spec
+/// H; a policy's targets resolved against the pods the manifests' Deployments would run), and every object the API server
+/// would reject. Exit 0: all routes and policies Accepted with refs resolved; 1: some are not, or some object is invalid;
+/// 2: input cannot be read.
 /// </summary>
 public static class ValidateCommand
 {
@@ -43,21 +47,44 @@ public static class ValidateCommand
 
         var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
         var statuses = model.Statuses;
+
+        // A policy's targets are pods: admit the Deployments as the local cluster would, so that selectors find them.
+        var policies = input.Objects.OfType<AuthorizationPolicy>().Any()
+            ? OfflineConformance.Admit(input.Objects, new Random(1)).Model.AuthorizationStatuses
+            : [];
         switch (format)
         {
             case "json":
-                stdout.WriteLine(StatusJson.ToJson(statuses, time.GetUtcNow()));
+                stdout.WriteLine(Json(statuses, policies, model.ControllerName, time.GetUtcNow()).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
                 break;
             case "yaml":
-                stdout.Write(YamlWriter.Write(JsonNode.Parse(StatusJson.ToUtf8Bytes(statuses, time.GetUtcNow()))));
+                stdout.Write(YamlWriter.Write(Json(statuses, policies, model.ControllerName, time.GetUtcNow())));
                 break;
             default:
-                StatusTable.Write(stdout, statuses);
+                if (statuses.Count > 0 || policies.Count == 0)
+                {
+                    StatusTable.Write(stdout, statuses);
+                }
+
+                StatusTable.Write(stdout, policies);
                 break;
         }
 
-        var allGood = statuses.All(s => s.Parents.Count > 0 && s.Parents.All(IsAcceptedAndResolved));
+        var allGood = statuses.All(s => s.Parents.Count > 0 && s.Parents.All(IsAcceptedAndResolved))
+            && policies.All(p => p.Targets.All(t => t.Conditions.All(c => c.Status == RouteConditions.True)));
         return allGood && input.Problems.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The routes' entries (<see cref="StatusJson"/>), then each policy's as the controller writes it (<c>status.ancestors[]</c>).</summary>
+    private static JsonArray Json(IReadOnlyList<RouteStatus> statuses, IReadOnlyList<AuthorizationPolicyStatus> policies, string controllerName, DateTimeOffset now)
+    {
+        var all = JsonNode.Parse(StatusJson.ToUtf8Bytes(statuses, now))!.AsArray();
+        foreach (var p in AuthorizationStatusJson.ToArray(policies, controllerName, now).ToList())
+        {
+            all.Add(p!.DeepClone());
+        }
+
+        return all;
     }
 
     private static bool IsAcceptedAndResolved(RouteParentStatus parent) =>

@@ -73,8 +73,20 @@ internal static class OfflineConformance
             return null;
         }
 
+        error = null;
+        return Admit(loaded.Objects, random);
+    }
+
+    /// <summary>
+    /// Loaded manifests admitted as the local cluster admits them (ClusterIPs, each Deployment's pods, EndpointSlices with
+    /// every pod ready); <c>weft explain</c> and <c>weft authz</c> read workloads and identities from it too.
+    /// </summary>
+    internal static Cluster Admit(IEnumerable<KubeObject> loaded, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(random);
         var addresses = new AddressPlan(AddressPlan.MinBlock);
-        var objects = loaded.Objects.Select(addresses.Admit).ToList();
+        var objects = loaded.Select(addresses.Admit).ToList();
         var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
         var created = TimeProvider.System.GetUtcNow();
         var pods = new List<(string Deployment, Pod Pod)>();
@@ -92,7 +104,6 @@ internal static class OfflineConformance
 
         var services = objects.OfType<Service>().ToList();
         var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, Ready: true))]);
-        error = null;
         return new Cluster(MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices])), services, pods);
     }
 

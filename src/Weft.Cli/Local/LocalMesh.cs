@@ -132,7 +132,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             {
                 // Pods in their own network namespaces reach the controller on the node's gateway.
                 apiServer = await Api.ApiServerNode.StartAsync(connection, directory, runDirectory, addresses,
-                    node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct);
+                    node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct, options.DefaultInboundPolicy);
                 host = apiServer.Controller.ControlPlane;
                 store = apiServer.Store;
                 isServiceAddress = addresses.IsServiceAddress; // not the API server's own Services (its kubernetes one)
@@ -151,6 +151,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                         LoggerFactory = loggerFactory,
                         StateDirectory = Path.Combine(runDirectory, "state"),
                         Ca = options.Ca,
+                        DefaultInboundPolicy = options.DefaultInboundPolicy,
                     },
                     ct);
                 store = controlPlane.Store;

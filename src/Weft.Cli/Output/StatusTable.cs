@@ -1,5 +1,6 @@
 using Weft.Api.Model;
 using Weft.Routing;
+using Weft.Routing.Authorization;
 
 namespace Weft.Cli.Output;
 
@@ -29,6 +30,30 @@ internal static class StatusTable
                 {
                     var mark = c.Type == "PartiallyInvalid" ? (c.Status == "True" ? "!" : " ") : (c.Status == "True" ? "✓" : "✗");
                     w.WriteLine($"    {mark} {c.Type,-16} {c.Status,-7} {c.Reason,-18} {c.Message}");
+                }
+            }
+        }
+    }
+
+    /// <summary>AuthorizationPolicies: one block per policy, one line per target and condition, and the pods a target applies to.</summary>
+    public static void Write(TextWriter w, IReadOnlyList<AuthorizationPolicyStatus> policies)
+    {
+        foreach (var policy in policies)
+        {
+            w.WriteLine($"{AuthorizationPolicy.KindName} {policy.Namespace}/{policy.Name} (generation {policy.Generation})");
+            foreach (var target in policy.Targets)
+            {
+                var t = target.TargetRef;
+                var what = t.Name is null ? $"{t.Kind} selector" : $"{t.Kind} {policy.Namespace}/{t.Name}";
+                w.WriteLine($"  target {what}{(t.SectionName is null ? "" : $" section {t.SectionName}")}");
+                foreach (var c in target.Conditions)
+                {
+                    w.WriteLine($"    {(c.Status == "True" ? "✓" : "✗")} {c.Type,-16} {c.Status,-7} {c.Reason,-18} {c.Message}");
+                }
+
+                if (target.Pods.Count > 0)
+                {
+                    w.WriteLine($"    pods: {string.Join(", ", target.Pods)}");
                 }
             }
         }

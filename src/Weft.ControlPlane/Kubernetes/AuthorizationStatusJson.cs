@@ -38,6 +38,36 @@ public static class AuthorizationStatusJson
     }
 
     /// <summary>
+    /// Every AuthorizationPolicy's status in <paramref name="statuses"/> as a JSON array of
+    /// <c>{kind, namespace, name, status}</c>, the status as <see cref="StatusFor"/> writes it on a policy that has none
+    /// (for <c>weft status</c> and <c>weft validate</c>).
+    /// </summary>
+    public static JsonArray ToArray(IReadOnlyList<AuthorizationPolicyStatus> statuses, string controllerName, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var all = new JsonArray();
+        foreach (var p in statuses)
+        {
+            all.Add(new JsonObject
+            {
+                ["kind"] = AuthorizationPolicy.KindName,
+                ["namespace"] = p.Namespace,
+                ["name"] = p.Name,
+                ["status"] = StatusFor(new JsonObject(), p, controllerName, now) ?? new JsonObject(),
+            });
+        }
+
+        return all;
+    }
+
+    /// <summary><see cref="ToArray"/> of <paramref name="model"/>'s policies, as UTF-8 (an empty array when it has none).</summary>
+    public static byte[] ToUtf8Bytes(Weft.Routing.MeshModel model, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return System.Text.Encoding.UTF8.GetBytes(ToArray(model.AuthorizationStatuses, model.ControllerName, now).ToJsonString());
+    }
+
+    /// <summary>
     /// The policy's status with <paramref name="controllerName"/>'s ancestor entries made <paramref name="desired"/>'s
     /// targets: an entry already there (same ancestorRef) is updated where it stands, keeping each condition's
     /// <c>lastTransitionTime</c> while its status is unchanged; one no longer wanted is dropped; a new one is appended.

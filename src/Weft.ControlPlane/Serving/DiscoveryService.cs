@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Kubernetes;
 using Weft.ControlPlane.Translation;
 using Weft.Discovery;
 using Weft.Discovery.V1;
@@ -149,6 +150,7 @@ internal sealed class DiscoveryService(
             ModelVersion = (long)published.Version,
             StoreVersion = published.StoreVersion,
             RouteStatusesJson = UnsafeByteOperations.UnsafeWrap(StatusJson.ToUtf8Bytes(published.Model.Statuses, time.GetUtcNow())),
+            AuthorizationStatusesJson = UnsafeByteOperations.UnsafeWrap(AuthorizationStatusJson.ToUtf8Bytes(published.Model, time.GetUtcNow())),
         };
         reply.Problems.AddRange(status.Problems().Select(p => new LoadProblem
         {

@@ -51,7 +51,8 @@ internal sealed class ApiServerNode : IAsyncDisposable
     public ApiClusterRecord Record { get; }
 
     public static async Task<ApiServerNode> StartAsync(
-        ApiServerConnection connection, string directory, string runDirectory, AddressPlan addresses, IPAddress listen, ILoggerFactory loggerFactory, TextWriter? progress, CancellationToken ct)
+        ApiServerConnection connection, string directory, string runDirectory, AddressPlan addresses, IPAddress listen, ILoggerFactory loggerFactory, TextWriter? progress, CancellationToken ct,
+        string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(listen);
@@ -72,6 +73,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
                 Port = 0,
                 ExtraServingNames = [listen.ToString()],
                 LoggerFactory = loggerFactory,
+                DefaultInboundPolicy = defaultInboundPolicy,
             }, ct);
             var store = new ObjectStore();
             source = new KubeSource(client, store, loggerFactory, resources: NodeInputs);

@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Globalization;
+using Weft.Cli.Conformance;
+using Weft.Routing;
+using Weft.Routing.Authorization;
+using Weft.Routing.Policy;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft authz NAMESPACE/DEPLOYMENT PATH...</c> (as <c>linkerd authz</c>): the AuthorizationPolicies that apply to a
+/// workload's pods with their effective rules, in the order the sidecar evaluates them, and the default inbound policy
+/// that decides the rest; then the policies of the namespace that target the workload's pods and are not applied, with
+/// why. What is printed is the compiled inbound policy discovery sends the sidecar (<see cref="MeshModel.CompileInbound"/>).
+/// </summary>
+internal static class AuthzCommand
+{
+    public static Command Create()
+    {
+        var workload = new Argument<string>("WORKLOAD") { Description = "The workload: NAMESPACE/DEPLOYMENT" };
+        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
+        var defaultPolicy = new Option<string>("--default-inbound-policy")
+        {
+            Description = "The mesh-wide default inbound policy to assume: " + string.Join(", ", DefaultInboundPolicies.All),
+            DefaultValueFactory = _ => DefaultInboundPolicies.AllUnauthenticated,
+        };
+        var command = new Command("authz", "List the authorization policies that apply to a workload, and its default") { workload, paths, defaultPolicy };
+        command.SetAction(parse => Run(parse.GetValue(workload)!, parse.GetValue(paths)!, parse.GetValue(defaultPolicy)!, Console.Out, Console.Error));
+        return command;
+    }
+
+    internal static int Run(string workload, IReadOnlyList<string> paths, string defaultInboundPolicy, TextWriter stdout, TextWriter stderr)
+    {
+        var slash = workload.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == workload.Length - 1)
+        {
+            stderr.WriteLine($"error: '{workload}' is not NAMESPACE/DEPLOYMENT");
+            return 2;
+        }
+
+        if (DefaultInboundPolicies.Parse(defaultInboundPolicy) is not { } meshDefault)
+        {
+            stderr.WriteLine($"error: --default-inbound-policy '{defaultInboundPolicy}' is not one of {string.Join(", ", DefaultInboundPolicies.All)}");
+            return 2;
+        }
+
+        var input = ManifestInput.Load(paths, stderr);
+        if (input.Unreadable)
+        {
+            return 2;
+        }
+
+        var (ns, deployment) = (workload[..slash], workload[(slash + 1)..]);
+        var cluster = OfflineConformance.Admit(input.Objects, new Random(1));
+        var pods = cluster.Pods.Where(p => p.Pod.Namespace == ns && p.Deployment == deployment).Select(p => p.Pod).ToList();
+        if (pods.Count == 0)
+        {
+            stderr.WriteLine($"error: no Deployment {workload} in the manifests");
+            return 2;
+        }
+
+        // Every replica has the same template, so the same inbound policy: print one, name them all.
+        var model = cluster.Model;
+        var policy = model.CompileInbound(ns, pods[0].Name, meshDefault)!;
+        stdout.WriteLine($"workload: {workload} ({pods.Count} pod{(pods.Count == 1 ? "" : "s")}, identity {model.IdentityOf(pods[0])}, level {policy.Level})");
+        stdout.WriteLine($"default:  {policy.DefaultPolicy}: {DescribeDefault(policy.DefaultPolicy, ns)}");
+        if (policy.Policies.Count == 0)
+        {
+            stdout.WriteLine("policies: none apply: the default decides every request and connection");
+        }
+
+        foreach (var entry in policy.Policies)
+        {
+            stdout.WriteLine($"{entry.Action,-5} {ns}/{entry.Name}{Scope(entry.Scope)}");
+            if (entry.Rules.Count == 0)
+            {
+                stdout.WriteLine(entry.Action == Weft.Api.Model.AuthorizationAction.Allow
+                    ? "  no rules: allows nothing"
+                    : "  no rules: denies nothing");
+            }
+
+            foreach (var rule in entry.Rules)
+            {
+                stdout.WriteLine($"  rule {rule.Index.ToString(CultureInfo.InvariantCulture)}: {Rule(rule)}");
+            }
+        }
+
+        var podKeys = pods.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var status in model.AuthorizationStatuses.Where(s => s.Namespace == ns))
+        {
+            foreach (var target in status.Targets)
+            {
+                var accepted = target.Conditions.FirstOrDefault(c => c.Type == AuthorizationConditions.Accepted);
+                if (accepted is { Status: RouteConditions.False } && Names(target, deployment, podKeys))
+                {
+                    stdout.WriteLine($"not applied: {ns}/{status.Name} target {target.TargetRef.Kind} {target.TargetRef.Name}: {accepted.Reason}: {accepted.Message}");
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Whether a target that applies to no pod was meant for this workload: it names its pods, or it names nothing resolvable.</summary>
+    private static bool Names(AuthorizationTargetStatus target, string deployment, HashSet<string> pods) =>
+        target.Pods.Any(pods.Contains) || target.Pods.Count == 0 || target.TargetRef.Name == deployment;
+
+    private static string DescribeDefault(string value, string ns) => value switch
+    {
+        DefaultInboundPolicies.AllUnauthenticated => "anyone may call, with or without a mesh identity",
+        DefaultInboundPolicies.AllAuthenticated => "any caller with a mesh identity",
+        DefaultInboundPolicies.SameNamespace => $"callers with a mesh identity in namespace {ns}",
+        _ => "nobody, unless an ALLOW policy lets them in",
+    };
+
+    private static string Scope(AuthorizationScope? scope)
+    {
+        if (scope is null)
+        {
+            return ": every request and connection to the workload";
+        }
+
+        var ports = scope.Ports.Count == 0 ? "any port" : "port " + string.Join(", ", scope.Ports);
+        var target = scope.SectionName is null ? $"{scope.TargetKind} {scope.TargetName}" : $"{scope.TargetKind} {scope.TargetName} rule {scope.SectionName}";
+        return scope.Matches.Count == 0
+            ? $": requests and connections to {target} ({ports})"
+            : $": requests matching {target} ({ports}; {string.Join(" or ", scope.Matches.Select(Match))})";
+    }
+
+    private static string Match(MatchPolicy m)
+    {
+        var parts = new List<string>();
+        if (m.GrpcService is not null || m.GrpcMethod is not null)
+        {
+            parts.Add($"gRPC {m.GrpcService ?? "*"}/{m.GrpcMethod ?? "*"}");
+        }
+        else if (m.PathType is not null)
+        {
+            parts.Add($"{m.PathType} {m.PathValue}");
+        }
+
+        if (m.Method is not null)
+        {
+            parts.Add(m.Method);
+        }
+
+        parts.AddRange(m.Headers.Select(h => $"{h.Name}={h.Value}"));
+        parts.AddRange(m.QueryParams.Select(q => $"?{q.Name}={q.Value}"));
+        return parts.Count == 0 ? "any request" : string.Join(" ", parts);
+    }
+
+    private static string Rule(AuthorizationRulePolicy rule)
+    {
+        var parts = new List<string>
+        {
+            rule.Sources switch
+            {
+                null => "from any caller",
+                [] => "from nobody",
+                var sources => "from " + string.Join(" or ", sources.Select(s => s.Spiffe ?? $"service account {s.Namespace}/{s.ServiceAccount}")),
+            },
+        };
+        if (rule.Ports.Count > 0)
+        {
+            parts.Add("port " + string.Join(" or ", rule.Ports));
+        }
+
+        if (rule.Methods.Count > 0)
+        {
+            parts.Add("method " + string.Join(" or ", rule.Methods));
+        }
+
+        if (rule.Paths.Count > 0)
+        {
+            parts.Add("path " + string.Join(" or ", rule.Paths.Select(p => $"{p.Type} {p.Value}")));
+        }
+
+        parts.AddRange(rule.Headers.Select(h => $"header {h.Name} {h.Type} {h.Value}"));
+        if (rule.GrpcService is not null || rule.GrpcMethod is not null)
+        {
+            parts.Add($"gRPC {rule.GrpcService ?? "*"}/{rule.GrpcMethod ?? "*"}");
+        }
+
+        return string.Join(", ", parts);
+    }
+}
