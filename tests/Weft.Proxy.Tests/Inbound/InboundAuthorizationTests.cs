@@ -84,6 +84,32 @@ public sealed class InboundAuthorizationTests
         Assert.Single(app.Received); // the denied request never reached the app
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_plaintext_caller_to_a_strict_workload_never_reaches_the_policy_stage(bool fastPath)
+    {
+        // The policy would admit anyone (all-unauthenticated, no policies): only the strict mTLS mode stands in the way.
+        using var ca = new OutboundMeshCa();
+        await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("app"));
+        await using var server = await Sidecar.StartAsync(options => options with
+        {
+            PodName = "server",
+            Identity = ca.Issue("server"),
+            Mtls = Security.MtlsMode.Strict,
+            InboundPolicy = Policy(DefaultInboundPolicies.AllUnauthenticated),
+            Http1FastPath = fastPath,
+        });
+        await using var connection = await RawConnection.OpenAsync(server.Inbound);
+
+        await connection.SendAsync(Sidecar.Get(app.Port, "/orders"));
+
+        Assert.True(await connection.ClosedByProxyAsync());
+        Assert.Equal(0, app.Accepted);
+        var metrics = await server.MetricsAsync();
+        Assert.DoesNotContain(metrics.Split('\n'), l => l.StartsWith("weft_authz_", StringComparison.Ordinal) && !l.StartsWith('#'));
+    }
+
     [Fact]
     public async Task A_plain_GET_on_the_fast_path_from_a_plaintext_caller_to_a_default_deny_pod_is_403_and_never_forwarded()
     {
