@@ -64,7 +64,8 @@ internal sealed class SubscriptionRegistry
     public IEnumerable<Subscription> Snapshot() =>
         _entries.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
 
-    public sealed class Entry(DestinationRequest request)
+    /// <summary>What one stream sent and what the sidecar said of it (ACK/NACK): the part every subscription kind shares.</summary>
+    public abstract class StreamProgress
     {
         private readonly Lock _gate = new();
         private DestinationStatus _status;
@@ -75,8 +76,6 @@ internal sealed class SubscriptionRegistry
         private string _nackError = "";
 
         public required long Id { get; init; }
-
-        public DestinationRequest Request { get; } = request;
 
         public void Sent(ulong version, DestinationStatus status)
         {
@@ -94,112 +93,80 @@ internal sealed class SubscriptionRegistry
                 _evaluated = version;
             }
         }
+
+        public void Record(PolicyReport report)
+        {
+            lock (_gate)
+            {
+                if (report.Ack)
+                {
+                    _acked = Math.Max(_acked, report.Version);
+                }
+                else
+                {
+                    _nacked = Math.Max(_nacked, report.Version);
+                    _nackError = report.Error;
+                }
+            }
+        }
+
+        /// <summary>A consistent copy of the progress.</summary>
+        protected (DestinationStatus Status, ulong Sent, ulong Acked, ulong Nacked, string NackError, ulong Evaluated) Read()
+        {
+            lock (_gate)
+            {
+                return (_status, _sent, _acked, _nacked, _nackError, _evaluated);
+            }
+        }
+    }
+
+    /// <summary>One WatchDestination stream.</summary>
+    public sealed class Entry(DestinationRequest request) : StreamProgress
+    {
+        public DestinationRequest Request { get; } = request;
 
         public bool Matches(PolicyReport report) =>
             report.Port == Request.Port
             && string.Equals(report.ClientPod, Request.ClientPod, StringComparison.Ordinal)
             && string.Equals(report.Host, Request.Host, StringComparison.OrdinalIgnoreCase);
 
-        public void Record(PolicyReport report)
-        {
-            lock (_gate)
-            {
-                if (report.Ack)
-                {
-                    _acked = Math.Max(_acked, report.Version);
-                }
-                else
-                {
-                    _nacked = Math.Max(_nacked, report.Version);
-                    _nackError = report.Error;
-                }
-            }
-        }
-
         public Subscription ToProto()
         {
-            lock (_gate)
+            var p = Read();
+            return new Subscription
             {
-                return new Subscription
-                {
-                    ClientNamespace = Request.ClientNamespace,
-                    ClientPod = Request.ClientPod,
-                    Host = Request.Host,
-                    Port = Request.Port,
-                    Status = _status,
-                    SentVersion = _sent,
-                    AckedVersion = _acked,
-                    NackedVersion = _nacked,
-                    NackError = _nackError,
-                    EvaluatedVersion = _evaluated,
-                };
-            }
+                ClientNamespace = Request.ClientNamespace,
+                ClientPod = Request.ClientPod,
+                Host = Request.Host,
+                Port = Request.Port,
+                Status = p.Status,
+                SentVersion = p.Sent,
+                AckedVersion = p.Acked,
+                NackedVersion = p.Nacked,
+                NackError = p.NackError,
+                EvaluatedVersion = p.Evaluated,
+            };
         }
     }
 
-    /// <summary>One WatchInbound stream: what was sent, and what the sidecar said of it.</summary>
-    public sealed class InboundEntry(string pod)
+    /// <summary>One WatchInbound stream.</summary>
+    public sealed class InboundEntry(string pod) : StreamProgress
     {
-        private readonly Lock _gate = new();
-        private DestinationStatus _status;
-        private ulong _sent;
-        private ulong _evaluated;
-        private ulong _acked;
-        private ulong _nacked;
-        private string _nackError = "";
-
-        public required long Id { get; init; }
-
         public string Pod { get; } = pod;
-
-        public void Sent(ulong version, DestinationStatus status)
-        {
-            lock (_gate)
-            {
-                _sent = version;
-                _status = status;
-            }
-        }
-
-        public void Evaluated(ulong version)
-        {
-            lock (_gate)
-            {
-                _evaluated = version;
-            }
-        }
-
-        public void Record(PolicyReport report)
-        {
-            lock (_gate)
-            {
-                if (report.Ack)
-                {
-                    _acked = Math.Max(_acked, report.Version);
-                }
-                else
-                {
-                    _nacked = Math.Max(_nacked, report.Version);
-                    _nackError = report.Error;
-                }
-            }
-        }
 
         public InboundSubscription ToProto()
         {
-            lock (_gate)
+            var p = Read();
+            return new InboundSubscription
             {
-                return new InboundSubscription
-                {
-                    Pod = Pod,
-                    Status = _status,
-                    SentVersion = _sent,
-                    AckedVersion = _acked,
-                    NackedVersion = _nacked,
-                    NackError = _nackError,
-                    EvaluatedVersion = _evaluated,
-                };
-            }
+                Pod = Pod,
+                Status = p.Status,
+                SentVersion = p.Sent,
+                AckedVersion = p.Acked,
+                NackedVersion = p.Nacked,
+                NackError = p.NackError,
+                EvaluatedVersion = p.Evaluated,
+            };
         }
     }
 }

@@ -101,53 +101,14 @@ internal sealed class DestinationSubscription : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         Log.Subscribing(_logger, Host, Port);
-        var backoff = _settings.InitialBackoff;
-        while (!ct.IsCancellationRequested)
-        {
-            string error;
-            try
-            {
-                using var call = _grpc.WatchDestination(_request, cancellationToken: ct);
-                await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
-                {
-                    _connected = true;
-                    backoff = _settings.InitialBackoff;
-                    await ApplyAsync(update, ct).ConfigureAwait(false);
-                }
-
-                error = "the control plane ended the stream";
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException e) when (ct.IsCancellationRequested && e.StatusCode == StatusCode.Cancelled)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                error = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
-            }
-
-            _connected = false;
-
-            // Exponential backoff with jitter ("equal jitter"), so that proxies do not all return at once.
-            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
-            Log.StreamFailed(_logger, Host, Port, delay, error);
-            try
-            {
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
-        }
-
-        _connected = false;
+        await StreamWatch.RunAsync(
+            ct => _grpc.WatchDestination(_request, cancellationToken: ct),
+            ApplyAsync,
+            connected => _connected = connected,
+            (delay, error) => Log.StreamFailed(_logger, Host, Port, delay, error),
+            _settings,
+            _time,
+            ct).ConfigureAwait(false);
     }
 
     private async Task ApplyAsync(DestinationUpdate update, CancellationToken ct)

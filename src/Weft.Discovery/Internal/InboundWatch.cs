@@ -62,54 +62,16 @@ internal sealed class InboundWatch : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task RunAsync(CancellationToken ct)
+    private Task RunAsync(CancellationToken ct)
     {
-        var backoff = _settings.InitialBackoff;
-        while (!ct.IsCancellationRequested)
-        {
-            string error;
-            try
-            {
-                using var call = _grpc.WatchInbound(_request, cancellationToken: ct);
-                await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
-                {
-                    _connected = true;
-                    backoff = _settings.InitialBackoff;
-                    await ApplyAsync(update, ct).ConfigureAwait(false);
-                }
-
-                error = "the control plane ended the stream";
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException e) when (ct.IsCancellationRequested && e.StatusCode == StatusCode.Cancelled)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                error = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
-            }
-
-            // The last good policy stays in force while the control plane is away.
-            _connected = false;
-            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
-            Log.InboundStreamFailed(_logger, _request.Pod, delay, error);
-            try
-            {
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
-        }
-
-        _connected = false;
+        return StreamWatch.RunAsync(
+            ct => _grpc.WatchInbound(_request, cancellationToken: ct),
+            ApplyAsync,
+            connected => _connected = connected,
+            (delay, error) => Log.InboundStreamFailed(_logger, _request.Pod, delay, error),
+            _settings,
+            _time,
+            ct);
     }
 
     private async Task ApplyAsync(InboundUpdate update, CancellationToken ct)
