@@ -90,7 +90,8 @@ internal sealed class InboundHandler(
         var grpc = GrpcCall.IsGrpc(request);
         var peer = context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity;
         var verdict = authorization.Decide(
-            new AuthorizationRequest(peer, port, request.Method, request.Path.Value ?? "/", grpc), new HeaderDictionaryAccess(request.Headers));
+            new AuthorizationRequest(peer, port, request.Method, request.Path.Value ?? "/", grpc, request.QueryString.HasValue ? request.QueryString.Value![1..] : null),
+            new HeaderDictionaryAccess(request.Headers));
         switch (verdict)
         {
             case InboundVerdict.Allowed:

@@ -56,7 +56,9 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
         }
 
         var verdict = authorization.Decide(
-            new AuthorizationRequest(exchange.PeerIdentity, port, OutboundHttp1Route.Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes)), headers);
+            new AuthorizationRequest(
+                exchange.PeerIdentity, port, OutboundHttp1Route.Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes), Query: q < 0 ? null : Encoding.ASCII.GetString(path[(q + 1)..])),
+            headers);
         switch (verdict)
         {
             case InboundVerdict.Allowed:

@@ -1,13 +1,12 @@
 namespace Weft.Routing.Authorization;
 
 /// <summary>
-/// An <see cref="AuthorizationRequest"/> as the matchers read it: the path without its query, found once per decision
-/// without allocating (the query string is cut out only for a scope match that asks for query parameters).
+/// An <see cref="AuthorizationRequest"/> as the matchers read it: the path in its canonical form
+/// (<see cref="AuthorizationPath"/>; the request's own string when it is already canonical) and the query apart.
 /// </summary>
 internal readonly struct AuthorizationInput
 {
-    private readonly string? _rawPath;
-    private readonly int _pathLength;
+    private readonly string? _path;
 
     public AuthorizationInput(in AuthorizationRequest request)
     {
@@ -15,9 +14,8 @@ internal readonly struct AuthorizationInput
         Port = request.Port;
         Method = request.Method;
         IsGrpc = request.IsGrpc;
-        _rawPath = request.Path;
-        var q = _rawPath?.IndexOf('?', StringComparison.Ordinal) ?? -1;
-        _pathLength = q >= 0 ? q : _rawPath?.Length ?? 0;
+        _path = request.Path is null ? null : AuthorizationPath.Canonical(request.Path);
+        Query = request.Query;
     }
 
     public string? Identity { get; }
@@ -27,8 +25,8 @@ internal readonly struct AuthorizationInput
     public string? Method { get; }
     public bool IsGrpc { get; }
     public bool IsL7 => Method is not null;
-    public bool HasPath => _rawPath is not null;
-    public ReadOnlySpan<char> Path => _rawPath.AsSpan(0, _pathLength);
+    public bool HasPath => _path is not null;
+    public ReadOnlySpan<char> Path => _path.AsSpan();
 
-    public string? Query => _rawPath is not null && _pathLength < _rawPath.Length ? _rawPath[(_pathLength + 1)..] : null;
+    public string? Query { get; }
 }

@@ -4,11 +4,10 @@ namespace Weft.Routing.Authorization;
 
 /// <summary>
 /// The authorization decision (issue 14), pure and table-driven like the route planners: DENY policies first (any
-/// matching rule denies), then ALLOW policies (when any applies to the request, a matching rule is needed), then the
-/// workload's default inbound policy. The caller's identity is <see cref="AuthorizationRequest.PeerIdentity"/> only:
+/// matching rule in scope denies), then ALLOW policies (when any targets the workload, a matching rule in its scope is
+/// needed), then the workload's default inbound policy. The caller's identity is <see cref="AuthorizationRequest.PeerIdentity"/> only:
 /// headers are read by explicit header rules and route matches, never for identity. Every decision is built when the
-/// table is, so deciding allocates nothing (a request with a query string that a route scope's query match reads, and
-/// a workload with more than 64 ALLOW policies, excepted).
+/// table is, so deciding allocates nothing (a path that needs canonicalising, and a route scope's query match, excepted).
 /// </summary>
 public static class AuthorizationPlanner
 {
@@ -30,37 +29,21 @@ public static class AuthorizationPlanner
             }
         }
 
+        // When any ALLOW policy targets the workload, what no ALLOW rule allows is denied (issue 14, as Istio's ALLOW):
+        // a Service or route target narrows what its rules can allow, not what the workload denies.
         var allow = table.Allow;
-        var applied = 0UL;
-        var any = false;
-        List<int>? many = null;
         for (var p = 0; p < allow.Length; p++)
         {
             var policy = allow[p];
-            if (!policy.Applies(input, headers))
-            {
-                continue;
-            }
-
-            if (FirstMatch(policy.Rules, input, deny: false, headers) is { } allowed)
+            if (policy.Applies(input, headers) && FirstMatch(policy.Rules, input, deny: false, headers) is { } allowed)
             {
                 return allowed;
             }
-
-            any = true;
-            if (table.UsesMask)
-            {
-                applied |= AuthorizationTable.Bit(policy.AllowIndex);
-            }
-            else
-            {
-                (many ??= []).Add(policy.AllowIndex);
-            }
         }
 
-        if (any)
+        if (table.NotAllowed is { } notAllowed)
         {
-            return many is null ? table.NotAllowed(applied) : table.NotAllowed(many);
+            return notAllowed;
         }
 
         return table.Default(input.Identity);

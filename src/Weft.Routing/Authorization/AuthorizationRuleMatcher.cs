@@ -49,7 +49,7 @@ internal sealed class AuthorizationRuleMatcher
             _paths[i] = Rethrow(what, () => new HttpRuleMatcher(new MatchPolicy { PathType = p.Type, PathValue = p.Value }, rule.Index));
         }
 
-        // Each header entry is an alternative of its own (any-of), so each is compiled alone.
+        // Every header entry must match (as in an HTTPRoute match); each is compiled alone to be tried on its own.
         _headers = new ValueMatcher[rule.Headers.Count];
         for (var i = 0; i < _headers.Length; i++)
         {
@@ -90,7 +90,7 @@ internal sealed class AuthorizationRuleMatcher
             return deny;
         }
 
-        return MethodMatches(input.Method!) && PathMatches(input) && HeaderMatches(headers) && GrpcMatches(input);
+        return MethodMatches(input.Method!) && PathMatches(input) && HeaderMatches(headers, deny) && GrpcMatches(input);
     }
 
     public static bool PortMatches(int[] ports, int port)
@@ -153,7 +153,9 @@ internal sealed class AuthorizationRuleMatcher
 
         for (var i = 0; i < methods.Length; i++)
         {
-            if (string.Equals(methods[i], method, StringComparison.Ordinal))
+            // Apps and frameworks read methods case-insensitively (ASP.NET Core routing does): so does a rule, lest
+            // "post" slip past a DENY for POST.
+            if (string.Equals(methods[i], method, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
@@ -187,7 +189,7 @@ internal sealed class AuthorizationRuleMatcher
         return false;
     }
 
-    private bool HeaderMatches<THeaders>(in THeaders headers)
+    private bool HeaderMatches<THeaders>(in THeaders headers, bool deny)
         where THeaders : IHeaderLookup
     {
         var matchers = _headers;
@@ -200,13 +202,35 @@ internal sealed class AuthorizationRuleMatcher
         for (var i = 0; i < matchers.Length; i++)
         {
             var m = matchers[i];
-            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !m.IsMatch(actual))
+            if (!headers.TryGetValue(m.Name, out var actual) || actual is null || !(m.IsMatch(actual) || (deny && AnyElementMatches(m, actual))))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// For a DENY rule: a header sent more than once arrives comma-joined ("red, red"), which an Exact "red" would not
+    /// match, and an app may read any one of the values; so a DENY header condition also matches any single value.
+    /// </summary>
+    private static bool AnyElementMatches(ValueMatcher m, string joined)
+    {
+        if (!joined.Contains(',', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var element in joined.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (m.IsMatch(element))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool GrpcMatches(in AuthorizationInput input)

@@ -38,8 +38,11 @@ internal sealed class AuthorizationScopeMatcher
         }
     }
 
-    /// <summary>Whether the scope narrows by request (a route target): such a scope never covers an L4 connection.</summary>
+    /// <summary>Whether the scope narrows by request (a route target).</summary>
     public bool HasMatches => _http.Length > 0 || _grpc.Length > 0;
+
+    /// <summary>Whether a connection to <paramref name="port"/> is to the scope's ports.</summary>
+    public bool CoversPort(int port) => AuthorizationRuleMatcher.PortMatches(_ports, port);
 
     public bool Covers<THeaders>(in AuthorizationInput input, in THeaders headers)
         where THeaders : IHeaderLookup

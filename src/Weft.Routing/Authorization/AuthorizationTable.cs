@@ -11,15 +11,12 @@ namespace Weft.Routing.Authorization;
 /// </summary>
 public sealed class AuthorizationTable
 {
-    private const int MaxCachedAllowPolicies = 64;
 
     private readonly string _trustDomainPrefix;
     private readonly string _namespacePrefix;
     private readonly AuthorizationDecision _allowedByDefault;
     private readonly AuthorizationDecision _deniedPlaintext;
     private readonly AuthorizationDecision _deniedByDefault;
-    private readonly string[] _allowNames;
-    private readonly ConcurrentDictionary<ulong, AuthorizationDecision> _notAllowed = new();
 
     private AuthorizationTable(InboundPolicy policy)
     {
@@ -63,24 +60,17 @@ public sealed class AuthorizationTable
                 rules[i] = new AuthorizationRuleMatcher(rule, policy.TrustDomain, $"{what} rules[{rule.Index}]", decision);
             }
 
-            var allowIndex = -1;
-            if (!isDeny)
+            if (!isDeny && !allowNames.Contains(display))
             {
-                // A policy with several scoped targets on this workload has one entry per scope: name it once.
-                allowIndex = allowNames.IndexOf(display);
-                if (allowIndex < 0)
-                {
-                    allowIndex = allowNames.Count;
-                    allowNames.Add(display);
-                }
+                allowNames.Add(display); // a policy with several scoped targets on this workload has one entry per scope
             }
 
-            (isDeny ? deny : allow).Add(new AuthorizationPolicyMatcher(display, isDeny, scope, rules, allowIndex));
+            (isDeny ? deny : allow).Add(new AuthorizationPolicyMatcher(display, isDeny, scope, rules));
         }
 
         Deny = [.. deny];
         Allow = [.. allow];
-        _allowNames = [.. allowNames];
+        NotAllowed = BuildNotAllowed(policy, [.. allowNames]);
     }
 
     public InboundPolicy Policy { get; }
@@ -106,35 +96,17 @@ public sealed class AuthorizationTable
     };
 
     /// <summary>
-    /// The NotAllowedByPolicy decision naming the ALLOW policies that applied (<paramref name="applied"/>: a bit per
-    /// position in the table's ALLOW names), built once per set of policies.
+    /// The NotAllowedByPolicy decision: ALLOW policies target the workload and none of their rules matched. Null when no
+    /// ALLOW policy targets it (the default decides).
     /// </summary>
-    internal AuthorizationDecision NotAllowed(ulong applied) =>
-        _allowNames.Length <= MaxCachedAllowPolicies
-            ? _notAllowed.GetOrAdd(applied, static (mask, table) => table.BuildNotAllowed(mask, null), this)
-            : BuildNotAllowed(applied, null);
+    internal AuthorizationDecision? NotAllowed { get; }
 
-    /// <summary>For tables with more ALLOW policies than a mask holds: the names themselves.</summary>
-    internal AuthorizationDecision NotAllowed(List<int> applied) => BuildNotAllowed(0, applied);
-
-    internal static ulong Bit(int allowIndex) => allowIndex < MaxCachedAllowPolicies ? 1UL << allowIndex : 0;
-
-    internal bool UsesMask => _allowNames.Length <= MaxCachedAllowPolicies;
-
-    private AuthorizationDecision BuildNotAllowed(ulong mask, List<int>? indices)
-    {
-        var names = new List<string>();
-        for (var i = 0; i < _allowNames.Length; i++)
-        {
-            if (indices?.Contains(i) ?? (mask & Bit(i)) != 0)
-            {
-                names.Add(_allowNames[i]);
-            }
-        }
-
-        var list = names.Count == 1 ? $"ALLOW policy {names[0]} applies" : $"ALLOW policies {string.Join(", ", names)} apply";
-        return new AuthorizationDecision(AuthorizationVerdict.NotAllowedByPolicy, null, null, Policy.DefaultPolicy, $"no ALLOW policy rule matched: {list}");
-    }
+    private static AuthorizationDecision? BuildNotAllowed(InboundPolicy policy, string[] allowNames) => allowNames.Length == 0
+        ? null
+        : new AuthorizationDecision(AuthorizationVerdict.NotAllowedByPolicy, null, null, policy.DefaultPolicy,
+            "no ALLOW policy rule matched: " + (allowNames.Length == 1
+                ? $"ALLOW policy {allowNames[0]} targets this workload"
+                : $"ALLOW policies {string.Join(", ", allowNames)} target this workload"));
 
     private static (AuthorizationDecision Allowed, AuthorizationDecision DeniedPlaintext, AuthorizationDecision Denied) Defaults(InboundPolicy p)
     {

@@ -147,11 +147,15 @@ internal sealed class AuthorizationTargets
             var resolvedRefs = resolution.Unresolved
                 ? Cond(AuthorizationConditions.ResolvedRefs, RouteConditions.False, resolution.Reason!, resolution.Message)
                 : Cond(AuthorizationConditions.ResolvedRefs, RouteConditions.True, AuthorizationConditions.ResolvedRefs, $"{Describe(policy, target)} resolved.");
+            // An L7 rule on an l4 pod is reported, and the policy still applies with L4 semantics (a DENY's HTTP parts
+            // ignored, an ALLOW's HTTP rules never matching): dropping it would let one l4 pod switch off a DENY.
+            var applies = resolution.Reason is null or AuthorizationConditions.L7RuleOnL4Workload;
             var accepted = resolution.Reason is { } reason
-                ? Cond(AuthorizationConditions.Accepted, RouteConditions.False, reason, $"{resolution.Message} The target does not apply to any pod.")
+                ? Cond(AuthorizationConditions.Accepted, RouteConditions.False, reason,
+                    applies ? resolution.Message : $"{resolution.Message} The target does not apply to any pod.")
                 : Cond(AuthorizationConditions.Accepted, RouteConditions.True, AuthorizationConditions.Accepted, resolution.Message);
-            var pods = resolution.Reason is null ? resolution.Pods.Select(p => p.Pod.Key).Distinct().ToList() : [];
-            if (resolution.Reason is null)
+            var pods = applies ? resolution.Pods.Select(p => p.Pod.Key).Distinct().ToList() : [];
+            if (applies)
             {
                 foreach (var (pod, scope) in resolution.Pods)
                 {
@@ -357,10 +361,11 @@ internal sealed class AuthorizationTargets
             var l4 = pods.Select(p => p.Pod).Where(p => MeshLevels.Of(p) == MeshLevels.L4).Select(p => p.Key).Distinct().ToList();
             if (l4.Count > 0)
             {
-                return TargetResolution.Failed(AuthorizationConditions.L7RuleOnL4Workload,
+                return new TargetResolution(AuthorizationConditions.L7RuleOnL4Workload,
                     $"rules[{l7Rule.i}] uses HTTP or gRPC properties, and {Describe(policy, t)} includes {PodList("l4 pod", l4)} ({MeshLevels.Key}: l4): "
-                    + "its sidecar does not parse HTTP, so the rule could never be checked there. Target only l7 workloads, or drop the http/grpc conditions.",
-                    unresolved: false);
+                    + "its sidecar does not parse HTTP, so there the policy applies at L4 only (a DENY rule without its HTTP parts, an ALLOW rule "
+                    + "with them never matching). Target only l7 workloads, or drop the http/grpc conditions.",
+                    false, pods);
             }
         }
 

@@ -34,7 +34,7 @@ public sealed class AuthzCommandTests
     [InlineData("shop/client", "POST", "http://cart.shop/orders", "allowed", "allowed by ALLOW policy shop/cart-orders rule 0")]
     [InlineData("shop/client", "GET", "http://cart.shop/orders", "DENIED", "no ALLOW policy rule matched")]
     [InlineData("shop/intruder", "POST", "http://cart.shop/orders", "DENIED", "no ALLOW policy rule matched")]
-    [InlineData("shop/intruder", "GET", "http://cart.shop/browse", "allowed", "allowed by default all-unauthenticated")]
+    [InlineData("shop/intruder", "GET", "http://cart.shop/browse", "allowed", "allowed by ALLOW policy shop/cart-browse rule 0")]
     [InlineData("shop/client", "GET", "http://secrets.vault/", "allowed", "allowed by ALLOW policy vault/allow-shop-client rule 0")]
     [InlineData("shop/intruder", "GET", "http://secrets.vault/", "DENIED", "no ALLOW policy rule matched")]
     public void Explain_from_a_deployment_says_what_each_backend_pod_decides_for_its_identity(string from, string method, string url, string verdict, string reason)
@@ -47,12 +47,12 @@ public sealed class AuthzCommandTests
     }
 
     [Fact]
-    public void Explain_with_a_mesh_default_of_deny_denies_what_no_policy_allows()
+    public void Explain_with_an_unknown_default_inbound_policy_is_a_usage_error()
     {
-        var (_, output, _) = Explain("shop/intruder", "GET", "http://cart.shop/browse", "deny");
+        var (exit, _, error) = Explain("shop/intruder", "GET", "http://cart.shop/browse", "open-sesame");
 
-        Assert.Contains("authz:  DENIED at ", output, StringComparison.Ordinal);
-        Assert.Contains("denied by default deny", output, StringComparison.Ordinal);
+        Assert.Equal(2, exit);
+        Assert.Contains("--default-inbound-policy 'open-sesame' is not one of", error, StringComparison.Ordinal);
     }
 
     [Fact]

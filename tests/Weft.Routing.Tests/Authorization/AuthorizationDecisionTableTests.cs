@@ -71,8 +71,18 @@ public class AuthorizationDecisionTableTests
             [Allow("m", CartPods, Rule(methods: ["POST"]))], Http(Client, "POST", "/"), V.AllowedByPolicy, "shop/m", 0),
         new("methods: another method does not match", DefaultInboundPolicies.Deny,
             [Allow("m", CartPods, Rule(methods: ["POST"]))], Http(Client, "GET", "/"), V.NotAllowedByPolicy),
-        new("methods: case-sensitive", DefaultInboundPolicies.Deny,
-            [Allow("m", CartPods, Rule(methods: ["POST"]))], Http(Client, "post", "/"), V.NotAllowedByPolicy),
+        new("methods: case-insensitive, as apps read them", DefaultInboundPolicies.Deny,
+            [Allow("m", CartPods, Rule(methods: ["POST"]))], Http(Client, "post", "/"), V.AllowedByPolicy, "shop/m", 0),
+        new("methods: a DENY for POST denies post", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("m", CartPods, Rule(methods: ["POST"]))], Http(Client, "post", "/"), V.DeniedByPolicy, "shop/m", 0),
+        new("paths: a DENY PathPrefix catches doubled slashes", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("p", CartPods, Rule(paths: [Path(PathMatchType.PathPrefix, "/orders")]))], Http(Client, "GET", "//orders//x"), V.DeniedByPolicy, "shop/p", 0),
+        new("paths: a DENY PathPrefix catches an encoded slash and backslash", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("p", CartPods, Rule(paths: [Path(PathMatchType.PathPrefix, "/orders/x")]))], Http(Client, "GET", "/orders%2fx%5Cy"), V.DeniedByPolicy, "shop/p", 0),
+        new("paths: a DENY PathPrefix catches dot segments after decoding", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("p", CartPods, Rule(paths: [Path(PathMatchType.PathPrefix, "/orders")]))], Http(Client, "GET", "/public%2F..%2Forders"), V.DeniedByPolicy, "shop/p", 0),
+        new("paths: a decoded '?' is part of the path, not a query", DefaultInboundPolicies.Deny,
+            [Allow("x", CartPods, Rule(paths: [Path(PathMatchType.Exact, "/public")]))], new AuthorizationRequest(Client, 8080, "GET", "/public?/x"), V.NotAllowedByPolicy),
         new("paths: Exact matches the path", DefaultInboundPolicies.Deny,
             [Allow("x", CartPods, Rule(paths: [Path(PathMatchType.Exact, "/orders")]))], Http(Client, "GET", "/orders"), V.AllowedByPolicy, "shop/x", 0),
         new("paths: Exact does not match a longer path", DefaultInboundPolicies.Deny,
@@ -91,6 +101,10 @@ public class AuthorizationDecisionTableTests
             [Allow("x", CartPods, Rule(paths: [Path(PathMatchType.Exact, "/a"), Path(PathMatchType.Exact, "/b")]))], Http(Client, "GET", "/b"), V.AllowedByPolicy, "shop/x", 0),
         new("headers: Exact value, name case-insensitive", DefaultInboundPolicies.Deny,
             [Allow("h", CartPods, Rule(headers: [Header("x-tenant", "blue")]))], Http(Client, "GET", "/"), V.AllowedByPolicy, "shop/h", 0, [("X-Tenant", "blue")]),
+        new("headers: a DENY matches one of a repeated header's values", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("h", CartPods, Rule(headers: [Header("x-tenant", "red")]))], Http(Client, "GET", "/"), V.DeniedByPolicy, "shop/h", 0, [("x-tenant", "blue, red")]),
+        new("headers: an ALLOW needs the whole (comma-joined) value", DefaultInboundPolicies.Deny,
+            [Allow("h", CartPods, Rule(headers: [Header("x-tenant", "blue")]))], Http(Client, "GET", "/"), V.NotAllowedByPolicy, Headers: [("x-tenant", "blue, red")]),
         new("headers: another value does not match", DefaultInboundPolicies.Deny,
             [Allow("h", CartPods, Rule(headers: [Header("x-tenant", "blue")]))], Http(Client, "GET", "/"), V.NotAllowedByPolicy, Headers: [("x-tenant", "green")]),
         new("headers: a missing header does not match", DefaultInboundPolicies.Deny,
@@ -123,26 +137,32 @@ public class AuthorizationDecisionTableTests
         // Scopes.
         new("Service scope: a request to a target port of the Service is in scope", DefaultInboundPolicies.AllUnauthenticated,
             [Allow("svc", ServiceTarget("cart"), Rule([Sa(Ops, "*")]))], Http(Client, "GET", "/", port: 8080), V.NotAllowedByPolicy),
-        new("Service scope: another pod port is out of scope", DefaultInboundPolicies.AllUnauthenticated,
-            [Allow("svc", ServiceTarget("cart"), Rule([Sa(Ops, "*")]))], Http(Client, "GET", "/", port: 7000), V.AllowedByDefault),
+        new("Service scope: once an ALLOW targets the workload, another port needs an allowing rule too", DefaultInboundPolicies.AllUnauthenticated,
+            [Allow("svc", ServiceTarget("cart"), Rule([Sa(Ops, "*")]))], Http(Client, "GET", "/", port: 7000), V.NotAllowedByPolicy),
+        new("Service scope: a scoped ALLOW rule does not allow outside its scope", DefaultInboundPolicies.AllUnauthenticated,
+            [Allow("svc", ServiceTarget("cart"), Rule([Sa(Shop, "client")]))], Http(Client, "GET", "/", port: 7000), V.NotAllowedByPolicy),
         new("route scope: a request matching the rule is in scope", DefaultInboundPolicies.AllUnauthenticated,
             [Allow("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")], methods: ["POST"]))], Http(Client, "POST", "/orders/1"), V.AllowedByPolicy, "shop/orders", 0),
         new("route scope: a request in scope and not allowed", DefaultInboundPolicies.AllUnauthenticated,
             [Allow("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")], methods: ["POST"]))], Http(Client, "GET", "/orders/1"), V.NotAllowedByPolicy),
-        new("route scope: a request matching another rule is out of scope", DefaultInboundPolicies.AllUnauthenticated,
-            [Allow("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")], methods: ["POST"]))], Http(Client, "GET", "/admin"), V.AllowedByDefault),
+        new("route scope: a request on another rule is not allowed by the rule's ALLOW", DefaultInboundPolicies.AllUnauthenticated,
+            [Allow("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")], methods: ["POST"]))], Http(Client, "GET", "/admin"), V.NotAllowedByPolicy),
+        new("route scope: a DENY on a route rule does not deny another rule's requests", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")]))], Http(Client, "GET", "/admin"), V.AllowedByDefault),
         new("route scope: without sectionName every rule is in scope", DefaultInboundPolicies.AllUnauthenticated,
             [Allow("route", RouteTarget("HTTPRoute", "cart-route"), Rule([Sa(Ops, "*")]))], Http(Client, "GET", "/admin"), V.NotAllowedByPolicy),
-        new("route scope: does not apply to an L4 connection", DefaultInboundPolicies.AllUnauthenticated,
-            [Allow("route", RouteTarget("HTTPRoute", "cart-route"), Rule([Sa(Ops, "*")]))], Tcp(Client), V.AllowedByDefault),
+        new("route scope: an ALLOW on a route leaves an L4 connection to its port needing an allowing rule", DefaultInboundPolicies.AllUnauthenticated,
+            [Allow("route", RouteTarget("HTTPRoute", "cart-route"), Rule([Sa(Ops, "*")]))], Tcp(Client), V.NotAllowedByPolicy),
+        new("route scope: a DENY on a route rule applies to an L4 connection to its port", DefaultInboundPolicies.AllUnauthenticated,
+            [Deny("orders", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "client")], methods: ["POST"]))], Tcp(Client), V.DeniedByPolicy, "shop/orders", 0),
         new("route scope: a DENY scoped to a route rule denies only there", DefaultInboundPolicies.AllUnauthenticated,
             [Deny("admin", RouteTarget("HTTPRoute", "cart-route", "admin"))
                 with { Spec = new AuthorizationPolicySpec { Action = AuthorizationAction.Deny, TargetRefs = [RouteTarget("HTTPRoute", "cart-route", "admin")], Rules = [Rule()] } }],
             Http(Client, "GET", "/admin/x"), V.DeniedByPolicy, "shop/admin", 0),
         new("GRPCRoute scope: a call to the rule's method is in scope", DefaultInboundPolicies.AllUnauthenticated,
             [Allow("checkout", RouteTarget("GRPCRoute", "cart-grpc", "checkout"), Rule([Sa(Ops, "*")]))], Grpc(Client, "/shop.Cart/Checkout"), V.NotAllowedByPolicy),
-        new("GRPCRoute scope: another method is out of scope", DefaultInboundPolicies.AllUnauthenticated,
-            [Allow("checkout", RouteTarget("GRPCRoute", "cart-grpc", "checkout"), Rule([Sa(Ops, "*")]))], Grpc(Client, "/shop.Cart/Refund"), V.AllowedByDefault),
+        new("GRPCRoute scope: another method is not allowed by the method's ALLOW", DefaultInboundPolicies.AllUnauthenticated,
+            [Allow("checkout", RouteTarget("GRPCRoute", "cart-grpc", "checkout"), Rule([Sa(Ops, "*")]))], Grpc(Client, "/shop.Cart/Refund"), V.NotAllowedByPolicy),
 
         // The namespace-isolation example: default deny with one exception.
         new("deny default with an ALLOW exception admits the exception", DefaultInboundPolicies.Deny,
@@ -174,8 +194,8 @@ public class AuthorizationDecisionTableTests
         var model = MeshModel.Build(World(deny, allow, allow2));
         Assert.Equal("denied by DENY policy shop/x rule 0", model.Decide(Cart, Http(Client, "GET", "/")).Reason);
         Assert.Equal("allowed by ALLOW policy shop/a rule 0", model.Decide(Cart, Http(Probe, "GET", "/")).Reason);
-        Assert.Equal("no ALLOW policy rule matched: ALLOW policies shop/a, shop/b apply", model.Decide(Cart, Http(Id(Shop, "web"), "GET", "/")).Reason);
-        Assert.Equal("no ALLOW policy rule matched: ALLOW policy shop/a applies",
+        Assert.Equal("no ALLOW policy rule matched: ALLOW policies shop/a, shop/b target this workload", model.Decide(Cart, Http(Id(Shop, "web"), "GET", "/")).Reason);
+        Assert.Equal("no ALLOW policy rule matched: ALLOW policy shop/a targets this workload",
             MeshModel.Build(World(allow)).Decide(Cart, Http(Client, "GET", "/")).Reason);
 
         var none = MeshModel.Build(World());

@@ -13,7 +13,7 @@ internal sealed class AuthorizationGenerator(int seed)
     public static readonly string[] Accounts = ["s1", "s2", "admin"];
     public static readonly string[] Defaults = [.. DefaultInboundPolicies.All];
     private static readonly string[] Methods = ["GET", "POST", "post", "DELETE"];
-    private static readonly string[] RequestPaths = ["/", "/orders", "/orders/", "/orders/1", "/orders/12?x=1", "/ordersX", "/admin", "/admin/x/y", "/shop.Cart/Checkout"];
+    private static readonly string[] RequestPaths = ["/", "/orders", "/orders/", "/orders/1", "/orders/12", "/ordersX", "/admin", "/admin/x/y", "/shop.Cart/Checkout", "//orders/1", "/x/../admin", "/orders%2F1"];
     private static readonly string[] GrpcPaths = ["/shop.Cart/Checkout", "/shop.Cart/Refund", "/shop.Other/Checkout", "/bad"];
     private static readonly int[] Ports = [8080, 9090, 7000];
 
@@ -146,7 +146,7 @@ internal sealed class AuthorizationGenerator(int seed)
         {
             0 => new AuthorizationRequest(identity, port),
             1 => new AuthorizationRequest(identity, port, "POST", Pick(GrpcPaths), IsGrpc: true),
-            _ => new AuthorizationRequest(identity, port, Pick(Methods), Pick(RequestPaths)),
+            _ => new AuthorizationRequest(identity, port, Pick(Methods), Pick(RequestPaths), Query: Chance(0.2) ? "x=1" : null),
         };
     }
 

@@ -13,10 +13,11 @@ internal static class AuthorizationReference
     public static (AuthorizationVerdict Verdict, string? Policy, int? Rule) Decide(
         MeshSnapshot world, Pod pod, AuthorizationRequest request, (string Name, string Value)[] headers, string meshDefault, string trustDomain = MeshModel.DefaultTrustDomain)
     {
-        var applying = world.AuthorizationPolicies
-            .Where(p => p.Namespace == pod.Namespace && p.Spec.TargetRefs.Any(t => Covers(world, p, t, pod, request.Port)))
-            .OrderBy(p => p.Name, StringComparer.Ordinal)
-            .ToList();
+        // DENY and ALLOW rules count only in their policy's scope; but any ALLOW that targets the pod at all makes it deny
+        // what no ALLOW rule allows.
+        var ours = world.AuthorizationPolicies.Where(p => p.Namespace == pod.Namespace).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var applying = ours.Where(p => p.Spec.TargetRefs.Any(t => Covers(world, p, t, pod, request.Port))).ToList();
+        var targeting = ours.Where(p => p.Spec.TargetRefs.Any(t => Covers(world, p, t, pod, port: null))).ToList();
         foreach (var p in applying.Where(p => p.Spec.Action == AuthorizationAction.Deny))
         {
             for (var i = 0; i < p.Spec.Rules.Count; i++)
@@ -40,7 +41,7 @@ internal static class AuthorizationReference
             }
         }
 
-        if (allow.Count > 0)
+        if (targeting.Any(p => p.Spec.Action == AuthorizationAction.Allow))
         {
             return (AuthorizationVerdict.NotAllowedByPolicy, null, null);
         }
@@ -57,7 +58,7 @@ internal static class AuthorizationReference
     }
 
     /// <summary>Whether the target is accepted and covers this pod and port.</summary>
-    private static bool Covers(MeshSnapshot world, AuthorizationPolicy policy, AuthorizationTargetReference target, Pod pod, int port)
+    private static bool Covers(MeshSnapshot world, AuthorizationPolicy policy, AuthorizationTargetReference target, Pod pod, int? port)
     {
         List<Pod> selected;
         var ports = new HashSet<int>();
@@ -77,13 +78,8 @@ internal static class AuthorizationReference
             ports.UnionWith(svc.Spec.Ports.Select(p => p.TargetPort.Number ?? p.Port));
         }
 
-        var l7 = policy.Spec.Rules.Any(r => r.Http is { } h && (h.Methods.Count + h.Paths.Count + h.Headers.Count > 0) || r.Grpc is { Service: not null } or { Method: not null });
-        if (selected.Count == 0 || (l7 && selected.Any(p => p.Metadata.Annotations.GetValueOrDefault(MeshLevels.Key) == MeshLevels.L4)))
-        {
-            return false;
-        }
-
-        return selected.Any(p => p.Key == pod.Key) && (target.Kind == "Pod" || ports.Contains(port));
+        // (An L7 rule on an l4 pod is reported, and the policy applies all the same.)
+        return selected.Any(p => p.Key == pod.Key) && (target.Kind == "Pod" || port is not int p || ports.Contains(p));
     }
 
     private static bool RuleMatches(AuthorizationRule rule, bool deny, AuthorizationRequest request, (string Name, string Value)[] headers, string trustDomain)
@@ -112,8 +108,8 @@ internal static class AuthorizationReference
             return deny;
         }
 
-        var path = request.Path!.Split('?')[0];
-        if (http.Methods.Count > 0 && !http.Methods.Contains(request.Method))
+        var path = Canonical(request.Path!);
+        if (http.Methods.Count > 0 && !http.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase))
         {
             return false;
         }
@@ -140,6 +136,30 @@ internal static class AuthorizationReference
         }
 
         return true;
+    }
+
+    /// <summary>docs/authorization.md's canonical path: encoded slashes decoded, slashes merged, dot segments removed.</summary>
+    private static string Canonical(string path)
+    {
+        var decoded = Regex.Replace(path, "%2[fF]|%5[cC]", "/").Replace('\\', '/');
+        var stack = new List<string>();
+        foreach (var segment in decoded.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (segment == "..")
+            {
+                if (stack.Count > 0)
+                {
+                    stack.RemoveAt(stack.Count - 1);
+                }
+            }
+            else if (segment != ".")
+            {
+                stack.Add(segment);
+            }
+        }
+
+        var trailing = stack.Count > 0 && (decoded.EndsWith('/') || decoded.EndsWith("/.", StringComparison.Ordinal) || decoded.EndsWith("/..", StringComparison.Ordinal));
+        return "/" + string.Join('/', stack) + (trailing ? "/" : "");
     }
 
     private static bool SourceMatches(AuthorizationSource s, string id, string trustDomain) => s.Type switch

@@ -19,7 +19,14 @@ public class AuthorizationStatusTests
         Assert.Contains(messagePart, accepted.Message, StringComparison.Ordinal);
         var refs = Cond(s, AuthorizationConditions.ResolvedRefs);
         Assert.Equal(resolved ? (RouteConditions.True, AuthorizationConditions.ResolvedRefs) : (RouteConditions.False, reason), (refs.Status, refs.Reason));
-        Assert.Empty(s.Pods);
+        if (reason == AuthorizationConditions.L7RuleOnL4Workload)
+        {
+            Assert.NotEmpty(s.Pods); // reported, and applied at L4 all the same: dropping it would switch off a DENY
+        }
+        else
+        {
+            Assert.Empty(s.Pods);
+        }
     }
 
     [Fact]
@@ -85,7 +92,7 @@ public class AuthorizationStatusTests
         AssertRejected(TargetStatus(ServiceTarget("nobody")), AuthorizationConditions.NoMatchingWorkloads, true, "Service shop/nobody selects no pod");
 
     [Fact]
-    public void L7RuleOnL4Workload_names_the_l4_pod()
+    public void L7RuleOnL4Workload_names_the_l4_pod_and_still_applies_there()
     {
         var status = TargetStatus(Pods(("app", "db")), Rule([Sa(Shop, "client")], methods: ["GET"]));
         AssertRejected(status, AuthorizationConditions.L7RuleOnL4Workload, true, "l4 pod shop/db-1");
@@ -101,14 +108,15 @@ public class AuthorizationStatusTests
         Assert.Equal(RouteConditions.True, Cond(TargetStatus(Pods(("app", "db")), Rule([Sa(Shop, "client")], ports: [5432])), AuthorizationConditions.Accepted).Status);
 
     [Fact]
-    public void A_target_that_is_not_Accepted_applies_to_no_pod_while_the_policy_s_other_targets_do()
+    public void A_target_not_found_applies_to_no_pod_while_an_L7_rule_on_an_l4_pod_still_applies_there()
     {
         var policy = PolicyOf(Shop, "p", AuthorizationAction.Allow, [Pods(("app", "db")), ServiceTarget("missing"), Pods(("app", "web"))], Rule(methods: ["GET"]));
         var model = MeshModel.Build(World(policy));
         var targets = model.AuthorizationStatuses.Single().Targets;
         Assert.Equal([AuthorizationConditions.L7RuleOnL4Workload, AuthorizationConditions.TargetNotFound, AuthorizationConditions.Accepted],
             targets.Select(t => Cond(t, AuthorizationConditions.Accepted).Reason));
-        Assert.Empty(model.CompileInbound(Shop, "db-1")!.Policies);
+        // The l4 pod keeps the policy (at L4, its HTTP rule never allows); the missing Service's target applies nowhere.
+        Assert.Equal("p", model.CompileInbound(Shop, "db-1")!.Policies.Single().Name);
         Assert.Equal("p", model.CompileInbound(Shop, "web-1")!.Policies.Single().Name);
     }
 

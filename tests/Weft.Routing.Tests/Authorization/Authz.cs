@@ -124,7 +124,11 @@ internal static class Authz
             ?? throw new InvalidOperationException($"no pod {pod}");
     }
 
-    public static AuthorizationRequest Http(string? identity, string method, string path, int port = 8080) => new(identity, port, method, path);
+    /// <summary>An HTTP request as the sidecars pass it: the path, and the query apart.</summary>
+    public static AuthorizationRequest Http(string? identity, string method, string pathAndQuery, int port = 8080) =>
+        pathAndQuery.IndexOf('?', StringComparison.Ordinal) is var q and >= 0
+            ? new(identity, port, method, pathAndQuery[..q], Query: pathAndQuery[(q + 1)..])
+            : new(identity, port, method, pathAndQuery);
 
     public static AuthorizationRequest Grpc(string? identity, string path, int port = 9090) => new(identity, port, "POST", path, IsGrpc: true);
 
