@@ -89,6 +89,9 @@ public sealed class ScriptedApp : IAsyncDisposable
 
     private async Task ServeAsync(TcpClient client, int connection)
     {
+        // The socket, taken before DisposeAsync can dispose the client (which sets client.Client to null): shutting down
+        // a disposed socket throws ObjectDisposedException, which ends this loop as a stop should.
+        var socket = client.Client;
         try
         {
             var stream = client.GetStream();
@@ -140,7 +143,7 @@ public sealed class ScriptedApp : IAsyncDisposable
 
                 if (reply.Close)
                 {
-                    client.Client.Shutdown(SocketShutdown.Both);
+                    socket.Shutdown(SocketShutdown.Both);
                     return;
                 }
             }
