@@ -126,7 +126,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                 directory.Start();
             }
 
-            translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time);
+            translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time) { DefaultInboundPolicy = defaultInbound };
             translator.Start();
 
             var subscriptions = new SubscriptionRegistry();
@@ -155,7 +155,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(time);
             builder.Services.AddSingleton(translator);
             builder.Services.AddSingleton(subscriptions);
-            builder.Services.AddSingleton(new ControlPlaneStatus(directory) { DefaultInboundPolicy = defaultInbound });
+            builder.Services.AddSingleton(new ControlPlaneStatus(directory));
             builder.Services.AddSingleton(ca);
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
             builder.Services.AddSingleton<CertificateIssuance>();

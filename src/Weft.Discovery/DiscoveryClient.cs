@@ -161,8 +161,6 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
     internal RouteTable BuildTable(DestinationPolicy policy) => TableBuilder(policy);
 
-    internal AuthorizationTable BuildInboundTable(InboundPolicy policy) => InboundTableBuilder(policy);
-
     internal static DestinationPolicy Deserialize(ReadOnlySpan<byte> json) => PolicyJson.Deserialize(json);
 
     private DestinationSubscription Subscribe(DestinationKey key)

@@ -3,9 +3,7 @@ namespace Weft.Routing;
 /// <summary>
 /// A request to explain: where it is addressed (host as the app wrote it, or an IP), what it carries, and, for a TLS
 /// destination, the SNI its ClientHello would send (<paramref name="ServerName"/>, null for none). With the caller's
-/// <paramref name="Identity"/> (its SPIFFE ID), the explanation also says whether each backend pod would admit it, under
-/// <paramref name="DefaultInboundPolicy"/> as the mesh-wide default.
+/// <paramref name="Identity"/> (its SPIFFE ID), the explanation also says whether each backend pod would admit it.
 /// </summary>
 public sealed record ExplainRequest(
-    string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null,
-    string? Identity = null, string DefaultInboundPolicy = Authorization.DefaultInboundPolicies.AllUnauthenticated);
+    string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null, string? Identity = null);

@@ -113,8 +113,14 @@ public sealed record Explanation
     private static string Describe(ExplainedRule r)
     {
         var o = r.Origin;
-        var m = r.Match;
         var rule = o.RuleName is null ? $"rules[{o.RuleIndex}]" : $"rules[{o.RuleIndex}] \"{o.RuleName}\"";
+        return $"{o.RouteKind} {o.RouteNamespace}/{o.RouteName} {rule} matches[{o.MatchIndex}] ({Describe(r.Match)})";
+    }
+
+    /// <summary>One route match as people read it: <c>PathPrefix /orders method=POST headers=x-canary=true</c>, <c>service=shop.Cart method=*</c>.</summary>
+    public static string Describe(MatchPolicy m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
         var what = m.GrpcType is not null || m.PathType is null
             ? $"service={m.GrpcService ?? "*"} method={m.GrpcMethod ?? "*"}"
             : $"{m.PathType} {m.PathValue}";
@@ -133,6 +139,6 @@ public sealed record Explanation
             what += $" query={string.Join(",", m.QueryParams.Select(q => $"{q.Name}={q.Value}"))}";
         }
 
-        return $"{o.RouteKind} {o.RouteNamespace}/{o.RouteName} {rule} matches[{o.MatchIndex}] ({what})";
+        return what;
     }
 }

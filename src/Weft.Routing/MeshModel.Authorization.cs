@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Weft.Api.Model;
 using Weft.Routing.Authorization;
+using Weft.Routing.Internal;
 using Weft.Routing.Matching;
 
 namespace Weft.Routing;
@@ -11,21 +12,20 @@ namespace Weft.Routing;
 /// </summary>
 public sealed partial class MeshModel
 {
-    private readonly ConcurrentDictionary<(string Namespace, string Pod, string Default), InboundEntry> _inbound = new();
+    private readonly ConcurrentDictionary<(string Namespace, string Pod), CompiledInbound> _inbound = new();
     private AuthorizationTargets? _authorizationTargets;
 
     /// <summary>
     /// What pod <paramref name="podNamespace"/>/<paramref name="podName"/> admits: its default inbound policy (pod, then
-    /// namespace, then <paramref name="meshDefault"/>) and the accepted AuthorizationPolicies that target it. Null when the
+    /// namespace, then <see cref="DefaultInboundPolicy"/>) and the AuthorizationPolicies that apply to it. Null when the
     /// pod is not in the snapshot.
     /// </summary>
     /// <remarks>The same instance is returned for the same arguments on this model; equal inputs give equal JSON.</remarks>
-    public InboundPolicy? CompileInbound(string podNamespace, string podName, string meshDefault = DefaultInboundPolicies.AllUnauthenticated)
+    public InboundPolicy? CompileInbound(string podNamespace, string podName)
     {
         ArgumentNullException.ThrowIfNull(podNamespace);
         ArgumentNullException.ThrowIfNull(podName);
-        ArgumentNullException.ThrowIfNull(meshDefault);
-        return Inbound(podNamespace, podName, meshDefault).Policy;
+        return Inbound(podNamespace, podName).Policy;
     }
 
     /// <summary>One entry per AuthorizationPolicy, in snapshot order: its conditions per targetRef.</summary>
@@ -45,13 +45,12 @@ public sealed partial class MeshModel
     /// </summary>
     /// <exception cref="RouteTableException">The pod's inbound policy does not compile (its sidecar would NACK it).</exception>
     public AuthorizationDecision? ExplainAuthorization(
-        string podNamespace, string podName, in AuthorizationRequest request, IHeaderLookup headers, string meshDefault = DefaultInboundPolicies.AllUnauthenticated)
+        string podNamespace, string podName, in AuthorizationRequest request, IHeaderLookup headers)
     {
         ArgumentNullException.ThrowIfNull(podNamespace);
         ArgumentNullException.ThrowIfNull(podName);
         ArgumentNullException.ThrowIfNull(headers);
-        ArgumentNullException.ThrowIfNull(meshDefault);
-        var entry = Inbound(podNamespace, podName, meshDefault);
+        var entry = Inbound(podNamespace, podName);
         if (entry.Policy is null)
         {
             return null;
@@ -80,10 +79,10 @@ public sealed partial class MeshModel
     private IReadOnlyList<Internal.AnalyzedRule> RouteRulesOf(Route route) =>
         _analyzedByRoute.TryGetValue(route, out var analyzed) ? analyzed.Route.Rules : [];
 
-    private InboundEntry Inbound(string podNamespace, string podName, string meshDefault) =>
-        _inbound.GetOrAdd((podNamespace, podName, meshDefault), static (key, model) => new InboundEntry(model.BuildInbound(key.Namespace, key.Pod, key.Default)), this);
+    private CompiledInbound Inbound(string podNamespace, string podName) =>
+        _inbound.GetOrAdd((podNamespace, podName), static (key, model) => new CompiledInbound(model.BuildInbound(key.Namespace, key.Pod)), this);
 
-    private InboundPolicy? BuildInbound(string podNamespace, string podName, string meshDefault)
+    private InboundPolicy? BuildInbound(string podNamespace, string podName)
     {
         var pod = _index.Pod(podNamespace, podName);
         if (pod is null)
@@ -105,16 +104,16 @@ public sealed partial class MeshModel
         {
             Namespace = pod.Namespace,
             Pod = pod.Name,
-            ServiceAccount = string.IsNullOrEmpty(pod.Spec.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName,
+            ServiceAccount = MeshIndex.ServiceAccountOf(pod),
             TrustDomain = TrustDomain,
             Level = MeshLevels.Of(pod),
-            DefaultPolicy = DefaultInboundPolicies.Resolve(pod, ns, meshDefault),
+            DefaultPolicy = DefaultInboundPolicies.Resolve(pod, ns, DefaultInboundPolicy),
             Policies = Targets.EntriesFor(pod),
         };
     }
 
     /// <summary>A pod's compiled inbound policy and, once <see cref="ExplainAuthorization"/> asked, its table.</summary>
-    private sealed class InboundEntry(InboundPolicy? policy)
+    private sealed class CompiledInbound(InboundPolicy? policy)
     {
         public InboundPolicy? Policy { get; } = policy;
         public AuthorizationTable? Table { get; set; }

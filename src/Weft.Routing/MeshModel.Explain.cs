@@ -88,7 +88,7 @@ public sealed partial class MeshModel
             }
 
             var asked = new AuthorizationRequest(request.Identity, e.Port, method, method is null ? null : path, isGrpc);
-            if (ExplainAuthorization(pod[..slash], pod[(slash + 1)..], asked, headers, request.DefaultInboundPolicy) is { } decision)
+            if (ExplainAuthorization(pod[..slash], pod[(slash + 1)..], asked, headers) is { } decision)
             {
                 decided.Add(new ExplainedAuthorization(pod, decision));
             }

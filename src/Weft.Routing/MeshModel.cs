@@ -31,9 +31,10 @@ public sealed partial class MeshModel
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
     private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
 
-    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, MeshModel? previous)
+    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, MeshModel? previous)
     {
         ControllerName = controllerName;
+        DefaultInboundPolicy = defaultInboundPolicy;
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
         _snapshot = snapshot;
 
@@ -114,6 +115,12 @@ public sealed partial class MeshModel
     public string TrustDomain => _index.TrustDomain;
     public string ClusterDomain { get; }
 
+    /// <summary>
+    /// The mesh's default inbound policy (<see cref="Authorization.DefaultInboundPolicies"/>, canonical): what a pod admits
+    /// when no ALLOW policy targets it and neither it nor its namespace sets one.
+    /// </summary>
+    public string DefaultInboundPolicy { get; }
+
     /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
     public IReadOnlyList<RouteStatus> Statuses => _statuses.Value;
 
@@ -121,17 +128,21 @@ public sealed partial class MeshModel
         MeshSnapshot snapshot,
         string controllerName = DefaultControllerName,
         string trustDomain = DefaultTrustDomain,
-        string clusterDomain = DefaultClusterDomain)
+        string clusterDomain = DefaultClusterDomain,
+        string defaultInboundPolicy = Authorization.DefaultInboundPolicies.AllUnauthenticated)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentException.ThrowIfNullOrEmpty(controllerName);
         ArgumentException.ThrowIfNullOrEmpty(trustDomain);
         ArgumentException.ThrowIfNullOrEmpty(clusterDomain);
-        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, previous: null);
+        var inbound = Authorization.DefaultInboundPolicies.Parse(defaultInboundPolicy) ?? throw new ArgumentException(
+            $"the default inbound policy must be one of {string.Join(", ", Authorization.DefaultInboundPolicies.All)}, not '{defaultInboundPolicy}'", nameof(defaultInboundPolicy));
+        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, inbound, previous: null);
     }
 
     /// <summary>
-    /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain and cluster domain:
+    /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain, cluster domain and
+    /// default inbound policy:
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
     /// destinations whose route groups did not change are reused, so that one route edit costs little.
@@ -139,7 +150,7 @@ public sealed partial class MeshModel
     public MeshModel Update(MeshSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, this);
+        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, this);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Weft.Cli.Conformance;
+using Weft.Cli.Local;
 using Weft.Routing;
 using Weft.Routing.Authorization;
 using Weft.Routing.Policy;
@@ -19,11 +19,7 @@ internal static class AuthzCommand
     {
         var workload = new Argument<string>("WORKLOAD") { Description = "The workload: NAMESPACE/DEPLOYMENT" };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
-        var defaultPolicy = new Option<string>("--default-inbound-policy")
-        {
-            Description = "The mesh-wide default inbound policy to assume: " + string.Join(", ", DefaultInboundPolicies.All),
-            DefaultValueFactory = _ => DefaultInboundPolicies.AllUnauthenticated,
-        };
+        var defaultPolicy = DefaultInboundOption.Create();
         var command = new Command("authz", "List the authorization policies that apply to a workload, and its default") { workload, paths, defaultPolicy };
         command.SetAction(parse => Run(parse.GetValue(workload)!, parse.GetValue(paths)!, parse.GetValue(defaultPolicy)!, Console.Out, Console.Error));
         return command;
@@ -38,9 +34,8 @@ internal static class AuthzCommand
             return 2;
         }
 
-        if (DefaultInboundPolicies.Parse(defaultInboundPolicy) is not { } meshDefault)
+        if (DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is not { } meshDefault)
         {
-            stderr.WriteLine($"error: --default-inbound-policy '{defaultInboundPolicy}' is not one of {string.Join(", ", DefaultInboundPolicies.All)}");
             return 2;
         }
 
@@ -51,7 +46,7 @@ internal static class AuthzCommand
         }
 
         var (ns, deployment) = (workload[..slash], workload[(slash + 1)..]);
-        var cluster = OfflineConformance.Admit(input.Objects, new Random(1));
+        var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault);
         var pods = cluster.Pods.Where(p => p.Pod.Namespace == ns && p.Deployment == deployment).Select(p => p.Pod).ToList();
         if (pods.Count == 0)
         {
@@ -61,9 +56,9 @@ internal static class AuthzCommand
 
         // Every replica has the same template, so the same inbound policy: print one, name them all.
         var model = cluster.Model;
-        var policy = model.CompileInbound(ns, pods[0].Name, meshDefault)!;
+        var policy = model.CompileInbound(ns, pods[0].Name)!;
         stdout.WriteLine($"workload: {workload} ({pods.Count} pod{(pods.Count == 1 ? "" : "s")}, identity {model.IdentityOf(pods[0])}, level {policy.Level})");
-        stdout.WriteLine($"default:  {policy.DefaultPolicy}: {DescribeDefault(policy.DefaultPolicy, ns)}");
+        stdout.WriteLine($"default:  {policy.DefaultPolicy}: {DefaultInboundPolicies.Describe(policy.DefaultPolicy, ns)}");
         if (policy.Policies.Count == 0)
         {
             stdout.WriteLine("policies: none apply: the default decides every request and connection");
@@ -105,14 +100,6 @@ internal static class AuthzCommand
     private static bool Names(AuthorizationTargetStatus target, string deployment, HashSet<string> pods) =>
         target.Pods.Any(pods.Contains) || target.Pods.Count == 0 || target.TargetRef.Name == deployment;
 
-    private static string DescribeDefault(string value, string ns) => value switch
-    {
-        DefaultInboundPolicies.AllUnauthenticated => "anyone may call, with or without a mesh identity",
-        DefaultInboundPolicies.AllAuthenticated => "any caller with a mesh identity",
-        DefaultInboundPolicies.SameNamespace => $"callers with a mesh identity in namespace {ns}",
-        _ => "nobody, unless an ALLOW policy lets them in",
-    };
-
     private static string Scope(AuthorizationScope? scope)
     {
         if (scope is null)
@@ -124,29 +111,7 @@ internal static class AuthzCommand
         var target = scope.SectionName is null ? $"{scope.TargetKind} {scope.TargetName}" : $"{scope.TargetKind} {scope.TargetName} rule {scope.SectionName}";
         return scope.Matches.Count == 0
             ? $": requests and connections to {target} ({ports})"
-            : $": requests matching {target} ({ports}; {string.Join(" or ", scope.Matches.Select(Match))})";
-    }
-
-    private static string Match(MatchPolicy m)
-    {
-        var parts = new List<string>();
-        if (m.GrpcService is not null || m.GrpcMethod is not null)
-        {
-            parts.Add($"gRPC {m.GrpcService ?? "*"}/{m.GrpcMethod ?? "*"}");
-        }
-        else if (m.PathType is not null)
-        {
-            parts.Add($"{m.PathType} {m.PathValue}");
-        }
-
-        if (m.Method is not null)
-        {
-            parts.Add(m.Method);
-        }
-
-        parts.AddRange(m.Headers.Select(h => $"{h.Name}={h.Value}"));
-        parts.AddRange(m.QueryParams.Select(q => $"?{q.Name}={q.Value}"));
-        return parts.Count == 0 ? "any request" : string.Join(" ", parts);
+            : $": requests matching {target} ({ports}; {string.Join(" or ", scope.Matches.Select(Explanation.Describe))})";
     }
 
     private static string Rule(AuthorizationRulePolicy rule)

@@ -30,11 +30,7 @@ internal static class ControllerCommand
         var readyFile = new Option<string?>("--ready-file") { Description = "Write the discovery address to this file once the cluster has been read" };
         var image = new Option<string>("--proxy-image") { Description = "The image of the injected init and sidecar containers", DefaultValueFactory = _ => WeftInstallation.Image(VersionCommand.Version) };
         var noInjector = new Option<bool>("--no-injector") { Description = "Serve no sidecar injector (no /inject endpoint, the webhook configuration's caBundle left alone)" };
-        var defaultInbound = new Option<string>("--default-inbound-policy")
-        {
-            Description = $"What a workload admits when no ALLOW AuthorizationPolicy applies, unless its pod or namespace says otherwise: {string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All)}",
-            DefaultValueFactory = _ => Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
-        };
+        var defaultInbound = DefaultInboundOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level" };
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: read the cluster, serve sidecars, write route status")
         {
@@ -60,11 +56,7 @@ internal static class ControllerCommand
                 return 2;
             }
 
-            if (Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound)) is not { } inboundDefault)
-            {
-                await Console.Error.WriteLineAsync($"weft controller: --default-inbound-policy must be one of {string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All)}");
-                return 2;
-            }
+            var inboundDefault = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!; // checked by the option
 
             using var loggerFactory = LoggerFactory.Create(logging => logging
                 .AddSimpleConsole(console =>

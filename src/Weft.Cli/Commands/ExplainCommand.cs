@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Weft.Api.Model;
-using Weft.Cli.Conformance;
+using Weft.Cli.Local;
 using Weft.Routing;
 using Weft.Routing.Authorization;
 
@@ -18,11 +18,7 @@ public static class ExplainCommand
     public static Command Create()
     {
         var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity", Required = true };
-        var defaultPolicy = new Option<string>("--default-inbound-policy")
-        {
-            Description = "The mesh-wide default inbound policy to assume: " + string.Join(", ", DefaultInboundPolicies.All),
-            DefaultValueFactory = _ => DefaultInboundPolicies.AllUnauthenticated,
-        };
+        var defaultPolicy = DefaultInboundOption.Create();
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H")
         {
@@ -53,9 +49,8 @@ public static class ExplainCommand
             return 2;
         }
 
-        if (DefaultInboundPolicies.Parse(defaultInboundPolicy) is not { } meshDefault)
+        if (DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is not { } meshDefault)
         {
-            stderr.WriteLine($"error: --default-inbound-policy '{defaultInboundPolicy}' is not one of {string.Join(", ", DefaultInboundPolicies.All)}");
             return 2;
         }
 
@@ -89,11 +84,11 @@ public static class ExplainCommand
         string? identity = null;
         if (deployment is null)
         {
-            model = MeshModel.Build(MeshSnapshot.From(input.Objects));
+            model = MeshModel.Build(MeshSnapshot.From(input.Objects), defaultInboundPolicy: meshDefault);
         }
         else
         {
-            var cluster = OfflineConformance.Admit(input.Objects, new Random(1));
+            var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault);
             if (cluster.PodOf(clientNamespace, deployment) is not { } client)
             {
                 stderr.WriteLine($"error: no Deployment {clientNamespace}/{deployment} in the manifests");
@@ -117,7 +112,6 @@ public static class ExplainCommand
             Headers = headers,
             ServerName = serverName,
             Identity = identity,
-            DefaultInboundPolicy = meshDefault,
         });
         foreach (var line in explanation.ToLines())
         {

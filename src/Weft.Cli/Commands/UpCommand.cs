@@ -21,13 +21,7 @@ internal static class UpCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
         var caCert = new Option<string?>("--ca-cert") { Description = "A mesh root CA certificate (PEM) to sign workload certificates with, instead of the generated one kept in the run directory" };
         var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
-        var defaultInbound = new Option<string>("--default-inbound-policy")
-        {
-            Description = "Who may call workloads without a weft.dev/default-inbound-policy annotation or label (theirs or their namespace's): "
-                + string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All),
-            DefaultValueFactory = _ => Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
-        };
-        defaultInbound.AcceptOnlyFromAmong([.. Weft.Routing.Authorization.DefaultInboundPolicies.All]);
+        var defaultInbound = DefaultInboundOption.Create();
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
         mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
         var isolation = new Option<string>("--isolation")
@@ -122,7 +116,7 @@ internal static class UpCommand
                         ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
                         : new(),
                     MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
-                    DefaultInboundPolicy = result.GetValue(defaultInbound)!,
+                    DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!,
                     Isolation = chosen,
                     NetnsRange = range,
                     ApiServer = apiServer,

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Weft.Api.Model;
-using Weft.Cli.Conformance;
+using Weft.Cli.Local;
 using Weft.Cli.Output;
 using Weft.ControlPlane.Kubernetes;
 using Weft.Discovery;
@@ -50,7 +50,7 @@ public static class ValidateCommand
 
         // A policy's targets are pods: admit the Deployments as the local cluster would, so that selectors find them.
         var policies = input.Objects.OfType<AuthorizationPolicy>().Any()
-            ? OfflineConformance.Admit(input.Objects, new Random(1)).Model.AuthorizationStatuses
+            ? AdmittedCluster.Admit(input.Objects, new Random(1)).Model.AuthorizationStatuses
             : [];
         switch (format)
         {

@@ -53,16 +53,8 @@ internal static class OfflineConformance
         return new TestResult(test, results);
     }
 
-    /// <summary>The admitted objects: the model, the Services, and every pod with the Deployment it belongs to.</summary>
-    internal sealed record Cluster(MeshModel Model, IReadOnlyList<Service> Services, IReadOnlyList<(string Deployment, Pod Pod)> Pods)
-    {
-        /// <summary>The pod a case sends from, as the live runner picks it: the first by name of the Deployment's pods.</summary>
-        public Pod? PodOf(string ns, string deployment) =>
-            Pods.Where(p => p.Pod.Namespace == ns && p.Deployment == deployment).Select(p => p.Pod).OrderBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault();
-    }
-
     /// <summary>The test's base and manifests admitted as the local cluster admits them; null (with why) if they do not load.</summary>
-    internal static Cluster? Admit(ConformanceTest test, Random random, out string? error)
+    internal static AdmittedCluster? Admit(ConformanceTest test, Random random, out string? error)
     {
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(random);
@@ -74,40 +66,10 @@ internal static class OfflineConformance
         }
 
         error = null;
-        return Admit(loaded.Objects, random);
+        return AdmittedCluster.Admit(loaded.Objects, random);
     }
 
-    /// <summary>
-    /// Loaded manifests admitted as the local cluster admits them (ClusterIPs, each Deployment's pods, EndpointSlices with
-    /// every pod ready); <c>weft explain</c> and <c>weft authz</c> read workloads and identities from it too.
-    /// </summary>
-    internal static Cluster Admit(IEnumerable<KubeObject> loaded, Random random)
-    {
-        ArgumentNullException.ThrowIfNull(loaded);
-        ArgumentNullException.ThrowIfNull(random);
-        var addresses = new AddressPlan(AddressPlan.MinBlock);
-        var objects = loaded.Select(addresses.Admit).ToList();
-        var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
-        var created = TimeProvider.System.GetUtcNow();
-        var pods = new List<(string Deployment, Pod Pod)>();
-        foreach (var deployment in objects.OfType<Deployment>())
-        {
-            // As LocalCluster.Reconcile: the level and mTLS mode from the template and its namespace, then the same pod.
-            var hash = PodNames.TemplateHash(deployment);
-            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), MtlsMode.Strict);
-            for (var i = 0; i < deployment.Replicas; i++)
-            {
-                var pod = DeploymentPod.Build(deployment, hash, PodNames.NewPodName(deployment.Name, hash, random), addresses.AllocatePodAddress(), settings, created);
-                pods.Add((deployment.Name, pod));
-            }
-        }
-
-        var services = objects.OfType<Service>().ToList();
-        var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, Ready: true))]);
-        return new Cluster(MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices])), services, pods);
-    }
-
-    private static string? RunCase(Cluster cluster, ConformanceCase testCase, Random random)
+    private static string? RunCase(AdmittedCluster cluster, ConformanceCase testCase, Random random)
     {
         // The client's sidecar compiles for the client's namespace and level (discovery's ClientLevel, the pod's weft.dev/mesh).
         if (cluster.PodOf(testCase.FromNamespace, testCase.FromDeployment) is not { } client)
@@ -168,7 +130,7 @@ internal static class OfflineConformance
     private sealed record Sender(string Namespace, string Level);
 
     /// <summary>The request the live runner would send: the URL's {target} and the connection target resolved.</summary>
-    private static (MeshRequest? Request, string? Error) Prepare(Cluster cluster, ConformanceCase testCase)
+    private static (MeshRequest? Request, string? Error) Prepare(AdmittedCluster cluster, ConformanceCase testCase)
     {
         var url = testCase.Request.IsGrpc
             ? "http" + testCase.Request.Url["grpc".Length..].TrimEnd('/') + "/proto.EchoTestService/Echo"
@@ -209,7 +171,7 @@ internal static class OfflineConformance
     private static string Closed(ConnectionPlan plan) => $"the sidecar closed the connection ({plan.Rejected})";
 
     /// <summary>A gRPC call to the echo's <c>proto.EchoTestService/Echo</c>, planned as the proxy will (PlanGrpc).</summary>
-    private static MeshGrpcResponse SendGrpc(Cluster cluster, Sender client, MeshRequest request, Random random)
+    private static MeshGrpcResponse SendGrpc(AdmittedCluster cluster, Sender client, MeshRequest request, Random random)
     {
         var (host, port) = request.Target;
         var policy = cluster.Model.Compile(client.Namespace, host, port, client.Level);
@@ -247,7 +209,7 @@ internal static class OfflineConformance
         return new MeshGrpcResponse { Status = GrpcStatusCodes.Ok, Message = body, Headers = [.. responseHeaders.All] };
     }
 
-    private static MeshResponse Send(Cluster cluster, Sender client, MeshRequest request, Random random)
+    private static MeshResponse Send(AdmittedCluster cluster, Sender client, MeshRequest request, Random random)
     {
         var (host, port) = request.Target;
         var policy = cluster.Model.Compile(client.Namespace, host, port, client.Level);

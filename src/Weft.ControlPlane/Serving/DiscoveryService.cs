@@ -33,46 +33,29 @@ internal sealed class DiscoveryService(
 
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {
-        // Streams end when the control plane stops, so that shutdown does not wait for clients to hang up.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var ct = stop.Token;
         var subscription = registry.Add(request);
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try
         {
-            byte[]? lastSent = null;
-            DestinationPolicy? lastPolicy = null;
-            var published = translator.Current;
-            while (!ct.IsCancellationRequested)
+            // MeshModel.Compile hands back the same instance while the destination is unchanged: nothing to serialise or compare.
+            DestinationPolicy? last = null;
+            var any = false;
+            byte[]? Next(MeshModel model)
             {
-                // MeshModel.Compile hands back the same instance while the destination is unchanged: nothing to serialise or send.
-                if (Compile(published.Model, request, out var policy)
-                    && !(lastSent is not null && ReferenceEquals(policy, lastPolicy))
-                    && Serialize(policy, request) is { } policyJson
-                    && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
+                if (!Compile(model, request, out var policy) || (any && ReferenceEquals(policy, last)))
                 {
-                    var found = policyJson.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
-                    await responseStream.WriteAsync(
-                        new DestinationUpdate
-                        {
-                            Version = published.Version,
-                            Status = found,
-                            PolicyJson = UnsafeByteOperations.UnsafeWrap(policyJson),
-                        },
-                        ct).ConfigureAwait(false);
-                    lastSent = policyJson;
-                    lastPolicy = policy;
-                    subscription.Sent(published.Version, found);
-                    Log.Sent(logger, published.Version, found.ToString(), request.Host, request.Port, request.ClientPod);
+                    return null;
                 }
 
-                subscription.Evaluated(published.Version);
-                published = await published.NextAsync(ct).ConfigureAwait(false);
+                (last, any) = (policy, true);
+                return Serialize(policy, request);
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The client went away or the control plane is stopping.
+
+            await WatchAsync(subscription, context, Next, async (version, found, json, ct) =>
+            {
+                await responseStream.WriteAsync(new DestinationUpdate { Version = version, Status = found, PolicyJson = json }, ct).ConfigureAwait(false);
+                Log.Sent(logger, version, found.ToString(), request.Host, request.Port, request.ClientPod);
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -81,8 +64,8 @@ internal sealed class DiscoveryService(
     }
 
     /// <summary>
-    /// The pod's inbound policy (issue 14), watched as <see cref="WatchDestination"/> is: recompiled on every published
-    /// model, sent when its JSON bytes differ from the last sent (NOT_FOUND while the pod is not in the model).
+    /// The pod's inbound policy (issue 14), watched as <see cref="WatchDestination"/> is (NOT_FOUND while the pod is not
+    /// in the model).
     /// </summary>
     public override async Task WatchInbound(InboundRequest request, IServerStreamWriter<InboundUpdate> responseStream, ServerCallContext context)
     {
@@ -93,34 +76,14 @@ internal sealed class DiscoveryService(
         }
 
         var (podNamespace, podName) = (request.Pod[..slash], request.Pod[(slash + 1)..]);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var ct = stop.Token;
         var subscription = registry.Add(request);
         try
         {
-            byte[]? lastSent = null;
-            var published = translator.Current;
-            while (!ct.IsCancellationRequested)
+            await WatchAsync(subscription, context, model => CompileInbound(model, podNamespace, podName, request.Pod), async (version, found, json, ct) =>
             {
-                if (CompileInbound(published.Model, podNamespace, podName, request.Pod) is { } policyJson
-                    && (lastSent is null || !policyJson.AsSpan().SequenceEqual(lastSent)))
-                {
-                    var found = policyJson.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
-                    await responseStream.WriteAsync(
-                        new InboundUpdate { Version = published.Version, Status = found, PolicyJson = UnsafeByteOperations.UnsafeWrap(policyJson) },
-                        ct).ConfigureAwait(false);
-                    lastSent = policyJson;
-                    subscription.Sent(published.Version, found);
-                    Log.InboundSent(logger, published.Version, found.ToString(), request.Pod);
-                }
-
-                subscription.Evaluated(published.Version);
-                published = await published.NextAsync(ct).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The sidecar went away or the control plane is stopping.
+                await responseStream.WriteAsync(new InboundUpdate { Version = version, Status = found, PolicyJson = json }, ct).ConfigureAwait(false);
+                Log.InboundSent(logger, version, found.ToString(), request.Pod);
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -171,12 +134,48 @@ internal sealed class DiscoveryService(
     public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
         certificates.IssueAsync(request, context.Peer, context.CancellationToken);
 
+    /// <summary>
+    /// One change-detecting watch: on every published model, <paramref name="next"/> gives the stream's policy JSON (empty
+    /// for NOT_FOUND; null for nothing to send: unchanged, or compiling failed and the client keeps what it has), and it
+    /// is sent when its bytes differ from the last sent. Ends when the client goes away or the control plane stops, so
+    /// that shutdown does not wait for clients to hang up.
+    /// </summary>
+    private async Task WatchAsync(
+        SubscriptionRegistry.StreamProgress subscription, ServerCallContext context, Func<MeshModel, byte[]?> next,
+        Func<ulong, DestinationStatus, ByteString, CancellationToken, Task> send)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = stop.Token;
+        try
+        {
+            byte[]? lastSent = null;
+            var published = translator.Current;
+            while (!ct.IsCancellationRequested)
+            {
+                if (next(published.Model) is { } json && (lastSent is null || !json.AsSpan().SequenceEqual(lastSent)))
+                {
+                    var found = json.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
+                    await send(published.Version, found, UnsafeByteOperations.UnsafeWrap(json), ct).ConfigureAwait(false);
+                    lastSent = json;
+                    subscription.Sent(published.Version, found);
+                }
+
+                subscription.Evaluated(published.Version);
+                published = await published.NextAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away or the control plane is stopping.
+        }
+    }
+
     /// <summary>The pod's inbound policy JSON, empty for NOT_FOUND, or null when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
     private byte[]? CompileInbound(MeshModel model, string podNamespace, string podName, string pod)
     {
         try
         {
-            return model.CompileInbound(podNamespace, podName, status.DefaultInboundPolicy) is { } policy ? InboundPolicyJson.Serialize(policy) : [];
+            return model.CompileInbound(podNamespace, podName) is { } policy ? InboundPolicyJson.Serialize(policy) : [];
         }
         catch (Exception e)
         {

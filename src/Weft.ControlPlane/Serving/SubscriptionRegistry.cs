@@ -7,17 +7,17 @@ namespace Weft.ControlPlane.Serving;
 internal sealed class SubscriptionRegistry
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
-    private readonly ConcurrentDictionary<long, InboundEntry> _inbound = new();
+    private readonly ConcurrentDictionary<long, InboundStream> _inbound = new();
     private long _nextId;
 
-    public InboundEntry Add(InboundRequest request)
+    public InboundStream Add(InboundRequest request)
     {
-        var entry = new InboundEntry(request.Pod) { Id = Interlocked.Increment(ref _nextId) };
+        var entry = new InboundStream(request.Pod) { Id = Interlocked.Increment(ref _nextId) };
         _inbound[entry.Id] = entry;
         return entry;
     }
 
-    public void Remove(InboundEntry entry) => _inbound.TryRemove(entry.Id, out _);
+    public void Remove(InboundStream entry) => _inbound.TryRemove(entry.Id, out _);
 
     public IEnumerable<InboundSubscription> InboundSnapshot() =>
         _inbound.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
@@ -150,7 +150,7 @@ internal sealed class SubscriptionRegistry
     }
 
     /// <summary>One WatchInbound stream.</summary>
-    public sealed class InboundEntry(string pod) : StreamProgress
+    public sealed class InboundStream(string pod) : StreamProgress
     {
         public string Pod { get; } = pod;
 

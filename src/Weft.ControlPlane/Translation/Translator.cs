@@ -31,6 +31,9 @@ public sealed class Translator : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The mesh's default inbound policy, a setting of every model built (<see cref="MeshModel.DefaultInboundPolicy"/>).</summary>
+    public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
+
     /// <summary>The least time between two builds: changes arriving sooner are coalesced.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(50);
 
@@ -112,7 +115,7 @@ public sealed class Translator : IAsyncDisposable
             try
             {
                 // One route edit must not cost a full rebuild: Update reuses what did not change (issue 6 fan-out target).
-                model = previous is null ? MeshModel.Build(snapshot.Mesh) : previous.Model.Update(snapshot.Mesh);
+                model = previous is null ? MeshModel.Build(snapshot.Mesh, defaultInboundPolicy: DefaultInboundPolicy) : previous.Model.Update(snapshot.Mesh);
             }
             catch (Exception e) when (previous is not null)
             {

@@ -102,7 +102,7 @@ internal sealed class InboundWatch : IAsyncDisposable
     private InboundEntry Build(InboundUpdate update) => update.Status switch
     {
         DestinationStatus.NotFound => new InboundEntry(null, update.Version),
-        DestinationStatus.Found => new InboundEntry(_settings.BuildInboundTable(InboundPolicyJson.Deserialize(update.PolicyJson.Span)), update.Version),
+        DestinationStatus.Found => new InboundEntry(_settings.InboundTableBuilder(InboundPolicyJson.Deserialize(update.PolicyJson.Span)), update.Version),
         _ => throw new InvalidDataException($"unknown inbound policy status {update.Status}"),
     };
 

@@ -35,6 +35,15 @@ public static class DefaultInboundPolicies
         _ => null,
     };
 
+    /// <summary>Who <paramref name="value"/> (canonical) lets call a workload of namespace <paramref name="ns"/>, in words.</summary>
+    public static string Describe(string value, string ns) => value switch
+    {
+        AllUnauthenticated => "anyone may call, with or without a mesh identity",
+        AllAuthenticated => "any caller with a mesh identity",
+        SameNamespace => $"callers with a mesh identity in namespace {ns}",
+        _ => "nobody, unless an ALLOW policy lets them in",
+    };
+
     /// <summary>
     /// A pod's default inbound policy: the first valid <see cref="Key"/> among its annotations, its labels, its namespace's
     /// annotations and its namespace's labels (as <see cref="MeshLevels.Requested"/> reads a level; an unknown value is

@@ -18,13 +18,13 @@ public class AuthorizationCompileTests
     {
         var model = MeshModel.Build(World());
         Assert.Null(model.CompileInbound(Shop, "nope"));
-        Assert.Null(model.ExplainAuthorization(Shop, "nope", Tcp(null), Headers(), DefaultInboundPolicies.Deny));
+        Assert.Null(model.ExplainAuthorization(Shop, "nope", Tcp(null), Headers()));
     }
 
     [Fact]
     public void A_pod_without_policies_gets_its_identity_level_trust_domain_and_the_mesh_default()
     {
-        var p = MeshModel.Build(World(), trustDomain: "example.org").CompileInbound(Shop, "db-1", DefaultInboundPolicies.AllAuthenticated)!;
+        var p = MeshModel.Build(World(), trustDomain: "example.org", defaultInboundPolicy: DefaultInboundPolicies.AllAuthenticated).CompileInbound(Shop, "db-1")!;
         Assert.Equal((Shop, "db-1", "db", "example.org", MeshLevels.L4, DefaultInboundPolicies.AllAuthenticated), (p.Namespace, p.Pod, p.ServiceAccount, p.TrustDomain, p.Level, p.DefaultPolicy));
         Assert.Empty(p.Policies);
     }
@@ -39,10 +39,10 @@ public class AuthorizationCompileTests
             Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? n with { Metadata = n.Metadata with { Annotations = annotated } } : n)],
             Pods = [.. world.Pods.Select(p => p.Name == "web-1" ? p with { Metadata = p.Metadata with { Annotations = new Dictionary<string, string> { [DefaultInboundPolicies.Key] = "deny" } } } : p)],
         };
-        var model = MeshModel.Build(world);
-        Assert.Equal(DefaultInboundPolicies.SameNamespace, model.CompileInbound(Shop, "cart-1", DefaultInboundPolicies.AllAuthenticated)!.DefaultPolicy);
+        var model = MeshModel.Build(world, defaultInboundPolicy: DefaultInboundPolicies.AllAuthenticated);
+        Assert.Equal(DefaultInboundPolicies.SameNamespace, model.CompileInbound(Shop, "cart-1")!.DefaultPolicy);
         Assert.Equal(DefaultInboundPolicies.Deny, model.CompileInbound(Shop, "web-1")!.DefaultPolicy);
-        Assert.Equal(DefaultInboundPolicies.AllAuthenticated, model.CompileInbound(Ops, "probe-1", DefaultInboundPolicies.AllAuthenticated)!.DefaultPolicy);
+        Assert.Equal(DefaultInboundPolicies.AllAuthenticated, model.CompileInbound(Ops, "probe-1")!.DefaultPolicy);
     }
 
     [Fact]

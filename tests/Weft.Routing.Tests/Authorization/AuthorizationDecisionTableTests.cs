@@ -178,8 +178,8 @@ public class AuthorizationDecisionTableTests
     public void Decision_table(string name)
     {
         var c = All.Single(x => x.Name == name);
-        var model = MeshModel.Build(World(c.Policies));
-        var decision = model.Decide(Cart, c.Request, c.Default, c.Headers ?? []);
+        var model = MeshModel.Build(World(c.Policies), defaultInboundPolicy: c.Default);
+        var decision = model.Decide(Cart, c.Request, c.Headers ?? []);
         Assert.Equal((c.Verdict, c.Policy, c.Rule), (decision.Verdict, decision.Policy, decision.Rule));
         Assert.Equal(c.Default, decision.DefaultPolicy);
         Assert.Equal(c.Verdict is V.AllowedByPolicy or V.AllowedByDefault, decision.Allowed);
@@ -201,9 +201,9 @@ public class AuthorizationDecisionTableTests
         var none = MeshModel.Build(World());
         Assert.StartsWith("allowed by default all-unauthenticated", none.Decide(Cart, Http(null, "GET", "/")).Reason, StringComparison.Ordinal);
         Assert.Equal("denied by default all-authenticated: the caller has no verified mesh identity (plaintext)",
-            none.Decide(Cart, Http(null, "GET", "/"), DefaultInboundPolicies.AllAuthenticated).Reason);
+            MeshModel.Build(World(), defaultInboundPolicy: DefaultInboundPolicies.AllAuthenticated).Decide(Cart, Http(null, "GET", "/")).Reason);
         Assert.Equal("denied by default same-namespace: the caller is not a service account of namespace shop",
-            none.Decide(Cart, Http(Probe, "GET", "/"), DefaultInboundPolicies.SameNamespace).Reason);
+            MeshModel.Build(World(), defaultInboundPolicy: DefaultInboundPolicies.SameNamespace).Decide(Cart, Http(Probe, "GET", "/")).Reason);
     }
 
     [Fact]

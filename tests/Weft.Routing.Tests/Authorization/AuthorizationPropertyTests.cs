@@ -37,7 +37,7 @@ public class AuthorizationPropertyTests
         ForEachWorld(g =>
         {
             var world = g.World(g.Policies(g.Random.Next(0, 7), routes: false));
-            var model = MeshModel.Build(world);
+            var models = Authz.ModelPerDefault(world);
             for (var i = 0; i < RequestsPerWorld; i++)
             {
                 var pod = world.Pods[g.Random.Next(world.Pods.Count)];
@@ -45,7 +45,7 @@ public class AuthorizationPropertyTests
                 var headers = g.Headers();
                 var meshDefault = g.Default();
                 var expected = AuthorizationReference.Decide(world, pod, request, headers, meshDefault);
-                var actual = model.Decide(pod.Key, request, meshDefault, headers);
+                var actual = models(meshDefault).Decide(pod.Key, request, headers);
                 Assert.True(expected == (actual.Verdict, actual.Policy, actual.Rule),
                     $"pod {pod.Key}, {request}, headers [{string.Join(", ", headers)}], default {meshDefault}: expected {expected}, got {actual}");
                 verdicts[actual.Verdict] = verdicts.GetValueOrDefault(actual.Verdict) + 1;
@@ -62,17 +62,17 @@ public class AuthorizationPropertyTests
         ForEachWorld(g =>
         {
             var world = g.World(g.Policies(g.Random.Next(0, 5), AuthorizationGenerator.Beta));
-            var before = MeshModel.Build(world);
-            var after = MeshModel.Build(world with { AuthorizationPolicies = [.. world.AuthorizationPolicies, .. g.Policies(g.Random.Next(1, 6), AuthorizationGenerator.Alpha, prefix: "a")] });
+            var before = Authz.ModelPerDefault(world);
+            var after = Authz.ModelPerDefault(world with { AuthorizationPolicies = [.. world.AuthorizationPolicies, .. g.Policies(g.Random.Next(1, 6), AuthorizationGenerator.Alpha, prefix: "a")] });
             foreach (var pod in world.Pods.Where(p => p.Namespace == AuthorizationGenerator.Beta))
             {
                 var meshDefault = g.Default();
-                Assert.Equal(InboundJson(before, pod.Namespace, pod.Name, meshDefault), InboundJson(after, pod.Namespace, pod.Name, meshDefault));
+                Assert.Equal(InboundJson(before(meshDefault), pod.Namespace, pod.Name), InboundJson(after(meshDefault), pod.Namespace, pod.Name));
                 for (var i = 0; i < RequestsPerWorld; i++)
                 {
                     var request = g.Request();
                     var headers = g.Headers();
-                    Assert.Equal(before.Decide(pod.Key, request, meshDefault, headers), after.Decide(pod.Key, request, meshDefault, headers));
+                    Assert.Equal(before(meshDefault).Decide(pod.Key, request, headers), after(meshDefault).Decide(pod.Key, request, headers));
                 }
             }
         });
@@ -84,7 +84,7 @@ public class AuthorizationPropertyTests
         ForEachWorld(g =>
         {
             var world = g.World(g.Policies(g.Random.Next(0, 7)));
-            var model = MeshModel.Build(world);
+            var models = Authz.ModelPerDefault(world);
             for (var i = 0; i < RequestsPerWorld; i++)
             {
                 var pod = world.Pods[g.Random.Next(world.Pods.Count)];
@@ -101,9 +101,10 @@ public class AuthorizationPropertyTests
                     ("l5d-client-id", claimed),
                     ("x-forwarded-for", "10.0.0.1"),
                 ];
-                var plain = model.Decide(pod.Key, request, meshDefault, headers);
-                Assert.Equal(plain, model.Decide(pod.Key, request, meshDefault, lying));
-                Assert.Equal(plain, model.Decide(pod.Key, request, meshDefault, [.. lying.Reverse()]));
+                var model = models(meshDefault);
+                var plain = model.Decide(pod.Key, request, headers);
+                Assert.Equal(plain, model.Decide(pod.Key, request, lying));
+                Assert.Equal(plain, model.Decide(pod.Key, request, [.. lying.Reverse()]));
             }
         });
     }
@@ -122,18 +123,18 @@ public class AuthorizationPropertyTests
                 Routes = g.Shuffled(world.Routes),
                 AuthorizationPolicies = g.Shuffled(world.AuthorizationPolicies),
             };
-            var a = MeshModel.Build(world);
-            var b = MeshModel.Build(shuffled);
+            var a = Authz.ModelPerDefault(world);
+            var b = Authz.ModelPerDefault(shuffled);
             foreach (var pod in world.Pods)
             {
                 foreach (var meshDefault in AuthorizationGenerator.Defaults)
                 {
-                    Assert.Equal(InboundJson(a, pod.Namespace, pod.Name, meshDefault), InboundJson(b, pod.Namespace, pod.Name, meshDefault));
+                    Assert.Equal(InboundJson(a(meshDefault), pod.Namespace, pod.Name), InboundJson(b(meshDefault), pod.Namespace, pod.Name));
                 }
             }
         });
     }
 
-    private static string InboundJson(MeshModel model, string ns, string pod, string meshDefault) =>
-        System.Text.Encoding.UTF8.GetString(InboundPolicyJson.Serialize(model.CompileInbound(ns, pod, meshDefault)!));
+    private static string InboundJson(MeshModel model, string ns, string pod) =>
+        System.Text.Encoding.UTF8.GetString(InboundPolicyJson.Serialize(model.CompileInbound(ns, pod)!));
 }

@@ -117,11 +117,18 @@ internal static class Authz
     public static HeaderList Headers(params (string Name, string Value)[] headers) =>
         new(headers.Select(h => KeyValuePair.Create(h.Name, h.Value)));
 
-    public static AuthorizationDecision Decide(this MeshModel model, string pod, AuthorizationRequest request, string meshDefault = DefaultInboundPolicies.AllUnauthenticated, params (string Name, string Value)[] headers)
+    public static AuthorizationDecision Decide(this MeshModel model, string pod, AuthorizationRequest request, params (string Name, string Value)[] headers)
     {
         var slash = pod.IndexOf('/', StringComparison.Ordinal);
-        return model.ExplainAuthorization(pod[..slash], pod[(slash + 1)..], request, Headers(headers), meshDefault)
+        return model.ExplainAuthorization(pod[..slash], pod[(slash + 1)..], request, Headers(headers))
             ?? throw new InvalidOperationException($"no pod {pod}");
+    }
+
+    /// <summary>The model of <paramref name="world"/> for each mesh default inbound policy, built on first use.</summary>
+    public static Func<string, MeshModel> ModelPerDefault(MeshSnapshot world)
+    {
+        var models = new Dictionary<string, MeshModel>();
+        return meshDefault => models.TryGetValue(meshDefault, out var m) ? m : models[meshDefault] = MeshModel.Build(world, defaultInboundPolicy: meshDefault);
     }
 
     /// <summary>An HTTP request as the sidecars pass it: the path, and the query apart.</summary>
