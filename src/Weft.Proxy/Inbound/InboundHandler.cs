@@ -63,6 +63,11 @@ internal sealed class InboundHandler(
         var (prefix, labels) = PortOf(port);
         try
         {
+            if (!await ChunkedBodyStart.ParsesAsync(context))
+            {
+                return;
+            }
+
             if (authorization is not null && !await AuthorizeAsync(context, authorization, port))
             {
                 return;
