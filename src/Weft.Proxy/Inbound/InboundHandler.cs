@@ -60,6 +60,7 @@ internal sealed class InboundHandler(
         }
 
         headers.Remove(Weft.Routing.MeshWire.DestinationPortHeader);
+        TargetHost.Supply(context, null);
         var (prefix, labels) = PortOf(port);
         try
         {

@@ -55,6 +55,7 @@ internal sealed class OutboundHandler(
             return;
         }
 
+        TargetHost.Supply(context, (host, port));
         RouteTable? table;
         try
         {
