@@ -60,6 +60,7 @@ internal sealed class InboundHandler(
         }
 
         headers.Remove(Weft.Routing.MeshWire.DestinationPortHeader);
+        IdentityHeaders.Strip(headers); // before the policy or the app sees them: only the mTLS handshake says who calls
         TargetHost.Supply(context, null);
         var (prefix, labels) = PortOf(port);
         try
