@@ -36,7 +36,7 @@ internal static class Http1Reference
         var end = visible.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         if (end < 0)
         {
-            var bareLf = Enumerable.Range(0, visible.Length).Any(i => visible[i] == '\n' && (i == 0 || visible[i - 1] != '\r'));
+            var bareLf = visible.Replace("\r\n", "", StringComparison.Ordinal).Contains('\n', StringComparison.Ordinal);
             return bareLf || text.Length >= MaxHead ? "Unsupported" : "NeedMore";
         }
 
