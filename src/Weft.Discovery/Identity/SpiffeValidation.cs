@@ -13,6 +13,41 @@ public static class SpiffeValidation
 {
     private static readonly Asn1Tag UriName = new(TagClass.ContextSpecific, 6);
 
+    /// <summary>
+    /// Validates a peer's certificate for one end of a connection: as <see cref="Validate(X509Certificate2?, X509Certificate2Collection, string?, DateTimeOffset, out string?, out string)"/>,
+    /// and it must carry the extended key usage of <paramref name="purpose"/> (RFC 5280 4.2.1.12): a client's clientAuth,
+    /// a server's serverAuth, so a certificate issued for one role cannot act the other.
+    /// </summary>
+    public static bool Validate(
+        X509Certificate2? peer,
+        X509Certificate2Collection trustBundle,
+        string? expectedSpiffeId,
+        SvidPurpose purpose,
+        DateTimeOffset now,
+        out string? peerSpiffeId,
+        out string error)
+    {
+        if (!Validate(peer, trustBundle, expectedSpiffeId, now, out peerSpiffeId, out error))
+        {
+            return false;
+        }
+
+        var (oid, name) = purpose == SvidPurpose.Client ? (Oids.ClientAuth, "clientAuth") : (Oids.ServerAuth, "serverAuth");
+        if (peer!.Extensions[Oids.ExtendedKeyUsage] is X509EnhancedKeyUsageExtension usage
+            && usage.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>().Any(u => u.Value == oid))
+        {
+            return true;
+        }
+
+        error = $"the certificate of '{peerSpiffeId}' lacks the {name} extended key usage its role as the {(purpose == SvidPurpose.Client ? "client" : "server")} needs";
+        peerSpiffeId = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Validates a certificate without regard to its extended key usage: a workload's own certificate as it arrives, say.
+    /// A peer's is validated for its role, with <see cref="SvidPurpose"/>.
+    /// </summary>
     public static bool Validate(
         X509Certificate2? peer,
         X509Certificate2Collection trustBundle,

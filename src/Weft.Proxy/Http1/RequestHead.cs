@@ -50,6 +50,12 @@ internal sealed class RequestHead
     /// <summary>Index in <see cref="Headers"/> of the Host line.</summary>
     public int HostIndex { get; private set; }
 
+    /// <summary>
+    /// The request carries a header that claims the caller's identity (<see cref="Forwarding.IdentityHeaders"/>): the
+    /// inbound listener leaves it to the full path, which removes it.
+    /// </summary>
+    public bool ClaimsIdentity { get; private set; }
+
     /// <param name="data">The bytes received so far.</param>
     /// <param name="absoluteForm">Whether an absolute-form <c>http://</c> target is accepted (the outbound listener is an HTTP proxy).</param>
     public HeadStatus Parse(ReadOnlySpan<byte> data, bool absoluteForm = false)
@@ -64,6 +70,7 @@ internal sealed class RequestHead
         ContentLength = 0;
         Close = false;
         DestinationPort = 0;
+        ClaimsIdentity = false;
         Length = end + 4;
         var lineEnd = data.IndexOf(Http1Syntax.Crlf);
         RequestLineLength = lineEnd;
@@ -125,6 +132,9 @@ internal sealed class RequestHead
                     break;
                 case Field.Unsupported:
                     return HeadStatus.Unsupported;
+                case Field.IdentityClaim:
+                    ClaimsIdentity = true;
+                    break;
                 default:
                     drop = Forwarding.Hop.IsHopByHop(name); // the full path (YARP) drops these too
                     break;
@@ -192,6 +202,7 @@ internal sealed class RequestHead
         ContentLength,
         Connection,
         DestinationPort,
+        IdentityClaim,
         Unsupported,
     }
 
@@ -212,6 +223,7 @@ internal sealed class RequestHead
         14 when System.Text.Ascii.EqualsIgnoreCase(name, "content-length"u8) => Field.ContentLength,
         16 when System.Text.Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) => Field.Unsupported,
         17 when System.Text.Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8) => Field.Unsupported,
+        23 when System.Text.Ascii.EqualsIgnoreCase(name, Forwarding.IdentityHeaders.ForwardedClientCertAscii) => Field.IdentityClaim,
         _ => Field.Other,
     };
 }

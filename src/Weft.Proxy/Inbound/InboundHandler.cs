@@ -60,9 +60,16 @@ internal sealed class InboundHandler(
         }
 
         headers.Remove(Weft.Routing.MeshWire.DestinationPortHeader);
+        IdentityHeaders.Strip(headers); // before the policy or the app sees them: only the mTLS handshake says who calls
+        TargetHost.Supply(context, null);
         var (prefix, labels) = PortOf(port);
         try
         {
+            if (!await ChunkedBodyStart.ParsesAsync(context))
+            {
+                return;
+            }
+
             if (authorization is not null && !await AuthorizeAsync(context, authorization, port))
             {
                 return;

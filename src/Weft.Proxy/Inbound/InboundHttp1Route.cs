@@ -25,7 +25,8 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
 
     public override ValueTask<bool> PrepareAsync(ConnectionContext connection, RelayExchange exchange, CancellationToken ct)
     {
-        if (exchange.Request.DestinationPort == 0 || !handler.AcceptsPort(exchange.Request.DestinationPort))
+        // A header claiming an identity goes the full path, which removes it before the policy and the app see the request.
+        if (exchange.Request.DestinationPort == 0 || !handler.AcceptsPort(exchange.Request.DestinationPort) || exchange.Request.ClaimsIdentity)
         {
             return ValueTask.FromResult(false);
         }

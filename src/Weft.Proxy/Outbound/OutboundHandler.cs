@@ -43,6 +43,11 @@ internal sealed class OutboundHandler(
 
     public async Task HandleAsync(HttpContext context)
     {
+        if (!await ChunkedBodyStart.ParsesAsync(context))
+        {
+            return;
+        }
+
         if (!TryGetDestination(context, out var host, out var port))
         {
             ProxyLog.NoDestination(logger, context.Request.Method, context.Features.Get<IHttpRequestFeature>()?.RawTarget, context.Connection.RemoteIpAddress?.ToString());
@@ -50,6 +55,7 @@ internal sealed class OutboundHandler(
             return;
         }
 
+        TargetHost.Supply(context, (host, port));
         RouteTable? table;
         try
         {

@@ -10,8 +10,9 @@ namespace Weft.Proxy.Security;
 /// <summary>
 /// The two ends of a sidecar-to-sidecar connection (DESIGN decision 4): TLS 1.3 only, both sides present their current
 /// X.509-SVID (read once per handshake, so a rotation never breaks a handshake in flight) and check the other's with
-/// <see cref="SpiffeValidation"/>: the client expects the SPIFFE ID discovery gave for the endpoint, the server accepts
-/// any identity of the trust bundle and records it on the connection.
+/// <see cref="SpiffeValidation"/>: the client expects the SPIFFE ID discovery gave for the endpoint and a certificate fit
+/// for a server (serverAuth), the server accepts any identity of the trust bundle whose certificate is fit for a client
+/// (clientAuth) and records it on the connection.
 /// </summary>
 internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connections, TimeProvider time, ILogger logger, TimeSpan? handshakeTimeout = null)
 {
@@ -39,7 +40,7 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             ApplicationProtocols = MeshAlpn.Server,
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, null, time.GetUtcNow(), out peer, out error)
+                SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, null, SvidPurpose.Client, time.GetUtcNow(), out peer, out error)
                 && SameTrustDomain(snapshot.SpiffeId, peer!, out error),
         };
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -75,7 +76,7 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             ApplicationProtocols = [alpn],
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, expectedIdentity, time.GetUtcNow(), out peer, out error),
+                SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, expectedIdentity, SvidPurpose.Server, time.GetUtcNow(), out peer, out error),
         };
         try
         {

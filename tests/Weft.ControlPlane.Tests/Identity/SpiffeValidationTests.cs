@@ -38,6 +38,17 @@ public sealed class SpiffeValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_workload_certificate_of_the_mesh_CA_is_fit_for_both_ends_of_a_connection()
+    {
+        using var leaf = TestPki.IssueWithKey(_ca, Checkout);
+
+        Assert.True(SpiffeValidation.Validate(leaf, TestPki.Bundle(_ca), Checkout, SvidPurpose.Server, _clock.GetUtcNow(), out var peer, out var error), error);
+        Assert.Equal(Checkout, peer);
+        Assert.True(SpiffeValidation.Validate(leaf, TestPki.Bundle(_ca), null, SvidPurpose.Client, _clock.GetUtcNow(), out peer, out error), error);
+        Assert.Equal(Checkout, peer);
+    }
+
+    [Fact]
     public void Refuses_a_certificate_from_another_ca()
     {
         using var other = MeshCertificateAuthority.LoadOrCreate(new CaOptions(), _clock);

@@ -28,15 +28,23 @@ public sealed class OutboundMeshCa : IDisposable
 
     public static string SpiffeId(string serviceAccount) => $"spiffe://cluster.local/ns/default/sa/{serviceAccount}";
 
-    /// <summary>The identity of a workload running as <paramref name="serviceAccount"/>, trusting this root only.</summary>
-    public IdentitySnapshot Issue(string serviceAccount)
+    public const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+
+    public const string ClientAuth = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>
+    /// The identity of a workload running as <paramref name="serviceAccount"/>, trusting this root only; its extended key
+    /// usages are <paramref name="purposes"/> (server and client auth, as the mesh CA issues, when none are given).
+    /// </summary>
+    public IdentitySnapshot Issue(string serviceAccount, params string[] purposes)
     {
         var id = SpiffeId(serviceAccount);
+        string[] usages = purposes.Length == 0 ? [ServerAuth, ClientAuth] : purposes;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("O=Weft", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new("1.3.6.1.5.5.7.3.1"), new("1.3.6.1.5.5.7.3.2")], critical: false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([.. usages.Select(p => new Oid(p))], critical: false));
         request.CertificateExtensions.Add(UriSan(id));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_root, includeKeyIdentifier: true, includeIssuerAndSerial: false));

@@ -23,6 +23,7 @@ public sealed class ScriptedApp : IAsyncDisposable
     private int _accepted;
     private int _heads;
     private int _requests;
+    private int _truncated;
 
     private ScriptedApp(Func<ScriptedRequest, ScriptedReply> reply)
     {
@@ -45,6 +46,9 @@ public sealed class ScriptedApp : IAsyncDisposable
 
     /// <summary>How many request heads arrived (a head counts before its body does).</summary>
     public int HeadsRead => Volatile.Read(ref _heads);
+
+    /// <summary>How many requests ended inside their body: the head came, then the connection ended before the body's end.</summary>
+    public int Truncated => Volatile.Read(ref _truncated);
 
     /// <summary>Starts an app that answers each request with <paramref name="reply"/>.</summary>
     public static ScriptedApp Start(Func<ScriptedRequest, ScriptedReply> reply) => new(reply);
@@ -92,6 +96,7 @@ public sealed class ScriptedApp : IAsyncDisposable
         // The socket, taken before DisposeAsync can dispose the client (which sets client.Client to null): shutting down
         // a disposed socket throws ObjectDisposedException, which ends this loop as a stop should.
         var socket = client.Client;
+        var inBody = false;
         try
         {
             var stream = client.GetStream();
@@ -105,6 +110,7 @@ public sealed class ScriptedApp : IAsyncDisposable
                 }
 
                 Interlocked.Increment(ref _heads);
+                inBody = true;
                 var head = Encoding.Latin1.GetString(headBytes);
                 var request = new ScriptedRequest(head, [], connection, Interlocked.Increment(ref _requests));
                 byte[]? body = [];
@@ -122,6 +128,7 @@ public sealed class ScriptedApp : IAsyncDisposable
                     return;
                 }
 
+                inBody = false;
                 request = request with { Body = body };
                 Received.Enqueue(request);
                 var reply = _reply(request);
@@ -153,6 +160,11 @@ public sealed class ScriptedApp : IAsyncDisposable
         }
         finally
         {
+            if (inBody)
+            {
+                Interlocked.Increment(ref _truncated); // a reset or an end of stream inside the body
+            }
+
             client.Dispose();
         }
     }

