@@ -32,8 +32,9 @@ internal sealed class BoundedParser : IParser
     private readonly Scanner _scanner;
     private readonly Parser _parser;
 
-    // One entry per open mapping or sequence: its expanded node count so far, the deepest level under it, its anchor.
-    private readonly Stack<(long Nodes, int Depth, string? Anchor)> _open = new();
+    // One entry per open mapping or sequence: its expanded node count so far, the deepest level under it, its anchor,
+    // how many nodes it holds directly.
+    private readonly Stack<(long Nodes, int Depth, string? Anchor, int Children)> _open = new();
     private readonly Dictionary<string, (long Nodes, int Depth)> _anchors = new(StringComparer.Ordinal);
     private readonly HashSet<string> _openAnchors = new(StringComparer.Ordinal);
     private long _written;
@@ -92,10 +93,17 @@ internal sealed class BoundedParser : IParser
 
                 _written++;
                 Grow(e, 1);
-                _open.Push((1, 0, anchor));
+                _open.Push((1, 0, anchor, 0));
                 break;
             case MappingEnd or SequenceEnd:
-                var (nodes, depth, name) = _open.Pop();
+                var (nodes, depth, name, children) = _open.Pop();
+                if (e is MappingEnd && children % 2 != 0)
+                {
+                    // YamlDotNet's parser can end a mapping after a key (a NUL in a comment does it); its node builder
+                    // then throws ArgumentException.
+                    throw new SyntaxErrorException(e.Start, e.End, "a mapping key has no value here");
+                }
+
                 if (name is not null)
                 {
                     _anchors[name] = (nodes, depth + 1);
@@ -130,8 +138,12 @@ internal sealed class BoundedParser : IParser
                     Grow(e, target.Nodes);
                     AddToParent(target.Nodes, target.Depth);
                 }
+                else
+                {
+                    AddToParent(1, 0); // an unknown anchor is YamlDotNet's own error, raised as it builds the document
+                }
 
-                break; // an unknown anchor is YamlDotNet's own error, raised as it builds the document
+                break;
         }
     }
 
@@ -150,8 +162,8 @@ internal sealed class BoundedParser : IParser
     {
         if (_open.Count > 0)
         {
-            var (parentNodes, parentDepth, anchor) = _open.Pop();
-            _open.Push((Math.Min(parentNodes + nodes, long.MaxValue / 2), Math.Max(parentDepth, depth), anchor));
+            var (parentNodes, parentDepth, anchor, children) = _open.Pop();
+            _open.Push((Math.Min(parentNodes + nodes, long.MaxValue / 2), Math.Max(parentDepth, depth), anchor, children + 1));
         }
     }
 }
