@@ -11,7 +11,8 @@ namespace Weft.Api.Loading;
 /// built and walked by recursion, and a deeper file would overflow the stack (which no handler can catch).</item>
 /// <item>Aliases may not make a document stand for more than <see cref="MaxAliasGrowth"/> times its written nodes
 /// plus <see cref="AliasAllowance"/>: a "billion laughs" file of a few hundred bytes would otherwise be walked as
-/// billions of nodes. An alias to a node still open (a recursive structure) is refused: JSON has no such thing.</item>
+/// billions of nodes. An alias to a node still open (a recursive structure) or to an anchor not yet defined (YamlDotNet
+/// resolves those, and two can make a cycle) is refused: JSON has no such thing.</item>
 /// <item>An exception other than <see cref="YamlException"/> thrown while YamlDotNet's parser reads the text (its
 /// scanner has such failures, e.g. <c>a: [b</c> then <c>c: d</c> on the next line) is a syntax error at the scanner's
 /// position, its message kept. The parser reads a string and calls back into no Weft code, so nothing else can throw
@@ -140,7 +141,9 @@ internal sealed class BoundedParser : IParser
                 }
                 else
                 {
-                    AddToParent(1, 0); // an unknown anchor is YamlDotNet's own error, raised as it builds the document
+                    // YAML 1.2 §7.1: an alias names an anchor before it. YamlDotNet resolves later ones too, and two
+                    // such aliases can make a cycle that no walk of the tree ends.
+                    throw new SyntaxErrorException(e.Start, e.End, $"the alias *{alias.Value.Value} names no anchor defined before it");
                 }
 
                 break;

@@ -112,6 +112,15 @@ public sealed class HostileYamlTests
     }
 
     [Fact]
+    public void An_alias_before_its_anchor_is_refused_so_two_cannot_make_a_cycle()
+    {
+        const string text = "- &y [*x]\n- &x [*y]\n";
+
+        Assert.Equal(ProblemKind.Syntax, Assert.Single(ManifestLoader.LoadText(text, "x.yaml").Problems).Kind);
+        Assert.ThrowsAny<YamlException>(() => ManifestJson.Documents(text)); // this one overflowed the stack (found by the fuzz test)
+    }
+
+    [Fact]
     public void Anchors_and_aliases_in_ordinary_use_are_read_as_kubectl_reads_them()
     {
         const string text = """
