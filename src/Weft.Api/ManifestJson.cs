@@ -17,7 +17,7 @@ public static partial class ManifestJson
     public static IReadOnlyList<JsonObject> Documents(string text)
     {
         var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        stream.Load(new Loading.BoundedParser(text));
         var objects = new List<JsonObject>();
         foreach (var document in stream.Documents)
         {

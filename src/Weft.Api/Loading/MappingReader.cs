@@ -182,7 +182,8 @@ internal sealed class MappingReader
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in map.Children)
         {
-            var name = ((YamlScalarNode)k).Value ?? "";
+            // A key that is itself a list or an object (YAML allows it) is no string: kubectl's decoder refuses it.
+            var name = k is YamlScalarNode scalarKey ? scalarKey.Value ?? "" : throw TypeError($"{path} key", k, "string");
             var valuePath = $"{path}.{name}";
             Lines[valuePath] = (int)k.Start.Line;
             result[name] = v switch

@@ -7,19 +7,20 @@ namespace Weft.Api.Loading;
 /// <summary>
 /// Reads a YAML stream one document at a time, so a syntax error in one document does not lose the documents
 /// read before it (as kubectl, which splits a file at '---' before decoding, keeps them). After an error the
-/// reader can go on at the next document marker, with line numbers still counted from the top of the file.
+/// reader can go on at the next document marker, with line numbers still counted from the top of the file. The text is
+/// read with <see cref="BoundedParser"/>, so any failure to read it is a <see cref="YamlException"/>.
 /// </summary>
 internal sealed class YamlDocumentReader
 {
     private readonly string[] _lines;
-    private Parser _parser;
+    private BoundedParser _parser;
     private int _firstLine = 1;
     private bool _started;
 
     public YamlDocumentReader(string text)
     {
         _lines = text.Split('\n');
-        _parser = new Parser(new StringReader(text));
+        _parser = new BoundedParser(text);
     }
 
     /// <summary>The next document, or null at the end of the stream; throws <see cref="YamlException"/> on a syntax error.</summary>
@@ -55,14 +56,14 @@ internal sealed class YamlDocumentReader
             {
                 // Blank lines in place of what came before keep every node's line number that of the file.
                 var rest = new string('\n', line - 1) + string.Join('\n', _lines[(line - 1)..]);
-                _parser = new Parser(new StringReader(rest));
+                _parser = new BoundedParser(rest);
                 _firstLine = line;
                 _started = false;
                 return line;
             }
         }
 
-        _parser = new Parser(new StringReader(""));
+        _parser = new BoundedParser("");
         _started = false;
         return null;
     }

@@ -87,11 +87,7 @@ internal static partial class CrdValidator
         foreach (var (key, value) in selector.MatchLabels)
         {
             LabelKey(errors, $"{path}.matchLabels", key);
-            if (value.Length > 63 || (value.Length > 0 && !Patterns.LabelValue.IsMatch(value)))
-            {
-                errors.Invalid($"{path}.matchLabels", value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63 characters)",
-                    Patterns.LabelValue.Hint);
-            }
+            LabelValue(errors, $"{path}.matchLabels", value);
         }
 
         for (var i = 0; i < selector.MatchExpressions.Count; i++)
@@ -112,12 +108,7 @@ internal static partial class CrdValidator
 
             for (var j = 0; j < e.Values.Count; j++)
             {
-                var v = e.Values[j];
-                if (v.Length > 63 || (v.Length > 0 && !Patterns.LabelValue.IsMatch(v)))
-                {
-                    errors.Invalid($"{item}.values[{j}]", v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63 characters)",
-                        Patterns.LabelValue.Hint);
-                }
+                LabelValue(errors, $"{item}.values[{j}]", e.Values[j]);
             }
         }
     }
@@ -132,6 +123,16 @@ internal static partial class CrdValidator
         {
             errors.Invalid(path, key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63), with an optional DNS subdomain prefix and '/'",
                 "use a label key such as app or app.kubernetes.io/name");
+        }
+    }
+
+    /// <summary>A label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending alphanumeric.</summary>
+    private static void LabelValue(FieldErrors errors, string path, string value)
+    {
+        if (value.Length > 63 || (value.Length > 0 && !Patterns.LabelValue.IsMatch(value)))
+        {
+            errors.Invalid(path, value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63 characters)",
+                Patterns.LabelValue.Hint);
         }
     }
 
@@ -271,16 +272,24 @@ internal static partial class CrdValidator
         return true;
     }
 
-    /// <summary>A RegularExpression match's value must compile (CEL cannot say so; the API server would store it and Routing refuse it).</summary>
+    /// <summary>
+    /// A RegularExpression match's value must compile on the linear-time engine Routing runs it on (CEL cannot say so;
+    /// the API server would store it and Routing refuse it): no lookarounds, backreferences, atomic groups or conditionals.
+    /// </summary>
     private static void RegexCompiles(FieldErrors errors, string path, string pattern)
     {
         try
         {
-            _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            _ = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         }
         catch (ArgumentException e)
         {
             errors.Invalid(path, pattern, $"not a valid regular expression: {e.Message}", "fix the regular expression, or use type Exact (or PathPrefix for paths)");
+        }
+        catch (NotSupportedException e)
+        {
+            errors.Invalid(path, pattern, $"not supported: Weft runs regular expressions on the linear-time engine only: {e.Message}",
+                "rewrite it without lookarounds, backreferences, atomic groups or conditionals, or use type Exact (or PathPrefix for paths)");
         }
     }
 }

@@ -57,11 +57,44 @@ internal static partial class CrdValidator
                 "use a namespace name such as my-namespace (at most 63 characters)");
         }
 
+        Labels(errors, "metadata.labels", obj.Metadata.Labels);
+        Annotations(errors, "metadata.annotations", obj.Metadata.Annotations);
+
         if (obj.Metadata.Generation < 0)
         {
             errors.Invalid("metadata.generation", obj.Metadata.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be greater than or equal to 0", "remove metadata.generation");
         }
     }
+
+    /// <summary>The API server's ValidateLabels: each key a qualified name, each value a label value of at most 63 characters.</summary>
+    private static void Labels(FieldErrors errors, string path, IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var (key, value) in labels)
+        {
+            LabelKey(errors, path, key);
+            LabelValue(errors, path, value);
+        }
+    }
+
+    /// <summary>The API server's ValidateAnnotations: keys are qualified names (any case), and all keys and values together at most 256 KiB.</summary>
+    private static void Annotations(FieldErrors errors, string path, IReadOnlyDictionary<string, string> annotations)
+    {
+        long total = 0;
+        foreach (var (key, value) in annotations)
+        {
+            LabelKey(errors, path, key.ToLowerInvariant());
+            total += System.Text.Encoding.UTF8.GetByteCount(key) + System.Text.Encoding.UTF8.GetByteCount(value);
+        }
+
+        if (total > TotalAnnotationSizeLimitB)
+        {
+            errors.Add(path, $"Too long: may not be more than {TotalAnnotationSizeLimitB} bytes",
+                $"the annotations take {total} bytes; keep large data in a ConfigMap and refer to it");
+        }
+    }
+
+    /// <summary>The API server's TotalAnnotationSizeLimitB: 256 KiB for all of an object's annotation keys and values.</summary>
+    internal const int TotalAnnotationSizeLimitB = 256 * 1024;
 
     private static void XMesh(FieldErrors errors, XMesh mesh)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Weft.Api;
+using Weft.Api.Model;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Objects;
 
@@ -31,6 +32,7 @@ public sealed class DirectorySource : IAsyncDisposable
     private string? _fingerprint;
     private byte[]? _contentHash;
     private LoadResult _loaded = LoadResult.Empty;
+    private Dictionary<string, List<KubeObject>> _lastGood = new(StringComparer.Ordinal);
 
     public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
     {
@@ -95,12 +97,51 @@ public sealed class DirectorySource : IAsyncDisposable
             }
 
             _contentHash = hash;
-            var result = ManifestLoader.LoadPaths([.. ManifestFiles()]);
+            var result = KeepLastGood(ManifestLoader.LoadPaths([.. ManifestFiles()]));
             Volatile.Write(ref _loaded, result);
             var version = _store.Replace(SourceName, result.Objects);
             Log.Loaded(_logger, Directory, result.Objects.Count, result.Problems.Count, version);
             return true;
         }
+    }
+
+    /// <summary>
+    /// A file that no longer parses keeps the objects it gave when it last did, as <c>kubectl apply</c> of a broken file
+    /// changes nothing in a cluster: a half-saved edit must not delete a route under live traffic. Its syntax problem
+    /// (shown by <c>weft status</c>) says so.
+    /// </summary>
+    private LoadResult KeepLastGood(LoadResult result)
+    {
+        var broken = result.Problems.Where(p => p.Kind == ProblemKind.Syntax).Select(p => p.File).ToHashSet(StringComparer.Ordinal);
+        var lastGood = new Dictionary<string, List<KubeObject>>(StringComparer.Ordinal);
+        var objects = new List<KubeObject>(result.Objects.Count);
+        foreach (var o in result.Objects.Where(o => !broken.Contains(o.Source.File)))
+        {
+            objects.Add(o);
+            (lastGood.TryGetValue(o.Source.File, out var list) ? list : lastGood[o.Source.File] = []).Add(o);
+        }
+
+        foreach (var file in broken.Order(StringComparer.Ordinal))
+        {
+            if (_lastGood.TryGetValue(file, out var kept))
+            {
+                objects.AddRange(kept);
+                lastGood[file] = kept;
+            }
+        }
+
+        _lastGood = lastGood;
+        if (broken.Count == 0)
+        {
+            return result;
+        }
+
+        var problems = result.Problems
+            .Select(p => p.Kind == ProblemKind.Syntax && lastGood.ContainsKey(p.File)
+                ? p with { Message = $"{p.Message} (the objects this file held when it last parsed are kept)" }
+                : p)
+            .ToList();
+        return new LoadResult(objects, problems, result.Skipped);
     }
 
     public async ValueTask DisposeAsync()

@@ -189,7 +189,7 @@ internal sealed class RouteAnalyzer
             case PathMatchType.RegularExpression:
                 if (RouteRegex.Validate(pathValue) is { } error)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: regular expression \"{pathValue}\" is not valid .NET regex syntax ({error})."));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: regular expression \"{pathValue}\" is refused: {error}"));
                 }
 
                 break;
@@ -230,7 +230,7 @@ internal sealed class RouteAnalyzer
                 {
                     if (pattern is not null && RouteRegex.Validate(pattern) is { } error)
                     {
-                        problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method: regular expression \"{pattern}\" is not valid .NET regex syntax ({error})."));
+                        problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method: regular expression \"{pattern}\" is refused: {error}"));
                     }
                 }
             }
@@ -267,7 +267,7 @@ internal sealed class RouteAnalyzer
             {
                 if (RouteRegex.Validate(value) is { } error)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where} \"{name}\": regular expression \"{value}\" is not valid .NET regex syntax ({error})."));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where} \"{name}\": regular expression \"{value}\" is refused: {error}"));
                 }
             }
             else if (t != HeaderMatchType.Exact)

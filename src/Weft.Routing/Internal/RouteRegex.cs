@@ -4,8 +4,12 @@ namespace Weft.Routing.Internal;
 
 /// <summary>
 /// The one regular-expression dialect of Weft (gamma-spec E3/E4, implementation-specific): .NET <see cref="Regex"/>,
-/// anchored at both ends (\A...\z), culture-invariant. Patterns the linear-time engine accepts run on it (no catastrophic
-/// backtracking on a proxy's hot path); the rest (backreferences, lookarounds) fall back to the compiled backtracking engine.
+/// anchored at both ends (\A...\z), culture-invariant, run by the linear-time engine
+/// (<see cref="RegexOptions.NonBacktracking"/>) and nothing else. A pattern that engine cannot run (lookarounds,
+/// backreferences, atomic groups, conditionals) is refused, as an invalid one is: the rule is reported
+/// (<c>UnsupportedValue</c>) and dropped, and a sidecar handed one refuses the policy. No request can then cost the
+/// proxy more than time linear in its length (issue 15: <c>(?=(a+)+$)a*</c> against 26 'a's and a '!' took 1.5 s
+/// on the backtracking engine), and no match needs a timeout that would fail requests at random under load.
 /// </summary>
 internal static class RouteRegex
 {
@@ -16,9 +20,10 @@ internal static class RouteRegex
         {
             return new Regex(anchored, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
         }
-        catch (NotSupportedException)
+        catch (NotSupportedException e)
         {
-            return new Regex(anchored, RegexOptions.CultureInvariant | RegexOptions.Compiled);
+            // The pattern is valid .NET syntax the linear-time engine does not take: say which construct, for the status.
+            throw new ArgumentException($"Weft runs regular expressions on the linear-time engine only, which has no lookarounds, backreferences, atomic groups or conditionals: {e.Message}", e);
         }
     }
 

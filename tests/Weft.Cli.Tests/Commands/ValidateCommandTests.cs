@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Weft.Cli.Commands;
+using Weft.Cli.Local;
+using Weft.Cli.Tests.Infrastructure;
 
 namespace Weft.Cli.Tests.Commands;
 
@@ -180,6 +182,43 @@ public sealed class ValidateCommandTests : IDisposable
     {
         Assert.Equal(2, Run("table", Path.Combine(_dir, "does-not-exist.yaml")).Exit);
         Assert.Equal(2, Run("table", Write("kind: [unclosed")).Exit);
+    }
+
+    [Fact]
+    public void YAML_the_parser_itself_fails_on_is_a_syntax_error_with_file_and_line_and_exits_2()
+    {
+        // Issue 15, finding 7: YamlDotNet threw InvalidOperationException on this text.
+        var file = Write("a: [b\nc: d\n");
+
+        var (exit, _, err) = Run("table", file);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"error: {file}:2:", err, StringComparison.Ordinal);
+        Assert.Contains("syntax error", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_weft_process_exits_2_on_YAML_the_parser_fails_on_and_prints_no_stack_trace()
+    {
+        var file = Write("a: [b\nc: d\n");
+        var weft = WeftLauncher.Current().Command(["validate", file]);
+
+        var run = await CommandRun.RunAsync(weft.FileName, weft.Arguments);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"{file}:2:", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_5_MB_annotation_is_invalid_and_exits_1()
+    {
+        var file = Write($"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  annotations:\n    big: \"{new string('x', 5 * 1024 * 1024)}\"\n");
+
+        var (exit, _, err) = Run("table", file);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("metadata.annotations: Too long: may not be more than 262144 bytes", err, StringComparison.Ordinal);
     }
 
     [Fact]

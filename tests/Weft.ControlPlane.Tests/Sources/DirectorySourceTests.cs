@@ -88,4 +88,26 @@ public sealed class DirectorySourceTests
 
         await Eventually.TrueAsync(() => source.Problems.Count == 0, "the problem is gone", Deadline);
     }
+
+    [Fact]
+    public async Task YAML_the_parser_fails_on_is_a_load_problem_and_the_files_last_good_objects_stay()
+    {
+        // Issue 15, finding 7: this text threw out of the loader, leaving only a stack trace in the log.
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        source.Start();
+        Assert.Single(store.Snapshot().Mesh.Routes);
+
+        dir.Write("route.yaml", "a: [b\nc: d\n");
+
+        await Eventually.TrueAsync(() => source.Problems.Count == 1, "the broken file is a problem", Deadline);
+        var problem = source.Problems[0];
+        Assert.Equal((Weft.Api.ProblemKind.Syntax, 2), (problem.Kind, problem.Line));
+        Assert.EndsWith("route.yaml", problem.File, StringComparison.Ordinal);
+        Assert.Contains("are kept", problem.Message, StringComparison.Ordinal);
+        Assert.Single(store.Snapshot().Mesh.Routes);
+    }
 }
