@@ -337,10 +337,14 @@ public static class ProxyHost
             }
 
             Volatile.Write(ref peak, open);
-            _ = Task.Run(() =>
+            _ = Task.Run(async () =>
             {
                 GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 ProxyLog.FloodOver(logger, high, open);
+                // Kestrel's memory pool lets its idle blocks go over the next seconds; nothing else may allocate enough
+                // for a GC to take them then, so one more collection after that.
+                await Task.Delay(FloodTrimDelay, options.TimeProvider);
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 Volatile.Write(ref collecting, 0);
             });
         }
@@ -356,6 +360,9 @@ public static class ProxyHost
 
     /// <summary>How many connections at once make a flood whose end is worth a compacting collection.</summary>
     private const int FloodSize = 1000;
+
+    /// <summary>When the second collection after a flood runs (Kestrel's pool trims idle blocks every 10 s).</summary>
+    private static readonly TimeSpan FloodTrimDelay = TimeSpan.FromSeconds(25);
 
     private static void ConfigureLogging(ILoggingBuilder logging, ProxyOptions options)
     {
