@@ -30,22 +30,17 @@ internal sealed class AdminHandler(
         switch (context.Request.Path.Value)
         {
             case MeshWire.ReadyPath:
-            {
                 // With mTLS on, ready means the first workload certificate has arrived too; and every listener must still
                 // take connections (an accept loop that died leaves its socket open, and connections queue unserved).
                 var isReady = ready() && (identity is null || identity.Current is not null);
-                var dead = isReady ? await NotAcceptingAsync(context.RequestAborted) : null;
-                await AnswerAsync(context, isReady && dead is null, dead is null ? (isReady ? "ready\n" : "starting\n") : $"not ready: {dead}\n");
+                var notAccepting = isReady ? await NotAcceptingAsync(context.RequestAborted) : null;
+                await AnswerAsync(context, isReady && notAccepting is null,
+                    notAccepting is null ? (isReady ? "ready\n" : "starting\n") : $"not ready: {notAccepting}\n");
                 break;
-            }
-
             case MeshWire.LivePath:
-            {
                 var dead = await NotAcceptingAsync(context.RequestAborted);
                 await AnswerAsync(context, dead is null, dead is null ? "live\n" : $"not live: {dead}\n");
                 break;
-            }
-
             case "/policies":
                 await WriteJsonAsync(context, WritePolicies);
                 break;
