@@ -27,6 +27,8 @@ public static class ProxyArguments
         new(ProxyFlags.Mtls, string.Join('|', Security.MtlsModes.Names), "Inbound mTLS mode: strict (plaintext refused; the default) or permissive"),
         new(ProxyFlags.Level, "l7|l4", $"The workload's mesh level ({MeshLevels.Key}): l7 (the default), or l4 (mTLS and L4 routes only)"),
         new(ProxyFlags.DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
+        new(ProxyFlags.MaxConnections, "N", $"The most connections the outbound and the inbound listener each hold at once; more are closed at once (default {ProxyOptions.DefaultMaxConnections}, lowered to fit the descriptor limit)"),
+        new(ProxyFlags.HeadTimeout, "MS", $"How long a request head may take in all from its first byte, then 408 (default {(int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds})"),
         new(ProxyFlags.Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
         new(ProxyFlags.ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
         new(ProxyFlags.TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
@@ -43,6 +45,8 @@ public static class ProxyArguments
         string? pod = null, podIp = null, serviceAccount = null, controlPlane = null, controlPlaneCa = null, tokenFile = null;
         var mtls = Security.MtlsMode.Strict;
         var detect = DefaultDetectTimeoutMs;
+        var maxConnections = ProxyOptions.DefaultMaxConnections;
+        var headTimeout = (int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds;
         var level = MeshLevels.L7;
         var capture = false;
         int outbound = MeshPorts.Outbound, inbound = MeshPorts.Inbound, admin = MeshPorts.Admin;
@@ -85,6 +89,16 @@ public static class ProxyArguments
                     return false;
                 case ProxyFlags.DetectTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out detect) && detect > 0:
                     break;
+                case ProxyFlags.MaxConnections when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxConnections) && maxConnections > 0:
+                    break;
+                case ProxyFlags.MaxConnections:
+                    error = $"{ProxyFlags.MaxConnections}: '{value}' is not a positive number";
+                    return false;
+                case ProxyFlags.HeadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out headTimeout) && headTimeout > 0:
+                    break;
+                case ProxyFlags.HeadTimeout:
+                    error = $"{ProxyFlags.HeadTimeout}: '{value}' is not a positive number of milliseconds";
+                    return false;
                 case ProxyFlags.DetectTimeout:
                     error = $"{ProxyFlags.DetectTimeout}: '{value}' is not a positive number of milliseconds";
                     return false;
@@ -174,6 +188,8 @@ public static class ProxyArguments
             Level = level,
             Capture = capture,
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
+            MaxConnections = maxConnections,
+            RequestHeadTimeout = TimeSpan.FromMilliseconds(headTimeout),
             Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };

@@ -61,8 +61,20 @@ public static class ProxyHost
             kestrel.AllowAlternateSchemes = true; // h2c and HTTP/2 inside mTLS tunnels send :scheme http (see H2cFeatures)
             kestrel.AllowHostHeaderOverride = true; // absolute-form: the target's authority is the Host (RFC 9112 3.2.2)
             kestrel.Limits.MaxRequestBodySize = null; // a proxy passes bodies through; limits are the app's business
+            // The same deadlines as the fast path (Http1Relay): a head in all from its first byte, then 408; idle keep-alive.
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
         });
         builder.Services.AddHttpForwarder();
+        // The bound listen sockets, kept so a test can take one away (its accept loop ends: /ready and /live must notice).
+        var listenSockets = new System.Collections.Concurrent.ConcurrentQueue<System.Net.Sockets.Socket>();
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(sockets =>
+            sockets.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listenSockets.Enqueue(socket);
+                return socket;
+            });
         ConfigureLogging(builder.Logging, options);
 
         // Everything is made in the order it is needed, each value before whatever uses it: the host (for its logger
@@ -161,31 +173,34 @@ public static class ProxyHost
             var appConnections = new Http1.UpstreamPool(time: options.TimeProvider);
             owned.Add(new DisposeAdapter(appConnections));
             inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
-                inboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
+                inboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
             var peerConnections = new Http1.UpstreamPool(tls, options.TimeProvider);
             owned.Add(new DisposeAdapter(peerConnections));
             outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats),
-                outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout);
+                outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
         }
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
         var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
             options.ProtocolDetectionTimeout, outboundLogger);
-        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready) && (authorization is null || authorization.Ready), identity, connections, metrics,
-            AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
+        var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);
+        ListenerGuard[] guards = [outboundGuard, inboundGuard, adminGuard];
+        metrics.Listeners = guards;
+        var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready) && (authorization is null || authorization.Ready), identity, connections, metrics,
+            AppProbesOf(options, owned), options.PodIp, [outboundGuard, inboundGuard]);
 
         // Each listener's connection middleware, outermost first. Kestrel composes them when it binds, giving the last its
         // HTTP layer (http). The outbound and inbound listeners end in middlewares made together from that one delegate:
         // they share a tunnel (outbound) or are the branches of the first byte (inbound).
-        outbound.Use(Tag(ListenerRole.Outbound));
+        outbound.Use(outboundGuard.Middleware);
         outbound.Use(http =>
         {
             var tunnel = new OutboundTunnel(http, l4, outboundRelay, stopping);
-            ConnectionDelegate connect = new ConnectTunnelMiddleware(http, outboundLogger, tunnel, outboundRelay, stopping).OnConnectionAsync;
+            ConnectionDelegate connect = new ConnectTunnelMiddleware(http, outboundLogger, tunnel, outboundRelay, options.RequestHeadTimeout, stopping).OnConnectionAsync;
             return options.Capture ? new CapturedOutboundMiddleware(connect, tunnel).OnConnectionAsync : connect;
         });
-        inbound.Use(Tag(ListenerRole.Inbound));
+        inbound.Use(inboundGuard.Middleware);
         if (options.Capture)
         {
             inbound.Use(next => new CapturedInboundMiddleware(next, tls, options.Mtls, options.PodIp, IsOwnPort, inboundLogger, stopping, authorization).OnConnectionAsync);
@@ -195,9 +210,10 @@ public static class ProxyHost
         {
             var plaintext = new InboundPlaintextMiddleware(http, tls, options.Mtls, inboundOpaque, inboundRelay, inboundLogger, stopping);
             var mtls = tls is null ? null : new InboundTlsMiddleware(http, tls, inboundOpaque, inboundRelay, stopping);
-            return new InboundSniffMiddleware(mtls is null ? null : mtls.OnConnectionAsync, plaintext.OnConnectionAsync, stopping).OnConnectionAsync;
+            return new InboundSniffMiddleware(mtls is null ? null : mtls.OnConnectionAsync, plaintext.OnConnectionAsync,
+                tls?.HandshakeTimeout ?? options.RequestHeadTimeout, stopping).OnConnectionAsync;
         });
-        admin.Use(Tag(ListenerRole.Admin));
+        admin.Use(adminGuard.Middleware);
 
         app.Run(async context =>
         {
@@ -252,7 +268,10 @@ public static class ProxyHost
             throw;
         }
 
-        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]);
+        outboundGuard.Endpoint = outbound.IPEndPoint;
+        inboundGuard.Endpoint = inbound.IPEndPoint;
+        adminGuard.Endpoint = admin.IPEndPoint;
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets] };
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
@@ -279,15 +298,71 @@ public static class ProxyHost
         return listener ?? throw new InvalidOperationException("Kestrel did not configure the listener as it was added.");
     }
 
-    private static Func<ConnectionDelegate, ConnectionDelegate> Tag(ListenerRole role)
+    /// <summary>
+    /// The listeners' guards (connection limits that fit the descriptor limit), and the flood watch: once a flood of
+    /// connections (at least <see cref="FloodSize"/> at once) is down to an eighth, one compacting collection returns its
+    /// memory to the OS (workstation GC, non-concurrent, would otherwise keep the heap it grew to until the next GC).
+    /// </summary>
+    private static (ListenerGuard Outbound, ListenerGuard Inbound, ListenerGuard Admin) Guards(ProxyOptions options, ILogger logger)
     {
-        var feature = new ListenerRoleFeature(role);
-        return next => connection =>
+        var descriptors = ProcessHardening.DescriptorLimit();
+        var (proxied, admin) = ProcessHardening.FitConnections(options.MaxConnections, options.MaxAdminConnections, descriptors);
+        if (proxied < options.MaxConnections || admin < options.MaxAdminConnections)
         {
-            connection.Features.Set(feature);
-            return next(connection);
-        };
+            ProxyLog.LimitsLowered(logger, descriptors ?? 0, proxied, proxied, admin);
+        }
+
+        var guards = (Outbound: new ListenerGuard(ListenerRole.Outbound, proxied, logger, options.TimeProvider),
+            Inbound: new ListenerGuard(ListenerRole.Inbound, proxied, logger, options.TimeProvider),
+            Admin: new ListenerGuard(ListenerRole.Admin, admin, logger, options.TimeProvider));
+        long peak = 0;
+        var collecting = 0;
+        long Open() => (long)guards.Outbound.Active + guards.Inbound.Active + guards.Admin.Active;
+        void Opened()
+        {
+            var open = Open();
+            if (open > Volatile.Read(ref peak))
+            {
+                Volatile.Write(ref peak, open); // racy, and need not be exact: a flood is thousands
+            }
+        }
+
+        void Closed()
+        {
+            var open = Open();
+            var high = Volatile.Read(ref peak);
+            if (high < FloodSize || open > high / 8 || Interlocked.Exchange(ref collecting, 1) == 1)
+            {
+                return;
+            }
+
+            Volatile.Write(ref peak, open);
+            _ = Task.Run(async () =>
+            {
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                ProxyLog.FloodOver(logger, high, open);
+                // Kestrel's memory pool lets its idle blocks go over the next seconds; nothing else may allocate enough
+                // for a GC to take them then, so one more collection after that.
+                await Task.Delay(FloodTrimDelay, options.TimeProvider);
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                Volatile.Write(ref collecting, 0);
+            });
+        }
+
+        foreach (var guard in new[] { guards.Outbound, guards.Inbound, guards.Admin })
+        {
+            guard.Opened = Opened;
+            guard.Closed = Closed;
+        }
+
+        return guards;
     }
+
+    /// <summary>How many connections at once make a flood whose end is worth a compacting collection.</summary>
+    private const int FloodSize = 1000;
+
+    /// <summary>When the second collection after a flood runs (Kestrel's pool trims idle blocks every 10 s).</summary>
+    private static readonly TimeSpan FloodTrimDelay = TimeSpan.FromSeconds(25);
 
     private static void ConfigureLogging(ILoggingBuilder logging, ProxyOptions options)
     {

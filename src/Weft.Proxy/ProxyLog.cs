@@ -8,8 +8,8 @@ internal static partial class ProxyLog
     [LoggerMessage(1, LogLevel.Information, "weft-proxy {Pod} listening: outbound {Outbound}, inbound {Inbound}, admin {Admin}")]
     public static partial void Started(ILogger logger, string pod, string outbound, string inbound, string admin);
 
-    [LoggerMessage(2, LogLevel.Warning, "Bad CONNECT request on connection {ConnectionId} from {Remote}")]
-    public static partial void BadConnect(ILogger logger, string connectionId, string? remote);
+    [LoggerMessage(2, LogLevel.Warning, "Bad CONNECT request on connection {ConnectionId} from {Remote} ({Suppressed} more since the last line)")]
+    public static partial void BadConnect(ILogger logger, string connectionId, string? remote, long suppressed);
 
     [LoggerMessage(3, LogLevel.Warning, "Request {Method} {Target} from {Remote} has no destination (not absolute-form, not in a CONNECT tunnel)")]
     public static partial void NoDestination(ILogger logger, string method, string? target, string? remote);
@@ -35,11 +35,11 @@ internal static partial class ProxyLog
     [LoggerMessage(11, LogLevel.Error, "Unhandled error serving {Method} {Path} on the {Listener} listener")]
     public static partial void Unhandled(ILogger logger, Exception exception, string method, string path, string listener);
 
-    [LoggerMessage(12, LogLevel.Warning, "Plaintext connection from {Remote} refused: the inbound port is strict mTLS")]
-    public static partial void PlaintextRefused(ILogger logger, string? remote);
+    [LoggerMessage(12, LogLevel.Warning, "Plaintext connection from {Remote} refused: the inbound port is strict mTLS ({Suppressed} more since the last line)")]
+    public static partial void PlaintextRefused(ILogger logger, string? remote, long suppressed);
 
-    [LoggerMessage(13, LogLevel.Warning, "Inbound mTLS handshake from {Remote} refused: {Reason}")]
-    public static partial void InboundHandshakeFailed(ILogger logger, string? remote, string reason);
+    [LoggerMessage(13, LogLevel.Warning, "Inbound mTLS handshake from {Remote} refused: {Reason} ({Suppressed} more refused since the last line)")]
+    public static partial void InboundHandshakeFailed(ILogger logger, string? remote, string reason, long suppressed);
 
     [LoggerMessage(14, LogLevel.Warning, "Outbound mTLS handshake to {Remote} (expecting {Expected}) failed: {Reason}")]
     public static partial void OutboundHandshakeFailed(ILogger logger, string? remote, string expected, string reason);
@@ -67,4 +67,16 @@ internal static partial class ProxyLog
 
     [LoggerMessage(22, LogLevel.Debug, "Refused inbound {What} to port {Port} from {Caller}: no inbound policy received yet")]
     public static partial void NoInboundPolicy(ILogger logger, string what, int port, string caller);
+
+    [LoggerMessage(23, LogLevel.Warning, "The {Listener} listener is full ({Limit} connections): a connection from {Remote} was closed at once ({Suppressed} more since the last line)")]
+    public static partial void ListenerFull(ILogger logger, string listener, int limit, string? remote, long suppressed);
+
+    [LoggerMessage(24, LogLevel.Warning, "Connection limits lowered to fit {Descriptors} file descriptors (RLIMIT_NOFILE): outbound {Outbound}, inbound {Inbound}, admin {Admin}")]
+    public static partial void LimitsLowered(ILogger logger, long descriptors, int outbound, int inbound, int admin);
+
+    [LoggerMessage(25, LogLevel.Information, "A connection flood is over ({Peak} connections at its peak, {Now} now): memory returned to the OS")]
+    public static partial void FloodOver(ILogger logger, long peak, long now);
+
+    /// <summary>How often a line about a refused or malformed connection may be written (the rest are counted in the next one).</summary>
+    public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
 }

@@ -108,8 +108,34 @@ public sealed record ProxyOptions
     /// </summary>
     public bool CompactAfterStart { get; init; }
 
-    /// <summary>How long a peer has to finish the inbound mTLS handshake (<see cref="Security.MeshTls.DefaultHandshakeTimeout"/>); tests shorten it.</summary>
-    internal TimeSpan TlsHandshakeTimeout { get; init; } = Security.MeshTls.DefaultHandshakeTimeout;
+    /// <summary>
+    /// How long a peer has, from its connection's accept, to finish the inbound mTLS handshake (the first bytes the
+    /// protocol sniffer holds included; <see cref="Security.MeshTls.DefaultHandshakeTimeout"/>).
+    /// </summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = Security.MeshTls.DefaultHandshakeTimeout;
+
+    /// <summary>
+    /// How long a request head may take from its first byte to its end, in all (a byte now and then does not restart
+    /// it): 408 and the connection closed after it, on the fast path and Kestrel's alike, and the limit for a CONNECT
+    /// request's head.
+    /// </summary>
+    public TimeSpan RequestHeadTimeout { get; init; } = Http1.Http1Relay.DefaultHeadTimeout;
+
+    /// <summary>How long a client connection may idle between requests, on both paths (Kestrel's default, 130 s).</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = Http1.Http1Relay.DefaultKeepAlive;
+
+    /// <summary>
+    /// The most connections the outbound and the inbound listener each hold open at once; one more is closed at once
+    /// (counted in <c>weft_listener_refused_total</c>). Lowered at start when the process's descriptor limit
+    /// (RLIMIT_NOFILE) cannot hold them with their upstream connections.
+    /// </summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>The most connections the admin listener holds open at once (probes, scrapes, <c>weft</c> commands).</summary>
+    public int MaxAdminConnections { get; init; } = 128;
+
+    /// <summary>The default of <see cref="MaxConnections"/>.</summary>
+    public const int DefaultMaxConnections = 4096;
 
     /// <summary>The fast path's limit on an app's silence mid-exchange (504 before a response, a cut one after); tests shorten it.</summary>
     internal TimeSpan Http1ActivityTimeout { get; init; } = Http1.Http1Relay.DefaultActivity;

@@ -27,6 +27,9 @@ public sealed class RunningProxy : IAsyncDisposable
 
     public IPEndPoint AdminEndpoint { get; }
 
+    /// <summary>The listeners' bound sockets (tests close one to stop its accept loop).</summary>
+    internal IReadOnlyList<System.Net.Sockets.Socket> ListenSockets { get; init; } = [];
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -18,6 +18,12 @@ public static class MeshWire
     /// <summary>The admin listener's readiness path (the injected sidecar's readiness probe, <c>weft up</c>'s wait).</summary>
     public const string ReadyPath = "/ready";
 
+    /// <summary>
+    /// The sidecar's liveness path on its admin port: 200 while every listener still takes connections, whatever the
+    /// control plane does (the kubelet's livenessProbe restarts a sidecar that fails it; so does <c>weft up</c>).
+    /// </summary>
+    public const string LivePath = "/live";
+
     /// <summary>The admin path prefix of the app's rewritten kubelet probes: <c>/app-health/CONTAINER/KIND</c>.</summary>
     public const string AppHealthPrefix = "/app-health/";
 

@@ -20,4 +20,6 @@ public static class ProxyFlags
     public const string Capture = "--capture";
     public const string ControlPlaneCa = "--control-plane-ca";
     public const string TokenFile = "--token-file";
+    public const string MaxConnections = "--max-connections";
+    public const string HeadTimeout = "--head-timeout-ms";
 }

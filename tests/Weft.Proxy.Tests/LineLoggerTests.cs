@@ -21,4 +21,39 @@ public sealed class LineLoggerTests
         Assert.Equal("07:08:09.123 warn: Weft.Proxy.Inbound[7] no app on port 9", lines[0]);
         Assert.StartsWith("07:08:09.123 fail: Weft.Proxy.Inbound[8] failed System.InvalidOperationException: boom", lines[1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_exception_is_one_line_and_a_burst_of_them_is_one_line_per_interval_with_a_count()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 7, 8, 9, 123, TimeSpan.Zero));
+        time.SetLocalTimeZone(TimeZoneInfo.Utc);
+        using var output = new StringWriter();
+        using var provider = new LineLoggerProvider(output, time);
+        var logger = provider.CreateLogger("Microsoft.AspNetCore.Server.Kestrel");
+
+        for (var i = 0; i < 100; i++)
+        {
+            logger.Log(LogLevel.Error, new EventId(13), "connection\nbroke", Thrown(), (s, _) => s);
+        }
+
+        time.Advance(ProxyLog.RefusalInterval);
+        logger.Log(LogLevel.Error, new EventId(13), "connection broke", Thrown(), (s, _) => s);
+
+        var lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("07:08:09.123 fail: Microsoft.AspNetCore.Server.Kestrel[13] connection broke System.IO.IOException: reset", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("(99 more like it since the last line)", lines[1], StringComparison.Ordinal);
+    }
+
+    private static IOException Thrown()
+    {
+        try
+        {
+            throw new IOException("reset", new InvalidOperationException("inner"));
+        }
+        catch (IOException e)
+        {
+            return e;
+        }
+    }
 }

@@ -43,6 +43,28 @@ public sealed class ProxyArgumentsTests
     }
 
     [Fact]
+    public void The_connection_limit_and_the_head_time_are_read_and_must_be_positive()
+    {
+        string[] required = ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+        Assert.True(ProxyArguments.TryParse([.. required, "--max-connections", "500", "--head-timeout-ms", "2500"], out var options, out var error), error);
+        Assert.Equal((500, TimeSpan.FromMilliseconds(2500)), (options!.MaxConnections, options.RequestHeadTimeout));
+        Assert.True(ProxyArguments.TryParse(required, out var defaults, out _));
+        Assert.Equal((ProxyOptions.DefaultMaxConnections, TimeSpan.FromSeconds(30)), (defaults!.MaxConnections, defaults.RequestHeadTimeout));
+        Assert.False(ProxyArguments.TryParse([.. required, "--max-connections", "0"], out _, out _));
+        Assert.False(ProxyArguments.TryParse([.. required, "--head-timeout-ms", "x"], out _, out _));
+    }
+
+    [Fact]
+    public void Connection_limits_fit_under_the_descriptor_limit()
+    {
+        Assert.Equal((4096, 128), ProcessHardening.FitConnections(4096, 128, 1_048_576));
+        Assert.Equal((4096, 128), ProcessHardening.FitConnections(4096, 128, null));
+        var (proxied, admin) = ProcessHardening.FitConnections(4096, 128, 1024);
+        Assert.True(4 * proxied + admin + ProcessHardening.ReservedDescriptors <= 1024, $"{proxied}, {admin}");
+        Assert.True(proxied > 100 && admin >= 4, $"{proxied}, {admin}");
+    }
+
+    [Fact]
     public void Options_without_a_value_on_the_command_line_take_the_mesh_defaults()
     {
         Assert.True(ProxyArguments.TryParse(["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"], out var options, out var error), error);

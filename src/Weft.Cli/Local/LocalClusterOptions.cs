@@ -18,6 +18,12 @@ internal sealed record LocalClusterOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long a running sidecar may stay unready (its <c>/ready</c> not 200, or its admin port silent) before it is
+    /// restarted, as the kubelet's liveness probe restarts the injected one (issue 15: a listener that stopped accepting).
+    /// </summary>
+    public TimeSpan SidecarUnreadyDeadline { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Issues a pod's workload token (namespace, pod, service account), handed to its sidecar as <c>WEFT_TOKEN</c>; null: mTLS off.</summary>
     public Func<string, string, string, string>? IssueToken { get; init; }
 

@@ -538,6 +538,7 @@ internal sealed class LocalPod : IAsyncDisposable
     {
         var restarts = new int[_processes.Count];
         var restartAt = new DateTimeOffset?[_processes.Count];
+        DateTimeOffset? sidecarUnreadySince = null;
         while (!ct.IsCancellationRequested)
         {
             string? problem = null;
@@ -570,7 +571,27 @@ internal sealed class LocalPod : IAsyncDisposable
 
             if (problem is null)
             {
-                var (ready, reason) = await ProbeAsync(ct);
+                var sidecarProblem = Settings.HasSidecar ? await ProbeSidecarAsync(ct) : null;
+                if (sidecarProblem is not null && _processes[0] is { HasExited: false } sidecar)
+                {
+                    // A running sidecar that stays unready past the deadline is stopped; the loop above then restarts
+                    // it with back-off, as for one that exited.
+                    var now = _options.Time.GetUtcNow();
+                    sidecarUnreadySince ??= now;
+                    if (now - sidecarUnreadySince >= _options.SidecarUnreadyDeadline)
+                    {
+                        sidecarUnreadySince = null;
+                        SetState(false, $"container {_containerNames[0]} unready for {_options.SidecarUnreadyDeadline.TotalSeconds:0}s ({sidecarProblem}); restarting it (log {sidecar.LogPath})");
+                        await sidecar.StopAsync(StopGrace);
+                        continue;
+                    }
+                }
+                else
+                {
+                    sidecarUnreadySince = null;
+                }
+
+                var (ready, reason) = sidecarProblem is null ? await ProbeAppsAsync(ct) : (false, sidecarProblem);
                 SetState(ready, reason);
             }
 
@@ -578,13 +599,8 @@ internal sealed class LocalPod : IAsyncDisposable
         }
     }
 
-    private async Task<(bool Ready, string? Reason)> ProbeAsync(CancellationToken ct)
+    private async Task<(bool Ready, string? Reason)> ProbeAppsAsync(CancellationToken ct)
     {
-        if (Settings.HasSidecar && await ProbeSidecarAsync(ct) is { } notReady)
-        {
-            return (false, notReady);
-        }
-
         foreach (var port in AppPorts)
         {
             // From inside the pod: in a network namespace a connection from the host would reach the sidecar, not the app.

@@ -228,6 +228,16 @@ public static class SidecarInjector
             ["periodSeconds"] = 2,
             ["failureThreshold"] = 3,
         },
+        // Restarts a sidecar whose listeners stopped taking connections (issue 15); /live does not depend on the control
+        // plane, so an outage of that never restarts every sidecar of the mesh.
+        ["livenessProbe"] = new JsonObject
+        {
+            ["httpGet"] = new JsonObject { ["path"] = MeshWire.LivePath, ["port"] = options.AdminPort },
+            ["initialDelaySeconds"] = 10,
+            ["periodSeconds"] = 10,
+            ["timeoutSeconds"] = 3,
+            ["failureThreshold"] = 3,
+        },
         ["securityContext"] = new JsonObject
         {
             ["runAsUser"] = options.ProxyUid,

@@ -14,8 +14,11 @@ namespace Weft.Proxy.Admin;
 /// </summary>
 internal sealed class AdminHandler(
     IDestinationSource destinations, ProxyStats stats, Func<bool> ready, SidecarIdentity? identity = null, MtlsConnections? connections = null,
-    Metrics.ProxyMetrics? metrics = null, AppProbes? probes = null, System.Net.IPAddress? podIp = null)
+    Metrics.ProxyMetrics? metrics = null, AppProbes? probes = null, System.Net.IPAddress? podIp = null, IReadOnlyList<ListenerGuard>? listeners = null)
 {
+    /// <summary>How long a listener has to take the admin handler's probe connection.</summary>
+    public static readonly TimeSpan AcceptProbeTimeout = TimeSpan.FromSeconds(1);
+
     public async Task HandleAsync(HttpContext context)
     {
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
@@ -27,11 +30,16 @@ internal sealed class AdminHandler(
         switch (context.Request.Path.Value)
         {
             case MeshWire.ReadyPath:
-                // With mTLS on, ready means the first workload certificate has arrived too.
+                // With mTLS on, ready means the first workload certificate has arrived too; and every listener must still
+                // take connections (an accept loop that died leaves its socket open, and connections queue unserved).
                 var isReady = ready() && (identity is null || identity.Current is not null);
-                context.Response.StatusCode = isReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-                context.Response.ContentType = "text/plain";
-                await context.Response.WriteAsync(isReady ? "ready\n" : "starting\n");
+                var notAccepting = isReady ? await NotAcceptingAsync(context.RequestAborted) : null;
+                await AnswerAsync(context, isReady && notAccepting is null,
+                    notAccepting is null ? (isReady ? "ready\n" : "starting\n") : $"not ready: {notAccepting}\n");
+                break;
+            case MeshWire.LivePath:
+                var dead = await NotAcceptingAsync(context.RequestAborted);
+                await AnswerAsync(context, dead is null, dead is null ? "live\n" : $"not live: {dead}\n");
                 break;
             case "/policies":
                 await WriteJsonAsync(context, WritePolicies);
@@ -56,6 +64,26 @@ internal sealed class AdminHandler(
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 break;
         }
+    }
+
+    /// <summary>The listeners that did not take a probe connection in time, named; null when all did.</summary>
+    private async Task<string?> NotAcceptingAsync(CancellationToken ct)
+    {
+        if (listeners is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var accepts = await Task.WhenAll(listeners.Select(l => l.AcceptsAsync(AcceptProbeTimeout, ct)));
+        var dead = listeners.Where((_, i) => !accepts[i]).Select(l => $"the {l.Role.ToString().ToLowerInvariant()} listener is not accepting connections").ToArray();
+        return dead.Length == 0 ? null : string.Join("; ", dead);
+    }
+
+    private static async Task AnswerAsync(HttpContext context, bool ok, string text)
+    {
+        context.Response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(text);
     }
 
     private void WriteIdentity(Utf8JsonWriter writer)

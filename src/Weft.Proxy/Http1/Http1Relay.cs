@@ -25,17 +25,26 @@ namespace Weft.Proxy.Http1;
 /// one write and one read upstream, and one flush back: no HttpContext, no HttpRequestMessage, no header dictionaries,
 /// and no allocation per request (buffers per connection, pooled async state machines).
 /// </remarks>
-internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger logger, TimeProvider time, CancellationToken stopping, TimeSpan? activity = null)
+internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger logger, TimeProvider time, CancellationToken stopping, TimeSpan? activity = null,
+    TimeSpan? keepAlive = null, TimeSpan? headTimeout = null)
 {
     public const int MaxHead = 16 * 1024;
 
     /// <summary>Kestrel's default keep-alive timeout: how long a client connection may idle between requests.</summary>
-    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(130);
+    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(130);
+
+    /// <summary>
+    /// Kestrel's default request-headers timeout: how long a request head may take from its first byte to its end, in all
+    /// (a client trickling a byte at a time does not restart it). Past it the client gets 408 and the connection ends.
+    /// </summary>
+    public static readonly TimeSpan DefaultHeadTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>How long the app may stay silent while a request waits for (or streams) its response: YARP's ActivityTimeout.</summary>
     public static readonly TimeSpan DefaultActivity = TimeSpan.FromSeconds(100);
 
     private readonly TimeSpan _activity = activity ?? DefaultActivity;
+    private readonly TimeSpan _keepAlive = keepAlive ?? DefaultKeepAlive;
+    private readonly TimeSpan _headTimeout = headTimeout ?? DefaultHeadTimeout;
 
     private static ReadOnlySpan<byte> Http11 => "HTTP/1.1 "u8;
 
@@ -67,9 +76,16 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             using var abort = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, stopping);
             var input = connection.Transport.Input;
+            // Between requests the keep-alive time runs; from a head's first byte the head time, once, to its end.
+            var headStarted = false;
+            var firstRead = true;
             while (true)
             {
-                abort.CancelAfter(KeepAlive);
+                if (!headStarted)
+                {
+                    abort.CancelAfter(_keepAlive);
+                }
+
                 ReadResult result;
                 try
                 {
@@ -77,6 +93,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 }
                 catch (OperationCanceledException)
                 {
+                    if (headStarted && abort.IsCancellationRequested && !connection.ConnectionClosed.IsCancellationRequested)
+                    {
+                        WriteError(output, 408, "Request Timeout", close: true);
+                        await output.FlushAsync();
+                    }
+
                     return;
                 }
 
@@ -86,6 +108,18 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     input.AdvanceTo(buffer.End);
                     return;
                 }
+
+                if (!headStarted && !buffer.IsEmpty)
+                {
+                    headStarted = true;
+                    // A head whose bytes were there before the relay had the connection (they were sniffed for its
+                    // protocol) began before: its time counts from the accept, not from here.
+                    abort.CancelAfter(firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted
+                        ? accepted.Left(_headTimeout)
+                        : _headTimeout);
+                }
+
+                firstRead = false;
 
                 var status = exchange.Parse(buffer, route.AbsoluteForm);
                 if (status == HeadStatus.NeedMore && !result.IsCompleted)
@@ -113,12 +147,14 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     break;
                 }
 
+                headStarted = false;
                 input.AdvanceTo(buffer.GetPosition(exchange.Consumed));
                 if (exchange.LocalStatus != 0)
                 {
                     // The route answered (a denied inbound request): nothing goes upstream.
                     output.Write(exchange.LocalAnswer.Span);
                     route.Record(target, exchange.LocalStatus, TimeSpan.Zero);
+                    exchange.Release();
                     if (!await output.FlushAsync() || exchange.Request.Close)
                     {
                         return;
@@ -128,7 +164,9 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 }
 
                 abort.CancelAfter(_activity);
-                if (!await ForwardAsync(connection, output, exchange, target, abort))
+                var more = await ForwardAsync(connection, output, exchange, target, abort);
+                exchange.Release(); // idle between requests: no buffer held
+                if (!more)
                 {
                     return;
                 }
@@ -205,7 +243,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             lease?.Dispose();
             if (keepClient)
             {
-                abort.CancelAfter(KeepAlive);
+                abort.CancelAfter(_keepAlive);
             }
 
             if (status != 0)

@@ -19,6 +19,8 @@ namespace Weft.Proxy.Inbound;
 internal sealed class InboundPlaintextMiddleware(
     ConnectionDelegate next, MeshTls? tls, MtlsMode mode, InboundOpaqueTunnel opaque, Http1.Http1Relay? fastPath, ILogger logger, CancellationToken stopping)
 {
+    private readonly LogLimiter _refusals = new(ProxyLog.RefusalInterval, TimeProvider.System);
+
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
@@ -26,7 +28,11 @@ internal sealed class InboundPlaintextMiddleware(
         if (tls is not null && mode == MtlsMode.Strict)
         {
             tls.Connections.Refused();
-            ProxyLog.PlaintextRefused(logger, connection.RemoteEndPoint?.ToString());
+            if (_refusals.TryTake(out var suppressed))
+            {
+                ProxyLog.PlaintextRefused(logger, connection.RemoteEndPoint?.ToString(), suppressed);
+            }
+
             return; // closing without a byte of HTTP: strict mode has nothing to say to plaintext
         }
 

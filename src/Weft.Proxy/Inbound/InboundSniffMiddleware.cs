@@ -7,12 +7,13 @@ namespace Weft.Proxy.Inbound;
 /// Kestrel connection middleware of the inbound listener: the first byte tells TLS (0x16, a ClientHello) from plaintext.
 /// With mTLS on, TLS goes to <see cref="InboundTlsMiddleware"/> and anything else to <see cref="InboundPlaintextMiddleware"/>;
 /// a proxy without identity (mTLS off, <paramref name="tls"/> null) takes plaintext only. A connection closed or silent
-/// before its first byte is closed. (Connections redirected here from an app port never get this far:
+/// before its first byte is closed, <paramref name="firstBytes"/> after its accept (the TLS handshake time with mTLS on:
+/// a peer's handshake time counts from the accept, the sniffed byte included). (Connections redirected here from an app port never get this far:
 /// <see cref="CapturedInboundMiddleware"/>.)
 /// </summary>
-internal sealed class InboundSniffMiddleware(ConnectionDelegate? tls, ConnectionDelegate plaintext, CancellationToken stopping)
+internal sealed class InboundSniffMiddleware(ConnectionDelegate? tls, ConnectionDelegate plaintext, TimeSpan firstBytes, CancellationToken stopping)
 {
-    /// <summary>How long a peer may stay silent before its first bytes say what it speaks (TLS, a PROXY header, the HTTP/2 preface).</summary>
+    /// <summary>How long a plaintext peer may stay silent before its first bytes say what it speaks (a PROXY header, the HTTP/2 preface).</summary>
     public static readonly TimeSpan FirstBytesTimeout = TimeSpan.FromSeconds(30);
 
     private const byte TlsHandshakeRecord = 0x16;
@@ -22,7 +23,7 @@ internal sealed class InboundSniffMiddleware(ConnectionDelegate? tls, Connection
         int first;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping))
         {
-            timeout.CancelAfter(FirstBytesTimeout);
+            timeout.CancelAfter(connection.Features.Get<AcceptedFeature>()?.Left(firstBytes) ?? firstBytes);
             try
             {
                 first = await PeekFirstByteAsync(connection.Transport.Input, timeout.Token);

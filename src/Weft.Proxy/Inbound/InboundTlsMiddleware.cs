@@ -25,7 +25,8 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
         // Nothing has been written to the connection yet (the first byte was only peeked): from here on SslStream is
         // its only writer, so its records can go straight to the socket.
         var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
-        var ssl = await tls.AcceptAsync(new DuplexPipeStream(transport, socket), connection.LocalEndPoint, connection.RemoteEndPoint, ct);
+        var ssl = await tls.AcceptAsync(new DuplexPipeStream(transport, socket), connection.LocalEndPoint, connection.RemoteEndPoint,
+            connection.Features.Get<AcceptedFeature>(), ct);
         if (ssl is null)
         {
             return;

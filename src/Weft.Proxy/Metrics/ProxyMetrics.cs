@@ -100,7 +100,40 @@ internal sealed class ProxyMetrics
 
         WriteAuthorization(text, "weft_authz_allowed_total", "Inbound requests and connections admitted by the pod's authorization policy.", _allowed);
         WriteAuthorization(text, "weft_authz_denied_total", "Inbound requests and connections refused by the pod's authorization policy.", _denied);
+        WriteListeners(text);
         return text.ToString();
+    }
+
+    /// <summary>The proxy's listeners, for their connection gauges and refusal counters (set by the host once made).</summary>
+    public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
+
+    private void WriteListeners(StringBuilder text)
+    {
+        var listeners = Listeners;
+        text.Append("# HELP weft_listener_connections Connections open on each listener.\n# TYPE weft_listener_connections gauge\n");
+        foreach (var listener in listeners)
+        {
+            text.Append("weft_listener_connections{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Active.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP weft_listener_max_connections The most connections each listener holds open at once.\n# TYPE weft_listener_max_connections gauge\n");
+        foreach (var listener in listeners)
+        {
+            text.Append("weft_listener_max_connections{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Limit.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP weft_listener_refused_total Connections closed at once because their listener was full.\n# TYPE weft_listener_refused_total counter\n");
+        foreach (var listener in listeners)
+        {
+            text.Append("weft_listener_refused_total{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Refused.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        static string Name(ListenerGuard listener) => listener.Role switch
+        {
+            ListenerRole.Outbound => "outbound",
+            ListenerRole.Inbound => "inbound",
+            _ => "admin",
+        };
     }
 
     internal static string VerdictName(AuthorizationVerdict verdict) => verdict switch

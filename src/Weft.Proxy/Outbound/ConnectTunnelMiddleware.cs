@@ -14,7 +14,6 @@ namespace Weft.Proxy.Outbound;
 internal sealed class ConnectTunnelMiddleware
 {
     private const int MaxConnectHeaderBytes = 16 * 1024;
-    private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(30);
     private static ReadOnlySpan<byte> ConnectPrefix => "CONNECT "u8;
     private static ReadOnlySpan<byte> HeaderEnd => "\r\n\r\n"u8;
     private static ReadOnlySpan<byte> Established => "HTTP/1.1 200 Connection established\r\n\r\n"u8;
@@ -27,9 +26,13 @@ internal sealed class ConnectTunnelMiddleware
     private readonly CancellationToken _stopping;
     private readonly OutboundTunnel _tunnel;
     private readonly Http1.Http1Relay? _fastPath;
+    private readonly LogLimiter _badConnects = new(ProxyLog.RefusalInterval, TimeProvider.System);
 
-    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, OutboundTunnel tunnel, Http1.Http1Relay? fastPath, CancellationToken stopping)
+    private readonly TimeSpan _headerTimeout;
+
+    public ConnectTunnelMiddleware(ConnectionDelegate next, ILogger logger, OutboundTunnel tunnel, Http1.Http1Relay? fastPath, TimeSpan headerTimeout, CancellationToken stopping)
     {
+        _headerTimeout = headerTimeout;
         _next = next;
         _logger = logger;
         _stopping = stopping;
@@ -40,14 +43,14 @@ internal sealed class ConnectTunnelMiddleware
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _stopping);
-        timeout.CancelAfter(HeaderTimeout);
+        timeout.CancelAfter(connection.Features.Get<AcceptedFeature>()?.Left(_headerTimeout) ?? _headerTimeout);
         OriginalDestination? destination;
         try
         {
             var (isConnect, parsed) = await ReadConnectAsync(connection.Transport.Input, timeout.Token);
             if (!isConnect)
             {
-                var protocol = await L4.ProtocolDetector.DetectAsync(connection.Transport.Input, HeaderTimeout, timeout.Token);
+                var protocol = await L4.ProtocolDetector.DetectAsync(connection.Transport.Input, _headerTimeout, timeout.Token);
                 if (protocol == L4.DetectedProtocol.Http2)
                 {
                     L4.H2cFeatures.Set(connection);
@@ -67,7 +70,11 @@ internal sealed class ConnectTunnelMiddleware
         var output = connection.Transport.Output;
         if (destination is null)
         {
-            ProxyLog.BadConnect(_logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString());
+            if (_badConnects.TryTake(out var suppressed))
+            {
+                ProxyLog.BadConnect(_logger, connection.ConnectionId, connection.RemoteEndPoint?.ToString(), suppressed);
+            }
+
             output.Write(BadRequest);
             await output.FlushAsync();
             return;

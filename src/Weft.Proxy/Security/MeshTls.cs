@@ -23,13 +23,33 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TimeSpan _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
+    private readonly LogLimiter _refusals = new(ProxyLog.RefusalInterval, time);
+
+    /// <summary>How long a peer has, from its connection's accept, to complete the server handshake.</summary>
+    public TimeSpan HandshakeTimeout => _handshakeTimeout;
 
     public MtlsConnections Connections => connections;
 
-    /// <summary>The server handshake over an accepted connection; null (logged) when the peer is refused.</summary>
-    public async Task<TrackedSslStream?> AcceptAsync(Stream transport, EndPoint? local, EndPoint? remote, CancellationToken ct)
+    /// <summary>
+    /// The server handshake over an accepted connection; null (logged, at most one line per
+    /// <see cref="ProxyLog.RefusalInterval"/>) when the peer is refused or has not finished within the handshake time,
+    /// counted from <paramref name="accepted"/> (the bytes a sniffer held before count too; null: from now).
+    /// </summary>
+    public async Task<TrackedSslStream?> AcceptAsync(Stream transport, EndPoint? local, EndPoint? remote, AcceptedFeature? accepted, CancellationToken ct)
     {
-        var snapshot = await identity.WaitAsync(ct).ConfigureAwait(false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        handshake.CancelAfter(accepted?.Left(_handshakeTimeout) ?? _handshakeTimeout);
+        IdentitySnapshot snapshot;
+        try
+        {
+            snapshot = await identity.WaitAsync(handshake.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            connections.Refused();
+            return null; // no certificate yet to answer with: the peer retries
+        }
+
         var ssl = new TrackedSslStream(transport, connections);
         string? peer = null, error = null;
         var options = new SslServerAuthenticationOptions
@@ -43,8 +63,6 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
                 SpiffeValidation.Validate(certificate as X509Certificate2, snapshot.TrustBundle, null, SvidPurpose.Client, time.GetUtcNow(), out peer, out error)
                 && SameTrustDomain(snapshot.SpiffeId, peer!, out error),
         };
-        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        handshake.CancelAfter(_handshakeTimeout);
         try
         {
             await ssl.AuthenticateAsServerAsync(options, handshake.Token).ConfigureAwait(false);
@@ -52,8 +70,12 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
             connections.Refused();
-            ProxyLog.InboundHandshakeFailed(logger, remote?.ToString(),
-                error ?? (e is OperationCanceledException && !ct.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : e.Message));
+            if (_refusals.TryTake(out var suppressed))
+            {
+                ProxyLog.InboundHandshakeFailed(logger, remote?.ToString(),
+                    error ?? (e is OperationCanceledException && !ct.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : e.Message), suppressed);
+            }
+
             await ssl.DisposeAsync().ConfigureAwait(false);
             return null;
         }

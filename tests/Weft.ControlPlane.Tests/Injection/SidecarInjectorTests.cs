@@ -217,6 +217,17 @@ public class SidecarInjectorTests
     }
 
     [Fact]
+    public void The_sidecar_has_a_liveness_probe_on_its_admin_live_path_so_the_kubelet_restarts_one_that_stopped_accepting()
+    {
+        var pod = Injected(Pod("l7"), null);
+
+        var sidecar = pod["spec"]!["containers"]![0]!.AsObject();
+        Assert.Equal("""{"path":"/live","port":15000}""", sidecar["livenessProbe"]!["httpGet"]!.ToJsonString());
+        Assert.Equal(3, sidecar["livenessProbe"]!["failureThreshold"]!.GetValue<int>());
+        Assert.Equal(Weft.Routing.MeshWire.ReadyPath, sidecar["readinessProbe"]!["httpGet"]!["path"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void The_apps_http_and_tcp_probes_go_to_the_sidecars_admin_port_which_is_told_what_they_asked()
     {
         var source = Pod("l7", containers: """
