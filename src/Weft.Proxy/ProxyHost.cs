@@ -97,6 +97,10 @@ public static class ProxyHost
                 loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots)
             {
                 ClientLevel = options.Level,
+                MaxSubscriptions = options.MaxDiscoverySubscriptions,
+                IdleTimeout = options.DiscoveryIdleTimeout,
+                NotFoundTtl = options.NotFoundTtl,
+                NotFoundLimit = options.NotFoundLimit,
             };
             var discovery = new DiscoveryDestinationSource(discoveryClient);
             owned.Add(discovery);
@@ -145,7 +149,7 @@ public static class ProxyHost
         var ready = false;
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
         var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-        var metrics = new Metrics.ProxyMetrics();
+        var metrics = new Metrics.ProxyMetrics { Subscriptions = destinations is DiscoveryDestinationSource source ? () => source.Counts : null };
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
@@ -170,7 +174,7 @@ public static class ProxyHost
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
         var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
-            options.ProtocolDetectionTimeout, outboundLogger);
+            options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var adminHandler = new AdminHandler(destinations, stats, () => Volatile.Read(ref ready) && (authorization is null || authorization.Ready), identity, connections, metrics,
             AppProbesOf(options, owned), options.PodIp);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
