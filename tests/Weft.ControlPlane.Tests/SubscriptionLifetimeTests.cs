@@ -89,6 +89,8 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
                 peakClient = Math.Max(peakClient, client.Counts.Open);
             }
 
+            // A wave's places are free again once its answers are in and its streams closed (after the ACK).
+            await Eventually.TrueAsync(() => calls.TrueForAll(c => c.Call.IsCompleted) && client.Counts.Open == 0, "the wave's streams close", Deadline);
             foreach (var (host, call) in calls)
             {
                 try
@@ -105,9 +107,10 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
             }
         }
 
+        // Each wave meets the limit; a place freed while a wave is still being sent is taken again.
         Assert.Equal(3000, answered + refused);
-        Assert.True(refused > 0, "the limit was met");
-        Assert.True(answered > 500, $"most were answered ({answered})");
+        Assert.InRange(answered, 20 * Limit, 3000 - 20);
+        Assert.InRange(refused, 20, 20 * 50);
 
         // Unknown destinations are not watched: every stream closes, on both sides.
         await Eventually.TrueAsync(() => client.Counts.Open == 0, "the client holds no subscription", Deadline);

@@ -42,7 +42,7 @@ internal sealed class SubscriptionRegistry
     }
 
     public IEnumerable<InboundSubscription> InboundSnapshot() =>
-        _inbound.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
+        _inbound.ToArray().OrderBy(e => e.Key).Select(e => e.Value.ToProto());
 
     /// <exception cref="RpcException">ResourceExhausted: the client pod holds <see cref="MaxStreamsPerPod"/> streams.</exception>
     public Entry Add(DestinationRequest request)
@@ -131,8 +131,9 @@ internal sealed class SubscriptionRegistry
         return known;
     }
 
+    // ToArray, a copy under the dictionary's locks: OrderBy would copy by Count then CopyTo, which throws when a stream is added in between.
     public IEnumerable<Subscription> Snapshot() =>
-        _entries.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
+        _entries.ToArray().OrderBy(e => e.Key).Select(e => e.Value.ToProto());
 
     /// <summary>What one stream sent and what the sidecar said of it (ACK/NACK): the part every subscription kind shares.</summary>
     public abstract class StreamProgress
