@@ -129,7 +129,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time) { DefaultInboundPolicy = defaultInbound };
             translator.Start();
 
-            var subscriptions = new SubscriptionRegistry();
+            var subscriptions = new SubscriptionRegistry { MaxStreamsPerPod = options.MaxStreamsPerPod };
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
             var serving = options.Tls is { } tls ? new ServingCertificate(ca, tls, time) : null;
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -147,6 +147,12 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                         });
                     }
                 }));
+            // A client gone without closing its connection is found by pings, and its streams end and leave the registry (issue 15).
+            builder.Services.Configure<KestrelServerOptions>(kestrel =>
+            {
+                kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+                kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            });
             builder.Services.AddSingleton(loggerFactory);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));

@@ -19,6 +19,13 @@ public sealed record ControlPlaneOptions
     /// <summary>The port; 0 lets the OS pick one (see <see cref="ControlPlaneHost.Address"/>).</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// The most discovery streams one client pod may hold open (issue 15); more are refused with ResourceExhausted. Twice
+    /// the sidecar's own default limit, so that a sidecar within its limit never meets this one, even with streams it has
+    /// just closed still ending here.
+    /// </summary>
+    public int MaxStreamsPerPod { get; init; } = 2 * 1000;
+
     /// <summary>Applied to every object entering the store, as an API server's admission (the local cluster allocates ClusterIPs).</summary>
     public Func<KubeObject, KubeObject>? Admission { get; init; }
 

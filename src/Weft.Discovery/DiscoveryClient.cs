@@ -15,6 +15,15 @@ namespace Weft.Discovery;
 /// ACKs what it applied and NACKs what it could not build, survives the control plane going away, and drops
 /// subscriptions that have not been used for <see cref="IdleTimeout"/>.
 /// </summary>
+/// <remarks>
+/// What it holds is bounded (issue 15), whatever the app addresses: a destination the control plane answers NOT_FOUND
+/// for is not watched but remembered for <see cref="NotFoundTtl"/>, in a cache of at most <see cref="NotFoundLimit"/>
+/// entries (the oldest goes first); and at most <see cref="MaxSubscriptions"/> streams are open. When they all are, a new
+/// destination is refused (<see cref="SubscriptionLimitException"/>) rather than an idle one evicted: an evicted
+/// subscription loses its last good policy, which a control plane that is away cannot give back, and an app that cycles
+/// through many destinations would evict the ones it really uses. Idle ones are closed by the sweep; refused requests
+/// are counted (<see cref="Counts"/>).
+/// </remarks>
 public sealed class DiscoveryClient : IAsyncDisposable
 {
     private readonly GrpcChannel _channel;
@@ -24,7 +33,16 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<DestinationKey, DestinationSubscription> _subscriptions = new(DestinationKey.Comparer);
+    private readonly ConcurrentDictionary<DestinationKey, NotFoundEntry> _notFound = new(DestinationKey.Comparer);
+
+    // The not-found entries in the order they were made, which is their expiry order (one TTL for all): the head is the
+    // one to evict when the cache is full and the first to expire. Changed under _gate only.
+    private readonly Queue<(DestinationKey Key, NotFoundEntry Entry)> _notFoundOrder = new();
     private readonly Lock _gate = new();
+    private long _refused;
+    private long _notFoundEvicted;
+    private long _idleClosed;
+    private long _lastRefusalLog = long.MinValue;
     private ITimer? _idleSweep;
     private InboundWatch? _inbound;
     private bool _disposed;
@@ -67,6 +85,27 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The most destination subscriptions (streams) open at once; a new destination beyond it is refused with
+    /// <see cref="SubscriptionLimitException"/>. The control plane caps a pod's streams too, above this default.
+    /// </summary>
+    public int MaxSubscriptions { get; init; } = 1000;
+
+    /// <summary>How long a NOT_FOUND answer is remembered (no stream kept); the next use after it asks again.</summary>
+    public TimeSpan NotFoundTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most NOT_FOUND answers remembered; beyond it the oldest is forgotten (and asked again on its next use).</summary>
+    public int NotFoundLimit { get; init; } = 1000;
+
+    /// <summary>What the client holds and has refused, for metrics.</summary>
+    public SubscriptionCounts Counts => new(
+        _subscriptions.Count,
+        MaxSubscriptions,
+        _notFound.Count,
+        Interlocked.Read(ref _refused),
+        Interlocked.Read(ref _notFoundEvicted),
+        Interlocked.Read(ref _idleClosed));
+
     /// <summary>Builds the table from a received policy; a test seam for the NACK path.</summary>
     internal Func<DestinationPolicy, RouteTable> TableBuilder { get; init; } = RouteTable.Build;
 
@@ -74,8 +113,10 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// The current entry for (host, port). The first call for a destination subscribes and waits (up to
     /// <see cref="FirstUpdateTimeout"/>) for the first update; later calls return the current entry without I/O.
     /// Null means no policy is known yet (the control plane has not answered); an entry whose
-    /// <see cref="DestinationEntry.Table"/> is null means the control plane said NOT_FOUND.
+    /// <see cref="DestinationEntry.Table"/> is null means the control plane said NOT_FOUND (remembered for
+    /// <see cref="NotFoundTtl"/>).
     /// </summary>
+    /// <exception cref="SubscriptionLimitException">The destination is new and <see cref="MaxSubscriptions"/> are open.</exception>
     public ValueTask<DestinationEntry?> GetAsync(string host, int port, CancellationToken ct)
     {
         var key = new DestinationKey(host, port);
@@ -85,7 +126,17 @@ public sealed class DiscoveryClient : IAsyncDisposable
             return new ValueTask<DestinationEntry?>(entry);
         }
 
+        if (subscription is null && _notFound.TryGetValue(key, out var notFound) && _time.GetTimestamp() < notFound.Expires)
+        {
+            return new ValueTask<DestinationEntry?>(notFound.Entry);
+        }
+
         subscription ??= Subscribe(key);
+        if (subscription is null)
+        {
+            return ValueTask.FromException<DestinationEntry?>(Refuse(key));
+        }
+
         subscription.Touch();
         return subscription.WaitForFirstAsync(ct);
     }
@@ -143,6 +194,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
             _disposed = true;
             subscriptions = [.. _subscriptions.Values];
             _subscriptions.Clear();
+            _notFound.Clear();
+            _notFoundOrder.Clear();
         }
 
         if (_inbound is not null)
@@ -163,7 +216,8 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
     internal static DestinationPolicy Deserialize(ReadOnlySpan<byte> json) => PolicyJson.Deserialize(json);
 
-    private DestinationSubscription Subscribe(DestinationKey key)
+    /// <summary>The destination's subscription, made now if there is none; null when <see cref="MaxSubscriptions"/> are open.</summary>
+    private DestinationSubscription? Subscribe(DestinationKey key)
     {
         lock (_gate)
         {
@@ -171,6 +225,11 @@ public sealed class DiscoveryClient : IAsyncDisposable
             if (_subscriptions.TryGetValue(key, out var existing))
             {
                 return existing;
+            }
+
+            if (_subscriptions.Count >= MaxSubscriptions)
+            {
+                return null;
             }
 
             var subscription = new DestinationSubscription(
@@ -182,24 +241,91 @@ public sealed class DiscoveryClient : IAsyncDisposable
             _subscriptions[key] = subscription;
             subscription.Start();
 
-            var sweepEvery = TimeSpan.FromTicks(Math.Clamp(IdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(30).Ticks));
+            var sweepEvery = TimeSpan.FromTicks(Math.Clamp(Math.Min(IdleTimeout.Ticks, NotFoundTtl.Ticks) / 4, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(30).Ticks));
             _idleSweep ??= _time.CreateTimer(static self => ((DiscoveryClient)self!).SweepIdle(), this, sweepEvery, sweepEvery);
             return subscription;
         }
+    }
+
+    /// <summary>
+    /// The subscription's first answer was NOT_FOUND: the answer is remembered for <see cref="NotFoundTtl"/> and the
+    /// stream closed, so that destinations outside the mesh hold nothing open on either side.
+    /// </summary>
+    internal void NotFound(DestinationSubscription subscription, DestinationEntry entry)
+    {
+        var key = new DestinationKey(subscription.Host, subscription.Port);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            // Remembered before the subscription goes, so a caller in between finds one or the other.
+            var remembered = new NotFoundEntry(entry, _time.GetTimestamp() + (long)(NotFoundTtl.TotalSeconds * _time.TimestampFrequency));
+            _notFound[key] = remembered;
+            _notFoundOrder.Enqueue((key, remembered));
+            var now = _time.GetTimestamp();
+            while (_notFoundOrder.TryPeek(out var oldest) && (_notFound.Count > NotFoundLimit || oldest.Entry.Expires <= now))
+            {
+                _notFoundOrder.Dequeue();
+                if (_notFound.TryRemove(KeyValuePair.Create(oldest.Key, oldest.Entry)) && oldest.Entry.Expires > now)
+                {
+                    Interlocked.Increment(ref _notFoundEvicted);
+                }
+            }
+        }
+
+        if (_subscriptions.TryRemove(KeyValuePair.Create(key, subscription)))
+        {
+            // Not awaited: this runs on the subscription's own stream loop, which the dispose waits for.
+            _ = subscription.DisposeAsync().AsTask();
+        }
+    }
+
+    private SubscriptionLimitException Refuse(DestinationKey key)
+    {
+        Interlocked.Increment(ref _refused);
+
+        // One line a minute at most: a flood of new destinations must not become a flood of log lines.
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastRefusalLog);
+        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1)) && Interlocked.CompareExchange(ref _lastRefusalLog, now, last) == last)
+        {
+            Log.SubscriptionLimitReached(_logger, MaxSubscriptions, key.Host, key.Port, Interlocked.Read(ref _refused));
+        }
+
+        return new SubscriptionLimitException($"the sidecar's limit of {MaxSubscriptions} discovery subscriptions is reached");
     }
 
     private void SweepIdle()
     {
         foreach (var (key, subscription) in _subscriptions)
         {
-            // One still waiting for its first answer is in use (a caller awaits it), however long the control plane takes.
-            if (subscription.Entry is not null && subscription.IdleFor > IdleTimeout && _subscriptions.TryRemove(new KeyValuePair<DestinationKey, DestinationSubscription>(key, subscription)))
+            // One still waiting for its first answer is in use while a caller may await it (FirstUpdateTimeout from its
+            // start); past that, and idle, nobody waits on it.
+            var waitedOn = subscription.Entry is null && subscription.Age <= FirstUpdateTimeout;
+            if (!waitedOn && subscription.IdleFor > IdleTimeout && _subscriptions.TryRemove(new KeyValuePair<DestinationKey, DestinationSubscription>(key, subscription)))
             {
                 Log.DroppingIdle(_logger, key.Host, key.Port);
+                Interlocked.Increment(ref _idleClosed);
                 _ = subscription.DisposeAsync().AsTask();
             }
         }
+
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            while (_notFoundOrder.TryPeek(out var oldest) && oldest.Entry.Expires <= now)
+            {
+                _notFoundOrder.Dequeue();
+                _notFound.TryRemove(KeyValuePair.Create(oldest.Key, oldest.Entry));
+            }
+        }
     }
+
+    /// <summary>A NOT_FOUND answer and when it expires (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
+    private sealed record NotFoundEntry(DestinationEntry Entry, long Expires);
 
     private readonly record struct DestinationKey(string Host, int Port)
     {

@@ -109,6 +109,10 @@ public static class ProxyHost
                 loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots)
             {
                 ClientLevel = options.Level,
+                MaxSubscriptions = options.MaxDiscoverySubscriptions,
+                IdleTimeout = options.DiscoveryIdleTimeout,
+                NotFoundTtl = options.NotFoundTtl,
+                NotFoundLimit = options.NotFoundLimit,
             };
             var discovery = new DiscoveryDestinationSource(discoveryClient);
             owned.Add(discovery);
@@ -157,7 +161,7 @@ public static class ProxyHost
         var ready = false;
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
         var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-        var metrics = new Metrics.ProxyMetrics();
+        var metrics = new Metrics.ProxyMetrics { Subscriptions = destinations is DiscoveryDestinationSource source ? () => source.Counts : null };
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
@@ -182,7 +186,7 @@ public static class ProxyHost
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
         var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
-            options.ProtocolDetectionTimeout, outboundLogger);
+            options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);
         ListenerGuard[] guards = [outboundGuard, inboundGuard, adminGuard];

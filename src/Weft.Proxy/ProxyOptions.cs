@@ -60,6 +60,21 @@ public sealed record ProxyOptions
     public IDestinationSource? Destinations { get; init; }
 
     /// <summary>
+    /// The most destinations the sidecar subscribes to at once (<see cref="Weft.Discovery.DiscoveryClient.MaxSubscriptions"/>);
+    /// a request for a new one beyond it gets 503 (issue 15).
+    /// </summary>
+    public int MaxDiscoverySubscriptions { get; init; } = 1000;
+
+    /// <summary>A destination subscription nothing used for this long is closed (<see cref="Weft.Discovery.DiscoveryClient.IdleTimeout"/>).</summary>
+    public TimeSpan DiscoveryIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a destination the control plane does not know is remembered (<see cref="Weft.Discovery.DiscoveryClient.NotFoundTtl"/>).</summary>
+    public TimeSpan NotFoundTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most unknown destinations remembered (<see cref="Weft.Discovery.DiscoveryClient.NotFoundLimit"/>).</summary>
+    public int NotFoundLimit { get; init; } = 1000;
+
+    /// <summary>
     /// A fixed inbound authorization policy (issue 14) instead of the control plane's (tests). Null: with discovery (no
     /// <see cref="Destinations"/>) the sidecar subscribes to its own pod's policy and admits nothing until the first one
     /// arrives; with a static <see cref="Destinations"/> map inbound authorization is off (tests of other features).

@@ -1,35 +1,105 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using Weft.Discovery.V1;
 
 namespace Weft.ControlPlane.Serving;
 
-/// <summary>The live WatchDestination and WatchInbound streams and what each client said about the versions it got (for status).</summary>
+/// <summary>
+/// The live WatchDestination and WatchInbound streams and what each client said about the versions it got (for status).
+/// A stream is in it from its start to its end (the service removes it in a <c>finally</c>), and one client pod holds at
+/// most <see cref="MaxStreamsPerPod"/> (issue 15).
+/// </summary>
 internal sealed class SubscriptionRegistry
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
     private readonly ConcurrentDictionary<long, InboundStream> _inbound = new();
+    private readonly Dictionary<string, int> _streamsPerPod = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
     private long _nextId;
+    private long _refused;
 
+    /// <summary>The most streams (destination and inbound together) one client pod may hold; beyond it a stream is refused.</summary>
+    public int MaxStreamsPerPod { get; init; } = 2000;
+
+    /// <summary>Streams refused since start because their pod held <see cref="MaxStreamsPerPod"/>.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <exception cref="RpcException">ResourceExhausted: the pod holds <see cref="MaxStreamsPerPod"/> streams.</exception>
     public InboundStream Add(InboundRequest request)
     {
+        Reserve(request.Pod);
         var entry = new InboundStream(request.Pod) { Id = Interlocked.Increment(ref _nextId) };
         _inbound[entry.Id] = entry;
         return entry;
     }
 
-    public void Remove(InboundStream entry) => _inbound.TryRemove(entry.Id, out _);
+    public void Remove(InboundStream entry)
+    {
+        if (_inbound.TryRemove(entry.Id, out _))
+        {
+            Release(entry.Pod);
+        }
+    }
 
     public IEnumerable<InboundSubscription> InboundSnapshot() =>
-        _inbound.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
+        _inbound.ToArray().OrderBy(e => e.Key).Select(e => e.Value.ToProto());
 
+    /// <exception cref="RpcException">ResourceExhausted: the client pod holds <see cref="MaxStreamsPerPod"/> streams.</exception>
     public Entry Add(DestinationRequest request)
     {
+        Reserve(request.ClientPod);
         var entry = new Entry(request) { Id = Interlocked.Increment(ref _nextId) };
         _entries[entry.Id] = entry;
         return entry;
     }
 
-    public void Remove(Entry entry) => _entries.TryRemove(entry.Id, out _);
+    public void Remove(Entry entry)
+    {
+        if (_entries.TryRemove(entry.Id, out _))
+        {
+            Release(entry.Request.ClientPod);
+        }
+    }
+
+    /// <summary>Streams open for the pod (destination and inbound).</summary>
+    public int StreamsOf(string pod)
+    {
+        lock (_gate)
+        {
+            return _streamsPerPod.GetValueOrDefault(pod);
+        }
+    }
+
+    private void Reserve(string pod)
+    {
+        lock (_gate)
+        {
+            var open = _streamsPerPod.GetValueOrDefault(pod);
+            if (open >= MaxStreamsPerPod)
+            {
+                Interlocked.Increment(ref _refused);
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"pod {pod} holds {open} discovery streams, the most one pod may"));
+            }
+
+            _streamsPerPod[pod] = open + 1;
+        }
+    }
+
+    private void Release(string pod)
+    {
+        lock (_gate)
+        {
+            var open = _streamsPerPod.GetValueOrDefault(pod) - 1;
+            if (open > 0)
+            {
+                _streamsPerPod[pod] = open;
+            }
+            else
+            {
+                _streamsPerPod.Remove(pod);
+            }
+        }
+    }
 
     /// <summary>Records an ACK or NACK on every live stream of (client pod, host, port). False when there is none.</summary>
     public bool Report(PolicyReport report)
@@ -61,8 +131,9 @@ internal sealed class SubscriptionRegistry
         return known;
     }
 
+    // ToArray, a copy under the dictionary's locks: OrderBy would copy by Count then CopyTo, which throws when a stream is added in between.
     public IEnumerable<Subscription> Snapshot() =>
-        _entries.OrderBy(e => e.Key).Select(e => e.Value.ToProto());
+        _entries.ToArray().OrderBy(e => e.Key).Select(e => e.Value.ToProto());
 
     /// <summary>What one stream sent and what the sidecar said of it (ACK/NACK): the part every subscription kind shares.</summary>
     public abstract class StreamProgress

@@ -50,6 +50,9 @@ internal sealed class DestinationSubscription : IAsyncDisposable
 
     public TimeSpan IdleFor => _time.GetElapsedTime(Volatile.Read(ref _lastUsed));
 
+    /// <summary>How long ago the subscription was made.</summary>
+    public TimeSpan Age => _time.GetElapsedTime(_created);
+
     public DestinationState State
     {
         get
@@ -132,10 +135,16 @@ internal sealed class DestinationSubscription : IAsyncDisposable
             return;
         }
 
+        var first = Entry is null;
         Volatile.Write(ref _entry, next);
         Log.Applied(_logger, Host, Port, update.Version, next.Found);
         _firstUpdate.TrySetResult();
         await ReportAsync(update.Version, error: null, ct).ConfigureAwait(false);
+        if (first && !next.Found)
+        {
+            // Not a mesh destination: remembered for a short while without a stream (issue 15), not watched.
+            _settings.NotFound(this, next);
+        }
     }
 
     private DestinationEntry Build(DestinationUpdate update)

@@ -39,4 +39,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Inbound policy stream for {Pod} failed, retrying in {Delay}: {Error}")]
     public static partial void InboundStreamFailed(ILogger logger, string pod, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "The limit of {Limit} discovery subscriptions is reached: {Host}:{Port} refused ({Refused} refused since start; logged once a minute at most)")]
+    public static partial void SubscriptionLimitReached(ILogger logger, int limit, string host, int port, long refused);
 }

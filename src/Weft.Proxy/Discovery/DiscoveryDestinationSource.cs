@@ -5,10 +5,14 @@ namespace Weft.Proxy.Discovery;
 /// <summary>Policy from the control plane (DESIGN decision 2), through a <see cref="DiscoveryClient"/> this source owns.</summary>
 public sealed class DiscoveryDestinationSource(DiscoveryClient client) : IDestinationSource, IAsyncDisposable
 {
+    /// <summary>The client's subscriptions, not-found cache and refusals, for the proxy's metrics (issue 15).</summary>
+    public SubscriptionCounts Counts => client.Counts;
+
     public async ValueTask<RouteTable?> GetAsync(string host, int port, CancellationToken ct)
     {
         // Null entry: the control plane has not answered yet. That is not "outside the mesh" (which would let a loopback
-        // destination bypass its routes), so it is an error the caller turns into a 503.
+        // destination bypass its routes), so it is an error the caller turns into a 503. A new destination beyond the
+        // client's subscription limit throws SubscriptionLimitException, a 503 too (counted in Counts).
         var entry = await client.GetAsync(host, port, ct) ?? throw new DestinationUnavailableException($"the control plane has not sent a policy for {host}:{port}");
         return entry.Table;
     }

@@ -17,7 +17,7 @@ namespace Weft.Proxy.L4;
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
 internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
-    Func<IPAddress, int, bool> isSelf, TimeSpan detectionBound, ILogger logger)
+    Func<IPAddress, int, bool> isSelf, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
@@ -34,6 +34,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     {
         RouteTable? table = null;
         var known = true;
+        var overLimit = false;
         try
         {
             table = await destinations.GetAsync(host, port, ct).ConfigureAwait(false);
@@ -41,7 +42,11 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             known = false; // HTTP requests get their 503 from the HTTP path; opaque connections are closed below
-            ProxyLog.DiscoveryFailed(logger, host, port, e.Message);
+            overLimit = e is Weft.Discovery.SubscriptionLimitException; // counted, and logged by the discovery client
+            if (!overLimit)
+            {
+                ProxyLog.DiscoveryFailed(logger, host, port, e.Message);
+            }
         }
 
         var policy = table?.Policy;
@@ -61,6 +66,11 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 
             if (!known)
             {
+                if (overLimit)
+                {
+                    metrics?.RecordDestinationRefused();
+                }
+
                 return true;
             }
         }

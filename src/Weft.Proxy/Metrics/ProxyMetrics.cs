@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Weft.Discovery;
 using Weft.Routing.Authorization;
 using Weft.Routing.Resilience;
 
@@ -27,6 +28,14 @@ internal sealed class ProxyMetrics
     // named); never by callers, paths or anything else a request brings.
     private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed = new();
     private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied = new();
+
+    private long _destinationsRefused;
+
+    /// <summary>The discovery client's counts (issue 15), read at each scrape; null without a control plane (no such series).</summary>
+    public Func<SubscriptionCounts>? Subscriptions { get; init; }
+
+    /// <summary>A request (503) or connection (closed) to a new destination refused because the subscription limit was reached.</summary>
+    public void RecordDestinationRefused() => Interlocked.Increment(ref _destinationsRefused);
 
     public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
     {
@@ -101,6 +110,11 @@ internal sealed class ProxyMetrics
         WriteAuthorization(text, "weft_authz_allowed_total", "Inbound requests and connections admitted by the pod's authorization policy.", _allowed);
         WriteAuthorization(text, "weft_authz_denied_total", "Inbound requests and connections refused by the pod's authorization policy.", _denied);
         WriteListeners(text);
+        if (Subscriptions is { } subscriptions)
+        {
+            WriteSubscriptions(text, subscriptions(), Interlocked.Read(ref _destinationsRefused));
+        }
+
         return text.ToString();
     }
 
@@ -134,6 +148,23 @@ internal sealed class ProxyMetrics
             ListenerRole.Inbound => "inbound",
             _ => "admin",
         };
+    }
+
+    private static void WriteSubscriptions(StringBuilder text, SubscriptionCounts counts, long refused)
+    {
+        Single(text, "weft_discovery_subscriptions", "gauge", "Destination subscriptions open (one stream to the control plane each).", counts.Open);
+        Single(text, "weft_discovery_subscriptions_limit", "gauge", "The most destination subscriptions the sidecar opens; a new destination beyond it gets 503.", counts.Limit);
+        Single(text, "weft_discovery_subscriptions_refused_total", "counter", "Requests (503) and connections (closed) to a new destination refused because the subscription limit was reached.", refused);
+        Single(text, "weft_discovery_subscriptions_idle_closed_total", "counter", "Destination subscriptions closed because nothing used them for the idle timeout.", counts.IdleClosed);
+        Single(text, "weft_discovery_not_found_entries", "gauge", "Destinations the control plane does not know, remembered without a stream until they expire.", counts.NotFoundCached);
+        Single(text, "weft_discovery_not_found_evicted_total", "counter", "Remembered unknown destinations forgotten before expiry because the cache was full.", counts.NotFoundEvicted);
+    }
+
+    private static void Single(StringBuilder text, string name, string type, string help, long value)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        text.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 
     internal static string VerdictName(AuthorizationVerdict verdict) => verdict switch

@@ -67,7 +67,15 @@ internal sealed class OutboundHandler(
         }
         catch (Exception ex)
         {
-            ProxyLog.DiscoveryFailed(logger, host, port, ex.Message);
+            if (ex is Weft.Discovery.SubscriptionLimitException)
+            {
+                metrics.RecordDestinationRefused(); // logged by the discovery client, once a minute at most
+            }
+            else
+            {
+                ProxyLog.DiscoveryFailed(logger, host, port, ex.Message);
+            }
+
             await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
             return;
         }

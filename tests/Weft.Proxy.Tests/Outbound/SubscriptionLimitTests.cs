@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Weft.Proxy.Tests.Http1;
+
+namespace Weft.Proxy.Tests.Outbound;
+
+/// <summary>Issue 15: a sidecar subscribes to a bounded number of destinations, and says so in its metrics.</summary>
+public sealed class SubscriptionLimitTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_new_destination_beyond_the_subscription_limit_gets_503_with_the_reason_and_is_counted(bool fastPath)
+    {
+        await using var server = await Sidecar.StartAsync(options => options with
+        {
+            Destinations = null,
+            ControlPlane = new Uri($"http://127.0.0.1:{ClosedPort().ToString(CultureInfo.InvariantCulture)}"), // nobody answers
+            MaxDiscoverySubscriptions = 1,
+            Http1FastPath = fastPath,
+        });
+
+        // The first destination takes the one place and waits for a control plane that does not answer.
+        await using var waiting = await RawConnection.OpenAsync(server.Outbound);
+        await waiting.SendAsync("GET http://first.example/ HTTP/1.1\r\nHost: first.example\r\n\r\n");
+        await Eventually.TrueAsync(
+            () => server.MetricsAsync().Result.Contains("\nweft_discovery_subscriptions 1\n", StringComparison.Ordinal), "the first destination is subscribed");
+
+        await using var refused = await RawConnection.OpenAsync(server.Outbound);
+        await refused.SendAsync("GET http://second.example/ HTTP/1.1\r\nHost: second.example\r\n\r\n");
+        var response = await refused.ReadResponseAsync();
+
+        Assert.Equal(503, response.Status);
+        Assert.Contains("limit of 1 discovery subscriptions", response.BodyText, StringComparison.Ordinal);
+        var metrics = await server.MetricsAsync();
+        Assert.Contains("\nweft_discovery_subscriptions 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("\nweft_discovery_subscriptions_limit 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE weft_discovery_subscriptions_refused_total counter\nweft_discovery_subscriptions_refused_total 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("\nweft_discovery_not_found_entries 0\n", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Logs.Lines, l => l.Contains("No policy for second.example", StringComparison.Ordinal));
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
