@@ -39,7 +39,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
     public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null, DiscoveryCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(controlPlane);
-        _channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        _channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials, time);
         _grpc = new V1.Discovery.DiscoveryClient(_channel);
         _clientNamespace = clientNamespace;
         _clientPod = clientPod;

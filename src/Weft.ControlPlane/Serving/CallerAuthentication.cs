@@ -51,6 +51,12 @@ internal sealed class CallerAuthentication(
 
         var claims = await AuthenticateAsync(credential, context).ConfigureAwait(false);
         var pod = FindPod(claims.Namespace, claims.PodName);
+        if (pod is null && authenticator.ConfirmsPodExists && _reviews.TryRemove(credential, out _))
+        {
+            // A reused review may predate the pod's deletion: ask the API server again, which refuses a deleted pod's token.
+            claims = await AuthenticateAsync(credential, context).ConfigureAwait(false);
+        }
+
         if (pod is null)
         {
             throw authenticator.ConfirmsPodExists

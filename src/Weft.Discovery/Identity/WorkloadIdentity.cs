@@ -57,10 +57,6 @@ public sealed class WorkloadIdentity : IAsyncDisposable
     /// <summary>Failed renewal attempts since the last success (0 when the last attempt succeeded).</summary>
     public int FailedAttempts => Volatile.Read(ref _failedAttempts);
 
-    /// <summary>Gets the first certificate (retrying while the control plane is unreachable) and starts renewing.</summary>
-    public static Task<WorkloadIdentity> StartAsync(Uri controlPlane, string token, ILogger logger, TimeProvider? time = null, CancellationToken ct = default) =>
-        StartAsync(new WorkloadIdentityOptions { ControlPlane = controlPlane, Token = () => token, Time = time }, logger, ct);
-
     /// <summary>
     /// Gets the first certificate and starts renewing. An unreachable control plane is retried until
     /// <paramref name="ct"/> is cancelled; a refusal that asking again will not change (a rejected token:
@@ -78,7 +74,7 @@ public sealed class WorkloadIdentity : IAsyncDisposable
         // The token goes with every call; a renewal also presents the current certificate (it must agree with the token).
         WorkloadIdentity? self = null;
         var credentials = new DiscoveryCredentials { Token = options.Token, ClientCertificate = () => self?._current?.Certificate };
-        var identity = self = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane, options.ControlPlaneRoots, credentials), logger, options.Time ?? TimeProvider.System);
+        var identity = self = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane, options.ControlPlaneRoots, credentials, options.Time), logger, options.Time ?? TimeProvider.System);
         try
         {
             var backoff = options.InitialBackoff;

@@ -12,13 +12,18 @@ namespace Weft.Discovery.Internal;
 /// </summary>
 internal static class DiscoveryChannel
 {
-    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null, DiscoveryCredentials? credentials = null)
+    /// <param name="controlPlane">The discovery server.</param>
+    /// <param name="trustedRoots">The roots its certificate must chain to; null: the system's.</param>
+    /// <param name="credentials">What every call and connection presents.</param>
+    /// <param name="time">The clock the certificate's validity is checked on (the mesh's, as the CA that issued it); null: the system's.</param>
+    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null, DiscoveryCredentials? credentials = null, TimeProvider? time = null)
     {
         var handler = new SocketsHttpHandler
         {
             // Every subscription is one long-lived stream; HTTP/2's default 100 streams per connection must not cap them.
             EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
+            // Connecting includes the TLS handshake, whose first run in a process (cold crypto, a loaded node) has taken over 2 s.
+            ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             // A control plane that vanished without closing the connection is found by pings, not by waiting forever.
             KeepAlivePingDelay = TimeSpan.FromSeconds(15),
@@ -27,16 +32,16 @@ internal static class DiscoveryChannel
         };
         if (trustedRoots is { Count: > 0 })
         {
+            var roots = new X509Certificate2Collection(trustedRoots);
+            var clock = time ?? TimeProvider.System;
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                CertificateChainPolicy = new X509ChainPolicy
-                {
-                    TrustMode = X509ChainTrustMode.CustomRootTrust,
-                    CustomTrustStore = { },
-                    RevocationMode = X509RevocationMode.NoCheck,
-                },
+                // The name must match; the chain is built again to the mesh roots only, at the mesh clock's time.
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0
+                    && certificate is X509Certificate2 leaf
+                    && ChainsToRoots(leaf, roots, clock.GetUtcNow()),
             };
-            handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(trustedRoots);
         }
 
         if (credentials?.ClientCertificate is { } clientCertificate)
@@ -52,6 +57,17 @@ internal static class DiscoveryChannel
             // A policy carries every endpoint of its backends; large Services exceed gRPC's 4 MB default.
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
+    }
+
+    private static bool ChainsToRoots(X509Certificate2 leaf, X509Certificate2Collection roots, DateTimeOffset now)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        return chain.Build(leaf);
     }
 
     /// <summary>Puts the current bearer credential on every call (a token file rewritten meanwhile is read afresh).</summary>
