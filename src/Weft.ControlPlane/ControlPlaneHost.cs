@@ -22,7 +22,8 @@ namespace Weft.ControlPlane;
 
 /// <summary>
 /// The control plane in one process: the object store, the manifests directory source, the translator loop and the
-/// discovery server (gRPC over HTTP/2 cleartext on Kestrel), and the mesh CA that issues workload certificates over it.
+/// discovery server (gRPC over HTTP/2 on Kestrel, always TLS with a certificate from the mesh CA, every call
+/// authenticated: <see cref="CallerAuthentication"/>), and the mesh CA that issues workload certificates over it.
 /// </summary>
 public sealed class ControlPlaneHost : IAsyncDisposable
 {
@@ -33,6 +34,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly WorkloadTokenIssuer _tokens;
     private readonly TimeSpan _tokenLifetime;
+    private readonly AdminCredential _admin;
     private bool _disposed;
 
     private ControlPlaneHost(
@@ -45,8 +47,12 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         TimeProvider time,
         MeshCertificateAuthority ca,
         WorkloadTokenIssuer tokens,
-        TimeSpan tokenLifetime)
+        TimeSpan tokenLifetime,
+        AdminCredential admin,
+        string? trustBundlePath)
     {
+        _admin = admin;
+        TrustBundlePath = trustBundlePath;
         _time = time;
         CertificateAuthority = ca;
         _tokens = tokens;
@@ -59,8 +65,23 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>Where the discovery server listens, with the port actually bound: <c>http://127.0.0.1:PORT</c>.</summary>
+    /// <summary>Where the discovery server listens, with the port actually bound: <c>https://127.0.0.1:PORT</c>.</summary>
     public Uri Address { get; }
+
+    /// <summary>The credential that reads status (<c>GetStatus</c>); <c>weft status</c> reads it from <see cref="AdminCredentialPath"/>.</summary>
+    public string AdminCredential => _admin.Value;
+
+    /// <summary>The admin credential's file in the state directory (owner-only), or null when it lives in memory only.</summary>
+    public string? AdminCredentialPath => _admin.Path;
+
+    /// <summary>
+    /// <see cref="TrustBundlePem"/> as a file in the state directory, which the discovery server's certificate chains to (a
+    /// sidecar's and <c>weft status</c>'s <c>--control-plane-ca</c>); null without a state directory.
+    /// </summary>
+    public string? TrustBundlePath { get; }
+
+    /// <summary>How long a token from <see cref="IssueWorkloadToken"/> is valid.</summary>
+    public TimeSpan WorkloadTokenLifetime => _tokenLifetime;
 
     public ObjectStore Store { get; }
 
@@ -118,7 +139,20 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                 caOptions.RootCertPath ?? (caOptions.StateDirectory is { } caState ? Path.Combine(caState, MeshCertificateAuthority.RootCertificateFile) : "in memory"),
                 ca.TrustDomain,
                 ca.TrustedRoots.Count);
-            var tokens = WorkloadTokenIssuer.LoadOrCreate(options.StateDirectory ?? options.Ca.StateDirectory, time);
+            if (options.WorkloadTokenLifetime <= TimeSpan.Zero)
+            {
+                throw new ArgumentException("WorkloadTokenLifetime must be positive.", nameof(options));
+            }
+
+            var stateDirectory = options.StateDirectory ?? options.Ca.StateDirectory;
+            var tokens = WorkloadTokenIssuer.LoadOrCreate(stateDirectory, time);
+            var admin = Serving.AdminCredential.Create(stateDirectory);
+            string? trustBundlePath = null;
+            if (stateDirectory is not null)
+            {
+                trustBundlePath = Path.Combine(stateDirectory, TrustBundleFile);
+                IdentityFiles.WriteAtomically(trustBundlePath, System.Text.Encoding.ASCII.GetBytes(ca.TrustBundlePem), secret: false, overwrite: true);
+            }
 
             if (options.ManifestDirectory is { } manifests)
             {
@@ -131,21 +165,24 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
             var subscriptions = new SubscriptionRegistry { MaxStreamsPerPod = options.MaxStreamsPerPod };
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            var serving = options.Tls is { } tls ? new ServingCertificate(ca, tls, time) : null;
+            // Discovery and status are served over TLS in every mode (issue 15): the local mode's certificate names the
+            // address it listens on. A client certificate is optional (the token on every call is what authenticates);
+            // one that is presented must be a mesh workload certificate.
+            var serving = new ServingCertificate(ca, options.Tls ?? new ServingIdentity(["localhost"], [listenAddress]), time);
+            var callerCheck = new CallerAuthentication[1];
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
                 kestrel.Listen(listenAddress, options.Port, listen =>
                 {
-                    // Plain text is prior-knowledge HTTP/2 only; over TLS, ALPN lets HTTP/1.1 clients (an API server calling
-                    // the webhook, a kubelet probing readiness) share the port with gRPC.
-                    listen.Protocols = serving is not null && options.MapEndpoints is not null ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
-                    if (serving is not null)
+                    // ALPN lets HTTP/1.1 clients (an API server calling the webhook, a kubelet probing readiness) share the
+                    // port with gRPC when there are such endpoints.
+                    listen.Protocols = options.MapEndpoints is not null ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
+                    listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
                     {
-                        listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
-                        {
-                            ServerCertificateSelector = (_, _) => serving.Current,
-                            HandshakeTimeout = TimeSpan.FromSeconds(10),
-                        });
-                    }
+                        ServerCertificateSelector = (_, _) => serving.Current,
+                        HandshakeTimeout = TimeSpan.FromSeconds(10),
+                        ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => callerCheck[0].ValidateClientCertificate(certificate),
+                    });
                 }));
             // A client gone without closing its connection is found by pings, and its streams end and leave the registry (issue 15).
             builder.Services.Configure<KestrelServerOptions>(kestrel =>
@@ -165,7 +202,11 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(ca);
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
             builder.Services.AddSingleton<CertificateIssuance>();
+            builder.Services.AddSingleton(admin);
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton<CallerAuthentication>();
             app = builder.Build();
+            callerCheck[0] = app.Services.GetRequiredService<CallerAuthentication>();
             app.MapGrpcService<DiscoveryService>();
             options.MapEndpoints?.Invoke(app);
             await app.StartAsync(ct).ConfigureAwait(false);
@@ -173,7 +214,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound);
             Log.Listening(loggerFactory.CreateLogger<ControlPlaneHost>(), address);
-            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime);
+            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime, admin, trustBundlePath);
         }
         catch
         {
@@ -207,12 +248,17 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     public IReadOnlyList<Discovery.V1.Subscription> Subscriptions() => [.. _subscriptions.Snapshot()];
 
     /// <summary>
-    /// A token that proves to this control plane (and to a restart of it with the same <see cref="ControlPlaneOptions.StateDirectory"/>)
-    /// that its bearer is pod <paramref name="namespace"/>/<paramref name="pod"/> running as <paramref name="serviceAccount"/>;
-    /// the local cluster hands it to the pod's sidecar (<c>WEFT_TOKEN</c>), which gets its certificate with it.
+    /// A token, valid for <see cref="WorkloadTokenLifetime"/>, that proves to this control plane (and to a restart of it
+    /// with the same <see cref="ControlPlaneOptions.StateDirectory"/>) that its bearer is pod
+    /// <paramref name="namespace"/>/<paramref name="pod"/> with uid <paramref name="podUid"/>, running as
+    /// <paramref name="serviceAccount"/>. The local cluster writes it to the pod's sidecar's token file and rewrites it
+    /// before it expires; it is void once that pod is gone from the store.
     /// </summary>
-    public string IssueWorkloadToken(string @namespace, string pod, string serviceAccount) =>
-        _tokens.IssueToken(@namespace, pod, serviceAccount, _tokenLifetime);
+    public string IssueWorkloadToken(string @namespace, string pod, string podUid, string serviceAccount) =>
+        _tokens.IssueToken(@namespace, pod, podUid, serviceAccount, _tokenLifetime);
+
+    /// <summary>The file name of <see cref="TrustBundlePath"/> in the state directory.</summary>
+    public const string TrustBundleFile = "trust-bundle.pem";
 
     public async ValueTask DisposeAsync()
     {

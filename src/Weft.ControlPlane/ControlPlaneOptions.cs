@@ -42,20 +42,21 @@ public sealed record ControlPlaneOptions
     public IWorkloadAuthenticator? WorkloadAuthenticator { get; init; }
 
     /// <summary>
-    /// How long a token from <see cref="ControlPlaneHost.IssueWorkloadToken"/> is valid. A sidecar presents the same
-    /// token at every renewal, so it should outlive the pod.
+    /// How long a token from <see cref="ControlPlaneHost.IssueWorkloadToken"/> is valid (as a projected service-account
+    /// token, short-lived): the local cluster rewrites each sidecar's token file before it expires, and a workload
+    /// certificate never outlives the token it was issued for.
     /// </summary>
-    public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromDays(365);
+    public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// Serve discovery over TLS with a certificate from the mesh CA for these names (the controller's Service DNS names
-    /// and addresses); null: HTTP/2 cleartext (the local mesh, on loopback or the node's bridge).
+    /// The names of the discovery server's TLS certificate (from the mesh CA): the controller's Service DNS names and
+    /// addresses; null: <c>localhost</c> and <see cref="ListenAddress"/> (the local mesh, on loopback or the node's bridge).
     /// </summary>
     public ServingIdentity? Tls { get; init; }
 
     /// <summary>
     /// More HTTP endpoints on the discovery port (the controller's admission webhook and readiness), mapped beside the
-    /// discovery service. With <see cref="Tls"/> the port then speaks HTTP/1.1 as well as HTTP/2 (ALPN chooses).
+    /// discovery service. The port then speaks HTTP/1.1 as well as HTTP/2 (ALPN chooses).
     /// </summary>
     public Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>? MapEndpoints { get; init; }
 

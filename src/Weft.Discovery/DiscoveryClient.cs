@@ -53,10 +53,11 @@ public sealed class DiscoveryClient : IAsyncDisposable
     /// <param name="logger">Where the client and its subscriptions log.</param>
     /// <param name="time">The clock of the subscriptions and of the idle sweep; null: the system's.</param>
     /// <param name="controlPlaneRoots">The roots an <c>https</c> control plane's certificate must chain to; null: the system's.</param>
-    public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null)
+    /// <param name="credentials">What every call proves the pod with (its token, and its workload certificate once it has one).</param>
+    public DiscoveryClient(Uri controlPlane, string clientNamespace, string clientPod, ILogger logger, TimeProvider? time = null, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null, DiscoveryCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(controlPlane);
-        _channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots);
+        _channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials, time);
         _grpc = new V1.Discovery.DiscoveryClient(_channel);
         _clientNamespace = clientNamespace;
         _clientPod = clientPod;
@@ -173,10 +174,13 @@ public sealed class DiscoveryClient : IAsyncDisposable
     public IReadOnlyList<DestinationState> Snapshot() =>
         [.. _subscriptions.Values.Select(s => s.State).OrderBy(s => s.Host, StringComparer.Ordinal).ThenBy(s => s.Port)];
 
-    /// <summary>Asks a control plane for its status (route statuses, load problems, subscriptions), for <c>weft status</c>.</summary>
-    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null)
+    /// <summary>
+    /// Asks a control plane for its status (route statuses, load problems, subscriptions), for <c>weft status</c>, with
+    /// the control plane's admin credential (a sidecar's is refused).
+    /// </summary>
+    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null, DiscoveryCredentials? credentials = null)
     {
-        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots);
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
         var client = new V1.Discovery.DiscoveryClient(channel);
         return await client.GetStatusAsync(new StatusRequest(), cancellationToken: ct).ConfigureAwait(false);
     }

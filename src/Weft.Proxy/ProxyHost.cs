@@ -43,6 +43,12 @@ public static class ProxyHost
         }
     }
 
+    /// <summary>The control plane's address when its URL names an IP literal (the local mesh's); null otherwise.</summary>
+    private static IPEndPoint? ControlPlaneEndpoint(Uri? controlPlane) =>
+        controlPlane is not null && IPAddress.TryParse(controlPlane.IdnHost.Trim('[', ']'), out var address)
+            ? new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, controlPlane.Port)
+            : null;
+
     /// <summary>Binds the listeners and returns once they accept connections.</summary>
     public static async Task<RunningProxy> StartAsync(ProxyOptions options, CancellationToken ct = default)
     {
@@ -102,11 +108,16 @@ public static class ProxyHost
             inboundTable = () => table;
         }
 
+        // Every discovery call carries the pod's token (issue 15), read afresh from the token file that the kubelet (or
+        // weft up) rewrites before it expires, and the workload certificate once there is one.
+        Func<string?> token = options.TokenFile is { } tokenFile ? new TokenFile(tokenFile).Read : () => options.Token;
+        SidecarIdentity? identity = null;
+        var credentials = new DiscoveryCredentials { Token = token, ClientCertificate = () => identity?.Current?.Certificate };
         if (destinations is null)
         {
             var discoveryClient = new DiscoveryClient(
                 options.ControlPlane!, options.PodNamespace, $"{options.PodNamespace}/{options.PodName}",
-                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots)
+                loggerFactory.CreateLogger("Weft.Discovery"), options.TimeProvider, options.ControlPlaneRoots, credentials)
             {
                 ClientLevel = options.Level,
                 MaxSubscriptions = options.MaxDiscoverySubscriptions,
@@ -125,21 +136,18 @@ public static class ProxyHost
             }
         }
 
-        SidecarIdentity? identity = null;
         if (options.Identity is { } fixedIdentity)
         {
             identity = SidecarIdentity.Fixed(fixedIdentity);
         }
         else if ((options.TokenFile is not null || options.Token is not null) && options.ControlPlane is { } controlPlane)
         {
-            var token = options.Token;
-            var tokenFile = options.TokenFile;
             identity = SidecarIdentity.Start(
                 new WorkloadIdentityOptions
                 {
                     ControlPlane = controlPlane,
                     ControlPlaneRoots = options.ControlPlaneRoots,
-                    Token = tokenFile is null ? () => token! : () => File.ReadAllText(tokenFile).Trim(),
+                    Token = token,
                     Time = options.TimeProvider,
                 },
                 loggerFactory.CreateLogger("Weft.Identity"));
@@ -165,8 +173,12 @@ public static class ProxyHost
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
-        // Traffic addressed to one of the proxy's own listeners would loop through it forever.
-        Func<IPAddress, int, bool> isSelf = (address, port) => (address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port);
+        // Traffic addressed to one of the proxy's own listeners would loop through it forever; and the outbound port does
+        // not carry anyone's traffic to the control plane (issue 15): in process mode any local process can reach it.
+        var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
+        Func<IPAddress, int, bool> isSelf = (address, port) =>
+            ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
+            || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
             isSelf, outboundLogger);

@@ -17,6 +17,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     private readonly TempDirectory _dir = new();
+    private readonly TempDirectory _state = new();
     private ControlPlaneHost? _host;
 
     private ControlPlaneHost Host => _host!;
@@ -24,6 +25,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        _dir.Write("client-pod.yaml", TestCallers.PodYaml(ClientNamespace, "client-0"));
         _host = await StartHostAsync(port: 0);
     }
 
@@ -35,13 +37,19 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         }
 
         _dir.Dispose();
+        _state.Dispose();
     }
 
     private Task<ControlPlaneHost> StartHostAsync(int port) =>
-        ControlPlaneHost.StartAsync(new ControlPlaneOptions { ManifestDirectory = _dir.Path, Port = port }, CancellationToken.None);
+        ControlPlaneHost.StartAsync(new ControlPlaneOptions { ManifestDirectory = _dir.Path, Port = port, StateDirectory = _state.Path }, CancellationToken.None);
 
+    // The token is read per call: after a restart on the same state directory it still verifies.
     private static DiscoveryClient NewClient(ControlPlaneHost host) =>
-        new(host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(500) };
+        new(host.Address, ClientNamespace, ClientPod, NullLogger.Instance, null, TestCallers.Roots(host), TestCallers.PodToken(host, ClientNamespace, "client-0"))
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(500),
+        };
 
     private static async Task<DestinationEntry> GetAsync(DiscoveryClient client, string host = Echo, int port = 80) =>
         await client.GetAsync(host, port, CancellationToken.None) ?? throw new InvalidOperationException("no entry");
@@ -141,7 +149,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_policy_the_proxy_cannot_build_is_nacked_and_the_last_good_entry_kept()
     {
-        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance)
+        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance, null, TestCallers.Roots(Host), TestCallers.PodToken(Host, ClientNamespace, "client-0"))
         {
             TableBuilder = policy => policy.Rules.Count > 0 ? throw new RouteTableException("cannot build rules (test)") : RouteTable.Build(policy),
         };
@@ -192,7 +200,7 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
         await using var client = NewClient(Host);
         await GetAsync(client);
 
-        var status = await DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None);
+        var status = await TestCallers.StatusAsync(Host);
 
         Assert.Contains("\"name\":\"gateway-conformance-mesh-test\"", status.RouteStatusesJson.ToStringUtf8(), StringComparison.Ordinal);
         Assert.Contains(status.Problems, p => p.File.EndsWith("broken.yaml", StringComparison.Ordinal));
@@ -218,7 +226,10 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Idle_subscriptions_are_dropped()
     {
-        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance) { IdleTimeout = TimeSpan.FromMilliseconds(100) };
+        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance, null, TestCallers.Roots(Host), TestCallers.PodToken(Host, ClientNamespace, "client-0"))
+        {
+            IdleTimeout = TimeSpan.FromMilliseconds(100),
+        };
         await GetAsync(client);
 
         await Eventually.TrueAsync(() => client.Snapshot().Count == 0, "the client drops it", Deadline);

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery;
@@ -19,7 +18,7 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
     private const string PodManifest = """
         apiVersion: v1
         kind: Pod
-        metadata: {name: server-0, namespace: shop, labels: {app: server}}
+        metadata: {name: server-0, namespace: shop, uid: uid-shop-server-0, labels: {app: server}}
         spec:
           serviceAccountName: server
           containers: [{name: app, image: app}]
@@ -67,7 +66,8 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
     [InlineData("shop/server-0/x")]
     public async Task WatchInbound_for_a_pod_not_named_namespace_slash_name_is_INVALID_ARGUMENT(string pod)
     {
-        using var channel = GrpcChannel.ForAddress(Host.Address);
+        _dir.Write("pod.yaml", PodManifest);
+        using var channel = TestCallers.Channel(Host, TestCallers.PodToken(Host, "shop", "server-0", "server"));
         var client = new Weft.Discovery.V1.Discovery.DiscoveryClient(channel);
         using var call = client.WatchInbound(new InboundRequest { Pod = pod }, deadline: DateTime.UtcNow.Add(Deadline));
 
@@ -79,20 +79,22 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Status_lists_the_live_inbound_subscriptions()
     {
-        using var channel = GrpcChannel.ForAddress(Host.Address);
+        _dir.Write("pod.yaml", PodManifest);
+        await TestCallers.WaitForPodAsync(Host, "shop", "server-0");
+        using var channel = TestCallers.Channel(Host, TestCallers.PodToken(Host, "shop", "server-0", "server"));
         var client = new Weft.Discovery.V1.Discovery.DiscoveryClient(channel);
         using var stop = new CancellationTokenSource();
         using var call = client.WatchInbound(new InboundRequest { Pod = "shop/server-0" }, cancellationToken: stop.Token);
 
         var status = await Eventually.ValueAsync(
-            () => DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None),
+            () => TestCallers.StatusAsync(Host),
             s => s.InboundSubscriptions.Any(i => i.Pod == "shop/server-0" && i.EvaluatedVersion == (ulong)s.ModelVersion),
             "the inbound subscription listed, evaluated against the current model");
 
         Assert.Single(status.InboundSubscriptions);
         await stop.CancelAsync();
         await Eventually.ValueAsync(
-            () => DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None), s => s.InboundSubscriptions.Count == 0, "the subscription gone with its stream");
+            () => TestCallers.StatusAsync(Host), s => s.InboundSubscriptions.Count == 0, "the subscription gone with its stream");
     }
 
     [Fact]
@@ -137,22 +139,25 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_pod_the_model_does_not_have_is_NOT_FOUND_and_its_sidecar_has_no_table()
+    public async Task A_pod_the_store_does_not_have_gets_no_inbound_policy_and_its_sidecar_has_no_table()
     {
-        await using var client = new DiscoveryClient(Host.Address, "shop", "shop/nobody", NullLogger.Instance);
-
+        // Issue 15: a token names a pod that must exist; before, such a pod was answered NOT_FOUND.
+        await using var client = TestCallers.Client(Host, "shop", "nobody");
         client.WatchInbound();
+        using var channel = TestCallers.Channel(Host, TestCallers.PodToken(Host, "shop", "nobody"));
+        using var call = new Weft.Discovery.V1.Discovery.DiscoveryClient(channel).WatchInbound(new InboundRequest { Pod = "shop/nobody" });
 
-        var state = await Eventually.ValueAsync(() => Task.FromResult(client.InboundState), s => s?.Entry is not null, "the first inbound update");
-        Assert.False(state!.Entry!.Found);
-        Assert.Null(client.Inbound!.Table);
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Null(client.Inbound);
     }
 
     [Fact]
     public async Task A_pod_gets_its_policy_with_the_mesh_default_and_a_new_version_when_an_AuthorizationPolicy_targets_it()
     {
         _dir.Write("pod.yaml", PodManifest);
-        await using var client = new DiscoveryClient(Host.Address, "shop", "shop/server-0", NullLogger.Instance);
+        await using var client = new DiscoveryClient(Host.Address, "shop", "shop/server-0", NullLogger.Instance, null, TestCallers.Roots(Host), TestCallers.PodToken(Host, "shop", "server-0", "server"));
         client.WatchInbound();
 
         var first = await Eventually.ValueAsync(() => Task.FromResult(client.Inbound), e => e?.Found == true, "the pod's inbound policy");
@@ -172,7 +177,7 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
         var second = await Eventually.ValueAsync(() => Task.FromResult(client.Inbound), e => e!.Version > first.Version, "the policy with the AuthorizationPolicy");
         Assert.Equal("allow-client", Assert.Single(second!.Table!.Policy.Policies).Name);
         var status = await Eventually.ValueAsync(
-            () => DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None),
+            () => TestCallers.StatusAsync(Host),
             s => s.InboundSubscriptions.Any(i => i.AckedVersion == second.Version),
             "the sidecar's ACK recorded");
         Assert.Equal(DestinationStatus.Found, Assert.Single(status.InboundSubscriptions).Status);
@@ -182,7 +187,7 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
     public async Task An_inbound_policy_the_sidecar_cannot_build_is_nacked_and_nothing_is_applied()
     {
         _dir.Write("pod.yaml", PodManifest);
-        await using var client = new DiscoveryClient(Host.Address, "shop", "shop/server-0", NullLogger.Instance)
+        await using var client = new DiscoveryClient(Host.Address, "shop", "shop/server-0", NullLogger.Instance, null, TestCallers.Roots(Host), TestCallers.PodToken(Host, "shop", "server-0", "server"))
         {
             InboundTableBuilder = _ => throw new InvalidOperationException("cannot build"),
         };
@@ -194,7 +199,7 @@ public sealed class InboundDiscoveryTests : IAsyncLifetime
         Assert.True(state!.Entry is null or { Found: false, Table: null }, $"applied: {state.Entry}");
         Assert.Equal("cannot build", state.RejectedError);
         await Eventually.ValueAsync(
-            () => DiscoveryClient.GetStatusAsync(Host.Address, CancellationToken.None),
+            () => TestCallers.StatusAsync(Host),
             s => s.InboundSubscriptions.Any(i => i.NackedVersion == state.RejectedVersion && i.NackError == "cannot build"),
             "the NACK recorded by the control plane");
     }

@@ -47,7 +47,7 @@ internal static class StatusCommand
                     return 1;
                 }
             }
-            else if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct))
+            else if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct, found.ControlPlaneCa, found.AdminCredential))
             {
                 return 1;
             }
@@ -79,15 +79,32 @@ internal static class StatusCommand
         return true;
     }
 
-    /// <summary>Route statuses (as Weft writes them), manifest problems, and each proxy subscription with its versions.</summary>
-    internal static async Task<bool> WriteControlPlaneStatusAsync(Uri controlPlane, TextWriter w, CancellationToken ct)
+    /// <summary>
+    /// Route statuses (as Weft writes them), manifest problems, and each proxy subscription with its versions, read with
+    /// the control plane's admin credential (<paramref name="credentialFile"/>) over TLS verified against
+    /// <paramref name="caFile"/>.
+    /// </summary>
+    internal static async Task<bool> WriteControlPlaneStatusAsync(Uri controlPlane, TextWriter w, CancellationToken ct, string? caFile = null, string? credentialFile = null)
     {
         StatusReply reply;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token);
+            System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
+            if (caFile is not null)
+            {
+                roots = [];
+                roots.ImportFromPemFile(caFile);
+            }
+
+            var credentials = credentialFile is null ? null : DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(credentialFile, ct)).Trim());
+            reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token, roots, credentials);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            w.WriteLine($"cannot read the control plane's credentials ({credentialFile}, {caFile}): {ex.Message}");
+            return false;
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or HttpRequestException)
         {

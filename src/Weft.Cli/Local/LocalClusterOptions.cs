@@ -24,8 +24,17 @@ internal sealed record LocalClusterOptions
     /// </summary>
     public TimeSpan SidecarUnreadyDeadline { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Issues a pod's workload token (namespace, pod, service account), handed to its sidecar as <c>WEFT_TOKEN</c>; null: mTLS off.</summary>
-    public Func<string, string, string, string>? IssueToken { get; init; }
+    /// <summary>
+    /// Issues a pod's workload token (namespace, pod, pod uid, service account), written to its sidecar's token file and
+    /// rewritten at 80% of <see cref="TokenLifetime"/>; null: the record provides credentials, or none (mTLS off).
+    /// </summary>
+    public Func<string, string, string, string, string>? IssueToken { get; init; }
+
+    /// <summary>How long a token from <see cref="IssueToken"/> is valid.</summary>
+    public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The PEM roots the control plane's serving certificate chains to (the sidecars' <c>--control-plane-ca</c>); null: the record's.</summary>
+    public string? ControlPlaneCa { get; init; }
 
     /// <summary>The mTLS mode of pods and namespaces that do not say (<c>weft up --mtls-default</c>).</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;

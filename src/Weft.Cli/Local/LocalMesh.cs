@@ -152,6 +152,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                         StateDirectory = Path.Combine(runDirectory, "state"),
                         Ca = options.Ca,
                         DefaultInboundPolicy = options.DefaultInboundPolicy,
+                        WorkloadTokenLifetime = options.WorkloadTokenLifetime,
                     },
                     ct);
                 store = controlPlane.Store;
@@ -166,6 +167,8 @@ internal sealed class LocalMesh : IAsyncDisposable
                 Weft = options.Weft ?? WeftLauncher.Current(),
                 Progress = options.Progress,
                 IssueToken = controlPlane is null ? null : controlPlane.IssueWorkloadToken,
+                TokenLifetime = controlPlane?.WorkloadTokenLifetime ?? TimeSpan.FromHours(1),
+                ControlPlaneCa = controlPlane?.TrustBundlePath,
                 Record = apiServer?.Record,
                 MtlsDefault = options.MtlsDefault,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
@@ -292,6 +295,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             Pid = Environment.ProcessId,
             ManifestDirectory = ManifestDirectory,
             ControlPlane = ControlPlane.Address.ToString().TrimEnd('/'),
+            ControlPlaneCa = ApiServer is null ? ControlPlane.TrustBundlePath : null,
+            AdminCredential = ApiServer is null ? ControlPlane.AdminCredentialPath : null,
             Kubeconfig = ApiServer?.Connection.Kubeconfig,
             KubeContext = ApiServer?.Connection.Context,
             AddressBlock = AddressBlock,

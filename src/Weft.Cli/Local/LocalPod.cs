@@ -40,6 +40,7 @@ internal sealed class LocalPod : IAsyncDisposable
     private readonly HttpClient _probe;
     private readonly PodSandbox _sandbox;
     private ContainerCommand? _init;
+    private DateTimeOffset _tokenRenewAt = DateTimeOffset.MaxValue;
     private Dictionary<string, string>? _sidecarEnvironment;
     private Task _supervisor = Task.CompletedTask;
     private volatile bool _ready;
@@ -168,6 +169,8 @@ internal sealed class LocalPod : IAsyncDisposable
                 ProxyFlags.Level, Settings.Level,
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
+                .. _options.IssueToken is null ? [] : (string[])[ProxyFlags.TokenFile, IdentityFile(SidecarInjector.TokenFileName)],
+                .. _options.ControlPlaneCa is null ? [] : (string[])[ProxyFlags.ControlPlaneCa, IdentityFile(SidecarInjector.TrustBundleFileName)],
             ]));
             _containerNames.Insert(0, WeftInstallation.SidecarContainerName);
         }
@@ -353,7 +356,7 @@ internal sealed class LocalPod : IAsyncDisposable
     /// </summary>
     private void ProjectIdentityVolume()
     {
-        if (_init is null)
+        if (_init is null && _options.IssueToken is null && _options.ControlPlaneCa is null)
         {
             return;
         }
@@ -368,7 +371,7 @@ internal sealed class LocalPod : IAsyncDisposable
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var provided = _options.Record?.ProjectedFiles(this) ?? new Dictionary<string, string>();
+        var provided = _init is null ? new Dictionary<string, string>() : _options.Record?.ProjectedFiles(this) ?? new Dictionary<string, string>();
         foreach (var (file, target) in provided)
         {
             var link = Path.Combine(directory, file);
@@ -380,10 +383,35 @@ internal sealed class LocalPod : IAsyncDisposable
             File.CreateSymbolicLink(link, target);
         }
 
-        if (!provided.ContainsKey(SidecarInjector.TokenFileName) && _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName) is { } token)
+        if (!provided.ContainsKey(SidecarInjector.TrustBundleFileName) && _options.ControlPlaneCa is { } ca)
         {
-            IdentityFiles.WriteAtomically(Path.Combine(directory, SidecarInjector.TokenFileName), System.Text.Encoding.ASCII.GetBytes(token), secret: true, overwrite: true);
+            IdentityFiles.WriteAtomically(IdentityFile(SidecarInjector.TrustBundleFileName), File.ReadAllBytes(ca), secret: false, overwrite: true);
         }
+
+        if (!provided.ContainsKey(SidecarInjector.TokenFileName))
+        {
+            WriteToken();
+        }
+    }
+
+    /// <summary>A file of the sidecar's identity volume (the token, the trust bundle), in both isolations.</summary>
+    private string IdentityFile(string name) => Path.Combine(VolumeDirectory(SidecarInjector.IdentityVolume), name);
+
+    /// <summary>
+    /// Writes the sidecar's workload token (bound to this pod's name and uid, short-lived), as the kubelet writes a
+    /// projected token, and when to write the next: at 80% of its lifetime, as the kubelet renews one. The sidecar
+    /// rereads the file on every discovery call.
+    /// </summary>
+    private void WriteToken()
+    {
+        if (_options.IssueToken is not { } issue)
+        {
+            return;
+        }
+
+        var token = issue(Namespace, Name, Object.Metadata.Uid ?? Key, Object.Spec.ServiceAccountName);
+        IdentityFiles.WriteAtomically(IdentityFile(SidecarInjector.TokenFileName), System.Text.Encoding.ASCII.GetBytes(token), secret: true, overwrite: true);
+        _tokenRenewAt = _options.Time.GetUtcNow() + (_options.TokenLifetime * 0.8);
     }
 
     /// <summary>
@@ -513,8 +541,8 @@ internal sealed class LocalPod : IAsyncDisposable
             ["POD_NAME"] = Name,
             ["POD_NAMESPACE"] = Namespace,
 
-            // The workload token reaches the sidecar in its environment, never on its command line (ps shows that).
-            [MeshWire.TokenVariable] = _options.IssueToken?.Invoke(Namespace, Name, Object.Spec.ServiceAccountName),
+            // The workload token reaches the sidecar in a file of its own (owner-only, rewritten before expiry), never on
+            // its command line (ps shows that) nor in its environment (it would never change).
         };
 
     private bool TryStartProcess(int index)
@@ -567,6 +595,19 @@ internal sealed class LocalPod : IAsyncDisposable
                 }
 
                 problem ??= _problem;
+            }
+
+            if (_options.Time.GetUtcNow() >= _tokenRenewAt)
+            {
+                try
+                {
+                    WriteToken();
+                }
+                catch (IOException e)
+                {
+                    // Retried on the next round; the sidecar keeps the current token until it expires.
+                    problem = $"renewing the sidecar's token: {e.Message}";
+                }
             }
 
             if (problem is null)

@@ -13,8 +13,17 @@ internal sealed record MeshState
 
     public required string ManifestDirectory { get; init; }
 
-    /// <summary>The discovery server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    /// <summary>The discovery server, e.g. <c>https://127.0.0.1:41234</c>.</summary>
     public required string ControlPlane { get; init; }
+
+    /// <summary>The PEM roots <see cref="ControlPlane"/>'s certificate chains to (in the state directory); null with <c>--kubeconfig</c>.</summary>
+    public string? ControlPlaneCa { get; init; }
+
+    /// <summary>
+    /// The control plane's admin credential file (owner-only, in the state directory), which <c>weft status</c> presents
+    /// to read status; null with <c>--kubeconfig</c>.
+    /// </summary>
+    public string? AdminCredential { get; init; }
 
     /// <summary>With <c>weft up --kubeconfig</c>: the kubeconfig (full path) of the API server the mesh is recorded in; else null.</summary>
     public string? Kubeconfig { get; init; }

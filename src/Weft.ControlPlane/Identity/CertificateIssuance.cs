@@ -9,19 +9,12 @@ using Weft.Discovery.V1;
 namespace Weft.ControlPlane.Identity;
 
 /// <summary>
-/// The IssueCertificate call: authenticate the token, take the SPIFFE ID from its claims (never from the CSR), sign.
+/// The IssueCertificate call for an authenticated caller: the SPIFFE ID from its claims (never from the CSR), signed.
 /// </summary>
-internal sealed class CertificateIssuance(MeshCertificateAuthority ca, IWorkloadAuthenticator authenticator, ILogger<CertificateIssuance> logger)
+internal sealed class CertificateIssuance(MeshCertificateAuthority ca, ILogger<CertificateIssuance> logger)
 {
-    public async Task<IssueCertificateReply> IssueAsync(IssueCertificateRequest request, string peer, CancellationToken ct)
+    public IssueCertificateReply Issue(IssueCertificateRequest request, WorkloadClaims claims, string peer)
     {
-        var authentication = await authenticator.AuthenticateAsync(request.Token, ct).ConfigureAwait(false);
-        if (authentication.Claims is not { } claims)
-        {
-            Log.CertificateRefused(logger, peer, authentication.Error);
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"workload token rejected: {authentication.Error}"));
-        }
-
         var spiffeId = SpiffeId.ForWorkload(ca.TrustDomain, claims.Namespace, claims.ServiceAccount);
         IssuedCertificate issued;
         try

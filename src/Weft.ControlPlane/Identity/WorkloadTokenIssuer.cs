@@ -7,9 +7,10 @@ namespace Weft.ControlPlane.Identity;
 
 /// <summary>
 /// The local mode's workload tokens: <c>weft1.&lt;claims&gt;.&lt;mac&gt;</c>, base64url JSON claims
-/// (namespace, pod, service account, expiry) and their HMAC-SHA256 under a key only the control plane holds
-/// (made on first start and kept in the state directory, or in memory). The local cluster gives each pod's sidecar its
-/// token (<c>WEFT_TOKEN</c>); the sidecar proves with it which workload it speaks for when it asks for a certificate.
+/// (namespace, pod name and uid, service account, expiry) and their HMAC-SHA256 under a key only the control plane
+/// holds (made on first start and kept in the state directory, or in memory). Like a projected service-account token
+/// they are short-lived and bound to one incarnation of a pod (its uid): the local cluster writes each pod's token to
+/// its sidecar's token file and rewrites it before expiry, and the sidecar presents it on every discovery call.
 /// </summary>
 public sealed class WorkloadTokenIssuer : IWorkloadAuthenticator
 {
@@ -51,10 +52,14 @@ public sealed class WorkloadTokenIssuer : IWorkloadAuthenticator
         return new WorkloadTokenIssuer(key, time);
     }
 
-    /// <summary>A token for pod <paramref name="namespace"/>/<paramref name="pod"/> running as <paramref name="serviceAccount"/>.</summary>
-    public string IssueToken(string @namespace, string pod, string serviceAccount, TimeSpan lifetime)
+    /// <summary>
+    /// A token for pod <paramref name="namespace"/>/<paramref name="pod"/> (the incarnation with uid
+    /// <paramref name="podUid"/>) running as <paramref name="serviceAccount"/>.
+    /// </summary>
+    public string IssueToken(string @namespace, string pod, string podUid, string serviceAccount, TimeSpan lifetime)
     {
-        if (!IsName(@namespace) || !IsName(pod) || !IsName(serviceAccount))
+        ArgumentException.ThrowIfNullOrEmpty(podUid);
+        if (!IsName(@namespace) || !IsName(pod) || !IsName(serviceAccount) || podUid.Length > 128)
         {
             throw new ArgumentException($"'{@namespace}/{pod}' (service account '{serviceAccount}') is not a valid namespace, pod and service account name.");
         }
@@ -70,6 +75,7 @@ public sealed class WorkloadTokenIssuer : IWorkloadAuthenticator
             json.WriteStartObject();
             json.WriteString("ns", @namespace);
             json.WriteString("pod", pod);
+            json.WriteString("uid", podUid);
             json.WriteString("sa", serviceAccount);
             json.WriteNumber("exp", (_time.GetUtcNow() + lifetime).ToUnixTimeSeconds());
             json.WriteEndObject();
@@ -147,13 +153,14 @@ public sealed class WorkloadTokenIssuer : IWorkloadAuthenticator
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("ns", out var ns) || ns.GetString() is not { } nsName || !IsName(nsName)
                 || !root.TryGetProperty("pod", out var pod) || pod.GetString() is not { } podName || !IsName(podName)
+                || !root.TryGetProperty("uid", out var uid) || uid.GetString() is not { Length: > 0 } podUid
                 || !root.TryGetProperty("sa", out var sa) || sa.GetString() is not { } saName || !IsName(saName)
                 || !root.TryGetProperty("exp", out var exp) || !exp.TryGetInt64(out var expires))
             {
                 return false;
             }
 
-            claims = new WorkloadClaims(nsName, podName, saName, DateTimeOffset.FromUnixTimeSeconds(expires));
+            claims = new WorkloadClaims(nsName, podName, saName, DateTimeOffset.FromUnixTimeSeconds(expires), podUid);
             return true;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentOutOfRangeException)

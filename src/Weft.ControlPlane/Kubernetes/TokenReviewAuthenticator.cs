@@ -15,6 +15,7 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
 {
     private const string ServiceAccountPrefix = "system:serviceaccount:";
     private const string PodNameExtra = "authentication.kubernetes.io/pod-name";
+    private const string PodUidExtra = "authentication.kubernetes.io/pod-uid";
     private const int MaxTokenLength = 16 * 1024;
 
     // Every certificate request costs the API server a TokenReview: at most this many at once, so that a flood of requests
@@ -23,6 +24,9 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
 
     /// <summary>The audience a token must be issued for (the sidecar's projected token asks for it).</summary>
     public string Audience { get; } = audience;
+
+    /// <summary>The API server refuses a bound token whose pod (name and uid) no longer exists.</summary>
+    public bool ConfirmsPodExists => true;
 
     public void Dispose() => _reviews.Dispose();
 
@@ -91,7 +95,9 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
         }
 
         // A certificate must not outlive its token (nor so, by much, its pod): the token's own expiry caps it.
-        return WorkloadAuthentication.Accepted(new WorkloadClaims(parts[0], pod, parts[1], Expiry(token)));
+        // The uid tells this pod from a later one of the same name (a StatefulSet's): the caller checks it against the store.
+        var uid = extra.TryGetValue(PodUidExtra, out var uids) && uids is [{ Length: > 0 } podUid] ? podUid : null;
+        return WorkloadAuthentication.Accepted(new WorkloadClaims(parts[0], pod, parts[1], Expiry(token), uid));
     }
 
     /// <summary>Three base64url parts whose first is a JSON header naming an algorithm: the shape of any JWT.</summary>

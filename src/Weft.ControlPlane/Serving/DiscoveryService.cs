@@ -18,13 +18,16 @@ namespace Weft.ControlPlane.Serving;
 /// The discovery server: thin over the translator's published model, as linkerd's policy-controller API is over its
 /// index. One change-detecting watch per stream: the policy is recompiled on every published model and sent only
 /// when its JSON bytes differ from the last sent. The version sent is the model's <see cref="PublishedModel.Version"/>,
-/// so it grows within a stream and is comparable across the streams of one control plane.
+/// so it grows within a stream and is comparable across the streams of one control plane. Every call is
+/// authenticated first (<see cref="CallerAuthentication"/>): a sidecar subscribes, watches and reports as its own pod
+/// only, and status is for the admin credential.
 /// </summary>
 internal sealed class DiscoveryService(
     Translator translator,
     SubscriptionRegistry registry,
     ControlPlaneStatus status,
     CertificateIssuance certificates,
+    CallerAuthentication callers,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
@@ -33,6 +36,13 @@ internal sealed class DiscoveryService(
 
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {
+        // The policy is compiled for the caller's namespace: it must be the pod's own.
+        var caller = await callers.PodNamedAsync(context, request.ClientPod).ConfigureAwait(false);
+        if (!string.Equals(request.ClientNamespace, caller.Namespace, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"{caller.Pod} may not subscribe as namespace {request.ClientNamespace}"));
+        }
+
         var subscription = registry.Add(request);
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try
@@ -75,6 +85,7 @@ internal sealed class DiscoveryService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"pod must be \"namespace/name\", not '{request.Pod}'"));
         }
 
+        await callers.PodNamedAsync(context, request.Pod).ConfigureAwait(false);
         var (podNamespace, podName) = (request.Pod[..slash], request.Pod[(slash + 1)..]);
         var subscription = registry.Add(request);
         try
@@ -91,8 +102,10 @@ internal sealed class DiscoveryService(
         }
     }
 
-    public override Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
+    public override async Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
     {
+        // A report names the stream it is about by its pod: only that pod's sidecar may ACK or NACK it.
+        await callers.PodNamedAsync(context, request.ClientPod).ConfigureAwait(false);
         if (!request.Ack && request.Inbound)
         {
             Log.InboundNacked(logger, request.ClientPod, request.Version, request.Error);
@@ -102,11 +115,12 @@ internal sealed class DiscoveryService(
             Log.Nacked(logger, request.ClientPod, request.Version, request.Host, request.Port, request.Error);
         }
 
-        return Task.FromResult(new ReportReply { Known = registry.Report(request) });
+        return new ReportReply { Known = registry.Report(request) };
     }
 
     public override Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)
     {
+        callers.RequireAdmin(context);
         var published = translator.Current;
         var reply = new StatusReply
         {
@@ -131,8 +145,12 @@ internal sealed class DiscoveryService(
         return Task.FromResult(reply);
     }
 
-    public override Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context) =>
-        certificates.IssueAsync(request, context.Peer, context.CancellationToken);
+    public override async Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context)
+    {
+        // The identity comes from the authenticated caller (its token, checked against its pod), never from the CSR.
+        var caller = await callers.PodAsync(context).ConfigureAwait(false);
+        return certificates.Issue(request, caller, context.Peer);
+    }
 
     /// <summary>
     /// One change-detecting watch: on every published model, <paramref name="next"/> gives the stream's policy JSON (empty

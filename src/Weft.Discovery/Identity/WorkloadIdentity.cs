@@ -11,7 +11,7 @@ namespace Weft.Discovery.Identity;
 
 /// <summary>
 /// The proxy's workload identity (DESIGN decision 4): a fresh ECDSA P-256 key made here and never sent, a CSR for it
-/// sent with the pod's workload token over the discovery API's IssueCertificate, and the returned X.509-SVID and trust
+/// sent over the discovery API's IssueCertificate with the pod's workload token (on every call, as any discovery call), and the returned X.509-SVID and trust
 /// bundle kept as one immutable <see cref="IdentitySnapshot"/>. Renewed at <see cref="WorkloadIdentityOptions.RenewAt"/>
 /// of the lifetime with a new key; a failed renewal is retried with backoff while the current certificate is kept.
 /// The swap is one reference write: handshakes in flight finish with the old snapshot, new ones take the new one.
@@ -57,10 +57,6 @@ public sealed class WorkloadIdentity : IAsyncDisposable
     /// <summary>Failed renewal attempts since the last success (0 when the last attempt succeeded).</summary>
     public int FailedAttempts => Volatile.Read(ref _failedAttempts);
 
-    /// <summary>Gets the first certificate (retrying while the control plane is unreachable) and starts renewing.</summary>
-    public static Task<WorkloadIdentity> StartAsync(Uri controlPlane, string token, ILogger logger, TimeProvider? time = null, CancellationToken ct = default) =>
-        StartAsync(new WorkloadIdentityOptions { ControlPlane = controlPlane, Token = () => token, Time = time }, logger, ct);
-
     /// <summary>
     /// Gets the first certificate and starts renewing. An unreachable control plane is retried until
     /// <paramref name="ct"/> is cancelled; a refusal that asking again will not change (a rejected token:
@@ -75,7 +71,10 @@ public sealed class WorkloadIdentity : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.RenewAt, "RenewAt must be a fraction of the lifetime, between 0 and 1.");
         }
 
-        var identity = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane, options.ControlPlaneRoots), logger, options.Time ?? TimeProvider.System);
+        // The token goes with every call; a renewal also presents the current certificate (it must agree with the token).
+        WorkloadIdentity? self = null;
+        var credentials = new DiscoveryCredentials { Token = options.Token, ClientCertificate = () => self?._current?.Certificate };
+        var identity = self = new WorkloadIdentity(options, DiscoveryChannel.Create(options.ControlPlane, options.ControlPlaneRoots, credentials, options.Time), logger, options.Time ?? TimeProvider.System);
         try
         {
             var backoff = options.InitialBackoff;
@@ -171,7 +170,7 @@ public sealed class WorkloadIdentity : IAsyncDisposable
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         var reply = await _grpc.IssueCertificateAsync(
-            new IssueCertificateRequest { CsrDer = UnsafeByteOperations.UnsafeWrap(csr), Token = _options.Token() },
+            new IssueCertificateRequest { CsrDer = UnsafeByteOperations.UnsafeWrap(csr) },
             cancellationToken: linked.Token).ConfigureAwait(false);
 
         var received = _time.GetUtcNow();

@@ -11,9 +11,9 @@ public sealed record WorkloadIdentityOptions
 
     /// <summary>
     /// The workload token, read before every request so that a rotated token (a projected service-account token file
-    /// in Kubernetes) is picked up; the local mode returns the fixed <c>WEFT_TOKEN</c>.
+    /// in Kubernetes, the token file <c>weft up</c> rewrites) is picked up.
     /// </summary>
-    public required Func<string> Token { get; init; }
+    public required Func<string?> Token { get; init; }
 
     /// <summary>The fraction of the certificate's lifetime after which it is renewed (0.5: a 24 h certificate after 12 h).</summary>
     public double RenewAt { get; init; } = 0.5;

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
@@ -5,18 +6,24 @@ using Grpc.Net.Client;
 namespace Weft.Discovery.Internal;
 
 /// <summary>
-/// gRPC over HTTP/2 to the control plane: cleartext (h2c) for <c>http://</c> (the local mesh), TLS for <c>https://</c>
-/// (the Kubernetes controller), verified against <c>trustedRoots</c> only (the mesh's trust bundle) when given.
+/// gRPC over HTTP/2 to the control plane, over TLS (<c>https://</c>) verified against <c>trustedRoots</c> only (the
+/// mesh's trust bundle) when given; the caller's <see cref="DiscoveryCredentials"/> go with every call and connection.
+/// A cleartext <c>http://</c> address still connects (h2c), for a test server; the control plane serves TLS only.
 /// </summary>
 internal static class DiscoveryChannel
 {
-    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null)
+    /// <param name="controlPlane">The discovery server.</param>
+    /// <param name="trustedRoots">The roots its certificate must chain to; null: the system's.</param>
+    /// <param name="credentials">What every call and connection presents.</param>
+    /// <param name="time">The clock the certificate's validity is checked on (the mesh's, as the CA that issued it); null: the system's.</param>
+    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null, DiscoveryCredentials? credentials = null, TimeProvider? time = null)
     {
         var handler = new SocketsHttpHandler
         {
             // Every subscription is one long-lived stream; HTTP/2's default 100 streams per connection must not cap them.
             EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
+            // Connecting includes the TLS handshake, whose first run in a process (cold crypto, a loaded node) has taken over 2 s.
+            ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             // A control plane that vanished without closing the connection is found by pings, not by waiting forever.
             KeepAlivePingDelay = TimeSpan.FromSeconds(15),
@@ -25,24 +32,55 @@ internal static class DiscoveryChannel
         };
         if (trustedRoots is { Count: > 0 })
         {
+            var roots = new X509Certificate2Collection(trustedRoots);
+            var clock = time ?? TimeProvider.System;
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                CertificateChainPolicy = new X509ChainPolicy
-                {
-                    TrustMode = X509ChainTrustMode.CustomRootTrust,
-                    CustomTrustStore = { },
-                    RevocationMode = X509RevocationMode.NoCheck,
-                },
+                // The name must match; the chain is built again to the mesh roots only, at the mesh clock's time.
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0
+                    && certificate is X509Certificate2 leaf
+                    && ChainsToRoots(leaf, roots, clock.GetUtcNow()),
             };
-            handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(trustedRoots);
+        }
+
+        if (credentials?.ClientCertificate is { } clientCertificate)
+        {
+            // Read per connection: a connection made after a rotation presents the new certificate.
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate()!;
         }
 
         return GrpcChannel.ForAddress(controlPlane, new GrpcChannelOptions
         {
-            HttpHandler = handler,
+            HttpHandler = credentials?.Token is { } token ? new BearerHandler(token, handler) : handler,
             DisposeHttpClient = true,
             // A policy carries every endpoint of its backends; large Services exceed gRPC's 4 MB default.
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
+    }
+
+    private static bool ChainsToRoots(X509Certificate2 leaf, X509Certificate2Collection roots, DateTimeOffset now)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        return chain.Build(leaf);
+    }
+
+    /// <summary>Puts the current bearer credential on every call (a token file rewritten meanwhile is read afresh).</summary>
+    private sealed class BearerHandler(Func<string?> token, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (token() is { Length: > 0 } value)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", value);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

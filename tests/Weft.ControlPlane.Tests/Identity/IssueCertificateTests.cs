@@ -22,7 +22,8 @@ public sealed class IssueCertificateTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await ControlPlaneHost.StartAsync(new ControlPlaneOptions { Time = _clock }, CancellationToken.None);
-        _channel = GrpcChannel.ForAddress(_host.Address);
+        TestCallers.SetPods(_host, TestCallers.Pod("shop", "checkout-0", "checkout"));
+        _channel = TestCallers.Channel(_host, time: _clock);
         _client = new Discovery.V1.Discovery.DiscoveryClient(_channel);
     }
 
@@ -32,8 +33,13 @@ public sealed class IssueCertificateTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
+    // The token travels as on every discovery call (authorization: Bearer).
     private async Task<IssueCertificateReply> IssueAsync(byte[] csr, string token) =>
-        await _client.IssueCertificateAsync(new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(csr), Token = token });
+        await _client.IssueCertificateAsync(
+            new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(csr) },
+            headers: token.Length == 0 ? [] : new Metadata { { "authorization", "Bearer " + token } });
+
+    private string CheckoutToken() => _host.IssueWorkloadToken("shop", "checkout-0", TestCallers.UidOf("shop", "checkout-0"), "checkout");
 
     [Fact]
     public async Task Certificate_names_the_token_identity_whatever_else_the_csr_asks_for()
@@ -46,7 +52,7 @@ public sealed class IssueCertificateTests : IAsyncLifetime
             request.CertificateExtensions.Add(names.Build());
         });
 
-        var reply = await IssueAsync(csr, _host.IssueWorkloadToken("shop", "checkout-0", "checkout"));
+        var reply = await IssueAsync(csr, CheckoutToken());
 
         using var leaf = X509CertificateLoader.LoadCertificate(reply.CertificateDer.Span);
         Assert.Equal("spiffe://cluster.local/ns/shop/sa/checkout", reply.SpiffeId);
@@ -69,25 +75,25 @@ public sealed class IssueCertificateTests : IAsyncLifetime
             request.CertificateExtensions.Add(names.Build());
         });
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(csr, _host.IssueWorkloadToken("shop", "checkout-0", "checkout")));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(csr, CheckoutToken()));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Contains("asks for identity spiffe://cluster.local/ns/kube-system/sa/admin, but the token proves spiffe://cluster.local/ns/shop/sa/checkout", refused.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Invalid_expired_or_forged_token_is_permission_denied()
+    public async Task Missing_invalid_expired_or_forged_token_is_unauthenticated()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = TestPki.Csr(key);
-        var foreign = WorkloadTokenIssuer.LoadOrCreate(null, _clock).IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromDays(1));
-        var expiring = _host.IssueWorkloadToken("shop", "checkout-0", "checkout");
-        _clock.Advance(TimeSpan.FromDays(366));
+        var foreign = WorkloadTokenIssuer.LoadOrCreate(null, _clock).IssueToken("shop", "checkout-0", TestCallers.UidOf("shop", "checkout-0"), "checkout", TimeSpan.FromDays(1));
+        var expiring = CheckoutToken();
+        _clock.Advance(TimeSpan.FromHours(2)); // past the default 1 h token lifetime
 
-        foreach (var (token, why) in new[] { ("", "no workload token"), ("garbage", "malformed"), (foreign, "not issued by this control plane"), (expiring, "expired") })
+        foreach (var (token, why) in new[] { ("", "no credential"), ("garbage", "malformed"), (foreign, "not issued by this control plane"), (expiring, "expired") })
         {
             var e = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(csr, token));
-            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+            Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
             Assert.Contains(why, e.Status.Detail);
         }
     }
@@ -99,7 +105,7 @@ public sealed class IssueCertificateTests : IAsyncLifetime
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var forged = new CertificateRequest("O=Weft", key, HashAlgorithmName.SHA256).CreateSigningRequest(X509SignatureGenerator.CreateForECDsa(other));
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(forged, _host.IssueWorkloadToken("shop", "checkout-0", "checkout")));
+        var e = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(forged, CheckoutToken()));
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
     }
@@ -110,11 +116,12 @@ public sealed class IssueCertificateTests : IAsyncLifetime
         await using var host = await ControlPlaneHost.StartAsync(
             new ControlPlaneOptions { Ca = new CaOptions { TrustDomain = "prod.example" }, WorkloadAuthenticator = new FixedAuthenticator() },
             CancellationToken.None);
-        using var channel = GrpcChannel.ForAddress(host.Address);
+        TestCallers.SetPods(host, TestCallers.Pod("payments", "ledger-0", "ledger"));
+        using var channel = TestCallers.Channel(host, Weft.Discovery.DiscoveryCredentials.Bearer("anything"));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
         var reply = await new Discovery.V1.Discovery.DiscoveryClient(channel).IssueCertificateAsync(
-            new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(TestPki.Csr(key)), Token = "anything" });
+            new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(TestPki.Csr(key)) });
 
         Assert.Equal("spiffe://prod.example/ns/payments/sa/ledger", reply.SpiffeId);
     }

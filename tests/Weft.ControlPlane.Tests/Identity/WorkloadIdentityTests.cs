@@ -24,15 +24,24 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
         _state.Dispose();
     }
 
-    private Task<ControlPlaneHost> StartHostAsync(int port) =>
-        ControlPlaneHost.StartAsync(new ControlPlaneOptions { Port = port, StateDirectory = _state.Path, Time = _clock }, CancellationToken.None);
+    // Tokens outlive the 24 h certificates here, so that a certificate's lifetime is the CA's, not its token's.
+    private async Task<ControlPlaneHost> StartHostAsync(int port)
+    {
+        var host = await ControlPlaneHost.StartAsync(
+            new ControlPlaneOptions { Port = port, StateDirectory = _state.Path, Time = _clock, WorkloadTokenLifetime = TimeSpan.FromDays(2) }, CancellationToken.None);
+        TestCallers.SetPods(host, TestCallers.Pod("shop", "checkout-0", "checkout"), TestCallers.Pod("shop", "cart-0", "cart"));
+        return host;
+    }
+
+    private string TokenOf(string pod, string serviceAccount) => _host.IssueWorkloadToken("shop", pod, TestCallers.UidOf("shop", pod), serviceAccount);
 
     private Task<WorkloadIdentity> StartIdentityAsync(string pod, string serviceAccount) =>
         WorkloadIdentity.StartAsync(
             new WorkloadIdentityOptions
             {
                 ControlPlane = _host.Address,
-                Token = () => _host.IssueWorkloadToken("shop", pod, serviceAccount),
+                ControlPlaneRoots = TestCallers.Roots(_host),
+                Token = () => TokenOf(pod, serviceAccount),
                 Time = _clock,
                 InitialBackoff = TimeSpan.FromSeconds(1),
                 MaxBackoff = TimeSpan.FromSeconds(2),
@@ -43,9 +52,12 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
     [Fact]
     public async Task Gets_a_certificate_with_its_key_for_the_identity_of_its_token()
     {
-        var token = _host.IssueWorkloadToken("shop", "checkout-0", "checkout");
+        var token = TokenOf("checkout-0", "checkout");
 
-        await using var identity = await WorkloadIdentity.StartAsync(_host.Address, token, _log, _clock).WaitAsync(Deadline);
+        await using var identity = await WorkloadIdentity.StartAsync(
+            new WorkloadIdentityOptions { ControlPlane = _host.Address, ControlPlaneRoots = TestCallers.Roots(_host), Token = () => token, Time = _clock },
+            _log,
+            CancellationToken.None).WaitAsync(Deadline);
 
         Assert.Equal(Checkout, identity.SpiffeId);
         Assert.True(identity.Certificate.HasPrivateKey);
@@ -59,9 +71,12 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
     {
         using var deadline = new CancellationTokenSource(Deadline);
 
-        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => WorkloadIdentity.StartAsync(_host.Address, "weft1.forged.token", _log, _clock, deadline.Token));
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => WorkloadIdentity.StartAsync(
+            new WorkloadIdentityOptions { ControlPlane = _host.Address, ControlPlaneRoots = TestCallers.Roots(_host), Token = () => "weft1.forged.token", Time = _clock },
+            _log,
+            deadline.Token));
 
-        Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, e.StatusCode);
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, e.StatusCode);
     }
 
     [Fact]

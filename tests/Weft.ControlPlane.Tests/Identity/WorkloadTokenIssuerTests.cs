@@ -14,21 +14,21 @@ public sealed class WorkloadTokenIssuerTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public void Token_carries_its_pod_and_service_account()
+    public void Token_carries_its_pod_its_uid_and_service_account()
     {
         var issuer = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
 
-        var token = issuer.IssueToken("shop", "checkout-7d9f-abcde", "checkout", TimeSpan.FromHours(1));
+        var token = issuer.IssueToken("shop", "checkout-7d9f-abcde", "uid-1", "checkout", TimeSpan.FromHours(1));
 
         Assert.True(issuer.TryValidate(token, out var claims, out var error), error);
-        Assert.Equal(new WorkloadClaims("shop", "checkout-7d9f-abcde", "checkout", _clock.GetUtcNow().AddHours(1)), claims);
+        Assert.Equal(new WorkloadClaims("shop", "checkout-7d9f-abcde", "checkout", _clock.GetUtcNow().AddHours(1), "uid-1"), claims);
     }
 
     [Fact]
     public void Expired_token_is_rejected()
     {
         var issuer = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
-        var token = issuer.IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromHours(1));
+        var token = issuer.IssueToken("shop", "checkout-0", "uid-1", "checkout", TimeSpan.FromHours(1));
 
         _clock.Advance(TimeSpan.FromHours(1));
 
@@ -42,7 +42,7 @@ public sealed class WorkloadTokenIssuerTests : IDisposable
         var other = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
         var issuer = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
 
-        Assert.False(issuer.TryValidate(other.IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromHours(1)), out _, out var error));
+        Assert.False(issuer.TryValidate(other.IssueToken("shop", "checkout-0", "uid-1", "checkout", TimeSpan.FromHours(1)), out _, out var error));
         Assert.Contains("not issued by this control plane", error);
     }
 
@@ -50,7 +50,7 @@ public sealed class WorkloadTokenIssuerTests : IDisposable
     public void Token_with_altered_claims_is_rejected()
     {
         var issuer = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
-        var parts = issuer.IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromHours(1)).Split('.');
+        var parts = issuer.IssueToken("shop", "checkout-0", "uid-1", "checkout", TimeSpan.FromHours(1)).Split('.');
         var claims = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[1])).Replace("\"checkout\"", "\"admin\"");
         var forged = $"{parts[0]}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(claims))}.{parts[2]}";
 
@@ -76,7 +76,7 @@ public sealed class WorkloadTokenIssuerTests : IDisposable
     [Fact]
     public void Token_key_is_persisted_so_tokens_survive_a_restart()
     {
-        var token = WorkloadTokenIssuer.LoadOrCreate(_dir.Path, _clock).IssueToken("shop", "checkout-0", "checkout", TimeSpan.FromHours(1));
+        var token = WorkloadTokenIssuer.LoadOrCreate(_dir.Path, _clock).IssueToken("shop", "checkout-0", "uid-1", "checkout", TimeSpan.FromHours(1));
 
         var restarted = WorkloadTokenIssuer.LoadOrCreate(_dir.Path, _clock);
 
@@ -95,6 +95,6 @@ public sealed class WorkloadTokenIssuerTests : IDisposable
     {
         var issuer = WorkloadTokenIssuer.LoadOrCreate(null, _clock);
 
-        Assert.Throws<ArgumentException>(() => issuer.IssueToken(ns, pod, sa, TimeSpan.FromHours(1)));
+        Assert.Throws<ArgumentException>(() => issuer.IssueToken(ns, pod, "uid-1", sa, TimeSpan.FromHours(1)));
     }
 }

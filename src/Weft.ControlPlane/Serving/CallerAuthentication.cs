@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Weft.Api.Model;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Objects;
+using Weft.Discovery.Identity;
+
+namespace Weft.ControlPlane.Serving;
+
+/// <summary>
+/// Who is calling the discovery API (issue 15). Every call carries a credential in <c>authorization: Bearer</c>:
+/// <list type="bullet">
+/// <item>a sidecar's workload token, which names one pod (namespace, name, uid) and its service account. The token is
+/// what binds a call to a pod: it is presented on every call (not only for a certificate), authenticated, and checked
+/// against the store: the pod must exist, be the same incarnation (uid) and run as the token's service account, so the
+/// token of a deleted or scaled-away pod is refused before it expires. A sidecar that holds its workload certificate
+/// also presents it as its TLS client certificate; the certificate names a service account only (SPIFFE ns/sa), so it
+/// must agree with the token and never widens it;</item>
+/// <item>the admin credential (<see cref="AdminCredential"/>), for <c>GetStatus</c> only.</item>
+/// </list>
+/// A call without a credential, or with one that does not verify, is UNAUTHENTICATED; a verified caller asking for
+/// what is not its own is PERMISSION_DENIED.
+/// </summary>
+internal sealed class CallerAuthentication(
+    IWorkloadAuthenticator authenticator,
+    ObjectStore store,
+    AdminCredential admin,
+    MeshCertificateAuthority ca,
+    TimeProvider time,
+    ILogger<CallerAuthentication> logger)
+{
+    public const string Header = "authorization";
+    public const string Scheme = "Bearer ";
+
+    // An API server's TokenReview per discovery call would load it: accepted reviews are reused briefly. The store check
+    // runs on every call, so a deleted pod is refused at once all the same.
+    private static readonly TimeSpan ReviewReuse = TimeSpan.FromSeconds(30);
+    private const int MaxCachedReviews = 4096;
+    private readonly ConcurrentDictionary<string, (WorkloadClaims Claims, DateTimeOffset Until)> _reviews = new(StringComparer.Ordinal);
+
+    /// <summary>The pod the call speaks for, or an <see cref="RpcException"/> saying why not.</summary>
+    public async ValueTask<WorkloadClaims> PodAsync(ServerCallContext context)
+    {
+        var credential = Credential(context);
+        if (AdminCredential.IsAdminShaped(credential))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, "the admin credential does not speak for a pod");
+        }
+
+        var claims = await AuthenticateAsync(credential, context).ConfigureAwait(false);
+        var pod = FindPod(claims.Namespace, claims.PodName);
+        if (pod is null && authenticator.ConfirmsPodExists && _reviews.TryRemove(credential, out _))
+        {
+            // A reused review may predate the pod's deletion: ask the API server again, which refuses a deleted pod's token.
+            claims = await AuthenticateAsync(credential, context).ConfigureAwait(false);
+        }
+
+        if (pod is null)
+        {
+            throw authenticator.ConfirmsPodExists
+                ? Refuse(context, StatusCode.Unavailable, $"pod {claims.Pod} is not in the control plane's view yet; retry")
+                : Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} does not exist: its token is void");
+        }
+
+        if (claims.PodUid is { } uid && pod.Metadata.Uid is { } podUid && !string.Equals(uid, podUid, StringComparison.Ordinal))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"the token was issued to an earlier pod {claims.Pod} (uid {uid}), not the current one");
+        }
+
+        if (!string.Equals(pod.Spec.ServiceAccountName, claims.ServiceAccount, StringComparison.Ordinal))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} runs as {pod.Spec.ServiceAccountName}, not {claims.ServiceAccount}");
+        }
+
+        if (context.GetHttpContext().Connection.ClientCertificate is { } certificate)
+        {
+            // Kestrel verified the chain at the handshake (ValidateClientCertificate); here the names must agree.
+            var expected = SpiffeId.ForWorkload(ca.TrustDomain, claims.Namespace, claims.ServiceAccount);
+            if (!SpiffeValidation.TryReadSpiffeId(certificate, out var spiffeId, out var error) || !string.Equals(spiffeId, expected, StringComparison.Ordinal))
+            {
+                throw Refuse(context, StatusCode.PermissionDenied, $"the client certificate ({(error.Length > 0 ? error : spiffeId)}) is not {expected}, the token's identity");
+            }
+        }
+
+        return claims;
+    }
+
+    /// <summary>The pod the call speaks for, which must be <paramref name="named"/> ("namespace/name").</summary>
+    public async ValueTask<WorkloadClaims> PodNamedAsync(ServerCallContext context, string named)
+    {
+        var claims = await PodAsync(context).ConfigureAwait(false);
+        return string.Equals(named, claims.Pod, StringComparison.Ordinal)
+            ? claims
+            : throw Refuse(context, StatusCode.PermissionDenied, $"{claims.Pod} may not act as {(named.Length == 0 ? "no pod" : named)}");
+    }
+
+    /// <summary>Refuses every caller but the holder of the admin credential.</summary>
+    public void RequireAdmin(ServerCallContext context)
+    {
+        if (!admin.Matches(Credential(context)))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, "status is for the admin credential (weft status) only");
+        }
+    }
+
+    /// <summary>
+    /// The client certificate check of the TLS handshake: none is fine (the token is checked per call), one must be a
+    /// workload certificate of the mesh.
+    /// </summary>
+    public bool ValidateClientCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate) =>
+        certificate is null
+        || SpiffeValidation.Validate(certificate, [.. ca.TrustedRoots], null, time.GetUtcNow(), out _, out _);
+
+    private string Credential(ServerCallContext context)
+    {
+        var header = context.RequestHeaders.GetValue(Header);
+        return header is not null && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && header.Length > Scheme.Length
+            ? header[Scheme.Length..].Trim()
+            : throw Refuse(context, StatusCode.Unauthenticated, "no credential (authorization: Bearer) was presented");
+    }
+
+    private async ValueTask<WorkloadClaims> AuthenticateAsync(string token, ServerCallContext context)
+    {
+        var now = time.GetUtcNow();
+        if (_reviews.TryGetValue(token, out var reused) && now < reused.Until)
+        {
+            return reused.Claims;
+        }
+
+        var authentication = await authenticator.AuthenticateAsync(token, context.CancellationToken).ConfigureAwait(false);
+        if (authentication.Claims is not { } claims)
+        {
+            throw Refuse(context, StatusCode.Unauthenticated, $"workload token rejected: {authentication.Error}");
+        }
+
+        if (authenticator.ConfirmsPodExists)
+        {
+            if (_reviews.Count >= MaxCachedReviews)
+            {
+                _reviews.Clear();
+            }
+
+            _reviews[token] = (claims, now + ReviewReuse < claims.Expires ? now + ReviewReuse : claims.Expires);
+        }
+
+        return claims;
+    }
+
+    private Pod? FindPod(string @namespace, string name)
+    {
+        foreach (var o in store.Snapshot().Objects)
+        {
+            if (o is Pod pod && pod.Name == name && pod.Namespace == @namespace)
+            {
+                return pod;
+            }
+        }
+
+        return null;
+    }
+
+    private RpcException Refuse(ServerCallContext context, StatusCode code, string reason)
+    {
+        Log.CallRefused(logger, context.Method, context.Peer, code.ToString(), reason);
+        return new RpcException(new Status(code, reason));
+    }
+}
