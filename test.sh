@@ -13,6 +13,10 @@ ensure_netns_tools curl python3
 . ./scripts/debian-kubectl.sh
 ensure_debian_kubectl >/dev/null || true
 
+# The reliability suite (tests/Weft.Reliability) runs its short form here; WEFT_RELIABILITY=full runs the numbers
+# (docs/reliability.md).
+export WEFT_RELIABILITY="${WEFT_RELIABILITY:-short}"
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 

@@ -21,6 +21,11 @@ internal static class UpCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the control plane's log" };
         var caCert = new Option<string?>("--ca-cert") { Description = "A mesh root CA certificate (PEM) to sign workload certificates with, instead of the generated one kept in the run directory" };
         var caKey = new Option<string?>("--ca-key") { Description = "The private key (PEM) of --ca-cert" };
+        var workloadCertLifetime = new Option<int>("--workload-cert-lifetime")
+        {
+            Description = "Seconds an issued workload certificate is valid (sidecars renew at half of it): short values exercise rotation",
+            DefaultValueFactory = _ => (int)new Weft.ControlPlane.Identity.CaOptions().WorkloadLifetime.TotalSeconds,
+        };
         var defaultInbound = DefaultInboundOption.Create();
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
         mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
@@ -45,7 +50,7 @@ internal static class UpCommand
         var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => WeftInstallation.DefaultNamespace };
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace,
+            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -60,6 +65,12 @@ internal static class UpCommand
             if (result.GetValue(caCert) is null != result.GetValue(caKey) is null)
             {
                 await Console.Error.WriteLineAsync("weft up: --ca-cert and --ca-key go together");
+                return 2;
+            }
+
+            if (result.GetValue(workloadCertLifetime) is var lifetime && lifetime < 10)
+            {
+                await Console.Error.WriteLineAsync($"weft up: --workload-cert-lifetime {lifetime}: at least 10 seconds");
                 return 2;
             }
 
@@ -112,9 +123,10 @@ internal static class UpCommand
                     Progress = progress,
                     ReadyFile = result.GetValue(readyFile) is { } file ? Path.GetFullPath(file) : null,
                     Verbose = result.GetValue(verbose),
-                    Ca = result.GetValue(caCert) is { } cert
+                    Ca = (result.GetValue(caCert) is { } cert
                         ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
-                        : new(),
+                        : new()) with
+                    { WorkloadLifetime = TimeSpan.FromSeconds(lifetime) },
                     MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
                     DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!,
                     Isolation = chosen,
