@@ -30,10 +30,14 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        _dir.Write("client-pod.yaml", TestCallers.PodYaml(ClientNamespace, "client-0"));
+        _dir.Write("flooder-pod.yaml", TestCallers.PodYaml(ClientNamespace, "flooder"));
 
         // The control plane's per-pod limit is twice the sidecar's, as by default: streams a sidecar has just closed may
         // still be ending here while it opens new ones.
         _host = await ControlPlaneHost.StartAsync(new ControlPlaneOptions { ManifestDirectory = _dir.Path, MaxStreamsPerPod = 2 * Limit }, CancellationToken.None);
+        await TestCallers.WaitForPodAsync(_host, ClientNamespace, "client-0");
+        await TestCallers.WaitForPodAsync(_host, ClientNamespace, "flooder");
     }
 
     public async Task DisposeAsync()
@@ -47,7 +51,7 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
     }
 
     private DiscoveryClient NewClient(TimeProvider? time = null, int limit = Limit, int notFoundLimit = 500) =>
-        new(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance, time)
+        new(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance, time, TestCallers.Roots(Host), TestCallers.PodToken(Host, ClientNamespace, "client-0"))
         {
             MaxSubscriptions = limit,
             NotFoundLimit = notFoundLimit,
@@ -211,7 +215,7 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
     public async Task The_control_plane_refuses_a_pod_more_streams_than_its_limit_with_ResourceExhausted_and_forgets_ended_streams()
     {
         const string Flooder = "gateway-conformance-mesh/flooder";
-        using var channel = DiscoveryChannel.Create(Host.Address);
+        using var channel = TestCallers.Channel(Host, TestCallers.PodToken(Host, ClientNamespace, "flooder"));
         var grpc = new Weft.Discovery.V1.Discovery.DiscoveryClient(channel);
         using var cancel = new CancellationTokenSource();
         var calls = new List<AsyncServerStreamingCall<DestinationUpdate>>();

@@ -14,18 +14,10 @@ namespace Weft.Reliability;
 /// </summary>
 public sealed class ConnectionFloodTests(ITestOutputHelper output)
 {
-    /// <summary>
-    /// Set while the sidecars' connection limits and deadlines (issue 15 item 1, branch i15-bounds) are not merged; empty
-    /// it to run the scenario. Measured without them (docs/reliability.md): a 1,000-connection flood of the client's
-    /// outbound listener failed every normal request (timeouts) until it closed, and no slowloris or partial-handshake
-    /// connection was ever closed by a sidecar.
-    /// </summary>
-    private const string Unbounded = "needs the bounded sidecars of issue 15 item 1 (i15-bounds): a flood of the outbound listener fails every normal request today";
-
     /// <summary>A 6-byte TLS record header and handshake type: a ClientHello that never comes.</summary>
     private static readonly byte[] PartialClientHello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01];
 
-    [Fact(Skip = Unbounded)]
+    [Fact]
     public async Task Floods_slowloris_and_partial_handshakes_on_every_listener_leave_normal_requests_succeeding_and_rss_bounded()
     {
         await using var mesh = await SoakMesh.StartAsync(output);
