@@ -66,8 +66,25 @@ public sealed class ControllerCommandTests : IAsyncLifetime
               port: 80
         """;
 
+    /// <summary>The replicas' Lease (<c>--lease-duration</c>); their retry period is a 7.5th of it.</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long status may take from a replica being up, or from the leader's death: the Lease running out (one lease)
+    /// and the next retry (a 7.5th), then the status write and kubectl's own start-ups, which on a loaded machine take
+    /// the most of it: 7.5 leases.
+    /// </summary>
+    private static readonly TimeSpan StatusWithin = Lease * 7.5;
+
+    /// <summary>
+    /// Two controllers' start-ups (a .NET process each, reading the cluster): not what is tested, and with a load average
+    /// near 128 on two cores they took over 30 s (neither had printed a line); waited for apart from status.
+    /// </summary>
+    private static readonly TimeSpan StartUpWithin = TimeSpan.FromSeconds(120);
+
     private readonly string _work = Directory.CreateTempSubdirectory("weft-controller-").FullName;
     private readonly List<Process> _controllers = [];
+    private readonly Dictionary<string, string> _logs = []; // identity → log path, the instance Append locks
     private KubeApiServer? _server;
     private string _kubeconfig = "";
 
@@ -110,13 +127,18 @@ public sealed class ControllerCommandTests : IAsyncLifetime
 
         var a = StartController("replica-a");
         var b = StartController("replica-b");
+        foreach (var replica in new[] { "replica-a", "replica-b" })
+        {
+            await UntilAsync(() => Task.FromResult(LogOf(replica)), l => l.Contains("read the cluster:", StringComparison.Ordinal), $"{replica} started", StartUpWithin);
+        }
+
         var yaml = await UntilAsync(() => KubectlAsync("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml"),
             y => y.Contains("controllerName: weft.dev/mesh", StringComparison.Ordinal) && y.Contains("reason: ResolvedRefs", StringComparison.Ordinal),
-            "kubectl showing Weft's status");
+            "kubectl showing Weft's status", StatusWithin);
         Assert.Contains("observedGeneration: 1", yaml, StringComparison.Ordinal);
 
         var leader = await UntilAsync(() => KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"),
-            h => h is "replica-a" or "replica-b", "a leader in the Lease");
+            h => h is "replica-a" or "replica-b", "a leader in the Lease", StatusWithin);
         var (dead, survivor) = leader == "replica-a" ? (a, "replica-b") : (b, "replica-a");
         dead.Kill(entireProcessTree: true);
         await dead.WaitForExitAsync();
@@ -125,19 +147,18 @@ public sealed class ControllerCommandTests : IAsyncLifetime
         await KubectlAsync("patch", "httproute", "cart-canary", "-n", "shop", "--type", "merge",
             "-p", """{"spec":{"rules":[{"backendRefs":[{"name":"cart-v3","port":80}]}]}}""");
         yaml = await UntilAsync(() => KubectlAsync("get", "httproute", "cart-canary", "-n", "shop", "-o", "yaml"),
-            y => y.Contains("reason: BackendNotFound", StringComparison.Ordinal), "the survivor's status for generation 2", seconds: 20);
+            y => y.Contains("reason: BackendNotFound", StringComparison.Ordinal), "the survivor's status for generation 2", StatusWithin);
 
         Assert.Contains("observedGeneration: 2", yaml, StringComparison.Ordinal);
         Assert.Equal(survivor, await KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"));
-        // Lease 2 s: the survivor takes over once it expires; the margin covers the retry period, the write and kubectl's
-        // own start-ups on a loaded machine.
-        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(15), $"took {killed.Elapsed}");
+        Assert.True(killed.Elapsed < StatusWithin, $"took {killed.Elapsed}");
     }
 
     private Process StartController(string identity)
     {
         var weft = WeftLauncher.Current().Command(
-            ["controller", "--kubeconfig", _kubeconfig, "--namespace", "weft-system", "--listen", "127.0.0.1:0", "--identity", identity, "--lease-duration", "2"]);
+            ["controller", "--kubeconfig", _kubeconfig, "--namespace", "weft-system", "--listen", "127.0.0.1:0", "--identity", identity,
+             "--lease-duration", Lease.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var info = new ProcessStartInfo(CommandRun.Which(weft.FileName)) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in weft.Arguments)
         {
@@ -146,12 +167,23 @@ public sealed class ControllerCommandTests : IAsyncLifetime
 
         var process = Process.Start(info)!;
         var log = Path.Combine(_work, identity + ".log");
+        _logs[identity] = log;
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _controllers.Add(process);
         return process;
+    }
+
+    /// <summary>What the replica has printed so far.</summary>
+    private string LogOf(string identity)
+    {
+        var path = _logs[identity];
+        lock (path)
+        {
+            return File.Exists(path) ? File.ReadAllText(path) : "";
+        }
     }
 
     private static void Append(string path, string? line)
@@ -172,11 +204,11 @@ public sealed class ControllerCommandTests : IAsyncLifetime
         return run.Stdout.Trim();
     }
 
-    private async Task<string> UntilAsync(Func<Task<string>> read, Func<string, bool> condition, string what, double seconds = 30)
+    private async Task<string> UntilAsync(Func<Task<string>> read, Func<string, bool> condition, string what, TimeSpan within)
     {
         var clock = Stopwatch.StartNew();
         var last = "";
-        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        while (clock.Elapsed < within)
         {
             last = await read();
             if (condition(last))
@@ -188,7 +220,7 @@ public sealed class ControllerCommandTests : IAsyncLifetime
         }
 
         var logs = string.Join("\n", Directory.EnumerateFiles(_work, "*.log").Select(f => $"--- {Path.GetFileName(f)} ---\n{File.ReadAllText(f)}"));
-        throw new TimeoutException($"not within {seconds} s: {what}; last:\n{last}\n{logs}");
+        throw new TimeoutException($"not within {within.TotalSeconds} s: {what}; last:\n{last}\n{logs}");
     }
 }
 

@@ -50,6 +50,28 @@ public sealed class ScriptedApp : IAsyncDisposable
     /// <summary>How many requests ended inside their body: the head came, then the connection ended before the body's end.</summary>
     public int Truncated => Volatile.Read(ref _truncated);
 
+    /// <summary>
+    /// How many connections to this app are still ESTABLISHED at the other end (the proxy's), read from the kernel's
+    /// table (<c>/proc/net/tcp</c>): after the app closes one, its count drops once the app's FIN has reached the proxy's
+    /// socket, which is when the proxy can know the connection is gone.
+    /// </summary>
+    public int EstablishedToIt()
+    {
+        var port = Port.ToString("X4", CultureInfo.InvariantCulture);
+        var count = 0;
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            // "sl local_address rem_address st ...": a proxy's end has the app's port as its remote port; 01 is ESTABLISHED.
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 3 && fields[2].EndsWith(":" + port, StringComparison.Ordinal) && fields[3] == "01")
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Starts an app that answers each request with <paramref name="reply"/>.</summary>
     public static ScriptedApp Start(Func<ScriptedRequest, ScriptedReply> reply) => new(reply);
 
