@@ -273,23 +273,15 @@ internal static partial class CrdValidator
     }
 
     /// <summary>
-    /// A RegularExpression match's value must compile on the linear-time engine Routing runs it on (CEL cannot say so;
-    /// the API server would store it and Routing refuse it): no lookarounds, backreferences, atomic groups or conditionals.
+    /// A RegularExpression match's value must compile in <see cref="RegexDialect"/>, as Routing runs it (CEL cannot say
+    /// so; the API server would store it and Routing refuse it).
     /// </summary>
     private static void RegexCompiles(FieldErrors errors, string path, string pattern)
     {
-        try
+        if (RegexDialect.Problem(pattern) is { } problem)
         {
-            _ = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
-        }
-        catch (ArgumentException e)
-        {
-            errors.Invalid(path, pattern, $"not a valid regular expression: {e.Message}", "fix the regular expression, or use type Exact (or PathPrefix for paths)");
-        }
-        catch (NotSupportedException e)
-        {
-            errors.Invalid(path, pattern, $"not supported: Weft runs regular expressions on the linear-time engine only: {e.Message}",
-                "rewrite it without lookarounds, backreferences, atomic groups or conditionals, or use type Exact (or PathPrefix for paths)");
+            errors.Invalid(path, pattern, $"not a valid regular expression: {problem}",
+                "fix the regular expression (without lookarounds, backreferences, atomic groups or conditionals), or use type Exact (or PathPrefix for paths)");
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Weft.Api.Model;
+using Weft.Api.Validation;
 using Weft.Routing.Policy;
 using Weft.Routing.Resilience;
 
@@ -187,7 +188,7 @@ internal sealed class RouteAnalyzer
 
                 break;
             case PathMatchType.RegularExpression:
-                if (RouteRegex.Validate(pathValue) is { } error)
+                if (RegexDialect.Problem(pathValue) is { } error)
                 {
                     problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: regular expression \"{pathValue}\" is refused: {error}"));
                 }
@@ -228,7 +229,7 @@ internal sealed class RouteAnalyzer
             {
                 foreach (var pattern in new[] { method.Service, method.Method })
                 {
-                    if (pattern is not null && RouteRegex.Validate(pattern) is { } error)
+                    if (pattern is not null && RegexDialect.Problem(pattern) is { } error)
                     {
                         problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method: regular expression \"{pattern}\" is refused: {error}"));
                     }
@@ -265,7 +266,7 @@ internal sealed class RouteAnalyzer
             var t = type ?? HeaderMatchType.Exact;
             if (t == HeaderMatchType.RegularExpression)
             {
-                if (RouteRegex.Validate(value) is { } error)
+                if (RegexDialect.Problem(value) is { } error)
                 {
                     problems.Add(new(RouteConditions.UnsupportedValue, $"{where} \"{name}\": regular expression \"{value}\" is refused: {error}"));
                 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Weft.Api.Model;
+using Weft.Api.Validation;
 using Weft.Routing.Internal;
 using Weft.Routing.Policy;
 
@@ -85,7 +86,7 @@ internal sealed class ValueMatcher
 
         try
         {
-            return RouteRegex.Create(pattern);
+            return RegexDialect.Create(pattern);
         }
         catch (ArgumentException e)
         {
