@@ -169,7 +169,6 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             // address it listens on. A client certificate is optional (the token on every call is what authenticates);
             // one that is presented must be a mesh workload certificate.
             var serving = new ServingCertificate(ca, options.Tls ?? new ServingIdentity(["localhost"], [listenAddress]), time);
-            var callerCheck = new CallerAuthentication[1];
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
                 kestrel.Listen(listenAddress, options.Port, listen =>
                 {
@@ -181,7 +180,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                         ServerCertificateSelector = (_, _) => serving.Current,
                         HandshakeTimeout = TimeSpan.FromSeconds(10),
                         ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
-                        ClientCertificateValidation = (certificate, _, _) => callerCheck[0].ValidateClientCertificate(certificate),
+                        ClientCertificateValidation = (certificate, _, _) => CallerAuthentication.ValidateClientCertificate(certificate, ca, time),
                     });
                 }));
             // A client gone without closing its connection is found by pings, and its streams end and leave the registry (issue 15).
@@ -206,7 +205,6 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton<CallerAuthentication>();
             app = builder.Build();
-            callerCheck[0] = app.Services.GetRequiredService<CallerAuthentication>();
             app.MapGrpcService<DiscoveryService>();
             options.MapEndpoints?.Invoke(app);
             await app.StartAsync(ct).ConfigureAwait(false);

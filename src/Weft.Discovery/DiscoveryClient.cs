@@ -42,7 +42,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private long _refused;
     private long _notFoundEvicted;
     private long _idleClosed;
-    private long _lastRefusalLog = long.MinValue;
+    private readonly LogLimiter _refusalLog;
     private ITimer? _idleSweep;
     private InboundWatch? _inbound;
     private bool _disposed;
@@ -63,6 +63,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
         _clientPod = clientPod;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _refusalLog = new LogLimiter(TimeSpan.FromMinutes(1), _time);
     }
 
     /// <summary>
@@ -269,15 +270,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
             var remembered = new NotFoundEntry(entry, _time.GetTimestamp() + (long)(NotFoundTtl.TotalSeconds * _time.TimestampFrequency));
             _notFound[key] = remembered;
             _notFoundOrder.Enqueue((key, remembered));
-            var now = _time.GetTimestamp();
-            while (_notFoundOrder.TryPeek(out var oldest) && (_notFound.Count > NotFoundLimit || oldest.Entry.Expires <= now))
-            {
-                _notFoundOrder.Dequeue();
-                if (_notFound.TryRemove(KeyValuePair.Create(oldest.Key, oldest.Entry)) && oldest.Entry.Expires > now)
-                {
-                    Interlocked.Increment(ref _notFoundEvicted);
-                }
-            }
+            TrimNotFound();
         }
 
         if (_subscriptions.TryRemove(KeyValuePair.Create(key, subscription)))
@@ -292,9 +285,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
         Interlocked.Increment(ref _refused);
 
         // One line a minute at most: a flood of new destinations must not become a flood of log lines.
-        var now = _time.GetTimestamp();
-        var last = Interlocked.Read(ref _lastRefusalLog);
-        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1)) && Interlocked.CompareExchange(ref _lastRefusalLog, now, last) == last)
+        if (_refusalLog.TryTake(out _))
         {
             Log.SubscriptionLimitReached(_logger, MaxSubscriptions, key.Host, key.Port, Interlocked.Read(ref _refused));
         }
@@ -319,11 +310,23 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
         lock (_gate)
         {
-            var now = _time.GetTimestamp();
-            while (_notFoundOrder.TryPeek(out var oldest) && oldest.Entry.Expires <= now)
+            TrimNotFound();
+        }
+    }
+
+    /// <summary>
+    /// Forgets the remembered NOT_FOUND answers that have expired and, oldest first, those beyond
+    /// <see cref="NotFoundLimit"/> (counted as evicted). Under <see cref="_gate"/>.
+    /// </summary>
+    private void TrimNotFound()
+    {
+        var now = _time.GetTimestamp();
+        while (_notFoundOrder.TryPeek(out var oldest) && (_notFound.Count > NotFoundLimit || oldest.Entry.Expires <= now))
+        {
+            _notFoundOrder.Dequeue();
+            if (_notFound.TryRemove(KeyValuePair.Create(oldest.Key, oldest.Entry)) && oldest.Entry.Expires > now)
             {
-                _notFoundOrder.Dequeue();
-                _notFound.TryRemove(KeyValuePair.Create(oldest.Key, oldest.Entry));
+                Interlocked.Increment(ref _notFoundEvicted);
             }
         }
     }

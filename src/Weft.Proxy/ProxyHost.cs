@@ -173,15 +173,15 @@ public static class ProxyHost
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
-        // Traffic addressed to one of the proxy's own listeners would loop through it forever; and the outbound port does
-        // not carry anyone's traffic to the control plane (issue 15): in process mode any local process can reach it.
+        // Where the outbound port never forwards: the proxy's own listeners (traffic would loop through it forever) and the
+        // control plane (issue 15: in process mode any local process can reach the outbound port).
         var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
-        Func<IPAddress, int, bool> isSelf = (address, port) =>
+        Func<IPAddress, int, bool> offLimits = (address, port) =>
             ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
             || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
-            isSelf, outboundLogger);
+            offLimits, outboundLogger);
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization);
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
@@ -197,7 +197,7 @@ public static class ProxyHost
         }
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
-        var l4 = new L4Proxy(destinations, connector, balancer, isSelf,
+        var l4 = new L4Proxy(destinations, connector, balancer, offLimits,
             options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);

@@ -106,6 +106,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Compiling the inbound policy of {Pod} failed")]
     public static partial void InboundCompileFailed(ILogger logger, string pod, Exception exception);
 
-    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Discovery call {Method} from {Peer} refused ({Code}): {Reason}")]
-    public static partial void CallRefused(ILogger logger, string method, string peer, string code, string reason);
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Discovery call {Method} from {Peer} refused ({Code}): {Reason} ({Suppressed} more refused since the last such line)")]
+    public static partial void CallRefused(ILogger logger, string method, string peer, string code, string reason, long suppressed);
 }

@@ -5,6 +5,7 @@ using Weft.Api.Model;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Objects;
+using Weft.Discovery;
 using Weft.Discovery.Identity;
 
 namespace Weft.ControlPlane.Serving;
@@ -39,6 +40,10 @@ internal sealed class CallerAuthentication(
     private static readonly TimeSpan ReviewReuse = TimeSpan.FromSeconds(30);
     private const int MaxCachedReviews = 4096;
     private readonly ConcurrentDictionary<string, (WorkloadClaims Claims, DateTimeOffset Until)> _reviews = new(StringComparer.Ordinal);
+    private readonly LogLimiter _refusals = new(RefusalLogInterval, time);
+
+    /// <summary>At most one "call refused" line per this interval, with the count of refusals held back since the last.</summary>
+    public static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The pod the call speaks for, or an <see cref="RpcException"/> saying why not.</summary>
     public async ValueTask<WorkloadClaims> PodAsync(ServerCallContext context)
@@ -109,7 +114,7 @@ internal sealed class CallerAuthentication(
     /// The client certificate check of the TLS handshake: none is fine (the token is checked per call), one must be a
     /// workload certificate of the mesh.
     /// </summary>
-    public bool ValidateClientCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate) =>
+    public static bool ValidateClientCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, MeshCertificateAuthority ca, TimeProvider time) =>
         certificate is null
         || SpiffeValidation.Validate(certificate, [.. ca.TrustedRoots], null, time.GetUtcNow(), out _, out _);
 
@@ -150,9 +155,9 @@ internal sealed class CallerAuthentication(
 
     private Pod? FindPod(string @namespace, string name)
     {
-        foreach (var o in store.Snapshot().Objects)
+        foreach (var pod in store.Snapshot().Mesh.Pods)
         {
-            if (o is Pod pod && pod.Name == name && pod.Namespace == @namespace)
+            if (pod.Name == name && pod.Namespace == @namespace)
             {
                 return pod;
             }
@@ -163,7 +168,13 @@ internal sealed class CallerAuthentication(
 
     private RpcException Refuse(ServerCallContext context, StatusCode code, string reason)
     {
-        Log.CallRefused(logger, context.Method, context.Peer, code.ToString(), reason);
+        // One line per interval at most, saying how many were held back: a process hammering the port with bad calls
+        // must not become a flood of log lines (issue 15).
+        if (_refusals.TryTake(out var suppressed))
+        {
+            Log.CallRefused(logger, context.Method, context.Peer, code.ToString(), reason, suppressed);
+        }
+
         return new RpcException(new Status(code, reason));
     }
 }

@@ -81,34 +81,10 @@ public static class SpiffeValidation
             return false;
         }
 
-        using (var chain = new X509Chain())
+        if (!ChainsTo(peer, trustBundle, now, out var problems))
         {
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(trustBundle);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.DisableCertificateDownloads = true;
-            chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-            chain.ChainPolicy.VerificationTimeIgnored = false;
-            try
-            {
-                if (!chain.Build(peer))
-                {
-                    var problems = chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}").Distinct();
-                    error = $"the certificate of '{id}' does not chain to the trust bundle at {now:O}: {string.Join("; ", problems)}";
-                    return false;
-                }
-            }
-            finally
-            {
-                // The elements are copies; the caller's peer and bundle certificates stay theirs.
-                foreach (var element in chain.ChainElements)
-                {
-                    if (!ReferenceEquals(element.Certificate, peer) && !trustBundle.Contains(element.Certificate))
-                    {
-                        element.Certificate.Dispose();
-                    }
-                }
-            }
+            error = $"the certificate of '{id}' does not chain to the trust bundle at {now:O}: {problems}";
+            return false;
         }
 
         if (expectedSpiffeId is not null && !string.Equals(id, expectedSpiffeId, StringComparison.Ordinal))
@@ -120,6 +96,38 @@ public static class SpiffeValidation
         peerSpiffeId = id;
         error = "";
         return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="leaf"/> chains to one of <paramref name="roots"/> (and only those) at <paramref name="now"/>,
+    /// revocation unchecked, nothing downloaded; <paramref name="problems"/> says why not.
+    /// </summary>
+    internal static bool ChainsTo(X509Certificate2 leaf, X509Certificate2Collection roots, DateTimeOffset now, out string problems)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        try
+        {
+            var built = chain.Build(leaf);
+            problems = built ? "" : string.Join("; ", chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}").Distinct());
+            return built;
+        }
+        finally
+        {
+            // The elements are copies; the caller's leaf and roots stay theirs.
+            foreach (var element in chain.ChainElements)
+            {
+                if (!ReferenceEquals(element.Certificate, leaf) && !roots.Contains(element.Certificate))
+                {
+                    element.Certificate.Dispose();
+                }
+            }
+        }
     }
 
     /// <summary>The SPIFFE ID in the certificate's only URI SAN.</summary>

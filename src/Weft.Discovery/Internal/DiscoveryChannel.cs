@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
+using Weft.Discovery.Identity;
 
 namespace Weft.Discovery.Internal;
 
@@ -40,7 +41,7 @@ internal static class DiscoveryChannel
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                     (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0
                     && certificate is X509Certificate2 leaf
-                    && ChainsToRoots(leaf, roots, clock.GetUtcNow()),
+                    && SpiffeValidation.ChainsTo(leaf, roots, clock.GetUtcNow(), out _),
             };
         }
 
@@ -57,17 +58,6 @@ internal static class DiscoveryChannel
             // A policy carries every endpoint of its backends; large Services exceed gRPC's 4 MB default.
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
-    }
-
-    private static bool ChainsToRoots(X509Certificate2 leaf, X509Certificate2Collection roots, DateTimeOffset now)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        return chain.Build(leaf);
     }
 
     /// <summary>Puts the current bearer credential on every call (a token file rewritten meanwhile is read afresh).</summary>

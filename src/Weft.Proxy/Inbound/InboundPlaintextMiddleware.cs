@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Weft.Discovery;
 using Weft.Proxy.L4;
 using Weft.Proxy.Security;
 

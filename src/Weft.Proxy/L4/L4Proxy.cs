@@ -17,7 +17,7 @@ namespace Weft.Proxy.L4;
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
 internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
-    Func<IPAddress, int, bool> isSelf, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
+    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
@@ -121,7 +121,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     /// <summary>Not a mesh destination: loopback addresses (local processes outside the mesh) get plain TCP; anything else is closed.</summary>
     private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
-        if (!Outbound.OutboundHandler.MayLeaveMesh(host, port, isSelf))
+        if (!Outbound.OutboundHandler.MayLeaveMesh(host, port, offLimits))
         {
             ProxyLog.NotInMesh(logger, host, port);
             return;

@@ -32,7 +32,7 @@ internal sealed class OutboundHandler(
     ProxyMetrics metrics,
     TimeProvider time,
     Func<int> peerInboundPort,
-    Func<IPAddress, int, bool> isSelf,
+    Func<IPAddress, int, bool> offLimits,
     ILogger logger)
 {
     // Metric label strings built once per policy object (policies are immutable, replaced on each discovery update),
@@ -209,7 +209,7 @@ internal sealed class OutboundHandler(
     /// </summary>
     private async Task ForwardOutsideMeshAsync(HttpContext context, string host, int port)
     {
-        if (!MayLeaveMesh(host, port, isSelf))
+        if (!MayLeaveMesh(host, port, offLimits))
         {
             ProxyLog.NotInMesh(logger, host, port);
             await RespondAsync(context, StatusCodes.Status502BadGateway, $"{host}:{port} is not a mesh destination");
@@ -225,11 +225,12 @@ internal sealed class OutboundHandler(
 
     /// <summary>
     /// Whether traffic for a destination outside the mesh may go to it: only an IPv4 loopback literal (a local process)
-    /// that is not one of this proxy's own listeners, so that nothing leaves 127.0.0.0/8 and nothing loops.
+    /// that is not <paramref name="offLimits"/> (this proxy's own listeners, so nothing loops, and the control plane,
+    /// which no app reaches through its sidecar), so that nothing leaves 127.0.0.0/8.
     /// </summary>
-    internal static bool MayLeaveMesh(string host, int port, Func<IPAddress, int, bool> isSelf) =>
+    internal static bool MayLeaveMesh(string host, int port, Func<IPAddress, int, bool> offLimits) =>
         IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(address)
-        && !isSelf(address, port);
+        && !offLimits(address, port);
 
     /// <summary>The CONNECT tunnel's target, else the absolute-form request target's authority (port 80 by default).</summary>
     internal static bool TryGetDestination(HttpContext context, out string host, out int port)

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Weft.Discovery;
 using Weft.Discovery.Identity;
 
 namespace Weft.Proxy.Security;

@@ -235,4 +235,39 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
             "the new subscription's ACK recorded",
             Deadline);
     }
+
+    [Fact]
+    public async Task Refused_calls_are_logged_one_line_per_interval_with_the_count_held_back()
+    {
+        var log = new ListLogger();
+        using var logging = new Microsoft.Extensions.Logging.LoggerFactory([new OneLoggerProvider(log)]);
+        await using var host = await ControlPlaneHost.StartAsync(
+            new ControlPlaneOptions { ManifestDirectory = _dir.Path, Time = _clock, LoggerFactory = logging }, CancellationToken.None);
+        using var channel = TestCallers.Channel(host);
+        var client = new GrpcDiscovery(channel);
+        var report = new PolicyReport { ClientPod = $"{Shop}/a-0", Host = Echo, Port = 80, Version = 1 };
+        List<string> Refusals() => [.. log.Lines.Where(l => l.Contains("refused (Unauthenticated)", StringComparison.Ordinal))];
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(StatusCode.Unauthenticated, await CodeOf(async () => await client.ReportAsync(report)));
+        }
+
+        Assert.Single(Refusals());
+        _clock.Advance(Weft.ControlPlane.Serving.CallerAuthentication.RefusalLogInterval);
+        Assert.Equal(StatusCode.Unauthenticated, await CodeOf(async () => await client.ReportAsync(report)));
+
+        var lines = Refusals();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("(19 more refused since the last such line)", lines[1], StringComparison.Ordinal);
+    }
+
+    private sealed class OneLoggerProvider(ListLogger logger) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose()
+        {
+        }
+    }
 }
