@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Weft.Proxy.Tests.Http1;
+using Weft.Proxy.Tests.Infrastructure;
 using Weft.Tests.Shared;
 
 namespace Weft.Proxy.Tests.Admin;
@@ -42,7 +43,7 @@ public sealed class ListenerBoundsTests
         first.Dispose();
         await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == 1, "one connection left");
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
-        await client.SendAsync(Sidecar.Get(FreePort()));
+        await client.SendAsync(Sidecar.Get(Ports.Closed()));
         Assert.Equal(502, (await client.ReadResponseAsync()).Status);
     }
 
@@ -96,7 +97,7 @@ public sealed class ListenerBoundsTests
         });
         using var socket = await ConnectAsync(sidecar.Inbound);
         var clock = Stopwatch.StartNew();
-        var head = Encoding.ASCII.GetBytes(Sidecar.Get(FreePort(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
+        var head = Encoding.ASCII.GetBytes(Sidecar.Get(Ports.Closed(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
         var received = new StringBuilder();
         var reading = ReadAllAsync(socket, received);
         await socket.SendAsync(head.AsMemory(0, 20)); // "GET / HTTP/1.1\r\nHost" and then a byte every 100 ms
@@ -130,7 +131,7 @@ public sealed class ListenerBoundsTests
             KeepAliveTimeout = TimeSpan.FromSeconds(1),
         });
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
-        await client.SendAsync(Sidecar.Get(FreePort())); // no app there: the proxy's 502, and the connection kept
+        await client.SendAsync(Sidecar.Get(Ports.Closed())); // no app there: the proxy's 502, and the connection kept
         var response = await client.ReadResponseAsync();
         Assert.Equal(502, response.Status);
         Assert.NotEqual("close", response.Header("Connection"));
@@ -230,12 +231,5 @@ public sealed class ListenerBoundsTests
         var text = await sidecar.MetricsAsync();
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
         return line is null ? -1 : long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Weft.Proxy.Tests.Infrastructure;
 
 namespace Weft.Proxy.Tests.Http1;
 
@@ -108,7 +109,7 @@ public sealed class Http1RelayConnectionTests
     [Fact]
     public async Task Nothing_listening_on_weft_dst_port_is_502_and_the_client_connection_carries_on()
     {
-        var closed = ClosedPort();
+        var closed = Ports.Closed();
         await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("alive"));
         await using var sidecar = await Sidecar.StartAsync();
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
@@ -188,7 +189,7 @@ public sealed class Http1RelayConnectionTests
     [Fact]
     public async Task A_request_with_a_body_larger_than_the_fast_path_carries_is_answered_by_the_full_path()
     {
-        var closed = ClosedPort();
+        var closed = Ports.Closed();
         await using var sidecar = await Sidecar.StartAsync();
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
 
@@ -203,7 +204,7 @@ public sealed class Http1RelayConnectionTests
     [Fact]
     public async Task A_refused_request_with_a_small_body_is_502_and_the_connection_carries_on()
     {
-        var closed = ClosedPort();
+        var closed = Ports.Closed();
         await using var app = ScriptedApp.Start("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         await using var sidecar = await Sidecar.StartAsync();
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
@@ -292,15 +293,5 @@ public sealed class Http1RelayConnectionTests
         }));
 
         Assert.All(answers, a => Assert.Equal($"/c{a.i}", a.Item2));
-    }
-
-    /// <summary>A loopback port nothing listens on (bound by the OS, then released).</summary>
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

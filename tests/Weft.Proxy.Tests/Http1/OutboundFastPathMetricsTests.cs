@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Weft.Proxy.Tests.Infrastructure;
 using static Weft.Proxy.Tests.Infrastructure.Policies;
 
 namespace Weft.Proxy.Tests.Http1;
@@ -78,7 +79,7 @@ public sealed class OutboundFastPathMetricsTests
     [Fact]
     public async Task A_peer_that_cannot_be_reached_is_a_fast_path_502_counted_as_5xx()
     {
-        var closed = ClosedPort();
+        var closed = Ports.Closed();
         var rule = OutboundPolicies.Named(Rule(backends: OutboundPolicies.Backend("v1", 1, 9001)), "checkout");
         await using var proxy = await OutboundProxy.StartAsync([("web:8080", Service("web", 8080, [rule]))], fastPath: true, peerInboundPort: closed);
 
@@ -113,13 +114,5 @@ public sealed class OutboundFastPathMetricsTests
         var metrics = await proxy.MetricsAsync();
         Assert.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 1\n", metrics, StringComparison.Ordinal);
         Assert.Contains("dst_service=\"web\",dst_port=\"8080\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",status_class=\"4xx\"} 1\n", metrics, StringComparison.Ordinal);
-    }
-
-    /// <summary>A loopback port nothing listens on (bound by the OS, then released).</summary>
-    private static int ClosedPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

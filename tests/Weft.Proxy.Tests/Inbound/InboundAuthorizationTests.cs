@@ -6,6 +6,7 @@ using Weft.Discovery.Identity;
 using Weft.Proxy.L4;
 using Weft.Proxy.Metrics;
 using Weft.Proxy.Tests.Http1;
+using Weft.Proxy.Tests.Infrastructure;
 using Weft.Routing.Authorization;
 using Weft.Tests.Shared;
 
@@ -299,7 +300,7 @@ public sealed class InboundAuthorizationTests
         await using var server = await Sidecar.StartAsync(options => options with
         {
             Destinations = null,
-            ControlPlane = new Uri($"http://127.0.0.1:{ClosedPort().ToString(CultureInfo.InvariantCulture)}"), // nobody answers
+            ControlPlane = new Uri($"http://127.0.0.1:{Ports.Closed().ToString(CultureInfo.InvariantCulture)}"), // nobody answers
             Http1FastPath = true,
         });
         using var admin = new HttpClient { BaseAddress = new Uri($"http://{server.Proxy.AdminEndpoint}") };
@@ -341,12 +342,5 @@ public sealed class InboundAuthorizationTests
         Assert.Contains("# TYPE weft_authz_allowed_total counter\n", text, StringComparison.Ordinal);
         Assert.Contains("weft_authz_allowed_total{policy=\"allow-client\",rule=\"0\",verdict=\"allowed_by_policy\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("weft_authz_denied_total{policy=\"default:deny\",rule=\"\",verdict=\"denied_by_default\"} 1\n", text, StringComparison.Ordinal);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
-using Weft.Proxy.Discovery;
+using Weft.Proxy.Tests.Http1;
 using Weft.Proxy.Tests.Infrastructure;
-using Weft.Routing.Policy;
 
 namespace Weft.Proxy.Tests.Outbound;
 
@@ -16,18 +15,8 @@ public sealed class ControlPlaneAddressTests
     {
         await using var controlPlane = await TestBackend.StartAsync("control-plane");
         await using var other = await TestBackend.StartAsync("other");
-        await using var proxy = await ProxyHost.StartAsync(new ProxyOptions
-        {
-            PodNamespace = "default",
-            PodName = "client",
-            PodIp = IPAddress.Loopback,
-            OutboundPort = 0,
-            InboundPort = 0,
-            AdminPort = 0,
-            ControlPlane = new Uri($"https://127.0.0.1:{controlPlane.Port}"),
-            Destinations = new StaticDestinationSource(Array.Empty<KeyValuePair<string, DestinationPolicy>>()),
-        });
-        using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{proxy.OutboundEndpoint}"), UseProxy = true });
+        await using var proxy = await Sidecar.StartAsync(options => options with { ControlPlane = new Uri($"https://127.0.0.1:{controlPlane.Port}") });
+        using var client = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"http://{proxy.Outbound}"), UseProxy = true });
 
         using var allowed = await client.GetAsync(new Uri($"http://127.0.0.1:{other.Port}/"));
         using var refused = await client.GetAsync(new Uri($"http://127.0.0.1:{controlPlane.Port}/"));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Weft.Proxy.Tests.Http1;
+using Weft.Proxy.Tests.Infrastructure;
 
 namespace Weft.Proxy.Tests.Outbound;
 
@@ -16,7 +17,7 @@ public sealed class SubscriptionLimitTests
         await using var server = await Sidecar.StartAsync(options => options with
         {
             Destinations = null,
-            ControlPlane = new Uri($"http://127.0.0.1:{ClosedPort().ToString(CultureInfo.InvariantCulture)}"), // nobody answers
+            ControlPlane = new Uri($"http://127.0.0.1:{Ports.Closed().ToString(CultureInfo.InvariantCulture)}"), // nobody answers
             MaxDiscoverySubscriptions = 1,
             Http1FastPath = fastPath,
         });
@@ -39,12 +40,5 @@ public sealed class SubscriptionLimitTests
         Assert.Contains("# TYPE weft_discovery_subscriptions_refused_total counter\nweft_discovery_subscriptions_refused_total 1\n", metrics, StringComparison.Ordinal);
         Assert.Contains("\nweft_discovery_not_found_entries 0\n", metrics, StringComparison.Ordinal);
         Assert.DoesNotContain(server.Logs.Lines, l => l.Contains("No policy for second.example", StringComparison.Ordinal));
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -145,35 +145,14 @@ internal static class Http1Inputs
     private static void MutateRequest(Random random, List<byte> bytes)
     {
         var at = random.Next(bytes.Count + 1);
-        switch (random.Next(16))
+        var kind = random.Next(16);
+        if (MutateBytes(random, bytes, at, kind))
         {
-            case 0:
-                if (at < bytes.Count)
-                {
-                    bytes[at] = (byte)random.Next(256);
-                }
+            return;
+        }
 
-                break;
-            case 1:
-                if (at < bytes.Count)
-                {
-                    bytes[at] = Specials[random.Next(Specials.Length)];
-                }
-
-                break;
-            case 2:
-                bytes.Insert(at, Specials[random.Next(Specials.Length)]);
-                break;
-            case 3:
-                if (at < bytes.Count)
-                {
-                    bytes.RemoveAt(at);
-                }
-
-                break;
-            case 4: // a CRLF becomes a bare LF, a bare CR or a doubled CR
-                ReplaceOne(random, bytes, "\r\n", random.Next(3) switch { 0 => "\n", 1 => "\r", _ => "\r\r\n" });
-                break;
+        switch (kind)
+        {
             case 5: // obs-fold: a field continued on the next line
                 ReplaceOne(random, bytes, "\r\n", "\r\n" + (random.Next(2) == 0 ? " " : "\t") + "folded\r\n");
                 break;
@@ -254,7 +233,40 @@ internal static class Http1Inputs
     private static void MutateChunked(Random random, List<byte> bytes)
     {
         var at = random.Next(bytes.Count + 1);
-        switch (random.Next(10))
+        var kind = random.Next(10);
+        if (MutateBytes(random, bytes, at, kind))
+        {
+            return;
+        }
+
+        switch (kind)
+        {
+            case 5: // an overflowing or huge size
+                bytes.InsertRange(0, Encoding.Latin1.GetBytes(new string(random.Next(2) == 0 ? 'f' : 'F', random.Next(9, 20)) + "\r\n"));
+                break;
+            case 6: // a size that is not one
+                bytes.InsertRange(0, Encoding.Latin1.GetBytes(random.Next(4) switch { 0 => "\r\n", 1 => "-1\r\n", 2 => "0x5\r\n", _ => " 5\r\n" }));
+                break;
+            case 7: // a chunk that says more or less than it carries
+                bytes.InsertRange(0, Encoding.Latin1.GetBytes(random.Next(2) == 0 ? "5\r\nabc\r\n" : "2\r\nabcd\r\n"));
+                break;
+            case 8:
+                bytes.RemoveRange(at, bytes.Count - at);
+                break;
+            default: // a bare LF in an extension or a trailer
+                ReplaceOne(random, bytes, "\r\n", random.Next(2) == 0 ? ";ext\n\r\n" : "\r\nX-T: a\nb\r\n");
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The mutations both generators share, kinds 0 to 4: a random byte or a special one written over the byte at
+    /// <paramref name="at"/>, a special one inserted there, that byte removed, or a CRLF made a bare LF, a bare CR or a
+    /// doubled CR. False for any other kind (the caller's own).
+    /// </summary>
+    private static bool MutateBytes(Random random, List<byte> bytes, int at, int kind)
+    {
+        switch (kind)
         {
             case 0:
                 if (at < bytes.Count)
@@ -283,22 +295,11 @@ internal static class Http1Inputs
             case 4:
                 ReplaceOne(random, bytes, "\r\n", random.Next(3) switch { 0 => "\n", 1 => "\r", _ => "\r\r\n" });
                 break;
-            case 5: // an overflowing or huge size
-                bytes.InsertRange(0, Encoding.Latin1.GetBytes(new string(random.Next(2) == 0 ? 'f' : 'F', random.Next(9, 20)) + "\r\n"));
-                break;
-            case 6: // a size that is not one
-                bytes.InsertRange(0, Encoding.Latin1.GetBytes(random.Next(4) switch { 0 => "\r\n", 1 => "-1\r\n", 2 => "0x5\r\n", _ => " 5\r\n" }));
-                break;
-            case 7: // a chunk that says more or less than it carries
-                bytes.InsertRange(0, Encoding.Latin1.GetBytes(random.Next(2) == 0 ? "5\r\nabc\r\n" : "2\r\nabcd\r\n"));
-                break;
-            case 8:
-                bytes.RemoveRange(at, bytes.Count - at);
-                break;
-            default: // a bare LF in an extension or a trailer
-                ReplaceOne(random, bytes, "\r\n", random.Next(2) == 0 ? ";ext\n\r\n" : "\r\nX-T: a\nb\r\n");
-                break;
+            default:
+                return false;
         }
+
+        return true;
     }
 
     private static string Size(Random random, int size)
