@@ -198,7 +198,7 @@ public static class ProxyHost
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
         var l4 = new L4Proxy(destinations, connector, balancer, offLimits,
-            options.ProtocolDetectionTimeout, outboundLogger, metrics);
+            options.ProtocolDetectionTimeout, outboundLogger);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);
         ListenerGuard[] guards = [outboundGuard, inboundGuard, adminGuard];
@@ -234,6 +234,8 @@ public static class ProxyHost
         app.Run(async context =>
         {
             var role = context.Features.Get<ListenerRoleFeature>()?.Role ?? ListenerRole.Admin;
+            var progress = context.Features.Get<ConnectionProgress>(); // the connection's: mid-request until the end
+            progress?.RequestStarted();
             try
             {
                 switch (role)
@@ -257,6 +259,10 @@ public static class ProxyHost
                     context.Response.Clear();
                     context.Response.StatusCode = StatusCodes.Status500InternalServerError;
                 }
+            }
+            finally
+            {
+                progress?.RequestEnded();
             }
 
             if (role == ListenerRole.Outbound)

@@ -77,6 +77,15 @@ internal static partial class ProxyLog
     [LoggerMessage(25, LogLevel.Information, "A connection flood is over ({Peak} connections at its peak, {Now} now): memory returned to the OS")]
     public static partial void FloodOver(ILogger logger, long peak, long now);
 
+    [LoggerMessage(26, LogLevel.Warning, "The {Listener} listener is full ({Limit} connections): its oldest connection without a request in flight was closed to admit one from {Remote} ({Suppressed} more since the last line)")]
+    public static partial void ListenerShed(ILogger logger, string listener, int limit, string? remote, long suppressed);
+
+    [LoggerMessage(27, LogLevel.Debug, "Connection from {Remote} on the {Listener} listener ended: {Reason}")]
+    public static partial void ConnectionEndedByReset(ILogger logger, string listener, string? remote, string reason);
+
+    [LoggerMessage(28, LogLevel.Debug, "Client {Remote} went away between or inside requests: {Reason}")]
+    public static partial void ClientGone(ILogger logger, string? remote, string reason);
+
     /// <summary>How often a line about a refused or malformed connection may be written (the rest are counted in the next one).</summary>
     public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
 }

@@ -68,6 +68,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             ? new SocketClientWriter(socket.Socket)
             : new PipeClientWriter(connection.Transport.Output);
         var handOff = false;
+        var progress = connection.Features.Get<ConnectionProgress>();
         try
         {
             // abort ends the connection (the client went, or a timeout: keep-alive while idle, activity in an
@@ -101,6 +102,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
                     return;
                 }
+                catch (IOException e)
+                {
+                    // The client reset the connection (Kestrel's ConnectionResetException): a normal end, not a fault.
+                    ProxyLog.ClientGone(logger, connection.RemoteEndPoint?.ToString(), e.Message);
+                    return;
+                }
 
                 var buffer = result.Buffer;
                 if (buffer.IsEmpty && result.IsCompleted)
@@ -130,6 +137,11 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
                 RelayTarget target = default;
                 bool forward;
+                if (status == HeadStatus.Ready)
+                {
+                    progress?.RequestStarted(); // mid-request from here: never shed
+                }
+
                 try
                 {
                     forward = status == HeadStatus.Ready && await route.PrepareAsync(connection, exchange, abort.Token)
@@ -142,6 +154,11 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
                 if (!forward)
                 {
+                    if (status == HeadStatus.Ready)
+                    {
+                        progress?.RequestHandedOn(); // Kestrel starts it again
+                    }
+
                     input.AdvanceTo(buffer.Start);
                     handOff = true;
                     break;
@@ -155,6 +172,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     output.Write(exchange.LocalAnswer.Span);
                     route.Record(target, exchange.LocalStatus, TimeSpan.Zero);
                     exchange.Release();
+                    progress?.RequestEnded();
                     if (!await output.FlushAsync() || exchange.Request.Close)
                     {
                         return;
@@ -166,6 +184,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 abort.CancelAfter(_activity);
                 var more = await ForwardAsync(connection, output, exchange, target, abort);
                 exchange.Release(); // idle between requests: no buffer held
+                progress?.RequestEnded();
                 if (!more)
                 {
                     return;

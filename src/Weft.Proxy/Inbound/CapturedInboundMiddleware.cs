@@ -39,6 +39,7 @@ internal sealed class CapturedInboundMiddleware(
             return; // the pod's authorization policy does not admit a plaintext caller to that port (issue 14)
         }
 
+        connection.Features.Get<ConnectionProgress>()?.Tunnelled(); // a stream to the app from here: never shed
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
         await using var plain = new DuplexPipeStream(connection.Transport);
         await LocalApp.PumpAsync(plain, podIp, original.Port, logger, linked.Token);

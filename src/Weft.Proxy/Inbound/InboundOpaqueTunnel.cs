@@ -17,8 +17,9 @@ internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwn
     /// <param name="stream">The connection's bytes (decrypted, from a peer sidecar), the PROXY header first.</param>
     /// <param name="remote">The connection's remote address, for the log.</param>
     /// <param name="peerIdentity">The verified mTLS peer's SPIFFE ID; null for plaintext.</param>
+    /// <param name="progress">The connection's, marked a tunnel (never shed) once the app is dialled.</param>
     /// <param name="ct">Cancelled when the connection or the proxy stops.</param>
-    public async Task ServeAsync(Stream stream, EndPoint? remote, string? peerIdentity, CancellationToken ct)
+    public async Task ServeAsync(Stream stream, EndPoint? remote, string? peerIdentity, ConnectionProgress? progress, CancellationToken ct)
     {
         var peer = peerIdentity ?? "plaintext";
         int? port;
@@ -46,6 +47,7 @@ internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwn
             return;
         }
 
+        progress?.Tunnelled();
         await LocalApp.PumpAsync(stream, podIp, target, logger, ct);
     }
 

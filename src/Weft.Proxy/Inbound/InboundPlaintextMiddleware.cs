@@ -46,7 +46,7 @@ internal sealed class InboundPlaintextMiddleware(
         if (proxyHeader.Value)
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
-            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, ct);
+            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, connection.Features.Get<ConnectionProgress>(), ct);
             return;
         }
 

@@ -36,7 +36,7 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
         {
             if (ssl.NegotiatedApplicationProtocol == MeshAlpn.WeftTcp)
             {
-                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, ct);
+                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), ct);
                 return;
             }
 

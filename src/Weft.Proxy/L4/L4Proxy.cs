@@ -17,7 +17,7 @@ namespace Weft.Proxy.L4;
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
 internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
-    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
+    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
@@ -33,20 +33,14 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     public async Task<bool> TryServeAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
         RouteTable? table = null;
-        var known = true;
-        var overLimit = false;
+        Exception? failed = null;
         try
         {
             table = await destinations.GetAsync(host, port, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            known = false; // HTTP requests get their 503 from the HTTP path; opaque connections are closed below
-            overLimit = e is Weft.Discovery.SubscriptionLimitException; // counted, and logged by the discovery client
-            if (!overLimit)
-            {
-                ProxyLog.DiscoveryFailed(logger, host, port, e.Message);
-            }
+            failed = e; // HTTP requests get their 503 from the HTTP path (this failure carried to it); opaque connections are closed below
         }
 
         var policy = table?.Policy;
@@ -61,14 +55,19 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
                     H2cFeatures.Set(connection);
                 }
 
+                if (failed is not null)
+                {
+                    Outbound.DestinationLookup.Failed(connection.Features, host, port, failed);
+                }
+
                 return false;
             }
 
-            if (!known)
+            if (failed is not null)
             {
-                if (overLimit)
+                if (failed is not Weft.Discovery.SubscriptionLimitException)
                 {
-                    metrics?.RecordDestinationRefused();
+                    ProxyLog.DiscoveryFailed(logger, host, port, failed.Message); // a refusal is counted and logged by the discovery client
                 }
 
                 return true;

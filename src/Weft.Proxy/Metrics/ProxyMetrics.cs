@@ -29,13 +29,8 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed = new();
     private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied = new();
 
-    private long _destinationsRefused;
-
     /// <summary>The discovery client's counts (issue 15), read at each scrape; null without a control plane (no such series).</summary>
     public Func<SubscriptionCounts>? Subscriptions { get; init; }
-
-    /// <summary>A request (503) or connection (closed) to a new destination refused because the subscription limit was reached.</summary>
-    public void RecordDestinationRefused() => Interlocked.Increment(ref _destinationsRefused);
 
     public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
     {
@@ -112,13 +107,13 @@ internal sealed class ProxyMetrics
         WriteListeners(text);
         if (Subscriptions is { } subscriptions)
         {
-            WriteSubscriptions(text, subscriptions(), Interlocked.Read(ref _destinationsRefused));
+            WriteSubscriptions(text, subscriptions());
         }
 
         return text.ToString();
     }
 
-    /// <summary>The proxy's listeners, for their connection gauges and refusal counters (set by the host once made).</summary>
+    /// <summary>The proxy's listeners, for their connection gauges and refusal and shedding counters (set by the host once made).</summary>
     public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
 
     private void WriteListeners(StringBuilder text)
@@ -142,19 +137,20 @@ internal sealed class ProxyMetrics
             text.Append("weft_listener_refused_total{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Refused.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        static string Name(ListenerGuard listener) => listener.Role switch
+        text.Append("# HELP weft_listener_shed_total Connections without a request in flight closed to admit a new one because their listener was full.\n# TYPE weft_listener_shed_total counter\n");
+        foreach (var listener in listeners)
         {
-            ListenerRole.Outbound => "outbound",
-            ListenerRole.Inbound => "inbound",
-            _ => "admin",
-        };
+            text.Append("weft_listener_shed_total{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.ShedCount.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        static string Name(ListenerGuard listener) => listener.Name;
     }
 
-    private static void WriteSubscriptions(StringBuilder text, SubscriptionCounts counts, long refused)
+    private static void WriteSubscriptions(StringBuilder text, SubscriptionCounts counts)
     {
         Single(text, "weft_discovery_subscriptions", "gauge", "Destination subscriptions open (one stream to the control plane each).", counts.Open);
         Single(text, "weft_discovery_subscriptions_limit", "gauge", "The most destination subscriptions the sidecar opens; a new destination beyond it gets 503.", counts.Limit);
-        Single(text, "weft_discovery_subscriptions_refused_total", "counter", "Requests (503) and connections (closed) to a new destination refused because the subscription limit was reached.", refused);
+        Single(text, "weft_discovery_subscriptions_refused_total", "counter", "Requests (503) and connections (closed) to a new destination refused because the subscription limit was reached (one look-up each).", counts.Refused);
         Single(text, "weft_discovery_subscriptions_idle_closed_total", "counter", "Destination subscriptions closed because nothing used them for the idle timeout.", counts.IdleClosed);
         Single(text, "weft_discovery_not_found_entries", "gauge", "Destinations the control plane does not know, remembered without a stream until they expire.", counts.NotFoundCached);
         Single(text, "weft_discovery_not_found_evicted_total", "counter", "Remembered unknown destinations forgotten before expiry because the cache was full.", counts.NotFoundEvicted);

@@ -59,7 +59,7 @@ internal sealed class OutboundHandler(
         RouteTable? table;
         try
         {
-            table = await destinations.GetAsync(host, port, context.RequestAborted);
+            table = await DestinationLookup.GetAsync(context.Features, destinations, host, port, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -67,13 +67,9 @@ internal sealed class OutboundHandler(
         }
         catch (Exception ex)
         {
-            if (ex is Weft.Discovery.SubscriptionLimitException)
+            if (ex is not Weft.Discovery.SubscriptionLimitException)
             {
-                metrics.RecordDestinationRefused(); // logged by the discovery client, once a minute at most
-            }
-            else
-            {
-                ProxyLog.DiscoveryFailed(logger, host, port, ex.Message);
+                ProxyLog.DiscoveryFailed(logger, host, port, ex.Message); // a refusal is counted and logged by the discovery client
             }
 
             await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");

@@ -40,13 +40,19 @@ internal sealed class OutboundHttp1Route(
             return false;
         }
 
+        if (DestinationLookup.Pending(connection.Features, host, port))
+        {
+            return false; // the L4 path's look-up failed: OutboundHandler answers 503 with its reason
+        }
+
         try
         {
             exchange.Table = await destinations.GetAsync(host, port, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return false; // OutboundHandler asks again and answers 503 with the reason
+            DestinationLookup.Failed(connection.Features, host, port, e);
+            return false; // OutboundHandler answers 503 with the reason, without asking again
         }
 
         exchange.DestinationHost = host;

@@ -19,6 +19,7 @@ internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy l4, Htt
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(destination);
         connection.Features.Set<IOriginalDestinationFeature>(destination);
+        connection.Features.Get<ConnectionProgress>()?.Tunnelled(); // an established tunnel is never shed (issue 15)
         using (var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping))
         {
             try

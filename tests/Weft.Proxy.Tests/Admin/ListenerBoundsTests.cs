@@ -19,12 +19,17 @@ public sealed class ListenerBoundsTests
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task A_full_listener_closes_one_more_connection_at_once_counts_it_and_logs_one_line()
+    public async Task A_full_listener_with_nothing_to_shed_closes_one_more_connection_at_once_counts_it_and_logs_one_line()
     {
+        // Both connections mid-request (the app holds its reply): nothing can be shed (ListenerSheddingTests), so the listener refuses.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = ScriptedApp.Start(_ => new ScriptedReply([[], "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray()]) { HoldLastPart = release.Task });
         await using var sidecar = await Sidecar.StartAsync(options => options with { MaxConnections = 2 });
-        using var first = await ConnectAsync(sidecar.Inbound);
-        using var second = await ConnectAsync(sidecar.Inbound);
-        await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == 2, "two connections held");
+        await using var first = await RawConnection.OpenAsync(sidecar.Inbound);
+        await using var second = await RawConnection.OpenAsync(sidecar.Inbound);
+        await first.SendAsync(Sidecar.Get(app.Port));
+        await second.SendAsync(Sidecar.Get(app.Port));
+        await Eventually.TrueAsync(() => app.HeadsRead == 2, "two requests in flight");
 
         var refused = new List<Socket>();
         for (var i = 0; i < 5; i++)
@@ -36,11 +41,12 @@ public sealed class ListenerBoundsTests
 
         Assert.Equal(5, await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_refused_total{listener=\"inbound\"}"), v => v == 5, "refusals counted"));
         Assert.Single(sidecar.Logs.Lines, l => l.Contains("inbound listener is full (2 connections)", StringComparison.Ordinal));
-        Assert.False(await ClosedAsync(first, TimeSpan.FromMilliseconds(200)), "the connections let in are untouched");
         refused.ForEach(s => s.Dispose());
+        release.SetResult();
+        Assert.Equal(200, (await first.ReadResponseAsync()).Status); // the connections let in are untouched
 
         // A place frees up: the next connection is served.
-        first.Dispose();
+        await first.DisposeAsync();
         await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == 1, "one connection left");
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
         await client.SendAsync(Sidecar.Get(Ports.Closed()));
