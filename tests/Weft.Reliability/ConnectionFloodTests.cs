@@ -14,6 +14,14 @@ namespace Weft.Reliability;
 /// </summary>
 public sealed class ConnectionFloodTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// Whether to attack this listener ("deployment/listener"): all of them, unless <c>WEFT_FLOOD_LISTENERS</c> names some
+    /// (comma-separated, e.g. <c>client/outbound</c>), for a full-form run of one listener in a few minutes.
+    /// </summary>
+    private static bool Chosen(string listener) =>
+        Environment.GetEnvironmentVariable("WEFT_FLOOD_LISTENERS") is not { Length: > 0 } chosen
+        || chosen.Split(',', StringSplitOptions.TrimEntries).Contains(listener, StringComparer.Ordinal);
+
     /// <summary>A 6-byte TLS record header and handshake type: a ClientHello that never comes.</summary>
     private static readonly byte[] PartialClientHello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01];
 
@@ -31,6 +39,11 @@ public sealed class ConnectionFloodTests(ITestOutputHelper output)
         {
             foreach (var (name, port) in new[] { ("outbound", pod.Sidecar.Outbound), ("inbound", pod.Sidecar.Inbound), ("admin", pod.Sidecar.Admin) })
             {
+                if (!Chosen($"{pod.Deployment}/{name}"))
+                {
+                    continue;
+                }
+
                 var target = new IPEndPoint(IPAddress.Parse(pod.IP), port);
                 var attack = new Attack(target, tls: name == "inbound");
                 var opened = await attack.OpenAsync(Scale.FloodConnections, Scale.SlowConnections);
