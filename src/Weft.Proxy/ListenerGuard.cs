@@ -77,6 +77,7 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
 
         var progress = new ConnectionProgress(connection);
         ConnectionProgress? victim = null;
+        var admitted = false;
         lock (_gate)
         {
             // Shed connections still unwinding (their socket is closed at once, their state goes when whatever served them
@@ -86,11 +87,12 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
             {
                 progress.Node = _held.AddLast(progress);
                 _active++;
+                admitted = true; // not progress.Node: another accept may shed this connection before the next line
             }
         }
 
         var remoteText = connection.RemoteEndPoint?.ToString();
-        if (progress.Node is null)
+        if (!admitted)
         {
             Interlocked.Increment(ref _refused);
             if (_refusals.TryTake(out var suppressed))
