@@ -154,7 +154,7 @@ public sealed class ControlPlaneProcessTests : IAsyncLifetime
         return text.ToString();
     }
 
-    private int SidecarPid(LocalPod pod) => SidecarPidOrNull(pod) ?? throw new InvalidOperationException($"no sidecar process of {pod.Key} found");
+    private static int SidecarPid(LocalPod pod) => SidecarPidOrNull(pod) ?? throw new InvalidOperationException($"no sidecar process of {pod.Key} found");
 
     /// <summary>The pod's live sidecar (<c>weft proxy</c>) started by this test process: found by its environment and command line.</summary>
     private static int? SidecarPidOrNull(LocalPod pod)
