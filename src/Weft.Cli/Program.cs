@@ -24,6 +24,7 @@ root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(AuthzCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
+root.Subcommands.Add(ControlPlaneCommand.Create()); // hidden: weft up --control-plane process runs it
 root.Subcommands.Add(InjectCommand.Create());
 root.Subcommands.Add(InstallCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());

@@ -35,6 +35,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     private readonly WorkloadTokenIssuer _tokens;
     private readonly TimeSpan _tokenLifetime;
     private readonly AdminCredential _admin;
+    private readonly IAsyncDisposable? _moreSources;
     private bool _disposed;
 
     private ControlPlaneHost(
@@ -49,9 +50,11 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         WorkloadTokenIssuer tokens,
         TimeSpan tokenLifetime,
         AdminCredential admin,
-        string? trustBundlePath)
+        string? trustBundlePath,
+        IAsyncDisposable? moreSources)
     {
         _admin = admin;
+        _moreSources = moreSources;
         TrustBundlePath = trustBundlePath;
         _time = time;
         CertificateAuthority = ca;
@@ -126,6 +129,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         Translator? translator = null;
         WebApplication? app = null;
         MeshCertificateAuthority? ca = null;
+        IAsyncDisposable? moreSources = null;
         try
         {
             var caOptions = options.Ca.StateDirectory is null && options.Ca.RootCertPath is null
@@ -159,6 +163,8 @@ public sealed class ControlPlaneHost : IAsyncDisposable
                 directory = new DirectorySource(manifests, store, loggerFactory.CreateLogger<DirectorySource>(), time) { IgnoredFileNames = options.IgnoredFileNames };
                 directory.Start();
             }
+
+            moreSources = options.MoreSources?.Invoke(store);
 
             translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time) { DefaultInboundPolicy = defaultInbound };
             translator.Start();
@@ -212,7 +218,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound);
             Log.Listening(loggerFactory.CreateLogger<ControlPlaneHost>(), address);
-            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime, admin, trustBundlePath);
+            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime, admin, trustBundlePath, moreSources);
         }
         catch
         {
@@ -229,6 +235,11 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             if (directory is not null)
             {
                 await directory.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (moreSources is not null)
+            {
+                await moreSources.DisposeAsync().ConfigureAwait(false);
             }
 
             ca?.Dispose();
@@ -272,6 +283,11 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         if (_directory is not null)
         {
             await _directory.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_moreSources is not null)
+        {
+            await _moreSources.DisposeAsync().ConfigureAwait(false);
         }
 
         CertificateAuthority.Dispose();

@@ -26,6 +26,15 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public int MaxStreamsPerPod { get; init; } = 2 * 1000;
 
+    /// <summary>
+    /// More sources of objects, started after the manifests directory (so an object they hold wins over the directory's
+    /// of the same kind, namespace and name) and before the first model is built and discovery is served: when
+    /// <c>weft up</c> runs the control plane as a child process, the pods, EndpointSlices and admitted Services it
+    /// records (<c>Weft.Cli.Local.ClusterMirror</c>), so that a restarted control plane answers its first call with them.
+    /// Disposed with the host.
+    /// </summary>
+    public Func<Objects.ObjectStore, IAsyncDisposable>? MoreSources { get; init; }
+
     /// <summary>Applied to every object entering the store, as an API server's admission (the local cluster allocates ClusterIPs).</summary>
     public Func<KubeObject, KubeObject>? Admission { get; init; }
 

@@ -104,7 +104,7 @@ public sealed partial class MeshModel
         {
             Namespace = pod.Namespace,
             Pod = pod.Name,
-            ServiceAccount = MeshIndex.ServiceAccountOf(pod),
+            ServiceAccount = pod.ServiceAccount,
             TrustDomain = TrustDomain,
             Level = MeshLevels.Of(pod),
             DefaultPolicy = DefaultInboundPolicies.Resolve(pod, ns, DefaultInboundPolicy),

@@ -99,7 +99,7 @@ internal sealed class LoadGenerator : IDisposable
     }
 
     /// <summary>The echo app's <c>Hostname=</c> line without the pod's suffix: the Deployment that answered.</summary>
-    private static string? Backend(string body)
+    internal static string? Backend(string body)
     {
         foreach (var line in body.Split('\n'))
         {

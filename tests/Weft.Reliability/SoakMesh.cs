@@ -143,6 +143,60 @@ internal sealed class SoakMesh : IAsyncDisposable
         return found;
     }
 
+    /// <summary>
+    /// The live control plane process of <c>weft up --control-plane process</c> (<c>weft control-plane</c>, a child of this
+    /// weft up), or null while there is none (killed, not yet restarted).
+    /// </summary>
+    public int? ControlPlanePid()
+    {
+        var parent = $"WEFT_PARENT_PID={UpPid.ToString(CultureInfo.InvariantCulture)}";
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains("control-plane")
+                    && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(parent)
+                    && !File.ReadAllText(Path.Combine(dir, "stat")).Contains(") Z", StringComparison.Ordinal))
+                {
+                    return pid;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The discovery streams the control plane holds (proxies' destination subscriptions and inbound streams), read as
+    /// <c>weft status</c> reads them (its admin credential, over TLS to the mesh root); null when it does not answer.
+    /// </summary>
+    public async Task<int?> ControlPlaneStreamsAsync()
+    {
+        var state = Reread();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            roots.ImportFromPemFile(state.ControlPlaneCa!);
+            var credentials = Weft.Discovery.DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(state.AdminCredential!, timeout.Token)).Trim());
+            var reply = await Weft.Discovery.DiscoveryClient.GetStatusAsync(new Uri(state.ControlPlane!), timeout.Token, roots, credentials);
+            return reply.Subscriptions.Count + reply.InboundSubscriptions.Count;
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Resident memory of a process in MB (VmRSS), or null when it is gone.</summary>
     public static double? RssMegabytes(int pid)
     {

@@ -143,4 +143,10 @@ public sealed record Pod : KubeObject
     public override string Kind => "Pod";
     public required PodSpec Spec { get; init; }
     public string? PodIP { get; init; }
+
+    /// <summary>
+    /// The service account the pod runs as: <c>default</c> when its spec names none, as the API server defaults it. What
+    /// its SPIFFE identity names, and what a workload token or certificate for it must name.
+    /// </summary>
+    public string ServiceAccount => string.IsNullOrEmpty(Spec.ServiceAccountName) ? "default" : Spec.ServiceAccountName;
 }

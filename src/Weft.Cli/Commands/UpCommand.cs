@@ -48,9 +48,16 @@ internal static class UpCommand
         };
         var context = new Option<string?>("--context") { Description = "The kubeconfig context to use with --kubeconfig (default: its current-context)" };
         var weftNamespace = new Option<string>("--namespace") { Description = "With --kubeconfig: the controller's namespace (Lease, mesh root Secret, trust bundle)", DefaultValueFactory = _ => WeftInstallation.DefaultNamespace };
+        var controlPlane = new Option<string>("--control-plane")
+        {
+            Description = "Where the control plane runs: in-process (inside weft up) or process (a child process on a fixed address, "
+                + "restarted with back-off when it exits; its mesh root and token key survive restarts). Not with --kubeconfig",
+            DefaultValueFactory = _ => InProcess,
+        };
+        controlPlane.AcceptOnlyFromAmong(InProcess, AsProcess);
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace,
+            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -74,9 +81,16 @@ internal static class UpCommand
                 return 2;
             }
 
+            var controlPlaneProcess = result.GetValue(controlPlane) == AsProcess;
             Local.Api.ApiServerConnection? apiServer = null;
             if (result.GetValue(kubeconfig) is { } config)
             {
+                if (controlPlaneProcess)
+                {
+                    await Console.Error.WriteLineAsync("weft up: --control-plane process does not go with --kubeconfig: the controller runs inside weft up");
+                    return 2;
+                }
+
                 if (result.GetValue(caCert) is not null)
                 {
                     await Console.Error.WriteLineAsync("weft up: --ca-cert does not go with --kubeconfig: the controller's mesh root is the Secret weft-ca in its namespace");
@@ -132,6 +146,7 @@ internal static class UpCommand
                     Isolation = chosen,
                     NetnsRange = range,
                     ApiServer = apiServer,
+                    ControlPlaneProcess = controlPlaneProcess,
                 }, ct);
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)
@@ -147,7 +162,7 @@ internal static class UpCommand
 
             await using var mesh = started;
             progress.WriteLine(apiServer is null
-                ? $"control plane at {mesh.ControlPlane.Address.ToString().TrimEnd('/')}, addresses {mesh.AddressBlock}, state {mesh.StatePath}"
+                ? $"control plane at {mesh.ControlPlaneAddress.ToString().TrimEnd('/')}{(mesh.ControlPlaneProcess is { } child ? $" (process {child.Pid})" : "")}, addresses {mesh.AddressBlock}, state {mesh.StatePath}"
                 : $"API server {progressServer}: controller at {mesh.ControlPlane.Address.ToString().TrimEnd('/')} (namespace {apiServer.Namespace}), addresses {mesh.AddressBlock}, state {mesh.StatePath}");
             try
             {
@@ -182,6 +197,9 @@ internal static class UpCommand
         });
         return command;
     }
+
+    private const string InProcess = "in-process";
+    private const string AsProcess = "process";
 
     /// <summary>The Services and pods tables printed when the mesh is ready, and by <c>weft status</c>.</summary>
     public static string Table(MeshState state)

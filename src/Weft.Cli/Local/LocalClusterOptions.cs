@@ -22,7 +22,10 @@ internal sealed record LocalClusterOptions
     /// How long a running sidecar may stay unready (its <c>/ready</c> not 200, or its admin port silent) before it is
     /// restarted, as the kubelet's liveness probe restarts the injected one (issue 15: a listener that stopped accepting).
     /// </summary>
-    public TimeSpan SidecarUnreadyDeadline { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan SidecarUnreadyDeadline { get; init; } = DefaultSidecarUnreadyDeadline;
+
+    /// <summary>The default of <see cref="SidecarUnreadyDeadline"/>: a minute.</summary>
+    public static readonly TimeSpan DefaultSidecarUnreadyDeadline = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Issues a pod's workload token (namespace, pod, pod uid, service account), written to its sidecar's token file and

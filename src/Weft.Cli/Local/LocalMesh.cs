@@ -22,10 +22,13 @@ internal sealed class LocalMesh : IAsyncDisposable
     private readonly Dns.ClusterDnsServer? _dns;
 
     private readonly IDisposable _running;
+    private readonly ClusterMirror? _mirror;
 
-    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns, IDisposable running, Api.ApiServerNode? apiServer)
+    private LocalMesh(string manifestDirectory, string runDirectory, AddressPlan addresses, ControlPlaneHost controlPlane, LocalCluster cluster, LocalKubeProxy kubeProxy, ILoggerFactory? ownedLoggerFactory, NodeNetwork? node, Dns.ClusterDnsServer? dns, IDisposable running, Api.ApiServerNode? apiServer, ControlPlaneProcess? controlPlaneProcess, ClusterMirror? mirror)
     {
         _running = running;
+        ControlPlaneProcess = controlPlaneProcess;
+        _mirror = mirror;
         ApiServer = apiServer;
         _node = node;
         _dns = dns;
@@ -49,6 +52,16 @@ internal sealed class LocalMesh : IAsyncDisposable
 
     /// <summary>The control plane the sidecars are served by: the local one over the directory, or the in-process controller's.</summary>
     public ControlPlaneHost ControlPlane { get; }
+
+    /// <summary>
+    /// With <see cref="LocalMeshOptions.ControlPlaneProcess"/>: the control plane the sidecars and <c>weft status</c> talk
+    /// to, a child process weft up restarts. <see cref="ControlPlane"/> then holds the store weft up records into (as an
+    /// API server would), mirrored to the child, and serves nobody. Null otherwise.
+    /// </summary>
+    public ControlPlaneProcess? ControlPlaneProcess { get; }
+
+    /// <summary>Where the sidecars and <c>weft status</c> reach the control plane.</summary>
+    public Uri ControlPlaneAddress => ControlPlaneProcess?.Address ?? ControlPlane.Address;
 
     /// <summary>With <see cref="LocalMeshOptions.ApiServer"/>: the controller, applier and record against the API server; else null.</summary>
     public Api.ApiServerNode? ApiServer { get; }
@@ -119,6 +132,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             })
             .SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Warning));
         ControlPlaneHost? controlPlane = null;
+        ControlPlaneProcess? child = null;
+        ClusterMirror? mirror = null;
         Api.ApiServerNode? apiServer = null;
         LocalMesh? mesh = null;
         try
@@ -157,11 +172,30 @@ internal sealed class LocalMesh : IAsyncDisposable
                     ct);
                 store = controlPlane.Store;
                 isServiceAddress = addresses.IsClusterIP;
+                if (options.ControlPlaneProcess)
+                {
+                    // The child reads the directory itself, and what weft up records (pods, EndpointSlices, ClusterIPs)
+                    // from the mirror; it shares the state directory, so the root and token key are the ones above.
+                    mirror = new ClusterMirror(store, Path.Combine(runDirectory, ClusterMirror.FileName));
+                    child = await ControlPlaneProcess.StartAsync(
+                        options.Weft ?? WeftLauncher.Current(),
+                        [
+                            directory, "--state-dir", Path.Combine(runDirectory, "state"), "--cluster-file", mirror.Path,
+                            "--workload-cert-lifetime", ((int)options.Ca.WorkloadLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            "--default-inbound-policy", options.DefaultInboundPolicy,
+                            .. options.Ca.RootCertPath is { } root ? ["--ca-cert", root, "--ca-key", options.Ca.RootKeyPath!] : Array.Empty<string>(),
+                            .. options.Verbose ? ["--verbose"] : Array.Empty<string>(),
+                        ],
+                        node?.Block.Gateway ?? System.Net.IPAddress.Loopback,
+                        Path.Combine(runDirectory, "logs", $"weft-system_{ControlPlaneProcess.Name}.log"),
+                        options.Progress,
+                        ct);
+                }
             }
 
             var cluster = new LocalCluster(store, addresses, new LocalClusterOptions
             {
-                ControlPlane = host.Address,
+                ControlPlane = child?.Address ?? host.Address,
                 LogDirectory = Path.Combine(runDirectory, "logs"),
                 Images = ImageMap.Load(directory),
                 Weft = options.Weft ?? WeftLauncher.Current(),
@@ -173,13 +207,14 @@ internal sealed class LocalMesh : IAsyncDisposable
                 MtlsDefault = options.MtlsDefault,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
                 Node = node,
+                SidecarUnreadyDeadline = options.SidecarUnreadyDeadline,
             });
 
             // In network namespaces the kube-proxy connects to podIP:targetPort, as kube-proxy's DNAT does; the pod's
             // capture rules hand the connection to its sidecar.
             var kubeProxy = new LocalKubeProxy(store, isServiceAddress, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
             var dns = node is null ? null : StartDns(node, store, options.Progress);
-            mesh = new LocalMesh(directory, runDirectory, addresses, host, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, apiServer)
+            mesh = new LocalMesh(directory, runDirectory, addresses, host, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, apiServer, child, mirror)
             {
                 ReadyFile = options.ReadyFile,
             };
@@ -200,6 +235,12 @@ internal sealed class LocalMesh : IAsyncDisposable
         }
         catch
         {
+            if (child is not null)
+            {
+                await child.DisposeAsync();
+            }
+
+            mirror?.Dispose();
             if (controlPlane is not null)
             {
                 await controlPlane.DisposeAsync();
@@ -294,7 +335,7 @@ internal sealed class LocalMesh : IAsyncDisposable
         {
             Pid = Environment.ProcessId,
             ManifestDirectory = ManifestDirectory,
-            ControlPlane = ControlPlane.Address.ToString().TrimEnd('/'),
+            ControlPlane = ControlPlaneAddress.ToString().TrimEnd('/'),
             ControlPlaneCa = ApiServer is null ? ControlPlane.TrustBundlePath : null,
             AdminCredential = ApiServer is null ? ControlPlane.AdminCredentialPath : null,
             Kubeconfig = ApiServer?.Connection.Kubeconfig,
@@ -373,6 +414,12 @@ internal sealed class LocalMesh : IAsyncDisposable
                     }
                     else
                     {
+                        if (ControlPlaneProcess is not null)
+                        {
+                            await ControlPlaneProcess.DisposeAsync();
+                        }
+
+                        _mirror?.Dispose();
                         await ControlPlane.DisposeAsync();
                     }
                     TryDelete(StatePath);

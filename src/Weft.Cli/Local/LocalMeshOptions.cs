@@ -48,4 +48,13 @@ internal sealed record LocalMeshOptions
 
     /// <summary>How long a sidecar's workload token is valid; <c>weft up</c> rewrites each token file at 80% of it.</summary>
     public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Run the control plane as a child process (<c>weft up --control-plane process</c>, <see cref="ControlPlaneProcess"/>)
+    /// that weft up restarts when it exits, instead of inside weft up; not with <see cref="ApiServer"/>.
+    /// </summary>
+    public bool ControlPlaneProcess { get; init; }
+
+    /// <summary>How long a running sidecar may stay unready before weft up restarts it (<see cref="LocalClusterOptions.SidecarUnreadyDeadline"/>).</summary>
+    public TimeSpan SidecarUnreadyDeadline { get; init; } = LocalClusterOptions.DefaultSidecarUnreadyDeadline;
 }

@@ -74,9 +74,10 @@ internal sealed class CallerAuthentication(
             throw Refuse(context, StatusCode.PermissionDenied, $"the token was issued to an earlier pod {claims.Pod} (uid {uid}), not the current one");
         }
 
-        if (!string.Equals(pod.Spec.ServiceAccountName, claims.ServiceAccount, StringComparison.Ordinal))
+        // An empty serviceAccountName is "default", as the API server and the identities Routing computes read it.
+        if (!string.Equals(pod.ServiceAccount, claims.ServiceAccount, StringComparison.Ordinal))
         {
-            throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} runs as {pod.Spec.ServiceAccountName}, not {claims.ServiceAccount}");
+            throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} runs as {pod.ServiceAccount}, not {claims.ServiceAccount}");
         }
 
         if (context.GetHttpContext().Connection.ClientCertificate is { } certificate)

@@ -128,10 +128,7 @@ internal sealed class MeshIndex
     }
 
     /// <summary>The SPIFFE identity of a pod's service account (DESIGN decision 4).</summary>
-    public string Identity(Pod pod) => $"spiffe://{TrustDomain}/ns/{pod.Namespace}/sa/{ServiceAccountOf(pod)}";
-
-    /// <summary>A pod's service account: "default" when its spec names none, as the API server defaults it.</summary>
-    public static string ServiceAccountOf(Pod pod) => string.IsNullOrEmpty(pod.Spec.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName;
+    public string Identity(Pod pod) => $"spiffe://{TrustDomain}/ns/{pod.Namespace}/sa/{pod.ServiceAccount}";
 
     /// <summary>
     /// The ready endpoints of a Service port (gamma-spec F1): from the EndpointSlices labelled kubernetes.io/service-name,

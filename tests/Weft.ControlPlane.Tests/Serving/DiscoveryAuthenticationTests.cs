@@ -183,6 +183,21 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pod_without_serviceAccountName_runs_as_default_and_its_default_token_is_accepted()
+    {
+        // As the API server defaults it (and Routing names the pod's identity): an empty serviceAccountName is "default".
+        var unnamed = TestCallers.Pod(Shop, "c-0") with { Spec = new Weft.Api.Model.PodSpec { ServiceAccountName = "" } };
+        TestCallers.SetPods(_host, unnamed);
+        using var channel = TestCallers.Channel(_host, TokenOf("c-0", "default"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var issued = await new GrpcDiscovery(channel).IssueCertificateAsync(new IssueCertificateRequest { CsrDer = ByteString.CopyFrom(TestPki.Csr(key)) });
+
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/default", issued.SpiffeId);
+        Assert.Equal(StatusCode.OK, await FirstMessageAsync(new GrpcDiscovery(channel).WatchDestination(Destination("c-0"))));
+    }
+
+    [Fact]
     public async Task An_expired_token_is_refused()
     {
         var token = TokenOf("a-0", "a");

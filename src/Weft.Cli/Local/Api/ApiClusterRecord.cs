@@ -436,7 +436,8 @@ internal sealed class ApiClusterRecord : ClusterRecord
         };
     }
 
-    private static JsonObject SliceJson(EndpointSlice slice) => new()
+    /// <summary>An EndpointSlice as the API server (and the manifest loader) reads it.</summary>
+    internal static JsonObject SliceJson(EndpointSlice slice) => new()
     {
         ["apiVersion"] = "discovery.k8s.io/v1",
         ["kind"] = "EndpointSlice",
@@ -478,7 +479,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
         })]),
     };
 
-    private static JsonObject Map(IReadOnlyDictionary<string, string> values)
+    internal static JsonObject Map(IReadOnlyDictionary<string, string> values)
     {
         var map = new JsonObject();
         foreach (var (key, value) in values.OrderBy(p => p.Key, StringComparer.Ordinal))
