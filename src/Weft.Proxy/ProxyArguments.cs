@@ -20,6 +20,7 @@ public static class ProxyArguments
         new(ProxyFlags.Pod, "NS/NAME", "The pod this sidecar serves, NAMESPACE/NAME", Required: true),
         new(ProxyFlags.PodIp, "IP", "The pod's IP; the listeners bind on it", Required: true),
         new(ProxyFlags.ServiceAccount, "SA", "The pod's service account (default: default)"),
+        new(ProxyFlags.Workload, "NAME", "The pod's workload for the metrics' workload labels: its Deployment or other controller (default: the pod's name)"),
         new(ProxyFlags.ControlPlane, "URL", "The discovery server, e.g. http://127.0.0.1:PORT", Required: true),
         new(ProxyFlags.OutboundPort, "PORT", $"Outbound listener port (default {MeshPorts.Outbound})"),
         new(ProxyFlags.InboundPort, "PORT", $"Inbound listener port (default {MeshPorts.Inbound})"),
@@ -42,7 +43,7 @@ public static class ProxyArguments
     {
         ArgumentNullException.ThrowIfNull(args);
         options = null;
-        string? pod = null, podIp = null, serviceAccount = null, controlPlane = null, controlPlaneCa = null, tokenFile = null;
+        string? pod = null, podIp = null, serviceAccount = null, workload = null, controlPlane = null, controlPlaneCa = null, tokenFile = null;
         var mtls = Security.MtlsMode.Strict;
         var detect = DefaultDetectTimeoutMs;
         var maxConnections = ProxyOptions.DefaultMaxConnections;
@@ -71,6 +72,10 @@ public static class ProxyArguments
                 case ProxyFlags.Pod: pod = value; break;
                 case ProxyFlags.PodIp: podIp = value; break;
                 case ProxyFlags.ServiceAccount: serviceAccount = value; break;
+                case ProxyFlags.Workload when value.Length is > 0 and <= 253: workload = value; break;
+                case ProxyFlags.Workload:
+                    error = $"{ProxyFlags.Workload}: '{value}' is not a workload name";
+                    return false;
                 case ProxyFlags.ControlPlane: controlPlane = value; break;
                 case ProxyFlags.ControlPlaneCa: controlPlaneCa = value; break;
                 case ProxyFlags.TokenFile: tokenFile = value; break;
@@ -180,6 +185,7 @@ public static class ProxyArguments
             PodName = pod[(slash + 1)..],
             PodIp = address,
             ServiceAccount = serviceAccount ?? "default",
+            Workload = workload,
             ControlPlane = uri,
             OutboundPort = outbound,
             InboundPort = inbound,

@@ -169,7 +169,8 @@ public static class ProxyHost
         var ready = false;
         var outboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Outbound");
         var inboundLogger = loggerFactory.CreateLogger("Weft.Proxy.Inbound");
-        var metrics = new Metrics.ProxyMetrics { Subscriptions = destinations is DiscoveryDestinationSource source ? () => source.Counts : null };
+        var local = new Metrics.LocalWorkload(options.PodNamespace, options.Workload ?? options.PodName, () => identity?.Current?.SpiffeId);
+        var metrics = new Metrics.ProxyMetrics(local, options.TimeProvider) { Subscriptions = destinations is DiscoveryDestinationSource source ? () => source.Counts : null };
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger);
@@ -196,7 +197,7 @@ public static class ProxyHost
                 outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
         }
 
-        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization);
+        var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization, metrics);
         var l4 = new L4Proxy(destinations, connector, balancer, offLimits,
             options.ProtocolDetectionTimeout, outboundLogger);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");

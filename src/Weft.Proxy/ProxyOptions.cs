@@ -18,6 +18,12 @@ public sealed record ProxyOptions
 
     public string ServiceAccount { get; init; } = "default";
 
+    /// <summary>
+    /// The workload the pod belongs to (its Deployment, or other controller; <see cref="WorkloadName"/>), for the
+    /// metrics' source and destination workload labels; null means the pod's name.
+    /// </summary>
+    public string? Workload { get; init; }
+
     /// <summary>The discovery server; required unless <see cref="Destinations"/> is given.</summary>
     public Uri? ControlPlane { get; init; }
 

@@ -15,6 +15,16 @@ public static class MeshWire
     /// <summary>The start of the <see cref="DestinationPortHeader"/> line the HTTP/1.1 fast path writes (the port follows).</summary>
     public static ReadOnlySpan<byte> DestinationPortLineStart => "weft-dst-port: "u8;
 
+    /// <summary>
+    /// The calling workload, <c>namespace/workload</c>, sent by the client's sidecar with every request to a peer sidecar
+    /// (for the server side's metrics). The inbound listener believes it only from an mTLS peer whose SPIFFE ID names the
+    /// same namespace, and removes it from every request before the policy or the app sees it.
+    /// </summary>
+    public const string SourceWorkloadHeader = "weft-src-workload";
+
+    /// <summary><see cref="SourceWorkloadHeader"/> in ASCII, for the HTTP/1.1 fast path's header parser.</summary>
+    public static ReadOnlySpan<byte> SourceWorkloadHeaderAscii => "weft-src-workload"u8;
+
     /// <summary>The admin listener's readiness path (the injected sidecar's readiness probe, <c>weft up</c>'s wait).</summary>
     public const string ReadyPath = "/ready";
 

@@ -22,4 +22,5 @@ public static class ProxyFlags
     public const string TokenFile = "--token-file";
     public const string MaxConnections = "--max-connections";
     public const string HeadTimeout = "--head-timeout-ms";
+    public const string Workload = "--workload";
 }

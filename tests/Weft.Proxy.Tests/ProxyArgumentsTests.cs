@@ -72,6 +72,20 @@ public sealed class ProxyArgumentsTests
             (options!.OutboundPort, options.InboundPort, options.AdminPort, options.ServiceAccount, options.Level, options.Mtls, options.ProtocolDetectionTimeout.TotalMilliseconds));
     }
 
+    [Fact]
+    public void The_workload_is_read_and_defaults_to_none_so_the_pod_name_stands_for_it()
+    {
+        string[] required = ["--pod", "shop/cart-7d9f8c6b5-x2x9z", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+
+        Assert.True(ProxyArguments.TryParse([.. required, "--workload", "cart"], out var named, out var error), error);
+        Assert.True(ProxyArguments.TryParse(required, out var unnamed, out error), error);
+
+        Assert.Equal("cart", named!.Workload);
+        Assert.Null(unnamed!.Workload);
+        Assert.False(ProxyArguments.TryParse([.. required, "--workload", ""], out _, out error));
+        Assert.Equal("--workload: '' is not a workload name", error);
+    }
+
     [Theory]
     [InlineData("--pod", "nons", "--pod-ip", "127.0.0.1", "--control-plane", "http://x")]
     [InlineData("--pod", "a/b", "--pod-ip", "nope", "--control-plane", "http://x")]

@@ -30,6 +30,7 @@ internal static class CoreObjectMapper
             Generation = meta.Long("generation") ?? 1,
             CreationTimestamp = created,
             Uid = meta.String("uid"),
+            OwnerReferences = meta.List("ownerReferences", o => new OwnerReference(o.String("kind") ?? "", o.String("name") ?? "", o.Bool("controller") ?? false)),
         };
     }
 

@@ -36,7 +36,13 @@ public sealed record ObjectMeta
     public long Generation { get; init; } = 1;
     public DateTimeOffset? CreationTimestamp { get; init; }
     public string? Uid { get; init; }
+
+    /// <summary>The objects that own this one (a pod's ReplicaSet, StatefulSet, Job...), as the API server lists them.</summary>
+    public IReadOnlyList<OwnerReference> OwnerReferences { get; init; } = [];
 }
+
+/// <summary>One of <see cref="ObjectMeta.OwnerReferences"/>: its kind and name, and whether it is the managing controller.</summary>
+public sealed record OwnerReference(string Kind, string Name, bool Controller);
 
 /// <summary>A Kubernetes object as Weft reads it.</summary>
 public abstract record KubeObject

@@ -163,7 +163,7 @@ internal sealed class LocalPod : IAsyncDisposable
         {
             _commands.Insert(0, _options.Weft.Proxy(
             [
-                ProxyFlags.Pod, $"{Namespace}/{Name}", ProxyFlags.PodIp, IP.ToString(),
+                ProxyFlags.Pod, $"{Namespace}/{Name}", ProxyFlags.PodIp, IP.ToString(), ProxyFlags.Workload, DeploymentName,
                 ProxyFlags.ServiceAccount, Object.Spec.ServiceAccountName, ProxyFlags.ControlPlane, _options.ControlPlane.ToString(),
                 ProxyFlags.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
                 ProxyFlags.Level, Settings.Level,

@@ -118,8 +118,8 @@ public static class SidecarInjector
             ? Op("add", "/spec/initContainers/-", InitContainer(options))
             : Op("add", "/spec/initContainers", new JsonArray(InitContainer(options))));
         patch.Add(spec["containers"] is JsonArray
-            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls, probes))
-            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls, probes))));
+            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls, probes, WorkloadOf(metadata, labels)))
+            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls, probes, WorkloadOf(metadata, labels)))));
         patch.Add(spec["volumes"] is JsonArray
             ? Op("add", "/spec/volumes/-", Volume(options))
             : Op("add", "/spec/volumes", new JsonArray(Volume(options))));
@@ -214,12 +214,27 @@ public static class SidecarInjector
     }
 
     /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
-    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, JsonObject probes) => new()
+    /// <summary>
+    /// The pod's workload for the sidecar's <c>--workload</c> (its metrics' workload labels), by <see cref="WorkloadName"/>:
+    /// a pod a ReplicaSet makes has no name yet at admission, but its owner (and its pod-template-hash label) name the
+    /// Deployment. Null (the sidecar then uses the pod's name) when neither owner nor name says.
+    /// </summary>
+    internal static string? WorkloadOf(JsonObject? metadata, IReadOnlyDictionary<string, string> labels)
+    {
+        var owners = Objects(metadata?["ownerReferences"])
+            .Select(o => new Weft.Api.Model.OwnerReference(o["kind"].Text() ?? "", o["name"].Text() ?? "",
+                o["controller"] is JsonValue controller && controller.TryGetValue<bool>(out var isController) && isController))
+            .ToList();
+        var name = metadata?["name"].Text() ?? metadata?["generateName"].Text();
+        return WorkloadName.Of(name, labels, owners);
+    }
+
+    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, JsonObject probes, string? workload) => new()
     {
         ["name"] = WeftInstallation.SidecarContainerName,
         ["image"] = options.Image,
         ["command"] = new JsonArray(WeftInstallation.ProxyPath),
-        ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls).Select(a => (JsonNode?)a)]),
+        ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls, workload).Select(a => (JsonNode?)a)]),
         ["env"] = SidecarEnvironment(probes),
         ["ports"] = new JsonArray(new JsonObject { ["name"] = "weft-admin", ["containerPort"] = options.AdminPort, ["protocol"] = "TCP" }),
         ["readinessProbe"] = new JsonObject
@@ -255,12 +270,13 @@ public static class SidecarInjector
     /// <c>weft-proxy</c>'s command line: the pod's identity from the downward API, the control plane (checked against the
     /// trust bundle when it is https), the token file, the resolved level and mTLS mode, and the capture listeners.
     /// </summary>
-    private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls)
+    private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls, string? workload)
     {
         string[] head = [ProxyFlags.Pod, "$(POD_NAMESPACE)/$(POD_NAME)", ProxyFlags.PodIp, "$(POD_IP)", ProxyFlags.ServiceAccount, "$(SERVICE_ACCOUNT)",
             ProxyFlags.ControlPlane, options.ControlPlane.ToString().TrimEnd('/')];
         string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? [ProxyFlags.ControlPlaneCa, $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
-        return [.. head, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture];
+        string[] named = workload is null ? [] : [ProxyFlags.Workload, workload];
+        return [.. head, .. named, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture];
     }
 
     /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>

@@ -9,7 +9,8 @@ namespace Weft.Proxy.Admin;
 /// <summary>
 /// The admin listener: <c>/ready</c>, <c>/policies</c> (what this proxy applies, per destination), <c>/stats</c>,
 /// <c>/identity</c> (own SPIFFE ID, serial, expiry) and <c>/connections</c> (live mTLS connections with TLS version,
-/// cipher, ALPN and both SPIFFE IDs), <c>/metrics</c> (Prometheus text) and <c>/app-health/…</c> (the app's kubelet probes,
+/// cipher, ALPN and both SPIFFE IDs), <c>/metrics</c> (Prometheus text, or OpenMetrics when asked), <c>/stat</c> (the last
+/// minute per request series, for <c>weft stat</c>) and <c>/app-health/…</c> (the app's kubelet probes,
 /// <see cref="AppProbes"/>).
 /// </summary>
 internal sealed class AdminHandler(
@@ -51,8 +52,21 @@ internal sealed class AdminHandler(
                 await WriteJsonAsync(context, WriteIdentity);
                 break;
             case "/metrics":
-                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                await context.Response.WriteAsync(metrics?.WritePrometheus() ?? "", context.RequestAborted);
+                var format = Metrics.ExpositionWriter.Negotiate(context.Request.Headers.Accept.ToString());
+                context.Response.ContentType = format == Metrics.ExpositionFormat.OpenMetrics
+                    ? Metrics.ExpositionWriter.OpenMetricsContentType
+                    : Metrics.ExpositionWriter.PrometheusContentType;
+                await context.Response.WriteAsync(metrics?.Write(format) ?? "", context.RequestAborted);
+                break;
+            case StatPath when metrics is not null:
+                if (!TryParseWindow(context.Request.Query["window"].ToString(), out var window))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    await context.Response.WriteAsync($"window: a duration such as 10s, 30s or 1m, at most {(int)Metrics.RequestWindow.MaxWindow.TotalSeconds}s\n");
+                    break;
+                }
+
+                await WriteJsonAsync(context, writer => metrics.WriteWindow(writer, window));
                 break;
             case "/connections":
                 await WriteJsonAsync(context, connections is null ? WriteNoMtls : connections.WriteJson);
@@ -64,6 +78,29 @@ internal sealed class AdminHandler(
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 break;
         }
+    }
+
+    /// <summary>The per-window request figures for <c>weft stat</c> (<see cref="Metrics.ProxyMetrics.WriteWindow"/>): <c>/stat?window=60s</c>.</summary>
+    public const string StatPath = "/stat";
+
+    /// <summary>A <c>window</c> of whole seconds or minutes (<c>30s</c>, <c>1m</c>), 1 s to a minute; empty means a minute.</summary>
+    internal static bool TryParseWindow(string text, out TimeSpan window)
+    {
+        window = Metrics.RequestWindow.MaxWindow;
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        var unit = text[^1] switch { 's' => 1, 'm' => 60, _ => 0 };
+        if (unit == 0 || !int.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            || n <= 0 || (long)n * unit > Metrics.RequestWindow.MaxWindow.TotalSeconds)
+        {
+            return false;
+        }
+
+        window = TimeSpan.FromSeconds(n * unit);
+        return true;
     }
 
     /// <summary>The listeners that did not take a probe connection in time, named; null when all did.</summary>

@@ -22,6 +22,9 @@ internal sealed class MeshTransformer : HttpTransformer
     /// <summary>The endpoint's target port, sent to its sidecar as <see cref="MeshWire.DestinationPortHeader"/>; null sends none.</summary>
     public int? DestinationPort { get; init; }
 
+    /// <summary>This sidecar's workload, sent to the endpoint's sidecar as <see cref="MeshWire.SourceWorkloadHeader"/>; null sends none.</summary>
+    public string? SourceWorkload { get; init; }
+
     /// <summary>ResponseHeaderModifier filters, in list order.</summary>
     public IReadOnlyList<HeaderModifierPolicy>? ResponseModifiers { get; init; }
 
@@ -57,9 +60,14 @@ internal sealed class MeshTransformer : HttpTransformer
         var host = Host ?? httpContext.Request.Headers.Host.ToString();
         proxyRequest.Headers.Host = string.IsNullOrEmpty(host) ? null : host;
         proxyRequest.Headers.Remove(MeshWire.DestinationPortHeader);
+        proxyRequest.Headers.Remove(MeshWire.SourceWorkloadHeader);
         if (DestinationPort is int port)
         {
             proxyRequest.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (SourceWorkload is not null)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation(MeshWire.SourceWorkloadHeader, SourceWorkload);
+            }
         }
 
         if (GrpcTimeout is not null)

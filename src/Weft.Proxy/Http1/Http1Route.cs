@@ -31,6 +31,12 @@ internal abstract class Http1Route
     /// <summary>Decides where the request in <paramref name="head"/> goes; false hands it off.</summary>
     public abstract bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target);
 
+    /// <summary>
+    /// The <c>weft-src-workload</c> line (CRLF included) sent with every request to a peer sidecar (a target with a
+    /// <see cref="RelayTarget.DestinationPort"/>); empty sends none.
+    /// </summary>
+    public virtual ReadOnlySpan<byte> SourceWorkloadLine => [];
+
     /// <summary>Counts a finished request (metrics, admin stats).</summary>
     public abstract void Record(in RelayTarget target, int status, TimeSpan elapsed);
 }

@@ -29,6 +29,11 @@ internal sealed class RawHeaders : IHeaderLookup, IHeaderEditor
     public bool TryGetValue(string name, out string? value)
     {
         value = null;
+        if (name.Equals(Weft.Routing.MeshWire.SourceWorkloadHeader, StringComparison.OrdinalIgnoreCase))
+        {
+            return false; // never matched on: the full path removes it first (it is for the server side's metrics only)
+        }
+
         var head = _head!;
         for (var i = 0; i < head.HeaderCount; i++)
         {

@@ -138,11 +138,11 @@ internal sealed class RelayExchange : IDisposable
             return false;
         }
 
-        if (Request.Length + Request.ContentLength + 64 > Send.Length)
+        if (Request.Length + Request.ContentLength + 64 + route.SourceWorkloadLine.Length > Send.Length)
         {
             // A head (≤ MaxHead, plus the lines added) and body larger than the usual buffer: a larger one for the rest of the connection.
             ArrayPool<byte>.Shared.Return(Send);
-            _send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + MaxBody + 64);
+            _send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + MaxBody + 64 + route.SourceWorkloadLine.Length);
         }
 
         var send = Send.AsSpan();
@@ -165,6 +165,7 @@ internal sealed class RelayExchange : IDisposable
             n = Append(send, n, MeshWire.DestinationPortLineStart);
             target.DestinationPort.TryFormat(send[n..], out var digits, provider: CultureInfo.InvariantCulture);
             n = Append(send, n + digits, Http1Syntax.Crlf);
+            n = Append(send, n, route.SourceWorkloadLine);
         }
 
         n = Append(send, n, Http1Syntax.Crlf);

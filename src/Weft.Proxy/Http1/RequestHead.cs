@@ -32,6 +32,15 @@ internal sealed class RequestHead
     /// <summary>The value of <c>weft-dst-port</c>, 0 when absent.</summary>
     public int DestinationPort { get; private set; }
 
+    /// <summary>
+    /// Where the value of the one <c>weft-src-workload</c> line starts, and its length (0 when absent or repeated). The
+    /// line itself is never forwarded: the inbound side believes it only from a peer it has verified
+    /// (<see cref="Metrics.InboundLabels.TrustedWorkload"/>), and the outbound side writes its own.
+    /// </summary>
+    public int SourceWorkloadStart { get; private set; }
+
+    public int SourceWorkloadLength { get; private set; }
+
     /// <summary>The method: the request line's first <see cref="MethodLength"/> bytes.</summary>
     public int MethodLength { get; private set; }
 
@@ -71,6 +80,9 @@ internal sealed class RequestHead
         Close = false;
         DestinationPort = 0;
         ClaimsIdentity = false;
+        SourceWorkloadStart = 0;
+        SourceWorkloadLength = 0;
+        var sourceWorkloads = 0;
         Length = end + 4;
         var lineEnd = data.IndexOf(Http1Syntax.Crlf);
         RequestLineLength = lineEnd;
@@ -128,6 +140,12 @@ internal sealed class RequestHead
                     }
 
                     DestinationPort = (int)port;
+                    drop = true;
+                    break;
+                case Field.SourceWorkload:
+                    var rest = line[(name.Length + 1)..];
+                    SourceWorkloadStart = pos + name.Length + 1 + (rest.Length - rest.TrimStart(" \t"u8).Length);
+                    SourceWorkloadLength = ++sourceWorkloads == 1 ? value.Length : 0;
                     drop = true;
                     break;
                 case Field.Unsupported:
@@ -203,6 +221,7 @@ internal sealed class RequestHead
         Connection,
         DestinationPort,
         IdentityClaim,
+        SourceWorkload,
         Unsupported,
     }
 
@@ -223,6 +242,7 @@ internal sealed class RequestHead
         14 when System.Text.Ascii.EqualsIgnoreCase(name, "content-length"u8) => Field.ContentLength,
         16 when System.Text.Ascii.EqualsIgnoreCase(name, "proxy-connection"u8) => Field.Unsupported,
         17 when System.Text.Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8) => Field.Unsupported,
+        17 when System.Text.Ascii.EqualsIgnoreCase(name, Weft.Routing.MeshWire.SourceWorkloadHeaderAscii) => Field.SourceWorkload,
         23 when System.Text.Ascii.EqualsIgnoreCase(name, Forwarding.IdentityHeaders.ForwardedClientCertAscii) => Field.IdentityClaim,
         _ => Field.Other,
     };

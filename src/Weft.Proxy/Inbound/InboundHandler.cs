@@ -31,8 +31,9 @@ internal sealed class InboundHandler(
     private readonly MeshTransformer _transformer = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    // Per app port, built once: the forwarding prefix and the metric labels (the series already exist per port).
-    private readonly ConcurrentDictionary<int, (string Prefix, RequestLabels Labels)> _ports = new();
+    // Per app port, built once: the forwarding prefix. The metric labels, per port and caller, are made once too.
+    private readonly ConcurrentDictionary<int, string> _ports = new();
+    private readonly InboundLabels _labels = new(metrics?.MaxSeries ?? ProxyMetrics.DefaultMaxSeries);
 
     /// <summary>The inbound authorization step, shared with the HTTP/1.1 fast path and the opaque tunnels.</summary>
     public InboundAuthorization? Authorization => authorization;
@@ -40,12 +41,14 @@ internal sealed class InboundHandler(
     /// <summary>Whether a request may name <paramref name="port"/> in <c>weft-dst-port</c>: a port, and not one of the proxy's own.</summary>
     public bool AcceptsPort(int port) => port is >= 1 and <= 65535 && !isOwnPort(port);
 
-    /// <summary>The metric labels of requests to the app's <paramref name="port"/> (the HTTP/1.1 fast path records with them too).</summary>
-    public RequestLabels LabelsFor(int port) => PortOf(port).Labels;
+    /// <summary>
+    /// The metric labels of requests to the app's <paramref name="port"/> from <paramref name="peerIdentity"/> (null:
+    /// plaintext) that claimed to come from <paramref name="claimedWorkload"/> (the HTTP/1.1 fast path records with them too).
+    /// </summary>
+    public RequestLabels LabelsFor(int port, string? peerIdentity, ReadOnlySpan<char> claimedWorkload) => _labels.For(port, peerIdentity, claimedWorkload);
 
-    private (string Prefix, RequestLabels Labels) PortOf(int port) =>
-        _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) =>
-            ("http://" + Authority.Format(host, p), new RequestLabels("inbound", "", "", p.ToString(CultureInfo.InvariantCulture), "", "", "", "", "")), _podHost);
+    private string PrefixOf(int port) =>
+        _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) => "http://" + Authority.Format(host, p), _podHost);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -61,8 +64,11 @@ internal sealed class InboundHandler(
 
         headers.Remove(Weft.Routing.MeshWire.DestinationPortHeader);
         IdentityHeaders.Strip(headers); // before the policy or the app sees them: only the mTLS handshake says who calls
+        var claimed = headers.TryGetValue(Weft.Routing.MeshWire.SourceWorkloadHeader, out var workloads) && workloads.Count == 1 ? workloads[0] : null;
+        headers.Remove(Weft.Routing.MeshWire.SourceWorkloadHeader); // believed for the metrics only, never passed on
         TargetHost.Supply(context, null);
-        var (prefix, labels) = PortOf(port);
+        var prefix = PrefixOf(port);
+        var labels = _labels.For(port, context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity, claimed);
         try
         {
             if (!await ChunkedBodyStart.ParsesAsync(context))

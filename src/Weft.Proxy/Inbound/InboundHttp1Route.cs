@@ -39,13 +39,15 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
     public override bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target)
     {
         var port = exchange.Request.DestinationPort;
-        target = new RelayTarget(new UpstreamKey(podIp, port, null), 0, handler.LabelsFor(port), null, "(local app)");
+        var request = exchange.Request;
+        Span<char> claimed = stackalloc char[Math.Min(request.SourceWorkloadLength, InboundLabels.MaxHeaderLength + 1)];
+        System.Text.Ascii.ToUtf16(head.Slice(request.SourceWorkloadStart, claimed.Length), claimed, out _);
+        target = new RelayTarget(new UpstreamKey(podIp, port, null), 0, handler.LabelsFor(port, exchange.PeerIdentity, claimed), null, "(local app)");
         if (handler.Authorization is not { } authorization)
         {
             return true;
         }
 
-        var request = exchange.Request;
         var path = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
         var q = path.IndexOf((byte)'?');
         var pathBytes = q < 0 ? path : path[..q];

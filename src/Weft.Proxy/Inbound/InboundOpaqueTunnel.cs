@@ -12,7 +12,8 @@ namespace Weft.Proxy.Inbound;
 /// closes the connection (logged). So does a connection the pod's authorization policy does not admit (issue 14),
 /// decided on the caller's verified identity and the app port before the app is dialled: no byte reaches it.
 /// </summary>
-internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, InboundAuthorization? authorization = null)
+internal sealed class InboundOpaqueTunnel(
+    IPAddress podIp, Func<int, bool> isOwnPort, ILogger logger, InboundAuthorization? authorization = null, Metrics.ProxyMetrics? metrics = null)
 {
     /// <param name="stream">The connection's bytes (decrypted, from a peer sidecar), the PROXY header first.</param>
     /// <param name="remote">The connection's remote address, for the log.</param>
@@ -48,7 +49,15 @@ internal sealed class InboundOpaqueTunnel(IPAddress podIp, Func<int, bool> isOwn
         }
 
         progress?.Tunnelled();
-        await LocalApp.PumpAsync(stream, podIp, target, logger, ct);
+        var counts = metrics?.OpenConnection(Metrics.InboundLabels.Base(target, peerIdentity));
+        try
+        {
+            await LocalApp.PumpAsync(stream, podIp, target, logger, ct, counts);
+        }
+        finally
+        {
+            counts?.Close();
+        }
     }
 
     /// <summary>Whether an L4 connection from <paramref name="peerIdentity"/> to the app's <paramref name="port"/> may go on (logged when not).</summary>

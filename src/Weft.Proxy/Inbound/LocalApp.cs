@@ -9,7 +9,7 @@ namespace Weft.Proxy.Inbound;
 internal static class LocalApp
 {
     /// <summary>Bytes both ways between <paramref name="stream"/> and the app's <paramref name="port"/> on the pod IP.</summary>
-    public static async Task PumpAsync(Stream stream, IPAddress podIp, int port, ILogger logger, CancellationToken ct)
+    public static async Task PumpAsync(Stream stream, IPAddress podIp, int port, ILogger logger, CancellationToken ct, Metrics.TcpSeries? counts = null)
     {
         Stream app;
         try
@@ -24,7 +24,7 @@ internal static class LocalApp
 
         await using (app)
         {
-            await BytePump.RunAsync(stream, app, ct);
+            await BytePump.RunAsync(stream, app, ct, counts);
         }
     }
 }

@@ -11,16 +11,20 @@ namespace Weft.Proxy.L4;
 /// </summary>
 internal static class BytePump
 {
-    public static async Task<(long Up, long Down)> RunAsync(Stream client, Stream upstream, CancellationToken ct)
+    /// <param name="client">The side that opened the connection.</param>
+    /// <param name="upstream">The side it was sent to.</param>
+    /// <param name="ct">Ends both directions.</param>
+    /// <param name="counts">Where the bytes are counted as they pass (read from the client, written to it); null counts nowhere.</param>
+    public static async Task<(long Up, long Down)> RunAsync(Stream client, Stream upstream, CancellationToken ct, Metrics.TcpSeries? counts = null)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var up = CopyAsync(client, upstream, failed);
-        var down = CopyAsync(upstream, client, failed);
+        var up = CopyAsync(client, upstream, failed, counts is null ? null : counts.AddRead);
+        var down = CopyAsync(upstream, client, failed, counts is null ? null : counts.AddWritten);
         await Task.WhenAll(up, down).ConfigureAwait(false);
         return (up.Result, down.Result);
     }
 
-    private static async Task<long> CopyAsync(Stream from, Stream to, CancellationTokenSource failed)
+    private static async Task<long> CopyAsync(Stream from, Stream to, CancellationTokenSource failed, Action<long>? count)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         long total = 0;
@@ -37,6 +41,7 @@ internal static class BytePump
                 await to.WriteAsync(buffer.AsMemory(0, n), failed.Token).ConfigureAwait(false);
                 await to.FlushAsync(failed.Token).ConfigureAwait(false);
                 total += n;
+                count?.Invoke(n);
             }
 
             await ShutdownWritesAsync(to).ConfigureAwait(false);

@@ -107,11 +107,19 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             return true;
         }
 
-        await using (upstream.ConfigureAwait(false))
+        var counts = metrics?.OpenConnection(Outbound.OutboundHandler.Labels(policy, plan.Rule?.Origin, backend, endpoint));
+        try
         {
-            await using var local = new DuplexPipeStream(connection.Transport);
-            var (up, down) = await BytePump.RunAsync(local, upstream, ct).ConfigureAwait(false);
-            ProxyLog.L4Closed(logger, host, port, $"{backend.Namespace}/{backend.Name}", endpoint.Address, endpoint.Port, serverName, up, down);
+            await using (upstream.ConfigureAwait(false))
+            {
+                await using var local = new DuplexPipeStream(connection.Transport);
+                var (up, down) = await BytePump.RunAsync(local, upstream, ct, counts).ConfigureAwait(false);
+                ProxyLog.L4Closed(logger, host, port, $"{backend.Namespace}/{backend.Name}", endpoint.Address, endpoint.Port, serverName, up, down);
+            }
+        }
+        finally
+        {
+            counts?.Close();
         }
 
         return true;

@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using Weft.Discovery;
 using Weft.Routing.Authorization;
 using Weft.Routing.Resilience;
@@ -8,102 +7,155 @@ using Weft.Routing.Resilience;
 namespace Weft.Proxy.Metrics;
 
 /// <summary>
-/// The proxy's Prometheus metrics (text exposition format 0.0.4), served at the admin listener's <c>/metrics</c>: request
-/// counts by status class, a latency histogram, retries by verdict. Series are created once per label set and updated
-/// with interlocked operations: recording takes no lock.
+/// The proxy's metrics, served at the admin listener's <c>/metrics</c> in the Prometheus text format 0.0.4 or, when the
+/// scraper asks for it, OpenMetrics 1.0.0 (<see cref="ExpositionWriter"/>): request counts by status class and a latency
+/// histogram on both sides of every call (labelled by source and destination workload, route, rule and backend), L4
+/// connections and bytes, retries by verdict, authorization decisions. Per request series it also keeps the last minute
+/// in 10-second slots (<see cref="RequestWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
+/// <see cref="MaxSeries"/> per family (<see cref="BoundedSeries{TKey, TValue}"/>), and updated with interlocked
+/// operations: recording takes no lock.
 /// </summary>
 internal sealed class ProxyMetrics
 {
+    /// <summary>The default of <see cref="MaxSeries"/>.</summary>
+    public const int DefaultMaxSeries = 2000;
+
     /// <summary>Histogram bucket bounds in seconds (Linkerd's and Envoy's usual spread, 1 ms to 30 s).</summary>
     internal static readonly double[] Bounds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-    private static readonly string[] StatusClasses = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
+    internal static readonly string[] StatusClasses = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
-    // One series per label set: its counts by status class and its latency histogram, so a request costs one lookup.
-    private readonly ConcurrentDictionary<RequestLabels, Series> _series = new();
-    private readonly ConcurrentDictionary<(RequestLabels, RetryVerdict), Counter> _retries = new();
+    internal const int StatusClassCount = 6;
+
+    private const int ServerError = 5;
+
+    private static readonly string[] BoundLabels = [.. Bounds.Select(b => b.ToString(CultureInfo.InvariantCulture)), "+Inf"];
+
+    private readonly TimeProvider _time;
+    private readonly BoundedSeries<RequestLabels, RequestSeries> _requests;
+    private readonly BoundedSeries<(RequestLabels, RetryVerdict), Counter> _retries;
+    private readonly BoundedSeries<RequestLabels, TcpSeries> _tcp;
 
     // Authorization counters by (policy, rule, verdict). Bounded by the pod's own inbound policy: its policies' rules,
     // plus one "default:<name>" series per default, times the five verdicts (and what earlier versions of the policy
     // named); never by callers, paths or anything else a request brings.
-    private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed = new();
-    private readonly ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied = new();
+    private readonly BoundedSeries<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed;
+    private readonly BoundedSeries<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied;
+
+    /// <param name="local">The workload this sidecar serves; unknown when null.</param>
+    /// <param name="time">The clock of the windows (its monotonic timestamps).</param>
+    /// <param name="maxSeries">The most series per family; further label sets are counted in one overflow series.</param>
+    public ProxyMetrics(LocalWorkload? local = null, TimeProvider? time = null, int maxSeries = DefaultMaxSeries)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeries);
+        Local = local ?? LocalWorkload.Unknown;
+        _time = time ?? TimeProvider.System;
+        MaxSeries = maxSeries;
+        _requests = new(maxSeries, RequestLabels.Overflow, static () => new RequestSeries());
+        _retries = new(maxSeries, (RequestLabels.Overflow, (RetryVerdict)(-1)), static () => new Counter());
+        _tcp = new(maxSeries, RequestLabels.Overflow, static () => new TcpSeries());
+        (string, string, AuthorizationVerdict) overflow = (RequestLabels.OverflowValue, RequestLabels.OverflowValue, (AuthorizationVerdict)(-1));
+        _allowed = new(maxSeries, overflow, static () => new Counter());
+        _denied = new(maxSeries, overflow, static () => new Counter());
+    }
+
+    /// <summary>The workload at this end of every series.</summary>
+    public LocalWorkload Local { get; }
+
+    /// <summary>The most series per family.</summary>
+    public int MaxSeries { get; }
 
     /// <summary>The discovery client's counts (issue 15), read at each scrape; null without a control plane (no such series).</summary>
     public Func<SubscriptionCounts>? Subscriptions { get; init; }
 
+    /// <summary>The proxy's listeners, for their connection gauges and refusal counters (set by the host once made).</summary>
+    public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
+
     public void RecordRequest(in RequestLabels labels, int status, TimeSpan duration)
     {
-        var series = _series.GetOrAdd(labels, static _ => new Series());
-        Interlocked.Increment(ref series.StatusCounts[status is >= 100 and < 600 ? status / 100 : 0]);
-        series.Durations.Observe(duration.TotalSeconds);
+        var series = _requests.For(labels);
+        var statusClass = status is >= 100 and < 600 ? status / 100 : 0;
+        var seconds = duration.TotalSeconds;
+        var bucket = 0;
+        while (bucket < Bounds.Length && seconds > Bounds[bucket])
+        {
+            bucket++;
+        }
+
+        Interlocked.Increment(ref series.StatusCounts[statusClass]);
+        Interlocked.Increment(ref series.Buckets[bucket]);
+        Interlocked.Add(ref series.SumMicros, (long)(seconds * 1e6));
+        series.Window.Record(RequestWindow.EpochOf(_time.GetTimestamp(), _time.TimestampFrequency), statusClass, bucket);
+    }
+
+    /// <summary>An L4 connection opened: its series, to count its bytes (<see cref="TcpSeries.AddRead"/>) and its close.</summary>
+    public TcpSeries OpenConnection(in RequestLabels labels)
+    {
+        var series = _tcp.For(labels);
+        Interlocked.Increment(ref series.Opened);
+        return series;
     }
 
     /// <summary>A retry decision after a retryable-looking attempt: <see cref="RetryVerdict.Retry"/> or why not.</summary>
-    public void RecordRetry(in RequestLabels labels, RetryVerdict verdict) => Increment(_retries, (labels, verdict));
+    public void RecordRetry(in RequestLabels labels, RetryVerdict verdict) => Interlocked.Increment(ref _retries.For((labels, verdict)).Value);
 
     /// <summary>An inbound authorization decision: <paramref name="policy"/> is the policy's name or "default:NAME".</summary>
     public void RecordAuthorization(string policy, string rule, AuthorizationVerdict verdict, bool allowed) =>
-        Increment(allowed ? _allowed : _denied, (policy, rule, verdict));
+        Interlocked.Increment(ref (allowed ? _allowed : _denied).For((policy, rule, verdict)).Value);
 
-    public string WritePrometheus()
+    /// <summary>The exposition in the Prometheus text format 0.0.4.</summary>
+    public string WritePrometheus() => Write(ExpositionFormat.Prometheus);
+
+    public string Write(ExpositionFormat format)
     {
-        var text = new StringBuilder();
-        text.Append("# HELP weft_requests_total Requests handled by the proxy, by route rule, backend and status class.\n");
-        text.Append("# TYPE weft_requests_total counter\n");
-        var series = _series.OrderBy(p => Key(p.Key), StringComparer.Ordinal).ToArray();
-        foreach (var (labels, counts) in series)
+        var text = new ExpositionWriter(format);
+        var identity = Local.Identity;
+        var requests = Sorted(_requests.Snapshot());
+        text.Family("weft_requests_total", "counter", "Requests handled by the proxy, by source and destination workload, route rule, backend and status class.");
+        foreach (var (labels, series) in requests)
         {
             for (var statusClass = 0; statusClass < StatusClasses.Length; statusClass++)
             {
-                var count = Volatile.Read(ref counts.StatusCounts[statusClass]);
+                var count = Volatile.Read(ref series.StatusCounts[statusClass]);
                 if (count == 0)
                 {
                     continue; // a class is listed once a request of it was seen
                 }
 
-                text.Append("weft_requests_total{");
-                Labels(text, labels);
-                text.Append(",status_class=\"").Append(StatusClasses[statusClass]).Append("\"} ");
-                text.Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                Labels(text.Sample("weft_requests_total"), labels, identity).Label("status_class", StatusClasses[statusClass]).Value(count);
             }
         }
 
-        text.Append("# HELP weft_request_duration_seconds Time from the request's arrival to the end of its response.\n");
-        text.Append("# TYPE weft_request_duration_seconds histogram\n");
-        foreach (var (labels, entry) in series)
+        text.Family("weft_request_duration_seconds", "histogram", "Time from the request's arrival to the end of its response.", "seconds");
+        foreach (var (labels, series) in requests)
         {
-            var histogram = entry.Durations;
             long cumulative = 0;
             for (var i = 0; i <= Bounds.Length; i++)
             {
-                cumulative += Volatile.Read(ref histogram.Counts[i]);
-                text.Append("weft_request_duration_seconds_bucket{");
-                Labels(text, labels);
-                text.Append(",le=\"").Append(i < Bounds.Length ? Bounds[i].ToString(CultureInfo.InvariantCulture) : "+Inf").Append("\"} ");
-                text.Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                cumulative += Volatile.Read(ref series.Buckets[i]);
+                Labels(text.Sample("weft_request_duration_seconds_bucket"), labels, identity).Label("le", BoundLabels[i]).Value(cumulative);
             }
 
-            text.Append("weft_request_duration_seconds_sum{");
-            Labels(text, labels);
-            text.Append("} ").Append((Volatile.Read(ref histogram.SumMicros) / 1e6).ToString(CultureInfo.InvariantCulture)).Append('\n');
-            text.Append("weft_request_duration_seconds_count{");
-            Labels(text, labels);
-            text.Append("} ").Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Labels(text.Sample("weft_request_duration_seconds_sum"), labels, identity).Value(Volatile.Read(ref series.SumMicros) / 1e6);
+            Labels(text.Sample("weft_request_duration_seconds_count"), labels, identity).Value(cumulative);
         }
 
-        text.Append("# HELP weft_retries_total Retry decisions after a retryable attempt: verdict=retry, or why not.\n");
-        text.Append("# TYPE weft_retries_total counter\n");
-        foreach (var ((labels, verdict), counter) in _retries.OrderBy(p => Key(p.Key.Item1), StringComparer.Ordinal).ThenBy(p => p.Key.Item2))
+        text.Family("weft_retries_total", "counter", "Retry decisions after a retryable attempt: verdict=retry, or why not.");
+        foreach (var ((labels, verdict), counter) in _retries.Snapshot().OrderBy(p => Key(p.Key.Item1), StringComparer.Ordinal).ThenBy(p => p.Key.Item2))
         {
-            text.Append("weft_retries_total{");
-            Labels(text, labels);
-            text.Append(",verdict=\"").Append(VerdictName(verdict)).Append("\"} ");
-            text.Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Labels(text.Sample("weft_retries_total"), labels, identity).Label("verdict", VerdictName(verdict)).Value(Volatile.Read(ref counter.Value));
         }
 
+        WriteTcp(text, identity);
         WriteAuthorization(text, "weft_authz_allowed_total", "Inbound requests and connections admitted by the pod's authorization policy.", _allowed);
         WriteAuthorization(text, "weft_authz_denied_total", "Inbound requests and connections refused by the pod's authorization policy.", _denied);
+        text.Family("weft_metrics_series_overflow_total", "counter",
+            $"Observations counted in a family's overflow series (every label \"overflow\") because the family held its limit of {MaxSeries.ToString(CultureInfo.InvariantCulture)} series.");
+        Overflow(text, "weft_requests_total", _requests.Folded);
+        Overflow(text, "weft_retries_total", _retries.Folded);
+        Overflow(text, "weft_tcp_connections_opened_total", _tcp.Folded);
+        Overflow(text, "weft_authz_allowed_total", _allowed.Folded);
+        Overflow(text, "weft_authz_denied_total", _denied.Folded);
         WriteListeners(text);
         if (Subscriptions is { } subscriptions)
         {
@@ -113,40 +165,147 @@ internal sealed class ProxyMetrics
         return text.ToString();
     }
 
-    /// <summary>The proxy's listeners, for their connection gauges and refusal and shedding counters (set by the host once made).</summary>
-    public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
+    private static void Overflow(ExpositionWriter text, string family, long folded) =>
+        text.Sample("weft_metrics_series_overflow_total").Label("family", family).Value(folded);
 
-    private void WriteListeners(StringBuilder text)
+    private void WriteTcp(ExpositionWriter text, string identity)
+    {
+        var tcp = Sorted(_tcp.Snapshot());
+        text.Family("weft_tcp_connections_opened_total", "counter", "L4 connections (TCPRoute, TLSRoute, opaque TCP) opened.");
+        foreach (var (labels, series) in tcp)
+        {
+            Labels(text.Sample("weft_tcp_connections_opened_total"), labels, identity).Value(Volatile.Read(ref series.Opened));
+        }
+
+        text.Family("weft_tcp_connections_closed_total", "counter", "L4 connections closed.");
+        foreach (var (labels, series) in tcp)
+        {
+            Labels(text.Sample("weft_tcp_connections_closed_total"), labels, identity).Value(Volatile.Read(ref series.Closed));
+        }
+
+        text.Family("weft_tcp_connections_open", "gauge", "L4 connections open now.");
+        foreach (var (labels, series) in tcp)
+        {
+            var closed = Volatile.Read(ref series.Closed);
+            Labels(text.Sample("weft_tcp_connections_open"), labels, identity).Value(Math.Max(0, Volatile.Read(ref series.Opened) - closed));
+        }
+
+        text.Family("weft_tcp_read_bytes_total", "counter", "Bytes read from the side that opened the L4 connection (the client outbound, the peer sidecar inbound).", "bytes");
+        foreach (var (labels, series) in tcp)
+        {
+            Labels(text.Sample("weft_tcp_read_bytes_total"), labels, identity).Value(Volatile.Read(ref series.Read));
+        }
+
+        text.Family("weft_tcp_write_bytes_total", "counter", "Bytes written back to the side that opened the L4 connection.", "bytes");
+        foreach (var (labels, series) in tcp)
+        {
+            Labels(text.Sample("weft_tcp_write_bytes_total"), labels, identity).Value(Volatile.Read(ref series.Written));
+        }
+    }
+
+    /// <summary>
+    /// The last <paramref name="window"/> (at most a minute, rounded up to whole 10-second slots, the current partial
+    /// slot included) of every request series, as JSON for <c>weft stat</c>: per series its labels, requests, successes
+    /// (not 5xx), counts by status class and latency bucket counts (not cumulative; bounds in <c>bounds</c>, +Inf last);
+    /// <c>seconds</c> is the time the window covers, to turn counts into rates.
+    /// </summary>
+    public void WriteWindow(Utf8JsonWriter writer, TimeSpan window)
+    {
+        var slots = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, RequestWindow.SlotCount);
+        var now = _time.GetTimestamp();
+        var frequency = _time.TimestampFrequency;
+        var current = RequestWindow.EpochOf(now, frequency);
+        var slotTicks = frequency * (long)RequestWindow.SlotLength.TotalSeconds;
+        var covered = (double)(now - ((current - slots + 1) * slotTicks)) / frequency;
+        var identity = Local.Identity;
+        writer.WriteStartObject();
+        writer.WriteNumber("windowSeconds", slots * RequestWindow.SlotLength.TotalSeconds);
+        writer.WriteNumber("seconds", Math.Round(covered, 3));
+        writer.WriteStartArray("bounds");
+        foreach (var bound in Bounds)
+        {
+            writer.WriteNumberValue(bound);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("series");
+        var statusCounts = new long[StatusClassCount];
+        var buckets = new long[Bounds.Length + 1];
+        foreach (var (labels, series) in Sorted(_requests.Snapshot()))
+        {
+            Array.Clear(statusCounts);
+            Array.Clear(buckets);
+            if (!series.Window.Sum(current, slots, statusCounts, buckets))
+            {
+                continue;
+            }
+
+            writer.WriteStartObject();
+            writer.WriteStartObject("labels");
+            foreach (var (name, value) in LabelPairs(labels, identity))
+            {
+                writer.WriteString(name, value);
+            }
+
+            writer.WriteEndObject();
+            var total = statusCounts.Sum();
+            writer.WriteNumber("requests", total);
+            writer.WriteNumber("successes", total - statusCounts[ServerError]);
+            writer.WriteStartObject("statusClasses");
+            for (var i = 0; i < StatusClassCount; i++)
+            {
+                if (statusCounts[i] > 0)
+                {
+                    writer.WriteNumber(StatusClasses[i], statusCounts[i]);
+                }
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartArray("buckets");
+            foreach (var count in buckets)
+            {
+                writer.WriteNumberValue(count);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private void WriteListeners(ExpositionWriter text)
     {
         var listeners = Listeners;
-        text.Append("# HELP weft_listener_connections Connections open on each listener.\n# TYPE weft_listener_connections gauge\n");
+        text.Family("weft_listener_connections", "gauge", "Connections open on each listener.");
         foreach (var listener in listeners)
         {
-            text.Append("weft_listener_connections{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Active.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Sample("weft_listener_connections").Label("listener", Name(listener)).Value(listener.Active);
         }
 
-        text.Append("# HELP weft_listener_max_connections The most connections each listener holds open at once.\n# TYPE weft_listener_max_connections gauge\n");
+        text.Family("weft_listener_max_connections", "gauge", "The most connections each listener holds open at once.");
         foreach (var listener in listeners)
         {
-            text.Append("weft_listener_max_connections{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Limit.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Sample("weft_listener_max_connections").Label("listener", Name(listener)).Value(listener.Limit);
         }
 
-        text.Append("# HELP weft_listener_refused_total Connections closed at once because their listener was full.\n# TYPE weft_listener_refused_total counter\n");
+        text.Family("weft_listener_refused_total", "counter", "Connections closed at once because their listener was full.");
         foreach (var listener in listeners)
         {
-            text.Append("weft_listener_refused_total{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.Refused.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Sample("weft_listener_refused_total").Label("listener", Name(listener)).Value(listener.Refused);
         }
 
-        text.Append("# HELP weft_listener_shed_total Connections without a request in flight closed to admit a new one because their listener was full.\n# TYPE weft_listener_shed_total counter\n");
+        text.Family("weft_listener_shed_total", "counter", "Connections without a request in flight closed to admit a new one because their listener was full.");
         foreach (var listener in listeners)
         {
-            text.Append("weft_listener_shed_total{listener=\"").Append(Name(listener)).Append("\"} ").Append(listener.ShedCount.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Sample("weft_listener_shed_total").Label("listener", Name(listener)).Value(listener.ShedCount);
         }
 
         static string Name(ListenerGuard listener) => listener.Name;
     }
 
-    private static void WriteSubscriptions(StringBuilder text, SubscriptionCounts counts)
+    private static void WriteSubscriptions(ExpositionWriter text, SubscriptionCounts counts)
     {
         Single(text, "weft_discovery_subscriptions", "gauge", "Destination subscriptions open (one stream to the control plane each).", counts.Open);
         Single(text, "weft_discovery_subscriptions_limit", "gauge", "The most destination subscriptions the sidecar opens; a new destination beyond it gets 503.", counts.Limit);
@@ -156,12 +315,8 @@ internal sealed class ProxyMetrics
         Single(text, "weft_discovery_not_found_evicted_total", "counter", "Remembered unknown destinations forgotten before expiry because the cache was full.", counts.NotFoundEvicted);
     }
 
-    private static void Single(StringBuilder text, string name, string type, string help, long value)
-    {
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-        text.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-    }
+    private static void Single(ExpositionWriter text, string name, string type, string help, long value) =>
+        text.Family(name, type, help).Unlabelled(name, value);
 
     internal static string VerdictName(AuthorizationVerdict verdict) => verdict switch
     {
@@ -170,20 +325,17 @@ internal sealed class ProxyMetrics
         AuthorizationVerdict.NotAllowedByPolicy => "not_allowed_by_policy",
         AuthorizationVerdict.AllowedByDefault => "allowed_by_default",
         AuthorizationVerdict.DeniedByDefault => "denied_by_default",
+        (AuthorizationVerdict)(-1) => RequestLabels.OverflowValue,
         _ => verdict.ToString(),
     };
 
-    private static void WriteAuthorization(StringBuilder text, string name, string help, ConcurrentDictionary<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> counters)
+    private static void WriteAuthorization(
+        ExpositionWriter text, string name, string help, BoundedSeries<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> counters)
     {
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" counter\n");
-        foreach (var ((policy, rule, verdict), counter) in counters.OrderBy(p => p.Key.Policy, StringComparer.Ordinal).ThenBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Verdict))
+        text.Family(name, "counter", help);
+        foreach (var ((policy, rule, verdict), counter) in counters.Snapshot().OrderBy(p => p.Key.Policy, StringComparer.Ordinal).ThenBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Verdict))
         {
-            text.Append(name).Append('{');
-            Label(text, "policy", policy, first: true);
-            Label(text, "rule", rule);
-            Label(text, "verdict", VerdictName(verdict));
-            text.Append("} ").Append(Volatile.Read(ref counter.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Sample(name).Label("policy", policy).Label("rule", rule).Label("verdict", VerdictName(verdict)).Value(Volatile.Read(ref counter.Value));
         }
     }
 
@@ -196,80 +348,68 @@ internal sealed class ProxyMetrics
         RetryVerdict.BodyNotReplayable => "body_not_replayable",
         RetryVerdict.NoTimeLeft => "no_time_left",
         RetryVerdict.BudgetExhausted => "budget_exhausted",
+        (RetryVerdict)(-1) => RequestLabels.OverflowValue,
         _ => verdict.ToString(),
     };
 
-    private static void Increment<TKey>(ConcurrentDictionary<TKey, Counter> counters, TKey key)
-        where TKey : notnull
+    private static KeyValuePair<RequestLabels, T>[] Sorted<T>(KeyValuePair<RequestLabels, T>[] series)
     {
-        var counter = counters.GetOrAdd(key, static _ => new Counter());
-        Interlocked.Increment(ref counter.Value);
+        Array.Sort(series, static (a, b) => string.CompareOrdinal(Key(a.Key), Key(b.Key)));
+        return series;
     }
 
     private static string Key(RequestLabels l) =>
-        string.Join('\u0001', l.Direction, l.DstNamespace, l.DstService, l.DstPort, l.RouteKind, l.RouteNamespace, l.RouteName, l.Rule, l.Backend);
+        string.Join('\u0001', l.Direction, l.DstNamespace, l.DstService, l.DstPort, l.RouteKind, l.RouteNamespace, l.RouteName, l.Rule, l.Backend,
+            l.PeerNamespace, l.PeerWorkload, l.PeerIdentity);
 
-    private static void Labels(StringBuilder text, RequestLabels l)
+    private ExpositionWriter Labels(ExpositionWriter text, in RequestLabels l, string identity)
     {
-        Label(text, "direction", l.Direction, first: true);
-        Label(text, "dst_namespace", l.DstNamespace);
-        Label(text, "dst_service", l.DstService);
-        Label(text, "dst_port", l.DstPort);
-        Label(text, "route_kind", l.RouteKind);
-        Label(text, "route_namespace", l.RouteNamespace);
-        Label(text, "route_name", l.RouteName);
-        Label(text, "rule", l.Rule);
-        Label(text, "backend", l.Backend);
-    }
-
-    private static void Label(StringBuilder text, string name, string value, bool first = false)
-    {
-        if (!first)
+        foreach (var (name, value) in LabelPairs(l, identity))
         {
-            text.Append(',');
+            text.Label(name, value);
         }
 
-        text.Append(name).Append("=\"");
-        foreach (var c in value)
-        {
-            _ = c switch
-            {
-                '\\' => text.Append("\\\\"),
-                '"' => text.Append("\\\""),
-                '\n' => text.Append("\\n"),
-                _ => text.Append(c),
-            };
-        }
-
-        text.Append('"');
+        return text;
     }
 
-    private sealed class Series
+    /// <summary>
+    /// A series' labels by name. This sidecar's workload is the source of an outbound series and the destination of an
+    /// inbound one; the series' peer is the other end.
+    /// </summary>
+    private KeyValuePair<string, string>[] LabelPairs(in RequestLabels l, string identity)
     {
-        public readonly long[] StatusCounts = new long[StatusClasses.Length];
-        public readonly Histogram Durations = new();
+        var overflow = l.Direction == RequestLabels.OverflowValue;
+        var inbound = l.Direction == "inbound";
+        var local = Local;
+        return
+        [
+            new("direction", l.Direction),
+            new("dst_namespace", inbound ? local.Namespace : l.DstNamespace),
+            new("dst_service", l.DstService),
+            new("dst_port", l.DstPort),
+            new("route_kind", l.RouteKind),
+            new("route_namespace", l.RouteNamespace),
+            new("route_name", l.RouteName),
+            new("rule", l.Rule),
+            new("backend", l.Backend),
+            new("src_namespace", inbound || overflow ? l.PeerNamespace : local.Namespace),
+            new("src_workload", inbound || overflow ? l.PeerWorkload : local.Workload),
+            new("src_identity", inbound || overflow ? l.PeerIdentity : identity),
+            new("dst_workload", inbound ? local.Workload : l.PeerWorkload),
+            new("dst_identity", inbound ? identity : l.PeerIdentity),
+        ];
+    }
+
+    private sealed class RequestSeries
+    {
+        public readonly long[] StatusCounts = new long[StatusClassCount];
+        public readonly long[] Buckets = new long[Bounds.Length + 1];
+        public readonly RequestWindow Window = new();
+        public long SumMicros;
     }
 
     private sealed class Counter
     {
         public long Value;
-    }
-
-    private sealed class Histogram
-    {
-        public readonly long[] Counts = new long[Bounds.Length + 1];
-        public long SumMicros;
-
-        public void Observe(double seconds)
-        {
-            var i = 0;
-            while (i < Bounds.Length && seconds > Bounds[i])
-            {
-                i++;
-            }
-
-            Interlocked.Increment(ref Counts[i]);
-            Interlocked.Add(ref SumMicros, (long)(seconds * 1e6));
-        }
     }
 }

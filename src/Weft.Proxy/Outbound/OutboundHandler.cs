@@ -56,6 +56,7 @@ internal sealed class OutboundHandler(
         }
 
         TargetHost.Supply(context, (host, port));
+        context.Request.Headers.Remove(Weft.Routing.MeshWire.SourceWorkloadHeader); // only this sidecar says which workload calls
         RouteTable? table;
         try
         {
@@ -88,24 +89,26 @@ internal sealed class OutboundHandler(
         var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
         var plan = RequestPlanner.PlanRequest(table, request.Method, request.Path.Value ?? "/", query, new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
 
-        var labels = Labels(table.Policy, plan);
+        var labels = Labels(table.Policy, plan, null);
+        EndpointPolicy? endpoint = null;
         try
         {
-            await ServeAsync(context, table.Policy, plan, grpc, labels);
+            endpoint = await ServeAsync(context, table.Policy, plan, grpc, labels);
         }
         finally
         {
-            metrics.RecordRequest(labels, context.Response.StatusCode, time.GetElapsedTime(started));
+            metrics.RecordRequest(endpoint is null ? labels : Labels(table.Policy, plan, endpoint), context.Response.StatusCode, time.GetElapsedTime(started));
         }
     }
 
-    private async Task ServeAsync(HttpContext context, DestinationPolicy policy, RequestPlan plan, bool grpc, RequestLabels labels)
+    /// <returns>The endpoint that served the request; null when the proxy answered it.</returns>
+    private async Task<EndpointPolicy?> ServeAsync(HttpContext context, DestinationPolicy policy, RequestPlan plan, bool grpc, RequestLabels labels)
     {
         if (plan.GrpcStatus is int grpcStatus)
         {
             // Never an HTTP error status to a gRPC client: a trailers-only answer (UNIMPLEMENTED, UNAVAILABLE...).
             GrpcCall.Answer(context.Response, grpcStatus, plan.Message);
-            return;
+            return null;
         }
 
         if (plan.Respond)
@@ -115,11 +118,11 @@ internal sealed class OutboundHandler(
                 context.Response.StatusCode = plan.Status;
                 context.Response.Headers.Location = plan.Location;
                 context.Response.ContentLength = 0;
-                return;
+                return null;
             }
 
             await RespondAsync(context, plan.Status, plan.Message ?? "");
-            return;
+            return null;
         }
 
         var request = context.Request;
@@ -137,7 +140,7 @@ internal sealed class OutboundHandler(
                     context.Response.Headers[name] = value;
                 }
 
-                return;
+                return null;
             }
 
             corsHeaders = CorsPreflight.ForResponse(cors, origin);
@@ -163,7 +166,7 @@ internal sealed class OutboundHandler(
             }
         }
 
-        await forwarder.ForwardAsync(context, plan, StringsOf(policy).Service, grpc, replayable, labels,
+        return await forwarder.ForwardAsync(context, plan, StringsOf(policy).Service, grpc, replayable, labels,
             inboundPort, corsHeaders is { Count: > 0 } ? corsHeaders : null);
     }
 
@@ -181,15 +184,22 @@ internal sealed class OutboundHandler(
         return copy.ToArray();
     }
 
-    internal static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan)
+    /// <summary>
+    /// The metric labels of a planned request: its destination, rule and backend, and the workload of the
+    /// <paramref name="endpoint"/> that served it (in the backend's namespace), when one did.
+    /// </summary>
+    internal static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan, EndpointPolicy? endpoint) =>
+        Labels(policy, plan.Rule?.Origin, plan.Backend, endpoint);
+
+    /// <summary>The metric labels of a request or L4 connection that <paramref name="origin"/>'s rule sent to <paramref name="backend"/>.</summary>
+    internal static RequestLabels Labels(DestinationPolicy policy, RuleOrigin? origin, BackendPolicy? backend, EndpointPolicy? endpoint)
     {
-        var origin = plan.Rule?.Origin;
-        var backend = plan.Backend;
         return new RequestLabels(
             "outbound", policy.ServiceNamespace, policy.ServiceName, StringsOf(policy).Port,
             origin?.RouteKind ?? "", origin?.RouteNamespace ?? "", origin?.RouteName ?? "",
             origin is null ? "" : RuleLabelOf.GetValue(origin, static o => o.RuleName ?? o.RuleIndex.ToString(CultureInfo.InvariantCulture)),
-            backend is null ? "" : BackendLabelOf.GetValue(backend, static b => $"{b.Namespace}/{b.Name}:{b.Port}"));
+            backend is null ? "" : BackendLabelOf.GetValue(backend, static b => $"{b.Namespace}/{b.Name}:{b.Port}"),
+            endpoint is null || backend is null ? "" : backend.Namespace, endpoint?.Workload ?? "", endpoint?.Identity ?? "");
     }
 
     private static DestinationStrings StringsOf(DestinationPolicy policy) =>

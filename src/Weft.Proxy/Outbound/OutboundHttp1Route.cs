@@ -24,7 +24,13 @@ namespace Weft.Proxy.Outbound;
 internal sealed class OutboundHttp1Route(
     IDestinationSource destinations, PowerOfTwoChoices balancer, bool mtls, Func<int> peerInboundPort, ProxyMetrics metrics, ProxyStats stats) : Http1Route
 {
+    private readonly byte[] _sourceWorkloadLine = metrics.Local.HeaderValue is { } workload
+        ? Encoding.ASCII.GetBytes($"{Weft.Routing.MeshWire.SourceWorkloadHeader}: {workload}\r\n")
+        : [];
+
     public override bool AbsoluteForm => true;
+
+    public override ReadOnlySpan<byte> SourceWorkloadLine => _sourceWorkloadLine;
 
     public override async ValueTask<bool> PrepareAsync(ConnectionContext connection, RelayExchange exchange, CancellationToken ct)
     {
@@ -88,7 +94,7 @@ internal sealed class OutboundHttp1Route(
         }
 
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        var labels = OutboundHandler.Labels(table.Policy, plan);
+        var labels = OutboundHandler.Labels(table.Policy, plan, endpoint);
         var hop = Forwarding.NextHop.To(endpoint, mtls, peerInboundPort());
         target = new RelayTarget(new UpstreamKey(hop.Address, hop.Port, hop.Identity), hop.ViaSidecar ? endpoint.Port : 0, labels, balancer.LoadOf(endpoint), labels.Backend);
         return true;

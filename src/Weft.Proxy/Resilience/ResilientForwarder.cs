@@ -62,7 +62,8 @@ internal sealed class ResilientForwarder(
     /// <param name="labels">The request's metric labels.</param>
     /// <param name="peerInboundPort">The peers' inbound port.</param>
     /// <param name="corsHeaders">Headers to add to the backend's response (CORS), or null.</param>
-    public async Task ForwardAsync(
+    /// <returns>The endpoint of the last attempt (the one that answered, for the metrics' destination workload); null when none was tried.</returns>
+    public async Task<EndpointPolicy?> ForwardAsync(
         HttpContext context, RequestPlan plan, string destination, bool grpc, bool replayable, RequestLabels labels, int peerInboundPort,
         IReadOnlyList<KeyValuePair<string, string>>? corsHeaders)
     {
@@ -76,6 +77,7 @@ internal sealed class ResilientForwarder(
         budget?.RecordRequest();
         var config = client.ConfigFor(context, backend.AppProtocol);
         var tried = new List<EndpointPolicy>(1);
+        EndpointPolicy? last = null;
         for (var retries = 0; ; retries++)
         {
             var attemptTimeout = deadline.NextAttemptTimeout();
@@ -83,11 +85,12 @@ internal sealed class ResilientForwarder(
             if (attemptTimeout is { } t && t <= TimeSpan.Zero)
             {
                 AnswerTimeout(context, grpc);
-                return;
+                return last;
             }
 
             var endpoint = Pick(backend, tried);
             tried.Add(endpoint);
+            last = endpoint;
             var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
             var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
             var verdict = RetryVerdict.NoPolicy;
@@ -99,6 +102,7 @@ internal sealed class ResilientForwarder(
                 Host = plan.Host,
                 Path = plan.PathRewritten ? plan.Path : null,
                 DestinationPort = viaSidecar ? endpoint.Port : null,
+                SourceWorkload = metrics.Local.HeaderValue,
                 ResponseModifiers = plan.ResponseModifiers,
                 ExtraResponseHeaders = corsHeaders,
                 GrpcTimeout = grpc && attemptTimeout is { } g ? Weft.Routing.Resilience.GrpcTimeout.Format(g) : null,
@@ -129,7 +133,7 @@ internal sealed class ResilientForwarder(
                     }
 
                     LogFailure(context, error, endpoint, backend);
-                    return;
+                    return last;
                 }
                 else
                 {
@@ -137,7 +141,7 @@ internal sealed class ResilientForwarder(
                     if (timedOut && (cutByRequest || deadline.IsExpired))
                     {
                         AnswerTimeout(context, grpc);
-                        return;
+                        return last;
                     }
 
                     var result = timedOut ? AttemptResult.BackendTimeout : Classify(context, error);
@@ -161,7 +165,7 @@ internal sealed class ResilientForwarder(
                             GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
                         }
 
-                        return;
+                        return last;
                     }
                 }
             }
@@ -180,7 +184,7 @@ internal sealed class ResilientForwarder(
             }
             catch (OperationCanceledException)
             {
-                return;
+                return last;
             }
         }
     }

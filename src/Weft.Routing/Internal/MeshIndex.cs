@@ -150,6 +150,7 @@ internal sealed class MeshIndex
             Pod = podKey,
             // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext.
             Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off ? null : Identity(pod),
+            Workload = pod is null ? null : WorkloadName.Of(pod),
         };
     }
 

@@ -211,6 +211,12 @@ public sealed record EndpointPolicy
 
     /// <summary>SPIFFE identity expected of the endpoint's sidecar, when known.</summary>
     public string? Identity { get; init; }
+
+    /// <summary>
+    /// The workload of the pod behind the endpoint, when known: its Deployment (or other controller), else the pod's name
+    /// (<see cref="WorkloadName"/>). The client's sidecar labels its metrics with it.
+    /// </summary>
+    public string? Workload { get; init; }
 }
 
 /// <summary>GEP-1742, parsed: null means unset, zero means disabled.</summary>

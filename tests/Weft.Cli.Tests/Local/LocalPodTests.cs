@@ -72,4 +72,27 @@ public sealed class LocalPodTests
             Directory.Delete(logs, recursive: true);
         }
     }
+
+    [Fact]
+    public void The_injected_sidecar_of_a_Deployment_pod_is_told_the_Deployment_as_its_workload()
+    {
+        var deployment = new Deployment
+        {
+            ApiVersion = "apps/v1",
+            Metadata = new ObjectMeta { Name = "cart-v2", Namespace = "shop" },
+            Template = new PodTemplate
+            {
+                Labels = new Dictionary<string, string> { ["app"] = "cart" },
+                Spec = new PodSpec { Containers = [new Container { Name = "cart", Image = "nginx", Ports = [new ContainerPort { Port = 8080 }] }] },
+            },
+        };
+        var options = new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = Path.GetTempPath(), Images = new ImageMap([new("nginx", "true")]) };
+
+        var pod = new LocalPod(deployment, "5d8f7c9d4b", "cart-v2-5d8f7c9d4b-k4k2p", System.Net.IPAddress.Parse("127.99.2.1"), options,
+            new PodMeshSettings("l7", Weft.Proxy.Security.MtlsMode.Strict));
+
+        var sidecar = pod.Json["spec"]!["containers"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "weft-proxy")!;
+        var args = sidecar["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+        Assert.Equal("cart-v2", args[args.IndexOf("--workload") + 1]);
+    }
 }

@@ -69,6 +69,20 @@ public class SidecarInjectorTests
         Assert.Equal("1.2.3", pod["metadata"]!["annotations"]![WeftInstallation.InjectedAnnotation]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("""{ "generateName": "cart-7d9f8c6b5-", "namespace": "shop", "labels": { "pod-template-hash": "7d9f8c6b5" }, "ownerReferences": [ { "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "cart-7d9f8c6b5", "uid": "u1", "controller": true } ] }""", "cart")]
+    [InlineData("""{ "generateName": "db-", "namespace": "shop", "ownerReferences": [ { "apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db", "uid": "u2", "controller": true } ] }""", "db")]
+    [InlineData("""{ "name": "debug", "namespace": "shop" }""", "debug")]
+    [InlineData("""{ "generateName": "job-", "namespace": "shop" }""", null)]
+    public void The_sidecar_is_told_its_pods_workload_from_the_owner_the_pod_is_admitted_with(string metadata, string? workload)
+    {
+        var pod = JsonNode.Parse($$"""{ "apiVersion": "v1", "kind": "Pod", "metadata": {{metadata}}, "spec": { "containers": {{DefaultContainers}} } }""")!.AsObject();
+
+        var args = Args(Injected(pod, Namespace("l7"))["spec"]!["containers"]![0]!.AsObject());
+
+        Assert.Equal(workload, args.Contains("--workload") ? args[args.IndexOf("--workload") + 1] : null);
+    }
+
     [Fact]
     public void A_pod_that_says_nothing_in_a_namespace_that_says_nothing_is_not_injected_by_a_cluster()
     {

@@ -20,7 +20,8 @@ public sealed class Http1RelayMetricsTests
         var response = await client.ReadResponseAsync();
 
         Assert.False(response.Has("Date")); // the fast path answered, not Kestrel
-        var labels = $"direction=\"inbound\",dst_namespace=\"\",dst_service=\"\",dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\"";
+        var labels = $"direction=\"inbound\",dst_namespace=\"default\",dst_service=\"\",dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\","
+            + "src_namespace=\"\",src_workload=\"\",src_identity=\"\",dst_workload=\"app\",dst_identity=\"\"";
         // The relay records a request just after the client has its response, the count before the duration and the
         // metrics before /stats: each is waited for.
         await Eventually.ValueAsync(
@@ -44,7 +45,7 @@ public sealed class Http1RelayMetricsTests
 
         await Eventually.ValueAsync(
             sidecar.MetricsAsync,
-            m => m.Contains($"dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
+            m => m.Contains($"dst_port=\"{app.PortText}\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",src_namespace=\"\",src_workload=\"\",src_identity=\"\",dst_workload=\"app\",dst_identity=\"\",status_class=\"5xx\"}} 1\n", StringComparison.Ordinal),
             "weft_requests_total counts the 502");
         await Eventually.ValueAsync(() => sidecar.InboundStatAsync("5xx"), n => n == 1, "/stats counts the 502");
         Assert.Equal(1, await sidecar.InboundStatAsync("total"));

@@ -34,7 +34,7 @@ public sealed class OutboundFastPathForwardingTests
         Assert.Equal(200, response.Status);
         Assert.False(response.Has("Date")); // relayed by the fast path, not answered by Kestrel
         var seen = Assert.Single(peer.Received);
-        Assert.Equal("GET /a/b?c=1&d=%20 HTTP/1.1\r\nHost: echo:8080\r\nX-Case: MiXeD  \r\nAccept: */*\r\nx-dup: 1\r\nX-Dup: 2\r\nweft-dst-port: 9001\r\n\r\n", seen.Head);
+        Assert.Equal("GET /a/b?c=1&d=%20 HTTP/1.1\r\nHost: echo:8080\r\nX-Case: MiXeD  \r\nAccept: */*\r\nx-dup: 1\r\nX-Dup: 2\r\nweft-dst-port: 9001\r\nweft-src-workload: default/client\r\n\r\n", seen.Head);
     }
 
     [Theory]
@@ -53,7 +53,7 @@ public sealed class OutboundFastPathForwardingTests
         Assert.False(response.Has("Date"));
         var seen = Assert.Single(peer.Received);
         Assert.Equal(requestLine, seen.RequestLine);
-        Assert.Equal([$"Host: {host}", "weft-dst-port: 9001"], seen.HeaderLines);
+        Assert.Equal([$"Host: {host}", "weft-dst-port: 9001", "weft-src-workload: default/client"], seen.HeaderLines);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class OutboundFastPathForwardingTests
         Assert.False(response.Has("Date"));
         Assert.Equal("got hello world", response.BodyText);
         var seen = Assert.Single(peer.Received);
-        Assert.Equal("POST /upload HTTP/1.1\r\nHost: echo:8080\r\nContent-Length: 11\r\nweft-dst-port: 9001\r\n\r\n", seen.Head);
+        Assert.Equal("POST /upload HTTP/1.1\r\nHost: echo:8080\r\nContent-Length: 11\r\nweft-dst-port: 9001\r\nweft-src-workload: default/client\r\n\r\n", seen.Head);
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class OutboundFastPathForwardingTests
         Assert.Equal("port=9001 /second", second.BodyText);
         Assert.False(second.Has("Date"));
         Assert.Equal(
-            ["GET /t?x=1 HTTP/1.1\r\nHost: echo-public\r\nweft-dst-port: 9001\r\n\r\n", "POST /second HTTP/1.1\r\nHost: echo.default.svc:8080\r\nContent-Length: 2\r\nweft-dst-port: 9001\r\n\r\n"],
+            ["GET /t?x=1 HTTP/1.1\r\nHost: echo-public\r\nweft-dst-port: 9001\r\nweft-src-workload: default/client\r\n\r\n", "POST /second HTTP/1.1\r\nHost: echo.default.svc:8080\r\nContent-Length: 2\r\nweft-dst-port: 9001\r\nweft-src-workload: default/client\r\n\r\n"],
             peer.Received.Select(r => r.Head));
         Assert.Equal(1, peer.Accepted); // one pooled connection to the peer for both
     }
@@ -165,6 +165,8 @@ public sealed class OutboundFastPathForwardingTests
         Assert.Equal(fullSeen.RequestLine, fastSeen.RequestLine);
         Assert.Equal(fullSeen.Header("Host"), fastSeen.Header("Host"));
         Assert.Equal(fullSeen.Header("weft-dst-port"), fastSeen.Header("weft-dst-port"));
+        Assert.Equal("default/client", fastSeen.Header("weft-src-workload"));
+        Assert.Equal(fullSeen.Header("weft-src-workload"), fastSeen.Header("weft-src-workload"));
         Assert.Equal(viaFull.BodyText, viaFast.BodyText);
     }
 

@@ -13,7 +13,8 @@ namespace Weft.Proxy.Tests.Http1;
 public sealed class OutboundFastPathMetricsTests
 {
     private const string Labels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"8080\",route_kind=\"HTTPRoute\","
-        + "route_namespace=\"default\",route_name=\"routes\",rule=\"checkout\",backend=\"default/v1:80\"";
+        + "route_namespace=\"default\",route_name=\"routes\",rule=\"checkout\",backend=\"default/v1:80\","
+        + "src_namespace=\"default\",src_workload=\"client\",src_identity=\"\",dst_workload=\"\",dst_identity=\"\"";
 
     [Fact]
     public async Task Fast_path_requests_are_counted_under_the_outbound_labels_of_their_rule_and_backend()
@@ -50,7 +51,8 @@ public sealed class OutboundFastPathMetricsTests
 
         Assert.False(response.Has("Date"));
         const string DefaultLabels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"8080\",route_kind=\"\","
-            + "route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"default/v1:80\"";
+            + "route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"default/v1:80\","
+            + "src_namespace=\"default\",src_workload=\"client\",src_identity=\"\",dst_workload=\"\",dst_identity=\"\"";
         await Eventually.ValueAsync(
             proxy.MetricsAsync,
             m => m.Contains($"weft_requests_total{{{DefaultLabels},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal),
@@ -113,6 +115,6 @@ public sealed class OutboundFastPathMetricsTests
         Assert.Equal(1, await proxy.OutboundStatAsync("4xx"));
         var metrics = await proxy.MetricsAsync();
         Assert.Contains($"weft_requests_total{{{Labels},status_class=\"2xx\"}} 1\n", metrics, StringComparison.Ordinal);
-        Assert.Contains("dst_service=\"web\",dst_port=\"8080\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",status_class=\"4xx\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("dst_service=\"web\",dst_port=\"8080\",route_kind=\"\",route_namespace=\"\",route_name=\"\",rule=\"\",backend=\"\",src_namespace=\"default\",src_workload=\"client\",src_identity=\"\",dst_workload=\"\",dst_identity=\"\",status_class=\"4xx\"} 1\n", metrics, StringComparison.Ordinal);
     }
 }

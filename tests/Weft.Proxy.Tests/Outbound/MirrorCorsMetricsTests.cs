@@ -94,7 +94,8 @@ public sealed class MirrorCorsMetricsTests
 
         using var admin = new HttpClient();
         const string Labels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"web\",dst_port=\"80\",route_kind=\"HTTPRoute\","
-            + "route_namespace=\"default\",route_name=\"routes\",rule=\"checkout\",backend=\"default/web:80\"";
+            + "route_namespace=\"default\",route_name=\"routes\",rule=\"checkout\",backend=\"default/web:80\","
+            + "src_namespace=\"default\",src_workload=\"client\",src_identity=\"\",dst_workload=\"\",dst_identity=\"\"";
 
         // A request is recorded once its response is written, which the client may read first: wait for all three.
         await Eventually.ValueAsync(

@@ -1,0 +1,87 @@
+namespace Weft.Proxy.Metrics;
+
+/// <summary>
+/// One request series' last minute, for <c>weft stat</c>: six 10-second slots, each counting requests by status class and
+/// by latency bucket. A slot belongs to one 10-second period (its epoch, from the monotonic clock); a request in a new
+/// period swaps a fresh slot in with one compare-and-swap (one allocation per series per 10 seconds), and a reader sums
+/// the slots whose epochs fall in the window it asks for. Recording takes no lock.
+/// </summary>
+internal sealed class RequestWindow
+{
+    /// <summary>The length of one slot.</summary>
+    public static readonly TimeSpan SlotLength = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many slots are kept: the longest window is <see cref="SlotCount"/> × <see cref="SlotLength"/>.</summary>
+    public const int SlotCount = 6;
+
+    /// <summary>The longest window served.</summary>
+    public static TimeSpan MaxWindow => SlotLength * SlotCount;
+
+    private readonly Slot?[] _slots = new Slot?[SlotCount];
+
+    /// <summary>The slot number of a monotonic timestamp.</summary>
+    public static long EpochOf(long timestamp, long frequency) => timestamp / (frequency * (long)SlotLength.TotalSeconds);
+
+    public void Record(long epoch, int statusClass, int bucket)
+    {
+        var index = (int)(epoch % SlotCount);
+        while (true)
+        {
+            var slot = Volatile.Read(ref _slots[index]);
+            if (slot is not null && slot.Epoch >= epoch)
+            {
+                if (slot.Epoch == epoch)
+                {
+                    Interlocked.Increment(ref slot.StatusCounts[statusClass]);
+                    Interlocked.Increment(ref slot.Buckets[bucket]);
+                }
+
+                return; // a request finishing just as its slot was reused (a later period): left out of the window
+            }
+
+            var fresh = new Slot(epoch);
+            if (Interlocked.CompareExchange(ref _slots[index], fresh, slot) == slot)
+            {
+                Interlocked.Increment(ref fresh.StatusCounts[statusClass]);
+                Interlocked.Increment(ref fresh.Buckets[bucket]);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Adds the counts of the slots from epoch <paramref name="current"/> − <paramref name="slots"/> + 1 through <paramref name="current"/>.</summary>
+    /// <returns>Whether any slot in the window counted anything.</returns>
+    public bool Sum(long current, int slots, long[] statusCounts, long[] buckets)
+    {
+        var any = false;
+        for (var index = 0; index < _slots.Length; index++)
+        {
+            var s = Volatile.Read(ref _slots[index]);
+            if (s is null || s.Epoch > current || s.Epoch <= current - slots)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < statusCounts.Length; i++)
+            {
+                var n = Volatile.Read(ref s.StatusCounts[i]);
+                statusCounts[i] += n;
+                any |= n > 0;
+            }
+
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                buckets[i] += Volatile.Read(ref s.Buckets[i]);
+            }
+        }
+
+        return any;
+    }
+
+    private sealed class Slot(long epoch)
+    {
+        public readonly long Epoch = epoch;
+        public readonly long[] StatusCounts = new long[ProxyMetrics.StatusClassCount];
+        public readonly long[] Buckets = new long[ProxyMetrics.Bounds.Length + 1];
+    }
+}

@@ -1,0 +1,54 @@
+using Weft.Api.Model;
+
+namespace Weft.Routing;
+
+/// <summary>
+/// The workload a pod belongs to, for metrics' <c>src_workload</c> / <c>dst_workload</c>: the Deployment of a pod its
+/// ReplicaSet made (the ReplicaSet's name without the <c>-&lt;pod-template-hash&gt;</c> the Deployment controller appends),
+/// the controller of any other owned pod (StatefulSet, DaemonSet, Job...), else the pod itself. The control plane
+/// (for endpoints) and the injector (for the sidecar's <c>--workload</c>) ask this one rule.
+/// </summary>
+public static class WorkloadName
+{
+    /// <summary>The label the Deployment controller puts on a ReplicaSet's pods (and appends to the ReplicaSet's name).</summary>
+    public const string TemplateHashLabel = "pod-template-hash";
+
+    public static string Of(Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return Of(pod.Name, pod.Metadata.Labels, pod.Metadata.OwnerReferences) ?? pod.Name;
+    }
+
+    /// <param name="podName">The pod's name, or its generateName (a pod the injector sees at admission has no name yet).</param>
+    /// <param name="labels">The pod's labels.</param>
+    /// <param name="owners">Its owner references.</param>
+    /// <returns>The workload; null when neither owner nor name says (a pod without a name yet, and no owner).</returns>
+    public static string? Of(string? podName, IReadOnlyDictionary<string, string> labels, IReadOnlyList<OwnerReference> owners)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(owners);
+        labels.TryGetValue(TemplateHashLabel, out var hash);
+        var controller = owners.FirstOrDefault(o => o.Controller) ?? (owners.Count == 1 ? owners[0] : null);
+        if (controller is { Name.Length: > 0 })
+        {
+            return controller.Kind == "ReplicaSet" && WithoutHash(controller.Name, hash) is { } deployment ? deployment : controller.Name;
+        }
+
+        // No owner recorded (weft up's pods): a Deployment's pods are named <deployment>-<hash>-<suffix>.
+        if (!string.IsNullOrEmpty(podName) && !string.IsNullOrEmpty(hash))
+        {
+            var at = podName.LastIndexOf($"-{hash}-", StringComparison.Ordinal);
+            if (at > 0)
+            {
+                return podName[..at];
+            }
+        }
+
+        return string.IsNullOrEmpty(podName) || podName.EndsWith('-') ? null : podName;
+    }
+
+    private static string? WithoutHash(string replicaSet, string? hash) =>
+        !string.IsNullOrEmpty(hash) && replicaSet.EndsWith($"-{hash}", StringComparison.Ordinal) && replicaSet.Length > hash.Length + 1
+            ? replicaSet[..^(hash.Length + 1)]
+            : null;
+}
