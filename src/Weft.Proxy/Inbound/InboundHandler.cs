@@ -47,6 +47,9 @@ internal sealed class InboundHandler(
         _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) =>
             ("http://" + Authority.Format(host, p), new RequestLabels("inbound", "", "", p.ToString(CultureInfo.InvariantCulture), "", "", "", "", "")), _podHost);
 
+    /// <summary>The inbound listener's part in trace context, SERVER spans (null: tracing off).</summary>
+    public Tracing.HttpTracer? Tracing { get; init; }
+
     public async Task HandleAsync(HttpContext context)
     {
         var started = _time.GetTimestamp();
@@ -63,6 +66,7 @@ internal sealed class InboundHandler(
         IdentityHeaders.Strip(headers); // before the policy or the app sees them: only the mTLS handshake says who calls
         TargetHost.Supply(context, null);
         var (prefix, labels) = PortOf(port);
+        var span = Tracing?.Start(context, labels, null, port);
         try
         {
             if (!await ChunkedBodyStart.ParsesAsync(context))
@@ -84,6 +88,7 @@ internal sealed class InboundHandler(
         finally
         {
             metrics?.RecordRequest(labels, context.Response.StatusCode, _time.GetElapsedTime(started));
+            span?.End(context.Response.StatusCode);
         }
     }
 

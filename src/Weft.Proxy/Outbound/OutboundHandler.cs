@@ -41,6 +41,9 @@ internal sealed class OutboundHandler(
     private static readonly ConditionalWeakTable<RuleOrigin, string> RuleLabelOf = new();
     private static readonly ConditionalWeakTable<BackendPolicy, string> BackendLabelOf = new();
 
+    /// <summary>The outbound listener's part in trace context, CLIENT spans (null: tracing off).</summary>
+    public Tracing.HttpTracer? Tracing { get; init; }
+
     public async Task HandleAsync(HttpContext context)
     {
         if (!await ChunkedBodyStart.ParsesAsync(context))
@@ -93,6 +96,7 @@ internal sealed class OutboundHandler(
         var plan = RequestPlanner.PlanRequest(table, request.Method, request.Path.Value ?? "/", query, new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
 
         var labels = Labels(table.Policy, plan);
+        var span = Tracing?.Start(context, labels, host, port);
         try
         {
             await ServeAsync(context, table.Policy, plan, grpc, labels);
@@ -100,6 +104,7 @@ internal sealed class OutboundHandler(
         finally
         {
             metrics.RecordRequest(labels, context.Response.StatusCode, time.GetElapsedTime(started));
+            span?.End(context.Response.StatusCode);
         }
     }
 
