@@ -33,6 +33,11 @@ public sealed record TracingSettings(Uri? Collector, double SamplingRate)
     /// <summary>Whether the sidecar records and exports spans at all.</summary>
     public bool Enabled => Collector is not null;
 
+    /// <summary>The sidecar's command-line options for these settings (<see cref="ProxyFlags"/>); none when tracing is off.</summary>
+    public IReadOnlyList<string> SidecarArguments() => Collector is null
+        ? []
+        : [ProxyFlags.TraceCollector, Collector.ToString(), ProxyFlags.TraceSampling, SamplingRate.ToString("R", CultureInfo.InvariantCulture)];
+
     /// <summary>Parses a sampling rate written as a number in 0..1 (invariant culture).</summary>
     public static bool TryParseRate(string? text, out double rate) =>
         double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out rate) && rate is >= 0 and <= 1;
