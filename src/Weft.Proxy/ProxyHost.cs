@@ -182,7 +182,8 @@ public static class ProxyHost
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
-            offLimits, outboundLogger) { Tracing = clientTracer };
+            offLimits, outboundLogger)
+        { Tracing = clientTracer };
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization) { Tracing = serverTracer };
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
