@@ -32,6 +32,8 @@ public static class ProxyArguments
         new(ProxyFlags.HeadTimeout, "MS", $"How long a request head may take in all from its first byte, then 408 (default {(int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds})"),
         new(ProxyFlags.Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
         new(ProxyFlags.ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
+        new(ProxyFlags.TraceCollector, "URL", "The OTLP/HTTP collector the sidecar's spans go to (its /v1/traces); without it tracing is off"),
+        new(ProxyFlags.TraceSampling, "RATE", $"The share (0..1) of requests without a traceparent that start a trace (default {Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate:0.##})"),
         new(ProxyFlags.TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
     ];
 
@@ -50,6 +52,8 @@ public static class ProxyArguments
         var headTimeout = (int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds;
         var level = MeshLevels.L7;
         var capture = false;
+        Uri? traceCollector = null;
+        var traceSampling = Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate;
         int outbound = MeshPorts.Outbound, inbound = MeshPorts.Inbound, admin = MeshPorts.Admin;
         for (var i = 0; i < args.Count; i++)
         {
@@ -103,6 +107,16 @@ public static class ProxyArguments
                     break;
                 case ProxyFlags.HeadTimeout:
                     error = $"{ProxyFlags.HeadTimeout}: '{value}' is not a positive number of milliseconds";
+                    return false;
+                case ProxyFlags.TraceCollector when Weft.Routing.Tracing.TracingSettings.TryParseCollector(value, out traceCollector):
+                    break;
+                case ProxyFlags.TraceCollector:
+                    error = $"{ProxyFlags.TraceCollector}: '{value}' is not an http(s) URL or off";
+                    return false;
+                case ProxyFlags.TraceSampling when Weft.Routing.Tracing.TracingSettings.TryParseRate(value, out traceSampling):
+                    break;
+                case ProxyFlags.TraceSampling:
+                    error = $"{ProxyFlags.TraceSampling}: '{value}' is not a number from 0 to 1";
                     return false;
                 case ProxyFlags.DetectTimeout:
                     error = $"{ProxyFlags.DetectTimeout}: '{value}' is not a positive number of milliseconds";
@@ -196,6 +210,7 @@ public static class ProxyArguments
             ProtocolDetectionTimeout = TimeSpan.FromMilliseconds(detect),
             MaxConnections = maxConnections,
             RequestHeadTimeout = TimeSpan.FromMilliseconds(headTimeout),
+            Tracing = new Weft.Routing.Tracing.TracingSettings(traceCollector, traceSampling),
             Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };

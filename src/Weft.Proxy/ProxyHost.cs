@@ -180,20 +180,22 @@ public static class ProxyHost
         Func<IPAddress, int, bool> offLimits = (address, port) =>
             ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
             || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
+        var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
-            offLimits, outboundLogger);
-        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization);
+            offLimits, outboundLogger)
+        { Tracing = clientTracer };
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization) { Tracing = serverTracer };
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
         {
             var appConnections = new Http1.UpstreamPool(time: options.TimeProvider);
             owned.Add(new DisposeAdapter(appConnections));
-            inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats),
+            inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats) { Tracing = serverTracer },
                 inboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
             var peerConnections = new Http1.UpstreamPool(tls, options.TimeProvider);
             owned.Add(new DisposeAdapter(peerConnections));
-            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats),
+            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats) { Tracing = clientTracer },
                 outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
         }
 
@@ -310,6 +312,30 @@ public static class ProxyHost
     /// Adds a listener to Kestrel (bound by app.StartAsync) and returns its options, for its connection middleware and,
     /// once bound, its endpoint.
     /// </summary>
+    /// <summary>
+    /// The listeners' tracers when tracing is on: one exporter for both (spans carry the pod as their resource:
+    /// service.name, k8s.namespace.name, k8s.pod.name), CLIENT spans outbound, SERVER spans inbound.
+    /// </summary>
+    private static (Tracing.HttpTracer? Client, Tracing.HttpTracer? Server) Tracers(ProxyOptions options, ILoggerFactory loggers, List<IAsyncDisposable> owned)
+    {
+        if (options.Tracing is not { Collector: { } collector } settings)
+        {
+            return (null, null);
+        }
+
+        KeyValuePair<string, string>[] resource =
+        [
+            new("service.name", options.PodName),
+            new("service.namespace", options.PodNamespace),
+            new("k8s.namespace.name", options.PodNamespace),
+            new("k8s.pod.name", options.PodName),
+        ];
+        var exporter = new Tracing.OtlpExporter(collector, resource, options.TimeProvider, loggers.CreateLogger("Weft.Proxy.Tracing"), options.TraceExportInterval);
+        owned.Add(exporter);
+        return (new Tracing.HttpTracer(Tracing.SpanKind.Client, settings, exporter, options.TimeProvider),
+            new Tracing.HttpTracer(Tracing.SpanKind.Server, settings, exporter, options.TimeProvider));
+    }
+
     private static ListenOptions Listen(KestrelServerOptions kestrel, IPAddress address, int port, HttpProtocols protocols)
     {
         ListenOptions? listener = null;

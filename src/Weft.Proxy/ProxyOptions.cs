@@ -152,6 +152,12 @@ public sealed record ProxyOptions
     /// </summary>
     public int MaxConnections { get; init; } = DefaultMaxConnections;
 
+    /// <summary>Distributed tracing (W3C trace context, spans to an OTLP/HTTP collector); off by default.</summary>
+    public Weft.Routing.Tracing.TracingSettings Tracing { get; init; } = Weft.Routing.Tracing.TracingSettings.Off;
+
+    /// <summary>How long finished spans gather before they are posted to the collector (<see cref="Tracing"/>).</summary>
+    internal TimeSpan TraceExportInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The most connections the admin listener holds open at once (probes, scrapes, <c>weft</c> commands).</summary>
     public int MaxAdminConnections { get; init; } = 128;
 

@@ -23,4 +23,6 @@ public static class ProxyFlags
     public const string MaxConnections = "--max-connections";
     public const string HeadTimeout = "--head-timeout-ms";
     public const string Workload = "--workload";
+    public const string TraceCollector = "--trace-collector";
+    public const string TraceSampling = "--trace-sampling";
 }

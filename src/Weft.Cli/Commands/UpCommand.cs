@@ -29,6 +29,29 @@ internal static class UpCommand
         var defaultInbound = DefaultInboundOption.Create();
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
         mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
+        var traceCollector = new Option<string?>(ProxyFlags.TraceCollector)
+        {
+            Description = "The OTLP/HTTP collector every sidecar sends its spans to (e.g. http://127.0.0.1:4318); a pod's weft.dev/trace-collector annotation overrides it. Default: tracing off",
+        };
+        traceCollector.Validators.Add(r =>
+        {
+            if (!Weft.Routing.Tracing.TracingSettings.TryParseCollector(r.GetValueOrDefault<string?>(), out _))
+            {
+                r.AddError($"{ProxyFlags.TraceCollector}: not an http(s) URL or off");
+            }
+        });
+        var traceSampling = new Option<string>(ProxyFlags.TraceSampling)
+        {
+            Description = "The share (0..1) of requests without a traceparent for which a client sidecar starts a trace; a pod's weft.dev/trace-sampling annotation overrides it",
+            DefaultValueFactory = _ => Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        traceSampling.Validators.Add(r =>
+        {
+            if (!Weft.Routing.Tracing.TracingSettings.TryParseRate(r.GetValueOrDefault<string>(), out _))
+            {
+                r.AddError($"{ProxyFlags.TraceSampling}: not a number from 0 to 1");
+            }
+        });
         var isolation = new Option<string>("--isolation")
         {
             Description = "How pods are kept apart: netns (a network namespace each, traffic captured by iptables; needs root), process "
@@ -57,7 +80,7 @@ internal static class UpCommand
         controlPlane.AcceptOnlyFromAmong(InProcess, AsProcess);
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
+            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, traceCollector, traceSampling, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -143,6 +166,7 @@ internal static class UpCommand
                     { WorkloadLifetime = TimeSpan.FromSeconds(lifetime) },
                     MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
                     DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!,
+                    Tracing = TracingOf(result.GetValue(traceCollector), result.GetValue(traceSampling)),
                     Isolation = chosen,
                     NetnsRange = range,
                     ApiServer = apiServer,
@@ -214,6 +238,12 @@ internal static class UpCommand
         var pods = state.Pods.Select(p => new[] { $"{p.Namespace}/{p.Name}", p.IP, p.Ready ? "yes" : "no", p.Ready ? "" : p.Problem ?? "" }).ToList();
         return Format(["SERVICE", "CLUSTER-IP", "PORTS"], services) + "\n" + Format(["POD", "IP", "READY", ""], pods);
     }
+
+    /// <summary>The mesh's tracing from <c>--trace-collector</c> and <c>--trace-sampling</c> (both validated by then).</summary>
+    internal static Weft.Routing.Tracing.TracingSettings TracingOf(string? collector, string? sampling) =>
+        Weft.Routing.Tracing.TracingSettings.TryParseCollector(collector, out var endpoint) && endpoint is not null
+            ? new(endpoint, Weft.Routing.Tracing.TracingSettings.TryParseRate(sampling, out var rate) ? rate : Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate)
+            : Weft.Routing.Tracing.TracingSettings.Off;
 
     private static string Format(string[] header, List<string[]> rows)
     {

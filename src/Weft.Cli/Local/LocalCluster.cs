@@ -184,7 +184,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash).ToList();
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
-                    var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault);
+                    var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault, _options.Tracing);
                     if (!_addresses.TryAllocatePodAddress(out var ip))
                     {
                         // Too many pods for the range: the rest of this Deployment waits (and says so once) until pods go.

@@ -42,6 +42,9 @@ internal sealed record LocalClusterOptions
     /// <summary>The mTLS mode of pods and namespaces that do not say (<c>weft up --mtls-default</c>).</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 
+    /// <summary>The mesh's tracing, for pods without tracing annotations of their own (<c>weft up --trace-collector</c>).</summary>
+    public global::Weft.Routing.Tracing.TracingSettings Tracing { get; init; } = global::Weft.Routing.Tracing.TracingSettings.Off;
+
     /// <summary>
     /// The node's network when pods are network namespaces (<c>weft up --isolation netns</c>); null for process isolation.
     /// </summary>

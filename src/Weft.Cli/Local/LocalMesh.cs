@@ -205,6 +205,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                 ControlPlaneCa = controlPlane?.TrustBundlePath,
                 Record = apiServer?.Record,
                 MtlsDefault = options.MtlsDefault,
+                Tracing = options.Tracing,
                 CertificateDirectory = Path.Combine(runDirectory, "certs"),
                 Node = node,
                 SidecarUnreadyDeadline = options.SidecarUnreadyDeadline,

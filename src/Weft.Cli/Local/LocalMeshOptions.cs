@@ -43,6 +43,9 @@ internal sealed record LocalMeshOptions
     /// <summary>The mTLS mode of pods and namespaces without a <c>weft.dev/mtls</c> label or annotation.</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; } = global::Weft.Proxy.Security.MtlsMode.Strict;
 
+    /// <summary>The mesh's tracing (<c>--trace-collector</c>, <c>--trace-sampling</c>); a pod's annotations override it.</summary>
+    public global::Weft.Routing.Tracing.TracingSettings Tracing { get; init; } = global::Weft.Routing.Tracing.TracingSettings.Off;
+
     /// <summary>The default inbound policy of pods and namespaces without a <c>weft.dev/default-inbound-policy</c> of their own.</summary>
     public string DefaultInboundPolicy { get; init; } = global::Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
 

@@ -167,6 +167,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 ProxyFlags.ServiceAccount, Object.Spec.ServiceAccountName, ProxyFlags.ControlPlane, _options.ControlPlane.ToString(),
                 ProxyFlags.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
                 ProxyFlags.Level, Settings.Level,
+                .. Settings.Tracing.SidecarArguments(),
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
                 .. _options.IssueToken is null ? [] : (string[])[ProxyFlags.TokenFile, IdentityFile(SidecarInjector.TokenFileName)],
@@ -427,6 +428,7 @@ internal sealed class LocalPod : IAsyncDisposable
             ControlPlane = options.ControlPlane,
             InitArguments = NetnsSandbox.InitArguments,
             DefaultLevel = MeshLevels.L7,
+            Tracing = options.Tracing,
         };
         var decision = SidecarInjector.Decide(pod, null, injector);
         return (decision.Injected ? JsonPatch.Apply(pod, decision.Patch!) : pod, decision.Reason);

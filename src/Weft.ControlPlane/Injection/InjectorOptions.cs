@@ -27,6 +27,12 @@ public sealed record InjectorOptions
     /// <summary>The mTLS mode of a pod that neither it nor its namespace names (<c>weft.dev/mtls</c>).</summary>
     public string DefaultMtls { get; init; } = MeshLevels.MtlsStrict;
 
+    /// <summary>
+    /// The mesh's tracing (collector and sampling rate) for pods whose annotations do not override it
+    /// (<see cref="Weft.Routing.Tracing.TracingSettings.CollectorAnnotation"/>, <see cref="Weft.Routing.Tracing.TracingSettings.SamplingAnnotation"/>).
+    /// </summary>
+    public Weft.Routing.Tracing.TracingSettings Tracing { get; init; } = Weft.Routing.Tracing.TracingSettings.Off;
+
     /// <summary>The ConfigMap (in the pod's namespace) whose <c>ca.crt</c> the sidecar trusts for the control plane.</summary>
     public string TrustBundleConfigMap { get; init; } = WeftInstallation.TrustBundleConfigMapName;
 

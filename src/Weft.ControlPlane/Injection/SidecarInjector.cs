@@ -52,6 +52,8 @@ public static class SidecarInjector
         IReadOnlyDictionary<string, string>[] sources = [annotations, labels, Strings(nsMetadata?["annotations"]), Strings(nsMetadata?["labels"])];
         var level = MeshLevels.Requested(sources) ?? MeshLevels.Normalize(options.DefaultLevel);
         var mtls = MeshLevels.RequestedMtls(sources) ?? options.DefaultMtls;
+        // A pod's tracing annotations over the mesh's; one that does not parse leaves the mesh's (as an unknown mtls value does).
+        var tracing = Weft.Routing.Tracing.TracingSettings.TryApplyAnnotations(options.Tracing, annotations, out var podTracing, out _) ? podTracing : options.Tracing;
 
         if (annotations.ContainsKey(WeftInstallation.InjectedAnnotation)
             || Names(spec["containers"]).Contains(WeftInstallation.SidecarContainerName)
@@ -118,8 +120,8 @@ public static class SidecarInjector
             ? Op("add", "/spec/initContainers/-", InitContainer(options))
             : Op("add", "/spec/initContainers", new JsonArray(InitContainer(options))));
         patch.Add(spec["containers"] is JsonArray
-            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls, probes, WorkloadOf(metadata, labels)))
-            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls, probes, WorkloadOf(metadata, labels)))));
+            ? Op("add", "/spec/containers/0", Sidecar(options, level, mtls, tracing, probes, WorkloadOf(metadata, labels)))
+            : Op("add", "/spec/containers", new JsonArray(Sidecar(options, level, mtls, tracing, probes, WorkloadOf(metadata, labels)))));
         patch.Add(spec["volumes"] is JsonArray
             ? Op("add", "/spec/volumes/-", Volume(options))
             : Op("add", "/spec/volumes", new JsonArray(Volume(options))));
@@ -229,12 +231,12 @@ public static class SidecarInjector
         return WorkloadName.Of(name, labels, owners);
     }
 
-    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, JsonObject probes, string? workload) => new()
+    private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, Weft.Routing.Tracing.TracingSettings tracing, JsonObject probes, string? workload) => new()
     {
         ["name"] = WeftInstallation.SidecarContainerName,
         ["image"] = options.Image,
         ["command"] = new JsonArray(WeftInstallation.ProxyPath),
-        ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls, workload).Select(a => (JsonNode?)a)]),
+        ["args"] = new JsonArray([.. SidecarArguments(options, level, mtls, tracing, workload).Select(a => (JsonNode?)a)]),
         ["env"] = SidecarEnvironment(probes),
         ["ports"] = new JsonArray(new JsonObject { ["name"] = "weft-admin", ["containerPort"] = options.AdminPort, ["protocol"] = "TCP" }),
         ["readinessProbe"] = new JsonObject
@@ -268,15 +270,17 @@ public static class SidecarInjector
 
     /// <summary>
     /// <c>weft-proxy</c>'s command line: the pod's identity from the downward API, the control plane (checked against the
-    /// trust bundle when it is https), the token file, the resolved level and mTLS mode, and the capture listeners.
+    /// trust bundle when it is https), the token file, the resolved level and mTLS mode, the capture listeners, and the
+    /// resolved tracing when it is on.
     /// </summary>
-    private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls, string? workload)
+    private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls, Weft.Routing.Tracing.TracingSettings tracing, string? workload)
     {
         string[] head = [ProxyFlags.Pod, "$(POD_NAMESPACE)/$(POD_NAME)", ProxyFlags.PodIp, "$(POD_IP)", ProxyFlags.ServiceAccount, "$(SERVICE_ACCOUNT)",
             ProxyFlags.ControlPlane, options.ControlPlane.ToString().TrimEnd('/')];
         string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? [ProxyFlags.ControlPlaneCa, $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
         string[] named = workload is null ? [] : [ProxyFlags.Workload, workload];
-        return [.. head, .. named, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture];
+        return [.. head, .. named, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture,
+            .. tracing.SidecarArguments()];
     }
 
     /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>

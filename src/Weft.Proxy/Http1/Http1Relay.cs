@@ -171,6 +171,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     // The route answered (a denied inbound request): nothing goes upstream.
                     output.Write(exchange.LocalAnswer.Span);
                     route.Record(target, exchange.LocalStatus, TimeSpan.Zero);
+                    target.Span?.End(exchange.LocalStatus);
                     exchange.Release();
                     progress?.RequestEnded();
                     if (!await output.FlushAsync() || exchange.Request.Close)
@@ -269,6 +270,8 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             {
                 route.Record(target, status, time.GetElapsedTime(started));
             }
+
+            target.Span?.End(Math.Max(status, 0));
         }
     }
 

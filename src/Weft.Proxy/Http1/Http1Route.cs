@@ -13,7 +13,11 @@ internal readonly record struct UpstreamKey(string Address, int Port, string? Id
 /// <param name="Labels">The request's metric labels.</param>
 /// <param name="Load">The endpoint's outstanding-request counter (power of two choices), if any.</param>
 /// <param name="Backend">How a forwarding failure names the backend in the log.</param>
-internal readonly record struct RelayTarget(UpstreamKey Key, int DestinationPort, RequestLabels Labels, EndpointLoad? Load, string Backend);
+internal readonly record struct RelayTarget(UpstreamKey Key, int DestinationPort, RequestLabels Labels, EndpointLoad? Load, string Backend)
+{
+    /// <summary>The request's span when it is traced (<see cref="Http1Route.Tracing"/>): its <c>traceparent</c> goes upstream.</summary>
+    public Tracing.TraceSpan? Span { get; init; }
+}
 
 /// <summary>
 /// What differs between the listeners that use <see cref="Http1Relay"/>: which requests it takes and where they go.
@@ -36,6 +40,9 @@ internal abstract class Http1Route
     /// <see cref="RelayTarget.DestinationPort"/>); empty sends none.
     /// </summary>
     public virtual ReadOnlySpan<byte> SourceWorkloadLine => [];
+
+    /// <summary>The listener's part in trace context (null: tracing off, nothing looked at).</summary>
+    public Tracing.HttpTracer? Tracing { get; init; }
 
     /// <summary>Counts a finished request (metrics, admin stats).</summary>
     public abstract void Record(in RelayTarget target, int status, TimeSpan elapsed);

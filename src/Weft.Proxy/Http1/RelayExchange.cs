@@ -13,6 +13,9 @@ internal sealed class RelayExchange : IDisposable
 {
     private const int SendSize = 16 * 1024;
 
+    // Room for the lines Build adds to a head: weft-dst-port and traceparent (70 bytes), with their CRLFs.
+    private const int AddedLines = 128;
+
     /// <summary>
     /// The largest request body the fast path carries: it sends a request whole, head and body in one write, so it can
     /// always send it again (on a new connection, when the app had closed the pooled one). A larger body is streamed by
@@ -127,7 +130,7 @@ internal sealed class RelayExchange : IDisposable
     /// <summary>
     /// Asks <paramref name="route"/> where the parsed request goes, then lays out what goes upstream: the request line
     /// (origin-form), the headers but the hop-by-hop ones (<see cref="Forwarding.Hop"/>) and <c>weft-dst-port</c> (an absolute-form request's Host is
-    /// its target's authority already: the route sees to that), the target's <c>weft-dst-port</c>, and the body bytes
+    /// its target's authority already: the route sees to that), the target's <c>weft-dst-port</c>, the span's <c>traceparent</c> when the request is traced, and the body bytes
     /// (all of it: <see cref="Parse"/> waited for it).
     /// </summary>
     public bool Build(ReadOnlySequence<byte> buffer, Http1Route route, out RelayTarget target)
@@ -138,11 +141,16 @@ internal sealed class RelayExchange : IDisposable
             return false;
         }
 
-        if (Request.Length + Request.ContentLength + 64 + route.SourceWorkloadLine.Length > Send.Length)
+        if (route.Tracing is { } tracing)
+        {
+            target = target with { Span = tracing.Start(data, this, target) };
+        }
+
+        if (Request.Length + Request.ContentLength + AddedLines + route.SourceWorkloadLine.Length > Send.Length)
         {
             // A head (≤ MaxHead, plus the lines added) and body larger than the usual buffer: a larger one for the rest of the connection.
             ArrayPool<byte>.Shared.Return(Send);
-            _send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + MaxBody + 64 + route.SourceWorkloadLine.Length);
+            _send = ArrayPool<byte>.Shared.Rent(Http1Relay.MaxHead + MaxBody + AddedLines + route.SourceWorkloadLine.Length);
         }
 
         var send = Send.AsSpan();
@@ -166,6 +174,14 @@ internal sealed class RelayExchange : IDisposable
             target.DestinationPort.TryFormat(send[n..], out var digits, provider: CultureInfo.InvariantCulture);
             n = Append(send, n + digits, Http1Syntax.Crlf);
             n = Append(send, n, route.SourceWorkloadLine);
+        }
+
+        if (target.Span is { } span)
+        {
+            n = Append(send, n, Tracing.TraceParent.HeaderName);
+            n = Append(send, n, ": "u8);
+            span.Context.Write(send[n..]);
+            n = Append(send, n + Tracing.TraceParent.Length, Http1Syntax.Crlf);
         }
 
         n = Append(send, n, Http1Syntax.Crlf);

@@ -50,6 +50,9 @@ internal sealed class InboundHandler(
     private string PrefixOf(int port) =>
         _ports.TryGetValue(port, out var known) ? known : _ports.GetOrAdd(port, static (p, host) => "http://" + Authority.Format(host, p), _podHost);
 
+    /// <summary>The inbound listener's part in trace context, SERVER spans (null: tracing off).</summary>
+    public Tracing.HttpTracer? Tracing { get; init; }
+
     public async Task HandleAsync(HttpContext context)
     {
         var started = _time.GetTimestamp();
@@ -69,6 +72,7 @@ internal sealed class InboundHandler(
         TargetHost.Supply(context, null);
         var prefix = PrefixOf(port);
         var labels = _labels.For(port, context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity, claimed);
+        var span = Tracing?.Start(context, labels, null, port);
         try
         {
             if (!await ChunkedBodyStart.ParsesAsync(context))
@@ -90,6 +94,7 @@ internal sealed class InboundHandler(
         finally
         {
             metrics?.RecordRequest(labels, context.Response.StatusCode, _time.GetElapsedTime(started));
+            span?.End(context.Response.StatusCode);
         }
     }
 

@@ -41,6 +41,9 @@ internal sealed class OutboundHandler(
     private static readonly ConditionalWeakTable<RuleOrigin, string> RuleLabelOf = new();
     private static readonly ConditionalWeakTable<BackendPolicy, string> BackendLabelOf = new();
 
+    /// <summary>The outbound listener's part in trace context, CLIENT spans (null: tracing off).</summary>
+    public Tracing.HttpTracer? Tracing { get; init; }
+
     public async Task HandleAsync(HttpContext context)
     {
         if (!await ChunkedBodyStart.ParsesAsync(context))
@@ -91,6 +94,7 @@ internal sealed class OutboundHandler(
 
         var labels = Labels(table.Policy, plan, null);
         EndpointPolicy? endpoint = null;
+        var span = Tracing?.Start(context, labels, host, port);
         try
         {
             endpoint = await ServeAsync(context, table.Policy, plan, grpc, labels);
@@ -98,6 +102,7 @@ internal sealed class OutboundHandler(
         finally
         {
             metrics.RecordRequest(endpoint is null ? labels : Labels(table.Policy, plan, endpoint), context.Response.StatusCode, time.GetElapsedTime(started));
+            span?.End(context.Response.StatusCode);
         }
     }
 
