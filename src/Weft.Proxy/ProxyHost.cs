@@ -201,7 +201,7 @@ public static class ProxyHost
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization, metrics);
         var l4 = new L4Proxy(destinations, connector, balancer, offLimits,
-            options.ProtocolDetectionTimeout, outboundLogger);
+            options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);
         ListenerGuard[] guards = [outboundGuard, inboundGuard, adminGuard];

@@ -17,7 +17,7 @@ namespace Weft.Proxy.L4;
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
 internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
-    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger)
+    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
