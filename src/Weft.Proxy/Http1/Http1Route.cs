@@ -31,6 +31,6 @@ internal abstract class Http1Route
     /// <summary>Decides where the request in <paramref name="head"/> goes; false hands it off.</summary>
     public abstract bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target);
 
-    /// <summary>Counts a finished request (metrics, admin stats).</summary>
-    public abstract void Record(in RelayTarget target, int status, TimeSpan elapsed);
+    /// <summary>Counts a finished request (metrics, admin stats, taps); <paramref name="exchange"/> still holds what was sent.</summary>
+    public abstract void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed);
 }

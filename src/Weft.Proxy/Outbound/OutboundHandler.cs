@@ -33,7 +33,8 @@ internal sealed class OutboundHandler(
     TimeProvider time,
     Func<int> peerInboundPort,
     Func<IPAddress, int, bool> offLimits,
-    ILogger logger)
+    ILogger logger,
+    Tap.TapHub? tap = null)
 {
     // Metric label strings built once per policy object (policies are immutable, replaced on each discovery update),
     // not per request; the tables hold them only as long as the policy objects live.
@@ -99,7 +100,9 @@ internal sealed class OutboundHandler(
         }
         finally
         {
-            metrics.RecordRequest(labels, context.Response.StatusCode, time.GetElapsedTime(started));
+            var elapsed = time.GetElapsedTime(started);
+            metrics.RecordRequest(labels, context.Response.StatusCode, elapsed);
+            tap?.Offer(context, labels, elapsed);
         }
     }
 
