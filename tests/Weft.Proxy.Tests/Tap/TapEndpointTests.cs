@@ -42,12 +42,13 @@ public sealed class TapEndpointTests
         await DelimitedMessages.WriteAsync(tap.Stream, new TapRequest { PathPrefix = "/items" }, CancellationToken.None);
         var first = DelimitedMessages.ReadAsync(tap.Stream, TapEvent.Parser, 64 * 1024, CancellationToken.None).AsTask();
         // The tap opens once the sidecar has read the request: send until an event comes (filtered-out ones never do).
-        await Eventually.TrueAsync(() =>
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!first.IsCompleted)
         {
-            RequestAsync(sidecar, ca, app, "/other").GetAwaiter().GetResult();
-            RequestAsync(sidecar, ca, app, "/items/7?secret=1").GetAwaiter().GetResult();
-            return first.IsCompleted;
-        }, "a request appears in the tap");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "no request appeared in the tap within 10 s");
+            await RequestAsync(sidecar, ca, app, "/other");
+            await RequestAsync(sidecar, ca, app, "/items/7?secret=1");
+        }
 
         var e = (await first)!;
         Assert.Equal(("inbound", "GET", "app", "/items/7", 200), (e.Direction, e.Method, e.Authority, e.Path, e.Status));
