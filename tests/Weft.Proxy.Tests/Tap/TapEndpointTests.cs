@@ -57,6 +57,37 @@ public sealed class TapEndpointTests
         Assert.True(e.LatencyMicros > 0);
     }
 
+    [Fact]
+    public async Task A_tap_beyond_the_sidecars_most_is_told_the_limit_was_reached()
+    {
+        using var ca = new OutboundMeshCa();
+        await using var sidecar = await Sidecar.StartAsync(options => options with { Identity = ca.Issue("server") });
+        var taps = new List<RawConnection>();
+        try
+        {
+            for (var i = 0; i <= Weft.Proxy.Tap.TapHub.MaxTaps; i++)
+            {
+                var tap = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.IssueFor(ControlPlane), TapWire.Alpn);
+                taps.Add(tap);
+                await DelimitedMessages.WriteAsync(tap.Stream, new TapRequest(), CancellationToken.None);
+            }
+
+            // No request goes through the sidecar: the only message any of them can get is the refusal, and exactly one does.
+            var reads = taps.Select(t => DelimitedMessages.ReadAsync(t.Stream, TapEvent.Parser, 64 * 1024, CancellationToken.None).AsTask()).ToArray();
+            var refused = await Eventually.ResultAsync(Task.WhenAny(reads), "one tap is refused");
+
+            Assert.StartsWith(TapWire.LimitReached + ": pod default/app already runs 4 taps", (await refused)!.Notice, StringComparison.Ordinal);
+            Assert.Equal(1, reads.Count(r => r.IsCompleted));
+        }
+        finally
+        {
+            foreach (var tap in taps)
+            {
+                await tap.DisposeAsync();
+            }
+        }
+    }
+
     private static async Task RequestAsync(Sidecar sidecar, OutboundMeshCa ca, ScriptedApp app, string target = "/")
     {
         await using var connection = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.Issue("client"));
