@@ -7,7 +7,8 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// <c>weft top deploy/NAME</c>: the busiest (source, destination, method, path) of a workload's live requests, with count,
 /// best, worst and last latency and success rate, redrawn in place each second; <c>--duration</c> ends it, <c>--once</c>
-/// prints one table at the end (for scripts and tests). Built from the same stream as <c>weft tap</c>.
+/// prints one table at the end (for scripts and tests), and <c>--max N</c> ends it after N requests. Built from the same
+/// stream as <c>weft tap</c>.
 /// </summary>
 internal static class TopCommand
 {
@@ -20,7 +21,8 @@ internal static class TopCommand
         var options = new TapOptions();
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (0: until interrupted; 5 with --once)" };
         var once = new Option<bool>("--once") { Description = "Print one table when the duration is over instead of a live one" };
-        var command = new Command("top", "Show the busiest paths of a workload's live requests, refreshed in place") { target, duration, once };
+        var max = new Option<int>("--max") { Description = "Stop after this many requests (0: no limit)" };
+        var command = new Command("top", "Show the busiest paths of a workload's live requests, refreshed in place") { target, duration, once, max };
         options.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
@@ -31,7 +33,9 @@ internal static class TopCommand
             }
 
             var printOnce = result.GetValue(once) || Console.IsOutputRedirected;
-            var seconds = result.GetValue(duration) is > 0 and var d ? d : result.GetValue(once) ? 5 : 0;
+            var limit = result.GetValue(max);
+            request.MaxEvents = limit > 0 ? (uint)limit : 0;
+            var seconds = result.GetValue(duration) is > 0 and var d ? d : result.GetValue(once) && limit <= 0 ? 5 : 0;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (seconds > 0)
             {
@@ -51,6 +55,11 @@ internal static class TopCommand
                 }
 
                 table.Add(e);
+                if (limit > 0 && table.Count >= limit)
+                {
+                    await stop.CancelAsync();
+                }
+
                 if (!printOnce && DateTimeOffset.UtcNow - drawn >= TimeSpan.FromSeconds(1))
                 {
                     drawn = DateTimeOffset.UtcNow;

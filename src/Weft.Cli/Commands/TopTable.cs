@@ -9,8 +9,12 @@ internal sealed class TopTable
 {
     private readonly Dictionary<(string Source, string Destination, string Method, string Path), Row> _rows = [];
 
+    /// <summary>Requests counted so far.</summary>
+    public long Count { get; private set; }
+
     public void Add(TapEvent e)
     {
+        Count++;
         var key = (TapTarget.Source(e), TapTarget.Destination(e), e.Method, e.Path);
         if (!_rows.TryGetValue(key, out var row))
         {

@@ -36,7 +36,7 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
     [Fact]
     public async Task Weft_top_once_shows_the_busiest_paths_from_the_client_side()
     {
-        var top = WeftAsync(["top", "deploy/client", "-n", "tapns", "--once", "--duration", "4"]);
+        var top = WeftAsync(["top", "deploy/client", "-n", "tapns", "--once", "--max", "10", "--duration", "15"]);
         await SendUntilAsync(top, "/busy");
 
         var run = await top;
@@ -46,6 +46,7 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
         Assert.StartsWith("tapns/client ", row, StringComparison.Ordinal);
         Assert.Contains("svc/tapns/web ", row, StringComparison.Ordinal);
         Assert.Contains("100.00%", row, StringComparison.Ordinal);
+        Assert.Contains("/other", run.Stdout, StringComparison.Ordinal); // no filter: both paths are rows
     }
 
     [Fact]
