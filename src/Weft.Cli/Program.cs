@@ -18,6 +18,8 @@ root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(CurlCommand.Create());
 root.Subcommands.Add(ExecCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(TapCommand.Create());
+root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());

@@ -210,6 +210,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(admin);
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton<CallerAuthentication>();
+            builder.Services.AddSingleton<Identity.ControlPlaneClientCertificate>();
+            builder.Services.AddSingleton(services => new TapRelay(
+                store, ca, services.GetRequiredService<Identity.ControlPlaneClientCertificate>(), time) { SidecarInboundPort = options.SidecarInboundPort });
             app = builder.Build();
             app.MapGrpcService<DiscoveryService>();
             options.MapEndpoints?.Invoke(app);

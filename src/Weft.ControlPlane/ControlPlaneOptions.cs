@@ -35,6 +35,9 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public Func<Objects.ObjectStore, IAsyncDisposable>? MoreSources { get; init; }
 
+    /// <summary>The port the relay of <c>weft tap</c> calls each pod's sidecar on (its inbound port; tests move it).</summary>
+    public int SidecarInboundPort { get; init; } = Weft.Routing.MeshPorts.Inbound;
+
     /// <summary>Applied to every object entering the store, as an API server's admission (the local cluster allocates ClusterIPs).</summary>
     public Func<KubeObject, KubeObject>? Admission { get; init; }
 

@@ -186,6 +186,23 @@ public sealed class DiscoveryClient : IAsyncDisposable
         return await client.GetStatusAsync(new StatusRequest(), cancellationToken: ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Issue 16's tap: the events the control plane relays from the target's sidecars, until <paramref name="ct"/> or the
+    /// control plane ends the stream. Needs the admin credential in <paramref name="credentials"/>.
+    /// </summary>
+    public static async IAsyncEnumerable<TapEvent> TapAsync(Uri controlPlane, TapRequest request,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots, DiscoveryCredentials? credentials,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        var client = new V1.Discovery.DiscoveryClient(channel);
+        using var call = client.Tap(request, cancellationToken: ct);
+        while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
+        {
+            yield return call.ResponseStream.Current;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         DestinationSubscription[] subscriptions;

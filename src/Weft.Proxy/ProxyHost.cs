@@ -181,21 +181,26 @@ public static class ProxyHost
             ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
             || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
+
+        // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
+        Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;
+        var tap = new Tap.TapHub(options.PodNamespace, options.PodName, ownIdentity, options.TimeProvider);
+        var tapEndpoint = new Tap.TapEndpoint(tap, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap"));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
-            offLimits, outboundLogger)
+            offLimits, outboundLogger, tap)
         { Tracing = clientTracer };
-        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization) { Tracing = serverTracer };
+        var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization, tap) { Tracing = serverTracer };
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
         if (options.Http1FastPath)
         {
             var appConnections = new Http1.UpstreamPool(time: options.TimeProvider);
             owned.Add(new DisposeAdapter(appConnections));
-            inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats) { Tracing = serverTracer },
+            inboundRelay = new Http1.Http1Relay(appConnections, new InboundHttp1Route(options.PodIp.ToString(), inboundHandler, metrics, stats, tap) { Tracing = serverTracer },
                 inboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
             var peerConnections = new Http1.UpstreamPool(tls, options.TimeProvider);
             owned.Add(new DisposeAdapter(peerConnections));
-            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats) { Tracing = clientTracer },
+            outboundRelay = new Http1.Http1Relay(peerConnections, new OutboundHttp1Route(destinations, balancer, tls is not null, PeerInboundPort, metrics, stats, tap) { Tracing = clientTracer },
                 outboundLogger, options.TimeProvider, stopping, options.Http1ActivityTimeout, options.KeepAliveTimeout, options.RequestHeadTimeout);
         }
 
@@ -228,7 +233,7 @@ public static class ProxyHost
         inbound.Use(http =>
         {
             var plaintext = new InboundPlaintextMiddleware(http, tls, options.Mtls, inboundOpaque, inboundRelay, inboundLogger, stopping);
-            var mtls = tls is null ? null : new InboundTlsMiddleware(http, tls, inboundOpaque, inboundRelay, stopping);
+            var mtls = tls is null ? null : new InboundTlsMiddleware(http, tls, inboundOpaque, inboundRelay, stopping, tapEndpoint);
             return new InboundSniffMiddleware(mtls is null ? null : mtls.OnConnectionAsync, plaintext.OnConnectionAsync,
                 tls?.HandshakeTimeout ?? options.RequestHeadTimeout, stopping).OnConnectionAsync;
         });

@@ -86,6 +86,13 @@ internal static partial class ProxyLog
     [LoggerMessage(28, LogLevel.Debug, "Client {Remote} went away between or inside requests: {Reason}")]
     public static partial void ClientGone(ILogger logger, string? remote, string reason);
 
+    // Issue 16's tap: event ids 160-169, apart from the other parts of that issue.
+    [LoggerMessage(160, LogLevel.Warning, "Refused a tap from {Remote} ({Peer}): only the control plane ({Expected}) may tap this sidecar")]
+    public static partial void TapRefused(ILogger logger, string? remote, string peer, string expected);
+
+    [LoggerMessage(161, LogLevel.Information, "Tap by the control plane {Outcome}: {Sent} events sent, {Dropped} dropped")]
+    public static partial void TapEnded(ILogger logger, string outcome, long sent, long dropped);
+
     /// <summary>How often a line about a refused or malformed connection may be written (the rest are counted in the next one).</summary>
     public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
 }

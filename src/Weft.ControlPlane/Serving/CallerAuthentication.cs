@@ -103,11 +103,11 @@ internal sealed class CallerAuthentication(
     }
 
     /// <summary>Refuses every caller but the holder of the admin credential.</summary>
-    public void RequireAdmin(ServerCallContext context)
+    public void RequireAdmin(ServerCallContext context, string what = "status")
     {
         if (!admin.Matches(Credential(context)))
         {
-            throw Refuse(context, StatusCode.PermissionDenied, "status is for the admin credential (weft status) only");
+            throw Refuse(context, StatusCode.PermissionDenied, $"{what} is for the admin credential (weft {what}) only");
         }
     }
 

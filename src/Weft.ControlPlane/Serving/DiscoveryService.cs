@@ -28,6 +28,7 @@ internal sealed class DiscoveryService(
     ControlPlaneStatus status,
     CertificateIssuance certificates,
     CallerAuthentication callers,
+    TapRelay taps,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
@@ -116,6 +117,13 @@ internal sealed class DiscoveryService(
         }
 
         return new ReportReply { Known = registry.Report(request) };
+    }
+
+    /// <summary>Issue 16's tap, for the admin credential only: the relay calls the target's sidecars (<see cref="TapRelay"/>).</summary>
+    public override Task Tap(TapRequest request, IServerStreamWriter<TapEvent> responseStream, ServerCallContext context)
+    {
+        callers.RequireAdmin(context, "tap");
+        return taps.RelayAsync(request, responseStream, context.CancellationToken);
     }
 
     public override Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)

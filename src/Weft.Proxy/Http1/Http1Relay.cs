@@ -170,7 +170,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 {
                     // The route answered (a denied inbound request): nothing goes upstream.
                     output.Write(exchange.LocalAnswer.Span);
-                    route.Record(target, exchange.LocalStatus, TimeSpan.Zero);
+                    route.Record(target, exchange, exchange.LocalStatus, TimeSpan.Zero);
                     target.Span?.End(exchange.LocalStatus);
                     exchange.Release();
                     progress?.RequestEnded();
@@ -268,7 +268,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
             if (status != 0)
             {
-                route.Record(target, status, time.GetElapsedTime(started));
+                route.Record(target, exchange, status, time.GetElapsedTime(started));
             }
 
             target.Span?.End(Math.Max(status, 0));

@@ -44,6 +44,6 @@ internal abstract class Http1Route
     /// <summary>The listener's part in trace context (null: tracing off, nothing looked at).</summary>
     public Tracing.HttpTracer? Tracing { get; init; }
 
-    /// <summary>Counts a finished request (metrics, admin stats).</summary>
-    public abstract void Record(in RelayTarget target, int status, TimeSpan elapsed);
+    /// <summary>Counts a finished request (metrics, admin stats, taps); <paramref name="exchange"/> still holds what was sent.</summary>
+    public abstract void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed);
 }

@@ -19,7 +19,7 @@ namespace Weft.Proxy.Inbound;
 /// </summary>
 internal sealed class InboundHandler(
     IPAddress podIp, IHttpForwarder forwarder, ForwardingClient client, Func<int, bool> isOwnPort, ILogger logger,
-    ProxyMetrics? metrics = null, TimeProvider? time = null, InboundAuthorization? authorization = null)
+    ProxyMetrics? metrics = null, TimeProvider? time = null, InboundAuthorization? authorization = null, Tap.TapHub? tap = null)
 {
     /// <summary>The body of a denied HTTP request: it names no policy, rule or identity (issue 14).</summary>
     public const string ForbiddenBody = "forbidden: not authorized\n";
@@ -93,7 +93,9 @@ internal sealed class InboundHandler(
         }
         finally
         {
-            metrics?.RecordRequest(labels, context.Response.StatusCode, _time.GetElapsedTime(started));
+            var elapsed = _time.GetElapsedTime(started);
+            metrics?.RecordRequest(labels, context.Response.StatusCode, elapsed);
+            tap?.Offer(context, labels, elapsed);
             span?.End(context.Response.StatusCode);
         }
     }

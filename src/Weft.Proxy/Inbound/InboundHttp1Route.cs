@@ -16,7 +16,7 @@ namespace Weft.Proxy.Inbound;
 /// app; anything the fast path cannot decide exactly as the full path would (a path Kestrel normalises, HEAD, gRPC, no
 /// policy yet) is handed to the full path, which decides it itself.
 /// </summary>
-internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, ProxyMetrics metrics, ProxyStats stats) : Http1Route
+internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, ProxyMetrics metrics, ProxyStats stats, Tap.TapHub? tap = null) : Http1Route
 {
     private static readonly byte[] Forbidden = Answer(403, "Forbidden", InboundHandler.ForbiddenBody, close: false);
     private static readonly byte[] ForbiddenClose = Answer(403, "Forbidden", InboundHandler.ForbiddenBody, close: true);
@@ -75,10 +75,11 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
         }
     }
 
-    public override void Record(in RelayTarget target, int status, TimeSpan elapsed)
+    public override void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed)
     {
         metrics.RecordRequest(target.Labels, status, elapsed);
         stats.RecordInbound(status);
+        tap?.Offer(exchange, target, status, elapsed);
     }
 
     private static byte[] Answer(int status, string reason, string body, bool close) => Encoding.ASCII.GetBytes(

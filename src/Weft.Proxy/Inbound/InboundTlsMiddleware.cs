@@ -13,9 +13,10 @@ namespace Weft.Proxy.Inbound;
 /// Kestrel connection middleware of the inbound listener for a connection that opens with TLS
 /// (<see cref="InboundSniffMiddleware"/>): the mTLS server handshake (<see cref="MeshTls"/>); ALPN <c>h2</c>/<c>http/1.1</c>
 /// continue to the HTTP layer (<paramref name="next"/>, or the HTTP/1.1 fast path) over the decrypted stream with the
-/// peer's SPIFFE ID as <see cref="IPeerIdentityFeature"/>; ALPN <c>weft-tcp</c> is an <see cref="InboundOpaqueTunnel"/>.
+/// peer's SPIFFE ID as <see cref="IPeerIdentityFeature"/>; ALPN <c>weft-tcp</c> is an <see cref="InboundOpaqueTunnel"/>;
+/// ALPN <c>weft-tap</c> is the control plane's tap (<see cref="Tap.TapEndpoint"/>, which checks the caller is it).
 /// </summary>
-internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls, InboundOpaqueTunnel opaque, Http1.Http1Relay? fastPath, CancellationToken stopping)
+internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls, InboundOpaqueTunnel opaque, Http1.Http1Relay? fastPath, CancellationToken stopping, Tap.TapEndpoint? tap = null)
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
@@ -37,6 +38,16 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
             if (ssl.NegotiatedApplicationProtocol == MeshAlpn.WeftTcp)
             {
                 await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), ct);
+                return;
+            }
+
+            if (ssl.NegotiatedApplicationProtocol == MeshAlpn.WeftTap)
+            {
+                if (tap is not null)
+                {
+                    await tap.ServeAsync(ssl, ssl.PeerIdentity, connection.RemoteEndPoint, ct);
+                }
+
                 return;
             }
 

@@ -33,7 +33,8 @@ internal sealed class OutboundHandler(
     TimeProvider time,
     Func<int> peerInboundPort,
     Func<IPAddress, int, bool> offLimits,
-    ILogger logger)
+    ILogger logger,
+    Tap.TapHub? tap = null)
 {
     // Metric label strings built once per policy object (policies are immutable, replaced on each discovery update),
     // not per request; the tables hold them only as long as the policy objects live.
@@ -101,8 +102,11 @@ internal sealed class OutboundHandler(
         }
         finally
         {
-            metrics.RecordRequest(endpoint is null ? labels : Labels(table.Policy, plan, endpoint), context.Response.StatusCode, time.GetElapsedTime(started));
+            var elapsed = time.GetElapsedTime(started);
+            var final = endpoint is null ? labels : Labels(table.Policy, plan, endpoint);
+            metrics.RecordRequest(final, context.Response.StatusCode, elapsed);
             span?.End(context.Response.StatusCode);
+            tap?.Offer(context, final, elapsed);
         }
     }
 

@@ -22,7 +22,8 @@ namespace Weft.Proxy.Outbound;
 /// destinations outside the mesh — is handed to <see cref="OutboundHandler"/>.
 /// </summary>
 internal sealed class OutboundHttp1Route(
-    IDestinationSource destinations, PowerOfTwoChoices balancer, bool mtls, Func<int> peerInboundPort, ProxyMetrics metrics, ProxyStats stats) : Http1Route
+    IDestinationSource destinations, PowerOfTwoChoices balancer, bool mtls, Func<int> peerInboundPort, ProxyMetrics metrics, ProxyStats stats,
+    Tap.TapHub? tap = null) : Http1Route
 {
     private readonly byte[] _sourceWorkloadLine = metrics.Local.HeaderValue is { } workload
         ? Encoding.ASCII.GetBytes($"{Weft.Routing.MeshWire.SourceWorkloadHeader}: {workload}\r\n")
@@ -100,10 +101,11 @@ internal sealed class OutboundHttp1Route(
         return true;
     }
 
-    public override void Record(in RelayTarget target, int status, TimeSpan elapsed)
+    public override void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed)
     {
         metrics.RecordRequest(target.Labels, status, elapsed);
         stats.RecordOutbound(status);
+        tap?.Offer(exchange, target, status, elapsed);
     }
 
     // Paths Kestrel decodes ('%') or, in an absolute-form target, System.Uri rewrites ('\\' becomes '/'): planning them

@@ -11,5 +11,8 @@ internal static class MeshAlpn
 {
     public static readonly SslApplicationProtocol WeftTcp = new("weft-tcp"u8.ToArray());
 
-    public static readonly List<SslApplicationProtocol> Server = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11, WeftTcp];
+    /// <summary>A tap connection from the control plane (<see cref="Tap.TapEndpoint"/>).</summary>
+    public static readonly SslApplicationProtocol WeftTap = new("weft-tap"u8.ToArray());
+
+    public static readonly List<SslApplicationProtocol> Server = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11, WeftTcp, WeftTap];
 }

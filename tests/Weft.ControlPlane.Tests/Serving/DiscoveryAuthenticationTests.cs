@@ -153,6 +153,21 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tap_is_for_the_admin_credential_only()
+    {
+        using var anonymous = TestCallers.Channel(_host);
+        using var sidecar = TestCallers.Channel(_host, TokenOf("a-0", "a"));
+        using var forged = TestCallers.Channel(_host, DiscoveryCredentials.Bearer("weft-admin.guessed"));
+        using var admin = TestCallers.Channel(_host, TestCallers.Admin(_host));
+        var request = new TapRequest { Namespace = Shop, TargetKind = "deploy", TargetName = "nosuch" };
+
+        Assert.Equal(StatusCode.Unauthenticated, await FirstMessageAsync(new GrpcDiscovery(anonymous).Tap(request)));
+        Assert.Equal(StatusCode.PermissionDenied, await FirstMessageAsync(new GrpcDiscovery(sidecar).Tap(request)));
+        Assert.Equal(StatusCode.PermissionDenied, await FirstMessageAsync(new GrpcDiscovery(forged).Tap(request)));
+        Assert.Equal(StatusCode.NotFound, await FirstMessageAsync(new GrpcDiscovery(admin).Tap(request))); // admitted: then no such deployment
+    }
+
+    [Fact]
     public async Task The_admin_credential_does_not_speak_for_a_pod()
     {
         using var channel = TestCallers.Channel(_host, TestCallers.Admin(_host));

@@ -36,9 +36,11 @@ public sealed class OutboundMeshCa : IDisposable
     /// The identity of a workload running as <paramref name="serviceAccount"/>, trusting this root only; its extended key
     /// usages are <paramref name="purposes"/> (server and client auth, as the mesh CA issues, when none are given).
     /// </summary>
-    public IdentitySnapshot Issue(string serviceAccount, params string[] purposes)
+    public IdentitySnapshot Issue(string serviceAccount, params string[] purposes) => IssueFor(SpiffeId(serviceAccount), purposes);
+
+    /// <summary>An identity naming <paramref name="id"/> (any SPIFFE ID, e.g. the control plane's), as <see cref="Issue"/>.</summary>
+    public IdentitySnapshot IssueFor(string id, params string[] purposes)
     {
-        var id = SpiffeId(serviceAccount);
         string[] usages = purposes.Length == 0 ? [ServerAuth, ClientAuth] : purposes;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("O=Weft", key, HashAlgorithmName.SHA256);

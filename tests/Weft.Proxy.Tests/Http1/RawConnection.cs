@@ -24,6 +24,9 @@ public sealed class RawConnection : IAsyncDisposable
         _reader = new WireReader(_stream);
     }
 
+    /// <summary>The connection's (decrypted) byte stream, for a protocol other than HTTP/1.1 (a tap).</summary>
+    public Stream Stream => _stream;
+
     /// <summary>A connection that proves <paramref name="identity"/> in an mTLS handshake with ALPN <paramref name="alpn"/>, as a peer sidecar does.</summary>
     public static async Task<RawConnection> OpenMtlsAsync(IPEndPoint endpoint, Weft.Discovery.Identity.IdentitySnapshot identity, string alpn = "http/1.1")
     {

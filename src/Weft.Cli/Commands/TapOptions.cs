@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Weft.Discovery.V1;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>The options <c>weft tap</c> and <c>weft top</c> share: the mesh, the namespace and the sidecars' filters.</summary>
+internal sealed class TapOptions
+{
+    private readonly Option<string?> _state = new("--state") { Description = "The state file of the mesh (default: the only running one)" };
+    private readonly Option<string?> _dir = new("--dir") { Description = "The manifests directory the mesh was started with" };
+    private readonly Option<string> _namespace = new("--namespace", "-n") { Description = "The target's namespace", DefaultValueFactory = _ => "default" };
+    private readonly Option<string?> _to = new("--to") { Description = "Only requests to this Service: svc/NAME" };
+    private readonly Option<string?> _method = new("--method") { Description = "Only requests with this method" };
+    private readonly Option<string?> _path = new("--path") { Description = "Only requests whose path starts with this prefix" };
+    private readonly Option<string?> _authority = new("--authority") { Description = "Only requests with this Host (authority)" };
+    private readonly Option<string?> _direction = new("--direction") { Description = "Only inbound or only outbound requests" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _state, _dir, _namespace, _to, _method, _path, _authority, _direction })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public string? State(ParseResult result) => result.GetValue(_state);
+
+    public string? Dir(ParseResult result) => result.GetValue(_dir);
+
+    public bool TryRequest(ParseResult result, string target, out TapRequest request, out string? error)
+    {
+        request = new TapRequest();
+        if (!TapTarget.TryParse(target, out var kind, out var name, out error) || !TapTarget.TryParseTo(result.GetValue(_to), out var service, out error))
+        {
+            return false;
+        }
+
+        var direction = result.GetValue(_direction) ?? "";
+        if (direction is not ("" or "inbound" or "outbound"))
+        {
+            error = $"--direction '{direction}': inbound or outbound";
+            return false;
+        }
+
+        request = new TapRequest
+        {
+            Namespace = result.GetValue(_namespace) ?? "default",
+            TargetKind = kind,
+            TargetName = name,
+            ToService = service,
+            Direction = service.Length > 0 && direction.Length == 0 ? "outbound" : direction,
+            Method = result.GetValue(_method) ?? "",
+            PathPrefix = result.GetValue(_path) ?? "",
+            Authority = result.GetValue(_authority) ?? "",
+        };
+        return true;
+    }
+}

@@ -1,0 +1,138 @@
+using Grpc.Core;
+using Weft.Cli.Local;
+using Weft.Discovery;
+using Weft.Discovery.V1;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// What <c>weft tap</c> and <c>weft top</c> share: the target (<c>deploy/NAME</c> or <c>pod/NAME</c>), the running mesh
+/// found through its state file, and the event stream read from its control plane with the admin credential (the same
+/// credential <c>weft status</c> presents). The control plane calls the sidecars; this process never does.
+/// </summary>
+internal static class TapTarget
+{
+    /// <summary>Parses <c>deploy/NAME</c>, <c>deployment/NAME</c> or <c>pod/NAME</c> (a bare NAME is a Deployment).</summary>
+    public static bool TryParse(string text, out string kind, out string name, out string? error)
+    {
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        (kind, name) = slash < 0 ? ("deploy", text) : (text[..slash], text[(slash + 1)..]);
+        kind = kind switch { "deployment" or "deployments" or "deploy" => "deploy", "pod" or "pods" or "po" => "pod", _ => kind };
+        error = kind is not ("deploy" or "pod") ? $"cannot tap '{text}': name deploy/NAME or pod/NAME"
+            : name.Length == 0 ? $"'{text}' names no {kind}" : null;
+        return error is null;
+    }
+
+    /// <summary>Parses <c>--to svc/NAME</c> (or a bare NAME) into the destination Service's name.</summary>
+    public static bool TryParseTo(string? text, out string service, out string? error)
+    {
+        service = "";
+        error = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        var kind = slash < 0 ? "svc" : text[..slash];
+        if (kind is not ("svc" or "service" or "services"))
+        {
+            error = $"--to '{text}': name the destination Service, svc/NAME (the sidecar knows the Service a request went to)";
+            return false;
+        }
+
+        service = slash < 0 ? text : text[(slash + 1)..];
+        return true;
+    }
+
+    /// <summary>
+    /// The events of <paramref name="request"/>, from the running local mesh's control plane; writes why not and yields
+    /// nothing when the mesh or its credential cannot be found or the control plane refuses.
+    /// </summary>
+    public static async IAsyncEnumerable<TapEvent> StreamAsync(string command, string? statePath, string? dir, TapRequest request,
+        TextWriter errors, Action<int> exitCode, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var (found, error) = StateFile.Find(statePath, dir);
+        if (found is null)
+        {
+            errors.WriteLine($"weft {command}: {error}");
+            exitCode(1);
+            yield break;
+        }
+
+        if (found.AdminCredential is null)
+        {
+            errors.WriteLine($"weft {command}: the mesh of {found.ManifestDirectory} runs against an API server (--kubeconfig): its control plane's admin credential is not in the state file");
+            exitCode(1);
+            yield break;
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
+        DiscoveryCredentials credentials;
+        try
+        {
+            if (found.ControlPlaneCa is { } ca)
+            {
+                roots = [];
+                roots.ImportFromPemFile(ca);
+            }
+
+            credentials = DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(found.AdminCredential, ct)).Trim());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            errors.WriteLine($"weft {command}: cannot read the control plane's credentials ({found.AdminCredential}): {e.Message}");
+            exitCode(1);
+            yield break;
+        }
+
+        var events = DiscoveryClient.TapAsync(new Uri(found.ControlPlane), request, roots, credentials, ct).GetAsyncEnumerator(ct);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await events.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled || ct.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (RpcException e)
+                {
+                    errors.WriteLine($"weft {command}: {e.Status.Detail}");
+                    exitCode(1);
+                    break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                catch (HttpRequestException e)
+                {
+                    errors.WriteLine($"weft {command}: the control plane {found.ControlPlane} did not answer: {e.Message} (is the mesh running?)");
+                    exitCode(1);
+                    break;
+                }
+
+                yield return events.Current;
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync();
+        }
+    }
+
+    /// <summary>Who sent a request: the workload when known, else the SPIFFE ID, else "-".</summary>
+    public static string Source(TapEvent e) =>
+        e.SrcWorkload.Length > 0 ? $"{e.SrcNamespace}/{e.SrcWorkload}" : e.SrcIdentity.Length > 0 ? e.SrcIdentity : "-";
+
+    /// <summary>Where a request went: the Service for an outbound one, the workload for an inbound one.</summary>
+    public static string Destination(TapEvent e) =>
+        e.DstService.Length > 0 ? $"svc/{e.DstService}" : e.DstWorkload.Length > 0 ? $"{e.DstNamespace}/{e.DstWorkload}" : e.Authority;
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using Grpc.Core;
+using Weft.Api.Model;
+using Weft.ControlPlane.Identity;
+using Weft.ControlPlane.Objects;
+using Weft.Discovery.Identity;
+using Weft.Discovery.Tap;
+using Weft.Discovery.V1;
+using Weft.Routing;
+
+namespace Weft.ControlPlane.Serving;
+
+/// <summary>
+/// The control plane's half of <c>weft tap</c> (issue 16), Linkerd's tap shape: the caller has already proved the admin
+/// credential; the relay finds the target's pods in the store, calls each pod's sidecar on its inbound port over mTLS as
+/// <see cref="ControlPlaneClientCertificate"/> (checking the sidecar is the pod's own service account), and merges their
+/// events into one stream, each stamped with the tapped workload's name.
+/// </summary>
+internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, ControlPlaneClientCertificate certificate, TimeProvider time)
+{
+    /// <summary>The most taps the control plane relays at once (each holds a connection to every pod of its target).</summary>
+    public const int MaxTaps = 16;
+
+    /// <summary>The most pods one tap calls.</summary>
+    public const int MaxPods = 64;
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    private int _open;
+
+    /// <summary>The sidecar inbound port (a test's sidecars listen elsewhere).</summary>
+    public int SidecarInboundPort { get; init; } = MeshPorts.Inbound;
+
+    public async Task RelayAsync(TapRequest request, IServerStreamWriter<TapEvent> output, CancellationToken ct)
+    {
+        var (workload, pods) = Resolve(request);
+        if (Interlocked.Increment(ref _open) > MaxTaps)
+        {
+            Interlocked.Decrement(ref _open);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{TapWire.LimitReached}: the control plane already relays {MaxTaps} taps"));
+        }
+
+        try
+        {
+            var merged = Channel.CreateBounded<TapEvent>(new BoundedChannelOptions(256) { SingleReader = true });
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var readers = pods.Select(pod => ReadPodAsync(pod, workload, request, merged.Writer, stop.Token)).ToArray();
+            _ = Task.WhenAll(readers).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
+            try
+            {
+                await foreach (var e in merged.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    await output.WriteAsync(e, ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(readers).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    /// <summary>The pods of <c>deploy/NAME</c> (those its selector matches) or <c>pod/NAME</c>, with an error for none.</summary>
+    internal (string Workload, IReadOnlyList<Pod> Pods) Resolve(TapRequest request)
+    {
+        var snapshot = store.Snapshot();
+        var ns = request.Namespace.Length == 0 ? "default" : request.Namespace;
+        switch (request.TargetKind)
+        {
+            case "deploy" or "deployment":
+                // A Deployment's pods are named as its ReplicaSets name them, NAME-HASH-SUFFIX with pod-template-hash=HASH
+                // (the store holds no Deployments in a cluster, and pods carry no owner references here).
+                var pods = snapshot.Mesh.Pods.Where(p => p.Namespace == ns && p.PodIP is not null && IsPodOf(p, request.TargetName)).Take(MaxPods).ToArray();
+                return pods.Length > 0 ? (request.TargetName, pods)
+                    : throw new RpcException(new Status(StatusCode.NotFound, $"no running pods of deployment {ns}/{request.TargetName}"));
+            case "pod" or "po":
+                var pod = snapshot.Mesh.Pods.FirstOrDefault(p => p.Namespace == ns && p.Metadata.Name == request.TargetName && p.PodIP is not null)
+                    ?? throw new RpcException(new Status(StatusCode.NotFound, $"no running pod {ns}/{request.TargetName}"));
+                return (pod.Metadata.Name, [pod]);
+            default:
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"cannot tap '{request.TargetKind}/{request.TargetName}': name deploy/NAME or pod/NAME"));
+        }
+    }
+
+    internal static bool IsPodOf(Pod pod, string deployment) =>
+        pod.Metadata.Labels.TryGetValue("pod-template-hash", out var hash)
+        && pod.Metadata.Name.StartsWith($"{deployment}-{hash}-", StringComparison.Ordinal);
+
+    private async Task ReadPodAsync(Pod pod, string workload, TapRequest request, ChannelWriter<TapEvent> output, CancellationToken ct)
+    {
+        var name = $"{pod.Namespace}/{pod.Metadata.Name}";
+        try
+        {
+            await using var ssl = await ConnectAsync(pod, ct).ConfigureAwait(false);
+            await DelimitedMessages.WriteAsync(ssl, request, ct).ConfigureAwait(false);
+            while (await DelimitedMessages.ReadAsync(ssl, TapEvent.Parser, 64 * 1024, ct).ConfigureAwait(false) is { } e)
+            {
+                if (e.Notice.Length == 0)
+                {
+                    // The sidecar knows its pod; the workload (the Deployment) is what the store says.
+                    if (e.Direction == "inbound")
+                    {
+                        e.DstWorkload = workload;
+                    }
+                    else
+                    {
+                        e.SrcWorkload = workload;
+                    }
+                }
+
+                await output.WriteAsync(e, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or InvalidDataException or OperationCanceledException
+            or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            output.TryWrite(new TapEvent { Pod = name, Notice = $"the sidecar of {name} could not be tapped: {ex.Message}" });
+        }
+    }
+
+    private async Task<SslStream> ConnectAsync(Pod pod, CancellationToken ct)
+    {
+        var address = IPAddress.Parse(pod.PodIP!);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        connect.CancelAfter(ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, SidecarInboundPort), connect.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var expected = SpiffeId.ForWorkload(ca.TrustDomain, pod.Namespace, pod.Spec.ServiceAccountName);
+        var roots = new X509Certificate2Collection();
+        roots.AddRange(ca.TrustedRoots.ToArray());
+        string? error = null;
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "",
+                ClientCertificates = [certificate.Current],
+                EnabledSslProtocols = SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                ApplicationProtocols = [new SslApplicationProtocol(TapWire.Alpn)],
+                RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                    SpiffeValidation.Validate(cert as X509Certificate2, roots, expected, SvidPurpose.Server, time.GetUtcNow(), out _, out error),
+            }, connect.Token).ConfigureAwait(false);
+            if (ssl.NegotiatedApplicationProtocol.ToString() != TapWire.Alpn)
+            {
+                throw new AuthenticationException("the sidecar does not serve taps (an older weft-proxy?)");
+            }
+
+            return ssl;
+        }
+        catch (AuthenticationException e) when (error is not null)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new AuthenticationException(error, e);
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Weft.Discovery.V1;
+using Weft.Proxy.Grpc;
+using Weft.Proxy.Http1;
+using Weft.Proxy.Inbound;
+using Weft.Proxy.Metrics;
+
+namespace Weft.Proxy.Tap;
+
+/// <summary>
+/// The sidecar's live request feed (issue 16, <c>weft tap</c> / <c>weft top</c>): each completed request, both directions,
+/// both HTTP paths, is offered here once. With no tap open an offer is one volatile read and returns: no event is built,
+/// nothing allocated, no lock taken. With taps open, one event is built and each tap's <see cref="TapSession"/> filters
+/// and bounds it. At most <see cref="MaxTaps"/> taps at once; each is bounded in queue, rate, count and time.
+/// </summary>
+internal sealed class TapHub(string podNamespace, string podName, Func<string?> ownIdentity, TimeProvider time)
+{
+    /// <summary>The most taps open at once on one sidecar.</summary>
+    public const int MaxTaps = 4;
+
+    /// <summary>Events a tap's queue holds for a slow reader before it drops.</summary>
+    public const int QueueCapacity = 256;
+
+    /// <summary>The most events per second one tap receives (a request may ask for fewer).</summary>
+    public const int MaxPerSecond = 100;
+
+    /// <summary>The most events one tap receives in all.</summary>
+    public const int MaxEvents = 100_000;
+
+    /// <summary>The longest one tap stays open.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromMinutes(10);
+
+    private readonly Lock _gate = new(); // opening and closing taps only
+    private TapSession[]? _sessions; // null while no tap is open: the data path's one read
+
+    /// <summary>The pod this sidecar serves, <c>namespace/name</c>.</summary>
+    public string Pod { get; } = $"{podNamespace}/{podName}";
+
+    /// <summary>Whether a tap is open.</summary>
+    public bool Active => Volatile.Read(ref _sessions) is not null;
+
+    /// <summary>The taps open now.</summary>
+    public int Count => Volatile.Read(ref _sessions)?.Length ?? 0;
+
+    /// <summary>Opens a tap with <paramref name="request"/>'s filters and bounds (capped by this hub's); null when <see cref="MaxTaps"/> are open.</summary>
+    public TapSession? TryOpen(TapRequest request)
+    {
+        var session = new TapSession(
+            TapFilter.From(request),
+            QueueCapacity,
+            request.MaxPerSecond is > 0 and < MaxPerSecond ? (int)request.MaxPerSecond : MaxPerSecond,
+            request.MaxEvents is > 0 and < MaxEvents ? request.MaxEvents : MaxEvents,
+            request.MaxSeconds > 0 && TimeSpan.FromSeconds(request.MaxSeconds) < MaxDuration ? TimeSpan.FromSeconds(request.MaxSeconds) : MaxDuration,
+            time);
+        lock (_gate)
+        {
+            var open = _sessions ?? [];
+            if (open.Length >= MaxTaps)
+            {
+                return null;
+            }
+
+            Volatile.Write(ref _sessions, [.. open, session]);
+        }
+
+        return session;
+    }
+
+    /// <summary>Closes <paramref name="session"/>: it receives nothing more; the last tap closed makes offers free again.</summary>
+    public void Close(TapSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        session.Complete();
+        lock (_gate)
+        {
+            if (_sessions is not { } open)
+            {
+                return;
+            }
+
+            var rest = open.Where(s => s != session).ToArray();
+            Volatile.Write(ref _sessions, rest.Length == 0 ? null : rest);
+        }
+    }
+
+    /// <summary>A request the full (Kestrel) path completed, with its metric labels.</summary>
+    public void Offer(HttpContext context, in RequestLabels labels, TimeSpan elapsed)
+    {
+        if (Volatile.Read(ref _sessions) is not { } sessions)
+        {
+            return;
+        }
+
+        var request = context.Request;
+        var peer = context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity;
+        Offer(sessions, Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", request.Path.Value ?? "/",
+            context.Response.StatusCode, elapsed, GrpcCall.IsGrpc(request), peer));
+    }
+
+    /// <summary>A request the HTTP/1.1 fast path completed: its request line and Host are read from what went upstream.</summary>
+    public void Offer(RelayExchange exchange, in RelayTarget target, int status, TimeSpan elapsed)
+    {
+        if (Volatile.Read(ref _sessions) is not { } sessions)
+        {
+            return;
+        }
+
+        var request = exchange.Request;
+        var sent = exchange.Send.AsSpan(0, exchange.SendLength);
+        var method = Encoding.ASCII.GetString(sent[..request.MethodLength]);
+        var target0 = sent[(request.MethodLength + 1)..];
+        target0 = target0[..Math.Max(0, target0.IndexOf((byte)' '))];
+        var inbound = target.Labels.Direction == "inbound";
+        // Outbound: the peer is the endpoint's sidecar, whose identity the connection must prove; inbound: the caller's.
+        var peer = inbound ? exchange.PeerIdentity : target.Key.Identity;
+        Offer(sessions, Event(target.Labels, method, "http", exchange.Authority ?? HostOf(sent), Encoding.ASCII.GetString(target0),
+            status, elapsed, grpc: false, peer));
+    }
+
+    private static void Offer(TapSession[] sessions, TapEvent e)
+    {
+        foreach (var session in sessions)
+        {
+            session.Offer(e);
+        }
+    }
+
+    private TapEvent Event(in RequestLabels labels, string method, string scheme, string authority, string path, int status, TimeSpan elapsed, bool grpc, string? peer)
+    {
+        var query = path.IndexOf('?', StringComparison.Ordinal);
+        var inbound = labels.Direction == "inbound";
+        var own = ownIdentity() ?? "";
+        return new TapEvent
+        {
+            TimeUnixMicros = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000,
+            Direction = labels.Direction,
+            Method = method,
+            Scheme = scheme,
+            Authority = authority,
+            Path = query < 0 ? path : path[..query], // a query string often carries tokens: it never leaves the sidecar
+            Status = status,
+            LatencyMicros = (long)elapsed.TotalMicroseconds,
+            Grpc = grpc,
+            SrcNamespace = inbound ? "" : podNamespace,
+            SrcIdentity = inbound ? peer ?? "" : own,
+            DstNamespace = inbound ? podNamespace : labels.DstNamespace,
+            DstIdentity = inbound ? own : peer ?? "",
+            DstService = labels.DstService.Length == 0 ? "" : $"{labels.DstNamespace}/{labels.DstService}",
+            Route = labels.RouteName.Length == 0 ? "" : $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}",
+            Rule = labels.Rule,
+            Backend = labels.Backend,
+            Pod = Pod,
+        };
+    }
+
+    // The Host line of a request as it went upstream (fast path, origin-form): "" when it has none.
+    private static string HostOf(ReadOnlySpan<byte> sent)
+    {
+        var headers = sent[(sent.IndexOf("\r\n"u8) + 2)..];
+        while (headers.Length > 2)
+        {
+            var end = headers.IndexOf("\r\n"u8);
+            if (end <= 0)
+            {
+                break;
+            }
+
+            var line = headers[..end];
+            if (line.Length > 5 && Ascii.EqualsIgnoreCase(line[..5], "host:"u8))
+            {
+                return Encoding.ASCII.GetString(line[5..].Trim((byte)' '));
+            }
+
+            headers = headers[(end + 2)..];
+        }
+
+        return "";
+    }
+}

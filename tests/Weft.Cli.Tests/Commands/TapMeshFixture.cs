@@ -1,0 +1,62 @@
+using Weft.Cli.Local;
+
+namespace Weft.Cli.Tests.Commands;
+
+/// <summary>One local mesh for the tap tests: a client and a web Deployment, a web Service, strict mTLS (the default).</summary>
+public sealed class TapMeshFixture : IAsyncLifetime
+{
+    private const string Echo = "registry.k8s.io/gateway-api/echo-advanced:v1.5.1";
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-tap-").FullName;
+
+    internal LocalMesh Mesh { get; private set; } = null!;
+
+    internal LocalMeshOptions Options { get; private set; } = null!;
+
+    internal string Work => _work;
+
+    public async Task InitializeAsync()
+    {
+        var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
+        var yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: tapns}\n";
+        foreach (var name in new[] { "client", "web" })
+        {
+            yaml += $$$"""
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: {{{name}}}, namespace: tapns}
+                spec:
+                  selector: {matchLabels: {app: {{{name}}}}}
+                  template:
+                    metadata: {labels: {app: {{{name}}}}}
+                    spec:
+                      serviceAccountName: {{{name}}}
+                      containers: [{name: echo, image: "{{{Echo}}}", args: ["--port=8080"]}]
+
+                """;
+        }
+
+        yaml += """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: tapns}
+            spec:
+              selector: {app: web}
+              ports: [{name: http, port: 80, targetPort: 8080, appProtocol: http}]
+            """;
+        await File.WriteAllTextAsync(Path.Combine(manifests, "mesh.yaml"), yaml);
+        Options = new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run") };
+        Mesh = await LocalMesh.StartAsync(manifests, Options, CancellationToken.None);
+        await Mesh.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Mesh.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+
+    internal LocalPod Pod(string deployment) => Mesh.Cluster.Pods.Single(p => p.DeploymentName == deployment);
+}
