@@ -90,7 +90,7 @@ internal static class StatusCommand
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
             System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
             if (caFile is not null)
             {

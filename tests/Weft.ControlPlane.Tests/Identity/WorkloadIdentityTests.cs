@@ -72,7 +72,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
         using var deadline = new CancellationTokenSource(Deadline);
 
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => WorkloadIdentity.StartAsync(
-            new WorkloadIdentityOptions { ControlPlane = _host.Address, ControlPlaneRoots = TestCallers.Roots(_host), Token = () => "weft1.forged.token", Time = _clock },
+            new WorkloadIdentityOptions { ControlPlane = _host.Address, ControlPlaneRoots = TestCallers.Roots(_host), Token = () => "weft1.forged.token", Time = TimeProvider.System },
             _log,
             deadline.Token));
 
