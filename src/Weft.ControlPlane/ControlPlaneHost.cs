@@ -212,7 +212,8 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton<CallerAuthentication>();
             builder.Services.AddSingleton<Identity.ControlPlaneClientCertificate>();
             builder.Services.AddSingleton(services => new TapRelay(
-                store, ca, services.GetRequiredService<Identity.ControlPlaneClientCertificate>(), time) { SidecarInboundPort = options.SidecarInboundPort });
+                store, ca, services.GetRequiredService<Identity.ControlPlaneClientCertificate>(), time)
+            { SidecarInboundPort = options.SidecarInboundPort });
             app = builder.Build();
             app.MapGrpcService<DiscoveryService>();
             options.MapEndpoints?.Invoke(app);
