@@ -301,7 +301,7 @@ public static class ProxyHost
         outboundGuard.Endpoint = outbound.IPEndPoint;
         inboundGuard.Endpoint = inbound.IPEndPoint;
         adminGuard.Endpoint = admin.IPEndPoint;
-        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets] };
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets], TraceExporter = clientTracer?.Exporter };
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
