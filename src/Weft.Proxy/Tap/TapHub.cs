@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Weft.Discovery.V1;
 using Weft.Proxy.Grpc;
 using Weft.Proxy.Http1;
-using Weft.Proxy.Outbound;
 using Weft.Proxy.Metrics;
+using Weft.Proxy.Outbound;
 
 namespace Weft.Proxy.Tap;
 
