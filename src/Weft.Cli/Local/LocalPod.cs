@@ -564,11 +564,19 @@ internal sealed class LocalPod : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How long a sidecar that has not been ready since it started may take before it is restarted, when that is longer
+    /// than <see cref="LocalClusterOptions.SidecarUnreadyDeadline"/> (which then holds for a sidecar that was ready once):
+    /// restarting a sidecar still starting on a busy machine only starts it again from nothing.
+    /// </summary>
+    internal static readonly TimeSpan SidecarStartupGrace = TimeSpan.FromSeconds(60);
+
     private async Task SuperviseAsync(CancellationToken ct)
     {
         var restarts = new int[_processes.Count];
         var restartAt = new DateTimeOffset?[_processes.Count];
         DateTimeOffset? sidecarUnreadySince = null;
+        var sidecarReadySinceStart = false;
         while (!ct.IsCancellationRequested)
         {
             string? problem = null;
@@ -593,6 +601,12 @@ internal sealed class LocalPod : IAsyncDisposable
                     restartAt[i] = null;
                     restarts[i]++;
                     await process.DisposeAsync();
+                    if (i == 0)
+                    {
+                        sidecarReadySinceStart = false; // a new sidecar: its startup grace again
+                        sidecarUnreadySince = null;
+                    }
+
                     TryStartProcess(i);
                 }
 
@@ -619,9 +633,13 @@ internal sealed class LocalPod : IAsyncDisposable
                 {
                     // A running sidecar that stays unready past the deadline is stopped; the loop above then restarts
                     // it with back-off, as for one that exited.
+                    // As a kubelet's startup probe before its liveness probe: a sidecar not yet ready since it started
+                    // gets the startup grace (a busy machine's cold start takes seconds), one that was ready the deadline.
                     var now = _options.Time.GetUtcNow();
+                    var allowed = sidecarReadySinceStart ? _options.SidecarUnreadyDeadline
+                        : TimeSpan.FromTicks(Math.Max(_options.SidecarUnreadyDeadline.Ticks, SidecarStartupGrace.Ticks));
                     sidecarUnreadySince ??= now;
-                    if (now - sidecarUnreadySince >= _options.SidecarUnreadyDeadline)
+                    if (now - sidecarUnreadySince >= allowed)
                     {
                         sidecarUnreadySince = null;
                         SetState(false, $"container {_containerNames[0]} unready for {_options.SidecarUnreadyDeadline.TotalSeconds:0}s ({sidecarProblem}); restarting it (log {sidecar.LogPath})");
@@ -632,6 +650,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 else
                 {
                     sidecarUnreadySince = null;
+                    sidecarReadySinceStart |= sidecarProblem is null;
                 }
 
                 var (ready, reason) = sidecarProblem is null ? await ProbeAppsAsync(ct) : (false, sidecarProblem);
