@@ -76,7 +76,7 @@ public static class ProxyArguments
                 case ProxyFlags.Pod: pod = value; break;
                 case ProxyFlags.PodIp: podIp = value; break;
                 case ProxyFlags.ServiceAccount: serviceAccount = value; break;
-                case ProxyFlags.Workload when value.Length is > 0 and <= 253: workload = value; break;
+                case ProxyFlags.Workload when WorkloadName.IsObjectName(value): workload = value; break;
                 case ProxyFlags.Workload:
                     error = $"{ProxyFlags.Workload}: '{value}' is not a workload name";
                     return false;

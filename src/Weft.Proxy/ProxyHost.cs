@@ -184,7 +184,7 @@ public static class ProxyHost
 
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
         Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;
-        var tap = new Tap.TapHub(options.PodNamespace, options.PodName, ownIdentity, options.TimeProvider);
+        var tap = new Tap.TapHub(local, options.PodName, options.TimeProvider);
         var tapEndpoint = new Tap.TapEndpoint(tap, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap"));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
@@ -301,7 +301,7 @@ public static class ProxyHost
         outboundGuard.Endpoint = outbound.IPEndPoint;
         inboundGuard.Endpoint = inbound.IPEndPoint;
         adminGuard.Endpoint = admin.IPEndPoint;
-        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets] };
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets], TraceExporter = clientTracer?.Exporter };
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
@@ -314,12 +314,8 @@ public static class ProxyHost
     }
 
     /// <summary>
-    /// Adds a listener to Kestrel (bound by app.StartAsync) and returns its options, for its connection middleware and,
-    /// once bound, its endpoint.
-    /// </summary>
-    /// <summary>
     /// The listeners' tracers when tracing is on: one exporter for both (spans carry the pod as their resource:
-    /// service.name, k8s.namespace.name, k8s.pod.name), CLIENT spans outbound, SERVER spans inbound.
+    /// service.name (the workload), k8s.namespace.name, k8s.pod.name), CLIENT spans outbound, SERVER spans inbound.
     /// </summary>
     private static (Tracing.HttpTracer? Client, Tracing.HttpTracer? Server) Tracers(ProxyOptions options, ILoggerFactory loggers, List<IAsyncDisposable> owned)
     {
@@ -330,7 +326,7 @@ public static class ProxyHost
 
         KeyValuePair<string, string>[] resource =
         [
-            new("service.name", options.PodName),
+            new("service.name", options.Workload ?? options.PodName),
             new("service.namespace", options.PodNamespace),
             new("k8s.namespace.name", options.PodNamespace),
             new("k8s.pod.name", options.PodName),
@@ -341,6 +337,10 @@ public static class ProxyHost
             new Tracing.HttpTracer(Tracing.SpanKind.Server, settings, exporter, options.TimeProvider));
     }
 
+    /// <summary>
+    /// Adds a listener to Kestrel (bound by app.StartAsync) and returns its options, for its connection middleware and,
+    /// once bound, its endpoint.
+    /// </summary>
     private static ListenOptions Listen(KestrelServerOptions kestrel, IPAddress address, int port, HttpProtocols protocols)
     {
         ListenOptions? listener = null;

@@ -30,6 +30,9 @@ public sealed class RunningProxy : IAsyncDisposable
     /// <summary>The listeners' bound sockets (tests close one to stop its accept loop).</summary>
     internal IReadOnlyList<System.Net.Sockets.Socket> ListenSockets { get; init; } = [];
 
+    /// <summary>The span exporter when tracing is on (tests read its counts).</summary>
+    internal Tracing.OtlpExporter? TraceExporter { get; init; }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -47,6 +47,19 @@ public static class WorkloadName
         return string.IsNullOrEmpty(podName) || podName.EndsWith('-') ? null : podName;
     }
 
+    /// <summary>
+    /// Whether a name is a valid workload name: a Kubernetes object name (DNS-1123 subdomain: 1 to 253 lower-case
+    /// letters, digits, '-' and '.', starting and ending with a letter or digit). The sidecar checks its
+    /// <c>--workload</c> and a caller's claimed workload with it, so neither can carry a CR, LF or anything else into a
+    /// header or a label.
+    /// </summary>
+    public static bool IsObjectName(ReadOnlySpan<char> name) =>
+        name.Length is > 0 and <= 253 && !name.ContainsAnyExcept(ObjectNameCharacters)
+        && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]);
+
+    private static readonly System.Buffers.SearchValues<char> ObjectNameCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-.");
+
     private static string? WithoutHash(string replicaSet, string? hash) =>
         !string.IsNullOrEmpty(hash) && replicaSet.EndsWith($"-{hash}", StringComparison.Ordinal) && replicaSet.Length > hash.Length + 1
             ? replicaSet[..^(hash.Length + 1)]

@@ -87,6 +87,28 @@ public sealed class ProxyArgumentsTests
     }
 
     [Theory]
+    [InlineData("cart\r\nx-injected: 1")]
+    [InlineData("cart\n")]
+    [InlineData("Cart")]
+    [InlineData("-cart")]
+    [InlineData("shop/cart")]
+    [InlineData("")]
+    public void A_workload_that_is_not_an_object_name_is_refused(string workload)
+    {
+        var ok = ProxyArguments.TryParse(
+            ["--pod", "shop/cart-0", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--workload", workload], out _, out var error);
+
+        Assert.False(ok);
+        Assert.Contains("--workload", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("shop", "cart\r\nx-injected: 1")]
+    [InlineData("sh\rop", "cart")]
+    public void A_workload_header_is_never_made_from_a_name_with_other_characters(string @namespace, string workload) =>
+        Assert.Null(new Weft.Proxy.Metrics.LocalWorkload(@namespace, workload).HeaderValue);
+
+    [Theory]
     [InlineData("--pod", "nons", "--pod-ip", "127.0.0.1", "--control-plane", "http://x")]
     [InlineData("--pod", "a/b", "--pod-ip", "nope", "--control-plane", "http://x")]
     [InlineData("--pod", "a/b", "--pod-ip", "127.0.0.1")]

@@ -81,7 +81,7 @@ internal static class TapCommand
             line += $" backend={e.Backend}";
         }
 
-        return line + $" pod={e.Pod}";
+        return TerminalText.Escape(line + $" pod={e.Pod}"); // a request chose its method, authority and path
     }
 
     internal static string Milliseconds(long micros) => (micros / 1000.0).ToString("0.###", CultureInfo.InvariantCulture) + "ms";

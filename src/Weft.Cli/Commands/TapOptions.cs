@@ -30,7 +30,8 @@ internal sealed class TapOptions
     public bool TryRequest(ParseResult result, string target, out TapRequest request, out string? error)
     {
         request = new TapRequest();
-        if (!TapTarget.TryParse(target, out var kind, out var name, out error) || !TapTarget.TryParseTo(result.GetValue(_to), out var service, out error))
+        var ns = result.GetValue(_namespace) ?? "default";
+        if (!TapTarget.TryParse(target, out var kind, out var name, out error) || !TapTarget.TryParseTo(result.GetValue(_to), ns, out var service, out error))
         {
             return false;
         }
@@ -44,7 +45,7 @@ internal sealed class TapOptions
 
         request = new TapRequest
         {
-            Namespace = result.GetValue(_namespace) ?? "default",
+            Namespace = ns,
             TargetKind = kind,
             TargetName = name,
             ToService = service,

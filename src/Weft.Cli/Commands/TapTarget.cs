@@ -23,8 +23,8 @@ internal static class TapTarget
         return error is null;
     }
 
-    /// <summary>Parses <c>--to svc/NAME</c> (or a bare NAME) into the destination Service's name.</summary>
-    public static bool TryParseTo(string? text, out string service, out string? error)
+    /// <summary>Parses <c>--to svc/NAME</c> (or a bare NAME) into the destination Service, <c>namespace/name</c> in <paramref name="namespace"/>.</summary>
+    public static bool TryParseTo(string? text, string @namespace, out string service, out string? error)
     {
         service = "";
         error = null;
@@ -41,7 +41,15 @@ internal static class TapTarget
             return false;
         }
 
-        service = slash < 0 ? text : text[(slash + 1)..];
+        var name = slash < 0 ? text : text[(slash + 1)..];
+        if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal))
+        {
+            error = $"--to '{text}': name the destination Service, svc/NAME (in the namespace -n names)";
+            return false;
+        }
+
+        // The sidecar compares the whole namespace/name: a Service of that name in another namespace is another Service.
+        service = $"{@namespace}/{name}";
         return true;
     }
 

@@ -15,7 +15,8 @@ internal sealed class TopTable
     public void Add(TapEvent e)
     {
         Count++;
-        var key = (TapTarget.Source(e), TapTarget.Destination(e), e.Method, e.Path);
+        // A request chose its method, authority (the destination of a call to no Service) and path: escaped for the terminal.
+        var key = (TerminalText.Escape(TapTarget.Source(e)), TerminalText.Escape(TapTarget.Destination(e)), TerminalText.Escape(e.Method), TerminalText.Escape(e.Path));
         if (!_rows.TryGetValue(key, out var row))
         {
             _rows[key] = row = new Row { Best = long.MaxValue };

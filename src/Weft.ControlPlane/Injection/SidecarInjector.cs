@@ -215,7 +215,6 @@ public static class SidecarInjector
         return name is null ? null : Objects(container["ports"]).FirstOrDefault(p => p["name"].Text() == name)?["containerPort"].Int();
     }
 
-    /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
     /// <summary>
     /// The pod's workload for the sidecar's <c>--workload</c> (its metrics' workload labels), by <see cref="WorkloadName"/>:
     /// a pod a ReplicaSet makes has no name yet at admission, but its owner (and its pod-template-hash label) name the
@@ -231,6 +230,7 @@ public static class SidecarInjector
         return WorkloadName.Of(name, labels, owners);
     }
 
+    /// <summary>The sidecar: <c>weft-proxy</c> with the capture listeners, as the uid the capture rules spare.</summary>
     private static JsonObject Sidecar(InjectorOptions options, string level, string mtls, Weft.Routing.Tracing.TracingSettings tracing, JsonObject probes, string? workload) => new()
     {
         ["name"] = WeftInstallation.SidecarContainerName,

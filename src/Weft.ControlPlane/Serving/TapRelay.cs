@@ -19,7 +19,7 @@ namespace Weft.ControlPlane.Serving;
 /// The control plane's half of <c>weft tap</c> (issue 16), Linkerd's tap shape: the caller has already proved the admin
 /// credential; the relay finds the target's pods in the store, calls each pod's sidecar on its inbound port over mTLS as
 /// <see cref="ControlPlaneClientCertificate"/> (checking the sidecar is the pod's own service account), and merges their
-/// events into one stream, each stamped with the tapped workload's name.
+/// events into one stream. Each sidecar names both ends of its events itself (its own workload and the request's peer).
 /// </summary>
 internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, ControlPlaneClientCertificate certificate, TimeProvider time)
 {
@@ -37,7 +37,7 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
 
     public async Task RelayAsync(TapRequest request, IServerStreamWriter<TapEvent> output, CancellationToken ct)
     {
-        var (workload, pods) = Resolve(request);
+        var (_, pods) = Resolve(request);
         if (Interlocked.Increment(ref _open) > MaxTaps)
         {
             Interlocked.Decrement(ref _open);
@@ -48,7 +48,7 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
         {
             var merged = Channel.CreateBounded<TapEvent>(new BoundedChannelOptions(256) { SingleReader = true });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var readers = pods.Select(pod => ReadPodAsync(pod, workload, request, merged.Writer, stop.Token)).ToArray();
+            var readers = pods.Select(pod => ReadPodAsync(pod, request, merged.Writer, stop.Token)).ToArray();
             _ = Task.WhenAll(readers).ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
             try
             {
@@ -77,25 +77,20 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
         switch (request.TargetKind)
         {
             case "deploy" or "deployment":
-                // A Deployment's pods are named as its ReplicaSets name them, NAME-HASH-SUFFIX with pod-template-hash=HASH
-                // (the store holds no Deployments in a cluster, and pods carry no owner references here).
-                var pods = snapshot.Mesh.Pods.Where(p => p.Namespace == ns && p.PodIP is not null && IsPodOf(p, request.TargetName)).Take(MaxPods).ToArray();
+                // The store holds no Deployments in a cluster: a Deployment's pods are those whose workload it is.
+                var pods = snapshot.Mesh.Pods.Where(p => p.Namespace == ns && p.PodIP is not null && WorkloadName.Of(p) == request.TargetName).Take(MaxPods).ToArray();
                 return pods.Length > 0 ? (request.TargetName, pods)
                     : throw new RpcException(new Status(StatusCode.NotFound, $"no running pods of deployment {ns}/{request.TargetName}"));
             case "pod" or "po":
                 var pod = snapshot.Mesh.Pods.FirstOrDefault(p => p.Namespace == ns && p.Metadata.Name == request.TargetName && p.PodIP is not null)
                     ?? throw new RpcException(new Status(StatusCode.NotFound, $"no running pod {ns}/{request.TargetName}"));
-                return (pod.Metadata.Name, [pod]);
+                return (WorkloadName.Of(pod), [pod]);
             default:
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"cannot tap '{request.TargetKind}/{request.TargetName}': name deploy/NAME or pod/NAME"));
         }
     }
 
-    internal static bool IsPodOf(Pod pod, string deployment) =>
-        pod.Metadata.Labels.TryGetValue("pod-template-hash", out var hash)
-        && pod.Metadata.Name.StartsWith($"{deployment}-{hash}-", StringComparison.Ordinal);
-
-    private async Task ReadPodAsync(Pod pod, string workload, TapRequest request, ChannelWriter<TapEvent> output, CancellationToken ct)
+    private async Task ReadPodAsync(Pod pod, TapRequest request, ChannelWriter<TapEvent> output, CancellationToken ct)
     {
         var name = $"{pod.Namespace}/{pod.Metadata.Name}";
         try
@@ -104,19 +99,6 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
             await DelimitedMessages.WriteAsync(ssl, request, ct).ConfigureAwait(false);
             while (await DelimitedMessages.ReadAsync(ssl, TapEvent.Parser, 64 * 1024, ct).ConfigureAwait(false) is { } e)
             {
-                if (e.Notice.Length == 0)
-                {
-                    // The sidecar knows its pod; the workload (the Deployment) is what the store says.
-                    if (e.Direction == "inbound")
-                    {
-                        e.DstWorkload = workload;
-                    }
-                    else
-                    {
-                        e.SrcWorkload = workload;
-                    }
-                }
-
                 await output.WriteAsync(e, ct).ConfigureAwait(false);
             }
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Weft.Routing;
 
 namespace Weft.Proxy.Metrics;
 
@@ -8,12 +9,17 @@ namespace Weft.Proxy.Metrics;
 /// certificate (none in plaintext), and its workload from <see cref="Weft.Routing.MeshWire.SourceWorkloadHeader"/> when
 /// that header is believed (<see cref="TrustedWorkload"/>). Label sets are made once and looked up without allocating
 /// (the fast path hands the header's characters); at most <see cref="ProxyMetrics.MaxSeries"/> are kept, after which a
-/// new caller is labelled without its workload.
+/// new caller is labelled without its workload. A caller (port and SPIFFE ID) is believed for at most
+/// <see cref="MaxWorkloadsPerCaller"/> workload names: one caller claiming made-up names cannot fill the bound that every
+/// other series shares; its further names are labelled with its identity and no workload.
 /// </summary>
 internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
 {
     /// <summary>The longest header value believed: a namespace (63) and a workload name (253) and the slash.</summary>
     public const int MaxHeaderLength = 63 + 1 + 253;
+
+    /// <summary>The most workload names believed from one caller (a service account serves a few workloads at most).</summary>
+    public const int MaxWorkloadsPerCaller = 4;
 
     private readonly ConcurrentDictionary<(int Port, string? Peer), Caller> _callers = new();
     private int _count;
@@ -47,7 +53,7 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
             return labels;
         }
 
-        if (Volatile.Read(ref _count) >= limit)
+        if (Volatile.Read(ref _count) >= limit || !caller.TryClaim())
         {
             return caller.Anonymous;
         }
@@ -65,34 +71,31 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
     public static ReadOnlySpan<char> TrustedWorkload(string? peerIdentity, ReadOnlySpan<char> claimed)
     {
         var slash = claimed.IndexOf('/');
-        if (slash <= 0 || claimed.Length > MaxHeaderLength || NamespaceOf(peerIdentity) is not { Length: > 0 } ns
-            || !claimed[..slash].SequenceEqual(ns))
+        if (slash <= 0 || claimed.Length > MaxHeaderLength || !claimed[..slash].SequenceEqual(NamespaceSpan(peerIdentity)))
         {
             return [];
         }
 
         var workload = claimed[(slash + 1)..];
-        return IsObjectName(workload) ? workload : [];
+        return WorkloadName.IsObjectName(workload) ? workload : [];
     }
 
     /// <summary>The namespace of a workload SPIFFE ID, <c>spiffe://TD/ns/NS/sa/SA</c>; null for anything else.</summary>
-    public static string? NamespaceOf(string? identity)
+    public static string? NamespaceOf(string? identity) => NamespaceSpan(identity) is { IsEmpty: false } ns ? ns.ToString() : null;
+
+    /// <summary>The namespace of a workload SPIFFE ID as a slice of it, without allocating; empty for anything else.</summary>
+    private static ReadOnlySpan<char> NamespaceSpan(string? identity)
     {
         const string Marker = "/ns/";
         if (identity is null || !identity.StartsWith(Weft.Discovery.Identity.SpiffeId.Scheme, StringComparison.Ordinal))
         {
-            return null;
+            return [];
         }
 
         var at = identity.IndexOf(Marker, Weft.Discovery.Identity.SpiffeId.Scheme.Length, StringComparison.Ordinal);
         var end = at < 0 ? -1 : identity.IndexOf("/sa/", at + Marker.Length, StringComparison.Ordinal);
-        return end < 0 ? null : identity[(at + Marker.Length)..end];
+        return end < 0 ? [] : identity.AsSpan()[(at + Marker.Length)..end];
     }
-
-    private static bool IsObjectName(ReadOnlySpan<char> name) =>
-        name.Length is > 0 and <= 253 && !name.ContainsAnyExcept(ObjectNameCharacters) && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]);
-
-    private static readonly System.Buffers.SearchValues<char> ObjectNameCharacters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-.");
 
     /// <summary>The labels of a caller whose workload is not known (L4 connections carry no workload header).</summary>
     public static RequestLabels Base(int port, string? peer) => new(
@@ -102,5 +105,24 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
     {
         public readonly RequestLabels Anonymous = anonymous;
         public readonly ConcurrentDictionary<string, RequestLabels> ByWorkload = new(StringComparer.Ordinal);
+
+        private int _claimed;
+
+        /// <summary>Takes one of this caller's <see cref="MaxWorkloadsPerCaller"/> workload names; false when none is left.</summary>
+        public bool TryClaim()
+        {
+            int claimed;
+            do
+            {
+                claimed = Volatile.Read(ref _claimed);
+                if (claimed >= MaxWorkloadsPerCaller)
+                {
+                    return false;
+                }
+            }
+            while (Interlocked.CompareExchange(ref _claimed, claimed + 1, claimed) != claimed);
+
+            return true;
+        }
     }
 }

@@ -17,6 +17,12 @@ internal sealed class LocalWorkload(string @namespace, string workload, Func<str
 
     public string Identity => identity?.Invoke() ?? "";
 
-    /// <summary>The <see cref="Weft.Routing.MeshWire.SourceWorkloadHeader"/> value this sidecar sends: <c>namespace/workload</c>; null when unknown.</summary>
-    public string? HeaderValue { get; } = @namespace.Length > 0 && workload.Length > 0 ? $"{@namespace}/{workload}" : null;
+    /// <summary>
+    /// The <see cref="Weft.Routing.MeshWire.SourceWorkloadHeader"/> value this sidecar sends: <c>namespace/workload</c>;
+    /// null when unknown or when either is not an object name (<see cref="Weft.Routing.WorkloadName.IsObjectName"/>), so
+    /// nothing but a name's characters reaches the header bytes the fast path writes.
+    /// </summary>
+    public string? HeaderValue { get; } = Weft.Routing.WorkloadName.IsObjectName(@namespace) && Weft.Routing.WorkloadName.IsObjectName(workload)
+        ? $"{@namespace}/{workload}"
+        : null;
 }

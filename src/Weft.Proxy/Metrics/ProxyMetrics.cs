@@ -378,13 +378,11 @@ internal sealed class ProxyMetrics
     /// </summary>
     private KeyValuePair<string, string>[] LabelPairs(in RequestLabels l, string identity)
     {
-        var overflow = l.Direction == RequestLabels.OverflowValue;
-        var inbound = l.Direction == "inbound";
-        var local = Local;
+        var ends = CallEnds.Of(l, Local, identity);
         return
         [
             new("direction", l.Direction),
-            new("dst_namespace", inbound ? local.Namespace : l.DstNamespace),
+            new("dst_namespace", ends.DstNamespace),
             new("dst_service", l.DstService),
             new("dst_port", l.DstPort),
             new("route_kind", l.RouteKind),
@@ -392,11 +390,11 @@ internal sealed class ProxyMetrics
             new("route_name", l.RouteName),
             new("rule", l.Rule),
             new("backend", l.Backend),
-            new("src_namespace", inbound || overflow ? l.PeerNamespace : local.Namespace),
-            new("src_workload", inbound || overflow ? l.PeerWorkload : local.Workload),
-            new("src_identity", inbound || overflow ? l.PeerIdentity : identity),
-            new("dst_workload", inbound ? local.Workload : l.PeerWorkload),
-            new("dst_identity", inbound ? identity : l.PeerIdentity),
+            new("src_namespace", ends.SrcNamespace),
+            new("src_workload", ends.SrcWorkload),
+            new("src_identity", ends.SrcIdentity),
+            new("dst_workload", ends.DstWorkload),
+            new("dst_identity", ends.DstIdentity),
         ];
     }
 

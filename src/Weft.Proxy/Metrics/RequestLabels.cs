@@ -32,6 +32,12 @@ internal readonly record struct RequestLabels(
 
     public const string OverflowValue = "overflow";
 
+    /// <summary>The <see cref="Direction"/> of a request this sidecar's inbound port served.</summary>
+    public const string Inbound = "inbound";
+
+    /// <summary>The <see cref="Direction"/> of a request this sidecar's app sent.</summary>
+    public const string Outbound = "outbound";
+
     /// <summary>These labels, with the workload on the other side of the call.</summary>
     public RequestLabels WithPeer(string @namespace, string workload, string identity) =>
         this with { PeerNamespace = @namespace, PeerWorkload = workload, PeerIdentity = identity };

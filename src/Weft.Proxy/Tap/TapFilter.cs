@@ -1,4 +1,5 @@
 using Weft.Discovery.V1;
+using Weft.Proxy.Metrics;
 
 namespace Weft.Proxy.Tap;
 
@@ -12,13 +13,19 @@ internal sealed record TapFilter(string Direction, string Method, string PathPre
         request.Direction, request.Method, request.PathPrefix, request.Authority, request.ToService, request.FromIdentity);
 
     public bool Matches(TapEvent e) =>
-        (Direction.Length == 0 || string.Equals(Direction, e.Direction, StringComparison.Ordinal))
-        && (Method.Length == 0 || string.Equals(Method, e.Method, StringComparison.OrdinalIgnoreCase))
-        && (PathPrefix.Length == 0 || e.Path.StartsWith(PathPrefix, StringComparison.Ordinal))
+        Admits(e.Direction, e.Method, e.Path)
         && (Authority.Length == 0 || string.Equals(Authority, e.Authority, StringComparison.OrdinalIgnoreCase))
-        && (ToService.Length == 0 || (e.Direction == "outbound" && ServiceNameOf(e.DstService).Equals(ToService, StringComparison.Ordinal)))
-        && (FromIdentity.Length == 0 || (e.Direction == "inbound" && string.Equals(FromIdentity, e.SrcIdentity, StringComparison.Ordinal)));
+        && (ToService.Length == 0 || (e.Direction == RequestLabels.Outbound && string.Equals(ToService, e.DstService, StringComparison.Ordinal)))
+        && (FromIdentity.Length == 0 || (e.Direction == RequestLabels.Inbound && string.Equals(FromIdentity, e.SrcIdentity, StringComparison.Ordinal)));
 
-    // DstService is "namespace/name"; a filter names the Service's name (the control plane checks the namespace).
-    private static ReadOnlySpan<char> ServiceNameOf(string service) => service.AsSpan(service.IndexOf('/') + 1);
+    /// <summary>
+    /// The checks a request passes before its event is built: direction, method and, when <paramref name="path"/> is
+    /// given, its prefix. <see cref="ToService"/> is the Service's <c>namespace/name</c>, compared whole.
+    /// </summary>
+    public bool Admits(string direction, string method, string? path) =>
+        (Direction.Length == 0 || string.Equals(Direction, direction, StringComparison.Ordinal))
+        && (Method.Length == 0 || string.Equals(Method, method, StringComparison.OrdinalIgnoreCase))
+        && (PathPrefix.Length == 0 || path is null || path.StartsWith(PathPrefix, StringComparison.Ordinal))
+        && (ToService.Length == 0 || direction == RequestLabels.Outbound)
+        && (FromIdentity.Length == 0 || direction == RequestLabels.Inbound);
 }

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Weft.Discovery.V1;
 using Weft.Proxy.Grpc;
 using Weft.Proxy.Http1;
-using Weft.Proxy.Inbound;
 using Weft.Proxy.Metrics;
+using Weft.Proxy.Outbound;
 
 namespace Weft.Proxy.Tap;
 
@@ -14,7 +14,7 @@ namespace Weft.Proxy.Tap;
 /// nothing allocated, no lock taken. With taps open, one event is built and each tap's <see cref="TapSession"/> filters
 /// and bounds it. At most <see cref="MaxTaps"/> taps at once; each is bounded in queue, rate, count and time.
 /// </summary>
-internal sealed class TapHub(string podNamespace, string podName, Func<string?> ownIdentity, TimeProvider time)
+internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider time)
 {
     /// <summary>The most taps open at once on one sidecar.</summary>
     public const int MaxTaps = 4;
@@ -35,7 +35,7 @@ internal sealed class TapHub(string podNamespace, string podName, Func<string?> 
     private TapSession[]? _sessions; // null while no tap is open: the data path's one read
 
     /// <summary>The pod this sidecar serves, <c>namespace/name</c>.</summary>
-    public string Pod { get; } = $"{podNamespace}/{podName}";
+    public string Pod { get; } = $"{local.Namespace}/{podName}";
 
     /// <summary>Whether a tap is open.</summary>
     public bool Active => Volatile.Read(ref _sessions) is not null;
@@ -93,29 +93,65 @@ internal sealed class TapHub(string podNamespace, string podName, Func<string?> 
         }
 
         var request = context.Request;
-        var peer = context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity;
-        Offer(sessions, Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", request.Path.Value ?? "/",
-            context.Response.StatusCode, elapsed, GrpcCall.IsGrpc(request), peer));
+        if (!AnyWants(sessions, labels.Direction, request.Method))
+        {
+            return;
+        }
+
+        // Still percent-encoded, as the fast path sees it: Kestrel has decoded Path, and a decoded path may hold control bytes.
+        var path = request.Path.ToUriComponent();
+        if (AnyWants(sessions, labels.Direction, request.Method, path))
+        {
+            Offer(sessions, Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", path,
+                context.Response.StatusCode, elapsed, GrpcCall.IsGrpc(request)));
+        }
     }
 
     /// <summary>A request the HTTP/1.1 fast path completed: its request line and Host are read from what went upstream.</summary>
     public void Offer(RelayExchange exchange, in RelayTarget target, int status, TimeSpan elapsed)
+    {
+        if (Volatile.Read(ref _sessions) is not null)
+        {
+            Offer(exchange.Send.AsSpan(0, exchange.SendLength), exchange.Request.MethodLength, exchange.Authority, target.Labels, status, elapsed);
+        }
+    }
+
+    /// <summary>The fast path's request: <paramref name="sent"/> is the head as it went upstream (origin-form), its method <paramref name="methodLength"/> bytes.</summary>
+    internal void Offer(ReadOnlySpan<byte> sent, int methodLength, string? authority, in RequestLabels labels, int status, TimeSpan elapsed)
     {
         if (Volatile.Read(ref _sessions) is not { } sessions)
         {
             return;
         }
 
-        var request = exchange.Request;
-        var sent = exchange.Send.AsSpan(0, exchange.SendLength);
-        var method = Encoding.ASCII.GetString(sent[..request.MethodLength]);
-        var target0 = sent[(request.MethodLength + 1)..];
-        target0 = target0[..Math.Max(0, target0.IndexOf((byte)' '))];
-        var inbound = target.Labels.Direction == "inbound";
-        // Outbound: the peer is the endpoint's sidecar, whose identity the connection must prove; inbound: the caller's.
-        var peer = inbound ? exchange.PeerIdentity : target.Key.Identity;
-        Offer(sessions, Event(target.Labels, method, "http", exchange.Authority ?? HostOf(sent), Encoding.ASCII.GetString(target0),
-            status, elapsed, grpc: false, peer));
+        var method = OutboundHttp1Route.Method(sent[..methodLength]);
+        if (!AnyWants(sessions, labels.Direction, method))
+        {
+            return;
+        }
+
+        var target = sent[(methodLength + 1)..];
+        target = target[..Math.Max(0, target.IndexOf((byte)' '))];
+        var query = target.IndexOf((byte)'?');
+        var path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]); // raw: still percent-encoded
+        if (AnyWants(sessions, labels.Direction, method, path))
+        {
+            Offer(sessions, Event(labels, method, "http", authority ?? HostOf(sent), path, status, elapsed, grpc: false));
+        }
+    }
+
+    // Whether any tap wants a request of this direction and method (and path): checked before an event is built.
+    private static bool AnyWants(TapSession[] sessions, string direction, string method, string? path = null)
+    {
+        foreach (var session in sessions)
+        {
+            if (session.Filter.Admits(direction, method, path))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Offer(TapSession[] sessions, TapEvent e)
@@ -126,11 +162,11 @@ internal sealed class TapHub(string podNamespace, string podName, Func<string?> 
         }
     }
 
-    private TapEvent Event(in RequestLabels labels, string method, string scheme, string authority, string path, int status, TimeSpan elapsed, bool grpc, string? peer)
+    // Both ends from the labels and this sidecar's workload, as the metrics name them (CallEnds).
+    private TapEvent Event(in RequestLabels labels, string method, string scheme, string authority, string path, int status, TimeSpan elapsed, bool grpc)
     {
         var query = path.IndexOf('?', StringComparison.Ordinal);
-        var inbound = labels.Direction == "inbound";
-        var own = ownIdentity() ?? "";
+        var ends = CallEnds.Of(labels, local, local.Identity);
         return new TapEvent
         {
             TimeUnixMicros = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000,
@@ -142,10 +178,12 @@ internal sealed class TapHub(string podNamespace, string podName, Func<string?> 
             Status = status,
             LatencyMicros = (long)elapsed.TotalMicroseconds,
             Grpc = grpc,
-            SrcNamespace = inbound ? "" : podNamespace,
-            SrcIdentity = inbound ? peer ?? "" : own,
-            DstNamespace = inbound ? podNamespace : labels.DstNamespace,
-            DstIdentity = inbound ? own : peer ?? "",
+            SrcNamespace = ends.SrcNamespace,
+            SrcWorkload = ends.SrcWorkload,
+            SrcIdentity = ends.SrcIdentity,
+            DstNamespace = ends.DstNamespace,
+            DstWorkload = ends.DstWorkload,
+            DstIdentity = ends.DstIdentity,
             DstService = labels.DstService.Length == 0 ? "" : $"{labels.DstNamespace}/{labels.DstService}",
             Route = labels.RouteName.Length == 0 ? "" : $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}",
             Rule = labels.Rule,

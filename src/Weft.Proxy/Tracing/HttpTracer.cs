@@ -15,7 +15,10 @@ namespace Weft.Proxy.Tracing;
 /// as it came); one that says not sampled is passed on untouched and costs nothing. None, or a malformed one (ignored,
 /// W3C Trace Context §3.2), and the client sidecar starts a trace with probability <see cref="TracingSettings.SamplingRate"/>
 /// (one random draw; a request not drawn gets nothing added), dropping any <c>tracestate</c> that came with it; the
-/// server sidecar starts none (the client sidecar drew for the request already).
+/// server sidecar starts none (the client sidecar drew for the request already). The server sidecar continues a context
+/// only from an mTLS-authenticated peer (another sidecar): from a plaintext caller it is treated as none, so a caller
+/// cannot force tracing. Every span made first passes the sidecar's ceiling (<see cref="OtlpExporter.TryAdmit"/>), so
+/// an app that marks all its requests sampled costs at most that many spans a second.
 /// </summary>
 internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpExporter exporter, TimeProvider time)
 {
@@ -57,7 +60,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
             parsed = TraceParent.TryParse(line[(TraceParent.HeaderName.Length + 1)..].Trim(" \t"u8), out incoming);
         }
 
-        if (Begin(parsed, incoming) is not { } span)
+        if (Begin(parsed && Continues(exchange.PeerIdentity), incoming) is not { } span)
         {
             return null;
         }
@@ -75,7 +78,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         var path = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
         var q = path.IndexOf((byte)'?');
         span.Method = Outbound.OutboundHttp1Route.Method(head[..request.MethodLength]);
-        span.Path = Encoding.ASCII.GetString(q < 0 ? path : path[..q]);
+        span.Path = Cut(Encoding.ASCII.GetString(q < 0 ? path : path[..q]));
         if (kind == SpanKind.Client)
         {
             span.ServerAddress = exchange.DestinationHost;
@@ -106,7 +109,8 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         var headers = request.Headers;
         var values = headers[TraceParentHeader];
         TraceParent incoming = default;
-        var parsed = values.Count == 1 && TraceParent.TryParse(values[0].AsSpan().Trim(" \t"), out incoming);
+        var parsed = values.Count == 1 && TraceParent.TryParse(values[0].AsSpan().Trim(" \t"), out incoming)
+            && Continues(context.Features.Get<IPeerIdentityFeature>()?.PeerIdentity);
         if (Begin(parsed, incoming) is not { } span)
         {
             return null;
@@ -119,7 +123,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         }
 
         span.Method = request.Method;
-        span.Path = request.Path.Value ?? "/";
+        span.Path = Cut(request.Path.Value ?? "/");
         span.ProtocolVersion = HttpProtocol.IsHttp2(request.Protocol) ? "2" : HttpProtocol.IsHttp10(request.Protocol) ? "1.0" : "1.1";
         if (kind == SpanKind.Client)
         {
@@ -148,11 +152,16 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
                 return null;
             }
 
+            if (!exporter.TryAdmit())
+            {
+                return null;
+            }
+
             Random.Shared.NextBytes(random[..8]);
             return Make(incoming.TraceIdHigh, incoming.TraceIdLow, incoming.SpanId, random);
         }
 
-        if (kind != SpanKind.Client || _rate <= 0 || (_rate < 1 && Random.Shared.NextDouble() >= _rate))
+        if (kind != SpanKind.Client || _rate <= 0 || (_rate < 1 && Random.Shared.NextDouble() >= _rate) || !exporter.TryAdmit())
         {
             return null;
         }
@@ -169,6 +178,32 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         var now = time.GetUtcNow();
         return new TraceSpan(this, new TraceParent(high, low, id == 0 ? 1 : id, TraceParent.SampledFlag), parent,
             (now - DateTimeOffset.UnixEpoch).Ticks * 100, time.GetTimestamp());
+    }
+
+    /// <summary>Whether an incoming context is continued: on the client side (the app's own), or from an mTLS peer.</summary>
+    private bool Continues(string? peerIdentity) => kind == SpanKind.Client || peerIdentity is not null;
+
+    /// <summary>The longest <c>url.path</c> a span keeps; a longer one is cut and ends with <see cref="CutMark"/>.</summary>
+    public const int MaxPathLength = 256;
+
+    /// <summary>What ends a cut <c>url.path</c>.</summary>
+    public const string CutMark = "...";
+
+    /// <summary>A path of at most <see cref="MaxPathLength"/> characters (the fast path's are ASCII: bytes), marked when cut.</summary>
+    internal static string Cut(string path)
+    {
+        if (path.Length <= MaxPathLength)
+        {
+            return path;
+        }
+
+        var keep = MaxPathLength - CutMark.Length;
+        if (char.IsHighSurrogate(path[keep - 1]))
+        {
+            keep--;
+        }
+
+        return string.Concat(path.AsSpan(0, keep), CutMark);
     }
 
     /// <summary>Weft's own attributes, from the request's metric labels (empty for what does not apply).</summary>

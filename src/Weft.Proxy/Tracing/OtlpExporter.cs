@@ -10,7 +10,10 @@ namespace Weft.Proxy.Tracing;
 /// <see cref="MaxBatch"/> every <see cref="Interval"/> and posts them, each post bounded by <see cref="Timeout"/>. The
 /// queue holds at most <see cref="QueueLimit"/> spans: past that a span is dropped and counted (<see cref="Dropped"/>),
 /// so a slow or absent collector costs the requests nothing. A failed post is counted (<see cref="Failed"/>) and its
-/// batch dropped: traces are best effort, and a retry queue would only hold memory while the collector is down.
+/// batch dropped: traces are best effort, and a retry queue would only hold memory while the collector is down. Any
+/// failure of a send (the encoder's too) is counted and logged the same way, and the loop goes on. Spans are made at
+/// most <see cref="SpansPerSecond"/> a second (<see cref="TryAdmit"/>, per sidecar); the ones refused are counted
+/// (<see cref="Limited"/>).
 /// </summary>
 internal sealed partial class OtlpExporter : IAsyncDisposable
 {
@@ -25,12 +28,29 @@ internal sealed partial class OtlpExporter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _flush = new();
     private readonly Task _loop;
-    private long _exported, _dropped, _failed;
+    private readonly Action<ProtoWriter, IReadOnlyList<KeyValuePair<string, string>>, IReadOnlyList<TraceSpan>> _encode;
+    private long _exported, _dropped, _failed, _admitted, _limited;
+    private long _second;
+    private int _inSecond;
     private bool _failing;
 
+    /// <param name="collector">The collector's address.</param>
+    /// <param name="resource">The resource attributes of every span.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Where failed exports are logged.</param>
+    /// <param name="interval">How long spans gather before a post.</param>
+    /// <param name="timeout">The most a post may take.</param>
+    /// <param name="queueLimit">The most spans queued.</param>
+    /// <param name="spansPerSecond">The most spans made a second.</param>
+    /// <param name="handler">The HTTP handler posts go through (tests); a socket handler without proxy when null.</param>
+    /// <param name="encode">The encoder (tests); <see cref="OtlpTraceEncoder.Encode"/> when null.</param>
     public OtlpExporter(Uri collector, IReadOnlyList<KeyValuePair<string, string>> resource, TimeProvider time, ILogger logger,
-        TimeSpan? interval = null, TimeSpan? timeout = null, int queueLimit = 2048)
+        TimeSpan? interval = null, TimeSpan? timeout = null, int queueLimit = 2048, int spansPerSecond = DefaultSpansPerSecond,
+        HttpMessageHandler? handler = null,
+        Action<ProtoWriter, IReadOnlyList<KeyValuePair<string, string>>, IReadOnlyList<TraceSpan>>? encode = null)
     {
+        SpansPerSecond = spansPerSecond;
+        _encode = encode ?? OtlpTraceEncoder.Encode;
         _endpoint = TracesEndpoint(collector);
         _resource = resource;
         _time = time;
@@ -40,7 +60,7 @@ internal sealed partial class OtlpExporter : IAsyncDisposable
         QueueLimit = queueLimit;
         _queue = Channel.CreateBounded<TraceSpan>(new BoundedChannelOptions(queueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         // Never through a proxy from the environment: the collector is named directly.
-        _http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = Timeout, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { UseProxy = false, ConnectTimeout = Timeout, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
@@ -54,6 +74,42 @@ internal sealed partial class OtlpExporter : IAsyncDisposable
     public TimeSpan Timeout { get; }
 
     public int QueueLimit { get; }
+
+    /// <summary>The default ceiling of spans made a second by one sidecar.</summary>
+    public const int DefaultSpansPerSecond = 1000;
+
+    /// <summary>The most spans made a second (both listeners together).</summary>
+    public int SpansPerSecond { get; }
+
+    /// <summary>Spans made (admitted under <see cref="SpansPerSecond"/>).</summary>
+    public long Admitted => Interlocked.Read(ref _admitted);
+
+    /// <summary>Spans not made because the second's <see cref="SpansPerSecond"/> were made already.</summary>
+    public long Limited => Interlocked.Read(ref _limited);
+
+    /// <summary>
+    /// Whether one more span may be made this second: at most <see cref="SpansPerSecond"/> in each second of the clock,
+    /// without a lock (a second's count is reset by whichever request first sees the new second; a race lets a few
+    /// more through at the turn, never a flood). Asked only for a span about to be made.
+    /// </summary>
+    public bool TryAdmit()
+    {
+        var second = _time.GetTimestamp() / _time.TimestampFrequency;
+        var current = Interlocked.Read(ref _second);
+        if (second != current && Interlocked.CompareExchange(ref _second, second, current) == current)
+        {
+            Interlocked.Exchange(ref _inSecond, 0);
+        }
+
+        if (Interlocked.Increment(ref _inSecond) > SpansPerSecond)
+        {
+            Interlocked.Increment(ref _limited);
+            return false;
+        }
+
+        Interlocked.Increment(ref _admitted);
+        return true;
+    }
 
     /// <summary>Spans the collector accepted.</summary>
     public long Exported => Interlocked.Read(ref _exported);
@@ -120,12 +176,12 @@ internal sealed partial class OtlpExporter : IAsyncDisposable
             return;
         }
 
-        writer.Reset();
-        OtlpTraceEncoder.Encode(writer, _resource, batch);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
         try
         {
+            writer.Reset();
+            _encode(writer, _resource, batch);
             using var content = new ReadOnlyMemoryContent(writer.Written);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
             using var response = await _http.PostAsync(_endpoint, content, timeout.Token);
@@ -138,9 +194,24 @@ internal sealed partial class OtlpExporter : IAsyncDisposable
             Interlocked.Add(ref _exported, batch.Count);
             _failing = false;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            Fail(batch.Count, e is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:0.#} s" : e.Message);
+            throw; // stopping
+        }
+        catch (OperationCanceledException)
+        {
+            Fail(batch.Count, $"no answer within {Timeout.TotalSeconds:0.#} s");
+        }
+#pragma warning disable CA1031 // whatever a send throws, the loop must go on: traces are best effort
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fail(batch.Count, e is HttpRequestException ? e.Message : $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            batch.Clear(); // the spans (their strings) are not held until the next batch
+            writer.Release();
         }
     }
 

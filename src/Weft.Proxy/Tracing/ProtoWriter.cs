@@ -10,9 +10,25 @@ namespace Weft.Proxy.Tracing;
 /// </summary>
 internal sealed class ProtoWriter
 {
-    private byte[] _buffer = new byte[4096];
+    /// <summary>The buffer's size when made, and after <see cref="Release"/>.</summary>
+    public const int InitialCapacity = 4096;
+
+    private byte[] _buffer = new byte[InitialCapacity];
 
     public int Length { get; private set; }
+
+    /// <summary>The buffer's size now.</summary>
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Empties the writer and lets a buffer grown past <see cref="InitialCapacity"/> go (after each post).</summary>
+    public void Release()
+    {
+        Length = 0;
+        if (_buffer.Length > InitialCapacity)
+        {
+            _buffer = new byte[InitialCapacity];
+        }
+    }
 
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, Length);
 

@@ -27,13 +27,15 @@ public sealed class TapTargetTests
     }
 
     [Theory]
-    [InlineData("svc/cart", true, "cart")]
-    [InlineData("service/cart", true, "cart")]
-    [InlineData("cart", true, "cart")]
+    [InlineData("svc/cart", true, "shop/cart")]
+    [InlineData("service/cart", true, "shop/cart")]
+    [InlineData("cart", true, "shop/cart")]
     [InlineData("deploy/cart", false, "")]
-    public void To_names_the_destination_Service(string text, bool ok, string service)
+    [InlineData("svc/", false, "")]
+    [InlineData("svc/other/cart", false, "")]
+    public void To_names_the_destination_Service_in_the_tapped_namespace(string text, bool ok, string service)
     {
-        Assert.Equal(ok, TapTarget.TryParseTo(text, out var parsed, out _));
+        Assert.Equal(ok, TapTarget.TryParseTo(text, "shop", out var parsed, out _));
         Assert.Equal(service, ok ? parsed : "");
     }
 }

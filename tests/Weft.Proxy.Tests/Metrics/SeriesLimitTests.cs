@@ -42,6 +42,28 @@ public sealed class SeriesLimitTests
         Assert.Equal("shop", labels.For(8080, Peer, "shop/b").PeerNamespace);
     }
 
+    [Fact]
+    public void One_caller_is_believed_for_at_most_a_few_workload_names_so_made_up_names_cannot_fill_the_series_bound()
+    {
+        var labels = new InboundLabels();
+        var metrics = new ProxyMetrics();
+        const string Flooder = "spiffe://cluster.local/ns/shop/sa/web";
+        for (var i = 0; i < 100; i++)
+        {
+            metrics.RecordRequest(labels.For(8080, Flooder, $"shop/made-up-{i}"), 200, TimeSpan.FromMilliseconds(1));
+        }
+
+        metrics.RecordRequest(labels.For(8080, "spiffe://cluster.local/ns/shop/sa/cart", "shop/cart"), 200, TimeSpan.FromMilliseconds(1));
+
+        var requests = ExpositionParser.Parse(metrics.WritePrometheus(), openMetrics: false).Samples.Where(s => s.Name == "weft_requests_total").ToList();
+        var flooder = requests.Where(s => s.Labels["src_identity"] == Flooder).ToList();
+        Assert.Equal(InboundLabels.MaxWorkloadsPerCaller + 1, flooder.Count); // its first names, and one series without a workload
+        Assert.Equal(100 - InboundLabels.MaxWorkloadsPerCaller, flooder.Single(s => s.Labels["src_workload"] == "").Value);
+        Assert.Equal("made-up-0", labels.For(8080, Flooder, "shop/made-up-0").PeerWorkload); // a name it was believed for stays
+        Assert.Single(requests, s => s.Labels["src_workload"] == "cart");
+        Assert.DoesNotContain(requests, s => s.Labels["direction"] == "overflow");
+    }
+
     [Theory]
     [InlineData("spiffe://cluster.local/ns/shop/sa/web", "shop/web", "web")]
     [InlineData("spiffe://cluster.local/ns/shop/sa/web", "other/web", "")]

@@ -99,8 +99,9 @@ public sealed class TapHubTests
     [InlineData("path", "/items", false)]
     [InlineData("authority", "CART.shop:80", true)]
     [InlineData("authority", "other:80", false)]
-    [InlineData("to", "cart", true)]
-    [InlineData("to", "shop", false)]
+    [InlineData("to", "shop/cart", true)]
+    [InlineData("to", "cart", false)] // a Service is namespace/name, compared whole
+    [InlineData("to", "other/cart", false)]
     [InlineData("from", "spiffe://cluster.local/ns/shop/sa/client", false)] // an outbound request has no caller to match
     public void Filters_are_applied_in_the_sidecar_before_an_event_is_queued(string filter, string value, bool queued)
     {
@@ -121,6 +122,66 @@ public sealed class TapHubTests
 
         Assert.Equal(queued, session.Events.TryRead(out _));
         Assert.Equal(0, session.Dropped); // filtered out is not dropped
+    }
+
+    [Fact]
+    public void An_offer_no_open_tap_wants_builds_no_event()
+    {
+        var hub = Hub(new FakeTimeProvider());
+        var session = hub.TryOpen(new TapRequest { Direction = "inbound" })!;
+        var context = Request("GET", "/items");
+        var sent = "GET /items HTTP/1.1\r\nHost: cart.shop:80\r\n\r\n"u8.ToArray();
+        hub.Offer(context, Outbound, TimeSpan.Zero);
+        hub.Offer(sent, 3, null, Outbound, 200, TimeSpan.Zero);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            hub.Offer(context, Outbound, TimeSpan.Zero);
+            hub.Offer(sent, 3, null, Outbound, 200, TimeSpan.Zero);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.False(session.Events.TryRead(out _));
+    }
+
+    [Fact]
+    public void A_path_leaves_the_sidecar_still_percent_encoded()
+    {
+        var hub = Hub(new FakeTimeProvider());
+        var session = hub.TryOpen(new TapRequest())!;
+
+        // Kestrel has decoded "/%1b]0;pwned%07" into Path: the event must not carry the raw escape sequence.
+        hub.Offer(Request("GET", "/\u001b]0;pwned\u0007"), Outbound, TimeSpan.Zero);
+
+        Assert.True(session.Events.TryRead(out var e));
+        Assert.DoesNotContain(e.Path, char.IsControl);
+        Assert.StartsWith("/%1B", e.Path, StringComparison.OrdinalIgnoreCase);
+    }
+
+    public static TheoryData<string> Directions => ["outbound", "inbound"];
+
+    [Theory]
+    [MemberData(nameof(Directions))]
+    public void The_same_request_on_the_fast_and_full_paths_gives_the_same_event(string direction)
+    {
+        var labels = (direction == "outbound" ? Outbound : Inbound)
+            .WithPeer("web", direction == "outbound" ? "cart" : "frontend", "spiffe://cluster.local/ns/web/sa/peer");
+        var hub = Hub(new FakeTimeProvider());
+        var session = hub.TryOpen(new TapRequest())!;
+
+        hub.Offer(Request("POST", "/cart/a%20b", "?token=secret", status: 201), labels, TimeSpan.FromMilliseconds(3));
+        hub.Offer("POST /cart/a%20b?token=secret HTTP/1.1\r\nHost: cart.shop:80\r\nContent-Length: 0\r\n\r\n"u8, 4, null, labels, 201,
+            TimeSpan.FromMilliseconds(3));
+
+        Assert.True(session.Events.TryRead(out var full));
+        Assert.True(session.Events.TryRead(out var fast));
+        Assert.Equal(full, fast);
+        Assert.Equal("/cart/a%20b", full.Path);
+        var ends = (full.SrcNamespace, full.SrcWorkload, full.SrcIdentity, full.DstNamespace, full.DstWorkload, full.DstIdentity);
+        Assert.Equal(direction == "outbound"
+            ? ("shop", "client", "spiffe://cluster.local/ns/shop/sa/client", "shop", "cart", "spiffe://cluster.local/ns/web/sa/peer")
+            : ("web", "frontend", "spiffe://cluster.local/ns/web/sa/peer", "shop", "client", "spiffe://cluster.local/ns/shop/sa/client"), ends);
     }
 
     [Fact]
@@ -181,7 +242,8 @@ public sealed class TapHubTests
         Assert.Equal((TapHub.MaxPerSecond, (long)TapHub.MaxEvents, TapHub.MaxDuration), (session.MaxPerSecond, session.MaxEvents, session.Duration));
     }
 
-    private static TapHub Hub(TimeProvider time) => new("shop", "client-1", () => "spiffe://cluster.local/ns/shop/sa/client", time);
+    private static TapHub Hub(TimeProvider time) =>
+        new(new LocalWorkload("shop", "client", () => "spiffe://cluster.local/ns/shop/sa/client"), "client-1", time);
 
     private static DefaultHttpContext Request(string method, string path, string query = "", string host = "cart.shop:80", int status = 200)
     {

@@ -1,0 +1,57 @@
+using Weft.Cli.Commands;
+using Weft.Discovery.V1;
+
+namespace Weft.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>weft tap</c> and <c>weft top</c> print what requests chose (method, authority, path): control characters reach the
+/// operator's terminal escaped, never raw (an OSC or CSI sequence in a path could retitle, recolour or rewrite the screen).
+/// </summary>
+public sealed class TerminalTextTests
+{
+    private const string Hostile = "/\u001b]0;pwned\u0007\u001b[2J\u009b31m";
+
+    [Theory]
+    [InlineData("/cart/items", "/cart/items")]
+    [InlineData("/a\u001bb", @"/a\x1bb")]
+    [InlineData("/a\u007fb\u0085", @"/a\x7fb\x85")]
+    [InlineData(@"/a\x1bb", @"/a\\x1bb")] // a literal backslash cannot pass for an escape
+    [InlineData("/caf\u00e9", "/caf\u00e9")]
+    public void Control_characters_are_shown_escaped(string text, string shown) =>
+        Assert.Equal(shown, TerminalText.Escape(text));
+
+    [Fact]
+    public void A_tap_line_carries_no_control_character()
+    {
+        var line = TapCommand.Line(Event());
+
+        Assert.DoesNotContain(line, char.IsControl);
+        Assert.Contains(@"/\x1b]0;pwned\x07", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_top_table_carries_no_control_character_but_its_line_ends()
+    {
+        var table = new TopTable();
+        table.Add(Event());
+
+        var text = table.Render(10);
+
+        Assert.DoesNotContain(text.Replace("\n", "", StringComparison.Ordinal), char.IsControl);
+        Assert.Contains(@"\x1b[2J", text, StringComparison.Ordinal);
+    }
+
+    private static TapEvent Event() => new()
+    {
+        Direction = "inbound",
+        Method = "GET\u001b[1m",
+        Authority = "cart\u001b.shop:80",
+        Path = Hostile,
+        Status = 200,
+        SrcNamespace = "shop",
+        SrcWorkload = "client",
+        DstNamespace = "shop",
+        DstWorkload = "cart",
+        Pod = "shop/cart-1",
+    };
+}
