@@ -112,7 +112,7 @@ internal sealed class AdminHandler(
         }
 
         var accepts = await Task.WhenAll(listeners.Select(l => l.AcceptsAsync(AcceptProbeTimeout, ct)));
-        var dead = listeners.Where((_, i) => !accepts[i]).Select(l => $"the {l.Role.ToString().ToLowerInvariant()} listener is not accepting connections").ToArray();
+        var dead = listeners.Where((_, i) => !accepts[i]).Select(l => $"the {l.Name} listener is not accepting connections").ToArray();
         return dead.Length == 0 ? null : string.Join("; ", dead);
     }
 
