@@ -19,7 +19,7 @@ namespace Weft.Proxy;
 /// A full listener sheds before it refuses: a new connection closes the oldest one that has not proved useful (still in
 /// its TLS handshake, its protocol sniff, or its first request head), or failing that the oldest idle keep-alive one, and
 /// takes its place. Only when every connection has a request in flight or is a tunnel is the new one closed at once
-/// (refused). Each is counted and logged at most once per <see cref="RefusalLogInterval"/>. Why idle keep-alive
+/// (refused). Each is counted and logged at most once per <see cref="ProxyLog.RefusalInterval"/>. Why idle keep-alive
 /// connections too: a client whose pooled connection is closed while idle opens another (HTTP clients expect a server to
 /// close idle connections at any time), where a refused client gets an error; nginx closes its "reusable" connections
 /// (those waiting for a request, new or kept alive) oldest first when it runs out of connections, and Envoy's overload
@@ -30,13 +30,10 @@ namespace Weft.Proxy;
 /// </remarks>
 internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger, TimeProvider time)
 {
-    /// <summary>At most one "listener full" line per this interval, with the count of refusals since the last.</summary>
-    public static readonly TimeSpan RefusalLogInterval = ProxyLog.RefusalInterval;
-
     private readonly ListenerRoleFeature _role = new(role);
     private readonly ConcurrentDictionary<IPEndPoint, TaskCompletionSource> _probes = new();
-    private readonly LogLimiter _refusals = new(RefusalLogInterval, time);
-    private readonly LogLimiter _sheds = new(RefusalLogInterval, time);
+    private readonly LogLimiter _refusals = new(ProxyLog.RefusalInterval, time);
+    private readonly LogLimiter _sheds = new(ProxyLog.RefusalInterval, time);
     private readonly Lock _gate = new();
     private readonly LinkedList<ConnectionProgress> _held = new(); // oldest first; shed connections leave it at once
 
