@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Weft.Proxy.Tests.Http1;
 using Weft.Proxy.Tests.Infrastructure;
 using Weft.Tests.Shared;
+using static Weft.Proxy.Tests.Admin.ListenerSocket;
 
 namespace Weft.Proxy.Tests.Admin;
 
@@ -39,7 +39,7 @@ public sealed class ListenerBoundsTests
             Assert.True(await ClosedAsync(socket, TimeSpan.FromSeconds(5)), "a connection over the limit is closed at once");
         }
 
-        Assert.Equal(5, await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_refused_total{listener=\"inbound\"}"), v => v == 5, "refusals counted"));
+        Assert.Equal(5, await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_refused_total{listener=\"inbound\"}"), v => v == 5, "refusals counted"));
         Assert.Single(sidecar.Logs.Lines, l => l.Contains("inbound listener is full (2 connections)", StringComparison.Ordinal));
         refused.ForEach(s => s.Dispose());
         release.SetResult();
@@ -47,7 +47,7 @@ public sealed class ListenerBoundsTests
 
         // A place frees up: the next connection is served.
         await first.DisposeAsync();
-        await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == 1, "one connection left");
+        await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_connections{listener=\"inbound\"}"), v => v == 1, "one connection left");
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
         await client.SendAsync(Sidecar.Get(Ports.Closed()));
         Assert.Equal(502, (await client.ReadResponseAsync()).Status);
@@ -182,37 +182,6 @@ public sealed class ListenerBoundsTests
         Assert.True(lines < 40);
     }
 
-    private static async Task<Socket> ConnectAsync(IPEndPoint endpoint)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(Within);
-        await socket.ConnectAsync(endpoint, timeout.Token);
-        return socket;
-    }
-
-    /// <summary>Whether the peer closes (or resets) the connection within <paramref name="within"/>, whatever it sends first.</summary>
-    private static async Task<bool> ClosedAsync(Socket socket, TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        var buffer = new byte[4096];
-        try
-        {
-            while (await socket.ReceiveAsync(buffer, timeout.Token) > 0)
-            {
-            }
-
-            return true;
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Reads until the peer closes; true when it did.</summary>
     private static async Task<bool> ReadAllAsync(Socket socket, StringBuilder into)
     {
@@ -230,12 +199,5 @@ public sealed class ListenerBoundsTests
         }
 
         return true;
-    }
-
-    private static async Task<long> MetricAsync(Sidecar sidecar, string series)
-    {
-        var text = await sidecar.MetricsAsync();
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? -1 : long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
     }
 }

@@ -1,10 +1,8 @@
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Weft.Proxy.Tests.Http1;
 using Weft.Proxy.Tests.Infrastructure;
 using Weft.Tests.Shared;
+using static Weft.Proxy.Tests.Admin.ListenerSocket;
 
 namespace Weft.Proxy.Tests.Admin;
 
@@ -34,8 +32,8 @@ public sealed class ListenerSheddingTests
         Assert.Equal(200, response.Status);
         Assert.Equal("served", response.BodyText);
         Assert.True(await ClosedAsync(idle[0], Within), "the oldest idle connection is shed");
-        Assert.Equal(1, await MetricAsync(sidecar, "weft_listener_shed_total{listener=\"inbound\"}"));
-        Assert.Equal(0, await MetricAsync(sidecar, "weft_listener_refused_total{listener=\"inbound\"}"));
+        Assert.Equal(1, await sidecar.MetricAsync("weft_listener_shed_total{listener=\"inbound\"}"));
+        Assert.Equal(0, await sidecar.MetricAsync("weft_listener_refused_total{listener=\"inbound\"}"));
         Assert.False(await ClosedAsync(idle[1], TimeSpan.FromMilliseconds(200)), "one shed per new connection: the next oldest stays");
         Assert.Single(sidecar.Logs.Lines, l => l.Contains("inbound listener is full (20 connections): its oldest connection", StringComparison.Ordinal));
         idle.ForEach(s => s.Dispose());
@@ -63,8 +61,8 @@ public sealed class ListenerSheddingTests
 
             using var refused = await ConnectAsync(sidecar.Inbound);
             Assert.True(await ClosedAsync(refused, Within), "nothing to shed: the new connection is closed at once");
-            Assert.Equal(1, await MetricAsync(sidecar, "weft_listener_refused_total{listener=\"inbound\"}"));
-            Assert.Equal(0, await MetricAsync(sidecar, "weft_listener_shed_total{listener=\"inbound\"}"));
+            Assert.Equal(1, await sidecar.MetricAsync("weft_listener_refused_total{listener=\"inbound\"}"));
+            Assert.Equal(0, await sidecar.MetricAsync("weft_listener_shed_total{listener=\"inbound\"}"));
 
             release.SetResult();
             foreach (var client in clients)
@@ -97,7 +95,7 @@ public sealed class ListenerSheddingTests
         }
 
         using var fresh = await ConnectAsync(sidecar.Inbound); // the youngest, and the only one that never sent a request
-        await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == Limit, "the listener full");
+        await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_connections{listener=\"inbound\"}"), v => v == Limit, "the listener full");
 
         await using var second = await RawConnection.OpenAsync(sidecar.Inbound);
         await second.SendAsync(Sidecar.Get(app.Port));
@@ -108,7 +106,7 @@ public sealed class ListenerSheddingTests
         await third.SendAsync(Sidecar.Get(app.Port));
         Assert.Equal(200, (await third.ReadResponseAsync()).Status);
         Assert.True(await kept[0].ClosedByProxyAsync(), "then the oldest idle keep-alive connection");
-        Assert.Equal(2, await MetricAsync(sidecar, "weft_listener_shed_total{listener=\"inbound\"}"));
+        Assert.Equal(2, await sidecar.MetricAsync("weft_listener_shed_total{listener=\"inbound\"}"));
         foreach (var client in kept)
         {
             await client.DisposeAsync();
@@ -129,17 +127,17 @@ public sealed class ListenerSheddingTests
             await socket.SendAsync(new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 }); // a ClientHello's first 6 bytes, no more
         }
 
-        await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_shed_total{listener=\"inbound\"}"), v => v == Limit, "the older half shed");
+        await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_shed_total{listener=\"inbound\"}"), v => v == Limit, "the older half shed");
         await using var peer = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.Issue("client"));
         await peer.SendAsync(Sidecar.Get(app.Port));
         var response = await peer.ReadResponseAsync();
 
         Assert.Equal(200, response.Status);
-        Assert.Equal(0, await MetricAsync(sidecar, "weft_listener_refused_total{listener=\"inbound\"}"));
-        Assert.Equal(Limit + 1, await MetricAsync(sidecar, "weft_listener_shed_total{listener=\"inbound\"}"));
+        Assert.Equal(0, await sidecar.MetricAsync("weft_listener_refused_total{listener=\"inbound\"}"));
+        Assert.Equal(Limit + 1, await sidecar.MetricAsync("weft_listener_shed_total{listener=\"inbound\"}"));
         await Eventually.TrueAsync(() => flood.Count(IsClosed) == Limit + 1, "a partial handshake closed for each connection admitted past the limit");
         Assert.True(IsClosed(flood[0]), "the oldest first");
-        await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v <= Limit, "the shed connections gone, not only closed");
+        await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_connections{listener=\"inbound\"}"), v => v <= Limit, "the shed connections gone, not only closed");
         Assert.InRange(sidecar.Logs.Lines.Count(l => l.Contains("listener is full", StringComparison.Ordinal)), 1, 3); // a line per interval, not per shed
         flood.ForEach(s => s.Dispose());
     }
@@ -163,8 +161,8 @@ public sealed class ListenerSheddingTests
 
             using var refused = await ConnectAsync(sidecar.Outbound);
             Assert.True(await ClosedAsync(refused, Within), "every connection is a tunnel: the new one is refused");
-            Assert.Equal(0, await MetricAsync(sidecar, "weft_listener_shed_total{listener=\"outbound\"}"));
-            Assert.Equal(1, await MetricAsync(sidecar, "weft_listener_refused_total{listener=\"outbound\"}"));
+            Assert.Equal(0, await sidecar.MetricAsync("weft_listener_shed_total{listener=\"outbound\"}"));
+            Assert.Equal(1, await sidecar.MetricAsync("weft_listener_refused_total{listener=\"outbound\"}"));
 
             await tunnels[0].SendAsync($"GET / HTTP/1.1\r\nHost: {target}\r\n\r\n");
             Assert.Equal("tunnelled", (await tunnels[0].ReadResponseAsync()).BodyText);
@@ -185,7 +183,7 @@ public sealed class ListenerSheddingTests
         for (var i = 0; i < count; i++)
         {
             sockets.Add(await ConnectAsync(sidecar.Inbound));
-            await Eventually.ValueAsync(() => MetricAsync(sidecar, "weft_listener_connections{listener=\"inbound\"}"), v => v == sockets.Count, "the connection held");
+            await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_connections{listener=\"inbound\"}"), v => v == sockets.Count, "the connection held");
         }
 
         return sockets;
@@ -193,42 +191,4 @@ public sealed class ListenerSheddingTests
 
     /// <summary>Whether the peer has closed or reset the connection (it reads as readable with nothing to read).</summary>
     private static bool IsClosed(Socket socket) => socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
-
-    private static async Task<Socket> ConnectAsync(IPEndPoint endpoint)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(Within);
-        await socket.ConnectAsync(endpoint, timeout.Token);
-        return socket;
-    }
-
-    /// <summary>Whether the peer closes (or resets) the connection within <paramref name="within"/>.</summary>
-    private static async Task<bool> ClosedAsync(Socket socket, TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        var buffer = new byte[4096];
-        try
-        {
-            while (await socket.ReceiveAsync(buffer, timeout.Token) > 0)
-            {
-            }
-
-            return true;
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<long> MetricAsync(Sidecar sidecar, string series)
-    {
-        var text = await sidecar.MetricsAsync();
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? -1 : long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
 }

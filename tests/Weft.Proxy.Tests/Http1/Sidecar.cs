@@ -66,6 +66,14 @@ public sealed class Sidecar : IAsyncDisposable
 
     public Task<string> MetricsAsync() => _admin.GetStringAsync("/metrics");
 
+    /// <summary>The value of one <paramref name="series"/> (name and labels, as exposed) in <c>/metrics</c>; -1 when absent.</summary>
+    public async Task<long> MetricAsync(string series)
+    {
+        var text = await MetricsAsync();
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
     public Task<string> ConnectionsAsync() => _admin.GetStringAsync("/connections");
 
     /// <summary>The inbound counter of <paramref name="statusClass"/> (e.g. "2xx") in <c>/stats</c>.</summary>
