@@ -15,9 +15,8 @@ public sealed class RequestHostTests
     [InlineData(false)]
     public async Task Outbound_an_HTTP_1_0_absolute_form_request_without_Host_carries_the_target_s_authority(bool fastPath)
     {
-        await using var peer = ScriptedApp.Start(r => ScriptedReply.Ok($"host={r.Header("Host")}"));
-        var policy = Service("web", 8080, [Rule(backends: OutboundPolicies.Backend("v1", 1, 9000))]);
-        await using var proxy = await OutboundProxy.StartAsync([("web:8080", policy)], fastPath, peerInboundPort: peer.Port);
+        await using var peer = ScriptedApp.Start(EchoHost);
+        await using var proxy = await StartToWebAsync(peer, fastPath);
 
         var response = await proxy.ExchangeAsync("GET http://web:8080/old HTTP/1.0\r\n\r\n");
 
@@ -30,9 +29,8 @@ public sealed class RequestHostTests
     [InlineData(false)]
     public async Task Outbound_an_HTTP_1_0_request_without_Host_in_a_tunnel_carries_the_tunnel_s_authority(bool fastPath)
     {
-        await using var peer = ScriptedApp.Start(r => ScriptedReply.Ok($"host={r.Header("Host")}"));
-        var policy = Service("web", 8080, [Rule(backends: OutboundPolicies.Backend("v1", 1, 9000))]);
-        await using var proxy = await OutboundProxy.StartAsync([("web:8080", policy)], fastPath, peerInboundPort: peer.Port);
+        await using var peer = ScriptedApp.Start(EchoHost);
+        await using var proxy = await StartToWebAsync(peer, fastPath);
         await using var client = await proxy.TunnelAsync("web:8080");
 
         await client.SendAsync("GET /old HTTP/1.0\r\n\r\n");
@@ -47,7 +45,7 @@ public sealed class RequestHostTests
     [InlineData(false)]
     public async Task Inbound_an_HTTP_1_0_absolute_form_request_without_Host_carries_the_target_s_authority(bool fastPath)
     {
-        await using var app = ScriptedApp.Start(r => ScriptedReply.Ok($"host={r.Header("Host")}"));
+        await using var app = ScriptedApp.Start(EchoHost);
         await using var sidecar = await Sidecar.StartAsync(fastPath);
         await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
 
@@ -82,8 +80,7 @@ public sealed class RequestHostTests
     public async Task Outbound_an_HTTP_1_1_request_without_Host_is_400(bool fastPath, string request)
     {
         await using var peer = ScriptedApp.Start(r => ScriptedReply.Ok("reached"));
-        var policy = Service("web", 8080, [Rule(backends: OutboundPolicies.Backend("v1", 1, 9000))]);
-        await using var proxy = await OutboundProxy.StartAsync([("web:8080", policy)], fastPath, peerInboundPort: peer.Port);
+        await using var proxy = await StartToWebAsync(peer, fastPath);
         await using var client = request.StartsWith("GET /", StringComparison.Ordinal) ? await proxy.TunnelAsync("web:8080") : await proxy.ConnectAsync();
 
         await client.SendAsync(request);
@@ -92,4 +89,11 @@ public sealed class RequestHostTests
         Assert.Equal(400, response.Status);
         Assert.Equal(0, peer.HeadsRead);
     }
+
+    /// <summary>An app that answers with the Host its request carried.</summary>
+    private static ScriptedReply EchoHost(ScriptedRequest request) => ScriptedReply.Ok($"host={request.Header("Host")}");
+
+    /// <summary>An outbound sidecar whose Service web:8080 has one backend, reached through <paramref name="peer"/> as its peer sidecar.</summary>
+    private static Task<OutboundProxy> StartToWebAsync(ScriptedApp peer, bool fastPath) =>
+        OutboundProxy.StartAsync([("web:8080", Service("web", 8080, [Rule(backends: OutboundPolicies.Backend("v1", 1, 9000))]))], fastPath, peerInboundPort: peer.Port);
 }
