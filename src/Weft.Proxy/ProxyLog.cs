@@ -17,6 +17,15 @@ internal static partial class ProxyLog
     [LoggerMessage(4, LogLevel.Warning, "No policy for {Host}:{Port}: {Reason}")]
     public static partial void DiscoveryFailed(ILogger logger, string host, int port, string reason);
 
+    /// <summary>A failed look-up of host:port; not a subscription-limit refusal, which the discovery client counts and logs.</summary>
+    public static void DiscoveryFailed(ILogger logger, string host, int port, Exception error)
+    {
+        if (error is not Weft.Discovery.SubscriptionLimitException)
+        {
+            DiscoveryFailed(logger, host, port, error.Message);
+        }
+    }
+
     [LoggerMessage(5, LogLevel.Warning, "{Host}:{Port} is not a mesh destination and not a loopback address; refused")]
     public static partial void NotInMesh(ILogger logger, string host, int port);
 

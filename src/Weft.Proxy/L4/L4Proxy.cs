@@ -65,11 +65,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 
             if (failed is not null)
             {
-                if (failed is not Weft.Discovery.SubscriptionLimitException)
-                {
-                    ProxyLog.DiscoveryFailed(logger, host, port, failed.Message); // a refusal is counted and logged by the discovery client
-                }
-
+                ProxyLog.DiscoveryFailed(logger, host, port, failed);
                 return true;
             }
         }

@@ -72,11 +72,7 @@ internal sealed class OutboundHandler(
         }
         catch (Exception ex)
         {
-            if (ex is not Weft.Discovery.SubscriptionLimitException)
-            {
-                ProxyLog.DiscoveryFailed(logger, host, port, ex.Message); // a refusal is counted and logged by the discovery client
-            }
-
+            ProxyLog.DiscoveryFailed(logger, host, port, ex);
             await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
             return;
         }
