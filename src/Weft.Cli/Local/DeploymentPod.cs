@@ -13,8 +13,6 @@ namespace Weft.Cli.Local;
 /// </summary>
 internal static class DeploymentPod
 {
-    private const string TemplateHashLabel = "pod-template-hash";
-
     public static Pod Build(Deployment deployment, string templateHash, string name, IPAddress ip, PodMeshSettings settings, DateTimeOffset created)
     {
         ArgumentNullException.ThrowIfNull(deployment);
@@ -28,7 +26,7 @@ internal static class DeploymentPod
             {
                 Name = name,
                 Namespace = deployment.Namespace,
-                Labels = new Dictionary<string, string>(template.Labels, StringComparer.Ordinal) { [TemplateHashLabel] = templateHash },
+                Labels = new Dictionary<string, string>(template.Labels, StringComparer.Ordinal) { [WorkloadName.TemplateHashLabel] = templateHash },
                 // The resolved level, as the injector would record it, so discovery knows which pods have no sidecar.
                 Annotations = new Dictionary<string, string>(template.Annotations, StringComparer.Ordinal) { [MeshLevels.Key] = settings.Level },
                 CreationTimestamp = created,

@@ -9,9 +9,9 @@ namespace Weft.Proxy.Metrics;
 /// certificate (none in plaintext), and its workload from <see cref="Weft.Routing.MeshWire.SourceWorkloadHeader"/> when
 /// that header is believed (<see cref="TrustedWorkload"/>). Label sets are made once and looked up without allocating
 /// (the fast path hands the header's characters); at most <see cref="ProxyMetrics.MaxSeries"/> are kept, after which a
-/// new caller is labelled without its workload. A caller (port and SPIFFE ID) is believed for at most
-/// <see cref="MaxWorkloadsPerCaller"/> workload names: one caller claiming made-up names cannot fill the bound that every
-/// other series shares; its further names are labelled with its identity and no workload.
+/// new caller is labelled with its port alone and a known caller's new workload is left out. A caller (port and SPIFFE
+/// ID) is believed for at most <see cref="MaxWorkloadsPerCaller"/> workload names: one caller claiming made-up names
+/// cannot fill the bound that every other series shares; its further names are labelled with its identity and no workload.
 /// </summary>
 internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
 {
@@ -41,7 +41,7 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
             Interlocked.Increment(ref _count);
         }
 
-        var workload = TrustedWorkload(peerIdentity, claimed);
+        var workload = TrustedWorkloadIn(caller.Anonymous.PeerNamespace, claimed);
         if (workload.IsEmpty)
         {
             return caller.Anonymous;
@@ -68,10 +68,17 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
     /// namespace, and the workload is a valid object name (lower-case DNS-1123). Anything else (plaintext, another
     /// namespace, a malformed value) is empty: not believed.
     /// </summary>
-    public static ReadOnlySpan<char> TrustedWorkload(string? peerIdentity, ReadOnlySpan<char> claimed)
+    public static ReadOnlySpan<char> TrustedWorkload(string? peerIdentity, ReadOnlySpan<char> claimed) =>
+        TrustedWorkloadIn(NamespaceSpan(peerIdentity), claimed);
+
+    /// <summary>
+    /// <see cref="TrustedWorkload"/> given the namespace the caller proved (empty: none): <see cref="For"/> passes the one
+    /// its <see cref="Caller"/> read from the SPIFFE ID once, not again per request.
+    /// </summary>
+    private static ReadOnlySpan<char> TrustedWorkloadIn(ReadOnlySpan<char> provenNamespace, ReadOnlySpan<char> claimed)
     {
         var slash = claimed.IndexOf('/');
-        if (slash <= 0 || claimed.Length > MaxHeaderLength || !claimed[..slash].SequenceEqual(NamespaceSpan(peerIdentity)))
+        if (slash <= 0 || claimed.Length > MaxHeaderLength || !claimed[..slash].SequenceEqual(provenNamespace))
         {
             return [];
         }
@@ -99,7 +106,7 @@ internal sealed class InboundLabels(int limit = ProxyMetrics.DefaultMaxSeries)
 
     /// <summary>The labels of a caller whose workload is not known (L4 connections carry no workload header).</summary>
     public static RequestLabels Base(int port, string? peer) => new(
-        "inbound", "", "", port.ToString(CultureInfo.InvariantCulture), "", "", "", "", "", NamespaceOf(peer) ?? "", "", peer ?? "");
+        RequestLabels.Inbound, "", "", port.ToString(CultureInfo.InvariantCulture), "", "", "", "", "", NamespaceOf(peer) ?? "", "", peer ?? "");
 
     private sealed class Caller(RequestLabels anonymous)
     {
