@@ -203,10 +203,9 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
                 break;
             }
 
-            var line = headers[..end];
-            if (line.Length > 5 && Ascii.EqualsIgnoreCase(line[..5], "host:"u8))
+            if (Http1Syntax.TrySplit(headers[..end], out var name, out var value) && Ascii.EqualsIgnoreCase(name, "host"u8))
             {
-                return Encoding.ASCII.GetString(line[5..].Trim((byte)' '));
+                return Encoding.ASCII.GetString(value);
             }
 
             headers = headers[(end + 2)..];

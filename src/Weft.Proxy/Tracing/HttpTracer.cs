@@ -56,8 +56,8 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         TraceParent incoming = default;
         if (count == 1)
         {
-            var line = head.Slice(request.Headers[at].Start, request.Headers[at].Length);
-            parsed = TraceParent.TryParse(line[(TraceParent.HeaderName.Length + 1)..].Trim(" \t"u8), out incoming);
+            parsed = Http1Syntax.TrySplit(head.Slice(request.Headers[at].Start, request.Headers[at].Length), out _, out var value)
+                && TraceParent.TryParse(value, out incoming);
         }
 
         if (Begin(parsed && Continues(exchange.PeerIdentity), incoming) is not { } span)
@@ -87,8 +87,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         }
         else
         {
-            var host = head.Slice(request.Headers[request.HostIndex].Start, request.Headers[request.HostIndex].Length);
-            host = host[(host.IndexOf((byte)':') + 1)..].Trim(" \t"u8);
+            Http1Syntax.TrySplit(head.Slice(request.Headers[request.HostIndex].Start, request.Headers[request.HostIndex].Length), out _, out var host);
             var port = host.LastIndexOf((byte)':');
             span.ServerAddress = Encoding.ASCII.GetString(port > host.LastIndexOf((byte)']') ? host[..port] : host);
             span.ServerPort = request.DestinationPort;
