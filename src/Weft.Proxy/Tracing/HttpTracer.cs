@@ -75,10 +75,8 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
             }
         }
 
-        var path = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
-        var q = path.IndexOf((byte)'?');
         span.Method = Outbound.OutboundHttp1Route.Method(head[..request.MethodLength]);
-        span.Path = Cut(Encoding.ASCII.GetString(q < 0 ? path : path[..q]));
+        span.Path = Cut(Encoding.ASCII.GetString(request.Path(head)));
         if (kind == SpanKind.Client)
         {
             span.ServerAddress = exchange.DestinationHost;
