@@ -184,7 +184,7 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
             DstWorkload = ends.DstWorkload,
             DstIdentity = ends.DstIdentity,
             DstService = labels.DstService.Length == 0 ? "" : $"{labels.DstNamespace}/{labels.DstService}",
-            Route = labels.RouteName.Length == 0 ? "" : $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}",
+            Route = labels.Route,
             Rule = labels.Rule,
             Backend = labels.Backend,
             Pod = Pod,

@@ -208,7 +208,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
     {
         if (labels.RouteName.Length > 0)
         {
-            span.Route = $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}";
+            span.Route = labels.Route;
             span.Rule = labels.Rule;
         }
 
