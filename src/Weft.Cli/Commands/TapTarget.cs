@@ -75,17 +75,11 @@ internal static class TapTarget
             yield break;
         }
 
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
-        DiscoveryCredentials credentials;
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots;
+        DiscoveryCredentials? credentials;
         try
         {
-            if (found.ControlPlaneCa is { } ca)
-            {
-                roots = [];
-                roots.ImportFromPemFile(ca);
-            }
-
-            credentials = DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(found.AdminCredential, ct)).Trim());
+            (roots, credentials) = await AdminCredentials.ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {

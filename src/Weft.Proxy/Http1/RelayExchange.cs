@@ -155,7 +155,7 @@ internal sealed class RelayExchange : IDisposable
 
         var send = Send.AsSpan();
         var n = Append(send, 0, data[..(Request.MethodLength + 1)]);
-        n = Append(send, n, Request.PathLength == 0 ? "/"u8 : data.Slice(Request.PathStart, Request.PathLength));
+        n = Append(send, n, Request.Target(data));
         n = Append(send, n, Version);
         for (var i = 0; i < Request.HeaderCount; i++)
         {

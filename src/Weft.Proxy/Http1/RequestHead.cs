@@ -49,6 +49,17 @@ internal sealed class RequestHead
 
     public int PathLength { get; private set; }
 
+    /// <summary>The origin-form target (path and query) in <paramref name="head"/>: "/" for an absolute-form target without a path.</summary>
+    public ReadOnlySpan<byte> Target(ReadOnlySpan<byte> head) => PathLength == 0 ? "/"u8 : head.Slice(PathStart, PathLength);
+
+    /// <summary>The <see cref="Target"/>'s path, without its query.</summary>
+    public ReadOnlySpan<byte> Path(ReadOnlySpan<byte> head)
+    {
+        var target = Target(head);
+        var query = target.IndexOf((byte)'?');
+        return query < 0 ? target : target[..query];
+    }
+
     /// <summary>The target was absolute-form (<c>http://authority/path</c>, a proxy request): its authority's range.</summary>
     public bool AbsoluteForm { get; private set; }
 

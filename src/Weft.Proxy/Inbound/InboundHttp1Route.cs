@@ -48,7 +48,7 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
             return true;
         }
 
-        var path = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
+        var path = request.Target(head);
         var q = path.IndexOf((byte)'?');
         var pathBytes = q < 0 ? path : path[..q];
         var headers = exchange.Headers(head);

@@ -38,6 +38,9 @@ internal readonly record struct RequestLabels(
     /// <summary>The <see cref="Direction"/> of a request this sidecar's app sent.</summary>
     public const string Outbound = "outbound";
 
+    /// <summary>The route that took the request, <c>kind/namespace/name</c> (as traces and taps name it); "" for none.</summary>
+    public string Route => RouteName.Length == 0 ? "" : $"{RouteKind}/{RouteNamespace}/{RouteName}";
+
     /// <summary>These labels, with the workload on the other side of the call.</summary>
     public RequestLabels WithPeer(string @namespace, string workload, string identity) =>
         this with { PeerNamespace = @namespace, PeerWorkload = workload, PeerIdentity = identity };

@@ -72,7 +72,7 @@ internal sealed class OutboundHttp1Route(
         target = default;
         var request = exchange.Request;
         var table = exchange.Table!;
-        var target0 = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
+        var target0 = request.Target(head);
         var q = target0.IndexOf((byte)'?');
         var pathBytes = q < 0 ? target0 : target0[..q];
         if (pathBytes.ContainsAny(NormalisedByKestrel) || pathBytes.IndexOf("/."u8) >= 0 || (request.AbsoluteForm && !HostIsAuthority(head, request)))

@@ -99,6 +99,7 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
         }
 
         // Still percent-encoded, as the fast path sees it: Kestrel has decoded Path, and a decoded path may hold control bytes.
+        // Without the query, which Kestrel keeps apart (a '?' in the path is re-encoded as %3F).
         var path = request.Path.ToUriComponent();
         if (AnyWants(sessions, labels.Direction, request.Method, path))
         {
@@ -130,10 +131,9 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
             return;
         }
 
+        // The target up to its query (a query string often carries tokens: it never leaves the sidecar), raw: still percent-encoded.
         var target = sent[(methodLength + 1)..];
-        target = target[..Math.Max(0, target.IndexOf((byte)' '))];
-        var query = target.IndexOf((byte)'?');
-        var path = Encoding.ASCII.GetString(query < 0 ? target : target[..query]); // raw: still percent-encoded
+        var path = Encoding.ASCII.GetString(target[..Math.Max(0, target.IndexOfAny((byte)' ', (byte)'?'))]);
         if (AnyWants(sessions, labels.Direction, method, path))
         {
             Offer(sessions, Event(labels, method, "http", authority ?? HostOf(sent), path, status, elapsed, grpc: false));
@@ -162,10 +162,9 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
         }
     }
 
-    // Both ends from the labels and this sidecar's workload, as the metrics name them (CallEnds).
+    // Both ends from the labels and this sidecar's workload, as the metrics name them (CallEnds). The path comes without its query.
     private TapEvent Event(in RequestLabels labels, string method, string scheme, string authority, string path, int status, TimeSpan elapsed, bool grpc)
     {
-        var query = path.IndexOf('?', StringComparison.Ordinal);
         var ends = CallEnds.Of(labels, local, local.Identity);
         return new TapEvent
         {
@@ -174,7 +173,7 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
             Method = method,
             Scheme = scheme,
             Authority = authority,
-            Path = query < 0 ? path : path[..query], // a query string often carries tokens: it never leaves the sidecar
+            Path = path,
             Status = status,
             LatencyMicros = (long)elapsed.TotalMicroseconds,
             Grpc = grpc,
@@ -185,7 +184,7 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
             DstWorkload = ends.DstWorkload,
             DstIdentity = ends.DstIdentity,
             DstService = labels.DstService.Length == 0 ? "" : $"{labels.DstNamespace}/{labels.DstService}",
-            Route = labels.RouteName.Length == 0 ? "" : $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}",
+            Route = labels.Route,
             Rule = labels.Rule,
             Backend = labels.Backend,
             Pod = Pod,
@@ -204,10 +203,9 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
                 break;
             }
 
-            var line = headers[..end];
-            if (line.Length > 5 && Ascii.EqualsIgnoreCase(line[..5], "host:"u8))
+            if (Http1Syntax.TrySplit(headers[..end], out var name, out var value) && Ascii.EqualsIgnoreCase(name, "host"u8))
             {
-                return Encoding.ASCII.GetString(line[5..].Trim((byte)' '));
+                return Encoding.ASCII.GetString(value);
             }
 
             headers = headers[(end + 2)..];

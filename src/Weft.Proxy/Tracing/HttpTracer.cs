@@ -56,8 +56,8 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         TraceParent incoming = default;
         if (count == 1)
         {
-            var line = head.Slice(request.Headers[at].Start, request.Headers[at].Length);
-            parsed = TraceParent.TryParse(line[(TraceParent.HeaderName.Length + 1)..].Trim(" \t"u8), out incoming);
+            parsed = Http1Syntax.TrySplit(head.Slice(request.Headers[at].Start, request.Headers[at].Length), out _, out var value)
+                && TraceParent.TryParse(value, out incoming);
         }
 
         if (Begin(parsed && Continues(exchange.PeerIdentity), incoming) is not { } span)
@@ -75,10 +75,8 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
             }
         }
 
-        var path = request.PathLength == 0 ? "/"u8 : head.Slice(request.PathStart, request.PathLength);
-        var q = path.IndexOf((byte)'?');
         span.Method = Outbound.OutboundHttp1Route.Method(head[..request.MethodLength]);
-        span.Path = Cut(Encoding.ASCII.GetString(q < 0 ? path : path[..q]));
+        span.Path = Cut(Encoding.ASCII.GetString(request.Path(head)));
         if (kind == SpanKind.Client)
         {
             span.ServerAddress = exchange.DestinationHost;
@@ -87,8 +85,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
         }
         else
         {
-            var host = head.Slice(request.Headers[request.HostIndex].Start, request.Headers[request.HostIndex].Length);
-            host = host[(host.IndexOf((byte)':') + 1)..].Trim(" \t"u8);
+            Http1Syntax.TrySplit(head.Slice(request.Headers[request.HostIndex].Start, request.Headers[request.HostIndex].Length), out _, out var host);
             var port = host.LastIndexOf((byte)':');
             span.ServerAddress = Encoding.ASCII.GetString(port > host.LastIndexOf((byte)']') ? host[..port] : host);
             span.ServerPort = request.DestinationPort;
@@ -211,7 +208,7 @@ internal sealed class HttpTracer(SpanKind kind, TracingSettings settings, OtlpEx
     {
         if (labels.RouteName.Length > 0)
         {
-            span.Route = $"{labels.RouteKind}/{labels.RouteNamespace}/{labels.RouteName}";
+            span.Route = labels.Route;
             span.Rule = labels.Rule;
         }
 

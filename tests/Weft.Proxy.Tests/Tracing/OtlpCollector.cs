@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Logging;
+using Weft.Proxy.Tests.Infrastructure;
 using Weft.Proxy.Tests.Tracing.Otlp;
 
 namespace Weft.Proxy.Tests.Tracing;
@@ -13,16 +9,19 @@ namespace Weft.Proxy.Tests.Tracing;
 /// <summary>
 /// An OTLP/HTTP trace receiver on loopback, as a collector is to the sidecars: <c>POST /v1/traces</c> with an
 /// <c>application/x-protobuf</c> ExportTraceServiceRequest, decoded with code generated from otlp_trace.proto (the spec's
-/// messages, not Weft's encoder), answered with an empty ExportTraceServiceResponse.
+/// messages, not Weft's encoder), answered with an empty ExportTraceServiceResponse. A <see cref="TestBackend"/> with
+/// its own answer.
 /// </summary>
 public sealed class OtlpCollector : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly TestBackend _backend;
+    private int _rejected;
 
-    private OtlpCollector(WebApplication app, int port)
+    private OtlpCollector(TestBackend backend)
     {
-        _app = app;
-        Endpoint = new Uri($"http://127.0.0.1:{port}");
+        _backend = backend;
+        Endpoint = new Uri($"http://127.0.0.1:{backend.Port}");
+        backend.Handler = (context, _) => ReceiveAsync(context);
     }
 
     public Uri Endpoint { get; }
@@ -33,64 +32,43 @@ public sealed class OtlpCollector : IAsyncDisposable
     /// <summary>Requests that were not a decodable export (wrong path, content type or protobuf).</summary>
     public int Rejected => Volatile.Read(ref _rejected);
 
-    private int _rejected;
+    public static async Task<OtlpCollector> StartAsync() => new(await TestBackend.StartAsync("otlp-collector"));
 
-    public static async Task<OtlpCollector> StartAsync()
+    private async Task ReceiveAsync(HttpContext context)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.Logging.ClearProviders();
-        ListenOptions? bound = null;
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        var request = context.Request;
+        if (request.Method != "POST" || request.Path != "/v1/traces" || request.ContentType != "application/x-protobuf")
         {
-            bound = l;
-            l.Protocols = HttpProtocols.Http1;
-        }));
-        var app = builder.Build();
-        OtlpCollector? self = null;
-        app.Run(async context =>
+            Interlocked.Increment(ref _rejected);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body);
+        ExportTraceServiceRequest export;
+        try
         {
-            var request = context.Request;
-            if (request.Method != "POST" || request.Path != "/v1/traces" || request.ContentType != "application/x-protobuf")
-            {
-                Interlocked.Increment(ref self!._rejected);
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-            }
+            export = ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray());
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            Interlocked.Increment(ref _rejected);
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
 
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body);
-            ExportTraceServiceRequest export;
-            try
+        foreach (var resourceSpans in export.ResourceSpans)
+        {
+            foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
             {
-                export = ExportTraceServiceRequest.Parser.ParseFrom(body.ToArray());
+                Spans.Enqueue((resourceSpans.Resource, span));
             }
-            catch (InvalidProtocolBufferException)
-            {
-                Interlocked.Increment(ref self!._rejected);
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                return;
-            }
+        }
 
-            foreach (var resourceSpans in export.ResourceSpans)
-            {
-                foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
-                {
-                    self!.Spans.Enqueue((resourceSpans.Resource, span));
-                }
-            }
-
-            context.Response.ContentType = "application/x-protobuf";
-            await context.Response.Body.WriteAsync(new ExportTraceServiceResponse().ToByteArray());
-        });
-        await app.StartAsync();
-        self = new OtlpCollector(app, bound!.IPEndPoint!.Port);
-        return self;
+        context.Response.ContentType = "application/x-protobuf";
+        await context.Response.Body.WriteAsync(new ExportTraceServiceResponse().ToByteArray());
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _backend.DisposeAsync();
 }
