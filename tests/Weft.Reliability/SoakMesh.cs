@@ -185,9 +185,7 @@ internal sealed class SoakMesh : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            roots.ImportFromPemFile(state.ControlPlaneCa!);
-            var credentials = Weft.Discovery.DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(state.AdminCredential!, timeout.Token)).Trim());
+            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(state.ControlPlaneCa!, state.AdminCredential!, timeout.Token);
             var reply = await Weft.Discovery.DiscoveryClient.GetStatusAsync(new Uri(state.ControlPlane!), timeout.Token, roots, credentials);
             return reply.Subscriptions.Count + reply.InboundSubscriptions.Count;
         }

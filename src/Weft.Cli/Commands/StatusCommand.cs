@@ -91,14 +91,7 @@ internal static class StatusCommand
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            System.Security.Cryptography.X509Certificates.X509Certificate2Collection? roots = null;
-            if (caFile is not null)
-            {
-                roots = [];
-                roots.ImportFromPemFile(caFile);
-            }
-
-            var credentials = credentialFile is null ? null : DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(credentialFile, ct)).Trim());
+            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(caFile, credentialFile, ct);
             reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token, roots, credentials);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
