@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Weft.Cli.Local;
 using Weft.Conformance.Tests;
+using Weft.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Weft.Reliability;
@@ -113,67 +114,19 @@ internal sealed class SoakMesh : IAsyncDisposable
     /// The live processes of a pod started by this weft up: its sidecar (<c>weft proxy</c>) and its app, told apart by
     /// their command lines; found by the <c>POD_NAME</c> and <c>WEFT_PARENT_PID</c> in their environment.
     /// </summary>
-    public IReadOnlyList<PodProcess> ProcessesOf(PodState pod)
-    {
-        var found = new List<PodProcess>();
-        var podName = $"POD_NAME={pod.Name}";
-        var parent = $"WEFT_PARENT_PID={UpPid.ToString(CultureInfo.InvariantCulture)}";
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
-                if (environment.Contains(podName) && environment.Contains(parent))
-                {
-                    var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                    found.Add(new PodProcess(pid, args.Contains("proxy") ? "sidecar" : "app"));
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours.
-            }
-        }
-
-        return found;
-    }
+    public IReadOnlyList<PodProcess> ProcessesOf(PodState pod) =>
+    [
+        .. WeftChildProcesses.Of(UpPid)
+            .Where(c => c.Environment.Contains($"POD_NAME={pod.Name}"))
+            .Select(c => new PodProcess(c.Pid, c.CommandLine.Contains("proxy") ? "sidecar" : "app")),
+    ];
 
     /// <summary>
     /// The live control plane process of <c>weft up --control-plane process</c> (<c>weft control-plane</c>, a child of this
     /// weft up), or null while there is none (killed, not yet restarted).
     /// </summary>
-    public int? ControlPlanePid()
-    {
-        var parent = $"WEFT_PARENT_PID={UpPid.ToString(CultureInfo.InvariantCulture)}";
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains("control-plane")
-                    && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(parent)
-                    && !File.ReadAllText(Path.Combine(dir, "stat")).Contains(") Z", StringComparison.Ordinal))
-                {
-                    return pid;
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours.
-            }
-        }
-
-        return null;
-    }
+    public int? ControlPlanePid() =>
+        WeftChildProcesses.Of(UpPid).FirstOrDefault(c => c.CommandLine.Contains("control-plane") && !c.Exited)?.Pid;
 
     /// <summary>
     /// The discovery streams the control plane holds (proxies' destination subscriptions and inbound streams), read as
@@ -185,9 +138,7 @@ internal sealed class SoakMesh : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            roots.ImportFromPemFile(state.ControlPlaneCa!);
-            var credentials = Weft.Discovery.DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(state.AdminCredential!, timeout.Token)).Trim());
+            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(state.ControlPlaneCa!, state.AdminCredential!, timeout.Token);
             var reply = await Weft.Discovery.DiscoveryClient.GetStatusAsync(new Uri(state.ControlPlane!), timeout.Token, roots, credentials);
             return reply.Subscriptions.Count + reply.InboundSubscriptions.Count;
         }

@@ -59,7 +59,7 @@ internal static class ControlPlaneCommand
                 new ControlPlaneOptions
                 {
                     ManifestDirectory = Path.GetFullPath(result.GetValue(directory)!),
-                    IgnoredFileNames = new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName },
+                    IgnoredFileNames = ImageMap.NotManifests,
                     ListenAddress = result.GetValue(listen)!,
                     Port = result.GetValue(port),
                     StateDirectory = Path.GetFullPath(result.GetValue(stateDirectory)!),

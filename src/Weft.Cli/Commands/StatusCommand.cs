@@ -91,7 +91,7 @@ internal static class StatusCommand
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            var (roots, credentials) = await AdminCredentials.ReadAsync(caFile, credentialFile, ct);
+            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(caFile, credentialFile, ct);
             reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token, roots, credentials);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)

@@ -79,7 +79,7 @@ internal static class TapTarget
         DiscoveryCredentials? credentials;
         try
         {
-            (roots, credentials) = await AdminCredentials.ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
+            (roots, credentials) = await ControlPlaneAdmin.ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {

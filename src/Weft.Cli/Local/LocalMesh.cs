@@ -158,7 +158,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                     new ControlPlaneOptions
                     {
                         ManifestDirectory = directory,
-                        IgnoredFileNames = new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName },
+                        IgnoredFileNames = ImageMap.NotManifests,
                         // Pods in their own network namespaces reach the control plane on the node's gateway.
                         ListenAddress = node?.Block.Gateway.ToString() ?? "127.0.0.1",
                         Port = 0,

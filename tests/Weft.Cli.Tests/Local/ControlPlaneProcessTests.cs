@@ -157,33 +157,7 @@ public sealed class ControlPlaneProcessTests : IAsyncLifetime
     private static int SidecarPid(LocalPod pod) => SidecarPidOrNull(pod) ?? throw new InvalidOperationException($"no sidecar process of {pod.Key} found");
 
     /// <summary>The pod's live sidecar (<c>weft proxy</c>) started by this test process: found by its environment and command line.</summary>
-    private static int? SidecarPidOrNull(LocalPod pod)
-    {
-        var podName = $"POD_NAME={pod.Name}";
-        var parent = $"WEFT_PARENT_PID={Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var environment = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
-                if (environment.Contains(podName) && environment.Contains(parent)
-                    && File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains("proxy")
-                    && !File.ReadAllText(Path.Combine(dir, "stat")).Contains(") Z", StringComparison.Ordinal))
-                {
-                    return pid;
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours.
-            }
-        }
-
-        return null;
-    }
+    private static int? SidecarPidOrNull(LocalPod pod) =>
+        WeftChildProcesses.Of(Environment.ProcessId)
+            .FirstOrDefault(c => c.Environment.Contains($"POD_NAME={pod.Name}") && c.CommandLine.Contains("proxy") && !c.Exited)?.Pid;
 }

@@ -78,7 +78,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
             var store = new ObjectStore();
             source = new KubeSource(client, store, loggerFactory, resources: NodeInputs);
             source.Start();
-            applier = new ManifestApplier(client, directory, addresses, new HashSet<string>(StringComparer.Ordinal) { ImageMap.LocalFileName }, progress) { Deployments = store };
+            applier = new ManifestApplier(client, directory, addresses, ImageMap.NotManifests, progress) { Deployments = store };
             await applier.StartAsync(ct);
             await Task.WhenAll(source.WaitForSyncAsync(ct), controller.WaitForSyncAsync(ct));
 
