@@ -19,8 +19,9 @@ internal sealed record LocalClusterOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>
-    /// How long a running sidecar may stay unready (its <c>/ready</c> not 200, or its admin port silent) before it is
-    /// restarted, as the kubelet's liveness probe restarts the injected one (issue 15: a listener that stopped accepting).
+    /// How long a running sidecar may fail its liveness check (its <c>/live</c> not 200, or its admin port silent) before it
+    /// is restarted, as the kubelet's liveness probe restarts the injected one (issue 15: a listener that stopped accepting).
+    /// A sidecar only unready (<c>/ready</c>: say the control plane is away) is not restarted; its pod is unready.
     /// </summary>
     public TimeSpan SidecarUnreadyDeadline { get; init; } = DefaultSidecarUnreadyDeadline;
 

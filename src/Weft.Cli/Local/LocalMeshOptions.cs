@@ -58,6 +58,6 @@ internal sealed record LocalMeshOptions
     /// </summary>
     public bool ControlPlaneProcess { get; init; }
 
-    /// <summary>How long a running sidecar may stay unready before weft up restarts it (<see cref="LocalClusterOptions.SidecarUnreadyDeadline"/>).</summary>
+    /// <summary>How long a running sidecar may fail <c>/live</c> before weft up restarts it (<see cref="LocalClusterOptions.SidecarUnreadyDeadline"/>).</summary>
     public TimeSpan SidecarUnreadyDeadline { get; init; } = LocalClusterOptions.DefaultSidecarUnreadyDeadline;
 }

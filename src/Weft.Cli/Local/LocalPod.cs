@@ -565,8 +565,8 @@ internal sealed class LocalPod : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long a sidecar that has not been ready since it started may take before it is restarted, when that is longer
-    /// than <see cref="LocalClusterOptions.SidecarUnreadyDeadline"/> (which then holds for a sidecar that was ready once):
+    /// How long a sidecar that has not been live since it started may take before it is restarted, when that is longer
+    /// than <see cref="LocalClusterOptions.SidecarUnreadyDeadline"/> (which then holds for a sidecar that was live once):
     /// restarting a sidecar still starting on a busy machine only starts it again from nothing.
     /// </summary>
     internal static readonly TimeSpan SidecarStartupGrace = TimeSpan.FromSeconds(60);
@@ -575,8 +575,8 @@ internal sealed class LocalPod : IAsyncDisposable
     {
         var restarts = new int[_processes.Count];
         var restartAt = new DateTimeOffset?[_processes.Count];
-        DateTimeOffset? sidecarUnreadySince = null;
-        var sidecarReadySinceStart = false;
+        DateTimeOffset? sidecarDeadSince = null;
+        var sidecarLiveSinceStart = false;
         while (!ct.IsCancellationRequested)
         {
             string? problem = null;
@@ -603,8 +603,8 @@ internal sealed class LocalPod : IAsyncDisposable
                     await process.DisposeAsync();
                     if (i == 0)
                     {
-                        sidecarReadySinceStart = false; // a new sidecar: its startup grace again
-                        sidecarUnreadySince = null;
+                        sidecarLiveSinceStart = false; // a new sidecar: its startup grace again
+                        sidecarDeadSince = null;
                     }
 
                     TryStartProcess(i);
@@ -628,29 +628,32 @@ internal sealed class LocalPod : IAsyncDisposable
 
             if (problem is null)
             {
-                var sidecarProblem = Settings.HasSidecar ? await ProbeSidecarAsync(ct) : null;
-                if (sidecarProblem is not null && _processes[0] is { HasExited: false } sidecar)
+                var sidecarProblem = Settings.HasSidecar ? await ProbeSidecarAsync(MeshWire.ReadyPath, ct) : null;
+                // As the kubelet: readiness from /ready, restarts from /live, which does not depend on the control plane
+                // (an outage of that makes sidecars unready, and restarting them would not help).
+                var deadProblem = sidecarProblem is null ? null : await ProbeSidecarAsync(MeshWire.LivePath, ct);
+                if (deadProblem is not null && _processes[0] is { HasExited: false } sidecar)
                 {
-                    // A running sidecar that stays unready past the deadline is stopped; the loop above then restarts
+                    // A running sidecar that stays not live past the deadline is stopped; the loop above then restarts
                     // it with back-off, as for one that exited.
-                    // As a kubelet's startup probe before its liveness probe: a sidecar not yet ready since it started
-                    // gets the startup grace (a busy machine's cold start takes seconds), one that was ready the deadline.
+                    // As a kubelet's startup probe before its liveness probe: a sidecar not yet live since it started
+                    // gets the startup grace (a busy machine's cold start takes seconds), one that was live the deadline.
                     var now = _options.Time.GetUtcNow();
-                    var allowed = sidecarReadySinceStart ? _options.SidecarUnreadyDeadline
+                    var allowed = sidecarLiveSinceStart ? _options.SidecarUnreadyDeadline
                         : TimeSpan.FromTicks(Math.Max(_options.SidecarUnreadyDeadline.Ticks, SidecarStartupGrace.Ticks));
-                    sidecarUnreadySince ??= now;
-                    if (now - sidecarUnreadySince >= allowed)
+                    sidecarDeadSince ??= now;
+                    if (now - sidecarDeadSince >= allowed)
                     {
-                        sidecarUnreadySince = null;
-                        SetState(false, $"container {_containerNames[0]} unready for {_options.SidecarUnreadyDeadline.TotalSeconds:0}s ({sidecarProblem}); restarting it (log {sidecar.LogPath})");
+                        sidecarDeadSince = null;
+                        SetState(false, $"container {_containerNames[0]} not live for {allowed.TotalSeconds:0}s ({deadProblem}); restarting it (log {sidecar.LogPath})");
                         await sidecar.StopAsync(StopGrace);
                         continue;
                     }
                 }
-                else
+                else if (Settings.HasSidecar)
                 {
-                    sidecarUnreadySince = null;
-                    sidecarReadySinceStart |= sidecarProblem is null;
+                    sidecarDeadSince = null;
+                    sidecarLiveSinceStart = true;
                 }
 
                 var (ready, reason) = sidecarProblem is null ? await ProbeAppsAsync(ct) : (false, sidecarProblem);
@@ -681,16 +684,18 @@ internal sealed class LocalPod : IAsyncDisposable
         return (true, null);
     }
 
-    private async Task<string?> ProbeSidecarAsync(CancellationToken ct)
+    /// <summary>Probes the sidecar's admin <paramref name="path"/> (<c>/ready</c> or <c>/live</c>): null when it answers 200, else why not.</summary>
+    private async Task<string?> ProbeSidecarAsync(string path, CancellationToken ct)
     {
+        var what = path == MeshWire.LivePath ? "live" : "ready";
         try
         {
-            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}{MeshWire.ReadyPath}"), ct);
-            return response.StatusCode == HttpStatusCode.OK ? null : $"sidecar not ready ({MeshWire.ReadyPath} answered {(int)response.StatusCode})";
+            using var response = await _probe.GetAsync(new Uri($"http://{IP}:{SidecarPorts.Default.Admin}{path}"), ct);
+            return response.StatusCode == HttpStatusCode.OK ? null : $"sidecar not {what} ({path} answered {(int)response.StatusCode})";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return "sidecar not ready (admin port not answering)";
+            return $"sidecar not {what} (admin port not answering)";
         }
     }
 

@@ -125,7 +125,7 @@ public sealed class ControlPlaneProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_sidecar_unready_past_the_deadline_is_restarted_and_its_pod_is_ready_again()
+    public async Task A_sidecar_not_live_past_the_deadline_is_restarted_and_its_pod_is_ready_again()
     {
         await using var mesh = await StartAsync(new LocalMeshOptions { SidecarUnreadyDeadline = TimeSpan.FromSeconds(3) });
         var pod = mesh.Cluster.Pods.Single();
