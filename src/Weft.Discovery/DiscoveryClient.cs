@@ -203,6 +203,15 @@ public sealed class DiscoveryClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Issue 16's <c>weft stat</c>: every pod's request series over the window, from the control plane (admin credential).</summary>
+    public static async Task<StatReply> StatAsync(Uri controlPlane, StatRequest request,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots, DiscoveryCredentials? credentials, CancellationToken ct)
+    {
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        var client = new V1.Discovery.DiscoveryClient(channel);
+        return await client.StatAsync(request, cancellationToken: ct).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         DestinationSubscription[] subscriptions;

@@ -126,6 +126,13 @@ internal sealed class DiscoveryService(
         return taps.RelayAsync(request, responseStream, context.CancellationToken);
     }
 
+    /// <summary>Issue 16's <c>weft stat</c>, for the admin credential only: the relay asks the pods' sidecars for their windows.</summary>
+    public override Task<StatReply> Stat(StatRequest request, ServerCallContext context)
+    {
+        callers.RequireAdmin(context, "stat");
+        return taps.StatAsync(request, context.CancellationToken);
+    }
+
     public override Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)
     {
         callers.RequireAdmin(context);

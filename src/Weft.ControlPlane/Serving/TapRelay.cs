@@ -69,6 +69,81 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
         }
     }
 
+    /// <summary>The most pods one stat query asks (every pod of a namespace, or of the mesh).</summary>
+    public const int MaxStatPods = 512;
+
+    /// <summary>How many sidecars one stat query asks at once.</summary>
+    private const int StatParallelism = 16;
+
+    /// <summary>The largest stat answer read from one sidecar (its series are bounded by its metrics' series limit).</summary>
+    private const int MaxStatBytes = 8 * 1024 * 1024;
+
+    private static readonly TimeSpan StatReadTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// <c>weft stat</c>: the request series of every pod <paramref name="request"/> names, over its window, asked of their
+    /// sidecars at most <see cref="StatParallelism"/> at once; a sidecar that cannot be asked is a notice in its place.
+    /// </summary>
+    public async Task<StatReply> StatAsync(StatRequest request, CancellationToken ct)
+    {
+        var pods = request.TargetKind.Length == 0 ? AllPods(request) : Resolve(new TapRequest
+        {
+            Namespace = request.Namespace,
+            TargetKind = request.TargetKind,
+            TargetName = request.TargetName,
+        }).Pods;
+        if (Interlocked.Increment(ref _open) > MaxTaps)
+        {
+            Interlocked.Decrement(ref _open);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{TapWire.LimitReached}: the control plane already relays {MaxTaps} taps"));
+        }
+
+        try
+        {
+            var seconds = request.WindowSeconds is 0 or > StatWindows.MaxSeconds ? StatWindows.MaxSeconds : request.WindowSeconds;
+            var answers = new PodStat[pods.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, pods.Count), new ParallelOptions { MaxDegreeOfParallelism = StatParallelism, CancellationToken = ct },
+                async (i, token) => answers[i] = await StatPodAsync(pods[i], seconds, token).ConfigureAwait(false)).ConfigureAwait(false);
+            var reply = new StatReply();
+            reply.Pods.AddRange(answers);
+            return reply;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    /// <summary>The running pods of the request's namespace, or of every namespace, at most <see cref="MaxStatPods"/>.</summary>
+    private IReadOnlyList<Pod> AllPods(StatRequest request)
+    {
+        var ns = request.Namespace.Length == 0 ? "default" : request.Namespace;
+        return [.. store.Snapshot().Mesh.Pods
+            .Where(p => p.PodIP is not null && (request.AllNamespaces || p.Namespace == ns))
+            .OrderBy(p => p.Namespace, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .Take(MaxStatPods)];
+    }
+
+    private async Task<PodStat> StatPodAsync(Pod pod, uint seconds, CancellationToken ct)
+    {
+        var name = $"{pod.Namespace}/{pod.Metadata.Name}";
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(ConnectTimeout + StatReadTimeout);
+            await using var ssl = await ConnectAsync(pod, timeout.Token).ConfigureAwait(false);
+            await DelimitedMessages.WriteAsync(ssl, new TapRequest { StatWindowSeconds = seconds }, timeout.Token).ConfigureAwait(false);
+            var answer = await DelimitedMessages.ReadAsync(ssl, TapEvent.Parser, MaxStatBytes, timeout.Token).ConfigureAwait(false);
+            return answer?.Stat is { } window ? new PodStat { Pod = name, Window = window }
+                : new PodStat { Pod = name, Notice = $"the sidecar of {name} gave no stat (an older weft-proxy?)" };
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or SocketException or AuthenticationException or InvalidDataException
+            or OperationCanceledException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return new PodStat { Pod = name, Notice = $"the sidecar of {name} could not be asked: {ex.Message}" };
+        }
+    }
+
     /// <summary>The pods of <c>deploy/NAME</c> (those its selector matches) or <c>pod/NAME</c>, with an error for none.</summary>
     internal (string Workload, IReadOnlyList<Pod> Pods) Resolve(TapRequest request)
     {

@@ -5,7 +5,9 @@ namespace Weft.Discovery.Tap;
 /// inbound port with ALPN <see cref="Alpn"/>, as <see cref="ControlPlaneIdentity"/>, writes one length-delimited
 /// <c>TapRequest</c> and reads length-delimited <c>TapEvent</c>s until the sidecar closes. The sidecar admits that one
 /// identity and no other: a workload's certificate always names <c>/ns/…/sa/…</c>, which this path never is, so no
-/// workload (and no local process that knows the port) can read another pod's traffic.
+/// workload (and no local process that knows the port) can read another pod's traffic. A <c>TapRequest</c> with
+/// <c>stat_window_seconds</c> set is a stat query on the same hop (<c>weft stat</c>): one <c>TapEvent</c> carrying the
+/// sidecar's <c>StatWindow</c> answers it.
 /// </summary>
 public static class TapWire
 {

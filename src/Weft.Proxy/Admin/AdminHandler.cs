@@ -92,14 +92,12 @@ internal sealed class AdminHandler(
             return true;
         }
 
-        var unit = text[^1] switch { 's' => 1, 'm' => 60, _ => 0 };
-        if (unit == 0 || !int.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            || n <= 0 || (long)n * unit > Metrics.RequestWindow.MaxWindow.TotalSeconds)
+        if (!Weft.Discovery.Tap.StatWindows.TryParse(text, out var seconds))
         {
             return false;
         }
 
-        window = TimeSpan.FromSeconds(n * unit);
+        window = TimeSpan.FromSeconds(seconds);
         return true;
     }
 

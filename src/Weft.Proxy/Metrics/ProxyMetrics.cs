@@ -211,6 +211,57 @@ internal sealed class ProxyMetrics
     /// </summary>
     public void WriteWindow(Utf8JsonWriter writer, TimeSpan window)
     {
+        var w = Window(window);
+        writer.WriteStartObject();
+        writer.WriteNumber("windowSeconds", w.WindowSeconds);
+        writer.WriteNumber("seconds", w.Seconds);
+        writer.WriteStartArray("bounds");
+        foreach (var bound in w.Bounds)
+        {
+            writer.WriteNumberValue(bound);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("series");
+        foreach (var series in w.Series)
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("labels");
+            foreach (var (name, value) in series.Labels)
+            {
+                writer.WriteString(name, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteNumber("requests", series.Requests);
+            writer.WriteNumber("successes", series.Successes);
+            writer.WriteStartObject("statusClasses");
+            foreach (var (statusClass, count) in series.StatusClasses)
+            {
+                writer.WriteNumber(statusClass, count);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartArray("buckets");
+            foreach (var count in series.Buckets)
+            {
+                writer.WriteNumberValue(count);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The last <paramref name="window"/> of every request series that counted something in it, for <c>/stat</c> and the
+    /// control plane's stat query (<see cref="Weft.Discovery.V1.TapRequest.StatWindowSeconds"/>); see <see cref="WriteWindow"/>.
+    /// </summary>
+    public Weft.Discovery.V1.StatWindow Window(TimeSpan window)
+    {
         var slots = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, RequestWindow.SlotCount);
         var now = _time.GetTimestamp();
         var frequency = _time.TimestampFrequency;
@@ -218,17 +269,12 @@ internal sealed class ProxyMetrics
         var slotTicks = frequency * (long)RequestWindow.SlotLength.TotalSeconds;
         var covered = (double)(now - ((current - slots + 1) * slotTicks)) / frequency;
         var identity = Local.Identity;
-        writer.WriteStartObject();
-        writer.WriteNumber("windowSeconds", slots * RequestWindow.SlotLength.TotalSeconds);
-        writer.WriteNumber("seconds", Math.Round(covered, 3));
-        writer.WriteStartArray("bounds");
-        foreach (var bound in Bounds)
+        var result = new Weft.Discovery.V1.StatWindow
         {
-            writer.WriteNumberValue(bound);
-        }
-
-        writer.WriteEndArray();
-        writer.WriteStartArray("series");
+            WindowSeconds = slots * RequestWindow.SlotLength.TotalSeconds,
+            Seconds = Math.Round(covered, 3),
+        };
+        result.Bounds.AddRange(Bounds);
         var statusCounts = new long[StatusClassCount];
         var buckets = new long[Bounds.Length + 1];
         foreach (var (labels, series) in Sorted(_requests.Snapshot()))
@@ -240,39 +286,26 @@ internal sealed class ProxyMetrics
                 continue;
             }
 
-            writer.WriteStartObject();
-            writer.WriteStartObject("labels");
+            var total = statusCounts.Sum();
+            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - statusCounts[ServerError]) };
             foreach (var (name, value) in LabelPairs(labels, identity))
             {
-                writer.WriteString(name, value);
+                row.Labels[name] = value;
             }
 
-            writer.WriteEndObject();
-            var total = statusCounts.Sum();
-            writer.WriteNumber("requests", total);
-            writer.WriteNumber("successes", total - statusCounts[ServerError]);
-            writer.WriteStartObject("statusClasses");
             for (var i = 0; i < StatusClassCount; i++)
             {
                 if (statusCounts[i] > 0)
                 {
-                    writer.WriteNumber(StatusClasses[i], statusCounts[i]);
+                    row.StatusClasses[StatusClasses[i]] = (ulong)statusCounts[i];
                 }
             }
 
-            writer.WriteEndObject();
-            writer.WriteStartArray("buckets");
-            foreach (var count in buckets)
-            {
-                writer.WriteNumberValue(count);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            row.Buckets.AddRange(buckets.Select(b => (ulong)b));
+            result.Series.Add(row);
         }
 
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        return result;
     }
 
     private void WriteListeners(ExpositionWriter text)

@@ -10,10 +10,15 @@ namespace Weft.Proxy.Tap;
 /// A tap connection on the inbound listener (ALPN <see cref="TapWire.Alpn"/>, after the mTLS handshake): admitted only
 /// when the peer proved <see cref="TapWire.ControlPlaneIdentity"/> of this sidecar's trust domain. It reads one
 /// <see cref="TapRequest"/>, opens a tap on the <see cref="TapHub"/> and writes its events until the tap's count or time
-/// is up or the control plane goes; the last event is a notice with why it ended and how many events were dropped.
+/// is up or the control plane goes; the last event is a notice with why it ended and how many events were dropped. A
+/// request with <see cref="TapRequest.StatWindowSeconds"/> set is a stat query instead (<c>weft stat</c>): answered with
+/// one event holding <see cref="Stat"/>'s window, then closed.
 /// </summary>
 internal sealed class TapEndpoint(TapHub hub, Func<string?> ownIdentity, TimeProvider time, ILogger logger)
 {
+    /// <summary>The request series over a window (<see cref="Metrics.ProxyMetrics.Window"/>); null: stat queries get an empty window.</summary>
+    public Func<TimeSpan, StatWindow>? Stat { get; init; }
+
     /// <summary>The largest tap request read (a few filter strings).</summary>
     public const int MaxRequestBytes = 4096;
 
@@ -44,6 +49,13 @@ internal sealed class TapEndpoint(TapHub hub, Func<string?> ownIdentity, TimePro
 
         if (request is null)
         {
+            return;
+        }
+
+        if (request.StatWindowSeconds > 0)
+        {
+            var window = TimeSpan.FromSeconds(Math.Min(request.StatWindowSeconds, Metrics.RequestWindow.MaxWindow.TotalSeconds));
+            await TryWriteAsync(connection, new TapEvent { Pod = hub.Pod, Stat = Stat?.Invoke(window) ?? new StatWindow() }, ct);
             return;
         }
 

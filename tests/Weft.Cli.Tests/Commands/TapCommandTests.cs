@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
@@ -50,6 +51,41 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
     }
 
     [Fact]
+    public async Task Weft_stat_shows_the_calls_from_client_to_web_on_the_server_and_the_client_side()
+    {
+        // 20 requests (each with one to /other), then the window of both ends: web's sidecar served them, client's sent them.
+        await SendAsync(20, "/stat");
+
+        var server = await WeftAsync(["stat", "deploy/web", "-n", "tapns", "--from", "deploy/client"]);
+        var client = await WeftAsync(["stat", "svc/web", "-n", "tapns", "--window", "1m"]);
+
+        Assert.True(server.ExitCode == 0, server.Stdout + server.Stderr);
+        Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
+        Assert.StartsWith("DEPLOYMENT ", server.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith("SERVICE ", client.Stdout, StringComparison.Ordinal);
+        foreach (var (stdout, name) in new[] { (server.Stdout, "deploy/web"), (client.Stdout, "svc/web") })
+        {
+            var columns = Row(stdout, name);
+            Assert.Equal("100.00%", columns[1]);
+            Assert.EndsWith("rps", columns[2], StringComparison.Ordinal);
+            Assert.All(columns[3..6], latency => Assert.EndsWith("ms", latency, StringComparison.Ordinal));
+            Assert.True(long.Parse(columns[6], CultureInfo.InvariantCulture) >= 40, stdout); // this test's 40, and maybe earlier tests'
+        }
+    }
+
+    [Fact]
+    public async Task Weft_stat_of_a_caller_that_sent_nothing_is_a_row_of_dashes_and_a_bad_target_is_refused()
+    {
+        var none = await WeftAsync(["stat", "deploy/web", "-n", "tapns", "--from", "deploy/web"]);
+        var bad = await WeftAsync(["stat", "pods", "-n", "tapns"]);
+
+        Assert.True(none.ExitCode == 0, none.Stderr);
+        Assert.Equal(["deploy/web", "-", "-", "-", "-", "-", "0"], Row(none.Stdout, "deploy/web"));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.StartsWith("weft stat: cannot stat 'pods'", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Tapping_a_deployment_that_does_not_exist_says_so()
     {
         var run = await WeftAsync(["tap", "deploy/nosuch", "-n", "tapns"]);
@@ -70,12 +106,8 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
     /// <summary>Requests from the client pod (through its sidecar) to the web Service until <paramref name="done"/> ends.</summary>
     private async Task SendUntilAsync(Task done, string path)
     {
-        var web = fixture.Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == "web").ClusterIP;
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            Proxy = new WebProxy($"http://{fixture.Pod("client").IP}:{SidecarPorts.Default.Outbound}"),
-            UseProxy = true,
-        });
+        var web = Web();
+        using var http = Client();
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (!done.IsCompleted)
         {
@@ -84,6 +116,36 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
             using var response = await http.GetAsync(new Uri($"http://{web}{path}"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
+    }
+
+    /// <summary><paramref name="count"/> requests from the client pod to web's <paramref name="path"/> (and as many to /other).</summary>
+    private async Task SendAsync(int count, string path)
+    {
+        using var http = Client();
+        var web = Web();
+        for (var i = 0; i < count; i++)
+        {
+            using var other = await http.GetAsync(new Uri($"http://{web}/other"));
+            using var response = await http.GetAsync(new Uri($"http://{web}{path}"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    private string Web() => fixture.Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == "web").ClusterIP ?? throw new InvalidOperationException("web has no ClusterIP");
+
+    /// <summary>An HTTP client sending through the client pod's sidecar (its outbound port as the proxy).</summary>
+    private HttpClient Client() => new(new SocketsHttpHandler
+    {
+        Proxy = new WebProxy($"http://{fixture.Pod("client").IP}:{SidecarPorts.Default.Outbound}"),
+        UseProxy = true,
+    });
+
+    /// <summary>The columns of <paramref name="name"/>'s row in a <c>weft stat</c> table.</summary>
+    private static string[] Row(string stdout, string name)
+    {
+        var row = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        Assert.True(row is not null, stdout);
+        return row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 
     private Task<CommandRun> WeftAsync(IReadOnlyList<string> arguments, bool mesh = true)

@@ -88,6 +88,46 @@ public sealed class TapEndpointTests
         }
     }
 
+    [Fact]
+    public async Task A_stat_query_from_the_control_plane_is_answered_with_the_window_of_the_requests_served()
+    {
+        using var ca = new OutboundMeshCa();
+        await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("reached"));
+        await using var sidecar = await Sidecar.StartAsync(options => options with { Identity = ca.Issue("server") });
+        for (var i = 0; i < 3; i++)
+        {
+            await RequestAsync(sidecar, ca, app);
+        }
+
+        await using var query = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.IssueFor(ControlPlane), TapWire.Alpn);
+        await DelimitedMessages.WriteAsync(query.Stream, new TapRequest { StatWindowSeconds = 30 }, CancellationToken.None);
+        var answer = await Eventually.ResultAsync(DelimitedMessages.ReadAsync(query.Stream, TapEvent.Parser, 1024 * 1024, CancellationToken.None).AsTask(), "the stat answer");
+
+        Assert.Equal("default/app", answer!.Pod);
+        Assert.Equal(30, answer.Stat.WindowSeconds);
+        Assert.True(answer.Stat.Seconds > 0);
+        var series = Assert.Single(answer.Stat.Series);
+        Assert.Equal(("inbound", OutboundMeshCa.SpiffeId("client")), (series.Labels["direction"], series.Labels["src_identity"]));
+        Assert.Equal((3UL, 3UL, 3UL), (series.Requests, series.Successes, series.StatusClasses["2xx"]));
+        Assert.Equal(3UL, series.Buckets.Aggregate(0UL, (a, b) => a + b));
+        Assert.Equal(answer.Stat.Bounds.Count + 1, series.Buckets.Count);
+        Assert.Null(await Eventually.ResultAsync(DelimitedMessages.ReadAsync(query.Stream, TapEvent.Parser, 1024 * 1024, CancellationToken.None).AsTask(), "the query closed"));
+    }
+
+    [Fact]
+    public async Task A_stat_query_from_a_workload_identity_is_refused()
+    {
+        using var ca = new OutboundMeshCa();
+        await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("reached"));
+        await using var sidecar = await Sidecar.StartAsync(options => options with { Identity = ca.Issue("server") });
+        await RequestAsync(sidecar, ca, app);
+        await using var query = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.Issue("client"), TapWire.Alpn);
+
+        await DelimitedMessages.WriteAsync(query.Stream, new TapRequest { StatWindowSeconds = 60 }, CancellationToken.None);
+
+        Assert.Null(await Eventually.ResultAsync(DelimitedMessages.ReadAsync(query.Stream, TapEvent.Parser, 1024 * 1024, CancellationToken.None).AsTask(), "the refused query is closed"));
+    }
+
     private static async Task RequestAsync(Sidecar sidecar, OutboundMeshCa ca, ScriptedApp app, string target = "/")
     {
         await using var connection = await RawConnection.OpenMtlsAsync(sidecar.Inbound, ca.Issue("client"));
