@@ -44,11 +44,16 @@ internal static class StatCommand
             StatReply reply;
             try
             {
-                reply = await DiscoveryClient.StatAsync(admin.ControlPlane, Request(query, seconds), admin.Roots, admin.Credentials, ct);
+                // The control plane answers within 20 s (a sidecar not answered by then is a notice): this waits a little longer.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(TimeSpan.FromSeconds(30));
+                reply = await DiscoveryClient.StatAsync(admin.ControlPlane, Request(query, seconds), admin.Roots, admin.Credentials, deadline.Token);
             }
-            catch (RpcException e)
+            catch (RpcException e) when (!ct.IsCancellationRequested)
             {
-                Console.Error.WriteLine($"weft stat: {e.Status.Detail}");
+                Console.Error.WriteLine(e.StatusCode == StatusCode.Cancelled || e.StatusCode == StatusCode.DeadlineExceeded
+                    ? $"weft stat: the control plane {admin.ControlPlane} did not answer within 30 s"
+                    : $"weft stat: {e.Status.Detail}");
                 return 1;
             }
             catch (HttpRequestException e)

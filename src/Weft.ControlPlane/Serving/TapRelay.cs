@@ -72,6 +72,9 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
     /// <summary>The most pods one stat query asks (every pod of a namespace, or of the mesh).</summary>
     public const int MaxStatPods = 512;
 
+    /// <summary>The most stat queries the control plane answers at once.</summary>
+    public const int MaxStats = 4;
+
     /// <summary>How many sidecars one stat query asks at once.</summary>
     private const int StatParallelism = 16;
 
@@ -80,68 +83,120 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
 
     private static readonly TimeSpan StatReadTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long one stat query may take in all: a sidecar not answered by then is a notice.</summary>
+    private static readonly TimeSpan StatDeadline = TimeSpan.FromSeconds(20);
+
+    private int _stats;
+
     /// <summary>
-    /// <c>weft stat</c>: the request series of every pod <paramref name="request"/> names, over its window, asked of their
-    /// sidecars at most <see cref="StatParallelism"/> at once; a sidecar that cannot be asked is a notice in its place.
+    /// <c>weft stat</c>: the request series of every meshed pod <paramref name="request"/> names, over its window, asked
+    /// of their sidecars at most <see cref="StatParallelism"/> at once and within <see cref="StatDeadline"/>; a sidecar
+    /// that cannot be asked, and pods beyond <see cref="MaxStatPods"/>, are notices in the reply.
     /// </summary>
     public async Task<StatReply> StatAsync(StatRequest request, CancellationToken ct)
     {
-        var pods = request.TargetKind.Length == 0 ? AllPods(request) : Resolve(new TapRequest
+        var (pods, left) = request.TargetKind.Length == 0 ? AllPods(request) : (Resolve(new TapRequest
         {
             Namespace = request.Namespace,
             TargetKind = request.TargetKind,
             TargetName = request.TargetName,
-        }).Pods;
-        if (Interlocked.Increment(ref _open) > MaxTaps)
+        }).Pods, 0);
+        if (Interlocked.Increment(ref _stats) > MaxStats)
         {
-            Interlocked.Decrement(ref _open);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{TapWire.LimitReached}: the control plane already relays {MaxTaps} taps"));
+            Interlocked.Decrement(ref _stats);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"the control plane already answers {MaxStats} stat queries; try again"));
         }
 
         try
         {
             var seconds = request.WindowSeconds is 0 or > StatWindows.MaxSeconds ? StatWindows.MaxSeconds : request.WindowSeconds;
             var answers = new PodStat[pods.Count];
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(StatDeadline);
             await Parallel.ForEachAsync(Enumerable.Range(0, pods.Count), new ParallelOptions { MaxDegreeOfParallelism = StatParallelism, CancellationToken = ct },
-                async (i, token) => answers[i] = await StatPodAsync(pods[i], seconds, token).ConfigureAwait(false)).ConfigureAwait(false);
+                async (i, _) => answers[i] = await StatPodAsync(pods[i], seconds, deadline.Token, ct).ConfigureAwait(false)).ConfigureAwait(false);
             var reply = new StatReply();
             reply.Pods.AddRange(answers);
+            if (left > 0)
+            {
+                reply.Pods.Add(new PodStat { Notice = $"{left} more pods were not asked: a stat query asks at most {MaxStatPods}" });
+            }
+
             return reply;
         }
         finally
         {
-            Interlocked.Decrement(ref _open);
+            Interlocked.Decrement(ref _stats);
         }
     }
 
-    /// <summary>The running pods of the request's namespace, or of every namespace, at most <see cref="MaxStatPods"/>.</summary>
-    private IReadOnlyList<Pod> AllPods(StatRequest request)
+    /// <summary>
+    /// The running meshed pods of the request's namespace, or of every namespace, at most <see cref="MaxStatPods"/>, and
+    /// how many more there were. A pod with <c>weft.dev/mesh: off</c> has no sidecar to ask.
+    /// </summary>
+    internal (IReadOnlyList<Pod> Pods, int Left) AllPods(StatRequest request)
     {
         var ns = request.Namespace.Length == 0 ? "default" : request.Namespace;
-        return [.. store.Snapshot().Mesh.Pods
-            .Where(p => p.PodIP is not null && (request.AllNamespaces || p.Namespace == ns))
+        var all = store.Snapshot().Mesh.Pods
+            .Where(p => p.PodIP is not null && (request.AllNamespaces || p.Namespace == ns) && MeshLevels.Of(p) != MeshLevels.Off)
             .OrderBy(p => p.Namespace, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
-            .Take(MaxStatPods)];
+            .ToArray();
+        return (all.Take(MaxStatPods).ToArray(), Math.Max(0, all.Length - MaxStatPods));
     }
 
-    private async Task<PodStat> StatPodAsync(Pod pod, uint seconds, CancellationToken ct)
+    /// <summary>One pod's window over <paramref name="seconds"/>, or a notice of why its sidecar could not be asked.</summary>
+    /// <param name="pod">The pod whose sidecar is asked.</param>
+    /// <param name="seconds">The window.</param>
+    /// <param name="deadline">The query's deadline (a sidecar not answered by then is a notice).</param>
+    /// <param name="ct">The caller's cancellation.</param>
+    private async Task<PodStat> StatPodAsync(Pod pod, uint seconds, CancellationToken deadline, CancellationToken ct)
     {
         var name = $"{pod.Namespace}/{pod.Metadata.Name}";
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(deadline);
             timeout.CancelAfter(ConnectTimeout + StatReadTimeout);
             await using var ssl = await ConnectAsync(pod, timeout.Token).ConfigureAwait(false);
             await DelimitedMessages.WriteAsync(ssl, new TapRequest { StatWindowSeconds = seconds }, timeout.Token).ConfigureAwait(false);
             var answer = await DelimitedMessages.ReadAsync(ssl, TapEvent.Parser, MaxStatBytes, timeout.Token).ConfigureAwait(false);
-            return answer?.Stat is { } window ? new PodStat { Pod = name, Window = window }
+            return answer?.Stat is { } window ? OwnSeriesOnly(pod, name, window)
                 : new PodStat { Pod = name, Notice = $"the sidecar of {name} gave no stat (an older weft-proxy?)" };
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && ex is IOException or SocketException or AuthenticationException or InvalidDataException
             or OperationCanceledException or Google.Protobuf.InvalidProtocolBufferException)
         {
-            return new PodStat { Pod = name, Notice = $"the sidecar of {name} could not be asked: {ex.Message}" };
+            var why = ex is OperationCanceledException ? "it did not answer in time" : ex.Message;
+            return new PodStat { Pod = name, Notice = $"the sidecar of {name} could not be asked: {why}" };
         }
+    }
+
+    /// <summary>
+    /// The pod's window without the series that name another workload as this pod's own end (the destination of an
+    /// inbound series, the source of an outbound one): a sidecar speaks for its own pod only, never for others' calls.
+    /// </summary>
+    internal static PodStat OwnSeriesOnly(Pod pod, string name, StatWindow window)
+    {
+        var workload = WorkloadName.Of(pod);
+        var foreign = 0;
+        for (var i = window.Series.Count - 1; i >= 0; i--)
+        {
+            var labels = window.Series[i].Labels;
+            if (labels.TryGetValue("direction", out var kind) && kind == "overflow")
+            {
+                window.Series.RemoveAt(i); // the series beyond the sidecar's bound: no row can hold it
+                continue;
+            }
+
+            var (ns, own) = labels.TryGetValue("direction", out var direction) && direction == "inbound" ? ("dst_namespace", "dst_workload") : ("src_namespace", "src_workload");
+            if (!labels.TryGetValue(ns, out var seriesNamespace) || seriesNamespace != pod.Namespace || !labels.TryGetValue(own, out var seriesWorkload) || seriesWorkload != workload)
+            {
+                window.Series.RemoveAt(i);
+                foreign++;
+            }
+        }
+
+        return foreign == 0 ? new PodStat { Pod = name, Window = window }
+            : new PodStat { Pod = name, Window = window, Notice = $"the sidecar of {name} named another workload than {pod.Namespace}/{workload} as its own in {foreign} series; they are left out" };
     }
 
     /// <summary>The pods of <c>deploy/NAME</c> (those its selector matches) or <c>pod/NAME</c>, with an error for none.</summary>

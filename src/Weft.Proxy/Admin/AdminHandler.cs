@@ -80,7 +80,10 @@ internal sealed class AdminHandler(
         }
     }
 
-    /// <summary>The per-window request figures for <c>weft stat</c> (<see cref="Metrics.ProxyMetrics.WriteWindow"/>): <c>/stat?window=60s</c>.</summary>
+    /// <summary>
+    /// The per-window request figures (<see cref="Metrics.ProxyMetrics.WriteWindow"/>): <c>/stat?window=60s</c>, on the
+    /// admin port as <c>/metrics</c> is (<c>weft stat</c> reads the same window through the control plane).
+    /// </summary>
     public const string StatPath = "/stat";
 
     /// <summary>A <c>window</c> of whole seconds or minutes (<c>30s</c>, <c>1m</c>), 1 s to a minute; empty means a minute.</summary>

@@ -29,6 +29,9 @@ internal sealed class ProxyMetrics
 
     private const int ServerError = 5;
 
+    /// <summary>The status class of a request that got no answer ("other").</summary>
+    private const int NoStatus = 0;
+
     private static readonly string[] BoundLabels = [.. Bounds.Select(b => b.ToString(CultureInfo.InvariantCulture)), "+Inf"];
 
     private readonly TimeProvider _time;
@@ -206,7 +209,7 @@ internal sealed class ProxyMetrics
     /// <summary>
     /// The last <paramref name="window"/> (at most a minute, rounded up to whole 10-second slots, the current partial
     /// slot included) of every request series, as JSON for <c>weft stat</c>: per series its labels, requests, successes
-    /// (not 5xx), counts by status class and latency bucket counts (not cumulative; bounds in <c>bounds</c>, +Inf last);
+    /// (answered 1xx to 4xx), counts by status class and latency bucket counts (not cumulative; bounds in <c>bounds</c>, +Inf last);
     /// <c>seconds</c> is the time the window covers, to turn counts into rates.
     /// </summary>
     public void WriteWindow(Utf8JsonWriter writer, TimeSpan window)
@@ -287,7 +290,8 @@ internal sealed class ProxyMetrics
             }
 
             var total = statusCounts.Sum();
-            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - statusCounts[ServerError]) };
+            // A success is an answer below 500, as weft top and traces count it: a request that got no answer is a failure.
+            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - statusCounts[ServerError] - statusCounts[NoStatus]) };
             foreach (var (name, value) in LabelPairs(labels, identity))
             {
                 row.Labels[name] = value;

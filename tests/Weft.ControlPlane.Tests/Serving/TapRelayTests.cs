@@ -56,6 +56,48 @@ public sealed class TapRelayTests
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 
+    [Fact]
+    public void A_stat_query_asks_the_meshed_pods_only_and_counts_those_beyond_its_most()
+    {
+        var legacy = Pod("legacy-1", null);
+        var off = legacy with { Metadata = legacy.Metadata with { Annotations = new Dictionary<string, string> { [Weft.Routing.MeshLevels.Key] = Weft.Routing.MeshLevels.Off } } };
+        var many = Enumerable.Range(0, TapRelay.MaxStatPods + 3).Select(i => Pod($"web-5c4b-{i:D4}", "5c4b")).Append(off).ToArray();
+
+        var (pods, left) = Relay(many).AllPods(new StatRequest { AllNamespaces = true });
+
+        Assert.Equal(TapRelay.MaxStatPods, pods.Count);
+        Assert.Equal(3, left);
+        Assert.DoesNotContain(pods, p => p.Name == "legacy-1");
+    }
+
+    [Fact]
+    public void A_sidecar_speaks_for_its_own_pod_only_series_naming_another_own_end_are_left_out()
+    {
+        var pod = Pod("cart-7d9f-abcde", "7d9f", new OwnerReference("ReplicaSet", "cart-7d9f", true));
+        var window = new StatWindow();
+        window.Series.Add(Series(("direction", "inbound"), ("dst_namespace", "shop"), ("dst_workload", "cart"), ("src_workload", "client")));
+        window.Series.Add(Series(("direction", "outbound"), ("src_namespace", "shop"), ("src_workload", "cart"), ("dst_workload", "db")));
+        window.Series.Add(Series(("direction", "inbound"), ("dst_namespace", "shop"), ("dst_workload", "payments"), ("src_workload", "client")));
+        window.Series.Add(Series(("direction", "outbound"), ("src_namespace", "other"), ("src_workload", "cart")));
+        window.Series.Add(Series(("direction", "overflow")));
+
+        var answer = TapRelay.OwnSeriesOnly(pod, "shop/cart-7d9f-abcde", window);
+
+        Assert.Equal(["client", "cart"], answer.Window.Series.Select(s => s.Labels["src_workload"]));
+        Assert.Contains("in 2 series; they are left out", answer.Notice, StringComparison.Ordinal);
+    }
+
+    private static StatSeries Series(params (string Name, string Value)[] labels)
+    {
+        var series = new StatSeries();
+        foreach (var (name, value) in labels)
+        {
+            series.Labels[name] = value;
+        }
+
+        return series;
+    }
+
     // Resolve reads only the store: the relay's certificate authority and client certificate are not used.
     private static TapRelay Relay(params Pod[] pods)
     {

@@ -54,7 +54,7 @@ public sealed partial class GrafanaDashboardTests
         foreach (var grouping in new[] { "dst_workload", "route_name" })
         {
             Assert.Contains(queries, q => q.Contains("rate(weft_requests_total", StringComparison.Ordinal) && q.Contains(grouping, StringComparison.Ordinal) && !q.Contains(" / ", StringComparison.Ordinal));
-            Assert.Contains(queries, q => q.Contains("status_class!=\"5xx\"", StringComparison.Ordinal) && q.Contains(grouping, StringComparison.Ordinal));
+            Assert.Contains(queries, q => q.Contains("status_class=~\"[1-4]xx\"", StringComparison.Ordinal) && q.Contains(grouping, StringComparison.Ordinal));
             foreach (var quantile in new[] { "0.5", "0.95", "0.99" })
             {
                 Assert.Contains(queries, q => q.StartsWith($"histogram_quantile({quantile},", StringComparison.Ordinal) && q.Contains(grouping, StringComparison.Ordinal));

@@ -32,6 +32,16 @@ public sealed class RequestWindowTests
     }
 
     [Fact]
+    public void A_request_that_got_no_answer_is_not_a_success()
+    {
+        var metrics = new ProxyMetrics(time: new FakeTimeProvider());
+        Record(metrics, 0, 1); // status class "other": the answer never came
+        Record(metrics, 404, 1);
+
+        Assert.Equal((2, 1), (Window(metrics, TimeSpan.FromMinutes(1)).Requests, Window(metrics, TimeSpan.FromMinutes(1)).Successes));
+    }
+
+    [Fact]
     public void A_slot_leaves_the_window_six_periods_later_and_is_reused()
     {
         var time = new FakeTimeProvider();
