@@ -9,6 +9,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # setpriv, and run curl and python3 inside pods: install what is missing from Debian (as root; CI is root).
 . ./scripts/netns-tools.sh
 ensure_netns_tools curl python3
+# weft dashboard's browser test drives Debian's chromium headless.
+. ./scripts/chromium.sh
+ensure_chromium
 # The Kubernetes API stand-in's tests run every kubectl there is: Debian's (unpacked beside the PATH one) too.
 . ./scripts/debian-kubectl.sh
 ensure_debian_kubectl >/dev/null || true

@@ -21,6 +21,7 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(TapCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
 root.Subcommands.Add(StatCommand.Create());
+root.Subcommands.Add(DashboardCommand.Create());
 root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());

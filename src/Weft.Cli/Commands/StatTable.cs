@@ -4,20 +4,25 @@ using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
 
-/// <summary>What <c>weft stat</c> makes rows of: Deployments (producer view), Services, routes or route rules (consumer view).</summary>
+/// <summary>
+/// What <c>weft stat</c> makes rows of: Deployments (producer view), Services, routes or route rules (consumer view), or
+/// the calls from one workload to another (<c>weft dashboard</c>'s graph edges, producer view).
+/// </summary>
 internal enum StatKind
 {
     Deploy,
     Service,
     Route,
     Rule,
+    Edge,
 }
 
 /// <summary>
-/// The rows <c>weft stat</c> asks for: of <see cref="Kind"/> in <see cref="Namespace"/>, only <see cref="Name"/> when
-/// set, only calls from the workload <see cref="FromNamespace"/>/<see cref="FromWorkload"/> when set.
+/// The rows <c>weft stat</c> asks for: of <see cref="Kind"/> in <see cref="Namespace"/> (null: every namespace, and the
+/// rows are named with theirs), only <see cref="Name"/> when set, only calls from the workload
+/// <see cref="FromNamespace"/>/<see cref="FromWorkload"/> when set.
 /// </summary>
-internal sealed record StatQuery(StatKind Kind, string Namespace, string? Name = null, string? FromWorkload = null, string? FromNamespace = null);
+internal sealed record StatQuery(StatKind Kind, string? Namespace, string? Name = null, string? FromWorkload = null, string? FromNamespace = null);
 
 /// <summary>One row: requests and successes (not 5xx) in the window, their rate, and latency quantiles in seconds (null: no requests).</summary>
 internal sealed record StatRow(string Name, ulong Requests, ulong Successes, double RequestsPerSecond, double? P50, double? P95, double? P99);
@@ -60,10 +65,11 @@ internal static class StatTable
             }
         }
 
-        // A named Deployment, Service or route with no calls in the window still gets its row ("-"), as linkerd shows it.
-        if (query.Name is { } only && !rows.ContainsKey(RowKey(query, only)))
+        // A named Deployment, Service or route with no calls in the window still gets its row ("-"), as linkerd shows it
+        // (a route's kind is not known without a call: "route/NAME").
+        if (query.Name is { } only && rows.Count == 0)
         {
-            rows[RowKey(query, only)] = new Sum(0);
+            rows[query.Kind is StatKind.Route or StatKind.Rule ? $"route/{only}" : RowKey(query, query.Namespace, only)] = new Sum(0);
         }
 
         return [.. rows.Select(r => r.Value.Row(r.Key))];
@@ -73,6 +79,7 @@ internal static class StatTable
     private static string? RowName(StatQuery query, Google.Protobuf.Collections.MapField<string, string> labels)
     {
         string Label(string name) => labels.TryGetValue(name, out var value) ? value : "";
+        bool InNamespace(string value) => query.Namespace is null || query.Namespace == value;
 
         if (query.FromWorkload is { } from && (Label("src_workload") != from || Label("src_namespace") != (query.FromNamespace ?? query.Namespace)))
         {
@@ -82,29 +89,39 @@ internal static class StatTable
         switch (query.Kind)
         {
             case StatKind.Deploy:
-                return Label("direction") == Inbound && Label("dst_namespace") == query.Namespace && Label("dst_workload") is { Length: > 0 } workload
-                    && (query.Name is null || query.Name == workload) ? RowKey(query, workload) : null;
+                return Label("direction") == Inbound && InNamespace(Label("dst_namespace")) && Label("dst_workload") is { Length: > 0 } workload
+                    && (query.Name is null || query.Name == workload) ? RowKey(query, Label("dst_namespace"), workload) : null;
             case StatKind.Service:
-                return Label("direction") == Outbound && Label("dst_namespace") == query.Namespace && Label("dst_service") is { Length: > 0 } service
-                    && (query.Name is null || query.Name == service) ? RowKey(query, service) : null;
+                return Label("direction") == Outbound && InNamespace(Label("dst_namespace")) && Label("dst_service") is { Length: > 0 } service
+                    && (query.Name is null || query.Name == service) ? RowKey(query, Label("dst_namespace"), service) : null;
+            case StatKind.Edge:
+                // A caller without a workload (no mTLS, or beyond its four names) is known by its identity, or not at all.
+                var source = Label("src_workload") is { Length: > 0 } w ? $"{Label("src_namespace")}/{w}" : Label("src_identity") is { Length: > 0 } id ? id : "-";
+                return Label("direction") == Inbound && InNamespace(Label("dst_namespace")) && Label("dst_workload") is { Length: > 0 } callee
+                    ? $"{source} {Label("dst_namespace")}/{callee}" : null;
             default:
                 var route = Label("route_name");
-                if (Label("direction") != Outbound || route.Length == 0 || Label("route_namespace") != query.Namespace || (query.Name is not null && query.Name != route))
+                if (Label("direction") != Outbound || route.Length == 0 || !InNamespace(Label("route_namespace")) || (query.Name is not null && query.Name != route))
                 {
                     return null;
                 }
 
                 var kind = Label("route_kind").ToLowerInvariant();
-                return query.Kind == StatKind.Route ? $"{kind}/{route}" : $"{kind}/{route} {Label("rule")}";
+                var named = query.Namespace is null ? $"{kind}/{Label("route_namespace")}/{route}" : $"{kind}/{route}";
+                return query.Kind == StatKind.Route ? named : $"{named} {Label("rule")}";
         }
     }
 
-    private static string RowKey(StatQuery query, string name) => query.Kind switch
+    private static string RowKey(StatQuery query, string? @namespace, string name)
     {
-        StatKind.Deploy => $"deploy/{name}",
-        StatKind.Service => $"svc/{name}",
-        _ => name,
-    };
+        var qualified = query.Namespace is null && @namespace is not null ? $"{@namespace}/{name}" : name;
+        return query.Kind switch
+        {
+            StatKind.Deploy => $"deploy/{qualified}",
+            StatKind.Service => $"svc/{qualified}",
+            _ => qualified,
+        };
+    }
 
     /// <summary>
     /// The <paramref name="q"/>-quantile of a histogram (bucket counts, not cumulative; <paramref name="bounds"/> the
@@ -143,21 +160,30 @@ internal static class StatTable
     public static string Render(StatKind kind, IReadOnlyList<StatRow> rows)
     {
         var text = new StringBuilder();
-        var first = kind switch { StatKind.Deploy => "DEPLOYMENT", StatKind.Service => "SERVICE", StatKind.Route => "ROUTE", _ => "ROUTE RULE" };
-        var width = Math.Max(first.Length, rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length));
+        var first = kind switch { StatKind.Deploy => "DEPLOYMENT", StatKind.Service => "SERVICE", StatKind.Route => "ROUTE", StatKind.Rule => "ROUTE RULE", _ => "FROM TO" };
+        var names = rows.Select(r => TerminalText.Escape(r.Name)).ToArray(); // escaped first: the width is the printed one
+        var width = Math.Max(first.Length, names.Length == 0 ? 0 : names.Max(n => n.Length));
         text.Append(CultureInfo.InvariantCulture, $"{first.PadRight(width)} {"SUCCESS",8} {"RPS",9} {"LATENCY_P50",11} {"LATENCY_P95",11} {"LATENCY_P99",11} {"REQUESTS",9}\n");
-        foreach (var row in rows)
+        for (var i = 0; i < rows.Count; i++)
         {
-            var success = row.Requests == 0 ? "-" : (100.0 * row.Successes / row.Requests).ToString("0.00", CultureInfo.InvariantCulture) + "%";
-            var rps = row.Requests == 0 ? "-" : row.RequestsPerSecond.ToString("0.0", CultureInfo.InvariantCulture) + "rps";
+            var row = rows[i];
             text.Append(CultureInfo.InvariantCulture,
-                $"{TerminalText.Escape(row.Name).PadRight(width)} {success,8} {rps,9} {Latency(row.P50),11} {Latency(row.P95),11} {Latency(row.P99),11} {row.Requests,9}\n");
+                $"{names[i].PadRight(width)} {SuccessText(row),8} {RateText(row),9} {LatencyText(row.P50),11} {LatencyText(row.P95),11} {LatencyText(row.P99),11} {row.Requests,9}\n");
         }
 
         return text.ToString();
     }
 
-    private static string Latency(double? seconds) =>
+    /// <summary>The success rate as printed: <c>99.50%</c>, or <c>-</c> without requests.</summary>
+    public static string SuccessText(StatRow row) =>
+        row.Requests == 0 ? "-" : (100.0 * row.Successes / row.Requests).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>The rate as printed: <c>3.3rps</c>, or <c>-</c> without requests.</summary>
+    public static string RateText(StatRow row) =>
+        row.Requests == 0 ? "-" : row.RequestsPerSecond.ToString("0.0", CultureInfo.InvariantCulture) + "rps";
+
+    /// <summary>A latency as printed: <c>0.62ms</c>, <c>250ms</c>, or <c>-</c>.</summary>
+    public static string LatencyText(double? seconds) =>
         seconds is { } s ? (s * 1000).ToString(s < 0.01 ? "0.##" : "0", CultureInfo.InvariantCulture) + "ms" : "-";
 
     private sealed class Sum(int bounds)

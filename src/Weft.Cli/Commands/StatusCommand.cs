@@ -105,6 +105,13 @@ internal static class StatusCommand
             return false;
         }
 
+        WriteStatusReply(w, reply);
+        return true;
+    }
+
+    /// <summary>The control plane's status as <c>weft status</c> prints it (and <c>weft dashboard</c> shows it).</summary>
+    internal static void WriteStatusReply(TextWriter w, StatusReply reply)
+    {
         StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
         if (!reply.AuthorizationStatusesJson.IsEmpty)
         {
@@ -139,7 +146,6 @@ internal static class StatusCommand
         }
 
         w.WriteLine($"model version {reply.ModelVersion}, store version {reply.StoreVersion}");
-        return true;
     }
 
     /// <summary>AuthorizationPolicies as the control plane reports them: one block per policy, a line per target and condition.</summary>

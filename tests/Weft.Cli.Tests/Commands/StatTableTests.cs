@@ -89,6 +89,15 @@ public sealed class StatTableTests
     }
 
     [Fact]
+    public void A_named_route_is_its_rows_and_without_calls_one_row_of_dashes()
+    {
+        var pods = new[] { Pod(10, Series("outbound", dstService: "cart", route: ("HTTPRoute", "shop", "canary", "v2"), requests: 2, successes: 2, buckets: [2, 0, 0, 0, 0])) };
+
+        Assert.Equal(["httproute/canary"], StatTable.Rows(new StatQuery(StatKind.Route, "shop", Name: "canary"), pods).Select(r => r.Name));
+        Assert.Equal(["route/idle"], StatTable.Rows(new StatQuery(StatKind.Rule, "shop", Name: "idle"), pods).Select(r => r.Name));
+    }
+
+    [Fact]
     public void Render_prints_success_rate_rate_and_latencies_in_milliseconds()
     {
         var text = StatTable.Render(StatKind.Service, [new StatRow("svc/cart", 200, 199, 3.33, 0.0005, 0.0042, 0.25)]);

@@ -54,7 +54,7 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
     public async Task Weft_stat_shows_the_calls_from_client_to_web_on_the_server_and_the_client_side()
     {
         // 20 requests (each with one to /other), then the window of both ends: web's sidecar served them, client's sent them.
-        await SendAsync(20, "/stat");
+        await fixture.SendAsync(20, "/stat");
 
         var server = await WeftAsync(["stat", "deploy/web", "-n", "tapns", "--from", "deploy/client"]);
         var client = await WeftAsync(["stat", "svc/web", "-n", "tapns", "--window", "1m"]);
@@ -106,8 +106,8 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
     /// <summary>Requests from the client pod (through its sidecar) to the web Service until <paramref name="done"/> ends.</summary>
     private async Task SendUntilAsync(Task done, string path)
     {
-        var web = Web();
-        using var http = Client();
+        var web = fixture.Web();
+        using var http = fixture.Client();
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (!done.IsCompleted)
         {
@@ -118,30 +118,8 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
         }
     }
 
-    /// <summary><paramref name="count"/> requests from the client pod to web's <paramref name="path"/> (and as many to /other).</summary>
-    private async Task SendAsync(int count, string path)
-    {
-        using var http = Client();
-        var web = Web();
-        for (var i = 0; i < count; i++)
-        {
-            using var other = await http.GetAsync(new Uri($"http://{web}/other"));
-            using var response = await http.GetAsync(new Uri($"http://{web}{path}"));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-    }
-
-    private string Web() => fixture.Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == "web").ClusterIP ?? throw new InvalidOperationException("web has no ClusterIP");
-
-    /// <summary>An HTTP client sending through the client pod's sidecar (its outbound port as the proxy).</summary>
-    private HttpClient Client() => new(new SocketsHttpHandler
-    {
-        Proxy = new WebProxy($"http://{fixture.Pod("client").IP}:{SidecarPorts.Default.Outbound}"),
-        UseProxy = true,
-    });
-
     /// <summary>The columns of <paramref name="name"/>'s row in a <c>weft stat</c> table.</summary>
-    private static string[] Row(string stdout, string name)
+    internal static string[] Row(string stdout, string name)
     {
         var row = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
         Assert.True(row is not null, stdout);

@@ -57,6 +57,28 @@ public sealed class TapMeshFixture : IAsyncLifetime
         Directory.Delete(_work, recursive: true);
     }
 
-
     internal LocalPod Pod(string deployment) => Mesh.Cluster.Pods.Single(p => p.DeploymentName == deployment);
+
+    /// <summary>The web Service's ClusterIP.</summary>
+    internal string Web() => Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == "web").ClusterIP ?? throw new InvalidOperationException("web has no ClusterIP");
+
+    /// <summary>An HTTP client sending through the client pod's sidecar (its outbound port as the proxy).</summary>
+    internal HttpClient Client() => new(new System.Net.Http.SocketsHttpHandler
+    {
+        Proxy = new System.Net.WebProxy($"http://{Pod("client").IP}:{SidecarPorts.Default.Outbound}"),
+        UseProxy = true,
+    });
+
+    /// <summary><paramref name="count"/> requests from the client pod to web's <paramref name="path"/> (and as many to /other), each answered 200.</summary>
+    internal async Task SendAsync(int count, string path)
+    {
+        using var http = Client();
+        var web = Web();
+        for (var i = 0; i < count; i++)
+        {
+            using var other = await http.GetAsync(new Uri($"http://{web}/other"));
+            using var response = await http.GetAsync(new Uri($"http://{web}{path}"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+    }
 }

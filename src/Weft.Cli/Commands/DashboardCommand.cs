@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Net;
+using Weft.Cli.Dashboard;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>weft dashboard</c>: serves the running mesh's dashboard (service graph, per-route golden metrics, route status,
+/// live tap; <see cref="DashboardServer"/>) on a loopback port and prints the URL to open, until interrupted.
+/// </summary>
+internal static class DashboardCommand
+{
+    public static Command Create()
+    {
+        var address = new Option<string>("--address") { Description = "The loopback address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "The port to listen on (0: a free one)", DefaultValueFactory = _ => 50750 };
+        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
+        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var command = new Command("dashboard", "Serve the mesh's dashboard (service graph, route metrics and status, live tap) on a loopback port")
+        {
+            address, port, state, dir,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            if (!IPAddress.TryParse(result.GetValue(address), out var ip) || !IPAddress.IsLoopback(ip) || result.GetValue(port) is < 0 or > 65535)
+            {
+                Console.Error.WriteLine($"weft dashboard: --address must be a loopback address and --port 0 to 65535 (the page shows the mesh's traffic: it stays on this machine)");
+                return 2;
+            }
+
+            if (await TapTarget.AdminAsync("dashboard", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
+            {
+                return 1;
+            }
+
+            DashboardServer server;
+            try
+            {
+                server = await DashboardServer.StartAsync(new IPEndPoint(ip, result.GetValue(port)), new DashboardSource(admin.ControlPlane, admin.Roots, admin.Credentials), ct);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"weft dashboard: cannot listen on {ip}:{result.GetValue(port)}: {e.Message} (try --port 0)");
+                return 1;
+            }
+
+            await using (server)
+            {
+                Console.WriteLine($"dashboard: {server.Url}   (Ctrl-C stops)");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
