@@ -55,11 +55,15 @@ internal static class TapCommand
         return command;
     }
 
-    /// <summary>One request, e.g. <c>outbound GET cart.shop:80/items :status=200 latency=1.2ms src=… dst=… route=… rule=… backend=…</c>.</summary>
+    /// <summary>
+    /// One request, e.g. <c>outbound GET cart.shop:80/items :status=200 latency=1.2ms src=… dst=… route=… rule=… backend=…</c>
+    /// (a gRPC call's status after the HTTP one: <c>:status=200 grpc-status=14</c>).
+    /// </summary>
     internal static string Line(TapEvent e)
     {
         var time = DateTimeOffset.FromUnixTimeMilliseconds(e.TimeUnixMicros / 1000).ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
-        var line = $"{time} {e.Direction} {e.Method} {e.Authority}{e.Path} :status={e.Status} latency={Milliseconds(e.LatencyMicros)}"
+        var grpc = e.HasGrpcStatus ? $" grpc-status={e.GrpcStatus}" : "";
+        var line = $"{time} {e.Direction} {e.Method} {e.Authority}{e.Path} :status={e.Status}{grpc} latency={Milliseconds(e.LatencyMicros)}"
             + $" src={TapTarget.Source(e)} dst={TapTarget.Destination(e)}";
         if (e.SrcIdentity.Length > 0)
         {

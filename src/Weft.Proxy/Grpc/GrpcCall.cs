@@ -39,6 +39,18 @@ internal static class GrpcCall
             && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
     }
 
+    /// <summary>
+    /// The gRPC status a call was answered with, as sent to the client: from the response's trailers, or from its header
+    /// block when it was trailers-only; null when neither carries one.
+    /// </summary>
+    public static int? StatusOf(HttpResponse response)
+    {
+        var trailers = response.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        var text = trailers is not null && trailers.TryGetValue(StatusHeader, out var fromTrailers) ? fromTrailers.ToString()
+            : response.Headers.TryGetValue(StatusHeader, out var fromHeaders) ? fromHeaders.ToString() : null;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+    }
+
     /// <summary>grpc-message is percent-encoded UTF-8: bytes outside 0x20..0x7E and '%' itself.</summary>
     internal static string PercentEncode(string message)
     {

@@ -103,8 +103,14 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
         var path = request.Path.ToUriComponent();
         if (AnyWants(sessions, labels.Direction, request.Method, path))
         {
-            Offer(sessions, Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", path,
-                context.Response.StatusCode, elapsed, GrpcCall.IsGrpc(request)));
+            var grpc = GrpcCall.IsGrpc(request);
+            var e = Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", path, context.Response.StatusCode, elapsed, grpc);
+            if (grpc && GrpcCall.StatusOf(context.Response) is int grpcStatus)
+            {
+                e.GrpcStatus = grpcStatus;
+            }
+
+            Offer(sessions, e);
         }
     }
 

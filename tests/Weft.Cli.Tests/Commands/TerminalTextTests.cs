@@ -41,6 +41,16 @@ public sealed class TerminalTextTests
         Assert.Contains(@"\x1b[2J", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_grpc_calls_tap_line_gives_its_grpc_status_after_the_http_status()
+    {
+        var e = Event();
+        e.GrpcStatus = 14;
+
+        Assert.Contains(" :status=200 grpc-status=14 latency=", TapCommand.Line(e), StringComparison.Ordinal);
+        Assert.DoesNotContain("grpc-status", TapCommand.Line(Event()), StringComparison.Ordinal);
+    }
+
     private static TapEvent Event() => new()
     {
         Direction = "inbound",

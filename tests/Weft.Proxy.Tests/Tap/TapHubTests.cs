@@ -78,6 +78,35 @@ public sealed class TapHubTests
         Assert.DoesNotContain("secret", e.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_grpc_call_carries_the_grpc_status_it_was_answered_with_from_its_trailers_or_its_only_header_block(bool trailersOnly)
+    {
+        var hub = Hub(new FakeTimeProvider());
+        var session = hub.TryOpen(new TapRequest())!;
+        var call = Request("POST", "/shop.Cart/Add");
+        call.Request.ContentType = "application/grpc";
+        var plain = Request("GET", "/");
+        plain.Response.Headers["grpc-status"] = "2"; // not a call: no gRPC status is read
+        if (trailersOnly)
+        {
+            call.Response.Headers["grpc-status"] = "14";
+        }
+        else
+        {
+            call.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>(new ResponseTrailers { Trailers = new HeaderDictionary { ["grpc-status"] = "14" } });
+        }
+
+        hub.Offer(call, Outbound, TimeSpan.Zero);
+        hub.Offer(plain, Outbound, TimeSpan.Zero);
+
+        Assert.True(session.Events.TryRead(out var e));
+        Assert.Equal((true, true, 14), (e.Grpc, e.HasGrpcStatus, e.GrpcStatus));
+        Assert.True(session.Events.TryRead(out var other));
+        Assert.False(other.HasGrpcStatus);
+    }
+
     [Fact]
     public void An_inbound_event_names_this_pod_as_the_destination()
     {
@@ -244,6 +273,11 @@ public sealed class TapHubTests
 
     private static TapHub Hub(TimeProvider time) =>
         new(new LocalWorkload("shop", "client", () => "spiffe://cluster.local/ns/shop/sa/client"), "client-1", time);
+
+    private sealed class ResponseTrailers : Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature
+    {
+        public IHeaderDictionary Trailers { get; set; } = new HeaderDictionary();
+    }
 
     private static DefaultHttpContext Request(string method, string path, string query = "", string host = "cart.shop:80", int status = 200)
     {

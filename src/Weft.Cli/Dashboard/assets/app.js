@@ -116,7 +116,7 @@ function startTap() {
     const source = e.srcWorkload ? `${e.srcNamespace}/${e.srcWorkload}` : (e.srcIdentity || '-');
     const destination = e.dstService ? `svc/${e.dstService}` : (e.dstWorkload ? `${e.dstNamespace}/${e.dstWorkload}` : (e.authority || '-'));
     row.append(cell(time), cell(e.direction || ''), cell(e.method || ''), cell(`${e.authority || ''}${e.path || ''}`),
-      cell(String(e.status || 0), true), cell(`${(Number(e.latencyMicros || 0) / 1000).toFixed(2)}ms`, true), cell(source), cell(destination));
+      cell(e.grpcStatus !== undefined ? `${e.status || 0} grpc ${e.grpcStatus}` : String(e.status || 0), true), cell(`${(Number(e.latencyMicros || 0) / 1000).toFixed(2)}ms`, true), cell(source), cell(destination));
     body.prepend(row);
     while (body.rows.length > 100) body.deleteRow(body.rows.length - 1);
   };
