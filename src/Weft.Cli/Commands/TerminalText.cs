@@ -6,13 +6,15 @@ namespace Weft.Cli.Commands;
 
 /// <summary>
 /// Text from the mesh's traffic made safe for the operator's terminal: a request chooses its path and authority, so
-/// control characters (C0, DEL and C1, which start every escape sequence) are shown as <c>\xNN</c>, never written raw.
-/// A backslash is shown doubled, so an escaped form cannot be forged.
+/// control characters (C0, DEL and C1, which start every escape sequence) are shown as <c>\xNN</c>, never written raw,
+/// and so are the bidirectional controls (shown <c>\uNNNN</c>), which would reorder what the terminal shows: a path with
+/// a right-to-left override could pass for another. A backslash is shown doubled, so an escaped form cannot be forged.
 /// </summary>
 internal static class TerminalText
 {
     private static readonly SearchValues<char> Unsafe = SearchValues.Create(
-        [.. Enumerable.Range(0, 0x20).Select(i => (char)i), '\\', .. Enumerable.Range(0x7f, 0x21).Select(i => (char)i)]);
+        [.. Enumerable.Range(0, 0x20).Select(i => (char)i), '\\', .. Enumerable.Range(0x7f, 0x21).Select(i => (char)i),
+            '\u061c', '\u200e', '\u200f', .. Enumerable.Range(0x202a, 5).Select(i => (char)i), .. Enumerable.Range(0x2066, 4).Select(i => (char)i)]);
 
     public static string Escape(string text)
     {
@@ -26,7 +28,7 @@ internal static class TerminalText
         foreach (var c in text)
         {
             _ = c == '\\' ? escaped.Append(@"\\")
-                : Unsafe.Contains(c) ? escaped.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}")
+                : Unsafe.Contains(c) ? escaped.Append(c > '\u00ff' ? @"\u" : @"\x").Append(((int)c).ToString(c > '\u00ff' ? "x4" : "x2", CultureInfo.InvariantCulture))
                 : escaped.Append(c);
         }
 

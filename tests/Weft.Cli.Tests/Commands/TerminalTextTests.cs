@@ -17,6 +17,8 @@ public sealed class TerminalTextTests
     [InlineData("/a\u007fb\u0085", @"/a\x7fb\x85")]
     [InlineData(@"/a\x1bb", @"/a\\x1bb")] // a literal backslash cannot pass for an escape
     [InlineData("/caf\u00e9", "/caf\u00e9")]
+    [InlineData("/exe\u202egpj.txt", @"/exe\u202egpj.txt")] // a right-to-left override would show "/exetxt.jpg"
+    [InlineData("/a\u2066b\u200fc", @"/a\u2066b\u200fc")]
     public void Control_characters_are_shown_escaped(string text, string shown) =>
         Assert.Equal(shown, TerminalText.Escape(text));
 
