@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
@@ -24,7 +25,7 @@ internal enum StatKind
 /// </summary>
 internal sealed record StatQuery(StatKind Kind, string? Namespace, string? Name = null, string? FromWorkload = null, string? FromNamespace = null);
 
-/// <summary>One row: requests and successes (not 5xx) in the window, their rate, and latency quantiles in seconds (null: no requests).</summary>
+/// <summary>One row: requests and successes (answered 1xx to 4xx) in the window, their rate, and latency quantiles in seconds (null: no requests).</summary>
 internal sealed record StatRow(string Name, ulong Requests, ulong Successes, double RequestsPerSecond, double? P50, double? P95, double? P99);
 
 /// <summary>
@@ -36,9 +37,6 @@ internal sealed record StatRow(string Name, ulong Requests, ulong Successes, dou
 /// </summary>
 internal static class StatTable
 {
-    private const string Inbound = "inbound";
-    private const string Outbound = "outbound";
-
     public static IReadOnlyList<StatRow> Rows(StatQuery query, IEnumerable<PodStat> pods)
     {
         var rows = new SortedDictionary<string, Sum>(StringComparer.Ordinal);
@@ -58,10 +56,10 @@ internal static class StatTable
 
                 if (!rows.TryGetValue(name, out var sum))
                 {
-                    rows[name] = sum = new Sum(window.Bounds.Count);
+                    rows[name] = sum = new Sum(window.Bounds);
                 }
 
-                sum.Add(series, window.Seconds, window.Bounds);
+                sum.Add(series, window.Seconds);
             }
         }
 
@@ -69,7 +67,7 @@ internal static class StatTable
         // (a route's kind is not known without a call: "route/NAME").
         if (query.Name is { } only && rows.Count == 0)
         {
-            rows[query.Kind is StatKind.Route or StatKind.Rule ? $"route/{only}" : RowKey(query, query.Namespace, only)] = new Sum(0);
+            rows[query.Kind is StatKind.Route or StatKind.Rule ? $"route/{only}" : RowKey(query, query.Namespace, only)] = new Sum([]);
         }
 
         return [.. rows.Select(r => r.Value.Row(r.Key))];
@@ -78,10 +76,10 @@ internal static class StatTable
     /// <summary>The row a series counts in, or null when the query is not about it.</summary>
     private static string? RowName(StatQuery query, Google.Protobuf.Collections.MapField<string, string> labels)
     {
-        string Label(string name) => labels.TryGetValue(name, out var value) ? value : "";
+        string Label(string name) => StatLabels.Of(labels, name);
         bool InNamespace(string value) => query.Namespace is null || query.Namespace == value;
 
-        if (query.FromWorkload is { } from && (Label("src_workload") != from || Label("src_namespace") != (query.FromNamespace ?? query.Namespace)))
+        if (query.FromWorkload is { } from && (Label(StatLabels.SrcWorkload) != from || Label(StatLabels.SrcNamespace) != (query.FromNamespace ?? query.Namespace)))
         {
             return null;
         }
@@ -89,26 +87,26 @@ internal static class StatTable
         switch (query.Kind)
         {
             case StatKind.Deploy:
-                return Label("direction") == Inbound && InNamespace(Label("dst_namespace")) && Label("dst_workload") is { Length: > 0 } workload
-                    && (query.Name is null || query.Name == workload) ? RowKey(query, Label("dst_namespace"), workload) : null;
+                return Label(StatLabels.Direction) == StatLabels.Inbound && InNamespace(Label(StatLabels.DstNamespace)) && Label(StatLabels.DstWorkload) is { Length: > 0 } workload
+                    && (query.Name is null || query.Name == workload) ? RowKey(query, Label(StatLabels.DstNamespace), workload) : null;
             case StatKind.Service:
-                return Label("direction") == Outbound && InNamespace(Label("dst_namespace")) && Label("dst_service") is { Length: > 0 } service
-                    && (query.Name is null || query.Name == service) ? RowKey(query, Label("dst_namespace"), service) : null;
+                return Label(StatLabels.Direction) == StatLabels.Outbound && InNamespace(Label(StatLabels.DstNamespace)) && Label(StatLabels.DstService) is { Length: > 0 } service
+                    && (query.Name is null || query.Name == service) ? RowKey(query, Label(StatLabels.DstNamespace), service) : null;
             case StatKind.Edge:
                 // A caller without a workload (no mTLS, or beyond its four names) is known by its identity, or not at all.
-                var source = Label("src_workload") is { Length: > 0 } w ? $"{Label("src_namespace")}/{w}" : Label("src_identity") is { Length: > 0 } id ? id : "-";
-                return Label("direction") == Inbound && InNamespace(Label("dst_namespace")) && Label("dst_workload") is { Length: > 0 } callee
-                    ? $"{source} {Label("dst_namespace")}/{callee}" : null;
+                var source = Label(StatLabels.SrcWorkload) is { Length: > 0 } w ? $"{Label(StatLabels.SrcNamespace)}/{w}" : Label(StatLabels.SrcIdentity) is { Length: > 0 } id ? id : "-";
+                return Label(StatLabels.Direction) == StatLabels.Inbound && InNamespace(Label(StatLabels.DstNamespace)) && Label(StatLabels.DstWorkload) is { Length: > 0 } callee
+                    ? $"{source} {Label(StatLabels.DstNamespace)}/{callee}" : null;
             default:
-                var route = Label("route_name");
-                if (Label("direction") != Outbound || route.Length == 0 || !InNamespace(Label("route_namespace")) || (query.Name is not null && query.Name != route))
+                var route = Label(StatLabels.RouteName);
+                if (Label(StatLabels.Direction) != StatLabels.Outbound || route.Length == 0 || !InNamespace(Label(StatLabels.RouteNamespace)) || (query.Name is not null && query.Name != route))
                 {
                     return null;
                 }
 
-                var kind = Label("route_kind").ToLowerInvariant();
-                var named = query.Namespace is null ? $"{kind}/{Label("route_namespace")}/{route}" : $"{kind}/{route}";
-                return query.Kind == StatKind.Route ? named : $"{named} {Label("rule")}";
+                var kind = Label(StatLabels.RouteKind).ToLowerInvariant();
+                var named = query.Namespace is null ? $"{kind}/{Label(StatLabels.RouteNamespace)}/{route}" : $"{kind}/{route}";
+                return query.Kind == StatKind.Route ? named : $"{named} {Label(StatLabels.Rule)}";
         }
     }
 
@@ -175,8 +173,11 @@ internal static class StatTable
     }
 
     /// <summary>The success rate as printed: <c>99.50%</c>, or <c>-</c> without requests.</summary>
-    public static string SuccessText(StatRow row) =>
-        row.Requests == 0 ? "-" : (100.0 * row.Successes / row.Requests).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+    public static string SuccessText(StatRow row) => SuccessText((long)row.Successes, (long)row.Requests);
+
+    /// <summary>The success rate as <c>weft stat</c> and <c>weft top</c> print it: <c>99.50%</c>, or <c>-</c> without requests.</summary>
+    public static string SuccessText(long successes, long requests) =>
+        requests == 0 ? "-" : (100.0 * successes / requests).ToString("0.00", CultureInfo.InvariantCulture) + "%";
 
     /// <summary>The rate as printed: <c>3.3rps</c>, or <c>-</c> without requests.</summary>
     public static string RateText(StatRow row) =>
@@ -186,20 +187,19 @@ internal static class StatTable
     public static string LatencyText(double? seconds) =>
         seconds is { } s ? (s * 1000).ToString(s < 0.01 ? "0.##" : "0", CultureInfo.InvariantCulture) + "ms" : "-";
 
-    private sealed class Sum(int bounds)
+    /// <summary>One row's running sums; every series of it has the row's first window's bounds (one weft-proxy build's).</summary>
+    private sealed class Sum(IReadOnlyList<double> bounds)
     {
-        private double[] _bounds = [];
-        private readonly ulong[] _buckets = new ulong[bounds + 1];
+        private readonly ulong[] _buckets = new ulong[bounds.Count + 1];
         private ulong _requests;
         private ulong _successes;
         private double _rate;
 
-        public void Add(StatSeries series, double seconds, IReadOnlyList<double> bounds)
+        public void Add(StatSeries series, double seconds)
         {
             _requests += series.Requests;
             _successes += series.Successes;
             _rate += series.Requests / seconds;
-            _bounds = [.. bounds];
             for (var i = 0; i < Math.Min(_buckets.Length, series.Buckets.Count); i++)
             {
                 _buckets[i] += series.Buckets[i];
@@ -207,6 +207,6 @@ internal static class StatTable
         }
 
         public StatRow Row(string name) => new(name, _requests, _successes, _rate,
-            Quantile(_bounds, _buckets, 0.50), Quantile(_bounds, _buckets, 0.95), Quantile(_bounds, _buckets, 0.99));
+            Quantile(bounds, _buckets, 0.50), Quantile(bounds, _buckets, 0.95), Quantile(bounds, _buckets, 0.99));
     }
 }

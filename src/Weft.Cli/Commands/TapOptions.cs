@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
@@ -37,7 +38,7 @@ internal sealed class TapOptions
         }
 
         var direction = result.GetValue(_direction) ?? "";
-        if (direction is not ("" or "inbound" or "outbound"))
+        if (direction is not ("" or StatLabels.Inbound or StatLabels.Outbound))
         {
             error = $"--direction '{direction}': inbound or outbound";
             return false;
@@ -49,7 +50,7 @@ internal sealed class TapOptions
             TargetKind = kind,
             TargetName = name,
             ToService = service,
-            Direction = service.Length > 0 && direction.Length == 0 ? "outbound" : direction,
+            Direction = service.Length > 0 && direction.Length == 0 ? StatLabels.Outbound : direction,
             Method = result.GetValue(_method) ?? "",
             PathPrefix = result.GetValue(_path) ?? "",
             Authority = result.GetValue(_authority) ?? "",

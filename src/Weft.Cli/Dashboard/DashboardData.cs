@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Weft.Cli.Commands;
+using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
 
 namespace Weft.Cli.Dashboard;
@@ -35,10 +36,9 @@ internal static class DashboardData
         {
             foreach (var series in pod.Window.Series)
             {
-                if (series.Labels.TryGetValue("direction", out var direction) && direction == "outbound"
-                    && series.Labels.TryGetValue("src_namespace", out var ns) && series.Labels.TryGetValue("src_workload", out var workload) && workload.Length > 0)
+                if (StatLabels.Of(series.Labels, StatLabels.Direction) == StatLabels.Outbound && StatLabels.Of(series.Labels, StatLabels.SrcWorkload) is { Length: > 0 } workload)
                 {
-                    nodes.Add($"{ns}/{workload}");
+                    nodes.Add($"{StatLabels.Of(series.Labels, StatLabels.SrcNamespace)}/{workload}");
                 }
             }
         }

@@ -181,14 +181,15 @@ internal sealed class TapRelay(ObjectStore store, MeshCertificateAuthority ca, C
         for (var i = window.Series.Count - 1; i >= 0; i--)
         {
             var labels = window.Series[i].Labels;
-            if (labels.TryGetValue("direction", out var kind) && kind == "overflow")
+            var direction = StatLabels.Of(labels, StatLabels.Direction);
+            if (direction == StatLabels.Overflow)
             {
                 window.Series.RemoveAt(i); // the series beyond the sidecar's bound: no row can hold it
                 continue;
             }
 
-            var (ns, own) = labels.TryGetValue("direction", out var direction) && direction == "inbound" ? ("dst_namespace", "dst_workload") : ("src_namespace", "src_workload");
-            if (!labels.TryGetValue(ns, out var seriesNamespace) || seriesNamespace != pod.Namespace || !labels.TryGetValue(own, out var seriesWorkload) || seriesWorkload != workload)
+            var (ns, own) = StatLabels.OwnEnd(direction);
+            if (StatLabels.Of(labels, ns) != pod.Namespace || StatLabels.Of(labels, own) != workload)
             {
                 window.Series.RemoveAt(i);
                 foreign++;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Weft.Discovery;
+using Weft.Discovery.Tap;
 using Weft.Routing.Authorization;
 using Weft.Routing.Resilience;
 
@@ -423,20 +424,20 @@ internal sealed class ProxyMetrics
         var ends = CallEnds.Of(l, Local, identity);
         return
         [
-            new("direction", l.Direction),
-            new("dst_namespace", ends.DstNamespace),
-            new("dst_service", l.DstService),
-            new("dst_port", l.DstPort),
-            new("route_kind", l.RouteKind),
-            new("route_namespace", l.RouteNamespace),
-            new("route_name", l.RouteName),
-            new("rule", l.Rule),
-            new("backend", l.Backend),
-            new("src_namespace", ends.SrcNamespace),
-            new("src_workload", ends.SrcWorkload),
-            new("src_identity", ends.SrcIdentity),
-            new("dst_workload", ends.DstWorkload),
-            new("dst_identity", ends.DstIdentity),
+            new(StatLabels.Direction, l.Direction),
+            new(StatLabels.DstNamespace, ends.DstNamespace),
+            new(StatLabels.DstService, l.DstService),
+            new(StatLabels.DstPort, l.DstPort),
+            new(StatLabels.RouteKind, l.RouteKind),
+            new(StatLabels.RouteNamespace, l.RouteNamespace),
+            new(StatLabels.RouteName, l.RouteName),
+            new(StatLabels.Rule, l.Rule),
+            new(StatLabels.Backend, l.Backend),
+            new(StatLabels.SrcNamespace, ends.SrcNamespace),
+            new(StatLabels.SrcWorkload, ends.SrcWorkload),
+            new(StatLabels.SrcIdentity, ends.SrcIdentity),
+            new(StatLabels.DstWorkload, ends.DstWorkload),
+            new(StatLabels.DstIdentity, ends.DstIdentity),
         ];
     }
 

@@ -30,13 +30,13 @@ internal readonly record struct RequestLabels(
         OverflowValue, OverflowValue, OverflowValue, OverflowValue, OverflowValue, OverflowValue, OverflowValue, OverflowValue, OverflowValue,
         OverflowValue, OverflowValue, OverflowValue);
 
-    public const string OverflowValue = "overflow";
+    public const string OverflowValue = Weft.Discovery.Tap.StatLabels.Overflow;
 
     /// <summary>The <see cref="Direction"/> of a request this sidecar's inbound port served.</summary>
-    public const string Inbound = "inbound";
+    public const string Inbound = Weft.Discovery.Tap.StatLabels.Inbound;
 
     /// <summary>The <see cref="Direction"/> of a request this sidecar's app sent.</summary>
-    public const string Outbound = "outbound";
+    public const string Outbound = Weft.Discovery.Tap.StatLabels.Outbound;
 
     /// <summary>The route that took the request, <c>kind/namespace/name</c> (as traces and taps name it); "" for none.</summary>
     public string Route => RouteName.Length == 0 ? "" : $"{RouteKind}/{RouteNamespace}/{RouteName}";
