@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Weft.Cli.Dashboard;
+using Weft.Cli.Local;
 
 namespace Weft.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class DashboardCommand
                 return 2;
             }
 
-            if (await TapTarget.AdminAsync("dashboard", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
+            if (await ControlPlaneAdmin.FindAsync("dashboard", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
             {
                 return 1;
             }
@@ -36,7 +37,7 @@ internal static class DashboardCommand
             DashboardServer server;
             try
             {
-                server = await DashboardServer.StartAsync(new IPEndPoint(ip, result.GetValue(port)), new DashboardSource(admin.ControlPlane, admin.Roots, admin.Credentials), ct);
+                server = await DashboardServer.StartAsync(new IPEndPoint(ip, result.GetValue(port)), admin, ct);
             }
             catch (IOException e)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
+using Weft.Cli.Local;
 using Weft.Discovery;
 using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
@@ -10,7 +11,7 @@ namespace Weft.Cli.Commands;
 /// <c>weft stat deploy|svc|routes|rules[/NAME]</c>: success rate, requests per second and p50/p95/p99 latency over a
 /// window of up to a minute, one row per Deployment, Service, route or route rule (as <c>linkerd viz stat</c>). The
 /// numbers come from the sidecars' own counters (their <c>/stat</c> windows), asked through the control plane with the
-/// admin credential (<see cref="TapTarget.AdminAsync"/>); <see cref="StatTable"/> sums them.
+/// admin credential (<see cref="ControlPlaneAdmin.FindAsync"/>); <see cref="StatTable"/> sums them.
 /// </summary>
 internal static class StatCommand
 {
@@ -36,7 +37,7 @@ internal static class StatCommand
                 return 2;
             }
 
-            if (await TapTarget.AdminAsync("stat", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
+            if (await ControlPlaneAdmin.FindAsync("stat", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
             {
                 return 1;
             }

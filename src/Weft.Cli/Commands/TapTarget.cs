@@ -60,14 +60,14 @@ internal static class TapTarget
     public static async IAsyncEnumerable<TapEvent> StreamAsync(string command, string? statePath, string? dir, TapRequest request,
         TextWriter errors, Action<int> exitCode, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        if (await AdminAsync(command, statePath, dir, errors, ct) is not { } admin)
+        if (await ControlPlaneAdmin.FindAsync(command, statePath, dir, errors, ct) is not { } admin)
         {
             exitCode(1);
             yield break;
         }
 
-        var (controlPlane, roots, credentials) = admin;
-        var events = DiscoveryClient.TapAsync(controlPlane, request, roots, credentials, ct).GetAsyncEnumerator(ct);
+        var controlPlane = admin.ControlPlane;
+        var events = DiscoveryClient.TapAsync(controlPlane, request, admin.Roots, admin.Credentials, ct).GetAsyncEnumerator(ct);
         try
         {
             while (true)
@@ -106,38 +106,6 @@ internal static class TapTarget
         finally
         {
             await events.DisposeAsync();
-        }
-    }
-
-    /// <summary>
-    /// The running local mesh's control plane and the admin credential to call it with, found through the state file;
-    /// null (and why not written to <paramref name="errors"/>) when the mesh or its credential cannot be found.
-    /// </summary>
-    public static async Task<(Uri ControlPlane, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? Roots, DiscoveryCredentials? Credentials)?> AdminAsync(
-        string command, string? statePath, string? dir, TextWriter errors, CancellationToken ct)
-    {
-        var (found, error) = StateFile.Find(statePath, dir);
-        if (found is null)
-        {
-            errors.WriteLine($"weft {command}: {error}");
-            return null;
-        }
-
-        if (found.AdminCredential is null)
-        {
-            errors.WriteLine($"weft {command}: the mesh of {found.ManifestDirectory} runs against an API server (--kubeconfig): its control plane's admin credential is not in the state file");
-            return null;
-        }
-
-        try
-        {
-            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
-            return (new Uri(found.ControlPlane), roots, credentials);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-        {
-            errors.WriteLine($"weft {command}: cannot read the control plane's credentials ({found.AdminCredential}): {e.Message}");
-            return null;
         }
     }
 

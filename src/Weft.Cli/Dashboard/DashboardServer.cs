@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Grpc.Core;
@@ -12,14 +11,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Weft.Cli.Commands;
+using Weft.Cli.Local;
 using Weft.Discovery;
 using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
 
 namespace Weft.Cli.Dashboard;
-
-/// <summary>The running mesh's control plane and the admin credential the dashboard calls it with.</summary>
-internal sealed record DashboardSource(Uri ControlPlane, X509Certificate2Collection? Roots, DiscoveryCredentials? Credentials);
 
 /// <summary>
 /// <c>weft dashboard</c>'s web server (issue 16): the page (static assets embedded in weft, no CDN) and its JSON, on a
@@ -38,11 +35,11 @@ internal sealed class DashboardServer : IAsyncDisposable
     private const uint TapSeconds = 60;
 
     private readonly WebApplication _app;
-    private readonly DashboardSource _source;
+    private readonly ControlPlaneAdmin.Access _source;
     private readonly string _secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
     private string[] _hosts = [];
 
-    private DashboardServer(WebApplication app, DashboardSource source)
+    private DashboardServer(WebApplication app, ControlPlaneAdmin.Access source)
     {
         _app = app;
         _source = source;
@@ -51,7 +48,7 @@ internal sealed class DashboardServer : IAsyncDisposable
     /// <summary>The URL to open: the page, with the secret the browser trades for its cookie.</summary>
     public Uri Url { get; private set; } = null!;
 
-    public static async Task<DashboardServer> StartAsync(IPEndPoint listen, DashboardSource source, CancellationToken ct)
+    public static async Task<DashboardServer> StartAsync(IPEndPoint listen, ControlPlaneAdmin.Access source, CancellationToken ct)
     {
         if (!IPAddress.IsLoopback(listen.Address))
         {

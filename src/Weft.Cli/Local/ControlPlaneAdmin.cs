@@ -4,7 +4,8 @@ using Weft.Discovery;
 namespace Weft.Cli.Local;
 
 /// <summary>
-/// How the CLI calls the local mesh's control plane as its admin (<c>weft status</c>, <c>weft tap</c>): over TLS
+/// How the CLI calls the local mesh's control plane as its admin (<c>weft status</c>, <c>tap</c>, <c>top</c>, <c>stat</c>,
+/// <c>dashboard</c>): over TLS
 /// verified against the mesh state's <see cref="MeshState.ControlPlaneCa"/>, presenting its
 /// <see cref="MeshState.AdminCredential"/> as the bearer token.
 /// </summary>
@@ -27,4 +28,39 @@ internal static class ControlPlaneAdmin
         var credentials = credentialFile is null ? null : DiscoveryCredentials.Bearer((await File.ReadAllTextAsync(credentialFile, ct)).Trim());
         return (roots, credentials);
     }
+
+    /// <summary>
+    /// The running local mesh's control plane and the admin credential to call it with, found through the state file;
+    /// null (and why not written to <paramref name="errors"/>) when the mesh or its credential cannot be found.
+    /// </summary>
+    public static async Task<Access?> FindAsync(
+        string command, string? statePath, string? dir, TextWriter errors, CancellationToken ct)
+    {
+        var (found, error) = StateFile.Find(statePath, dir);
+        if (found is null)
+        {
+            errors.WriteLine($"weft {command}: {error}");
+            return null;
+        }
+
+        if (found.AdminCredential is null)
+        {
+            errors.WriteLine($"weft {command}: the mesh of {found.ManifestDirectory} runs against an API server (--kubeconfig): its control plane's admin credential is not in the state file");
+            return null;
+        }
+
+        try
+        {
+            var (roots, credentials) = await ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
+            return new Access(new Uri(found.ControlPlane), roots, credentials);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            errors.WriteLine($"weft {command}: cannot read the control plane's credentials ({found.AdminCredential}): {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The control plane's address and what to call it with as its admin.</summary>
+    internal sealed record Access(Uri ControlPlane, X509Certificate2Collection? Roots, DiscoveryCredentials? Credentials);
 }
