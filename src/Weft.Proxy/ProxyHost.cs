@@ -185,7 +185,7 @@ public static class ProxyHost
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
         Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;
         var tap = new Tap.TapHub(local, options.PodName, options.TimeProvider);
-        var tapEndpoint = new Tap.TapEndpoint(tap, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap")) { Stat = metrics.Window };
+        var tapEndpoint = new Tap.TapEndpoint(tap, metrics.Window, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap"));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
             offLimits, outboundLogger, tap)

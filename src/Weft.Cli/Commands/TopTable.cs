@@ -36,7 +36,7 @@ internal sealed class TopTable
         text.Append(CultureInfo.InvariantCulture, $"{"SOURCE",-28} {"DESTINATION",-28} {"METHOD",-7} {"PATH",-28} {"COUNT",6} {"BEST",10} {"WORST",10} {"LAST",10} {"SUCCESS",8}\n");
         foreach (var ((source, destination, method, path), row) in _rows.OrderByDescending(r => r.Value.Count).ThenBy(r => r.Key.Path, StringComparer.Ordinal).Take(rows))
         {
-            var success = (100.0 * row.Successes / row.Count).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+            var success = StatTable.SuccessText(row.Successes, row.Count);
             text.Append(CultureInfo.InvariantCulture,
                 $"{source,-28} {destination,-28} {method,-7} {path,-28} {row.Count,6} {TapCommand.Milliseconds(row.Best),10} {TapCommand.Milliseconds(row.Worst),10} {TapCommand.Milliseconds(row.Last),10} {success,8}\n");
         }

@@ -12,13 +12,15 @@ namespace Weft.Proxy.Tap;
 /// <see cref="TapRequest"/>, opens a tap on the <see cref="TapHub"/> and writes its events until the tap's count or time
 /// is up or the control plane goes; the last event is a notice with why it ended and how many events were dropped. A
 /// request with <see cref="TapRequest.StatWindowSeconds"/> set is a stat query instead (<c>weft stat</c>): answered with
-/// one event holding <see cref="Stat"/>'s window, then closed.
+/// one event holding its window, then closed.
 /// </summary>
-internal sealed class TapEndpoint(TapHub hub, Func<string?> ownIdentity, TimeProvider time, ILogger logger)
+/// <param name="hub">The taps this endpoint opens.</param>
+/// <param name="stat">The request series over a window (<see cref="Metrics.ProxyMetrics.Window"/>, which rounds and caps it).</param>
+/// <param name="ownIdentity">This sidecar's SPIFFE ID (its trust domain names the control plane's).</param>
+/// <param name="time">The clock of a tap's duration.</param>
+/// <param name="logger">Where refusals and ended taps are logged.</param>
+internal sealed class TapEndpoint(TapHub hub, Func<TimeSpan, StatWindow> stat, Func<string?> ownIdentity, TimeProvider time, ILogger logger)
 {
-    /// <summary>The request series over a window (<see cref="Metrics.ProxyMetrics.Window"/>); null: stat queries get an empty window.</summary>
-    public Func<TimeSpan, StatWindow>? Stat { get; init; }
-
     /// <summary>The largest tap request read (a few filter strings).</summary>
     public const int MaxRequestBytes = 4096;
 
@@ -54,8 +56,7 @@ internal sealed class TapEndpoint(TapHub hub, Func<string?> ownIdentity, TimePro
 
         if (request.StatWindowSeconds > 0)
         {
-            var window = TimeSpan.FromSeconds(Math.Min(request.StatWindowSeconds, Metrics.RequestWindow.MaxWindow.TotalSeconds));
-            await TryWriteAsync(connection, new TapEvent { Pod = hub.Pod, Stat = Stat?.Invoke(window) ?? new StatWindow() }, ct);
+            await TryWriteAsync(connection, new TapEvent { Pod = hub.Pod, Stat = stat(TimeSpan.FromSeconds(request.StatWindowSeconds)) }, ct);
             return;
         }
 
