@@ -208,6 +208,11 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
             builder.Services.AddSingleton<CertificateIssuance>();
             builder.Services.AddSingleton(admin);
+            if (options.AdminReviewer is not null)
+            {
+                builder.Services.AddSingleton(options.AdminReviewer);
+            }
+
             builder.Services.AddSingleton(store);
             builder.Services.AddSingleton<CallerAuthentication>();
             builder.Services.AddSingleton<Identity.ControlPlaneClientCertificate>();

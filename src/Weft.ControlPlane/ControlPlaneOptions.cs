@@ -54,6 +54,12 @@ public sealed record ControlPlaneOptions
     public IWorkloadAuthenticator? WorkloadAuthenticator { get; init; }
 
     /// <summary>
+    /// Decides for operators who present their own credential instead of the admin credential (a cluster's users, by
+    /// RBAC: <see cref="Kubernetes.KubeAdminReviewer"/>); null: only the admin credential may read status, stat and tap.
+    /// </summary>
+    public IAdminReviewer? AdminReviewer { get; init; }
+
+    /// <summary>
     /// How long a token from <see cref="ControlPlaneHost.IssueWorkloadToken"/> is valid (as a projected service-account
     /// token, short-lived): the local cluster rewrites each sidecar's token file before it expires, and a workload
     /// certificate never outlives the token it was issued for.

@@ -177,24 +177,27 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
     /// <summary>
     /// Asks a control plane for its status (route statuses, load problems, subscriptions), for <c>weft status</c>, with
-    /// the control plane's admin credential (a sidecar's is refused).
+    /// the control plane's admin credential (a sidecar's is refused), or in a cluster the operator's own token.
+    /// <paramref name="serverName"/>, when given, is the name the control plane's certificate must carry instead of
+    /// <paramref name="controlPlane"/>'s host (the controller's Service name, reached through a port-forward).
     /// </summary>
-    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null, DiscoveryCredentials? credentials = null)
+    public static async Task<StatusReply> GetStatusAsync(Uri controlPlane, CancellationToken ct, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots = null, DiscoveryCredentials? credentials = null, string? serverName = null)
     {
-        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials, serverName: serverName);
         var client = new V1.Discovery.DiscoveryClient(channel);
         return await client.GetStatusAsync(new StatusRequest(), cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Issue 16's tap: the events the control plane relays from the target's sidecars, until <paramref name="ct"/> or the
-    /// control plane ends the stream. Needs the admin credential in <paramref name="credentials"/>.
+    /// control plane ends the stream. Needs an admin's credential in <paramref name="credentials"/>; <paramref name="serverName"/>
+    /// as for <see cref="GetStatusAsync"/>.
     /// </summary>
     public static async IAsyncEnumerable<TapEvent> TapAsync(Uri controlPlane, TapRequest request,
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots, DiscoveryCredentials? credentials,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, string? serverName = null)
     {
-        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials, serverName: serverName);
         var client = new V1.Discovery.DiscoveryClient(channel);
         using var call = client.Tap(request, cancellationToken: ct);
         while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
@@ -203,11 +206,14 @@ public sealed class DiscoveryClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Issue 16's <c>weft stat</c>: every pod's request series over the window, from the control plane (admin credential).</summary>
+    /// <summary>
+    /// Issue 16's <c>weft stat</c>: every pod's request series over the window, from the control plane (an admin's
+    /// credential); <paramref name="serverName"/> as for <see cref="GetStatusAsync"/>.
+    /// </summary>
     public static async Task<StatReply> StatAsync(Uri controlPlane, StatRequest request,
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots, DiscoveryCredentials? credentials, CancellationToken ct)
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? controlPlaneRoots, DiscoveryCredentials? credentials, CancellationToken ct, string? serverName = null)
     {
-        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials);
+        using var channel = DiscoveryChannel.Create(controlPlane, controlPlaneRoots, credentials, serverName: serverName);
         var client = new V1.Discovery.DiscoveryClient(channel);
         return await client.StatAsync(request, cancellationToken: ct).ConfigureAwait(false);
     }

@@ -15,9 +15,9 @@ namespace Weft.KubeApi.StandIn;
 
 /// <summary>
 /// A Kubernetes API server stand-in for tests: the real wire protocol (discovery, REST verbs, list and watch, Status
-/// errors, TokenRequest/TokenReview, CRDs) over Kestrel on 127.0.0.1, with all state in memory. Clients are the real
+/// errors, TokenRequest/TokenReview, SubjectAccessReview by RBAC, CRDs) over Kestrel on 127.0.0.1, with all state in memory. Clients are the real
 /// ones (KubernetesClient, kubectl). Where it simplifies the real kube-apiserver, the types involved say so and
-/// README.md lists it: notably no authorization (every valid token may do everything), mutating admission webhooks only
+/// README.md lists it: notably no authorization of its own requests (every valid token may do everything), mutating admission webhooks only
 /// (no validating webhooks or built-in admission plugins), no schema validation of custom resources, no server-side apply, no Table rendering, immediate deletion (no finalizers or
 /// graceful periods), and no conversion between CRD versions.
 /// </summary>
@@ -63,8 +63,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         var catalog = new ResourceCatalog();
         var registry = new ResourceRegistry(store, catalog, new ServiceIpAllocator(options.ServiceCidr), time);
         var issuer = new TokenIssuer(time);
-        var tokens = new ServiceAccountTokens(store, issuer, time);
         var adminToken = "weft-admin-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var tokens = new ServiceAccountTokens(store, issuer, time, adminToken);
         Bootstrap(registry);
         foreach (var path in options.CrdPaths)
         {
@@ -95,7 +95,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var app = builder.Build();
         var server = new KubeApiServer(app, store, tokens, issuer, authority, adminToken);
         var admission = new MutatingAdmission(store, new WebhookClient(options.WebhookServiceAddresses));
-        var handler = new ApiHttpHandler(catalog, registry, store, admission, tokens, adminToken, () => server.Address.Authority, options.BookmarkInterval);
+        var handler = new ApiHttpHandler(catalog, registry, store, admission, tokens, new RbacAuthorizer(store), () => server.Address.Authority, options.BookmarkInterval);
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -14,7 +14,8 @@ namespace Weft.Kubernetes.Tests;
 /// stand-in: the directory's objects are in the API, each pod is a Pod there (with its IP, Ready) and each Service's
 /// endpoints an EndpointSlice; sidecars authenticated by tokens the API issued get mTLS certificates from the controller,
 /// so <c>weft curl</c> reaches cart-v2 with the canary header; the real kubectl reads the route's status as the
-/// controller wrote it; <c>weft status</c> shows it; and stopping leaves the API as it was found.
+/// controller wrote it; <c>weft status</c> shows it; <c>weft stat</c> reaches the sidecars through the controller as
+/// whichever user RBAC lets; and stopping leaves the API as it was found.
 /// </summary>
 public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -110,6 +111,9 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
         Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
 
+        // weft stat as the kubeconfig's user: the controller has the API server review the token and RBAC decide.
+        await StatAsTheKubeconfigsUsersAsync(client, state);
+
         // An edit to the directory is applied through the API: a new Service appears there with an address of the block.
         await File.WriteAllTextAsync(Path.Combine(manifests, "extra.yaml"), """
             apiVersion: v1
@@ -136,6 +140,60 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Empty((await client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync(labelSelector: "endpointslice.kubernetes.io/managed-by=weft-local-cluster")).Items);
         Assert.DoesNotContain((await client.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "shop");
         Assert.Contains((await client.CoreV1.ListNamespacedSecretAsync("weft-system")).Items, s => s.Metadata.Name == "weft-ca");
+    }
+
+    /// <summary>
+    /// <c>weft stat</c> through the controller as a cluster user: the state file's kubeconfig (kubernetes-admin, in
+    /// system:masters) may; a service account's token may only once a RoleBinding to the installed weft-mesh-viewer
+    /// ClusterRole lets it, and then only in that namespace; tap needs weft-tap.
+    /// </summary>
+    private async Task StatAsTheKubeconfigsUsersAsync(k8s.Kubernetes client, MeshState state)
+    {
+        var (adminCode, adminStat) = await _children.RunAsync(["stat", "deploy", "-n", "shop", "--state", ReadyFile]);
+        Assert.True(adminCode == 0, adminStat);
+        Assert.Matches(@"cart-v2\s+100\.00%", adminStat);
+
+        await client.CoreV1.CreateNamespacedServiceAccountAsync(new k8s.Models.V1ServiceAccount { Metadata = new k8s.Models.V1ObjectMeta { Name = "dev" } }, "shop");
+        var token = (await client.CoreV1.CreateNamespacedServiceAccountTokenAsync(
+            new k8s.Models.Authenticationv1TokenRequest { Spec = new k8s.Models.V1TokenRequestSpec { ExpirationSeconds = 3600 } }, "dev", "shop")).Status.Token;
+        var devKubeconfig = _api.WriteKubeconfig(Path.Combine(_work, "dev.kubeconfig"), token);
+        string[] asDev = ["--kubeconfig", devKubeconfig, "--control-plane", state.ControlPlane];
+
+        var (deniedCode, denied) = await _children.RunAsync(["stat", "deploy", "-n", "shop", .. asDev]);
+        Assert.Equal(1, deniedCode);
+        Assert.Contains("system:serviceaccount:shop:dev may not get stats.weft.dev in namespace shop (RBAC: bind the ClusterRole weft-mesh-viewer to them)", denied, StringComparison.Ordinal);
+
+        // The ClusterRoles weft install ships, bound in shop only.
+        foreach (var role in Weft.Cli.Install.InstallManifest.Objects(new Weft.Cli.Install.InstallOptions { Namespace = "weft-system", Image = "weft:test" })
+            .Where(o => o["kind"]!.GetValue<string>() == "ClusterRole" && o["metadata"]!["name"]!.GetValue<string>() != "weft-controller"))
+        {
+            await client.RbacAuthorizationV1.CreateClusterRoleAsync(KubernetesJson.Deserialize<k8s.Models.V1ClusterRole>(role.ToJsonString()));
+        }
+
+        await client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new k8s.Models.V1RoleBinding
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = "dev-view", NamespaceProperty = "shop" },
+            RoleRef = new k8s.Models.V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = "weft-mesh-viewer" },
+            Subjects = [new k8s.Models.Rbacv1Subject { Kind = "ServiceAccount", Name = "dev", NamespaceProperty = "shop" }],
+        }, "shop");
+
+        var (allowedCode, allowed) = await _children.RunAsync(["stat", "deploy", "-n", "shop", .. asDev]);
+        Assert.True(allowedCode == 0, allowed);
+        Assert.Matches(@"cart-v2\s+100\.00%", allowed);
+
+        // A Service's callers may be in any namespace: that asks every pod, which the namespaced binding does not cover.
+        var (wideCode, wide) = await _children.RunAsync(["stat", "svc/cart", "-n", "shop", .. asDev]);
+        Assert.Equal(1, wideCode);
+        Assert.Contains("may not get stats.weft.dev in every namespace", wide, StringComparison.Ordinal);
+
+        var (tapCode, tap) = await _children.RunAsync(["tap", "deploy/cart-v2", "-n", "shop", "--max", "1", .. asDev]);
+        Assert.Equal(1, tapCode);
+        Assert.Contains("may not watch taps.weft.dev in namespace shop (RBAC: bind the ClusterRole weft-tap to them)", tap, StringComparison.Ordinal);
+
+        // A cluster named without the controller's address: the CLI says how to reach it rather than guessing.
+        var (noAddressCode, noAddress) = await _children.RunAsync(["stat", "deploy", "-n", "shop", "--kubeconfig", devKubeconfig]);
+        Assert.Equal(1, noAddressCode);
+        Assert.Contains("--control-plane is needed with --kubeconfig", noAddress, StringComparison.Ordinal);
     }
 
     private static T? TryRead<T>(Func<T> read)

@@ -15,12 +15,12 @@ internal static class DashboardCommand
     {
         var address = new Option<string>("--address") { Description = "The loopback address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The port to listen on (0: a free one)", DefaultValueFactory = _ => 50750 };
-        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
-        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var access = new ControlPlaneAccessOptions();
         var command = new Command("dashboard", "Serve the mesh's dashboard (service graph, route metrics and status, live tap) on a loopback port")
         {
-            address, port, state, dir,
+            address, port,
         };
+        access.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             if (!IPAddress.TryParse(result.GetValue(address), out var ip) || !IPAddress.IsLoopback(ip) || result.GetValue(port) is < 0 or > 65535)
@@ -29,7 +29,7 @@ internal static class DashboardCommand
                 return 2;
             }
 
-            if (await ControlPlaneAdmin.FindAsync("dashboard", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
+            if (await ControlPlaneAdmin.FindAsync("dashboard", access.Read(result), Console.Error, ct) is not { } admin)
             {
                 return 1;
             }

@@ -11,7 +11,8 @@ namespace Weft.Cli.Commands;
 /// <c>weft stat deploy|svc|routes|rules[/NAME]</c>: success rate, requests per second and p50/p95/p99 latency over a
 /// window of up to a minute, one row per Deployment, Service, route or route rule (as <c>linkerd viz stat</c>). The
 /// numbers come from the sidecars' own counters (their <c>/stat</c> windows), asked through the control plane with the
-/// admin credential (<see cref="ControlPlaneAdmin.FindAsync"/>); <see cref="StatTable"/> sums them.
+/// admin credential, or in a cluster as the kubeconfig's user (<see cref="ControlPlaneAdmin.FindAsync"/>);
+/// <see cref="StatTable"/> sums them.
 /// </summary>
 internal static class StatCommand
 {
@@ -22,12 +23,12 @@ internal static class StatCommand
         var from = new Option<string?>("--from") { Description = "Only calls from this workload: deploy/NAME" };
         var fromNamespace = new Option<string?>("--from-namespace") { Description = "The namespace of --from (default: --namespace)" };
         var window = new Option<string>("--window", "-w") { Description = "The window: 10s to 60s (whole 10-second slots)", DefaultValueFactory = _ => "60s" };
-        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
-        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var access = new ControlPlaneAccessOptions();
         var command = new Command("stat", "Success rate, requests per second and latency percentiles per Deployment, Service, route or rule")
         {
-            target, ns, from, fromNamespace, window, state, dir,
+            target, ns, from, fromNamespace, window,
         };
+        access.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             if (!TryQuery(result.GetValue(target)!, result.GetValue(ns) ?? "default", result.GetValue(from), result.GetValue(fromNamespace), out var query, out var error)
@@ -37,7 +38,7 @@ internal static class StatCommand
                 return 2;
             }
 
-            if (await ControlPlaneAdmin.FindAsync("stat", result.GetValue(state), result.GetValue(dir), Console.Error, ct) is not { } admin)
+            if (await ControlPlaneAdmin.FindAsync("stat", access.Read(result), Console.Error, ct) is not { } admin)
             {
                 return 1;
             }
@@ -48,7 +49,7 @@ internal static class StatCommand
                 // The control plane answers within 20 s (a sidecar not answered by then is a notice): this waits a little longer.
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 deadline.CancelAfter(TimeSpan.FromSeconds(30));
-                reply = await DiscoveryClient.StatAsync(admin.ControlPlane, Request(query, seconds), admin.Roots, admin.Credentials, deadline.Token);
+                reply = await DiscoveryClient.StatAsync(admin.ControlPlane, Request(query, seconds), admin.Roots, admin.Credentials, deadline.Token, admin.ServerName);
             }
             catch (RpcException e) when (!ct.IsCancellationRequested)
             {

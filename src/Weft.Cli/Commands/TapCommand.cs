@@ -35,7 +35,7 @@ internal static class TapCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var exit = 0;
             var seen = 0;
-            await foreach (var e in TapTarget.StreamAsync("tap", options.State(result), options.Dir(result), request, Console.Error, code => exit = code, stop.Token))
+            await foreach (var e in TapTarget.StreamAsync("tap", options.Access(result), request, Console.Error, code => exit = code, stop.Token))
             {
                 if (e.Notice.Length > 0)
                 {

@@ -4,11 +4,10 @@ using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
 
-/// <summary>The options <c>weft tap</c> and <c>weft top</c> share: the mesh, the namespace and the sidecars' filters.</summary>
+/// <summary>The options <c>weft tap</c> and <c>weft top</c> share: the mesh or cluster, the namespace and the sidecars' filters.</summary>
 internal sealed class TapOptions
 {
-    private readonly Option<string?> _state = new("--state") { Description = "The state file of the mesh (default: the only running one)" };
-    private readonly Option<string?> _dir = new("--dir") { Description = "The manifests directory the mesh was started with" };
+    private readonly ControlPlaneAccessOptions _access = new();
     private readonly Option<string> _namespace = new("--namespace", "-n") { Description = "The target's namespace", DefaultValueFactory = _ => "default" };
     private readonly Option<string?> _to = new("--to") { Description = "Only requests to this Service: svc/NAME" };
     private readonly Option<string?> _method = new("--method") { Description = "Only requests with this method" };
@@ -18,15 +17,16 @@ internal sealed class TapOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _state, _dir, _namespace, _to, _method, _path, _authority, _direction })
+        foreach (var option in new Option[] { _namespace, _to, _method, _path, _authority, _direction })
         {
             command.Options.Add(option);
         }
+
+        _access.AddTo(command);
     }
 
-    public string? State(ParseResult result) => result.GetValue(_state);
-
-    public string? Dir(ParseResult result) => result.GetValue(_dir);
+    /// <summary>Which control plane to call, and as whom.</summary>
+    public Local.ControlPlaneAdmin.Query Access(ParseResult result) => _access.Read(result);
 
     public bool TryRequest(ParseResult result, string target, out TapRequest request, out string? error)
     {

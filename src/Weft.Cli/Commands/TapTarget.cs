@@ -54,20 +54,20 @@ internal static class TapTarget
     }
 
     /// <summary>
-    /// The events of <paramref name="request"/>, from the running local mesh's control plane; writes why not and yields
+    /// The events of <paramref name="request"/>, from the control plane <paramref name="access"/> names; writes why not and yields
     /// nothing when the mesh or its credential cannot be found or the control plane refuses.
     /// </summary>
-    public static async IAsyncEnumerable<TapEvent> StreamAsync(string command, string? statePath, string? dir, TapRequest request,
+    public static async IAsyncEnumerable<TapEvent> StreamAsync(string command, ControlPlaneAdmin.Query access, TapRequest request,
         TextWriter errors, Action<int> exitCode, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        if (await ControlPlaneAdmin.FindAsync(command, statePath, dir, errors, ct) is not { } admin)
+        if (await ControlPlaneAdmin.FindAsync(command, access, errors, ct) is not { } admin)
         {
             exitCode(1);
             yield break;
         }
 
         var controlPlane = admin.ControlPlane;
-        var events = DiscoveryClient.TapAsync(controlPlane, request, admin.Roots, admin.Credentials, ct).GetAsyncEnumerator(ct);
+        var events = DiscoveryClient.TapAsync(controlPlane, request, admin.Roots, admin.Credentials, ct, admin.ServerName).GetAsyncEnumerator(ct);
         try
         {
             while (true)

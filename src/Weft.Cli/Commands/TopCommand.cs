@@ -46,7 +46,7 @@ internal static class TopCommand
             var table = new TopTable();
             var exit = 0;
             var drawn = DateTimeOffset.MinValue;
-            await foreach (var e in TapTarget.StreamAsync("top", options.State(result), options.Dir(result), request, Console.Error, code => exit = code, stop.Token))
+            await foreach (var e in TapTarget.StreamAsync("top", options.Access(result), request, Console.Error, code => exit = code, stop.Token))
             {
                 if (e.Notice.Length > 0)
                 {

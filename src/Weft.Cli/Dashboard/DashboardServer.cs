@@ -161,7 +161,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         try
         {
             reply = await DiscoveryClient.StatAsync(_source.ControlPlane, new StatRequest { AllNamespaces = true, WindowSeconds = (uint)seconds },
-                _source.Roots, _source.Credentials, context.RequestAborted);
+                _source.Roots, _source.Credentials, context.RequestAborted, _source.ServerName);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException && !context.RequestAborted.IsCancellationRequested)
         {
@@ -185,7 +185,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         string text;
         try
         {
-            var reply = await DiscoveryClient.GetStatusAsync(_source.ControlPlane, context.RequestAborted, _source.Roots, _source.Credentials);
+            var reply = await DiscoveryClient.GetStatusAsync(_source.ControlPlane, context.RequestAborted, _source.Roots, _source.Credentials, _source.ServerName);
             using var writer = new StringWriter();
             StatusCommand.WriteStatusReply(writer, reply);
             text = writer.ToString();
@@ -225,7 +225,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var end = "ended";
         try
         {
-            await foreach (var e in DiscoveryClient.TapAsync(_source.ControlPlane, request, _source.Roots, _source.Credentials, context.RequestAborted))
+            await foreach (var e in DiscoveryClient.TapAsync(_source.ControlPlane, request, _source.Roots, _source.Credentials, context.RequestAborted, _source.ServerName))
             {
                 await response.WriteAsync($"data: {Google.Protobuf.JsonFormatter.Default.Format(e)}\n\n", context.RequestAborted);
                 await response.Body.FlushAsync(context.RequestAborted);

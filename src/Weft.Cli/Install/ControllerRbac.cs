@@ -32,8 +32,12 @@ internal static class ControllerRbac
         Rule("gateway.networking.x-k8s.io", ["xmeshes/status"], ["update"]),
         Rule("policy.weft.dev", ["authorizationpolicies/status"], ["update"]),
 
-        // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued.
+        // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued; so is an
+        // operator's kubeconfig token (KubeAdminReviewer) before status, stat or tap.
         Rule("authentication.k8s.io", ["tokenreviews"], ["create"]),
+
+        // KubeAdminReviewer: whether RBAC lets that operator do it (a SubjectAccessReview of status/stats/taps.weft.dev).
+        Rule("authorization.k8s.io", ["subjectaccessreviews"], ["create"]),
 
         // The injector's caBundle keeper (KubeController, WebhookCaBundle): an informer over webhook configurations wakes
         // it on any change (list and watch, read-only, cannot be limited by name without a field selector); it reads and
@@ -61,6 +65,22 @@ internal static class ControllerRbac
         // KubeCaSecret: the mesh root is read, or created on first start (and again if deleted); never updated.
         Rule("", ["secrets"], ["get"], [WeftInstallation.CaSecretName]),
         Rule("", ["secrets"], ["create"]),
+    ];
+
+    /// <summary>
+    /// The rules of <see cref="WeftInstallation.ViewerRoleName"/>, for operators: read route status (cluster-wide) and
+    /// golden metrics. The resources are not objects: only the controller's SubjectAccessReview asks about them
+    /// (<see cref="Weft.ControlPlane.Identity.AdminRequest"/>).
+    /// </summary>
+    public static JsonArray ViewerRules() =>
+    [
+        Rule(Weft.ControlPlane.Identity.AdminRequest.Group, [Weft.ControlPlane.Identity.AdminRequest.StatusResource, Weft.ControlPlane.Identity.AdminRequest.StatsResource], ["get"]),
+    ];
+
+    /// <summary>The rules of <see cref="WeftInstallation.TapRoleName"/>: live requests, which carry paths and identities.</summary>
+    public static JsonArray TapRules() =>
+    [
+        Rule(Weft.ControlPlane.Identity.AdminRequest.Group, [Weft.ControlPlane.Identity.AdminRequest.TapsResource], ["watch"]),
     ];
 
     private static JsonObject Rule(string group, string[] resources, string[] verbs, string[]? names = null)

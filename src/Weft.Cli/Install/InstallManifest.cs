@@ -35,6 +35,10 @@ internal static class InstallManifest
         objects.Add(Object("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", WeftInstallation.ControllerName, null, o => Bind(o, "ClusterRole", ns)));
         objects.Add(Object("rbac.authorization.k8s.io/v1", "Role", WeftInstallation.ControllerName, ns, o => o["rules"] = ControllerRbac.NamespaceRules()));
         objects.Add(Object("rbac.authorization.k8s.io/v1", "RoleBinding", WeftInstallation.ControllerName, ns, o => Bind(o, "Role", ns)));
+
+        // For operators, bound by the cluster's admin (nothing is bound to them here): weft status/stat/dashboard, and tap.
+        objects.Add(Object("rbac.authorization.k8s.io/v1", "ClusterRole", WeftInstallation.ViewerRoleName, null, o => o["rules"] = ControllerRbac.ViewerRules()));
+        objects.Add(Object("rbac.authorization.k8s.io/v1", "ClusterRole", WeftInstallation.TapRoleName, null, o => o["rules"] = ControllerRbac.TapRules()));
         objects.Add(Object("apps/v1", "Deployment", WeftInstallation.ControllerName, ns, o => o["spec"] = DeploymentSpec(options)));
         objects.Add(Object("v1", "Service", WeftInstallation.ControllerName, ns, o => o["spec"] = ServiceSpec()));
         objects.Add(Object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", WeftInstallation.WebhookConfigurationName, null,

@@ -1,13 +1,15 @@
 using System.Security.Cryptography.X509Certificates;
+using k8s;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Discovery;
 
 namespace Weft.Cli.Local;
 
 /// <summary>
-/// How the CLI calls the local mesh's control plane as its admin (<c>weft status</c>, <c>tap</c>, <c>top</c>, <c>stat</c>,
-/// <c>dashboard</c>): over TLS
-/// verified against the mesh state's <see cref="MeshState.ControlPlaneCa"/>, presenting its
-/// <see cref="MeshState.AdminCredential"/> as the bearer token.
+/// How the CLI calls a control plane as an operator (<c>weft status</c>, <c>tap</c>, <c>top</c>, <c>stat</c>,
+/// <c>dashboard</c>): the local mesh's over TLS verified against the mesh state's <see cref="MeshState.ControlPlaneCa"/>,
+/// presenting its <see cref="MeshState.AdminCredential"/> as the bearer token; a cluster's controller verified against
+/// the trust bundle it publishes, presenting the kubeconfig user's token, which the controller has the API server review.
 /// </summary>
 internal static class ControlPlaneAdmin
 {
@@ -30,13 +32,20 @@ internal static class ControlPlaneAdmin
     }
 
     /// <summary>
-    /// The running local mesh's control plane and the admin credential to call it with, found through the state file;
-    /// null (and why not written to <paramref name="errors"/>) when the mesh or its credential cannot be found.
+    /// The control plane <paramref name="query"/> names and the credential to call it with as an operator: a cluster's
+    /// controller with the kubeconfig user's token when the query names a cluster (or the running mesh runs against an
+    /// API server), else the running local mesh's with its admin credential, found through the state file; null (and
+    /// why not written to <paramref name="errors"/>) when neither can be found.
     /// </summary>
-    public static async Task<Access?> FindAsync(
-        string command, string? statePath, string? dir, TextWriter errors, CancellationToken ct)
+    public static async Task<Access?> FindAsync(string command, Query query, TextWriter errors, CancellationToken ct)
     {
-        var (found, error) = StateFile.Find(statePath, dir);
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.NamesCluster)
+        {
+            return await ClusterAsync(command, query.Kubeconfig, query.Context, query.ControlPlane, query.WeftNamespace, errors, ct);
+        }
+
+        var (found, error) = StateFile.Find(query.State, query.Dir);
         if (found is null)
         {
             errors.WriteLine($"weft {command}: {error}");
@@ -45,14 +54,16 @@ internal static class ControlPlaneAdmin
 
         if (found.AdminCredential is null)
         {
-            errors.WriteLine($"weft {command}: the mesh of {found.ManifestDirectory} runs against an API server (--kubeconfig): its control plane's admin credential is not in the state file");
-            return null;
+            // weft up --kubeconfig: its controller is a cluster's, which knows the kubeconfig's users, not an admin file.
+            return found.Kubeconfig is null
+                ? Fail(errors, $"weft {command}: the state file of {found.ManifestDirectory} names no admin credential")
+                : await ClusterAsync(command, found.Kubeconfig, found.KubeContext, found.ControlPlane, found.KubeNamespace ?? WeftInstallation.DefaultNamespace, errors, ct);
         }
 
         try
         {
             var (roots, credentials) = await ReadAsync(found.ControlPlaneCa, found.AdminCredential, ct);
-            return new Access(new Uri(found.ControlPlane), roots, credentials);
+            return new Access(new Uri(found.ControlPlane), roots, credentials, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
@@ -61,6 +72,98 @@ internal static class ControlPlaneAdmin
         }
     }
 
-    /// <summary>The control plane's address and what to call it with as its admin.</summary>
-    internal sealed record Access(Uri ControlPlane, X509Certificate2Collection? Roots, DiscoveryCredentials? Credentials);
+    /// <summary>
+    /// A cluster's controller at <paramref name="controlPlane"/>, verified against the trust bundle Weft publishes in
+    /// <paramref name="weftNamespace"/> (ConfigMap <c>weft-trust-bundle</c>) and as its Service's name, called with the
+    /// kubeconfig user's bearer token: the controller asks the API server who that is and whether RBAC lets them.
+    /// </summary>
+    private static async Task<Access?> ClusterAsync(string command, string? kubeconfig, string? context, string? controlPlane, string weftNamespace, TextWriter errors, CancellationToken ct)
+    {
+        var service = WeftInstallation.ControllerHost(weftNamespace);
+        if (controlPlane is null)
+        {
+            return Fail(errors, $"weft {command}: --control-plane is needed with --kubeconfig: the controller's discovery port, e.g. https://127.0.0.1:{WeftInstallation.ControllerPort} after kubectl -n {weftNamespace} port-forward svc/{WeftInstallation.ControllerName} {WeftInstallation.ControllerPort}");
+        }
+
+        if (!Uri.TryCreate(controlPlane, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttps)
+        {
+            return Fail(errors, $"weft {command}: --control-plane '{controlPlane}' is not an https:// URL");
+        }
+
+        k8s.KubernetesClientConfiguration config;
+        try
+        {
+            config = Commands.ClusterConfig.Resolve(kubeconfig, context);
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return Fail(errors, $"weft {command}: no usable cluster configuration: {e.Message}");
+        }
+
+        var token = config.AccessToken;
+        if (string.IsNullOrEmpty(token) && config.TokenProvider is { } provider)
+        {
+            token = (await provider.GetAuthenticationHeaderAsync(ct)).Parameter;
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            return Fail(errors, $"weft {command}: the kubeconfig's user has no bearer token to show the controller (a client certificate cannot be passed on): use a token user, e.g. one from kubectl create token");
+        }
+
+        string pem;
+        try
+        {
+            using var client = new k8s.Kubernetes(config);
+            var bundle = await client.CoreV1.ReadNamespacedConfigMapAsync(WeftInstallation.TrustBundleConfigMapName, weftNamespace, cancellationToken: ct);
+            pem = bundle.Data is { } data && data.TryGetValue("ca.crt", out var ca) ? ca : "";
+        }
+        catch (k8s.Autorest.HttpOperationException e)
+        {
+            return Fail(errors, $"weft {command}: cannot read ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} (the mesh's trust bundle): {(int)e.Response.StatusCode} {e.Response.ReasonPhrase} (is Weft installed in {weftNamespace}? --weft-namespace)");
+        }
+        catch (HttpRequestException e)
+        {
+            return Fail(errors, $"weft {command}: the API server {config.Host} did not answer: {e.Message}");
+        }
+
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPem(pem);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            return Fail(errors, $"weft {command}: ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} holds no usable ca.crt: {e.Message}");
+        }
+
+        if (roots.Count == 0)
+        {
+            return Fail(errors, $"weft {command}: ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} holds no ca.crt (the controller writes it when it starts)");
+        }
+
+        return new Access(address, roots, DiscoveryCredentials.Bearer(token), service);
+    }
+
+    private static Access? Fail(TextWriter errors, string message)
+    {
+        errors.WriteLine(message);
+        return null;
+    }
+
+    /// <summary>What names the control plane to call: a local mesh (state file or manifests directory) or a cluster.</summary>
+    internal sealed record Query(string? State, string? Dir, string? Kubeconfig, string? Context, string? ControlPlane, string WeftNamespace)
+    {
+        /// <summary>A kubeconfig, context or controller address was given: the cluster's controller is meant.</summary>
+        public bool NamesCluster => Kubeconfig is not null || Context is not null || ControlPlane is not null;
+
+        /// <summary>The running local mesh (<c>--state</c>, <c>--dir</c>, or the only one).</summary>
+        public static Query Local(string? state, string? dir) => new(state, dir, null, null, null, WeftInstallation.DefaultNamespace);
+    }
+
+    /// <summary>
+    /// The control plane's address and what to call it with as an operator; <paramref name="ServerName"/> is the name
+    /// its certificate must carry when not the address's host (a cluster controller's Service name).
+    /// </summary>
+    internal sealed record Access(Uri ControlPlane, X509Certificate2Collection? Roots, DiscoveryCredentials? Credentials, string? ServerName);
 }

@@ -341,6 +341,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             AdminCredential = ApiServer is null ? ControlPlane.AdminCredentialPath : null,
             Kubeconfig = ApiServer?.Connection.Kubeconfig,
             KubeContext = ApiServer?.Connection.Context,
+            KubeNamespace = ApiServer?.Connection.Namespace,
             AddressBlock = AddressBlock,
             Isolation = IsolationNames.NameOf(Isolation),
             PodCidr = _addresses.PodCidr,

@@ -31,6 +31,9 @@ internal sealed record MeshState
     /// <summary>The kubeconfig context, when one was named.</summary>
     public string? KubeContext { get; init; }
 
+    /// <summary>With <c>--kubeconfig</c>: the controller's namespace (its trust bundle ConfigMap, its Service name).</summary>
+    public string? KubeNamespace { get; init; }
+
     /// <summary>The run's address block, e.g. <c>127.23.0.0/16</c>, or its pod and Service ranges in network namespaces.</summary>
     public required string AddressBlock { get; init; }
 

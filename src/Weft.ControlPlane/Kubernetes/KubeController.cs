@@ -36,6 +36,7 @@ public sealed class KubeController : IAsyncDisposable
     private readonly SemaphoreSlim _webhookChanged = new(0, 1);
     private RootPem _root = null!;
     private TokenReviewAuthenticator? _authenticator;
+    private KubeAdminReviewer? _operators;
     private bool _disposed;
 
     private KubeController(KubeControllerOptions options, ControlPlaneHost controlPlane, KubeSource source, KubeStatusWriter status, LeaderElector elector, LeaseLock lease, ILogger logger, Endpoints endpoints)
@@ -77,6 +78,7 @@ public sealed class KubeController : IAsyncDisposable
         var root = await KubeCaSecret.LoadOrCreateAsync(client, options.Namespace, options.CaSecretName, caOptions, time, ct).ConfigureAwait(false);
 
         var authenticator = new TokenReviewAuthenticator(client, options.TokenAudience);
+        var operators = new KubeAdminReviewer(client, time);
         var endpoints = new Endpoints(client, options, loggerFactory.CreateLogger<AdmissionWebhook>());
         ControlPlaneHost? controlPlane = null;
         KubeSource? source = null;
@@ -90,6 +92,7 @@ public sealed class KubeController : IAsyncDisposable
                     Port = options.Port,
                     Ca = caOptions with { Root = root },
                     WorkloadAuthenticator = authenticator,
+                    AdminReviewer = operators,
                     DefaultInboundPolicy = options.DefaultInboundPolicy,
                     Tls = new ServingIdentity(options.ServingDnsNames(), options.ServingAddresses()),
                     MapEndpoints = endpoints.Map,
@@ -131,6 +134,7 @@ public sealed class KubeController : IAsyncDisposable
             status.Start();
             controller._root = root;
             controller._authenticator = authenticator;
+            controller._operators = operators;
             controller._election = Task.Run(() => controller.ElectAsync(controller._stop.Token), CancellationToken.None);
             controller._rootKeeper = Task.Run(() => controller.KeepRootAsync(controller._stop.Token), CancellationToken.None);
             if (options.Injector is not null)
@@ -163,6 +167,7 @@ public sealed class KubeController : IAsyncDisposable
             }
 
             authenticator.Dispose();
+            operators.Dispose();
             endpoints.Dispose();
             throw;
         }
@@ -208,6 +213,7 @@ public sealed class KubeController : IAsyncDisposable
         await Source.DisposeAsync().ConfigureAwait(false);
         await ControlPlane.DisposeAsync().ConfigureAwait(false);
         _authenticator?.Dispose();
+        _operators?.Dispose();
         _endpoints.Dispose();
         _stop.Dispose();
         _webhookChanged.Dispose();

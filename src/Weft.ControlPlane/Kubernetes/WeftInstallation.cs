@@ -46,6 +46,18 @@ public static class WeftInstallation
 
     public const string TrustBundleConfigMapName = "weft-trust-bundle";
 
+    /// <summary>
+    /// The ClusterRole to bind an operator to for <c>weft status</c>, <c>weft stat</c> and the dashboard's numbers
+    /// (<c>get status.weft.dev</c> and <c>stats.weft.dev</c>); a RoleBinding limits stat to its namespace.
+    /// </summary>
+    public const string ViewerRoleName = "weft-mesh-viewer";
+
+    /// <summary>
+    /// The ClusterRole to bind an operator to for <c>weft tap</c> and <c>weft top</c> (<c>watch taps.weft.dev</c>: live
+    /// paths and identities); a RoleBinding limits it to its namespace.
+    /// </summary>
+    public const string TapRoleName = "weft-tap";
+
     public const string TokenAudience = "weft";
 
     /// <summary>The label every object Weft installs carries (<c>app.kubernetes.io/part-of: weft</c>).</summary>

@@ -19,7 +19,8 @@ namespace Weft.ControlPlane.Serving;
 /// token of a deleted or scaled-away pod is refused before it expires. A sidecar that holds its workload certificate
 /// also presents it as its TLS client certificate; the certificate names a service account only (SPIFFE ns/sa), so it
 /// must agree with the token and never widens it;</item>
-/// <item>the admin credential (<see cref="AdminCredential"/>), for <c>GetStatus</c> only.</item>
+/// <item>the admin credential (<see cref="AdminCredential"/>), for status, stat and tap (<see cref="AdminRequest"/>);</item>
+/// <item>in a cluster, an operator's own Kubernetes token, for what RBAC lets its user do (<see cref="IAdminReviewer"/>).</item>
 /// </list>
 /// A call without a credential, or with one that does not verify, is UNAUTHENTICATED; a verified caller asking for
 /// what is not its own is PERMISSION_DENIED.
@@ -30,7 +31,8 @@ internal sealed class CallerAuthentication(
     AdminCredential admin,
     MeshCertificateAuthority ca,
     TimeProvider time,
-    ILogger<CallerAuthentication> logger)
+    ILogger<CallerAuthentication> logger,
+    IAdminReviewer? reviewer = null)
 {
     public const string Header = "authorization";
     public const string Scheme = "Bearer ";
@@ -102,12 +104,32 @@ internal sealed class CallerAuthentication(
             : throw Refuse(context, StatusCode.PermissionDenied, $"{claims.Pod} may not act as {(named.Length == 0 ? "no pod" : named)}");
     }
 
-    /// <summary>Refuses every caller but the holder of the admin credential.</summary>
-    public void RequireAdmin(ServerCallContext context, string what = "status")
+    /// <summary>
+    /// Refuses every caller but the holder of the admin credential and, in a cluster, a user whom RBAC lets do
+    /// <paramref name="request"/> (<see cref="IAdminReviewer"/>).
+    /// </summary>
+    public async ValueTask RequireAdminAsync(ServerCallContext context, AdminRequest request)
     {
-        if (!admin.Matches(Credential(context)))
+        var credential = Credential(context);
+        if (admin.Matches(credential))
         {
-            throw Refuse(context, StatusCode.PermissionDenied, $"{what} is for the admin credential (weft {what}) only");
+            return;
+        }
+
+        if (reviewer is null || AdminCredential.IsAdminShaped(credential))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"{request.Command} is for the admin credential (weft {request.Command}) only");
+        }
+
+        var review = await reviewer.ReviewAsync(credential, request, context.CancellationToken).ConfigureAwait(false);
+        switch (review.Verdict)
+        {
+            case AdminVerdict.Allowed:
+                return;
+            case AdminVerdict.Denied:
+                throw Refuse(context, StatusCode.PermissionDenied, review.Reason);
+            default:
+                throw Refuse(context, StatusCode.Unauthenticated, review.Reason);
         }
     }
 

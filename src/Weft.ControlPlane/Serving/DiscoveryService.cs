@@ -119,23 +119,23 @@ internal sealed class DiscoveryService(
         return new ReportReply { Known = registry.Report(request) };
     }
 
-    /// <summary>Issue 16's tap, for the admin credential only: the relay calls the target's sidecars (<see cref="TapRelay"/>).</summary>
-    public override Task Tap(TapRequest request, IServerStreamWriter<TapEvent> responseStream, ServerCallContext context)
+    /// <summary>Issue 16's tap, for an admin (<see cref="CallerAuthentication.RequireAdminAsync"/>): the relay calls the target's sidecars (<see cref="TapRelay"/>).</summary>
+    public override async Task Tap(TapRequest request, IServerStreamWriter<TapEvent> responseStream, ServerCallContext context)
     {
-        callers.RequireAdmin(context, "tap");
-        return taps.RelayAsync(request, responseStream, context.CancellationToken);
+        await callers.RequireAdminAsync(context, AdminRequest.Tap(request.Namespace)).ConfigureAwait(false);
+        await taps.RelayAsync(request, responseStream, context.CancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Issue 16's <c>weft stat</c>, for the admin credential only: the relay asks the pods' sidecars for their windows.</summary>
-    public override Task<StatReply> Stat(StatRequest request, ServerCallContext context)
+    /// <summary>Issue 16's <c>weft stat</c>, for an admin: the relay asks the pods' sidecars for their windows.</summary>
+    public override async Task<StatReply> Stat(StatRequest request, ServerCallContext context)
     {
-        callers.RequireAdmin(context, "stat");
-        return taps.StatAsync(request, context.CancellationToken);
+        await callers.RequireAdminAsync(context, AdminRequest.Stat(request.AllNamespaces ? null : request.Namespace)).ConfigureAwait(false);
+        return await taps.StatAsync(request, context.CancellationToken).ConfigureAwait(false);
     }
 
-    public override Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)
+    public override async Task<StatusReply> GetStatus(StatusRequest request, ServerCallContext context)
     {
-        callers.RequireAdmin(context);
+        await callers.RequireAdminAsync(context, AdminRequest.Status()).ConfigureAwait(false);
         var published = translator.Current;
         var reply = new StatusReply
         {
@@ -157,7 +157,7 @@ internal sealed class DiscoveryService(
         }));
         reply.Subscriptions.AddRange(registry.Snapshot());
         reply.InboundSubscriptions.AddRange(registry.InboundSnapshot());
-        return Task.FromResult(reply);
+        return reply;
     }
 
     public override async Task<IssueCertificateReply> IssueCertificate(IssueCertificateRequest request, ServerCallContext context)

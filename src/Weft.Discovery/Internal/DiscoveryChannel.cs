@@ -17,7 +17,11 @@ internal static class DiscoveryChannel
     /// <param name="trustedRoots">The roots its certificate must chain to; null: the system's.</param>
     /// <param name="credentials">What every call and connection presents.</param>
     /// <param name="time">The clock the certificate's validity is checked on (the mesh's, as the CA that issued it); null: the system's.</param>
-    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null, DiscoveryCredentials? credentials = null, TimeProvider? time = null)
+    /// <param name="serverName">
+    /// The DNS name the certificate must carry; null: <paramref name="controlPlane"/>'s host. An operator who reaches a
+    /// cluster's controller through a port-forward (<c>https://127.0.0.1:8090</c>) checks its Service name instead.
+    /// </param>
+    public static GrpcChannel Create(Uri controlPlane, X509Certificate2Collection? trustedRoots = null, DiscoveryCredentials? credentials = null, TimeProvider? time = null, string? serverName = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -39,8 +43,9 @@ internal static class DiscoveryChannel
             {
                 // The name must match; the chain is built again to the mesh roots only, at the mesh clock's time.
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                    (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0
+                    (errors & SslPolicyErrors.RemoteCertificateNotAvailable) == 0
                     && certificate is X509Certificate2 leaf
+                    && (serverName is null ? (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0 : leaf.MatchesHostname(serverName, allowWildcards: false, allowCommonName: false))
                     && SpiffeValidation.ChainsTo(leaf, roots, clock.GetUtcNow(), out _),
             };
         }

@@ -74,7 +74,7 @@ public sealed class DashboardTests(TapMeshFixture fixture) : IClassFixture<TapMe
     public async Task The_port_refuses_a_request_without_the_printed_key_and_one_naming_another_host()
     {
         // No control plane behind it: these requests are refused before one would be called.
-        await using var server = await DashboardServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new ControlPlaneAdmin.Access(new Uri("https://127.0.0.1:1"), null, null), CancellationToken.None);
+        await using var server = await DashboardServer.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), new ControlPlaneAdmin.Access(new Uri("https://127.0.0.1:1"), null, null, null), CancellationToken.None);
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         var page = new Uri(server.Url.GetLeftPart(UriPartial.Authority) + "/");
 

@@ -15,7 +15,7 @@ internal sealed class ApiHttpHandler(
     ObjectStore store,
     MutatingAdmission admission,
     ServiceAccountTokens tokens,
-    string adminToken,
+    RbacAuthorizer rbac,
     Func<string> serverAddress,
     TimeSpan bookmarkInterval)
 {
@@ -165,7 +165,8 @@ internal sealed class ApiHttpHandler(
                 throw ApiException.MethodNotAllowed();
             }
 
-            await WriteAsync(context, 201, tokens.TokenReview(await ReadObjectAsync(context)));
+            var review = await ReadObjectAsync(context);
+            await WriteAsync(context, 201, r.Type == BuiltInResources.SubjectAccessReviews ? rbac.Review(review) : tokens.TokenReview(review));
             return;
         }
 
@@ -437,9 +438,9 @@ internal sealed class ApiHttpHandler(
         }
 
         var token = header["Bearer ".Length..].Trim();
-        if (token == adminToken)
+        if (tokens.IsAdmin(token))
         {
-            return new JsonObject { ["username"] = "kubernetes-admin", ["groups"] = new JsonArray("system:masters", "system:authenticated") };
+            return ServiceAccountTokens.AdminUser();
         }
 
         return tokens.Authenticate(token, [TokenIssuer.ApiAudience], out _) is { } claims

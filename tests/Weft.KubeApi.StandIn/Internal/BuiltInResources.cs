@@ -61,6 +61,13 @@ internal static class BuiltInResources
         Namespaced = false, Versions = ["v1"], StorageVersion = "v1", CreateOnly = true,
     };
 
+    /// <summary>Answered by <see cref="RbacAuthorizer"/>.</summary>
+    public static readonly ResourceType SubjectAccessReviews = new()
+    {
+        Group = "authorization.k8s.io", Plural = "subjectaccessreviews", Singular = "subjectaccessreview", Kind = "SubjectAccessReview",
+        Namespaced = false, Versions = ["v1"], StorageVersion = "v1", CreateOnly = true,
+    };
+
     public static readonly ResourceType CustomResourceDefinitions = new()
     {
         Group = "apiextensions.k8s.io", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
@@ -115,7 +122,7 @@ internal static class BuiltInResources
 
     public static IReadOnlyList<ResourceType> All { get; } =
     [
-        Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, CustomResourceDefinitions,
+        Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, SubjectAccessReviews, CustomResourceDefinitions,
         Deployments, ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, MutatingWebhookConfigurations, ValidatingWebhookConfigurations,
     ];
 }

@@ -35,7 +35,7 @@ internal sealed record ResourceType
     /// <summary>Answers DELETE with the deleted object rather than a <c>Status</c> (pods, services, service accounts, custom resources).</summary>
     public bool DeleteReturnsObject { get; init; }
 
-    /// <summary>A create-only resource that is never stored (tokenreviews).</summary>
+    /// <summary>A create-only resource that is never stored (tokenreviews, subjectaccessreviews).</summary>
     public bool CreateOnly { get; init; }
 
     public IReadOnlyList<string> Verbs => CreateOnly

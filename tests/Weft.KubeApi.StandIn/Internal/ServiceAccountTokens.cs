@@ -6,10 +6,19 @@ namespace Weft.KubeApi.StandIn.Internal;
 /// <summary>
 /// TokenRequest (<c>serviceaccounts/{name}/token</c>), TokenReview and bearer authentication with the tokens it
 /// issues. A token is valid while it is unexpired, its ServiceAccount exists with the uid it was issued for, and, when
-/// bound to a Pod, that Pod exists with the bound uid (the real server's bound-token checks).
+/// bound to a Pod, that Pod exists with the bound uid (the real server's bound-token checks). The kubeconfig's static
+/// admin token (<paramref name="adminToken"/>) is <see cref="AdminUser"/>, as a static token file's entry would be,
+/// and a TokenReview answers for it too (audience-agnostic: valid for the server's own audience only).
 /// </summary>
-internal sealed class ServiceAccountTokens(ObjectStore store, TokenIssuer issuer, TimeProvider time)
+internal sealed class ServiceAccountTokens(ObjectStore store, TokenIssuer issuer, TimeProvider time, string adminToken)
 {
+    /// <summary>The static admin token's user, as <c>kubeadm</c>'s admin kubeconfig user is known.</summary>
+    public static JsonObject AdminUser() =>
+        new() { ["username"] = "kubernetes-admin", ["groups"] = new JsonArray("system:masters", "system:authenticated") };
+
+    /// <summary>Whether <paramref name="token"/> is the static admin token.</summary>
+    public bool IsAdmin(string token) => token.Length > 0 && token == adminToken;
+
     public string Issue(string @namespace, string serviceAccount, string? podName, string? podUid, IReadOnlyList<string> audiences, TimeSpan lifetime)
     {
         lock (store.Gate)
@@ -84,7 +93,25 @@ internal sealed class ServiceAccountTokens(ObjectStore store, TokenIssuer issuer
         var spec = body["spec"] as JsonObject ?? [];
         var wanted = spec["audiences"] is JsonArray { Count: > 0 } a ? a.Select(x => x!.ToString()).ToList() : [TokenIssuer.ApiAudience];
         var status = new JsonObject { ["user"] = new JsonObject() };
-        var claims = Authenticate(spec["token"]?.ToString() ?? "", wanted, out var error);
+        var token = spec["token"]?.ToString() ?? "";
+        if (IsAdmin(token))
+        {
+            // An audience-agnostic authenticator (a static token) authenticates for the API server's own audience only.
+            if (wanted.Contains(TokenIssuer.ApiAudience))
+            {
+                status["authenticated"] = true;
+                status["user"] = AdminUser();
+                status["audiences"] = new JsonArray(TokenIssuer.ApiAudience);
+            }
+            else
+            {
+                status["error"] = "[invalid bearer token, token audiences is invalid for the target audiences]";
+            }
+
+            return Answer(spec, status);
+        }
+
+        var claims = Authenticate(token, wanted, out var error);
         if (claims is null)
         {
             status["error"] = error;
@@ -109,7 +136,11 @@ internal sealed class ServiceAccountTokens(ObjectStore store, TokenIssuer issuer
             status["audiences"] = new JsonArray([.. claims.Audiences.Intersect(wanted).Select(x => (JsonNode)x)]);
         }
 
-        return new JsonObject
+        return Answer(spec, status);
+    }
+
+    private static JsonObject Answer(JsonObject spec, JsonObject status) =>
+        new JsonObject
         {
             ["kind"] = "TokenReview",
             ["apiVersion"] = "authentication.k8s.io/v1",
@@ -117,7 +148,6 @@ internal sealed class ServiceAccountTokens(ObjectStore store, TokenIssuer issuer
             ["spec"] = spec.DeepClone(),
             ["status"] = status,
         };
-    }
 
     /// <summary>The token's claims when it authenticates for one of <paramref name="audiences"/>; otherwise null and why.</summary>
     public TokenClaims? Authenticate(string token, IReadOnlyList<string> audiences, out string error)

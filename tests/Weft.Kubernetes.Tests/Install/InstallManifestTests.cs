@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Weft.Api;
 using Weft.Cli.Install;
+using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Kubernetes.Tests.Install;
@@ -16,7 +17,7 @@ public sealed class InstallManifestTests
         var objects = InstallManifest.Objects(Defaults);
         Assert.Equal(
             ["Namespace/weft-system", "ServiceAccount/weft-controller", "ClusterRole/weft-controller", "ClusterRoleBinding/weft-controller",
-             "Role/weft-controller", "RoleBinding/weft-controller", "Deployment/weft-controller", "Service/weft-controller",
+             "Role/weft-controller", "RoleBinding/weft-controller", "ClusterRole/weft-mesh-viewer", "ClusterRole/weft-tap", "Deployment/weft-controller", "Service/weft-controller",
              "MutatingWebhookConfiguration/weft-sidecar-injector"],
             objects.Select(o => $"{o["kind"]}/{KubeResource.NameOf(o)}"));
         Assert.All(objects, o => Assert.Equal(WeftInstallation.PartOfValue, o["metadata"]!["labels"]![WeftInstallation.PartOfLabel]!.GetValue<string>()));
@@ -68,6 +69,23 @@ public sealed class InstallManifestTests
         }
 
         Assert.True(Allows(rules, "authentication.k8s.io", "tokenreviews", "create"));
+        Assert.True(Allows(rules, "authorization.k8s.io", "subjectaccessreviews", "create"));
+    }
+
+    [Fact]
+    public void Operator_roles_grant_what_the_controller_asks_of_stat_status_and_tap_and_nothing_else()
+    {
+        var viewer = ControllerRbac.ViewerRules();
+        var tap = ControllerRbac.TapRules();
+        foreach (var request in new[] { AdminRequest.Status(), AdminRequest.Stat("shop"), AdminRequest.Stat(null) })
+        {
+            Assert.True(Allows(viewer, AdminRequest.Group, request.Resource, request.Verb), request.ToString());
+            Assert.False(Allows(tap, AdminRequest.Group, request.Resource, request.Verb), request.ToString());
+        }
+
+        Assert.True(Allows(tap, AdminRequest.Group, AdminRequest.TapsResource, AdminRequest.Tap("shop").Verb));
+        Assert.False(Allows(viewer, AdminRequest.Group, AdminRequest.TapsResource, AdminRequest.Tap("shop").Verb));
+        Assert.All(viewer.Concat(tap).OfType<JsonObject>(), r => Assert.Equal([AdminRequest.Group], Strings(r["apiGroups"])));
     }
 
     [Fact]
@@ -76,7 +94,7 @@ public sealed class InstallManifestTests
         var rules = ControllerRbac.ClusterRules().OfType<JsonObject>().ToList();
         Assert.DoesNotContain(rules, r => Strings(r["resources"]).Contains("secrets"));
         var writes = rules.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch" or "create" or "delete")).ToList();
-        Assert.All(writes.SelectMany(r => Strings(r["resources"])), w => Assert.True(w.EndsWith("/status", StringComparison.Ordinal) || w is "tokenreviews" or "mutatingwebhookconfigurations" or "configmaps", w));
+        Assert.All(writes.SelectMany(r => Strings(r["resources"])), w => Assert.True(w.EndsWith("/status", StringComparison.Ordinal) || w is "tokenreviews" or "subjectaccessreviews" or "mutatingwebhookconfigurations" or "configmaps", w));
         var updates = writes.Where(r => Strings(r["verbs"]).Any(v => v is "update" or "patch")).Where(r => !Strings(r["resources"]).All(w => w.EndsWith("/status", StringComparison.Ordinal)));
         Assert.All(updates, r => Assert.NotEmpty(Strings(r["resourceNames"]))); // only the objects Weft owns are ever replaced
         Assert.True(Allows(ControllerRbac.ClusterRules(), "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "update", WeftInstallation.WebhookConfigurationName));
