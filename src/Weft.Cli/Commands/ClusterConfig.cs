@@ -10,8 +10,11 @@ namespace Weft.Cli.Commands;
 /// </summary>
 internal static class ClusterConfig
 {
-    /// <summary><see cref="Resolve"/>, or false with <c>VERB: no usable cluster configuration: WHY</c> on standard error.</summary>
-    public static bool TryResolve(string? kubeconfig, string? context, string verb, out KubernetesClientConfiguration config)
+    /// <summary>
+    /// <see cref="Resolve"/>, or false with <c>weft VERB: no usable cluster configuration: WHY</c> on <paramref name="errors"/>
+    /// (standard error when null).
+    /// </summary>
+    public static bool TryResolve(string? kubeconfig, string? context, string verb, out KubernetesClientConfiguration config, TextWriter? errors = null)
     {
         try
         {
@@ -20,7 +23,7 @@ internal static class ClusterConfig
         }
         catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            Console.Error.WriteLine($"weft {verb}: no usable cluster configuration: {e.Message}");
+            (errors ?? Console.Error).WriteLine($"weft {verb}: no usable cluster configuration: {e.Message}");
             config = null!;
             return false;
         }

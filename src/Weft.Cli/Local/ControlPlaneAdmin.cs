@@ -48,8 +48,7 @@ internal static class ControlPlaneAdmin
         var (found, error) = StateFile.Find(query.State, query.Dir);
         if (found is null)
         {
-            errors.WriteLine($"weft {command}: {error}");
-            return null;
+            return Fail(errors, $"weft {command}: {error}");
         }
 
         if (found.AdminCredential is null)
@@ -67,8 +66,7 @@ internal static class ControlPlaneAdmin
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            errors.WriteLine($"weft {command}: cannot read the control plane's credentials ({found.AdminCredential}): {e.Message}");
-            return null;
+            return Fail(errors, $"weft {command}: cannot read the control plane's credentials ({found.AdminCredential}): {e.Message}");
         }
     }
 
@@ -90,14 +88,9 @@ internal static class ControlPlaneAdmin
             return Fail(errors, $"weft {command}: --control-plane '{controlPlane}' is not an https:// URL");
         }
 
-        k8s.KubernetesClientConfiguration config;
-        try
+        if (!Commands.ClusterConfig.TryResolve(kubeconfig, context, command, out var config, errors))
         {
-            config = Commands.ClusterConfig.Resolve(kubeconfig, context);
-        }
-        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return Fail(errors, $"weft {command}: no usable cluster configuration: {e.Message}");
+            return null;
         }
 
         var token = config.AccessToken;
@@ -111,12 +104,11 @@ internal static class ControlPlaneAdmin
             return Fail(errors, $"weft {command}: the kubeconfig's user has no bearer token to show the controller (a client certificate cannot be passed on): use a token user, e.g. one from kubectl create token");
         }
 
-        string pem;
+        string? pem;
         try
         {
             using var client = new k8s.Kubernetes(config);
-            var bundle = await client.CoreV1.ReadNamespacedConfigMapAsync(WeftInstallation.TrustBundleConfigMapName, weftNamespace, cancellationToken: ct);
-            pem = bundle.Data is { } data && data.TryGetValue("ca.crt", out var ca) ? ca : "";
+            pem = await KubeCaSecret.ReadBundleAsync(client, weftNamespace, WeftInstallation.TrustBundleConfigMapName, ct);
         }
         catch (k8s.Autorest.HttpOperationException e)
         {
@@ -127,19 +119,25 @@ internal static class ControlPlaneAdmin
             return Fail(errors, $"weft {command}: the API server {config.Host} did not answer: {e.Message}");
         }
 
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        var where = $"ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} ({KubeCaSecret.BundleKey})";
+        if (pem is null)
+        {
+            return Fail(errors, $"weft {command}: {where} holds no trust bundle (the controller writes it when it starts)");
+        }
+
+        var roots = new X509Certificate2Collection();
         try
         {
             roots.ImportFromPem(pem);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
-            return Fail(errors, $"weft {command}: ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} holds no usable ca.crt: {e.Message}");
+            return Fail(errors, $"weft {command}: {where} holds no usable certificate: {e.Message}");
         }
 
         if (roots.Count == 0)
         {
-            return Fail(errors, $"weft {command}: ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} holds no ca.crt (the controller writes it when it starts)");
+            return Fail(errors, $"weft {command}: {where} holds no certificate");
         }
 
         return new Access(address, roots, DiscoveryCredentials.Bearer(token), service);
@@ -156,9 +154,6 @@ internal static class ControlPlaneAdmin
     {
         /// <summary>A kubeconfig, context or controller address was given: the cluster's controller is meant.</summary>
         public bool NamesCluster => Kubeconfig is not null || Context is not null || ControlPlane is not null;
-
-        /// <summary>The running local mesh (<c>--state</c>, <c>--dir</c>, or the only one).</summary>
-        public static Query Local(string? state, string? dir) => new(state, dir, null, null, null, WeftInstallation.DefaultNamespace);
     }
 
     /// <summary>

@@ -16,7 +16,6 @@ namespace Weft.ControlPlane.Kubernetes;
 /// </summary>
 public sealed class KubeAdminReviewer(IKubernetes client, TimeProvider time) : IAdminReviewer, IDisposable
 {
-    private const int MaxTokenLength = 16 * 1024;
     private const int MaxCached = 1024;
 
     // A dashboard asks every few seconds: an allowed review is reused briefly, as the API server's own webhook authorizer
@@ -33,7 +32,7 @@ public sealed class KubeAdminReviewer(IKubernetes client, TimeProvider time) : I
     public async ValueTask<AdminReview> ReviewAsync(string credential, AdminRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (string.IsNullOrEmpty(credential) || credential.Length > MaxTokenLength)
+        if (string.IsNullOrEmpty(credential) || credential.Length > TokenReviewAuthenticator.MaxTokenLength)
         {
             return AdminReview.Unauthenticated("no bearer token, or one too long to be one");
         }

@@ -125,6 +125,16 @@ public static class KubeCaSecret
         throw new InvalidOperationException($"ConfigMap {@namespace}/{name} kept changing under five attempts to publish the trust bundle");
     }
 
+    /// <summary>
+    /// The trust bundle ConfigMap <paramref name="name"/> holds (its <see cref="BundleKey"/>, as a pod mounts it), or null
+    /// when it holds none; an API error (404 included: Weft is not installed there) is thrown.
+    /// </summary>
+    public static async Task<string?> ReadBundleAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)
+    {
+        var bundle = await client.CoreV1.ReadNamespacedConfigMapAsync(name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+        return bundle.Data?.TryGetValue(BundleKey, out var pem) == true && pem.Length > 0 ? pem : null;
+    }
+
     /// <summary>The root the Secret holds, or null when there is no such Secret.</summary>
     public static async Task<RootPem?> ReadAsync(IKubernetes client, string @namespace, string name, CancellationToken ct)
     {

@@ -16,7 +16,8 @@ public sealed class TokenReviewAuthenticator(IKubernetes client, string audience
     private const string ServiceAccountPrefix = "system:serviceaccount:";
     private const string PodNameExtra = "authentication.kubernetes.io/pod-name";
     private const string PodUidExtra = "authentication.kubernetes.io/pod-uid";
-    private const int MaxTokenLength = 16 * 1024;
+    /// <summary>The longest token sent to the API server for review (a service-account JWT is a few kilobytes).</summary>
+    internal const int MaxTokenLength = 16 * 1024;
 
     // Every certificate request costs the API server a TokenReview: at most this many at once, so that a flood of requests
     // (anyone who reaches the discovery port can send them) queues here instead of loading the API server.

@@ -28,7 +28,7 @@ public sealed class KubeAdminReviewerTests
         await cluster.Client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "dev" } }, "shop");
         var dev = cluster.Server.IssueToken("shop", "dev", null, [], TimeSpan.FromHours(1));
         var controller = await cluster.StartControllerAsync("replica-a");
-        var roots = await TrustBundleAsync(cluster);
+        var roots = await cluster.TrustBundleAsync();
 
         // The cluster's admin (system:masters) may; the controller's certificate names its Service, whatever was dialled.
         var status = await DiscoveryClient.GetStatusAsync(controller.Address, Deadline(), roots, DiscoveryCredentials.Bearer(cluster.Server.AdminToken), Service);
@@ -77,7 +77,7 @@ public sealed class KubeAdminReviewerTests
         await cluster.Client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "web" } }, "shop");
         var workload = cluster.Server.IssueToken("shop", "web", null, ["weft"], TimeSpan.FromHours(1));
         var controller = await cluster.StartControllerAsync("replica-a");
-        var roots = await TrustBundleAsync(cluster);
+        var roots = await cluster.TrustBundleAsync();
 
         // A sidecar's token is for audience weft, not the API server's: it proves no operator.
         var sidecar = await Assert.ThrowsAsync<RpcException>(() => StatAsync(controller, roots, workload, "shop"));
@@ -136,12 +136,4 @@ public sealed class KubeAdminReviewerTests
 
     private static Task<StatReply> StatAsync(KubeController controller, X509Certificate2Collection roots, string token, string? ns) =>
         DiscoveryClient.StatAsync(controller.Address, new StatRequest { Namespace = ns ?? "", AllNamespaces = ns is null, WindowSeconds = 10 }, roots, DiscoveryCredentials.Bearer(token), Deadline(), Service);
-
-    private static async Task<X509Certificate2Collection> TrustBundleAsync(KubeCluster cluster)
-    {
-        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("weft-trust-bundle", KubeCluster.WeftNamespace);
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPem(bundle.Data["ca.crt"]);
-        return roots;
-    }
 }

@@ -58,6 +58,15 @@ internal sealed class KubeCluster : IAsyncDisposable
 
     public k8s.Kubernetes NewClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
 
+    /// <summary>The mesh roots as a client finds them: the trust bundle ConfigMap the controller publishes in Weft's namespace.</summary>
+    public async Task<System.Security.Cryptography.X509Certificates.X509Certificate2Collection> TrustBundleAsync()
+    {
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        roots.ImportFromPem(await KubeCaSecret.ReadBundleAsync(Client, WeftNamespace, WeftInstallation.TrustBundleConfigMapName, CancellationToken.None)
+            ?? throw new InvalidOperationException("the trust bundle ConfigMap holds no ca.crt"));
+        return roots;
+    }
+
     /// <summary>A controller replica on loopback, port from the OS, with a short Lease for tests.</summary>
     public async Task<KubeController> StartControllerAsync(string identity, Func<KubeControllerOptions, KubeControllerOptions>? configure = null)
     {

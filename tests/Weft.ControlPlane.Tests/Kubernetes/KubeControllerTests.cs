@@ -364,7 +364,7 @@ public sealed class KubeControllerTests
         await cluster.ApplyAsync(Shop);
         var token = await PodTokenAsync(cluster, "client", "client-0");
         var controller = await cluster.StartControllerAsync("replica-a");
-        var roots = await TrustBundleAsync(cluster);
+        var roots = await cluster.TrustBundleAsync();
 
         var reply = await IssueAsync(controller, roots, token, san: null);
 
@@ -386,7 +386,7 @@ public sealed class KubeControllerTests
         await cluster.ApplyAsync(Shop);
         var token = await PodTokenAsync(cluster, "client", "client-0");
         var controller = await cluster.StartControllerAsync("replica-a");
-        var roots = await TrustBundleAsync(cluster);
+        var roots = await cluster.TrustBundleAsync();
 
         var forged = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, token, san: "spiffe://cluster.local/ns/shop/sa/admin"));
 
@@ -405,7 +405,7 @@ public sealed class KubeControllerTests
         var otherAudience = cluster.Server.IssueToken("shop", "client", "client-0", ["vault"], TimeSpan.FromHours(1));
         var unbound = cluster.Server.IssueToken("shop", "client", null, ["weft"], TimeSpan.FromHours(1));
         var controller = await cluster.StartControllerAsync("replica-a");
-        var roots = await TrustBundleAsync(cluster);
+        var roots = await cluster.TrustBundleAsync();
         Assert.Equal("spiffe://cluster.local/ns/shop/sa/client", (await IssueAsync(controller, roots, token, san: null)).SpiffeId);
 
         var audience = await Assert.ThrowsAsync<RpcException>(() => IssueAsync(controller, roots, otherAudience, san: null));
@@ -468,14 +468,6 @@ public sealed class KubeControllerTests
                 image: client
             """);
         return cluster.Server.IssueToken("shop", serviceAccount, pod, ["weft"], TimeSpan.FromHours(1));
-    }
-
-    private static async Task<X509Certificate2Collection> TrustBundleAsync(KubeCluster cluster)
-    {
-        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("weft-trust-bundle", KubeCluster.WeftNamespace);
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPem(bundle.Data["ca.crt"]);
-        return roots;
     }
 
     private static async Task<IssueCertificateReply> IssueAsync(KubeController controller, X509Certificate2Collection? roots, string token, string? san)

@@ -66,9 +66,9 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         {
             foreach (var binding in store.Items(BuiltInResources.ClusterRoleBindings.StorageKey))
             {
-                if (Binds(binding, user, groups, null) && RoleAllows(binding, null, request) is { } role)
+                if (Bound(binding, user, groups, null) is { } subject && RoleAllows(binding, null, request) is { } role)
                 {
-                    return (true, $"RBAC: allowed by ClusterRoleBinding \"{ObjectMeta.Name(binding)}\" of {role} to {Subject(user, groups, binding, null)}");
+                    return (true, $"RBAC: allowed by ClusterRoleBinding \"{ObjectMeta.Name(binding)}\" of {role} to {Describe(subject, null)}");
                 }
             }
 
@@ -76,9 +76,9 @@ internal sealed class RbacAuthorizer(ObjectStore store)
             {
                 foreach (var binding in store.Items(BuiltInResources.RoleBindings.StorageKey).Where(b => ObjectMeta.Namespace(b) == request.Namespace))
                 {
-                    if (Binds(binding, user, groups, request.Namespace) && RoleAllows(binding, request.Namespace, request) is { } role)
+                    if (Bound(binding, user, groups, request.Namespace) is { } subject && RoleAllows(binding, request.Namespace, request) is { } role)
                     {
-                        return (true, $"RBAC: allowed by RoleBinding \"{ObjectMeta.Name(binding)}/{request.Namespace}\" of {role} to {Subject(user, groups, binding, request.Namespace)}");
+                        return (true, $"RBAC: allowed by RoleBinding \"{ObjectMeta.Name(binding)}/{request.Namespace}\" of {role} to {Describe(subject, request.Namespace)}");
                     }
                 }
             }
@@ -87,8 +87,9 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         return (false, "");
     }
 
-    private static bool Binds(JsonObject binding, string user, IReadOnlyCollection<string> groups, string? bindingNamespace) =>
-        binding["subjects"] is JsonArray subjects && subjects.OfType<JsonObject>().Any(s => Matches(s, user, groups, bindingNamespace));
+    /// <summary>The binding's first subject that is the user (or one of its groups); null when none is.</summary>
+    private static JsonObject? Bound(JsonObject binding, string user, IReadOnlyCollection<string> groups, string? bindingNamespace) =>
+        binding["subjects"] is JsonArray subjects ? subjects.OfType<JsonObject>().FirstOrDefault(s => Matches(s, user, groups, bindingNamespace)) : null;
 
     private static bool Matches(JsonObject subject, string user, IReadOnlyCollection<string> groups, string? bindingNamespace)
     {
@@ -107,13 +108,11 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         }
     }
 
-    private static string Subject(string user, IReadOnlyCollection<string> groups, JsonObject binding, string? bindingNamespace)
-    {
-        var subject = ((JsonArray)binding["subjects"]!).OfType<JsonObject>().First(s => Matches(s, user, groups, bindingNamespace));
-        return subject["kind"]?.ToString() == "ServiceAccount"
+    /// <summary>A subject as RBAC's reason names it: <c>Group "ops"</c>, <c>ServiceAccount "dev/shop"</c>.</summary>
+    private static string Describe(JsonObject subject, string? bindingNamespace) =>
+        subject["kind"]?.ToString() == "ServiceAccount"
             ? $"ServiceAccount \"{subject["name"]}/{(subject["namespace"]?.ToString() is { Length: > 0 } n ? n : bindingNamespace)}\""
             : $"{subject["kind"]} \"{subject["name"]}\"";
-    }
 
     /// <summary>The bound role, named as RBAC's reason names it, when one of its rules allows the request; else null.</summary>
     private string? RoleAllows(JsonObject binding, string? bindingNamespace, Attributes request)

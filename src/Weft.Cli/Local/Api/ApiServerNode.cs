@@ -83,8 +83,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
             await Task.WhenAll(source.WaitForSyncAsync(ct), controller.WaitForSyncAsync(ct));
 
             // The trust bundle as a pod would mount it: from the ConfigMap the controller publishes.
-            var bundle = await client.CoreV1.ReadNamespacedConfigMapAsync(controller.Options.TrustBundleConfigMap, connection.Namespace, cancellationToken: ct);
-            var pem = bundle.Data?.TryGetValue(KubeCaSecret.BundleKey, out var text) == true ? text : controller.ControlPlane.TrustBundlePem;
+            var pem = await KubeCaSecret.ReadBundleAsync(client, connection.Namespace, controller.Options.TrustBundleConfigMap, ct) ?? controller.ControlPlane.TrustBundlePem;
             var record = new ApiClusterRecord(client, Path.Combine(runDirectory, "credentials"), pem, listen.ToString(), progress);
             record.Start();
             return new ApiServerNode(client, connection, controller, store, source, applier, record);
