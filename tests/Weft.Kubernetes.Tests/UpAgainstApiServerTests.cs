@@ -111,6 +111,9 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
         Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
 
+        // ... and the proxies' subscriptions from the controller, asked as the kubeconfig's user.
+        Assert.Matches(@"(?m)^shop/client-\S+\s+cart\S*:\d+\s+", status);
+
         // weft stat as the kubeconfig's user: the controller has the API server review the token and RBAC decide.
         await StatAsTheKubeconfigsUsersAsync(client, state);
 
@@ -189,6 +192,23 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         var (tapCode, tap) = await _children.RunAsync(["tap", "deploy/cart-v2", "-n", "shop", "--max", "1", .. asDev]);
         Assert.Equal(1, tapCode);
         Assert.Contains("may not watch taps.weft.dev in namespace shop (RBAC: bind the ClusterRole weft-tap to them)", tap, StringComparison.Ordinal);
+
+        // weft status against the cluster: route status from the API server, subscriptions from the controller, which
+        // are every namespace's (the namespaced binding does not cover them; the kubeconfig's admin may see them).
+        var (devStatusCode, devStatus) = await _children.RunAsync(["status", .. asDev]);
+        Assert.Equal(1, devStatusCode);
+        Assert.Contains("HTTPRoute shop/cart-canary", devStatus, StringComparison.Ordinal);
+        Assert.Contains("system:serviceaccount:shop:dev may not get status.weft.dev in every namespace", devStatus, StringComparison.Ordinal);
+        var (clusterStatusCode, clusterStatus) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig, "--control-plane", state.ControlPlane]);
+        Assert.True(clusterStatusCode == 0, clusterStatus);
+        Assert.Contains("HTTPRoute shop/cart-canary", clusterStatus, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^shop/client-\S+\s+cart\S*:\d+\s+", clusterStatus);
+        var (hintCode, hint) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig]);
+        Assert.True(hintCode == 0, hint);
+        Assert.Contains("proxy subscriptions: the controller's; pass --control-plane", hint, StringComparison.Ordinal);
+        var (jsonCode, json) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig, "--json"]);
+        Assert.Equal(2, jsonCode);
+        Assert.Contains("--json prints a local mesh's state file", json, StringComparison.Ordinal);
 
         // A cluster named without the controller's address: the CLI says how to reach it rather than guessing.
         var (noAddressCode, noAddress) = await _children.RunAsync(["stat", "deploy", "-n", "shop", "--kubeconfig", devKubeconfig]);

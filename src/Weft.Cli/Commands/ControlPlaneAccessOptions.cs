@@ -5,8 +5,8 @@ using Weft.ControlPlane.Kubernetes;
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// The options that say which control plane an operator's command (<c>weft stat</c>, <c>tap</c>, <c>top</c>,
-/// <c>dashboard</c>) calls and as whom: a local mesh by its state file (<c>--state</c>, <c>--dir</c>; the admin
+/// The options that say which control plane an operator's command (<c>weft status</c>, <c>stat</c>, <c>tap</c>,
+/// <c>top</c>, <c>dashboard</c>) calls and as whom: a local mesh by its state file (<c>--state</c>, <c>--dir</c>; the admin
 /// credential it keeps), or a cluster's controller (<c>--kubeconfig</c>, <c>--context</c>, <c>--control-plane</c>,
 /// <c>--weft-namespace</c>; the kubeconfig user's token, which RBAC judges). <see cref="ControlPlaneAdmin.FindAsync"/>
 /// reads them.
@@ -19,7 +19,7 @@ internal sealed class ControlPlaneAccessOptions
     private readonly Option<string?> _context = new("--context") { Description = "The kubeconfig context (default: its current one)" };
     private readonly Option<string?> _controlPlane = new("--control-plane")
     {
-        Description = "The controller's discovery address with --kubeconfig, e.g. https://127.0.0.1:8090 after kubectl -n weft-system port-forward svc/weft-controller 8090",
+        Description = $"The controller's discovery address with --kubeconfig, e.g. {WeftInstallation.PortForwardHint(WeftInstallation.DefaultNamespace)}",
     };
 
     private readonly Option<string> _weftNamespace = new("--weft-namespace")

@@ -8,18 +8,34 @@ using Weft.Discovery.V1;
 
 namespace Weft.Cli.Commands;
 
-/// <summary><c>weft status</c>: the running local mesh's Services and pods, from its state file.</summary>
+/// <summary>
+/// <c>weft status</c>: the running local mesh's Services and pods (from its state file), route status and proxy
+/// subscriptions (from its control plane); with <c>--kubeconfig</c>, a cluster's route status (from its API server) and
+/// its controller's proxy subscriptions (<c>--control-plane</c>, as the kubeconfig's user).
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create()
     {
-        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
-        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
-        var json = new Option<bool>("--json") { Description = "Print the state file as is" };
-        var command = new Command("status", "Show the running local mesh: Services, pods, route status, proxy subscriptions") { state, dir, json };
+        var json = new Option<bool>("--json") { Description = "Print the local mesh's state file as is" };
+        var access = new ControlPlaneAccessOptions();
+        var command = new Command("status", "Show the mesh: Services, pods, route status, proxy subscriptions (the local mesh, or a cluster's with --kubeconfig)") { json };
+        access.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
-            var (found, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
+            var query = access.Read(result);
+            if (query.NamesCluster)
+            {
+                if (result.GetValue(json))
+                {
+                    Console.Error.WriteLine("weft status: --json prints a local mesh's state file; a cluster has none");
+                    return 2;
+                }
+
+                return await WriteClusterStatusAsync(query, Console.Out, ct) ? 0 : 1;
+            }
+
+            var (found, error) = StateFile.Find(query.State, query.Dir);
             if (found is null)
             {
                 Console.Error.WriteLine($"weft status: {error}");
@@ -41,8 +57,13 @@ internal static class StatusCommand
             Console.WriteLine();
             if (found.Kubeconfig is { } kubeconfig)
             {
-                // weft up --kubeconfig: route status is what the controller wrote to the API server; read it there.
-                if (!await WriteApiRouteStatusAsync(new Local.Api.ApiServerConnection { Kubeconfig = kubeconfig, Context = found.KubeContext }, Console.Out, ct))
+                // weft up --kubeconfig: route status is what the controller wrote to the API server; read it there. The rest
+                // (policies, problems, subscriptions) is the controller's, asked as the kubeconfig's user: when that part
+                // cannot be had, the output says why and the command goes on.
+                var routes = ClusterConfig.TryResolve(kubeconfig, found.KubeContext, "status", out var config, Console.Out)
+                    && await WriteApiRouteStatusAsync(config, kubeconfig, Console.Out, ct);
+                await WriteControllerStatusAsync(query, Console.Out, ct);
+                if (!routes)
                 {
                     return 1;
                 }
@@ -57,25 +78,64 @@ internal static class StatusCommand
         return command;
     }
 
-    /// <summary>The routes' status as the API server holds it (the entries of Weft's controller).</summary>
-    internal static async Task<bool> WriteApiRouteStatusAsync(Local.Api.ApiServerConnection connection, TextWriter w, CancellationToken ct)
+    /// <summary>
+    /// A cluster's status: its routes' status as the API server holds it, and, when <c>--control-plane</c> names the
+    /// controller, what the controller reports (policies, problems, proxy subscriptions).
+    /// </summary>
+    private static async Task<bool> WriteClusterStatusAsync(ControlPlaneAdmin.Query query, TextWriter w, CancellationToken ct)
+    {
+        var routes = ClusterConfig.TryResolve(query.Kubeconfig, query.Context, "status", out var config, w)
+            && await WriteApiRouteStatusAsync(config, query.Kubeconfig ?? config.Host, w, ct);
+        if (query.ControlPlane is null)
+        {
+            w.WriteLine();
+            w.WriteLine($"proxy subscriptions: the controller's; pass --control-plane {WeftInstallation.PortForwardHint(query.WeftNamespace)}");
+            return routes;
+        }
+
+        return await WriteControllerStatusAsync(query, w, ct) && routes;
+    }
+
+    /// <summary>The routes' status as the API server holds it (the entries of Weft's controller), read as the kubeconfig's user.</summary>
+    internal static async Task<bool> WriteApiRouteStatusAsync(k8s.KubernetesClientConfiguration config, string source, TextWriter w, CancellationToken ct)
     {
         var statuses = new List<Weft.Routing.RouteStatus>();
         try
         {
-            using var client = connection.CreateClient();
+            using var client = new k8s.Kubernetes(config);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             statuses.AddRange(await RouteStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token));
         }
+        catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+        {
+            w.WriteLine($"weft status: the API server of {source} refused to list the routes: {KubeErrors.Describe(ex)} (the kubeconfig's user needs list on HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes)");
+            return false;
+        }
         catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
         {
-            w.WriteLine($"the API server of {connection.Kubeconfig} did not answer: {KubeErrors.Describe(ex)}");
+            w.WriteLine($"weft status: the API server of {source} did not answer: {KubeErrors.Describe(ex)}");
             return false;
         }
 
-        w.WriteLine($"route status from the API server ({connection.Kubeconfig}):");
+        w.WriteLine($"route status from the API server ({source}):");
         StatusTable.Write(w, [.. statuses.Where(s => s.Parents.Count > 0)]);
+        return true;
+    }
+
+    /// <summary>
+    /// What a cluster's controller reports but the routes' status (read from the API server instead): policies, problems
+    /// and proxy subscriptions, asked as the kubeconfig's user, whom RBAC must let <c>get status</c> in <c>weft.dev</c>
+    /// in every namespace.
+    /// </summary>
+    private static async Task<bool> WriteControllerStatusAsync(ControlPlaneAdmin.Query query, TextWriter w, CancellationToken ct)
+    {
+        if (await ControlPlaneAdmin.FindAsync("status", query, w, ct) is not { } access || await ReadStatusAsync(access, w, ct) is not { } reply)
+        {
+            return false;
+        }
+
+        WriteStatusReply(w, reply, routes: false);
         return true;
     }
 
@@ -86,22 +146,20 @@ internal static class StatusCommand
     /// </summary>
     internal static async Task<bool> WriteControlPlaneStatusAsync(Uri controlPlane, TextWriter w, CancellationToken ct, string? caFile = null, string? credentialFile = null)
     {
-        StatusReply reply;
+        ControlPlaneAdmin.Access access;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
             var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(caFile, credentialFile, ct);
-            reply = await DiscoveryClient.GetStatusAsync(controlPlane, timeout.Token, roots, credentials);
+            access = new ControlPlaneAdmin.Access(controlPlane, roots, credentials, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            w.WriteLine($"cannot read the control plane's credentials ({credentialFile}, {caFile}): {ex.Message}");
+            w.WriteLine($"weft status: cannot read the control plane's credentials ({credentialFile}, {caFile}): {ex.Message}");
             return false;
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or HttpRequestException)
+
+        if (await ReadStatusAsync(access, w, ct) is not { } reply)
         {
-            w.WriteLine($"control plane {controlPlane} did not answer: {ex.Message}");
             return false;
         }
 
@@ -109,10 +167,42 @@ internal static class StatusCommand
         return true;
     }
 
-    /// <summary>The control plane's status as <c>weft status</c> prints it (and <c>weft dashboard</c> shows it).</summary>
-    internal static void WriteStatusReply(TextWriter w, StatusReply reply)
+    /// <summary>The control plane's status reply, or null (and why, written) when it refused or did not answer within 15 s.</summary>
+    private static async Task<StatusReply?> ReadStatusAsync(ControlPlaneAdmin.Access access, TextWriter w, CancellationToken ct)
     {
-        StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            return await DiscoveryClient.GetStatusAsync(access.ControlPlane, timeout.Token, access.Roots, access.Credentials, access.ServerName);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated)
+        {
+            w.WriteLine($"weft status: the control plane {access.ControlPlane} refused: {ex.Status.Detail}");
+        }
+        catch (RpcException ex)
+        {
+            w.WriteLine($"weft status: the control plane {access.ControlPlane} did not answer: {ex.Status.Detail}");
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException)
+        {
+            w.WriteLine($"weft status: the control plane {access.ControlPlane} did not answer: {ex.Message}");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The control plane's status as <c>weft status</c> prints it (and <c>weft dashboard</c> shows it); without the route
+    /// statuses when <paramref name="routes"/> is false (they were read from the API server).
+    /// </summary>
+    internal static void WriteStatusReply(TextWriter w, StatusReply reply, bool routes = true)
+    {
+        if (routes)
+        {
+            StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
+        }
+
         if (!reply.AuthorizationStatusesJson.IsEmpty)
         {
             WritePolicies(w, System.Text.Json.Nodes.JsonNode.Parse(reply.AuthorizationStatusesJson.Span) as System.Text.Json.Nodes.JsonArray ?? []);

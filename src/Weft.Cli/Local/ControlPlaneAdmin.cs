@@ -80,7 +80,7 @@ internal static class ControlPlaneAdmin
         var service = WeftInstallation.ControllerHost(weftNamespace);
         if (controlPlane is null)
         {
-            return Fail(errors, $"weft {command}: --control-plane is needed with --kubeconfig: the controller's discovery port, e.g. https://127.0.0.1:{WeftInstallation.ControllerPort} after kubectl -n {weftNamespace} port-forward svc/{WeftInstallation.ControllerName} {WeftInstallation.ControllerPort}");
+            return Fail(errors, $"weft {command}: --control-plane is needed with --kubeconfig: the controller's discovery port, e.g. {WeftInstallation.PortForwardHint(weftNamespace)}");
         }
 
         if (!Uri.TryCreate(controlPlane, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttps)

@@ -79,4 +79,11 @@ public static class WeftInstallation
 
     /// <summary>The controller's DNS name inside the cluster (what sidecars dial and its certificate names).</summary>
     public static string ControllerHost(string @namespace) => $"{ControllerName}.{@namespace}.svc";
+
+    /// <summary>
+    /// How an operator outside the cluster reaches the controller's discovery port, for the CLI's hints:
+    /// <c>https://127.0.0.1:8090 after kubectl -n weft-system port-forward svc/weft-controller 8090</c>.
+    /// </summary>
+    public static string PortForwardHint(string @namespace) =>
+        $"https://127.0.0.1:{ControllerPort} after kubectl -n {@namespace} port-forward svc/{ControllerName} {ControllerPort}";
 }
