@@ -6,7 +6,7 @@ namespace Weft.Discovery.Tap;
 /// </summary>
 public static class StatWindows
 {
-    /// <summary>The longest window: a sidecar keeps a minute of counts.</summary>
+    /// <summary>The longest window: a sidecar keeps a minute of whole 10-second slots (and the current one).</summary>
     public const int MaxSeconds = 60;
 
     /// <summary>Parses <c>Ns</c> or <c>Nm</c>, 1 to <see cref="MaxSeconds"/> seconds.</summary>

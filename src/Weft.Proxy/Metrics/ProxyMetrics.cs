@@ -36,6 +36,7 @@ internal sealed class ProxyMetrics
     private static readonly string[] BoundLabels = [.. Bounds.Select(b => b.ToString(CultureInfo.InvariantCulture)), "+Inf"];
 
     private readonly TimeProvider _time;
+    private readonly long _started;
     private readonly BoundedSeries<RequestLabels, RequestSeries> _requests;
     private readonly BoundedSeries<(RequestLabels, RetryVerdict), Counter> _retries;
     private readonly BoundedSeries<RequestLabels, TcpSeries> _tcp;
@@ -54,6 +55,7 @@ internal sealed class ProxyMetrics
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSeries);
         Local = local ?? LocalWorkload.Unknown;
         _time = time ?? TimeProvider.System;
+        _started = _time.GetTimestamp();
         MaxSeries = maxSeries;
         _requests = new(maxSeries, RequestLabels.Overflow, static () => new RequestSeries());
         _retries = new(maxSeries, (RequestLabels.Overflow, (RetryVerdict)(-1)), static () => new Counter());
@@ -208,8 +210,8 @@ internal sealed class ProxyMetrics
     }
 
     /// <summary>
-    /// The last <paramref name="window"/> (at most a minute, rounded up to whole 10-second slots, the current partial
-    /// slot included) of every request series, as JSON for <c>weft stat</c>: per series its labels, requests, successes
+    /// The last <paramref name="window"/> (at most a minute, rounded up to whole 10-second slots, and the current, partial
+    /// slot added to them) of every request series, as JSON for <c>weft stat</c>: per series its labels, requests, successes
     /// (answered 1xx to 4xx), counts by status class and latency bucket counts (not cumulative; bounds in <c>bounds</c>, +Inf last);
     /// <c>seconds</c> is the time the window covers, to turn counts into rates.
     /// </summary>
@@ -266,16 +268,20 @@ internal sealed class ProxyMetrics
     /// </summary>
     public Weft.Discovery.V1.StatWindow Window(TimeSpan window)
     {
-        var slots = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, RequestWindow.SlotCount);
+        // Whole slots as many as the window asks, and the current, partial one: the time covered is never shorter than the
+        // window (at most a slot longer), so a rate over it does not jump each time a slot begins; nor does it reach back
+        // before these counters began (a sidecar started 3 s ago has counted for 3 s).
+        var whole = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, (int)(RequestWindow.MaxWindow / RequestWindow.SlotLength));
+        var slots = whole + 1;
         var now = _time.GetTimestamp();
         var frequency = _time.TimestampFrequency;
         var current = RequestWindow.EpochOf(now, frequency);
         var slotTicks = frequency * (long)RequestWindow.SlotLength.TotalSeconds;
-        var covered = (double)(now - ((current - slots + 1) * slotTicks)) / frequency;
+        var covered = (double)(now - Math.Max((current - slots + 1) * slotTicks, _started)) / frequency;
         var identity = Local.Identity;
         var result = new Weft.Discovery.V1.StatWindow
         {
-            WindowSeconds = slots * RequestWindow.SlotLength.TotalSeconds,
+            WindowSeconds = whole * RequestWindow.SlotLength.TotalSeconds,
             Seconds = Math.Round(covered, 3),
         };
         result.Bounds.AddRange(Bounds);

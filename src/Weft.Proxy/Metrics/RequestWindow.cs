@@ -1,21 +1,25 @@
 namespace Weft.Proxy.Metrics;
 
 /// <summary>
-/// One request series' last minute, for <c>weft stat</c>: six 10-second slots, each counting requests by status class and
-/// by latency bucket. A slot belongs to one 10-second period (its epoch, from the monotonic clock); a request in a new
-/// period swaps a fresh slot in with one compare-and-swap (one allocation per series per 10 seconds), and a reader sums
-/// the slots whose epochs fall in the window it asks for. Recording takes no lock.
+/// One request series' last minute, for <c>weft stat</c>: 10-second slots, each counting requests by status class and by
+/// latency bucket; six whole ones, the current, partial one, and a spare that the next period takes without touching a
+/// slot a reader may still be summing. A slot belongs to one 10-second period (its epoch, from the monotonic clock); a
+/// request in a new period swaps a fresh slot in with one compare-and-swap (one allocation per series per 10 seconds),
+/// and a reader sums the slots whose epochs fall in the window it asks for. Recording takes no lock.
 /// </summary>
 internal sealed class RequestWindow
 {
     /// <summary>The length of one slot.</summary>
     public static readonly TimeSpan SlotLength = TimeSpan.FromSeconds(10);
 
-    /// <summary>How many slots are kept: the longest window is <see cref="SlotCount"/> × <see cref="SlotLength"/>.</summary>
-    public const int SlotCount = 6;
+    /// <summary>
+    /// How many slots are kept: the current one, enough whole ones before it for the longest window,
+    /// (<see cref="SlotCount"/> − 2) × <see cref="SlotLength"/>, and the spare.
+    /// </summary>
+    public const int SlotCount = 8;
 
-    /// <summary>The longest window served.</summary>
-    public static TimeSpan MaxWindow => SlotLength * SlotCount;
+    /// <summary>The longest window served (whole slots; the current, partial one is added to it).</summary>
+    public static TimeSpan MaxWindow => SlotLength * (SlotCount - 2);
 
     private readonly Slot?[] _slots = new Slot?[SlotCount];
 

@@ -7,16 +7,16 @@ using Weft.Proxy.Tests.Http1;
 namespace Weft.Proxy.Tests.Metrics;
 
 /// <summary>
-/// The last minute of each request series in six 10-second slots, for <c>weft stat</c>: a window sums the slots it
-/// covers (the current, partial one included), a slot leaves the window once six newer periods have begun and is
-/// reused for a later one, and <c>/stat?window=</c> serves the sums as JSON.
+/// The last minute of each request series in 10-second slots, for <c>weft stat</c>: a window sums the whole slots it
+/// asks for and the current, partial one (never reaching back before the counters began), a slot leaves the window once
+/// seven newer periods have begun and is reused for a later one, and <c>/stat?window=</c> serves the sums as JSON.
 /// </summary>
 public sealed class RequestWindowTests
 {
     private static readonly RequestLabels Labels = ExpositionFormatTests.Outbound;
 
     [Fact]
-    public void A_window_counts_the_requests_of_the_slots_it_covers()
+    public void A_window_counts_the_whole_slots_it_asks_for_and_the_current_one()
     {
         var time = new FakeTimeProvider();
         var metrics = new ProxyMetrics(time: time);
@@ -27,8 +27,37 @@ public sealed class RequestWindowTests
         var minute = Window(metrics, TimeSpan.FromMinutes(1));
         Assert.Equal(4, minute.Requests);
         Assert.Equal(3, minute.Successes);
-        Assert.Equal(1, Window(metrics, TimeSpan.FromSeconds(10)).Requests); // the current slot only
-        Assert.Equal(4, Window(metrics, TimeSpan.FromSeconds(11)).Requests); // rounded up to two slots
+        Assert.Equal(4, Window(metrics, TimeSpan.FromSeconds(10)).Requests); // the slot before and the current one
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, Window(metrics, TimeSpan.FromSeconds(10)).Requests);
+        Assert.Equal(4, Window(metrics, TimeSpan.FromSeconds(11)).Requests); // rounded up to two whole slots
+    }
+
+    [Fact]
+    public void A_ten_second_rate_does_not_jump_when_a_slot_begins()
+    {
+        // 10 requests a second, in bursts of five every half second: read just after a slot began (when that slot holds
+        // one burst in a tenth of a second), the window still covers 10 s and more, and the rate stays near 10.
+        var time = new FakeTimeProvider();
+        var metrics = new ProxyMetrics(time: time);
+        for (var tick = 0; tick < 400; tick++)
+        {
+            if (tick % 5 == 0)
+            {
+                Record(metrics, 200, 5);
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            if (tick >= 100)
+            {
+                using var json = Json(metrics, TimeSpan.FromSeconds(10));
+                var seconds = json.RootElement.GetProperty("seconds").GetDouble();
+                var requests = json.RootElement.GetProperty("series")[0].GetProperty("requests").GetInt64();
+                Assert.InRange(seconds, 10, 20);
+                Assert.InRange(requests / seconds, 9.5, 10.5);
+            }
+        }
     }
 
     [Fact]
@@ -42,7 +71,21 @@ public sealed class RequestWindowTests
     }
 
     [Fact]
-    public void A_slot_leaves_the_window_six_periods_later_and_is_reused()
+    public void A_window_does_not_reach_back_before_the_counters_began()
+    {
+        var time = new FakeTimeProvider();
+        time.Advance(TimeSpan.FromSeconds(15)); // half a slot in: the sidecar starts
+        var metrics = new ProxyMetrics(time: time);
+        time.Advance(TimeSpan.FromSeconds(3));
+        Record(metrics, 200, 6);
+
+        using var json = Json(metrics, TimeSpan.FromSeconds(10));
+        Assert.Equal(3, json.RootElement.GetProperty("seconds").GetDouble()); // not the 18 s since the slot before began
+        Assert.Equal(10, json.RootElement.GetProperty("windowSeconds").GetDouble());
+    }
+
+    [Fact]
+    public void A_slot_leaves_the_window_seven_periods_later_and_is_reused()
     {
         var time = new FakeTimeProvider();
         var metrics = new ProxyMetrics(time: time);
@@ -50,13 +93,16 @@ public sealed class RequestWindowTests
         time.Advance(TimeSpan.FromSeconds(10));
         Record(metrics, 500, 1);
 
-        time.Advance(TimeSpan.FromSeconds(50)); // six periods after the first: it has left the window
+        time.Advance(TimeSpan.FromSeconds(50)); // six periods after the first: still in the minute before this instant
+        Assert.Equal((4, 3), (Window(metrics, TimeSpan.FromMinutes(1)).Requests, Window(metrics, TimeSpan.FromMinutes(1)).Successes));
+
+        time.Advance(TimeSpan.FromSeconds(10)); // seven: it has left the window
         Assert.Equal((1, 0), (Window(metrics, TimeSpan.FromMinutes(1)).Requests, Window(metrics, TimeSpan.FromMinutes(1)).Successes));
 
         time.Advance(TimeSpan.FromSeconds(10));
         Assert.Null(Window(metrics, TimeSpan.FromMinutes(1)).Series); // nothing in the last minute: the series is left out
 
-        Record(metrics, 204, 2); // the slot of the second period, reused
+        Record(metrics, 204, 2); // a slot of an earlier period, reused
         var minute = Window(metrics, TimeSpan.FromMinutes(1));
         Assert.Equal((2, 2), (minute.Requests, minute.Successes));
     }
@@ -66,14 +112,14 @@ public sealed class RequestWindowTests
     {
         var time = new FakeTimeProvider();
         var metrics = new ProxyMetrics(time: time);
-        time.Advance(TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(65));
         metrics.RecordRequest(Labels, 200, TimeSpan.FromMilliseconds(3));
         metrics.RecordRequest(Labels, 200, TimeSpan.FromMilliseconds(40));
         metrics.RecordRequest(Labels, 200, TimeSpan.FromSeconds(45));
 
         using var json = Json(metrics, TimeSpan.FromMinutes(1));
         var root = json.RootElement;
-        Assert.Equal(55, root.GetProperty("seconds").GetDouble()); // five whole periods and half the current one
+        Assert.Equal(65, root.GetProperty("seconds").GetDouble()); // six whole periods and half the current one
         Assert.Equal(60, root.GetProperty("windowSeconds").GetDouble());
         var bounds = root.GetProperty("bounds").EnumerateArray().Select(b => b.GetDouble()).ToArray();
         var series = root.GetProperty("series")[0];
