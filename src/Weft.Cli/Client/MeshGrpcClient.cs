@@ -135,7 +135,8 @@ internal sealed class MeshGrpcClient : IDisposable
         _channels.Clear();
     }
 
-    private GrpcChannel Channel(MeshRequest request)
+    /// <summary>The channel (one per address and connection target) the call <paramref name="request"/> asks for goes over.</summary>
+    internal GrpcChannel Channel(MeshRequest request)
     {
         var (host, port) = request.ConnectTo is null ? (request.Url.Host, ChannelAddress(request).Port) : request.Target;
         var address = ChannelAddress(request);

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Net;
+using Grpc.Core;
+using Weft.Cli.Client;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
+using Weft.Echo.Protocol;
 
 namespace Weft.Cli.Tests.Commands;
 
@@ -32,6 +35,37 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
             Assert.Contains($"pod=tapns/{fixture.Pod("web").Name}", line, StringComparison.Ordinal);
         });
         Assert.DoesNotContain("/other", run.Stdout, StringComparison.Ordinal); // filtered in the sidecar
+    }
+
+    [Fact]
+    public async Task Weft_tap_shows_the_grpc_status_each_call_was_answered_with_on_both_sidecars()
+    {
+        // Echo answers OK in trailers; ForwardEcho, UNIMPLEMENTED from the app as a trailers-only answer. Both cross the
+        // client's sidecar, mTLS and rpc's sidecar, and each sidecar's tap reads the status its client was sent.
+        var server = WeftAsync(["tap", "deploy/rpc", "-n", "tapns", "--path", "/proto.EchoTestService/", "--max", "4"]);
+        var client = WeftAsync(["tap", "deploy/client", "-n", "tapns", "--path", "/proto.EchoTestService/", "--max", "4"]);
+        using var grpc = new MeshGrpcClient(new IPEndPoint(fixture.Pod("client").IP, SidecarPorts.Default.Outbound));
+        var call = new MeshRequest { Url = new Uri($"grpc://{fixture.ClusterIP("rpc")}:7070") };
+        var echo = new EchoTestService.EchoTestServiceClient(grpc.Channel(call));
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!server.IsCompleted || !client.IsCompleted)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the taps did not end within 30 s of calls");
+            var ok = await grpc.CallAsync(call, CancellationToken.None, "hello");
+            Assert.True(ok.Status == 0, $"{ok.Status} {ok.Detail}");
+            var refused = await Assert.ThrowsAsync<RpcException>(() => echo.ForwardEchoAsync(new ForwardEchoRequest(), deadline: TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(10)).ResponseAsync);
+            Assert.Equal(StatusCode.Unimplemented, refused.StatusCode);
+        }
+
+        foreach (var (run, direction) in new[] { (await server, "inbound"), (await client, "outbound") })
+        {
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4, lines.Length);
+            Assert.All(lines, line => Assert.Contains($" {direction} POST ", line, StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.Contains("/proto.EchoTestService/Echo :status=200 grpc-status=0 ", StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.Contains("/proto.EchoTestService/ForwardEcho :status=200 grpc-status=12 ", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

@@ -2,7 +2,10 @@ using Weft.Cli.Local;
 
 namespace Weft.Cli.Tests.Commands;
 
-/// <summary>One local mesh for the tap tests: a client and a web Deployment, a web Service, strict mTLS (the default).</summary>
+/// <summary>
+/// One local mesh for the tap tests: a client, a web and an rpc Deployment (rpc's echo also serving gRPC), Services web
+/// (HTTP) and rpc (h2c), strict mTLS (the default).
+/// </summary>
 public sealed class TapMeshFixture : IAsyncLifetime
 {
     private const string Echo = "registry.k8s.io/gateway-api/echo-advanced:v1.5.1";
@@ -18,7 +21,7 @@ public sealed class TapMeshFixture : IAsyncLifetime
     {
         var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
         var yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: tapns}\n";
-        foreach (var name in new[] { "client", "web" })
+        foreach (var (name, args) in new[] { ("client", new[] { "--port=8080" }), ("web", new[] { "--port=8080" }), ("rpc", new[] { "--port=8080", "--grpc=7070" }) })
         {
             yaml += $$$"""
                 ---
@@ -31,7 +34,7 @@ public sealed class TapMeshFixture : IAsyncLifetime
                     metadata: {labels: {app: {{{name}}}}}
                     spec:
                       serviceAccountName: {{{name}}}
-                      containers: [{name: echo, image: "{{{Echo}}}", args: ["--port=8080"]}]
+                      containers: [{name: echo, image: "{{{Echo}}}", args: [{{{string.Join(", ", args.Select(a => $"\"{a}\""))}}}]}]
 
                 """;
         }
@@ -44,6 +47,13 @@ public sealed class TapMeshFixture : IAsyncLifetime
             spec:
               selector: {app: web}
               ports: [{name: http, port: 80, targetPort: 8080, appProtocol: http}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: rpc, namespace: tapns}
+            spec:
+              selector: {app: rpc}
+              ports: [{name: grpc, port: 7070, targetPort: 7070, appProtocol: kubernetes.io/h2c}]
             """;
         await File.WriteAllTextAsync(Path.Combine(manifests, "mesh.yaml"), yaml);
         Options = new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run") };
@@ -60,7 +70,11 @@ public sealed class TapMeshFixture : IAsyncLifetime
     internal LocalPod Pod(string deployment) => Mesh.Cluster.Pods.Single(p => p.DeploymentName == deployment);
 
     /// <summary>The web Service's ClusterIP.</summary>
-    internal string Web() => Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == "web").ClusterIP ?? throw new InvalidOperationException("web has no ClusterIP");
+    internal string Web() => ClusterIP("web");
+
+    /// <summary>The ClusterIP of Service <paramref name="name"/> in tapns.</summary>
+    internal string ClusterIP(string name) =>
+        Mesh.State().Services.Single(s => s.Namespace == "tapns" && s.Name == name).ClusterIP ?? throw new InvalidOperationException($"{name} has no ClusterIP");
 
     /// <summary>An HTTP client sending through the client pod's sidecar (its outbound port as the proxy).</summary>
     internal HttpClient Client() => new(new System.Net.Http.SocketsHttpHandler
