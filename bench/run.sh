@@ -14,7 +14,11 @@
 # RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
 # LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
 # a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy),
-# NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces.
+# NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
+# measured (a subset of: direct nginx haproxy weft1hop echo mesh echons meshns), TRACE_SAMPLING [unset: tracing off]
+# makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
+# sampling rate (not with NETNS=1),
+# RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
 # All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` makes.
 # Every load run is bounded in time.
 set -euo pipefail
@@ -28,10 +32,17 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
     --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
+
+# BENCH_TARGETS: a list separated by any blanks, read once.
+read -r -a ONLY <<<"$(echo ${BENCH_TARGETS:-})"
+if [ "${#ONLY[@]}" -gt 0 ] && [ "$UPDATE" = 1 ]; then
+  echo "run.sh: --update-results writes the full report, which BENCH_TARGETS leaves out" >&2; exit 2
+fi
+wants() { [ "${#ONLY[@]}" = 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 
 if [ "$QUICK" = 1 ]; then
   ROUNDS="${ROUNDS:-1}"; DURATION="${DURATION:-3}"; WARMUP="${WARMUP:-1}"
@@ -212,6 +223,8 @@ http {
   server {
     listen 127.0.0.1:$BACKEND_PORT;
     location / { default_type text/plain; return 200 "ok\n"; }
+    # The span collector when TRACE_SAMPLING is set: an empty 200 is a valid OTLP/HTTP export response.
+    location = /v1/traces { access_log off; return 200; }
   }
 }
 EOF
@@ -267,6 +280,14 @@ EOF
 
 WEFT_OUT_PORT="$(free_port)"; WEFT_IN_PORT="$(free_port)"; WEFT_ADMIN_PORT="$(free_port)"
 
+# Tracing (TRACE_SAMPLING): the same flags for the one-hop proxy and for `weft up`, which hands them to every sidecar.
+TRACE_ARGS=()
+TRACE_NOTE="off"
+if [ -n "${TRACE_SAMPLING:-}" ]; then
+  TRACE_ARGS=(--trace-collector "http://127.0.0.1:$BACKEND_PORT" --trace-sampling "$TRACE_SAMPLING")
+  TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
+fi
+
 declare -A READY_MS PIDS_HEAD RSS_IDLE
 
 log "pinning: load generators on CPU $LOAD_CPU, proxies/backends/mesh on CPU $SERVER_CPU (taskset)"
@@ -286,12 +307,16 @@ taskset -c "$SERVER_CPU" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2
 STARTED+=($!); PIDS_HEAD[haproxy]=$!
 READY_MS[haproxy]="$(wait_until 20 tcp_accepts 127.0.0.1 "$HAPROXY_PORT")" || die "haproxy did not start: $(cat "$TMP/haproxy.out")"
 
-T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
-  --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
-  --admin-port "$WEFT_ADMIN_PORT" >"$TMP/weft-proxy.out" 2>&1 &
-STARTED+=($!); PIDS_HEAD[weft]=$!
-READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
+# The one-hop proxy only when it is measured (BENCH_TARGETS).
+PIDS_HEAD[weft]=""; READY_MS[weft]="–"
+if wants weft1hop; then
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
+    --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
+    --admin-port "$WEFT_ADMIN_PORT" "${TRACE_ARGS[@]}" >"$TMP/weft-proxy.out" 2>&1 &
+  STARTED+=($!); PIDS_HEAD[weft]=$!
+  READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
+fi
 
 # A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
 # server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
@@ -301,7 +326,7 @@ start_mesh() { # key dir isolation
   local key="$1" dir="$2" isolation="$3"
   log "starting the mesh: weft up $dir --isolation $isolation"
   T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 >"$TMP/$key.out" 2>&1 &
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
   UP_PIDS[$key]=$!; STARTED+=($!)
   READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
 }
@@ -337,6 +362,9 @@ log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (s
 # plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
 if [ -z "${NETNS:-}" ]; then
   NETNS=0; [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v iptables-restore >/dev/null && command -v setpriv >/dev/null && NETNS=1
+fi
+if [ "$NETNS" = 1 ] && [ -n "${TRACE_SAMPLING:-}" ]; then
+  die "TRACE_SAMPLING with the netns mesh: its pods cannot reach the collector on the host's loopback; set NETNS=0"
 fi
 if [ "$NETNS" = 1 ]; then
   mkdir -p "$TMP/mesh-netns" && cp "$BENCH/mesh/"*.yaml "$TMP/mesh-netns/"
@@ -390,6 +418,10 @@ if [ "$NETNS" = 1 ]; then
   URL[echons]="http://$SERVER_IP_NS:$ECHO_PORT/"
   URL[meshns]="http://$SERVICE_IP_NS:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && URL[meshns]="http://$SERVICE_IP_NS/"
   TARGETS+=(echons meshns)
+fi
+if [ "${#ONLY[@]}" -gt 0 ]; then
+  for t in "${ONLY[@]}"; do [ -n "${URL[$t]:-}" ] || die "BENCH_TARGETS: no target $t here (NETNS=$NETNS)"; done
+  TARGETS=("${ONLY[@]}")
 fi
 # The command prefix that runs a load generator where target $1's clients are: inside a pod, or on the host.
 in_place() { [ -n "${IN_POD[$1]:-}" ] && echo ip netns exec "${IN_POD[$1]}"; true; }
@@ -453,7 +485,7 @@ us_per_req() { # ticks requests
 }
 
 RESULTS="$TMP/results.tsv"
-printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\n' >"$RESULTS"
+printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\n' >"$RESULTS"
 
 log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted"
 for t in "${TARGETS[@]}"; do run_wrk "$t" "$WARMUP" >/dev/null; done
@@ -480,11 +512,18 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       p50=nan; p90=nan; p99=nan; rate=0; cpu_rate=nan; non200=0
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
-      "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
+      "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" "${RSS_IDLE[$t]}" >>"$RESULTS"
     log "round $round/$ROUNDS $t: ${rps} req/s (${errs} errors, CPU$SERVER_CPU ${foreign}% foreign), ${cpu_max} µs CPU/req; @${RATE}/s p50 ${p50} p90 ${p90} p99 ${p99} ms (${rate} req/s, ${non200} non-200)"
   done
 done
+
+[ -n "${RESULTS_TSV:-}" ] && cp "$RESULTS" "$RESULTS_TSV"
+if [ "${#ONLY[@]}" -gt 0 ]; then
+  # The report compares every target with its peers: a subset gets its raw figures only (bench/cost.sh reads them).
+  column -t -s $'\t' "$RESULTS"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 3. the report
 median() { # column target
@@ -525,6 +564,7 @@ REPORT="$TMP/report.md"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: \`$COMMIT\` (repo HEAD; +dirty = src/ differs from it), binary measured: \`$WEFT_VERSION\`"
   echo "- machine: $(nproc) CPUs ($CPU_MODEL), $MEM_TOTAL RAM, $(uname -sr)"
+  echo "- tracing: $TRACE_NOTE; targets measured: ${TARGETS[*]}"
   echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
   echo "- pinning (taskset): load generator (wrk, hey) on CPU $LOAD_CPU; every proxy, the nginx backend and the whole local mesh (control plane, sidecars, echo) on CPU $SERVER_CPU"
   echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
