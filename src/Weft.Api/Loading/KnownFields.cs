@@ -76,6 +76,29 @@ internal static class KnownFields
     public static readonly FieldSchema XMesh = Crd(FieldSchema.Of("controllerName", "description")
         .With("parametersRef", FieldSchema.Of("group", "kind", "name", "namespace")));
 
+    /// <summary>How a backend's certificate is checked: BackendTLSPolicy's <c>spec.validation</c>, an XBackend's <c>spec.tls.validation</c>.</summary>
+    private static readonly FieldSchema BackendTlsValidation = FieldSchema.Of("hostname", "wellKnownCACertificates")
+        .With("caCertificateRefs", LocalRef)
+        .With("subjectAltNames", FieldSchema.Of("type", "hostname", "uri"));
+
+    public static readonly FieldSchema XBackend = Crd(FieldSchema.Of("type", "protocol")
+        .With("externalHostname", FieldSchema.Of("hostname"))
+        .With("port", FieldSchema.Of("port", "name"))
+        .With("tls", FieldSchema.Of("mode")
+            .With("clientCertificateRef", FieldSchema.Of("group", "kind", "name", "namespace"))
+            .With("validation", BackendTlsValidation)));
+
+    public static readonly FieldSchema BackendTlsPolicy = Crd(FieldSchema.Of("options")
+        .With("targetRefs", FieldSchema.Of("group", "kind", "name", "sectionName"))
+        .With("validation", BackendTlsValidation));
+
+    public static readonly FieldSchema XBackendTrafficPolicy = Crd(FieldSchema.Of()
+        .With("targetRefs", LocalRef)
+        .With("retryConstraint", FieldSchema.Of()
+            .With("budget", FieldSchema.Of("percent", "interval"))
+            .With("minRetryRate", FieldSchema.Of("count", "interval")))
+        .With("sessionPersistence", SessionPersistence));
+
     /// <summary>
     /// Weft's AuthorizationPolicy (deploy/crds/policy.weft.dev_authorizationpolicies.yaml; a test checks the two agree).
     /// A targetRef has no namespace field: a policy never reaches across namespaces.

@@ -40,6 +40,9 @@ internal static class KnownKinds
         Add("ReferenceGrant", true, GatewayObjectMapper.ReferenceGrant, KnownFields.ReferenceGrant, Gateway + "v1", Gateway + "v1beta1", Gateway + "v1alpha2");
         Add(AuthorizationPolicy.KindName, true, PolicyObjectMapper.AuthorizationPolicy, KnownFields.AuthorizationPolicy, WeftPolicyApi.ApiVersion);
         Add("XMesh", false, GatewayObjectMapper.XMesh, KnownFields.XMesh, GatewayApi.ExperimentalGroup + "/v1alpha1");
+        Add(XBackend.KindName, true, BackendObjectMapper.XBackend, KnownFields.XBackend, GatewayApi.ExperimentalGroup + "/v1alpha1");
+        Add(BackendTlsPolicy.KindName, true, BackendObjectMapper.BackendTlsPolicy, KnownFields.BackendTlsPolicy, Gateway + "v1", Gateway + "v1alpha3");
+        Add(XBackendTrafficPolicy.KindName, true, BackendObjectMapper.XBackendTrafficPolicy, KnownFields.XBackendTrafficPolicy, GatewayApi.ExperimentalGroup + "/v1alpha1");
         return types;
     }
 }

@@ -22,6 +22,9 @@ internal static partial class CrdValidator
             case ReferenceGrant g: ReferenceGrant(errors, g); break;
             case XMesh m: XMesh(errors, m); break;
             case AuthorizationPolicy a: AuthorizationPolicy(errors, a); break;
+            case XBackend b: XBackend(errors, b); break;
+            case BackendTlsPolicy p: BackendTlsPolicy(errors, p); break;
+            case XBackendTrafficPolicy p: XBackendTrafficPolicy(errors, p); break;
             case Service s: Service(errors, s); break;
             case EndpointSlice s: EndpointSlice(errors, s); break;
             case Deployment d: Deployment(errors, d); break;

@@ -178,6 +178,9 @@ public sealed class StrictFieldValidationTests
         { "gateway.networking.k8s.io_tlsroutes.yaml", "TLSRoute" },
         { "gateway.networking.k8s.io_referencegrants.yaml", "ReferenceGrant" },
         { "gateway.networking.x-k8s.io_xmeshes.yaml", "XMesh" },
+        { "gateway.networking.x-k8s.io_xbackends.yaml", XBackend.KindName },
+        { "gateway.networking.k8s.io_backendtlspolicies.yaml", BackendTlsPolicy.KindName },
+        { "gateway.networking.x-k8s.io_xbackendtrafficpolicies.yaml", XBackendTrafficPolicy.KindName },
     };
 
     [Theory]
