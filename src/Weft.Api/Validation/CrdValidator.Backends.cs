@@ -6,7 +6,8 @@ namespace Weft.Api.Validation;
 /// <summary>
 /// XBackend, BackendTLSPolicy and XBackendTrafficPolicy (Gateway API v1.6.1 experimental CRDs, issue 17): each field's
 /// schema and the CRDs' CEL rules, messages verbatim. What the CRDs say but do not check (an XBackend hostname "must not
-/// be an IP address") the API server accepts, and so does this: it is the routing's to refuse.
+/// be an IP address") the API server accepts, and so does this: it is the routing's to refuse. Unlike the API server,
+/// the rules of an object also run when a field's enum or required check failed (as in the other kinds' validators).
 /// </summary>
 internal static partial class CrdValidator
 {
@@ -34,17 +35,18 @@ internal static partial class CrdValidator
                 spec.ExternalHostname is null ? "add externalHostname: {hostname: api.example.com}" : "remove externalHostname");
         }
 
-        if (errors.String("spec.externalHostname.hostname", spec.ExternalHostname, 1, 253, Patterns.PreciseHostname)
-            && spec.ExternalHostname is { } hostname && hostname.EndsWith(".cluster.local", StringComparison.Ordinal))
+        // The rule runs after a pattern failure too (the API server skips rules only past a length limit).
+        errors.String("spec.externalHostname.hostname", spec.ExternalHostname, 1, 253, Patterns.PreciseHostname);
+        if (spec.ExternalHostname is { Length: >= 1 and <= 253 } hostname && hostname.EndsWith(".cluster.local", StringComparison.Ordinal))
         {
             errors.Rule("spec.externalHostname.hostname", "hostname must not be an IP address or end with .cluster.local",
-                "name an external host; a Service of the cluster is a backendRef of kind Service", hostname);
+                "name an external host; a Service of the cluster is a backendRef of kind Service", "string");
         }
 
         errors.Range("spec.port.port", spec.Port.Port, 1, 65535);
         if (errors.String("spec.port.name", spec.Port.Name, 0, 63) && spec.Port.Name is { Length: > 0 } name && !Patterns.Namespace.IsMatch(name))
         {
-            errors.Rule("spec.port.name", "Name must be a valid DNS label", Patterns.Namespace.Hint, name);
+            errors.Rule("spec.port.name", "Name must be a valid DNS label", Patterns.Namespace.Hint, "string");
         }
 
         errors.Enum("spec.protocol", spec.Protocol, XBackendProtocols);
@@ -107,7 +109,7 @@ internal static partial class CrdValidator
 
         foreach (var (key, value) in spec.Options)
         {
-            errors.String($"spec.options[{key}]", value, 0, 4096);
+            errors.String($"spec.options.{key}", value, 0, 4096);
         }
     }
 
@@ -137,7 +139,7 @@ internal static partial class CrdValidator
                 if (interval < TimeSpan.FromSeconds(1) || interval > TimeSpan.FromHours(1))
                 {
                     errors.Rule("spec.retryConstraint.budget.interval", "interval cannot be greater than one hour or less than one second",
-                        "use an interval from 1s to 1h", retry.Budget.Interval);
+                        "use an interval from 1s to 1h", "string");
                 }
             }
 
@@ -149,7 +151,7 @@ internal static partial class CrdValidator
                 if (interval == TimeSpan.Zero || interval > TimeSpan.FromHours(1))
                 {
                     errors.Rule("spec.retryConstraint.minRetryRate.interval", "interval cannot be greater than one hour",
-                        "use an interval above 0s and at most 1h", rateInterval);
+                        "use an interval above 0s and at most 1h", "string");
                 }
             }
         }

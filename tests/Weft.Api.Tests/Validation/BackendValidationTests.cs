@@ -45,14 +45,14 @@ public sealed class BackendValidationTests
     [Fact]
     public void An_XBackend_loads_with_every_field_mapped()
     {
-        var backend = LoadOne<XBackend>(XBackend(ExternalApi + """
+        var backend = LoadOne<XBackend>(XBackend(ExternalApi.Replace("{port: 443}", "{port: 443, name: https}", StringComparison.Ordinal) + """
             protocol: HTTP2
             tls:
               mode: ServerOnly
               validation:
                 hostname: api.example.com
                 caCertificateRefs: [{group: "", kind: ConfigMap, name: example-ca}]
-                subjectAltNames: [{type: URI, uri: "spiffe://example.com/api"}]
+                subjectAltNames: [{type: URI, uri: "spiffe://example.com/api"}, {type: Hostname, hostname: "*.example.com"}]
             """));
 
         Assert.Equal(("egress", "api", XBackendType.ExternalHostname), (backend.Namespace, backend.Name, backend.Spec.Type));
@@ -62,13 +62,26 @@ public sealed class BackendValidationTests
         Assert.Equal("api.example.com", tls.Validation!.Hostname);
         Assert.Equal(("", "ConfigMap", "example-ca"), (tls.Validation.CaCertificateRefs[0].Group, tls.Validation.CaCertificateRefs[0].Kind, tls.Validation.CaCertificateRefs[0].Name));
         Assert.Equal((SubjectAltNameType.Uri, "spiffe://example.com/api"), (tls.Validation.SubjectAltNames[0].Type, tls.Validation.SubjectAltNames[0].Uri));
+        Assert.Equal((SubjectAltNameType.Hostname, "*.example.com"), (tls.Validation.SubjectAltNames[1].Type, tls.Validation.SubjectAltNames[1].Hostname));
+        Assert.Equal("https", backend.Spec.Port.Name);
+        Assert.Null(tls.ClientCertificateRef);
     }
 
     [Fact]
     public void An_XBackend_hostname_ending_in_cluster_local_is_refused()
     {
-        AssertRejected(XBackend(ExternalApi.Replace("api.example.com", "payments.shop.svc.cluster.local", StringComparison.Ordinal)),
+        var problem = AssertRejected(XBackend(ExternalApi.Replace("api.example.com", "payments.shop.svc.cluster.local", StringComparison.Ordinal)),
             "spec.externalHostname.hostname", "hostname must not be an IP address or end with .cluster.local");
+
+        Assert.Equal("Invalid value: \"string\": hostname must not be an IP address or end with .cluster.local", problem.Message);
+    }
+
+    [Fact]
+    public void The_cluster_local_rule_runs_even_when_the_hostname_pattern_fails()
+    {
+        var result = Load(XBackend(ExternalApi.Replace("api.example.com", "API.svc.cluster.local", StringComparison.Ordinal)));
+
+        Assert.Equal(2, result.Problems.Count(p => p.FieldPath == "spec.externalHostname.hostname"));
     }
 
     [Fact]
@@ -78,12 +91,13 @@ public sealed class BackendValidationTests
         Assert.Equal("203.0.113.7", LoadOne<XBackend>(XBackend(ExternalApi.Replace("api.example.com", "203.0.113.7", StringComparison.Ordinal))).Spec.ExternalHostname);
     }
 
-    [Theory]
-    [InlineData("type: ExternalHostname\nport: {port: 443}", "add externalHostname")]
-    public void ExternalHostname_is_set_exactly_when_the_type_is_ExternalHostname(string spec, string hint)
+    [Fact]
+    public void ExternalHostname_is_required_with_the_type_ExternalHostname()
     {
-        var problem = AssertRejected(XBackend(spec), "spec", "externalHostname must be set when type is ExternalHostname and must be unset otherwise");
-        Assert.Contains(hint, problem.Hint, StringComparison.Ordinal);
+        // The rule's other half (unset for any other type) cannot be reached: ExternalHostname is the enum's only value.
+        var problem = AssertRejected(XBackend("type: ExternalHostname\nport: {port: 443}"), "spec",
+            "externalHostname must be set when type is ExternalHostname and must be unset otherwise");
+        Assert.Contains("add externalHostname", problem.Hint, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -92,6 +106,10 @@ public sealed class BackendValidationTests
     [InlineData("port: {port: 443, name: Https}", "spec.port.name", "Name must be a valid DNS label")]
     [InlineData("protocol: HTTP3", "spec.protocol", "supported values: \"TCP\", \"HTTP\", \"HTTP2\", \"HTTP11\", \"H2C\", \"MCP\"")]
     [InlineData("type: Service", "spec.type", "supported values: \"ExternalHostname\"")]
+    [InlineData("tls: {mode: Mutual}", "spec.tls.mode", "supported values: \"None\", \"ServerOnly\", \"ClientAndServer\"")]
+    [InlineData("tls: {validation: {hostname: a.example.com, wellKnownCACertificates: System}}", "spec.tls.mode", "Required value")]
+    [InlineData("tls: {mode: ClientAndServer, clientCertificateRef: {name: c, namespace: Bad_NS}}", "spec.tls.clientCertificateRef.namespace", "should match")]
+    [InlineData("tls: {mode: ClientAndServer, clientCertificateRef: {name: c, kind: 9Secret}}", "spec.tls.clientCertificateRef.kind", "should match")]
     public void XBackend_fields_follow_the_schema(string replacement, string path, string message)
     {
         var key = replacement[..replacement.IndexOf(':', StringComparison.Ordinal)];
@@ -172,6 +190,34 @@ public sealed class BackendValidationTests
     }
 
     [Fact]
+    public void Two_references_to_one_target_without_sections_break_only_the_uniqueness_rule()
+    {
+        var result = Load(TlsPolicy("targetRefs: [{group: \"\", kind: Service, name: payments}, {group: \"\", kind: Service, name: payments}]\n"
+            + "validation: {hostname: a.example.com, wellKnownCACertificates: System}"));
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal("spec.targetRefs", problem.FieldPath);
+        Assert.Contains("sectionName must be unique when targetRefs includes 2 or more references to the same target", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("caCertificateRefs", "{group: \"\", kind: ConfigMap, name: ca}", 9, "must have at most 8 items")]
+    [InlineData("subjectAltNames", "{type: Hostname, hostname: a.example.com}", 6, "must have at most 5 items")]
+    public void Validation_lists_are_bounded(string field, string item, int count, string message)
+    {
+        var items = string.Join(", ", Enumerable.Repeat(item, count));
+        var roots = field == "caCertificateRefs" ? "" : ", wellKnownCACertificates: System";
+        AssertRejected(TlsPolicy($"{ServiceTarget}\nvalidation: {{hostname: a.example.com{roots}, {field}: [{items}]}}"), $"spec.validation.{field}", message);
+    }
+
+    [Fact]
+    public void An_option_value_is_at_most_4096_characters_and_named_by_its_key()
+    {
+        AssertRejected(TlsPolicy($"{ServiceTarget}\nvalidation: {{hostname: a.example.com, wellKnownCACertificates: System}}\noptions: {{example.com/x: {new string('v', 4097)}}}"),
+            "spec.options.example.com/x", "Too long: may not be more than 4096 bytes");
+    }
+
+    [Fact]
     public void Two_sections_of_one_target_are_two_targets()
     {
         var policy = LoadOne<BackendTlsPolicy>(TlsPolicy("""
@@ -209,6 +255,29 @@ public sealed class BackendValidationTests
     }
 
     [Fact]
+    public void Only_the_CRD_s_defaults_are_applied()
+    {
+        var bare = LoadOne<XBackendTrafficPolicy>(TrafficPolicy(ServiceTarget)).Spec;
+        Assert.Null(bare.RetryConstraint);
+        Assert.Null(bare.SessionPersistence);
+
+        // minRetryRate's fields have no defaults of their own: given in part, the rest stays unset.
+        var partial = LoadOne<XBackendTrafficPolicy>(TrafficPolicy(ServiceTarget + "\nretryConstraint: {minRetryRate: {count: 5}}\nsessionPersistence: {}")).Spec;
+        Assert.Equal((5, null), (partial.RetryConstraint!.MinRetryRate.Count, partial.RetryConstraint.MinRetryRate.Interval));
+        Assert.Equal((SessionPersistenceType.Cookie, null), (partial.SessionPersistence!.Type, partial.SessionPersistence.CookieLifetimeType));
+    }
+
+    [Theory]
+    [InlineData("retryConstraint: {budget: {interval: 1s}}")]
+    [InlineData("retryConstraint: {budget: {interval: 1h, percent: 0}, minRetryRate: {count: 1000000, interval: 1h}}")]
+    [InlineData("sessionPersistence: {cookieConfig: {lifetimeType: Permanent}, absoluteTimeout: 24h}")]
+    [InlineData("sessionPersistence: {type: Header, sessionName: x-session}")]
+    public void The_bounds_of_the_rules_are_allowed(string field)
+    {
+        LoadOne<XBackendTrafficPolicy>(TrafficPolicy(ServiceTarget + "\n" + field));
+    }
+
+    [Fact]
     public void A_budget_given_in_part_keeps_the_default_of_the_other_field()
     {
         var budget = LoadOne<XBackendTrafficPolicy>(TrafficPolicy(ServiceTarget + "\nretryConstraint: {budget: {percent: 5}}")).Spec.RetryConstraint!.Budget;
@@ -225,6 +294,11 @@ public sealed class BackendValidationTests
     [InlineData("sessionPersistence: {cookieConfig: {lifetimeType: Permanent}}", "spec.sessionPersistence", "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent")]
     [InlineData("sessionPersistence: {type: Header, cookieConfig: {lifetimeType: Session}}", "spec.sessionPersistence", "cookieConfig can only be set with type Cookie")]
     [InlineData("sessionPersistence: {absoluteTimeout: 1d}", "spec.sessionPersistence.absoluteTimeout", "should match")]
+    [InlineData("retryConstraint: {budget: {percent: -1}}", "spec.retryConstraint.budget.percent", "should be greater than or equal to 0")]
+    [InlineData("retryConstraint: {minRetryRate: {count: 1000001, interval: 1s}}", "spec.retryConstraint.minRetryRate.count", "should be less than or equal to 1000000")]
+    [InlineData("retryConstraint: {minRetryRate: {count: 1, interval: 61m}}", "spec.retryConstraint.minRetryRate.interval", "interval cannot be greater than one hour")]
+    [InlineData("sessionPersistence: {type: Query}", "spec.sessionPersistence.type", "supported values: \"Cookie\", \"Header\"")]
+    [InlineData("sessionPersistence: {cookieConfig: {lifetimeType: Forever}}", "spec.sessionPersistence.cookieConfig.lifetimeType", "supported values: \"Permanent\", \"Session\"")]
     public void XBackendTrafficPolicy_fields_follow_the_schema_and_rules(string field, string path, string message)
     {
         AssertRejected(TrafficPolicy(ServiceTarget + "\n" + field), path, message);
@@ -233,6 +307,7 @@ public sealed class BackendValidationTests
     [Fact]
     public void A_traffic_policy_target_is_named_once_and_has_no_section()
     {
+        AssertRejected(TrafficPolicy("targetRefs: []"), "spec.targetRefs", "should have at least 1 items");
         AssertRejected(TrafficPolicy("targetRefs: [{group: \"\", kind: Service, name: payments}, {group: \"\", kind: Service, name: payments}]"),
             "spec.targetRefs[1]", "Duplicate value");
         var result = Load(TrafficPolicy("targetRefs: [{group: \"\", kind: Service, name: payments, sectionName: http}]"));
