@@ -358,6 +358,85 @@ read -r CLIENT_SIDECAR SERVER_SIDECAR ECHO_PID < <(mesh_pids mesh)
 UP_PID="${UP_PIDS[mesh]}"
 log "mesh: client $CLIENT_IP (sidecar pid $CLIENT_SIDECAR), server $SERVER_IP (sidecar pid $SERVER_SIDECAR, echo pid $ECHO_PID), service $SERVICE_IP:$SERVICE_PORT"
 
+# The peer of the mesh path (issue 18): two nginx processes with mutual TLS 1.3 between them, in front of the same echo
+# pod: client -> nginx A (plain) -> mTLS -> nginx B -> echo. ECDSA P-256 certificates made here, upstream keep-alive
+# and TLS session reuse on A, ssl_verify_client on B.
+PAIR_DIR="$TMP/pair"; mkdir -p "$PAIR_DIR"
+pair_cert() { # name cn [signer]: an ECDSA P-256 key and certificate (self-signed CA, or signed by the CA)
+  local name="$1" cn="$2"
+  openssl ecparam -name prime256v1 -genkey -noout -out "$PAIR_DIR/$name.key" 2>/dev/null
+  if [ "$name" = ca ]; then
+    openssl req -x509 -new -key "$PAIR_DIR/ca.key" -subj "/CN=$cn" -days 2 -out "$PAIR_DIR/ca.crt" 2>/dev/null
+  else
+    openssl req -new -key "$PAIR_DIR/$name.key" -subj "/CN=$cn" -out "$PAIR_DIR/$name.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:%s\n' "$cn" >"$PAIR_DIR/$name.ext"
+    openssl x509 -req -in "$PAIR_DIR/$name.csr" -CA "$PAIR_DIR/ca.crt" -CAkey "$PAIR_DIR/ca.key" -CAcreateserial -days 2 \
+      -extfile "$PAIR_DIR/$name.ext" -out "$PAIR_DIR/$name.crt" 2>/dev/null
+  fi
+}
+pair_cert ca weft-bench-pair-ca && pair_cert server pair-b.bench && pair_cert client pair-a.bench || die "openssl could not make the pair's certificates"
+PAIR_A_PORT="$(free_port)"; PAIR_B_PORT="$(free_port)"
+cat >"$TMP/pair-b.conf" <<EOF2
+worker_processes 1;
+pid $TMP/pair-b.pid;
+error_log $TMP/pair-b-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx-temp/pb-body; proxy_temp_path $TMP/nginx-temp/pb-proxy;
+  fastcgi_temp_path $TMP/nginx-temp/pb-fcgi; uwsgi_temp_path $TMP/nginx-temp/pb-uwsgi; scgi_temp_path $TMP/nginx-temp/pb-scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  upstream echo { server $SERVER_IP:8080; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$PAIR_B_PORT ssl;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $PAIR_DIR/server.crt;
+    ssl_certificate_key $PAIR_DIR/server.key;
+    ssl_client_certificate $PAIR_DIR/ca.crt;
+    ssl_verify_client on;
+    ssl_session_cache shared:pairb:1m;
+    location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+EOF2
+cat >"$TMP/pair-a.conf" <<EOF2
+worker_processes 1;
+pid $TMP/pair-a.pid;
+error_log $TMP/pair-a-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx-temp/pa-body; proxy_temp_path $TMP/nginx-temp/pa-proxy;
+  fastcgi_temp_path $TMP/nginx-temp/pa-fcgi; uwsgi_temp_path $TMP/nginx-temp/pa-uwsgi; scgi_temp_path $TMP/nginx-temp/pa-scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  upstream pairb { server 127.0.0.1:$PAIR_B_PORT; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$PAIR_A_PORT;
+    location / {
+      proxy_pass https://pairb;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_protocols TLSv1.3;
+      proxy_ssl_certificate $PAIR_DIR/client.crt;
+      proxy_ssl_certificate_key $PAIR_DIR/client.key;
+      proxy_ssl_trusted_certificate $PAIR_DIR/ca.crt;
+      proxy_ssl_verify on;
+      proxy_ssl_name pair-b.bench;
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+EOF2
+for side in b a; do
+  taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/pair-$side-error.log" -g 'daemon off;' -c "$TMP/pair-$side.conf" >"$TMP/pair-$side.out" 2>&1 &
+  STARTED+=($!); PIDS_HEAD[pair$side]=$!
+done
+wait_until 20 tcp_accepts 127.0.0.1 "$PAIR_B_PORT" >/dev/null && wait_until 20 tcp_accepts 127.0.0.1 "$PAIR_A_PORT" >/dev/null \
+  || die "the nginx mTLS pair did not start: $(cat "$TMP/pair-a-error.log" "$TMP/pair-b-error.log" "$TMP/pair-a.out" "$TMP/pair-b.out")"
+
 # The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
 # plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
 if [ -z "${NETNS:-}" ]; then
@@ -388,6 +467,7 @@ MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
 MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
 MEASURED[echo]="$ECHO_PID"
 MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
+MEASURED[pair]="$(tree_pids "${PIDS_HEAD[paira]}") $(tree_pids "${PIDS_HEAD[pairb]}")"
 declare -A IN_POD  # targets whose load generator runs inside a pod's network namespace
 if [ "$NETNS" = 1 ]; then
   MEASURED[echons]="$ECHO_PID_NS"
@@ -402,6 +482,7 @@ LABEL[haproxy]="haproxy → backend"
 LABEL[weft1hop]="weft inbound (1 hop) → backend"
 LABEL[echo]="direct → echo (echo's CPU)"
 LABEL[mesh]="weft mesh: client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[pair]="nginx mTLS pair: nginx A → mTLS 1.3 → nginx B → echo (both nginx' CPU)"
 LABEL[echons]="netns: inside the server pod → echo (echo's CPU)"
 LABEL[meshns]="netns mesh: plain request in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
 
@@ -413,7 +494,8 @@ URL[echo]="http://$SERVER_IP:$ECHO_PORT/"
 # The mesh: connect to the client sidecar, send absolute-form requests for the Service's ClusterIP.
 MESH_TARGET="http://$SERVICE_IP:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && MESH_TARGET="http://$SERVICE_IP/"
 URL[mesh]="http://$CLIENT_IP:$CLIENT_OUT/"
-TARGETS=(direct nginx haproxy weft1hop echo mesh)
+URL[pair]="http://127.0.0.1:$PAIR_A_PORT/"
+TARGETS=(direct nginx haproxy weft1hop echo mesh pair)
 if [ "$NETNS" = 1 ]; then
   URL[echons]="http://$SERVER_IP_NS:$ECHO_PORT/"
   URL[meshns]="http://$SERVICE_IP_NS:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && URL[meshns]="http://$SERVICE_IP_NS/"
@@ -438,7 +520,7 @@ check() {
 }
 for t in "${TARGETS[@]}"; do check "$t"; done
 
-ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID")"
+ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
 [ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
 
 # Idle RSS: after start, before any load.
@@ -548,7 +630,7 @@ for t in "${TARGETS[@]}"; do
   M[$t.rss_peak]="$(maxcol rss_peak_kb "$t")"
   M[$t.errors]="$(( $(sumcol errors "$t") + $(sumcol non200 "$t") ))"
 done
-READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"; READY_MS[echons]="–"
+READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"; READY_MS[echons]="–"; READY_MS[pair]="–"
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || COMMIT="$COMMIT+dirty"
@@ -592,6 +674,17 @@ REPORT="$TMP/report.md"
   echo
   echo "Mesh path added latency over direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[mesh.p50]}" "${M[echo.p50]}") ms, p99 $(diff_ms "${M[mesh.p99]}" "${M[echo.p99]}") ms; max throughput ratio mesh/direct $(ratio "${M[mesh.rps]}" "${M[echo.rps]}"); two-sidecar CPU per request vs one nginx hop: $(ratio "${M[mesh.cpu_us_max]}" "${M[nginx.cpu_us_max]}")× at max load."
   echo "\`weft up bench/mesh\` start → all pods ready: ${READY_MS[mesh]} ms."
+  echo
+  echo "## Mesh path vs an nginx mTLS pair (issue 18's yardstick)"
+  echo
+  echo "| target | max req/s | CPU µs/req @max | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p99 ms | RSS idle MB | RSS peak MB | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for t in mesh pair; do
+    echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(fmt1 "${M[$t.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p99]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${M[$t.errors]} |"
+  done
+  echo "| weft ÷ pair | $(ratio "${M[mesh.rps]}" "${M[pair.rps]}") | $(ratio "${M[mesh.cpu_us_max]}" "${M[pair.cpu_us_max]}") | $(ratio "${M[mesh.cpu_us_rate]}" "${M[pair.cpu_us_rate]}") | $(ratio "${M[mesh.p50]}" "${M[pair.p50]}") | $(ratio "${M[mesh.p99]}" "${M[pair.p99]}") | $(ratio "${RSS_IDLE[mesh]}" "${RSS_IDLE[pair]}") | $(ratio "${M[mesh.rss_peak]}" "${M[pair.rss_peak]}") | |"
+  echo
+  echo "The pair: ECDSA P-256 certificates made by the run, TLS 1.3, \`ssl_verify_client on\` at B, upstream keep-alive and TLS session reuse at A; both nginx pinned with the mesh, each 1 worker."
   if [ "$NETNS" = 1 ]; then
     echo
     echo "## Mesh path with pods in network namespaces (traffic captured by iptables)"
