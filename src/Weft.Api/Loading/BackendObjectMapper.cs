@@ -11,22 +11,22 @@ internal static class BackendObjectMapper
     public static XBackend XBackend(MappingReader root, string apiVersion, ObjectMeta meta)
     {
         var spec = root.RequiredMap("spec");
-        var port = spec.Map("port") ?? throw spec.Required("spec.port", "add port: {port: 443}");
+        var port = spec.RequiredMap("port", "add port: {port: 443}");
         return new XBackend
         {
             ApiVersion = apiVersion,
             Metadata = meta,
             Spec = new XBackendSpec
             {
-                Type = spec.String("type") ?? throw spec.Required("spec.type", $"set type: {XBackendType.ExternalHostname}"),
+                Type = spec.RequiredString("type", $"set type: {XBackendType.ExternalHostname}"),
                 Port = new XBackendPort
                 {
-                    Port = port.Int("port") ?? throw port.Required("spec.port.port", "set port to the backend's port, e.g. 443"),
+                    Port = port.RequiredInt("port", "set port to the backend's port, e.g. 443"),
                     Name = port.String("name"),
                 },
                 Protocol = spec.String("protocol"),
                 ExternalHostname = spec.Map("externalHostname") is { } external
-                    ? external.String("hostname") ?? throw external.Required("spec.externalHostname.hostname", "set hostname to the backend's DNS name, e.g. api.example.com")
+                    ? external.RequiredString("hostname", "set hostname to the backend's DNS name, e.g. api.example.com")
                     : null,
                 Tls = spec.Map("tls") is { } tls ? XBackendTls(tls) : null,
             },
@@ -35,7 +35,7 @@ internal static class BackendObjectMapper
 
     private static XBackendTls XBackendTls(MappingReader tls) => new()
     {
-        Mode = tls.String("mode") ?? throw tls.Required(MappingReader.Join(tls.Path, "mode"), $"set mode to {XBackendTlsMode.None}, {XBackendTlsMode.ServerOnly} or {XBackendTlsMode.ClientAndServer}"),
+        Mode = tls.RequiredString("mode", $"set mode to {XBackendTlsMode.None}, {XBackendTlsMode.ServerOnly} or {XBackendTlsMode.ClientAndServer}"),
         ClientCertificateRef = tls.Map("clientCertificateRef") is { } c
             ? new SecretObjectReference
             {
@@ -57,10 +57,8 @@ internal static class BackendObjectMapper
             Metadata = meta,
             Spec = new BackendTlsPolicySpec
             {
-                TargetRefs = spec.ListOrNull("targetRefs", TargetRef)
-                    ?? throw spec.Required("spec.targetRefs", "add targetRefs: [{group: \"\", kind: Service, name: NAME}]"),
-                Validation = Validation(spec.Map("validation")
-                    ?? throw spec.Required("spec.validation", "add validation: {hostname: NAME, caCertificateRefs: [...]} or wellKnownCACertificates: System")),
+                TargetRefs = TargetRefs(spec),
+                Validation = Validation(spec.RequiredMap("validation", "add validation: {hostname: NAME, caCertificateRefs: [...]} or wellKnownCACertificates: System")),
                 Options = spec.StringMap("options"),
             },
         };
@@ -75,8 +73,7 @@ internal static class BackendObjectMapper
             Metadata = meta,
             Spec = new XBackendTrafficPolicySpec
             {
-                TargetRefs = spec.ListOrNull("targetRefs", TargetRef)
-                    ?? throw spec.Required("spec.targetRefs", "add targetRefs: [{group: \"\", kind: Service, name: NAME}]"),
+                TargetRefs = TargetRefs(spec),
                 RetryConstraint = spec.Map("retryConstraint") is { } r ? RetryConstraint(r) : null,
                 SessionPersistence = spec.Map("sessionPersistence") is { } s ? SessionPersistence(s) : null,
             },
@@ -85,25 +82,29 @@ internal static class BackendObjectMapper
 
     private static BackendTlsValidation Validation(MappingReader v) => new()
     {
-        Hostname = v.String("hostname") ?? throw v.Required(MappingReader.Join(v.Path, "hostname"), "set hostname: the name the backend's certificate is for, sent as the SNI"),
+        Hostname = v.RequiredString("hostname", "set hostname: the name the backend's certificate is for, sent as the SNI"),
         CaCertificateRefs = v.List("caCertificateRefs", r => new LocalObjectReference
         {
-            Group = r.String("group") ?? throw r.Required(MappingReader.Join(r.Path, "group"), "set group: \"\" for a ConfigMap"),
+            Group = r.RequiredString("group", "set group: \"\" for a ConfigMap"),
             Kind = r.RequiredString("kind"),
             Name = r.RequiredString("name"),
         }),
         WellKnownCaCertificates = v.String("wellKnownCACertificates"),
         SubjectAltNames = v.List("subjectAltNames", s => new SubjectAltName
         {
-            Type = s.String("type") ?? throw s.Required(MappingReader.Join(s.Path, "type"), $"set type to {SubjectAltNameType.Hostname} or {SubjectAltNameType.Uri}"),
+            Type = s.RequiredString("type", $"set type to {SubjectAltNameType.Hostname} or {SubjectAltNameType.Uri}"),
             Hostname = s.String("hostname"),
             Uri = s.String("uri"),
         }),
     };
 
+    /// <summary>A policy's <c>spec.targetRefs</c>: required (an empty list is the validator's to refuse).</summary>
+    private static IReadOnlyList<PolicyTargetReference> TargetRefs(MappingReader spec) =>
+        spec.ListOrNull("targetRefs", TargetRef) ?? throw spec.Required("spec.targetRefs", "add targetRefs: [{group: \"\", kind: Service, name: NAME}]");
+
     private static PolicyTargetReference TargetRef(MappingReader t) => new()
     {
-        Group = t.String("group") ?? throw t.Required(MappingReader.Join(t.Path, "group"), "set group: \"\" for a Service"),
+        Group = t.RequiredString("group", "set group: \"\" for a Service"),
         Kind = t.RequiredString("kind"),
         Name = t.RequiredString("name"),
         SectionName = t.String("sectionName"),

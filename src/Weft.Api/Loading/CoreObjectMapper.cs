@@ -50,7 +50,7 @@ internal static class CoreObjectMapper
                 ExternalName = spec.String("externalName"),
                 Ports = spec.List("ports", p =>
                 {
-                    var port = p.Int("port") ?? throw p.Required(MappingReader.Join(p.Path, "port"), "set port to the port number the Service exposes");
+                    var port = p.RequiredInt("port", "set port to the port number the Service exposes");
                     return new ServicePort
                     {
                         Name = p.String("name"),
@@ -126,19 +126,19 @@ internal static class CoreObjectMapper
         ServiceAccountName = spec.String("serviceAccountName") ?? spec.String("serviceAccount") ?? "default",
         Containers = spec.List("containers", c => new Container
         {
-            Name = c.String("name") ?? throw c.Required(MappingReader.Join(c.Path, "name"), "give the container a name"),
+            Name = c.RequiredString("name", "give the container a name"),
             Image = c.String("image"),
             Command = c.StringList("command"),
             Args = c.StringList("args"),
             Ports = c.List("ports", p => new ContainerPort
             {
                 Name = p.String("name"),
-                Port = p.Int("containerPort") ?? throw p.Required(MappingReader.Join(p.Path, "containerPort"), "set containerPort"),
+                Port = p.RequiredInt("containerPort", "set containerPort"),
                 Protocol = p.String("protocol") ?? "TCP",
             }),
             Env = c.List("env", e => new EnvVar
             {
-                Name = e.String("name") ?? throw e.Required(MappingReader.Join(e.Path, "name"), "give the variable a name"),
+                Name = e.RequiredString("name", "give the variable a name"),
                 Value = e.String("value"),
             }),
         }),

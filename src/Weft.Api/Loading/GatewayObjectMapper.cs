@@ -92,13 +92,13 @@ internal static class GatewayObjectMapper
             Metadata = meta,
             From = spec.List("from", f => new ReferenceGrantFrom
             {
-                Group = RequiredAllowEmpty(f, "group", "set group (\"\" for core kinds)"),
+                Group = f.RequiredString("group", "set group (\"\" for core kinds)"),
                 Kind = f.RequiredString("kind"),
                 Namespace = f.RequiredString("namespace"),
             }),
             To = spec.List("to", t => new ReferenceGrantTo
             {
-                Group = RequiredAllowEmpty(t, "group", "set group (\"\" for core kinds such as Service)"),
+                Group = t.RequiredString("group", "set group (\"\" for core kinds such as Service)"),
                 Kind = t.RequiredString("kind"),
                 Name = t.String("name"),
             }),
@@ -125,7 +125,7 @@ internal static class GatewayObjectMapper
         Group = p.String("group") ?? GatewayApi.Group,
         Kind = p.String("kind") ?? "Gateway",
         Namespace = p.String("namespace"),
-        Name = RequiredAllowEmpty(p, "name", "set name to the parent Service (or Gateway) name"),
+        Name = p.RequiredString("name", "set name to the parent Service (or Gateway) name"),
         SectionName = p.String("sectionName"),
         Port = p.Int("port"),
     };
@@ -135,7 +135,7 @@ internal static class GatewayObjectMapper
         Group = b.String("group") ?? CoreServiceRef.Group,
         Kind = b.String("kind") ?? CoreServiceRef.Kind,
         Namespace = b.String("namespace"),
-        Name = RequiredAllowEmpty(b, "name", "set name to the backend Service name"),
+        Name = b.RequiredString("name", "set name to the backend Service name"),
         Port = b.Int("port"),
         Weight = b.Int("weight") ?? 1,
         Filters = b.List("filters", filter),
@@ -250,7 +250,7 @@ internal static class GatewayObjectMapper
         BackendRef = PlainBackendRef(m.RequiredMap("backendRef")),
         Percent = m.Int("percent"),
         Fraction = m.Map("fraction") is { } fr
-            ? new Fraction { Numerator = fr.Int("numerator") ?? throw fr.Required(MappingReader.Join(fr.Path, "numerator"), "set numerator"), Denominator = fr.Int("denominator") ?? 100 }
+            ? new Fraction { Numerator = fr.RequiredInt("numerator", "set numerator"), Denominator = fr.Int("denominator") ?? 100 }
             : null,
     };
 
@@ -276,7 +276,4 @@ internal static class GatewayObjectMapper
         Kind = r.RequiredString("kind"),
         Name = r.RequiredString("name"),
     };
-
-    private static string RequiredAllowEmpty(MappingReader r, string key, string hint) =>
-        r.String(key) ?? throw r.Required(MappingReader.Join(r.Path, key), hint);
 }

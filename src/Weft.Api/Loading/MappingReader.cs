@@ -38,8 +38,13 @@ internal sealed class MappingReader
         };
     }
 
-    public string RequiredString(string key) =>
-        String(key) ?? throw Required(Join(Path, key), $"set {key}");
+    /// <summary>A string that must be there (it may be ""); <paramref name="hint"/> says what to write when it is not.</summary>
+    public string RequiredString(string key, string? hint = null) =>
+        String(key) ?? throw Required(Join(Path, key), hint ?? $"set {key}");
+
+    /// <summary>An integer that must be there; <paramref name="hint"/> says what to write when it is not.</summary>
+    public int RequiredInt(string key, string hint) =>
+        Int(key) ?? throw Required(Join(Path, key), hint);
 
     public int? Int(string key)
     {
@@ -125,8 +130,8 @@ internal sealed class MappingReader
         };
     }
 
-    public MappingReader RequiredMap(string key) =>
-        Map(key) ?? throw Required(Join(Path, key), $"add {key}");
+    public MappingReader RequiredMap(string key, string? hint = null) =>
+        Map(key) ?? throw Required(Join(Path, key), hint ?? $"add {key}");
 
     /// <summary>A list of objects; each item's line is recorded under <c>path[i]</c>.</summary>
     public IReadOnlyList<T> List<T>(string key, Func<MappingReader, T> read) => ListOrNull(key, read) ?? [];

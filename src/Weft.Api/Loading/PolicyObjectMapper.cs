@@ -24,8 +24,8 @@ internal static class PolicyObjectMapper
     private static AuthorizationTargetReference TargetRef(MappingReader t) => new()
     {
         // GEP-713 target references name their group explicitly: "" for Pod and Service, the Gateway API group for routes.
-        Group = t.String("group") ?? throw t.Required(MappingReader.Join(t.Path, "group"), "set group: \"\" for Pod and Service, gateway.networking.k8s.io for HTTPRoute and GRPCRoute"),
-        Kind = t.String("kind") ?? throw t.Required(MappingReader.Join(t.Path, "kind"), "set kind to Pod, Service, HTTPRoute or GRPCRoute"),
+        Group = t.RequiredString("group", "set group: \"\" for Pod and Service, gateway.networking.k8s.io for HTTPRoute and GRPCRoute"),
+        Kind = t.RequiredString("kind", "set kind to Pod, Service, HTTPRoute or GRPCRoute"),
         Name = t.String("name"),
         SectionName = t.String("sectionName"),
         Selector = t.Map("selector") is { } s ? Selector(s) : null,
@@ -37,7 +37,7 @@ internal static class PolicyObjectMapper
         MatchExpressions = s.List("matchExpressions", e => new LabelSelectorRequirement
         {
             Key = e.RequiredString("key"),
-            Operator = e.String("operator") ?? throw e.Required(MappingReader.Join(e.Path, "operator"), "set operator to In, NotIn, Exists or DoesNotExist"),
+            Operator = e.RequiredString("operator", "set operator to In, NotIn, Exists or DoesNotExist"),
             Values = e.StringList("values"),
         }),
     };
@@ -60,12 +60,12 @@ internal static class PolicyObjectMapper
 
     private static AuthorizationSource Source(MappingReader s) => new()
     {
-        Type = s.String("type") ?? throw s.Required(MappingReader.Join(s.Path, "type"), "set type to ServiceAccount or SPIFFE"),
+        Type = s.RequiredString("type", "set type to ServiceAccount or SPIFFE"),
         ServiceAccount = s.Map("serviceAccount") is { } sa
             ? new AuthorizationServiceAccount
             {
-                Namespace = sa.String("namespace") ?? throw sa.Required(MappingReader.Join(sa.Path, "namespace"), "set namespace to the service account's namespace"),
-                Name = sa.String("name") ?? throw sa.Required(MappingReader.Join(sa.Path, "name"), "set name to the service account's name, or \"*\" for every service account of the namespace"),
+                Namespace = sa.RequiredString("namespace", "set namespace to the service account's namespace"),
+                Name = sa.RequiredString("name", "set name to the service account's name, or \"*\" for every service account of the namespace"),
             }
             : null,
         Spiffe = s.String("spiffe"),

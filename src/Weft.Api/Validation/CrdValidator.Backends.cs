@@ -61,9 +61,7 @@ internal static partial class CrdValidator
 
             if (tls.ClientCertificateRef is { } client)
             {
-                errors.String("spec.tls.clientCertificateRef.group", client.Group, 0, 253, Patterns.Group);
-                errors.String("spec.tls.clientCertificateRef.kind", client.Kind, 1, 63, Patterns.Kind);
-                errors.String("spec.tls.clientCertificateRef.name", client.Name, 1, 253);
+                ObjectReference(errors, "spec.tls.clientCertificateRef", client.Group, client.Kind, client.Name);
                 errors.String("spec.tls.clientCertificateRef.namespace", client.Namespace, 1, 63, Patterns.Namespace);
             }
 
@@ -82,7 +80,7 @@ internal static partial class CrdValidator
         errors.MaxItems("spec.targetRefs", targets, 16);
         for (var i = 0; i < targets.Count; i++)
         {
-            PolicyTargetRef(errors, $"spec.targetRefs[{i}]", targets[i]);
+            ObjectReference(errors, $"spec.targetRefs[{i}]", targets[i].Group, targets[i].Kind, targets[i].Name);
             errors.String($"spec.targetRefs[{i}].sectionName", targets[i].SectionName, 1, 253, Patterns.SectionName);
         }
 
@@ -120,8 +118,8 @@ internal static partial class CrdValidator
         errors.MaxItems("spec.targetRefs", spec.TargetRefs, 16);
         for (var i = 0; i < spec.TargetRefs.Count; i++)
         {
-            PolicyTargetRef(errors, $"spec.targetRefs[{i}]", spec.TargetRefs[i]);
             var t = spec.TargetRefs[i];
+            ObjectReference(errors, $"spec.targetRefs[{i}]", t.Group, t.Kind, t.Name);
             if (spec.TargetRefs.Take(i).Any(o => o.Group == t.Group && o.Kind == t.Kind && o.Name == t.Name))
             {
                 // A list of type map, keyed by group, kind and name.
@@ -173,14 +171,6 @@ internal static partial class CrdValidator
                 errors.Rule(path, "cookieConfig can only be set with type Cookie", "remove cookieConfig, or set type: Cookie");
             }
         }
-    }
-
-    /// <summary>A GEP-713 target in the policy's namespace: group, kind and name.</summary>
-    private static void PolicyTargetRef(FieldErrors errors, string path, PolicyTargetReference t)
-    {
-        errors.String($"{path}.group", t.Group, 0, 253, Patterns.Group);
-        errors.String($"{path}.kind", t.Kind, 1, 63, Patterns.Kind);
-        errors.String($"{path}.name", t.Name, 1, 253);
     }
 
     /// <summary>BackendTLSPolicy's <c>validation</c> (and an XBackend's <c>tls.validation</c>): the schema and its six CEL rules.</summary>

@@ -136,10 +136,14 @@ internal static partial class CrdValidator
         }
     }
 
-    private static void LocalObjectReference(FieldErrors errors, string path, LocalObjectReference r)
+    private static void LocalObjectReference(FieldErrors errors, string path, LocalObjectReference r) =>
+        ObjectReference(errors, path, r.Group, r.Kind, r.Name);
+
+    /// <summary>The group, kind and name of a Gateway API object reference (local, policy target or Secret reference).</summary>
+    private static void ObjectReference(FieldErrors errors, string path, string group, string kind, string name)
     {
-        errors.String($"{path}.group", r.Group, 0, 253, Patterns.Group);
-        errors.String($"{path}.kind", r.Kind, 1, 63, Patterns.Kind);
-        errors.String($"{path}.name", r.Name, 1, 253);
+        errors.String($"{path}.group", group, 0, 253, Patterns.Group);
+        errors.String($"{path}.kind", kind, 1, 63, Patterns.Kind);
+        errors.String($"{path}.name", name, 1, 253);
     }
 }

@@ -9,13 +9,16 @@ namespace Weft.Api.Tests.Validation;
 /// </summary>
 public sealed class BackendValidationTests
 {
-    private static string XBackend(string spec) => $"""
-        apiVersion: gateway.networking.x-k8s.io/v1alpha1
-        kind: XBackend
-        metadata: {"{"}name: api, namespace: egress{"}"}
+    /// <summary>An object of namespace egress with the given spec (YAML, indented by the helper).</summary>
+    private static string Manifest(string apiVersion, string kind, string name, string spec) => $"""
+        apiVersion: {apiVersion}
+        kind: {kind}
+        metadata: {"{"}name: {name}, namespace: egress{"}"}
         spec:
         {Indent(spec, 2).Insert(0, "  ")}
         """;
+
+    private static string XBackend(string spec) => Manifest("gateway.networking.x-k8s.io/v1alpha1", "XBackend", "api", spec);
 
     private const string ExternalApi = """
         type: ExternalHostname
@@ -24,23 +27,11 @@ public sealed class BackendValidationTests
 
         """;
 
-    private static string TlsPolicy(string spec, string apiVersion = "gateway.networking.k8s.io/v1") => $"""
-        apiVersion: {apiVersion}
-        kind: BackendTLSPolicy
-        metadata: {"{"}name: api-tls, namespace: egress{"}"}
-        spec:
-        {Indent(spec, 2).Insert(0, "  ")}
-        """;
+    private static string TlsPolicy(string spec, string apiVersion = "gateway.networking.k8s.io/v1") => Manifest(apiVersion, "BackendTLSPolicy", "api-tls", spec);
 
     private const string ServiceTarget = "targetRefs: [{group: \"\", kind: Service, name: payments}]";
 
-    private static string TrafficPolicy(string spec) => $"""
-        apiVersion: gateway.networking.x-k8s.io/v1alpha1
-        kind: XBackendTrafficPolicy
-        metadata: {"{"}name: payments, namespace: egress{"}"}
-        spec:
-        {Indent(spec, 2).Insert(0, "  ")}
-        """;
+    private static string TrafficPolicy(string spec) => Manifest("gateway.networking.x-k8s.io/v1alpha1", "XBackendTrafficPolicy", "payments", spec);
 
     [Fact]
     public void An_XBackend_loads_with_every_field_mapped()
