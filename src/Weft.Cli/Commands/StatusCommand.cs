@@ -62,13 +62,13 @@ internal static class StatusCommand
                 // cannot be had, the output says why and the command goes on.
                 var routes = ClusterConfig.TryResolve(kubeconfig, found.KubeContext, "status", out var config, Console.Out)
                     && await WriteApiRouteStatusAsync(config, kubeconfig, Console.Out, ct);
-                await WriteControllerStatusAsync(query, Console.Out, ct);
+                await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, Console.Out, ct), Console.Out, ct, routes: false);
                 if (!routes)
                 {
                     return 1;
                 }
             }
-            else if (!await WriteControlPlaneStatusAsync(new Uri(found.ControlPlane), Console.Out, ct, found.ControlPlaneCa, found.AdminCredential))
+            else if (!await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, Console.Out, ct), Console.Out, ct))
             {
                 return 1;
             }
@@ -93,7 +93,7 @@ internal static class StatusCommand
             return routes;
         }
 
-        return await WriteControllerStatusAsync(query, w, ct) && routes;
+        return await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.FindAsync("status", query, w, ct), w, ct, routes: false) && routes;
     }
 
     /// <summary>The routes' status as the API server holds it (the entries of Weft's controller), read as the kubeconfig's user.</summary>
@@ -124,46 +124,19 @@ internal static class StatusCommand
     }
 
     /// <summary>
-    /// What a cluster's controller reports but the routes' status (read from the API server instead): policies, problems
-    /// and proxy subscriptions, asked as the kubeconfig's user, whom RBAC must let <c>get status</c> in <c>weft.dev</c>
-    /// in every namespace.
+    /// What the control plane reports, asked as <paramref name="access"/> says (<see cref="ControlPlaneAdmin"/>): route
+    /// statuses as Weft writes them (unless <paramref name="routes"/> is false: they were read from the API server),
+    /// AuthorizationPolicy statuses, manifest problems and each proxy subscription with its versions; false when there
+    /// is no access (why was written already) or no answer.
     /// </summary>
-    private static async Task<bool> WriteControllerStatusAsync(ControlPlaneAdmin.Query query, TextWriter w, CancellationToken ct)
+    internal static async Task<bool> WriteControlPlaneStatusAsync(ControlPlaneAdmin.Access? access, TextWriter w, CancellationToken ct, bool routes = true)
     {
-        if (await ControlPlaneAdmin.FindAsync("status", query, w, ct) is not { } access || await ReadStatusAsync(access, w, ct) is not { } reply)
+        if (access is null || await ReadStatusAsync(access, w, ct) is not { } reply)
         {
             return false;
         }
 
-        WriteStatusReply(w, reply, routes: false);
-        return true;
-    }
-
-    /// <summary>
-    /// Route statuses (as Weft writes them), manifest problems, and each proxy subscription with its versions, read with
-    /// the control plane's admin credential (<paramref name="credentialFile"/>) over TLS verified against
-    /// <paramref name="caFile"/>.
-    /// </summary>
-    internal static async Task<bool> WriteControlPlaneStatusAsync(Uri controlPlane, TextWriter w, CancellationToken ct, string? caFile = null, string? credentialFile = null)
-    {
-        ControlPlaneAdmin.Access access;
-        try
-        {
-            var (roots, credentials) = await ControlPlaneAdmin.ReadAsync(caFile, credentialFile, ct);
-            access = new ControlPlaneAdmin.Access(controlPlane, roots, credentials, null);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-        {
-            w.WriteLine($"weft status: cannot read the control plane's credentials ({credentialFile}, {caFile}): {ex.Message}");
-            return false;
-        }
-
-        if (await ReadStatusAsync(access, w, ct) is not { } reply)
-        {
-            return false;
-        }
-
-        WriteStatusReply(w, reply);
+        WriteStatusReply(w, reply, routes);
         return true;
     }
 

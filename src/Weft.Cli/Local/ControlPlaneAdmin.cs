@@ -46,11 +46,17 @@ internal static class ControlPlaneAdmin
         }
 
         var (found, error) = StateFile.Find(query.State, query.Dir);
-        if (found is null)
-        {
-            return Fail(errors, $"weft {command}: {error}");
-        }
+        return found is null ? Fail(errors, $"weft {command}: {error}") : await ForMeshAsync(command, found, errors, ct);
+    }
 
+    /// <summary>
+    /// The control plane of the running mesh <paramref name="found"/> and the credential to call it with as an operator:
+    /// its admin credential, or for <c>weft up --kubeconfig</c> the kubeconfig user's token; null (and why not written to
+    /// <paramref name="errors"/>) when it cannot be read.
+    /// </summary>
+    public static async Task<Access?> ForMeshAsync(string command, MeshState found, TextWriter errors, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(found);
         if (found.AdminCredential is null)
         {
             // weft up --kubeconfig: its controller is a cluster's, which knows the kubeconfig's users, not an admin file.

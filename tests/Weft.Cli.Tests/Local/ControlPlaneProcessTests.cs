@@ -148,9 +148,8 @@ public sealed class ControlPlaneProcessTests : IAsyncLifetime
     /// <summary>What <c>weft status</c> prints of the running control plane (routes, subscriptions), or its error.</summary>
     private static async Task<string> StatusAsync(LocalMesh mesh)
     {
-        var state = mesh.State();
         using var text = new StringWriter();
-        await StatusCommand.WriteControlPlaneStatusAsync(new Uri(state.ControlPlane!), text, CancellationToken.None, state.ControlPlaneCa, state.AdminCredential);
+        await StatusCommand.WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", mesh.State(), text, CancellationToken.None), text, CancellationToken.None);
         return text.ToString();
     }
 
