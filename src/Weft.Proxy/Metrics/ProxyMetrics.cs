@@ -271,7 +271,7 @@ internal sealed class ProxyMetrics
         // Whole slots as many as the window asks, and the current, partial one: the time covered is never shorter than the
         // window (at most a slot longer), so a rate over it does not jump each time a slot begins; nor does it reach back
         // before these counters began (a sidecar started 3 s ago has counted for 3 s).
-        var whole = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, (int)(RequestWindow.MaxWindow / RequestWindow.SlotLength));
+        var whole = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, RequestWindow.MaxWholeSlots);
         var slots = whole + 1;
         var now = _time.GetTimestamp();
         var frequency = _time.TimestampFrequency;

@@ -12,14 +12,14 @@ internal sealed class RequestWindow
     /// <summary>The length of one slot.</summary>
     public static readonly TimeSpan SlotLength = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// How many slots are kept: the current one, enough whole ones before it for the longest window,
-    /// (<see cref="SlotCount"/> − 2) × <see cref="SlotLength"/>, and the spare.
-    /// </summary>
-    public const int SlotCount = 8;
+    /// <summary>The most whole slots a window sums (the current, partial one is added to them).</summary>
+    public const int MaxWholeSlots = 6;
 
-    /// <summary>The longest window served (whole slots; the current, partial one is added to it).</summary>
-    public static TimeSpan MaxWindow => SlotLength * (SlotCount - 2);
+    /// <summary>How many slots are kept: <see cref="MaxWholeSlots"/>, the current one, and the spare.</summary>
+    public const int SlotCount = MaxWholeSlots + 2;
+
+    /// <summary>The longest window served.</summary>
+    public static TimeSpan MaxWindow => SlotLength * MaxWholeSlots;
 
     private readonly Slot?[] _slots = new Slot?[SlotCount];
 
