@@ -49,8 +49,12 @@ OUT="$(mktemp -d /tmp/weft-cost.XXXXXX)"
 trap 'if [ $? = 0 ]; then rm -rf "$OUT"; else log "kept the raw figures in $OUT"; fi' EXIT
 
 # ---------------------------------------------------------------- runs
-run_variant() { # name tree round [sampling]
-  local name="$1" tree="$2" round="$3" sampling="${4:-}"
+run_variant() { # name round: before is BEFORE's tree, off and sampled this one's
+  local name="$1" round="$2" tree="$ROOT" sampling=""
+  case "$name" in
+    before) tree="$TREE" ;;
+    sampled) sampling="$SAMPLING" ;;
+  esac
   log "round $round/$ROUNDS: $name"
   if ! SKIP_BUILD=1 ROUNDS=1 TRACE_SAMPLING="$sampling" RESULTS_TSV="$OUT/$name-$round.tsv" \
       "$tree/bench/run.sh" --aot >"$OUT/$name-$round.log" 2>&1; then
@@ -60,13 +64,7 @@ run_variant() { # name tree round [sampling]
 }
 VARIANTS=(before off sampled)
 for round in $(seq 1 "$ROUNDS"); do
-  for k in 0 1 2; do
-    case "${VARIANTS[$(( (round - 1 + k) % 3 ))]}" in
-      before) run_variant before "$TREE" "$round" ;;
-      off) run_variant off "$ROOT" "$round" ;;
-      sampled) run_variant sampled "$ROOT" "$round" "$SAMPLING" ;;
-    esac
-  done
+  for k in 0 1 2; do run_variant "${VARIANTS[$(( (round - 1 + k) % 3 ))]}" "$round"; done
 done
 
 # ---------------------------------------------------------------- report

@@ -208,39 +208,46 @@ start_sampler() { # out_file max_seconds pids... : peak RSS while the load runs 
 stop_sampler() { kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
 
 # ---------------------------------------------------------------- 2. the processes under test
-BACKEND_PORT="$(free_port)"
-cat >"$TMP/backend.conf" <<EOF
+# An nginx of one worker with the run's common settings. `nginx_conf NAME <<EOF` writes $TMP/NAME.conf with the given
+# upstreams and servers inside its http block; `start_nginx NAME PORT` starts it on the server CPU and waits until PORT
+# accepts (PIDS_HEAD[NAME], READY_MS[NAME]).
+nginx_conf() {
+  local name="$1"
+  { cat <<EOF
 worker_processes 1;
-pid $TMP/backend.pid;
-error_log $TMP/backend-error.log warn;
+pid $TMP/$name.pid;
+error_log $TMP/$name-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $TMP/nginx-temp/b-body; proxy_temp_path $TMP/nginx-temp/b-proxy;
-  fastcgi_temp_path $TMP/nginx-temp/b-fcgi; uwsgi_temp_path $TMP/nginx-temp/b-uwsgi; scgi_temp_path $TMP/nginx-temp/b-scgi;
+  client_body_temp_path $TMP/nginx-temp/$name-body; proxy_temp_path $TMP/nginx-temp/$name-proxy;
+  fastcgi_temp_path $TMP/nginx-temp/$name-fcgi; uwsgi_temp_path $TMP/nginx-temp/$name-uwsgi; scgi_temp_path $TMP/nginx-temp/$name-scgi;
   keepalive_requests 10000000;
   keepalive_timeout 300s;
+EOF
+    cat
+    echo "}"
+  } >"$TMP/$name.conf"
+}
+start_nginx() { # name port
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/$1-error.log" -g 'daemon off;' -c "$TMP/$1.conf" >"$TMP/$1.out" 2>&1 &
+  STARTED+=($!); PIDS_HEAD[$1]=$!
+  READY_MS[$1]="$(wait_until 20 tcp_accepts 127.0.0.1 "$2")" || die "nginx $1 did not start: $(cat "$TMP/$1-error.log" "$TMP/$1.out")"
+}
+
+BACKEND_PORT="$(free_port)"
+nginx_conf backend <<EOF
   server {
     listen 127.0.0.1:$BACKEND_PORT;
     location / { default_type text/plain; return 200 "ok\n"; }
     # The span collector when TRACE_SAMPLING is set: an empty 200 is a valid OTLP/HTTP export response.
     location = /v1/traces { access_log off; return 200; }
   }
-}
 EOF
 
 NGINX_PORT="$(free_port)"
-cat >"$TMP/nginx.conf" <<EOF
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx-temp/p-body; proxy_temp_path $TMP/nginx-temp/p-proxy;
-  fastcgi_temp_path $TMP/nginx-temp/p-fcgi; uwsgi_temp_path $TMP/nginx-temp/p-uwsgi; scgi_temp_path $TMP/nginx-temp/p-scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
+nginx_conf nginx <<EOF
   upstream backend {
     server 127.0.0.1:$BACKEND_PORT;
     keepalive 128;
@@ -255,7 +262,6 @@ http {
       proxy_buffering on;
     }
   }
-}
 EOF
 
 HAPROXY_PORT="$(free_port)"
@@ -292,15 +298,8 @@ declare -A READY_MS PIDS_HEAD RSS_IDLE
 
 log "pinning: load generators on CPU $LOAD_CPU, proxies/backends/mesh on CPU $SERVER_CPU (taskset)"
 
-T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/backend-error.log" -g 'daemon off;' -c "$TMP/backend.conf" >"$TMP/backend.out" 2>&1 &
-STARTED+=($!); PIDS_HEAD[backend]=$!
-READY_MS[backend]="$(wait_until 20 tcp_accepts 127.0.0.1 "$BACKEND_PORT")" || die "backend nginx did not start: $(cat "$TMP/backend-error.log" "$TMP/backend.out")"
-
-T_START="$(now_ns)"
-taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/nginx-error.log" -g 'daemon off;' -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
-STARTED+=($!); PIDS_HEAD[nginx]=$!
-READY_MS[nginx]="$(wait_until 20 tcp_accepts 127.0.0.1 "$NGINX_PORT")" || die "nginx proxy did not start: $(cat "$TMP/nginx-error.log" "$TMP/nginx.out")"
+start_nginx backend "$BACKEND_PORT"
+start_nginx nginx "$NGINX_PORT"
 
 T_START="$(now_ns)"
 taskset -c "$SERVER_CPU" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 &
@@ -376,18 +375,8 @@ pair_cert() { # name cn [signer]: an ECDSA P-256 key and certificate (self-signe
 }
 pair_cert ca weft-bench-pair-ca && pair_cert server pair-b.bench && pair_cert client pair-a.bench || die "openssl could not make the pair's certificates"
 PAIR_A_PORT="$(free_port)"; PAIR_B_PORT="$(free_port)"
-cat >"$TMP/pair-b.conf" <<EOF2
-worker_processes 1;
-pid $TMP/pair-b.pid;
-error_log $TMP/pair-b-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx-temp/pb-body; proxy_temp_path $TMP/nginx-temp/pb-proxy;
-  fastcgi_temp_path $TMP/nginx-temp/pb-fcgi; uwsgi_temp_path $TMP/nginx-temp/pb-uwsgi; scgi_temp_path $TMP/nginx-temp/pb-scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  upstream echo { server $SERVER_IP:8080; keepalive 128; keepalive_requests 10000000; }
+nginx_conf pair-b <<EOF
+  upstream echo { server $SERVER_IP:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:$PAIR_B_PORT ssl;
     ssl_protocols TLSv1.3;
@@ -398,19 +387,8 @@ http {
     ssl_session_cache shared:pairb:1m;
     location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}
-EOF2
-cat >"$TMP/pair-a.conf" <<EOF2
-worker_processes 1;
-pid $TMP/pair-a.pid;
-error_log $TMP/pair-a-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx-temp/pa-body; proxy_temp_path $TMP/nginx-temp/pa-proxy;
-  fastcgi_temp_path $TMP/nginx-temp/pa-fcgi; uwsgi_temp_path $TMP/nginx-temp/pa-uwsgi; scgi_temp_path $TMP/nginx-temp/pa-scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
+EOF
+nginx_conf pair-a <<EOF
   upstream pairb { server 127.0.0.1:$PAIR_B_PORT; keepalive 128; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:$PAIR_A_PORT;
@@ -428,14 +406,9 @@ http {
       proxy_ssl_session_reuse on;
     }
   }
-}
-EOF2
-for side in b a; do
-  taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/pair-$side-error.log" -g 'daemon off;' -c "$TMP/pair-$side.conf" >"$TMP/pair-$side.out" 2>&1 &
-  STARTED+=($!); PIDS_HEAD[pair$side]=$!
-done
-wait_until 20 tcp_accepts 127.0.0.1 "$PAIR_B_PORT" >/dev/null && wait_until 20 tcp_accepts 127.0.0.1 "$PAIR_A_PORT" >/dev/null \
-  || die "the nginx mTLS pair did not start: $(cat "$TMP/pair-a-error.log" "$TMP/pair-b-error.log" "$TMP/pair-a.out" "$TMP/pair-b.out")"
+EOF
+start_nginx pair-b "$PAIR_B_PORT"
+start_nginx pair-a "$PAIR_A_PORT"
 
 # The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
 # plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
@@ -467,7 +440,7 @@ MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
 MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
 MEASURED[echo]="$ECHO_PID"
 MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
-MEASURED[pair]="$(tree_pids "${PIDS_HEAD[paira]}") $(tree_pids "${PIDS_HEAD[pairb]}")"
+MEASURED[pair]="$(tree_pids "${PIDS_HEAD[pair-a]}") $(tree_pids "${PIDS_HEAD[pair-b]}")"
 declare -A IN_POD  # targets whose load generator runs inside a pod's network namespace
 if [ "$NETNS" = 1 ]; then
   MEASURED[echons]="$ECHO_PID_NS"
