@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Weft.ControlPlane.Objects;
+using Weft.Proxy.External;
 
 namespace Weft.Cli.Local.Dns;
 
@@ -169,7 +170,7 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     private async Task ServeUdpAsync(CancellationToken stopping)
     {
         var query = GC.AllocateUninitializedArray<byte>(MaxUdpDatagram);
-        var response = GC.AllocateUninitializedArray<byte>(DnsMessage.MaxEdnsUdpLength);
+        var response = GC.AllocateUninitializedArray<byte>(DnsWire.MaxEdnsUdpLength);
         var client = new SocketAddress(_udp.AddressFamily);
         while (true)
         {

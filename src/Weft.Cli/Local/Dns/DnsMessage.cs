@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using Weft.Proxy.External;
+using static Weft.Proxy.External.DnsWire;
 
 namespace Weft.Cli.Local.Dns;
 
@@ -21,50 +23,17 @@ namespace Weft.Cli.Local.Dns;
 /// <item>No answer at all to a packet too short for a header, or to a response (two servers could otherwise bounce packets
 /// between them forever).</item>
 /// </list>
-/// Reading never goes past the packet and never follows a pointer, so no input makes it throw or loop; nothing is allocated.
+/// The wire format's numbers and names are <see cref="DnsWire"/>'s and <see cref="DnsName"/>'s (one codec with the sidecar's
+/// resolver). Reading never goes past the packet and never follows a pointer, so no input makes it throw or loop; nothing is
+/// allocated.
 /// </summary>
 internal static class DnsMessage
 {
-    public const int HeaderLength = 12;
-
-    /// <summary>RFC 1035 4.2.1: the largest UDP message without EDNS.</summary>
-    public const int MaxUdpLength = 512;
-
-    /// <summary>The UDP size advertised and honoured at most with EDNS: DNS Flag Day 2020's, which avoids IP fragmentation.</summary>
-    public const int MaxEdnsUdpLength = 1232;
-
-    /// <summary>RFC 1035 4.2.2: a TCP message's 2-byte length prefix.</summary>
-    public const int MaxTcpLength = ushort.MaxValue;
-
     /// <summary>Short, so that a resolver that caches (nscd, systemd-resolved, an app's own) follows the store within seconds.</summary>
     public const uint AnswerTtlSeconds = 5;
 
-    private const int MaxWireNameLength = 255;
-    private const int MaxLabelLength = 63;
-    private const int RecordFixedLength = 10; // type, class, TTL, RDLENGTH
     private const int OptRecordLength = 1 + RecordFixedLength;
     private const ushort PointerToQuestion = 0xC000 | HeaderLength;
-
-    private const ushort TypeA = 1;
-    private const ushort TypeAaaa = 28;
-    private const ushort TypeOpt = 41;
-    private const ushort TypeAny = 255;
-    private const ushort ClassIn = 1;
-    private const ushort ClassAny = 255;
-
-    private const ushort FlagResponse = 0x8000;
-    private const ushort FlagAuthoritative = 0x0400;
-    private const ushort FlagTruncated = 0x0200;
-    private const ushort FlagRecursionDesired = 0x0100;
-    private const ushort OpcodeMask = 0x7800;
-    private const ushort OpcodeQuery = 0;
-
-    private const int NoError = 0;
-    private const int FormatError = 1;
-    private const int NameError = 3;
-    private const int NotImplemented = 4;
-    private const int Refused = 5;
-    private const int BadVersion = 16; // an extended RCODE: its upper 8 bits travel in the OPT record
 
     /// <summary>
     /// Writes the answer to <paramref name="query"/> into <paramref name="response"/> (at least <see cref="MaxUdpLength"/> bytes)
@@ -94,7 +63,7 @@ internal static class DnsMessage
             return WriteHeaderOnly(query, response, NotImplemented);
         }
 
-        Span<char> name = stackalloc char[MaxWireNameLength];
+        Span<char> name = stackalloc char[DnsName.MaxWireLength];
         if (!TryReadQuery(query, name, out var asked))
         {
             return WriteHeaderOnly(query, response, FormatError);
@@ -209,7 +178,7 @@ internal static class DnsMessage
         }
 
         var position = HeaderLength;
-        if (!TryReadName(query, ref position, name, out var nameLength) || query.Length - position < 4)
+        if (!DnsName.TryRead(query, ref position, name, out var nameLength) || query.Length - position < 4)
         {
             return false;
         }
@@ -226,7 +195,7 @@ internal static class DnsMessage
         byte ednsVersion = 0;
         for (var i = 0; i < additional; i++)
         {
-            if (!TrySkipName(query, ref position, out var isRoot) || query.Length - position < RecordFixedLength)
+            if (!DnsName.TrySkip(query, ref position, out var isRoot) || query.Length - position < RecordFixedLength)
             {
                 return false;
             }
@@ -258,90 +227,6 @@ internal static class DnsMessage
 
         asked = new AskedQuestion(nameLength, questionEnd, type, @class, edns, udpLength, ednsVersion);
         return true;
-    }
-
-    /// <summary>
-    /// A question's name as text, labels joined by dots. A dot inside a label (legal on the wire, never in a cluster name)
-    /// becomes NUL, which no cluster name holds, so such a name is unknown rather than mistaken for another.
-    /// </summary>
-    private static bool TryReadName(ReadOnlySpan<byte> packet, ref int position, Span<char> name, out int nameLength)
-    {
-        nameLength = 0;
-        var at = position;
-        var wireLength = 0;
-        while (true)
-        {
-            if (at >= packet.Length)
-            {
-                return false;
-            }
-
-            int labelLength = packet[at++];
-            wireLength += 1 + labelLength;
-            if (labelLength > MaxLabelLength || wireLength > MaxWireNameLength || packet.Length - at < labelLength)
-            {
-                return false; // a pointer or an extended label type (top bits set), or too long, or cut short
-            }
-
-            if (labelLength == 0)
-            {
-                position = at;
-                return true;
-            }
-
-            if (nameLength > 0)
-            {
-                name[nameLength++] = '.';
-            }
-
-            foreach (var b in packet.Slice(at, labelLength))
-            {
-                name[nameLength++] = b == (byte)'.' ? '\0' : (char)b;
-            }
-
-            at += labelLength;
-        }
-    }
-
-    /// <summary>Steps over a record's name; a compression pointer ends it and is not followed.</summary>
-    private static bool TrySkipName(ReadOnlySpan<byte> packet, ref int position, out bool isRoot)
-    {
-        isRoot = false;
-        var at = position;
-        var wireLength = 0;
-        while (true)
-        {
-            if (at >= packet.Length)
-            {
-                return false;
-            }
-
-            int labelLength = packet[at];
-            if ((labelLength & 0xC0) == 0xC0)
-            {
-                if (packet.Length - at < 2)
-                {
-                    return false;
-                }
-
-                position = at + 2;
-                return true;
-            }
-
-            wireLength += 1 + labelLength;
-            if (labelLength > MaxLabelLength || wireLength > MaxWireNameLength)
-            {
-                return false;
-            }
-
-            at += 1 + labelLength;
-            if (labelLength == 0)
-            {
-                isRoot = wireLength == 1;
-                position = at;
-                return true;
-            }
-        }
     }
 
     private readonly record struct AskedQuestion(int NameLength, int QuestionEnd, ushort Type, ushort Class, bool Edns, ushort UdpLength, byte EdnsVersion);

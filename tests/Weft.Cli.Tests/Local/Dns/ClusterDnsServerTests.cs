@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Weft.Cli.Local.Dns;
+using Weft.Proxy.External;
 using static Weft.Cli.Tests.Local.Dns.DnsTestCluster;
 
 namespace Weft.Cli.Tests.Local.Dns;
@@ -16,7 +17,7 @@ public sealed class ClusterDnsServerTests
     public async Task A_UDP_query_is_answered_from_the_store()
     {
         await using var server = ClusterDnsServer.Start(AnyLoopbackPort, Store().Snapshot);
-        var reply = await AskUdpAsync(server.EndPoint, DnsWire.Query(42, "cart.shop.svc.cluster.local"));
+        var reply = await AskUdpAsync(server.EndPoint, DnsTestClient.Query(42, "cart.shop.svc.cluster.local"));
         Assert.Equal(42, reply.Id);
         Assert.True(reply.IsResponse && reply.Authoritative);
         Assert.Equal([IPAddress.Parse(CartInShop)], reply.Addresses);
@@ -27,13 +28,13 @@ public sealed class ClusterDnsServerTests
     {
         var store = Store();
         await using var server = ClusterDnsServer.Start(AnyLoopbackPort, store.Snapshot);
-        Assert.Equal(DnsWire.NameError, (await AskUdpAsync(server.EndPoint, DnsWire.Query(1, "new.shop.svc.cluster.local"))).ResponseCode);
+        Assert.Equal(DnsWire.NameError, (await AskUdpAsync(server.EndPoint, DnsTestClient.Query(1, "new.shop.svc.cluster.local"))).ResponseCode);
 
         store.Replace("test", [.. Objects, NewService("shop", "new", "127.30.1.77")]);
-        Assert.Equal([IPAddress.Parse("127.30.1.77")], (await AskUdpAsync(server.EndPoint, DnsWire.Query(2, "new.shop.svc.cluster.local"))).Addresses);
+        Assert.Equal([IPAddress.Parse("127.30.1.77")], (await AskUdpAsync(server.EndPoint, DnsTestClient.Query(2, "new.shop.svc.cluster.local"))).Addresses);
 
         store.Replace("test", Objects);
-        Assert.Equal(DnsWire.NameError, (await AskUdpAsync(server.EndPoint, DnsWire.Query(3, "new.shop.svc.cluster.local"))).ResponseCode);
+        Assert.Equal(DnsWire.NameError, (await AskUdpAsync(server.EndPoint, DnsTestClient.Query(3, "new.shop.svc.cluster.local"))).ResponseCode);
     }
 
     [Fact]
@@ -41,10 +42,10 @@ public sealed class ClusterDnsServerTests
     {
         await using var server = ClusterDnsServer.Start(AnyLoopbackPort, Store().Snapshot);
         using var client = await ConnectAsync(server.EndPoint);
-        await SendFramedAsync(client, DnsWire.Query(1, "cart.shop.svc.cluster.local"));
+        await SendFramedAsync(client, DnsTestClient.Query(1, "cart.shop.svc.cluster.local"));
         Assert.Equal([IPAddress.Parse(CartInShop)], (await ReadFramedAsync(client))!.Addresses);
 
-        await SendFramedAsync(client, DnsWire.Query(2, "cart.web.svc.cluster.local"), DnsWire.Query(3, "db.shop.svc.cluster.local"));
+        await SendFramedAsync(client, DnsTestClient.Query(2, "cart.web.svc.cluster.local"), DnsTestClient.Query(3, "db.shop.svc.cluster.local"));
         var second = (await ReadFramedAsync(client))!;
         var third = (await ReadFramedAsync(client))!;
         Assert.Equal(2, second.Id);
@@ -59,7 +60,7 @@ public sealed class ClusterDnsServerTests
         var store = Store(NewService("shop", "big", "None"),
             NewSlice("shop", "big", "big-a", [.. Enumerable.Range(1, 40).Select(i => ($"10.2.0.{i}", (bool?)true))]));
         await using var server = ClusterDnsServer.Start(AnyLoopbackPort, store.Snapshot);
-        var query = DnsWire.Query(9, "big.shop.svc.cluster.local");
+        var query = DnsTestClient.Query(9, "big.shop.svc.cluster.local");
         Assert.True((await AskUdpAsync(server.EndPoint, query)).Truncated);
 
         using var client = await ConnectAsync(server.EndPoint);
@@ -80,7 +81,7 @@ public sealed class ClusterDnsServerTests
             await sender.SendToAsync(junk, SocketFlags.None, server.EndPoint);
         }
 
-        Assert.Equal([IPAddress.Parse(CartInShop)], (await AskUdpAsync(server.EndPoint, DnsWire.Query(5, "cart.shop.svc.cluster.local"))).Addresses);
+        Assert.Equal([IPAddress.Parse(CartInShop)], (await AskUdpAsync(server.EndPoint, DnsTestClient.Query(5, "cart.shop.svc.cluster.local"))).Addresses);
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public sealed class ClusterDnsServerTests
         // before the answer), short enough to wait out.
         await using var server = ClusterDnsServer.Start(AnyLoopbackPort, Store().Snapshot, tcpIdleTimeout: TimeSpan.FromSeconds(1));
         using var client = await ConnectAsync(server.EndPoint);
-        await SendFramedAsync(client, DnsWire.Query(1, "cart.shop.svc.cluster.local"));
+        await SendFramedAsync(client, DnsTestClient.Query(1, "cart.shop.svc.cluster.local"));
         Assert.NotNull(await ReadFramedAsync(client));
         Assert.True(await ClosedByServerAsync(client), "the server closed the idle connection");
     }
@@ -146,7 +147,7 @@ public sealed class ClusterDnsServerTests
             {
                 var connection = await ConnectAsync(server.EndPoint);
                 held.Add(connection);
-                await SendFramedAsync(connection, DnsWire.Query((ushort)i, "cart.shop.svc.cluster.local"));
+                await SendFramedAsync(connection, DnsTestClient.Query((ushort)i, "cart.shop.svc.cluster.local"));
                 Assert.NotNull(await ReadFramedAsync(connection)); // answered, so counted by the server
             }
 
@@ -155,14 +156,14 @@ public sealed class ClusterDnsServerTests
                 Assert.True(await ClosedByServerAsync(extra), "a connection beyond the limit is closed");
             }
 
-            Assert.Equal([IPAddress.Parse(CartInShop)], (await AskUdpAsync(server.EndPoint, DnsWire.Query(7, "cart.shop.svc.cluster.local"))).Addresses);
+            Assert.Equal([IPAddress.Parse(CartInShop)], (await AskUdpAsync(server.EndPoint, DnsTestClient.Query(7, "cart.shop.svc.cluster.local"))).Addresses);
 
             // A slot freed is a slot taken again, once the server has seen the close.
             held[0].Dispose();
             Assert.True(await UntilAsync(async () =>
             {
                 using var next = await ConnectAsync(server.EndPoint);
-                await SendFramedAsync(next, DnsWire.Query(8, "cart.shop.svc.cluster.local"));
+                await SendFramedAsync(next, DnsTestClient.Query(8, "cart.shop.svc.cluster.local"));
                 return await ReadFramedAsync(next) is not null;
             }), "a new connection is answered after one closed");
         }
@@ -224,7 +225,7 @@ public sealed class ClusterDnsServerTests
             try
             {
                 var received = await socket.ReceiveAsync(buffer, SocketFlags.None, retry.Token);
-                return DnsWire.Read(buffer.AsSpan(0, received));
+                return DnsTestClient.Read(buffer.AsSpan(0, received));
             }
             catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
             {
@@ -258,7 +259,7 @@ public sealed class ClusterDnsServerTests
         }
 
         var message = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
-        return await ReadExactlyAsync(socket, message, timeout.Token) ? DnsWire.Read(message) : null;
+        return await ReadExactlyAsync(socket, message, timeout.Token) ? DnsTestClient.Read(message) : null;
     }
 
     private static async Task<bool> ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Weft.Cli.Local.Dns;
+using Weft.Proxy.External;
 using static Weft.Cli.Tests.Local.Dns.DnsTestCluster;
 
 namespace Weft.Cli.Tests.Local.Dns;
@@ -12,27 +13,27 @@ public sealed class DnsMessageFuzzTests
 {
     private static readonly byte[][] ValidQueries =
     [
-        DnsWire.Query(1, "cart.shop.svc.cluster.local"),
-        DnsWire.Query(2, "db.shop.svc.cluster.local", DnsWire.Aaaa, edns: true),
-        DnsWire.Query(3, "nosuch.example.com", edns: true),
+        DnsTestClient.Query(1, "cart.shop.svc.cluster.local"),
+        DnsTestClient.Query(2, "db.shop.svc.cluster.local", DnsWire.TypeAaaa, edns: true),
+        DnsTestClient.Query(3, "nosuch.example.com", edns: true),
     ];
 
     [Fact]
     public void Every_cut_of_a_valid_query_is_FORMERR_or_unanswered()
     {
-        var response = new byte[DnsMessage.MaxTcpLength];
+        var response = new byte[DnsWire.MaxTcpLength];
         foreach (var query in ValidQueries)
         {
             for (var length = 0; length < query.Length; length++)
             {
                 var written = DnsMessage.Respond(query.AsSpan(0, length), response, Names, DnsTransport.Udp);
-                if (length < DnsMessage.HeaderLength)
+                if (length < DnsWire.HeaderLength)
                 {
                     Assert.Equal(0, written);
                 }
                 else
                 {
-                    Assert.Equal(DnsWire.FormatError, DnsWire.Read(response.AsSpan(0, written)).ResponseCode);
+                    Assert.Equal(DnsWire.FormatError, DnsTestClient.Read(response.AsSpan(0, written)).ResponseCode);
                 }
             }
         }
@@ -45,13 +46,13 @@ public sealed class DnsMessageFuzzTests
     {
         var transport = overTcp ? DnsTransport.Tcp : DnsTransport.Udp;
         var random = new Random(1035);
-        var response = new byte[DnsMessage.MaxTcpLength];
-        var limit = transport == DnsTransport.Udp ? DnsMessage.MaxEdnsUdpLength : DnsMessage.MaxTcpLength;
+        var response = new byte[DnsWire.MaxTcpLength];
+        var limit = transport == DnsTransport.Udp ? DnsWire.MaxEdnsUdpLength : DnsWire.MaxTcpLength;
         for (var i = 0; i < 100_000; i++)
         {
             var query = new byte[random.Next(0, 600)];
             random.NextBytes(query);
-            if (query.Length >= DnsMessage.HeaderLength && i % 2 == 0)
+            if (query.Length >= DnsWire.HeaderLength && i % 2 == 0)
             {
                 // Half look like a query's header, so that parsing goes past it into the question and the records.
                 BinaryPrimitives.WriteUInt16BigEndian(query.AsSpan(2), (ushort)(query[2] & 0x01));
@@ -69,7 +70,7 @@ public sealed class DnsMessageFuzzTests
     public void Mutated_valid_queries_never_throw_and_answers_fit_UDP()
     {
         var random = new Random(6891);
-        var response = new byte[DnsMessage.MaxTcpLength];
+        var response = new byte[DnsWire.MaxTcpLength];
         for (var i = 0; i < 100_000; i++)
         {
             var query = ValidQueries[i % ValidQueries.Length].ToArray();
@@ -79,7 +80,7 @@ public sealed class DnsMessageFuzzTests
             }
 
             var cut = random.Next(2) == 0 ? query : query[..random.Next(query.Length + 1)];
-            AssertAnswerFits(cut, DnsMessage.Respond(cut, response, Names, DnsTransport.Udp), response, DnsMessage.MaxEdnsUdpLength);
+            AssertAnswerFits(cut, DnsMessage.Respond(cut, response, Names, DnsTransport.Udp), response, DnsWire.MaxEdnsUdpLength);
         }
     }
 
@@ -88,7 +89,7 @@ public sealed class DnsMessageFuzzTests
         Assert.InRange(written, 0, limit);
         if (written > 0)
         {
-            Assert.True(written >= DnsMessage.HeaderLength);
+            Assert.True(written >= DnsWire.HeaderLength);
             Assert.Equal(query.AsSpan(0, 2).ToArray(), response.AsSpan(0, 2).ToArray());
             Assert.True((response[2] & 0x80) != 0, "an answer is a response");
         }

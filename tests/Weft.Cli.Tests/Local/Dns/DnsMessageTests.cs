@@ -1,6 +1,7 @@
 using System.Net;
 using Weft.Api.Model;
 using Weft.Cli.Local.Dns;
+using Weft.Proxy.External;
 using static Weft.Cli.Tests.Local.Dns.DnsTestCluster;
 
 namespace Weft.Cli.Tests.Local.Dns;
@@ -27,7 +28,7 @@ public sealed class DnsMessageTests
 
     private static byte[] Respond(byte[] query, DnsTransport transport = DnsTransport.Udp, ClusterDnsNames? names = null)
     {
-        var response = new byte[DnsMessage.MaxTcpLength];
+        var response = new byte[DnsWire.MaxTcpLength];
         return response[..DnsMessage.Respond(query, response, names ?? Names, transport)];
     }
 
@@ -45,7 +46,7 @@ public sealed class DnsMessageTests
     public void An_AAAA_query_for_a_dual_stack_Service_gets_its_IPv6_ClusterIP()
     {
         byte[] dual = [4, .. "dual"u8, 4, .. "shop"u8, 3, .. "svc"u8, 7, .. "cluster"u8, 5, .. "local"u8, 0];
-        var reply = DnsWire.Read(Respond(Query(dual, TypeAaaa)));
+        var reply = DnsTestClient.Read(Respond(Query(dual, TypeAaaa)));
         Assert.Equal([IPAddress.Parse("fd00::6")], reply.Addresses);
     }
 
@@ -57,7 +58,7 @@ public sealed class DnsMessageTests
     public void An_ANY_query_gets_every_address()
     {
         byte[] dual = [4, .. "dual"u8, 4, .. "shop"u8, 3, .. "svc"u8, 7, .. "cluster"u8, 5, .. "local"u8, 0];
-        Assert.Equal([IPAddress.Parse("127.30.1.6"), IPAddress.Parse("fd00::6")], DnsWire.Read(Respond(Query(dual, [0x00, 0xFF]))).Addresses);
+        Assert.Equal([IPAddress.Parse("127.30.1.6"), IPAddress.Parse("fd00::6")], DnsTestClient.Read(Respond(Query(dual, [0x00, 0xFF]))).Addresses);
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public sealed class DnsMessageTests
     {
         byte[] name = [.. Labels(63, 63, 63, 61), 0];
         Assert.Equal(255, name.Length);
-        Assert.Equal(DnsWire.NameError, DnsWire.Read(Respond(Query(name, TypeA))).ResponseCode);
+        Assert.Equal(DnsWire.NameError, DnsTestClient.Read(Respond(Query(name, TypeA))).ResponseCode);
     }
 
     [Fact]
@@ -159,7 +160,7 @@ public sealed class DnsMessageTests
     {
         byte[] header = [0xBE, 0xEF, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02];
         byte[] otherRecord = [0xC0, 0x0C, 0x00, 0xFA, 0x00, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xAA, 0xBB];
-        var reply = DnsWire.Read(Respond([.. Query(CartName, TypeA, header), .. OptAdvertising1232, .. otherRecord]));
+        var reply = DnsTestClient.Read(Respond([.. Query(CartName, TypeA, header), .. OptAdvertising1232, .. otherRecord]));
         Assert.Equal([IPAddress.Parse(CartInShop)], reply.Addresses);
     }
 
@@ -180,8 +181,8 @@ public sealed class DnsMessageTests
     public void An_answer_too_large_for_512_bytes_of_UDP_is_truncated_without_records()
     {
         var names = BigHeadless(40);
-        var query = DnsWire.Query(7, "big.shop.svc.cluster.local");
-        var reply = DnsWire.Read(Respond(query, DnsTransport.Udp, names));
+        var query = DnsTestClient.Query(7, "big.shop.svc.cluster.local");
+        var reply = DnsTestClient.Read(Respond(query, DnsTransport.Udp, names));
         Assert.True(reply.Truncated);
         Assert.Equal(DnsWire.NoError, reply.ResponseCode);
         Assert.Empty(reply.Addresses);
@@ -190,7 +191,7 @@ public sealed class DnsMessageTests
     [Fact]
     public void The_same_answer_fits_UDP_with_an_EDNS_size_of_1232()
     {
-        var reply = DnsWire.Read(Respond(DnsWire.Query(7, "big.shop.svc.cluster.local", edns: true), DnsTransport.Udp, BigHeadless(40)));
+        var reply = DnsTestClient.Read(Respond(DnsTestClient.Query(7, "big.shop.svc.cluster.local", edns: true), DnsTransport.Udp, BigHeadless(40)));
         Assert.False(reply.Truncated);
         Assert.Equal(40, reply.Addresses.Count);
     }
@@ -198,7 +199,7 @@ public sealed class DnsMessageTests
     [Fact]
     public void The_same_answer_is_whole_over_TCP()
     {
-        var reply = DnsWire.Read(Respond(DnsWire.Query(7, "big.shop.svc.cluster.local"), DnsTransport.Tcp, BigHeadless(40)));
+        var reply = DnsTestClient.Read(Respond(DnsTestClient.Query(7, "big.shop.svc.cluster.local"), DnsTransport.Tcp, BigHeadless(40)));
         Assert.False(reply.Truncated);
         Assert.Equal(40, reply.Addresses.Count);
     }
@@ -206,7 +207,7 @@ public sealed class DnsMessageTests
     [Fact]
     public void An_answer_too_large_even_for_TCP_is_truncated()
     {
-        var reply = DnsWire.Read(Respond(DnsWire.Query(7, "big.shop.svc.cluster.local"), DnsTransport.Tcp, BigHeadless(5000)));
+        var reply = DnsTestClient.Read(Respond(DnsTestClient.Query(7, "big.shop.svc.cluster.local"), DnsTransport.Tcp, BigHeadless(5000)));
         Assert.True(reply.Truncated);
         Assert.Empty(reply.Addresses);
     }

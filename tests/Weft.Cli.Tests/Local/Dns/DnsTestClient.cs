@@ -1,20 +1,15 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
+using Weft.Proxy.External;
 
 namespace Weft.Cli.Tests.Local.Dns;
 
 /// <summary>A test client's side of the wire: queries as a stub resolver writes them, and responses read back.</summary>
-internal static class DnsWire
+internal static class DnsTestClient
 {
-    public const ushort A = 1;
-    public const ushort Aaaa = 28;
-    public const int NoError = 0;
-    public const int FormatError = 1;
-    public const int NameError = 3;
-
     /// <summary>One question, RD set, optionally an EDNS OPT record advertising 1232 bytes.</summary>
-    public static byte[] Query(ushort id, string name, ushort type = A, bool edns = false)
+    public static byte[] Query(ushort id, string name, ushort type = DnsWire.TypeA, bool edns = false)
     {
         var bytes = new List<byte> { (byte)(id >> 8), (byte)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, (byte)(edns ? 1 : 0) };
         foreach (var label in name.Split('.', StringSplitOptions.RemoveEmptyEntries))
