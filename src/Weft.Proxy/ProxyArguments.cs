@@ -35,6 +35,7 @@ public static class ProxyArguments
         new(ProxyFlags.TraceCollector, "URL", "The OTLP/HTTP collector the sidecar's spans go to (its /v1/traces); without it tracing is off"),
         new(ProxyFlags.TraceSampling, "RATE", $"The share (0..1) of requests without a traceparent that start a trace (default {Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate:0.##})"),
         new(ProxyFlags.TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
+        new(ProxyFlags.Resolve, "NAME=IP[,IP...]", "The addresses of an external host name (an XBackend's), instead of asking DNS; repeatable", Repeatable: true),
     ];
 
     public static string Usage { get; } =
@@ -55,6 +56,7 @@ public static class ProxyArguments
         Uri? traceCollector = null;
         var traceSampling = Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate;
         int outbound = MeshPorts.Outbound, inbound = MeshPorts.Inbound, admin = MeshPorts.Admin;
+        var resolve = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -121,6 +123,13 @@ public static class ProxyArguments
                 case ProxyFlags.DetectTimeout:
                     error = $"{ProxyFlags.DetectTimeout}: '{value}' is not a positive number of milliseconds";
                     return false;
+                case ProxyFlags.Resolve:
+                    if (!TryAddResolve(value, resolve, out error))
+                    {
+                        return false;
+                    }
+
+                    break;
                 case ProxyFlags.OutboundPort or ProxyFlags.InboundPort or ProxyFlags.AdminPort:
                     error = $"{name}: '{value}' is not a port (0..65535)";
                     return false;
@@ -211,9 +220,50 @@ public static class ProxyArguments
             MaxConnections = maxConnections,
             RequestHeadTimeout = TimeSpan.FromMilliseconds(headTimeout),
             Tracing = new Weft.Routing.Tracing.TracingSettings(traceCollector, traceSampling),
+            Resolve = resolve,
             Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };
+        error = null;
+        return true;
+    }
+
+    /// <summary>One <c>--resolve NAME=IP[,IP...]</c> into <paramref name="table"/>, by the name as the resolver looks it up.</summary>
+    private static bool TryAddResolve(string value, Dictionary<string, IReadOnlyList<IPAddress>> table, [NotNullWhen(false)] out string? error)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        if (equals < 0)
+        {
+            error = $"{ProxyFlags.Resolve}: '{value}' is not NAME=IP[,IP...]";
+            return false;
+        }
+
+        var name = External.ExternalResolver.Normalize(value[..equals]);
+        if (name.Length == 0 || External.DnsQuery.ForAddresses(0, name) is null)
+        {
+            error = $"{ProxyFlags.Resolve}: '{value[..equals]}' in '{value}' is not a host name";
+            return false;
+        }
+
+        if (table.ContainsKey(name))
+        {
+            error = $"{ProxyFlags.Resolve}: {name} is given twice";
+            return false;
+        }
+
+        var addresses = new List<IPAddress>();
+        foreach (var address in value[(equals + 1)..].Split(','))
+        {
+            if (!External.ExternalResolver.TryParseLiteral(address, out var parsed))
+            {
+                error = $"{ProxyFlags.Resolve}: '{address}' in '{value}' is not an IP address";
+                return false;
+            }
+
+            addresses.Add(parsed);
+        }
+
+        table[name] = addresses;
         error = null;
         return true;
     }

@@ -167,6 +167,12 @@ public sealed record ProxyOptions
     /// <summary>The fast path's limit on an app's silence mid-exchange (504 before a response, a cut one after); tests shorten it.</summary>
     internal TimeSpan Http1ActivityTimeout { get; init; } = Http1.Http1Relay.DefaultActivity;
 
+    /// <summary>
+    /// The addresses of external host names, by name (lower case, no trailing dot), from <c>--resolve</c>: the
+    /// <see cref="External.ExternalResolver"/>'s static table, which wins over DNS and never expires.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = new Dictionary<string, IReadOnlyList<IPAddress>>();
+
     /// <summary>How long protocol detection on an outbound tunnel waits for the client's first bytes before treating it as opaque TCP.</summary>
     public TimeSpan ProtocolDetectionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 }

@@ -25,4 +25,5 @@ public static class ProxyFlags
     public const string Workload = "--workload";
     public const string TraceCollector = "--trace-collector";
     public const string TraceSampling = "--trace-sampling";
+    public const string Resolve = "--resolve";
 }

@@ -164,4 +164,44 @@ public sealed class ProxyArgumentsTests
             File.Delete(pem);
         }
     }
+
+    [Fact]
+    public void Resolve_is_repeatable_and_gives_each_name_its_addresses()
+    {
+        string[] required = ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+
+        Assert.True(ProxyArguments.TryParse(
+            [.. required, "--resolve", "API.example.com.=203.0.113.7,2001:db8::7", "--resolve", "db.example.org=203.0.113.9"], out var options, out var error), error);
+        Assert.True(ProxyArguments.TryParse(required, out var defaults, out error), error);
+
+        Assert.Equal(["api.example.com", "db.example.org"], options!.Resolve.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([IPAddress.Parse("203.0.113.7"), IPAddress.Parse("2001:db8::7")], options.Resolve["api.example.com"]);
+        Assert.Equal([IPAddress.Parse("203.0.113.9")], options.Resolve["db.example.org"]);
+        Assert.Empty(defaults!.Resolve);
+    }
+
+    [Theory]
+    [InlineData("api.example.com", "--resolve: 'api.example.com' is not NAME=IP[,IP...]")]
+    [InlineData("=203.0.113.7", "--resolve: '' in '=203.0.113.7' is not a host name")]
+    [InlineData(".=203.0.113.7", "--resolve: '.' in '.=203.0.113.7' is not a host name")]
+    [InlineData("a..b=203.0.113.7", "--resolve: 'a..b' in 'a..b=203.0.113.7' is not a host name")]
+    [InlineData("api.example.com=", "--resolve: '' in 'api.example.com=' is not an IP address")]
+    [InlineData("api.example.com=203.0.113.300", "--resolve: '203.0.113.300' in 'api.example.com=203.0.113.300' is not an IP address")]
+    [InlineData("api.example.com=203.0.113.7,", "--resolve: '' in 'api.example.com=203.0.113.7,' is not an IP address")]
+    [InlineData("api.example.com=10", "--resolve: '10' in 'api.example.com=10' is not an IP address")]
+    [InlineData("api.example.com=api.example.net", "--resolve: 'api.example.net' in 'api.example.com=api.example.net' is not an IP address")]
+    public void A_bad_resolve_entry_is_refused_saying_what_is_wrong(string value, string expected)
+    {
+        Assert.False(ProxyArguments.TryParse(["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--resolve", value], out _, out var error));
+        Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void A_name_resolved_twice_is_refused()
+    {
+        Assert.False(ProxyArguments.TryParse(
+            ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x", "--resolve", "api.example.com=203.0.113.7", "--resolve", "API.example.com.=203.0.113.8"],
+            out _, out var error));
+        Assert.Equal("--resolve: api.example.com is given twice", error);
+    }
 }

@@ -17,9 +17,12 @@ internal static class ProxyCommand
         var command = new Command("proxy", $"Run the sidecar proxy of one pod (the workload token comes from {ProxyFlags.TokenFile} or {Weft.Routing.MeshWire.TokenVariable})");
         foreach (var option in ProxyArguments.All)
         {
-            command.Options.Add(option.IsFlag
-                ? new Option<bool>(option.Name) { Description = option.Description, Arity = ArgumentArity.Zero }
-                : new Option<string>(option.Name) { Description = option.Description, HelpName = option.Value });
+            command.Options.Add(option switch
+            {
+                { IsFlag: true } => new Option<bool>(option.Name) { Description = option.Description, Arity = ArgumentArity.Zero },
+                { Repeatable: true } => new Option<string[]>(option.Name) { Description = option.Description, HelpName = option.Value, Arity = ArgumentArity.OneOrMore },
+                _ => new Option<string>(option.Name) { Description = option.Description, HelpName = option.Value },
+            });
         }
 
         command.SetAction(async (result, ct) =>

@@ -39,4 +39,17 @@ public sealed class ProxyCommandTests
         Assert.False(ProxyArguments.TryParse(ProxyCommand.Words(result, command), out _, out var error));
         Assert.Equal("--mtls: 'lax' is not strict or permissive", error);
     }
+
+    [Fact]
+    public void A_repeatable_option_is_handed_over_each_time_it_is_given()
+    {
+        var command = ProxyCommand.Create();
+        var result = new RootCommand { command }.Parse(
+            ["proxy", "--pod", "a/b", "--pod-ip", "127.0.0.1", "--resolve", "api.example.com=203.0.113.7", "--control-plane", "http://x", "--resolve=db.example.org=203.0.113.9"]);
+
+        Assert.Empty(result.Errors);
+        Assert.True(ProxyArguments.TryParse(ProxyCommand.Words(result, command), out var options, out var error), error);
+        Assert.Equal(["api.example.com", "db.example.org"], options!.Resolve.Keys.Order(StringComparer.Ordinal));
+    }
 }
+
