@@ -17,7 +17,9 @@ public static class ManifestLoader
     public static readonly IReadOnlyList<string> ManifestExtensions = [".yaml", ".yml", ".json"];
 
     /// <summary>Loads files and directories (recursively: *.yaml, *.yml, *.json, sorted by path).</summary>
-    public static LoadResult LoadPaths(IEnumerable<string> paths)
+    /// <param name="paths">Files and directories.</param>
+    /// <param name="ignoredFileNames">File names in a directory that are not manifests (the local mode's weft-images.yaml); a file named directly is read.</param>
+    public static LoadResult LoadPaths(IEnumerable<string> paths, IReadOnlySet<string>? ignoredFileNames = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var collector = new Collector();
@@ -30,6 +32,7 @@ public static class ManifestLoader
                 {
                     files = [.. Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
                         .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                        .Where(f => ignoredFileNames?.Contains(Path.GetFileName(f)) != true)
                         .Order(StringComparer.Ordinal)];
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)

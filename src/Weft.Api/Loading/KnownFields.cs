@@ -125,6 +125,8 @@ internal static class KnownFields
 
     public static readonly FieldSchema ServiceAccount = Core(FieldSchema.Of("secrets", "imagePullSecrets", "automountServiceAccountToken"));
 
+    public static readonly FieldSchema ConfigMap = Core(FieldSchema.Of("data", "binaryData", "immutable"));
+
     /// <summary>Deployment and Pod: Weft reads a subset of the spec, so only the top level is checked.</summary>
     public static readonly FieldSchema Workload = Core(FieldSchema.Of("spec", "status"));
 

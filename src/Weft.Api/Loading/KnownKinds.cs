@@ -29,6 +29,7 @@ internal static class KnownKinds
 
         Add("Namespace", false, (_, v, m) => new Namespace { ApiVersion = v, Metadata = m }, KnownFields.Namespace, "v1");
         Add("ServiceAccount", true, (_, v, m) => new ServiceAccount { ApiVersion = v, Metadata = m }, KnownFields.ServiceAccount, "v1");
+        Add("ConfigMap", true, (r, v, m) => new ConfigMap { ApiVersion = v, Metadata = m, Data = r.StringMap("data") }, KnownFields.ConfigMap, "v1");
         Add("Service", true, CoreObjectMapper.Service, KnownFields.Service, "v1");
         Add("Pod", true, CoreObjectMapper.Pod, KnownFields.Workload, "v1");
         Add("EndpointSlice", true, CoreObjectMapper.EndpointSlice, KnownFields.EndpointSlice, "discovery.k8s.io/v1");

@@ -10,6 +10,19 @@ public sealed record ServiceAccount : KubeObject
     public override string Kind => "ServiceAccount";
 }
 
+/// <summary>
+/// A ConfigMap: Weft reads its <c>data</c> for the CA bundles that BackendTLSPolicy and XBackend <c>tls.validation</c>
+/// name (key <c>ca.crt</c>); <c>binaryData</c> is not read.
+/// </summary>
+public sealed record ConfigMap : KubeObject
+{
+    public const string CaCertificateKey = "ca.crt";
+
+    public override string Kind => "ConfigMap";
+
+    public IReadOnlyDictionary<string, string> Data { get; init; } = new Dictionary<string, string>();
+}
+
 /// <summary>An int-or-string field such as a Service port's targetPort.</summary>
 public readonly record struct IntOrString(int? Number, string? Text)
 {

@@ -5,13 +5,14 @@ namespace Weft.Cli.Commands;
 
 /// <summary>
 /// Reads manifests for the offline verbs (<c>validate</c>, <c>explain</c>) as <c>kubectl apply -f</c> would:
-/// problems are printed, and an object defined twice is applied twice, so the later definition wins.
+/// problems are printed, and an object defined twice is applied twice, so the later definition wins. A directory's files
+/// that are not manifests (<c>weft-images.yaml</c>, <c>weft-hosts.yaml</c>) are skipped, as <c>weft up</c> skips them.
 /// </summary>
 internal sealed record ManifestInput(IReadOnlyList<KubeObject> Objects, IReadOnlyList<ManifestProblem> Problems, bool Unreadable)
 {
     public static ManifestInput Load(IEnumerable<string> paths, TextWriter stderr)
     {
-        var loaded = ManifestLoader.LoadPaths(paths);
+        var loaded = ManifestLoader.LoadPaths(paths, Local.ImageMap.NotManifests);
         foreach (var problem in loaded.Problems)
         {
             stderr.WriteLine($"error: {problem.ToDisplayString()}");

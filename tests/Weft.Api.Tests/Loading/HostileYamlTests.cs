@@ -68,7 +68,7 @@ public sealed class HostileYamlTests
     {
         var depth = BoundedParser.MaxDepth - 10;
         var value = string.Concat(Enumerable.Repeat("[", depth)) + "x" + string.Concat(Enumerable.Repeat("]", depth));
-        var text = $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  deep: {value}\n";
+        var text = $"apiVersion: v1\nkind: Secret\nmetadata:\n  name: deep\ndata:\n  deep: {value}\n";
 
         var result = ManifestLoader.LoadText(text, "deep.yaml");
 

@@ -105,7 +105,7 @@ public sealed class ManifestLoaderTests
     {
         var yaml = """
             apiVersion: v1
-            kind: ConfigMap
+            kind: Secret
             metadata:
               name: settings
             ---
@@ -128,9 +128,19 @@ public sealed class ManifestLoaderTests
         var result = Manifests.Load(yaml);
 
         Assert.Empty(result.Problems);
-        Assert.Equal(["ConfigMap", "Gateway", "HTTPRoute"], result.Skipped.Select(s => s.Kind));
+        Assert.Equal(["Secret", "Gateway", "HTTPRoute"], result.Skipped.Select(s => s.Kind));
         Assert.Equal(new SkippedObject("HTTPRoute", "gateway.networking.k8s.io/v9", "future", "test.yaml", 11), result.Skipped[2]);
         Assert.Equal("kept", Assert.Single(result.Objects).Name);
+    }
+
+    [Fact]
+    public void ConfigMap_data_is_read_for_the_CA_bundles_backends_name()
+    {
+        var result = Manifests.Load("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: example-ca, namespace: shop}\ndata:\n  ca.crt: |\n    -----BEGIN CERTIFICATE-----\n    abc\n");
+
+        Assert.Empty(result.Problems);
+        var map = Assert.IsType<ConfigMap>(Assert.Single(result.Objects));
+        Assert.Equal(("shop/example-ca", "-----BEGIN CERTIFICATE-----\nabc\n"), (map.Key, map.Data[ConfigMap.CaCertificateKey]));
     }
 
     [Fact]

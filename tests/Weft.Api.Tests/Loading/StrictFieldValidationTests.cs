@@ -38,6 +38,7 @@ public sealed class StrictFieldValidationTests
         { "apiVersion: v1\nkind: Service\nmetadata: {name: echo}\nspec:\n  ports: [{port: 80, targetport: 8080}]\n", "spec.ports[0].targetport", "targetPort" },
         { "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  lables: {x: y}\n", "metadata.lables", "labels" },
         { "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspek: {}\n", "spek", "spec" },
+        { "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca}\ndatas: {ca.crt: x}\n", "datas", "data" },
     };
 
     [Theory]
