@@ -235,8 +235,9 @@ public sealed partial class MeshModel
 
     private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome, List<ExplainedAuthorization>? authorized = null)
     {
-        var note = b.Invalid is not null || b.Endpoints.Count == 0 || outcome is null
-            ? decided
+        var note = b.Invalid is not null || outcome is null ? decided
+            : b.External is { } external ? $"{decided}: {b.AppProtocol} to external host {Describe(external)}"
+            : b.Endpoints.Count == 0 ? decided
             : $"{decided}: {b.AppProtocol} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
         if (b.Filters.Count > 0)
         {
@@ -244,6 +245,17 @@ public sealed partial class MeshModel
         }
 
         return new ExplainedBackend(b, share, note, outcome, authorized);
+    }
+
+    /// <summary>"api.example.com:443 (XBackend egress/api) over TLS, SNI …, validated against …; addresses resolved by the sidecar".</summary>
+    internal static string Describe(ExternalBackendPolicy external)
+    {
+        var text = $"{external.Hostname}:{external.Port} ({external.Source})";
+        text += external.Tls is { } tls
+            ? $" over TLS, SNI {tls.ServerName}, validated against {tls.Roots}"
+                + (tls.SubjectAltNames.Count == 0 ? $" for the name {tls.ServerName}" : $" for {string.Join(" or ", tls.SubjectAltNames.Select(n => $"{n.Type} {n.Value}"))}")
+            : " in plaintext";
+        return text + "; addresses resolved by the sidecar at request time";
     }
 
     private static (string Path, string? Query) SplitPathAndQuery(string pathAndQuery)

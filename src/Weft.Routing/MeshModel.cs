@@ -38,13 +38,17 @@ public sealed partial class MeshModel
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
         _snapshot = snapshot;
 
-        // The index and each route's analysis depend only on Services, EndpointSlices and Pods (and the route): when those
-        // are the same instances as in the previous model (a route edit), reuse them instead of re-analysing every route.
+        // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for external backends
+        // XBackends, ConfigMaps and ReferenceGrants (and the route): when those are the same instances as in the previous
+        // model (a route edit), reuse them instead of re-analysing every route.
         var reuse = previous is not null
             && previous.TrustDomain == trustDomain
             && SameInstances(previous._snapshot.Services, snapshot.Services)
             && SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices)
-            && SameInstances(previous._snapshot.Pods, snapshot.Pods);
+            && SameInstances(previous._snapshot.Pods, snapshot.Pods)
+            && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
+            && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
+            && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants);
         _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
 
         var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);

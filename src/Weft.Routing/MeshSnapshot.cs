@@ -11,11 +11,20 @@ public sealed record MeshSnapshot
     /// <summary>HTTPRoute, GRPCRoute, TCPRoute and TLSRoute objects, in any order.</summary>
     public IReadOnlyList<Route> Routes { get; init; } = [];
 
-    /// <summary>Not consulted for Service parents: mesh backendRefs need no grant (gamma-spec F6).</summary>
+    /// <summary>
+    /// Not consulted for Service backends of Service parents: mesh backendRefs need no grant (gamma-spec F6). An XBackend
+    /// in another namespace needs one: it reaches beyond what the client could already reach (F6's second clause).
+    /// </summary>
     public IReadOnlyList<ReferenceGrant> ReferenceGrants { get; init; } = [];
     public IReadOnlyList<Namespace> Namespaces { get; init; } = [];
     public IReadOnlyList<Pod> Pods { get; init; } = [];
     public IReadOnlyList<ServiceAccount> ServiceAccounts { get; init; } = [];
+
+    /// <summary>External backends (gateway.networking.x-k8s.io XBackend) that routes' backendRefs may name.</summary>
+    public IReadOnlyList<XBackend> XBackends { get; init; } = [];
+
+    /// <summary>ConfigMaps: only their <c>ca.crt</c> is read, for the CA bundles XBackend TLS validation names.</summary>
+    public IReadOnlyList<ConfigMap> ConfigMaps { get; init; } = [];
 
     /// <summary>Weft's AuthorizationPolicy objects (policy.weft.dev), compiled into each workload's inbound policy.</summary>
     public IReadOnlyList<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
@@ -34,6 +43,8 @@ public sealed record MeshSnapshot
             Pods = [.. all.OfType<Pod>()],
             ServiceAccounts = [.. all.OfType<ServiceAccount>()],
             AuthorizationPolicies = [.. all.OfType<AuthorizationPolicy>()],
+            XBackends = [.. all.OfType<XBackend>()],
+            ConfigMaps = [.. all.OfType<ConfigMap>()],
         };
     }
 }

@@ -21,4 +21,10 @@ public static class RouteConditions
     public const string BackendNotFound = "BackendNotFound";
     public const string RefNotPermitted = "RefNotPermitted";
     public const string UnsupportedProtocol = "UnsupportedProtocol";
+
+    /// <summary>
+    /// An XBackend whose <c>tls.validation</c> names no usable CA bundle (the BackendTLSPolicy reason, GEP-1897); its
+    /// share of traffic gets 500, as "connections using an invalid CACertificateRef MUST fail" says.
+    /// </summary>
+    public const string InvalidCaCertificateRef = "InvalidCACertificateRef";
 }

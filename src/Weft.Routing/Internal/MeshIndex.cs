@@ -16,6 +16,9 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _endpointsByAddress = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
+    private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
+    private readonly ILookup<string, ReferenceGrant> _grants;
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
@@ -73,6 +76,18 @@ internal sealed class MeshIndex
                 _podsByIP.TryAdd(pod.PodIP, pod);
             }
         }
+
+        foreach (var backend in snapshot.XBackends)
+        {
+            _xbackends[backend.Key] = backend;
+        }
+
+        foreach (var map in snapshot.ConfigMaps)
+        {
+            _configMaps[map.Key] = map;
+        }
+
+        _grants = snapshot.ReferenceGrants.ToLookup(g => g.Namespace, StringComparer.Ordinal);
     }
 
     public string TrustDomain { get; }
@@ -82,6 +97,21 @@ internal sealed class MeshIndex
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
     public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault($"{ns}/{name}");
+
+    public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
+
+    public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>
+    /// gamma-spec F7: whether a ReferenceGrant in <paramref name="toNamespace"/> lets objects of kind
+    /// <paramref name="fromKind"/> (group <paramref name="fromGroup"/>) in <paramref name="fromNamespace"/> refer to the
+    /// object <paramref name="toGroup"/>/<paramref name="toKind"/> <paramref name="toName"/> (a grant without a name covers
+    /// every object of the kind). Entries are ORed; a removed grant no longer counts.
+    /// </summary>
+    public bool Granted(string fromGroup, string fromKind, string fromNamespace, string toGroup, string toKind, string toNamespace, string toName) =>
+        _grants[toNamespace].Any(g =>
+            g.From.Any(f => f.Group == fromGroup && f.Kind == fromKind && f.Namespace == fromNamespace)
+            && g.To.Any(t => t.Group == toGroup && t.Kind == toKind && (string.IsNullOrEmpty(t.Name) || t.Name == toName)));
 
     public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
 

@@ -584,15 +584,16 @@ internal sealed class RouteAnalyzer
     {
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
-        BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null) => new()
+        BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null, ExternalBackendPolicy? external = null) => new()
         {
             Namespace = ns,
             Name = r.Name,
-            Port = r.Port ?? 0,
+            Port = external?.Port ?? r.Port ?? 0,
             Weight = Math.Clamp(r.Weight, 0, 1_000_000),
             Invalid = invalid,
             AppProtocol = appProtocol,
             Endpoints = endpoints ?? [],
+            External = external,
             Filters = filters,
         };
 
@@ -602,11 +603,18 @@ internal sealed class RouteAnalyzer
             return Result(reason);
         }
 
+        // An external backend (issue 17): the XBackend's own port is the one connected to; a backendRef port is not read.
+        if (ExternalBackends.IsRef(r.Group, r.Kind))
+        {
+            var external = ExternalBackends.Resolve(_index, _route, _type, ns, r.Name);
+            return external.Reason is { } reason ? Fail(reason, external.Message!) : Result(null, external.AppProtocol, external: external.External);
+        }
+
         // F1: group "" (or the "core" alias), kind Service.
         if (!CoreServiceRef.Is(r.Group, r.Kind))
         {
             return Fail(RouteConditions.InvalidKind,
-                $"kind \"{r.Kind}\" in group \"{r.Group}\" is not supported; Weft routes to core Services (group \"\", kind Service).");
+                $"kind \"{r.Kind}\" in group \"{r.Group}\" is not supported; Weft routes to core Services (group \"\", kind Service) and XBackends (group {GatewayApi.ExperimentalGroup}).");
         }
 
         // F6: no ReferenceGrant is needed for backends of Service-parented (mesh) routes, whatever their namespace.

@@ -29,6 +29,7 @@ public static class PlanOutcomes
     internal static PlanOutcome OfPicked(BackendPolicy backend, int index) => backend switch
     {
         { Invalid: not null } => PlanOutcome.InvalidBackend,
+        { External: not null } => index < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward,
         { Endpoints.Count: 0 } => PlanOutcome.NoReadyEndpoints,
         _ => index < 0 ? PlanOutcome.ForwardToService : PlanOutcome.Forward,
     };

@@ -194,8 +194,11 @@ public sealed record BackendPolicy
     /// <summary>A <see cref="BackendAppProtocol"/>: http, http2 (h2c / grpc appProtocol) or tcp; how to talk to the endpoints.</summary>
     public string AppProtocol { get; init; } = BackendAppProtocol.Http;
 
-    /// <summary>Ready endpoints of the backend Service for this port (targetPort resolved). Empty means 503.</summary>
+    /// <summary>Ready endpoints of the backend Service for this port (targetPort resolved). Empty means 503, unless <see cref="External"/> is set.</summary>
     public IReadOnlyList<EndpointPolicy> Endpoints { get; init; } = [];
+
+    /// <summary>A backend outside the cluster (XBackend): its addresses are resolved by the proxy at request time.</summary>
+    public ExternalBackendPolicy? External { get; init; }
 
     /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
