@@ -161,7 +161,11 @@ public static class ProxyHost
         var connections = new MtlsConnections();
         var tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
         var connector = new MeshConnector(tls, PeerInboundPort);
-        var client = new ForwardingClient(connector);
+        var resolver = options.Nameservers is { } nameservers
+            ? new External.ExternalResolver(options.Resolve, nameservers, options.TimeProvider)
+            : External.ExternalResolver.FromSystem(options.Resolve, options.TimeProvider);
+        var externals = new External.ExternalConnector(resolver, options.TimeProvider);
+        var client = new ForwardingClient(connector, externals);
         owned.Add(new DisposeAdapter(client));
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var balancer = new PowerOfTwoChoices();
@@ -173,7 +177,7 @@ public static class ProxyHost
         var metrics = new Metrics.ProxyMetrics(local, options.TimeProvider) { Subscriptions = destinations is DiscoveryDestinationSource source ? () => source.Counts : null };
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
-            options.TimeProvider, outboundLogger);
+            options.TimeProvider, outboundLogger, externals);
         // Where the outbound port never forwards: the proxy's own listeners (traffic would loop through it forever) and the
         // control plane (issue 15: in process mode any local process can reach the outbound port).
         var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
@@ -205,7 +209,7 @@ public static class ProxyHost
         }
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization, metrics);
-        var l4 = new L4Proxy(destinations, connector, balancer, offLimits,
+        var l4 = new L4Proxy(destinations, connector, externals, balancer, offLimits,
             options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
+using Weft.Proxy.External;
 using Weft.Proxy.Security;
+using Weft.Routing.Policy;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Weft.Proxy.Forwarding;
@@ -14,11 +17,15 @@ namespace Weft.Proxy.Forwarding;
 internal sealed class ForwardingClient : IDisposable
 {
     private readonly ConcurrentDictionary<string, HttpMessageInvoker> _mtls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HttpMessageInvoker> _originating = new(StringComparer.Ordinal);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TlsOriginationPolicy, string> _originationKeys = [];
     private readonly MeshConnector? _connector;
+    private readonly ExternalConnector? _external;
 
-    public ForwardingClient(MeshConnector? connector = null)
+    public ForwardingClient(MeshConnector? connector = null, ExternalConnector? external = null)
     {
         _connector = connector is { MtlsEnabled: true } ? connector : null;
+        _external = external;
         Invoker = new HttpMessageInvoker(NewHandler());
     }
 
@@ -65,9 +72,10 @@ internal sealed class ForwardingClient : IDisposable
     /// <summary>
     /// The hop's HTTP version: an upgrade stays HTTP/1.1 (YARP would otherwise try WebSocket over HTTP/2 CONNECT); gRPC,
     /// an HTTP/2 client, or a backend whose appProtocol is HTTP/2 (<paramref name="backendAppProtocol"/> "http2": h2c,
-    /// grpc, kubernetes.io/h2c) get HTTP/2; anything else HTTP/1.1.
+    /// grpc, kubernetes.io/h2c) get HTTP/2; anything else HTTP/1.1. To an <paramref name="external"/> backend the
+    /// client's version does not count: a server outside the mesh speaks what its XBackend's protocol says.
     /// </summary>
-    public ForwarderRequestConfig ConfigFor(Microsoft.AspNetCore.Http.HttpContext context, string? backendAppProtocol = null)
+    public ForwarderRequestConfig ConfigFor(Microsoft.AspNetCore.Http.HttpContext context, string? backendAppProtocol = null, bool external = false)
     {
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
         {
@@ -79,7 +87,8 @@ internal sealed class ForwardingClient : IDisposable
             return GrpcConfig;
         }
 
-        return Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol) || backendAppProtocol == Weft.Routing.Policy.BackendAppProtocol.Http2 ? Http2Config : RequestConfig;
+        var http2 = backendAppProtocol == BackendAppProtocol.Http2 || (!external && Microsoft.AspNetCore.Http.HttpProtocol.IsHttp2(context.Request.Protocol));
+        return http2 ? Http2Config : RequestConfig;
     }
 
     /// <summary>The mTLS pool whose connections are to a peer that proved <paramref name="identity"/>.</summary>
@@ -102,10 +111,47 @@ internal sealed class ForwardingClient : IDisposable
         return ("http://" + Authority.Format(hop.Address, hop.Port), hop.Identity is { } identity ? InvokerFor(identity) : Invoker, hop.ViaSidecar);
     }
 
+    /// <summary>
+    /// How a request reaches <paramref name="endpoint"/> (one resolved address) of an external backend: straight there,
+    /// never via a sidecar; in plaintext, or through the pool that originates <paramref name="backend"/>'s TLS. The Host
+    /// the backend sees is the transformer's to set (<see cref="ExternalBackendPolicy.Authority"/>).
+    /// </summary>
+    public (string Prefix, HttpMessageInvoker Invoker) RouteExternal(EndpointPolicy endpoint, ExternalBackendPolicy backend)
+    {
+        var prefix = "http://" + Authority.Format(endpoint.Address, endpoint.Port);
+        if (backend.Tls is not { } tls)
+        {
+            return (prefix, Invoker);
+        }
+
+        // One pool per origination (SNI, roots, names, host): a connection made under one is never reused under
+        // another. Each discovery answer brings new policy instances, so the key is the policy's value, worked out once
+        // per instance; pools grow only with distinct configurations.
+        var key = _originationKeys.GetValue(tls, p => OriginationKey(p, backend.Hostname));
+        return (prefix, _originating.TryGetValue(key, out var invoker) ? invoker : _originating.GetOrAdd(key, static (_, state) =>
+        {
+            var (self, policy, hostname) = state;
+            var handler = NewHandler();
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
+                return await self._external!.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, policy, hostname, alpn, ct).ConfigureAwait(false);
+            };
+            return new HttpMessageInvoker(handler);
+        }, (this, tls, backend.Hostname)));
+    }
+
+    private static string OriginationKey(TlsOriginationPolicy tls, string hostname)
+    {
+        var roots = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", tls.CaCertificatesPem))));
+        var names = string.Join(",", tls.SubjectAltNames.Select(n => $"{n.Type}={n.Value}"));
+        return $"{hostname}|{tls.ServerName}|{roots}|{names}";
+    }
+
     public void Dispose()
     {
         Invoker.Dispose();
-        foreach (var invoker in _mtls.Values)
+        foreach (var invoker in _mtls.Values.Concat(_originating.Values))
         {
             invoker.Dispose();
         }

@@ -16,7 +16,7 @@ namespace Weft.Proxy.L4;
 /// Otherwise the first bytes do (<see cref="ProtocolDetector"/>): HTTP/1.1 and the HTTP/2 preface go to the HTTP layer,
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
-internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, PowerOfTwoChoices balancer,
+internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, External.ExternalConnector externals, PowerOfTwoChoices balancer,
     Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
@@ -90,18 +90,15 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             return true;
         }
 
-        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        using var lease = balancer.LoadOf(endpoint).Begin();
-        Stream upstream;
-        try
+        var connected = backend.External is { } external
+            ? await ConnectExternalAsync(backend, external, ct).ConfigureAwait(false)
+            : await ConnectAsync(backend, client, ct).ConfigureAwait(false);
+        if (connected is not var (endpoint, upstream))
         {
-            upstream = await connector.ConnectOpaqueAsync(endpoint, client, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            ProxyLog.ForwardFailed(logger, "L4Connect", endpoint.Address, endpoint.Port, backend.Namespace, backend.Name, e.Message);
             return true;
         }
+
+        using var lease = balancer.LoadOf(endpoint).Begin();
 
         var counts = metrics?.OpenConnection(Outbound.OutboundHandler.Labels(policy, plan.Rule?.Origin, backend, endpoint));
         try
@@ -119,6 +116,61 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         }
 
         return true;
+    }
+
+    /// <summary>An opaque stream to one endpoint of a Service backend (through its sidecar), or null having logged why not.</summary>
+    private async Task<(EndpointPolicy, Stream)?> ConnectAsync(BackendPolicy backend, IPEndPoint? client, CancellationToken ct)
+    {
+        var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
+        try
+        {
+            return (endpoint, await connector.ConnectOpaqueAsync(endpoint, client, ct).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.ForwardFailed(logger, "L4Connect", endpoint.Address, endpoint.Port, backend.Namespace, backend.Name, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// An opaque stream to an external backend (an XBackend): its addresses as this sidecar resolves its name, tried in
+    /// balancer order until one connects (with TLS originated when the XBackend asks); none connecting, the name is asked
+    /// of DNS again next time. Null having logged why not.
+    /// </summary>
+    private async Task<(EndpointPolicy, Stream)?> ConnectExternalAsync(BackendPolicy backend, ExternalBackendPolicy external, CancellationToken ct)
+    {
+        List<EndpointPolicy> left;
+        try
+        {
+            left = [.. await externals.EndpointsAsync(external, ct).ConfigureAwait(false)];
+        }
+        catch (External.ExternalResolutionException e)
+        {
+            ProxyLog.ForwardFailed(logger, "L4Resolve", external.Hostname, external.Port, backend.Namespace, backend.Name, e.Message);
+            return null;
+        }
+
+        while (left.Count > 0)
+        {
+            var endpoint = left[balancer.Pick(left, Random.Shared)];
+            left.Remove(endpoint);
+            try
+            {
+                return (endpoint, await externals.ConnectAsync(endpoint.Address, endpoint.Port, external.Tls, external.Hostname, alpn: null, ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                ProxyLog.ForwardFailed(logger, "L4Connect", endpoint.Address, endpoint.Port, backend.Namespace, backend.Name, e.Message);
+                if (e is System.Security.Authentication.AuthenticationException)
+                {
+                    return null; // the server's certificate is refused: another address of the same name would be no better
+                }
+            }
+        }
+
+        externals.Unreachable(external);
+        return null;
     }
 
     /// <summary>Not a mesh destination: loopback addresses (local processes outside the mesh) get plain TCP; anything else is closed.</summary>

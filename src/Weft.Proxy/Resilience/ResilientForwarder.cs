@@ -2,6 +2,7 @@ using System.Net.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Weft.Proxy.External;
 using Weft.Proxy.Forwarding;
 using Weft.Proxy.Grpc;
 using Weft.Proxy.LoadBalancing;
@@ -30,7 +31,8 @@ namespace Weft.Proxy.Resilience;
 /// When the request deadline expires the client gets 504 (gRPC: DEADLINE_EXCEEDED) as long as nothing was sent yet.
 /// </summary>
 internal sealed class ResilientForwarder(
-    IHttpForwarder forwarder, ForwardingClient client, PowerOfTwoChoices balancer, RetryBudgets budgets, ProxyMetrics metrics, TimeProvider time, ILogger logger)
+    IHttpForwarder forwarder, ForwardingClient client, PowerOfTwoChoices balancer, RetryBudgets budgets, ProxyMetrics metrics, TimeProvider time, ILogger logger,
+    ExternalConnector externals)
 {
     /// <summary>The largest request body buffered so that it can be sent again.</summary>
     public const long MaxReplayableBody = 64 * 1024;
@@ -68,6 +70,31 @@ internal sealed class ResilientForwarder(
         IReadOnlyList<KeyValuePair<string, string>>? corsHeaders)
     {
         var backend = plan.Backend!;
+        var endpoints = backend.Endpoints;
+        if (backend.External is { } external)
+        {
+            // An external backend's addresses are this sidecar's own resolution of its name, never the app's.
+            try
+            {
+                endpoints = await externals.EndpointsAsync(external, context.RequestAborted);
+            }
+            catch (ExternalResolutionException e)
+            {
+                var message = $"weft: {backend.Namespace}/{backend.Name}: {e.Message}";
+                if (grpc)
+                {
+                    GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, message);
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                    await WriteErrorAsync(context, message);
+                }
+
+                return null;
+            }
+        }
+
         var rule = plan.Rule;
         var retry = rule?.Retry;
         TimeSpan? grpcTimeout = grpc && context.Request.Headers.TryGetValue(GrpcCall.TimeoutHeader, out var gt)
@@ -75,7 +102,7 @@ internal sealed class ResilientForwarder(
         var deadline = RequestDeadline.Start(rule?.Timeouts, grpcTimeout, time);
         var budget = retry is null ? null : budgets.For(destination);
         budget?.RecordRequest();
-        var config = client.ConfigFor(context, backend.AppProtocol);
+        var config = client.ConfigFor(context, backend.AppProtocol, external: backend.External is not null);
         var tried = new List<EndpointPolicy>(1);
         EndpointPolicy? last = null;
         for (var retries = 0; ; retries++)
@@ -88,10 +115,12 @@ internal sealed class ResilientForwarder(
                 return last;
             }
 
-            var endpoint = Pick(backend, tried);
+            var endpoint = Pick(endpoints, tried);
             tried.Add(endpoint);
             last = endpoint;
-            var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
+            var (prefix, invoker, viaSidecar) = backend.External is { } outside
+                ? (client.RouteExternal(endpoint, outside) is var (p, i) ? (p, i, false) : default)
+                : client.Route(endpoint, peerInboundPort);
             var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
             var verdict = RetryVerdict.NoPolicy;
             var retriesDone = retries;
@@ -99,7 +128,7 @@ internal sealed class ResilientForwarder(
             var transformer = new MeshTransformer
             {
                 AttemptTimer = attempt,
-                Host = plan.Host,
+                Host = plan.Host ?? backend.External?.Authority,
                 Path = plan.PathRewritten ? plan.Path : null,
                 DestinationPort = viaSidecar ? endpoint.Port : null,
                 SourceWorkload = metrics.Local.HeaderValue,
@@ -156,6 +185,11 @@ internal sealed class ResilientForwarder(
                     if (verdict != RetryVerdict.Retry)
                     {
                         LogFailure(context, error, endpoint, backend);
+                        if (backend.External is { } unreachable && result?.Kind == AttemptResultKind.ConnectFailure && tried.Count >= endpoints.Count)
+                        {
+                            externals.Unreachable(unreachable); // every address failed: the next request asks DNS again
+                        }
+
                         if (timedOut)
                         {
                             AnswerTimeout(context, grpc); // GEP-1742 backendRequest expired on the last attempt
@@ -163,6 +197,11 @@ internal sealed class ResilientForwarder(
                         else if (grpc)
                         {
                             GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
+                        }
+                        else if (backend.External is not null)
+                        {
+                            // Outside the mesh a failure is the user's to fix (a CA, a name): say which, not only 502.
+                            await WriteErrorAsync(context, $"weft: {backend.Namespace}/{backend.Name}: {Describe(context)}");
                         }
 
                         return last;
@@ -208,6 +247,38 @@ internal sealed class ResilientForwarder(
         context.Response.ContentLength = 0;
     }
 
+    private static async Task WriteErrorAsync(HttpContext context, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        try
+        {
+            await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went away; there is no one to tell.
+        }
+    }
+
+    /// <summary>What failed, in the words of the innermost exception Weft wrote (a TLS check names the roots), else YARP's.</summary>
+    private static string Describe(HttpContext context)
+    {
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (Unwrap<System.Security.Authentication.AuthenticationException>(exception) is { } tls)
+        {
+            return tls.Message;
+        }
+
+        return Unwrap<System.Net.Sockets.SocketException>(exception) is { } socket
+            ? $"cannot connect: {socket.Message}"
+            : exception?.Message ?? "the backend did not answer";
+    }
+
     /// <summary>Connect failures and resets before a response head (ForwarderError.Request / RequestTimedOut) are retryable.</summary>
     private static AttemptResult? Classify(HttpContext context, ForwarderError error)
     {
@@ -237,9 +308,8 @@ internal sealed class ResilientForwarder(
     }
 
     /// <summary>P2C over the endpoints not tried yet (each retry to another endpoint where one exists), else over all.</summary>
-    private EndpointPolicy Pick(BackendPolicy backend, List<EndpointPolicy> tried)
+    private EndpointPolicy Pick(IReadOnlyList<EndpointPolicy> endpoints, List<EndpointPolicy> tried)
     {
-        var endpoints = backend.Endpoints;
         if (tried.Count == 0 || tried.Count >= endpoints.Count)
         {
             return endpoints[balancer.Pick(endpoints, Random.Shared)];

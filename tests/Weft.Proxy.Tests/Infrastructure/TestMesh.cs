@@ -38,7 +38,10 @@ public sealed class TestMesh : IAsyncDisposable
     public static Task<TestMesh> StartAsync(params (string HostPort, DestinationPolicy Policy)[] destinations) =>
         StartAsync(new StaticDestinationSource(destinations.Select(d => KeyValuePair.Create(d.HostPort, d.Policy))));
 
-    public static async Task<TestMesh> StartAsync(IDestinationSource destinations, TimeProvider? time = null)
+    /// <param name="destinations">The policies the sidecar is given.</param>
+    /// <param name="time">The sidecar's clock.</param>
+    /// <param name="resolve">External host names and their addresses (<c>--resolve</c>); no name is ever asked of a nameserver.</param>
+    public static async Task<TestMesh> StartAsync(IDestinationSource destinations, TimeProvider? time = null, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? resolve = null)
     {
         var logs = new CapturedLogs();
         var proxy = await ProxyHost.StartAsync(new ProxyOptions
@@ -51,6 +54,8 @@ public sealed class TestMesh : IAsyncDisposable
             AdminPort = 0,
             Destinations = destinations,
             TimeProvider = time ?? TimeProvider.System,
+            Resolve = resolve ?? new Dictionary<string, IReadOnlyList<IPAddress>>(),
+            Nameservers = [],
             ConfigureLogging = logging =>
             {
                 logging.ClearProviders();

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using Weft.Proxy.Discovery;
+using Weft.Proxy.Tests.Infrastructure;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.Tests.External;
+
+/// <summary>
+/// A route's backend outside the mesh (an XBackend) through a real sidecar: the sidecar dials its own resolution of the
+/// host name, sends the external Host and no mesh header, originates TLS for opaque connections too, and refuses
+/// what it cannot verify or resolve with words that say why.
+/// </summary>
+public sealed class ExternalBackendForwardingTests : IDisposable
+{
+    private static readonly RuleOrigin Origin = new() { RouteKind = "TCPRoute", RouteNamespace = "default", RouteName = "db", RuleIndex = 0, MatchIndex = 0 };
+    private readonly TestCertificates _ca = new("Example CA");
+
+    public void Dispose() => _ca.Dispose();
+
+    [Fact]
+    public async Task HTTP_to_an_XBackend_reaches_the_resolved_address_with_its_Host_and_no_mesh_header()
+    {
+        await using var server = await TestBackend.StartAsync("outside");
+        var backend = External("api.example.test", server.Port, tls: null);
+        await using var mesh = await StartAsync(Http("api", 80, backend), ("api.example.test", IPAddress.Loopback));
+
+        var (response, echo) = await mesh.GetAsync("http://api:80/orders?x=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($"api.example.test:{server.Port}", echo!.Headers["Host"]);
+        Assert.Equal("/orders", echo.Path);
+        Assert.DoesNotContain(echo.Headers.Keys, name => name.StartsWith("weft-", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task An_external_name_that_does_not_resolve_is_503_naming_it()
+    {
+        await using var mesh = await StartAsync(Http("api", 80, External("nowhere.example.test", 443, tls: null)));
+
+        var (response, _) = await mesh.GetAsync("http://api:80/");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("cannot resolve nowhere.example.test", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HTTP_to_an_XBackend_whose_certificate_another_CA_signed_is_502_naming_the_ConfigMap()
+    {
+        using var other = new TestCertificates("Other CA");
+        using var certificate = other.Server(["api.example.test"]);
+        var requests = 0;
+        await using var server = await TlsServer.StartAsync(certificate, async stream =>
+        {
+            if (await stream.ReadAsync(new byte[1]) > 0)
+            {
+                Interlocked.Increment(ref requests);
+            }
+        });
+        await using var mesh = await StartAsync(Http("api", 80, External("api.example.test", server.Port, Tls("api.example.test"))), ("api.example.test", IPAddress.Loopback));
+
+        var (response, _) = await mesh.GetAsync("http://api:80/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("is not signed by ConfigMap default/example-ca", body, StringComparison.Ordinal);
+        Assert.Contains($"TLS to api.example.test:{server.Port}", body, StringComparison.Ordinal);
+        Assert.Equal(0, Volatile.Read(ref requests)); // no byte of the request went out over a connection it could not verify
+    }
+
+    [Fact]
+    public async Task TCPRoute_to_an_XBackend_originates_TLS_with_the_SNI_while_the_app_sends_plaintext()
+    {
+        using var certificate = _ca.Server(["db.example.test"]);
+        await using var server = await TlsServer.StartAsync(certificate, async stream =>
+        {
+            var hello = new byte[5];
+            await stream.ReadExactlyAsync(hello);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
+        });
+        await using var mesh = await StartAsync(Tcp("db", 5432, External("db.example.test", server.Port, Tls("db.example.test"))), ("db.example.test", IPAddress.Loopback));
+
+        await using var tunnel = await OpenTunnelAsync(mesh, "db:5432");
+        await tunnel.WriteAsync("hello"u8.ToArray());
+        using var reader = new StreamReader(tunnel);
+
+        Assert.Equal("hello over TLS, SNI db.example.test", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task TCPRoute_to_an_XBackend_with_a_certificate_it_cannot_verify_is_closed_and_logged()
+    {
+        using var other = new TestCertificates("Other CA");
+        using var certificate = other.Server(["db.example.test"]);
+        await using var server = await TlsServer.StartAsync(certificate, stream => stream.WriteAsync("never"u8.ToArray()).AsTask());
+        await using var mesh = await StartAsync(Tcp("db", 5432, External("db.example.test", server.Port, Tls("db.example.test"))), ("db.example.test", IPAddress.Loopback));
+
+        await using var tunnel = await OpenTunnelAsync(mesh, "db:5432");
+        await tunnel.WriteAsync("hello"u8.ToArray());
+
+        Assert.Equal(0, await tunnel.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        await Eventually.TrueAsync(() => mesh.Logs.Lines.Any(l => l.Contains("is not signed by ConfigMap default/example-ca", StringComparison.Ordinal)), "the refusal is logged");
+    }
+
+    private static BackendPolicy External(string hostname, int port, TlsOriginationPolicy? tls) => new()
+    {
+        Namespace = "default",
+        Name = hostname.Split('.')[0] + "-external",
+        Port = port,
+        External = new ExternalBackendPolicy { Hostname = hostname, Port = port, Source = $"XBackend default/{hostname.Split('.')[0]}", Tls = tls },
+    };
+
+    private TlsOriginationPolicy Tls(string serverName) => new()
+    {
+        ServerName = serverName,
+        CaCertificatesPem = [_ca.CaPem],
+        Roots = "ConfigMap default/example-ca",
+        Source = "XBackend default/external",
+    };
+
+    private static DestinationPolicy Http(string service, int port, BackendPolicy backend) =>
+        Policies.Service(service, port, [Policies.Rule(Policies.PathPrefix("/"), null, backend)]);
+
+    private static DestinationPolicy Tcp(string service, int port, BackendPolicy backend) => new()
+    {
+        ClientNamespace = "default",
+        ServiceNamespace = "default",
+        ServiceName = service,
+        Port = port,
+        Protocol = PolicyProtocol.Tcp,
+        View = PolicyView.Producer,
+        L4Rules = [new L4RulePolicy { Origin = Origin, Backends = [backend with { AppProtocol = BackendAppProtocol.Tcp }] }],
+    };
+
+    private static Task<TestMesh> StartAsync(DestinationPolicy policy, params (string Name, IPAddress Address)[] names) =>
+        TestMesh.StartAsync(
+            new StaticDestinationSource([KeyValuePair.Create($"{policy.ServiceName}:{policy.Port}", policy)]),
+            resolve: names.ToDictionary(n => n.Name, n => (IReadOnlyList<IPAddress>)[n.Address]));
+
+    private static async Task<NetworkStream> OpenTunnelAsync(TestMesh mesh, string target)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(mesh.Proxy.OutboundEndpoint);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"));
+        var head = await TestMesh.ReadHeadAsync(stream, CancellationToken.None);
+        Assert.StartsWith("HTTP/1.1 200", head, StringComparison.Ordinal);
+        return stream;
+    }
+
+    /// <summary>A TLS server on 127.0.0.1 (an OS-chosen port) that runs <c>serve</c> on each connection it authenticates.</summary>
+    private sealed class TlsServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stopping = new();
+        private Task _accepting = Task.CompletedTask;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public static Task<TlsServer> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, Func<Stream, Task> serve)
+        {
+            var server = new TlsServer();
+            server._listener.Start();
+            server._accepting = server.AcceptAsync(certificate, serve);
+            return Task.FromResult(server);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stopping.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            _stopping.Dispose();
+        }
+
+        private async Task AcceptAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, Func<Stream, Task> serve)
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await _listener.AcceptSocketAsync(_stopping.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                _ = Task.Run(async () =>
+                {
+                    await using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+                    try
+                    {
+                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, _stopping.Token);
+                        await serve(ssl);
+                    }
+                    catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+                    {
+                        // The client refused the certificate, or went away.
+                    }
+                });
+            }
+        }
+    }
+}
