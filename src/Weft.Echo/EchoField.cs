@@ -17,6 +17,9 @@ public static class EchoField
     public const string Proto = "Proto";
     public const string IP = "IP";
     public const string Alpn = "Alpn";
+
+    /// <summary>Weft's, not upstream's: the TLS server name (SNI) the client sent, on TLS ports only.</summary>
+    public const string Sni = "Sni";
     public const string RequestHeader = "RequestHeader";
     public const string ResponseHeader = "ResponseHeader";
     public const string Hostname = "Hostname";

@@ -57,9 +57,9 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
         await ExpectAsync("shop/intruder", "GET", "http://secrets.vault/", 403);
 
         // A denied request's body names no internals, and the app never saw it (the echo app would have answered 200).
-        var (_, denied) = await CurlAsync("shop/intruder", "GET", "http://secrets.vault/");
-        Assert.DoesNotContain("vault", denied.Body, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("Hostname=", denied.Body, StringComparison.Ordinal);
+        var (_, _, denied) = await _children.CurlAsync(ReadyFile, "shop/intruder", "GET", "http://secrets.vault/");
+        Assert.DoesNotContain("vault", denied, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Hostname=", denied, StringComparison.Ordinal);
 
         // weft status: each policy Accepted, and every sidecar's inbound policy sent and acknowledged.
         var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
@@ -97,43 +97,9 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.InRange(removed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
     }
 
-    private async Task<(int Code, (int Status, string Body) Response)> CurlAsync(string from, string method, string url)
-    {
-        var (code, text) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", from, "-X", method, "-i", url]);
-        var status = 0;
-        if (text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && text.Length >= 12)
-        {
-            _ = int.TryParse(text.AsSpan(9, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status);
-        }
+    private Task<string> ExpectAsync(string from, string method, string url, int expected, string? bodyHas = null) =>
+        _children.ExpectAsync(ReadyFile, from, method, url, expected, bodyHas);
 
-        var blank = text.IndexOf(Environment.NewLine + Environment.NewLine, StringComparison.Ordinal);
-        return (code, (status, blank < 0 ? text : text[(blank + (2 * Environment.NewLine.Length))..]));
-    }
-
-    private async Task ExpectAsync(string from, string method, string url, int expected, string? bodyHas = null)
-    {
-        var (code, response) = await CurlAsync(from, method, url);
-        Assert.True(code == 0 && response.Status == expected, $"{from} {method} {url}: expected {expected}, got exit {code} status {response.Status}: {response.Body}");
-        if (bodyHas is not null)
-        {
-            Assert.Contains(bodyHas, response.Body, StringComparison.Ordinal);
-        }
-    }
-
-    private async Task UntilStatusAsync(string from, string url, int expected, TimeSpan within)
-    {
-        var last = 0;
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < within)
-        {
-            var (_, response) = await CurlAsync(from, "GET", url);
-            last = response.Status;
-            if (last == expected)
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"{from} GET {url}: still {last}, not {expected}, after {within.TotalSeconds} s");
-    }
+    private Task<string> UntilStatusAsync(string from, string url, int expected, TimeSpan within) =>
+        _children.UntilStatusAsync(ReadyFile, from, url, expected, within);
 }

@@ -77,6 +77,52 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
         }
     }
 
+    /// <summary><c>weft curl -i</c> from a pod of the mesh <paramref name="readyFile"/> describes: its exit code, and the response's status and body.</summary>
+    public async Task<(int Code, int Status, string Body)> CurlAsync(string readyFile, string from, string method, string url)
+    {
+        var (code, text) = await RunAsync(["curl", "--state", readyFile, "--from", from, "-X", method, "-i", url]);
+        var status = 0;
+        if (text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && text.Length >= 12)
+        {
+            _ = int.TryParse(text.AsSpan(9, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status);
+        }
+
+        var blank = text.IndexOf(Environment.NewLine + Environment.NewLine, StringComparison.Ordinal);
+        return (code, status, blank < 0 ? text : text[(blank + (2 * Environment.NewLine.Length))..]);
+    }
+
+    /// <summary>Asserts that <see cref="CurlAsync"/> gets <paramref name="expected"/>, and a body with <paramref name="bodyHas"/>; returns the body.</summary>
+    public async Task<string> ExpectAsync(string readyFile, string from, string method, string url, int expected, string? bodyHas = null)
+    {
+        var (code, status, body) = await CurlAsync(readyFile, from, method, url);
+        Assert.True(code == 0 && status == expected, $"{from} {method} {url}: expected {expected}, got exit {code} status {status}: {body}");
+        if (bodyHas is not null)
+        {
+            Assert.Contains(bodyHas, body, StringComparison.Ordinal);
+        }
+
+        return body;
+    }
+
+    /// <summary>Curls until the status is <paramref name="expected"/> (a change still reaching the sidecars), failing after <paramref name="within"/>; returns the body.</summary>
+    public async Task<string> UntilStatusAsync(string readyFile, string from, string url, int expected, TimeSpan within)
+    {
+        var last = (Status: 0, Body: "");
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < within)
+        {
+            var (_, status, body) = await CurlAsync(readyFile, from, "GET", url);
+            last = (status, body);
+            if (status == expected)
+            {
+                return body;
+            }
+        }
+
+        Assert.Fail($"{from} GET {url}: still {last.Status}, not {expected}, after {within.TotalSeconds} s: {last.Body}");
+        return "";
+    }
+
     /// <summary>Waits for a condition with a deadline, failing with what <paramref name="describe"/> says.</summary>
     public static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
     {

@@ -257,7 +257,10 @@ internal static class OfflineConformance
     /// </summary>
     private static string EchoBody(BackendPolicy backend, string? host, string path, HeaderList headers, string? query, string method, Random random)
     {
-        var endpoint = backend.Endpoints[random.Next(backend.Endpoints.Count)];
+        // An external backend (XBackend) has no endpoints in the policy: the simulated echo answers as its host.
+        var endpoint = backend.External is { } external
+            ? new EndpointPolicy { Address = external.Hostname, Port = external.Port }
+            : backend.Endpoints[random.Next(backend.Endpoints.Count)];
         var pod = endpoint.Pod is { } p ? p[(p.IndexOf('/', StringComparison.Ordinal) + 1)..] : endpoint.Address;
         var body = new StringBuilder()
             .Append(EchoField.Host).Append('=').Append(host ?? headers.Get("Host")).Append('\n')

@@ -8,19 +8,28 @@ namespace Weft.Cli.Local;
 /// Gives an echo pod a real certificate for its <c>--tls</c> ports: when its args name <c>--crt</c>/<c>--key</c> files
 /// that do not exist (the upstream manifests mount <c>/cert.crt</c> and <c>/cert.key</c> from a Secret), a self-signed
 /// ECDSA P-256 certificate for the pod (CN and DNS SAN = the pod name, plus the <c>weft.dev/tls-hostnames</c> annotation's
-/// comma-separated names) is written to the run directory and the args are rewritten to point at it.
+/// comma-separated names) is written to the run directory and the args are rewritten to point at it. Relative paths
+/// that name files of the manifests directory (an example's own certificate, as a Secret volume would hold it) point at
+/// those files instead.
 /// </summary>
 internal static class EchoCertificates
 {
     public const string HostnamesAnnotation = "weft.dev/tls-hostnames";
 
-    public static PodSpec Provide(PodSpec spec, IReadOnlyDictionary<string, string> annotations, string directory, string podNamespace, string podName)
+    public static PodSpec Provide(PodSpec spec, IReadOnlyDictionary<string, string> annotations, string directory, string podNamespace, string podName, string? manifestDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var containers = new List<Container>();
         var changed = false;
         foreach (var container in spec.Containers)
         {
+            if (ImageMap.IsEcho(container.Image) && manifestDirectory is not null && InManifests(container.Args, manifestDirectory) is var (givenCrt, givenKey))
+            {
+                containers.Add(container with { Args = Rewrite(container.Args, givenCrt, givenKey) });
+                changed = true;
+                continue;
+            }
+
             if (!ImageMap.IsEcho(container.Image) || !NeedsCertificate(container.Args))
             {
                 containers.Add(container);
@@ -42,6 +51,19 @@ internal static class EchoCertificates
         }
 
         return changed ? spec with { Containers = containers } : spec;
+    }
+
+    /// <summary>The <c>--crt</c>/<c>--key</c> files when both are relative paths of files in the manifests directory.</summary>
+    private static (string Crt, string Key)? InManifests(IReadOnlyList<string> args, string manifestDirectory)
+    {
+        var (crt, key) = (Value(args, "crt"), Value(args, "key"));
+        if (crt is null || key is null || Path.IsPathRooted(crt) || Path.IsPathRooted(key))
+        {
+            return null;
+        }
+
+        var (crtPath, keyPath) = (Path.GetFullPath(crt, manifestDirectory), Path.GetFullPath(key, manifestDirectory));
+        return File.Exists(crtPath) && File.Exists(keyPath) ? (crtPath, keyPath) : null;
     }
 
     private static bool NeedsCertificate(IReadOnlyList<string> args)

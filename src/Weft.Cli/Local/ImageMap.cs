@@ -22,10 +22,11 @@ internal sealed class ImageMap
     public const string LocalFileName = "weft-images.yaml";
 
     /// <summary>
-    /// The manifests directory's files that are not manifests (<see cref="LocalFileName"/>), which every reader of the
-    /// directory skips: weft up's control plane, <c>weft control-plane</c>, and the applier of <c>weft up --kubeconfig</c>.
+    /// The manifests directory's files that are not manifests (<see cref="LocalFileName"/>, <see cref="HostsFile.LocalFileName"/>),
+    /// which every reader of the directory skips: weft up's control plane, <c>weft control-plane</c>, and the applier of
+    /// <c>weft up --kubeconfig</c>.
     /// </summary>
-    public static readonly IReadOnlySet<string> NotManifests = new HashSet<string>(StringComparer.Ordinal) { LocalFileName };
+    public static readonly IReadOnlySet<string> NotManifests = new HashSet<string>(StringComparer.Ordinal) { LocalFileName, HostsFile.LocalFileName };
 
     private readonly List<KeyValuePair<string, string>> _entries;
 

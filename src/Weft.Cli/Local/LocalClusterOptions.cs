@@ -11,6 +11,12 @@ internal sealed record LocalClusterOptions
 
     public required ImageMap Images { get; init; }
 
+    /// <summary>The directory the manifests came from: an echo's relative <c>--crt</c>/<c>--key</c> name its files.</summary>
+    public string? ManifestDirectory { get; init; }
+
+    /// <summary>The external host names the sidecars resolve themselves (<c>weft-hosts.yaml</c>).</summary>
+    public HostsFile Hosts { get; init; } = HostsFile.Empty;
+
     public WeftLauncher Weft { get; init; } = WeftLauncher.Current();
 
     /// <summary>Progress lines ("starting pod …", "… ready"); null for none.</summary>

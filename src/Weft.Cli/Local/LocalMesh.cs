@@ -193,11 +193,16 @@ internal sealed class LocalMesh : IAsyncDisposable
                 }
             }
 
+            // External names the sidecars resolve: in network namespaces the pods' DNS answers them, as a cluster's DNS
+            // would; with pods as processes each sidecar gets them as --resolve (its resolver is the machine's).
+            var hosts = HostsFile.Load(directory).Resolve(service => addresses.ServiceAddress(service));
             var cluster = new LocalCluster(store, addresses, new LocalClusterOptions
             {
                 ControlPlane = child?.Address ?? host.Address,
                 LogDirectory = Path.Combine(runDirectory, "logs"),
                 Images = ImageMap.Load(directory),
+                ManifestDirectory = directory,
+                Hosts = node is null ? hosts : HostsFile.Empty,
                 Weft = options.Weft ?? WeftLauncher.Current(),
                 Progress = options.Progress,
                 IssueToken = controlPlane is null ? null : controlPlane.IssueWorkloadToken,
@@ -214,7 +219,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             // In network namespaces the kube-proxy connects to podIP:targetPort, as kube-proxy's DNAT does; the pod's
             // capture rules hand the connection to its sidecar.
             var kubeProxy = new LocalKubeProxy(store, isServiceAddress, node is null ? SidecarPorts.Default.Inbound : null, options.Progress);
-            var dns = node is null ? null : StartDns(node, store, options.Progress);
+            var dns = node is null ? null : StartDns(node, store, hosts, options.Progress);
             mesh = new LocalMesh(directory, runDirectory, addresses, host, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, apiServer, child, mirror)
             {
                 ReadyFile = options.ReadyFile,
@@ -272,11 +277,11 @@ internal sealed class LocalMesh : IAsyncDisposable
     /// The pods' DNS answerer on the node's gateway, port 53 (their resolv.conf names it). Without it pods still reach
     /// Services by ClusterIP, so a port 53 someone else holds is a warning, not a failure.
     /// </summary>
-    private static Dns.ClusterDnsServer? StartDns(NodeNetwork node, Weft.ControlPlane.Objects.ObjectStore store, TextWriter? progress)
+    private static Dns.ClusterDnsServer? StartDns(NodeNetwork node, Weft.ControlPlane.Objects.ObjectStore store, HostsFile hosts, TextWriter? progress)
     {
         try
         {
-            return Dns.ClusterDnsServer.Start(new System.Net.IPEndPoint(node.Block.Gateway, 53), store.Snapshot, progress);
+            return Dns.ClusterDnsServer.Start(new System.Net.IPEndPoint(node.Block.Gateway, 53), store.Snapshot, progress, hosts: hosts.Names);
         }
         catch (InvalidOperationException e)
         {

@@ -61,7 +61,8 @@ internal sealed class LocalPod : IAsyncDisposable
         Object = pod with
         {
             Spec = EchoCertificates.Provide(pod.Spec, deployment.Template.Annotations,
-                options.CertificateDirectory ?? Path.Combine(Path.GetDirectoryName(options.LogDirectory) ?? options.LogDirectory, "certs"), deployment.Namespace, name),
+                options.CertificateDirectory ?? Path.Combine(Path.GetDirectoryName(options.LogDirectory) ?? options.LogDirectory, "certs"), deployment.Namespace, name,
+                options.ManifestDirectory),
         };
         AppPorts = AppPortsOf(Object.Spec);
         (Json, InjectionReason) = Settings.HasSidecar ? Inject(PlainJson(), options) : (PlainJson(), "no sidecar");
@@ -168,6 +169,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 ProxyFlags.Mtls, Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls),
                 ProxyFlags.Level, Settings.Level,
                 .. Settings.Tracing.SidecarArguments(),
+                .. _options.Hosts.SidecarArguments(),
                 .. _sandbox.SidecarArguments,
                 .. _options.Record?.SidecarArguments(this) ?? [],
                 .. _options.IssueToken is null ? [] : (string[])[ProxyFlags.TokenFile, IdentityFile(SidecarInjector.TokenFileName)],

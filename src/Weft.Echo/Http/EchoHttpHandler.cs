@@ -110,8 +110,13 @@ internal sealed class EchoHttpHandler(EchoOptions options, TimeProvider time, IL
             .Field(EchoField.Method, request.Method)
             .Field(EchoField.Proto, GoProto(request.Protocol))
             .Field(EchoField.IP, ClientAddress(context.Connection.RemoteIpAddress))
-            .Field(EchoField.Alpn, NegotiatedAlpn(context))
-            .RequestHeaders(GoRequestHeaders(request.Headers))
+            .Field(EchoField.Alpn, NegotiatedAlpn(context));
+        if (context.Features.Get<ISslStreamFeature>() is { } tls)
+        {
+            text.Field(EchoField.Sni, tls.SslStream.TargetHostName); // on a server: the name the client's hello sent
+        }
+
+        text.RequestHeaders(GoRequestHeaders(request.Headers))
             .Field(EchoField.Hostname, options.Hostname);
         return text.ToString();
     }

@@ -44,13 +44,15 @@ internal sealed class ClusterDnsNames
         _names = names.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    public static ClusterDnsNames From(StoreSnapshot snapshot)
+    /// <param name="snapshot">The store's objects: the Services and their slices.</param>
+    /// <param name="hosts">Names outside the cluster with their addresses (<c>weft-hosts.yaml</c>); a cluster name wins.</param>
+    public static ClusterDnsNames From(StoreSnapshot snapshot, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? hosts = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return From(snapshot.Mesh.Services, snapshot.Mesh.EndpointSlices);
+        return From(snapshot.Mesh.Services, snapshot.Mesh.EndpointSlices, hosts);
     }
 
-    public static ClusterDnsNames From(IEnumerable<Service> services, IEnumerable<EndpointSlice> slices)
+    public static ClusterDnsNames From(IEnumerable<Service> services, IEnumerable<EndpointSlice> slices, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? hosts = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(slices);
@@ -73,6 +75,11 @@ internal sealed class ClusterDnsNames
             var clusterIPs = ClusterIPsOf(service);
             var addresses = clusterIPs.Count > 0 ? clusterIPs : ready.GetValueOrDefault(service.Key) ?? [];
             names[$"{service.Name.ToLowerInvariant()}.{ns}.{ServiceZone}"] = new ClusterDnsAnswer(true, addresses);
+        }
+
+        foreach (var (host, addresses) in hosts ?? new Dictionary<string, IReadOnlyList<IPAddress>>())
+        {
+            names.TryAdd(host.ToLowerInvariant().TrimEnd('.'), new ClusterDnsAnswer(true, addresses));
         }
 
         return new ClusterDnsNames(names);

@@ -37,6 +37,7 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     private readonly Func<StoreSnapshot> _snapshot;
     private readonly TextWriter? _progress;
     private readonly TimeSpan _tcpIdleTimeout;
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? _hosts;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly Task _udpLoop;
@@ -46,8 +47,9 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     private long _nextConnection;
     private int _disposed;
 
-    private ClusterDnsServer(Socket udp, Socket tcp, Func<StoreSnapshot> snapshot, TextWriter? progress, TimeSpan tcpIdleTimeout)
+    private ClusterDnsServer(Socket udp, Socket tcp, Func<StoreSnapshot> snapshot, TextWriter? progress, TimeSpan tcpIdleTimeout, IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? hosts)
     {
+        _hosts = hosts;
         _udp = udp;
         _tcp = tcp;
         _snapshot = snapshot;
@@ -73,7 +75,9 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
     /// <param name="snapshot">The store's current state, read on every query.</param>
     /// <param name="progress">Where to say that a socket failed for good; queries themselves are not logged.</param>
     /// <param name="tcpIdleTimeout">How long a TCP connection may wait for its next query; null: the default.</param>
-    public static ClusterDnsServer Start(IPEndPoint endpoint, Func<StoreSnapshot> snapshot, TextWriter? progress = null, TimeSpan? tcpIdleTimeout = null)
+    /// <param name="hosts">Names outside the cluster it answers too (<c>weft-hosts.yaml</c>), as a cluster's DNS would resolve an external host.</param>
+    public static ClusterDnsServer Start(IPEndPoint endpoint, Func<StoreSnapshot> snapshot, TextWriter? progress = null, TimeSpan? tcpIdleTimeout = null,
+        IReadOnlyDictionary<string, IReadOnlyList<IPAddress>>? hosts = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -87,7 +91,7 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
             try
             {
                 var tcp = Bind((IPEndPoint)udp.LocalEndPoint!, ProtocolType.Tcp);
-                return new ClusterDnsServer(udp, tcp, snapshot, progress, idle);
+                return new ClusterDnsServer(udp, tcp, snapshot, progress, idle, hosts);
             }
             catch (InvalidOperationException) when (endpoint.Port == 0 && attempt < 8)
             {
@@ -160,7 +164,7 @@ internal sealed class ClusterDnsServer : IAsyncDisposable
         if (!ReferenceEquals(known.Snapshot, snapshot))
         {
             // Two queries racing here both build; either result is right.
-            known = new NamesOfSnapshot(snapshot, ClusterDnsNames.From(snapshot));
+            known = new NamesOfSnapshot(snapshot, ClusterDnsNames.From(snapshot, _hosts));
             Volatile.Write(ref _names, known);
         }
 

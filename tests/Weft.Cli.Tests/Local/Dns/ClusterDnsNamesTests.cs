@@ -49,6 +49,21 @@ public sealed class ClusterDnsNamesTests
         Assert.Equal("NXDOMAIN", Describe(Names.Lookup(name)));
 
     [Fact]
+    public void Names_outside_the_cluster_from_weft_hosts_are_answered_and_a_cluster_name_wins()
+    {
+        var hosts = new Dictionary<string, IReadOnlyList<IPAddress>>
+        {
+            ["api.example.test"] = [IPAddress.Parse("127.30.9.1"), IPAddress.Parse("127.30.9.2")],
+            ["cart.shop.svc.cluster.local"] = [IPAddress.Parse("127.30.9.3")],
+        };
+        var names = ClusterDnsNames.From(Objects.OfType<Weft.Api.Model.Service>(), Objects.OfType<Weft.Api.Model.EndpointSlice>(), hosts);
+
+        Assert.Equal("127.30.9.1 127.30.9.2", Describe(names.Lookup("API.example.test.")));
+        Assert.Equal(CartInShop, Describe(names.Lookup("cart.shop.svc.cluster.local")));
+        Assert.Equal("NXDOMAIN", Describe(names.Lookup("other.example.test")));
+    }
+
+    [Fact]
     public void Names_are_read_from_a_store_snapshot() =>
         Assert.Equal(DbReady, Describe(ClusterDnsNames.From(Store().Snapshot()).Lookup("db.shop.svc.cluster.local")));
 
