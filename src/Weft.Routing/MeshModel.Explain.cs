@@ -239,6 +239,11 @@ public sealed partial class MeshModel
             : b.External is { } external ? $"{decided}: {b.AppProtocol} to external host {Describe(external)}"
             : b.Endpoints.Count == 0 ? decided
             : $"{decided}: {b.AppProtocol} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
+        if (b.Tls is { } tls && b.Invalid is null && outcome is not null)
+        {
+            note += $"; TLS originated by the sidecar ({tls.Source}){Describe(tls)}";
+        }
+
         if (b.Filters.Count > 0)
         {
             note += $"; backend filters: {string.Join(", ", b.Filters.Select(f => f.Kind))}";
@@ -251,12 +256,14 @@ public sealed partial class MeshModel
     internal static string Describe(ExternalBackendPolicy external)
     {
         var text = $"{external.Hostname}:{external.Port} ({external.Source})";
-        text += external.Tls is { } tls
-            ? $" over TLS, SNI {tls.ServerName}, validated against {tls.Roots}"
-                + (tls.SubjectAltNames.Count == 0 ? $" for the name {tls.ServerName}" : $" for {string.Join(" or ", tls.SubjectAltNames.Select(n => $"{n.Type} {n.Value}"))}")
-            : " in plaintext";
+        text += external.Tls is { } tls ? $" over TLS{Describe(tls)}" : " in plaintext";
         return text + "; addresses resolved by the sidecar at request time";
     }
+
+    /// <summary>", SNI api.example.com, validated against ConfigMap ns/ca for the name api.example.com".</summary>
+    private static string Describe(TlsOriginationPolicy tls) =>
+        $", SNI {tls.ServerName}, validated against {tls.Roots}"
+        + (tls.SubjectAltNames.Count == 0 ? $" for the name {tls.ServerName}" : $" for {string.Join(" or ", tls.SubjectAltNames.Select(n => $"{n.Type} {n.Value}"))}");
 
     private static (string Path, string? Query) SplitPathAndQuery(string pathAndQuery)
     {

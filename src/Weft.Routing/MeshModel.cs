@@ -38,8 +38,8 @@ public sealed partial class MeshModel
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
         _snapshot = snapshot;
 
-        // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for external backends
-        // XBackends, ConfigMaps and ReferenceGrants (and the route): when those are the same instances as in the previous
+        // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
+        // backends XBackends, ConfigMaps, ReferenceGrants and BackendTLSPolicies (and the route): when those are the same instances as in the previous
         // model (a route edit), reuse them instead of re-analysing every route.
         var reuse = previous is not null
             && previous.TrustDomain == trustDomain
@@ -48,7 +48,8 @@ public sealed partial class MeshModel
             && SameInstances(previous._snapshot.Pods, snapshot.Pods)
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
-            && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants);
+            && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
+            && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies);
         _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
 
         var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
@@ -677,13 +678,19 @@ public sealed partial class MeshModel
         return l4;
     }
 
-    /// <summary>C1: the Service's own endpoints on <paramref name="sp"/>.</summary>
-    private BackendPolicy ServiceBackend(Service svc, ServicePort sp, string app) => new()
+    /// <summary>C1: the Service's own endpoints on <paramref name="sp"/>, with the TLS a BackendTLSPolicy asks for.</summary>
+    private BackendPolicy ServiceBackend(Service svc, ServicePort sp, string app)
     {
-        Namespace = svc.Namespace,
-        Name = svc.Name,
-        Port = sp.Port,
-        AppProtocol = app,
-        Endpoints = _index.Endpoints(svc, sp),
-    };
+        var tls = _index.ServiceTls(svc, sp);
+        return new()
+        {
+            Namespace = svc.Namespace,
+            Name = svc.Name,
+            Port = sp.Port,
+            AppProtocol = app,
+            Endpoints = _index.Endpoints(svc, sp),
+            Tls = tls?.Policy,
+            Invalid = tls?.Reason,
+        };
+    }
 }

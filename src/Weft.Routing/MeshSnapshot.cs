@@ -26,6 +26,9 @@ public sealed record MeshSnapshot
     /// <summary>ConfigMaps: only their <c>ca.crt</c> is read, for the CA bundles XBackend TLS validation names.</summary>
     public IReadOnlyList<ConfigMap> ConfigMaps { get; init; } = [];
 
+    /// <summary>BackendTLSPolicies: TLS from the client's proxy to the endpoints of the Service ports they target.</summary>
+    public IReadOnlyList<BackendTlsPolicy> BackendTlsPolicies { get; init; } = [];
+
     /// <summary>Weft's AuthorizationPolicy objects (policy.weft.dev), compiled into each workload's inbound policy.</summary>
     public IReadOnlyList<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
 
@@ -45,6 +48,7 @@ public sealed record MeshSnapshot
             AuthorizationPolicies = [.. all.OfType<AuthorizationPolicy>()],
             XBackends = [.. all.OfType<XBackend>()],
             ConfigMaps = [.. all.OfType<ConfigMap>()],
+            BackendTlsPolicies = [.. all.OfType<BackendTlsPolicy>()],
         };
     }
 }

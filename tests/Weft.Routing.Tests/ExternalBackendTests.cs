@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Weft.Api.Model;
 using Weft.Routing.Matching;
 using Weft.Routing.Planning;
@@ -12,7 +10,7 @@ namespace Weft.Routing.Tests;
 public class ExternalBackendTests
 {
     private static readonly ParentReference Echo80 = Parent("echo", port: 80);
-    private static readonly string CaPem = NewCaPem();
+    private static readonly string CaPem = TestCaPem();
 
     [Fact]
     public void XBackend_ref_is_forwarded_with_addresses_resolved_at_run_time()
@@ -172,6 +170,71 @@ public class ExternalBackendTests
         Assert.Contains("ClientAndServer", model.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("ip", "names the IP address 192.0.2.1")]
+    [InlineData("tlsroute", "a TLSRoute passes the client's own TLS through")]
+    [InlineData("h2c", "has protocol H2C (HTTP/2 without TLS)")]
+    [InlineData("well-known", "wellKnownCACertificates \"example.com/roots\" is not a set Weft knows")]
+    public void An_XBackend_the_proxy_cannot_honour_is_refused_with_UnsupportedValue(string what, string words)
+    {
+        var tls = Validated("api.example.test", "example-ca");
+        var backend = what switch
+        {
+            "ip" => Api() with { Spec = Api().Spec with { ExternalHostname = "192.0.2.1" } },
+            "h2c" => Api(tls: tls) with { Spec = Api(tls: tls).Spec with { Protocol = XBackendProtocol.H2c } },
+            "well-known" => Api(tls: tls with { Validation = new BackendTlsValidation { Hostname = "api.example.test", WellKnownCaCertificates = "example.com/roots" } }),
+            _ => Api(tls: tls),
+        };
+        Route route = what == "tlsroute"
+            ? Tls(Mesh, "r", Parent("echo", port: 443), ["api.example.test"], ToXBackend("api"))
+            : Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api")));
+        var model = Build([backend], [Ca("example-ca")], route);
+
+        var compiled = what == "tlsroute" ? model.Policy("echo", 443).L4Rules.Single().Backends.Single() : model.Policy("echo").Rules.Single().Backends.Single();
+        Assert.Equal(RouteConditions.UnsupportedValue, compiled.Invalid);
+        Assert.Contains(words, model.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_grant_naming_another_XBackend_does_not_cover_this_one()
+    {
+        var elsewhere = Api() with { Metadata = Meta("egress", "api") };
+        var grant = new ReferenceGrant
+        {
+            ApiVersion = "gateway.networking.k8s.io/v1beta1",
+            Metadata = Meta("egress", "let-mesh"),
+            From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "HTTPRoute", Namespace = Mesh }],
+            To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = "other" }],
+        };
+        var model = MeshModel.Build(Base(Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")))) with { XBackends = [elsewhere], ReferenceGrants = [grant] });
+
+        Assert.Equal(RouteConditions.RefNotPermitted, model.Policy("echo").Rules.Single().Backends.Single().Invalid);
+    }
+
+    [Fact]
+    public void A_CA_ConfigMap_edit_and_a_grant_removed_are_seen_by_a_model_updated_from_the_last()
+    {
+        var route = Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")));
+        var elsewhere = Api(tls: Validated("api.example.test", "example-ca")) with { Metadata = Meta("egress", "api") };
+        var grant = new ReferenceGrant
+        {
+            ApiVersion = "gateway.networking.k8s.io/v1beta1",
+            Metadata = Meta("egress", "let-mesh"),
+            From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "HTTPRoute", Namespace = Mesh }],
+            To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName }],
+        };
+        var egressCa = Ca("example-ca") with { Metadata = Meta("egress", "example-ca") };
+        var snapshot = Base(route) with { XBackends = [elsewhere], ReferenceGrants = [grant], ConfigMaps = [egressCa] };
+        var first = MeshModel.Build(snapshot);
+        Assert.Null(first.Policy("echo").Rules.Single().Backends.Single().Invalid);
+
+        var emptied = first.Update(snapshot with { ConfigMaps = [egressCa with { Data = new Dictionary<string, string>() }] });
+        Assert.Equal(RouteConditions.InvalidCaCertificateRef, emptied.Policy("echo").Rules.Single().Backends.Single().Invalid);
+
+        var revoked = first.Update(snapshot with { ReferenceGrants = [] });
+        Assert.Equal(RouteConditions.RefNotPermitted, revoked.Policy("echo").Rules.Single().Backends.Single().Invalid);
+    }
+
     [Fact]
     public void Consumer_route_override_applies_to_its_namespace_only()
     {
@@ -241,13 +304,4 @@ public class ExternalBackendTests
     };
 
     private static ConfigMap Ca(string name) => new() { ApiVersion = "v1", Metadata = Meta(Mesh, name), Data = new Dictionary<string, string> { ["ca.crt"] = CaPem } };
-
-    private static string NewCaPem()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=Weft test CA", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return certificate.ExportCertificatePem();
-    }
 }

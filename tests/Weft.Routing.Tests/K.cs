@@ -174,4 +174,14 @@ internal static class K
     }
 
     public static MeshModel Model(params Route[] routes) => MeshModel.Build(Base(routes));
+
+    /// <summary>A fresh self-signed CA certificate in PEM, for the CA bundles (ConfigMap ca.crt) of backend TLS.</summary>
+    public static string TestCaPem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Weft test CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return certificate.ExportCertificatePem();
+    }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Weft.Api.Model;
 using Weft.Routing.Policy;
 
@@ -11,9 +9,6 @@ namespace Weft.Routing.Internal;
 /// </summary>
 internal static class ExternalBackends
 {
-    /// <summary>The most PEM read from one ConfigMap's <c>ca.crt</c>: a CA bundle, not a data store.</summary>
-    public const int MaxCaBundleChars = 64 * 1024;
-
     public static bool IsRef(string? group, string? kind) => group == GatewayApi.ExperimentalGroup && kind == XBackend.KindName;
 
     /// <summary>
@@ -67,13 +62,21 @@ internal static class ExternalBackends
                     $"XBackend {key} originates TLS (tls.mode {settings.Mode}), but a TLSRoute passes the client's own TLS through; set tls.mode None or leave tls unset.");
             }
 
+            if (backend.Spec.Protocol == XBackendProtocol.H2c)
+            {
+                return Resolution.Fail(RouteConditions.UnsupportedValue,
+                    $"XBackend {key} has protocol H2C (HTTP/2 without TLS) and tls.mode {settings.Mode}; use protocol HTTP2 for HTTP/2 over TLS, or set tls.mode None.");
+            }
+
             if (settings.Mode == XBackendTlsMode.ClientAndServer)
             {
                 return Resolution.Fail(RouteConditions.UnsupportedValue,
                     $"XBackend {key} asks for tls.mode ClientAndServer; Weft does not yet present client certificates to external backends (it does not read Secrets); use ServerOnly.");
             }
 
-            var (origination, reason, message) = Origination(index, ns, hostname, settings.Validation, source);
+            var (origination, reason, message) = settings.Validation is { } validation
+                ? TlsOrigination.From(index, ns, validation, source)
+                : (TlsOrigination.SystemRoots(hostname, source), null, null);
             if (origination is null)
             {
                 return Resolution.Fail(reason!, $"XBackend {key}: {message}");
@@ -83,96 +86,6 @@ internal static class ExternalBackends
         }
 
         return new(new ExternalBackendPolicy { Hostname = hostname, Port = backend.Spec.Port.Port, Source = source, Tls = tls }, app, null, null);
-    }
-
-    /// <summary>
-    /// The TLS the proxy originates: SNI <c>validation.hostname</c> (the XBackend's host name without validation), the
-    /// roots of the referenced ConfigMaps' <c>ca.crt</c> or the system's, and the subject alternative names to check.
-    /// </summary>
-    private static (TlsOriginationPolicy? Policy, string? Reason, string? Message) Origination(
-        MeshIndex index, string ns, string hostname, BackendTlsValidation? validation, string source)
-    {
-        if (validation is null)
-        {
-            return (new TlsOriginationPolicy { ServerName = hostname, Roots = SystemRoots, Source = source }, null, null);
-        }
-
-        var sans = validation.SubjectAltNames
-            .Select(s => new SubjectAltNamePolicy { Type = s.Type, Value = (s.Type == SubjectAltNameType.Uri ? s.Uri : s.Hostname) ?? "" })
-            .ToList();
-        if (validation.WellKnownCaCertificates is { } wellKnown)
-        {
-            return wellKnown == "System"
-                ? (new TlsOriginationPolicy { ServerName = validation.Hostname, Roots = SystemRoots, SubjectAltNames = sans, Source = source }, null, null)
-                : (null, RouteConditions.UnsupportedValue, $"wellKnownCACertificates \"{wellKnown}\" is not a set Weft knows; use System or caCertificateRefs.");
-        }
-
-        var pems = new List<string>();
-        var problems = new List<string>();
-        foreach (var r in validation.CaCertificateRefs)
-        {
-            var (pem, problem) = r is { Group: "", Kind: "ConfigMap" }
-                ? CaBundle(index.ConfigMap(ns, r.Name), $"{ns}/{r.Name}")
-                : (null, $"caCertificateRefs names {r.Kind} {r.Name} (group \"{r.Group}\"); Weft reads CA bundles from ConfigMaps (group \"\").");
-            if (problem is not null)
-            {
-                problems.Add(problem);
-            }
-            else
-            {
-                pems.Add(pem!);
-            }
-        }
-
-        // Core support is one ConfigMap; every usable one adds its roots, and one unusable one fails the backend, as
-        // "connections using an invalid CACertificateRef MUST fail" says.
-        if (problems.Count > 0)
-        {
-            return (null, RouteConditions.InvalidCaCertificateRef, string.Join(" ", problems));
-        }
-
-        var roots = string.Join(", ", validation.CaCertificateRefs.Select(r => $"ConfigMap {ns}/{r.Name}"));
-        return (new TlsOriginationPolicy { ServerName = validation.Hostname, CaCertificatesPem = pems, Roots = roots, SubjectAltNames = sans, Source = source }, null, null);
-    }
-
-    private const string SystemRoots = "the system's roots";
-
-    /// <summary>Whether a ConfigMap holds a CA bundle Weft can use: a <c>ca.crt</c> of at most 64 KiB with at least one PEM certificate.</summary>
-    private static (string? Pem, string? Problem) CaBundle(ConfigMap? map, string key)
-    {
-        if (map is null)
-        {
-            return (null, $"ConfigMap {key} (caCertificateRefs) not found; create it with the CA's PEM under key ca.crt.");
-        }
-
-        if (!map.Data.TryGetValue(ConfigMap.CaCertificateKey, out var pem) || string.IsNullOrWhiteSpace(pem))
-        {
-            return (null, $"ConfigMap {key} has no key ca.crt; put the CA's PEM certificate under ca.crt.");
-        }
-
-        if (pem.Length > MaxCaBundleChars)
-        {
-            return (null, $"ConfigMap {key} ca.crt is {pem.Length} characters; Weft reads CA bundles of at most {MaxCaBundleChars}.");
-        }
-
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPem(pem);
-        }
-        catch (CryptographicException e)
-        {
-            return (null, $"ConfigMap {key} ca.crt is not a PEM certificate bundle: {e.Message}");
-        }
-        finally
-        {
-            foreach (var certificate in certificates)
-            {
-                certificate.Dispose();
-            }
-        }
-
-        return certificates.Count == 0 ? (null, $"ConfigMap {key} ca.crt holds no PEM certificate (-----BEGIN CERTIFICATE-----).") : (pem, null);
     }
 
     /// <summary>F5 for an XBackend: its <c>protocol</c> against the route's kind (unset: what the route implies).</summary>

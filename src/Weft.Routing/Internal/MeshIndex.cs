@@ -19,6 +19,8 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
     private readonly ILookup<string, ReferenceGrant> _grants;
+    private readonly Dictionary<(string Service, string Section), BackendTlsPolicy> _tlsPolicies = [];
+    private readonly ConcurrentDictionary<BackendTlsPolicy, ServiceTlsResult> _tlsCompiled = new(ReferenceEqualityComparer.Instance);
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
@@ -88,6 +90,15 @@ internal sealed class MeshIndex
         }
 
         _grants = snapshot.ReferenceGrants.ToLookup(g => g.Namespace, StringComparer.Ordinal);
+
+        // GEP-1897: of the policies on one Service (and section), the oldest wins, then the first by namespace/name.
+        foreach (var policy in snapshot.BackendTlsPolicies.OrderBy(p => p.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var target in policy.Spec.TargetRefs.Where(t => t is { Group: "" or "core", Kind: "Service" }))
+            {
+                _tlsPolicies.TryAdd(($"{policy.Namespace}/{target.Name}", target.SectionName ?? ""), policy);
+            }
+        }
     }
 
     public string TrustDomain { get; }
@@ -101,6 +112,22 @@ internal sealed class MeshIndex
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>
+    /// The TLS a BackendTLSPolicy asks the client's proxy to originate to <paramref name="svc"/>'s endpoints on
+    /// <paramref name="port"/>: the winning policy that names the port (sectionName), else the winning one for the whole
+    /// Service; null when none targets it. A policy that cannot be honoured (its CA bundle) gives a reason instead.
+    /// </summary>
+    public ServiceTlsResult? ServiceTls(Service svc, ServicePort port)
+    {
+        var policy = (!string.IsNullOrEmpty(port.Name) ? _tlsPolicies.GetValueOrDefault((svc.Key, port.Name)) : null)
+            ?? _tlsPolicies.GetValueOrDefault((svc.Key, ""));
+        return policy is null ? null : _tlsCompiled.GetOrAdd(policy, static (p, index) =>
+        {
+            var (tls, reason, message) = TlsOrigination.From(index, p.Namespace, p.Spec.Validation, $"{BackendTlsPolicy.KindName} {p.Key}");
+            return new ServiceTlsResult(tls, reason, message);
+        }, this);
+    }
 
     /// <summary>
     /// gamma-spec F7: whether a ReferenceGrant in <paramref name="toNamespace"/> lets objects of kind
@@ -303,3 +330,6 @@ internal sealed class MeshIndex
         return null;
     }
 }
+
+/// <summary>A BackendTLSPolicy compiled for the proxy: the TLS to originate, or the reason (and message) it cannot be.</summary>
+internal sealed record ServiceTlsResult(TlsOriginationPolicy? Policy, string? Reason, string? Message);

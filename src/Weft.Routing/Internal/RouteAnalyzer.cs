@@ -584,18 +584,20 @@ internal sealed class RouteAnalyzer
     {
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
-        BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null, ExternalBackendPolicy? external = null) => new()
-        {
-            Namespace = ns,
-            Name = r.Name,
-            Port = external?.Port ?? r.Port ?? 0,
-            Weight = Math.Clamp(r.Weight, 0, 1_000_000),
-            Invalid = invalid,
-            AppProtocol = appProtocol,
-            Endpoints = endpoints ?? [],
-            External = external,
-            Filters = filters,
-        };
+        BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null,
+            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null) => new()
+            {
+                Namespace = ns,
+                Name = r.Name,
+                Port = external?.Port ?? r.Port ?? 0,
+                Weight = Math.Clamp(r.Weight, 0, 1_000_000),
+                Invalid = invalid,
+                AppProtocol = appProtocol,
+                Endpoints = endpoints ?? [],
+                External = external,
+                Tls = tls,
+                Filters = filters,
+            };
 
         BackendPolicy Fail(string reason, string message)
         {
@@ -642,12 +644,16 @@ internal sealed class RouteAnalyzer
                 $"port {portNumber} matches no port of Service {svc.Key} ({MeshIndex.DescribePorts(svc)}); backendRefs[].port is the Service port, not the targetPort.");
         }
 
-        var (app, protocolProblem) = ServiceAppProtocol.ForRoute(port.AppProtocol, _type);
+        // A BackendTLSPolicy on the port: the proxy originates TLS to the endpoints (not under a TLSRoute, whose client's
+        // own TLS passes through). One it cannot honour fails the backend's share (500) and says why in its own terms;
+        // the route's conditions stay as they are (the spec gives the route no reason for it).
+        var tls = _type == RouteType.Tls ? null : _index.ServiceTls(svc, port);
+        var (app, protocolProblem) = ServiceAppProtocol.ForRoute(port.AppProtocol, _type, originatesTls: tls is not null);
         if (protocolProblem is not null)
         {
             return Fail(RouteConditions.UnsupportedProtocol, $"Service {svc.Key} port {portNumber} has appProtocol \"{port.AppProtocol}\": {protocolProblem}");
         }
 
-        return Result(null, app, _index.Endpoints(svc, port));
+        return tls is { Reason: { } unusable } ? Result(unusable) : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy);
     }
 }

@@ -39,8 +39,11 @@ internal static class ServiceAppProtocol
         _ => (PolicyProtocol.Opaque, BackendAppProtocol.Tcp),
     };
 
-    /// <summary>F5: how to talk to a backend port of a route of type <paramref name="route"/>; or why it cannot be done.</summary>
-    public static (string Backend, string? Problem) ForRoute(string? appProtocol, RouteType route)
+    /// <summary>
+    /// F5: how to talk to a backend port of a route of type <paramref name="route"/>; or why it cannot be done. A TLS port
+    /// takes HTTP only when the proxy <paramref name="originatesTls"/> to it (a BackendTLSPolicy targets it).
+    /// </summary>
+    public static (string Backend, string? Problem) ForRoute(string? appProtocol, RouteType route, bool originatesTls = false)
     {
         if (route is RouteType.Tcp or RouteType.Tls)
         {
@@ -54,8 +57,9 @@ internal static class ServiceAppProtocol
                 ? (BackendAppProtocol.Http, "gRPC needs HTTP/2 but the port declares HTTP/1.1; set appProtocol to kubernetes.io/h2c or grpc.")
                 : (BackendAppProtocol.Http, null),
             Kind.H2c or Kind.Grpc => (BackendAppProtocol.Http2, null),
+            Kind.Tls when originatesTls => (grpc ? BackendAppProtocol.Http2 : BackendAppProtocol.Http, null),
             Kind.Tls => (BackendAppProtocol.Http,
-                "Weft does not originate TLS to backends (the mesh encrypts with mTLS); serve plain HTTP on this port or use a TLSRoute/TCPRoute."),
+                "the port speaks TLS and no BackendTLSPolicy asks the proxy to originate it; add one (docs/egress.md), serve plain HTTP on this port, or use a TLSRoute/TCPRoute."),
 
             // No (or an unknown) appProtocol: infer from the route type (F5 allows it).
             _ => (grpc ? BackendAppProtocol.Http2 : BackendAppProtocol.Http, null),

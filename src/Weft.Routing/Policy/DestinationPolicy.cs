@@ -200,6 +200,12 @@ public sealed record BackendPolicy
     /// <summary>A backend outside the cluster (XBackend): its addresses are resolved by the proxy at request time.</summary>
     public ExternalBackendPolicy? External { get; init; }
 
+    /// <summary>
+    /// TLS the proxy originates to each endpoint of this Service backend (a BackendTLSPolicy targets its port): the app
+    /// sends plaintext; to an endpoint with a sidecar the TLS bytes travel inside the mTLS hop as an opaque stream.
+    /// </summary>
+    public TlsOriginationPolicy? Tls { get; init; }
+
     /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
 }
