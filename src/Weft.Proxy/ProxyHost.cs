@@ -158,13 +158,19 @@ public static class ProxyHost
             owned.Add(identity);
         }
 
+        // Where the outbound port never forwards, nor an external backend's address leads: the proxy's own listeners (traffic would loop through it forever) and the
+        // control plane (issue 15: in process mode any local process can reach the outbound port).
+        var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
+        Func<IPAddress, int, bool> offLimits = (address, port) =>
+            ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
+            || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         var connections = new MtlsConnections();
         var tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
         var connector = new MeshConnector(tls, PeerInboundPort);
         var resolver = options.Nameservers is { } nameservers
             ? new External.ExternalResolver(options.Resolve, nameservers, options.TimeProvider)
             : External.ExternalResolver.FromSystem(options.Resolve, options.TimeProvider);
-        var externals = new External.ExternalConnector(resolver, options.TimeProvider);
+        var externals = new External.ExternalConnector(resolver, offLimits, options.TimeProvider);
         var client = new ForwardingClient(connector, externals);
         owned.Add(new DisposeAdapter(client));
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
@@ -178,12 +184,6 @@ public static class ProxyHost
         var authorization = inboundTable is null ? null : new InboundAuthorization(inboundTable, metrics, inboundLogger, options.TimeProvider);
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger, externals);
-        // Where the outbound port never forwards: the proxy's own listeners (traffic would loop through it forever) and the
-        // control plane (issue 15: in process mode any local process can reach the outbound port).
-        var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
-        Func<IPAddress, int, bool> offLimits = (address, port) =>
-            ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
-            || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
 
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).

@@ -9,7 +9,8 @@ namespace Weft.Conformance.Tests;
 /// <summary>
 /// <c>weft up examples/egress</c> as a user runs it, with pods in network namespaces and as processes (issue 17): a
 /// plaintext <c>weft curl</c> to the Service api reaches the external host of its XBackend over TLS that the client's
-/// sidecar originates (the server reports the SNI it was sent, on a port that speaks only TLS); team-a's consumer route
+/// sidecar originates (the server reports the SNI it was sent, on a port that speaks only TLS), and so does a mesh
+/// Service under a BackendTLSPolicy; team-a's consumer route
 /// overrides payments for team-a alone; an XBackend whose CA does not sign the server's certificate is refused with a
 /// 502 naming the ConfigMap, and nothing reaches the server.
 /// </summary>
@@ -52,6 +53,10 @@ public sealed class EgressExampleTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("Host=api.example.test:8443\n", api, StringComparison.Ordinal);
         Assert.Contains("URL=/orders\n", api, StringComparison.Ordinal);
         Assert.DoesNotContain("Weft-", api, StringComparison.OrdinalIgnoreCase); // no mesh header leaves the mesh
+
+        // A BackendTLSPolicy: TLS from the client's sidecar to legacy's app, inside the mTLS hop to legacy's sidecar.
+        var legacy = await _children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://legacy.shop/", 200, "Hostname=legacy-");
+        Assert.Contains("Sni=legacy.shop.svc\n", legacy, StringComparison.Ordinal);
 
         await _children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://payments.shop/", 200, "Hostname=payments-");
         var replica = await _children.ExpectAsync(ReadyFile, "team-a/client", "GET", "http://payments.shop/", 200, "Hostname=payments-replica-");

@@ -62,8 +62,12 @@ internal static class EchoCertificates
             return null;
         }
 
+        // Only files of the directory itself: "../" does not reach out of it.
+        var root = Path.GetFullPath(manifestDirectory) + Path.DirectorySeparatorChar;
         var (crtPath, keyPath) = (Path.GetFullPath(crt, manifestDirectory), Path.GetFullPath(key, manifestDirectory));
-        return File.Exists(crtPath) && File.Exists(keyPath) ? (crtPath, keyPath) : null;
+        return crtPath.StartsWith(root, StringComparison.Ordinal) && keyPath.StartsWith(root, StringComparison.Ordinal) && File.Exists(crtPath) && File.Exists(keyPath)
+            ? (crtPath, keyPath)
+            : null;
     }
 
     private static bool NeedsCertificate(IReadOnlyList<string> args)

@@ -11,20 +11,58 @@ namespace Weft.Proxy.External;
 /// plain TCP connection with TLS originated when the backend asks for it. Nothing of the mesh goes out: no mTLS, no
 /// PROXY header, no <c>weft-*</c> header (the hop is never "via a sidecar").
 /// </summary>
-internal sealed class ExternalConnector(ExternalResolver resolver, TimeProvider time)
+/// <param name="resolver">The sidecar's resolver of external names.</param>
+/// <param name="offLimits">Where the sidecar never connects (its own listeners, the control plane).</param>
+/// <param name="time">The clock for certificate checks and the connect timeout.</param>
+internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddress, int, bool> offLimits, TimeProvider time)
 {
-    /// <summary>The backend's current addresses as endpoints (its host name as their workload, for metrics and logs).</summary>
-    /// <exception cref="ExternalResolutionException">The name has no addresses; the message says why.</exception>
+    /// <summary>How long a connection to an external address, its TLS handshake included, may take.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The backend's current addresses as endpoints (its host name as their workload, for metrics and logs). An answer
+    /// from DNS never sends the sidecar to this host's own addresses (loopback, link-local, unspecified, multicast) or
+    /// to its listeners: whoever controls a name's records would otherwise reach what only the pod can. Addresses the
+    /// operator gave (<c>--resolve</c>) are used as given, its own listeners excepted.
+    /// </summary>
+    /// <exception cref="ExternalResolutionException">The name has no address the sidecar may dial; the message says why.</exception>
     public async ValueTask<IReadOnlyList<EndpointPolicy>> EndpointsAsync(ExternalBackendPolicy backend, CancellationToken ct)
     {
         var addresses = await resolver.ResolveAsync(backend.Hostname, ct).ConfigureAwait(false);
-        var endpoints = new EndpointPolicy[addresses.Count];
-        for (var i = 0; i < endpoints.Length; i++)
+        var fixedByOperator = resolver.IsFixed(backend.Hostname);
+        var endpoints = new List<EndpointPolicy>(addresses.Count);
+        foreach (var address in addresses)
         {
-            endpoints[i] = new EndpointPolicy { Address = addresses[i].ToString(), Port = backend.Port, Workload = backend.Hostname };
+            if (!offLimits(address, backend.Port) && (fixedByOperator || !IsHostLocal(address)))
+            {
+                endpoints.Add(new EndpointPolicy { Address = address.ToString(), Port = backend.Port, Workload = backend.Hostname });
+            }
         }
 
-        return endpoints;
+        return endpoints.Count > 0 ? endpoints : throw new ExternalResolutionException(backend.Hostname,
+            $"its addresses ({string.Join(", ", addresses)}) are ones a sidecar does not connect to for an external host (loopback, link-local, unspecified, multicast, or its own listeners)");
+    }
+
+    /// <summary>An address of the host itself or of no host: loopback, unspecified, link-local, multicast, broadcast.</summary>
+    internal static bool IsHostLocal(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        {
+            return true;
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            var bytes = address.GetAddressBytes();
+            return (bytes[0] == 169 && bytes[1] == 254) || bytes[0] >= 224 || bytes[0] == 0;
+        }
+
+        return address.IsIPv6LinkLocal || address.IsIPv6Multicast;
     }
 
     /// <summary>Every address tried for a request or connection failed to connect: ask DNS again next time.</summary>
@@ -34,22 +72,66 @@ internal sealed class ExternalConnector(ExternalResolver resolver, TimeProvider 
     /// A connection to <paramref name="address"/>:<paramref name="port"/> of the backend, inside TLS with
     /// <paramref name="tls"/> when set (agreeing <paramref name="alpn"/>; null offers none, for opaque bytes).
     /// </summary>
+    /// <remarks>Bounded by <see cref="ConnectTimeout"/>: a black-holed address or a server that never finishes its handshake fails as a timeout.</remarks>
     public async Task<Stream> ConnectAsync(string address, int port, TlsOriginationPolicy? tls, string hostname, SslApplicationProtocol? alpn, CancellationToken ct)
     {
-        var network = await MeshConnector.ConnectTcpAsync(address, port, ct).ConfigureAwait(false);
-        if (tls is null)
-        {
-            return network;
-        }
-
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(ConnectTimeout);
         try
         {
-            return await TlsOriginator.ConnectAsync(network, $"{hostname}:{port} ({Authority(address, port)})", tls, alpn, time.GetUtcNow(), ct).ConfigureAwait(false);
+            var network = await MeshConnector.ConnectTcpAsync(address, port, bounded.Token).ConfigureAwait(false);
+            if (tls is null)
+            {
+                return network;
+            }
+
+            try
+            {
+                return await TlsOriginator.ConnectAsync(network, $"{hostname}:{port} ({Authority(address, port)})", tls, alpn, time.GetUtcNow(), bounded.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await network.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
-        catch
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            await network.DisposeAsync().ConfigureAwait(false);
-            throw;
+            throw new TimeoutException($"connecting to {hostname}:{port} ({Authority(address, port)}) took more than {ConnectTimeout.TotalSeconds:0} s", e);
+        }
+    }
+
+    /// <summary>
+    /// TLS to the app of a mesh endpoint (a BackendTLSPolicy on its Service port): an opaque stream to its app port
+    /// (through its sidecar when it has one), then the TLS <paramref name="tls"/> asks for over it.
+    /// </summary>
+    /// <param name="connector">The mesh's connector (mTLS to the endpoint's sidecar).</param>
+    /// <param name="endpoint">The endpoint: its app port and, when it has a sidecar, its identity.</param>
+    /// <param name="tls">The TLS to originate.</param>
+    /// <param name="alpn">The protocol to agree, or null for opaque bytes.</param>
+    /// <param name="ct">Cancels the connection.</param>
+    /// <param name="client">The original client, for the PROXY header to the endpoint's sidecar.</param>
+    public async Task<Stream> ConnectOriginatingAsync(MeshConnector connector, EndpointPolicy endpoint, TlsOriginationPolicy tls, SslApplicationProtocol? alpn, CancellationToken ct,
+        IPEndPoint? client = null)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(ConnectTimeout);
+        try
+        {
+            var opaque = await connector.ConnectOpaqueAsync(endpoint, client, bounded.Token).ConfigureAwait(false);
+            try
+            {
+                return await TlsOriginator.ConnectAsync(opaque, Authority(endpoint.Address, endpoint.Port), tls, alpn, time.GetUtcNow(), bounded.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await opaque.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {Authority(endpoint.Address, endpoint.Port)} with TLS took more than {ConnectTimeout.TotalSeconds:0} s", e);
         }
     }
 

@@ -72,6 +72,9 @@ internal sealed class ExternalResolver
     public static ExternalResolver FromSystem(IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> staticTable, TimeProvider time) =>
         new(staticTable, ResolvConf.SystemNameservers(), time);
 
+    /// <summary>Whether <paramref name="hostname"/>'s addresses come from the static table (<c>--resolve</c>, the operator's), not DNS.</summary>
+    public bool IsFixed(string hostname) => _table.ContainsKey(Normalize(hostname));
+
     /// <summary>How many names the cache holds (tests).</summary>
     internal int CachedNames => _cache.Count;
 

@@ -20,11 +20,13 @@ internal sealed class ForwardingClient : IDisposable
     private readonly ConcurrentDictionary<string, HttpMessageInvoker> _originating = new(StringComparer.Ordinal);
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TlsOriginationPolicy, string> _originationKeys = [];
     private readonly MeshConnector? _connector;
-    private readonly ExternalConnector? _external;
+    private readonly MeshConnector _meshConnector;
+    private readonly ExternalConnector _external;
 
-    public ForwardingClient(MeshConnector? connector = null, ExternalConnector? external = null)
+    public ForwardingClient(MeshConnector connector, ExternalConnector external)
     {
         _connector = connector is { MtlsEnabled: true } ? connector : null;
+        _meshConnector = connector;
         _external = external;
         Invoker = new HttpMessageInvoker(NewHandler());
     }
@@ -118,11 +120,14 @@ internal sealed class ForwardingClient : IDisposable
     /// </summary>
     public (string Prefix, HttpMessageInvoker Invoker) RouteExternal(EndpointPolicy endpoint, ExternalBackendPolicy backend)
     {
-        var prefix = "http://" + Authority.Format(endpoint.Address, endpoint.Port);
         if (backend.Tls is not { } tls)
         {
-            return (prefix, Invoker);
+            return ("http://" + Authority.Format(endpoint.Address, endpoint.Port), Invoker);
         }
+
+        // https: the connect callback returns the SslStream it authenticated, which the handler uses as it is (no second
+        // TLS), and HTTP/2 requests carry :scheme https as a TLS server expects.
+        var prefix = "https://" + Authority.Format(endpoint.Address, endpoint.Port);
 
         // One pool per origination (SNI, roots, names, host): a connection made under one is never reused under
         // another. Each discovery answer brings new policy instances, so the key is the policy's value, worked out once
@@ -135,10 +140,34 @@ internal sealed class ForwardingClient : IDisposable
             handler.ConnectCallback = async (context, ct) =>
             {
                 var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
-                return await self._external!.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, policy, hostname, alpn, ct).ConfigureAwait(false);
+                return await self._external.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, policy, hostname, alpn, ct).ConfigureAwait(false);
             };
             return new HttpMessageInvoker(handler);
         }, (this, tls, backend.Hostname)));
+    }
+
+    /// <summary>
+    /// How a request reaches <paramref name="endpoint"/> of a Service backend whose port a BackendTLSPolicy covers: its
+    /// app port named by a PROXY header inside the mTLS hop to its sidecar (or straight to the app for a pod without
+    /// one), then the TLS <paramref name="tls"/> asks for, end to end with the app. One pool per (hop identity,
+    /// origination), so a connection is reused only for the same peer and the same checks.
+    /// </summary>
+    public (string Prefix, HttpMessageInvoker Invoker) RouteOriginating(EndpointPolicy endpoint, TlsOriginationPolicy tls)
+    {
+        var key = (endpoint.Identity ?? "") + "|" + _originationKeys.GetValue(tls, p => OriginationKey(p, p.ServerName));
+        var prefix = "https://" + Authority.Format(endpoint.Address, endpoint.Port); // as in RouteExternal
+        return (prefix, _originating.TryGetValue(key, out var invoker) ? invoker : _originating.GetOrAdd(key, static (_, state) =>
+        {
+            var (self, policy, identity) = state;
+            var handler = NewHandler();
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var target = new EndpointPolicy { Address = context.DnsEndPoint.Host, Port = context.DnsEndPoint.Port, Identity = identity };
+                var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
+                return await self._external.ConnectOriginatingAsync(self._meshConnector, target, policy, alpn, ct).ConfigureAwait(false);
+            };
+            return new HttpMessageInvoker(handler);
+        }, (this, tls, endpoint.Identity)));
     }
 
     private static string OriginationKey(TlsOriginationPolicy tls, string hostname)

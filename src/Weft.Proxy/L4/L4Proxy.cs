@@ -124,7 +124,10 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
         try
         {
-            return (endpoint, await connector.ConnectOpaqueAsync(endpoint, client, ct).ConfigureAwait(false));
+            // A BackendTLSPolicy on the port: the client's bytes go inside TLS the sidecar originates to the app.
+            return (endpoint, backend.Tls is { } tls
+                ? await externals.ConnectOriginatingAsync(connector, endpoint, tls, alpn: null, ct, client).ConfigureAwait(false)
+                : await connector.ConnectOpaqueAsync(endpoint, client, ct).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -70,13 +70,26 @@ internal sealed class ResilientForwarder(
         IReadOnlyList<KeyValuePair<string, string>>? corsHeaders)
     {
         var backend = plan.Backend!;
+        var rule = plan.Rule;
+        var retry = rule?.Retry;
+        TimeSpan? grpcTimeout = grpc && context.Request.Headers.TryGetValue(GrpcCall.TimeoutHeader, out var gt)
+            && GrpcTimeout.TryParse(gt.ToString(), out var parsed) ? parsed : null;
+        var deadline = RequestDeadline.Start(rule?.Timeouts, grpcTimeout, time);
         var endpoints = backend.Endpoints;
         if (backend.External is { } external)
         {
-            // An external backend's addresses are this sidecar's own resolution of its name, never the app's.
+            // An external backend's addresses are this sidecar's own resolution of its name, never the app's; the
+            // request's deadline covers the look-up too.
+            using var resolving = deadline.Remaining() is { } left ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time) : null;
+            using var linked = resolving is null ? null : CancellationTokenSource.CreateLinkedTokenSource(resolving.Token, context.RequestAborted);
             try
             {
-                endpoints = await externals.EndpointsAsync(external, context.RequestAborted);
+                endpoints = await externals.EndpointsAsync(external, linked?.Token ?? context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (resolving?.IsCancellationRequested == true && !context.RequestAborted.IsCancellationRequested)
+            {
+                AnswerTimeout(context, grpc);
+                return null;
             }
             catch (ExternalResolutionException e)
             {
@@ -95,11 +108,6 @@ internal sealed class ResilientForwarder(
             }
         }
 
-        var rule = plan.Rule;
-        var retry = rule?.Retry;
-        TimeSpan? grpcTimeout = grpc && context.Request.Headers.TryGetValue(GrpcCall.TimeoutHeader, out var gt)
-            && GrpcTimeout.TryParse(gt.ToString(), out var parsed) ? parsed : null;
-        var deadline = RequestDeadline.Start(rule?.Timeouts, grpcTimeout, time);
         var budget = retry is null ? null : budgets.For(destination);
         budget?.RecordRequest();
         var config = client.ConfigFor(context, backend.AppProtocol, external: backend.External is not null);
@@ -118,9 +126,8 @@ internal sealed class ResilientForwarder(
             var endpoint = Pick(endpoints, tried);
             tried.Add(endpoint);
             last = endpoint;
-            var (prefix, invoker, viaSidecar) = backend.External is { } outside
-                ? (client.RouteExternal(endpoint, outside) is var (p, i) ? (p, i, false) : default)
-                : client.Route(endpoint, peerInboundPort);
+            // An external host, or TLS to the app (its sidecar sees opaque bytes): no weft-* header; else the mesh hop.
+            var (prefix, invoker, viaSidecar) = Route(backend, endpoint, peerInboundPort);
             var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
             var verdict = RetryVerdict.NoPolicy;
             var retriesDone = retries;
@@ -173,10 +180,24 @@ internal sealed class ResilientForwarder(
                         return last;
                     }
 
-                    var result = timedOut ? AttemptResult.BackendTimeout : Classify(context, error);
+                    var result = timedOut ? AttemptResult.BackendTimeout : Classify(context, error, originatesTls: backend.External?.Tls is not null || backend.Tls is not null);
                     verdict = result is { } r
                         ? RetryDecision.Decide(retry, retries, r, replayable || r.Kind == AttemptResultKind.ConnectFailure, deadline.Remaining(), backoff, budget)
                         : RetryVerdict.NotRetryable;
+                    if (backend.External is { } outsideMesh && result?.Kind == AttemptResultKind.ConnectFailure && verdict != RetryVerdict.Retry)
+                    {
+                        // Outside the mesh a name has addresses, not endpoints: one refusing connections is passed over for
+                        // the next (nothing was sent), retry policy or not; when every one has failed, DNS is asked again.
+                        if (tried.Count < endpoints.Count)
+                        {
+                            verdict = RetryVerdict.Retry;
+                        }
+                        else
+                        {
+                            externals.Unreachable(outsideMesh);
+                        }
+                    }
+
                     if (verdict is not RetryVerdict.NoPolicy and not RetryVerdict.NotRetryable)
                     {
                         metrics.RecordRetry(labels, verdict);
@@ -185,11 +206,6 @@ internal sealed class ResilientForwarder(
                     if (verdict != RetryVerdict.Retry)
                     {
                         LogFailure(context, error, endpoint, backend);
-                        if (backend.External is { } unreachable && result?.Kind == AttemptResultKind.ConnectFailure && tried.Count >= endpoints.Count)
-                        {
-                            externals.Unreachable(unreachable); // every address failed: the next request asks DNS again
-                        }
-
                         if (timedOut)
                         {
                             AnswerTimeout(context, grpc); // GEP-1742 backendRequest expired on the last attempt
@@ -198,9 +214,9 @@ internal sealed class ResilientForwarder(
                         {
                             GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
                         }
-                        else if (backend.External is not null)
+                        else if (backend.External is not null || backend.Tls is not null)
                         {
-                            // Outside the mesh a failure is the user's to fix (a CA, a name): say which, not only 502.
+                            // A failure of TLS Weft originates is the user's to fix (a CA, a name): say which, not only 502.
                             await WriteErrorAsync(context, $"weft: {backend.Namespace}/{backend.Name}: {Describe(context)}");
                         }
 
@@ -226,6 +242,27 @@ internal sealed class ResilientForwarder(
                 return last;
             }
         }
+    }
+
+    /// <summary>
+    /// Where an attempt goes: to an external host's address, or to a mesh endpoint's app under TLS Weft originates (each
+    /// without a <c>weft-*</c> header: its sidecar, if any, sees opaque bytes); else the mesh hop to its sidecar.
+    /// </summary>
+    private (string Prefix, HttpMessageInvoker Invoker, bool ViaSidecar) Route(BackendPolicy backend, EndpointPolicy endpoint, int peerInboundPort)
+    {
+        if (backend.External is { } external)
+        {
+            var (prefix, invoker) = client.RouteExternal(endpoint, external);
+            return (prefix, invoker, false);
+        }
+
+        if (backend.Tls is { } tls)
+        {
+            var (prefix, invoker) = client.RouteOriginating(endpoint, tls);
+            return (prefix, invoker, false);
+        }
+
+        return client.Route(endpoint, peerInboundPort);
     }
 
     /// <summary>GEP-1742: 504 for HTTP, DEADLINE_EXCEEDED for gRPC, unless the response has started.</summary>
@@ -279,10 +316,18 @@ internal sealed class ResilientForwarder(
             : exception?.Message ?? "the backend did not answer";
     }
 
-    /// <summary>Connect failures and resets before a response head (ForwarderError.Request / RequestTimedOut) are retryable.</summary>
-    private static AttemptResult? Classify(HttpContext context, ForwarderError error)
+    /// <summary>
+    /// Connect failures and resets before a response head (ForwarderError.Request / RequestTimedOut) are retryable. A
+    /// certificate refused by TLS Weft <paramref name="originatesTls"/> is not: no other address or attempt would pass.
+    /// </summary>
+    private static AttemptResult? Classify(HttpContext context, ForwarderError error, bool originatesTls)
     {
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (originatesTls && Unwrap<System.Security.Authentication.AuthenticationException>(exception) is not null)
+        {
+            return null;
+        }
+
         return error switch
         {
             ForwarderError.Request when Unwrap<HttpRequestException>(exception) is { HttpRequestError: HttpRequestError.ConnectionError }

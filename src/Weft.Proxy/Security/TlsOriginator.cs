@@ -1,24 +1,34 @@
 using System.Net.Security;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Weft.Api.Model;
 using Weft.Discovery.Identity;
 using Weft.Routing.Policy;
 
 namespace Weft.Proxy.Security;
 
 /// <summary>
-/// TLS from the sidecar to a backend outside the mesh (XBackend <c>tls</c>): the app sends plaintext, the wire carries
-/// TLS with SNI <see cref="TlsOriginationPolicy.ServerName"/>, and the backend's certificate must chain to the policy's
-/// roots (its ConfigMaps' bundle, or the system's) and carry the name the policy asks for. A refusal says which check
-/// failed and against what, so that the client's 502 names the ConfigMap to fix.
+/// TLS from the sidecar to a backend it originates TLS for (an XBackend's <c>tls</c>, a BackendTLSPolicy): the app sends
+/// plaintext, the wire carries TLS with SNI <see cref="TlsOriginationPolicy.ServerName"/>. The backend's chain is built
+/// by the platform under <see cref="ChainPolicy"/> (the policy's roots only, or the system's; a server-auth key usage;
+/// nothing downloaded), and its certificate must carry the name the policy asks for. A refusal says which check failed
+/// and against what, so that the client's 502 names the ConfigMap to fix.
 /// </summary>
 internal static class TlsOriginator
 {
+    /// <summary>id-kp-serverAuth: the certificate must be meant for a TLS server.</summary>
+    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
+
     // The roots of a policy, parsed once per policy instance (a new discovery answer brings a new instance).
     private static readonly ConditionalWeakTable<TlsOriginationPolicy, X509Certificate2Collection> Roots = [];
 
-    /// <summary>Authenticates the backend over <paramref name="transport"/>; throws <see cref="AuthenticationException"/> saying why not.</summary>
+    /// <summary>
+    /// Authenticates the backend over <paramref name="transport"/>. Throws <see cref="AuthenticationException"/> when
+    /// its certificate (or its protocol) is refused and <see cref="IOException"/> when the connection fails under the
+    /// handshake, each message starting "TLS to <paramref name="target"/>".
+    /// </summary>
     /// <param name="transport">A connected stream to one address of <paramref name="target"/>.</param>
     /// <param name="target">"host:port", for the error.</param>
     /// <param name="policy">The TLS to originate.</param>
@@ -27,35 +37,41 @@ internal static class TlsOriginator
     /// <param name="ct">Cancels the handshake.</param>
     public static async Task<SslStream> ConnectAsync(Stream transport, string target, TlsOriginationPolicy policy, SslApplicationProtocol? alpn, DateTimeOffset now, CancellationToken ct)
     {
-        var roots = policy.CaCertificatesPem.Count == 0 ? null : Roots.GetValue(policy, static p => Parse(p.CaCertificatesPem));
         string? refused = null;
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = policy.ServerName,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = ChainPolicy(policy, now),
             ApplicationProtocols = alpn is { } protocol ? [protocol] : null,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
-                refused = Check(certificate as X509Certificate2, chain, errors, policy, roots, now);
+                refused = Check(certificate as X509Certificate2, chain, errors, policy);
                 return refused is null;
             },
         };
+        var where = $"TLS to {target} (SNI {policy.ServerName}, {policy.Source})";
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         try
         {
             await ssl.AuthenticateAsClientAsync(options, ct).ConfigureAwait(false);
             if (alpn is { } wanted && wanted == SslApplicationProtocol.Http2 && ssl.NegotiatedApplicationProtocol != wanted)
             {
-                throw new AuthenticationException($"the server did not agree to HTTP/2 (ALPN h2); give the XBackend protocol HTTP11 or none");
+                throw new AuthenticationException("the server did not agree to HTTP/2 (ALPN h2); the backend's protocol says it speaks HTTP/2");
             }
 
             return ssl;
         }
-        catch (Exception e) when (e is AuthenticationException or IOException)
+        catch (AuthenticationException e)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new AuthenticationException($"TLS to {target} (SNI {policy.ServerName}, {policy.Source}): {refused ?? e.Message}", e);
+            throw new AuthenticationException($"{where}: {refused ?? e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new IOException($"{where}: the connection failed during the handshake: {e.Message}", e);
         }
         catch
         {
@@ -64,26 +80,50 @@ internal static class TlsOriginator
         }
     }
 
-    /// <summary>Null when the certificate is acceptable; otherwise why not, in words naming the roots or the names.</summary>
-    internal static string? Check(X509Certificate2? certificate, X509Chain? presented, SslPolicyErrors errors, TlsOriginationPolicy policy, X509Certificate2Collection? roots, DateTimeOffset now)
+    /// <summary>
+    /// How the backend's chain is built: to the policy's CA bundle only (custom root trust), or to the system's roots;
+    /// for a TLS server (serverAuth); at <paramref name="now"/>; revocation unchecked and nothing fetched (a server
+    /// cannot make the sidecar download from a URL it names).
+    /// </summary>
+    internal static X509ChainPolicy ChainPolicy(TlsOriginationPolicy policy, DateTimeOffset now)
     {
-        if (certificate is null)
+        var chain = new X509ChainPolicy
+        {
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+            VerificationTime = now.UtcDateTime,
+            VerificationTimeIgnored = false,
+        };
+        chain.ApplicationPolicy.Add(ServerAuth);
+        if (policy.CaCertificatesPem.Count > 0)
+        {
+            chain.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.CustomTrustStore.AddRange(Roots.GetValue(policy, static p => Parse(p.CaCertificatesPem)));
+        }
+
+        return chain;
+    }
+
+    /// <summary>Null when the certificate is acceptable; otherwise why not, in words naming the roots or the names.</summary>
+    /// <param name="certificate">The server's certificate.</param>
+    /// <param name="chain">The chain the platform built under <see cref="ChainPolicy"/>.</param>
+    /// <param name="errors">What the platform found: chain errors are ours to explain; the name check is ours to make.</param>
+    /// <param name="policy">The TLS asked for.</param>
+    internal static string? Check(X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors, TlsOriginationPolicy policy)
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
             return "the server sent no certificate";
         }
 
-        if (roots is null)
+        if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
         {
-            // The system's roots: the platform's own chain check.
-            if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
-            {
-                var status = presented is null ? "" : string.Join("; ", presented.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
-                return $"certificate \"{certificate.Subject}\" is not signed by {policy.Roots} ({status})";
-            }
-        }
-        else if (!ChainsTo(certificate, presented, roots, now, out var problems))
-        {
-            return $"certificate \"{certificate.Subject}\" (issuer \"{certificate.Issuer}\") is not signed by {policy.Roots} ({problems})";
+            var flags = chain?.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status) ?? X509ChainStatusFlags.NoError;
+            var status = chain is null ? "" : string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+            var why = (flags & (X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested)) != 0 ? "has expired or is not valid yet"
+                : (flags & X509ChainStatusFlags.NotValidForUsage) != 0 ? "is not for a TLS server (its extended key usage)"
+                : $"is not signed by {policy.Roots}";
+            return $"certificate \"{certificate.Subject}\" (issuer \"{certificate.Issuer}\") {why} ({status})";
         }
 
         if (policy.SubjectAltNames.Count == 0)
@@ -95,37 +135,16 @@ internal static class TlsOriginator
 
         foreach (var name in policy.SubjectAltNames)
         {
-            if (name.Type == "URI" ? UriNames(certificate).Contains(name.Value, StringComparer.Ordinal) : certificate.MatchesHostname(name.Value, allowWildcards: true, allowCommonName: false))
+            var carried = name.Type == SubjectAltNameType.Uri
+                ? UriNames(certificate).Contains(name.Value, StringComparer.Ordinal)
+                : certificate.MatchesHostname(name.Value, allowWildcards: true, allowCommonName: false);
+            if (carried)
             {
                 return null;
             }
         }
 
         return $"certificate \"{certificate.Subject}\" carries none of the subjectAltNames {string.Join(", ", policy.SubjectAltNames.Select(n => $"{n.Type} {n.Value}"))} (its names: {Names(certificate)})";
-    }
-
-    private static bool ChainsTo(X509Certificate2 leaf, X509Chain? presented, X509Certificate2Collection roots, DateTimeOffset now, out string problems)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-
-        // Intermediates the server sent help build the path; they are never trusted as roots.
-        if (presented is not null)
-        {
-            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
-            foreach (var element in presented.ChainElements)
-            {
-                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        var built = chain.Build(leaf);
-        problems = built ? "" : string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
-        return built;
     }
 
     private static IReadOnlyList<string> UriNames(X509Certificate2 certificate)

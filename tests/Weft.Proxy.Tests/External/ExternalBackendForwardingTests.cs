@@ -36,6 +36,29 @@ public sealed class ExternalBackendForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task An_address_refusing_connections_is_passed_over_for_the_next_without_a_retry_policy()
+    {
+        // Two addresses of one name, on the same port: only 127.0.0.2 listens there.
+        using var listener = new TcpListener(IPAddress.Parse("127.0.0.2"), 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stopping = new CancellationTokenSource();
+        var serving = ServeOkAsync(listener, stopping.Token);
+        await using var mesh = await StartAsync(Http("api", 80, External("api.example.test", port, tls: null)),
+            ("api.example.test", IPAddress.Loopback), ("api.example.test", IPAddress.Parse("127.0.0.2")));
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await mesh.Client.GetAsync("http://api:80/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await stopping.CancelAsync();
+        listener.Stop();
+        await serving;
+    }
+
+    [Fact]
     public async Task An_external_name_that_does_not_resolve_is_503_naming_it()
     {
         await using var mesh = await StartAsync(Http("api", 80, External("nowhere.example.test", 443, tls: null)));
@@ -104,6 +127,33 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         await Eventually.TrueAsync(() => mesh.Logs.Lines.Any(l => l.Contains("is not signed by ConfigMap default/example-ca", StringComparison.Ordinal)), "the refusal is logged");
     }
 
+    [Fact]
+    public async Task A_Service_backend_under_a_BackendTLSPolicy_gets_TLS_to_its_app_through_its_sidecar()
+    {
+        using var certificate = _ca.Server(["legacy.example.test"]);
+        await using var app = await TlsServer.StartAsync(certificate, async stream =>
+        {
+            var head = await TestMesh.ReadHeadAsync(stream, CancellationToken.None);
+            var body = Encoding.ASCII.GetBytes($"{head.Split('\r')[0]} over TLS, SNI {((SslStream)stream).TargetHostName}");
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body);
+        });
+        var backend = new BackendPolicy
+        {
+            Namespace = "default",
+            Name = "legacy",
+            Port = 443,
+            Endpoints = [new EndpointPolicy { Address = "127.0.0.1", Port = app.Port, Pod = "default/legacy-1" }],
+            Tls = Tls("legacy.example.test") with { Source = "BackendTLSPolicy default/legacy" },
+        };
+        await using var mesh = await StartAsync(Http("legacy", 80, backend));
+
+        using var response = await mesh.Client.GetAsync("http://legacy:80/orders");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("GET /orders HTTP/1.1 over TLS, SNI legacy.example.test", await response.Content.ReadAsStringAsync());
+    }
+
     private static BackendPolicy External(string hostname, int port, TlsOriginationPolicy? tls) => new()
     {
         Namespace = "default",
@@ -137,7 +187,39 @@ public sealed class ExternalBackendForwardingTests : IDisposable
     private static Task<TestMesh> StartAsync(DestinationPolicy policy, params (string Name, IPAddress Address)[] names) =>
         TestMesh.StartAsync(
             new StaticDestinationSource([KeyValuePair.Create($"{policy.ServiceName}:{policy.Port}", policy)]),
-            resolve: names.ToDictionary(n => n.Name, n => (IReadOnlyList<IPAddress>)[n.Address]));
+            resolve: names.GroupBy(n => n.Name).ToDictionary(g => g.Key, g => (IReadOnlyList<IPAddress>)[.. g.Select(n => n.Address)]));
+
+    /// <summary>Answers every request on every connection with 200 "ok" until stopped.</summary>
+    private static async Task ServeOkAsync(TcpListener listener, CancellationToken ct)
+    {
+        var connections = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptSocketAsync(ct);
+                connections.Add(Task.Run(async () =>
+                {
+                    await using var stream = new NetworkStream(socket, ownsSocket: true);
+                    try
+                    {
+                        while ((await TestMesh.ReadHeadAsync(stream, ct)).Length > 0)
+                        {
+                            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"u8.ToArray(), ct);
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException)
+                    {
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        await Task.WhenAll(connections);
+    }
 
     private static async Task<NetworkStream> OpenTunnelAsync(TestMesh mesh, string target)
     {

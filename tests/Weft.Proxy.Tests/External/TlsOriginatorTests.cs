@@ -73,14 +73,53 @@ public sealed class TlsOriginatorTests : IDisposable
     }
 
     [Fact]
-    public void With_the_system_roots_a_chain_error_is_refused_naming_them()
+    public void With_the_system_roots_a_certificate_of_an_unknown_CA_is_refused_naming_them()
     {
         using var server = _ca.Server(["api.example.test"]);
         var policy = new TlsOriginationPolicy { ServerName = "api.example.test", Roots = "the system's roots", Source = "XBackend egress/api" };
 
-        var refused = TlsOriginator.Check(server, null, SslPolicyErrors.RemoteCertificateChainErrors, policy, null, DateTimeOffset.UtcNow);
+        var refused = Check(server, policy);
 
-        Assert.StartsWith("certificate \"CN=api.example.test\" is not signed by the system's roots", refused, StringComparison.Ordinal);
+        Assert.StartsWith("certificate \"CN=api.example.test\" (issuer \"CN=Example CA\") is not signed by the system's roots", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_expired_certificate_is_refused_as_expired()
+    {
+        using var server = _ca.Server(["api.example.test"], lifetime: TimeSpan.FromHours(1));
+
+        var refused = Check(server, Policy("api.example.test", _ca.CaPem), at: DateTimeOffset.UtcNow.AddHours(2));
+
+        Assert.Contains("has expired or is not valid yet", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_certificate_not_meant_for_a_TLS_server_is_refused()
+    {
+        using var client = _ca.Server(["api.example.test"], usage: new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
+
+        var refused = Check(client, Policy("api.example.test", _ca.CaPem));
+
+        Assert.Contains("is not for a TLS server", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_intermediate_the_server_sends_links_its_certificate_to_the_ConfigMap_root()
+    {
+        using var intermediate = new TestCertificates("Example Intermediate", issuer: _ca);
+        using var server = intermediate.Server(["api.example.test"]);
+
+        Assert.Null(Check(server, Policy("api.example.test", _ca.CaPem), sent: intermediate.Ca));
+        Assert.Contains("is not signed by ConfigMap egress/example-ca", Check(server, Policy("api.example.test", _ca.CaPem)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wildcard_certificate_covers_one_label_of_the_SNI_name()
+    {
+        using var server = _ca.Server(["*.example.test"]);
+
+        Assert.Null(Check(server, Policy("api.example.test", _ca.CaPem)));
+        Assert.NotNull(Check(server, Policy("a.api.example.test", _ca.CaPem)));
     }
 
     [Fact]
@@ -142,11 +181,18 @@ public sealed class TlsOriginatorTests : IDisposable
         Source = "XBackend egress/api",
     };
 
-    private static string? Check(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, TlsOriginationPolicy policy)
+    /// <summary>The checks the handshake makes: the chain built under the originator's policy (with what the server sent), then the names.</summary>
+    private static string? Check(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, TlsOriginationPolicy policy,
+        DateTimeOffset? at = null, System.Security.Cryptography.X509Certificates.X509Certificate2? sent = null)
     {
-        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPem(policy.CaCertificatesPem[0]);
-        return TlsOriginator.Check(certificate, null, SslPolicyErrors.None, policy, roots, DateTimeOffset.UtcNow);
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain { ChainPolicy = TlsOriginator.ChainPolicy(policy, at ?? DateTimeOffset.UtcNow) };
+        if (sent is not null)
+        {
+            chain.ChainPolicy.ExtraStore.Add(sent);
+        }
+
+        var errors = chain.Build(certificate) ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateChainErrors;
+        return TlsOriginator.Check(certificate, chain, errors, policy);
     }
 
     /// <summary>Two connected loopback TCP streams.</summary>
