@@ -41,11 +41,7 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
             File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
         }
 
-        var up = _children.Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
-        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
-        Assert.False(up.HasExited, upOutput.ToString());
-        var state = StateFile.TryRead(ReadyFile);
-        Assert.NotNull(state);
+        var (_, _, state) = await _children.UpAsync(manifests, ReadyFile, isolation);
         Assert.Equal(4, state.Pods.Count);
 
         // The README's table.

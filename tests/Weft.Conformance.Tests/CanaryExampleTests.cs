@@ -37,11 +37,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     private async Task UpCurlStopAsync(string isolation)
     {
         var manifests = CopyCanary();
-        var up = _children.Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
-        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
-        Assert.False(up.HasExited, upOutput.ToString());
-        var state = StateFile.TryRead(ReadyFile);
-        Assert.NotNull(state);
+        var (up, upOutput, state) = await _children.UpAsync(manifests, ReadyFile, isolation);
         Assert.True(state.Ready);
         Assert.Equal(isolation, state.Isolation);
         Assert.Contains($"isolation: {isolation}", upOutput.ToString(), StringComparison.Ordinal);
@@ -109,13 +105,11 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         // The next run (of another directory) starts by removing what the dead one left (or another run starting on this
         // machine meanwhile did: any start sweeps the blocks nobody holds). Either way, once it is ready, nothing is left.
         var nextReady = Path.Combine(_work, "next-ready.json");
-        var next = _children.Start(["up", CopyCanary("next"), "--ready-file", nextReady, "--isolation", "netns"], out var nextOutput);
-        await WeftChildren.WaitAsync(() => File.Exists(nextReady) || next.HasExited, TimeSpan.FromSeconds(120), () => nextOutput.ToString());
-        Assert.False(next.HasExited, nextOutput.ToString());
+        var (next, _, nextState) = await _children.UpAsync(CopyCanary("next"), nextReady, "netns");
         await AssertNothingLeftAsync(killed);
         _ = Kill(next.Id, 15);
         await next.WaitForExitAsync();
-        await AssertNothingLeftAsync(StateFile.TryRead(nextReady) ?? killed);
+        await AssertNothingLeftAsync(nextState);
     }
 
     /// <summary>

@@ -40,11 +40,7 @@ public sealed class EgressExampleTests(ITestOutputHelper output) : IAsyncLifetim
         var manifests = Path.Combine(_work, "egress");
         CopyDirectory(Path.Combine(SharedFiles.Repository, "examples", "egress"), manifests);
 
-        var up = _children.Start(["up", manifests, "--ready-file", ReadyFile, "--isolation", isolation], out var upOutput);
-        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
-        Assert.False(up.HasExited, upOutput.ToString());
-        var state = StateFile.TryRead(ReadyFile);
-        Assert.NotNull(state);
+        await _children.UpAsync(manifests, ReadyFile, isolation);
 
         // The README's table. The app sent plaintext to api.shop; the server, on a port that speaks only TLS, saw the
         // SNI and the Host of the external name.

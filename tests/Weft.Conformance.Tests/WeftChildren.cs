@@ -77,6 +77,20 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>weft up DIR</c> as a user starts it, waited for (two minutes at most) until it writes its ready file: the
+    /// process, its output and the state it wrote.
+    /// </summary>
+    public async Task<(Process Up, StringBuilder Output, MeshState State)> UpAsync(string manifests, string readyFile, string isolation)
+    {
+        var up = Start(["up", manifests, "--ready-file", readyFile, "--isolation", isolation], out var output);
+        await WaitAsync(() => File.Exists(readyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => output.ToString());
+        Assert.False(up.HasExited, output.ToString());
+        var state = StateFile.TryRead(readyFile);
+        Assert.NotNull(state);
+        return (up, output, state);
+    }
+
     /// <summary><c>weft curl -i</c> from a pod of the mesh <paramref name="readyFile"/> describes: its exit code, and the response's status and body.</summary>
     public async Task<(int Code, int Status, string Body)> CurlAsync(string readyFile, string from, string method, string url)
     {
