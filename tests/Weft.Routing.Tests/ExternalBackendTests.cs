@@ -89,17 +89,11 @@ public class ExternalBackendTests
         Assert.Equal(RouteConditions.RefNotPermitted, refused.Policy("echo").Rules.Single().Backends.Single().Invalid);
         Assert.Contains("ReferenceGrant", refused.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
 
-        var grant = new ReferenceGrant
-        {
-            ApiVersion = "gateway.networking.k8s.io/v1beta1",
-            Metadata = Meta("egress", "let-mesh"),
-            From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "HTTPRoute", Namespace = Mesh }],
-            To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName }],
-        };
+        var grant = Grant();
         var granted = MeshModel.Build(Base(route) with { XBackends = [elsewhere], ReferenceGrants = [grant] });
         Assert.Null(granted.Policy("echo").Rules.Single().Backends.Single().Invalid);
 
-        var otherKind = grant with { From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "GRPCRoute", Namespace = Mesh }] };
+        var otherKind = Grant(fromKind: "GRPCRoute");
         Assert.NotNull(MeshModel.Build(Base(route) with { XBackends = [elsewhere], ReferenceGrants = [otherKind] })
             .Policy("echo").Rules.Single().Backends.Single().Invalid);
     }
@@ -199,13 +193,7 @@ public class ExternalBackendTests
     public void A_grant_naming_another_XBackend_does_not_cover_this_one()
     {
         var elsewhere = Api() with { Metadata = Meta("egress", "api") };
-        var grant = new ReferenceGrant
-        {
-            ApiVersion = "gateway.networking.k8s.io/v1beta1",
-            Metadata = Meta("egress", "let-mesh"),
-            From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "HTTPRoute", Namespace = Mesh }],
-            To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = "other" }],
-        };
+        var grant = Grant(toName: "other");
         var model = MeshModel.Build(Base(Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")))) with { XBackends = [elsewhere], ReferenceGrants = [grant] });
 
         Assert.Equal(RouteConditions.RefNotPermitted, model.Policy("echo").Rules.Single().Backends.Single().Invalid);
@@ -216,13 +204,7 @@ public class ExternalBackendTests
     {
         var route = Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")));
         var elsewhere = Api(tls: Validated("api.example.test", "example-ca")) with { Metadata = Meta("egress", "api") };
-        var grant = new ReferenceGrant
-        {
-            ApiVersion = "gateway.networking.k8s.io/v1beta1",
-            Metadata = Meta("egress", "let-mesh"),
-            From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = "HTTPRoute", Namespace = Mesh }],
-            To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName }],
-        };
+        var grant = Grant();
         var egressCa = Ca("example-ca") with { Metadata = Meta("egress", "example-ca") };
         var snapshot = Base(route) with { XBackends = [elsewhere], ReferenceGrants = [grant], ConfigMaps = [egressCa] };
         var first = MeshModel.Build(snapshot);
@@ -274,6 +256,15 @@ public class ExternalBackendTests
         MeshModel.Build(Base(routes) with { XBackends = backends, ConfigMaps = maps });
 
     private static HeaderList Headers(params (string Name, string Value)[] values) => new(values.Select(v => KeyValuePair.Create(v.Name, v.Value)));
+
+    /// <summary>A ReferenceGrant in egress letting <paramref name="fromKind"/>s of the mesh namespace refer to XBackends (one, with <paramref name="toName"/>).</summary>
+    private static ReferenceGrant Grant(string fromKind = "HTTPRoute", string? toName = null) => new()
+    {
+        ApiVersion = "gateway.networking.k8s.io/v1beta1",
+        Metadata = Meta("egress", "let-mesh"),
+        From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = fromKind, Namespace = Mesh }],
+        To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = toName }],
+    };
 
     private static BackendRef ToXBackend(string name, int? port = null, string? ns = null) =>
         new() { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = name, Namespace = ns, Port = port };
