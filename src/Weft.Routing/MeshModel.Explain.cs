@@ -244,6 +244,11 @@ public sealed partial class MeshModel
             note += $"; TLS originated by the sidecar ({tls.Source}){Describe(tls)}";
         }
 
+        if (b.RetryBudget is { } budget)
+        {
+            note += $"; retry budget {budget.Percent}% of requests over {budget.Interval.TotalSeconds:0.###} s, at least {budget.MinRetryCount} per {budget.MinRetryInterval.TotalSeconds:0.###} s ({budget.Source}; 503 past it)";
+        }
+
         if (b.Filters.Count > 0)
         {
             note += $"; backend filters: {string.Join(", ", b.Filters.Select(f => f.Kind))}";

@@ -39,7 +39,7 @@ public sealed partial class MeshModel
         _snapshot = snapshot;
 
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
-        // backends XBackends, ConfigMaps, ReferenceGrants and BackendTLSPolicies (and the route): when those are the same instances as in the previous
+        // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the same instances as in the previous
         // model (a route edit), reuse them instead of re-analysing every route.
         var reuse = previous is not null
             && previous.TrustDomain == trustDomain
@@ -49,7 +49,8 @@ public sealed partial class MeshModel
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
             && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
-            && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies);
+            && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies)
+            && SameInstances(previous._snapshot.BackendTrafficPolicies, snapshot.BackendTrafficPolicies);
         _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
 
         var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
@@ -691,6 +692,7 @@ public sealed partial class MeshModel
             Endpoints = _index.Endpoints(svc, sp),
             Tls = tls?.Policy,
             Invalid = tls?.Reason,
+            RetryBudget = _index.RetryBudget("Service", svc.Namespace, svc.Name),
         };
     }
 }

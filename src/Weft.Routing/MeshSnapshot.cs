@@ -29,6 +29,9 @@ public sealed record MeshSnapshot
     /// <summary>BackendTLSPolicies: TLS from the client's proxy to the endpoints of the Service ports they target.</summary>
     public IReadOnlyList<BackendTlsPolicy> BackendTlsPolicies { get; init; } = [];
 
+    /// <summary>XBackendTrafficPolicies: the retry budget of the Services and XBackends they target.</summary>
+    public IReadOnlyList<XBackendTrafficPolicy> BackendTrafficPolicies { get; init; } = [];
+
     /// <summary>Weft's AuthorizationPolicy objects (policy.weft.dev), compiled into each workload's inbound policy.</summary>
     public IReadOnlyList<AuthorizationPolicy> AuthorizationPolicies { get; init; } = [];
 
@@ -49,6 +52,7 @@ public sealed record MeshSnapshot
             XBackends = [.. all.OfType<XBackend>()],
             ConfigMaps = [.. all.OfType<ConfigMap>()],
             BackendTlsPolicies = [.. all.OfType<BackendTlsPolicy>()],
+            BackendTrafficPolicies = [.. all.OfType<XBackendTrafficPolicy>()],
         };
     }
 }

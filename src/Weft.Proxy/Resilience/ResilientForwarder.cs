@@ -108,7 +108,7 @@ internal sealed class ResilientForwarder(
             }
         }
 
-        var budget = retry is null ? null : budgets.For(destination);
+        var budget = retry is null ? null : budgets.For(destination, backend);
         budget?.RecordRequest();
         var config = client.ConfigFor(context, backend.AppProtocol, external: backend.External is not null);
         var tried = new List<EndpointPolicy>(1);
@@ -148,7 +148,9 @@ internal sealed class ResilientForwarder(
                         ? AttemptResult.Grpc(status)
                         : AttemptResult.Http((int)response.StatusCode);
                     verdict = RetryDecision.Decide(retry, retriesDone, result, replayable, deadline.Remaining(), backoff, budget);
-                    return verdict == RetryVerdict.Retry;
+
+                    // GEP-3388: past a policy's budget the client gets 503, not the answer that would have been retried.
+                    return verdict == RetryVerdict.Retry || (verdict == RetryVerdict.BudgetExhausted && backend.RetryBudget is not null);
                 },
             };
 
@@ -156,7 +158,13 @@ internal sealed class ResilientForwarder(
             using (balancer.LoadOf(endpoint).Begin())
             {
                 error = await forwarder.SendAsync(context, prefix, invoker, config, transformer, attempt?.Token ?? CancellationToken.None);
-                if (transformer.Discarded)
+                if (transformer.Discarded && verdict == RetryVerdict.BudgetExhausted)
+                {
+                    metrics.RecordRetry(labels, verdict);
+                    await AnswerBudgetExhaustedAsync(context, grpc, backend);
+                    return last;
+                }
+                else if (transformer.Discarded)
                 {
                     // A retryable status arrived and the transformer has committed to a retry (budget charged).
                     metrics.RecordRetry(labels, RetryVerdict.Retry);
@@ -209,6 +217,10 @@ internal sealed class ResilientForwarder(
                         if (timedOut)
                         {
                             AnswerTimeout(context, grpc); // GEP-1742 backendRequest expired on the last attempt
+                        }
+                        else if (verdict == RetryVerdict.BudgetExhausted && backend.RetryBudget is not null)
+                        {
+                            await AnswerBudgetExhaustedAsync(context, grpc, backend);
                         }
                         else if (grpc)
                         {
@@ -263,6 +275,27 @@ internal sealed class ResilientForwarder(
         }
 
         return client.Route(endpoint, peerInboundPort);
+    }
+
+    /// <summary>GEP-3388: a retry past the backend's budget (from an XBackendTrafficPolicy) is answered 503 (gRPC UNAVAILABLE), saying whose budget.</summary>
+    private static async Task AnswerBudgetExhaustedAsync(HttpContext context, bool grpc, BackendPolicy backend)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        var policy = backend.RetryBudget!;
+        var message = $"weft: {backend.Namespace}/{backend.Name}: retry budget exhausted ({policy.Source}: {policy.Percent}% of requests over {policy.Interval.TotalSeconds:0.###} s, at least {policy.MinRetryCount} per {policy.MinRetryInterval.TotalSeconds:0.###} s)";
+        context.Response.Clear();
+        if (grpc)
+        {
+            GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, message);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        await WriteErrorAsync(context, message);
     }
 
     /// <summary>GEP-1742: 504 for HTTP, DEADLINE_EXCEEDED for gRPC, unless the response has started.</summary>

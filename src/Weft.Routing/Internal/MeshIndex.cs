@@ -21,6 +21,7 @@ internal sealed class MeshIndex
     private readonly ILookup<string, ReferenceGrant> _grants;
     private readonly Dictionary<(string Service, string Section), BackendTlsPolicy> _tlsPolicies = [];
     private readonly ConcurrentDictionary<BackendTlsPolicy, ServiceTlsResult> _tlsCompiled = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(string Kind, string Key), RetryBudgetPolicy?> _retryBudgets = [];
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
@@ -91,6 +92,25 @@ internal sealed class MeshIndex
 
         _grants = snapshot.ReferenceGrants.ToLookup(g => g.Namespace, StringComparer.Ordinal);
 
+        // GEP-3388 gives no rule for two XBackendTrafficPolicies on one backend; Weft takes BackendTLSPolicy's (the oldest,
+        // then the first by namespace/name). A budget is compiled once here.
+        foreach (var policy in snapshot.BackendTrafficPolicies.OrderBy(p => p.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var target in policy.Spec.TargetRefs)
+            {
+                var kind = target switch
+                {
+                    { Group: "" or "core", Kind: "Service" } => "Service",
+                    { Group: GatewayApi.ExperimentalGroup, Kind: Weft.Api.Model.XBackend.KindName } => Weft.Api.Model.XBackend.KindName,
+                    _ => null,
+                };
+                if (kind is not null)
+                {
+                    _retryBudgets.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), RetryBudgetOf(policy));
+                }
+            }
+        }
+
         // GEP-1897: of the policies on one Service (and section), the oldest wins, then the first by namespace/name.
         foreach (var policy in snapshot.BackendTlsPolicies.OrderBy(p => p.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -112,6 +132,30 @@ internal sealed class MeshIndex
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>The retry budget an XBackendTrafficPolicy gives backend <paramref name="kind"/> (Service or XBackend) <paramref name="ns"/>/<paramref name="name"/>; null: none.</summary>
+    public RetryBudgetPolicy? RetryBudget(string kind, string ns, string name) => _retryBudgets.GetValueOrDefault((kind, $"{ns}/{name}"));
+
+    private static RetryBudgetPolicy? RetryBudgetOf(XBackendTrafficPolicy policy)
+    {
+        // The API server has applied the CRD's defaults and bounds (the validator does the same for manifests).
+        if (policy.Spec.RetryConstraint is not { } constraint
+            || !GatewayDuration.TryParse(constraint.Budget.Interval, out var interval)
+            || !GatewayDuration.TryParse(constraint.MinRetryRate.Interval ?? RetryRate.DefaultInterval, out var minInterval)
+            || interval <= TimeSpan.Zero || minInterval <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        return new RetryBudgetPolicy
+        {
+            Percent = constraint.Budget.Percent,
+            Interval = interval,
+            MinRetryCount = constraint.MinRetryRate.Count ?? RetryRate.DefaultCount,
+            MinRetryInterval = minInterval,
+            Source = $"{XBackendTrafficPolicy.KindName} {policy.Key}",
+        };
+    }
 
     /// <summary>
     /// The TLS a BackendTLSPolicy asks the client's proxy to originate to <paramref name="svc"/>'s endpoints on

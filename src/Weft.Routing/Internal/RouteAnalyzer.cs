@@ -585,7 +585,7 @@ internal sealed class RouteAnalyzer
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
         BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null,
-            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null) => new()
+            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, RetryBudgetPolicy? budget = null) => new()
             {
                 Namespace = ns,
                 Name = r.Name,
@@ -596,6 +596,7 @@ internal sealed class RouteAnalyzer
                 Endpoints = endpoints ?? [],
                 External = external,
                 Tls = tls,
+                RetryBudget = budget,
                 Filters = filters,
             };
 
@@ -609,7 +610,9 @@ internal sealed class RouteAnalyzer
         if (ExternalBackends.IsRef(r.Group, r.Kind))
         {
             var external = ExternalBackends.Resolve(_index, _route, _type, ns, r.Name);
-            return external.Reason is { } reason ? Fail(reason, external.Message!) : Result(null, external.AppProtocol, external: external.External);
+            return external.Reason is { } reason
+                ? Fail(reason, external.Message!)
+                : Result(null, external.AppProtocol, external: external.External, budget: _index.RetryBudget(XBackend.KindName, ns, r.Name));
         }
 
         // F1: group "" (or the "core" alias), kind Service.
@@ -654,6 +657,8 @@ internal sealed class RouteAnalyzer
             return Fail(RouteConditions.UnsupportedProtocol, $"Service {svc.Key} port {portNumber} has appProtocol \"{port.AppProtocol}\": {protocolProblem}");
         }
 
-        return tls is { Reason: { } unusable } ? Result(unusable) : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy);
+        return tls is { Reason: { } unusable }
+            ? Result(unusable)
+            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, budget: _index.RetryBudget("Service", svc.Namespace, svc.Name));
     }
 }

@@ -206,6 +206,12 @@ public sealed record BackendPolicy
     /// </summary>
     public TlsOriginationPolicy? Tls { get; init; }
 
+    /// <summary>
+    /// The retry budget of this backend from an XBackendTrafficPolicy (GEP-3388) in place of the built-in one; retries
+    /// beyond it get 503. Null: the built-in budget of the destination.
+    /// </summary>
+    public RetryBudgetPolicy? RetryBudget { get; init; }
+
     /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
 }
@@ -258,4 +264,22 @@ public sealed record L4RulePolicy
     /// <summary>TLSRoute SNI hostnames (exact or "*." wildcard); empty for TCPRoute.</summary>
     public IReadOnlyList<string> Hostnames { get; init; } = [];
     public IReadOnlyList<BackendPolicy> Backends { get; init; } = [];
+}
+
+/// <summary>
+/// GEP-3388 <c>retryConstraint</c>, parsed: retries may be <see cref="Percent"/> of all requests (retries included) over
+/// <see cref="Interval"/>, and never fewer than <see cref="MinRetryCount"/> per <see cref="MinRetryInterval"/>.
+/// </summary>
+public sealed record RetryBudgetPolicy
+{
+    public required int Percent { get; init; }
+
+    public required TimeSpan Interval { get; init; }
+
+    public required int MinRetryCount { get; init; }
+
+    public required TimeSpan MinRetryInterval { get; init; }
+
+    /// <summary>Where it came from, for the 503's words and <c>weft explain</c>: "XBackendTrafficPolicy ns/name".</summary>
+    public required string Source { get; init; }
 }

@@ -64,6 +64,42 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_budget_of_5_percent_limits_retries_under_an_always_failing_backend_and_answers_503_past_it()
+    {
+        // GEP-3388 through a real sidecar: budget 5% over a minute, a floor of 1 retry an hour (about none).
+        await using var backend = await TestBackend.StartAsync("web");
+        backend.Handler = FailFirst(int.MaxValue, 500);
+        var budget = new RetryBudgetPolicy
+        {
+            Percent = 5,
+            Interval = TimeSpan.FromMinutes(1),
+            MinRetryCount = 1,
+            MinRetryInterval = TimeSpan.FromHours(1),
+            Source = "XBackendTrafficPolicy default/web-budget",
+        };
+        await using var mesh = await TestMesh.StartAsync(("web:80", Policies.Service("web", 80, [Retrying(3, [500], Policies.Backend(backend) with { RetryBudget = budget })])));
+
+        var statuses = new List<HttpStatusCode>();
+        string? refusal = null;
+        for (var i = 0; i < 400; i++)
+        {
+            var (response, _) = await mesh.GetAsync("http://web/");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                refusal ??= await response.Content.ReadAsStringAsync();
+            }
+        }
+
+        // Retries ≤ 5% of all requests: 5/95 of the 400 originals (21), plus the floor's share and a request in flight.
+        var retries = backend.Count - 400;
+        Assert.InRange(retries, 1, 23);
+        Assert.Equal(400, statuses.Count(s => s is HttpStatusCode.ServiceUnavailable or HttpStatusCode.InternalServerError));
+        Assert.True(statuses.Count(s => s == HttpStatusCode.ServiceUnavailable) > 300, string.Join(",", statuses.GroupBy(s => s).Select(g => $"{g.Key}={g.Count()}")));
+        Assert.Contains("retry budget exhausted (XBackendTrafficPolicy default/web-budget: 5% of requests over 60 s", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_retry_stanza_nothing_is_retried()
     {
         await using var backend = await TestBackend.StartAsync("web");

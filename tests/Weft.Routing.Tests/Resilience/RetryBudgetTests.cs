@@ -35,6 +35,43 @@ public sealed class RetryBudgetTests
         Assert.Equal(200, Drain(budget)); // 20% of 1000
     }
 
+    [Theory]
+    [InlineData(20, 1000, 250)] // GEP-3388's words: of 1250 requests, 250 (20%) may be retries
+    [InlineData(5, 400, 21)]
+    [InlineData(0, 1000, 0)]
+    public void A_policy_budget_lets_retries_be_percent_of_all_requests_over_its_interval(int percent, int originals, int retries)
+    {
+        var budget = new RetryBudget(new ManualClock(), RetryBudgetOptions.From(new Policy.RetryBudgetPolicy
+        {
+            Percent = percent,
+            Interval = TimeSpan.FromMinutes(1),
+            MinRetryCount = 1,
+            MinRetryInterval = TimeSpan.FromHours(1),
+            Source = "XBackendTrafficPolicy ns/p",
+        }));
+        for (var i = 0; i < originals; i++)
+        {
+            budget.RecordRequest();
+        }
+
+        Assert.Equal(retries, Drain(budget));
+    }
+
+    [Fact]
+    public void A_policy_budgets_minimum_retry_rate_is_its_floor()
+    {
+        var budget = new RetryBudget(new ManualClock(), RetryBudgetOptions.From(new Policy.RetryBudgetPolicy
+        {
+            Percent = 0,
+            Interval = TimeSpan.FromSeconds(10),
+            MinRetryCount = 10,
+            MinRetryInterval = TimeSpan.FromSeconds(1),
+            Source = "XBackendTrafficPolicy ns/p",
+        }));
+
+        Assert.Equal(100, Drain(budget)); // 10 a second over the 10 s interval, with no requests at all
+    }
+
     [Fact]
     public void The_window_slides_old_requests_and_retries_stop_counting()
     {
