@@ -683,6 +683,7 @@ public sealed partial class MeshModel
     private BackendPolicy ServiceBackend(Service svc, ServicePort sp, string app)
     {
         var tls = _index.ServiceTls(svc, sp);
+        var traffic = _index.Traffic("Service", svc.Namespace, svc.Name);
         return new()
         {
             Namespace = svc.Namespace,
@@ -692,7 +693,8 @@ public sealed partial class MeshModel
             Endpoints = _index.Endpoints(svc, sp),
             Tls = tls?.Policy,
             Invalid = tls?.Reason,
-            RetryBudget = _index.RetryBudget("Service", svc.Namespace, svc.Name),
+            RetryBudget = traffic.RetryBudget,
+            SessionPersistence = traffic.Session,
         };
     }
 }

@@ -69,6 +69,28 @@ public class BackendTrafficPolicyTests
         Assert.Null(model.Policy("echo").Rules.Single().Backends.Single().RetryBudget);
     }
 
+    [Theory]
+    [InlineData(null, null, null, "Cookie", "weft-gateway-conformance-mesh-echo-v1", false)]
+    [InlineData("Header", "x-session", null, "Header", "x-session", false)]
+    [InlineData("Cookie", "shop", "Permanent", "Cookie", "shop", true)]
+    public void Session_persistence_comes_with_a_name_and_a_lifetime(string? type, string? name, string? lifetime, string expectedType, string expectedName, bool permanent)
+    {
+        var sticky = Policy("sticky", "echo-v1", minute: 1) with
+        {
+            Spec = Policy("sticky", "echo-v1", minute: 1).Spec with
+            {
+                RetryConstraint = null,
+                SessionPersistence = new BackendSessionPersistence { Type = type ?? "Cookie", SessionName = name, CookieLifetimeType = lifetime, AbsoluteTimeout = "1h" },
+            },
+        };
+        var model = Build([sticky], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+
+        var backend = model.Policy("echo").Rules.Single().Backends.Single();
+        Assert.Null(backend.RetryBudget);
+        var session = backend.SessionPersistence!;
+        Assert.Equal((expectedType, expectedName, TimeSpan.FromHours(1), permanent), (session.Type, session.Name, session.AbsoluteTimeout!.Value, session.Permanent));
+    }
+
     private static MeshModel Build(XBackendTrafficPolicy[] policies, params Route[] routes) =>
         MeshModel.Build(Base(routes) with { BackendTrafficPolicies = policies });
 

@@ -28,7 +28,7 @@ internal sealed class MeshTransformer : HttpTransformer
     /// <summary>ResponseHeaderModifier filters, in list order.</summary>
     public IReadOnlyList<HeaderModifierPolicy>? ResponseModifiers { get; init; }
 
-    /// <summary>Headers added to the backend's response after the filters (CORS, <c>CorsPreflight.ForResponse</c>).</summary>
+    /// <summary>Headers added to the backend's response after the filters (CORS, <c>CorsPreflight.ForResponse</c>; a session's Set-Cookie is appended).</summary>
     public IReadOnlyList<KeyValuePair<string, string>>? ExtraResponseHeaders { get; init; }
 
     /// <summary>The <c>grpc-timeout</c> sent upstream (what is left of the call's deadline); null leaves the request's.</summary>
@@ -104,7 +104,15 @@ internal sealed class MeshTransformer : HttpTransformer
         {
             foreach (var (name, value) in extra)
             {
-                httpContext.Response.Headers[name] = value;
+                // A cookie of Weft's (session persistence) goes beside the backend's own, never in place of them.
+                if (string.Equals(name, "Set-Cookie", StringComparison.OrdinalIgnoreCase))
+                {
+                    httpContext.Response.Headers.Append(name, value);
+                }
+                else
+                {
+                    httpContext.Response.Headers[name] = value;
+                }
             }
         }
 

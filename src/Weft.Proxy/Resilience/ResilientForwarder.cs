@@ -111,6 +111,11 @@ internal sealed class ResilientForwarder(
         var budget = retry is null ? null : budgets.For(destination, backend);
         budget?.RecordRequest();
         var config = client.ConfigFor(context, backend.AppProtocol, external: backend.External is not null);
+
+        // GEP-1619: a token the client carries pins its endpoint while that stays among the backend's endpoints.
+        var session = backend.SessionPersistence;
+        var now = time.GetUtcNow();
+        var pinned = session is null ? -1 : SessionPin.Pick(SessionToken(context.Request, session), endpoints, session, now);
         var tried = new List<EndpointPolicy>(1);
         EndpointPolicy? last = null;
         for (var retries = 0; ; retries++)
@@ -123,7 +128,7 @@ internal sealed class ResilientForwarder(
                 return last;
             }
 
-            var endpoint = Pick(endpoints, tried);
+            var endpoint = tried.Count == 0 && pinned >= 0 ? endpoints[pinned] : Pick(endpoints, tried);
             tried.Add(endpoint);
             last = endpoint;
             // An external host, or TLS to the app (its sidecar sees opaque bytes): no weft-* header; else the mesh hop.
@@ -140,7 +145,9 @@ internal sealed class ResilientForwarder(
                 DestinationPort = viaSidecar ? endpoint.Port : null,
                 SourceWorkload = metrics.Local.HeaderValue,
                 ResponseModifiers = plan.ResponseModifiers,
-                ExtraResponseHeaders = corsHeaders,
+                ExtraResponseHeaders = session is not null && (pinned < 0 || !ReferenceEquals(endpoint, endpoints[pinned]))
+                    ? [.. corsHeaders ?? [], SessionHeader(session, SessionPin.Issue(endpoint, now))]
+                    : corsHeaders,
                 GrpcTimeout = grpc && attemptTimeout is { } g ? Weft.Routing.Resilience.GrpcTimeout.Format(g) : null,
                 Discard = retry is null ? null : response =>
                 {
@@ -296,6 +303,34 @@ internal sealed class ResilientForwarder(
 
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         await WriteErrorAsync(context, message);
+    }
+
+    /// <summary>The session token the client sent: the cookie named by the policy, or the header.</summary>
+    private static string? SessionToken(HttpRequest request, SessionPersistencePolicy session)
+    {
+        if (session.Type == SessionPersistencePolicy.Header)
+        {
+            return request.Headers.TryGetValue(session.Name, out var value) ? value.ToString() : null;
+        }
+
+        return request.Cookies.TryGetValue(session.Name, out var cookie) ? cookie : null;
+    }
+
+    /// <summary>The response header that gives the client its token: a Set-Cookie (Max-Age only when Permanent), or the header itself.</summary>
+    private static KeyValuePair<string, string> SessionHeader(SessionPersistencePolicy session, string token)
+    {
+        if (session.Type == SessionPersistencePolicy.Header)
+        {
+            return new(session.Name, token);
+        }
+
+        var cookie = $"{session.Name}={token}; Path=/; HttpOnly";
+        if (session.Permanent && session.AbsoluteTimeout is { } lifetime)
+        {
+            cookie += $"; Max-Age={(long)lifetime.TotalSeconds}";
+        }
+
+        return new("Set-Cookie", cookie);
     }
 
     /// <summary>GEP-1742: 504 for HTTP, DEADLINE_EXCEEDED for gRPC, unless the response has started.</summary>

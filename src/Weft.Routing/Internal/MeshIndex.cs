@@ -21,7 +21,7 @@ internal sealed class MeshIndex
     private readonly ILookup<string, ReferenceGrant> _grants;
     private readonly Dictionary<(string Service, string Section), BackendTlsPolicy> _tlsPolicies = [];
     private readonly ConcurrentDictionary<BackendTlsPolicy, ServiceTlsResult> _tlsCompiled = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<(string Kind, string Key), RetryBudgetPolicy?> _retryBudgets = [];
+    private readonly Dictionary<(string Kind, string Key), BackendTraffic> _traffic = [];
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
@@ -106,7 +106,7 @@ internal sealed class MeshIndex
                 };
                 if (kind is not null)
                 {
-                    _retryBudgets.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), RetryBudgetOf(policy));
+                    _traffic.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), new BackendTraffic(RetryBudgetOf(policy), SessionOf(policy, target.Name)));
                 }
             }
         }
@@ -133,8 +133,30 @@ internal sealed class MeshIndex
 
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
 
-    /// <summary>The retry budget an XBackendTrafficPolicy gives backend <paramref name="kind"/> (Service or XBackend) <paramref name="ns"/>/<paramref name="name"/>; null: none.</summary>
-    public RetryBudgetPolicy? RetryBudget(string kind, string ns, string name) => _retryBudgets.GetValueOrDefault((kind, $"{ns}/{name}"));
+    /// <summary>The retry budget and session persistence an XBackendTrafficPolicy gives backend <paramref name="kind"/> (Service or XBackend) <paramref name="ns"/>/<paramref name="name"/>.</summary>
+    public BackendTraffic Traffic(string kind, string ns, string name) => _traffic.GetValueOrDefault((kind, $"{ns}/{name}")) ?? BackendTraffic.None;
+
+    /// <summary>
+    /// GEP-1619 for a backend: the cookie (or header) named by <c>sessionName</c>, by default one per backend
+    /// (<c>weft-NAMESPACE-NAME</c>: the name is implementation-specific); a Permanent cookie lasts <c>absoluteTimeout</c>.
+    /// </summary>
+    private static SessionPersistencePolicy? SessionOf(XBackendTrafficPolicy policy, string target)
+    {
+        if (policy.Spec.SessionPersistence is not { } session)
+        {
+            return null;
+        }
+
+        TimeSpan? timeout = session.AbsoluteTimeout is { } text && GatewayDuration.TryParse(text, out var parsed) && parsed > TimeSpan.Zero ? parsed : null;
+        return new SessionPersistencePolicy
+        {
+            Type = session.Type == SessionPersistenceType.Header ? SessionPersistencePolicy.Header : SessionPersistencePolicy.Cookie,
+            Name = string.IsNullOrEmpty(session.SessionName) ? $"weft-{policy.Namespace}-{target}" : session.SessionName,
+            AbsoluteTimeout = timeout,
+            Permanent = session.CookieLifetimeType == CookieLifetimeType.Permanent && timeout is not null,
+            Source = $"{XBackendTrafficPolicy.KindName} {policy.Key}",
+        };
+    }
 
     private static RetryBudgetPolicy? RetryBudgetOf(XBackendTrafficPolicy policy)
     {
@@ -377,3 +399,9 @@ internal sealed class MeshIndex
 
 /// <summary>A BackendTLSPolicy compiled for the proxy: the TLS to originate, or the reason (and message) it cannot be.</summary>
 internal sealed record ServiceTlsResult(TlsOriginationPolicy? Policy, string? Reason, string? Message);
+
+/// <summary>What an XBackendTrafficPolicy gives one backend: its retry budget and its session persistence, each optional.</summary>
+internal sealed record BackendTraffic(RetryBudgetPolicy? RetryBudget, SessionPersistencePolicy? Session)
+{
+    public static readonly BackendTraffic None = new(null, null);
+}

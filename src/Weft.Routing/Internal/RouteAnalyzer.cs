@@ -585,7 +585,7 @@ internal sealed class RouteAnalyzer
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
         BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null,
-            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, RetryBudgetPolicy? budget = null) => new()
+            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, BackendTraffic? traffic = null) => new()
             {
                 Namespace = ns,
                 Name = r.Name,
@@ -596,7 +596,8 @@ internal sealed class RouteAnalyzer
                 Endpoints = endpoints ?? [],
                 External = external,
                 Tls = tls,
-                RetryBudget = budget,
+                RetryBudget = traffic?.RetryBudget,
+                SessionPersistence = traffic?.Session,
                 Filters = filters,
             };
 
@@ -612,7 +613,7 @@ internal sealed class RouteAnalyzer
             var external = ExternalBackends.Resolve(_index, _route, _type, ns, r.Name);
             return external.Reason is { } reason
                 ? Fail(reason, external.Message!)
-                : Result(null, external.AppProtocol, external: external.External, budget: _index.RetryBudget(XBackend.KindName, ns, r.Name));
+                : Result(null, external.AppProtocol, external: external.External, traffic: _index.Traffic(XBackend.KindName, ns, r.Name));
         }
 
         // F1: group "" (or the "core" alias), kind Service.
@@ -659,6 +660,6 @@ internal sealed class RouteAnalyzer
 
         return tls is { Reason: { } unusable }
             ? Result(unusable)
-            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, budget: _index.RetryBudget("Service", svc.Namespace, svc.Name));
+            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, traffic: _index.Traffic("Service", svc.Namespace, svc.Name));
     }
 }

@@ -91,10 +91,11 @@ public sealed class RequestPlan
     /// <summary>
     /// A forward with nothing to do but choose an endpoint: no filter on the rule or the picked backend (so no header
     /// edit, rewrite, mirror, CORS or response modifier), no timeout and no retry, to endpoints discovery named (not an
-    /// external backend, whose addresses the proxy resolves) without TLS to originate. The fast path takes only these.
+    /// external backend, whose addresses the proxy resolves) without TLS to originate or a session to keep. The fast
+    /// path takes only these.
     /// </summary>
     public bool IsPlainForward =>
-        Backend is { Filters.Count: 0, External: null, Tls: null } && (Rule is null || Rule is { Filters.Count: 0, Retry: null, Timeouts: null });
+        Backend is { Filters.Count: 0, External: null, Tls: null, SessionPersistence: null } && (Rule is null || Rule is { Filters.Count: 0, Retry: null, Timeouts: null });
 
     /// <summary>The request path to send upstream (after URLRewrite, gamma-spec G7).</summary>
     public string Path { get; internal set; }

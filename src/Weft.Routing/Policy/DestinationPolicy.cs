@@ -212,6 +212,12 @@ public sealed record BackendPolicy
     /// </summary>
     public RetryBudgetPolicy? RetryBudget { get; init; }
 
+    /// <summary>
+    /// Session persistence from an XBackendTrafficPolicy (GEP-1619 for a backend): a client that presents the cookie or
+    /// header the proxy issued keeps reaching the same endpoint while it stays ready. Null: none.
+    /// </summary>
+    public SessionPersistencePolicy? SessionPersistence { get; init; }
+
     /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
 }
@@ -281,5 +287,27 @@ public sealed record RetryBudgetPolicy
     public required TimeSpan MinRetryInterval { get; init; }
 
     /// <summary>Where it came from, for the 503's words and <c>weft explain</c>: "XBackendTrafficPolicy ns/name".</summary>
+    public required string Source { get; init; }
+}
+
+/// <summary>
+/// GEP-1619 session persistence, parsed: the token travels in a cookie or a header (<see cref="Type"/>) named
+/// <see cref="Name"/>; it pins for at most <see cref="AbsoluteTimeout"/> (null: while the endpoint stays ready), and a
+/// <see cref="Permanent"/> cookie outlives the browser session (Max-Age).
+/// </summary>
+public sealed record SessionPersistencePolicy
+{
+    public const string Cookie = "Cookie";
+    public const string Header = "Header";
+
+    public required string Type { get; init; }
+
+    public required string Name { get; init; }
+
+    public TimeSpan? AbsoluteTimeout { get; init; }
+
+    public bool Permanent { get; init; }
+
+    /// <summary>Where it came from: "XBackendTrafficPolicy ns/name".</summary>
     public required string Source { get; init; }
 }
