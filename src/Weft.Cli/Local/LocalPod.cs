@@ -294,11 +294,10 @@ internal sealed class LocalPod : IAsyncDisposable
         var lines = new List<string>();
         foreach (var process in _processes.OfType<ChildProcess>())
         {
+            // The log's last lines either way: a running sidecar that is not ready says why there (its discovery, its
+            // identity), and the log file may be gone by the time anyone reads this message.
             lines.Add($"  {process.Name}: {(process.HasExited ? $"exited with code {process.ExitCode}" : "running")}, log {process.LogPath}");
-            if (process.HasExited)
-            {
-                lines.AddRange(process.Tail().TakeLast(5).Select(l => "    " + l));
-            }
+            lines.AddRange(process.Tail().TakeLast(5).Select(l => "    " + l));
         }
 
         return string.Join('\n', lines);
