@@ -11,21 +11,8 @@ namespace Weft.Conformance.Tests;
 /// README says; a DENY policy added while requests flow starts denying, and once removed stops; <c>weft status</c> shows
 /// the policies' conditions and each sidecar's acknowledged inbound policy.
 /// </summary>
-public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class AuthzExampleTests(ITestOutputHelper output) : ExampleTest(output, "authz")
 {
-    private readonly WeftChildren _children = new(output);
-    private readonly string _work = Directory.CreateTempSubdirectory("weft-authz-").FullName;
-
-    private string ReadyFile => Path.Combine(_work, "ready.json");
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await _children.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
-
     [NetnsFact]
     public Task In_network_namespaces_the_example_allows_and_denies_as_its_readme_says_and_a_live_deny_policy_comes_and_goes() => RunAsync("netns");
 
@@ -34,14 +21,8 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task RunAsync(string isolation)
     {
-        var manifests = Path.Combine(_work, "authz");
-        Directory.CreateDirectory(manifests);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "authz"), "*.yaml"))
-        {
-            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
-        }
-
-        var (_, _, state) = await _children.UpAsync(manifests, ReadyFile, isolation);
+        var manifests = CopyExample();
+        var (_, _, state) = await Children.UpAsync(manifests, ReadyFile, isolation);
         Assert.Equal(4, state.Pods.Count);
 
         // The README's table.
@@ -53,12 +34,12 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
         await ExpectAsync("shop/intruder", "GET", "http://secrets.vault/", 403);
 
         // A denied request's body names no internals, and the app never saw it (the echo app would have answered 200).
-        var (_, _, denied) = await _children.CurlAsync(ReadyFile, "shop/intruder", "GET", "http://secrets.vault/");
+        var (_, _, denied) = await Children.CurlAsync(ReadyFile, "shop/intruder", "GET", "http://secrets.vault/");
         Assert.DoesNotContain("vault", denied, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Hostname=", denied, StringComparison.Ordinal);
 
         // weft status: each policy Accepted, and every sidecar's inbound policy sent and acknowledged.
-        var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
+        var (statusCode, status) = await Children.RunAsync(["status", "--state", ReadyFile]);
         Assert.True(statusCode == 0, status);
         Assert.Contains("AuthorizationPolicy shop/cart-orders", status, StringComparison.Ordinal);
         Assert.Contains("AuthorizationPolicy vault/allow-shop-client", status, StringComparison.Ordinal);
@@ -88,14 +69,14 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : IAsyncLifetime
         await UntilStatusAsync("shop/client", "http://cart.shop/browse", 200, TimeSpan.FromSeconds(20));
         // The directory watch, the control plane's debounce and the push are in this figure; the sidecar's own swap is
         // bounded at a second by the proxy tests (InboundAuthorizationTests).
-        output.WriteLine($"a removed DENY stopped denying after {removed.ElapsedMilliseconds} ms");
+        Output.WriteLine($"a removed DENY stopped denying after {removed.ElapsedMilliseconds} ms");
         // (Each try starts a weft curl process, about a second on two busy cores.)
         Assert.InRange(removed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
     }
 
     private Task<string> ExpectAsync(string from, string method, string url, int expected, string? bodyHas = null) =>
-        _children.ExpectAsync(ReadyFile, from, method, url, expected, bodyHas);
+        Children.ExpectAsync(ReadyFile, from, method, url, expected, bodyHas);
 
     private Task<string> UntilStatusAsync(string from, string url, int expected, TimeSpan within) =>
-        _children.UntilStatusAsync(ReadyFile, from, url, expected, within);
+        Children.UntilStatusAsync(ReadyFile, from, url, expected, within);
 }

@@ -12,22 +12,8 @@ namespace Weft.Conformance.Tests;
 /// 90/10, and stopping leaves no process behind — and, in network namespaces, <c>weft exec … curl</c> with no proxy
 /// setting gets the same split, the app port is closed to the host, and no namespace, link or rule is left.
 /// </summary>
-public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(output, "canary")
 {
-    private readonly WeftChildren _children = new(output);
-    private readonly string _work = Directory.CreateTempSubdirectory("weft-canary-").FullName;
-
-    private string ReadyFile => Path.Combine(_work, "ready.json");
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await _children.DisposeAsync();
-
-        Directory.Delete(_work, recursive: true);
-    }
-
     [NetnsFact]
     public Task Up_in_network_namespaces_then_exec_and_curl_get_the_split_and_stopping_leaves_nothing_behind() => UpCurlStopAsync("netns");
 
@@ -36,8 +22,8 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task UpCurlStopAsync(string isolation)
     {
-        var manifests = CopyCanary();
-        var (up, upOutput, state) = await _children.UpAsync(manifests, ReadyFile, isolation);
+        var manifests = CopyExample();
+        var (up, upOutput, state) = await Children.UpAsync(manifests, ReadyFile, isolation);
         Assert.True(state.Ready);
         Assert.Equal(isolation, state.Isolation);
         Assert.Contains($"isolation: {isolation}", upOutput.ToString(), StringComparison.Ordinal);
@@ -46,25 +32,25 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
         for (var i = 0; i < 5; i++)
         {
-            var (code, body) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+            var (code, body) = await Children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
             Assert.True(code == 0, body);
             Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
             Assert.Contains("RequestHeader=X-Canary:true", body, StringComparison.OrdinalIgnoreCase);
         }
 
-        var (splitCode, split) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "--count", "200"]);
+        var (splitCode, split) = await Children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "--count", "200"]);
         Assert.True(splitCode == 0, split);
         Assert.Contains("200 ×200", split, StringComparison.Ordinal);
         Assert.Contains("cart-v1-", split, StringComparison.Ordinal);
 
-        var (headCode, head) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-i"]);
+        var (headCode, head) = await Children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-i"]);
         Assert.True(headCode == 0, head);
         // (Line endings are lost in the captured output: weft curl -i writes CRLF, as curl does.)
         Assert.StartsWith("HTTP/1.1 200 OK" + Environment.NewLine, head, StringComparison.Ordinal);
         Assert.Contains("Content-Type: text/plain", head, StringComparison.OrdinalIgnoreCase);
 
         // weft status: the route's status as Weft writes it, and the client sidecar's subscription, acknowledged.
-        var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
+        var (statusCode, status) = await Children.RunAsync(["status", "--state", ReadyFile]);
         Assert.True(statusCode == 0, status);
         Assert.Contains("HTTPRoute shop/cart-canary", status, StringComparison.Ordinal);
         Assert.Contains("Accepted         True    Accepted", status, StringComparison.Ordinal);
@@ -95,7 +81,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     [NetnsFact]
     public async Task A_killed_up_leaves_its_network_and_the_next_up_removes_it()
     {
-        var up = _children.Start(["up", CopyCanary(), "--ready-file", ReadyFile, "--isolation", "netns"], out var upOutput);
+        var up = Children.Start(["up", CopyExample(), "--ready-file", ReadyFile, "--isolation", "netns"], out var upOutput);
         await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         var killed = StateFile.TryRead(ReadyFile);
         Assert.NotNull(killed);
@@ -104,8 +90,8 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
         // The next run (of another directory) starts by removing what the dead one left (or another run starting on this
         // machine meanwhile did: any start sweeps the blocks nobody holds). Either way, once it is ready, nothing is left.
-        var nextReady = Path.Combine(_work, "next-ready.json");
-        var (next, _, nextState) = await _children.UpAsync(CopyCanary("next"), nextReady, "netns");
+        var nextReady = Path.Combine(Work, "next-ready.json");
+        var (next, _, nextState) = await Children.UpAsync(CopyExample("next"), nextReady, "netns");
         await AssertNothingLeftAsync(killed);
         _ = Kill(next.Id, 15);
         await next.WaitForExitAsync();
@@ -118,7 +104,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
     /// </summary>
     private async Task CheckNetworkNamespacesAsync(MeshState state)
     {
-        var (code, split) = await _children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "sh", "-c",
+        var (code, split) = await Children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "sh", "-c",
             "env | grep -i _proxy; for i in $(seq 1 200); do curl -s --max-time 10 http://cart/ | grep '^Hostname='; done"]);
         Assert.True(code == 0, split);
         var hosts = split.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToList();
@@ -129,7 +115,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
         // 10% of 200: σ ≈ 4.2; ±4σ.
         Assert.InRange(v2, 20 - 17, 20 + 17);
 
-        var (canaryCode, canary) = await _children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "curl", "-s", "--max-time", "10", "-H", "x-canary: true", "http://cart.shop.svc.cluster.local/"]);
+        var (canaryCode, canary) = await Children.RunAsync(["exec", "--state", ReadyFile, "shop/client", "--", "curl", "-s", "--max-time", "10", "-H", "x-canary: true", "http://cart.shop.svc.cluster.local/"]);
         Assert.True(canaryCode == 0, canary);
         Assert.Contains("Hostname=cart-v2-", canary, StringComparison.Ordinal);
 
@@ -188,18 +174,6 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
     private static List<string> Namespaces() =>
         Directory.Exists("/run/netns") ? [.. Directory.EnumerateFiles("/run/netns").Select(f => Path.GetFileName(f))] : [];
-
-    private string CopyCanary(string name = "canary")
-    {
-        var manifests = Path.Combine(_work, name);
-        Directory.CreateDirectory(manifests);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "canary"), "*.yaml"))
-        {
-            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
-        }
-
-        return manifests;
-    }
 
     private static List<int> ChildIds(int parent) =>
         [.. Directory.EnumerateDirectories("/proc")

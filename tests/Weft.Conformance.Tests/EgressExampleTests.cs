@@ -10,25 +10,11 @@ namespace Weft.Conformance.Tests;
 /// <c>weft up examples/egress</c> as a user runs it, with pods in network namespaces and as processes (issue 17): a
 /// plaintext <c>weft curl</c> to the Service api reaches the external host of its XBackend over TLS that the client's
 /// sidecar originates (the server reports the SNI it was sent, on a port that speaks only TLS), and so does a mesh
-/// Service under a BackendTLSPolicy; team-a's consumer route
-/// overrides payments for team-a alone; an XBackend whose CA does not sign the server's certificate is refused with a
-/// 502 naming the ConfigMap, and nothing reaches the server.
+/// Service under a BackendTLSPolicy; team-a's consumer route overrides payments for team-a alone; an XBackend whose CA
+/// does not sign the server's certificate is refused with a 502 naming the ConfigMap, and nothing reaches the server.
 /// </summary>
-public sealed class EgressExampleTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class EgressExampleTests(ITestOutputHelper output) : ExampleTest(output, "egress")
 {
-    private readonly WeftChildren _children = new(output);
-    private readonly string _work = Directory.CreateTempSubdirectory("weft-egress-").FullName;
-
-    private string ReadyFile => Path.Combine(_work, "ready.json");
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await _children.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
-
     [NetnsFact]
     public Task In_network_namespaces_the_sidecar_originates_TLS_to_the_external_host_and_team_a_alone_sees_its_override() => RunAsync("netns");
 
@@ -37,42 +23,41 @@ public sealed class EgressExampleTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task RunAsync(string isolation)
     {
-        var manifests = Path.Combine(_work, "egress");
-        CopyDirectory(Path.Combine(SharedFiles.Repository, "examples", "egress"), manifests);
+        var manifests = CopyExample();
 
-        await _children.UpAsync(manifests, ReadyFile, isolation);
+        await Children.UpAsync(manifests, ReadyFile, isolation);
 
         // The README's table. The app sent plaintext to api.shop; the server, on a port that speaks only TLS, saw the
         // SNI and the Host of the external name.
-        var api = await _children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://api.shop/orders", 200, "Hostname=api-server-");
+        var api = await Children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://api.shop/orders", 200, "Hostname=api-server-");
         Assert.Contains("Sni=api.example.test\n", api, StringComparison.Ordinal);
         Assert.Contains("Host=api.example.test:8443\n", api, StringComparison.Ordinal);
         Assert.Contains("URL=/orders\n", api, StringComparison.Ordinal);
         Assert.DoesNotContain("Weft-", api, StringComparison.OrdinalIgnoreCase); // no mesh header leaves the mesh
 
         // A BackendTLSPolicy: TLS from the client's sidecar to legacy's app, inside the mTLS hop to legacy's sidecar.
-        var legacy = await _children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://legacy.shop/", 200, "Hostname=legacy-");
+        var legacy = await Children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://legacy.shop/", 200, "Hostname=legacy-");
         Assert.Contains("Sni=legacy.shop.svc\n", legacy, StringComparison.Ordinal);
 
-        await _children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://payments.shop/", 200, "Hostname=payments-");
-        var replica = await _children.ExpectAsync(ReadyFile, "team-a/client", "GET", "http://payments.shop/", 200, "Hostname=payments-replica-");
+        await Children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://payments.shop/", 200, "Hostname=payments-");
+        var replica = await Children.ExpectAsync(ReadyFile, "team-a/client", "GET", "http://payments.shop/", 200, "Hostname=payments-replica-");
         Assert.DoesNotMatch("Hostname=payments-(?!replica)", replica);
 
         // weft explain says where the request goes, without sending it.
-        var (explainCode, explained) = await _children.RunAsync(["explain", "--from", "shop/client", "http://api.shop/orders", manifests]);
+        var (explainCode, explained) = await Children.RunAsync(["explain", "--from", "shop/client", "http://api.shop/orders", manifests]);
         Assert.True(explainCode == 0, explained);
         Assert.DoesNotContain("error:", explained, StringComparison.Ordinal); // weft-hosts.yaml is not a manifest
         Assert.Contains("external host api.example.test:8443 (XBackend shop/api-example) over TLS, SNI api.example.test, validated against ConfigMap shop/example-ca", explained, StringComparison.Ordinal);
 
         // Every route's status says its backends resolved.
-        var (statusCode, status) = await _children.RunAsync(["status", "--state", ReadyFile]);
+        var (statusCode, status) = await Children.RunAsync(["status", "--state", ReadyFile]);
         Assert.True(statusCode == 0, status);
         Assert.Contains("HTTPRoute shop/api", status, StringComparison.Ordinal);
         Assert.DoesNotContain("✗", status, StringComparison.Ordinal);
 
         // Another CA: the server's certificate is refused, and the client is told which ConfigMap to fix.
         await File.WriteAllTextAsync(Path.Combine(manifests, "wrong-ca.yaml"), WrongCa());
-        var refused = await _children.UntilStatusAsync(ReadyFile, "shop/client", "http://api-wrong-ca.shop/", 502, TimeSpan.FromSeconds(30));
+        var refused = await Children.UntilStatusAsync(ReadyFile, "shop/client", "http://api-wrong-ca.shop/", 502, TimeSpan.FromSeconds(30));
         Assert.Contains("ConfigMap shop/other-ca", refused, StringComparison.Ordinal);
         Assert.Contains("api.example.test:8443", refused, StringComparison.Ordinal);
         Assert.DoesNotContain("Hostname=", refused, StringComparison.Ordinal);
@@ -120,15 +105,5 @@ public sealed class EgressExampleTests(ITestOutputHelper output) : IAsyncLifetim
               ca.crt: |
             {{pem}}
             """;
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 }
