@@ -72,34 +72,10 @@ internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddres
     /// A connection to <paramref name="address"/>:<paramref name="port"/> of the backend, inside TLS with
     /// <paramref name="tls"/> when set (agreeing <paramref name="alpn"/>; null offers none, for opaque bytes).
     /// </summary>
-    /// <remarks>Bounded by <see cref="ConnectTimeout"/>: a black-holed address or a server that never finishes its handshake fails as a timeout.</remarks>
-    public async Task<Stream> ConnectAsync(string address, int port, TlsOriginationPolicy? tls, string hostname, SslApplicationProtocol? alpn, CancellationToken ct)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(ConnectTimeout);
-        try
-        {
-            var network = await MeshConnector.ConnectTcpAsync(address, port, bounded.Token).ConfigureAwait(false);
-            if (tls is null)
-            {
-                return network;
-            }
-
-            try
-            {
-                return await TlsOriginator.ConnectAsync(network, $"{hostname}:{port} ({Authority(address, port)})", tls, alpn, time.GetUtcNow(), bounded.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                await network.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"connecting to {hostname}:{port} ({Authority(address, port)}) took more than {ConnectTimeout.TotalSeconds:0} s", e);
-        }
-    }
+    public Task<Stream> ConnectAsync(string address, int port, TlsOriginationPolicy? tls, string hostname, SslApplicationProtocol? alpn, CancellationToken ct) =>
+        BoundedAsync(
+            async bounded => await MeshConnector.ConnectTcpAsync(address, port, bounded).ConfigureAwait(false),
+            tls, $"{hostname}:{port} ({Authority(address, port)})", alpn, ct);
 
     /// <summary>
     /// TLS to the app of a mesh endpoint (a BackendTLSPolicy on its Service port): an opaque stream to its app port
@@ -111,27 +87,28 @@ internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddres
     /// <param name="alpn">The protocol to agree, or null for opaque bytes.</param>
     /// <param name="ct">Cancels the connection.</param>
     /// <param name="client">The original client, for the PROXY header to the endpoint's sidecar.</param>
-    public async Task<Stream> ConnectOriginatingAsync(MeshConnector connector, EndpointPolicy endpoint, TlsOriginationPolicy tls, SslApplicationProtocol? alpn, CancellationToken ct,
-        IPEndPoint? client = null)
+    public Task<Stream> ConnectOriginatingAsync(MeshConnector connector, EndpointPolicy endpoint, TlsOriginationPolicy tls, SslApplicationProtocol? alpn, CancellationToken ct,
+        IPEndPoint? client = null) =>
+        BoundedAsync(bounded => connector.ConnectOpaqueAsync(endpoint, client, bounded), tls, Authority(endpoint.Address, endpoint.Port), alpn, ct);
+
+    /// <summary>
+    /// <paramref name="transport"/>, then TLS over it when <paramref name="tls"/> is set, within <see cref="ConnectTimeout"/>:
+    /// a black-holed address or a server that never finishes its handshake fails as a <see cref="TimeoutException"/>.
+    /// </summary>
+    private async Task<Stream> BoundedAsync(Func<CancellationToken, Task<Stream>> transport, TlsOriginationPolicy? tls, string target, SslApplicationProtocol? alpn, CancellationToken ct)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bounded.CancelAfter(ConnectTimeout);
         try
         {
-            var opaque = await connector.ConnectOpaqueAsync(endpoint, client, bounded.Token).ConfigureAwait(false);
-            try
-            {
-                return await TlsOriginator.ConnectAsync(opaque, Authority(endpoint.Address, endpoint.Port), tls, alpn, time.GetUtcNow(), bounded.Token).ConfigureAwait(false);
-            }
-            catch
-            {
-                await opaque.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
+            var stream = await transport(bounded.Token).ConfigureAwait(false);
+
+            // TlsOriginator disposes the transport when its handshake fails.
+            return tls is null ? stream : await TlsOriginator.ConnectAsync(stream, target, tls, alpn, time.GetUtcNow(), bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"connecting to {Authority(endpoint.Address, endpoint.Port)} with TLS took more than {ConnectTimeout.TotalSeconds:0} s", e);
+            throw new TimeoutException($"connecting to {target}{(tls is null ? "" : " with TLS")} took more than {ConnectTimeout.TotalSeconds:0} s", e);
         }
     }
 

@@ -133,17 +133,8 @@ internal sealed class ForwardingClient : IDisposable
         // another. Each discovery answer brings new policy instances, so the key is the policy's value, worked out once
         // per instance; pools grow only with distinct configurations.
         var key = _originationKeys.GetValue(tls, p => OriginationKey(p, backend.Hostname));
-        return (prefix, _originating.TryGetValue(key, out var invoker) ? invoker : _originating.GetOrAdd(key, static (_, state) =>
-        {
-            var (self, policy, hostname) = state;
-            var handler = NewHandler();
-            handler.ConnectCallback = async (context, ct) =>
-            {
-                var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
-                return await self._external.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, policy, hostname, alpn, ct).ConfigureAwait(false);
-            };
-            return new HttpMessageInvoker(handler);
-        }, (this, tls, backend.Hostname)));
+        return (prefix, OriginatingPool(key, (context, ct) =>
+            _external.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, tls, backend.Hostname, MeshAlpn.ForHttp(context), ct)));
     }
 
     /// <summary>
@@ -156,19 +147,19 @@ internal sealed class ForwardingClient : IDisposable
     {
         var key = (endpoint.Identity ?? "") + "|" + _originationKeys.GetValue(tls, p => OriginationKey(p, p.ServerName));
         var prefix = "https://" + Authority.Format(endpoint.Address, endpoint.Port); // as in RouteExternal
-        return (prefix, _originating.TryGetValue(key, out var invoker) ? invoker : _originating.GetOrAdd(key, static (_, state) =>
-        {
-            var (self, policy, identity) = state;
-            var handler = NewHandler();
-            handler.ConnectCallback = async (context, ct) =>
-            {
-                var target = new EndpointPolicy { Address = context.DnsEndPoint.Host, Port = context.DnsEndPoint.Port, Identity = identity };
-                var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
-                return await self._external.ConnectOriginatingAsync(self._meshConnector, target, policy, alpn, ct).ConfigureAwait(false);
-            };
-            return new HttpMessageInvoker(handler);
-        }, (this, tls, endpoint.Identity)));
+        var identity = endpoint.Identity;
+        return (prefix, OriginatingPool(key, (context, ct) => _external.ConnectOriginatingAsync(_meshConnector,
+            new EndpointPolicy { Address = context.DnsEndPoint.Host, Port = context.DnsEndPoint.Port, Identity = identity }, tls, MeshAlpn.ForHttp(context), ct)));
     }
+
+    /// <summary>The pool of <paramref name="key"/>, made on first use with <paramref name="connect"/> as its connect callback (the authenticated TLS stream).</summary>
+    private HttpMessageInvoker OriginatingPool(string key, Func<SocketsHttpConnectionContext, CancellationToken, Task<Stream>> connect) =>
+        _originating.TryGetValue(key, out var invoker) ? invoker : _originating.GetOrAdd(key, static (_, connect) =>
+        {
+            var handler = NewHandler();
+            handler.ConnectCallback = async (context, ct) => await connect(context, ct).ConfigureAwait(false);
+            return new HttpMessageInvoker(handler);
+        }, connect);
 
     private static string OriginationKey(TlsOriginationPolicy tls, string hostname)
     {

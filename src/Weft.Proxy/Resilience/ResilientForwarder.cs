@@ -7,6 +7,7 @@ using Weft.Proxy.Forwarding;
 using Weft.Proxy.Grpc;
 using Weft.Proxy.LoadBalancing;
 using Weft.Proxy.Metrics;
+using Weft.Proxy.Outbound;
 using Weft.Routing.Planning;
 using Weft.Routing.Policy;
 using Weft.Routing.Resilience;
@@ -93,15 +94,14 @@ internal sealed class ResilientForwarder(
             }
             catch (ExternalResolutionException e)
             {
-                var message = $"weft: {backend.Namespace}/{backend.Name}: {e.Message}";
+                var message = $"{backend.Namespace}/{backend.Name}: {e.Message}";
                 if (grpc)
                 {
-                    GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, message);
+                    GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, "weft: " + message);
                 }
                 else
                 {
-                    context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                    await WriteErrorAsync(context, message);
+                    await OutboundHandler.RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
                 }
 
                 return null;
@@ -236,7 +236,7 @@ internal sealed class ResilientForwarder(
                         else if (backend.External is not null || backend.Tls is not null)
                         {
                             // A failure of TLS Weft originates is the user's to fix (a CA, a name): say which, not only 502.
-                            await WriteErrorAsync(context, $"weft: {backend.Namespace}/{backend.Name}: {Describe(context)}");
+                            await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"{backend.Namespace}/{backend.Name}: {Describe(context)}");
                         }
 
                         return last;
@@ -293,16 +293,15 @@ internal sealed class ResilientForwarder(
         }
 
         var policy = backend.RetryBudget!;
-        var message = $"weft: {backend.Namespace}/{backend.Name}: retry budget exhausted ({policy.Source}: {policy.Percent}% of requests over {policy.Interval.TotalSeconds:0.###} s, at least {policy.MinRetryCount} per {policy.MinRetryInterval.TotalSeconds:0.###} s)";
+        var message = $"{backend.Namespace}/{backend.Name}: retry budget exhausted ({policy.Source}: {policy.Percent}% of requests over {policy.Interval.TotalSeconds:0.###} s, at least {policy.MinRetryCount} per {policy.MinRetryInterval.TotalSeconds:0.###} s)";
         context.Response.Clear();
         if (grpc)
         {
-            GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, message);
+            GrpcCall.Answer(context.Response, GrpcStatusCodes.Unavailable, "weft: " + message);
             return;
         }
 
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        await WriteErrorAsync(context, message);
+        await OutboundHandler.RespondAsync(context, StatusCodes.Status503ServiceUnavailable, message);
     }
 
     /// <summary>The session token the client sent: the cookie named by the policy, or the header.</summary>
@@ -350,24 +349,6 @@ internal sealed class ResilientForwarder(
         context.Response.Clear();
         context.Response.StatusCode = RequestDeadline.HttpStatus;
         context.Response.ContentLength = 0;
-    }
-
-    private static async Task WriteErrorAsync(HttpContext context, string message)
-    {
-        if (context.Response.HasStarted)
-        {
-            return;
-        }
-
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        try
-        {
-            await context.Response.WriteAsync(message + "\n", context.RequestAborted);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException)
-        {
-            // The client went away; there is no one to tell.
-        }
     }
 
     /// <summary>What failed, in the words of the innermost exception Weft wrote (a TLS check names the roots), else YARP's.</summary>

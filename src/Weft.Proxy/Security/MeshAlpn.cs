@@ -15,4 +15,8 @@ internal static class MeshAlpn
     public static readonly SslApplicationProtocol WeftTap = new("weft-tap"u8.ToArray());
 
     public static readonly List<SslApplicationProtocol> Server = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11, WeftTcp, WeftTap];
+
+    /// <summary>The protocol a pooled HTTP connection agrees: h2 for an HTTP/2 request's pool, else http/1.1.</summary>
+    public static SslApplicationProtocol ForHttp(System.Net.Http.SocketsHttpConnectionContext context) =>
+        context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
 }

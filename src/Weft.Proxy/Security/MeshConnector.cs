@@ -38,8 +38,7 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
         var network = await ConnectTcpAsync(endpoint.Host, endpoint.Port, ct).ConfigureAwait(false);
         try
         {
-            var alpn = context.InitialRequestMessage.Version.Major >= 2 ? SslApplicationProtocol.Http2 : SslApplicationProtocol.Http11;
-            return await tls!.ConnectAsync(network, expectedIdentity, alpn, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
+            return await tls!.ConnectAsync(network, expectedIdentity, MeshAlpn.ForHttp(context), network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
         }
         catch
         {

@@ -94,7 +94,7 @@ internal sealed class MeshIndex
 
         // GEP-3388 gives no rule for two XBackendTrafficPolicies on one backend; Weft takes BackendTLSPolicy's (the oldest,
         // then the first by namespace/name). A budget is compiled once here.
-        foreach (var policy in snapshot.BackendTrafficPolicies.OrderBy(p => p.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var policy in snapshot.BackendTrafficPolicies.Order<XBackendTrafficPolicy>(Precedence.OldestFirst))
         {
             foreach (var target in policy.Spec.TargetRefs)
             {
@@ -112,7 +112,7 @@ internal sealed class MeshIndex
         }
 
         // GEP-1897: of the policies on one Service (and section), the oldest wins, then the first by namespace/name.
-        foreach (var policy in snapshot.BackendTlsPolicies.OrderBy(p => p.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var policy in snapshot.BackendTlsPolicies.Order<BackendTlsPolicy>(Precedence.OldestFirst))
         {
             foreach (var target in policy.Spec.TargetRefs.Where(t => t is { Group: "" or "core", Kind: "Service" }))
             {

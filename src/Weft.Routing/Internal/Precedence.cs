@@ -123,8 +123,17 @@ internal static class Precedence
         return c;
     }
 
-    /// <summary>Older first; a route without a creationTimestamp (e.g. from a file) counts as newest.</summary>
-    private static int CompareAge(AnalyzedRoute a, AnalyzedRoute b) => (a.Created, b.Created) switch
+    /// <summary>
+    /// The Gateway API's order among objects that conflict (routes here; BackendTLSPolicies and XBackendTrafficPolicies on
+    /// one target): the oldest creationTimestamp first, then "{namespace}/{name}" alphabetical.
+    /// </summary>
+    public static readonly IComparer<KubeObject> OldestFirst = Comparer<KubeObject>.Create((a, b) =>
+        CompareAge(a.Metadata.CreationTimestamp, b.Metadata.CreationTimestamp) is var c and not 0 ? c : string.CompareOrdinal(a.Key, b.Key));
+
+    private static int CompareAge(AnalyzedRoute a, AnalyzedRoute b) => CompareAge(a.Created, b.Created);
+
+    /// <summary>Older first; an object without a creationTimestamp (e.g. from a file) counts as newest.</summary>
+    private static int CompareAge(DateTimeOffset? a, DateTimeOffset? b) => (a, b) switch
     {
         ({ } x, { } y) => x.CompareTo(y),
         (null, null) => 0,
