@@ -39,8 +39,8 @@ public sealed partial class MeshModel
         _snapshot = snapshot;
 
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
-        // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the same instances as in the previous
-        // model (a route edit), reuse them instead of re-analysing every route.
+        // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the
+        // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route.
         var reuse = previous is not null
             && previous.TrustDomain == trustDomain
             && SameInstances(previous._snapshot.Services, snapshot.Services)
@@ -683,7 +683,7 @@ public sealed partial class MeshModel
     private BackendPolicy ServiceBackend(Service svc, ServicePort sp, string app)
     {
         var tls = _index.ServiceTls(svc, sp);
-        var traffic = _index.Traffic("Service", svc.Namespace, svc.Name);
+        var traffic = _index.Traffic(CoreServiceRef.Kind, svc.Namespace, svc.Name);
         return new()
         {
             Namespace = svc.Namespace,

@@ -98,12 +98,9 @@ internal sealed class MeshIndex
         {
             foreach (var target in policy.Spec.TargetRefs)
             {
-                var kind = target switch
-                {
-                    { Group: "" or "core", Kind: "Service" } => "Service",
-                    { Group: GatewayApi.ExperimentalGroup, Kind: Weft.Api.Model.XBackend.KindName } => Weft.Api.Model.XBackend.KindName,
-                    _ => null,
-                };
+                var kind = CoreServiceRef.Is(target.Group, target.Kind) ? CoreServiceRef.Kind
+                    : ExternalBackends.IsRef(target.Group, target.Kind) ? Weft.Api.Model.XBackend.KindName
+                    : null;
                 if (kind is not null)
                 {
                     _traffic.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), new BackendTraffic(RetryBudgetOf(policy), SessionOf(policy, target.Name)));
@@ -114,7 +111,7 @@ internal sealed class MeshIndex
         // GEP-1897: of the policies on one Service (and section), the oldest wins, then the first by namespace/name.
         foreach (var policy in snapshot.BackendTlsPolicies.Order<BackendTlsPolicy>(Precedence.OldestFirst))
         {
-            foreach (var target in policy.Spec.TargetRefs.Where(t => t is { Group: "" or "core", Kind: "Service" }))
+            foreach (var target in policy.Spec.TargetRefs.Where(t => CoreServiceRef.Is(t.Group, t.Kind)))
             {
                 _tlsPolicies.TryAdd(($"{policy.Namespace}/{target.Name}", target.SectionName ?? ""), policy);
             }

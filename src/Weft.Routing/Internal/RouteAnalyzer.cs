@@ -660,6 +660,6 @@ internal sealed class RouteAnalyzer
 
         return tls is { Reason: { } unusable }
             ? Result(unusable)
-            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, traffic: _index.Traffic("Service", svc.Namespace, svc.Name));
+            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, traffic: _index.Traffic(CoreServiceRef.Kind, svc.Namespace, svc.Name));
     }
 }
