@@ -121,6 +121,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         var defaultInbound = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(options.DefaultInboundPolicy)
             ?? throw new ArgumentException(
                 $"DefaultInboundPolicy must be one of {string.Join(", ", Weft.Routing.Authorization.DefaultInboundPolicies.All)}, not '{options.DefaultInboundPolicy}'.", nameof(options));
+        var defaultOutbound = Weft.Routing.OutboundPolicies.Parse(options.DefaultOutboundPolicy)
+            ?? throw new ArgumentException(
+                $"DefaultOutboundPolicy must be one of {string.Join(", ", Weft.Routing.OutboundPolicies.All)}, not '{options.DefaultOutboundPolicy}'.", nameof(options));
 
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
@@ -166,7 +169,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
             moreSources = options.MoreSources?.Invoke(store);
 
-            translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time) { DefaultInboundPolicy = defaultInbound };
+            translator = new Translator(store, loggerFactory.CreateLogger<Translator>(), time) { DefaultInboundPolicy = defaultInbound, DefaultOutboundPolicy = defaultOutbound };
             translator.Start();
 
             var subscriptions = new SubscriptionRegistry { MaxStreamsPerPod = options.MaxStreamsPerPod };

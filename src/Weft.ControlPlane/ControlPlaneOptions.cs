@@ -86,6 +86,14 @@ public sealed record ControlPlaneOptions
     /// </summary>
     public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
 
+    /// <summary>
+    /// The mesh's default outbound policy (issue 17, Istio's <c>outboundTrafficPolicy</c>): what a client's sidecar does
+    /// with traffic for a destination outside the mesh when neither its pod nor its namespace sets
+    /// <see cref="Weft.Routing.OutboundPolicies.Key"/>. One of <see cref="Weft.Routing.OutboundPolicies.All"/>; another
+    /// value fails <see cref="ControlPlaneHost.StartAsync"/>.
+    /// </summary>
+    public string DefaultOutboundPolicy { get; init; } = Weft.Routing.OutboundPolicies.AllowAny;
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     public TimeProvider? Time { get; init; }

@@ -14,5 +14,8 @@ public sealed record DestinationEntry(RouteTable? Table, ulong Version)
     /// <summary>The policy <see cref="Table"/> was built from (for the admin endpoint); null when NOT_FOUND.</summary>
     public DestinationPolicy? Policy { get; init; }
 
+    /// <summary>What the client's sidecar does with traffic to this destination outside the mesh; set when NOT_FOUND.</summary>
+    public OutsidePolicy? Outside { get; init; }
+
     public bool Found => Table is not null;
 }

@@ -253,6 +253,11 @@ public sealed class DiscoveryClient : IAsyncDisposable
 
     internal static DestinationPolicy Deserialize(ReadOnlySpan<byte> json) => PolicyJson.Deserialize(json);
 
+    /// <summary>The outbound policy sent with a NOT_FOUND answer; a control plane that sent none is taken for registry-only (nothing leaves unasked).</summary>
+    internal static OutsidePolicy DeserializeOutside(ReadOnlySpan<byte> json) => json.IsEmpty
+        ? new OutsidePolicy { Mode = Weft.Routing.OutboundPolicies.RegistryOnly, Source = "the control plane, which sent no outbound policy" }
+        : PolicyJson.DeserializeOutside(json);
+
     /// <summary>The destination's subscription, made now if there is none; null when <see cref="MaxSubscriptions"/> are open.</summary>
     private DestinationSubscription? Subscribe(DestinationKey key)
     {

@@ -36,6 +36,7 @@ public static class ProxyArguments
         new(ProxyFlags.TraceSampling, "RATE", $"The share (0..1) of requests without a traceparent that start a trace (default {Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate:0.##})"),
         new(ProxyFlags.TokenFile, "FILE", $"A file with the workload token (a projected service-account token), re-read at every renewal; else {MeshWire.TokenVariable}"),
         new(ProxyFlags.Resolve, "NAME=IP[,IP...]", "The addresses of an external host name (an XBackend's), instead of asking DNS; repeatable", Repeatable: true),
+        new(ProxyFlags.Nameservers, "IP[:PORT][,...]|none", "The DNS servers external host names are asked of, instead of those of /etc/resolv.conf; none: only --resolve names resolve"),
     ];
 
     public static string Usage { get; } =
@@ -57,6 +58,7 @@ public static class ProxyArguments
         var traceSampling = Weft.Routing.Tracing.TracingSettings.DefaultSamplingRate;
         int outbound = MeshPorts.Outbound, inbound = MeshPorts.Inbound, admin = MeshPorts.Admin;
         var resolve = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
+        IReadOnlyList<IPEndPoint>? nameservers = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -122,6 +124,11 @@ public static class ProxyArguments
                     return false;
                 case ProxyFlags.DetectTimeout:
                     error = $"{ProxyFlags.DetectTimeout}: '{value}' is not a positive number of milliseconds";
+                    return false;
+                case ProxyFlags.Nameservers when TryParseNameservers(value, out nameservers):
+                    break;
+                case ProxyFlags.Nameservers:
+                    error = $"{ProxyFlags.Nameservers}: '{value}' is not none or a list of IP[:PORT]";
                     return false;
                 case ProxyFlags.Resolve:
                     if (!TryAddResolve(value, resolve, out error))
@@ -221,11 +228,42 @@ public static class ProxyArguments
             RequestHeadTimeout = TimeSpan.FromMilliseconds(headTimeout),
             Tracing = new Weft.Routing.Tracing.TracingSettings(traceCollector, traceSampling),
             Resolve = resolve,
+            Nameservers = nameservers,
             Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
         };
         error = null;
         return true;
+    }
+
+    /// <summary><c>--nameservers</c>: <c>none</c> (no DNS server at all), or servers as <c>IP[:PORT]</c> (port 53 by default), comma-separated.</summary>
+    private static bool TryParseNameservers(string value, out IReadOnlyList<IPEndPoint>? nameservers)
+    {
+        nameservers = null;
+        if (value == "none")
+        {
+            nameservers = [];
+            return true;
+        }
+
+        var list = new List<IPEndPoint>();
+        foreach (var item in value.Split(','))
+        {
+            // IPEndPoint.TryParse takes "10" for 0.0.0.10: the address must be a literal as --resolve's are.
+            var address = item.StartsWith('[') && item.IndexOf(']') is > 0 and var close ? item[1..close]
+                : item.Count(c => c == ':') == 1 ? item[..item.IndexOf(':')] : item;
+            if (External.ExternalResolver.TryParseLiteral(address, out _) && IPEndPoint.TryParse(item, out var endpoint))
+            {
+                list.Add(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        nameservers = list;
+        return list.Count > 0;
     }
 
     /// <summary>One <c>--resolve NAME=IP[,IP...]</c> into <paramref name="table"/>, by the name as the resolver looks it up.</summary>

@@ -185,6 +185,7 @@ public static class ProxyHost
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger, externals);
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
+        var outside = new OutsideMesh(externals, offLimits, metrics);
 
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
         Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;
@@ -192,7 +193,7 @@ public static class ProxyHost
         var tapEndpoint = new Tap.TapEndpoint(tap, metrics.Window, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap"));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
             new RequestMirror(client, balancer, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
-            offLimits, outboundLogger, tap)
+            outside, outboundLogger, tap)
         { Tracing = clientTracer };
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization, tap) { Tracing = serverTracer };
         Http1.Http1Relay? inboundRelay = null, outboundRelay = null;
@@ -209,7 +210,7 @@ public static class ProxyHost
         }
 
         var inboundOpaque = new InboundOpaqueTunnel(options.PodIp, IsOwnPort, inboundLogger, authorization, metrics);
-        var l4 = new L4Proxy(destinations, connector, externals, balancer, offLimits,
+        var l4 = new L4Proxy(destinations, connector, externals, balancer, outside,
             options.ProtocolDetectionTimeout, outboundLogger, metrics);
         var hostLogger = loggerFactory.CreateLogger("Weft.Proxy");
         var (outboundGuard, inboundGuard, adminGuard) = Guards(options, hostLogger);

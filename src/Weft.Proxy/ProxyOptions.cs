@@ -173,8 +173,11 @@ public sealed record ProxyOptions
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> Resolve { get; init; } = new Dictionary<string, IReadOnlyList<IPAddress>>();
 
-    /// <summary>The nameservers external host names are asked of; null: those of <c>/etc/resolv.conf</c>. Tests give their own (or none).</summary>
-    internal IReadOnlyList<IPEndPoint>? Nameservers { get; init; }
+    /// <summary>
+    /// The nameservers external host names are asked of (<c>--nameservers</c>); null: those of <c>/etc/resolv.conf</c>;
+    /// empty: none (only <see cref="Resolve"/> names resolve: <c>weft up</c>'s pods as processes, tests).
+    /// </summary>
+    public IReadOnlyList<IPEndPoint>? Nameservers { get; init; }
 
     /// <summary>How long protocol detection on an outbound tunnel waits for the client's first bytes before treating it as opaque TCP.</summary>
     public TimeSpan ProtocolDetectionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);

@@ -6,4 +6,8 @@ namespace Weft.Routing;
 /// <paramref name="Identity"/> (its SPIFFE ID), the explanation also says whether each backend pod would admit it.
 /// </summary>
 public sealed record ExplainRequest(
-    string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null, string? Identity = null);
+    string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null, string? Identity = null)
+{
+    /// <summary>The calling pod ("namespace/name"), when known: its outbound policy decides a destination outside the mesh.</summary>
+    public string? ClientPod { get; init; }
+}

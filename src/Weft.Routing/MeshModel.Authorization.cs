@@ -90,16 +90,7 @@ public sealed partial class MeshModel
             return null;
         }
 
-        Namespace? ns = null;
-        foreach (var n in _snapshot.Namespaces)
-        {
-            if (n.Name == podNamespace)
-            {
-                ns = n;
-                break;
-            }
-        }
-
+        var ns = PodSettings.NamespaceOf(_snapshot, podNamespace);
         return new InboundPolicy
         {
             Namespace = pod.Namespace,

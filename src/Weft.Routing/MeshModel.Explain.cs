@@ -17,12 +17,15 @@ public sealed partial class MeshModel
         var frontend = Resolve(clientNamespace, request.Host, request.Port, out var note);
         if (frontend is null)
         {
+            var outside = Outside(clientNamespace, request.ClientPod ?? "");
             return new Explanation
             {
                 ClientNamespace = clientNamespace,
                 Request = request,
                 FrontendNote = note,
-                Outcome = "unknown destination: the mesh has no policy for it (the proxy forwards it as addressed)",
+                Outcome = outside.AllowsAny
+                    ? $"outside the mesh: the client's sidecar forwards it as addressed, nothing of the mesh added (outbound policy {outside.Mode}, from {outside.Source})"
+                    : $"outside the mesh: refused by the client's sidecar, 403, nothing sent (outbound policy {outside.Mode}, from {outside.Source})",
             };
         }
 

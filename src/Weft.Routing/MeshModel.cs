@@ -31,10 +31,11 @@ public sealed partial class MeshModel
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
     private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
 
-    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, MeshModel? previous)
+    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, string defaultOutboundPolicy, MeshModel? previous)
     {
         ControllerName = controllerName;
         DefaultInboundPolicy = defaultInboundPolicy;
+        DefaultOutboundPolicy = defaultOutboundPolicy;
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
         _snapshot = snapshot;
 
@@ -127,6 +128,12 @@ public sealed partial class MeshModel
     /// </summary>
     public string DefaultInboundPolicy { get; }
 
+    /// <summary>
+    /// The mesh's default outbound policy (<see cref="OutboundPolicies"/>, canonical): what a client's sidecar does with
+    /// traffic to a destination outside the mesh when neither its pod nor its namespace sets one.
+    /// </summary>
+    public string DefaultOutboundPolicy { get; }
+
     /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
     public IReadOnlyList<RouteStatus> Statuses => _statuses.Value;
 
@@ -135,7 +142,8 @@ public sealed partial class MeshModel
         string controllerName = DefaultControllerName,
         string trustDomain = DefaultTrustDomain,
         string clusterDomain = DefaultClusterDomain,
-        string defaultInboundPolicy = Authorization.DefaultInboundPolicies.AllUnauthenticated)
+        string defaultInboundPolicy = Authorization.DefaultInboundPolicies.AllUnauthenticated,
+        string defaultOutboundPolicy = OutboundPolicies.AllowAny)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentException.ThrowIfNullOrEmpty(controllerName);
@@ -143,12 +151,14 @@ public sealed partial class MeshModel
         ArgumentException.ThrowIfNullOrEmpty(clusterDomain);
         var inbound = Authorization.DefaultInboundPolicies.Parse(defaultInboundPolicy) ?? throw new ArgumentException(
             $"the default inbound policy must be one of {string.Join(", ", Authorization.DefaultInboundPolicies.All)}, not '{defaultInboundPolicy}'", nameof(defaultInboundPolicy));
-        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, inbound, previous: null);
+        var outbound = OutboundPolicies.Parse(defaultOutboundPolicy) ?? throw new ArgumentException(
+            $"the default outbound policy must be one of {string.Join(", ", OutboundPolicies.All)}, not '{defaultOutboundPolicy}'", nameof(defaultOutboundPolicy));
+        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, inbound, outbound, previous: null);
     }
 
     /// <summary>
     /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain, cluster domain and
-    /// default inbound policy:
+    /// default inbound and outbound policies:
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
     /// destinations whose route groups did not change are reused, so that one route edit costs little.
@@ -156,7 +166,7 @@ public sealed partial class MeshModel
     public MeshModel Update(MeshSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, this);
+        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, DefaultOutboundPolicy, this);
     }
 
     /// <summary>

@@ -26,4 +26,5 @@ public static class ProxyFlags
     public const string TraceCollector = "--trace-collector";
     public const string TraceSampling = "--trace-sampling";
     public const string Resolve = "--resolve";
+    public const string Nameservers = "--nameservers";
 }

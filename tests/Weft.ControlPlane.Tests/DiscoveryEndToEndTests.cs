@@ -95,6 +95,29 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unknown_host_carries_the_client_s_outbound_policy_and_where_it_is_set()
+    {
+        await using var client = new DiscoveryClient(Host.Address, ClientNamespace, ClientPod, NullLogger.Instance, null, TestCallers.Roots(Host),
+            TestCallers.PodToken(Host, ClientNamespace, "client-0"))
+        {
+            NotFoundTtl = TimeSpan.FromMilliseconds(50), // each look-up below asks again
+        };
+
+        var byDefault = await GetAsync(client, "nothing.nowhere", 80);
+        Assert.Equal(Weft.Routing.OutboundPolicies.AllowAny, byDefault.Outside?.Mode);
+        Assert.Equal("the mesh default (--default-outbound-policy)", byDefault.Outside?.Source);
+
+        var annotated = TestCallers.PodYaml(ClientNamespace, "client-0").Replace(
+            "  uid:", $"  annotations:\n    {Weft.Routing.OutboundPolicies.Key}: Registry-Only\n  uid:", StringComparison.Ordinal);
+        _dir.Write("client-pod.yaml", annotated);
+        var set = await Eventually.ValueAsync(() => GetAsync(client, "nothing.nowhere", 80), e => e.Outside?.Mode == Weft.Routing.OutboundPolicies.RegistryOnly,
+            "the pod's annotation decides", Deadline);
+
+        Assert.Null(set!.Table);
+        Assert.Equal($"pod {ClientPod} annotation weft.dev/outbound-policy", set.Outside!.Source);
+    }
+
+    [Fact]
     public async Task Adding_a_route_file_sends_an_update_and_deleting_it_goes_back()
     {
         await using var client = NewClient(Host);

@@ -180,6 +180,25 @@ public sealed class ProxyArgumentsTests
         Assert.Empty(defaults!.Resolve);
     }
 
+    [Fact]
+    public void Nameservers_are_addresses_with_port_53_by_default_or_none()
+    {
+        string[] required = ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+
+        Assert.True(ProxyArguments.TryParse([.. required, "--nameservers", "127.0.0.53,[::1]:5353,10.96.0.10:54"], out var listed, out var error), error);
+        Assert.True(ProxyArguments.TryParse([.. required, "--nameservers", "none"], out var none, out error), error);
+        Assert.True(ProxyArguments.TryParse(required, out var system, out error), error);
+
+        Assert.Equal(["127.0.0.53:53", "[::1]:5353", "10.96.0.10:54"], listed!.Nameservers!.Select(e => e.ToString()));
+        Assert.Empty(none!.Nameservers!);
+        Assert.Null(system!.Nameservers); // /etc/resolv.conf's
+        foreach (var bad in new[] { "", "10", "dns.example.com", "127.0.0.1,", "127.0.0.1:x" })
+        {
+            Assert.False(ProxyArguments.TryParse([.. required, "--nameservers", bad], out _, out error), bad);
+            Assert.Equal($"--nameservers: '{bad}' is not none or a list of IP[:PORT]", error);
+        }
+    }
+
     [Theory]
     [InlineData("api.example.com", "--resolve: 'api.example.com' is not NAME=IP[,IP...]")]
     [InlineData("=203.0.113.7", "--resolve: '' in '=203.0.113.7' is not a host name")]

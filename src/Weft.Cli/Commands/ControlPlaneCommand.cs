@@ -30,10 +30,11 @@ internal static class ControlPlaneCommand
             DefaultValueFactory = _ => (int)new Weft.ControlPlane.Identity.CaOptions().WorkloadLifetime.TotalSeconds,
         };
         var defaultInbound = DefaultInboundOption.Create();
+        var defaultOutbound = DefaultOutboundOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level" };
         var command = new Command("control-plane", "The local mesh's control plane as a process of its own (started by weft up --control-plane process)")
         {
-            directory, stateDirectory, clusterFile, listen, port, caCert, caKey, workloadCertLifetime, defaultInbound, verbose,
+            directory, stateDirectory, clusterFile, listen, port, caCert, caKey, workloadCertLifetime, defaultInbound, defaultOutbound, verbose,
         };
         command.Hidden = true;
         command.SetAction(async (result, ct) =>
@@ -65,6 +66,7 @@ internal static class ControlPlaneCommand
                     StateDirectory = Path.GetFullPath(result.GetValue(stateDirectory)!),
                     Ca = ca with { WorkloadLifetime = TimeSpan.FromSeconds(result.GetValue(workloadCertLifetime)) },
                     DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!, // checked by the option
+                    DefaultOutboundPolicy = Weft.Routing.OutboundPolicies.Parse(result.GetValue(defaultOutbound))!, // checked by the option
                     LoggerFactory = loggerFactory,
                     MoreSources = store => ClusterMirrorSource.Start(store, clusterPath, Console.Error),
                 },

@@ -31,10 +31,11 @@ internal static class ControllerCommand
         var image = new Option<string>("--proxy-image") { Description = "The image of the injected init and sidecar containers", DefaultValueFactory = _ => WeftInstallation.Image(VersionCommand.Version) };
         var noInjector = new Option<bool>("--no-injector") { Description = "Serve no sidecar injector (no /inject endpoint, the webhook configuration's caBundle left alone)" };
         var defaultInbound = DefaultInboundOption.Create();
+        var defaultOutbound = DefaultOutboundOption.Create();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level" };
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: read the cluster, serve sidecars, write route status")
         {
-            kubeconfig, context, ns, listen, controllerName, identity, audience, trustDomain, serverNames, leaseDuration, image, noInjector, readyFile, defaultInbound, verbose,
+            kubeconfig, context, ns, listen, controllerName, identity, audience, trustDomain, serverNames, leaseDuration, image, noInjector, readyFile, defaultInbound, defaultOutbound, verbose,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -81,6 +82,7 @@ internal static class ControllerCommand
                 TokenAudience = result.GetValue(audience)!,
                 TrustDomain = result.GetValue(trustDomain)!,
                 DefaultInboundPolicy = inboundDefault,
+                DefaultOutboundPolicy = Weft.Routing.OutboundPolicies.Parse(result.GetValue(defaultOutbound))!, // checked by the option
                 ListenAddress = address,
                 Port = port,
                 ExtraServingNames = result.GetValue(serverNames) ?? [],

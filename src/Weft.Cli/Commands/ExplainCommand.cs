@@ -19,6 +19,7 @@ public static class ExplainCommand
     {
         var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity", Required = true };
         var defaultPolicy = DefaultInboundOption.Create();
+        var defaultOutbound = DefaultOutboundOption.Create();
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H")
         {
@@ -29,16 +30,16 @@ public static class ExplainCommand
         var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP" };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
 
-        var command = new Command("explain", "Say where a request would go, would it be allowed, and why, without sending it") { from, method, headers, sni, defaultPolicy, url, paths };
+        var command = new Command("explain", "Say where a request would go, would it be allowed, and why, without sending it") { from, method, headers, sni, defaultPolicy, defaultOutbound, url, paths };
         command.SetAction(parse => Run(
             parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths)!,
-            Console.Out, Console.Error, parse.GetValue(sni), parse.GetValue(defaultPolicy)!));
+            Console.Out, Console.Error, parse.GetValue(sni), parse.GetValue(defaultPolicy)!, parse.GetValue(defaultOutbound)!));
         return command;
     }
 
     internal static int Run(
         string from, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr,
-        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated)
+        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated, string defaultOutboundPolicy = OutboundPolicies.AllowAny)
     {
         var slash = from.IndexOf('/', StringComparison.Ordinal);
         var clientNamespace = slash < 0 ? from : from[..slash];
@@ -49,7 +50,8 @@ public static class ExplainCommand
             return 2;
         }
 
-        if (DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is not { } meshDefault)
+        if (DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is not { } meshDefault
+            || DefaultOutboundOption.Parse(defaultOutboundPolicy, stderr) is not { } outboundDefault)
         {
             return 2;
         }
@@ -81,14 +83,14 @@ public static class ExplainCommand
         // With a Deployment, the manifests are admitted as the local cluster admits them (pods with their service
         // accounts, EndpointSlices) so that the caller has an identity and each backend pod an inbound policy.
         MeshModel model;
-        string? identity = null;
+        string? identity = null, clientPod = null;
         if (deployment is null)
         {
-            model = MeshModel.Build(MeshSnapshot.From(input.Objects), defaultInboundPolicy: meshDefault);
+            model = MeshModel.Build(MeshSnapshot.From(input.Objects), defaultInboundPolicy: meshDefault, defaultOutboundPolicy: outboundDefault);
         }
         else
         {
-            var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault);
+            var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault);
             if (cluster.PodOf(clientNamespace, deployment) is not { } client)
             {
                 stderr.WriteLine($"error: no Deployment {clientNamespace}/{deployment} in the manifests");
@@ -97,6 +99,7 @@ public static class ExplainCommand
 
             model = cluster.Model;
             identity = model.IdentityOf(client);
+            clientPod = client.Key;
         }
 
         if (url.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase)
@@ -112,6 +115,7 @@ public static class ExplainCommand
             Headers = headers,
             ServerName = serverName,
             Identity = identity,
+            ClientPod = clientPod,
         });
         foreach (var line in explanation.ToLines())
         {

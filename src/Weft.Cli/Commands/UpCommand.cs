@@ -27,6 +27,7 @@ internal static class UpCommand
             DefaultValueFactory = _ => (int)new Weft.ControlPlane.Identity.CaOptions().WorkloadLifetime.TotalSeconds,
         };
         var defaultInbound = DefaultInboundOption.Create();
+        var defaultOutbound = DefaultOutboundOption.Create();
         var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
         mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
         var traceCollector = new Option<string?>(ProxyFlags.TraceCollector)
@@ -80,7 +81,7 @@ internal static class UpCommand
         controlPlane.AcceptOnlyFromAmong(InProcess, AsProcess);
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, traceCollector, traceSampling, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
+            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, defaultOutbound, traceCollector, traceSampling, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -166,6 +167,7 @@ internal static class UpCommand
                     { WorkloadLifetime = TimeSpan.FromSeconds(lifetime) },
                     MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
                     DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!,
+                    DefaultOutboundPolicy = OutboundPolicies.Parse(result.GetValue(defaultOutbound))!,
                     Tracing = TracingOf(result.GetValue(traceCollector), result.GetValue(traceSampling)),
                     Isolation = chosen,
                     NetnsRange = range,

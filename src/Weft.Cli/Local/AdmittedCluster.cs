@@ -22,8 +22,10 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
     /// <param name="loaded">The loaded manifests.</param>
     /// <param name="random">Draws the pods' names.</param>
     /// <param name="defaultInboundPolicy">The mesh's default inbound policy (<see cref="MeshModel.DefaultInboundPolicy"/>).</param>
+    /// <param name="defaultOutboundPolicy">The mesh's default outbound policy (<see cref="MeshModel.DefaultOutboundPolicy"/>).</param>
     public static AdmittedCluster Admit(
-        IEnumerable<KubeObject> loaded, Random random, string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated)
+        IEnumerable<KubeObject> loaded, Random random, string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
+        string defaultOutboundPolicy = OutboundPolicies.AllowAny)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(random);
@@ -46,7 +48,7 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
 
         var services = objects.OfType<Service>().ToList();
         var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, Ready: true))]);
-        var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy);
+        var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy, defaultOutboundPolicy: defaultOutboundPolicy);
         return new AdmittedCluster(model, services, pods);
     }
 }

@@ -147,7 +147,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             {
                 // Pods in their own network namespaces reach the controller on the node's gateway.
                 apiServer = await Api.ApiServerNode.StartAsync(connection, directory, runDirectory, addresses,
-                    node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct, options.DefaultInboundPolicy);
+                    node?.Block.Gateway ?? System.Net.IPAddress.Loopback, loggerFactory, options.Progress, ct, options.DefaultInboundPolicy, options.DefaultOutboundPolicy);
                 host = apiServer.Controller.ControlPlane;
                 store = apiServer.Store;
                 isServiceAddress = addresses.IsServiceAddress; // not the API server's own Services (its kubernetes one)
@@ -167,6 +167,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                         StateDirectory = Path.Combine(runDirectory, "state"),
                         Ca = options.Ca,
                         DefaultInboundPolicy = options.DefaultInboundPolicy,
+                        DefaultOutboundPolicy = options.DefaultOutboundPolicy,
                         WorkloadTokenLifetime = options.WorkloadTokenLifetime,
                     },
                     ct);
@@ -183,6 +184,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                             directory, "--state-dir", Path.Combine(runDirectory, "state"), "--cluster-file", mirror.Path,
                             "--workload-cert-lifetime", ((int)options.Ca.WorkloadLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
                             "--default-inbound-policy", options.DefaultInboundPolicy,
+                            "--default-outbound-policy", options.DefaultOutboundPolicy,
                             .. options.Ca.RootCertPath is { } root ? ["--ca-cert", root, "--ca-key", options.Ca.RootKeyPath!] : Array.Empty<string>(),
                             .. options.Verbose ? ["--verbose"] : Array.Empty<string>(),
                         ],

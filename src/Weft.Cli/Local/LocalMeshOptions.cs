@@ -49,6 +49,9 @@ internal sealed record LocalMeshOptions
     /// <summary>The default inbound policy of pods and namespaces without a <c>weft.dev/default-inbound-policy</c> of their own.</summary>
     public string DefaultInboundPolicy { get; init; } = global::Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
 
+    /// <summary>The outbound policy of pods and namespaces without a <c>weft.dev/outbound-policy</c> of their own.</summary>
+    public string DefaultOutboundPolicy { get; init; } = global::Weft.Routing.OutboundPolicies.AllowAny;
+
     /// <summary>How long a sidecar's workload token is valid; <c>weft up</c> rewrites each token file at 80% of it.</summary>
     public TimeSpan WorkloadTokenLifetime { get; init; } = TimeSpan.FromHours(1);
 

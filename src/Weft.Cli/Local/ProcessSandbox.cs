@@ -17,7 +17,13 @@ internal sealed class ProcessSandbox(IPAddress podIp) : PodSandbox
 
     public override Task PrepareAsync(ContainerCommand? init, CancellationToken ct) => Task.CompletedTask;
 
-    public override ContainerCommand Wrap(ContainerCommand command, bool sidecar) => command;
+    /// <summary>
+    /// A sidecar resolves external names from <c>weft-hosts.yaml</c> (its <c>--resolve</c>) only, never through the
+    /// machine's DNS: as in network namespaces, where the pods' DNS answers nothing outside the mesh and those names, a
+    /// local mesh sends no look-up off the machine.
+    /// </summary>
+    public override ContainerCommand Wrap(ContainerCommand command, bool sidecar) =>
+        sidecar ? command with { Arguments = [.. command.Arguments, Weft.Routing.ProxyFlags.Nameservers, "none"] } : command;
 
     public override IEnumerable<KeyValuePair<string, string?>> ProxyEnvironment(bool sidecar)
     {

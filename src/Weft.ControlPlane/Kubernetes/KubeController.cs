@@ -94,6 +94,7 @@ public sealed class KubeController : IAsyncDisposable
                     WorkloadAuthenticator = authenticator,
                     AdminReviewer = operators,
                     DefaultInboundPolicy = options.DefaultInboundPolicy,
+                    DefaultOutboundPolicy = options.DefaultOutboundPolicy,
                     Tls = new ServingIdentity(options.ServingDnsNames(), options.ServingAddresses()),
                     MapEndpoints = endpoints.Map,
                     LoggerFactory = loggerFactory,

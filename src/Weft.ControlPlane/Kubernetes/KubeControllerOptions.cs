@@ -36,6 +36,9 @@ public sealed record KubeControllerOptions
     /// <summary>The mesh's default inbound policy (<see cref="ControlPlaneOptions.DefaultInboundPolicy"/>).</summary>
     public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
 
+    /// <summary>The mesh's default outbound policy (<see cref="ControlPlaneOptions.DefaultOutboundPolicy"/>).</summary>
+    public string DefaultOutboundPolicy { get; init; } = Weft.Routing.OutboundPolicies.AllowAny;
+
     public string ListenAddress { get; init; } = "0.0.0.0";
 
     /// <summary>The discovery port; 0 lets the OS choose (tests).</summary>

@@ -48,24 +48,37 @@ internal sealed class DiscoveryService(
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try
         {
-            // MeshModel.Compile hands back the same instance while the destination is unchanged: nothing to serialise or compare.
-            DestinationPolicy? last = null;
-            var any = false;
-            byte[]? Next(MeshModel model)
+            // MeshModel.Compile (and Outside) hand back the same instance while the destination is unchanged: nothing to
+            // serialise or compare.
+            object? last = null;
+            WatchAnswer? Next(MeshModel model)
             {
-                if (!Compile(model, request, out var policy) || (any && ReferenceEquals(policy, last)))
+                if (!Compile(model, request, out var policy))
                 {
                     return null;
                 }
 
-                (last, any) = (policy, true);
-                return Serialize(policy, request);
+                object answer = policy is null ? model.Outside(request.ClientNamespace, request.ClientPod) : policy;
+                if (ReferenceEquals(answer, last))
+                {
+                    return null;
+                }
+
+                last = answer;
+                return Serialize(answer, request);
             }
 
-            await WatchAsync(subscription, context, Next, async (version, found, json, ct) =>
+            await WatchAsync(subscription, context, Next, async (version, answer, ct) =>
             {
-                await responseStream.WriteAsync(new DestinationUpdate { Version = version, Status = found, PolicyJson = json }, ct).ConfigureAwait(false);
-                Log.Sent(logger, version, found.ToString(), request.Host, request.Port, request.ClientPod);
+                var found = answer.Status == DestinationStatus.Found;
+                await responseStream.WriteAsync(new DestinationUpdate
+                {
+                    Version = version,
+                    Status = answer.Status,
+                    PolicyJson = found ? UnsafeByteOperations.UnsafeWrap(answer.Json) : ByteString.Empty,
+                    OutsideJson = found ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(answer.Json),
+                }, ct).ConfigureAwait(false);
+                Log.Sent(logger, version, answer.Status.ToString(), request.Host, request.Port, request.ClientPod);
             }).ConfigureAwait(false);
         }
         finally
@@ -91,10 +104,10 @@ internal sealed class DiscoveryService(
         var subscription = registry.Add(request);
         try
         {
-            await WatchAsync(subscription, context, model => CompileInbound(model, podNamespace, podName, request.Pod), async (version, found, json, ct) =>
+            await WatchAsync(subscription, context, model => CompileInbound(model, podNamespace, podName, request.Pod), async (version, answer, ct) =>
             {
-                await responseStream.WriteAsync(new InboundUpdate { Version = version, Status = found, PolicyJson = json }, ct).ConfigureAwait(false);
-                Log.InboundSent(logger, version, found.ToString(), request.Pod);
+                await responseStream.WriteAsync(new InboundUpdate { Version = version, Status = answer.Status, PolicyJson = UnsafeByteOperations.UnsafeWrap(answer.Json) }, ct).ConfigureAwait(false);
+                Log.InboundSent(logger, version, answer.Status.ToString(), request.Pod);
             }).ConfigureAwait(false);
         }
         finally
@@ -168,29 +181,28 @@ internal sealed class DiscoveryService(
     }
 
     /// <summary>
-    /// One change-detecting watch: on every published model, <paramref name="next"/> gives the stream's policy JSON (empty
-    /// for NOT_FOUND; null for nothing to send: unchanged, or compiling failed and the client keeps what it has), and it
-    /// is sent when its bytes differ from the last sent. Ends when the client goes away or the control plane stops, so
+    /// One change-detecting watch: on every published model, <paramref name="next"/> gives the stream's answer (its status
+    /// and JSON; null for nothing to send: unchanged, or compiling failed and the client keeps what it has), and it is sent
+    /// when its status or bytes differ from the last sent. Ends when the client goes away or the control plane stops, so
     /// that shutdown does not wait for clients to hang up.
     /// </summary>
     private async Task WatchAsync(
-        SubscriptionRegistry.StreamProgress subscription, ServerCallContext context, Func<MeshModel, byte[]?> next,
-        Func<ulong, DestinationStatus, ByteString, CancellationToken, Task> send)
+        SubscriptionRegistry.StreamProgress subscription, ServerCallContext context, Func<MeshModel, WatchAnswer?> next,
+        Func<ulong, WatchAnswer, CancellationToken, Task> send)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var ct = stop.Token;
         try
         {
-            byte[]? lastSent = null;
+            WatchAnswer? lastSent = null;
             var published = translator.Current;
             while (!ct.IsCancellationRequested)
             {
-                if (next(published.Model) is { } json && (lastSent is null || !json.AsSpan().SequenceEqual(lastSent)))
+                if (next(published.Model) is { } answer && (lastSent is not { } sent || sent.Status != answer.Status || !answer.Json.AsSpan().SequenceEqual(sent.Json)))
                 {
-                    var found = json.Length > 0 ? DestinationStatus.Found : DestinationStatus.NotFound;
-                    await send(published.Version, found, UnsafeByteOperations.UnsafeWrap(json), ct).ConfigureAwait(false);
-                    lastSent = json;
-                    subscription.Sent(published.Version, found);
+                    await send(published.Version, answer, ct).ConfigureAwait(false);
+                    lastSent = answer;
+                    subscription.Sent(published.Version, answer.Status);
                 }
 
                 subscription.Evaluated(published.Version);
@@ -203,12 +215,14 @@ internal sealed class DiscoveryService(
         }
     }
 
-    /// <summary>The pod's inbound policy JSON, empty for NOT_FOUND, or null when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
-    private byte[]? CompileInbound(MeshModel model, string podNamespace, string podName, string pod)
+    /// <summary>The pod's inbound policy (NOT_FOUND with no JSON while the pod is not in the model), or null when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
+    private WatchAnswer? CompileInbound(MeshModel model, string podNamespace, string podName, string pod)
     {
         try
         {
-            return model.CompileInbound(podNamespace, podName) is { } policy ? InboundPolicyJson.Serialize(policy) : [];
+            return model.CompileInbound(podNamespace, podName) is { } policy
+                ? new WatchAnswer(DestinationStatus.Found, InboundPolicyJson.Serialize(policy))
+                : new WatchAnswer(DestinationStatus.NotFound, []);
         }
         catch (Exception e)
         {
@@ -233,13 +247,18 @@ internal sealed class DiscoveryService(
         }
     }
 
-    /// <summary>The policy's JSON, empty for NOT_FOUND, or null when serialising failed.</summary>
-    private byte[]? Serialize(DestinationPolicy? policy, DestinationRequest request)
+    /// <summary>
+    /// The answer for a destination: its policy's JSON (FOUND), or the client's outbound policy's JSON (NOT_FOUND); null
+    /// when serialising failed.
+    /// </summary>
+    private WatchAnswer? Serialize(object answer, DestinationRequest request)
     {
         try
         {
             // Streams of one destination (many clients of one Service) get the same policy instance: serialise it once.
-            return policy is null ? [] : SerializedPolicies.GetValue(policy, static p => PolicyJson.Serialize(p));
+            return answer is DestinationPolicy policy
+                ? new WatchAnswer(DestinationStatus.Found, SerializedPolicies.GetValue(policy, static p => PolicyJson.Serialize(p)))
+                : new WatchAnswer(DestinationStatus.NotFound, PolicyJson.Serialize((OutsidePolicy)answer));
         }
         catch (Exception e)
         {
@@ -247,4 +266,7 @@ internal sealed class DiscoveryService(
             return null;
         }
     }
+
+    /// <summary>What one watch sends: the status and its JSON (the policy, or for a destination NOT_FOUND the outbound policy).</summary>
+    private readonly record struct WatchAnswer(DestinationStatus Status, byte[] Json);
 }

@@ -34,6 +34,9 @@ public sealed class Translator : IAsyncDisposable
     /// <summary>The mesh's default inbound policy, a setting of every model built (<see cref="MeshModel.DefaultInboundPolicy"/>).</summary>
     public string DefaultInboundPolicy { get; init; } = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated;
 
+    /// <summary>The mesh's default outbound policy, a setting of every model built (<see cref="MeshModel.DefaultOutboundPolicy"/>).</summary>
+    public string DefaultOutboundPolicy { get; init; } = Weft.Routing.OutboundPolicies.AllowAny;
+
     /// <summary>The least time between two builds: changes arriving sooner are coalesced.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(50);
 
@@ -115,7 +118,7 @@ public sealed class Translator : IAsyncDisposable
             try
             {
                 // One route edit must not cost a full rebuild: Update reuses what did not change (issue 6 fan-out target).
-                model = previous is null ? MeshModel.Build(snapshot.Mesh, defaultInboundPolicy: DefaultInboundPolicy) : previous.Model.Update(snapshot.Mesh);
+                model = previous is null ? MeshModel.Build(snapshot.Mesh, defaultInboundPolicy: DefaultInboundPolicy, defaultOutboundPolicy: DefaultOutboundPolicy) : previous.Model.Update(snapshot.Mesh);
             }
             catch (Exception e) when (previous is not null)
             {

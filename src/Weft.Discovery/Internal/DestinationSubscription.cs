@@ -152,7 +152,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
         switch (update.Status)
         {
             case DestinationStatus.NotFound:
-                return new DestinationEntry(null, update.Version);
+                return new DestinationEntry(null, update.Version) { Outside = DiscoveryClient.DeserializeOutside(update.OutsideJson.Span) };
             case DestinationStatus.Found:
                 var policy = DiscoveryClient.Deserialize(update.PolicyJson.Span);
                 var table = _settings.BuildTable(policy);

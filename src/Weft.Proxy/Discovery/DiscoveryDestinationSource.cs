@@ -1,4 +1,5 @@
 using Weft.Discovery;
+using Weft.Routing.Policy;
 
 namespace Weft.Proxy.Discovery;
 
@@ -15,6 +16,14 @@ public sealed class DiscoveryDestinationSource(DiscoveryClient client) : IDestin
         // client's subscription limit throws SubscriptionLimitException, a 503 too (counted in Counts).
         var entry = await client.GetAsync(host, port, ct) ?? throw new DestinationUnavailableException($"the control plane has not sent a policy for {host}:{port}");
         return entry.Table;
+    }
+
+    public async ValueTask<OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct)
+    {
+        // The NOT_FOUND answer GetAsync just had is remembered (NotFoundTtl): this is a cache hit but for a race with
+        // its expiry or with the destination joining the mesh, which is a 503 as any look-up failure is.
+        var entry = await client.GetAsync(host, port, ct) ?? throw new DestinationUnavailableException($"the control plane has not sent a policy for {host}:{port}");
+        return entry.Outside ?? throw new DestinationUnavailableException($"{host}:{port} joined the mesh while it was looked up");
     }
 
     public IReadOnlyList<DestinationSnapshot> Snapshot() =>

@@ -8,14 +8,21 @@ public sealed class StaticDestinationSource : IDestinationSource
 {
     private readonly FrozenDictionary<string, RouteTable> _tables;
 
-    public StaticDestinationSource(IEnumerable<KeyValuePair<string, DestinationPolicy>> policies)
+    private readonly OutsidePolicy _outside;
+
+    /// <param name="policies">The destinations ("host:port") and their policies.</param>
+    /// <param name="outside">The outbound policy for every other destination; <see cref="OutsidePolicy.Unmanaged"/> (allow-any) by default.</param>
+    public StaticDestinationSource(IEnumerable<KeyValuePair<string, DestinationPolicy>> policies, OutsidePolicy? outside = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
+        _outside = outside ?? OutsidePolicy.Unmanaged;
         _tables = policies.ToFrozenDictionary(p => p.Key, p => RouteTable.Build(p.Value), StringComparer.OrdinalIgnoreCase);
     }
 
     public ValueTask<RouteTable?> GetAsync(string host, int port, CancellationToken ct) =>
         ValueTask.FromResult(_tables.GetValueOrDefault(Key(host, port)));
+
+    public ValueTask<OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct) => ValueTask.FromResult(_outside);
 
     public IReadOnlyList<DestinationSnapshot> Snapshot() =>
         [.. _tables.Select(t => new DestinationSnapshot(HostOf(t.Key), PortOf(t.Key), 1, t.Value.Policy))];

@@ -17,7 +17,7 @@ namespace Weft.Proxy.L4;
 /// anything else (a ClientHello, a server-first protocol) is opaque TCP to the Service's endpoints, inside mTLS.
 /// </summary>
 internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector connector, External.ExternalConnector externals, PowerOfTwoChoices balancer,
-    Func<IPAddress, int, bool> offLimits, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
+    Outbound.OutsideMesh outside, TimeSpan detectionBound, ILogger logger, Metrics.ProxyMetrics? metrics = null)
 {
     private static readonly TimeSpan ClientHelloBound = TimeSpan.FromSeconds(10);
 
@@ -176,19 +176,31 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         return null;
     }
 
-    /// <summary>Not a mesh destination: loopback addresses (local processes outside the mesh) get plain TCP; anything else is closed.</summary>
+    /// <summary>Not a mesh destination: plain TCP to where the app sent it when the client's outbound policy allows it (<see cref="Outbound.OutsideMesh"/>), else closed.</summary>
     private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
-        if (!Outbound.OutboundHandler.MayLeaveMesh(host, port, offLimits))
+        Outbound.OutsideVerdict verdict;
+        try
         {
-            ProxyLog.NotInMesh(logger, host, port);
+            var policy = await destinations.OutsideAsync(host, port, ct).ConfigureAwait(false);
+            verdict = await outside.DecideAsync(policy, host, port, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.DiscoveryFailed(logger, host, port, e);
+            return;
+        }
+
+        if (verdict.Address is not { } address)
+        {
+            ProxyLog.OutsideMeshRefused(logger, host, port, verdict.Message!);
             return;
         }
 
         NetworkStream upstream;
         try
         {
-            upstream = await MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false);
+            upstream = await MeshConnector.ConnectTcpAsync(address.ToString(), port, ct).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

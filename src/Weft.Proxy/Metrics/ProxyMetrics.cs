@@ -47,6 +47,10 @@ internal sealed class ProxyMetrics
     private readonly BoundedSeries<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _allowed;
     private readonly BoundedSeries<(string Policy, string Rule, AuthorizationVerdict Verdict), Counter> _denied;
 
+    // Traffic for destinations outside the mesh refused by this sidecar, by reason (OutboundRefusal): a fixed set, no
+    // per-destination label, so an app trying many addresses cannot grow the exposition.
+    private readonly long[] _outboundRefused = new long[2];
+
     /// <param name="local">The workload this sidecar serves; unknown when null.</param>
     /// <param name="time">The clock of the windows (its monotonic timestamps).</param>
     /// <param name="maxSeries">The most series per family; further label sets are counted in one overflow series.</param>
@@ -109,6 +113,9 @@ internal sealed class ProxyMetrics
     public void RecordAuthorization(string policy, string rule, AuthorizationVerdict verdict, bool allowed) =>
         Interlocked.Increment(ref (allowed ? _allowed : _denied).For((policy, rule, verdict)).Value);
 
+    /// <summary>A request or connection for a destination outside the mesh refused by this sidecar (issue 17).</summary>
+    public void RecordOutboundRefused(OutboundRefusal reason) => Interlocked.Increment(ref _outboundRefused[(int)reason]);
+
     /// <summary>The exposition in the Prometheus text format 0.0.4.</summary>
     public string WritePrometheus() => Write(ExpositionFormat.Prometheus);
 
@@ -162,6 +169,10 @@ internal sealed class ProxyMetrics
         Overflow(text, "weft_tcp_connections_opened_total", _tcp.Folded);
         Overflow(text, "weft_authz_allowed_total", _allowed.Folded);
         Overflow(text, "weft_authz_denied_total", _denied.Folded);
+        text.Family("weft_outbound_refused_total", "counter",
+            "Requests and connections for destinations outside the mesh refused by this sidecar: by the outbound policy (registry_only), or because they lead to the sidecar itself or the control plane (off_limits).");
+        text.Sample("weft_outbound_refused_total").Label("reason", "registry_only").Value(Volatile.Read(ref _outboundRefused[(int)OutboundRefusal.RegistryOnly]));
+        text.Sample("weft_outbound_refused_total").Label("reason", "off_limits").Value(Volatile.Read(ref _outboundRefused[(int)OutboundRefusal.OffLimits]));
         WriteListeners(text);
         if (Subscriptions is { } subscriptions)
         {

@@ -32,7 +32,7 @@ internal sealed class OutboundHandler(
     ProxyMetrics metrics,
     TimeProvider time,
     Func<int> peerInboundPort,
-    Func<IPAddress, int, bool> offLimits,
+    OutsideMesh outside,
     ILogger logger,
     Tap.TapHub? tap = null)
 {
@@ -215,33 +215,47 @@ internal sealed class OutboundHandler(
     private sealed record DestinationStrings(string Port, string Service);
 
     /// <summary>
-    /// Not a mesh destination: loopback literals are forwarded untouched (local processes outside the mesh); anything else
-    /// is refused, so that no traffic leaves 127.0.0.0/8.
+    /// Not a mesh destination: what the client's outbound policy says (<see cref="OutsideMesh"/>): refused with its reason
+    /// (a gRPC status to a gRPC client), or forwarded untouched to where the app sent it, the app's Host kept.
     /// </summary>
     private async Task ForwardOutsideMeshAsync(HttpContext context, string host, int port)
     {
-        if (!MayLeaveMesh(host, port, offLimits))
+        OutsideVerdict verdict;
+        try
         {
-            ProxyLog.NotInMesh(logger, host, port);
-            await RespondAsync(context, StatusCodes.Status502BadGateway, $"{host}:{port} is not a mesh destination");
+            var policy = await destinations.OutsideAsync(host, port, context.RequestAborted);
+            verdict = await outside.DecideAsync(policy, host, port, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            ProxyLog.DiscoveryFailed(logger, host, port, ex);
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
             return;
         }
 
-        var error = await yarp.SendAsync(context, "http://" + Authority.Format(host, port), client.Invoker, client.ConfigFor(context), new MeshTransformer());
+        if (verdict.Address is not { } address)
+        {
+            ProxyLog.OutsideMeshRefused(logger, host, port, verdict.Message!);
+            if (GrpcCall.IsGrpc(context.Request))
+            {
+                GrpcCall.Answer(context.Response, verdict.GrpcStatus, verdict.Message);
+                return;
+            }
+
+            await RespondAsync(context, verdict.Status, verdict.Message!);
+            return;
+        }
+
+        var error = await yarp.SendAsync(context, "http://" + Authority.Format(address.ToString(), port), client.Invoker, client.ConfigFor(context), new MeshTransformer());
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), host, port, "", "(outside the mesh)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
         }
     }
-
-    /// <summary>
-    /// Whether traffic for a destination outside the mesh may go to it: only an IPv4 loopback literal (a local process)
-    /// that is not <paramref name="offLimits"/> (this proxy's own listeners, so nothing loops, and the control plane,
-    /// which no app reaches through its sidecar), so that nothing leaves 127.0.0.0/8.
-    /// </summary>
-    internal static bool MayLeaveMesh(string host, int port, Func<IPAddress, int, bool> offLimits) =>
-        IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(address)
-        && !offLimits(address, port);
 
     /// <summary>The CONNECT tunnel's target, else the absolute-form request target's authority (port 80 by default).</summary>
     internal static bool TryGetDestination(HttpContext context, out string host, out int port)

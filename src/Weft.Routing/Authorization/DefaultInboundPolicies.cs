@@ -52,14 +52,6 @@ public static class DefaultInboundPolicies
     public static string Resolve(Pod pod, Namespace? ns, string meshDefault)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        foreach (var map in new[] { pod.Metadata.Annotations, pod.Metadata.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels })
-        {
-            if (map is not null && map.TryGetValue(Key, out var value) && Parse(value) is { } parsed)
-            {
-                return parsed;
-            }
-        }
-
-        return Parse(meshDefault) ?? AllUnauthenticated;
+        return PodSettings.Find(Key, pod, ns, Parse)?.Value ?? Parse(meshDefault) ?? AllUnauthenticated;
     }
 }

@@ -8,5 +8,6 @@ namespace Weft.Routing.Policy;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false)]
 [JsonSerializable(typeof(DestinationPolicy))]
+[JsonSerializable(typeof(OutsidePolicy))]
 [JsonSerializable(typeof(Weft.Routing.Authorization.InboundPolicy))]
 internal sealed partial class PolicyJsonContext : JsonSerializerContext;

@@ -58,6 +58,20 @@ public sealed class ExplainCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains("frontend:", output, StringComparison.Ordinal);
+        Assert.Contains("outside the mesh: the client's sidecar forwards it as addressed, nothing of the mesh added (outbound policy allow-any, from the mesh default (--default-outbound-policy))",
+            output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_destination_outside_the_mesh_is_refused_under_the_registry_only_mesh_default()
+    {
+        var stdout = new StringWriter();
+
+        var exit = ExplainCommand.Run("gateway-conformance-mesh", "GET", "http://192.0.2.10/", [], Manifests, stdout, TextWriter.Null, defaultOutboundPolicy: "registry-only");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("outcome:  outside the mesh: refused by the client's sidecar, 403, nothing sent (outbound policy registry-only, from the mesh default (--default-outbound-policy))",
+            stdout.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -201,14 +201,15 @@ public sealed class OutboundFastPathHandOffTests
     }
 
     [Fact]
-    public async Task A_destination_neither_in_the_mesh_nor_on_loopback_gets_the_full_path_s_502()
+    public async Task A_destination_outside_the_mesh_gets_the_full_path_s_outbound_policy()
     {
-        await using var proxy = await OutboundProxy.StartAsync();
+        var registryOnly = new Weft.Routing.Policy.OutsidePolicy { Mode = Weft.Routing.OutboundPolicies.RegistryOnly, Source = "the mesh default (--default-outbound-policy)" };
+        await using var proxy = await OutboundProxy.StartAsync(new StaticDestinationSource([], registryOnly), fastPath: true);
 
         var response = await proxy.ExchangeAsync(OutboundProxy.Get("http://example.com/"));
 
-        Assert.Equal(502, response.Status);
-        Assert.Equal("weft: example.com:80 is not a mesh destination\n", response.BodyText);
+        Assert.Equal(403, response.Status);
+        Assert.Equal("weft: registry-only: example.com:80 is not a Service of the mesh (outbound policy from the mesh default (--default-outbound-policy))\n", response.BodyText);
     }
 
     [Fact]
@@ -289,6 +290,9 @@ public sealed class OutboundFastPathHandOffTests
     private sealed class UnavailableSource : IDestinationSource
     {
         public ValueTask<Weft.Routing.Matching.RouteTable?> GetAsync(string host, int port, CancellationToken ct) =>
+            throw new DestinationUnavailableException("control plane unreachable");
+
+        public ValueTask<Weft.Routing.Policy.OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct) =>
             throw new DestinationUnavailableException("control plane unreachable");
 
         public IReadOnlyList<DestinationSnapshot> Snapshot() => [];

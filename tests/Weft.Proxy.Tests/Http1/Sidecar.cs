@@ -50,6 +50,7 @@ public sealed class Sidecar : IAsyncDisposable
             InboundPort = 0,
             AdminPort = 0,
             Destinations = new StaticDestinationSource([]),
+            Nameservers = [], // no look-up leaves the machine: names resolve only through Resolve
             ConfigureLogging = logging =>
             {
                 logging.ClearProviders();

@@ -149,19 +149,6 @@ public sealed class OutboundRoutingTests
     }
 
     [Fact]
-    public async Task Unknown_non_loopback_destination_is_502()
-    {
-        await using var mesh = await TestMesh.StartAsync();
-
-        var (byName, _) = await mesh.GetAsync("http://example.com/");
-        var (byAddress, _) = await mesh.GetAsync("http://10.0.0.1/");
-
-        Assert.Equal(HttpStatusCode.BadGateway, byName.StatusCode);
-        Assert.Equal(HttpStatusCode.BadGateway, byAddress.StatusCode);
-        Assert.Contains("not a mesh destination", await byName.Content.ReadAsStringAsync());
-    }
-
-    [Fact]
     public async Task Post_body_reaches_the_backend_and_the_response_body_comes_back()
     {
         await using var echo = await TestBackend.StartAsync("echo-v1");

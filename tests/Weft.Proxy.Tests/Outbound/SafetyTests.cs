@@ -45,6 +45,9 @@ public sealed class SafetyTests
         public ValueTask<Weft.Routing.Matching.RouteTable?> GetAsync(string host, int port, CancellationToken ct) =>
             throw new DestinationUnavailableException("control plane unreachable");
 
+        public ValueTask<Weft.Routing.Policy.OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct) =>
+            throw new DestinationUnavailableException("control plane unreachable");
+
         public IReadOnlyList<DestinationSnapshot> Snapshot() => [];
     }
 }

@@ -83,6 +83,9 @@ public sealed class SubscriptionLimitTests
             return ValueTask.FromException<Weft.Routing.Matching.RouteTable?>(new Weft.Discovery.SubscriptionLimitException("the sidecar's limit of 1 discovery subscriptions is reached"));
         }
 
+        public ValueTask<Weft.Routing.Policy.OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct) =>
+            throw new InvalidOperationException("a refused look-up has no outbound policy");
+
         public IReadOnlyList<Weft.Proxy.Discovery.DestinationSnapshot> Snapshot() => [];
     }
 }

@@ -80,6 +80,8 @@ public sealed class SessionPersistenceTests
         public ValueTask<RouteTable?> GetAsync(string host, int port, CancellationToken ct) =>
             ValueTask.FromResult<RouteTable?>($"{host}:{port}" == hostPort ? _table : null);
 
+        public ValueTask<Weft.Routing.Policy.OutsidePolicy> OutsideAsync(string host, int port, CancellationToken ct) => ValueTask.FromResult(Weft.Routing.Policy.OutsidePolicy.Unmanaged);
+
         public IReadOnlyList<DestinationSnapshot> Snapshot() => [];
     }
 }

@@ -52,7 +52,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     public static async Task<ApiServerNode> StartAsync(
         ApiServerConnection connection, string directory, string runDirectory, AddressPlan addresses, IPAddress listen, ILoggerFactory loggerFactory, TextWriter? progress, CancellationToken ct,
-        string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated)
+        string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated, string defaultOutboundPolicy = Weft.Routing.OutboundPolicies.AllowAny)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(listen);
@@ -74,6 +74,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
                 ExtraServingNames = [listen.ToString()],
                 LoggerFactory = loggerFactory,
                 DefaultInboundPolicy = defaultInboundPolicy,
+                DefaultOutboundPolicy = defaultOutboundPolicy,
             }, ct);
             var store = new ObjectStore();
             source = new KubeSource(client, store, loggerFactory, resources: NodeInputs);

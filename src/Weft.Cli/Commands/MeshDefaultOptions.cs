@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Weft.Routing;
+using Weft.Routing.Authorization;
+
+namespace Weft.Cli.Commands;
+
+/// <summary>
+/// <c>--default-inbound-policy</c>, as <c>weft up</c>, <c>weft controller</c>, <c>weft explain</c> and <c>weft authz</c>
+/// take it: one of <see cref="DefaultInboundPolicies.All"/> (any spelling <see cref="DefaultInboundPolicies.Parse"/> reads),
+/// all-unauthenticated when not given.
+/// </summary>
+internal static class DefaultInboundOption
+{
+    private static readonly MeshDefaultOption Option = new("--default-inbound-policy", DefaultInboundPolicies.All, DefaultInboundPolicies.Parse, DefaultInboundPolicies.AllUnauthenticated);
+
+    public static Option<string> Create() => Option.Create(
+        "Who may call workloads when no ALLOW AuthorizationPolicy targets them and neither they nor their namespace set " + DefaultInboundPolicies.Key);
+
+    /// <summary>The value in its canonical spelling; null, with the usage error written, when it is not one.</summary>
+    public static string? Parse(string? value, TextWriter stderr) => Option.Parse(value, stderr);
+}
+
+/// <summary>
+/// <c>--default-outbound-policy</c>, as <c>weft up</c>, <c>weft controller</c>, <c>weft control-plane</c> and <c>weft
+/// explain</c> take it: one of <see cref="OutboundPolicies.All"/>, allow-any when not given.
+/// </summary>
+internal static class DefaultOutboundOption
+{
+    private static readonly MeshDefaultOption Option = new("--default-outbound-policy", OutboundPolicies.All, OutboundPolicies.Parse, OutboundPolicies.AllowAny);
+
+    public static Option<string> Create() => Option.Create(
+        "Where workloads may send traffic that is not for a Service of the mesh, when neither they nor their namespace set " + OutboundPolicies.Key);
+
+    /// <summary>The value in its canonical spelling; null, with the usage error written, when it is not one.</summary>
+    public static string? Parse(string? value, TextWriter stderr) => Option.Parse(value, stderr);
+}
+
+/// <summary>A mesh-wide default that pods and namespaces may override: one of a fixed set of values, any spelling.</summary>
+internal sealed record MeshDefaultOption(string Name, IReadOnlyList<string> All, Func<string?, string?> Canonical, string Default)
+{
+    public Option<string> Create(string description)
+    {
+        var option = new Option<string>(Name)
+        {
+            Description = $"{description}: {string.Join(", ", All)}",
+            DefaultValueFactory = _ => Default,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is var value && Canonical(value) is null)
+            {
+                result.AddError(Problem(value));
+            }
+        });
+        return option;
+    }
+
+    public string? Parse(string? value, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (Canonical(value) is { } canonical)
+        {
+            return canonical;
+        }
+
+        stderr.WriteLine($"error: {Problem(value)}");
+        return null;
+    }
+
+    private string Problem(string? value) => $"{Name} '{value}' is not one of {string.Join(", ", All)}";
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Weft.Proxy.External;
+using Weft.Proxy.Metrics;
+using Weft.Routing.Policy;
+
+namespace Weft.Proxy.Outbound;
+
+/// <summary>
+/// Where traffic for a destination outside the mesh (the control plane answered NOT_FOUND) may go, by the client's
+/// outbound policy (issue 17): under registry-only nowhere; under allow-any where the app sent it, an address as given or
+/// a host name (an app using the proxy settings) as the sidecar resolves it, through <see cref="ExternalConnector"/>
+/// (its own DNS, never to this host's own addresses). Whatever the policy, never to the sidecar's own listeners or the
+/// control plane. Refusals are counted (<c>weft_outbound_refused_total</c>); nothing of the mesh goes out with the
+/// traffic that is let through (plain TCP or HTTP, no mTLS, no <c>weft-*</c> header).
+/// </summary>
+internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, int, bool> offLimits, ProxyMetrics metrics)
+{
+    /// <summary>The address to connect to for (host, port), or the refusal with its HTTP status and words.</summary>
+    public async ValueTask<OutsideVerdict> DecideAsync(OutsidePolicy policy, string host, int port, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var authority = Forwarding.Authority.Format(host, port);
+        var literal = ExternalResolver.TryParseLiteral(host, out var address); // "10" is a name, not 0.0.0.10
+        if (literal && offLimits(address!, port))
+        {
+            metrics.RecordOutboundRefused(OutboundRefusal.OffLimits);
+            return OutsideVerdict.Refused(StatusCodes.Status502BadGateway, $"{authority} is this sidecar or the control plane, which no app reaches through its sidecar");
+        }
+
+        if (!policy.AllowsAny)
+        {
+            metrics.RecordOutboundRefused(OutboundRefusal.RegistryOnly);
+            return OutsideVerdict.Refused(StatusCodes.Status403Forbidden,
+                $"{policy.Mode}: {authority} is not a Service of the mesh (outbound policy from {policy.Source})");
+        }
+
+        if (literal)
+        {
+            return new OutsideVerdict(address, 0, null);
+        }
+
+        try
+        {
+            var endpoints = await externals.EndpointsAsync(new ExternalBackendPolicy { Hostname = host, Port = port, Source = "allow-any" }, ct).ConfigureAwait(false);
+            return new OutsideVerdict(IPAddress.Parse(endpoints[Random.Shared.Next(endpoints.Count)].Address), 0, null);
+        }
+        catch (ExternalResolutionException e)
+        {
+            return OutsideVerdict.Refused(StatusCodes.Status503ServiceUnavailable, e.Message);
+        }
+    }
+}
+
+/// <summary>
+/// <see cref="OutsideMesh.DecideAsync"/>'s answer: the <see cref="Address"/> to connect to, or a refusal with the status
+/// an HTTP client gets (403 for the outbound policy, 502 for an address no app may reach, 503 for a name that does not
+/// resolve) and the reason.
+/// </summary>
+internal readonly record struct OutsideVerdict(IPAddress? Address, int Status, string? Message)
+{
+    public static OutsideVerdict Refused(int status, string message) => new(null, status, message);
+
+    /// <summary>The gRPC status of the refusal: PERMISSION_DENIED for the outbound policy, else UNAVAILABLE.</summary>
+    public int GrpcStatus => Status == StatusCodes.Status403Forbidden ? Weft.Routing.Planning.GrpcStatusCodes.PermissionDenied : Weft.Routing.Planning.GrpcStatusCodes.Unavailable;
+}

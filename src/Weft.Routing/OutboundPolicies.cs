@@ -1,0 +1,49 @@
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+
+namespace Weft.Routing;
+
+/// <summary>
+/// The outbound policy (issue 17, after Istio's <c>outboundTrafficPolicy</c>): what a client's sidecar does with traffic
+/// to a destination that is not in the mesh, neither a Service (ClusterIP, name, or an endpoint's pod IP) nor anything
+/// the control plane compiles a policy for. Set per mesh (<c>--default-outbound-policy</c> of <c>weft up</c>, the
+/// controller and the control plane), per namespace or per pod template with the <see cref="Key"/> annotation (or label).
+/// </summary>
+public static class OutboundPolicies
+{
+    public const string Key = "weft.dev/outbound-policy";
+
+    /// <summary>Such traffic goes where the app sent it, as plain TCP or HTTP without anything of the mesh: the mesh default.</summary>
+    public const string AllowAny = "allow-any";
+
+    /// <summary>Such traffic is refused at the client's sidecar: only the mesh's registry may be reached.</summary>
+    public const string RegistryOnly = "registry-only";
+
+    public static IReadOnlyList<string> All { get; } = [AllowAny, RegistryOnly];
+
+    /// <summary>The value in its canonical spelling, or null when it is not one of <see cref="All"/>.</summary>
+    public static string? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        AllowAny => AllowAny,
+        RegistryOnly => RegistryOnly,
+        _ => null,
+    };
+
+    /// <summary>
+    /// A client's outbound policy: the first valid <see cref="Key"/> among its pod's annotations and labels and its
+    /// namespace's annotations and labels (as <see cref="Authorization.DefaultInboundPolicies.Resolve"/> reads the inbound
+    /// one), else <paramref name="meshDefault"/>; with where it came from.
+    /// </summary>
+    /// <param name="pod">The client pod, or null when the model does not know it (its namespace and the mesh decide).</param>
+    /// <param name="ns">The client's namespace object, if there is one.</param>
+    /// <param name="meshDefault">The mesh's default (canonical).</param>
+    public static OutsidePolicy Resolve(Pod? pod, Namespace? ns, string meshDefault)
+    {
+        if (PodSettings.Find(Key, pod, ns, Parse) is var (mode, source))
+        {
+            return new OutsidePolicy { Mode = mode, Source = source };
+        }
+
+        return new OutsidePolicy { Mode = Parse(meshDefault) ?? AllowAny, Source = "the mesh default (--default-outbound-policy)" };
+    }
+}

@@ -1,0 +1,96 @@
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+using static Weft.Routing.Tests.Authorization.Authz;
+
+namespace Weft.Routing.Tests;
+
+/// <summary>Issue 17's outbound policy: which of allow-any and registry-only a client's sidecar applies outside the mesh, and where it is set.</summary>
+public sealed class OutboundPolicyTests
+{
+    [Fact]
+    public void Outbound_policy_comes_from_the_pod_then_its_namespace_then_the_mesh_and_says_where()
+    {
+        var world = World();
+        world = world with
+        {
+            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, labels: (OutboundPolicies.Key, OutboundPolicies.AllowAny)) : n)],
+            Pods = [.. world.Pods.Select(p => p.Name == "web-1" ? With(p, labels: (OutboundPolicies.Key, OutboundPolicies.RegistryOnly)) : p)],
+        };
+        var model = MeshModel.Build(world, defaultOutboundPolicy: "Registry-Only");
+
+        Assert.Equal(OutboundPolicies.RegistryOnly, model.DefaultOutboundPolicy);
+        AssertPolicy(OutboundPolicies.RegistryOnly, "pod shop/web-1 label weft.dev/outbound-policy", model.Outside(Shop, "shop/web-1"));
+        AssertPolicy(OutboundPolicies.AllowAny, "namespace shop label weft.dev/outbound-policy", model.Outside(Shop, "shop/cart-1"));
+        AssertPolicy(OutboundPolicies.RegistryOnly, "the mesh default (--default-outbound-policy)", model.Outside(Ops, "ops/probe-1"));
+    }
+
+    [Fact]
+    public void An_annotation_wins_over_a_label_and_an_unknown_value_is_skipped()
+    {
+        var world = World();
+        world = world with
+        {
+            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, annotations: (OutboundPolicies.Key, " REGISTRY-only ")) : n)],
+            Pods =
+            [
+                .. world.Pods.Select(p => p.Name switch
+                {
+                    "web-1" => With(p, annotations: (OutboundPolicies.Key, "allow-any"), labels: (OutboundPolicies.Key, "registry-only")),
+                    "cart-1" => With(p, annotations: (OutboundPolicies.Key, "deny-all")),
+                    _ => p,
+                }),
+            ],
+        };
+        var model = MeshModel.Build(world);
+
+        AssertPolicy(OutboundPolicies.AllowAny, "pod shop/web-1 annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/web-1"));
+        AssertPolicy(OutboundPolicies.RegistryOnly, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/cart-1"));
+    }
+
+    [Fact]
+    public void A_client_the_model_does_not_know_gets_its_namespace_s_policy_never_another_pod_s()
+    {
+        var world = World();
+        world = world with
+        {
+            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, annotations: (OutboundPolicies.Key, OutboundPolicies.RegistryOnly)) : n)],
+            Pods = [.. world.Pods.Select(p => p.Name == "probe-1" ? With(p, annotations: (OutboundPolicies.Key, OutboundPolicies.AllowAny)) : p)],
+        };
+        var model = MeshModel.Build(world);
+
+        AssertPolicy(OutboundPolicies.RegistryOnly, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/new-pod"));
+        AssertPolicy(OutboundPolicies.RegistryOnly, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "ops/probe-1"));
+        AssertPolicy(OutboundPolicies.AllowAny, "the mesh default (--default-outbound-policy)", model.Outside("elsewhere", "elsewhere/x"));
+    }
+
+    [Fact]
+    public void The_default_is_allow_any_and_an_unknown_mesh_default_is_refused()
+    {
+        Assert.Equal(OutboundPolicies.AllowAny, MeshModel.Build(World()).DefaultOutboundPolicy);
+        var e = Assert.Throws<ArgumentException>(() => MeshModel.Build(World(), defaultOutboundPolicy: "deny"));
+        Assert.Contains("allow-any, registry-only", e.Message);
+    }
+
+    [Fact]
+    public void The_policy_survives_its_json_form_without_derived_fields()
+    {
+        var policy = new OutsidePolicy { Mode = OutboundPolicies.RegistryOnly, Source = "namespace shop annotation weft.dev/outbound-policy" };
+
+        var json = System.Text.Encoding.UTF8.GetString(PolicyJson.Serialize(policy));
+
+        Assert.Equal("""{"mode":"registry-only","source":"namespace shop annotation weft.dev/outbound-policy"}""", json);
+        Assert.Equal(policy, PolicyJson.DeserializeOutside(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    private static void AssertPolicy(string mode, string source, OutsidePolicy actual) => Assert.Equal((mode, source), (actual.Mode, actual.Source));
+
+    private static T With<T>(T obj, (string Key, string Value)? annotations = null, (string Key, string Value)? labels = null)
+        where T : KubeObject => (T)(((KubeObject)obj) with
+        {
+            Metadata = obj.Metadata with
+            {
+                Annotations = annotations is { } a ? new Dictionary<string, string> { [a.Key] = a.Value } : obj.Metadata.Annotations,
+                Labels = labels is { } l ? new Dictionary<string, string>(obj.Metadata.Labels) { [l.Key] = l.Value } : obj.Metadata.Labels,
+            },
+        });
+}
