@@ -209,7 +209,7 @@ internal sealed class BackendStatuses
                 var accepted = own.Reason is { } reason
                     ? new RouteCondition(RouteConditions.Accepted, RouteConditions.False, reason, own.Message!, generation)
                     : new RouteCondition(RouteConditions.Accepted, RouteConditions.True, RouteConditions.Accepted,
-                        $"{string.Join(", ", p.Routes)} on Service {p.Service.Key} send traffic to {MeshModel.Describe(own.External!)}.", generation);
+                        $"{string.Join(", ", p.Routes)} on Service {p.Service.Key} {(p.Routes.Count == 1 ? "sends" : "send")} traffic to {MeshModel.Describe(own.External!)}.", generation);
                 var parentRef = new ParentReference { Group = CoreServiceRef.Group, Kind = CoreServiceRef.Kind, Namespace = p.Service.Namespace, Name = p.Service.Name };
                 return new RouteParentStatus(parentRef, _controllerName, [accepted]);
             });

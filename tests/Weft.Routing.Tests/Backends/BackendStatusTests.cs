@@ -106,68 +106,40 @@ public class BackendStatusTests
         Assert.Equal(("False", "Invalid"), Cond(ancestor, "Accepted"));
     }
 
-    [Fact]
-    public void Unsupported_well_known_CA_set_is_Invalid()
-    {
-        var policy = TlsPolicy("p", "echo-v1", minute: 1);
-        policy = policy with { Spec = policy.Spec with { Validation = new BackendTlsValidation { Hostname = "echo-v1.example.test", WellKnownCaCertificates = "example.com/roots" } } };
-        var ancestor = Ancestor(TlsModel([policy]), "p");
-
-        Assert.Equal(("False", "Invalid"), Cond(ancestor, "Accepted"));
-        Assert.Contains("wellKnownCACertificates \"example.com/roots\"", Message(ancestor, "Accepted"), StringComparison.Ordinal);
-        Assert.Equal(("True", "ResolvedRefs"), Cond(ancestor, "ResolvedRefs"));
-    }
-
-    [Fact]
-    public void Missing_CA_ConfigMap_is_InvalidCACertificateRef_and_with_no_other_ref_NoValidCACertificate()
-    {
-        var model = TlsModel([TlsPolicy("p", "echo-v1", minute: 1, configMap: "nowhere")], routes: [Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80)))]);
-
-        var ancestor = Ancestor(model, "p");
-        Assert.Equal(("False", "InvalidCACertificateRef"), Cond(ancestor, "ResolvedRefs"));
-        Assert.Contains($"ConfigMap {Mesh}/nowhere (caCertificateRefs) not found", Message(ancestor, "ResolvedRefs"), StringComparison.Ordinal);
-        Assert.Equal(("False", "NoValidCACertificate"), Cond(ancestor, "Accepted"));
-        Assert.Equal(RouteConditions.InvalidCaCertificateRef, model.Policy("echo").Rules.Single().Backends.Single().Invalid); // the same decision
-    }
-
+    /// <summary>GEP-1897's CA rules as the v1.6.1 CRD words them: each bad ref in ResolvedRefs, all bad NoValidCACertificate, an unknown set Invalid; connections fail (500) in every case.</summary>
     [Theory]
-    [InlineData("no-key")]
-    [InlineData("not-pem")]
-    public void ConfigMap_without_a_usable_ca_crt_is_InvalidCACertificateRef(string configMap)
+    [InlineData("missing-configmap", "False/NoValidCACertificate", "False/InvalidCACertificateRef", "ConfigMap gateway-conformance-mesh/nowhere (caCertificateRefs) not found")]
+    [InlineData("no-key", "False/NoValidCACertificate", "False/InvalidCACertificateRef", "has no key ca.crt")]
+    [InlineData("not-pem", "False/NoValidCACertificate", "False/InvalidCACertificateRef", "holds no PEM certificate")]
+    [InlineData("secret", "False/NoValidCACertificate", "False/InvalidKind", "caCertificateRefs names Secret ca")]
+    [InlineData("one-bad-of-two", "True/Accepted", "False/InvalidCACertificateRef", "fail (500)")]
+    [InlineData("well-known", "False/Invalid", "True/ResolvedRefs", "wellKnownCACertificates \"example.com/roots\" is not a set Weft knows")]
+    public void CA_problems_have_the_CRDs_reasons(string what, string accepted, string resolvedRefs, string words)
     {
+        LocalObjectReference Map(string name) => new() { Group = "", Kind = "ConfigMap", Name = name };
+        var validation = TlsPolicy("p", "echo-v1", minute: 1).Spec.Validation;
+        validation = what switch
+        {
+            "missing-configmap" => validation with { CaCertificateRefs = [Map("nowhere")] },
+            "no-key" or "not-pem" => validation with { CaCertificateRefs = [Map(what)] },
+            "secret" => validation with { CaCertificateRefs = [new LocalObjectReference { Group = "", Kind = "Secret", Name = "ca" }] },
+            "one-bad-of-two" => validation with { CaCertificateRefs = [Map("ca"), Map("nowhere")] },
+            _ => validation with { CaCertificateRefs = [], WellKnownCaCertificates = "example.com/roots" },
+        };
         ConfigMap[] maps =
         [
+            Ca(),
             new() { ApiVersion = "v1", Metadata = Meta(Mesh, "no-key"), Data = new Dictionary<string, string> { ["tls.crt"] = CaPem } },
             new() { ApiVersion = "v1", Metadata = Meta(Mesh, "not-pem"), Data = new Dictionary<string, string> { ["ca.crt"] = "hello" } },
         ];
-        var model = MeshModel.Build(Base() with { BackendTlsPolicies = [TlsPolicy("p", "echo-v1", minute: 1, configMap: configMap)], ConfigMaps = maps });
-
-        Assert.Equal(("False", "InvalidCACertificateRef"), Cond(Ancestor(model, "p"), "ResolvedRefs"));
-    }
-
-    [Fact]
-    public void CA_ref_of_a_kind_other_than_ConfigMap_is_InvalidKind()
-    {
-        var policy = WithCaRefs(TlsPolicy("p", "echo-v1", minute: 1), new LocalObjectReference { Group = "", Kind = "Secret", Name = "ca" });
-        var ancestor = Ancestor(TlsModel([policy]), "p");
-
-        Assert.Equal(("False", "InvalidKind"), Cond(ancestor, "ResolvedRefs"));
-        Assert.Contains("caCertificateRefs names Secret ca", Message(ancestor, "ResolvedRefs"), StringComparison.Ordinal);
-        Assert.Equal(("False", "NoValidCACertificate"), Cond(ancestor, "Accepted"));
-    }
-
-    [Fact]
-    public void One_bad_CA_ref_of_two_is_ResolvedRefs_False_and_still_Accepted()
-    {
-        var policy = WithCaRefs(TlsPolicy("p", "echo-v1", minute: 1),
-            new LocalObjectReference { Group = "", Kind = "ConfigMap", Name = "ca" }, new LocalObjectReference { Group = "", Kind = "ConfigMap", Name = "nowhere" });
-        var model = TlsModel([policy]);
+        var policy = TlsPolicy("p", "echo-v1", minute: 1);
+        var model = MeshModel.Build(Base() with { BackendTlsPolicies = [policy with { Spec = policy.Spec with { Validation = validation } }], ConfigMaps = maps });
 
         var ancestor = Ancestor(model, "p");
-        Assert.Equal(("False", "InvalidCACertificateRef"), Cond(ancestor, "ResolvedRefs"));
-        Assert.Equal(("True", "Accepted"), Cond(ancestor, "Accepted"));
-        Assert.Contains("fail (500)", Message(ancestor, "Accepted"), StringComparison.Ordinal);
-        Assert.Equal(RouteConditions.InvalidCaCertificateRef, model.Policy("echo-v1").DefaultBackend!.Invalid); // GEP-1897: connections MUST fail
+        string Of(string type) => Cond(ancestor, type) is var (status, reason) ? $"{status}/{reason}" : "";
+        Assert.Equal((accepted, resolvedRefs), (Of("Accepted"), Of("ResolvedRefs")));
+        Assert.Contains(words, string.Join(" ", ancestor.Conditions.Select(c => c.Message)), StringComparison.Ordinal);
+        Assert.NotNull(model.Policy("echo-v1").DefaultBackend!.Invalid); // "connections using an invalid CACertificateRef MUST fail"
     }
 
     // ---- XBackendTrafficPolicy ----
@@ -318,9 +290,6 @@ public class BackendStatusTests
         ancestor.Conditions.Single(c => c.Type == type) is var c ? (c.Status, c.Reason) : default;
 
     private static string Message(PolicyAncestorStatus ancestor, string type) => ancestor.Conditions.Single(c => c.Type == type).Message;
-
-    private static BackendTlsPolicy WithCaRefs(BackendTlsPolicy policy, params LocalObjectReference[] refs) =>
-        policy with { Spec = policy.Spec with { Validation = policy.Spec.Validation with { CaCertificateRefs = refs } } };
 
     private static HttpRouteFilter Mirror(BackendRef to) =>
         new() { Type = HttpRouteFilterType.RequestMirror, RequestMirror = new HttpRequestMirrorFilter { BackendRef = to } };
