@@ -269,7 +269,7 @@ public sealed partial class MeshModel
     }
 
     /// <summary>", SNI api.example.com, validated against ConfigMap ns/ca for the name api.example.com".</summary>
-    private static string Describe(TlsOriginationPolicy tls) =>
+    internal static string Describe(TlsOriginationPolicy tls) =>
         $", SNI {tls.ServerName}, validated against {tls.Roots}"
         + (tls.SubjectAltNames.Count == 0 ? $" for the name {tls.ServerName}" : $" for {string.Join(" or ", tls.SubjectAltNames.Select(n => $"{n.Type} {n.Value}"))}");
 

@@ -234,6 +234,32 @@ public sealed class DiscoveryEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_lists_backend_statuses_as_the_controller_would_write_them()
+    {
+        _dir.Write("backends.yaml", """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: BackendTLSPolicy
+            metadata: {name: echo-v1-tls, namespace: gateway-conformance-mesh}
+            spec:
+              targetRefs: [{group: "", kind: Service, name: echo-v1}]
+              validation: {hostname: echo-v1.example.test, caCertificateRefs: [{group: "", kind: ConfigMap, name: missing-ca}]}
+            ---
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XBackend
+            metadata: {name: api, namespace: gateway-conformance-mesh}
+            spec: {type: ExternalHostname, externalHostname: {hostname: api.example.test}, port: {port: 80}}
+            """);
+
+        var status = await Eventually.ValueAsync(() => TestCallers.StatusAsync(Host), s => !s.BackendStatusesJson.IsEmpty && s.BackendStatusesJson.ToStringUtf8() != "[]", "the backend objects loaded", Deadline);
+
+        var all = System.Text.Json.Nodes.JsonNode.Parse(status.BackendStatusesJson.Span)!.AsArray();
+        Assert.Equal(["XBackend/api", "BackendTLSPolicy/echo-v1-tls"], all.Select(o => $"{o!["kind"]}/{o["name"]}"));
+        Assert.Empty(all[0]!["status"]!["parents"]!.AsArray());
+        var conditions = all[1]!["status"]!["ancestors"]![0]!["conditions"]!.AsArray();
+        Assert.Equal(["Accepted/NoValidCACertificate", "ResolvedRefs/InvalidCACertificateRef"], conditions.Select(c => $"{c!["type"]}/{c["reason"]}"));
+    }
+
+    [Fact]
     public async Task WaitForVersion_completes_once_the_model_has_the_store_version()
     {
         var target = Host.Store.Version + 1;

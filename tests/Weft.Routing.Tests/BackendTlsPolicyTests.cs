@@ -1,4 +1,5 @@
 using Weft.Api.Model;
+using static Weft.Routing.Tests.BackendObjects;
 using static Weft.Routing.Tests.K;
 
 namespace Weft.Routing.Tests;
@@ -7,12 +8,11 @@ namespace Weft.Routing.Tests;
 public class BackendTlsPolicyTests
 {
     private static readonly ParentReference Echo80 = Parent("echo", port: 80);
-    private static readonly string CaPem = TestCaPem();
 
     [Fact]
     public void A_policy_on_a_Service_makes_its_route_backend_originate_TLS_to_its_endpoints()
     {
-        var model = Build([Policy("v1-tls", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var model = Build([TlsPolicy("v1-tls", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         var backend = model.Policy("echo").Rules.Single().Backends.Single();
         Assert.Null(backend.Invalid);
@@ -25,17 +25,17 @@ public class BackendTlsPolicyTests
     [Fact]
     public void Of_two_policies_on_one_Service_the_older_wins_then_the_first_by_name()
     {
-        var model = Build([Policy("b-newer", "echo-v1", minute: 2), Policy("z-older", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var model = Build([TlsPolicy("b-newer", "echo-v1", minute: 2), TlsPolicy("z-older", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
         Assert.Equal($"BackendTLSPolicy {Mesh}/z-older", model.Policy("echo").Rules.Single().Backends.Single().Tls!.Source);
 
-        var tie = Build([Policy("b", "echo-v1", minute: 1), Policy("a", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var tie = Build([TlsPolicy("b", "echo-v1", minute: 1), TlsPolicy("a", "echo-v1", minute: 1)], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
         Assert.Equal($"BackendTLSPolicy {Mesh}/a", tie.Policy("echo").Rules.Single().Backends.Single().Tls!.Source);
     }
 
     [Fact]
     public void A_policy_naming_a_port_wins_for_that_port_and_only_that_port()
     {
-        var model = Build([Policy("whole", "echo-v1", minute: 1), Policy("http-only", "echo-v1", minute: 2, section: "http")],
+        var model = Build([TlsPolicy("whole", "echo-v1", minute: 1), TlsPolicy("http-only", "echo-v1", minute: 2, section: "http")],
             Http(Mesh, "r", Echo80, Rule(Prefix("/a"), Backend("echo-v1", 80)), Rule(Prefix("/b"), Backend("echo-v1", 8080))));
 
         var rules = model.Policy("echo").Rules;
@@ -46,7 +46,7 @@ public class BackendTlsPolicyTests
     [Fact]
     public void A_missing_CA_ConfigMap_fails_the_backends_share_but_not_the_routes_conditions()
     {
-        var model = Build([Policy("v1-tls", "echo-v1", minute: 1, configMap: "nowhere")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var model = Build([TlsPolicy("v1-tls", "echo-v1", minute: 1, configMap: "nowhere")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         Assert.Equal(RouteConditions.InvalidCaCertificateRef, model.Policy("echo").Rules.Single().Backends.Single().Invalid);
         Assert.Equal("True", model.StatusOf("r").Cond("ResolvedRefs").Status);
@@ -65,7 +65,7 @@ public class BackendTlsPolicyTests
         Assert.Equal(RouteConditions.UnsupportedProtocol, without.Policy("echo").Rules.Single().Backends.Single().Invalid);
         Assert.Contains("no BackendTLSPolicy", without.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
 
-        var with = MeshModel.Build(tlsPort with { Routes = [route], ConfigMaps = [Ca()], BackendTlsPolicies = [Policy("v1-tls", "echo-v1", minute: 1)] });
+        var with = MeshModel.Build(tlsPort with { Routes = [route], ConfigMaps = [Ca()], BackendTlsPolicies = [TlsPolicy("v1-tls", "echo-v1", minute: 1)] });
         var backend = with.Policy("echo").Rules.Single().Backends.Single();
         Assert.Null(backend.Invalid);
         Assert.Equal("http", backend.AppProtocol);
@@ -74,7 +74,7 @@ public class BackendTlsPolicyTests
     [Fact]
     public void Without_routes_the_Services_own_backend_carries_the_policy()
     {
-        var model = Build([Policy("v1-tls", "echo-v1", minute: 1)]);
+        var model = Build([TlsPolicy("v1-tls", "echo-v1", minute: 1)]);
 
         Assert.Equal($"BackendTLSPolicy {Mesh}/v1-tls", model.Policy("echo-v1").DefaultBackend!.Tls!.Source);
         Assert.Null(model.Policy("echo-v2").DefaultBackend!.Tls);
@@ -83,7 +83,7 @@ public class BackendTlsPolicyTests
     [Fact]
     public void A_TLSRoute_passes_the_clients_TLS_through_and_originates_none()
     {
-        var model = Build([Policy("v1-tls", "echo-v1", minute: 1)], Tls(Mesh, "t", Parent("echo", port: 443), ["a.example.test"], Backend("echo-v1", 443)));
+        var model = Build([TlsPolicy("v1-tls", "echo-v1", minute: 1)], Tls(Mesh, "t", Parent("echo", port: 443), ["a.example.test"], Backend("echo-v1", 443)));
 
         Assert.Null(model.Policy("echo", 443).L4Rules.Single().Backends.Single().Tls);
     }
@@ -95,27 +95,10 @@ public class BackendTlsPolicyTests
         var first = MeshModel.Build(snapshot);
         Assert.Null(first.Policy("echo").Rules.Single().Backends.Single().Tls);
 
-        var second = first.Update(snapshot with { BackendTlsPolicies = [Policy("v1-tls", "echo-v1", minute: 1)] });
+        var second = first.Update(snapshot with { BackendTlsPolicies = [TlsPolicy("v1-tls", "echo-v1", minute: 1)] });
         Assert.NotNull(second.Policy("echo").Rules.Single().Backends.Single().Tls);
     }
 
     private static MeshModel Build(BackendTlsPolicy[] policies, params Route[] routes) =>
         MeshModel.Build(Base(routes) with { BackendTlsPolicies = policies, ConfigMaps = [Ca()] });
-
-    private static BackendTlsPolicy Policy(string name, string service, int minute, string? section = null, string configMap = "ca") => new()
-    {
-        ApiVersion = "gateway.networking.k8s.io/v1",
-        Metadata = Meta(Mesh, name, created: new DateTimeOffset(2025, 1, 1, 0, minute, 0, TimeSpan.Zero)),
-        Spec = new BackendTlsPolicySpec
-        {
-            TargetRefs = [new PolicyTargetReference { Group = "", Kind = "Service", Name = service, SectionName = section }],
-            Validation = new BackendTlsValidation
-            {
-                Hostname = $"{service}.example.test",
-                CaCertificateRefs = [new LocalObjectReference { Group = "", Kind = "ConfigMap", Name = configMap }],
-            },
-        },
-    };
-
-    private static ConfigMap Ca() => new() { ApiVersion = "v1", Metadata = Meta(Mesh, "ca"), Data = new Dictionary<string, string> { ["ca.crt"] = CaPem } };
 }

@@ -1,4 +1,5 @@
 using Weft.Api.Model;
+using static Weft.Routing.Tests.BackendObjects;
 using static Weft.Routing.Tests.K;
 
 namespace Weft.Routing.Tests;
@@ -11,7 +12,7 @@ public class BackendTrafficPolicyTests
     [Fact]
     public void A_policy_on_a_Service_gives_its_backends_its_retry_budget()
     {
-        var model = Build([Policy("budget", "echo-v1", minute: 1, percent: 5, interval: "1m", count: 1, per: "1h")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var model = Build([TrafficPolicy("budget", "echo-v1", minute: 1, percent: 5, interval: "1m", count: 1, per: "1h")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         var budget = model.Policy("echo").Rules.Single().Backends.Single().RetryBudget!;
         Assert.Equal((5, TimeSpan.FromMinutes(1), 1, TimeSpan.FromHours(1), $"XBackendTrafficPolicy {Mesh}/budget"),
@@ -29,9 +30,9 @@ public class BackendTrafficPolicyTests
             Metadata = Meta(Mesh, "api"),
             Spec = new XBackendSpec { Type = XBackendType.ExternalHostname, ExternalHostname = "api.example.test", Port = new XBackendPort { Port = 80 } },
         };
-        var policy = Policy("budget", "api", minute: 1, percent: 5) with
+        var policy = TrafficPolicy("budget", "api", minute: 1, percent: 5) with
         {
-            Spec = Policy("budget", "api", minute: 1, percent: 5).Spec with
+            Spec = TrafficPolicy("budget", "api", minute: 1, percent: 5).Spec with
             {
                 TargetRefs = [new PolicyTargetReference { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = "api" }],
             },
@@ -45,7 +46,7 @@ public class BackendTrafficPolicyTests
     [Fact]
     public void Of_two_policies_on_one_backend_the_older_wins()
     {
-        var model = Build([Policy("newer", "echo-v1", minute: 2, percent: 50), Policy("older", "echo-v1", minute: 1, percent: 10)],
+        var model = Build([TrafficPolicy("newer", "echo-v1", minute: 2, percent: 50), TrafficPolicy("older", "echo-v1", minute: 1, percent: 10)],
             Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         Assert.Equal(10, model.Policy("echo").Rules.Single().Backends.Single().RetryBudget!.Percent);
@@ -54,7 +55,7 @@ public class BackendTrafficPolicyTests
     [Fact]
     public void A_policy_reaches_only_backends_of_its_own_namespace()
     {
-        var elsewhere = Policy("budget", "echo-v1", minute: 1) with { Metadata = Meta(Consumer, "budget") };
+        var elsewhere = TrafficPolicy("budget", "echo-v1", minute: 1) with { Metadata = Meta(Consumer, "budget") };
         var model = Build([elsewhere], Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         Assert.Null(model.Policy("echo").Rules.Single().Backends.Single().RetryBudget);
@@ -63,7 +64,7 @@ public class BackendTrafficPolicyTests
     [Fact]
     public void A_policy_without_a_retry_constraint_gives_no_budget()
     {
-        var model = Build([Policy("budget", "echo-v1", minute: 1) with { Spec = new XBackendTrafficPolicySpec { TargetRefs = Policy("b", "echo-v1", 1).Spec.TargetRefs } }],
+        var model = Build([TrafficPolicy("budget", "echo-v1", minute: 1) with { Spec = new XBackendTrafficPolicySpec { TargetRefs = TrafficPolicy("b", "echo-v1", 1).Spec.TargetRefs } }],
             Http(Mesh, "r", Echo80, Rule(Prefix("/"), Backend("echo-v1", 80))));
 
         Assert.Null(model.Policy("echo").Rules.Single().Backends.Single().RetryBudget);
@@ -75,9 +76,9 @@ public class BackendTrafficPolicyTests
     [InlineData("Cookie", "shop", "Permanent", "Cookie", "shop", true)]
     public void Session_persistence_comes_with_a_name_and_a_lifetime(string? type, string? name, string? lifetime, string expectedType, string expectedName, bool permanent)
     {
-        var sticky = Policy("sticky", "echo-v1", minute: 1) with
+        var sticky = TrafficPolicy("sticky", "echo-v1", minute: 1) with
         {
-            Spec = Policy("sticky", "echo-v1", minute: 1).Spec with
+            Spec = TrafficPolicy("sticky", "echo-v1", minute: 1).Spec with
             {
                 RetryConstraint = null,
                 SessionPersistence = new BackendSessionPersistence { Type = type ?? "Cookie", SessionName = name, CookieLifetimeType = lifetime, AbsoluteTimeout = "1h" },
@@ -93,19 +94,4 @@ public class BackendTrafficPolicyTests
 
     private static MeshModel Build(XBackendTrafficPolicy[] policies, params Route[] routes) =>
         MeshModel.Build(Base(routes) with { BackendTrafficPolicies = policies });
-
-    private static XBackendTrafficPolicy Policy(string name, string service, int minute, int percent = 20, string interval = "10s", int count = 10, string per = "1s") => new()
-    {
-        ApiVersion = "gateway.networking.x-k8s.io/v1alpha1",
-        Metadata = Meta(Mesh, name, created: new DateTimeOffset(2025, 1, 1, 0, minute, 0, TimeSpan.Zero)),
-        Spec = new XBackendTrafficPolicySpec
-        {
-            TargetRefs = [new PolicyTargetReference { Group = "", Kind = "Service", Name = service }],
-            RetryConstraint = new RetryConstraint
-            {
-                Budget = new RetryBudget { Percent = percent, Interval = interval },
-                MinRetryRate = new RetryRate { Count = count, Interval = per },
-            },
-        },
-    };
 }

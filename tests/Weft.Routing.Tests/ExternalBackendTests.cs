@@ -2,6 +2,7 @@ using Weft.Api.Model;
 using Weft.Routing.Matching;
 using Weft.Routing.Planning;
 using Weft.Routing.Policy;
+using static Weft.Routing.Tests.BackendObjects;
 using static Weft.Routing.Tests.K;
 
 namespace Weft.Routing.Tests;
@@ -10,12 +11,11 @@ namespace Weft.Routing.Tests;
 public class ExternalBackendTests
 {
     private static readonly ParentReference Echo80 = Parent("echo", port: 80);
-    private static readonly string CaPem = TestCaPem();
 
     [Fact]
     public void XBackend_ref_is_forwarded_with_addresses_resolved_at_run_time()
     {
-        var model = Build([Api(tls: Validated("api.example.test", "example-ca"))], [Ca("example-ca")],
+        var model = Build([ExternalApi(tls: Validated("api.example.test", "example-ca"))], [Ca("example-ca")],
             Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", port: 1234))));
 
         var backend = model.Policy("echo").Rules.Single().Backends.Single();
@@ -36,7 +36,7 @@ public class ExternalBackendTests
     [Fact]
     public void XBackend_without_tls_is_plaintext_and_its_authority_drops_the_default_port()
     {
-        var model = Build([Api(port: 80)], [], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(port: 80)], [], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         var external = model.Policy("echo").Rules.Single().Backends.Single().External!;
         Assert.Null(external.Tls);
@@ -46,7 +46,7 @@ public class ExternalBackendTests
     [Fact]
     public void ServerOnly_without_validation_checks_the_hostname_against_the_system_roots()
     {
-        var model = Build([Api(tls: new XBackendTls { Mode = XBackendTlsMode.ServerOnly }, port: 443)], [], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(tls: new XBackendTls { Mode = XBackendTlsMode.ServerOnly }, port: 443)], [], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         var external = model.Policy("echo").Rules.Single().Backends.Single().External!;
         Assert.Equal(("api.example.test", "the system's roots"), (external.Tls!.ServerName, external.Tls.Roots));
@@ -61,7 +61,7 @@ public class ExternalBackendTests
         {
             SubjectAltNames = [new SubjectAltName { Type = SubjectAltNameType.Uri, Uri = "spiffe://example.test/api" }],
         };
-        var model = Build([Api(tls: new XBackendTls { Mode = XBackendTlsMode.ServerOnly, Validation = validation })], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(tls: new XBackendTls { Mode = XBackendTlsMode.ServerOnly, Validation = validation })], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         var tls = model.Policy("echo").Rules.Single().Backends.Single().External!.Tls!;
         Assert.Equal("sni.example.test", tls.ServerName);
@@ -82,7 +82,7 @@ public class ExternalBackendTests
     [Fact]
     public void Cross_namespace_XBackend_needs_a_ReferenceGrant()
     {
-        var elsewhere = Api() with { Metadata = Meta("egress", "api") };
+        var elsewhere = ExternalApi() with { Metadata = Meta("egress", "api") };
         var route = Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")));
 
         var refused = Build([elsewhere], [], route);
@@ -109,7 +109,7 @@ public class ExternalBackendTests
     [InlineData(null, "grpc", null)]
     public void Protocol_must_fit_the_route_kind(string? protocol, string routeKind, string? invalid)
     {
-        var backend = Api(port: 8443) with { Spec = Api().Spec with { Protocol = protocol } };
+        var backend = ExternalApi(port: 8443) with { Spec = ExternalApi().Spec with { Protocol = protocol } };
         Route route = routeKind switch
         {
             "grpc" => Grpc(Mesh, "r", Parent("echo", port: 7070), GrpcRule([], ToXBackend("api"))),
@@ -138,7 +138,7 @@ public class ExternalBackendTests
             new() { ApiVersion = "v1", Metadata = Meta(Mesh, "no-key"), Data = new Dictionary<string, string> { ["tls.crt"] = CaPem } },
             new() { ApiVersion = "v1", Metadata = Meta(Mesh, "not-pem"), Data = new Dictionary<string, string> { ["ca.crt"] = "hello" } },
         ];
-        var model = Build([Api(tls: Validated("api.example.test", configMap))], maps, Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(tls: Validated("api.example.test", configMap))], maps, Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         Assert.Equal(RouteConditions.InvalidCaCertificateRef, model.Policy("echo").Rules.Single().Backends.Single().Invalid);
         var c = model.StatusOf("r").Cond("ResolvedRefs");
@@ -158,7 +158,7 @@ public class ExternalBackendTests
             ClientCertificateRef = new SecretObjectReference { Name = "client" },
             Validation = Validation("api.example.test", "example-ca"),
         };
-        var model = Build([Api(tls: tls)], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(tls: tls)], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         Assert.Equal(RouteConditions.UnsupportedValue, model.Policy("echo").Rules.Single().Backends.Single().Invalid);
         Assert.Contains("ClientAndServer", model.StatusOf("r").Cond("ResolvedRefs").Message, StringComparison.Ordinal);
@@ -174,10 +174,10 @@ public class ExternalBackendTests
         var tls = Validated("api.example.test", "example-ca");
         var backend = what switch
         {
-            "ip" => Api() with { Spec = Api().Spec with { ExternalHostname = "192.0.2.1" } },
-            "h2c" => Api(tls: tls) with { Spec = Api(tls: tls).Spec with { Protocol = XBackendProtocol.H2c } },
-            "well-known" => Api(tls: tls with { Validation = new BackendTlsValidation { Hostname = "api.example.test", WellKnownCaCertificates = "example.com/roots" } }),
-            _ => Api(tls: tls),
+            "ip" => ExternalApi() with { Spec = ExternalApi().Spec with { ExternalHostname = "192.0.2.1" } },
+            "h2c" => ExternalApi(tls: tls) with { Spec = ExternalApi(tls: tls).Spec with { Protocol = XBackendProtocol.H2c } },
+            "well-known" => ExternalApi(tls: tls with { Validation = new BackendTlsValidation { Hostname = "api.example.test", WellKnownCaCertificates = "example.com/roots" } }),
+            _ => ExternalApi(tls: tls),
         };
         Route route = what == "tlsroute"
             ? Tls(Mesh, "r", Parent("echo", port: 443), ["api.example.test"], ToXBackend("api"))
@@ -192,7 +192,7 @@ public class ExternalBackendTests
     [Fact]
     public void A_grant_naming_another_XBackend_does_not_cover_this_one()
     {
-        var elsewhere = Api() with { Metadata = Meta("egress", "api") };
+        var elsewhere = ExternalApi() with { Metadata = Meta("egress", "api") };
         var grant = Grant(toName: "other");
         var model = MeshModel.Build(Base(Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")))) with { XBackends = [elsewhere], ReferenceGrants = [grant] });
 
@@ -203,7 +203,7 @@ public class ExternalBackendTests
     public void A_CA_ConfigMap_edit_and_a_grant_removed_are_seen_by_a_model_updated_from_the_last()
     {
         var route = Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api", ns: "egress")));
-        var elsewhere = Api(tls: Validated("api.example.test", "example-ca")) with { Metadata = Meta("egress", "api") };
+        var elsewhere = ExternalApi(tls: Validated("api.example.test", "example-ca")) with { Metadata = Meta("egress", "api") };
         var grant = Grant();
         var egressCa = Ca("example-ca") with { Metadata = Meta("egress", "example-ca") };
         var snapshot = Base(route) with { XBackends = [elsewhere], ReferenceGrants = [grant], ConfigMaps = [egressCa] };
@@ -222,7 +222,7 @@ public class ExternalBackendTests
     {
         // Destination override: a consumer route in the client's namespace sends echo to the external host; the
         // producer's namespace still reaches echo's own endpoints (gamma-spec B2/B3).
-        var model = Build([Api() with { Metadata = Meta(Consumer, "api") }], [], Http(Consumer, "override", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi() with { Metadata = Meta(Consumer, "api") }], [], Http(Consumer, "override", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), ToXBackend("api"))));
 
         Assert.Equal("api.example.test", model.Policy("echo.gateway-conformance-mesh", client: Consumer).Rules.Single().Backends.Single().External!.Hostname);
         var own = model.Policy("echo", client: Mesh);
@@ -233,7 +233,7 @@ public class ExternalBackendTests
     [Fact]
     public void Explain_names_the_external_host_its_TLS_and_roots()
     {
-        var model = Build([Api(tls: Validated("api.example.test", "example-ca"))], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
+        var model = Build([ExternalApi(tls: Validated("api.example.test", "example-ca"))], [Ca("example-ca")], Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api"))));
 
         var text = MeshModel.Describe(model.Policy("echo").Rules.Single().Backends.Single().External!);
         Assert.Equal($"api.example.test:8443 (XBackend {Mesh}/api) over TLS, SNI api.example.test, validated against ConfigMap {Mesh}/example-ca for the name api.example.test; addresses resolved by the sidecar at request time", text);
@@ -244,11 +244,11 @@ public class ExternalBackendTests
     {
         var route = Http(Mesh, "r", Echo80, Rule(Prefix("/"), ToXBackend("api")));
         var snapshot = Base(route);
-        var first = MeshModel.Build(snapshot with { XBackends = [Api(port: 80)] });
+        var first = MeshModel.Build(snapshot with { XBackends = [ExternalApi(port: 80)] });
         Assert.Equal(80, first.Policy("echo").Rules.Single().Backends.Single().External!.Port);
 
         // The same Services, slices, pods and route instances: only the XBackend changed.
-        var second = first.Update(snapshot with { XBackends = [Api(port: 8080)] });
+        var second = first.Update(snapshot with { XBackends = [ExternalApi(port: 8080)] });
         Assert.Equal(8080, second.Policy("echo").Rules.Single().Backends.Single().External!.Port);
     }
 
@@ -265,34 +265,4 @@ public class ExternalBackendTests
         From = [new ReferenceGrantFrom { Group = GatewayApi.Group, Kind = fromKind, Namespace = Mesh }],
         To = [new ReferenceGrantTo { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = toName }],
     };
-
-    private static BackendRef ToXBackend(string name, int? port = null, string? ns = null) =>
-        new() { Group = GatewayApi.ExperimentalGroup, Kind = XBackend.KindName, Name = name, Namespace = ns, Port = port };
-
-    private static XBackend Api(XBackendTls? tls = null, int port = 8443) => new()
-    {
-        ApiVersion = "gateway.networking.x-k8s.io/v1alpha1",
-        Metadata = Meta(Mesh, "api"),
-        Spec = new XBackendSpec
-        {
-            Type = XBackendType.ExternalHostname,
-            ExternalHostname = "api.example.test",
-            Port = new XBackendPort { Port = port },
-            Tls = tls,
-        },
-    };
-
-    private static XBackendTls Validated(string hostname, string configMap) => new()
-    {
-        Mode = XBackendTlsMode.ServerOnly,
-        Validation = Validation(hostname, configMap),
-    };
-
-    private static BackendTlsValidation Validation(string hostname, string configMap) => new()
-    {
-        Hostname = hostname,
-        CaCertificateRefs = [new LocalObjectReference { Group = "", Kind = "ConfigMap", Name = configMap }],
-    };
-
-    private static ConfigMap Ca(string name) => new() { ApiVersion = "v1", Metadata = Meta(Mesh, name), Data = new Dictionary<string, string> { ["ca.crt"] = CaPem } };
 }

@@ -126,7 +126,7 @@ internal static class StatusCommand
     /// <summary>
     /// What the control plane reports, asked as <paramref name="access"/> says (<see cref="ControlPlaneAdmin"/>): route
     /// statuses as Weft writes them (unless <paramref name="routes"/> is false: they were read from the API server),
-    /// AuthorizationPolicy statuses, manifest problems and each proxy subscription with its versions; false when there
+    /// AuthorizationPolicy, XBackend, BackendTLSPolicy and XBackendTrafficPolicy statuses, manifest problems and each proxy subscription with its versions; false when there
     /// is no access (why was written already) or no answer.
     /// </summary>
     internal static async Task<bool> WriteControlPlaneStatusAsync(ControlPlaneAdmin.Access? access, TextWriter w, CancellationToken ct, bool routes = true)
@@ -176,9 +176,9 @@ internal static class StatusCommand
             StatusTable.Write(w, StatusJson.Read(reply.RouteStatusesJson.Span));
         }
 
-        if (!reply.AuthorizationStatusesJson.IsEmpty)
+        foreach (var objects in new[] { reply.AuthorizationStatusesJson, reply.BackendStatusesJson }.Where(json => !json.IsEmpty))
         {
-            WritePolicies(w, System.Text.Json.Nodes.JsonNode.Parse(reply.AuthorizationStatusesJson.Span) as System.Text.Json.Nodes.JsonArray ?? []);
+            WriteStatuses(w, System.Text.Json.Nodes.JsonNode.Parse(objects.Span) as System.Text.Json.Nodes.JsonArray ?? []);
         }
 
         foreach (var problem in reply.Problems)
@@ -211,22 +211,29 @@ internal static class StatusCommand
         w.WriteLine($"model version {reply.ModelVersion}, store version {reply.StoreVersion}");
     }
 
-    /// <summary>AuthorizationPolicies as the control plane reports them: one block per policy, a line per target and condition.</summary>
-    internal static void WritePolicies(TextWriter w, System.Text.Json.Nodes.JsonArray policies)
+    /// <summary>
+    /// AuthorizationPolicies, XBackends and backend policies as the control plane reports them: one block per object, a
+    /// line per target (a policy's <c>ancestors</c>) or parent (an XBackend's <c>parents</c>) and condition.
+    /// </summary>
+    internal static void WriteStatuses(TextWriter w, System.Text.Json.Nodes.JsonArray objects)
     {
-        foreach (var p in policies)
+        foreach (var o in objects)
         {
-            w.WriteLine($"AuthorizationPolicy {p?["namespace"]}/{p?["name"]}");
-            foreach (var a in p?["status"]?["ancestors"] as System.Text.Json.Nodes.JsonArray ?? [])
+            w.WriteLine($"{o?["kind"]} {o?["namespace"]}/{o?["name"]}");
+            var ancestors = o?["status"]?["ancestors"] as System.Text.Json.Nodes.JsonArray;
+            var entries = ancestors ?? o?["status"]?["parents"] as System.Text.Json.Nodes.JsonArray ?? [];
+            if (ancestors is null && entries.Count == 0)
             {
-                var target = a?["ancestorRef"];
+                w.WriteLine(StatusTable.NotReferenced);
+            }
+
+            foreach (var a in entries)
+            {
+                var target = a?["ancestorRef"] ?? a?["parentRef"];
                 var section = target?["sectionName"] is { } s ? $" section {s}" : "";
-                w.WriteLine($"  target {target?["kind"]} {target?["name"]?.ToString() ?? "selector"}{section}");
-                foreach (var c in a?["conditions"] as System.Text.Json.Nodes.JsonArray ?? [])
-                {
-                    var ok = c?["status"]?.ToString() == "True";
-                    w.WriteLine($"    {(ok ? "✓" : "✗")} {c?["type"],-16} {c?["status"],-7} {c?["reason"],-18} {c?["message"]}");
-                }
+                w.WriteLine($"  {(ancestors is null ? "parent" : "target")} {target?["kind"]} {target?["name"]?.ToString() ?? "selector"}{section}");
+                StatusTable.WriteConditions(w, (a?["conditions"] as System.Text.Json.Nodes.JsonArray ?? [])
+                    .Select(c => (c?["type"]?.ToString() ?? "", c?["status"]?.ToString() ?? "", c?["reason"]?.ToString() ?? "", c?["message"]?.ToString() ?? "")));
             }
         }
     }

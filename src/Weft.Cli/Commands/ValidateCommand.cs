@@ -7,14 +7,16 @@ using Weft.ControlPlane.Kubernetes;
 using Weft.Discovery;
 using Weft.Routing;
 using Weft.Routing.Authorization;
+using Weft.Routing.Backends;
 
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft validate PATH...</c>: each route's and AuthorizationPolicy's status exactly as Weft would write it (gamma-spec
-/// H; a policy's targets resolved against the pods the manifests' Deployments would run), and every object the API server
-/// would reject. Exit 0: all routes and policies Accepted with refs resolved; 1: some are not, or some object is invalid;
-/// 2: input cannot be read.
+/// <c>weft validate PATH...</c>: each route's, AuthorizationPolicy's, XBackend's, BackendTLSPolicy's and
+/// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H; an AuthorizationPolicy's targets resolved
+/// against the pods the manifests' Deployments would run), and every object the API server would reject. Exit 0: all
+/// routes, policies and XBackend parents Accepted with refs resolved; 1: some are not, or some object is invalid; 2:
+/// input cannot be read.
 /// </summary>
 public static class ValidateCommand
 {
@@ -52,40 +54,51 @@ public static class ValidateCommand
         var policies = input.Objects.OfType<AuthorizationPolicy>().Any()
             ? AdmittedCluster.Admit(input.Objects, new Random(1)).Model.AuthorizationStatuses
             : [];
+        BackendPolicyStatus[] backendPolicies = [.. model.BackendTlsPolicyStatuses, .. model.BackendTrafficPolicyStatuses];
         switch (format)
         {
             case "json":
-                stdout.WriteLine(Json(statuses, policies, model.ControllerName, time.GetUtcNow()).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                stdout.WriteLine(Json(model, policies, time.GetUtcNow()).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
                 break;
             case "yaml":
-                stdout.Write(YamlWriter.Write(Json(statuses, policies, model.ControllerName, time.GetUtcNow())));
+                stdout.Write(YamlWriter.Write(Json(model, policies, time.GetUtcNow())));
                 break;
             default:
-                if (statuses.Count > 0 || policies.Count == 0)
+                if (statuses.Count > 0 || policies.Count + model.XBackendStatuses.Count + backendPolicies.Length == 0)
                 {
                     StatusTable.Write(stdout, statuses);
                 }
 
                 StatusTable.Write(stdout, policies);
+                StatusTable.Write(stdout, model.XBackendStatuses);
+                StatusTable.Write(stdout, backendPolicies);
                 break;
         }
 
+        // An XBackend no route refers to has no parents, and that is no fault (the CRD's "not associated").
         var allGood = statuses.All(s => s.Parents.Count > 0 && s.Parents.All(IsAcceptedAndResolved))
-            && policies.All(p => p.Targets.All(t => t.Conditions.All(c => c.Status == RouteConditions.True)));
+            && policies.All(p => p.Targets.All(t => AllTrue(t.Conditions)))
+            && model.XBackendStatuses.All(x => x.Parents.All(p => AllTrue(p.Conditions)))
+            && backendPolicies.All(p => p.Ancestors.All(a => AllTrue(a.Conditions)));
         return allGood && input.Problems.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>The routes' entries (<see cref="StatusJson"/>), then each policy's as the controller writes it (<c>status.ancestors[]</c>).</summary>
-    private static JsonArray Json(IReadOnlyList<RouteStatus> statuses, IReadOnlyList<AuthorizationPolicyStatus> policies, string controllerName, DateTimeOffset now)
+    /// <summary>
+    /// The routes' entries (<see cref="StatusJson"/>), then each AuthorizationPolicy's, XBackend's and backend policy's as
+    /// the controller writes it (<c>status.ancestors[]</c>, an XBackend's <c>status.parents[]</c>).
+    /// </summary>
+    private static JsonArray Json(MeshModel model, IReadOnlyList<AuthorizationPolicyStatus> policies, DateTimeOffset now)
     {
-        var all = JsonNode.Parse(StatusJson.ToUtf8Bytes(statuses, now))!.AsArray();
-        foreach (var p in AuthorizationStatusJson.ToArray(policies, controllerName, now).ToList())
+        var all = JsonNode.Parse(StatusJson.ToUtf8Bytes(model.Statuses, now))!.AsArray();
+        foreach (var p in AuthorizationStatusJson.ToArray(policies, model.ControllerName, now).Concat(BackendStatusJson.ToArray(model, now)).ToList())
         {
             all.Add(p!.DeepClone());
         }
 
         return all;
     }
+
+    private static bool AllTrue(IReadOnlyList<RouteCondition> conditions) => conditions.All(c => c.Status == RouteConditions.True);
 
     private static bool IsAcceptedAndResolved(RouteParentStatus parent) =>
         parent.Conditions.Any(c => c is { Type: "Accepted", Status: "True" })

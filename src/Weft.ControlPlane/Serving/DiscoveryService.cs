@@ -156,6 +156,7 @@ internal sealed class DiscoveryService(
             StoreVersion = published.StoreVersion,
             RouteStatusesJson = UnsafeByteOperations.UnsafeWrap(StatusJson.ToUtf8Bytes(published.Model.Statuses, time.GetUtcNow())),
             AuthorizationStatusesJson = UnsafeByteOperations.UnsafeWrap(AuthorizationStatusJson.ToUtf8Bytes(published.Model, time.GetUtcNow())),
+            BackendStatusesJson = UnsafeByteOperations.UnsafeWrap(BackendStatusJson.ToUtf8Bytes(published.Model, time.GetUtcNow())),
         };
         reply.Problems.AddRange(status.Problems().Select(p => new LoadProblem
         {

@@ -15,6 +15,9 @@ internal sealed class AnalyzedRoute
     /// <summary>A problem with the route as a whole (e.g. a TCPRoute without rules).</summary>
     public Problem? RouteProblem { get; init; }
 
+    /// <summary>The XBackends its backendRefs (and mirrors) refer to, found and permitted, whether usable or not: their status lists its parents.</summary>
+    public IReadOnlyList<XBackend> XBackends { get; init; } = [];
+
     public string Key => Route.Key;
     public string Display => $"{Route.Kind} {Route.Key}";
     public DateTimeOffset? Created => Route.Metadata.CreationTimestamp;

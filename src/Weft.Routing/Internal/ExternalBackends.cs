@@ -34,66 +34,86 @@ internal static class ExternalBackends
             return Resolution.Fail(RouteConditions.BackendNotFound, $"XBackend {key} not found; create it or fix backendRef name/namespace.");
         }
 
+        // What the route's kind refuses first (F5, TLS under a TLSRoute), then what the XBackend itself cannot have.
+        var (app, protocolProblem) = Protocol(backend.Spec.Protocol, type);
+        if (protocolProblem is not null)
+        {
+            return Resolution.Fail(RouteConditions.UnsupportedProtocol, $"XBackend {key} has protocol {backend.Spec.Protocol}: {protocolProblem}", backend);
+        }
+
+        if (type == RouteType.Tls && backend.Spec.Tls is { Mode: not XBackendTlsMode.None } settings)
+        {
+            return Resolution.Fail(RouteConditions.UnsupportedValue,
+                $"XBackend {key} originates TLS (tls.mode {settings.Mode}), but a TLSRoute passes the client's own TLS through; set tls.mode None or leave tls unset.", backend);
+        }
+
+        var own = Own(index, backend);
+        return own.Reason is null ? own with { AppProtocol = app } : own;
+    }
+
+    /// <summary>
+    /// What an XBackend itself asks for, whichever route refers to it: the external backend, or why Weft cannot honour
+    /// it (<c>UnsupportedValue</c>, or the CA bundle's reason). Its own status (<c>status.parents[]</c>) reads this.
+    /// </summary>
+    public static Resolution Own(MeshIndex index, XBackend backend)
+    {
+        var key = backend.Key;
         if (backend.Spec is not { Type: XBackendType.ExternalHostname, ExternalHostname: { } hostname })
         {
-            return Resolution.Fail(RouteConditions.UnsupportedValue, $"XBackend {key} has type \"{backend.Spec.Type}\"; Weft routes to type ExternalHostname.");
+            return Resolution.Fail(RouteConditions.UnsupportedValue, $"XBackend {key} has type \"{backend.Spec.Type}\"; Weft routes to type ExternalHostname.", backend);
         }
 
         // The CRD's words forbid an IP address, but no rule of it checks; a route may not use one as a host name.
         if (System.Net.IPAddress.TryParse(hostname, out _))
         {
             return Resolution.Fail(RouteConditions.UnsupportedValue,
-                $"XBackend {key} names the IP address {hostname} as externalHostname.hostname, which the XBackend API forbids; name the host by its DNS name.");
+                $"XBackend {key} names the IP address {hostname} as externalHostname.hostname, which the XBackend API forbids; name the host by its DNS name.", backend);
         }
 
-        var (app, protocolProblem) = Protocol(backend.Spec.Protocol, type);
-        if (protocolProblem is not null)
+        // A route of any kind refuses MCP as UnsupportedProtocol (F5, before this); the XBackend's own word is UnsupportedValue.
+        if (backend.Spec.Protocol == XBackendProtocol.Mcp)
         {
-            return Resolution.Fail(RouteConditions.UnsupportedProtocol, $"XBackend {key} has protocol {backend.Spec.Protocol}: {protocolProblem}");
+            return Resolution.Fail(RouteConditions.UnsupportedValue, $"XBackend {key} has protocol MCP; {McpRefusal}", backend);
         }
 
         var source = $"XBackend {key}";
         TlsOriginationPolicy? tls = null;
         if (backend.Spec.Tls is { Mode: not XBackendTlsMode.None } settings)
         {
-            if (type == RouteType.Tls)
-            {
-                return Resolution.Fail(RouteConditions.UnsupportedValue,
-                    $"XBackend {key} originates TLS (tls.mode {settings.Mode}), but a TLSRoute passes the client's own TLS through; set tls.mode None or leave tls unset.");
-            }
-
             if (backend.Spec.Protocol == XBackendProtocol.H2c)
             {
                 return Resolution.Fail(RouteConditions.UnsupportedValue,
-                    $"XBackend {key} has protocol H2C (HTTP/2 without TLS) and tls.mode {settings.Mode}; use protocol HTTP2 for HTTP/2 over TLS, or set tls.mode None.");
+                    $"XBackend {key} has protocol H2C (HTTP/2 without TLS) and tls.mode {settings.Mode}; use protocol HTTP2 for HTTP/2 over TLS, or set tls.mode None.", backend);
             }
 
             if (settings.Mode == XBackendTlsMode.ClientAndServer)
             {
                 return Resolution.Fail(RouteConditions.UnsupportedValue,
-                    $"XBackend {key} asks for tls.mode ClientAndServer; Weft does not yet present client certificates to external backends (it does not read Secrets); use ServerOnly.");
+                    $"XBackend {key} asks for tls.mode ClientAndServer; Weft does not yet present client certificates to external backends (it does not read Secrets); use ServerOnly.", backend);
             }
 
-            var (origination, reason, message) = settings.Validation is { } validation
-                ? TlsOrigination.From(index, ns, validation, source)
-                : (TlsOrigination.SystemRoots(hostname, source), null, null);
-            if (origination is null)
+            var origination = settings.Validation is { } validation
+                ? index.Tls(backend, validation)
+                : TlsOriginationResult.Usable(TlsOrigination.SystemRoots(hostname, source));
+            if (origination.Policy is null)
             {
-                return Resolution.Fail(reason!, $"XBackend {key}: {message}");
+                return Resolution.Fail(origination.Reason!, $"XBackend {key}: {origination.Message}", backend);
             }
 
-            tls = origination;
+            tls = origination.Policy;
         }
 
-        return new(new ExternalBackendPolicy { Hostname = hostname, Port = backend.Spec.Port.Port, Source = source, Tls = tls }, app, null, null);
+        return new(new ExternalBackendPolicy { Hostname = hostname, Port = backend.Spec.Port.Port, Source = source, Tls = tls }, BackendAppProtocol.Http, null, null, backend);
     }
+
+    private const string McpRefusal = "Weft does not speak MCP to backends.";
 
     /// <summary>F5 for an XBackend: its <c>protocol</c> against the route's kind (unset: what the route implies).</summary>
     private static (string Backend, string? Problem) Protocol(string? protocol, RouteType type)
     {
         if (protocol == XBackendProtocol.Mcp)
         {
-            return (BackendAppProtocol.Http, "Weft does not speak MCP to backends.");
+            return (BackendAppProtocol.Http, McpRefusal);
         }
 
         return type switch
@@ -116,9 +136,12 @@ internal static class ExternalBackends
         };
     }
 
-    /// <summary>An external backend and the protocol to speak to it, or (<see cref="Reason"/> set) why the reference fails.</summary>
-    internal readonly record struct Resolution(ExternalBackendPolicy? External, string AppProtocol, string? Reason, string? Message)
+    /// <summary>
+    /// An external backend and the protocol to speak to it, or (<see cref="Reason"/> set) why the reference fails;
+    /// <see cref="Backend"/> is the XBackend referred to once it is found and the reference permitted.
+    /// </summary>
+    internal readonly record struct Resolution(ExternalBackendPolicy? External, string AppProtocol, string? Reason, string? Message, XBackend? Backend)
     {
-        public static Resolution Fail(string reason, string message) => new(null, BackendAppProtocol.Http, reason, message);
+        public static Resolution Fail(string reason, string message, XBackend? backend = null) => new(null, BackendAppProtocol.Http, reason, message, backend);
     }
 }

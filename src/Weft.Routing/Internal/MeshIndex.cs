@@ -20,8 +20,8 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
     private readonly ILookup<string, ReferenceGrant> _grants;
     private readonly Dictionary<(string Service, string Section), BackendTlsPolicy> _tlsPolicies = [];
-    private readonly ConcurrentDictionary<BackendTlsPolicy, ServiceTlsResult> _tlsCompiled = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<(string Kind, string Key), BackendTraffic> _traffic = [];
+    private readonly ConcurrentDictionary<KubeObject, TlsOriginationResult> _tlsCompiled = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(string Kind, string Key), (XBackendTrafficPolicy Policy, BackendTraffic Traffic)> _traffic = [];
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
@@ -98,12 +98,9 @@ internal sealed class MeshIndex
         {
             foreach (var target in policy.Spec.TargetRefs)
             {
-                var kind = CoreServiceRef.Is(target.Group, target.Kind) ? CoreServiceRef.Kind
-                    : ExternalBackends.IsRef(target.Group, target.Kind) ? Weft.Api.Model.XBackend.KindName
-                    : null;
-                if (kind is not null)
+                if (TrafficTargetKind(target) is { } kind)
                 {
-                    _traffic.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), new BackendTraffic(RetryBudgetOf(policy), SessionOf(policy, target.Name)));
+                    _traffic.TryAdd((kind, $"{policy.Namespace}/{target.Name}"), (policy, new BackendTraffic(RetryBudgetOf(policy), SessionOf(policy, target.Name))));
                 }
             }
         }
@@ -131,7 +128,18 @@ internal sealed class MeshIndex
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
 
     /// <summary>The retry budget and session persistence an XBackendTrafficPolicy gives backend <paramref name="kind"/> (Service or XBackend) <paramref name="ns"/>/<paramref name="name"/>.</summary>
-    public BackendTraffic Traffic(string kind, string ns, string name) => _traffic.GetValueOrDefault((kind, $"{ns}/{name}")) ?? BackendTraffic.None;
+    public BackendTraffic Traffic(string kind, string ns, string name) =>
+        _traffic.TryGetValue((kind, $"{ns}/{name}"), out var won) ? won.Traffic : BackendTraffic.None;
+
+    /// <summary>The XBackendTrafficPolicy that won backend <paramref name="kind"/> <paramref name="ns"/>/<paramref name="name"/>, or null (for status: the others are Conflicted).</summary>
+    public XBackendTrafficPolicy? TrafficPolicy(string kind, string ns, string name) =>
+        _traffic.TryGetValue((kind, $"{ns}/{name}"), out var won) ? won.Policy : null;
+
+    /// <summary>The kind of backend an XBackendTrafficPolicy targetRef names (Service or XBackend), or null for a kind it cannot target.</summary>
+    public static string? TrafficTargetKind(PolicyTargetReference target) =>
+        CoreServiceRef.Is(target.Group, target.Kind) ? CoreServiceRef.Kind
+        : ExternalBackends.IsRef(target.Group, target.Kind) ? Weft.Api.Model.XBackend.KindName
+        : null;
 
     /// <summary>
     /// GEP-1619 for a backend: the cookie (or header) named by <c>sessionName</c>, by default one per backend
@@ -181,16 +189,24 @@ internal sealed class MeshIndex
     /// <paramref name="port"/>: the winning policy that names the port (sectionName), else the winning one for the whole
     /// Service; null when none targets it. A policy that cannot be honoured (its CA bundle) gives a reason instead.
     /// </summary>
-    public ServiceTlsResult? ServiceTls(Service svc, ServicePort port)
+    public TlsOriginationResult? ServiceTls(Service svc, ServicePort port)
     {
-        var policy = (!string.IsNullOrEmpty(port.Name) ? _tlsPolicies.GetValueOrDefault((svc.Key, port.Name)) : null)
-            ?? _tlsPolicies.GetValueOrDefault((svc.Key, ""));
-        return policy is null ? null : _tlsCompiled.GetOrAdd(policy, static (p, index) =>
-        {
-            var (tls, reason, message) = TlsOrigination.From(index, p.Namespace, p.Spec.Validation, $"{BackendTlsPolicy.KindName} {p.Key}");
-            return new ServiceTlsResult(tls, reason, message);
-        }, this);
+        var policy = (!string.IsNullOrEmpty(port.Name) ? TlsPolicy(svc.Key, port.Name) : null) ?? TlsPolicy(svc.Key, "");
+        return policy is null ? null : Tls(policy, policy.Spec.Validation);
     }
+
+    /// <summary>
+    /// The BackendTLSPolicy that won Service <paramref name="serviceKey"/> ("ns/name") for <paramref name="section"/> (a
+    /// port name; "" for the whole Service), or null (for status: the others there are Conflicted).
+    /// </summary>
+    public BackendTlsPolicy? TlsPolicy(string serviceKey, string section) => _tlsPolicies.GetValueOrDefault((serviceKey, section));
+
+    /// <summary>
+    /// The <c>validation</c> of <paramref name="owner"/> (a BackendTLSPolicy, or an XBackend's <c>tls</c>) compiled, its
+    /// CA bundles read, once per model: routes, the Services' own backends and status all read this one result.
+    /// </summary>
+    public TlsOriginationResult Tls(KubeObject owner, BackendTlsValidation validation) => _tlsCompiled.GetOrAdd(owner, static (o, state) =>
+        TlsOrigination.From(state.Index, o.Namespace, state.Validation, $"{o.Kind} {o.Key}"), (Index: this, Validation: validation));
 
     /// <summary>
     /// gamma-spec F7: whether a ReferenceGrant in <paramref name="toNamespace"/> lets objects of kind
@@ -393,9 +409,6 @@ internal sealed class MeshIndex
         return null;
     }
 }
-
-/// <summary>A BackendTLSPolicy compiled for the proxy: the TLS to originate, or the reason (and message) it cannot be.</summary>
-internal sealed record ServiceTlsResult(TlsOriginationPolicy? Policy, string? Reason, string? Message);
 
 /// <summary>What an XBackendTrafficPolicy gives one backend: its retry budget and its session persistence, each optional.</summary>
 internal sealed record BackendTraffic(RetryBudgetPolicy? RetryBudget, SessionPersistencePolicy? Session)

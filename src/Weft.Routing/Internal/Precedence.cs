@@ -141,8 +141,11 @@ internal static class Precedence
         _ => -1,
     };
 
-    private static string Stamp(AnalyzedRoute r) =>
-        r.Created?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "unset";
+    private static string Stamp(AnalyzedRoute r) => Stamp(r.Created);
+
+    /// <summary>A creationTimestamp as the tie-break messages show it ("unset" when there is none).</summary>
+    internal static string Stamp(DateTimeOffset? created) =>
+        created?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "unset";
 
     private static int PathRank(MatchPolicy m) => m.PathType switch
     {

@@ -17,6 +17,7 @@ internal sealed class RouteAnalyzer
     private readonly Route _route;
     private readonly RouteType _type;
     private readonly List<Problem> _backendProblems = [];
+    private readonly HashSet<XBackend> _xbackends = new(ReferenceEqualityComparer.Instance);
 
     private RouteAnalyzer(MeshIndex index, Route route, RouteType type)
     {
@@ -163,6 +164,7 @@ internal sealed class RouteAnalyzer
         Rules = rules,
         BackendProblems = _backendProblems,
         RouteProblem = routeProblem,
+        XBackends = [.. _xbackends],
     };
 
     private static Problem? First(List<Problem> problems) => problems.Count == 0
@@ -611,6 +613,11 @@ internal sealed class RouteAnalyzer
         if (ExternalBackends.IsRef(r.Group, r.Kind))
         {
             var external = ExternalBackends.Resolve(_index, _route, _type, ns, r.Name);
+            if (external.Backend is { } referred)
+            {
+                _xbackends.Add(referred);
+            }
+
             return external.Reason is { } reason
                 ? Fail(reason, external.Message!)
                 : Result(null, external.AppProtocol, external: external.External, traffic: _index.Traffic(XBackend.KindName, ns, r.Name));

@@ -22,9 +22,10 @@ internal static class TlsOrigination
     /// <summary>
     /// The TLS a <c>validation</c> (BackendTLSPolicy's, or an XBackend's) asks for: SNI <c>hostname</c>, the roots of the
     /// referenced ConfigMaps' <c>ca.crt</c> in <paramref name="ns"/> or the system's, the subject alternative names to
-    /// check; or the reason it cannot be honoured and a message saying what to fix.
+    /// check; or the reason it cannot be honoured and a message saying what to fix. <see cref="MeshIndex"/> calls this
+    /// once per policy or XBackend and model.
     /// </summary>
-    public static (TlsOriginationPolicy? Policy, string? Reason, string? Message) From(MeshIndex index, string ns, BackendTlsValidation validation, string source)
+    public static TlsOriginationResult From(MeshIndex index, string ns, BackendTlsValidation validation, string source)
     {
         var sans = validation.SubjectAltNames
             .Select(s => new SubjectAltNamePolicy { Type = s.Type, Value = (s.Type == SubjectAltNameType.Uri ? s.Uri : s.Hostname) ?? "" })
@@ -32,17 +33,18 @@ internal static class TlsOrigination
         if (validation.WellKnownCaCertificates is { } wellKnown)
         {
             return wellKnown == "System"
-                ? (new TlsOriginationPolicy { ServerName = validation.Hostname, Roots = SystemRootsName, SubjectAltNames = sans, Source = source }, null, null)
-                : (null, RouteConditions.UnsupportedValue, $"wellKnownCACertificates \"{wellKnown}\" is not a set Weft knows; use System or caCertificateRefs.");
+                ? TlsOriginationResult.Usable(new TlsOriginationPolicy { ServerName = validation.Hostname, Roots = SystemRootsName, SubjectAltNames = sans, Source = source })
+                : new(null, RouteConditions.UnsupportedValue, $"wellKnownCACertificates \"{wellKnown}\" is not a set Weft knows; use System or caCertificateRefs.", [], 0);
         }
 
         var pems = new List<string>();
-        var problems = new List<string>();
+        var problems = new List<Problem>();
         foreach (var r in validation.CaCertificateRefs)
         {
             var (pem, problem) = r is { Group: "", Kind: "ConfigMap" }
                 ? CaBundle(index.ConfigMap(ns, r.Name), $"{ns}/{r.Name}")
-                : (null, $"caCertificateRefs names {r.Kind} {r.Name} (group \"{r.Group}\"); Weft reads CA bundles from ConfigMaps (group \"\").");
+                : (null, new Problem(RouteConditions.InvalidKind,
+                    $"caCertificateRefs names {r.Kind} {r.Name} (group \"{r.Group}\"); Weft reads CA bundles from ConfigMaps (group \"\")."));
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -57,31 +59,33 @@ internal static class TlsOrigination
         // "connections using an invalid CACertificateRef MUST fail" says.
         if (problems.Count > 0)
         {
-            return (null, RouteConditions.InvalidCaCertificateRef, string.Join(" ", problems));
+            return new(null, RouteConditions.InvalidCaCertificateRef, string.Join(" ", problems.Select(p => p.Message)), problems, pems.Count);
         }
 
         var roots = string.Join(", ", validation.CaCertificateRefs.Select(r => $"ConfigMap {ns}/{r.Name}"));
-        return (new TlsOriginationPolicy { ServerName = validation.Hostname, CaCertificatesPem = pems, Roots = roots, SubjectAltNames = sans, Source = source }, null, null);
+        return TlsOriginationResult.Usable(
+            new TlsOriginationPolicy { ServerName = validation.Hostname, CaCertificatesPem = pems, Roots = roots, SubjectAltNames = sans, Source = source },
+            pems.Count);
     }
 
     private const string SystemRootsName = "the system's roots";
 
     /// <summary>Whether a ConfigMap holds a CA bundle Weft can use: a <c>ca.crt</c> of at most 64 KiB with at least one PEM certificate.</summary>
-    private static (string? Pem, string? Problem) CaBundle(ConfigMap? map, string key)
+    private static (string? Pem, Problem? Problem) CaBundle(ConfigMap? map, string key)
     {
         if (map is null)
         {
-            return (null, $"ConfigMap {key} (caCertificateRefs) not found; create it with the CA's PEM under key ca.crt.");
+            return (null, Invalid($"ConfigMap {key} (caCertificateRefs) not found; create it with the CA's PEM under key ca.crt."));
         }
 
         if (!map.Data.TryGetValue(ConfigMap.CaCertificateKey, out var pem) || string.IsNullOrWhiteSpace(pem))
         {
-            return (null, $"ConfigMap {key} has no key ca.crt; put the CA's PEM certificate under ca.crt.");
+            return (null, Invalid($"ConfigMap {key} has no key ca.crt; put the CA's PEM certificate under ca.crt."));
         }
 
         if (pem.Length > MaxCaBundleChars)
         {
-            return (null, $"ConfigMap {key} ca.crt is {pem.Length} characters; Weft reads CA bundles of at most {MaxCaBundleChars}.");
+            return (null, Invalid($"ConfigMap {key} ca.crt is {pem.Length} characters; Weft reads CA bundles of at most {MaxCaBundleChars}."));
         }
 
         var certificates = new X509Certificate2Collection();
@@ -91,7 +95,7 @@ internal static class TlsOrigination
         }
         catch (CryptographicException e)
         {
-            return (null, $"ConfigMap {key} ca.crt is not a PEM certificate bundle: {e.Message}");
+            return (null, Invalid($"ConfigMap {key} ca.crt is not a PEM certificate bundle: {e.Message}"));
         }
         finally
         {
@@ -101,6 +105,8 @@ internal static class TlsOrigination
             }
         }
 
-        return certificates.Count == 0 ? (null, $"ConfigMap {key} ca.crt holds no PEM certificate (-----BEGIN CERTIFICATE-----).") : (pem, null);
+        return certificates.Count == 0 ? (null, Invalid($"ConfigMap {key} ca.crt holds no PEM certificate (-----BEGIN CERTIFICATE-----).")) : (pem, null);
     }
+
+    private static Problem Invalid(string message) => new(RouteConditions.InvalidCaCertificateRef, message);
 }

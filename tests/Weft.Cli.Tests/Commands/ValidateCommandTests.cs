@@ -221,6 +221,103 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Contains("metadata.annotations: Too long: may not be more than 262144 bytes", err, StringComparison.Ordinal);
     }
 
+    /// <summary>Two BackendTLSPolicies on echo-v1 (a older than b), an XBackend whose CA ConfigMap is missing and a route to it, and an XBackendTrafficPolicy on it.</summary>
+    private const string BackendObjects = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: BackendTLSPolicy
+        metadata: {name: a, namespace: gateway-conformance-mesh, creationTimestamp: "2025-01-01T00:00:00Z"}
+        spec:
+          targetRefs: [{group: "", kind: Service, name: echo-v1}]
+          validation: {hostname: echo-v1.example.test, wellKnownCACertificates: System}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: BackendTLSPolicy
+        metadata: {name: b, namespace: gateway-conformance-mesh, creationTimestamp: "2025-01-02T00:00:00Z"}
+        spec:
+          targetRefs: [{group: "", kind: Service, name: echo-v1}]
+          validation: {hostname: echo-v1.example.test, wellKnownCACertificates: System}
+        ---
+        apiVersion: gateway.networking.x-k8s.io/v1alpha1
+        kind: XBackend
+        metadata: {name: api, namespace: gateway-conformance-mesh}
+        spec:
+          type: ExternalHostname
+          externalHostname: {hostname: api.example.test}
+          port: {port: 443}
+          tls: {mode: ServerOnly, validation: {hostname: api.example.test, caCertificateRefs: [{group: "", kind: ConfigMap, name: missing-ca}]}}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: to-api, namespace: gateway-conformance-mesh}
+        spec:
+          parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+          rules: [{backendRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api}]}]
+        ---
+        apiVersion: gateway.networking.x-k8s.io/v1alpha1
+        kind: XBackendTrafficPolicy
+        metadata: {name: budget, namespace: gateway-conformance-mesh}
+        spec:
+          targetRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api}]
+          retryConstraint: {budget: {percent: 5}}
+        """;
+
+    [Fact]
+    public void Newer_BackendTLSPolicy_is_Conflicted_in_the_json_and_exits_1()
+    {
+        var (exit, output, err) = Run("json", Base, Write(BackendObjects));
+
+        Assert.True(err.Length == 0, err);
+        Assert.Equal(1, exit);
+        var all = JsonNode.Parse(output)!.AsArray();
+        JsonObject Ancestor(string kind, string name) =>
+            all.Single(s => (string?)s!["kind"] == kind && (string?)s["name"] == name)!["status"]!["ancestors"]![0]!.AsObject();
+        JsonNode Accepted(JsonObject entry) => entry["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Accepted")!;
+        var loser = Ancestor("BackendTLSPolicy", "b");
+        Assert.Equal("""{"group":"","kind":"Service","namespace":"gateway-conformance-mesh","name":"echo-v1"}""", loser["ancestorRef"]!.ToJsonString());
+        Assert.Equal("weft.dev/mesh", (string?)loser["controllerName"]);
+        Assert.Equal(("False", "Conflicted"), ((string?)Accepted(loser)["status"], (string?)Accepted(loser)["reason"]));
+        Assert.Contains("BackendTLSPolicy gateway-conformance-mesh/a", (string?)Accepted(loser)["message"], StringComparison.Ordinal);
+        Assert.Equal("True", (string?)Accepted(Ancestor("BackendTLSPolicy", "a"))["status"]);
+        Assert.Equal("True", (string?)Accepted(Ancestor("XBackendTrafficPolicy", "budget"))["status"]);
+        var parent = all.Single(s => (string?)s!["kind"] == "XBackend")!["status"]!["parents"]!.AsArray().Single()!.AsObject();
+        Assert.Equal("echo", (string?)parent["parentRef"]!["name"]);
+        Assert.Equal("InvalidCACertificateRef", (string?)Accepted(parent)["reason"]);
+    }
+
+    [Fact]
+    public void Table_output_shows_XBackends_and_backend_policies_with_their_reasons()
+    {
+        var (exit, output, _) = Run("table", Base, Write(BackendObjects));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("XBackend gateway-conformance-mesh/api (generation 1)\n  parent Service gateway-conformance-mesh/echo\n    ✗ Accepted         False   InvalidCACertificateRef", output, StringComparison.Ordinal);
+        Assert.Contains("BackendTLSPolicy gateway-conformance-mesh/b (generation 1)\n  target Service gateway-conformance-mesh/echo-v1\n    ✗ Accepted         False   Conflicted", output, StringComparison.Ordinal);
+        Assert.Contains("XBackendTrafficPolicy gateway-conformance-mesh/budget (generation 1)\n  target XBackend.gateway.networking.x-k8s.io gateway-conformance-mesh/api\n    ✓ Accepted         True    Accepted", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void XBackend_no_route_refers_to_and_an_accepted_policy_exit_0()
+    {
+        var objects = Write("""
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XBackend
+            metadata: {name: api, namespace: gateway-conformance-mesh}
+            spec: {type: ExternalHostname, externalHostname: {hostname: api.example.test}, port: {port: 80}}
+            ---
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XBackendTrafficPolicy
+            metadata: {name: budget, namespace: gateway-conformance-mesh}
+            spec:
+              targetRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api}]
+              retryConstraint: {budget: {percent: 5}}
+            """);
+
+        var (exit, output, _) = Run("table", Base, objects);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("XBackend gateway-conformance-mesh/api (generation 1)\n  no mesh route refers to it", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Table_output_shows_each_condition_with_its_reason()
     {
