@@ -15,6 +15,22 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(request);
         var frontend = Resolve(clientNamespace, request.Host, request.Port, out var note);
+        if (frontend is null && Compile(clientNamespace, request.Host, request.Port) is { DefaultBackend: { } declared } declaredPolicy)
+        {
+            // An external host an XBackend of the client's namespace declares (issue 17, 7b): the sidecar sends it there.
+            var why = declared.Invalid is { } invalid ? $"answered 500 ({invalid})"
+                : declared.External is { } external ? $"to external host {Describe(external)}, as the sidecar resolves it (never the address the app chose)"
+                : "answered 500";
+            return new Explanation
+            {
+                ClientNamespace = clientNamespace,
+                Request = request,
+                FrontendNote = $"{note}; XBackend {declared.Namespace}/{declared.Name} of namespace {clientNamespace} declares {request.Host}:{request.Port.ToString(CultureInfo.InvariantCulture)}",
+                Policy = declaredPolicy,
+                Outcome = $"declared external host: {why}",
+            };
+        }
+
         if (frontend is null)
         {
             var outside = Outside(clientNamespace, request.ClientPod ?? "");

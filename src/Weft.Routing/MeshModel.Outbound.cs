@@ -1,11 +1,15 @@
 using System.Collections.Concurrent;
+using Weft.Api.Model;
+using Weft.Routing.Internal;
 using Weft.Routing.Policy;
 
 namespace Weft.Routing;
 
 /// <summary>
-/// Issue 17's outbound policy on the compile side: for a destination <see cref="Compile(string, string, int, string?)"/>
-/// knows nothing of, what the client's sidecar does with its traffic (<see cref="OutboundPolicies"/>).
+/// Issue 17's outbound policy on the compile side: the external hosts a namespace's XBackends declare are part of the
+/// mesh's registry for that namespace's clients (<see cref="CompileDeclared"/>); for any other destination
+/// <see cref="Compile(string, string, int, string?)"/> knows nothing of, <see cref="Outside"/> says what the client's
+/// sidecar does with its traffic (<see cref="OutboundPolicies"/>).
 /// </summary>
 public sealed partial class MeshModel
 {
@@ -27,5 +31,51 @@ public sealed partial class MeshModel
             key.Pod.Length > 0 ? model._index.Pod(key.Namespace, key.Pod) : null,
             PodSettings.NamespaceOf(model._snapshot, key.Namespace),
             model.DefaultOutboundPolicy), this);
+    }
+
+    /// <summary>
+    /// A direct call to an external host (the app naming <c>api.example.test:443</c> itself, not a Service): when an
+    /// XBackend of the client's namespace declares that host and port, the policy sends it to the XBackend as a route
+    /// would (the sidecar's own resolution, never the address the app chose; TLS originated when the XBackend says so;
+    /// its XBackendTrafficPolicy), and the host is in the registry under registry-only. Only the client's own namespace's
+    /// XBackends count: another namespace's TLS settings and CA are a cross-namespace reference, which gamma-spec F6
+    /// keeps grants for. Null when none declares it.
+    /// </summary>
+    private DestinationPolicy? CompileDeclared(string clientNamespace, string host, int port)
+    {
+        if (System.Net.IPAddress.TryParse(host, out _) || _index.DeclaredXBackend(clientNamespace, host, port) is not { } backend)
+        {
+            return null;
+        }
+
+        var own = ExternalBackends.Own(_index, backend);
+        var (protocol, app) = backend.Spec.Protocol switch
+        {
+            XBackendProtocol.Tcp => (PolicyProtocol.Tcp, BackendAppProtocol.Tcp),
+            XBackendProtocol.Http2 or XBackendProtocol.H2c => (PolicyProtocol.Http, BackendAppProtocol.Http2),
+            XBackendProtocol.Http or XBackendProtocol.Http11 => (PolicyProtocol.Http, BackendAppProtocol.Http),
+            _ => (PolicyProtocol.Opaque, BackendAppProtocol.Http), // unset: what the app sends decides (HTTP, or bytes relayed)
+        };
+        var traffic = _index.Traffic(XBackend.KindName, backend.Namespace, backend.Name);
+        return new DestinationPolicy
+        {
+            ClientNamespace = clientNamespace,
+            ServiceNamespace = backend.Namespace,
+            ServiceName = backend.Name,
+            Port = port,
+            Protocol = protocol,
+            View = PolicyView.None,
+            DefaultBackend = new BackendPolicy
+            {
+                Namespace = backend.Namespace,
+                Name = backend.Name,
+                Port = port,
+                Invalid = own.Reason,
+                AppProtocol = app,
+                External = own.External,
+                RetryBudget = traffic.RetryBudget,
+                SessionPersistence = traffic.Session,
+            },
+        };
     }
 }

@@ -192,7 +192,7 @@ public sealed partial class MeshModel
         var frontend = ResolveFrontend(clientNamespace, host, port);
         if (frontend is null)
         {
-            return new CompiledEntry(null, null, null);
+            return new CompiledEntry(CompileDeclared(clientNamespace, host, port), null, null);
         }
 
         var policy = Compile(clientNamespace, frontend).Policy;

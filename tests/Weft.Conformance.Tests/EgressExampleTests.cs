@@ -59,8 +59,11 @@ public sealed class EgressExampleTests(ITestOutputHelper output) : ExampleTest(o
             $"registry-only: {outsideHost.EndPoint} is not a Service of the mesh (outbound policy from namespace team-a annotation weft.dev/outbound-policy)");
         if (isolation == "process")
         {
-            // With pods as processes an app names hosts to its sidecar (proxy settings): refused before any look-up.
+            // With pods as processes an app names hosts to its sidecar (proxy settings): refused before any look-up, as
+            // no XBackend of team-a declares the host; shop's XBackend api-example does, so shop's direct call by that
+            // name goes to it, TLS originated, as the route's does.
             await Children.ExpectAsync(ReadyFile, "team-a/client", "GET", "http://api.example.test:8443/", 403, "api.example.test:8443 is not a Service of the mesh");
+            await Children.ExpectAsync(ReadyFile, "shop/client", "GET", "http://api.example.test:8443/direct", 200, "Sni=api.example.test\n");
         }
 
         Assert.Equal(1, outsideHost.Requests);

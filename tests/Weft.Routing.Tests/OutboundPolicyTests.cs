@@ -94,3 +94,44 @@ public sealed class OutboundPolicyTests
             },
         });
 }
+
+/// <summary>Issue 17 (7b): the external hosts a namespace's XBackends declare are in the registry for that namespace's clients.</summary>
+public sealed class DeclaredExternalHostTests
+{
+    [Fact]
+    public void An_XBackend_declares_its_host_and_port_for_clients_of_its_namespace_only()
+    {
+        var model = MeshModel.Build(K.Base() with { XBackends = [BackendObjects.ExternalApi(tls: BackendObjects.Validated("api.example.test", "ca"))], ConfigMaps = [BackendObjects.Ca()] });
+
+        var policy = model.Compile(K.Mesh, "API.example.test.", 8443);
+
+        Assert.NotNull(policy);
+        Assert.Equal((PolicyView.None, PolicyProtocol.Opaque, 0), (policy.View, policy.Protocol, policy.Rules.Count));
+        Assert.Equal(("api.example.test", 8443), (policy.DefaultBackend!.External!.Hostname, policy.DefaultBackend.External.Port));
+        Assert.Equal("api.example.test", policy.DefaultBackend.External.Tls!.ServerName);
+        Assert.Null(model.Compile(K.Mesh, "api.example.test", 443)); // another port is not declared
+        Assert.Null(model.Compile("team-a", "api.example.test", 8443)); // another namespace's XBackend is not
+    }
+
+    [Fact]
+    public void Of_two_XBackends_declaring_one_host_the_older_wins()
+    {
+        var older = BackendObjects.ExternalApi() with { Metadata = K.Meta(K.Mesh, "older", created: DateTimeOffset.UnixEpoch) };
+        var newer = BackendObjects.ExternalApi() with { Metadata = K.Meta(K.Mesh, "newer", created: DateTimeOffset.UnixEpoch.AddMinutes(1)) };
+
+        var policy = MeshModel.Build(K.Base() with { XBackends = [newer, older] }).Compile(K.Mesh, "api.example.test", 8443);
+
+        Assert.Equal("older", policy!.DefaultBackend!.Name);
+    }
+
+    [Fact]
+    public void A_declared_host_Weft_cannot_honour_is_answered_500_with_the_reason()
+    {
+        var clientCerts = BackendObjects.ExternalApi(tls: new XBackendTls { Mode = XBackendTlsMode.ClientAndServer });
+
+        var policy = MeshModel.Build(K.Base() with { XBackends = [clientCerts] }).Compile(K.Mesh, "api.example.test", 8443);
+
+        Assert.Equal(RouteConditions.UnsupportedValue, policy!.DefaultBackend!.Invalid);
+        Assert.Null(policy.DefaultBackend.External);
+    }
+}

@@ -122,7 +122,7 @@ public static class ExplainCommand
             stdout.WriteLine(line);
         }
 
-        return explanation.Frontend is null ? 1 : 0;
+        return explanation.Frontend is null && explanation.Policy is null ? 1 : 0; // 1: the mesh has no policy for it
     }
 
     internal static bool TryParseUrl(string url, out ExplainRequest request, out string error)

@@ -44,10 +44,11 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         }
 
         var policy = table?.Policy;
+        var detected = DetectedProtocol.NeedMore;
         if (policy is null || !PolicyProtocol.IsTunnelled(policy.Protocol))
         {
             var bound = policy?.Protocol is PolicyProtocol.Http or PolicyProtocol.Grpc ? HttpFirstBytesBound : detectionBound;
-            var detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, bound, ct).ConfigureAwait(false);
+            detected = await ProtocolDetector.DetectAsync(connection.Transport.Input, bound, ct).ConfigureAwait(false);
             if (detected is DetectedProtocol.Http1 or DetectedProtocol.Http2)
             {
                 if (detected == DetectedProtocol.Http2)
@@ -71,6 +72,11 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         }
 
         var client = connection.RemoteEndPoint as IPEndPoint;
+        if (policy is null && detected == DetectedProtocol.Tls)
+        {
+            policy = await DeclaredByServerNameAsync(connection, host, port, ct).ConfigureAwait(false);
+        }
+
         if (policy is null)
         {
             await ServeOutsideMeshAsync(connection, host, port, ct).ConfigureAwait(false);
@@ -174,6 +180,38 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 
         externals.Unreachable(external);
         return null;
+    }
+
+    /// <summary>
+    /// The app's own TLS to an address the mesh does not know (it resolved an external name itself; captured): when its
+    /// ClientHello names a host an XBackend of its namespace declares on this port, the connection goes to that XBackend
+    /// through the sidecar's own resolution of the name, never to the address the app chose (so a forged SNI reaches
+    /// only what the namespace declared), its TLS passed through as it is: the app originates it, not the sidecar.
+    /// </summary>
+    private async Task<DestinationPolicy?> DeclaredByServerNameAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
+    {
+        if (!IPAddress.TryParse(host, out _))
+        {
+            return null; // a name was looked up already
+        }
+
+        var (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
+        if (serverName is null || IPAddress.TryParse(serverName, out _))
+        {
+            return null;
+        }
+
+        try
+        {
+            return (await destinations.GetAsync(serverName, port, ct).ConfigureAwait(false))?.Policy is { DefaultBackend: { External: { } external } backend } declared
+                ? declared with { Protocol = PolicyProtocol.Tcp, DefaultBackend = backend with { External = external with { Tls = null } } }
+                : null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.DiscoveryFailed(logger, serverName, port, e);
+            return null;
+        }
     }
 
     /// <summary>Not a mesh destination: plain TCP to where the app sent it when the client's outbound policy allows it (<see cref="Outbound.OutsideMesh"/>), else closed.</summary>

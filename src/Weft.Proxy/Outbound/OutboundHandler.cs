@@ -77,6 +77,11 @@ internal sealed class OutboundHandler(
             return;
         }
 
+        if (table is null && await DeclaredByHostAsync(context, host, port) is { } declared)
+        {
+            table = declared;
+        }
+
         if (table is null)
         {
             await ForwardOutsideMeshAsync(context, host, port);
@@ -213,6 +218,32 @@ internal sealed class OutboundHandler(
 
     /// <summary>The destination's port label and its <c>namespace/name:port</c> key (the retry budget's).</summary>
     private sealed record DestinationStrings(string Port, string Service);
+
+    /// <summary>
+    /// An app that resolved an external host itself sends to an address the mesh does not know (captured, or a CONNECT
+    /// to that address): when the request's Host names a host an XBackend of its namespace declares on this port, the
+    /// request goes to that XBackend, through the sidecar's own resolution of the name, never to the address the app
+    /// chose, so a forged Host reaches only what the namespace declared. Null otherwise (or when the look-up fails:
+    /// the outbound policy then decides).
+    /// </summary>
+    private async Task<RouteTable?> DeclaredByHostAsync(HttpContext context, string host, int port)
+    {
+        var named = context.Request.Host.Host;
+        if (!IPAddress.TryParse(host, out _) || string.IsNullOrEmpty(named) || IPAddress.TryParse(named, out _))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await destinations.GetAsync(named, port, context.RequestAborted) is { Policy.DefaultBackend.External: not null } declared ? declared : null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            ProxyLog.DiscoveryFailed(logger, named, port, e);
+            return null;
+        }
+    }
 
     /// <summary>
     /// Not a mesh destination: what the client's outbound policy says (<see cref="OutsideMesh"/>): refused with its reason

@@ -17,6 +17,7 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _endpointsByAddress = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
     private readonly ILookup<string, ReferenceGrant> _grants;
     private readonly Dictionary<(string Service, string Section), BackendTlsPolicy> _tlsPolicies = [];
@@ -85,6 +86,15 @@ internal sealed class MeshIndex
             _xbackends[backend.Key] = backend;
         }
 
+        // Issue 17 (7b): the host:port each namespace's XBackends declare; of two declaring the same, the older.
+        foreach (var backend in snapshot.XBackends.Order<XBackend>(Precedence.OldestFirst))
+        {
+            if (backend.Spec.ExternalHostname is { Length: > 0 } hostname)
+            {
+                _declared.TryAdd((backend.Namespace, hostname.TrimEnd('.').ToLowerInvariant(), backend.Spec.Port.Port), backend);
+            }
+        }
+
         foreach (var map in snapshot.ConfigMaps)
         {
             _configMaps[map.Key] = map;
@@ -124,6 +134,10 @@ internal sealed class MeshIndex
     public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault($"{ns}/{name}");
 
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>The XBackend of namespace <paramref name="ns"/> whose external host and port are <paramref name="host"/>:<paramref name="port"/> (the oldest of several), or null.</summary>
+    public XBackend? DeclaredXBackend(string ns, string host, int port) =>
+        _declared.GetValueOrDefault((ns, host.TrimEnd('.').ToLowerInvariant(), port));
 
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
 

@@ -154,6 +154,78 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         Assert.Equal("GET /orders HTTP/1.1 over TLS, SNI legacy.example.test", await response.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task An_address_the_mesh_does_not_know_with_the_Host_of_a_declared_external_host_goes_to_the_sidecar_s_own_resolution()
+    {
+        await using var server = await TestBackend.StartAsync("outside");
+        await using var mesh = await StartAsync(Declared("api.example.test", server.Port, tls: null), ("api.example.test", IPAddress.Loopback));
+
+        // The app resolved the name to 127.0.0.9 (nothing listens there) and connects to that address: only the Host names the host.
+        await using var tunnel = await OpenTunnelAsync(mesh, $"127.0.0.9:{server.Port}");
+        await tunnel.WriteAsync(Encoding.ASCII.GetBytes($"GET /orders HTTP/1.1\r\nHost: api.example.test:{server.Port}\r\nConnection: close\r\n\r\n"));
+        var answer = await new StreamReader(tunnel).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Contains("path=/orders\n", answer, StringComparison.Ordinal);
+        Assert.Contains($"header:host=api.example.test:{server.Port}\n", answer, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task The_app_s_own_TLS_to_an_unknown_address_with_a_declared_SNI_passes_through_to_the_sidecar_s_own_resolution()
+    {
+        using var certificate = _ca.Server(["db.example.test"]);
+        await using var server = await TlsServer.StartAsync(certificate, async stream =>
+        {
+            var hello = new byte[5];
+            await stream.ReadExactlyAsync(hello);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
+        });
+        // The XBackend would originate TLS; the app's own TLS is passed through instead, never wrapped twice.
+        await using var mesh = await StartAsync(Declared("db.example.test", server.Port, Tls("db.example.test")), ("db.example.test", IPAddress.Loopback));
+
+        await using var tunnel = await OpenTunnelAsync(mesh, $"127.0.0.9:{server.Port}");
+        using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(_ca.CaPem);
+        var trust = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+        trust.CustomTrustStore.Add(root);
+        await using var tls = new SslStream(tunnel);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "db.example.test", CertificateChainPolicy = trust }); // the app's own TLS, end to end
+        await tls.WriteAsync("hello"u8.ToArray());
+
+        Assert.Equal("hello over TLS, SNI db.example.test", await new StreamReader(tls).ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task An_unknown_address_with_the_Host_of_a_Service_is_not_rerouted()
+    {
+        await using var server = await TestBackend.StartAsync("outside");
+        var registryOnly = new OutsidePolicy { Mode = Weft.Routing.OutboundPolicies.RegistryOnly, Source = "test" };
+        var service = Http("api", server.Port, External("api.example.test", server.Port, tls: null));
+        await using var mesh = await TestMesh.StartAsync(new StaticDestinationSource([KeyValuePair.Create($"api:{server.Port}", service)], registryOnly),
+            resolve: new Dictionary<string, IReadOnlyList<IPAddress>> { ["api.example.test"] = [IPAddress.Loopback] });
+
+        await using var tunnel = await OpenTunnelAsync(mesh, $"127.0.0.9:{server.Port}");
+        await tunnel.WriteAsync(Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: api:{server.Port}\r\nConnection: close\r\n\r\n"));
+        var answer = await new StreamReader(tunnel).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal); // only a declared external host is reached by its Host
+    }
+
+    /// <summary>The policy the control plane compiles for a host an XBackend of the client's namespace declares (no Service, no route).</summary>
+    private static DestinationPolicy Declared(string hostname, int port, TlsOriginationPolicy? tls) => new()
+    {
+        ClientNamespace = "default",
+        ServiceNamespace = "default",
+        ServiceName = hostname.Split('.')[0],
+        Port = port,
+        Protocol = PolicyProtocol.Opaque,
+        View = PolicyView.None,
+        DefaultBackend = External(hostname, port, tls),
+    };
+
     private static BackendPolicy External(string hostname, int port, TlsOriginationPolicy? tls) => new()
     {
         Namespace = "default",
@@ -186,7 +258,7 @@ public sealed class ExternalBackendForwardingTests : IDisposable
 
     private static Task<TestMesh> StartAsync(DestinationPolicy policy, params (string Name, IPAddress Address)[] names) =>
         TestMesh.StartAsync(
-            new StaticDestinationSource([KeyValuePair.Create($"{policy.ServiceName}:{policy.Port}", policy)]),
+            new StaticDestinationSource([KeyValuePair.Create($"{(policy.DefaultBackend?.External?.Hostname ?? policy.ServiceName)}:{policy.Port}", policy)]),
             resolve: names.GroupBy(n => n.Name).ToDictionary(g => g.Key, g => (IReadOnlyList<IPAddress>)[.. g.Select(n => n.Address)]));
 
     /// <summary>Answers every request on every connection with 200 "ok" until stopped.</summary>
