@@ -99,10 +99,10 @@ public static class MeshFeatures
         ["TLSRouteModeTerminate"] = "Weft passes TLSRoute traffic through; it does not terminate TLS for a route",
         ["TLSRouteModeMixed"] = "Weft passes TLSRoute traffic through; it does not terminate TLS for a route",
         ["UDPRoute"] = "the proxy carries TCP only",
-        ["BackendTLSPolicy"] = "applied to mesh Services' backends (docs/egress.md), but upstream's BackendTLSPolicy tests run through a Gateway, which Weft is not, and its status ancestors are not written yet",
+        ["BackendTLSPolicy"] = "applied to mesh Services' backends, with its status (docs/egress.md), but upstream's BackendTLSPolicy tests run through a Gateway, which Weft is not",
         ["BackendTLSPolicySANValidation"] = "subjectAltNames are checked (docs/egress.md), but upstream's tests for it run through a Gateway, which Weft is not",
-        ["CookieSessionPersistence"] = "session persistence (GEP-1619) is not implemented",
-        ["CookieSessionPersistencePermanentLifetime"] = "session persistence (GEP-1619) is not implemented",
+        ["CookieSessionPersistence"] = "an HTTPRoute rule's sessionPersistence (GEP-1619) is not implemented; an XBackendTrafficPolicy's is (docs/egress.md), for which upstream has no feature name at v1.6.1",
+        ["CookieSessionPersistencePermanentLifetime"] = "an HTTPRoute rule's sessionPersistence (GEP-1619) is not implemented; an XBackendTrafficPolicy's is, Permanent cookies included (docs/egress.md)",
         ["Backend"] = "no upstream feature name at v1.6.1 (its pkg/features has no backend.go); XBackend ExternalHostname backends are implemented (docs/egress.md) and will be claimed under the names upstream gives them",
     };
 }

@@ -8,30 +8,64 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Weft.Proxy.Forwarding;
 
 /// <summary>
-/// RequestMirror (gamma-spec G8): a copy of the request to one endpoint of the mirror backend, sent in the background;
+/// RequestMirror (gamma-spec G8): a copy of the request to one endpoint of the mirror backend (one address of an
+/// XBackend's name; through the TLS a BackendTLSPolicy or XBackend asks for), sent in the background;
 /// its response is discarded and it never delays or fails the original. The copy carries method, path, query and
 /// headers, and the body when the original's was buffered (known length ≤ 64 KiB); a streamed body is not mirrored
 /// (the copy then has headers only), because teeing a stream would tie the original's pace to the mirror's.
 /// Whether to mirror at all (percent / fraction) is the caller's <c>MirrorSampler</c> decision.
 /// </summary>
-internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, ILogger logger)
+internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, External.ExternalConnector externals, ILogger logger)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     public void Send(HttpContext context, MirrorPolicy mirror, string path, string? host, int peerInboundPort, ReadOnlyMemory<byte>? body = null)
     {
         var backend = mirror.Backend;
-        if (backend.Invalid is not null || backend.Endpoints.Count == 0)
+        if (backend.Invalid is not null || (backend.External is null && backend.Endpoints.Count == 0))
         {
             ProxyLog.MirrorSkipped(logger, backend.Namespace, backend.Name, backend.Invalid ?? "no endpoints");
             return;
         }
 
+        // The copy is made now, while the original request is still there; where it goes may need a look-up (below).
+        var request = Copy(context, backend, body);
+        if (backend.External is { } external)
+        {
+            // An XBackend (issue 17): the sidecar's own resolution of its name, its TLS, its Host, as for the original.
+            request.Headers.Host = host ?? external.Authority;
+            _ = SendExternalAsync(request, new PathString(path), context.Request.QueryString, backend, external);
+            return;
+        }
+
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        var (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
-        var uri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
+        var viaSidecar = false;
+        string prefix;
+        HttpMessageInvoker invoker;
+        if (backend.Tls is { } tls)
+        {
+            (prefix, invoker) = client.RouteOriginating(endpoint, tls); // a BackendTLSPolicy: TLS to the app, as for the original
+        }
+        else
+        {
+            (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
+        }
+
+        request.RequestUri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
+        request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
+        if (viaSidecar)
+        {
+            request.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
+    }
+
+    /// <summary>The request's method, headers (no hop-by-hop, no Host, no <c>weft-dst-port</c>) and buffered body, without a destination yet.</summary>
+    private static HttpRequestMessage Copy(HttpContext context, BackendPolicy backend, ReadOnlyMemory<byte>? body)
+    {
         var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == BackendAppProtocol.Http2;
-        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri)
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), (Uri?)null)
         {
             Version = http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
             VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
@@ -57,14 +91,30 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
             }
         }
 
-        request.Headers.Host = host ?? context.Request.Headers.Host.ToString();
         request.Headers.Remove(MeshWire.DestinationPortHeader);
-        if (viaSidecar)
+        return request;
+    }
+
+    /// <summary>The copy to one address of the XBackend's name as the sidecar resolves it, within the mirror's time limit.</summary>
+    private async Task SendExternalAsync(HttpRequestMessage request, PathString path, QueryString query, BackendPolicy backend, ExternalBackendPolicy external)
+    {
+        EndpointPolicy endpoint;
+        try
         {
-            request.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var timeout = new CancellationTokenSource(Timeout);
+            var endpoints = await externals.EndpointsAsync(external, timeout.Token);
+            endpoint = endpoints[balancer.Pick(endpoints, Random.Shared)];
+        }
+        catch (Exception ex) when (ex is External.ExternalResolutionException or OperationCanceledException)
+        {
+            ProxyLog.MirrorFailed(logger, backend.Namespace, backend.Name, ex.Message);
+            request.Dispose();
+            return;
         }
 
-        _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
+        var (prefix, invoker) = client.RouteExternal(endpoint, external);
+        request.RequestUri = RequestUtilities.MakeDestinationAddress(prefix, path, query);
+        await SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
     }
 
     private async Task SendAsync(HttpMessageInvoker invoker, HttpRequestMessage request, BackendPolicy backend, EndpointLoad load)

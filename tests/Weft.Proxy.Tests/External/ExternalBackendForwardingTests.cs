@@ -214,6 +214,28 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal); // only a declared external host is reached by its Host
     }
 
+    [Fact]
+    public async Task A_mirror_to_an_XBackend_goes_to_the_address_the_sidecar_resolves_with_the_external_Host()
+    {
+        await using var primary = await TestBackend.StartAsync("primary");
+        await using var outside = await TestBackend.StartAsync("outside");
+        outside.RecordBodies = true;
+        var mirror = new FilterPolicy { Kind = FilterKind.RequestMirror, Mirror = new MirrorPolicy { Backend = External("shadow.example.test", outside.Port, tls: null) } };
+        var policy = Policies.Service("web", 80, [Policies.Rule(filters: [mirror], backends: Policies.Backend(primary))]);
+        await using var mesh = await TestMesh.StartAsync(new StaticDestinationSource([KeyValuePair.Create("web:80", policy)]),
+            resolve: new Dictionary<string, IReadOnlyList<IPAddress>> { ["shadow.example.test"] = [IPAddress.Loopback] });
+
+        var response = await mesh.Client.PostAsync("http://web/mirrored", new StringContent("payload"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("primary", response.Headers.GetValues("x-backend").Single());
+        await Weft.Tests.Shared.Eventually.TrueAsync(() => outside.Count == 1, "the XBackend received the copy");
+        var copy = outside.Received.Single();
+        Assert.Equal(("/mirrored", $"shadow.example.test:{outside.Port}"), (copy.Path, copy.Headers["host"]));
+        Assert.DoesNotContain(copy.Headers.Keys, name => name.StartsWith("weft-", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("payload", outside.Bodies.Single());
+    }
+
     /// <summary>The policy the control plane compiles for a host an XBackend of the client's namespace declares (no Service, no route).</summary>
     private static DestinationPolicy Declared(string hostname, int port, TlsOriginationPolicy? tls) => new()
     {
