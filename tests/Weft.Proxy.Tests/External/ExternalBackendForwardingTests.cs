@@ -236,6 +236,36 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         Assert.Equal("payload", outside.Bodies.Single());
     }
 
+    [Fact]
+    public async Task A_mirror_to_a_Service_under_a_BackendTLSPolicy_reaches_its_app_over_TLS()
+    {
+        await using var primary = await TestBackend.StartAsync("primary");
+        using var certificate = _ca.Server(["legacy.example.test"]);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var legacy = await TlsServer.StartAsync(certificate, async stream =>
+        {
+            var head = await TestMesh.ReadHeadAsync(stream, CancellationToken.None);
+            seen.Enqueue($"{head.Split('\r')[0]} over TLS, SNI {((SslStream)stream).TargetHostName}");
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+        });
+        var shadow = new BackendPolicy
+        {
+            Namespace = "default",
+            Name = "legacy",
+            Port = 443,
+            Endpoints = [new EndpointPolicy { Address = "127.0.0.1", Port = legacy.Port, Pod = "default/legacy-1" }],
+            Tls = Tls("legacy.example.test") with { Source = "BackendTLSPolicy default/legacy" },
+        };
+        var mirror = new FilterPolicy { Kind = FilterKind.RequestMirror, Mirror = new MirrorPolicy { Backend = shadow } };
+        await using var mesh = await StartAsync(Policies.Service("web", 80, [Policies.Rule(filters: [mirror], backends: Policies.Backend(primary))]));
+
+        using var response = await mesh.Client.GetAsync("http://web/copied");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Weft.Tests.Shared.Eventually.TrueAsync(() => !seen.IsEmpty, "the mirror reached legacy's app");
+        Assert.Equal("GET /copied HTTP/1.1 over TLS, SNI legacy.example.test", seen.Single());
+    }
+
     /// <summary>The policy the control plane compiles for a host an XBackend of the client's namespace declares (no Service, no route).</summary>
     private static DestinationPolicy Declared(string hostname, int port, TlsOriginationPolicy? tls) => new()
     {
