@@ -101,7 +101,18 @@ public sealed class InstallManifestTests
         Assert.False(Allows(ControllerRbac.ClusterRules(), "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "update", "someone-elses"));
         Assert.True(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", WeftInstallation.TrustBundleConfigMapName));
         Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", "app-config"));
-        Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "list"));
+    }
+
+    [Fact]
+    public void Cluster_role_lets_ConfigMaps_be_listed_and_watched_for_CA_bundles_and_nothing_more()
+    {
+        // ReferencedConfigMaps lists and watches each ConfigMap a caCertificateRef names; the names are the users', so
+        // the rule cannot name them. Reading one by name or writing one stays limited to the trust bundle.
+        var rules = ControllerRbac.ClusterRules();
+        Assert.True(Allows(rules, "", "configmaps", "list") && Allows(rules, "", "configmaps", "watch"));
+        Assert.False(Allows(rules, "", "configmaps", "get", "app-config"));
+        Assert.False(Allows(rules, "", "configmaps", "update", "app-config"));
+        Assert.False(Allows(rules, "", "configmaps", "patch"));
     }
 
     [Fact]
