@@ -28,9 +28,10 @@ internal static class ControllerRbac
         Rule("gateway.networking.x-k8s.io", ["xmeshes", "xbackends", "xbackendtrafficpolicies"], ["get", "list", "watch"]),
         Rule("policy.weft.dev", ["authorizationpolicies"], ["get", "list", "watch"]),
 
-        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted, AuthorizationPolicy ancestors).
-        Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status"], ["update"]),
-        Rule("gateway.networking.x-k8s.io", ["xmeshes/status"], ["update"]),
+        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted, AuthorizationPolicy,
+        // BackendTLSPolicy and XBackendTrafficPolicy ancestors, XBackend parents). Never PATCH: no code path sends one.
+        Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status", "backendtlspolicies/status"], ["update"]),
+        Rule("gateway.networking.x-k8s.io", ["xmeshes/status", "xbackends/status", "xbackendtrafficpolicies/status"], ["update"]),
         Rule("policy.weft.dev", ["authorizationpolicies/status"], ["update"]),
 
         // ReferencedConfigMaps: each ConfigMap a caCertificateRef names (XBackend, BackendTLSPolicy) is listed and watched

@@ -170,6 +170,64 @@ public sealed class KubeBackendTests
     }
 
     [Fact]
+    public async Task XBackend_parents_and_backend_policy_ancestors_are_written_beside_other_controllers_entries()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Egress + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: BackendTLSPolicy
+            metadata: {name: api-tls, namespace: shop}
+            spec:
+              targetRefs: [{group: "", kind: Service, name: api}]
+              validation:
+                hostname: api.shop.svc
+                caCertificateRefs: [{group: "", kind: ConfigMap, name: missing-ca}]
+            """);
+        await cluster.CreateAsync(EgressCa());
+
+        // Another controller has written its ancestor first (through the status subresource, as it would).
+        var other = new JsonObject
+        {
+            ["ancestorRef"] = new JsonObject { ["group"] = "gateway.networking.k8s.io", ["kind"] = "Gateway", ["namespace"] = "shop", ["name"] = "edge" },
+            ["controllerName"] = "example.com/gateway",
+            ["conditions"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Accepted", ["status"] = "True", ["reason"] = "Accepted", ["message"] = "theirs",
+                ["observedGeneration"] = 1, ["lastTransitionTime"] = "2026-12-01T00:00:00Z",
+            }),
+        };
+        var tls = (await KubeResource.BackendTlsPolicies.GetAsync(cluster.Client, "shop", "api-tls", CancellationToken.None))!;
+        tls["status"] = new JsonObject { ["ancestors"] = new JsonArray(other.DeepClone()) };
+        await KubeResource.BackendTlsPolicies.ReplaceStatusAsync(cluster.Client, tls, CancellationToken.None);
+
+        await cluster.StartControllerAsync("replica-a");
+
+        var xbackend = await cluster.EventuallyAsync(() => KubeResource.XBackends.GetAsync(cluster.Client, "shop", "api-example", CancellationToken.None),
+            x => KubeCluster.ParentOf(x, Weft) is not null, "the XBackend's parent entry");
+        var parent = KubeCluster.ParentOf(xbackend, Weft)!;
+        Assert.Equal("""{"group":"","kind":"Service","namespace":"shop","name":"api"}""", parent["parentRef"]!.ToJsonString());
+        Assert.Equal("Accepted=True/Accepted@1", KubeCluster.ConditionOf(parent, "Accepted"));
+
+        var traffic = await cluster.EventuallyAsync(() => KubeResource.BackendTrafficPolicies.GetAsync(cluster.Client, "shop", "api-budget", CancellationToken.None),
+            p => KubeCluster.AncestorsOf(p, Weft).Count == 1, "the XBackendTrafficPolicy's ancestor");
+        var ancestor = KubeCluster.AncestorsOf(traffic, Weft)[0];
+        Assert.Equal("""{"group":"gateway.networking.x-k8s.io","kind":"XBackend","namespace":"shop","name":"api-example"}""", ancestor["ancestorRef"]!.ToJsonString());
+        Assert.Equal("Accepted=True/Accepted@1", KubeCluster.ConditionOf(ancestor, "Accepted"));
+
+        tls = await cluster.EventuallyAsync(() => KubeResource.BackendTlsPolicies.GetAsync(cluster.Client, "shop", "api-tls", CancellationToken.None),
+            p => KubeCluster.AncestorsOf(p, Weft).Count == 1, "the BackendTLSPolicy's ancestor beside the other controller's");
+        var entries = (tls!["status"]!["ancestors"] as JsonArray)!.OfType<JsonObject>().ToList();
+        Assert.Equal(["example.com/gateway", Weft], entries.Select(e => e["controllerName"]!.GetValue<string>()));
+        Assert.True(JsonNode.DeepEquals(other, entries[0]));
+        Assert.Equal("""{"group":"","kind":"Service","namespace":"shop","name":"api"}""", entries[1]["ancestorRef"]!.ToJsonString());
+        Assert.Equal("Accepted=False/NoValidCACertificate@1", KubeCluster.ConditionOf(entries[1], "Accepted"));
+        Assert.Equal("ResolvedRefs=False/InvalidCACertificateRef@1", KubeCluster.ConditionOf(entries[1], "ResolvedRefs"));
+        Assert.Equal(1, tls["metadata"]!["generation"]!.GetValue<long>()); // a status write is not a spec change
+    }
+
+    [Fact]
     public async Task Without_the_XBackend_crds_the_kinds_read_as_empty_and_an_XBackend_ref_is_not_found()
     {
         // The standard channel has BackendTLSPolicy but neither XBackend nor XBackendTrafficPolicy.

@@ -58,10 +58,10 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
-    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_routes_xmeshes_and_authorization_policies()
+    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_every_kind_it_writes()
     {
         var rules = ControllerRbac.ClusterRules();
-        foreach (var resource in KubeResource.Routes.Append(KubeResource.Meshes).Append(KubeResource.AuthorizationPolicies))
+        foreach (var resource in KubeStatusWriter.Kinds)
         {
             Assert.True(Allows(rules, resource.Group, resource.Plural, "get"), resource.QualifiedName);
             Assert.True(Allows(rules, resource.Group, resource.Plural + "/status", "update"), resource.QualifiedName + "/status");
