@@ -48,6 +48,22 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
+    public void Vendored_gateway_api_crds_are_the_upstream_experimental_files_unmodified()
+    {
+        foreach (var crd in GatewayApiCrds.All)
+        {
+            var upstream = File.ReadAllText(Path.Combine(SharedFiles.GatewayApiCrds, crd.File));
+            Assert.True(upstream == File.ReadAllText(Path.Combine(SharedFiles.Repository, "deploy", "crds", crd.File)), $"deploy/crds/{crd.File} differs from upstream");
+            Assert.True(upstream == GatewayApiCrds.Text(crd), $"the embedded {crd.File} differs from upstream");
+        }
+
+        // The kinds the controller reads from the Gateway API are exactly the vendored ones.
+        Assert.Equal(
+            KubeResource.MeshInputs.Where(r => r.Group.StartsWith("gateway.networking.", StringComparison.Ordinal)).Select(r => r.QualifiedName).Order(StringComparer.Ordinal),
+            GatewayApiCrds.All.Select(c => c.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Cluster_role_lets_the_informers_list_and_watch_every_mesh_input()
     {
         var rules = ControllerRbac.ClusterRules();
