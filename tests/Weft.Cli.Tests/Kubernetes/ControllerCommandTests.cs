@@ -154,6 +154,91 @@ public sealed class ControllerCommandTests : IAsyncLifetime
         Assert.True(killed.Elapsed < StatusWithin, $"took {killed.Elapsed}");
     }
 
+    [KubectlFact]
+    public async Task Kubectl_shows_the_status_weft_controller_wrote_on_an_XBackend_and_its_backend_policies()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Weft test egress CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var caLines = string.Join('\n', ca.ExportCertificatePem().Split('\n').Select(l => "            " + l));
+        var manifest = Path.Combine(_work, "egress.yaml");
+        await File.WriteAllTextAsync(manifest, $$$"""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: weft-system}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: api, namespace: shop}
+            spec:
+              ports: [{name: http, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: api, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: api, port: 80}]
+              rules:
+              - backendRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
+            ---
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XBackend
+            metadata: {name: api-example, namespace: shop}
+            spec:
+              type: ExternalHostname
+              externalHostname: {hostname: api.example.test}
+              port: {port: 8443}
+              tls:
+                mode: ServerOnly
+                validation:
+                  hostname: api.example.test
+                  caCertificateRefs: [{group: "", kind: ConfigMap, name: egress-ca}]
+            ---
+            apiVersion: gateway.networking.x-k8s.io/v1alpha1
+            kind: XBackendTrafficPolicy
+            metadata: {name: api-budget, namespace: shop}
+            spec:
+              targetRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
+              retryConstraint: {budget: {percent: 5}}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: BackendTLSPolicy
+            metadata: {name: api-tls, namespace: shop}
+            spec:
+              targetRefs: [{group: "", kind: Service, name: api}]
+              validation:
+                hostname: api.shop.svc
+                caCertificateRefs: [{group: "", kind: ConfigMap, name: egress-ca}]
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: egress-ca, namespace: shop}
+            data:
+              ca.crt: |
+            {{{caLines}}}
+            """);
+        await KubectlAsync("apply", "--validate=false", "-f", manifest);
+
+        StartController("replica-a");
+        await UntilAsync(() => Task.FromResult(LogOf("replica-a")), l => l.Contains("read the cluster:", StringComparison.Ordinal), "replica-a started", StartUpWithin);
+
+        const string Accepted = """jsonpath={range .status.%s[?(@.controllerName=="weft.dev/mesh")].conditions[?(@.type=="Accepted")]}{.status}/{.reason}{end}""";
+        foreach (var (kind, name, list) in new[] { ("xbackend", "api-example", "parents"), ("xbackendtrafficpolicy", "api-budget", "ancestors"), ("backendtlspolicy", "api-tls", "ancestors") })
+        {
+            await UntilAsync(() => KubectlAsync("get", kind, name, "-n", "shop", "-o", Accepted.Replace("%s", list, StringComparison.Ordinal)),
+                a => a == "True/Accepted", $"kubectl showing Weft's Accepted condition on {kind} {name}", StatusWithin);
+        }
+
+        var yaml = await KubectlAsync("get", "xbackend", "api-example", "-n", "shop", "-o", "yaml");
+        Assert.Contains("controllerName: weft.dev/mesh", yaml, StringComparison.Ordinal);
+        Assert.Contains("kind: Service", yaml, StringComparison.Ordinal); // the parent: the Service whose route refers to it
+    }
+
     private Process StartController(string identity)
     {
         var weft = WeftLauncher.Current().Command(
