@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
 using Weft.KubeApi.StandIn;
+using Weft.Tests.Shared;
 
 namespace Weft.Cli.Tests.Kubernetes;
 
@@ -157,71 +158,16 @@ public sealed class ControllerCommandTests : IAsyncLifetime
     [KubectlFact]
     public async Task Kubectl_shows_the_status_weft_controller_wrote_on_an_XBackend_and_its_backend_policies()
     {
-        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Weft test egress CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
-        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        var caLines = string.Join('\n', ca.ExportCertificatePem().Split('\n').Select(l => "            " + l));
+        var caLines = string.Join('\n', EgressManifests.NewCaPem().Split('\n').Select(l => "    " + l));
         var manifest = Path.Combine(_work, "egress.yaml");
-        await File.WriteAllTextAsync(manifest, $$$"""
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: weft-system}
-            ---
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: shop}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: api, namespace: shop}
-            spec:
-              ports: [{name: http, port: 80}]
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata: {name: api, namespace: shop}
-            spec:
-              parentRefs: [{group: "", kind: Service, name: api, port: 80}]
-              rules:
-              - backendRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
-            ---
-            apiVersion: gateway.networking.x-k8s.io/v1alpha1
-            kind: XBackend
-            metadata: {name: api-example, namespace: shop}
-            spec:
-              type: ExternalHostname
-              externalHostname: {hostname: api.example.test}
-              port: {port: 8443}
-              tls:
-                mode: ServerOnly
-                validation:
-                  hostname: api.example.test
-                  caCertificateRefs: [{group: "", kind: ConfigMap, name: egress-ca}]
-            ---
-            apiVersion: gateway.networking.x-k8s.io/v1alpha1
-            kind: XBackendTrafficPolicy
-            metadata: {name: api-budget, namespace: shop}
-            spec:
-              targetRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
-              retryConstraint: {budget: {percent: 5}}
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: BackendTLSPolicy
-            metadata: {name: api-tls, namespace: shop}
-            spec:
-              targetRefs: [{group: "", kind: Service, name: api}]
-              validation:
-                hostname: api.shop.svc
-                caCertificateRefs: [{group: "", kind: ConfigMap, name: egress-ca}]
-            ---
+        await File.WriteAllTextAsync(manifest, string.Join("\n---\n", "apiVersion: v1\nkind: Namespace\nmetadata: {name: weft-system}", EgressManifests.Shop, EgressManifests.XBackend, EgressManifests.TlsPolicy("egress-ca"), $$"""
             apiVersion: v1
             kind: ConfigMap
             metadata: {name: egress-ca, namespace: shop}
             data:
               ca.crt: |
-            {{{caLines}}}
-            """);
+            {{caLines}}
+            """));
         await KubectlAsync("apply", "--validate=false", "-f", manifest);
 
         StartController("replica-a");

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -21,46 +19,11 @@ public sealed class KubeBackendTests
     private const string Weft = "weft.dev/mesh";
 
     /// <summary>One test CA for the class: the <c>ca.crt</c> of ConfigMap shop/egress-ca.</summary>
-    private static readonly string CaPem = NewCaPem();
+    private static readonly string CaPem = EgressManifests.NewCaPem();
 
-    private const string Egress = """
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: shop}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: api, namespace: shop}
-        spec:
-          ports: [{name: http, port: 80}]
-        ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata: {name: api, namespace: shop}
-        spec:
-          parentRefs: [{group: "", kind: Service, name: api, port: 80}]
-          rules:
-          - backendRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
-        ---
-        apiVersion: gateway.networking.x-k8s.io/v1alpha1
-        kind: XBackend
-        metadata: {name: api-example, namespace: shop}
-        spec:
-          type: ExternalHostname
-          externalHostname: {hostname: api.example.test}
-          port: {port: 8443}
-          tls:
-            mode: ServerOnly
-            validation:
-              hostname: api.example.test
-              caCertificateRefs: [{group: "", kind: ConfigMap, name: egress-ca}]
-        ---
-        apiVersion: gateway.networking.x-k8s.io/v1alpha1
-        kind: XBackendTrafficPolicy
-        metadata: {name: api-budget, namespace: shop}
-        spec:
-          targetRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
-          retryConstraint: {budget: {percent: 5}}
+    /// <summary>The route to the XBackend, the XBackend and its traffic policy, and a ConfigMap no one names.</summary>
+    private const string Egress = EgressManifests.Shop + "\n---\n" + EgressManifests.XBackend + """
+
         ---
         apiVersion: v1
         kind: ConfigMap
@@ -173,18 +136,7 @@ public sealed class KubeBackendTests
     public async Task XBackend_parents_and_backend_policy_ancestors_are_written_beside_other_controllers_entries()
     {
         await using var cluster = await KubeCluster.StartAsync();
-        await cluster.ApplyAsync(Egress + """
-
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: BackendTLSPolicy
-            metadata: {name: api-tls, namespace: shop}
-            spec:
-              targetRefs: [{group: "", kind: Service, name: api}]
-              validation:
-                hostname: api.shop.svc
-                caCertificateRefs: [{group: "", kind: ConfigMap, name: missing-ca}]
-            """);
+        await cluster.ApplyAsync(Egress + "\n---\n" + EgressManifests.TlsPolicy("missing-ca"));
         await cluster.CreateAsync(EgressCa());
 
         // Another controller has written its ancestor first (through the status subresource, as it would).
@@ -232,25 +184,7 @@ public sealed class KubeBackendTests
     {
         // The standard channel has BackendTLSPolicy but neither XBackend nor XBackendTrafficPolicy.
         await using var cluster = await KubeCluster.StartAsync("standard");
-        await cluster.ApplyAsync("""
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: shop}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: api, namespace: shop}
-            spec:
-              ports: [{name: http, port: 80}]
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata: {name: api, namespace: shop}
-            spec:
-              parentRefs: [{group: "", kind: Service, name: api, port: 80}]
-              rules:
-              - backendRefs: [{group: gateway.networking.x-k8s.io, kind: XBackend, name: api-example}]
-            """);
+        await cluster.ApplyAsync(EgressManifests.Shop);
         var controller = await cluster.StartControllerAsync("replica-a");
 
         Assert.False(controller.Source.InformerOf(KubeResource.XBackends).Served);
@@ -266,13 +200,4 @@ public sealed class KubeBackendTests
         controller.ControlPlane.Published.Model.XBackendStatuses.SingleOrDefault()?.Parents.SingleOrDefault()?.Conditions.Single(c => c.Type == "Accepted") is { } condition
             ? (condition.Status, condition.Reason)
             : null;
-
-    private static string NewCaPem()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=Weft test egress CA", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return ca.ExportCertificatePem();
-    }
 }
