@@ -3,7 +3,10 @@ using Weft.Cli.Install;
 
 namespace Weft.Cli.Check;
 
-/// <summary>Each Gateway API CRD Weft reads: installed, of a supported release, of the channel Weft needs it from.</summary>
+/// <summary>
+/// Each Gateway API CRD Weft reads: installed (an optional one may be missing), of a supported release, of the channel
+/// Weft needs it from.
+/// </summary>
 internal static class GatewayApiChecks
 {
     public const string Group = "gateway-api";
@@ -17,7 +20,9 @@ internal static class GatewayApiChecks
         var found = await ApiReads.OrNullAsync(() => context.Client.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd.Name, cancellationToken: ct)).ConfigureAwait(false);
         if (found is null)
         {
-            return CheckResult.Fail(Group, name, $"CRD {crd.Name} ({crd.Kind}) is not installed", Hint);
+            return crd.Optional
+                ? CheckResult.Pass(Group, name, $"CRD {crd.Name} ({crd.Kind}) is not installed: optional, Weft reads no {crd.Kind} until it is")
+                : CheckResult.Fail(Group, name, $"CRD {crd.Name} ({crd.Kind}) is not installed", Hint);
         }
 
         var annotations = found.Metadata.Annotations ?? new Dictionary<string, string>();

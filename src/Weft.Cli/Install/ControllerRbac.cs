@@ -23,14 +23,20 @@ internal static class ControllerRbac
         Rule("gateway.networking.k8s.io", ["referencegrants"], ["list", "watch"]),
 
         // The routes are read by the informers and, after a 409 on a status write, re-read by name (KubeStatusWriter).
-        Rule("gateway.networking.k8s.io", ["httproutes", "grpcroutes", "tcproutes", "tlsroutes"], ["get", "list", "watch"]),
-        Rule("gateway.networking.x-k8s.io", ["xmeshes"], ["get", "list", "watch"]),
+        // So are issue 17's XBackends and backend policies.
+        Rule("gateway.networking.k8s.io", ["httproutes", "grpcroutes", "tcproutes", "tlsroutes", "backendtlspolicies"], ["get", "list", "watch"]),
+        Rule("gateway.networking.x-k8s.io", ["xmeshes", "xbackends", "xbackendtrafficpolicies"], ["get", "list", "watch"]),
         Rule("policy.weft.dev", ["authorizationpolicies"], ["get", "list", "watch"]),
 
-        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted, AuthorizationPolicy ancestors).
-        Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status"], ["update"]),
-        Rule("gateway.networking.x-k8s.io", ["xmeshes/status"], ["update"]),
+        // KubeStatusWriter: PUT of the status subresource (gamma-spec H1 route status, XMesh Accepted, AuthorizationPolicy,
+        // BackendTLSPolicy and XBackendTrafficPolicy ancestors, XBackend parents). Never PATCH: no code path sends one.
+        Rule("gateway.networking.k8s.io", ["httproutes/status", "grpcroutes/status", "tcproutes/status", "tlsroutes/status", "backendtlspolicies/status"], ["update"]),
+        Rule("gateway.networking.x-k8s.io", ["xmeshes/status", "xbackends/status", "xbackendtrafficpolicies/status"], ["update"]),
         Rule("policy.weft.dev", ["authorizationpolicies/status"], ["update"]),
+
+        // ReferencedConfigMaps: each ConfigMap a caCertificateRef names (XBackend, BackendTLSPolicy) is listed and watched
+        // alone (fieldSelector metadata.name); its name is the user's, so the rule cannot name it.
+        Rule("", ["configmaps"], ["list", "watch"]),
 
         // TokenReviewAuthenticator: a sidecar's projected token is reviewed before a certificate is issued; so is an
         // operator's kubeconfig token (KubeAdminReviewer) before status, stat or tap.

@@ -14,7 +14,8 @@ internal static class GatewayApiCrds
 
     /// <summary>
     /// The oldest release Weft reads: v1.4 has XMesh (GEP-3949) and every route kind Weft reads at a version it reads
-    /// (TCPRoute and TLSRoute at v1alpha2 before v1.5).
+    /// (TCPRoute and TLSRoute at v1alpha2 before v1.5), and BackendTLSPolicy at v1. XBackend came in v1.6: before it the
+    /// kind is simply not there (its CRD is <see cref="GatewayApiCrd.Optional"/>).
     /// </summary>
     public const string MinimumVersion = "v1.4.0";
 
@@ -33,6 +34,12 @@ internal static class GatewayApiCrds
         new("tlsroutes.gateway.networking.k8s.io", "gateway.networking.k8s.io_tlsroutes.yaml", "TLSRoute", NeedsExperimental: true),
         new("referencegrants.gateway.networking.k8s.io", "gateway.networking.k8s.io_referencegrants.yaml", "ReferenceGrant", NeedsExperimental: false),
         new("xmeshes.gateway.networking.x-k8s.io", "gateway.networking.x-k8s.io_xmeshes.yaml", "XMesh", NeedsExperimental: true),
+
+        // Issue 17's kinds, optional: XBackend is new in v1.6 (later than MinimumVersion), and a mesh without external
+        // destinations or backend policies needs none of them.
+        new("xbackends.gateway.networking.x-k8s.io", "gateway.networking.x-k8s.io_xbackends.yaml", "XBackend", NeedsExperimental: true, Optional: true),
+        new("backendtlspolicies.gateway.networking.k8s.io", "gateway.networking.k8s.io_backendtlspolicies.yaml", "BackendTLSPolicy", NeedsExperimental: false, Optional: true),
+        new("xbackendtrafficpolicies.gateway.networking.x-k8s.io", "gateway.networking.x-k8s.io_xbackendtrafficpolicies.yaml", "XBackendTrafficPolicy", NeedsExperimental: true, Optional: true),
     ];
 
     /// <summary>The vendored file's text, as upstream wrote it (embedded from <c>deploy/crds/</c>).</summary>

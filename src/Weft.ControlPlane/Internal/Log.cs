@@ -108,4 +108,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Discovery call {Method} from {Peer} refused ({Code}): {Reason} ({Suppressed} more refused since the last such line)")]
     public static partial void CallRefused(ILogger logger, string method, string peer, string code, string reason, long suppressed);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "{Resource}, a CA bundle named by a caCertificateRef, was not listed within {Seconds:0} s; publishing without it until it is")]
+    public static partial void ConfigMapNotListed(ILogger logger, string resource, double seconds);
 }

@@ -76,55 +76,9 @@ public static class AuthorizationStatusJson
     public static JsonObject? StatusFor(JsonObject current, AuthorizationPolicyStatus? desired, string controllerName, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(current);
-        var existing = current["status"]?["ancestors"] as JsonArray ?? [];
-        var targets = desired?.Targets ?? [];
         var ns = desired?.Namespace ?? current["metadata"]?["namespace"].Text() ?? "";
-        if (targets.Count == 0 && !existing.OfType<JsonObject>().Any(e => e["controllerName"].Text() == controllerName))
-        {
-            return null;
-        }
-
-        var time = RouteStatusJson.Timestamp(now);
-        var wanted = targets.Select(t => (Target: t, Ref: AncestorRef(t.TargetRef, ns))).ToList();
-        var placed = new HashSet<int>();
-        JsonObject Entry(AuthorizationTargetStatus target, JsonNode ancestorRef, JsonObject? previous)
-        {
-            var conditions = new JsonArray();
-            foreach (var c in target.Conditions)
-            {
-                conditions.Add(RouteStatusJson.Condition(c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration, previous?["conditions"] as JsonArray, time));
-            }
-
-            return new JsonObject { ["ancestorRef"] = ancestorRef.DeepClone(), ["controllerName"] = controllerName, ["conditions"] = conditions };
-        }
-
-        var ancestors = new JsonArray();
-        foreach (var entry in existing)
-        {
-            if (entry is not JsonObject e || e["controllerName"].Text() != controllerName)
-            {
-                ancestors.Add(entry?.DeepClone());
-                continue;
-            }
-
-            var match = wanted.FindIndex(w => JsonNode.DeepEquals(w.Ref, e["ancestorRef"]));
-            if (match >= 0 && placed.Add(match))
-            {
-                ancestors.Add(Entry(wanted[match].Target, wanted[match].Ref, e));
-            }
-        }
-
-        for (var i = 0; i < wanted.Count && ancestors.Count < MaxAncestors; i++)
-        {
-            if (!placed.Contains(i))
-            {
-                ancestors.Add(Entry(wanted[i].Target, wanted[i].Ref, null));
-            }
-        }
-
-        var status = (current["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
-        status["ancestors"] = ancestors;
-        return status;
+        var wanted = (desired?.Targets ?? []).Select(t => (AncestorRef(t.TargetRef, ns), t.Conditions)).ToList();
+        return PolicyAncestorsJson.Merge(current, wanted, controllerName, now, MaxAncestors);
     }
 
     private static JsonObject Selector(LabelSelector selector)

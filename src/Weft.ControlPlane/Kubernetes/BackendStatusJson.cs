@@ -8,11 +8,23 @@ namespace Weft.ControlPlane.Kubernetes;
 /// Issue 17's statuses as API objects hold them: an XBackend's <c>status.parents[]</c> (<c>{parentRef, controllerName,
 /// conditions}</c>) and a BackendTLSPolicy's or XBackendTrafficPolicy's <c>status.ancestors[]</c> (<c>{ancestorRef,
 /// controllerName, conditions}</c>, GEP-713), in the list form <c>weft status</c> and <c>weft validate</c> print:
-/// <c>[{kind, namespace, name, status}]</c>. They are not written to the API server yet (Weft has no informers for
-/// these kinds).
+/// <c>[{kind, namespace, name, status}]</c>. <see cref="KubeStatusWriter"/> writes the policies' as <see cref="StatusFor"/>
+/// makes them, and the XBackends' as it writes a route's parents (the same shape).
 /// </summary>
 public static class BackendStatusJson
 {
+    /// <summary><c>status.ancestors</c> has <c>maxItems: 16</c> in the BackendTLSPolicy and XBackendTrafficPolicy CRDs.</summary>
+    public const int MaxAncestors = 16;
+
+    /// <summary>
+    /// A BackendTLSPolicy's or XBackendTrafficPolicy's status with <paramref name="controllerName"/>'s ancestor entries
+    /// made <paramref name="desired"/>'s (the ancestorRef as <see cref="RouteStatusJson.ParentRef"/> writes a reference),
+    /// merged as an AuthorizationPolicy's are (<see cref="PolicyAncestorsJson.Merge"/>): other controllers' entries kept.
+    /// Null when nothing of ours is there or wanted.
+    /// </summary>
+    public static JsonObject? StatusFor(JsonObject current, Weft.Routing.Backends.BackendPolicyStatus? desired, string controllerName, DateTimeOffset now) =>
+        PolicyAncestorsJson.Merge(current, [.. (desired?.Ancestors ?? []).Select(a => (RouteStatusJson.ParentRef(a.AncestorRef), a.Conditions))], controllerName, now, MaxAncestors);
+
     /// <summary>Every XBackend's status, then every BackendTLSPolicy's and XBackendTrafficPolicy's, each in snapshot order.</summary>
     public static JsonArray ToArray(MeshModel model, DateTimeOffset now)
     {

@@ -24,16 +24,19 @@ public sealed class KubeInformer : IAsyncDisposable
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private InformerSnapshot _snapshot;
     private Task _loop = Task.CompletedTask;
+    private readonly string _name;
     private int _version;
     private bool _notServedReported;
     private int _lists;
     private int _pages;
     private int _watches;
 
-    public KubeInformer(IKubernetes client, KubeResource resource, ILogger logger, KubeInformerOptions? options = null, TimeProvider? time = null)
+    public KubeInformer(IKubernetes client, KubeResource resource, ILogger logger, KubeInformerOptions? options = null, TimeProvider? time = null, KubeListScope? scope = null)
     {
         _client = client;
         Resource = resource;
+        Scope = scope ?? KubeListScope.All;
+        _name = Scope.Describe(resource);
         _logger = logger;
         _options = options ?? new KubeInformerOptions();
         _time = time ?? TimeProvider.System;
@@ -41,6 +44,9 @@ public sealed class KubeInformer : IAsyncDisposable
     }
 
     public KubeResource Resource { get; }
+
+    /// <summary>Which of <see cref="Resource"/>'s objects this informer holds: all of them, or one namespace's selected by field.</summary>
+    public KubeListScope Scope { get; }
 
     /// <summary>Raised (on the informer's loop) after every change to <see cref="Objects"/>.</summary>
     public event Action<KubeInformer>? Changed;
@@ -118,7 +124,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 if (outcome == WatchOutcome.Expired)
                 {
                     // client-go's reflector lists again at once; so does this (a list that expires too backs off below).
-                    Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
+                    Log.WatchExpired(_logger, _name, ResourceVersion);
                     needList = true;
                 }
 
@@ -147,7 +153,7 @@ public sealed class KubeInformer : IAsyncDisposable
             catch (Exception e) when (KubeErrors.IsGone(e))
             {
                 // Expired: a watch's version, or a list's continue token. A list that keeps expiring backs off.
-                Log.WatchExpired(_logger, Resource.QualifiedName, ResourceVersion);
+                Log.WatchExpired(_logger, _name, ResourceVersion);
                 backoff = needList ? Next(backoff) : TimeSpan.Zero;
                 needList = true;
             }
@@ -157,7 +163,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 // reflector does (its next ListAndWatch), so that nothing missed meanwhile stays missed.
                 needList = needList || e is KubeWatchException;
                 backoff = Next(backoff);
-                Log.InformerFailed(_logger, Resource.QualifiedName, backoff.TotalSeconds, KubeErrors.Describe(e));
+                Log.InformerFailed(_logger, _name, backoff.TotalSeconds, KubeErrors.Describe(e));
             }
 
             if (backoff > TimeSpan.Zero)
@@ -182,7 +188,7 @@ public sealed class KubeInformer : IAsyncDisposable
         if (!_notServedReported)
         {
             _notServedReported = true;
-            Log.NotServed(_logger, Resource.QualifiedName, string.Join(", ", Resource.Versions));
+            Log.NotServed(_logger, _name, string.Join(", ", Resource.Versions));
         }
 
         if (!Objects.IsEmpty || !Synced)
@@ -205,7 +211,7 @@ public sealed class KubeInformer : IAsyncDisposable
         KubeList page;
         do
         {
-            page = await Resource.ListAsync(_client, version, _options.PageSize, next, ct).ConfigureAwait(false);
+            page = await Resource.ListAsync(_client, version, _options.PageSize, next, ct, Scope).ConfigureAwait(false);
             Interlocked.Increment(ref _pages);
             foreach (var item in page.Items)
             {
@@ -219,7 +225,7 @@ public sealed class KubeInformer : IAsyncDisposable
         Served = true;
         Volatile.Write(ref _snapshot, new InformerSnapshot(objects.ToImmutable(), version, page.ResourceVersion));
         Interlocked.Increment(ref _lists);
-        Log.Listed(_logger, Resource.QualifiedName, objects.Count, page.ResourceVersion);
+        Log.Listed(_logger, _name, objects.Count, page.ResourceVersion);
         _synced.TrySetResult();
         Changed?.Invoke(this);
     }
@@ -234,7 +240,7 @@ public sealed class KubeInformer : IAsyncDisposable
         // client-go's reflector asks for a timeout between 5 and 10 minutes so that watches are spread over API servers.
         var timeout = (int)(_options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
         var watching = Snapshot;
-        await foreach (var (type, obj) in Resource.WatchAsync(_client, watching.Version, watching.ResourceVersion, timeout, e =>
+        await foreach (var (type, obj) in Resource.WatchAsync(_client, watching.Version, Scope, watching.ResourceVersion, timeout, e =>
         {
             if (KubeErrors.IsGone(e))
             {
@@ -275,7 +281,7 @@ public sealed class KubeInformer : IAsyncDisposable
 
         if (failure is not null)
         {
-            throw new KubeWatchException($"watch of {Resource.QualifiedName} failed: {KubeErrors.Describe(failure)}", failure);
+            throw new KubeWatchException($"watch of {_name} failed: {KubeErrors.Describe(failure)}", failure);
         }
 
         return events == 0 ? WatchOutcome.EndedEmpty : WatchOutcome.Ended;

@@ -75,15 +75,23 @@ public sealed class KubeResource : IEquatable<KubeResource>
     public static readonly KubeResource ReferenceGrants = new("ReferenceGrant", GatewayApi.Group, ["v1", "v1beta1"], "referencegrants", true);
     public static readonly KubeResource Meshes = new("XMesh", GatewayApi.ExperimentalGroup, ["v1alpha1"], "xmeshes", false);
     public static readonly KubeResource AuthorizationPolicies = new(AuthorizationPolicy.KindName, WeftPolicyApi.Group, [WeftPolicyApi.Version], "authorizationpolicies", true);
+    public static readonly KubeResource XBackends = new(XBackend.KindName, GatewayApi.ExperimentalGroup, ["v1alpha1"], "xbackends", true);
+    public static readonly KubeResource BackendTlsPolicies = new(BackendTlsPolicy.KindName, GatewayApi.Group, ["v1"], "backendtlspolicies", true);
+    public static readonly KubeResource BackendTrafficPolicies = new(XBackendTrafficPolicy.KindName, GatewayApi.ExperimentalGroup, ["v1alpha1"], "xbackendtrafficpolicies", true);
     public static readonly KubeResource ConfigMaps = new("ConfigMap", "", ["v1"], "configmaps", true);
     public static readonly KubeResource MutatingWebhookConfigurations = new("MutatingWebhookConfiguration", "admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations", false);
 
     /// <summary>
-    /// Everything the translator reads (DESIGN: Namespaces, Services, EndpointSlices, Pods, ServiceAccounts, the routes,
-    /// ReferenceGrant, XMesh, and Weft's AuthorizationPolicy).
+    /// Everything the translator reads cluster-wide (DESIGN: Namespaces, Services, EndpointSlices, Pods, ServiceAccounts,
+    /// the routes, ReferenceGrant, XMesh, Weft's AuthorizationPolicy, and issue 17's XBackend, BackendTLSPolicy and
+    /// XBackendTrafficPolicy). ConfigMaps are not among them: only those a CA reference names are read, one by one
+    /// (<see cref="ReferencedConfigMaps"/>).
     /// </summary>
     public static readonly IReadOnlyList<KubeResource> MeshInputs =
-        [Namespaces, ServiceAccounts, Services, Pods, EndpointSlices, HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes, ReferenceGrants, Meshes, AuthorizationPolicies];
+    [
+        Namespaces, ServiceAccounts, Services, Pods, EndpointSlices, HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes, ReferenceGrants, Meshes, AuthorizationPolicies,
+        XBackends, BackendTlsPolicies, BackendTrafficPolicies,
+    ];
 
     /// <summary>The routes whose <c>status.parents</c> the controller writes.</summary>
     public static readonly IReadOnlyList<KubeResource> Routes = [HttpRoutes, GrpcRoutes, TcpRoutes, TlsRoutes];
@@ -124,10 +132,13 @@ public sealed class KubeResource : IEquatable<KubeResource>
     /// <summary><c>plural.group/namespace/name</c>: the object's identity across resources.</summary>
     public string KeyOf(JsonObject obj) => NamespaceOf(obj) is { } ns ? $"{QualifiedName}/{ns}/{NameOf(obj)}" : $"{QualifiedName}/{NameOf(obj)}";
 
-    /// <summary>One page of the collection (across all namespaces) at <paramref name="version"/>, from <paramref name="continueToken"/> when given.</summary>
-    public async Task<KubeList> ListAsync(IKubernetes client, string version, int? limit, string? continueToken, CancellationToken ct)
+    /// <summary>
+    /// One page of the collection (across all namespaces, or as <paramref name="scope"/> says) at <paramref name="version"/>,
+    /// from <paramref name="continueToken"/> when given.
+    /// </summary>
+    public async Task<KubeList> ListAsync(IKubernetes client, string version, int? limit, string? continueToken, CancellationToken ct, KubeListScope? scope = null)
     {
-        using var response = await List(client, version, watch: null, resourceVersion: null, limit, continueToken, timeoutSeconds: null, ct).ConfigureAwait(false);
+        using var response = await List(client, version, scope ?? KubeListScope.All, watch: null, resourceVersion: null, limit, continueToken, timeoutSeconds: null, ct).ConfigureAwait(false);
         var list = Parse(response.Body);
         var items = (list["items"] as JsonArray ?? []).OfType<JsonObject>().Select(i => WithType(i.DeepClone().AsObject(), version)).ToList();
         var meta = list["metadata"];
@@ -151,13 +162,14 @@ public sealed class KubeResource : IEquatable<KubeResource>
     }
 
     /// <summary>
-    /// Watches the collection from <paramref name="resourceVersion"/>, with bookmarks. An ERROR event (410 Gone for an
-    /// expired version) reaches <paramref name="onError"/> as a <see cref="KubernetesException"/>, as the client reports it.
+    /// Watches the collection (or <paramref name="scope"/> of it) from <paramref name="resourceVersion"/>, with bookmarks. An
+    /// ERROR event (410 Gone for an expired version) reaches <paramref name="onError"/> as a <see cref="KubernetesException"/>,
+    /// as the client reports it.
     /// </summary>
     public async IAsyncEnumerable<(WatchEventType Type, JsonObject Object)> WatchAsync(
-        IKubernetes client, string version, string resourceVersion, int timeoutSeconds, Action<Exception> onError, [EnumeratorCancellation] CancellationToken ct)
+        IKubernetes client, string version, KubeListScope scope, string resourceVersion, int timeoutSeconds, Action<Exception> onError, [EnumeratorCancellation] CancellationToken ct)
     {
-        var response = List(client, version, watch: true, resourceVersion, limit: null, continueToken: null, timeoutSeconds, ct);
+        var response = List(client, version, scope, watch: true, resourceVersion, limit: null, continueToken: null, timeoutSeconds, ct);
 #pragma warning disable CS0618 // WatchAsync on a list response is the client's watch for custom objects too.
         await foreach (var (type, element) in response.WatchAsync<JsonElement, JsonElement>(onError, ct).ConfigureAwait(false))
 #pragma warning restore CS0618
@@ -308,12 +320,17 @@ public sealed class KubeResource : IEquatable<KubeResource>
 
     public override string ToString() => QualifiedName;
 
-    // /apis/GROUP/VERSION/PLURAL lists a namespaced kind across all namespaces as it lists a cluster-scoped one.
+    // /apis/GROUP/VERSION/PLURAL lists a namespaced kind across all namespaces as it lists a cluster-scoped one;
+    // /apis/GROUP/VERSION/namespaces/NS/PLURAL one namespace's.
     private Task<HttpOperationResponse<JsonElement>> List(
-        IKubernetes client, string version, bool? watch, string? resourceVersion, int? limit, string? continueToken, int? timeoutSeconds, CancellationToken ct) =>
-        client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<JsonElement>(
-            Group, version, Plural, allowWatchBookmarks: watch, continueParameter: continueToken, limit: limit, resourceVersion: resourceVersion,
-            timeoutSeconds: timeoutSeconds, watch: watch, cancellationToken: ct);
+        IKubernetes client, string version, KubeListScope scope, bool? watch, string? resourceVersion, int? limit, string? continueToken, int? timeoutSeconds, CancellationToken ct) =>
+        scope.Namespace is { } ns && Namespaced
+            ? client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(
+                Group, version, ns, Plural, allowWatchBookmarks: watch, continueParameter: continueToken, fieldSelector: scope.FieldSelector, limit: limit,
+                resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, watch: watch, cancellationToken: ct)
+            : client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<JsonElement>(
+                Group, version, Plural, allowWatchBookmarks: watch, continueParameter: continueToken, fieldSelector: scope.FieldSelector, limit: limit,
+                resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, watch: watch, cancellationToken: ct);
 
     private JsonObject WithType(JsonObject obj, string version)
     {

@@ -12,9 +12,12 @@ namespace Weft.ControlPlane.Kubernetes;
 
 /// <summary>
 /// The Kubernetes API as a source of the <see cref="ObjectStore"/>: one <see cref="KubeInformer"/> per kind the
-/// translator reads, each object read by the same <see cref="ManifestLoader"/> as a manifests directory (so an object
-/// the loader rejects is rejected the same way in both modes, and logged). Nothing reaches the store before every
-/// informer has listed once: a half-listed cluster (routes without their Services) would publish wrong policy and status.
+/// translator reads, and one per ConfigMap a CA reference names (<see cref="ReferencedConfigMaps"/>), each object read by
+/// the same <see cref="ManifestLoader"/> as a manifests directory (so an object the loader rejects is rejected the same
+/// way in both modes, and logged). Nothing reaches the store before every informer has listed once: a half-listed
+/// cluster (routes without their Services) would publish wrong policy and status. A newly referenced ConfigMap is
+/// waited for too, for at most <see cref="ReferencedConfigMaps.FirstListWait"/>: a policy published before its CA bundle
+/// would fail its backends' connections (500) until the next publish.
 /// </summary>
 public sealed class KubeSource : IAsyncDisposable
 {
@@ -41,9 +44,14 @@ public sealed class KubeSource : IAsyncDisposable
         _store = store;
         _logger = loggerFactory.CreateLogger<KubeSource>();
         Informers = [.. (resources ?? KubeResource.MeshInputs).Select(r => new KubeInformer(client, r, loggerFactory.CreateLogger<KubeInformer>(), options))];
+        ConfigMaps = new ReferencedConfigMaps(client, loggerFactory, options, OnChanged);
     }
 
+    /// <summary>The informers of the kinds read cluster-wide (<see cref="KubeResource.MeshInputs"/> unless told).</summary>
     public IReadOnlyList<KubeInformer> Informers { get; }
+
+    /// <summary>The ConfigMaps the objects read refer to, each with its own informer.</summary>
+    public ReferencedConfigMaps ConfigMaps { get; }
 
     /// <summary>True once every informer has listed and the store holds what they listed.</summary>
     public bool Synced => _published.Task.IsCompleted;
@@ -81,6 +89,7 @@ public sealed class KubeSource : IAsyncDisposable
         {
         }
 
+        await ConfigMaps.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -129,7 +138,7 @@ public sealed class KubeSource : IAsyncDisposable
                     continue;
                 }
 
-                var (objects, versions) = Read();
+                var (objects, versions) = await ReadAsync(ct).ConfigureAwait(false);
                 var version = _store.Replace(SourceName, objects);
                 Volatile.Write(ref _publishedVersions, versions);
                 Interlocked.Exchange(ref _publish, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
@@ -149,16 +158,56 @@ public sealed class KubeSource : IAsyncDisposable
         }
     }
 
-    private (List<KubeObject> Objects, Dictionary<KubeInformer, string> Versions) Read()
+    /// <summary>
+    /// Every informer's objects as the loader reads them, the ConfigMaps they refer to last (started now when newly
+    /// referenced, and waited for), and each cluster-wide informer's resourceVersion.
+    /// </summary>
+    private async Task<(List<KubeObject> Objects, Dictionary<KubeInformer, string> Versions)> ReadAsync(CancellationToken ct)
     {
         var objects = new List<KubeObject>();
         var versions = new Dictionary<KubeInformer, string>();
         var seen = new HashSet<(string, string)>();
-        foreach (var informer in Informers)
+        Read(Informers, objects, versions, seen);
+
+        var started = await ConfigMaps.FollowAsync(ReferencedConfigMaps.Of(objects)).ConfigureAwait(false);
+        if (started.Count > 0)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(ReferencedConfigMaps.FirstListWait);
+            try
+            {
+                await Task.WhenAll(started.Select(i => i.WaitForSyncAsync(wait.Token))).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+
+            foreach (var late in started.Where(i => !i.Synced))
+            {
+                Log.ConfigMapNotListed(_logger, late.Scope.Describe(late.Resource), ReferencedConfigMaps.FirstListWait.TotalSeconds);
+            }
+        }
+
+        Read([.. ConfigMaps.Informers.Values], objects, versions: null, seen);
+        foreach (var gone in _read.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            _read.Remove(gone);
+        }
+
+        return (objects, versions);
+    }
+
+    private void Read(IReadOnlyList<KubeInformer> informers, List<KubeObject> objects, Dictionary<KubeInformer, string>? versions, HashSet<(string, string)> seen)
+    {
+        foreach (var informer in informers)
         {
             var kind = informer.Resource.Kind;
             var snapshot = informer.Snapshot;
-            versions[informer] = snapshot.ResourceVersion;
+            if (versions is not null)
+            {
+                versions[informer] = snapshot.ResourceVersion;
+            }
+
             foreach (var (key, json) in snapshot.Objects)
             {
                 seen.Add((kind, key));
@@ -176,13 +225,6 @@ public sealed class KubeSource : IAsyncDisposable
                 }
             }
         }
-
-        foreach (var gone in _read.Keys.Where(k => !seen.Contains(k)).ToList())
-        {
-            _read.Remove(gone);
-        }
-
-        return (objects, versions);
     }
 
     /// <summary>

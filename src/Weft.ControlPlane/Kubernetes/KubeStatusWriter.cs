@@ -16,10 +16,13 @@ namespace Weft.ControlPlane.Kubernetes;
 /// <summary>
 /// Writes what the translator decided back to the API (leader only): every route's <c>status.parents[]</c> entries of
 /// Weft's <c>controllerName</c> (gamma-spec H1; entries of other controllers are kept as they are), the status of
-/// the XMesh objects that name Weft's controller (Accepted, and <c>supportedFeatures</c>), and every AuthorizationPolicy's
-/// <c>status.ancestors[]</c> entries of Weft's (GEP-713, one per targetRef; <see cref="AuthorizationStatusJson"/>). Writes go through the status
-/// subresource with the object's resourceVersion, only when the status would change; a 409 Conflict re-reads the object
-/// and merges again. A condition keeps its <c>lastTransitionTime</c> while its status does not change.
+/// the XMesh objects that name Weft's controller (Accepted, and <c>supportedFeatures</c>), every AuthorizationPolicy's
+/// <c>status.ancestors[]</c> entries of Weft's (GEP-713, one per targetRef; <see cref="AuthorizationStatusJson"/>), every
+/// XBackend's <c>status.parents[]</c> entries (one per Service parent of a route that refers to it, merged as a route's
+/// are) and every BackendTLSPolicy's and XBackendTrafficPolicy's <c>status.ancestors[]</c> entries
+/// (<see cref="BackendStatusJson"/>). Writes go through the status subresource with the object's resourceVersion, only
+/// when the status would change; a 409 Conflict re-reads the object and merges again. A condition keeps its
+/// <c>lastTransitionTime</c> while its status does not change.
 /// </summary>
 public sealed class KubeStatusWriter : IAsyncDisposable
 {
@@ -90,7 +93,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     {
         foreach (var informer in _source.Informers)
         {
-            if (IsStatusKind(informer.Resource))
+            if (Kinds.Contains(informer.Resource))
             {
                 informer.Changed += OnObjectsChanged;
             }
@@ -124,8 +127,12 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static bool IsStatusKind(KubeResource resource) =>
-        KubeResource.Routes.Contains(resource) || resource == KubeResource.Meshes || resource == KubeResource.AuthorizationPolicies;
+    /// <summary>Every kind whose status this writer writes (through its status subresource; RBAC grants their <c>/status</c> update).</summary>
+    public static IReadOnlyList<KubeResource> Kinds { get; } =
+    [
+        .. KubeResource.Routes, KubeResource.Meshes, KubeResource.AuthorizationPolicies,
+        KubeResource.XBackends, KubeResource.BackendTlsPolicies, KubeResource.BackendTrafficPolicies,
+    ];
 
     private void OnObjectsChanged(KubeInformer informer) => Wake();
 
@@ -194,7 +201,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Compares every route's and XMesh's status with what it should be and writes the differences. A failure on one
+    /// Compares every route's, XMesh's and policy's, and every XBackend's, status with what it should be and writes the differences. A failure on one
     /// object is logged and leaves the rest to be written; true when every object is as it should be (or was left for a
     /// newer model), false when some write failed and a retry is due.
     /// </summary>
@@ -250,28 +257,41 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
         }
 
-        complete &= await ReconcileAuthorizationAsync(model, ct).ConfigureAwait(false);
+        // GEP-713 ancestors of AuthorizationPolicies; issue 17's XBackend parents (merged as a route's are) and backend
+        // policy ancestors.
+        complete &= await ReconcileKindAsync(KubeResource.AuthorizationPolicies, () => model.AuthorizationStatuses, s => (s.Namespace, s.Name, s.Generation),
+            (current, s) => AuthorizationStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
+        complete &= await ReconcileKindAsync(KubeResource.XBackends, () => model.XBackendStatuses, s => (s.Namespace, s.Name, s.Generation),
+            (current, s) => RouteStatusFor(current, s?.Parents ?? []), ct).ConfigureAwait(false);
+        complete &= await ReconcileKindAsync(KubeResource.BackendTlsPolicies, () => model.BackendTlsPolicyStatuses, s => (s.Namespace, s.Name, s.Generation),
+            (current, s) => BackendStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
+        complete &= await ReconcileKindAsync(KubeResource.BackendTrafficPolicies, () => model.BackendTrafficPolicyStatuses, s => (s.Namespace, s.Name, s.Generation),
+            (current, s) => BackendStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
         return complete;
     }
 
     /// <summary>
-    /// Every AuthorizationPolicy's ancestor entries of Weft's, from <see cref="MeshModel.AuthorizationStatuses"/>. The model
-    /// is not asked when the cluster holds no AuthorizationPolicy (or this source does not read the kind); a model that
-    /// fails to answer leaves the policies for the next pass, and the routes' and meshes' writes stand.
+    /// Every object of <paramref name="resource"/> given the status <paramref name="statusFor"/> makes of it and of its
+    /// entry in the model's statuses (<paramref name="statuses"/>; null when the model has none for it, so that Weft's
+    /// entries are dropped). The model is not asked when the cluster holds no such object (or this source does not read
+    /// the kind, or its CRD is not installed); a model that fails to answer leaves the kind for the next pass, and the
+    /// other kinds' writes stand. An object whose generation the model has not seen yet is left for its next publish.
     /// </summary>
-    private async Task<bool> ReconcileAuthorizationAsync(MeshModel model, CancellationToken ct)
+    private async Task<bool> ReconcileKindAsync<TStatus>(
+        KubeResource resource, Func<IEnumerable<TStatus>> statuses, Func<TStatus, (string Namespace, string Name, long Generation)> identity,
+        Func<JsonObject, TStatus?, JsonObject?> statusFor, CancellationToken ct)
+        where TStatus : class
     {
-        var resource = KubeResource.AuthorizationPolicies;
         if (_source.Informers.FirstOrDefault(i => i.Resource == resource) is not { } informer || informer.Objects.IsEmpty)
         {
             return true;
         }
 
         var (objects, version, _) = informer.Snapshot;
-        Dictionary<(string, string), Routing.Authorization.AuthorizationPolicyStatus> statuses;
+        Dictionary<(string, string), TStatus> byName;
         try
         {
-            statuses = model.AuthorizationStatuses.ToDictionary(s => (s.Namespace, s.Name));
+            byName = statuses().ToDictionary(s => (identity(s).Namespace, identity(s).Name));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -288,14 +308,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
 
             var meta = json["metadata"]!.AsObject();
-            var status = statuses.GetValueOrDefault((meta["namespace"].Text() ?? "", meta["name"].Text() ?? ""));
-            if (status is not null && status.Generation != (meta["generation"].Long() ?? 1))
+            var status = byName.GetValueOrDefault((meta["namespace"].Text() ?? "", meta["name"].Text() ?? ""));
+            if (status is not null && identity(status).Generation != (meta["generation"].Long() ?? 1))
             {
                 continue; // the model has not seen this generation yet; its publish wakes this pass again
             }
 
-            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json,
-                current => AuthorizationStatusJson.StatusFor(current, status, _controllerName, _time.GetUtcNow()), ct)).ConfigureAwait(false);
+            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, current => statusFor(current, status), ct)).ConfigureAwait(false);
         }
 
         return complete;

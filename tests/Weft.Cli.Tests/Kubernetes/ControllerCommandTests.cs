@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
 using Weft.KubeApi.StandIn;
+using Weft.Tests.Shared;
 
 namespace Weft.Cli.Tests.Kubernetes;
 
@@ -152,6 +153,36 @@ public sealed class ControllerCommandTests : IAsyncLifetime
         Assert.Contains("observedGeneration: 2", yaml, StringComparison.Ordinal);
         Assert.Equal(survivor, await KubectlAsync("get", "lease", "weft-controller", "-n", "weft-system", "-o", "jsonpath={.spec.holderIdentity}"));
         Assert.True(killed.Elapsed < StatusWithin, $"took {killed.Elapsed}");
+    }
+
+    [KubectlFact]
+    public async Task Kubectl_shows_the_status_weft_controller_wrote_on_an_XBackend_and_its_backend_policies()
+    {
+        var caLines = string.Join('\n', EgressManifests.NewCaPem().Split('\n').Select(l => "    " + l));
+        var manifest = Path.Combine(_work, "egress.yaml");
+        await File.WriteAllTextAsync(manifest, string.Join("\n---\n", "apiVersion: v1\nkind: Namespace\nmetadata: {name: weft-system}", EgressManifests.Shop, EgressManifests.XBackend, EgressManifests.TlsPolicy("egress-ca"), $$"""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: egress-ca, namespace: shop}
+            data:
+              ca.crt: |
+            {{caLines}}
+            """));
+        await KubectlAsync("apply", "--validate=false", "-f", manifest);
+
+        StartController("replica-a");
+        await UntilAsync(() => Task.FromResult(LogOf("replica-a")), l => l.Contains("read the cluster:", StringComparison.Ordinal), "replica-a started", StartUpWithin);
+
+        const string Accepted = """jsonpath={range .status.%s[?(@.controllerName=="weft.dev/mesh")].conditions[?(@.type=="Accepted")]}{.status}/{.reason}{end}""";
+        foreach (var (kind, name, list) in new[] { ("xbackend", "api-example", "parents"), ("xbackendtrafficpolicy", "api-budget", "ancestors"), ("backendtlspolicy", "api-tls", "ancestors") })
+        {
+            await UntilAsync(() => KubectlAsync("get", kind, name, "-n", "shop", "-o", Accepted.Replace("%s", list, StringComparison.Ordinal)),
+                a => a == "True/Accepted", $"kubectl showing Weft's Accepted condition on {kind} {name}", StatusWithin);
+        }
+
+        var yaml = await KubectlAsync("get", "xbackend", "api-example", "-n", "shop", "-o", "yaml");
+        Assert.Contains("controllerName: weft.dev/mesh", yaml, StringComparison.Ordinal);
+        Assert.Contains("kind: Service", yaml, StringComparison.Ordinal); // the parent: the Service whose route refers to it
     }
 
     private Process StartController(string identity)

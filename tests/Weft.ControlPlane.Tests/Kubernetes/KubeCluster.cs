@@ -120,9 +120,42 @@ internal sealed class KubeCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The route's status entry of <paramref name="controllerName"/>'s, or null.</summary>
+    /// <summary>The route's (or XBackend's) status entry of <paramref name="controllerName"/>'s, or null.</summary>
     public static JsonObject? ParentOf(JsonObject? route, string controllerName) =>
         (route?["status"]?["parents"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(p => p["controllerName"]?.GetValue<string>() == controllerName);
+
+    /// <summary>The policy's <c>status.ancestors[]</c> entries of <paramref name="controllerName"/>'s.</summary>
+    public static IReadOnlyList<JsonObject> AncestorsOf(JsonObject? policy, string controllerName) =>
+        [.. (policy?["status"]?["ancestors"] as JsonArray ?? []).OfType<JsonObject>().Where(a => a["controllerName"]?.GetValue<string>() == controllerName)];
+
+    /// <summary>
+    /// A ServiceAccount and a Pod running as it in <paramref name="ns"/> (which must exist), and a token for audience
+    /// <c>weft</c> bound to that pod, as the kubelet projects it into a sidecar.
+    /// </summary>
+    public async Task<string> PodTokenAsync(string ns, string serviceAccount, string pod)
+    {
+        await ApplyAsync($"""
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: {serviceAccount}
+              namespace: {ns}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: {pod}
+              namespace: {ns}
+              labels:
+                app: client
+            spec:
+              serviceAccountName: {serviceAccount}
+              containers:
+              - name: app
+                image: client
+            """);
+        return Server.IssueToken(ns, serviceAccount, pod, ["weft"], TimeSpan.FromHours(1));
+    }
 
     /// <summary>"Type=Status/Reason" of a parent entry's condition, e.g. "Accepted=True/Accepted".</summary>
     public static string? ConditionOf(JsonObject? parent, string type) =>

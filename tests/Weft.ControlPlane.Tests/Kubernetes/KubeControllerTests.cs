@@ -445,30 +445,7 @@ public sealed class KubeControllerTests
         (KubeCluster.ParentOf(route, Weft)!["conditions"] as JsonArray)!.OfType<JsonObject>()
             .First(c => c["type"]!.GetValue<string>() == "Accepted")["lastTransitionTime"]!.GetValue<string>();
 
-    private static async Task<string> PodTokenAsync(KubeCluster cluster, string serviceAccount, string pod)
-    {
-        await cluster.ApplyAsync($"""
-            apiVersion: v1
-            kind: ServiceAccount
-            metadata:
-              name: {serviceAccount}
-              namespace: shop
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata:
-              name: {pod}
-              namespace: shop
-              labels:
-                app: client
-            spec:
-              serviceAccountName: {serviceAccount}
-              containers:
-              - name: app
-                image: client
-            """);
-        return cluster.Server.IssueToken("shop", serviceAccount, pod, ["weft"], TimeSpan.FromHours(1));
-    }
+    private static Task<string> PodTokenAsync(KubeCluster cluster, string serviceAccount, string pod) => cluster.PodTokenAsync("shop", serviceAccount, pod);
 
     private static async Task<IssueCertificateReply> IssueAsync(KubeController controller, X509Certificate2Collection? roots, string token, string? san)
     {

@@ -31,7 +31,7 @@ public sealed class DeployKustomizeTests(ITestOutputHelper output) : IAsyncDispo
     {
         var install = await InstallAsync(["--crds"]);
         var expected = Canonical(install.Where(o => o["kind"]!.GetValue<string>() == "CustomResourceDefinition"));
-        Assert.Equal(7, expected.Count); // six Gateway API CRDs and Weft's AuthorizationPolicy
+        Assert.Equal(10, expected.Count); // nine Gateway API CRDs and Weft's AuthorizationPolicy
         foreach (var kubectl in Kubectls.All)
         {
             var rendered = Kubectls.Run(kubectl, null, ["kustomize", Path.Combine(SharedFiles.Repository, "deploy", "crds")]).Succeeded($"{kubectl} kustomize deploy/crds/");

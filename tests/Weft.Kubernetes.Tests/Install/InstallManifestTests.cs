@@ -48,6 +48,22 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
+    public void Vendored_gateway_api_crds_are_the_upstream_experimental_files_unmodified()
+    {
+        foreach (var crd in GatewayApiCrds.All)
+        {
+            var upstream = File.ReadAllText(Path.Combine(SharedFiles.GatewayApiCrds, crd.File));
+            Assert.True(upstream == File.ReadAllText(Path.Combine(SharedFiles.Repository, "deploy", "crds", crd.File)), $"deploy/crds/{crd.File} differs from upstream");
+            Assert.True(upstream == GatewayApiCrds.Text(crd), $"the embedded {crd.File} differs from upstream");
+        }
+
+        // The kinds the controller reads from the Gateway API are exactly the vendored ones.
+        Assert.Equal(
+            KubeResource.MeshInputs.Where(r => r.Group.StartsWith("gateway.networking.", StringComparison.Ordinal)).Select(r => r.QualifiedName).Order(StringComparer.Ordinal),
+            GatewayApiCrds.All.Select(c => c.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Cluster_role_lets_the_informers_list_and_watch_every_mesh_input()
     {
         var rules = ControllerRbac.ClusterRules();
@@ -58,10 +74,10 @@ public sealed class InstallManifestTests
     }
 
     [Fact]
-    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_routes_xmeshes_and_authorization_policies()
+    public void Cluster_role_lets_the_status_writer_get_and_update_the_status_of_every_kind_it_writes()
     {
         var rules = ControllerRbac.ClusterRules();
-        foreach (var resource in KubeResource.Routes.Append(KubeResource.Meshes).Append(KubeResource.AuthorizationPolicies))
+        foreach (var resource in KubeStatusWriter.Kinds)
         {
             Assert.True(Allows(rules, resource.Group, resource.Plural, "get"), resource.QualifiedName);
             Assert.True(Allows(rules, resource.Group, resource.Plural + "/status", "update"), resource.QualifiedName + "/status");
@@ -101,7 +117,18 @@ public sealed class InstallManifestTests
         Assert.False(Allows(ControllerRbac.ClusterRules(), "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "update", "someone-elses"));
         Assert.True(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", WeftInstallation.TrustBundleConfigMapName));
         Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "update", "app-config"));
-        Assert.False(Allows(ControllerRbac.ClusterRules(), "", "configmaps", "list"));
+    }
+
+    [Fact]
+    public void Cluster_role_lets_ConfigMaps_be_listed_and_watched_for_CA_bundles_and_nothing_more()
+    {
+        // ReferencedConfigMaps lists and watches each ConfigMap a caCertificateRef names; the names are the users', so
+        // the rule cannot name them. Reading one by name or writing one stays limited to the trust bundle.
+        var rules = ControllerRbac.ClusterRules();
+        Assert.True(Allows(rules, "", "configmaps", "list") && Allows(rules, "", "configmaps", "watch"));
+        Assert.False(Allows(rules, "", "configmaps", "get", "app-config"));
+        Assert.False(Allows(rules, "", "configmaps", "update", "app-config"));
+        Assert.False(Allows(rules, "", "configmaps", "patch"));
     }
 
     [Fact]
