@@ -104,7 +104,7 @@ public sealed class KubeController : IAsyncDisposable
             await KubeCaSecret.PublishBundleAsync(client, options.Namespace, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct).ConfigureAwait(false);
 
             source = new KubeSource(client, controlPlane.Store, loggerFactory, options.Informers);
-            endpoints.Attach(source);
+            endpoints.Attach(source, controlPlane);
             status = new KubeStatusWriter(client, source, controlPlane, options.ControllerName, options.SupportedFeatures, loggerFactory.CreateLogger<KubeStatusWriter>(), time);
             var leaseLock = new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity);
             var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
@@ -175,7 +175,15 @@ public sealed class KubeController : IAsyncDisposable
     }
 
     /// <summary>Completes once the cluster has been read and published to the store (the controller is ready).</summary>
-    public Task WaitForSyncAsync(CancellationToken ct) => Source.WaitForSyncAsync(ct);
+    /// <summary>
+    /// Completes once every kind has been listed and the model built from that is the one discovery serves: before it,
+    /// a sidecar's question would be answered from a model without the cluster's Services (NOT_FOUND, which it remembers).
+    /// </summary>
+    public async Task WaitForSyncAsync(CancellationToken ct)
+    {
+        await Source.WaitForSyncAsync(ct).ConfigureAwait(false);
+        await ControlPlane.WaitForVersionAsync(Source.SyncedStoreVersion, ct).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -352,13 +360,23 @@ public sealed class KubeController : IAsyncDisposable
         private KubeSource? _source;
         private AdmissionWebhook? _webhook;
 
-        public void Attach(KubeSource source) => Volatile.Write(ref _source, source);
+        private ControlPlaneHost? _controlPlane;
+
+        public void Attach(KubeSource source, ControlPlaneHost controlPlane)
+        {
+            Volatile.Write(ref _controlPlane, controlPlane);
+            Volatile.Write(ref _source, source);
+        }
+
+        /// <summary>Every kind listed, and the model discovery serves built from that (a sidecar asking earlier would be told NOT_FOUND for the cluster's Services).</summary>
+        private bool Ready() => Volatile.Read(ref _source) is { Synced: true } source
+            && Volatile.Read(ref _controlPlane) is { } controlPlane && controlPlane.Published.StoreVersion >= source.SyncedStoreVersion;
 
         public void Map(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder routes)
         {
             routes.MapGet(WeftInstallation.ReadyPath, (HttpContext context) =>
             {
-                var ready = Volatile.Read(ref _source)?.Synced == true;
+                var ready = Ready();
                 context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
                 return context.Response.WriteAsync(ready ? "ready\n" : "reading the cluster\n", context.RequestAborted);
             });

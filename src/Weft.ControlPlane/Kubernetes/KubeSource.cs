@@ -28,7 +28,7 @@ public sealed class KubeSource : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<long> _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The last reading of each object, by kind/key: reused while its resourceVersion is the same, and while only its
     // status or bookkeeping changed (Weft reads no status; its own status writes must not cost a translation).
@@ -71,6 +71,9 @@ public sealed class KubeSource : IAsyncDisposable
 
     /// <summary>Completes once every kind has been listed and published to the store.</summary>
     public Task WaitForSyncAsync(CancellationToken ct) => _published.Task.WaitAsync(ct);
+
+    /// <summary>The store version of the first publish (every kind listed); 0 before it.</summary>
+    public long SyncedStoreVersion => _published.Task.IsCompletedSuccessfully ? _published.Task.Result : 0;
 
     public async ValueTask DisposeAsync()
     {
@@ -142,7 +145,7 @@ public sealed class KubeSource : IAsyncDisposable
                 var version = _store.Replace(SourceName, objects);
                 Volatile.Write(ref _publishedVersions, versions);
                 Interlocked.Exchange(ref _publish, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                if (_published.TrySetResult())
+                if (_published.TrySetResult(version))
                 {
                     Log.KubeSynced(_logger, Informers.Count, version);
                 }
