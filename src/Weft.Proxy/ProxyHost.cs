@@ -162,8 +162,18 @@ public static class ProxyHost
         // control plane (issue 15: in process mode any local process can reach the outbound port).
         var controlPlaneEndpoint = ControlPlaneEndpoint(options.ControlPlane);
         Func<IPAddress, int, bool> offLimits = (address, port) =>
-            ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress)) && IsOwnPort(port))
-            || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
+        {
+            // One address, every spelling: ::ffff:127.0.0.1 is 127.0.0.1 to a dual-mode socket, and 0.0.0.0/8 or :: is
+            // this host (Linux connects it to loopback), never a destination; a listener on every address is on loopback too.
+            if (address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            return address.Equals(IPAddress.IPv6Any) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.GetAddressBytes()[0] == 0)
+                || ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress) || IPAddress.IsLoopback(address)) && IsOwnPort(port))
+                || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
+        };
         var connections = new MtlsConnections();
         var tls = identity is null ? null : new MeshTls(identity, connections, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Mtls"), options.TlsHandshakeTimeout);
         var connector = new MeshConnector(tls, PeerInboundPort);
@@ -185,7 +195,7 @@ public static class ProxyHost
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger, externals);
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
-        var outside = new OutsideMesh(externals, offLimits, metrics);
+        var outside = new OutsideMesh(externals, offLimits, metrics, outboundLogger, options.TimeProvider);
 
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
         Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;

@@ -26,8 +26,8 @@ internal static partial class ProxyLog
         }
     }
 
-    [LoggerMessage(5, LogLevel.Warning, "Traffic for {Host}:{Port}, outside the mesh, refused: {Reason}")]
-    public static partial void OutsideMeshRefused(ILogger logger, string host, int port, string reason);
+    [LoggerMessage(5, LogLevel.Warning, "Traffic for {Host}:{Port}, outside the mesh, refused: {Reason} ({Suppressed} more refusals since the last line)")]
+    public static partial void OutsideMeshRefused(ILogger logger, string host, int port, string reason, long suppressed);
 
     [LoggerMessage(7, LogLevel.Warning, "Forwarding to {Address}:{Port} ({Namespace}/{Backend}) failed: {Error} {Detail}")]
     public static partial void ForwardFailed(ILogger logger, string error, string address, int port, string @namespace, string backend, string? detail);

@@ -30,16 +30,22 @@ public static class OutboundPolicies
     };
 
     /// <summary>
-    /// A client's outbound policy: the first valid <see cref="Key"/> among its pod's annotations and labels and its
-    /// namespace's annotations and labels (as <see cref="Authorization.DefaultInboundPolicies.Resolve"/> reads the inbound
-    /// one), else <paramref name="meshDefault"/>; with where it came from.
+    /// A client's outbound policy, with where it came from: its namespace's (the first valid <see cref="Key"/> among its
+    /// annotations, then its labels), else <paramref name="meshDefault"/>; its pod's (annotations, then labels) only
+    /// when that is registry-only. A pod may tighten its namespace's policy, never widen it: whoever may annotate a pod
+    /// (its owner, or an app allowed to patch itself) must not undo what the namespace's administrator set.
     /// </summary>
     /// <param name="pod">The client pod, or null when the model does not know it (its namespace and the mesh decide).</param>
     /// <param name="ns">The client's namespace object, if there is one.</param>
     /// <param name="meshDefault">The mesh's default (canonical).</param>
     public static OutsidePolicy Resolve(Pod? pod, Namespace? ns, string meshDefault)
     {
-        if (PodSettings.Find(Key, pod, ns, Parse) is var (mode, source))
+        if (PodSettings.Find(Key, pod, null, Parse) is (RegistryOnly, var tightened))
+        {
+            return new OutsidePolicy { Mode = RegistryOnly, Source = tightened };
+        }
+
+        if (PodSettings.Find(Key, null, ns, Parse) is var (mode, source))
         {
             return new OutsidePolicy { Mode = mode, Source = source };
         }

@@ -30,21 +30,44 @@ public sealed class OutboundPolicyTests
         var world = World();
         world = world with
         {
-            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, annotations: (OutboundPolicies.Key, " REGISTRY-only ")) : n)],
+            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, annotations: (OutboundPolicies.Key, " ALLOW-any "), labels: (OutboundPolicies.Key, "registry-only")) : n)],
             Pods =
             [
                 .. world.Pods.Select(p => p.Name switch
                 {
-                    "web-1" => With(p, annotations: (OutboundPolicies.Key, "allow-any"), labels: (OutboundPolicies.Key, "registry-only")),
+                    "web-1" => With(p, annotations: (OutboundPolicies.Key, "registry-only"), labels: (OutboundPolicies.Key, "allow-any")),
                     "cart-1" => With(p, annotations: (OutboundPolicies.Key, "deny-all")),
                     _ => p,
                 }),
             ],
         };
-        var model = MeshModel.Build(world);
+        var model = MeshModel.Build(world, defaultOutboundPolicy: OutboundPolicies.RegistryOnly);
 
-        AssertPolicy(OutboundPolicies.AllowAny, "pod shop/web-1 annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/web-1"));
-        AssertPolicy(OutboundPolicies.RegistryOnly, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/cart-1"));
+        AssertPolicy(OutboundPolicies.RegistryOnly, "pod shop/web-1 annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/web-1"));
+        AssertPolicy(OutboundPolicies.AllowAny, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/cart-1"));
+    }
+
+    [Fact]
+    public void A_pod_may_tighten_its_namespace_s_policy_but_never_widen_it()
+    {
+        var world = World();
+        world = world with
+        {
+            Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? With(n, annotations: (OutboundPolicies.Key, OutboundPolicies.RegistryOnly)) : n)],
+            Pods =
+            [
+                .. world.Pods.Select(p => p.Name switch
+                {
+                    "web-1" => With(p, annotations: (OutboundPolicies.Key, OutboundPolicies.AllowAny)),
+                    "probe-1" => With(p, labels: (OutboundPolicies.Key, OutboundPolicies.AllowAny)),
+                    _ => p,
+                }),
+            ],
+        };
+        var model = MeshModel.Build(world, defaultOutboundPolicy: OutboundPolicies.RegistryOnly);
+
+        AssertPolicy(OutboundPolicies.RegistryOnly, "namespace shop annotation weft.dev/outbound-policy", model.Outside(Shop, "shop/web-1"));
+        AssertPolicy(OutboundPolicies.RegistryOnly, "the mesh default (--default-outbound-policy)", model.Outside(Ops, "ops/probe-1"));
     }
 
     [Fact]

@@ -166,7 +166,7 @@ internal sealed class ExternalResolver
     {
         if (_nameservers.Count == 0)
         {
-            return Answer.Failed($"no nameserver to ask (none in {ResolvConf.SystemPath}) and no --resolve entry", TimeSpan.Zero, _time);
+            return Answer.Failed($"no nameserver to ask (--nameservers none, or none in {ResolvConf.SystemPath}) and no --resolve entry", TimeSpan.Zero, _time);
         }
 
         if (DnsQuery.ForAddresses(0, name) is null)

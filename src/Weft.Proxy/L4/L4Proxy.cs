@@ -76,6 +76,10 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         {
             policy = await DeclaredByServerNameAsync(connection, host, port, ct).ConfigureAwait(false);
         }
+        else if (policy is not null && detected == DetectedProtocol.Tls && IsDeclaredHost(policy))
+        {
+            policy = ForAppTls(policy); // CONNECT api.example.test:443, then the app's own TLS: not wrapped in the XBackend's
+        }
 
         if (policy is null)
         {
@@ -203,8 +207,8 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 
         try
         {
-            return (await destinations.GetAsync(serverName, port, ct).ConfigureAwait(false))?.Policy is { DefaultBackend: { External: { } external } backend } declared
-                ? declared with { Protocol = PolicyProtocol.Tcp, DefaultBackend = backend with { External = external with { Tls = null } } }
+            return (await destinations.GetAsync(serverName, port, ct).ConfigureAwait(false))?.Policy is { } declared && IsDeclaredHost(declared)
+                ? ForAppTls(declared)
                 : null;
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -213,6 +217,17 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             return null;
         }
     }
+
+    /// <summary>The policy of a host an XBackend declares (no Service, no route: its one backend is external).</summary>
+    private static bool IsDeclaredHost(DestinationPolicy policy) =>
+        policy is { View: PolicyView.None, Rules.Count: 0, L4Rules.Count: 0, DefaultBackend.External: not null };
+
+    /// <summary>A declared host's policy for a connection carrying the app's own TLS: its bytes relayed to the host as they are.</summary>
+    private static DestinationPolicy ForAppTls(DestinationPolicy declared) => declared with
+    {
+        Protocol = PolicyProtocol.Tcp,
+        DefaultBackend = declared.DefaultBackend! with { External = declared.DefaultBackend.External! with { Tls = null } },
+    };
 
     /// <summary>Not a mesh destination: plain TCP to where the app sent it when the client's outbound policy allows it (<see cref="Outbound.OutsideMesh"/>), else closed.</summary>
     private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
@@ -231,16 +246,15 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
 
         if (verdict.Address is not { } address)
         {
-            ProxyLog.OutsideMeshRefused(logger, host, port, verdict.Message!);
             return;
         }
 
         NetworkStream upstream;
         try
         {
-            upstream = await MeshConnector.ConnectTcpAsync(address.ToString(), port, ct).ConfigureAwait(false);
+            upstream = await Outbound.OutsideMesh.ConnectAsync(address, port, ct).ConfigureAwait(false);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or TimeoutException)
         {
             ProxyLog.ForwardFailed(logger, "L4Connect", host, port, "", "(outside the mesh)", e.Message);
             return;

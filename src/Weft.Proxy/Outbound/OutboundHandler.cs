@@ -264,13 +264,11 @@ internal sealed class OutboundHandler(
         catch (Exception ex)
         {
             ProxyLog.DiscoveryFailed(logger, host, port, ex);
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
-            return;
+            verdict = OutsideVerdict.Refused(StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
         }
 
         if (verdict.Address is not { } address)
         {
-            ProxyLog.OutsideMeshRefused(logger, host, port, verdict.Message!);
             if (GrpcCall.IsGrpc(context.Request))
             {
                 GrpcCall.Answer(context.Response, verdict.GrpcStatus, verdict.Message);

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Weft.Proxy.External;
 using Weft.Proxy.Metrics;
 using Weft.Routing.Policy;
@@ -14,8 +15,12 @@ namespace Weft.Proxy.Outbound;
 /// control plane. Refusals are counted (<c>weft_outbound_refused_total</c>); nothing of the mesh goes out with the
 /// traffic that is let through (plain TCP or HTTP, no mTLS, no <c>weft-*</c> header).
 /// </summary>
-internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, int, bool> offLimits, ProxyMetrics metrics)
+internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, int, bool> offLimits, ProxyMetrics metrics, ILogger logger, TimeProvider time)
 {
+    // A refusal is logged at most once a second, with how many were held back: an app looping on a refused address
+    // must not flood the log (the count is in weft_outbound_refused_total).
+    private readonly Weft.Discovery.LogLimiter _refusals = new(ProxyLog.RefusalInterval, time);
+
     /// <summary>The address to connect to for (host, port), or the refusal with its HTTP status and words.</summary>
     public async ValueTask<OutsideVerdict> DecideAsync(OutsidePolicy policy, string host, int port, CancellationToken ct)
     {
@@ -25,13 +30,13 @@ internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, i
         if (literal && offLimits(address!, port))
         {
             metrics.RecordOutboundRefused(OutboundRefusal.OffLimits);
-            return OutsideVerdict.Refused(StatusCodes.Status502BadGateway, $"{authority} is this sidecar or the control plane, which no app reaches through its sidecar");
+            return Refuse(host, port, StatusCodes.Status502BadGateway, $"{authority} is this sidecar or the control plane, which no app reaches through its sidecar");
         }
 
         if (!policy.AllowsAny)
         {
             metrics.RecordOutboundRefused(OutboundRefusal.RegistryOnly);
-            return OutsideVerdict.Refused(StatusCodes.Status403Forbidden,
+            return Refuse(host, port, StatusCodes.Status403Forbidden,
                 $"{policy.Mode}: {authority} is not a Service of the mesh (outbound policy from {policy.Source})");
         }
 
@@ -47,8 +52,33 @@ internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, i
         }
         catch (ExternalResolutionException e)
         {
-            return OutsideVerdict.Refused(StatusCodes.Status503ServiceUnavailable, e.Message);
+            return Refuse(host, port, StatusCodes.Status503ServiceUnavailable, e.Message);
         }
+    }
+
+    /// <summary>A plain TCP connection to an address <see cref="DecideAsync"/> let through, bounded as an external backend's is.</summary>
+    public static async Task<System.Net.Sockets.NetworkStream> ConnectAsync(IPAddress address, int port, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(ExternalConnector.ConnectTimeout);
+        try
+        {
+            return await Security.MeshConnector.ConnectTcpAsync(address.ToString(), port, bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {Forwarding.Authority.Format(address.ToString(), port)} took more than {ExternalConnector.ConnectTimeout.TotalSeconds:0} s", e);
+        }
+    }
+
+    private OutsideVerdict Refuse(string host, int port, int status, string message)
+    {
+        if (_refusals.TryTake(out var suppressed))
+        {
+            ProxyLog.OutsideMeshRefused(logger, host, port, message, suppressed);
+        }
+
+        return OutsideVerdict.Refused(status, message);
     }
 }
 

@@ -184,15 +184,26 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         await using var mesh = await StartAsync(Declared("db.example.test", server.Port, Tls("db.example.test")), ("db.example.test", IPAddress.Loopback));
 
         await using var tunnel = await OpenTunnelAsync(mesh, $"127.0.0.9:{server.Port}");
-        using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(_ca.CaPem);
-        var trust = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        await using var tls = await AppTlsAsync(tunnel, "db.example.test");
+        await tls.WriteAsync("hello"u8.ToArray());
+
+        Assert.Equal("hello over TLS, SNI db.example.test", await new StreamReader(tls).ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task The_app_s_own_TLS_through_CONNECT_to_a_declared_host_by_name_is_not_wrapped_in_the_XBackend_s()
+    {
+        using var certificate = _ca.Server(["db.example.test"]);
+        await using var server = await TlsServer.StartAsync(certificate, async stream =>
         {
-            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-        };
-        trust.CustomTrustStore.Add(root);
-        await using var tls = new SslStream(tunnel);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "db.example.test", CertificateChainPolicy = trust }); // the app's own TLS, end to end
+            var hello = new byte[5];
+            await stream.ReadExactlyAsync(hello);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
+        });
+        await using var mesh = await StartAsync(Declared("db.example.test", server.Port, Tls("db.example.test")), ("db.example.test", IPAddress.Loopback));
+
+        await using var tunnel = await OpenTunnelAsync(mesh, $"db.example.test:{server.Port}");
+        await using var tls = await AppTlsAsync(tunnel, "db.example.test");
         await tls.WriteAsync("hello"u8.ToArray());
 
         Assert.Equal("hello over TLS, SNI db.example.test", await new StreamReader(tls).ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
@@ -264,6 +275,21 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await Weft.Tests.Shared.Eventually.TrueAsync(() => !seen.IsEmpty, "the mirror reached legacy's app");
         Assert.Equal("GET /copied HTTP/1.1 over TLS, SNI legacy.example.test", seen.Single());
+    }
+
+    /// <summary>The app's own TLS over <paramref name="tunnel"/>, trusting the test CA: end to end with the server, whatever the sidecar does.</summary>
+    private async Task<SslStream> AppTlsAsync(Stream tunnel, string serverName)
+    {
+        using var root = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(_ca.CaPem);
+        var trust = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+        trust.CustomTrustStore.Add(root);
+        var tls = new SslStream(tunnel);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = serverName, CertificateChainPolicy = trust });
+        return tls;
     }
 
     /// <summary>The policy the control plane compiles for a host an XBackend of the client's namespace declares (no Service, no route).</summary>

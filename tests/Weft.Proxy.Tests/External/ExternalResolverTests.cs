@@ -257,7 +257,7 @@ public sealed class ExternalResolverTests
     {
         var resolver = new ExternalResolver(NoTable, [], _time);
 
-        Assert.Equal($"cannot resolve api.example.com: no nameserver to ask (none in /etc/resolv.conf) and no --resolve entry", (await Failure(resolver, Api)).Message);
+        Assert.Equal($"cannot resolve api.example.com: no nameserver to ask (--nameservers none, or none in /etc/resolv.conf) and no --resolve entry", (await Failure(resolver, Api)).Message);
     }
 
     [Fact]

@@ -106,13 +106,21 @@ public sealed class OutboundPolicyTests
     public async Task Allow_any_never_sends_to_the_sidecar_s_own_listeners()
     {
         await using var mesh = await TestMesh.StartAsync(new StaticDestinationSource([]));
-        var own = mesh.Proxy.InboundEndpoint;
+        var inbound = mesh.Proxy.InboundEndpoint.Port;
+        var outbound = mesh.Proxy.OutboundEndpoint.Port;
 
-        var (response, _) = await mesh.GetAsync($"http://{own}/");
+        // Every spelling of this host: its own address, the IPv4-mapped form a dual-mode socket connects alike, and
+        // 0.0.0.0, which Linux connects to loopback.
+        string[] spellings = [$"127.0.0.1:{inbound}", $"[::ffff:127.0.0.1]:{inbound}", $"0.0.0.0:{inbound}", $"127.0.0.1:{outbound}", $"0.0.0.0:9"];
+        foreach (var target in spellings)
+        {
+            var (response, _) = await mesh.GetAsync($"http://{target}/");
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("is this sidecar or the control plane", await response.Content.ReadAsStringAsync());
-        Assert.Equal(1, await RefusedAsync(mesh, "off_limits"));
+            Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{target}: {response.StatusCode}");
+            Assert.Contains("is this sidecar or the control plane", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(spellings.Length, await RefusedAsync(mesh, "off_limits"));
     }
 
     private static TcpListener Listen()
