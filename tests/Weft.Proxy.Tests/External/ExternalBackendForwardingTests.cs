@@ -97,12 +97,7 @@ public sealed class ExternalBackendForwardingTests : IDisposable
     public async Task TCPRoute_to_an_XBackend_originates_TLS_with_the_SNI_while_the_app_sends_plaintext()
     {
         using var certificate = _ca.Server(["db.example.test"]);
-        await using var server = await TlsServer.StartAsync(certificate, async stream =>
-        {
-            var hello = new byte[5];
-            await stream.ReadExactlyAsync(hello);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
-        });
+        await using var server = await EchoHelloAsync(certificate);
         await using var mesh = await StartAsync(Tcp("db", 5432, External("db.example.test", server.Port, Tls("db.example.test"))), ("db.example.test", IPAddress.Loopback));
 
         await using var tunnel = await OpenTunnelAsync(mesh, "db:5432");
@@ -174,12 +169,7 @@ public sealed class ExternalBackendForwardingTests : IDisposable
     public async Task The_app_s_own_TLS_to_an_unknown_address_with_a_declared_SNI_passes_through_to_the_sidecar_s_own_resolution()
     {
         using var certificate = _ca.Server(["db.example.test"]);
-        await using var server = await TlsServer.StartAsync(certificate, async stream =>
-        {
-            var hello = new byte[5];
-            await stream.ReadExactlyAsync(hello);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
-        });
+        await using var server = await EchoHelloAsync(certificate);
         // The XBackend would originate TLS; the app's own TLS is passed through instead, never wrapped twice.
         await using var mesh = await StartAsync(Declared("db.example.test", server.Port, Tls("db.example.test")), ("db.example.test", IPAddress.Loopback));
 
@@ -194,12 +184,7 @@ public sealed class ExternalBackendForwardingTests : IDisposable
     public async Task The_app_s_own_TLS_through_CONNECT_to_a_declared_host_by_name_is_not_wrapped_in_the_XBackend_s()
     {
         using var certificate = _ca.Server(["db.example.test"]);
-        await using var server = await TlsServer.StartAsync(certificate, async stream =>
-        {
-            var hello = new byte[5];
-            await stream.ReadExactlyAsync(hello);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
-        });
+        await using var server = await EchoHelloAsync(certificate);
         await using var mesh = await StartAsync(Declared("db.example.test", server.Port, Tls("db.example.test")), ("db.example.test", IPAddress.Loopback));
 
         await using var tunnel = await OpenTunnelAsync(mesh, $"db.example.test:{server.Port}");
@@ -276,6 +261,15 @@ public sealed class ExternalBackendForwardingTests : IDisposable
         await Weft.Tests.Shared.Eventually.TrueAsync(() => !seen.IsEmpty, "the mirror reached legacy's app");
         Assert.Equal("GET /copied HTTP/1.1 over TLS, SNI legacy.example.test", seen.Single());
     }
+
+    /// <summary>A TLS server that answers the first five bytes it reads with them, "over TLS", and the SNI it was sent.</summary>
+    private static Task<TlsServer> EchoHelloAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        TlsServer.StartAsync(certificate, async stream =>
+        {
+            var hello = new byte[5];
+            await stream.ReadExactlyAsync(hello);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"{Encoding.ASCII.GetString(hello)} over TLS, SNI {((SslStream)stream).TargetHostName}\n"));
+        });
 
     /// <summary>The app's own TLS over <paramref name="tunnel"/>, trusting the test CA: end to end with the server, whatever the sidecar does.</summary>
     private async Task<SslStream> AppTlsAsync(Stream tunnel, string serverName)
