@@ -67,7 +67,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
         // Stop as Ctrl-C would (SIGINT): every sidecar and app must go with it.
         var childIds = ChildIds(up.Id);
         Assert.Equal(children, childIds.Count);
-        _ = Kill(up.Id, 2);
+        _ = WeftChildren.Signal(up.Id, WeftChildren.SigInt);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await up.WaitForExitAsync(stop.Token);
         await WeftChildren.WaitAsync(() => childIds.All(Gone), TimeSpan.FromSeconds(10), () => "children still running: " + string.Join(", ", childIds.Where(id => !Gone(id))));
@@ -85,7 +85,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
         await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         var killed = StateFile.TryRead(ReadyFile);
         Assert.NotNull(killed);
-        _ = Kill(up.Id, 9); // no chance to clean up
+        _ = WeftChildren.Signal(up.Id, WeftChildren.SigKill); // no chance to clean up
         await up.WaitForExitAsync();
 
         // The next run (of another directory) starts by removing what the dead one left (or another run starting on this
@@ -93,7 +93,7 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
         var nextReady = Path.Combine(Work, "next-ready.json");
         var (next, _, nextState) = await Children.UpAsync(CopyExample("next"), nextReady, "netns");
         await AssertNothingLeftAsync(killed);
-        _ = Kill(next.Id, 15);
+        _ = WeftChildren.Signal(next.Id, WeftChildren.SigTerm);
         await next.WaitForExitAsync();
         await AssertNothingLeftAsync(nextState);
     }
@@ -197,6 +197,4 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
 
     private static bool Gone(int pid) => !File.Exists($"/proc/{pid}/stat") || File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] == "Z";
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
 }

@@ -148,17 +148,39 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops every process still running as a user's Ctrl-C or a service manager would (SIGTERM), so that <c>weft up</c>
+    /// removes its pods, network namespaces and links; one not gone within 30 s is killed with its children. (Killed
+    /// outright, a run left its namespaces for the next run's sweep: a machine always held the last test's.)
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
+                _ = Signal(process.Id, SigTerm);
+                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
             }
 
             process.Dispose();
         }
     }
+
+    public const int SigInt = 2;
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="pid"/> (kill(2)); 0 when sent.</summary>
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    public static extern int Signal(int pid, int signal);
 }

@@ -136,7 +136,7 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         await WeftChildren.WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
 
         // Ctrl-C: the node goes, and so does what it applied; the controller's own objects stay.
-        _ = Kill(up.Id, 2);
+        _ = WeftChildren.Signal(up.Id, WeftChildren.SigInt);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await up.WaitForExitAsync(stop.Token);
         Assert.Empty((await client.CoreV1.ListPodForAllNamespacesAsync()).Items);
@@ -261,7 +261,4 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
 
         return manifests;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
 }
