@@ -195,7 +195,7 @@ public static class ProxyHost
         var resilient = new Resilience.ResilientForwarder(forwarder, client, balancer, new Resilience.RetryBudgets(options.TimeProvider), metrics,
             options.TimeProvider, outboundLogger, externals);
         var (clientTracer, serverTracer) = Tracers(options, loggerFactory, owned);
-        var outside = new OutsideMesh(externals, offLimits, metrics, outboundLogger, options.TimeProvider);
+        var outside = new OutsideMesh(destinations, externals, offLimits, metrics, outboundLogger, options.TimeProvider);
 
         // Issue 16: the live request feed, read by the control plane only (an mTLS connection on the inbound port).
         Func<string?> ownIdentity = () => identity?.Current?.SpiffeId;

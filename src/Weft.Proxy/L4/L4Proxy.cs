@@ -76,7 +76,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         {
             policy = await DeclaredByServerNameAsync(connection, host, port, ct).ConfigureAwait(false);
         }
-        else if (policy is not null && detected == DetectedProtocol.Tls && IsDeclaredHost(policy))
+        else if (policy is { DeclaresExternalHost: true } && detected == DetectedProtocol.Tls)
         {
             policy = ForAppTls(policy); // CONNECT api.example.test:443, then the app's own TLS: not wrapped in the XBackend's
         }
@@ -194,33 +194,14 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     /// </summary>
     private async Task<DestinationPolicy?> DeclaredByServerNameAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
-        if (!IPAddress.TryParse(host, out _))
+        if (!External.ExternalResolver.TryParseLiteral(host, out _))
         {
             return null; // a name was looked up already
         }
 
         var (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
-        if (serverName is null || IPAddress.TryParse(serverName, out _))
-        {
-            return null;
-        }
-
-        try
-        {
-            return (await destinations.GetAsync(serverName, port, ct).ConfigureAwait(false))?.Policy is { } declared && IsDeclaredHost(declared)
-                ? ForAppTls(declared)
-                : null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            ProxyLog.DiscoveryFailed(logger, serverName, port, e);
-            return null;
-        }
+        return (await outside.DeclaredAsync(host, serverName, port, ct).ConfigureAwait(false))?.Policy is { } declared ? ForAppTls(declared) : null;
     }
-
-    /// <summary>The policy of a host an XBackend declares (no Service, no route: its one backend is external).</summary>
-    private static bool IsDeclaredHost(DestinationPolicy policy) =>
-        policy is { View: PolicyView.None, Rules.Count: 0, L4Rules.Count: 0, DefaultBackend.External: not null };
 
     /// <summary>A declared host's policy for a connection carrying the app's own TLS: its bytes relayed to the host as they are.</summary>
     private static DestinationPolicy ForAppTls(DestinationPolicy declared) => declared with
@@ -232,18 +213,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
     /// <summary>Not a mesh destination: plain TCP to where the app sent it when the client's outbound policy allows it (<see cref="Outbound.OutsideMesh"/>), else closed.</summary>
     private async Task ServeOutsideMeshAsync(ConnectionContext connection, string host, int port, CancellationToken ct)
     {
-        Outbound.OutsideVerdict verdict;
-        try
-        {
-            var policy = await destinations.OutsideAsync(host, port, ct).ConfigureAwait(false);
-            verdict = await outside.DecideAsync(policy, host, port, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            ProxyLog.DiscoveryFailed(logger, host, port, e);
-            return;
-        }
-
+        var verdict = await outside.DecideAsync(host, port, ct).ConfigureAwait(false);
         if (verdict.Address is not { } address)
         {
             return;

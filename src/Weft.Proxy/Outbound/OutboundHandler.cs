@@ -77,9 +77,9 @@ internal sealed class OutboundHandler(
             return;
         }
 
-        if (table is null && await DeclaredByHostAsync(context, host, port) is { } declared)
+        if (table is null && await outside.DeclaredAsync(host, context.Request.Host.Host, port, context.RequestAborted) is { } declared)
         {
-            table = declared;
+            table = declared; // an address the mesh does not know, whose Host an XBackend of the namespace declares
         }
 
         if (table is null)
@@ -220,32 +220,6 @@ internal sealed class OutboundHandler(
     private sealed record DestinationStrings(string Port, string Service);
 
     /// <summary>
-    /// An app that resolved an external host itself sends to an address the mesh does not know (captured, or a CONNECT
-    /// to that address): when the request's Host names a host an XBackend of its namespace declares on this port, the
-    /// request goes to that XBackend, through the sidecar's own resolution of the name, never to the address the app
-    /// chose, so a forged Host reaches only what the namespace declared. Null otherwise (or when the look-up fails:
-    /// the outbound policy then decides).
-    /// </summary>
-    private async Task<RouteTable?> DeclaredByHostAsync(HttpContext context, string host, int port)
-    {
-        var named = context.Request.Host.Host;
-        if (!IPAddress.TryParse(host, out _) || string.IsNullOrEmpty(named) || IPAddress.TryParse(named, out _))
-        {
-            return null;
-        }
-
-        try
-        {
-            return await destinations.GetAsync(named, port, context.RequestAborted) is { Policy.DefaultBackend.External: not null } declared ? declared : null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
-        {
-            ProxyLog.DiscoveryFailed(logger, named, port, e);
-            return null;
-        }
-    }
-
-    /// <summary>
     /// Not a mesh destination: what the client's outbound policy says (<see cref="OutsideMesh"/>): refused with its reason
     /// (a gRPC status to a gRPC client), or forwarded untouched to where the app sent it, the app's Host kept.
     /// </summary>
@@ -254,17 +228,11 @@ internal sealed class OutboundHandler(
         OutsideVerdict verdict;
         try
         {
-            var policy = await destinations.OutsideAsync(host, port, context.RequestAborted);
-            verdict = await outside.DecideAsync(policy, host, port, context.RequestAborted);
+            verdict = await outside.DecideAsync(host, port, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return;
-        }
-        catch (Exception ex)
-        {
-            ProxyLog.DiscoveryFailed(logger, host, port, ex);
-            verdict = OutsideVerdict.Refused(StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {ex.Message}");
         }
 
         if (verdict.Address is not { } address)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Weft.Proxy.External;
 using Weft.Proxy.Metrics;
+using Weft.Routing.Matching;
 using Weft.Routing.Policy;
 
 namespace Weft.Proxy.Outbound;
@@ -15,16 +16,60 @@ namespace Weft.Proxy.Outbound;
 /// control plane. Refusals are counted (<c>weft_outbound_refused_total</c>); nothing of the mesh goes out with the
 /// traffic that is let through (plain TCP or HTTP, no mTLS, no <c>weft-*</c> header).
 /// </summary>
-internal sealed class OutsideMesh(ExternalConnector externals, Func<IPAddress, int, bool> offLimits, ProxyMetrics metrics, ILogger logger, TimeProvider time)
+internal sealed class OutsideMesh(
+    Discovery.IDestinationSource destinations, ExternalConnector externals, Func<IPAddress, int, bool> offLimits, ProxyMetrics metrics, ILogger logger, TimeProvider time)
 {
     // A refusal is logged at most once a second, with how many were held back: an app looping on a refused address
     // must not flood the log (the count is in weft_outbound_refused_total).
     private readonly Weft.Discovery.LogLimiter _refusals = new(ProxyLog.RefusalInterval, time);
 
-    /// <summary>The address to connect to for (host, port), or the refusal with its HTTP status and words.</summary>
-    public async ValueTask<OutsideVerdict> DecideAsync(OutsidePolicy policy, string host, int port, CancellationToken ct)
+    /// <summary>
+    /// The address to connect to for (host, port), by the client's outbound policy, or the refusal with its HTTP status
+    /// and words (503 when the policy cannot be had).
+    /// </summary>
+    public async ValueTask<OutsideVerdict> DecideAsync(string host, int port, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(policy);
+        OutsidePolicy policy;
+        try
+        {
+            policy = await destinations.OutsideAsync(host, port, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.DiscoveryFailed(logger, host, port, e);
+            return OutsideVerdict.Refused(StatusCodes.Status503ServiceUnavailable, $"no policy for {host}:{port}: {e.Message}");
+        }
+
+        return await DecideByAsync(policy, host, port, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An app that resolved an external host itself connects to an address the mesh does not know (captured, or a
+    /// CONNECT to that address): when <paramref name="named"/> (the request's Host, or the ClientHello's SNI) is a host
+    /// an XBackend of its namespace declares on this port, that host's route table, whose backend is the sidecar's own
+    /// resolution of the name, never the address the app chose; so a forged name reaches only what the namespace
+    /// declared. Null otherwise, or when the look-up fails (the outbound policy then decides).
+    /// </summary>
+    public async ValueTask<RouteTable?> DeclaredAsync(string host, string? named, int port, CancellationToken ct)
+    {
+        if (!ExternalResolver.TryParseLiteral(host, out _) || string.IsNullOrEmpty(named) || ExternalResolver.TryParseLiteral(named, out _))
+        {
+            return null; // the app named a host already (it was looked up), or names none
+        }
+
+        try
+        {
+            return await destinations.GetAsync(named, port, ct).ConfigureAwait(false) is { Policy.DeclaresExternalHost: true } declared ? declared : null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            ProxyLog.DiscoveryFailed(logger, named, port, e);
+            return null;
+        }
+    }
+
+    private async ValueTask<OutsideVerdict> DecideByAsync(OutsidePolicy policy, string host, int port, CancellationToken ct)
+    {
         var authority = Forwarding.Authority.Format(host, port);
         var literal = ExternalResolver.TryParseLiteral(host, out var address); // "10" is a name, not 0.0.0.10
         if (literal && offLimits(address!, port))

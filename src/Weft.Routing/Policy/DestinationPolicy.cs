@@ -31,6 +31,13 @@ public sealed record DestinationPolicy
 
     /// <summary>When no route applies (gamma-spec C1): plain forwarding to this Service's own endpoints.</summary>
     public BackendPolicy? DefaultBackend { get; init; }
+
+    /// <summary>
+    /// Whether this is the policy of an external host an XBackend declares (issue 17, <c>MeshModel</c>'s declared hosts):
+    /// no Service, no route, its one backend external. Derived, not sent.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool DeclaresExternalHost => View == PolicyView.None && Rules.Count == 0 && L4Rules.Count == 0 && DefaultBackend?.External is not null;
 }
 
 public static class PolicyProtocol
