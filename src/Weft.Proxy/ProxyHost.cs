@@ -75,12 +75,16 @@ public static class ProxyHost
         // The bound listen sockets, kept so a test can take one away (its accept loop ends: /ready and /live must notice).
         var listenSockets = new System.Collections.Concurrent.ConcurrentQueue<System.Net.Sockets.Socket>();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(sockets =>
+        {
             sockets.CreateBoundListenSocket = endpoint =>
             {
                 var socket = Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
                 listenSockets.Enqueue(socket);
                 return socket;
-            });
+            };
+            // A listener's reads run on the socket's completion, not on a thread-pool worker it wakes (see Program.cs).
+            sockets.UnsafePreferInlineScheduling = InlineCompletions.Enabled;
+        });
         ConfigureLogging(builder.Logging, options);
 
         // Everything is made in the order it is needed, each value before whatever uses it: the host (for its logger

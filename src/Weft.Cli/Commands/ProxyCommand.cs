@@ -33,6 +33,7 @@ internal static class ProxyCommand
                 return 2;
             }
 
+            InlineCompletions.PreferUnlessSet(); // a process of its own, as weft-proxy is
             await ProxyHost.RunAsync(options, ct);
             return 0;
         });
