@@ -13,7 +13,7 @@
 # LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
 # RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
 # LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
-# a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy),
+# a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
 # measured (a subset of: direct nginx haproxy weft1hop echo mesh echons meshns), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
@@ -88,8 +88,8 @@ fi
 WEFT_DLL="$ROOT/artifacts/weft/weft.dll"
 [ -f "$WEFT_DLL" ] || die "$WEFT_DLL missing after build"
 WEFT_VERSION="$(dotnet "$WEFT_DLL" version 2>/dev/null | head -1)"
-# The one-hop proxy: `dotnet weft.dll proxy` (JIT), or a weft-proxy binary (Native AOT: bench/publish-proxy.sh).
-WEFT_PROXY_CMD=(dotnet "$WEFT_DLL" proxy)
+# The sidecars of every `weft up` here (the one-hop pod's, the meshes'): `dotnet weft.dll proxy` (JIT), or a weft-proxy
+# binary (Native AOT: bench/publish-proxy.sh).
 WEFT_PROXY_NOTE="\`dotnet weft.dll proxy\` (JIT)"
 if [ -n "${WEFT_PROXY_BIN:-}" ]; then
   if [ "${AOT:-0}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -97,8 +97,7 @@ if [ -n "${WEFT_PROXY_BIN:-}" ]; then
     "$BENCH/publish-proxy.sh" >/dev/null || die "bench/publish-proxy.sh failed"
   fi
   [ -x "$WEFT_PROXY_BIN" ] || die "WEFT_PROXY_BIN=$WEFT_PROXY_BIN is not an executable (bench/publish-proxy.sh builds one)"
-  WEFT_PROXY_CMD=("$WEFT_PROXY_BIN")
-  export WEFT_PROXY_BIN # the mesh path's `weft up` starts its sidecars from it too
+  export WEFT_PROXY_BIN # `weft up` starts its sidecars from it
   WEFT_PROXY_NOTE="\`$(basename "$WEFT_PROXY_BIN")\` ($(file -b "$WEFT_PROXY_BIN" 2>/dev/null | grep -q ELF && echo 'native binary' || echo 'binary'), $(( $(stat -c %s "$WEFT_PROXY_BIN") / 1048576 )) MB)"
 fi
 
@@ -237,9 +236,64 @@ start_nginx() { # name port
 }
 
 BACKEND_PORT="$(free_port)"
+# Tracing (TRACE_SAMPLING): flags of every `weft up` here, which hands them to its sidecars.
+TRACE_ARGS=()
+TRACE_NOTE="off"
+if [ -n "${TRACE_SAMPLING:-}" ]; then
+  TRACE_ARGS=(--trace-collector "http://127.0.0.1:$BACKEND_PORT" --trace-sampling "$TRACE_SAMPLING")
+  TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
+fi
+
+declare -A READY_MS PIDS_HEAD RSS_IDLE UP_PIDS
+
+# A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
+# server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
+# prints its client sidecar, server sidecar and server echo pids (told apart by their command lines, the echo by its pod IP).
+start_mesh() { # key dir isolation
+  local key="$1" dir="$2" isolation="$3"
+  log "starting weft up $dir --isolation $isolation"
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
+  UP_PIDS[$key]=$!; STARTED+=($!)
+  READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
+}
+mesh_pids() { # key -> "client-sidecar server-sidecar echo"
+  local key="$1" server_ip client="" server="" echo="" pid cmd
+  server_ip="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/$key.json")"
+  for pid in $(descendants "${UP_PIDS[$key]}"); do
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    case "$cmd" in
+      *"proxy --pod bench/client-"*) client="$pid" ;;
+      *"proxy --pod bench/server-"*) server="$pid" ;;
+      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
+    esac
+  done
+  [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"
+  echo "$client $server $echo"
+}
+
+# The one-hop target (weft1hop): `weft up bench/onehop`, one pod whose sidecar has its identity and inbound policy from
+# that mesh's control plane (a sidecar is ready only once it has its policy, issue 14) and admits plaintext
+# (`weft.dev/mtls: permissive`); its app port is served by the backend nginx below, which also listens on the pod's
+# address (bench/onehop/onehop.yaml says why).
+ONEHOP_LISTEN=""
+if wants weft1hop; then
+  start_mesh onehop "$BENCH/onehop" process
+  ONEHOP_IP="$(jq -r '.pods[] | select(.deployment=="onehop") | .ip' "$TMP/onehop.json")"
+  ONEHOP_IN="$(jq -r '.pods[] | select(.deployment=="onehop") | .sidecar.inbound' "$TMP/onehop.json")"
+  ONEHOP_SIDECAR=""
+  for pid in $(descendants "${UP_PIDS[onehop]}"); do
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"proxy --pod onehop/onehop-"* ]] && ONEHOP_SIDECAR="$pid"
+  done
+  [ -n "$ONEHOP_IP" ] && [ -n "$ONEHOP_SIDECAR" ] || die "weft up bench/onehop: its pod or sidecar not found"
+  ONEHOP_LISTEN="listen $ONEHOP_IP:$BACKEND_PORT;"
+  log "one hop: pod $ONEHOP_IP, sidecar pid $ONEHOP_SIDECAR, inbound port $ONEHOP_IN"
+fi
+
 nginx_conf backend <<EOF
   server {
     listen 127.0.0.1:$BACKEND_PORT;
+    $ONEHOP_LISTEN
     location / { default_type text/plain; return 200 "ok\n"; }
     # The span collector when TRACE_SAMPLING is set: an empty 200 is a valid OTLP/HTTP export response.
     location = /v1/traces { access_log off; return 200; }
@@ -284,18 +338,6 @@ backend be
   server backend 127.0.0.1:$BACKEND_PORT
 EOF
 
-WEFT_OUT_PORT="$(free_port)"; WEFT_IN_PORT="$(free_port)"; WEFT_ADMIN_PORT="$(free_port)"
-
-# Tracing (TRACE_SAMPLING): the same flags for the one-hop proxy and for `weft up`, which hands them to every sidecar.
-TRACE_ARGS=()
-TRACE_NOTE="off"
-if [ -n "${TRACE_SAMPLING:-}" ]; then
-  TRACE_ARGS=(--trace-collector "http://127.0.0.1:$BACKEND_PORT" --trace-sampling "$TRACE_SAMPLING")
-  TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
-fi
-
-declare -A READY_MS PIDS_HEAD RSS_IDLE
-
 log "pinning: load generators on CPU $LOAD_CPU, proxies/backends/mesh on CPU $SERVER_CPU (taskset)"
 
 start_nginx backend "$BACKEND_PORT"
@@ -305,44 +347,6 @@ T_START="$(now_ns)"
 taskset -c "$SERVER_CPU" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 &
 STARTED+=($!); PIDS_HEAD[haproxy]=$!
 READY_MS[haproxy]="$(wait_until 20 tcp_accepts 127.0.0.1 "$HAPROXY_PORT")" || die "haproxy did not start: $(cat "$TMP/haproxy.out")"
-
-# The one-hop proxy only when it is measured (BENCH_TARGETS).
-PIDS_HEAD[weft]=""; READY_MS[weft]="–"
-if wants weft1hop; then
-  T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
-    --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
-    --admin-port "$WEFT_ADMIN_PORT" "${TRACE_ARGS[@]}" >"$TMP/weft-proxy.out" 2>&1 &
-  STARTED+=($!); PIDS_HEAD[weft]=$!
-  READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
-fi
-
-# A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
-# server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
-# prints its client sidecar, server sidecar and server echo pids (told apart by their command lines, the echo by its pod IP).
-declare -A UP_PIDS
-start_mesh() { # key dir isolation
-  local key="$1" dir="$2" isolation="$3"
-  log "starting the mesh: weft up $dir --isolation $isolation"
-  T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
-  UP_PIDS[$key]=$!; STARTED+=($!)
-  READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
-}
-mesh_pids() { # key -> "client-sidecar server-sidecar echo"
-  local key="$1" server_ip client="" server="" echo="" pid cmd
-  server_ip="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/$key.json")"
-  for pid in $(descendants "${UP_PIDS[$key]}"); do
-    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
-    case "$cmd" in
-      *"proxy --pod bench/client-"*) client="$pid" ;;
-      *"proxy --pod bench/server-"*) server="$pid" ;;
-      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
-    esac
-  done
-  [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"
-  echo "$client $server $echo"
-}
 
 start_mesh mesh "$BENCH/mesh" process
 CLIENT_IP="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$TMP/mesh.json")"
@@ -437,7 +441,7 @@ declare -A MEASURED URL LABEL
 MEASURED[direct]="$(tree_pids "${PIDS_HEAD[backend]}")"
 MEASURED[nginx]="$(tree_pids "${PIDS_HEAD[nginx]}")"
 MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
-MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
+MEASURED[weft1hop]="${ONEHOP_SIDECAR:-}"
 MEASURED[echo]="$ECHO_PID"
 MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
 MEASURED[pair]="$(tree_pids "${PIDS_HEAD[pair-a]}") $(tree_pids "${PIDS_HEAD[pair-b]}")"
@@ -462,7 +466,7 @@ LABEL[meshns]="netns mesh: plain request in the client pod, captured → client 
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/"
 URL[nginx]="http://127.0.0.1:$NGINX_PORT/"
 URL[haproxy]="http://127.0.0.1:$HAPROXY_PORT/"
-URL[weft1hop]="http://127.0.0.1:$WEFT_IN_PORT/"
+[ -n "$ONEHOP_LISTEN" ] && URL[weft1hop]="http://$ONEHOP_IP:$ONEHOP_IN/"
 URL[echo]="http://$SERVER_IP:$ECHO_PORT/"
 # The mesh: connect to the client sidecar, send absolute-form requests for the Service's ClusterIP.
 MESH_TARGET="http://$SERVICE_IP:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && MESH_TARGET="http://$SERVICE_IP/"
@@ -493,7 +497,8 @@ check() {
 }
 for t in "${TARGETS[@]}"; do check "$t"; done
 
-ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
+ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
+[ -n "${UP_PIDS[onehop]:-}" ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "${UP_PIDS[onehop]}")"
 [ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
 
 # Idle RSS: after start, before any load.
@@ -603,7 +608,7 @@ for t in "${TARGETS[@]}"; do
   M[$t.rss_peak]="$(maxcol rss_peak_kb "$t")"
   M[$t.errors]="$(( $(sumcol errors "$t") + $(sumcol non200 "$t") ))"
 done
-READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"; READY_MS[echons]="–"; READY_MS[pair]="–"
+READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[onehop]:-–}"; READY_MS[echo]="–"; READY_MS[echons]="–"; READY_MS[pair]="–"
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || COMMIT="$COMMIT+dirty"
@@ -623,7 +628,7 @@ REPORT="$TMP/report.md"
   echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
   echo "- pinning (taskset): load generator (wrk, hey) on CPU $LOAD_CPU; every proxy, the nginx backend and the whole local mesh (control plane, sidecars, echo) on CPU $SERVER_CPU"
   echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
-  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE \`--pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
+  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE, the inbound listener of the pod of \`weft up bench/onehop\` ($ONEHOP_IP:$ONEHOP_IN, \`weft.dev/mtls: permissive\`, inbound policy from its control plane), plain HTTP/1.1 with \`weft-dst-port: <backend port>\`, to the backend listening on the pod's address too"
   echo "- mesh: \`weft up bench/mesh\`; wrk/hey connect to the client pod's sidecar ($CLIENT_IP:$CLIENT_OUT) and send absolute-form \`GET $MESH_TARGET\` (Service \`bench/server\` ClusterIP) → server sidecar inbound → echo ($SERVER_IP:$ECHO_PORT); baseline is wrk/hey straight to the echo pod in the same run"
   [ "$NETNS" = 1 ] && echo "- netns mesh: \`weft up --isolation netns\` of the same manifests; wrk/hey run inside the client pod's network namespace (\`ip netns exec $CLIENT_NS\`) and send plain origin-form \`GET ${URL[meshns]}\` (the ClusterIP), which the pod's iptables rules redirect to its sidecar → server sidecar (mTLS over the bridge) → server pod's capture → echo ($SERVER_IP_NS:$ECHO_PORT); its baseline runs inside the server pod, straight to the echo over loopback"
   echo
@@ -678,7 +683,7 @@ REPORT="$TMP/report.md"
   echo "- CPU µs/req = Δ(utime+stime) of the measured processes from /proc/PID/stat over the run ÷ requests completed (tick = $(( 1000000 / CLK_TCK )) µs); nginx figures include master+worker; the mesh figure is both sidecars (not the echo apps or the control plane)."
   echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted."
   echo "- RSS: VmRSS from /proc/PID/status; idle = after start, before any traffic; peak = max of 0.2 s samples during all closed-loop runs."
-  echo "- start→ready: weft = process launch until \`GET /ready\` on the admin port answers 200 (includes .NET runtime start); nginx/haproxy = launch until the listener accepts a TCP connection."
+  echo "- start→ready: weft1hop = \`weft up bench/onehop\` launch until its ready file (control plane, the sidecar's certificate and inbound policy, the sidecar's \`/ready\`), not the sidecar's own start alone; nginx/haproxy = launch until the listener accepts a TCP connection."
   echo
   echo "<details><summary>raw per-round figures</summary>"
   echo
