@@ -6,9 +6,12 @@
 bench/run.sh measures the whole picture (haproxy, the mesh path); this is the quick loop for proxy-host changes
 (GC, Kestrel, AOT settings): the same backend, pinning and wrk/hey invocations as run.sh's `weft1hop`, with the
 `dotnet weft.dll proxy` build and the `bench/publish-proxy.sh` binary side by side, so their ratio comes from one run.
-Traffic stays on 127.0.0.1; every process is started here and stopped on exit.
+Each weft build's sidecar is the one pod of its own `weft up bench/onehop --isolation process` (as run.sh's `weft1hop`:
+its identity and inbound policy from that mesh's control plane, `weft.dev/mtls: permissive`), and the backend nginx also
+listens on each pod's address. Traffic stays on 127.0.0.0/8; every process is started here and stopped on exit.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -44,14 +47,22 @@ def start(cmd, out):
     return p
 
 
-def stop(p):
+def stop(p, grace=5):
+    """SIGTERM, then after `grace` seconds SIGKILL to the process group it leads (its own session: start())."""
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
-            p.wait(5)
+            p.wait(grace)
         except subprocess.TimeoutExpired:
-            p.kill()
+            os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def descendants(pid):
+    out = []
+    for child in children(pid):
+        out += [child, *descendants(child)]
+    return out
 
 
 def http_ok(port, path, host="127.0.0.1"):
@@ -71,12 +82,28 @@ def wait_ready(check, t0, timeout=60):
     raise RuntimeError("not ready")
 
 
-def children(pid):
+def cmdline(pid):
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
-        return []
+        return ""
+
+
+def children(pid):
+    """Every thread's children (a .NET process starts its children from pool threads, not only its main one)."""
+    out = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
 
 
 def ticks(pids):
@@ -133,7 +160,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5)
-    ap.add_argument("--starts", type=int, default=5, help="extra cold starts per weft build for start->ready")
+    ap.add_argument("--starts", type=int, default=2, help="extra cold starts of weft up bench/onehop per weft build for start->ready")
     ap.add_argument("--skip-publish", action="store_true")
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=V,VAR=V",
@@ -153,9 +180,6 @@ def main():
     backend, nginx_port = free_port(), free_port()
     common = f"pid {tmp}/%s.pid; error_log {tmp}/%s-error.log; events {{ worker_connections 4096; }}\n"
     temps = " ".join(f"{k}_temp_path {tmp}/t/%s-{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    with open(f"{tmp}/backend.conf", "w") as f:
-        f.write("worker_processes 1; " + common % ("b", "b") + "http { access_log off; " + temps % (("b",) * 5)
-                + f" server {{ listen 127.0.0.1:{backend}; keepalive_requests 1000000; location / {{ return 200 \"ok\\n\"; }} }} }}\n")
     with open(f"{tmp}/nginx.conf", "w") as f:
         f.write("worker_processes 1; " + common % ("p", "p") + "http { access_log off; " + temps % (("p",) * 5)
                 + f" upstream be {{ server 127.0.0.1:{backend}; keepalive 128; }}"
@@ -168,49 +192,69 @@ def main():
         variants[f"aot-{name}"] = dict(kv.split("=", 1) for kv in settings.split(",") if kv)
     kinds = ([] if a.no_jit else ["weft-jit"]) + list(variants)
 
-    def weft_cmd(kind, inbound, admin):
-        head = ["dotnet", weft_dll, "proxy"] if kind == "weft-jit" else ["env", *(f"{k}={v}" for k, v in variants[kind].items()), aot_bin]
-        return head + ["--pod", "bench/onehop", "--pod-ip", "127.0.0.1", "--service-account", "default",
-                       "--control-plane", "http://127.0.0.1:1", "--outbound-port", str(free_port()),
-                       "--inbound-port", str(inbound), "--admin-port", str(admin)]
+    def weft_up(kind, ready_file):
+        """`weft up bench/onehop` with kind's sidecar binary and settings (weft up's children inherit its environment)."""
+        env = {k: v for k, v in os.environ.items() if k != "WEFT_PROXY_BIN"}
+        if kind != "weft-jit":
+            env.update(WEFT_PROXY_BIN=aot_bin, **variants[kind])
+        cmd = ["dotnet", weft_dll, "up", os.path.join(ROOT, "bench/onehop"), "--isolation", "process",
+               "--ready-file", ready_file, "--timeout", "120"]
+        p = subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], stdout=open(f"{ready_file}.out", "w"), stderr=subprocess.STDOUT,
+                             start_new_session=True, env=env)
+        started.append(p)
+        return p
+
+    def wait_file(path, t0, timeout=150):
+        return wait_ready(lambda: os.path.exists(path) and os.path.getsize(path) > 0, t0, timeout)
 
     try:
+        targets = {}
+        ups = {}
+        for kind in kinds:
+            readies = []
+            for i in range(a.starts):  # cold starts: launch until the ready file, then stop
+                t0 = time.monotonic()
+                p = weft_up(kind, f"{tmp}/{kind}-start{i}.json")
+                readies.append(wait_file(f"{tmp}/{kind}-start{i}.json", t0))
+                stop(p, grace=30)
+            t0 = time.monotonic()
+            p = weft_up(kind, f"{tmp}/{kind}.json")
+            readies.append(wait_file(f"{tmp}/{kind}.json", t0))
+            with open(f"{tmp}/{kind}.json") as f:
+                pod = json.load(f)["pods"][0]
+            sidecar = next(pid for pid in descendants(p.pid) if f"proxy --pod onehop/{pod['name']}" in cmdline(pid))
+            ups[kind] = p
+            targets[kind] = dict(host=pod["ip"], port=pod["sidecar"]["inbound"], pids=[sidecar], ready=readies,
+                                 hdr=["-H", f"weft-dst-port: {backend}"])
+        # The backend also listens on each pod's address: the sidecar forwards to its pod's app port.
+        listens = "".join(f" listen {t['host']}:{backend};" for t in targets.values())
+        with open(f"{tmp}/backend.conf", "w") as f:
+            f.write("worker_processes 1; " + common % ("b", "b") + "http { access_log off; " + temps % (("b",) * 5)
+                    + f" server {{ listen 127.0.0.1:{backend};{listens} keepalive_requests 1000000; location / {{ return 200 \"ok\\n\"; }} }} }}\n")
         be = start(["nginx", "-p", tmp, "-g", "daemon off;", "-c", f"{tmp}/backend.conf"], subprocess.DEVNULL)
         wait_ready(lambda: http_ok(backend, "/"), time.monotonic())
-        targets = {}
         t0 = time.monotonic()
         p = start(["nginx", "-p", tmp, "-g", "daemon off;", "-c", f"{tmp}/nginx.conf"], subprocess.DEVNULL)
         ready = wait_ready(lambda: http_ok(nginx_port, "/"), t0)
-        targets["nginx"] = dict(port=nginx_port, head=p.pid, ready=[ready], hdr=[])
-        for kind in kinds:
-            readies = []
-            for _ in range(a.starts):  # cold starts: launch until /ready, then stop
-                admin = free_port()
-                t0 = time.monotonic()
-                p = start(weft_cmd(kind, free_port(), admin), subprocess.DEVNULL)
-                readies.append(wait_ready(lambda: http_ok(admin, "/ready"), t0))
-                stop(p)
-            inbound, admin = free_port(), free_port()
-            t0 = time.monotonic()
-            p = start(weft_cmd(kind, inbound, admin), open(f"{tmp}/{kind}.out", "w"))
-            readies.append(wait_ready(lambda: http_ok(admin, "/ready"), t0))
-            targets[kind] = dict(port=inbound, head=p.pid, ready=readies, hdr=["-H", f"weft-dst-port: {backend}"])
+        targets = {"nginx": dict(host="127.0.0.1", port=nginx_port, head=p.pid, ready=[ready], hdr=[]), **targets}
         time.sleep(1)
-        backend_pids = [be.pid, *children(be.pid)]  # counted as the benchmark's own CPU, not foreign
+        # Counted as the benchmark's own CPU, not foreign: the backend, and each weft up's control plane and placeholder app.
+        backend_pids = [be.pid, *children(be.pid), *(q for u in ups.values() for q in [u.pid, *descendants(u.pid)])]
         for name, t in targets.items():
-            t["pids"] = [t["head"], *children(t["head"])]  # nginx: master + worker; taskset/env exec in place
+            if "pids" not in t:
+                t["pids"] = [t["head"], *children(t["head"])]  # nginx: master + worker; taskset execs in place
             t["rss_idle"] = rss_kb(t["pids"]) / 1024
             t["runs"] = []
-            check = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *t["hdr"], f"http://127.0.0.1:{t['port']}/"],
+            check = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *t["hdr"], f"http://{t['host']}:{t['port']}/"],
                                    capture_output=True, text=True, check=False).stdout
             if check != "200":
                 sys.exit(f"onehop: {name} answered {check!r}, not 200")
         log(f"warm-up; load on CPU {LOAD_CPU}, servers on CPU {SERVER_CPU}; loadavg {os.getloadavg()[0]:.2f}")
         for t in targets.values():
-            measure(["wrk", "-t1", "-c", str(a.connections), "-d2s", *t["hdr"], f"http://127.0.0.1:{t['port']}/"], t["pids"])
+            measure(["wrk", "-t1", "-c", str(a.connections), "-d2s", *t["hdr"], f"http://{t['host']}:{t['port']}/"], t["pids"])
         for r in range(1, a.rounds + 1):
             for name, t in targets.items():
-                url = f"http://127.0.0.1:{t['port']}/"
+                url = f"http://{t['host']}:{t['port']}/"
                 busy0 = cpu_busy()
                 own0 = ticks(all_pids(targets) + backend_pids)
                 out, cpu_us, peak = measure(["wrk", "-t1", "-c", str(a.connections), f"-d{a.duration}s", *t["hdr"], url], t["pids"])
@@ -230,7 +274,7 @@ def main():
         report(targets)
     finally:
         for p in reversed(started):
-            stop(p)
+            stop(p, grace=30)
         shutil.rmtree(tmp, ignore_errors=True)
     for kind, settings in variants.items():
         if settings:
@@ -256,7 +300,7 @@ def report(targets):
     n = targets["nginx"]
     print(f"\none hop, medians of {len(n['runs'])} interleaved rounds (wrk -t1 -c50 closed loop; hey 1000 req/s)\n")
     print("| target | max req/s | ÷ nginx | CPU µs/req @max | ÷ nginx | CPU µs/req @1000/s | p99 ms @1000/s "
-          "| RSS idle MB | RSS peak @max MB | RSS @1000/s MB | start→ready ms (median) | foreign cpu% |")
+          "| RSS idle MB | RSS peak @max MB | RSS @1000/s MB | start→ready ms (median; weft: weft up → its ready file) | foreign cpu% |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, t in targets.items():
         print(f"| {name} | {med(t, 'rps'):.0f} | {med(t, 'rps') / med(n, 'rps'):.2f} | {med(t, 'cpu'):.1f} "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Weft data-plane load benchmark: weft proxy vs nginx vs haproxy on the same backend, and the
-# full mesh path (client sidecar -> server sidecar -> echo) vs direct-to-echo, with pods as processes
-# (proxy settings) and, as root, with pods in network namespaces (plain requests captured by iptables).
+# Weft data-plane load benchmark: one weft sidecar's inbound path vs nginx vs haproxy on the same backend, and the
+# full mesh path (client sidecar -> server sidecar -> echo) vs direct-to-echo and vs an nginx mTLS pair, over HTTP/1.1,
+# HTTP/2 and gRPC, with pods as processes (proxy settings) and, as root, with pods in network namespaces (plain
+# requests captured by iptables).
 # See bench/README.md.
 #
 #   bench/run.sh                   full run (3 interleaved rounds, 10 s per measurement)
@@ -11,11 +12,13 @@
 #
 # Environment knobs (defaults in brackets): ROUNDS [3], DURATION [10] seconds of closed-loop wrk,
 # LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
-# RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, WARMUP [3] seconds per target,
+# RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, H2_CONNECTIONS [50] and H2_STREAMS [10] (h2load's
+# connections and streams in flight per connection, HTTP/2 and gRPC targets), WARMUP [3] seconds per target,
 # LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
-# a weft-proxy binary for the one-hop target (--aot sets it to artifacts/weft-proxy/weft-proxy),
+# a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
-# measured (a subset of: direct nginx haproxy weft1hop echo mesh echons meshns), TRACE_SAMPLING [unset: tracing off]
+# measured (a subset of: direct nginx haproxy weft1hop echo mesh pair h2mesh h2pair grpcmesh grpcpair echons meshns
+# h2meshns grpcmeshns), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
 # sampling rate (not with NETNS=1),
 # RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
@@ -32,7 +35,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
     --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +57,8 @@ CONNECTIONS="${CONNECTIONS:-50}"
 THREADS="${THREADS:-1}"
 RATE="${RATE:-1000}"
 RATE_CONNS="${RATE_CONNS:-10}"
+H2_CONNECTIONS="${H2_CONNECTIONS:-50}"
+H2_STREAMS="${H2_STREAMS:-10}"
 WARMUP="${WARMUP:-3}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -64,8 +69,8 @@ die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- 1. tools and build
 need_install=()
-for tool in nginx:nginx haproxy:haproxy wrk:wrk curl:curl jq:jq taskset:util-linux; do
-  command -v "${tool%%:*}" >/dev/null 2>&1 || need_install+=("${tool#*:}")
+for tool in nginx:nginx haproxy:haproxy wrk:wrk curl:curl jq:jq taskset:util-linux h2load:nghttp2-client nghttp:nghttp2-client socat:socat; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || [[ " ${need_install[*]} " == *" ${tool#*:} "* ]] || need_install+=("${tool#*:}")
 done
 if ! command -v hey >/dev/null 2>&1; then
   if apt-cache policy hey 2>/dev/null | grep -q 'Candidate: [0-9]'; then need_install+=(hey); fi
@@ -88,8 +93,8 @@ fi
 WEFT_DLL="$ROOT/artifacts/weft/weft.dll"
 [ -f "$WEFT_DLL" ] || die "$WEFT_DLL missing after build"
 WEFT_VERSION="$(dotnet "$WEFT_DLL" version 2>/dev/null | head -1)"
-# The one-hop proxy: `dotnet weft.dll proxy` (JIT), or a weft-proxy binary (Native AOT: bench/publish-proxy.sh).
-WEFT_PROXY_CMD=(dotnet "$WEFT_DLL" proxy)
+# The sidecars of every `weft up` here (the one-hop pod's, the meshes'): `dotnet weft.dll proxy` (JIT), or a weft-proxy
+# binary (Native AOT: bench/publish-proxy.sh).
 WEFT_PROXY_NOTE="\`dotnet weft.dll proxy\` (JIT)"
 if [ -n "${WEFT_PROXY_BIN:-}" ]; then
   if [ "${AOT:-0}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -97,8 +102,7 @@ if [ -n "${WEFT_PROXY_BIN:-}" ]; then
     "$BENCH/publish-proxy.sh" >/dev/null || die "bench/publish-proxy.sh failed"
   fi
   [ -x "$WEFT_PROXY_BIN" ] || die "WEFT_PROXY_BIN=$WEFT_PROXY_BIN is not an executable (bench/publish-proxy.sh builds one)"
-  WEFT_PROXY_CMD=("$WEFT_PROXY_BIN")
-  export WEFT_PROXY_BIN # the mesh path's `weft up` starts its sidecars from it too
+  export WEFT_PROXY_BIN # `weft up` starts its sidecars from it
   WEFT_PROXY_NOTE="\`$(basename "$WEFT_PROXY_BIN")\` ($(file -b "$WEFT_PROXY_BIN" 2>/dev/null | grep -q ELF && echo 'native binary' || echo 'binary'), $(( $(stat -c %s "$WEFT_PROXY_BIN") / 1048576 )) MB)"
 fi
 
@@ -237,9 +241,64 @@ start_nginx() { # name port
 }
 
 BACKEND_PORT="$(free_port)"
+# Tracing (TRACE_SAMPLING): flags of every `weft up` here, which hands them to its sidecars.
+TRACE_ARGS=()
+TRACE_NOTE="off"
+if [ -n "${TRACE_SAMPLING:-}" ]; then
+  TRACE_ARGS=(--trace-collector "http://127.0.0.1:$BACKEND_PORT" --trace-sampling "$TRACE_SAMPLING")
+  TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
+fi
+
+declare -A READY_MS PIDS_HEAD RSS_IDLE UP_PIDS
+
+# A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
+# server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
+# prints its client sidecar, server sidecar and server echo pids (told apart by their command lines, the echo by its pod IP).
+start_mesh() { # key dir isolation
+  local key="$1" dir="$2" isolation="$3"
+  log "starting weft up $dir --isolation $isolation"
+  T_START="$(now_ns)"
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
+  UP_PIDS[$key]=$!; STARTED+=($!)
+  READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
+}
+mesh_pids() { # key -> "client-sidecar server-sidecar echo"
+  local key="$1" server_ip client="" server="" echo="" pid cmd
+  server_ip="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/$key.json")"
+  for pid in $(descendants "${UP_PIDS[$key]}"); do
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    case "$cmd" in
+      *"proxy --pod bench/client-"*) client="$pid" ;;
+      *"proxy --pod bench/server-"*) server="$pid" ;;
+      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
+    esac
+  done
+  [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"
+  echo "$client $server $echo"
+}
+
+# The one-hop target (weft1hop): `weft up bench/onehop`, one pod whose sidecar has its identity and inbound policy from
+# that mesh's control plane (a sidecar is ready only once it has its policy, issue 14) and admits plaintext
+# (`weft.dev/mtls: permissive`); its app port is served by the backend nginx below, which also listens on the pod's
+# address (bench/onehop/onehop.yaml says why).
+ONEHOP_LISTEN=""
+if wants weft1hop; then
+  start_mesh onehop "$BENCH/onehop" process
+  ONEHOP_IP="$(jq -r '.pods[] | select(.deployment=="onehop") | .ip' "$TMP/onehop.json")"
+  ONEHOP_IN="$(jq -r '.pods[] | select(.deployment=="onehop") | .sidecar.inbound' "$TMP/onehop.json")"
+  ONEHOP_SIDECAR=""
+  for pid in $(descendants "${UP_PIDS[onehop]}"); do
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"proxy --pod onehop/onehop-"* ]] && ONEHOP_SIDECAR="$pid"
+  done
+  [ -n "$ONEHOP_IP" ] && [ -n "$ONEHOP_SIDECAR" ] || die "weft up bench/onehop: its pod or sidecar not found"
+  ONEHOP_LISTEN="listen $ONEHOP_IP:$BACKEND_PORT;"
+  log "one hop: pod $ONEHOP_IP, sidecar pid $ONEHOP_SIDECAR, inbound port $ONEHOP_IN"
+fi
+
 nginx_conf backend <<EOF
   server {
     listen 127.0.0.1:$BACKEND_PORT;
+    $ONEHOP_LISTEN
     location / { default_type text/plain; return 200 "ok\n"; }
     # The span collector when TRACE_SAMPLING is set: an empty 200 is a valid OTLP/HTTP export response.
     location = /v1/traces { access_log off; return 200; }
@@ -284,18 +343,6 @@ backend be
   server backend 127.0.0.1:$BACKEND_PORT
 EOF
 
-WEFT_OUT_PORT="$(free_port)"; WEFT_IN_PORT="$(free_port)"; WEFT_ADMIN_PORT="$(free_port)"
-
-# Tracing (TRACE_SAMPLING): the same flags for the one-hop proxy and for `weft up`, which hands them to every sidecar.
-TRACE_ARGS=()
-TRACE_NOTE="off"
-if [ -n "${TRACE_SAMPLING:-}" ]; then
-  TRACE_ARGS=(--trace-collector "http://127.0.0.1:$BACKEND_PORT" --trace-sampling "$TRACE_SAMPLING")
-  TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
-fi
-
-declare -A READY_MS PIDS_HEAD RSS_IDLE
-
 log "pinning: load generators on CPU $LOAD_CPU, proxies/backends/mesh on CPU $SERVER_CPU (taskset)"
 
 start_nginx backend "$BACKEND_PORT"
@@ -305,44 +352,6 @@ T_START="$(now_ns)"
 taskset -c "$SERVER_CPU" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.out" 2>&1 &
 STARTED+=($!); PIDS_HEAD[haproxy]=$!
 READY_MS[haproxy]="$(wait_until 20 tcp_accepts 127.0.0.1 "$HAPROXY_PORT")" || die "haproxy did not start: $(cat "$TMP/haproxy.out")"
-
-# The one-hop proxy only when it is measured (BENCH_TARGETS).
-PIDS_HEAD[weft]=""; READY_MS[weft]="–"
-if wants weft1hop; then
-  T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" "${WEFT_PROXY_CMD[@]}" --pod bench/onehop --pod-ip 127.0.0.1 --service-account default \
-    --control-plane http://127.0.0.1:1 --outbound-port "$WEFT_OUT_PORT" --inbound-port "$WEFT_IN_PORT" \
-    --admin-port "$WEFT_ADMIN_PORT" "${TRACE_ARGS[@]}" >"$TMP/weft-proxy.out" 2>&1 &
-  STARTED+=($!); PIDS_HEAD[weft]=$!
-  READY_MS[weft]="$(wait_until 60 http_ready 127.0.0.1 "$WEFT_ADMIN_PORT" /ready)" || die "weft proxy not ready: $(tail -20 "$TMP/weft-proxy.out")"
-fi
-
-# A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
-# server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
-# prints its client sidecar, server sidecar and server echo pids (told apart by their command lines, the echo by its pod IP).
-declare -A UP_PIDS
-start_mesh() { # key dir isolation
-  local key="$1" dir="$2" isolation="$3"
-  log "starting the mesh: weft up $dir --isolation $isolation"
-  T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
-  UP_PIDS[$key]=$!; STARTED+=($!)
-  READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
-}
-mesh_pids() { # key -> "client-sidecar server-sidecar echo"
-  local key="$1" server_ip client="" server="" echo="" pid cmd
-  server_ip="$(jq -r '.pods[] | select(.deployment=="server") | .ip' "$TMP/$key.json")"
-  for pid in $(descendants "${UP_PIDS[$key]}"); do
-    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
-    case "$cmd" in
-      *"proxy --pod bench/client-"*) client="$pid" ;;
-      *"proxy --pod bench/server-"*) server="$pid" ;;
-      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
-    esac
-  done
-  [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"
-  echo "$client $server $echo"
-}
 
 start_mesh mesh "$BENCH/mesh" process
 CLIENT_IP="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$TMP/mesh.json")"
@@ -374,9 +383,32 @@ pair_cert() { # name cn [signer]: an ECDSA P-256 key and certificate (self-signe
   fi
 }
 pair_cert ca weft-bench-pair-ca && pair_cert server pair-b.bench && pair_cert client pair-a.bench || die "openssl could not make the pair's certificates"
-PAIR_A_PORT="$(free_port)"; PAIR_B_PORT="$(free_port)"
+PAIR_A_PORT="$(free_port)"; PAIR_B_PORT="$(free_port)"; PAIR_A2_PORT="$(free_port)"; PAIR_B2_PORT="$(free_port)"
+GRPC_PORT="$(jq -r '.services[] | select(.name=="server") | .ports[] | select(.name=="grpc") | .port' "$TMP/mesh.json")"
+ECHO_GRPC_PORT=7070
+[ -n "$GRPC_PORT" ] || die "bench/mesh: Service server has no port named grpc"
+# HTTP/2 and gRPC (h2pair, grpcpair): the same two nginx, a second server in each: A takes h2c with prior knowledge and
+# passes every request on as HTTP/2 over mutual TLS 1.3 (grpc_pass grpcs://: nginx's only HTTP/2 upstream, used for
+# plain HTTP/2 requests too), B passes it on as h2c to the echo (HTTP port for GET /, gRPC port for the gRPC method).
+# nginx sends one request at a time on an upstream HTTP/2 connection (no multiplexing upstream), so each hop holds a
+# connection per request in flight: its keep-alive cache is sized to h2load's streams in flight (H2_CONNECTIONS ×
+# H2_STREAMS), else nginx would close the extra ones after each request and make new TLS handshakes all run long.
+PAIR_H2_KEEPALIVE=$(( H2_CONNECTIONS * H2_STREAMS > 128 ? H2_CONNECTIONS * H2_STREAMS : 128 ))
 nginx_conf pair-b <<EOF
   upstream echo { server $SERVER_IP:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
+  upstream echo_h2 { server $SERVER_IP:$ECHO_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  upstream echo_grpc { server $SERVER_IP:$ECHO_GRPC_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$PAIR_B2_PORT ssl http2;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $PAIR_DIR/server.crt;
+    ssl_certificate_key $PAIR_DIR/server.key;
+    ssl_client_certificate $PAIR_DIR/ca.crt;
+    ssl_verify_client on;
+    ssl_session_cache shared:pairb2:1m;
+    location / { grpc_pass grpc://echo_h2; }
+    location /proto.EchoTestService/ { grpc_pass grpc://echo_grpc; }
+  }
   server {
     listen 127.0.0.1:$PAIR_B_PORT ssl;
     ssl_protocols TLSv1.3;
@@ -390,6 +422,21 @@ nginx_conf pair-b <<EOF
 EOF
 nginx_conf pair-a <<EOF
   upstream pairb { server 127.0.0.1:$PAIR_B_PORT; keepalive 128; keepalive_requests 10000000; }
+  upstream pairb_h2 { server 127.0.0.1:$PAIR_B2_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$PAIR_A2_PORT http2;
+    location / {
+      grpc_pass grpcs://pairb_h2;
+      grpc_ssl_protocols TLSv1.3;
+      grpc_ssl_certificate $PAIR_DIR/client.crt;
+      grpc_ssl_certificate_key $PAIR_DIR/client.key;
+      grpc_ssl_trusted_certificate $PAIR_DIR/ca.crt;
+      grpc_ssl_verify on;
+      grpc_ssl_name pair-b.bench;
+      grpc_ssl_server_name on;
+      grpc_ssl_session_reuse on;
+    }
+  }
   server {
     listen 127.0.0.1:$PAIR_A_PORT;
     location / {
@@ -409,6 +456,27 @@ nginx_conf pair-a <<EOF
 EOF
 start_nginx pair-b "$PAIR_B_PORT"
 start_nginx pair-a "$PAIR_A_PORT"
+
+# HTTP/2 and gRPC on the process-mode mesh (h2mesh, grpcmesh): the client sidecar's outbound listener takes h2c only
+# inside a CONNECT tunnel (an HTTP/2 request names no destination: it is not absolute-form, and decision 5 does not take
+# :authority for one), which is what an app with HTTPS_PROXY/ALL_PROXY does; h2load has no proxy support, so a socat
+# per target listens on 127.0.0.1, opens `CONNECT <ClusterIP>:<port>` through the sidecar for each connection and then
+# relays its bytes (TCP_NODELAY both ways, as h2load and the sidecar set it). The shim is load-generator side (pinned with it on LOAD_CPU): an extra relay in the path that the
+# pair rows do not have, so these rows' req/s and latency are pessimistic; the sidecars' CPU per request is not affected.
+declare -A SHIM_PORT
+start_shim() { # target service-port
+  SHIM_PORT[$1]="$(free_port)"
+  taskset -c "$LOAD_CPU" socat "TCP-LISTEN:${SHIM_PORT[$1]},bind=127.0.0.1,reuseaddr,fork,nodelay" \
+    "PROXY:$CLIENT_IP:$SERVICE_IP:$2,proxyport=$CLIENT_OUT,nodelay" >"$TMP/shim-$1.out" 2>&1 &
+  STARTED+=($!)
+  wait_until 20 tcp_accepts 127.0.0.1 "${SHIM_PORT[$1]}" >/dev/null || die "socat shim for $1 did not start: $(cat "$TMP/shim-$1.out")"
+}
+wants h2mesh && start_shim h2mesh "$SERVICE_PORT"
+wants grpcmesh && start_shim grpcmesh "$GRPC_PORT"
+GRPC_BODY="$TMP/grpc-echo.bin"
+GRPC_PATH=/proto.EchoTestService/Echo
+# One unary call's request: a gRPC message (uncompressed, 12 bytes) holding EchoRequest{message: "weft-bench"}.
+printf '\x00\x00\x00\x00\x0c\x0a\x0aweft-bench' >"$GRPC_BODY"
 
 # The same mesh with pods in network namespaces (issue 10): the load generator runs inside the client pod and sends
 # plain origin-form requests to the Service's ClusterIP; the pod's iptables rules hand them to its sidecar.
@@ -437,17 +505,23 @@ declare -A MEASURED URL LABEL
 MEASURED[direct]="$(tree_pids "${PIDS_HEAD[backend]}")"
 MEASURED[nginx]="$(tree_pids "${PIDS_HEAD[nginx]}")"
 MEASURED[haproxy]="$(tree_pids "${PIDS_HEAD[haproxy]}")"
-MEASURED[weft1hop]="${PIDS_HEAD[weft]}"
+MEASURED[weft1hop]="${ONEHOP_SIDECAR:-}"
 MEASURED[echo]="$ECHO_PID"
 MEASURED[mesh]="$CLIENT_SIDECAR $SERVER_SIDECAR"
 MEASURED[pair]="$(tree_pids "${PIDS_HEAD[pair-a]}") $(tree_pids "${PIDS_HEAD[pair-b]}")"
+MEASURED[h2mesh]="${MEASURED[mesh]}"; MEASURED[grpcmesh]="${MEASURED[mesh]}"
+MEASURED[h2pair]="${MEASURED[pair]}"; MEASURED[grpcpair]="${MEASURED[pair]}"
 declare -A IN_POD  # targets whose load generator runs inside a pod's network namespace
 if [ "$NETNS" = 1 ]; then
   MEASURED[echons]="$ECHO_PID_NS"
   MEASURED[meshns]="$CLIENT_SIDECAR_NS $SERVER_SIDECAR_NS"
+  MEASURED[h2meshns]="${MEASURED[meshns]}"; MEASURED[grpcmeshns]="${MEASURED[meshns]}"
   IN_POD[echons]="$SERVER_NS"
-  IN_POD[meshns]="$CLIENT_NS"
+  IN_POD[meshns]="$CLIENT_NS"; IN_POD[h2meshns]="$CLIENT_NS"; IN_POD[grpcmeshns]="$CLIENT_NS"
 fi
+# The protocol of targets not driven by wrk/hey (HTTP/1.1): h2 = GET / over h2c with prior knowledge, grpc = unary
+# EchoTestService/Echo calls; both driven by h2load.
+declare -A PROTO=([h2mesh]=h2 [h2pair]=h2 [h2meshns]=h2 [grpcmesh]=grpc [grpcpair]=grpc [grpcmeshns]=grpc)
 
 LABEL[direct]="direct → backend (backend's CPU)"
 LABEL[nginx]="nginx → backend"
@@ -458,21 +532,33 @@ LABEL[mesh]="weft mesh: client sidecar → server sidecar → echo (both sidecar
 LABEL[pair]="nginx mTLS pair: nginx A → mTLS 1.3 → nginx B → echo (both nginx' CPU)"
 LABEL[echons]="netns: inside the server pod → echo (echo's CPU)"
 LABEL[meshns]="netns mesh: plain request in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[h2mesh]="weft mesh, process mode: h2c through a CONNECT tunnel (socat shim) → client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[h2meshns]="weft mesh, netns: h2c in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[h2pair]="nginx mTLS pair: h2c → nginx A → HTTP/2 over mTLS 1.3 → nginx B → h2c → echo (both nginx' CPU)"
+LABEL[grpcmesh]="weft mesh, process mode: gRPC through a CONNECT tunnel (socat shim) → client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[grpcmeshns]="weft mesh, netns: gRPC in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
+LABEL[grpcpair]="nginx mTLS pair: gRPC → nginx A → grpcs (mTLS 1.3) → nginx B → echo (both nginx' CPU)"
 
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/"
 URL[nginx]="http://127.0.0.1:$NGINX_PORT/"
 URL[haproxy]="http://127.0.0.1:$HAPROXY_PORT/"
-URL[weft1hop]="http://127.0.0.1:$WEFT_IN_PORT/"
+[ -n "$ONEHOP_LISTEN" ] && URL[weft1hop]="http://$ONEHOP_IP:$ONEHOP_IN/"
 URL[echo]="http://$SERVER_IP:$ECHO_PORT/"
 # The mesh: connect to the client sidecar, send absolute-form requests for the Service's ClusterIP.
 MESH_TARGET="http://$SERVICE_IP:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && MESH_TARGET="http://$SERVICE_IP/"
 URL[mesh]="http://$CLIENT_IP:$CLIENT_OUT/"
 URL[pair]="http://127.0.0.1:$PAIR_A_PORT/"
-TARGETS=(direct nginx haproxy weft1hop echo mesh pair)
+[ -n "${SHIM_PORT[h2mesh]:-}" ] && URL[h2mesh]="http://127.0.0.1:${SHIM_PORT[h2mesh]}/"
+[ -n "${SHIM_PORT[grpcmesh]:-}" ] && URL[grpcmesh]="http://127.0.0.1:${SHIM_PORT[grpcmesh]}$GRPC_PATH"
+URL[h2pair]="http://127.0.0.1:$PAIR_A2_PORT/"
+URL[grpcpair]="http://127.0.0.1:$PAIR_A2_PORT$GRPC_PATH"
+TARGETS=(direct nginx haproxy weft1hop echo mesh pair h2mesh h2pair grpcmesh grpcpair)
 if [ "$NETNS" = 1 ]; then
   URL[echons]="http://$SERVER_IP_NS:$ECHO_PORT/"
   URL[meshns]="http://$SERVICE_IP_NS:$SERVICE_PORT/"; [ "$SERVICE_PORT" = 80 ] && URL[meshns]="http://$SERVICE_IP_NS/"
-  TARGETS+=(echons meshns)
+  URL[h2meshns]="${URL[meshns]}"
+  URL[grpcmeshns]="http://$SERVICE_IP_NS:$GRPC_PORT$GRPC_PATH"
+  TARGETS+=(echons meshns h2meshns grpcmeshns)
 fi
 if [ "${#ONLY[@]}" -gt 0 ]; then
   for t in "${ONLY[@]}"; do [ -n "${URL[$t]:-}" ] || die "BENCH_TARGETS: no target $t here (NETNS=$NETNS)"; done
@@ -481,9 +567,33 @@ fi
 # The command prefix that runs a load generator where target $1's clients are: inside a pod, or on the host.
 in_place() { [ -n "${IN_POD[$1]:-}" ] && echo ip netns exec "${IN_POD[$1]}"; true; }
 
+# h2load's arguments for target $1 (h2 or grpc).
+h2_args() {
+  H2ARGS=(-t1 -H 'user-agent: weft-bench')
+  [ "${PROTO[$1]}" = grpc ] && H2ARGS+=(-d "$GRPC_BODY" -H 'content-type: application/grpc' -H 'te: trailers')
+  true
+}
+# A gRPC call can fail with HTTP 200 (grpc-status in the trailers), which h2load does not read; every successful Echo
+# reply of a target has the same length, and a failed one has no message, so the calls that failed are counted from the
+# response bytes: requests − ⌊data bytes ÷ one good reply's bytes⌋ (GRPC_OK_BYTES, from check).
+declare -A GRPC_OK_BYTES
 # Sanity: every target answers 200 before we measure anything.
 check() {
-  local t="$1" code
+  local t="$1" code out
+  case "${PROTO[$t]:-}" in
+    h2)
+      out="$($(in_place "$t") curl -s --http2-prior-knowledge -m 5 -w '\n%{http_code} %{http_version}' "${URL[$t]}")" || true
+      [[ "$out" == *"Proto=HTTP/2.0"* && "$(tail -1 <<<"$out")" == "200 2" ]] || die "$t: ${URL[$t]} is not an HTTP/2 echo: $(tail -3 <<<"$out")"
+      return ;;
+    grpc)
+      out="$($(in_place "$t") timeout 10 nghttp -v -H ':method: POST' -H 'content-type: application/grpc' -H 'te: trailers' -d "$GRPC_BODY" "${URL[$t]}" 2>&1 | tr -d '\0')" || true
+      [[ "$out" == *"grpc-status: 0"* && "$out" == *"Echo=weft-bench"* ]] || die "$t: ${URL[$t]} did not answer the Echo call: $(grep -a 'status\|error' <<<"$out" | head -5)"
+      h2_args "$t"
+      out="$($(in_place "$t") timeout 10 h2load "${H2ARGS[@]}" -n 1 -c 1 "${URL[$t]}" 2>&1)" || true
+      GRPC_OK_BYTES[$t]="$(awk '/^traffic:/ { for (i = 1; i <= NF; i++) if ($i ~ /^data/) { v = $(i - 1); gsub(/[()]/, "", v); print v } }' <<<"$out")"
+      [ "${GRPC_OK_BYTES[$t]:-0}" -gt 0 ] || die "$t: h2load's one call got no reply bytes: $out"
+      return ;;
+  esac
   case "$t" in
     weft1hop) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H "weft-dst-port: $BACKEND_PORT" "${URL[$t]}")" ;;
     mesh) code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -x "${URL[$t]%/}" "$MESH_TARGET")" ;;
@@ -493,7 +603,8 @@ check() {
 }
 for t in "${TARGETS[@]}"; do check "$t"; done
 
-ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} ${PIDS_HEAD[weft]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
+ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
+[ -n "${UP_PIDS[onehop]:-}" ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "${UP_PIDS[onehop]}")"
 [ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
 
 # Idle RSS: after start, before any load.
@@ -535,6 +646,48 @@ run_hey() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200"
   echo "${p50:-nan} ${p90:-nan} ${p99:-nan} ${rps:-0} ${all:-0} $(( ${all:-0} - ${ok:-0} ))"
 }
 
+h2load_summary() { # target output -> "requests rps errors" (errors: not 2xx, and failed gRPC calls)
+  local t="$1" out="$2" reqs rps ok data errs
+  reqs="$(awk '/^requests:/ {print $6}' <<<"$out")" # done
+  rps="$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")"
+  ok="$(awk '/^status codes:/ {print $3}' <<<"$out")"
+  data="$(awk '/^traffic:/ { for (i = 1; i <= NF; i++) if ($i ~ /^data/) { v = $(i - 1); gsub(/[()]/, "", v); print v } }' <<<"$out")"
+  errs=$(( ${reqs:-0} - ${ok:-0} ))
+  if [ "${PROTO[$t]}" = grpc ] && [ -n "${GRPC_OK_BYTES[$t]:-}" ]; then
+    local bad=$(( ${ok:-0} - ${data:-0} / GRPC_OK_BYTES[$t] )); [ "$bad" -gt 0 ] && errs=$(( errs + bad ))
+  fi
+  echo "${reqs:-0} ${rps:-0} $errs"
+}
+
+run_h2load() { # target seconds -> prints "requests rps errors": closed loop, H2_CONNECTIONS × H2_STREAMS in flight
+  local t="$1" secs="$2" out
+  h2_args "$t"
+  out="$(timeout $(( secs + 30 )) $(in_place "$t") taskset -c "$LOAD_CPU" \
+    h2load "${H2ARGS[@]}" -c "$H2_CONNECTIONS" -m "$H2_STREAMS" -D "$secs" "${URL[$t]}" 2>&1)" || true
+  echo "$out" >>"$TMP/h2load-$t.log"
+  h2load_summary "$t" "$out"
+}
+
+run_h2load_rate() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200", as run_hey
+  local t="$1" out log="$TMP/h2load-$t-rate.tsv"
+  h2_args "$t"
+  rm -f "$log"
+  out="$(timeout $(( LAT_DURATION + 30 )) $(in_place "$t") taskset -c "$LOAD_CPU" \
+    h2load "${H2ARGS[@]}" -c "$RATE_CONNS" --rps $(( RATE / RATE_CONNS )) -m "$H2_STREAMS" -D "$LAT_DURATION" --log-file "$log" "${URL[$t]}" 2>&1)" || true
+  echo "$out" >>"$TMP/h2load-$t.log"
+  local reqs rps errs
+  read -r reqs rps errs < <(h2load_summary "$t" "$out")
+  # --log-file: one line per request, "start µs since epoch <TAB> status <TAB> µs until the end of its response".
+  sort -t $'\t' -n -k3,3 "$log" 2>/dev/null | awk -F'\t' -v rps="$rps" -v errs="$errs" '
+    function pct(p,   i) { i = int(n * p); if (i < n * p) i++; if (i < 1) i = 1; return v[i] / 1000 } # nearest rank, ms
+    { v[++n] = $3 }
+    END { if (n == 0) { print "nan nan nan 0 0 0"; exit }
+          printf "%.2f %.2f %.2f %.0f %d %d\n", pct(0.50), pct(0.90), pct(0.99), rps, n, errs }'
+}
+
+run_closed() { if [ -n "${PROTO[$1]:-}" ]; then run_h2load "$@"; else run_wrk "$@"; fi; }
+run_rate() { if [ -n "${PROTO[$1]:-}" ]; then run_h2load_rate "$@"; else run_hey "$@"; fi; }
+
 us_per_req() { # ticks requests
   awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.1f", t * 1000000 / hz / n; else print "nan" }'
 }
@@ -543,7 +696,7 @@ RESULTS="$TMP/results.tsv"
 printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\n' >"$RESULTS"
 
 log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted"
-for t in "${TARGETS[@]}"; do run_wrk "$t" "$WARMUP" >/dev/null; done
+for t in "${TARGETS[@]}"; do run_closed "$t" "$WARMUP" >/dev/null; done
 
 for round in $(seq 1 "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
@@ -551,7 +704,7 @@ for round in $(seq 1 "$ROUNDS"); do
     # Closed loop: max req/s, CPU per request, peak RSS.
     c0="$(cpu_ticks $pids)"; o0="$(cpu_ticks $ALL_SERVER_PIDS)"; b0="$(cpu_busy "$SERVER_CPU")"; t0="$(now_ns)"
     start_sampler "$TMP/rss-$t-$round" $(( DURATION + 5 )) $pids
-    read -r reqs rps errs < <(run_wrk "$t" "$DURATION")
+    read -r reqs rps errs < <(run_closed "$t" "$DURATION")
     stop_sampler
     c1="$(cpu_ticks $pids)"; o1="$(cpu_ticks $ALL_SERVER_PIDS)"; b1="$(cpu_busy "$SERVER_CPU")"; t1="$(now_ns)"
     cpu_max="$(us_per_req $(( c1 - c0 )) "$reqs")"
@@ -559,9 +712,9 @@ for round in $(seq 1 "$ROUNDS"); do
     foreign="$(awk -v b=$(( b1 - b0 - (o1 - o0) )) -v hz="$CLK_TCK" -v ns=$(( t1 - t0 )) 'BEGIN { v = b / hz / (ns / 1e9) * 100; if (v < 0) v = 0; printf "%.0f", v }')"
     rss_peak="$(cat "$TMP/rss-$t-$round" 2>/dev/null || echo 0)"
     # Fixed rate: latency percentiles, CPU per request at $RATE req/s.
-    if [ "$HAVE_HEY" = 1 ]; then
+    if [ "$HAVE_HEY" = 1 ] || [ -n "${PROTO[$t]:-}" ]; then
       c0="$(cpu_ticks $pids)"
-      read -r p50 p90 p99 rate hreqs non200 < <(run_hey "$t")
+      read -r p50 p90 p99 rate hreqs non200 < <(run_rate "$t")
       c1="$(cpu_ticks $pids)"
       cpu_rate="$(us_per_req $(( c1 - c0 )) "$hreqs")"
     else
@@ -603,7 +756,7 @@ for t in "${TARGETS[@]}"; do
   M[$t.rss_peak]="$(maxcol rss_peak_kb "$t")"
   M[$t.errors]="$(( $(sumcol errors "$t") + $(sumcol non200 "$t") ))"
 done
-READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[weft]}"; READY_MS[echo]="–"; READY_MS[echons]="–"; READY_MS[pair]="–"
+READY_MS[direct]="${READY_MS[backend]}"; READY_MS[weft1hop]="${READY_MS[onehop]:-–}"; READY_MS[echo]="–"; READY_MS[echons]="–"; READY_MS[pair]="–"
 
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || COMMIT="$COMMIT+dirty"
@@ -613,6 +766,20 @@ MEM_TOTAL="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 HEY_NOTE="hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?')"
 [ "$HAVE_HEY" = 1 ] || HEY_NOTE="hey not available: latency at fixed rate NOT measured"
 
+# A pair section's table: the pair's row, then each weft target measured in this run with its ÷ pair ratios.
+pair_table() { # pair weft-targets...
+  local pair="$1" t; shift
+  local weft=(); for t in "$@"; do [[ " ${TARGETS[*]} " == *" $t "* ]] && weft+=("$t"); done
+  echo "| target | max req/s | CPU µs/req @max | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p90 ms | p99 ms | achieved req/s @${RATE}/s | RSS idle MB | RSS peak MB | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for t in "${weft[@]}" "$pair"; do
+    echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(fmt1 "${M[$t.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p90]}") | $(fmt1 "${M[$t.p99]}") | $(fmt0 "${M[$t.rate]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${M[$t.errors]} |"
+  done
+  for t in "${weft[@]}"; do
+    echo "| **$t ÷ $pair** | $(ratio "${M[$t.rps]}" "${M[$pair.rps]}") | $(ratio "${M[$t.cpu_us_max]}" "${M[$pair.cpu_us_max]}") | $(ratio "${M[$t.cpu_us_rate]}" "${M[$pair.cpu_us_rate]}") | $(ratio "${M[$t.p50]}" "${M[$pair.p50]}") | $(ratio "${M[$t.p90]}" "${M[$pair.p90]}") | $(ratio "${M[$t.p99]}" "${M[$pair.p99]}") | | $(ratio "${RSS_IDLE[$t]}" "${RSS_IDLE[$pair]}") | $(ratio "${M[$t.rss_peak]}" "${M[$pair.rss_peak]}") | |"
+  done
+}
+
 REPORT="$TMP/report.md"
 {
   echo "# Weft data-plane benchmark"
@@ -620,10 +787,10 @@ REPORT="$TMP/report.md"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: \`$COMMIT\` (repo HEAD; +dirty = src/ differs from it), binary measured: \`$WEFT_VERSION\`"
   echo "- machine: $(nproc) CPUs ($CPU_MODEL), $MEM_TOTAL RAM, $(uname -sr)"
   echo "- tracing: $TRACE_NOTE; targets measured: ${TARGETS[*]}"
-  echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
+  echo "- tools: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $HEY_NOTE, $(h2load --version 2>&1 | head -1), $(socat -V 2>/dev/null | awk '/socat version/ {print "socat", $3; exit}'), $(nginx -v 2>&1 | sed 's/.*: //'), $(haproxy -v 2>&1 | head -1 | awk '{print "haproxy", $3}'), .NET $(dotnet --version)"
   echo "- pinning (taskset): load generator (wrk, hey) on CPU $LOAD_CPU; every proxy, the nginx backend and the whole local mesh (control plane, sidecars, echo) on CPU $SERVER_CPU"
-  echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); ${WARMUP}s warm-up per target first"
-  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE \`--pod-ip 127.0.0.1\` inbound listener, \`weft-dst-port: <backend port>\`"
+  echo "- method: $ROUNDS interleaved rounds (${TARGETS[*]}), medians shown; per round: closed loop \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, then fixed rate \`hey -z ${LAT_DURATION}s -c $RATE_CONNS -q $(( RATE / RATE_CONNS ))\` (= $RATE req/s); HTTP/2 and gRPC targets: closed loop \`h2load -t1 -c$H2_CONNECTIONS -m$H2_STREAMS -D $DURATION\`, then fixed rate \`h2load -c $RATE_CONNS --rps $(( RATE / RATE_CONNS )) -m $H2_STREAMS -D $LAT_DURATION --log-file\` (= $RATE req/s; percentiles by nearest rank over every request's time in the log); ${WARMUP}s warm-up per target first"
+  echo "- backend: nginx 1 worker, \`return 200 \"ok\\n\"\` on 127.0.0.1; nginx proxy: 1 worker, upstream keepalive 128; haproxy: nbthread 1, http mode, keep-alive, http-reuse always; weft: $WEFT_PROXY_NOTE, the inbound listener of the pod of \`weft up bench/onehop\` ($ONEHOP_IP:$ONEHOP_IN, \`weft.dev/mtls: permissive\`, inbound policy from its control plane), plain HTTP/1.1 with \`weft-dst-port: <backend port>\`, to the backend listening on the pod's address too"
   echo "- mesh: \`weft up bench/mesh\`; wrk/hey connect to the client pod's sidecar ($CLIENT_IP:$CLIENT_OUT) and send absolute-form \`GET $MESH_TARGET\` (Service \`bench/server\` ClusterIP) → server sidecar inbound → echo ($SERVER_IP:$ECHO_PORT); baseline is wrk/hey straight to the echo pod in the same run"
   [ "$NETNS" = 1 ] && echo "- netns mesh: \`weft up --isolation netns\` of the same manifests; wrk/hey run inside the client pod's network namespace (\`ip netns exec $CLIENT_NS\`) and send plain origin-form \`GET ${URL[meshns]}\` (the ClusterIP), which the pod's iptables rules redirect to its sidecar → server sidecar (mTLS over the bridge) → server pod's capture → echo ($SERVER_IP_NS:$ECHO_PORT); its baseline runs inside the server pod, straight to the echo over loopback"
   echo
@@ -650,14 +817,21 @@ REPORT="$TMP/report.md"
   echo
   echo "## Mesh path vs an nginx mTLS pair (issue 18's yardstick)"
   echo
-  echo "| target | max req/s | CPU µs/req @max | CPU µs/req @${RATE}/s | p50 ms @${RATE}/s | p99 ms | RSS idle MB | RSS peak MB | errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-  for t in mesh pair; do
-    echo "| ${LABEL[$t]} | $(fmt0 "${M[$t.rps]}") | $(fmt1 "${M[$t.cpu_us_max]}") | $(fmt1 "${M[$t.cpu_us_rate]}") | $(fmt1 "${M[$t.p50]}") | $(fmt1 "${M[$t.p99]}") | $(mb "${RSS_IDLE[$t]}") | $(mb "${M[$t.rss_peak]}") | ${M[$t.errors]} |"
-  done
-  echo "| weft ÷ pair | $(ratio "${M[mesh.rps]}" "${M[pair.rps]}") | $(ratio "${M[mesh.cpu_us_max]}" "${M[pair.cpu_us_max]}") | $(ratio "${M[mesh.cpu_us_rate]}" "${M[pair.cpu_us_rate]}") | $(ratio "${M[mesh.p50]}" "${M[pair.p50]}") | $(ratio "${M[mesh.p99]}" "${M[pair.p99]}") | $(ratio "${RSS_IDLE[mesh]}" "${RSS_IDLE[pair]}") | $(ratio "${M[mesh.rss_peak]}" "${M[pair.rss_peak]}") | |"
+  pair_table pair mesh meshns
   echo
-  echo "The pair: ECDSA P-256 certificates made by the run, TLS 1.3, \`ssl_verify_client on\` at B, upstream keep-alive and TLS session reuse at A; both nginx pinned with the mesh, each 1 worker."
+  echo "The pair: ECDSA P-256 certificates made by the run, TLS 1.3, \`ssl_verify_client on\` at B, upstream keep-alive and TLS session reuse at A; both nginx pinned with the mesh, each 1 worker. mesh = process mode (absolute-form requests to the client sidecar, as with HTTP_PROXY); meshns = pods in network namespaces (plain requests captured by iptables), its own echo pod; the pair uses the process-mode mesh's echo pod."
+  echo
+  echo "## HTTP/2 mesh path vs pair"
+  echo
+  pair_table h2pair h2mesh h2meshns
+  echo
+  echo "\`GET /\` over h2c with prior knowledge, HTTP/2 on every hop: the sidecars speak HTTP/2 to each other (mTLS) and h2c to the echo when the client does; the pair is nginx A (\`listen … http2\`, plain) → \`grpc_pass grpcs://\` (nginx's HTTP/2 upstream, one request per upstream connection, keep-alive $PAIR_H2_KEEPALIVE) → nginx B (\`listen … ssl http2\`, \`ssl_verify_client on\`) → \`grpc_pass grpc://\` → the echo's h2c port. h2mesh reaches the process-mode client sidecar through a socat CONNECT shim on the load CPU (the sidecar takes h2c only inside a CONNECT tunnel): an extra relay the pair does not have, so its req/s and latency are pessimistic; h2meshns is an app in the client pod sending h2c to the ClusterIP, captured, no shim."
+  echo
+  echo "## gRPC mesh path vs pair"
+  echo
+  pair_table grpcpair grpcmesh grpcmeshns
+  echo
+  echo "Unary \`proto.EchoTestService/Echo\` calls (the echo pod's gRPC port; the Service port declares \`appProtocol: grpc\`), the same prepared request each time (\`h2load -d\`, content-type application/grpc, te: trailers); failed calls counted from the reply bytes (h2load does not read grpc-status). Paths and shim as for HTTP/2."
   if [ "$NETNS" = 1 ]; then
     echo
     echo "## Mesh path with pods in network namespaces (traffic captured by iptables)"
@@ -673,12 +847,12 @@ REPORT="$TMP/report.md"
   echo
   echo "## Notes"
   echo
-  echo "- Noise: the machine is shared. \`foreign_cpu%\` in the raw table is the share of CPU $SERVER_CPU used, during each closed-loop run, by anything other than the benchmark's server-side processes (other jobs, unattributed kernel work) — median $(median 'foreign_cpu%' direct)/$(median 'foreign_cpu%' nginx)/$(median 'foreign_cpu%' haproxy)/$(median 'foreign_cpu%' weft1hop)/$(median 'foreign_cpu%' echo)/$(median 'foreign_cpu%' mesh) % for ${TARGETS[*]}. Req/s and latency suffer from it; CPU µs/req (a process's own CPU time) much less, so the CPU ratios are the steadier comparison."
+  echo "- Noise: the machine is shared. \`foreign_cpu%\` in the raw table is the share of CPU $SERVER_CPU used, during each closed-loop run, by anything other than the benchmark's server-side processes (other jobs, unattributed kernel work) — median $(for t in "${TARGETS[@]}"; do printf '%s %s%%, ' "$t" "$(median 'foreign_cpu%' "$t")"; done | sed 's/, $//'). Req/s and latency suffer from it; CPU µs/req (a process's own CPU time) much less, so the CPU ratios are the steadier comparison."
   echo "- Closed-loop figures: wrk keeps $CONNECTIONS connections busy; with everything server-side on one CPU the proxy and the backend compete for it, so max req/s is a CPU-efficiency figure, not a capacity claim."
   echo "- CPU µs/req = Δ(utime+stime) of the measured processes from /proc/PID/stat over the run ÷ requests completed (tick = $(( 1000000 / CLK_TCK )) µs); nginx figures include master+worker; the mesh figure is both sidecars (not the echo apps or the control plane)."
-  echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted."
-  echo "- RSS: VmRSS from /proc/PID/status; idle = after start, before any traffic; peak = max of 0.2 s samples during all closed-loop runs."
-  echo "- start→ready: weft = process launch until \`GET /ready\` on the admin port answers 200 (includes .NET runtime start); nginx/haproxy = launch until the listener accepts a TCP connection."
+  echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted. h2load's \`--rps\` sends on a timer, up to $H2_STREAMS streams in flight per connection, so a slow response does not hold back the next send (closer to open loop than hey); its per-request times are in µs. The HTTP/2 and gRPC tables show the rate h2load achieved."
+  echo "- RSS: VmRSS from /proc/PID/status; idle = after start, before any traffic; peak = max of 0.2 s samples during the target's closed-loop runs. mesh/h2mesh/grpcmesh share the process-mode sidecars (meshns/h2meshns/grpcmeshns the netns ones, pair/h2pair/grpcpair the two nginx), which keep what one target's load made them take, and the warm-up runs every target first: each of those peaks is the high-water mark of the HTTP/1.1, HTTP/2 and gRPC loads together."
+  echo "- start→ready: weft1hop = \`weft up bench/onehop\` launch until its ready file (control plane, the sidecar's certificate and inbound policy, the sidecar's \`/ready\`), not the sidecar's own start alone; nginx/haproxy = launch until the listener accepts a TCP connection."
   echo
   echo "<details><summary>raw per-round figures</summary>"
   echo
