@@ -93,6 +93,25 @@ public sealed class SidecarChoiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_the_toolchain_and_not_root_weft_up_runs_the_JIT_sidecar_and_gives_the_build_script_s_reason()
+    {
+        SourceTree(built: false);
+        var repository = SourceTreeSidecar.Above(AppContext.BaseDirectory)!.Root;
+
+        // The script as a user who is not root would run it, building into this test's tree.
+        var script = await CommandRun.RunAsync("bash",
+        [
+            "-c", ". \"$0/scripts/aot-sidecar.sh\" && id() { echo 1000; } && AOT_SIDECAR_DIR=\"$1\" WEFT_AOT_CC=no-such-clang publish_aot_sidecar",
+            repository, Path.Combine(_root, "artifacts", "weft-proxy"),
+        ]);
+        var (sidecar, line) = SidecarChoice.Decide("auto", null, CliDirectory);
+
+        Assert.Equal(1, script.ExitCode);
+        Assert.Equal(SidecarProgram.Jit, sidecar);
+        Assert.Equal("sidecars: JIT (weft proxy), not Native AOT: no-such-clang not installed (as root: apt-get install no-such-clang; or WEFT_AOT_CC=another clang)", line);
+    }
+
+    [Fact]
     public void A_stale_sidecar_the_build_script_could_not_rebuild_is_not_run_and_the_script_s_reason_is_given()
     {
         SourceTree(built: true);
