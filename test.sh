@@ -29,6 +29,17 @@ if ! dotnet build Weft.slnx -c Release -nologo -v quiet -clp:ErrorsOnly; then
   exit 1
 fi
 
+# The sidecar `weft up` runs for users is the Native AOT weft-proxy: built here as ./weft up builds it (a minute or two
+# on two cores; again only when its sources change), so the tests that run weft up as a user does run it too, and
+# CanaryExampleTests checks it end to end. When it cannot be built, they run the JIT sidecar and that test fails.
+. ./scripts/aot-sidecar.sh
+aot_started=$SECONDS
+if ensure_aot_sidecar; then
+  echo "Native AOT sidecar: artifacts/weft-proxy/weft-proxy (ready in $((SECONDS - aot_started)) s)"
+else
+  echo "Native AOT sidecar not built: $(cat artifacts/weft-proxy/.unavailable 2>/dev/null)"
+fi
+
 dotnet test Weft.slnx -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

@@ -198,7 +198,7 @@ def main():
         if kind != "weft-jit":
             env.update(WEFT_PROXY_BIN=aot_bin, **variants[kind])
         cmd = ["dotnet", weft_dll, "up", os.path.join(ROOT, "bench/onehop"), "--isolation", "process",
-               "--ready-file", ready_file, "--timeout", "120"]
+               "--ready-file", ready_file, "--timeout", "120", *(["--sidecar", "jit"] if kind == "weft-jit" else [])]
         p = subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], stdout=open(f"{ready_file}.out", "w"), stderr=subprocess.STDOUT,
                              start_new_session=True, env=env)
         started.append(p)

@@ -1,28 +1,16 @@
 #!/usr/bin/env bash
-# Publishes the sidecar as a Native AOT binary: artifacts/weft-proxy/weft-proxy (same command line as `weft proxy`).
-#   bench/publish-proxy.sh            # build it
+# Publishes the sidecar as a Native AOT binary now: artifacts/weft-proxy/weft-proxy (same command line as `weft proxy`),
+# the one `weft up` runs, which ./weft builds itself when it is missing or stale (scripts/aot-sidecar.sh).
+#   bench/publish-proxy.sh [DOTNET-PUBLISH-ARG]...   # build it (e.g. -p:OptimizationPreference=Speed for a variant)
 #   WEFT_PROXY_BIN=artifacts/weft-proxy/weft-proxy bench/run.sh --quick   # measure it as the one-hop proxy
-# Needs clang (the ILCompiler's linker driver; clang-14 on Debian 12) and zlib; installs them when missing and root.
-set -euo pipefail
+# Needs clang (clang-14 on Debian 12, or WEFT_AOT_CC) and zlib; installs them when missing and root.
+set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="$ROOT/artifacts/weft-proxy"
-CC="${WEFT_AOT_CC:-clang-14}"
-
-missing=()
-command -v "$CC" >/dev/null || missing+=("$CC")
-[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "publish-proxy: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-  else
-    echo "publish-proxy: missing ${missing[*]} (install them, or set WEFT_AOT_CC to your clang)" >&2
-    exit 1
-  fi
+. "$ROOT/scripts/aot-sidecar.sh"
+if ! publish_aot_sidecar "$@"; then
+  [ -f "$AOT_SIDECAR_DIR/build.log" ] && tail -n 30 "$AOT_SIDECAR_DIR/build.log" >&2
+  echo "publish-proxy: $(cat "$AOT_SIDECAR_DIR/.unavailable" 2>/dev/null)" >&2
+  exit 1
 fi
-
-rm -rf "$OUT"
-dotnet publish "$ROOT/src/Weft.Proxy/Weft.Proxy.csproj" -c Release -r linux-x64 -nologo \
-  -p:WeftAot=true -p:CppCompilerAndLinker="$CC" -o "$OUT" "$@"
 # Only the binary is needed at run time; weft-proxy.dbg (its symbols, found by perf through .gnu_debuglink) stays beside it.
-ls -l "$OUT/weft-proxy"
+ls -l "$AOT_SIDECAR_DIR/weft-proxy"

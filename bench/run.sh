@@ -96,7 +96,11 @@ WEFT_VERSION="$(dotnet "$WEFT_DLL" version 2>/dev/null | head -1)"
 # The sidecars of every `weft up` here (the one-hop pod's, the meshes'): `dotnet weft.dll proxy` (JIT), or a weft-proxy
 # binary (Native AOT: bench/publish-proxy.sh).
 WEFT_PROXY_NOTE="\`dotnet weft.dll proxy\` (JIT)"
+# The mesh path's `weft up` runs the same sidecar as the one hop: JIT asked for by name (weft up's default is the Native
+# AOT one when it is built), or the binary WEFT_PROXY_BIN names.
+SIDECAR_ARGS=(--sidecar jit)
 if [ -n "${WEFT_PROXY_BIN:-}" ]; then
+  SIDECAR_ARGS=()
   if [ "${AOT:-0}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
     log "publishing the Native AOT sidecar (bench/publish-proxy.sh)"
     "$BENCH/publish-proxy.sh" >/dev/null || die "bench/publish-proxy.sh failed"
@@ -258,7 +262,7 @@ start_mesh() { # key dir isolation
   local key="$1" dir="$2" isolation="$3"
   log "starting weft up $dir --isolation $isolation"
   T_START="$(now_ns)"
-  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
+  taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" up "$dir" --isolation "$isolation" --ready-file "$TMP/$key.json" --timeout 120 "${SIDECAR_ARGS[@]}" "${TRACE_ARGS[@]}" >"$TMP/$key.out" 2>&1 &
   UP_PIDS[$key]=$!; STARTED+=($!)
   READY_MS[$key]="$(wait_until 150 test -s "$TMP/$key.json")" || die "weft up --isolation $isolation did not get ready: $(tail -30 "$TMP/$key.out")"
 }

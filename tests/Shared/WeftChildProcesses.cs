@@ -10,7 +10,11 @@ namespace Weft.Tests.Shared;
 internal static class WeftChildProcesses
 {
     /// <summary>A child: its environment and command line (split at their NULs), and whether it has exited (a zombie).</summary>
-    public sealed record Child(int Pid, string[] Environment, string[] CommandLine, bool Exited);
+    public sealed record Child(int Pid, string[] Environment, string[] CommandLine, bool Exited)
+    {
+        /// <summary>A pod's sidecar: <c>weft proxy …</c> (JIT), or the native <c>weft-proxy</c> binary.</summary>
+        public bool IsSidecar => CommandLine.Contains("proxy") || (CommandLine.Length > 0 && Path.GetFileName(CommandLine[0]) == "weft-proxy");
+    }
 
     /// <summary>The children of <paramref name="parentPid"/> now; one gone meanwhile, or not readable, is left out.</summary>
     public static IReadOnlyList<Child> Of(int parentPid)

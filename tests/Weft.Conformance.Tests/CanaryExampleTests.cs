@@ -20,6 +20,25 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
     [Fact]
     public Task Up_with_pods_as_processes_then_curl_routes_the_canary_header_to_v2_and_stopping_leaves_nothing_behind() => UpCurlStopAsync("process");
 
+    /// <summary>
+    /// What users run: <c>weft up</c>'s sidecars are the Native AOT <c>weft-proxy</c> built from these sources (./test.sh
+    /// builds it as ./weft up does; <c>--sidecar aot</c> refuses where the default would fall back to JIT), and the
+    /// example's traffic goes through them.
+    /// </summary>
+    [Fact]
+    public async Task Up_runs_the_Native_AOT_sidecar_built_from_these_sources_and_the_canary_header_still_reaches_v2()
+    {
+        var (up, upOutput, state) = await Children.UpAsync(CopyExample(), ReadyFile, "process", ["--sidecar", "aot"]);
+        var binary = Path.Combine(SharedFiles.Repository, "artifacts", "weft-proxy", "weft-proxy");
+        Assert.Contains($"sidecars: weft-proxy (Native AOT, {binary})", upOutput.ToString(), StringComparison.Ordinal);
+        var programs = ChildIds(up.Id).Select(pid => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[0]).ToList();
+        Assert.Equal(state.Pods.Count, programs.Count(p => p == binary));
+
+        var (code, body) = await Children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+        Assert.True(code == 0, body);
+        Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
+    }
+
     private async Task UpCurlStopAsync(string isolation)
     {
         var manifests = CopyExample();

@@ -81,9 +81,9 @@ internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
     /// <c>weft up DIR</c> as a user starts it, waited for (two minutes at most) until it writes its ready file: the
     /// process, its output and the state it wrote.
     /// </summary>
-    public async Task<(Process Up, StringBuilder Output, MeshState State)> UpAsync(string manifests, string readyFile, string isolation)
+    public async Task<(Process Up, StringBuilder Output, MeshState State)> UpAsync(string manifests, string readyFile, string isolation, IReadOnlyList<string>? arguments = null)
     {
-        var up = Start(["up", manifests, "--ready-file", readyFile, "--isolation", isolation], out var output);
+        var up = Start(["up", manifests, "--ready-file", readyFile, "--isolation", isolation, .. arguments ?? []], out var output);
         await WaitAsync(() => File.Exists(readyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => output.ToString());
         Assert.False(up.HasExited, output.ToString());
         var state = StateFile.TryRead(readyFile);

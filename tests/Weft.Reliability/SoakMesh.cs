@@ -111,14 +111,14 @@ internal sealed class SoakMesh : IAsyncDisposable
     }
 
     /// <summary>
-    /// The live processes of a pod started by this weft up: its sidecar (<c>weft proxy</c>) and its app, told apart by
+    /// The live processes of a pod started by this weft up: its sidecar (<c>weft-proxy</c> or <c>weft proxy</c>) and its app, told apart by
     /// their command lines; found by the <c>POD_NAME</c> and <c>WEFT_PARENT_PID</c> in their environment.
     /// </summary>
     public IReadOnlyList<PodProcess> ProcessesOf(PodState pod) =>
     [
         .. WeftChildProcesses.Of(UpPid)
             .Where(c => c.Environment.Contains($"POD_NAME={pod.Name}"))
-            .Select(c => new PodProcess(c.Pid, c.CommandLine.Contains("proxy") ? "sidecar" : "app")),
+            .Select(c => new PodProcess(c.Pid, c.IsSidecar ? "sidecar" : "app")),
     ];
 
     /// <summary>

@@ -22,7 +22,8 @@ internal static class ConformanceCommand
         var isolation = new Option<string>("--isolation") { Description = "How the local meshes isolate pods: netns, process, or auto (netns when possible)", DefaultValueFactory = _ => Local.IsolationNames.Auto };
         isolation.AcceptOnlyFromAmong(Local.IsolationNames.Auto, Local.IsolationNames.Netns, Local.IsolationNames.Process);
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Run through this API server and an in-process weft controller (weft up --kubeconfig); route status is read from the API" };
-        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation, kubeconfig };
+        var sidecar = SidecarOption.Create();
+        var command = new Command("conformance", "Run the mesh conformance tests against a local mesh") { cases, runTest, report, results, verbose, offline, isolation, kubeconfig, sidecar };
         command.SetAction(async (result, ct) =>
         {
             var directory = result.GetValue(cases)!;
@@ -44,7 +45,15 @@ internal static class ConformanceCommand
                 return 2;
             }
 
+            var (sidecarProgram, sidecarLine) = Local.SidecarChoice.Decide(result.GetValue(sidecar)!);
+            if (sidecarProgram is null)
+            {
+                await Console.Error.WriteLineAsync($"weft conformance: {sidecarLine}");
+                return 2;
+            }
+
             Console.WriteLine(line);
+            Console.WriteLine(sidecarLine);
             var runner = new ConformanceRunner(new ConformanceRunnerOptions
             {
                 CasesDirectory = directory,
@@ -52,6 +61,7 @@ internal static class ConformanceCommand
                 Output = Console.Out,
                 Verbose = result.GetValue(verbose),
                 Isolation = chosen,
+                Weft = Local.WeftLauncher.Current() with { Sidecar = sidecarProgram },
                 ApiServer = result.GetValue(kubeconfig) is { } config ? new Local.Api.ApiServerConnection { Kubeconfig = Path.GetFullPath(config) } : null,
             });
             ConformanceRun run;

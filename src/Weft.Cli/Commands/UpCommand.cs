@@ -79,9 +79,10 @@ internal static class UpCommand
             DefaultValueFactory = _ => InProcess,
         };
         controlPlane.AcceptOnlyFromAmong(InProcess, AsProcess);
+        var sidecar = SidecarOption.Create();
         var command = new Command("up", "Run the mesh locally from a manifests directory")
         {
-            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, defaultOutbound, traceCollector, traceSampling, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane,
+            directory, readyFile, timeout, verbose, caCert, caKey, workloadCertLifetime, mtlsDefault, defaultInbound, defaultOutbound, traceCollector, traceSampling, isolation, netnsRange, kubeconfig, context, weftNamespace, controlPlane, sidecar,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -151,8 +152,16 @@ internal static class UpCommand
                 return 2;
             }
 
+            var (sidecarProgram, sidecarLine) = SidecarChoice.Decide(result.GetValue(sidecar)!);
+            if (sidecarProgram is null)
+            {
+                await Console.Error.WriteLineAsync($"weft up: {sidecarLine}");
+                return 2;
+            }
+
             var progress = TextWriter.Synchronized(Console.Out);
             progress.WriteLine(line);
+            progress.WriteLine(sidecarLine);
             LocalMesh started;
             try
             {
@@ -173,6 +182,7 @@ internal static class UpCommand
                     NetnsRange = range,
                     ApiServer = apiServer,
                     ControlPlaneProcess = controlPlaneProcess,
+                    Weft = WeftLauncher.Current() with { Sidecar = sidecarProgram },
                 }, ct);
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)

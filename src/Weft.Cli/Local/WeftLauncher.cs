@@ -29,13 +29,14 @@ internal sealed record WeftLauncher(string FileName, IReadOnlyList<string> Prefi
     public ContainerCommand Command(IEnumerable<string> arguments) => new(FileName, [.. PrefixArguments, .. arguments]);
 
     /// <summary>
-    /// The sidecar: <c>weft proxy …</c>, or the Native AOT <c>weft-proxy</c> binary named by <c>WEFT_PROXY_BIN</c>
-    /// (built by <c>bench/publish-proxy.sh</c>; same arguments), which starts in milliseconds and uses a third of the memory.
+    /// The program sidecars run as (<see cref="SidecarChoice"/> decides it for <c>weft up</c>): <c>weft proxy …</c> (JIT)
+    /// unless set to a native <c>weft-proxy</c>.
     /// </summary>
+    public SidecarProgram Sidecar { get; init; } = SidecarProgram.Jit;
+
+    /// <summary>The sidecar's command: the native binary, or <c>weft proxy</c>, with the same arguments.</summary>
     public ContainerCommand Proxy(IEnumerable<string> arguments) =>
-        Environment.GetEnvironmentVariable("WEFT_PROXY_BIN") is { Length: > 0 } binary
-            ? new(binary, [.. arguments])
-            : Command(["proxy", .. arguments]);
+        Sidecar.NativeBinary is { } binary ? new(binary, [.. arguments]) : Command(["proxy", .. arguments]);
 
     private static string DotnetHost(string? processPath)
     {

@@ -158,5 +158,5 @@ public sealed class ControlPlaneProcessTests : IAsyncLifetime
     /// <summary>The pod's live sidecar (<c>weft proxy</c>) started by this test process: found by its environment and command line.</summary>
     private static int? SidecarPidOrNull(LocalPod pod) =>
         WeftChildProcesses.Of(Environment.ProcessId)
-            .FirstOrDefault(c => c.Environment.Contains($"POD_NAME={pod.Name}") && c.CommandLine.Contains("proxy") && !c.Exited)?.Pid;
+            .FirstOrDefault(c => c.Environment.Contains($"POD_NAME={pod.Name}") && c.IsSidecar && !c.Exited)?.Pid;
 }

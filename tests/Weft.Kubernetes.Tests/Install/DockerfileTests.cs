@@ -20,6 +20,8 @@ public sealed partial class DockerfileTests
         Assert.Contains($"install -m 0755 /out/cli/weft {WeftInstallation.CliPath}", Dockerfile, StringComparison.Ordinal);
         Assert.Contains($"install -m 0755 /out/proxy/weft-proxy {WeftInstallation.ProxyPath}", Dockerfile, StringComparison.Ordinal);
         Assert.Contains($"ENTRYPOINT [\"{WeftInstallation.CliPath}\"]", Dockerfile, StringComparison.Ordinal);
+        // Side by side: an installed weft up runs the weft-proxy beside it (Weft.Cli's SidecarChoice).
+        Assert.Equal(Path.GetDirectoryName(WeftInstallation.CliPath), Path.GetDirectoryName(WeftInstallation.ProxyPath));
     }
 
     [Fact]
