@@ -16,7 +16,9 @@ namespace Weft.Bench.Scale;
 /// Protocol, one line each way: it prints <c>ready ADDRESS TRUST_BUNDLE TOKENS_FILE STORE_MS BUILD_MS</c>, then reads
 /// <c>route N S REVISION</c> (route of Service S in namespace N, first path at that revision), <c>slice N S MOVE</c>
 /// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>gc</c> (GC heap figures) or
-/// <c>quit</c>, and answers each with one line.
+/// <c>quit</c>, and answers each with one line: for a change, <c>ok STORE_VERSION REPLACE_MS PUBLISHED_MS GEN0 GEN2</c>
+/// (the store's replace, then until the translator published the model, from the command's arrival; the garbage collections
+/// meanwhile).
 /// </remarks>
 internal static class ScaleControlPlane
 {
@@ -66,8 +68,11 @@ internal static class ScaleControlPlane
                         objects[cluster.IndexOfSlice(n, s)] = ScaleCluster.Slice(n, s, ScaleCluster.MovedAddress(k));
                     }
 
+                    var (gen0, gen2) = (GC.CollectionCount(0), GC.CollectionCount(2));
                     var changed = host.Store.Replace(Source, objects);
-                    Reply($"ok {changed} {Ms(Stopwatch.GetElapsedTime(start))}");
+                    var replaced = Stopwatch.GetElapsedTime(start);
+                    await host.WaitForVersionAsync(changed, CancellationToken.None).ConfigureAwait(false);
+                    Reply($"ok {changed} {Ms(replaced)} {Ms(Stopwatch.GetElapsedTime(start))} {GC.CollectionCount(0) - gen0} {GC.CollectionCount(2) - gen2}");
                     break;
                 case "gc":
                     var info = GC.GetGCMemoryInfo();
