@@ -41,23 +41,29 @@ public sealed partial class MeshModel
 
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
         // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the
-        // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route.
-        var reuse = previous is not null
+        // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route. When
+        // only EndpointSlices differ (endpoints moved), the index keeps what does not depend on them and the endpoints of
+        // the other Services, and only routes with a backend whose endpoints moved are analysed again.
+        var sameButSlices = previous is not null
             && previous.TrustDomain == trustDomain
             && SameInstances(previous._snapshot.Services, snapshot.Services)
-            && SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices)
             && SameInstances(previous._snapshot.Pods, snapshot.Pods)
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
             && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
             && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies)
             && SameInstances(previous._snapshot.BackendTrafficPolicies, snapshot.BackendTrafficPolicies);
-        _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
+        var reuse = sameButSlices && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+        var moved = sameButSlices && !reuse ? ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices) : null;
+        _index = reuse ? previous!._index
+            : moved is not null ? previous!._index.WithEndpointSlices(snapshot, moved)
+            : new MeshIndex(snapshot, trustDomain);
 
         var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
         foreach (var route in snapshot.Routes)
         {
-            if (reuse && previous!._analyzedByRoute.TryGetValue(route, out var known))
+            if ((reuse || moved is not null) && previous!._analyzedByRoute.TryGetValue(route, out var known)
+                && (moved is null || !known.Route.EndpointServices.Overlaps(moved)))
             {
                 analyzed.Add(known);
                 _analyzedByRoute.TryAdd(route, known);
@@ -100,9 +106,9 @@ public sealed partial class MeshModel
             list.Sort(static (a, b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b));
         }
 
-        if (reuse)
+        if (reuse || moved is not null)
         {
-            CarryOverCompiled(previous!);
+            CarryOverCompiled(previous!, moved);
         }
 
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
@@ -161,7 +167,9 @@ public sealed partial class MeshModel
     /// default inbound and outbound policies:
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
-    /// destinations whose route groups did not change are reused, so that one route edit costs little.
+    /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
+    /// EndpointSlices differ, the same holds for every route and destination that does not carry the endpoints of a
+    /// Service whose slices changed, so that an endpoint moving costs little too.
     /// </summary>
     public MeshModel Update(MeshSnapshot snapshot)
     {
@@ -206,16 +214,65 @@ public sealed partial class MeshModel
         return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace));
     }
 
-    /// <summary>Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the same order.</summary>
-    private void CarryOverCompiled(MeshModel previous)
+    /// <summary>
+    /// Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the
+    /// same order; when endpoints <paramref name="moved"/>, only those of a Service frontend whose own endpoints did not
+    /// (a policy without routes carries them; one with routes has its backends' in the routes' analyses).
+    /// </summary>
+    private void CarryOverCompiled(MeshModel previous, HashSet<string>? moved)
     {
         foreach (var (key, entry) in previous._compiled)
         {
-            if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer))
+            if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer)
+                && (moved is null || (entry.Producer is { } producer && !moved.Contains(producer.ServiceKey))))
             {
                 _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer));
             }
         }
+    }
+
+    /// <summary>The Services (namespace/name) that own a slice in one list and not in the other, by instance.</summary>
+    private static HashSet<string> ServicesWithChangedSlices(IReadOnlyList<EndpointSlice> before, IReadOnlyList<EndpointSlice> after)
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        void Add(EndpointSlice slice)
+        {
+            if (slice.ServiceName is { } owner)
+            {
+                changed.Add($"{slice.Namespace}/{owner}");
+            }
+        }
+
+        if (before.Count == after.Count)
+        {
+            // The store keeps each object's place: a slice swapped for a newer one is at the same index.
+            for (var i = 0; i < before.Count; i++)
+            {
+                if (!ReferenceEquals(before[i], after[i]))
+                {
+                    Add(before[i]);
+                    Add(after[i]);
+                }
+            }
+
+            return changed;
+        }
+
+        var gone = new HashSet<EndpointSlice>(before, ReferenceEqualityComparer.Instance);
+        foreach (var slice in after)
+        {
+            if (!gone.Remove(slice))
+            {
+                Add(slice);
+            }
+        }
+
+        foreach (var slice in gone)
+        {
+            Add(slice);
+        }
+
+        return changed;
     }
 
     private bool SameGroup(MeshModel previous, GroupKey? key) =>

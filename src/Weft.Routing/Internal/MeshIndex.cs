@@ -11,11 +11,13 @@ internal sealed class MeshIndex
 {
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
+    // Not readonly: WithEndpointSlices gives a copy its own endpoints.
+    private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pod> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _endpointsByAddress = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
+    // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
+    private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
+    private ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -58,19 +60,9 @@ internal sealed class MeshIndex
             }
 
             list.Add(slice);
-            foreach (var ep in slice.Endpoints)
-            {
-                foreach (var address in ep.Addresses)
-                {
-                    if (!_endpointsByAddress.TryGetValue(address, out var eps))
-                    {
-                        _endpointsByAddress[address] = eps = [];
-                    }
-
-                    eps.Add((slice, ep));
-                }
-            }
         }
+
+        _endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
 
         foreach (var pod in snapshot.Pods)
         {
@@ -236,7 +228,67 @@ internal sealed class MeshIndex
     public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
 
     public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>
-        _endpointsByAddress.TryGetValue(address, out var list) ? list : [];
+        _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
+
+    /// <summary>
+    /// This index with <paramref name="snapshot"/>'s EndpointSlices, when only the slices of the Services named in
+    /// <paramref name="changed"/> (namespace/name) differ from this index's snapshot and every other list is the same: what
+    /// does not depend on endpoints is shared, and the endpoints of the other Services are kept as resolved.
+    /// </summary>
+    public MeshIndex WithEndpointSlices(MeshSnapshot snapshot, IReadOnlySet<string> changed)
+    {
+        var next = (MeshIndex)MemberwiseClone();
+        next._slices = new Dictionary<string, List<EndpointSlice>>(_slices, StringComparer.Ordinal);
+        foreach (var key in changed)
+        {
+            next._slices.Remove(key);
+        }
+
+        foreach (var slice in snapshot.EndpointSlices)
+        {
+            if (slice.ServiceName is { } owner && changed.Contains($"{slice.Namespace}/{owner}"))
+            {
+                var key = $"{slice.Namespace}/{owner}";
+                if (!next._slices.TryGetValue(key, out var list))
+                {
+                    next._slices[key] = list = [];
+                }
+
+                list.Add(slice);
+            }
+        }
+
+        next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
+        next._endpointCache = new(_endpointCache.Where(e => !changed.Contains(e.Key.Service)));
+        return next;
+    }
+
+    private static Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> ByAddress(IReadOnlyList<EndpointSlice> slices)
+    {
+        var byAddress = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var slice in slices)
+        {
+            if (slice.ServiceName is null)
+            {
+                continue;
+            }
+
+            foreach (var ep in slice.Endpoints)
+            {
+                foreach (var address in ep.Addresses)
+                {
+                    if (!byAddress.TryGetValue(address, out var eps))
+                    {
+                        byAddress[address] = eps = [];
+                    }
+
+                    eps.Add((slice, ep));
+                }
+            }
+        }
+
+        return byAddress;
+    }
 
     /// <summary>"80 "http", 7070 "grpc"": a Service's ports, for messages.</summary>
     public static string DescribePorts(Service svc)
