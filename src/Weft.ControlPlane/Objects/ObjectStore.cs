@@ -110,9 +110,8 @@ public sealed class ObjectStore
 
             _sources[source] = next;
             version = _snapshot.Version + 1;
-            var merged = Merge();
-            _mergedKeys = [.. merged.Select(e => e.Key)];
-            Volatile.Write(ref _snapshot, StoreSnapshot.Create(version, [.. merged.Select(e => e.Value)]));
+            (_mergedKeys, var merged) = Merge();
+            Volatile.Write(ref _snapshot, StoreSnapshot.Create(version, merged));
         }
 
         Changed?.Invoke(this, EventArgs.Empty);
@@ -206,9 +205,10 @@ public sealed class ObjectStore
         return $"{obj.Kind}/{obj.Namespace}/{obj.Name}";
     }
 
-    private List<KeyValuePair<string, KubeObject>> Merge()
+    /// <summary>Every source's objects by key, the latest registered source's winning, ordered by key: the keys and the objects.</summary>
+    private (string[] Keys, KubeObject[] Objects) Merge()
     {
-        var merged = new Dictionary<string, KubeObject>(StringComparer.Ordinal);
+        var merged = new Dictionary<string, KubeObject>(_sources.Values.Max(s => s.Count), StringComparer.Ordinal);
         foreach (var source in _sourceOrder)
         {
             foreach (var (key, obj) in _sources[source])
@@ -217,8 +217,14 @@ public sealed class ObjectStore
             }
         }
 
-        // A stable order keeps the translator's output (and so the policy bytes) independent of load order.
-        return [.. merged.OrderBy(e => e.Key, StringComparer.Ordinal)];
+        // A stable order keeps the translator's output (and so the policy bytes) independent of load order. Keys are
+        // unique, so an unstable sort gives the same order.
+        var keys = new string[merged.Count];
+        var values = new KubeObject[merged.Count];
+        merged.Keys.CopyTo(keys, 0);
+        merged.Values.CopyTo(values, 0);
+        Array.Sort(keys, values, StringComparer.Ordinal);
+        return (keys, values);
     }
 
     private static bool SameObjects(Dictionary<string, KubeObject> a, Dictionary<string, KubeObject> b)

@@ -13,7 +13,8 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
     // Not readonly: WithEndpointSlices gives a copy its own endpoints.
     private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Pod> _pods = new(StringComparer.Ordinal);
+    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time.
+    private readonly Dictionary<(string Namespace, string Name), Pod> _pods = [];
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
@@ -66,7 +67,10 @@ internal sealed class MeshIndex
 
         foreach (var pod in snapshot.Pods)
         {
-            _pods[pod.Key] = pod;
+            if (pod.Namespace is { } ns)
+            {
+                _pods[(ns, pod.Name)] = pod;
+            }
             if (!string.IsNullOrEmpty(pod.PodIP))
             {
                 _podsByIP.TryAdd(pod.PodIP, pod);
@@ -123,7 +127,7 @@ internal sealed class MeshIndex
 
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
-    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault($"{ns}/{name}");
+    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault((ns ?? "", name));
 
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
@@ -364,7 +368,14 @@ internal sealed class MeshIndex
             return result;
         }
 
-        var seen = new HashSet<(string, int)>();
+        var total = 0;
+        foreach (var slice in slices)
+        {
+            total += slice.Endpoints.Count;
+        }
+
+        result.Capacity = total;
+        var seen = new HashSet<(string, int)>(total);
         foreach (var slice in slices)
         {
             if (slice.AddressType is not ("IPv4" or "IPv6"))
@@ -456,7 +467,7 @@ internal sealed class MeshIndex
     private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
     {
         if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
-            && _pods.TryGetValue($"{tr.Namespace ?? slice?.Namespace}/{name}", out var pod))
+            && _pods.TryGetValue((tr.Namespace ?? slice?.Namespace ?? "", name), out var pod))
         {
             return pod;
         }
