@@ -111,6 +111,11 @@ public sealed partial class MeshModel
             CarryOverCompiled(previous!, moved);
         }
 
+        if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
+        {
+            CarryOverInbound(previous);
+        }
+
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
         _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
         {
