@@ -22,10 +22,10 @@ public sealed partial class MeshModel
 
     private readonly MeshSnapshot _snapshot;
     private readonly MeshIndex _index;
-    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups = [];
+    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups;
 
     /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
-    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
 
     /// <summary>Policies compiled on this model by <see cref="Compile(string, string, int)"/>; unchanged ones carry over to the next model.</summary>
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
@@ -59,51 +59,40 @@ public sealed partial class MeshModel
             : moved is not null ? previous!._index.WithEndpointSlices(snapshot, moved)
             : new MeshIndex(snapshot, trustDomain);
 
-        var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
-        foreach (var route in snapshot.Routes)
+        if (reuse || moved is not null)
         {
-            if ((reuse || moved is not null) && previous!._analyzedByRoute.TryGetValue(route, out var known)
-                && (moved is null || !known.Route.EndpointServices.Overlaps(moved)))
-            {
-                analyzed.Add(known);
-                _analyzedByRoute.TryAdd(route, known);
-            }
-            else if (RouteAnalyzer.Analyze(_index, route) is { } a)
-            {
-                analyzed.Add((a, BindParents(route)));
-                _analyzedByRoute.TryAdd(route, analyzed[^1]);
-            }
+            // What the previous model analysed and grouped, with only the changed routes' entries replaced.
+            (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved);
         }
-
-        // B3: index the bound routes by (Service, port, route namespace); only routes with a rule to apply take part.
-        foreach (var (route, parents) in analyzed)
+        else
         {
-            if (!route.HasValidRule)
+            _analyzedByRoute = new(snapshot.Routes.Count, ReferenceEqualityComparer.Instance);
+            _groups = [];
+            foreach (var route in snapshot.Routes)
             {
-                continue;
-            }
-
-            foreach (var p in parents)
-            {
-                foreach (var port in p.Ports)
+                if (!_analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
                 {
-                    var key = new GroupKey(p.Service!.Key, port.Port, route.Route.Namespace);
-                    if (!_groups.TryGetValue(key, out var list))
+                    var entry = (a, BindParents(route));
+                    _analyzedByRoute[route] = entry;
+                    foreach (var key in GroupKeysOf(entry))
                     {
-                        _groups[key] = list = [];
-                    }
+                        if (!_groups.TryGetValue(key, out var list))
+                        {
+                            _groups[key] = list = [];
+                        }
 
-                    if (!list.Contains(route))
-                    {
-                        list.Add(route);
+                        if (!list.Contains(a))
+                        {
+                            list.Add(a);
+                        }
                     }
                 }
             }
-        }
 
-        foreach (var list in _groups.Values)
-        {
-            list.Sort(static (a, b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b));
+            foreach (var list in _groups.Values)
+            {
+                list.Sort(ByTypeThenPrecedence);
+            }
         }
 
         if (reuse || moved is not null)
@@ -119,10 +108,13 @@ public sealed partial class MeshModel
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
         _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
         {
-            var statuses = new List<RouteStatus>(analyzed.Count);
-            foreach (var (route, parents) in analyzed)
+            var statuses = new List<RouteStatus>(_analyzedByRoute.Count);
+            foreach (var route in snapshot.Routes)
             {
-                statuses.Add(Status(route, parents));
+                if (_analyzedByRoute.TryGetValue(route, out var analyzed))
+                {
+                    statuses.Add(Status(analyzed.Route, analyzed.Parents));
+                }
             }
 
             return statuses;
@@ -217,6 +209,135 @@ public sealed partial class MeshModel
         // B3: the policy depends on the producer group and the client namespace's consumer group of this Service port.
         var svc = frontend.Service;
         return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace));
+    }
+
+    /// <summary>B3: a route's groups, by (Service, port, route namespace) of each bound parent port; none without a rule to apply.</summary>
+    private static IEnumerable<GroupKey> GroupKeysOf((AnalyzedRoute Route, List<ParentBinding> Parents) entry)
+    {
+        if (!entry.Route.HasValidRule)
+        {
+            yield break;
+        }
+
+        foreach (var p in entry.Parents)
+        {
+            foreach (var port in p.Ports)
+            {
+                yield return new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace);
+            }
+        }
+    }
+
+    private static int ByTypeThenPrecedence(AnalyzedRoute a, AnalyzedRoute b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b);
+
+    /// <summary>
+    /// The previous model's analyses and groups with what changed replaced (the index is the previous one, or it with
+    /// <paramref name="moved"/> endpoints): routes gone or new (by instance) and routes with a backend whose endpoints
+    /// moved are removed from their groups and analysed again, and only the groups they were or are in are made anew.
+    /// The same result as analysing and grouping every route: a group is sorted by a total order.
+    /// </summary>
+    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
+        MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved)
+    {
+        var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
+        var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>(previous._groups);
+        var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
+        if (moved is { Count: > 0 })
+        {
+            var present = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
+            foreach (var (route, entry) in previous._analyzedByRoute)
+            {
+                if (entry.Route.EndpointServices.Overlaps(moved) && present?.Contains(route) != true)
+                {
+                    gone.Add(route);
+                    added.Add(route);
+                }
+            }
+        }
+
+        var affected = new HashSet<GroupKey>();
+        var removed = new HashSet<AnalyzedRoute>(ReferenceEqualityComparer.Instance);
+        foreach (var route in gone)
+        {
+            if (analyzedByRoute.Remove(route, out var old))
+            {
+                removed.Add(old.Route);
+                affected.UnionWith(GroupKeysOf(old));
+            }
+        }
+
+        var fresh = new List<((AnalyzedRoute Route, List<ParentBinding> Parents) Entry, GroupKey[] Keys)>();
+        foreach (var route in added)
+        {
+            if (!analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
+            {
+                var entry = (a, BindParents(route));
+                analyzedByRoute[route] = entry;
+                var keys = GroupKeysOf(entry).ToArray();
+                fresh.Add((entry, keys));
+                affected.UnionWith(keys);
+            }
+        }
+
+        foreach (var key in affected)
+        {
+            var list = previous._groups.TryGetValue(key, out var before) ? before.Where(r => !removed.Contains(r)).ToList() : [];
+            foreach (var (entry, keys) in fresh)
+            {
+                if (Array.IndexOf(keys, key) >= 0 && !list.Contains(entry.Route))
+                {
+                    list.Add(entry.Route);
+                }
+            }
+
+            if (list.Count == 0)
+            {
+                groups.Remove(key);
+            }
+            else
+            {
+                list.Sort(ByTypeThenPrecedence);
+                groups[key] = list;
+            }
+        }
+
+        return (analyzedByRoute, groups);
+    }
+
+    /// <summary>The routes of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
+    private static (List<Route> Gone, List<Route> Added) Changed(IReadOnlyList<Route> before, IReadOnlyList<Route> after)
+    {
+        // The store keeps each object's place: when the lengths agree, only the few positions that differ need a look.
+        var differ = new List<int>();
+        for (var i = 0; i < before.Count && before.Count == after.Count && differ.Count <= 64; i++)
+        {
+            if (!ReferenceEquals(before[i], after[i]))
+            {
+                differ.Add(i);
+            }
+        }
+
+        if (before.Count == after.Count && differ.Count <= 64)
+        {
+            static bool In(IReadOnlyList<Route> list, Route route)
+            {
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (ReferenceEquals(list[i], route))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            return ([.. differ.Select(i => before[i]).Where(r => !In(after, r))], [.. differ.Select(i => after[i]).Where(r => !In(before, r))]);
+        }
+
+        var stillThere = new HashSet<Route>(after, ReferenceEqualityComparer.Instance);
+        var wasThere = new HashSet<Route>(before, ReferenceEqualityComparer.Instance);
+        return ([.. before.Where(r => !stillThere.Contains(r))], [.. after.Where(r => !wasThere.Contains(r))]);
     }
 
     /// <summary>

@@ -248,9 +248,13 @@ internal sealed class MeshIndex
             next._slices.Remove(key);
         }
 
+        // By (namespace, name), so that the look-up for each of a large cluster's slices builds no string.
+        var owners = new HashSet<(string, string)>(changed
+            .Where(k => k.Contains('/', StringComparison.Ordinal))
+            .Select(k => (k[..k.IndexOf('/', StringComparison.Ordinal)], k[(k.IndexOf('/', StringComparison.Ordinal) + 1)..])));
         foreach (var slice in snapshot.EndpointSlices)
         {
-            if (slice.ServiceName is { } owner && changed.Contains($"{slice.Namespace}/{owner}"))
+            if (slice.ServiceName is { } owner && owners.Contains((slice.Namespace, owner)))
             {
                 var key = $"{slice.Namespace}/{owner}";
                 if (!next._slices.TryGetValue(key, out var list))
