@@ -47,9 +47,9 @@ import statistics, sys
 runs = [dict(kv.split("=") for kv in line.split()[2:]) for line in open(sys.argv[1]) if line.startswith("Summary line:")]
 m = lambda k: statistics.median(float(r[k]) for r in runs)
 print(f"\n## Medians over {len(runs)} runs ({sys.argv[2]})\n")
-print("| size | first model (compile) s | push p50 ms | push p99 ms | control-plane RSS peak MB | proxies subscribed s |")
-print("|---|---:|---:|---:|---:|---:|")
-print(f"| {sys.argv[2]} | {m('compile_ms') / 1000:.2f} | {m('push_p50_ms'):.1f} | {m('push_p99_ms'):.1f} | {m('rss_mb'):.0f} | {m('subscribe_ms') / 1000:.1f} |")
+print("| size | first model (compile) s | push p50 ms | push p99 ms | control-plane RSS peak MB | live heap after a full GC MB | proxies subscribed s |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+print(f"| {sys.argv[2]} | {m('compile_ms') / 1000:.2f} | {m('push_p50_ms'):.1f} | {m('push_p99_ms'):.1f} | {m('rss_mb'):.0f} | {m('live_heap_mb'):.0f} | {m('subscribe_ms') / 1000:.1f} |")
 PY
   cat "$report"
 done

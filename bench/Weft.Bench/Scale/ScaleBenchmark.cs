@@ -142,6 +142,7 @@ internal static class ScaleBenchmark
             await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
             var gc = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))!.Split(' ');
             var hwm = RssSampler.Read(controlPlane.Id, "VmHWM:");
+            var collectedRss = RssSampler.Read(controlPlane.Id, "VmRSS:");
 
             var all = lastMs.Values.SelectMany(v => v).ToList();
             results.AppendLine(CultureInfo.InvariantCulture, $"### {size}{(label.Length > 0 ? $" ({label})" : "")}: {cluster.Services:N0} Services, {cluster.Services:N0} routes, {cluster.Endpoints:N0} endpoints, {cluster.Proxies:N0} proxies");
@@ -149,7 +150,7 @@ internal static class ScaleBenchmark
             results.AppendLine(CultureInfo.InvariantCulture, $"- first model (store replace of every object → translator published): {buildMs:F0} ms, of which the store's replace {storeMs:F0} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- {cluster.Proxies:N0} proxies connected (TLS, token), {subscribers.Streams:N0} streams (1 inbound + {destinations} destinations each) with their first policy: {subscribeMs:F0} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
-            results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB");
+            results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
             results.AppendLine();
             results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms |");
             results.AppendLine("|---|---:|---:|---:|---:|---:|");
@@ -160,7 +161,7 @@ internal static class ScaleBenchmark
             }
 
             results.AppendLine();
-            results.AppendLine(CultureInfo.InvariantCulture, $"Summary line: size={size} compile_ms={buildMs:F0} push_p50_ms={Percentile(all, 0.5):F1} push_p99_ms={Percentile(all, 0.99):F1} rss_mb={Math.Max(changedRss, hwm) / 1024} subscribe_ms={subscribeMs:F0}");
+            results.AppendLine(CultureInfo.InvariantCulture, $"Summary line: size={size} compile_ms={buildMs:F0} push_p50_ms={Percentile(all, 0.5):F1} push_p99_ms={Percentile(all, 0.99):F1} rss_mb={Math.Max(changedRss, hwm) / 1024} subscribe_ms={subscribeMs:F0} live_heap_mb={long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024)}");
             await controlPlane.StandardInput.WriteLineAsync("quit").ConfigureAwait(false);
             await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
         }

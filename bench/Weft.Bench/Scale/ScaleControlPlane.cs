@@ -15,7 +15,8 @@ namespace Weft.Bench.Scale;
 /// <remarks>
 /// Protocol, one line each way: it prints <c>ready ADDRESS TRUST_BUNDLE TOKENS_FILE STORE_MS BUILD_MS</c>, then reads
 /// <c>route N S REVISION</c> (route of Service S in namespace N, first path at that revision), <c>slice N S MOVE</c>
-/// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>gc</c> (GC heap figures) or
+/// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>gc</c> (GC heap figures, then a full
+/// collection and the heap after it) or
 /// <c>quit</c>, and answers each with one line: for a change, <c>ok STORE_VERSION REPLACE_MS PUBLISHED_MS GEN0 GEN2</c>
 /// (the store's replace, then until the translator published the model, from the command's arrival; the garbage collections
 /// meanwhile).
@@ -75,8 +76,10 @@ internal static class ScaleControlPlane
                     Reply($"ok {changed} {Ms(replaced)} {Ms(Stopwatch.GetElapsedTime(start))} {GC.CollectionCount(0) - gen0} {GC.CollectionCount(2) - gen2}");
                     break;
                 case "gc":
+                    // The heap as it is, then what is live: a full, compacting collection says whether the peak was garbage.
                     var info = GC.GetGCMemoryInfo();
-                    Reply($"gc {GC.GetTotalMemory(forceFullCollection: false)} {info.HeapSizeBytes} {info.TotalCommittedBytes}");
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    Reply($"gc {GC.GetTotalMemory(forceFullCollection: false)} {info.HeapSizeBytes} {info.TotalCommittedBytes} {GC.GetGCMemoryInfo().HeapSizeBytes}");
                     break;
                 default:
                     return 0;
