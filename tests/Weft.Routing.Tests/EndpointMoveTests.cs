@@ -85,4 +85,18 @@ public class EndpointMoveTests
         Assert.NotSame(first.Compile(Mesh, "echo-v1", 80), updated.Compile(Mesh, "echo-v1", 80));
         Assert.Contains(updated.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints, e => e.Address == "10.0.0.9");
     }
+
+    [Fact]
+    public void The_models_before_and_after_an_endpoint_move_each_keep_their_own_endpoints()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        var updated = first.Update(After(before, "echo-v1 endpoint moved"));
+
+        // The later model resolves first; the earlier one, asked after it, still answers from its own slices.
+        Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.1"], first.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.1"], first.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
+    }
 }

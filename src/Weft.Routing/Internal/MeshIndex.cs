@@ -18,7 +18,9 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
-    private ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
+    // Shared with the indexes WithEndpointSlices makes from this one (the same pods and Services): an entry holds for an
+    // index whose slices of that Service are the same list instance as the entry was resolved from.
+    private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -267,7 +269,6 @@ internal sealed class MeshIndex
         }
 
         next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
-        next._endpointCache = new(_endpointCache.Where(e => !changed.Contains(e.Key.Service)));
         return next;
     }
 
@@ -345,7 +346,28 @@ internal sealed class MeshIndex
     /// ready unless conditions.ready is false, port resolved through the Service port's targetPort. Sorted, deduplicated.
     /// </summary>
     public IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port) =>
-        _endpointCache.GetOrAdd((svc.Key, port.Port), _ => ResolveEndpoints(svc, port));
+        Endpoints(svc, port, _slices.GetValueOrDefault(svc.Key));
+
+    private IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port, List<EndpointSlice>? slices)
+    {
+        var key = (svc.Key, port.Port);
+        while (true)
+        {
+            var found = _endpointCache.TryGetValue(key, out var cached);
+            if (found && ReferenceEquals(cached.Slices, slices))
+            {
+                return cached.Endpoints;
+            }
+
+            // Resolved from this index's slices; the entry another index holds (other slices) is replaced, and a race
+            // with another resolution of the same slices leaves one instance that both return.
+            var resolved = (slices, (IReadOnlyList<EndpointPolicy>)ResolveEndpoints(svc, port));
+            if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
+            {
+                return resolved.Item2;
+            }
+        }
+    }
 
     public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
     {
