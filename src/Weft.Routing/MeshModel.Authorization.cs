@@ -79,6 +79,28 @@ public sealed partial class MeshModel
     private IReadOnlyList<Internal.AnalyzedRule> RouteRulesOf(Route route) =>
         _analyzedByRoute.TryGetValue(route, out var analyzed) ? analyzed.Route.Rules : [];
 
+    /// <summary>
+    /// Whether every pod's inbound policy on <paramref name="snapshot"/> is what it was on <paramref name="previous"/> (a
+    /// model made from it by <see cref="Update"/>: same trust domain and default inbound policy): the pods, namespaces, service accounts and AuthorizationPolicies are the same instances, and either there is no
+    /// AuthorizationPolicy (a policy's targets resolve through Services, their endpoints and routes) or those are the same
+    /// too (<paramref name="reuse"/>: the index is the previous model's; and the same routes).
+    /// </summary>
+    private static bool SameInboundInputs(MeshModel previous, MeshSnapshot snapshot, bool reuse) =>
+        SameInstances(previous._snapshot.Pods, snapshot.Pods)
+        && SameInstances(previous._snapshot.Namespaces, snapshot.Namespaces)
+        && SameInstances(previous._snapshot.ServiceAccounts, snapshot.ServiceAccounts)
+        && SameInstances(previous._snapshot.AuthorizationPolicies, snapshot.AuthorizationPolicies)
+        && (snapshot.AuthorizationPolicies.Count == 0 || (reuse && SameInstances(previous._snapshot.Routes, snapshot.Routes)));
+
+    /// <summary>Keeps the previous model's compiled inbound policies (<see cref="SameInboundInputs"/> said they are unchanged).</summary>
+    private void CarryOverInbound(MeshModel previous)
+    {
+        foreach (var (key, entry) in previous._inbound)
+        {
+            _inbound.TryAdd(key, new CompiledInbound(entry.Policy));
+        }
+    }
+
     private CompiledInbound Inbound(string podNamespace, string podName) =>
         _inbound.GetOrAdd((podNamespace, podName), static (key, model) => new CompiledInbound(model.BuildInbound(key.Namespace, key.Pod)), this);
 

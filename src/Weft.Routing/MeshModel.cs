@@ -22,10 +22,10 @@ public sealed partial class MeshModel
 
     private readonly MeshSnapshot _snapshot;
     private readonly MeshIndex _index;
-    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups = [];
+    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups;
 
     /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
-    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
 
     /// <summary>Policies compiled on this model by <see cref="Compile(string, string, int)"/>; unchanged ones carry over to the next model.</summary>
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
@@ -41,77 +41,80 @@ public sealed partial class MeshModel
 
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
         // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the
-        // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route.
-        var reuse = previous is not null
+        // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route. When
+        // only EndpointSlices differ (endpoints moved), the index keeps what does not depend on them and the endpoints of
+        // the other Services, and only routes with a backend whose endpoints moved are analysed again.
+        var sameButSlices = previous is not null
             && previous.TrustDomain == trustDomain
             && SameInstances(previous._snapshot.Services, snapshot.Services)
-            && SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices)
             && SameInstances(previous._snapshot.Pods, snapshot.Pods)
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
             && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
             && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies)
             && SameInstances(previous._snapshot.BackendTrafficPolicies, snapshot.BackendTrafficPolicies);
-        _index = reuse ? previous!._index : new MeshIndex(snapshot, trustDomain);
+        var reuse = sameButSlices && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+        var moved = sameButSlices && !reuse ? ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices) : null;
+        _index = reuse ? previous!._index
+            : moved is not null ? previous!._index.WithEndpointSlices(snapshot, moved)
+            : new MeshIndex(snapshot, trustDomain);
 
-        var analyzed = new List<(AnalyzedRoute Route, List<ParentBinding> Parents)>(snapshot.Routes.Count);
-        foreach (var route in snapshot.Routes)
+        if (reuse || moved is not null)
         {
-            if (reuse && previous!._analyzedByRoute.TryGetValue(route, out var known))
-            {
-                analyzed.Add(known);
-                _analyzedByRoute.TryAdd(route, known);
-            }
-            else if (RouteAnalyzer.Analyze(_index, route) is { } a)
-            {
-                analyzed.Add((a, BindParents(route)));
-                _analyzedByRoute.TryAdd(route, analyzed[^1]);
-            }
+            // What the previous model analysed and grouped, with only the changed routes' entries replaced.
+            (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved);
         }
-
-        // B3: index the bound routes by (Service, port, route namespace); only routes with a rule to apply take part.
-        foreach (var (route, parents) in analyzed)
+        else
         {
-            if (!route.HasValidRule)
+            _analyzedByRoute = new(snapshot.Routes.Count, ReferenceEqualityComparer.Instance);
+            _groups = [];
+            foreach (var route in snapshot.Routes)
             {
-                continue;
-            }
-
-            foreach (var p in parents)
-            {
-                foreach (var port in p.Ports)
+                if (!_analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
                 {
-                    var key = new GroupKey(p.Service!.Key, port.Port, route.Route.Namespace);
-                    if (!_groups.TryGetValue(key, out var list))
+                    var entry = (a, BindParents(route));
+                    _analyzedByRoute[route] = entry;
+                    foreach (var key in GroupKeysOf(entry))
                     {
-                        _groups[key] = list = [];
-                    }
+                        if (!_groups.TryGetValue(key, out var list))
+                        {
+                            _groups[key] = list = [];
+                        }
 
-                    if (!list.Contains(route))
-                    {
-                        list.Add(route);
+                        if (!list.Contains(a))
+                        {
+                            list.Add(a);
+                        }
                     }
                 }
             }
+
+            foreach (var list in _groups.Values)
+            {
+                list.Sort(ByTypeThenPrecedence);
+            }
         }
 
-        foreach (var list in _groups.Values)
+        if (reuse || moved is not null)
         {
-            list.Sort(static (a, b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b));
+            CarryOverCompiled(previous!, moved);
         }
 
-        if (reuse)
+        if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
         {
-            CarryOverCompiled(previous!);
+            CarryOverInbound(previous);
         }
 
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
         _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
         {
-            var statuses = new List<RouteStatus>(analyzed.Count);
-            foreach (var (route, parents) in analyzed)
+            var statuses = new List<RouteStatus>(_analyzedByRoute.Count);
+            foreach (var route in snapshot.Routes)
             {
-                statuses.Add(Status(route, parents));
+                if (_analyzedByRoute.TryGetValue(route, out var analyzed))
+                {
+                    statuses.Add(Status(analyzed.Route, analyzed.Parents));
+                }
             }
 
             return statuses;
@@ -161,7 +164,9 @@ public sealed partial class MeshModel
     /// default inbound and outbound policies:
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
-    /// destinations whose route groups did not change are reused, so that one route edit costs little.
+    /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
+    /// EndpointSlices differ, the same holds for every route and destination that does not carry the endpoints of a
+    /// Service whose slices changed, so that an endpoint moving costs little too.
     /// </summary>
     public MeshModel Update(MeshSnapshot snapshot)
     {
@@ -206,16 +211,194 @@ public sealed partial class MeshModel
         return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace));
     }
 
-    /// <summary>Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the same order.</summary>
-    private void CarryOverCompiled(MeshModel previous)
+    /// <summary>B3: a route's groups, by (Service, port, route namespace) of each bound parent port; none without a rule to apply.</summary>
+    private static IEnumerable<GroupKey> GroupKeysOf((AnalyzedRoute Route, List<ParentBinding> Parents) entry)
+    {
+        if (!entry.Route.HasValidRule)
+        {
+            yield break;
+        }
+
+        foreach (var p in entry.Parents)
+        {
+            foreach (var port in p.Ports)
+            {
+                yield return new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace);
+            }
+        }
+    }
+
+    private static int ByTypeThenPrecedence(AnalyzedRoute a, AnalyzedRoute b) => a.Type != b.Type ? a.Type.CompareTo(b.Type) : Precedence.CompareRoutes(a, b);
+
+    /// <summary>
+    /// The previous model's analyses and groups with what changed replaced (the index is the previous one, or it with
+    /// <paramref name="moved"/> endpoints): routes gone or new (by instance) and routes with a backend whose endpoints
+    /// moved are removed from their groups and analysed again, and only the groups they were or are in are made anew.
+    /// The same result as analysing and grouping every route: a group is sorted by a total order.
+    /// </summary>
+    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
+        MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved)
+    {
+        var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
+        var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>(previous._groups);
+        var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
+        if (moved is { Count: > 0 })
+        {
+            var present = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
+            foreach (var (route, entry) in previous._analyzedByRoute)
+            {
+                if (entry.Route.EndpointServices.Overlaps(moved) && present?.Contains(route) != true)
+                {
+                    gone.Add(route);
+                    added.Add(route);
+                }
+            }
+        }
+
+        var affected = new HashSet<GroupKey>();
+        var removed = new HashSet<AnalyzedRoute>(ReferenceEqualityComparer.Instance);
+        foreach (var route in gone)
+        {
+            if (analyzedByRoute.Remove(route, out var old))
+            {
+                removed.Add(old.Route);
+                affected.UnionWith(GroupKeysOf(old));
+            }
+        }
+
+        var fresh = new List<((AnalyzedRoute Route, List<ParentBinding> Parents) Entry, GroupKey[] Keys)>();
+        foreach (var route in added)
+        {
+            if (!analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
+            {
+                var entry = (a, BindParents(route));
+                analyzedByRoute[route] = entry;
+                var keys = GroupKeysOf(entry).ToArray();
+                fresh.Add((entry, keys));
+                affected.UnionWith(keys);
+            }
+        }
+
+        foreach (var key in affected)
+        {
+            var list = previous._groups.TryGetValue(key, out var before) ? before.Where(r => !removed.Contains(r)).ToList() : [];
+            foreach (var (entry, keys) in fresh)
+            {
+                if (Array.IndexOf(keys, key) >= 0 && !list.Contains(entry.Route))
+                {
+                    list.Add(entry.Route);
+                }
+            }
+
+            if (list.Count == 0)
+            {
+                groups.Remove(key);
+            }
+            else
+            {
+                list.Sort(ByTypeThenPrecedence);
+                groups[key] = list;
+            }
+        }
+
+        return (analyzedByRoute, groups);
+    }
+
+    /// <summary>The routes of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
+    private static (List<Route> Gone, List<Route> Added) Changed(IReadOnlyList<Route> before, IReadOnlyList<Route> after)
+    {
+        // The store keeps each object's place: when the lengths agree, only the few positions that differ need a look.
+        var differ = new List<int>();
+        for (var i = 0; i < before.Count && before.Count == after.Count && differ.Count <= 64; i++)
+        {
+            if (!ReferenceEquals(before[i], after[i]))
+            {
+                differ.Add(i);
+            }
+        }
+
+        if (before.Count == after.Count && differ.Count <= 64)
+        {
+            static bool In(IReadOnlyList<Route> list, Route route)
+            {
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (ReferenceEquals(list[i], route))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            return ([.. differ.Select(i => before[i]).Where(r => !In(after, r))], [.. differ.Select(i => after[i]).Where(r => !In(before, r))]);
+        }
+
+        var stillThere = new HashSet<Route>(after, ReferenceEqualityComparer.Instance);
+        var wasThere = new HashSet<Route>(before, ReferenceEqualityComparer.Instance);
+        return ([.. before.Where(r => !stillThere.Contains(r))], [.. after.Where(r => !wasThere.Contains(r))]);
+    }
+
+    /// <summary>
+    /// Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the
+    /// same order; when endpoints <paramref name="moved"/>, only those of a Service frontend whose own endpoints did not
+    /// (a policy without routes carries them; one with routes has its backends' in the routes' analyses).
+    /// </summary>
+    private void CarryOverCompiled(MeshModel previous, HashSet<string>? moved)
     {
         foreach (var (key, entry) in previous._compiled)
         {
-            if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer))
+            if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer)
+                && (moved is null || (entry.Producer is { } producer && !moved.Contains(producer.ServiceKey))))
             {
                 _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer));
             }
         }
+    }
+
+    /// <summary>The Services (namespace/name) that own a slice in one list and not in the other, by instance.</summary>
+    private static HashSet<string> ServicesWithChangedSlices(IReadOnlyList<EndpointSlice> before, IReadOnlyList<EndpointSlice> after)
+    {
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        void Add(EndpointSlice slice)
+        {
+            if (slice.ServiceName is { } owner)
+            {
+                changed.Add($"{slice.Namespace}/{owner}");
+            }
+        }
+
+        if (before.Count == after.Count)
+        {
+            // The store keeps each object's place: a slice swapped for a newer one is at the same index.
+            for (var i = 0; i < before.Count; i++)
+            {
+                if (!ReferenceEquals(before[i], after[i]))
+                {
+                    Add(before[i]);
+                    Add(after[i]);
+                }
+            }
+
+            return changed;
+        }
+
+        var gone = new HashSet<EndpointSlice>(before, ReferenceEqualityComparer.Instance);
+        foreach (var slice in after)
+        {
+            if (!gone.Remove(slice))
+            {
+                Add(slice);
+            }
+        }
+
+        foreach (var slice in gone)
+        {
+            Add(slice);
+        }
+
+        return changed;
     }
 
     private bool SameGroup(MeshModel previous, GroupKey? key) =>

@@ -12,8 +12,14 @@ public sealed class ObjectStore
     private readonly Lock _gate = new();
     private readonly List<string> _sourceOrder = [];
     private readonly Dictionary<string, Dictionary<string, KubeObject>> _sources = new(StringComparer.Ordinal);
+
+    /// <summary>Each source's last list, as given, admitted and keyed: what the next replace of that source is compared with.</summary>
+    private readonly Dictionary<string, SourceList> _lists = new(StringComparer.Ordinal);
     private readonly Func<KubeObject, KubeObject>? _admission;
     private StoreSnapshot _snapshot = StoreSnapshot.Empty;
+
+    /// <summary>The keys of <see cref="StoreSnapshot.Objects"/>, in its order.</summary>
+    private string[] _mergedKeys = [];
 
     /// <param name="admission">
     /// Applied to every object on <see cref="Replace"/>, as an API server's admission would (the local cluster
@@ -37,21 +43,61 @@ public sealed class ObjectStore
     /// Sets everything <paramref name="source"/> holds: objects it held before and not now are deleted (as
     /// <c>kubectl delete</c> would). Returns the store version after the call (unchanged when nothing changed).
     /// </summary>
+    /// <remarks>
+    /// A source that hands the whole list again with a few objects swapped (a Kubernetes watch event: the same
+    /// instances but for the object that changed) costs in proportion to what changed, not to the cluster: the
+    /// objects at the same positions as last time are known by reference, and only the swapped ones are admitted,
+    /// keyed and merged (<see cref="TryReplaceSwapped"/>). Anything else (objects added, removed or moved) is merged
+    /// in full.
+    /// </remarks>
     public long Replace(string source, IReadOnlyList<KubeObject> objects)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(objects);
 
-        var next = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
-        foreach (var loaded in objects)
-        {
-            var admitted = _admission is null ? loaded : _admission(loaded);
-            next[KeyOf(admitted)] = admitted;
-        }
-
         long version;
         lock (_gate)
         {
+            var before = _snapshot.Version;
+            if (!_lists.TryGetValue(source, out var list) || !TryReplaceSwapped(source, list, objects, out version))
+            {
+                version = -1;
+            }
+            else if (version == before)
+            {
+                return version;
+            }
+        }
+
+        if (version >= 0)
+        {
+            Changed?.Invoke(this, EventArgs.Empty);
+            return version;
+        }
+
+        var next = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
+        var given = new KubeObject[objects.Count];
+        var keys = new string[objects.Count];
+        for (var i = 0; i < objects.Count; i++)
+        {
+            var loaded = objects[i];
+            var admitted = _admission is null ? loaded : _admission(loaded);
+            (given[i], keys[i]) = (loaded, KeyOf(admitted));
+            next[keys[i]] = admitted;
+        }
+
+        lock (_gate)
+        {
+            // A list that names one object twice (the last wins) is always merged in full.
+            if (next.Count == objects.Count)
+            {
+                _lists[source] = new SourceList(given, keys);
+            }
+            else
+            {
+                _lists.Remove(source);
+            }
+
             if (_sources.TryGetValue(source, out var previous) && SameObjects(previous, next))
             {
                 return _snapshot.Version;
@@ -64,11 +110,92 @@ public sealed class ObjectStore
 
             _sources[source] = next;
             version = _snapshot.Version + 1;
-            Volatile.Write(ref _snapshot, StoreSnapshot.Create(version, Merge()));
+            (_mergedKeys, var merged) = Merge();
+            Volatile.Write(ref _snapshot, StoreSnapshot.Create(version, merged));
         }
 
         Changed?.Invoke(this, EventArgs.Empty);
         return version;
+    }
+
+    /// <summary>
+    /// The replace of a source whose list has the same length as last time and the same keys at the same positions:
+    /// only the objects that are not the same instances as last time are admitted and merged into the snapshot, each at
+    /// its place. False (nothing done) for any other list, or when so much changed that a full merge is as cheap.
+    /// <paramref name="version"/> is the store's version after it (unchanged when every swapped object equals the one held).
+    /// </summary>
+    private bool TryReplaceSwapped(string source, SourceList list, IReadOnlyList<KubeObject> objects, out long version)
+    {
+        version = _snapshot.Version;
+        if (list.Given.Length != objects.Count)
+        {
+            return false;
+        }
+
+        var swaps = new List<(int Index, KubeObject Admitted)>();
+        for (var i = 0; i < objects.Count; i++)
+        {
+            if (ReferenceEquals(objects[i], list.Given[i]))
+            {
+                continue;
+            }
+
+            var admitted = _admission is null ? objects[i] : _admission(objects[i]);
+            if (!string.Equals(KeyOf(admitted), list.Keys[i], StringComparison.Ordinal) || swaps.Count >= 1 + (objects.Count / 8))
+            {
+                return false;
+            }
+
+            swaps.Add((i, admitted));
+        }
+
+        var held = _sources[source];
+        var changed = new List<(string Key, KubeObject Admitted)>();
+        foreach (var (i, admitted) in swaps)
+        {
+            list.Given[i] = objects[i];
+            var key = list.Keys[i];
+            var before = held[key];
+            if (ReferenceEquals(before, admitted) || before.Equals(admitted))
+            {
+                // As a full replace would: an equal object is no change, and the one held stays.
+                continue;
+            }
+
+            held[key] = admitted;
+            changed.Add((key, admitted));
+        }
+
+        if (changed.Count == 0)
+        {
+            return true;
+        }
+
+        // Merged, each key is the latest registered source's that holds it: a later source's object shadows this one's.
+        var snapshot = _snapshot;
+        var merged = snapshot.Objects.ToArray();
+        var replaced = new List<(KubeObject Old, KubeObject New)>(changed.Count);
+        var later = _sourceOrder.Skip(_sourceOrder.IndexOf(source) + 1).Select(s => _sources[s]).ToList();
+        foreach (var (key, admitted) in changed)
+        {
+            if (later.Any(s => s.ContainsKey(key)))
+            {
+                continue;
+            }
+
+            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            replaced.Add((merged[at], admitted));
+            merged[at] = admitted;
+        }
+
+        if (replaced.Count == 0)
+        {
+            return true;
+        }
+
+        version = snapshot.Version + 1;
+        Volatile.Write(ref _snapshot, snapshot.Replacing(version, merged, replaced));
+        return true;
     }
 
     /// <summary>kind/namespace/name, the identity an object has in the API server.</summary>
@@ -78,9 +205,10 @@ public sealed class ObjectStore
         return $"{obj.Kind}/{obj.Namespace}/{obj.Name}";
     }
 
-    private List<KubeObject> Merge()
+    /// <summary>Every source's objects by key, the latest registered source's winning, ordered by key: the keys and the objects.</summary>
+    private (string[] Keys, KubeObject[] Objects) Merge()
     {
-        var merged = new Dictionary<string, KubeObject>(StringComparer.Ordinal);
+        var merged = new Dictionary<string, KubeObject>(_sources.Values.Max(s => s.Count), StringComparer.Ordinal);
         foreach (var source in _sourceOrder)
         {
             foreach (var (key, obj) in _sources[source])
@@ -89,8 +217,14 @@ public sealed class ObjectStore
             }
         }
 
-        // A stable order keeps the translator's output (and so the policy bytes) independent of load order.
-        return [.. merged.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)];
+        // A stable order keeps the translator's output (and so the policy bytes) independent of load order. Keys are
+        // unique, so an unstable sort gives the same order.
+        var keys = new string[merged.Count];
+        var values = new KubeObject[merged.Count];
+        merged.Keys.CopyTo(keys, 0);
+        merged.Values.CopyTo(values, 0);
+        Array.Sort(keys, values, StringComparer.Ordinal);
+        return (keys, values);
     }
 
     private static bool SameObjects(Dictionary<string, KubeObject> a, Dictionary<string, KubeObject> b)
@@ -110,4 +244,7 @@ public sealed class ObjectStore
 
         return true;
     }
+
+    /// <summary>A source's last list: the objects as given and their keys (once admitted), by position.</summary>
+    private sealed record SourceList(KubeObject[] Given, string[] Keys);
 }

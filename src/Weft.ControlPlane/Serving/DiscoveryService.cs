@@ -35,6 +35,9 @@ internal sealed class DiscoveryService(
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
 
+    /// <summary>What an inbound watch has sent before its first answer: unlike any answer, null (NOT_FOUND) included.</summary>
+    private static readonly object NothingSent = new();
+
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {
         // The policy is compiled for the caller's namespace: it must be the pod's own.
@@ -104,7 +107,26 @@ internal sealed class DiscoveryService(
         var subscription = registry.Add(request);
         try
         {
-            await WatchAsync(subscription, context, model => CompileInbound(model, podNamespace, podName, request.Pod), async (version, answer, ct) =>
+            // MeshModel.CompileInbound hands back the same instance while the pod's inputs are unchanged: nothing to
+            // serialise or compare (with thousands of sidecars, every change of anything re-serialised every pod's).
+            object? last = NothingSent;
+            WatchAnswer? Next(MeshModel model)
+            {
+                if (!CompileInbound(model, podNamespace, podName, request.Pod, out var policy) || ReferenceEquals(policy, last))
+                {
+                    return null;
+                }
+
+                var answer = SerializeInbound(policy, request.Pod);
+                if (answer is not null)
+                {
+                    last = policy;
+                }
+
+                return answer;
+            }
+
+            await WatchAsync(subscription, context, Next, async (version, answer, ct) =>
             {
                 await responseStream.WriteAsync(new InboundUpdate { Version = version, Status = answer.Status, PolicyJson = UnsafeByteOperations.UnsafeWrap(answer.Json) }, ct).ConfigureAwait(false);
                 Log.InboundSent(logger, version, answer.Status.ToString(), request.Pod);
@@ -216,12 +238,28 @@ internal sealed class DiscoveryService(
         }
     }
 
-    /// <summary>The pod's inbound policy (NOT_FOUND with no JSON while the pod is not in the model), or null when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
-    private WatchAnswer? CompileInbound(MeshModel model, string podNamespace, string podName, string pod)
+    /// <summary>The pod's inbound policy (null while the pod is not in the model); false when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
+    private bool CompileInbound(MeshModel model, string podNamespace, string podName, string pod, out InboundPolicy? policy)
     {
         try
         {
-            return model.CompileInbound(podNamespace, podName) is { } policy
+            policy = model.CompileInbound(podNamespace, podName);
+            return true;
+        }
+        catch (Exception e)
+        {
+            Log.InboundCompileFailed(logger, pod, e);
+            policy = null;
+            return false;
+        }
+    }
+
+    /// <summary>The inbound answer: the policy's JSON, or NOT_FOUND with no JSON for no policy; null when serialising failed.</summary>
+    private WatchAnswer? SerializeInbound(InboundPolicy? policy, string pod)
+    {
+        try
+        {
+            return policy is not null
                 ? new WatchAnswer(DestinationStatus.Found, InboundPolicyJson.Serialize(policy))
                 : new WatchAnswer(DestinationStatus.NotFound, []);
         }

@@ -18,6 +18,12 @@ internal sealed class AnalyzedRoute
     /// <summary>The XBackends its backendRefs (and mirrors) refer to, found and permitted, whether usable or not: their status lists its parents.</summary>
     public IReadOnlyList<XBackend> XBackends { get; init; } = [];
 
+    /// <summary>
+    /// The Services (namespace/name) whose endpoints its backends hold: an endpoint change of any other Service leaves
+    /// this analysis as it is (<see cref="MeshModel.Update"/>).
+    /// </summary>
+    public IReadOnlySet<string> EndpointServices { get; init; } = new HashSet<string>();
+
     public string Key => Route.Key;
     public string Display => $"{Route.Kind} {Route.Key}";
     public DateTimeOffset? Created => Route.Metadata.CreationTimestamp;

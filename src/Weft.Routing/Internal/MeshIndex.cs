@@ -11,11 +11,16 @@ internal sealed class MeshIndex
 {
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Pod> _pods = new(StringComparer.Ordinal);
+    // Not readonly: WithEndpointSlices gives a copy its own endpoints.
+    private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
+    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time.
+    private readonly Dictionary<(string Namespace, string Name), Pod> _pods = [];
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _endpointsByAddress = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<(string Service, int Port), IReadOnlyList<EndpointPolicy>> _endpointCache = new();
+    // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
+    private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
+    // Shared with the indexes WithEndpointSlices makes from this one (the same pods and Services): an entry holds for an
+    // index whose slices of that Service are the same list instance as the entry was resolved from.
+    private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -58,23 +63,16 @@ internal sealed class MeshIndex
             }
 
             list.Add(slice);
-            foreach (var ep in slice.Endpoints)
-            {
-                foreach (var address in ep.Addresses)
-                {
-                    if (!_endpointsByAddress.TryGetValue(address, out var eps))
-                    {
-                        _endpointsByAddress[address] = eps = [];
-                    }
-
-                    eps.Add((slice, ep));
-                }
-            }
         }
+
+        _endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
 
         foreach (var pod in snapshot.Pods)
         {
-            _pods[pod.Key] = pod;
+            if (pod.Namespace is { } ns)
+            {
+                _pods[(ns, pod.Name)] = pod;
+            }
             if (!string.IsNullOrEmpty(pod.PodIP))
             {
                 _podsByIP.TryAdd(pod.PodIP, pod);
@@ -131,7 +129,7 @@ internal sealed class MeshIndex
 
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
-    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault($"{ns}/{name}");
+    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault((ns ?? "", name));
 
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
@@ -236,7 +234,70 @@ internal sealed class MeshIndex
     public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
 
     public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>
-        _endpointsByAddress.TryGetValue(address, out var list) ? list : [];
+        _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
+
+    /// <summary>
+    /// This index with <paramref name="snapshot"/>'s EndpointSlices, when only the slices of the Services named in
+    /// <paramref name="changed"/> (namespace/name) differ from this index's snapshot and every other list is the same: what
+    /// does not depend on endpoints is shared, and the endpoints of the other Services are kept as resolved.
+    /// </summary>
+    public MeshIndex WithEndpointSlices(MeshSnapshot snapshot, IReadOnlySet<string> changed)
+    {
+        var next = (MeshIndex)MemberwiseClone();
+        next._slices = new Dictionary<string, List<EndpointSlice>>(_slices, StringComparer.Ordinal);
+        foreach (var key in changed)
+        {
+            next._slices.Remove(key);
+        }
+
+        // By (namespace, name), so that the look-up for each of a large cluster's slices builds no string.
+        var owners = new HashSet<(string, string)>(changed
+            .Where(k => k.Contains('/', StringComparison.Ordinal))
+            .Select(k => (k[..k.IndexOf('/', StringComparison.Ordinal)], k[(k.IndexOf('/', StringComparison.Ordinal) + 1)..])));
+        foreach (var slice in snapshot.EndpointSlices)
+        {
+            if (slice.ServiceName is { } owner && owners.Contains((slice.Namespace, owner)))
+            {
+                var key = $"{slice.Namespace}/{owner}";
+                if (!next._slices.TryGetValue(key, out var list))
+                {
+                    next._slices[key] = list = [];
+                }
+
+                list.Add(slice);
+            }
+        }
+
+        next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
+        return next;
+    }
+
+    private static Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> ByAddress(IReadOnlyList<EndpointSlice> slices)
+    {
+        var byAddress = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var slice in slices)
+        {
+            if (slice.ServiceName is null)
+            {
+                continue;
+            }
+
+            foreach (var ep in slice.Endpoints)
+            {
+                foreach (var address in ep.Addresses)
+                {
+                    if (!byAddress.TryGetValue(address, out var eps))
+                    {
+                        byAddress[address] = eps = [];
+                    }
+
+                    eps.Add((slice, ep));
+                }
+            }
+        }
+
+        return byAddress;
+    }
 
     /// <summary>"80 "http", 7070 "grpc"": a Service's ports, for messages.</summary>
     public static string DescribePorts(Service svc)
@@ -285,7 +346,28 @@ internal sealed class MeshIndex
     /// ready unless conditions.ready is false, port resolved through the Service port's targetPort. Sorted, deduplicated.
     /// </summary>
     public IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port) =>
-        _endpointCache.GetOrAdd((svc.Key, port.Port), _ => ResolveEndpoints(svc, port));
+        Endpoints(svc, port, _slices.GetValueOrDefault(svc.Key));
+
+    private IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port, List<EndpointSlice>? slices)
+    {
+        var key = (svc.Key, port.Port);
+        while (true)
+        {
+            var found = _endpointCache.TryGetValue(key, out var cached);
+            if (found && ReferenceEquals(cached.Slices, slices))
+            {
+                return cached.Endpoints;
+            }
+
+            // Resolved from this index's slices; the entry another index holds (other slices) is replaced, and a race
+            // with another resolution of the same slices leaves one instance that both return.
+            var resolved = (slices, (IReadOnlyList<EndpointPolicy>)ResolveEndpoints(svc, port));
+            if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
+            {
+                return resolved.Item2;
+            }
+        }
+    }
 
     public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
     {
@@ -312,7 +394,14 @@ internal sealed class MeshIndex
             return result;
         }
 
-        var seen = new HashSet<(string, int)>();
+        var total = 0;
+        foreach (var slice in slices)
+        {
+            total += slice.Endpoints.Count;
+        }
+
+        result.Capacity = total;
+        var seen = new HashSet<(string, int)>(total);
         foreach (var slice in slices)
         {
             if (slice.AddressType is not ("IPv4" or "IPv6"))
@@ -404,7 +493,7 @@ internal sealed class MeshIndex
     private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
     {
         if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
-            && _pods.TryGetValue($"{tr.Namespace ?? slice?.Namespace}/{name}", out var pod))
+            && _pods.TryGetValue((tr.Namespace ?? slice?.Namespace ?? "", name), out var pod))
         {
             return pod;
         }

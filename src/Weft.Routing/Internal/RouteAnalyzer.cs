@@ -18,6 +18,7 @@ internal sealed class RouteAnalyzer
     private readonly RouteType _type;
     private readonly List<Problem> _backendProblems = [];
     private readonly HashSet<XBackend> _xbackends = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _endpointServices = new(StringComparer.Ordinal);
 
     private RouteAnalyzer(MeshIndex index, Route route, RouteType type)
     {
@@ -165,6 +166,7 @@ internal sealed class RouteAnalyzer
         BackendProblems = _backendProblems,
         RouteProblem = routeProblem,
         XBackends = [.. _xbackends],
+        EndpointServices = _endpointServices,
     };
 
     private static Problem? First(List<Problem> problems) => problems.Count == 0
@@ -665,8 +667,12 @@ internal sealed class RouteAnalyzer
             return Fail(RouteConditions.UnsupportedProtocol, $"Service {svc.Key} port {portNumber} has appProtocol \"{port.AppProtocol}\": {protocolProblem}");
         }
 
-        return tls is { Reason: { } unusable }
-            ? Result(unusable)
-            : Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, traffic: _index.Traffic(CoreServiceRef.Kind, svc.Namespace, svc.Name));
+        if (tls is { Reason: { } unusable })
+        {
+            return Result(unusable);
+        }
+
+        _endpointServices.Add(svc.Key);
+        return Result(null, app, _index.Endpoints(svc, port), tls: tls?.Policy, traffic: _index.Traffic(CoreServiceRef.Kind, svc.Namespace, svc.Name));
     }
 }

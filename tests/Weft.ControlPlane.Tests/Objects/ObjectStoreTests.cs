@@ -97,4 +97,129 @@ public sealed class ObjectStoreTests
         Assert.Equal("127.9.1.1", services.Single(s => s.Name == "a").Spec.ClusterIP);
         Assert.Equal("10.0.0.9", services.Single(s => s.Name == "b").Spec.ClusterIP);
     }
+
+    // A watch event hands the whole list again with one object swapped: the store merges only that one (issue 18).
+    private static string RouteYaml(string name, string path) => $"""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata:
+          name: {name}
+          namespace: ns
+        spec:
+          parentRefs:
+          - group: ""
+            kind: Service
+            name: a
+            port: 80
+          rules:
+          - matches:
+            - path:
+                type: PathPrefix
+                value: {path}
+            backendRefs:
+            - name: a
+              port: 80
+        """;
+
+    private static List<KubeObject> Cluster() =>
+        [.. Load(ServiceYaml("a")), .. Load(ServiceYaml("b")), .. Load(RouteYaml("r1", "/one")), .. Load(RouteYaml("r2", "/two"))];
+
+    private static void AssertSameSnapshot(StoreSnapshot expected, StoreSnapshot actual)
+    {
+        Assert.Equal(expected.Objects, actual.Objects, ReferenceEqualityComparer.Instance);
+        Assert.Equal(expected.Mesh.Services, actual.Mesh.Services, ReferenceEqualityComparer.Instance);
+        Assert.Equal(expected.Mesh.Routes, actual.Mesh.Routes, ReferenceEqualityComparer.Instance);
+    }
+
+    [Fact]
+    public void A_list_with_one_object_swapped_gives_the_snapshot_of_a_full_replace()
+    {
+        var store = new ObjectStore();
+        var objects = Cluster();
+        store.Replace("cluster", objects);
+
+        objects[2] = Load(RouteYaml("r1", "/edited")).Single();
+        var version = store.Replace("cluster", objects);
+
+        var full = new ObjectStore();
+        full.Replace("cluster", objects);
+        Assert.Equal(2, version);
+        AssertSameSnapshot(full.Snapshot(), store.Snapshot());
+    }
+
+    [Fact]
+    public void Mesh_lists_without_a_swapped_object_keep_their_instances()
+    {
+        var store = new ObjectStore();
+        var objects = Cluster();
+        store.Replace("cluster", objects);
+        var before = store.Snapshot().Mesh;
+
+        objects[3] = Load(RouteYaml("r2", "/edited")).Single();
+        store.Replace("cluster", objects);
+
+        Assert.Same(before.Services, store.Snapshot().Mesh.Services);
+        Assert.NotSame(before.Routes, store.Snapshot().Mesh.Routes);
+    }
+
+    [Fact]
+    public void Swapping_an_object_for_an_equal_one_is_not_a_change()
+    {
+        var store = new ObjectStore();
+        var objects = Cluster();
+        store.Replace("cluster", objects);
+        var held = store.Snapshot().Objects[0];
+
+        objects[0] = objects[0] with { };
+        Assert.Equal(1, store.Replace("cluster", objects));
+        Assert.Same(held, store.Snapshot().Objects[0]);
+    }
+
+    [Fact]
+    public void A_swapped_object_that_a_later_source_holds_changes_nothing()
+    {
+        var store = new ObjectStore();
+        var objects = Cluster();
+        store.Replace("files", objects);
+        store.Replace("cluster", Load(ServiceYaml("a", "10.0.0.2")));
+
+        objects[0] = Load(ServiceYaml("a", "10.0.0.3")).Single();
+        Assert.Equal(2, store.Replace("files", objects));
+        Assert.Equal("10.0.0.2", store.Snapshot().Mesh.Services.Single(s => s.Name == "a").Spec.ClusterIP);
+    }
+
+    [Fact]
+    public void A_list_with_an_object_renamed_added_or_removed_after_a_swap_is_merged_in_full()
+    {
+        var store = new ObjectStore();
+        var objects = Cluster();
+        store.Replace("cluster", objects);
+        objects[2] = Load(RouteYaml("r1", "/edited")).Single();
+        store.Replace("cluster", objects);
+
+        objects[3] = Load(RouteYaml("r3", "/three")).Single();
+        store.Replace("cluster", objects);
+        var full = new ObjectStore();
+        full.Replace("cluster", objects);
+        AssertSameSnapshot(full.Snapshot(), store.Snapshot());
+
+        objects.RemoveAt(1);
+        store.Replace("cluster", objects);
+        Assert.Equal("a", Assert.Single(store.Snapshot().Mesh.Services).Name);
+        Assert.Equal(["r1", "r3"], store.Snapshot().Mesh.Routes.Select(r => r.Name));
+    }
+
+    [Fact]
+    public void Admission_applies_to_a_swapped_object()
+    {
+        var store = new ObjectStore(obj => obj is Service { Spec.ClusterIP: null } s
+            ? s with { Spec = s.Spec with { ClusterIP = "127.9.1.1" } }
+            : obj);
+        var objects = Cluster();
+        store.Replace("cluster", objects);
+
+        objects[1] = Load(ServiceYaml("b")).Single() with { Metadata = new ObjectMeta { Name = "b", Namespace = "ns", Generation = 2 } };
+        Assert.Equal(2, store.Replace("cluster", objects));
+        Assert.Equal("127.9.1.1", store.Snapshot().Mesh.Services.Single(s => s.Name == "b").Spec.ClusterIP);
+    }
 }

@@ -1,0 +1,325 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Weft.Bench.Scale;
+
+/// <summary>
+/// The control plane at scale, measured (issue 18): <c>Weft.Bench control-plane-scale --size 10k|50k</c>. Starts the control plane as a
+/// process of its own (<see cref="ScaleControlPlane"/>) holding a <see cref="ScaleCluster"/> of that size, connects the
+/// cluster's proxies to it from this process (<see cref="ScaleSubscribers"/>), then makes one change at a time and times
+/// it from the moment the change is handed to the control plane until every stream whose policy it alters has received
+/// the new policy. Four kinds of change, in turn: an edit of the route of a Service every proxy talks to ("hot"), an edit
+/// of the route of a Service a few talk to, and an endpoint moved in each of those. The control plane's VmRSS is read
+/// from /proc while it runs.
+/// </summary>
+internal static class ScaleBenchmark
+{
+    private const int HotNs = 0;
+    private const int HotSvc = 1;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var size = StringArg(args, "--size", "10k");
+        var cluster = ScaleCluster.OfSize(size);
+        var destinations = IntArg(args, "--destinations", 3);
+        var changesPerKind = IntArg(args, "--changes", 25);
+        var settleMs = IntArg(args, "--settle", 300);
+        var report = StringArg(args, "--report", "");
+        var label = StringArg(args, "--label", "");
+        var state = Directory.CreateTempSubdirectory("weft-scale-");
+        using var controlPlane = StartControlPlane(cluster, state.FullName);
+        var sampler = new RssSampler(controlPlane.Id);
+        var results = new StringBuilder();
+        try
+        {
+            var ready = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))?.Split(' ');
+            if (ready is not ["ready", _, _, _, _, _])
+            {
+                throw new InvalidOperationException($"the control plane did not start: {string.Join(' ', ready ?? [])}");
+            }
+
+            var (address, bundle, tokens) = (new Uri(ready[1]), ready[2], ready[3]);
+            var (storeMs, buildMs) = (Double(ready[4]), Double(ready[5]));
+            var loadedRss = sampler.Phase("cluster loaded, model built");
+            Console.WriteLine($"{size}: {cluster.Services} Services, {cluster.Services} routes, {cluster.Endpoints} endpoints, {cluster.Proxies} proxies; first model {buildMs:F0} ms (store {storeMs:F0} ms); RSS {loadedRss / 1024} MB");
+
+            // The proxies connect, 100 at a time, each with its inbound stream and its destinations.
+            var roots = ScaleSubscribers.Roots(bundle);
+            var podTokens = File.ReadAllLines(tokens).Select(l => l.Split(' ')).ToArray();
+            await using var subscribers = new ScaleSubscribers(cluster.Proxies * (1 + destinations));
+            var watched = new List<(int N, int S)>();
+            var t0 = Stopwatch.GetTimestamp();
+            for (var p = 0; p < cluster.Proxies; p++)
+            {
+                var dests = Destinations(cluster, p, destinations);
+                watched.AddRange(dests.Skip(1).Select(d => d.Service));
+                subscribers.Add(address, roots, podTokens[p][0], podTokens[p][1], podTokens[p][2], [.. dests.Select(d => (d.Host, d.Port))]);
+                if (p % 100 == 99 || p == cluster.Proxies - 1)
+                {
+                    await WaitAsync(() => subscribers.WithFirst >= subscribers.Streams, TimeSpan.FromMinutes(2), $"first policies of {subscribers.Streams} streams").ConfigureAwait(false);
+                }
+            }
+
+            await subscribers.AllFirst.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+            var subscribeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            await Task.Delay(1000).ConfigureAwait(false);
+            var subscribedRss = sampler.Phase("proxies subscribed");
+            Console.WriteLine($"{cluster.Proxies} proxies, {subscribers.Streams} streams have their first policy after {subscribeMs:F0} ms; RSS {subscribedRss / 1024} MB");
+
+            // The changes, one kind after another in turn.
+            var random = new Random(18);
+            var revisions = new Dictionary<(int, int), int>();
+            var addresses = new Dictionary<(int, int), string>();
+            var kinds = new[] { "route edit, hot Service (every proxy)", "route edit, one Service", "endpoint move, hot Service (every proxy)", "endpoint move, one Service" };
+            var lastMs = kinds.ToDictionary(k => k, _ => new List<double>());
+            var affected = kinds.ToDictionary(k => k, _ => new List<int>());
+            var storeReplaceMs = new List<double>();
+            var publishedMs = new List<double>();
+            var updates = new List<int>();
+            var timeouts = 0;
+            var producerWatched = watched.Where(w => ScaleCluster.ProducerOnly(w.S) && w != (HotNs, HotSvc)).Distinct().ToArray();
+            var anyWatched = watched.Where(w => w != (HotNs, HotSvc)).Distinct().ToArray();
+            var moves = 0;
+            for (var i = 0; i < 4 * changesPerKind; i++)
+            {
+                var kind = kinds[i % 4];
+                var (n, s) = (i % 4) switch
+                {
+                    0 or 2 => (HotNs, HotSvc),
+                    1 => producerWatched[random.Next(producerWatched.Length)],
+                    _ => anyWatched[random.Next(anyWatched.Length)],
+                };
+                string command;
+                ScaleSubscribers.Change change;
+                if (i % 4 < 2)
+                {
+                    var route = cluster.RouteOf(n, s);
+                    var revision = revisions.GetValueOrDefault(route);
+                    revisions[route] = revision + 1;
+                    change = subscribers.Expect($"\"{ScaleCluster.RoutePath(route.N, route.S, revision)}\"", $"\"{ScaleCluster.RoutePath(route.N, route.S, revision + 1)}\"");
+                    command = $"route {route.N} {route.S} {revision + 1}";
+                }
+                else
+                {
+                    var moved = ScaleCluster.MovedAddress(++moves);
+                    change = subscribers.Expect($"\"{addresses.GetValueOrDefault((n, s)) ?? ScaleCluster.EndpointAddress(n, s, 0)}\"", $"\"{moved}\"");
+                    addresses[(n, s)] = moved;
+                    command = $"slice {n} {s} {moves}";
+                }
+
+                var start = Stopwatch.GetTimestamp();
+                await controlPlane.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
+                await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
+                var ok = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))?.Split(' ');
+                storeReplaceMs.Add(Double(ok![2]));
+                publishedMs.Add(Double(ok[3]));
+                try
+                {
+                    await change.All.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    timeouts++;
+                    Console.WriteLine($"change {i} ({kind}): {change.Expected} expected, not all had it after 30 s");
+                    continue;
+                }
+
+                var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
+                if (change.Expected > 0)
+                {
+                    lastMs[kind].Add(last);
+                }
+
+                affected[kind].Add(change.Expected);
+                await Task.Delay(settleMs).ConfigureAwait(false);
+                updates.Add(change.Updates);
+                Console.WriteLine($"change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
+            }
+
+            var changedRss = sampler.Phase("during the changes (peak)");
+            await controlPlane.StandardInput.WriteLineAsync("gc").ConfigureAwait(false);
+            await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
+            var gc = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))!.Split(' ');
+            var hwm = RssSampler.Read(controlPlane.Id, "VmHWM:");
+            var collectedRss = RssSampler.Read(controlPlane.Id, "VmRSS:");
+
+            var all = lastMs.Values.SelectMany(v => v).ToList();
+            results.AppendLine(CultureInfo.InvariantCulture, $"### {size}{(label.Length > 0 ? $" ({label})" : "")}: {cluster.Services:N0} Services, {cluster.Services:N0} routes, {cluster.Endpoints:N0} endpoints, {cluster.Proxies:N0} proxies");
+            results.AppendLine();
+            results.AppendLine(CultureInfo.InvariantCulture, $"- first model (store replace of every object → translator published): {buildMs:F0} ms, of which the store's replace {storeMs:F0} ms");
+            results.AppendLine(CultureInfo.InvariantCulture, $"- {cluster.Proxies:N0} proxies connected (TLS, token), {subscribers.Streams:N0} streams (1 inbound + {destinations} destinations each) with their first policy: {subscribeMs:F0} ms");
+            results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
+            results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
+            results.AppendLine();
+            results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms |");
+            results.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var kind in kinds)
+            {
+                var ms = lastMs[kind];
+                results.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ms.Count} | {Percentile([.. affected[kind].Select(a => (double)a)], 0.5):F0} | {Percentile(ms, 0.5):F1} | {Percentile(ms, 0.99):F1} | {ms.DefaultIfEmpty().Max():F1} |");
+            }
+
+            results.AppendLine();
+            results.AppendLine(CultureInfo.InvariantCulture, $"Summary line: size={size} compile_ms={buildMs:F0} push_p50_ms={Percentile(all, 0.5):F1} push_p99_ms={Percentile(all, 0.99):F1} rss_mb={Math.Max(changedRss, hwm) / 1024} subscribe_ms={subscribeMs:F0} live_heap_mb={long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024)}");
+            await controlPlane.StandardInput.WriteLineAsync("quit").ConfigureAwait(false);
+            await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            sampler.Dispose();
+            if (!controlPlane.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                controlPlane.Kill(entireProcessTree: true);
+            }
+
+            state.Delete(recursive: true);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(results);
+        if (report.Length > 0)
+        {
+            await File.AppendAllTextAsync(report, results.ToString()).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Proxy p's destinations: the hot Service every proxy talks to (ns000/svc001:80), one Service in its own namespace,
+    /// and the rest elsewhere (one in four on the admin port).
+    /// </summary>
+    private static List<(string Host, int Port, (int N, int S) Service)> Destinations(ScaleCluster cluster, int p, int count)
+    {
+        var (n, _, _) = cluster.ProxyPod(p);
+        var result = new List<(string, int, (int, int))> { (Host(HotNs, HotSvc), ScaleCluster.HttpPort, (HotNs, HotSvc)) };
+        for (var d = 1; d < count; d++)
+        {
+            var (dn, ds) = d == 1 ? (n, ((p * 7) + 3) % ScaleCluster.ServicesPerNamespace) : (((p * 7 * d) + d) % cluster.Namespaces, ((p * 13 * d) + 2) % ScaleCluster.ServicesPerNamespace);
+            if ((dn, ds) == (HotNs, HotSvc))
+            {
+                ds = 2;
+            }
+
+            result.Add((Host(dn, ds), d > 1 && p % 4 == 3 ? ScaleCluster.AdminPort : ScaleCluster.HttpPort, (dn, ds)));
+        }
+
+        return result;
+    }
+
+    private static string Host(int n, int s) => $"{ScaleCluster.Svc(s)}.{ScaleCluster.Ns(n)}";
+
+    private static Process StartControlPlane(ScaleCluster cluster, string state)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { "control-plane-scale-server", "--namespaces", $"{cluster.Namespaces}", "--proxies", $"{cluster.Proxies}", "--state-dir", state })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the control plane");
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan deadline, string what)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);
+        while (!condition())
+        {
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                throw new TimeoutException($"waited {deadline} for {what}");
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+    }
+
+    internal static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static double Double(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string StringArg(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    /// <summary>The control plane's VmRSS every 100 ms, the peak per phase.</summary>
+    private sealed class RssSampler : IDisposable
+    {
+        private readonly int _pid;
+        private readonly Timer _timer;
+        private long _peak;
+
+        public RssSampler(int pid)
+        {
+            _pid = pid;
+            _timer = new Timer(_ => Sample(), null, 0, 100);
+        }
+
+        /// <summary>Ends a phase: the peak since the last call, and the current value, whichever is larger (in KB).</summary>
+        public long Phase(string name)
+        {
+            Sample();
+            return Interlocked.Exchange(ref _peak, 0);
+        }
+
+        public static long Read(int pid, string field)
+        {
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                {
+                    if (line.StartsWith(field, StringComparison.Ordinal))
+                    {
+                        return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            return 0;
+        }
+
+        public void Dispose() => _timer.Dispose();
+
+        private void Sample()
+        {
+            var rss = Read(_pid, "VmRSS:");
+            long peak;
+            do
+            {
+                peak = Volatile.Read(ref _peak);
+            }
+            while (rss > peak && Interlocked.CompareExchange(ref _peak, rss, peak) != peak);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Weft.Discovery.V1;
+
+namespace Weft.Bench.Scale;
+
+/// <summary>
+/// The subscribed proxies of the scale benchmark, in the benchmark's own process: each proxy is one HTTP/2 connection
+/// over TLS to the control plane (as a sidecar's discovery channel is), authenticated with its pod's workload token,
+/// holding its WatchInbound stream and one WatchDestination stream per destination it talks to. Each stream keeps the
+/// last policy it received; a <see cref="Change"/> says which streams hold the old marker, and completes when every one
+/// of them has received a policy with the new one.
+/// </summary>
+internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
+{
+    private readonly List<GrpcChannel> _channels = [];
+    private readonly List<Task> _reads = [];
+    private readonly ByteString[] _latest = new ByteString[totalStreams];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _allFirst = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _withFirst;
+    private int _streams;
+    private Change? _change;
+
+    public int Streams => _streams;
+
+    /// <summary>Completes when all <c>totalStreams</c> streams have their first policy.</summary>
+    public Task AllFirst => _allFirst.Task;
+
+    public int WithFirst => Volatile.Read(ref _withFirst);
+
+    public static X509Certificate2Collection Roots(string trustBundlePath)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(trustBundlePath);
+        return roots;
+    }
+
+    /// <summary>Opens one proxy's connection and streams; <paramref name="destinations"/> are (host, port).</summary>
+    public void Add(Uri controlPlane, X509Certificate2Collection roots, string ns, string pod, string token, IReadOnlyList<(string Host, int Port)> destinations)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(certificate, errors, roots),
+            },
+        };
+        var channel = GrpcChannel.ForAddress(controlPlane, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        _channels.Add(channel);
+        var client = new Discovery.V1.Discovery.DiscoveryClient(channel);
+        var headers = new Metadata { { "authorization", $"Bearer {token}" } };
+        var fullPod = $"{ns}/{pod}";
+        _reads.Add(ReadAsync(NewStream(), id => client.WatchInbound(new InboundRequest { Pod = fullPod }, headers, cancellationToken: _stop.Token).ResponseStream, u => u.PolicyJson));
+        foreach (var (host, port) in destinations)
+        {
+            var request = new DestinationRequest { ClientNamespace = ns, ClientPod = fullPod, Host = host, Port = port };
+            _reads.Add(ReadAsync(NewStream(), id => client.WatchDestination(request, headers, cancellationToken: _stop.Token).ResponseStream, u => u.PolicyJson.IsEmpty ? u.OutsideJson : u.PolicyJson));
+        }
+    }
+
+    /// <summary>Arms a change: the streams whose last policy holds <paramref name="oldMarker"/> must receive <paramref name="newMarker"/>.</summary>
+    public Change Expect(string oldMarker, string newMarker)
+    {
+        var old = Encoding.UTF8.GetBytes(oldMarker);
+        var expected = new bool[_streams];
+        var count = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            if (Volatile.Read(ref _latest[i]).Span.IndexOf(old) >= 0)
+            {
+                expected[i] = true;
+                count++;
+            }
+        }
+
+        var change = new Change(Encoding.UTF8.GetBytes(newMarker), expected, count);
+        Volatile.Write(ref _change, change);
+        return change;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_reads).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private int NewStream()
+    {
+        _latest[_streams] = ByteString.Empty;
+        return _streams++;
+    }
+
+    private async Task ReadAsync<T>(int id, Func<int, IAsyncStreamReader<T>> open, Func<T, ByteString> json)
+    {
+        try
+        {
+            var reader = open(id);
+            var first = true;
+            while (await reader.MoveNext(_stop.Token).ConfigureAwait(false))
+            {
+                var now = Stopwatch.GetTimestamp();
+                var bytes = json(reader.Current);
+                Volatile.Write(ref _latest[id], bytes);
+                Volatile.Read(ref _change)?.Seen(id, bytes.Span, now);
+                if (first)
+                {
+                    first = false;
+                    if (Interlocked.Increment(ref _withFirst) == _latest.Length)
+                    {
+                        _allFirst.TrySetResult();
+                    }
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled || _stop.IsCancellationRequested)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (RpcException e)
+        {
+            await Console.Error.WriteLineAsync($"stream {id}: {e.Status}").ConfigureAwait(false);
+        }
+    }
+
+    private static bool ChainsTo(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    {
+        if (certificate is not X509Certificate2 leaf || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        return chain.Build(leaf);
+    }
+
+    /// <summary>One change in flight: which streams must see the new marker, and when each did.</summary>
+    internal sealed class Change(byte[] marker, bool[] expected, int count)
+    {
+        private readonly long[] _seenAt = new long[expected.Length];
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining = -1;
+        private int _updates;
+
+        public int Expected => count;
+
+        /// <summary>Every update received since the change was armed, expected or not.</summary>
+        public int Updates => Volatile.Read(ref _updates);
+
+        public Task All => count == 0 ? Task.CompletedTask : _all.Task;
+
+        public void Seen(int id, ReadOnlySpan<byte> json, long now)
+        {
+            Interlocked.Increment(ref _updates);
+            if (id < expected.Length && expected[id] && json.IndexOf(marker) >= 0 && Interlocked.CompareExchange(ref _seenAt[id], now, 0) == 0
+                && Interlocked.Increment(ref _remaining) == count - 1)
+            {
+                _all.TrySetResult();
+            }
+        }
+
+        /// <summary>Milliseconds from <paramref name="t0"/> until the last expected stream had it.</summary>
+        public double LastMs(long t0) => Stopwatch.GetElapsedTime(t0, _seenAt.Max()).TotalMilliseconds;
+
+        public IEnumerable<double> EachMs(long t0) => _seenAt.Where(t => t != 0).Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds);
+    }
+}

@@ -1,0 +1,102 @@
+using Weft.Api.Model;
+using Weft.Routing.Policy;
+using static Weft.Routing.Tests.K;
+
+namespace Weft.Routing.Tests;
+
+/// <summary>
+/// MeshModel.Update when only EndpointSlices change (an endpoint moves, a slice comes or goes): the same policies as
+/// MeshModel.Build of the new snapshot, and the policies that carry none of the moved endpoints kept as they were.
+/// </summary>
+public class EndpointMoveTests
+{
+    private static readonly EndpointPort[] SlicePorts =
+    [
+        new() { Name = "http", Port = 8080 }, new() { Name = "http-alt", Port = 8080 }, new() { Name = "https", Port = 8443 },
+        new() { Name = "tcp", Port = 9090 }, new() { Name = "grpc", Port = 7070 },
+    ];
+
+    // echo:80 routes to echo-v1; echo:9090, echo-v1 and echo-v2 have no routes; pod IPs are the backend facet (A7).
+    private static readonly (string Client, string Host, int Port)[] Destinations =
+    [
+        (Mesh, "echo", 80), (Consumer, "echo", 80), (Mesh, "echo", 9090), (Mesh, "echo-v1", 80), (Mesh, "echo-v2", 80),
+        (Mesh, "10.0.0.1", 8080), (Mesh, "10.0.0.9", 8080), (Mesh, "10.0.0.2", 8080),
+    ];
+
+    private static MeshSnapshot Before() => Base(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
+
+    private static MeshSnapshot WithSlices(MeshSnapshot snapshot, params EndpointSlice[] slices) => snapshot with { EndpointSlices = slices };
+
+    public static TheoryData<string> Moves => ["echo-v1 endpoint moved", "echo-v1 slice removed", "echo-v2 slice added", "slices reordered"];
+
+    private static MeshSnapshot After(MeshSnapshot before, string move)
+    {
+        var s = before.EndpointSlices;
+        return move switch
+        {
+            "echo-v1 endpoint moved" => WithSlices(before, s[0], Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.9", "echo-v1-abc-1")), s[2]),
+            "echo-v1 slice removed" => WithSlices(before, s[0], s[2]),
+            "echo-v2 slice added" => WithSlices(before, [.. s, Slice(Mesh, "echo-v2", SlicePorts, Ep("10.0.0.7")) with { Metadata = new ObjectMeta { Name = "echo-v2-more", Namespace = Mesh, Labels = s[2].Metadata.Labels } }]),
+            _ => WithSlices(before, s[2], s[0], s[1]),
+        };
+    }
+
+    private static string Json(DestinationPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(PolicyJson.Serialize(policy));
+
+    private static void Compile(MeshModel model)
+    {
+        foreach (var (client, host, port) in Destinations)
+        {
+            model.Compile(client, host, port);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Moves))]
+    public void An_update_where_only_slices_changed_compiles_what_a_full_build_compiles(string move)
+    {
+        var first = MeshModel.Build(Before());
+        Compile(first);
+
+        var after = After(Before(), move);
+        var updated = first.Update(after);
+        var built = MeshModel.Build(after);
+
+        foreach (var (client, host, port) in Destinations)
+        {
+            var expected = built.Compile(client, host, port);
+            var actual = updated.Compile(client, host, port);
+            Assert.Equal(Json(expected), Json(actual));
+        }
+    }
+
+    [Fact]
+    public void An_endpoint_move_keeps_the_policies_that_carry_none_of_its_Services_endpoints()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        Compile(first);
+
+        var updated = first.Update(After(before, "echo-v1 endpoint moved"));
+
+        Assert.Same(first.Compile(Mesh, "echo-v2", 80), updated.Compile(Mesh, "echo-v2", 80));
+        Assert.Same(first.Compile(Mesh, "echo", 9090), updated.Compile(Mesh, "echo", 9090));
+        Assert.NotSame(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
+        Assert.NotSame(first.Compile(Mesh, "echo-v1", 80), updated.Compile(Mesh, "echo-v1", 80));
+        Assert.Contains(updated.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints, e => e.Address == "10.0.0.9");
+    }
+
+    [Fact]
+    public void The_models_before_and_after_an_endpoint_move_each_keep_their_own_endpoints()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        var updated = first.Update(After(before, "echo-v1 endpoint moved"));
+
+        // The later model resolves first; the earlier one, asked after it, still answers from its own slices.
+        Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.1"], first.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.1"], first.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
+    }
+}
