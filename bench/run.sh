@@ -879,7 +879,13 @@ SUFFIX=""; [ "$QUICK" = 1 ] && SUFFIX="-quick"
 OUT="$BENCH/results/$DATE-${COMMIT}${SUFFIX}.md"
 cp "$REPORT" "$OUT"
 if [ "$UPDATE" = 1 ]; then
-  cp "$REPORT" "$BENCH/RESULTS.md"
+  # The full run replaces the top of RESULTS.md, up to its end marker; the focused measurements below it stay.
+  MARK='<!-- end of the full run'
+  if grep -q "^$MARK" "$BENCH/RESULTS.md" 2>/dev/null; then
+    { cat "$REPORT"; echo; sed -n "/^$MARK/,\$p" "$BENCH/RESULTS.md"; } >"$TMP/RESULTS.md" && cp "$TMP/RESULTS.md" "$BENCH/RESULTS.md"
+  else
+    cp "$REPORT" "$BENCH/RESULTS.md"
+  fi
   log "wrote $BENCH/RESULTS.md"
 fi
 cat "$REPORT"
