@@ -4,13 +4,12 @@ using Weft.Bench.Scale;
 
 // "scale": Stopwatch timings of the translator at scale (quick, for profiling); "control-plane-scale": the control plane
 // at scale, measured as it runs (issue 18; bench/scale.sh), with "control-plane-scale-server" its control-plane process;
-// "fanout": discovery fan-out through a real control plane; anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short).
+// anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short).
 return args.FirstOrDefault() switch
 {
     "scale" => ScaleTimings.Run(),
     "control-plane-scale" => await ScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "control-plane-scale-server" => await ScaleControlPlane.RunAsync(args[1..]).ConfigureAwait(false),
-    "fanout" => await FanOutBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     _ => RunBenchmarks(args),
 };
 
