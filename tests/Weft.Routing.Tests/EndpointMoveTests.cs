@@ -1,5 +1,4 @@
 using Weft.Api.Model;
-using Weft.Routing.Policy;
 using static Weft.Routing.Tests.K;
 
 namespace Weft.Routing.Tests;
@@ -41,8 +40,6 @@ public class EndpointMoveTests
         };
     }
 
-    private static string Json(DestinationPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(PolicyJson.Serialize(policy));
-
     private static void Compile(MeshModel model)
     {
         foreach (var (client, host, port) in Destinations)
@@ -66,7 +63,7 @@ public class EndpointMoveTests
         {
             var expected = built.Compile(client, host, port);
             var actual = updated.Compile(client, host, port);
-            Assert.Equal(Json(expected), Json(actual));
+            Assert.Equal(expected.ToJson(), actual.ToJson());
         }
     }
 

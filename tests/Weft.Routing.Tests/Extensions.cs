@@ -1,3 +1,4 @@
+using Weft.Routing.Authorization;
 using Weft.Routing.Matching;
 using Weft.Routing.Policy;
 
@@ -5,6 +6,16 @@ namespace Weft.Routing.Tests;
 
 internal static class Extensions
 {
+    /// <summary>A destination policy as discovery serialises it, "" for none: what the update tests compare.</summary>
+    public static string ToJson(this DestinationPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(PolicyJson.Serialize(policy));
+
+    /// <summary>An inbound policy as discovery serialises it, "" for none.</summary>
+    public static string ToJson(this InboundPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(InboundPolicyJson.Serialize(policy));
+
+    /// <summary>Every route status, one line each ("kind ns/name: parent conditions; ..."), in the model's order.</summary>
+    public static IEnumerable<string> StatusLines(this MeshModel model) =>
+        model.Statuses.Select(s => $"{s.Kind} {s.Namespace}/{s.Name}: {string.Join("; ", s.Parents.Select(p => $"{p.ParentRef.Namespace}/{p.ParentRef.Name}:{p.ParentRef.Port} {string.Join(", ", p.Conditions)}"))}");
+
     public static RouteStatus StatusOf(this MeshModel model, string name) => model.Statuses.Single(s => s.Name == name);
 
     public static RouteCondition Cond(this RouteStatus s, string type, int parent = 0) => s.Parents[parent].Condition(type)!;

@@ -16,7 +16,27 @@ public class InboundUpdateTests
     private static MeshSnapshot WithEditedRoute(MeshSnapshot snapshot) =>
         snapshot with { Routes = [EditedCartRoute(), .. snapshot.Routes.Skip(1)] };
 
-    private static string Json(InboundPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(InboundPolicyJson.Serialize(policy));
+    /// <summary>A model of <paramref name="world"/> with every pod's inbound policy compiled (so that Update has them to carry over).</summary>
+    private static MeshModel Compiled(MeshSnapshot world)
+    {
+        var model = MeshModel.Build(world);
+        foreach (var pod in world.Pods)
+        {
+            model.CompileInbound(pod.Namespace, pod.Name);
+        }
+
+        return model;
+    }
+
+    /// <summary>Asserts that every pod's inbound policy on <paramref name="updated"/> is what a full build of <paramref name="after"/> gives.</summary>
+    private static void AssertAsBuilt(MeshSnapshot after, MeshModel updated)
+    {
+        var built = MeshModel.Build(after);
+        foreach (var pod in after.Pods)
+        {
+            Assert.Equal(built.CompileInbound(pod.Namespace, pod.Name).ToJson(), updated.CompileInbound(pod.Namespace, pod.Name).ToJson());
+        }
+    }
 
     [Fact]
     public void Without_AuthorizationPolicies_a_route_edit_keeps_every_pods_inbound_policy()
@@ -41,7 +61,7 @@ public class InboundUpdateTests
         var updated = first.Update(edited);
 
         Assert.NotSame(before, updated.CompileInbound(Shop, "cart-1"));
-        Assert.Equal(Json(MeshModel.Build(edited).CompileInbound(Shop, "cart-1")), Json(updated.CompileInbound(Shop, "cart-1")));
+        Assert.Equal(MeshModel.Build(edited).CompileInbound(Shop, "cart-1").ToJson(), updated.CompileInbound(Shop, "cart-1").ToJson());
     }
 
     [Fact]
@@ -57,6 +77,62 @@ public class InboundUpdateTests
 
         Assert.NotSame(before, updated.CompileInbound(Shop, "web-1"));
         Assert.Equal(DefaultInboundPolicies.Deny, updated.CompileInbound(Shop, "web-1")!.DefaultPolicy);
-        Assert.Equal(Json(MeshModel.Build(changed).CompileInbound(Shop, "web-1")), Json(updated.CompileInbound(Shop, "web-1")));
+        Assert.Equal(MeshModel.Build(changed).CompileInbound(Shop, "web-1").ToJson(), updated.CompileInbound(Shop, "web-1").ToJson());
+    }
+
+    [Fact]
+    public void A_Service_selector_change_is_seen_as_a_full_build_would_see_it()
+    {
+        var world = World(Allow("p", ServiceTarget("cart"), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+
+        // Service cart now selects the web pods: the policy leaves cart-1 and reaches web-1.
+        var changed = world with { Services = [.. world.Services.Select(s => s.Name == "cart" ? s with { Spec = s.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web" } } } : s)] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.NotEmpty(updated.CompileInbound(Shop, "web-1")!.Policies);
+    }
+
+    [Fact]
+    public void A_pod_label_change_is_seen_as_a_full_build_would_see_it()
+    {
+        var world = World(Allow("p", Pods(("app", "web")), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+
+        // cart-1 is relabelled app=web (the policy now selects it) and labelled deny by default.
+        var labels = new Dictionary<string, string> { ["app"] = "web", [DefaultInboundPolicies.Key] = DefaultInboundPolicies.Deny };
+        var changed = world with { Pods = [.. world.Pods.Select(p => p.Name == "cart-1" ? p with { Metadata = p.Metadata with { Labels = labels } } : p)] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.Equal(DefaultInboundPolicies.Deny, updated.CompileInbound(Shop, "cart-1")!.DefaultPolicy);
+    }
+
+    [Fact]
+    public void A_namespace_annotation_change_reaches_the_inbound_policy()
+    {
+        var world = World();
+        var first = Compiled(world);
+
+        var annotations = new Dictionary<string, string> { [DefaultInboundPolicies.Key] = DefaultInboundPolicies.Deny };
+        var changed = world with { Namespaces = [.. world.Namespaces.Select(n => n.Name == Shop ? n with { Metadata = n.Metadata with { Annotations = annotations } } : n)] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.Equal(DefaultInboundPolicies.Deny, updated.CompileInbound(Shop, "cart-1")!.DefaultPolicy);
+    }
+
+    [Fact]
+    public void An_AuthorizationPolicy_change_reaches_the_inbound_policy()
+    {
+        var world = World(Allow("p", Pods(("app", "cart")), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+
+        var changed = world with { AuthorizationPolicies = [Allow("p", Pods(("app", "cart")), Rule([Sa(Shop, "web")]))] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.Equal(AuthorizationVerdict.AllowedByPolicy, updated.Decide("shop/cart-1", Tcp(Id(Shop, "web"))).Verdict);
     }
 }

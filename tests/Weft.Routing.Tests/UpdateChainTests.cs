@@ -1,0 +1,235 @@
+using Weft.Api.Model;
+using Weft.Routing.Authorization;
+using static Weft.Routing.Tests.Authorization.Authz;
+using static Weft.Routing.Tests.K;
+
+namespace Weft.Routing.Tests;
+
+/// <summary>
+/// A seeded chain of random updates (routes, endpoints, Services, pods, an AuthorizationPolicy, namespace annotations),
+/// each model made by MeshModel.Update from the one before: after every step, every destination policy, route status and
+/// inbound policy is what MeshModel.Build of the same snapshot gives.
+/// </summary>
+public class UpdateChainTests
+{
+    private const int Seed = 18_2025;
+    private const int Steps = 200;
+    private const string Edge = "edge";
+
+    private static readonly string[] Namespaces = [Shop, Ops, Edge];
+    private static readonly string[] Apps = ["a", "b", "c", "d", "client"];
+    private static readonly string[] Paths = ["/", "/x", "/y", "/x/z"];
+
+    // (namespace, Service): the Services a route may attach to or send to.
+    private static readonly (string Ns, string Name)[] ServiceNames = [(Shop, "a"), (Shop, "b"), (Shop, "c"), (Ops, "d")];
+
+    private static readonly string[] Hosts =
+    [
+        "a", "a.shop.svc.cluster.local", "b.shop.svc.cluster.local", "c.shop.svc.cluster.local", "d.ops.svc.cluster.local",
+        "10.96.1.1", "10.1.0.1", "10.1.0.3",
+    ];
+
+    private static readonly int[] DestinationPorts = [80, 8080];
+
+    private static readonly EndpointPort[] SlicePorts = [new() { Name = "http", Port = 8080 }, new() { Name = "http-alt", Port = 8080 }];
+
+    private static ServicePort[] DefaultPorts() => [Port(80, "http", 8080, app: "http"), Port(8080, "http-alt", 8080, app: "http")];
+
+    private static MeshSnapshot Start()
+    {
+        Pod P(string ns, string name, string ip, string app) => Authorization.Authz.Pod(ns, name, ip, app, [("app", app)]);
+        return new MeshSnapshot
+        {
+            Namespaces = [.. Namespaces.Select(n => new Namespace { ApiVersion = "v1", Metadata = new ObjectMeta { Name = n } })],
+            Services =
+            [
+                Authorization.Authz.Svc(Shop, "a", "10.96.1.1", [("app", "a")], DefaultPorts()),
+                Authorization.Authz.Svc(Shop, "b", "10.96.1.2", [("app", "b")], DefaultPorts()),
+                Authorization.Authz.Svc(Shop, "c", "10.96.1.3", [("app", "c")], DefaultPorts()),
+                Authorization.Authz.Svc(Ops, "d", "10.96.2.1", [("app", "d")], DefaultPorts()),
+            ],
+            Pods =
+            [
+                P(Shop, "a-1", "10.1.0.1", "a"), P(Shop, "a-2", "10.1.0.2", "a"), P(Shop, "b-1", "10.1.0.3", "b"),
+                P(Shop, "c-1", "10.1.0.4", "c"), P(Ops, "d-1", "10.1.1.1", "d"), P(Edge, "client-1", "10.1.2.1", "client"),
+            ],
+            EndpointSlices =
+            [
+                Slice(Shop, "a", SlicePorts, Ep("10.1.0.1", "a-1"), Ep("10.1.0.2", "a-2")),
+                Slice(Shop, "b", SlicePorts, Ep("10.1.0.3", "b-1")),
+                Slice(Shop, "c", SlicePorts, Ep("10.1.0.4", "c-1")),
+                Slice(Ops, "d", SlicePorts, Ep("10.1.1.1", "d-1")),
+            ],
+            Routes =
+            [
+                Http(Shop, "r0", Parent("a", port: 80), K.Rule(Prefix("/x"), Backend("b", 80))),
+                Http(Edge, "r1", Parent("a", ns: Shop, port: 80), K.Rule(Prefix("/y"), Backend("c", 80, ns: Shop))),
+                Http(Ops, "r2", Parent("d"), K.Rule(Prefix("/"), Backend("d", 80))),
+            ],
+            AuthorizationPolicies = [Allow("p", Pods(("app", "a")), Authorization.Authz.Rule([Sa(Edge, "client")]))],
+        };
+    }
+
+    private sealed class Stepper(Random random)
+    {
+        private T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
+
+        private static T[] Replace<T>(IReadOnlyList<T> items, int at, T item) => [.. items.Select((x, i) => i == at ? item : x)];
+
+        private HttpRoute RandomRoute(string ns, string name)
+        {
+            var (parentNs, parent) = Pick(ServiceNames);
+            var rules = Enumerable.Range(0, random.Next(1, 3)).Select(_ =>
+            {
+                var (backendNs, backend) = Pick(ServiceNames);
+                return K.Rule(Prefix(Pick(Paths)), Backend(backend, Pick(DestinationPorts), ns: backendNs == ns ? null : backendNs));
+            }).ToArray();
+            return Http(ns, name, Parent(parent, ns: parentNs == ns ? null : parentNs, port: random.Next(3) == 0 ? null : Pick(DestinationPorts)), rules);
+        }
+
+        /// <summary>One change to <paramref name="s"/>, described.</summary>
+        public (MeshSnapshot, string) Change(MeshSnapshot s)
+        {
+            switch (random.Next(9))
+            {
+                case 0 when s.Routes.Count > 0:
+                    {
+                        var i = random.Next(s.Routes.Count);
+                        var r = s.Routes[i];
+                        return (s with { Routes = Replace(s.Routes, i, (Route)RandomRoute(r.Namespace, r.Name)) }, $"edit route {r.Namespace}/{r.Name}");
+                    }
+                case 1:
+                    {
+                        var route = RandomRoute(Pick(Namespaces), $"r{random.Next(8)}");
+                        return s.Routes.Any(r => r.Namespace == route.Namespace && r.Name == route.Name)
+                            ? (s, "add route (exists)")
+                            : (s with { Routes = [.. s.Routes, route] }, $"add route {route.Namespace}/{route.Name}");
+                    }
+                case 2 when s.Routes.Count > 0:
+                    {
+                        var i = random.Next(s.Routes.Count);
+                        return (s with { Routes = [.. s.Routes.Where((_, j) => j != i)] }, $"delete route {s.Routes[i].Namespace}/{s.Routes[i].Name}");
+                    }
+                case 3 when s.EndpointSlices.Count > 0:
+                    {
+                        // An endpoint moves: a slice's endpoints become a random set of its namespace's pods.
+                        var i = random.Next(s.EndpointSlices.Count);
+                        var slice = s.EndpointSlices[i];
+                        var eps = s.Pods.Where(p => p.Namespace == slice.Namespace && random.Next(2) == 0).Select(p => Ep(p.PodIP!, p.Name, ready: random.Next(5) != 0)).ToArray();
+                        return (s with { EndpointSlices = Replace(s.EndpointSlices, i, slice with { Endpoints = eps }) }, $"move endpoints of slice {slice.Namespace}/{slice.Name}");
+                    }
+                case 4:
+                    {
+                        if (random.Next(2) == 0 && s.EndpointSlices.Count > 0)
+                        {
+                            var i = random.Next(s.EndpointSlices.Count);
+                            return (s with { EndpointSlices = [.. s.EndpointSlices.Where((_, j) => j != i)] }, $"remove slice {s.EndpointSlices[i].Namespace}/{s.EndpointSlices[i].Name}");
+                        }
+
+                        var (ns, svc) = Pick(ServiceNames);
+                        var name = $"{svc}-{random.Next(1000)}";
+                        var pod = Pick(s.Pods.Where(p => p.Namespace == ns).ToArray());
+                        var added = Slice(ns, svc, SlicePorts, Ep(pod.PodIP!, pod.Name)) with { Metadata = Meta(ns, name, labels: new Dictionary<string, string> { [EndpointSlice.ServiceNameLabel] = svc }) };
+                        return (s with { EndpointSlices = [.. s.EndpointSlices, added] }, $"add slice {ns}/{name}");
+                    }
+                case 5:
+                    {
+                        var i = random.Next(s.Services.Count);
+                        var svc = s.Services[i];
+                        var changed = random.Next(2) == 0
+                            ? svc with { Spec = svc.Spec with { Selector = new Dictionary<string, string> { ["app"] = Pick(Apps) } } }
+                            : svc with { Spec = svc.Spec with { Ports = Pick<ServicePort[]>([DefaultPorts(), [Port(80, "http", 8080, app: "http")], [Port(80, "http", 9090, app: "http"), Port(8080, "http-alt", 8080)], [Port(8080, "http-alt", 8080, app: "http")]]) } };
+                        return (s with { Services = Replace(s.Services, i, changed) }, $"change Service {svc.Namespace}/{svc.Name}");
+                    }
+                case 6:
+                    {
+                        var i = random.Next(s.Pods.Count);
+                        var pod = s.Pods[i];
+                        var labels = new Dictionary<string, string> { ["app"] = Pick(Apps) };
+                        if (random.Next(3) == 0)
+                        {
+                            labels[DefaultInboundPolicies.Key] = Pick<string>([DefaultInboundPolicies.Deny, DefaultInboundPolicies.SameNamespace]);
+                        }
+
+                        var changed = random.Next(4) == 0
+                            ? pod with { Spec = pod.Spec with { ServiceAccountName = Pick(Apps) } }
+                            : pod with { Metadata = pod.Metadata with { Labels = labels } };
+                        return (s with { Pods = Replace(s.Pods, i, changed) }, $"change pod {pod.Namespace}/{pod.Name}");
+                    }
+                case 7:
+                    {
+                        var target = random.Next(3) switch
+                        {
+                            0 => Pods(("app", Pick(Apps))),
+                            1 => ServiceTarget(Pick(ServiceNames.Where(n => n.Ns == Shop).Select(n => n.Name).ToArray())),
+                            _ => RouteTarget("HTTPRoute", $"r{random.Next(8)}"),
+                        };
+                        var source = Sa(Pick(Namespaces), Pick(Apps));
+                        AuthorizationPolicy[] policies = random.Next(4) == 0 ? []
+                            : [PolicyOf(Shop, "p", random.Next(3) == 0 ? AuthorizationAction.Deny : AuthorizationAction.Allow, [target], Authorization.Authz.Rule([source]))];
+                        return (s with { AuthorizationPolicies = policies }, $"AuthorizationPolicy {(policies.Length == 0 ? "deleted" : "changed")}");
+                    }
+                default:
+                    {
+                        var i = random.Next(s.Namespaces.Count);
+                        var ns = s.Namespaces[i];
+                        var annotations = random.Next(3) == 0 ? new Dictionary<string, string>()
+                            : new Dictionary<string, string> { [DefaultInboundPolicies.Key] = Pick<string>([DefaultInboundPolicies.Deny, DefaultInboundPolicies.AllAuthenticated, DefaultInboundPolicies.SameNamespace]) };
+                        return (s with { Namespaces = Replace(s.Namespaces, i, ns with { Metadata = ns.Metadata with { Annotations = annotations } }) }, $"annotate namespace {ns.Name}");
+                    }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_chain_of_random_updates_equals_a_full_build_after_every_step()
+    {
+        var random = new Random(Seed);
+        var stepper = new Stepper(random);
+        var snapshot = Start();
+        var model = MeshModel.Build(snapshot);
+        Check(model, snapshot, 0, "start");
+
+        for (var step = 1; step <= Steps; step++)
+        {
+            var changes = new List<string>();
+            for (var n = random.Next(1, 4); n > 0; n--)
+            {
+                (snapshot, var change) = stepper.Change(snapshot);
+                changes.Add(change);
+            }
+
+            model = model.Update(snapshot);
+            Check(model, snapshot, step, string.Join(", ", changes));
+        }
+    }
+
+    private static void Check(MeshModel updated, MeshSnapshot snapshot, int step, string changes)
+    {
+        var built = MeshModel.Build(snapshot);
+        var where = $"seed {Seed}, step {step} ({changes})";
+        foreach (var client in Namespaces)
+        {
+            foreach (var host in Hosts)
+            {
+                foreach (var port in DestinationPorts)
+                {
+                    var expected = built.Compile(client, host, port).ToJson();
+                    var actual = updated.Compile(client, host, port).ToJson();
+                    Assert.True(expected == actual, $"{where}: policy from {client} to {host}:{port}\nbuilt:   {expected}\nupdated: {actual}");
+                }
+            }
+        }
+
+        var expectedStatuses = string.Join("\n", built.StatusLines());
+        var actualStatuses = string.Join("\n", updated.StatusLines());
+        Assert.True(expectedStatuses == actualStatuses, $"{where}: route statuses\nbuilt:\n{expectedStatuses}\nupdated:\n{actualStatuses}");
+
+        foreach (var pod in snapshot.Pods)
+        {
+            var expected = built.CompileInbound(pod.Namespace, pod.Name).ToJson();
+            var actual = updated.CompileInbound(pod.Namespace, pod.Name).ToJson();
+            Assert.True(expected == actual, $"{where}: inbound policy of {pod.Namespace}/{pod.Name}\nbuilt:   {expected}\nupdated: {actual}");
+        }
+    }
+}
