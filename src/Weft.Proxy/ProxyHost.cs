@@ -82,7 +82,7 @@ public static class ProxyHost
                 listenSockets.Enqueue(socket);
                 return socket;
             };
-            // A listener's reads run on the socket's completion, not on a thread-pool worker it wakes (see Program.cs).
+            // A listener's reads run on the socket's completion, not on a thread-pool worker it wakes (InlineCompletions).
             sockets.UnsafePreferInlineScheduling = InlineCompletions.Enabled;
         });
         ConfigureLogging(builder.Logging, options);
@@ -174,7 +174,7 @@ public static class ProxyHost
                 address = address.MapToIPv4();
             }
 
-            return address.Equals(IPAddress.IPv6Any) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.GetAddressBytes()[0] == 0)
+            return External.ExternalConnector.IsThisNetwork(address)
                 || ((address.Equals(options.PodIp) || address.Equals(options.OutboundAddress) || IPAddress.IsLoopback(address)) && IsOwnPort(port))
                 || (controlPlaneEndpoint is { } cp && port == cp.Port && (cp.Address.Equals(address) || IPAddress.Any.Equals(cp.Address) || IPAddress.IPv6Any.Equals(cp.Address)));
         };

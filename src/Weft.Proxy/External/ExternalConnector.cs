@@ -58,11 +58,30 @@ internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddres
 
         if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            var bytes = address.GetAddressBytes();
+            Span<byte> bytes = stackalloc byte[4];
+            address.TryWriteBytes(bytes, out _);
             return (bytes[0] == 169 && bytes[1] == 254) || bytes[0] >= 224 || bytes[0] == 0;
         }
 
         return address.IsIPv6LinkLocal || address.IsIPv6Multicast;
+    }
+
+    /// <summary>"This host" rather than a destination: 0.0.0.0/8 or <c>::</c>, in any spelling (Linux connects them to loopback).</summary>
+    internal static bool IsThisNetwork(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return address.Equals(IPAddress.IPv6Any);
+        }
+
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        return bytes[0] == 0;
     }
 
     /// <summary>Every address tried for a request or connection failed to connect: ask DNS again next time.</summary>

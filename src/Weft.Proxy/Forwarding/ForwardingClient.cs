@@ -103,6 +103,27 @@ internal sealed class ForwardingClient : IDisposable
         }, this);
 
     /// <summary>
+    /// Where an attempt goes: to an external host's address, or to a mesh endpoint's app under TLS Weft originates (each
+    /// without a <c>weft-*</c> header: its sidecar, if any, sees opaque bytes); else the mesh hop to its sidecar.
+    /// </summary>
+    public (string Prefix, HttpMessageInvoker Invoker, bool ViaSidecar) Route(BackendPolicy backend, EndpointPolicy endpoint, int peerInboundPort)
+    {
+        if (backend.External is { } external)
+        {
+            var (prefix, invoker) = RouteExternal(endpoint, external);
+            return (prefix, invoker, false);
+        }
+
+        if (backend.Tls is { } tls)
+        {
+            var (prefix, invoker) = RouteOriginating(endpoint, tls);
+            return (prefix, invoker, false);
+        }
+
+        return Route(endpoint, peerInboundPort);
+    }
+
+    /// <summary>
     /// How a request reaches <paramref name="endpoint"/>: through its sidecar's inbound port (mTLS when this proxy has an
     /// identity; <c>weft-dst-port</c> names the app port), or, for a pod without a sidecar (no identity in discovery while
     /// mTLS is on), in plaintext straight to its target port.

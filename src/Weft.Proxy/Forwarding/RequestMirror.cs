@@ -39,17 +39,7 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         }
 
         var endpoint = backend.Endpoints[balancer.Pick(backend.Endpoints, Random.Shared)];
-        var viaSidecar = false;
-        string prefix;
-        HttpMessageInvoker invoker;
-        if (backend.Tls is { } tls)
-        {
-            (prefix, invoker) = client.RouteOriginating(endpoint, tls); // a BackendTLSPolicy: TLS to the app, as for the original
-        }
-        else
-        {
-            (prefix, invoker, viaSidecar) = client.Route(endpoint, peerInboundPort);
-        }
+        var (prefix, invoker, viaSidecar) = client.Route(backend, endpoint, peerInboundPort); // a BackendTLSPolicy's TLS too, as for the original
 
         request.RequestUri = RequestUtilities.MakeDestinationAddress(prefix, new PathString(path), context.Request.QueryString);
         request.Headers.Host = host ?? context.Request.Headers.Host.ToString();

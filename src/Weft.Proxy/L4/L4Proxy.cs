@@ -76,9 +76,11 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         {
             policy = await DeclaredByServerNameAsync(connection, host, port, ct).ConfigureAwait(false);
         }
-        else if (policy is { DeclaresExternalHost: true } && detected == DetectedProtocol.Tls)
+
+        if (policy is { DeclaresExternalHost: true } && detected == DetectedProtocol.Tls)
         {
-            policy = ForAppTls(policy); // CONNECT api.example.test:443, then the app's own TLS: not wrapped in the XBackend's
+            // The app's own TLS to a declared host (by its SNI, or CONNECT api.example.test:443): not wrapped in the XBackend's.
+            policy = ForAppTls(policy);
         }
 
         if (policy is null)
@@ -200,7 +202,7 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
         }
 
         var (_, serverName) = await ProtocolDetector.ReadServerNameAsync(connection.Transport.Input, ClientHelloBound, ct).ConfigureAwait(false);
-        return (await outside.DeclaredAsync(host, serverName, port, ct).ConfigureAwait(false))?.Policy is { } declared ? ForAppTls(declared) : null;
+        return (await outside.DeclaredAsync(host, serverName, port, ct).ConfigureAwait(false))?.Policy;
     }
 
     /// <summary>A declared host's policy for a connection carrying the app's own TLS: its bytes relayed to the host as they are.</summary>

@@ -132,7 +132,7 @@ internal sealed class ResilientForwarder(
             tried.Add(endpoint);
             last = endpoint;
             // An external host, or TLS to the app (its sidecar sees opaque bytes): no weft-* header; else the mesh hop.
-            var (prefix, invoker, viaSidecar) = Route(backend, endpoint, peerInboundPort);
+            var (prefix, invoker, viaSidecar) = client.Route(backend, endpoint, peerInboundPort);
             var backoff = Backoff.Delay(retry?.Backoff, retries + 1, Random.Shared.NextDouble());
             var verdict = RetryVerdict.NoPolicy;
             var retriesDone = retries;
@@ -261,27 +261,6 @@ internal sealed class ResilientForwarder(
                 return last;
             }
         }
-    }
-
-    /// <summary>
-    /// Where an attempt goes: to an external host's address, or to a mesh endpoint's app under TLS Weft originates (each
-    /// without a <c>weft-*</c> header: its sidecar, if any, sees opaque bytes); else the mesh hop to its sidecar.
-    /// </summary>
-    private (string Prefix, HttpMessageInvoker Invoker, bool ViaSidecar) Route(BackendPolicy backend, EndpointPolicy endpoint, int peerInboundPort)
-    {
-        if (backend.External is { } external)
-        {
-            var (prefix, invoker) = client.RouteExternal(endpoint, external);
-            return (prefix, invoker, false);
-        }
-
-        if (backend.Tls is { } tls)
-        {
-            var (prefix, invoker) = client.RouteOriginating(endpoint, tls);
-            return (prefix, invoker, false);
-        }
-
-        return client.Route(endpoint, peerInboundPort);
     }
 
     /// <summary>GEP-3388: a retry past the backend's budget (from an XBackendTrafficPolicy) is answered 503 (gRPC UNAVAILABLE), saying whose budget.</summary>
