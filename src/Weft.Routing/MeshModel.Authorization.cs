@@ -81,14 +81,13 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// Whether every pod's inbound policy on <paramref name="snapshot"/> is what it was on <paramref name="previous"/> (a
-    /// model made from it by <see cref="Update"/>: same trust domain and default inbound policy): the pods, namespaces, service accounts and AuthorizationPolicies are the same instances, and either there is no
+    /// model made from it by <see cref="Update"/>: same trust domain and default inbound policy): the pods, namespaces and AuthorizationPolicies are the same instances (nothing in an inbound policy reads ServiceAccount objects), and either there is no
     /// AuthorizationPolicy (a policy's targets resolve through Services, their endpoints and routes) or those are the same
     /// too (<paramref name="reuse"/>: the index is the previous model's; and the same routes).
     /// </summary>
     private static bool SameInboundInputs(MeshModel previous, MeshSnapshot snapshot, bool reuse) =>
         SameInstances(previous._snapshot.Pods, snapshot.Pods)
         && SameInstances(previous._snapshot.Namespaces, snapshot.Namespaces)
-        && SameInstances(previous._snapshot.ServiceAccounts, snapshot.ServiceAccounts)
         && SameInstances(previous._snapshot.AuthorizationPolicies, snapshot.AuthorizationPolicies)
         && (snapshot.AuthorizationPolicies.Count == 0 || (reuse && SameInstances(previous._snapshot.Routes, snapshot.Routes)));
 
