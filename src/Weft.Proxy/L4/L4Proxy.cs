@@ -221,10 +221,10 @@ internal sealed class L4Proxy(IDestinationSource destinations, MeshConnector con
             return;
         }
 
-        NetworkStream upstream;
+        Stream upstream;
         try
         {
-            upstream = await Outbound.OutsideMesh.ConnectAsync(address, port, ct).ConfigureAwait(false);
+            upstream = await externals.ConnectAsync(address.ToString(), port, tls: null, host, alpn: null, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or TimeoutException)
         {

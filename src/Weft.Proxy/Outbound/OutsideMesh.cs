@@ -101,21 +101,6 @@ internal sealed class OutsideMesh(
         }
     }
 
-    /// <summary>A plain TCP connection to an address <see cref="DecideAsync"/> let through, bounded as an external backend's is.</summary>
-    public static async Task<System.Net.Sockets.NetworkStream> ConnectAsync(IPAddress address, int port, CancellationToken ct)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(ExternalConnector.ConnectTimeout);
-        try
-        {
-            return await Security.MeshConnector.ConnectTcpAsync(address.ToString(), port, bounded.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"connecting to {Forwarding.Authority.Format(address.ToString(), port)} took more than {ExternalConnector.ConnectTimeout.TotalSeconds:0} s", e);
-        }
-    }
-
     private OutsideVerdict Refuse(string host, int port, int status, string message)
     {
         if (_refusals.TryTake(out var suppressed))
