@@ -174,7 +174,6 @@ public sealed class KubeController : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes once the cluster has been read and published to the store (the controller is ready).</summary>
     /// <summary>
     /// Completes once every kind has been listed and the model built from that is the one discovery serves: before it,
     /// a sidecar's question would be answered from a model without the cluster's Services (NOT_FOUND, which it remembers).

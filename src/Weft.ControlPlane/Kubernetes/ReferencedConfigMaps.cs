@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using k8s;
 using Microsoft.Extensions.Logging;
 using Weft.Api.Model;
+using Weft.Routing.Backends;
 
 namespace Weft.ControlPlane.Kubernetes;
 
@@ -42,30 +43,8 @@ public sealed class ReferencedConfigMaps : IAsyncDisposable
     /// <summary>The informers, one per referenced ConfigMap (<c>namespace/name</c>).</summary>
     public IReadOnlyDictionary<(string Namespace, string Name), KubeInformer> Informers => Volatile.Read(ref _informers);
 
-    /// <summary>The ConfigMaps that <paramref name="objects"/>' CA references name, as <c>(namespace, name)</c>.</summary>
-    public static IReadOnlySet<(string Namespace, string Name)> Of(IEnumerable<KubeObject> objects)
-    {
-        ArgumentNullException.ThrowIfNull(objects);
-        var named = new HashSet<(string, string)>();
-        foreach (var obj in objects)
-        {
-            var validation = obj switch
-            {
-                XBackend x => x.Spec.Tls?.Validation,
-                BackendTlsPolicy p => p.Spec.Validation,
-                _ => null,
-            };
-            foreach (var r in validation?.CaCertificateRefs ?? [])
-            {
-                if (r is { Group: "", Kind: "ConfigMap" } && r.Name.Length > 0)
-                {
-                    named.Add((obj.Namespace, r.Name));
-                }
-            }
-        }
-
-        return named;
-    }
+    /// <summary>The ConfigMaps that <paramref name="objects"/>' CA references name, as <c>(namespace, name)</c> (Routing's rule).</summary>
+    public static IReadOnlySet<(string Namespace, string Name)> Of(IEnumerable<KubeObject> objects) => CaCertificateRefs.ConfigMapsNamedBy(objects);
 
     /// <summary>
     /// Watches exactly <paramref name="named"/>: an informer is started for each ConfigMap not watched yet, and stopped

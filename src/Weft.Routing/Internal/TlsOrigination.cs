@@ -41,7 +41,7 @@ internal static class TlsOrigination
         var problems = new List<Problem>();
         foreach (var r in validation.CaCertificateRefs)
         {
-            var (pem, problem) = r is { Group: "", Kind: "ConfigMap" }
+            var (pem, problem) = Backends.CaCertificateRefs.IsConfigMap(r)
                 ? CaBundle(index.ConfigMap(ns, r.Name), $"{ns}/{r.Name}")
                 : (null, new Problem(RouteConditions.InvalidKind,
                     $"caCertificateRefs names {r.Kind} {r.Name} (group \"{r.Group}\"); Weft reads CA bundles from ConfigMaps (group \"\")."));
