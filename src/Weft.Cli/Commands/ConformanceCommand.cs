@@ -45,10 +45,9 @@ internal static class ConformanceCommand
                 return 2;
             }
 
-            var (sidecarProgram, sidecarLine) = Local.SidecarChoice.Decide(result.GetValue(sidecar)!);
-            if (sidecarProgram is null)
+            var (weft, sidecarLine) = await SidecarOption.ChooseAsync(result, sidecar, "weft conformance");
+            if (weft is null)
             {
-                await Console.Error.WriteLineAsync($"weft conformance: {sidecarLine}");
                 return 2;
             }
 
@@ -61,7 +60,7 @@ internal static class ConformanceCommand
                 Output = Console.Out,
                 Verbose = result.GetValue(verbose),
                 Isolation = chosen,
-                Weft = Local.WeftLauncher.Current() with { Sidecar = sidecarProgram },
+                Weft = weft,
                 ApiServer = result.GetValue(kubeconfig) is { } config ? new Local.Api.ApiServerConnection { Kubeconfig = Path.GetFullPath(config) } : null,
             });
             ConformanceRun run;

@@ -17,4 +17,20 @@ internal static class SidecarOption
         option.AcceptOnlyFromAmong(SidecarChoice.Auto, SidecarChoice.Aot, SidecarChoice.Jit);
         return option;
     }
+
+    /// <summary>
+    /// The launcher whose sidecars run the program <paramref name="option"/> chose, and the line saying which and why;
+    /// no launcher (the reason written to standard error after <paramref name="command"/>) when it cannot be had.
+    /// </summary>
+    public static async Task<(WeftLauncher? Weft, string Line)> ChooseAsync(ParseResult result, Option<string> option, string command)
+    {
+        var (program, line) = SidecarChoice.Decide(result.GetValue(option)!);
+        if (program is null)
+        {
+            await Console.Error.WriteLineAsync($"{command}: {line}");
+            return (null, line);
+        }
+
+        return (WeftLauncher.Current() with { Sidecar = program }, line);
+    }
 }

@@ -152,10 +152,9 @@ internal static class UpCommand
                 return 2;
             }
 
-            var (sidecarProgram, sidecarLine) = SidecarChoice.Decide(result.GetValue(sidecar)!);
-            if (sidecarProgram is null)
+            var (weft, sidecarLine) = await SidecarOption.ChooseAsync(result, sidecar, "weft up");
+            if (weft is null)
             {
-                await Console.Error.WriteLineAsync($"weft up: {sidecarLine}");
                 return 2;
             }
 
@@ -182,7 +181,7 @@ internal static class UpCommand
                     NetnsRange = range,
                     ApiServer = apiServer,
                     ControlPlaneProcess = controlPlaneProcess,
-                    Weft = WeftLauncher.Current() with { Sidecar = sidecarProgram },
+                    Weft = weft,
                 }, ct);
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)
