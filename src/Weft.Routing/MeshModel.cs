@@ -76,15 +76,7 @@ public sealed partial class MeshModel
                     _analyzedByRoute[route] = entry;
                     foreach (var key in GroupKeysOf(entry))
                     {
-                        if (!_groups.TryGetValue(key, out var list))
-                        {
-                            _groups[key] = list = [];
-                        }
-
-                        if (!list.Contains(a))
-                        {
-                            list.Add(a);
-                        }
+                        AddToGroup(_groups, key, a);
                     }
                 }
             }
@@ -244,10 +236,10 @@ public sealed partial class MeshModel
         var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
         if (moved is { Count: > 0 })
         {
-            var present = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
+            var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
             foreach (var (route, entry) in previous._analyzedByRoute)
             {
-                if (entry.Route.EndpointServices.Overlaps(moved) && present?.Contains(route) != true)
+                if (entry.Route.EndpointServices.Overlaps(moved) && goneSet?.Contains(route) != true)
                 {
                     gone.Add(route);
                     added.Add(route);
@@ -279,17 +271,23 @@ public sealed partial class MeshModel
             }
         }
 
+        // Each affected group: what it held minus the removed routes, plus the fresh routes that belong to it, in order.
+        var rebuilt = new Dictionary<GroupKey, List<AnalyzedRoute>>(affected.Count);
         foreach (var key in affected)
         {
-            var list = previous._groups.TryGetValue(key, out var before) ? before.Where(r => !removed.Contains(r)).ToList() : [];
-            foreach (var (entry, keys) in fresh)
-            {
-                if (Array.IndexOf(keys, key) >= 0 && !list.Contains(entry.Route))
-                {
-                    list.Add(entry.Route);
-                }
-            }
+            rebuilt[key] = previous._groups.TryGetValue(key, out var before) ? before.Where(r => !removed.Contains(r)).ToList() : [];
+        }
 
+        foreach (var (entry, keys) in fresh)
+        {
+            foreach (var key in keys)
+            {
+                AddToGroup(rebuilt, key, entry.Route);
+            }
+        }
+
+        foreach (var (key, list) in rebuilt)
+        {
             if (list.Count == 0)
             {
                 groups.Remove(key);
@@ -302,6 +300,20 @@ public sealed partial class MeshModel
         }
 
         return (analyzedByRoute, groups);
+    }
+
+    /// <summary>Adds <paramref name="route"/> to the group <paramref name="key"/> (made when missing), once.</summary>
+    private static void AddToGroup(Dictionary<GroupKey, List<AnalyzedRoute>> groups, GroupKey key, AnalyzedRoute route)
+    {
+        if (!groups.TryGetValue(key, out var list))
+        {
+            groups[key] = list = [];
+        }
+
+        if (!list.Contains(route))
+        {
+            list.Add(route);
+        }
     }
 
     /// <summary>The routes of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
