@@ -206,6 +206,8 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(time);
             builder.Services.AddSingleton(translator);
             builder.Services.AddSingleton(subscriptions);
+            builder.Services.AddSingleton<ModelWatches>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<ModelWatches>());
             builder.Services.AddSingleton(new ControlPlaneStatus(directory));
             builder.Services.AddSingleton(ca);
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Weft.ControlPlane;
 
 namespace Weft.Bench.Scale;
@@ -19,7 +20,8 @@ namespace Weft.Bench.Scale;
 /// collection and the heap after it) or
 /// <c>quit</c>, and answers each with one line: for a change, <c>ok STORE_VERSION REPLACE_MS PUBLISHED_MS GEN0 GEN2</c>
 /// (the store's replace, then until the translator published the model, from the command's arrival; the garbage collections
-/// meanwhile).
+/// meanwhile). With <c>SCALE_TRACE=1</c> in its environment it writes to standard error, for each model, how many
+/// discovery watches it evaluated, how many had a new answer, and how long the pass took.
 /// </remarks>
 internal static class ScaleControlPlane
 {
@@ -31,7 +33,7 @@ internal static class ScaleControlPlane
         var state = args[Array.IndexOf(args, "--state-dir") + 1];
         var objects = cluster.Objects();
         await using var host = await ControlPlaneHost.StartAsync(
-            new ControlPlaneOptions { StateDirectory = state, ListenAddress = "127.0.0.1", Port = 0 },
+            new ControlPlaneOptions { StateDirectory = state, ListenAddress = "127.0.0.1", Port = 0, LoggerFactory = Environment.GetEnvironmentVariable("SCALE_TRACE") == "1" ? WatchTrace() : null },
             CancellationToken.None).ConfigureAwait(false);
 
         // The first full model: the informers' first listing replaces the source, and the translator builds from it.
@@ -88,6 +90,11 @@ internal static class ScaleControlPlane
 
         return 0;
     }
+
+    /// <summary>The discovery watches' debug lines, to standard error (standard output is the protocol).</summary>
+    private static ILoggerFactory WatchTrace() => LoggerFactory.Create(b => b
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+        .AddFilter((category, level) => category?.Contains("ModelWatches", StringComparison.Ordinal) == true && level >= LogLevel.Debug));
 
     private static void Reply(string line)
     {

@@ -16,8 +16,9 @@ namespace Weft.ControlPlane.Serving;
 
 /// <summary>
 /// The discovery server: thin over the translator's published model, as linkerd's policy-controller API is over its
-/// index. One change-detecting watch per stream: the policy is recompiled on every published model and sent only
-/// when its JSON bytes differ from the last sent. The version sent is the model's <see cref="PublishedModel.Version"/>,
+/// index. One change-detecting watch per stream (<see cref="ModelWatches"/>, which evaluates them all in one pass per
+/// published model): the policy is recompiled on every published model and sent only when its JSON bytes differ from
+/// the last sent. The version sent is the model's <see cref="PublishedModel.Version"/>,
 /// so it grows within a stream and is comparable across the streams of one control plane. Every call is
 /// authenticated first (<see cref="CallerAuthentication"/>): a sidecar subscribes, watches and reports as its own pod
 /// only, and status is for the admin credential.
@@ -29,6 +30,7 @@ internal sealed class DiscoveryService(
     CertificateIssuance certificates,
     CallerAuthentication callers,
     TapRelay taps,
+    ModelWatches watches,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DiscoveryService> logger) : Weft.Discovery.V1.Discovery.DiscoveryBase
@@ -204,10 +206,10 @@ internal sealed class DiscoveryService(
     }
 
     /// <summary>
-    /// One change-detecting watch: on every published model, <paramref name="next"/> gives the stream's answer (its status
-    /// and JSON; null for nothing to send: unchanged, or compiling failed and the client keeps what it has), and it is sent
-    /// when its status or bytes differ from the last sent. Ends when the client goes away or the control plane stops, so
-    /// that shutdown does not wait for clients to hang up.
+    /// One change-detecting watch (<see cref="ModelWatches"/>): on every published model, <paramref name="next"/> gives the
+    /// stream's answer (its status and JSON; null for nothing to send: unchanged, or compiling failed and the client keeps
+    /// what it has), and the newest answer is sent when its status or bytes differ from the last sent. Ends when the
+    /// client goes away or the control plane stops, so that shutdown does not wait for clients to hang up.
     /// </summary>
     private async Task WatchAsync(
         SubscriptionRegistry.StreamProgress subscription, ServerCallContext context, Func<MeshModel, WatchAnswer?> next,
@@ -215,21 +217,19 @@ internal sealed class DiscoveryService(
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var ct = stop.Token;
+        using var watch = watches.Add(next, subscription);
         try
         {
             WatchAnswer? lastSent = null;
-            var published = translator.Current;
             while (!ct.IsCancellationRequested)
             {
-                if (next(published.Model) is { } answer && (lastSent is not { } sent || sent.Status != answer.Status || !answer.Json.AsSpan().SequenceEqual(sent.Json)))
+                var (version, answer) = await watch.ReadAsync(ct).ConfigureAwait(false);
+                if (lastSent is not { } sent || sent.Status != answer.Status || !answer.Json.AsSpan().SequenceEqual(sent.Json))
                 {
-                    await send(published.Version, answer, ct).ConfigureAwait(false);
+                    await send(version, answer, ct).ConfigureAwait(false);
                     lastSent = answer;
-                    subscription.Sent(published.Version, answer.Status);
+                    subscription.Sent(version, answer.Status);
                 }
-
-                subscription.Evaluated(published.Version);
-                published = await published.NextAsync(ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -305,7 +305,4 @@ internal sealed class DiscoveryService(
             return null;
         }
     }
-
-    /// <summary>What one watch sends: the status and its JSON (the policy, or for a destination NOT_FOUND the outbound policy).</summary>
-    private readonly record struct WatchAnswer(DestinationStatus Status, byte[] Json);
 }
