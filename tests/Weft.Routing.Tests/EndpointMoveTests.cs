@@ -96,4 +96,42 @@ public class EndpointMoveTests
         Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
         Assert.Equal(["10.0.0.1"], first.Compile(Mesh, "echo", 80)!.Rules.Single().Backends.Single().Endpoints.Select(e => e.Address));
     }
+
+    [Fact]
+    public void A_Service_ports_endpoints_are_resolved_once_when_first_read_and_every_reader_sees_the_same_list()
+    {
+        var index = new Internal.MeshIndex(Before(), MeshModel.DefaultTrustDomain);
+        var svc = index.Service(Mesh, "echo-v1")!;
+        var port = svc.Spec.Ports.Single(p => p.Port == 80);
+        var endpoints = index.Endpoints(svc, port);
+        Assert.Same(endpoints, index.Endpoints(svc, port));
+
+        // Eight threads read it first at once: one resolution, one answer.
+        using var start = new Barrier(8);
+        var seen = new string[8][];
+        var readers = Enumerable.Range(0, 8).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            seen[i] = [.. endpoints.Select(e => $"{e.Address}:{e.Port} {e.Pod}")];
+        })).ToList();
+        readers.ForEach(t => t.Start());
+        readers.ForEach(t => t.Join());
+        Assert.All(seen, s => Assert.Equal(seen[0], s));
+        Assert.StartsWith("10.0.0.1:8080 ", Assert.Single(seen[0]));
+        Assert.Equal("10.0.0.1", Assert.Single(endpoints).Address);
+        Assert.Equal("10.0.0.1", endpoints[0].Address);
+    }
+
+    [Fact]
+    public void Endpoints_first_read_after_an_endpoint_move_are_those_of_the_slices_their_model_was_built_from()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        var unread = first.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints;
+        var updated = first.Update(After(before, "echo-v1 endpoint moved"));
+
+        // Resolved only now, after the move: still the first model's endpoints, not the moved ones.
+        Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.Equal(["10.0.0.1"], unread.Select(e => e.Address));
+    }
 }

@@ -26,6 +26,9 @@ internal static class ScaleBenchmark
         var changesPerKind = IntArg(args, "--changes", 25);
         var settleMs = IntArg(args, "--settle", 300);
         var report = StringArg(args, "--report", "");
+
+        // --kinds 0,2: only those kinds of change (0 route edit hot, 1 route edit one, 2 endpoint move hot, 3 endpoint move one), for profiling one.
+        var only = StringArg(args, "--kinds", "0,1,2,3").Split(',').Select(k => int.Parse(k, CultureInfo.InvariantCulture)).ToHashSet();
         var label = StringArg(args, "--label", "");
         var state = Directory.CreateTempSubdirectory("weft-scale-");
         using var controlPlane = StartControlPlane(cluster, state.FullName);
@@ -83,6 +86,11 @@ internal static class ScaleBenchmark
             var moves = 0;
             for (var i = 0; i < 4 * changesPerKind; i++)
             {
+                if (!only.Contains(i % 4))
+                {
+                    continue;
+                }
+
                 var kind = kinds[i % 4];
                 var (n, s) = (i % 4) switch
                 {
@@ -134,7 +142,7 @@ internal static class ScaleBenchmark
                 affected[kind].Add(change.Expected);
                 await Task.Delay(settleMs).ConfigureAwait(false);
                 updates.Add(change.Updates);
-                Console.WriteLine($"change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
+                Console.WriteLine($"change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
             }
 
             var changedRss = sampler.Phase("during the changes (peak)");

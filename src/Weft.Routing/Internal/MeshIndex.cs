@@ -18,6 +18,11 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
+    // The index WithEndpointSlices made this one from, through any number of steps (this one when built from a snapshot):
+    // it has the same pods, which is all that resolving a Service's endpoints from its slices reads besides them. Lazy
+    // endpoints hold it rather than the index that made them, so that they keep alive one index's slice map, not each one's.
+    private readonly MeshIndex _root;
+    private static readonly IReadOnlyList<EndpointPolicy> NoEndpoints = [];
     // Shared with the indexes WithEndpointSlices makes from this one (the same pods and Services): an entry holds for an
     // index whose slices of that Service are the same list instance as the entry was resolved from.
     private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
@@ -31,6 +36,7 @@ internal sealed class MeshIndex
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
+        _root = this;
         TrustDomain = trustDomain;
         foreach (var svc in snapshot.Services)
         {
@@ -359,9 +365,10 @@ internal sealed class MeshIndex
                 return cached.Endpoints;
             }
 
-            // Resolved from this index's slices; the entry another index holds (other slices) is replaced, and a race
-            // with another resolution of the same slices leaves one instance that both return.
-            var resolved = (slices, (IReadOnlyList<EndpointPolicy>)ResolveEndpoints(svc, port));
+            // From this index's slices, resolved when first read (issue 18: resolving every Service's endpoints was 45% of
+            // a 10k cluster's first model, and most are never sent); the entry another index holds (other slices) is
+            // replaced, and a race with another resolution of the same slices leaves one instance that both return.
+            var resolved = (slices, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_root, port, slices));
             if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
             {
                 return resolved.Item2;
@@ -386,14 +393,10 @@ internal sealed class MeshIndex
         };
     }
 
-    private List<EndpointPolicy> ResolveEndpoints(Service svc, ServicePort port)
+    /// <summary>A Service port's ready endpoints in <paramref name="slices"/> (its slices), by address then port.</summary>
+    private List<EndpointPolicy> ResolveEndpoints(ServicePort port, List<EndpointSlice> slices)
     {
         var result = new List<EndpointPolicy>();
-        if (!_slices.TryGetValue(svc.Key, out var slices))
-        {
-            return result;
-        }
-
         var total = 0;
         foreach (var slice in slices)
         {
@@ -510,6 +513,49 @@ internal sealed class MeshIndex
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A Service port's endpoints, resolved from its slices when first read and then kept; what it captured to resolve them
+    /// is let go of then. One instance per (Service, port, slices), as the resolved list was, so reference equality between
+    /// policies of one model and the next holds as before.
+    /// </summary>
+    private sealed class LazyEndpoints(MeshIndex root, ServicePort port, List<EndpointSlice> slices) : IReadOnlyList<EndpointPolicy>
+    {
+        private readonly Lock _gate = new();
+        private (MeshIndex Root, ServicePort Port, List<EndpointSlice> Slices)? _source = (root, port, slices);
+        private List<EndpointPolicy>? _resolved;
+
+        public int Count => Resolved.Count;
+
+        public EndpointPolicy this[int index] => Resolved[index];
+
+        public IEnumerator<EndpointPolicy> GetEnumerator() => Resolved.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private List<EndpointPolicy> Resolved
+        {
+            get
+            {
+                if (Volatile.Read(ref _resolved) is { } done)
+                {
+                    return done;
+                }
+
+                lock (_gate)
+                {
+                    if (_resolved is null)
+                    {
+                        var (index, servicePort, list) = _source!.Value;
+                        Volatile.Write(ref _resolved, index.ResolveEndpoints(servicePort, list));
+                        _source = null;
+                    }
+
+                    return _resolved!;
+                }
+            }
+        }
     }
 }
 
