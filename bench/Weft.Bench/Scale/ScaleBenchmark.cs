@@ -24,6 +24,10 @@ internal static class ScaleBenchmark
         var cluster = ScaleCluster.OfSize(size);
         var destinations = IntArg(args, "--destinations", 3);
         var changesPerKind = IntArg(args, "--changes", 25);
+
+        // Changes of each kind made first and not counted: the first changes after start run through code the JIT has not
+        // optimised yet, in both processes (a control plane that has run for a while has); their times are reported apart.
+        var warmup = IntArg(args, "--warmup", 2);
         var settleMs = IntArg(args, "--settle", 300);
         var report = StringArg(args, "--report", "");
 
@@ -84,15 +88,17 @@ internal static class ScaleBenchmark
             var producerWatched = watched.Where(w => ScaleCluster.ProducerOnly(w.S) && w != (HotNs, HotSvc)).Distinct().ToArray();
             var anyWatched = watched.Where(w => w != (HotNs, HotSvc)).Distinct().ToArray();
             var moves = 0;
-            for (var i = 0; i < 4 * changesPerKind; i++)
+            var warmupMs = new List<double>();
+            for (var i = -4 * warmup; i < 4 * changesPerKind; i++)
             {
-                if (!only.Contains(i % 4))
+                var k = ((i % 4) + 4) % 4;
+                if (!only.Contains(k))
                 {
                     continue;
                 }
 
-                var kind = kinds[i % 4];
-                var (n, s) = (i % 4) switch
+                var kind = kinds[k];
+                var (n, s) = k switch
                 {
                     0 or 2 => (HotNs, HotSvc),
                     1 => producerWatched[random.Next(producerWatched.Length)],
@@ -100,7 +106,7 @@ internal static class ScaleBenchmark
                 };
                 string command;
                 ScaleSubscribers.Change change;
-                if (i % 4 < 2)
+                if (k < 2)
                 {
                     var route = cluster.RouteOf(n, s);
                     var revision = revisions.GetValueOrDefault(route);
@@ -119,9 +125,13 @@ internal static class ScaleBenchmark
                 var start = Stopwatch.GetTimestamp();
                 await controlPlane.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
                 await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
-                var ok = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))?.Split(' ');
-                storeReplaceMs.Add(Double(ok![2]));
-                publishedMs.Add(Double(ok[3]));
+                var ok = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException("the control plane exited")).Split(' ');
+                if (i >= 0)
+                {
+                    storeReplaceMs.Add(Double(ok[2]));
+                    publishedMs.Add(Double(ok[3]));
+                }
+
                 try
                 {
                     await change.All.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
@@ -134,15 +144,23 @@ internal static class ScaleBenchmark
                 }
 
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
-                if (change.Expected > 0)
+                if (i < 0)
                 {
-                    lastMs[kind].Add(last);
+                    warmupMs.Add(last);
+                }
+                else
+                {
+                    if (change.Expected > 0)
+                    {
+                        lastMs[kind].Add(last);
+                    }
+
+                    affected[kind].Add(change.Expected);
                 }
 
-                affected[kind].Add(change.Expected);
                 await Task.Delay(settleMs).ConfigureAwait(false);
                 updates.Add(change.Updates);
-                Console.WriteLine($"change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
+                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
             }
 
             var changedRss = sampler.Phase("during the changes (peak)");
@@ -157,7 +175,7 @@ internal static class ScaleBenchmark
             results.AppendLine();
             results.AppendLine(CultureInfo.InvariantCulture, $"- first model (store replace of every object → translator published): {buildMs:F0} ms, of which the store's replace {storeMs:F0} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- {cluster.Proxies:N0} proxies connected (TLS, token), {subscribers.Streams:N0} streams (1 inbound + {destinations} destinations each) with their first policy: {subscribeMs:F0} ms");
-            results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
+            results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out), after {warmupMs.Count} warm-up changes not counted (their times: {string.Join(", ", warmupMs.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} ms); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
             results.AppendLine();
             results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms |");
