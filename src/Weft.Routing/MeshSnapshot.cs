@@ -55,4 +55,53 @@ public sealed record MeshSnapshot
             BackendTrafficPolicies = [.. all.OfType<XBackendTrafficPolicy>()],
         };
     }
+
+    /// <summary>
+    /// This snapshot with objects swapped for others (an object's newer version), each in its place. The lists without a
+    /// swapped object stay the same instances, so that <see cref="MeshModel.Update"/> sees at once what did not change.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An old object is not in this snapshot.</exception>
+    public MeshSnapshot Replacing(IReadOnlyList<(KubeObject Old, KubeObject New)> swaps)
+    {
+        ArgumentNullException.ThrowIfNull(swaps);
+        var mesh = this;
+        foreach (var (old, swapped) in swaps)
+        {
+            // The kinds of From, one list each.
+            mesh = (old, swapped) switch
+            {
+                (Service o, Service n) => mesh with { Services = Swap(mesh.Services, o, n) },
+                (EndpointSlice o, EndpointSlice n) => mesh with { EndpointSlices = Swap(mesh.EndpointSlices, o, n) },
+                (Route o, Route n) => mesh with { Routes = Swap(mesh.Routes, o, n) },
+                (ReferenceGrant o, ReferenceGrant n) => mesh with { ReferenceGrants = Swap(mesh.ReferenceGrants, o, n) },
+                (Namespace o, Namespace n) => mesh with { Namespaces = Swap(mesh.Namespaces, o, n) },
+                (Pod o, Pod n) => mesh with { Pods = Swap(mesh.Pods, o, n) },
+                (ServiceAccount o, ServiceAccount n) => mesh with { ServiceAccounts = Swap(mesh.ServiceAccounts, o, n) },
+                (AuthorizationPolicy o, AuthorizationPolicy n) => mesh with { AuthorizationPolicies = Swap(mesh.AuthorizationPolicies, o, n) },
+                (XBackend o, XBackend n) => mesh with { XBackends = Swap(mesh.XBackends, o, n) },
+                (ConfigMap o, ConfigMap n) => mesh with { ConfigMaps = Swap(mesh.ConfigMaps, o, n) },
+                (BackendTlsPolicy o, BackendTlsPolicy n) => mesh with { BackendTlsPolicies = Swap(mesh.BackendTlsPolicies, o, n) },
+                (XBackendTrafficPolicy o, XBackendTrafficPolicy n) => mesh with { BackendTrafficPolicies = Swap(mesh.BackendTrafficPolicies, o, n) },
+                _ => mesh,
+            };
+        }
+
+        return mesh;
+    }
+
+    private static T[] Swap<T>(IReadOnlyList<T> list, T old, T swapped)
+        where T : KubeObject
+    {
+        var result = list.ToArray();
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (ReferenceEquals(result[i], old))
+            {
+                result[i] = swapped;
+                return result;
+            }
+        }
+
+        throw new InvalidOperationException($"{old.Kind} {old.Key} is not in the snapshot it is swapped in");
+    }
 }
