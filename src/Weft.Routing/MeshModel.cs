@@ -316,8 +316,9 @@ public sealed partial class MeshModel
         }
     }
 
-    /// <summary>The routes of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
-    private static (List<Route> Gone, List<Route> Added) Changed(IReadOnlyList<Route> before, IReadOnlyList<Route> after)
+    /// <summary>The objects of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
+    private static (List<T> Gone, List<T> Added) Changed<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
+        where T : class
     {
         // The store keeps each object's place: when the lengths agree, only the few positions that differ need a look.
         var differ = new List<int>();
@@ -331,11 +332,11 @@ public sealed partial class MeshModel
 
         if (before.Count == after.Count && differ.Count <= 64)
         {
-            static bool In(IReadOnlyList<Route> list, Route route)
+            static bool In(IReadOnlyList<T> list, T item)
             {
                 for (var i = 0; i < list.Count; i++)
                 {
-                    if (ReferenceEquals(list[i], route))
+                    if (ReferenceEquals(list[i], item))
                     {
                         return true;
                     }
@@ -347,8 +348,8 @@ public sealed partial class MeshModel
             return ([.. differ.Select(i => before[i]).Where(r => !In(after, r))], [.. differ.Select(i => after[i]).Where(r => !In(before, r))]);
         }
 
-        var stillThere = new HashSet<Route>(after, ReferenceEqualityComparer.Instance);
-        var wasThere = new HashSet<Route>(before, ReferenceEqualityComparer.Instance);
+        var stillThere = new HashSet<T>(after, ReferenceEqualityComparer.Instance);
+        var wasThere = new HashSet<T>(before, ReferenceEqualityComparer.Instance);
         return ([.. before.Where(r => !stillThere.Contains(r))], [.. after.Where(r => !wasThere.Contains(r))]);
     }
 
@@ -372,42 +373,14 @@ public sealed partial class MeshModel
     /// <summary>The Services (namespace/name) that own a slice in one list and not in the other, by instance.</summary>
     private static HashSet<string> ServicesWithChangedSlices(IReadOnlyList<EndpointSlice> before, IReadOnlyList<EndpointSlice> after)
     {
+        var (gone, added) = Changed(before, after);
         var changed = new HashSet<string>(StringComparer.Ordinal);
-        void Add(EndpointSlice slice)
+        foreach (var slice in gone.Concat(added))
         {
             if (slice.ServiceName is { } owner)
             {
                 changed.Add($"{slice.Namespace}/{owner}");
             }
-        }
-
-        if (before.Count == after.Count)
-        {
-            // The store keeps each object's place: a slice swapped for a newer one is at the same index.
-            for (var i = 0; i < before.Count; i++)
-            {
-                if (!ReferenceEquals(before[i], after[i]))
-                {
-                    Add(before[i]);
-                    Add(after[i]);
-                }
-            }
-
-            return changed;
-        }
-
-        var gone = new HashSet<EndpointSlice>(before, ReferenceEqualityComparer.Instance);
-        foreach (var slice in after)
-        {
-            if (!gone.Remove(slice))
-            {
-                Add(slice);
-            }
-        }
-
-        foreach (var slice in gone)
-        {
-            Add(slice);
         }
 
         return changed;
