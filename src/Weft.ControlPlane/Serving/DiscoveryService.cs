@@ -37,7 +37,7 @@ internal sealed class DiscoveryService(
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
 
-    /// <summary>What an inbound watch has sent before its first answer: unlike any answer, null (NOT_FOUND) included.</summary>
+    /// <summary>What a watch has serialised before its first answer: unlike any answer, null (NOT_FOUND) included.</summary>
     private static readonly object NothingSent = new();
 
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
@@ -53,27 +53,11 @@ internal sealed class DiscoveryService(
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try
         {
-            // MeshModel.Compile (and Outside) hand back the same instance while the destination is unchanged: nothing to
-            // serialise or compare.
-            object? last = null;
-            WatchAnswer? Next(MeshModel model)
-            {
-                if (!Compile(model, request, out var policy))
-                {
-                    return null;
-                }
-
-                object answer = policy is null ? model.Outside(request.ClientNamespace, request.ClientPod) : policy;
-                if (ReferenceEquals(answer, last))
-                {
-                    return null;
-                }
-
-                last = answer;
-                return Serialize(answer, request);
-            }
-
-            await WatchAsync(subscription, context, Next, async (version, answer, ct) =>
+            // MeshModel.Compile (and Outside) hand back the same instance while the destination is unchanged.
+            var next = SerializedOnChange(
+                model => Compile(model, request, out var policy) ? (true, policy ?? (object)model.Outside(request.ClientNamespace, request.ClientPod)) : (false, null),
+                answer => Serialize(answer!, request));
+            await WatchAsync(subscription, context, next, async (version, answer, ct) =>
             {
                 var found = answer.Status == DestinationStatus.Found;
                 await responseStream.WriteAsync(new DestinationUpdate
@@ -109,26 +93,12 @@ internal sealed class DiscoveryService(
         var subscription = registry.Add(request);
         try
         {
-            // MeshModel.CompileInbound hands back the same instance while the pod's inputs are unchanged: nothing to
-            // serialise or compare (with thousands of sidecars, every change of anything re-serialised every pod's).
-            object? last = NothingSent;
-            WatchAnswer? Next(MeshModel model)
-            {
-                if (!CompileInbound(model, podNamespace, podName, request.Pod, out var policy) || ReferenceEquals(policy, last))
-                {
-                    return null;
-                }
-
-                var answer = SerializeInbound(policy, request.Pod);
-                if (answer is not null)
-                {
-                    last = policy;
-                }
-
-                return answer;
-            }
-
-            await WatchAsync(subscription, context, Next, async (version, answer, ct) =>
+            // MeshModel.CompileInbound hands back the same instance while the pod's inputs are unchanged (with thousands of
+            // sidecars, every change of anything re-serialised every pod's).
+            var next = SerializedOnChange(
+                model => CompileInbound(model, podNamespace, podName, request.Pod, out var policy) ? (true, policy) : (false, null),
+                answer => SerializeInbound((InboundPolicy?)answer, request.Pod));
+            await WatchAsync(subscription, context, next, async (version, answer, ct) =>
             {
                 await responseStream.WriteAsync(new InboundUpdate { Version = version, Status = answer.Status, PolicyJson = UnsafeByteOperations.UnsafeWrap(answer.Json) }, ct).ConfigureAwait(false);
                 Log.InboundSent(logger, version, answer.Status.ToString(), request.Pod);
@@ -203,6 +173,32 @@ internal sealed class DiscoveryService(
         // The identity comes from the authenticated caller (its token, checked against its pod), never from the CSR.
         var caller = await callers.PodAsync(context).ConfigureAwait(false);
         return certificates.Issue(request, caller, context.Peer);
+    }
+
+    /// <summary>
+    /// A watch's answer to each model: <paramref name="compile"/>'s answer (false: compiling failed, nothing to send),
+    /// serialised only when it is not the instance last serialised, since the model hands back the same instance while a
+    /// destination's or pod's inputs are unchanged. An answer whose serialising failed (null) is tried again on the next model.
+    /// </summary>
+    private static Func<MeshModel, WatchAnswer?> SerializedOnChange(Func<MeshModel, (bool Compiled, object? Answer)> compile, Func<object?, WatchAnswer?> serialize)
+    {
+        object? last = NothingSent;
+        return model =>
+        {
+            var (compiled, answer) = compile(model);
+            if (!compiled || ReferenceEquals(answer, last))
+            {
+                return null;
+            }
+
+            var serialized = serialize(answer);
+            if (serialized is not null)
+            {
+                last = answer;
+            }
+
+            return serialized;
+        };
     }
 
     /// <summary>
