@@ -29,12 +29,13 @@ aot_sidecar_sources() {
   printf '%s\n' "${seen[@]}" Directory.Build.props Directory.Packages.props global.json
 }
 
-# Whether a source of the sidecar changed after file $1 (what ./weft counts as a source, for the CLI).
+. "$_aot_root/scripts/sources-newer.sh"
+
+# Whether a source of the sidecar changed after file $1 (a source as ./weft counts one for the CLI).
 _aot_sources_newer_than() {
   local paths=() source
   while read -r source; do paths+=("$_aot_root/$source"); done < <(aot_sidecar_sources)
-  [ -n "$(find "${paths[@]}" -newer "$1" \( -name '*.cs' -o -name '*.csproj' -o -name '*.proto' -o -name '*.props' \
-      -o -name '*.json' -o -name '*.targets' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit 2>/dev/null)" ]
+  sources_newer_than "$1" "${paths[@]}"
 }
 
 ensure_aot_sidecar() {
