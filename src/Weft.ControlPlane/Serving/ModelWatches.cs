@@ -63,19 +63,13 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A pass over the newest model first: the host may start this loop after models were published that watches added
+        // before it have not been evaluated on (.NET runs all of ExecuteAsync in the background). A watch skips a model it
+        // was already evaluated on.
         var published = translator.Current;
         var watches = new List<Watch>();
-        while (!stoppingToken.IsCancellationRequested)
+        while (true)
         {
-            try
-            {
-                published = await published.NextAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-
             var start = Stopwatch.GetTimestamp();
             watches.Clear();
             lock (_gate)
@@ -90,6 +84,14 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
             }
 
             Log.WatchesEvaluated(logger, published.Version, watches.Count, woken, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            try
+            {
+                published = await published.NextAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

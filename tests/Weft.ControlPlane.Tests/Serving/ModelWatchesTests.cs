@@ -57,6 +57,27 @@ public sealed class ModelWatchesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_model_published_before_the_loop_starts_reaches_the_watches_added_before_it()
+    {
+        // The host may start the loop after models were published (.NET runs ExecuteAsync in the background).
+        using var late = new ModelWatches(_translator, NullLogger<ModelWatches>.Instance);
+        var n = 0;
+        using var watch = late.Add(_ => Answer($"{++n}"), Progress());
+        await watch.ReadAsync(_deadline.Token);
+        var published = await PublishAsync();
+
+        await late.StartAsync(_deadline.Token);
+        try
+        {
+            Assert.Equal(published, (await watch.ReadAsync(_deadline.Token)).Version);
+        }
+        finally
+        {
+            await late.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Only_a_watch_whose_answer_changed_is_woken()
     {
         var n = 0;
