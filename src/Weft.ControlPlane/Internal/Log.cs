@@ -112,7 +112,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "{Resource}, a CA bundle named by a caCertificateRef, was not listed within {Seconds:0} s; publishing without it until it is")]
     public static partial void ConfigMapNotListed(ILogger logger, string resource, double seconds);
 
-    [LoggerMessage(EventId = 43, Level = LogLevel.Debug, Message = "Model version {Version}: {Watches} discovery watches evaluated, {Woken} with a new answer, in {Milliseconds:0.0} ms")]
+    [LoggerMessage(EventId = 43, Level = LogLevel.Debug, Message = "Model version {Version}: {Watches} discovery watches evaluated, {Woken} given a new answer to send, in {Milliseconds:0.0} ms")]
     public static partial void WatchesEvaluated(ILogger logger, ulong version, int watches, int woken, double milliseconds);
 
     [LoggerMessage(EventId = 44, Level = LogLevel.Error, Message = "A discovery watch failed on model version {Version}; its stream keeps what it was sent")]

@@ -37,8 +37,11 @@ internal sealed class DiscoveryService(
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
 
+    /// <summary>What <see cref="SerializedPolicies"/> holds for a policy that could not be serialised: a marker, never sent.</summary>
+    private static readonly byte[] NotSerializable = new byte[1];
+
     /// <summary>What a watch has serialised before its first answer: unlike any answer, null (NOT_FOUND) included.</summary>
-    private static readonly object NothingSent = new();
+    private static readonly object NothingSerialized = new();
 
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {
@@ -182,7 +185,7 @@ internal sealed class DiscoveryService(
     /// </summary>
     private static Func<MeshModel, WatchAnswer?> SerializedOnChange(Func<MeshModel, (bool Compiled, object? Answer)> compile, Func<object?, WatchAnswer?> serialize)
     {
-        object? last = NothingSent;
+        object? last = NothingSerialized;
         return model =>
         {
             var (compiled, answer) = compile(model);
@@ -226,6 +229,8 @@ internal sealed class DiscoveryService(
                     lastSent = answer;
                     subscription.Sent(version, answer.Status);
                 }
+
+                watch.Handled();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -290,10 +295,26 @@ internal sealed class DiscoveryService(
     {
         try
         {
-            // Streams of one destination (many clients of one Service) get the same policy instance: serialise it once.
-            return answer is DestinationPolicy policy
-                ? new WatchAnswer(DestinationStatus.Found, SerializedPolicies.GetValue(policy, static p => PolicyJson.Serialize(p)))
-                : new WatchAnswer(DestinationStatus.NotFound, PolicyJson.Serialize((OutsidePolicy)answer));
+            if (answer is not DestinationPolicy policy)
+            {
+                return new WatchAnswer(DestinationStatus.NotFound, PolicyJson.Serialize((OutsidePolicy)answer));
+            }
+
+            // Streams of one destination (many clients of one Service) get the same policy instance: serialise it once,
+            // and a failure once (logged by the stream that met it; the others send nothing, as it does).
+            var json = SerializedPolicies.GetValue(policy, p =>
+            {
+                try
+                {
+                    return PolicyJson.Serialize(p);
+                }
+                catch (Exception e)
+                {
+                    Log.CompileFailed(logger, request.Host, request.Port, request.ClientNamespace, e);
+                    return NotSerializable;
+                }
+            });
+            return ReferenceEquals(json, NotSerializable) ? null : new WatchAnswer(DestinationStatus.Found, json);
         }
         catch (Exception e)
         {

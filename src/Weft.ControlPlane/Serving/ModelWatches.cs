@@ -57,7 +57,16 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
 
         // Added before reading the newest model: a model published after this read is evaluated by the loop, which takes
         // its list of watches only after that model is published.
-        watch.Evaluate(translator.Current, logger);
+        try
+        {
+            watch.Evaluate(translator.Current, logger);
+        }
+        catch
+        {
+            watch.Dispose();
+            throw;
+        }
+
         return watch;
     }
 
@@ -71,7 +80,6 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
         while (true)
         {
             var start = Stopwatch.GetTimestamp();
-            watches.Clear();
             lock (_gate)
             {
                 watches.AddRange(_watches);
@@ -83,7 +91,10 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
                 woken += watch.Evaluate(published, logger) ? 1 : 0;
             }
 
-            Log.WatchesEvaluated(logger, published.Version, watches.Count, woken, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            // Not kept until the next model: a quiet cluster may publish none for days.
+            var evaluated = watches.Count;
+            watches.Clear();
+            Log.WatchesEvaluated(logger, published.Version, evaluated, woken, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             try
             {
                 published = await published.NextAsync(stoppingToken).ConfigureAwait(false);
@@ -103,7 +114,11 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
         }
     }
 
-    /// <summary>One stream's watch: the newest answer not yet read, and the model version it was last evaluated on.</summary>
+    /// <summary>
+    /// One stream's watch: the newest answer not yet read, and the model version it was last evaluated on. The stream's
+    /// progress says a version was evaluated only once every answer up to it has been handled by the stream (sent, or
+    /// found equal to what it sent): a client that shows an evaluated version has been sent all that version asks for.
+    /// </summary>
     internal sealed class Watch(ModelWatches owner, Func<MeshModel, WatchAnswer?> next, SubscriptionRegistry.StreamProgress progress) : IDisposable
     {
         private readonly Lock _gate = new();
@@ -112,17 +127,54 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
 
         private ulong _evaluated;
 
+        // An answer was written and the stream has not yet said it is done with the newest one (Handled).
+        private bool _busy;
+        private bool _disposed;
+
+        /// <summary>The newest model version evaluated (for tests: the loop has been through it).</summary>
+        internal ulong EvaluatedVersion
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _evaluated;
+                }
+            }
+        }
+
         /// <summary>The next answer to send (the newest one given since the last read) and the model version it is for.</summary>
         public ValueTask<(ulong Version, WatchAnswer Answer)> ReadAsync(CancellationToken ct) => _answers.Reader.ReadAsync(ct);
 
-        public void Dispose() => owner.Remove(this);
+        /// <summary>The stream is done with the answer it read last: when no newer one waits, every version evaluated so far is.</summary>
+        public void Handled()
+        {
+            lock (_gate)
+            {
+                if (_answers.Reader.Count == 0)
+                {
+                    _busy = false;
+                    progress.Evaluated(_evaluated);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+            }
+
+            owner.Remove(this);
+        }
 
         /// <summary>Evaluates <paramref name="published"/> unless a model as new was already; true when it gave an answer.</summary>
         internal bool Evaluate(PublishedModel published, ILogger logger)
         {
             lock (_gate)
             {
-                if (published.Version <= _evaluated)
+                if (_disposed || published.Version <= _evaluated)
                 {
                     return false;
                 }
@@ -140,8 +192,19 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
                     answer = null;
                 }
 
-                progress.Evaluated(published.Version);
-                return answer is { } a && _answers.Writer.TryWrite((published.Version, a));
+                if (answer is { } a)
+                {
+                    _answers.Writer.TryWrite((published.Version, a));
+                    _busy = true;
+                    return true;
+                }
+
+                if (!_busy)
+                {
+                    progress.Evaluated(published.Version);
+                }
+
+                return false;
             }
         }
     }

@@ -47,12 +47,14 @@ public sealed class ModelWatchesTests : IAsyncLifetime
         var first = await watch.ReadAsync(_deadline.Token);
         Assert.Equal("1", Json(first.Answer));
         Assert.Equal(_translator.Current.Version, first.Version);
+        watch.Handled();
 
         var published = await PublishAsync();
         var second = await watch.ReadAsync(_deadline.Token);
         Assert.Equal("2", Json(second.Answer));
         Assert.Equal(published, second.Version);
-        await WaitAsync(() => progress.ToProto().EvaluatedVersion == published);
+        watch.Handled();
+        Assert.Equal(published, progress.ToProto().EvaluatedVersion);
         Assert.Equal(2, calls.Count);
     }
 
@@ -81,19 +83,49 @@ public sealed class ModelWatchesTests : IAsyncLifetime
     public async Task Only_a_watch_whose_answer_changed_is_woken()
     {
         var n = 0;
-        var changing = _watches.Add(_ => Answer($"{++n}"), Progress());
+        using var changing = _watches.Add(_ => Answer($"{++n}"), Progress());
         var quietProgress = Progress();
         var quietCalls = 0;
         using var quiet = _watches.Add(_ => ++quietCalls == 1 ? Answer("same") : null, quietProgress);
         await changing.ReadAsync(_deadline.Token);
         await quiet.ReadAsync(_deadline.Token);
+        quiet.Handled();
 
         var published = await PublishAsync();
         Assert.Equal(published, (await changing.ReadAsync(_deadline.Token)).Version);
-        await WaitAsync(() => quietProgress.ToProto().EvaluatedVersion == published);
+        await WaitAsync(() => quiet.EvaluatedVersion == published);
+        Assert.Equal(published, quietProgress.ToProto().EvaluatedVersion);
         var read = quiet.ReadAsync(_deadline.Token).AsTask();
         Assert.False(read.IsCompleted);
-        changing.Dispose();
+    }
+
+    [Fact]
+    public async Task A_version_is_reported_evaluated_only_once_the_stream_has_handled_every_answer_up_to_it()
+    {
+        // discovery.proto: a stream whose evaluated version is the model's has been sent all that model asks for.
+        var progress = Progress();
+        var n = 0;
+        var quiet = false;
+        using var watch = _watches.Add(_ => Volatile.Read(ref quiet) ? null : Answer($"{++n}"), progress);
+        var first = await watch.ReadAsync(_deadline.Token);
+        Assert.Equal(0ul, progress.ToProto().EvaluatedVersion);
+        watch.Handled();
+        Assert.Equal(first.Version, progress.ToProto().EvaluatedVersion);
+
+        // An answer for the next model waits: that model is evaluated, not yet reported.
+        var second = await PublishAsync();
+        await WaitAsync(() => watch.EvaluatedVersion == second);
+        Assert.Equal(first.Version, progress.ToProto().EvaluatedVersion);
+
+        // A model with nothing new to send, while that answer still waits: still not reported.
+        Volatile.Write(ref quiet, true);
+        var third = await PublishAsync();
+        await WaitAsync(() => watch.EvaluatedVersion == third);
+        Assert.Equal(first.Version, progress.ToProto().EvaluatedVersion);
+
+        Assert.Equal(second, (await watch.ReadAsync(_deadline.Token)).Version);
+        watch.Handled();
+        Assert.Equal(third, progress.ToProto().EvaluatedVersion);
     }
 
     [Fact]
@@ -108,7 +140,7 @@ public sealed class ModelWatchesTests : IAsyncLifetime
             last = await PublishAsync();
         }
 
-        await WaitAsync(() => progress.ToProto().EvaluatedVersion == last);
+        await WaitAsync(() => watch.EvaluatedVersion == last);
         var read = await watch.ReadAsync(_deadline.Token);
         Assert.Equal(last, read.Version);
         Assert.Equal($"{n}", Json(read.Answer));
