@@ -18,10 +18,9 @@ internal sealed class MeshIndex
     private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
-    // The index WithEndpointSlices made this one from, through any number of steps (this one when built from a snapshot):
-    // it has the same pods, which is all that resolving a Service's endpoints from its slices reads besides them. Lazy
-    // endpoints hold it rather than the index that made them, so that they keep alive one index's slice map, not each one's.
-    private readonly MeshIndex _root;
+    // What resolving a Service's endpoints from its slices reads besides them: the pods and the trust domain, shared with
+    // the indexes WithEndpointSlices makes from this one. Lazy endpoints hold it, not an index (and its slices).
+    private readonly EndpointResolver _resolver;
     private static readonly IReadOnlyList<EndpointPolicy> NoEndpoints = [];
     // Shared with the indexes WithEndpointSlices makes from this one (the same pods and Services): an entry holds for an
     // index whose slices of that Service are the same list instance as the entry was resolved from.
@@ -36,8 +35,8 @@ internal sealed class MeshIndex
 
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
-        _root = this;
         TrustDomain = trustDomain;
+        _resolver = new EndpointResolver(trustDomain, _pods, _podsByIP);
         foreach (var svc in snapshot.Services)
         {
             _services[svc.Key] = svc;
@@ -345,7 +344,7 @@ internal sealed class MeshIndex
     }
 
     /// <summary>The SPIFFE identity of a pod's service account (DESIGN decision 4).</summary>
-    public string Identity(Pod pod) => $"spiffe://{TrustDomain}/ns/{pod.Namespace}/sa/{pod.ServiceAccount}";
+    public string Identity(Pod pod) => _resolver.Identity(pod);
 
     /// <summary>
     /// The ready endpoints of a Service port (gamma-spec F1): from the EndpointSlices labelled kubernetes.io/service-name,
@@ -368,7 +367,7 @@ internal sealed class MeshIndex
             // From this index's slices, resolved when first read (issue 18: resolving every Service's endpoints was 45% of
             // a 10k cluster's first model, and most are never sent); the entry another index holds (other slices) is
             // replaced, and a race with another resolution of the same slices leaves one instance that both return.
-            var resolved = (slices, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_root, port, slices));
+            var resolved = (slices, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_resolver, port, slices));
             if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
             {
                 return resolved.Item2;
@@ -376,143 +375,151 @@ internal sealed class MeshIndex
         }
     }
 
-    public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
-    {
-        var pod = PodOf(slice, endpoint) ?? PodByIP(address);
-        string? podKey = endpoint?.TargetRef is { Name: { } n } tr && (tr.Kind is null or "Pod")
-            ? $"{tr.Namespace ?? slice!.Namespace}/{n}"
-            : pod?.Key;
-        return new EndpointPolicy
-        {
-            Address = address,
-            Port = port,
-            Pod = podKey,
-            // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext.
-            Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off ? null : Identity(pod),
-            Workload = pod is null ? null : WorkloadName.Of(pod),
-        };
-    }
+    public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint) => _resolver.Endpoint(address, port, slice, endpoint);
 
-    /// <summary>A Service port's ready endpoints in <paramref name="slices"/> (its slices), by address then port.</summary>
-    private List<EndpointPolicy> ResolveEndpoints(ServicePort port, List<EndpointSlice> slices)
+    /// <summary>Resolves endpoints from slices: what it reads besides them, the pods (by name and by IP) and the trust domain.</summary>
+    private sealed class EndpointResolver(string trustDomain, Dictionary<(string Namespace, string Name), Pod> pods, Dictionary<string, Pod> podsByIP)
     {
-        var result = new List<EndpointPolicy>();
-        var total = 0;
-        foreach (var slice in slices)
+        public string Identity(Pod pod) => $"spiffe://{trustDomain}/ns/{pod.Namespace}/sa/{pod.ServiceAccount}";
+
+        public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
         {
-            total += slice.Endpoints.Count;
+            var pod = PodOf(slice, endpoint) ?? podsByIP.GetValueOrDefault(address);
+            string? podKey = endpoint?.TargetRef is { Name: { } n } tr && (tr.Kind is null or "Pod")
+                ? $"{tr.Namespace ?? slice!.Namespace}/{n}"
+                : pod?.Key;
+            return new EndpointPolicy
+            {
+                Address = address,
+                Port = port,
+                Pod = podKey,
+                // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext.
+                Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off ? null : Identity(pod),
+                Workload = pod is null ? null : WorkloadName.Of(pod),
+            };
         }
 
-        result.Capacity = total;
-        var seen = new HashSet<(string, int)>(total);
-        foreach (var slice in slices)
+        /// <summary>A Service port's ready endpoints in <paramref name="slices"/> (its slices), by address then port.</summary>
+        public List<EndpointPolicy> Resolve(ServicePort port, List<EndpointSlice> slices)
         {
-            if (slice.AddressType is not ("IPv4" or "IPv6"))
+            var result = new List<EndpointPolicy>();
+            var total = 0;
+            foreach (var slice in slices)
             {
-                continue;
+                total += slice.Endpoints.Count;
             }
 
-            foreach (var ep in slice.Endpoints)
+            result.Capacity = total;
+            var seen = new HashSet<(string, int)>(total);
+            foreach (var slice in slices)
             {
-                if (ep.Conditions.Ready == false)
+                if (slice.AddressType is not ("IPv4" or "IPv6"))
                 {
                     continue;
                 }
 
-                if (ResolveTargetPort(slice, port, ep) is not { } target)
+                foreach (var ep in slice.Endpoints)
                 {
-                    continue;
-                }
-
-                foreach (var address in ep.Addresses)
-                {
-                    if (seen.Add((address, target)))
+                    if (ep.Conditions.Ready == false)
                     {
-                        result.Add(Endpoint(address, target, slice, ep));
+                        continue;
+                    }
+
+                    if (ResolveTargetPort(slice, port, ep) is not { } target)
+                    {
+                        continue;
+                    }
+
+                    foreach (var address in ep.Addresses)
+                    {
+                        if (seen.Add((address, target)))
+                        {
+                            result.Add(Endpoint(address, target, slice, ep));
+                        }
                     }
                 }
             }
-        }
 
-        result.Sort(static (a, b) =>
-        {
-            var c = string.CompareOrdinal(a.Address, b.Address);
-            return c != 0 ? c : a.Port.CompareTo(b.Port);
-        });
-        return result;
-    }
-
-    /// <summary>
-    /// Kubernetes names each slice port after the Service port it serves and gives it the resolved container port; when a
-    /// slice has no such entry, use a numeric targetPort, or look a named targetPort up in the slice's and the pod's ports.
-    /// </summary>
-    private int? ResolveTargetPort(EndpointSlice slice, ServicePort port, Endpoint ep)
-    {
-        foreach (var sp in slice.Ports)
-        {
-            if (sp.Port is { } n && string.Equals(sp.Name ?? "", port.Name ?? "", StringComparison.Ordinal))
+            result.Sort(static (a, b) =>
             {
-                return n;
-            }
+                var c = string.CompareOrdinal(a.Address, b.Address);
+                return c != 0 ? c : a.Port.CompareTo(b.Port);
+            });
+            return result;
         }
 
-        var target = port.TargetPort;
-        if (target.Number is { } number)
+        /// <summary>
+        /// Kubernetes names each slice port after the Service port it serves and gives it the resolved container port; when a
+        /// slice has no such entry, use a numeric targetPort, or look a named targetPort up in the slice's and the pod's ports.
+        /// </summary>
+        private int? ResolveTargetPort(EndpointSlice slice, ServicePort port, Endpoint ep)
         {
-            return number;
-        }
-
-        if (target.Text is not { Length: > 0 } name)
-        {
-            return port.Port;
-        }
-
-        foreach (var sp in slice.Ports)
-        {
-            if (sp.Port is { } n && sp.Name == name)
+            foreach (var sp in slice.Ports)
             {
-                return n;
-            }
-        }
-
-        var pod = PodOf(slice, ep);
-        if (pod is not null)
-        {
-            foreach (var c in pod.Spec.Containers)
-            {
-                foreach (var cp in c.Ports)
+                if (sp.Port is { } n && string.Equals(sp.Name ?? "", port.Name ?? "", StringComparison.Ordinal))
                 {
-                    if (cp.Name == name)
+                    return n;
+                }
+            }
+
+            var target = port.TargetPort;
+            if (target.Number is { } number)
+            {
+                return number;
+            }
+
+            if (target.Text is not { Length: > 0 } name)
+            {
+                return port.Port;
+            }
+
+            foreach (var sp in slice.Ports)
+            {
+                if (sp.Port is { } n && sp.Name == name)
+                {
+                    return n;
+                }
+            }
+
+            var pod = PodOf(slice, ep);
+            if (pod is not null)
+            {
+                foreach (var c in pod.Spec.Containers)
+                {
+                    foreach (var cp in c.Ports)
                     {
-                        return cp.Port;
+                        if (cp.Name == name)
+                        {
+                            return cp.Port;
+                        }
                     }
                 }
             }
+
+            return null;
         }
 
-        return null;
-    }
-
-    private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
-    {
-        if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
-            && _pods.TryGetValue((tr.Namespace ?? slice?.Namespace ?? "", name), out var pod))
+        private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
         {
-            return pod;
-        }
-
-        if (ep is not null)
-        {
-            foreach (var a in ep.Addresses)
+            if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
+                && pods.TryGetValue((tr.Namespace ?? slice?.Namespace ?? "", name), out var pod))
             {
-                if (_podsByIP.TryGetValue(a, out var byIp))
+                return pod;
+            }
+
+            if (ep is not null)
+            {
+                foreach (var a in ep.Addresses)
                 {
-                    return byIp;
+                    if (podsByIP.TryGetValue(a, out var byIp))
+                    {
+                        return byIp;
+                    }
                 }
             }
-        }
 
-        return null;
+            return null;
+        }
     }
 
     /// <summary>
@@ -520,10 +527,10 @@ internal sealed class MeshIndex
     /// is let go of then. One instance per (Service, port, slices), as the resolved list was, so reference equality between
     /// policies of one model and the next holds as before.
     /// </summary>
-    private sealed class LazyEndpoints(MeshIndex root, ServicePort port, List<EndpointSlice> slices) : IReadOnlyList<EndpointPolicy>
+    private sealed class LazyEndpoints(EndpointResolver resolver, ServicePort port, List<EndpointSlice> slices) : IReadOnlyList<EndpointPolicy>
     {
         private readonly Lock _gate = new();
-        private (MeshIndex Root, ServicePort Port, List<EndpointSlice> Slices)? _source = (root, port, slices);
+        private (EndpointResolver Resolver, ServicePort Port, List<EndpointSlice> Slices)? _source = (resolver, port, slices);
         private List<EndpointPolicy>? _resolved;
 
         public int Count => Resolved.Count;
@@ -547,8 +554,8 @@ internal sealed class MeshIndex
                 {
                     if (_resolved is null)
                     {
-                        var (index, servicePort, list) = _source!.Value;
-                        Volatile.Write(ref _resolved, index.ResolveEndpoints(servicePort, list));
+                        var (endpoints, servicePort, list) = _source!.Value;
+                        Volatile.Write(ref _resolved, endpoints.Resolve(servicePort, list));
                         _source = null;
                     }
 
