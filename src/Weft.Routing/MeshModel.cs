@@ -316,36 +316,31 @@ public sealed partial class MeshModel
         }
     }
 
-    /// <summary>The objects of <paramref name="before"/> not in <paramref name="after"/> and those of after not in before, by instance.</summary>
+    /// <summary>
+    /// What changed from <paramref name="before"/> to <paramref name="after"/>, by instance. The store keeps each object's
+    /// place, so when the lengths agree and few positions differ, the objects at those positions (an object there on both
+    /// sides, only moved, counts as gone and added: analysing it again gives what a full build gives); otherwise the
+    /// objects of before not in after, and those of after not in before.
+    /// </summary>
     private static (List<T> Gone, List<T> Added) Changed<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
         where T : class
     {
-        // The store keeps each object's place: when the lengths agree, only the few positions that differ need a look.
-        var differ = new List<int>();
-        for (var i = 0; i < before.Count && before.Count == after.Count && differ.Count <= 64; i++)
+        if (before.Count == after.Count)
         {
-            if (!ReferenceEquals(before[i], after[i]))
+            var (gone, added) = (new List<T>(), new List<T>());
+            for (var i = 0; i < before.Count && gone.Count <= 64; i++)
             {
-                differ.Add(i);
-            }
-        }
-
-        if (before.Count == after.Count && differ.Count <= 64)
-        {
-            static bool In(IReadOnlyList<T> list, T item)
-            {
-                for (var i = 0; i < list.Count; i++)
+                if (!ReferenceEquals(before[i], after[i]))
                 {
-                    if (ReferenceEquals(list[i], item))
-                    {
-                        return true;
-                    }
+                    gone.Add(before[i]);
+                    added.Add(after[i]);
                 }
-
-                return false;
             }
 
-            return ([.. differ.Select(i => before[i]).Where(r => !In(after, r))], [.. differ.Select(i => after[i]).Where(r => !In(before, r))]);
+            if (gone.Count <= 64)
+            {
+                return (gone, added);
+            }
         }
 
         var stillThere = new HashSet<T>(after, ReferenceEqualityComparer.Instance);

@@ -108,16 +108,16 @@ public class EndpointMoveTests
 
         // Eight threads read it first at once: one resolution, one answer.
         using var start = new Barrier(8);
-        var seen = new string[8][];
+        var seen = new Weft.Routing.Policy.EndpointPolicy[8];
         var readers = Enumerable.Range(0, 8).Select(i => new Thread(() =>
         {
             start.SignalAndWait();
-            seen[i] = [.. endpoints.Select(e => $"{e.Address}:{e.Port} {e.Pod}")];
+            seen[i] = endpoints[0];
         })).ToList();
         readers.ForEach(t => t.Start());
         readers.ForEach(t => t.Join());
-        Assert.All(seen, s => Assert.Equal(seen[0], s));
-        Assert.StartsWith("10.0.0.1:8080 ", Assert.Single(seen[0]));
+        Assert.All(seen, e => Assert.Same(seen[0], e));
+        Assert.Equal(("10.0.0.1", 8080), (seen[0].Address, seen[0].Port));
         Assert.Equal("10.0.0.1", Assert.Single(endpoints).Address);
         Assert.Equal("10.0.0.1", endpoints[0].Address);
     }
@@ -133,5 +133,28 @@ public class EndpointMoveTests
         // Resolved only now, after the move: still the first model's endpoints, not the moved ones.
         Assert.Equal(["10.0.0.9"], updated.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
         Assert.Equal(["10.0.0.1"], unread.Select(e => e.Address));
+    }
+
+    [Fact]
+    public void Two_slices_that_name_one_address_for_different_pods_reordered_update_as_a_full_build_does()
+    {
+        // The first slice's pod wins an address two slices name: the order of the same slices matters.
+        var before = Before();
+        var s = before.EndpointSlices;
+        var a = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-0"));
+        var b = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-1")) with { Metadata = new ObjectMeta { Name = "echo-v1-more", Namespace = Mesh, Labels = a.Metadata.Labels } };
+        var first = MeshModel.Build(WithSlices(before, s[0], a, b, s[2]));
+        Compile(first);
+
+        var reordered = WithSlices(before, s[0], b, a, s[2]);
+        var updated = first.Update(reordered);
+        var built = MeshModel.Build(reordered);
+
+        Assert.Equal($"{Mesh}/echo-v1-abc-1", built.Compile(Mesh, "echo-v1", 80)!.DefaultBackend!.Endpoints.Single().Pod);
+        Assert.NotEqual(first.Compile(Mesh, "echo-v1", 80)!.ToJson(), built.Compile(Mesh, "echo-v1", 80)!.ToJson());
+        foreach (var (client, host, port) in Destinations)
+        {
+            Assert.Equal(built.Compile(client, host, port).ToJson(), updated.Compile(client, host, port).ToJson());
+        }
     }
 }
