@@ -2,6 +2,7 @@
 # What counts as a source of a build here, for ./weft (the CLI) and scripts/aot-sidecar.sh (the AOT sidecar); sourced:
 #   sources_newer_than STAMP PATH...   0 when a source under the PATHs (files or directories) is newer than file STAMP
 # A source is C#, a project, a proto or a build file (props, targets, json); obj/ and bin/ are build output.
+# src/Weft.Cli/Local/SourceTreeSidecar.cs applies the same rule in C# (weft up's staleness check): change both together.
 sources_newer_than() {
   local stamp="$1"
   shift

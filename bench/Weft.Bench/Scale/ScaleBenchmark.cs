@@ -159,7 +159,10 @@ internal static class ScaleBenchmark
                 }
 
                 await Task.Delay(settleMs).ConfigureAwait(false);
-                updates.Add(change.Updates);
+                if (i >= 0)
+                {
+                    updates.Add(change.Updates);
+                }
                 Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
             }
 

@@ -32,8 +32,9 @@ internal static class ScaleControlPlane
         var cluster = new ScaleCluster(IntArg(args, "--namespaces"), IntArg(args, "--proxies"));
         var state = args[Array.IndexOf(args, "--state-dir") + 1];
         var objects = cluster.Objects();
+        using var trace = Environment.GetEnvironmentVariable("SCALE_TRACE") == "1" ? WatchTrace() : null;
         await using var host = await ControlPlaneHost.StartAsync(
-            new ControlPlaneOptions { StateDirectory = state, ListenAddress = "127.0.0.1", Port = 0, LoggerFactory = Environment.GetEnvironmentVariable("SCALE_TRACE") == "1" ? WatchTrace() : null },
+            new ControlPlaneOptions { StateDirectory = state, ListenAddress = "127.0.0.1", Port = 0, LoggerFactory = trace },
             CancellationToken.None).ConfigureAwait(false);
 
         // The first full model: the informers' first listing replaces the source, and the translator builds from it.

@@ -127,8 +127,8 @@ internal sealed record SourceTreeSidecar(string Root)
 
     private static readonly string[] RootBuildFiles = ["Directory.Build.props", "Directory.Packages.props", "global.json"];
 
-    /// <summary>What ./weft and the script count as a source (their <c>find -name</c> patterns).</summary>
-    private static readonly HashSet<string> SourceExtensions = [".cs", ".csproj", ".proto", ".props", ".json", ".targets"];
+    /// <summary>What ./weft and scripts/aot-sidecar.sh count as a source (the <c>find -name</c> patterns of scripts/sources-newer.sh).</summary>
+    internal static readonly HashSet<string> SourceExtensions = [".cs", ".csproj", ".proto", ".props", ".json", ".targets"];
 
     private static bool InBuildOutput(string project, string file) =>
         Path.GetRelativePath(project, file).Split(Path.DirectorySeparatorChar) is var parts && parts.SkipLast(1).Any(p => p is "obj" or "bin");

@@ -226,6 +226,16 @@ public sealed class SidecarChoiceTests : IDisposable
         Assert.DoesNotContain("src/Weft.Cli", tree.Sources());
     }
 
+    [Fact]
+    public void Weft_up_and_the_scripts_count_the_same_kinds_of_file_as_sources()
+    {
+        var tree = SourceTreeSidecar.Above(AppContext.BaseDirectory)!;
+        var script = File.ReadAllText(Path.Combine(tree.Root, "scripts", "sources-newer.sh"));
+        var patterns = System.Text.RegularExpressions.Regex.Matches(script, @"-name '\*(\.[a-z]+)'").Select(m => m.Groups[1].Value);
+
+        Assert.Equal(SourceTreeSidecar.SourceExtensions.Order(), patterns.Order());
+    }
+
     /// <summary>
     /// A source tree: the sidecar's project referencing Routing, the CLI's, root build files (all written at
     /// <see cref="Sources"/>), the CLI's build output, and (<paramref name="built"/>) the sidecar with its stamp.
