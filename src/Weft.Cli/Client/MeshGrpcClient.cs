@@ -115,8 +115,10 @@ internal sealed class MeshGrpcClient : IDisposable
                 || e is AuthenticationException
 
                 // SocketsHttpHandler's "An HTTP/2 connection could not be established because the server did not
-                // complete the HTTP/2 handshake" (the peer answered the preface in HTTP/1.1 and closed) has no error code.
-                || (e is IOException && e.Message.Contains("HTTP/2", StringComparison.Ordinal)))
+                // complete the HTTP/2 handshake" (the peer answered the preface in HTTP/1.1 and closed) has no error code,
+                // and comes as an IOException or, when the connection closed before its handshake was awaited, an
+                // HttpRequestException of no HttpRequestError.
+                || (e is IOException or HttpRequestException && e.Message.Contains("HTTP/2", StringComparison.Ordinal)))
             {
                 return true;
             }

@@ -148,6 +148,16 @@ public sealed class MeshGrpcClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_HTTP2_handshake_error_is_a_protocol_error_whichever_exception_carries_it()
+    {
+        // SocketsHttpHandler reports a peer that answered the h2c preface in HTTP/1.1 either way, depending on timing.
+        const string Handshake = "An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.";
+        Assert.True(MeshGrpcClient.IsHttp2ProtocolError(new MeshGrpcResponse { Status = 13, TransportError = new HttpRequestException(Handshake) }));
+        Assert.True(MeshGrpcClient.IsHttp2ProtocolError(new MeshGrpcResponse { Status = 13, TransportError = new HttpRequestException("outer", new IOException(Handshake)) }));
+        Assert.False(MeshGrpcClient.IsHttp2ProtocolError(new MeshGrpcResponse { Status = 14, TransportError = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:1)") }));
+    }
+
+    [Fact]
     public void Metadata_is_lower_cased_and_skips_Host()
     {
         var metadata = MeshGrpcClient.BuildMetadata(Request(("X-Foo", "bar"), ("Host", "other")));
