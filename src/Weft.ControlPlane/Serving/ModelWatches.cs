@@ -44,8 +44,8 @@ internal sealed class ModelWatches(Translator translator, ILogger<ModelWatches> 
     /// <summary>
     /// Starts a watch: <paramref name="next"/> gives the stream's answer to a model (null for nothing to send: unchanged,
     /// or compiling failed and the client keeps what it has); it runs on the newest model at once, then on every model
-    /// published after it, never on two models at a time. <paramref name="progress"/> records each model evaluated.
-    /// Dispose the watch when the stream ends.
+    /// published after it, never on two models at a time. <paramref name="progress"/> records the newest model evaluated
+    /// once the stream has handled every answer up to it (<see cref="Watch.Handled"/>). Dispose the watch when the stream ends.
     /// </summary>
     public Watch Add(Func<MeshModel, WatchAnswer?> next, SubscriptionRegistry.StreamProgress progress)
     {
