@@ -59,7 +59,8 @@ public sealed partial class MeshModel
             : moved is not null ? previous!._index.WithEndpointSlices(snapshot, moved)
             : new MeshIndex(snapshot, trustDomain);
 
-        if (reuse || moved is not null)
+        var incremental = reuse || moved is not null;
+        if (incremental)
         {
             // What the previous model analysed and grouped, with only the changed routes' entries replaced.
             (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved);
@@ -87,7 +88,7 @@ public sealed partial class MeshModel
             }
         }
 
-        if (reuse || moved is not null)
+        if (incremental)
         {
             CarryOverCompiled(previous!, moved);
         }
@@ -372,9 +373,9 @@ public sealed partial class MeshModel
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var slice in gone.Concat(added))
         {
-            if (slice.ServiceName is { } owner)
+            if (slice.ServiceKey is { } service)
             {
-                changed.Add($"{slice.Namespace}/{owner}");
+                changed.Add(service);
             }
         }
 

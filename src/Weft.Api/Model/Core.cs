@@ -105,6 +105,9 @@ public sealed record EndpointSlice : KubeObject
 
     /// <summary>The Service this slice belongs to, from the kubernetes.io/service-name label.</summary>
     public string? ServiceName => Metadata.Labels.TryGetValue(ServiceNameLabel, out var s) ? s : null;
+
+    /// <summary>That Service's key (namespace/name, as <see cref="KubeObject.Key"/>); null for a slice of no Service.</summary>
+    public string? ServiceKey => ServiceName is { } s ? $"{Namespace}/{s}" : null;
 }
 
 public sealed record ContainerPort

@@ -56,18 +56,10 @@ internal sealed class MeshIndex
 
         foreach (var slice in snapshot.EndpointSlices)
         {
-            if (slice.ServiceName is not { } owner)
+            if (slice.ServiceKey is { } service)
             {
-                continue;
+                AddSlice(_slices, service, slice);
             }
-
-            var key = $"{slice.Namespace}/{owner}";
-            if (!_slices.TryGetValue(key, out var list))
-            {
-                _slices[key] = list = [];
-            }
-
-            list.Add(slice);
         }
 
         _endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
@@ -263,18 +255,22 @@ internal sealed class MeshIndex
         {
             if (slice.ServiceName is { } owner && owners.Contains((slice.Namespace, owner)))
             {
-                var key = $"{slice.Namespace}/{owner}";
-                if (!next._slices.TryGetValue(key, out var list))
-                {
-                    next._slices[key] = list = [];
-                }
-
-                list.Add(slice);
+                AddSlice(next._slices, slice.ServiceKey!, slice);
             }
         }
 
         next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
         return next;
+    }
+
+    private static void AddSlice(Dictionary<string, List<EndpointSlice>> slices, string service, EndpointSlice slice)
+    {
+        if (!slices.TryGetValue(service, out var list))
+        {
+            slices[service] = list = [];
+        }
+
+        list.Add(slice);
     }
 
     private static Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> ByAddress(IReadOnlyList<EndpointSlice> slices)
