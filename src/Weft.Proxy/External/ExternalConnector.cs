@@ -51,7 +51,7 @@ internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddres
             address = address.MapToIPv4();
         }
 
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        if (IsThisNetwork(address) || IPAddress.IsLoopback(address) || address.Equals(IPAddress.Broadcast))
         {
             return true;
         }
@@ -60,7 +60,7 @@ internal sealed class ExternalConnector(ExternalResolver resolver, Func<IPAddres
         {
             Span<byte> bytes = stackalloc byte[4];
             address.TryWriteBytes(bytes, out _);
-            return (bytes[0] == 169 && bytes[1] == 254) || bytes[0] >= 224 || bytes[0] == 0;
+            return (bytes[0] == 169 && bytes[1] == 254) || bytes[0] >= 224;
         }
 
         return address.IsIPv6LinkLocal || address.IsIPv6Multicast;
