@@ -81,7 +81,7 @@ public sealed class ObjectStore
         for (var i = 0; i < objects.Count; i++)
         {
             var loaded = objects[i];
-            var admitted = _admission is null ? loaded : _admission(loaded);
+            var admitted = Admit(loaded);
             (given[i], keys[i]) = (loaded, KeyOf(admitted));
             next[keys[i]] = admitted;
         }
@@ -140,7 +140,7 @@ public sealed class ObjectStore
                 continue;
             }
 
-            var admitted = _admission is null ? objects[i] : _admission(objects[i]);
+            var admitted = Admit(objects[i]);
             if (!string.Equals(KeyOf(admitted), list.Keys[i], StringComparison.Ordinal) || swaps.Count >= 1 + (objects.Count / 8))
             {
                 return false;
@@ -197,6 +197,8 @@ public sealed class ObjectStore
         Volatile.Write(ref _snapshot, snapshot.Replacing(version, merged, replaced));
         return true;
     }
+
+    private KubeObject Admit(KubeObject loaded) => _admission is null ? loaded : _admission(loaded);
 
     /// <summary>kind/namespace/name, the identity an object has in the API server.</summary>
     public static string KeyOf(KubeObject obj)
