@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Weft.Proxy.Http1;
 using Weft.Proxy.Tests.Infrastructure;
 
 namespace Weft.Proxy.Tests.Http1;
@@ -282,6 +283,33 @@ public sealed class Http1RelayFramingTests
         Assert.False(response.Has("Date"));
         Assert.Equal("intact", response.BodyText);
         Assert.Equal("damaged", next.BodyText); // no X-Big: the next head was not mixed with the previous one
+    }
+
+    [Fact]
+    public async Task Each_request_on_a_connection_is_sent_whole_whatever_the_size_of_the_one_before()
+    {
+        // The send buffer is rented per request at that request's size: a small one, then the largest the fast path
+        // carries (a head near MaxHead and a MaxBody body), then a small one again.
+        var head = new string('h', 15_000);
+        var body = Pattern(RelayExchange.MaxBody, seed: 7);
+        await using var app = ScriptedApp.Start(r => ScriptedReply.Ok(
+            r.Target == "/large" ? (r.Header("X-Big") == head && r.Body.AsSpan().SequenceEqual(body) ? "intact" : "damaged") : r.Target));
+        await using var sidecar = await Sidecar.StartAsync();
+        await using var client = await RawConnection.OpenAsync(sidecar.Inbound);
+
+        await client.SendAsync(Sidecar.Get(app.Port, "/small"));
+        var first = await client.ReadResponseAsync();
+        await client.SendAsync([.. Encoding.ASCII.GetBytes(
+            $"POST /large HTTP/1.1\r\nHost: app\r\nweft-dst-port: {app.PortText}\r\nX-Big: {head}\r\nContent-Length: {body.Length}\r\n\r\n"), .. body]);
+        var large = await client.ReadResponseAsync();
+        await client.SendAsync(Sidecar.Get(app.Port, "/small-again"));
+        var last = await client.ReadResponseAsync();
+
+        Assert.Equal("/small", first.BodyText);
+        Assert.False(large.Has("Date")); // the fast path carried it, not Kestrel
+        Assert.Equal("intact", large.BodyText);
+        Assert.Equal("/small-again", last.BodyText);
+        Assert.Equal(1, app.Accepted);
     }
 
     private static byte[] Pattern(int length, int seed)
