@@ -326,6 +326,7 @@ public static class ProxyHost
         {
             // After /ready answers, so start→ready does not include it (a few ms).
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            ProxyLog.StartupPagesDropped(hostLogger, StartupPages.Drop() / 1024);
         }
         ProxyLog.Started(hostLogger, $"{options.PodNamespace}/{options.PodName}",
             proxy.OutboundEndpoint.ToString(), proxy.InboundEndpoint.ToString(), proxy.AdminEndpoint.ToString());

@@ -125,7 +125,8 @@ public sealed record ProxyOptions
 
     /// <summary>
     /// Once ready, one aggressive full GC returns the start-up garbage's memory to the OS (idle RSS of the AOT sidecar
-    /// 22.3 → 20.7 MB). Set by the command line (a process per sidecar); off for proxies hosted in a larger process (tests).
+    /// 22.3 → 20.7 MB), and the file pages touched only while starting are let go (<see cref="StartupPages"/>). Set by the
+    /// command line (a process per sidecar); off for proxies hosted in a larger process (tests).
     /// </summary>
     public bool CompactAfterStart { get; init; }
 
