@@ -324,9 +324,11 @@ public static class ProxyHost
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
-            // After /ready answers, so start→ready does not include it (a few ms).
+            // After /ready answers, so start→ready does not include it (a few ms); the pages first, so the GC also takes
+            // what reading smaps allocated.
+            var dropped = StartupPages.Drop();
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            ProxyLog.StartupPagesDropped(hostLogger, StartupPages.Drop() / 1024);
+            ProxyLog.StartupPagesDropped(hostLogger, dropped / 1024);
         }
         ProxyLog.Started(hostLogger, $"{options.PodNamespace}/{options.PodName}",
             proxy.OutboundEndpoint.ToString(), proxy.InboundEndpoint.ToString(), proxy.AdminEndpoint.ToString());

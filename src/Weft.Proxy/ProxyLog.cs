@@ -92,11 +92,11 @@ internal static partial class ProxyLog
     [LoggerMessage(27, LogLevel.Debug, "Connection from {Remote} on the {Listener} listener ended: {Reason}")]
     public static partial void ConnectionEndedByReset(ILogger logger, string listener, string? remote, string reason);
 
-    [LoggerMessage(29, LogLevel.Debug, "Started: let go of {Kb} KB of file pages touched while starting (StartupPages)")]
-    public static partial void StartupPagesDropped(ILogger logger, long kb);
-
     [LoggerMessage(28, LogLevel.Debug, "Client {Remote} went away between or inside requests: {Reason}")]
     public static partial void ClientGone(ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(29, LogLevel.Debug, "Started: let go of {Kb} KB of file pages touched while starting (StartupPages)")]
+    public static partial void StartupPagesDropped(ILogger logger, long kb);
 
     // Issue 16's tap: event ids 160-169, apart from the other parts of that issue.
     [LoggerMessage(160, LogLevel.Warning, "Refused a tap from {Remote} ({Peer}): only the control plane ({Expected}) may tap this sidecar")]

@@ -13,17 +13,20 @@ namespace Weft.Proxy;
 /// within a second, as it takes its first policies; idle RSS 29-30 → 23-25 MB.
 /// </summary>
 /// <remarks>
-/// Only mappings that are private, not writable, backed by a regular file, and hold no anonymous page: those pages are
-/// the file's own bytes, so mapping them again gives the same bytes. A mapping with an anonymous page (a read-only
-/// relocation table the loader wrote before protecting it, say) is left alone: MADV_DONTNEED would drop what was
-/// written. Writable, shared and anonymous mappings are never touched. Linux only.
+/// Only mappings of the executable and of ELF shared objects, which stay mapped until a dlclose (the sidecar closes
+/// none), so an address read from smaps is still theirs at the call; private, not writable, and holding no page of
+/// their own, in memory or in swap (no anonymous, dirty, swapped or locked page): those resident pages are the file's
+/// own bytes, so mapping them again gives the same bytes. A read-only relocation table the loader wrote before
+/// protecting it has pages of its own and is left alone: MADV_DONTNEED would drop what was written. Writable, shared
+/// and anonymous mappings, managed assemblies the runtime maps itself, and any other file are never touched. Linux
+/// only.
 /// </remarks>
 internal static partial class StartupPages
 {
     private const int MadvDontNeed = 4;
 
-    /// <summary>A mapping whose resident pages may be let go: its start and length in bytes.</summary>
-    internal readonly record struct Range(ulong Start, ulong Length);
+    /// <summary>A mapping whose resident pages may be let go: its start address and length in bytes.</summary>
+    internal readonly record struct Pages(ulong Start, ulong Length);
 
     /// <summary>Unmaps the resident pages of every mapping <see cref="Droppable"/> picks; returns how many bytes were resident in them.</summary>
     public static long Drop()
@@ -33,10 +36,11 @@ internal static partial class StartupPages
             return 0;
         }
 
-        string smaps;
+        List<(Pages Pages, long ResidentBytes)> droppable;
         try
         {
-            smaps = File.ReadAllText("/proc/self/smaps");
+            using var smaps = new StreamReader("/proc/self/smaps");
+            droppable = Droppable(smaps, Environment.ProcessPath);
         }
         catch (IOException)
         {
@@ -48,9 +52,9 @@ internal static partial class StartupPages
         }
 
         long dropped = 0;
-        foreach (var (range, residentBytes) in Droppable(smaps))
+        foreach (var (pages, residentBytes) in droppable)
         {
-            if (MAdvise((nint)range.Start, (nuint)range.Length, MadvDontNeed) == 0)
+            if (MAdvise((nint)pages.Start, (nuint)pages.Length, MadvDontNeed) == 0)
             {
                 dropped += residentBytes;
             }
@@ -61,23 +65,20 @@ internal static partial class StartupPages
 
     /// <summary>
     /// The mappings of a <c>/proc/PID/smaps</c> text whose resident pages may be let go, with how many bytes of each are
-    /// resident: private (<c>p</c>), readable and not writable, backed by a regular file (a path, not <c>/dev/</c>, not a
-    /// memfd, not deleted), with resident pages and no anonymous or locked one.
+    /// resident: mappings of <paramref name="executable"/> or of a shared object (<c>*.so</c>, <c>*.so.*</c>), private
+    /// (<c>p</c>), readable and not writable, not deleted, with resident pages, and none of their own (anonymous,
+    /// private dirty, swapped or locked). A mapping whose fields were not all read is not picked.
     /// </summary>
-    internal static List<(Range Range, long ResidentBytes)> Droppable(string smaps)
+    internal static List<(Pages Pages, long ResidentBytes)> Droppable(TextReader smaps, string? executable)
     {
-        var droppable = new List<(Range Range, long ResidentBytes)>();
+        var droppable = new List<(Pages Pages, long ResidentBytes)>();
         Mapping? current = null;
-        foreach (var line in smaps.AsSpan().EnumerateLines())
+        while (smaps.ReadLine() is { } line)
         {
-            if (Mapping.TryParseHeader(line, out var header))
+            if (Mapping.IsHeader(line))
             {
-                if (current is { IsDroppable: true } done)
-                {
-                    droppable.Add((done.Range, done.RssKb * 1024));
-                }
-
-                current = header;
+                Add(current);
+                current = Mapping.Parse(line, executable); // null when unreadable: its fields are skipped
                 continue;
             }
 
@@ -86,104 +87,127 @@ internal static partial class StartupPages
                 continue;
             }
 
-            if (Field(line, "Rss:") is long rss)
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && Kilobytes(line.AsSpan(colon + 1)) is long kb)
             {
-                current.RssKb = rss;
-            }
-            else if (Field(line, "Anonymous:") is long anonymous)
-            {
-                current.AnonymousKb = anonymous;
-            }
-            else if (Field(line, "Locked:") is long locked)
-            {
-                current.LockedKb = locked;
+                current.Set(line.AsSpan(0, colon), kb);
             }
         }
 
-        if (current is { IsDroppable: true } last)
-        {
-            droppable.Add((last.Range, last.RssKb * 1024));
-        }
-
+        Add(current);
         return droppable;
+
+        void Add(Mapping? mapping)
+        {
+            if (mapping is { IsDroppable: true })
+            {
+                droppable.Add((mapping.Pages, mapping.RssKb * 1024));
+            }
+        }
     }
 
-    private static long? Field(ReadOnlySpan<char> line, string name)
+    private static long? Kilobytes(ReadOnlySpan<char> value)
     {
-        if (!line.StartsWith(name, StringComparison.Ordinal))
+        value = value.Trim();
+        if (!value.EndsWith(" kB", StringComparison.Ordinal))
         {
             return null;
         }
 
-        var value = line[name.Length..].Trim();
-        var space = value.IndexOf(' ');
-        return long.TryParse(space < 0 ? value : value[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : null;
+        return long.TryParse(value[..^3].TrimEnd(), NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb : null;
     }
 
-    private sealed class Mapping
+    private sealed class Mapping(Pages pages, bool candidate)
     {
-        private Mapping(Range range, bool readOnlyPrivateFile)
+        private static readonly System.Buffers.SearchValues<char> RangeCharacters = System.Buffers.SearchValues.Create("0123456789abcdef-");
+
+        // Unknown until read (-1): a mapping whose fields were not all read is not droppable.
+        private long _anonymousKb = -1;
+        private long _privateDirtyKb = -1;
+        private long _swapKb = -1;
+        private long _lockedKb = -1;
+
+        public Pages Pages { get; } = pages;
+
+        public long RssKb { get; private set; } = -1;
+
+        public bool IsDroppable => candidate && RssKb > 0 && _anonymousKb == 0 && _privateDirtyKb == 0 && _swapKb == 0 && _lockedKb == 0;
+
+        public void Set(ReadOnlySpan<char> field, long kb)
         {
-            Range = range;
-            ReadOnlyPrivateFile = readOnlyPrivateFile;
+            switch (field)
+            {
+                case "Rss":
+                    RssKb = kb;
+                    break;
+                case "Anonymous":
+                    _anonymousKb = kb;
+                    break;
+                case "Private_Dirty":
+                    _privateDirtyKb = kb;
+                    break;
+                case "Swap":
+                    _swapKb = kb;
+                    break;
+                case "Locked":
+                    _lockedKb = kb;
+                    break;
+            }
         }
 
-        public Range Range { get; }
-
-        private bool ReadOnlyPrivateFile { get; }
-
-        // Unknown until read: a mapping whose fields were not all read is not droppable.
-        public long RssKb { get; set; } = -1;
-
-        public long AnonymousKb { get; set; } = -1;
-
-        public long LockedKb { get; set; } = -1;
-
-        public bool IsDroppable => ReadOnlyPrivateFile && RssKb > 0 && AnonymousKb == 0 && LockedKb == 0;
-
-        /// <summary>A mapping's first line: <c>start-end perms offset dev inode [path]</c>.</summary>
-        public static bool TryParseHeader(ReadOnlySpan<char> line, out Mapping mapping)
+        /// <summary>A mapping's first line (<c>start-end perms ...</c>), not a field line (<c>Name: value</c>).</summary>
+        public static bool IsHeader(string line)
         {
-            mapping = null!;
-            var dash = line.IndexOf('-');
-            var space = line.IndexOf(' ');
-            if (dash <= 0 || space <= dash
-                || !ulong.TryParse(line[..dash], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start)
-                || !ulong.TryParse(line[(dash + 1)..space], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var end)
-                || end <= start)
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            var first = space < 0 ? line.AsSpan() : line.AsSpan(0, space);
+            return first.Contains('-') && !first.Contains(':') && first.IndexOfAnyExcept(RangeCharacters) < 0;
+        }
+
+        /// <summary>
+        /// Reads <c>start-end perms offset dev inode [path]</c> (the path may hold spaces); null when it does not read.
+        /// </summary>
+        public static Mapping? Parse(string line, string? executable)
+        {
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 5)
             {
-                return false;
+                return null;
             }
 
-            var rest = line[(space + 1)..];
-            if (rest.Length < 4)
+            var range = fields[0];
+            var dash = range.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0
+                || !ulong.TryParse(range.AsSpan(0, dash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var start)
+                || !ulong.TryParse(range.AsSpan(dash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var end)
+                || end <= start || fields[1].Length != 4)
             {
-                return false;
+                return null;
             }
 
-            var perms = rest[..4];
-            // offset, dev, inode, then the path (which may hold spaces); five fields before it.
-            var path = rest;
-            for (var i = 0; i < 4; i++)
-            {
-                var gap = path.IndexOf(' ');
-                if (gap < 0)
-                {
-                    path = [];
-                    break;
-                }
-
-                path = path[(gap + 1)..].TrimStart(' ');
-            }
-
+            var perms = fields[1];
+            var path = fields.Length == 6 ? fields[5].Trim() : "";
             var readOnlyPrivate = perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p';
-            var regularFile = path.StartsWith('/') && !path.StartsWith("/dev/", StringComparison.Ordinal)
-                && !path.StartsWith("/memfd:", StringComparison.Ordinal) && !path.EndsWith("(deleted)", StringComparison.Ordinal);
-            mapping = new Mapping(new Range(start, end - start), readOnlyPrivate && regularFile);
-            return true;
+            return new Mapping(new Pages(start, end - start), readOnlyPrivate && IsLoadedImage(path, executable));
+        }
+
+        // The executable or an ELF shared object, as the dynamic linker mapped it: a path, not deleted.
+        private static bool IsLoadedImage(string path, string? executable)
+        {
+            if (!path.StartsWith('/') || path.EndsWith("(deleted)", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            if (executable is not null && path == executable)
+            {
+                return true;
+            }
+
+            var name = Path.GetFileName(path.AsSpan());
+            return name.EndsWith(".so", StringComparison.Ordinal) || name.Contains(".so.", StringComparison.Ordinal);
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int MAdvise(nint address, nuint length, int advice);
 }
