@@ -657,7 +657,7 @@ h2load_summary() { # target output -> "requests rps errors" (errors: not 2xx, an
   ok="$(awk '/^status codes:/ {print $3}' <<<"$out")"
   data="$(awk '/^traffic:/ { for (i = 1; i <= NF; i++) if ($i ~ /^data/) { v = $(i - 1); gsub(/[()]/, "", v); print v } }' <<<"$out")"
   errs=$(( ${reqs:-0} - ${ok:-0} ))
-  # A response that lands as -D ends can be in h2load's status codes but not its "done": one more 2xx than done is no error.
+  # A response that lands as -D ends can be in h2load's status codes but not its "done": more 2xx than done is no error.
   [ "$errs" -lt 0 ] && errs=0
   if [ "${PROTO[$t]}" = grpc ] && [ -n "${GRPC_OK_BYTES[$t]:-}" ]; then
     local bad=$(( ${ok:-0} - ${data:-0} / GRPC_OK_BYTES[$t] )); [ "$bad" -gt 0 ] && errs=$(( errs + bad ))

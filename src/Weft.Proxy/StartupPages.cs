@@ -160,7 +160,7 @@ internal static partial class StartupPages
         {
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             var first = space < 0 ? line.AsSpan() : line.AsSpan(0, space);
-            return first.Contains('-') && !first.Contains(':') && first.IndexOfAnyExcept(RangeCharacters) < 0;
+            return first.Contains('-') && first.IndexOfAnyExcept(RangeCharacters) < 0;
         }
 
         /// <summary>

@@ -151,13 +151,9 @@ internal sealed class RelayExchange : IDisposable
             target = target with { Span = tracing.Start(data, this, target) };
         }
 
+        Return(ref _send); // none held: Release ends every exchange
         // The most the request can take: its head (the lines dropped only shrink it) with the lines added, and its body.
-        var most = Request.Length + (int)Request.ContentLength + AddedLines + route.SourceWorkloadLine.Length;
-        if (_send is null || _send.Length < most)
-        {
-            Return(ref _send);
-            _send = ArrayPool<byte>.Shared.Rent(most);
-        }
+        _send = ArrayPool<byte>.Shared.Rent(Request.Length + (int)Request.ContentLength + AddedLines + route.SourceWorkloadLine.Length);
 
         var send = _send.AsSpan();
         var n = Append(send, 0, data[..(Request.MethodLength + 1)]);
