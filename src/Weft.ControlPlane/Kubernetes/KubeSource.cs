@@ -31,7 +31,8 @@ public sealed class KubeSource : IAsyncDisposable
     private readonly TaskCompletionSource<long> _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The last reading of each object, by kind/key: reused while its resourceVersion is the same, and while only its
-    // status or bookkeeping changed (Weft reads no status; its own status writes must not cost a translation).
+    // status (but a pod's IP) or bookkeeping changed: Weft's own status writes and a pod's readiness must not cost a
+    // translation.
     private readonly Dictionary<(string Kind, string Key), (string Version, string Content, KubeObject? Object)> _read = [];
     private Task _loop = Task.CompletedTask;
 
@@ -231,15 +232,35 @@ public sealed class KubeSource : IAsyncDisposable
     }
 
     /// <summary>
-    /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and the
-    /// status of Gateway API objects and of Weft's policies (a Pod's status, its IP, is read).
+    /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and its
+    /// status, but for a Pod's IP (<c>status.podIP</c>, the only status field the loader reads). Its type comes first,
+    /// whether the object came in a list (where the informer adds it after the rest) or a watch event (where it leads).
     /// </summary>
-    private static string Content(KubeResource resource, JsonObject json)
+    /// <remarks>
+    /// A pod's status changes with each phase, condition and container restart: its readiness flips as the pod's
+    /// endpoint in its EndpointSlice does. Were the Pod read again for it, the store would hold a new instance, and
+    /// <see cref="MeshModel.Update"/> would build the whole model again instead of moving only that Service's endpoints.
+    /// </remarks>
+    internal static string Content(KubeResource resource, JsonObject json)
     {
-        var copy = json.DeepClone().AsObject();
-        if (resource.Group.StartsWith("gateway.networking.", StringComparison.Ordinal) || resource.Group == WeftPolicyApi.Group)
+        var copy = new JsonObject { ["apiVersion"] = json["apiVersion"]?.DeepClone(), ["kind"] = json["kind"]?.DeepClone() };
+        foreach (var (name, value) in json)
         {
-            copy.Remove("status");
+            switch (name)
+            {
+                case "apiVersion" or "kind":
+                    break;
+                case "status":
+                    if (resource == KubeResource.Pods && value?["podIP"] is { } podIP)
+                    {
+                        copy[name] = new JsonObject { ["podIP"] = podIP.DeepClone() };
+                    }
+
+                    break;
+                default:
+                    copy[name] = value?.DeepClone();
+                    break;
+            }
         }
 
         if (copy["metadata"] is JsonObject meta)

@@ -263,6 +263,55 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task A_pod_status_change_other_than_its_ip_keeps_the_pod_as_read_so_a_readiness_flip_only_moves_endpoints()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop + """
+
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: cart-0, namespace: shop, labels: {app: cart}}
+            spec:
+              containers: [{name: app, image: cart}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: cart-abc, namespace: shop, labels: {kubernetes.io/service-name: cart}}
+            addressType: IPv4
+            ports: [{name: http, port: 8080, protocol: TCP}]
+            endpoints:
+            - addresses: [10.0.0.7]
+              conditions: {ready: false}
+              targetRef: {kind: Pod, namespace: shop, name: cart-0}
+            """);
+        await PatchPodStatusAsync(cluster, """{"status":{"phase":"Running","podIP":"10.0.0.7","conditions":[{"type":"Ready","status":"False"}]}}""");
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var store = controller.ControlPlane.Store;
+        var read = await cluster.EventuallyAsync(() => Task.FromResult(CartPod(store)), p => p?.PodIP == "10.0.0.7", "the pod with its IP");
+
+        // The kubelet marks the pod ready, then the EndpointSlice controller its endpoint: the store takes the slice, and
+        // keeps the Pod it read, so that the next model moves the Service's endpoints instead of building everything again.
+        await PatchPodStatusAsync(cluster, """{"status":{"conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"name":"app","ready":true,"restartCount":0}]}}""");
+        await cluster.Client.DiscoveryV1.PatchNamespacedEndpointSliceAsync(
+            new V1Patch("""{"endpoints":[{"addresses":["10.0.0.7"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","namespace":"shop","name":"cart-0"}}]}""", V1Patch.PatchType.MergePatch),
+            "cart-abc", "shop");
+        await cluster.EventuallyAsync(() => Task.FromResult(store.Snapshot().Mesh.EndpointSlices.Single(e => e.Name == "cart-abc")),
+            e => e.Endpoints.Single().Conditions.Ready == true, "the ready endpoint");
+        Assert.Same(read, CartPod(store));
+
+        // Its IP is what the mesh reads of a pod's status: a new one is a new Pod.
+        await PatchPodStatusAsync(cluster, """{"status":{"podIP":"10.0.0.8"}}""");
+        await cluster.EventuallyAsync(() => Task.FromResult(CartPod(store)), p => p?.PodIP == "10.0.0.8", "the pod with its new IP");
+        Assert.NotSame(read, CartPod(store));
+
+        static global::Weft.Api.Model.Pod? CartPod(global::Weft.ControlPlane.Objects.ObjectStore store) => store.Snapshot().Mesh.Pods.SingleOrDefault(p => p.Name == "cart-0");
+
+        static Task PatchPodStatusAsync(KubeCluster cluster, string patch) =>
+            cluster.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), "cart-0", "shop");
+    }
+
+    [Fact]
     public async Task Lists_come_in_pages_joined_by_continue_tokens()
     {
         await using var cluster = await KubeCluster.StartAsync();
