@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using k8s;
@@ -30,10 +31,11 @@ public sealed class KubeSource : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<long> _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // The last reading of each object, by kind/key: reused while its resourceVersion is the same, and while only its
-    // status (but a pod's IP) or bookkeeping changed: Weft's own status writes and a pod's readiness must not cost a
-    // translation.
-    private readonly Dictionary<(string Kind, string Key), (string Version, string Content, KubeObject? Object)> _read = [];
+    // The last reading of each object, by informer and key: reused while it is the same JSON instance (the informer
+    // makes one per list and event), while its resourceVersion is the same, and while only its status (but a pod's IP)
+    // or bookkeeping changed: Weft's own status writes and a pod's readiness must not cost a translation.
+    private readonly Dictionary<KubeInformer, Readings> _read = [];
+    private long _pass;
     private Task _loop = Task.CompletedTask;
 
     // The resourceVersion each informer's objects had when the store last took them, and a signal for each publish.
@@ -168,10 +170,10 @@ public sealed class KubeSource : IAsyncDisposable
     /// </summary>
     private async Task<(List<KubeObject> Objects, Dictionary<KubeInformer, string> Versions)> ReadAsync(CancellationToken ct)
     {
-        var objects = new List<KubeObject>();
+        var objects = new List<KubeObject>(_read.Values.Sum(r => r.Count));
         var versions = new Dictionary<KubeInformer, string>();
-        var seen = new HashSet<(string, string)>();
-        Read(Informers, objects, versions, seen);
+        var pass = ++_pass;
+        Read(Informers, objects, versions, pass);
 
         var started = await ConfigMaps.FollowAsync(ReferencedConfigMaps.Of(objects)).ConfigureAwait(false);
         if (started.Count > 0)
@@ -192,40 +194,66 @@ public sealed class KubeSource : IAsyncDisposable
             }
         }
 
-        Read([.. ConfigMaps.Informers.Values], objects, versions: null, seen);
-        foreach (var gone in _read.Keys.Where(k => !seen.Contains(k)).ToList())
+        Read([.. ConfigMaps.Informers.Values], objects, versions: null, pass);
+        foreach (var gone in _read.Where(r => r.Value.Pass != pass).Select(r => r.Key).ToList())
         {
-            _read.Remove(gone);
+            _read.Remove(gone); // a ConfigMap no longer referenced
         }
 
         return (objects, versions);
     }
 
-    private void Read(IReadOnlyList<KubeInformer> informers, List<KubeObject> objects, Dictionary<KubeInformer, string>? versions, HashSet<(string, string)> seen)
+    /// <summary>
+    /// Each informer's objects, as read before unless changed. A pass costs a dictionary look-up per object: at 50,000
+    /// Services and their pods, slices and routes, every change goes over hundreds of thousands of them.
+    /// </summary>
+    private void Read(IReadOnlyList<KubeInformer> informers, List<KubeObject> objects, Dictionary<KubeInformer, string>? versions, long pass)
     {
         foreach (var informer in informers)
         {
-            var kind = informer.Resource.Kind;
             var snapshot = informer.Snapshot;
             if (versions is not null)
             {
                 versions[informer] = snapshot.ResourceVersion;
             }
 
+            if (!_read.TryGetValue(informer, out var readings))
+            {
+                _read[informer] = readings = new Readings();
+            }
+
+            readings.Pass = pass;
             foreach (var (key, json) in snapshot.Objects)
             {
-                seen.Add((kind, key));
-                var version = (json["metadata"] as JsonObject)?["resourceVersion"].Text() ?? "";
-                if (!_read.TryGetValue((kind, key), out var read) || read.Version != version || version.Length == 0)
+                ref var read = ref CollectionsMarshal.GetValueRefOrAddDefault(readings, key, out _);
+                read ??= new Reading();
+                read.Pass = pass;
+                if (!ReferenceEquals(read.Json, json))
                 {
-                    var content = Content(informer.Resource, json);
-                    read = read.Content == content ? (version, content, read.Object) : (version, content, ReadObject(informer.Resource, key, json));
-                    _read[(kind, key)] = read;
+                    var version = (json["metadata"] as JsonObject)?["resourceVersion"].Text() ?? "";
+                    if (read.Version != version || version.Length == 0)
+                    {
+                        var content = Content(informer.Resource, json);
+                        if (read.Content != content)
+                        {
+                            (read.Content, read.Object) = (content, ReadObject(informer.Resource, key, json));
+                        }
+                    }
+
+                    (read.Json, read.Version) = (json, version);
                 }
 
                 if (read.Object is not null)
                 {
                     objects.Add(read.Object);
+                }
+            }
+
+            if (readings.Count > snapshot.Objects.Count)
+            {
+                foreach (var gone in readings.Where(r => r.Value.Pass != pass).Select(r => r.Key).ToList())
+                {
+                    readings.Remove(gone);
                 }
             }
         }
@@ -318,5 +346,25 @@ public sealed class KubeSource : IAsyncDisposable
         }
 
         return loaded.Objects.Count == 1 ? loaded.Objects[0] : null;
+    }
+
+    /// <summary>An informer's readings by key, and the pass that last read them.</summary>
+    private sealed class Readings() : Dictionary<string, Reading>(StringComparer.Ordinal)
+    {
+        public long Pass { get; set; }
+    }
+
+    /// <summary>One object's last reading: the JSON it was read from, its resourceVersion and content, and what the loader made of it.</summary>
+    private sealed class Reading
+    {
+        public JsonObject? Json { get; set; }
+
+        public string? Version { get; set; }
+
+        public string? Content { get; set; }
+
+        public KubeObject? Object { get; set; }
+
+        public long Pass { get; set; }
     }
 }
