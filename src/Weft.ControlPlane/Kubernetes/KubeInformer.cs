@@ -23,6 +23,12 @@ public sealed class KubeInformer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private InformerSnapshot _snapshot;
+
+    // The keys watch events changed since the reader last took them (TakeChanges), and the epoch of the objects: a list
+    // or a clear starts a new one, and then every object must be read again.
+    private readonly Lock _changesGate = new();
+    private HashSet<string> _changedKeys = new(StringComparer.Ordinal);
+    private long _epoch;
     private Task _loop = Task.CompletedTask;
     private readonly string _name;
     private int _version;
@@ -53,6 +59,21 @@ public sealed class KubeInformer : IAsyncDisposable
 
     /// <summary>The objects, the version of the resource they were read at, and the newest resourceVersion seen, together.</summary>
     public InformerSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// The snapshot, its epoch, and the keys of the objects watch events added, changed or deleted since the last call:
+    /// for one reader (<see cref="KubeSource"/>), which reads only those again while the epoch stays the same. A new
+    /// epoch (the objects were listed again, or cleared) means any object may have changed, and the keys are to be ignored.
+    /// </summary>
+    internal (InformerSnapshot Snapshot, long Epoch, IReadOnlyCollection<string> Keys) TakeChanges()
+    {
+        lock (_changesGate)
+        {
+            var keys = _changedKeys;
+            _changedKeys = new HashSet<string>(StringComparer.Ordinal);
+            return (Snapshot, _epoch, keys);
+        }
+    }
 
     /// <summary>The objects by <c>namespace/name</c> (<c>name</c> when cluster-scoped); immutable.</summary>
     public ImmutableDictionary<string, JsonObject> Objects => Snapshot.Objects;
@@ -182,6 +203,29 @@ public sealed class KubeInformer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Publishes <paramref name="next"/>: with the key of the object an event <paramref name="changed"/>, or as a new
+    /// epoch when <paramref name="relisted"/>. Keys no reader takes are bounded by the objects: past their number the
+    /// epoch moves instead.
+    /// </summary>
+    private void Swap(InformerSnapshot next, string? changed = null, bool relisted = false)
+    {
+        lock (_changesGate)
+        {
+            Volatile.Write(ref _snapshot, next);
+            if (changed is not null && !relisted)
+            {
+                _changedKeys.Add(changed);
+            }
+
+            if (relisted || _changedKeys.Count > Math.Max(1024, next.Objects.Count))
+            {
+                _epoch++;
+                _changedKeys.Clear();
+            }
+        }
+    }
+
     private void NotServed()
     {
         Served = false;
@@ -194,7 +238,7 @@ public sealed class KubeInformer : IAsyncDisposable
         if (!Objects.IsEmpty || !Synced)
         {
             var current = Snapshot;
-            Volatile.Write(ref _snapshot, current with { Objects = current.Objects.Clear() });
+            Swap(current with { Objects = current.Objects.Clear() }, relisted: true);
             _synced.TrySetResult();
             Changed?.Invoke(this);
         }
@@ -223,7 +267,7 @@ public sealed class KubeInformer : IAsyncDisposable
         while (next is not null);
 
         Served = true;
-        Volatile.Write(ref _snapshot, new InformerSnapshot(objects.ToImmutable(), version, page.ResourceVersion));
+        Swap(new InformerSnapshot(objects.ToImmutable(), version, page.ResourceVersion), relisted: true);
         Interlocked.Increment(ref _lists);
         Log.Listed(_logger, _name, objects.Count, page.ResourceVersion);
         _synced.TrySetResult();
@@ -255,10 +299,11 @@ public sealed class KubeInformer : IAsyncDisposable
             events++;
             var version = (obj["metadata"] as JsonObject)?["resourceVersion"].Text();
             var current = Snapshot;
+            var key = type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted ? KeyOf(obj) : null;
             var objects = type switch
             {
-                WatchEventType.Added or WatchEventType.Modified => current.Objects.SetItem(KeyOf(obj), obj),
-                WatchEventType.Deleted => current.Objects.Remove(KeyOf(obj)),
+                WatchEventType.Added or WatchEventType.Modified => current.Objects.SetItem(key!, obj),
+                WatchEventType.Deleted => current.Objects.Remove(key!),
                 WatchEventType.Bookmark => current.Objects,
                 _ => null,
             };
@@ -267,7 +312,7 @@ public sealed class KubeInformer : IAsyncDisposable
                 continue;
             }
 
-            Volatile.Write(ref _snapshot, current with { Objects = objects, ResourceVersion = string.IsNullOrEmpty(version) ? current.ResourceVersion : version });
+            Swap(current with { Objects = objects, ResourceVersion = string.IsNullOrEmpty(version) ? current.ResourceVersion : version }, changed: key);
             if (type != WatchEventType.Bookmark)
             {
                 Changed?.Invoke(this);
