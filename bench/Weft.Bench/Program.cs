@@ -4,12 +4,14 @@ using Weft.Bench.Scale;
 
 // "scale": Stopwatch timings of the translator at scale (quick, for profiling); "control-plane-scale": the control plane
 // at scale, measured as it runs (issue 18; bench/scale.sh), with "control-plane-scale-server" its control-plane process;
+// "kube-scale": Kubernetes mode at scale, the controller reading the API server stand-in (bench/kube-scale.sh);
 // anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short).
 return args.FirstOrDefault() switch
 {
     "scale" => ScaleTimings.Run(),
     "control-plane-scale" => await ScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "control-plane-scale-server" => await ScaleControlPlane.RunAsync(args[1..]).ConfigureAwait(false),
+    "kube-scale" => await KubeScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     _ => RunBenchmarks(args),
 };
 

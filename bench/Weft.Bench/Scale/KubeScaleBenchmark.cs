@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.ControlPlane.Kubernetes;
+using Weft.KubeApi.StandIn;
+
+namespace Weft.Bench.Scale;
+
+/// <summary>
+/// Kubernetes mode at scale (<c>Weft.Bench kube-scale</c>, bench/kube-scale.sh): the controller (<see cref="KubeController"/>)
+/// reads a cluster through list and watch from the API server stand-in (the real wire protocol, HTTPS), and the
+/// benchmark flips pods' readiness as the kubelet and the EndpointSlice controller write it: the pod's status
+/// (conditions), then its endpoint's <c>ready</c> in its Service's EndpointSlice. For each flip it reports how long until
+/// the store holds the slice (the informers' event, <see cref="KubeSource"/>'s publish) and until the model of that store
+/// version is out (the translator). The cluster: N Services, each with one pod and one EndpointSlice, and an HTTPRoute
+/// on every tenth Service, in 100 namespaces. Flips are <c>--settle</c> ms apart (200 unless told).
+/// </summary>
+internal static class KubeScaleBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var services = IntArg(args, "--services", 20_000);
+        var flips = IntArg(args, "--flips", 20);
+        var settle = TimeSpan.FromMilliseconds(IntArg(args, "--settle", 200));
+        var crds = args[Array.IndexOf(args, "--crds") + 1];
+        var work = Directory.CreateTempSubdirectory("weft-kube-scale-");
+        try
+        {
+            await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [crds], BookmarkInterval = TimeSpan.FromSeconds(1) }).ConfigureAwait(false);
+            var kubeconfig = server.WriteKubeconfig(Path.Combine(work.FullName, "kubeconfig"));
+            IKubernetes NewClient() => new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var client = NewClient();
+
+            var t0 = Stopwatch.GetTimestamp();
+            await CreateClusterAsync(client, services).ConfigureAwait(false);
+            Console.WriteLine($"cluster: {services} Services, pods and EndpointSlices, {services / 10} HTTPRoutes, created in {Stopwatch.GetElapsedTime(t0).TotalSeconds:F1} s");
+
+            t0 = Stopwatch.GetTimestamp();
+            await using var controller = await KubeController.StartAsync(
+                new KubeControllerOptions
+                {
+                    Client = NewClient(),
+                    Identity = "bench",
+                    ListenAddress = "127.0.0.1",
+                    Port = 0,
+                    LoggerFactory = NullLoggerFactory.Instance,
+                },
+                CancellationToken.None).ConfigureAwait(false);
+            await controller.WaitForSyncAsync(CancellationToken.None).ConfigureAwait(false);
+            await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
+            Console.WriteLine($"controller: listed and first model out in {Stopwatch.GetElapsedTime(t0).TotalSeconds:F2} s");
+
+            var stored = new List<double>();
+            var modelled = new List<double>();
+            for (var flip = 0; flip < flips; flip++)
+            {
+                // Each flip after a quiet period (longer than the translator's 50 ms debounce), as a pod's readiness
+                // changes now and then, not back to back.
+                await Task.Delay(settle).ConfigureAwait(false);
+                var i = (flip * 7919) % services;
+                var ready = flip / services % 2 == 1; // every pod starts ready: the first flip of each makes it not ready
+                var (ns, name) = Names(i);
+                var started = Stopwatch.GetTimestamp();
+                await client.CoreV1.PatchNamespacedPodStatusAsync(
+                    new V1Patch($$$"""{"status":{"conditions":[{"type":"Ready","status":"{{{(ready ? "True" : "False")}}}"}]}}""", V1Patch.PatchType.MergePatch),
+                    name, ns).ConfigureAwait(false);
+                var slice = await client.DiscoveryV1.PatchNamespacedEndpointSliceAsync(
+                    new V1Patch(Endpoints(i, ready).ToJsonString(), V1Patch.PatchType.MergePatch), name, ns).ConfigureAwait(false);
+                await controller.Source.WaitForResourceVersionsAsync(
+                    new Dictionary<string, string> { [KubeResource.EndpointSlices.QualifiedName] = slice.Metadata.ResourceVersion }, CancellationToken.None).ConfigureAwait(false);
+                stored.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
+                modelled.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            Console.WriteLine($"readiness flips: {flips}; in the store p50 {Percentile(stored, 50):F1} ms, p99 {Percentile(stored, 99):F1} ms; model out p50 {Percentile(modelled, 50):F1} ms, p99 {Percentile(modelled, 99):F1} ms");
+            Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
+            return 0;
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static (string Namespace, string Name) Names(int i) => ($"ns-{i % 100}", $"svc-{i}");
+
+    private static IPAddress Address(int i) => new([10, 1, (byte)(i >> 8), (byte)i]);
+
+    private static JsonObject Endpoints(int i, bool ready)
+    {
+        var (ns, name) = Names(i);
+        return new JsonObject
+        {
+            ["endpoints"] = new JsonArray(new JsonObject
+            {
+                ["addresses"] = new JsonArray((JsonNode)Address(i).ToString()),
+                ["conditions"] = new JsonObject { ["ready"] = ready },
+                ["targetRef"] = new JsonObject { ["kind"] = "Pod", ["namespace"] = ns, ["name"] = name },
+            }),
+        };
+    }
+
+    private static async Task CreateClusterAsync(IKubernetes client, int services)
+    {
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = WeftInstallation.DefaultNamespace } }).ConfigureAwait(false);
+        for (var n = 0; n < 100; n++)
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = $"ns-{n}" } }).ConfigureAwait(false);
+        }
+
+        await Parallel.ForAsync(0, services, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var (ns, name) = Names(i);
+            var labels = new Dictionary<string, string> { ["app"] = name };
+            await client.CoreV1.CreateNamespacedServiceAsync(
+                new V1Service
+                {
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+                    Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }] },
+                },
+                ns, cancellationToken: ct).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedPodAsync(
+                new V1Pod
+                {
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Labels = labels },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app", Ports = [new V1ContainerPort { ContainerPort = 8080 }] }] },
+                },
+                ns, cancellationToken: ct).ConfigureAwait(false);
+            await client.CoreV1.PatchNamespacedPodStatusAsync(
+                new V1Patch($$$"""{"status":{"phase":"Running","podIP":"{{{Address(i)}}}","conditions":[{"type":"Ready","status":"True"}]}}""", V1Patch.PatchType.MergePatch),
+                name, ns, cancellationToken: ct).ConfigureAwait(false);
+            var slice = Endpoints(i, ready: true);
+            slice["apiVersion"] = "discovery.k8s.io/v1";
+            slice["kind"] = "EndpointSlice";
+            slice["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = name } };
+            slice["addressType"] = "IPv4";
+            slice["ports"] = new JsonArray(new JsonObject { ["name"] = "http", ["port"] = 8080, ["protocol"] = "TCP" });
+            await KubeResource.EndpointSlices.CreateAsync(client, slice, ct).ConfigureAwait(false);
+            if (i % 10 == 0)
+            {
+                await KubeResource.HttpRoutes.CreateAsync(client, JsonNode.Parse($$$"""
+                    {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"{{{name}}}","namespace":"{{{ns}}}"},
+                     "spec":{"parentRefs":[{"group":"","kind":"Service","name":"{{{name}}}","port":80}],
+                             "rules":[{"matches":[{"path":{"type":"PathPrefix","value":"/v2"}}],"backendRefs":[{"name":"{{{name}}}","port":80}]}]}}
+                    """)!.AsObject(), ct).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private static double Percentile(List<double> values, int p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
