@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kubernetes mode at scale (issue 18): bench/kube-scale.sh [--services N] [--flips K]
+# Kubernetes mode at scale (issue 18): bench/kube-scale.sh [--services N] [--flips K] [--settle MS]
 # The controller lists and watches a cluster of N Services (each with a pod, an EndpointSlice, and every tenth an
 # HTTPRoute) from the API server stand-in over HTTPS, then K pods turn not ready as the kubelet and the EndpointSlice
 # controller write it, --settle ms apart; for each, the time until the store holds the slice and until the model is out

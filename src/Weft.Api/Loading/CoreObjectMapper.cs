@@ -117,8 +117,8 @@ internal static class CoreObjectMapper
         ApiVersion = apiVersion,
         Metadata = meta,
         Spec = PodSpec(root.RequiredMap("spec")),
-        // The only status field read from any object: the Kubernetes source compares what it keeps of an object
-        // (KubeSource.Content) to tell a change Weft reads from one it does not, so a new one must be kept there too.
+        // The only status field mapped from any object: the Kubernetes source compares what it keeps of an object
+        // (KubeSource.Content) to tell a change Weft reads from one it does not, so another must be kept there too.
         PodIP = root.Map("status")?.String("podIP"),
     };
 

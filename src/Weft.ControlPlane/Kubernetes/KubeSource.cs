@@ -195,7 +195,7 @@ public sealed class KubeSource : IAsyncDisposable
         }
 
         Read([.. ConfigMaps.Informers.Values], objects, versions: null, pass);
-        foreach (var gone in _read.Where(r => r.Value.Pass != pass).Select(r => r.Key).ToList())
+        foreach (var gone in _read.Where(r => r.Value.Visited != pass).Select(r => r.Key).ToList())
         {
             _read.Remove(gone); // a ConfigMap no longer referenced
         }
@@ -224,18 +224,28 @@ public sealed class KubeSource : IAsyncDisposable
                 _read[informer] = readings = new Readings();
             }
 
-            readings.Pass = pass;
-            if (readings.Epoch != epoch)
+            readings.Visited = pass;
+            try
             {
-                readings.Epoch = epoch;
-                ReadAll(informer.Resource, snapshot, readings, pass);
-            }
-            else
-            {
-                foreach (var key in changed)
+                if (readings.Epoch != epoch)
                 {
-                    ReadOne(informer.Resource, snapshot, readings, key);
+                    ReadAll(informer.Resource, snapshot, readings, pass);
                 }
+                else
+                {
+                    foreach (var key in changed)
+                    {
+                        ReadOne(informer.Resource, snapshot, readings, key);
+                    }
+                }
+
+                readings.Epoch = epoch;
+            }
+            catch
+            {
+                // The keys taken are gone from the informer, and the list may be half made: the next publish reads every object.
+                readings.Epoch = -1;
+                throw;
             }
 
             objects.AddRange(readings.Objects);
@@ -249,14 +259,14 @@ public sealed class KubeSource : IAsyncDisposable
         {
             ref var read = ref CollectionsMarshal.GetValueRefOrAddDefault(readings.ByKey, key, out _);
             read ??= new Reading();
-            read.Pass = pass;
+            read.Listed = pass;
             Update(resource, key, json, read);
             readings.Place(read);
         }
 
         if (readings.ByKey.Count > snapshot.Objects.Count)
         {
-            foreach (var gone in readings.ByKey.Where(r => r.Value.Pass != pass).Select(r => r.Key).ToList())
+            foreach (var gone in readings.ByKey.Where(r => r.Value.Listed != pass).Select(r => r.Key).ToList())
             {
                 readings.ByKey.Remove(gone);
             }
@@ -305,17 +315,21 @@ public sealed class KubeSource : IAsyncDisposable
     }
 
     /// <summary>
-    /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and its
-    /// status, but for a Pod's IP (<c>status.podIP</c>, the only status field the loader reads). Its type comes first,
-    /// whether the object came in a list (where the informer adds it after the rest) or a watch event (where it leads).
+    /// The object without what changes on every write and Weft does not read: resourceVersion, managedFields, and the
+    /// status of the kinds whose status the loader takes without reading it (a Pod's but for its IP, <c>status.podIP</c>,
+    /// the one status field the loader reads; a Service's, a Namespace's, and those of Gateway API objects and Weft's
+    /// policies). Of any other kind a status stays, as the loader rejects it. The type comes first, whether the object
+    /// came in a list (where the informer adds it after the rest) or a watch event (where it leads).
     /// </summary>
     /// <remarks>
     /// A pod's status changes with each phase, condition and container restart: its readiness flips as the pod's
     /// endpoint in its EndpointSlice does. Were the Pod read again for it, the store would hold a new instance, and
     /// <see cref="MeshModel.Update"/> would build the whole model again instead of moving only that Service's endpoints.
     /// </remarks>
-    internal static string Content(KubeResource resource, JsonObject json)
+    private static string Content(KubeResource resource, JsonObject json)
     {
+        var keepStatus = !(resource == KubeResource.Pods || resource == KubeResource.Services || resource == KubeResource.Namespaces
+            || resource.Group.StartsWith("gateway.networking.", StringComparison.Ordinal) || resource.Group == WeftPolicyApi.Group);
         var copy = new JsonObject { ["apiVersion"] = json["apiVersion"]?.DeepClone(), ["kind"] = json["kind"]?.DeepClone() };
         foreach (var (name, value) in json)
         {
@@ -323,8 +337,8 @@ public sealed class KubeSource : IAsyncDisposable
             {
                 case "apiVersion" or "kind":
                     break;
-                case "status":
-                    if (resource == KubeResource.Pods && value?["podIP"] is { } podIP)
+                case "status" when !keepStatus:
+                    if (resource == KubeResource.Pods && value is JsonObject status && status["podIP"] is { } podIP)
                     {
                         copy[name] = new JsonObject { ["podIP"] = podIP.DeepClone() };
                     }
@@ -406,9 +420,11 @@ public sealed class KubeSource : IAsyncDisposable
 
         public List<KubeObject> Objects { get; } = [];
 
+        /// <summary>The informer's epoch these readings follow (-1: none yet, or a publish failed: read every object).</summary>
         public long Epoch { get; set; } = -1;
 
-        public long Pass { get; set; }
+        /// <summary>The last publish that read this informer (one that does not is of a ConfigMap no longer referenced).</summary>
+        public long Visited { get; set; }
 
         /// <summary>Forgets where each object stood (every one is placed again).</summary>
         public void Clear()
@@ -464,6 +480,7 @@ public sealed class KubeSource : IAsyncDisposable
 
         public int Position { get; set; } = -1;
 
-        public long Pass { get; set; }
+        /// <summary>The last publish that read every object of the informer and found this one (after it, those not found are dropped).</summary>
+        public long Listed { get; set; }
     }
 }

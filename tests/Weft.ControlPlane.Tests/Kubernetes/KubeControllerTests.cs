@@ -292,12 +292,23 @@ public sealed class KubeControllerTests
 
         // The kubelet marks the pod ready, then the EndpointSlice controller its endpoint: the store takes the slice, and
         // keeps the Pod it read, so that the next model moves the Service's endpoints instead of building everything again.
-        await PatchPodStatusAsync(cluster, """{"status":{"conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"name":"app","ready":true,"restartCount":0}]}}""");
-        await cluster.Client.DiscoveryV1.PatchNamespacedEndpointSliceAsync(
+        var pod = await PatchPodStatusAsync(cluster, """{"status":{"conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"name":"app","ready":true,"restartCount":0}]}}""");
+        var slice = await cluster.Client.DiscoveryV1.PatchNamespacedEndpointSliceAsync(
             new V1Patch("""{"endpoints":[{"addresses":["10.0.0.7"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","namespace":"shop","name":"cart-0"}}]}""", V1Patch.PatchType.MergePatch),
             "cart-abc", "shop");
-        await cluster.EventuallyAsync(() => Task.FromResult(store.Snapshot().Mesh.EndpointSlices.Single(e => e.Name == "cart-abc")),
-            e => e.Endpoints.Single().Conditions.Ready == true, "the ready endpoint");
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            // Both writes in the store: the pod's status event has been read too, not only the slice's.
+            await controller.Source.WaitForResourceVersionsAsync(
+                new Dictionary<string, string>
+                {
+                    [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion,
+                    [KubeResource.EndpointSlices.QualifiedName] = slice.Metadata.ResourceVersion,
+                },
+                timeout.Token);
+        }
+
+        Assert.True(store.Snapshot().Mesh.EndpointSlices.Single(e => e.Name == "cart-abc").Endpoints.Single().Conditions.Ready);
         Assert.Same(read, CartPod(store));
 
         // Its IP is what the mesh reads of a pod's status: a new one is a new Pod.
@@ -307,7 +318,7 @@ public sealed class KubeControllerTests
 
         static global::Weft.Api.Model.Pod? CartPod(global::Weft.ControlPlane.Objects.ObjectStore store) => store.Snapshot().Mesh.Pods.SingleOrDefault(p => p.Name == "cart-0");
 
-        static Task PatchPodStatusAsync(KubeCluster cluster, string patch) =>
+        static Task<V1Pod> PatchPodStatusAsync(KubeCluster cluster, string patch) =>
             cluster.Client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), "cart-0", "shop");
     }
 
