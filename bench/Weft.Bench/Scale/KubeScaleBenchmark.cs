@@ -17,7 +17,8 @@ namespace Weft.Bench.Scale;
 /// (conditions), then its endpoint's <c>ready</c> in its Service's EndpointSlice. For each flip it reports how long until
 /// the store holds both writes (the informers' events, <see cref="KubeSource"/>'s publish) and until the model of that
 /// store version is out (the translator); p99 of 20 flips is their slowest. The cluster: N Services, each with one pod and one EndpointSlice, and an HTTPRoute
-/// on every tenth Service, in 100 namespaces. Flips are <c>--settle</c> ms apart (200 unless told).
+/// on every tenth Service, in 100 namespaces. Flips are <c>--settle</c> ms apart (200 unless told). Then <c>--adds</c>
+/// pods are created (10 unless told), each timed the same way: a Pod added, which the model cannot take incrementally.
 /// </summary>
 internal static class KubeScaleBenchmark
 {
@@ -26,6 +27,7 @@ internal static class KubeScaleBenchmark
         var services = IntArg(args, "--services", 20_000);
         var flips = IntArg(args, "--flips", 20);
         var settle = TimeSpan.FromMilliseconds(IntArg(args, "--settle", 200));
+        var adds = IntArg(args, "--adds", 10);
         var at = Array.IndexOf(args, "--crds");
         if (at < 0 || at + 1 >= args.Length || !Directory.Exists(args[at + 1]))
         {
@@ -90,6 +92,34 @@ internal static class KubeScaleBenchmark
             }
 
             Console.WriteLine($"readiness flips: {flips}; both writes in the store p50 {Percentile(stored, 50):F1} ms, p99 {Percentile(stored, 99):F1} ms; model out p50 {Percentile(modelled, 50):F1} ms, p99 {Percentile(modelled, 99):F1} ms");
+
+            // New pods, as the API server first has them (no IP yet: not scheduled): a Pod added, not changed.
+            stored.Clear();
+            modelled.Clear();
+            for (var add = 0; add < adds; add++)
+            {
+                await Task.Delay(settle).ConfigureAwait(false);
+                var ns = $"ns-{add % 100}";
+                var started = Stopwatch.GetTimestamp();
+                var pod = await client.CoreV1.CreateNamespacedPodAsync(
+                    new V1Pod
+                    {
+                        Metadata = new V1ObjectMeta { Name = $"new-{add}", NamespaceProperty = ns, Labels = new Dictionary<string, string> { ["app"] = "new" } },
+                        Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app" }] },
+                    },
+                    ns).ConfigureAwait(false);
+                await controller.Source.WaitForResourceVersionsAsync(
+                    new Dictionary<string, string> { [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion }, CancellationToken.None).ConfigureAwait(false);
+                stored.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
+                modelled.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            if (adds > 0)
+            {
+                Console.WriteLine($"pods created: {adds}; in the store p50 {Percentile(stored, 50):F1} ms, p99 {Percentile(stored, 99):F1} ms; model out p50 {Percentile(modelled, 50):F1} ms, p99 {Percentile(modelled, 99):F1} ms");
+            }
+
             Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
             return 0;
         }
