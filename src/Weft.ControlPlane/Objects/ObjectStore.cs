@@ -56,10 +56,11 @@ public sealed class ObjectStore
         ArgumentNullException.ThrowIfNull(objects);
 
         long version;
+        SourceList? last;
         lock (_gate)
         {
             var before = _snapshot.Version;
-            if (!_lists.TryGetValue(source, out var list) || !TryReplaceSwapped(source, list, objects, out version))
+            if (!_lists.TryGetValue(source, out last) || !TryReplaceSwapped(source, last, objects, out version))
             {
                 version = -1;
             }
@@ -78,11 +79,12 @@ public sealed class ObjectStore
         var next = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
         var given = new KubeObject[objects.Count];
         var keys = new string[objects.Count];
+        var shift = objects.Count - (last?.Given.Length ?? 0);
         for (var i = 0; i < objects.Count; i++)
         {
             var loaded = objects[i];
             var admitted = Admit(loaded);
-            (given[i], keys[i]) = (loaded, KeyOf(admitted));
+            (given[i], keys[i]) = (loaded, KnownKey(last, loaded, i, shift) ?? KeyOf(admitted));
             next[keys[i]] = admitted;
         }
 
@@ -110,7 +112,7 @@ public sealed class ObjectStore
 
             _sources[source] = next;
             version = _snapshot.Version + 1;
-            (_mergedKeys, var merged) = Merge();
+            (_mergedKeys, var merged) = _sourceOrder.Count == 1 && previous is not null && MergeChanges(previous, next) is { } changed ? changed : Merge();
             Volatile.Write(ref _snapshot, StoreSnapshot.Create(version, merged));
         }
 
@@ -199,6 +201,84 @@ public sealed class ObjectStore
     }
 
     private KubeObject Admit(KubeObject loaded) => _admission is null ? loaded : _admission(loaded);
+
+    /// <summary>
+    /// The key <paramref name="loaded"/> had in the source's last list, when it is the same instance at the same place
+    /// or at the place <paramref name="shift"/> before (objects added or removed ahead of it): admission is stable, so
+    /// its key is too. Null otherwise. At 150,000 objects, keying every one again is tens of milliseconds.
+    /// </summary>
+    private static string? KnownKey(SourceList? last, KubeObject loaded, int i, int shift)
+    {
+        if (last is null)
+        {
+            return null;
+        }
+
+        // The last list may be swapping elements on another replace of the same source: a reference read is whole, and
+        // a position's key never changes (a swap keeps it), so the worst is a miss.
+        var given = last.Given;
+        if (i < given.Length && ReferenceEquals(given[i], loaded))
+        {
+            return last.Keys[i];
+        }
+
+        var j = i - shift;
+        return j >= 0 && j < given.Length && ReferenceEquals(given[j], loaded) ? last.Keys[j] : null;
+    }
+
+    /// <summary>
+    /// The only source's new objects merged from the current snapshot by the keys added and removed, when few were:
+    /// the order by key is kept by inserting, not by sorting everything again. Null when a full merge is as cheap.
+    /// </summary>
+    private (string[] Keys, KubeObject[] Objects)? MergeChanges(Dictionary<string, KubeObject> previous, Dictionary<string, KubeObject> next)
+    {
+        var limit = 1 + (next.Count / 8);
+        var added = new List<string>();
+        foreach (var key in next.Keys)
+        {
+            if (!previous.ContainsKey(key))
+            {
+                added.Add(key);
+                if (added.Count > limit)
+                {
+                    return null;
+                }
+            }
+        }
+
+        // The keys of next that previous had are next.Count - added.Count: the rest of previous's are gone.
+        var oldKeys = _mergedKeys;
+        if (previous.Count - (next.Count - added.Count) > limit || oldKeys.Length != previous.Count)
+        {
+            return null;
+        }
+
+        added.Sort(StringComparer.Ordinal);
+        var keys = new string[next.Count];
+        var objects = new KubeObject[next.Count];
+        var w = 0;
+        var a = 0;
+        foreach (var key in oldKeys)
+        {
+            for (; a < added.Count && string.CompareOrdinal(added[a], key) < 0; a++, w++)
+            {
+                (keys[w], objects[w]) = (added[a], next[added[a]]);
+            }
+
+            if (next.TryGetValue(key, out var obj))
+            {
+                (keys[w], objects[w]) = (key, obj);
+                w++;
+            }
+        }
+
+        for (; a < added.Count; a++, w++)
+        {
+            (keys[w], objects[w]) = (added[a], next[added[a]]);
+        }
+
+        return w == keys.Length ? (keys, objects) : null;
+    }
 
     /// <summary>kind/namespace/name, the identity an object has in the API server.</summary>
     public static string KeyOf(KubeObject obj)

@@ -209,6 +209,58 @@ public sealed class ObjectStoreTests
         Assert.Equal(["r1", "r3"], store.Snapshot().Mesh.Routes.Select(r => r.Name));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_list_with_objects_added_removed_and_moved_gives_the_snapshot_a_fresh_store_gives(int seed)
+    {
+        // Mostly the whole list again with a few objects added or removed (a pod created or deleted): the keys of the
+        // objects kept are known from the last list, at their place or shifted, and the order by key is kept by
+        // inserting the new keys. Sometimes the list is shuffled, or changed a lot: merged in full.
+        var random = new Random(seed);
+        var store = new ObjectStore();
+        var objects = Enumerable.Range(0, 40).Select(i => Load(ServiceYaml($"s{i:D3}")).Single()).ToList();
+        var next = 40;
+        store.Replace("cluster", objects);
+        for (var round = 0; round < 60; round++)
+        {
+            var changes = random.Next(10) == 0 ? 12 : 1 + random.Next(3);
+            for (var c = 0; c < changes; c++)
+            {
+                switch (random.Next(4))
+                {
+                    case 0:
+                        objects.Insert(random.Next(objects.Count + 1), Load(ServiceYaml($"s{next++:D3}")).Single());
+                        break;
+                    case 1 when objects.Count > 1:
+                        objects.RemoveAt(random.Next(objects.Count));
+                        break;
+                    case 2:
+                        var at = random.Next(objects.Count);
+                        objects[at] = Load(ServiceYaml(objects[at].Name, $"10.0.{round}.{c}")).Single();
+                        break;
+                    default:
+                        var last = objects[^1];
+                        objects.RemoveAt(objects.Count - 1);
+                        objects.Insert(random.Next(objects.Count + 1), last);
+                        break;
+                }
+            }
+
+            if (random.Next(15) == 0)
+            {
+                objects = [.. objects.OrderBy(_ => random.Next())];
+            }
+
+            store.Replace("cluster", objects);
+            var fresh = new ObjectStore();
+            fresh.Replace("cluster", objects);
+            AssertSameSnapshot(fresh.Snapshot(), store.Snapshot());
+            Assert.Equal(objects.Count, store.Snapshot().Objects.Count);
+        }
+    }
+
     [Fact]
     public void Admission_applies_to_a_swapped_object()
     {
