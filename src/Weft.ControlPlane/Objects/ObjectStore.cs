@@ -227,8 +227,10 @@ public sealed class ObjectStore
     }
 
     /// <summary>
-    /// The only source's new objects merged from the current snapshot by the keys added and removed, when few were:
-    /// the order by key is kept by inserting, not by sorting everything again. Null when a full merge is as cheap.
+    /// The only source's new objects merged from the current snapshot by the keys added and removed, when few were
+    /// added: the order by key is kept by inserting, not by sorting everything again. Null when a full merge is as cheap,
+    /// or when what it makes is not every key of <paramref name="next"/> once, in order (it then changes nothing: the
+    /// caller merges in full).
     /// </summary>
     private (string[] Keys, KubeObject[] Objects)? MergeChanges(Dictionary<string, KubeObject> previous, Dictionary<string, KubeObject> next)
     {
@@ -246,35 +248,47 @@ public sealed class ObjectStore
             }
         }
 
-        // The keys of next that previous had are next.Count - added.Count: the rest of previous's are gone.
-        var oldKeys = _mergedKeys;
-        if (previous.Count - (next.Count - added.Count) > limit || oldKeys.Length != previous.Count)
-        {
-            return null;
-        }
-
         added.Sort(StringComparer.Ordinal);
         var keys = new string[next.Count];
         var objects = new KubeObject[next.Count];
         var w = 0;
         var a = 0;
-        foreach (var key in oldKeys)
+        bool Put(string key, KubeObject obj)
         {
-            for (; a < added.Count && string.CompareOrdinal(added[a], key) < 0; a++, w++)
+            // The merged keys are the only source's last ones, in order: a key out of order or one too many means they
+            // are not, and a full merge decides.
+            if (w == keys.Length || (w > 0 && string.CompareOrdinal(keys[w - 1], key) >= 0))
             {
-                (keys[w], objects[w]) = (added[a], next[added[a]]);
+                return false;
             }
 
-            if (next.TryGetValue(key, out var obj))
+            (keys[w], objects[w]) = (key, obj);
+            w++;
+            return true;
+        }
+
+        foreach (var key in _mergedKeys)
+        {
+            for (; a < added.Count && string.CompareOrdinal(added[a], key) < 0; a++)
             {
-                (keys[w], objects[w]) = (key, obj);
-                w++;
+                if (!Put(added[a], next[added[a]]))
+                {
+                    return null;
+                }
+            }
+
+            if (next.TryGetValue(key, out var obj) && !Put(key, obj))
+            {
+                return null;
             }
         }
 
-        for (; a < added.Count; a++, w++)
+        for (; a < added.Count; a++)
         {
-            (keys[w], objects[w]) = (added[a], next[added[a]]);
+            if (!Put(added[a], next[added[a]]))
+            {
+                return null;
+            }
         }
 
         return w == keys.Length ? (keys, objects) : null;

@@ -217,28 +217,32 @@ public sealed class ObjectStoreTests
     {
         // Mostly the whole list again with a few objects added or removed (a pod created or deleted): the keys of the
         // objects kept are known from the last list, at their place or shifted, and the order by key is kept by
-        // inserting the new keys. Sometimes the list is shuffled, or changed a lot: merged in full.
+        // inserting the new keys. Names where ordinal and linguistic order differ ('-' against letters), two kinds, and
+        // now and then many objects added at once (merged in full).
         var random = new Random(seed);
         var store = new ObjectStore();
-        var objects = Enumerable.Range(0, 40).Select(i => Load(ServiceYaml($"s{i:D3}")).Single()).ToList();
-        var next = 40;
+        string[] stems = ["a", "a-b", "ab", "a-c", "ac", "a0", "b", "b-a", "ba"];
+        var made = 0;
+        KubeObject New() => (made++ % 3) == 0
+            ? Load(RouteYaml($"{stems[random.Next(stems.Length)]}-{made}", "/")).Single()
+            : Load(ServiceYaml($"{stems[random.Next(stems.Length)]}-{made}")).Single();
+        var objects = Enumerable.Range(0, 40).Select(_ => New()).ToList();
         store.Replace("cluster", objects);
         for (var round = 0; round < 60; round++)
         {
-            var changes = random.Next(10) == 0 ? 12 : 1 + random.Next(3);
+            var changes = round % 20 == 10 ? 12 : 1 + random.Next(3);
             for (var c = 0; c < changes; c++)
             {
-                switch (random.Next(4))
+                switch (round % 20 == 10 ? 0 : random.Next(4))
                 {
                     case 0:
-                        objects.Insert(random.Next(objects.Count + 1), Load(ServiceYaml($"s{next++:D3}")).Single());
+                        objects.Insert(random.Next(objects.Count + 1), New());
                         break;
                     case 1 when objects.Count > 1:
                         objects.RemoveAt(random.Next(objects.Count));
                         break;
-                    case 2:
-                        var at = random.Next(objects.Count);
-                        objects[at] = Load(ServiceYaml(objects[at].Name, $"10.0.{round}.{c}")).Single();
+                    case 2 when objects[random.Next(objects.Count)] is Service service:
+                        objects[objects.IndexOf(service)] = Load(ServiceYaml(service.Name, $"10.0.{round}.{c}")).Single();
                         break;
                     default:
                         var last = objects[^1];
