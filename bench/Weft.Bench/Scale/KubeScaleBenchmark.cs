@@ -24,10 +24,10 @@ internal static class KubeScaleBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var services = IntArg(args, "--services", 20_000);
-        var flips = IntArg(args, "--flips", 20);
-        var settle = TimeSpan.FromMilliseconds(IntArg(args, "--settle", 200));
-        var adds = IntArg(args, "--adds", 10);
+        var services = ScaleBenchmark.IntArg(args, "--services", 20_000);
+        var flips = ScaleBenchmark.IntArg(args, "--flips", 20);
+        var settle = TimeSpan.FromMilliseconds(ScaleBenchmark.IntArg(args, "--settle", 200));
+        var adds = ScaleBenchmark.IntArg(args, "--adds", 10);
         var at = Array.IndexOf(args, "--crds");
         if (at < 0 || at + 1 >= args.Length || !Directory.Exists(args[at + 1]))
         {
@@ -63,44 +63,52 @@ internal static class KubeScaleBenchmark
             await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
             Console.WriteLine($"controller: listed and first model out in {Stopwatch.GetElapsedTime(t0).TotalSeconds:F2} s");
 
-            var stored = new List<double>();
-            var modelled = new List<double>();
-            for (var flip = 0; flip < flips; flip++)
+            // Each write after a quiet period (longer than the translator's 50 ms debounce), as pods change now and then,
+            // not back to back; timed until the store holds it (the resourceVersions the write returned) and until the
+            // model of that store version is out.
+            async Task TimeAsync(string what, int count, Func<int, Task<Dictionary<string, string>>> write)
             {
-                // Each flip after a quiet period (longer than the translator's 50 ms debounce), as a pod's readiness
-                // changes now and then, not back to back.
-                await Task.Delay(settle).ConfigureAwait(false);
+                var stored = new List<double>();
+                var modelled = new List<double>();
+                for (var n = 0; n < count; n++)
+                {
+                    await Task.Delay(settle).ConfigureAwait(false);
+                    var started = Stopwatch.GetTimestamp();
+                    await controller.Source.WaitForResourceVersionsAsync(await write(n).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+                    stored.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
+                    modelled.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                if (count > 0)
+                {
+                    Console.WriteLine($"{what}: {count}; in the store p50 {ScaleBenchmark.Percentile(stored, 0.5):F1} ms, p99 {ScaleBenchmark.Percentile(stored, 0.99):F1} ms; model out p50 {ScaleBenchmark.Percentile(modelled, 0.5):F1} ms, p99 {ScaleBenchmark.Percentile(modelled, 0.99):F1} ms");
+                }
+            }
+
+            // The kubelet's status write, then the EndpointSlice controller's: every pod starts ready, so the first flip
+            // of each makes it not ready.
+            await TimeAsync("readiness flips (both writes)", flips, async flip =>
+            {
                 var i = (flip * 7919) % services;
-                var ready = flip / services % 2 == 1; // every pod starts ready: the first flip of each makes it not ready
+                var ready = flip / services % 2 == 1;
                 var (ns, name) = Names(i);
-                var started = Stopwatch.GetTimestamp();
                 var pod = await client.CoreV1.PatchNamespacedPodStatusAsync(
                     new V1Patch($$$"""{"status":{"conditions":[{"type":"Ready","status":"{{{(ready ? "True" : "False")}}}"}]}}""", V1Patch.PatchType.MergePatch),
                     name, ns).ConfigureAwait(false);
                 var slice = await client.DiscoveryV1.PatchNamespacedEndpointSliceAsync(
                     new V1Patch(Endpoints(i, ready).ToJsonString(), V1Patch.PatchType.MergePatch), name, ns).ConfigureAwait(false);
-                await controller.Source.WaitForResourceVersionsAsync(
-                    new Dictionary<string, string>
-                    {
-                        [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion,
-                        [KubeResource.EndpointSlices.QualifiedName] = slice.Metadata.ResourceVersion,
-                    },
-                    CancellationToken.None).ConfigureAwait(false);
-                stored.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
-                modelled.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-
-            Console.WriteLine($"readiness flips: {flips}; both writes in the store p50 {Percentile(stored, 50):F1} ms, p99 {Percentile(stored, 99):F1} ms; model out p50 {Percentile(modelled, 50):F1} ms, p99 {Percentile(modelled, 99):F1} ms");
+                return new Dictionary<string, string>
+                {
+                    [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion,
+                    [KubeResource.EndpointSlices.QualifiedName] = slice.Metadata.ResourceVersion,
+                };
+            }).ConfigureAwait(false);
 
             // New pods, as the API server first has them (no IP yet: not scheduled): a Pod added, not changed.
-            stored.Clear();
-            modelled.Clear();
-            for (var add = 0; add < adds; add++)
+            await TimeAsync("pods created", adds, async add =>
             {
-                await Task.Delay(settle).ConfigureAwait(false);
                 var ns = $"ns-{add % 100}";
-                var started = Stopwatch.GetTimestamp();
                 var pod = await client.CoreV1.CreateNamespacedPodAsync(
                     new V1Pod
                     {
@@ -108,17 +116,8 @@ internal static class KubeScaleBenchmark
                         Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app" }] },
                     },
                     ns).ConfigureAwait(false);
-                await controller.Source.WaitForResourceVersionsAsync(
-                    new Dictionary<string, string> { [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion }, CancellationToken.None).ConfigureAwait(false);
-                stored.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
-                modelled.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-
-            if (adds > 0)
-            {
-                Console.WriteLine($"pods created: {adds}; in the store p50 {Percentile(stored, 50):F1} ms, p99 {Percentile(stored, 99):F1} ms; model out p50 {Percentile(modelled, 50):F1} ms, p99 {Percentile(modelled, 99):F1} ms");
-            }
+                return new Dictionary<string, string> { [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion };
+            }).ConfigureAwait(false);
 
             Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
             return 0;
@@ -131,7 +130,7 @@ internal static class KubeScaleBenchmark
 
     private static (string Namespace, string Name) Names(int i) => ($"ns-{i % 100}", $"svc-{i}");
 
-    private static IPAddress Address(int i) => new([10, 1, (byte)(i >> 8), (byte)i]);
+    private static IPAddress Address(int i) => new([10, (byte)(i >> 16), (byte)(i >> 8), (byte)i]);
 
     private static JsonObject Endpoints(int i, bool ready)
     {
@@ -192,17 +191,5 @@ internal static class KubeScaleBenchmark
                     """)!.AsObject(), ct).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
-    }
-
-    private static double Percentile(List<double> values, int p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

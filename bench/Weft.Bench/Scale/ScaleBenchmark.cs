@@ -287,7 +287,7 @@ internal static class ScaleBenchmark
 
     private static double Double(string s) => double.Parse(s, CultureInfo.InvariantCulture);
 
-    private static int IntArg(string[] args, string name, int fallback)
+    internal static int IntArg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

@@ -213,7 +213,7 @@ public sealed class KubeInformer : IAsyncDisposable
         lock (_changesGate)
         {
             Volatile.Write(ref _snapshot, next);
-            if (changed is not null && !relisted)
+            if (changed is not null)
             {
                 _changedKeys.Add(changed);
             }

@@ -35,7 +35,6 @@ public sealed class KubeSource : IAsyncDisposable
     // makes one per list and event), while its resourceVersion is the same, and while only its status (but a pod's IP)
     // or bookkeeping changed: Weft's own status writes and a pod's readiness must not cost a translation.
     private readonly Dictionary<KubeInformer, Readings> _read = [];
-    private long _pass;
     private Task _loop = Task.CompletedTask;
 
     // The resourceVersion each informer's objects had when the store last took them, and a signal for each publish.
@@ -170,10 +169,9 @@ public sealed class KubeSource : IAsyncDisposable
     /// </summary>
     private async Task<(List<KubeObject> Objects, Dictionary<KubeInformer, string> Versions)> ReadAsync(CancellationToken ct)
     {
-        var objects = new List<KubeObject>(_read.Values.Sum(r => r.Objects.Count));
+        var objects = new List<KubeObject>(_read.Values.Sum(r => r.Placed.Count));
         var versions = new Dictionary<KubeInformer, string>();
-        var pass = ++_pass;
-        Read(Informers, objects, versions, pass);
+        Read(Informers, objects, versions);
 
         var started = await ConfigMaps.FollowAsync(ReferencedConfigMaps.Of(objects)).ConfigureAwait(false);
         if (started.Count > 0)
@@ -194,8 +192,9 @@ public sealed class KubeSource : IAsyncDisposable
             }
         }
 
-        Read([.. ConfigMaps.Informers.Values], objects, versions: null, pass);
-        foreach (var gone in _read.Where(r => r.Value.Visited != pass).Select(r => r.Key).ToList())
+        KubeInformer[] followed = [.. ConfigMaps.Informers.Values];
+        Read(followed, objects, versions: null);
+        foreach (var gone in _read.Keys.Where(i => !Informers.Contains(i) && !followed.Contains(i)).ToList())
         {
             _read.Remove(gone); // a ConfigMap no longer referenced
         }
@@ -209,7 +208,7 @@ public sealed class KubeSource : IAsyncDisposable
     /// a reading only for a new JSON instance). At 50,000 Services with their pods, slices and routes, a publish would
     /// otherwise go over hundreds of thousands of objects for every pod that turns ready.
     /// </summary>
-    private void Read(IReadOnlyList<KubeInformer> informers, List<KubeObject> objects, Dictionary<KubeInformer, string>? versions, long pass)
+    private void Read(IReadOnlyList<KubeInformer> informers, List<KubeObject> objects, Dictionary<KubeInformer, string>? versions)
     {
         foreach (var informer in informers)
         {
@@ -224,12 +223,11 @@ public sealed class KubeSource : IAsyncDisposable
                 _read[informer] = readings = new Readings();
             }
 
-            readings.Visited = pass;
             try
             {
                 if (readings.Epoch != epoch)
                 {
-                    ReadAll(informer.Resource, snapshot, readings, pass);
+                    ReadAll(informer.Resource, snapshot, readings);
                 }
                 else
                 {
@@ -248,28 +246,24 @@ public sealed class KubeSource : IAsyncDisposable
                 throw;
             }
 
-            objects.AddRange(readings.Objects);
+            foreach (var read in readings.Placed)
+            {
+                objects.Add(read.Object!);
+            }
         }
     }
 
-    private void ReadAll(KubeResource resource, InformerSnapshot snapshot, Readings readings, long pass)
+    /// <summary>Every object of the snapshot, each placed anew; the readings of keys it no longer has are dropped.</summary>
+    private void ReadAll(KubeResource resource, InformerSnapshot snapshot, Readings readings)
     {
+        var last = readings.ByKey;
         readings.Clear();
         foreach (var (key, json) in snapshot.Objects)
         {
-            ref var read = ref CollectionsMarshal.GetValueRefOrAddDefault(readings.ByKey, key, out _);
-            read ??= new Reading();
-            read.Listed = pass;
+            var read = last.GetValueOrDefault(key) ?? new Reading();
+            readings.ByKey[key] = read;
             Update(resource, key, json, read);
             readings.Place(read);
-        }
-
-        if (readings.ByKey.Count > snapshot.Objects.Count)
-        {
-            foreach (var gone in readings.ByKey.Where(r => r.Value.Listed != pass).Select(r => r.Key).ToList())
-            {
-                readings.ByKey.Remove(gone);
-            }
         }
     }
 
@@ -279,12 +273,8 @@ public sealed class KubeSource : IAsyncDisposable
         {
             ref var read = ref CollectionsMarshal.GetValueRefOrAddDefault(readings.ByKey, key, out _);
             read ??= new Reading();
-            var before = read.Object;
             Update(resource, key, json, read);
-            if (!ReferenceEquals(before, read.Object) || read.Position < 0)
-            {
-                readings.Place(read);
-            }
+            readings.Place(read);
         }
         else if (readings.ByKey.Remove(key, out var gone))
         {
@@ -408,61 +398,47 @@ public sealed class KubeSource : IAsyncDisposable
     }
 
     /// <summary>
-    /// An informer's readings: by key, and the objects they hold in a list kept in place across publishes (a changed
-    /// object replaces its entry, so the store finds every other at its position as last time); the informer epoch they
-    /// follow, and the pass that last read them.
+    /// An informer's readings: by key, and those with an object in a list kept in place across publishes (a changed
+    /// object stays at its entry, so the store finds every other at its position as last time); and the informer epoch
+    /// they follow.
     /// </summary>
     private sealed class Readings
     {
-        private readonly List<Reading> _placed = [];
+        public Dictionary<string, Reading> ByKey { get; private set; } = new(StringComparer.Ordinal);
 
-        public Dictionary<string, Reading> ByKey { get; } = new(StringComparer.Ordinal);
-
-        public List<KubeObject> Objects { get; } = [];
+        /// <summary>The readings with an object, each at its <see cref="Reading.Position"/>.</summary>
+        public List<Reading> Placed { get; } = [];
 
         /// <summary>The informer's epoch these readings follow (-1: none yet, or a publish failed: read every object).</summary>
         public long Epoch { get; set; } = -1;
 
-        /// <summary>The last publish that read this informer (one that does not is of a ConfigMap no longer referenced).</summary>
-        public long Visited { get; set; }
-
-        /// <summary>Forgets where each object stood (every one is placed again).</summary>
+        /// <summary>Forgets every reading's key and place (<see cref="ByKey"/> is a new table; the old one stays the caller's).</summary>
         public void Clear()
         {
-            foreach (var read in _placed)
+            foreach (var read in Placed)
             {
                 read.Position = -1;
             }
 
-            _placed.Clear();
-            Objects.Clear();
+            Placed.Clear();
+            ByKey = new Dictionary<string, Reading>(ByKey.Count, StringComparer.Ordinal);
         }
 
-        /// <summary>Puts <paramref name="read"/>'s object in the list: at its place, at the end when new, out when it has none.</summary>
+        /// <summary>Puts <paramref name="read"/> in the list when it has an object and is not there yet; takes it out when it has none.</summary>
         public void Place(Reading read)
         {
-            if (read.Object is null)
+            if (read.Object is not null && read.Position < 0)
             {
-                if (read.Position >= 0)
-                {
-                    // The last entry takes the place of the one going.
-                    var last = _placed.Count - 1;
-                    var moved = _placed[last];
-                    (_placed[read.Position], Objects[read.Position], moved.Position) = (moved, Objects[last], read.Position);
-                    _placed.RemoveAt(last);
-                    Objects.RemoveAt(last);
-                    read.Position = -1;
-                }
+                read.Position = Placed.Count;
+                Placed.Add(read);
             }
-            else if (read.Position >= 0)
+            else if (read.Object is null && read.Position >= 0)
             {
-                Objects[read.Position] = read.Object;
-            }
-            else
-            {
-                read.Position = Objects.Count;
-                Objects.Add(read.Object);
-                _placed.Add(read);
+                // The last entry takes the place of the one going.
+                var moved = Placed[^1];
+                (Placed[read.Position], moved.Position) = (moved, read.Position);
+                Placed.RemoveAt(Placed.Count - 1);
+                read.Position = -1;
             }
         }
     }
@@ -478,9 +454,7 @@ public sealed class KubeSource : IAsyncDisposable
 
         public KubeObject? Object { get; set; }
 
+        /// <summary>Its index in <see cref="Readings.Placed"/>; -1 when it is not there.</summary>
         public int Position { get; set; } = -1;
-
-        /// <summary>The last publish that read every object of the informer and found this one (after it, those not found are dropped).</summary>
-        public long Listed { get; set; }
     }
 }

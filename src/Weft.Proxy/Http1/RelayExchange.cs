@@ -151,7 +151,7 @@ internal sealed class RelayExchange : IDisposable
             target = target with { Span = tracing.Start(data, this, target) };
         }
 
-        Return(ref _send); // none held: Release ends every exchange
+        Return(ref _send); // Release ends every exchange; this only catches one that ended without it
         // The most the request can take: its head (the lines dropped only shrink it) with the lines added, and its body.
         _send = ArrayPool<byte>.Shared.Rent(Request.Length + (int)Request.ContentLength + AddedLines + route.SourceWorkloadLine.Length);
 
