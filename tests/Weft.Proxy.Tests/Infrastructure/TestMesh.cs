@@ -56,6 +56,10 @@ public sealed class TestMesh : IAsyncDisposable
             TimeProvider = time ?? TimeProvider.System,
             Resolve = resolve ?? new Dictionary<string, IReadOnlyList<IPAddress>>(),
             Nameservers = [],
+            // No test here is about the detection bound (200 ms in a sidecar): a client that writes its first bytes after
+            // reading CONNECT's 200, on a machine loaded by tests starting in parallel, can be slower than that, and a
+            // tunnel to an address the mesh does not know would then be served as opaque (a server-first protocol).
+            ProtocolDetectionTimeout = TimeSpan.FromSeconds(10),
             ConfigureLogging = logging =>
             {
                 logging.ClearProviders();
