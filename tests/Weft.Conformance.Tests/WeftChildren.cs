@@ -12,12 +12,23 @@ namespace Weft.Conformance.Tests;
 /// </summary>
 internal sealed class WeftChildren(ITestOutputHelper output) : IAsyncDisposable
 {
+    private const string ResetSignal = "/usr/bin/env"; // GNU coreutils' env, which takes --default-signal
     private readonly List<Process> _processes = [];
 
     public Process Start(IReadOnlyList<string> args, out StringBuilder captured, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var weft = WeftLauncher.Current();
-        var info = new ProcessStartInfo(weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+
+        // As a user's shell starts it, with SIGINT's default action (Ctrl-C stops weft up): a suite started in the
+        // background (`./test.sh &`, or any CI step without job control) has SIGINT ignored, a child inherits that, and
+        // .NET then installs no handler, so a test's Ctrl-C would do nothing. env execs weft in its place (same pid).
+        var info = new ProcessStartInfo(File.Exists(ResetSignal) ? ResetSignal : weft.FileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (File.Exists(ResetSignal))
+        {
+            info.ArgumentList.Add("--default-signal=INT");
+            info.ArgumentList.Add(weft.FileName);
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             info.Environment[name] = value;
