@@ -242,7 +242,14 @@ internal sealed class LocalPod : IAsyncDisposable
             }
         }
 
-        await SuperviseAsync(ct);
+        try
+        {
+            await SuperviseAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped: not a failure to report ("pod …: A task was canceled." at every Ctrl-C).
+        }
     }
 
     /// <summary>CrashLoopBackOff: 1 s, 2 s, 4 s … up to 30 s.</summary>
