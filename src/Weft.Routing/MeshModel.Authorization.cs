@@ -91,12 +91,29 @@ public sealed partial class MeshModel
         && SameInstances(previous._snapshot.AuthorizationPolicies, snapshot.AuthorizationPolicies)
         && (snapshot.AuthorizationPolicies.Count == 0 || (reuse && SameInstances(previous._snapshot.Routes, snapshot.Routes)));
 
-    /// <summary>Keeps the previous model's compiled inbound policies (<see cref="SameInboundInputs"/> said they are unchanged).</summary>
-    private void CarryOverInbound(MeshModel previous)
+    /// <summary>
+    /// Whether, on <paramref name="snapshot"/> whose pods differ from <paramref name="previous"/>'s (a model made from it by
+    /// <see cref="Update"/>), the inbound policy of every pod that did not change is what it was: with no
+    /// AuthorizationPolicy on either side a pod's inbound policy reads only the pod itself and its namespace (and this
+    /// model's trust domain and default, which an update keeps).
+    /// </summary>
+    private static bool SameInboundInputsButPods(MeshModel previous, MeshSnapshot snapshot) =>
+        SameInstances(previous._snapshot.Namespaces, snapshot.Namespaces)
+        && previous._snapshot.AuthorizationPolicies.Count == 0
+        && snapshot.AuthorizationPolicies.Count == 0;
+
+    /// <summary>
+    /// Keeps the previous model's compiled inbound policies, but for the pods named in <paramref name="changed"/>
+    /// (<see cref="SameInboundInputs"/> or <see cref="SameInboundInputsButPods"/> said the others are unchanged).
+    /// </summary>
+    private void CarryOverInbound(MeshModel previous, HashSet<(string Namespace, string Name)>? changed)
     {
         foreach (var (key, entry) in previous._inbound)
         {
-            _inbound.TryAdd(key, new CompiledInbound(entry.Policy));
+            if (changed?.Contains((key.Namespace, key.Pod)) != true)
+            {
+                _inbound.TryAdd(key, new CompiledInbound(entry.Policy));
+            }
         }
     }
 

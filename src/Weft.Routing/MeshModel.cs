@@ -42,21 +42,35 @@ public sealed partial class MeshModel
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
         // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the
         // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route. When
-        // only EndpointSlices differ (endpoints moved), the index keeps what does not depend on them and the endpoints of
-        // the other Services, and only routes with a backend whose endpoints moved are analysed again.
-        var sameButSlices = previous is not null
+        // only EndpointSlices and Pods differ (endpoints moved, pods came, went or changed), the index keeps what does not
+        // depend on them and the endpoints of the other Services, and only routes with a backend whose endpoints moved
+        // are analysed again. A pod moves the endpoints of every Service with a slice that names it or its address
+        // (before or after): what a Service's endpoints read of a pod is found by those two.
+        var sameButEndpoints = previous is not null
             && previous.TrustDomain == trustDomain
             && SameInstances(previous._snapshot.Services, snapshot.Services)
-            && SameInstances(previous._snapshot.Pods, snapshot.Pods)
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
             && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
             && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies)
             && SameInstances(previous._snapshot.BackendTrafficPolicies, snapshot.BackendTrafficPolicies);
-        var reuse = sameButSlices && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
-        var moved = sameButSlices && !reuse ? ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices) : null;
+        var samePods = sameButEndpoints && SameInstances(previous!._snapshot.Pods, snapshot.Pods);
+        var reuse = samePods && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+        HashSet<string>? moved = null;
+        PodChanges? pods = null;
+        if (sameButEndpoints && !reuse)
+        {
+            moved = ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            if (!samePods)
+            {
+                var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
+                pods = new PodChanges(gone.Concat(added));
+                pods.AddServicesOf(snapshot.EndpointSlices, moved);
+            }
+        }
+
         _index = reuse ? previous!._index
-            : moved is not null ? previous!._index.WithEndpointSlices(snapshot, moved)
+            : moved is not null ? previous!._index.WithEndpoints(snapshot, moved, pods)
             : new MeshIndex(snapshot, trustDomain);
 
         var incremental = reuse || moved is not null;
@@ -93,9 +107,14 @@ public sealed partial class MeshModel
             CarryOverCompiled(previous!, moved);
         }
 
+
         if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
         {
-            CarryOverInbound(previous);
+            CarryOverInbound(previous, changed: null);
+        }
+        else if (pods is not null && SameInboundInputsButPods(previous!, snapshot))
+        {
+            CarryOverInbound(previous!, pods.Names);
         }
 
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
@@ -158,8 +177,9 @@ public sealed partial class MeshModel
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
     /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
-    /// EndpointSlices differ, the same holds for every route and destination that does not carry the endpoints of a
-    /// Service whose slices changed, so that an endpoint moving costs little too.
+    /// EndpointSlices and Pods differ, the same holds for every route and destination that does not carry the endpoints of
+    /// a Service whose slices changed or refer to a pod that changed, so that an endpoint moving or a pod coming, going or
+    /// changing costs little too.
     /// </summary>
     public MeshModel Update(MeshSnapshot snapshot)
     {
@@ -319,29 +339,43 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// What changed from <paramref name="before"/> to <paramref name="after"/>, by instance. The store keeps each object's
-    /// place, so when the lengths agree and few positions differ, the objects at those positions (an object there on both
-    /// sides, only moved, counts as gone and added: analysing it again gives what a full build gives); otherwise the
-    /// objects of before not in after, and those of after not in before.
+    /// place and puts a new one in at its place, so the two lists are aligned by reference in one pass over the lists
+    /// alone (an object met on one side only is gone or added; one step ahead tells an insertion or a removal from a
+    /// swap; an object moved counts as gone and added: analysing it again gives what a full build gives). When that
+    /// leaves many over, the objects of before not in after, and those of after not in before.
     /// </summary>
     private static (List<T> Gone, List<T> Added) Changed<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
         where T : class
     {
-        if (before.Count == after.Count)
+        const int Few = 64;
+        var (gone, added) = (new List<T>(), new List<T>());
+        var (i, j) = (0, 0);
+        while (i < before.Count && j < after.Count && gone.Count + added.Count <= Few)
         {
-            var (gone, added) = (new List<T>(), new List<T>());
-            for (var i = 0; i < before.Count && gone.Count <= 64; i++)
+            if (ReferenceEquals(before[i], after[j]))
             {
-                if (!ReferenceEquals(before[i], after[i]))
-                {
-                    gone.Add(before[i]);
-                    added.Add(after[i]);
-                }
+                (i, j) = (i + 1, j + 1);
             }
+            else if (j + 1 < after.Count && ReferenceEquals(before[i], after[j + 1]))
+            {
+                added.Add(after[j++]);
+            }
+            else if (i + 1 < before.Count && ReferenceEquals(before[i + 1], after[j]))
+            {
+                gone.Add(before[i++]);
+            }
+            else
+            {
+                gone.Add(before[i++]);
+                added.Add(after[j++]);
+            }
+        }
 
-            if (gone.Count <= 64)
-            {
-                return (gone, added);
-            }
+        if (gone.Count + added.Count + (before.Count - i) + (after.Count - j) <= Few)
+        {
+            gone.AddRange(before.Skip(i));
+            added.AddRange(after.Skip(j));
+            return (gone, added);
         }
 
         var stillThere = new HashSet<T>(after, ReferenceEqualityComparer.Instance);

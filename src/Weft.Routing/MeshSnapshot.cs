@@ -122,6 +122,87 @@ public sealed record MeshSnapshot
         return mesh;
     }
 
+    /// <summary>
+    /// This snapshot without the <paramref name="removed"/> objects and with the <paramref name="added"/> ones, each put
+    /// in its list at its place by <paramref name="order"/> (the order the lists were made in). The lists without a
+    /// removed or added object stay the same instances, as with <see cref="Replacing"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A removed object is not in this snapshot.</exception>
+    public MeshSnapshot Changing(IReadOnlyList<KubeObject> removed, IReadOnlyList<KubeObject> added, Comparison<KubeObject> order)
+    {
+        ArgumentNullException.ThrowIfNull(removed);
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(order);
+        var mesh = this;
+        foreach (var (obj, add) in removed.Select(o => (o, false)).Concat(added.Select(o => (o, true))))
+        {
+            // The kinds of From, one list each.
+            mesh = obj switch
+            {
+                Service o => mesh with { Services = Edit(mesh.Services, o, add, order) },
+                EndpointSlice o => mesh with { EndpointSlices = Edit(mesh.EndpointSlices, o, add, order) },
+                Route o => mesh with { Routes = Edit(mesh.Routes, o, add, order) },
+                ReferenceGrant o => mesh with { ReferenceGrants = Edit(mesh.ReferenceGrants, o, add, order) },
+                Namespace o => mesh with { Namespaces = Edit(mesh.Namespaces, o, add, order) },
+                Pod o => mesh with { Pods = Edit(mesh.Pods, o, add, order) },
+                ServiceAccount o => mesh with { ServiceAccounts = Edit(mesh.ServiceAccounts, o, add, order) },
+                AuthorizationPolicy o => mesh with { AuthorizationPolicies = Edit(mesh.AuthorizationPolicies, o, add, order) },
+                XBackend o => mesh with { XBackends = Edit(mesh.XBackends, o, add, order) },
+                ConfigMap o => mesh with { ConfigMaps = Edit(mesh.ConfigMaps, o, add, order) },
+                BackendTlsPolicy o => mesh with { BackendTlsPolicies = Edit(mesh.BackendTlsPolicies, o, add, order) },
+                XBackendTrafficPolicy o => mesh with { BackendTrafficPolicies = Edit(mesh.BackendTrafficPolicies, o, add, order) },
+                _ => mesh,
+            };
+        }
+
+        return mesh;
+    }
+
+    /// <summary><paramref name="list"/> with <paramref name="obj"/> put in at its place by <paramref name="order"/> (<paramref name="add"/>) or taken out.</summary>
+    private static T[] Edit<T>(IReadOnlyList<T> list, T obj, bool add, Comparison<KubeObject> order)
+        where T : KubeObject
+    {
+        var items = list as T[] ?? [.. list];
+        int at;
+        if (add)
+        {
+            var (low, high) = (0, items.Length);
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                (low, high) = order(items[mid], obj) < 0 ? (mid + 1, high) : (low, mid);
+            }
+
+            at = low;
+        }
+        else
+        {
+            // By reference: records compare by value, and deeply.
+            for (at = 0; at < items.Length && !ReferenceEquals(items[at], obj); at++)
+            {
+            }
+
+            if (at == items.Length)
+            {
+                throw new InvalidOperationException($"{obj.Kind} {obj.Key} is not in the snapshot it is removed from");
+            }
+        }
+
+        var result = new T[items.Length + (add ? 1 : -1)];
+        Array.Copy(items, result, at);
+        if (add)
+        {
+            result[at] = obj;
+            Array.Copy(items, at, result, at + 1, items.Length - at);
+        }
+        else
+        {
+            Array.Copy(items, at + 1, result, at, items.Length - at - 1);
+        }
+
+        return result;
+    }
+
     private static T[] Swap<T>(IReadOnlyList<T> list, T old, T swapped)
         where T : KubeObject
     {

@@ -6,13 +6,13 @@ using static Weft.Routing.Tests.K;
 namespace Weft.Routing.Tests;
 
 /// <summary>
-/// A seeded chain of random updates (routes, endpoints, Services, pods, an AuthorizationPolicy, namespace annotations),
-/// each model made by MeshModel.Update from the one before: after every step, every destination policy, route status and
-/// inbound policy is what MeshModel.Build of the same snapshot gives.
+/// A seeded chain of random updates (routes, endpoints, Services, pods created, changed and deleted, an
+/// AuthorizationPolicy, namespace annotations), each model made by MeshModel.Update from the one before: after every step,
+/// every destination policy, route status, inbound and outbound policy and AuthorizationPolicy status is what
+/// MeshModel.Build of the same snapshot gives. Pods share addresses from a small pool, so two pods may hold one.
 /// </summary>
 public class UpdateChainTests
 {
-    private const int Seed = 18_2025;
     private const int Steps = 200;
     private const string Edge = "edge";
 
@@ -26,14 +26,27 @@ public class UpdateChainTests
     private static readonly string[] Hosts =
     [
         "a", "a.shop.svc.cluster.local", "b.shop.svc.cluster.local", "c.shop.svc.cluster.local", "d.ops.svc.cluster.local",
-        "10.96.1.1", "10.1.0.1", "10.1.0.3",
+        "10.96.1.1", "10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.5", "10.1.1.1",
     ];
 
-    private static readonly int[] DestinationPorts = [80, 8080];
+    // The addresses a pod may take (or none, a pod not yet scheduled): few, so that pods come to share one.
+    private static readonly string[] PodAddresses = ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5", "10.1.1.1", "10.1.2.1", ""];
+
+    private static readonly int[] DestinationPorts = [80, 8080, 9090];
 
     private static readonly EndpointPort[] SlicePorts = [new() { Name = "http", Port = 8080 }, new() { Name = "http-alt", Port = 8080 }];
 
     private static ServicePort[] DefaultPorts() => [Port(80, "http", 8080, app: "http"), Port(8080, "http-alt", 8080, app: "http")];
+
+    /// <summary>The ports a Service may come to have; the last has a named targetPort no slice port names, found in the pod's containers.</summary>
+    private static ServicePort[][] PortChoices() =>
+    [
+        DefaultPorts(),
+        [Port(80, "http", 8080, app: "http")],
+        [Port(80, "http", 9090, app: "http"), Port(8080, "http-alt", 8080)],
+        [Port(8080, "http-alt", 8080, app: "http")],
+        [Port(80, "http", 8080, app: "http"), Port(9090, "web", targetName: "web")],
+    ];
 
     private static MeshSnapshot Start()
     {
@@ -90,7 +103,7 @@ public class UpdateChainTests
         /// <summary>One change to <paramref name="s"/>, described.</summary>
         public (MeshSnapshot, string) Change(MeshSnapshot s)
         {
-            switch (random.Next(9))
+            switch (random.Next(11))
             {
                 case 0 when s.Routes.Count > 0:
                     {
@@ -115,7 +128,9 @@ public class UpdateChainTests
                         // An endpoint moves: a slice's endpoints become a random set of its namespace's pods.
                         var i = random.Next(s.EndpointSlices.Count);
                         var slice = s.EndpointSlices[i];
-                        var eps = s.Pods.Where(p => p.Namespace == slice.Namespace && random.Next(2) == 0).Select(p => Ep(p.PodIP!, p.Name, ready: random.Next(5) != 0)).ToArray();
+                        // Some name their pod, some give only its address (the pod is then found by address).
+                        var eps = s.Pods.Where(p => p.Namespace == slice.Namespace && !string.IsNullOrEmpty(p.PodIP) && random.Next(2) == 0)
+                            .Select(p => Ep(p.PodIP!, random.Next(4) == 0 ? null : p.Name, ready: random.Next(5) != 0)).ToArray();
                         return (s with { EndpointSlices = Replace(s.EndpointSlices, i, slice with { Endpoints = eps }) }, $"move endpoints of slice {slice.Namespace}/{slice.Name}");
                     }
                 case 4:
@@ -128,8 +143,9 @@ public class UpdateChainTests
 
                         var (ns, svc) = Pick(ServiceNames);
                         var name = $"{svc}-{random.Next(1000)}";
-                        var pod = Pick(s.Pods.Where(p => p.Namespace == ns).ToArray());
-                        var added = Slice(ns, svc, SlicePorts, Ep(pod.PodIP!, pod.Name)) with { Metadata = Meta(ns, name, labels: new Dictionary<string, string> { [EndpointSlice.ServiceNameLabel] = svc }) };
+                        var address = Pick(PodAddresses[..^1]);
+                        var pod = s.Pods.FirstOrDefault(p => p.Namespace == ns && p.PodIP == address);
+                        var added = Slice(ns, svc, SlicePorts, Ep(address, pod?.Name ?? $"{svc}-{random.Next(6)}")) with { Metadata = Meta(ns, name, labels: new Dictionary<string, string> { [EndpointSlice.ServiceNameLabel] = svc }) };
                         return (s with { EndpointSlices = [.. s.EndpointSlices, added] }, $"add slice {ns}/{name}");
                     }
                 case 5:
@@ -138,10 +154,10 @@ public class UpdateChainTests
                         var svc = s.Services[i];
                         var changed = random.Next(2) == 0
                             ? svc with { Spec = svc.Spec with { Selector = new Dictionary<string, string> { ["app"] = Pick(Apps) } } }
-                            : svc with { Spec = svc.Spec with { Ports = Pick<ServicePort[]>([DefaultPorts(), [Port(80, "http", 8080, app: "http")], [Port(80, "http", 9090, app: "http"), Port(8080, "http-alt", 8080)], [Port(8080, "http-alt", 8080, app: "http")]]) } };
+                            : svc with { Spec = svc.Spec with { Ports = Pick(PortChoices()) } };
                         return (s with { Services = Replace(s.Services, i, changed) }, $"change Service {svc.Namespace}/{svc.Name}");
                     }
-                case 6:
+                case 6 when s.Pods.Count > 0:
                     {
                         var i = random.Next(s.Pods.Count);
                         var pod = s.Pods[i];
@@ -151,10 +167,34 @@ public class UpdateChainTests
                             labels[DefaultInboundPolicies.Key] = Pick<string>([DefaultInboundPolicies.Deny, DefaultInboundPolicies.SameNamespace]);
                         }
 
-                        var changed = random.Next(4) == 0
-                            ? pod with { Spec = pod.Spec with { ServiceAccountName = Pick(Apps) } }
-                            : pod with { Metadata = pod.Metadata with { Labels = labels } };
+                        var changed = random.Next(6) switch
+                        {
+                            0 => pod with { Spec = pod.Spec with { ServiceAccountName = Pick(Apps) } },
+                            1 => pod with { PodIP = Pick(PodAddresses) },
+                            2 => pod with { Metadata = pod.Metadata with { Annotations = random.Next(3) == 0 ? new Dictionary<string, string>() : new Dictionary<string, string> { [MeshLevels.Key] = Pick<string>([MeshLevels.Off, MeshLevels.L4]) } } },
+                            3 => pod with { Spec = pod.Spec with { Containers = [new Container { Name = "app", Ports = random.Next(3) == 0 ? [] : [new ContainerPort { Name = "web", Port = Pick<int>([8081, 8082]) }] }] } },
+                            _ => pod with { Metadata = pod.Metadata with { Labels = labels } },
+                        };
                         return (s with { Pods = Replace(s.Pods, i, changed) }, $"change pod {pod.Namespace}/{pod.Name}");
+                    }
+                case 9:
+                    {
+                        var ns = Pick(Namespaces);
+                        var name = $"{Pick(Apps)}-{random.Next(6)}";
+                        if (s.Pods.Any(p => p.Namespace == ns && p.Name == name))
+                        {
+                            return (s, "add pod (exists)");
+                        }
+
+                        var app = name[..name.IndexOf('-', StringComparison.Ordinal)];
+                        var pod = Authorization.Authz.Pod(ns, name, Pick(PodAddresses), app, [("app", app)]);
+                        var at = random.Next(s.Pods.Count + 1); // the store keeps its objects' order, a new one anywhere
+                        return (s with { Pods = [.. s.Pods.Take(at), pod, .. s.Pods.Skip(at)] }, $"add pod {ns}/{name} at {pod.PodIP}");
+                    }
+                case 10 when s.Pods.Count > 0:
+                    {
+                        var i = random.Next(s.Pods.Count);
+                        return (s with { Pods = [.. s.Pods.Where((_, j) => j != i)] }, $"delete pod {s.Pods[i].Namespace}/{s.Pods[i].Name}");
                     }
                 case 7:
                     {
@@ -181,14 +221,17 @@ public class UpdateChainTests
         }
     }
 
-    [Fact]
-    public void A_chain_of_random_updates_equals_a_full_build_after_every_step()
+    [Theory]
+    [InlineData(18_2025)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_chain_of_random_updates_equals_a_full_build_after_every_step(int seed)
     {
-        var random = new Random(Seed);
+        var random = new Random(seed);
         var stepper = new Stepper(random);
         var snapshot = Start();
         var model = MeshModel.Build(snapshot);
-        Check(model, snapshot, 0, "start");
+        Check(model, snapshot, seed, 0, "start");
 
         for (var step = 1; step <= Steps; step++)
         {
@@ -200,14 +243,14 @@ public class UpdateChainTests
             }
 
             model = model.Update(snapshot);
-            Check(model, snapshot, step, string.Join(", ", changes));
+            Check(model, snapshot, seed, step, string.Join(", ", changes));
         }
     }
 
-    private static void Check(MeshModel updated, MeshSnapshot snapshot, int step, string changes)
+    private static void Check(MeshModel updated, MeshSnapshot snapshot, int seed, int step, string changes)
     {
         var built = MeshModel.Build(snapshot);
-        var where = $"seed {Seed}, step {step} ({changes})";
+        var where = $"seed {seed}, step {step} ({changes})";
         foreach (var client in Namespaces)
         {
             foreach (var host in Hosts)
@@ -230,6 +273,11 @@ public class UpdateChainTests
             var expected = built.CompileInbound(pod.Namespace, pod.Name).ToJson();
             var actual = updated.CompileInbound(pod.Namespace, pod.Name).ToJson();
             Assert.True(expected == actual, $"{where}: inbound policy of {pod.Namespace}/{pod.Name}\nbuilt:   {expected}\nupdated: {actual}");
+            Assert.Equal(built.Outside(pod.Namespace, pod.Key), updated.Outside(pod.Namespace, pod.Key));
         }
+
+        var expectedAuthorization = System.Text.Json.JsonSerializer.Serialize(built.AuthorizationStatuses);
+        var actualAuthorization = System.Text.Json.JsonSerializer.Serialize(updated.AuthorizationStatuses);
+        Assert.True(expectedAuthorization == actualAuthorization, $"{where}: AuthorizationPolicy statuses\nbuilt:   {expectedAuthorization}\nupdated: {actualAuthorization}");
     }
 }

@@ -11,19 +11,22 @@ internal sealed class MeshIndex
 {
     private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
-    // Not readonly: WithEndpointSlices gives a copy its own endpoints.
+    // Not readonly: WithEndpoints gives a copy its own endpoints.
     private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
-    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time.
-    private readonly Dictionary<(string Namespace, string Name), Pod> _pods = [];
-    private readonly Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
+    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time. Not
+    // readonly: WithEndpoints gives a copy its own pods when pods changed.
+    private Dictionary<(string Namespace, string Name), Pod> _pods = [];
+    private Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
     // What resolving a Service's endpoints from its slices reads besides them: the pods and the trust domain, shared with
-    // the indexes WithEndpointSlices makes from this one. Lazy endpoints hold it, not an index (and its slices).
-    private readonly EndpointResolver _resolver;
+    // the indexes WithEndpoints makes from this one while the pods are the same. Lazy endpoints hold it, not an index (and
+    // its slices).
+    private EndpointResolver _resolver;
     private static readonly IReadOnlyList<EndpointPolicy> NoEndpoints = [];
-    // Shared with the indexes WithEndpointSlices makes from this one (the same pods and Services): an entry holds for an
-    // index whose slices of that Service are the same list instance as the entry was resolved from.
+    // Shared with the indexes WithEndpoints makes from this one (the same Services): an entry holds for an index whose
+    // slices of that Service are the same list instance as the entry was resolved from. A Service whose endpoints read a
+    // pod that changed is given a new list, so the entries of the others hold whichever index's pods resolved them.
     private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
@@ -234,13 +237,20 @@ internal sealed class MeshIndex
         _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
 
     /// <summary>
-    /// This index with <paramref name="snapshot"/>'s EndpointSlices, when only the slices of the Services named in
-    /// <paramref name="changed"/> (namespace/name) differ from this index's snapshot and every other list is the same: what
-    /// does not depend on endpoints is shared, and the endpoints of the other Services are kept as resolved.
+    /// This index with <paramref name="snapshot"/>'s EndpointSlices and Pods, when only the slices of the Services named in
+    /// <paramref name="changed"/> (namespace/name) and the <paramref name="pods"/> differ from this index's snapshot and
+    /// every other list is the same; <paramref name="changed"/> then also names every Service with a slice that refers to
+    /// one of those pods (<see cref="PodChanges.AddServicesOf"/>). What does not depend on endpoints is shared, and the
+    /// endpoints of the other Services are kept as resolved.
     /// </summary>
-    public MeshIndex WithEndpointSlices(MeshSnapshot snapshot, IReadOnlySet<string> changed)
+    public MeshIndex WithEndpoints(MeshSnapshot snapshot, IReadOnlySet<string> changed, PodChanges? pods)
     {
         var next = (MeshIndex)MemberwiseClone();
+        if (pods is not null)
+        {
+            next.WithPods(snapshot.Pods, pods);
+        }
+
         next._slices = new Dictionary<string, List<EndpointSlice>>(_slices, StringComparer.Ordinal);
         foreach (var key in changed)
         {
@@ -261,6 +271,40 @@ internal sealed class MeshIndex
 
         next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
         return next;
+    }
+
+    /// <summary>
+    /// Gives this index (a fresh copy) its own pods: those of <paramref name="all"/> under the changed names and addresses,
+    /// the rest as they were; by name the last of a name wins and by address the first, as when an index is built.
+    /// </summary>
+    private void WithPods(IReadOnlyList<Pod> all, PodChanges changes)
+    {
+        _pods = new Dictionary<(string Namespace, string Name), Pod>(_pods);
+        _podsByIP = new Dictionary<string, Pod>(_podsByIP, StringComparer.OrdinalIgnoreCase);
+        foreach (var key in changes.Names)
+        {
+            _pods.Remove(key);
+        }
+
+        foreach (var address in changes.Addresses)
+        {
+            _podsByIP.Remove(address);
+        }
+
+        foreach (var pod in all)
+        {
+            if (pod.Namespace is { } ns && changes.Names.Contains((ns, pod.Name)))
+            {
+                _pods[(ns, pod.Name)] = pod;
+            }
+
+            if (!string.IsNullOrEmpty(pod.PodIP) && changes.Addresses.Contains(pod.PodIP))
+            {
+                _podsByIP.TryAdd(pod.PodIP, pod);
+            }
+        }
+
+        _resolver = new EndpointResolver(TrustDomain, _pods, _podsByIP);
     }
 
     private static void AddSlice(Dictionary<string, List<EndpointSlice>> slices, string service, EndpointSlice slice)
@@ -559,6 +603,80 @@ internal sealed class MeshIndex
                 }
             }
         }
+    }
+}
+
+/// <summary>
+/// The pods that differ between two snapshots (gone or added, by instance), as an index looks pods up: by (namespace,
+/// name) and by address.
+/// </summary>
+internal sealed class PodChanges
+{
+    public PodChanges(IEnumerable<Pod> pods)
+    {
+        foreach (var pod in pods)
+        {
+            if (pod.Namespace is { } ns)
+            {
+                Names.Add((ns, pod.Name));
+            }
+
+            if (!string.IsNullOrEmpty(pod.PodIP))
+            {
+                Addresses.Add(pod.PodIP);
+            }
+        }
+    }
+
+    public HashSet<(string Namespace, string Name)> Names { get; } = [];
+
+    public HashSet<string> Addresses { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Adds to <paramref name="services"/> (namespace/name) every Service with a slice in <paramref name="slices"/> whose
+    /// endpoints a changed pod may resolve: one that names the pod (a targetRef of any kind, to be safe) or has one of its
+    /// addresses, which are all the ways an endpoint reads a pod (its identity, workload and named port).
+    /// </summary>
+    public void AddServicesOf(IReadOnlyList<EndpointSlice> slices, HashSet<string> services)
+    {
+        if (Names.Count == 0 && Addresses.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var slice in slices)
+        {
+            foreach (var ep in slice.Endpoints)
+            {
+                if (Refers(slice, ep))
+                {
+                    if (slice.ServiceKey is { } service)
+                    {
+                        services.Add(service); // its key made only here: a string and a label look-up for each slice
+                    }
+
+                    break;
+                }
+            }
+        }
+    }
+
+    private bool Refers(EndpointSlice slice, Endpoint ep)
+    {
+        if (ep.TargetRef is { Name: { } name } target && Names.Contains((target.Namespace ?? slice.Namespace ?? "", name)))
+        {
+            return true;
+        }
+
+        foreach (var address in ep.Addresses)
+        {
+            if (Addresses.Contains(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 
