@@ -47,8 +47,9 @@ public sealed class ObjectStore
     /// A source that hands the whole list again with a few objects swapped (a Kubernetes watch event: the same
     /// instances but for the object that changed) costs in proportion to what changed, not to the cluster: the
     /// objects at the same positions as last time are known by reference, and only the swapped ones are admitted,
-    /// keyed and merged (<see cref="TryReplaceSwapped"/>). Anything else (objects added, removed or moved) is merged
-    /// in full.
+    /// keyed and merged (<see cref="TryReplaceSwapped"/>). The store's only source may also add and remove a few objects
+    /// (a pod created or deleted) at a cost in proportion to the list's length in reference comparisons and copies, not
+    /// in look-ups and keys (<see cref="TryReplaceEdited"/>). Anything else is merged in full.
     /// </remarks>
     public long Replace(string source, IReadOnlyList<KubeObject> objects)
     {
@@ -60,7 +61,7 @@ public sealed class ObjectStore
         lock (_gate)
         {
             var before = _snapshot.Version;
-            if (!_lists.TryGetValue(source, out last) || !TryReplaceSwapped(source, last, objects, out version))
+            if (!_lists.TryGetValue(source, out last) || !(TryReplaceSwapped(source, last, objects, out version) || TryReplaceEdited(source, last, objects, out version)))
             {
                 version = -1;
             }
@@ -198,6 +199,225 @@ public sealed class ObjectStore
         version = snapshot.Version + 1;
         Volatile.Write(ref _snapshot, snapshot.Replacing(version, merged, replaced));
         return true;
+    }
+
+    /// <summary>
+    /// The replace of the store's only source by a list that is its last one with a few objects added, removed or
+    /// swapped (a Kubernetes source places a new object at the end of its kind's objects and fills a removed one's place
+    /// with the last of them). The two lists are aligned by reference in one pass; only the objects left over on either
+    /// side are admitted, keyed and merged, and the merged keys and objects are copied around them. False (nothing done)
+    /// when another source is registered, when more than about one object in eight is left over, or when the list names
+    /// an object twice: a full merge decides those. <paramref name="version"/> is the store's version after it.
+    /// </summary>
+    private bool TryReplaceEdited(string source, SourceList list, IReadOnlyList<KubeObject> objects, out long version)
+    {
+        version = _snapshot.Version;
+        if (_sourceOrder.Count != 1 || _sourceOrder[0] != source)
+        {
+            return false;
+        }
+
+        // Align: equal references are the same object under the same key; where they differ, one object inserted, one
+        // removed, or one swapped, by a look one step ahead. Any alignment is correct (what is left over is merged by
+        // key); a good one leaves little over.
+        var given = list.Given;
+        var (n, m, limit) = (objects.Count, given.Length, 1 + (objects.Count / 8));
+        var keys = new string?[n];
+        var gone = new List<int>(); // positions in the last list
+        var fresh = new List<int>(); // positions in the new one
+        var (i, j) = (0, 0);
+        while (i < n && j < m)
+        {
+            if (ReferenceEquals(objects[i], given[j]))
+            {
+                keys[i++] = list.Keys[j++];
+            }
+            else if (i + 1 < n && ReferenceEquals(objects[i + 1], given[j]))
+            {
+                fresh.Add(i++);
+            }
+            else if (j + 1 < m && ReferenceEquals(objects[i], given[j + 1]))
+            {
+                gone.Add(j++);
+            }
+            else
+            {
+                fresh.Add(i++);
+                gone.Add(j++);
+            }
+
+            if (fresh.Count + gone.Count > limit)
+            {
+                return false;
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            fresh.Add(i);
+        }
+
+        for (; j < m; j++)
+        {
+            gone.Add(j);
+        }
+
+        if (fresh.Count + gone.Count > limit)
+        {
+            return false;
+        }
+
+        var held = _sources[source];
+        var removed = new HashSet<string>(gone.Count, StringComparer.Ordinal);
+        foreach (var at in gone)
+        {
+            removed.Add(list.Keys[at]);
+        }
+
+        var incoming = new Dictionary<string, KubeObject>(fresh.Count, StringComparer.Ordinal);
+        foreach (var at in fresh)
+        {
+            var admitted = Admit(objects[at]);
+            var key = KeyOf(admitted);
+            if (!incoming.TryAdd(key, admitted) || (held.ContainsKey(key) && !removed.Contains(key)))
+            {
+                return false; // the list names an object twice
+            }
+
+            keys[at] = key;
+        }
+
+        // What changes: keys gone, keys new, and keys on both sides whose object is not the one held (or equal to it).
+        var dropped = new List<(string Key, KubeObject Old)>();
+        var added = new List<(string Key, KubeObject New)>();
+        var swapped = new List<(string Key, KubeObject Old, KubeObject New)>();
+        foreach (var key in removed)
+        {
+            if (!incoming.ContainsKey(key))
+            {
+                dropped.Add((key, held[key]));
+            }
+        }
+
+        foreach (var (key, admitted) in incoming)
+        {
+            if (!removed.Contains(key))
+            {
+                added.Add((key, admitted));
+            }
+            else if (!ReferenceEquals(held[key], admitted) && !held[key].Equals(admitted))
+            {
+                swapped.Add((key, held[key], admitted));
+            }
+        }
+
+        if (Merged(dropped, added, swapped) is not var (mergedKeys, merged))
+        {
+            return false;
+        }
+
+        _lists[source] = new SourceList([.. objects], keys!);
+        if (dropped.Count + added.Count + swapped.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var (key, _) in dropped)
+        {
+            held.Remove(key);
+        }
+
+        foreach (var (key, admitted) in added)
+        {
+            held[key] = admitted;
+        }
+
+        foreach (var (key, _, admitted) in swapped)
+        {
+            held[key] = admitted;
+        }
+
+        var snapshot = _snapshot;
+        version = snapshot.Version + 1;
+        _mergedKeys = mergedKeys;
+        var mesh = snapshot.Mesh
+            .Replacing([.. swapped.Select(s => (s.Old, s.New))])
+            .Changing([.. dropped.Select(d => d.Old)], [.. added.Select(a => a.New)], static (a, b) => string.CompareOrdinal(KeyOf(a), KeyOf(b)));
+        Volatile.Write(ref _snapshot, StoreSnapshot.Changing(version, merged, mesh));
+        return true;
+    }
+
+    /// <summary>
+    /// The merged keys and objects of the only source with <paramref name="dropped"/> taken out, <paramref name="added"/>
+    /// put in at their places by key, and <paramref name="swapped"/> in place; null when a key is not where the merged
+    /// keys say (nothing is changed then).
+    /// </summary>
+    private (string[] Keys, KubeObject[] Objects)? Merged(
+        List<(string Key, KubeObject Old)> dropped, List<(string Key, KubeObject New)> added, List<(string Key, KubeObject Old, KubeObject New)> swapped)
+    {
+        var objects = _snapshot.Objects as KubeObject[] ?? [.. _snapshot.Objects];
+        var edits = new List<(int At, string? Key, KubeObject? New)>(dropped.Count + added.Count); // a null key: drop the key at At
+        foreach (var (key, _) in dropped)
+        {
+            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            edits.Add((at, null, null));
+        }
+
+        foreach (var (key, obj) in added)
+        {
+            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            if (at >= 0)
+            {
+                return null;
+            }
+
+            edits.Add((~at, key, obj));
+        }
+
+        // By place; at one place the keys put in (by key) come before the one taken out, which is the key that was there.
+        edits.Sort(static (a, b) => a.At != b.At ? a.At.CompareTo(b.At)
+            : a.Key is null ? (b.Key is null ? 0 : 1) : b.Key is null ? -1 : string.CompareOrdinal(a.Key, b.Key));
+        var length = _mergedKeys.Length - dropped.Count + added.Count;
+        var keys = new string[length];
+        var merged = new KubeObject[length];
+        var (from, w) = (0, 0);
+        foreach (var (at, key, obj) in edits)
+        {
+            Array.Copy(_mergedKeys, from, keys, w, at - from);
+            Array.Copy(objects, from, merged, w, at - from);
+            w += at - from;
+            from = at;
+            if (key is null)
+            {
+                from = at + 1;
+            }
+            else
+            {
+                (keys[w], merged[w]) = (key, obj!);
+                w++;
+            }
+        }
+
+        Array.Copy(_mergedKeys, from, keys, w, _mergedKeys.Length - from);
+        Array.Copy(objects, from, merged, w, _mergedKeys.Length - from);
+
+        foreach (var (key, _, obj) in swapped)
+        {
+            var at = Array.BinarySearch(keys, key, StringComparer.Ordinal);
+            if (at < 0)
+            {
+                return null;
+            }
+
+            merged[at] = obj;
+        }
+
+        return (keys, merged);
     }
 
     private KubeObject Admit(KubeObject loaded) => _admission is null ? loaded : _admission(loaded);

@@ -323,6 +323,46 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task A_pod_created_or_deleted_changes_only_the_store_s_list_of_pods()
+    {
+        // Issue 18: at 50,000 Services a pod created made the store key, look up and sort every object again and the
+        // model start over; the store now edits its lists (the others stay the same instances, which is also what lets
+        // the next model keep everything that does not read the pod).
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop + """
+
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: cart-0, namespace: shop, labels: {app: cart}}
+            spec:
+              containers: [{name: app, image: cart}]
+            """);
+        var controller = await cluster.StartControllerAsync("replica-a");
+        var store = controller.ControlPlane.Store;
+        await cluster.EventuallyAsync(() => Task.FromResult(Pods(store)), p => p == "cart-0", "the first pod");
+        var before = store.Snapshot();
+
+        await cluster.Client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod { Metadata = new V1ObjectMeta { Name = "cart-1", NamespaceProperty = "shop" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "cart" }] } },
+            "shop");
+        await cluster.EventuallyAsync(() => Task.FromResult(Pods(store)), p => p == "cart-0 cart-1", "the pod created");
+        var created = store.Snapshot();
+        Assert.Same(before.Mesh.Services, created.Mesh.Services);
+        Assert.Same(before.Mesh.Routes, created.Mesh.Routes);
+        Assert.Same(before.Mesh.Namespaces, created.Mesh.Namespaces);
+        Assert.Same(before.Mesh.Pods[0], created.Mesh.Pods[0]);
+
+        await cluster.Client.CoreV1.DeleteNamespacedPodAsync("cart-0", "shop");
+        await cluster.EventuallyAsync(() => Task.FromResult(Pods(store)), p => p == "cart-1", "the pod deleted");
+        Assert.Same(before.Mesh.Services, store.Snapshot().Mesh.Services);
+        Assert.Same(created.Mesh.Pods[1], store.Snapshot().Mesh.Pods.Single());
+        Assert.Equal(store.Snapshot().Objects.OfType<global::Weft.Api.Model.Pod>(), store.Snapshot().Mesh.Pods);
+
+        static string Pods(global::Weft.ControlPlane.Objects.ObjectStore store) => string.Join(" ", store.Snapshot().Mesh.Pods.Select(p => p.Name));
+    }
+
+    [Fact]
     public async Task Lists_come_in_pages_joined_by_continue_tokens()
     {
         await using var cluster = await KubeCluster.StartAsync();
