@@ -100,23 +100,7 @@ public sealed record MeshSnapshot
         var mesh = this;
         foreach (var (old, swapped) in swaps)
         {
-            // The kinds of From, one list each.
-            mesh = (old, swapped) switch
-            {
-                (Service o, Service n) => mesh with { Services = Swap(mesh.Services, o, n) },
-                (EndpointSlice o, EndpointSlice n) => mesh with { EndpointSlices = Swap(mesh.EndpointSlices, o, n) },
-                (Route o, Route n) => mesh with { Routes = Swap(mesh.Routes, o, n) },
-                (ReferenceGrant o, ReferenceGrant n) => mesh with { ReferenceGrants = Swap(mesh.ReferenceGrants, o, n) },
-                (Namespace o, Namespace n) => mesh with { Namespaces = Swap(mesh.Namespaces, o, n) },
-                (Pod o, Pod n) => mesh with { Pods = Swap(mesh.Pods, o, n) },
-                (ServiceAccount o, ServiceAccount n) => mesh with { ServiceAccounts = Swap(mesh.ServiceAccounts, o, n) },
-                (AuthorizationPolicy o, AuthorizationPolicy n) => mesh with { AuthorizationPolicies = Swap(mesh.AuthorizationPolicies, o, n) },
-                (XBackend o, XBackend n) => mesh with { XBackends = Swap(mesh.XBackends, o, n) },
-                (ConfigMap o, ConfigMap n) => mesh with { ConfigMaps = Swap(mesh.ConfigMaps, o, n) },
-                (BackendTlsPolicy o, BackendTlsPolicy n) => mesh with { BackendTlsPolicies = Swap(mesh.BackendTlsPolicies, o, n) },
-                (XBackendTrafficPolicy o, XBackendTrafficPolicy n) => mesh with { BackendTrafficPolicies = Swap(mesh.BackendTrafficPolicies, o, n) },
-                _ => mesh,
-            };
+            mesh = mesh.Edited(old, new Swap(old, swapped));
         }
 
         return mesh;
@@ -134,38 +118,95 @@ public sealed record MeshSnapshot
         ArgumentNullException.ThrowIfNull(added);
         ArgumentNullException.ThrowIfNull(order);
         var mesh = this;
-        foreach (var (obj, add) in removed.Select(o => (o, false)).Concat(added.Select(o => (o, true))))
+        foreach (var obj in removed)
         {
-            // The kinds of From, one list each.
-            mesh = obj switch
-            {
-                Service o => mesh with { Services = Edit(mesh.Services, o, add, order) },
-                EndpointSlice o => mesh with { EndpointSlices = Edit(mesh.EndpointSlices, o, add, order) },
-                Route o => mesh with { Routes = Edit(mesh.Routes, o, add, order) },
-                ReferenceGrant o => mesh with { ReferenceGrants = Edit(mesh.ReferenceGrants, o, add, order) },
-                Namespace o => mesh with { Namespaces = Edit(mesh.Namespaces, o, add, order) },
-                Pod o => mesh with { Pods = Edit(mesh.Pods, o, add, order) },
-                ServiceAccount o => mesh with { ServiceAccounts = Edit(mesh.ServiceAccounts, o, add, order) },
-                AuthorizationPolicy o => mesh with { AuthorizationPolicies = Edit(mesh.AuthorizationPolicies, o, add, order) },
-                XBackend o => mesh with { XBackends = Edit(mesh.XBackends, o, add, order) },
-                ConfigMap o => mesh with { ConfigMaps = Edit(mesh.ConfigMaps, o, add, order) },
-                BackendTlsPolicy o => mesh with { BackendTlsPolicies = Edit(mesh.BackendTlsPolicies, o, add, order) },
-                XBackendTrafficPolicy o => mesh with { BackendTrafficPolicies = Edit(mesh.BackendTrafficPolicies, o, add, order) },
-                _ => mesh,
-            };
+            mesh = mesh.Edited(obj, new Remove(obj));
+        }
+
+        foreach (var obj in added)
+        {
+            mesh = mesh.Edited(obj, new Insert(obj, order));
         }
 
         return mesh;
     }
 
-    /// <summary><paramref name="list"/> with <paramref name="obj"/> put in at its place by <paramref name="order"/> (<paramref name="add"/>) or taken out.</summary>
-    private static T[] Edit<T>(IReadOnlyList<T> list, T obj, bool add, Comparison<KubeObject> order)
-        where T : KubeObject
+    /// <summary>This snapshot with <paramref name="edit"/> made to the list of <paramref name="obj"/>'s kind (the kinds of <see cref="From"/>, one list each).</summary>
+    private MeshSnapshot Edited(KubeObject obj, ListEdit edit) => obj switch
     {
-        var items = list as T[] ?? [.. list];
-        int at;
-        if (add)
+        Service => this with { Services = edit.Apply(Services) },
+        EndpointSlice => this with { EndpointSlices = edit.Apply(EndpointSlices) },
+        Route => this with { Routes = edit.Apply(Routes) },
+        ReferenceGrant => this with { ReferenceGrants = edit.Apply(ReferenceGrants) },
+        Namespace => this with { Namespaces = edit.Apply(Namespaces) },
+        Pod => this with { Pods = edit.Apply(Pods) },
+        ServiceAccount => this with { ServiceAccounts = edit.Apply(ServiceAccounts) },
+        AuthorizationPolicy => this with { AuthorizationPolicies = edit.Apply(AuthorizationPolicies) },
+        XBackend => this with { XBackends = edit.Apply(XBackends) },
+        ConfigMap => this with { ConfigMaps = edit.Apply(ConfigMaps) },
+        BackendTlsPolicy => this with { BackendTlsPolicies = edit.Apply(BackendTlsPolicies) },
+        XBackendTrafficPolicy => this with { BackendTrafficPolicies = edit.Apply(BackendTrafficPolicies) },
+        _ => this,
+    };
+
+    /// <summary>One change to one of the lists: a new list, or the same one when the change does not apply to it.</summary>
+    private abstract class ListEdit
+    {
+        public abstract IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
+            where T : KubeObject;
+
+        /// <summary>Where <paramref name="obj"/> is in <paramref name="items"/>, by reference (records compare by value, and deeply).</summary>
+        protected static int IndexOf<T>(T[] items, KubeObject obj, string what)
+            where T : KubeObject
         {
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (ReferenceEquals(items[i], obj))
+                {
+                    return i;
+                }
+            }
+
+            throw new InvalidOperationException($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
+        }
+    }
+
+    /// <summary>An object swapped for another of its kind, in its place (one of another kind changes nothing).</summary>
+    private sealed class Swap(KubeObject old, KubeObject swapped) : ListEdit
+    {
+        public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
+        {
+            if (swapped is not T replacement)
+            {
+                return list;
+            }
+
+            T[] result = [.. list];
+            result[IndexOf(result, old, "swapped in")] = replacement;
+            return result;
+        }
+    }
+
+    /// <summary>An object taken out.</summary>
+    private sealed class Remove(KubeObject obj) : ListEdit
+    {
+        public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
+        {
+            var items = list as T[] ?? [.. list];
+            var at = IndexOf(items, obj, "removed from");
+            var result = new T[items.Length - 1];
+            Array.Copy(items, result, at);
+            Array.Copy(items, at + 1, result, at, items.Length - at - 1);
+            return result;
+        }
+    }
+
+    /// <summary>An object put in at its place by the order the list was made in.</summary>
+    private sealed class Insert(KubeObject obj, Comparison<KubeObject> order) : ListEdit
+    {
+        public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
+        {
+            var items = list as T[] ?? [.. list];
             var (low, high) = (0, items.Length);
             while (low < high)
             {
@@ -173,49 +214,11 @@ public sealed record MeshSnapshot
                 (low, high) = order(items[mid], obj) < 0 ? (mid + 1, high) : (low, mid);
             }
 
-            at = low;
+            var result = new T[items.Length + 1];
+            Array.Copy(items, result, low);
+            result[low] = (T)obj;
+            Array.Copy(items, low, result, low + 1, items.Length - low);
+            return result;
         }
-        else
-        {
-            // By reference: records compare by value, and deeply.
-            for (at = 0; at < items.Length && !ReferenceEquals(items[at], obj); at++)
-            {
-            }
-
-            if (at == items.Length)
-            {
-                throw new InvalidOperationException($"{obj.Kind} {obj.Key} is not in the snapshot it is removed from");
-            }
-        }
-
-        var result = new T[items.Length + (add ? 1 : -1)];
-        Array.Copy(items, result, at);
-        if (add)
-        {
-            result[at] = obj;
-            Array.Copy(items, at, result, at + 1, items.Length - at);
-        }
-        else
-        {
-            Array.Copy(items, at + 1, result, at, items.Length - at - 1);
-        }
-
-        return result;
-    }
-
-    private static T[] Swap<T>(IReadOnlyList<T> list, T old, T swapped)
-        where T : KubeObject
-    {
-        var result = list.ToArray();
-        for (var i = 0; i < result.Length; i++)
-        {
-            if (ReferenceEquals(result[i], old))
-            {
-                result[i] = swapped;
-                return result;
-            }
-        }
-
-        throw new InvalidOperationException($"{old.Kind} {old.Key} is not in the snapshot it is swapped in");
     }
 }
