@@ -179,7 +179,7 @@ public sealed partial class MeshModel
     /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
     /// EndpointSlices and Pods differ, the same holds for every route and destination that does not carry the endpoints of
     /// a Service whose slices changed or refer to a pod that changed, so that an endpoint moving or a pod coming, going or
-    /// changing costs little too.
+    /// changing costs little too. Each of the snapshot's lists names an object once, as the store's do.
     /// </summary>
     public MeshModel Update(MeshSnapshot snapshot)
     {
@@ -338,16 +338,18 @@ public sealed partial class MeshModel
     }
 
     /// <summary>
-    /// What changed from <paramref name="before"/> to <paramref name="after"/>, by instance. The store keeps each object's
-    /// place and puts a new one in at its place, so the two lists are aligned by reference in one pass over the lists
-    /// alone (an object met on one side only is gone or added; one step ahead tells an insertion or a removal from a
-    /// swap; an object moved counts as gone and added: analysing it again gives what a full build gives). When that
-    /// leaves many over, the objects of before not in after, and those of after not in before.
+    /// What changed from <paramref name="before"/> to <paramref name="after"/>, by instance: objects on one side only, and
+    /// objects whose order relative to the others changed (an object moved counts as gone and added: analysing it again
+    /// gives what a full build gives, and the first pod of an address or the last of a name is decided by order). The
+    /// store keeps each object's place and puts a new one in at its place, so the lists are first aligned by reference
+    /// over the lists alone, looking a few steps ahead where they differ; when that leaves many over, each object's place
+    /// is looked up instead. A snapshot lists each object once (the store's do).
     /// </summary>
     private static (List<T> Gone, List<T> Added) Changed<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
         where T : class
     {
         const int Few = 64;
+        const int Ahead = 8;
         var (gone, added) = (new List<T>(), new List<T>());
         var (i, j) = (0, 0);
         while (i < before.Count && j < after.Count && gone.Count + added.Count <= Few)
@@ -355,14 +357,32 @@ public sealed partial class MeshModel
             if (ReferenceEquals(before[i], after[j]))
             {
                 (i, j) = (i + 1, j + 1);
+                continue;
             }
-            else if (j + 1 < after.Count && ReferenceEquals(before[i], after[j + 1]))
+
+            // The nearer of: before[i] a few places on in after (objects inserted), after[j] a few on in before (removed).
+            var (inserted, removed) = (0, 0);
+            for (var k = 1; k <= Ahead && inserted == 0 && removed == 0; k++)
             {
-                added.Add(after[j++]);
+                if (j + k < after.Count && ReferenceEquals(before[i], after[j + k]))
+                {
+                    inserted = k;
+                }
+                else if (i + k < before.Count && ReferenceEquals(before[i + k], after[j]))
+                {
+                    removed = k;
+                }
             }
-            else if (i + 1 < before.Count && ReferenceEquals(before[i + 1], after[j]))
+
+            if (inserted > 0)
             {
-                gone.Add(before[i++]);
+                added.AddRange(after.Skip(j).Take(inserted));
+                j += inserted;
+            }
+            else if (removed > 0)
+            {
+                gone.AddRange(before.Skip(i).Take(removed));
+                i += removed;
             }
             else
             {
@@ -378,9 +398,31 @@ public sealed partial class MeshModel
             return (gone, added);
         }
 
-        var stillThere = new HashSet<T>(after, ReferenceEqualityComparer.Instance);
-        var wasThere = new HashSet<T>(before, ReferenceEqualityComparer.Instance);
-        return ([.. before.Where(r => !stillThere.Contains(r))], [.. after.Where(r => !wasThere.Contains(r))]);
+        // By place: an object of after whose place in before is behind one already met came out of order.
+        var place = new Dictionary<T, int>(before.Count, ReferenceEqualityComparer.Instance);
+        for (var k = 0; k < before.Count; k++)
+        {
+            place.TryAdd(before[k], k);
+        }
+
+        (gone, added) = ([], []);
+        var kept = new HashSet<T>(ReferenceEqualityComparer.Instance);
+        var highest = -1;
+        foreach (var obj in after)
+        {
+            if (place.TryGetValue(obj, out var at) && at > highest)
+            {
+                highest = at;
+                kept.Add(obj);
+            }
+            else
+            {
+                added.Add(obj);
+            }
+        }
+
+        gone.AddRange(before.Where(obj => !kept.Contains(obj)));
+        return (gone, added);
     }
 
     /// <summary>

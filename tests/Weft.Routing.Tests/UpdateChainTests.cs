@@ -171,7 +171,7 @@ public class UpdateChainTests
                         {
                             0 => pod with { Spec = pod.Spec with { ServiceAccountName = Pick(Apps) } },
                             1 => pod with { PodIP = Pick(PodAddresses) },
-                            2 => pod with { Metadata = pod.Metadata with { Annotations = random.Next(3) == 0 ? new Dictionary<string, string>() : new Dictionary<string, string> { [MeshLevels.Key] = Pick<string>([MeshLevels.Off, MeshLevels.L4]) } } },
+                            2 => pod with { Metadata = pod.Metadata with { Annotations = random.Next(3) == 0 ? new Dictionary<string, string>() : new Dictionary<string, string> { [Pick<string>([MeshLevels.Key, MeshLevels.Key, OutboundPolicies.Key])] = Pick<string>([MeshLevels.Off, MeshLevels.L4, OutboundPolicies.RegistryOnly]) } } },
                             3 => pod with { Spec = pod.Spec with { Containers = [new Container { Name = "app", Ports = random.Next(3) == 0 ? [] : [new ContainerPort { Name = "web", Port = Pick<int>([8081, 8082]) }] }] } },
                             _ => pod with { Metadata = pod.Metadata with { Labels = labels } },
                         };
@@ -214,6 +214,7 @@ public class UpdateChainTests
                         var i = random.Next(s.Namespaces.Count);
                         var ns = s.Namespaces[i];
                         var annotations = random.Next(3) == 0 ? new Dictionary<string, string>()
+                            : random.Next(3) == 0 ? new Dictionary<string, string> { [OutboundPolicies.Key] = Pick<string>([OutboundPolicies.RegistryOnly, OutboundPolicies.AllowAny]) }
                             : new Dictionary<string, string> { [DefaultInboundPolicies.Key] = Pick<string>([DefaultInboundPolicies.Deny, DefaultInboundPolicies.AllAuthenticated, DefaultInboundPolicies.SameNamespace]) };
                         return (s with { Namespaces = Replace(s.Namespaces, i, ns with { Metadata = ns.Metadata with { Annotations = annotations } }) }, $"annotate namespace {ns.Name}");
                     }
@@ -247,6 +248,34 @@ public class UpdateChainTests
         }
     }
 
+    [Fact]
+    public void A_pod_list_reordered_beyond_a_few_places_gives_an_address_to_its_first_pod_as_a_build_does()
+    {
+        // Two pods share an address the slice gives without naming a pod: the first in the list has it. Forty other pods
+        // change at once, so the lists are compared by each object's place, and the two trade places.
+        Pod P(string name, string ip, string app) => Authorization.Authz.Pod(Shop, name, ip, app, [("app", app)]);
+        var others = Enumerable.Range(0, 40).Select(n => P($"q-{n}", $"10.2.0.{n}", "q")).ToArray();
+        var (first, second) = (P("a-1", "10.1.0.9", "a"), P("a-2", "10.1.0.9", "b"));
+        var before = new MeshSnapshot
+        {
+            Namespaces = [new Namespace { ApiVersion = "v1", Metadata = new ObjectMeta { Name = Shop } }],
+            Services = [Authorization.Authz.Svc(Shop, "a", "10.96.1.1", [("app", "a")], DefaultPorts())],
+            Pods = [.. others, first, second],
+            EndpointSlices = [Slice(Shop, "a", SlicePorts, Ep("10.1.0.9"))],
+        };
+        var after = before with { Pods = [.. others.Select(p => p with { Metadata = p.Metadata with { Labels = new Dictionary<string, string> { ["app"] = "r" } } }), second, first] };
+
+        var updated = MeshModel.Build(before).Update(after);
+        var built = MeshModel.Build(after);
+
+        foreach (var (host, port) in new[] { ("a", 80), ("10.1.0.9", 8080) })
+        {
+            Assert.Equal(built.Compile(Shop, host, port).ToJson(), updated.Compile(Shop, host, port).ToJson());
+        }
+
+        Assert.Contains("a-2", built.Compile(Shop, "a", 80).ToJson(), StringComparison.Ordinal);
+    }
+
     private static void Check(MeshModel updated, MeshSnapshot snapshot, int seed, int step, string changes)
     {
         var built = MeshModel.Build(snapshot);
@@ -268,7 +297,8 @@ public class UpdateChainTests
         var actualStatuses = string.Join("\n", updated.StatusLines());
         Assert.True(expectedStatuses == actualStatuses, $"{where}: route statuses\nbuilt:\n{expectedStatuses}\nupdated:\n{actualStatuses}");
 
-        foreach (var pod in snapshot.Pods)
+        // Every pod a step may name, so that a deleted pod's policy is seen to go too.
+        foreach (var pod in Namespaces.SelectMany(ns => Apps.SelectMany(app => Enumerable.Range(0, 6).Select(n => (Namespace: ns, Name: $"{app}-{n}", Key: $"{ns}/{app}-{n}")))))
         {
             var expected = built.CompileInbound(pod.Namespace, pod.Name).ToJson();
             var actual = updated.CompileInbound(pod.Namespace, pod.Name).ToJson();

@@ -13,6 +13,9 @@ public sealed class ObjectStore
     private readonly List<string> _sourceOrder = [];
     private readonly Dictionary<string, Dictionary<string, KubeObject>> _sources = new(StringComparer.Ordinal);
 
+    /// <summary>How far <see cref="TryReplaceEdited"/> looks ahead for where two lists meet again.</summary>
+    private const int LookAhead = 8;
+
     /// <summary>Each source's last list, as given, admitted and keyed: what the next replace of that source is compared with.</summary>
     private readonly Dictionary<string, SourceList> _lists = new(StringComparer.Ordinal);
     private readonly Func<KubeObject, KubeObject>? _admission;
@@ -206,7 +209,7 @@ public sealed class ObjectStore
     /// swapped (a Kubernetes source places a new object at the end of its kind's objects and fills a removed one's place
     /// with the last of them). The two lists are aligned by reference in one pass; only the objects left over on either
     /// side are admitted, keyed and merged, and the merged keys and objects are copied around them. False (nothing done)
-    /// when another source is registered, when more than about one object in eight is left over, or when the list names
+    /// when another source is registered, when more than eight and one in eight objects are left over, or when the list names
     /// an object twice: a full merge decides those. <paramref name="version"/> is the store's version after it.
     /// </summary>
     private bool TryReplaceEdited(string source, SourceList list, IReadOnlyList<KubeObject> objects, out long version)
@@ -217,11 +220,13 @@ public sealed class ObjectStore
             return false;
         }
 
-        // Align: equal references are the same object under the same key; where they differ, one object inserted, one
-        // removed, or one swapped, by a look one step ahead. Any alignment is correct (what is left over is merged by
+        // Align: equal references are the same object under the same key; where they differ, objects inserted, objects
+        // removed, or one swapped, by a look a few steps ahead. Any alignment is correct (what is left over is merged by
         // key); a good one leaves little over.
         var given = list.Given;
-        var (n, m, limit) = (objects.Count, given.Length, 1 + (objects.Count / 8));
+        // A pod deleted from the middle of its kind's objects leaves three over (its place, the last one's, the end): a
+        // few events in one publish, in a small cluster too. The copies are linear either way.
+        var (n, m, limit) = (objects.Count, given.Length, 8 + (objects.Count / 8));
         var keys = new string?[n];
         var gone = new List<int>(); // positions in the last list
         var fresh = new List<int>(); // positions in the new one
@@ -231,18 +236,37 @@ public sealed class ObjectStore
             if (ReferenceEquals(objects[i], given[j]))
             {
                 keys[i++] = list.Keys[j++];
+                continue;
             }
-            else if (i + 1 < n && ReferenceEquals(objects[i + 1], given[j]))
+
+            // The nearer of: given[j] a few places on in the new list (objects inserted, several pods created at once),
+            // objects[i] a few places on in the last list (objects removed).
+            var (inserted, taken) = (0, 0);
+            for (var k = 1; k <= LookAhead && inserted == 0 && taken == 0; k++)
+            {
+                if (i + k < n && ReferenceEquals(objects[i + k], given[j]))
+                {
+                    inserted = k;
+                }
+                else if (j + k < m && ReferenceEquals(objects[i], given[j + k]))
+                {
+                    taken = k;
+                }
+            }
+
+            if (inserted == 0 && taken == 0)
             {
                 fresh.Add(i++);
-            }
-            else if (j + 1 < m && ReferenceEquals(objects[i], given[j + 1]))
-            {
                 gone.Add(j++);
             }
-            else
+
+            for (var k = 0; k < inserted; k++)
             {
                 fresh.Add(i++);
+            }
+
+            for (var k = 0; k < taken; k++)
+            {
                 gone.Add(j++);
             }
 
@@ -311,16 +335,23 @@ public sealed class ObjectStore
             }
         }
 
+        if (dropped.Count + added.Count + swapped.Count == 0)
+        {
+            _lists[source] = new SourceList([.. objects], keys!);
+            return true;
+        }
+
+        // Everything made before anything is changed: what throws leaves the store as it was.
+        var snapshot = _snapshot;
         if (Merged(dropped, added, swapped) is not var (mergedKeys, merged))
         {
             return false;
         }
 
+        var mesh = snapshot.Mesh
+            .Replacing([.. swapped.Select(s => (s.Old, s.New))])
+            .Changing([.. dropped.Select(d => d.Old)], [.. added.Select(a => a.New)], static (a, b) => string.CompareOrdinal(KeyOf(a), KeyOf(b)));
         _lists[source] = new SourceList([.. objects], keys!);
-        if (dropped.Count + added.Count + swapped.Count == 0)
-        {
-            return true;
-        }
 
         foreach (var (key, _) in dropped)
         {
@@ -337,12 +368,8 @@ public sealed class ObjectStore
             held[key] = admitted;
         }
 
-        var snapshot = _snapshot;
         version = snapshot.Version + 1;
         _mergedKeys = mergedKeys;
-        var mesh = snapshot.Mesh
-            .Replacing([.. swapped.Select(s => (s.Old, s.New))])
-            .Changing([.. dropped.Select(d => d.Old)], [.. added.Select(a => a.New)], static (a, b) => string.CompareOrdinal(KeyOf(a), KeyOf(b)));
         Volatile.Write(ref _snapshot, StoreSnapshot.Changing(version, merged, mesh));
         return true;
     }

@@ -19,14 +19,14 @@ public sealed record StoreSnapshot
     internal static StoreSnapshot Create(long version, IReadOnlyList<KubeObject> objects) =>
         new() { Version = version, Objects = objects, Mesh = MeshSnapshot.From(objects) };
 
-    /// <summary>
-    /// This snapshot with objects swapped for others of the same key, each in its place: <paramref name="objects"/> is
-    /// the whole list with the swaps made, and the mesh lists are swapped alike (<see cref="MeshSnapshot.Replacing"/>).
-    /// </summary>
     /// <summary>A snapshot whose mesh lists were made from the last one's (<see cref="MeshSnapshot.Changing"/>), not sorted out again.</summary>
     internal static StoreSnapshot Changing(long version, IReadOnlyList<KubeObject> objects, MeshSnapshot mesh) =>
         new() { Version = version, Objects = objects, Mesh = mesh };
 
+    /// <summary>
+    /// This snapshot with objects swapped for others of the same key, each in its place: <paramref name="objects"/> is
+    /// the whole list with the swaps made, and the mesh lists are swapped alike (<see cref="MeshSnapshot.Replacing"/>).
+    /// </summary>
     internal StoreSnapshot Replacing(long version, IReadOnlyList<KubeObject> objects, IReadOnlyList<(KubeObject Old, KubeObject New)> swaps) =>
         new() { Version = version, Objects = objects, Mesh = Mesh.Replacing(swaps) };
 }

@@ -349,6 +349,27 @@ public sealed class ObjectStoreTests
     }
 
     [Fact]
+    public void An_object_added_where_one_is_removed_takes_its_place_and_a_list_only_reordered_is_no_change()
+    {
+        var store = new ObjectStore();
+        var (a, c, e, b) = (Load(ServiceYaml("a")).Single(), Load(ServiceYaml("c")).Single(), Load(ServiceYaml("e")).Single(), Load(ServiceYaml("b")).Single());
+        store.Replace("cluster", [a, c, e]);
+        var changes = 0;
+        store.Changed += (_, _) => changes++;
+
+        // c's place goes to the end's object and b comes at the end (a Kubernetes source's delete and create): in the
+        // merged keys b goes in where c comes out.
+        Assert.Equal(2, store.Replace("cluster", [a, e, b]));
+        Assert.Equal(["a", "b", "e"], store.Snapshot().Mesh.Services.Select(s => s.Name));
+        Assert.Equal(store.Snapshot().Mesh.Services, store.Snapshot().Objects, ReferenceEqualityComparer.Instance);
+        Assert.Equal(1, changes);
+
+        Assert.Equal(2, store.Replace("cluster", [a, b, e]));
+        Assert.Equal(1, changes);
+        Assert.Equal(["a", "b", "e"], store.Snapshot().Mesh.Services.Select(s => s.Name));
+    }
+
+    [Fact]
     public void Admission_applies_to_a_swapped_object()
     {
         var store = new ObjectStore(obj => obj is Service { Spec.ClusterIP: null } s
