@@ -107,7 +107,6 @@ public sealed partial class MeshModel
             CarryOverCompiled(previous!, moved);
         }
 
-
         if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
         {
             CarryOverInbound(previous, changed: null);
@@ -342,60 +341,17 @@ public sealed partial class MeshModel
     /// objects whose order relative to the others changed (an object moved counts as gone and added: analysing it again
     /// gives what a full build gives, and the first pod of an address or the last of a name is decided by order). The
     /// store keeps each object's place and puts a new one in at its place, so the lists are first aligned by reference
-    /// over the lists alone, looking a few steps ahead where they differ; when that leaves many over, each object's place
-    /// is looked up instead. A snapshot lists each object once (the store's do).
+    /// (<see cref="ListAlignment"/>); when that leaves many over, each object's place is looked up instead. A snapshot
+    /// lists each object once (the store's do).
     /// </summary>
     private static (List<T> Gone, List<T> Added) Changed<T>(IReadOnlyList<T> before, IReadOnlyList<T> after)
         where T : class
     {
         const int Few = 64;
-        const int Ahead = 8;
-        var (gone, added) = (new List<T>(), new List<T>());
-        var (i, j) = (0, 0);
-        while (i < before.Count && j < after.Count && gone.Count + added.Count <= Few)
+        var (goneAt, addedAt) = (new List<int>(), new List<int>());
+        if (ListAlignment.TryAlign(before, after, Few, goneAt, addedAt))
         {
-            if (ReferenceEquals(before[i], after[j]))
-            {
-                (i, j) = (i + 1, j + 1);
-                continue;
-            }
-
-            // The nearer of: before[i] a few places on in after (objects inserted), after[j] a few on in before (removed).
-            var (inserted, removed) = (0, 0);
-            for (var k = 1; k <= Ahead && inserted == 0 && removed == 0; k++)
-            {
-                if (j + k < after.Count && ReferenceEquals(before[i], after[j + k]))
-                {
-                    inserted = k;
-                }
-                else if (i + k < before.Count && ReferenceEquals(before[i + k], after[j]))
-                {
-                    removed = k;
-                }
-            }
-
-            if (inserted > 0)
-            {
-                added.AddRange(after.Skip(j).Take(inserted));
-                j += inserted;
-            }
-            else if (removed > 0)
-            {
-                gone.AddRange(before.Skip(i).Take(removed));
-                i += removed;
-            }
-            else
-            {
-                gone.Add(before[i++]);
-                added.Add(after[j++]);
-            }
-        }
-
-        if (gone.Count + added.Count + (before.Count - i) + (after.Count - j) <= Few)
-        {
-            gone.AddRange(before.Skip(i));
-            added.AddRange(after.Skip(j));
-            return (gone, added);
+            return ([.. goneAt.Select(k => before[k])], [.. addedAt.Select(k => after[k])]);
         }
 
         // By place: an object of after whose place in before is behind one already met came out of order.
@@ -405,7 +361,7 @@ public sealed partial class MeshModel
             place.TryAdd(before[k], k);
         }
 
-        (gone, added) = ([], []);
+        var (gone, added) = (new List<T>(), new List<T>());
         var kept = new HashSet<T>(ReferenceEqualityComparer.Instance);
         var highest = -1;
         foreach (var obj in after)

@@ -18,7 +18,7 @@ namespace Weft.Bench.Scale;
 /// the store holds both writes (the informers' events, <see cref="KubeSource"/>'s publish) and until the model of that
 /// store version is out (the translator); p99 of 20 flips is their slowest. The cluster: N Services, each with one pod and one EndpointSlice, and an HTTPRoute
 /// on every tenth Service, in 100 namespaces. Flips are <c>--settle</c> ms apart (200 unless told). Then <c>--adds</c>
-/// pods are created (10 unless told), each timed the same way: a Pod added, which the model cannot take incrementally.
+/// pods are created (10 unless told), each timed the same way: a Pod added, which lengthens the store's list of pods.
 /// </summary>
 internal static class KubeScaleBenchmark
 {

@@ -1,4 +1,5 @@
 using Weft.Api.Model;
+using Weft.Routing;
 
 namespace Weft.ControlPlane.Objects;
 
@@ -12,9 +13,6 @@ public sealed class ObjectStore
     private readonly Lock _gate = new();
     private readonly List<string> _sourceOrder = [];
     private readonly Dictionary<string, Dictionary<string, KubeObject>> _sources = new(StringComparer.Ordinal);
-
-    /// <summary>How far <see cref="TryReplaceEdited"/> looks ahead for where two lists meet again.</summary>
-    private const int LookAhead = 8;
 
     /// <summary>Each source's last list, as given, admitted and keyed: what the next replace of that source is compared with.</summary>
     private readonly Dictionary<string, SourceList> _lists = new(StringComparer.Ordinal);
@@ -207,10 +205,11 @@ public sealed class ObjectStore
     /// <summary>
     /// The replace of the store's only source by a list that is its last one with a few objects added, removed or
     /// swapped (a Kubernetes source places a new object at the end of its kind's objects and fills a removed one's place
-    /// with the last of them). The two lists are aligned by reference in one pass; only the objects left over on either
-    /// side are admitted, keyed and merged, and the merged keys and objects are copied around them. False (nothing done)
-    /// when another source is registered, when more than eight and one in eight objects are left over, or when the list names
-    /// an object twice: a full merge decides those. <paramref name="version"/> is the store's version after it.
+    /// with the last of them). The two lists are aligned by reference (<see cref="ListAlignment"/>); only the objects left
+    /// over on either side are admitted, keyed and merged, and the merged keys and objects are copied around them. False
+    /// (nothing done) when another source is registered, when more than eight and one in eight objects are left over, or
+    /// when the list names an object twice: a full merge decides those. <paramref name="version"/> is the store's version
+    /// after it.
     /// </summary>
     private bool TryReplaceEdited(string source, SourceList list, IReadOnlyList<KubeObject> objects, out long version)
     {
@@ -220,75 +219,30 @@ public sealed class ObjectStore
             return false;
         }
 
-        // Align: equal references are the same object under the same key; where they differ, objects inserted, objects
-        // removed, or one swapped, by a look a few steps ahead. Any alignment is correct (what is left over is merged by
-        // key); a good one leaves little over.
-        var given = list.Given;
-        // A pod deleted from the middle of its kind's objects leaves three over (its place, the last one's, the end): a
-        // few events in one publish, in a small cluster too. The copies are linear either way.
-        var (n, m, limit) = (objects.Count, given.Length, 8 + (objects.Count / 8));
-        var keys = new string?[n];
-        var gone = new List<int>(); // positions in the last list
-        var fresh = new List<int>(); // positions in the new one
-        var (i, j) = (0, 0);
-        while (i < n && j < m)
+        // Aligned by reference: a paired object is the same under the same key (admission is stable). A pod deleted from
+        // the middle of its kind's objects leaves three over (its place, the last one's, the end): a few events in one
+        // publish, in a small cluster too. The copies are linear either way.
+        var (gone, fresh) = (new List<int>(), new List<int>()); // positions in the last list, in the new one
+        if (!ListAlignment.TryAlign(list.Given, objects, 8 + (objects.Count / 8), gone, fresh))
         {
-            if (ReferenceEquals(objects[i], given[j]))
+            return false;
+        }
+
+        var keys = new string?[objects.Count];
+        for (int i = 0, j = 0, f = 0, g = 0; i < keys.Length; i++)
+        {
+            if (f < fresh.Count && fresh[f] == i)
             {
-                keys[i++] = list.Keys[j++];
+                f++;
                 continue;
             }
 
-            // The nearer of: given[j] a few places on in the new list (objects inserted, several pods created at once),
-            // objects[i] a few places on in the last list (objects removed).
-            var (inserted, taken) = (0, 0);
-            for (var k = 1; k <= LookAhead && inserted == 0 && taken == 0; k++)
+            while (g < gone.Count && gone[g] == j)
             {
-                if (i + k < n && ReferenceEquals(objects[i + k], given[j]))
-                {
-                    inserted = k;
-                }
-                else if (j + k < m && ReferenceEquals(objects[i], given[j + k]))
-                {
-                    taken = k;
-                }
+                (g, j) = (g + 1, j + 1);
             }
 
-            if (inserted == 0 && taken == 0)
-            {
-                fresh.Add(i++);
-                gone.Add(j++);
-            }
-
-            for (var k = 0; k < inserted; k++)
-            {
-                fresh.Add(i++);
-            }
-
-            for (var k = 0; k < taken; k++)
-            {
-                gone.Add(j++);
-            }
-
-            if (fresh.Count + gone.Count > limit)
-            {
-                return false;
-            }
-        }
-
-        for (; i < n; i++)
-        {
-            fresh.Add(i);
-        }
-
-        for (; j < m; j++)
-        {
-            gone.Add(j);
-        }
-
-        if (fresh.Count + gone.Count > limit)
-        {
-            return false;
+            keys[i] = list.Keys[j++]; // the k-th paired of one list is the k-th paired of the other
         }
 
         var held = _sources[source];

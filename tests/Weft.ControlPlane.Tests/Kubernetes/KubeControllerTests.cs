@@ -48,6 +48,17 @@ public sealed class KubeControllerTests
           - backendRefs: [{name: cart-v2, port: 80}]
         """;
 
+    // A pod of cart, as the API server first holds it: no IP yet.
+    private const string CartPodYaml = """
+
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: cart-0, namespace: shop, labels: {app: cart}}
+        spec:
+          containers: [{name: app, image: cart}]
+        """;
+
     [Fact]
     public async Task Route_status_is_written_through_the_status_subresource_without_changing_the_generation()
     {
@@ -266,14 +277,8 @@ public sealed class KubeControllerTests
     public async Task A_pod_status_change_other_than_its_ip_keeps_the_pod_as_read_so_a_readiness_flip_only_moves_endpoints()
     {
         await using var cluster = await KubeCluster.StartAsync();
-        await cluster.ApplyAsync(Shop + """
+        await cluster.ApplyAsync(Shop + CartPodYaml + """
 
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: cart-0, namespace: shop, labels: {app: cart}}
-            spec:
-              containers: [{name: app, image: cart}]
             ---
             apiVersion: discovery.k8s.io/v1
             kind: EndpointSlice
@@ -329,15 +334,7 @@ public sealed class KubeControllerTests
         // model start over; the store now edits its lists (the others stay the same instances, which is also what lets
         // the next model keep everything that does not read the pod).
         await using var cluster = await KubeCluster.StartAsync();
-        await cluster.ApplyAsync(Shop + """
-
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: cart-0, namespace: shop, labels: {app: cart}}
-            spec:
-              containers: [{name: app, image: cart}]
-            """);
+        await cluster.ApplyAsync(Shop + CartPodYaml);
         var controller = await cluster.StartControllerAsync("replica-a");
         var store = controller.ControlPlane.Store;
         await cluster.EventuallyAsync(() => Task.FromResult(Pods(store)), p => p == "cart-0", "the first pod");
