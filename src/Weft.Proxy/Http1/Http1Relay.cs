@@ -43,10 +43,15 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     public static readonly TimeSpan DefaultActivity = TimeSpan.FromSeconds(100);
 
     private readonly TimeSpan _activity = activity ?? DefaultActivity;
-    private readonly TimeSpan _keepAlive = keepAlive ?? DefaultKeepAlive;
     private readonly TimeSpan _headTimeout = headTimeout ?? DefaultHeadTimeout;
+    private readonly Deadlines _deadlines = new(Min(activity ?? DefaultActivity, keepAlive ?? DefaultKeepAlive, headTimeout ?? DefaultHeadTimeout));
+    private readonly long _activityTicks = Deadlines.Ticks(activity ?? DefaultActivity);
+    private readonly long _keepAliveTicks = Deadlines.Ticks(keepAlive ?? DefaultKeepAlive);
+    private readonly long _headTicks = Deadlines.Ticks(headTimeout ?? DefaultHeadTimeout);
 
     private static ReadOnlySpan<byte> Http11 => "HTTP/1.1 "u8;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b, TimeSpan c) => TimeSpan.FromTicks(Math.Min(a.Ticks, Math.Min(b.Ticks, c.Ticks)));
 
     private static ReadOnlySpan<byte> ConnectionClose => "Connection: close\r\n"u8;
 
@@ -75,6 +80,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             // exchange); shutdown only stops waiting for another request: the exchange in flight completes (graceful
             // stop, as Kestrel does for its own requests until the host's shutdown timeout aborts the connection).
             using var abort = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            using var deadline = _deadlines.Watch(abort);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, stopping);
             var input = connection.Transport.Input;
             // Between requests the keep-alive time runs; from a head's first byte the head time, once, to its end.
@@ -84,7 +90,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             {
                 if (!headStarted)
                 {
-                    abort.CancelAfter(_keepAlive);
+                    deadline.After(_keepAliveTicks);
                 }
 
                 ReadResult result;
@@ -121,9 +127,9 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     headStarted = true;
                     // A head whose bytes were there before the relay had the connection (they were sniffed for its
                     // protocol) began before: its time counts from the accept, not from here.
-                    abort.CancelAfter(firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted
-                        ? accepted.Left(_headTimeout)
-                        : _headTimeout);
+                    deadline.After(firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted
+                        ? Deadlines.Ticks(accepted.Left(_headTimeout))
+                        : _headTicks);
                 }
 
                 firstRead = false;
@@ -182,8 +188,8 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     continue;
                 }
 
-                abort.CancelAfter(_activity);
-                var more = await ForwardAsync(connection, output, exchange, target, abort);
+                deadline.After(_activityTicks);
+                var more = await ForwardAsync(connection, output, exchange, target, deadline);
                 exchange.Release(); // idle between requests: no buffer held
                 progress?.RequestEnded();
                 if (!more)
@@ -205,7 +211,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
     /// <summary>One exchange; false when the client connection must end (close requested, framing broken, client gone).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, ClientWriter output, RelayExchange exchange, RelayTarget target, CancellationTokenSource abort)
+    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline abort)
     {
         var started = time.GetTimestamp();
         var status = 0;
@@ -263,7 +269,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             lease?.Dispose();
             if (keepClient)
             {
-                abort.CancelAfter(_keepAlive);
+                abort.After(_keepAliveTicks);
             }
 
             if (status != 0)
@@ -283,7 +289,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(Upstream? Upstream, int Status, int Filled)> ExchangeHeadsAsync(
-        ClientWriter output, RelayExchange exchange, RelayTarget target, CancellationTokenSource activity, bool fresh)
+        ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline activity, bool fresh)
     {
         var upstream = fresh ? null : pool.TryRent(target.Key);
         try
@@ -335,7 +341,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     /// anything unusable (too large, malformed, a 101 nobody asked for).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(int Status, int Filled)> ReadResponseHeadAsync(ClientWriter output, RelayExchange exchange, Upstream upstream, CancellationTokenSource activity)
+    private async ValueTask<(int Status, int Filled)> ReadResponseHeadAsync(ClientWriter output, RelayExchange exchange, Upstream upstream, Deadline activity)
     {
         var ct = activity.Token;
         var filled = 0;
@@ -383,7 +389,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             int n;
             try
             {
-                activity.CancelAfter(_activity);
+                activity.After(_activityTicks);
                 n = await upstream.Stream.ReadAsync(buffer.AsMemory(filled), ct);
             }
             catch (Exception e) when (!received && e is IOException or SocketException)
@@ -403,7 +409,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
     /// <summary>Copies the response body to the client as its framing says; (whole body relayed, nothing extra came after it).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(bool Complete, bool Clean)> RelayBodyAsync(ClientWriter output, Upstream upstream, ResponseHead response, int filled, CancellationTokenSource activity)
+    private async ValueTask<(bool Complete, bool Clean)> RelayBodyAsync(ClientWriter output, Upstream upstream, ResponseHead response, int filled, Deadline activity)
     {
         var buffer = upstream.Buffer;
         var body = new BodyTracker(response);
@@ -423,7 +429,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 return (false, false);
             }
 
-            activity.CancelAfter(_activity); // the app's silence is what is timed, not the whole response
+            activity.After(_activityTicks); // the app's silence is what is timed, not the whole response
             var n = await upstream.Stream.ReadAsync(buffer, activity.Token);
             if (n == 0)
             {
