@@ -4,8 +4,9 @@ namespace Weft.Proxy.Http1;
 /// The HTTP/1.1 fast path's timeouts (keep-alive, request head, activity) as one deadline per client connection, checked
 /// by one timer per relay, as Kestrel's heartbeat checks its own: moving a deadline is a write to a field. With
 /// <c>CancellationTokenSource.CancelAfter</c> each move changed a timer in the runtime's shared timer queue under its
-/// lock, about five times per request in each sidecar (bench/RESULTS.md). A deadline fires at most one
-/// <see cref="Resolution"/> late: a quarter of the shortest timeout, between 10 ms and a second.
+/// lock, about five times per request in each sidecar (bench/RESULTS.md). A deadline fires no sooner than set and at most
+/// one <see cref="Resolution"/> later: a quarter of the shortest finite timeout, between 10 ms and a second. One already
+/// passed when set fires at once.
 /// </summary>
 /// <remarks>
 /// Real time, whatever the proxy's <see cref="TimeProvider"/>: these bound a peer's silence on a socket, as the
@@ -21,19 +22,42 @@ internal sealed class Deadlines
     private readonly HashSet<Deadline> _watched = [];
     private readonly ITimer _timer;
 
-    public Deadlines(TimeSpan shortest)
+    /// <param name="timeouts">The timeouts the deadlines will be set to; infinite ones (<see cref="DeadlineSpan.Never"/>) do not count.</param>
+    public Deadlines(params ReadOnlySpan<TimeSpan> timeouts)
     {
-        Resolution = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, MinResolution.Ticks, MaxResolution.Ticks));
-        _timer = TimeProvider.System.CreateTimer(static state => ((Deadlines)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var shortest = TimeSpan.MaxValue;
+        foreach (var timeout in timeouts)
+        {
+            if (!DeadlineSpan.From(timeout).IsNever && timeout < shortest)
+            {
+                shortest = timeout;
+            }
+        }
+
+        Resolution = shortest == TimeSpan.MaxValue
+            ? MaxResolution
+            : TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, MinResolution.Ticks, MaxResolution.Ticks));
+
+        // The sweep runs on its own: not in whatever context made the relay (a CancelAfter timer captured none either).
+        var suppressed = ExecutionContext.IsFlowSuppressed();
+        var flow = suppressed ? default : ExecutionContext.SuppressFlow();
+        try
+        {
+            _timer = TimeProvider.System.CreateTimer(static state => ((Deadlines)state!).Sweep(TimeProvider.System.GetTimestamp()), this,
+                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        finally
+        {
+            if (!suppressed)
+            {
+                flow.Undo();
+            }
+        }
     }
 
     public TimeSpan Resolution { get; }
 
-    /// <summary><paramref name="span"/> in timestamp ticks, for <see cref="Deadline.After"/>; infinite as never.</summary>
-    public static long Ticks(TimeSpan span) =>
-        span == Timeout.InfiniteTimeSpan || span >= TimeSpan.FromDays(365) ? long.MaxValue : (long)(Math.Max(span.TotalSeconds, 0) * TimeProvider.System.TimestampFrequency);
-
-    /// <summary>A deadline that cancels <paramref name="target"/> when it passes; none is set until <see cref="Deadline.After"/>.</summary>
+    /// <summary>A deadline that cancels <paramref name="target"/> when it passes; none is set until <see cref="Deadline.After(DeadlineSpan)"/>.</summary>
     public Deadline Watch(CancellationTokenSource target)
     {
         var deadline = new Deadline(this, target);
@@ -60,9 +84,9 @@ internal sealed class Deadlines
         }
     }
 
-    private void Sweep()
+    /// <summary>Cancels the targets of the deadlines passed by <paramref name="now"/> (a timestamp); the timer's call, and tests'.</summary>
+    internal void Sweep(long now)
     {
-        var now = TimeProvider.System.GetTimestamp();
         List<(Deadline Deadline, long At)>? due = null;
         lock (_lock)
         {
@@ -87,29 +111,73 @@ internal sealed class Deadlines
     }
 }
 
+/// <summary>A timeout as a count of <see cref="TimeProvider.System"/> timestamp ticks, made once from a <see cref="TimeSpan"/>.</summary>
+internal readonly record struct DeadlineSpan
+{
+    private DeadlineSpan(long timestampTicks) => TimestampTicks = timestampTicks;
+
+    /// <summary>No deadline: an infinite timeout, or one of a year or more.</summary>
+    public static DeadlineSpan Never { get; } = new(long.MaxValue);
+
+    public long TimestampTicks { get; }
+
+    public bool IsNever => TimestampTicks == long.MaxValue;
+
+    /// <summary><paramref name="timeout"/>; infinite, or a year or more, is <see cref="Never"/>; zero or less has passed already.</summary>
+    public static DeadlineSpan From(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan || timeout >= TimeSpan.FromDays(365)
+            ? Never
+            : new((long)(Math.Max(timeout.TotalSeconds, 0) * TimeProvider.System.TimestampFrequency));
+}
+
 /// <summary>One connection's deadline (<see cref="Deadlines"/>); disposing it stops watching.</summary>
 internal sealed class Deadline(Deadlines owner, CancellationTokenSource target) : IDisposable
 {
     private long _at = long.MaxValue;
 
+    /// <summary>When it passes, as a timestamp; <see cref="long.MaxValue"/> for none.</summary>
     internal long At => Volatile.Read(ref _at);
 
     public CancellationToken Token => target.Token;
 
     public bool IsCancellationRequested => target.IsCancellationRequested;
 
-    /// <summary>From now, <paramref name="ticks"/> (<see cref="Deadlines.Ticks"/>) until the target is cancelled; replaces the last.</summary>
-    public void After(long ticks) =>
-        Volatile.Write(ref _at, ticks == long.MaxValue ? long.MaxValue : TimeProvider.System.GetTimestamp() + ticks);
+    /// <summary>Passes <paramref name="span"/> from now (replacing the last); at once if it is zero.</summary>
+    public void After(DeadlineSpan span) => After(span, TimeProvider.System.GetTimestamp());
+
+    /// <summary><see cref="After(DeadlineSpan)"/> from <paramref name="now"/>, a timestamp (tests give their own).</summary>
+    internal void After(DeadlineSpan span, long now)
+    {
+        if (span.IsNever)
+        {
+            Volatile.Write(ref _at, long.MaxValue);
+        }
+        else if (span.TimestampTicks == 0)
+        {
+            // Already passed (a head whose time was spent before the relay had the connection): no waiting for a sweep,
+            // in which the deadline could be moved on and the spent time forgotten.
+            Volatile.Write(ref _at, long.MaxValue);
+            Cancel();
+        }
+        else
+        {
+            Volatile.Write(ref _at, now + span.TimestampTicks);
+        }
+    }
 
     /// <summary>Cancels the target if the deadline is still the one seen passed (not moved since).</summary>
     internal void Fire(long seen)
     {
-        if (Interlocked.CompareExchange(ref _at, long.MaxValue, seen) != seen)
+        if (Interlocked.CompareExchange(ref _at, long.MaxValue, seen) == seen)
         {
-            return;
+            Cancel();
         }
+    }
 
+    public void Dispose() => owner.Forget(this);
+
+    private void Cancel()
+    {
         try
         {
             target.Cancel();
@@ -118,7 +186,9 @@ internal sealed class Deadline(Deadlines owner, CancellationTokenSource target) 
         {
             // The connection ended as its deadline passed.
         }
+        catch (AggregateException)
+        {
+            // A callback of the token failed; the token is cancelled, and the other deadlines of the sweep still fire.
+        }
     }
-
-    public void Dispose() => owner.Forget(this);
 }

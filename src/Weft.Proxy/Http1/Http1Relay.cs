@@ -44,14 +44,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
     private readonly TimeSpan _activity = activity ?? DefaultActivity;
     private readonly TimeSpan _headTimeout = headTimeout ?? DefaultHeadTimeout;
-    private readonly Deadlines _deadlines = new(Min(activity ?? DefaultActivity, keepAlive ?? DefaultKeepAlive, headTimeout ?? DefaultHeadTimeout));
-    private readonly long _activityTicks = Deadlines.Ticks(activity ?? DefaultActivity);
-    private readonly long _keepAliveTicks = Deadlines.Ticks(keepAlive ?? DefaultKeepAlive);
-    private readonly long _headTicks = Deadlines.Ticks(headTimeout ?? DefaultHeadTimeout);
+    private readonly Deadlines _deadlines = new(activity ?? DefaultActivity, keepAlive ?? DefaultKeepAlive, headTimeout ?? DefaultHeadTimeout);
+    private readonly DeadlineSpan _activitySpan = DeadlineSpan.From(activity ?? DefaultActivity);
+    private readonly DeadlineSpan _keepAliveSpan = DeadlineSpan.From(keepAlive ?? DefaultKeepAlive);
+    private readonly DeadlineSpan _headSpan = DeadlineSpan.From(headTimeout ?? DefaultHeadTimeout);
 
     private static ReadOnlySpan<byte> Http11 => "HTTP/1.1 "u8;
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b, TimeSpan c) => TimeSpan.FromTicks(Math.Min(a.Ticks, Math.Min(b.Ticks, c.Ticks)));
 
     private static ReadOnlySpan<byte> ConnectionClose => "Connection: close\r\n"u8;
 
@@ -90,7 +88,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             {
                 if (!headStarted)
                 {
-                    deadline.After(_keepAliveTicks);
+                    deadline.After(_keepAliveSpan);
                 }
 
                 ReadResult result;
@@ -128,8 +126,21 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     // A head whose bytes were there before the relay had the connection (they were sniffed for its
                     // protocol) began before: its time counts from the accept, not from here.
                     deadline.After(firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted
-                        ? Deadlines.Ticks(accepted.Left(_headTimeout))
-                        : _headTicks);
+                        ? DeadlineSpan.From(accepted.Left(_headTimeout))
+                        : _headSpan);
+                    if (abort.IsCancellationRequested)
+                    {
+                        // The head's time was spent before the relay had the connection (a deadline passed when set
+                        // cancels at once): 408, as when it runs out while the head is read.
+                        input.AdvanceTo(buffer.Start);
+                        if (!connection.ConnectionClosed.IsCancellationRequested)
+                        {
+                            WriteError(output, 408, "Request Timeout", close: true);
+                            await output.FlushAsync();
+                        }
+
+                        return;
+                    }
                 }
 
                 firstRead = false;
@@ -188,7 +199,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     continue;
                 }
 
-                deadline.After(_activityTicks);
+                deadline.After(_activitySpan);
                 var more = await ForwardAsync(connection, output, exchange, target, deadline);
                 exchange.Release(); // idle between requests: no buffer held
                 progress?.RequestEnded();
@@ -211,7 +222,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
     /// <summary>One exchange; false when the client connection must end (close requested, framing broken, client gone).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline abort)
+    private async ValueTask<bool> ForwardAsync(ConnectionContext connection, ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline deadline)
     {
         var started = time.GetTimestamp();
         var status = 0;
@@ -221,11 +232,11 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         try
         {
             var response = exchange.Response;
-            (upstream, status, var filled) = await ExchangeHeadsAsync(output, exchange, target, abort, fresh: false);
+            (upstream, status, var filled) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: false);
             if (status == 0)
             {
                 // The app had closed the pooled connection as the request went out: the request, whole in Send, goes again.
-                (upstream, status, filled) = await ExchangeHeadsAsync(output, exchange, target, abort, fresh: true);
+                (upstream, status, filled) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: true);
             }
 
             if (upstream is null)
@@ -237,7 +248,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
             var clientCloses = exchange.Request.Close || response.Framing == BodyFraming.UntilClose;
             WriteResponseHead(output, upstream.Buffer, response, clientCloses);
-            var (complete, clean) = await RelayBodyAsync(output, upstream, response, filled, abort);
+            var (complete, clean) = await RelayBodyAsync(output, upstream, response, filled, deadline);
             if (complete && clean && !response.UpstreamCloses)
             {
                 pool.Return(upstream);
@@ -246,7 +257,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
             return keepClient = complete && !clientCloses;
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             if (status == 0 && !connection.ConnectionClosed.IsCancellationRequested)
             {
@@ -269,7 +280,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             lease?.Dispose();
             if (keepClient)
             {
-                abort.After(_keepAliveTicks);
+                deadline.After(_keepAliveSpan);
             }
 
             if (status != 0)
@@ -289,13 +300,13 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(Upstream? Upstream, int Status, int Filled)> ExchangeHeadsAsync(
-        ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline activity, bool fresh)
+        ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline deadline, bool fresh)
     {
         var upstream = fresh ? null : pool.TryRent(target.Key);
         try
         {
-            upstream ??= await pool.ConnectAsync(target.Key, activity.Token);
-            await upstream.Stream.WriteAsync(exchange.Send.AsMemory(0, exchange.SendLength), activity.Token);
+            upstream ??= await pool.ConnectAsync(target.Key, deadline.Token);
+            await upstream.Stream.WriteAsync(exchange.Send.AsMemory(0, exchange.SendLength), deadline.Token);
         }
         catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException)
         {
@@ -317,7 +328,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         int status, filled;
         try
         {
-            (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, activity);
+            (status, filled) = await ReadResponseHeadAsync(output, exchange, upstream, deadline);
         }
         catch
         {
@@ -341,9 +352,9 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     /// anything unusable (too large, malformed, a 101 nobody asked for).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(int Status, int Filled)> ReadResponseHeadAsync(ClientWriter output, RelayExchange exchange, Upstream upstream, Deadline activity)
+    private async ValueTask<(int Status, int Filled)> ReadResponseHeadAsync(ClientWriter output, RelayExchange exchange, Upstream upstream, Deadline deadline)
     {
-        var ct = activity.Token;
+        var ct = deadline.Token;
         var filled = 0;
         var received = false;
         while (true)
@@ -389,7 +400,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
             int n;
             try
             {
-                activity.After(_activityTicks);
+                deadline.After(_activitySpan);
                 n = await upstream.Stream.ReadAsync(buffer.AsMemory(filled), ct);
             }
             catch (Exception e) when (!received && e is IOException or SocketException)
@@ -409,7 +420,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
     /// <summary>Copies the response body to the client as its framing says; (whole body relayed, nothing extra came after it).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(bool Complete, bool Clean)> RelayBodyAsync(ClientWriter output, Upstream upstream, ResponseHead response, int filled, Deadline activity)
+    private async ValueTask<(bool Complete, bool Clean)> RelayBodyAsync(ClientWriter output, Upstream upstream, ResponseHead response, int filled, Deadline deadline)
     {
         var buffer = upstream.Buffer;
         var body = new BodyTracker(response);
@@ -429,8 +440,8 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 return (false, false);
             }
 
-            activity.After(_activityTicks); // the app's silence is what is timed, not the whole response
-            var n = await upstream.Stream.ReadAsync(buffer, activity.Token);
+            deadline.After(_activitySpan); // the app's silence is what is timed, not the whole response
+            var n = await upstream.Stream.ReadAsync(buffer, deadline.Token);
             if (n == 0)
             {
                 return (body.EndsAtClose, false);

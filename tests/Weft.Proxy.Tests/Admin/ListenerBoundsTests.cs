@@ -126,6 +126,41 @@ public sealed class ListenerBoundsTests
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(4)); // Kestrel checks once a second
     }
 
+    [Fact]
+    public async Task On_the_fast_path_a_request_head_s_time_counts_from_the_accept_not_from_its_first_byte()
+    {
+        await using var sidecar = await Sidecar.StartAsync(options => options with
+        {
+            Http1FastPath = true,
+            RequestHeadTimeout = TimeSpan.FromSeconds(3),
+        });
+        using var socket = await ConnectAsync(sidecar.Inbound);
+        var clock = Stopwatch.StartNew();
+        var head = Encoding.ASCII.GetBytes(Sidecar.Get(Ports.Closed(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
+        var received = new StringBuilder();
+        var reading = ReadAllAsync(socket, received);
+        await Task.Delay(TimeSpan.FromMilliseconds(2400)); // a client silent for most of the head's time, then trickling
+        await socket.SendAsync(head.AsMemory(0, 20));
+        for (var i = 20; i < head.Length - 4 && !reading.IsCompleted; i++)
+        {
+            try
+            {
+                await socket.SendAsync(head.AsMemory(i, 1));
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(reading, Task.Delay(100));
+        }
+
+        Assert.True(await reading.WaitAsync(Within), "the connection is closed");
+        Assert.StartsWith("HTTP/1.1 408 ", received.ToString(), StringComparison.Ordinal);
+        // 3 s from the accept, and up to a resolution (0.75 s) late; from the first byte it would be 5.4 s or more.
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.8), TimeSpan.FromSeconds(5));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
