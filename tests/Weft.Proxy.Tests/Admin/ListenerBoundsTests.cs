@@ -103,26 +103,10 @@ public sealed class ListenerBoundsTests
         });
         using var socket = await ConnectAsync(sidecar.Inbound);
         var clock = Stopwatch.StartNew();
-        var head = Encoding.ASCII.GetBytes(Sidecar.Get(Ports.Closed(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
-        var received = new StringBuilder();
-        var reading = ReadAllAsync(socket, received);
-        await socket.SendAsync(head.AsMemory(0, 20)); // "GET / HTTP/1.1\r\nHost" and then a byte every 100 ms
-        for (var i = 20; i < head.Length - 4 && !reading.IsCompleted; i++)
-        {
-            try
-            {
-                await socket.SendAsync(head.AsMemory(i, 1));
-            }
-            catch (SocketException)
-            {
-                break;
-            }
 
-            await Task.WhenAny(reading, Task.Delay(100));
-        }
+        var received = await TrickleHeadAsync(socket, silentFor: TimeSpan.Zero);
 
-        Assert.True(await reading.WaitAsync(Within), "the connection is closed");
-        Assert.StartsWith("HTTP/1.1 408 ", received.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 408 ", received, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(4)); // Kestrel checks once a second
     }
 
@@ -136,27 +120,11 @@ public sealed class ListenerBoundsTests
         });
         using var socket = await ConnectAsync(sidecar.Inbound);
         var clock = Stopwatch.StartNew();
-        var head = Encoding.ASCII.GetBytes(Sidecar.Get(Ports.Closed(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
-        var received = new StringBuilder();
-        var reading = ReadAllAsync(socket, received);
-        await Task.Delay(TimeSpan.FromMilliseconds(2400)); // a client silent for most of the head's time, then trickling
-        await socket.SendAsync(head.AsMemory(0, 20));
-        for (var i = 20; i < head.Length - 4 && !reading.IsCompleted; i++)
-        {
-            try
-            {
-                await socket.SendAsync(head.AsMemory(i, 1));
-            }
-            catch (SocketException)
-            {
-                break;
-            }
 
-            await Task.WhenAny(reading, Task.Delay(100));
-        }
+        // A client silent for most of the head's time, then trickling.
+        var received = await TrickleHeadAsync(socket, silentFor: TimeSpan.FromMilliseconds(2400));
 
-        Assert.True(await reading.WaitAsync(Within), "the connection is closed");
-        Assert.StartsWith("HTTP/1.1 408 ", received.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 408 ", received, StringComparison.Ordinal);
         // 3 s from the accept, and up to a resolution (0.75 s) late; from the first byte it would be 5.4 s or more.
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.8), TimeSpan.FromSeconds(5));
     }
@@ -215,6 +183,39 @@ public sealed class ListenerBoundsTests
         var lines = sidecar.Logs.Lines.Count(l => l.Contains("Plaintext connection from", StringComparison.Ordinal));
         Assert.InRange(lines, 1, 1 + (int)(clock.Elapsed / Weft.Proxy.ProxyLog.RefusalInterval));
         Assert.True(lines < 40);
+    }
+
+    /// <summary>
+    /// After <paramref name="silentFor"/>, a request head's first 20 bytes ("GET / HTTP/1.1\r\nHost"), then a byte every
+    /// 100 ms until the proxy closes the connection (never the whole head); returns what the proxy sent.
+    /// </summary>
+    private static async Task<string> TrickleHeadAsync(Socket socket, TimeSpan silentFor)
+    {
+        var head = Encoding.ASCII.GetBytes(Sidecar.Get(Ports.Closed(), "/", "X-Slow: " + new string('a', 200) + "\r\n"));
+        var received = new StringBuilder();
+        var reading = ReadAllAsync(socket, received);
+        if (silentFor > TimeSpan.Zero)
+        {
+            await Task.Delay(silentFor);
+        }
+
+        await socket.SendAsync(head.AsMemory(0, 20));
+        for (var i = 20; i < head.Length - 4 && !reading.IsCompleted; i++)
+        {
+            try
+            {
+                await socket.SendAsync(head.AsMemory(i, 1));
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(reading, Task.Delay(100));
+        }
+
+        Assert.True(await reading.WaitAsync(Within), "the connection is closed");
+        return received.ToString();
     }
 
     /// <summary>Reads until the peer closes; true when it did.</summary>
