@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Weft.Proxy.Http1;
 
 /// <summary>
@@ -43,7 +45,7 @@ internal sealed class Deadlines
         var flow = suppressed ? default : ExecutionContext.SuppressFlow();
         try
         {
-            _timer = TimeProvider.System.CreateTimer(static state => ((Deadlines)state!).Sweep(TimeProvider.System.GetTimestamp()), this,
+            _timer = TimeProvider.System.CreateTimer(static state => ((Deadlines)state!).Sweep(Stopwatch.GetTimestamp()), this,
                 Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
         finally
@@ -111,7 +113,7 @@ internal sealed class Deadlines
     }
 }
 
-/// <summary>A timeout as a count of <see cref="TimeProvider.System"/> timestamp ticks, made once from a <see cref="TimeSpan"/>.</summary>
+/// <summary>A timeout as a count of <see cref="Stopwatch"/> timestamp ticks, made once from a <see cref="TimeSpan"/>.</summary>
 internal readonly record struct DeadlineSpan
 {
     private DeadlineSpan(long timestampTicks) => TimestampTicks = timestampTicks;
@@ -127,7 +129,7 @@ internal readonly record struct DeadlineSpan
     public static DeadlineSpan From(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan || timeout >= TimeSpan.FromDays(365)
             ? Never
-            : new((long)(Math.Max(timeout.TotalSeconds, 0) * TimeProvider.System.TimestampFrequency));
+            : new((long)(Math.Max(timeout.TotalSeconds, 0) * Stopwatch.Frequency));
 }
 
 /// <summary>One connection's deadline (<see cref="Deadlines"/>); disposing it stops watching.</summary>
@@ -143,25 +145,33 @@ internal sealed class Deadline(Deadlines owner, CancellationTokenSource target) 
     public bool IsCancellationRequested => target.IsCancellationRequested;
 
     /// <summary>Passes <paramref name="span"/> from now (replacing the last); at once if it is zero.</summary>
-    public void After(DeadlineSpan span) => After(span, TimeProvider.System.GetTimestamp());
+    public void After(DeadlineSpan span)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Set(span, now, now);
+    }
+
+    /// <summary>
+    /// Passes <paramref name="span"/> from <paramref name="start"/>, an earlier <see cref="Stopwatch"/> timestamp (a head
+    /// whose time counts from the connection's accept); at once if that is past already.
+    /// </summary>
+    public void Since(long start, DeadlineSpan span) => Set(span, start, Stopwatch.GetTimestamp());
 
     /// <summary><see cref="After(DeadlineSpan)"/> from <paramref name="now"/>, a timestamp (tests give their own).</summary>
-    internal void After(DeadlineSpan span, long now)
+    internal void After(DeadlineSpan span, long now) => Set(span, now, now);
+
+    private void Set(DeadlineSpan span, long start, long now)
     {
-        if (span.IsNever)
+        var at = span.IsNever ? long.MaxValue : start + span.TimestampTicks;
+        if (at <= now)
         {
-            Volatile.Write(ref _at, long.MaxValue);
-        }
-        else if (span.TimestampTicks == 0)
-        {
-            // Already passed (a head whose time was spent before the relay had the connection): no waiting for a sweep,
-            // in which the deadline could be moved on and the spent time forgotten.
+            // Passed already: no waiting for a sweep, in which the deadline could be moved on and the spent time forgotten.
             Volatile.Write(ref _at, long.MaxValue);
             Cancel();
         }
         else
         {
-            Volatile.Write(ref _at, now + span.TimestampTicks);
+            Volatile.Write(ref _at, at);
         }
     }
 

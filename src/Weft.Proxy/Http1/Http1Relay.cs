@@ -43,7 +43,6 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     public static readonly TimeSpan DefaultActivity = TimeSpan.FromSeconds(100);
 
     private readonly TimeSpan _activity = activity ?? DefaultActivity;
-    private readonly TimeSpan _headTimeout = headTimeout ?? DefaultHeadTimeout;
     private readonly Deadlines _deadlines = new(activity ?? DefaultActivity, keepAlive ?? DefaultKeepAlive, headTimeout ?? DefaultHeadTimeout);
     private readonly DeadlineSpan _activitySpan = DeadlineSpan.From(activity ?? DefaultActivity);
     private readonly DeadlineSpan _keepAliveSpan = DeadlineSpan.From(keepAlive ?? DefaultKeepAlive);
@@ -98,10 +97,9 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 }
                 catch (OperationCanceledException)
                 {
-                    if (headStarted && abort.IsCancellationRequested && !connection.ConnectionClosed.IsCancellationRequested)
+                    if (headStarted && abort.IsCancellationRequested)
                     {
-                        WriteError(output, 408, "Request Timeout", close: true);
-                        await output.FlushAsync();
+                        await RequestTimeoutAsync(connection, output);
                     }
 
                     return;
@@ -125,20 +123,21 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     headStarted = true;
                     // A head whose bytes were there before the relay had the connection (they were sniffed for its
                     // protocol) began before: its time counts from the accept, not from here.
-                    deadline.After(firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted
-                        ? DeadlineSpan.From(accepted.Left(_headTimeout))
-                        : _headSpan);
+                    if (firstRead && connection.Features.Get<AcceptedFeature>() is { } accepted)
+                    {
+                        deadline.Since(accepted.Timestamp, _headSpan);
+                    }
+                    else
+                    {
+                        deadline.After(_headSpan);
+                    }
+
                     if (abort.IsCancellationRequested)
                     {
                         // The head's time was spent before the relay had the connection (a deadline passed when set
                         // cancels at once): 408, as when it runs out while the head is read.
                         input.AdvanceTo(buffer.Start);
-                        if (!connection.ConnectionClosed.IsCancellationRequested)
-                        {
-                            WriteError(output, 408, "Request Timeout", close: true);
-                            await output.FlushAsync();
-                        }
-
+                        await RequestTimeoutAsync(connection, output);
                         return;
                     }
                 }
@@ -485,6 +484,16 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
         Http1Syntax.Crlf.CopyTo(span[n..]);
         output.Advance(n + 2);
+    }
+
+    /// <summary>The head's time is up: 408 and the end of the connection, unless the client has gone already.</summary>
+    private static async ValueTask RequestTimeoutAsync(ConnectionContext connection, ClientWriter output)
+    {
+        if (!connection.ConnectionClosed.IsCancellationRequested)
+        {
+            WriteError(output, 408, "Request Timeout", close: true);
+            await output.FlushAsync();
+        }
     }
 
     /// <summary>The proxy's own answer when the app gave none.</summary>

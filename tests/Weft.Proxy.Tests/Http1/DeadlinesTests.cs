@@ -99,6 +99,23 @@ public sealed class DeadlinesTests
     }
 
     [Fact]
+    public void A_deadline_counted_from_an_earlier_start_cancels_at_once_when_that_start_is_too_long_ago()
+    {
+        var deadlines = new Deadlines(TimeSpan.FromSeconds(30));
+        using var recent = new CancellationTokenSource();
+        using var spent = new CancellationTokenSource();
+        using var recentDeadline = deadlines.Watch(recent);
+        using var spentDeadline = deadlines.Watch(spent);
+        var now = Stopwatch.GetTimestamp();
+
+        recentDeadline.Since(now - (Span100.TimestampTicks / 2), Span100); // an accept 50 ms ago
+        spentDeadline.Since(now - (Span100.TimestampTicks * 2), Span100); // an accept 200 ms ago
+
+        Assert.False(recent.IsCancellationRequested);
+        Assert.True(spent.IsCancellationRequested);
+    }
+
+    [Fact]
     public void Each_connection_has_its_own_deadline_and_one_that_stops_being_watched_never_fires()
     {
         var deadlines = new Deadlines(TimeSpan.FromMilliseconds(100));
