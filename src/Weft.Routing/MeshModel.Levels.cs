@@ -15,6 +15,7 @@ public sealed partial class MeshModel
 {
     private const int MaxListedL4Workloads = 5;
 
+    /// <summary>What <see cref="_compiled"/> is for l4 clients (on this model only), kept by the same rule.</summary>
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), DestinationPolicy?> _compiledL4 = new();
     private IReadOnlyList<Pod>? _l4Pods;
 
@@ -32,8 +33,14 @@ public sealed partial class MeshModel
             return Compile(clientNamespace, host, port);
         }
 
-        return _compiledL4.GetOrAdd((clientNamespace, host, port), static (key, model) =>
-            model.ResolveFrontend(key.ClientNamespace, key.Host, key.Port) is { } frontend ? model.CompileL4(key.ClientNamespace, frontend) : null, this);
+        var key = (clientNamespace, CanonicalHost(host), port);
+        if (_compiledL4.TryGetValue(key, out var kept))
+        {
+            return kept;
+        }
+
+        var frontend = ResolveFrontend(clientNamespace, key.Item2, port);
+        return frontend is null ? null : Keep(_compiledL4, key, CompileL4(clientNamespace, frontend), BoundOf(frontend, false));
     }
 
     private DestinationPolicy CompileL4(string clientNamespace, ServiceFrontend frontend)

@@ -27,8 +27,15 @@ public sealed partial class MeshModel
     /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
     private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
 
-    /// <summary>Policies compiled on this model by <see cref="Compile(string, string, int)"/>; unchanged ones carry over to the next model.</summary>
+    /// <summary>
+    /// Policies compiled on this model by <see cref="Compile(string, string, int)"/>, by client namespace, canonical host
+    /// (<see cref="CanonicalHost"/>) and port; unchanged ones carry over to the next model. Only what the model bounds is
+    /// kept (<see cref="Keep"/>): a sidecar asks for whatever its app dials, and a model can live for hours.
+    /// </summary>
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
+
+    /// <summary>How many kept policies (<see cref="_compiled"/> and <see cref="_compiledL4"/>) are <see cref="CompiledBound.Loose"/>.</summary>
+    private int _looseCompiled;
     private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
 
     private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, string defaultOutboundPolicy, MeshModel? previous)
@@ -199,9 +206,71 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        var entry = _compiled.GetOrAdd((clientNamespace, host, port), static (key, model) => model.CompileEntry(key.ClientNamespace, key.Host, key.Port), this);
+        var key = (clientNamespace, CanonicalHost(host), port);
+        if (!_compiled.TryGetValue(key, out var entry))
+        {
+            entry = CompileEntry(key.clientNamespace, key.Item2, port);
+            entry = Keep(_compiled, key, entry, entry.Bound);
+        }
+
         entry.Used = true;
         return entry.Policy;
+    }
+
+    /// <summary>
+    /// At most this many policies a model does not bound (<see cref="CompiledBound.Loose"/>: a pod IP at a port no Service
+    /// targets, any of 65,535 per pod) are kept per model, so that an app scanning ports cannot grow the control plane's
+    /// memory until the next model; beyond it they are compiled on each call, as destinations the model does not know
+    /// always are.
+    /// </summary>
+    internal const int MaxLooseCompiled = 10_000;
+
+    /// <summary>How many compiled policies this model keeps (tests).</summary>
+    internal int CompiledCount => _compiled.Count + _compiledL4.Count;
+
+    /// <summary>
+    /// <paramref name="value"/> kept under <paramref name="key"/> when the model bounds it (or the kept one, when another
+    /// thread kept one first); a destination the model does not know, or a loose one beyond <see cref="MaxLooseCompiled"/>,
+    /// is handed back unkept.
+    /// </summary>
+    private TValue Keep<TValue>(ConcurrentDictionary<(string ClientNamespace, string Host, int Port), TValue> cache, (string, string, int) key, TValue value, CompiledBound bound)
+        where TValue : class?
+    {
+        if (bound == CompiledBound.Unknown)
+        {
+            return value;
+        }
+
+        if (bound == CompiledBound.Loose && Interlocked.Increment(ref _looseCompiled) > MaxLooseCompiled)
+        {
+            Interlocked.Decrement(ref _looseCompiled);
+            return value;
+        }
+
+        var kept = cache.GetOrAdd(key, value);
+        if (bound == CompiledBound.Loose && !ReferenceEquals(kept, value))
+        {
+            Interlocked.Decrement(ref _looseCompiled);
+        }
+
+        return kept;
+    }
+
+    /// <summary>Whether the model bounds a destination's compiled policy (<see cref="Keep"/>).</summary>
+    private static CompiledBound BoundOf(ServiceFrontend? frontend, bool declared) =>
+        frontend is null ? (declared ? CompiledBound.Model : CompiledBound.Unknown)
+        : frontend.ServicePort is null ? CompiledBound.Loose
+        : CompiledBound.Model;
+
+    /// <summary>
+    /// A host as the model reads it: without surrounding blanks, a final dot or IPv6 brackets, in lower case. The same
+    /// instance when it is so already. Spellings that differ otherwise (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address
+    /// written short) are different hosts; the ones the model knows are bounded by it, the others are not kept.
+    /// </summary>
+    internal static string CanonicalHost(string host)
+    {
+        var h = host.Trim().TrimEnd('.').ToLowerInvariant();
+        return h.Length >= 2 && h[0] == '[' && h[^1] == ']' ? h[1..^1] : h;
     }
 
     private CompiledEntry CompileEntry(string clientNamespace, string host, int port)
@@ -209,18 +278,19 @@ public sealed partial class MeshModel
         var frontend = ResolveFrontend(clientNamespace, host, port);
         if (frontend is null)
         {
-            return new CompiledEntry(CompileDeclared(clientNamespace, host, port), null, null);
+            var declared = CompileDeclared(clientNamespace, host, port);
+            return new CompiledEntry(declared, null, null, BoundOf(null, declared is not null));
         }
 
         var policy = Compile(clientNamespace, frontend).Policy;
         if (frontend.AddressedBy == FrontendAddress.PodIP || frontend.Service is null)
         {
-            return new CompiledEntry(policy, null, null);
+            return new CompiledEntry(policy, null, null, BoundOf(frontend, false));
         }
 
         // B3: the policy depends on the producer group and the client namespace's consumer group of this Service port.
         var svc = frontend.Service;
-        return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace));
+        return new CompiledEntry(policy, new GroupKey(svc.Key, frontend.Port, svc.Namespace), new GroupKey(svc.Key, frontend.Port, clientNamespace), CompiledBound.Model);
     }
 
     /// <summary>B3: a route's groups, by (Service, port, route namespace) of each bound parent port; none without a rule to apply.</summary>
@@ -393,7 +463,11 @@ public sealed partial class MeshModel
             if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer)
                 && (moved is null || (entry.Producer is { } producer && !moved.Contains(producer.ServiceKey))))
             {
-                _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer));
+                _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer, entry.Bound));
+                if (entry.Bound == CompiledBound.Loose)
+                {
+                    _looseCompiled++;
+                }
             }
         }
     }
@@ -438,14 +512,28 @@ public sealed partial class MeshModel
     }
 
     /// <summary>A compiled policy and the route groups it was compiled from (null for a pod IP or unknown destination).</summary>
-    private sealed class CompiledEntry(DestinationPolicy? policy, GroupKey? producer, GroupKey? consumer)
+    private sealed class CompiledEntry(DestinationPolicy? policy, GroupKey? producer, GroupKey? consumer, CompiledBound bound)
     {
         public DestinationPolicy? Policy { get; } = policy;
         public GroupKey? Producer { get; } = producer;
         public GroupKey? Consumer { get; } = consumer;
+        public CompiledBound Bound { get; } = bound;
 
         /// <summary>Read on this model: only policies someone still asks for carry over, so departed subscriptions do not pile up.</summary>
         public bool Used { get; set; }
+    }
+
+    /// <summary>Whether a model bounds how many compiled policies of a kind it can be asked for (<see cref="Keep"/>).</summary>
+    private enum CompiledBound
+    {
+        /// <summary>A destination the model does not know: never kept (the answer is null, which needs no instance kept).</summary>
+        Unknown,
+
+        /// <summary>A Service frontend by a canonical spelling, a pod IP at a port a Service targets, or a declared external host: as many as the model has.</summary>
+        Model,
+
+        /// <summary>A pod IP at any other port: kept up to <see cref="MaxLooseCompiled"/> per model.</summary>
+        Loose,
     }
 
     // ---- A: binding ----
@@ -605,12 +693,7 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        var h = host.Trim().TrimEnd('.').ToLowerInvariant();
-        if (h.StartsWith('[') && h.EndsWith(']'))
-        {
-            h = h[1..^1];
-        }
-
+        var h = CanonicalHost(host);
         if (IPAddress.TryParse(h, out _))
         {
             if (_index.ServiceByClusterIP(h) is { } bySvcIp)
