@@ -14,9 +14,10 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// <c>weft validate PATH...</c>: each route's, AuthorizationPolicy's, XBackend's, BackendTLSPolicy's and
 /// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H; an AuthorizationPolicy's targets resolved
-/// against the pods the manifests' Deployments would run), and every object the API server would reject. Exit 0: all
-/// routes, policies and XBackend parents Accepted with refs resolved; 1: some are not, or some object is invalid; 2:
-/// input cannot be read.
+/// against the pods the manifests' Deployments would run), every object the API server would reject, and every mesh
+/// setting (<c>weft.dev/*</c> annotation or label) whose value Weft skips (<see cref="MeshSettingValues"/>). Exit 0: all
+/// routes, policies and XBackend parents Accepted with refs resolved; 1: some are not, or some object or setting is
+/// invalid; 2: input cannot be read.
 /// </summary>
 public static class ValidateCommand
 {
@@ -45,6 +46,17 @@ public static class ValidateCommand
         if (input.Unreadable)
         {
             return 2;
+        }
+
+        // A mesh setting Weft does not know is skipped wherever Weft reads it: nothing else would say so.
+        var unknownSettings = 0;
+        foreach (var obj in input.Objects)
+        {
+            foreach (var problem in MeshSettingValues.Unknown(obj))
+            {
+                stderr.WriteLine($"error: {obj.Kind} {obj.Key}: {problem}");
+                unknownSettings++;
+            }
         }
 
         var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
@@ -80,7 +92,7 @@ public static class ValidateCommand
             && policies.All(p => p.Targets.All(t => AllTrue(t.Conditions)))
             && model.XBackendStatuses.All(x => x.Parents.All(p => AllTrue(p.Conditions)))
             && backendPolicies.All(p => p.Ancestors.All(a => AllTrue(a.Conditions)));
-        return allGood && input.Problems.Count == 0 ? 0 : 1;
+        return allGood && input.Problems.Count == 0 && unknownSettings == 0 ? 0 : 1;
     }
 
     /// <summary>

@@ -178,6 +178,36 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_mesh_setting_Weft_skips_is_an_error_naming_the_object_and_exits_1()
+    {
+        var manifests = Write("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop, labels: {weft.dev/outbound-policy: registry_only}}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: shop}
+            spec:
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}, annotations: {weft.dev/mtls: Permissive, weft.dev/mesh: l8}}
+                spec: {containers: [{name: web, image: example/web}]}
+            """);
+
+        var (exit, _, err) = Run("json", Base, manifests);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: Namespace shop: label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped", err, StringComparison.Ordinal);
+        Assert.Contains("error: Deployment shop/web: pod template annotation weft.dev/mesh: 'l8' is not one of off, l4, l7; skipped", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("weft.dev/mtls", err, StringComparison.Ordinal);
+
+        File.WriteAllText(manifests, File.ReadAllText(manifests).Replace("registry_only", "registry-only", StringComparison.Ordinal).Replace("l8", "l4", StringComparison.Ordinal));
+        var (fixedExit, _, fixedErr) = Run("json", Base, manifests);
+        Assert.True(fixedExit == 0, fixedErr);
+    }
+
+    [Fact]
     public void Unreadable_input_exits_2()
     {
         Assert.Equal(2, Run("table", Path.Combine(_dir, "does-not-exist.yaml")).Exit);
