@@ -119,6 +119,9 @@ public sealed class SubscriptionLifetimeTests : IAsyncLifetime
         // Unknown destinations are not watched: every stream closes, on both sides.
         await Eventually.TrueAsync(() => client.Counts.Open == 0, "the client holds no subscription", Deadline);
         await Eventually.TrueAsync(() => ControlPlaneStreams() == 0, "the control plane holds no stream", Deadline);
+
+        // Nor a compiled policy for any of them: the model answered each and kept nothing (it could live for hours).
+        Assert.Equal(0, Host.CurrentModel.CompiledCount);
         await stopSampling.CancelAsync();
         await sampler;
         Assert.InRange(peakClient, 1, Limit);
