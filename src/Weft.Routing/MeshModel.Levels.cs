@@ -33,14 +33,14 @@ public sealed partial class MeshModel
             return Compile(clientNamespace, host, port);
         }
 
-        var key = (clientNamespace, CanonicalHost(host), port);
+        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
         if (_compiledL4.TryGetValue(key, out var kept))
         {
             return kept;
         }
 
-        var frontend = ResolveFrontend(clientNamespace, key.Item2, port);
-        return frontend is null ? null : Keep(_compiledL4, key, CompileL4(clientNamespace, frontend), BoundOf(frontend, false));
+        var frontend = ResolveFrontend(clientNamespace, key.Host, port);
+        return frontend is null ? null : Keep(_compiledL4, key, CompileL4(clientNamespace, frontend), BoundOf(frontend, declared: false));
     }
 
     private DestinationPolicy CompileL4(string clientNamespace, ServiceFrontend frontend)

@@ -201,15 +201,19 @@ public sealed partial class MeshModel
     public ServiceFrontend? ResolveFrontend(string clientNamespace, string host, int port) => Resolve(clientNamespace, host, port, out _);
 
     /// <summary>The policy for traffic from <paramref name="clientNamespace"/> to (host, port); null for an unknown destination.</summary>
-    /// <remarks>The same instance is returned while the destination's inputs are unchanged, on this model and on models made from it by <see cref="Update"/>.</remarks>
+    /// <remarks>
+    /// The same instance is returned while the destination's inputs are unchanged, on this model and on models made from
+    /// it by <see cref="Update"/>, for every destination the model keeps (<see cref="Keep"/>): all but loose ones beyond
+    /// <see cref="MaxLooseCompiled"/>, which are compiled anew on each call.
+    /// </remarks>
     public DestinationPolicy? Compile(string clientNamespace, string host, int port)
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        var key = (clientNamespace, CanonicalHost(host), port);
+        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
         if (!_compiled.TryGetValue(key, out var entry))
         {
-            entry = CompileEntry(key.clientNamespace, key.Item2, port);
+            entry = CompileEntry(clientNamespace, key.Host, port);
             entry = Keep(_compiled, key, entry, entry.Bound);
         }
 
@@ -263,14 +267,32 @@ public sealed partial class MeshModel
         : CompiledBound.Model;
 
     /// <summary>
-    /// A host as the model reads it: without surrounding blanks, a final dot or IPv6 brackets, in lower case. The same
-    /// instance when it is so already. Spellings that differ otherwise (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address
-    /// written short) are different hosts; the ones the model knows are bounded by it, the others are not kept.
+    /// A host as the model reads it: without surrounding blanks or final dots, in lower case, and an IP address without
+    /// brackets (brackets around anything else are part of an unknown host). The same instance when it is so already,
+    /// and its own canonical host (so a key and what it is resolved as agree). Spellings that differ otherwise
+    /// (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address written short) are different hosts; the ones the model knows are
+    /// bounded by it, the others are not kept.
     /// </summary>
     internal static string CanonicalHost(string host)
     {
-        var h = host.Trim().TrimEnd('.').ToLowerInvariant();
-        return h.Length >= 2 && h[0] == '[' && h[^1] == ']' ? h[1..^1] : h;
+        var h = host;
+        while (true)
+        {
+            // Each pass that changes anything makes the host shorter, or lower case once: this ends.
+            var next = h.Trim().TrimEnd('.').ToLowerInvariant();
+            if (next.Length > 2 && next[0] == '[' && next[^1] == ']'
+                && IPAddress.TryParse(next.AsSpan(1, next.Length - 2), out _))
+            {
+                next = next[1..^1];
+            }
+
+            if (string.Equals(next, h, StringComparison.Ordinal))
+            {
+                return h;
+            }
+
+            h = next;
+        }
     }
 
     private CompiledEntry CompileEntry(string clientNamespace, string host, int port)
@@ -285,7 +307,7 @@ public sealed partial class MeshModel
         var policy = Compile(clientNamespace, frontend).Policy;
         if (frontend.AddressedBy == FrontendAddress.PodIP || frontend.Service is null)
         {
-            return new CompiledEntry(policy, null, null, BoundOf(frontend, false));
+            return new CompiledEntry(policy, null, null, BoundOf(frontend, declared: false));
         }
 
         // B3: the policy depends on the producer group and the client namespace's consumer group of this Service port.

@@ -56,6 +56,40 @@ public class CompiledKeepTests
         Assert.Same(host, MeshModel.CanonicalHost(host));
         Assert.Equal("echo", MeshModel.CanonicalHost(" Echo. "));
         Assert.Equal("fd00::1", MeshModel.CanonicalHost("[FD00::1]"));
+        Assert.Equal("fd00::1", MeshModel.CanonicalHost(" [FD00::1]. "));
+        Assert.Equal("[echo.]", MeshModel.CanonicalHost("[echo.]")); // brackets hold an IP address, nothing else
+    }
+
+    [Theory]
+    [InlineData("[echo.]")]
+    [InlineData("[ echo ]")]
+    [InlineData("[[::1]]")]
+    [InlineData(" [FD00::1]. ")]
+    [InlineData("echo..")]
+    [InlineData("[10.96.0.10.]")]
+    [InlineData("[[Echo]. ]")]
+    [InlineData(" [[FD00::1].]. ")]
+    public void A_canonical_host_is_its_own_canonical_host(string host)
+    {
+        var once = MeshModel.CanonicalHost(host);
+        Assert.Equal(once, MeshModel.CanonicalHost(once));
+    }
+
+    [Fact]
+    public void Brackets_and_dots_around_a_known_host_make_no_new_kept_policy()
+    {
+        var model = Model();
+        var policy = model.Compile(Mesh, "echo", 80)!;
+        for (var dots = 1; dots <= 50; dots++)
+        {
+            var trailing = new string('.', dots);
+            Assert.Same(policy, model.Compile(Mesh, "echo" + trailing, 80));
+            Assert.Null(model.Compile(Mesh, $"[echo{trailing}]", 80));
+            Assert.Null(model.Compile(Mesh, $"[echo{new string(' ', dots)}]", 80));
+            Assert.Null(model.Compile(Mesh, $"[10.96.0.10{trailing}]", 80, "l4"));
+        }
+
+        Assert.Equal(1, model.CompiledCount);
     }
 
     [Fact]

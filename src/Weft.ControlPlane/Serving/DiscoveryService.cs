@@ -56,7 +56,8 @@ internal sealed class DiscoveryService(
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try
         {
-            // MeshModel.Compile (and Outside) hand back the same instance while the destination is unchanged.
+            // MeshModel.Compile (and Outside) hand back the same instance while the destination is unchanged (but for
+            // loose pod-IP destinations past the model's bound, compiled anew and so serialised again, though not re-sent).
             var next = SerializedOnChange(
                 model => Compile(model, request, out var policy) ? (true, policy ?? (object)model.Outside(request.ClientNamespace, request.ClientPod)) : (false, null),
                 answer => Serialize(answer!, request));
