@@ -5,11 +5,11 @@ using Weft.Routing.Tracing;
 namespace Weft.Routing;
 
 /// <summary>
-/// The mesh settings a namespace, a pod template or a pod sets by annotation or label (<see cref="MeshLevels.Key"/>,
-/// <see cref="MeshLevels.MtlsKey"/>, <see cref="DefaultInboundPolicies.Key"/>, <see cref="OutboundPolicies.Key"/>, and
-/// the tracing annotations) whose value Weft does not know. Weft skips such a value rather than guess (the next place in
-/// its order, or the mesh's default, decides; <see cref="PodSettings"/>), so that a typo silently changes nothing it
-/// should not; <c>weft validate</c> names each one, since nothing else would.
+/// The mesh settings (<see cref="MeshLevels.Key"/>, <see cref="MeshLevels.MtlsKey"/>, <see cref="DefaultInboundPolicies.Key"/>,
+/// <see cref="OutboundPolicies.Key"/>, and the tracing annotations) that a namespace, a Deployment or a pod writes and
+/// Weft skips: a value it does not know (it skips it rather than guess: the next place in its order, or the mesh's
+/// default, decides; <see cref="PodSettings"/>), or a setting where Weft does not read it. Either way a typo changes
+/// nothing and says nothing, so <c>weft validate</c> names each.
 /// </summary>
 public static class MeshSettingValues
 {
@@ -21,25 +21,35 @@ public static class MeshSettingValues
         (OutboundPolicies.Key, OutboundPolicies.All),
     ];
 
+    private static readonly string[] TracingKeys = [TracingSettings.CollectorAnnotation, TracingSettings.SamplingAnnotation];
+
     /// <summary>
-    /// Each setting of <paramref name="obj"/> (a Namespace, a Deployment's pod template, or a Pod) that Weft skips, in
-    /// words ("label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped"); none
-    /// for any other kind of object.
+    /// Each setting of <paramref name="obj"/> (a Namespace, a Deployment or a Pod) that Weft skips, in words ("label
+    /// weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped"); none for any other kind.
     /// </summary>
-    public static IEnumerable<string> Unknown(KubeObject obj)
+    public static IEnumerable<string> Skipped(KubeObject obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
         return obj switch
         {
-            Namespace ns => Unknown(ns.Metadata.Annotations, ns.Metadata.Labels, podAnnotations: false),
-            Deployment deployment => Unknown(deployment.Template.Annotations, deployment.Template.Labels, podAnnotations: true)
-                .Select(problem => $"pod template {problem}"),
-            Pod pod => Unknown(pod.Metadata.Annotations, pod.Metadata.Labels, podAnnotations: true),
+            Namespace ns => [
+                .. Values(ns.Metadata.Annotations, ns.Metadata.Labels, tracing: false),
+                .. InjectorSpelling(ns.Metadata.Annotations, ns.Metadata.Labels),
+                .. NotRead(ns.Metadata.Annotations, "annotation", TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
+            ],
+            Deployment deployment => [
+                .. Values(deployment.Template.Annotations, deployment.Template.Labels, tracing: true).Select(problem => $"pod template {problem}"),
+                .. NotRead(deployment.Metadata.Annotations, "annotation", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
+                .. NotRead(deployment.Metadata.Labels, "label", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
+            ],
+            Pod pod => Values(pod.Metadata.Annotations, pod.Metadata.Labels, tracing: true),
             _ => [],
         };
     }
 
-    private static IEnumerable<string> Unknown(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels, bool podAnnotations)
+    private static IEnumerable<string> AllKeys => Settings.Select(s => s.Key).Concat(TracingKeys);
+
+    private static IEnumerable<string> Values(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels, bool tracing)
     {
         foreach (var (map, where) in new[] { (annotations, "annotation"), (labels, "label") })
         {
@@ -52,10 +62,38 @@ public static class MeshSettingValues
             }
         }
 
-        // Tracing is read from a pod's annotations only; one that does not parse leaves the mesh's tracing.
-        if (podAnnotations && !TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
+        // Tracing is read from a pod's annotations only; the first that does not parse leaves the mesh's tracing.
+        if (tracing && !TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
         {
             yield return $"annotation {error}; the mesh's tracing applies";
         }
+
+        if (tracing)
+        {
+            foreach (var problem in NotRead(labels, "label", TracingKeys, "tracing is read from annotations, not labels"))
+            {
+                yield return problem;
+            }
+        }
     }
+
+    /// <summary>
+    /// A namespace's level is read from its annotation or label, in any spelling, but the sidecar injector's webhook that
+    /// fails closed selects namespaces by the label's exact value (<c>l4</c> or <c>l7</c>): a namespace meshed otherwise
+    /// (annotated, or labelled <c>L7</c>) goes through the webhook that fails open, so its pods can start without a sidecar
+    /// while the injector is unreachable.
+    /// </summary>
+    private static IEnumerable<string> InjectorSpelling(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels)
+    {
+        if (MeshLevels.Requested([annotations, labels]) is MeshLevels.L4 or MeshLevels.L7 && !(labels.TryGetValue(MeshLevels.Key, out var label) && label is MeshLevels.L4 or MeshLevels.L7))
+        {
+            var level = MeshLevels.Requested([annotations, labels]);
+            var (where, value) = MeshLevels.Requested([annotations]) is not null ? ("annotation", annotations[MeshLevels.Key]) : ("label", labels[MeshLevels.Key]);
+            yield return $"{where} {MeshLevels.Key}: '{value}' meshes the namespace at {level}, but the sidecar injector's webhook that fails closed selects namespaces "
+                + $"by the exact label {MeshLevels.Key}={level}: without it, its pods can start without a sidecar while the injector is unreachable";
+        }
+    }
+
+    private static IEnumerable<string> NotRead(IReadOnlyDictionary<string, string> map, string where, IEnumerable<string> keys, string why) =>
+        keys.Where(map.ContainsKey).Select(key => $"{where} {key} is not read: {why}");
 }

@@ -2,40 +2,37 @@ using Weft.Api.Model;
 
 namespace Weft.Routing.Tests;
 
-/// <summary>Mesh settings whose value Weft skips are named (for <c>weft validate</c>); the ones it reads are not.</summary>
+/// <summary>Mesh settings Weft skips (a value it does not know, or a place it does not read) are named for <c>weft validate</c>; the ones it reads are not.</summary>
 public class MeshSettingValuesTests
 {
     private static ObjectMeta Meta(string name, Dictionary<string, string>? annotations = null, Dictionary<string, string>? labels = null) =>
         new() { Name = name, Annotations = annotations ?? [], Labels = labels ?? [] };
 
-    private static Deployment Deployment(Dictionary<string, string>? annotations = null, Dictionary<string, string>? labels = null) => new()
+    private static Namespace Namespace(Dictionary<string, string>? annotations = null, Dictionary<string, string>? labels = null) =>
+        new() { ApiVersion = "v1", Metadata = Meta("shop", annotations, labels) };
+
+    private static Deployment Deployment(Dictionary<string, string>? annotations = null, Dictionary<string, string>? labels = null, ObjectMeta? own = null) => new()
     {
         ApiVersion = "apps/v1",
-        Metadata = Meta("web") with { Namespace = "shop" },
+        Metadata = own ?? Meta("web") with { Namespace = "shop" },
         Template = new PodTemplate { Annotations = annotations ?? [], Labels = labels ?? [], Spec = new PodSpec { Containers = [] } },
     };
 
     [Fact]
     public void A_setting_value_Weft_does_not_know_is_named_with_where_it_is_and_the_values_Weft_reads()
     {
-        var ns = new Namespace
-        {
-            ApiVersion = "v1",
-            Metadata = Meta("shop", annotations: new() { ["weft.dev/mesh"] = "L5" }, labels: new() { ["weft.dev/outbound-policy"] = "registry_only" }),
-        };
-
         Assert.Equal(
             [
                 "annotation weft.dev/mesh: 'L5' is not one of off, l4, l7; skipped",
                 "label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped",
             ],
-            MeshSettingValues.Unknown(ns));
+            MeshSettingValues.Skipped(Namespace(new() { ["weft.dev/mesh"] = "L5" }, new() { ["weft.dev/outbound-policy"] = "registry_only" })));
         Assert.Equal(
             [
                 "pod template annotation weft.dev/mtls: 'strickt' is not one of strict, permissive; skipped",
                 "pod template label weft.dev/default-inbound-policy: 'nobody' is not one of all-unauthenticated, all-authenticated, same-namespace, deny; skipped",
             ],
-            MeshSettingValues.Unknown(Deployment(new() { ["weft.dev/mtls"] = "strickt" }, new() { ["weft.dev/default-inbound-policy"] = "nobody" })));
+            MeshSettingValues.Skipped(Deployment(new() { ["weft.dev/mtls"] = "strickt" }, new() { ["weft.dev/default-inbound-policy"] = "nobody" })));
     }
 
     [Fact]
@@ -47,23 +44,59 @@ public class MeshSettingValuesTests
             ["weft.dev/mtls"] = "PERMISSIVE",
             ["weft.dev/default-inbound-policy"] = "Deny",
             ["weft.dev/outbound-policy"] = "Registry-Only",
-            ["weft.dev/trace-sampling"] = "0.5",
             ["weft.dev/other"] = "anything",
         };
 
-        Assert.Empty(MeshSettingValues.Unknown(Deployment(settings, settings)));
-        Assert.Empty(MeshSettingValues.Unknown(new Namespace { ApiVersion = "v1", Metadata = Meta("shop", settings, settings) }));
+        Assert.Empty(MeshSettingValues.Skipped(Deployment(new(settings) { ["weft.dev/trace-sampling"] = "0.5" }, settings)));
+        Assert.Empty(MeshSettingValues.Skipped(Namespace(settings, new() { ["weft.dev/mesh"] = "l4" })));
     }
 
     [Fact]
-    public void A_tracing_annotation_that_does_not_parse_is_named_where_Weft_reads_tracing()
+    public void A_tracing_annotation_that_does_not_parse_or_is_where_Weft_does_not_read_tracing_is_named()
     {
         var sampling = new Dictionary<string, string> { ["weft.dev/trace-sampling"] = "2" };
 
         Assert.Equal(
             ["pod template annotation weft.dev/trace-sampling: '2' is not a number from 0 to 1; the mesh's tracing applies"],
-            MeshSettingValues.Unknown(Deployment(sampling)));
-        // Tracing is read from pods' annotations only, so a namespace's is not a skipped setting.
-        Assert.Empty(MeshSettingValues.Unknown(new Namespace { ApiVersion = "v1", Metadata = Meta("shop", sampling) }));
+            MeshSettingValues.Skipped(Deployment(sampling)));
+        Assert.Equal(
+            ["pod template label weft.dev/trace-sampling is not read: tracing is read from annotations, not labels"],
+            MeshSettingValues.Skipped(Deployment(labels: sampling)));
+        Assert.Equal(
+            ["annotation weft.dev/trace-sampling is not read: tracing is read from pod templates and pods, not namespaces"],
+            MeshSettingValues.Skipped(Namespace(sampling)));
+    }
+
+    [Fact]
+    public void A_setting_on_a_Deployment_s_own_metadata_is_named_as_not_read()
+    {
+        var own = Meta("web", new() { ["weft.dev/mtls"] = "permissive" }, new() { ["weft.dev/mesh"] = "l4" }) with { Namespace = "shop" };
+
+        Assert.Equal(
+            [
+                "annotation weft.dev/mtls is not read: Weft reads its pod template's (spec.template.metadata), not the Deployment's own",
+                "label weft.dev/mesh is not read: Weft reads its pod template's (spec.template.metadata), not the Deployment's own",
+            ],
+            MeshSettingValues.Skipped(Deployment(own: own)));
+    }
+
+    [Theory]
+    [InlineData(null, "l7", false)]
+    [InlineData(null, "l4", false)]
+    [InlineData("off", null, false)]
+    [InlineData(null, null, false)]
+    [InlineData(null, "L7", true)]
+    [InlineData("l7", null, true)]
+    [InlineData("l4", "off", true)]
+    public void A_namespace_meshed_other_than_by_its_exact_label_is_named_for_the_injector_s_webhook(string? annotation, string? label, bool named)
+    {
+        var ns = Namespace(
+            annotation is null ? null : new() { ["weft.dev/mesh"] = annotation },
+            label is null ? null : new() { ["weft.dev/mesh"] = label });
+
+        var problems = MeshSettingValues.Skipped(ns).ToList();
+
+        Assert.Equal(named, problems.Count == 1);
+        Assert.All(problems, p => Assert.Contains("the sidecar injector's webhook that fails closed selects namespaces by the exact label weft.dev/mesh=", p, StringComparison.Ordinal));
     }
 }

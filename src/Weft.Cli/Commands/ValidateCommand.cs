@@ -15,7 +15,8 @@ namespace Weft.Cli.Commands;
 /// <c>weft validate PATH...</c>: each route's, AuthorizationPolicy's, XBackend's, BackendTLSPolicy's and
 /// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H; an AuthorizationPolicy's targets resolved
 /// against the pods the manifests' Deployments would run), every object the API server would reject, and every mesh
-/// setting (<c>weft.dev/*</c> annotation or label) whose value Weft skips (<see cref="MeshSettingValues"/>). Exit 0: all
+/// setting (<c>weft.dev/*</c> annotation or label) Weft skips: a value it does not know, or a place it does not read it
+/// (<see cref="MeshSettingValues"/>). Exit 0: all
 /// routes, policies and XBackend parents Accepted with refs resolved; 1: some are not, or some object or setting is
 /// invalid; 2: input cannot be read.
 /// </summary>
@@ -48,11 +49,11 @@ public static class ValidateCommand
             return 2;
         }
 
-        // A mesh setting Weft does not know is skipped wherever Weft reads it: nothing else would say so.
+        // A mesh setting Weft skips (a value it does not know, or a place it does not read) changes nothing: nothing else would say so.
         var unknownSettings = 0;
         foreach (var obj in input.Objects)
         {
-            foreach (var problem in MeshSettingValues.Unknown(obj))
+            foreach (var problem in MeshSettingValues.Skipped(obj))
             {
                 stderr.WriteLine($"error: {obj.Kind} {obj.Key}: {problem}");
                 unknownSettings++;
