@@ -202,7 +202,10 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
             builder.Services.AddRouting();
-            builder.Services.AddGrpc();
+            // Every request here is small (the largest, a certificate signing request, about 1 KB), and a sidecar's watch holds
+            // its request for as long as it lives, up to MaxStreamsPerPod of them per pod: 64 KB bounds what a pod can make
+            // the control plane hold that way (the default is 4 MB).
+            builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = MaxRequestBytes);
             builder.Services.AddSingleton(time);
             builder.Services.AddSingleton(translator);
             builder.Services.AddSingleton(subscriptions);
@@ -282,6 +285,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
     /// <summary>The file name of <see cref="TrustBundlePath"/> in the state directory.</summary>
     public const string TrustBundleFile = "trust-bundle.pem";
+
+    /// <summary>The largest request message the discovery server reads; a larger one is refused (RESOURCE_EXHAUSTED).</summary>
+    public const int MaxRequestBytes = 64 * 1024;
 
     public async ValueTask DisposeAsync()
     {

@@ -210,6 +210,11 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
+        if (host.Length > MaxHostLength)
+        {
+            return null;
+        }
+
         var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
         if (!_compiled.TryGetValue(key, out var entry))
         {
@@ -267,32 +272,45 @@ public sealed partial class MeshModel
         : CompiledBound.Model;
 
     /// <summary>
+    /// The longest host the model can know: a DNS name is at most 253 characters (254 with a final dot), an IP address
+    /// far fewer. A longer one is unknown without being read further.
+    /// </summary>
+    public const int MaxHostLength = 254;
+
+    /// <summary>
     /// A host as the model reads it: without surrounding blanks or final dots, in lower case, and an IP address without
-    /// brackets (brackets around anything else are part of an unknown host). The same instance when it is so already,
-    /// and its own canonical host (so a key and what it is resolved as agree). Spellings that differ otherwise
-    /// (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address written short) are different hosts; the ones the model knows are
-    /// bounded by it, the others are not kept.
+    /// brackets (brackets around anything else, or around an address with a zone, are part of an unknown host). The same
+    /// instance when it is so already, and its own canonical host, so a key and what it is resolved as agree. One pass
+    /// over the host (an app chooses it; a loop of passes would cost the square of its length). Spellings that differ
+    /// otherwise (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address written short) are different hosts; the ones the model
+    /// knows are bounded by it, the others are not kept.
     /// </summary>
     internal static string CanonicalHost(string host)
     {
-        var h = host;
-        while (true)
+        var trimmed = TrimHost(host.AsSpan());
+        var h = (trimmed.Length == host.Length ? host : trimmed.ToString()).ToLowerInvariant();
+        var span = h.AsSpan();
+        while (span.Length is > 2 and <= MaxBracketedAddress && span[0] == '[' && span[^1] == ']' && span.IndexOf('%') < 0 && IPAddress.TryParse(span[1..^1], out _))
         {
-            // Each pass that changes anything makes the host shorter, or lower case once: this ends.
-            var next = h.Trim().TrimEnd('.').ToLowerInvariant();
-            if (next.Length > 2 && next[0] == '[' && next[^1] == ']'
-                && IPAddress.TryParse(next.AsSpan(1, next.Length - 2), out _))
-            {
-                next = next[1..^1];
-            }
-
-            if (string.Equals(next, h, StringComparison.Ordinal))
-            {
-                return h;
-            }
-
-            h = next;
+            span = TrimHost(span[1..^1]);
         }
+
+        return span.Length == h.Length ? h : span.ToString();
+    }
+
+    /// <summary>Longer than any IP address in brackets (an IPv6 address with an IPv4 tail is 45 characters): not unbracketed.</summary>
+    private const int MaxBracketedAddress = 64;
+
+    private static ReadOnlySpan<char> TrimHost(ReadOnlySpan<char> host)
+    {
+        host = host.TrimStart();
+        var end = host.Length;
+        while (end > 0 && (host[end - 1] == '.' || char.IsWhiteSpace(host[end - 1])))
+        {
+            end--;
+        }
+
+        return host[..end];
     }
 
     private CompiledEntry CompileEntry(string clientNamespace, string host, int port)
@@ -716,7 +734,7 @@ public sealed partial class MeshModel
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
         var h = CanonicalHost(host);
-        if (IPAddress.TryParse(h, out _))
+        if (!h.Contains('%', StringComparison.Ordinal) && IPAddress.TryParse(h, out _)) // no zone: a zone's name is looked up in the OS, and no mesh address has one
         {
             if (_index.ServiceByClusterIP(h) is { } bySvcIp)
             {

@@ -33,23 +33,23 @@ public static class MeshSettingValues
         return obj switch
         {
             Namespace ns => [
-                .. Values(ns.Metadata.Annotations, ns.Metadata.Labels, tracing: false),
-                .. InjectorSpelling(ns.Metadata.Annotations, ns.Metadata.Labels),
+                .. Values(ns.Metadata.Annotations, ns.Metadata.Labels, pod: false),
                 .. NotRead(ns.Metadata.Annotations, "annotation", TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
+                .. NotRead(ns.Metadata.Labels, "label", TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
             ],
             Deployment deployment => [
-                .. Values(deployment.Template.Annotations, deployment.Template.Labels, tracing: true).Select(problem => $"pod template {problem}"),
+                .. Values(deployment.Template.Annotations, deployment.Template.Labels, pod: true).Select(problem => $"pod template {problem}"),
                 .. NotRead(deployment.Metadata.Annotations, "annotation", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
                 .. NotRead(deployment.Metadata.Labels, "label", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
             ],
-            Pod pod => Values(pod.Metadata.Annotations, pod.Metadata.Labels, tracing: true),
+            Pod pod => Values(pod.Metadata.Annotations, pod.Metadata.Labels, pod: true),
             _ => [],
         };
     }
 
     private static IEnumerable<string> AllKeys => Settings.Select(s => s.Key).Concat(TracingKeys);
 
-    private static IEnumerable<string> Values(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels, bool tracing)
+    private static IEnumerable<string> Values(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels, bool pod)
     {
         foreach (var (map, where) in new[] { (annotations, "annotation"), (labels, "label") })
         {
@@ -59,16 +59,20 @@ public static class MeshSettingValues
                 {
                     yield return $"{where} {key}: '{value}' is not one of {string.Join(", ", values)}; skipped";
                 }
+                else if (pod && key == OutboundPolicies.Key && value is not null && OutboundPolicies.Parse(value) == OutboundPolicies.AllowAny)
+                {
+                    yield return $"{where} {key}: '{value}' is not read: a pod may only tighten its namespace's outbound policy (to {OutboundPolicies.RegistryOnly})";
+                }
             }
         }
 
         // Tracing is read from a pod's annotations only; the first that does not parse leaves the mesh's tracing.
-        if (tracing && !TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
+        if (pod && !TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
         {
             yield return $"annotation {error}; the mesh's tracing applies";
         }
 
-        if (tracing)
+        if (pod)
         {
             foreach (var problem in NotRead(labels, "label", TracingKeys, "tracing is read from annotations, not labels"))
             {
@@ -78,19 +82,36 @@ public static class MeshSettingValues
     }
 
     /// <summary>
-    /// A namespace's level is read from its annotation or label, in any spelling, but the sidecar injector's webhook that
-    /// fails closed selects namespaces by the label's exact value (<c>l4</c> or <c>l7</c>): a namespace meshed otherwise
-    /// (annotated, or labelled <c>L7</c>) goes through the webhook that fails open, so its pods can start without a sidecar
-    /// while the injector is unreachable.
+    /// What a namespace's mesh level means for the sidecar injector's webhooks in a cluster, when Weft's reading and the
+    /// webhooks' selection disagree (not a skipped setting: <c>weft validate</c> prints it as a warning). Weft reads the
+    /// level from the namespace's annotation or label in any spelling; the webhook that fails closed selects namespaces by
+    /// the label's exact value (<c>l4</c> or <c>l7</c>). A namespace meshed otherwise (annotated, or labelled <c>L7</c>)
+    /// goes through the webhook that fails open, so its pods can start without a sidecar while the injector is
+    /// unreachable; one labelled <c>l7</c> but annotated <c>off</c> goes through the one that fails closed, so its pods
+    /// cannot start then, though Weft leaves them out of the mesh.
     /// </summary>
-    private static IEnumerable<string> InjectorSpelling(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels)
+    public static IEnumerable<string> Warnings(KubeObject obj)
     {
-        if (MeshLevels.Requested([annotations, labels]) is MeshLevels.L4 or MeshLevels.L7 && !(labels.TryGetValue(MeshLevels.Key, out var label) && label is MeshLevels.L4 or MeshLevels.L7))
+        ArgumentNullException.ThrowIfNull(obj);
+        if (obj is not Namespace ns)
         {
-            var level = MeshLevels.Requested([annotations, labels]);
+            yield break;
+        }
+
+        var (annotations, labels) = (ns.Metadata.Annotations, ns.Metadata.Labels);
+        var level = MeshLevels.Requested([annotations, labels]);
+        var meshed = level is MeshLevels.L4 or MeshLevels.L7;
+        var failsClosed = labels.TryGetValue(MeshLevels.Key, out var label) && label is MeshLevels.L4 or MeshLevels.L7;
+        if (meshed && !failsClosed)
+        {
             var (where, value) = MeshLevels.Requested([annotations]) is not null ? ("annotation", annotations[MeshLevels.Key]) : ("label", labels[MeshLevels.Key]);
-            yield return $"{where} {MeshLevels.Key}: '{value}' meshes the namespace at {level}, but the sidecar injector's webhook that fails closed selects namespaces "
-                + $"by the exact label {MeshLevels.Key}={level}: without it, its pods can start without a sidecar while the injector is unreachable";
+            yield return $"{where} {MeshLevels.Key}: '{value}' meshes the namespace at {level}, but in a cluster the sidecar injector's webhook that fails closed "
+                + $"selects namespaces by the exact label {MeshLevels.Key}={level}: without it, its pods can start without a sidecar while the injector is unreachable";
+        }
+        else if (!meshed && failsClosed)
+        {
+            yield return $"label {MeshLevels.Key}: '{label}' puts the namespace under the sidecar injector's webhook that fails closed, but its annotation "
+                + $"{MeshLevels.Key}: '{annotations[MeshLevels.Key]}' (read first) leaves it out of the mesh: its pods cannot start while the injector is unreachable";
         }
     }
 

@@ -76,6 +76,20 @@ public class CompiledKeepTests
     }
 
     [Fact]
+    public void A_host_longer_than_any_the_model_can_know_is_unknown_and_a_long_one_is_read_in_one_pass()
+    {
+        var model = Model();
+        var tooLong = new string('e', MeshModel.MaxHostLength + 1);
+        Assert.Null(model.Compile(Mesh, tooLong, 80));
+        Assert.Null(model.Compile(Mesh, tooLong, 80, "l4"));
+        Assert.Equal(0, model.CompiledCount);
+
+        // Blanks and dots alternating at the end, 100,000 of them: trimmed together, not a pass each.
+        Assert.Equal("echo", MeshModel.CanonicalHost("echo" + string.Concat(Enumerable.Repeat(" .", 50_000))));
+        Assert.Equal("[fe80::1%eth0]", MeshModel.CanonicalHost("[FE80::1%eth0]")); // a zone: no mesh address has one
+    }
+
+    [Fact]
     public void Brackets_and_dots_around_a_known_host_make_no_new_kept_policy()
     {
         var model = Model();

@@ -65,6 +65,19 @@ public class MeshSettingValuesTests
         Assert.Equal(
             ["annotation weft.dev/trace-sampling is not read: tracing is read from pod templates and pods, not namespaces"],
             MeshSettingValues.Skipped(Namespace(sampling)));
+        Assert.Equal(
+            ["label weft.dev/trace-sampling is not read: tracing is read from pod templates and pods, not namespaces"],
+            MeshSettingValues.Skipped(Namespace(labels: sampling)));
+    }
+
+    [Fact]
+    public void A_pod_s_allow_any_is_named_as_not_read_since_a_pod_may_only_tighten_its_namespace_s_policy()
+    {
+        Assert.Equal(
+            ["pod template annotation weft.dev/outbound-policy: 'Allow-Any' is not read: a pod may only tighten its namespace's outbound policy (to registry-only)"],
+            MeshSettingValues.Skipped(Deployment(new() { ["weft.dev/outbound-policy"] = "Allow-Any" })));
+        Assert.Empty(MeshSettingValues.Skipped(Deployment(new() { ["weft.dev/outbound-policy"] = "registry-only" })));
+        Assert.Empty(MeshSettingValues.Skipped(Namespace(new() { ["weft.dev/outbound-policy"] = "allow-any" })));
     }
 
     [Fact]
@@ -81,22 +94,25 @@ public class MeshSettingValuesTests
     }
 
     [Theory]
-    [InlineData(null, "l7", false)]
-    [InlineData(null, "l4", false)]
-    [InlineData("off", null, false)]
-    [InlineData(null, null, false)]
-    [InlineData(null, "L7", true)]
-    [InlineData("l7", null, true)]
-    [InlineData("l4", "off", true)]
-    public void A_namespace_meshed_other_than_by_its_exact_label_is_named_for_the_injector_s_webhook(string? annotation, string? label, bool named)
+    [InlineData(null, "l7", null)]
+    [InlineData(null, "l4", null)]
+    [InlineData("off", null, null)]
+    [InlineData(null, null, null)]
+    [InlineData("l7", "l7", null)]
+    [InlineData(null, "L7", "can start without a sidecar")]
+    [InlineData("l7", null, "can start without a sidecar")]
+    [InlineData("l4", "off", "can start without a sidecar")]
+    [InlineData("off", "l7", "cannot start while the injector is unreachable")]
+    public void A_namespace_whose_level_and_the_injector_s_webhook_selection_disagree_is_warned_of_not_skipped(string? annotation, string? label, string? warned)
     {
         var ns = Namespace(
             annotation is null ? null : new() { ["weft.dev/mesh"] = annotation },
             label is null ? null : new() { ["weft.dev/mesh"] = label });
 
-        var problems = MeshSettingValues.Skipped(ns).ToList();
+        var warnings = MeshSettingValues.Warnings(ns).ToList();
 
-        Assert.Equal(named, problems.Count == 1);
-        Assert.All(problems, p => Assert.Contains("the sidecar injector's webhook that fails closed selects namespaces by the exact label weft.dev/mesh=", p, StringComparison.Ordinal));
+        Assert.Empty(MeshSettingValues.Skipped(ns));
+        Assert.Equal(warned is null ? 0 : 1, warnings.Count);
+        Assert.All(warnings, w => Assert.Contains(warned!, w, StringComparison.Ordinal));
     }
 }

@@ -58,6 +58,11 @@ public static class ValidateCommand
                 stderr.WriteLine($"error: {obj.Kind} {obj.Key}: {problem}");
                 unknownSettings++;
             }
+
+            foreach (var warning in MeshSettingValues.Warnings(obj))
+            {
+                stderr.WriteLine($"warning: {obj.Kind} {obj.Key}: {warning}");
+            }
         }
 
         var model = MeshModel.Build(MeshSnapshot.From(input.Objects));

@@ -208,6 +208,21 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_namespace_meshed_by_annotation_alone_is_a_warning_about_the_injector_and_still_exits_0()
+    {
+        var manifests = Write("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop, annotations: {weft.dev/mesh: l7}}
+            """);
+
+        var (exit, _, err) = Run("json", Base, manifests);
+
+        Assert.True(exit == 0, err);
+        Assert.Contains("warning: Namespace shop: annotation weft.dev/mesh: 'l7' meshes the namespace at l7, but in a cluster the sidecar injector's webhook that fails closed", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unreadable_input_exits_2()
     {
         Assert.Equal(2, Run("table", Path.Combine(_dir, "does-not-exist.yaml")).Exit);

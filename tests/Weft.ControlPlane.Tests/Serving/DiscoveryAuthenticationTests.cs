@@ -117,6 +117,26 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_larger_than_the_control_plane_reads_is_refused_and_a_long_host_is_outside_the_mesh()
+    {
+        using var channel = TestCallers.Channel(_host, TokenOf("a-0", "a"));
+        var asA = new GrpcDiscovery(channel);
+
+        // A watch holds its request while it lives: one of 100 KB (of a pod's 2,000 streams) is refused, not held.
+        var huge = Destination("a-0");
+        huge.Host = new string('x', 100 * 1024);
+        Assert.Equal(StatusCode.ResourceExhausted, await FirstMessageAsync(asA.WatchDestination(huge)));
+
+        // A host longer than any name the mesh can know is answered as outside the mesh, and nothing of it is kept.
+        var longHost = Destination("a-0");
+        longHost.Host = string.Concat(Enumerable.Repeat("echo ..", 8_000));
+        using var watch = asA.WatchDestination(longHost);
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(DestinationStatus.NotFound, watch.ResponseStream.Current.Status);
+        Assert.Equal(0, _host.CurrentModel.CompiledCount);
+    }
+
+    [Fact]
     public async Task A_forged_NACK_for_another_pod_never_reaches_status()
     {
         await using var b = TestCallers.Client(_host, Shop, "b-0", "b");
