@@ -33,12 +33,12 @@ public sealed partial class MeshModel
             return Compile(clientNamespace, host, port);
         }
 
-        if (host.Length > MaxHostLength)
+        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
+        if (key.Host.Length > MaxHostLength)
         {
             return null;
         }
 
-        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
         if (_compiledL4.TryGetValue(key, out var kept))
         {
             return kept;

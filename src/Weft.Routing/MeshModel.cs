@@ -210,12 +210,12 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        if (host.Length > MaxHostLength)
+        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
+        if (key.Host.Length > MaxHostLength)
         {
             return null;
         }
 
-        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
         if (!_compiled.TryGetValue(key, out var entry))
         {
             entry = CompileEntry(clientNamespace, key.Host, port);
@@ -273,7 +273,7 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// The longest host the model can know: a DNS name is at most 253 characters (254 with a final dot), an IP address
-    /// far fewer. A longer one is unknown without being read further.
+    /// far fewer. A longer one (as <see cref="CanonicalHost"/> writes it) is unknown without being resolved.
     /// </summary>
     public const int MaxHostLength = 254;
 

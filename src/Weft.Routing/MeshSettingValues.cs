@@ -90,10 +90,13 @@ public static class MeshSettingValues
     /// unreachable; one labelled <c>l7</c> but annotated <c>off</c> goes through the one that fails closed, so its pods
     /// cannot start then, though Weft leaves them out of the mesh.
     /// </summary>
-    public static IEnumerable<string> Warnings(KubeObject obj)
+    /// <param name="obj">The object; only a Namespace can have a warning.</param>
+    /// <param name="unselected">Namespaces neither webhook selects (the cluster's own and Weft's): no warning for them.</param>
+    public static IEnumerable<string> Warnings(KubeObject obj, IEnumerable<string> unselected)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        if (obj is not Namespace ns)
+        ArgumentNullException.ThrowIfNull(unselected);
+        if (obj is not Namespace ns || unselected.Contains(ns.Name, StringComparer.Ordinal))
         {
             yield break;
         }
@@ -111,7 +114,7 @@ public static class MeshSettingValues
         else if (!meshed && failsClosed)
         {
             yield return $"label {MeshLevels.Key}: '{label}' puts the namespace under the sidecar injector's webhook that fails closed, but its annotation "
-                + $"{MeshLevels.Key}: '{annotations[MeshLevels.Key]}' (read first) leaves it out of the mesh: its pods cannot start while the injector is unreachable";
+                + $"{MeshLevels.Key}: '{annotations[MeshLevels.Key]}' (read first) leaves it out of the mesh: its pods (but those labelled {MeshLevels.Key}=off) cannot start while the injector is unreachable";
         }
     }
 

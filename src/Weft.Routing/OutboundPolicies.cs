@@ -40,7 +40,8 @@ public static class OutboundPolicies
     /// <param name="meshDefault">The mesh's default (canonical).</param>
     public static OutsidePolicy Resolve(Pod? pod, Namespace? ns, string meshDefault)
     {
-        if (PodSettings.Find(Key, pod, null, Parse) is (RegistryOnly, var tightened))
+        // A pod's registry-only wherever the pod says it: its annotation allow-any (which cannot widen) must not hide its label.
+        if (PodSettings.Find(Key, pod, null, value => Parse(value) == RegistryOnly ? RegistryOnly : null) is (RegistryOnly, var tightened))
         {
             return new OutsidePolicy { Mode = RegistryOnly, Source = tightened };
         }

@@ -83,6 +83,7 @@ public class CompiledKeepTests
         Assert.Null(model.Compile(Mesh, tooLong, 80));
         Assert.Null(model.Compile(Mesh, tooLong, 80, "l4"));
         Assert.Equal(0, model.CompiledCount);
+        Assert.Same(model.Compile(Mesh, "echo", 80), model.Compile(Mesh, "echo" + new string('.', 300), 80)); // its canonical host is short
 
         // Blanks and dots alternating at the end, 100,000 of them: trimmed together, not a pass each.
         Assert.Equal("echo", MeshModel.CanonicalHost("echo" + string.Concat(Enumerable.Repeat(" .", 50_000))));

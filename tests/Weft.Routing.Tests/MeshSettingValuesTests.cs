@@ -109,10 +109,11 @@ public class MeshSettingValuesTests
             annotation is null ? null : new() { ["weft.dev/mesh"] = annotation },
             label is null ? null : new() { ["weft.dev/mesh"] = label });
 
-        var warnings = MeshSettingValues.Warnings(ns).ToList();
+        var warnings = MeshSettingValues.Warnings(ns, ["kube-system"]).ToList();
 
         Assert.Empty(MeshSettingValues.Skipped(ns));
         Assert.Equal(warned is null ? 0 : 1, warnings.Count);
         Assert.All(warnings, w => Assert.Contains(warned!, w, StringComparison.Ordinal));
+        Assert.Empty(MeshSettingValues.Warnings(ns, ["shop"])); // a namespace neither webhook selects
     }
 }

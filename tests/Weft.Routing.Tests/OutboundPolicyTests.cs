@@ -71,6 +71,18 @@ public sealed class OutboundPolicyTests
     }
 
     [Fact]
+    public void A_pod_s_allow_any_annotation_does_not_hide_its_registry_only_label()
+    {
+        var world = World();
+        world = world with
+        {
+            Pods = [.. world.Pods.Select(p => p.Name == "web-1" ? With(p, annotations: (OutboundPolicies.Key, OutboundPolicies.AllowAny), labels: (OutboundPolicies.Key, OutboundPolicies.RegistryOnly)) : p)],
+        };
+
+        AssertPolicy(OutboundPolicies.RegistryOnly, "pod shop/web-1 label weft.dev/outbound-policy", MeshModel.Build(world).Outside(Shop, "shop/web-1"));
+    }
+
+    [Fact]
     public void A_client_the_model_does_not_know_gets_its_namespace_s_policy_never_another_pod_s()
     {
         var world = World();

@@ -59,7 +59,7 @@ public static class ValidateCommand
                 unknownSettings++;
             }
 
-            foreach (var warning in MeshSettingValues.Warnings(obj))
+            foreach (var warning in MeshSettingValues.Warnings(obj, [.. Install.InstallManifest.SystemNamespaces, WeftInstallation.DefaultNamespace]))
             {
                 stderr.WriteLine($"warning: {obj.Kind} {obj.Key}: {warning}");
             }

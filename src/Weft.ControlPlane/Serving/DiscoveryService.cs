@@ -52,6 +52,16 @@ internal sealed class DiscoveryService(
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"{caller.Pod} may not subscribe as namespace {request.ClientNamespace}"));
         }
 
+        // The watch holds its request while it lives: only the fields it reads, and of a host longer than any in the mesh
+        // (answered NOT_FOUND all the same) only as much as says so.
+        request = new DestinationRequest
+        {
+            ClientNamespace = request.ClientNamespace,
+            ClientPod = request.ClientPod,
+            Host = request.Host.Length > MeshModel.MaxHostLength ? request.Host[..(MeshModel.MaxHostLength + 1)] : request.Host,
+            Port = request.Port,
+            ClientLevel = MeshLevels.Normalize(request.ClientLevel),
+        };
         var subscription = registry.Add(request);
         Log.Subscribed(logger, request.ClientPod, request.Host, request.Port);
         try

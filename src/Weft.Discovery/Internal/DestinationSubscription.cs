@@ -174,7 +174,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
                     Port = Port,
                     Version = version,
                     Ack = error is null,
-                    Error = error ?? "",
+                    Error = NackText.Of(error),
                 },
                 // gRPC deadlines are wall-clock by API.
                 deadline: DateTime.UtcNow.AddSeconds(5),

@@ -111,7 +111,7 @@ internal sealed class InboundWatch : IAsyncDisposable
         try
         {
             await _grpc.ReportAsync(
-                new PolicyReport { ClientPod = _request.Pod, Inbound = true, Version = version, Ack = error is null, Error = error ?? "" },
+                new PolicyReport { ClientPod = _request.Pod, Inbound = true, Version = version, Ack = error is null, Error = NackText.Of(error) },
                 // gRPC deadlines are wall-clock by API.
                 deadline: DateTime.UtcNow.AddSeconds(5),
                 cancellationToken: ct).ConfigureAwait(false);

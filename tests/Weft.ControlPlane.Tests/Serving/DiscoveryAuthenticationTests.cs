@@ -134,6 +134,18 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
         Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(DestinationStatus.NotFound, watch.ResponseStream.Current.Status);
         Assert.Equal(0, _host.CurrentModel.CompiledCount);
+        Assert.Equal(Weft.Routing.MeshModel.MaxHostLength + 1, Assert.Single(_host.Subscriptions()).Host.Length); // only as much as says it is too long
+    }
+
+    [Fact]
+    public void A_NACK_says_at_most_4096_characters_of_its_error()
+    {
+        Assert.Equal("", Weft.Discovery.Internal.NackText.Of(null));
+        const string shortError = "rule 3: no backend";
+        Assert.Same(shortError, Weft.Discovery.Internal.NackText.Of(shortError));
+        var text = Weft.Discovery.Internal.NackText.Of(new string('e', 100_000));
+        Assert.Equal(4097, text.Length);
+        Assert.EndsWith("e…", text, StringComparison.Ordinal);
     }
 
     [Fact]
