@@ -1,6 +1,7 @@
 using System.Text;
 using Weft.Api.Model;
 using Weft.ControlPlane.Objects;
+using Weft.Routing;
 
 namespace Weft.Cli.Local;
 
@@ -165,6 +166,16 @@ internal sealed class LocalCluster : IAsyncDisposable
         var snapshot = _store.Snapshot();
         var deployments = snapshot.Objects.OfType<Deployment>().ToDictionary(d => d.Key, StringComparer.Ordinal);
         var namespaces = snapshot.Objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
+
+        // A weft.dev setting Weft skips changes nothing, so say so (once each, as weft validate would).
+        foreach (var obj in namespaces.Values.Concat<KubeObject>(deployments.Values))
+        {
+            foreach (var problem in MeshSettingValues.Skipped(obj))
+            {
+                Warn($"{obj.Kind} {obj.Key}: {problem}");
+            }
+        }
+
         var changed = false;
         List<LocalPod> toStop = [];
         List<LocalPod> toStart = [];
@@ -236,6 +247,15 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             Interlocked.Increment(ref _generation);
             Changed?.Invoke();
+        }
+    }
+
+    /// <summary>A warning line on the progress output, once per distinct message.</summary>
+    private void Warn(string message)
+    {
+        if (_reported.Add($"warning: {message}"))
+        {
+            _options.Progress?.WriteLine($"warning: {message}");
         }
     }
 
