@@ -180,26 +180,13 @@ public sealed class ValidateCommandTests : IDisposable
     [Fact]
     public void A_mesh_setting_Weft_skips_is_an_error_naming_the_object_and_exits_1()
     {
-        var manifests = Write("""
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: shop, labels: {weft.dev/outbound-policy: registry_only}}
-            ---
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: web, namespace: shop}
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                metadata: {labels: {app: web}, annotations: {weft.dev/mtls: Permissive, weft.dev/mesh: l8}}
-                spec: {containers: [{name: web, image: example/web}]}
-            """);
+        var manifests = Write(SkippedSettings.Manifests);
 
         var (exit, _, err) = Run("json", Base, manifests);
 
         Assert.Equal(1, exit);
-        Assert.Contains("error: Namespace shop: label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped", err, StringComparison.Ordinal);
-        Assert.Contains("error: Deployment shop/web: pod template annotation weft.dev/mesh: 'l8' is not one of off, l4, l7; skipped", err, StringComparison.Ordinal);
+        Assert.Contains($"error: {SkippedSettings.NamespaceProblem}", err, StringComparison.Ordinal);
+        Assert.Contains($"error: {SkippedSettings.DeploymentProblem}", err, StringComparison.Ordinal);
         Assert.DoesNotContain("weft.dev/mtls", err, StringComparison.Ordinal);
 
         File.WriteAllText(manifests, File.ReadAllText(manifests).Replace("registry_only", "registry-only", StringComparison.Ordinal).Replace("l8", "l4", StringComparison.Ordinal));

@@ -1,4 +1,5 @@
 using Weft.Cli.Local;
+using Weft.Cli.Tests.Infrastructure;
 using Weft.Tests.Shared;
 
 namespace Weft.Cli.Tests.Local;
@@ -30,31 +31,13 @@ public sealed class LocalMeshTests : IDisposable
     public async Task A_weft_dev_setting_Weft_skips_is_a_warning_on_the_progress_output()
     {
         var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
-        File.WriteAllText(Path.Combine(manifests, "shop.yaml"), """
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: shop, labels: {weft.dev/outbound-policy: registry_only}}
-            ---
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: web, namespace: shop}
-            spec:
-              replicas: 0
-              selector: {matchLabels: {app: web}}
-              template:
-                metadata: {labels: {app: web}, annotations: {weft.dev/mesh: sideways}}
-                spec: {containers: [{name: web, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1}]}
-            """);
+        File.WriteAllText(Path.Combine(manifests, "shop.yaml"), SkippedSettings.Manifests);
         var text = new StringWriter();
         var progress = TextWriter.Synchronized(text);
 
         await using var mesh = await LocalMesh.StartAsync(manifests, new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run"), Progress = progress }, CancellationToken.None);
 
-        string[] expected =
-        [
-            "warning: Deployment shop/web: pod template annotation weft.dev/mesh: 'sideways' is not one of off, l4, l7; skipped",
-            "warning: Namespace shop: label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped",
-        ];
+        string[] expected = [$"warning: {SkippedSettings.DeploymentProblem}", $"warning: {SkippedSettings.NamespaceProblem}"];
         await Eventually.TrueAsync(
             () => Array.TrueForAll(expected, line => text.ToString().Contains(line, StringComparison.Ordinal)),
             "both skipped settings are named",
