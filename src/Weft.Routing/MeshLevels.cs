@@ -27,20 +27,43 @@ public static class MeshLevels
     /// spelling; null when none does (the caller's default applies). An unknown value is skipped, not taken for l7.
     /// </summary>
     public static string? Requested(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
-        First(Key, sources, v => v is Off or L4 or L7);
+        First(Key, sources, Parse);
 
     /// <summary>The mTLS mode a pod asks for (<see cref="MtlsKey"/>), as <see cref="Requested"/> finds a level: <c>strict</c>, <c>permissive</c> or null.</summary>
     public static string? RequestedMtls(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
-        First(MtlsKey, sources, v => v is MtlsStrict or MtlsPermissive);
+        First(MtlsKey, sources, ParseMtls);
 
-    private static string? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string, bool> valid)
+    /// <summary>The levels, in their canonical spelling.</summary>
+    public static IReadOnlyList<string> All { get; } = [Off, L4, L7];
+
+    /// <summary>The mTLS modes, in their canonical spelling.</summary>
+    public static IReadOnlyList<string> AllMtls { get; } = [MtlsStrict, MtlsPermissive];
+
+    /// <summary>A level in its canonical spelling, from any; null when it is not one of <see cref="All"/>.</summary>
+    public static string? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        Off => Off,
+        L4 => L4,
+        L7 => L7,
+        _ => null,
+    };
+
+    /// <summary>An mTLS mode in its canonical spelling, from any; null when it is not one of <see cref="AllMtls"/>.</summary>
+    public static string? ParseMtls(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        MtlsStrict => MtlsStrict,
+        MtlsPermissive => MtlsPermissive,
+        _ => null,
+    };
+
+    private static string? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string?, string?> parse)
     {
         ArgumentNullException.ThrowIfNull(sources);
         foreach (var map in sources)
         {
-            if (map is not null && map.TryGetValue(key, out var value) && value.Trim().ToLowerInvariant() is var normalized && valid(normalized))
+            if (map is not null && map.TryGetValue(key, out var value) && parse(value) is { } parsed)
             {
-                return normalized;
+                return parsed;
             }
         }
 
@@ -48,12 +71,7 @@ public static class MeshLevels
     }
 
     /// <summary>"off", "l4" or "l7" from any spelling; null, empty or unknown is the default, l7.</summary>
-    public static string Normalize(string? level) => level?.Trim().ToLowerInvariant() switch
-    {
-        Off => Off,
-        L4 => L4,
-        _ => L7,
-    };
+    public static string Normalize(string? level) => Parse(level) ?? L7;
 
     /// <summary>
     /// The level a pod object records (annotation, then label, as <see cref="Requested"/> reads them: an unknown value

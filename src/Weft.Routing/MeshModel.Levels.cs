@@ -33,8 +33,7 @@ public sealed partial class MeshModel
             return Compile(clientNamespace, host, port);
         }
 
-        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
-        if (key.Host.Length > MaxHostLength)
+        if (KeyOf(clientNamespace, host, port) is not { } key)
         {
             return null;
         }
@@ -45,7 +44,7 @@ public sealed partial class MeshModel
         }
 
         var frontend = ResolveFrontend(clientNamespace, key.Host, port);
-        return frontend is null ? null : Keep(_compiledL4, key, CompileL4(clientNamespace, frontend), BoundOf(frontend, declared: false));
+        return frontend is null ? null : Keep(_compiledL4, key, CompileL4(clientNamespace, frontend), BoundOf(frontend));
     }
 
     private DestinationPolicy CompileL4(string clientNamespace, ServiceFrontend frontend)

@@ -43,7 +43,7 @@ public sealed partial class MeshModel
     /// </summary>
     private DestinationPolicy? CompileDeclared(string clientNamespace, string host, int port)
     {
-        if (System.Net.IPAddress.TryParse(host, out _) || _index.DeclaredXBackend(clientNamespace, host, port) is not { } backend)
+        if (HostName.IsAddress(host) || _index.DeclaredXBackend(clientNamespace, host, port) is not { } backend)
         {
             return null;
         }

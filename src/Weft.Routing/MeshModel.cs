@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using Weft.Api.Model;
 using Weft.Routing.Internal;
 using Weft.Routing.Policy;
@@ -29,13 +28,14 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// Policies compiled on this model by <see cref="Compile(string, string, int)"/>, by client namespace, canonical host
-    /// (<see cref="CanonicalHost"/>) and port; unchanged ones carry over to the next model. Only what the model bounds is
+    /// (<see cref="HostName.Canonical"/>) and port; unchanged ones carry over to the next model. Only what the model bounds is
     /// kept (<see cref="Keep"/>): a sidecar asks for whatever its app dials, and a model can live for hours.
     /// </summary>
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), CompiledEntry> _compiled = new();
 
     /// <summary>How many kept policies (<see cref="_compiled"/> and <see cref="_compiledL4"/>) are <see cref="CompiledBound.Loose"/>.</summary>
     private int _looseCompiled;
+
     private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
 
     private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, string defaultOutboundPolicy, MeshModel? previous)
@@ -210,8 +210,7 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        var key = (ClientNamespace: clientNamespace, Host: CanonicalHost(host), Port: port);
-        if (key.Host.Length > MaxHostLength)
+        if (KeyOf(clientNamespace, host, port) is not { } key)
         {
             return null;
         }
@@ -242,7 +241,7 @@ public sealed partial class MeshModel
     /// thread kept one first); a destination the model does not know, or a loose one beyond <see cref="MaxLooseCompiled"/>,
     /// is handed back unkept.
     /// </summary>
-    private TValue Keep<TValue>(ConcurrentDictionary<(string ClientNamespace, string Host, int Port), TValue> cache, (string, string, int) key, TValue value, CompiledBound bound)
+    private TValue Keep<TValue>(ConcurrentDictionary<(string ClientNamespace, string Host, int Port), TValue> cache, (string ClientNamespace, string Host, int Port) key, TValue value, CompiledBound bound)
         where TValue : class?
     {
         if (bound == CompiledBound.Unknown)
@@ -265,52 +264,17 @@ public sealed partial class MeshModel
         return kept;
     }
 
-    /// <summary>Whether the model bounds a destination's compiled policy (<see cref="Keep"/>).</summary>
-    private static CompiledBound BoundOf(ServiceFrontend? frontend, bool declared) =>
-        frontend is null ? (declared ? CompiledBound.Model : CompiledBound.Unknown)
-        : frontend.ServicePort is null ? CompiledBound.Loose
-        : CompiledBound.Model;
+    /// <summary>Whether the model bounds how many policies like a frontend's it can be asked for (<see cref="Keep"/>): not a pod IP at a port no Service targets.</summary>
+    private static CompiledBound BoundOf(ServiceFrontend frontend) => frontend.ServicePort is null ? CompiledBound.Loose : CompiledBound.Model;
 
-    /// <summary>
-    /// The longest host the model can know: a DNS name is at most 253 characters (254 with a final dot), an IP address
-    /// far fewer. A longer one (as <see cref="CanonicalHost"/> writes it) is unknown without being resolved.
-    /// </summary>
-    public const int MaxHostLength = 254;
+    /// <summary>The longest host the model can know (<see cref="HostName.MaxLength"/>); a longer one is unknown.</summary>
+    public const int MaxHostLength = HostName.MaxLength;
 
-    /// <summary>
-    /// A host as the model reads it: without surrounding blanks or final dots, in lower case, and an IP address without
-    /// brackets (brackets around anything else, or around an address with a zone, are part of an unknown host). The same
-    /// instance when it is so already, and its own canonical host, so a key and what it is resolved as agree. One pass
-    /// over the host (an app chooses it; a loop of passes would cost the square of its length). Spellings that differ
-    /// otherwise (<c>svc</c> and <c>svc.ns</c>, or an IPv4 address written short) are different hosts; the ones the model
-    /// knows are bounded by it, the others are not kept.
-    /// </summary>
-    internal static string CanonicalHost(string host)
+    /// <summary>The key of (host, port) in a compiled-policy cache for a client namespace; null for a host longer than any the model can know.</summary>
+    private static (string ClientNamespace, string Host, int Port)? KeyOf(string clientNamespace, string host, int port)
     {
-        var trimmed = TrimHost(host.AsSpan());
-        var h = (trimmed.Length == host.Length ? host : trimmed.ToString()).ToLowerInvariant();
-        var span = h.AsSpan();
-        while (span.Length is > 2 and <= MaxBracketedAddress && span[0] == '[' && span[^1] == ']' && span.IndexOf('%') < 0 && IPAddress.TryParse(span[1..^1], out _))
-        {
-            span = TrimHost(span[1..^1]);
-        }
-
-        return span.Length == h.Length ? h : span.ToString();
-    }
-
-    /// <summary>Longer than any IP address in brackets (an IPv6 address with an IPv4 tail is 45 characters): not unbracketed.</summary>
-    private const int MaxBracketedAddress = 64;
-
-    private static ReadOnlySpan<char> TrimHost(ReadOnlySpan<char> host)
-    {
-        host = host.TrimStart();
-        var end = host.Length;
-        while (end > 0 && (host[end - 1] == '.' || char.IsWhiteSpace(host[end - 1])))
-        {
-            end--;
-        }
-
-        return host[..end];
+        var canonical = HostName.Canonical(host);
+        return canonical.Length > HostName.MaxLength ? null : (clientNamespace, canonical, port);
     }
 
     private CompiledEntry CompileEntry(string clientNamespace, string host, int port)
@@ -318,14 +282,15 @@ public sealed partial class MeshModel
         var frontend = ResolveFrontend(clientNamespace, host, port);
         if (frontend is null)
         {
+            // A declared external host is bounded by the XBackends that declare it; anything else is unknown.
             var declared = CompileDeclared(clientNamespace, host, port);
-            return new CompiledEntry(declared, null, null, BoundOf(null, declared is not null));
+            return new CompiledEntry(declared, null, null, declared is null ? CompiledBound.Unknown : CompiledBound.Model);
         }
 
         var policy = Compile(clientNamespace, frontend).Policy;
         if (frontend.AddressedBy == FrontendAddress.PodIP || frontend.Service is null)
         {
-            return new CompiledEntry(policy, null, null, BoundOf(frontend, declared: false));
+            return new CompiledEntry(policy, null, null, BoundOf(frontend));
         }
 
         // B3: the policy depends on the producer group and the client namespace's consumer group of this Service port.
@@ -733,8 +698,8 @@ public sealed partial class MeshModel
     {
         ArgumentNullException.ThrowIfNull(clientNamespace);
         ArgumentNullException.ThrowIfNull(host);
-        var h = CanonicalHost(host);
-        if (!h.Contains('%', StringComparison.Ordinal) && IPAddress.TryParse(h, out _)) // no zone: a zone's name is looked up in the OS, and no mesh address has one
+        var h = HostName.Canonical(host);
+        if (HostName.IsAddress(h))
         {
             if (_index.ServiceByClusterIP(h) is { } bySvcIp)
             {

@@ -13,15 +13,17 @@ namespace Weft.Routing;
 /// </summary>
 public static class MeshSettingValues
 {
-    private static readonly (string Key, IReadOnlyList<string> Values)[] Settings =
+    private static readonly (string Key, Func<string?, string?> Parse, IReadOnlyList<string> Values)[] Settings =
     [
-        (MeshLevels.Key, [MeshLevels.Off, MeshLevels.L4, MeshLevels.L7]),
-        (MeshLevels.MtlsKey, [MeshLevels.MtlsStrict, MeshLevels.MtlsPermissive]),
-        (DefaultInboundPolicies.Key, DefaultInboundPolicies.All),
-        (OutboundPolicies.Key, OutboundPolicies.All),
+        (MeshLevels.Key, MeshLevels.Parse, MeshLevels.All),
+        (MeshLevels.MtlsKey, MeshLevels.ParseMtls, MeshLevels.AllMtls),
+        (DefaultInboundPolicies.Key, DefaultInboundPolicies.Parse, DefaultInboundPolicies.All),
+        (OutboundPolicies.Key, OutboundPolicies.Parse, OutboundPolicies.All),
     ];
 
     private static readonly string[] TracingKeys = [TracingSettings.CollectorAnnotation, TracingSettings.SamplingAnnotation];
+
+    private static IEnumerable<string> AllKeys => Settings.Select(s => s.Key).Concat(TracingKeys);
 
     /// <summary>
     /// Each setting of <paramref name="obj"/> (a Namespace, a Deployment or a Pod) that Weft skips, in words ("label
@@ -33,50 +35,62 @@ public static class MeshSettingValues
         return obj switch
         {
             Namespace ns => [
-                .. Values(ns.Metadata.Annotations, ns.Metadata.Labels, pod: false),
-                .. NotRead(ns.Metadata.Annotations, "annotation", TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
-                .. NotRead(ns.Metadata.Labels, "label", TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
+                .. Unknown(Both(ns.Metadata.Annotations, ns.Metadata.Labels)),
+                .. NotRead(Both(ns.Metadata.Annotations, ns.Metadata.Labels), TracingKeys, "tracing is read from pod templates and pods, not namespaces"),
             ],
             Deployment deployment => [
-                .. Values(deployment.Template.Annotations, deployment.Template.Labels, pod: true).Select(problem => $"pod template {problem}"),
-                .. NotRead(deployment.Metadata.Annotations, "annotation", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
-                .. NotRead(deployment.Metadata.Labels, "label", AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
+                .. OfPod(deployment.Template.Annotations, deployment.Template.Labels).Select(problem => $"pod template {problem}"),
+                .. NotRead(Both(deployment.Metadata.Annotations, deployment.Metadata.Labels), AllKeys, "Weft reads its pod template's (spec.template.metadata), not the Deployment's own"),
             ],
-            Pod pod => Values(pod.Metadata.Annotations, pod.Metadata.Labels, pod: true),
+            Pod pod => OfPod(pod.Metadata.Annotations, pod.Metadata.Labels),
             _ => [],
         };
     }
 
-    private static IEnumerable<string> AllKeys => Settings.Select(s => s.Key).Concat(TracingKeys);
+    private static (IReadOnlyDictionary<string, string> Map, string Where)[] Both(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels) =>
+        [(annotations, "annotation"), (labels, "label")];
 
-    private static IEnumerable<string> Values(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels, bool pod)
+    /// <summary>A pod's (or pod template's) settings Weft skips: beside unknown values, its allow-any and tracing it does not read.</summary>
+    private static IEnumerable<string> OfPod(IReadOnlyDictionary<string, string> annotations, IReadOnlyDictionary<string, string> labels)
     {
-        foreach (var (map, where) in new[] { (annotations, "annotation"), (labels, "label") })
+        var sources = Both(annotations, labels);
+        foreach (var problem in Unknown(sources))
         {
-            foreach (var (key, values) in Settings)
+            yield return problem;
+        }
+
+        // A pod may only tighten its namespace's outbound policy (OutboundPolicies.Resolve): its allow-any is never read.
+        foreach (var (map, where) in sources)
+        {
+            if (map.TryGetValue(OutboundPolicies.Key, out var value) && OutboundPolicies.Parse(value) == OutboundPolicies.AllowAny)
             {
-                if (map.TryGetValue(key, out var value) && !values.Contains(value.Trim().ToLowerInvariant()))
-                {
-                    yield return $"{where} {key}: '{value}' is not one of {string.Join(", ", values)}; skipped";
-                }
-                else if (pod && key == OutboundPolicies.Key && value is not null && OutboundPolicies.Parse(value) == OutboundPolicies.AllowAny)
-                {
-                    yield return $"{where} {key}: '{value}' is not read: a pod may only tighten its namespace's outbound policy (to {OutboundPolicies.RegistryOnly})";
-                }
+                yield return $"{where} {OutboundPolicies.Key}: '{value}' is not read: a pod may only tighten its namespace's outbound policy (to {OutboundPolicies.RegistryOnly})";
             }
         }
 
         // Tracing is read from a pod's annotations only; the first that does not parse leaves the mesh's tracing.
-        if (pod && !TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
+        if (!TracingSettings.TryApplyAnnotations(TracingSettings.Off, annotations, out _, out var error))
         {
             yield return $"annotation {error}; the mesh's tracing applies";
         }
 
-        if (pod)
+        foreach (var problem in NotRead([(labels, "label")], TracingKeys, "tracing is read from annotations, not labels"))
         {
-            foreach (var problem in NotRead(labels, "label", TracingKeys, "tracing is read from annotations, not labels"))
+            yield return problem;
+        }
+    }
+
+    /// <summary>Each setting whose value its own parser (the one Weft reads it with) does not take.</summary>
+    private static IEnumerable<string> Unknown((IReadOnlyDictionary<string, string> Map, string Where)[] sources)
+    {
+        foreach (var (map, where) in sources)
+        {
+            foreach (var (key, parse, values) in Settings)
             {
-                yield return problem;
+                if (map.TryGetValue(key, out var value) && parse(value) is null)
+                {
+                    yield return $"{where} {key}: '{value}' is not one of {string.Join(", ", values)}; skipped";
+                }
             }
         }
     }
@@ -118,6 +132,6 @@ public static class MeshSettingValues
         }
     }
 
-    private static IEnumerable<string> NotRead(IReadOnlyDictionary<string, string> map, string where, IEnumerable<string> keys, string why) =>
-        keys.Where(map.ContainsKey).Select(key => $"{where} {key} is not read: {why}");
+    private static IEnumerable<string> NotRead((IReadOnlyDictionary<string, string> Map, string Where)[] sources, IEnumerable<string> keys, string why) =>
+        sources.SelectMany(source => keys.Where(source.Map.ContainsKey).Select(key => $"{source.Where} {key} is not read: {why}"));
 }

@@ -1,3 +1,4 @@
+using Weft.Routing.Internal;
 using Weft.Routing.Policy;
 using static Weft.Routing.Tests.K;
 
@@ -53,11 +54,11 @@ public class CompiledKeepTests
     {
         // The watch loop asks for every watched destination on every model: canonical hosts cost no copy.
         const string host = "echo.gateway-conformance-mesh.svc.cluster.local";
-        Assert.Same(host, MeshModel.CanonicalHost(host));
-        Assert.Equal("echo", MeshModel.CanonicalHost(" Echo. "));
-        Assert.Equal("fd00::1", MeshModel.CanonicalHost("[FD00::1]"));
-        Assert.Equal("fd00::1", MeshModel.CanonicalHost(" [FD00::1]. "));
-        Assert.Equal("[echo.]", MeshModel.CanonicalHost("[echo.]")); // brackets hold an IP address, nothing else
+        Assert.Same(host, HostName.Canonical(host));
+        Assert.Equal("echo", HostName.Canonical(" Echo. "));
+        Assert.Equal("fd00::1", HostName.Canonical("[FD00::1]"));
+        Assert.Equal("fd00::1", HostName.Canonical(" [FD00::1]. "));
+        Assert.Equal("[echo.]", HostName.Canonical("[echo.]")); // brackets hold an IP address, nothing else
     }
 
     [Theory]
@@ -71,8 +72,8 @@ public class CompiledKeepTests
     [InlineData(" [[FD00::1].]. ")]
     public void A_canonical_host_is_its_own_canonical_host(string host)
     {
-        var once = MeshModel.CanonicalHost(host);
-        Assert.Equal(once, MeshModel.CanonicalHost(once));
+        var once = HostName.Canonical(host);
+        Assert.Equal(once, HostName.Canonical(once));
     }
 
     [Fact]
@@ -86,8 +87,8 @@ public class CompiledKeepTests
         Assert.Same(model.Compile(Mesh, "echo", 80), model.Compile(Mesh, "echo" + new string('.', 300), 80)); // its canonical host is short
 
         // Blanks and dots alternating at the end, 100,000 of them: trimmed together, not a pass each.
-        Assert.Equal("echo", MeshModel.CanonicalHost("echo" + string.Concat(Enumerable.Repeat(" .", 50_000))));
-        Assert.Equal("[fe80::1%eth0]", MeshModel.CanonicalHost("[FE80::1%eth0]")); // a zone: no mesh address has one
+        Assert.Equal("echo", HostName.Canonical("echo" + string.Concat(Enumerable.Repeat(" .", 50_000))));
+        Assert.Equal("[fe80::1%eth0]", HostName.Canonical("[FE80::1%eth0]")); // a zone: no mesh address has one
     }
 
     [Fact]

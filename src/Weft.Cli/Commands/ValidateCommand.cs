@@ -16,9 +16,8 @@ namespace Weft.Cli.Commands;
 /// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H; an AuthorizationPolicy's targets resolved
 /// against the pods the manifests' Deployments would run), every object the API server would reject, and every mesh
 /// setting (<c>weft.dev/*</c> annotation or label) Weft skips: a value it does not know, or a place it does not read it
-/// (<see cref="MeshSettingValues"/>). Exit 0: all
-/// routes, policies and XBackend parents Accepted with refs resolved; 1: some are not, or some object or setting is
-/// invalid; 2: input cannot be read.
+/// (<see cref="MeshSettingValues"/>). Exit 0: all routes, policies and XBackend parents Accepted with refs resolved; 1: some
+/// are not, or some object or setting is invalid; 2: input cannot be read.
 /// </summary>
 public static class ValidateCommand
 {
@@ -50,16 +49,17 @@ public static class ValidateCommand
         }
 
         // A mesh setting Weft skips (a value it does not know, or a place it does not read) changes nothing: nothing else would say so.
-        var unknownSettings = 0;
+        var skippedSettings = 0;
+        string[] unselected = [.. Install.InstallManifest.SystemNamespaces, WeftInstallation.DefaultNamespace];
         foreach (var obj in input.Objects)
         {
             foreach (var problem in MeshSettingValues.Skipped(obj))
             {
                 stderr.WriteLine($"error: {obj.Kind} {obj.Key}: {problem}");
-                unknownSettings++;
+                skippedSettings++;
             }
 
-            foreach (var warning in MeshSettingValues.Warnings(obj, [.. Install.InstallManifest.SystemNamespaces, WeftInstallation.DefaultNamespace]))
+            foreach (var warning in MeshSettingValues.Warnings(obj, unselected))
             {
                 stderr.WriteLine($"warning: {obj.Kind} {obj.Key}: {warning}");
             }
@@ -98,7 +98,7 @@ public static class ValidateCommand
             && policies.All(p => p.Targets.All(t => AllTrue(t.Conditions)))
             && model.XBackendStatuses.All(x => x.Parents.All(p => AllTrue(p.Conditions)))
             && backendPolicies.All(p => p.Ancestors.All(a => AllTrue(a.Conditions)));
-        return allGood && input.Problems.Count == 0 && unknownSettings == 0 ? 0 : 1;
+        return allGood && input.Problems.Count == 0 && skippedSettings == 0 ? 0 : 1;
     }
 
     /// <summary>

@@ -250,21 +250,17 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A warning line on the progress output, once per distinct message.</summary>
-    private void Warn(string message)
-    {
-        if (_reported.Add($"warning: {message}"))
-        {
-            _options.Progress?.WriteLine($"warning: {message}");
-        }
-    }
-
     /// <summary>An error line on the progress output, once per distinct message.</summary>
-    private void Report(string message)
+    private void Report(string message) => Once($"error: {message}");
+
+    /// <summary>A warning line on the progress output, once per distinct message.</summary>
+    private void Warn(string message) => Once($"warning: {message}");
+
+    private void Once(string line)
     {
-        if (_reported.Add(message))
+        if (_reported.Add(line))
         {
-            _options.Progress?.WriteLine($"error: {message}");
+            _options.Progress?.WriteLine(line);
         }
     }
 

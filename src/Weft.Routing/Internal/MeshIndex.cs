@@ -89,7 +89,7 @@ internal sealed class MeshIndex
         {
             if (backend.Spec.ExternalHostname is { Length: > 0 } hostname)
             {
-                _declared.TryAdd((backend.Namespace, hostname.TrimEnd('.').ToLowerInvariant(), backend.Spec.Port.Port), backend);
+                _declared.TryAdd((backend.Namespace, HostName.Canonical(hostname), backend.Spec.Port.Port), backend);
             }
         }
 
@@ -135,7 +135,7 @@ internal sealed class MeshIndex
 
     /// <summary>The XBackend of namespace <paramref name="ns"/> whose external host and port are <paramref name="host"/>:<paramref name="port"/> (the oldest of several), or null.</summary>
     public XBackend? DeclaredXBackend(string ns, string host, int port) =>
-        _declared.GetValueOrDefault((ns, host.TrimEnd('.').ToLowerInvariant(), port));
+        _declared.GetValueOrDefault((ns, HostName.Canonical(host), port));
 
     public ConfigMap? ConfigMap(string ns, string name) => _configMaps.GetValueOrDefault($"{ns}/{name}");
 
