@@ -10,7 +10,7 @@ namespace Weft.Proxy.Security;
 public static class MtlsModes
 {
     /// <summary>The values, in the order a flag lists them.</summary>
-    public static IReadOnlyList<string> Names { get; } = [MeshLevels.MtlsStrict, MeshLevels.MtlsPermissive];
+    public static IReadOnlyList<string> Names => MeshLevels.AllMtls;
 
     /// <summary>The mode <paramref name="value"/> names, exactly as written; false for anything else.</summary>
     public static bool TryParse(string? value, out MtlsMode mode)
