@@ -256,9 +256,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
             {
                 if (!desiredPods.TryGetValue(pod.Pod.Key, out var status) || !ReferenceEquals(status.Pod, pod.Pod.Object))
                 {
-                    if (generation < pod.RegisteredAt)
+                    if (generation <= pod.RegisteredAt)
                     {
-                        continue; // a desired state from before the pod was registered: it is not gone, it is new
+                        // A desired state published no later than the pod was registered: it is not gone, it is new. The
+                        // local cluster starts a pod (which registers it) before it publishes the state that names it, so
+                        // the state current at registration may not name it yet; only one published after can say it is gone.
+                        continue;
                     }
 
                     // Stopped (or not this pod any more): a kubelet's pod that is gone is deleted.

@@ -1,0 +1,50 @@
+using k8s;
+using k8s.Models;
+using Weft.Api.Model;
+using Weft.Cli.Local;
+using Weft.Cli.Local.Api;
+using Weft.KubeApi.StandIn;
+
+namespace Weft.Kubernetes.Tests;
+
+/// <summary>weft up's kubelet role (<see cref="ApiClusterRecord"/>) against the API server stand-in.</summary>
+public sealed class ApiClusterRecordTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-record-").FullName;
+    private KubeApiServer _api = null!;
+
+    public async Task InitializeAsync() => _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { ServiceCidr = "127.0.0.0/8" });
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_pod_registered_before_the_desired_state_that_names_it_is_published_is_not_taken_for_gone()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        await using var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
+        await using var pod = new LocalPod(
+            new Deployment
+            {
+                ApiVersion = "apps/v1",
+                Metadata = new ObjectMeta { Name = "web", Namespace = "shop" },
+                Template = new PodTemplate { Labels = new Dictionary<string, string> { ["app"] = "web" }, Spec = new PodSpec { Containers = [new Container { Name = "web", Image = "nginx" }] } },
+            },
+            "abc", "web-abc-1", System.Net.IPAddress.Parse("127.99.2.1"),
+            new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = Path.Combine(_work, "logs"), Images = new ImageMap([new("nginx", "true")]) },
+            new PodMeshSettings("l7", Weft.Proxy.Security.MtlsMode.Strict));
+        record.Start();
+
+        // As the local cluster does: the pod starts (and registers) before the state naming it is published. Registering
+        // wakes the writer, whose first pass writes the state current then, which does not name the pod.
+        await record.RegisterAsync(pod, CancellationToken.None);
+        await record.WaitForWrittenAsync(CancellationToken.None);
+
+        Assert.True(File.Exists(record.TokenFile(pod)), "the pod's token was deleted: its sidecar could never authenticate");
+        Assert.Single((await client.CoreV1.ListNamespacedPodAsync("shop")).Items);
+    }
+}
