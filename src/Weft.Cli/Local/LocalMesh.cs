@@ -48,7 +48,7 @@ internal sealed class LocalMesh : IAsyncDisposable
 
     public string StatePath => Path.Combine(RunDirectory, StateFile.FileName);
 
-    public string LogDirectory => Path.Combine(RunDirectory, "logs");
+    public string LogDirectory => RunDirectories.Logs(RunDirectory);
 
     /// <summary>The control plane the sidecars are served by: the local one over the directory, or the in-process controller's.</summary>
     public ControlPlaneHost ControlPlane { get; }
@@ -97,6 +97,12 @@ internal sealed class LocalMesh : IAsyncDisposable
         // the other's state.
         var running = FileClaim.TryAcquire(Path.Combine(runDirectory, "up.lock"))
             ?? throw new InvalidOperationException($"a local mesh of {directory} is already running (run directory {runDirectory})");
+        RunDirectories.Start(runDirectory, directory, options.Progress);
+        if (options.RunDirectory is null)
+        {
+            RunDirectories.PruneOrphans(Path.GetDirectoryName(runDirectory) ?? runDirectory, runDirectory, options.Progress);
+        }
+
         NodeNetwork? node;
         try
         {
@@ -189,7 +195,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                             .. options.Verbose ? ["--verbose"] : Array.Empty<string>(),
                         ],
                         node?.Block.Gateway ?? System.Net.IPAddress.Loopback,
-                        Path.Combine(runDirectory, "logs", $"weft-system_{ControlPlaneProcess.Name}.log"),
+                        Path.Combine(RunDirectories.Logs(runDirectory), $"weft-system_{ControlPlaneProcess.Name}.log"),
                         options.Progress,
                         ct);
                 }
@@ -201,7 +207,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             var cluster = new LocalCluster(store, addresses, new LocalClusterOptions
             {
                 ControlPlane = child?.Address ?? host.Address,
-                LogDirectory = Path.Combine(runDirectory, "logs"),
+                LogDirectory = RunDirectories.Logs(runDirectory),
                 Images = ImageMap.Load(directory),
                 ManifestDirectory = directory,
                 Hosts = node is null ? hosts : HostsFile.Empty,
@@ -213,7 +219,7 @@ internal sealed class LocalMesh : IAsyncDisposable
                 Record = apiServer?.Record,
                 MtlsDefault = options.MtlsDefault,
                 Tracing = options.Tracing,
-                CertificateDirectory = Path.Combine(runDirectory, "certs"),
+                CertificateDirectory = RunDirectories.Certificates(runDirectory),
                 Node = node,
                 SidecarUnreadyDeadline = options.SidecarUnreadyDeadline,
             });

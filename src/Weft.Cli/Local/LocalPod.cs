@@ -61,7 +61,7 @@ internal sealed class LocalPod : IAsyncDisposable
         Object = pod with
         {
             Spec = EchoCertificates.Provide(pod.Spec, deployment.Template.Annotations,
-                options.CertificateDirectory ?? Path.Combine(Path.GetDirectoryName(options.LogDirectory) ?? options.LogDirectory, "certs"), deployment.Namespace, name,
+                CertificateDirectory, deployment.Namespace, name,
                 options.ManifestDirectory),
         };
         AppPorts = AppPortsOf(Object.Spec);
@@ -289,6 +289,36 @@ internal sealed class LocalPod : IAsyncDisposable
             await _sandbox.DisposeAsync();
             _probe.Dispose();
             _stopping.Dispose();
+            RemoveFiles();
+        }
+    }
+
+    /// <summary>
+    /// Deletes what the local kubelet made for this pod alone, as a kubelet deletes a removed pod's volumes: its volume
+    /// directory (the identity volume's token and trust bundle, or the links to the API server's) and the echo
+    /// certificates and keys made for it. Its containers' logs stay, for the user to read after the pod or the run ended
+    /// (<see cref="RunDirectories"/> keeps the last run's). Nothing else reads these files once the pod's processes are gone.
+    /// </summary>
+    private void RemoveFiles()
+    {
+        try
+        {
+            if (Directory.Exists(PodVolumes))
+            {
+                Directory.Delete(PodVolumes, recursive: true);
+            }
+
+            if (Directory.Exists(CertificateDirectory))
+            {
+                foreach (var file in Directory.EnumerateFiles(CertificateDirectory, $"{Namespace}_{Name}_*"))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _options.Progress?.WriteLine($"pod {Key}: its files were not all deleted: {e.Message}");
         }
     }
 
@@ -356,8 +386,16 @@ internal sealed class LocalPod : IAsyncDisposable
     private int SidecarCount => Settings.HasSidecar ? 1 : 0;
 
     /// <summary>Where the local kubelet keeps volume <paramref name="volume"/> of this pod (there is no mount namespace: the paths are the host's).</summary>
-    private string VolumeDirectory(string volume) =>
-        Path.Combine(Path.GetDirectoryName(_options.LogDirectory) ?? _options.LogDirectory, "volumes", $"{Namespace}_{Name}", volume);
+    private string VolumeDirectory(string volume) => Path.Combine(PodVolumes, volume);
+
+    /// <summary>The directory of this pod's volumes (<c>volumes/NAMESPACE_NAME</c> of the run directory).</summary>
+    private string PodVolumes => Path.Combine(RunDirectories.Volumes(RunDirectory), $"{Namespace}_{Name}");
+
+    /// <summary>The run directory: the one the logs directory is in.</summary>
+    private string RunDirectory => Path.GetDirectoryName(_options.LogDirectory) ?? _options.LogDirectory;
+
+    /// <summary>Where echo certificates made for pods are written (<see cref="EchoCertificates"/>), each file named after its pod.</summary>
+    private string CertificateDirectory => _options.CertificateDirectory ?? RunDirectories.Certificates(RunDirectory);
 
     /// <summary>
     /// The injected identity volume's files, as a kubelet projects them: the record's (a token bound to the pod by the API

@@ -1,5 +1,7 @@
 using Weft.Api.Model;
 using Weft.Cli.Local;
+using Weft.Routing;
+using Weft.Tests.Shared;
 
 namespace Weft.Cli.Tests.Local;
 
@@ -95,4 +97,75 @@ public sealed class LocalPodTests
         var args = sidecar["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
         Assert.Equal("cart-v2", args[args.IndexOf("--workload") + 1]);
     }
+
+    [Fact]
+    public async Task A_removed_pods_volumes_go_with_it_and_its_logs_stay()
+    {
+        var run = Directory.CreateTempSubdirectory("weft-pod-").FullName;
+        try
+        {
+            var options = new LocalClusterOptions
+            {
+                ControlPlane = new Uri("http://127.0.0.1:1"),
+                LogDirectory = RunDirectories.Logs(run),
+                Images = new ImageMap([new("app", "sleep 60")]),
+                IssueToken = (_, _, _, _) => "a-token",
+            };
+            var pod = new LocalPod(Deployment("web", new Container { Name = "web", Image = "app" }), "abc", "web-abc-1",
+                System.Net.IPAddress.Parse("127.99.2.1"), options, new PodMeshSettings(MeshLevels.Off, Weft.Proxy.Security.MtlsMode.Strict));
+            var volumes = Path.Combine(RunDirectories.Volumes(run), "ns_web-abc-1");
+            Assert.True(pod.Start(), pod.Problem);
+            await Eventually.TrueAsync(() => File.Exists(Path.Combine(volumes, "weft-identity", "token")), "the pod's identity volume holds its token");
+
+            await pod.DisposeAsync();
+
+            Assert.False(Directory.Exists(volumes));
+            Assert.True(File.Exists(Path.Combine(RunDirectories.Logs(run), "ns_web-abc-1_web.log")));
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_removed_pods_echo_certificates_go_with_it_and_no_other_pods()
+    {
+        var run = Directory.CreateTempSubdirectory("weft-pod-").FullName;
+        try
+        {
+            var options = new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = RunDirectories.Logs(run), Images = new ImageMap([]) };
+            var echo = new Container
+            {
+                Name = "echo",
+                Image = "registry.k8s.io/gateway-api/echo-advanced:v1.5.1",
+                Args = ["--port=8443", "--tls=8443", "--crt=/cert.crt", "--key=/cert.key"],
+            };
+            var settings = new PodMeshSettings(MeshLevels.Off, Weft.Proxy.Security.MtlsMode.Strict);
+            var gone = new LocalPod(Deployment("web", echo), "abc", "web-abc-1", System.Net.IPAddress.Parse("127.99.2.1"), options, settings);
+            var other = new LocalPod(Deployment("web", echo), "abc", "web-abc-12", System.Net.IPAddress.Parse("127.99.2.2"), options, settings);
+            var certificates = RunDirectories.Certificates(run);
+            Assert.Equal(2, Directory.EnumerateFiles(certificates, "ns_web-abc-1_*").Count()); // its certificate and key
+
+            await gone.DisposeAsync();
+
+            Assert.Equal(["ns_web-abc-12_echo.crt", "ns_web-abc-12_echo.key"], Directory.EnumerateFiles(certificates).Select(Path.GetFileName).Order());
+            await other.DisposeAsync();
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    private static Deployment Deployment(string name, Container container) => new()
+    {
+        ApiVersion = "apps/v1",
+        Metadata = new ObjectMeta { Name = name, Namespace = "ns" },
+        Template = new PodTemplate
+        {
+            Labels = new Dictionary<string, string> { ["app"] = name },
+            Spec = new PodSpec { Containers = [container] },
+        },
+    };
 }
