@@ -95,12 +95,12 @@ internal sealed class LocalMesh : IAsyncDisposable
 
         // One mesh per run directory: two would share its state file, logs and CA, and the first to stop would delete
         // the other's state.
-        var running = FileClaim.TryAcquire(Path.Combine(runDirectory, "up.lock"))
+        var running = FileClaim.TryAcquire(Path.Combine(runDirectory, RunDirectories.LockName))
             ?? throw new InvalidOperationException($"a local mesh of {directory} is already running (run directory {runDirectory})");
-        RunDirectories.Start(runDirectory, directory, options.Progress);
+        RunDirectories.BeginRun(runDirectory, directory, options.Progress);
         if (options.RunDirectory is null)
         {
-            RunDirectories.PruneOrphans(Path.GetDirectoryName(runDirectory) ?? runDirectory, runDirectory, options.Progress);
+            RunDirectories.PruneOrphans(StateFile.RuntimeRoot(), runDirectory, options.Progress);
         }
 
         NodeNetwork? node;

@@ -286,10 +286,16 @@ internal sealed class LocalPod : IAsyncDisposable
         }
         finally
         {
-            await _sandbox.DisposeAsync();
-            _probe.Dispose();
-            _stopping.Dispose();
-            RemoveFiles();
+            try
+            {
+                await _sandbox.DisposeAsync();
+            }
+            finally
+            {
+                _probe.Dispose();
+                _stopping.Dispose();
+                RemoveFiles();
+            }
         }
     }
 
@@ -297,7 +303,7 @@ internal sealed class LocalPod : IAsyncDisposable
     /// Deletes what the local kubelet made for this pod alone, as a kubelet deletes a removed pod's volumes: its volume
     /// directory (the identity volume's token and trust bundle, or the links to the API server's) and the echo
     /// certificates and keys made for it. Its containers' logs stay, for the user to read after the pod or the run ended
-    /// (<see cref="RunDirectories"/> keeps the last run's). Nothing else reads these files once the pod's processes are gone.
+    /// (<see cref="RunDirectories"/> keeps the last run's too). Nothing else reads these files once the pod's processes are gone.
     /// </summary>
     private void RemoveFiles()
     {

@@ -114,13 +114,25 @@ public sealed class LocalPodTests
             var pod = new LocalPod(Deployment("web", new Container { Name = "web", Image = "app" }), "abc", "web-abc-1",
                 System.Net.IPAddress.Parse("127.99.2.1"), options, new PodMeshSettings(MeshLevels.Off, Weft.Proxy.Security.MtlsMode.Strict));
             var volumes = Path.Combine(RunDirectories.Volumes(run), "ns_web-abc-1");
-            Assert.True(pod.Start(), pod.Problem);
-            await Eventually.TrueAsync(() => File.Exists(Path.Combine(volumes, "weft-identity", "token")), "the pod's identity volume holds its token");
+            var disposed = false;
+            try
+            {
+                Assert.True(pod.Start(), pod.Problem);
+                await Eventually.TrueAsync(() => File.Exists(Path.Combine(volumes, "weft-identity", "token")), "the pod's identity volume holds its token");
 
-            await pod.DisposeAsync();
+                await pod.DisposeAsync();
+                disposed = true;
 
-            Assert.False(Directory.Exists(volumes));
-            Assert.True(File.Exists(Path.Combine(RunDirectories.Logs(run), "ns_web-abc-1_web.log")));
+                Assert.False(Directory.Exists(volumes));
+                Assert.True(File.Exists(Path.Combine(RunDirectories.Logs(run), "ns_web-abc-1_web.log")));
+            }
+            finally
+            {
+                if (!disposed)
+                {
+                    await pod.DisposeAsync(); // its app, sleep 60, must not outlive the test
+                }
+            }
         }
         finally
         {

@@ -15,10 +15,10 @@ public sealed class RunDirectoriesTests : IDisposable
         var run = Directory.CreateDirectory(Path.Combine(_root, "0123456789ab")).FullName;
         var manifests = Directory.CreateDirectory(Path.Combine(_root, "manifests")).FullName;
         Write(Path.Combine(run, "logs", "ns_web-1_web.log"), "first run");
-        RunDirectories.Start(run, manifests, progress: null);
+        RunDirectories.BeginRun(run, manifests, progress: null);
         Write(Path.Combine(run, "logs", "ns_web-2_web.log"), "second run");
 
-        RunDirectories.Start(run, manifests, progress: null);
+        RunDirectories.BeginRun(run, manifests, progress: null);
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(run, "logs")));
         Assert.Equal(["ns_web-2_web.log"], Directory.EnumerateFiles(Path.Combine(run, "logs.previous")).Select(Path.GetFileName));
@@ -30,9 +30,9 @@ public sealed class RunDirectoriesTests : IDisposable
     {
         var run = Directory.CreateDirectory(Path.Combine(_root, "0123456789ab")).FullName;
         Write(Path.Combine(run, "logs", "ns_web-1_web.log"), "a run with pods");
-        RunDirectories.Start(run, _root, progress: null);
+        RunDirectories.BeginRun(run, _root, progress: null);
 
-        RunDirectories.Start(run, _root, progress: null); // the run between wrote no log
+        RunDirectories.BeginRun(run, _root, progress: null); // the run between wrote no log
 
         Assert.Equal(["ns_web-1_web.log"], Directory.EnumerateFiles(Path.Combine(run, "logs.previous")).Select(Path.GetFileName));
     }
@@ -43,12 +43,14 @@ public sealed class RunDirectoriesTests : IDisposable
         var run = Directory.CreateDirectory(Path.Combine(_root, "0123456789ab")).FullName;
         Write(Path.Combine(RunDirectories.Volumes(run), "ns_web-1", "weft-identity", "token"), "a token");
         Write(Path.Combine(RunDirectories.Certificates(run), "ns_web-1_echo.key"), "a key");
+        Write(Path.Combine(RunDirectories.Credentials(run), "ns_web-1.token"), "an API server token");
         Write(Path.Combine(run, "state", "ca.key"), "the mesh CA's key");
 
-        RunDirectories.Start(run, _root, progress: null);
+        RunDirectories.BeginRun(run, _root, progress: null);
 
         Assert.False(Directory.Exists(RunDirectories.Volumes(run)));
         Assert.False(Directory.Exists(RunDirectories.Certificates(run)));
+        Assert.False(Directory.Exists(RunDirectories.Credentials(run)));
         Assert.True(File.Exists(Path.Combine(run, "state", "ca.key"))); // the control plane's state stays
     }
 
@@ -58,19 +60,22 @@ public sealed class RunDirectoriesTests : IDisposable
         var gone = Path.Combine(_root, "deleted-manifests");
         var kept = Directory.CreateDirectory(Path.Combine(_root, "manifests")).FullName;
         var orphan = RunOf("00000000000a", gone);
-        var live = RunOf("00000000000b", kept);
-        var held = RunOf("00000000000c", gone);
-        var unrecorded = Directory.CreateDirectory(Path.Combine(_root, "00000000000d")).FullName;
-        var notARun = RunOf("blocks", gone);
+        RunOf("00000000000b", kept); // its manifests directory is there
+        var held = RunOf("00000000000c", gone); // a run holds it
+        Directory.CreateDirectory(Path.Combine(_root, "00000000000d")); // records no manifests directory
+        RunOf("blocks", gone); // not a run directory's name
         var current = RunOf("00000000000e", gone);
         using var running = FileClaim.TryAcquire(Path.Combine(held, RunDirectories.LockName));
         Assert.NotNull(running);
+        var said = new StringWriter();
 
-        var pruned = RunDirectories.PruneOrphans(_root, current, progress: null);
+        var pruned = RunDirectories.PruneOrphans(_root, current, said);
 
         Assert.Equal(1, pruned);
         Assert.False(Directory.Exists(orphan));
-        Assert.All([live, held, unrecorded, notARun, current], directory => Assert.True(Directory.Exists(directory), directory));
+        Assert.Equal($"removed run directory {orphan} of {gone}, which no longer exists{Environment.NewLine}", said.ToString());
+        Assert.Equal(["00000000000b", "00000000000c", "00000000000d", "00000000000e", "blocks", "manifests"], // nothing half deleted
+            Directory.EnumerateDirectories(_root).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     private string RunOf(string name, string manifests)

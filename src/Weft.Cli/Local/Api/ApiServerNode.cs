@@ -85,7 +85,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
             // The trust bundle as a pod would mount it: from the ConfigMap the controller publishes.
             var pem = await KubeCaSecret.ReadBundleAsync(client, connection.Namespace, controller.Options.TrustBundleConfigMap, ct) ?? controller.ControlPlane.TrustBundlePem;
-            var record = new ApiClusterRecord(client, Path.Combine(runDirectory, "credentials"), pem, listen.ToString(), progress);
+            var record = new ApiClusterRecord(client, RunDirectories.Credentials(runDirectory), pem, listen.ToString(), progress);
             record.Start();
             return new ApiServerNode(client, connection, controller, store, source, applier, record);
         }
