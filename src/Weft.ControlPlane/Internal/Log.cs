@@ -117,4 +117,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 44, Level = LogLevel.Error, Message = "A discovery watch failed on model version {Version}; its stream keeps what it was sent")]
     public static partial void WatchFailed(ILogger logger, ulong version, Exception exception);
+
+    [LoggerMessage(EventId = 45, Level = LogLevel.Warning, Message = "Namespace {Namespace}: {Problem}")]
+    public static partial void NamespaceSettingSkipped(ILogger logger, string @namespace, string problem);
+
+    [LoggerMessage(EventId = 46, Level = LogLevel.Information, Message = "Namespace {Namespace} no longer has: {Problem}")]
+    public static partial void NamespaceSettingNoLongerSkipped(ILogger logger, string @namespace, string problem);
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Weft.Api;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Injection;
 using Weft.ControlPlane.Internal;
@@ -32,6 +33,8 @@ public sealed class KubeController : IAsyncDisposable
     private Task _bundlePublisher = Task.CompletedTask;
     private readonly Endpoints _endpoints;
     private readonly SemaphoreSlim _namespacesChanged = new(0, 1);
+    private readonly SemaphoreSlim _namespaceSettingsChanged = new(0, 1);
+    private Task _settingsReporter = Task.CompletedTask;
     private KubeInformer? _webhooks;
     private readonly SemaphoreSlim _webhookChanged = new(0, 1);
     private RootPem _root = null!;
@@ -122,6 +125,7 @@ public sealed class KubeController : IAsyncDisposable
                 Log.BecameLeader(logger, options.Identity, lease);
                 writer.Active = true;
                 Signal(controller._namespacesChanged);
+                Signal(controller._namespaceSettingsChanged);
             };
             elector.OnStoppedLeading += () =>
             {
@@ -138,6 +142,8 @@ public sealed class KubeController : IAsyncDisposable
             controller._operators = operators;
             controller._election = Task.Run(() => controller.ElectAsync(controller._stop.Token), CancellationToken.None);
             controller._rootKeeper = Task.Run(() => controller.KeepRootAsync(controller._stop.Token), CancellationToken.None);
+            source.InformerOf(KubeResource.Namespaces).Changed += _ => Signal(controller._namespaceSettingsChanged);
+            controller._settingsReporter = Task.Run(() => controller.ReportSkippedSettingsAsync(controller._stop.Token), CancellationToken.None);
             if (options.Injector is not null)
             {
                 controller._webhooks = new KubeInformer(client, KubeResource.MutatingWebhookConfigurations, logger, options.Informers, time);
@@ -195,7 +201,7 @@ public sealed class KubeController : IAsyncDisposable
         var leading = Status.Active;
         Status.Active = false;
         await _stop.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _election, _rootKeeper, _webhookKeeper, _bundlePublisher })
+        foreach (var task in new[] { _election, _rootKeeper, _webhookKeeper, _bundlePublisher, _settingsReporter })
         {
             try
             {
@@ -226,6 +232,7 @@ public sealed class KubeController : IAsyncDisposable
         _stop.Dispose();
         _webhookChanged.Dispose();
         _namespacesChanged.Dispose();
+        _namespaceSettingsChanged.Dispose();
     }
 
     private void SignalWebhookChanged() => Signal(_webhookChanged);
@@ -302,6 +309,58 @@ public sealed class KubeController : IAsyncDisposable
             {
                 Log.StatusWriteFailed(_logger, "configmaps", Options.TrustBundleConfigMap, KubeErrors.Describe(e));
             }
+        }
+    }
+
+    /// <summary>
+    /// Logs, as a warning, each <c>weft.dev/*</c> setting of a Namespace that Weft skips (an unknown value, tracing on a
+    /// namespace: <see cref="MeshSettingValues.Skipped"/>, as <c>weft validate</c> and <c>weft up</c> name them), once
+    /// while it stands, and when it no longer does: the leader, whenever namespaces change and at each root check. Only
+    /// namespaces: they are few, and a typo there changes the mesh of every pod in them; pods and Deployments are too many
+    /// to go over on each change (<c>weft validate</c> checks their manifests). It reads the informer's namespaces, not the
+    /// store's, which may not have the change that woke it yet.
+    /// </summary>
+    private async Task ReportSkippedSettingsAsync(CancellationToken ct)
+    {
+        var reported = new HashSet<(string Namespace, string Problem)>();
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _namespaceSettingsChanged.WaitAsync(Options.RootCheckInterval, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (!Status.Active)
+            {
+                reported.Clear(); // the next leader says them; this replica again if it leads again
+                continue;
+            }
+
+            var current = new HashSet<(string Namespace, string Problem)>();
+            foreach (var json in Source.InformerOf(KubeResource.Namespaces).Objects.Values)
+            {
+                foreach (var ns in ManifestLoader.LoadText(json.ToJsonString(), "namespace").Objects.OfType<Weft.Api.Model.Namespace>())
+                {
+                    foreach (var problem in MeshSettingValues.Skipped(ns))
+                    {
+                        if (current.Add((ns.Name, problem)) && !reported.Contains((ns.Name, problem)))
+                        {
+                            Log.NamespaceSettingSkipped(_logger, ns.Name, problem);
+                        }
+                    }
+                }
+            }
+
+            foreach (var (ns, problem) in reported.Where(r => !current.Contains(r)))
+            {
+                Log.NamespaceSettingNoLongerSkipped(_logger, ns, problem);
+            }
+
+            reported = current;
         }
     }
 

@@ -222,6 +222,30 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task A_namespace_setting_Weft_skips_is_logged_once_while_it_stands_and_again_once_broken_again()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.StartControllerAsync("replica-a", o => o with { RootCheckInterval = TimeSpan.FromMilliseconds(200) });
+        const string Skipped = "Warning: Namespace shop: label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped";
+        int Said() => cluster.Log.Lines.Count(line => line == Skipped);
+        Task Label(string policy) => cluster.Client.CoreV1.PatchNamespaceAsync(
+            new V1Patch(new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["weft.dev/outbound-policy"] = policy } } }.ToJsonString(),
+                V1Patch.PatchType.MergePatch), "shop");
+
+        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        await Label("registry_only");
+        await cluster.EventuallyAsync(() => Task.FromResult(Said()), n => n == 1, "the typo named");
+
+        await Label("registry-only");
+        const string Fixed = "Information: Namespace shop no longer has: label weft.dev/outbound-policy: 'registry_only' is not one of allow-any, registry-only; skipped";
+        await cluster.EventuallyAsync(() => Task.FromResult(cluster.Log.Lines.Contains(Fixed)), said => said, "the fix noticed");
+        Assert.Equal(1, Said());
+
+        await Label("registry_only");
+        await cluster.EventuallyAsync(() => Task.FromResult(Said()), n => n == 2, "named again once broken again");
+    }
+
+    [Fact]
     public async Task An_xmesh_naming_weft_is_accepted_with_the_features_weft_claims()
     {
         await using var cluster = await KubeCluster.StartAsync();
