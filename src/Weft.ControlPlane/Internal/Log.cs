@@ -123,4 +123,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 46, Level = LogLevel.Information, Message = "Namespace {Namespace} no longer has: {Problem}")]
     public static partial void NamespaceSettingNoLongerSkipped(ILogger logger, string @namespace, string problem);
+
+    [LoggerMessage(EventId = 47, Level = LogLevel.Warning, Message = "Checking the namespaces' weft.dev settings failed; checking again at the next change")]
+    public static partial void NamespaceSettingsCheckFailed(ILogger logger, Exception exception);
 }

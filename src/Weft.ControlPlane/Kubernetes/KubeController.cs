@@ -131,6 +131,7 @@ public sealed class KubeController : IAsyncDisposable
             {
                 writer.Active = false;
                 Log.LostLeadership(logger, options.Identity, lease);
+                Signal(controller._namespaceSettingsChanged); // forgets what it said: the next leader says it
             };
             elector.OnNewLeader += leader => Log.NewLeader(logger, leader, lease);
             elector.OnError += e => Log.LeaseFailed(logger, lease, KubeErrors.Describe(e));
@@ -314,20 +315,22 @@ public sealed class KubeController : IAsyncDisposable
 
     /// <summary>
     /// Logs, as a warning, each <c>weft.dev/*</c> setting of a Namespace that Weft skips (an unknown value, tracing on a
-    /// namespace: <see cref="MeshSettingValues.Skipped"/>, as <c>weft validate</c> and <c>weft up</c> name them), once
-    /// while it stands, and when it no longer does: the leader, whenever namespaces change and at each root check. Only
-    /// namespaces: they are few, and a typo there changes the mesh of every pod in them; pods and Deployments are too many
-    /// to go over on each change (<c>weft validate</c> checks their manifests). It reads the informer's namespaces, not the
-    /// store's, which may not have the change that woke it yet.
+    /// namespace: <see cref="MeshSettingValues.Skipped"/>, as <c>weft validate</c> names them) once per leader while it
+    /// stands, and a line when it no longer does (the namespace still there): whenever namespaces change and when this
+    /// replica starts leading. Only namespaces: they are few, and a typo there changes the mesh of every pod in them;
+    /// pods and Deployments are too many to go over on each change (<c>weft validate</c> checks their manifests). It
+    /// reads the informer's namespaces, not the store's, which may not have the change that woke it yet, and parses
+    /// again only a namespace whose object changed (the informer keeps an unchanged object's instance).
     /// </summary>
     private async Task ReportSkippedSettingsAsync(CancellationToken ct)
     {
         var reported = new HashSet<(string Namespace, string Problem)>();
+        var parsed = new Dictionary<string, (JsonObject Json, string[] Problems)>(StringComparer.Ordinal);
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await _namespaceSettingsChanged.WaitAsync(Options.RootCheckInterval, ct).ConfigureAwait(false);
+                await _namespaceSettingsChanged.WaitAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -340,27 +343,44 @@ public sealed class KubeController : IAsyncDisposable
                 continue;
             }
 
-            var current = new HashSet<(string Namespace, string Problem)>();
-            foreach (var json in Source.InformerOf(KubeResource.Namespaces).Objects.Values)
+            try
             {
-                foreach (var ns in ManifestLoader.LoadText(json.ToJsonString(), "namespace").Objects.OfType<Weft.Api.Model.Namespace>())
+                var informed = Source.InformerOf(KubeResource.Namespaces).Objects;
+                var current = new HashSet<(string Namespace, string Problem)>();
+                foreach (var (name, json) in informed)
                 {
-                    foreach (var problem in MeshSettingValues.Skipped(ns))
+                    if (!parsed.TryGetValue(name, out var known) || !ReferenceEquals(known.Json, json))
                     {
-                        if (current.Add((ns.Name, problem)) && !reported.Contains((ns.Name, problem)))
+                        known = (json, [.. ManifestLoader.LoadText(json.ToJsonString(), $"namespaces/{name}").Objects.SelectMany(MeshSettingValues.Skipped)]);
+                        parsed[name] = known;
+                    }
+
+                    foreach (var problem in known.Problems)
+                    {
+                        // Said once: when it first stands (not in what the last pass reported).
+                        if (current.Add((name, problem)) && !reported.Contains((name, problem)))
                         {
-                            Log.NamespaceSettingSkipped(_logger, ns.Name, problem);
+                            Log.NamespaceSettingSkipped(_logger, name, problem);
                         }
                     }
                 }
-            }
 
-            foreach (var (ns, problem) in reported.Where(r => !current.Contains(r)))
+                foreach (var gone in parsed.Keys.Where(name => !informed.ContainsKey(name)).ToList())
+                {
+                    parsed.Remove(gone);
+                }
+
+                foreach (var (name, problem) in reported.Except(current).Where(r => informed.ContainsKey(r.Namespace)))
+                {
+                    Log.NamespaceSettingNoLongerSkipped(_logger, name, problem);
+                }
+
+                reported = current;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                Log.NamespaceSettingNoLongerSkipped(_logger, ns, problem);
+                Log.NamespaceSettingsCheckFailed(_logger, e);
             }
-
-            reported = current;
         }
     }
 
