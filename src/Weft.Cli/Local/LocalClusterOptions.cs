@@ -68,7 +68,4 @@ internal sealed record LocalClusterOptions
     /// (<see cref="StoreClusterRecord"/>), with tokens from <see cref="IssueToken"/>.
     /// </summary>
     public ClusterRecord? Record { get; init; }
-
-    /// <summary>Where generated echo certificates go; default a <c>certs</c> directory next to the logs.</summary>
-    public string? CertificateDirectory { get; init; }
 }

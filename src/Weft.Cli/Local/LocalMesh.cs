@@ -219,7 +219,6 @@ internal sealed class LocalMesh : IAsyncDisposable
                 Record = apiServer?.Record,
                 MtlsDefault = options.MtlsDefault,
                 Tracing = options.Tracing,
-                CertificateDirectory = RunDirectories.Certificates(runDirectory),
                 Node = node,
                 SidecarUnreadyDeadline = options.SidecarUnreadyDeadline,
             });

@@ -401,7 +401,7 @@ internal sealed class LocalPod : IAsyncDisposable
     private string RunDirectory => Path.GetDirectoryName(_options.LogDirectory) ?? _options.LogDirectory;
 
     /// <summary>Where echo certificates made for pods are written (<see cref="EchoCertificates"/>), each file named after its pod.</summary>
-    private string CertificateDirectory => _options.CertificateDirectory ?? RunDirectories.Certificates(RunDirectory);
+    private string CertificateDirectory => RunDirectories.Certificates(RunDirectory);
 
     /// <summary>
     /// The injected identity volume's files, as a kubelet projects them: the record's (a token bound to the pod by the API
