@@ -128,7 +128,7 @@ internal sealed record SourceTreeSidecar(string Root)
     private static readonly string[] RootBuildFiles = ["Directory.Build.props", "Directory.Packages.props", "global.json"];
 
     /// <summary>What ./weft and scripts/aot-sidecar.sh count as a source (the <c>find -name</c> patterns of scripts/sources-newer.sh).</summary>
-    internal static readonly HashSet<string> SourceExtensions = [".cs", ".csproj", ".proto", ".props", ".json", ".targets"];
+    internal static readonly HashSet<string> SourceExtensions = [".cs", ".csproj", ".proto", ".props", ".json", ".targets", ".order"];
 
     private static bool InBuildOutput(string project, string file) =>
         Path.GetRelativePath(project, file).Split(Path.DirectorySeparatorChar) is var parts && parts.SkipLast(1).Any(p => p is "obj" or "bin");

@@ -48,6 +48,7 @@ public sealed class SidecarChoiceTests : IDisposable
     [InlineData("src/Weft.Routing/Route.cs")]
     [InlineData("src/Weft.Routing/Weft.Routing.csproj")]
     [InlineData("Directory.Build.props")]
+    [InlineData("src/Weft.Proxy/weft-proxy.order")]
     public void A_change_to_a_project_the_sidecar_references_or_to_a_root_build_file_makes_it_stale(string source)
     {
         SourceTree(built: true);
@@ -246,6 +247,7 @@ public sealed class SidecarChoiceTests : IDisposable
         Write("Directory.Build.props", Sources);
         Write("src/Weft.Proxy/Weft.Proxy.csproj", Sources, """<Project><ItemGroup><ProjectReference Include="../Weft.Routing/Weft.Routing.csproj" /></ItemGroup></Project>""");
         Write("src/Weft.Proxy/Listener.cs", Sources);
+        Write("src/Weft.Proxy/weft-proxy.order", Sources);
         Write("src/Weft.Routing/Weft.Routing.csproj", Sources, "<Project />");
         Write("src/Weft.Routing/Route.cs", Sources);
         Write("src/Weft.Cli/Weft.Cli.csproj", Sources, "<Project />");
