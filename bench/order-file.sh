@@ -20,11 +20,13 @@
 # as an event each, disabling 41,000 of them one by one took this kernel 20 minutes of one CPU; so, about a minute for
 # all of it. uprobe_profile lists the probes in the order they were added, which is how their counts are told apart.
 #
-# Needs root, tracefs (/sys/kernel/tracing) with uprobe events, jq, curl and wrk. Run nothing to be measured beside it.
+# Needs root, tracefs (/sys/kernel/tracing) with uprobe events, jq, curl and wrk. Takes a minute or two to build the
+# sidecar, then about a minute. Run nothing to be measured beside it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="$(realpath -m "${1:-$root/src/Weft.Proxy/weft-proxy.order}")"
 cd "$root"
-out="$(realpath -m "${1:-src/Weft.Proxy/weft-proxy.order}")"
+export LC_ALL=C # nm's order of symbols at one address, as NativeSidecarLayoutTests reads it
 T=/sys/kernel/tracing
 GROUP=weftorder
 EVENT=methods
@@ -32,17 +34,30 @@ die() { echo "order-file: $*" >&2; exit 1; }
 log() { echo "order-file: $*" >&2; }
 [ "$(id -u)" = 0 ] || die "needs root (uprobes)"
 [ -w "$T/uprobe_events" ] || die "no uprobe events at $T"
-! grep -q "^p:$GROUP/" "$T/uprobe_events" || die "uprobes of an earlier run are still registered (group $GROUP in $T/uprobe_events)"
+! grep -q "^p:$GROUP/" "$T/uprobe_events" || die "uprobes of an earlier run are still registered; remove them with: echo 0 > $T/events/$GROUP/enable; echo -:$GROUP/$EVENT >> $T/uprobe_events"
 for tool in jq curl wrk python3 nm readelf; do command -v "$tool" >/dev/null || die "needs $tool"; done
 
 work="$(mktemp -d /tmp/weft-order.XXXXXX)"
 up=""
 registered=0
+# Stops weft up (one TERM: it tears its pods down; a second signal would cut that short) within 60 s, then the probes go.
+stop_up() {
+  [ -n "$up" ] || return 0
+  kill -TERM "$up" 2>/dev/null || true
+  local i
+  for i in $(seq 1 600); do kill -0 "$up" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$up" 2>/dev/null && { log "weft up did not stop in 60 s; killing it"; pkill -KILL -P "$up" || true; kill -KILL "$up" || true; }
+  wait "$up" 2>/dev/null || true
+  up=""
+}
 cleanup() {
-  [ -n "$up" ] && kill -TERM "$up" 2>/dev/null && wait "$up" 2>/dev/null || true
+  trap '' INT TERM
+  if [ "$registered" = 1 ] && [ -e "$T/events/$GROUP/enable" ]; then
+    echo 0 > "$T/events/$GROUP/enable" || true
+  fi
+  stop_up
   if [ "$registered" = 1 ]; then
     log "removing the uprobes"
-    echo 0 > "$T/events/$GROUP/enable" || true
     echo "-:$GROUP/$EVENT" >> "$T/uprobe_events" || true
   fi
   rm -rf "$work"
@@ -67,16 +82,19 @@ for line in subprocess.run(["readelf", "-SW", sys.argv[1]], capture_output=True,
         lo, hi = int(f[3], 16), int(f[3], 16) + int(f[5], 16)
 if lo is None:
     sys.exit("order-file: no __managedcode section")
+shift = None
 # The binary's loadable segment holding the code (the .dbg has its sections, not its bytes): an address becomes an
 # offset in the file by the difference of the segment's address and offset.
-for line in subprocess.run(["readelf", "-lW", sys.argv[2]], capture_output=True, text=True).stdout.splitlines():
+for line in subprocess.run(["readelf", "-lW", sys.argv[2]], capture_output=True, text=True).stdout.splitlines():  # stderr: no interpreter
     f = line.split()
     if f[:1] == ["LOAD"] and int(f[2], 16) <= lo < int(f[2], 16) + int(f[5], 16):
         shift = int(f[2], 16) - int(f[1], 16)
+if shift is None:
+    sys.exit("order-file: no loadable segment holds __managedcode")
 entries = {}
 for line in subprocess.run(["nm", "-n", "--defined-only", sys.argv[1]], capture_output=True, text=True, check=True).stdout.splitlines():
     f = line.split(" ", 2)
-    if len(f) == 3 and f[1] in "tT" and lo <= int(f[0], 16) < hi and not f[2].startswith("__") and " " not in f[2]:
+    if len(f) == 3 and f[1] in ("t", "T") and lo <= int(f[0], 16) < hi and not f[2].startswith("__") and " " not in f[2]:
         entries.setdefault(int(f[0], 16), []).append(f[2])
 for address, names in entries.items():
     print(f"{address - shift:x} {' '.join(names)}")
@@ -89,36 +107,50 @@ fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
 for line in open(sys.argv[4]):
     os.write(fd, f"p:{sys.argv[2]} {sys.argv[3]}:0x{line.split(' ', 1)[0]}\n".encode())
 PY
+# uprobe_profile lists the probes in the order of uprobe_events; check that it is the order they were added in.
+awk -v event="$GROUP/$EVENT" '$1 == "p:" event { sub(/.*:0x0*/, "", $2); print $2 }' "$T/uprobe_events" >"$work/registered"
+cut -d' ' -f1 "$work/probes" | cmp -s - "$work/registered" \
+  || die "the kernel lists the probes in another order than they were added ($T/uprobe_events)"
 echo 1 > "$T/events/$GROUP/enable"
 
 # Our probes' hit counts, one per line in the order they were added (the order of $work/probes).
 snapshot() { awk -v bin="$bin" -v event="$EVENT" '$1 == bin && $2 == event { print $3 }' "$T/uprobe_profile" >"$1"; }
+# Runs a command in the client pod's network namespace $ns, or here when it is empty (process mode).
+in_client_pod() { if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi; }
 # One weft up of bench/mesh in isolation $1, its snapshots in $work/$1.
 run() {
   local isolation="$1" dir="$work/$1" logs="" i
   mkdir -p "$dir"
   snapshot "$dir/base"
-  env --default-signal=INT WEFT_PROXY_BIN="$bin" dotnet artifacts/weft/weft.dll up bench/mesh --isolation "$isolation" \
+  WEFT_PROXY_BIN="$bin" dotnet artifacts/weft/weft.dll up bench/mesh --isolation "$isolation" \
     --ready-file "$dir/mesh.json" --timeout 300 >"$dir/up.log" 2>&1 &
   up=$!
+  # The counts just before the first sidecar logs that it listens: what a sidecar calls after that is counted as
+  # "once listening" (conservative: a call between the last snapshot and the line counts there too).
+  local listening=0
   for i in $(seq 1 6000); do
     [ -z "$logs" ] && logs="$(sed -n 's|.*, state \(.*\)/state.json$|\1/logs|p' "$dir/up.log")"
-    [ -n "$logs" ] && grep -qs 'Weft.Proxy\[1\] .* listening: ' "$logs"/*_weft-proxy.log && break
+    [ -n "$logs" ] && grep -qs 'Weft.Proxy\[1\] .* listening: ' "$logs"/*_weft-proxy.log && { listening=1; break; }
     kill -0 "$up" 2>/dev/null || die "weft up --isolation $isolation ended: $(tail -5 "$dir/up.log")"
     snapshot "$dir/start"; sleep 0.02
   done
-  for i in $(seq 1 1500); do [ -s "$dir/mesh.json" ] && break; sleep 0.2; done
+  [ "$listening" = 1 ] || die "$isolation: no sidecar logged 'listening' (Weft.Proxy[1]) in 2 minutes: $(tail -5 "$dir/up.log")"
+  for i in $(seq 1 1500); do
+    [ -s "$dir/mesh.json" ] && break
+    kill -0 "$up" 2>/dev/null || die "weft up --isolation $isolation ended: $(tail -5 "$dir/up.log")"
+    sleep 0.2
+  done
   [ -s "$dir/mesh.json" ] || die "weft up --isolation $isolation did not get ready: $(tail -5 "$dir/up.log")"
-  local ns="" client port svc a
+  local client port svc a path
+  ns="" # in_client_pod's
   [ "$isolation" = netns ] && ns="$(jq -r '.pods[] | select(.deployment=="client") | .netns' "$dir/mesh.json")"
   client="$(jq -r '.pods[] | select(.deployment=="client") | .ip' "$dir/mesh.json")"
   port="$(jq -r '.pods[] | select(.deployment=="client") | .sidecar.outbound' "$dir/mesh.json")"
   svc="$(jq -r '.services[] | select(.name=="server") | .clusterIP' "$dir/mesh.json")"
-  at() { if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi; }
-  # Idle, with its admin port read as a kubelet and a metrics scraper would.
+  # Idle, with its admin port read from the host, as a kubelet and a metrics scraper would.
   for i in 1 2 3; do
     for a in $(jq -r '.pods[] | "\(.ip):\(.sidecar.admin)"' "$dir/mesh.json"); do
-      for path in ready metrics stats; do at curl -s -o /dev/null "http://$a/$path" || true; done
+      for path in ready metrics stats; do curl -s -m 10 -o /dev/null "http://$a/$path" || true; done
     done
     sleep 3
   done
@@ -127,18 +159,19 @@ run() {
   local proxy=() tunnel=()
   [ -z "$ns" ] && proxy=(-x "http://$client:$port") && tunnel=(-p)
   for i in 1 2 3; do
-    at curl -sf "${proxy[@]}" "http://$svc/" >/dev/null || die "$isolation: HTTP/1.1 through the mesh failed"
-    at curl -sf "${proxy[@]}" "${tunnel[@]}" --http2-prior-knowledge "http://$svc/" >/dev/null || die "$isolation: HTTP/2 through the mesh failed"
-    at curl -sf "${proxy[@]}" "${tunnel[@]}" --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' \
+    in_client_pod curl -sf -m 10 "${proxy[@]}" "http://$svc/" >/dev/null || die "$isolation: HTTP/1.1 through the mesh failed"
+    in_client_pod curl -sf -m 10 "${proxy[@]}" "${tunnel[@]}" --http2-prior-knowledge "http://$svc/" >/dev/null || die "$isolation: HTTP/2 through the mesh failed"
+    in_client_pod curl -sf -m 10 "${proxy[@]}" "${tunnel[@]}" --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' \
       --data-binary @"$dir/grpc.bin" "http://$svc:7070/proto.EchoTestService/Echo" >/dev/null || die "$isolation: gRPC through the mesh failed"
   done
   if [ -n "$ns" ]; then
-    at wrk -t1 -c20 -d2s "http://$svc/" >"$dir/wrk.txt" 2>&1 || true
+    in_client_pod wrk -t1 -c20 -d2s "http://$svc/" >"$dir/wrk.txt" 2>&1 || true
   else
     WEFT_BENCH_TARGET="http://$svc/" wrk -t1 -c20 -d2s -s bench/absolute-form.lua "http://$client:$port/" >"$dir/wrk.txt" 2>&1 || true
   fi
   snapshot "$dir/traffic"
-  kill -TERM "$up"; wait "$up" || true; up=""
+  kill -0 "$up" 2>/dev/null || die "weft up --isolation $isolation ended early: $(tail -5 "$dir/up.log")"
+  stop_up
 }
 log "weft up bench/mesh, process mode"
 run process
@@ -147,7 +180,7 @@ if ip netns list >/dev/null 2>&1 && command -v iptables >/dev/null; then
   run netns
 fi
 
-python3 - "$work/probes" "$work" >"$out.tmp" <<'PY'
+python3 - "$work/probes" "$work" "$(git rev-parse --short HEAD) ($(dotnet --version), Linux $(uname -r))" >"$work/order" <<'PY'
 import os, sys
 names = [l.split()[1:] for l in open(sys.argv[1])]
 def counts(path):
@@ -167,9 +200,10 @@ for isolation in ("process", "netns"):
 groups = [sorted(after), sorted(traffic - after), sorted(start - after - traffic)]
 print("# The managed methods a ready sidecar runs, in the order the Native AOT build lays them out (IlcOrderFile).")
 print("# Made by bench/order-file.sh; run it again when the sidecar's code has changed much. Not edited by hand.")
+print(f"# From {sys.argv[3]}: {len(groups[0])} called once listening, {len(groups[1])} more by traffic, {len(groups[2])} only while starting.")
 for m in (m for g in groups for m in g):
     print("\n".join(names[m]))
 sys.stderr.write(f"order-file: {sum(map(len, groups))} methods: {len(groups[0])} called once listening, {len(groups[1])} more by traffic, {len(groups[2])} only while starting\n")
 PY
-mv "$out.tmp" "$out"
+cp "$work/order" "$out"
 log "wrote $out"

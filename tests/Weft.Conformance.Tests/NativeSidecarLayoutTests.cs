@@ -19,11 +19,14 @@ public sealed class NativeSidecarLayoutTests(ITestOutputHelper output)
     [Fact]
     public async Task The_native_sidecar_starts_its_managed_code_with_the_methods_its_order_file_lists_in_that_order()
     {
-        if (!File.Exists(Binary + ".dbg"))
+        var built = Path.Combine(Path.GetDirectoryName(Binary)!, ".built");
+        if (!File.Exists(Binary + ".dbg") || !File.Exists(built))
         {
             var unavailable = Path.Combine(Path.GetDirectoryName(Binary)!, ".unavailable");
-            Assert.Fail($"{Binary}.dbg is missing: the Native AOT sidecar was not built ({(File.Exists(unavailable) ? File.ReadAllText(unavailable).Trim() : "no reason recorded")})");
+            Assert.Fail($"{Binary}.dbg is missing: the Native AOT sidecar was not built, as ./test.sh and ./weft up build it ({(File.Exists(unavailable) ? File.ReadAllText(unavailable).Trim() : "no reason recorded")})");
         }
+
+        Assert.False(File.GetLastWriteTimeUtc(OrderFile) > File.GetLastWriteTimeUtc(built), $"{OrderFile} changed after {Binary} was built: ./test.sh or ./weft up builds it again");
 
         var listed = File.ReadLines(OrderFile).Where(line => line.Length > 0 && line[0] != '#').ToList();
         var managed = await ManagedCodeAsync(Binary + ".dbg");
@@ -31,17 +34,22 @@ public sealed class NativeSidecarLayoutTests(ITestOutputHelper output)
         var present = managed.ToHashSet(StringComparer.Ordinal);
         var expected = listed.Where(present.Contains).ToList();
         output.WriteLine($"{listed.Count} methods listed, {expected.Count} of them in this build, {managed.Count} managed methods in all");
-        Assert.True(expected.Count > 0, "none of the listed methods is in the build: run bench/order-file.sh");
+        // Names go stale as the code changes (the rest of the list still does its part); below half, the layout has lost
+        // most of what it was for.
+        Assert.True(expected.Count * 2 >= listed.Count, $"only {expected.Count} of the {listed.Count} methods {OrderFile} lists are in the build: run bench/order-file.sh (as root) to make the list again");
         Assert.Equal(expected, managed.Take(expected.Count));
     }
 
     /// <summary>The symbols of the managed code section (<c>__managedcode</c>), in address order.</summary>
     private static async Task<List<string>> ManagedCodeAsync(string symbols)
     {
-        using var nm = Process.Start(new ProcessStartInfo("nm", ["-n", "--defined-only", symbols]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        // LC_ALL=C: symbols at one address in byte order, as bench/order-file.sh reads them.
+        var start = new ProcessStartInfo("nm", ["-n", "--defined-only", symbols]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["LC_ALL"] = "C";
+        using var nm = Process.Start(start)!;
         var stderr = nm.StandardError.ReadToEndAsync();
         var code = new List<(ulong Address, string Name)>();
-        ulong start = 0, stop = 0;
+        ulong first = 0, stop = 0;
         while (await nm.StandardOutput.ReadLineAsync() is { } line)
         {
             // "ADDRESS TYPE NAME"; the compiler brackets its managed code with __start___managedcode and
@@ -50,7 +58,7 @@ public sealed class NativeSidecarLayoutTests(ITestOutputHelper output)
             var address = Convert.ToUInt64(fields[0], 16);
             if (fields[2] == "__start___managedcode")
             {
-                start = address;
+                first = address;
             }
             else if (fields[2] == "__stop___managedcode")
             {
@@ -64,7 +72,7 @@ public sealed class NativeSidecarLayoutTests(ITestOutputHelper output)
 
         await nm.WaitForExitAsync();
         Assert.True(nm.ExitCode == 0, await stderr);
-        Assert.True(stop > start, $"no managed code section in {symbols}");
-        return [.. code.Where(c => c.Address >= start && c.Address < stop).Select(c => c.Name)];
+        Assert.True(stop > first, $"no managed code section in {symbols}");
+        return [.. code.Where(c => c.Address >= first && c.Address < stop).Select(c => c.Name)];
     }
 }
