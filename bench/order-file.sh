@@ -7,8 +7,8 @@
 # it runs spread over 7 MB of code, that was nearly all of it; laid out together, it is the few MB they fill
 # (bench/RESULTS.md, "The methods a ready sidecar runs, laid out first").
 #
-# How: a uprobe on the entry of every managed method of the sidecar binary as it is built now (its weft-proxy.dbg names
-# them), then `weft up bench/mesh` in process mode and, as root with network namespaces, in netns mode: what each method
+# How: a uprobe on the entry of every managed method of the sidecar binary as ./weft up builds it now (its
+# weft-proxy.dbg names them), then `weft up bench/mesh` in process mode and, as root with network namespaces, in netns mode: what each method
 # was called by the time the first sidecar said it was listening (just after its StartupPages), after idling with
 # the admin port scraped, and after HTTP/1.1, HTTP/2 and gRPC requests through the mesh. The order: the methods called
 # once the sidecars were listening, then those traffic called, then those only start-up called (some run on after the
@@ -64,12 +64,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the Native AOT sidecar with its symbols"
+# The sidecar as ./weft up builds it (scripts/aot-sidecar.sh: its compiler, its lock), copied, so that the probes are on
+# a file of this run's only: another sidecar started meanwhile counts nothing.
 ./weft version >/dev/null
-dotnet publish src/Weft.Proxy/Weft.Proxy.csproj -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly -p:WeftAot=true \
-  -o "$work/bin" >"$work/publish.log" 2>&1 || die "publish failed: $(tail -5 "$work/publish.log")"
+. scripts/aot-sidecar.sh
+ensure_aot_sidecar || die "the Native AOT sidecar could not be built: $(cat "$AOT_SIDECAR_DIR/.unavailable" 2>/dev/null)"
+mkdir "$work/bin"
+cp "$AOT_SIDECAR_DIR/weft-proxy" "$AOT_SIDECAR_DIR/weft-proxy.dbg" "$work/bin/"
 bin="$work/bin/weft-proxy"
-[ -f "$bin.dbg" ] || die "no $bin.dbg"
 
 # Every method entry of the managed code section, once: "OFFSET NAME..." (its offset in the file, where a uprobe goes,
 # and the names of the symbols there; two probes at one place would be refused).
