@@ -18,7 +18,8 @@
 # a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
 # measured (a subset of: direct nginx haproxy weft1hop echo mesh pair h2mesh h2pair grpcmesh grpcpair echons meshns
-# h2meshns grpcmeshns), TRACE_SAMPLING [unset: tracing off]
+# h2meshns grpcmeshns), IDLE_SETTLE [40; --quick 0] seconds the targets idle after their checks before the idle RSS
+# is read (a sidecar gives memory back after 30 s without traffic, IdleTrim), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
 # sampling rate (not with NETNS=1),
 # RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
@@ -35,7 +36,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
     --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +49,7 @@ fi
 wants() { [ "${#ONLY[@]}" = 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 
 if [ "$QUICK" = 1 ]; then
-  ROUNDS="${ROUNDS:-1}"; DURATION="${DURATION:-3}"; WARMUP="${WARMUP:-1}"
+  ROUNDS="${ROUNDS:-1}"; DURATION="${DURATION:-3}"; WARMUP="${WARMUP:-1}"; IDLE_SETTLE="${IDLE_SETTLE:-0}"
 fi
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
@@ -60,6 +61,7 @@ RATE_CONNS="${RATE_CONNS:-10}"
 H2_CONNECTIONS="${H2_CONNECTIONS:-50}"
 H2_STREAMS="${H2_STREAMS:-10}"
 WARMUP="${WARMUP:-3}"
+IDLE_SETTLE="${IDLE_SETTLE:-40}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLK_TCK="$(getconf CLK_TCK)"
@@ -611,7 +613,9 @@ ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[n
 [ -n "${UP_PIDS[onehop]:-}" ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "${UP_PIDS[onehop]}")"
 [ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
 
-# Idle RSS: after start, before any load.
+# Idle RSS: before any load, IDLE_SETTLE seconds after the checks' requests, as a pod that serves nothing for a while
+# (what a sidecar holds in the seconds after its last request is its busy RSS, not its idle one).
+if [ "$IDLE_SETTLE" -gt 0 ]; then log "idling ${IDLE_SETTLE} s before reading the idle RSS (IDLE_SETTLE)"; sleep "$IDLE_SETTLE"; fi
 for t in "${TARGETS[@]}"; do RSS_IDLE[$t]="$(rss_kb ${MEASURED[$t]})"; done
 
 # ---------------------------------------------------------------- load runs
@@ -857,7 +861,7 @@ REPORT="$TMP/report.md"
   echo "- Closed-loop figures: wrk keeps $CONNECTIONS connections busy; with everything server-side on one CPU the proxy and the backend compete for it, so max req/s is a CPU-efficiency figure, not a capacity claim."
   echo "- CPU µs/req = Δ(utime+stime) of the measured processes from /proc/PID/stat over the run ÷ requests completed (tick = $(( 1000000 / CLK_TCK )) µs); nginx figures include master+worker; the mesh figure is both sidecars (not the echo apps or the control plane)."
   echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted. h2load's \`--rps\` sends on a timer, up to $H2_STREAMS streams in flight per connection, so a slow response does not hold back the next send (closer to open loop than hey); its per-request times are in µs. The HTTP/2 and gRPC tables show the rate h2load achieved."
-  echo "- RSS: VmRSS from /proc/PID/status; idle = after start, before any traffic; peak = max of 0.2 s samples during the target's closed-loop runs. mesh/h2mesh/grpcmesh share the process-mode sidecars (meshns/h2meshns/grpcmeshns the netns ones, pair/h2pair/grpcpair the two nginx), which keep what one target's load made them take, and the warm-up runs every target first: each of those peaks is the high-water mark of the HTTP/1.1, HTTP/2 and gRPC loads together."
+  echo "- RSS: VmRSS from /proc/PID/status; idle = before any load, IDLE_SETTLE s (${IDLE_SETTLE}) after the checks' requests; peak = max of 0.2 s samples during the target's closed-loop runs. mesh/h2mesh/grpcmesh share the process-mode sidecars (meshns/h2meshns/grpcmeshns the netns ones, pair/h2pair/grpcpair the two nginx), which keep what one target's load made them take, and the warm-up runs every target first: each of those peaks is the high-water mark of the HTTP/1.1, HTTP/2 and gRPC loads together."
   echo "- start→ready: weft1hop = \`weft up bench/onehop\` launch until its ready file (control plane, the sidecar's certificate and inbound policy, the sidecar's \`/ready\`), not the sidecar's own start alone; nginx/haproxy = launch until the listener accepts a TCP connection."
   echo
   echo "<details><summary>raw per-round figures</summary>"

@@ -38,6 +38,7 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
     private readonly LinkedList<ConnectionProgress> _held = new(); // oldest first; shed connections leave it at once
 
     private int _active;
+    private long _admitted;
     private long _refused;
     private long _shed;
 
@@ -47,6 +48,9 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
 
     /// <summary>Connections open on the listener, shed ones still closing included.</summary>
     public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Connections let in since the listener started (counted under the accept lock, so at no cost of its own).</summary>
+    public long Admitted => Interlocked.Read(ref _admitted);
 
     public long Refused => Interlocked.Read(ref _refused);
 
@@ -84,6 +88,7 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
             {
                 progress.Node = _held.AddLast(progress);
                 _active++;
+                _admitted++;
                 admitted = true; // not progress.Node: another accept may shed this connection before the next line
             }
         }

@@ -14,6 +14,9 @@ public static class ProxyArguments
 {
     private const int DefaultDetectTimeoutMs = 200;
 
+    /// <summary>A day: <c>--idle-trim-seconds</c>' largest value (a timer's period has a limit of its own, about 49 days).</summary>
+    private const int MaxIdleTrimSeconds = 86_400;
+
     /// <summary>Every option, in usage order.</summary>
     public static IReadOnlyList<ProxyOption> All { get; } =
     [
@@ -30,6 +33,7 @@ public static class ProxyArguments
         new(ProxyFlags.DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
         new(ProxyFlags.MaxConnections, "N", $"The most connections the outbound and the inbound listener each hold at once; more are closed at once (default {ProxyOptions.DefaultMaxConnections}, lowered to fit the descriptor limit)"),
         new(ProxyFlags.HeadTimeout, "MS", $"How long a request head may take in all from its first byte, then 408 (default {(int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds})"),
+        new(ProxyFlags.IdleTrim, "S", $"How long the outbound and inbound listeners are quiet (no connection, no request) before the sidecar gives memory back to the OS; 0: never (default {(int)IdleTrim.DefaultInterval.TotalSeconds})"),
         new(ProxyFlags.Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
         new(ProxyFlags.ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
         new(ProxyFlags.TraceCollector, "URL", "The OTLP/HTTP collector the sidecar's spans go to (its /v1/traces); without it tracing is off"),
@@ -52,6 +56,7 @@ public static class ProxyArguments
         var detect = DefaultDetectTimeoutMs;
         var maxConnections = ProxyOptions.DefaultMaxConnections;
         var headTimeout = (int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds;
+        var idleTrim = (int)IdleTrim.DefaultInterval.TotalSeconds;
         var level = MeshLevels.L7;
         var capture = false;
         Uri? traceCollector = null;
@@ -111,6 +116,11 @@ public static class ProxyArguments
                     break;
                 case ProxyFlags.HeadTimeout:
                     error = $"{ProxyFlags.HeadTimeout}: '{value}' is not a positive number of milliseconds";
+                    return false;
+                case ProxyFlags.IdleTrim when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out idleTrim) && idleTrim <= MaxIdleTrimSeconds:
+                    break;
+                case ProxyFlags.IdleTrim:
+                    error = $"{ProxyFlags.IdleTrim}: '{value}' is not a number of seconds from 0 (never) to {MaxIdleTrimSeconds}";
                     return false;
                 case ProxyFlags.TraceCollector when Weft.Routing.Tracing.TracingSettings.TryParseCollector(value, out traceCollector):
                     break;
@@ -231,6 +241,7 @@ public static class ProxyArguments
             Nameservers = nameservers,
             Token = Environment.GetEnvironmentVariable(MeshWire.TokenVariable) is { Length: > 0 } token ? token : null,
             CompactAfterStart = true, // a sidecar process of its own (weft-proxy, weft proxy)
+            IdleTrimInterval = idleTrim == 0 ? null : TimeSpan.FromSeconds(idleTrim),
         };
         error = null;
         return true;

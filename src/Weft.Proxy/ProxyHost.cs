@@ -320,16 +320,21 @@ public static class ProxyHost
         outboundGuard.Endpoint = outbound.IPEndPoint;
         inboundGuard.Endpoint = inbound.IPEndPoint;
         adminGuard.Endpoint = admin.IPEndPoint;
-        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets], TraceExporter = clientTracer?.Exporter };
         Volatile.Write(ref ready, true);
         if (options.CompactAfterStart)
         {
-            // After /ready answers, so start→ready does not include it (a few ms); the pages first, so the GC also takes
-            // what reading smaps allocated.
-            var dropped = StartupPages.Drop();
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            ProxyLog.StartupPagesDropped(hostLogger, dropped / 1024);
+            // After /ready answers, so start→ready does not include it (a few ms).
+            ProxyLog.StartupPagesDropped(hostLogger, IdleTrim.GiveBack() / 1024);
         }
+
+        if (options.IdleTrimInterval is { } idleTrim)
+        {
+            // Admin connections are not activity: probes and scrapes come to an idle sidecar too.
+            owned.Add(new IdleTrim(() => outboundGuard.Admitted + inboundGuard.Admitted + stats.Total, IdleTrim.ResidentBytes,
+                IdleTrim.GiveBack, idleTrim, options.IdleTrimGrowth, options.TimeProvider, hostLogger));
+        }
+
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets], TraceExporter = clientTracer?.Exporter };
         ProxyLog.Started(hostLogger, $"{options.PodNamespace}/{options.PodName}",
             proxy.OutboundEndpoint.ToString(), proxy.InboundEndpoint.ToString(), proxy.AdminEndpoint.ToString());
         return proxy;

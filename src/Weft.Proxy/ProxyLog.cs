@@ -98,6 +98,9 @@ internal static partial class ProxyLog
     [LoggerMessage(29, LogLevel.Debug, "Started: let go of {Kb} KB of file pages touched while starting (StartupPages)")]
     public static partial void StartupPagesDropped(ILogger logger, long kb);
 
+    [LoggerMessage(30, LogLevel.Debug, "Idle: gave memory back, resident {BeforeKb} -> {AfterKb} KB ({DroppedKb} KB of file pages let go)")]
+    public static partial void IdleTrimmed(ILogger logger, long beforeKb, long afterKb, long droppedKb);
+
     // Issue 16's tap: event ids 160-169, apart from the other parts of that issue.
     [LoggerMessage(160, LogLevel.Warning, "Refused a tap from {Remote} ({Peer}): only the control plane ({Expected}) may tap this sidecar")]
     public static partial void TapRefused(ILogger logger, string? remote, string peer, string expected);

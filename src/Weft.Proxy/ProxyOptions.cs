@@ -131,6 +131,16 @@ public sealed record ProxyOptions
     public bool CompactAfterStart { get; init; }
 
     /// <summary>
+    /// How long the outbound and inbound listeners must be quiet before the sidecar gives memory back to the OS
+    /// (<see cref="IdleTrim"/>); null: never. Set by the command line (<c>--idle-trim-seconds</c>, 30 s by default); off
+    /// for proxies hosted in a larger process unless a test sets it.
+    /// </summary>
+    public TimeSpan? IdleTrimInterval { get; init; }
+
+    /// <summary>How much resident memory an idle sidecar gains before it gives memory back again (<see cref="IdleTrim"/>).</summary>
+    public long IdleTrimGrowth { get; init; } = IdleTrim.DefaultGrowth;
+
+    /// <summary>
     /// How long a peer has, from its connection's accept, to finish the inbound mTLS handshake (the first bytes the
     /// protocol sniffer holds included; <see cref="Security.MeshTls.DefaultHandshakeTimeout"/>).
     /// </summary>

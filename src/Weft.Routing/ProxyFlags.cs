@@ -22,6 +22,7 @@ public static class ProxyFlags
     public const string TokenFile = "--token-file";
     public const string MaxConnections = "--max-connections";
     public const string HeadTimeout = "--head-timeout-ms";
+    public const string IdleTrim = "--idle-trim-seconds";
     public const string Workload = "--workload";
     public const string TraceCollector = "--trace-collector";
     public const string TraceSampling = "--trace-sampling";

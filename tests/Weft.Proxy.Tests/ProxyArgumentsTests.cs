@@ -55,6 +55,23 @@ public sealed class ProxyArgumentsTests
     }
 
     [Fact]
+    public void The_idle_trim_is_thirty_seconds_unless_given_zero_turns_it_off_and_more_than_a_day_is_refused()
+    {
+        string[] required = ["--pod", "a/b", "--pod-ip", "127.0.0.1", "--control-plane", "http://x"];
+        Assert.True(ProxyArguments.TryParse(required, out var defaults, out var error), error);
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults!.IdleTrimInterval);
+        Assert.True(ProxyArguments.TryParse([.. required, "--idle-trim-seconds", "90"], out var given, out error), error);
+        Assert.Equal(TimeSpan.FromSeconds(90), given!.IdleTrimInterval);
+        Assert.True(ProxyArguments.TryParse([.. required, "--idle-trim-seconds", "0"], out var off, out error), error);
+        Assert.Null(off!.IdleTrimInterval);
+        foreach (var bad in new[] { "86401", "-1", "1.5", "x", "" })
+        {
+            Assert.False(ProxyArguments.TryParse([.. required, "--idle-trim-seconds", bad], out _, out error), bad);
+            Assert.Equal($"--idle-trim-seconds: '{bad}' is not a number of seconds from 0 (never) to 86400", error);
+        }
+    }
+
+    [Fact]
     public void Connection_limits_fit_under_the_descriptor_limit()
     {
         Assert.Equal((4096, 128), ProcessHardening.FitConnections(4096, 128, 1_048_576));

@@ -16,6 +16,20 @@ internal sealed class ProxyStats
 
     public long Inbound(int statusClass) => Volatile.Read(ref _inbound[statusClass]);
 
+    /// <summary>Requests answered on both listeners, every status class.</summary>
+    public long Total => Sum(_outbound) + Sum(_inbound);
+
+    private static long Sum(long[] counts)
+    {
+        long total = 0;
+        foreach (ref var n in counts.AsSpan())
+        {
+            total += Volatile.Read(ref n);
+        }
+
+        return total;
+    }
+
     public void WriteJson(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
