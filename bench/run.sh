@@ -18,8 +18,8 @@
 # a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
 # measured (a subset of: direct nginx haproxy weft1hop echo mesh pair h2mesh h2pair grpcmesh grpcpair echons meshns
-# h2meshns grpcmeshns), IDLE_SETTLE [40; --quick 0] seconds the targets idle after their checks before the idle RSS
-# is read (a sidecar gives memory back after 30 s without traffic, IdleTrim), TRACE_SAMPLING [unset: tracing off]
+# h2meshns grpcmeshns), IDLE_SETTLE [65; --quick 0] seconds the targets idle after their checks before the idle RSS
+# is read (a sidecar gives memory back 30-60 s after its last request, IdleTrim), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
 # sampling rate (not with NETNS=1),
 # RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
@@ -61,7 +61,7 @@ RATE_CONNS="${RATE_CONNS:-10}"
 H2_CONNECTIONS="${H2_CONNECTIONS:-50}"
 H2_STREAMS="${H2_STREAMS:-10}"
 WARMUP="${WARMUP:-3}"
-IDLE_SETTLE="${IDLE_SETTLE:-40}"
+IDLE_SETTLE="${IDLE_SETTLE:-65}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLK_TCK="$(getconf CLK_TCK)"

@@ -1,65 +1,79 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace Weft.Proxy;
 
 /// <summary>
-/// Gives memory back to the OS while the sidecar is idle. A sidecar mostly idles, yet what it touched while busy stays
-/// resident: workstation GC (non-concurrent) keeps the gen0 space it filled, until the next collection and after it,
-/// and the file pages it ran come back with their cached neighbours (<see cref="StartupPages"/>). Even an idle sidecar
-/// fills them, slowly: its probes, scrapes and discovery stream allocate and run code. So every interval it looks, and
-/// when its outbound and inbound listeners took no connection and answered no request for the whole interval, and
-/// something happened since it last gave memory back (a connection or a request, or its resident memory grew by
-/// <c>growth</c>), it lets go of its file pages and runs one compacting collection (<see cref="GiveBack"/>).
+/// Gives memory back to the OS while the sidecar is idle. What it touched while busy stays resident: the GC keeps the
+/// space it filled, and the file pages it ran come back with their cached neighbours (<see cref="StartupPages"/>); even
+/// an idle sidecar's probes, scrapes and discovery stream fill them, slowly. So at the end of every interval it looks:
+/// when the interval was quiet and something happened since it last gave memory back (a connection or a request, or
+/// resident memory grew by <c>growth</c>), it lets go of its file pages and compacts (<see cref="ProcessMemory.GiveBack"/>).
 /// </summary>
 /// <remarks>
-/// Measured (bench/RESULTS.md, "Idle memory given back"): an AOT sidecar of bench/mesh crept from 21 MB 12 s after ready
-/// to 25.7 MB five minutes later, the GC's gen0 space (2 MB budget) and file pages mapped back by the probes; with this,
-/// it stays near 16 MB. Costs: reading <c>/proc/self/statm</c> once an interval; a give-back (a few milliseconds of
-/// one core: a compacting collection of a small heap, and reading <c>/proc/self/smaps</c>) only after a quiet interval;
-/// the first request after one maps back the code it runs and the GC space it fills, minor faults from the page cache.
-/// The admin listener does not count as activity: kubelet probes and scrapes would keep an idle sidecar from ever
-/// being idle. Connections that stay open and only move bytes (an L4 tunnel) do not count either; they are why growth
-/// is also a condition: a busy tunnel that allocates nothing never grows the sidecar, so it is not interrupted.
+/// Quiet: the outbound and inbound listeners admitted no connection and answered no request, and the process used less
+/// than <c>busyCpu</c> of one core. The admin listener is not activity (probes and scrapes never stop). CPU stands for
+/// what the counters cannot see, work in flight: a tunnel or a long stream moving bytes. One that moves so few that it
+/// stays under the bound does get a give-back now and then (a pause of a few milliseconds, then minor faults as it maps
+/// back what it runs). Each look reads <c>/proc/self/statm</c>; a give-back runs on the timer's thread.
 /// </remarks>
 internal sealed class IdleTrim : IAsyncDisposable
 {
-    /// <summary>How long a sidecar is quiet before it gives memory back (<c>--idle-trim</c>).</summary>
+    /// <summary>How long a sidecar is quiet before it gives memory back (<c>--idle-trim-seconds</c>).</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest interval: a day (a timer's period has its own limit, about 49 days).</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
 
     /// <summary>How much its resident memory grows while idle before it gives memory back again.</summary>
     public const long DefaultGrowth = 1L << 20;
 
+    /// <summary>The share of one core above which an interval is busy: 1%; an idle sidecar uses about 0.1%.</summary>
+    public const double DefaultBusyCpu = 0.01;
+
+    /// <summary>What the trimmer reads and does to the process; <see cref="ProcessMemory"/>'s, but in tests.</summary>
+    internal sealed record Process(Func<TimeSpan> Cpu, Func<long> Resident, Func<long> GiveBack)
+    {
+        public static Process Self { get; } = new(() => Environment.CpuUsage.TotalTime, ProcessMemory.ResidentBytes, ProcessMemory.GiveBack);
+    }
+
     private readonly Func<long> _activity;
-    private readonly Func<long> _resident;
-    private readonly Func<long> _giveBack;
+    private readonly Process _process;
     private readonly long _growth;
+    private readonly TimeSpan _busyCpu;
     private readonly ILogger _logger;
     private readonly PeriodicTimer _timer;
     private readonly Task _loop;
     private long _lastActivity;
+    private TimeSpan _lastCpu;
     private long _activityAtGiveBack;
     private long _residentAfterGiveBack;
+    private int _looks;
 
     /// <param name="activity">A count that grows with every connection and request the sidecar serves.</param>
-    /// <param name="resident">The process's resident bytes (<see cref="ResidentBytes"/>).</param>
-    /// <param name="giveBack">Gives memory back; returns the bytes of file pages it let go (<see cref="GiveBack"/>).</param>
     /// <param name="interval">How long a quiet spell must last; also how often it looks.</param>
     /// <param name="growth">How many bytes resident memory gains while idle before it gives memory back again.</param>
+    /// <param name="busyCpu">The share of one core above which an interval is busy.</param>
     /// <param name="time">The clock of the timer.</param>
-    /// <param name="logger">Where each give-back is written (Debug).</param>
-    public IdleTrim(Func<long> activity, Func<long> resident, Func<long> giveBack, TimeSpan interval, long growth, TimeProvider time, ILogger logger)
+    /// <param name="logger">Where each give-back is written (Debug) and a failed look (Warning).</param>
+    /// <param name="process">The process looked at and trimmed (<see cref="Process.Self"/>).</param>
+    public IdleTrim(Func<long> activity, TimeSpan interval, long growth, double busyCpu, TimeProvider time, ILogger logger, Process? process = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, MaxInterval);
         _activity = activity;
-        _resident = resident;
-        _giveBack = giveBack;
+        _process = process ?? Process.Self;
         _growth = growth;
+        _busyCpu = interval * busyCpu;
         _logger = logger;
         _lastActivity = _activityAtGiveBack = activity();
-        _residentAfterGiveBack = resident();
+        _lastCpu = _process.Cpu();
+        _residentAfterGiveBack = _process.Resident();
         _timer = new PeriodicTimer(interval, time);
         _loop = RunAsync();
     }
+
+    /// <summary>How many intervals it has looked at, give-back included (tests wait on it).</summary>
+    internal int Looks => Volatile.Read(ref _looks);
 
     /// <summary>
     /// One look, at the end of an interval: gives memory back when the interval was quiet and something happened since
@@ -67,23 +81,37 @@ internal sealed class IdleTrim : IAsyncDisposable
     /// </summary>
     internal bool Tick()
     {
+        try
+        {
+            return Look();
+        }
+        finally
+        {
+            Interlocked.Increment(ref _looks);
+        }
+    }
+
+    private bool Look()
+    {
         var activity = _activity();
-        var quiet = activity == _lastActivity;
+        var cpu = _process.Cpu();
+        var quiet = activity == _lastActivity && cpu - _lastCpu < _busyCpu;
         _lastActivity = activity;
+        _lastCpu = cpu;
         if (!quiet)
         {
             return false;
         }
 
-        var before = _resident();
+        var before = _process.Resident();
         if (activity == _activityAtGiveBack && before - _residentAfterGiveBack < _growth)
         {
             return false;
         }
 
-        var dropped = _giveBack();
+        var dropped = _process.GiveBack();
         _activityAtGiveBack = activity;
-        _residentAfterGiveBack = _resident();
+        _residentAfterGiveBack = _process.Resident();
         ProxyLog.IdleTrimmed(_logger, before / 1024, _residentAfterGiveBack / 1024, dropped / 1024);
         return true;
     }
@@ -92,35 +120,14 @@ internal sealed class IdleTrim : IAsyncDisposable
     {
         while (await _timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            Tick();
-        }
-    }
-
-    /// <summary>
-    /// Lets go of the file pages a sidecar can map back (<see cref="StartupPages.Drop"/>), then one aggressive compacting
-    /// collection, which also takes what reading smaps allocated and decommits the free GC space. Returns the bytes of
-    /// file pages let go.
-    /// </summary>
-    public static long GiveBack()
-    {
-        var dropped = StartupPages.Drop();
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        return dropped;
-    }
-
-    /// <summary>The process's resident bytes (<c>/proc/self/statm</c>'s second field); 0 where it cannot be read.</summary>
-    public static long ResidentBytes()
-    {
-        try
-        {
-            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
-            return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages)
-                ? pages * Environment.SystemPageSize
-                : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
+            try
+            {
+                Tick();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                ProxyLog.IdleTrimFailed(_logger, e); // the next interval looks again
+            }
         }
     }
 

@@ -50,7 +50,7 @@ internal sealed class ListenerGuard(ListenerRole role, int limit, ILogger logger
     public int Active => Volatile.Read(ref _active);
 
     /// <summary>Connections let in since the listener started (counted under the accept lock, so at no cost of its own).</summary>
-    public long Admitted => Interlocked.Read(ref _admitted);
+    public long Admitted => Volatile.Read(ref _admitted);
 
     public long Refused => Interlocked.Read(ref _refused);
 

@@ -14,8 +14,8 @@ public static class ProxyArguments
 {
     private const int DefaultDetectTimeoutMs = 200;
 
-    /// <summary>A day: <c>--idle-trim-seconds</c>' largest value (a timer's period has a limit of its own, about 49 days).</summary>
-    private const int MaxIdleTrimSeconds = 86_400;
+    /// <summary><c>--idle-trim-seconds</c>' largest value (<see cref="IdleTrim.MaxInterval"/>).</summary>
+    private static readonly int MaxIdleTrimSeconds = (int)IdleTrim.MaxInterval.TotalSeconds;
 
     /// <summary>Every option, in usage order.</summary>
     public static IReadOnlyList<ProxyOption> All { get; } =

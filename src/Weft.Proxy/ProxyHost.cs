@@ -58,6 +58,11 @@ public static class ProxyHost
             throw new ArgumentException("Either ControlPlane or Destinations must be set.", nameof(options));
         }
 
+        if (options.IdleTrimInterval is { } idle && (idle <= TimeSpan.Zero || idle > IdleTrim.MaxInterval))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), idle, $"IdleTrimInterval must be more than zero and at most {IdleTrim.MaxInterval} (null: never).");
+        }
+
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(5));
@@ -324,17 +329,20 @@ public static class ProxyHost
         if (options.CompactAfterStart)
         {
             // After /ready answers, so start→ready does not include it (a few ms).
-            ProxyLog.StartupPagesDropped(hostLogger, IdleTrim.GiveBack() / 1024);
+            ProxyLog.StartupPagesDropped(hostLogger, ProcessMemory.GiveBack() / 1024);
         }
 
-        if (options.IdleTrimInterval is { } idleTrim)
+        // Admin connections are not activity: probes and scrapes come to an idle sidecar too.
+        var idleTrim = options.IdleTrimInterval is { } interval
+            ? new IdleTrim(() => outboundGuard.Admitted + inboundGuard.Admitted + stats.Total, interval, options.IdleTrimGrowth,
+                options.IdleTrimBusyCpu, options.TimeProvider, hostLogger, options.IdleTrimProcess)
+            : null;
+        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned])
         {
-            // Admin connections are not activity: probes and scrapes come to an idle sidecar too.
-            owned.Add(new IdleTrim(() => outboundGuard.Admitted + inboundGuard.Admitted + stats.Total, IdleTrim.ResidentBytes,
-                IdleTrim.GiveBack, idleTrim, options.IdleTrimGrowth, options.TimeProvider, hostLogger));
-        }
-
-        var proxy = new RunningProxy(app, outbound.IPEndPoint!, inbound.IPEndPoint!, admin.IPEndPoint!, [.. owned]) { ListenSockets = [.. listenSockets], TraceExporter = clientTracer?.Exporter };
+            ListenSockets = [.. listenSockets],
+            TraceExporter = clientTracer?.Exporter,
+            IdleTrim = idleTrim,
+        };
         ProxyLog.Started(hostLogger, $"{options.PodNamespace}/{options.PodName}",
             proxy.OutboundEndpoint.ToString(), proxy.InboundEndpoint.ToString(), proxy.AdminEndpoint.ToString());
         return proxy;
@@ -420,12 +428,12 @@ public static class ProxyHost
             Volatile.Write(ref peak, open);
             _ = Task.Run(async () =>
             {
-                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                ProcessMemory.Compact();
                 ProxyLog.FloodOver(logger, high, open);
                 // Kestrel's memory pool lets its idle blocks go over the next seconds; nothing else may allocate enough
                 // for a GC to take them then, so one more collection after that.
                 await Task.Delay(FloodTrimDelay, options.TimeProvider);
-                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                ProcessMemory.Compact();
                 Volatile.Write(ref collecting, 0);
             });
         }

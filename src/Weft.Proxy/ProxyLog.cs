@@ -101,6 +101,9 @@ internal static partial class ProxyLog
     [LoggerMessage(30, LogLevel.Debug, "Idle: gave memory back, resident {BeforeKb} -> {AfterKb} KB ({DroppedKb} KB of file pages let go)")]
     public static partial void IdleTrimmed(ILogger logger, long beforeKb, long afterKb, long droppedKb);
 
+    [LoggerMessage(31, LogLevel.Warning, "Idle: looking whether to give memory back failed; looking again next interval")]
+    public static partial void IdleTrimFailed(ILogger logger, Exception exception);
+
     // Issue 16's tap: event ids 160-169, apart from the other parts of that issue.
     [LoggerMessage(160, LogLevel.Warning, "Refused a tap from {Remote} ({Peer}): only the control plane ({Expected}) may tap this sidecar")]
     public static partial void TapRefused(ILogger logger, string? remote, string peer, string expected);

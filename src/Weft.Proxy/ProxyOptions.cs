@@ -140,6 +140,12 @@ public sealed record ProxyOptions
     /// <summary>How much resident memory an idle sidecar gains before it gives memory back again (<see cref="IdleTrim"/>).</summary>
     public long IdleTrimGrowth { get; init; } = IdleTrim.DefaultGrowth;
 
+    /// <summary>The share of one core above which an interval is not quiet (<see cref="IdleTrim"/>): work in flight.</summary>
+    public double IdleTrimBusyCpu { get; init; } = IdleTrim.DefaultBusyCpu;
+
+    /// <summary>The process the idle trimmer reads and trims: this one unless a test gives another.</summary>
+    internal IdleTrim.Process? IdleTrimProcess { get; init; }
+
     /// <summary>
     /// How long a peer has, from its connection's accept, to finish the inbound mTLS handshake (the first bytes the
     /// protocol sniffer holds included; <see cref="Security.MeshTls.DefaultHandshakeTimeout"/>).

@@ -30,6 +30,9 @@ public sealed class RunningProxy : IAsyncDisposable
     /// <summary>The listeners' bound sockets (tests close one to stop its accept loop).</summary>
     internal IReadOnlyList<System.Net.Sockets.Socket> ListenSockets { get; init; } = [];
 
+    /// <summary>The idle trimmer, when the options turn it on; stopped before anything else.</summary>
+    internal IdleTrim? IdleTrim { get; init; }
+
     /// <summary>The span exporter when tracing is on (tests read its counts).</summary>
     internal Tracing.OtlpExporter? TraceExporter { get; init; }
 
@@ -38,6 +41,11 @@ public sealed class RunningProxy : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        if (IdleTrim is { } idleTrim)
+        {
+            await idleTrim.DisposeAsync(); // first: no give-back while the listeners drain
         }
 
         try

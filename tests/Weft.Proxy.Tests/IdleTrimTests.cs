@@ -1,122 +1,222 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Weft.Proxy.Tests.Http1;
 
 namespace Weft.Proxy.Tests;
 
 /// <summary>
 /// An idle sidecar gives memory back (<see cref="IdleTrim"/>): only after a whole interval without a connection or a
-/// request on its outbound and inbound listeners, and only when something happened since it last did.
+/// request on its outbound and inbound listeners and with little CPU, and only when something happened since it last did.
 /// </summary>
 public sealed class IdleTrimTests
 {
     private const long Growth = 1 << 20;
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
-    /// <summary>A trimmer whose timer never fires on its own: each test calls <see cref="IdleTrim.Tick"/> as the interval ends.</summary>
-    private sealed class Subject : IAsyncDisposable
+    /// <summary>A process to look at: counts its give-backs, which bring it to 15 MB.</summary>
+    private sealed class FakeProcess
     {
-        public long Activity;
+        private long _cpuTicks;
+        private int _gaveBack;
+
         public long Resident = 20 << 20;
-        public int GaveBack;
-        public long ResidentAfterGiveBack = 15 << 20;
 
-        public Subject() => Trim = new IdleTrim(() => Activity, () => Resident, GiveBack, TimeSpan.FromDays(1), Growth,
-            new FakeTimeProvider(), NullLogger.Instance);
-
-        public IdleTrim Trim { get; }
-
-        private long GiveBack()
+        public TimeSpan CpuUsed
         {
-            GaveBack++;
-            Resident = ResidentAfterGiveBack;
-            return 0;
+            get => TimeSpan.FromTicks(Volatile.Read(ref _cpuTicks));
+            set => Volatile.Write(ref _cpuTicks, value.Ticks);
         }
 
-        public ValueTask DisposeAsync() => Trim.DisposeAsync();
+        public int GaveBack => Volatile.Read(ref _gaveBack);
+
+        public IdleTrim.Process Process => new(
+            () => CpuUsed,
+            () => Interlocked.Read(ref Resident),
+            () =>
+            {
+                Interlocked.Increment(ref _gaveBack);
+                Interlocked.Exchange(ref Resident, 15 << 20);
+                return 0;
+            });
     }
+
+    /// <summary>A trimmer whose timer never fires on its own: each test calls <see cref="IdleTrim.Tick"/> as an interval ends.</summary>
+    private static IdleTrim Trimmer(FakeProcess process, Func<long> activity) =>
+        new(activity, IdleTrim.MaxInterval, Growth, IdleTrim.DefaultBusyCpu, new FakeTimeProvider(), NullLogger.Instance, process.Process);
 
     [Fact]
     public async Task Memory_is_given_back_only_after_a_whole_interval_without_connections_or_requests()
     {
-        await using var s = new Subject();
+        var process = new FakeProcess();
+        long activity = 0;
+        await using var trim = Trimmer(process, () => activity);
 
-        s.Activity += 3; // requests during the first interval
-        Assert.False(s.Trim.Tick());
-        s.Activity++; // one more during the second
-        Assert.False(s.Trim.Tick());
-        Assert.True(s.Trim.Tick()); // the third was quiet
+        activity += 3; // requests during the first interval
+        Assert.False(trim.Tick());
+        activity++; // one more during the second
+        Assert.False(trim.Tick());
+        Assert.True(trim.Tick()); // the third was quiet
 
-        Assert.Equal(1, s.GaveBack);
+        Assert.Equal(1, process.GaveBack);
+    }
+
+    [Fact]
+    public async Task An_interval_that_used_a_percent_of_a_core_is_busy_though_no_connection_or_request_was_counted()
+    {
+        var process = new FakeProcess();
+        long activity = 0;
+        await using var trim = Trimmer(process, () => activity);
+        var interval = IdleTrim.MaxInterval;
+        activity++;
+        trim.Tick();
+
+        process.CpuUsed += interval * IdleTrim.DefaultBusyCpu; // a tunnel moving bytes: no request ends, no connection opens
+        Assert.False(trim.Tick());
+        process.CpuUsed += interval * IdleTrim.DefaultBusyCpu - TimeSpan.FromTicks(1); // just under: quiet
+        Assert.True(trim.Tick());
     }
 
     [Fact]
     public async Task A_sidecar_that_stays_busy_never_gives_memory_back_however_it_grows()
     {
-        await using var s = new Subject();
+        var process = new FakeProcess();
+        long activity = 0;
+        await using var trim = Trimmer(process, () => activity);
 
         for (var i = 0; i < 10; i++)
         {
-            s.Activity++;
-            s.Resident += 10 * Growth;
-            Assert.False(s.Trim.Tick());
+            activity++;
+            process.Resident += 10 * Growth;
+            Assert.False(trim.Tick());
         }
 
-        Assert.Equal(0, s.GaveBack);
+        Assert.Equal(0, process.GaveBack);
     }
 
     [Fact]
     public async Task Nothing_is_given_back_again_while_nothing_happens()
     {
-        await using var s = new Subject();
-        s.Activity++;
-        s.Trim.Tick();
-        Assert.True(s.Trim.Tick());
+        var process = new FakeProcess();
+        long activity = 1;
+        await using var trim = Trimmer(process, () => activity);
+        activity++;
+        trim.Tick();
+        Assert.True(trim.Tick());
 
-        s.Resident += Growth - 1; // grew, but less than the growth
+        process.Resident += Growth - 1; // grew, but less than the growth
         for (var i = 0; i < 5; i++)
         {
-            Assert.False(s.Trim.Tick());
+            Assert.False(trim.Tick());
         }
 
-        Assert.Equal(1, s.GaveBack);
+        Assert.Equal(1, process.GaveBack);
     }
 
     [Fact]
     public async Task An_idle_sidecar_gives_memory_back_again_once_it_grew_by_the_growth_since_the_last_time()
     {
-        await using var s = new Subject();
-        Assert.False(s.Trim.Tick()); // quiet, and nothing happened since the start
+        var process = new FakeProcess();
+        await using var trim = Trimmer(process, () => 0);
+        Assert.False(trim.Tick()); // quiet, and nothing happened since the start
 
-        s.Resident += Growth; // what probes and scrapes made it take, without a connection on its listeners
-        Assert.True(s.Trim.Tick());
-        Assert.False(s.Trim.Tick());
+        process.Resident += Growth; // what probes and scrapes made it take, without a connection on its listeners
+        Assert.True(trim.Tick());
+        Assert.False(trim.Tick());
 
-        s.Resident = s.ResidentAfterGiveBack + Growth; // measured from what was left after the last give-back
-        Assert.True(s.Trim.Tick());
-        Assert.Equal(2, s.GaveBack);
+        process.Resident = (15 << 20) + Growth; // measured from what was left after the last give-back
+        Assert.True(trim.Tick());
+        Assert.Equal(2, process.GaveBack);
     }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(86_401.0)]
+    public void An_interval_of_nothing_or_more_than_a_day_is_refused_before_anything_starts(double seconds) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IdleTrim(() => 0, TimeSpan.FromSeconds(seconds), Growth,
+            IdleTrim.DefaultBusyCpu, new FakeTimeProvider(), NullLogger.Instance, new FakeProcess().Process));
 
     [Fact]
     public async Task The_timer_looks_once_per_interval_and_stops_when_disposed()
     {
         var time = new FakeTimeProvider();
-        long activity = 0;
-        var gaveBack = 0;
-        var given = new SemaphoreSlim(0);
-        var trim = new IdleTrim(() => Volatile.Read(ref activity), () => 0, () =>
-        {
-            Interlocked.Increment(ref gaveBack);
-            given.Release();
-            return 0;
-        }, TimeSpan.FromSeconds(30), Growth, time, NullLogger.Instance);
+        var process = new FakeProcess();
+        long activity = 1;
+        var trim = new IdleTrim(() => Interlocked.Read(ref activity), Interval, Growth, IdleTrim.DefaultBusyCpu, time,
+            NullLogger.Instance, process.Process);
 
         Interlocked.Increment(ref activity);
-        time.Advance(TimeSpan.FromSeconds(30)); // busy interval
-        time.Advance(TimeSpan.FromSeconds(30)); // quiet one
-        Assert.True(await given.WaitAsync(TimeSpan.FromSeconds(10)), "no give-back after a quiet interval");
+        await LookAsync(time, trim); // a busy interval
+        Assert.Equal(0, process.GaveBack);
+        await LookAsync(time, trim); // a quiet one
+        Assert.Equal(1, process.GaveBack);
 
         await trim.DisposeAsync();
         Interlocked.Increment(ref activity);
-        time.Advance(TimeSpan.FromSeconds(60));
-        Assert.Equal(1, Volatile.Read(ref gaveBack));
+        time.Advance(Interval * 3);
+        Assert.Equal(2, trim.Looks);
+        Assert.Equal(1, process.GaveBack);
+    }
+
+    /// <summary>
+    /// The sidecar's listeners and its admin port as they are: a proxied request is activity, and is followed by a
+    /// give-back once an interval passes without one; requests to the admin port (a kubelet's probes, a scraper) are not.
+    /// </summary>
+    [Fact]
+    public async Task A_running_sidecar_gives_back_after_proxied_requests_once_quiet_and_admin_requests_are_not_activity()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var process = new FakeProcess();
+        await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("ok"));
+        await using var sidecar = await Sidecar.StartAsync(options => options with
+        {
+            TimeProvider = time,
+            IdleTrimInterval = Interval,
+            IdleTrimGrowth = long.MaxValue, // only connections and requests make it give back here
+            IdleTrimProcess = process.Process,
+        });
+
+        var trim = sidecar.Proxy.IdleTrim!;
+        await ProxiedRequestAsync(sidecar, app, expectedTotal: 1);
+        await LookAsync(time, trim); // the interval with the request
+        Assert.Equal(0, process.GaveBack);
+        await LookAsync(time, trim); // a quiet one
+        Assert.Equal(1, process.GaveBack);
+
+        // As a kubelet probes: a new connection each time; /ready and /live also connect to both listeners.
+        foreach (var path in new[] { "/ready", "/live", "/metrics" })
+        {
+            using var probe = new HttpClient();
+            (await probe.GetAsync(new Uri($"http://{sidecar.Proxy.AdminEndpoint}{path}"))).EnsureSuccessStatusCode();
+            await LookAsync(time, trim);
+        }
+
+        await LookAsync(time, trim); // a quiet interval after them: were they activity, this would give back
+        Assert.Equal(1, process.GaveBack);
+
+        await ProxiedRequestAsync(sidecar, app, expectedTotal: 2);
+        await LookAsync(time, trim);
+        await LookAsync(time, trim);
+        Assert.Equal(2, process.GaveBack);
+    }
+
+    private static async Task ProxiedRequestAsync(Sidecar sidecar, ScriptedApp app, int expectedTotal)
+    {
+        await using (var client = await RawConnection.OpenAsync(sidecar.Inbound))
+        {
+            await client.SendAsync(Sidecar.Get(app.Port));
+            Assert.Equal("ok", (await client.ReadResponseAsync()).BodyText);
+        }
+
+        // Counted when the relay is done with it, which may be just after the client has read the response.
+        await Eventually.ValueAsync(() => sidecar.InboundStatAsync("total"), n => n == expectedTotal, "the request counted");
+    }
+
+    /// <summary>Ends an interval and waits until the trimmer has looked (ticks that overlap would be taken as one).</summary>
+    private static async Task LookAsync(FakeTimeProvider time, IdleTrim trim)
+    {
+        var looks = trim.Looks;
+        time.Advance(Interval);
+        await Eventually.TrueAsync(() => trim.Looks > looks, "the trimmer looked");
     }
 }
