@@ -11,10 +11,11 @@ namespace Weft.Proxy;
 /// </summary>
 /// <remarks>
 /// Quiet: the outbound and inbound listeners admitted no connection and answered no request, and the process used less
-/// than <c>busyCpu</c> of one core. The admin listener is not activity (probes and scrapes never stop). CPU stands for
-/// what the counters cannot see, work in flight: a tunnel or a long stream moving bytes. One that moves so few that it
-/// stays under the bound does get a give-back now and then (a pause of a few milliseconds, then minor faults as it maps
-/// back what it runs). Each look reads <c>/proc/self/statm</c>; a give-back runs on the timer's thread.
+/// than <c>busyCpu</c> of one core. The admin listener is not activity (probes and scrapes never stop), though its CPU
+/// counts towards the bound (a scrape is far below it). CPU stands for what the counters cannot see, work in flight: a
+/// tunnel or a long stream moving bytes. One that moves so few that it stays under the bound does get a give-back now
+/// and then (a pause of a few milliseconds, then minor faults as it maps back what it runs). Each look reads the
+/// process's CPU time, and <c>/proc/self/statm</c> after a quiet interval; a give-back runs on a thread-pool thread.
 /// </remarks>
 internal sealed class IdleTrim : IAsyncDisposable
 {
@@ -58,8 +59,11 @@ internal sealed class IdleTrim : IAsyncDisposable
     /// <param name="process">The process looked at and trimmed (<see cref="Process.Self"/>).</param>
     public IdleTrim(Func<long> activity, TimeSpan interval, long growth, double busyCpu, TimeProvider time, ILogger logger, Process? process = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(interval, MaxInterval);
+        if (Invalid(interval, growth, busyCpu) is { } invalid)
+        {
+            throw new ArgumentOutOfRangeException(invalid.Name, invalid.Problem);
+        }
+
         _activity = activity;
         _process = process ?? Process.Self;
         _growth = growth;
@@ -71,6 +75,16 @@ internal sealed class IdleTrim : IAsyncDisposable
         _timer = new PeriodicTimer(interval, time);
         _loop = RunAsync();
     }
+
+    /// <summary>
+    /// What is wrong with these settings, by name, or null: the interval more than zero and at most
+    /// <see cref="MaxInterval"/>, the growth not negative, the share of a core more than zero and at most one.
+    /// </summary>
+    public static (string Name, string Problem)? Invalid(TimeSpan interval, long growth, double busyCpu) =>
+        interval <= TimeSpan.Zero || interval > MaxInterval ? ("interval", $"must be more than zero and at most {MaxInterval}, not {interval}")
+        : growth < 0 ? ("growth", $"must not be negative, not {growth}")
+        : !(busyCpu > 0 && busyCpu <= 1) ? ("busyCpu", $"must be a share of one core, more than 0 and at most 1, not {busyCpu}")
+        : null;
 
     /// <summary>How many intervals it has looked at, give-back included (tests wait on it).</summary>
     internal int Looks => Volatile.Read(ref _looks);

@@ -33,7 +33,7 @@ public static class ProxyArguments
         new(ProxyFlags.DetectTimeout, "MS", $"How long protocol detection waits for a client's first bytes (default {DefaultDetectTimeoutMs})"),
         new(ProxyFlags.MaxConnections, "N", $"The most connections the outbound and the inbound listener each hold at once; more are closed at once (default {ProxyOptions.DefaultMaxConnections}, lowered to fit the descriptor limit)"),
         new(ProxyFlags.HeadTimeout, "MS", $"How long a request head may take in all from its first byte, then 408 (default {(int)Http1.Http1Relay.DefaultHeadTimeout.TotalMilliseconds})"),
-        new(ProxyFlags.IdleTrim, "S", $"How long the outbound and inbound listeners are quiet (no connection, no request) before the sidecar gives memory back to the OS; 0: never (default {(int)IdleTrim.DefaultInterval.TotalSeconds})"),
+        new(ProxyFlags.IdleTrim, "S", $"The sidecar gives memory back to the OS at the end of each interval of S seconds in which its outbound and inbound listeners took no connection and answered no request and it used under 1% of a core (so S to 2S after the last request); 0: never (default {(int)IdleTrim.DefaultInterval.TotalSeconds})"),
         new(ProxyFlags.Capture, null, "The pod's traffic is captured by iptables (weft init): outbound listener on 127.0.0.1, connections served by their original destination"),
         new(ProxyFlags.ControlPlaneCa, "FILE", "PEM roots an https control plane's certificate must chain to (the mesh trust bundle)"),
         new(ProxyFlags.TraceCollector, "URL", "The OTLP/HTTP collector the sidecar's spans go to (its /v1/traces); without it tracing is off"),

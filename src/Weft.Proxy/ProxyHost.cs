@@ -58,9 +58,10 @@ public static class ProxyHost
             throw new ArgumentException("Either ControlPlane or Destinations must be set.", nameof(options));
         }
 
-        if (options.IdleTrimInterval is { } idle && (idle <= TimeSpan.Zero || idle > IdleTrim.MaxInterval))
+        // Checked before anything starts: the trimmer is made once the listeners are up.
+        if (options.IdleTrimInterval is { } idle && IdleTrim.Invalid(idle, options.IdleTrimGrowth, options.IdleTrimBusyCpu) is { } invalid)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), idle, $"IdleTrimInterval must be more than zero and at most {IdleTrim.MaxInterval} (null: never).");
+            throw new ArgumentOutOfRangeException(nameof(options), $"IdleTrim's {invalid.Name} {invalid.Problem} (IdleTrimInterval null: never).");
         }
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "weft-proxy" });

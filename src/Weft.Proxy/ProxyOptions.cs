@@ -131,16 +131,17 @@ public sealed record ProxyOptions
     public bool CompactAfterStart { get; init; }
 
     /// <summary>
-    /// How long the outbound and inbound listeners must be quiet before the sidecar gives memory back to the OS
-    /// (<see cref="IdleTrim"/>); null: never. Set by the command line (<c>--idle-trim-seconds</c>, 30 s by default); off
-    /// for proxies hosted in a larger process unless a test sets it.
+    /// The interval at the end of which an idle sidecar gives memory back to the OS (<see cref="IdleTrim"/>: no connection
+    /// or request on the outbound and inbound listeners, under <see cref="IdleTrimBusyCpu"/> of a core); null: never.
+    /// Set by the command line (<c>--idle-trim-seconds</c>, 30 s by default); off for proxies hosted in a larger process
+    /// unless a test sets it.
     /// </summary>
     public TimeSpan? IdleTrimInterval { get; init; }
 
     /// <summary>How much resident memory an idle sidecar gains before it gives memory back again (<see cref="IdleTrim"/>).</summary>
     public long IdleTrimGrowth { get; init; } = IdleTrim.DefaultGrowth;
 
-    /// <summary>The share of one core above which an interval is not quiet (<see cref="IdleTrim"/>): work in flight.</summary>
+    /// <summary>The share of one core (more than 0, at most 1) at which an interval is not quiet (<see cref="IdleTrim"/>): work in flight.</summary>
     public double IdleTrimBusyCpu { get; init; } = IdleTrim.DefaultBusyCpu;
 
     /// <summary>The process the idle trimmer reads and trims: this one unless a test gives another.</summary>

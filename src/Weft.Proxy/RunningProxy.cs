@@ -43,13 +43,13 @@ public sealed class RunningProxy : IAsyncDisposable
             return;
         }
 
-        if (IdleTrim is { } idleTrim)
-        {
-            await idleTrim.DisposeAsync(); // first: no give-back while the listeners drain
-        }
-
         try
         {
+            if (IdleTrim is { } idleTrim)
+            {
+                await idleTrim.DisposeAsync(); // first: no give-back while the listeners drain
+            }
+
             await _app.StopAsync(CancellationToken.None);
         }
         finally

@@ -129,12 +129,30 @@ public sealed class IdleTrimTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(-1.0)]
-    [InlineData(86_401.0)]
-    public void An_interval_of_nothing_or_more_than_a_day_is_refused_before_anything_starts(double seconds) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new IdleTrim(() => 0, TimeSpan.FromSeconds(seconds), Growth,
-            IdleTrim.DefaultBusyCpu, new FakeTimeProvider(), NullLogger.Instance, new FakeProcess().Process));
+    [InlineData(0.0, Growth, 0.01, "interval")]
+    [InlineData(-1.0, Growth, 0.01, "interval")]
+    [InlineData(86_401.0, Growth, 0.01, "interval")]
+    [InlineData(30.0, -1L, 0.01, "growth")]
+    [InlineData(30.0, Growth, 0.0, "busyCpu")]
+    [InlineData(30.0, Growth, 1.5, "busyCpu")]
+    [InlineData(30.0, Growth, double.NaN, "busyCpu")]
+    [InlineData(30.0, Growth, double.PositiveInfinity, "busyCpu")]
+    public async Task Settings_out_of_range_are_refused_before_the_sidecar_starts(double seconds, long growth, double busyCpu, string name)
+    {
+        var interval = TimeSpan.FromSeconds(seconds);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new IdleTrim(() => 0, interval, growth, busyCpu,
+            new FakeTimeProvider(), NullLogger.Instance, new FakeProcess().Process));
+        Assert.Equal(name, e.ParamName);
+
+        // The host refuses them before it binds a listener, where the trimmer would only be made once they are up.
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Sidecar.StartAsync(options => options with
+        {
+            IdleTrimInterval = interval,
+            IdleTrimGrowth = growth,
+            IdleTrimBusyCpu = busyCpu,
+        }));
+        Assert.Contains($"IdleTrim's {name} ", refused.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task The_timer_looks_once_per_interval_and_stops_when_disposed()
@@ -218,5 +236,6 @@ public sealed class IdleTrimTests
         var looks = trim.Looks;
         time.Advance(Interval);
         await Eventually.TrueAsync(() => trim.Looks > looks, "the trimmer looked");
+        Assert.Equal(looks + 1, trim.Looks);
     }
 }
