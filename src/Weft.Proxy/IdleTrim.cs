@@ -15,7 +15,7 @@ namespace Weft.Proxy;
 /// counts towards the bound (a scrape is far below it). CPU stands for what the counters cannot see, work in flight: a
 /// tunnel or a long stream moving bytes. One that moves so few that it stays under the bound does get a give-back now
 /// and then (a pause of a few milliseconds, then minor faults as it maps back what it runs). Each look reads the
-/// process's CPU time, and <c>/proc/self/statm</c> after a quiet interval; a give-back runs on a thread-pool thread.
+/// process's CPU time, and its resident size (<see cref="Environment.WorkingSet"/>, VmRSS) after a quiet interval; a give-back runs on a thread-pool thread.
 /// </remarks>
 internal sealed class IdleTrim : IAsyncDisposable
 {
@@ -34,7 +34,7 @@ internal sealed class IdleTrim : IAsyncDisposable
     /// <summary>What the trimmer reads and does to the process; <see cref="ProcessMemory"/>'s, but in tests.</summary>
     internal sealed record Process(Func<TimeSpan> Cpu, Func<long> Resident, Func<long> GiveBack)
     {
-        public static Process Self { get; } = new(() => Environment.CpuUsage.TotalTime, ProcessMemory.ResidentBytes, ProcessMemory.GiveBack);
+        public static Process Self { get; } = new(() => Environment.CpuUsage.TotalTime, () => Environment.WorkingSet, ProcessMemory.GiveBack);
     }
 
     private readonly Func<long> _activity;

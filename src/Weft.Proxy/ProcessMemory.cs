@@ -1,10 +1,8 @@
-using System.Globalization;
-
 namespace Weft.Proxy;
 
 /// <summary>
-/// The sidecar process's memory as the OS sees it: how much is resident, and the two ways it gives memory back, after
-/// start, after a flood of connections and when idle (<see cref="IdleTrim"/>).
+/// The two ways the sidecar process gives memory back to the OS: after start, after a flood of connections and when idle
+/// (<see cref="IdleTrim"/>).
 /// </summary>
 internal static class ProcessMemory
 {
@@ -23,21 +21,5 @@ internal static class ProcessMemory
         var dropped = StartupPages.Drop();
         Compact();
         return dropped;
-    }
-
-    /// <summary>The process's resident bytes (<c>/proc/self/statm</c>'s second field); 0 where it cannot be read.</summary>
-    public static long ResidentBytes()
-    {
-        try
-        {
-            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
-            return fields.Length > 1 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pages)
-                ? pages * Environment.SystemPageSize
-                : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
     }
 }
