@@ -13,7 +13,7 @@
 # Environment knobs (defaults in brackets): ROUNDS [3], DURATION [10] seconds of closed-loop wrk,
 # LAT_DURATION [=DURATION] seconds of fixed-rate hey, CONNECTIONS [50], THREADS [1] (wrk),
 # RATE [1000] req/s and RATE_CONNS [10] for the fixed-rate run, H2_CONNECTIONS [50] and H2_STREAMS [10] (h2load's
-# connections and streams in flight per connection, HTTP/2 and gRPC targets), WARMUP [3] seconds per target,
+# connections and streams in flight per connection, HTTP/2 and gRPC targets), WARMUP [5] seconds per target (its first load, the per-process peaks' too),
 # LOAD_CPU [1] and SERVER_CPU [0] (taskset CPU lists), WEFT_PROXY_BIN [unset: dotnet weft.dll proxy]
 # a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
@@ -60,7 +60,7 @@ RATE="${RATE:-1000}"
 RATE_CONNS="${RATE_CONNS:-10}"
 H2_CONNECTIONS="${H2_CONNECTIONS:-50}"
 H2_STREAMS="${H2_STREAMS:-10}"
-WARMUP="${WARMUP:-3}"
+WARMUP="${WARMUP:-5}"
 IDLE_SETTLE="${IDLE_SETTLE:-65}"
 LOAD_CPU="${LOAD_CPU:-1}"
 SERVER_CPU="${SERVER_CPU:-0}"
@@ -207,6 +207,22 @@ rss_kb() { # sum of VmRSS over pids
   echo "$total"
 }
 
+rss_each_kb() { # VmRSS of each pid, "kb/kb/..." in the pids' order
+  local pid out=()
+  for pid in "$@"; do out+=("$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
+  local IFS=/; echo "${out[*]}"
+}
+
+# Each process's own peak: the kernel's high-water mark of its RSS (VmHWM), reset to its current RSS just before a
+# target's closed-loop run (`5` to /proc/PID/clear_refs) and read after it, so it is exact (no sampling) and this
+# target's own, not what an earlier target's load left behind.
+hwm_reset() { local pid; for pid in "$@"; do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
+hwm_each_kb() { # VmHWM of each pid, "kb/kb/..." in the pids' order
+  local pid out=()
+  for pid in "$@"; do out+=("$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
+  local IFS=/; echo "${out[*]}"
+}
+
 start_sampler() { # out_file max_seconds pids... : peak RSS while the load runs (bounded)
   local out="$1" max="$2"; shift 2
   ( peak=0; end=$(( $(date +%s) + max ))
@@ -255,7 +271,7 @@ if [ -n "${TRACE_SAMPLING:-}" ]; then
   TRACE_NOTE="on, sampling $TRACE_SAMPLING, spans posted to the backend nginx (empty 200)"
 fi
 
-declare -A READY_MS PIDS_HEAD RSS_IDLE UP_PIDS
+declare -A READY_MS PIDS_HEAD RSS_IDLE RSS_IDLE_EACH UP_PIDS
 
 # A mesh of bench/mesh's manifests: `start_mesh KEY DIR ISOLATION` starts `weft up DIR --isolation ISOLATION` on the
 # server CPU, waits for its ready file ($TMP/KEY.json), and sets UP_PIDS[KEY] and READY_MS[KEY]; `mesh_pids KEY` then
@@ -616,7 +632,27 @@ ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[n
 # Idle RSS: before any load, IDLE_SETTLE seconds after the checks' requests, as a pod that serves nothing for a while
 # (what a sidecar holds in the seconds after its last request is its busy RSS, not its idle one).
 if [ "$IDLE_SETTLE" -gt 0 ]; then log "idling ${IDLE_SETTLE} s before reading the idle RSS (IDLE_SETTLE)"; sleep "$IDLE_SETTLE"; fi
-for t in "${TARGETS[@]}"; do RSS_IDLE[$t]="$(rss_kb ${MEASURED[$t]})"; done
+for t in "${TARGETS[@]}"; do RSS_IDLE[$t]="$(rss_kb ${MEASURED[$t]})"; RSS_IDLE_EACH[$t]="$(rss_each_kb ${MEASURED[$t]})"; done
+
+# What each measured process is, for the per-process memory table: "client sidecar", "A worker", ...
+proc_name() { # pid [prefix]
+  local c w; c="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"
+  case "$c" in
+    *"--workload "*) w="${c#*--workload }"; echo "${2:-}${w%% *} sidecar" ;;
+    "nginx: master"*) echo "${2:-}master" ;;
+    "nginx: worker"*) echo "${2:-}worker" ;;
+    *) w="${c%% *}"; echo "${2:-}${w##*/}" ;;
+  esac
+}
+declare -A PROC_NAMES
+for t in "${TARGETS[@]}"; do
+  case "$t" in
+    pair|h2pair|grpcpair) names=(); for p in $(tree_pids "${PIDS_HEAD[pair-a]}"); do names+=("$(proc_name "$p" "A ")"); done
+                          for p in $(tree_pids "${PIDS_HEAD[pair-b]}"); do names+=("$(proc_name "$p" "B ")"); done ;;
+    *) names=(); for p in ${MEASURED[$t]}; do names+=("$(proc_name "$p")"); done ;;
+  esac
+  PROC_NAMES[$t]="$(IFS=/; echo "${names[*]}")"
+done
 
 # ---------------------------------------------------------------- load runs
 run_wrk() { # target seconds -> prints "requests rps errors"
@@ -703,19 +739,28 @@ us_per_req() { # ticks requests
 }
 
 RESULTS="$TMP/results.tsv"
-printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\n' >"$RESULTS"
+printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\trss_idle_each_kb\thwm_each_kb\n' >"$RESULTS"
 
-log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted"
-for t in "${TARGETS[@]}"; do run_closed "$t" "$WARMUP" >/dev/null; done
+log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted but for each process's peak"
+# The warm-up is each target's first load: its processes start from their idle RSS (or from what an earlier target of
+# the same processes left, in TARGETS' order: HTTP/1.1, then HTTP/2, then gRPC), so its VmHWM is the peak under load.
+declare -A FIRST_HWM
+for t in "${TARGETS[@]}"; do
+  hwm_reset ${MEASURED[$t]}
+  run_closed "$t" "$WARMUP" >/dev/null
+  FIRST_HWM[$t]="$(hwm_each_kb ${MEASURED[$t]})"
+done
 
 for round in $(seq 1 "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
     pids="${MEASURED[$t]}"
     # Closed loop: max req/s, CPU per request, peak RSS.
     c0="$(cpu_ticks $pids)"; o0="$(cpu_ticks $ALL_SERVER_PIDS)"; b0="$(cpu_busy "$SERVER_CPU")"; t0="$(now_ns)"
+    hwm_reset $pids
     start_sampler "$TMP/rss-$t-$round" $(( DURATION + 5 )) $pids
     read -r reqs rps errs < <(run_closed "$t" "$DURATION")
     stop_sampler
+    hwm_each="$(hwm_each_kb $pids)"
     c1="$(cpu_ticks $pids)"; o1="$(cpu_ticks $ALL_SERVER_PIDS)"; b1="$(cpu_busy "$SERVER_CPU")"; t1="$(now_ns)"
     cpu_max="$(us_per_req $(( c1 - c0 )) "$reqs")"
     # CPU the server core spent on anything but our processes (other jobs on the machine, unattributed kernel work).
@@ -730,8 +775,9 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       p50=nan; p90=nan; p99=nan; rate=0; cpu_rate=nan; non200=0
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
-      "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" "${RSS_IDLE[$t]}" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
+      "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" "${RSS_IDLE[$t]}" \
+      "${RSS_IDLE_EACH[$t]}" "$hwm_each" >>"$RESULTS"
     log "round $round/$ROUNDS $t: ${rps} req/s (${errs} errors, CPU$SERVER_CPU ${foreign}% foreign), ${cpu_max} µs CPU/req; @${RATE}/s p50 ${p50} p90 ${p90} p99 ${p99} ms (${rate} req/s, ${non200} non-200)"
   done
 done
@@ -855,13 +901,28 @@ REPORT="$TMP/report.md"
     echo "Netns mesh added latency over its direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[meshns.p50]}" "${M[echons.p50]}") ms, p99 $(diff_ms "${M[meshns.p99]}" "${M[echons.p99]}") ms; max throughput ratio $(ratio "${M[meshns.rps]}" "${M[echons.rps]}"); two-sidecar CPU per request vs the process-mode mesh: $(ratio "${M[meshns.cpu_us_max]}" "${M[mesh.cpu_us_max]}")× at max load. \`weft up --isolation netns\` start → all pods ready: ${READY_MS[meshns]} ms."
   fi
   echo
+  echo "## Memory of each process"
+  echo
+  echo "Issue 18's memory target is per sidecar (≤ 20 MB idle, ≤ 40 MB at peak, each). Idle: VmRSS when the idle RSS above is read. Peaks are each process's own VmHWM (the kernel's high-water mark: exact, no sampling), reset to its current RSS just before the load. First load: the target's ${WARMUP} s warm-up, its first load, from the idle RSS, or for the sidecars' HTTP/2 and gRPC targets from what their HTTP/1.1 (and HTTP/2) warm-up left. Rounds: the largest over the target's closed-loop runs, which start from what every target's warm-up and the earlier rounds left (a sidecar gives memory back only after 30-60 s without requests)."
+  echo
+  echo "| target | process | RSS idle MB | peak MB, first load | peak MB, rounds |"
+  echo "|---|---|---:|---:|---:|"
+  for t in weft1hop nginx haproxy mesh h2mesh grpcmesh meshns h2meshns grpcmeshns pair h2pair grpcpair; do
+    [[ " ${TARGETS[*]} " == *" $t "* ]] || continue
+    awk -F'\t' -v t="$t" -v names="${PROC_NAMES[$t]}" -v idle="${RSS_IDLE_EACH[$t]}" -v first="${FIRST_HWM[$t]}" '
+      NR == 1 { for (i = 1; i <= NF; i++) if ($i == "hwm_each_kb") col = i; next }
+      $1 == t { k = split($col, v, "/"); for (i = 1; i <= k; i++) if (v[i] + 0 > m[i]) m[i] = v[i] + 0 }
+      END { n = split(names, nm, "/"); split(idle, id, "/"); split(first, f, "/")
+            for (i = 1; i <= n; i++) printf "| %s | %s | %.1f | %.1f | %.1f |\n", t, nm[i], id[i] / 1024, f[i] / 1024, m[i] / 1024 }' "$RESULTS"
+  done
+  echo
   echo "## Notes"
   echo
   echo "- Noise: the machine is shared. \`foreign_cpu%\` in the raw table is the share of CPU $SERVER_CPU used, during each closed-loop run, by anything other than the benchmark's server-side processes (other jobs, unattributed kernel work) — median $(for t in "${TARGETS[@]}"; do printf '%s %s%%, ' "$t" "$(median 'foreign_cpu%' "$t")"; done | sed 's/, $//'). Req/s and latency suffer from it; CPU µs/req (a process's own CPU time) much less, so the CPU ratios are the steadier comparison."
   echo "- Closed-loop figures: wrk keeps $CONNECTIONS connections busy; with everything server-side on one CPU the proxy and the backend compete for it, so max req/s is a CPU-efficiency figure, not a capacity claim."
   echo "- CPU µs/req = Δ(utime+stime) of the measured processes from /proc/PID/stat over the run ÷ requests completed (tick = $(( 1000000 / CLK_TCK )) µs); nginx figures include master+worker; the mesh figure is both sidecars (not the echo apps or the control plane)."
   echo "- Latency: hey with a per-worker rate limit ($RATE_CONNS workers × $(( RATE / RATE_CONNS )) req/s). hey is a paced closed loop, not open-loop like wrk2: a stall longer than the 10 ms pacing interval delays later sends instead of being counted against them (coordinated omission), so p99 is a lower bound when stalls happen. hey reports to 0.1 ms. The achieved rate is in the raw log; every run reached ≈$RATE req/s unless noted. h2load's \`--rps\` sends on a timer, up to $H2_STREAMS streams in flight per connection, so a slow response does not hold back the next send (closer to open loop than hey); its per-request times are in µs. The HTTP/2 and gRPC tables show the rate h2load achieved."
-  echo "- RSS: VmRSS from /proc/PID/status; idle = before any load, IDLE_SETTLE s (${IDLE_SETTLE}) after the checks' requests; peak = max of 0.2 s samples during the target's closed-loop runs. mesh/h2mesh/grpcmesh share the process-mode sidecars (meshns/h2meshns/grpcmeshns the netns ones, pair/h2pair/grpcpair the two nginx), which keep what one target's load made them take, and the warm-up runs every target first: each of those peaks is the high-water mark of the HTTP/1.1, HTTP/2 and gRPC loads together."
+  echo "- RSS: VmRSS from /proc/PID/status; idle = before any load, IDLE_SETTLE s (${IDLE_SETTLE}) after the checks' requests; peak = max of 0.2 s samples of the processes' sum during the target's closed-loop runs (each process's exact peak: the table above). mesh/h2mesh/grpcmesh share the process-mode sidecars (meshns/h2meshns/grpcmeshns the netns ones, pair/h2pair/grpcpair the two nginx), which keep what one target's load made them take, and the warm-up runs every target first: each of those peaks is the high-water mark of the HTTP/1.1, HTTP/2 and gRPC loads together."
   echo "- start→ready: weft1hop = \`weft up bench/onehop\` launch until its ready file (control plane, the sidecar's certificate and inbound policy, the sidecar's \`/ready\`), not the sidecar's own start alone; nginx/haproxy = launch until the listener accepts a TCP connection."
   echo
   echo "<details><summary>raw per-round figures</summary>"
