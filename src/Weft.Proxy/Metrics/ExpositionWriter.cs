@@ -89,6 +89,10 @@ internal sealed class ExpositionWriter(ExpositionFormat format)
     public void Unlabelled(string name, long value) =>
         _text.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
+    /// <summary>A sample without labels.</summary>
+    public void Unlabelled(string name, double value) =>
+        _text.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+
     /// <summary>The exposition, with OpenMetrics' closing <c># EOF</c>.</summary>
     public override string ToString() =>
         format == ExpositionFormat.OpenMetrics ? _text.ToString() + "# EOF\n" : _text.ToString();

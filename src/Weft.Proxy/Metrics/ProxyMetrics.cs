@@ -78,6 +78,9 @@ internal sealed class ProxyMetrics
     /// <summary>The discovery client's counts (issue 15), read at each scrape; null without a control plane (no such series).</summary>
     public Func<SubscriptionCounts>? Subscriptions { get; init; }
 
+    /// <summary>The process's own CPU, memory, descriptors and threads, read at each scrape (<see cref="ProcessSeries"/>); null: none.</summary>
+    public Func<ProcessSeries.Sample?> Process { get; init; } = ProcessSeries.Read;
+
     /// <summary>The proxy's listeners, for their connection gauges and refusal counters (set by the host once made).</summary>
     public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
 
@@ -177,6 +180,11 @@ internal sealed class ProxyMetrics
         if (Subscriptions is { } subscriptions)
         {
             WriteSubscriptions(text, subscriptions());
+        }
+
+        if (Process() is { } process)
+        {
+            ProcessSeries.Write(text, process);
         }
 
         return text.ToString();

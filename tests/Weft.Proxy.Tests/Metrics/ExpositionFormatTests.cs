@@ -21,7 +21,7 @@ public sealed class ExpositionFormatTests
     /// <summary>A proxy's metrics with a sample of every family.</summary>
     internal static ProxyMetrics Busy()
     {
-        var metrics = new ProxyMetrics(new LocalWorkload("shop", "web", () => "spiffe://cluster.local/ns/shop/sa/web"));
+        var metrics = new ProxyMetrics(new LocalWorkload("shop", "web", () => "spiffe://cluster.local/ns/shop/sa/web")) { Process = () => ProcessSeriesTests.Fixed };
         metrics.RecordRequest(Outbound, 200, TimeSpan.FromMilliseconds(3));
         metrics.RecordRequest(Outbound, 200, TimeSpan.FromMilliseconds(70));
         metrics.RecordRequest(Outbound, 503, TimeSpan.FromSeconds(40));
