@@ -214,9 +214,10 @@ rss_each_kb() { # VmRSS of each pid, "kb/kb/..." in the pids' order
 }
 
 # Each process's own peak: the kernel's high-water mark of its RSS (VmHWM), reset to its current RSS just before a
-# target's closed-loop run (`5` to /proc/PID/clear_refs) and read after it, so it is exact (no sampling) and this
-# target's own, not what an earlier target's load left behind.
-hwm_reset() { local pid; for pid in "$@"; do echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; done; }
+# load (`5` to /proc/PID/clear_refs) and read after it. The sidecars are not dumpable, so their /proc files are root's:
+# without root the reset fails, HWM_RESET becomes 0 and the report says the peaks are not known.
+HWM_RESET=1
+hwm_reset() { local pid; for pid in "$@"; do { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || HWM_RESET=0; done; }
 hwm_each_kb() { # VmHWM of each pid, "kb/kb/..." in the pids' order
   local pid out=()
   for pid in "$@"; do out+=("$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
@@ -645,12 +646,15 @@ proc_name() { # pid [prefix]
   esac
 }
 declare -A PROC_NAMES
+PAIR_A_PIDS=" $(tree_pids "${PIDS_HEAD[pair-a]}") "
 for t in "${TARGETS[@]}"; do
-  case "$t" in
-    pair|h2pair|grpcpair) names=(); for p in $(tree_pids "${PIDS_HEAD[pair-a]}"); do names+=("$(proc_name "$p" "A ")"); done
-                          for p in $(tree_pids "${PIDS_HEAD[pair-b]}"); do names+=("$(proc_name "$p" "B ")"); done ;;
-    *) names=(); for p in ${MEASURED[$t]}; do names+=("$(proc_name "$p")"); done ;;
-  esac
+  names=()
+  for p in ${MEASURED[$t]}; do
+    case "$t" in
+      pair|h2pair|grpcpair) if [[ "$PAIR_A_PIDS" == *" $p "* ]]; then names+=("$(proc_name "$p" "A ")"); else names+=("$(proc_name "$p" "B ")"); fi ;;
+      *) names+=("$(proc_name "$p")") ;;
+    esac
+  done
   PROC_NAMES[$t]="$(IFS=/; echo "${names[*]}")"
 done
 
@@ -739,7 +743,7 @@ us_per_req() { # ticks requests
 }
 
 RESULTS="$TMP/results.tsv"
-printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\trss_idle_each_kb\thwm_each_kb\n' >"$RESULTS"
+printf 'target\tround\trps\trequests\terrors\tcpu_us_max\trss_peak_kb\tp50\tp90\tp99\trate\tcpu_us_rate\tnon200\tforeign_cpu%%\tloadavg\trss_idle_kb\trss_idle_each_kb\trss_start_each_kb\thwm_each_kb\n' >"$RESULTS"
 
 log "warm-up: ${WARMUP}s closed-loop per target (JIT, connection pools), not counted but for each process's peak"
 # The warm-up is each target's first load: its processes start from their idle RSS (or from what an earlier target of
@@ -757,6 +761,7 @@ for round in $(seq 1 "$ROUNDS"); do
     # Closed loop: max req/s, CPU per request, peak RSS.
     c0="$(cpu_ticks $pids)"; o0="$(cpu_ticks $ALL_SERVER_PIDS)"; b0="$(cpu_busy "$SERVER_CPU")"; t0="$(now_ns)"
     hwm_reset $pids
+    rss_start="$(rss_each_kb $pids)"
     start_sampler "$TMP/rss-$t-$round" $(( DURATION + 5 )) $pids
     read -r reqs rps errs < <(run_closed "$t" "$DURATION")
     stop_sampler
@@ -775,9 +780,9 @@ for round in $(seq 1 "$ROUNDS"); do
     else
       p50=nan; p90=nan; p99=nan; rate=0; cpu_rate=nan; non200=0
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$round" "$rps" "$reqs" "$errs" "$cpu_max" \
       "$rss_peak" "$p50" "$p90" "$p99" "$rate" "$cpu_rate" "$non200" "$foreign" "$(cut -d' ' -f1 /proc/loadavg)" "${RSS_IDLE[$t]}" \
-      "${RSS_IDLE_EACH[$t]}" "$hwm_each" >>"$RESULTS"
+      "${RSS_IDLE_EACH[$t]}" "$rss_start" "$hwm_each" >>"$RESULTS"
     log "round $round/$ROUNDS $t: ${rps} req/s (${errs} errors, CPU$SERVER_CPU ${foreign}% foreign), ${cpu_max} µs CPU/req; @${RATE}/s p50 ${p50} p90 ${p90} p99 ${p99} ms (${rate} req/s, ${non200} non-200)"
   done
 done
@@ -903,17 +908,20 @@ REPORT="$TMP/report.md"
   echo
   echo "## Memory of each process"
   echo
-  echo "Issue 18's memory target is per sidecar (≤ 20 MB idle, ≤ 40 MB at peak, each). Idle: VmRSS when the idle RSS above is read. Peaks are each process's own VmHWM (the kernel's high-water mark: exact, no sampling), reset to its current RSS just before the load. First load: the target's ${WARMUP} s warm-up, its first load, from the idle RSS, or for the sidecars' HTTP/2 and gRPC targets from what their HTTP/1.1 (and HTTP/2) warm-up left. Rounds: the largest over the target's closed-loop runs, which start from what every target's warm-up and the earlier rounds left (a sidecar gives memory back only after 30-60 s without requests)."
+  echo "Issue 18's memory target is per sidecar (≤ 20 MB idle, ≤ 40 MB at peak, each). Idle: VmRSS when the idle RSS above is read. Peaks are each process's own VmHWM (the kernel's high-water mark of its RSS, not a sample), reset to its current RSS just before the load. First load: the target's ${WARMUP} s warm-up, its first load, from the idle RSS, or for the sidecars' HTTP/2 and gRPC targets from what their HTTP/1.1 (and HTTP/2) warm-up left. Rounds: the largest over the target's closed-loop runs, and in brackets the RSS that run started from: what every target's warm-up and the earlier runs left (a sidecar gives memory back only after 30-60 s without requests), which the peak cannot go below."
+  [ "$HWM_RESET" = 1 ] || echo "**The peaks are not known in this run:** resetting VmHWM (/proc/PID/clear_refs) needs root, as the sidecars are not dumpable; the columns show –."
   echo
-  echo "| target | process | RSS idle MB | peak MB, first load | peak MB, rounds |"
+  echo "| target | process | RSS idle MB | peak MB, first load | peak MB, rounds (from) |"
   echo "|---|---|---:|---:|---:|"
   for t in weft1hop nginx haproxy mesh h2mesh grpcmesh meshns h2meshns grpcmeshns pair h2pair grpcpair; do
     [[ " ${TARGETS[*]} " == *" $t "* ]] || continue
-    awk -F'\t' -v t="$t" -v names="${PROC_NAMES[$t]}" -v idle="${RSS_IDLE_EACH[$t]}" -v first="${FIRST_HWM[$t]}" '
-      NR == 1 { for (i = 1; i <= NF; i++) if ($i == "hwm_each_kb") col = i; next }
-      $1 == t { k = split($col, v, "/"); for (i = 1; i <= k; i++) if (v[i] + 0 > m[i]) m[i] = v[i] + 0 }
+    awk -F'\t' -v t="$t" -v names="${PROC_NAMES[$t]}" -v idle="${RSS_IDLE_EACH[$t]}" -v first="${FIRST_HWM[$t]}" -v known="$HWM_RESET" '
+      NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "hwm_each_kb") col = i; if ($i == "rss_start_each_kb") scol = i }; next }
+      $1 == t { k = split($col, v, "/"); split($scol, st, "/"); for (i = 1; i <= k; i++) if (v[i] + 0 > m[i]) { m[i] = v[i] + 0; from[i] = st[i] + 0 } }
       END { n = split(names, nm, "/"); split(idle, id, "/"); split(first, f, "/")
-            for (i = 1; i <= n; i++) printf "| %s | %s | %.1f | %.1f | %.1f |\n", t, nm[i], id[i] / 1024, f[i] / 1024, m[i] / 1024 }' "$RESULTS"
+            for (i = 1; i <= n; i++)
+              if (known == 1) printf "| %s | %s | %.1f | %.1f | %.1f (%.1f) |\n", t, nm[i], id[i] / 1024, f[i] / 1024, m[i] / 1024, from[i] / 1024
+              else printf "| %s | %s | %.1f | – | – |\n", t, nm[i], id[i] / 1024 }' "$RESULTS"
   done
   echo
   echo "## Notes"

@@ -38,25 +38,53 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
         Assert.True(code == 0, body);
         Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
 
-        // The sidecar's /metrics reports its own process as Prometheus clients name it, as the kernel and the runtime see it.
+        // The sidecar's /metrics reports its own process as Prometheus clients name it, as the kernel and the runtime see
+        // it (the sidecar is not dumpable, so its /proc/PID/fd is root's: its descriptors are counted by opening some).
         var client = state.Pods.Single(p => p.Namespace == "shop" && p.Deployment == "client");
         var pid = ChildIds(up.Id).Single(id => File.ReadAllText($"/proc/{id}/cmdline").Split('\0') is var argv && argv[0] == binary
             && argv.SkipWhile(a => a != "--pod").Skip(1).FirstOrDefault() == $"shop/{client.Name}");
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        var metrics = (await http.GetStringAsync(new Uri($"http://{client.IP}:{client.Sidecar.Admin}/metrics"))).Split('\n')
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 1 });
+        var admin = new Uri($"http://{client.IP}:{client.Sidecar.Admin}/metrics");
+        async Task<Dictionary<string, double>> ScrapeAsync() => (await http.GetStringAsync(admin)).Split('\n')
             .Where(l => l.StartsWith("process_", StringComparison.Ordinal))
             .ToDictionary(l => l[..l.IndexOf(' ', StringComparison.Ordinal)], l => double.Parse(l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        var metrics = await ScrapeAsync();
         using var sidecar = Process.GetProcessById(pid);
         var status = File.ReadAllLines($"/proc/{pid}/status").ToDictionary(l => l[..l.IndexOf(':', StringComparison.Ordinal)], l => l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
         var residentKb = long.Parse(status["VmRSS"].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(metrics["process_resident_memory_bytes"], residentKb * 1024 * 0.7, residentKb * 1024 * 1.3);
         var started = new DateTimeOffset(sidecar.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0;
         Assert.InRange(metrics["process_start_time_seconds"], started - 1, started + 1);
-        Assert.InRange(metrics["process_open_fds"], Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length - 16, Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length + 16);
         Assert.InRange(metrics["process_threads"], 1, int.Parse(status["Threads"], System.Globalization.CultureInfo.InvariantCulture) + 8);
         Assert.InRange(metrics["process_cpu_seconds_total"], 0.001, sidecar.TotalProcessorTime.TotalSeconds + 0.05);
         Assert.True(metrics["process_max_fds"] >= 1024, $"process_max_fds {metrics["process_max_fds"]}");
         Assert.True(metrics["process_virtual_memory_bytes"] > metrics["process_resident_memory_bytes"], "virtual memory below resident");
+
+        var held = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 32; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                held.Add(socket);
+                await socket.ConnectAsync(client.IP, client.Sidecar.Admin);
+            }
+
+            // A reading lasts a second; wait for one taken with the 32 connections accepted.
+            var opened = Stopwatch.StartNew();
+            double open;
+            while ((open = (await ScrapeAsync())["process_open_fds"]) < metrics["process_open_fds"] + 32)
+            {
+                Assert.True(opened.Elapsed < TimeSpan.FromSeconds(15), $"process_open_fds {open}, {metrics["process_open_fds"]} before 32 more connections");
+                await Task.Delay(100); // polling the condition until the deadline above
+            }
+
+            Assert.InRange(open, metrics["process_open_fds"] + 32, metrics["process_open_fds"] + 48);
+        }
+        finally
+        {
+            held.ForEach(s => s.Dispose());
+        }
     }
 
     private async Task UpCurlStopAsync(string isolation)

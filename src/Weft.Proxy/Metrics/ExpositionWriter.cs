@@ -83,15 +83,16 @@ internal sealed class ExpositionWriter(ExpositionFormat format)
 
     public void Value(long value) => _text.Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
-    public void Value(double value) => _text.Append("} ").Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    public void Value(double value) => _text.Append("} ").Append(Number(value)).Append('\n');
 
     /// <summary>A sample without labels.</summary>
     public void Unlabelled(string name, long value) =>
         _text.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
     /// <summary>A sample without labels.</summary>
-    public void Unlabelled(string name, double value) =>
-        _text.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    public void Unlabelled(string name, double value) => _text.Append(name).Append(' ').Append(Number(value)).Append('\n');
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The exposition, with OpenMetrics' closing <c># EOF</c>.</summary>
     public override string ToString() =>

@@ -4,11 +4,13 @@ using System.Runtime.InteropServices;
 namespace Weft.Proxy.Metrics;
 
 /// <summary>
-/// The sidecar's own resources in the names every Prometheus client library gives them (the Go and Rust clients'
-/// process collector, and so Linkerd's proxy): <c>process_cpu_seconds_total</c>, <c>process_resident_memory_bytes</c>,
-/// <c>process_virtual_memory_bytes</c>, <c>process_open_fds</c>, <c>process_max_fds</c>, <c>process_threads</c> and
-/// <c>process_start_time_seconds</c>. Read from <c>/proc/self</c> at each scrape, never per request; no labels, so a
-/// fixed seven series. Linux only: elsewhere, or when <c>/proc</c> cannot be read, the families are left out.
+/// The sidecar's own resources under the names of the Prometheus Go client's process collector
+/// (<c>process_cpu_seconds_total</c>, <c>process_resident_memory_bytes</c>, <c>process_virtual_memory_bytes</c>,
+/// <c>process_open_fds</c>, <c>process_max_fds</c>, <c>process_start_time_seconds</c>) and <c>process_threads</c>, as the
+/// Rust client and Linkerd's proxy export it. CPU and resident memory as the idle trimmer reads them
+/// (<see cref="IdleTrim.Process.Self"/>), the rest from <c>/proc/self</c>; read when scraped, at most once a second
+/// (<see cref="Reading"/>: counting descriptors costs one look-up per descriptor), never per request; no labels, so a
+/// fixed seven series. Linux only: elsewhere, or what cannot be read, is left out.
 /// </summary>
 internal static partial class ProcessSeries
 {
@@ -22,8 +24,39 @@ internal static partial class ProcessSeries
         long? Threads,
         double? StartTimeSeconds);
 
-    /// <summary>The fields of <c>/proc/PID/stat</c> this reads (proc(5)), counted from 1 as the manual does.</summary>
-    internal readonly record struct Stat(long Threads, long StartTicks, long VirtualBytes, long ResidentPages);
+    /// <summary>The fields of <c>/proc/PID/stat</c> this reads (proc(5): 20, 22 and 23).</summary>
+    internal readonly record struct Stat(long Threads, long StartTicks, long VirtualBytes);
+
+    /// <summary>
+    /// The last <see cref="Sample"/>, read again when it is <see cref="MaxAge"/> old: what a scraper can make the sidecar do
+    /// is one reading a second, however often it asks.
+    /// </summary>
+    internal sealed class Reading(TimeProvider time, Func<Sample?>? read = null)
+    {
+        public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+
+        private readonly Func<Sample?> _reader = read ?? Read;
+        private readonly Lock _lock = new();
+        private Sample? _last;
+        private long _readAt;
+        private bool _hasRead;
+
+        public Sample? Get()
+        {
+            lock (_lock)
+            {
+                var now = time.GetTimestamp();
+                if (!_hasRead || time.GetElapsedTime(_readAt, now) >= MaxAge)
+                {
+                    _last = _reader();
+                    _readAt = now;
+                    _hasRead = true;
+                }
+
+                return _last;
+            }
+        }
+    }
 
     private static readonly Lazy<double?> StartTime = new(ReadStartTime);
 
@@ -36,9 +69,10 @@ internal static partial class ProcessSeries
         }
 
         var stat = TryRead("/proc/self/stat") is { } text && TryParseStat(text, out var parsed) ? parsed : (Stat?)null;
+        var resident = IdleTrim.Process.Self.Resident();
         return new Sample(
-            Environment.CpuUsage.TotalTime.TotalSeconds,
-            stat?.ResidentPages * Environment.SystemPageSize,
+            IdleTrim.Process.Self.Cpu().TotalSeconds,
+            resident > 0 ? resident : null,
             stat?.VirtualBytes,
             OpenDescriptors(),
             ProcessHardening.DescriptorLimit(),
@@ -84,21 +118,20 @@ internal static partial class ProcessSeries
             return false;
         }
 
-        // Field 3 (state) is the first after "comm) ", field 24 (rss) the last read; one range more holds the rest.
+        // Field 3 (state) is the first after "comm) ", field 23 (vsize) the last read; one range more holds the rest.
         var fields = text.AsSpan(close + 1).Trim();
-        Span<Range> ranges = stackalloc Range[23];
-        if (fields.Split(ranges, ' ', StringSplitOptions.RemoveEmptyEntries) < 22)
+        Span<Range> ranges = stackalloc Range[22];
+        if (fields.Split(ranges, ' ', StringSplitOptions.RemoveEmptyEntries) < 21)
         {
             return false;
         }
 
-        if (!Field(fields, ranges, 20, out var threads) || !Field(fields, ranges, 22, out var start)
-            || !Field(fields, ranges, 23, out var vsize) || !Field(fields, ranges, 24, out var rss))
+        if (!Field(fields, ranges, 20, out var threads) || !Field(fields, ranges, 22, out var start) || !Field(fields, ranges, 23, out var vsize))
         {
             return false;
         }
 
-        stat = new Stat(threads, start, vsize, rss);
+        stat = new Stat(threads, start, vsize);
         return true;
 
         static bool Field(ReadOnlySpan<char> fields, ReadOnlySpan<Range> ranges, int number, out long value) =>
@@ -121,7 +154,16 @@ internal static partial class ProcessSeries
 
     private static double? ReadStartTime()
     {
-        var ticksPerSecond = SysConf(ScClkTck);
+        long ticksPerSecond;
+        try
+        {
+            ticksPerSecond = SysConf(ScClkTck);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null; // no libc's sysconf: no start time, rather than a scrape that fails for good (Lazy keeps a throw)
+        }
+
         return ticksPerSecond > 0 && TryRead("/proc/self/stat") is { } text && TryParseStat(text, out var stat)
             && TryRead("/proc/stat") is { } procStat && ParseBootTime(procStat) is { } boot
             ? boot + ((double)stat.StartTicks / ticksPerSecond)

@@ -67,6 +67,7 @@ internal sealed class ProxyMetrics
         (string, string, AuthorizationVerdict) overflow = (RequestLabels.OverflowValue, RequestLabels.OverflowValue, (AuthorizationVerdict)(-1));
         _allowed = new(maxSeries, overflow, static () => new Counter());
         _denied = new(maxSeries, overflow, static () => new Counter());
+        Process = new ProcessSeries.Reading(_time).Get;
     }
 
     /// <summary>The workload at this end of every series.</summary>
@@ -78,8 +79,8 @@ internal sealed class ProxyMetrics
     /// <summary>The discovery client's counts (issue 15), read at each scrape; null without a control plane (no such series).</summary>
     public Func<SubscriptionCounts>? Subscriptions { get; init; }
 
-    /// <summary>The process's own CPU, memory, descriptors and threads, read at each scrape (<see cref="ProcessSeries"/>); null: none.</summary>
-    public Func<ProcessSeries.Sample?> Process { get; init; } = ProcessSeries.Read;
+    /// <summary>The process's own CPU, memory, descriptors and threads (<see cref="ProcessSeries"/>), read when scraped, at most once a second; null: none.</summary>
+    public Func<ProcessSeries.Sample?> Process { get; init; }
 
     /// <summary>The proxy's listeners, for their connection gauges and refusal counters (set by the host once made).</summary>
     public IReadOnlyList<ListenerGuard> Listeners { get; set; } = [];
