@@ -21,6 +21,14 @@ internal sealed class ExternalResolver
 {
     public const int DefaultCacheLimit = 10_000;
 
+    /// <summary>
+    /// The most names asked for at once. Each holds a socket and a 64 KB buffer for up to <see cref="QueryTimeout"/> per
+    /// nameserver, and the app chooses the names: without a bound, one dialing made-up hosts behind a silent nameserver
+    /// would take its sidecar's descriptors and memory. A look-up beyond it fails at once (503); one for a name already
+    /// asked for joins that query.
+    /// </summary>
+    public const int DefaultMaxQueries = 256;
+
     /// <summary>An answer is kept at least this long, whatever its TTL, so a TTL of 0 does not mean a query per request.</summary>
     public static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(5);
 
@@ -37,6 +45,8 @@ internal sealed class ExternalResolver
     private readonly IReadOnlyList<IPEndPoint> _nameservers;
     private readonly TimeProvider _time;
     private readonly int _cacheLimit;
+    private readonly int _maxQueries;
+    private int _queriesInFlight;
     private readonly ConcurrentDictionary<string, Answer> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<Answer>> _queries = new(StringComparer.Ordinal);
 
@@ -45,12 +55,14 @@ internal sealed class ExternalResolver
     {
     }
 
-    internal ExternalResolver(IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> staticTable, IReadOnlyList<IPEndPoint> nameservers, TimeProvider time, int cacheLimit)
+    internal ExternalResolver(IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> staticTable, IReadOnlyList<IPEndPoint> nameservers, TimeProvider time, int cacheLimit, int maxQueries = DefaultMaxQueries)
     {
         ArgumentNullException.ThrowIfNull(staticTable);
         ArgumentNullException.ThrowIfNull(nameservers);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(cacheLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueries, 1);
+        _maxQueries = maxQueries;
         var table = new Dictionary<string, IReadOnlyList<IPAddress>>(StringComparer.Ordinal);
         foreach (var (name, addresses) in staticTable)
         {
@@ -133,7 +145,17 @@ internal sealed class ExternalResolver
         var shared = _queries.GetOrAdd(name, mine.Task);
         if (shared == mine.Task)
         {
-            _ = AnswerAsync(name, mine); // the query outlives this caller's cancellation: others may share it
+            if (Interlocked.Increment(ref _queriesInFlight) > _maxQueries)
+            {
+                // Not cached: the next look-up of the name asks, once fewer are in flight. Who joined meanwhile fails too.
+                Interlocked.Decrement(ref _queriesInFlight);
+                _queries.TryRemove(KeyValuePair.Create(name, mine.Task));
+                mine.SetResult(Answer.Failed($"{_maxQueries} other names are being asked for already; try again", TimeSpan.Zero, _time));
+            }
+            else
+            {
+                _ = AnswerAsync(name, mine); // the query outlives this caller's cancellation: others may share it
+            }
         }
 
         var answer = await shared.WaitAsync(ct).ConfigureAwait(false);
@@ -159,6 +181,7 @@ internal sealed class ExternalResolver
         }
 
         _queries.TryRemove(KeyValuePair.Create(name, completion.Task));
+        Interlocked.Decrement(ref _queriesInFlight);
         completion.SetResult(answer);
     }
 

@@ -312,6 +312,33 @@ public sealed class ExternalResolverTests
     }
 
     [Fact]
+    public async Task Names_asked_for_at_once_are_bounded_and_a_name_already_asked_for_joins_its_query()
+    {
+        await using var silent = FakeNameserver.Silent();
+        var resolver = new ExternalResolver(NoTable, [silent.EndPoint], _time, cacheLimit: 100, maxQueries: 3);
+        var pending = Enumerable.Range(0, 3).Select(i => resolver.ResolveAsync($"host{i}.example.com", CancellationToken.None).AsTask()).ToList();
+        await Eventually.TrueAsync(() => silent.Queries == 3, "three names asked for");
+
+        var refused = await Failure(resolver, "host3.example.com");
+        var joined = resolver.ResolveAsync("HOST0.example.com.", CancellationToken.None).AsTask();
+
+        Assert.Equal("3 other names are being asked for already; try again", refused.Reason);
+        Assert.False(joined.IsCompleted);
+        Assert.Equal(3, silent.Queries);
+
+        // The three time out; the refused name was not remembered, and is asked for now.
+        _time.Advance(ExternalResolver.QueryTimeout);
+        foreach (var lookup in pending.Append(joined))
+        {
+            await Assert.ThrowsAsync<ExternalResolutionException>(() => Eventually.ResultAsync(lookup, "a timed-out look-up"));
+        }
+
+        var again = resolver.ResolveAsync("host3.example.com", CancellationToken.None).AsTask();
+        await Eventually.TrueAsync(() => silent.Queries == 4, "the refused name asked for once the others were done");
+        Assert.False(again.IsCompleted);
+    }
+
+    [Fact]
     public void Nameservers_are_the_nameserver_lines_of_resolv_conf()
     {
         const string ResolvConfText = "# nameserver 127.9.9.9\nsearch example.com\nnameserver 127.0.0.53\nnameserver\tfd00::53 # the IPv6 one\nnameserver bogus\noptions ndots:5\n";
