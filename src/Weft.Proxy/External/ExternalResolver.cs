@@ -23,11 +23,12 @@ internal sealed class ExternalResolver
 
     /// <summary>
     /// The most names asked for at once. Each holds a socket and a 64 KB buffer for up to <see cref="QueryTimeout"/> per
-    /// nameserver, and the app chooses the names: without a bound, one dialing made-up hosts behind a silent nameserver
-    /// would take its sidecar's descriptors and memory. A look-up beyond it fails at once (503); one for a name already
-    /// asked for joins that query.
+    /// nameserver, and with the allow-any outbound policy the app chooses the names: without a bound, one dialing made-up
+    /// hosts behind a silent nameserver would take its sidecar's descriptors and memory. 64 fits in the descriptors the
+    /// connection limits leave (<see cref="ProcessHardening.ReservedDescriptors"/>). A look-up of another name beyond it
+    /// fails at once, and is not remembered; one of a name already asked for joins that query.
     /// </summary>
-    public const int DefaultMaxQueries = 256;
+    public const int DefaultMaxQueries = 64;
 
     /// <summary>An answer is kept at least this long, whatever its TTL, so a TTL of 0 does not mean a query per request.</summary>
     public static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(5);
@@ -145,12 +146,11 @@ internal sealed class ExternalResolver
         var shared = _queries.GetOrAdd(name, mine.Task);
         if (shared == mine.Task)
         {
-            if (Interlocked.Increment(ref _queriesInFlight) > _maxQueries)
+            if (!TryStartQuery())
             {
                 // Not cached: the next look-up of the name asks, once fewer are in flight. Who joined meanwhile fails too.
-                Interlocked.Decrement(ref _queriesInFlight);
                 _queries.TryRemove(KeyValuePair.Create(name, mine.Task));
-                mine.SetResult(Answer.Failed($"{_maxQueries} other names are being asked for already; try again", TimeSpan.Zero, _time));
+                mine.SetResult(Answer.Failed($"this sidecar is already asking DNS for {_maxQueries} other names; try again", TimeSpan.Zero, _time));
             }
             else
             {
@@ -160,6 +160,24 @@ internal sealed class ExternalResolver
 
         var answer = await shared.WaitAsync(ct).ConfigureAwait(false);
         return answer.Addresses ?? throw new ExternalResolutionException(name, answer.Failure!);
+    }
+
+    /// <summary>Counts a query in, unless <see cref="DefaultMaxQueries"/> (as given) are in flight already.</summary>
+    private bool TryStartQuery()
+    {
+        var current = Volatile.Read(ref _queriesInFlight);
+        while (current < _maxQueries)
+        {
+            var seen = Interlocked.CompareExchange(ref _queriesInFlight, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
     }
 
     /// <summary>Asks for <paramref name="name"/> once for every caller waiting on <paramref name="completion"/>; never throws.</summary>

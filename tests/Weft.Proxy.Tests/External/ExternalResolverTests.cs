@@ -320,22 +320,29 @@ public sealed class ExternalResolverTests
         await Eventually.TrueAsync(() => silent.Queries == 3, "three names asked for");
 
         var refused = await Failure(resolver, "host3.example.com");
+        await Failure(resolver, "host4.example.com");
         var joined = resolver.ResolveAsync("HOST0.example.com.", CancellationToken.None).AsTask();
 
-        Assert.Equal("3 other names are being asked for already; try again", refused.Reason);
+        Assert.Equal("this sidecar is already asking DNS for 3 other names; try again", refused.Reason);
         Assert.False(joined.IsCompleted);
         Assert.Equal(3, silent.Queries);
 
-        // The three time out; the refused name was not remembered, and is asked for now.
+        // The three time out. The refusals were not remembered and took no place: three names are asked for again,
+        // the refused one among them.
         _time.Advance(ExternalResolver.QueryTimeout);
-        foreach (var lookup in pending.Append(joined))
-        {
-            await Assert.ThrowsAsync<ExternalResolutionException>(() => Eventually.ResultAsync(lookup, "a timed-out look-up"));
-        }
+        await AllFailAsync(pending.Append(joined));
+        var again = Enumerable.Range(3, 3).Select(i => resolver.ResolveAsync($"host{i * 2 - 3}.example.com", CancellationToken.None).AsTask()).ToList(); // 3, 5, 7
+        await Eventually.TrueAsync(() => silent.Queries == 6, "three more names asked for once the others were done");
+        _time.Advance(ExternalResolver.QueryTimeout);
+        await AllFailAsync(again);
+    }
 
-        var again = resolver.ResolveAsync("host3.example.com", CancellationToken.None).AsTask();
-        await Eventually.TrueAsync(() => silent.Queries == 4, "the refused name asked for once the others were done");
-        Assert.False(again.IsCompleted);
+    private static async Task AllFailAsync(IEnumerable<Task<IReadOnlyList<IPAddress>>> lookups)
+    {
+        foreach (var lookup in lookups)
+        {
+            await Assert.ThrowsAsync<ExternalResolutionException>(() => Eventually.ResultAsync(lookup, "a look-up that timed out"));
+        }
     }
 
     [Fact]
