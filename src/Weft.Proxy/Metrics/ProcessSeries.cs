@@ -170,12 +170,15 @@ internal static partial class ProcessSeries
             : null;
     }
 
-    private static long? OpenDescriptors()
+    private static long? OpenDescriptors() => CountEntries("/proc/self/fd");
+
+    /// <summary>How many entries <paramref name="directory"/> holds; null when it cannot be read.</summary>
+    internal static long? CountEntries(string directory)
     {
         try
         {
             long count = 0;
-            foreach (var _ in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            foreach (var _ in Directory.EnumerateFileSystemEntries(directory))
             {
                 count++;
             }
