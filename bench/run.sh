@@ -198,19 +198,16 @@ cpu_busy() { # busy jiffies of CPU $1 (all processes, kernel included) from /pro
   awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 
-rss_kb() { # sum of VmRSS over pids
-  local total=0 pid kb
-  for pid in "$@"; do
-    kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" || kb=0
-    total=$(( total + ${kb:-0} ))
-  done
-  echo "$total"
-}
-
-rss_each_kb() { # VmRSS of each pid, "kb/kb/..." in the pids' order
-  local pid out=()
-  for pid in "$@"; do out+=("$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
+status_each_kb() { # FIELD pids... : that /proc/PID/status field (VmRSS, VmHWM) of each pid, "kb/kb/..." in the pids' order
+  local field="$1" pid out=(); shift
+  for pid in "$@"; do out+=("$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
   local IFS=/; echo "${out[*]}"
+}
+rss_each_kb() { status_each_kb VmRSS "$@"; }
+rss_kb() { # sum of VmRSS over pids
+  local total=0 kb
+  for kb in $(rss_each_kb "$@" | tr / ' '); do total=$(( total + ${kb:-0} )); done
+  echo "$total"
 }
 
 # Each process's own peak: the kernel's high-water mark of its RSS (VmHWM), reset to its current RSS just before a
@@ -218,11 +215,7 @@ rss_each_kb() { # VmRSS of each pid, "kb/kb/..." in the pids' order
 # without root the reset fails, HWM_RESET becomes 0 and the report says the peaks are not known.
 HWM_RESET=1
 hwm_reset() { local pid; for pid in "$@"; do { echo 5 >"/proc/$pid/clear_refs"; } 2>/dev/null || HWM_RESET=0; done; }
-hwm_each_kb() { # VmHWM of each pid, "kb/kb/..." in the pids' order
-  local pid out=()
-  for pid in "$@"; do out+=("$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"); done
-  local IFS=/; echo "${out[*]}"
-}
+hwm_each_kb() { status_each_kb VmHWM "$@"; }
 
 start_sampler() { # out_file max_seconds pids... : peak RSS while the load runs (bounded)
   local out="$1" max="$2"; shift 2

@@ -7,8 +7,8 @@ namespace Weft.Proxy.Metrics;
 /// The sidecar's own resources under the names of the Prometheus Go client's process collector
 /// (<c>process_cpu_seconds_total</c>, <c>process_resident_memory_bytes</c>, <c>process_virtual_memory_bytes</c>,
 /// <c>process_open_fds</c>, <c>process_max_fds</c>, <c>process_start_time_seconds</c>) and <c>process_threads</c>, as the
-/// Rust client and Linkerd's proxy export it. CPU and resident memory as the idle trimmer reads them
-/// (<see cref="IdleTrim.Process.Self"/>), the rest from <c>/proc/self</c>; read when scraped, at most once a second
+/// Rust client and Linkerd's proxy export it. CPU and resident memory from the runtime (<see cref="Environment.CpuUsage"/>,
+/// <see cref="Environment.WorkingSet"/>, as the idle trimmer reads them), the rest from <c>/proc/self</c>; read when scraped, at most once a second
 /// (<see cref="Reading"/>: counting descriptors costs one look-up per descriptor), never per request; no labels, so a
 /// fixed seven series. Linux only: elsewhere, or what cannot be read, is left out.
 /// </summary>
@@ -69,9 +69,9 @@ internal static partial class ProcessSeries
         }
 
         var stat = TryRead("/proc/self/stat") is { } text && TryParseStat(text, out var parsed) ? parsed : (Stat?)null;
-        var resident = IdleTrim.Process.Self.Resident();
+        var resident = Environment.WorkingSet;
         return new Sample(
-            IdleTrim.Process.Self.Cpu().TotalSeconds,
+            Environment.CpuUsage.TotalTime.TotalSeconds,
             resident > 0 ? resident : null,
             stat?.VirtualBytes,
             OpenDescriptors(),
