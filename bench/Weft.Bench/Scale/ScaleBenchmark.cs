@@ -122,6 +122,7 @@ internal static class ScaleBenchmark
                     command = $"slice {n} {s} {moves}";
                 }
 
+                var (cpuBefore, ownBefore) = (ThreadCpu.Ms(controlPlane.Id), ThreadCpu.Ms(Environment.ProcessId));
                 var start = Stopwatch.GetTimestamp();
                 await controlPlane.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
                 await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
@@ -144,6 +145,7 @@ internal static class ScaleBenchmark
                 }
 
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
+                var (cpuMs, ownMs) = (ThreadCpu.Ms(controlPlane.Id) - cpuBefore, ThreadCpu.Ms(Environment.ProcessId) - ownBefore);
                 if (i < 0)
                 {
                     warmupMs.Add(last);
@@ -163,7 +165,7 @@ internal static class ScaleBenchmark
                 {
                     updates.Add(change.Updates);
                 }
-                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
+                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms, CPU control plane {cpuMs:F0} ms, subscribers {ownMs:F0} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
             }
 
             var changedRss = sampler.Phase("during the changes (peak)");
@@ -250,6 +252,15 @@ internal static class ScaleBenchmark
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location);
+        }
+
+        // SCALE_CP_DOTNET_X=v: DOTNET_X=v for the control plane alone (a GC setting tried on it, not on the subscribers).
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (e.Key is string key && key.StartsWith("SCALE_CP_DOTNET_", StringComparison.Ordinal))
+            {
+                start.Environment[key["SCALE_CP_".Length..]] = e.Value as string;
+            }
         }
 
         foreach (var arg in new[] { "control-plane-scale-server", "--namespaces", $"{cluster.Namespaces}", "--proxies", $"{cluster.Proxies}", "--state-dir", state })

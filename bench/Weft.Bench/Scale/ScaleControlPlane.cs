@@ -54,13 +54,43 @@ internal static class ScaleControlPlane
             }
         }
 
+        if (Environment.GetEnvironmentVariable("SCALE_GC") == "1")
+        {
+            _ = Task.Run(async () =>
+            {
+                long last = 0;
+                while (true)
+                {
+                    await Task.Delay(5).ConfigureAwait(false);
+                    foreach (var kind in new[] { GCKind.Ephemeral, GCKind.FullBlocking, GCKind.Background })
+                    {
+                        var i = GC.GetGCMemoryInfo(kind);
+                        if (i.Index > last)
+                        {
+                            last = Math.Max(last, i.Index);
+                            Console.Error.WriteLine($"GC {i.Index} gen{i.Generation} {kind} pause {i.PauseDurations[0].TotalMilliseconds:F1} ms promoted {i.PromotedBytes / 1048576} MB heap {i.HeapSizeBytes / 1048576} MB compacted {i.Compacted}");
+                        }
+                    }
+                }
+            });
+        }
+
+        using var allocations = Environment.GetEnvironmentVariable("SCALE_ALLOC") == "1" ? new AllocationTicks() : null;
         Reply($"ready {host.Address} {host.TrustBundlePath} {tokens} {Ms(stored)} {Ms(built)}");
+        var changing = false;
         while (await Console.In.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             var words = line.Split(' ');
             switch (words[0])
             {
                 case "route" or "slice":
+                    if (!changing)
+                    {
+                        // What the changes allocate, not the start.
+                        changing = true;
+                        allocations?.Clear();
+                    }
+
                     var (n, s, k) = (Int(words[1]), Int(words[2]), Int(words[3]));
                     var start = Stopwatch.GetTimestamp();
                     if (words[0] == "route")
@@ -79,6 +109,11 @@ internal static class ScaleControlPlane
                     Reply($"ok {changed} {Ms(replaced)} {Ms(Stopwatch.GetElapsedTime(start))} {GC.CollectionCount(0) - gen0} {GC.CollectionCount(2) - gen2}");
                     break;
                 case "gc":
+                    foreach (var (type, bytes) in allocations?.Top(40) ?? [])
+                    {
+                        Console.Error.WriteLine($"alloc {bytes / 1048576.0,10:F1} MB {type}");
+                    }
+
                     // The heap as it is, then what is live: a full, compacting collection says whether the peak was garbage.
                     var info = GC.GetGCMemoryInfo();
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);

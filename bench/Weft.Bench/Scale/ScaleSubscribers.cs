@@ -12,7 +12,9 @@ namespace Weft.Bench.Scale;
 /// <summary>
 /// The subscribed proxies of the scale benchmark, in the benchmark's own process: each proxy is one HTTP/2 connection
 /// over TLS to the control plane (as a sidecar's discovery channel is), authenticated with its pod's workload token,
-/// holding its WatchInbound stream and one WatchDestination stream per destination it talks to. Each stream keeps the
+/// holding its WatchInbound stream and one WatchDestination stream per destination it talks to, and acknowledging each
+/// update with a Report call as a sidecar does once it has applied one (without parsing it: that is each sidecar's own
+/// work, on its own node). Each stream keeps the
 /// last policy it received; a <see cref="Change"/> says which streams hold the old marker, and completes when every one
 /// of them has received a policy with the new one.
 /// </summary>
@@ -58,11 +60,22 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         var client = new Discovery.V1.Discovery.DiscoveryClient(channel);
         var headers = new Metadata { { "authorization", $"Bearer {token}" } };
         var fullPod = $"{ns}/{pod}";
-        _reads.Add(ReadAsync(NewStream(), id => client.WatchInbound(new InboundRequest { Pod = fullPod }, headers, cancellationToken: _stop.Token).ResponseStream, u => u.PolicyJson));
+        // Each update is acknowledged as a sidecar does once it has applied it (DestinationSubscription, InboundWatch): a
+        // Report call, which the control plane serves beside its pushes.
+        Task Ack(PolicyReport report) => client.ReportAsync(report, headers, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
+        _reads.Add(ReadAsync(
+            NewStream(),
+            id => client.WatchInbound(new InboundRequest { Pod = fullPod }, headers, cancellationToken: _stop.Token).ResponseStream,
+            u => (u.PolicyJson, u.Version),
+            version => Ack(new PolicyReport { ClientPod = fullPod, Inbound = true, Version = version, Ack = true })));
         foreach (var (host, port) in destinations)
         {
             var request = new DestinationRequest { ClientNamespace = ns, ClientPod = fullPod, Host = host, Port = port };
-            _reads.Add(ReadAsync(NewStream(), id => client.WatchDestination(request, headers, cancellationToken: _stop.Token).ResponseStream, u => u.PolicyJson.IsEmpty ? u.OutsideJson : u.PolicyJson));
+            _reads.Add(ReadAsync(
+                NewStream(),
+                id => client.WatchDestination(request, headers, cancellationToken: _stop.Token).ResponseStream,
+                u => (u.PolicyJson.IsEmpty ? u.OutsideJson : u.PolicyJson, u.Version),
+                version => Ack(new PolicyReport { ClientPod = fullPod, Host = host, Port = port, Version = version, Ack = true })));
         }
     }
 
@@ -111,7 +124,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         return _streams++;
     }
 
-    private async Task ReadAsync<T>(int id, Func<int, IAsyncStreamReader<T>> open, Func<T, ByteString> json)
+    private async Task ReadAsync<T>(int id, Func<int, IAsyncStreamReader<T>> open, Func<T, (ByteString Json, ulong Version)> read, Func<ulong, Task> ack)
     {
         try
         {
@@ -120,7 +133,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
             while (await reader.MoveNext(_stop.Token).ConfigureAwait(false))
             {
                 var now = Stopwatch.GetTimestamp();
-                var bytes = json(reader.Current);
+                var (bytes, version) = read(reader.Current);
                 Volatile.Write(ref _latest[id], bytes);
                 Volatile.Read(ref _change)?.Seen(id, bytes.Span, now);
                 if (first)
@@ -131,6 +144,8 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
                         _allFirst.TrySetResult();
                     }
                 }
+
+                await ack(version).ConfigureAwait(false);
             }
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled || _stop.IsCancellationRequested)
