@@ -122,7 +122,7 @@ internal static class ScaleBenchmark
                     command = $"slice {n} {s} {moves}";
                 }
 
-                var (cpuBefore, ownBefore) = (ThreadCpu.Ms(controlPlane.Id), ThreadCpu.Ms(Environment.ProcessId));
+                var (cpuBefore, ownBefore) = (ProcessCpu.Ms(controlPlane.Id), ProcessCpu.Ms(Environment.ProcessId));
                 var start = Stopwatch.GetTimestamp();
                 await controlPlane.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
                 await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
@@ -145,7 +145,7 @@ internal static class ScaleBenchmark
                 }
 
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
-                var (cpuMs, ownMs) = (ThreadCpu.Ms(controlPlane.Id) - cpuBefore, ThreadCpu.Ms(Environment.ProcessId) - ownBefore);
+                var (cpuMs, ownMs) = (ProcessCpu.Ms(controlPlane.Id) - cpuBefore, ProcessCpu.Ms(Environment.ProcessId) - ownBefore);
                 if (i < 0)
                 {
                     warmupMs.Add(last);

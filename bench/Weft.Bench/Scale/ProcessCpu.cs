@@ -6,7 +6,7 @@ namespace Weft.Bench.Scale;
 /// A process's CPU time (user and system, its ended threads included) in milliseconds, from <c>/proc/PID/stat</c>: in
 /// clock ticks, 10 ms steps, so a difference over a push of a few hundred milliseconds is good to a few percent.
 /// </summary>
-internal static class ThreadCpu
+internal static class ProcessCpu
 {
     public static double Ms(int pid)
     {
