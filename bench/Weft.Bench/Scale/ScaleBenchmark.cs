@@ -81,6 +81,7 @@ internal static class ScaleBenchmark
             var kinds = new[] { "route edit, hot Service (every proxy)", "route edit, one Service", "endpoint move, hot Service (every proxy)", "endpoint move, one Service" };
             var lastMs = kinds.ToDictionary(k => k, _ => new List<double>());
             var affected = kinds.ToDictionary(k => k, _ => new List<int>());
+            var cpuOfKind = kinds.ToDictionary(k => k, _ => (ControlPlane: new List<double>(), Subscribers: new List<double>()));
             var storeReplaceMs = new List<double>();
             var publishedMs = new List<double>();
             var updates = new List<int>();
@@ -155,6 +156,8 @@ internal static class ScaleBenchmark
                     if (change.Expected > 0)
                     {
                         lastMs[kind].Add(last);
+                        cpuOfKind[kind].ControlPlane.Add(cpuMs);
+                        cpuOfKind[kind].Subscribers.Add(ownMs);
                     }
 
                     affected[kind].Add(change.Expected);
@@ -183,12 +186,12 @@ internal static class ScaleBenchmark
             results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out), after {warmupMs.Count} warm-up changes not counted (their times: {string.Join(", ", warmupMs.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} ms); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
             results.AppendLine();
-            results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms |");
-            results.AppendLine("|---|---:|---:|---:|---:|---:|");
+            results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms | CPU until then, control plane / subscribers, p50 ms |");
+            results.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var kind in kinds)
             {
                 var ms = lastMs[kind];
-                results.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ms.Count} | {Percentile([.. affected[kind].Select(a => (double)a)], 0.5):F0} | {Percentile(ms, 0.5):F1} | {Percentile(ms, 0.99):F1} | {ms.DefaultIfEmpty().Max():F1} |");
+                results.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ms.Count} | {Percentile([.. affected[kind].Select(a => (double)a)], 0.5):F0} | {Percentile(ms, 0.5):F1} | {Percentile(ms, 0.99):F1} | {ms.DefaultIfEmpty().Max():F1} | {Percentile(cpuOfKind[kind].ControlPlane, 0.5):F0} / {Percentile(cpuOfKind[kind].Subscribers, 0.5):F0} |");
             }
 
             results.AppendLine();
