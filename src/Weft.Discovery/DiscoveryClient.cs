@@ -45,6 +45,7 @@ public sealed class DiscoveryClient : IAsyncDisposable
     private readonly LogLimiter _refusalLog;
     private ITimer? _idleSweep;
     private InboundWatch? _inbound;
+    private ReportSender? _reports;
     private bool _disposed;
 
     /// <param name="controlPlane">The discovery server, <c>http://127.0.0.1:PORT</c> (HTTP/2 cleartext) or an <c>https</c> one.</param>
@@ -246,8 +247,39 @@ public sealed class DiscoveryClient : IAsyncDisposable
         }
 
         await Task.WhenAll(subscriptions.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
+        if (_reports is not null)
+        {
+            await _reports.DisposeAsync().ConfigureAwait(false);
+        }
+
         _channel.Dispose();
     }
+
+    /// <summary>
+    /// An ACK or NACK of a version a stream received, queued for the sidecar's one Reports stream (<see cref="ReportSender"/>);
+    /// it never waits. Nothing is sent once the client is disposed.
+    /// </summary>
+    internal void Report(PolicyReport report)
+    {
+        var reports = Volatile.Read(ref _reports);
+        if (reports is null)
+        {
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                reports = _reports ??= new ReportSender(_grpc, this, _logger, _time);
+            }
+        }
+
+        reports.Send(report);
+    }
+
+    /// <summary>True once the control plane answered UNIMPLEMENTED to the Reports stream (for tests).</summary>
+    internal bool ReportsUnary => Volatile.Read(ref _reports)?.Unary ?? false;
 
     internal RouteTable BuildTable(DestinationPolicy policy) => TableBuilder(policy);
 

@@ -54,7 +54,7 @@ internal static class ScaleBenchmark
             // The proxies connect, 100 at a time, each with its inbound stream and its destinations.
             var roots = ScaleSubscribers.Roots(bundle);
             var podTokens = File.ReadAllLines(tokens).Select(l => l.Split(' ')).ToArray();
-            await using var subscribers = new ScaleSubscribers(cluster.Proxies * (1 + destinations));
+            await using var subscribers = new ScaleSubscribers(cluster.Proxies * (1 + destinations)) { UnaryReports = args.Contains("--unary-reports") };
             var watched = new List<(int N, int S)>();
             var t0 = Stopwatch.GetTimestamp();
             for (var p = 0; p < cluster.Proxies; p++)

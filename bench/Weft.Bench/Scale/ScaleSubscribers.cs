@@ -60,9 +60,20 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         var client = new Discovery.V1.Discovery.DiscoveryClient(channel);
         var headers = new Metadata { { "authorization", $"Bearer {token}" } };
         var fullPod = $"{ns}/{pod}";
-        // Each update is acknowledged as a sidecar does once it has applied it (DestinationSubscription, InboundWatch): a
-        // Report call, which the control plane serves beside its pushes.
-        Task Ack(PolicyReport report) => client.ReportAsync(report, headers, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
+        // Each update is acknowledged as a sidecar does once it has applied it (DiscoveryReports): on the proxy's one
+        // Reports stream, or (UnaryReports, as sidecars did before) with a Report call each.
+        Func<PolicyReport, Task> Ack;
+        if (UnaryReports)
+        {
+            Ack = report => client.ReportAsync(report, headers, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
+        }
+        else
+        {
+            var reports = System.Threading.Channels.Channel.CreateUnbounded<PolicyReport>(new() { SingleReader = true });
+            _reads.Add(SendReportsAsync(client, headers, reports.Reader));
+            Ack = report => reports.Writer.TryWrite(report) ? Task.CompletedTask : throw new InvalidOperationException("reports closed");
+        }
+
         _reads.Add(ReadAsync(
             NewStream(),
             id => client.WatchInbound(new InboundRequest { Pod = fullPod }, headers, cancellationToken: _stop.Token).ResponseStream,
@@ -116,6 +127,31 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>Each update acknowledged with a Report call of its own, as sidecars did before the Reports stream.</summary>
+    public bool UnaryReports { get; init; }
+
+    private async Task SendReportsAsync(Discovery.V1.Discovery.DiscoveryClient client, Metadata headers, System.Threading.Channels.ChannelReader<PolicyReport> reports)
+    {
+        try
+        {
+            using var call = client.Reports(headers, cancellationToken: _stop.Token);
+            await foreach (var report in reports.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                await call.RequestStream.WriteAsync(report, _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled || _stop.IsCancellationRequested)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (RpcException e)
+        {
+            await Console.Error.WriteLineAsync($"reports: {e.Status}").ConfigureAwait(false);
+        }
     }
 
     private int NewStream()

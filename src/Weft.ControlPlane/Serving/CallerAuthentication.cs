@@ -100,9 +100,17 @@ internal sealed class CallerAuthentication(
     public async ValueTask<WorkloadClaims> PodNamedAsync(ServerCallContext context, string named)
     {
         var claims = await PodAsync(context).ConfigureAwait(false);
-        return string.Equals(named, claims.Pod, StringComparison.Ordinal)
-            ? claims
-            : throw Refuse(context, StatusCode.PermissionDenied, $"{claims.Pod} may not act as {(named.Length == 0 ? "no pod" : named)}");
+        RequireActsAs(context, claims, named);
+        return claims;
+    }
+
+    /// <summary>Refuses (PERMISSION_DENIED) what an authenticated pod says for another pod (<paramref name="named"/>, "namespace/name").</summary>
+    public void RequireActsAs(ServerCallContext context, WorkloadClaims claims, string named)
+    {
+        if (!string.Equals(named, claims.Pod, StringComparison.Ordinal))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"{claims.Pod} may not act as {(named.Length == 0 ? "no pod" : named)}");
+        }
     }
 
     /// <summary>

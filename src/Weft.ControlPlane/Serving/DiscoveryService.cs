@@ -128,16 +128,47 @@ internal sealed class DiscoveryService(
     {
         // A report names the stream it is about by its pod: only that pod's sidecar may ACK or NACK it.
         await callers.PodNamedAsync(context, request.ClientPod).ConfigureAwait(false);
-        if (!request.Ack && request.Inbound)
+        return new ReportReply { Known = Record(request) };
+    }
+
+    public override async Task<ReportReply> Reports(IAsyncStreamReader<PolicyReport> requestStream, ServerCallContext context)
+    {
+        // Authenticated once, as a watch stream is; each report must still be about the caller's own pod. The headers say the
+        // stream is accepted before the sidecar writes a report, which a refused stream would lose.
+        var caller = await callers.PodAsync(context).ConfigureAwait(false);
+        await context.WriteResponseHeadersAsync([new Metadata.Entry(Weft.Discovery.Internal.ReportSender.AcceptedHeader, "yes")]).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var known = false;
+        try
         {
-            Log.InboundNacked(logger, request.ClientPod, request.Version, request.Error);
+            while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
+            {
+                var report = requestStream.Current;
+                callers.RequireActsAs(context, caller, report.ClientPod);
+                known |= Record(report);
+            }
         }
-        else if (!request.Ack)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            Log.Nacked(logger, request.ClientPod, request.Version, request.Host, request.Port, request.Error);
+            // The sidecar went away or the control plane is stopping (which must not wait for sidecars to end their streams).
         }
 
-        return new ReportReply { Known = registry.Report(request) };
+        return new ReportReply { Known = known };
+    }
+
+    /// <summary>Records a sidecar's ACK or NACK on its streams (a NACK is logged); false when no live stream matches.</summary>
+    private bool Record(PolicyReport report)
+    {
+        if (!report.Ack && report.Inbound)
+        {
+            Log.InboundNacked(logger, report.ClientPod, report.Version, report.Error);
+        }
+        else if (!report.Ack)
+        {
+            Log.Nacked(logger, report.ClientPod, report.Version, report.Host, report.Port, report.Error);
+        }
+
+        return registry.Report(report);
     }
 
     /// <summary>Issue 16's tap, for an admin (<see cref="CallerAuthentication.RequireAdminAsync"/>): the relay calls the target's sidecars (<see cref="TapRelay"/>).</summary>

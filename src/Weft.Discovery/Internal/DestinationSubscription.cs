@@ -114,7 +114,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
             ct).ConfigureAwait(false);
     }
 
-    private async Task ApplyAsync(DestinationUpdate update, CancellationToken ct)
+    private Task ApplyAsync(DestinationUpdate update, CancellationToken ct)
     {
         DestinationEntry next;
         try
@@ -131,20 +131,22 @@ internal sealed class DestinationSubscription : IAsyncDisposable
 
             Log.Rejected(_logger, Host, Port, update.Version, e.Message);
             _firstUpdate.TrySetResult();
-            await ReportAsync(update.Version, e.Message, ct).ConfigureAwait(false);
-            return;
+            Report(update.Version, e.Message);
+            return Task.CompletedTask;
         }
 
         var first = Entry is null;
         Volatile.Write(ref _entry, next);
         Log.Applied(_logger, Host, Port, update.Version, next.Found);
         _firstUpdate.TrySetResult();
-        await ReportAsync(update.Version, error: null, ct).ConfigureAwait(false);
+        Report(update.Version, error: null);
         if (first && !next.Found)
         {
             // Not a mesh destination: remembered for a short while without a stream (issue 15), not watched.
             _settings.NotFound(this, next);
         }
+
+        return Task.CompletedTask;
     }
 
     private DestinationEntry Build(DestinationUpdate update)
@@ -162,28 +164,13 @@ internal sealed class DestinationSubscription : IAsyncDisposable
         }
     }
 
-    private async Task ReportAsync(ulong version, string? error, CancellationToken ct)
+    private void Report(ulong version, string? error) => _settings.Report(new PolicyReport
     {
-        try
-        {
-            await _grpc.ReportAsync(
-                new PolicyReport
-                {
-                    ClientPod = _request.ClientPod,
-                    Host = Host,
-                    Port = Port,
-                    Version = version,
-                    Ack = error is null,
-                    Error = NackText.Of(error),
-                },
-                // gRPC deadlines are wall-clock by API.
-                deadline: DateTime.UtcNow.AddSeconds(5),
-                cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RpcException or OperationCanceledException)
-        {
-            // An ACK is informational; the stream's own failure handling covers a lost control plane.
-            Log.ReportFailed(_logger, Host, Port, version, e.Message);
-        }
-    }
+        ClientPod = _request.ClientPod,
+        Host = Host,
+        Port = Port,
+        Version = version,
+        Ack = error is null,
+        Error = NackText.Of(error),
+    });
 }

@@ -74,7 +74,7 @@ internal sealed class InboundWatch : IAsyncDisposable
             ct);
     }
 
-    private async Task ApplyAsync(InboundUpdate update, CancellationToken ct)
+    private Task ApplyAsync(InboundUpdate update, CancellationToken ct)
     {
         InboundEntry next;
         try
@@ -90,13 +90,14 @@ internal sealed class InboundWatch : IAsyncDisposable
             }
 
             Log.InboundRejected(_logger, _request.Pod, update.Version, e.Message);
-            await ReportAsync(update.Version, e.Message, ct).ConfigureAwait(false);
-            return;
+            Report(update.Version, e.Message);
+            return Task.CompletedTask;
         }
 
         Volatile.Write(ref _entry, next);
         Log.InboundApplied(_logger, _request.Pod, update.Version, next.Found);
-        await ReportAsync(update.Version, error: null, ct).ConfigureAwait(false);
+        Report(update.Version, error: null);
+        return Task.CompletedTask;
     }
 
     private InboundEntry Build(InboundUpdate update) => update.Status switch
@@ -106,19 +107,6 @@ internal sealed class InboundWatch : IAsyncDisposable
         _ => throw new InvalidDataException($"unknown inbound policy status {update.Status}"),
     };
 
-    private async Task ReportAsync(ulong version, string? error, CancellationToken ct)
-    {
-        try
-        {
-            await _grpc.ReportAsync(
-                new PolicyReport { ClientPod = _request.Pod, Inbound = true, Version = version, Ack = error is null, Error = NackText.Of(error) },
-                // gRPC deadlines are wall-clock by API.
-                deadline: DateTime.UtcNow.AddSeconds(5),
-                cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RpcException or OperationCanceledException)
-        {
-            Log.ReportFailed(_logger, "(inbound)", 0, version, e.Message);
-        }
-    }
+    private void Report(ulong version, string? error) =>
+        _settings.Report(new PolicyReport { ClientPod = _request.Pod, Inbound = true, Version = version, Ack = error is null, Error = NackText.Of(error) });
 }

@@ -167,6 +167,32 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Reports_stream_is_authenticated_and_a_report_for_another_pod_on_it_ends_it_unrecorded()
+    {
+        await using var b = TestCallers.Client(_host, Shop, "b-0", "b");
+        var entry = await b.GetAsync(Echo, 80, CancellationToken.None);
+        await Eventually.TrueAsync(() => _host.Subscriptions().SingleOrDefault()?.AckedVersion == entry!.Version, "b's ACK recorded", Deadline);
+        using var anonymous = TestCallers.Channel(_host);
+        using var channel = TestCallers.Channel(_host, TokenOf("a-0", "a"));
+
+        // No credential: refused before any report is read, with no "accepted" in the headers the sidecar waits for.
+        using (var refused = new GrpcDiscovery(anonymous).Reports())
+        {
+            Assert.Null((await refused.ResponseHeadersAsync).Get(Weft.Discovery.Internal.ReportSender.AcceptedHeader));
+            Assert.Equal(StatusCode.Unauthenticated, await CodeOf(() => refused.ResponseAsync));
+        }
+
+        // a's own stream is accepted; a report on it that speaks for b ends it, and b's subscription never shows it.
+        using var call = new GrpcDiscovery(channel).Reports();
+        Assert.NotNull((await call.ResponseHeadersAsync).Get(Weft.Discovery.Internal.ReportSender.AcceptedHeader));
+        await call.RequestStream.WriteAsync(new PolicyReport { ClientPod = $"{Shop}/b-0", Host = Echo, Port = 80, Version = entry!.Version, Ack = false, Error = "forged by a" });
+        Assert.Equal(StatusCode.PermissionDenied, await CodeOf(() => call.ResponseAsync));
+        var subscription = Assert.Single((await TestCallers.StatusAsync(_host)).Subscriptions);
+        Assert.Equal(0UL, subscription.NackedVersion);
+        Assert.Equal("", subscription.NackError);
+    }
+
+    [Fact]
     public async Task GetStatus_is_for_the_admin_credential_only()
     {
         using var sidecar = TestCallers.Channel(_host, TokenOf("a-0", "a"));
@@ -281,8 +307,13 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
         var first = current;
         await using var sidecar = new DiscoveryClient(
             _host.Address, Shop, $"{Shop}/a-0", NullLogger.Instance, _clock, TestCallers.Roots(_host), new DiscoveryCredentials { Token = () => Volatile.Read(ref current) });
-        Assert.NotNull(await sidecar.GetAsync(Echo, 80, CancellationToken.None));
+        var entry = await sidecar.GetAsync(Echo, 80, CancellationToken.None);
+        Assert.NotNull(entry);
 
+        // Its ACK has come on its Reports stream, which is then authenticated for good: had the stream been opened only
+        // after the clock moves past the first token's lifetime below, the first token (read as the call started) could
+        // be refused, and the stream opened again after a backoff on this test's clock, which stands still.
+        await Eventually.TrueAsync(() => _host.Subscriptions().Any(s => s.Host == Echo && s.AckedVersion == entry!.Version), "the first ACK recorded", Deadline);
         _clock.Advance(_host.WorkloadTokenLifetime * 0.8);
         Volatile.Write(ref current, TokenOf("a-0", "a").Token!());
         _clock.Advance(_host.WorkloadTokenLifetime * 0.3);

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Weft.Discovery;
+using Weft.Discovery.V1;
+using Weft.Routing;
+using Weft.Routing.Policy;
+
+namespace Weft.ControlPlane.Tests;
+
+/// <summary>
+/// A sidecar's ACKs and NACKs (issue 18): every report of the sidecar on one Reports stream, not a Report call each; to a
+/// control plane without Reports (UNIMPLEMENTED, an older one), a Report call each, none lost. Against a discovery
+/// server of the test's own that counts what it receives (h2c on loopback, the client's test-server mode).
+/// </summary>
+public sealed class DiscoveryReportsTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Every_update_is_reported_as_one_message_on_one_Reports_stream()
+    {
+        var server = new CountingDiscovery(hasReports: true);
+        await using var app = await StartAsync(server);
+        await using var client = NewClient(app);
+
+        var versions = await PushAsync(server, client, count: 20);
+
+        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.OnStream.ToArray()), r => r.Length == versions.Count, "every update reported", Deadline);
+        Assert.Equal(versions, reports!.Select(r => r.Version));
+        Assert.All(reports, r => Assert.True(r.Ack && r is { ClientPod: "a/client-0", Host: "echo.a", Port: 80 }));
+        Assert.Equal(1, server.ReportsStreams);
+        Assert.Empty(server.Unary);
+        Assert.False(client.ReportsUnary);
+    }
+
+    [Fact]
+    public async Task A_control_plane_without_Reports_gets_a_Report_call_per_update_and_none_is_lost()
+    {
+        var server = new CountingDiscovery(hasReports: false);
+        await using var app = await StartAsync(server);
+        await using var client = NewClient(app);
+
+        var versions = await PushAsync(server, client, count: 5);
+
+        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.Unary.ToArray()), r => r.Length == versions.Count, "every update reported", Deadline);
+        Assert.Equal(versions, reports!.Select(r => r.Version));
+        Assert.True(client.ReportsUnary);
+        Assert.Empty(server.OnStream);
+    }
+
+    /// <summary>Sends <paramref name="count"/> versions of echo.a:80's policy and waits until the client has each.</summary>
+    private static async Task<List<ulong>> PushAsync(CountingDiscovery server, DiscoveryClient client, int count)
+    {
+        List<ulong> versions = [];
+        for (ulong v = 1; v <= (ulong)count; v++)
+        {
+            await server.Updates.Writer.WriteAsync(Update(v));
+            if (v == 1)
+            {
+                Assert.Equal(1UL, (await client.GetAsync("echo.a", 80, CancellationToken.None))!.Version);
+            }
+            else
+            {
+                var version = v;
+                await Eventually.ValueAsync(() => client.GetAsync("echo.a", 80, CancellationToken.None).AsTask(), e => e!.Version == version, $"version {v} applied", Deadline);
+            }
+
+            versions.Add(v);
+        }
+
+        return versions;
+    }
+
+    private static DestinationUpdate Update(ulong version) => new()
+    {
+        Version = version,
+        Status = DestinationStatus.Found,
+        PolicyJson = Google.Protobuf.ByteString.CopyFrom(PolicyJson.Serialize(new DestinationPolicy
+        {
+            ClientNamespace = "a",
+            ServiceNamespace = "a",
+            ServiceName = "echo",
+            Port = 80,
+            Protocol = "http",
+            View = PolicyView.None,
+        })),
+    };
+
+    private static DiscoveryClient NewClient(WebApplication app) =>
+        new(new Uri(app.Urls.Single()), "a", "a/client-0", NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };
+
+    private static async Task<WebApplication> StartAsync(CountingDiscovery server)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
+        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(server);
+        var app = builder.Build();
+        app.MapGrpcService<CountingDiscovery>();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Streams what the test writes to <see cref="Updates"/> and keeps every report, by how it came.</summary>
+    private sealed class CountingDiscovery(bool hasReports) : Discovery.V1.Discovery.DiscoveryBase
+    {
+        private int _reportsStreams;
+
+        public Channel<DestinationUpdate> Updates { get; } = Channel.CreateUnbounded<DestinationUpdate>();
+
+        public ConcurrentQueue<PolicyReport> OnStream { get; } = new();
+
+        public ConcurrentQueue<PolicyReport> Unary { get; } = new();
+
+        public int ReportsStreams => Volatile.Read(ref _reportsStreams);
+
+        public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
+        {
+            await foreach (var update in Updates.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(update);
+            }
+        }
+
+        public override Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
+        {
+            Unary.Enqueue(request);
+            return Task.FromResult(new ReportReply { Known = true });
+        }
+
+        public override async Task<ReportReply> Reports(IAsyncStreamReader<PolicyReport> requestStream, ServerCallContext context)
+        {
+            if (!hasReports)
+            {
+                // What a control plane built before Reports answers (the generated base's UNIMPLEMENTED).
+                return await base.Reports(requestStream, context);
+            }
+
+            Interlocked.Increment(ref _reportsStreams);
+            await context.WriteResponseHeadersAsync([new Metadata.Entry(Weft.Discovery.Internal.ReportSender.AcceptedHeader, "yes")]);
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                OnStream.Enqueue(requestStream.Current);
+            }
+
+            return new ReportReply { Known = true };
+        }
+    }
+}
