@@ -16,7 +16,7 @@ namespace Weft.ControlPlane.Tests;
 
 /// <summary>
 /// A sidecar's ACKs and NACKs (issue 18): every report of the sidecar on one Reports stream, not a Report call each; to a
-/// control plane without Reports (UNIMPLEMENTED, an older one), a Report call each, none lost. Against a discovery
+/// control plane without Reports (UNIMPLEMENTED, an older one), Report calls; either way up to the newest. Against a discovery
 /// server of the test's own that counts what it receives (h2c on loopback, the client's test-server mode).
 /// </summary>
 public sealed class DiscoveryReportsTests
@@ -32,8 +32,11 @@ public sealed class DiscoveryReportsTests
 
         var versions = await PushAsync(server, client, count: 20);
 
-        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.OnStream.ToArray()), r => r.Length == versions.Count, "every update reported", Deadline);
-        Assert.Equal(versions, reports!.Select(r => r.Version));
+        // Each report as a message, in order; one that waited while an earlier one was written may have been replaced by
+        // a newer one of the same stream (only the newest waits), never the last.
+        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.OnStream.ToArray()), r => r.Any(x => x.Version == versions[^1]), "the last update reported", Deadline);
+        Assert.Equal(versions[^1], reports![^1].Version);
+        Assert.Equal(reports.Select(r => r.Version).Order(), reports.Select(r => r.Version));
         Assert.All(reports, r => Assert.True(r.Ack && r is { ClientPod: "a/client-0", Host: "echo.a", Port: 80 }));
         Assert.Equal(1, server.ReportsStreams);
         Assert.Empty(server.Unary);
@@ -41,7 +44,7 @@ public sealed class DiscoveryReportsTests
     }
 
     [Fact]
-    public async Task A_control_plane_without_Reports_gets_a_Report_call_per_update_and_none_is_lost()
+    public async Task A_control_plane_without_Reports_gets_Report_calls_up_to_the_last_update()
     {
         var server = new CountingDiscovery(hasReports: false);
         await using var app = await StartAsync(server);
@@ -49,10 +52,29 @@ public sealed class DiscoveryReportsTests
 
         var versions = await PushAsync(server, client, count: 5);
 
-        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.Unary.ToArray()), r => r.Length == versions.Count, "every update reported", Deadline);
-        Assert.Equal(versions, reports!.Select(r => r.Version));
+        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.Unary.ToArray()), r => r.Any(x => x.Version == versions[^1]), "the last update reported", Deadline);
+        Assert.Equal(versions[^1], reports![^1].Version);
         Assert.True(client.ReportsUnary);
         Assert.Empty(server.OnStream);
+    }
+
+    [Fact]
+    public async Task While_the_stream_is_refused_the_newest_report_of_each_stream_waits_and_is_sent_once_it_is_accepted()
+    {
+        var server = new CountingDiscovery(hasReports: true) { Refuse = true };
+        await using var app = await StartAsync(server);
+        await using var client = NewClient(app);
+
+        var versions = await PushAsync(server, client, count: 4);
+        await Eventually.TrueAsync(() => server.Refused >= 2, "the stream refused and tried again", Deadline);
+        Assert.Empty(server.OnStream);
+        server.Refuse = false;
+
+        // Versions 1-3 were replaced by 4 while they waited: one report, the newest, and no call.
+        var reports = await Eventually.ValueAsync(() => Task.FromResult(server.OnStream.ToArray()), r => r.Any(x => x.Version == versions[^1]), "the newest report sent", Deadline);
+        Assert.Equal([versions[^1]], reports!.Select(r => r.Version));
+        Assert.Empty(server.Unary);
+        Assert.Equal(1, server.ReportsStreams);
     }
 
     /// <summary>Sends <paramref name="count"/> versions of echo.a:80's policy and waits until the client has each.</summary>
@@ -113,6 +135,12 @@ public sealed class DiscoveryReportsTests
     private sealed class CountingDiscovery(bool hasReports) : Discovery.V1.Discovery.DiscoveryBase
     {
         private int _reportsStreams;
+        private int _refused;
+
+        /// <summary>Refuse Reports streams (UNAVAILABLE, before the accepted header) while true.</summary>
+        public bool Refuse { get; set; }
+
+        public int Refused => Volatile.Read(ref _refused);
 
         public Channel<DestinationUpdate> Updates { get; } = Channel.CreateUnbounded<DestinationUpdate>();
 
@@ -142,6 +170,12 @@ public sealed class DiscoveryReportsTests
             {
                 // What a control plane built before Reports answers (the generated base's UNIMPLEMENTED).
                 return await base.Reports(requestStream, context);
+            }
+
+            if (Refuse)
+            {
+                Interlocked.Increment(ref _refused);
+                throw new RpcException(new Status(StatusCode.Unavailable, "not now"));
             }
 
             Interlocked.Increment(ref _reportsStreams);

@@ -25,8 +25,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Sent version {Version} ({Status}) of {Host}:{Port} to {ClientPod}")]
     public static partial void Sent(ILogger logger, ulong version, string status, string host, int port, string clientPod);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{ClientPod} rejected version {Version} of {Host}:{Port}: {Error}")]
-    public static partial void Nacked(ILogger logger, string clientPod, ulong version, string host, int port, string error);
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{ClientPod} rejected version {Version} of {Host}:{Port}: {Error} ({HeldBack} more rejections held back since the last such line; one a second at most)")]
+    public static partial void Nacked(ILogger logger, string clientPod, ulong version, string host, int port, string error, long heldBack);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "Compiling the policy of {Host}:{Port} for namespace {ClientNamespace} failed")]
     public static partial void CompileFailed(ILogger logger, string host, int port, string clientNamespace, Exception exception);
@@ -100,8 +100,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 38, Level = LogLevel.Debug, Message = "Sent inbound policy version {Version} ({Status}) to {Pod}")]
     public static partial void InboundSent(ILogger logger, ulong version, string status, string pod);
 
-    [LoggerMessage(EventId = 39, Level = LogLevel.Warning, Message = "{Pod} rejected inbound policy version {Version}: {Error}")]
-    public static partial void InboundNacked(ILogger logger, string pod, ulong version, string error);
+    [LoggerMessage(EventId = 39, Level = LogLevel.Warning, Message = "{Pod} rejected inbound policy version {Version}: {Error} ({HeldBack} more rejections held back since the last such line; one a second at most)")]
+    public static partial void InboundNacked(ILogger logger, string pod, ulong version, string error, long heldBack);
 
     [LoggerMessage(EventId = 40, Level = LogLevel.Error, Message = "Compiling the inbound policy of {Pod} failed")]
     public static partial void InboundCompileFailed(ILogger logger, string pod, Exception exception);

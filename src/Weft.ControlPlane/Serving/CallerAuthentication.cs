@@ -43,6 +43,7 @@ internal sealed class CallerAuthentication(
     private const int MaxCachedReviews = 4096;
     private readonly ConcurrentDictionary<string, (WorkloadClaims Claims, DateTimeOffset Until)> _reviews = new(StringComparer.Ordinal);
     private readonly LogLimiter _refusals = new(RefusalLogInterval, time);
+    private readonly Lock _podsGate = new();
     private PodIndex? _pods;
 
     /// <summary>At most one "call refused" line per this interval, with the count of refusals held back since the last.</summary>
@@ -72,17 +73,7 @@ internal sealed class CallerAuthentication(
                 : Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} does not exist: its token is void");
         }
 
-        if (claims.PodUid is { } uid && pod.Metadata.Uid is { } podUid && !string.Equals(uid, podUid, StringComparison.Ordinal))
-        {
-            throw Refuse(context, StatusCode.PermissionDenied, $"the token was issued to an earlier pod {claims.Pod} (uid {uid}), not the current one");
-        }
-
-        // An empty serviceAccountName is "default", as the API server and the identities Routing computes read it.
-        if (!string.Equals(pod.ServiceAccount, claims.ServiceAccount, StringComparison.Ordinal))
-        {
-            throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} runs as {pod.ServiceAccount}, not {claims.ServiceAccount}");
-        }
-
+        RequireIncarnation(context, claims, pod);
         if (context.GetHttpContext().Connection.ClientCertificate is { } certificate)
         {
             // Kestrel verified the chain at the handshake (ValidateClientCertificate); here the names must agree.
@@ -102,6 +93,17 @@ internal sealed class CallerAuthentication(
         var claims = await PodAsync(context).ConfigureAwait(false);
         RequireActsAs(context, claims, named);
         return claims;
+    }
+
+    /// <summary>
+    /// What a long-lived stream checks on each message after <see cref="PodAsync"/> admitted it at its start: the pod is
+    /// still in the store, the same incarnation and service account (PERMISSION_DENIED otherwise), so that a deleted pod's
+    /// sidecar is refused at once on a stream as on a call. The store's pods are indexed, so this is a look-up.
+    /// </summary>
+    public void RequireStillRunning(ServerCallContext context, WorkloadClaims claims)
+    {
+        var pod = FindPod(claims.Namespace, claims.PodName) ?? throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} no longer exists");
+        RequireIncarnation(context, claims, pod);
     }
 
     /// <summary>Refuses (PERMISSION_DENIED) what an authenticated pod says for another pod (<paramref name="named"/>, "namespace/name").</summary>
@@ -150,6 +152,21 @@ internal sealed class CallerAuthentication(
         certificate is null
         || SpiffeValidation.Validate(certificate, [.. ca.TrustedRoots], null, time.GetUtcNow(), out _, out _);
 
+    /// <summary>The token's pod must be <paramref name="pod"/> as it is now: the same uid, and the same service account.</summary>
+    private void RequireIncarnation(ServerCallContext context, WorkloadClaims claims, Pod pod)
+    {
+        if (claims.PodUid is { } uid && pod.Metadata.Uid is { } podUid && !string.Equals(uid, podUid, StringComparison.Ordinal))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"the token was issued to an earlier pod {claims.Pod} (uid {uid}), not the current one");
+        }
+
+        // An empty serviceAccountName is "default", as the API server and the identities Routing computes read it.
+        if (!string.Equals(pod.ServiceAccount, claims.ServiceAccount, StringComparison.Ordinal))
+        {
+            throw Refuse(context, StatusCode.PermissionDenied, $"pod {claims.Pod} runs as {pod.ServiceAccount}, not {claims.ServiceAccount}");
+        }
+    }
+
     private string Credential(ServerCallContext context)
     {
         var header = context.RequestHeaders.GetValue(Header);
@@ -196,9 +213,20 @@ internal sealed class CallerAuthentication(
         var index = Volatile.Read(ref _pods);
         if (!ReferenceEquals(index?.Pods, pods))
         {
-            // Two callers may build it at once: both build the same index, and either may be kept.
-            index = new PodIndex(pods);
-            Volatile.Write(ref _pods, index);
+            lock (_podsGate)
+            {
+                // Built once per list, by the first caller that needs it; a caller holding an older list than the index's
+                // uses a throw-away index of its own rather than put the older one back.
+                index = _pods;
+                if (!ReferenceEquals(index?.Pods, pods))
+                {
+                    index = new PodIndex(pods);
+                    if (ReferenceEquals(store.Snapshot().Mesh.Pods, pods))
+                    {
+                        Volatile.Write(ref _pods, index);
+                    }
+                }
+            }
         }
 
         return index!.ByName.GetValueOrDefault((@namespace, name));

@@ -37,6 +37,8 @@ internal sealed class DiscoveryService(
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
 
+    private readonly LogLimiter _nackLog = new(TimeSpan.FromSeconds(1), time);
+
     /// <summary>What <see cref="SerializedPolicies"/> holds for a policy that could not be serialised: a marker, never sent.</summary>
     private static readonly byte[] NotSerializable = new byte[1];
 
@@ -133,24 +135,30 @@ internal sealed class DiscoveryService(
 
     public override async Task<ReportReply> Reports(IAsyncStreamReader<PolicyReport> requestStream, ServerCallContext context)
     {
-        // Authenticated once, as a watch stream is; each report must still be about the caller's own pod. The headers say the
-        // stream is accepted before the sidecar writes a report, which a refused stream would lose.
+        // Authenticated at its start as a watch stream is, and bounded per pod as watches are. The headers then say the
+        // stream is accepted, before the sidecar writes a report that a refused stream would lose.
         var caller = await callers.PodAsync(context).ConfigureAwait(false);
+        using var open = registry.OpenReports(caller.Pod);
         await context.WriteResponseHeadersAsync([new Metadata.Entry(Weft.Discovery.Internal.ReportSender.AcceptedHeader, "yes")]).ConfigureAwait(false);
+
+        // It ends when the sidecar goes away or the control plane stops (which must not wait for sidecars to end it).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var known = false;
         try
         {
             while (await requestStream.MoveNext(stop.Token).ConfigureAwait(false))
             {
+                // Each report must be about the caller's own pod, which must still be there (the same incarnation): a
+                // deleted pod's sidecar is refused at once, as its calls are. Like a watch stream, the stream is not
+                // authenticated again when the token it was opened with expires.
                 var report = requestStream.Current;
                 callers.RequireActsAs(context, caller, report.ClientPod);
+                callers.RequireStillRunning(context, caller);
                 known |= Record(report);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The sidecar went away or the control plane is stopping (which must not wait for sidecars to end their streams).
         }
 
         return new ReportReply { Known = known };
@@ -159,16 +167,23 @@ internal sealed class DiscoveryService(
     /// <summary>Records a sidecar's ACK or NACK on its streams (a NACK is logged); false when no live stream matches.</summary>
     private bool Record(PolicyReport report)
     {
-        if (!report.Ack && report.Inbound)
+        var known = registry.Report(report);
+
+        // A NACK of a live stream is logged, at most one line a second with the count held back: a sidecar reporting
+        // in a loop must not flood the log.
+        if (!report.Ack && known && _nackLog.TryTake(out var heldBack))
         {
-            Log.InboundNacked(logger, report.ClientPod, report.Version, report.Error);
-        }
-        else if (!report.Ack)
-        {
-            Log.Nacked(logger, report.ClientPod, report.Version, report.Host, report.Port, report.Error);
+            if (report.Inbound)
+            {
+                Log.InboundNacked(logger, report.ClientPod, report.Version, report.Error, heldBack);
+            }
+            else
+            {
+                Log.Nacked(logger, report.ClientPod, report.Version, report.Host, report.Port, report.Error, heldBack);
+            }
         }
 
-        return registry.Report(report);
+        return known;
     }
 
     /// <summary>Issue 16's tap, for an admin (<see cref="CallerAuthentication.RequireAdminAsync"/>): the relay calls the target's sidecars (<see cref="TapRelay"/>).</summary>

@@ -16,7 +16,7 @@ internal sealed class SubscriptionRegistry
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
     private readonly ConcurrentDictionary<long, InboundStream> _inbound = new();
-    private readonly Dictionary<string, List<StreamProgress>> _streamsByPod = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodStreams> _pods = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private long _nextId;
     private long _refused;
@@ -69,7 +69,43 @@ internal sealed class SubscriptionRegistry
     {
         lock (_gate)
         {
-            return _streamsByPod.TryGetValue(pod, out var streams) ? streams.Count : 0;
+            return _pods.TryGetValue(pod, out var streams) ? streams.Count : 0;
+        }
+    }
+
+    /// <summary>The most Reports streams one pod may hold open (a sidecar opens one; a second while the first is torn down).</summary>
+    public int MaxReportStreamsPerPod { get; init; } = 4;
+
+    /// <summary>
+    /// Counts a Reports stream of <paramref name="pod"/> in until the returned handle is disposed.
+    /// </summary>
+    /// <exception cref="RpcException">ResourceExhausted: the pod holds <see cref="MaxReportStreamsPerPod"/> already.</exception>
+    public IDisposable OpenReports(string pod)
+    {
+        lock (_gate)
+        {
+            var streams = StreamsFor(pod);
+            if (streams.ReportStreams >= MaxReportStreamsPerPod)
+            {
+                Interlocked.Increment(ref _refused);
+                ForgetIfEmpty(pod, streams);
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"pod {pod} holds {streams.ReportStreams} Reports streams, the most one pod may"));
+            }
+
+            streams.ReportStreams++;
+            return new ReportsHandle(this, pod);
+        }
+    }
+
+    private void CloseReports(string pod)
+    {
+        lock (_gate)
+        {
+            if (_pods.TryGetValue(pod, out var streams))
+            {
+                streams.ReportStreams--;
+                ForgetIfEmpty(pod, streams);
+            }
         }
     }
 
@@ -77,17 +113,18 @@ internal sealed class SubscriptionRegistry
     {
         lock (_gate)
         {
-            if (!_streamsByPod.TryGetValue(pod, out var streams))
+            var streams = StreamsFor(pod);
+            lock (streams.Gate)
             {
-                _streamsByPod[pod] = streams = [];
-            }
-            else if (streams.Count >= MaxStreamsPerPod)
-            {
-                Interlocked.Increment(ref _refused);
-                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"pod {pod} holds {streams.Count} discovery streams, the most one pod may"));
-            }
+                if (streams.Count >= MaxStreamsPerPod)
+                {
+                    Interlocked.Increment(ref _refused);
+                    ForgetIfEmpty(pod, streams);
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted, $"pod {pod} holds {streams.Count} discovery streams, the most one pod may"));
+                }
 
-            streams.Add(stream);
+                streams.Add(stream);
+            }
         }
     }
 
@@ -95,24 +132,59 @@ internal sealed class SubscriptionRegistry
     {
         lock (_gate)
         {
-            if (_streamsByPod.TryGetValue(pod, out var streams) && streams.Remove(stream) && streams.Count == 0)
+            if (_pods.TryGetValue(pod, out var streams))
             {
-                _streamsByPod.Remove(pod);
+                lock (streams.Gate)
+                {
+                    streams.Remove(stream);
+                }
+
+                ForgetIfEmpty(pod, streams);
             }
         }
     }
 
+    // Under _gate.
+    private PodStreams StreamsFor(string pod)
+    {
+        if (!_pods.TryGetValue(pod, out var streams))
+        {
+            _pods[pod] = streams = new PodStreams();
+        }
+
+        return streams;
+    }
+
+    // Under _gate: a pod with no stream of any kind is forgotten.
+    private void ForgetIfEmpty(string pod, PodStreams streams)
+    {
+        if (streams.Count == 0 && streams.ReportStreams == 0)
+        {
+            _pods.Remove(pod);
+        }
+    }
+
     /// <summary>Records an ACK or NACK on every live stream of (client pod, host, port). False when there is none.</summary>
+    /// <remarks>
+    /// Only the pod's own streams are looked at, under the pod's lock: the registry's lock is held for the look-up of the
+    /// pod alone, so that a sidecar reporting fast holds up no other pod's streams starting or ending.
+    /// </remarks>
     public bool Report(PolicyReport report)
     {
-        var known = false;
+        PodStreams? streams;
         lock (_gate)
         {
-            if (!_streamsByPod.TryGetValue(report.ClientPod, out var streams))
-            {
-                return false;
-            }
+            _pods.TryGetValue(report.ClientPod, out streams);
+        }
 
+        var known = false;
+        if (streams is null)
+        {
+            return false;
+        }
+
+        lock (streams.Gate)
+        {
             foreach (var stream in streams)
             {
                 if (report.Inbound ? stream is InboundStream : stream is Entry entry && entry.Matches(report))
@@ -124,6 +196,27 @@ internal sealed class SubscriptionRegistry
         }
 
         return known;
+    }
+
+    /// <summary>One pod's streams (changed under the registry's lock and <see cref="Gate"/>, read under <see cref="Gate"/>) and its Reports streams.</summary>
+    private sealed class PodStreams : HashSet<StreamProgress>
+    {
+        public Lock Gate { get; } = new();
+
+        public int ReportStreams { get; set; }
+    }
+
+    private sealed class ReportsHandle(SubscriptionRegistry owner, string pod) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.CloseReports(pod);
+            }
+        }
     }
 
     // ToArray, a copy under the dictionary's locks: OrderBy would copy by Count then CopyTo, which throws when a stream is added in between.

@@ -40,12 +40,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Inbound policy stream for {Pod} failed, retrying in {Delay}: {Error}")]
     public static partial void InboundStreamFailed(ILogger logger, string pod, TimeSpan delay, string error);
 
-    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "The control plane has no Reports stream (an older one): each ACK and NACK is a Report call")]
-    public static partial void ReportsUnimplemented(ILogger logger);
-
-    [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "The Reports stream failed, opening it again in {Delay}: {Error}")]
-    public static partial void ReportsFailed(ILogger logger, TimeSpan delay, string error);
-
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "The limit of {Limit} discovery subscriptions is reached: {Host}:{Port} refused ({Refused} refused since start; logged once a minute at most)")]
     public static partial void SubscriptionLimitReached(ILogger logger, int limit, string host, int port, long refused);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "The control plane has no Reports stream (an older one): each ACK and NACK is a Report call for the next {For}")]
+    public static partial void ReportsUnimplemented(ILogger logger, TimeSpan @for);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "The Reports stream failed, opening it again in {Delay}: {Error}")]
+    public static partial void ReportsFailed(ILogger logger, TimeSpan delay, string error);
 }

@@ -193,6 +193,51 @@ public sealed class DiscoveryAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Reports_stream_of_a_pod_deleted_since_it_opened_is_refused_at_its_next_report()
+    {
+        await using var a = TestCallers.Client(_host, Shop, "a-0", "a");
+        var entry = await a.GetAsync(Echo, 80, CancellationToken.None);
+        using var channel = TestCallers.Channel(_host, TokenOf("a-0", "a"));
+        using var call = new GrpcDiscovery(channel).Reports();
+        Assert.NotNull((await call.ResponseHeadersAsync).Get(Weft.Discovery.Internal.ReportSender.AcceptedHeader));
+
+        TestCallers.SetPods(_host, TestCallers.Pod(Shop, "b-0", "b"));
+        await call.RequestStream.WriteAsync(new PolicyReport { ClientPod = $"{Shop}/a-0", Host = Echo, Port = 80, Version = entry!.Version, Ack = false, Error = "from a deleted pod" });
+
+        Assert.Equal(StatusCode.PermissionDenied, await CodeOf(() => call.ResponseAsync));
+        Assert.All((await TestCallers.StatusAsync(_host)).Subscriptions, s => Assert.Equal("", s.NackError));
+    }
+
+    [Fact]
+    public async Task A_pod_may_hold_only_a_few_Reports_streams()
+    {
+        using var channel = TestCallers.Channel(_host, TokenOf("a-0", "a"));
+        var client = new GrpcDiscovery(channel);
+        List<AsyncClientStreamingCall<PolicyReport, ReportReply>> calls = [];
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                calls.Add(client.Reports());
+                Assert.NotNull((await calls[^1].ResponseHeadersAsync).Get(Weft.Discovery.Internal.ReportSender.AcceptedHeader));
+            }
+
+            using var fifth = client.Reports();
+            Assert.Equal(StatusCode.ResourceExhausted, await CodeOf(() => fifth.ResponseAsync));
+
+            // One ended frees its place.
+            await calls[0].RequestStream.CompleteAsync();
+            await calls[0].ResponseAsync;
+            using var again = client.Reports();
+            Assert.NotNull((await again.ResponseHeadersAsync).Get(Weft.Discovery.Internal.ReportSender.AcceptedHeader));
+        }
+        finally
+        {
+            calls.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task GetStatus_is_for_the_admin_credential_only()
     {
         using var sidecar = TestCallers.Channel(_host, TokenOf("a-0", "a"));
