@@ -1,12 +1,6 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Threading.Channels;
-using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Weft.ControlPlane.Tests.Support;
 using Weft.Discovery;
 using Weft.Discovery.V1;
 using Weft.Routing;
@@ -27,7 +21,7 @@ public sealed class DiscoveryReportsTests
     public async Task Every_update_is_reported_as_one_message_on_one_Reports_stream()
     {
         var server = new CountingDiscovery(hasReports: true);
-        await using var app = await StartAsync(server);
+        await using var app = await CountingDiscovery.StartAsync(server);
         await using var client = NewClient(app);
 
         var versions = await PushAsync(server, client, count: 20);
@@ -47,7 +41,7 @@ public sealed class DiscoveryReportsTests
     public async Task A_control_plane_without_Reports_gets_Report_calls_up_to_the_last_update()
     {
         var server = new CountingDiscovery(hasReports: false);
-        await using var app = await StartAsync(server);
+        await using var app = await CountingDiscovery.StartAsync(server);
         await using var client = NewClient(app);
 
         var versions = await PushAsync(server, client, count: 5);
@@ -62,7 +56,7 @@ public sealed class DiscoveryReportsTests
     public async Task While_the_stream_is_refused_the_newest_report_of_each_stream_waits_and_is_sent_once_it_is_accepted()
     {
         var server = new CountingDiscovery(hasReports: true) { Refuse = true };
-        await using var app = await StartAsync(server);
+        await using var app = await CountingDiscovery.StartAsync(server);
         await using var client = NewClient(app);
 
         var versions = await PushAsync(server, client, count: 4);
@@ -117,75 +111,4 @@ public sealed class DiscoveryReportsTests
 
     private static DiscoveryClient NewClient(WebApplication app) =>
         new(new Uri(app.Urls.Single()), "a", "a/client-0", NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };
-
-    private static async Task<WebApplication> StartAsync(CountingDiscovery server)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton(server);
-        var app = builder.Build();
-        app.MapGrpcService<CountingDiscovery>();
-        await app.StartAsync();
-        return app;
-    }
-
-    /// <summary>Streams what the test writes to <see cref="Updates"/> and keeps every report, by how it came.</summary>
-    private sealed class CountingDiscovery(bool hasReports) : Discovery.V1.Discovery.DiscoveryBase
-    {
-        private int _reportsStreams;
-        private int _refused;
-
-        /// <summary>Refuse Reports streams (UNAVAILABLE, before the accepted header) while true.</summary>
-        public bool Refuse { get; set; }
-
-        public int Refused => Volatile.Read(ref _refused);
-
-        public Channel<DestinationUpdate> Updates { get; } = Channel.CreateUnbounded<DestinationUpdate>();
-
-        public ConcurrentQueue<PolicyReport> OnStream { get; } = new();
-
-        public ConcurrentQueue<PolicyReport> Unary { get; } = new();
-
-        public int ReportsStreams => Volatile.Read(ref _reportsStreams);
-
-        public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
-        {
-            await foreach (var update in Updates.Reader.ReadAllAsync(context.CancellationToken))
-            {
-                await responseStream.WriteAsync(update);
-            }
-        }
-
-        public override Task<ReportReply> Report(PolicyReport request, ServerCallContext context)
-        {
-            Unary.Enqueue(request);
-            return Task.FromResult(new ReportReply { Known = true });
-        }
-
-        public override async Task<ReportReply> Reports(IAsyncStreamReader<PolicyReport> requestStream, ServerCallContext context)
-        {
-            if (!hasReports)
-            {
-                // What a control plane built before Reports answers (the generated base's UNIMPLEMENTED).
-                return await base.Reports(requestStream, context);
-            }
-
-            if (Refuse)
-            {
-                Interlocked.Increment(ref _refused);
-                throw new RpcException(new Status(StatusCode.Unavailable, "not now"));
-            }
-
-            Interlocked.Increment(ref _reportsStreams);
-            await context.WriteResponseHeadersAsync([new Metadata.Entry(Weft.Discovery.Internal.ReportSender.AcceptedHeader, "yes")]);
-            while (await requestStream.MoveNext(context.CancellationToken))
-            {
-                OnStream.Enqueue(requestStream.Current);
-            }
-
-            return new ReportReply { Known = true };
-        }
-    }
 }

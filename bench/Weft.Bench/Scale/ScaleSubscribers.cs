@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Weft.Discovery;
+using Weft.Discovery.Internal;
 using Weft.Discovery.V1;
 
 namespace Weft.Bench.Scale;
@@ -46,37 +47,28 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     /// <summary>Opens one proxy's connection and streams; <paramref name="destinations"/> are (host, port).</summary>
     public void Add(Uri controlPlane, X509Certificate2Collection roots, string ns, string pod, string token, IReadOnlyList<(string Host, int Port)> destinations)
     {
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(certificate, errors, roots),
-            },
-        };
-        var channel = GrpcChannel.ForAddress(controlPlane, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        // The sidecar's own channel: its HTTP/2 settings, its check of the control plane's certificate, its token on every call.
+        var channel = DiscoveryChannel.Create(controlPlane, roots, DiscoveryCredentials.Bearer(token));
         _channels.Add(channel);
         var client = new Discovery.V1.Discovery.DiscoveryClient(channel);
-        var headers = new Metadata { { "authorization", $"Bearer {token}" } };
         var fullPod = $"{ns}/{pod}";
         // Each update is acknowledged as a sidecar does once it has applied it (DiscoveryReports): on the proxy's one
         // Reports stream, or (UnaryReports, as sidecars did before) with a Report call each.
         Func<PolicyReport, Task> Ack;
         if (UnaryReports)
         {
-            Ack = report => client.ReportAsync(report, headers, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
+            Ack = report => client.ReportAsync(report, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
         }
         else
         {
             var reports = System.Threading.Channels.Channel.CreateUnbounded<PolicyReport>(new() { SingleReader = true });
-            _reads.Add(SendReportsAsync(client, headers, reports.Reader));
+            _reads.Add(SendReportsAsync(client, reports.Reader));
             Ack = report => reports.Writer.TryWrite(report) ? Task.CompletedTask : throw new InvalidOperationException("reports closed");
         }
 
         _reads.Add(ReadAsync(
             NewStream(),
-            id => client.WatchInbound(new InboundRequest { Pod = fullPod }, headers, cancellationToken: _stop.Token).ResponseStream,
+            id => client.WatchInbound(new InboundRequest { Pod = fullPod }, cancellationToken: _stop.Token).ResponseStream,
             u => (u.PolicyJson, u.Version),
             version => Ack(new PolicyReport { ClientPod = fullPod, Inbound = true, Version = version, Ack = true })));
         foreach (var (host, port) in destinations)
@@ -84,7 +76,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
             var request = new DestinationRequest { ClientNamespace = ns, ClientPod = fullPod, Host = host, Port = port };
             _reads.Add(ReadAsync(
                 NewStream(),
-                id => client.WatchDestination(request, headers, cancellationToken: _stop.Token).ResponseStream,
+                id => client.WatchDestination(request, cancellationToken: _stop.Token).ResponseStream,
                 u => (u.PolicyJson.IsEmpty ? u.OutsideJson : u.PolicyJson, u.Version),
                 version => Ack(new PolicyReport { ClientPod = fullPod, Host = host, Port = port, Version = version, Ack = true })));
         }
@@ -132,11 +124,11 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     /// <summary>Each update acknowledged with a Report call of its own, as sidecars did before the Reports stream.</summary>
     public bool UnaryReports { get; init; }
 
-    private async Task SendReportsAsync(Discovery.V1.Discovery.DiscoveryClient client, Metadata headers, System.Threading.Channels.ChannelReader<PolicyReport> reports)
+    private async Task SendReportsAsync(Discovery.V1.Discovery.DiscoveryClient client, System.Threading.Channels.ChannelReader<PolicyReport> reports)
     {
         try
         {
-            using var call = client.Reports(headers, cancellationToken: _stop.Token);
+            using var call = client.Reports(cancellationToken: _stop.Token);
             await foreach (var report in reports.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
                 await call.RequestStream.WriteAsync(report, _stop.Token).ConfigureAwait(false);
@@ -194,20 +186,6 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         {
             await Console.Error.WriteLineAsync($"stream {id}: {e.Status}").ConfigureAwait(false);
         }
-    }
-
-    private static bool ChainsTo(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
-    {
-        if (certificate is not X509Certificate2 leaf || (errors & (SslPolicyErrors.RemoteCertificateNotAvailable | SslPolicyErrors.RemoteCertificateNameMismatch)) != 0)
-        {
-            return false;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        return chain.Build(leaf);
     }
 
     /// <summary>One change in flight: which streams must see the new marker, and when each did.</summary>
