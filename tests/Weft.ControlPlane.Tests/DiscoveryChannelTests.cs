@@ -31,9 +31,7 @@ public sealed class DiscoveryChannelTests
         Assert.InRange(json.Length, 6 * 1024, 8 * 1024);
         for (ulong v = 1; v <= 50; v++)
         {
-            await server.Updates.Writer.WriteAsync(new DestinationUpdate { Version = v, Status = DestinationStatus.Found, PolicyJson = Google.Protobuf.ByteString.CopyFrom(json) });
-            var version = v;
-            await Eventually.ValueAsync(() => client.GetAsync("echo.a", 80, CancellationToken.None).AsTask(), e => e?.Version == version, $"version {v} applied", Deadline);
+            await server.PushAsync(client, v, json, Deadline);
         }
 
         await Eventually.TrueAsync(() => server.OnStream.Any(r => r.Version == 50), "the last update reported", Deadline);

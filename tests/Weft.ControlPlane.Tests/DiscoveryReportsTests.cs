@@ -74,31 +74,7 @@ public sealed class DiscoveryReportsTests
     /// <summary>Sends <paramref name="count"/> versions of echo.a:80's policy and waits until the client has each.</summary>
     private static async Task<List<ulong>> PushAsync(CountingDiscovery server, DiscoveryClient client, int count)
     {
-        List<ulong> versions = [];
-        for (ulong v = 1; v <= (ulong)count; v++)
-        {
-            await server.Updates.Writer.WriteAsync(Update(v));
-            if (v == 1)
-            {
-                Assert.Equal(1UL, (await client.GetAsync("echo.a", 80, CancellationToken.None))!.Version);
-            }
-            else
-            {
-                var version = v;
-                await Eventually.ValueAsync(() => client.GetAsync("echo.a", 80, CancellationToken.None).AsTask(), e => e!.Version == version, $"version {v} applied", Deadline);
-            }
-
-            versions.Add(v);
-        }
-
-        return versions;
-    }
-
-    private static DestinationUpdate Update(ulong version) => new()
-    {
-        Version = version,
-        Status = DestinationStatus.Found,
-        PolicyJson = Google.Protobuf.ByteString.CopyFrom(PolicyJson.Serialize(new DestinationPolicy
+        var json = PolicyJson.Serialize(new DestinationPolicy
         {
             ClientNamespace = "a",
             ServiceNamespace = "a",
@@ -106,8 +82,16 @@ public sealed class DiscoveryReportsTests
             Port = 80,
             Protocol = "http",
             View = PolicyView.None,
-        })),
-    };
+        });
+        List<ulong> versions = [];
+        for (ulong v = 1; v <= (ulong)count; v++)
+        {
+            await server.PushAsync(client, v, json, Deadline);
+            versions.Add(v);
+        }
+
+        return versions;
+    }
 
     private static DiscoveryClient NewClient(WebApplication app) =>
         new(new Uri(app.Urls.Single()), "a", "a/client-0", NullLogger.Instance) { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };

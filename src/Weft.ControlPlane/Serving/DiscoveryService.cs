@@ -37,13 +37,13 @@ internal sealed class DiscoveryService(
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DestinationPolicy, byte[]> SerializedPolicies = new();
 
-    private readonly LogLimiter _nackLog = new(TimeSpan.FromSeconds(1), time);
-
     /// <summary>What <see cref="SerializedPolicies"/> holds for a policy that could not be serialised: a marker, never sent.</summary>
     private static readonly byte[] NotSerializable = new byte[1];
 
     /// <summary>What a watch has serialised before its first answer: unlike any answer, null (NOT_FOUND) included.</summary>
     private static readonly object NothingSerialized = new();
+
+    private readonly LogLimiter _nackLog = new(TimeSpan.FromSeconds(1), time);
 
     public override async Task WatchDestination(DestinationRequest request, IServerStreamWriter<DestinationUpdate> responseStream, ServerCallContext context)
     {

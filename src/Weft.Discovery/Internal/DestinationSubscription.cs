@@ -106,7 +106,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
         Log.Subscribing(_logger, Host, Port);
         await StreamWatch.RunAsync(
             ct => _grpc.WatchDestination(_request, cancellationToken: ct),
-            ApplyAsync,
+            Apply,
             connected => _connected = connected,
             (delay, error) => Log.StreamFailed(_logger, Host, Port, delay, error),
             _settings,
@@ -114,7 +114,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
             ct).ConfigureAwait(false);
     }
 
-    private Task ApplyAsync(DestinationUpdate update, CancellationToken ct)
+    private void Apply(DestinationUpdate update)
     {
         DestinationEntry next;
         try
@@ -132,7 +132,7 @@ internal sealed class DestinationSubscription : IAsyncDisposable
             Log.Rejected(_logger, Host, Port, update.Version, e.Message);
             _firstUpdate.TrySetResult();
             Report(update.Version, e.Message);
-            return Task.CompletedTask;
+            return;
         }
 
         var first = Entry is null;
@@ -145,8 +145,6 @@ internal sealed class DestinationSubscription : IAsyncDisposable
             // Not a mesh destination: remembered for a short while without a stream (issue 15), not watched.
             _settings.NotFound(this, next);
         }
-
-        return Task.CompletedTask;
     }
 
     private DestinationEntry Build(DestinationUpdate update)

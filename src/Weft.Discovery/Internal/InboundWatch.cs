@@ -66,7 +66,7 @@ internal sealed class InboundWatch : IAsyncDisposable
     {
         return StreamWatch.RunAsync(
             ct => _grpc.WatchInbound(_request, cancellationToken: ct),
-            ApplyAsync,
+            Apply,
             connected => _connected = connected,
             (delay, error) => Log.InboundStreamFailed(_logger, _request.Pod, delay, error),
             _settings,
@@ -74,7 +74,7 @@ internal sealed class InboundWatch : IAsyncDisposable
             ct);
     }
 
-    private Task ApplyAsync(InboundUpdate update, CancellationToken ct)
+    private void Apply(InboundUpdate update)
     {
         InboundEntry next;
         try
@@ -91,13 +91,12 @@ internal sealed class InboundWatch : IAsyncDisposable
 
             Log.InboundRejected(_logger, _request.Pod, update.Version, e.Message);
             Report(update.Version, e.Message);
-            return Task.CompletedTask;
+            return;
         }
 
         Volatile.Write(ref _entry, next);
         Log.InboundApplied(_logger, _request.Pod, update.Version, next.Found);
         Report(update.Version, error: null);
-        return Task.CompletedTask;
     }
 
     private InboundEntry Build(InboundUpdate update) => update.Status switch

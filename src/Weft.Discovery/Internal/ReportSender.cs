@@ -44,38 +44,26 @@ internal sealed class ReportSender : IAsyncDisposable
     public static readonly TimeSpan UnaryFor = TimeSpan.FromMinutes(5);
 
     private readonly V1.Discovery.DiscoveryClient _grpc;
-    private readonly DiscoveryClient _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<(bool Inbound, string Host, int Port, bool Ack), PolicyReport> _pending = [];
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
+    private readonly Backoff _backoff;
     private long _unaryUntil = long.MinValue;
 
     public ReportSender(V1.Discovery.DiscoveryClient grpc, DiscoveryClient settings, ILogger logger, TimeProvider time)
     {
         _grpc = grpc;
-        _settings = settings;
         _logger = logger;
         _time = time;
+        _backoff = new Backoff(settings);
         _run = Task.Run(() => RunAsync(_stop.Token));
     }
 
     /// <summary>True while the control plane's UNIMPLEMENTED has the reports sent as Report calls.</summary>
     public bool Unary => _time.GetTimestamp() < Interlocked.Read(ref _unaryUntil);
-
-    /// <summary>Reports waiting to be sent (for tests).</summary>
-    internal int Pending
-    {
-        get
-        {
-            lock (_pending)
-            {
-                return _pending.Count;
-            }
-        }
-    }
 
     /// <summary>Queues a report, replacing an older one of the same kind for the same stream; it never waits.</summary>
     public void Send(PolicyReport report)
@@ -140,7 +128,6 @@ internal sealed class ReportSender : IAsyncDisposable
 
     private async Task SendAllAsync(CancellationToken ct)
     {
-        var backoff = _settings.InitialBackoff;
         while (true)
         {
             await _wake.Reader.ReadAsync(ct).ConfigureAwait(false);
@@ -171,7 +158,6 @@ internal sealed class ReportSender : IAsyncDisposable
             catch (StreamEndedException) when (_time.GetElapsedTime(opened) >= TimeSpan.FromSeconds(1))
             {
                 // The control plane ended a stream that had lived: open the next one at once.
-                backoff = _settings.InitialBackoff;
                 _wake.Writer.TryWrite(true);
                 continue;
             }
@@ -180,10 +166,9 @@ internal sealed class ReportSender : IAsyncDisposable
                 error = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message;
             }
 
-            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            var delay = _backoff.Next();
             Log.ReportsFailed(_logger, delay, error);
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _settings.MaxBackoff.Ticks));
             _wake.Writer.TryWrite(true);
         }
     }
@@ -204,6 +189,8 @@ internal sealed class ReportSender : IAsyncDisposable
             throw new StreamEndedException();
         }
 
+        // Accepted: a later failure waits from the first step again.
+        _backoff.Reset();
         while (true)
         {
             var batch = TakeAll();

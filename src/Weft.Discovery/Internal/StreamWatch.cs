@@ -4,13 +4,13 @@ namespace Weft.Discovery.Internal;
 
 /// <summary>
 /// One server-streaming watch kept open until stopped, as every discovery subscription keeps its stream: each update is
-/// applied in order; when the stream fails or ends, the watch waits an exponential backoff with equal jitter (so that
-/// proxies do not all return at once) and calls again. What was applied stays in force while the control plane is away.
+/// applied in order as it arrives; when the stream fails or ends, the watch waits its <see cref="Backoff"/> and calls
+/// again. What was applied stays in force while the control plane is away.
 /// </summary>
 internal static class StreamWatch
 {
     /// <param name="open">Opens the stream.</param>
-    /// <param name="apply">Applies one update.</param>
+    /// <param name="apply">Applies one update (it does not wait: the update's report is queued, <see cref="ReportSender"/>).</param>
     /// <param name="connected">Told true on each update received, false while the stream is down.</param>
     /// <param name="failed">Told the delay before the next call and why the stream went down.</param>
     /// <param name="settings">The client whose backoff bounds apply.</param>
@@ -18,14 +18,14 @@ internal static class StreamWatch
     /// <param name="ct">Stops the watch.</param>
     public static async Task RunAsync<TUpdate>(
         Func<CancellationToken, AsyncServerStreamingCall<TUpdate>> open,
-        Func<TUpdate, CancellationToken, Task> apply,
+        Action<TUpdate> apply,
         Action<bool> connected,
         Action<TimeSpan, string> failed,
         DiscoveryClient settings,
         TimeProvider time,
         CancellationToken ct)
     {
-        var backoff = settings.InitialBackoff;
+        var backoff = new Backoff(settings);
         while (!ct.IsCancellationRequested)
         {
             string error;
@@ -35,8 +35,8 @@ internal static class StreamWatch
                 await foreach (var update in call.ResponseStream.ReadAllAsync(ct).ConfigureAwait(false))
                 {
                     connected(true);
-                    backoff = settings.InitialBackoff;
-                    await apply(update, ct).ConfigureAwait(false);
+                    backoff.Reset();
+                    apply(update);
                 }
 
                 error = "the control plane ended the stream";
@@ -55,7 +55,7 @@ internal static class StreamWatch
             }
 
             connected(false);
-            var delay = backoff * (0.5 + (Random.Shared.NextDouble() * 0.5));
+            var delay = backoff.Next();
             failed(delay, error);
             try
             {
@@ -65,8 +65,6 @@ internal static class StreamWatch
             {
                 break;
             }
-
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, settings.MaxBackoff.Ticks));
         }
 
         connected(false);

@@ -28,6 +28,13 @@ internal sealed class CountingDiscovery(bool hasReports) : Discovery.V1.Discover
         return app;
     }
 
+    /// <summary>Sends version <paramref name="version"/> of echo.a:80's policy (<paramref name="policyJson"/>) and waits until <paramref name="client"/> has it.</summary>
+    public async Task PushAsync(Weft.Discovery.DiscoveryClient client, ulong version, byte[] policyJson, TimeSpan deadline)
+    {
+        await Updates.Writer.WriteAsync(new DestinationUpdate { Version = version, Status = DestinationStatus.Found, PolicyJson = Google.Protobuf.ByteString.CopyFrom(policyJson) });
+        await Eventually.ValueAsync(() => client.GetAsync("echo.a", 80, CancellationToken.None).AsTask(), e => e?.Version == version, $"version {version} applied", deadline);
+    }
+
     private int _reportsStreams;
     private int _refused;
 
