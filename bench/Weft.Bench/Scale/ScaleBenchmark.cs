@@ -9,9 +9,10 @@ namespace Weft.Bench.Scale;
 /// process of its own (<see cref="ScaleControlPlane"/>) holding a <see cref="ScaleCluster"/> of that size, connects the
 /// cluster's proxies to it from this process (<see cref="ScaleSubscribers"/>), then makes one change at a time and times
 /// it from the moment the change is handed to the control plane until every stream whose policy it alters has received
-/// the new policy. Four kinds of change, in turn: an edit of the route of a Service every proxy talks to ("hot"), an edit
-/// of the route of a Service a few talk to, and an endpoint moved in each of those. The control plane's VmRSS is read
-/// from /proc while it runs.
+/// the new policy. Five kinds of change, in turn: an edit of the route of a Service every proxy talks to ("hot"), an edit
+/// of the route of a Service a few talk to, an endpoint moved in each of those, and an edit of a Service that no policy
+/// the proxies get shows (timed until the model is published, the control plane's CPU over the settle after it: what a
+/// Service's edit costs the control plane when it sends nothing). The control plane's VmRSS is read from /proc while it runs.
 /// </summary>
 internal static class ScaleBenchmark
 {
@@ -31,8 +32,9 @@ internal static class ScaleBenchmark
         var settleMs = IntArg(args, "--settle", 300);
         var report = StringArg(args, "--report", "");
 
-        // --kinds 0,2: only those kinds of change (0 route edit hot, 1 route edit one, 2 endpoint move hot, 3 endpoint move one), for profiling one.
-        var only = StringArg(args, "--kinds", "0,1,2,3").Split(',').Select(k => int.Parse(k, CultureInfo.InvariantCulture)).ToHashSet();
+        // --kinds 0,2: only those kinds of change (0 route edit hot, 1 route edit one, 2 endpoint move hot, 3 endpoint move
+        // one, 4 Service edit one), for profiling one.
+        var only = StringArg(args, "--kinds", "0,1,2,3,4").Split(',').Select(k => int.Parse(k, CultureInfo.InvariantCulture)).ToHashSet();
         var label = StringArg(args, "--label", "");
         var state = Directory.CreateTempSubdirectory("weft-scale-");
         using var controlPlane = StartControlPlane(cluster, state.FullName);
@@ -78,7 +80,10 @@ internal static class ScaleBenchmark
             var random = new Random(18);
             var revisions = new Dictionary<(int, int), int>();
             var addresses = new Dictionary<(int, int), string>();
-            var kinds = new[] { "route edit, hot Service (every proxy)", "route edit, one Service", "endpoint move, hot Service (every proxy)", "endpoint move, one Service" };
+            var kinds = new[] { "route edit, hot Service (every proxy)", "route edit, one Service", "endpoint move, hot Service (every proxy)", "endpoint move, one Service", "Service edit, one Service (no policy changes)" };
+            var publishedOfKind = kinds.ToDictionary(k => k, _ => new List<double>());
+            var serviceEdits = new Dictionary<(int, int), int>();
+            var serviceRandom = new Random(19);
             var lastMs = kinds.ToDictionary(k => k, _ => new List<double>());
             var affected = kinds.ToDictionary(k => k, _ => new List<int>());
             var cpuOfKind = kinds.ToDictionary(k => k, _ => (ControlPlane: new List<double>(), Subscribers: new List<double>()));
@@ -90,9 +95,9 @@ internal static class ScaleBenchmark
             var anyWatched = watched.Where(w => w != (HotNs, HotSvc)).Distinct().ToArray();
             var moves = 0;
             var warmupMs = new List<double>();
-            for (var i = -4 * warmup; i < 4 * changesPerKind; i++)
+            for (var i = -kinds.Length * warmup; i < kinds.Length * changesPerKind; i++)
             {
-                var k = ((i % 4) + 4) % 4;
+                var k = ((i % kinds.Length) + kinds.Length) % kinds.Length;
                 if (!only.Contains(k))
                 {
                     continue;
@@ -103,7 +108,8 @@ internal static class ScaleBenchmark
                 {
                     0 or 2 => (HotNs, HotSvc),
                     1 => producerWatched[random.Next(producerWatched.Length)],
-                    _ => anyWatched[random.Next(anyWatched.Length)],
+                    3 => anyWatched[random.Next(anyWatched.Length)],
+                    _ => anyWatched[serviceRandom.Next(anyWatched.Length)],
                 };
                 string command;
                 ScaleSubscribers.Change change;
@@ -114,6 +120,14 @@ internal static class ScaleBenchmark
                     revisions[route] = revision + 1;
                     change = subscribers.Expect($"\"{ScaleCluster.RoutePath(route.N, route.S, revision)}\"", $"\"{ScaleCluster.RoutePath(route.N, route.S, revision + 1)}\"");
                     command = $"route {route.N} {route.S} {revision + 1}";
+                }
+                else if (k == 4)
+                {
+                    // Nothing a proxy gets changes: no stream is expected to hear of it.
+                    var edit = serviceEdits.GetValueOrDefault((n, s)) + 1;
+                    serviceEdits[(n, s)] = edit;
+                    change = subscribers.Expect("\u0000 no policy shows this", "\u0000");
+                    command = $"service {n} {s} {edit}";
                 }
                 else
                 {
@@ -132,6 +146,7 @@ internal static class ScaleBenchmark
                 {
                     storeReplaceMs.Add(Double(ok[2]));
                     publishedMs.Add(Double(ok[3]));
+                    publishedOfKind[kind].Add(Double(ok[3]));
                 }
 
                 try
@@ -164,6 +179,17 @@ internal static class ScaleBenchmark
                 }
 
                 await Task.Delay(settleMs).ConfigureAwait(false);
+                if (change.Expected == 0)
+                {
+                    // Nothing to wait for: the CPU of the model and of the watches' evaluation, over the settle.
+                    (cpuMs, ownMs) = (ProcessCpu.Ms(controlPlane.Id) - cpuBefore, ProcessCpu.Ms(Environment.ProcessId) - ownBefore);
+                    if (i >= 0)
+                    {
+                        cpuOfKind[kind].ControlPlane.Add(cpuMs);
+                        cpuOfKind[kind].Subscribers.Add(ownMs);
+                    }
+                }
+
                 if (i >= 0)
                 {
                     updates.Add(change.Updates);
@@ -186,12 +212,13 @@ internal static class ScaleBenchmark
             results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out), after {warmupMs.Count} warm-up changes not counted (their times: {string.Join(", ", warmupMs.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} ms); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
             results.AppendLine();
-            results.AppendLine("| change | n | streams affected (median) | all had it p50 ms | p99 ms | max ms | CPU until then, control plane / subscribers, p50 ms |");
-            results.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            results.AppendLine("| change | n | streams affected (median) | model published p50 / p99 ms | all had it p50 ms | p99 ms | max ms | CPU until then (with no stream affected: over the settle), control plane / subscribers, p50 ms |");
+            results.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var kind in kinds)
             {
                 var ms = lastMs[kind];
-                results.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ms.Count} | {Percentile([.. affected[kind].Select(a => (double)a)], 0.5):F0} | {Percentile(ms, 0.5):F1} | {Percentile(ms, 0.99):F1} | {ms.DefaultIfEmpty().Max():F1} | {Percentile(cpuOfKind[kind].ControlPlane, 0.5):F0} / {Percentile(cpuOfKind[kind].Subscribers, 0.5):F0} |");
+                var published = publishedOfKind[kind];
+                results.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {published.Count} | {Percentile([.. affected[kind].Select(a => (double)a)], 0.5):F0} | {Percentile(published, 0.5):F1} / {Percentile(published, 0.99):F1} | {Percentile(ms, 0.5):F1} | {Percentile(ms, 0.99):F1} | {ms.DefaultIfEmpty().Max():F1} | {Percentile(cpuOfKind[kind].ControlPlane, 0.5):F0} / {Percentile(cpuOfKind[kind].Subscribers, 0.5):F0} |");
             }
 
             results.AppendLine();

@@ -100,6 +100,8 @@ internal sealed class ScaleCluster
         return objects;
     }
 
+    public int IndexOfService(int n, int s) => 3 * ((n * ServicesPerNamespace) + s);
+
     public int IndexOfSlice(int n, int s) => (3 * ((n * ServicesPerNamespace) + s)) + 1;
 
     public int IndexOfRoute(int n, int s) => (3 * ((n * ServicesPerNamespace) + s)) + 2;
@@ -124,7 +126,11 @@ internal sealed class ScaleCluster
         };
     }
 
-    public static Service Service(int n, int s) => new()
+    /// <summary>
+    /// Service s in namespace n; <paramref name="adminTarget"/> is its admin port's targetPort, which no policy of the http
+    /// port shows (an edit of it changes the Service and nothing a proxy of the benchmark receives).
+    /// </summary>
+    public static Service Service(int n, int s, int adminTarget = 9091) => new()
     {
         ApiVersion = "v1",
         Metadata = new ObjectMeta { Name = Svc(s), Namespace = Ns(n) },
@@ -134,7 +140,7 @@ internal sealed class ScaleCluster
             Ports =
             [
                 new ServicePort { Name = "http", Port = HttpPort, TargetPort = IntOrString.Of(8080), AppProtocol = "http" },
-                new ServicePort { Name = "admin", Port = AdminPort, TargetPort = IntOrString.Of(9091), AppProtocol = "http" },
+                new ServicePort { Name = "admin", Port = AdminPort, TargetPort = IntOrString.Of(adminTarget), AppProtocol = "http" },
             ],
         },
     };

@@ -16,7 +16,8 @@ namespace Weft.Bench.Scale;
 /// <remarks>
 /// Protocol, one line each way: it prints <c>ready ADDRESS TRUST_BUNDLE TOKENS_FILE STORE_MS BUILD_MS</c>, then reads
 /// <c>route N S REVISION</c> (route of Service S in namespace N, first path at that revision), <c>slice N S MOVE</c>
-/// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>gc</c> (GC heap figures, then a full
+/// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>service N S EDIT</c> (Service S's
+/// admin port's targetPort set to 9091 + EDIT: the Service changes, no policy of its http port does), <c>gc</c> (GC heap figures, then a full
 /// collection and the heap after it) or
 /// <c>quit</c>, and answers each with one line: for a change, <c>ok STORE_VERSION REPLACE_MS PUBLISHED_MS GEN0 GEN2</c>
 /// (the store's replace, then until the translator published the model, from the command's arrival; the garbage collections
@@ -37,12 +38,26 @@ internal static class ScaleControlPlane
             new ControlPlaneOptions { StateDirectory = state, ListenAddress = "127.0.0.1", Port = 0, LoggerFactory = trace },
             CancellationToken.None).ConfigureAwait(false);
 
+        // SCALE_ALLOC=1: what the changes allocate, by type, listed at the end; SCALE_ALLOC=first: what the first model
+        // allocates, listed once it is published.
+        var allocationsOf = Environment.GetEnvironmentVariable("SCALE_ALLOC");
+        using var allocations = allocationsOf is "1" or "first" ? new AllocationTicks() : null;
+
         // The first full model: the informers' first listing replaces the source, and the translator builds from it.
+        var (gcs, paused) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
         var t0 = Stopwatch.GetTimestamp();
         var version = host.Store.Replace(Source, objects);
         var stored = Stopwatch.GetElapsedTime(t0);
         await host.WaitForVersionAsync(version, CancellationToken.None).ConfigureAwait(false);
         var built = Stopwatch.GetElapsedTime(t0);
+        Console.Error.WriteLine($"first model: {GC.CollectionCount(0) - gcs} collections (gen1 and gen2 included), paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
+        if (allocationsOf == "first")
+        {
+            foreach (var (type, bytes) in allocations!.Top(40))
+            {
+                Console.Error.WriteLine($"first-model alloc {bytes / 1048576.0,10:F1} MB {type}");
+            }
+        }
 
         var tokens = Path.Combine(state, "tokens.txt");
         await using (var writer = new StreamWriter(tokens))
@@ -75,7 +90,6 @@ internal static class ScaleControlPlane
             });
         }
 
-        using var allocations = Environment.GetEnvironmentVariable("SCALE_ALLOC") == "1" ? new AllocationTicks() : null;
         Reply($"ready {host.Address} {host.TrustBundlePath} {tokens} {Ms(stored)} {Ms(built)}");
         var changing = false;
         while (await Console.In.ReadLineAsync().ConfigureAwait(false) is { } line)
@@ -83,7 +97,7 @@ internal static class ScaleControlPlane
             var words = line.Split(' ');
             switch (words[0])
             {
-                case "route" or "slice":
+                case "route" or "slice" or "service":
                     if (!changing)
                     {
                         // What the changes allocate, not the start.
@@ -96,6 +110,10 @@ internal static class ScaleControlPlane
                     if (words[0] == "route")
                     {
                         objects[cluster.IndexOfRoute(n, s)] = cluster.Route(n, s, k);
+                    }
+                    else if (words[0] == "service")
+                    {
+                        objects[cluster.IndexOfService(n, s)] = ScaleCluster.Service(n, s, adminTarget: 9091 + k);
                     }
                     else
                     {
