@@ -49,25 +49,37 @@ public sealed partial class MeshModel
         // The index and each route's analysis depend only on Services, EndpointSlices, Pods, and for TLS and external
         // backends XBackends, ConfigMaps, ReferenceGrants and the backend policies (and the route): when those are the
         // same instances as in the previous model (a route edit), reuse them instead of re-analysing every route. When
-        // only EndpointSlices and Pods differ (endpoints moved, pods came, went or changed), the index keeps what does not
-        // depend on them and the endpoints of the other Services, and only routes with a backend whose endpoints moved
-        // are analysed again. A pod moves the endpoints of every Service with a slice that names it or its address
-        // (before or after): what a Service's endpoints read of a pod is found by those two.
-        var sameButEndpoints = previous is not null
+        // only Services, EndpointSlices and Pods differ (a Service edited, created or deleted, endpoints moved, pods came,
+        // went or changed), the index keeps what does not depend on them, the other Services and the endpoints of the
+        // other Services, and only routes that name a changed Service (as parent or backend) or have a backend whose
+        // endpoints moved are analysed again. A pod moves the endpoints of every Service with a slice that names it or its
+        // address (before or after): what a Service's endpoints read of a pod is found by those two. A changed Service
+        // counts as moved too: its endpoints are resolved through its ports.
+        var sameButServices = previous is not null
             && previous.TrustDomain == trustDomain
-            && SameInstances(previous._snapshot.Services, snapshot.Services)
             && SameInstances(previous._snapshot.XBackends, snapshot.XBackends)
             && SameInstances(previous._snapshot.ConfigMaps, snapshot.ConfigMaps)
             && SameInstances(previous._snapshot.ReferenceGrants, snapshot.ReferenceGrants)
             && SameInstances(previous._snapshot.BackendTlsPolicies, snapshot.BackendTlsPolicies)
             && SameInstances(previous._snapshot.BackendTrafficPolicies, snapshot.BackendTrafficPolicies);
-        var samePods = sameButEndpoints && SameInstances(previous!._snapshot.Pods, snapshot.Pods);
-        var reuse = samePods && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+        var sameServices = sameButServices && SameInstances(previous!._snapshot.Services, snapshot.Services);
+        var samePods = sameButServices && SameInstances(previous!._snapshot.Pods, snapshot.Pods);
+        var reuse = sameServices && samePods && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+        HashSet<string>? services = null;
+        (List<Service> Gone, List<Service> Added) changedServices = ([], []);
+        IReadOnlySet<string>? addresses = null;
         HashSet<string>? moved = null;
         PodChanges? pods = null;
-        if (sameButEndpoints && !reuse)
+        if (sameButServices && !reuse)
         {
             moved = ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            if (!sameServices)
+            {
+                changedServices = Changed(previous._snapshot.Services, snapshot.Services);
+                services = [.. changedServices.Gone.Concat(changedServices.Added).Select(svc => svc.Key)];
+                moved.UnionWith(services);
+            }
+
             if (!samePods)
             {
                 var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
@@ -77,14 +89,14 @@ public sealed partial class MeshModel
         }
 
         _index = reuse ? previous!._index
-            : moved is not null ? previous!._index.WithEndpoints(snapshot, moved, pods)
+            : moved is not null ? (services is null ? previous!._index : previous!._index.WithServices(snapshot.Services, changedServices.Gone, changedServices.Added, out addresses)).WithEndpoints(snapshot, moved, pods)
             : new MeshIndex(snapshot, trustDomain);
 
         var incremental = reuse || moved is not null;
         if (incremental)
         {
             // What the previous model analysed and grouped, with only the changed routes' entries replaced.
-            (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved);
+            (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved, services);
         }
         else
         {
@@ -111,7 +123,7 @@ public sealed partial class MeshModel
 
         if (incremental)
         {
-            CarryOverCompiled(previous!, moved);
+            CarryOverCompiled(previous!, moved, addresses);
         }
 
         if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
@@ -183,9 +195,11 @@ public sealed partial class MeshModel
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
     /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
-    /// EndpointSlices and Pods differ, the same holds for every route and destination that does not carry the endpoints of
-    /// a Service whose slices changed or refer to a pod that changed, so that an endpoint moving or a pod coming, going or
-    /// changing costs little too. Each of the snapshot's lists names an object once, as the store's do.
+    /// Services, EndpointSlices and Pods differ, the same holds for every route that names no changed Service (as parent
+    /// or backend) and every destination that is not such a Service, not at a cluster IP a changed Service held or holds,
+    /// and does not carry the endpoints of a Service whose slices changed or refer to a pod that changed: so that a Service
+    /// edited, created or deleted, an endpoint moving or a pod coming, going or changing costs little too. Each of the
+    /// snapshot's lists names an object once, as the store's do.
     /// </summary>
     public MeshModel Update(MeshSnapshot snapshot)
     {
@@ -324,7 +338,7 @@ public sealed partial class MeshModel
     /// The same result as analysing and grouping every route: a group is sorted by a total order.
     /// </summary>
     private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
-        MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved)
+        MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved, HashSet<string>? services)
     {
         var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
         var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>(previous._groups);
@@ -334,7 +348,8 @@ public sealed partial class MeshModel
             var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
             foreach (var (route, entry) in previous._analyzedByRoute)
             {
-                if (entry.Route.EndpointServices.Overlaps(moved) && goneSet?.Contains(route) != true)
+                if ((entry.Route.EndpointServices.Overlaps(moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
+                    && goneSet?.Contains(route) != true)
                 {
                     gone.Add(route);
                     added.Add(route);
@@ -395,6 +410,19 @@ public sealed partial class MeshModel
         }
 
         return (analyzedByRoute, groups);
+    }
+
+    private static bool NamesAny(IReadOnlyList<string> keys, HashSet<string> set)
+    {
+        foreach (var key in keys)
+        {
+            if (set.Contains(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Adds <paramref name="route"/> to the group <paramref name="key"/> (made when missing), once.</summary>
@@ -458,15 +486,18 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// Keeps the previous model's policies (still in use) whose producer and consumer groups hold the same routes in the
-    /// same order; when endpoints <paramref name="moved"/>, only those of a Service frontend whose own endpoints did not
-    /// (a policy without routes carries them; one with routes has its backends' in the routes' analyses).
+    /// same order; when endpoints <paramref name="moved"/> or Services changed (they count as moved), only those of a
+    /// Service frontend whose own endpoints and Service did not (a policy without routes carries them; one with routes has
+    /// its backends' in the routes' analyses), and not those of an address in <paramref name="addresses"/> (a cluster IP
+    /// a changed Service held or holds, which may now be another Service's).
     /// </summary>
-    private void CarryOverCompiled(MeshModel previous, HashSet<string>? moved)
+    private void CarryOverCompiled(MeshModel previous, HashSet<string>? moved, IReadOnlySet<string>? addresses)
     {
         foreach (var (key, entry) in previous._compiled)
         {
             if (entry.Used && SameGroup(previous, entry.Producer) && SameGroup(previous, entry.Consumer)
-                && (moved is null || (entry.Producer is { } producer && !moved.Contains(producer.ServiceKey))))
+                && (moved is null || (entry.Producer is { } producer && !moved.Contains(producer.ServiceKey)))
+                && addresses?.Contains(key.Host) != true)
             {
                 _compiled.TryAdd(key, new CompiledEntry(entry.Policy, entry.Producer, entry.Consumer, entry.Bound));
                 if (entry.Bound == CompiledBound.Loose)

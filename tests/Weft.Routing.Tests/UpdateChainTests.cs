@@ -9,7 +9,9 @@ namespace Weft.Routing.Tests;
 /// A seeded chain of random updates (routes, endpoints, Services, pods created, changed and deleted, an
 /// AuthorizationPolicy, namespace annotations), each model made by MeshModel.Update from the one before: after every step,
 /// every destination policy, route status, inbound and outbound policy and AuthorizationPolicy status is what
-/// MeshModel.Build of the same snapshot gives. Pods share addresses from a small pool, so two pods may hold one.
+/// MeshModel.Build of the same snapshot gives. Pods share addresses from a small pool, so two pods may hold one; Services
+/// their cluster IPs, so two Services may claim one (the first in the list has it), and a Service may be headless or
+/// ExternalName, or not exist while routes name it.
 /// </summary>
 public class UpdateChainTests
 {
@@ -20,13 +22,17 @@ public class UpdateChainTests
     private static readonly string[] Apps = ["a", "b", "c", "d", "client"];
     private static readonly string[] Paths = ["/", "/x", "/y", "/x/z"];
 
-    // (namespace, Service): the Services a route may attach to or send to.
-    private static readonly (string Ns, string Name)[] ServiceNames = [(Shop, "a"), (Shop, "b"), (Shop, "c"), (Ops, "d")];
+    // (namespace, Service): the Services a route may attach to or send to; e exists only once a step creates it.
+    private static readonly (string Ns, string Name)[] ServiceNames = [(Shop, "a"), (Shop, "b"), (Shop, "c"), (Ops, "d"), (Shop, "e")];
+
+    // The cluster IPs a created or edited Service may take: some already held, one free, and None (headless).
+    private static readonly string[] ClusterIPs = ["10.96.1.1", "10.96.1.2", "10.96.1.5", "10.96.2.1", "None"];
 
     private static readonly string[] Hosts =
     [
         "a", "a.shop.svc.cluster.local", "b.shop.svc.cluster.local", "c.shop.svc.cluster.local", "d.ops.svc.cluster.local",
         "10.96.1.1", "10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.5", "10.1.1.1",
+        "e", "e.shop.svc.cluster.local", "d.ops", "10.96.1.2", "10.96.1.5", "10.96.2.1",
     ];
 
     // The addresses a pod may take (or none, a pod not yet scheduled): few, so that pods come to share one.
@@ -103,8 +109,39 @@ public class UpdateChainTests
         /// <summary>One change to <paramref name="s"/>, described.</summary>
         public (MeshSnapshot, string) Change(MeshSnapshot s)
         {
-            switch (random.Next(11))
+            switch (random.Next(14))
             {
+                case 11 when s.Services.Count > 0:
+                    {
+                        var i = random.Next(s.Services.Count);
+                        return (s with { Services = [.. s.Services.Where((_, j) => j != i)] }, $"delete Service {s.Services[i].Namespace}/{s.Services[i].Name}");
+                    }
+                case 12:
+                    {
+                        var (ns, name) = Pick(ServiceNames);
+                        if (s.Services.Any(x => x.Namespace == ns && x.Name == name))
+                        {
+                            return (s, "add Service (exists)");
+                        }
+
+                        var ip = Pick(ClusterIPs);
+                        var svc = Authorization.Authz.Svc(ns, name, ip, [("app", Pick(Apps))], Pick(PortChoices()));
+                        var at = random.Next(s.Services.Count + 1); // anywhere in the list, as the store keeps its order
+                        return (s with { Services = [.. s.Services.Take(at), svc, .. s.Services.Skip(at)] }, $"add Service {ns}/{name} at {ip}, place {at}");
+                    }
+                case 13 when s.Services.Count > 0:
+                    {
+                        var i = random.Next(s.Services.Count);
+                        var svc = s.Services[i];
+                        var ip = Pick(ClusterIPs);
+                        var changed = random.Next(4) switch
+                        {
+                            0 => svc with { Spec = svc.Spec with { Type = "ExternalName", ExternalName = "example.com", ClusterIP = "", ClusterIPs = [] } },
+                            1 => svc with { Spec = svc.Spec with { Type = "ClusterIP" } },
+                            _ => svc with { Spec = svc.Spec with { ClusterIP = ip, ClusterIPs = [ip] } },
+                        };
+                        return (s with { Services = Replace(s.Services, i, changed) }, $"readdress Service {svc.Namespace}/{svc.Name} ({changed.Spec.Type} {changed.Spec.ClusterIP})");
+                    }
                 case 0 when s.Routes.Count > 0:
                     {
                         var i = random.Next(s.Routes.Count);
@@ -148,7 +185,7 @@ public class UpdateChainTests
                         var added = Slice(ns, svc, SlicePorts, Ep(address, pod?.Name ?? $"{svc}-{random.Next(6)}")) with { Metadata = Meta(ns, name, labels: new Dictionary<string, string> { [EndpointSlice.ServiceNameLabel] = svc }) };
                         return (s with { EndpointSlices = [.. s.EndpointSlices, added] }, $"add slice {ns}/{name}");
                     }
-                case 5:
+                case 5 when s.Services.Count > 0:
                     {
                         var i = random.Next(s.Services.Count);
                         var svc = s.Services[i];

@@ -24,6 +24,12 @@ internal sealed class AnalyzedRoute
     /// </summary>
     public IReadOnlySet<string> EndpointServices { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// The Services (namespace/name) it names as a parent or as a backend (mirrors included), found or not: a change of
+    /// any other Service leaves this analysis and its parents' binding as they are (<see cref="MeshModel.Update"/>).
+    /// </summary>
+    public IReadOnlyList<string> ServiceRefs { get; init; } = [];
+
     public string Key => Route.Key;
     public string Display => $"{Route.Kind} {Route.Key}";
     public DateTimeOffset? Created => Route.Metadata.CreationTimestamp;

@@ -9,8 +9,9 @@ namespace Weft.Routing.Internal;
 /// <summary>Lookups over a snapshot: Services by key and ClusterIP, endpoints by Service and address, pods.</summary>
 internal sealed class MeshIndex
 {
-    private readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
+    // Not readonly: WithServices gives a copy its own.
+    private Dictionary<string, Service> _services = new(StringComparer.Ordinal);
+    private Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
     // Not readonly: WithEndpoints gives a copy its own endpoints.
     private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
     // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time. Not
@@ -24,10 +25,11 @@ internal sealed class MeshIndex
     // its slices).
     private EndpointResolver _resolver;
     private static readonly IReadOnlyList<EndpointPolicy> NoEndpoints = [];
-    // Shared with the indexes WithEndpoints makes from this one (the same Services): an entry holds for an index whose
-    // slices of that Service are the same list instance as the entry was resolved from. A Service whose endpoints read a
-    // pod that changed is given a new list, so the entries of the others hold whichever index's pods resolved them.
-    private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
+    // Shared with the indexes WithEndpoints and WithServices make from this one: an entry holds for an index whose slices
+    // of that Service are the same list instance, and whose Service port the same instance, as the entry was resolved
+    // from (an edited Service is a new instance, its targetPort perhaps another). A Service whose endpoints read a pod
+    // that changed is given a new list, so the entries of the others hold whichever index's pods resolved them.
+    private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, ServicePort Port, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -43,18 +45,7 @@ internal sealed class MeshIndex
         foreach (var svc in snapshot.Services)
         {
             _services[svc.Key] = svc;
-            if (svc.Spec.Type == "ExternalName" || svc.IsHeadless)
-            {
-                continue;
-            }
-
-            foreach (var ip in svc.Spec.ClusterIPs.Append(svc.Spec.ClusterIP))
-            {
-                if (!string.IsNullOrEmpty(ip) && ip != "None")
-                {
-                    _byClusterIP.TryAdd(ip, svc);
-                }
-            }
+            AddFrontend(_byClusterIP, svc, only: null);
         }
 
         foreach (var slice in snapshot.EndpointSlices)
@@ -274,6 +265,78 @@ internal sealed class MeshIndex
     }
 
     /// <summary>
+    /// This index with <paramref name="services"/> (a snapshot's), when only the Services in <paramref name="gone"/>
+    /// (of this index's snapshot) and <paramref name="added"/> (of <paramref name="services"/>) differ: edited, created,
+    /// deleted or moved in the list; every other list is the same. What does not depend on Services is shared; by cluster
+    /// IP the first Service of the list holding an address still wins, as when an index is built.
+    /// <paramref name="addresses"/>: every cluster IP a changed Service held or holds (whose Service may now be another).
+    /// </summary>
+    public MeshIndex WithServices(IReadOnlyList<Service> services, IReadOnlyList<Service> gone, IReadOnlyList<Service> added, out IReadOnlySet<string> addresses)
+    {
+        var next = (MeshIndex)MemberwiseClone();
+        next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
+        next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
+
+        // The addresses a changed Service held or holds: each goes to the first Service of the new list that holds it.
+        var held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var svc in gone)
+        {
+            next._services.Remove(svc.Key);
+            AddFrontend(null, svc, only: null, found: held);
+        }
+
+        foreach (var svc in added)
+        {
+            next._services[svc.Key] = svc;
+            AddFrontend(null, svc, only: null, found: held);
+        }
+
+        foreach (var address in held)
+        {
+            next._byClusterIP.Remove(address);
+        }
+
+        if (held.Count > 0)
+        {
+            foreach (var svc in services)
+            {
+                AddFrontend(next._byClusterIP, svc, only: held);
+            }
+        }
+
+        addresses = held;
+        return next;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="svc"/>'s frontend addresses (gamma-spec A8: its cluster IPs; none when headless or ExternalName), those in <paramref name="only"/> when given, to
+    /// <paramref name="byIP"/> where no Service holds them yet, and to <paramref name="found"/>.
+    /// </summary>
+    private static void AddFrontend(Dictionary<string, Service>? byIP, Service svc, HashSet<string>? only, HashSet<string>? found = null)
+    {
+        if (svc.Spec.Type == "ExternalName" || svc.IsHeadless)
+        {
+            return;
+        }
+
+        void Add(string? ip)
+        {
+            if (!string.IsNullOrEmpty(ip) && ip != "None" && only?.Contains(ip) != false)
+            {
+                byIP?.TryAdd(ip, svc);
+                found?.Add(ip);
+            }
+        }
+
+        foreach (var ip in svc.Spec.ClusterIPs)
+        {
+            Add(ip);
+        }
+
+        Add(svc.Spec.ClusterIP);
+    }
+
+    /// <summary>
     /// Gives this index (a fresh copy) its own pods: those of <paramref name="all"/> under the changed names and addresses,
     /// the rest as they were; by name the last of a name wins and by address the first, as when an index is built.
     /// </summary>
@@ -399,7 +462,7 @@ internal sealed class MeshIndex
         while (true)
         {
             var found = _endpointCache.TryGetValue(key, out var cached);
-            if (found && ReferenceEquals(cached.Slices, slices))
+            if (found && ReferenceEquals(cached.Slices, slices) && ReferenceEquals(cached.Port, port))
             {
                 return cached.Endpoints;
             }
@@ -407,10 +470,10 @@ internal sealed class MeshIndex
             // From this index's slices, resolved when first read (issue 18: resolving every Service's endpoints was 45% of
             // a 10k cluster's first model, and most are never sent); the entry another index holds (other slices) is
             // replaced, and a race with another resolution of the same slices leaves one instance that both return.
-            var resolved = (slices, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_resolver, port, slices));
+            var resolved = (slices, port, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_resolver, port, slices));
             if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
             {
-                return resolved.Item2;
+                return resolved.Item3;
             }
         }
     }

@@ -19,6 +19,7 @@ internal sealed class RouteAnalyzer
     private readonly List<Problem> _backendProblems = [];
     private readonly HashSet<XBackend> _xbackends = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<string> _endpointServices = new(StringComparer.Ordinal);
+    private readonly List<string> _serviceRefs = [];
 
     private RouteAnalyzer(MeshIndex index, Route route, RouteType type)
     {
@@ -167,7 +168,28 @@ internal sealed class RouteAnalyzer
         RouteProblem = routeProblem,
         XBackends = [.. _xbackends],
         EndpointServices = _endpointServices,
+        ServiceRefs = ServiceRefs(),
     };
+
+    /// <summary>Every Service the route names as a parent or (mirrors included) a backend, found or not, once each.</summary>
+    private string[] ServiceRefs()
+    {
+        foreach (var p in _route.ParentRefs)
+        {
+            if (MeshModel.IsServiceParent(p))
+            {
+                var ns = string.IsNullOrEmpty(p.Namespace) ? _route.Namespace : p.Namespace;
+                _serviceRefs.Add(_index.Service(ns, p.Name)?.Key ?? $"{ns}/{p.Name}");
+            }
+        }
+
+        return _serviceRefs.Count switch
+        {
+            0 => [],
+            1 => [_serviceRefs[0]],
+            _ => [.. _serviceRefs.Distinct(StringComparer.Ordinal)],
+        };
+    }
 
     private static Problem? First(List<Problem> problems) => problems.Count == 0
         ? null
@@ -634,6 +656,7 @@ internal sealed class RouteAnalyzer
 
         // F6: no ReferenceGrant is needed for backends of Service-parented (mesh) routes, whatever their namespace.
         var svc = _index.Service(ns, r.Name);
+        _serviceRefs.Add(svc?.Key ?? $"{ns}/{r.Name}");
         if (svc is null)
         {
             return Fail(RouteConditions.BackendNotFound, $"Service {ns}/{r.Name} not found; create it or fix backendRef name/namespace.");

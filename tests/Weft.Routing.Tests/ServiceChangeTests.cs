@@ -1,0 +1,132 @@
+using Weft.Api.Model;
+using static Weft.Routing.Tests.K;
+
+namespace Weft.Routing.Tests;
+
+/// <summary>
+/// MeshModel.Update when Services change (edited, created, deleted): the same policies and statuses as MeshModel.Build of
+/// the new snapshot, with only the routes that name a changed Service analysed again and the policies of the other
+/// destinations kept as they were (a Service's change at 50,000 Services was a whole new model, 1.3-1.9 s).
+/// </summary>
+public class ServiceChangeTests
+{
+    // echo:80 routes to echo-v1 (consumer route from the consumer namespace to echo-v2); echo-v2:80 and echo:9090 have no
+    // route; echo-v3 does not exist until a change creates it.
+    private static readonly (string Client, string Host, int Port)[] Destinations =
+    [
+        (Mesh, "echo", 80), (Consumer, $"echo.{Mesh}", 80), (Mesh, "echo", 9090), (Mesh, "echo-v1", 80), (Mesh, "echo-v2", 80),
+        (Mesh, "echo-v3", 80), (Mesh, "10.96.0.10", 80), (Mesh, "10.96.0.12", 80), (Mesh, "10.96.0.13", 80), (Mesh, "10.0.0.1", 8080),
+    ];
+
+    private static MeshSnapshot Before() => Base(
+        Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))),
+        Http(Consumer, "c", Parent("echo", ns: Mesh, port: 80), Rule(Prefix("/"), Backend("echo-v3", 80, ns: Mesh))));
+
+    private static ServicePort[] OnePort(int targetPort, string app = "http") => [Port(80, "http", targetPort, app: app)];
+
+    public static TheoryData<string> Changes =>
+    [
+        "echo-v1 edited", "echo-v2 edited", "echo-v2 deleted", "echo-v3 created", "echo-v3 created first at echo's cluster IP",
+        "echo made headless", "echo-v2 made ExternalName", "echo-v2 moved to a free cluster IP",
+    ];
+
+    private static MeshSnapshot After(MeshSnapshot before, string change)
+    {
+        var s = before.Services;
+        return change switch
+        {
+            "echo-v1 edited" => before with { Services = [s[0], s[1] with { Spec = s[1].Spec with { Ports = OnePort(8080, app: "kubernetes.io/h2c") } }, s[2]] },
+            "echo-v2 edited" => before with { Services = [s[0], s[1], s[2] with { Spec = s[2].Spec with { Ports = OnePort(8081) } }] },
+            "echo-v2 deleted" => before with { Services = [s[0], s[1]] },
+            "echo-v3 created" => before with { Services = [.. s, Svc(Mesh, "echo-v3", "10.96.0.13", OnePort(8080))] },
+            "echo-v3 created first at echo's cluster IP" => before with { Services = [Svc(Mesh, "echo-v3", "10.96.0.10", OnePort(8080)), .. s] },
+            "echo made headless" => before with { Services = [s[0] with { Spec = s[0].Spec with { ClusterIP = "None", ClusterIPs = ["None"] } }, s[1], s[2]] },
+            "echo-v2 made ExternalName" => before with { Services = [s[0], s[1], s[2] with { Spec = s[2].Spec with { Type = "ExternalName", ExternalName = "example.com", ClusterIP = "", ClusterIPs = [] } }] },
+            _ => before with { Services = [s[0], s[1], s[2] with { Spec = s[2].Spec with { ClusterIP = "10.96.0.13", ClusterIPs = ["10.96.0.13"] } }] },
+        };
+    }
+
+    private static void Compile(MeshModel model)
+    {
+        foreach (var (client, host, port) in Destinations)
+        {
+            model.Compile(client, host, port);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void An_update_where_Services_changed_compiles_what_a_full_build_compiles(string change)
+    {
+        var first = MeshModel.Build(Before());
+        Compile(first);
+
+        var after = After(Before(), change);
+        var updated = first.Update(after);
+        var built = MeshModel.Build(after);
+
+        foreach (var (client, host, port) in Destinations)
+        {
+            Assert.Equal(built.Compile(client, host, port).ToJson(), updated.Compile(client, host, port).ToJson());
+        }
+
+        Assert.Equal(built.StatusLines(), updated.StatusLines());
+    }
+
+    [Fact]
+    public void A_Service_edit_keeps_the_policies_of_destinations_that_neither_are_it_nor_route_to_it()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        Compile(first);
+
+        var updated = first.Update(After(before, "echo-v2 edited"));
+
+        Assert.Same(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
+        Assert.Same(first.Compile(Mesh, "echo-v1", 80), updated.Compile(Mesh, "echo-v1", 80));
+        Assert.Same(first.Compile(Mesh, "10.96.0.10", 80), updated.Compile(Mesh, "10.96.0.10", 80));
+        Assert.NotSame(first.Compile(Mesh, "echo-v2", 80), updated.Compile(Mesh, "echo-v2", 80));
+    }
+
+    [Fact]
+    public void A_Service_edit_compiles_again_the_policies_of_routes_that_send_to_it()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        Compile(first);
+
+        var updated = first.Update(After(before, "echo-v1 edited"));
+
+        Assert.NotSame(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
+        Assert.Same(first.Compile(Mesh, "echo-v2", 80), updated.Compile(Mesh, "echo-v2", 80));
+        Assert.Contains("\"appProtocol\":\"http2\"", updated.Compile(Mesh, "echo", 80)!.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_Service_created_at_a_cluster_IP_another_holds_takes_it_when_it_comes_first()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        Compile(first);
+        Assert.Equal("echo", first.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
+
+        var updated = first.Update(After(before, "echo-v3 created first at echo's cluster IP"));
+
+        Assert.Equal("echo-v3", updated.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
+        Assert.Same(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
+    }
+
+    [Fact]
+    public void A_route_to_a_Service_that_does_not_exist_is_analysed_again_when_it_is_created()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        Compile(first);
+        Assert.Contains(first.StatusLines(), l => l.Contains("echo-v3", StringComparison.Ordinal) && l.Contains("BackendNotFound", StringComparison.Ordinal));
+
+        var updated = first.Update(After(before, "echo-v3 created"));
+
+        Assert.DoesNotContain(updated.StatusLines(), l => l.Contains("BackendNotFound", StringComparison.Ordinal));
+        Assert.Contains("\"name\":\"echo-v3\"", updated.Compile(Consumer, $"echo.{Mesh}", 80)!.ToJson(), StringComparison.Ordinal);
+    }
+}
