@@ -66,31 +66,43 @@ public sealed partial class MeshModel
         var samePods = sameButServices && SameInstances(previous!._snapshot.Pods, snapshot.Pods);
         var reuse = sameServices && samePods && SameInstances(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
         HashSet<string>? services = null;
-        (List<Service> Gone, List<Service> Added) changedServices = ([], []);
         IReadOnlySet<string>? addresses = null;
         HashSet<string>? moved = null;
         PodChanges? pods = null;
+        MeshIndex? index = null;
         if (sameButServices && !reuse)
         {
-            moved = ServicesWithChangedSlices(previous!._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            index = previous!._index;
             if (!sameServices)
             {
-                changedServices = Changed(previous._snapshot.Services, snapshot.Services);
-                services = [.. changedServices.Gone.Concat(changedServices.Added).Select(svc => svc.Key)];
-                moved.UnionWith(services);
+                var (gone, added) = Changed(previous._snapshot.Services, snapshot.Services);
+                services = [.. gone.Concat(added).Select(svc => svc.Key)];
+                index = index.WithServices(snapshot.Services, gone, added, out addresses);
             }
 
+            var sameSlices = SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            moved = sameSlices ? [] : ServicesWithChangedSlices(previous._snapshot.EndpointSlices, snapshot.EndpointSlices);
             if (!samePods)
             {
                 var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
                 pods = new PodChanges(gone.Concat(added));
                 pods.AddServicesOf(snapshot.EndpointSlices, moved);
             }
+
+            if (!sameSlices || !samePods)
+            {
+                index = index.WithEndpoints(snapshot, moved, pods);
+            }
+
+            // A changed Service's endpoints are resolved through its ports: they count as moved from here on.
+            if (services is not null)
+            {
+                moved.UnionWith(services);
+            }
         }
 
         _index = reuse ? previous!._index
-            : moved is not null ? (services is null ? previous!._index : previous!._index.WithServices(snapshot.Services, changedServices.Gone, changedServices.Added, out addresses)).WithEndpoints(snapshot, moved, pods)
-            : new MeshIndex(snapshot, trustDomain);
+            : index ?? new MeshIndex(snapshot, trustDomain);
 
         var incremental = reuse || moved is not null;
         if (incremental)

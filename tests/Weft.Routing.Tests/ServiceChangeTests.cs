@@ -27,7 +27,7 @@ public class ServiceChangeTests
     public static TheoryData<string> Changes =>
     [
         "echo-v1 edited", "echo-v2 edited", "echo-v2 deleted", "echo-v3 created", "echo-v3 created first at echo's cluster IP",
-        "echo made headless", "echo-v2 made ExternalName", "echo-v2 moved to a free cluster IP",
+        "echo made headless", "echo-v2 made ExternalName", "echo-v2 moved to a free cluster IP", "Services reordered",
     ];
 
     private static MeshSnapshot After(MeshSnapshot before, string change)
@@ -41,6 +41,7 @@ public class ServiceChangeTests
             "echo-v3 created" => before with { Services = [.. s, Svc(Mesh, "echo-v3", "10.96.0.13", OnePort(8080))] },
             "echo-v3 created first at echo's cluster IP" => before with { Services = [Svc(Mesh, "echo-v3", "10.96.0.10", OnePort(8080)), .. s] },
             "echo made headless" => before with { Services = [s[0] with { Spec = s[0].Spec with { ClusterIP = "None", ClusterIPs = ["None"] } }, s[1], s[2]] },
+            "Services reordered" => before with { Services = [s[2], s[0], s[1]] },
             "echo-v2 made ExternalName" => before with { Services = [s[0], s[1], s[2] with { Spec = s[2].Spec with { Type = "ExternalName", ExternalName = "example.com", ClusterIP = "", ClusterIPs = [] } }] },
             _ => before with { Services = [s[0], s[1], s[2] with { Spec = s[2].Spec with { ClusterIP = "10.96.0.13", ClusterIPs = ["10.96.0.13"] } }] },
         };

@@ -109,8 +109,16 @@ public class UpdateChainTests
         /// <summary>One change to <paramref name="s"/>, described.</summary>
         public (MeshSnapshot, string) Change(MeshSnapshot s)
         {
-            switch (random.Next(14))
+            switch (random.Next(15))
             {
+                case 14 when s.Services.Count > 1:
+                    {
+                        // The store keeps its objects' order; a Service deleted and created again comes back elsewhere.
+                        var (i, j) = (random.Next(s.Services.Count), random.Next(s.Services.Count));
+                        var list = s.Services.ToArray();
+                        (list[i], list[j]) = (list[j], list[i]);
+                        return (s with { Services = list }, $"swap Services {list[i].Key} and {list[j].Key}");
+                    }
                 case 11 when s.Services.Count > 0:
                     {
                         var i = random.Next(s.Services.Count);
@@ -274,6 +282,7 @@ public class UpdateChainTests
         for (var step = 1; step <= Steps; step++)
         {
             var changes = new List<string>();
+            var (previous, previousSnapshot) = (model, snapshot);
             for (var n = random.Next(1, 4); n > 0; n--)
             {
                 (snapshot, var change) = stepper.Change(snapshot);
@@ -282,6 +291,9 @@ public class UpdateChainTests
 
             model = model.Update(snapshot);
             Check(model, snapshot, seed, step, string.Join(", ", changes));
+
+            // The model before still serves what it served (the two share caches), read after the new one was made.
+            Check(previous, previousSnapshot, seed, step, $"the model before ({string.Join(", ", changes)})");
         }
     }
 
@@ -326,6 +338,9 @@ public class UpdateChainTests
                     var expected = built.Compile(client, host, port).ToJson();
                     var actual = updated.Compile(client, host, port).ToJson();
                     Assert.True(expected == actual, $"{where}: policy from {client} to {host}:{port}\nbuilt:   {expected}\nupdated: {actual}");
+                    var expectedL4 = built.Compile(client, host, port, MeshLevels.L4).ToJson();
+                    var actualL4 = updated.Compile(client, host, port, MeshLevels.L4).ToJson();
+                    Assert.True(expectedL4 == actualL4, $"{where}: L4 policy from {client} to {host}:{port}\nbuilt:   {expectedL4}\nupdated: {actualL4}");
                 }
             }
         }
@@ -342,6 +357,10 @@ public class UpdateChainTests
             Assert.True(expected == actual, $"{where}: inbound policy of {pod.Namespace}/{pod.Name}\nbuilt:   {expected}\nupdated: {actual}");
             Assert.Equal(built.Outside(pod.Namespace, pod.Key), updated.Outside(pod.Namespace, pod.Key));
         }
+
+        var expectedBackends = System.Text.Json.JsonSerializer.Serialize(new { X = built.XBackendStatuses, Tls = built.BackendTlsPolicyStatuses, Traffic = built.BackendTrafficPolicyStatuses });
+        var actualBackends = System.Text.Json.JsonSerializer.Serialize(new { X = updated.XBackendStatuses, Tls = updated.BackendTlsPolicyStatuses, Traffic = updated.BackendTrafficPolicyStatuses });
+        Assert.True(expectedBackends == actualBackends, $"{where}: backend statuses\nbuilt:   {expectedBackends}\nupdated: {actualBackends}");
 
         var expectedAuthorization = System.Text.Json.JsonSerializer.Serialize(built.AuthorizationStatuses);
         var actualAuthorization = System.Text.Json.JsonSerializer.Serialize(updated.AuthorizationStatuses);

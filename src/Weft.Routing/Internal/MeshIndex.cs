@@ -28,8 +28,10 @@ internal sealed class MeshIndex
     // Shared with the indexes WithEndpoints and WithServices make from this one: an entry holds for an index whose slices
     // of that Service are the same list instance, and whose Service port the same instance, as the entry was resolved
     // from (an edited Service is a new instance, its targetPort perhaps another). A Service whose endpoints read a pod
-    // that changed is given a new list, so the entries of the others hold whichever index's pods resolved them.
-    private readonly ConcurrentDictionary<(string Service, int Port), (List<EndpointSlice>? Slices, ServicePort Port, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
+    // that changed is given a new list, so the entries of the others hold whichever index's pods resolved them. By port
+    // number and name: two ports may share a number (53 over UDP and TCP), never a name. A deleted Service's entries are
+    // removed (WithServices), so that they hold no earlier slices and pods.
+    private readonly ConcurrentDictionary<(string Service, int Port, string? Name), (List<EndpointSlice>? Slices, ServicePort Port, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -117,6 +119,9 @@ internal sealed class MeshIndex
     public string TrustDomain { get; }
 
     public Service? Service(string ns, string name) => _services.GetValueOrDefault($"{ns}/{name}");
+
+    /// <summary>The Service of key <paramref name="key"/> (namespace/name), or null.</summary>
+    public Service? Service(string key) => _services.GetValueOrDefault(key);
 
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
@@ -281,8 +286,14 @@ internal sealed class MeshIndex
         var held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var svc in gone)
         {
-            next._services.Remove(svc.Key);
+            var key = svc.Key;
+            next._services.Remove(key);
             AddFrontend(null, svc, only: null, found: held);
+            foreach (var port in svc.Spec.Ports)
+            {
+                // The previous index's readers resolve them again if they ask.
+                _endpointCache.TryRemove((key, port.Port, port.Name), out _);
+            }
         }
 
         foreach (var svc in added)
@@ -328,9 +339,10 @@ internal sealed class MeshIndex
             }
         }
 
-        foreach (var ip in svc.Spec.ClusterIPs)
+        var ips = svc.Spec.ClusterIPs;
+        for (var i = 0; i < ips.Count; i++)
         {
-            Add(ip);
+            Add(ips[i]);
         }
 
         Add(svc.Spec.ClusterIP);
@@ -458,7 +470,7 @@ internal sealed class MeshIndex
 
     private IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port, List<EndpointSlice>? slices)
     {
-        var key = (svc.Key, port.Port);
+        var key = (svc.Key, port.Port, port.Name);
         while (true)
         {
             var found = _endpointCache.TryGetValue(key, out var cached);

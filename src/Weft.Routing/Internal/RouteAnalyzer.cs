@@ -178,8 +178,7 @@ internal sealed class RouteAnalyzer
         {
             if (MeshModel.IsServiceParent(p))
             {
-                var ns = string.IsNullOrEmpty(p.Namespace) ? _route.Namespace : p.Namespace;
-                _serviceRefs.Add(_index.Service(ns, p.Name)?.Key ?? $"{ns}/{p.Name}");
+                _serviceRefs.Add($"{(string.IsNullOrEmpty(p.Namespace) ? _route.Namespace : p.Namespace)}/{p.Name}");
             }
         }
 
@@ -655,8 +654,9 @@ internal sealed class RouteAnalyzer
         }
 
         // F6: no ReferenceGrant is needed for backends of Service-parented (mesh) routes, whatever their namespace.
-        var svc = _index.Service(ns, r.Name);
-        _serviceRefs.Add(svc?.Key ?? $"{ns}/{r.Name}");
+        var key = $"{ns}/{r.Name}";
+        _serviceRefs.Add(key);
+        var svc = _index.Service(key);
         if (svc is null)
         {
             return Fail(RouteConditions.BackendNotFound, $"Service {ns}/{r.Name} not found; create it or fix backendRef name/namespace.");
