@@ -36,7 +36,7 @@ public sealed partial class DockerfileTests
         }
 
         Assert.Contains("-p:WeftAot=true -p:CppCompilerAndLinker=clang", Dockerfile, StringComparison.Ordinal);
-        Assert.Contains("--self-contained -p:PublishSingleFile=true", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains("--self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=true", Dockerfile, StringComparison.Ordinal);
     }
 
     [Fact]
