@@ -3,7 +3,7 @@
 # The controller lists and watches a cluster of N Services (each with a pod, an EndpointSlice, and every tenth an
 # HTTPRoute) from the API server stand-in over HTTPS, then K pods turn not ready as the kubelet and the EndpointSlice
 # controller write it, --settle ms apart; for each, the time until the store holds the slice and until the model is out
-# (bench/Weft.Bench/Scale/KubeScaleBenchmark.cs); then A pods are created and timed the same way. Defaults: 20,000
+# (bench/Weft.Bench/Scale/KubeScaleBenchmark.cs); then A pods are created and timed the same way, then A Services. Defaults: 20,000
 # Services, 20 flips, 10 pods, 200 ms.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

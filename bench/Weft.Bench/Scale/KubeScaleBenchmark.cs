@@ -18,7 +18,8 @@ namespace Weft.Bench.Scale;
 /// the store holds both writes (the informers' events, <see cref="KubeSource"/>'s publish) and until the model of that
 /// store version is out (the translator); p99 of 20 flips is their slowest. The cluster: N Services, each with one pod and one EndpointSlice, and an HTTPRoute
 /// on every tenth Service, in 100 namespaces. Flips are <c>--settle</c> ms apart (200 unless told). Then <c>--adds</c>
-/// pods are created (10 unless told), each timed the same way: a Pod added, which lengthens the store's list of pods.
+/// pods are created (10 unless told), each timed the same way: a Pod added, which lengthens the store's list of pods; then as
+/// many Services (a Service added: its routes and destinations only are compiled again).
 /// </summary>
 internal static class KubeScaleBenchmark
 {
@@ -117,6 +118,20 @@ internal static class KubeScaleBenchmark
                     },
                     ns).ConfigureAwait(false);
                 return new Dictionary<string, string> { [KubeResource.Pods.QualifiedName] = pod.Metadata.ResourceVersion };
+            }).ConfigureAwait(false);
+
+            // New Services, as a deploy creates them (the API server gives each a cluster IP): a Service added.
+            await TimeAsync("Services created", adds, async add =>
+            {
+                var ns = $"ns-{add % 100}";
+                var service = await client.CoreV1.CreateNamespacedServiceAsync(
+                    new V1Service
+                    {
+                        Metadata = new V1ObjectMeta { Name = $"new-svc-{add}", NamespaceProperty = ns },
+                        Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "new" }, Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }] },
+                    },
+                    ns).ConfigureAwait(false);
+                return new Dictionary<string, string> { [KubeResource.Services.QualifiedName] = service.Metadata.ResourceVersion };
             }).ConfigureAwait(false);
 
             Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
