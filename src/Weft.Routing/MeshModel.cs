@@ -589,6 +589,9 @@ public sealed partial class MeshModel
     /// <summary>A1: group "" (or the "core" alias) and kind Service; anything else (a Gateway...) is another controller's.</summary>
     public static bool IsServiceParent(ParentReference p) => CoreServiceRef.Is(p.Group, p.Kind);
 
+    /// <summary>A2: a Service parentRef's namespace defaults to the route's (no ReferenceGrant applies to Service parents).</summary>
+    internal static string ParentNamespace(Route route, ParentReference p) => string.IsNullOrEmpty(p.Namespace) ? route.Namespace : p.Namespace;
+
     private List<ParentBinding> BindParents(Route route)
     {
         var result = new List<ParentBinding>();
@@ -606,8 +609,7 @@ public sealed partial class MeshModel
 
     private ParentBinding Bind(Route route, ParentReference p, int index)
     {
-        // A2: the namespace defaults to the route's; no ReferenceGrant applies to Service parents.
-        var ns = string.IsNullOrEmpty(p.Namespace) ? route.Namespace : p.Namespace;
+        var ns = ParentNamespace(route, p);
         var svc = _index.Service(ns, p.Name);
         ParentBinding None(string message) => new(index, p, svc, [], new(RouteConditions.NoMatchingParent, message));
         if (svc is null)

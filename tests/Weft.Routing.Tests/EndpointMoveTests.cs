@@ -40,31 +40,16 @@ public class EndpointMoveTests
         };
     }
 
-    private static void Compile(MeshModel model)
-    {
-        foreach (var (client, host, port) in Destinations)
-        {
-            model.Compile(client, host, port);
-        }
-    }
-
     [Theory]
     [MemberData(nameof(Moves))]
     public void An_update_where_only_slices_changed_compiles_what_a_full_build_compiles(string move)
     {
-        var first = MeshModel.Build(Before());
-        Compile(first);
+        var before = Before();
+        var first = MeshModel.Build(before);
+        first.CompileEach(Destinations);
 
-        var after = After(Before(), move);
-        var updated = first.Update(after);
-        var built = MeshModel.Build(after);
-
-        foreach (var (client, host, port) in Destinations)
-        {
-            var expected = built.Compile(client, host, port);
-            var actual = updated.Compile(client, host, port);
-            Assert.Equal(expected.ToJson(), actual.ToJson());
-        }
+        var after = After(before, move);
+        first.Update(after).AssertCompilesAs(MeshModel.Build(after), Destinations);
     }
 
     [Fact]
@@ -72,7 +57,7 @@ public class EndpointMoveTests
     {
         var before = Before();
         var first = MeshModel.Build(before);
-        Compile(first);
+        first.CompileEach(Destinations);
 
         var updated = first.Update(After(before, "echo-v1 endpoint moved"));
 
@@ -144,7 +129,7 @@ public class EndpointMoveTests
         var a = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-0"));
         var b = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-1")) with { Metadata = new ObjectMeta { Name = "echo-v1-more", Namespace = Mesh, Labels = a.Metadata.Labels } };
         var first = MeshModel.Build(WithSlices(before, s[0], a, b, s[2]));
-        Compile(first);
+        first.CompileEach(Destinations);
 
         var reordered = WithSlices(before, s[0], b, a, s[2]);
         var updated = first.Update(reordered);

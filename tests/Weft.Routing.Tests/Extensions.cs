@@ -12,6 +12,24 @@ internal static class Extensions
     /// <summary>An inbound policy as discovery serialises it, "" for none.</summary>
     public static string ToJson(this InboundPolicy? policy) => policy is null ? "" : System.Text.Encoding.UTF8.GetString(InboundPolicyJson.Serialize(policy));
 
+    /// <summary>Compiles each destination (client namespace, host, port), so that a model made from this one has policies to keep.</summary>
+    public static void CompileEach(this MeshModel model, IEnumerable<(string Client, string Host, int Port)> destinations)
+    {
+        foreach (var (client, host, port) in destinations)
+        {
+            model.Compile(client, host, port);
+        }
+    }
+
+    /// <summary>Asserts that <paramref name="updated"/> compiles each destination as <paramref name="built"/> does (as discovery serialises it).</summary>
+    public static void AssertCompilesAs(this MeshModel updated, MeshModel built, IEnumerable<(string Client, string Host, int Port)> destinations)
+    {
+        foreach (var (client, host, port) in destinations)
+        {
+            Assert.Equal(built.Compile(client, host, port).ToJson(), updated.Compile(client, host, port).ToJson());
+        }
+    }
+
     /// <summary>Every route status, one line each ("kind ns/name: parent conditions; ..."), in the model's order.</summary>
     public static IEnumerable<string> StatusLines(this MeshModel model) =>
         model.Statuses.Select(s => $"{s.Kind} {s.Namespace}/{s.Name}: {string.Join("; ", s.Parents.Select(p => $"{p.ParentRef.Namespace}/{p.ParentRef.Name}:{p.ParentRef.Port} {string.Join(", ", p.Conditions)}"))}");

@@ -47,41 +47,34 @@ public class ServiceChangeTests
         };
     }
 
-    private static void Compile(MeshModel model)
+    /// <summary>
+    /// The model of <see cref="Before"/> with every destination compiled, and the model made from it by
+    /// <paramref name="change"/> (of the same objects, so that only the changed ones are new instances), and that snapshot.
+    /// </summary>
+    private static (MeshModel First, MeshModel Updated, MeshSnapshot After) Update(string change)
     {
-        foreach (var (client, host, port) in Destinations)
-        {
-            model.Compile(client, host, port);
-        }
+        var before = Before();
+        var first = MeshModel.Build(before);
+        first.CompileEach(Destinations);
+        var after = After(before, change);
+        return (first, first.Update(after), after);
     }
 
     [Theory]
     [MemberData(nameof(Changes))]
     public void An_update_where_Services_changed_compiles_what_a_full_build_compiles(string change)
     {
-        var first = MeshModel.Build(Before());
-        Compile(first);
-
-        var after = After(Before(), change);
-        var updated = first.Update(after);
+        var (_, updated, after) = Update(change);
         var built = MeshModel.Build(after);
 
-        foreach (var (client, host, port) in Destinations)
-        {
-            Assert.Equal(built.Compile(client, host, port).ToJson(), updated.Compile(client, host, port).ToJson());
-        }
-
+        updated.AssertCompilesAs(built, Destinations);
         Assert.Equal(built.StatusLines(), updated.StatusLines());
     }
 
     [Fact]
     public void A_Service_edit_keeps_the_policies_of_destinations_that_neither_are_it_nor_route_to_it()
     {
-        var before = Before();
-        var first = MeshModel.Build(before);
-        Compile(first);
-
-        var updated = first.Update(After(before, "echo-v2 edited"));
+        var (first, updated, _) = Update("echo-v2 edited");
 
         Assert.Same(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
         Assert.Same(first.Compile(Mesh, "echo-v1", 80), updated.Compile(Mesh, "echo-v1", 80));
@@ -92,11 +85,7 @@ public class ServiceChangeTests
     [Fact]
     public void A_Service_edit_compiles_again_the_policies_of_routes_that_send_to_it()
     {
-        var before = Before();
-        var first = MeshModel.Build(before);
-        Compile(first);
-
-        var updated = first.Update(After(before, "echo-v1 edited"));
+        var (first, updated, _) = Update("echo-v1 edited");
 
         Assert.NotSame(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
         Assert.Same(first.Compile(Mesh, "echo-v2", 80), updated.Compile(Mesh, "echo-v2", 80));
@@ -106,13 +95,9 @@ public class ServiceChangeTests
     [Fact]
     public void A_Service_created_at_a_cluster_IP_another_holds_takes_it_when_it_comes_first()
     {
-        var before = Before();
-        var first = MeshModel.Build(before);
-        Compile(first);
+        var (first, updated, _) = Update("echo-v3 created first at echo's cluster IP");
+
         Assert.Equal("echo", first.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
-
-        var updated = first.Update(After(before, "echo-v3 created first at echo's cluster IP"));
-
         Assert.Equal("echo-v3", updated.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
         Assert.Same(first.Compile(Mesh, "echo", 80), updated.Compile(Mesh, "echo", 80));
     }
@@ -120,13 +105,9 @@ public class ServiceChangeTests
     [Fact]
     public void A_route_to_a_Service_that_does_not_exist_is_analysed_again_when_it_is_created()
     {
-        var before = Before();
-        var first = MeshModel.Build(before);
-        Compile(first);
+        var (first, updated, _) = Update("echo-v3 created");
+
         Assert.Contains(first.StatusLines(), l => l.Contains("echo-v3", StringComparison.Ordinal) && l.Contains("BackendNotFound", StringComparison.Ordinal));
-
-        var updated = first.Update(After(before, "echo-v3 created"));
-
         Assert.DoesNotContain(updated.StatusLines(), l => l.Contains("BackendNotFound", StringComparison.Ordinal));
         Assert.Contains("\"name\":\"echo-v3\"", updated.Compile(Consumer, $"echo.{Mesh}", 80)!.ToJson(), StringComparison.Ordinal);
     }

@@ -161,6 +161,12 @@ internal static class ScaleBenchmark
                 }
 
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
+                if (change.Expected == 0)
+                {
+                    // Nothing to wait for: the CPU of the model and of the watches' evaluation is taken over the settle.
+                    await Task.Delay(settleMs).ConfigureAwait(false);
+                }
+
                 var (cpuMs, ownMs) = (ProcessCpu.Ms(controlPlane.Id) - cpuBefore, ProcessCpu.Ms(Environment.ProcessId) - ownBefore);
                 if (i < 0)
                 {
@@ -171,23 +177,16 @@ internal static class ScaleBenchmark
                     if (change.Expected > 0)
                     {
                         lastMs[kind].Add(last);
-                        cpuOfKind[kind].ControlPlane.Add(cpuMs);
-                        cpuOfKind[kind].Subscribers.Add(ownMs);
                     }
 
+                    cpuOfKind[kind].ControlPlane.Add(cpuMs);
+                    cpuOfKind[kind].Subscribers.Add(ownMs);
                     affected[kind].Add(change.Expected);
                 }
 
-                await Task.Delay(settleMs).ConfigureAwait(false);
-                if (change.Expected == 0)
+                if (change.Expected > 0)
                 {
-                    // Nothing to wait for: the CPU of the model and of the watches' evaluation, over the settle.
-                    (cpuMs, ownMs) = (ProcessCpu.Ms(controlPlane.Id) - cpuBefore, ProcessCpu.Ms(Environment.ProcessId) - ownBefore);
-                    if (i >= 0)
-                    {
-                        cpuOfKind[kind].ControlPlane.Add(cpuMs);
-                        cpuOfKind[kind].Subscribers.Add(ownMs);
-                    }
+                    await Task.Delay(settleMs).ConfigureAwait(false);
                 }
 
                 if (i >= 0)

@@ -102,9 +102,9 @@ internal sealed class ScaleCluster
 
     public int IndexOfService(int n, int s) => 3 * ((n * ServicesPerNamespace) + s);
 
-    public int IndexOfSlice(int n, int s) => (3 * ((n * ServicesPerNamespace) + s)) + 1;
+    public int IndexOfSlice(int n, int s) => IndexOfService(n, s) + 1;
 
-    public int IndexOfRoute(int n, int s) => (3 * ((n * ServicesPerNamespace) + s)) + 2;
+    public int IndexOfRoute(int n, int s) => IndexOfService(n, s) + 2;
 
     public static string PodUid(int p) => $"00000000-0000-4000-8000-{p:D12}";
 

@@ -118,7 +118,7 @@ internal sealed class MeshIndex
 
     public string TrustDomain { get; }
 
-    public Service? Service(string ns, string name) => _services.GetValueOrDefault($"{ns}/{name}");
+    public Service? Service(string ns, string name) => Service($"{ns}/{name}");
 
     /// <summary>The Service of key <paramref name="key"/> (namespace/name), or null.</summary>
     public Service? Service(string key) => _services.GetValueOrDefault(key);

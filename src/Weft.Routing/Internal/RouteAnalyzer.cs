@@ -178,7 +178,7 @@ internal sealed class RouteAnalyzer
         {
             if (MeshModel.IsServiceParent(p))
             {
-                _serviceRefs.Add($"{(string.IsNullOrEmpty(p.Namespace) ? _route.Namespace : p.Namespace)}/{p.Name}");
+                _serviceRefs.Add($"{MeshModel.ParentNamespace(_route, p)}/{p.Name}");
             }
         }
 
@@ -659,7 +659,7 @@ internal sealed class RouteAnalyzer
         var svc = _index.Service(key);
         if (svc is null)
         {
-            return Fail(RouteConditions.BackendNotFound, $"Service {ns}/{r.Name} not found; create it or fix backendRef name/namespace.");
+            return Fail(RouteConditions.BackendNotFound, $"Service {key} not found; create it or fix backendRef name/namespace.");
         }
 
         // A3: ExternalName Services SHOULD NOT be backends; Weft reports them as an unsupported kind of Service.
