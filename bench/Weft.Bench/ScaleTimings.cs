@@ -19,11 +19,25 @@ public static class ScaleTimings
         var subscriptions = SyntheticCluster.Subscriptions();
         Console.WriteLine($"cluster: {snapshot.Services.Count} Services, {snapshot.Routes.Count} routes, {snapshot.EndpointSlices.Sum(s => s.Endpoints.Count)} endpoints ({sw.ElapsedMilliseconds} ms to generate)");
 
+        // SCALE_ALLOC=1: what the second build allocates, by type (the runtime's allocation samples).
+        using var ticks = Environment.GetEnvironmentVariable("SCALE_ALLOC") is not null ? new Scale.AllocationTicks() : null;
         for (var round = 0; round < 5; round++)
         {
+            ticks?.Clear();
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var collections = GC.CollectionCount(0);
             var t0 = Stopwatch.GetTimestamp();
             var model = MeshModel.Build(round % 2 == 0 ? snapshot : edited);
             var t1 = Stopwatch.GetTimestamp();
+            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            collections = GC.CollectionCount(0) - collections;
+            if (ticks is not null && round == 1)
+            {
+                foreach (var (type, sampled) in ticks.Top(20))
+                {
+                    Console.WriteLine($"  {sampled / 1000,9:N0} KB  {type}");
+                }
+            }
             var bytes = 0L;
             var compile = TimeSpan.Zero;
             foreach (var (ns, host, port) in subscriptions)
@@ -36,7 +50,7 @@ public static class ScaleTimings
 
             var t2 = Stopwatch.GetTimestamp();
             Console.WriteLine(
-                $"round {round}: build {Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:F0} ms, " +
+                $"round {round}: build {Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds:F0} ms ({allocated / 1_000_000} MB allocated, {collections} collections), " +
                 $"1000 subscriptions {Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds:F0} ms (compile {compile.TotalMilliseconds:F0} ms, {bytes / 1000} B JSON each), " +
                 $"change total {Stopwatch.GetElapsedTime(t0, t2).TotalMilliseconds:F0} ms");
         }

@@ -360,7 +360,7 @@ public sealed partial class MeshModel
             var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
             foreach (var (route, entry) in previous._analyzedByRoute)
             {
-                if ((entry.Route.EndpointServices.Overlaps(moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
+                if ((NamesAny(entry.Route.EndpointServices, moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
                     && goneSet?.Contains(route) != true)
                 {
                     gone.Add(route);

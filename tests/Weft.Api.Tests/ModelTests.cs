@@ -13,3 +13,25 @@ public sealed class ObjectSourceTests
         Assert.Equal(3, source.LineOf("metadata.name"));
     }
 }
+
+public sealed class KubeObjectKeyTests
+{
+    private static readonly Service Shop = new() { ApiVersion = "v1", Metadata = new ObjectMeta { Name = "cart", Namespace = "shop" }, Spec = new ServiceSpec() };
+
+    [Fact]
+    public void Key_is_namespace_slash_name_made_once()
+    {
+        Assert.Equal("shop/cart", Shop.Key);
+        Assert.Same(Shop.Key, Shop.Key);
+        Assert.Equal("cluster-wide", new Namespace { ApiVersion = "v1", Metadata = new ObjectMeta { Name = "cluster-wide" } }.Key);
+    }
+
+    [Fact]
+    public void Key_follows_the_metadata_a_with_sets_and_equality_is_unchanged()
+    {
+        Assert.Equal("web/cart", (Shop with { Metadata = Shop.Metadata with { Namespace = "web" } }).Key);
+        Assert.Equal("shop/cart", (Shop with { Spec = new ServiceSpec { Type = "ExternalName" } }).Key);
+        Assert.Equal(Shop, Shop with { Metadata = Shop.Metadata });
+        Assert.NotEqual(Shop, Shop with { Metadata = Shop.Metadata with { Name = "other" } });
+    }
+}

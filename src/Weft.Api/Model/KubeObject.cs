@@ -49,12 +49,24 @@ public abstract record KubeObject
 {
     public required string ApiVersion { get; init; }
     public abstract string Kind { get; }
-    public required ObjectMeta Metadata { get; init; }
+    public required ObjectMeta Metadata
+    {
+        get;
+        init
+        {
+            field = value;
+            Key = value is null ? "" : value.Namespace is null ? value.Name : $"{value.Namespace}/{value.Name}";
+        }
+    }
+
     public ObjectSource Source { get; init; } = ObjectSource.None;
 
     public string Name => Metadata.Name;
     public string Namespace => Metadata.Namespace ?? "";
 
-    /// <summary>"namespace/name", or "name" for cluster-scoped objects.</summary>
-    public string Key => Metadata.Namespace is null ? Metadata.Name : $"{Metadata.Namespace}/{Metadata.Name}";
+    /// <summary>
+    /// "namespace/name", or "name" for cluster-scoped objects: made once, with <see cref="Metadata"/> (a <c>with</c> that
+    /// sets it makes it again), since the model and its indexes ask for it many times per object.
+    /// </summary>
+    public string Key { get; private init; } = "";
 }

@@ -19,10 +19,10 @@ internal sealed class AnalyzedRoute
     public IReadOnlyList<XBackend> XBackends { get; init; } = [];
 
     /// <summary>
-    /// The Services (namespace/name) whose endpoints its backends hold: an endpoint change of any other Service leaves
-    /// this analysis as it is (<see cref="MeshModel.Update"/>).
+    /// The Services (namespace/name) whose endpoints its backends hold, once each: an endpoint change of any other
+    /// Service leaves this analysis as it is (<see cref="MeshModel.Update"/>).
     /// </summary>
-    public IReadOnlySet<string> EndpointServices { get; init; } = new HashSet<string>();
+    public IReadOnlyList<string> EndpointServices { get; init; } = [];
 
     /// <summary>
     /// The Services (namespace/name) it names as a parent or as a backend (mirrors included), found or not: a change of

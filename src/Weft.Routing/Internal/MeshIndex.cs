@@ -118,7 +118,21 @@ internal sealed class MeshIndex
 
     public string TrustDomain { get; }
 
-    public Service? Service(string ns, string name) => Service($"{ns}/{name}");
+    public Service? Service(string ns, string name)
+    {
+        // The key written on the stack, not as a string: routes, parents and policies look Services up by name many times.
+        var length = ns.Length + 1 + name.Length;
+        if (length > 256)
+        {
+            return Service($"{ns}/{name}");
+        }
+
+        Span<char> key = stackalloc char[length];
+        ns.CopyTo(key);
+        key[ns.Length] = '/';
+        name.CopyTo(key[(ns.Length + 1)..]);
+        return _services.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var svc) ? svc : null;
+    }
 
     /// <summary>The Service of key <paramref name="key"/> (namespace/name), or null.</summary>
     public Service? Service(string key) => _services.GetValueOrDefault(key);
@@ -447,11 +461,13 @@ internal sealed class MeshIndex
 
     public static ServicePort? FindPort(Service svc, int port)
     {
-        foreach (var p in svc.Spec.Ports)
+        // By index: a foreach over the interface would allocate an enumerator for each of the many look-ups.
+        var ports = svc.Spec.Ports;
+        for (var i = 0; i < ports.Count; i++)
         {
-            if (p.Port == port)
+            if (ports[i].Port == port)
             {
-                return p;
+                return ports[i];
             }
         }
 

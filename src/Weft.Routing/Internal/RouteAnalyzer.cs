@@ -18,8 +18,9 @@ internal sealed class RouteAnalyzer
     private readonly RouteType _type;
     private readonly List<Problem> _backendProblems = [];
     private readonly HashSet<XBackend> _xbackends = new(ReferenceEqualityComparer.Instance);
-    private readonly HashSet<string> _endpointServices = new(StringComparer.Ordinal);
+    private readonly List<string> _endpointServices = [];
     private readonly List<string> _serviceRefs = [];
+    private readonly SpecPath _path = new();
 
     private RouteAnalyzer(MeshIndex index, Route route, RouteType type)
     {
@@ -71,22 +72,22 @@ internal sealed class RouteAnalyzer
 
     private AnalyzedRule HttpRule(HttpRouteRule rule, int i)
     {
-        var where = RuleWhere(rule.Name, i);
+        using var scope = EnterRule(rule.Name, i);
         var problems = new List<Problem>();
 
         // E3: a rule without matches gets [{path: PathPrefix "/"}]; C4: it matches everything.
         var matches = rule.Matches.Count == 0 ? [new HttpRouteMatch()] : rule.Matches;
-        var matchPolicies = MatchPolicies(matches, HttpMatch, where, problems);
-        var filters = Filters(rule.Filters, matchPolicies, where, problems);
-        var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+        var matchPolicies = MatchPolicies(matches, static (analyzer, m, problems) => analyzer.HttpMatch(m, problems), problems);
+        var filters = Filters(rule.Filters, matchPolicies, problems);
+        var backends = Backends(rule.BackendRefs, matchPolicies, problems);
         if (rule.RedirectsWithBackends())
         {
             problems.Add(new(RouteConditions.IncompatibleFilters,
-                $"{where} has a RequestRedirect filter and backendRefs; a redirecting rule sends no traffic to backends (gamma-spec G2). Remove the backendRefs or the redirect."));
+                $"{_path} has a RequestRedirect filter and backendRefs; a redirecting rule sends no traffic to backends (gamma-spec G2). Remove the backendRefs or the redirect."));
         }
 
-        var timeouts = Timeouts(rule.Timeouts, where, problems);
-        var retry = Retry(rule.Retry, where, problems);
+        var timeouts = Timeouts(rule.Timeouts, problems);
+        var retry = Retry(rule.Retry, problems);
         return new AnalyzedRule
         {
             Index = i,
@@ -102,14 +103,14 @@ internal sealed class RouteAnalyzer
 
     private AnalyzedRule GrpcRule(GrpcRouteRule rule, int i)
     {
-        var where = RuleWhere(rule.Name, i);
+        using var scope = EnterRule(rule.Name, i);
         var problems = new List<Problem>();
 
         // K1: no matches means every gRPC request matches.
         var matches = rule.Matches.Count == 0 ? [new GrpcRouteMatch()] : rule.Matches;
-        var matchPolicies = MatchPolicies(matches, GrpcMatch, where, problems);
-        var filters = Filters(rule.Filters, matchPolicies, where, problems);
-        var backends = Backends(rule.BackendRefs, matchPolicies, where, problems);
+        var matchPolicies = MatchPolicies(matches, static (analyzer, m, problems) => analyzer.GrpcMatch(m, problems), problems);
+        var filters = Filters(rule.Filters, matchPolicies, problems);
+        var backends = Backends(rule.BackendRefs, matchPolicies, problems);
         var retry = GrpcRetry(_route.Metadata.Annotations, problems);
         return new AnalyzedRule
         {
@@ -123,13 +124,14 @@ internal sealed class RouteAnalyzer
         };
     }
 
-    private static List<MatchPolicy> MatchPolicies<TMatch>(
-        IReadOnlyList<TMatch> matches, Func<TMatch, string, List<Problem>, MatchPolicy> analyze, string where, List<Problem> problems)
+    private List<MatchPolicy> MatchPolicies<TMatch>(
+        IReadOnlyList<TMatch> matches, Func<RouteAnalyzer, TMatch, List<Problem>, MatchPolicy> analyze, List<Problem> problems)
     {
         var result = new List<MatchPolicy>(matches.Count);
         for (var j = 0; j < matches.Count; j++)
         {
-            result.Add(analyze(matches[j], $"{where}.matches[{j}]", problems));
+            using var scope = _path.Enter(".matches", j);
+            result.Add(analyze(this, matches[j], problems));
         }
 
         return result;
@@ -143,9 +145,9 @@ internal sealed class RouteAnalyzer
         var analyzed = new List<AnalyzedRule>(rules.Count);
         for (var i = 0; i < rules.Count; i++)
         {
-            var where = RuleWhere(rules[i].Name, i);
+            using var scope = EnterRule(rules[i].Name, i);
             var problems = new List<Problem>();
-            var backends = Backends(rules[i].BackendRefs, [], where, problems);
+            var backends = Backends(rules[i].BackendRefs, [], problems);
             analyzed.Add(new AnalyzedRule
             {
                 Index = i,
@@ -167,7 +169,7 @@ internal sealed class RouteAnalyzer
         BackendProblems = _backendProblems,
         RouteProblem = routeProblem,
         XBackends = [.. _xbackends],
-        EndpointServices = _endpointServices,
+        EndpointServices = Distinct(_endpointServices),
         ServiceRefs = ServiceRefs(),
     };
 
@@ -178,27 +180,45 @@ internal sealed class RouteAnalyzer
         {
             if (MeshModel.IsServiceParent(p))
             {
-                _serviceRefs.Add($"{MeshModel.ParentNamespace(_route, p)}/{p.Name}");
+                var ns = MeshModel.ParentNamespace(_route, p);
+                _serviceRefs.Add(_index.Service(ns, p.Name)?.Key ?? $"{ns}/{p.Name}");
             }
         }
 
-        return _serviceRefs.Count switch
+        return Distinct(_serviceRefs);
+    }
+
+    /// <summary>The keys once each, in order; a route names a few, so a look over those kept beats a set.</summary>
+    private static string[] Distinct(List<string> keys)
+    {
+        if (keys.Count > 16)
         {
-            0 => [],
-            1 => [_serviceRefs[0]],
-            _ => [.. _serviceRefs.Distinct(StringComparer.Ordinal)],
-        };
+            return [.. keys.Distinct(StringComparer.Ordinal)];
+        }
+
+        var kept = 0;
+        var result = new string[keys.Count];
+        foreach (var key in keys)
+        {
+            if (Array.IndexOf(result, key, 0, kept) < 0)
+            {
+                result[kept++] = key;
+            }
+        }
+
+        return kept == result.Length ? result : result[..kept];
     }
 
     private static Problem? First(List<Problem> problems) => problems.Count == 0
         ? null
         : problems.Count == 1 ? problems[0] : new(problems[0].Reason, string.Join(" ", problems.Select(p => p.Message)));
 
-    private static string RuleWhere(string? name, int i) => name is null ? $"rules[{i}]" : $"rules[{i}] (\"{name}\")";
+    /// <summary>Enters <c>rules[i]</c>, with the rule's name when it has one, for the problems found in it.</summary>
+    private SpecPath.Scope EnterRule(string? name, int i) => _path.Enter("rules", i, name);
 
     // ---- matches (E3-E8, K1) ----
 
-    private static MatchPolicy HttpMatch(HttpRouteMatch m, string where, List<Problem> problems)
+    private MatchPolicy HttpMatch(HttpRouteMatch m, List<Problem> problems)
     {
         var path = m.Path ?? new HttpPathMatch();
         var pathType = path.Type ?? PathMatchType.PathPrefix;
@@ -208,25 +228,25 @@ internal sealed class RouteAnalyzer
             case PathMatchType.Exact or PathMatchType.PathPrefix:
                 if (pathValue.Length == 0 || pathValue[0] != '/')
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: {pathType} value \"{pathValue}\" must start with \"/\"."));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}.path: {pathType} value \"{pathValue}\" must start with \"/\"."));
                 }
 
                 break;
             case PathMatchType.RegularExpression:
                 if (RegexDialect.Problem(pathValue) is { } error)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.path: regular expression \"{pathValue}\" is refused: {error}"));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}.path: regular expression \"{pathValue}\" is refused: {error}"));
                 }
 
                 break;
             default:
-                problems.Add(Unsupported($"{where}.path.type", pathType, "Exact, PathPrefix, RegularExpression"));
+                problems.Add(Unsupported($"{_path}.path.type", pathType, "Exact, PathPrefix, RegularExpression"));
                 break;
         }
 
         if (m.Method is { } method && !HttpRouteMethod.IsDefined(method))
         {
-            problems.Add(Unsupported($"{where}.method", method, string.Join(", ", HttpRouteMethod.All)));
+            problems.Add(Unsupported($"{_path}.method", method, string.Join(", ", HttpRouteMethod.All)));
         }
 
         return new MatchPolicy
@@ -234,12 +254,12 @@ internal sealed class RouteAnalyzer
             PathType = pathType,
             PathValue = pathValue,
             Method = m.Method,
-            Headers = Values(m.Headers.Select(h => (h.Type, h.Name, h.Value)), StringComparer.OrdinalIgnoreCase, $"{where}.headers", problems),
-            QueryParams = Values(m.QueryParams.Select(q => (q.Type, q.Name, q.Value)), StringComparer.Ordinal, $"{where}.queryParams", problems),
+            Headers = Values(m.Headers, static h => (h.Type, h.Name, h.Value), StringComparer.OrdinalIgnoreCase, ".headers", problems),
+            QueryParams = Values(m.QueryParams, static q => (q.Type, q.Name, q.Value), StringComparer.Ordinal, ".queryParams", problems),
         };
     }
 
-    private static MatchPolicy GrpcMatch(GrpcRouteMatch m, string where, List<Problem> problems)
+    private MatchPolicy GrpcMatch(GrpcRouteMatch m, List<Problem> problems)
     {
         string? type = null;
         if (m.Method is { } method)
@@ -247,7 +267,7 @@ internal sealed class RouteAnalyzer
             type = method.Type ?? HeaderMatchType.Exact;
             if (string.IsNullOrEmpty(method.Service) && string.IsNullOrEmpty(method.Method))
             {
-                problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method sets neither service nor method; set at least one (gamma-spec K1)."));
+                problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}.method sets neither service nor method; set at least one (gamma-spec K1)."));
             }
 
             if (type == HeaderMatchType.RegularExpression)
@@ -256,13 +276,13 @@ internal sealed class RouteAnalyzer
                 {
                     if (pattern is not null && RegexDialect.Problem(pattern) is { } error)
                     {
-                        problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.method: regular expression \"{pattern}\" is refused: {error}"));
+                        problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}.method: regular expression \"{pattern}\" is refused: {error}"));
                     }
                 }
             }
             else if (type != HeaderMatchType.Exact)
             {
-                problems.Add(Unsupported($"{where}.method.type", type, "Exact, RegularExpression"));
+                problems.Add(Unsupported($"{_path}.method.type", type, "Exact, RegularExpression"));
             }
         }
 
@@ -271,19 +291,27 @@ internal sealed class RouteAnalyzer
             GrpcType = type,
             GrpcService = string.IsNullOrEmpty(m.Method?.Service) ? null : m.Method.Service,
             GrpcMethod = string.IsNullOrEmpty(m.Method?.Method) ? null : m.Method.Method,
-            Headers = Values(m.Headers.Select(h => (h.Type, h.Name, h.Value)), StringComparer.OrdinalIgnoreCase, $"{where}.headers", problems),
+            Headers = Values(m.Headers, static h => (h.Type, h.Name, h.Value), StringComparer.OrdinalIgnoreCase, ".headers", problems),
         };
     }
 
     /// <summary>E4/E5: for repeated names only the first entry counts.</summary>
-    private static List<ValueMatchPolicy> Values(
-        IEnumerable<(string Type, string Name, string Value)> entries, StringComparer names, string where, List<Problem> problems)
+    private List<ValueMatchPolicy> Values<TEntry>(
+        IReadOnlyList<TEntry> entries, Func<TEntry, (string? Type, string Name, string Value)> read, StringComparer names, string field, List<Problem> problems)
     {
-        var seen = new HashSet<string>(names);
-        var result = new List<ValueMatchPolicy>();
-        foreach (var (type, name, value) in entries)
+        var result = new List<ValueMatchPolicy>(entries.Count);
+        if (entries.Count == 0)
         {
-            if (!seen.Add(name))
+            return result;
+        }
+
+        using var scope = _path.Enter(field);
+        // The CRDs allow 16 entries: a look over those already taken beats a set; a longer list (no CRD checked it) gets one.
+        var seen = entries.Count > 16 ? new HashSet<string>(names) : null;
+        foreach (var entry in entries)
+        {
+            var (type, name, value) = read(entry);
+            if (seen is not null ? !seen.Add(name) : Taken(result, name, names))
             {
                 continue;
             }
@@ -293,12 +321,12 @@ internal sealed class RouteAnalyzer
             {
                 if (RegexDialect.Problem(value) is { } error)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{where} \"{name}\": regular expression \"{value}\" is refused: {error}"));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{_path} \"{name}\": regular expression \"{value}\" is refused: {error}"));
                 }
             }
             else if (t != HeaderMatchType.Exact)
             {
-                problems.Add(Unsupported($"{where} \"{name}\" type", t, "Exact, RegularExpression"));
+                problems.Add(Unsupported($"{_path} \"{name}\" type", t, "Exact, RegularExpression"));
             }
 
             result.Add(new ValueMatchPolicy { Type = t, Name = name, Value = value });
@@ -307,27 +335,45 @@ internal sealed class RouteAnalyzer
         return result;
     }
 
+    private static bool Taken(List<ValueMatchPolicy> taken, string name, StringComparer names)
+    {
+        foreach (var v in taken)
+        {
+            if (names.Equals(v.Name, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static Problem Unsupported(string field, string value, string supported) =>
         new(RouteConditions.UnsupportedValue, $"{field}: \"{value}\" is not a supported value (supported: {supported}) (gamma-spec E8).");
 
     // ---- filters (G1-G8, K1) ----
 
-    private List<FilterPolicy> Filters(IReadOnlyList<HttpRouteFilter> filters, IReadOnlyList<MatchPolicy> matches, string where, List<Problem> problems)
+    private List<FilterPolicy> Filters(IReadOnlyList<HttpRouteFilter> filters, IReadOnlyList<MatchPolicy> matches, List<Problem> problems)
     {
         var result = new List<FilterPolicy>(filters.Count);
+        if (filters.Count == 0)
+        {
+            return result;
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var k = 0; k < filters.Count; k++)
         {
             var f = filters[k];
-            var at = $"{where}.filters[{k}]";
+            using var scope = _path.Enter(".filters", k);
             if (f.Type is FilterKind.RequestHeaderModifier or FilterKind.ResponseHeaderModifier or FilterKind.RequestRedirect
                 or FilterKind.UrlRewrite or FilterKind.Cors && !seen.Add(f.Type))
             {
-                problems.Add(new(RouteConditions.IncompatibleFilters, $"{at}: {f.Type} appears more than once; each of CORS, RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect and URLRewrite may appear once (gamma-spec G2)."));
+                problems.Add(new(RouteConditions.IncompatibleFilters, $"{_path}: {f.Type} appears more than once; each of CORS, RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect and URLRewrite may appear once (gamma-spec G2)."));
                 continue;
             }
 
-            if (Filter(f, matches, at, problems) is { } policy)
+            if (Filter(f, matches, problems) is { } policy)
             {
                 result.Add(policy);
             }
@@ -335,13 +381,13 @@ internal sealed class RouteAnalyzer
 
         if (seen.Contains(FilterKind.RequestRedirect) && seen.Contains(FilterKind.UrlRewrite))
         {
-            problems.Add(new(RouteConditions.IncompatibleFilters, $"{where} has both RequestRedirect and URLRewrite; they are mutually exclusive (gamma-spec G2). Keep one."));
+            problems.Add(new(RouteConditions.IncompatibleFilters, $"{_path} has both RequestRedirect and URLRewrite; they are mutually exclusive (gamma-spec G2). Keep one."));
         }
 
         return result;
     }
 
-    private FilterPolicy? Filter(HttpRouteFilter f, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    private FilterPolicy? Filter(HttpRouteFilter f, IReadOnlyList<MatchPolicy> matches, List<Problem> problems)
     {
         var grpc = _type == RouteType.Grpc;
         switch (f.Type)
@@ -349,42 +395,42 @@ internal sealed class RouteAnalyzer
             case FilterKind.RequestHeaderModifier:
                 return f.RequestHeaderModifier is { } req
                     ? new FilterPolicy { Kind = f.Type, Headers = Headers(req) }
-                    : Missing(at, f.Type, "requestHeaderModifier", problems);
+                    : Missing(f.Type, "requestHeaderModifier", problems);
             case FilterKind.ResponseHeaderModifier:
                 return f.ResponseHeaderModifier is { } res
                     ? new FilterPolicy { Kind = f.Type, Headers = Headers(res) }
-                    : Missing(at, f.Type, "responseHeaderModifier", problems);
+                    : Missing(f.Type, "responseHeaderModifier", problems);
             case FilterKind.RequestMirror:
                 if (f.RequestMirror is not { } mirror)
                 {
-                    return Missing(at, f.Type, "requestMirror", problems);
+                    return Missing(f.Type, "requestMirror", problems);
                 }
 
                 return new FilterPolicy
                 {
                     Kind = f.Type,
-                    Mirror = new MirrorPolicy { Backend = Backend(mirror.BackendRef, matches, $"{at}.requestMirror.backendRef", problems), Share = MirrorShare(mirror) },
+                    Mirror = new MirrorPolicy { Backend = MirrorBackend(mirror.BackendRef, matches, problems), Share = MirrorShare(mirror) },
                 };
             case FilterKind.RequestRedirect when !grpc:
                 if (f.RequestRedirect is not { } redirect)
                 {
-                    return Missing(at, f.Type, "requestRedirect", problems);
+                    return Missing(f.Type, "requestRedirect", problems);
                 }
 
                 if (redirect.Scheme is { } scheme && scheme is not ("http" or "https"))
                 {
-                    problems.Add(Unsupported($"{at}.requestRedirect.scheme", scheme, "http, https"));
+                    problems.Add(Unsupported($"{_path}.requestRedirect.scheme", scheme, "http, https"));
                 }
 
                 if (!HttpRequestRedirectFilter.AllowedStatusCodes.Contains(redirect.StatusCode))
                 {
-                    problems.Add(Unsupported($"{at}.requestRedirect.statusCode", redirect.StatusCode.ToString(CultureInfo.InvariantCulture),
+                    problems.Add(Unsupported($"{_path}.requestRedirect.statusCode", redirect.StatusCode.ToString(CultureInfo.InvariantCulture),
                         string.Join(", ", HttpRequestRedirectFilter.AllowedStatusCodes)));
                 }
 
                 if (redirect.Port is { } port && port is < 1 or > 65535)
                 {
-                    problems.Add(Unsupported($"{at}.requestRedirect.port", port.ToString(CultureInfo.InvariantCulture), "1..65535"));
+                    problems.Add(Unsupported($"{_path}.requestRedirect.port", port.ToString(CultureInfo.InvariantCulture), "1..65535"));
                 }
 
                 return new FilterPolicy
@@ -396,7 +442,7 @@ internal sealed class RouteAnalyzer
                         Hostname = redirect.Hostname,
                         Port = redirect.Port,
                         StatusCode = redirect.StatusCode,
-                        Path = PathModifier(redirect.Path, matches, $"{at}.requestRedirect.path", problems),
+                        Path = PathModifier(redirect.Path, matches, ".requestRedirect.path", problems),
                     },
                 };
             case FilterKind.UrlRewrite when !grpc:
@@ -404,9 +450,9 @@ internal sealed class RouteAnalyzer
                     ? new FilterPolicy
                     {
                         Kind = f.Type,
-                        Rewrite = new RewritePolicy { Hostname = rewrite.Hostname, Path = PathModifier(rewrite.Path, matches, $"{at}.urlRewrite.path", problems) },
+                        Rewrite = new RewritePolicy { Hostname = rewrite.Hostname, Path = PathModifier(rewrite.Path, matches, ".urlRewrite.path", problems) },
                     }
-                    : Missing(at, f.Type, "urlRewrite", problems);
+                    : Missing(f.Type, "urlRewrite", problems);
             case FilterKind.Cors when !grpc:
                 return f.Cors is { } cors
                     ? new FilterPolicy
@@ -422,21 +468,21 @@ internal sealed class RouteAnalyzer
                             MaxAge = cors.MaxAge,
                         },
                     }
-                    : Missing(at, f.Type, "cors", problems);
+                    : Missing(f.Type, "cors", problems);
             case HttpRouteFilterType.ExtensionRef or HttpRouteFilterType.ExternalAuth:
-                problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: Weft does not implement {f.Type} filters, so the rule is not applied; remove the filter (gamma-spec G1)."));
+                problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}: Weft does not implement {f.Type} filters, so the rule is not applied; remove the filter (gamma-spec G1)."));
                 return null;
             default:
-                problems.Add(Unsupported($"{at}.type", f.Type, grpc
+                problems.Add(Unsupported($"{_path}.type", f.Type, grpc
                     ? "RequestHeaderModifier, ResponseHeaderModifier, RequestMirror"
                     : "RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS"));
                 return null;
         }
     }
 
-    private static FilterPolicy? Missing(string at, string type, string field, List<Problem> problems)
+    private FilterPolicy? Missing(string type, string field, List<Problem> problems)
     {
-        problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type {type} needs the {field} field set (gamma-spec G2)."));
+        problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}: type {type} needs the {field} field set (gamma-spec G2)."));
         return null;
     }
 
@@ -454,32 +500,33 @@ internal sealed class RouteAnalyzer
         : 1.0;
 
     /// <summary>G2/G7: ReplacePrefixMatch needs exactly one match, a PathPrefix one, whose value it replaces.</summary>
-    private static PathModifierPolicy? PathModifier(HttpPathModifier? m, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    private PathModifierPolicy? PathModifier(HttpPathModifier? m, IReadOnlyList<MatchPolicy> matches, string field, List<Problem> problems)
     {
         if (m is null)
         {
             return null;
         }
 
+        using var scope = _path.Enter(field);
         switch (m.Type)
         {
             case PathModifierType.ReplaceFullPath:
                 if (m.ReplaceFullPath is null)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type ReplaceFullPath needs replaceFullPath set."));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}: type ReplaceFullPath needs replaceFullPath set."));
                 }
 
                 return new PathModifierPolicy { Type = m.Type, Value = m.ReplaceFullPath ?? "/" };
             case PathModifierType.ReplacePrefixMatch:
                 if (m.ReplacePrefixMatch is null)
                 {
-                    problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: type ReplacePrefixMatch needs replacePrefixMatch set."));
+                    problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}: type ReplacePrefixMatch needs replacePrefixMatch set."));
                 }
 
                 if (matches.Count != 1 || matches[0].PathType != PathMatchType.PathPrefix)
                 {
                     problems.Add(new(RouteConditions.IncompatibleFilters,
-                        $"{at}: ReplacePrefixMatch needs the rule to have exactly one match, with a PathPrefix path (gamma-spec G2); it has {matches.Count} match(es). Split the rule or use ReplaceFullPath."));
+                        $"{_path}: ReplacePrefixMatch needs the rule to have exactly one match, with a PathPrefix path (gamma-spec G2); it has {matches.Count} match(es). Split the rule or use ReplaceFullPath."));
                 }
 
                 return new PathModifierPolicy
@@ -489,31 +536,31 @@ internal sealed class RouteAnalyzer
                     MatchedPrefix = matches.Count == 1 ? matches[0].PathValue : null,
                 };
             default:
-                problems.Add(Unsupported($"{at}.type", m.Type, "ReplaceFullPath, ReplacePrefixMatch"));
+                problems.Add(Unsupported($"{_path}.type", m.Type, "ReplaceFullPath, ReplacePrefixMatch"));
                 return null;
         }
     }
 
     // ---- timeouts and retries (I, J) ----
 
-    private static TimeoutPolicy? Timeouts(HttpRouteTimeouts? t, string where, List<Problem> problems)
+    private TimeoutPolicy? Timeouts(HttpRouteTimeouts? t, List<Problem> problems)
     {
         if (t is null || (t.Request is null && t.BackendRequest is null))
         {
             return null;
         }
 
-        var request = Duration(t.Request, $"{where}.timeouts.request", problems);
-        var backend = Duration(t.BackendRequest, $"{where}.timeouts.backendRequest", problems);
+        var request = Duration(t.Request, ".timeouts.request", problems);
+        var backend = Duration(t.BackendRequest, ".timeouts.backendRequest", problems);
         if (request is { } r && r > TimeSpan.Zero && backend is { } b && b > r)
         {
-            problems.Add(new(RouteConditions.UnsupportedValue, $"{where}.timeouts: backendRequest ({t.BackendRequest}) must not exceed request ({t.Request}) (GEP-1742)."));
+            problems.Add(new(RouteConditions.UnsupportedValue, $"{_path}.timeouts: backendRequest ({t.BackendRequest}) must not exceed request ({t.Request}) (GEP-1742)."));
         }
 
         return new TimeoutPolicy { Request = request, BackendRequest = backend };
     }
 
-    private static RetryPolicy? Retry(HttpRouteRetry? r, string where, List<Problem> problems)
+    private RetryPolicy? Retry(HttpRouteRetry? r, List<Problem> problems)
     {
         if (r is null)
         {
@@ -524,24 +571,24 @@ internal sealed class RouteAnalyzer
         {
             if (code is < 400 or > 599)
             {
-                problems.Add(Unsupported($"{where}.retry.codes", code.ToString(CultureInfo.InvariantCulture), "400..599"));
+                problems.Add(Unsupported($"{_path}.retry.codes", code.ToString(CultureInfo.InvariantCulture), "400..599"));
             }
         }
 
         if (r.Attempts is < 1)
         {
-            problems.Add(Unsupported($"{where}.retry.attempts", r.Attempts.Value.ToString(CultureInfo.InvariantCulture), "1 or more"));
+            problems.Add(Unsupported($"{_path}.retry.attempts", r.Attempts.Value.ToString(CultureInfo.InvariantCulture), "1 or more"));
         }
 
         // GEP-1731: attempts is the maximum number of retries, not of tries; unset means one retry (Weft's default).
-        return new RetryPolicy { Codes = [.. r.Codes.Distinct()], Attempts = r.Attempts ?? 1, Backoff = Duration(r.Backoff, $"{where}.retry.backoff", problems) };
+        return new RetryPolicy { Codes = [.. r.Codes.Distinct()], Attempts = r.Attempts ?? 1, Backoff = Duration(r.Backoff, ".retry.backoff", problems) };
     }
 
     /// <summary>
     /// Weft's gRPC retry annotations on a GRPCRoute (docs/resilience.md), for every rule: <c>retry.weft.dev/grpc-codes</c>
     /// turns retries on; <c>retry.weft.dev/attempts</c> and <c>retry.weft.dev/backoff</c> mean what GEP-1731's fields do.
     /// </summary>
-    private static RetryPolicy? GrpcRetry(IReadOnlyDictionary<string, string> annotations, List<Problem> problems)
+    private RetryPolicy? GrpcRetry(IReadOnlyDictionary<string, string> annotations, List<Problem> problems)
     {
         if (!annotations.TryGetValue(GrpcRetryableCodes.CodesAnnotation, out var codesText))
         {
@@ -565,12 +612,13 @@ internal sealed class RouteAnalyzer
         }
 
         var backoff = annotations.TryGetValue(GrpcRetryableCodes.BackoffAnnotation, out var backoffText)
-            ? Duration(backoffText, $"metadata.annotations[{GrpcRetryableCodes.BackoffAnnotation}]", problems)
+            ? Duration(backoffText, $"metadata.annotations[{GrpcRetryableCodes.BackoffAnnotation}]", problems, absolute: true)
             : null;
         return new RetryPolicy { GrpcCodes = codes, Attempts = attempts, Backoff = backoff };
     }
 
-    private static TimeSpan? Duration(string? text, string at, List<Problem> problems)
+    /// <summary>A Gateway API duration; a problem names <paramref name="field"/> under the current path (or alone, when <paramref name="absolute"/>).</summary>
+    private TimeSpan? Duration(string? text, string field, List<Problem> problems, bool absolute = false)
     {
         if (text is null)
         {
@@ -582,18 +630,20 @@ internal sealed class RouteAnalyzer
             return value;
         }
 
+        var at = absolute ? field : $"{_path}{field}";
         problems.Add(new(RouteConditions.UnsupportedValue, $"{at}: \"{text}\" is not a Gateway API duration (like 10s, 500ms, 1h30m; units h, m, s, ms) (GEP-2257)."));
         return null;
     }
 
     // ---- backends (F1-F6) ----
 
-    private List<BackendPolicy> Backends(IReadOnlyList<BackendRef> refs, IReadOnlyList<MatchPolicy> matches, string where, List<Problem> problems)
+    private List<BackendPolicy> Backends(IReadOnlyList<BackendRef> refs, IReadOnlyList<MatchPolicy> matches, List<Problem> problems)
     {
         var result = new List<BackendPolicy>(refs.Count);
         for (var k = 0; k < refs.Count; k++)
         {
-            var backend = Backend(refs[k], matches, $"{where}.backendRefs[{k}]", problems);
+            using var scope = _path.Enter(".backendRefs", k);
+            var backend = Backend(refs[k], matches, problems);
 
             // F2: weight 0 means no traffic; the entry is dropped but its problems are still reported.
             if (backend.Weight > 0)
@@ -605,10 +655,17 @@ internal sealed class RouteAnalyzer
         return result;
     }
 
-    private BackendPolicy Backend(BackendRef r, IReadOnlyList<MatchPolicy> matches, string at, List<Problem> problems)
+    private BackendPolicy MirrorBackend(BackendRef r, IReadOnlyList<MatchPolicy> matches, List<Problem> problems)
+    {
+        using var scope = _path.Enter(".requestMirror.backendRef");
+        return Backend(r, matches, problems);
+    }
+
+    /// <summary>A backendRef, with the path entered at it (problems name it).</summary>
+    private BackendPolicy Backend(BackendRef r, IReadOnlyList<MatchPolicy> matches, List<Problem> problems)
     {
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
-        var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, at, problems);
+        var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, problems);
         BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null,
             ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, BackendTraffic? traffic = null) => new()
             {
@@ -628,7 +685,7 @@ internal sealed class RouteAnalyzer
 
         BackendPolicy Fail(string reason, string message)
         {
-            _backendProblems.Add(new(reason, $"{at}: {message}"));
+            _backendProblems.Add(new(reason, $"{_path}: {message}"));
             return Result(reason);
         }
 
@@ -654,9 +711,9 @@ internal sealed class RouteAnalyzer
         }
 
         // F6: no ReferenceGrant is needed for backends of Service-parented (mesh) routes, whatever their namespace.
-        var key = $"{ns}/{r.Name}";
+        var svc = _index.Service(ns, r.Name);
+        var key = svc?.Key ?? $"{ns}/{r.Name}";
         _serviceRefs.Add(key);
-        var svc = _index.Service(key);
         if (svc is null)
         {
             return Fail(RouteConditions.BackendNotFound, $"Service {key} not found; create it or fix backendRef name/namespace.");
