@@ -191,6 +191,11 @@ internal sealed class RouteAnalyzer
     /// <summary>The keys once each, in order; a route names a few, so a look over those kept beats a set.</summary>
     private static string[] Distinct(List<string> keys)
     {
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
         if (keys.Count > 16)
         {
             return [.. keys.Distinct(StringComparer.Ordinal)];
