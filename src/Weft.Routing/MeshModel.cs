@@ -259,6 +259,9 @@ public sealed partial class MeshModel
     /// </summary>
     internal const int MaxLooseCompiled = 10_000;
 
+    /// <summary>Whether this model's endpoint cache holds an entry of <paramref name="service"/> (namespace/name; tests).</summary>
+    internal bool CachesEndpointsOf(string service) => _index.CachesEndpointsOf(service);
+
     /// <summary>How many compiled policies this model keeps (tests).</summary>
     internal int CompiledCount => _compiled.Count + _compiledL4.Count;
 

@@ -72,6 +72,25 @@ public class ServiceChangeTests
     }
 
     [Fact]
+    public void A_reader_of_the_model_before_does_not_put_back_the_endpoints_of_a_Service_the_update_deleted()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        var updated = first.Update(After(before, "echo-v2 deleted"));
+
+        // The model before still has echo-v2 and resolves its endpoints for its policy, but keeps no entry: the update
+        // removed the deleted Service's, and the cache is the newer model's. The newer model keeps what it resolves.
+        Assert.Equal(["10.0.0.2"], first.Compile(Mesh, "echo-v2", 80)!.DefaultBackend!.Endpoints.Select(e => e.Address));
+        Assert.False(updated.CachesEndpointsOf($"{Mesh}/echo-v2"));
+        Assert.Null(updated.Compile(Mesh, "echo-v2", 80));
+
+        Assert.NotNull(first.Compile(Mesh, "echo", 9090));
+        Assert.False(updated.CachesEndpointsOf($"{Mesh}/echo"));
+        Assert.NotNull(updated.Compile(Mesh, "echo", 9090));
+        Assert.True(updated.CachesEndpointsOf($"{Mesh}/echo"));
+    }
+
+    [Fact]
     public void A_Service_edit_keeps_the_policies_of_destinations_that_neither_are_it_nor_route_to_it()
     {
         var (first, updated, _) = Update("echo-v2 edited");

@@ -32,6 +32,12 @@ internal sealed class MeshIndex
     // number and name: two ports may share a number (53 over UDP and TCP), never a name. A deleted Service's entries are
     // removed (WithServices), so that they hold no earlier slices and pods.
     private readonly ConcurrentDictionary<(string Service, int Port, string? Name), (List<EndpointSlice>? Slices, ServicePort Port, IReadOnlyList<EndpointPolicy> Endpoints)> _endpointCache = new();
+    // The indexes that share _endpointCache, and which of them is the newest (each WithEndpoints and WithServices makes a
+    // newer one): only the newest keeps what it resolves. An older index's readers (its model's compiles, between an
+    // update and its publish or later) resolve for themselves, or a deleted Service's entry that a newer index removed
+    // could be put back and hold its slices and pods for as long as the cache lives.
+    private readonly Lineage _lineage = new();
+    private long _generation;
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -256,6 +262,7 @@ internal sealed class MeshIndex
     public MeshIndex WithEndpoints(MeshSnapshot snapshot, IReadOnlySet<string> changed, PodChanges? pods)
     {
         var next = (MeshIndex)MemberwiseClone();
+        next._generation = Interlocked.Increment(ref _lineage.Newest);
         if (pods is not null)
         {
             next.WithPods(snapshot.Pods, pods);
@@ -293,6 +300,7 @@ internal sealed class MeshIndex
     public MeshIndex WithServices(IReadOnlyList<Service> services, IReadOnlyList<Service> gone, IReadOnlyList<Service> added, out IReadOnlySet<string> addresses)
     {
         var next = (MeshIndex)MemberwiseClone();
+        next._generation = Interlocked.Increment(ref _lineage.Newest);
         next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
         next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
 
@@ -499,14 +507,36 @@ internal sealed class MeshIndex
             // a 10k cluster's first model, and most are never sent); the entry another index holds (other slices) is
             // replaced, and a race with another resolution of the same slices leaves one instance that both return.
             var resolved = (slices, port, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_resolver, port, slices));
+            if (!IsNewest)
+            {
+                return resolved.Item3;
+            }
+
             if (found ? _endpointCache.TryUpdate(key, resolved, cached) : _endpointCache.TryAdd(key, resolved))
             {
+                if (!IsNewest)
+                {
+                    // A newer index came meanwhile, and may have removed the key before this put it back.
+                    _endpointCache.TryRemove(KeyValuePair.Create(key, resolved));
+                }
+
                 return resolved.Item3;
             }
         }
     }
 
+    private bool IsNewest => Volatile.Read(ref _lineage.Newest) == _generation;
+
+    /// <summary>Whether the shared endpoint cache holds an entry of <paramref name="service"/> (namespace/name; tests).</summary>
+    internal bool CachesEndpointsOf(string service) => _endpointCache.Keys.Any(k => k.Service == service);
+
     public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint) => _resolver.Endpoint(address, port, slice, endpoint);
+
+    /// <summary>The newest generation of the indexes that share an endpoint cache.</summary>
+    private sealed class Lineage
+    {
+        public long Newest;
+    }
 
     /// <summary>Resolves endpoints from slices: what it reads besides them, the pods (by name and by IP) and the trust domain.</summary>
     private sealed class EndpointResolver(string trustDomain, Dictionary<(string Namespace, string Name), Pod> pods, Dictionary<string, Pod> podsByIP)
