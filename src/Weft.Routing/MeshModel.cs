@@ -216,7 +216,16 @@ public sealed partial class MeshModel
     public MeshModel Update(MeshSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, DefaultOutboundPolicy, this);
+        try
+        {
+            return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, DefaultOutboundPolicy, this);
+        }
+        catch
+        {
+            // The caller keeps serving this model (the translator does): its index keeps what it resolves again.
+            _index.Reclaim();
+            throw;
+        }
     }
 
     /// <summary>

@@ -91,6 +91,19 @@ public class ServiceChangeTests
     }
 
     [Fact]
+    public void After_an_update_that_failed_the_model_still_served_keeps_what_it_resolves()
+    {
+        var before = Before();
+        var first = MeshModel.Build(before);
+        var broken = before with { Services = [.. before.Services, before.Services[0] with { Metadata = Meta(Mesh, "broken"), Spec = null! }] };
+
+        // The update fails once it has made a newer index (the translator then keeps serving the model before).
+        Assert.ThrowsAny<NullReferenceException>(() => first.Update(broken));
+        Assert.NotNull(first.Compile(Mesh, "echo", 9090));
+        Assert.True(first.CachesEndpointsOf($"{Mesh}/echo"));
+    }
+
+    [Fact]
     public void A_Service_edit_keeps_the_policies_of_destinations_that_neither_are_it_nor_route_to_it()
     {
         var (first, updated, _) = Update("echo-v2 edited");

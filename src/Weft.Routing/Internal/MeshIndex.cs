@@ -262,7 +262,7 @@ internal sealed class MeshIndex
     public MeshIndex WithEndpoints(MeshSnapshot snapshot, IReadOnlySet<string> changed, PodChanges? pods)
     {
         var next = (MeshIndex)MemberwiseClone();
-        next._generation = Interlocked.Increment(ref _lineage.Newest);
+        next._generation = _lineage.Next();
         if (pods is not null)
         {
             next.WithPods(snapshot.Pods, pods);
@@ -300,7 +300,7 @@ internal sealed class MeshIndex
     public MeshIndex WithServices(IReadOnlyList<Service> services, IReadOnlyList<Service> gone, IReadOnlyList<Service> added, out IReadOnlySet<string> addresses)
     {
         var next = (MeshIndex)MemberwiseClone();
-        next._generation = Interlocked.Increment(ref _lineage.Newest);
+        next._generation = _lineage.Next();
         next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
         next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
 
@@ -504,8 +504,9 @@ internal sealed class MeshIndex
             }
 
             // From this index's slices, resolved when first read (issue 18: resolving every Service's endpoints was 45% of
-            // a 10k cluster's first model, and most are never sent); the entry another index holds (other slices) is
-            // replaced, and a race with another resolution of the same slices leaves one instance that both return.
+            // a 10k cluster's first model, and most are never sent). The newest index replaces the entry another index
+            // holds (other slices), and a race with another resolution of the same slices leaves one instance that both
+            // return; an older index returns its own each time.
             var resolved = (slices, port, slices is null ? NoEndpoints : (IReadOnlyList<EndpointPolicy>)new LazyEndpoints(_resolver, port, slices));
             if (!IsNewest)
             {
@@ -516,7 +517,8 @@ internal sealed class MeshIndex
             {
                 if (!IsNewest)
                 {
-                    // A newer index came meanwhile, and may have removed the key before this put it back.
+                    // A newer index came meanwhile, and may have removed the key before this put it back. (An equal
+                    // entry the newer index made itself, of no slices, may go too: it is resolved again when asked.)
                     _endpointCache.TryRemove(KeyValuePair.Create(key, resolved));
                 }
 
@@ -527,15 +529,31 @@ internal sealed class MeshIndex
 
     private bool IsNewest => Volatile.Read(ref _lineage.Newest) == _generation;
 
+    /// <summary>
+    /// Makes this index the newest of those sharing its endpoint cache again: the model built from it was given up
+    /// (its update failed), and this one's model is still the one served.
+    /// </summary>
+    internal void Reclaim() => Interlocked.Exchange(ref _lineage.Newest, _generation);
+
     /// <summary>Whether the shared endpoint cache holds an entry of <paramref name="service"/> (namespace/name; tests).</summary>
     internal bool CachesEndpointsOf(string service) => _endpointCache.Keys.Any(k => k.Service == service);
 
     public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint) => _resolver.Endpoint(address, port, slice, endpoint);
 
-    /// <summary>The newest generation of the indexes that share an endpoint cache.</summary>
+    /// <summary>The generations of the indexes that share an endpoint cache: the last given out, and the newest's.</summary>
     private sealed class Lineage
     {
+        private long _last;
+
         public long Newest;
+
+        /// <summary>A generation no index of the lineage had, made the newest.</summary>
+        public long Next()
+        {
+            var generation = Interlocked.Increment(ref _last);
+            Interlocked.Exchange(ref Newest, generation);
+            return generation;
+        }
     }
 
     /// <summary>Resolves endpoints from slices: what it reads besides them, the pods (by name and by IP) and the trust domain.</summary>

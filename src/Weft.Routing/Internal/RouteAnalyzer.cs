@@ -77,7 +77,7 @@ internal sealed class RouteAnalyzer
 
         // E3: a rule without matches gets [{path: PathPrefix "/"}]; C4: it matches everything.
         var matches = rule.Matches.Count == 0 ? [new HttpRouteMatch()] : rule.Matches;
-        var matchPolicies = MatchPolicies(matches, static (analyzer, m, problems) => analyzer.HttpMatch(m, problems), problems);
+        var matchPolicies = MatchPolicies(matches, static (analyzer, m, found) => analyzer.HttpMatch(m, found), problems);
         var filters = Filters(rule.Filters, matchPolicies, problems);
         var backends = Backends(rule.BackendRefs, matchPolicies, problems);
         if (rule.RedirectsWithBackends())
@@ -108,7 +108,7 @@ internal sealed class RouteAnalyzer
 
         // K1: no matches means every gRPC request matches.
         var matches = rule.Matches.Count == 0 ? [new GrpcRouteMatch()] : rule.Matches;
-        var matchPolicies = MatchPolicies(matches, static (analyzer, m, problems) => analyzer.GrpcMatch(m, problems), problems);
+        var matchPolicies = MatchPolicies(matches, static (analyzer, m, found) => analyzer.GrpcMatch(m, found), problems);
         var filters = Filters(rule.Filters, matchPolicies, problems);
         var backends = Backends(rule.BackendRefs, matchPolicies, problems);
         var retry = GrpcRetry(_route.Metadata.Annotations, problems);

@@ -5,9 +5,10 @@ namespace Weft.Routing.Internal;
 
 /// <summary>
 /// Where the route analyser is in a route's spec, such as <c>rules[0] ("name").matches[1].headers</c>: a stack of
-/// segments, written out only when a problem names the place. Every model that reads a route again analyses it, and
-/// nearly every route has no problem, so a path built as a string for each rule, match, filter and backend up front
-/// was garbage on every analysis, and collections of a model that is all survivors are costly.
+/// segments, written out only when a problem names the place. Every route is analysed when a model is built, and again
+/// when an update touches it; nearly every route has no problem, so a path built as a string for each rule, match,
+/// filter and backend up front was garbage on every analysis, and collections of a model that is all survivors are
+/// costly.
 /// </summary>
 internal sealed class SpecPath
 {
@@ -44,9 +45,15 @@ internal sealed class SpecPath
         return text.ToString();
     }
 
-    /// <summary>Leaves the segment entered, and any entered after it, when disposed.</summary>
+    /// <summary>Leaves the segment entered, and any entered after it, when disposed (nothing when already left).</summary>
     public readonly struct Scope(SpecPath path, int depth) : IDisposable
     {
-        public void Dispose() => path._segments.RemoveRange(depth, path._segments.Count - depth);
+        public void Dispose()
+        {
+            if (depth < path._segments.Count)
+            {
+                path._segments.RemoveRange(depth, path._segments.Count - depth);
+            }
+        }
     }
 }
