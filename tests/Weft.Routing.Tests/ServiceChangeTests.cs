@@ -48,14 +48,19 @@ public class ServiceChangeTests
     }
 
     /// <summary>
-    /// The model of <see cref="Before"/> with every destination compiled, and the model made from it by
-    /// <paramref name="change"/> (of the same objects, so that only the changed ones are new instances), and that snapshot.
+    /// The model of <see cref="Before"/> with every destination compiled (unless not <paramref name="compiled"/>), and the
+    /// model made from it by <paramref name="change"/> (of the same objects, so that only the changed ones are new
+    /// instances), and that snapshot.
     /// </summary>
-    private static (MeshModel First, MeshModel Updated, MeshSnapshot After) Update(string change)
+    private static (MeshModel First, MeshModel Updated, MeshSnapshot After) Update(string change, bool compiled = true)
     {
         var before = Before();
         var first = MeshModel.Build(before);
-        first.CompileEach(Destinations);
+        if (compiled)
+        {
+            first.CompileEach(Destinations);
+        }
+
         var after = After(before, change);
         return (first, first.Update(after), after);
     }
@@ -74,9 +79,7 @@ public class ServiceChangeTests
     [Fact]
     public void A_reader_of_the_model_before_does_not_put_back_the_endpoints_of_a_Service_the_update_deleted()
     {
-        var before = Before();
-        var first = MeshModel.Build(before);
-        var updated = first.Update(After(before, "echo-v2 deleted"));
+        var (first, updated, _) = Update("echo-v2 deleted", compiled: false);
 
         // The model before still has echo-v2 and resolves its endpoints for its policy, but keeps no entry: the update
         // removed the deleted Service's, and the cache is the newer model's. The newer model keeps what it resolves.
