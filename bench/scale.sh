@@ -2,9 +2,8 @@
 # The control plane at scale (issue 18): bench/scale.sh [--size 10k|50k] [--runs N] [--jit] [more Weft.Bench control-plane-scale args]
 # Each run starts a control-plane process holding the synthetic cluster and connects its proxies to it over TLS on
 # 127.0.0.1 (bench/Weft.Bench/Scale); the report (every run, then the medians) goes to standard output and
-# bench/results/<date>-<commit>-scale-<size>.md. Both sizes when --size is not given. The benchmark is published
-# ReadyToRun, as the image's weft is (Dockerfile), so the control plane measured starts with precompiled code as the one
-# users run does; --jit measures the plain build instead (everything compiled by the JIT as it first runs).
+# bench/results/<date>-<commit>-scale-<size>.md. Both sizes when --size is not given. Published ReadyToRun as the image's
+# weft is, or with --jit the plain build (bench/weft-bench.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,20 +22,9 @@ while [ $# -gt 0 ]; do
 done
 [ ${#sizes[@]} -gt 0 ] || sizes=(10k 50k)
 
-if [ "$jit" = 1 ]; then
-  dll=bench/Weft.Bench/bin/Release/net10.0/Weft.Bench.dll
-  build="the build (\`dotnet build -c Release\`), JIT-compiled as it runs"
-  if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    MSBUILDDISABLENODEREUSE=1 dotnet build bench/Weft.Bench -c Release -nologo -v quiet -clp:ErrorsOnly -p:UseSharedCompilation=false >&2
-  fi
-else
-  dll=bench/Weft.Bench/bin/r2r/Weft.Bench.dll
-  build="published ReadyToRun (\`dotnet publish -r linux-x64 --self-contained false -p:PublishReadyToRun=true\`), as the image's weft is"
-  if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    MSBUILDDISABLENODEREUSE=1 dotnet publish bench/Weft.Bench -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-      -o bench/Weft.Bench/bin/r2r -nologo -v quiet -clp:ErrorsOnly -p:UseSharedCompilation=false >&2
-  fi
-fi
+. bench/weft-bench.sh
+weft_bench "$jit"
+dll="$WEFT_BENCH_DLL"
 
 commit="$(git rev-parse --short HEAD)"
 git diff --quiet HEAD -- src bench/Weft.Bench || commit="$commit+dirty"
@@ -48,7 +36,7 @@ for size in "${sizes[@]}"; do
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit: \`$commit\`, $runs runs"
     echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- .NET $(dotnet --version); the benchmark and its control plane: $build"
+    echo "- .NET $(dotnet --version); the benchmark and its control plane: $WEFT_BENCH_BUILD"
     echo
   } > "$report"
   for run in $(seq 1 "$runs"); do

@@ -188,17 +188,12 @@ internal sealed class RouteAnalyzer
         return Distinct(_serviceRefs);
     }
 
-    /// <summary>The keys once each, in order; a route names a few, so a look over those kept beats a set.</summary>
+    /// <summary>The keys once each, in order; a route names a few (the CRD bounds them), so a look over those kept, not a set.</summary>
     private static string[] Distinct(List<string> keys)
     {
         if (keys.Count == 0)
         {
             return [];
-        }
-
-        if (keys.Count > 16)
-        {
-            return [.. keys.Distinct(StringComparer.Ordinal)];
         }
 
         var kept = 0;
@@ -311,12 +306,11 @@ internal sealed class RouteAnalyzer
         }
 
         using var scope = _path.Enter(field);
-        // The CRDs allow 16 entries: a look over those already taken beats a set; a longer list (no CRD checked it) gets one.
-        var seen = entries.Count > 16 ? new HashSet<string>(names) : null;
+        // A look over those already kept, not a set: the CRD allows 16 entries (CrdValidator).
         foreach (var entry in entries)
         {
             var (type, name, value) = read(entry);
-            if (seen is not null ? !seen.Add(name) : Taken(result, name, names))
+            if (Taken(result, name, names))
             {
                 continue;
             }
