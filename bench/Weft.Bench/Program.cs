@@ -5,6 +5,7 @@ using Weft.Bench.Scale;
 // "scale": Stopwatch timings of the translator at scale (quick, for profiling); "control-plane-scale": the control plane
 // at scale, measured as it runs (issue 18; bench/scale.sh), with "control-plane-scale-server" its control-plane process;
 // "kube-scale": Kubernetes mode at scale, the controller reading the API server stand-in (bench/kube-scale.sh);
+// "model-update": what one change costs the translator at scale, in one process (the snapshot, the update, the watches);
 // anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short).
 return args.FirstOrDefault() switch
 {
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
     "control-plane-scale" => await ScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "control-plane-scale-server" => await ScaleControlPlane.RunAsync(args[1..]).ConfigureAwait(false),
     "kube-scale" => await KubeScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
+    "model-update" => ModelUpdateTimings.Run(args[1..]),
     _ => RunBenchmarks(args),
 };
 

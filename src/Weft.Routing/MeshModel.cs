@@ -26,6 +26,9 @@ public sealed partial class MeshModel
     /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
     private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
 
+    /// <summary>The analysed routes by the Services they name, so that <see cref="Update"/> finds those a change touches.</summary>
+    private readonly RouteReferences _routeReferences;
+
     /// <summary>
     /// Policies compiled on this model by <see cref="Compile(string, string, int)"/>, by client namespace, canonical host
     /// (<see cref="HostName.Canonical"/>) and port; unchanged ones carry over to the next model. Only what the model bounds is
@@ -81,7 +84,8 @@ public sealed partial class MeshModel
             }
 
             var sameSlices = SameInstances(previous._snapshot.EndpointSlices, snapshot.EndpointSlices);
-            moved = sameSlices ? [] : ServicesWithChangedSlices(previous._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            var (goneSlices, addedSlices) = sameSlices ? (new List<EndpointSlice>(), new List<EndpointSlice>()) : Changed(previous._snapshot.EndpointSlices, snapshot.EndpointSlices);
+            moved = ServicesOf(goneSlices, addedSlices);
             if (!samePods)
             {
                 var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
@@ -91,7 +95,7 @@ public sealed partial class MeshModel
 
             if (!sameSlices || !samePods)
             {
-                index = index.WithEndpoints(snapshot, moved, pods);
+                index = index.WithEndpoints(snapshot, moved, goneSlices, addedSlices, pods);
             }
 
             // A changed Service's endpoints are resolved through its ports: they count as moved from here on.
@@ -108,7 +112,7 @@ public sealed partial class MeshModel
         if (incremental)
         {
             // What the previous model analysed and grouped, with only the changed routes' entries replaced.
-            (_analyzedByRoute, _groups) = UpdateRoutes(previous!, snapshot, moved, services);
+            (_analyzedByRoute, _groups, _routeReferences) = UpdateRoutes(previous!, snapshot, moved, services);
         }
         else
         {
@@ -131,6 +135,8 @@ public sealed partial class MeshModel
             {
                 list.Sort(ByTypeThenPrecedence);
             }
+
+            _routeReferences = RouteReferences.Of(_analyzedByRoute.Values.Select(e => e.Route));
         }
 
         if (incremental)
@@ -359,9 +365,11 @@ public sealed partial class MeshModel
     /// The previous model's analyses and groups with what changed replaced (the index is the previous one, or it with
     /// <paramref name="moved"/> endpoints): routes gone or new (by instance) and routes with a backend whose endpoints
     /// moved are removed from their groups and analysed again, and only the groups they were or are in are made anew.
-    /// The same result as analysing and grouping every route: a group is sorted by a total order.
+    /// The same result as analysing and grouping every route: a group is sorted by a total order. The routes a change of
+    /// Services or endpoints touches are found by the Services they name (<see cref="RouteReferences"/>), not by looking
+    /// at every route.
     /// </summary>
-    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
+    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>, RouteReferences) UpdateRoutes(
         MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved, HashSet<string>? services)
     {
         var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
@@ -369,16 +377,18 @@ public sealed partial class MeshModel
         var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
         if (moved is { Count: > 0 })
         {
+            // moved holds the changed Services too: every route to look at names one of them.
             var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
-            foreach (var (route, entry) in previous._analyzedByRoute)
+            previous._routeReferences.ForEachNaming(moved, route =>
             {
+                var entry = previous._analyzedByRoute[route];
                 if ((NamesAny(entry.Route.EndpointServices, moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
                     && goneSet?.Contains(route) != true)
                 {
                     gone.Add(route);
                     added.Add(route);
                 }
-            }
+            });
         }
 
         var affected = new HashSet<GroupKey>();
@@ -433,14 +443,14 @@ public sealed partial class MeshModel
             }
         }
 
-        return (analyzedByRoute, groups);
+        return (analyzedByRoute, groups, previous._routeReferences.With(removed, [.. fresh.Select(f => f.Entry.Route)]));
     }
 
     private static bool NamesAny(IReadOnlyList<string> keys, HashSet<string> set)
     {
-        foreach (var key in keys)
+        for (var i = 0; i < keys.Count; i++)
         {
-            if (set.Contains(key))
+            if (set.Contains(keys[i]))
             {
                 return true;
             }
@@ -532,10 +542,9 @@ public sealed partial class MeshModel
         }
     }
 
-    /// <summary>The Services (namespace/name) that own a slice in one list and not in the other, by instance.</summary>
-    private static HashSet<string> ServicesWithChangedSlices(IReadOnlyList<EndpointSlice> before, IReadOnlyList<EndpointSlice> after)
+    /// <summary>The Services (namespace/name) that own the <paramref name="gone"/> or <paramref name="added"/> slices.</summary>
+    private static HashSet<string> ServicesOf(List<EndpointSlice> gone, List<EndpointSlice> added)
     {
-        var (gone, added) = Changed(before, after);
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var slice in gone.Concat(added))
         {

@@ -138,6 +138,31 @@ public class ServiceChangeTests
     }
 
     [Fact]
+    public void A_cluster_IP_two_Services_claim_stays_with_the_first_and_goes_to_the_other_when_the_first_is_deleted()
+    {
+        // The index counts the Services that claim an address: a Service created after echo at its cluster IP does not take
+        // it; once echo is deleted the other claims it alone, found without a look at every Service only when none does.
+        var before = Before();
+        var first = MeshModel.Build(before);
+        first.CompileEach(Destinations);
+        var claimed = before with { Services = [.. before.Services, Svc(Mesh, "echo-v3", "10.96.0.10", OnePort(8080))] };
+        var second = first.Update(claimed);
+        second.CompileEach(Destinations);
+        var echoDeleted = claimed with { Services = [.. claimed.Services.Skip(1)] };
+        var third = second.Update(echoDeleted);
+
+        // And from a model built with both claiming it.
+        var fromBuild = MeshModel.Build(claimed).Update(echoDeleted);
+
+        Assert.Equal("echo", second.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
+        Assert.Equal("echo-v3", third.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
+        Assert.Equal("echo-v3", fromBuild.Compile(Mesh, "10.96.0.10", 80)!.ServiceName);
+        second.AssertCompilesAs(MeshModel.Build(claimed), Destinations);
+        third.AssertCompilesAs(MeshModel.Build(echoDeleted), Destinations);
+        fromBuild.AssertCompilesAs(MeshModel.Build(echoDeleted), Destinations);
+    }
+
+    [Fact]
     public void A_route_to_a_Service_that_does_not_exist_is_analysed_again_when_it_is_created()
     {
         var (first, updated, _) = Update("echo-v3 created");

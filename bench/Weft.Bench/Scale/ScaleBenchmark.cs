@@ -16,8 +16,8 @@ namespace Weft.Bench.Scale;
 /// </summary>
 internal static class ScaleBenchmark
 {
-    private const int HotNs = 0;
-    private const int HotSvc = 1;
+    internal const int HotNs = 0;
+    internal const int HotSvc = 1;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -250,7 +250,7 @@ internal static class ScaleBenchmark
     /// Proxy p's destinations: the hot Service every proxy talks to (ns000/svc001:80), one Service in its own namespace,
     /// and the rest elsewhere (one in four on the admin port).
     /// </summary>
-    private static List<(string Host, int Port, (int N, int S) Service)> Destinations(ScaleCluster cluster, int p, int count)
+    internal static List<(string Host, int Port, (int N, int S) Service)> Destinations(ScaleCluster cluster, int p, int count)
     {
         var (n, _, _) = cluster.ProxyPod(p);
         var result = new List<(string, int, (int, int))> { (Host(HotNs, HotSvc), ScaleCluster.HttpPort, (HotNs, HotSvc)) };

@@ -12,7 +12,11 @@ internal sealed class MeshIndex
     // Not readonly: WithServices gives a copy its own.
     private Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     private Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
-    // Not readonly: WithEndpoints gives a copy its own endpoints.
+    // How many Services hold each cluster IP that two or more hold (the API server gives each its own; a local cluster's
+    // manifests may not): WithServices looks at every Service only for such an address. Not readonly, as _byClusterIP.
+    private Dictionary<string, int> _sharedClusterIPs = new(StringComparer.OrdinalIgnoreCase);
+    // Not readonly: WithEndpoints gives a copy its own endpoints. Each Service's slices by their namespace/name, whatever
+    // the snapshot's order, so that an update puts a changed slice in its place without looking at the others.
     private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
     // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time. Not
     // readonly: WithEndpoints gives a copy its own pods when pods changed.
@@ -53,7 +57,13 @@ internal sealed class MeshIndex
         foreach (var svc in snapshot.Services)
         {
             _services[svc.Key] = svc;
-            AddFrontend(_byClusterIP, svc, only: null);
+            for (var i = 0; i < FrontendCandidates(svc); i++)
+            {
+                if (FrontendAddress(svc, i) is { } ip && !_byClusterIP.TryAdd(ip, svc))
+                {
+                    _sharedClusterIPs[ip] = _sharedClusterIPs.GetValueOrDefault(ip, 1) + 1;
+                }
+            }
         }
 
         foreach (var slice in snapshot.EndpointSlices)
@@ -61,6 +71,14 @@ internal sealed class MeshIndex
             if (slice.ServiceKey is { } service)
             {
                 AddSlice(_slices, service, slice);
+            }
+        }
+
+        foreach (var list in _slices.Values)
+        {
+            if (list.Count > 1)
+            {
+                list.Sort(BySliceKey);
             }
         }
 
@@ -253,13 +271,15 @@ internal sealed class MeshIndex
         _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
 
     /// <summary>
-    /// This index with <paramref name="snapshot"/>'s EndpointSlices and Pods, when only the slices of the Services named in
-    /// <paramref name="changed"/> (namespace/name) and the <paramref name="pods"/> differ from this index's snapshot and
-    /// every other list is the same; <paramref name="changed"/> then also names every Service with a slice that refers to
-    /// one of those pods (<see cref="PodChanges.AddServicesOf"/>). What does not depend on endpoints is shared, and the
+    /// This index with <paramref name="snapshot"/>'s EndpointSlices and Pods, when the slices differ from this index's
+    /// snapshot's by <paramref name="gone"/> (of this index's snapshot) and <paramref name="added"/> (of
+    /// <paramref name="snapshot"/>), the pods by <paramref name="pods"/>, and every other list is the same.
+    /// <paramref name="changed"/> (namespace/name) names the Services that own a gone or added slice, and every Service with a
+    /// slice that refers to one of those pods (<see cref="PodChanges.AddServicesOf"/>): each gets a new list of slices, so
+    /// that what was resolved from the old one is not read again. What does not depend on endpoints is shared, and the
     /// endpoints of the other Services are kept as resolved.
     /// </summary>
-    public MeshIndex WithEndpoints(MeshSnapshot snapshot, IReadOnlySet<string> changed, PodChanges? pods)
+    public MeshIndex WithEndpoints(MeshSnapshot snapshot, IReadOnlySet<string> changed, IReadOnlyList<EndpointSlice> gone, IReadOnlyList<EndpointSlice> added, PodChanges? pods)
     {
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
@@ -268,27 +288,47 @@ internal sealed class MeshIndex
             next.WithPods(snapshot.Pods, pods);
         }
 
+        // Each changed Service's slices: its list without the gone and with the added ones (a slice moved in the list is
+        // both), in their order; not a look at every slice of the cluster.
         next._slices = new Dictionary<string, List<EndpointSlice>>(_slices, StringComparer.Ordinal);
+        var goneSet = new HashSet<EndpointSlice>(gone, ReferenceEqualityComparer.Instance);
         foreach (var key in changed)
         {
-            next._slices.Remove(key);
+            if (_slices.TryGetValue(key, out var before))
+            {
+                List<EndpointSlice> kept = [.. before.Where(slice => !goneSet.Contains(slice))];
+                if (kept.Count > 0)
+                {
+                    next._slices[key] = kept;
+                }
+                else
+                {
+                    next._slices.Remove(key);
+                }
+            }
         }
 
-        // By (namespace, name), so that the look-up for each of a large cluster's slices builds no string.
-        var owners = new HashSet<(string, string)>(changed
-            .Where(k => k.Contains('/', StringComparison.Ordinal))
-            .Select(k => (k[..k.IndexOf('/', StringComparison.Ordinal)], k[(k.IndexOf('/', StringComparison.Ordinal) + 1)..])));
-        foreach (var slice in snapshot.EndpointSlices)
+        var grown = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var slice in added)
         {
-            if (slice.ServiceName is { } owner && owners.Contains((slice.Namespace, owner)))
+            if (slice.ServiceKey is { } service && changed.Contains(service))
             {
-                AddSlice(next._slices, slice.ServiceKey!, slice);
+                AddSlice(next._slices, service, slice);
+                grown.Add(service);
             }
+        }
+
+        foreach (var service in grown)
+        {
+            next._slices[service].Sort(BySliceKey);
         }
 
         next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
         return next;
     }
+
+    /// <summary>The order of a Service's slices: by namespace/name, which a snapshot names once each.</summary>
+    private static int BySliceKey(EndpointSlice a, EndpointSlice b) => string.CompareOrdinal(a.Key, b.Key);
 
     /// <summary>
     /// This index with <paramref name="services"/> (a snapshot's), when only the Services in <paramref name="gone"/>
@@ -304,13 +344,22 @@ internal sealed class MeshIndex
         next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
         next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
 
-        // The addresses a changed Service held or holds: each goes to the first Service of the new list that holds it.
-        var held = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // The addresses a changed Service held or holds, each with how many more (or fewer) Services hold it now, and the
+        // first added Service (in the list's order) that holds it.
+        var held = new Dictionary<string, (int More, int Added, Service? FirstAdded)>(StringComparer.OrdinalIgnoreCase);
         foreach (var svc in gone)
         {
             var key = svc.Key;
             next._services.Remove(key);
-            AddFrontend(null, svc, only: null, found: held);
+            for (var i = 0; i < FrontendCandidates(svc); i++)
+            {
+                if (FrontendAddress(svc, i) is { } ip)
+                {
+                    var (more, n, first) = held.GetValueOrDefault(ip);
+                    held[ip] = (more - 1, n, first);
+                }
+            }
+
             foreach (var port in svc.Spec.Ports)
             {
                 // The previous index's readers resolve them again if they ask.
@@ -321,53 +370,95 @@ internal sealed class MeshIndex
         foreach (var svc in added)
         {
             next._services[svc.Key] = svc;
-            AddFrontend(null, svc, only: null, found: held);
+            for (var i = 0; i < FrontendCandidates(svc); i++)
+            {
+                if (FrontendAddress(svc, i) is { } ip)
+                {
+                    var (more, n, first) = held.GetValueOrDefault(ip);
+                    held[ip] = (more + 1, n + 1, first ?? svc);
+                }
+            }
         }
 
-        foreach (var address in held)
+        // Each goes to the first Service of the new list that holds it: an added one when only added ones hold it, else
+        // (an address two Services hold) the first found by looking at every Service, as when an index is built.
+        HashSet<string>? search = null;
+        foreach (var (ip, (more, addedHolders, firstAdded)) in held)
         {
-            next._byClusterIP.Remove(address);
+            var before = _sharedClusterIPs.TryGetValue(ip, out var shared) ? shared : _byClusterIP.ContainsKey(ip) ? 1 : 0;
+            var after = before + more;
+            next._byClusterIP.Remove(ip);
+            if (after > 0 && after == addedHolders)
+            {
+                next._byClusterIP[ip] = firstAdded!;
+            }
+            else if (after > 0)
+            {
+                (search ??= new(StringComparer.OrdinalIgnoreCase)).Add(ip);
+            }
+
+            if ((after > 1) != (before > 1) || (after > 1 && after != before))
+            {
+                if (ReferenceEquals(next._sharedClusterIPs, _sharedClusterIPs))
+                {
+                    next._sharedClusterIPs = new Dictionary<string, int>(_sharedClusterIPs, StringComparer.OrdinalIgnoreCase);
+                }
+
+                if (after > 1)
+                {
+                    next._sharedClusterIPs[ip] = after;
+                }
+                else
+                {
+                    next._sharedClusterIPs.Remove(ip);
+                }
+            }
         }
 
-        if (held.Count > 0)
+        if (search is not null)
         {
             foreach (var svc in services)
             {
-                AddFrontend(next._byClusterIP, svc, only: held);
+                for (var i = 0; i < FrontendCandidates(svc); i++)
+                {
+                    if (FrontendAddress(svc, i) is { } ip && search.Contains(ip))
+                    {
+                        next._byClusterIP.TryAdd(ip, svc);
+                    }
+                }
             }
         }
 
-        addresses = held;
+        addresses = new HashSet<string>(held.Keys, StringComparer.OrdinalIgnoreCase);
         return next;
     }
 
+    /// <summary>How many places <see cref="FrontendAddress"/> looks at for <paramref name="svc"/>: none when it is headless or ExternalName.</summary>
+    private static int FrontendCandidates(Service svc) =>
+        svc.Spec.Type == "ExternalName" || svc.IsHeadless ? 0 : svc.Spec.ClusterIPs.Count + 1;
+
     /// <summary>
-    /// Adds <paramref name="svc"/>'s frontend addresses (gamma-spec A8: its cluster IPs; none when headless or ExternalName), those in <paramref name="only"/> when given, to
-    /// <paramref name="byIP"/> where no Service holds them yet, and to <paramref name="found"/>.
+    /// gamma-spec A8: <paramref name="svc"/>'s <paramref name="i"/>th frontend address (its cluster IPs, then its cluster
+    /// IP), or null when that place holds none or one already given at an earlier place.
     /// </summary>
-    private static void AddFrontend(Dictionary<string, Service>? byIP, Service svc, HashSet<string>? only, HashSet<string>? found = null)
+    private static string? FrontendAddress(Service svc, int i)
     {
-        if (svc.Spec.Type == "ExternalName" || svc.IsHeadless)
+        var ips = svc.Spec.ClusterIPs;
+        var ip = i < ips.Count ? ips[i] : svc.Spec.ClusterIP;
+        if (string.IsNullOrEmpty(ip) || ip == "None")
         {
-            return;
+            return null;
         }
 
-        void Add(string? ip)
+        for (var k = 0; k < i; k++)
         {
-            if (!string.IsNullOrEmpty(ip) && ip != "None" && only?.Contains(ip) != false)
+            if (string.Equals(ips[k], ip, StringComparison.OrdinalIgnoreCase))
             {
-                byIP?.TryAdd(ip, svc);
-                found?.Add(ip);
+                return null;
             }
         }
 
-        var ips = svc.Spec.ClusterIPs;
-        for (var i = 0; i < ips.Count; i++)
-        {
-            Add(ips[i]);
-        }
-
-        Add(svc.Spec.ClusterIP);
+        return ip;
     }
 
     /// <summary>
