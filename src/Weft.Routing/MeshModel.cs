@@ -89,8 +89,8 @@ public sealed partial class MeshModel
             if (!samePods)
             {
                 var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
-                pods = new PodChanges(gone.Concat(added));
-                pods.AddServicesOf(snapshot.EndpointSlices, moved);
+                pods = new PodChanges(gone, added);
+                index.AddServicesOf(pods, previous._snapshot.EndpointSlices, addedSlices, moved);
             }
 
             if (!sameSlices || !samePods)

@@ -120,6 +120,32 @@ public class EndpointMoveTests
         Assert.Equal(["10.0.0.1"], unread.Select(e => e.Address));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_pod_changed_after_a_slice_came_to_name_it_moves_the_endpoints_of_that_Service(bool fromOlderModel)
+    {
+        // Which Services' slices name a pod is kept along the line of updates, made at the first pod change: a slice that
+        // names the pod later (made from the newest model, or from one older than it, which the translator never does)
+        // must be found when the pod changes.
+        var p = Pod(Mesh, "echo-v2-p", "10.0.0.7");
+        var start = Before() with { Pods = [.. Before().Pods, p] };
+        var w = MeshModel.Build(start);
+        w.CompileEach(Destinations);
+        var xSnapshot = start with { Pods = [start.Pods[0], start.Pods[1], Pod(Consumer, "echo-v1-def-1", "10.0.1.1", "other-sa"), p] };
+        var x = w.Update(xSnapshot);
+
+        var more = Slice(Mesh, "echo-v2", SlicePorts, Ep("10.0.0.7", "echo-v2-p")) with { Metadata = new ObjectMeta { Name = "echo-v2-more", Namespace = Mesh, Labels = start.EndpointSlices[2].Metadata.Labels } };
+        var named = (fromOlderModel ? start : xSnapshot) with { EndpointSlices = [.. start.EndpointSlices, more] };
+        var y = (fromOlderModel ? w : x).Update(named);
+        y.CompileEach(Destinations);
+        var changed = named with { Pods = [.. named.Pods.Take(3), Pod(Mesh, "echo-v2-p", "10.0.0.7", "p-sa")] };
+        var z = y.Update(changed);
+
+        Assert.Contains(z.Compile(Mesh, "echo-v2", 80)!.DefaultBackend!.Endpoints, e => e.Identity == $"spiffe://cluster.local/ns/{Mesh}/sa/p-sa");
+        z.AssertCompilesAs(MeshModel.Build(changed), Destinations);
+    }
+
     [Fact]
     public void Two_slices_that_name_one_address_for_different_pods_give_it_to_the_first_by_name_in_any_list_order()
     {

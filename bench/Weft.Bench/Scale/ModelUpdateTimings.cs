@@ -15,11 +15,17 @@ internal static class ModelUpdateTimings
 {
     public static int Run(string[] args)
     {
-        // model-update [10k|50k] [changes of each kind]
+        // model-update [10k|50k] [changes of each kind] [--all-pods: a pod behind every endpoint, not only the proxies']
         var size = args.Length > 0 ? args[0] : "50k";
         var changes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         var cluster = ScaleCluster.OfSize(size);
         var objects = cluster.Objects();
+        if (args.Contains("--all-pods"))
+        {
+            var all = new ScaleCluster(cluster.Namespaces, cluster.Endpoints);
+            objects.AddRange(Enumerable.Range(cluster.Proxies, cluster.Endpoints - cluster.Proxies).Select(all.Pod));
+        }
+
         var snapshot = MeshSnapshot.From(objects);
         var t = Stopwatch.GetTimestamp();
         var model = MeshModel.Build(snapshot);
@@ -38,11 +44,41 @@ internal static class ModelUpdateTimings
         }
 
         Evaluate(model, watches, pods);
-        string[] kinds = ["route edit", "endpoint move", "Service edit"];
+        string[] kinds = ["route edit", "endpoint move", "Service edit", "pod created", "pod deleted"];
+        var created = new List<Pod>();
         for (var i = 0; i < changes * kinds.Length; i++)
         {
             var k = i % kinds.Length;
             var (n, s) = (((i * 37) + 5) % cluster.Namespaces, ((i * 11) + 3) % ScaleCluster.ServicesPerNamespace);
+            if (k >= 3)
+            {
+                // A pod created as the API server first holds it (no address yet), or the one created before deleted.
+                Pod pod = k == 3
+                    ? new Pod
+                    {
+                        ApiVersion = "v1",
+                        Metadata = new ObjectMeta { Name = $"new-{i}", Namespace = ScaleCluster.Ns(n), Labels = new Dictionary<string, string> { ["app"] = ScaleCluster.Svc(s) } },
+                        Spec = new PodSpec { ServiceAccountName = ScaleCluster.Svc(s) },
+                    }
+                    : created[^1];
+                var c0 = Stopwatch.GetTimestamp();
+                snapshot = k == 3 ? snapshot.Changing([], [pod], static (a, b) => string.CompareOrdinal(a.Key, b.Key)) : snapshot.Changing([pod], [], static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                var c1 = Stopwatch.GetTimestamp();
+                model = model.Update(snapshot);
+                var c2 = Stopwatch.GetTimestamp();
+                var distinct = Evaluate(model, watches, pods);
+                var c3 = Stopwatch.GetTimestamp();
+                if (k == 3)
+                {
+                    created.Add(pod);
+                }
+
+                Console.WriteLine(
+                    $"{kinds[k],-14} swap {Stopwatch.GetElapsedTime(c0, c1).TotalMilliseconds,6:F2} ms  update {Stopwatch.GetElapsedTime(c1, c2).TotalMilliseconds,7:F2} ms  " +
+                    $"watches {Stopwatch.GetElapsedTime(c2, c3).TotalMilliseconds,7:F2} ms ({distinct} distinct policies)");
+                continue;
+            }
+
             var index = k switch { 0 => cluster.IndexOfRoute(n, s), 1 => cluster.IndexOfSlice(n, s), _ => cluster.IndexOfService(n, s) };
             KubeObject changed = k switch
             {

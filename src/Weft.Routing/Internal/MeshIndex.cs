@@ -18,10 +18,9 @@ internal sealed class MeshIndex
     // Not readonly: WithEndpoints gives a copy its own endpoints. Each Service's slices by their namespace/name, whatever
     // the snapshot's order, so that an update puts a changed slice in its place without looking at the others.
     private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
-    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time. Not
-    // readonly: WithEndpoints gives a copy its own pods when pods changed.
-    private Dictionary<(string Namespace, string Name), Pod> _pods = [];
-    private Dictionary<string, Pod> _podsByIP = new(StringComparer.OrdinalIgnoreCase);
+    // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time; and by
+    // address. Not readonly: WithEndpoints gives a copy its own pods when pods changed.
+    private PodMaps _pods;
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
     private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
     // What resolving a Service's endpoints from its slices reads besides them: the pods and the trust domain, shared with
@@ -42,6 +41,8 @@ internal sealed class MeshIndex
     // could be put back and hold its slices and pods for as long as the cache lives.
     private readonly Lineage _lineage = new();
     private long _generation;
+    // Which Services' slices refer to each pod, shared by the lineage (it follows one of its indexes).
+    private readonly SliceReferences _sliceReferences = new();
     private readonly Dictionary<string, XBackend> _xbackends = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Host, int Port), XBackend> _declared = [];
     private readonly Dictionary<string, ConfigMap> _configMaps = new(StringComparer.Ordinal);
@@ -53,15 +54,16 @@ internal sealed class MeshIndex
     public MeshIndex(MeshSnapshot snapshot, string trustDomain)
     {
         TrustDomain = trustDomain;
-        _resolver = new EndpointResolver(trustDomain, _pods, _podsByIP);
+        _pods = PodMaps.Of(snapshot.Pods);
+        _resolver = new EndpointResolver(trustDomain, _pods);
         foreach (var svc in snapshot.Services)
         {
             _services[svc.Key] = svc;
             for (var i = 0; i < FrontendCandidates(svc); i++)
             {
-                if (FrontendAddress(svc, i) is { } ip && !_byClusterIP.TryAdd(ip, svc))
+                if (FrontendAddress(svc, i) is { } ip)
                 {
-                    _sharedClusterIPs[ip] = _sharedClusterIPs.GetValueOrDefault(ip, 1) + 1;
+                    AddressClaims.Add(_byClusterIP, _sharedClusterIPs, ip, svc);
                 }
             }
         }
@@ -83,18 +85,6 @@ internal sealed class MeshIndex
         }
 
         _endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
-
-        foreach (var pod in snapshot.Pods)
-        {
-            if (pod.Namespace is { } ns)
-            {
-                _pods[(ns, pod.Name)] = pod;
-            }
-            if (!string.IsNullOrEmpty(pod.PodIP))
-            {
-                _podsByIP.TryAdd(pod.PodIP, pod);
-            }
-        }
 
         foreach (var backend in snapshot.XBackends)
         {
@@ -163,7 +153,7 @@ internal sealed class MeshIndex
 
     public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
 
-    public Pod? Pod(string ns, string name) => _pods.GetValueOrDefault((ns ?? "", name));
+    public Pod? Pod(string ns, string name) => _pods.ByName(ns ?? "", name);
 
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
@@ -265,7 +255,7 @@ internal sealed class MeshIndex
             g.From.Any(f => f.Group == fromGroup && f.Kind == fromKind && f.Namespace == fromNamespace)
             && g.To.Any(t => t.Group == toGroup && t.Kind == toKind && (string.IsNullOrEmpty(t.Name) || t.Name == toName)));
 
-    public Pod? PodByIP(string ip) => _podsByIP.GetValueOrDefault(ip);
+    public Pod? PodByIP(string ip) => _pods.ByAddress(ip);
 
     public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>
         _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
@@ -275,7 +265,7 @@ internal sealed class MeshIndex
     /// snapshot's by <paramref name="gone"/> (of this index's snapshot) and <paramref name="added"/> (of
     /// <paramref name="snapshot"/>), the pods by <paramref name="pods"/>, and every other list is the same.
     /// <paramref name="changed"/> (namespace/name) names the Services that own a gone or added slice, and every Service with a
-    /// slice that refers to one of those pods (<see cref="PodChanges.AddServicesOf"/>): each gets a new list of slices, so
+    /// slice that refers to one of those pods (<see cref="AddServicesOf"/>): each gets a new list of slices, so
     /// that what was resolved from the old one is not read again. What does not depend on endpoints is shared, and the
     /// endpoints of the other Services are kept as resolved.
     /// </summary>
@@ -283,9 +273,11 @@ internal sealed class MeshIndex
     {
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
+        _sliceReferences.Advance(_generation, next._generation, added);
         if (pods is not null)
         {
-            next.WithPods(snapshot.Pods, pods);
+            next._pods = _pods.With(pods.Gone, pods.Added, snapshot.Pods);
+            next._resolver = new EndpointResolver(TrustDomain, next._pods);
         }
 
         // Each changed Service's slices: its list without the gone and with the added ones (a slice moved in the list is
@@ -327,6 +319,20 @@ internal sealed class MeshIndex
         return next;
     }
 
+    /// <summary>
+    /// Adds to <paramref name="services"/> (namespace/name) every Service whose slices in the snapshot an update is making
+    /// may refer to one of <paramref name="pods"/> (by name or address): this index's slices (<paramref name="slices"/>)
+    /// and the <paramref name="added"/> ones, looked up in the lineage's <see cref="SliceReferences"/>, not found by
+    /// looking at every slice and endpoint.
+    /// </summary>
+    public void AddServicesOf(PodChanges pods, IReadOnlyList<EndpointSlice> slices, IReadOnlyList<EndpointSlice> added, HashSet<string> services)
+    {
+        if (pods.Names.Count > 0 || pods.Addresses.Count > 0)
+        {
+            _sliceReferences.AddServicesOf(_generation, slices, added, pods, services);
+        }
+    }
+
     /// <summary>The order of a Service's slices: by namespace/name, which a snapshot names once each.</summary>
     private static int BySliceKey(EndpointSlice a, EndpointSlice b) => string.CompareOrdinal(a.Key, b.Key);
 
@@ -341,25 +347,14 @@ internal sealed class MeshIndex
     {
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
+        _sliceReferences.Advance(_generation, next._generation, []);
         next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
         next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
 
-        // The addresses a changed Service held or holds, each with how many more (or fewer) Services hold it now, and the
-        // first added Service (in the list's order) that holds it.
-        var held = new Dictionary<string, (int More, int Added, Service? FirstAdded)>(StringComparer.OrdinalIgnoreCase);
         foreach (var svc in gone)
         {
             var key = svc.Key;
             next._services.Remove(key);
-            for (var i = 0; i < FrontendCandidates(svc); i++)
-            {
-                if (FrontendAddress(svc, i) is { } ip)
-                {
-                    var (more, n, first) = held.GetValueOrDefault(ip);
-                    held[ip] = (more - 1, n, first);
-                }
-            }
-
             foreach (var port in svc.Spec.Ports)
             {
                 // The previous index's readers resolve them again if they ask.
@@ -370,58 +365,29 @@ internal sealed class MeshIndex
         foreach (var svc in added)
         {
             next._services[svc.Key] = svc;
-            for (var i = 0; i < FrontendCandidates(svc); i++)
-            {
-                if (FrontendAddress(svc, i) is { } ip)
-                {
-                    var (more, n, first) = held.GetValueOrDefault(ip);
-                    held[ip] = (more + 1, n + 1, first ?? svc);
-                }
-            }
         }
 
-        // Each goes to the first Service of the new list that holds it: an added one when only added ones hold it, else
-        // (an address two Services hold) the first found by looking at every Service, as when an index is built.
-        HashSet<string>? search = null;
-        foreach (var (ip, (more, addedHolders, firstAdded)) in held)
-        {
-            var before = _sharedClusterIPs.TryGetValue(ip, out var shared) ? shared : _byClusterIP.ContainsKey(ip) ? 1 : 0;
-            var after = before + more;
-            next._byClusterIP.Remove(ip);
-            if (after > 0 && after == addedHolders)
+        // Each address a changed Service held or holds goes to the first Service of the new list that holds it.
+        var changed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var search = AddressClaims.Update(
+            gone, added, FrontendAddresses, _byClusterIP.ContainsKey, ref next._sharedClusterIPs,
+            (ip, holder) =>
             {
-                next._byClusterIP[ip] = firstAdded!;
-            }
-            else if (after > 0)
-            {
-                (search ??= new(StringComparer.OrdinalIgnoreCase)).Add(ip);
-            }
-
-            if ((after > 1) != (before > 1) || (after > 1 && after != before))
-            {
-                if (ReferenceEquals(next._sharedClusterIPs, _sharedClusterIPs))
+                next._byClusterIP.Remove(ip);
+                if (holder is not null)
                 {
-                    next._sharedClusterIPs = new Dictionary<string, int>(_sharedClusterIPs, StringComparer.OrdinalIgnoreCase);
+                    next._byClusterIP[ip] = holder;
                 }
-
-                if (after > 1)
-                {
-                    next._sharedClusterIPs[ip] = after;
-                }
-                else
-                {
-                    next._sharedClusterIPs.Remove(ip);
-                }
-            }
-        }
+            },
+            changed);
 
         if (search is not null)
         {
             foreach (var svc in services)
             {
-                for (var i = 0; i < FrontendCandidates(svc); i++)
+                foreach (var ip in FrontendAddresses(svc))
                 {
-                    if (FrontendAddress(svc, i) is { } ip && search.Contains(ip))
+                    if (search.Contains(ip))
                     {
                         next._byClusterIP.TryAdd(ip, svc);
                     }
@@ -429,8 +395,20 @@ internal sealed class MeshIndex
             }
         }
 
-        addresses = new HashSet<string>(held.Keys, StringComparer.OrdinalIgnoreCase);
+        addresses = changed;
         return next;
+    }
+
+    /// <summary>Each of <paramref name="svc"/>'s frontend addresses (<see cref="FrontendAddress"/>), once.</summary>
+    private static IEnumerable<string> FrontendAddresses(Service svc)
+    {
+        for (var i = 0; i < FrontendCandidates(svc); i++)
+        {
+            if (FrontendAddress(svc, i) is { } ip)
+            {
+                yield return ip;
+            }
+        }
     }
 
     /// <summary>How many places <see cref="FrontendAddress"/> looks at for <paramref name="svc"/>: none when it is headless or ExternalName.</summary>
@@ -459,40 +437,6 @@ internal sealed class MeshIndex
         }
 
         return ip;
-    }
-
-    /// <summary>
-    /// Gives this index (a fresh copy) its own pods: those of <paramref name="all"/> under the changed names and addresses,
-    /// the rest as they were; by name the last of a name wins and by address the first, as when an index is built.
-    /// </summary>
-    private void WithPods(IReadOnlyList<Pod> all, PodChanges changes)
-    {
-        _pods = new Dictionary<(string Namespace, string Name), Pod>(_pods);
-        _podsByIP = new Dictionary<string, Pod>(_podsByIP, StringComparer.OrdinalIgnoreCase);
-        foreach (var key in changes.Names)
-        {
-            _pods.Remove(key);
-        }
-
-        foreach (var address in changes.Addresses)
-        {
-            _podsByIP.Remove(address);
-        }
-
-        foreach (var pod in all)
-        {
-            if (pod.Namespace is { } ns && changes.Names.Contains((ns, pod.Name)))
-            {
-                _pods[(ns, pod.Name)] = pod;
-            }
-
-            if (!string.IsNullOrEmpty(pod.PodIP) && changes.Addresses.Contains(pod.PodIP))
-            {
-                _podsByIP.TryAdd(pod.PodIP, pod);
-            }
-        }
-
-        _resolver = new EndpointResolver(TrustDomain, _pods, _podsByIP);
     }
 
     private static void AddSlice(Dictionary<string, List<EndpointSlice>> slices, string service, EndpointSlice slice)
@@ -648,13 +592,13 @@ internal sealed class MeshIndex
     }
 
     /// <summary>Resolves endpoints from slices: what it reads besides them, the pods (by name and by IP) and the trust domain.</summary>
-    private sealed class EndpointResolver(string trustDomain, Dictionary<(string Namespace, string Name), Pod> pods, Dictionary<string, Pod> podsByIP)
+    private sealed class EndpointResolver(string trustDomain, PodMaps pods)
     {
         public string Identity(Pod pod) => $"spiffe://{trustDomain}/ns/{pod.Namespace}/sa/{pod.ServiceAccount}";
 
         public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
         {
-            var pod = PodOf(slice, endpoint) ?? podsByIP.GetValueOrDefault(address);
+            var pod = PodOf(slice, endpoint) ?? pods.ByAddress(address);
             string? podKey = endpoint?.TargetRef is { Name: { } n } tr && (tr.Kind is null or "Pod")
                 ? $"{tr.Namespace ?? slice!.Namespace}/{n}"
                 : pod?.Key;
@@ -772,7 +716,7 @@ internal sealed class MeshIndex
         private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
         {
             if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
-                && pods.TryGetValue((tr.Namespace ?? slice?.Namespace ?? "", name), out var pod))
+                && pods.ByName(tr.Namespace ?? slice?.Namespace ?? "", name) is { } pod)
             {
                 return pod;
             }
@@ -781,7 +725,7 @@ internal sealed class MeshIndex
             {
                 foreach (var a in ep.Addresses)
                 {
-                    if (podsByIP.TryGetValue(a, out var byIp))
+                    if (pods.ByAddress(a) is { } byIp)
                     {
                         return byIp;
                     }
@@ -842,9 +786,11 @@ internal sealed class MeshIndex
 /// </summary>
 internal sealed class PodChanges
 {
-    public PodChanges(IEnumerable<Pod> pods)
+    public PodChanges(IReadOnlyList<Pod> gone, IReadOnlyList<Pod> added)
     {
-        foreach (var pod in pods)
+        Gone = gone;
+        Added = added;
+        foreach (var pod in gone.Concat(added))
         {
             if (pod.Namespace is { } ns)
             {
@@ -858,56 +804,15 @@ internal sealed class PodChanges
         }
     }
 
+    /// <summary>The pods of the snapshot before that the one after does not hold (by instance), in the list's order.</summary>
+    public IReadOnlyList<Pod> Gone { get; }
+
+    /// <summary>The pods of the snapshot after that the one before does not hold (by instance), in the list's order.</summary>
+    public IReadOnlyList<Pod> Added { get; }
+
     public HashSet<(string Namespace, string Name)> Names { get; } = [];
 
     public HashSet<string> Addresses { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Adds to <paramref name="services"/> (namespace/name) every Service with a slice in <paramref name="slices"/> whose
-    /// endpoints a changed pod may resolve: one that names the pod (a targetRef of any kind, to be safe) or has one of its
-    /// addresses, which are all the ways an endpoint reads a pod (its identity, workload and named port).
-    /// </summary>
-    public void AddServicesOf(IReadOnlyList<EndpointSlice> slices, HashSet<string> services)
-    {
-        if (Names.Count == 0 && Addresses.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var slice in slices)
-        {
-            foreach (var ep in slice.Endpoints)
-            {
-                if (Refers(slice, ep))
-                {
-                    if (slice.ServiceKey is { } service)
-                    {
-                        services.Add(service); // its key made only here: a string and a label look-up for each slice
-                    }
-
-                    break;
-                }
-            }
-        }
-    }
-
-    private bool Refers(EndpointSlice slice, Endpoint ep)
-    {
-        if (ep.TargetRef is { Name: { } name } target && Names.Contains((target.Namespace ?? slice.Namespace ?? "", name)))
-        {
-            return true;
-        }
-
-        foreach (var address in ep.Addresses)
-        {
-            if (Addresses.Contains(address))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
 /// <summary>What an XBackendTrafficPolicy gives one backend: its retry budget and its session persistence, each optional.</summary>
