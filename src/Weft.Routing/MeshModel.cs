@@ -26,8 +26,13 @@ public sealed partial class MeshModel
     /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
     private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
 
-    /// <summary>The analysed routes by the Services they name, so that <see cref="Update"/> finds those a change touches.</summary>
+    /// <summary>The analysed routes by the Services they name, so that <see cref="Update"/> finds those a change touches; shared with the models made from this one.</summary>
     private readonly RouteReferences _routeReferences;
+
+    private static long s_lastId;
+
+    /// <summary>This model among all (<see cref="RouteReferences"/> follows one).</summary>
+    private readonly long _id = Interlocked.Increment(ref s_lastId);
 
     /// <summary>
     /// Policies compiled on this model by <see cref="Compile(string, string, int)"/>, by client namespace, canonical host
@@ -112,7 +117,8 @@ public sealed partial class MeshModel
         if (incremental)
         {
             // What the previous model analysed and grouped, with only the changed routes' entries replaced.
-            (_analyzedByRoute, _groups, _routeReferences) = UpdateRoutes(previous!, snapshot, moved, services);
+            _routeReferences = previous!._routeReferences;
+            (_analyzedByRoute, _groups) = UpdateRoutes(previous, snapshot, moved, services);
         }
         else
         {
@@ -136,7 +142,7 @@ public sealed partial class MeshModel
                 list.Sort(ByTypeThenPrecedence);
             }
 
-            _routeReferences = RouteReferences.Of(_analyzedByRoute.Values.Select(e => e.Route));
+            _routeReferences = new RouteReferences();
         }
 
         if (incremental)
@@ -369,7 +375,7 @@ public sealed partial class MeshModel
     /// Services or endpoints touches are found by the Services they name (<see cref="RouteReferences"/>), not by looking
     /// at every route.
     /// </summary>
-    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>, RouteReferences) UpdateRoutes(
+    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
         MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved, HashSet<string>? services)
     {
         var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
@@ -379,7 +385,7 @@ public sealed partial class MeshModel
         {
             // moved holds the changed Services too: every route to look at names one of them.
             var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
-            previous._routeReferences.ForEachNaming(moved, route =>
+            foreach (var route in _routeReferences.Naming(previous._id, previous._analyzedByRoute, moved))
             {
                 var entry = previous._analyzedByRoute[route];
                 if ((NamesAny(entry.Route.EndpointServices, moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
@@ -388,7 +394,7 @@ public sealed partial class MeshModel
                     gone.Add(route);
                     added.Add(route);
                 }
-            });
+            }
         }
 
         var affected = new HashSet<GroupKey>();
@@ -443,7 +449,8 @@ public sealed partial class MeshModel
             }
         }
 
-        return (analyzedByRoute, groups, previous._routeReferences.With(removed, [.. fresh.Select(f => f.Entry.Route)]));
+        _routeReferences.Advance(previous._id, _id, [.. fresh.Select(f => f.Entry.Route)]);
+        return (analyzedByRoute, groups);
     }
 
     private static bool NamesAny(IReadOnlyList<string> keys, HashSet<string> set)

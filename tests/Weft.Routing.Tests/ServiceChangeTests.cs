@@ -162,6 +162,32 @@ public class ServiceChangeTests
         fromBuild.AssertCompilesAs(MeshModel.Build(echoDeleted), Destinations);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_Service_edit_analyses_again_a_route_that_came_to_send_to_it(bool fromOlderModel)
+    {
+        // Which routes name a Service is kept along the line of updates, made at the first change of Services: a route
+        // that sends to the Service later (made from the newest model, or from one older than it, which the translator
+        // never does) must be analysed again when the Service changes.
+        var before = Before();
+        var first = MeshModel.Build(before);
+        first.CompileEach(Destinations);
+        var edited = After(before, "echo-v2 edited");
+        var second = first.Update(edited);
+        var withRoute = (fromOlderModel ? before : edited) with
+        {
+            Routes = [.. before.Routes, Http(Mesh, "n", Parent("echo-v2", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80)))],
+        };
+        var third = (fromOlderModel ? first : second).Update(withRoute);
+        third.CompileEach(Destinations);
+        var changed = After(withRoute, "echo-v1 edited");
+        var fourth = third.Update(changed);
+
+        Assert.Contains("\"appProtocol\":\"http2\"", fourth.Compile(Mesh, "echo-v2", 80)!.ToJson(), StringComparison.Ordinal);
+        fourth.AssertCompilesAs(MeshModel.Build(changed), Destinations);
+    }
+
     [Fact]
     public void A_route_to_a_Service_that_does_not_exist_is_analysed_again_when_it_is_created()
     {

@@ -5,109 +5,107 @@ namespace Weft.Routing.Internal;
 /// <summary>
 /// Which analysed routes name each Service (namespace/name) as a parent or a backend (<see cref="AnalyzedRoute.ServiceRefs"/>,
 /// which holds every Service of <see cref="AnalyzedRoute.EndpointServices"/>: the analyser names a backend before it
-/// resolves its endpoints). A model's update finds the routes a
-/// change of Services or endpoints touches here, instead of looking at every route (issue 18: at 50,000 routes that look
-/// was a third of a small change's update). Immutable: <see cref="With"/> makes the next model's, sharing the lists of
-/// the Services no changed route names.
+/// resolves its endpoints). A model's update finds the routes a change of Services or endpoints touches here, instead
+/// of looking at every route (issue 18: at 50,000 routes that look was a third of a small change's update). Shared by
+/// the models made from one another, it follows one of them: made from that model's analyses when first asked for, then
+/// given the routes each model made from it analyses. Only grown: a route found here may be gone or no longer name the
+/// Service, so a caller keeps those its model holds; none that does is missing. Made again when it has grown past twice
+/// what it was made from, or when a model it does not follow asks (an update of a model older than the newest, which
+/// the translator never makes).
 /// </summary>
 internal sealed class RouteReferences
 {
-    private readonly Dictionary<string, List<Route>> _byService;
+    private readonly Lock _gate = new();
+    private Dictionary<string, List<Route>>? _byService;
+    private long _follows = -1;
+    private int _madeFrom;
+    private int _addedSince;
 
-    private RouteReferences(Dictionary<string, List<Route>> byService) => _byService = byService;
-
-    public static RouteReferences Of(IEnumerable<AnalyzedRoute> routes)
+    /// <summary>
+    /// The routes of <paramref name="analyses"/> (the analyses of model <paramref name="model"/>) that may name one of
+    /// <paramref name="services"/>, once each; made from those analyses unless it follows that model already.
+    /// </summary>
+    public List<Route> Naming(long model, IReadOnlyDictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> analyses, IReadOnlySet<string> services)
     {
-        var byService = new Dictionary<string, List<Route>>(StringComparer.Ordinal);
-        foreach (var route in routes)
+        var found = new List<Route>();
+        lock (_gate)
         {
-            Add(byService, route, copied: null);
-        }
-
-        return new RouteReferences(byService);
-    }
-
-    /// <summary>These references without the <paramref name="removed"/> analyses' and with the <paramref name="added"/> ones'.</summary>
-    public RouteReferences With(IReadOnlyCollection<AnalyzedRoute> removed, IReadOnlyCollection<AnalyzedRoute> added)
-    {
-        if (removed.Count == 0 && added.Count == 0)
-        {
-            return this;
-        }
-
-        // The lists of the Services a changed route names are copied before they change: the previous model keeps its own.
-        var byService = new Dictionary<string, List<Route>>(_byService, StringComparer.Ordinal);
-        var copied = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var route in removed)
-        {
-            foreach (var service in route.ServiceRefs)
+            if (_byService is null || _follows != model)
             {
-                if (Own(byService, copied, service) is { } list)
+                _byService = new(StringComparer.Ordinal);
+                _follows = model;
+                _madeFrom = analyses.Count;
+                foreach (var (route, _) in analyses.Values)
                 {
-                    list.Remove(route.Route);
-                    if (list.Count == 0)
+                    AddLocked(route);
+                }
+
+                _addedSince = 0;
+            }
+
+            var seen = new HashSet<Route>(ReferenceEqualityComparer.Instance);
+            foreach (var service in services)
+            {
+                if (_byService.TryGetValue(service, out var routes))
+                {
+                    foreach (var route in routes)
                     {
-                        byService.Remove(service);
+                        if (analyses.ContainsKey(route) && seen.Add(route))
+                        {
+                            found.Add(route);
+                        }
                     }
                 }
             }
         }
 
-        foreach (var route in added)
-        {
-            Add(byService, route, copied);
-        }
-
-        return new RouteReferences(byService);
+        return found;
     }
 
-    /// <summary>Every route that names one of <paramref name="services"/>, once each, to <paramref name="action"/>.</summary>
-    public void ForEachNaming(IReadOnlySet<string> services, Action<Route> action)
+    /// <summary>
+    /// Model <paramref name="to"/> was made from model <paramref name="from"/>, with <paramref name="analysed"/> its routes
+    /// analysed anew: followed from then on, when the one before was.
+    /// </summary>
+    public void Advance(long from, long to, IReadOnlyList<AnalyzedRoute> analysed)
     {
-        var seen = new HashSet<Route>(ReferenceEqualityComparer.Instance);
-        foreach (var service in services)
+        lock (_gate)
         {
-            if (_byService.TryGetValue(service, out var routes))
+            if (_byService is null || _follows != from)
             {
-                foreach (var route in routes)
-                {
-                    if (seen.Add(route))
-                    {
-                        action(route);
-                    }
-                }
+                return;
+            }
+
+            foreach (var route in analysed)
+            {
+                AddLocked(route);
+                _addedSince++;
+            }
+
+            _follows = to;
+
+            // A cluster whose routes have changed many times over holds mostly routes gone: made again when next asked.
+            if (_addedSince > (2 * _madeFrom) + 1024)
+            {
+                _byService = null;
             }
         }
     }
 
-    private static void Add(Dictionary<string, List<Route>> byService, AnalyzedRoute route, HashSet<string>? copied)
+    private void AddLocked(AnalyzedRoute route)
     {
         foreach (var service in route.ServiceRefs)
         {
-            var list = copied is null ? byService.GetValueOrDefault(service) : Own(byService, copied, service);
-            if (list is null)
+            if (!_byService!.TryGetValue(service, out var list))
             {
-                byService[service] = list = [];
-                copied?.Add(service);
+                _byService[service] = list = [];
             }
 
-            list.Add(route.Route);
+            // A route analysed again for a changed Service is the same instance, often the last one added: not added twice
+            // then (Naming takes each route once anyway).
+            if (list.Count == 0 || !ReferenceEquals(list[^1], route.Route))
+            {
+                list.Add(route.Route);
+            }
         }
-    }
-
-    /// <summary>The list of <paramref name="service"/> in <paramref name="byService"/>, copied first unless this update made or copied it already; null when there is none.</summary>
-    private static List<Route>? Own(Dictionary<string, List<Route>> byService, HashSet<string> copied, string service)
-    {
-        if (!byService.TryGetValue(service, out var list))
-        {
-            return null;
-        }
-
-        if (copied.Add(service))
-        {
-            byService[service] = list = [.. list];
-        }
-
-        return list;
     }
 }
