@@ -95,7 +95,7 @@ public sealed partial class MeshModel
             {
                 var (gone, added) = Changed(previous._snapshot.Pods, snapshot.Pods);
                 pods = new PodChanges(gone, added);
-                index.AddServicesOf(pods, previous._snapshot.EndpointSlices, addedSlices, moved);
+                index.AddServicesOf(pods, previous._snapshot.EndpointSlices, moved);
             }
 
             if (!sameSlices || !samePods)
@@ -449,7 +449,7 @@ public sealed partial class MeshModel
             }
         }
 
-        _routeReferences.Advance(previous._id, _id, [.. fresh.Select(f => f.Entry.Route)]);
+        _routeReferences.Advance(previous._id, _id, [.. fresh.Select(f => f.Entry.Route)], removed.Count);
         return (analyzedByRoute, groups);
     }
 

@@ -273,7 +273,7 @@ internal sealed class MeshIndex
     {
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
-        _sliceReferences.Advance(_generation, next._generation, added);
+        _sliceReferences.Advance(_generation, next._generation, [.. added], gone.Count);
         if (pods is not null)
         {
             next._pods = _pods.With(pods.Gone, pods.Added, snapshot.Pods);
@@ -320,16 +320,16 @@ internal sealed class MeshIndex
     }
 
     /// <summary>
-    /// Adds to <paramref name="services"/> (namespace/name) every Service whose slices in the snapshot an update is making
-    /// may refer to one of <paramref name="pods"/> (by name or address): this index's slices (<paramref name="slices"/>)
-    /// and the <paramref name="added"/> ones, looked up in the lineage's <see cref="SliceReferences"/>, not found by
-    /// looking at every slice and endpoint.
+    /// Adds to <paramref name="services"/> (namespace/name) every Service whose slices among this index's
+    /// (<paramref name="slices"/>) may refer to one of <paramref name="pods"/> (by name or address), looked up in the
+    /// lineage's <see cref="SliceReferences"/>, not found by looking at every slice and endpoint. (The Services of the
+    /// slices an update adds are among those it moves already.)
     /// </summary>
-    public void AddServicesOf(PodChanges pods, IReadOnlyList<EndpointSlice> slices, IReadOnlyList<EndpointSlice> added, HashSet<string> services)
+    public void AddServicesOf(PodChanges pods, IReadOnlyList<EndpointSlice> slices, HashSet<string> services)
     {
         if (pods.Names.Count > 0 || pods.Addresses.Count > 0)
         {
-            _sliceReferences.AddServicesOf(_generation, slices, added, pods, services);
+            _sliceReferences.AddServicesOf(_generation, slices, pods, services);
         }
     }
 
@@ -347,7 +347,7 @@ internal sealed class MeshIndex
     {
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
-        _sliceReferences.Advance(_generation, next._generation, []);
+        _sliceReferences.Advance(_generation, next._generation, [], 0);
         next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
         next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
 

@@ -6,8 +6,9 @@ namespace Weft.Routing.Internal;
 /// The pods as an index looks them up: by (namespace, name), the last of a name in the snapshot's list, and by address,
 /// the first pod of the list that holds it. Immutable. <see cref="With"/> gives the next snapshot's without a look at
 /// every pod: a base shared by the maps made from one another and a small layer of the names and addresses changed since
-/// it was made, folded into a new base once the layer has grown past a sixteenth of it (issue 18: a pod created or
-/// deleted at 500,000 pods copied both maps whole).
+/// it was made, copied by each change and folded into a new base once it holds more than the square root of twice the
+/// base's entries, so that the copies and the folds cost about the same per change (issue 18: a pod created or deleted
+/// at 500,000 pods copied both maps whole; now some thousand entries).
 /// </summary>
 internal sealed class PodMaps
 {
@@ -66,8 +67,9 @@ internal sealed class PodMaps
     /// <summary>
     /// These maps of a snapshot whose pods differ from theirs by <paramref name="gone"/> and <paramref name="added"/> (by
     /// instance, each list in the order of its snapshot; a pod moved in the list is in both), <paramref name="all"/> the
-    /// newer snapshot's pods, each name once. Only an address that a pod kept holds with a changed one is looked for in
-    /// <paramref name="all"/>.
+    /// newer snapshot's pods. A snapshot must name each pod once (the store's do): by name, a changed name's pod is then
+    /// the added one or none, without a look for another of the name. Only an address that a kept pod holds with a changed
+    /// one is looked for in <paramref name="all"/>.
     /// </summary>
     public PodMaps With(IReadOnlyList<Pod> gone, IReadOnlyList<Pod> added, IReadOnlyList<Pod> all)
     {
@@ -111,7 +113,7 @@ internal sealed class PodMaps
             }
         }
 
-        if (nameLayer.Count + addressLayer.Count <= ((_byName.Count + _byAddress.Count) / 16) + 64)
+        if (nameLayer.Count + addressLayer.Count <= Math.Max(64, Math.Sqrt(2.0 * (_byName.Count + _byAddress.Count))))
         {
             return new PodMaps(_byName, _byAddress, nameLayer, addressLayer, shared);
         }
