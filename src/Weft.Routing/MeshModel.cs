@@ -850,9 +850,9 @@ public sealed partial class MeshModel
         // Prefer a Service that targets this pod port, in a stable order.
         Service? fallback = null;
         string? podKey = _index.PodByIP(address)?.Key;
-        foreach (var (slice, ep) in _index.EndpointsAt(address).OrderBy(x => x.Slice.Key, StringComparer.Ordinal))
+        foreach (var (slice, ep) in _index.EndpointsAt(address))
         {
-            podKey ??= ep.TargetRef is { Name: { } n } ? $"{ep.TargetRef.Namespace ?? slice.Namespace}/{n}" : null;
+            podKey ??= MeshIndex.PodNamedBy(slice, ep) is { } named ? $"{named.Namespace}/{named.Name}" : null;
             if (_index.Service(slice.Namespace, slice.ServiceName!) is not { } svc)
             {
                 continue;

@@ -147,6 +147,23 @@ public class EndpointMoveTests
     }
 
     [Fact]
+    public void A_pod_IP_that_slices_name_is_read_from_the_first_of_them_by_name_in_any_list_order()
+    {
+        // A7: traffic to a pod IP goes to that endpoint as the first slice holding the address has it, by namespace/name
+        // as a Service's slices are: here echo's slice (echo-abc) before echo-v1's two, whichever comes first in the list.
+        var before = Before();
+        var s = before.EndpointSlices;
+        var a = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-9")) with { Metadata = new ObjectMeta { Name = "echo-v1-more", Namespace = Mesh, Labels = s[1].Metadata.Labels } };
+        var b = Slice(Mesh, "echo-v1", SlicePorts, Ep("10.0.0.1", "echo-v1-abc-0"));
+
+        var one = MeshModel.Build(WithSlices(before, a, b, s[0], s[2])).Compile(Mesh, "10.0.0.1", 8080)!;
+        var other = MeshModel.Build(WithSlices(before, b, a, s[0], s[2])).Compile(Mesh, "10.0.0.1", 8080)!;
+
+        Assert.Equal($"{Mesh}/echo-v1-abc-1", one.DefaultBackend!.Endpoints.Single().Pod);
+        Assert.Equal(one.ToJson(), other.ToJson());
+    }
+
+    [Fact]
     public void Two_slices_that_name_one_address_for_different_pods_give_it_to_the_first_by_name_in_any_list_order()
     {
         // Of two slices of a Service that name one address for different pods, the first by namespace/name wins it, however

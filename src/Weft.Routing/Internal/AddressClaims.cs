@@ -19,23 +19,24 @@ internal static class AddressClaims
 
     /// <summary>
     /// Gives each address that a <paramref name="gone"/> item claimed or an <paramref name="added"/> one claims (both in
-    /// their list's order; an item moved in the list is in both) to <paramref name="hold"/>: the first added claimant
-    /// when only added items claim it, else null, and adds it to <paramref name="changed"/>. <paramref name="held"/> says
-    /// whether an address was held before. <paramref name="shared"/> is replaced by a copy when its counts change.
+    /// their list's order; an item moved in the list is in both) to <paramref name="give"/>: the first added claimant
+    /// when only added items claim it, else null, and adds it to <paramref name="changed"/>. <paramref name="heldBefore"/>
+    /// says whether an address was held before. <paramref name="shared"/> is replaced by a copy when its counts change.
     /// </summary>
     /// <returns>The addresses a kept item claims too (their holder is the first claimant of the whole list), or null.</returns>
     public static HashSet<string>? Update<T>(
-        IReadOnlyList<T> gone, IReadOnlyList<T> added, Func<T, IEnumerable<string>> addressesOf, Func<string, bool> held,
-        ref Dictionary<string, int> shared, Action<string, T?> hold, HashSet<string>? changed = null)
+        IReadOnlyList<T> gone, IReadOnlyList<T> added, Func<T, IEnumerable<string>> addressesOf, Func<string, bool> heldBefore,
+        ref Dictionary<string, int> shared, Action<string, T?> give, HashSet<string>? changed = null)
         where T : class
     {
-        var claims = new Dictionary<string, (int More, int Added, T? FirstAdded)>(StringComparer.OrdinalIgnoreCase);
+        // For each address: how many more claim it now (fewer when negative), how many added items, and the first of those.
+        var claims = new Dictionary<string, (int Net, int Added, T? FirstAdded)>(StringComparer.OrdinalIgnoreCase);
         foreach (var item in gone)
         {
             foreach (var address in addressesOf(item))
             {
-                var (more, n, first) = claims.GetValueOrDefault(address);
-                claims[address] = (more - 1, n, first);
+                var (net, n, first) = claims.GetValueOrDefault(address);
+                claims[address] = (net - 1, n, first);
             }
         }
 
@@ -43,19 +44,19 @@ internal static class AddressClaims
         {
             foreach (var address in addressesOf(item))
             {
-                var (more, n, first) = claims.GetValueOrDefault(address);
-                claims[address] = (more + 1, n + 1, first ?? item);
+                var (net, n, first) = claims.GetValueOrDefault(address);
+                claims[address] = (net + 1, n + 1, first ?? item);
             }
         }
 
         var counts = shared;
         HashSet<string>? search = null;
-        foreach (var (address, (more, addedClaims, firstAdded)) in claims)
+        foreach (var (address, (net, addedClaims, firstAdded)) in claims)
         {
             changed?.Add(address);
-            var before = counts.TryGetValue(address, out var count) ? count : held(address) ? 1 : 0;
-            var after = before + more;
-            hold(address, after > 0 && after == addedClaims ? firstAdded : null);
+            var before = counts.TryGetValue(address, out var count) ? count : heldBefore(address) ? 1 : 0;
+            var after = before + net;
+            give(address, after > 0 && after == addedClaims ? firstAdded : null);
             if (after > 0 && after != addedClaims)
             {
                 (search ??= new(StringComparer.OrdinalIgnoreCase)).Add(address);

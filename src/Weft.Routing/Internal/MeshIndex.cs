@@ -333,6 +333,13 @@ internal sealed class MeshIndex
         }
     }
 
+    /// <summary>
+    /// The pod an endpoint names: its targetRef when it is of kind Pod (or of no kind), in the slice's namespace unless the
+    /// reference names one; null when it names none. The one way an endpoint is read for its pod by name.
+    /// </summary>
+    public static (string Namespace, string Name)? PodNamedBy(EndpointSlice? slice, Endpoint? ep) =>
+        ep?.TargetRef is { Name: { } name } target && (target.Kind is null or "Pod") ? (target.Namespace ?? slice?.Namespace ?? "", name) : null;
+
     /// <summary>The order of a Service's slices: by namespace/name, which a snapshot names once each.</summary>
     private static int BySliceKey(EndpointSlice a, EndpointSlice b) => string.CompareOrdinal(a.Key, b.Key);
 
@@ -473,6 +480,23 @@ internal sealed class MeshIndex
             }
         }
 
+        // The slices holding an address by namespace/name (stable: one slice's endpoints keep their order), as each
+        // Service's slices are, whatever the snapshot's order.
+        foreach (var eps in byAddress.Values)
+        {
+            for (var i = 1; i < eps.Count; i++)
+            {
+                var entry = eps[i];
+                var j = i - 1;
+                for (; j >= 0 && BySliceKey(eps[j].Slice, entry.Slice) > 0; j--)
+                {
+                    eps[j + 1] = eps[j];
+                }
+
+                eps[j + 1] = entry;
+            }
+        }
+
         return byAddress;
     }
 
@@ -599,9 +623,7 @@ internal sealed class MeshIndex
         public EndpointPolicy Endpoint(string address, int port, EndpointSlice? slice, Endpoint? endpoint)
         {
             var pod = PodOf(slice, endpoint) ?? pods.ByAddress(address);
-            string? podKey = endpoint?.TargetRef is { Name: { } n } tr && (tr.Kind is null or "Pod")
-                ? $"{tr.Namespace ?? slice!.Namespace}/{n}"
-                : pod?.Key;
+            string? podKey = PodNamedBy(slice, endpoint) is { } named ? $"{named.Namespace}/{named.Name}" : pod?.Key;
             return new EndpointPolicy
             {
                 Address = address,
@@ -715,8 +737,7 @@ internal sealed class MeshIndex
 
         private Pod? PodOf(EndpointSlice? slice, Endpoint? ep)
         {
-            if (ep?.TargetRef is { Name: { } name } tr && (tr.Kind is null or "Pod")
-                && pods.ByName(tr.Namespace ?? slice?.Namespace ?? "", name) is { } pod)
+            if (PodNamedBy(slice, ep) is { } named && pods.ByName(named.Namespace, named.Name) is { } pod)
             {
                 return pod;
             }

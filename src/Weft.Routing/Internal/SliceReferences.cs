@@ -46,10 +46,10 @@ internal sealed class SliceReferences
 
         foreach (var ep in slice.Endpoints)
         {
-            // A targetRef of any kind (to be safe), and every address; addresses compared as PodChanges keeps them.
-            if (ep.TargetRef is { Name: { } name } target)
+            // The pod it names (as its endpoints are resolved), and every address, compared as PodChanges keeps them.
+            if (MeshIndex.PodNamedBy(slice, ep) is { } pod)
             {
-                put((false, target.Namespace ?? slice.Namespace ?? "", name), service);
+                put((false, pod.Namespace, pod.Name), service);
             }
 
             foreach (var address in ep.Addresses)
