@@ -16,6 +16,7 @@ internal static class ModelUpdateTimings
     public static int Run(string[] args)
     {
         // model-update [10k|50k] [changes of each kind] [--all-pods: a pod behind every endpoint, not only the proxies']
+        // [--pod-ips: 100 more watches, of pods' IPs (gamma-spec A7), as clients of a headless Service make]
         var size = args.Length > 0 ? args[0] : "50k";
         var changes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         var cluster = ScaleCluster.OfSize(size);
@@ -40,6 +41,14 @@ internal static class ModelUpdateTimings
             foreach (var (host, port, _) in ScaleBenchmark.Destinations(cluster, p, 3))
             {
                 watches.Add((pod.Namespace!, host, port));
+            }
+        }
+
+        if (args.Contains("--pod-ips"))
+        {
+            for (var w = 0; w < 100; w++)
+            {
+                watches.Add((ScaleCluster.Ns(w % cluster.Namespaces), ScaleCluster.EndpointAddress((w * 7) % cluster.Namespaces, (w * 13) % ScaleCluster.ServicesPerNamespace, w % ScaleCluster.EndpointsPerService), 8080));
             }
         }
 

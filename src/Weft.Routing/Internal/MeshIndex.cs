@@ -22,7 +22,7 @@ internal sealed class MeshIndex
     // address. Not readonly: WithEndpoints gives a copy its own pods when pods changed.
     private PodMaps _pods;
     // Built when first asked for (pod IP destinations only): a large cluster has hundreds of thousands of addresses.
-    private Lazy<Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>> _endpointsByAddress;
+    private Lazy<EndpointAddresses> _endpointsByAddress;
     // What resolving a Service's endpoints from its slices reads besides them: the pods and the trust domain, shared with
     // the indexes WithEndpoints makes from this one while the pods are the same. Lazy endpoints hold it, not an index (and
     // its slices).
@@ -84,7 +84,7 @@ internal sealed class MeshIndex
             }
         }
 
-        _endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
+        _endpointsByAddress = new(() => EndpointAddresses.Of(snapshot.EndpointSlices));
 
         foreach (var backend in snapshot.XBackends)
         {
@@ -258,7 +258,7 @@ internal sealed class MeshIndex
     public Pod? PodByIP(string ip) => _pods.ByAddress(ip);
 
     public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> EndpointsAt(string address) =>
-        _endpointsByAddress.Value.TryGetValue(address, out var list) ? list : [];
+        _endpointsByAddress.Value.At(address);
 
     /// <summary>
     /// This index with <paramref name="snapshot"/>'s EndpointSlices and Pods, when the slices differ from this index's
@@ -315,7 +315,11 @@ internal sealed class MeshIndex
             next._slices[service].Sort(BySliceKey);
         }
 
-        next._endpointsByAddress = new(() => ByAddress(snapshot.EndpointSlices));
+        // From this index's map when it was made (a pod-IP destination read it), with only the changed slices' addresses.
+        var byAddress = _endpointsByAddress;
+        next._endpointsByAddress = byAddress.IsValueCreated
+            ? new(() => byAddress.Value.With(gone, added))
+            : new(() => EndpointAddresses.Of(snapshot.EndpointSlices));
         return next;
     }
 
@@ -454,50 +458,6 @@ internal sealed class MeshIndex
         }
 
         list.Add(slice);
-    }
-
-    private static Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> ByAddress(IReadOnlyList<EndpointSlice> slices)
-    {
-        var byAddress = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(StringComparer.OrdinalIgnoreCase);
-        foreach (var slice in slices)
-        {
-            if (slice.ServiceName is null)
-            {
-                continue;
-            }
-
-            foreach (var ep in slice.Endpoints)
-            {
-                foreach (var address in ep.Addresses)
-                {
-                    if (!byAddress.TryGetValue(address, out var eps))
-                    {
-                        byAddress[address] = eps = [];
-                    }
-
-                    eps.Add((slice, ep));
-                }
-            }
-        }
-
-        // The slices holding an address by namespace/name (stable: one slice's endpoints keep their order), as each
-        // Service's slices are, whatever the snapshot's order.
-        foreach (var eps in byAddress.Values)
-        {
-            for (var i = 1; i < eps.Count; i++)
-            {
-                var entry = eps[i];
-                var j = i - 1;
-                for (; j >= 0 && BySliceKey(eps[j].Slice, entry.Slice) > 0; j--)
-                {
-                    eps[j + 1] = eps[j];
-                }
-
-                eps[j + 1] = entry;
-            }
-        }
-
-        return byAddress;
     }
 
     /// <summary>"80 "http", 7070 "grpc"": a Service's ports, for messages.</summary>
