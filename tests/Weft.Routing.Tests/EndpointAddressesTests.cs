@@ -35,40 +35,7 @@ public class EndpointAddressesTests
         var folded = false;
         for (var step = 0; step < 300; step++)
         {
-            // A slice deleted, created anywhere, changed in place (new endpoints), or moved in the list (both gone and added).
-            var before = slices.ToList();
-            var moved = new List<EndpointSlice>();
-            for (var n = random.Next(1, 4); n > 0; n--)
-            {
-                var at = random.Next(slices.Count + 1);
-                switch (random.Next(4))
-                {
-                    case 0 when slices.Count > 0:
-                        slices.RemoveAt(at % slices.Count);
-                        break;
-                    case 1:
-                        slices.Insert(at, NewSlice());
-                        break;
-                    case 2 when slices.Count > 0:
-                        var i = at % slices.Count;
-                        slices[i] = slices[i] with { Endpoints = [Ep(Address()), Ep(Address())] };
-                        break;
-                    default:
-                        if (slices.Count > 1)
-                        {
-                            var slice = slices[at % slices.Count];
-                            slices.Remove(slice);
-                            slices.Insert(random.Next(slices.Count + 1), slice);
-                            moved.Add(slice);
-                        }
-
-                        break;
-                }
-            }
-
-            var (beforeSet, afterSet, movedSet) = (before.ToHashSet(ReferenceEqualityComparer.Instance), slices.ToHashSet(ReferenceEqualityComparer.Instance), moved.ToHashSet(ReferenceEqualityComparer.Instance));
-            var gone = before.Where(s => !afterSet.Contains(s) || movedSet.Contains(s)).ToList();
-            var added = slices.Where(s => !beforeSet.Contains(s) || movedSet.Contains(s)).ToList();
+            var (gone, added) = RandomListChanges.Step(random, slices, NewSlice, slice => slice with { Endpoints = [Ep(Address()), Ep(Address())] });
             var layered = map.Layered;
             map = map.With(gone, added);
             folded |= map.Layered < layered;

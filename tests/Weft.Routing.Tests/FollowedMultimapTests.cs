@@ -24,7 +24,7 @@ public class FollowedMultimapTests
     {
         var found = new List<string>();
         var counted = 0;
-        map.Read(follower, source, source.Length, (all, put) => { counted++; PutAll(all, put); }, [key], k => k, found.Add);
+        map.Read(follower, source, source.Length, (all, put) => { counted++; PutAll(all, put); }, [key], found.Add);
         made += counted;
         return found;
     }
@@ -82,7 +82,7 @@ public class FollowedMultimapTests
         {
             put("a", "a=1");
             throw new InvalidOperationException("half made");
-        }, ["a"], k => k, _ => { }));
+        }, ["a"], _ => { }));
 
         Assert.False(map.Follows(1));
         var made = 0;

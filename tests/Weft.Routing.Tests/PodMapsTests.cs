@@ -28,43 +28,8 @@ public class PodMapsTests
         var folded = false;
         for (var step = 0; step < 400; step++)
         {
-            // Several changes at once: a pod deleted, created anywhere in the list, changed (a new address) in place, or moved
-            // elsewhere in the list (then it is both gone and added, as MeshModel.Update finds it).
             var before = pods.ToList();
-            var moved = new List<Pod>();
-            for (var n = random.Next(1, 4); n > 0; n--)
-            {
-                var at = random.Next(pods.Count + 1);
-                switch (random.Next(4))
-                {
-                    case 3 when pods.Count > 1:
-                        var pod = pods[at % pods.Count];
-                        pods.Remove(pod);
-                        pods.Insert(random.Next(pods.Count + 1), pod);
-                        moved.Add(pod);
-                        break;
-                    case 0 when pods.Count > 0:
-                        pods.RemoveAt(at % pods.Count);
-                        break;
-                    case 1:
-                        pods.Insert(at, NewPod());
-                        break;
-                    default:
-                        if (pods.Count > 0)
-                        {
-                            var i = at % pods.Count;
-                            pods[i] = pods[i] with { PodIP = Addresses[random.Next(Addresses.Length)] };
-                        }
-
-                        break;
-                }
-            }
-
-            // By instance, as MeshModel.Update compares lists (a pod changed to the address it had is equal, not the same).
-            var (beforeSet, afterSet) = (before.ToHashSet(ReferenceEqualityComparer.Instance), pods.ToHashSet(ReferenceEqualityComparer.Instance));
-            var movedSet = moved.ToHashSet(ReferenceEqualityComparer.Instance);
-            var gone = before.Where(p => !afterSet.Contains(p) || movedSet.Contains(p)).ToList();
-            var added = pods.Where(p => !beforeSet.Contains(p) || movedSet.Contains(p)).ToList();
+            var (gone, added) = RandomListChanges.Step(random, pods, NewPod, pod => pod with { PodIP = Addresses[random.Next(Addresses.Length)] });
             var layered = maps.Layered;
             maps = maps.With(gone, added, pods);
             folded |= maps.Layered < layered;

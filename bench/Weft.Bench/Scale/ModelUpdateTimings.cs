@@ -59,6 +59,7 @@ internal static class ModelUpdateTimings
         {
             var k = i % kinds.Length;
             var (n, s) = (((i * 37) + 5) % cluster.Namespaces, ((i * 11) + 3) % ScaleCluster.ServicesPerNamespace);
+            Func<MeshSnapshot, MeshSnapshot> swap;
             if (k >= 3)
             {
                 // A pod created as the API server first holds it (no address yet), or the one created before deleted.
@@ -70,37 +71,31 @@ internal static class ModelUpdateTimings
                         Spec = new PodSpec { ServiceAccountName = ScaleCluster.Svc(s) },
                     }
                     : created[^1];
-                var c0 = Stopwatch.GetTimestamp();
-                snapshot = k == 3 ? snapshot.Changing([], [pod], static (a, b) => string.CompareOrdinal(a.Key, b.Key)) : snapshot.Changing([pod], [], static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-                var c1 = Stopwatch.GetTimestamp();
-                model = model.Update(snapshot);
-                var c2 = Stopwatch.GetTimestamp();
-                var distinct = Evaluate(model, watches, pods);
-                var c3 = Stopwatch.GetTimestamp();
                 if (k == 3)
                 {
                     created.Add(pod);
                 }
 
-                Console.WriteLine(
-                    $"{kinds[k],-14} swap {Stopwatch.GetElapsedTime(c0, c1).TotalMilliseconds,6:F2} ms  update {Stopwatch.GetElapsedTime(c1, c2).TotalMilliseconds,7:F2} ms  " +
-                    $"watches {Stopwatch.GetElapsedTime(c2, c3).TotalMilliseconds,7:F2} ms ({distinct} distinct policies)");
-                continue;
+                swap = k == 3 ? before => before.Changing([], [pod], ByKey) : before => before.Changing([pod], [], ByKey);
+            }
+            else
+            {
+                var index = k switch { 0 => cluster.IndexOfRoute(n, s), 1 => cluster.IndexOfSlice(n, s), _ => cluster.IndexOfService(n, s) };
+                KubeObject changed = k switch
+                {
+                    0 => cluster.Route(n, s, i + 1),
+                    1 => ScaleCluster.Slice(n, s, ScaleCluster.MovedAddress(i)),
+                    _ => ScaleCluster.Service(n, s, adminTarget: 9092 + i),
+                };
+                var old = objects[index];
+                objects[index] = changed;
+                swap = before => before.Replacing([(old, changed)]);
             }
 
-            var index = k switch { 0 => cluster.IndexOfRoute(n, s), 1 => cluster.IndexOfSlice(n, s), _ => cluster.IndexOfService(n, s) };
-            KubeObject changed = k switch
-            {
-                0 => cluster.Route(n, s, i + 1),
-                1 => ScaleCluster.Slice(n, s, ScaleCluster.MovedAddress(i)),
-                _ => ScaleCluster.Service(n, s, adminTarget: 9092 + i),
-            };
-            var old = objects[index];
-            objects[index] = changed;
             var gen0 = GC.CollectionCount(0);
             var gen2 = GC.CollectionCount(2);
             var t0 = Stopwatch.GetTimestamp();
-            snapshot = snapshot.Replacing([(old, changed)]);
+            snapshot = swap(snapshot);
             var t1 = Stopwatch.GetTimestamp();
             model = model.Update(snapshot);
             var t2 = Stopwatch.GetTimestamp();
@@ -113,6 +108,8 @@ internal static class ModelUpdateTimings
 
         return 0;
     }
+
+    private static int ByKey(KubeObject a, KubeObject b) => string.CompareOrdinal(a.Key, b.Key);
 
     /// <summary>Every watch's compile on <paramref name="model"/>, as the control plane's watch loop asks for them; how many distinct policies they got.</summary>
     private static int Evaluate(MeshModel model, List<(string Ns, string Host, int Port)> watches, List<(string Ns, string Name)> pods)

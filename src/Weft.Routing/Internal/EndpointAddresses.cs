@@ -5,31 +5,23 @@ namespace Weft.Routing.Internal;
 /// <summary>
 /// The endpoints at each address, for traffic to a pod IP (gamma-spec A7): of the slices holding it, by namespace/name as
 /// each Service's slices are (a slice's own endpoints in their order). Immutable. <see cref="With"/> gives the next
-/// snapshot's from the changed slices: a base shared by the maps made from one another and a small layer of the
-/// addresses changed since it was made, folded into a new base once it holds more than the square root of twice the base
-/// (issue 18: every index that a pod-IP destination read made the map of all 500,000 endpoints again at 50k).
+/// snapshot's from the changed slices, a <see cref="LayeredMap{TKey, TValue}"/> of this one (issue 18: every index that
+/// a pod-IP destination read made the map of all 500,000 endpoints again at 50k).
 /// </summary>
 internal sealed class EndpointAddresses
 {
     private static readonly List<(EndpointSlice Slice, Endpoint Endpoint)> None = [];
 
-    private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _base;
+    private readonly LayeredMap<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _byAddress;
 
-    // The addresses changed since the base was made, and their endpoints (an empty list for none).
-    private readonly Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> _layer;
-
-    private EndpointAddresses(Dictionary<string, List<(EndpointSlice, Endpoint)>> @base, Dictionary<string, List<(EndpointSlice, Endpoint)>> layer)
-    {
-        _base = @base;
-        _layer = layer;
-    }
+    private EndpointAddresses(LayeredMap<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> byAddress) => _byAddress = byAddress;
 
     public static EndpointAddresses Of(IReadOnlyList<EndpointSlice> slices)
     {
         var byAddress = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(StringComparer.OrdinalIgnoreCase);
         foreach (var slice in slices)
         {
-            Add(byAddress, slice, copied: null, from: null);
+            Add(slice, address => byAddress.TryGetValue(address, out var eps) ? eps : byAddress[address] = []);
         }
 
         foreach (var eps in byAddress.Values)
@@ -37,20 +29,19 @@ internal sealed class EndpointAddresses
             SortBySlice(eps);
         }
 
-        return new EndpointAddresses(byAddress, new(StringComparer.OrdinalIgnoreCase));
+        return new EndpointAddresses(new(byAddress));
     }
 
     /// <summary>How many addresses the layer over the base holds (tests).</summary>
-    internal int Layered => _layer.Count;
+    internal int Layered => _byAddress.Layered;
 
-    public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> At(string address) =>
-        _layer.TryGetValue(address, out var eps) || _base.TryGetValue(address, out eps) ? eps : None;
+    public IReadOnlyList<(EndpointSlice Slice, Endpoint Endpoint)> At(string address) => _byAddress[address] ?? None;
 
     /// <summary>This map with the <paramref name="gone"/> slices' endpoints taken out and the <paramref name="added"/> ones' put in (a slice moved in the list is in both).</summary>
     public EndpointAddresses With(IReadOnlyList<EndpointSlice> gone, IReadOnlyList<EndpointSlice> added)
     {
-        var layer = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(_layer, StringComparer.OrdinalIgnoreCase);
-        var copied = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // The new list of each address a gone or added slice holds, made from this map's once.
+        var changes = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>?>(StringComparer.OrdinalIgnoreCase);
         var goneSet = new HashSet<EndpointSlice>(gone, ReferenceEqualityComparer.Instance);
         foreach (var slice in gone)
         {
@@ -58,51 +49,31 @@ internal sealed class EndpointAddresses
             {
                 foreach (var address in ep.Addresses)
                 {
-                    if (copied.Add(address))
-                    {
-                        layer[address] = [.. At(address).Where(e => !goneSet.Contains(e.Slice))];
-                    }
+                    changes.TryAdd(address, [.. At(address).Where(e => !goneSet.Contains(e.Slice))]);
                 }
             }
         }
 
         foreach (var slice in added)
         {
-            Add(layer, slice, copied, from: this);
+            Add(slice, address => changes.TryGetValue(address, out var eps) ? eps! : (changes[address] = [.. At(address)])!);
         }
 
-        foreach (var address in copied)
+        foreach (var address in changes.Keys.ToArray())
         {
-            SortBySlice(layer[address]);
-        }
-
-        if (layer.Count <= Math.Max(64, Math.Sqrt(2.0 * _base.Count)))
-        {
-            return new EndpointAddresses(_base, layer);
-        }
-
-        // The layer has grown: a new base with it folded in.
-        var folded = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(_base, StringComparer.OrdinalIgnoreCase);
-        foreach (var (address, eps) in layer)
-        {
+            var eps = changes[address]!;
+            SortBySlice(eps);
             if (eps.Count == 0)
             {
-                folded.Remove(address);
-            }
-            else
-            {
-                folded[address] = eps;
+                changes[address] = null;
             }
         }
 
-        return new EndpointAddresses(folded, new(StringComparer.OrdinalIgnoreCase));
+        return new EndpointAddresses(_byAddress.With(changes));
     }
 
-    /// <summary>
-    /// Adds <paramref name="slice"/>'s endpoints (of a slice that names its Service) to <paramref name="map"/>; with
-    /// <paramref name="copied"/>, into a copy of <paramref name="from"/>'s list of each address, made once.
-    /// </summary>
-    private static void Add(Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> map, EndpointSlice slice, HashSet<string>? copied, EndpointAddresses? from)
+    /// <summary>Adds <paramref name="slice"/>'s endpoints (of a slice that names its Service) to the list <paramref name="listAt"/> gives for each address.</summary>
+    private static void Add(EndpointSlice slice, Func<string, List<(EndpointSlice Slice, Endpoint Endpoint)>> listAt)
     {
         if (slice.ServiceName is null)
         {
@@ -113,17 +84,7 @@ internal sealed class EndpointAddresses
         {
             foreach (var address in ep.Addresses)
             {
-                if (copied?.Add(address) == true)
-                {
-                    map[address] = [.. from!.At(address)];
-                }
-
-                if (!map.TryGetValue(address, out var eps))
-                {
-                    map[address] = eps = [];
-                }
-
-                eps.Add((slice, ep));
+                listAt(address).Add((slice, ep));
             }
         }
     }

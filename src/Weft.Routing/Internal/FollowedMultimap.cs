@@ -26,9 +26,8 @@ internal sealed class FollowedMultimap<TKey, TValue>(IEqualityComparer<TKey>? ke
     /// <paramref name="follower"/>: made first from <paramref name="source"/> (its <paramref name="count"/> objects, each
     /// put by <paramref name="put"/>) unless it follows it already. <paramref name="found"/> runs under the multimap's lock.
     /// </summary>
-    public void Read<TSource, TRead>(
-        long follower, TSource source, int count, Action<TSource, Action<TKey, TValue>> put, IEnumerable<TRead> keysToRead,
-        Func<TRead, TKey> keyOf, Action<TValue> found)
+    public void Read<TSource>(
+        long follower, TSource source, int count, Action<TSource, Action<TKey, TValue>> put, IEnumerable<TKey> keysToRead, Action<TValue> found)
     {
         lock (_gate)
         {
@@ -41,9 +40,9 @@ internal sealed class FollowedMultimap<TKey, TValue>(IEqualityComparer<TKey>? ke
                 (_map, _follows, _madeFrom, _changedSince) = (map, follower, count, 0);
             }
 
-            foreach (var read in keysToRead)
+            foreach (var key in keysToRead)
             {
-                switch (_map.GetValueOrDefault(keyOf(read)))
+                switch (_map.GetValueOrDefault(key))
                 {
                     case HashSet<TValue> several:
                         foreach (var value in several)

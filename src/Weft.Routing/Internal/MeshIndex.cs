@@ -59,6 +59,8 @@ internal sealed class MeshIndex
         foreach (var svc in snapshot.Services)
         {
             _services[svc.Key] = svc;
+
+            // By place, not FrontendAddresses: no iterator for each of the cluster's Services.
             for (var i = 0; i < FrontendCandidates(svc); i++)
             {
                 if (FrontendAddress(svc, i) is { } ip)

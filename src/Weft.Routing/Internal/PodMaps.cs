@@ -5,32 +5,22 @@ namespace Weft.Routing.Internal;
 /// <summary>
 /// The pods as an index looks them up: by (namespace, name), the last of a name in the snapshot's list, and by address,
 /// the first pod of the list that holds it. Immutable. <see cref="With"/> gives the next snapshot's without a look at
-/// every pod: a base shared by the maps made from one another and a small layer of the names and addresses changed since
-/// it was made, copied by each change and folded into a new base once it holds more than the square root of twice the
-/// base's entries, so that the copies and the folds cost about the same per change (issue 18: a pod created or deleted
-/// at 500,000 pods copied both maps whole; now some thousand entries).
+/// every pod, each map a <see cref="LayeredMap{TKey, TValue}"/> of the one before (issue 18: a pod created or deleted at
+/// 500,000 pods copied both maps whole).
 /// </summary>
 internal sealed class PodMaps
 {
-    private readonly Dictionary<(string Namespace, string Name), Pod> _byName;
-    private readonly Dictionary<string, Pod> _byAddress;
-
-    // What changed since the base was made: a pod, or null for none.
-    private readonly Dictionary<(string Namespace, string Name), Pod?> _nameLayer;
-    private readonly Dictionary<string, Pod?> _addressLayer;
+    private readonly LayeredMap<(string Namespace, string Name), Pod> _byName;
+    private readonly LayeredMap<string, Pod> _byAddress;
 
     // How many pods hold each address that two or more hold (host-network pods share their node's): only for such an
     // address does With look at every pod. Small; copied when it changes.
     private readonly Dictionary<string, int> _shared;
 
-    private PodMaps(
-        Dictionary<(string, string), Pod> byName, Dictionary<string, Pod> byAddress,
-        Dictionary<(string, string), Pod?> nameLayer, Dictionary<string, Pod?> addressLayer, Dictionary<string, int> shared)
+    private PodMaps(LayeredMap<(string, string), Pod> byName, LayeredMap<string, Pod> byAddress, Dictionary<string, int> shared)
     {
         _byName = byName;
         _byAddress = byAddress;
-        _nameLayer = nameLayer;
-        _addressLayer = addressLayer;
         _shared = shared;
     }
 
@@ -52,17 +42,15 @@ internal sealed class PodMaps
             }
         }
 
-        return new PodMaps(byName, byAddress, [], new(StringComparer.OrdinalIgnoreCase), shared);
+        return new PodMaps(new(byName), new(byAddress), shared);
     }
 
-    /// <summary>How many names and addresses the layer over the base holds (tests).</summary>
-    internal int Layered => _nameLayer.Count + _addressLayer.Count;
+    /// <summary>How many names and addresses the layers over the bases hold (tests).</summary>
+    internal int Layered => _byName.Layered + _byAddress.Layered;
 
-    public Pod? ByName(string ns, string name) =>
-        _nameLayer.TryGetValue((ns, name), out var pod) ? pod : _byName.GetValueOrDefault((ns, name));
+    public Pod? ByName(string ns, string name) => _byName[(ns, name)];
 
-    public Pod? ByAddress(string address) =>
-        _addressLayer.TryGetValue(address, out var pod) ? pod : _byAddress.GetValueOrDefault(address);
+    public Pod? ByAddress(string address) => _byAddress[address];
 
     /// <summary>
     /// These maps of a snapshot whose pods differ from theirs by <paramref name="gone"/> and <paramref name="added"/> (by
@@ -73,16 +61,13 @@ internal sealed class PodMaps
     /// </summary>
     public PodMaps With(IReadOnlyList<Pod> gone, IReadOnlyList<Pod> added, IReadOnlyList<Pod> all)
     {
-        var nameLayer = new Dictionary<(string, string), Pod?>(_nameLayer);
-        var addressLayer = new Dictionary<string, Pod?>(_addressLayer, StringComparer.OrdinalIgnoreCase);
-        var shared = _shared;
-
         // By name: a snapshot names a pod once, so a changed name's pod is the added one, or none.
+        var names = new Dictionary<(string, string), Pod?>();
         foreach (var pod in gone)
         {
             if (pod.Namespace is { } ns)
             {
-                nameLayer[(ns, pod.Name)] = null;
+                names[(ns, pod.Name)] = null;
             }
         }
 
@@ -90,21 +75,23 @@ internal sealed class PodMaps
         {
             if (pod.Namespace is { } ns)
             {
-                nameLayer[(ns, pod.Name)] = pod;
+                names[(ns, pod.Name)] = pod;
             }
         }
 
         // By address: the first pod of the list that holds it.
+        var addresses = new Dictionary<string, Pod?>(StringComparer.OrdinalIgnoreCase);
+        var shared = _shared;
         var search = AddressClaims.Update(
             gone, added, static pod => string.IsNullOrEmpty(pod.PodIP) ? [] : [pod.PodIP], address => ByAddress(address) is not null,
-            ref shared, (address, pod) => addressLayer[address] = pod);
+            ref shared, (address, pod) => addresses[address] = pod);
         if (search is not null)
         {
             foreach (var pod in all)
             {
                 if (!string.IsNullOrEmpty(pod.PodIP) && search.Remove(pod.PodIP))
                 {
-                    addressLayer[pod.PodIP] = pod;
+                    addresses[pod.PodIP] = pod;
                     if (search.Count == 0)
                     {
                         break;
@@ -113,38 +100,6 @@ internal sealed class PodMaps
             }
         }
 
-        if (nameLayer.Count + addressLayer.Count <= Math.Max(64, Math.Sqrt(2.0 * (_byName.Count + _byAddress.Count))))
-        {
-            return new PodMaps(_byName, _byAddress, nameLayer, addressLayer, shared);
-        }
-
-        // The layer has grown: a new base with it folded in.
-        var byName = new Dictionary<(string, string), Pod>(_byName);
-        foreach (var (key, pod) in nameLayer)
-        {
-            if (pod is null)
-            {
-                byName.Remove(key);
-            }
-            else
-            {
-                byName[key] = pod;
-            }
-        }
-
-        var byAddress = new Dictionary<string, Pod>(_byAddress, StringComparer.OrdinalIgnoreCase);
-        foreach (var (address, pod) in addressLayer)
-        {
-            if (pod is null)
-            {
-                byAddress.Remove(address);
-            }
-            else
-            {
-                byAddress[address] = pod;
-            }
-        }
-
-        return new PodMaps(byName, byAddress, [], new(StringComparer.OrdinalIgnoreCase), shared);
+        return new PodMaps(_byName.With(names), _byAddress.With(addresses), shared);
     }
 }

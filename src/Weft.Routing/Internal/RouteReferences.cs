@@ -26,7 +26,7 @@ internal sealed class RouteReferences
                     Put(route, put);
                 }
             },
-            services, static service => service, route =>
+            services, route =>
             {
                 if (analyses.ContainsKey(route))
                 {
@@ -39,8 +39,6 @@ internal sealed class RouteReferences
     /// <summary>Model <paramref name="to"/> was made from model <paramref name="from"/>, with <paramref name="analysed"/> its routes analysed anew and <paramref name="removed"/> gone.</summary>
     public void Advance(long from, long to, IReadOnlyCollection<AnalyzedRoute> analysed, int removed) =>
         _byService.Advance(from, to, analysed, removed, Put);
-
-    internal bool Follows(long model) => _byService.Follows(model);
 
     private static void Put(AnalyzedRoute route, Action<string, Route> put)
     {

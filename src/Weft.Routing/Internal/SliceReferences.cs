@@ -30,7 +30,7 @@ internal sealed class SliceReferences
                     Put(slice, put);
                 }
             },
-            keys, static key => key, service => services.Add(service));
+            keys, service => services.Add(service));
     }
 
     /// <summary>The index of generation <paramref name="to"/> was made from that of <paramref name="from"/>, with <paramref name="added"/> slices new or changed and <paramref name="removed"/> gone.</summary>

@@ -1,0 +1,70 @@
+namespace Weft.Routing.Internal;
+
+/// <summary>
+/// An immutable map made from another with a few keys changed, without copying it: a base shared by the maps made from
+/// one another and a layer of the keys changed since it was made (a value, or null for none), copied by each change and
+/// folded into a new base once it holds more than the square root of twice the base's entries, so that the copies and
+/// the folds cost about the same per change (issue 18: at 50k the pods, and the endpoints at each address, were copied
+/// whole or made again for each pod or slice that changed).
+/// </summary>
+internal sealed class LayeredMap<TKey, TValue>
+    where TKey : notnull
+    where TValue : class
+{
+    private readonly Dictionary<TKey, TValue> _base;
+    private readonly Dictionary<TKey, TValue?> _layer;
+
+    /// <summary>A map of <paramref name="entries"/>, which it owns from then on (its comparer is the map's).</summary>
+    public LayeredMap(Dictionary<TKey, TValue> entries)
+        : this(entries, new Dictionary<TKey, TValue?>(entries.Comparer))
+    {
+    }
+
+    private LayeredMap(Dictionary<TKey, TValue> @base, Dictionary<TKey, TValue?> layer)
+    {
+        _base = @base;
+        _layer = layer;
+    }
+
+    /// <summary>How many keys the layer over the base holds (tests).</summary>
+    internal int Layered => _layer.Count;
+
+    /// <summary>The value of <paramref name="key"/>, or null.</summary>
+    public TValue? this[TKey key] => _layer.TryGetValue(key, out var value) ? value : _base.GetValueOrDefault(key);
+
+    /// <summary>This map with each key of <paramref name="changes"/> given its value there (null: none).</summary>
+    public LayeredMap<TKey, TValue> With(IReadOnlyDictionary<TKey, TValue?> changes)
+    {
+        if (changes.Count == 0)
+        {
+            return this;
+        }
+
+        var layer = new Dictionary<TKey, TValue?>(_layer, _base.Comparer);
+        foreach (var (key, value) in changes)
+        {
+            layer[key] = value;
+        }
+
+        if (layer.Count <= Math.Max(64, Math.Sqrt(2.0 * _base.Count)))
+        {
+            return new LayeredMap<TKey, TValue>(_base, layer);
+        }
+
+        // The layer has grown: a new base with it folded in.
+        var folded = new Dictionary<TKey, TValue>(_base, _base.Comparer);
+        foreach (var (key, value) in layer)
+        {
+            if (value is null)
+            {
+                folded.Remove(key);
+            }
+            else
+            {
+                folded[key] = value;
+            }
+        }
+
+        return new LayeredMap<TKey, TValue>(folded);
+    }
+}
