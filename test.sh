@@ -48,6 +48,16 @@ sum() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ s += $2 } END { print s + 0 }'; }
 passed=$(sum Passed)
 failed=$(sum Failed)
 skipped=$(sum Skipped)
+# The failed tests again, just above the summary, so that a log kept only by its tail (as CI's record is) names them:
+# each one's first lines of message and stack, then their names.
+if grep -qE '^ +Failed [A-Za-z_]' "$log"; then
+  echo
+  echo "failed tests, first lines of each:"
+  grep -E -A14 '^ +Failed [A-Za-z_]' "$log" | cut -c1-240 | head -n 60
+  echo
+  echo "failed tests:"
+  grep -E '^ +Failed [A-Za-z_]' "$log" | cut -c1-240 | head -n 20
+fi
 echo
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 if [ "$status" -ne 0 ] || [ "${failed:-0}" -ne 0 ] || [ "${passed:-0}" -eq 0 ]; then
