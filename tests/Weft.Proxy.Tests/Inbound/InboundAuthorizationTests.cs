@@ -221,7 +221,7 @@ public sealed class InboundAuthorizationTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task A_removed_DENY_stops_denying_within_a_second_and_every_request_sees_one_whole_policy(bool fastPath)
+    public async Task A_removed_DENY_stops_denying_at_the_next_request_and_every_request_sees_one_whole_policy(bool fastPath)
     {
         using var ca = new OutboundMeshCa();
         await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("app"));
@@ -262,9 +262,11 @@ public sealed class InboundAuthorizationTests
 
         await Eventually.TrueAsync(() => statuses.Count >= 5, "requests under the DENY");
         Volatile.Write(ref current, allowing);
-        var removed = System.Diagnostics.Stopwatch.StartNew();
-        await Eventually.TrueAsync(() => statuses.Any(s => !s.Denying && s.Status == 200), "a request allowed once the DENY is gone", TimeSpan.FromSeconds(1));
-        Assert.True(removed.Elapsed < TimeSpan.FromSeconds(1));
+
+        // The next request reads the new table: any request sent and answered wholly under the ALLOW that was denied
+        // (a decision kept from before, for a while or for the connection) fails the check of every status below. Not a
+        // bound on wall time, which a loaded machine can stretch past any figure without the sidecar being at fault.
+        await Eventually.TrueAsync(() => statuses.Any(s => !s.Denying && s.Status == 200), "a request allowed once the DENY is gone");
         Volatile.Write(ref current, denying);
         await Eventually.TrueAsync(() => statuses.Count(s => s.Denying) >= 10, "more requests under the DENY again");
         await stop.CancelAsync();
