@@ -172,21 +172,23 @@ public sealed class GrpcTests
     public async Task An_expired_grpc_timeout_is_DEADLINE_EXCEEDED()
     {
         await using var backend = await TestBackend.StartAsync("grpc", h2c: true);
-        var seenTimeout = "";
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         backend.Handler = async (context, _) =>
         {
-            seenTimeout = context.Request.Headers["grpc-timeout"].ToString();
+            seen.TrySetResult(context.Request.Headers["grpc-timeout"].ToString());
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
         };
         await using var mesh = await TestMesh.StartAsync(("grpc:9000", GrpcService(H2(backend))));
 
-        var response = await mesh.TunnelClient("grpc:9000").SendAsync(Call("Slow", timeout: "200m"));
+        // Two seconds: time enough on a loaded machine for the call to reach the backend before its deadline.
+        var response = await mesh.TunnelClient("grpc:9000").SendAsync(Call("Slow", timeout: "2S"));
         await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("4", response.Headers.GetValues("grpc-status").Single()); // DEADLINE_EXCEEDED, trailers-only
-        Assert.NotEqual("", seenTimeout); // the time left went upstream
-        Assert.True(Routing.Resilience.GrpcTimeout.Parse(seenTimeout) <= TimeSpan.FromMilliseconds(200), seenTimeout);
+        var seenTimeout = await seen.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the call reached the backend
+        Assert.NotEqual("", seenTimeout); // with the time left
+        Assert.True(Routing.Resilience.GrpcTimeout.Parse(seenTimeout) <= TimeSpan.FromSeconds(2), seenTimeout);
     }
 
     [Fact]
