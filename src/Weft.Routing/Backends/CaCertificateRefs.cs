@@ -16,6 +16,9 @@ public static class CaCertificateRefs
         return reference is { Group: "", Kind: "ConfigMap" };
     }
 
+    /// <summary>The kinds of the objects whose CA references <see cref="ConfigMapsNamedBy"/> reads: no other object names a ConfigMap.</summary>
+    public static IReadOnlySet<string> Kinds { get; } = new HashSet<string>(StringComparer.Ordinal) { XBackend.KindName, BackendTlsPolicy.KindName };
+
     /// <summary>The ConfigMaps that <paramref name="objects"/>' CA references name, as <c>(namespace, name)</c>.</summary>
     public static IReadOnlySet<(string Namespace, string Name)> ConfigMapsNamedBy(IEnumerable<KubeObject> objects)
     {
