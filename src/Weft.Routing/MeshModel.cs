@@ -159,6 +159,11 @@ public sealed partial class MeshModel
             CarryOverInbound(previous!, pods.Names);
         }
 
+        if (previous is not null)
+        {
+            _l4Pods = L4PodsAfter(previous, snapshot, samePods, pods);
+        }
+
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
         _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
         {

@@ -104,6 +104,36 @@ public class ClientLevelTests
     }
 
     [Fact]
+    public void H_the_l4_workloads_an_updated_model_names_follow_the_pods_that_came_changed_and_went()
+    {
+        // Each model is made from the one before, whose statuses were read (so it had found its l4 workloads), and must
+        // name what a model built from its snapshot names.
+        static Pod AtLevel(Pod pod, string level) => pod with { Metadata = pod.Metadata with { Annotations = new Dictionary<string, string> { [MeshLevels.Key] = level } } };
+        var snapshot = WithL4Client(Http(Mesh, "producer", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
+        var model = MeshModel.Build(snapshot);
+        string Named(MeshModel m) => m.StatusOf("producer").Cond("Accepted").Message;
+        Assert.Contains($"{Consumer}/l4-client-1", Named(model), StringComparison.Ordinal);
+
+        var client = snapshot.Pods.Single(p => p.Name == "l4-client-1");
+        var another = AtLevel(Pod(Consumer, "l4-client-2", "10.0.1.10"), "l4");
+        MeshSnapshot[] steps =
+        [
+            snapshot with { EndpointSlices = [.. snapshot.EndpointSlices] }, // the same pods
+            snapshot with { Pods = [.. snapshot.Pods, another] }, // one more at l4
+            snapshot with { Pods = [.. snapshot.Pods.Select(p => p == client ? AtLevel(client, "l7") : p), another] }, // the first now l7
+            snapshot with { Pods = [.. snapshot.Pods.Where(p => p != client)] }, // the first gone, and the second
+        ];
+        foreach (var step in steps)
+        {
+            model = model.Update(step);
+            Assert.Equal(Named(MeshModel.Build(step)), Named(model));
+        }
+
+        Assert.Contains("l4-client-2", Named(model.Update(steps[1])), StringComparison.Ordinal);
+        Assert.DoesNotContain("l4 workloads", Named(model), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void H_HTTPRoute_Accepted_message_is_unchanged_without_l4_workloads()
     {
         var model = Model(Http(Mesh, "r", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
