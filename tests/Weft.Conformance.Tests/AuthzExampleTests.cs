@@ -67,11 +67,11 @@ public sealed class AuthzExampleTests(ITestOutputHelper output) : ExampleTest(ou
         File.Delete(deny);
         var removed = Stopwatch.StartNew();
         await UntilStatusAsync("shop/client", "http://cart.shop/browse", 200, TimeSpan.FromSeconds(20));
-        // The directory watch, the control plane's debounce and the push are in this figure; the sidecar's own swap is
-        // bounded at a second by the proxy tests (InboundAuthorizationTests).
+        // The directory watch, the control plane's debounce and the push are in this figure, and each try starts a weft
+        // curl process (about a second on two busy cores): a figure to read, not a bound a loaded machine could break
+        // with the mesh at fault nowhere. That the sidecar decides each request by the newest policy is checked per
+        // request by the proxy tests (InboundAuthorizationTests).
         Output.WriteLine($"a removed DENY stopped denying after {removed.ElapsedMilliseconds} ms");
-        // (Each try starts a weft curl process, about a second on two busy cores.)
-        Assert.InRange(removed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
     }
 
     private Task<string> ExpectAsync(string from, string method, string url, int expected, string? bodyHas = null) =>

@@ -32,6 +32,7 @@ public sealed class ListenerBoundsTests
         await Eventually.TrueAsync(() => app.HeadsRead == 2, "two requests in flight");
 
         var refused = new List<Socket>();
+        var clock = Stopwatch.StartNew();
         for (var i = 0; i < 5; i++)
         {
             var socket = await ConnectAsync(sidecar.Inbound);
@@ -40,7 +41,10 @@ public sealed class ListenerBoundsTests
         }
 
         Assert.Equal(5, await Eventually.ValueAsync(() => sidecar.MetricAsync("weft_listener_refused_total{listener=\"inbound\"}"), v => v == 5, "refusals counted"));
-        Assert.Single(sidecar.Logs.Lines, l => l.Contains("inbound listener is full (2 connections)", StringComparison.Ordinal));
+        // One line per interval, not one per refusal: five refusals within an interval log one; a loaded machine may
+        // spread them over more.
+        var lines = sidecar.Logs.Lines.Count(l => l.Contains("inbound listener is full (2 connections)", StringComparison.Ordinal));
+        Assert.InRange(lines, 1, Math.Min(4, 1 + (int)(clock.Elapsed / Weft.Proxy.ProxyLog.RefusalInterval)));
         refused.ForEach(s => s.Dispose());
         release.SetResult();
         Assert.Equal(200, (await first.ReadResponseAsync()).Status); // the connections let in are untouched

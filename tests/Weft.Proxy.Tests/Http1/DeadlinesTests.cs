@@ -108,8 +108,10 @@ public sealed class DeadlinesTests
         using var spentDeadline = deadlines.Watch(spent);
         var now = Stopwatch.GetTimestamp();
 
-        recentDeadline.Since(now - (Span100.TimestampTicks / 2), Span100); // an accept 50 ms ago
-        spentDeadline.Since(now - (Span100.TimestampTicks * 2), Span100); // an accept 200 ms ago
+        // A span of 20 s: an accept half of it ago is not spent however long the machine takes between the two clock reads.
+        var span = DeadlineSpan.From(TimeSpan.FromSeconds(20));
+        recentDeadline.Since(now - (span.TimestampTicks / 2), span); // an accept 10 s ago
+        spentDeadline.Since(now - (span.TimestampTicks * 2), span); // an accept 40 s ago
 
         Assert.False(recent.IsCancellationRequested);
         Assert.True(spent.IsCancellationRequested);
