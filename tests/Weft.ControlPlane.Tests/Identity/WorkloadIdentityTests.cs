@@ -16,7 +16,7 @@ public sealed class WorkloadIdentityTests : IAsyncLifetime
     private readonly ListLogger _log = new();
     private ControlPlaneHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await StartHostAsync(port: 0);
+    public async Task InitializeAsync() => _host = await LowPorts.StartAsync(StartHostAsync); // started again on its port (the unreachable control plane's test)
 
     public async Task DisposeAsync()
     {
