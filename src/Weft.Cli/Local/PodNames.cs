@@ -24,6 +24,14 @@ internal static class PodNames
             text.Append("label:").Append(key).Append('=').Append(value).Append('\n');
         }
 
+        // The annotations too, as the Deployment controller's hash covers the whole template: a pod's weft.dev/* settings
+        // (mesh level, mTLS mode, tracing) are its template's annotations, read when the pod is made, so an edit of one
+        // rolls the pods as `kubectl apply` would (and as `kubectl rollout restart`'s restartedAt annotation does).
+        foreach (var (key, value) in template.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            text.Append("annotation:").Append(key).Append('=').Append(value).Append('\n');
+        }
+
         text.Append("sa:").Append(template.Spec.ServiceAccountName).Append('\n');
         foreach (var container in template.Spec.Containers)
         {

@@ -34,6 +34,24 @@ public sealed class PodNamesTests
     }
 
     [Fact]
+    public void The_template_hash_follows_the_template_s_annotations_so_an_edited_weft_setting_rolls_the_pods()
+    {
+        static Deployment Annotated(params (string Key, string Value)[] annotations)
+        {
+            var deployment = NewDeployment("--port=8080");
+            return deployment with { Template = deployment.Template with { Annotations = annotations.ToDictionary(a => a.Key, a => a.Value) } };
+        }
+
+        var plain = PodNames.TemplateHash(NewDeployment("--port=8080"));
+        Assert.Equal(plain, PodNames.TemplateHash(Annotated())); // no annotations: the names pods had before
+        Assert.NotEqual(plain, PodNames.TemplateHash(Annotated(("weft.dev/mesh", "l4"))));
+        Assert.NotEqual(PodNames.TemplateHash(Annotated(("weft.dev/mesh", "l4"))), PodNames.TemplateHash(Annotated(("weft.dev/mesh", "l7"))));
+        Assert.Equal(
+            PodNames.TemplateHash(Annotated(("weft.dev/mesh", "l4"), ("weft.dev/mtls", "permissive"))),
+            PodNames.TemplateHash(Annotated(("weft.dev/mtls", "permissive"), ("weft.dev/mesh", "l4")))); // in any order
+    }
+
+    [Fact]
     public void Pod_names_of_one_template_differ()
     {
         var hash = PodNames.TemplateHash(NewDeployment());
