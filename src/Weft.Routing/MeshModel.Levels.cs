@@ -84,11 +84,6 @@ public sealed partial class MeshModel
     }
 
     /// <summary>
-    /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (pods whose <c>weft.dev/mesh</c> is l4)
-    /// its rules do not apply to. A producer route would apply to clients anywhere, a consumer route only to clients in its
-    /// namespace; empty when there are none.
-    /// </summary>
-    /// <summary>
     /// The pods at level l4 that the previous model found (the statuses' note reads them), for a model made from it: the
     /// same while the pods are, and otherwise those left after the pods that went, with the l4 ones of the pods that came,
     /// instead of every pod's level read again for each model (at 50,000 pods, a pass over the heap for each endpoint that
@@ -102,26 +97,28 @@ public sealed partial class MeshModel
             return null;
         }
 
-        if (samePods || SameInstances(previous._snapshot.Pods, snapshot.Pods))
+        if (pods is not null)
         {
-            return before;
+            var gone = new HashSet<Pod>(pods.Gone, ReferenceEqualityComparer.Instance);
+            return L4ByKey(before.Where(p => !gone.Contains(p)), pods.Added);
         }
 
-        if (pods is null)
-        {
-            return null;
-        }
-
-        var gone = new HashSet<Pod>(pods.Gone, ReferenceEqualityComparer.Instance);
-        return SortedL4([.. before.Where(p => !gone.Contains(p)), .. pods.Added.Where(p => MeshLevels.Of(p) == MeshLevels.L4)]);
+        return samePods || SameInstances(previous._snapshot.Pods, snapshot.Pods) ? before : null;
     }
 
-    private static List<Pod> SortedL4(List<Pod> pods)
+    /// <summary><paramref name="kept"/> (at l4 already) and the pods of <paramref name="candidates"/> at l4, by key.</summary>
+    private static List<Pod> L4ByKey(IEnumerable<Pod> kept, IEnumerable<Pod> candidates)
     {
-        pods.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        List<Pod> pods = [.. kept, .. candidates.Where(p => MeshLevels.Of(p) == MeshLevels.L4)];
+        pods.Sort(MeshIndex.ByKey);
         return pods;
     }
 
+    /// <summary>
+    /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (pods whose <c>weft.dev/mesh</c> is l4)
+    /// its rules do not apply to. A producer route would apply to clients anywhere, a consumer route only to clients in its
+    /// namespace; empty when there are none.
+    /// </summary>
     private string L4WorkloadsNote(AnalyzedRoute route, Service parent)
     {
         if (route.Type is not (RouteType.Http or RouteType.Grpc))
@@ -133,7 +130,7 @@ public sealed partial class MeshModel
         var l4Pods = Volatile.Read(ref _l4Pods);
         if (l4Pods is null)
         {
-            l4Pods = SortedL4([.. _snapshot.Pods.Where(p => MeshLevels.Of(p) == MeshLevels.L4)]);
+            l4Pods = L4ByKey([], _snapshot.Pods);
             Volatile.Write(ref _l4Pods, l4Pods);
         }
 

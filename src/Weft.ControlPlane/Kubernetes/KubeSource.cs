@@ -8,7 +8,6 @@ using Weft.Api.Model;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Objects;
 using Weft.Routing;
-using Weft.Routing.Backends;
 
 namespace Weft.ControlPlane.Kubernetes;
 
@@ -174,7 +173,7 @@ public sealed class KubeSource : IAsyncDisposable
         var versions = new Dictionary<KubeInformer, string>();
         Read(Informers, objects, versions);
 
-        var started = await ConfigMaps.FollowAsync(ReferencedConfigMaps.Of(ObjectsOfKinds(CaCertificateRefs.Kinds))).ConfigureAwait(false);
+        var started = await ConfigMaps.FollowAsync(ReferencedConfigMaps.Of(ObjectsOfKinds(ReferencedConfigMaps.Kinds))).ConfigureAwait(false);
         if (started.Count > 0)
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -43,6 +43,9 @@ public sealed class ReferencedConfigMaps : IAsyncDisposable
     /// <summary>The informers, one per referenced ConfigMap (<c>namespace/name</c>).</summary>
     public IReadOnlyDictionary<(string Namespace, string Name), KubeInformer> Informers => Volatile.Read(ref _informers);
 
+    /// <summary>The kinds whose objects have CA references (Routing's rule): <see cref="Of"/> needs only their objects, not the cluster's.</summary>
+    public static IReadOnlySet<string> Kinds => CaCertificateRefs.Kinds;
+
     /// <summary>The ConfigMaps that <paramref name="objects"/>' CA references name, as <c>(namespace, name)</c> (Routing's rule).</summary>
     public static IReadOnlySet<(string Namespace, string Name)> Of(IEnumerable<KubeObject> objects) => CaCertificateRefs.ConfigMapsNamedBy(objects);
 

@@ -41,7 +41,7 @@ internal sealed class EndpointAddresses
     public EndpointAddresses With(IReadOnlyList<EndpointSlice> gone, IReadOnlyList<EndpointSlice> added)
     {
         // The new list of each address a gone or added slice holds, made from this map's once.
-        var changes = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>?>(StringComparer.OrdinalIgnoreCase);
+        var lists = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>>(StringComparer.OrdinalIgnoreCase);
         var goneSet = new HashSet<EndpointSlice>(gone, ReferenceEqualityComparer.Instance);
         foreach (var slice in gone)
         {
@@ -49,24 +49,21 @@ internal sealed class EndpointAddresses
             {
                 foreach (var address in ep.Addresses)
                 {
-                    changes.TryAdd(address, [.. At(address).Where(e => !goneSet.Contains(e.Slice))]);
+                    lists.TryAdd(address, [.. At(address).Where(e => !goneSet.Contains(e.Slice))]);
                 }
             }
         }
 
         foreach (var slice in added)
         {
-            Add(slice, address => changes.TryGetValue(address, out var eps) ? eps! : (changes[address] = [.. At(address)])!);
+            Add(slice, address => lists.TryGetValue(address, out var eps) ? eps : lists[address] = [.. At(address)]);
         }
 
-        foreach (var address in changes.Keys.ToArray())
+        var changes = new Dictionary<string, List<(EndpointSlice Slice, Endpoint Endpoint)>?>(lists.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var (address, eps) in lists)
         {
-            var eps = changes[address]!;
             SortBySlice(eps);
-            if (eps.Count == 0)
-            {
-                changes[address] = null;
-            }
+            changes[address] = eps.Count == 0 ? null : eps;
         }
 
         return new EndpointAddresses(_byAddress.With(changes));
@@ -89,14 +86,14 @@ internal sealed class EndpointAddresses
         }
     }
 
-    /// <summary>By the slice's namespace/name, stably: one slice's endpoints keep their order.</summary>
+    /// <summary>By the slice (<see cref="MeshIndex.ByKey"/>), stably: one slice's endpoints keep their order.</summary>
     private static void SortBySlice(List<(EndpointSlice Slice, Endpoint Endpoint)> eps)
     {
         for (var i = 1; i < eps.Count; i++)
         {
             var entry = eps[i];
             var j = i - 1;
-            for (; j >= 0 && string.CompareOrdinal(eps[j].Slice.Key, entry.Slice.Key) > 0; j--)
+            for (; j >= 0 && MeshIndex.ByKey(eps[j].Slice, entry.Slice) > 0; j--)
             {
                 eps[j + 1] = eps[j];
             }

@@ -82,7 +82,7 @@ internal sealed class MeshIndex
         {
             if (list.Count > 1)
             {
-                list.Sort(BySliceKey);
+                list.Sort(ByKey);
             }
         }
 
@@ -314,7 +314,7 @@ internal sealed class MeshIndex
 
         foreach (var service in grown)
         {
-            next._slices[service].Sort(BySliceKey);
+            next._slices[service].Sort(ByKey);
         }
 
         // From this index's map when it was made (a pod-IP destination read it), with only the changed slices' addresses.
@@ -346,8 +346,11 @@ internal sealed class MeshIndex
     public static (string Namespace, string Name)? PodNamedBy(EndpointSlice? slice, Endpoint? ep) =>
         ep?.TargetRef is { Name: { } name } target && (target.Kind is null or "Pod") ? (target.Namespace ?? slice?.Namespace ?? "", name) : null;
 
-    /// <summary>The order of a Service's slices: by namespace/name, which a snapshot names once each.</summary>
-    private static int BySliceKey(EndpointSlice a, EndpointSlice b) => string.CompareOrdinal(a.Key, b.Key);
+    /// <summary>
+    /// The order the model keeps objects of one kind in, whatever the snapshot's: by namespace/name (as the store lists
+    /// them), which a snapshot names once each. A Service's slices, the slices holding an address, the l4 workloads.
+    /// </summary>
+    internal static int ByKey(KubeObject a, KubeObject b) => string.CompareOrdinal(a.Key, b.Key);
 
     /// <summary>
     /// This index with <paramref name="services"/> (a snapshot's), when only the Services in <paramref name="gone"/>

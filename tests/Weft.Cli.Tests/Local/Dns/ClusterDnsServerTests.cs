@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Weft.Cli.Local.Dns;
 using Weft.Proxy.External;
+using Weft.Tests.Shared;
 using static Weft.Cli.Tests.Local.Dns.DnsTestCluster;
 
 namespace Weft.Cli.Tests.Local.Dns;
@@ -197,7 +198,7 @@ public sealed class ClusterDnsServerTests
     [Fact]
     public async Task Disposing_stops_answering_and_frees_the_port()
     {
-        var server = StartBelowTheEphemeralRange();
+        var server = LowPorts.Start(port => ClusterDnsServer.Start(new IPEndPoint(IPAddress.Loopback, port), Store().Snapshot)); // started again on its port
         using var idle = await ConnectAsync(server.EndPoint);
         var endpoint = server.EndPoint;
         await server.DisposeAsync();
@@ -205,26 +206,6 @@ public sealed class ClusterDnsServerTests
         Assert.True(await ClosedByServerAsync(idle), "an open connection is closed");
         await using var again = ClusterDnsServer.Start(endpoint, Store().Snapshot);
         Assert.Equal(endpoint, again.EndPoint);
-    }
-
-    /// <summary>
-    /// A server on a port below the kernel's ephemeral range (32768 and up by default), found by trying: a port the OS
-    /// picked (port 0) may be handed to another test's socket between the server's disposal and the rebinding of it.
-    /// </summary>
-    private static ClusterDnsServer StartBelowTheEphemeralRange()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = Random.Shared.Next(20000, 32000);
-            try
-            {
-                return ClusterDnsServer.Start(new IPEndPoint(IPAddress.Loopback, port), Store().Snapshot);
-            }
-            catch (InvalidOperationException) when (attempt < 100)
-            {
-                // taken: another one
-            }
-        }
     }
 
     /// <summary>
