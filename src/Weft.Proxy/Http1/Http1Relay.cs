@@ -173,6 +173,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                     if (status == HeadStatus.Ready)
                     {
                         progress?.RequestHandedOn(); // Kestrel starts it again
+                        route.HandingOn(connection, exchange);
                     }
 
                     input.AdvanceTo(buffer.Start);

@@ -44,6 +44,15 @@ internal abstract class Http1Route
     /// <summary>The listener's part in trace context (null: tracing off, nothing looked at).</summary>
     public Tracing.HttpTracer? Tracing { get; init; }
 
+    /// <summary>
+    /// Called when the parsed request in <paramref name="exchange"/> is handed on to Kestrel (<see cref="TryDecide"/> or
+    /// <see cref="PrepareAsync"/> said no): what the route decided that the full path must decide the same way goes into
+    /// the connection's features.
+    /// </summary>
+    public virtual void HandingOn(ConnectionContext connection, RelayExchange exchange)
+    {
+    }
+
     /// <summary>Counts a finished request (metrics, admin stats, taps); <paramref name="exchange"/> still holds what was sent.</summary>
     public abstract void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed);
 }

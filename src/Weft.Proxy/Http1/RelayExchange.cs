@@ -73,6 +73,12 @@ internal sealed class RelayExchange : IDisposable
     /// <summary>The status of <see cref="LocalAnswer"/>, for the route's accounting.</summary>
     public int LocalStatus { get; set; }
 
+    /// <summary>
+    /// The random draw a route's <see cref="Http1Route.TryDecide"/> planned the request with (NaN: none), which
+    /// <see cref="Http1Route.HandingOn"/> can carry to the path the request is handed on to.
+    /// </summary>
+    public double Draw { get; set; } = double.NaN;
+
     /// <summary>An absolute-form target's authority (kept from request to request while it does not change).</summary>
     public string? Authority { get; private set; }
 

@@ -92,7 +92,7 @@ internal sealed class OutboundHandler(
         var request = context.Request;
         var grpc = GrpcCall.IsGrpc(request);
         var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : null;
-        var plan = RequestPlanner.PlanRequest(table, request.Method, request.Path.Value ?? "/", query, new HeaderDictionaryAccess(request.Headers), port, Random.Shared.NextDouble());
+        var plan = RequestPlanner.PlanRequest(table, request.Method, request.Path.Value ?? "/", query, new HeaderDictionaryAccess(request.Headers), port, HandedOnDraw.Take(context.Features));
 
         var labels = Labels(table.Policy, plan, null);
         EndpointPolicy? endpoint = null;

@@ -70,6 +70,7 @@ internal sealed class OutboundHttp1Route(
     public override bool TryDecide(ReadOnlySpan<byte> head, RelayExchange exchange, out RelayTarget target)
     {
         target = default;
+        exchange.Draw = double.NaN;
         var request = exchange.Request;
         var table = exchange.Table!;
         var target0 = request.Target(head);
@@ -86,8 +87,9 @@ internal sealed class OutboundHttp1Route(
             return false;
         }
 
+        exchange.Draw = Random.Shared.NextDouble();
         var plan = RequestPlanner.Plan(table, Method(head[..request.MethodLength]), Encoding.ASCII.GetString(pathBytes),
-            q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, Random.Shared.NextDouble());
+            q < 0 ? null : Encoding.ASCII.GetString(target0[(q + 1)..]), headers, exchange.DestinationPort, exchange.Draw);
         // The planner's plain forward (no filter, timeout or retry), to an HTTP/1.1 backend.
         if (!plan.IsPlainForward || plan.Backend is not { AppProtocol: not BackendAppProtocol.Http2 } backend)
         {
@@ -99,6 +101,18 @@ internal sealed class OutboundHttp1Route(
         var hop = Forwarding.NextHop.To(endpoint, mtls, peerInboundPort());
         target = new RelayTarget(new UpstreamKey(hop.Address, hop.Port, hop.Identity), hop.ViaSidecar ? endpoint.Port : 0, labels, balancer.LoadOf(endpoint), labels.Backend);
         return true;
+    }
+
+    /// <summary>
+    /// A request planned here and handed on (its backend is not a plain HTTP/1.1 forward) is planned again by
+    /// <see cref="OutboundHandler"/> with the same draw (<see cref="HandedOnDraw"/>): the backends keep their weights.
+    /// </summary>
+    public override void HandingOn(ConnectionContext connection, RelayExchange exchange)
+    {
+        if (!double.IsNaN(exchange.Draw))
+        {
+            HandedOnDraw.Carry(connection.Features, exchange.Draw);
+        }
     }
 
     public override void Record(in RelayTarget target, RelayExchange exchange, int status, TimeSpan elapsed)

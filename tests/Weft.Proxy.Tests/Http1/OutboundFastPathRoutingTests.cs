@@ -97,6 +97,49 @@ public sealed class OutboundFastPathRoutingTests
         Assert.Equal(200, v1.Received.Count + v2.Received.Count);
     }
 
+    [Theory]
+    [InlineData("filtered")]
+    [InlineData("invalid")]
+    [InlineData("http2")]
+    public async Task A_backend_the_fast_path_hands_on_keeps_its_weight_against_a_plain_one(string kind)
+    {
+        // Each request on a new connection, so each is planned on the fast path first: a pick of the other backend is
+        // handed on to the full path, which must keep that pick (it drew again: 25% instead of 50%).
+        await using var plain = OutboundPolicies.App("plain");
+        await using var other = OutboundPolicies.App("other");
+        var otherBackend = OutboundPolicies.Backend("other", other, weight: 50);
+        otherBackend = kind switch
+        {
+            "filtered" => otherBackend with { Filters = [RequestHeaders(new HeaderModifierPolicy { Set = [Header("x-backend-filter", "yes")] })] },
+            "invalid" => otherBackend with { Invalid = "BackendNotFound" },
+            // The scripted app reads HTTP/1.1 only: an h2c backend is a port where nothing listens (the full path answers 502).
+            _ => OutboundPolicies.Backend("other", 50, ClosedPort()) with { AppProtocol = BackendAppProtocol.Http2 },
+        };
+        await using var proxy = await OutboundProxy.StartAsync(("web:8080", Service("web", 8080,
+            [Rule(backends: [OutboundPolicies.Backend("plain", plain, weight: 50), otherBackend])])));
+
+        const int Requests = 400;
+        var toOther = 0;
+        for (var i = 0; i < Requests; i++)
+        {
+            await using var client = await proxy.ConnectAsync();
+            await client.SendAsync(OutboundProxy.Get("http://web:8080/"));
+            var response = await client.ReadResponseAsync();
+            toOther += response.Status == 200 && response.BodyText.StartsWith("plain ", StringComparison.Ordinal) ? 0 : 1;
+        }
+
+        // 200 expected, sd 10: 155..245 is 4.5 sd either way; a second draw gives about 100.
+        Assert.InRange(toOther, 155, 245);
+        Assert.Equal(Requests - toOther, plain.Received.Count);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     [Fact]
     public async Task Endpoints_of_one_backend_share_its_requests()
     {
