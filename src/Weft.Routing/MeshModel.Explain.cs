@@ -148,7 +148,8 @@ public sealed partial class MeshModel
         }
 
         return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan), AuthorizeAt(plan)),
-            random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p), AuthorizeAt(p)) : default);
+            random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p), AuthorizeAt(p)) : default,
+            table.IsGrpc ? "gRPC PERMISSION_DENIED" : "403 forbidden");
     }
 
     /// <summary>What <see cref="ConnectionPlanner"/> decides for a connection with the request's SNI, then once per weighted backend.</summary>
@@ -157,18 +158,21 @@ public sealed partial class MeshModel
         var plan = ConnectionPlanner.Plan(policy, request.ServerName, 0.0);
         List<ExplainedAuthorization>? AuthorizeAt(ConnectionPlan p) => Authorize(request, p.Backend, method: null, "", isGrpc: false);
         return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan, policy), AuthorizeAt(plan)),
-            random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy), AuthorizeAt(p)) : default);
+            random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy), AuthorizeAt(p)) : default,
+            "connection closed");
     }
 
     /// <summary>
     /// The explanation of a planner's decision: an answer given before any backend was picked; the one backend of the
     /// Service (C1); or, for a rule's backends, each with its share and what the planner decides for the traffic that
-    /// falls on it (<paramref name="planAt"/> run with a draw in the middle of that share).
+    /// falls on it (<paramref name="planAt"/> run with a draw in the middle of that share). The outcome of a share whose
+    /// endpoints' sidecars deny the caller is their <paramref name="denial"/> (<see cref="Answered"/>).
     /// </summary>
     private static Explanation Decided(
         Explanation result, BackendPolicy? picked, int pickedIndex, IReadOnlyList<BackendPolicy>? ruleBackends,
         (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized) decided,
-        Func<double, (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized)> planAt)
+        Func<double, (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized)> planAt,
+        string denial)
     {
         if (picked is null)
         {
@@ -177,7 +181,7 @@ public sealed partial class MeshModel
 
         if (pickedIndex < 0)
         {
-            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, decided.Authorized)], Outcome = decided.Text, Decision = decided.Outcome };
+            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, decided.Authorized)], Outcome = Answered(decided.Text, decided.Authorized, denial), Decision = decided.Outcome };
         }
 
         var backends = new List<(ExplainedBackend Backend, string? Decided)>();
@@ -187,10 +191,23 @@ public sealed partial class MeshModel
             var (outcome, text, authorized) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
             backends.Add(text is null
                 ? (Explain(b, 0, "weight 0: gets no traffic", null), null)
-                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, authorized), text));
+                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, authorized), Answered(text, authorized, denial)));
         }
 
         return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
+    }
+
+    /// <summary>
+    /// What the caller gets for a routed decision: where every endpoint's inbound authorization denies it, their sidecars
+    /// answer <paramref name="denial"/> instead of the app (the planner's decision, <see cref="PlanOutcome"/>, stays as it
+    /// is); where only some do, the text says at which.
+    /// </summary>
+    private static string Answered(string decided, List<ExplainedAuthorization>? authorized, string denial)
+    {
+        var denied = authorized?.Where(a => !a.Decision.Allowed).ToList() ?? [];
+        return denied.Count == 0 ? decided
+            : denied.Count == authorized!.Count ? $"{denial} by the destination's sidecar, authorization denies the caller (routed: {decided})"
+            : $"{decided}; {denial} at {denied.Count} of {authorized.Count} endpoints, whose authorization denies the caller ({string.Join(", ", denied.Select(a => a.Pod))})";
     }
 
     private static PlanOutcome? Common(List<(ExplainedBackend Backend, string? Decided)> backends)
@@ -208,7 +225,7 @@ public sealed partial class MeshModel
             return used[0].Decided!;
         }
 
-        return used.All(b => b.Backend.Outcome == PlanOutcome.Forward)
+        return used.All(b => b.Backend.Outcome == PlanOutcome.Forward && b.Backend.Authorization?.Any(a => !a.Decision.Allowed) != true)
             ? "forward to a backend picked by weight (gamma-spec F2)"
             : "split by weight (gamma-spec F2): " + string.Join("; ", used.Select(b => $"{Explanation.Percent(b.Backend.Share)} {b.Decided}"));
     }

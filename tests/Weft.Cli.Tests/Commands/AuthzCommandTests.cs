@@ -37,13 +37,15 @@ public sealed class AuthzCommandTests
     [InlineData("shop/intruder", "GET", "http://cart.shop/browse", "allowed", "allowed by ALLOW policy shop/cart-browse rule 0")]
     [InlineData("shop/client", "GET", "http://secrets.vault/", "allowed", "allowed by ALLOW policy vault/allow-shop-client rule 0")]
     [InlineData("shop/intruder", "GET", "http://secrets.vault/", "DENIED", "no ALLOW policy rule matched")]
-    public void Explain_from_a_deployment_says_what_each_backend_pod_decides_for_its_identity(string from, string method, string url, string verdict, string reason)
+    public void Explain_from_a_deployment_says_what_each_backend_pod_decides_for_its_identity_and_the_outcome_the_caller_gets(string from, string method, string url, string verdict, string reason)
     {
         var (exit, output, error) = Explain(from, method, url);
 
         Assert.True(exit == 0, error + output);
         Assert.Contains($"caller:   spiffe://cluster.local/ns/shop/sa/{from[(from.IndexOf('/', StringComparison.Ordinal) + 1)..]}", output, StringComparison.Ordinal);
         Assert.Matches($@"authz:  {verdict} at \S+: [^\n]*{System.Text.RegularExpressions.Regex.Escape(reason)}", output);
+        // A denied caller gets the destination sidecar's 403, whatever the route decided; an allowed one, the route's forward.
+        Assert.Matches(verdict == "DENIED" ? @"outcome:  403 forbidden by the destination's sidecar[^\n]*\(routed: forward to " : @"outcome:  forward to ", output);
     }
 
     [Fact]
