@@ -78,7 +78,10 @@ internal sealed class InboundAuthorization
             return InboundVerdict.Denied;
         }
 
-        var policy = decision.Policy ?? DefaultLabel(decision.DefaultPolicy);
+        // The policy that decided; for "no ALLOW rule matched", the ALLOW policies that did not admit the caller (the
+        // default did not decide); for a default's verdict, "default:NAME".
+        var policy = decision.Policy
+            ?? (decision.Verdict == AuthorizationVerdict.NotAllowedByPolicy ? table.AllowPolicies : DefaultLabel(decision.DefaultPolicy));
         var rule = RuleLabel(decision.Rule);
         _metrics.RecordAuthorization(policy, rule, decision.Verdict, decision.Allowed);
         if (decision.Allowed)

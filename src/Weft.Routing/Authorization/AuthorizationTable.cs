@@ -71,7 +71,14 @@ public sealed class AuthorizationTable
         Deny = [.. deny];
         Allow = [.. allow];
         NotAllowed = BuildNotAllowed(policy, [.. allowNames]);
+        AllowPolicies = string.Join(",", allowNames);
     }
+
+    /// <summary>
+    /// The ALLOW policies that target the workload, "namespace/name" joined by commas (empty: none): what a
+    /// NotAllowedByPolicy decision was not admitted by, as the sidecar's metrics name it.
+    /// </summary>
+    public string AllowPolicies { get; }
 
     public InboundPolicy Policy { get; }
 
