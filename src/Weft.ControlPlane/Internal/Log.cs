@@ -10,6 +10,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Not watching {Directory} for changes, rescanning only: {Error}")]
     public static partial void WatcherUnavailable(ILogger logger, string directory, string error);
 
+    [LoggerMessage(EventId = 48, Level = LogLevel.Warning, Message = "Not applied: {Problem}")]
+    public static partial void ManifestProblem(ILogger logger, string problem);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Rescanning {Directory} failed")]
     public static partial void RescanFailed(ILogger logger, string directory, Exception exception);
 

@@ -32,6 +32,7 @@ public sealed class DirectorySource : IAsyncDisposable
     private string? _fingerprint;
     private byte[]? _contentHash;
     private LoadResult _loaded = LoadResult.Empty;
+    private bool _loadedOnce;
     private Dictionary<string, List<KubeObject>> _lastGood = new(StringComparer.Ordinal);
 
     public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
@@ -98,10 +99,35 @@ public sealed class DirectorySource : IAsyncDisposable
 
             _contentHash = hash;
             var result = KeepLastGood(ManifestLoader.LoadPaths([.. ManifestFiles()]));
+            var before = Volatile.Read(ref _loaded);
             Volatile.Write(ref _loaded, result);
             var version = _store.Replace(SourceName, result.Objects);
             Log.Loaded(_logger, Directory, result.Objects.Count, result.Problems.Count, version);
+            LogNewProblems(before, result);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// An edit that brings a problem (a syntax error, an invalid object) is said as a warning when it is loaded, each
+    /// problem once while it lasts, as <c>kubectl apply</c> answers an edit at once; <c>weft status</c> lists them all.
+    /// The first load's are the host's to show (<c>weft up</c> prints them with its start).
+    /// </summary>
+    private void LogNewProblems(LoadResult before, LoadResult result)
+    {
+        if (!_loadedOnce)
+        {
+            _loadedOnce = true;
+            return;
+        }
+
+        var known = before.Problems.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var problem in result.Problems)
+        {
+            if (known.Add(problem.ToString()))
+            {
+                Log.ManifestProblem(_logger, problem.ToString());
+            }
         }
     }
 

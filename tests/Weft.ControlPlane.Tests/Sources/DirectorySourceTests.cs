@@ -110,4 +110,29 @@ public sealed class DirectorySourceTests
         Assert.Contains("are kept", problem.Message, StringComparison.Ordinal);
         Assert.Single(store.Snapshot().Mesh.Routes);
     }
+
+    [Fact]
+    public async Task An_edit_that_brings_a_problem_is_warned_of_once_while_it_lasts_and_again_when_it_comes_back()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("mesh.yaml", SharedFiles.MeshManifests);
+        dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        var store = new ObjectStore();
+        var log = new ListLogger();
+        await using var source = new DirectorySource(dir.Path, store, log);
+        source.Start();
+        int Warnings() => log.Lines.Count(l => l.StartsWith("Warning: Not applied: ", StringComparison.Ordinal) && l.Contains("route.yaml:2", StringComparison.Ordinal));
+
+        dir.Write("route.yaml", "a: [b\nc: d\n");
+        await Eventually.TrueAsync(() => Warnings() == 1, "the syntax error said", Deadline);
+
+        dir.Write("other.yaml", "# an unrelated edit\n");
+        Assert.True(source.Rescan(force: true)); // a load with the error still there
+        Assert.Equal(1, Warnings());
+
+        dir.Write("route.yaml", SharedFiles.MeshTest("httproute-simple-same-namespace.yaml"));
+        await Eventually.TrueAsync(() => source.Problems.Count == 0, "the fix loaded", Deadline);
+        dir.Write("route.yaml", "a: [b\nc: d\n");
+        await Eventually.TrueAsync(() => Warnings() == 2, "the same error, back, said again", Deadline);
+    }
 }
