@@ -232,17 +232,20 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         try
         {
             var response = exchange.Response;
-            (upstream, status, var filled) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: false);
+            (upstream, status, var filled, var failure) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: false);
             if (status == 0)
             {
                 // The app had closed the pooled connection as the request went out: the request, whole in Send, goes again.
-                (upstream, status, filled) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: true);
+                (upstream, status, filled, failure) = await ExchangeHeadsAsync(output, exchange, target, deadline, fresh: true);
             }
 
             if (upstream is null)
             {
+                // Said in the body too, as the full path does: a bare 502 leaves the caller guessing (a TLS port sent
+                // plaintext, nothing listening).
                 status = 502;
-                WriteError(output, 502, "Bad Gateway", close: false);
+                WriteError(output, 502, "Bad Gateway", close: false,
+                    exchange.Request.IsHead ? "" : $"weft: {target.Backend} at {target.Key.Address}:{target.Key.Port}: {failure}\n");
                 return keepClient = await output.FlushAsync();
             }
 
@@ -296,10 +299,10 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     /// Sends the prepared request (head and body, in one write) on a pooled connection, or a new one when
     /// <paramref name="fresh"/>, and reads the response head. Returns the connection and the status; no connection and
     /// status 0 when a pooled connection failed before a byte of response (the app had closed it: worth one more try),
-    /// -1 for any other failure (logged when it is the connection's).
+    /// -1 for any other failure (logged when it is the connection's), with what failed.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(Upstream? Upstream, int Status, int Filled)> ExchangeHeadsAsync(
+    private async ValueTask<(Upstream? Upstream, int Status, int Filled, string? Failure)> ExchangeHeadsAsync(
         ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline deadline, bool fresh)
     {
         var upstream = fresh ? null : pool.TryRent(target.Key);
@@ -317,7 +320,7 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 ProxyLog.ForwardFailed(logger, "Request", target.Key.Address, target.Key.Port, "", target.Backend, e.Message);
             }
 
-            return (null, stale ? 0 : -1, 0);
+            return (null, stale ? 0 : -1, 0, $"cannot connect or send: {e.Message}");
         }
         catch
         {
@@ -338,12 +341,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
 
         if (status > 0)
         {
-            return (upstream, status, filled);
+            return (upstream, status, filled, null);
         }
 
         var retry = status == 0 && upstream.Reused;
         upstream.Dispose();
-        return (null, retry ? 0 : -1, 0);
+        return (null, retry ? 0 : -1, 0, "the connection closed before an HTTP/1.1 response head (is the port TLS, or not HTTP?)");
     }
 
     /// <summary>
@@ -498,11 +501,12 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
     }
 
     /// <summary>The proxy's own answer when the app gave none.</summary>
-    private static void WriteError(ClientWriter output, int status, string reason, bool close)
+    private static void WriteError(ClientWriter output, int status, string reason, bool close, string body = "")
     {
-        var text = $"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n{(close ? "Connection: close\r\n" : "")}\r\n";
-        var span = output.GetSpan(text.Length);
-        var n = System.Text.Encoding.ASCII.GetBytes(text, span);
+        var type = body.Length == 0 ? "" : "Content-Type: text/plain; charset=utf-8\r\n";
+        var text = $"HTTP/1.1 {status} {reason}\r\n{type}Content-Length: {System.Text.Encoding.UTF8.GetByteCount(body)}\r\n{(close ? "Connection: close\r\n" : "")}\r\n{body}";
+        var span = output.GetSpan(System.Text.Encoding.UTF8.GetByteCount(text));
+        var n = System.Text.Encoding.UTF8.GetBytes(text, span);
         output.Advance(n);
     }
 }

@@ -88,7 +88,12 @@ internal sealed class InboundHandler(
             var error = await forwarder.SendAsync(context, prefix, client.Invoker, client.ConfigFor(context), _transformer);
             if (error != ForwarderError.None)
             {
-                ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "(local app)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+                ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "the app", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+                if (!context.Response.HasStarted && !GrpcCall.IsGrpc(context.Request))
+                {
+                    // The caller learns why, through its own sidecar: nothing listening, a TLS port sent plaintext.
+                    await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"the app at port {port}: {Resilience.ResilientForwarder.Describe(context)}");
+                }
             }
         }
         finally

@@ -42,7 +42,7 @@ internal sealed class InboundHttp1Route(string podIp, InboundHandler handler, Pr
         var request = exchange.Request;
         Span<char> claimed = stackalloc char[Math.Min(request.SourceWorkloadLength, InboundLabels.MaxHeaderLength + 1)];
         System.Text.Ascii.ToUtf16(head.Slice(request.SourceWorkloadStart, claimed.Length), claimed, out _);
-        target = new RelayTarget(new UpstreamKey(podIp, port, null), 0, handler.LabelsFor(port, exchange.PeerIdentity, claimed), null, "(local app)");
+        target = new RelayTarget(new UpstreamKey(podIp, port, null), 0, handler.LabelsFor(port, exchange.PeerIdentity, claimed), null, "the app");
         if (handler.Authorization is not { } authorization)
         {
             return true;

@@ -18,7 +18,7 @@ internal static class LocalApp
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            ProxyLog.ForwardFailed(logger, "L4Connect", podIp.ToString(), port, "", "(local app)", e.Message);
+            ProxyLog.ForwardFailed(logger, "L4Connect", podIp.ToString(), port, "", "the app", e.Message);
             return;
         }
 

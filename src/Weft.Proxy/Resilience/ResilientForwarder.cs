@@ -233,10 +233,11 @@ internal sealed class ResilientForwarder(
                         {
                             GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
                         }
-                        else if (backend.External is not null || backend.Tls is not null)
+                        else if (!context.Response.HasStarted)
                         {
-                            // A failure of TLS Weft originates is the user's to fix (a CA, a name): say which, not only 502.
-                            await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"{backend.Namespace}/{backend.Name}: {Describe(context)}");
+                            // Say which backend failed and how (a TLS certificate, nothing listening, a TLS port sent
+                            // plaintext), not only 502.
+                            await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"{backend.Namespace}/{backend.Name} at {endpoint.Address}:{endpoint.Port}: {Describe(context)}");
                         }
 
                         return last;
@@ -331,7 +332,7 @@ internal sealed class ResilientForwarder(
     }
 
     /// <summary>What failed, in the words of the innermost exception Weft wrote (a TLS check names the roots), else YARP's.</summary>
-    private static string Describe(HttpContext context)
+    internal static string Describe(HttpContext context)
     {
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         if (Unwrap<System.Security.Authentication.AuthenticationException>(exception) is { } tls)

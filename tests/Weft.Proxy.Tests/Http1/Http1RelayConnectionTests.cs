@@ -107,7 +107,7 @@ public sealed class Http1RelayConnectionTests
     }
 
     [Fact]
-    public async Task Nothing_listening_on_weft_dst_port_is_502_and_the_client_connection_carries_on()
+    public async Task Nothing_listening_on_weft_dst_port_is_a_502_saying_so_and_the_client_connection_carries_on()
     {
         var closed = Ports.Closed();
         await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("alive"));
@@ -122,7 +122,7 @@ public sealed class Http1RelayConnectionTests
         var next = await client.ReadResponseAsync();
 
         Assert.Equal(502, refused.Status);
-        Assert.Equal("0", refused.Header("Content-Length"));
+        Assert.Contains("cannot connect", refused.BodyText, StringComparison.Ordinal);
         Assert.Equal(502, refusedWithBody.Status);
         Assert.Equal("alive", next.BodyText);
     }
@@ -199,6 +199,7 @@ public sealed class Http1RelayConnectionTests
 
         Assert.Equal(502, response.Status);
         Assert.True(response.Has("Date")); // Kestrel's answer
+        Assert.StartsWith($"weft: the app at port {closed.ToString(CultureInfo.InvariantCulture)}: cannot connect", response.BodyText, StringComparison.Ordinal);
     }
 
     [Fact]
