@@ -92,6 +92,18 @@ public sealed class OutboundPolicyTests
     }
 
     [Fact]
+    public async Task Allow_any_answers_502_naming_an_address_that_refuses_the_connection()
+    {
+        var closed = Ports.Closed();
+        await using var mesh = await TestMesh.StartAsync(new StaticDestinationSource([]), resolve: Resolve("outside.example.test"));
+
+        var (response, _) = await mesh.GetAsync($"http://outside.example.test:{closed}/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.StartsWith($"weft: outside.example.test:{closed} (outside the mesh, at 127.0.0.1): cannot connect", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Allow_any_answers_503_for_a_name_that_does_not_resolve()
     {
         await using var mesh = await TestMesh.StartAsync(new StaticDestinationSource([]));
