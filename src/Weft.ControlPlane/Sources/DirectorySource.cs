@@ -32,7 +32,6 @@ public sealed class DirectorySource : IAsyncDisposable
     private string? _fingerprint;
     private byte[]? _contentHash;
     private LoadResult _loaded = LoadResult.Empty;
-    private bool _loadedOnce;
     private Dictionary<string, List<KubeObject>> _lastGood = new(StringComparer.Ordinal);
 
     public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
@@ -115,18 +114,17 @@ public sealed class DirectorySource : IAsyncDisposable
     /// </summary>
     private void LogNewProblems(LoadResult before, LoadResult result)
     {
-        if (!_loadedOnce)
+        if (ReferenceEquals(before, LoadResult.Empty))
         {
-            _loadedOnce = true;
-            return;
+            return; // the first load
         }
 
         var known = before.Problems.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal);
-        foreach (var problem in result.Problems)
+        foreach (var problem in result.Problems.Select(p => p.ToString()))
         {
-            if (known.Add(problem.ToString()))
+            if (known.Add(problem))
             {
-                Log.ManifestProblem(_logger, problem.ToString());
+                Log.ManifestProblem(_logger, problem);
             }
         }
     }

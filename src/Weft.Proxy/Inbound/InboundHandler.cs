@@ -89,11 +89,7 @@ internal sealed class InboundHandler(
             if (error != ForwarderError.None)
             {
                 ProxyLog.ForwardFailed(logger, error.ToString(), _podHost, port, "", "the app", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
-                if (!context.Response.HasStarted && !GrpcCall.IsGrpc(context.Request))
-                {
-                    // The caller learns why, through its own sidecar: nothing listening, a TLS port sent plaintext.
-                    await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"the app at port {port}: {Resilience.ResilientForwarder.Describe(context)}");
-                }
+                await ForwardFailure.AnswerAsync(context, $"the app at port {port}"); // said to the caller, through its own sidecar
             }
         }
         finally

@@ -251,10 +251,7 @@ internal sealed class OutboundHandler(
         if (error != ForwarderError.None)
         {
             ProxyLog.ForwardFailed(logger, error.ToString(), host, port, "", "(outside the mesh)", context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
-            if (!context.Response.HasStarted && !GrpcCall.IsGrpc(context.Request))
-            {
-                await RespondAsync(context, context.Response.StatusCode, $"{Authority.Format(host, port)} (outside the mesh, at {address}): {Resilience.ResilientForwarder.Describe(context)}");
-            }
+            await ForwardFailure.AnswerAsync(context, $"{Authority.Format(host, port)} (outside the mesh, at {address})");
         }
     }
 

@@ -233,11 +233,9 @@ internal sealed class ResilientForwarder(
                         {
                             GrpcCall.Answer(context.Response, RequestPlanner.ForwarderErrorToGrpc(context.Response.StatusCode), $"upstream {error}");
                         }
-                        else if (!context.Response.HasStarted)
+                        else
                         {
-                            // Say which backend failed and how (a TLS certificate, nothing listening, a TLS port sent
-                            // plaintext), not only 502.
-                            await OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"{backend.Namespace}/{backend.Name} at {endpoint.Address}:{endpoint.Port}: {Describe(context)}");
+                            await ForwardFailure.AnswerAsync(context, $"{backend.Namespace}/{backend.Name} at {endpoint.Address}:{endpoint.Port}");
                         }
 
                         return last;
@@ -331,20 +329,6 @@ internal sealed class ResilientForwarder(
         context.Response.ContentLength = 0;
     }
 
-    /// <summary>What failed, in the words of the innermost exception Weft wrote (a TLS check names the roots), else YARP's.</summary>
-    internal static string Describe(HttpContext context)
-    {
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (Unwrap<System.Security.Authentication.AuthenticationException>(exception) is { } tls)
-        {
-            return tls.Message;
-        }
-
-        return Unwrap<System.Net.Sockets.SocketException>(exception) is { } socket
-            ? $"cannot connect: {socket.Message}"
-            : exception?.Message ?? "the backend did not answer";
-    }
-
     /// <summary>
     /// Connect failures and resets before a response head (ForwarderError.Request / RequestTimedOut) are retryable. A
     /// certificate refused by TLS Weft <paramref name="originatesTls"/> is not: no other address or attempt would pass.
@@ -352,14 +336,14 @@ internal sealed class ResilientForwarder(
     private static AttemptResult? Classify(HttpContext context, ForwarderError error, bool originatesTls)
     {
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (originatesTls && Unwrap<System.Security.Authentication.AuthenticationException>(exception) is not null)
+        if (originatesTls && ForwardFailure.Unwrap<System.Security.Authentication.AuthenticationException>(exception) is not null)
         {
             return null;
         }
 
         return error switch
         {
-            ForwarderError.Request when Unwrap<HttpRequestException>(exception) is { HttpRequestError: HttpRequestError.ConnectionError }
+            ForwarderError.Request when ForwardFailure.Unwrap<HttpRequestException>(exception) is { HttpRequestError: HttpRequestError.ConnectionError }
                 => AttemptResult.ConnectFailure,
             ForwarderError.Request or ForwarderError.RequestBodyDestination or ForwarderError.ResponseHeaders => AttemptResult.Reset,
             ForwarderError.RequestTimedOut => AttemptResult.Reset,
@@ -367,19 +351,6 @@ internal sealed class ResilientForwarder(
         };
     }
 
-    private static T? Unwrap<T>(Exception? exception)
-        where T : Exception
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is T match)
-            {
-                return match;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>P2C over the endpoints not tried yet (each retry to another endpoint where one exists), else over all.</summary>
     private EndpointPolicy Pick(IReadOnlyList<EndpointPolicy> endpoints, List<EndpointPolicy> tried)
