@@ -25,6 +25,9 @@ public sealed record Explanation
 
     public string Protocol { get; init; } = PolicyProtocol.Opaque;
 
+    /// <summary>What <see cref="Protocol"/> means for this request, when it is not plain (an opaque port's detection).</summary>
+    public string? ProtocolNote { get; init; }
+
     /// <summary>The winning rule, or null (no rules: default backend; or no match: 404).</summary>
     public ExplainedRule? Matched { get; init; }
 
@@ -78,7 +81,7 @@ public sealed record Explanation
             lines.Add($"conflict: {ConflictDecision}");
         }
 
-        lines.Add($"protocol: {Protocol}");
+        lines.Add(ProtocolNote is null ? $"protocol: {Protocol}" : $"protocol: {Protocol}: {ProtocolNote}");
         if (Matched is not null)
         {
             lines.Add($"matched:  {Describe(Matched)}");

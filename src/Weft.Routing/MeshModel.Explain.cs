@@ -147,9 +147,19 @@ public sealed partial class MeshModel
             };
         }
 
+        if (policy.Protocol == PolicyProtocol.Opaque)
+        {
+            // C1: a port without routes whose appProtocol is not HTTP is told by the first bytes (L4Proxy); a request is HTTP.
+            var declared = result.Frontend?.ServicePort?.AppProtocol is { } app ? $"appProtocol \"{app}\"" : "no appProtocol";
+            result = result with
+            {
+                ProtocolNote = $"no route and {declared}: the client's sidecar tells by the first bytes; an HTTP request such as this one is served at L7, anything else is relayed as TCP",
+            };
+        }
+
         return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan), AuthorizeAt(plan)),
             random01 => PlanAt(random01, trace: false) is var p ? (p.Outcome, Describe(p), AuthorizeAt(p)) : default,
-            table.IsGrpc ? "gRPC PERMISSION_DENIED" : "403 forbidden");
+            table.IsGrpc ? "gRPC PERMISSION_DENIED" : "403 forbidden", http: true);
     }
 
     /// <summary>What <see cref="ConnectionPlanner"/> decides for a connection with the request's SNI, then once per weighted backend.</summary>
@@ -159,7 +169,7 @@ public sealed partial class MeshModel
         List<ExplainedAuthorization>? AuthorizeAt(ConnectionPlan p) => Authorize(request, p.Backend, method: null, "", isGrpc: false);
         return Decided(result, plan.Picked, plan.PickedIndex, plan.Rule?.Backends, (plan.Outcome, Describe(plan, policy), AuthorizeAt(plan)),
             random01 => ConnectionPlanner.Plan(policy, request.ServerName, random01) is var p ? (p.Outcome, Describe(p, policy), AuthorizeAt(p)) : default,
-            "connection closed");
+            "connection closed", http: false);
     }
 
     /// <summary>
@@ -172,7 +182,7 @@ public sealed partial class MeshModel
         Explanation result, BackendPolicy? picked, int pickedIndex, IReadOnlyList<BackendPolicy>? ruleBackends,
         (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized) decided,
         Func<double, (PlanOutcome Outcome, string Text, List<ExplainedAuthorization>? Authorized)> planAt,
-        string denial)
+        string denial, bool http)
     {
         if (picked is null)
         {
@@ -181,7 +191,7 @@ public sealed partial class MeshModel
 
         if (pickedIndex < 0)
         {
-            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, decided.Authorized)], Outcome = Answered(decided.Text, decided.Authorized, denial), Decision = decided.Outcome };
+            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, http, decided.Authorized)], Outcome = Answered(decided.Text, decided.Authorized, denial), Decision = decided.Outcome };
         }
 
         var backends = new List<(ExplainedBackend Backend, string? Decided)>();
@@ -190,8 +200,8 @@ public sealed partial class MeshModel
             var b = ruleBackends[i];
             var (outcome, text, authorized) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
             backends.Add(text is null
-                ? (Explain(b, 0, "weight 0: gets no traffic", null), null)
-                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, authorized), Answered(text, authorized, denial)));
+                ? (Explain(b, 0, "weight 0: gets no traffic", null, http), null)
+                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, http, authorized), Answered(text, authorized, denial)));
         }
 
         return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
@@ -269,12 +279,17 @@ public sealed partial class MeshModel
         return headers;
     }
 
-    private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome, List<ExplainedAuthorization>? authorized = null)
+    /// <summary>
+    /// One backend's line. <paramref name="http"/>: the traffic is a request, which the sidecar sends to a backend without
+    /// an HTTP appProtocol (<c>tcp</c>: a port without routes, C1) as HTTP all the same (as it came: HTTP/1.1 or HTTP/2).
+    /// </summary>
+    private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome, bool http, List<ExplainedAuthorization>? authorized = null)
     {
+        var wire = http && b.AppProtocol == BackendAppProtocol.Tcp ? BackendAppProtocol.Http : b.AppProtocol;
         var note = b.Invalid is not null || outcome is null ? decided
-            : b.External is { } external ? $"{decided}: {b.AppProtocol} to external host {Describe(external)}"
+            : b.External is { } external ? $"{decided}: {wire} to external host {Describe(external)}"
             : b.Endpoints.Count == 0 ? decided
-            : $"{decided}: {b.AppProtocol} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
+            : $"{decided}: {wire} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
         if (b.Tls is { } tls && b.Invalid is null && outcome is not null)
         {
             note += $"; TLS originated by the sidecar ({tls.Source}){Describe(tls)}";

@@ -42,6 +42,15 @@ public class ExplainTests
         Assert.Contains("does not exist", unknown.FrontendNote, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Explain_says_a_request_to_a_port_without_routes_or_an_HTTP_appProtocol_is_detected_and_sent_as_HTTP()
+    {
+        var lines = Model().Explain(Mesh, new("echo", 443, "GET", "/", [])).ToLines();
+        Assert.Contains("protocol: opaque: no route and no appProtocol: the client's sidecar tells by the first bytes; an HTTP request such as this one is served at L7, anything else is relayed as TCP", lines);
+        Assert.Contains(lines, l => l.StartsWith("backend:  gateway-conformance-mesh/echo:443 weight 1 (100%): forward to the Service's own endpoints (no route applies, gamma-spec C1): http to ", StringComparison.Ordinal));
+        Assert.Contains("protocol: http", Model().Explain(Mesh, new("echo", 80, "GET", "/", [])).ToLines());
+    }
+
     // Where MeshModel.Explain used to work its answer out itself, the copy disagreed with the planners; each test below
     // shows the planner's answer winning.
     [Fact]
