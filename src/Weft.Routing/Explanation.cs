@@ -98,7 +98,7 @@ public sealed record Explanation
 
         foreach (var b in Backends)
         {
-            lines.Add($"backend:  {b.Backend.Namespace}/{b.Backend.Name}:{b.Backend.Port} weight {b.Backend.Weight} ({Percent(b.Share)}): {b.Note}");
+            lines.Add($"backend:  {b.Backend.Display()} weight {b.Backend.Weight} ({Percent(b.Share)}): {b.Note}");
             foreach (var group in (b.Authorization ?? []).GroupBy(a => a.Decision.Reason, StringComparer.Ordinal))
             {
                 var verdict = group.First().Decision.Allowed ? "allowed" : "DENIED";

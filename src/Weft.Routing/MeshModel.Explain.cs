@@ -265,7 +265,7 @@ public sealed partial class MeshModel
         var other => $"connection closed: {plan.Rejected} ({other.Rule()})",
     };
 
-    private static string Name(BackendPolicy b) => $"{b.Namespace}/{b.Name}:{b.Port.ToString(CultureInfo.InvariantCulture)}";
+    private static string Name(BackendPolicy b) => b.Display();
 
     /// <summary>The request's headers as the proxy sees them: a Host header (the address as written) when none is given.</summary>
     private static HeaderList Headers(ExplainRequest request)

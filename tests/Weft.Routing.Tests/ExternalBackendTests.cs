@@ -77,6 +77,8 @@ public class ExternalBackendTests
         var c = model.StatusOf("r").Cond("ResolvedRefs");
         Assert.Equal(("False", "BackendNotFound"), (c.Status, c.Reason));
         Assert.Contains($"XBackend {Mesh}/nowhere not found", c.Message, StringComparison.Ordinal);
+        var plan = RequestPlanner.Plan(RouteTable.Build(model.Policy("echo")), "GET", "/", null, Headers(("Host", "echo")), 80, 0.5);
+        Assert.Equal($"backend {Mesh}/nowhere is invalid: {RouteConditions.BackendNotFound}", plan.Message); // no port known, none made up
     }
 
     [Fact]
@@ -147,6 +149,7 @@ public class ExternalBackendTests
         Assert.Contains(words, c.Message, StringComparison.Ordinal);
         var plan = RequestPlanner.Plan(RouteTable.Build(model.Policy("echo")), "GET", "/", null, Headers(("Host", "echo")), 80, 0.5);
         Assert.Equal(PlanOutcome.InvalidBackend, plan.Outcome);
+        Assert.Equal($"backend {Mesh}/api:8443 is invalid: {RouteConditions.InvalidCaCertificateRef}", plan.Message); // the XBackend's port: the backendRef has none
     }
 
     [Fact]

@@ -666,11 +666,11 @@ internal sealed class RouteAnalyzer
         var ns = string.IsNullOrEmpty(r.Namespace) ? _route.Namespace : r.Namespace;
         var filters = r.Filters.Count == 0 ? [] : Filters(r.Filters, matches, problems);
         BackendPolicy Result(string? invalid, string appProtocol = BackendAppProtocol.Http, IReadOnlyList<EndpointPolicy>? endpoints = null,
-            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, BackendTraffic? traffic = null) => new()
+            ExternalBackendPolicy? external = null, TlsOriginationPolicy? tls = null, BackendTraffic? traffic = null, int? port = null) => new()
             {
                 Namespace = ns,
                 Name = r.Name,
-                Port = external?.Port ?? r.Port ?? 0,
+                Port = external?.Port ?? port ?? r.Port ?? 0,
                 Weight = Math.Clamp(r.Weight, 0, 1_000_000),
                 Invalid = invalid,
                 AppProtocol = appProtocol,
@@ -682,10 +682,10 @@ internal sealed class RouteAnalyzer
                 Filters = filters,
             };
 
-        BackendPolicy Fail(string reason, string message)
+        BackendPolicy Fail(string reason, string message, int? port = null)
         {
             _backendProblems.Add(new(reason, $"{_path}: {message}"));
-            return Result(reason);
+            return Result(reason, port: port);
         }
 
         // An external backend (issue 17): the XBackend's own port is the one connected to; a backendRef port is not read.
@@ -698,7 +698,7 @@ internal sealed class RouteAnalyzer
             }
 
             return external.Reason is { } reason
-                ? Fail(reason, external.Message!)
+                ? Fail(reason, external.Message!, external.Backend?.Spec.Port.Port)
                 : Result(null, external.AppProtocol, external: external.External, traffic: _index.Traffic(XBackend.KindName, ns, r.Name));
         }
 

@@ -60,8 +60,8 @@ public static class ConnectionPlanner
             PickedIndex = index,
             Rejected = outcome switch
             {
-                PlanOutcome.InvalidBackend => $"backend {backend.Namespace}/{backend.Name}:{backend.Port} is invalid ({backend.Invalid})",
-                PlanOutcome.NoReadyEndpoints => $"backend {backend.Namespace}/{backend.Name}:{backend.Port} has no ready endpoints",
+                PlanOutcome.InvalidBackend => $"backend {backend.Display()} is invalid ({backend.Invalid})",
+                PlanOutcome.NoReadyEndpoints => $"backend {backend.Display()} has no ready endpoints",
                 _ => null,
             },
         };

@@ -219,8 +219,8 @@ public static class RequestPlanner
         var b = plan.Picked!;
         return PlanOutcomes.OfPicked(b, plan.PickedIndex) switch
         {
-            PlanOutcome.InvalidBackend => plan.Answer(PlanOutcome.InvalidBackend, 500, $"backend {b.Namespace}/{b.Name}:{b.Port} is invalid: {b.Invalid}"),
-            PlanOutcome.NoReadyEndpoints => plan.Answer(PlanOutcome.NoReadyEndpoints, 503, $"backend {b.Namespace}/{b.Name}:{b.Port} has no ready endpoints"),
+            PlanOutcome.InvalidBackend => plan.Answer(PlanOutcome.InvalidBackend, 500, $"backend {b.Display()} is invalid: {b.Invalid}"),
+            PlanOutcome.NoReadyEndpoints => plan.Answer(PlanOutcome.NoReadyEndpoints, 503, $"backend {b.Display()} has no ready endpoints"),
             var forward => plan.Forward(forward),
         };
     }

@@ -227,6 +227,12 @@ public sealed record BackendPolicy
 
     /// <summary>Backend-level filters (gamma-spec G5), run only when this backend is picked.</summary>
     public IReadOnlyList<FilterPolicy> Filters { get; init; } = [];
+
+    /// <summary>
+    /// The backend as people read it in answers and explanations: <c>namespace/name:port</c>, or <c>namespace/name</c>
+    /// when no port is known (a backendRef without one to an XBackend that does not exist).
+    /// </summary>
+    public string Display() => Port == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
 public sealed record EndpointPolicy
