@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
+using Weft.Api.Model;
 using Weft.Cli.Local;
 using Weft.Cli.Output;
 using Weft.ControlPlane.Kubernetes;
@@ -229,12 +230,24 @@ internal static class StatusCommand
 
             foreach (var a in entries)
             {
-                var target = a?["ancestorRef"] ?? a?["parentRef"];
-                var section = target?["sectionName"] is { } s ? $" section {s}" : "";
-                w.WriteLine($"  {(ancestors is null ? "parent" : "target")} {target?["kind"]} {target?["name"]?.ToString() ?? "selector"}{section}");
+                w.WriteLine($"  {(ancestors is null ? "parent" : "target")} {Describe(a?["ancestorRef"] ?? a?["parentRef"], o?["namespace"]?.ToString(), group: o?["kind"]?.ToString() != AuthorizationPolicy.KindName)}");
                 StatusTable.WriteConditions(w, (a?["conditions"] as System.Text.Json.Nodes.JsonArray ?? [])
                     .Select(c => (c?["type"]?.ToString() ?? "", c?["status"]?.ToString() ?? "", c?["reason"]?.ToString() ?? "", c?["message"]?.ToString() ?? "")));
             }
         }
+    }
+
+    /// <summary>
+    /// A status entry's parentRef or ancestorRef as <c>weft validate</c> writes it (<see cref="StatusTable"/>): the kind
+    /// (with its <paramref name="group"/> unless core; an AuthorizationPolicy's targets without), <c>namespace/name</c> (the
+    /// object's own namespace when the reference has none), section and port; a target without a name is a selector.
+    /// </summary>
+    private static string Describe(System.Text.Json.Nodes.JsonNode? target, string? ownNamespace, bool group)
+    {
+        var kind = target?["kind"]?.ToString();
+        var text = target?["group"]?.ToString() is { } g && group && !CoreServiceRef.IsCoreGroup(g) ? $"{kind}.{g}" : kind;
+        text += target?["name"] is { } name ? $" {target["namespace"]?.ToString() ?? ownNamespace}/{name}" : " selector";
+        text += target?["sectionName"] is { } section ? $" section {section}" : "";
+        return target?["port"] is { } port ? $"{text} port {port}" : text;
     }
 }

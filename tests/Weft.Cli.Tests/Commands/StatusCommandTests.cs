@@ -43,6 +43,16 @@ public sealed class StatusCommandTests
             spec:
               targetRefs: [{group: "", kind: Service, name: echo, sectionName: grpc}]
               validation: {hostname: echo.example.test, wellKnownCACertificates: System}
+            ---
+            apiVersion: policy.weft.dev/v1alpha1
+            kind: AuthorizationPolicy
+            metadata: {name: allow-client, namespace: shop}
+            spec:
+              targetRefs:
+              - {group: "", kind: Pod, selector: {matchLabels: {app: echo}}}
+              - {group: gateway.networking.k8s.io, kind: HTTPRoute, name: to-api}
+              action: ALLOW
+              rules: [{sources: [{type: ServiceAccount, serviceAccount: {namespace: shop, name: client}}]}]
             """, "backends.yaml");
         Assert.Empty(load.Problems);
         var model = MeshModel.Build(MeshSnapshot.From(load.Objects));
@@ -50,15 +60,20 @@ public sealed class StatusCommandTests
         {
             RouteStatusesJson = ByteString.CopyFrom(StatusJson.ToUtf8Bytes(model.Statuses, DateTimeOffset.UnixEpoch)),
             BackendStatusesJson = ByteString.CopyFrom(BackendStatusJson.ToUtf8Bytes(model, DateTimeOffset.UnixEpoch)),
+            AuthorizationStatusesJson = ByteString.CopyFrom(AuthorizationStatusJson.ToUtf8Bytes(model, DateTimeOffset.UnixEpoch)),
         };
 
         var w = new StringWriter();
         StatusCommand.WriteStatusReply(w, reply);
 
         var text = w.ToString();
-        Assert.Contains("XBackend shop/api\n  parent Service echo\n    ✗ Accepted         False   UnsupportedValue   XBackend shop/api has protocol MCP", text, StringComparison.Ordinal);
+        Assert.Contains("XBackend shop/api\n  parent Service shop/echo\n    ✗ Accepted         False   UnsupportedValue   XBackend shop/api has protocol MCP", text, StringComparison.Ordinal);
         Assert.Contains("XBackend shop/unused\n  no mesh route refers to it\n", text, StringComparison.Ordinal);
-        Assert.Contains("BackendTLSPolicy shop/echo-tls\n  target Service echo section grpc\n    ✗ Accepted         False   TargetNotFound", text, StringComparison.Ordinal);
+        Assert.Contains("BackendTLSPolicy shop/echo-tls\n  target Service shop/echo section grpc\n    ✗ Accepted         False   TargetNotFound", text, StringComparison.Ordinal);
         Assert.Contains("✓ ResolvedRefs     True    ResolvedRefs", text, StringComparison.Ordinal);
+
+        // Each reference with its namespace, as weft validate writes it (an AuthorizationPolicy's targets without their group).
+        Assert.Contains("AuthorizationPolicy shop/allow-client\n  target Pod selector\n", text, StringComparison.Ordinal);
+        Assert.Contains("\n  target HTTPRoute shop/to-api\n", text, StringComparison.Ordinal);
     }
 }
