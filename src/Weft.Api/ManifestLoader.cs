@@ -19,10 +19,11 @@ public static class ManifestLoader
     /// <summary>Loads files and directories (recursively: *.yaml, *.yml, *.json, sorted by path).</summary>
     /// <param name="paths">Files and directories.</param>
     /// <param name="ignoredFileNames">File names in a directory that are not manifests (the local mode's weft-images.yaml); a file named directly is read.</param>
-    public static LoadResult LoadPaths(IEnumerable<string> paths, IReadOnlySet<string>? ignoredFileNames = null)
+    /// <param name="specDigests">Give each object its <see cref="ObjectSource.SpecDigest"/> (a source that plays the API server and keeps generations).</param>
+    public static LoadResult LoadPaths(IEnumerable<string> paths, IReadOnlySet<string>? ignoredFileNames = null, bool specDigests = false)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        var collector = new Collector();
+        var collector = new Collector { SpecDigests = specDigests };
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
@@ -202,7 +203,7 @@ public static class ManifestLoader
         try
         {
             var meta = CoreObjectMapper.Metadata(root, type.Namespaced);
-            obj = type.Map(root, apiVersion, meta) with { Source = new ObjectSource(file, root.Line, lines) };
+            obj = type.Map(root, apiVersion, meta) with { Source = new ObjectSource(file, root.Line, lines) { SpecDigest = collector.SpecDigests ? SpecDigest.Of(node) : "" } };
         }
         catch (FieldTypeException e)
         {
@@ -244,6 +245,7 @@ public static class ManifestLoader
 
     private sealed class Collector
     {
+        public bool SpecDigests { get; init; }
         public List<KubeObject> Objects { get; } = [];
         public List<ManifestProblem> Problems { get; } = [];
         public List<SkippedObject> Skipped { get; } = [];

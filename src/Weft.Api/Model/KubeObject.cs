@@ -5,6 +5,12 @@ public sealed record ObjectSource(string File, int Line, IReadOnlyDictionary<str
 {
     public static readonly ObjectSource None = new("", 0, new Dictionary<string, int>());
 
+    /// <summary>
+    /// A digest of the object's fields but <c>metadata</c> and <c>status</c> as written (empty when not loaded from a
+    /// manifest): a reload whose digest differs is an update of the spec, which moves <c>metadata.generation</c>.
+    /// </summary>
+    public string SpecDigest { get; init; } = "";
+
     /// <summary>The line of a field path such as <c>spec.rules[0].matches</c>, or of its nearest ancestor.</summary>
     public int LineOf(string fieldPath)
     {

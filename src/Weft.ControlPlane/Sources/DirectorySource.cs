@@ -33,6 +33,7 @@ public sealed class DirectorySource : IAsyncDisposable
     private byte[]? _contentHash;
     private LoadResult _loaded = LoadResult.Empty;
     private Dictionary<string, List<KubeObject>> _lastGood = new(StringComparer.Ordinal);
+    private Dictionary<string, (string Digest, long Generation)> _generations = new(StringComparer.Ordinal);
 
     public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
     {
@@ -97,7 +98,12 @@ public sealed class DirectorySource : IAsyncDisposable
             }
 
             _contentHash = hash;
-            var result = KeepLastGood(ManifestLoader.LoadPaths([.. ManifestFiles()]));
+            var result = KeepLastGood(WithGenerations(ManifestLoader.LoadPaths([.. ManifestFiles()], specDigests: true)));
+            _generations = new Dictionary<string, (string, long)>(result.Objects.Count, StringComparer.Ordinal);
+            foreach (var o in result.Objects)
+            {
+                _generations[GenerationKey(o)] = (o.Source.SpecDigest, o.Metadata.Generation); // one object in two files: the last wins, as in the store
+            }
             var before = Volatile.Read(ref _loaded);
             Volatile.Write(ref _loaded, result);
             var version = _store.Replace(SourceName, result.Objects);
@@ -128,6 +134,27 @@ public sealed class DirectorySource : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// <c>metadata.generation</c> as the API server keeps it: 1 when an object appears (whatever the file says), one more
+    /// each time a load changes anything of it but its metadata and status (<see cref="ObjectSource.SpecDigest"/>), so
+    /// that a route's status says which edit it describes (<c>observedGeneration</c>).
+    /// </summary>
+    private LoadResult WithGenerations(LoadResult result)
+    {
+        var objects = new List<KubeObject>(result.Objects.Count);
+        foreach (var o in result.Objects)
+        {
+            var generation = _generations.TryGetValue(GenerationKey(o), out var last)
+                ? last.Digest == o.Source.SpecDigest ? last.Generation : last.Generation + 1
+                : 1;
+            objects.Add(o.Metadata.Generation == generation ? o : o with { Metadata = o.Metadata with { Generation = generation } });
+        }
+
+        return new LoadResult(objects, result.Problems, result.Skipped);
+    }
+
+    private static string GenerationKey(KubeObject o) => $"{o.Kind} {o.Key}";
 
     /// <summary>
     /// A file that no longer parses keeps the objects it gave when it last did, as <c>kubectl apply</c> of a broken file

@@ -136,3 +136,54 @@ public sealed class DirectorySourceTests
         await Eventually.TrueAsync(() => Warnings() == 2, "the same error, back, said again", Deadline);
     }
 }
+
+public sealed class DirectorySourceGenerationTests
+{
+    private const string Route = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: r, namespace: shop, generation: 7}
+        spec:
+          parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+          rules: [{matches: [{path: {type: PathPrefix, value: /a}}], backendRefs: [{name: echo, port: 80}]}]
+        """;
+
+    [Fact]
+    public async Task Generation_is_1_when_an_object_appears_and_moves_only_when_a_load_changes_more_than_its_metadata()
+    {
+        using var dir = new TempDirectory();
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        long Generation() => store.Snapshot().Mesh.Routes.Single().Metadata.Generation;
+        dir.Write("route.yaml", Route);
+        source.Start();
+        Assert.Equal(1, Generation()); // the file's 7 is not the server's to take
+
+        // Labels, layout, comments and key order are not the spec.
+        dir.Write("route.yaml", "# a comment\n" + Route.Replace("generation: 7}", "labels: {team: a}}", StringComparison.Ordinal).Replace("  parentRefs", "  # routes\n  parentRefs", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal(1, Generation());
+
+        dir.Write("route.yaml", Route.Replace("/a", "/b", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal(2, Generation());
+        source.Rescan(force: true);
+        Assert.Equal(2, Generation());
+
+        // A file that breaks keeps its objects as they were; the next change of them counts from there.
+        dir.Write("route.yaml", "a: [b\n");
+        source.Rescan(force: true);
+        Assert.Equal(2, Generation());
+        dir.Write("route.yaml", Route.Replace("/a", "/c", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal(3, Generation());
+
+        // Deleted and created again: a new object.
+        File.Delete(Path.Combine(dir.Path, "route.yaml"));
+        source.Rescan(force: true);
+        Assert.Empty(store.Snapshot().Mesh.Routes);
+        dir.Write("route.yaml", Route.Replace("/a", "/c", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal(1, Generation());
+    }
+}
