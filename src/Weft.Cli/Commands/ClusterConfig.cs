@@ -21,9 +21,16 @@ internal static class ClusterConfig
             config = Resolve(kubeconfig, context);
             return true;
         }
-        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException or FormatException
+            or YamlDotNet.Core.YamlException or System.Security.Cryptography.CryptographicException)
         {
-            (errors ?? Console.Error).WriteLine($"weft {verb}: no usable cluster configuration: {e.Message}");
+            var what = e switch
+            {
+                YamlDotNet.Core.YamlException y => $"{kubeconfig ?? "the kubeconfig"} is not valid YAML (line {y.Start.Line}): {y.Message[(y.Message.LastIndexOf("): ", StringComparison.Ordinal) + 1)..].Trim()}",
+                System.Security.Cryptography.CryptographicException => $"a certificate or key in {kubeconfig ?? "the kubeconfig"} cannot be read: {e.Message}",
+                _ => e.Message,
+            };
+            (errors ?? Console.Error).WriteLine($"weft {verb}: no usable cluster configuration: {what}");
             config = null!;
             return false;
         }

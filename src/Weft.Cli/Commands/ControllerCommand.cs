@@ -100,8 +100,7 @@ internal static class ControllerCommand
             catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or InvalidOperationException or IOException
                 or System.Security.Cryptography.CryptographicException or ArgumentException)
             {
-                var detail = e is k8s.Autorest.HttpOperationException h ? $"{(int?)h.Response?.StatusCode} {h.Response?.ReasonPhrase}: {h.Response?.Content}" : e.Message;
-                await Console.Error.WriteLineAsync($"weft controller: cannot start against {config.Host}: {detail}");
+                await Console.Error.WriteLineAsync($"weft controller: cannot start against {config.Host}: {Weft.ControlPlane.Kubernetes.KubeErrors.Describe(e)}");
                 return 1;
             }
 

@@ -123,15 +123,12 @@ internal static class UpCommand
                 }
 
                 apiServer = new Local.Api.ApiServerConnection { Kubeconfig = Path.GetFullPath(config), Context = result.GetValue(context), Namespace = result.GetValue(weftNamespace)! };
-                try
+                if (!ClusterConfig.TryResolve(apiServer.Kubeconfig, apiServer.Context, "up", out var resolved))
                 {
-                    progressServer = apiServer.Server();
-                }
-                catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    await Console.Error.WriteLineAsync($"weft up: --kubeconfig {config}: {e.Message}");
                     return 2;
                 }
+
+                progressServer = resolved.Host;
             }
 
             Local.Netns.NetnsRange range;

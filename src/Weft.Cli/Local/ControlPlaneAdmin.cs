@@ -122,7 +122,7 @@ internal static class ControlPlaneAdmin
         }
         catch (HttpRequestException e)
         {
-            return Fail(errors, $"weft {command}: the API server {config.Host} did not answer: {e.Message}");
+            return Fail(errors, $"weft {command}: the API server {config.Host} did not answer: {Weft.ControlPlane.Kubernetes.KubeErrors.Describe(e)}");
         }
 
         var where = $"ConfigMap {weftNamespace}/{WeftInstallation.TrustBundleConfigMapName} ({KubeCaSecret.BundleKey})";

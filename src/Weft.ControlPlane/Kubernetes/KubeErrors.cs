@@ -47,8 +47,26 @@ public static class KubeErrors
 
                 return $"{(int?)h.Response?.StatusCode} {message}";
             default:
-                return e.Message;
+                return WithInner(e);
         }
+    }
+
+    /// <summary>
+    /// The message and those of the exceptions inside it, for a failure whose own message only points at them ("The SSL
+    /// connection could not be established, see inner exception."): what the TLS handshake or the socket said.
+    /// </summary>
+    private static string WithInner(Exception e)
+    {
+        var text = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!text.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                text = $"{text.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.')}: {inner.Message}";
+            }
+        }
+
+        return text;
     }
 
     private static HttpStatusCode? StatusOf(Exception e) => (e as HttpOperationException)?.Response?.StatusCode;

@@ -106,6 +106,44 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains($"can reach the API server at {_api.Address.ToString().TrimEnd('/')}", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("not: [yaml\n", "is not valid YAML (line 2)")]
+    [InlineData("PEM", "a certificate or key in")]
+    public async Task A_kubeconfig_that_cannot_be_read_is_one_line_and_exit_2_in_every_verb_that_takes_one(string content, string words)
+    {
+        var file = Path.Combine(_work, "broken-kubeconfig");
+        var pem = Convert.ToBase64String(Encoding.ASCII.GetBytes("-----BEGIN CERTIFICATE-----\nMIIBkzCCATmgAwIBAgIU\n-----END CERTIFICATE-----\n"));
+        await File.WriteAllTextAsync(file, content == "PEM"
+            ? System.Text.RegularExpressions.Regex.Replace(await File.ReadAllTextAsync(Kubeconfig), @"certificate-authority-data: \S+", $"certificate-authority-data: {pem}")
+            : content);
+        foreach (string[] args in (string[][])[["check", "--kubeconfig", file], ["controller", "--kubeconfig", file, "--listen", "127.0.0.1:0"],
+            ["status", "--kubeconfig", file], ["up", _work, "--kubeconfig", file]])
+        {
+            var (code, text) = await _children.RunAsync(args);
+            Assert.True(code == 2 || (args[0] == "status" && code == 1), $"{args[0]}: exit {code}: {text}");
+            Assert.Contains($"weft {args[0]}: no usable cluster configuration: ", text, StringComparison.Ordinal);
+            Assert.Contains(words, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_server_certificate_the_kubeconfig_does_not_trust_is_said_with_what_the_handshake_found()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var other = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=another CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var file = Path.Combine(_work, "other-ca-kubeconfig");
+        await File.WriteAllTextAsync(file, System.Text.RegularExpressions.Regex.Replace(await File.ReadAllTextAsync(Kubeconfig),
+            @"certificate-authority-data: \S+", $"certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(other.ExportCertificatePem()))}"));
+
+        var (code, text) = await _children.RunAsync(["check", "--kubeconfig", file]);
+        Assert.True(code == 1, text);
+        Assert.Contains("cannot reach the API server at ", text, StringComparison.Ordinal);
+        Assert.Contains("The SSL connection could not be established: ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Missing_crds_each_fail_with_the_install_hint_but_the_optional_ones_pass()
     {

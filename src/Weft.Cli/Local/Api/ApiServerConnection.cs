@@ -18,7 +18,4 @@ internal sealed record ApiServerConnection
 
     /// <summary>A client for the API server (the caller disposes it).</summary>
     public Kubernetes CreateClient() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig, Context));
-
-    /// <summary>The server's URL as the kubeconfig names it.</summary>
-    public string Server() => KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig, Context).Host;
 }
