@@ -183,6 +183,12 @@ public static class ManifestLoader
         var type = KnownKinds.Find(kind, apiVersion);
         if (type is null)
         {
+            if (KnownKinds.NotServed(kind, apiVersion) is { } notServed)
+            {
+                collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, root.Line, null, kind, ns, name, null, notServed.Message) { Hint = notServed.Hint });
+                return;
+            }
+
             collector.Skipped.Add(new SkippedObject(kind, apiVersion, name, file, root.Line));
             return;
         }

@@ -16,6 +16,71 @@ internal static class KnownKinds
 
     public static KindType? Find(string kind, string apiVersion) => Types.GetValueOrDefault((kind, apiVersion));
 
+    /// <summary>
+    /// The groups whose every kind a cluster with Weft's CRDs serves by the definitions Weft vendors (Gateway API v1.6.1,
+    /// experimental channel; Weft's policy group), with the kinds of each Weft does not read.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> OwnGroups = new(StringComparer.Ordinal)
+    {
+        [GatewayApi.Group] = ["Gateway", "GatewayClass", "ListenerSet", "UDPRoute"],
+        [GatewayApi.ExperimentalGroup] = [],
+        [WeftPolicyApi.Group] = [],
+    };
+
+    /// <summary>
+    /// Why an object Weft does not read is an error where <c>kubectl apply</c> would refuse it as a kind the server does
+    /// not serve ("no matches for kind"), or null (a kind of the cluster Weft leaves alone): a kind Weft reads at an
+    /// apiVersion it is not served at, or, in a group of Weft's CRDs, a kind they do not define that is a slip from one
+    /// they do (<c>HTTPRoot</c>). Returns the message and a hint.
+    /// </summary>
+    public static (string Message, string Hint)? NotServed(string kind, string apiVersion)
+    {
+        var group = GroupOf(apiVersion);
+        var served = Types.Keys.Where(k => k.Kind == kind && GroupOf(k.ApiVersion) == group).Select(k => k.ApiVersion).ToList();
+        var message = $"no matches for kind \"{kind}\" in version \"{apiVersion}\"";
+        if (served.Count > 0)
+        {
+            return (message, $"{kind} is served at {string.Join(", ", served)}");
+        }
+
+        if (!OwnGroups.TryGetValue(group, out var others))
+        {
+            return null; // another group's kind (a Knative Service is not a Service)
+        }
+
+        var kinds = Types.Keys.Where(k => GroupOf(k.ApiVersion) == group).Select(k => k.Kind).Concat(others).Distinct().ToList();
+        if (kinds.Contains(kind, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        var near = kinds.Where(k => Distance(k.ToLowerInvariant(), kind.ToLowerInvariant()) <= 2).ToList();
+        return near.Count == 0
+            ? (message, $"the kinds of {group} are {string.Join(", ", kinds.Order(StringComparer.Ordinal))}")
+            : (message, $"did you mean {string.Join(" or ", near)}? (served at {string.Join(", ", Types.Keys.Where(k => near.Contains(k.Kind)).Select(k => k.ApiVersion).DefaultIfEmpty(group + "/v1"))})");
+    }
+
+    private static string GroupOf(string apiVersion) => apiVersion.LastIndexOf('/') is > 0 and var slash ? apiVersion[..slash] : "";
+
+    /// <summary>Levenshtein distance, for names of a few characters.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return row[b.Length];
+    }
+
     private static Dictionary<(string, string), KindType> Build()
     {
         var types = new Dictionary<(string, string), KindType>();

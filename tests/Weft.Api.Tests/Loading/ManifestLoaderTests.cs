@@ -114,10 +114,10 @@ public sealed class ManifestLoaderTests
             metadata:
               name: gw
             ---
-            apiVersion: gateway.networking.k8s.io/v9
-            kind: HTTPRoute
+            apiVersion: serving.knative.dev/v1
+            kind: Service
             metadata:
-              name: future
+              name: knative
             ---
             apiVersion: v1
             kind: Namespace
@@ -128,9 +128,26 @@ public sealed class ManifestLoaderTests
         var result = Manifests.Load(yaml);
 
         Assert.Empty(result.Problems);
-        Assert.Equal(["Secret", "Gateway", "HTTPRoute"], result.Skipped.Select(s => s.Kind));
-        Assert.Equal(new SkippedObject("HTTPRoute", "gateway.networking.k8s.io/v9", "future", "test.yaml", 11), result.Skipped[2]);
+        Assert.Equal(["Secret", "Gateway", "Service"], result.Skipped.Select(s => s.Kind));
+        Assert.Equal(new SkippedObject("Service", "serving.knative.dev/v1", "knative", "test.yaml", 11), result.Skipped[2]);
         Assert.Equal("kept", Assert.Single(result.Objects).Name);
+    }
+
+    // kubectl apply: 'no matches for kind "HTTPRoute" in version "gateway.networking.k8s.io/v9"' (the server does not serve it).
+    [Theory]
+    [InlineData("gateway.networking.k8s.io/v9", "HTTPRoute", "HTTPRoute is served at gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1beta1")]
+    [InlineData("apps/v1beta1", "Deployment", "Deployment is served at apps/v1")]
+    [InlineData("gateway.networking.k8s.io/v1", "HTTPRoot", "did you mean HTTPRoute? (served at gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1beta1)")]
+    [InlineData("policy.weft.dev/v1alpha1", "AuthorisationPolicy", "did you mean AuthorizationPolicy? (served at policy.weft.dev/v1alpha1)")]
+    [InlineData("gateway.networking.x-k8s.io/v1alpha1", "Frobnicator", "the kinds of gateway.networking.x-k8s.io are XBackend, XBackendTrafficPolicy, XMesh")]
+    public void A_kind_or_version_Weft_s_API_does_not_serve_is_a_problem_as_kubectl_apply_refuses_it(string apiVersion, string kind, string hint)
+    {
+        var result = Manifests.Load($"apiVersion: {apiVersion}\nkind: {kind}\nmetadata: {{name: r, namespace: shop}}\nspec: {{}}\n");
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal((ProblemKind.Invalid, $"no matches for kind \"{kind}\" in version \"{apiVersion}\"", hint), (problem.Kind, problem.Message, problem.Hint));
+        Assert.Empty(result.Skipped);
+        Assert.Empty(result.Objects);
     }
 
     [Fact]
