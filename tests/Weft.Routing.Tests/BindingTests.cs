@@ -110,6 +110,17 @@ public class BindingTests
     }
 
     [Fact]
+    public void A_pod_s_sidecar_admin_port_is_reached_directly_in_plaintext_not_through_its_sidecar()
+    {
+        // A meshed Prometheus scraping podIP:15000/metrics: the port is never captured and the sidecar's inbound refuses to
+        // forward to its own ports, so the client's sidecar connects to it as to a pod without a sidecar.
+        var model = Model();
+        var admin = Assert.Single(model.Policy("10.0.0.2", MeshPorts.Admin).DefaultBackend!.Endpoints);
+        Assert.Equal(("10.0.0.2", MeshPorts.Admin, "gateway-conformance-mesh/echo-v2-abc-1", null), (admin.Address, admin.Port, admin.Pod, admin.Identity));
+        Assert.NotNull(Assert.Single(model.Policy("10.0.0.2", 8080).DefaultBackend!.Endpoints).Identity);
+    }
+
+    [Fact]
     public void A8_the_ClusterIP_chooses_the_Service_not_the_Host_header()
     {
         // MeshFrontendHostname: a connection to echo-v2's ClusterIP gets echo-v2's route whatever the Host header says.

@@ -594,8 +594,10 @@ internal sealed class MeshIndex
                 Address = address,
                 Port = port,
                 Pod = podKey,
-                // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext.
-                Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off ? null : Identity(pod),
+                // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext. So
+                // does the sidecar's admin port, which is not behind the sidecar (never captured; its inbound refuses to
+                // forward to its own ports): a meshed Prometheus scrapes /metrics there directly, as Linkerd's skipped ports.
+                Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off || port == MeshPorts.Admin ? null : Identity(pod),
                 Workload = pod is null ? null : WorkloadName.Of(pod),
             };
         }
