@@ -52,7 +52,10 @@ public sealed class DirectorySource : IAsyncDisposable
     /// <summary>How often the directory is rescanned in case the file system watcher missed a change.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The problems of the last load (syntax errors, invalid objects, unreadable files); those objects are not in the store.</summary>
+    /// <summary>
+    /// The problems of the last load (syntax errors, invalid objects, unreadable files). Their objects are not in the
+    /// store as the files now have them; a broken file's objects and an invalid object's last valid version are kept.
+    /// </summary>
     public IReadOnlyList<ManifestProblem> Problems => Volatile.Read(ref _loaded).Problems;
 
     /// <summary>Objects of kinds Weft does not read, from the last load.</summary>
@@ -157,9 +160,11 @@ public sealed class DirectorySource : IAsyncDisposable
     private static string GenerationKey(KubeObject o) => $"{o.Kind} {o.Key}";
 
     /// <summary>
-    /// A file that no longer parses keeps the objects it gave when it last did, as <c>kubectl apply</c> of a broken file
-    /// changes nothing in a cluster: a half-saved edit must not delete a route under live traffic. Its syntax problem
-    /// (shown by <c>weft status</c>) says so.
+    /// A load does not take away what <c>kubectl apply</c> of the same files would leave in a cluster, so that a
+    /// half-saved or mistyped edit does not delete a route under live traffic: a file that no longer parses keeps the
+    /// objects it gave when it last did (applying a broken file changes nothing), and an object whose edit is invalid
+    /// keeps its last valid version (the API server rejects the edit and keeps what it had). An object that was never
+    /// valid stays absent, and one no longer in the files is deleted. Their problems (shown by <c>weft status</c>) say so.
     /// </summary>
     private LoadResult KeepLastGood(LoadResult result)
     {
@@ -181,19 +186,47 @@ public sealed class DirectorySource : IAsyncDisposable
             }
         }
 
+        // An invalid object in a broken file is the file's to keep (above). One that moved to another file and is
+        // invalid there keeps its last valid version too: the files still declare it.
+        var present = objects.Select(GenerationKey).ToHashSet(StringComparer.Ordinal);
+        var before = new Dictionary<string, KubeObject>(StringComparer.Ordinal);
+        foreach (var o in Volatile.Read(ref _loaded).Objects)
+        {
+            before[GenerationKey(o)] = o; // one object in two files: the last wins, as in the store
+        }
+
+        var keptInvalid = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in result.Problems.Where(p => p.Kind == ProblemKind.Invalid && !broken.Contains(p.File)))
+        {
+            if (ObjectKey(p) is { } key && before.TryGetValue(key, out var last) && present.Add(key))
+            {
+                objects.Add(last);
+                (lastGood.TryGetValue(p.File, out var list) ? list : lastGood[p.File] = []).Add(last);
+                keptInvalid.Add(key);
+            }
+        }
+
         _lastGood = lastGood;
-        if (broken.Count == 0)
+        if (broken.Count == 0 && keptInvalid.Count == 0)
         {
             return result;
         }
 
         var problems = result.Problems
-            .Select(p => p.Kind == ProblemKind.Syntax && lastGood.ContainsKey(p.File)
-                ? p with { Message = $"{p.Message} (the objects this file held when it last parsed are kept)" }
-                : p)
+            .Select(p => p.Kind switch
+            {
+                ProblemKind.Syntax when lastGood.ContainsKey(p.File) => p with { Message = $"{p.Message} (the objects this file held when it last parsed are kept)" },
+                ProblemKind.Invalid when ObjectKey(p) is { } key && keptInvalid.Contains(key) => p with { Message = $"{p.Message} (the last valid version of this object is kept)" },
+                _ => p,
+            })
             .ToList();
         return new LoadResult(objects, problems, result.Skipped);
     }
+
+    /// <summary>The <see cref="GenerationKey"/> of a problem's object, or null when the problem does not name one.</summary>
+    private static string? ObjectKey(ManifestProblem p) => p.ObjectKind is null || string.IsNullOrEmpty(p.ObjectName)
+        ? null
+        : p.ObjectNamespace is null ? $"{p.ObjectKind} {p.ObjectName}" : $"{p.ObjectKind} {p.ObjectNamespace}/{p.ObjectName}";
 
     public async ValueTask DisposeAsync()
     {

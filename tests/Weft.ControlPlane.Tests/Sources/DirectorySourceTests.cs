@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Weft.Api;
+using Weft.Api.Model;
 using Weft.ControlPlane.Objects;
 using Weft.ControlPlane.Sources;
 using Weft.ControlPlane.Tests.Support;
@@ -109,6 +111,62 @@ public sealed class DirectorySourceTests
         Assert.EndsWith("route.yaml", problem.File, StringComparison.Ordinal);
         Assert.Contains("are kept", problem.Message, StringComparison.Ordinal);
         Assert.Single(store.Snapshot().Mesh.Routes);
+    }
+
+    [Fact]
+    public async Task An_edit_that_makes_an_object_invalid_keeps_its_last_valid_version_as_kubectl_apply_would()
+    {
+        const string RouteYaml = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: r, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 80}]
+              rules: [{matches: [{path: {type: PathPrefix, value: /a}}], backendRefs: [{name: echo, port: 80}], timeouts: {request: 5s}}]
+            """;
+        using var dir = new TempDirectory();
+        dir.Write("route.yaml", RouteYaml);
+        dir.Write("never.yaml", RouteYaml.Replace("name: r,", "name: never,", StringComparison.Ordinal).Replace("5s", "1x", StringComparison.Ordinal));
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        HttpRoute? Loaded(string name) => store.Snapshot().Mesh.Routes.OfType<HttpRoute>().SingleOrDefault(r => r.Name == name);
+        string? PathOf(HttpRoute? route) => route?.Spec.Rules.Single().Matches.Single().Path.Value;
+        ManifestProblem? ProblemOf(string name) => source.Problems.SingleOrDefault(p => p.ObjectName == name);
+        source.Start();
+        Assert.Equal("/a", PathOf(Loaded("r")));
+        Assert.Null(Loaded("never")); // never valid: nothing to keep
+        Assert.DoesNotContain("kept", ProblemOf("never")!.Message, StringComparison.Ordinal);
+
+        // The API server would reject the edit and keep the route as it was: its rules, its timeouts, its generation.
+        dir.Write("route.yaml", RouteYaml.Replace("5s", "1x", StringComparison.Ordinal).Replace("/a", "/b", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        var kept = Loaded("r");
+        Assert.Equal(("/a", "5s", 1L), (PathOf(kept), kept!.Spec.Rules.Single().Timeouts?.Request, kept.Metadata.Generation));
+        Assert.Equal(ProblemKind.Invalid, ProblemOf("r")!.Kind);
+        Assert.EndsWith("(the last valid version of this object is kept)", ProblemOf("r")!.Message, StringComparison.Ordinal);
+        Assert.Null(Loaded("never"));
+
+        // Still invalid, then the file broken as well: still the last valid version.
+        source.Rescan(force: true);
+        Assert.Equal("/a", PathOf(Loaded("r")));
+        dir.Write("route.yaml", "a: [b\n");
+        source.Rescan(force: true);
+        Assert.Equal("/a", PathOf(Loaded("r")));
+
+        dir.Write("route.yaml", RouteYaml.Replace("/a", "/c", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal(("/c", 2L), (PathOf(Loaded("r")), Loaded("r")!.Metadata.Generation));
+        Assert.Null(ProblemOf("r"));
+
+        // Invalid again, then the file deleted: an object no longer in the files is deleted, kept version and all.
+        dir.Write("route.yaml", RouteYaml.Replace("5s", "1x", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal("/c", PathOf(Loaded("r")));
+        dir.Delete("route.yaml");
+        source.Rescan(force: true);
+        Assert.Null(Loaded("r"));
+        Assert.Null(ProblemOf("r"));
+        Assert.Null(Loaded("never"));
     }
 
     [Fact]
