@@ -196,6 +196,11 @@ internal static class UpCommand
             progress.WriteLine(apiServer is null
                 ? $"control plane at {mesh.ControlPlaneAddress.ToString().TrimEnd('/')}{(mesh.ControlPlaneProcess is { } child ? $" (process {child.Pid})" : "")}, addresses {mesh.AddressBlock}, state {mesh.StatePath}"
                 : $"API server {progressServer}: controller at {mesh.ControlPlane.Address.ToString().TrimEnd('/')} (namespace {apiServer.Namespace}), addresses {mesh.AddressBlock}, state {mesh.StatePath}");
+            if (LoopbackCollectorWarning(mesh.Isolation, TracingOf(result.GetValue(traceCollector), result.GetValue(traceSampling)).Collector, mesh.Gateway) is { } unreachable)
+            {
+                progress.WriteLine(unreachable);
+            }
+
             try
             {
                 await mesh.WaitUntilReadyAsync(TimeSpan.FromSeconds(result.GetValue(timeout)), ct);
@@ -245,6 +250,23 @@ internal static class UpCommand
         }).ToList();
         var pods = state.Pods.Select(p => new[] { $"{p.Namespace}/{p.Name}", p.IP, p.Ready ? "yes" : "no", p.Ready ? "" : p.Problem ?? "" }).ToList();
         return Format(["SERVICE", "CLUSTER-IP", "PORTS"], services) + "\n" + Format(["POD", "IP", "READY", ""], pods);
+    }
+
+    /// <summary>
+    /// A warning when the sidecars cannot reach the collector: in network namespaces a pod's loopback is its own, so a
+    /// collector on this machine's 127.0.0.1 gets no span (each sidecar logs its refused exports, <c>weft up</c> said nothing).
+    /// </summary>
+    internal static string? LoopbackCollectorWarning(Isolation isolation, Uri? collector, System.Net.IPAddress? gateway)
+    {
+        if (isolation != Isolation.Netns || collector is null
+            || !(collector.IsLoopback || (System.Net.IPAddress.TryParse(collector.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip))))
+        {
+            return null;
+        }
+
+        var there = gateway is null ? "this machine's address on the pods' network" : gateway.ToString();
+        return $"warning: --trace-collector {collector}: pods in network namespaces have a loopback of their own, so their sidecars cannot reach a collector on this machine's {collector.Host}; "
+            + $"have it listen on {there} (or 0.0.0.0) and pass --trace-collector {collector.Scheme}://{there}:{collector.Port}";
     }
 
     /// <summary>The mesh's tracing from <c>--trace-collector</c> and <c>--trace-sampling</c> (both validated by then).</summary>

@@ -1,3 +1,4 @@
+using Weft.Cli.Commands;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
 
@@ -49,6 +50,20 @@ public sealed class UpCommandTests : IDisposable
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("weft exec: no running local mesh", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_loopback_trace_collector_is_warned_of_in_network_namespaces_where_pods_cannot_reach_it()
+    {
+        var gateway = System.Net.IPAddress.Parse("198.19.50.1");
+        Assert.Equal(
+            "warning: --trace-collector http://127.0.0.1:4318/: pods in network namespaces have a loopback of their own, so their sidecars cannot reach a collector on this machine's 127.0.0.1; have it listen on 198.19.50.1 (or 0.0.0.0) and pass --trace-collector http://198.19.50.1:4318",
+            UpCommand.LoopbackCollectorWarning(Isolation.Netns, new Uri("http://127.0.0.1:4318"), gateway));
+        Assert.NotNull(UpCommand.LoopbackCollectorWarning(Isolation.Netns, new Uri("http://localhost:4318"), gateway));
+        Assert.NotNull(UpCommand.LoopbackCollectorWarning(Isolation.Netns, new Uri("http://127.0.0.2:4318"), gateway));
+        Assert.Null(UpCommand.LoopbackCollectorWarning(Isolation.Process, new Uri("http://127.0.0.1:4318"), null)); // pods share the host's loopback
+        Assert.Null(UpCommand.LoopbackCollectorWarning(Isolation.Netns, new Uri("http://198.19.50.1:4318"), gateway));
+        Assert.Null(UpCommand.LoopbackCollectorWarning(Isolation.Netns, null, gateway));
     }
 
     private static Task<CommandRun> WeftAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
