@@ -89,6 +89,20 @@ public sealed record Explanation
             {
                 lines.Add($"  also matched {Describe(other)}; lost on {other.LostBecause}");
             }
+
+            if (Policy?.Rules.ElementAtOrDefault(Matched.PolicyIndex) is { } rule)
+            {
+                if (rule.Timeouts is { } t && (t.Request is not null || t.BackendRequest is not null))
+                {
+                    lines.Add($"timeouts: request {Duration(t.Request)}, backendRequest {Duration(t.BackendRequest)} (GEP-1742; 504 past them)");
+                }
+
+                if (rule.Retry is { } r)
+                {
+                    var codes = r.Codes.Select(c => c.ToString(CultureInfo.InvariantCulture)).Concat(r.GrpcCodes.Select(c => $"gRPC {Planning.GrpcStatusCodes.Name(c)}")).ToList();
+                    lines.Add($"retry:    up to {r.Attempts} more {(r.Attempts == 1 ? "try" : "tries")} on {(codes.Count == 0 ? "no code" : string.Join(", ", codes))}{(r.Backoff is { } b ? $", backoff {Duration(b)}" : "")} (GEP-1731)");
+                }
+            }
         }
 
         foreach (var f in Filters)
@@ -109,6 +123,14 @@ public sealed record Explanation
         lines.Add($"outcome:  {Outcome}");
         return lines;
     }
+
+    private static string Duration(TimeSpan? d) => d switch
+    {
+        null => "unset",
+        { Ticks: 0 } => "0s (none)",
+        { } v when v.Milliseconds == 0 => $"{v.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        { } v => $"{v.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms",
+    };
 
     /// <summary>A share (0..1) as people read it: <c>70%</c>, <c>33.3%</c>.</summary>
     internal static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";

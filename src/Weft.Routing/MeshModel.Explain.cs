@@ -5,6 +5,7 @@ using Weft.Routing.Internal;
 using Weft.Routing.Matching;
 using Weft.Routing.Planning;
 using Weft.Routing.Policy;
+using Weft.Routing.Resilience;
 
 namespace Weft.Routing;
 
@@ -144,6 +145,21 @@ public sealed partial class MeshModel
                 Matched = new ExplainedRule(rule.Origin, rule.Match, winner, null),
                 AlsoMatched = others,
                 Filters = [.. plan.Filters.Take(rule.Filters.Count)],
+            };
+        }
+
+        var sent = Headers(request);
+        if (plan.Cors is { } cors && plan.Outcome is PlanOutcome.Forward or PlanOutcome.ForwardToService
+            && CorsPreflight.IsPreflight(request.Method, sent.Get("Origin"), sent.Get(CorsPreflight.RequestMethod)))
+        {
+            // The CORS filter: the client's sidecar answers a preflight itself, allowed or not (OutboundHandler).
+            var answer = CorsPreflight.Preflight(cors, sent.Get("Origin")!, sent.Get(CorsPreflight.RequestMethod)!, sent.Get(CorsPreflight.RequestHeaders));
+            return result with
+            {
+                Outcome = answer is null
+                    ? $"{CorsPreflight.PreflightStatus} CORS preflight answered by the client's sidecar (the rule's CORS filter) without CORS headers: the origin, method or headers are not allowed; nothing is forwarded"
+                    : $"{CorsPreflight.PreflightStatus} CORS preflight answered by the client's sidecar (the rule's CORS filter): {string.Join(", ", answer.Select(h => $"{h.Key}: {h.Value}"))}; nothing is forwarded",
+                Decision = plan.Outcome,
             };
         }
 

@@ -51,6 +51,30 @@ public class ExplainTests
         Assert.Contains("protocol: http", Model().Explain(Mesh, new("echo", 80, "GET", "/", [])).ToLines());
     }
 
+    [Fact]
+    public void Explain_says_the_client_s_sidecar_answers_a_CORS_preflight_and_names_the_rule_s_timeouts_and_retries()
+    {
+        var cors = new HttpRouteFilter { Type = HttpRouteFilterType.Cors, Cors = new HttpCorsFilter { AllowOrigins = ["https://app.example.com"], AllowMethods = ["POST"] } };
+        var model = Model(Http(Mesh, "r", Parent("echo", port: 80),
+            Rule(Prefix("/"), Backend("echo-v1", 80)).With(cors) with
+            {
+                Timeouts = new HttpRouteTimeouts { Request = "1s", BackendRequest = "500ms" },
+                Retry = new HttpRouteRetry { Codes = [503], Attempts = 2, Backoff = "100ms" },
+            }));
+
+        ExplainRequest Preflight(string origin) => new("echo", 80, "OPTIONS", "/orders", [new("Origin", origin), new("Access-Control-Request-Method", "POST")]);
+        var allowed = model.Explain(Mesh, Preflight("https://app.example.com"));
+        Assert.StartsWith("204 CORS preflight answered by the client's sidecar (the rule's CORS filter): Access-Control-Allow-Origin: https://app.example.com", allowed.Outcome, StringComparison.Ordinal);
+        Assert.EndsWith("; nothing is forwarded", allowed.Outcome, StringComparison.Ordinal);
+        Assert.StartsWith("204 CORS preflight answered by the client's sidecar (the rule's CORS filter) without CORS headers",
+            model.Explain(Mesh, Preflight("https://evil.example.com")).Outcome, StringComparison.Ordinal);
+        Assert.StartsWith("forward", model.Explain(Mesh, new("echo", 80, "OPTIONS", "/orders", [new("Origin", "https://app.example.com")])).Outcome, StringComparison.Ordinal); // not a preflight
+
+        var lines = model.Explain(Mesh, new("echo", 80, "POST", "/orders", [])).ToLines();
+        Assert.Contains("timeouts: request 1s, backendRequest 500ms (GEP-1742; 504 past them)", lines);
+        Assert.Contains("retry:    up to 2 more tries on 503, backoff 100ms (GEP-1731)", lines);
+    }
+
     // Where MeshModel.Explain used to work its answer out itself, the copy disagreed with the planners; each test below
     // shows the planner's answer winning.
     [Fact]
