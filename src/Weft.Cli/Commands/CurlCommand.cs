@@ -23,6 +23,13 @@ internal static class CurlCommand
         var headers = new Option<string[]>("--header", "-H") { Description = "'Name: value' request header (repeatable); Host replaces the Host header only" };
         var include = new Option<bool>("--include", "-i") { Description = "Show the status line and response headers" };
         var count = new Option<int>("--count", "-n") { Description = "Send N requests and show how they were spread over backends", DefaultValueFactory = _ => 1 };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--count: 1 or more requests");
+            }
+        });
         var data = new Option<string?>("--data", "-d") { Description = "Request body" };
         var connectTo = new Option<string?>("--connect-to") { Description = "HOST:PORT the sidecar connects to instead of the URL's authority" };
         var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };

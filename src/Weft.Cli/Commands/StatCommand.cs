@@ -22,7 +22,7 @@ internal static class StatCommand
         var ns = new Option<string>("--namespace", "-n") { Description = "The namespace of the Deployments, Services or routes", DefaultValueFactory = _ => "default" };
         var from = new Option<string?>("--from") { Description = "Only calls from this workload: deploy/NAME" };
         var fromNamespace = new Option<string?>("--from-namespace") { Description = "The namespace of --from (default: --namespace)" };
-        var window = new Option<string>("--window", "-w") { Description = "The window: 10s to 60s (whole 10-second slots)", DefaultValueFactory = _ => "60s" };
+        var window = new Option<string>("--window", "-w") { Description = "The window: 1s to 60s (or 1m), rounded up to whole 10-second slots", DefaultValueFactory = _ => "60s" };
         var access = new ControlPlaneAccessOptions();
         var command = new Command("stat", "Success rate, requests per second and latency percentiles per Deployment, Service, route or rule")
         {

@@ -16,6 +16,7 @@ internal static class TapCommand
         var target = new Argument<string>("target") { Description = "What to tap: deploy/NAME or pod/NAME" };
         var options = new TapOptions();
         var max = new Option<int>("--max") { Description = "Stop after this many requests (0: until interrupted)" };
+        max.Validators.Add(r => NonNegative(r, "--max"));
         var json = new Option<bool>("--json") { Description = "One JSON object per request" };
         var command = new Command("tap", "Stream the requests a workload's sidecars complete: source, destination, method, path, status, latency")
         {
@@ -105,5 +106,14 @@ internal static class TapCommand
 
         errors.WriteLine($"weft {command}: {e.Notice}");
         return true;
+    }
+
+    /// <summary>A count option's check: 0 (no limit) or more.</summary>
+    internal static void NonNegative(System.CommandLine.Parsing.OptionResult result, string name)
+    {
+        if (result.GetValueOrDefault<int>() < 0)
+        {
+            result.AddError($"{name}: 0 (no limit) or more");
+        }
     }
 }

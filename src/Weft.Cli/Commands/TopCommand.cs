@@ -20,8 +20,16 @@ internal static class TopCommand
         var target = new Argument<string>("target") { Description = "What to watch: deploy/NAME or pod/NAME" };
         var options = new TapOptions();
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (0: until interrupted; 5 with --once)" };
+        duration.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 0 or double.NaN)
+            {
+                r.AddError("--duration: seconds, 0 or more");
+            }
+        });
         var once = new Option<bool>("--once") { Description = "Print one table when the duration is over instead of a live one" };
         var max = new Option<int>("--max") { Description = "Stop after this many requests (0: no limit)" };
+        max.Validators.Add(r => TapCommand.NonNegative(r, "--max"));
         var command = new Command("top", "Show the busiest paths of a workload's live requests, refreshed in place") { target, duration, once, max };
         options.AddTo(command);
         command.SetAction(async (result, ct) =>
