@@ -212,7 +212,7 @@ public static class ProxyHost
         var tap = new Tap.TapHub(local, options.PodName, options.TimeProvider);
         var tapEndpoint = new Tap.TapEndpoint(tap, metrics.Window, ownIdentity, options.TimeProvider, loggerFactory.CreateLogger("Weft.Proxy.Tap"));
         var outboundHandler = new OutboundHandler(destinations, forwarder, resilient, client,
-            new RequestMirror(client, balancer, externals, outboundLogger), metrics, options.TimeProvider, PeerInboundPort,
+            new RequestMirror(client, balancer, externals, outboundLogger, local.HeaderValue), metrics, options.TimeProvider, PeerInboundPort,
             outside, outboundLogger, tap)
         { Tracing = clientTracer };
         var inboundHandler = new InboundHandler(options.PodIp, forwarder, client, IsOwnPort, inboundLogger, metrics, options.TimeProvider, authorization, tap) { Tracing = serverTracer };

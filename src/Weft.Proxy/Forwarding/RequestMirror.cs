@@ -13,9 +13,12 @@ namespace Weft.Proxy.Forwarding;
 /// its response is discarded and it never delays or fails the original. The copy carries method, path, query and
 /// headers, and the body when the original's was buffered (known length ≤ 64 KiB); a streamed body is not mirrored
 /// (the copy then has headers only), because teeing a stream would tie the original's pace to the mirror's.
-/// Whether to mirror at all (percent / fraction) is the caller's <c>MirrorSampler</c> decision.
+/// Whether to mirror at all (percent / fraction) is the caller's <c>MirrorSampler</c> decision. A copy to a peer sidecar
+/// carries this sidecar's <see cref="MeshWire.SourceWorkloadHeader"/> (<c>sourceWorkload</c>,
+/// <see cref="Metrics.LocalWorkload.HeaderValue"/>) as the original does, so the mirror's sidecar counts it under the
+/// caller's workload.
 /// </summary>
-internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, External.ExternalConnector externals, ILogger logger)
+internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices balancer, External.ExternalConnector externals, ILogger logger, string? sourceWorkload = null)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -46,12 +49,16 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         if (viaSidecar)
         {
             request.Headers.TryAddWithoutValidation(MeshWire.DestinationPortHeader, endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (sourceWorkload is not null)
+            {
+                request.Headers.TryAddWithoutValidation(MeshWire.SourceWorkloadHeader, sourceWorkload);
+            }
         }
 
         _ = SendAsync(invoker, request, backend, balancer.LoadOf(endpoint));
     }
 
-    /// <summary>The request's method, headers (no hop-by-hop, no Host, no <c>weft-dst-port</c>) and buffered body, without a destination yet.</summary>
+    /// <summary>The request's method, headers (no hop-by-hop, no Host, no <c>weft-*</c> mesh header) and buffered body, without a destination yet.</summary>
     private static HttpRequestMessage Copy(HttpContext context, BackendPolicy backend, ReadOnlyMemory<byte>? body)
     {
         var http2 = Grpc.GrpcCall.IsGrpc(context.Request) || HttpProtocol.IsHttp2(context.Request.Protocol) || backend.AppProtocol == BackendAppProtocol.Http2;
@@ -82,6 +89,7 @@ internal sealed class RequestMirror(ForwardingClient client, PowerOfTwoChoices b
         }
 
         request.Headers.Remove(MeshWire.DestinationPortHeader);
+        request.Headers.Remove(MeshWire.SourceWorkloadHeader);
         return request;
     }
 

@@ -69,6 +69,50 @@ public sealed class WorkloadLabelTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public async Task A_mirrored_request_carries_the_callers_workload_to_the_mirrors_sidecar(bool fastPath)
+    {
+        // RequestMirror (gamma-spec G8): the copy is a request to a peer sidecar too, so it says which workload calls.
+        using var ca = new OutboundMeshCa();
+        await using var primary = ScriptedApp.Start(_ => ScriptedReply.Ok("primary"));
+        await using var shadow = ScriptedApp.Start(_ => ScriptedReply.Ok("shadow"));
+        await using var server = await Sidecar.StartAsync(options => options with
+        {
+            PodName = "cart-5d8f-x2x9z",
+            Workload = "cart",
+            Identity = ca.Issue("server"),
+            Http1FastPath = fastPath,
+        });
+        BackendPolicy OnServer(BackendPolicy backend) => backend with { Endpoints = [backend.Endpoints[0] with { Identity = ServerId, Workload = "cart" }] };
+        var mirror = new FilterPolicy { Kind = FilterKind.RequestMirror, Mirror = new MirrorPolicy { Backend = OnServer(OutboundPolicies.Backend("cart-shadow", shadow)) } };
+        var rule = Rule(filters: [mirror], backends: OnServer(OutboundPolicies.Backend("cart", primary)));
+        await using var client = await Sidecar.StartAsync(options => options with
+        {
+            PodName = "shop-7c9b-k4k2p",
+            Workload = "shop",
+            Identity = ca.Issue("client"),
+            Http1FastPath = fastPath,
+            PeerInboundPort = server.Inbound.Port,
+            Destinations = new Weft.Proxy.Discovery.StaticDestinationSource([KeyValuePair.Create("cart:8080", Service("cart", 8080, [rule]))]),
+        });
+
+        await using (var connection = await RawConnection.OpenAsync(client.Outbound))
+        {
+            await connection.SendAsync(OutboundProxy.Get("http://cart:8080/items", "weft-src-workload: default/forged-by-the-app\r\n"));
+            Assert.Equal(200, (await connection.ReadResponseAsync()).Status);
+        }
+
+        var mirrored = $"direction=\"inbound\",dst_namespace=\"default\",dst_service=\"\",dst_port=\"{shadow.PortText}\",route_kind=\"\",route_namespace=\"\","
+            + "route_name=\"\",rule=\"\",backend=\"\",src_namespace=\"default\",src_workload=\"shop\","
+            + $"src_identity=\"{ClientId}\",dst_workload=\"cart\",dst_identity=\"{ServerId}\"";
+        await Eventually.ValueAsync(server.MetricsAsync, m => m.Contains($"weft_requests_total{{{mirrored},status_class=\"2xx\"}} 1\n", StringComparison.Ordinal),
+            "the mirror's sidecar counts the copy as a call from shop");
+        Assert.False(Assert.Single(shadow.Received).Has("weft-src-workload"));
+        Assert.False(Assert.Single(primary.Received).Has("weft-src-workload"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public async Task A_workload_header_from_a_plaintext_peer_is_not_believed_and_never_reaches_the_app(bool fastPath)
     {
         await using var app = ScriptedApp.Start(_ => ScriptedReply.Ok("ok"));
