@@ -934,7 +934,9 @@ public sealed partial class MeshModel
     {
         if (frontend.AddressedBy == FrontendAddress.PodIP)
         {
-            // A7: traffic to a pod IP is the backend facet: no routes, straight to that endpoint.
+            // A7: traffic to a pod IP is the backend facet: no routes, straight to that endpoint. It addresses no Service,
+            // so the policy and its backend name none (a Service selecting the pod lends its port's appProtocol only): the
+            // metrics' dst_service and backend are empty, and no tap or stat of that Service counts the call.
             var (protocol, app) = ServiceAppProtocol.WithoutRoutes(frontend.ServicePort?.AppProtocol);
             var endpoint = _index.EndpointsAt(frontend.PodAddress!) is { Count: > 0 } eps
                 ? _index.Endpoint(frontend.PodAddress!, frontend.Port, eps[0].Slice, eps[0].Endpoint)
@@ -943,14 +945,14 @@ public sealed partial class MeshModel
             {
                 ClientNamespace = clientNamespace,
                 ServiceNamespace = frontend.Namespace,
-                ServiceName = frontend.Name,
+                ServiceName = "",
                 Port = frontend.Port,
                 Protocol = protocol,
                 View = PolicyView.None,
                 DefaultBackend = new BackendPolicy
                 {
                     Namespace = frontend.Namespace,
-                    Name = frontend.Name,
+                    Name = "",
                     Port = frontend.Port,
                     AppProtocol = app,
                     Endpoints = [endpoint],

@@ -103,6 +103,9 @@ public class BindingTests
         var policy = model.Policy("10.0.0.2", 8080);
         Assert.Empty(policy.Rules);
         Assert.Equal(PolicyView.None, policy.View);
+        Assert.Equal((Mesh, "", 8080), (policy.ServiceNamespace, policy.ServiceName, policy.Port)); // no Service addressed
+        Assert.Equal((Mesh, ""), (policy.DefaultBackend!.Namespace, policy.DefaultBackend.Name));
+        Assert.Equal("pod gateway-conformance-mesh/echo-v2-abc-1 port 8080", policy.DefaultBackend.Display());
         var endpoint = Assert.Single(policy.DefaultBackend!.Endpoints);
         Assert.Equal(("10.0.0.2", 8080, "gateway-conformance-mesh/echo-v2-abc-1"), (endpoint.Address, endpoint.Port, endpoint.Pod));
         Assert.Equal("spiffe://cluster.local/ns/gateway-conformance-mesh/sa/echo-v2-sa", endpoint.Identity);

@@ -201,14 +201,17 @@ internal sealed class OutboundHandler(
     internal static RequestLabels Labels(DestinationPolicy policy, RequestPlan plan, EndpointPolicy? endpoint) =>
         Labels(policy, plan.Rule?.Origin, plan.Backend, endpoint);
 
-    /// <summary>The metric labels of a request or L4 connection that <paramref name="origin"/>'s rule sent to <paramref name="backend"/>.</summary>
+    /// <summary>
+    /// The metric labels of a request or L4 connection that <paramref name="origin"/>'s rule sent to <paramref name="backend"/>;
+    /// a call to a pod IP (a policy and backend that name no Service, gamma-spec A7) has no <c>dst_service</c> and no <c>backend</c>.
+    /// </summary>
     internal static RequestLabels Labels(DestinationPolicy policy, RuleOrigin? origin, BackendPolicy? backend, EndpointPolicy? endpoint)
     {
         return new RequestLabels(
             "outbound", policy.ServiceNamespace, policy.ServiceName, StringsOf(policy).Port,
             origin?.RouteKind ?? "", origin?.RouteNamespace ?? "", origin?.RouteName ?? "",
             origin is null ? "" : RuleLabelOf.GetValue(origin, static o => o.RuleName ?? o.RuleIndex.ToString(CultureInfo.InvariantCulture)),
-            backend is null ? "" : BackendLabelOf.GetValue(backend, static b => $"{b.Namespace}/{b.Name}:{b.Port}"),
+            backend is null || backend.Name.Length == 0 ? "" : BackendLabelOf.GetValue(backend, static b => $"{b.Namespace}/{b.Name}:{b.Port}"),
             endpoint is null || backend is null ? "" : backend.Namespace, endpoint?.Workload ?? "", endpoint?.Identity ?? "");
     }
 

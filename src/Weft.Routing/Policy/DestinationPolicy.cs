@@ -9,6 +9,8 @@ public sealed record DestinationPolicy
 {
     public required string ClientNamespace { get; init; }
     public required string ServiceNamespace { get; init; }
+
+    /// <summary>The Service addressed; "" for a pod IP (gamma-spec A7: the backend facet, no Service addressed; its namespace is the pod's).</summary>
     public required string ServiceName { get; init; }
 
     /// <summary>The Service port (spec.ports[].port) the traffic was addressed to.</summary>
@@ -191,7 +193,10 @@ public sealed record FilterPolicy
 public sealed record BackendPolicy
 {
     public required string Namespace { get; init; }
+
+    /// <summary>The Service or XBackend; "" for a pod IP's own endpoint, which no backend object names (gamma-spec A7).</summary>
     public required string Name { get; init; }
+
     public required int Port { get; init; }
     public int Weight { get; init; } = 1;
 
@@ -230,9 +235,16 @@ public sealed record BackendPolicy
 
     /// <summary>
     /// The backend as people read it in answers and explanations: <c>namespace/name:port</c>, or <c>namespace/name</c>
-    /// when no port is known (a backendRef without one to an XBackend that does not exist).
+    /// when no port is known (a backendRef without one to an XBackend that does not exist); a pod IP's own endpoint,
+    /// which has no name, as <c>pod namespace/name port N</c> (or <c>pod IP address port N</c> when the pod is not known).
     /// </summary>
-    public string Display() => Port == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    public string Display()
+    {
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Name.Length == 0 && Endpoints is [var pod]
+            ? (pod.Pod is { } named ? $"pod {named} port {port}" : $"pod IP {pod.Address} port {port}")
+            : Port == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{port}";
+    }
 }
 
 public sealed record EndpointPolicy
