@@ -59,7 +59,7 @@ internal sealed class BoundedParser : IParser
         catch (Exception e) when (e is not (YamlException or OutOfMemoryException))
         {
             var at = _scanner.CurrentPosition;
-            throw new YamlException(at, at, "YamlDotNet could not read on from here:", e);
+            throw new YamlException(at, at, "the YAML cannot be read on from here; the parser said:", e);
         }
 
         if (moved && _parser.Current is { } current)
