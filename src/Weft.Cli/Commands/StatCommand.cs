@@ -71,7 +71,14 @@ internal static class StatCommand
                 exit = 1;
             }
 
-            Console.Write(StatTable.Render(query.Kind, StatTable.Rows(query, reply.Pods)));
+            var rows = StatTable.Rows(query, reply.Pods);
+            if (rows.Count == 0)
+            {
+                Console.Error.WriteLine(StatTable.NoneFound(query, seconds)); // as kubectl get says "No resources found", exit 0
+                return exit;
+            }
+
+            Console.Write(StatTable.Render(query.Kind, rows));
             return exit;
         });
         return command;

@@ -155,6 +155,13 @@ internal static class StatTable
         return bounds.Count > 0 ? bounds[^1] : null;
     }
 
+    /// <summary>What is said instead of an empty table: nothing in the namespace had requests in the window (or it has no such objects).</summary>
+    public static string NoneFound(StatQuery query, uint seconds)
+    {
+        var what = query.Kind switch { StatKind.Deploy => "Deployments", StatKind.Service => "Services", StatKind.Route => "routes", _ => "route rules" };
+        return $"No {what} with requests in namespace {TerminalText.Escape(query.Namespace ?? "")} in the last {seconds.ToString(CultureInfo.InvariantCulture)}s.";
+    }
+
     public static string Render(StatKind kind, IReadOnlyList<StatRow> rows)
     {
         var text = new StringBuilder();

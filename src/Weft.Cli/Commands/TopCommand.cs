@@ -75,6 +75,11 @@ internal static class TopCommand
                 }
             }
 
+            if (exit != 0 && table.Count == 0)
+            {
+                return exit; // the error said why; an empty table under it says nothing more
+            }
+
             Console.Write((printOnce ? "" : "\u001b[H\u001b[2J") + table.Render(Rows));
             return exit;
         });

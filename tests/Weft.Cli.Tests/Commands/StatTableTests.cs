@@ -178,4 +178,11 @@ public sealed class StatTableTests
         series.Buckets.AddRange(buckets);
         return series;
     }
+
+    [Fact]
+    public void An_empty_answer_is_a_sentence_not_a_header_alone()
+    {
+        Assert.True(StatCommand.TryQuery("deploy", "nosuchns", null, null, out var query, out _));
+        Assert.Equal("No Deployments with requests in namespace nosuchns in the last 60s.", StatTable.NoneFound(query, 60));
+    }
 }
