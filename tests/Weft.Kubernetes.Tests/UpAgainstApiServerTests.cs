@@ -158,6 +158,28 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Contains((await client.CoreV1.ListNamespacedSecretAsync("weft-system")).Items, s => s.Metadata.Name == "weft-ca");
     }
 
+    [Fact]
+    public async Task A_Service_the_API_server_refuses_at_start_stops_weft_up_saying_which_range_the_server_needs()
+    {
+        // The stand-in's default Service range (10.96.0.0/16) does not hold the run's block (127.B.1.0/24): each Service
+        // create is 422. weft up must not say ready with no Service in the API (every call would fail to resolve).
+        await using var narrow = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [SharedFiles.GatewayApiCrds] });
+        var kubeconfig = narrow.WriteKubeconfig(Path.Combine(_work, "narrow.kubeconfig"));
+        var (code, text) = await _children.RunAsync(["up", CopyCanary(), "--kubeconfig", kubeconfig, "--isolation", "process"]);
+
+        Assert.True(code == 1, text);
+        Assert.Contains("weft up: the API server refused 3 of the 5 objects of ", text, StringComparison.Ordinal);
+        Assert.Matches(@"applying services/shop/cart: 422 .*the provided IP \(127\.\d+\.1\.\d+\) is not in the valid range", text);
+        Assert.Matches(@"the API server's Service range \(its --service-cluster-ip-range\) must contain this run's Service block 127\.\d+\.1\.0/24", text);
+        Assert.Contains("(the stand-in: --service-cidr 127.0.0.0/8)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready. Try", text, StringComparison.Ordinal);
+
+        // What it did apply (the namespace) went with it.
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        Assert.DoesNotContain((await client.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "shop");
+        Assert.Empty((await client.CoreV1.ListServiceForAllNamespacesAsync(labelSelector: "weft.dev/applied-by=weft-up")).Items);
+    }
+
     /// <summary>
     /// <c>weft stat</c> through the controller as a cluster user: the state file's kubeconfig (kubernetes-admin, in
     /// system:masters) may; a service account's token may only once a RoleBinding to the installed weft-mesh-viewer

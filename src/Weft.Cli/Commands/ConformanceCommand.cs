@@ -73,7 +73,7 @@ internal static class ConformanceCommand
                 await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
                 return 2;
             }
-            catch (Local.Netns.NetworkSetupException e)
+            catch (Exception e) when (e is Local.Netns.NetworkSetupException or Local.Api.ApplyRefusedException)
             {
                 await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
                 return 1;

@@ -44,6 +44,7 @@ internal sealed class AddressPlan : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(block, MaxBlock);
         Block = block;
         _blockLock = blockLock;
+        OnLoopback = true;
         Cidr = $"127.{block}.0.0/16";
         PodCidr = Cidr;
         ServiceCidr = $"127.{block}.{ServiceOctet}.0/24";
@@ -85,6 +86,9 @@ internal sealed class AddressPlan : IDisposable
 
     /// <summary>The run's addresses, for people: <c>127.B.0.0/16</c>, or the pod and Service ranges.</summary>
     public string Cidr { get; }
+
+    /// <summary>Process isolation's layout (a block of <c>127.0.0.0/8</c>), not a network-namespace block.</summary>
+    public bool OnLoopback { get; }
 
     public string PodCidr { get; }
 

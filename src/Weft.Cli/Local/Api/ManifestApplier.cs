@@ -66,16 +66,43 @@ internal sealed class ManifestApplier : IAsyncDisposable
     /// <summary>Raised after a pass that wrote or deleted something.</summary>
     public event Action? Applied;
 
-    /// <summary>Applies the directory once (throws when the API server cannot be reached), then watches it.</summary>
+    /// <summary>
+    /// Applies the directory once, then watches it. Throws when the API server cannot be reached, and
+    /// (<see cref="ApplyRefusedException"/>) when it refuses an object: a mesh started without some of its objects would
+    /// say ready and then fail its calls. A refusal after the start is a warning, and the mesh keeps running.
+    /// </summary>
     public async Task StartAsync(CancellationToken ct)
     {
-        await ApplyAsync(force: true, ct);
+        var (applied, refused) = await PassAsync(force: true, ct);
+        if (refused.Count > 0)
+        {
+            throw new ApplyRefusedException(
+                $"the API server refused {refused.Count} of the {applied + refused.Count} objects of {Directory} (the rest is deleted again):\n"
+                + string.Join("\n", refused.Select(r => $"  {r}"))
+                + (refused.Any(IsOutsideServiceRange) ? $"\n{ServiceRangeHint()}" : ""));
+        }
+
         _watcher = new DirectoryWatch(Directory, _ignored);
         _loop = Task.Run(() => WatchAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Reads the directory now and applies what changed since the last pass (everything when <paramref name="force"/>).</summary>
+    /// <summary>Reads the directory now and applies what changed since the last pass (everything when <paramref name="force"/>); what the server refuses is reported as a warning.</summary>
     public async Task ApplyAsync(bool force, CancellationToken ct)
+    {
+        var (_, refused) = await PassAsync(force, ct);
+        foreach (var refusal in refused)
+        {
+            Report($"warning: {refusal}");
+        }
+
+        if (refused.Any(IsOutsideServiceRange))
+        {
+            Report($"warning: {ServiceRangeHint()}");
+        }
+    }
+
+    /// <summary>One pass, when the directory changed or <paramref name="force"/>: how many objects are applied, and a line for each write the server refused.</summary>
+    private async Task<(int Applied, IReadOnlyList<string> Refused)> PassAsync(bool force, CancellationToken ct)
     {
         await _applyGate.WaitAsync(ct);
         try
@@ -84,7 +111,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             var hash = Convert.ToHexString(DirectoryWatch.ContentHash(files));
             if (!force && !_dirty && hash == _contentHash)
             {
-                return;
+                return (_applied.Count, []);
             }
 
             _contentHash = hash;
@@ -95,12 +122,14 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
 
             Deployments?.Replace("manifests", [.. loaded.Objects.OfType<Deployment>()]);
-            var (changed, failed) = await ApplyObjectsAsync(Read(files), ct);
-            _dirty = failed;
+            var (changed, refused) = await ApplyObjectsAsync(Read(files), ct);
+            _dirty = refused.Count > 0;
             if (changed)
             {
                 Applied?.Invoke();
             }
+
+            return (_applied.Count, refused);
         }
         finally
         {
@@ -167,11 +196,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
         }
     }
 
-    /// <summary>One pass over the directory's objects: creates and replaces what changed, deletes what left. (changed, failed).</summary>
-    private async Task<(bool Changed, bool Failed)> ApplyObjectsAsync(IReadOnlyList<JsonObject> objects, CancellationToken ct)
+    /// <summary>One pass over the directory's objects: creates and replaces what changed, deletes what left. (changed, a line per refused write).</summary>
+    private async Task<(bool Changed, List<string> Refused)> ApplyObjectsAsync(IReadOnlyList<JsonObject> objects, CancellationToken ct)
     {
         var changed = false;
-        var failed = false;
+        var refused = new List<string>();
         var desired = new Dictionary<string, (KubeResource Kind, JsonObject Object)>(StringComparer.Ordinal);
         foreach (var obj in objects)
         {
@@ -212,8 +241,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failed = true;
-                Report($"error: applying {key}: {KubeErrors.Describe(e)}");
+                refused.Add($"applying {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -227,13 +255,24 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failed = true;
-                Report($"error: deleting {key}: {KubeErrors.Describe(e)}");
+                refused.Add($"deleting {key}: {KubeErrors.Describe(e)}");
             }
         }
 
-        return (changed, failed);
+        return (changed, refused);
     }
+
+    // The API server's allocator refusing the ClusterIP Prepare set: kube-apiserver's (and the stand-in's) words.
+    private static bool IsOutsideServiceRange(string refusal) => refusal.Contains("is not in the valid range", StringComparison.Ordinal);
+
+    /// <summary>What to do when the server's Service range does not hold the run's Service block, which the isolation decides.</summary>
+    private string ServiceRangeHint() => _addresses.OnLoopback
+        ? $"the API server's Service range (its --service-cluster-ip-range) must contain this run's Service block {_addresses.ServiceCidr}: "
+            + "with --isolation process weft up takes a 127.B.0.0/16 of 127.0.0.0/8 and gives Services 127.B.1.0/24, so give the server a range "
+            + "that holds 127.0.0.0/8 (the stand-in: --service-cidr 127.0.0.0/8)"
+        : $"the API server's Service range (its --service-cluster-ip-range) must contain this run's Service block {_addresses.ServiceCidr}: "
+            + $"in network namespaces weft up takes a /23 of --netns-range (default {Netns.NetnsRange.DefaultCidr}) and gives Services its second /24, "
+            + $"so give the server a range that holds --netns-range (the stand-in: --service-cidr {Netns.NetnsRange.DefaultCidr}), or choose a --netns-range inside the server's";
 
     /// <summary>The object as sent: labelled as this applier's, a Service given the run's ClusterIP.</summary>
     private JsonObject Prepare(KubeResource kind, JsonObject obj)
