@@ -5,7 +5,8 @@ using Weft.KubeApi.StandIn;
 //                      [--webhook-service NS/NAME:PORT=ADDRESS:PORT]...
 // (--webhook-service: where a webhook configuration's Service is reached, as kube-proxy would route it, e.g.
 // weft-system/weft-controller:443=127.0.0.1:8090.)
-// (weft up --kubeconfig sets its Services' ClusterIPs from its own block: give a --service-cidr that holds it, e.g. 127.0.0.0/8.)
+// (weft up --kubeconfig sets its Services' ClusterIPs from its own block: give a --service-cidr that holds it,
+// 198.18.0.0/15 in network namespaces (its default --netns-range), 127.0.0.0/8 with --isolation process.)
 // --port is accepted for symmetry with a real server, but the stand-in always takes a port from the OS; the chosen
 // address is printed and written into the kubeconfig.
 var kubeconfig = Path.Combine(Environment.CurrentDirectory, "kubeconfig");

@@ -16,7 +16,7 @@ namespace Weft.Cli.Local.Api;
 /// exists and the manifest changed; objects applied before that left the directory are deleted, as are, when the
 /// applier stops, all it applied (labelled <see cref="AppliedByLabel"/>). Namespaces go first and CustomResourceDefinitions
 /// next. Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
-/// (<see cref="Deployments"/>); an API server stand-in serves no apps/v1 anyway. Services without a ClusterIP of the
+/// (<see cref="Deployments"/>); a cluster's controllers would run them a second time. Services without a ClusterIP of the
 /// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
 /// read with <see cref="ManifestLoader"/> too, whose problems are reported, but the objects sent are the manifests'
 /// own JSON, whole. The directory is watched (file events, and a rescan every <see cref="RescanInterval"/>).
