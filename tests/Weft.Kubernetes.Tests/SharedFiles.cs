@@ -8,6 +8,9 @@ internal static class SharedFiles
     /// <summary>The Gateway API CRDs (experimental channel: XMesh, TCPRoute and TLSRoute too) the stand-in serves.</summary>
     public static string GatewayApiCrds => Path.Combine(Above("shared/conformance"), "shared", "conformance", "upstream", "crds", "experimental");
 
+    /// <summary>Weft's own CRD (AuthorizationPolicy), as weft install --crds prints it.</summary>
+    public static string WeftCrd => Path.Combine(Repository, "deploy", "crds", "policy.weft.dev_authorizationpolicies.yaml");
+
     /// <summary>The repository root: the directory holding examples/.</summary>
     public static string Repository => Above("examples/canary");
 

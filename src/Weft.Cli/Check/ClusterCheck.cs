@@ -6,9 +6,9 @@ using Weft.ControlPlane.Kubernetes;
 namespace Weft.Cli.Check;
 
 /// <summary>
-/// <c>weft check</c>'s checks in order, group by group: the API server, the Gateway API CRDs, the controller, the mesh
-/// root, the injector. An unreachable API server ends the run (everything else would fail for that one reason); after
-/// that every check runs, so one run lists everything that is wrong.
+/// <c>weft check</c>'s checks in order, group by group: the API server, the Gateway API CRDs, Weft's own CRD, the
+/// controller, the mesh root, the injector. An unreachable API server ends the run (everything else would fail for that
+/// one reason); after that every check runs, so one run lists everything that is wrong.
 /// </summary>
 internal static class ClusterCheck
 {
@@ -28,6 +28,8 @@ internal static class ClusterCheck
         {
             results.Add(await Guarded(GatewayApiChecks.Group, $"crd/{crd.Name}", () => GatewayApiChecks.CrdAsync(context, crd, ct)).ConfigureAwait(false));
         }
+
+        results.Add(await Guarded(WeftApiChecks.Group, $"crd/{KubeResource.AuthorizationPolicies.QualifiedName}", () => WeftApiChecks.AuthorizationPolicyCrdAsync(context, ct)).ConfigureAwait(false));
 
         results.Add(await Guarded(ControllerChecks.Group, "namespace", () => ControllerChecks.NamespaceAsync(context, ct)).ConfigureAwait(false));
         results.Add(await Guarded(ControllerChecks.Group, "deployment", () => ControllerChecks.DeploymentAsync(context, ct)).ConfigureAwait(false));

@@ -31,7 +31,7 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
 
     private string Kubeconfig => Path.Combine(_work, "kubeconfig");
 
-    public Task InitializeAsync() => StartAsync([SharedFiles.GatewayApiCrds]);
+    public Task InitializeAsync() => StartAsync([SharedFiles.GatewayApiCrds, SharedFiles.WeftCrd]);
 
     public async Task DisposeAsync()
     {
@@ -62,6 +62,7 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
 
         var (_, text) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig]);
         Assert.Contains("✓ CRD httproutes.gateway.networking.k8s.io (v1.6.1, experimental channel)", text, StringComparison.Ordinal);
+        Assert.Contains("✓ CRD authorizationpolicies.policy.weft.dev (AuthorizationPolicy, serves v1alpha1)", text, StringComparison.Ordinal);
         Assert.Contains($"✓ Lease {Ns}/weft-controller held by check-test, renewed", text, StringComparison.Ordinal);
         Assert.Contains($"✓ ConfigMap {Ns}/weft-trust-bundle holds the mesh root", text, StringComparison.Ordinal);
         Assert.Contains("✓ the mesh root is valid until", text, StringComparison.Ordinal);
@@ -189,6 +190,39 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         var result = Single(await RunAsync(), "crd/tcproutes.gateway.networking.k8s.io");
         Assert.False(result.Ok);
         Assert.Contains("is of the standard channel; Weft reads TCPRoute from the experimental channel", result.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Required: without it the controller reads no AuthorizationPolicy (the kind reads as empty), so every workload is
+    /// left to the default inbound policy; deleting the CRD (which deletes every policy) must not pass unseen.
+    /// </summary>
+    [Fact]
+    public async Task The_AuthorizationPolicy_crd_is_required_and_a_deleted_one_fails_with_the_install_hint()
+    {
+        const string Name = "crd/authorizationpolicies.policy.weft.dev";
+        var installed = Single(await RunAsync(), Name);
+        Assert.True(installed.Ok, installed.Detail);
+        Assert.Equal(WeftApiChecks.Group, installed.Group);
+
+        await _client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("authorizationpolicies.policy.weft.dev");
+        var missing = Single(await RunAsync(), Name);
+        Assert.False(missing.Ok);
+        Assert.Equal("CRD authorizationpolicies.policy.weft.dev (AuthorizationPolicy) is not installed: the controller reads no AuthorizationPolicy, so every workload answers to the default inbound policy alone", missing.Detail);
+        Assert.Contains("weft install --crds | kubectl apply --server-side -f -", missing.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_AuthorizationPolicy_crd_that_does_not_serve_v1alpha1_fails()
+    {
+        var crd = Weft.Api.ManifestJson.Documents(await File.ReadAllTextAsync(SharedFiles.WeftCrd)).Single();
+        crd["spec"]!["versions"]![0]!["served"] = false;
+        var file = Path.Combine(_work, "authorizationpolicies.yaml");
+        await File.WriteAllTextAsync(file, crd.ToJsonString());
+        await RestartAsync([SharedFiles.GatewayApiCrds, file]);
+
+        var result = Single(await RunAsync(), "crd/authorizationpolicies.policy.weft.dev");
+        Assert.False(result.Ok);
+        Assert.Equal("CRD authorizationpolicies.policy.weft.dev serves no version; Weft reads policy.weft.dev/v1alpha1", result.Detail);
     }
 
     [Fact]
