@@ -7,8 +7,9 @@ namespace Weft.Cli.Check;
 
 /// <summary>
 /// <c>weft check</c>'s checks in order, group by group: the API server, the Gateway API CRDs, Weft's own CRD, the
-/// controller, the mesh root, the injector. An unreachable API server ends the run (everything else would fail for that
-/// one reason); after that every check runs, so one run lists everything that is wrong.
+/// controller, the mesh root, the injector. An unreachable API server, or one that does not accept the credentials, ends
+/// the run (everything else would fail for that one reason); after that every check runs, so one run lists everything
+/// that is wrong.
 /// </summary>
 internal static class ClusterCheck
 {
@@ -93,6 +94,9 @@ internal static class ClusterCheck
 
     private static bool IsApiError(Exception e) => e is HttpOperationException or HttpRequestException or IOException;
 
+    // 403 is RBAC's no; a 401 (credentials that stopped being accepted during the run) is not about permissions.
     private static CheckResult Unreadable(string group, string name, Exception e) =>
-        CheckResult.Fail(group, name, $"{name}: cannot read it: {KubeErrors.Describe(e)}", "check that your kubeconfig's user may read Weft's objects (`kubectl auth can-i --list`)");
+        CheckResult.Fail(group, name, $"{name}: cannot read it: {KubeErrors.Describe(e)}", KubeErrors.IsUnauthorized(e)
+            ? ApiServerChecks.CredentialsHint
+            : "check that your kubeconfig's user may read Weft's objects (`kubectl auth can-i --list`)");
 }

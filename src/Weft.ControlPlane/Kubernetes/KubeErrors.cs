@@ -12,6 +12,9 @@ public static class KubeErrors
 
     public static bool IsNotFound(Exception e) => StatusOf(e) == HttpStatusCode.NotFound;
 
+    /// <summary>401: the server does not accept the credentials (a wrong, expired or revoked token or certificate), as opposed to 403, which is RBAC's no.</summary>
+    public static bool IsUnauthorized(Exception e) => StatusOf(e) == HttpStatusCode.Unauthorized;
+
     /// <summary>A resource (version) the server does not serve: 404 on the collection itself, not on an object in it.</summary>
     public static bool IsNotServed(Exception e) =>
         IsNotFound(e) && ((e as HttpOperationException)?.Response?.Content ?? "").Contains("the server could not find the requested resource", StringComparison.Ordinal);

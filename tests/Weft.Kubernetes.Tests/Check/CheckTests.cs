@@ -145,6 +145,21 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.DoesNotContain("see inner exception", text, StringComparison.Ordinal);
     }
 
+    /// <summary>A 401 is the credentials, not the permissions: one ✗ that says so, not one per check with an RBAC hint.</summary>
+    [Fact]
+    public async Task Credentials_the_server_does_not_accept_fail_once_as_such_not_as_missing_permissions()
+    {
+        var file = _api.WriteKubeconfig(Path.Combine(_work, "wrong-token-kubeconfig"), "not-a-token-the-server-issued");
+
+        var (code, text) = await _children.RunAsync(["check", "--kubeconfig", file]);
+        Assert.True(code == 1, text);
+        Assert.Contains($"✗ the API server at {_api.Address.ToString().TrimEnd('/')} does not accept the kubeconfig's credentials: 401 Unauthorized", text, StringComparison.Ordinal);
+        Assert.Contains("hint: the server does not accept the kubeconfig's user", text, StringComparison.Ordinal);
+        Assert.Contains("`kubectl get ns`", text, StringComparison.Ordinal);
+        Assert.Contains("(1 of 1 checks failed)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("kubectl auth can-i", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Missing_crds_each_fail_with_the_install_hint_but_the_optional_ones_pass()
     {
