@@ -27,16 +27,7 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
         await using var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
-        await using var pod = new LocalPod(
-            new Deployment
-            {
-                ApiVersion = "apps/v1",
-                Metadata = new ObjectMeta { Name = "web", Namespace = "shop" },
-                Template = new PodTemplate { Labels = new Dictionary<string, string> { ["app"] = "web" }, Spec = new PodSpec { Containers = [new Container { Name = "web", Image = "nginx" }] } },
-            },
-            "abc", "web-abc-1", System.Net.IPAddress.Parse("127.99.2.1"),
-            new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = Path.Combine(_work, "logs"), Images = new ImageMap([new("nginx", "true")]) },
-            new PodMeshSettings("l7", Weft.Proxy.Security.MtlsMode.Strict));
+        await using var pod = Web();
         record.Start();
 
         // As the local cluster does: the pod starts (and registers) before the state naming it is published. Registering
@@ -47,4 +38,43 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         Assert.True(File.Exists(record.TokenFile(pod)), "the pod's token was deleted: its sidecar could never authenticate");
         Assert.Single((await client.CoreV1.ListNamespacedPodAsync("shop")).Items);
     }
+
+    /// <summary>
+    /// weft up stopping cleanly (Ctrl-C, SIGTERM): the local cluster stops its pods, then the record deletes their Pods
+    /// and, as a kubelet's projected volume goes with its pod, each pod's token file.
+    /// </summary>
+    [Fact]
+    public async Task A_pods_token_file_goes_with_it_when_the_record_stops()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
+        string token;
+        try
+        {
+            await using var pod = Web();
+            record.Start();
+            await record.RegisterAsync(pod, CancellationToken.None);
+            token = record.TokenFile(pod);
+            Assert.True(File.Exists(token), "no token file to begin with");
+        }
+        finally
+        {
+            await record.DisposeAsync();
+        }
+
+        Assert.False(File.Exists(token), $"{token} outlived its pod");
+        Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("shop")).Items);
+    }
+
+    private LocalPod Web() => new(
+        new Deployment
+        {
+            ApiVersion = "apps/v1",
+            Metadata = new ObjectMeta { Name = "web", Namespace = "shop" },
+            Template = new PodTemplate { Labels = new Dictionary<string, string> { ["app"] = "web" }, Spec = new PodSpec { Containers = [new Container { Name = "web", Image = "nginx" }] } },
+        },
+        "abc", "web-abc-1", System.Net.IPAddress.Parse("127.99.2.1"),
+        new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = Path.Combine(_work, "logs"), Images = new ImageMap([new("nginx", "true")]) },
+        new PodMeshSettings("l7", Weft.Proxy.Security.MtlsMode.Strict));
 }

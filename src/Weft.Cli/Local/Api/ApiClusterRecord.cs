@@ -146,7 +146,10 @@ internal sealed class ApiClusterRecord : ClusterRecord
         }
     }
 
-    /// <summary>Stops writing, then deletes the Pods and EndpointSlices this record made (the node is going away).</summary>
+    /// <summary>
+    /// Stops writing, then deletes the Pods and EndpointSlices this record made (the node is going away), and each pod's
+    /// token file, as a kubelet's projected volume goes with its pod, whether or not the API deletion succeeds.
+    /// </summary>
     public override async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -160,12 +163,19 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         List<(KubeResource, string, string)> doomed;
+        List<string> tokens;
         lock (_gate)
         {
             doomed = [.. _slices.Values.Select(s => (KubeResource.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(s.Object))),
                 .. _pods.Values.Select(p => (KubeResource.Pods, p.Pod.Namespace, p.Pod.Name))];
+            tokens = [.. _pods.Values.Select(p => TokenFile(p.Pod))];
             _slices.Clear();
             _pods.Clear();
+        }
+
+        foreach (var token in tokens)
+        {
+            TryDelete(token);
         }
 
         foreach (var (kind, ns, name) in doomed)
