@@ -45,6 +45,19 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
     public async Task Up_records_the_mesh_in_the_API_the_controller_serves_it_and_kubectl_reads_the_route_status()
     {
         var manifests = CopyCanary();
+
+        // What a killed run leaves: its Service, applied by weft up, with a ClusterIP of that run's block (never this one's,
+        // 127.B.1.0/24), immutable. This run makes it again with an address of its own block (asserted below).
+        using (var setup = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig)))
+        {
+            await setup.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "shop" } });
+            await setup.CoreV1.CreateNamespacedServiceAsync(new k8s.Models.V1Service
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "cart", NamespaceProperty = "shop", Labels = new Dictionary<string, string> { ["weft.dev/applied-by"] = "weft-up" } },
+                Spec = new k8s.Models.V1ServiceSpec { ClusterIP = "127.0.0.250", Ports = [new k8s.Models.V1ServicePort { Port = 80 }] },
+            }, "shop");
+        }
+
         var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
         await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
         Assert.False(up.HasExited, upOutput.ToString());
@@ -79,6 +92,7 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         var cart = await client.CoreV1.ReadNamespacedServiceAsync("cart", "shop");
         Assert.Equal(state.Services.Single(s => s.Name == "cart").ClusterIP, cart.Spec.ClusterIP);
         Assert.Equal("weft-up", cart.Metadata.Labels["weft.dev/applied-by"]);
+        Assert.Contains("Service shop/cart: an earlier run left it with ClusterIP 127.0.0.250, outside this run's block: made again", upOutput.ToString(), StringComparison.Ordinal);
 
         // Traffic through the sidecars: mTLS with certificates issued against API-reviewed tokens.
         for (var i = 0; i < 3; i++)

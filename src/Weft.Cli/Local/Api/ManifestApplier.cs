@@ -308,7 +308,20 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     private async Task CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
-        var written = await kind.CreateOrReplaceAsync(_client, body, (server, replacement) =>
+        var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct);
+        if (kind.Equals(KubeResource.Services) && written["spec"]?["clusterIP"]?.GetValue<string>() is { } left && left != "None"
+            && !_addresses.IsServiceAddress(left) && written["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy)
+        {
+            // Left by a run that was killed (nothing deleted it): its ClusterIP is of that run's block, which no kube-proxy
+            // of this run serves, and immutable. Applied by weft up, it is weft up's to make again, with this run's.
+            await kind.DeleteAsync(_client, kind.NamespaceOf(body), KubeResource.NameOf(body), ct);
+            written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct);
+            Report($"Service {kind.NamespaceOf(body)}/{KubeResource.NameOf(body)}: an earlier run left it with ClusterIP {left}, outside this run's block: made again");
+        }
+
+        Written.Note(kind, KubeResource.ResourceVersionOf(written));
+
+        void Keep(JsonObject server, JsonObject replacement)
         {
             if (server["status"] is { } status)
             {
@@ -321,8 +334,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 spec["clusterIP"] = serverSpec["clusterIP"]?.DeepClone();
                 spec["clusterIPs"] = serverSpec["clusterIPs"]?.DeepClone();
             }
-        }, ct);
-        Written.Note(kind, KubeResource.ResourceVersionOf(written));
+        }
     }
 
     /// <summary>Namespaces first (the rest live in them), CRDs next (their kinds follow), ServiceAccounts and Services, then the rest.</summary>
