@@ -300,11 +300,11 @@ public static class ProxyHost
 
             if (role == ListenerRole.Outbound)
             {
-                stats.RecordOutbound(context.Response.StatusCode);
+                stats.RecordOutbound(Metrics.AnsweredStatus.Of(context));
             }
             else
             {
-                stats.RecordInbound(context.Response.StatusCode);
+                stats.RecordInbound(Metrics.AnsweredStatus.Of(context));
             }
         });
 

@@ -13,9 +13,13 @@ namespace Weft.Proxy.Forwarding;
 /// </summary>
 internal static class ForwardFailure
 {
-    /// <summary>Answers <c>weft: UPSTREAM: WHAT FAILED</c> with the status YARP set, unless the response started or is gRPC's.</summary>
+    /// <summary>
+    /// Answers <c>weft: UPSTREAM: WHAT FAILED</c> with the status YARP set, unless the response started or is gRPC's, or
+    /// the client has gone (YARP's RequestCanceled): no one would read it, and the request stays one that got no answer
+    /// (<see cref="Metrics.AnsweredStatus"/>).
+    /// </summary>
     public static Task AnswerAsync(HttpContext context, string upstream) =>
-        context.Response.HasStarted || GrpcCall.IsGrpc(context.Request)
+        context.Response.HasStarted || GrpcCall.IsGrpc(context.Request) || context.RequestAborted.IsCancellationRequested
             ? Task.CompletedTask
             : OutboundHandler.RespondAsync(context, context.Response.StatusCode, $"{upstream}: {Describe(context)}");
 

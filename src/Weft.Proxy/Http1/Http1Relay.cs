@@ -220,7 +220,11 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
         }
     }
 
-    /// <summary>One exchange; false when the client connection must end (close requested, framing broken, client gone).</summary>
+    /// <summary>
+    /// One exchange; false when the client connection must end (close requested, framing broken, client gone). It is
+    /// counted once, with the status the client was sent, or 0 (status class <c>other</c>) when none was: the client went
+    /// away, or the app broke the connection, before a response head (as <see cref="Metrics.AnsweredStatus"/> on the full path).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(ConnectionContext connection, ClientWriter output, RelayExchange exchange, RelayTarget target, Deadline deadline)
     {
@@ -286,12 +290,9 @@ internal sealed class Http1Relay(UpstreamPool pool, Http1Route route, ILogger lo
                 deadline.After(_keepAliveSpan);
             }
 
-            if (status != 0)
-            {
-                route.Record(target, exchange, status, time.GetElapsedTime(started));
-            }
-
-            target.Span?.End(Math.Max(status, 0));
+            status = Math.Max(status, 0);
+            route.Record(target, exchange, status, time.GetElapsedTime(started));
+            target.Span?.End(status);
         }
     }
 

@@ -95,9 +95,10 @@ internal sealed class InboundHandler(
         finally
         {
             var elapsed = _time.GetElapsedTime(started);
-            metrics?.RecordRequest(labels, context.Response.StatusCode, elapsed);
-            tap?.Offer(context, labels, elapsed);
-            span?.End(context.Response.StatusCode);
+            var status = AnsweredStatus.Of(context);
+            metrics?.RecordRequest(labels, status, elapsed);
+            tap?.Offer(context, labels, status, elapsed);
+            span?.End(status);
         }
     }
 

@@ -105,9 +105,10 @@ internal sealed class OutboundHandler(
         {
             var elapsed = time.GetElapsedTime(started);
             var final = endpoint is null ? labels : Labels(table.Policy, plan, endpoint);
-            metrics.RecordRequest(final, context.Response.StatusCode, elapsed);
-            span?.End(context.Response.StatusCode);
-            tap?.Offer(context, final, elapsed);
+            var status = AnsweredStatus.Of(context);
+            metrics.RecordRequest(final, status, elapsed);
+            span?.End(status);
+            tap?.Offer(context, final, status, elapsed);
         }
     }
 

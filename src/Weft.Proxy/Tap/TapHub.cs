@@ -84,8 +84,8 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
         }
     }
 
-    /// <summary>A request the full (Kestrel) path completed, with its metric labels.</summary>
-    public void Offer(HttpContext context, in RequestLabels labels, TimeSpan elapsed)
+    /// <summary>A request the full (Kestrel) path completed, with its metric labels and the status it is counted with (<see cref="AnsweredStatus"/>).</summary>
+    public void Offer(HttpContext context, in RequestLabels labels, int status, TimeSpan elapsed)
     {
         if (Volatile.Read(ref _sessions) is not { } sessions)
         {
@@ -104,7 +104,7 @@ internal sealed class TapHub(LocalWorkload local, string podName, TimeProvider t
         if (AnyWants(sessions, labels.Direction, request.Method, path))
         {
             var grpc = GrpcCall.IsGrpc(request);
-            var e = Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", path, context.Response.StatusCode, elapsed, grpc);
+            var e = Event(labels, request.Method, request.Scheme, request.Host.Value ?? "", path, status, elapsed, grpc);
             if (grpc && GrpcCall.StatusOf(context.Response) is int grpcStatus)
             {
                 e.GrpcStatus = grpcStatus;

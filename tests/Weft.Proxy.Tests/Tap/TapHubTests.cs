@@ -23,13 +23,13 @@ public sealed class TapHubTests
         var context = Request("GET", "/items");
         using var exchange = new RelayExchange();
         var target = new RelayTarget(new UpstreamKey("127.0.0.1", 1, null), 0, Outbound, null, "");
-        hub.Offer(context, Outbound, TimeSpan.FromMilliseconds(1)); // first calls JIT and initialise statics
+        hub.Offer(context, Outbound, 200, TimeSpan.FromMilliseconds(1)); // first calls JIT and initialise statics
         hub.Offer(exchange, target, 200, TimeSpan.FromMilliseconds(1));
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
-            hub.Offer(context, Outbound, TimeSpan.FromMilliseconds(1));
+            hub.Offer(context, Outbound, 200, TimeSpan.FromMilliseconds(1));
             hub.Offer(exchange, target, 200, TimeSpan.FromMilliseconds(1));
         }
 
@@ -68,7 +68,7 @@ public sealed class TapHubTests
         var hub = Hub(new FakeTimeProvider());
         var session = hub.TryOpen(new TapRequest())!;
 
-        hub.Offer(Request("POST", "/cart/items", "?token=secret", "cart.shop:80", status: 201), Outbound, TimeSpan.FromMilliseconds(12.5));
+        hub.Offer(Request("POST", "/cart/items", "?token=secret", "cart.shop:80", status: 201), Outbound, 201, TimeSpan.FromMilliseconds(12.5));
 
         Assert.True(session.Events.TryRead(out var e));
         Assert.Equal(("outbound", "POST", "cart.shop:80", "/cart/items", 201, 12_500L), (e.Direction, e.Method, e.Authority, e.Path, e.Status, e.LatencyMicros));
@@ -98,8 +98,8 @@ public sealed class TapHubTests
             call.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>(new ResponseTrailers { Trailers = new HeaderDictionary { ["grpc-status"] = "14" } });
         }
 
-        hub.Offer(call, Outbound, TimeSpan.Zero);
-        hub.Offer(plain, Outbound, TimeSpan.Zero);
+        hub.Offer(call, Outbound, 200, TimeSpan.Zero);
+        hub.Offer(plain, Outbound, 200, TimeSpan.Zero);
 
         Assert.True(session.Events.TryRead(out var e));
         Assert.Equal((true, true, 14), (e.Grpc, e.HasGrpcStatus, e.GrpcStatus));
@@ -113,7 +113,7 @@ public sealed class TapHubTests
         var hub = Hub(new FakeTimeProvider());
         var session = hub.TryOpen(new TapRequest())!;
 
-        hub.Offer(Request("GET", "/"), Inbound, TimeSpan.Zero);
+        hub.Offer(Request("GET", "/"), Inbound, 200, TimeSpan.Zero);
 
         Assert.True(session.Events.TryRead(out var e));
         Assert.Equal(("inbound", "shop", "spiffe://cluster.local/ns/shop/sa/client", ""), (e.Direction, e.DstNamespace, e.DstIdentity, e.SrcIdentity));
@@ -147,7 +147,7 @@ public sealed class TapHubTests
         };
         var session = hub.TryOpen(request)!;
 
-        hub.Offer(Request("GET", "/cart/items", host: "cart.shop:80"), Outbound, TimeSpan.Zero);
+        hub.Offer(Request("GET", "/cart/items", host: "cart.shop:80"), Outbound, 200, TimeSpan.Zero);
 
         Assert.Equal(queued, session.Events.TryRead(out _));
         Assert.Equal(0, session.Dropped); // filtered out is not dropped
@@ -160,13 +160,13 @@ public sealed class TapHubTests
         var session = hub.TryOpen(new TapRequest { Direction = "inbound" })!;
         var context = Request("GET", "/items");
         var sent = "GET /items HTTP/1.1\r\nHost: cart.shop:80\r\n\r\n"u8.ToArray();
-        hub.Offer(context, Outbound, TimeSpan.Zero);
+        hub.Offer(context, Outbound, 200, TimeSpan.Zero);
         hub.Offer(sent, 3, null, Outbound, 200, TimeSpan.Zero);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
-            hub.Offer(context, Outbound, TimeSpan.Zero);
+            hub.Offer(context, Outbound, 200, TimeSpan.Zero);
             hub.Offer(sent, 3, null, Outbound, 200, TimeSpan.Zero);
         }
 
@@ -181,7 +181,7 @@ public sealed class TapHubTests
         var session = hub.TryOpen(new TapRequest())!;
 
         // Kestrel has decoded "/%1b]0;pwned%07" into Path: the event must not carry the raw escape sequence.
-        hub.Offer(Request("GET", "/\u001b]0;pwned\u0007"), Outbound, TimeSpan.Zero);
+        hub.Offer(Request("GET", "/\u001b]0;pwned\u0007"), Outbound, 200, TimeSpan.Zero);
 
         Assert.True(session.Events.TryRead(out var e));
         Assert.DoesNotContain(e.Path, char.IsControl);
@@ -199,7 +199,7 @@ public sealed class TapHubTests
         var hub = Hub(new FakeTimeProvider());
         var session = hub.TryOpen(new TapRequest())!;
 
-        hub.Offer(Request("POST", "/cart/a%20b", "?token=secret", status: 201), labels, TimeSpan.FromMilliseconds(3));
+        hub.Offer(Request("POST", "/cart/a%20b", "?token=secret", status: 201), labels, 201, TimeSpan.FromMilliseconds(3));
         hub.Offer("POST /cart/a%20b?token=secret HTTP/1.1\r\nHost: cart.shop:80\r\nContent-Length: 0\r\n\r\n"u8, 4, null, labels, 201,
             TimeSpan.FromMilliseconds(3));
 
@@ -234,11 +234,11 @@ public sealed class TapHubTests
 
         for (var i = 0; i < 8; i++)
         {
-            hub.Offer(context, Outbound, TimeSpan.Zero);
+            hub.Offer(context, Outbound, 200, TimeSpan.Zero);
         }
 
         time.Advance(TimeSpan.FromSeconds(1));
-        hub.Offer(context, Outbound, TimeSpan.Zero);
+        hub.Offer(context, Outbound, 200, TimeSpan.Zero);
 
         Assert.Equal(6, session.Events.Count);
         Assert.Equal(3, session.Dropped);
@@ -253,7 +253,7 @@ public sealed class TapHubTests
 
         for (var i = 0; i < 3; i++)
         {
-            hub.Offer(context, Outbound, TimeSpan.Zero);
+            hub.Offer(context, Outbound, 200, TimeSpan.Zero);
         }
 
         Assert.Equal(2, session.Events.Count);
