@@ -102,19 +102,6 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
             Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
         }
 
-        // kubectl delete pod: the kubelet stops it and the Deployment gets a new pod in its place, Ready in the API.
-        var doomed = pods.Items.Single(p => p.Metadata.Name.StartsWith("cart-v2-", StringComparison.Ordinal)).Metadata.Name;
-        await client.CoreV1.DeleteNamespacedPodAsync(doomed, "shop");
-        await WeftChildren.WaitAsync(() =>
-        {
-            var now = client.CoreV1.ListNamespacedPod("shop").Items.Where(p => p.Metadata.Name.StartsWith("cart-v2-", StringComparison.Ordinal)).ToList();
-            return now.Count == 1 && now[0].Metadata.Name != doomed && now[0].Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true
-                && StateFile.TryRead(ReadyFile)?.Pods.Any(p => p.Name == doomed) == false;
-        }, TimeSpan.FromSeconds(60), () => $"no new cart-v2 pod in place of {doomed}:\n{upOutput}");
-        Assert.Contains($"pod shop/{doomed} was deleted through the API server: stopping it", upOutput.ToString(), StringComparison.Ordinal);
-        var (afterCode, afterBody) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
-        Assert.True(afterCode == 0, afterBody);
-
         // The route's status as the controller wrote it, read back by the real kubectl.
         var yaml = "";
         await WeftChildren.WaitAsync(() =>

@@ -25,9 +25,6 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly List<LocalPod> _pods = [];
     private readonly List<Task> _terminating = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
-
-    /// <summary>The pods whose Pod the store has held (read back from the API server), by key: one gone from it since was deleted there.</summary>
-    private readonly HashSet<string> _recorded = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
@@ -182,7 +179,6 @@ internal sealed class LocalCluster : IAsyncDisposable
         var changed = false;
         List<LocalPod> toStop = [];
         List<LocalPod> toStart = [];
-        var inApi = _options.Record is null ? null : snapshot.Objects.OfType<Pod>().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
             foreach (var pod in _pods)
@@ -191,27 +187,12 @@ internal sealed class LocalCluster : IAsyncDisposable
                 {
                     toStop.Add(pod);
                 }
-                else if (inApi is not null && !inApi.Contains(pod.Key) && _recorded.Contains(pod.Key))
-                {
-                    // Deleted through the API (kubectl delete pod): the kubelet stops its containers, and the
-                    // Deployment's ReplicaSet makes a new pod in its place (below).
-                    _options.Progress?.WriteLine($"pod {pod.Key} was deleted through the API server: stopping it; {deployment.Key} gets a new pod");
-                    toStop.Add(pod);
-                }
-            }
-
-            foreach (var pod in _pods)
-            {
-                if (inApi?.Contains(pod.Key) == true)
-                {
-                    _recorded.Add(pod.Key);
-                }
             }
 
             foreach (var deployment in deployments.Values)
             {
                 var hash = PodNames.TemplateHash(deployment);
-                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash && !toStop.Contains(p)).ToList();
+                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash).ToList();
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
                     var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault, _options.Tracing);
@@ -232,7 +213,6 @@ internal sealed class LocalCluster : IAsyncDisposable
             foreach (var pod in toStop)
             {
                 _pods.Remove(pod);
-                _recorded.Remove(pod.Key);
             }
 
             _pods.AddRange(toStart);
