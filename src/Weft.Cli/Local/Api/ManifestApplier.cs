@@ -308,9 +308,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     private async Task CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
+        var appliedBefore = false; // the object as the server had it was weft up's: our own label is on what we write
         var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct);
-        if (kind.Equals(KubeResource.Services) && written["spec"]?["clusterIP"]?.GetValue<string>() is { } left && left != "None"
-            && !_addresses.IsServiceAddress(left) && written["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy)
+        if (appliedBefore && kind.Equals(KubeResource.Services) && written["spec"]?["clusterIP"]?.GetValue<string>() is { } left && left != "None"
+            && !_addresses.IsServiceAddress(left))
         {
             // Left by a run that was killed (nothing deleted it): its ClusterIP is of that run's block, which no kube-proxy
             // of this run serves, and immutable. Applied by weft up, it is weft up's to make again, with this run's.
@@ -323,6 +324,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
         void Keep(JsonObject server, JsonObject replacement)
         {
+            appliedBefore = server["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
             if (server["status"] is { } status)
             {
                 replacement["status"] = status.DeepClone();
