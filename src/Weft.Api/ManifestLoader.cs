@@ -155,7 +155,7 @@ public static class ManifestLoader
         if (string.IsNullOrEmpty(apiVersion) || string.IsNullOrEmpty(kind))
         {
             var missing = string.IsNullOrEmpty(apiVersion) ? "apiVersion" : "kind";
-            collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, root.Line, null, kind, ns, name, missing, $"Required value: {missing} not set")
+            collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, root.Line, null, kind, KnownKinds.DisplayNamespace(kind, ns), name, missing, $"Required value: {missing} not set")
             {
                 Hint = "every object needs apiVersion and kind, e.g. apiVersion: gateway.networking.k8s.io/v1 and kind: HTTPRoute",
             });
@@ -185,7 +185,7 @@ public static class ManifestLoader
         {
             if (KnownKinds.NotServed(kind, apiVersion) is { } notServed)
             {
-                collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, root.Line, null, kind, ns, name, null, notServed.Message) { Hint = notServed.Hint });
+                collector.Problems.Add(new ManifestProblem(ProblemKind.Invalid, file, root.Line, null, kind, KnownKinds.DisplayNamespace(kind, ns), name, null, notServed.Message) { Hint = notServed.Hint });
                 return;
             }
 

@@ -17,21 +17,33 @@ internal static class KnownKinds
     public static KindType? Find(string kind, string apiVersion) => Types.GetValueOrDefault((kind, apiVersion));
 
     /// <summary>
-    /// The groups whose every kind a cluster with Weft's CRDs serves by the definitions Weft vendors (Gateway API v1.6.1,
-    /// experimental channel; Weft's policy group), with the kinds of each Weft does not read.
+    /// The namespace a problem of an object Weft could not map names, as the object's key has it: "default" for a
+    /// namespaced kind Weft reads (at any version) that names none, so that the problem matches the object an earlier
+    /// load kept (<c>DirectorySource</c>); as written otherwise.
+    /// </summary>
+    public static string? DisplayNamespace(string? kind, string? ns) =>
+        !string.IsNullOrEmpty(ns) || kind is null ? ns
+        : Types.FirstOrDefault(t => t.Key.Kind == kind).Value is { } type ? (type.Namespaced ? "default" : null)
+        : ns;
+
+    /// <summary>
+    /// The groups of Weft's CRDs (Gateway API, experimental channel; Weft's policy group), with the kinds of each Weft does
+    /// not read: those of the release Weft vendors (v1.6.1) and of the earlier ones <c>weft check</c> accepts (from v1.4.0),
+    /// so that a kind of theirs is never taken for a slip.
     /// </summary>
     private static readonly Dictionary<string, string[]> OwnGroups = new(StringComparer.Ordinal)
     {
-        [GatewayApi.Group] = ["Gateway", "GatewayClass", "ListenerSet", "UDPRoute"],
-        [GatewayApi.ExperimentalGroup] = [],
+        [GatewayApi.Group] = ["Gateway", "GatewayClass", "ListenerSet", "UDPRoute", "BackendLBPolicy"],
+        [GatewayApi.ExperimentalGroup] = ["XListenerSet"],
         [WeftPolicyApi.Group] = [],
     };
 
     /// <summary>
     /// Why an object Weft does not read is an error where <c>kubectl apply</c> would refuse it as a kind the server does
-    /// not serve ("no matches for kind"), or null (a kind of the cluster Weft leaves alone): a kind Weft reads at an
-    /// apiVersion it is not served at, or, in a group of Weft's CRDs, a kind they do not define that is a slip from one
-    /// they do (<c>HTTPRoot</c>). Returns the message and a hint.
+    /// not serve ("no matches for kind"), or null (a kind Weft leaves alone, which a cluster may serve): a kind Weft reads
+    /// at an apiVersion of its group it is not served at (<c>HTTPRoute</c> v9), or, in a group of Weft's CRDs, a kind
+    /// none of its releases defines that is a slip from one Weft reads (<c>HTTPRoot</c>, two letters at most). Other
+    /// kinds, of any group, are skipped: a newer release's, another project's. Returns the message and a hint.
     /// </summary>
     public static (string Message, string Hint)? NotServed(string kind, string apiVersion)
     {
@@ -54,10 +66,11 @@ internal static class KnownKinds
             return null;
         }
 
-        var near = kinds.Where(k => Distance(k.ToLowerInvariant(), kind.ToLowerInvariant()) <= 2).ToList();
+        var near = Types.Keys.Where(k => GroupOf(k.ApiVersion) == group).Select(k => k.Kind).Distinct()
+            .Where(k => Distance(k.ToLowerInvariant(), kind.ToLowerInvariant()) <= 2).ToList();
         return near.Count == 0
-            ? (message, $"the kinds of {group} are {string.Join(", ", kinds.Order(StringComparer.Ordinal))}")
-            : (message, $"did you mean {string.Join(" or ", near)}? (served at {string.Join(", ", Types.Keys.Where(k => near.Contains(k.Kind)).Select(k => k.ApiVersion).DefaultIfEmpty(group + "/v1"))})");
+            ? null
+            : (message, $"did you mean {string.Join(" or ", near)}? (served at {string.Join(", ", Types.Keys.Where(k => near.Contains(k.Kind)).Select(k => k.ApiVersion))})");
     }
 
     private static string GroupOf(string apiVersion) => apiVersion.LastIndexOf('/') is > 0 and var slash ? apiVersion[..slash] : "";

@@ -221,6 +221,9 @@ public sealed class DirectorySourceGenerationTests
         dir.Write("route.yaml", "# a comment\n" + Route.Replace("generation: 7}", "labels: {team: a}}", StringComparison.Ordinal).Replace("  parentRefs", "  # routes\n  parentRefs", StringComparison.Ordinal));
         source.Rescan(force: true);
         Assert.Equal(1, Generation());
+        dir.Write("route.yaml", Route.Replace("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1", StringComparison.Ordinal)); // the same object at another version
+        source.Rescan(force: true);
+        Assert.Equal(1, Generation());
 
         dir.Write("route.yaml", Route.Replace("/a", "/b", StringComparison.Ordinal));
         source.Rescan(force: true);
@@ -243,5 +246,24 @@ public sealed class DirectorySourceGenerationTests
         dir.Write("route.yaml", Route.Replace("/a", "/c", StringComparison.Ordinal));
         source.Rescan(force: true);
         Assert.Equal(1, Generation());
+    }
+
+    [Fact]
+    public async Task An_edit_to_a_version_the_API_does_not_serve_keeps_the_object_even_when_it_names_no_namespace()
+    {
+        // kubectl apply: 'no matches for kind "HTTPRoute" in version ".../v9"' changes nothing. The problem names the
+        // object as its key does (default/r), so it is the one kept.
+        var route = Route.Replace("namespace: shop, generation: 7", "generation: 7", StringComparison.Ordinal);
+        using var dir = new TempDirectory();
+        var store = new ObjectStore();
+        await using var source = new DirectorySource(dir.Path, store, NullLogger.Instance);
+        dir.Write("route.yaml", route);
+        source.Start();
+        Assert.Equal("default/r", store.Snapshot().Mesh.Routes.Single().Key);
+
+        dir.Write("route.yaml", route.Replace("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v9", StringComparison.Ordinal));
+        source.Rescan(force: true);
+        Assert.Equal("default/r", store.Snapshot().Mesh.Routes.Single().Key);
+        Assert.Contains("(the last valid version of this object is kept)", Assert.Single(source.Problems).Message, StringComparison.Ordinal);
     }
 }
