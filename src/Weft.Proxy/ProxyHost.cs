@@ -296,15 +296,16 @@ public static class ProxyHost
             finally
             {
                 progress?.RequestEnded();
-            }
 
-            if (role == ListenerRole.Outbound)
-            {
-                stats.RecordOutbound(Metrics.AnsweredStatus.Of(context));
-            }
-            else
-            {
-                stats.RecordInbound(Metrics.AnsweredStatus.Of(context));
+                // In the finally: a request whose client went away (a cancellation let through above) counts too, as other.
+                if (role == ListenerRole.Outbound)
+                {
+                    stats.RecordOutbound(Metrics.AnsweredStatus.Of(context));
+                }
+                else if (role == ListenerRole.Inbound)
+                {
+                    stats.RecordInbound(Metrics.AnsweredStatus.Of(context));
+                }
             }
         });
 

@@ -173,7 +173,9 @@ internal sealed class AdminHandler(
 
             if (destination.Policy is { } policy)
             {
-                writer.WriteString("service", $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
+                writer.WriteString("service", policy.ServiceName.Length == 0 && policy.DefaultBackend is { } pod
+                    ? pod.Display() // a pod IP (gamma-spec A7): no Service addressed
+                    : $"{policy.ServiceNamespace}/{policy.ServiceName}:{policy.Port}");
                 writer.WriteNumber("rules", policy.Rules.Count);
                 writer.WritePropertyName("policy");
                 JsonSerializer.Serialize(writer, policy, AdminJsonContext.Default.DestinationPolicy);
