@@ -6,8 +6,9 @@ using YamlDotNet.RepresentationModel;
 namespace Weft.Api.Loading;
 
 /// <summary>
-/// A digest of an object's fields but <c>metadata</c> and <c>status</c>: what the API server compares to decide whether
-/// an update moves <c>metadata.generation</c>. Keys are taken in order of their names, so reordering, comments and
+/// A digest of an object's fields but <c>metadata</c> and <c>status</c> (and its <c>apiVersion</c> and <c>kind</c>: one
+/// object served at two versions is one object): what the API server compares to decide whether an update moves
+/// <c>metadata.generation</c>. Keys are taken in order of their names, so reordering, comments and
 /// layout change nothing; a scalar's quoting does (<c>80</c> and <c>"80"</c> are a number and a string).
 /// </summary>
 internal static class SpecDigest
@@ -29,7 +30,7 @@ internal static class SpecDigest
                 text.Append('{');
                 foreach (var (key, value) in mapping.Children
                     .Select(c => (Key: (c.Key as YamlScalarNode)?.Value ?? c.Key.ToString(), c.Value))
-                    .Where(c => !top || c.Key is not ("metadata" or "status"))
+                    .Where(c => !top || c.Key is not ("metadata" or "status" or "apiVersion" or "kind"))
                     .OrderBy(c => c.Key, StringComparer.Ordinal))
                 {
                     Scalar(key, plain: true, text);
