@@ -21,11 +21,36 @@ internal sealed class ExpositionWriter(ExpositionFormat format)
 
     public ExpositionFormat Format => format;
 
-    /// <summary>The format a scraper's Accept header asks for: OpenMetrics when it names application/openmetrics-text.</summary>
-    public static ExpositionFormat Negotiate(string? accept) =>
-        accept is not null && accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase)
-            ? ExpositionFormat.OpenMetrics
-            : ExpositionFormat.Prometheus;
+    /// <summary>
+    /// The format a scraper's Accept header asks for (RFC 9110 content negotiation): OpenMetrics when it accepts
+    /// <c>application/openmetrics-text</c> with a weight above 0 and at least that of the Prometheus text format (which
+    /// <c>text/plain</c>, <c>text/*</c> or <c>*/*</c> accept), as Prometheus' own scrape header ranks them; else Prometheus.
+    /// </summary>
+    public static ExpositionFormat Negotiate(string? accept)
+    {
+        if (string.IsNullOrEmpty(accept) || !accept.Contains("openmetrics", StringComparison.OrdinalIgnoreCase)
+            || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList([accept], out var ranges))
+        {
+            return ExpositionFormat.Prometheus;
+        }
+
+        double open = 0, plain = 0;
+        foreach (var range in ranges)
+        {
+            var weight = range.Quality ?? 1;
+            var type = range.MediaType.Value ?? "";
+            if (type.Equals("application/openmetrics-text", StringComparison.OrdinalIgnoreCase))
+            {
+                open = Math.Max(open, weight);
+            }
+            else if (type.Equals("text/plain", StringComparison.OrdinalIgnoreCase) || type.Equals("text/*", StringComparison.OrdinalIgnoreCase) || type == "*/*")
+            {
+                plain = Math.Max(plain, weight);
+            }
+        }
+
+        return open > 0 && open >= plain ? ExpositionFormat.OpenMetrics : ExpositionFormat.Prometheus;
+    }
 
     /// <summary>Starts a family.</summary>
     /// <param name="name">The samples' name (with <c>_total</c> for a counter).</param>

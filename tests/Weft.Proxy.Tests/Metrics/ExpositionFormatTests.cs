@@ -91,6 +91,18 @@ public sealed class ExpositionFormatTests
         Assert.DoesNotContain(samples, s => s.Name.StartsWith("weft_tcp", StringComparison.Ordinal) && s.Labels.ContainsKey("status_class"));
     }
 
+    // RFC 9110 weights: Prometheus' own scrape header ranks OpenMetrics first; q=0 refuses a type.
+    [Theory]
+    [InlineData("application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", "OpenMetrics")]
+    [InlineData("application/openmetrics-text", "OpenMetrics")]
+    [InlineData("application/openmetrics-text;q=0", "Prometheus")]
+    [InlineData("text/plain;q=1, application/openmetrics-text;q=0.5", "Prometheus")]
+    [InlineData("*/*", "Prometheus")]
+    [InlineData(null, "Prometheus")]
+    [InlineData("not a media type ,,;;", "Prometheus")]
+    public void The_format_is_the_Accept_header_s_higher_weighted_of_the_two(string? accept, string expected) =>
+        Assert.Equal(expected, ExpositionWriter.Negotiate(accept).ToString());
+
     [Theory]
     [InlineData(null, "text/plain; version=0.0.4; charset=utf-8")]
     [InlineData("text/plain", "text/plain; version=0.0.4; charset=utf-8")]
