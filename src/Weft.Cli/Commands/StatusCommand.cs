@@ -40,7 +40,7 @@ internal static class StatusCommand
             if (found is null)
             {
                 Console.Error.WriteLine($"weft status: {error}");
-                return 1;
+                return 2; // as weft exec and weft curl: which mesh was not said, or is not there
             }
 
             if (result.GetValue(json))

@@ -109,10 +109,10 @@ internal static class StateFile
             : [];
         return live.Count switch
         {
-            0 => (null, "no running local mesh found (start one with `weft up DIR`, or pass --state FILE)"),
+            0 => (null, "no running local mesh found (start one with `weft up DIR`, or pass --dir DIR or --state FILE)"),
             1 => (live[0].State, null),
-            _ => (null, "several local meshes are running; pick one with --state FILE:\n"
-                + string.Join('\n', live.Select(s => $"  {s.Path}  ({s.State!.ManifestDirectory})"))),
+            _ => (null, "several local meshes are running; pick one with --dir DIR (the directory weft up runs) or --state FILE:\n"
+                + string.Join('\n', live.Select(s => $"  --dir {s.State!.ManifestDirectory}   (--state {s.Path})"))),
         };
     }
 

@@ -43,13 +43,16 @@ public sealed class UpCommandTests : IDisposable
         Assert.Equal(error, run.Stderr.Trim());
     }
 
-    [Fact]
-    public async Task Exec_without_a_running_mesh_says_so()
+    [Theory]
+    [InlineData("exec", "shop/client", "--", "true")]
+    [InlineData("curl", "--from", "shop/client", "http://cart/")]
+    [InlineData("status")]
+    public async Task A_verb_of_the_local_mesh_without_one_running_says_so_and_exits_2(string verb, params string[] arguments)
     {
-        var run = await WeftAsync(["exec", "--dir", _work, "shop/client", "--", "true"]);
+        var run = await WeftAsync([verb, "--dir", _work, .. arguments]);
 
         Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith("weft exec: no running local mesh", run.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith($"weft {verb}: no running local mesh", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
