@@ -22,9 +22,9 @@ internal static class TopCommand
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (0: until interrupted; 5 with --once)" };
         duration.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double>() is < 0 or double.NaN)
+            if (r.GetValueOrDefault<double>() is < 0 or double.NaN or > 600)
             {
-                r.AddError("--duration: seconds, 0 or more");
+                r.AddError("--duration: seconds, 0 to 600 (a sidecar ends a tap after 10 minutes)");
             }
         });
         var once = new Option<bool>("--once") { Description = "Print one table when the duration is over instead of a live one" };

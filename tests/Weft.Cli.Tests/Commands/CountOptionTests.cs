@@ -8,7 +8,8 @@ public sealed class CountOptionTests
     [Theory]
     [InlineData("tap", "deploy/cart --max -5", "--max: 0 (no limit) or more")]
     [InlineData("top", "deploy/cart --max -1", "--max: 0 (no limit) or more")]
-    [InlineData("top", "deploy/cart --duration -1", "--duration: seconds, 0 or more")]
+    [InlineData("top", "deploy/cart --duration -1", "--duration: seconds, 0 to 600 (a sidecar ends a tap after 10 minutes)")]
+    [InlineData("top", "deploy/cart --duration 700", "--duration: seconds, 0 to 600 (a sidecar ends a tap after 10 minutes)")]
     [InlineData("curl", "--from shop/client http://cart/ --count 0", "--count: 1 or more requests")]
     [InlineData("curl", "--from shop/client http://cart/ --count -3", "--count: 1 or more requests")]
     public void A_negative_count_or_duration_is_refused(string verb, string arguments, string error)
