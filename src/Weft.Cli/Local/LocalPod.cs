@@ -29,6 +29,12 @@ namespace Weft.Cli.Local;
 internal sealed class LocalPod : IAsyncDisposable
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Failed readiness probes in a row that make a Ready pod not Ready: the kubelet's default <c>failureThreshold</c>, so
+    /// that one probe a busy node answers late does not take the pod's endpoints away (one success makes a pod Ready).
+    /// </summary>
+    private const int ReadinessFailureThreshold = 3;
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
 
@@ -629,6 +635,7 @@ internal sealed class LocalPod : IAsyncDisposable
         var restartAt = new DateTimeOffset?[_processes.Count];
         DateTimeOffset? sidecarDeadSince = null;
         var sidecarLiveSinceStart = false;
+        var failedReadiness = 0;
         while (!ct.IsCancellationRequested)
         {
             string? problem = null;
@@ -709,7 +716,11 @@ internal sealed class LocalPod : IAsyncDisposable
                 }
 
                 var (ready, reason) = sidecarProblem is null ? await ProbeAppsAsync(ct) : (false, sidecarProblem);
-                SetState(ready, reason);
+                failedReadiness = ready ? 0 : failedReadiness + 1;
+                if (ready || !_ready || failedReadiness >= ReadinessFailureThreshold)
+                {
+                    SetState(ready, reason);
+                }
             }
 
             await Task.Delay(_ready ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(100), _options.Time, ct);
