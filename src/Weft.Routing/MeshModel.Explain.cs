@@ -261,7 +261,7 @@ public sealed partial class MeshModel
         var status = plan.GrpcStatus is int grpc ? $"gRPC {GrpcStatusCodes.Name(grpc)}" : plan.Status.ToString(CultureInfo.InvariantCulture);
         return plan.Outcome switch
         {
-            PlanOutcome.Forward => $"forward to {Name(plan.Backend!)}{Rewrites(plan)} (gamma-spec F2)",
+            PlanOutcome.Forward => $"forward to {plan.Backend!.Display()}{Rewrites(plan)} (gamma-spec F2)",
             PlanOutcome.ForwardToService => $"forward to the Service's own endpoints{Rewrites(plan)} (no route applies, gamma-spec C1)",
             PlanOutcome.Redirect => $"{status} redirect, Location: {plan.Location} (gamma-spec G6)",
             PlanOutcome.NoRuleMatched => $"{status}: no rule matches; attached routes replace the default behaviour (gamma-spec C2)",
@@ -275,13 +275,12 @@ public sealed partial class MeshModel
 
     private static string Describe(ConnectionPlan plan, DestinationPolicy policy) => plan.Outcome switch
     {
-        PlanOutcome.Forward => $"{policy.Protocol} connection to {Name(plan.Backend!)} by {plan.Rule!.Origin.RouteKind} {plan.Rule.Origin.RouteNamespace}/{plan.Rule.Origin.RouteName} (gamma-spec {(policy.Protocol == PolicyProtocol.Tls ? "K3" : "K2")}, F2)",
+        PlanOutcome.Forward => $"{policy.Protocol} connection to {plan.Backend!.Display()} by {plan.Rule!.Origin.RouteKind} {plan.Rule.Origin.RouteNamespace}/{plan.Rule.Origin.RouteName} (gamma-spec {(policy.Protocol == PolicyProtocol.Tls ? "K3" : "K2")}, F2)",
         PlanOutcome.ForwardToService => $"{policy.Protocol} connection to the Service's own endpoints (no route applies, gamma-spec C1)",
         PlanOutcome.NoRuleMatched => $"connection closed: {plan.Rejected} (gamma-spec K3)",
         var other => $"connection closed: {plan.Rejected} ({other.Rule()})",
     };
 
-    private static string Name(BackendPolicy b) => b.Display();
 
     /// <summary>The request's headers as the proxy sees them: a Host header (the address as written) when none is given.</summary>
     private static HeaderList Headers(ExplainRequest request)

@@ -67,32 +67,13 @@ internal static class KnownKinds
         }
 
         var near = Types.Keys.Where(k => GroupOf(k.ApiVersion) == group).Select(k => k.Kind).Distinct()
-            .Where(k => Distance(k.ToLowerInvariant(), kind.ToLowerInvariant()) <= 2).ToList();
+            .Where(k => UnknownField.EditDistance(k.ToLowerInvariant(), kind.ToLowerInvariant()) <= 2).ToList();
         return near.Count == 0
             ? null
             : (message, $"did you mean {string.Join(" or ", near)}? (served at {string.Join(", ", Types.Keys.Where(k => near.Contains(k.Kind)).Select(k => k.ApiVersion))})");
     }
 
     private static string GroupOf(string apiVersion) => apiVersion.LastIndexOf('/') is > 0 and var slash ? apiVersion[..slash] : "";
-
-    /// <summary>Levenshtein distance, for names of a few characters.</summary>
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return row[b.Length];
-    }
 
     private static Dictionary<(string, string), KindType> Build()
     {

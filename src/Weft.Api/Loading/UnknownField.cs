@@ -27,7 +27,8 @@ internal sealed record UnknownField(string Path, string Name, int Line, int Colu
         return bestDistance <= Math.Min(2, Name.Length / 2) ? best : null;
     }
 
-    private static int EditDistance(string a, string b)
+    /// <summary>Levenshtein distance, for names of a few characters (also <see cref="KnownKinds.NotServed"/>'s slips of a kind).</summary>
+    internal static int EditDistance(string a, string b)
     {
         var previous = new int[b.Length + 1];
         var current = new int[b.Length + 1];
