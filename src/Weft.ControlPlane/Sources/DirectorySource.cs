@@ -33,7 +33,6 @@ public sealed class DirectorySource : IAsyncDisposable
     private byte[]? _contentHash;
     private LoadResult _loaded = LoadResult.Empty;
     private Dictionary<string, List<KubeObject>> _lastGood = new(StringComparer.Ordinal);
-    private Dictionary<string, (string Digest, long Generation)> _generations = new(StringComparer.Ordinal);
 
     public DirectorySource(string directory, ObjectStore store, ILogger logger, TimeProvider? time = null)
     {
@@ -101,13 +100,9 @@ public sealed class DirectorySource : IAsyncDisposable
             }
 
             _contentHash = hash;
-            var result = KeepLastGood(WithGenerations(ManifestLoader.LoadPaths([.. ManifestFiles()], specDigests: true)));
-            _generations = new Dictionary<string, (string, long)>(result.Objects.Count, StringComparer.Ordinal);
-            foreach (var o in result.Objects)
-            {
-                _generations[GenerationKey(o)] = (o.Source.SpecDigest, o.Metadata.Generation); // one object in two files: the last wins, as in the store
-            }
             var before = Volatile.Read(ref _loaded);
+            var previous = ByKey(before.Objects);
+            var result = KeepLastGood(WithGenerations(ManifestLoader.LoadPaths([.. ManifestFiles()], specDigests: true), previous), previous);
             Volatile.Write(ref _loaded, result);
             var version = _store.Replace(SourceName, result.Objects);
             Log.Loaded(_logger, Directory, result.Objects.Count, result.Problems.Count, version);
@@ -143,13 +138,13 @@ public sealed class DirectorySource : IAsyncDisposable
     /// each time a load changes anything of it but its metadata and status (<see cref="ObjectSource.SpecDigest"/>), so
     /// that a route's status says which edit it describes (<c>observedGeneration</c>).
     /// </summary>
-    private LoadResult WithGenerations(LoadResult result)
+    private static LoadResult WithGenerations(LoadResult result, Dictionary<string, KubeObject> previous)
     {
         var objects = new List<KubeObject>(result.Objects.Count);
         foreach (var o in result.Objects)
         {
-            var generation = _generations.TryGetValue(GenerationKey(o), out var last)
-                ? last.Digest == o.Source.SpecDigest ? last.Generation : last.Generation + 1
+            var generation = previous.TryGetValue(GenerationKey(o), out var last)
+                ? last.Source.SpecDigest == o.Source.SpecDigest ? last.Metadata.Generation : last.Metadata.Generation + 1
                 : 1;
             objects.Add(o.Metadata.Generation == generation ? o : o with { Metadata = o.Metadata with { Generation = generation } });
         }
@@ -159,6 +154,18 @@ public sealed class DirectorySource : IAsyncDisposable
 
     private static string GenerationKey(KubeObject o) => $"{o.Kind} {o.Key}";
 
+    /// <summary>The last load's objects by <see cref="GenerationKey"/>: one object in two files, the last wins, as in the store.</summary>
+    private static Dictionary<string, KubeObject> ByKey(IReadOnlyList<KubeObject> objects)
+    {
+        var byKey = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
+        foreach (var o in objects)
+        {
+            byKey[GenerationKey(o)] = o;
+        }
+
+        return byKey;
+    }
+
     /// <summary>
     /// A load does not take away what <c>kubectl apply</c> of the same files would leave in a cluster, so that a
     /// half-saved or mistyped edit does not delete a route under live traffic: a file that no longer parses keeps the
@@ -166,7 +173,7 @@ public sealed class DirectorySource : IAsyncDisposable
     /// keeps its last valid version (the API server rejects the edit and keeps what it had). An object that was never
     /// valid stays absent, and one no longer in the files is deleted. Their problems (shown by <c>weft status</c>) say so.
     /// </summary>
-    private LoadResult KeepLastGood(LoadResult result)
+    private LoadResult KeepLastGood(LoadResult result, Dictionary<string, KubeObject> previous)
     {
         var broken = result.Problems.Where(p => p.Kind == ProblemKind.Syntax).Select(p => p.File).ToHashSet(StringComparer.Ordinal);
         var lastGood = new Dictionary<string, List<KubeObject>>(StringComparer.Ordinal);
@@ -189,16 +196,10 @@ public sealed class DirectorySource : IAsyncDisposable
         // An invalid object in a broken file is the file's to keep (above). One that moved to another file and is
         // invalid there keeps its last valid version too: the files still declare it.
         var present = objects.Select(GenerationKey).ToHashSet(StringComparer.Ordinal);
-        var before = new Dictionary<string, KubeObject>(StringComparer.Ordinal);
-        foreach (var o in Volatile.Read(ref _loaded).Objects)
-        {
-            before[GenerationKey(o)] = o; // one object in two files: the last wins, as in the store
-        }
-
         var keptInvalid = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in result.Problems.Where(p => p.Kind == ProblemKind.Invalid && !broken.Contains(p.File)))
         {
-            if (ObjectKey(p) is { } key && before.TryGetValue(key, out var last) && present.Add(key))
+            if (ObjectKey(p) is { } key && previous.TryGetValue(key, out var last) && present.Add(key))
             {
                 objects.Add(last);
                 (lastGood.TryGetValue(p.File, out var list) ? list : lastGood[p.File] = []).Add(last);
