@@ -160,6 +160,11 @@ public sealed class KubernetesClientTests
         var error = await FailsAsync(() => anonymous.CoreV1.ListNamespaceAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, error.Response.StatusCode);
         Assert.Contains("\"kind\":\"Status\"", error.Response.Content, StringComparison.Ordinal);
+
+        // A token it cannot verify is refused before the path is looked at: /version (which needs no credentials) too.
+        var version = await FailsAsync(() => anonymous.Version.GetCodeAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, version.Response.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await k.Client.Version.GetCodeAsync()).GitVersion));
     }
 
     [Fact]

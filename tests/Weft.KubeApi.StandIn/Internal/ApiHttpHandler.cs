@@ -46,6 +46,14 @@ internal sealed class ApiHttpHandler(
     private async Task DispatchAsync(HttpContext context)
     {
         var segments = (context.Request.Path.Value ?? "/").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var user = Authenticate(context.Request);
+        if (user is null && HasBearerToken(context.Request))
+        {
+            // A real server authenticates before it looks at the path: a token it cannot verify is 401 everywhere,
+            // the public paths below included (no credentials at all make the anonymous user, who may read those).
+            throw ApiException.Unauthorized();
+        }
+
         switch (segments)
         {
             case ["healthz"] or ["livez"] or ["readyz"]:
@@ -57,7 +65,10 @@ internal sealed class ApiHttpHandler(
                 return;
         }
 
-        var user = Authenticate(context.Request) ?? throw ApiException.Unauthorized();
+        if (user is null)
+        {
+            throw ApiException.Unauthorized();
+        }
 
         if (segments is ["openapi", ..])
         {
@@ -429,10 +440,13 @@ internal sealed class ApiHttpHandler(
     }
 
     /// <summary>Who the bearer token is (admission's <c>userInfo</c>), or null when it does not authenticate.</summary>
+    private static bool HasBearerToken(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+
     private JsonObject? Authenticate(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!HasBearerToken(request))
         {
             return null;
         }
