@@ -1,6 +1,9 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
 using Weft.Discovery.Tap;
 using Weft.Discovery.V1;
 using Weft.Proxy.Tests.Http1;
+using Weft.Proxy.Tests.Infrastructure;
 using Weft.Routing.Policy;
 using static Weft.Proxy.Tests.Infrastructure.Policies;
 
@@ -89,6 +92,45 @@ public sealed class NoAnswerTests
                 "the server sidecar counts the request it could not answer as other");
             Assert.Contains($"weft_request_duration_seconds_count{{{InboundLabels(slow)}}} 1\n", metrics, StringComparison.Ordinal);
             await Eventually.ValueAsync(() => server.InboundStatAsync("other"), n => n == 1, "the server sidecar's /stats counts it as other");
+        }
+        finally
+        {
+            answer.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task An_HTTP2_request_its_client_cancels_before_an_answer_is_counted_once_as_other()
+    {
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var backend = await TestBackend.StartAsync("cart", h2c: true);
+        backend.Handler = async (context, _) =>
+        {
+            await answer.Task;
+            await context.Response.WriteAsync("late");
+        };
+        try
+        {
+            var backendPolicy = Backend(backend) with { AppProtocol = BackendAppProtocol.Http2 };
+            await using var mesh = await TestMesh.StartAsync(("cart:8080", Service("cart", 8080, [Rule(backends: backendPolicy)])));
+            var client = mesh.TunnelClient("cart:8080");
+
+            // HTTP/2 cancels a stream, not the connection: the client sends RST_STREAM and its connection stays open.
+            using var cancel = new CancellationTokenSource();
+            var call = client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://cart:8080/slow") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+                cancel.Token);
+            await Eventually.TrueAsync(() => backend.Count == 1, "the request reached the app");
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+            const string Labels = "direction=\"outbound\",dst_namespace=\"default\",dst_service=\"cart\",dst_port=\"8080\",route_kind=\"HTTPRoute\","
+                + "route_namespace=\"default\",route_name=\"test\",rule=\"0\",backend=\"default/cart:80\","
+                + "src_namespace=\"default\",src_workload=\"client\",src_identity=\"\",dst_workload=\"\",dst_identity=\"\"";
+            using var admin = new HttpClient();
+            var metrics = await Eventually.ValueAsync(() => admin.GetStringAsync($"http://{mesh.Proxy.AdminEndpoint}/metrics"),
+                m => m.Contains($"weft_requests_total{{{Labels},status_class=\"other\"}} 1\n", StringComparison.Ordinal),
+                "the sidecar counts the cancelled HTTP/2 request as other");
+            Assert.Contains($"weft_request_duration_seconds_count{{{Labels}}} 1\n", metrics, StringComparison.Ordinal); // once, in no other class
         }
         finally
         {
