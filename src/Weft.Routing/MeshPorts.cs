@@ -1,3 +1,6 @@
+using System.Globalization;
+using Weft.Api.Model;
+
 namespace Weft.Routing;
 
 /// <summary>
@@ -20,4 +23,64 @@ public static class MeshPorts
     /// injector and <c>weft up</c> must run it as exactly this one.
     /// </summary>
     public const int SidecarUid = 1337;
+
+    /// <summary>The sidecar container the injector adds to a pod.</summary>
+    public const string SidecarContainer = "weft-proxy";
+
+    /// <summary>
+    /// The admin port of <paramref name="pod"/>'s sidecar, as the pod shows it: the last <c>--admin-port</c> on its
+    /// <see cref="SidecarContainer"/> container's command line (as <c>weft-proxy</c> parses it), else <see cref="Admin"/>,
+    /// which a sidecar binds without the flag. A pod of <c>weft up</c> has no sidecar container in its spec (its sidecar runs
+    /// beside it, at the defaults). Whether the pod has a sidecar at all is its level's (<see cref="MeshLevels.Of"/>).
+    /// </summary>
+    /// <remarks>
+    /// Not the container's port named <c>weft-admin</c>: Kubernetes does nothing with a declared port, so where it and the
+    /// flag disagree the flag is what the sidecar listens on.
+    /// </remarks>
+    public static int AdminOf(Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var containers = pod.Spec.Containers;
+        for (var i = 0; i < containers.Count; i++)
+        {
+            if (containers[i].Name == SidecarContainer)
+            {
+                return AdminFlag(containers[i]) ?? Admin;
+            }
+        }
+
+        return Admin;
+    }
+
+    /// <summary>
+    /// The last <c>--admin-port</c> value on the container's command line (its command after the binary, then its args, as
+    /// Kubernetes runs them), read as <c>weft-proxy</c> reads it: every option but <c>--capture</c> takes the next word.
+    /// </summary>
+    private static int? AdminFlag(Container sidecar)
+    {
+        var (command, args) = (sidecar.Command, sidecar.Args);
+        var skip = Math.Min(command.Count, 1);
+        var count = command.Count - skip + args.Count;
+        int? found = null;
+        for (var i = 0; i + 1 < count; i++)
+        {
+            var name = Word(i);
+            if (name == ProxyFlags.Capture)
+            {
+                continue;
+            }
+
+            // weft-proxy refuses a value that is not a port (and does not start); such a value changes nothing here.
+            if (name == ProxyFlags.AdminPort && int.TryParse(Word(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
+            {
+                found = port;
+            }
+
+            i++;
+        }
+
+        return found;
+
+        string Word(int k) => k < command.Count - skip ? command[k + skip] : args[k - (command.Count - skip)];
+    }
 }

@@ -123,6 +123,70 @@ public class BindingTests
         Assert.NotNull(Assert.Single(model.Policy("10.0.0.2", 8080).DefaultBackend!.Endpoints).Identity);
     }
 
+    /// <summary>The base mesh with echo-v2's pod given an injected sidecar container (and <paramref name="appPorts"/>).</summary>
+    private static MeshModel WithSidecar(Container sidecar, params ContainerPort[] appPorts)
+    {
+        var snapshot = Base();
+        var pods = snapshot.Pods.Select(p => p.Name != "echo-v2-abc-1" ? p : p with
+        {
+            Spec = p.Spec with { Containers = [sidecar, new Container { Name = "echo", Ports = appPorts }] },
+        });
+        return MeshModel.Build(snapshot with { Pods = [.. pods] });
+    }
+
+    private static Container Sidecar(string[]? command = null, params string[] args) => new()
+    {
+        Name = MeshPorts.SidecarContainer,
+        Command = command ?? ["/usr/local/bin/weft-proxy"],
+        Args = ["--pod", "$(POD_NAMESPACE)/$(POD_NAME)", "--capture", .. args],
+        Ports = [new ContainerPort { Name = "weft-admin", Port = MeshPorts.Admin }],
+    };
+
+    private static string? IdentityAt(MeshModel model, int port) =>
+        Assert.Single(model.Policy("10.0.0.2", port).DefaultBackend!.Endpoints).Identity;
+
+    [Fact]
+    public void The_admin_port_reached_in_plaintext_is_the_one_the_pod_s_injected_sidecar_listens_on()
+    {
+        // The weft-proxy container's --admin-port, as weft-proxy reads it; without one, the default it binds.
+        Assert.Null(IdentityAt(WithSidecar(Sidecar()), MeshPorts.Admin));
+        Assert.NotNull(IdentityAt(WithSidecar(Sidecar()), 8080));
+        var moved = WithSidecar(Sidecar(null, "--admin-port", "16000"));
+        Assert.Null(IdentityAt(moved, 16000));
+        Assert.NotNull(IdentityAt(moved, 8080));
+    }
+
+    [Fact]
+    public void A_moved_admin_port_is_read_from_the_sidecar_s_command_line_the_last_flag_winning()
+    {
+        var sidecar = Sidecar(null, "--admin-port", "16000", "--mtls", "strict", "--admin-port", "16001");
+        Assert.Equal(16001, MeshPorts.AdminOf(WithSidecarPod(sidecar)));
+        // Kubernetes runs command then args: a flag in the command counts, the binary (command[0]) is not an option.
+        Assert.Equal(16002, MeshPorts.AdminOf(WithSidecarPod(Sidecar(["/usr/local/bin/weft-proxy", "--admin-port", "16002"]))));
+        Assert.Equal(16003, MeshPorts.AdminOf(WithSidecarPod(Sidecar(["/usr/local/bin/weft-proxy", "--admin-port"]) with { Args = ["16003"] })));
+        // --capture takes no value; the word after another option's name is its value, not an option.
+        Assert.Equal(16004, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--capture", "--admin-port", "16004"))));
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--workload", "--admin-port", "16005"))));
+        // A value weft-proxy refuses (it does not start) moves nothing; nor does a port declared without the flag.
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "$(ADMIN_PORT)"))));
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar() with { Ports = [new ContainerPort { Name = "weft-admin", Port = 16006 }] })));
+        // A pod of weft up: no sidecar container in its spec, its sidecar runs beside it at the defaults.
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(Pod(Mesh, "echo-v1-abc-1", "10.0.0.1")));
+
+        static Pod WithSidecarPod(Container sidecar) =>
+            Pod(Mesh, "p", "10.0.0.9") with { Spec = new PodSpec { Containers = [sidecar, new Container { Name = "app" }] } };
+    }
+
+    [Fact]
+    public void An_app_port_15000_of_a_pod_whose_sidecar_admin_port_is_elsewhere_is_reached_over_mTLS()
+    {
+        // Only the pod's own sidecar's admin port skips mTLS: 15000 is then the app's, captured and behind the sidecar.
+        var model = WithSidecar(Sidecar(null, "--admin-port", "16000"), new ContainerPort { Name = "metrics", Port = MeshPorts.Admin });
+
+        Assert.Equal("spiffe://cluster.local/ns/gateway-conformance-mesh/sa/echo-v2-sa", IdentityAt(model, MeshPorts.Admin));
+        Assert.Null(IdentityAt(model, 16000));
+    }
+
     [Fact]
     public void A8_the_ClusterIP_chooses_the_Service_not_the_Host_header()
     {

@@ -1,3 +1,5 @@
+using Weft.Routing;
+
 namespace Weft.ControlPlane.Kubernetes;
 
 /// <summary>
@@ -66,7 +68,7 @@ public static class WeftInstallation
     public const string PartOfValue = "weft";
 
     /// <summary>The injected sidecar container.</summary>
-    public const string SidecarContainerName = "weft-proxy";
+    public const string SidecarContainerName = MeshPorts.SidecarContainer;
 
     /// <summary>The injected init container (the capture rules).</summary>
     public const string InitContainerName = "weft-init";

@@ -595,9 +595,11 @@ internal sealed class MeshIndex
                 Port = port,
                 Pod = podKey,
                 // A pod without a sidecar (weft.dev/mesh: off) has no identity: meshed clients reach it in plaintext. So
-                // does the sidecar's admin port, which is not behind the sidecar (never captured; its inbound refuses to
+                // does its sidecar's admin port, which is not behind the sidecar (never captured; its inbound refuses to
                 // forward to its own ports): a meshed Prometheus scrapes /metrics there directly, as Linkerd's skipped ports.
-                Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off || port == MeshPorts.Admin ? null : Identity(pod),
+                // That pod's own admin port only (MeshPorts.AdminOf): 15000 of a pod whose sidecar listens elsewhere is the
+                // app's, reached over mTLS like any other.
+                Identity = pod is null || MeshLevels.Of(pod) == MeshLevels.Off || port == MeshPorts.AdminOf(pod) ? null : Identity(pod),
                 Workload = pod is null ? null : WorkloadName.Of(pod),
             };
         }
