@@ -270,8 +270,9 @@ public static class SidecarInjector
 
     /// <summary>
     /// <c>weft-proxy</c>'s command line: the pod's identity from the downward API, the control plane (checked against the
-    /// trust bundle when it is https), the token file, the resolved level and mTLS mode, the capture listeners, and the
-    /// resolved tracing when it is on.
+    /// trust bundle when it is https), the token file, the resolved level and mTLS mode, the capture listeners (each port
+    /// that is not the sidecar's default: the admin port the probes and the <c>weft-admin</c> port name, the ones the
+    /// capture rules redirect to), and the resolved tracing when it is on.
     /// </summary>
     private static IEnumerable<string> SidecarArguments(InjectorOptions options, string level, string mtls, Weft.Routing.Tracing.TracingSettings tracing, string? workload)
     {
@@ -279,8 +280,12 @@ public static class SidecarInjector
             ProxyFlags.ControlPlane, options.ControlPlane.ToString().TrimEnd('/')];
         string[] ca = options.ControlPlane.Scheme == Uri.UriSchemeHttps ? [ProxyFlags.ControlPlaneCa, $"{IdentityMountPath}/{TrustBundleFileName}"] : [];
         string[] named = workload is null ? [] : [ProxyFlags.Workload, workload];
+        string[] ports = [.. Moved(ProxyFlags.AdminPort, options.AdminPort, MeshPorts.Admin), .. Moved(ProxyFlags.OutboundPort, options.OutboundPort, MeshPorts.Outbound),
+            .. Moved(ProxyFlags.InboundPort, options.InboundPort, MeshPorts.Inbound)];
         return [.. head, .. named, .. ca, ProxyFlags.TokenFile, $"{IdentityMountPath}/{TokenFileName}", ProxyFlags.Mtls, mtls, ProxyFlags.Level, level, ProxyFlags.Capture,
-            .. tracing.SidecarArguments()];
+            .. ports, .. tracing.SidecarArguments()];
+
+        static string[] Moved(string flag, int port, int sidecarDefault) => port == sidecarDefault ? [] : [flag, port.ToString(CultureInfo.InvariantCulture)];
     }
 
     /// <summary>The sidecar's token (audience weft, bound to the pod by the kubelet) and the mesh trust bundle, in one volume.</summary>

@@ -242,6 +242,26 @@ public class SidecarInjectorTests
     }
 
     [Fact]
+    public void A_moved_admin_port_is_on_the_sidecars_command_line_where_the_mesh_model_reads_it()
+    {
+        // The probes and the weft-admin port name the injector's admin port: the sidecar must listen there, and the model
+        // (MeshPorts.AdminOf, which reads the pod as the controller stores it) exempt that port from mTLS, not 15000.
+        var moved = Injected(Pod("l7"), null, Options with { AdminPort = 16000, InboundPort = 16006 });
+        var args = Args(moved["spec"]!["containers"]![0]!.AsObject());
+        Assert.Equal("16000", args[args.IndexOf("--admin-port") + 1]);
+        Assert.Equal("16006", args[args.IndexOf("--inbound-port") + 1]);
+        Assert.DoesNotContain("--outbound-port", args);
+        Assert.Equal(16000, Weft.Routing.MeshPorts.AdminOf(Loaded(moved)));
+
+        var defaults = Injected(Pod("l7"), null);
+        Assert.DoesNotContain(Args(defaults["spec"]!["containers"]![0]!.AsObject()), a => a.EndsWith("-port", StringComparison.Ordinal));
+        Assert.Equal(Weft.Routing.MeshPorts.Admin, Weft.Routing.MeshPorts.AdminOf(Loaded(defaults)));
+
+        static Weft.Api.Model.Pod Loaded(JsonObject pod) =>
+            Assert.IsType<Weft.Api.Model.Pod>(Assert.Single(Weft.Api.ManifestLoader.LoadText(pod.ToJsonString(), "pod.json").Objects));
+    }
+
+    [Fact]
     public void The_apps_http_and_tcp_probes_go_to_the_sidecars_admin_port_which_is_told_what_they_asked()
     {
         var source = Pod("l7", containers: """
