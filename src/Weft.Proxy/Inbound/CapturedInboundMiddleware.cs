@@ -40,8 +40,9 @@ internal sealed class CapturedInboundMiddleware(
         }
 
         connection.Features.Get<ConnectionProgress>()?.Tunnelled(); // a stream to the app from here: never shed
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
         await using var plain = new DuplexPipeStream(connection.Transport);
-        await LocalApp.PumpAsync(plain, podIp, original.Port, logger, linked.Token);
+        // stopping, not connection.ConnectionClosed: Kestrel fires that when the client's input ends, and a client that
+        // closes its write side after its request is owed the app's answer (the pump passes the half-close on).
+        await LocalApp.PumpAsync(plain, podIp, original.Port, logger, stopping);
     }
 }

@@ -46,7 +46,8 @@ internal sealed class InboundPlaintextMiddleware(
         if (proxyHeader.Value)
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
-            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, connection.Features.Get<ConnectionProgress>(), ct);
+            // stopping, not ct: the peer's FIN ends its input (Kestrel fires ConnectionClosed) and is passed on as a half-close, the app's answer still owed.
+            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, connection.Features.Get<ConnectionProgress>(), stopping);
             return;
         }
 

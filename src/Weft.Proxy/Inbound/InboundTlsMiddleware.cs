@@ -37,7 +37,8 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
         {
             if (ssl.NegotiatedApplicationProtocol == MeshAlpn.WeftTcp)
             {
-                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), ct);
+                // stopping, not ct: a peer's FIN (after its close_notify) is a half-close, the app's answer still owed.
+                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), stopping);
                 return;
             }
 

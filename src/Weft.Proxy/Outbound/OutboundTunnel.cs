@@ -20,19 +20,19 @@ internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy l4, Htt
         ArgumentNullException.ThrowIfNull(destination);
         connection.Features.Set<IOriginalDestinationFeature>(destination);
         connection.Features.Get<ConnectionProgress>()?.Tunnelled(); // an established tunnel is never shed (issue 15)
-        using (var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping))
+        try
         {
-            try
-            {
-                if (await l4.TryServeAsync(connection, destination.Host, destination.Port, closed.Token))
-                {
-                    return;
-                }
-            }
-            catch (OperationCanceledException) when (closed.IsCancellationRequested)
+            // Not ended by connection.ConnectionClosed: Kestrel fires it when the client's input ends, and a client that
+            // sends its request and closes its write side (printf … | socat, nc -N) is owed the answer (BytePump keeps the
+            // half-close). A client that is gone shows as an error or the end of its input, which end the relay.
+            if (await l4.TryServeAsync(connection, destination.Host, destination.Port, stopping))
             {
                 return;
             }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
         }
 
         await Http1.Http1Relay.ServeAsync(fastPath, connection, http, http1: true, plaintext);
