@@ -118,7 +118,7 @@ internal static class CurlCommand
                 }
                 catch (HttpRequestException e)
                 {
-                    await Console.Error.WriteLineAsync($"weft curl: {e.Message}");
+                    await Console.Error.WriteLineAsync($"weft curl: {Describe(e, client)}");
                     return 7;
                 }
                 catch (TaskCanceledException) when (!ct.IsCancellationRequested)
@@ -204,6 +204,33 @@ internal static class CurlCommand
             : null;
 
     /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>
+    /// <summary>
+    /// What went wrong, as curl's own words would say it, and not HttpClient's "An error occurred while sending the
+    /// request." alone: the causes it wraps, and for a connection closed without a response from a pod with no sidecar,
+    /// the usual reason (a strict-mTLS destination refuses plaintext, saying nothing: its sidecar's log says so).
+    /// </summary>
+    internal static string Describe(HttpRequestException e, PodState client)
+    {
+        if (e.HttpRequestError == HttpRequestError.ResponseEnded)
+        {
+            return "the connection was closed without a response" + (client.HasSidecar
+                ? " (the destination's sidecar logs why)"
+                : $" ({client.Namespace}/{client.Name} has no sidecar, so its connection is plaintext: a destination whose sidecar is strict mTLS, "
+                    + "the default, refuses it without a word; weft.dev/mtls: permissive on the destination lets it in)");
+        }
+
+        var causes = new List<string> { e.Message.TrimEnd('.') };
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!causes.Contains(inner.Message))
+            {
+                causes.Add(inner.Message);
+            }
+        }
+
+        return string.Join(": ", causes);
+    }
+
     public static PodState? PickPod(MeshState state, string from, out string? error)
     {
         ArgumentNullException.ThrowIfNull(state);
