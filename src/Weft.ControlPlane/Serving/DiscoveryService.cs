@@ -294,6 +294,11 @@ internal sealed class DiscoveryService(
         {
             // The client went away or the control plane is stopping.
         }
+        catch (IOException)
+        {
+            // A write to a client that went away (Kestrel: "The request stream was aborted"), which can come before the
+            // call's token says so, as when every sidecar of a stopping weft up hangs up at once: the watch is over, not failed.
+        }
     }
 
     /// <summary>The pod's inbound policy (null while the pod is not in the model); false when compiling failed (nothing is sent: the sidecar keeps what it has).</summary>
