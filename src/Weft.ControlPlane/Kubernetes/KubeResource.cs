@@ -288,17 +288,17 @@ public sealed class KubeResource : IEquatable<KubeResource>
     }
 
     /// <summary>
-    /// DELETE; returns the resourceVersion of the deletion as the answer gives it ("" when it gives none), or null when
-    /// the object was gone already.
+    /// DELETE (with <paramref name="options"/>: a grace period, preconditions); returns the resourceVersion of the deletion
+    /// as the answer gives it ("" when it gives none), or null when the object was gone already.
     /// </summary>
-    public async Task<string?> DeleteAsync(IKubernetes client, string? ns, string name, CancellationToken ct)
+    public async Task<string?> DeleteAsync(IKubernetes client, string? ns, string name, CancellationToken ct, k8s.Models.V1DeleteOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         try
         {
             using var response = ns is null || !Namespaced
-                ? await client.CustomObjects.DeleteClusterCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, Plural, name, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
+                ? await client.CustomObjects.DeleteClusterCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, Plural, name, options, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, ns, Plural, name, options, cancellationToken: ct).ConfigureAwait(false);
             var answer = Parse(response.Body);
             return answer["kind"].Text() == "Status" ? "" : ResourceVersionOf(answer);
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -214,7 +215,7 @@ internal sealed class ApiHttpHandler(
             }
             else if (HttpMethods.IsDelete(method))
             {
-                await WriteAsync(context, 200, registry.DeleteCollection(r, options, await ReadOptionalObjectAsync(context)));
+                await WriteAsync(context, 200, registry.DeleteCollection(r, options, await ReadDeleteOptionsAsync(context)));
             }
             else
             {
@@ -264,7 +265,7 @@ internal sealed class ApiHttpHandler(
         }
         else if (HttpMethods.IsDelete(method) && r.Subresource is null)
         {
-            await WriteAsync(context, 200, registry.Delete(r, await ReadOptionalObjectAsync(context)));
+            await WriteAsync(context, 200, registry.Delete(r, await ReadDeleteOptionsAsync(context)));
         }
         else
         {
@@ -505,6 +506,20 @@ internal sealed class ApiHttpHandler(
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context) =>
         await ReadOptionalObjectAsync(context) ?? throw ApiException.BadRequest("the request body is empty");
+
+    /// <summary>A DELETE's DeleteOptions: its body's, with <c>?gracePeriodSeconds=N</c> when the body gives none.</summary>
+    private static async Task<JsonObject> ReadDeleteOptionsAsync(HttpContext context)
+    {
+        var options = await ReadOptionalObjectAsync(context) ?? [];
+        if (options["gracePeriodSeconds"] is null && context.Request.Query["gracePeriodSeconds"] is [{ } text])
+        {
+            options["gracePeriodSeconds"] = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+                ? seconds
+                : throw ApiException.BadRequest($"gracePeriodSeconds: Invalid value: \"{text}\": strconv.ParseInt: parsing \"{text}\": invalid syntax");
+        }
+
+        return options;
+    }
 
     private static async Task<JsonObject?> ReadOptionalObjectAsync(HttpContext context)
     {

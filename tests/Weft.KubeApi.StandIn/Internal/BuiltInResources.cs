@@ -25,6 +25,13 @@ internal static class BuiltInResources
         DeleteReturnsObject = true,
     };
 
+    /// <summary>Cluster-scoped; a kubelet registers its own (with its status: a Node is created with it) and keeps its Ready condition.</summary>
+    public static readonly ResourceType Nodes = new()
+    {
+        Group = "", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false,
+        ShortNames = ["no"], Versions = ["v1"], StorageVersion = "v1", StatusVersions = Status("v1"),
+    };
+
     public static readonly ResourceType ServiceAccounts = new()
     {
         Group = "", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
@@ -122,7 +129,7 @@ internal static class BuiltInResources
 
     public static IReadOnlyList<ResourceType> All { get; } =
     [
-        Namespaces, Services, Pods, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, SubjectAccessReviews, CustomResourceDefinitions,
+        Namespaces, Services, Pods, Nodes, ServiceAccounts, Secrets, ConfigMaps, EndpointSlices, Leases, TokenReviews, SubjectAccessReviews, CustomResourceDefinitions,
         Deployments, ClusterRoles, ClusterRoleBindings, Roles, RoleBindings, MutatingWebhookConfigurations, ValidatingWebhookConfigurations,
     ];
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Weft.KubeApi.StandIn.Internal;
@@ -102,6 +103,74 @@ internal sealed partial class ResourceRegistry
             }
         }
     }
+
+    /// <summary>
+    /// rest.BeforeDelete with the pod strategy's CheckGracefulDelete: the grace period is the request's
+    /// <c>gracePeriodSeconds</c> (negative: 1), else the pod's <c>terminationGracePeriodSeconds</c>; 0 for a pod bound to
+    /// no node or terminal (Succeeded, Failed). A period above 0 marks the pod terminating (<c>deletionTimestamp</c> now +
+    /// period, <c>deletionGracePeriodSeconds</c>, generation + 1), which is returned to be stored; a pod already
+    /// terminating is returned as it is (the same object) unless the request shortens its period, which moves the
+    /// timestamp as much earlier. Null: delete it now (period 0, or a terminating pod with no period left).
+    /// </summary>
+    private JsonObject? GracefulDeletion(JsonObject existing, JsonObject? options)
+    {
+        var requested = Seconds(options?["gracePeriodSeconds"]);
+        if (requested < 0)
+        {
+            requested = 1;
+        }
+
+        var meta = ObjectMeta.Of(existing);
+        if (meta["deletionTimestamp"]?.ToString() is { } deleting)
+        {
+            var current = Seconds(meta["deletionGracePeriodSeconds"]) ?? 0;
+            if (current == 0)
+            {
+                return null;
+            }
+
+            if (requested is not { } shorter || shorter >= current)
+            {
+                return existing;
+            }
+
+            if (shorter == 0)
+            {
+                return null;
+            }
+
+            var moved = existing.DeepClone().AsObject();
+            var at = DateTimeOffset.Parse(deleting, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).AddSeconds(shorter - current);
+            ObjectMeta.Of(moved)["deletionTimestamp"] = Timestamp(at);
+            ObjectMeta.Of(moved)["deletionGracePeriodSeconds"] = shorter;
+            return moved;
+        }
+
+        var period = requested ?? Seconds(existing["spec"]?["terminationGracePeriodSeconds"]) ?? 0;
+        var phase = existing["status"]?["phase"]?.ToString();
+        if (existing["spec"]?["nodeName"]?.ToString() is not { Length: > 0 } || phase is "Succeeded" or "Failed")
+        {
+            period = 0;
+        }
+
+        if (period == 0)
+        {
+            return null;
+        }
+
+        var marked = existing.DeepClone().AsObject();
+        var markedMeta = ObjectMeta.Of(marked);
+        markedMeta["deletionTimestamp"] = Timestamp(_time.GetUtcNow().AddSeconds(period));
+        markedMeta["deletionGracePeriodSeconds"] = period;
+        if (ObjectMeta.Generation(existing) > 0)
+        {
+            markedMeta["generation"] = ObjectMeta.Generation(existing) + 1;
+        }
+
+        return marked;
+    }
+
+    private static long? Seconds(JsonNode? value) => value is JsonValue ? long.Parse(value.ToJsonString(), CultureInfo.InvariantCulture) : null;
 
     private static void NamespaceDefaults(JsonObject obj)
     {

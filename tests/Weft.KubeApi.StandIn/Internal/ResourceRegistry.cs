@@ -33,7 +33,9 @@ internal sealed partial class ResourceRegistry
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex Label();
 
-    public string Now() => _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public string Now() => Timestamp(_time.GetUtcNow());
+
+    private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     public JsonObject Get(ResourceRequest r) =>
         ApiObjects.AtVersion(_store.Get(r.Type.StorageKey, r.Key) ?? throw ApiException.NotFound(r.Type, r.Name!), r.Type, r.Version);
@@ -122,8 +124,9 @@ internal sealed partial class ResourceRegistry
                 meta.Remove("generation");
             }
 
-            if (type.HasStatus(r.Version))
+            if (type.HasStatus(r.Version) && type != BuiltInResources.Nodes)
             {
+                // The status subresource's: a create sets none (the node strategy keeps a Node's, which its kubelet registers with).
                 obj.Remove("status");
             }
 
@@ -152,7 +155,7 @@ internal sealed partial class ResourceRegistry
             var obj = ApiObjects.AtVersion(body, type, type.StorageVersion);
             var meta = ObjectMeta.Of(obj);
             var old = ObjectMeta.Of(existing);
-            foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp" })
+            foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp", "deletionGracePeriodSeconds" })
             {
                 if (old[field] is { } value)
                 {
@@ -258,6 +261,18 @@ internal sealed partial class ResourceRegistry
             if (type == BuiltInResources.Namespaces && UndeletableNamespaces.Contains(r.Name!))
             {
                 throw new ApiException(403, "Forbidden", $"namespaces \"{r.Name}\" is forbidden: this namespace may not be deleted", new JsonObject { ["name"] = r.Name, ["kind"] = "namespaces" });
+            }
+
+            if (type == BuiltInResources.Pods && GracefulDeletion(existing, options) is { } terminating)
+            {
+                // Graceful deletion: the object stays, terminating, until its kubelet deletes it with grace 0.
+                if (r.DryRun || ReferenceEquals(terminating, existing))
+                {
+                    return ApiObjects.AtVersion(terminating, type, r.Version);
+                }
+
+                _store.Put(type.StorageKey, terminating);
+                return ApiObjects.AtVersion(terminating, type, r.Version);
             }
 
             if (r.DryRun)

@@ -162,12 +162,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
         }
 
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        List<(KubeResource, string, string)> doomed;
+        List<(KubeResource, string, string, string?)> doomed;
         List<string> tokens;
         lock (_gate)
         {
-            doomed = [.. _slices.Values.Select(s => (KubeResource.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(s.Object))),
-                .. _pods.Values.Select(p => (KubeResource.Pods, p.Pod.Namespace, p.Pod.Name))];
+            doomed = [.. _slices.Values.Select(s => (KubeResource.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(s.Object), (string?)null)),
+                .. _pods.Values.Select(p => (KubeResource.Pods, p.Pod.Namespace, p.Pod.Name, UidOf(p.Object)))];
             tokens = [.. _pods.Values.Select(p => TokenFile(p.Pod))];
             _slices.Clear();
             _pods.Clear();
@@ -178,11 +178,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
             TryDelete(token);
         }
 
-        foreach (var (kind, ns, name) in doomed)
+        foreach (var (kind, ns, name, uid) in doomed)
         {
             try
             {
-                await kind.DeleteAsync(_client, ns, name, limit.Token);
+                // The local cluster has stopped every pod before this (the Pods go as a kubelet's, with grace 0).
+                _ = kind == KubeResource.Pods ? await DeleteStoppedPodAsync(ns, name, uid, limit.Token) : await kind.DeleteAsync(_client, ns, name, limit.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException || limit.IsCancellationRequested)
             {
@@ -275,7 +276,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
                     }
 
                     // Stopped (or not this pod any more): a kubelet's pod that is gone is deleted.
-                    await Written.NoteDeletionAsync(_client, KubeResource.Pods, await KubeResource.Pods.DeleteAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct), ct);
+                    await Written.NoteDeletionAsync(_client, KubeResource.Pods, await DeleteStoppedPodAsync(pod.Pod.Namespace, pod.Pod.Name, UidOf(pod.Object), ct), ct);
                     lock (_gate)
                     {
                         if (_pods.TryGetValue(pod.Pod.Key, out var current) && current == pod)
@@ -381,6 +382,29 @@ internal sealed class ApiClusterRecord : ClusterRecord
             }
         }
     }
+
+    /// <summary>
+    /// The kubelet's delete of a pod whose containers have stopped: grace period 0 (a bound Pod is otherwise only marked
+    /// terminating, for its kubelet to stop) on the condition that it is still this pod (its uid). Null when it was gone
+    /// already, or the name is another pod's now.
+    /// </summary>
+    private async Task<string?> DeleteStoppedPodAsync(string ns, string name, string? uid, CancellationToken ct)
+    {
+        try
+        {
+            return await KubeResource.Pods.DeleteAsync(_client, ns, name, ct, new V1DeleteOptions
+            {
+                GracePeriodSeconds = 0,
+                Preconditions = uid is null ? null : new V1Preconditions { Uid = uid },
+            });
+        }
+        catch (Exception e) when (KubeErrors.IsConflict(e))
+        {
+            return null;
+        }
+    }
+
+    private static string? UidOf(JsonObject pod) => pod["metadata"]?["uid"]?.GetValue<string>();
 
     /// <summary>The pod's ServiceAccount, made when missing (a namespace's <c>default</c> one, as a cluster has it).</summary>
     private Task<bool> EnsureServiceAccountAsync(string ns, string name, CancellationToken ct) =>
