@@ -63,6 +63,18 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
                 Metadata = new k8s.Models.V1ObjectMeta { Name = "theirs", NamespaceProperty = "shop" },
                 Spec = new k8s.Models.V1ServiceSpec { ClusterIP = "127.0.0.251", Ports = [new k8s.Models.V1ServicePort { Port = 80 }] },
             }, "shop");
+
+            // A killed run also leaves its Node, not Ready for long, and its Lease, expired: this run takes both over.
+            await setup.CoreV1.CreateNodeAsync(new k8s.Models.V1Node
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "weft-local" },
+                Status = new k8s.Models.V1NodeStatus { Conditions = [new k8s.Models.V1NodeCondition { Type = "Ready", Status = "Unknown", Reason = "NodeStatusUnknown" }] },
+            });
+            await setup.CoordinationV1.CreateNamespacedLeaseAsync(new k8s.Models.V1Lease
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "weft-local", NamespaceProperty = "kube-node-lease" },
+                Spec = new k8s.Models.V1LeaseSpec { HolderIdentity = "weft-local", LeaseDurationSeconds = 40, RenewTime = DateTime.UtcNow.AddHours(-1) },
+            }, "kube-node-lease");
         }
 
         var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
@@ -90,6 +102,18 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
             Assert.Equal(local.IP, pod.Status.PodIP);
             Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
         }
+
+        // The kubelet's Node, registered Ready (tainted: the scheduler places no other pod there), and its Lease in
+        // kube-node-lease, the node's heartbeat (renewed every 10 s; checked below, once some time has passed).
+        var node = await client.CoreV1.ReadNodeAsync("weft-local");
+        Assert.Equal("True", node.Status.Conditions.Single(c => c.Type == "Ready").Status);
+        Assert.Equal("weft-local", node.Metadata.Labels["kubernetes.io/hostname"]);
+        Assert.Contains(node.Status.Addresses, a => a.Type == "InternalIP");
+        Assert.Contains(node.Spec.Taints, t => t.Key == "weft.dev/local-node" && t.Effect == "NoSchedule");
+        var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("weft-local", "kube-node-lease");
+        Assert.Equal("weft-local", lease.Spec.HolderIdentity);
+        Assert.Equal(40, lease.Spec.LeaseDurationSeconds);
+        Assert.True(lease.Spec.RenewTime > DateTime.UtcNow.AddMinutes(-1), $"the Lease left by a killed run is not renewed: {lease.Spec.RenewTime:O}");
 
         // The EndpointSlice controller's record, and the Service with its ClusterIP from the run's block.
         var slices = await client.DiscoveryV1.ListNamespacedEndpointSliceAsync("shop", labelSelector: "kubernetes.io/service-name=cart");
@@ -158,11 +182,19 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         File.Delete(Path.Combine(manifests, "extra.yaml"));
         await WeftChildren.WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
 
-        // Ctrl-C: the node goes, and so does what it applied; the controller's own objects stay.
+        // The heartbeat goes on: the Lease is renewed (every 10 s) while weft up runs.
+        await WeftChildren.WaitAsync(
+            () => client.CoordinationV1.ReadNamespacedLease("weft-local", "kube-node-lease").Spec.RenewTime > lease.Spec.RenewTime,
+            TimeSpan.FromSeconds(30),
+            () => $"the Lease kube-node-lease/weft-local not renewed since {lease.Spec.RenewTime:O}");
+
+        // Ctrl-C: the node goes (its Pods, then the Node and its Lease), and so does what it applied; the controller's own objects stay.
         _ = WeftChildren.Signal(up.Id, WeftChildren.SigInt);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await up.WaitForExitAsync(stop.Token);
         Assert.Empty((await client.CoreV1.ListPodForAllNamespacesAsync()).Items);
+        Assert.Empty((await client.CoreV1.ListNodeAsync()).Items);
+        Assert.Null(TryRead(() => client.CoordinationV1.ReadNamespacedLease("weft-local", "kube-node-lease")));
         Assert.Empty((await client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync(labelSelector: "endpointslice.kubernetes.io/managed-by=weft-local-cluster")).Items);
         Assert.DoesNotContain((await client.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "shop");
         Assert.Contains((await client.CoreV1.ListNamespacedSecretAsync("weft-system")).Items, s => s.Metadata.Name == "weft-ca");

@@ -67,6 +67,8 @@ public sealed class KubeResource : IEquatable<KubeResource>
     public static readonly KubeResource ServiceAccounts = new("ServiceAccount", "", ["v1"], "serviceaccounts", true);
     public static readonly KubeResource Services = new("Service", "", ["v1"], "services", true);
     public static readonly KubeResource Pods = new("Pod", "", ["v1"], "pods", true);
+    public static readonly KubeResource Nodes = new("Node", "", ["v1"], "nodes", false);
+    public static readonly KubeResource Leases = new("Lease", "coordination.k8s.io", ["v1"], "leases", true);
     public static readonly KubeResource EndpointSlices = new("EndpointSlice", "discovery.k8s.io", ["v1"], "endpointslices", true);
     public static readonly KubeResource HttpRoutes = new("HTTPRoute", GatewayApi.Group, ["v1", "v1beta1"], "httproutes", true);
     public static readonly KubeResource GrpcRoutes = new("GRPCRoute", GatewayApi.Group, ["v1"], "grpcroutes", true);

@@ -14,7 +14,7 @@ namespace Weft.Cli.Local.Api;
 /// What <c>weft up --kubeconfig</c> runs beside the local cluster: <c>weft controller</c> in-process
 /// (<see cref="KubeController"/>, reading everything back from the API and serving the sidecars), the applier of the
 /// manifests directory (<see cref="ManifestApplier"/>), the record of pods and EndpointSlices in the API
-/// (<see cref="ApiClusterRecord"/>), and the node's own view of the API (<see cref="Store"/>: Namespaces, Services,
+/// (<see cref="ApiClusterRecord"/>) with the Node they are bound to (<see cref="KubeletNode"/>), and the node's own view of the API (<see cref="Store"/>: Namespaces, Services,
 /// Pods and EndpointSlices through a <see cref="KubeSource"/> of its own, plus the directory's Deployments) that the
 /// local cluster, kube-proxy and DNS answerer read, as a node's kubelet and kube-proxy watch the API themselves.
 /// </summary>
@@ -24,9 +24,10 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     private readonly Kubernetes _client;
 
-    private ApiServerNode(Kubernetes client, ApiServerConnection connection, KubeController controller, ObjectStore store, KubeSource source, ManifestApplier applier, ApiClusterRecord record)
+    private ApiServerNode(Kubernetes client, ApiServerConnection connection, KubeController controller, ObjectStore store, KubeSource source, ManifestApplier applier, KubeletNode node, ApiClusterRecord record)
     {
         _client = client;
+        Node = node;
         Connection = connection;
         Controller = controller;
         Store = store;
@@ -48,6 +49,9 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     public ManifestApplier Applier { get; }
 
+    /// <summary>The Node the pods are bound to, registered and heartbeating.</summary>
+    public KubeletNode Node { get; }
+
     public ApiClusterRecord Record { get; }
 
     public static async Task<ApiServerNode> StartAsync(
@@ -60,6 +64,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
         KubeController? controller = null;
         KubeSource? source = null;
         ManifestApplier? applier = null;
+        KubeletNode? node = null;
         try
         {
             await EnsureNamespaceAsync(client, connection.Namespace, ct);
@@ -85,12 +90,18 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
             // The trust bundle as a pod would mount it: from the ConfigMap the controller publishes.
             var pem = await KubeCaSecret.ReadBundleAsync(client, connection.Namespace, controller.Options.TrustBundleConfigMap, ct) ?? controller.ControlPlane.TrustBundlePem;
+            node = await KubeletNode.StartAsync(client, listen.ToString(), progress, ct);
             var record = new ApiClusterRecord(client, RunDirectories.Credentials(runDirectory), pem, listen.ToString(), progress);
             record.Start();
-            return new ApiServerNode(client, connection, controller, store, source, applier, record);
+            return new ApiServerNode(client, connection, controller, store, source, applier, node, record);
         }
         catch
         {
+            if (node is not null)
+            {
+                await node.DisposeAsync();
+            }
+
             if (applier is not null)
             {
                 await applier.DisposeAsync();
@@ -130,10 +141,11 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Pods and slices first (the node is gone), then what was applied, then the readers.
+        // Pods and slices first, then the Node they were bound to and its Lease, then what was applied, then the readers.
         try
         {
             await Record.DisposeAsync();
+            await Node.DisposeAsync();
             await Applier.DisposeAsync();
         }
         finally
