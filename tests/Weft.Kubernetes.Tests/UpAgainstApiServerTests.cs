@@ -182,6 +182,27 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         File.Delete(Path.Combine(manifests, "extra.yaml"));
         await WeftChildren.WaitAsync(() => TryRead(() => client.CoreV1.ReadNamespacedService("extra", "shop")) is null, TimeSpan.FromSeconds(30), () => "Service shop/extra still there");
 
+        // kubectl delete pod (the real kubectl, which waits until the object is gone): the server marks the Pod terminating,
+        // the kubelet stops the pod and deletes the Pod with grace 0, and the Deployment gets a new pod, Ready in the API,
+        // in the state and carrying the traffic.
+        var doomed = client.CoreV1.ListNamespacedPod("shop").Items.Single(p => p.Metadata.Name.StartsWith("cart-v2-", StringComparison.Ordinal)).Metadata.Name;
+        Kubectl("delete", "pod", doomed, "-n", "shop");
+        Assert.Null(TryRead(() => client.CoreV1.ReadNamespacedPod(doomed, "shop")));
+        var replacement = await WaitForReplacementAsync(client, "cart-v2-", doomed, upOutput);
+        Assert.Contains($"pod shop/{doomed} is being deleted through the API server: stopping it; shop/cart-v2 gets a new pod", upOutput.ToString(), StringComparison.Ordinal);
+        var (afterCode, afterBody) = await _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
+        Assert.True(afterCode == 0, afterBody);
+        Assert.Contains($"Hostname={replacement}", afterBody, StringComparison.Ordinal);
+        var (afterStatusCode, afterStatus) = await _children.RunAsync(["status", "--state", ReadyFile]);
+        Assert.True(afterStatusCode == 0, afterStatus);
+        Assert.DoesNotContain(doomed, afterStatus, StringComparison.Ordinal);
+
+        // A force delete (grace 0: the Pod is gone at once, never seen terminating) stops the pod too, and it is replaced.
+        var forced = client.CoreV1.ListNamespacedPod("shop").Items.Single(p => p.Metadata.Name.StartsWith("client-", StringComparison.Ordinal)).Metadata.Name;
+        Kubectl("delete", "pod", forced, "-n", "shop", "--grace-period=0", "--force");
+        await WaitForReplacementAsync(client, "client-", forced, upOutput);
+        Assert.Contains($"pod shop/{forced} was deleted through the API server (at once): stopping it", upOutput.ToString(), StringComparison.Ordinal);
+
         // The heartbeat goes on: the Lease is renewed (every 10 s) while weft up runs.
         await WeftChildren.WaitAsync(
             () => client.CoordinationV1.ReadNamespacedLease("weft-local", "kube-node-lease").Spec.RenewTime > lease.Spec.RenewTime,
@@ -291,6 +312,21 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         var (noAddressCode, noAddress) = await _children.RunAsync(["stat", "deploy", "-n", "shop", "--kubeconfig", devKubeconfig]);
         Assert.Equal(1, noAddressCode);
         Assert.Contains("--control-plane is needed with --kubeconfig", noAddress, StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits for the one pod of <paramref name="prefix"/> to be another than <paramref name="gone"/>, Ready in the API, and <paramref name="gone"/> out of the state; returns its name.</summary>
+    private async Task<string> WaitForReplacementAsync(k8s.Kubernetes client, string prefix, string gone, StringBuilder upOutput)
+    {
+        var name = "";
+        await WeftChildren.WaitAsync(() =>
+        {
+            var now = client.CoreV1.ListNamespacedPod("shop").Items.Where(p => p.Metadata.Name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            name = now.Count == 1 ? now[0].Metadata.Name : "";
+            return now.Count == 1 && name != gone && now[0].Metadata.DeletionTimestamp is null
+                && now[0].Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true
+                && StateFile.TryRead(ReadyFile) is { } state && state.Pods.All(p => p.Name != gone) && state.Pods.Any(p => p.Name == name);
+        }, TimeSpan.FromSeconds(60), () => $"no new {prefix} pod Ready in place of {gone}:\n{upOutput}");
+        return name;
     }
 
     private static T? TryRead<T>(Func<T> read)

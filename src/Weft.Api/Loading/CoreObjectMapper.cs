@@ -19,6 +19,7 @@ internal static class CoreObjectMapper
                 : throw meta.Required("metadata.creationTimestamp", "write an RFC 3339 time such as 2024-01-02T03:04:05Z");
         }
 
+        DateTimeOffset? deleting = meta.String("deletionTimestamp") is { } dt && DateTimeOffset.TryParse(dt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) ? d : null;
         return new ObjectMeta
         {
             Name = name,
@@ -29,6 +30,7 @@ internal static class CoreObjectMapper
             Annotations = meta.StringMap("annotations"),
             Generation = meta.Long("generation") ?? 1,
             CreationTimestamp = created,
+            DeletionTimestamp = deleting,
             Uid = meta.String("uid"),
             OwnerReferences = meta.List("ownerReferences", o => new OwnerReference(o.String("kind") ?? "", o.String("name") ?? "", o.Bool("controller") ?? false)),
         };

@@ -41,6 +41,9 @@ public sealed record ObjectMeta
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
     public long Generation { get; init; } = 1;
     public DateTimeOffset? CreationTimestamp { get; init; }
+
+    /// <summary>Set by the API server on a graceful delete: the object is terminating (a Pod until its kubelet has stopped it).</summary>
+    public DateTimeOffset? DeletionTimestamp { get; init; }
     public string? Uid { get; init; }
 
     /// <summary>The objects that own this one (a pod's ReplicaSet, StatefulSet, Job...), as the API server lists them.</summary>

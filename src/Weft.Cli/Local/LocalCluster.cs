@@ -25,6 +25,15 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly List<LocalPod> _pods = [];
     private readonly List<Task> _terminating = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// With an API server: the pods whose Pod the node's view has held (read back), by key: one gone from it since was
+    /// deleted there at once (a force delete); one not read back yet is not gone, it is new.
+    /// </summary>
+    private readonly HashSet<string> _seenInApi = new(StringComparer.Ordinal);
+
+    /// <summary>With an API server: pods stopping, still published (not Ready) until they have stopped, as a kubelet deletes a Pod only then.</summary>
+    private readonly List<LocalPod> _stoppingPods = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
@@ -179,6 +188,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         var changed = false;
         List<LocalPod> toStop = [];
         List<LocalPod> toStart = [];
+
+        // With an API server, the Pods as the node's view holds them: one terminating or gone is stopped, and replaced.
+        var inApi = _options.Record is null ? null : snapshot.Objects.OfType<Pod>().ToDictionary(p => p.Key, StringComparer.Ordinal);
         lock (_gate)
         {
             foreach (var pod in _pods)
@@ -187,12 +199,24 @@ internal sealed class LocalCluster : IAsyncDisposable
                 {
                     toStop.Add(pod);
                 }
+                else if (inApi is not null && DeletedThroughApi(pod, inApi) is { } how)
+                {
+                    // The kubelet stops a terminating pod's containers (then deletes its Pod with grace 0); the ReplicaSet
+                    // controller does not count a terminating pod, so a new one is made at once (below).
+                    _options.Progress?.WriteLine($"pod {pod.Key} {how}: stopping it; {deployment.Key} gets a new pod");
+                    toStop.Add(pod);
+                }
+            }
+
+            if (inApi is not null)
+            {
+                _seenInApi.UnionWith(_pods.Where(p => inApi.ContainsKey(p.Key)).Select(p => p.Key));
             }
 
             foreach (var deployment in deployments.Values)
             {
                 var hash = PodNames.TemplateHash(deployment);
-                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash).ToList();
+                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash && !toStop.Contains(p)).ToList();
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
                     var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault, _options.Tracing);
@@ -213,6 +237,11 @@ internal sealed class LocalCluster : IAsyncDisposable
             foreach (var pod in toStop)
             {
                 _pods.Remove(pod);
+                _seenInApi.Remove(pod.Key);
+                if (inApi is not null)
+                {
+                    _stoppingPods.Add(pod);
+                }
             }
 
             _pods.AddRange(toStart);
@@ -268,7 +297,26 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         await pod.DisposeAsync();
         _addresses.ReleasePodAddress(pod.IP);
+        lock (_gate)
+        {
+            if (!_stoppingPods.Remove(pod))
+            {
+                return;
+            }
+        }
+
+        Wake(); // published no more: its Pod is deleted
     }
+
+    /// <summary>
+    /// How the pod's Pod was deleted through the API server, or null when it was not: terminating (a graceful delete,
+    /// <c>kubectl delete pod</c>), or gone since the node's view held it (a delete with grace 0, <c>--force</c>). A Pod
+    /// not read back yet (just registered, or at start) is not gone.
+    /// </summary>
+    private string? DeletedThroughApi(LocalPod pod, Dictionary<string, Pod> inApi) =>
+        inApi.TryGetValue(pod.Key, out var held)
+            ? held.Metadata.DeletionTimestamp is null ? null : "is being deleted through the API server"
+            : _seenInApi.Contains(pod.Key) ? "was deleted through the API server (at once)" : null;
 
     private void OnPodStateChanged(LocalPod pod)
     {
@@ -288,8 +336,15 @@ internal sealed class LocalCluster : IAsyncDisposable
     private bool Publish(StoreSnapshot snapshot)
     {
         var pods = Pods;
+        List<LocalPod> stopping;
+        lock (_gate)
+        {
+            stopping = [.. _stoppingPods];
+        }
+
         var statuses = pods.Select(p => new PodStatus(p.Object, p.Ready)).ToList();
         var slices = EndpointSliceController.Derive(snapshot.Objects.OfType<Service>(), statuses);
+        statuses.AddRange(stopping.Select(p => new PodStatus(p.Object, Ready: false)));
         var fingerprint = Fingerprint(statuses, slices);
         if (fingerprint == _published)
         {

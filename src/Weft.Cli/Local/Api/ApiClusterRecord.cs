@@ -13,7 +13,8 @@ namespace Weft.Cli.Local.Api;
 /// The local cluster's record kept in an API server (<c>weft up --kubeconfig</c>), as a kubelet and the EndpointSlice
 /// controller keep theirs: each pod is created as a Pod before its containers start, then its IP and Ready condition are
 /// written through the status subresource; EndpointSlices are created, updated and deleted as they are derived
-/// (labelled <c>endpointslice.kubernetes.io/managed-by</c>); a pod that stops is deleted. Each sidecar's credential is
+/// (labelled <c>endpointslice.kubernetes.io/managed-by</c>); a pod that has stopped is deleted with grace 0 and its uid as
+/// precondition (a graceful delete would only mark it terminating, for its kubelet). Each sidecar's credential is
 /// what a projected service-account token volume gives one: a TokenRequest for audience <see cref="Audience"/> bound to
 /// its Pod, in a file (0600) passed with <c>--token-file</c> and renewed at 80% of its lifetime, beside the trust bundle
 /// (<c>--control-plane-ca</c>). Writes happen on one loop, the newest desired state at a time; a failed write is
@@ -373,6 +374,12 @@ internal sealed class ApiClusterRecord : ClusterRecord
             {
                 pod.Object = await KubeResource.Pods.ReplaceStatusAsync(_client, body, ct);
                 Written.Note(KubeResource.Pods, KubeResource.ResourceVersionOf(pod.Object));
+                pod.WrittenReady = ready;
+                return;
+            }
+            catch (Exception e) when (KubeErrors.IsNotFound(e))
+            {
+                // Deleted through the API at once (a force delete): the local cluster stops the pod, nothing to write.
                 pod.WrittenReady = ready;
                 return;
             }
