@@ -9,7 +9,9 @@ namespace Weft.Routing;
 /// DESIGN decision 6 on the compile side: a client at level <c>l4</c> gets mTLS and L4 routing only. From its point of
 /// view HTTPRoutes and GRPCRoutes do not exist: the route groups (gamma-spec B3) are filtered to TCPRoute and TLSRoute
 /// before the producer/consumer choice and D1, and the policy's protocol is <c>tcp</c> (or <c>tls</c> for TLSRoutes), so
-/// the proxy tunnels the bytes without looking at them even when they are HTTP.
+/// the proxy tunnels the bytes without looking at them even when they are HTTP. Route status says so: an HTTPRoute's or
+/// GRPCRoute's Accepted message names the l4 workloads it skips, and a TCPRoute or TLSRoute that only an L7 route type
+/// outranks (D1) is Accepted, naming the l4 workloads it applies to, while there are any.
 /// </summary>
 public sealed partial class MeshModel
 {
@@ -114,10 +116,12 @@ public sealed partial class MeshModel
         return pods;
     }
 
+    /// <summary>The level rule the statuses' notes cite, said in full: users have no DESIGN.md.</summary>
+    private const string L4Rule = $"{MeshLevels.Key}: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute";
+
     /// <summary>
     /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (pods whose <c>weft.dev/mesh</c> is l4)
-    /// its rules do not apply to. A producer route would apply to clients anywhere, a consumer route only to clients in its
-    /// namespace; empty when there are none.
+    /// its rules do not apply to; empty when there are none.
     /// </summary>
     private string L4WorkloadsNote(AnalyzedRoute route, Service parent)
     {
@@ -126,6 +130,32 @@ public sealed partial class MeshModel
             return "";
         }
 
+        var pods = L4WorkloadsFor(route, parent);
+        return pods.Count == 0 ? "" : $" Not applied to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(pods)}.";
+    }
+
+    /// <summary>
+    /// Whether <paramref name="route"/>, a TCPRoute or TLSRoute that an HTTPRoute or GRPCRoute outranks in
+    /// <paramref name="group"/> (D1), still applies to l4 clients: their groups hold only TCPRoutes and TLSRoutes
+    /// (<see cref="CompileL4"/>), and among those its type wins.
+    /// </summary>
+    private static bool WinsAtL4(AnalyzedRoute route, List<AnalyzedRoute> group) =>
+        route.Type is RouteType.Tcp or RouteType.Tls && group.First(r => r.Type is RouteType.Tcp or RouteType.Tls).Type == route.Type;
+
+    /// <summary>
+    /// For a TCPRoute or TLSRoute that applies to l4 workloads only (<see cref="WinsAtL4"/>) while none can send it
+    /// traffic: it is not applied (Conflicted), and this says what would change that.
+    /// </summary>
+    private static string NoL4WorkloadsNote(AnalyzedRoute route, Service parent) =>
+        $" Where an HTTPRoute or GRPCRoute wins it would apply to traffic from l4 workloads ({L4Rule}), but "
+        + (route.Route.Namespace == parent.Namespace ? "there are none." : $"namespace {route.Route.Namespace} has none.");
+
+    /// <summary>
+    /// The keys of the l4 workloads (pods whose <c>weft.dev/mesh</c> is l4) a route's rules would reach: a producer route
+    /// would apply to clients anywhere, a consumer route only to clients in its namespace.
+    /// </summary>
+    private List<string> L4WorkloadsFor(AnalyzedRoute route, Service parent)
+    {
         // Read by a model made from this one (L4PodsAfter), perhaps while this one's statuses are still being made.
         var l4Pods = Volatile.Read(ref _l4Pods);
         if (l4Pods is null)
@@ -135,14 +165,13 @@ public sealed partial class MeshModel
         }
 
         var producer = route.Route.Namespace == parent.Namespace;
-        var pods = l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace).Select(p => p.Key).ToList();
-        if (pods.Count == 0)
-        {
-            return "";
-        }
+        return [.. l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace).Select(p => p.Key)];
+    }
 
+    /// <summary>The first few of <paramref name="pods"/>, then how many more.</summary>
+    private static string ListL4Workloads(List<string> pods)
+    {
         var listed = string.Join(", ", pods.Take(MaxListedL4Workloads));
-        var more = pods.Count > MaxListedL4Workloads ? $" and {pods.Count - MaxListedL4Workloads} more" : "";
-        return $" Not applied to traffic from l4 workloads ({MeshLevels.Key}: l4: mTLS and L4 routes only, DESIGN decision 6): {listed}{more}.";
+        return pods.Count > MaxListedL4Workloads ? $"{listed} and {pods.Count - MaxListedL4Workloads} more" : listed;
     }
 }

@@ -734,32 +734,42 @@ public sealed partial class MeshModel
                 $"No rule can be applied: {string.Join(" ", invalid.Select(x => x.Problem!.Message))}");
         }
 
-        // D1: on each bound port, the route's group may hold a route type that outranks this one.
+        // D1: on each bound port, the route's group may hold a route type that outranks this one. Where only an HTTPRoute or
+        // GRPCRoute does, a TCPRoute or TLSRoute still applies to l4 workloads' traffic (they see no L7 routes), if any can send it.
         var svc = p.Service!;
-        var conflicts = new List<string>();
+        var conflicts = new List<(string Text, bool L4Applies)>();
         foreach (var port in p.Ports)
         {
             var group = _groups[new GroupKey(svc.Key, port.Port, route.Route.Namespace)];
             if (group[0].Type < route.Type)
             {
-                conflicts.Add($"on port {port.Port} {group[0].Display} also binds and {group[0].Route.Kind} takes precedence over {route.Route.Kind}");
+                conflicts.Add(($"on port {port.Port} {group[0].Display} also binds and {group[0].Route.Kind} takes precedence over {route.Route.Kind}", WinsAtL4(route, group)));
             }
         }
 
+        var l4Only = conflicts.Where(c => c.L4Applies).Select(c => c.Text).ToList();
+        var l4Pods = l4Only.Count > 0 ? L4WorkloadsFor(route, svc) : [];
+        var notApplied = conflicts.Where(c => !c.L4Applies || l4Pods.Count == 0).Select(c => c.Text).ToList();
+        var noL4Workloads = l4Only.Count > 0 && l4Pods.Count == 0 ? NoL4WorkloadsNote(route, svc) : "";
         var ports = string.Join(", ", p.Ports.Select(Describe));
         var scope = route.Route.Namespace == svc.Namespace
             ? "a producer route: it applies to clients in every namespace that has no consumer routes for the same port"
             : $"a consumer route: it applies only to clients in namespace {route.Route.Namespace} (GEP-1294)";
-        if (conflicts.Count == p.Ports.Count)
+        if (notApplied.Count == p.Ports.Count)
         {
             return False(RouteConditions.Conflicted,
-                $"Not applied: {string.Join("; ", conflicts)} (gamma-spec D1 order: {string.Join(" > ", TypeOrder)}). Bind the routes to different ports with parentRefs[].port, or use one route type.");
+                $"Not applied: {string.Join("; ", notApplied)} (gamma-spec D1 order: {string.Join(" > ", TypeOrder)}).{noL4Workloads} Bind the routes to different ports with parentRefs[].port, or use one route type.");
         }
 
         var message = $"Bound to Service {svc.Key} port(s) {ports}, as {scope}.";
-        if (conflicts.Count > 0)
+        if (notApplied.Count > 0)
         {
-            message += $" Not applied where another route type wins: {string.Join("; ", conflicts)} (gamma-spec D1).";
+            message += $" Not applied where another route type wins: {string.Join("; ", notApplied)} (gamma-spec D1).{noL4Workloads}";
+        }
+
+        if (l4Pods.Count > 0)
+        {
+            message += $" Where an HTTPRoute or GRPCRoute wins ({string.Join("; ", l4Only)}; gamma-spec D1), applied only to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(l4Pods)}.";
         }
 
         message += L4WorkloadsNote(route, svc);

@@ -153,6 +153,93 @@ public class ClientLevelTests
         Assert.DoesNotContain("l4 workloads", model2.StatusOf("mine").Cond("Accepted").Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void D1_a_TCPRoute_only_an_HTTPRoute_outranks_is_Accepted_for_the_l4_workloads_it_applies_to()
+    {
+        // The HTTPRoute binds every port of the Service; on 9090 it wins for l7 clients, the TCPRoute for l4 ones.
+        var model = MeshModel.Build(WithL4Client(
+            Http(Mesh, "h", Parent("echo"), Rule(Prefix("/"), Backend("echo-v1", 80))),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v2", 9090))));
+        Assert.Equal("t", model.Compile(Consumer, "echo.gateway-conformance-mesh", 9090, "l4")!.L4Rules.Single().Origin.RouteName);
+
+        var accepted = model.StatusOf("t").Cond("Accepted");
+        Assert.Equal(("True", "Accepted"), (accepted.Status, accepted.Reason));
+        Assert.Contains($"on port 9090 HTTPRoute {Mesh}/h also binds and HTTPRoute takes precedence over TCPRoute", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains("applied only to traffic from l4 workloads (weft.dev/mesh: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute)", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains($"{Consumer}/l4-client-1", accepted.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Not applied", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains($"Not applied to traffic from l4 workloads", model.StatusOf("h").Cond("Accepted").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void D1_a_TCPRoute_only_an_HTTPRoute_outranks_is_Conflicted_while_no_l4_workload_can_use_it()
+    {
+        var model = Model(
+            Http(Mesh, "h", Parent("echo", port: 9090), Rule(Prefix("/"), Backend("echo-v1", 9090))),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v2", 9090)));
+        var accepted = model.StatusOf("t").Cond("Accepted");
+        Assert.Equal(("False", "Conflicted"), (accepted.Status, accepted.Reason));
+        Assert.StartsWith("Not applied: on port 9090 HTTPRoute", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains("it would apply to traffic from l4 workloads (weft.dev/mesh: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute), but there are none.", accepted.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void D1_a_TCPRoute_a_TLSRoute_outranks_is_Conflicted_for_l4_workloads_too()
+    {
+        var model = MeshModel.Build(WithL4Client(
+            Http(Mesh, "h", Parent("echo", port: 9090), Rule(Prefix("/"), Backend("echo-v1", 9090))),
+            Tls(Mesh, "s", Parent("echo", port: 9090), ["echo.example.com"], Backend("echo-v1", 9090)),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v2", 9090))));
+        var tcp = model.StatusOf("t").Cond("Accepted");
+        Assert.Equal(("False", "Conflicted"), (tcp.Status, tcp.Reason));
+        Assert.DoesNotContain("l4 workloads", tcp.Message, StringComparison.Ordinal);
+        var tls = model.StatusOf("s").Cond("Accepted");
+        Assert.Equal("True", tls.Status);
+        Assert.Contains($"applied only to traffic from l4 workloads (weft.dev/mesh: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute): {Consumer}/l4-client-1.", tls.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void D1_a_consumer_TCPRoute_an_HTTPRoute_outranks_applies_only_to_the_l4_workloads_of_its_namespace()
+    {
+        Route[] routes =
+        [
+            Http(Consumer, "ch", Parent("echo", ns: Mesh, port: 9090), Rule(Prefix("/"), Backend("echo-v1", 9090, ns: Mesh))),
+            Tcp(Consumer, "ct", Parent("echo", ns: Mesh, port: 9090), Backend("echo-v2", 9090, ns: Mesh)),
+        ];
+        var accepted = MeshModel.Build(WithL4Client(routes)).StatusOf("ct").Cond("Accepted");
+        Assert.Equal("True", accepted.Status);
+        Assert.Contains($"{Consumer}/l4-client-1", accepted.Message, StringComparison.Ordinal);
+
+        var elsewhere = Base(routes);
+        var l4InMesh = Pod(Mesh, "l4-other", "10.0.0.9") is var p ? p with { Metadata = p.Metadata with { Annotations = new Dictionary<string, string> { [MeshLevels.Key] = "l4" } } } : null;
+        var conflicted = MeshModel.Build(elsewhere with { Pods = [.. elsewhere.Pods, l4InMesh!] }).StatusOf("ct").Cond("Accepted");
+        Assert.Equal(("False", "Conflicted"), (conflicted.Status, conflicted.Reason));
+        Assert.Contains($"but namespace {Consumer} has none.", conflicted.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void D1_a_TCPRoute_losing_on_one_port_with_no_l4_workloads_stays_Accepted_on_the_others_and_says_why()
+    {
+        var model = Model(
+            Http(Mesh, "h", Parent("echo", port: 9090), Rule(Prefix("/"), Backend("echo-v1", 9090))),
+            Tcp(Mesh, "t", Parent("echo"), Backend("echo-v2", 9090)));
+        var accepted = model.StatusOf("t").Cond("Accepted");
+        Assert.Equal("True", accepted.Status);
+        Assert.Contains("Not applied where another route type wins: on port 9090 HTTPRoute", accepted.Message, StringComparison.Ordinal);
+        Assert.Contains("but there are none.", accepted.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void H_level_notes_say_the_rule_and_cite_no_document_users_do_not_have()
+    {
+        var model = MeshModel.Build(WithL4Client(
+            Http(Mesh, "h", Parent("echo"), Rule(Prefix("/"), Backend("echo-v1", 80))),
+            Tcp(Mesh, "t", Parent("echo", port: 9090), Backend("echo-v2", 9090))));
+        var messages = model.Statuses.SelectMany(s => s.Parents).SelectMany(p => p.Conditions).Select(c => c.Message).ToList();
+        Assert.Contains(messages, m => m.Contains("l4 workloads", StringComparison.Ordinal));
+        Assert.All(messages, m => Assert.DoesNotContain("DESIGN", m, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("off", "off")]
     [InlineData(" L4 ", "l4")]
