@@ -13,8 +13,9 @@ namespace Weft.Cli.Commands;
 
 /// <summary>
 /// <c>weft validate PATH...</c>: each route's, AuthorizationPolicy's, XBackend's, BackendTLSPolicy's and
-/// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H; an AuthorizationPolicy's targets resolved
-/// against the pods the manifests' Deployments would run), every object the API server would reject, and every mesh
+/// XBackendTrafficPolicy's status exactly as Weft would write it (gamma-spec H), against the pods the manifests'
+/// Deployments would run (<see cref="AdmittedCluster"/>: an AuthorizationPolicy's targets, the l4 workloads a route
+/// names; their names are drawn as weft up draws them, so they differ from a live mesh's), every object the API server would reject, and every mesh
 /// setting (<c>weft.dev/*</c> annotation or label) Weft skips: a value it does not know, or a place it does not read it
 /// (<see cref="MeshSettingValues"/>). Exit 0: all routes, policies and XBackend parents Accepted with refs resolved; 1: some
 /// are not, or some object or setting is invalid; 2: input cannot be read.
@@ -65,13 +66,22 @@ public static class ValidateCommand
             }
         }
 
-        var model = MeshModel.Build(MeshSnapshot.From(input.Objects));
-        var statuses = model.Statuses;
+        // Statuses read pods (a policy's targets; the l4 workloads a route's Accepted message names), and manifests hold
+        // Deployments: admit them as the local cluster would, so that the model has the pods weft up would run.
+        MeshModel model;
+        try
+        {
+            model = AdmittedCluster.Admit(input.Objects, new Random(1)).Model;
+        }
+        catch (InvalidOperationException e)
+        {
+            // More Services or pods than a local cluster has addresses for: weft up could not run them either.
+            stderr.WriteLine($"warning: the Deployments' pods are left out of the statuses: {e.Message}");
+            model = MeshModel.Build(MeshSnapshot.From(input.Objects));
+        }
 
-        // A policy's targets are pods: admit the Deployments as the local cluster would, so that selectors find them.
-        var policies = input.Objects.OfType<AuthorizationPolicy>().Any()
-            ? AdmittedCluster.Admit(input.Objects, new Random(1)).Model.AuthorizationStatuses
-            : [];
+        var statuses = model.Statuses;
+        var policies = model.AuthorizationStatuses;
         BackendPolicyStatus[] backendPolicies = [.. model.BackendTlsPolicyStatuses, .. model.BackendTrafficPolicyStatuses];
         switch (format)
         {

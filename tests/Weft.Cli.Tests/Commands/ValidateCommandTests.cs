@@ -158,6 +158,77 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Route_status_names_the_l4_workloads_the_Deployments_would_run_as_weft_up_does()
+    {
+        // An l4 client Deployment, an HTTPRoute on every port of echo and a TCPRoute on 9090: the HTTPRoute skips the l4
+        // pod, and the TCPRoute, which only the HTTPRoute outranks (D1), applies to it.
+        var routes = Write("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: l4ns, labels: {weft.dev/mesh: l4}}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: client, namespace: l4ns}
+            spec:
+              replicas: 1
+              selector: {matchLabels: {app: client}}
+              template:
+                metadata: {labels: {app: client}}
+                spec: {containers: [{name: client, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1}]}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: every-port, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo}]
+              rules: [{backendRefs: [{name: echo-v1, port: 80}]}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: TCPRoute
+            metadata: {name: tcp-9090, namespace: gateway-conformance-mesh}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: echo, port: 9090}]
+              rules: [{backendRefs: [{name: echo-v2, port: 9090}]}]
+            """);
+
+        var (exit, output, err) = Run("json", Base, routes);
+
+        Assert.True(exit == 0, err);
+        var status = JsonNode.Parse(output)!;
+        Assert.Matches(@"Not applied to traffic from l4 workloads \(weft.dev/mesh: l4: [^)]*\): l4ns/client-[a-z0-9]+-[a-z0-9]+\.", (string?)Condition(status, "every-port", "Accepted")["message"]);
+        var tcp = Condition(status, "tcp-9090", "Accepted");
+        Assert.Equal(("True", "Accepted"), ((string?)tcp["status"], (string?)tcp["reason"]));
+        Assert.Matches(@"applied only to traffic from l4 workloads \([^)]*\): l4ns/client-", (string?)tcp["message"]);
+    }
+
+    [Fact]
+    public void More_Services_than_a_local_cluster_addresses_are_validated_without_the_Deployments_pods_and_a_warning()
+    {
+        var services = string.Join("---\n", Enumerable.Range(0, 255).Select(i => $$"""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s{{i}}, namespace: many}
+            spec: {ports: [{port: 80}]}
+
+            """));
+        var route = """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: r, namespace: many}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: s0}]
+              rules: [{backendRefs: [{name: s1, port: 80}]}]
+            """;
+
+        var (exit, output, err) = Run("json", Write(services + "---\n" + route));
+
+        Assert.True(exit == 0, err);
+        Assert.Contains("warning: the Deployments' pods are left out of the statuses: the local cluster has no ClusterIP left", err, StringComparison.Ordinal);
+        Assert.Equal("True", (string?)Condition(JsonNode.Parse(output)!, "r", "Accepted")["status"]);
+    }
+
+    [Fact]
     public void Object_breaking_a_CEL_rule_is_an_error_and_not_used()
     {
         var route = Write("""
