@@ -67,6 +67,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
         KubeletNode? node = null;
         try
         {
+            await KubeletNode.EnsureFreeAsync(client, ct); // before anything is written: another run's would be undone
             await EnsureNamespaceAsync(client, connection.Namespace, ct);
             controller = await KubeController.StartAsync(new KubeControllerOptions
             {

@@ -23,8 +23,12 @@ internal sealed class KubeletNode : IAsyncDisposable
     public static readonly TimeSpan RenewInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StatusInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>The Lease's annotation naming the run that holds it: <see cref="RunIdentity"/>.</summary>
+    public const string RunAnnotation = "weft.dev/run";
+
     private readonly IKubernetes _client;
     private readonly string _hostIP;
+    private readonly string _run;
     private readonly TextWriter? _progress;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
@@ -35,10 +39,11 @@ internal sealed class KubeletNode : IAsyncDisposable
     private DateTimeOffset _statusDue;
     private Task _loop = Task.CompletedTask;
 
-    private KubeletNode(IKubernetes client, string hostIP, TextWriter? progress, TimeProvider time)
+    private KubeletNode(IKubernetes client, string hostIP, TextWriter? progress, TimeProvider time, string run)
     {
         _client = client;
         _hostIP = hostIP;
+        _run = run;
         _progress = progress;
         _time = time;
     }
@@ -46,12 +51,44 @@ internal sealed class KubeletNode : IAsyncDisposable
     public static string Name => EndpointSliceController.NodeName;
 
     /// <summary>Registers the Node and takes its Lease (a failure is said and tried again every 10 s), then keeps both fresh.</summary>
-    public static async Task<KubeletNode> StartAsync(IKubernetes client, string hostIP, TextWriter? progress, CancellationToken ct, TimeProvider? time = null)
+    public static async Task<KubeletNode> StartAsync(IKubernetes client, string hostIP, TextWriter? progress, CancellationToken ct, TimeProvider? time = null, string? run = null)
     {
-        var node = new KubeletNode(client, hostIP, progress, time ?? TimeProvider.System);
+        var node = new KubeletNode(client, hostIP, progress, time ?? TimeProvider.System, run ?? RunIdentity.Current);
         await node.HeartbeatAsync(ct);
         node._loop = Task.Run(() => node.RunAsync(node._stop.Token));
         return node;
+    }
+
+    /// <summary>
+    /// Refuses to start a second node of this name while another run holds it: two runs would each take the other's Pods
+    /// for deleted (and its Services' addresses for stale). A Lease renewed within its duration by another run is held,
+    /// unless that run was on this machine and its process is gone (killed: its Lease would hold for up to 40 s more).
+    /// An expired Lease, or none, is free.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another run holds the node.</exception>
+    public static async Task EnsureFreeAsync(IKubernetes client, CancellationToken ct, TimeProvider? time = null, string? run = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var lease = await KubeResource.Leases.GetAsync(client, LeaseNamespace, Name, ct);
+        var spec = lease?["spec"];
+        if (spec?["renewTime"]?.GetValue<string>() is not { } renewed
+            || !DateTimeOffset.TryParse(renewed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var renewTime))
+        {
+            return;
+        }
+
+        var age = (time ?? TimeProvider.System).GetUtcNow() - renewTime;
+        var duration = TimeSpan.FromSeconds(spec["leaseDurationSeconds"]?.GetValue<int>() ?? LeaseDurationSeconds);
+        var holder = lease!["metadata"]?["annotations"]?[RunAnnotation]?.GetValue<string>();
+        if (age >= duration || holder == (run ?? RunIdentity.Current) || (holder is not null && RunIdentity.IsGoneFromThisMachine(holder)))
+        {
+            return;
+        }
+
+        throw new InvalidOperationException(
+            $"another weft up runs against this API server: the Lease {LeaseNamespace}/{Name} of the Node its pods are bound to was renewed "
+            + $"{Math.Max(0, age.TotalSeconds):0} s ago by {holder ?? "a process that is not weft up"}; two runs would stop and replace each other's pods. "
+            + $"Stop that run first (if it was killed on another machine, its Lease expires {Math.Ceiling((duration - age).TotalSeconds):0} s from now)");
     }
 
     /// <summary>Stops the heartbeat, then deletes the Lease and the Node (the node is going away).</summary>
@@ -173,6 +210,9 @@ internal sealed class KubeletNode : IAsyncDisposable
         var metadata = current["metadata"]!.DeepClone().AsObject();
         metadata["name"] = Name;
         metadata["namespace"] = LeaseNamespace;
+        var annotations = metadata["annotations"] as JsonObject ?? [];
+        annotations[RunAnnotation] = _run;
+        metadata["annotations"] = annotations;
         if (_node?["metadata"]?["uid"]?.GetValue<string>() is { } uid)
         {
             // Owned by the Node, as the kubelet's: the garbage collector deletes it with the Node.

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Weft.Cli.Local.Api;
+
+/// <summary>
+/// Which <c>weft up</c> holds the local node (<see cref="KubeletNode"/>): <c>MACHINE/PID/START</c>, the process's start
+/// in Unix milliseconds, so that a pid the kernel has given to another process since is not taken for the same run.
+/// </summary>
+internal static class RunIdentity
+{
+    public static string Current { get; } = Of(Environment.MachineName, Environment.ProcessId, StartOf(Process.GetCurrentProcess()));
+
+    public static string Of(string machine, int pid, long startUnixMs) =>
+        string.Create(CultureInfo.InvariantCulture, $"{machine}/{pid}/{startUnixMs}");
+
+    /// <summary>Whether <paramref name="identity"/> names a run on this machine whose process is gone (a run elsewhere: false, nothing here can tell).</summary>
+    public static bool IsGoneFromThisMachine(string identity)
+    {
+        var parts = identity.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return Math.Abs(StartOf(process) - start) > 1000;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return true; // no such process
+        }
+    }
+
+    private static long StartOf(Process process) => new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
+}
