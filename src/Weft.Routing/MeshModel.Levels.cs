@@ -59,11 +59,7 @@ public sealed partial class MeshModel
 
         var svc = frontend.Service;
         var sp = frontend.ServicePort;
-        static List<AnalyzedRoute> L4Only(List<AnalyzedRoute>? group) =>
-            group is null ? [] : [.. group.Where(r => r.Type is RouteType.Tcp or RouteType.Tls)];
-        var producer = L4Only(_groups.GetValueOrDefault(new GroupKey(svc.Key, sp.Port, svc.Namespace)));
-        var consumer = clientNamespace != svc.Namespace ? L4Only(_groups.GetValueOrDefault(new GroupKey(svc.Key, sp.Port, clientNamespace))) : [];
-        var (view, group) = consumer.Count > 0 ? (PolicyView.Consumer, consumer) : producer.Count > 0 ? (PolicyView.Producer, producer) : (PolicyView.None, producer);
+        var selection = Select(clientNamespace, svc, sp, l4Only: true);
         var policy = new DestinationPolicy
         {
             ClientNamespace = clientNamespace,
@@ -71,18 +67,17 @@ public sealed partial class MeshModel
             ServiceName = svc.Name,
             Port = sp.Port,
             Protocol = PolicyProtocol.Tcp,
-            View = view,
+            View = selection.View,
         };
-        if (group.Count == 0)
+        if (selection.Applied.Count == 0)
         {
             // C1 at L4: the Service's own endpoints, bytes tunnelled whatever the port's appProtocol says.
             var (_, app) = ServiceAppProtocol.WithoutRoutes(sp.AppProtocol);
             return policy with { DefaultBackend = ServiceBackend(svc, sp, app) };
         }
 
-        // D1 among the L4 types (groups are sorted with the winning type first), then K2/K3 as in the l7 compile.
-        var winner = group[0].Type;
-        return policy with { Protocol = winner == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = L4Rules(group.Where(r => r.Type == winner)) };
+        // D1 among the L4 types, then K2/K3 as in the l7 compile.
+        return policy with { Protocol = selection.Applied[0].Type == RouteType.Tls ? PolicyProtocol.Tls : PolicyProtocol.Tcp, L4Rules = L4Rules(selection.Applied) };
     }
 
     /// <summary>

@@ -900,12 +900,17 @@ public sealed partial class MeshModel
 
     // ---- B, C, D: selection and compilation ----
 
-    internal Selection Select(string clientNamespace, Service svc, ServicePort port)
+    /// <summary>
+    /// The routes that apply to <paramref name="clientNamespace"/>'s traffic to a Service port. <paramref name="l4Only"/>:
+    /// for an l4 client (DESIGN decision 6), for which HTTPRoutes and GRPCRoutes do not exist: the groups are filtered to
+    /// TCPRoute and TLSRoute before the producer/consumer choice and D1.
+    /// </summary>
+    internal Selection Select(string clientNamespace, Service svc, ServicePort port, bool l4Only = false)
     {
-        var producer = _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, svc.Namespace)) ?? [];
-        var consumer = clientNamespace != svc.Namespace
-            ? _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, clientNamespace)) ?? []
-            : [];
+        List<AnalyzedRoute> Group(string ns) => _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, ns)) is not { } group ? []
+            : l4Only ? [.. group.Where(r => r.Type is RouteType.Tcp or RouteType.Tls)] : group;
+        var producer = Group(svc.Namespace);
+        var consumer = clientNamespace != svc.Namespace ? Group(clientNamespace) : [];
         var at = $"{svc.Key}:{port.Port}";
         string view, reason;
         List<AnalyzedRoute> group;
