@@ -8,6 +8,9 @@ namespace Weft.Routing;
 public sealed record ExplainRequest(
     string Host, int Port, string Method, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers, string? ServerName = null, string? Identity = null)
 {
-    /// <summary>The calling pod ("namespace/name"), when known: its outbound policy decides a destination outside the mesh.</summary>
+    /// <summary>
+    /// The calling pod ("namespace/name"), when known: its outbound policy decides a destination outside the mesh, and its
+    /// level (<see cref="MeshLevels"/>) what its side of the mesh does; unknown, the client namespace's level.
+    /// </summary>
     public string? ClientPod { get; init; }
 }

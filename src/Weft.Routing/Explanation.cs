@@ -7,6 +7,10 @@ namespace Weft.Routing;
 public sealed record Explanation
 {
     public required string ClientNamespace { get; init; }
+
+    /// <summary>The caller's level (<see cref="MeshLevels"/>: off, l4 or l7), and where it was read (<see cref="ClientLevelSource"/>).</summary>
+    public string ClientLevel { get; init; } = MeshLevels.L7;
+    public string ClientLevelSource { get; init; } = "the default";
     public required ExplainRequest Request { get; init; }
 
     /// <summary>The destination recognised, or null (see <see cref="FrontendNote"/>).</summary>
@@ -58,6 +62,12 @@ public sealed record Explanation
         {
             $"request:  {Request.Method} {Request.Host}:{Request.Port}{Request.PathAndQuery} from namespace {ClientNamespace}",
         };
+        lines.Add(ClientLevel switch
+        {
+            MeshLevels.Off => $"level:    off ({ClientLevelSource}): the caller has no sidecar: no route, no mTLS, no mesh identity; its connection leaves the pod as the app opened it",
+            MeshLevels.L4 => $"level:    l4 ({ClientLevelSource}): the caller's sidecar does mTLS and L4 routes only; HTTPRoutes and GRPCRoutes do not exist for it (DESIGN decision 6)",
+            _ => $"level:    l7 ({ClientLevelSource})",
+        });
         if (Request.Identity is not null)
         {
             lines.Add($"caller:   {Request.Identity} (the identity its sidecar's certificate proves)");

@@ -11,12 +11,23 @@ namespace Weft.Routing;
 
 public sealed partial class MeshModel
 {
-    /// <summary>Where <paramref name="request"/> from a workload in <paramref name="clientNamespace"/> would go, and why.</summary>
+    /// <summary>
+    /// Where <paramref name="request"/> from a workload in <paramref name="clientNamespace"/> would go, and why, at the
+    /// caller's level (DESIGN decision 6: <see cref="ExplainRequest.ClientPod"/>'s, else the namespace's, else l7): at l7
+    /// the routes; at l4 TCPRoutes and TLSRoutes only, the connection tunnelled inside mTLS; at off no sidecar, so no route
+    /// and no identity, kube-proxy picking an endpoint (<see cref="ExplainWithoutSidecar"/>).
+    /// </summary>
     public Explanation Explain(string clientNamespace, ExplainRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var (level, levelSource) = LevelOf(clientNamespace, request.ClientPod);
+        if (level == MeshLevels.Off)
+        {
+            return ExplainWithoutSidecar(clientNamespace, request with { Identity = null }, levelSource);
+        }
+
         var frontend = Resolve(clientNamespace, request.Host, request.Port, out var note);
-        if (frontend is null && Compile(clientNamespace, request.Host, request.Port) is { DefaultBackend: { } declared } declaredPolicy)
+        if (frontend is null && Compile(clientNamespace, request.Host, request.Port, level) is { DefaultBackend: { } declared } declaredPolicy)
         {
             // An external host an XBackend of the client's namespace declares (issue 17, 7b): the sidecar sends it there.
             var why = declared.Invalid is { } invalid ? $"answered 500 ({invalid})"
@@ -25,6 +36,8 @@ public sealed partial class MeshModel
             return new Explanation
             {
                 ClientNamespace = clientNamespace,
+                ClientLevel = level,
+                ClientLevelSource = levelSource,
                 Request = request,
                 FrontendNote = $"{note}; XBackend {declared.Namespace}/{declared.Name} of namespace {clientNamespace} declares {request.Host}:{request.Port.ToString(CultureInfo.InvariantCulture)}",
                 Policy = declaredPolicy,
@@ -38,6 +51,8 @@ public sealed partial class MeshModel
             return new Explanation
             {
                 ClientNamespace = clientNamespace,
+                ClientLevel = level,
+                ClientLevelSource = levelSource,
                 Request = request,
                 FrontendNote = note,
                 Outcome = outside.AllowsAny
@@ -46,20 +61,28 @@ public sealed partial class MeshModel
             };
         }
 
+        // The routes bound to the port are listed from the l7 selection; what applies is the selection at the caller's
+        // level, the one its policy was compiled from (at l4, TCPRoute and TLSRoute only: MeshModel.Levels).
         var compiled = Compile(clientNamespace, frontend);
-        var policy = compiled.Policy;
         var selection = compiled.Selection;
+        var l4 = level == MeshLevels.L4;
+        var applying = l4 && frontend.AddressedBy != FrontendAddress.PodIP && frontend is { Service: { } svc, ServicePort: { } sp }
+            ? Select(clientNamespace, svc, sp, l4Only: true)
+            : selection;
+        var policy = l4 ? Compile(clientNamespace, request.Host, request.Port, level) ?? compiled.Policy : compiled.Policy;
         var routes = new List<ExplainedRoute>();
         foreach (var (group, list) in new[] { (PolicyView.Consumer, selection.Consumer), (PolicyView.Producer, selection.Producer) })
         {
             foreach (var r in list)
             {
-                var applied = selection.Applied.Contains(r);
+                var applied = applying.Applied.Contains(r);
                 var why = applied
                     ? "applied"
-                    : group != selection.View
+                    : l4 && r.Type is RouteType.Http or RouteType.Grpc
+                        ? $"not applied: the caller is at level l4, for which {r.Route.Kind}s do not exist (DESIGN decision 6)"
+                    : group != applying.View
                         ? "not consulted: consumer routes of the client's namespace replace producer routes (gamma-spec B3)"
-                        : $"not applied: {TypeOrder[(int)selection.Applied[0].Type]} takes precedence on this port (gamma-spec D1), status Conflicted";
+                        : $"not applied: {TypeOrder[(int)applying.Applied[0].Type]} takes precedence on this port (gamma-spec D1), status Conflicted";
                 routes.Add(new ExplainedRoute(r.Route.Kind, r.Route.Namespace, r.Route.Name, group, applied, why));
             }
         }
@@ -67,14 +90,20 @@ public sealed partial class MeshModel
         var result = new Explanation
         {
             ClientNamespace = clientNamespace,
+            ClientLevel = level,
+            ClientLevelSource = levelSource,
             Request = request,
             Frontend = frontend,
             FrontendNote = note,
-            View = selection.View,
-            ViewReason = selection.ViewReason,
+            View = applying.View,
+            ViewReason = l4 ? $"the caller is at level l4: only TCPRoutes and TLSRoutes count; {applying.ViewReason}" : applying.ViewReason,
             Routes = routes,
-            ConflictDecision = selection.ConflictDecision,
+            ConflictDecision = applying.ConflictDecision,
             Protocol = policy.Protocol,
+            ProtocolNote = l4
+                ? "the caller is at level l4: its sidecar relays the connection's bytes inside mTLS without reading them, HTTP or not"
+                    + (policy.Protocol == PolicyProtocol.Tls ? ", choosing a TLSRoute by the ClientHello's SNI" : "")
+                : null,
             Policy = policy,
             Outcome = "",
         };
@@ -82,6 +111,96 @@ public sealed partial class MeshModel
         return PolicyProtocol.IsTunnelled(policy.Protocol)
             ? ExplainConnection(result, policy, request)
             : ExplainHttp(result, compiled, request);
+    }
+
+    /// <summary>
+    /// The caller's level and where it was read: the pod's (its recorded <c>weft.dev/mesh</c>), else its namespace's, as
+    /// <see cref="PodSettings.Find"/> reads every mesh setting; l7 when none says (DESIGN decision 6's default).
+    /// </summary>
+    private (string Level, string Source) LevelOf(string clientNamespace, string? clientPod)
+    {
+        var slash = clientPod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        var pod = slash > 0 ? _index.Pod(clientPod![..slash], clientPod[(slash + 1)..]) : null;
+        return PodSettings.Find(MeshLevels.Key, pod, PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
+            ?? (MeshLevels.L7, "the default");
+    }
+
+    /// <summary>
+    /// A caller without a sidecar (<c>weft.dev/mesh: off</c>): nothing of the mesh acts on its side. No route applies and
+    /// it has no identity; kube-proxy sends the connection to one endpoint of the Service (or the pod IP as addressed).
+    /// There a pod without a sidecar gets it as sent; a sidecar in strict mTLS closes it without a byte; one in permissive
+    /// mode accepts it in plaintext and its authorization decides the connection for an unauthenticated caller.
+    /// </summary>
+    private Explanation ExplainWithoutSidecar(string clientNamespace, ExplainRequest request, string levelSource)
+    {
+        var frontend = Resolve(clientNamespace, request.Host, request.Port, out var note);
+        var result = new Explanation
+        {
+            ClientNamespace = clientNamespace,
+            ClientLevel = MeshLevels.Off,
+            ClientLevelSource = levelSource,
+            Request = request,
+            Frontend = frontend,
+            FrontendNote = note,
+            Outcome = "",
+        };
+        if (frontend is null)
+        {
+            return result with { Outcome = "outside the mesh: no sidecar, so the connection goes out as addressed; no outbound policy applies" };
+        }
+
+        var compiled = Compile(clientNamespace, frontend);
+        var noSidecar = $"not applied: the caller has no sidecar ({MeshLevels.Key}: off): no route applies to its traffic";
+        var routes = compiled.Selection.Consumer.Select(r => new ExplainedRoute(r.Route.Kind, r.Route.Namespace, r.Route.Name, PolicyView.Consumer, false, noSidecar))
+            .Concat(compiled.Selection.Producer.Select(r => new ExplainedRoute(r.Route.Kind, r.Route.Namespace, r.Route.Name, PolicyView.Producer, false, noSidecar)))
+            .ToList();
+        var backend = frontend is { AddressedBy: not FrontendAddress.PodIP, Service: { } svc, ServicePort: { } sp }
+            ? ServiceBackend(svc, sp, ServiceAppProtocol.WithoutRoutes(sp.AppProtocol).Backend)
+            : compiled.Policy.DefaultBackend!;
+        var arrivals = backend.Endpoints.Select(Arrival).ToList();
+        var where = frontend.AddressedBy == FrontendAddress.PodIP
+            ? "the connection goes to the pod IP as addressed"
+            : $"kube-proxy sends the connection to one of the Service's {backend.Endpoints.Count} endpoint(s), picked at random";
+        var endpoints = string.Join(", ", backend.Endpoints.Zip(arrivals, (e, a) =>
+            $"{e.Address}:{e.Port}{(e.Pod is null ? "" : $" ({e.Pod})")}: {a.Text}{(a.Mtls is null ? "" : $" (mTLS mode from {a.Mtls})")}"));
+        var authorized = arrivals.Where(a => a.Authorization is not null).Select(a => a.Authorization!).ToList();
+        var outcome = arrivals.Count == 0 ? "no endpoint: kube-proxy refuses the connection"
+            : arrivals.Select(a => a.Text).Distinct(StringComparer.Ordinal).Count() == 1 ? $"{where}: {arrivals[0].Text}"
+            : $"{where}: what happens depends on the endpoint (see the backend line)";
+        return result with
+        {
+            View = PolicyView.None,
+            ViewReason = $"the caller has no sidecar ({MeshLevels.Key}: off): no route applies; {where}",
+            Routes = routes,
+            Protocol = PolicyProtocol.Tcp,
+            ProtocolNote = "no sidecar on the caller's side: nothing reads the request, the connection is TCP as the app opened it",
+            Backends = [new ExplainedBackend(backend, 1.0, arrivals.Count == 0 ? "no endpoint" : $"{where}: {endpoints}", null, authorized.Count == 0 ? null : authorized)],
+            Outcome = outcome,
+        };
+    }
+
+    /// <summary>What the pod behind <paramref name="e"/> does with a plaintext connection from a caller without a sidecar.</summary>
+    private (string Text, string? Mtls, ExplainedAuthorization? Authorization) Arrival(EndpointPolicy e)
+    {
+        var slash = e.Pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        var pod = slash > 0 ? _index.Pod(e.Pod![..slash], e.Pod[(slash + 1)..]) : null;
+        if (pod is null || MeshLevels.Of(pod) == MeshLevels.Off || e.Identity is null)
+        {
+            return ("the app gets it as sent (no sidecar on either side)", null, null);
+        }
+
+        var ns = PodSettings.NamespaceOf(_snapshot, pod.Namespace);
+        var (mtls, source) = PodSettings.Find(MeshLevels.MtlsKey, pod, ns, MeshLevels.ParseMtls) ?? (MeshLevels.MtlsStrict, "the default");
+        if (mtls == MeshLevels.MtlsStrict)
+        {
+            return ("refused: the pod's sidecar is strict mTLS and the caller has no sidecar: the connection is closed without a byte", source, null);
+        }
+
+        var decision = ExplainAuthorization(pod.Namespace, pod.Name, new AuthorizationRequest(null, e.Port), new HeaderList());
+        const string Text = "accepted in plaintext by the pod's sidecar (permissive mTLS), the caller unauthenticated";
+        return decision is null ? (Text, source, null)
+            : decision.Allowed ? ($"{Text}; its authorization admits the connection", source, new ExplainedAuthorization(pod.Key, decision))
+            : ($"{Text}; its authorization closes the connection", source, new ExplainedAuthorization(pod.Key, decision));
     }
 
     /// <summary>
@@ -102,9 +221,9 @@ public sealed partial class MeshModel
         {
             var pod = e.Pod ?? "";
             var slash = pod.IndexOf('/', StringComparison.Ordinal);
-            if (slash <= 0)
+            if (slash <= 0 || e.Identity is null)
             {
-                continue;
+                continue; // no sidecar there (or its admin port): the client's sidecar sends plaintext, nothing authorizes it
             }
 
             var asked = new AuthorizationRequest(request.Identity, e.Port, method, method is null ? null : path, isGrpc);
@@ -207,7 +326,7 @@ public sealed partial class MeshModel
 
         if (pickedIndex < 0)
         {
-            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, http, decided.Authorized)], Outcome = Answered(decided.Text, decided.Authorized, denial), Decision = decided.Outcome };
+            return result with { Backends = [Explain(picked, 1.0, decided.Text, decided.Outcome, http, decided.Authorized)], Outcome = Answered(decided.Text, decided.Authorized, picked.Endpoints.Count, denial), Decision = decided.Outcome };
         }
 
         var backends = new List<(ExplainedBackend Backend, string? Decided)>();
@@ -217,7 +336,7 @@ public sealed partial class MeshModel
             var (outcome, text, authorized) = WeightedPicker.DrawWithin(ruleBackends, i) is { } draw ? planAt(draw) : default;
             backends.Add(text is null
                 ? (Explain(b, 0, "weight 0: gets no traffic", null, http), null)
-                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, http, authorized), Answered(text, authorized, denial)));
+                : (Explain(b, WeightedPicker.Share(ruleBackends, i), text, outcome, http, authorized), Answered(text, authorized, b.Endpoints.Count, denial)));
         }
 
         return result with { Backends = [.. backends.Select(b => b.Backend)], Outcome = Summarise(backends), Decision = Common(backends) };
@@ -228,12 +347,13 @@ public sealed partial class MeshModel
     /// answer <paramref name="denial"/> instead of the app (the planner's decision, <see cref="PlanOutcome"/>, stays as it
     /// is); where only some do, the text says at which.
     /// </summary>
-    private static string Answered(string decided, List<ExplainedAuthorization>? authorized, string denial)
+    private static string Answered(string decided, List<ExplainedAuthorization>? authorized, int endpoints, string denial)
     {
+        // Of the endpoints, those without a sidecar have no decision (Authorize): they take the request as it comes.
         var denied = authorized?.Where(a => !a.Decision.Allowed).ToList() ?? [];
         return denied.Count == 0 ? decided
-            : denied.Count == authorized!.Count ? $"{denial} by the destination's sidecar, authorization denies the caller (routed: {decided})"
-            : $"{decided}; {denial} at {denied.Count} of {authorized.Count} endpoints, whose authorization denies the caller ({string.Join(", ", denied.Select(a => a.Pod))})";
+            : denied.Count == endpoints ? $"{denial} by the destination's sidecar, authorization denies the caller (routed: {decided})"
+            : $"{decided}; {denial} at {denied.Count} of {endpoints} endpoints, whose authorization denies the caller ({string.Join(", ", denied.Select(a => a.Pod))})";
     }
 
     private static PlanOutcome? Common(List<(ExplainedBackend Backend, string? Decided)> backends)
@@ -304,7 +424,7 @@ public sealed partial class MeshModel
         var note = b.Invalid is not null || outcome is null ? decided
             : b.External is { } external ? $"{decided}: {wire} to external host {Describe(external)}"
             : b.Endpoints.Count == 0 ? decided
-            : $"{decided}: {wire} to {string.Join(", ", b.Endpoints.Select(e => e.Pod is null ? $"{e.Address}:{e.Port}" : $"{e.Address}:{e.Port} ({e.Pod})"))}";
+            : $"{decided}: {wire} to {string.Join(", ", b.Endpoints.Select(Endpoint))}";
         if (b.Tls is { } tls && b.Invalid is null && outcome is not null)
         {
             note += $"; TLS originated by the sidecar ({tls.Source}){Describe(tls)}";
@@ -322,6 +442,12 @@ public sealed partial class MeshModel
 
         return new ExplainedBackend(b, share, note, outcome, authorized);
     }
+
+    /// <summary>An endpoint as a backend line names it: a pod's without mesh identity (no sidecar, or its admin port) is reached in plaintext, unauthorized.</summary>
+    private static string Endpoint(EndpointPolicy e) =>
+        e.Pod is null ? $"{e.Address}:{e.Port}"
+        : e.Identity is null ? $"{e.Address}:{e.Port} ({e.Pod}, no mesh identity: plaintext, no sidecar authorizes it)"
+        : $"{e.Address}:{e.Port} ({e.Pod})";
 
     /// <summary>"api.example.com:443 (XBackend egress/api) over TLS, SNI …, validated against …; addresses resolved by the sidecar".</summary>
     internal static string Describe(ExternalBackendPolicy external)

@@ -93,4 +93,110 @@ public sealed class ExplainCommandTests
         Assert.Equal(2, ExplainCommand.Run("ns", "GET", "http://echo/", ["no-colon"], Manifests, TextWriter.Null, stderr));
         Assert.Contains("Name: value", stderr.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>prod: web (one pod, strict mTLS) with an HTTPRoute on x-canary, and l4pod (template annotation l4); l4ns (label l4) and offns (label off) with a client each.</summary>
+    private const string Levels = """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: l4ns, labels: {weft.dev/mesh: l4}}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: offns, labels: {weft.dev/mesh: "off"}}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: prod}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: prod}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: web, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1, args: [--port=8080]}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: prod}
+        spec:
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: 8080, appProtocol: http}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: web-canary, namespace: prod}
+        spec:
+          parentRefs: [{group: "", kind: Service, name: web, port: 80}]
+          rules: [{matches: [{headers: [{name: x-canary, value: "true"}]}], backendRefs: [{name: web, port: 80}]}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: l4pod, namespace: prod}
+        spec:
+          selector: {matchLabels: {app: l4pod}}
+          template:
+            metadata: {labels: {app: l4pod}, annotations: {weft.dev/mesh: l4}}
+            spec: {containers: [{name: c, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1, args: [--port=8080]}]}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: client, namespace: l4ns}
+        spec:
+          selector: {matchLabels: {app: client}}
+          template:
+            metadata: {labels: {app: client}}
+            spec: {containers: [{name: c, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1, args: [--port=8080]}]}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: client, namespace: offns}
+        spec:
+          selector: {matchLabels: {app: client}}
+          template:
+            metadata: {labels: {app: client}}
+            spec: {containers: [{name: c, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1, args: [--port=8080]}]}
+        """;
+
+    private static string ExplainLevels(string from, string url)
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-levels-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
+            var stdout = new StringWriter();
+            Assert.Equal(0, ExplainCommand.Run(from, "GET", url, ["x-canary: true"], [dir], stdout, TextWriter.Null));
+            return stdout.ToString();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("l4ns/client", "(pod l4ns/client-")] // by its namespace's label, which the pod records
+    [InlineData("prod/l4pod", "(pod prod/l4pod-")] // by its template's annotation, in an l7 namespace
+    [InlineData("l4ns", "(namespace l4ns label weft.dev/mesh)")]
+    public void An_l4_caller_gets_no_HTTPRoute_its_connection_goes_to_the_Service_s_endpoints(string from, string source)
+    {
+        var output = ExplainLevels(from, "http://web.prod/");
+
+        Assert.Contains($"level:    l4 {source}", output, StringComparison.Ordinal);
+        Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller is at level l4, for which HTTPRoutes do not exist (DESIGN decision 6)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("matched:", output, StringComparison.Ordinal);
+        Assert.Contains("protocol: tcp: the caller is at level l4", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_caller_without_a_sidecar_has_no_identity_and_the_strict_mTLS_pod_refuses_it()
+    {
+        var output = ExplainLevels("offns/client", "http://web.prod/");
+
+        Assert.Contains("level:    off (pod offns/client-", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("caller:", output, StringComparison.Ordinal);
+        Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller has no sidecar", output, StringComparison.Ordinal);
+        Assert.Contains("outcome:  kube-proxy sends the connection to one of the Service's 1 endpoint(s), picked at random: refused: the pod's sidecar is strict mTLS", output, StringComparison.Ordinal);
+    }
 }
