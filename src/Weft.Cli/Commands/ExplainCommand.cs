@@ -11,13 +11,16 @@ namespace Weft.Cli.Commands;
 /// <c>weft explain --from NAMESPACE[/DEPLOYMENT] [-X METHOD] URL [-H 'Name: value']... PATH...</c>: which route, rule and
 /// backends a request from a workload in NAMESPACE would take, and why, without sending anything; given the Deployment,
 /// also whether each backend pod's sidecar would admit the caller's identity (its service account's SPIFFE ID). The
-/// reasoning is Routing's (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints.
+/// reasoning is Routing's (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints. The
+/// manifests are admitted as <c>weft up</c> admits them; when a <c>weft up</c> runs the one directory given, with its
+/// ClusterIPs and pods (its state file, <see cref="StateFile"/>), so that its addresses and pod names mean what they
+/// mean in that mesh; otherwise the output says that the addresses and names are explain's own.
 /// </summary>
 public static class ExplainCommand
 {
     public static Command Create()
     {
-        var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity", Required = true };
+        var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity; explained at its mesh level (off, l4, l7)", Required = true };
         var defaultPolicy = DefaultInboundOption.Create();
         var defaultOutbound = DefaultOutboundOption.Create();
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
@@ -27,7 +30,7 @@ public static class ExplainCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var sni = new Option<string?>("--sni") { Description = "For a TLS destination: the server name (SNI) the client's ClientHello sends" };
-        var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP" };
+        var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP (a running weft up's, when one runs the PATH directory)" };
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
 
         var command = new Command("explain", "Say where a request would go, would it be allowed, and why, without sending it") { from, method, headers, sni, defaultPolicy, defaultOutbound, url, paths };
@@ -80,24 +83,21 @@ public static class ExplainCommand
             return 2;
         }
 
-        // With a Deployment, the manifests are admitted as the local cluster admits them (pods with their service
-        // accounts, EndpointSlices) so that the caller has an identity and each backend pod an inbound policy.
-        MeshModel model;
+        // The manifests are admitted as the local cluster admits them (pods with their service accounts, EndpointSlices),
+        // so that the Services have endpoints and, with a Deployment, the caller an identity and each backend pod an inbound
+        // policy. When a weft up runs the manifests directory, with that mesh's ClusterIPs and pods.
+        var running = paths.Count == 1 && Directory.Exists(paths[0]) ? StateFile.Find(null, paths[0]).State : null;
+        var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault, running);
+        var model = cluster.Model;
         string? identity = null, clientPod = null;
-        if (deployment is null)
+        if (deployment is not null)
         {
-            model = MeshModel.Build(MeshSnapshot.From(input.Objects), defaultInboundPolicy: meshDefault, defaultOutboundPolicy: outboundDefault);
-        }
-        else
-        {
-            var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault);
             if (cluster.PodOf(clientNamespace, deployment) is not { } client)
             {
                 stderr.WriteLine($"error: no Deployment {clientNamespace}/{deployment} in the manifests");
                 return 2;
             }
 
-            model = cluster.Model;
             identity = model.IdentityOf(client);
             clientPod = client.Key;
         }
@@ -121,6 +121,10 @@ public static class ExplainCommand
         {
             stdout.WriteLine(line);
         }
+
+        stdout.WriteLine(running is null
+            ? "addresses: no weft up runs these manifests: ClusterIPs, pod IPs and pod names are explain's own, illustrative (weft status shows a running mesh's)"
+            : $"addresses: those of the weft up running {running.ManifestDirectory} (process {running.Pid.ToString(CultureInfo.InvariantCulture)}): its ClusterIPs, pod IPs and pod names");
 
         return explanation.Frontend is null && explanation.Policy is null ? 1 : 0; // 1: the mesh has no policy for it
     }

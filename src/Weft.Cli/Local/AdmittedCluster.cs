@@ -1,3 +1,4 @@
+using System.Net;
 using Weft.Api.Model;
 using Weft.Proxy.Security;
 using Weft.Routing;
@@ -23,32 +24,49 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
     /// <param name="random">Draws the pods' names.</param>
     /// <param name="defaultInboundPolicy">The mesh's default inbound policy (<see cref="MeshModel.DefaultInboundPolicy"/>).</param>
     /// <param name="defaultOutboundPolicy">The mesh's default outbound policy (<see cref="MeshModel.DefaultOutboundPolicy"/>).</param>
+    /// <param name="running">
+    /// The state of a <c>weft up</c> running these manifests, if any: its Services' ClusterIPs and its pods (names, IPs,
+    /// readiness) instead of an address plan and names of this admission's own (a Deployment it has no pod of keeps those).
+    /// </param>
     public static AdmittedCluster Admit(
         IEnumerable<KubeObject> loaded, Random random, string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
-        string defaultOutboundPolicy = OutboundPolicies.AllowAny)
+        string defaultOutboundPolicy = OutboundPolicies.AllowAny, MeshState? running = null)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(random);
         var addresses = new AddressPlan(AddressPlan.MinBlock);
-        var objects = loaded.Select(addresses.Admit).ToList();
+        var objects = loaded.Select(addresses.Admit).Select(o => Running(o, running)).ToList();
         var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
         var created = TimeProvider.System.GetUtcNow();
-        var pods = new List<(string Deployment, Pod Pod)>();
+        var pods = new List<(string Deployment, Pod Pod, bool Ready)>();
         foreach (var deployment in objects.OfType<Deployment>())
         {
             // As LocalCluster.Reconcile: the level and mTLS mode from the template and its namespace, then the same pod.
             var hash = PodNames.TemplateHash(deployment);
             var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), MtlsMode.Strict);
+            var live = running?.Pods.Where(p => p.Namespace == deployment.Namespace && p.Deployment == deployment.Name).ToList() ?? [];
+            if (live.Count > 0)
+            {
+                pods.AddRange(live.Select(p => (deployment.Name, DeploymentPod.Build(deployment, hash, p.Name, IPAddress.Parse(p.IP), settings, created), p.Ready)));
+                continue;
+            }
+
             for (var i = 0; i < deployment.Replicas; i++)
             {
                 var pod = DeploymentPod.Build(deployment, hash, PodNames.NewPodName(deployment.Name, hash, random), addresses.AllocatePodAddress(), settings, created);
-                pods.Add((deployment.Name, pod));
+                pods.Add((deployment.Name, pod, true));
             }
         }
 
         var services = objects.OfType<Service>().ToList();
-        var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, Ready: true))]);
+        var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, p.Ready))]);
         var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy, defaultOutboundPolicy: defaultOutboundPolicy);
-        return new AdmittedCluster(model, services, pods);
+        return new AdmittedCluster(model, services, [.. pods.Select(p => (p.Deployment, p.Pod))]);
     }
+
+    /// <summary>A Service with the ClusterIP the running mesh gave it; anything else as it is.</summary>
+    private static KubeObject Running(KubeObject o, MeshState? running) =>
+        o is Service svc && running?.Services.FirstOrDefault(s => s.Namespace == svc.Namespace && s.Name == svc.Name) is { ClusterIP: { Length: > 0 } ip }
+            ? svc with { Spec = svc.Spec with { ClusterIP = ip, ClusterIPs = [ip] } }
+            : o;
 }

@@ -1,4 +1,5 @@
 using Weft.Cli.Commands;
+using Weft.Cli.Local;
 
 namespace Weft.Cli.Tests.Commands;
 
@@ -198,5 +199,52 @@ public sealed class ExplainCommandTests
         Assert.DoesNotContain("caller:", output, StringComparison.Ordinal);
         Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller has no sidecar", output, StringComparison.Ordinal);
         Assert.Contains("outcome:  kube-proxy sends the connection to one of the Service's 1 endpoint(s), picked at random: refused: the pod's sidecar is strict mTLS", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_running_mesh_the_addresses_and_pod_names_are_said_to_be_illustrative()
+    {
+        var output = ExplainLevels("l4ns/client", "http://web.prod/");
+
+        Assert.Contains("addresses: no weft up runs these manifests: ClusterIPs, pod IPs and pod names are explain's own, illustrative", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_weft_up_running_the_manifests_explain_uses_its_ClusterIPs_pod_IPs_and_pod_names()
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-running-").FullName;
+        var state = StateFile.PathFor(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
+            PodState Pod(string ns, string name, string deployment, string ip) =>
+                new() { Namespace = ns, Name = name, Deployment = deployment, IP = ip, Ready = true, ServiceAccount = "default", Sidecar = SidecarPorts.Default };
+            StateFile.Write(state, new MeshState
+            {
+                Pid = Environment.ProcessId, // alive while the test runs, as weft up is while it serves
+                ManifestDirectory = dir,
+                ControlPlane = "https://127.0.0.1:1",
+                AddressBlock = "198.18.0.0/15",
+                Ready = true,
+                Updated = DateTimeOffset.UtcNow,
+                Services = [new ServiceState { Namespace = "prod", Name = "web", ClusterIP = "198.19.107.1", Ports = [new ServicePortState { Name = "http", Port = 80, TargetPort = "8080" }] }],
+                Pods = [Pod("prod", "web-6d5f7c9b8-x2k4q", "web", "198.18.0.7"), Pod("l4ns", "client-7c9d8f6b5-m3n8p", "client", "198.18.0.9")],
+            });
+            var stdout = new StringWriter();
+
+            var exit = ExplainCommand.Run("l4ns/client", "GET", "http://198.19.107.1/", [], [dir], stdout, TextWriter.Null);
+
+            var output = stdout.ToString();
+            Assert.Equal(0, exit);
+            Assert.Contains("frontend: 198.19.107.1 is the ClusterIP of Service prod/web", output, StringComparison.Ordinal);
+            Assert.Contains("level:    l4 (pod l4ns/client-7c9d8f6b5-m3n8p annotation weft.dev/mesh)", output, StringComparison.Ordinal);
+            Assert.Contains("198.18.0.7:8080 (prod/web-6d5f7c9b8-x2k4q)", output, StringComparison.Ordinal);
+            Assert.Contains($"addresses: those of the weft up running {dir} (process {Environment.ProcessId}): its ClusterIPs, pod IPs and pod names", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(Path.GetDirectoryName(state)!, recursive: true);
+        }
     }
 }
