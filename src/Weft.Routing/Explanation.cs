@@ -65,7 +65,7 @@ public sealed record Explanation
         lines.Add(ClientLevel switch
         {
             MeshLevels.Off => $"level:    off ({ClientLevelSource}): the caller has no sidecar: no route, no mTLS, no mesh identity; its connection leaves the pod as the app opened it",
-            MeshLevels.L4 => $"level:    l4 ({ClientLevelSource}): the caller's sidecar does mTLS and L4 routes only; HTTPRoutes and GRPCRoutes do not exist for it (DESIGN decision 6)",
+            MeshLevels.L4 => $"level:    l4 ({ClientLevelSource}): the caller's sidecar does mTLS and L4 routes only; HTTPRoutes and GRPCRoutes do not exist for it",
             _ => $"level:    l7 ({ClientLevelSource})",
         });
         if (Request.Identity is not null)

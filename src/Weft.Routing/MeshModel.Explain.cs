@@ -79,9 +79,11 @@ public sealed partial class MeshModel
                 var why = applied
                     ? "applied"
                     : l4 && r.Type is RouteType.Http or RouteType.Grpc
-                        ? $"not applied: the caller is at level l4, for which {r.Route.Kind}s do not exist (DESIGN decision 6)"
+                        ? $"not applied: the caller is at level l4, for which {r.Route.Kind}s do not exist"
                     : group != applying.View
                         ? "not consulted: consumer routes of the client's namespace replace producer routes (gamma-spec B3)"
+                    : r.Type is RouteType.Tcp or RouteType.Tls && applying.Applied[0].Type is RouteType.Http or RouteType.Grpc
+                        ? $"not applied: {TypeOrder[(int)applying.Applied[0].Type]} takes precedence on this port (gamma-spec D1) for this l7 caller; l4 workloads see no {TypeOrder[(int)applying.Applied[0].Type]} (its status says whether any use it)"
                         : $"not applied: {TypeOrder[(int)applying.Applied[0].Type]} takes precedence on this port (gamma-spec D1), status Conflicted";
                 routes.Add(new ExplainedRoute(r.Route.Kind, r.Route.Namespace, r.Route.Name, group, applied, why));
             }

@@ -49,7 +49,7 @@ public class ExplainLevelTests
         Assert.Equal(PolicyProtocol.Tcp, e.Protocol);
         var route = Assert.Single(e.Routes);
         Assert.False(route.Applied);
-        Assert.Equal("not applied: the caller is at level l4, for which HTTPRoutes do not exist (DESIGN decision 6)", route.Note);
+        Assert.Equal("not applied: the caller is at level l4, for which HTTPRoutes do not exist", route.Note);
         Assert.Equal(2, e.Backends.Single().Backend.Endpoints.Count);
         Assert.Contains("level:    l4 (namespace l4ns label weft.dev/mesh)", e.ToLines()[1], StringComparison.Ordinal);
     }
@@ -81,7 +81,10 @@ public class ExplainLevelTests
         Assert.Contains(e.Routes, r => r is { Kind: "TCPRoute", Name: "mix-tcp", Applied: true });
         Assert.Contains(e.Routes, r => r is { Kind: "HTTPRoute", Name: "mix-http", Applied: false });
         Assert.Null(e.ConflictDecision);
-        Assert.Equal("HTTPRoute", Assert.Single(model.Explain(Mesh, Get("echo", 9090)).Routes, r => r.Applied).Kind); // l7: D1
+        var l7 = model.Explain(Mesh, Get("echo", 9090));
+        Assert.Equal("HTTPRoute", Assert.Single(l7.Routes, r => r.Applied).Kind); // l7: D1
+        Assert.Equal("not applied: HTTPRoute takes precedence on this port (gamma-spec D1) for this l7 caller; l4 workloads see no HTTPRoute (its status says whether any use it)",
+            Assert.Single(l7.Routes, r => r.Kind == "TCPRoute").Note); // not "status Conflicted": with l4 pods it is Accepted for them
     }
 
     [Fact]

@@ -185,7 +185,7 @@ public sealed class ExplainCommandTests
         var output = ExplainLevels(from, "http://web.prod/");
 
         Assert.Contains($"level:    l4 {source}", output, StringComparison.Ordinal);
-        Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller is at level l4, for which HTTPRoutes do not exist (DESIGN decision 6)", output, StringComparison.Ordinal);
+        Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller is at level l4, for which HTTPRoutes do not exist", output, StringComparison.Ordinal);
         Assert.DoesNotContain("matched:", output, StringComparison.Ordinal);
         Assert.Contains("protocol: tcp: the caller is at level l4", output, StringComparison.Ordinal);
     }
