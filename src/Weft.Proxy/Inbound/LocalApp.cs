@@ -14,9 +14,9 @@ internal static class LocalApp
         Stream app;
         try
         {
-            app = await MeshConnector.ConnectTcpAsync(podIp.ToString(), port, ct);
+            app = await MeshConnector.ConnectTcpAsync(podIp.ToString(), port, MeshConnector.OpaqueConnectTimeout, ct);
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException)
         {
             ProxyLog.ForwardFailed(logger, "L4Connect", podIp.ToString(), port, "", "the app", e.Message);
             return;

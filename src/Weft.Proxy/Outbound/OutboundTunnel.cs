@@ -24,7 +24,8 @@ internal sealed class OutboundTunnel(ConnectionDelegate http, L4.L4Proxy l4, Htt
         {
             // Not ended by connection.ConnectionClosed: Kestrel fires it when the client's input ends, and a client that
             // sends its request and closes its write side (printf … | socat, nc -N) is owed the answer (BytePump keeps the
-            // half-close). A client that is gone shows as an error or the end of its input, which end the relay.
+            // half-close). A client that is gone shows as an error, which ends the relay, or as the end of its input, which
+            // ends its direction; the other then ends after BytePump.HalfClosedIdle without a byte.
             if (await l4.TryServeAsync(connection, destination.Host, destination.Port, stopping))
             {
                 return;

@@ -31,6 +31,27 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
         }
     }
 
+    /// <summary>
+    /// How long an opaque connection's TCP connect may take (HTTP's are bounded by the pools' ConnectTimeout): the kernel
+    /// alone would try a peer that drops SYNs for about two minutes, which a client that has gone could leave behind.
+    /// </summary>
+    public static readonly TimeSpan OpaqueConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary><see cref="ConnectTcpAsync(string, int, CancellationToken)"/> bounded by <paramref name="timeout"/>, a <see cref="TimeoutException"/> past it.</summary>
+    public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, TimeSpan timeout, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            return await ConnectTcpAsync(address, port, bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no connection to {address}:{port} within {timeout.TotalSeconds:0} s");
+        }
+    }
+
     /// <summary>The <c>SocketsHttpHandler.ConnectCallback</c> of the mTLS pool for one expected identity.</summary>
     public async ValueTask<Stream> ConnectHttpAsync(SocketsHttpConnectionContext context, string expectedIdentity, CancellationToken ct)
     {
@@ -54,7 +75,7 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
     public async Task<Stream> ConnectOpaqueAsync(EndpointPolicy endpoint, IPEndPoint? client, CancellationToken ct)
     {
         var hop = Forwarding.NextHop.To(endpoint, MtlsEnabled, peerInboundPort());
-        var network = await ConnectTcpAsync(hop.Address, hop.Port, ct).ConfigureAwait(false);
+        var network = await ConnectTcpAsync(hop.Address, hop.Port, OpaqueConnectTimeout, ct).ConfigureAwait(false);
         if (!hop.ViaSidecar)
         {
             return network;

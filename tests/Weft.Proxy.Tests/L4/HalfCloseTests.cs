@@ -117,6 +117,78 @@ public sealed class HalfCloseTests
         Assert.Equal("ping", await app.WaitAsync(deadline.Token));
     }
 
+    [Fact]
+    public async Task A_half_closed_relay_ends_once_nothing_has_moved_for_its_idle_bound()
+    {
+        // A client that closed its side (and may be gone: a reset after a FIN is not read for) and a backend that neither
+        // answers nor closes: without the bound the relay, and its backend connection, would be held for as long as the
+        // backend keeps it open.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        using var relayed = await listener.AcceptSocketAsync();
+        var backendListener = new TcpListener(IPAddress.Loopback, 0);
+        backendListener.Start();
+        try
+        {
+            using var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await upstream.ConnectAsync((IPEndPoint)backendListener.LocalEndpoint);
+            using var silent = await backendListener.AcceptSocketAsync(); // reads nothing, writes nothing, never closes
+
+            await using var local = new NetworkStream(relayed, ownsSocket: false);
+            await using var remote = new NetworkStream(upstream, ownsSocket: false);
+            var relay = BytePump.RunAsync(local, remote, CancellationToken.None, halfClosedIdle: TimeSpan.FromMilliseconds(300));
+            client.Shutdown(SocketShutdown.Send);
+
+            var (up, down) = await relay.WaitAsync(TimeSpan.FromSeconds(10)); // ended by the bound, not by the backend
+            Assert.Equal((0L, 0L), (up, down));
+        }
+        finally
+        {
+            backendListener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task An_opaque_connect_to_a_peer_that_never_answers_fails_within_its_bound()
+    {
+        // A listener whose accept queue is full: the kernel drops further SYNs, as a peer gone from the network does.
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var filling = new List<Socket>();
+        try
+        {
+            // Fill the queue: connects that complete at once are queued; the first that does not is being dropped.
+            while (true)
+            {
+                var s = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                filling.Add(s);
+                var connect = s.ConnectAsync(IPAddress.Loopback, port);
+                if (await Task.WhenAny(connect, Task.Delay(TimeSpan.FromMilliseconds(500))) != connect)
+                {
+                    break;
+                }
+
+                Assert.True(filling.Count < 64, "the accept queue never filled");
+            }
+
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var failure = await Assert.ThrowsAsync<TimeoutException>(() => Weft.Proxy.Security.MeshConnector.ConnectTcpAsync("127.0.0.1", port, TimeSpan.FromSeconds(1), CancellationToken.None));
+            Assert.Contains($"127.0.0.1:{port} within 1 s", failure.Message, StringComparison.Ordinal);
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the connect took {started.Elapsed}");
+        }
+        finally
+        {
+            foreach (var s in filling)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
     /// <summary>Accepts one connection, reads it to its end, then answers <c>pong:</c> and what it read, and closes. Returns what it read.</summary>
     private static async Task<string> AnswerAtEndOfInputAsync(TcpListener listener)
     {
