@@ -203,7 +203,6 @@ internal static class CurlCommand
             ? new Local.Dns.DnsStubResolver(netns.CreateSocketAsync, new IPEndPoint(address, 53))
             : null;
 
-    /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>
     /// <summary>
     /// What went wrong, as curl's own words would say it, and not HttpClient's "An error occurred while sending the
     /// request." alone: the causes it wraps, and for a connection closed without a response from a pod with no sidecar,
@@ -231,6 +230,7 @@ internal static class CurlCommand
         return string.Join(": ", causes);
     }
 
+    /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>
     public static PodState? PickPod(MeshState state, string from, out string? error)
     {
         ArgumentNullException.ThrowIfNull(state);
