@@ -67,6 +67,31 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("shop")).Items);
     }
 
+    /// <summary>
+    /// A run that was killed left its Pods bound to the node, which the next run takes over and keeps Ready, so nothing
+    /// else deletes them (a real server's PodGC only deletes Pods of a Node that does not exist): the next run does, at
+    /// once (grace 0), before it records its own. Pods of other nodes are not its to touch.
+    /// </summary>
+    [Fact]
+    public async Task Pods_an_earlier_run_left_bound_to_the_node_are_deleted_and_no_others()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        V1Pod Bound(string name, string node) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new V1PodSpec { NodeName = node, Containers = [new V1Container { Name = "app", Image = "nginx" }] },
+        };
+        await client.CoreV1.CreateNamespacedPodAsync(Bound("web-old-1", EndpointSliceController.NodeName), "shop");
+        await client.CoreV1.CreateNamespacedPodAsync(Bound("web-old-2", EndpointSliceController.NodeName), "shop");
+        await client.CoreV1.CreateNamespacedPodAsync(Bound("elsewhere", "node-a"), "shop");
+        await using var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
+
+        Assert.Equal(2, await record.SweepLeftoversAsync(CancellationToken.None));
+
+        Assert.Equal(["elsewhere"], (await client.CoreV1.ListNamespacedPodAsync("shop")).Items.Select(p => p.Metadata.Name));
+    }
+
     private LocalPod Web() => new(
         new Deployment
         {

@@ -65,6 +65,32 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
+    /// <summary>
+    /// Deletes the Pods bound to this node that an earlier run left (a run that was killed: its processes are gone, and
+    /// with the Node taken over and kept Ready, nothing else would ever delete them), as a kubelet deletes with grace 0
+    /// the pods it no longer runs. Called once the node is this run's and before it records a pod of its own. Returns how
+    /// many.
+    /// </summary>
+    public async Task<int> SweepLeftoversAsync(CancellationToken ct)
+    {
+        var swept = 0;
+        foreach (var pod in await KubeResource.Pods.ListAllAsync(_client, ct))
+        {
+            if (pod["spec"]?["nodeName"]?.GetValue<string>() != EndpointSliceController.NodeName)
+            {
+                continue;
+            }
+
+            var (ns, name) = (pod["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(pod));
+            if (await DeleteStoppedPodAsync(ns, name, UidOf(pod), ct) is not null)
+            {
+                swept++;
+            }
+        }
+
+        return swept;
+    }
+
     public override IReadOnlyList<string> SidecarArguments(LocalPod pod) =>
         [ProxyFlags.TokenFile, TokenFile(pod), ProxyFlags.ControlPlaneCa, _trustBundleFile];
 

@@ -93,6 +93,11 @@ internal sealed class ApiServerNode : IAsyncDisposable
             var pem = await KubeCaSecret.ReadBundleAsync(client, connection.Namespace, controller.Options.TrustBundleConfigMap, ct) ?? controller.ControlPlane.TrustBundlePem;
             node = await KubeletNode.StartAsync(client, listen.ToString(), progress, ct);
             var record = new ApiClusterRecord(client, RunDirectories.Credentials(runDirectory), pem, listen.ToString(), progress);
+            if (await record.SweepLeftoversAsync(ct) is > 0 and var swept)
+            {
+                progress?.WriteLine($"deleted {swept} Pod(s) an earlier run left bound to node {KubeletNode.Name}");
+            }
+
             record.Start();
             return new ApiServerNode(client, connection, controller, store, source, applier, node, record);
         }
