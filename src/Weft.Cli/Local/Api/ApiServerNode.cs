@@ -103,14 +103,14 @@ internal sealed class ApiServerNode : IAsyncDisposable
         }
         catch
         {
-            if (node is not null)
-            {
-                await node.DisposeAsync();
-            }
-
             if (applier is not null)
             {
                 await applier.DisposeAsync();
+            }
+
+            if (node is not null)
+            {
+                await node.DisposeAsync(); // its Lease last: another run may start once it is gone
             }
 
             if (source is not null)
@@ -147,12 +147,13 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Pods and slices first, then the Node they were bound to and its Lease, then what was applied, then the readers.
+        // Pods and slices first, then what was applied, then the Node they were bound to and its Lease (last of what this
+        // run wrote: another run may start once the Lease is gone, and must not have its objects deleted by this one), then the readers.
         try
         {
             await Record.DisposeAsync();
-            await Node.DisposeAsync();
             await Applier.DisposeAsync();
+            await Node.DisposeAsync();
         }
         finally
         {
