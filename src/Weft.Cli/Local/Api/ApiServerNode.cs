@@ -67,7 +67,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
         KubeletNode? node = null;
         try
         {
-            await KubeletNode.EnsureFreeAsync(client, ct); // before anything is written: another run's would be undone
+            node = await KubeletNode.ClaimAsync(client, listen.ToString(), progress, ct); // before anything else is written: another run's would be undone
             await EnsureNamespaceAsync(client, connection.Namespace, ct);
             controller = await KubeController.StartAsync(new KubeControllerOptions
             {
@@ -91,7 +91,7 @@ internal sealed class ApiServerNode : IAsyncDisposable
 
             // The trust bundle as a pod would mount it: from the ConfigMap the controller publishes.
             var pem = await KubeCaSecret.ReadBundleAsync(client, connection.Namespace, controller.Options.TrustBundleConfigMap, ct) ?? controller.ControlPlane.TrustBundlePem;
-            node = await KubeletNode.StartAsync(client, listen.ToString(), progress, ct);
+            await node.StartAsync(ct);
             var record = new ApiClusterRecord(client, RunDirectories.Credentials(runDirectory), pem, listen.ToString(), progress);
             if (await record.SweepLeftoversAsync(ct) is > 0 and var swept)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using k8s;
+using k8s.Models;
 using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local.Api;
@@ -13,7 +14,9 @@ namespace Weft.Cli.Local.Api;
 /// place a cluster's pods on a node that runs only weft up's); its Lease in <c>kube-node-lease</c> renewed every 10 s
 /// (leaseDurationSeconds 40, the kubelet's), and the Ready condition's heartbeat written every minute. Without them the
 /// node lifecycle controller takes the node for lost and PodGC deletes the Pods bound to a Node that does not exist.
-/// A clean stop deletes the Lease and the Node (after the Pods); a killed run's are taken over by the next.
+/// The Lease is also what makes one run the node's: claimed in one write before anything else is (<see cref="ClaimAsync"/>),
+/// renewed only while it is still this run's, and deleted with the Node on a clean stop (after the Pods) only if it
+/// still is; a killed run's are taken over by the next.
 /// </summary>
 internal sealed class KubeletNode : IAsyncDisposable
 {
@@ -25,6 +28,8 @@ internal sealed class KubeletNode : IAsyncDisposable
 
     /// <summary>The Lease's annotation naming the run that holds it: <see cref="RunIdentity"/>.</summary>
     public const string RunAnnotation = "weft.dev/run";
+
+    private const string NotWeftUp = "a process that is not weft up";
 
     private readonly IKubernetes _client;
     private readonly string _hostIP;
@@ -38,6 +43,8 @@ internal sealed class KubeletNode : IAsyncDisposable
     private DateTimeOffset _readySince;
     private DateTimeOffset _statusDue;
     private Task _loop = Task.CompletedTask;
+    private bool _started;
+    private string? _lostTo;
 
     private KubeletNode(IKubernetes client, string hostIP, TextWriter? progress, TimeProvider time, string run)
     {
@@ -50,48 +57,92 @@ internal sealed class KubeletNode : IAsyncDisposable
 
     public static string Name => EndpointSliceController.NodeName;
 
-    /// <summary>Registers the Node and takes its Lease (a failure is said and tried again every 10 s), then keeps both fresh.</summary>
-    public static async Task<KubeletNode> StartAsync(IKubernetes client, string hostIP, TextWriter? progress, CancellationToken ct, TimeProvider? time = null, string? run = null)
+    /// <summary>
+    /// Claims the node for this run, or refuses to while another run holds it: two runs would each take the other's Pods
+    /// for deleted (and its Services' addresses for stale). The Lease is written in one step, so that of two runs
+    /// starting together one wins: created with this run's annotation and renewTime (409 AlreadyExists: another run
+    /// created it first), or, when the one there is free, replaced at the resourceVersion just read (409 Conflict: another
+    /// run wrote it in between); either way it is read and judged again. A Lease renewed within its duration by another
+    /// run is held, unless that run was on this machine and its process is gone (killed: its Lease would hold for up to
+    /// 40 s more). An expired Lease, or this run's, is free. The node is registered and kept fresh by <see cref="StartAsync"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another run holds the node.</exception>
+    public static async Task<KubeletNode> ClaimAsync(IKubernetes client, string hostIP, TextWriter? progress, CancellationToken ct, TimeProvider? time = null, string? run = null)
     {
+        ArgumentNullException.ThrowIfNull(client);
         var node = new KubeletNode(client, hostIP, progress, time ?? TimeProvider.System, run ?? RunIdentity.Current);
-        await node.HeartbeatAsync(ct);
-        node._loop = Task.Run(() => node.RunAsync(node._stop.Token));
-        return node;
+        try
+        {
+            for (var attempt = 0; node._lease is null; attempt++)
+            {
+                var lease = await KubeResource.Leases.GetAsync(client, LeaseNamespace, Name, ct);
+                if (lease is not null)
+                {
+                    node.RefuseIfHeld(lease);
+                }
+
+                try
+                {
+                    node._lease = lease is null
+                        ? await KubeResource.Leases.CreateAsync(client, node.LeaseJson(new JsonObject { ["metadata"] = new JsonObject() }), ct)
+                        : await KubeResource.Leases.ReplaceAsync(client, node.LeaseJson(lease), ct);
+                }
+                catch (Exception e) when ((KubeErrors.IsConflict(e) || KubeErrors.IsNotFound(e)) && attempt < 4)
+                {
+                    // Another run created, wrote or deleted it since it was read: read it again.
+                }
+            }
+
+            return node;
+        }
+        catch
+        {
+            node._stop.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
-    /// Refuses to start a second node of this name while another run holds it: two runs would each take the other's Pods
-    /// for deleted (and its Services' addresses for stale). A Lease renewed within its duration by another run is held,
-    /// unless that run was on this machine and its process is gone (killed: its Lease would hold for up to 40 s more).
-    /// An expired Lease, or none, is free.
+    /// Renews the claimed Lease and registers the Node (a failure is said and tried again every 10 s), then keeps both
+    /// fresh until disposed, or until another run has taken the Lease.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Another run holds the node.</exception>
-    public static async Task EnsureFreeAsync(IKubernetes client, CancellationToken ct, TimeProvider? time = null, string? run = null)
+    public async Task StartAsync(CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        var lease = await KubeResource.Leases.GetAsync(client, LeaseNamespace, Name, ct);
-        var spec = lease?["spec"];
+        _started = true;
+        await HeartbeatAsync(ct);
+        var timer = new PeriodicTimer(RenewInterval, _time); // before returning: a test's clock moved after this ticks it
+        _loop = Task.Run(() => RunAsync(timer, _stop.Token), CancellationToken.None);
+    }
+
+    private void RefuseIfHeld(JsonObject lease)
+    {
+        var spec = lease["spec"];
         if (spec?["renewTime"]?.GetValue<string>() is not { } renewed
             || !DateTimeOffset.TryParse(renewed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var renewTime))
         {
             return;
         }
 
-        var age = (time ?? TimeProvider.System).GetUtcNow() - renewTime;
+        var age = _time.GetUtcNow() - renewTime;
         var duration = TimeSpan.FromSeconds(spec["leaseDurationSeconds"]?.GetValue<int>() ?? LeaseDurationSeconds);
-        var holder = lease!["metadata"]?["annotations"]?[RunAnnotation]?.GetValue<string>();
-        if (age >= duration || holder == (run ?? RunIdentity.Current) || (holder is not null && RunIdentity.IsGoneFromThisMachine(holder)))
+        var holder = HolderOf(lease);
+        if (age >= duration || holder == _run || (holder is not null && RunIdentity.IsGoneFromThisMachine(holder)))
         {
             return;
         }
 
         throw new InvalidOperationException(
             $"another weft up runs against this API server: the Lease {LeaseNamespace}/{Name} of the Node its pods are bound to was renewed "
-            + $"{Math.Max(0, age.TotalSeconds):0} s ago by {holder ?? "a process that is not weft up"}; two runs would stop and replace each other's pods. "
+            + $"{Math.Max(0, age.TotalSeconds):0} s ago by {holder ?? NotWeftUp}; two runs would stop and replace each other's pods. "
             + $"Stop that run first (if it was killed on another machine, its Lease expires {Math.Ceiling((duration - age).TotalSeconds):0} s from now)");
     }
 
-    /// <summary>Stops the heartbeat, then deletes the Lease and the Node (the node is going away).</summary>
+    private static string? HolderOf(JsonObject lease) => lease["metadata"]?["annotations"]?[RunAnnotation]?.GetValue<string>();
+
+    /// <summary>
+    /// Stops the heartbeat, then, if this run still holds the Lease, deletes it (at the resourceVersion of its last
+    /// write, read again on a conflict) and the Node (the node is going away); another run's are left to it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -106,8 +157,14 @@ internal sealed class KubeletNode : IAsyncDisposable
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await KubeResource.Leases.DeleteAsync(_client, LeaseNamespace, Name, limit.Token);
-            await KubeResource.Nodes.DeleteAsync(_client, null, Name, limit.Token);
+            if (await ReleaseLeaseAsync(limit.Token) is { } holder)
+            {
+                _progress?.WriteLine($"the Node {Name} and its Lease are left to the run that holds them: {holder}");
+            }
+            else if (_started)
+            {
+                await KubeResource.Nodes.DeleteAsync(_client, null, Name, limit.Token);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || limit.IsCancellationRequested)
         {
@@ -117,12 +174,43 @@ internal sealed class KubeletNode : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task RunAsync(CancellationToken ct)
+    /// <summary>Deletes the Lease if it is still this run's; null when it did (or there is none), else the run that holds it.</summary>
+    private async Task<string?> ReleaseLeaseAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(RenewInterval, _time);
-        while (await timer.WaitForNextTickAsync(ct))
+        for (var attempt = 0; ; attempt++)
         {
-            await HeartbeatAsync(ct);
+            var lease = _lease ?? await KubeResource.Leases.GetAsync(_client, LeaseNamespace, Name, ct);
+            if (lease is null)
+            {
+                return null;
+            }
+
+            if (HolderOf(lease) != _run)
+            {
+                return HolderOf(lease) ?? NotWeftUp;
+            }
+
+            try
+            {
+                var precondition = new V1Preconditions { ResourceVersion = KubeResource.ResourceVersionOf(lease) };
+                await KubeResource.Leases.DeleteAsync(_client, LeaseNamespace, Name, ct, new V1DeleteOptions { Preconditions = precondition });
+                return null;
+            }
+            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < 2)
+            {
+                _lease = null; // written since: read it again
+            }
+        }
+    }
+
+    private async Task RunAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        using (timer)
+        {
+            while (_lostTo is null && await timer.WaitForNextTickAsync(ct))
+            {
+                await HeartbeatAsync(ct);
+            }
         }
     }
 
@@ -130,6 +218,13 @@ internal sealed class KubeletNode : IAsyncDisposable
     {
         try
         {
+            // The Lease first: a run that no longer holds it must not take the Node over, nor write its status.
+            await RenewLeaseAsync(ct);
+            if (_lostTo is not null)
+            {
+                return;
+            }
+
             if (_node is null)
             {
                 await RegisterAsync(ct);
@@ -138,8 +233,6 @@ internal sealed class KubeletNode : IAsyncDisposable
             {
                 await WriteStatusAsync(ct);
             }
-
-            await RenewLeaseAsync(ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -184,24 +277,33 @@ internal sealed class KubeletNode : IAsyncDisposable
         _statusDue = _time.GetUtcNow() + StatusInterval;
     }
 
-    /// <summary>The node lease heartbeat: renewTime now, by an update of the Lease last written (created when there is none).</summary>
+    /// <summary>
+    /// The node lease heartbeat: renewTime now, by an update of the Lease this run last wrote (created again if it was
+    /// deleted). When it was written since, it is read again: another run's (it took the node, its Lease having expired
+    /// for it), it is left alone and this run stops its heartbeat, saying so once; this run's, it is renewed from there.
+    /// </summary>
     private async Task RenewLeaseAsync(CancellationToken ct)
     {
-        _lease ??= await KubeResource.Leases.GetAsync(_client, LeaseNamespace, Name, ct);
-        if (_lease is null)
+        for (var attempt = 0; ; attempt++)
         {
-            _lease = await KubeResource.Leases.CreateAsync(_client, LeaseJson(new JsonObject { ["metadata"] = new JsonObject() }), ct);
-            return;
-        }
-
-        try
-        {
-            _lease = await KubeResource.Leases.ReplaceAsync(_client, LeaseJson(_lease), ct);
-        }
-        catch (Exception e) when (KubeErrors.IsConflict(e) || KubeErrors.IsNotFound(e))
-        {
-            _lease = null;
-            throw;
+            try
+            {
+                _lease = _lease is null
+                    ? await KubeResource.Leases.CreateAsync(_client, LeaseJson(new JsonObject { ["metadata"] = new JsonObject() }), ct)
+                    : await KubeResource.Leases.ReplaceAsync(_client, LeaseJson(_lease), ct);
+                return;
+            }
+            catch (Exception e) when ((KubeErrors.IsConflict(e) || KubeErrors.IsNotFound(e)) && attempt < 2)
+            {
+                _lease = await KubeResource.Leases.GetAsync(_client, LeaseNamespace, Name, ct);
+                if (_lease is not null && HolderOf(_lease) != _run)
+                {
+                    _lostTo = HolderOf(_lease) ?? NotWeftUp;
+                    _lease = null;
+                    _progress?.WriteLine($"warning: another weft up ({_lostTo}) took the node {Name}: this run no longer renews it; stop one of them");
+                    return;
+                }
+            }
         }
     }
 
