@@ -52,6 +52,39 @@ public sealed class PodGracefulDeletionTests
     }
 
     [Fact]
+    public async Task A_deletes_query_grace_period_counts_only_without_a_body_and_a_grace_period_that_is_not_an_integer_is_400()
+    {
+        await using var k = await TestCluster.StartAsync();
+        await k.Client.CoreV1.CreateNamespacedPodAsync(Pod("bound", nodeName: "node-a"), "default");
+
+        async Task<(System.Net.HttpStatusCode Status, string Body)> DeleteAsync(string query, string? body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(k.Server.Address, $"/api/v1/namespaces/default/pods/bound{query}"));
+            request.Headers.Authorization = new("Bearer", k.Server.AdminToken);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            }
+
+            using var response = await k.Client.HttpClient.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        // A body without a grace period: the query's 0 is not read (the API server decodes the query only for an empty body).
+        var kept = await DeleteAsync("?gracePeriodSeconds=0", "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, kept.Status);
+        Assert.Equal(30, (await k.Client.CoreV1.ReadNamespacedPodAsync("bound", "default")).Metadata.DeletionGracePeriodSeconds);
+
+        var notInteger = await DeleteAsync("", "{\"gracePeriodSeconds\":\"soon\"}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, notInteger.Status);
+        Assert.Contains("DeleteOptions.gracePeriodSeconds of type int64", notInteger.Body, StringComparison.Ordinal);
+
+        // No body: the query's grace period is the one.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await DeleteAsync("?gracePeriodSeconds=0", null)).Status);
+        Assert.Empty((await k.Client.CoreV1.ListNamespacedPodAsync("default")).Items);
+    }
+
+    [Fact]
     public async Task An_unbound_pod_a_terminal_pod_and_a_delete_with_grace_0_go_at_once()
     {
         await using var k = await TestCluster.StartAsync();

@@ -507,11 +507,24 @@ internal sealed class ApiHttpHandler(
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context) =>
         await ReadOptionalObjectAsync(context) ?? throw ApiException.BadRequest("the request body is empty");
 
-    /// <summary>A DELETE's DeleteOptions: its body's, with <c>?gracePeriodSeconds=N</c> when the body gives none.</summary>
+    /// <summary>
+    /// A DELETE's DeleteOptions: its body's when it has one, else <c>?gracePeriodSeconds=N</c>, as the API server decodes
+    /// them (the query only when the body is empty). A grace period that is not an integer is 400, as decoding it fails.
+    /// </summary>
     private static async Task<JsonObject> ReadDeleteOptionsAsync(HttpContext context)
     {
-        var options = await ReadOptionalObjectAsync(context) ?? [];
-        if (options["gracePeriodSeconds"] is null && context.Request.Query["gracePeriodSeconds"] is [{ } text])
+        if (await ReadOptionalObjectAsync(context) is { } body)
+        {
+            if (body["gracePeriodSeconds"] is { } grace && !(grace is JsonValue value && value.TryGetValue<long>(out _)))
+            {
+                throw ApiException.BadRequest($"json: cannot unmarshal {grace.GetValueKind().ToString().ToLowerInvariant()} into Go struct field DeleteOptions.gracePeriodSeconds of type int64");
+            }
+
+            return body;
+        }
+
+        var options = new JsonObject();
+        if (context.Request.Query["gracePeriodSeconds"] is [{ } text])
         {
             options["gracePeriodSeconds"] = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
                 ? seconds
