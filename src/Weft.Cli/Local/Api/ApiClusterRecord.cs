@@ -411,7 +411,15 @@ internal sealed class ApiClusterRecord : ClusterRecord
             }
             catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < 3)
             {
-                current = await KubeResource.Pods.GetAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct) ?? throw new InvalidOperationException($"Pod {pod.Pod.Key} was deleted");
+                if (await KubeResource.Pods.GetAsync(_client, pod.Pod.Namespace, pod.Pod.Name, ct) is not { } read)
+                {
+                    // Deleted meanwhile: a real server's force delete is a MODIFIED (deletionTimestamp) then a DELETED, so
+                    // a write between them conflicts and the read finds nothing. As above: nothing to write.
+                    pod.WrittenReady = ready;
+                    return;
+                }
+
+                current = read;
             }
         }
     }
