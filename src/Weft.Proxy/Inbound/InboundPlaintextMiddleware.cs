@@ -24,8 +24,9 @@ internal sealed class InboundPlaintextMiddleware(
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
-        var ct = linked.Token;
+        // stopping, not connection.ConnectionClosed (fired when the peer's input ends): a peer's bytes sent with its FIN
+        // are still read and served (InboundSniffMiddleware); every wait below has its own bound.
+        var ct = stopping;
         if (tls is not null && mode == MtlsMode.Strict)
         {
             tls.Connections.Refused();
@@ -46,8 +47,8 @@ internal sealed class InboundPlaintextMiddleware(
         if (proxyHeader.Value)
         {
             await using var plain = new DuplexPipeStream(connection.Transport);
-            // stopping, not ct: the peer's FIN ends its input (Kestrel fires ConnectionClosed) and is passed on as a half-close, the app's answer still owed.
-            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, connection.Features.Get<ConnectionProgress>(), stopping);
+            // The peer's FIN is passed on as a half-close, the app's answer still owed.
+            await opaque.ServeAsync(plain, connection.RemoteEndPoint, peerIdentity: null, connection.Features.Get<ConnectionProgress>(), ct);
             return;
         }
 

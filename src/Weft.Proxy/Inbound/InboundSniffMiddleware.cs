@@ -21,14 +21,17 @@ internal sealed class InboundSniffMiddleware(ConnectionDelegate? tls, Connection
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         int first;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping))
+        // Not connection.ConnectionClosed: Kestrel fires it when the peer's input ends, and a peer that sends its bytes
+        // and its FIN at once (a PROXY-headed stream, a captured request/response client) has bytes here to serve: a
+        // cancelled token would refuse to read them. A peer that is gone shows as the end of its input or an error.
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
             timeout.CancelAfter(connection.Features.Get<AcceptedFeature>()?.Left(firstBytes) ?? firstBytes);
             try
             {
                 first = await PeekFirstByteAsync(connection.Transport.Input, timeout.Token);
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or IOException)
             {
                 return;
             }

@@ -20,8 +20,10 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
-        var ct = linked.Token;
+        // stopping, not connection.ConnectionClosed: Kestrel fires that when the peer's input ends, and a TLS 1.3 peer may
+        // send its Finished, its bytes, close_notify and its FIN at once: a token cancelled then would fail the handshake
+        // still being completed here and lose them. The handshake has its own bound (MeshTls).
+        var ct = stopping;
         var transport = connection.Transport;
         // Nothing has been written to the connection yet (the first byte was only peeked): from here on SslStream is
         // its only writer, so its records can go straight to the socket.
@@ -37,8 +39,8 @@ internal sealed class InboundTlsMiddleware(ConnectionDelegate next, MeshTls tls,
         {
             if (ssl.NegotiatedApplicationProtocol == MeshAlpn.WeftTcp)
             {
-                // stopping, not ct: a peer's FIN (after its close_notify) is a half-close, the app's answer still owed.
-                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), stopping);
+                // A peer's FIN (after its close_notify) is a half-close, the app's answer still owed.
+                await opaque.ServeAsync(ssl, connection.RemoteEndPoint, ssl.PeerIdentity, connection.Features.Get<ConnectionProgress>(), ct);
                 return;
             }
 

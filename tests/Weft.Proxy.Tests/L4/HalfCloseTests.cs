@@ -111,7 +111,8 @@ public sealed class HalfCloseTests
 
             using var answer = new MemoryStream();
             await stream.CopyToAsync(answer, deadline.Token);
-            Assert.Equal("pong:ping", Encoding.ASCII.GetString(answer.ToArray()));
+            var text = Encoding.ASCII.GetString(answer.ToArray());
+            Assert.True(text == "pong:ping", $"the peer got '{text}', not 'pong:ping'; the server sidecar logged:\n{string.Join("\n", server.Logs.Lines)}");
         }
 
         Assert.Equal("ping", await app.WaitAsync(deadline.Token));
