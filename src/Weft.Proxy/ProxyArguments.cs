@@ -67,9 +67,9 @@ public static class ProxyArguments
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
-            if (name == ProxyFlags.Capture)
+            if (!ProxyFlags.TakesValue(name))
             {
-                capture = true; // a flag: the pod's traffic is captured by iptables (weft init)
+                capture = true; // ProxyFlags.Capture, the one flag: the pod's traffic is captured by iptables (weft init)
                 continue;
             }
 

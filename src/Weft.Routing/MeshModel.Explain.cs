@@ -121,9 +121,7 @@ public sealed partial class MeshModel
     /// </summary>
     private (string Level, string Source) LevelOf(string clientNamespace, string? clientPod)
     {
-        var slash = clientPod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
-        var pod = slash > 0 ? _index.Pod(clientPod![..slash], clientPod[(slash + 1)..]) : null;
-        return PodSettings.Find(MeshLevels.Key, pod, PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
+        return PodSettings.Find(MeshLevels.Key, _index.PodByKey(clientPod), PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
             ?? (MeshLevels.L7, "the default");
     }
 
@@ -184,8 +182,7 @@ public sealed partial class MeshModel
     /// <summary>What the pod behind <paramref name="e"/> does with a plaintext connection from a caller without a sidecar.</summary>
     private (string Text, string? Mtls, ExplainedAuthorization? Authorization) Arrival(EndpointPolicy e)
     {
-        var slash = e.Pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
-        var pod = slash > 0 ? _index.Pod(e.Pod![..slash], e.Pod[(slash + 1)..]) : null;
+        var pod = _index.PodByKey(e.Pod);
         if (pod is null || MeshLevels.Of(pod) == MeshLevels.Off || e.Identity is null)
         {
             return ("the app gets it as sent (no sidecar on either side)", null, null);

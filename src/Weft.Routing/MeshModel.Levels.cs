@@ -130,15 +130,8 @@ public sealed partial class MeshModel
     }
 
     /// <summary>
-    /// Whether <paramref name="route"/>, a TCPRoute or TLSRoute that an HTTPRoute or GRPCRoute outranks in
-    /// <paramref name="group"/> (D1), still applies to l4 clients: their groups hold only TCPRoutes and TLSRoutes
-    /// (<see cref="CompileL4"/>), and among those its type wins.
-    /// </summary>
-    private static bool WinsAtL4(AnalyzedRoute route, List<AnalyzedRoute> group) =>
-        route.Type is RouteType.Tcp or RouteType.Tls && group.First(r => r.Type is RouteType.Tcp or RouteType.Tls).Type == route.Type;
-
-    /// <summary>
-    /// For a TCPRoute or TLSRoute that applies to l4 workloads only (<see cref="WinsAtL4"/>) while none can send it
+    /// For a TCPRoute or TLSRoute that applies to l4 workloads only (an l4 client's selection applies it, an l7 client's
+    /// does not) while none can send it
     /// traffic: it is not applied (Conflicted), and this says what would change that.
     /// </summary>
     private static string NoL4WorkloadsNote(AnalyzedRoute route, Service parent) =>

@@ -743,7 +743,9 @@ public sealed partial class MeshModel
             var group = _groups[new GroupKey(svc.Key, port.Port, route.Route.Namespace)];
             if (group[0].Type < route.Type)
             {
-                conflicts.Add(($"on port {port.Port} {group[0].Display} also binds and {group[0].Route.Kind} takes precedence over {route.Route.Kind}", WinsAtL4(route, group)));
+                // Whether it wins among the L4 types, as an l4 client's selection has it (HTTPRoutes and GRPCRoutes filtered out).
+                var l4Applies = Select(route.Route.Namespace, svc, port, l4Only: true).Applied.Contains(route);
+                conflicts.Add(($"on port {port.Port} {group[0].Display} also binds and {group[0].Route.Kind} takes precedence over {route.Route.Kind}", l4Applies));
             }
         }
 

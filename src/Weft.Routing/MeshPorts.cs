@@ -54,7 +54,7 @@ public static class MeshPorts
 
     /// <summary>
     /// The last <c>--admin-port</c> value on the container's command line (its command after the binary, then its args, as
-    /// Kubernetes runs them), read as <c>weft-proxy</c> reads it: every option but <c>--capture</c> takes the next word.
+    /// Kubernetes runs them), read as <c>weft-proxy</c> reads it (<see cref="ProxyFlags.TakesValue"/>).
     /// </summary>
     private static int? AdminFlag(Container sidecar)
     {
@@ -65,7 +65,7 @@ public static class MeshPorts
         for (var i = 0; i + 1 < count; i++)
         {
             var name = Word(i);
-            if (name == ProxyFlags.Capture)
+            if (!ProxyFlags.TakesValue(name))
             {
                 continue;
             }

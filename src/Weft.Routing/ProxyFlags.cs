@@ -28,4 +28,7 @@ public static class ProxyFlags
     public const string TraceSampling = "--trace-sampling";
     public const string Resolve = "--resolve";
     public const string Nameservers = "--nameservers";
+
+    /// <summary>Whether the option takes the next word as its value: every one but <see cref="Capture"/>, a flag.</summary>
+    public static bool TakesValue(string option) => option != Capture;
 }

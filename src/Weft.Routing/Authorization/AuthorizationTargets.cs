@@ -423,8 +423,7 @@ internal sealed class AuthorizationTargets
             {
                 foreach (var ep in _index.Endpoints(svc, sp))
                 {
-                    var slash = ep.Pod?.IndexOf('/', StringComparison.Ordinal) ?? -1;
-                    if (slash > 0 && _index.Pod(ep.Pod![..slash], ep.Pod[(slash + 1)..]) is { } pod && pod.Namespace == svc.Namespace)
+                    if (_index.PodByKey(ep.Pod) is { } pod && pod.Namespace == svc.Namespace)
                     {
                         Add(pod, ep.Port);
                     }

@@ -157,6 +157,10 @@ internal sealed class MeshIndex
 
     public Pod? Pod(string ns, string name) => _pods.ByName(ns ?? "", name);
 
+    /// <summary>The pod of key "namespace/name" (an endpoint's <c>Pod</c>, a caller's pod), or null.</summary>
+    public Pod? PodByKey(string? key) =>
+        key?.IndexOf('/', StringComparison.Ordinal) is > 0 and var slash ? Pod(key[..slash], key[(slash + 1)..]) : null;
+
     public XBackend? XBackend(string ns, string name) => _xbackends.GetValueOrDefault($"{ns}/{name}");
 
     /// <summary>The XBackend of namespace <paramref name="ns"/> whose external host and port are <paramref name="host"/>:<paramref name="port"/> (the oldest of several), or null.</summary>
