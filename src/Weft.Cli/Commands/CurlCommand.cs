@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Weft.Cli.Client;
 using Weft.Cli.Local;
+using Weft.ControlPlane.Kubernetes;
 using Weft.Echo;
 
 namespace Weft.Cli.Commands;
@@ -218,16 +219,7 @@ internal static class CurlCommand
                     + "the default, refuses it without a word; weft.dev/mtls: permissive on the destination lets it in)");
         }
 
-        var causes = new List<string> { e.Message.TrimEnd('.') };
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!causes.Contains(inner.Message))
-            {
-                causes.Add(inner.Message);
-            }
-        }
-
-        return string.Join(": ", causes);
+        return KubeErrors.Describe(e); // the message and those of the exceptions inside it
     }
 
     /// <summary>A ready pod of the Deployment "namespace/name", picked at random as a Service would spread clients.</summary>

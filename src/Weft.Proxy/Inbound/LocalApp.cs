@@ -14,7 +14,7 @@ internal static class LocalApp
         Stream app;
         try
         {
-            app = await MeshConnector.ConnectTcpAsync(podIp.ToString(), port, MeshConnector.OpaqueConnectTimeout, ct);
+            app = await MeshConnector.ConnectTcpAsync(podIp.ToString(), port, ct);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException)
         {

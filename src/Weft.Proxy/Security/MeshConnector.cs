@@ -16,39 +16,35 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
 {
     public bool MtlsEnabled => tls is not null;
 
-    public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, CancellationToken ct)
+    /// <summary>
+    /// How long a TCP connect to a mesh hop may take: the kernel alone would try a peer that drops SYNs for about two
+    /// minutes, which a client that has gone could leave behind (HTTP's pools have their own ConnectTimeout as well).
+    /// </summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>A TCP connection to <paramref name="address"/>:<paramref name="port"/> within <see cref="ConnectTimeout"/>.</summary>
+    public static Task<NetworkStream> ConnectTcpAsync(string address, int port, CancellationToken ct) => ConnectTcpAsync(address, port, ConnectTimeout, ct);
+
+    /// <summary>A TCP connection within <paramref name="timeout"/>, a <see cref="TimeoutException"/> past it.</summary>
+    public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, TimeSpan timeout, CancellationToken ct)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(timeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(IPAddress.Parse(address), port, ct).ConfigureAwait(false);
+            await socket.ConnectAsync(IPAddress.Parse(address), port, bounded.Token).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"no connection to {address}:{port} within {timeout.TotalSeconds:0} s");
         }
         catch
         {
             socket.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// How long an opaque connection's TCP connect may take (HTTP's are bounded by the pools' ConnectTimeout): the kernel
-    /// alone would try a peer that drops SYNs for about two minutes, which a client that has gone could leave behind.
-    /// </summary>
-    public static readonly TimeSpan OpaqueConnectTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary><see cref="ConnectTcpAsync(string, int, CancellationToken)"/> bounded by <paramref name="timeout"/>, a <see cref="TimeoutException"/> past it.</summary>
-    public static async Task<NetworkStream> ConnectTcpAsync(string address, int port, TimeSpan timeout, CancellationToken ct)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(timeout);
-        try
-        {
-            return await ConnectTcpAsync(address, port, bounded.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"no connection to {address}:{port} within {timeout.TotalSeconds:0} s");
         }
     }
 
@@ -75,7 +71,7 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
     public async Task<Stream> ConnectOpaqueAsync(EndpointPolicy endpoint, IPEndPoint? client, CancellationToken ct)
     {
         var hop = Forwarding.NextHop.To(endpoint, MtlsEnabled, peerInboundPort());
-        var network = await ConnectTcpAsync(hop.Address, hop.Port, OpaqueConnectTimeout, ct).ConfigureAwait(false);
+        var network = await ConnectTcpAsync(hop.Address, hop.Port, ct).ConfigureAwait(false);
         if (!hop.ViaSidecar)
         {
             return network;
