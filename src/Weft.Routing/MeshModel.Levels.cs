@@ -115,8 +115,8 @@ public sealed partial class MeshModel
     private const string L4Rule = $"{MeshLevels.Key}: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute";
 
     /// <summary>
-    /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (pods whose <c>weft.dev/mesh</c> is l4)
-    /// its rules do not apply to; empty when there are none.
+    /// For the Accepted message of an HTTPRoute or GRPCRoute: which l4 workloads (<see cref="L4WorkloadsFor"/>) its rules
+    /// do not apply to; empty when there are none.
     /// </summary>
     private string L4WorkloadsNote(AnalyzedRoute route, Service parent)
     {
@@ -125,8 +125,8 @@ public sealed partial class MeshModel
             return "";
         }
 
-        var pods = L4WorkloadsFor(route, parent);
-        return pods.Count == 0 ? "" : $" Not applied to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(pods)}.";
+        var workloads = L4WorkloadsFor(route, parent);
+        return workloads.Count == 0 ? "" : $" Not applied to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(workloads)}.";
     }
 
     /// <summary>
@@ -139,8 +139,11 @@ public sealed partial class MeshModel
         + (route.Route.Namespace == parent.Namespace ? "there are none." : $"namespace {route.Route.Namespace} has none.");
 
     /// <summary>
-    /// The keys of the l4 workloads (pods whose <c>weft.dev/mesh</c> is l4) a route's rules would reach: a producer route
-    /// would apply to clients anywhere, a consumer route only to clients in its namespace.
+    /// The l4 workloads (those of the pods whose <c>weft.dev/mesh</c> is l4) a route's rules would reach, as
+    /// "namespace/workload" (<see cref="WorkloadName"/>: a Deployment, not its pods), sorted: a producer route would apply
+    /// to clients anywhere, a consumer route only to clients in its namespace. Workloads, not pods: a status written to
+    /// the API server changes when a workload starts or stops being l4, not each time one of its pods is replaced (a
+    /// rollout or a restart would otherwise rewrite every HTTPRoute's status in the cluster).
     /// </summary>
     private List<string> L4WorkloadsFor(AnalyzedRoute route, Service parent)
     {
@@ -153,13 +156,22 @@ public sealed partial class MeshModel
         }
 
         var producer = route.Route.Namespace == parent.Namespace;
-        return [.. l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace).Select(p => p.Key)];
+        var workloads = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var pod in l4Pods)
+        {
+            if (producer || pod.Namespace == route.Route.Namespace)
+            {
+                workloads.Add($"{pod.Namespace}/{WorkloadName.Of(pod)}");
+            }
+        }
+
+        return [.. workloads];
     }
 
-    /// <summary>The first few of <paramref name="pods"/>, then how many more.</summary>
-    private static string ListL4Workloads(List<string> pods)
+    /// <summary>The first few of <paramref name="workloads"/>, then how many more.</summary>
+    private static string ListL4Workloads(List<string> workloads)
     {
-        var listed = string.Join(", ", pods.Take(MaxListedL4Workloads));
-        return pods.Count > MaxListedL4Workloads ? $"{listed} and {pods.Count - MaxListedL4Workloads} more" : listed;
+        var listed = string.Join(", ", workloads.Take(MaxListedL4Workloads));
+        return workloads.Count > MaxListedL4Workloads ? $"{listed} and {workloads.Count - MaxListedL4Workloads} more" : listed;
     }
 }

@@ -750,9 +750,9 @@ public sealed partial class MeshModel
         }
 
         var l4Only = conflicts.Where(c => c.L4Applies).Select(c => c.Text).ToList();
-        var l4Pods = l4Only.Count > 0 ? L4WorkloadsFor(route, svc) : [];
-        var notApplied = conflicts.Where(c => !c.L4Applies || l4Pods.Count == 0).Select(c => c.Text).ToList();
-        var noL4Workloads = l4Only.Count > 0 && l4Pods.Count == 0 ? NoL4WorkloadsNote(route, svc) : "";
+        var l4Workloads = l4Only.Count > 0 ? L4WorkloadsFor(route, svc) : [];
+        var notApplied = conflicts.Where(c => !c.L4Applies || l4Workloads.Count == 0).Select(c => c.Text).ToList();
+        var noL4Workloads = l4Only.Count > 0 && l4Workloads.Count == 0 ? NoL4WorkloadsNote(route, svc) : "";
         var ports = string.Join(", ", p.Ports.Select(Describe));
         var scope = route.Route.Namespace == svc.Namespace
             ? "a producer route: it applies to clients in every namespace that has no consumer routes for the same port"
@@ -769,9 +769,9 @@ public sealed partial class MeshModel
             message += $" Not applied where another route type wins: {string.Join("; ", notApplied)} (gamma-spec D1).{noL4Workloads}";
         }
 
-        if (l4Pods.Count > 0)
+        if (l4Workloads.Count > 0)
         {
-            message += $" Where an HTTPRoute or GRPCRoute wins ({string.Join("; ", l4Only)}; gamma-spec D1), applied only to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(l4Pods)}.";
+            message += $" Where an HTTPRoute or GRPCRoute wins ({string.Join("; ", l4Only)}; gamma-spec D1), applied only to traffic from l4 workloads ({L4Rule}): {ListL4Workloads(l4Workloads)}.";
         }
 
         message += L4WorkloadsNote(route, svc);

@@ -446,7 +446,7 @@ public abstract class MtlsAndL4Tests(MtlsMeshFixture mesh, ITestOutputHelper out
         var accepted = status.Parents.Single().Conditions.Single(c => c.Type == "Accepted");
         Assert.Equal("True", accepted.Status);
         Assert.Contains($"l4 workloads (weft.dev/mesh: l4", accepted.Message, StringComparison.Ordinal);
-        Assert.Contains(mesh.Pod("l4client").Key, accepted.Message, StringComparison.Ordinal);
+        Assert.Contains($"{mesh.Pod("l4client").DeploymentKey}.", accepted.Message, StringComparison.Ordinal); // the Deployment, not its pod
     }
 
     [Fact]

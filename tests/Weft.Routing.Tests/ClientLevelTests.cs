@@ -104,6 +104,33 @@ public class ClientLevelTests
     }
 
     [Fact]
+    public void H_a_route_status_names_each_l4_workload_once_and_not_the_pods_a_rollout_replaces()
+    {
+        // Two pods of Deployment "l4-app" (ReplicaSet l4-app-5d8f, as the Deployment controller names it) and one of a
+        // StatefulSet: the status names the workloads, so replacing a pod (a rollout, a restart) writes no new status.
+        static Pod Owned(string name, string ip, string kind, string owner, string? hash = null) => Pod(Consumer, name, ip) is var p
+            ? p with
+            {
+                Metadata = p.Metadata with
+                {
+                    Annotations = new Dictionary<string, string> { [MeshLevels.Key] = "l4" },
+                    Labels = hash is null ? p.Metadata.Labels : new Dictionary<string, string> { [WorkloadName.TemplateHashLabel] = hash },
+                    OwnerReferences = [new OwnerReference(kind, owner, Controller: true)],
+                },
+            }
+            : null!;
+        var snapshot = Base(Http(Mesh, "producer", Parent("echo", port: 80), Rule(Prefix("/"), Backend("echo-v1", 80))));
+        Pod[] before = [Owned("l4-app-5d8f-aaaaa", "10.0.1.20", "ReplicaSet", "l4-app-5d8f", "5d8f"), Owned("l4-app-5d8f-bbbbb", "10.0.1.21", "ReplicaSet", "l4-app-5d8f", "5d8f"), Owned("db-0", "10.0.1.22", "StatefulSet", "db")];
+        Pod[] after = [Owned("l4-app-7c9e-ccccc", "10.0.1.23", "ReplicaSet", "l4-app-7c9e", "7c9e"), before[1], Owned("db-0", "10.0.1.24", "StatefulSet", "db")];
+        var model = MeshModel.Build(snapshot with { Pods = [.. snapshot.Pods, .. before] });
+        var message = model.StatusOf("producer").Cond("Accepted").Message;
+        Assert.EndsWith($"Not applied to traffic from l4 workloads (weft.dev/mesh: l4: mTLS and L4 routes only, no HTTPRoute or GRPCRoute): {Consumer}/db, {Consumer}/l4-app.", message, StringComparison.Ordinal);
+
+        var updated = model.Update(snapshot with { Pods = [.. snapshot.Pods, .. after] });
+        Assert.Equal(message, updated.StatusOf("producer").Cond("Accepted").Message);
+    }
+
+    [Fact]
     public void H_the_l4_workloads_an_updated_model_names_follow_the_pods_that_came_changed_and_went()
     {
         // Each model is made from the one before, whose statuses were read (so it had found its l4 workloads), and must

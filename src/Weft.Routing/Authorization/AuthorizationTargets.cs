@@ -12,7 +12,7 @@ namespace Weft.Routing.Authorization;
 /// </summary>
 internal sealed class AuthorizationTargets
 {
-    private const int MaxListedPods = 5;
+    private const int MaxListedWorkloads = 5;
 
     private readonly MeshIndex _index;
     private readonly string _controllerName;
@@ -358,25 +358,32 @@ internal sealed class AuthorizationTargets
         var l7Rule = policy.Spec.Rules.Select((r, i) => (r, i)).FirstOrDefault(x => HasL7(x.r));
         if (l7Rule.r is not null)
         {
-            var l4 = pods.Select(p => p.Pod).Where(p => MeshLevels.Of(p) == MeshLevels.L4).Select(p => p.Key).Distinct().ToList();
+            var l4 = WorkloadsOf(pods.Select(p => p.Pod).Where(p => MeshLevels.Of(p) == MeshLevels.L4));
             if (l4.Count > 0)
             {
                 return new TargetResolution(AuthorizationConditions.L7RuleOnL4Workload,
-                    $"rules[{l7Rule.i}] uses HTTP or gRPC properties, and {Describe(policy, t)} includes {PodList("l4 pod", l4)} ({MeshLevels.Key}: l4): "
+                    $"rules[{l7Rule.i}] uses HTTP or gRPC properties, and {Describe(policy, t)} includes {WorkloadList("l4 workload", l4)} ({MeshLevels.Key}: l4): "
                     + "its sidecar does not parse HTTP, so there the policy applies at L4 only (a DENY rule without its HTTP parts, an ALLOW rule "
                     + "with them never matching). Target only l7 workloads, or drop the http/grpc conditions.",
                     false, pods);
             }
         }
 
-        var keys = pods.Select(p => p.Pod.Key).Distinct().ToList();
-        return new TargetResolution(null, $"{Describe(policy, t)} applies to {PodList("pod", keys)}.", false, pods);
+        return new TargetResolution(null, $"{Describe(policy, t)} applies to {WorkloadList("workload", WorkloadsOf(pods.Select(p => p.Pod)))}.", false, pods);
     }
 
-    private static string PodList(string what, List<string> keys)
+    /// <summary>
+    /// The workloads of <paramref name="pods"/> as "namespace/workload" (<see cref="WorkloadName"/>: a Deployment, not
+    /// its pods), sorted. A status message names workloads so that replacing a pod (a rollout, a restart) does not
+    /// rewrite the status in the API server; the pods themselves are <see cref="AuthorizationTargetStatus.Pods"/>.
+    /// </summary>
+    private static List<string> WorkloadsOf(IEnumerable<Pod> pods) =>
+        [.. new SortedSet<string>(pods.Select(p => $"{p.Namespace}/{WorkloadName.Of(p)}"), StringComparer.Ordinal)];
+
+    private static string WorkloadList(string what, List<string> keys)
     {
-        var listed = string.Join(", ", keys.Take(MaxListedPods));
-        var more = keys.Count > MaxListedPods ? $" and {(keys.Count - MaxListedPods).ToString(CultureInfo.InvariantCulture)} more" : "";
+        var listed = string.Join(", ", keys.Take(MaxListedWorkloads));
+        var more = keys.Count > MaxListedWorkloads ? $" and {(keys.Count - MaxListedWorkloads).ToString(CultureInfo.InvariantCulture)} more" : "";
         return keys.Count == 1 ? $"{what} {listed}" : $"{keys.Count.ToString(CultureInfo.InvariantCulture)} {what}s: {listed}{more}";
     }
 

@@ -46,6 +46,26 @@ public class AuthorizationStatusTests
     }
 
     [Fact]
+    public void Accepted_message_names_each_workload_once_and_not_the_pods_a_rollout_replaces()
+    {
+        // Deployment cart's pods (ReplicaSet cart-5d8f): the message names the Deployment, so that replacing its pods
+        // writes no new status to the API server; the pods themselves are the target's Pods.
+        static Pod Replica(string name, string ip, string hash) => Pod(Shop, name, ip, "cart", [("app", "cart"), (WorkloadName.TemplateHashLabel, hash)]) is var p
+            ? p with { Metadata = p.Metadata with { OwnerReferences = [new OwnerReference("ReplicaSet", $"cart-{hash}", Controller: true)] } }
+            : null!;
+        var policy = Allow("p", Pods(("app", "cart")), Rule([Sa(Shop, "client")]));
+        var world = World(policy);
+        var others = world.Pods.Where(p => p.Name != "cart-1").ToList();
+        var before = MeshModel.Build(world with { Pods = [.. others, Replica("cart-5d8f-aaaaa", "10.0.0.11", "5d8f"), Replica("cart-5d8f-bbbbb", "10.0.0.12", "5d8f")] });
+        var after = MeshModel.Build(world with { Pods = [.. others, Replica("cart-5d8f-bbbbb", "10.0.0.12", "5d8f"), Replica("cart-7c9e-ccccc", "10.0.0.13", "7c9e")] });
+
+        var message = Cond(before.AuthorizationStatuses.Single().Targets.Single(), AuthorizationConditions.Accepted).Message;
+        Assert.EndsWith("applies to workload shop/cart.", message, StringComparison.Ordinal);
+        Assert.Equal(message, Cond(after.AuthorizationStatuses.Single().Targets.Single(), AuthorizationConditions.Accepted).Message);
+        Assert.Equal(["shop/cart-5d8f-bbbbb", "shop/cart-7c9e-ccccc"], after.AuthorizationStatuses.Single().Targets.Single().Pods.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void InvalidTarget_for_a_kind_other_than_Pod_Service_HTTPRoute_GRPCRoute() =>
         AssertRejected(TargetStatus(new AuthorizationTargetReference { Group = "apps", Kind = "Deployment", Name = "cart" }), AuthorizationConditions.InvalidTarget, false, "\"Deployment\"");
 
@@ -95,7 +115,7 @@ public class AuthorizationStatusTests
     public void L7RuleOnL4Workload_names_the_l4_pod_and_still_applies_there()
     {
         var status = TargetStatus(Pods(("app", "db")), Rule([Sa(Shop, "client")], methods: ["GET"]));
-        AssertRejected(status, AuthorizationConditions.L7RuleOnL4Workload, true, "l4 pod shop/db-1");
+        AssertRejected(status, AuthorizationConditions.L7RuleOnL4Workload, true, "l4 workload shop/db-1");
         Assert.Contains("rules[0]", Cond(status, AuthorizationConditions.Accepted).Message, StringComparison.Ordinal);
     }
 
