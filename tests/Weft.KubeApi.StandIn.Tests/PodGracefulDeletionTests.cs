@@ -101,6 +101,36 @@ public sealed class PodGracefulDeletionTests
         Assert.Empty((await k.Client.CoreV1.ListNamespacedPodAsync("default")).Items);
     }
 
+    [Fact]
+    public async Task A_delete_whose_grace_period_ends_at_0_is_watched_as_a_MODIFIED_marking_the_pod_then_its_DELETED()
+    {
+        // The generic store writes the pod marked (deletionTimestamp, deletionGracePeriodSeconds 0), then deletes that
+        // state: a bound pod deleted with grace 0, an unbound one, and a terminating one whose grace is shortened to 0.
+        await using var k = await TestCluster.StartAsync();
+        var first = await k.Client.CoreV1.CreateNamespacedPodAsync(Pod("forced", nodeName: "node-a"), "default");
+        await k.Client.CoreV1.CreateNamespacedPodAsync(Pod("unbound", nodeName: null), "default");
+        await k.Client.CoreV1.CreateNamespacedPodAsync(Pod("shortened", nodeName: "node-a"), "default");
+        var events = new ConcurrentQueue<(WatchEventType Type, V1Pod Pod)>();
+        using var watcher = k.Client.CoreV1.WatchListNamespacedPod("default", resourceVersion: first.Metadata.ResourceVersion, onEvent: (type, p) => events.Enqueue((type, p)));
+
+        await k.Client.CoreV1.DeleteNamespacedPodAsync("forced", "default", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        await k.Client.CoreV1.DeleteNamespacedPodAsync("unbound", "default");
+        await k.Client.CoreV1.DeleteNamespacedPodAsync("shortened", "default");
+        await k.Client.CoreV1.DeleteNamespacedPodAsync("shortened", "default", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        Assert.Empty((await k.Client.CoreV1.ListNamespacedPodAsync("default")).Items);
+
+        foreach (var (name, marks) in new[] { ("forced", 1), ("unbound", 1), ("shortened", 2) })
+        {
+            await Eventually.TrueAsync(() => events.Any(e => e.Pod.Metadata.Name == name && e.Type == WatchEventType.Deleted), $"{name}: a DELETED event");
+            var seen = events.Where(e => e.Pod.Metadata.Name == name && e.Type != WatchEventType.Added).ToList();
+            Assert.Equal([.. Enumerable.Repeat(WatchEventType.Modified, marks), WatchEventType.Deleted], seen.Select(e => e.Type));
+            Assert.All(seen, e => Assert.NotNull(e.Pod.Metadata.DeletionTimestamp));
+            Assert.Equal(0, seen[^2].Pod.Metadata.DeletionGracePeriodSeconds);
+            Assert.Equal(0, seen[^1].Pod.Metadata.DeletionGracePeriodSeconds);
+            Assert.True(long.Parse(seen[^1].Pod.Metadata.ResourceVersion, CultureInfo.InvariantCulture) > long.Parse(seen[^2].Pod.Metadata.ResourceVersion, CultureInfo.InvariantCulture));
+        }
+    }
+
     [KubectlFact]
     public async Task Kubectl_delete_pod_waits_until_the_kubelet_deletes_it_with_grace_0()
     {

@@ -105,14 +105,18 @@ internal sealed partial class ResourceRegistry
     }
 
     /// <summary>
-    /// rest.BeforeDelete with the pod strategy's CheckGracefulDelete: the grace period is the request's
-    /// <c>gracePeriodSeconds</c> (negative: 1), else the pod's <c>terminationGracePeriodSeconds</c>; 0 for a pod bound to
-    /// no node or terminal (Succeeded, Failed). A period above 0 marks the pod terminating (<c>deletionTimestamp</c> now +
-    /// period, <c>deletionGracePeriodSeconds</c>, generation + 1), which is returned to be stored; a pod already
-    /// terminating is returned as it is (the same object) unless the request shortens its period, which moves the
-    /// timestamp as much earlier. Null: delete it now (period 0, or a terminating pod with no period left).
+    /// rest.BeforeDelete with the pod strategy's CheckGracefulDelete, and what the generic store's Delete does with it.
+    /// The grace period is the request's <c>gracePeriodSeconds</c> (negative: 1), else the pod's
+    /// <c>terminationGracePeriodSeconds</c>; 0 for a pod bound to no node or terminal (Succeeded, Failed). A pod not yet
+    /// terminating is marked (<c>deletionTimestamp</c> now + period, <c>deletionGracePeriodSeconds</c>, generation + 1)
+    /// and that is stored, whatever the period: with 0 it is then deleted at once, so a watcher sees a MODIFIED and a
+    /// DELETED, as from a real server. A pod already terminating is left as it is (the same object) unless the request
+    /// shortens its period, which moves the timestamp as much earlier (not before now; a period left above 0 whose time
+    /// has passed becomes 1, for its kubelet to finish), and with 0 deletes it after that write too; one whose period is
+    /// already 0 is deleted without a write.
     /// </summary>
-    private JsonObject? GracefulDeletion(JsonObject existing, JsonObject? options)
+    /// <returns>The object to store (null: none, or <paramref name="existing"/>: nothing to write), and whether to delete it then.</returns>
+    private (JsonObject? Marked, bool DeleteNow) GracefulDeletion(JsonObject existing, JsonObject? options)
     {
         var requested = Seconds(options?["gracePeriodSeconds"]);
         if (requested < 0)
@@ -120,30 +124,32 @@ internal sealed partial class ResourceRegistry
             requested = 1;
         }
 
+        var now = _time.GetUtcNow();
         var meta = ObjectMeta.Of(existing);
         if (meta["deletionTimestamp"]?.ToString() is { } deleting)
         {
             var current = Seconds(meta["deletionGracePeriodSeconds"]) ?? 0;
             if (current == 0)
             {
-                return null;
+                return (null, true);
             }
 
             if (requested is not { } shorter || shorter >= current)
             {
-                return existing;
+                return (existing, false);
             }
 
-            if (shorter == 0)
+            var at = DateTimeOffset.Parse(deleting, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).AddSeconds(shorter - current);
+            if (at < now)
             {
-                return null;
+                at = now;
+                shorter = shorter == 0 ? 0 : 1;
             }
 
             var moved = existing.DeepClone().AsObject();
-            var at = DateTimeOffset.Parse(deleting, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).AddSeconds(shorter - current);
             ObjectMeta.Of(moved)["deletionTimestamp"] = Timestamp(at);
             ObjectMeta.Of(moved)["deletionGracePeriodSeconds"] = shorter;
-            return moved;
+            return (moved, shorter == 0);
         }
 
         var period = requested ?? Seconds(existing["spec"]?["terminationGracePeriodSeconds"]) ?? 0;
@@ -153,21 +159,16 @@ internal sealed partial class ResourceRegistry
             period = 0;
         }
 
-        if (period == 0)
-        {
-            return null;
-        }
-
         var marked = existing.DeepClone().AsObject();
         var markedMeta = ObjectMeta.Of(marked);
-        markedMeta["deletionTimestamp"] = Timestamp(_time.GetUtcNow().AddSeconds(period));
+        markedMeta["deletionTimestamp"] = Timestamp(now.AddSeconds(period));
         markedMeta["deletionGracePeriodSeconds"] = period;
         if (ObjectMeta.Generation(existing) > 0)
         {
             markedMeta["generation"] = ObjectMeta.Generation(existing) + 1;
         }
 
-        return marked;
+        return (marked, period == 0);
     }
 
     private static long? Seconds(JsonNode? value) => value is JsonValue ? long.Parse(value.ToJsonString(), CultureInfo.InvariantCulture) : null;

@@ -263,16 +263,25 @@ internal sealed partial class ResourceRegistry
                 throw new ApiException(403, "Forbidden", $"namespaces \"{r.Name}\" is forbidden: this namespace may not be deleted", new JsonObject { ["name"] = r.Name, ["kind"] = "namespaces" });
             }
 
-            if (type == BuiltInResources.Pods && GracefulDeletion(existing, options) is { } terminating)
+            if (type == BuiltInResources.Pods)
             {
-                // Graceful deletion: the object stays, terminating, until its kubelet deletes it with grace 0.
-                if (r.DryRun || ReferenceEquals(terminating, existing))
+                var (marked, deleteNow) = GracefulDeletion(existing, options);
+                if (!deleteNow)
                 {
-                    return ApiObjects.AtVersion(terminating, type, r.Version);
+                    // Graceful deletion: the object stays, terminating, until its kubelet deletes it with grace 0.
+                    if (!r.DryRun && !ReferenceEquals(marked, existing))
+                    {
+                        _store.Put(type.StorageKey, marked!);
+                    }
+
+                    return ApiObjects.AtVersion(marked!, type, r.Version);
                 }
 
-                _store.Put(type.StorageKey, terminating);
-                return ApiObjects.AtVersion(terminating, type, r.Version);
+                if (marked is not null)
+                {
+                    // Period 0: the store writes the marked pod (a MODIFIED), then deletes it (a DELETED of that state).
+                    existing = r.DryRun ? marked : _store.Put(type.StorageKey, marked);
+                }
             }
 
             if (r.DryRun)
