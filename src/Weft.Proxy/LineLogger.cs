@@ -75,6 +75,15 @@ internal sealed class LineLoggerProvider(TextWriter output, TimeProvider time) :
         _ => "crit",
     };
 
+    /// <summary>
+    /// Kestrel's start-up warning that HTTP/2 is off on a listener without TLS (<c>Http2DisabledWithHttp1AndNoTls</c>),
+    /// which is not so here: the mesh listeners' TLS is the sidecar's own connection middleware, not Kestrel's
+    /// <c>UseHttps</c>, and a peer that negotiates ALPN h2 gets HTTP/2. Written, it was two warnings on every sidecar's
+    /// start that pointed users at a problem they do not have.
+    /// </summary>
+    internal static bool Untrue(string category, EventId id) =>
+        id.Name == "Http2DisabledWithHttp1AndNoTls" && category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal);
+
     private sealed class LineLogger(LineLoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -84,7 +93,7 @@ internal sealed class LineLoggerProvider(TextWriter output, TimeProvider time) :
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel))
+            if (IsEnabled(logLevel) && !Untrue(category, eventId))
             {
                 provider.Write(category, logLevel, eventId, formatter(state, exception), exception);
             }

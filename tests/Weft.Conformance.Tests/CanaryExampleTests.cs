@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
+using Weft.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Weft.Conformance.Tests;
@@ -37,6 +39,26 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
         var (code, body) = await Children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]);
         Assert.True(code == 0, body);
         Assert.Contains("Hostname=cart-v2-", body, StringComparison.Ordinal);
+
+        // Its log says what went wrong in words, not the runtime's resource keys ("net_auth_SSPI", "net_io_eof"), and down
+        // to what OpenSSL said: a TLS record that is no handshake, sent to a strict pod's inbound port. And its start
+        // wrote no warning (Kestrel's "HTTP/2 is not enabled ... TLS is not enabled" is untrue of the mesh listeners).
+        var cart = state.Pods.First(p => p.Namespace == "shop" && p.Deployment.StartsWith("cart", StringComparison.Ordinal));
+        using (var garbage = new System.Net.Sockets.TcpClient())
+        {
+            await garbage.ConnectAsync(IPAddress.Parse(cart.IP), cart.Sidecar.Inbound);
+            await garbage.GetStream().WriteAsync("\u0016\u0003\u0001\u0000\u0005hello"u8.ToArray());
+            _ = await garbage.GetStream().ReadAsync(new byte[64]); // the alert, or the close
+        }
+
+        var logs = System.Text.RegularExpressions.Regex.Match(upOutput.ToString(), @"\(logs: ([^;]+);").Groups[1].Value;
+        var cartLog = Path.Combine(logs, $"shop_{cart.Name}_weft-proxy.log");
+        var refusal = await Eventually.ValueAsync(() => Task.FromResult(File.ReadAllLines(cartLog).FirstOrDefault(l => l.Contains("Inbound mTLS handshake from", StringComparison.Ordinal))),
+            l => l is not null, "the refused handshake in the cart sidecar's log", TimeSpan.FromSeconds(10));
+        Assert.Matches(@"refused: Authentication failed: .*SSL", refusal);
+        Assert.DoesNotContain("see inner exception", refusal, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\bnet_[a-z_]+\b", refusal);
+        Assert.DoesNotContain(File.ReadAllLines(cartLog), l => l.Contains(" warn: ", StringComparison.Ordinal) && !l.Contains("Inbound mTLS handshake", StringComparison.Ordinal));
 
         // The sidecar's /metrics reports its own process as Prometheus clients name it, as the kernel and the runtime see
         // it (the sidecar is not dumpable, so its /proc/PID/fd is root's: its descriptors are counted by opening some).

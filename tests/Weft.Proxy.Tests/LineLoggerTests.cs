@@ -23,6 +23,23 @@ public sealed class LineLoggerTests
     }
 
     [Fact]
+    public void Kestrels_warning_that_HTTP2_needs_TLS_is_not_written_as_the_mesh_listeners_TLS_is_the_sidecars_own()
+    {
+        using var output = new StringWriter();
+        using var provider = new LineLoggerProvider(output, TimeProvider.System);
+        var kestrel = provider.CreateLogger("Microsoft.AspNetCore.Server.Kestrel");
+
+        kestrel.Log(LogLevel.Warning, new EventId(64, "Http2DisabledWithHttp1AndNoTls"), "HTTP/2 is not enabled for 10.0.0.1:15006.", null, (s, _) => s);
+        kestrel.Log(LogLevel.Warning, new EventId(22, "HeartbeatSlow"), "As of now the heartbeat has been running for 1s", null, (s, _) => s);
+        provider.CreateLogger("Weft.Proxy").Log(LogLevel.Warning, new EventId(64, "Http2DisabledWithHttp1AndNoTls"), "ours", null, (s, _) => s);
+
+        var lines = output.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("Microsoft.AspNetCore.Server.Kestrel[22] As of now", lines[0], StringComparison.Ordinal);
+        Assert.Contains("Weft.Proxy[64] ours", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_exception_is_one_line_and_a_burst_of_them_is_one_line_per_interval_with_a_count()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 7, 8, 9, 123, TimeSpan.Zero));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
+using Weft.Api;
 
 namespace Weft.ControlPlane.Kubernetes;
 
@@ -50,26 +51,8 @@ public static class KubeErrors
 
                 return $"{(int?)h.Response?.StatusCode} {message}";
             default:
-                return WithInner(e);
+                return ExceptionText.WithInner(e);
         }
-    }
-
-    /// <summary>
-    /// The message and those of the exceptions inside it, for a failure whose own message only points at them ("The SSL
-    /// connection could not be established, see inner exception."): what the TLS handshake or the socket said.
-    /// </summary>
-    private static string WithInner(Exception e)
-    {
-        var text = e.Message;
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (!text.Contains(inner.Message, StringComparison.Ordinal))
-            {
-                text = $"{text.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.')}: {inner.Message}";
-            }
-        }
-
-        return text;
     }
 
     private static HttpStatusCode? StatusOf(Exception e) => (e as HttpOperationException)?.Response?.StatusCode;

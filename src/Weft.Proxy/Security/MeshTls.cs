@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Weft.Api;
 using Weft.Discovery;
 using Weft.Discovery.Identity;
 
@@ -74,7 +75,7 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
             if (_refusals.TryTake(out var suppressed))
             {
                 ProxyLog.InboundHandshakeFailed(logger, remote?.ToString(),
-                    error ?? (e is OperationCanceledException && !ct.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : e.Message), suppressed);
+                    error ?? (e is OperationCanceledException && !ct.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0.#} s" : ExceptionText.WithInner(e)), suppressed);
             }
 
             await ssl.DisposeAsync().ConfigureAwait(false);
@@ -112,8 +113,9 @@ internal sealed class MeshTls(SidecarIdentity identity, MtlsConnections connecti
         catch (Exception e)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            ProxyLog.OutboundHandshakeFailed(logger, remote?.ToString(), expectedIdentity, error ?? e.Message);
-            throw new AuthenticationException($"mTLS to {remote} ({expectedIdentity}) failed: {error ?? e.Message}", e);
+            var reason = error ?? ExceptionText.WithInner(e);
+            ProxyLog.OutboundHandshakeFailed(logger, remote?.ToString(), expectedIdentity, reason);
+            throw new AuthenticationException($"mTLS to {remote} ({expectedIdentity}) failed: {reason}", e);
         }
 
         Register(ssl, "outbound", snapshot, peer!, local, remote);

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Weft.Api;
 using Weft.Api.Model;
 using Weft.Discovery.Identity;
 using Weft.Routing.Policy;
@@ -66,12 +67,12 @@ internal static class TlsOriginator
         catch (AuthenticationException e)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new AuthenticationException($"{where}: {refused ?? e.Message}", e);
+            throw new AuthenticationException($"{where}: {refused ?? ExceptionText.WithInner(e)}", e);
         }
         catch (IOException e)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new IOException($"{where}: the connection failed during the handshake: {e.Message}", e);
+            throw new IOException($"{where}: the connection failed during the handshake: {ExceptionText.WithInner(e)}", e);
         }
         catch
         {
