@@ -89,9 +89,12 @@ internal static class StatusCommand
             && await WriteApiRouteStatusAsync(config, query.Kubeconfig ?? config.Host, w, ct);
         if (query.ControlPlane is null)
         {
+            // The controller writes AuthorizationPolicy status to the API server too: read it there (with --control-plane
+            // the controller reports it, with the rest).
+            var policies = routes && await WriteApiPolicyStatusAsync(config, query.Kubeconfig ?? config.Host, w, ct);
             w.WriteLine();
-            w.WriteLine($"proxy subscriptions: the controller's; pass --control-plane {WeftInstallation.PortForwardHint(query.WeftNamespace)}");
-            return routes;
+            w.WriteLine($"proxy subscriptions: the controller's; pass --control-plane {WeftInstallation.PortForwardHint(query.WeftNamespace)} (XBackend and backend policy status and manifest problems, too)");
+            return policies;
         }
 
         return await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.FindAsync("status", query, w, ct), w, ct, routes: false) && routes;
@@ -121,6 +124,33 @@ internal static class StatusCommand
 
         w.WriteLine($"route status from the API server ({source}):");
         StatusTable.Write(w, [.. statuses.Where(s => s.Parents.Count > 0)]);
+        return true;
+    }
+
+    /// <summary>AuthorizationPolicies' status as the API server holds it (Weft's entries), read as the kubeconfig's user.</summary>
+    private static async Task<bool> WriteApiPolicyStatusAsync(k8s.KubernetesClientConfiguration config, string source, TextWriter w, CancellationToken ct)
+    {
+        System.Text.Json.Nodes.JsonArray policies;
+        try
+        {
+            using var client = new k8s.Kubernetes(config);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            policies = await AuthorizationStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token);
+        }
+        catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            w.WriteLine($"weft status: the API server of {source} did not list the AuthorizationPolicies: {KubeErrors.Describe(ex)} (the kubeconfig's user needs list on authorizationpolicies.{WeftPolicyApi.Group})");
+            return false;
+        }
+
+        if (policies.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine($"AuthorizationPolicy status from the API server ({source}):");
+            WriteStatuses(w, policies);
+        }
+
         return true;
     }
 

@@ -60,6 +60,40 @@ public static class AuthorizationStatusJson
         return all;
     }
 
+    /// <summary>
+    /// Every AuthorizationPolicy's status as the API server holds it, in <see cref="ToArray"/>'s shape, with only
+    /// <paramref name="controllerName"/>'s ancestor entries (a cluster's <c>weft status</c>); none when the CRD is not
+    /// served.
+    /// </summary>
+    public static async Task<JsonArray> ReadAllAsync(k8s.IKubernetes client, string controllerName, CancellationToken ct)
+    {
+        var all = new JsonArray();
+        IReadOnlyList<JsonObject> policies;
+        try
+        {
+            policies = await KubeResource.AuthorizationPolicies.ListAllAsync(client, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeErrors.IsNotServed(e))
+        {
+            return all;
+        }
+
+        foreach (var policy in policies.OrderBy(p => p["metadata"]?["namespace"].Text(), StringComparer.Ordinal).ThenBy(p => p["metadata"]?["name"].Text(), StringComparer.Ordinal))
+        {
+            var ours = new JsonArray([.. (policy["status"]?["ancestors"] as JsonArray ?? [])
+                .Where(a => a?["controllerName"].Text() == controllerName).Select(a => a!.DeepClone())]);
+            all.Add(new JsonObject
+            {
+                ["kind"] = AuthorizationPolicy.KindName,
+                ["namespace"] = policy["metadata"]?["namespace"].Text(),
+                ["name"] = policy["metadata"]?["name"].Text(),
+                ["status"] = new JsonObject { ["ancestors"] = ours },
+            });
+        }
+
+        return all;
+    }
+
     /// <summary><see cref="ToArray"/> of <paramref name="model"/>'s policies, as UTF-8 (an empty array when it has none).</summary>
     public static byte[] ToUtf8Bytes(Weft.Routing.MeshModel model, DateTimeOffset now)
     {

@@ -1,0 +1,64 @@
+using k8s;
+using Weft.Conformance.Tests;
+using Weft.KubeApi.StandIn;
+using Xunit.Abstractions;
+
+namespace Weft.Kubernetes.Tests;
+
+/// <summary>
+/// <c>weft status --kubeconfig FILE</c> without <c>--control-plane</c>: what the API server holds of what Weft's
+/// controller wrote, routes' and AuthorizationPolicies' status alike, and what only the controller can say.
+/// </summary>
+public sealed class ClusterStatusTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly WeftChildren _children = new(output);
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-cluster-status-").FullName;
+    private KubeApiServer _api = null!;
+
+    private string Kubeconfig => Path.Combine(_work, "kubeconfig");
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [SharedFiles.GatewayApiCrds, SharedFiles.WeftCrd] });
+        _api.WriteKubeconfig(Kubeconfig);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _children.DisposeAsync();
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task Status_of_a_cluster_shows_the_AuthorizationPolicy_status_the_controller_wrote_to_the_API_server()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+        await client.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "shop" } });
+        var policy = new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "policy.weft.dev/v1alpha1",
+            ["kind"] = "AuthorizationPolicy",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "cart-orders", ["namespace"] = "shop" },
+            ["spec"] = System.Text.Json.Nodes.JsonNode.Parse("""{"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "cart", "sectionName": "nosuchrule"}], "action": "ALLOW", "rules": [{"from": [{"serviceAccounts": [{"namespace": "shop", "name": "client"}]}]}]}"""),
+        };
+        var created = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(((System.Text.Json.JsonElement)await client.CustomObjects.CreateNamespacedCustomObjectAsync(policy, "policy.weft.dev", "v1alpha1", "shop", "authorizationpolicies")).GetRawText())!;
+
+        // As the controller writes it, beside another controller's entry (which weft status leaves out).
+        static string Ancestor(string controller, string reason, string message) => $$"""
+            {"ancestorRef": {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "cart", "namespace": "shop", "sectionName": "nosuchrule"}, "controllerName": "{{controller}}",
+             "conditions": [{"type": "Accepted", "status": "False", "reason": "{{reason}}", "message": "{{message}}", "observedGeneration": 1, "lastTransitionTime": "2026-12-06T00:00:00Z"}]}
+            """;
+        created["status"] = System.Text.Json.Nodes.JsonNode.Parse($$"""{"ancestors": [{{Ancestor("example.com/other", "Other", "theirs")}}, {{Ancestor(Weft.Routing.MeshModel.DefaultControllerName, "TargetNotFound", "HTTPRoute shop/cart has no rule named nosuchrule")}}]}""");
+        await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(created, "policy.weft.dev", "v1alpha1", "shop", "authorizationpolicies", "cart-orders");
+
+        var (code, text) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig]);
+        Assert.True(code == 0, text);
+        Assert.Contains("AuthorizationPolicy shop/cart-orders", text, StringComparison.Ordinal);
+        Assert.Contains("target HTTPRoute shop/cart section nosuchrule", text, StringComparison.Ordinal);
+        Assert.Contains("TargetNotFound", text, StringComparison.Ordinal);
+        Assert.Contains("HTTPRoute shop/cart has no rule named nosuchrule", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("theirs", text, StringComparison.Ordinal);
+        Assert.Contains("proxy subscriptions: the controller's; pass --control-plane", text, StringComparison.Ordinal);
+    }
+}
