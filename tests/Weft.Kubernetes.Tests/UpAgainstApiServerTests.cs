@@ -101,6 +101,10 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
             var local = state.Pods.Single(p => p.Name == pod.Metadata.Name);
             Assert.Equal(local.IP, pod.Status.PodIP);
             Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
+
+            // Each container's status, as kubectl counts READY (2/2 with the sidecar) and RESTARTS from them.
+            Assert.Equal(pod.Spec.Containers.Select(c => c.Name), pod.Status.ContainerStatuses.Select(c => c.Name));
+            Assert.All(pod.Status.ContainerStatuses, c => Assert.True(c.Ready && c.Started == true && c.RestartCount == 0 && c.State.Running?.StartedAt is not null, $"{pod.Metadata.Name}/{c.Name}"));
         }
 
         // The kubelet's Node, registered Ready (tainted: the scheduler places no other pod there), and its Lease in

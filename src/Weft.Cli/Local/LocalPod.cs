@@ -43,6 +43,12 @@ internal sealed class LocalPod : IAsyncDisposable
     private readonly List<ContainerCommand> _commands = [];
     private readonly List<string> _containerNames = [];
     private readonly List<ChildProcess?> _processes = [];
+
+    /// <summary>Per process (as <see cref="_processes"/>): its restarts, when it last started, its last exit code (under <see cref="_containerGate"/>: the supervisor writes them, the API record reads them).</summary>
+    private readonly Lock _containerGate = new();
+    private int[] _restarts = [];
+    private DateTimeOffset?[] _startedAt = [];
+    private int?[] _lastExitCodes = [];
     private readonly HttpClient _probe;
     private readonly PodSandbox _sandbox;
     private ContainerCommand? _init;
@@ -189,6 +195,10 @@ internal sealed class LocalPod : IAsyncDisposable
             _commands[i] = _sandbox.Wrap(_commands[i], sidecar: i < SidecarCount);
             _processes.Add(null);
         }
+
+        _restarts = new int[_processes.Count];
+        _startedAt = new DateTimeOffset?[_processes.Count];
+        _lastExitCodes = new int?[_processes.Count];
 
         _supervisor = Task.Run(() => RunAsync(_stopping.Token));
         return true;
@@ -613,6 +623,11 @@ internal sealed class LocalPod : IAsyncDisposable
         try
         {
             _processes[index] = ChildProcess.Start(containerName, _commands[index], environment, log);
+            lock (_containerGate)
+            {
+                _startedAt[index] = _options.Time.GetUtcNow();
+            }
+
             return true;
         }
         catch (InvalidOperationException e)
@@ -620,6 +635,26 @@ internal sealed class LocalPod : IAsyncDisposable
             SetState(false, $"container {containerName}: {e.Message}");
             return false;
         }
+    }
+
+    /// <summary>
+    /// Each container's state as a kubelet reports it in <c>status.containerStatuses</c>: whether its process runs, how
+    /// often it was restarted, when it last started and how it last exited. A container whose process has not started
+    /// (the pod is still starting, or could not start it) is not running.
+    /// </summary>
+    public IReadOnlyList<ContainerState> ContainerStates()
+    {
+        var states = new List<ContainerState>(_containerNames.Count);
+        for (var i = 0; i < _containerNames.Count && i < _restarts.Length; i++)
+        {
+            var process = _processes[i];
+            lock (_containerGate)
+            {
+                states.Add(new ContainerState(_containerNames[i], process is { HasExited: false }, _restarts[i], _startedAt[i], _lastExitCodes[i]));
+            }
+        }
+
+        return states;
     }
 
     /// <summary>
@@ -631,7 +666,6 @@ internal sealed class LocalPod : IAsyncDisposable
 
     private async Task SuperviseAsync(CancellationToken ct)
     {
-        var restarts = new int[_processes.Count];
         var restartAt = new DateTimeOffset?[_processes.Count];
         DateTimeOffset? sidecarDeadSince = null;
         var sidecarLiveSinceStart = false;
@@ -650,7 +684,12 @@ internal sealed class LocalPod : IAsyncDisposable
                 var now = _options.Time.GetUtcNow();
                 if (restartAt[i] is null)
                 {
-                    var delay = BackOff(restarts[i]);
+                    lock (_containerGate)
+                    {
+                        _lastExitCodes[i] = process.ExitCode;
+                    }
+
+                    var delay = BackOff(_restarts[i]);
                     restartAt[i] = now + delay;
                     problem = $"container {_containerNames[i]} exited with code {process.ExitCode}; restarting in {delay.TotalSeconds:0}s (log {process.LogPath})";
                     SetState(false, problem);
@@ -658,7 +697,11 @@ internal sealed class LocalPod : IAsyncDisposable
                 else if (now >= restartAt[i])
                 {
                     restartAt[i] = null;
-                    restarts[i]++;
+                    lock (_containerGate)
+                    {
+                        _restarts[i]++;
+                    }
+
                     await process.DisposeAsync();
                     if (i == 0)
                     {

@@ -511,7 +511,46 @@ internal sealed class ApiClusterRecord : ClusterRecord
                 new JsonObject { ["type"] = "Initialized", ["status"] = "True", ["lastTransitionTime"] = started },
                 new JsonObject { ["type"] = "ContainersReady", ["status"] = readiness, ["lastTransitionTime"] = now },
                 new JsonObject { ["type"] = "Ready", ["status"] = readiness, ["lastTransitionTime"] = now }),
+            ["containerStatuses"] = ContainerStatusesJson(pod, ready),
         };
+    }
+
+    /// <summary>
+    /// <c>status.containerStatuses</c> as a kubelet writes it, one per container of the Pod's spec (<c>kubectl get pods</c>
+    /// counts READY from them, <c>describe</c> shows their state and RESTARTS their restarts): ready while running in a
+    /// ready pod; running since its process started, or waiting (CrashLoopBackOff after an exit, else ContainerCreating);
+    /// the last exit as <c>lastState.terminated</c>. Weft's containers run as processes, so there is no image ID or
+    /// container ID to give.
+    /// </summary>
+    private static JsonArray ContainerStatusesJson(LocalPod pod, bool ready)
+    {
+        var states = pod.ContainerStates().ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var statuses = new JsonArray();
+        foreach (var container in pod.Json["spec"]?["containers"] as JsonArray ?? [])
+        {
+            var name = container?["name"]?.GetValue<string>() ?? "";
+            states.TryGetValue(name, out var state);
+            var status = new JsonObject
+            {
+                ["name"] = name,
+                ["image"] = container?["image"]?.GetValue<string>() ?? "",
+                ["imageID"] = "",
+                ["ready"] = ready && state.Running,
+                ["started"] = state.Running,
+                ["restartCount"] = state.Restarts,
+                ["state"] = state.Running && state.StartedAt is { } started
+                    ? new JsonObject { ["running"] = new JsonObject { ["startedAt"] = RouteStatusJson.Timestamp(started) } }
+                    : new JsonObject { ["waiting"] = new JsonObject { ["reason"] = state.LastExitCode is null ? "ContainerCreating" : "CrashLoopBackOff" } },
+            };
+            if (state.LastExitCode is { } exitCode)
+            {
+                status["lastState"] = new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = exitCode, ["reason"] = exitCode == 0 ? "Completed" : "Error" } };
+            }
+
+            statuses.Add(status);
+        }
+
+        return statuses;
     }
 
     /// <summary>An EndpointSlice as the API server (and the manifest loader) reads it.</summary>
