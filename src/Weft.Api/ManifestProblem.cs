@@ -27,18 +27,23 @@ public sealed record ManifestProblem(
             : ObjectNamespace is null ? $"{ObjectKind} {ObjectName}" : $"{ObjectKind} {ObjectNamespace}/{ObjectName}";
 
     /// <summary>
+    /// What kubectl prints after "is invalid:": the field path and <see cref="Message"/>, e.g.
+    /// <c>spec.rules[0].backendRefs[0]: Invalid value: "object": Must have port for Service reference</c>.
+    /// </summary>
+    public string Detail => FieldPath is null ? Message : $"{FieldPath}: {Message}";
+
+    /// <summary>
     /// Formatted like kubectl, e.g.
     /// <c>routes.yaml:12: HTTPRoute ns/bad is invalid: spec.rules[0].backendRefs[0]: Invalid value: "object": Must have port for Service reference</c>.
     /// </summary>
     public override string ToString()
     {
         var where = Column is { } column ? $"{File}:{Line}:{column}" : $"{File}:{Line}";
-        var field = FieldPath is null ? Message : $"{FieldPath}: {Message}";
         return Kind switch
         {
             ProblemKind.Syntax => $"{where}: syntax error: {Message}",
             ProblemKind.Unreadable => $"{File}: cannot read: {Message}",
-            _ => ObjectDisplayName is { } name ? $"{where}: {name} is invalid: {field}" : $"{where}: invalid object: {field}",
+            _ => ObjectDisplayName is { } name ? $"{where}: {name} is invalid: {Detail}" : $"{where}: invalid object: {Detail}",
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Weft.Api.Model;
+using Weft.Routing;
 using Weft.Routing.Authorization;
 
 namespace Weft.ControlPlane.Kubernetes;
@@ -112,6 +113,41 @@ public static class AuthorizationStatusJson
         ArgumentNullException.ThrowIfNull(current);
         var ns = desired?.Namespace ?? current["metadata"]?["namespace"].Text() ?? "";
         var wanted = (desired?.Targets ?? []).Select(t => (AncestorRef(t.TargetRef, ns), t.Conditions)).ToList();
+        return PolicyAncestorsJson.Merge(current, wanted, controllerName, now, MaxAncestors);
+    }
+
+    /// <summary>
+    /// The status of a policy the loader refused: for each targetRef as written (the ancestorRef <see cref="AncestorRef"/>
+    /// would make of it), <c>Accepted=False</c>, reason <see cref="AuthorizationConditions.Invalid"/>, the loader's words,
+    /// at the generation refused; merged as <see cref="StatusFor"/> merges.
+    /// </summary>
+    public static JsonObject? RefusedStatusFor(JsonObject current, KubeRefusal refusal, string controllerName, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(refusal);
+        var ns = current["metadata"]?["namespace"].Text() ?? "";
+        IReadOnlyList<RouteCondition> conditions =
+            [new(AuthorizationConditions.Accepted, RouteConditions.False, AuthorizationConditions.Invalid, refusal.Message, refusal.Generation)];
+        var wanted = new List<(JsonObject, IReadOnlyList<RouteCondition>)>();
+        foreach (var target in (current["spec"]?["targetRefs"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (target["kind"].Text() is not { } kind)
+            {
+                continue;
+            }
+
+            var json = new JsonObject { ["group"] = target["group"].Text() ?? "", ["kind"] = kind, ["namespace"] = ns };
+            foreach (var field in new[] { "name", "sectionName", "selector" })
+            {
+                if (target[field] is { } value)
+                {
+                    json[field] = value.DeepClone();
+                }
+            }
+
+            wanted.Add((json, conditions));
+        }
+
         return PolicyAncestorsJson.Merge(current, wanted, controllerName, now, MaxAncestors);
     }
 

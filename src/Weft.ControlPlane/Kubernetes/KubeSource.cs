@@ -25,6 +25,8 @@ public sealed class KubeSource : IAsyncDisposable
     /// <summary>The name this source has in the store.</summary>
     public const string SourceName = "kubernetes";
 
+    private const int MaxConditionMessage = 32768;
+
     private readonly ObjectStore _store;
     private readonly ILogger _logger;
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -35,6 +37,11 @@ public sealed class KubeSource : IAsyncDisposable
     // makes one per list and event), while its resourceVersion is the same, and while only its status (but a pod's IP)
     // or bookkeeping changed: Weft's own status writes and a pod's readiness must not cost a translation.
     private readonly Dictionary<KubeInformer, Readings> _read = [];
+
+    // The objects the loader refuses now (kept with their readings), and their last published copy.
+    private readonly Dictionary<(KubeResource, string), KubeRefusal> _refused = [];
+    private bool _refusedChanged;
+    private KubeRefusals _refusals = KubeRefusals.None;
     private Task _loop = Task.CompletedTask;
 
     // The resourceVersion each informer's objects had when the store last took them, and a signal for each publish.
@@ -54,6 +61,12 @@ public sealed class KubeSource : IAsyncDisposable
 
     /// <summary>The ConfigMaps the objects read refer to, each with its own informer.</summary>
     public ReferencedConfigMaps ConfigMaps { get; }
+
+    /// <summary>
+    /// The objects the loader refused as of the last publish (an object read at a newer version may not be in it yet):
+    /// their status says so (<see cref="KubeStatusWriter"/>) instead of losing Weft's entries.
+    /// </summary>
+    public KubeRefusals Refusals => Volatile.Read(ref _refusals);
 
     /// <summary>True once every informer has listed and the store holds what they listed.</summary>
     public bool Synced => _published.Task.IsCompleted;
@@ -145,6 +158,12 @@ public sealed class KubeSource : IAsyncDisposable
 
                 var (objects, versions) = await ReadAsync(ct).ConfigureAwait(false);
                 var version = _store.Replace(SourceName, objects);
+                if (_refusedChanged)
+                {
+                    Volatile.Write(ref _refusals, new KubeRefusals(new Dictionary<(KubeResource, string), KubeRefusal>(_refused), version));
+                    _refusedChanged = false;
+                }
+
                 Volatile.Write(ref _publishedVersions, versions);
                 Interlocked.Exchange(ref _publish, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 if (_published.TrySetResult(version))
@@ -261,6 +280,11 @@ public sealed class KubeSource : IAsyncDisposable
     {
         var last = readings.ByKey;
         readings.Clear();
+        foreach (var key in last.Keys.Where(k => !snapshot.Objects.ContainsKey(k)))
+        {
+            Refused(resource, key, null);
+        }
+
         foreach (var (key, json) in snapshot.Objects)
         {
             var read = last.GetValueOrDefault(key) ?? new Reading();
@@ -281,8 +305,9 @@ public sealed class KubeSource : IAsyncDisposable
         }
         else if (readings.ByKey.Remove(key, out var gone))
         {
-            gone.Object = null;
+            (gone.Object, gone.Refusal) = (null, null);
             readings.Place(gone);
+            Refused(resource, key, null);
         }
     }
 
@@ -300,11 +325,27 @@ public sealed class KubeSource : IAsyncDisposable
             var content = Content(resource, json);
             if (read.Content != content)
             {
-                (read.Content, read.Object) = (content, ReadObject(resource, key, json));
+                read.Content = content;
+                (read.Object, read.Refusal) = ReadObject(resource, key, json);
             }
         }
 
         (read.Json, read.Version) = (json, version);
+        Refused(resource, key, read.Refusal);
+    }
+
+    /// <summary>Notes that the loader refuses the object (<paramref name="refusal"/>), or no longer does (null).</summary>
+    private void Refused(KubeResource resource, string key, KubeRefusal? refusal)
+    {
+        if (refusal is null ? _refused.Remove((resource, key)) : _refused.GetValueOrDefault((resource, key)) != refusal)
+        {
+            if (refusal is not null)
+            {
+                _refused[(resource, key)] = refusal;
+            }
+
+            _refusedChanged = true;
+        }
     }
 
     /// <summary>
@@ -384,7 +425,8 @@ public sealed class KubeSource : IAsyncDisposable
         return copy;
     }
 
-    private KubeObject? ReadObject(KubeResource resource, string key, JsonObject json)
+    /// <summary>What the loader makes of the object, or, when it refuses it, the loader's words for why.</summary>
+    private (KubeObject? Object, KubeRefusal? Refusal) ReadObject(KubeResource resource, string key, JsonObject json)
     {
         if (resource == KubeResource.Pods)
         {
@@ -397,7 +439,15 @@ public sealed class KubeSource : IAsyncDisposable
             Log.KubeObjectRejected(_logger, resource.QualifiedName, key, problem.ToString());
         }
 
-        return loaded.Objects.Count == 1 ? loaded.Objects[0] : null;
+        if (loaded.Objects.Count == 1)
+        {
+            return (loaded.Objects[0], null);
+        }
+
+        // A condition's message is at most 32768 characters (metav1.Condition); a longer one would make its status unwritable.
+        var why = string.Join("; ", loaded.Problems.Select(p => p.Detail));
+        return (null, loaded.Problems.Count == 0 ? null
+            : new KubeRefusal((json["metadata"] as JsonObject)?["generation"].Long() ?? 1, why.Length <= MaxConditionMessage ? why : why[..(MaxConditionMessage - 3)] + "..."));
     }
 
     /// <summary>
@@ -473,6 +523,9 @@ public sealed class KubeSource : IAsyncDisposable
         public string? Content { get; set; }
 
         public KubeObject? Object { get; set; }
+
+        /// <summary>Why the loader refused it (then <see cref="Object"/> is null); null when it did not.</summary>
+        public KubeRefusal? Refusal { get; set; }
 
         /// <summary>Its index in <see cref="Readings.Placed"/>; -1 when it is not there.</summary>
         public int Position { get; set; } = -1;

@@ -207,6 +207,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     /// </summary>
     internal async Task<bool> ReconcileAsync(CancellationToken ct)
     {
+        // What the loader refused, and a model at least as new: a route refused and then put right is not taken for one
+        // the model has never seen.
+        var refusals = _source.Refusals;
+        await _waitForStore(refusals.StoreVersion, ct).ConfigureAwait(false);
         var model = _model().Model;
         var statuses = new Dictionary<(string, string, string), RouteStatus>();
         foreach (var status in model.Statuses)
@@ -231,14 +235,16 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 var name = meta["name"].Text() ?? "";
                 var generation = meta["generation"].Long() ?? 1;
                 var status = statuses.GetValueOrDefault((resource.Kind, ns, name));
-                if (status is not null && status.Generation != generation)
+                var refusal = status is null ? refusals.Of(informer.Resource, key) : null;
+                if ((status?.Generation ?? refusal?.Generation ?? generation) != generation)
                 {
-                    // The model has not seen this generation yet: its own wake-up comes when it has (gamma-spec H1: never
-                    // write an older generation's status onto a newer object).
+                    // The model (or the loader) has not seen this generation yet: its own wake-up comes when it has
+                    // (gamma-spec H1: never write an older generation's status onto a newer object).
                     continue;
                 }
 
-                var desired = status?.Parents ?? [];
+                // A route the loader refused is not in the model: its Service parents say why instead of losing Weft's entries.
+                var desired = status?.Parents ?? (refusal is null ? [] : RouteStatusJson.RefusedParents(json, refusal, _controllerName));
                 complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct)).ConfigureAwait(false);
             }
         }
@@ -260,7 +266,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         // GEP-713 ancestors of AuthorizationPolicies; issue 17's XBackend parents (merged as a route's are) and backend
         // policy ancestors.
         complete &= await ReconcileKindAsync(KubeResource.AuthorizationPolicies, () => model.AuthorizationStatuses, s => (s.Namespace, s.Name, s.Generation),
-            (current, s) => AuthorizationStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
+            (current, s) => AuthorizationStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct,
+            refusals, (current, refusal) => AuthorizationStatusJson.RefusedStatusFor(current, refusal, _controllerName, _time.GetUtcNow())).ConfigureAwait(false);
         complete &= await ReconcileKindAsync(KubeResource.XBackends, () => model.XBackendStatuses, s => (s.Namespace, s.Name, s.Generation),
             (current, s) => RouteStatusFor(current, s?.Parents ?? []), ct).ConfigureAwait(false);
         complete &= await ReconcileKindAsync(KubeResource.BackendTlsPolicies, () => model.BackendTlsPolicyStatuses, s => (s.Namespace, s.Name, s.Generation),
@@ -275,11 +282,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     /// entry in the model's statuses (<paramref name="statuses"/>; null when the model has none for it, so that Weft's
     /// entries are dropped). The model is not asked when the cluster holds no such object (or this source does not read
     /// the kind, or its CRD is not installed); a model that fails to answer leaves the kind for the next pass, and the
-    /// other kinds' writes stand. An object whose generation the model has not seen yet is left for its next publish.
+    /// other kinds' writes stand. An object whose generation the model has not seen yet is left for its next publish. An
+    /// object the loader refused (in <paramref name="refusals"/>) gets the status <paramref name="refused"/> makes, when given.
     /// </summary>
     private async Task<bool> ReconcileKindAsync<TStatus>(
         KubeResource resource, Func<IEnumerable<TStatus>> statuses, Func<TStatus, (string Namespace, string Name, long Generation)> identity,
-        Func<JsonObject, TStatus?, JsonObject?> statusFor, CancellationToken ct)
+        Func<JsonObject, TStatus?, JsonObject?> statusFor, CancellationToken ct,
+        KubeRefusals? refusals = null, Func<JsonObject, KubeRefusal, JsonObject?>? refused = null)
         where TStatus : class
     {
         if (_source.Informers.FirstOrDefault(i => i.Resource == resource) is not { } informer || informer.Objects.IsEmpty)
@@ -309,12 +318,15 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
             var meta = json["metadata"]!.AsObject();
             var status = byName.GetValueOrDefault((meta["namespace"].Text() ?? "", meta["name"].Text() ?? ""));
-            if (status is not null && identity(status).Generation != (meta["generation"].Long() ?? 1))
+            var refusal = status is null && refused is not null ? refusals?.Of(informer.Resource, key) : null;
+            var generation = meta["generation"].Long() ?? 1;
+            if ((status is null ? refusal?.Generation ?? generation : identity(status).Generation) != generation)
             {
-                continue; // the model has not seen this generation yet; its publish wakes this pass again
+                continue; // the model (or the loader) has not seen this generation yet; its publish wakes this pass again
             }
 
-            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, current => statusFor(current, status), ct)).ConfigureAwait(false);
+            Func<JsonObject, JsonObject?> desired = refusal is null ? current => statusFor(current, status) : current => refused!(current, refusal);
+            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, desired, ct)).ConfigureAwait(false);
         }
 
         return complete;

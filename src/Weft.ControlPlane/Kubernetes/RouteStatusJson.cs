@@ -47,6 +47,21 @@ public static class RouteStatusJson
         Port = json?["port"].Int(),
     };
 
+    /// <summary>
+    /// Weft's entries for a route the loader refused: one per Service parentRef as written (gamma-spec A1; the others are
+    /// other controllers'), <c>Accepted=False</c> with reason <c>UnsupportedValue</c> (H2: the route holds a value Weft
+    /// cannot take) and the loader's words, at the generation refused.
+    /// </summary>
+    public static IReadOnlyList<RouteParentStatus> RefusedParents(JsonObject route, KubeRefusal refusal, string controllerName)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(refusal);
+        IReadOnlyList<RouteCondition> conditions =
+            [new(RouteConditions.Accepted, RouteConditions.False, RouteConditions.UnsupportedValue, refusal.Message, refusal.Generation)];
+        return [.. (route["spec"]?["parentRefs"] as JsonArray ?? []).OfType<JsonObject>().Select(ReadParentRef)
+            .Where(MeshModel.IsServiceParent).Select(p => new RouteParentStatus(p, controllerName, conditions))];
+    }
+
     /// <summary>The entries of <paramref name="controllerName"/> in <paramref name="route"/>'s status, with its generation.</summary>
     public static RouteStatus Read(JsonObject route, string controllerName)
     {

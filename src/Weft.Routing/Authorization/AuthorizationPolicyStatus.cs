@@ -28,4 +28,7 @@ public static class AuthorizationConditions
 
     /// <summary>A targetRef of a kind Weft does not support, or in another namespace.</summary>
     public const string InvalidTarget = "InvalidTarget";
+
+    /// <summary>The policy as stored is not valid (the loader refused it), so it applies to nothing (GEP-713 <c>PolicyReasonInvalid</c>).</summary>
+    public const string Invalid = "Invalid";
 }

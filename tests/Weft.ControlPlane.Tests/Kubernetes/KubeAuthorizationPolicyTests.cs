@@ -91,6 +91,39 @@ public sealed class KubeAuthorizationPolicyTests
     }
 
     [Fact]
+    public async Task A_policy_the_loader_refuses_is_not_accepted_for_each_target_with_the_loader_s_words()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: policy.weft.dev/v1alpha1
+            kind: AuthorizationPolicy
+            metadata: {name: permit, namespace: shop}
+            spec:
+              targetRefs:
+              - {group: "", kind: Service, name: cart}
+              - {group: "", kind: Pod, selector: {matchLabels: {app: cart}}}
+              action: PERMIT
+            """);
+        await cluster.StartControllerAsync("replica-a");
+
+        var policy = await cluster.EventuallyAsync(() => KubeResource.AuthorizationPolicies.GetAsync(cluster.Client, "shop", "permit", CancellationToken.None),
+            p => KubeCluster.AncestorsOf(p, "weft.dev/mesh").Count == 2, "the refused policy's ancestors");
+
+        var ancestors = KubeCluster.AncestorsOf(policy, "weft.dev/mesh");
+        Assert.Equal("""{"group":"","kind":"Service","namespace":"shop","name":"cart"}""", ancestors[0]["ancestorRef"]!.ToJsonString());
+        Assert.Equal("""{"group":"","kind":"Pod","namespace":"shop","selector":{"matchLabels":{"app":"cart"}}}""", ancestors[1]["ancestorRef"]!.ToJsonString());
+        foreach (var ancestor in ancestors)
+        {
+            Assert.Equal("Accepted=False/Invalid@1", KubeCluster.ConditionOf(ancestor, "Accepted"));
+            Assert.StartsWith("spec.action: Unsupported value: \"PERMIT\"", (ancestor["conditions"] as JsonArray)![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Without_the_crd_the_kind_reads_as_empty_and_the_controller_syncs()
     {
         await using var cluster = await KubeCluster.StartAsync(weftCrds: false);

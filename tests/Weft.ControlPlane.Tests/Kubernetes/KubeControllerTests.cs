@@ -169,6 +169,62 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task An_edit_the_loader_refuses_makes_the_route_not_accepted_with_the_loader_s_words_at_its_generation()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        var controller = await cluster.StartControllerAsync("replica-a");
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=True/Accepted@1", "the first status");
+
+        // The stand-in, like an API server without the CRDs' CEL rules, stores a path that does not start with '/'.
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"matches":[{"path":{"type":"PathPrefix","value":"beta"}}],"backendRefs":[{"name":"cart-v2","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary");
+        var refused = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=False/UnsupportedValue@2", "the refused edit's status");
+
+        var parent = KubeCluster.ParentOf(refused, Weft)!;
+        Assert.Equal("""{"group":"","kind":"Service","name":"cart","port":80}""", parent["parentRef"]!.ToJsonString());
+        Assert.StartsWith(
+            "spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/'",
+            (parent["conditions"] as JsonArray)!.Single(c => c!["type"]!.GetValue<string>() == "Accepted")!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Single((refused!["status"]!["parents"] as JsonArray)!);
+
+        // The object as stored is the invalid one: its earlier rules no longer apply (docs/kubernetes.md).
+        Assert.DoesNotContain(controller.ControlPlane.Store.Snapshot().Objects.OfType<global::Weft.Api.Model.HttpRoute>(), r => r.Name == "cart-canary");
+    }
+
+    [Fact]
+    public async Task A_new_route_the_loader_refuses_is_not_accepted_for_each_service_parent_and_left_alone_for_a_gateway()
+    {
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop + """
+
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: typo, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}, {group: "", kind: Service, name: cart-v2}, {name: edge-gateway}]
+              rules: [{backendRefs: [{name: cart, port: 80}], timeout: {request: 1s}}]
+            """);
+        await cluster.StartControllerAsync("replica-a");
+
+        var refused = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "typo"),
+            r => (r?["status"]?["parents"] as JsonArray)?.Count == 2, "Weft's two entries on the refused route");
+
+        foreach (var parent in (refused!["status"]!["parents"] as JsonArray)!.OfType<JsonObject>())
+        {
+            Assert.Equal(Weft, parent["controllerName"]!.GetValue<string>());
+            Assert.Equal("Accepted=False/UnsupportedValue@1", KubeCluster.ConditionOf(parent, "Accepted"));
+            Assert.Contains("timeout", (parent["conditions"] as JsonArray)![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["cart", "cart-v2"], (refused["status"]!["parents"] as JsonArray)!.Select(p => p!["parentRef"]!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_forged_weft_entry_claiming_a_future_generation_is_overwritten_and_a_malformed_entry_stops_no_other_route()
     {
         await using var cluster = await KubeCluster.StartAsync();
