@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using k8s;
 using Weft.Conformance.Tests;
+using Weft.ControlPlane.Kubernetes;
 using Weft.KubeApi.StandIn;
 using Xunit.Abstractions;
 
@@ -60,5 +62,71 @@ public sealed class ClusterStatusTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("HTTPRoute shop/cart has no rule named nosuchrule", text, StringComparison.Ordinal);
         Assert.DoesNotContain("theirs", text, StringComparison.Ordinal);
         Assert.Contains("proxy subscriptions: the controller's; pass --control-plane", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_of_a_cluster_shows_a_route_and_a_policy_the_controller_refused_with_the_loader_s_words()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+
+        // The stand-in, like an API server without the CRDs' CEL rules and enums, stores a path that does not start with
+        // '/' and an action that is neither ALLOW nor DENY.
+        foreach (var obj in Weft.Api.ManifestJson.Documents("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: weft-system}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: cart, namespace: shop}
+            spec:
+              selector: {app: cart}
+              ports: [{name: http, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: cart-beta, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: beta}}]
+                backendRefs: [{name: cart, port: 80}]
+            ---
+            apiVersion: policy.weft.dev/v1alpha1
+            kind: AuthorizationPolicy
+            metadata: {name: permit, namespace: shop}
+            spec:
+              targetRefs: [{group: "", kind: Service, name: cart}]
+              action: PERMIT
+            """))
+        {
+            await KubeResource.Of(obj)!.CreateAsync(client, obj, CancellationToken.None);
+        }
+
+        await using var controller = await KubeController.StartAsync(new KubeControllerOptions
+        {
+            Client = client,
+            Identity = "status-test",
+            ListenAddress = "127.0.0.1",
+            Port = 0,
+        }, CancellationToken.None);
+        static bool Written(JsonObject? obj, string list) => obj?["status"]?[list] is JsonArray { Count: > 0 };
+        await WeftChildren.WaitAsync(
+            () => Written(KubeResource.HttpRoutes.GetAsync(client, "shop", "cart-beta", CancellationToken.None).GetAwaiter().GetResult(), "parents")
+                && Written(KubeResource.AuthorizationPolicies.GetAsync(client, "shop", "permit", CancellationToken.None).GetAwaiter().GetResult(), "ancestors"),
+            TimeSpan.FromSeconds(30), () => "no status written on the refused route and policy");
+
+        var (code, text) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig]);
+
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("No routes found", text, StringComparison.Ordinal);
+        Assert.Contains("HTTPRoute shop/cart-beta (generation 1)\n  parent Service shop/cart port 80\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("✗ Accepted         False   UnsupportedValue   spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/'", text, StringComparison.Ordinal);
+        Assert.Contains("AuthorizationPolicy shop/permit", text, StringComparison.Ordinal);
+        Assert.Contains("Invalid            spec.action: Unsupported value: \"PERMIT\"", text, StringComparison.Ordinal);
     }
 }
