@@ -46,13 +46,17 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
     {
         var manifests = CopyCanary();
 
-        // What a killed run leaves: its Service, applied by weft up, with a ClusterIP of that run's block (never this one's,
-        // 127.B.1.0/24), immutable. This run makes it again with an address of its own block (asserted below).
-        // Someone else's Service (not labelled) of the same name as one of DIR's keeps its address (immutable).
+        // What a killed run leaves: its Namespace and its Service, applied by weft up, the Service with a ClusterIP of that
+        // run's block (never this one's, 127.B.1.0/24), immutable. This run takes them over and makes the Service again with
+        // an address of its own block (asserted below). Someone else's Service (not labelled) of the same name as one of
+        // DIR's is not weft up's: it is refused, and left as it was.
         await File.WriteAllTextAsync(Path.Combine(manifests, "theirs.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: theirs, namespace: shop}\nspec:\n  ports: [{port: 80}]\n");
         using (var setup = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig)))
         {
-            await setup.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "shop" } });
+            await setup.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "shop", Labels = new Dictionary<string, string> { ["weft.dev/applied-by"] = "weft-up" } },
+            });
             await setup.CoreV1.CreateNamespacedServiceAsync(new k8s.Models.V1Service
             {
                 Metadata = new k8s.Models.V1ObjectMeta { Name = "cart", NamespaceProperty = "shop", Labels = new Dictionary<string, string> { ["weft.dev/applied-by"] = "weft-up" } },
@@ -128,8 +132,10 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Equal(state.Services.Single(s => s.Name == "cart").ClusterIP, cart.Spec.ClusterIP);
         Assert.Equal("weft-up", cart.Metadata.Labels["weft.dev/applied-by"]);
         Assert.Contains("Service shop/cart: an earlier run left it with ClusterIP 127.0.0.250, outside this run's block: made again", upOutput.ToString(), StringComparison.Ordinal);
-        Assert.Equal("127.0.0.251", (await client.CoreV1.ReadNamespacedServiceAsync("theirs", "shop")).Spec.ClusterIP);
-        Assert.DoesNotContain("Service shop/theirs", upOutput.ToString(), StringComparison.Ordinal);
+        var theirs = await client.CoreV1.ReadNamespacedServiceAsync("theirs", "shop");
+        Assert.Equal("127.0.0.251", theirs.Spec.ClusterIP);
+        Assert.Null(theirs.Metadata.Labels);
+        Assert.Contains("warning: refused services/shop/theirs: it exists and was not applied by weft up", upOutput.ToString(), StringComparison.Ordinal);
 
         // Traffic through the sidecars: mTLS with certificates issued against API-reviewed tokens.
         for (var i = 0; i < 3; i++)

@@ -255,9 +255,11 @@ public sealed class KubeResource : IEquatable<KubeResource>
     /// <summary>
     /// <c>kubectl apply</c> of a whole object: created, or, when it exists, replaced at its current resourceVersion after
     /// <paramref name="keep"/> copies into the replacement what the server's copy must keep (its status, a Service's
-    /// ClusterIP); a conflict reads it again, three times at most.
+    /// ClusterIP); a conflict reads it again, three times at most. When <paramref name="mayReplace"/> says the server's
+    /// copy is not the caller's to replace, that copy is returned as it is, and nothing is written.
     /// </summary>
-    public async Task<JsonObject> CreateOrReplaceAsync(IKubernetes client, JsonObject body, Action<JsonObject, JsonObject>? keep, CancellationToken ct)
+    public async Task<JsonObject> CreateOrReplaceAsync(
+        IKubernetes client, JsonObject body, Action<JsonObject, JsonObject>? keep, CancellationToken ct, Predicate<JsonObject>? mayReplace = null)
     {
         try
         {
@@ -274,6 +276,11 @@ public sealed class KubeResource : IEquatable<KubeResource>
             if (existing is null)
             {
                 return await CreateAsync(client, body, ct).ConfigureAwait(false);
+            }
+
+            if (mayReplace?.Invoke(existing) == false)
+            {
+                return existing;
             }
 
             var replacement = body.DeepClone().AsObject();

@@ -14,7 +14,10 @@ namespace Weft.Cli.Local.Api;
 /// <c>kubectl apply -f DIR</c>, kept up: every object of the manifests directory whose kind the API server serves is
 /// created, or replaced (with its resourceVersion, keeping the server's status and a Service's clusterIP) when it
 /// exists and the manifest changed; objects applied before that left the directory are deleted, as are, when the
-/// applier stops, all it applied (labelled <see cref="AppliedByLabel"/>). Namespaces go first and CustomResourceDefinitions
+/// applier stops, all it applied (labelled <see cref="AppliedByLabel"/>). Only weft up's own are replaced or deleted, as
+/// helm adopts nothing it did not install: an object that exists without the label (the user's, or another tool's) is
+/// left as it is, never replaced, relabelled or deleted: a Namespace is used as it is, any other kind is reported as
+/// refused. One with the label (left by a weft up that was killed) is taken over. Namespaces go first and CustomResourceDefinitions
 /// next. Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
 /// (<see cref="Deployments"/>); a cluster's controllers would run them a second time. Services without a ClusterIP of the
 /// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
@@ -37,8 +40,9 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly HashSet<string> _notServed = new(StringComparer.Ordinal);
 
-    // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went in.
-    private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order)> _applied = new(StringComparer.Ordinal);
+    // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went
+    // in, and the uid the server gave it (a delete's precondition: an object of that name made by someone else since is not ours).
+    private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order, string Uid)> _applied = new(StringComparer.Ordinal);
     private DirectoryWatch? _watcher;
     private Task _loop = Task.CompletedTask;
     private string _contentHash = "";
@@ -158,7 +162,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             {
                 try
                 {
-                    await applied.Kind.DeleteAsync(_client, applied.Namespace, applied.Name, limit.Token);
+                    await DeleteAppliedAsync(key, applied, limit.Token);
                     _applied.Remove(key);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -230,8 +234,17 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
             try
             {
-                await CreateOrReplaceAsync(kind, body, ct);
-                _applied[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body), hash, order);
+                if (await CreateOrReplaceAsync(kind, body, ct) is not { } written)
+                {
+                    _applied.Remove(key); // someone else's now (re-made without the label since): neither replaced nor deleted
+                    Report(kind.Equals(KubeResource.Namespaces)
+                        ? $"Namespace {KubeResource.NameOf(body)} exists and was not applied by weft up: used as it is (not replaced, and not deleted when weft up stops)"
+                        : $"warning: refused {key}: it exists and was not applied by weft up (no label {AppliedByLabel}: {AppliedBy}), so it is left as it is, "
+                            + "neither replaced nor deleted when weft up stops: delete it or rename yours");
+                    continue;
+                }
+
+                _applied[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body), hash, order, UidOf(written));
                 changed = true;
             }
             catch (Exception e) when (KubeErrors.IsNotServed(e))
@@ -249,7 +262,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
         {
             try
             {
-                await Written.NoteDeletionAsync(_client, applied.Kind, await applied.Kind.DeleteAsync(_client, applied.Namespace, applied.Name, ct), ct);
+                await Written.NoteDeletionAsync(_client, applied.Kind, await DeleteAppliedAsync(key, applied, ct), ct);
                 _applied.Remove(key);
                 changed = true;
             }
@@ -306,25 +319,31 @@ internal sealed class ManifestApplier : IAsyncDisposable
         return body;
     }
 
-    private async Task CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
+    /// <summary>Creates the object, or replaces the server's copy when weft up applied it; null (nothing written) when that copy is someone else's.</summary>
+    private async Task<JsonObject?> CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
         var appliedBefore = false; // the object as the server had it was weft up's: our own label is on what we write
-        var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct);
+        var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: server => appliedBefore = IsAppliedByWeftUp(server));
         if (appliedBefore && kind.Equals(KubeResource.Services) && written["spec"]?["clusterIP"]?.GetValue<string>() is { } left && left != "None"
             && !_addresses.IsServiceAddress(left))
         {
             // Left by a run that was killed (nothing deleted it): its ClusterIP is of that run's block, which no kube-proxy
             // of this run serves, and immutable. Applied by weft up, it is weft up's to make again, with this run's.
-            await kind.DeleteAsync(_client, kind.NamespaceOf(body), KubeResource.NameOf(body), ct);
-            written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct);
+            await kind.DeleteAsync(_client, kind.NamespaceOf(body), KubeResource.NameOf(body), ct, new k8s.Models.V1DeleteOptions { Preconditions = new k8s.Models.V1Preconditions { Uid = UidOf(written) } });
+            written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: IsAppliedByWeftUp);
             Report($"Service {kind.NamespaceOf(body)}/{KubeResource.NameOf(body)}: an earlier run left it with ClusterIP {left}, outside this run's block: made again");
         }
 
+        if (!IsAppliedByWeftUp(written))
+        {
+            return null; // what this applier writes carries the label: this is the server's copy, untouched
+        }
+
         Written.Note(kind, KubeResource.ResourceVersionOf(written));
+        return written;
 
         void Keep(JsonObject server, JsonObject replacement)
         {
-            appliedBefore = server["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
             if (server["status"] is { } status)
             {
                 replacement["status"] = status.DeepClone();
@@ -338,6 +357,28 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Deletes what this applier wrote, if it is still that object (its uid as precondition): one deleted and made again
+    /// by someone else since is theirs, and stays. The deletion's resourceVersion, or null when nothing was deleted.
+    /// </summary>
+    private async Task<string?> DeleteAppliedAsync(string key, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order, string Uid) applied, CancellationToken ct)
+    {
+        try
+        {
+            return await applied.Kind.DeleteAsync(_client, applied.Namespace, applied.Name, ct,
+                applied.Uid.Length == 0 ? null : new k8s.Models.V1DeleteOptions { Preconditions = new k8s.Models.V1Preconditions { Uid = applied.Uid } });
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (KubeErrors.IsConflict(e))
+        {
+            Report($"{key}: not deleted: it was made again by someone else since weft up applied it");
+            return null;
+        }
+    }
+
+    private static bool IsAppliedByWeftUp(JsonObject obj) => obj["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
+
+    private static string UidOf(JsonObject obj) => obj["metadata"]?["uid"]?.GetValue<string>() ?? "";
 
     /// <summary>Namespaces first (the rest live in them), CRDs next (their kinds follow), ServiceAccounts and Services, then the rest.</summary>
     private static int Rank(KubeResource kind) => kind.Kind switch

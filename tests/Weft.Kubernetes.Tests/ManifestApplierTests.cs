@@ -1,0 +1,201 @@
+using System.Text.Json.Nodes;
+using k8s;
+using Weft.Cli.Local;
+using Weft.Cli.Local.Api;
+using Weft.ControlPlane.Kubernetes;
+using Weft.KubeApi.StandIn;
+
+namespace Weft.Kubernetes.Tests;
+
+/// <summary>
+/// weft up's <c>kubectl apply -f DIR</c>, kept up (<see cref="ManifestApplier"/>), against the API server stand-in: it
+/// adopts nothing it did not apply, as helm does not. An object of DIR's name that exists without the label
+/// <c>weft.dev/applied-by: weft-up</c> is never replaced, relabelled or deleted: a Namespace is used as it is, any other
+/// kind is reported as refused; what weft up applied, or an earlier weft up left (labelled), is deleted when it stops.
+/// </summary>
+public sealed class ManifestApplierTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-applier-").FullName;
+    private readonly StringWriter _text = new();
+    private readonly TextWriter _progress;
+    private KubeApiServer _api = null!;
+    private k8s.Kubernetes _client = null!;
+
+    public ManifestApplierTests() => _progress = TextWriter.Synchronized(_text); // its writes lock on it
+
+    private string Manifests => Path.Combine(_work, "manifests");
+
+    private string Progress
+    {
+        get
+        {
+            lock (_progress)
+            {
+                return _text.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [SharedFiles.GatewayApiCrds], ServiceCidr = "127.0.0.0/8" });
+        var kubeconfig = _api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"));
+        _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        Directory.CreateDirectory(Manifests);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_namespace_that_exists_without_the_label_is_used_as_it_is_and_outlives_weft_up_with_what_is_in_it()
+    {
+        await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "l4", "labels": {"team": "payments"}}}""");
+        await CreateAsync(KubeResource.ConfigMaps, """{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "user-data", "namespace": "l4"}, "data": {"k": "theirs"}}""");
+        var before = await ReadAsync(KubeResource.Namespaces, null, "l4");
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "l4.yaml"), """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: l4, labels: {weft.dev/mesh: l4}}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: mine, namespace: l4}
+            data: {k: mine}
+            """);
+
+        await using (var applier = await StartAsync())
+        {
+            var ns = await ReadAsync(KubeResource.Namespaces, null, "l4");
+            Assert.Equal(KubeResource.ResourceVersionOf(before!), KubeResource.ResourceVersionOf(ns!));
+            Assert.Equal("payments", ns!["metadata"]!["labels"]!["team"]!.GetValue<string>());
+            Assert.Null(ns["metadata"]!["labels"]![ManifestApplier.AppliedByLabel]);
+            Assert.NotNull(await ReadAsync(KubeResource.ConfigMaps, "l4", "mine")); // the rest of DIR goes into it
+            Assert.Single(Lines("Namespace l4 exists and was not applied by weft up: used as it is (not replaced, and not deleted when weft up stops)"));
+
+            await applier.ApplyAsync(force: true, CancellationToken.None);
+            Assert.Single(Lines("Namespace l4 exists")); // said once
+        }
+
+        var after = await ReadAsync(KubeResource.Namespaces, null, "l4");
+        Assert.NotNull(after);
+        Assert.Equal("payments", after["metadata"]!["labels"]!["team"]!.GetValue<string>());
+        Assert.Equal("theirs", (await ReadAsync(KubeResource.ConfigMaps, "l4", "user-data"))!["data"]!["k"]!.GetValue<string>());
+        Assert.Null(await ReadAsync(KubeResource.ConfigMaps, "l4", "mine")); // weft up's own goes
+    }
+
+    [Fact]
+    public async Task An_HTTPRoute_and_a_Service_that_exist_without_the_label_are_refused_and_left_and_weft_ups_own_go_at_stop()
+    {
+        await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}""");
+        await CreateAsync(KubeResource.Services, """
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop", "labels": {"owner": "team"}},
+             "spec": {"clusterIP": "127.0.0.251", "ports": [{"port": 80}]}}
+            """);
+        await CreateAsync(KubeResource.HttpRoutes, """
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "cart-canary", "namespace": "shop"},
+             "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "cart"}], "rules": [{"backendRefs": [{"name": "cart", "port": 80}]}]}}
+            """);
+        var serviceBefore = await ReadAsync(KubeResource.Services, "shop", "cart");
+        var routeBefore = await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: cart, namespace: shop}
+            spec:
+              selector: {app: cart}
+              ports: [{name: http, port: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: cart-v2, namespace: shop}
+            spec:
+              selector: {app: cart}
+              ports: [{name: http, port: 8080}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: cart-canary, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 8080}]
+              rules: [{backendRefs: [{name: cart-v2, port: 8080}]}]
+            """);
+
+        await using (await StartAsync()) // the refusals do not stop the start: the rest is applied
+        {
+            Assert.Equal(serviceBefore!.ToJsonString(), (await ReadAsync(KubeResource.Services, "shop", "cart"))!.ToJsonString());
+            Assert.Equal(routeBefore!.ToJsonString(), (await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary"))!.ToJsonString());
+            const string Reason = "it exists and was not applied by weft up (no label weft.dev/applied-by: weft-up), so it is left as it is, "
+                + "neither replaced nor deleted when weft up stops: delete it or rename yours";
+            Assert.Single(Lines($"warning: refused services/shop/cart: {Reason}"));
+            Assert.Single(Lines($"warning: refused httproutes.gateway.networking.k8s.io/shop/cart-canary: {Reason}"));
+            var own = await ReadAsync(KubeResource.Services, "shop", "cart-v2");
+            Assert.Equal(ManifestApplier.AppliedBy, own!["metadata"]!["labels"]![ManifestApplier.AppliedByLabel]!.GetValue<string>());
+        }
+
+        Assert.Equal(serviceBefore.ToJsonString(), (await ReadAsync(KubeResource.Services, "shop", "cart"))!.ToJsonString());
+        Assert.Equal(routeBefore.ToJsonString(), (await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary"))!.ToJsonString());
+        Assert.NotNull(await ReadAsync(KubeResource.Namespaces, null, "shop"));
+        Assert.Null(await ReadAsync(KubeResource.Services, "shop", "cart-v2"));
+    }
+
+    [Fact]
+    public async Task What_an_earlier_weft_up_left_labelled_is_taken_over_and_deleted_at_stop()
+    {
+        await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "left", "labels": {"weft.dev/applied-by": "weft-up"}}}""");
+        await CreateAsync(KubeResource.ConfigMaps, """
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config", "namespace": "left", "labels": {"weft.dev/applied-by": "weft-up"}}, "data": {"k": "old"}}
+            """);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "left.yaml"), """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: left}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: config, namespace: left}
+            data: {k: new}
+            """);
+
+        await using (await StartAsync())
+        {
+            Assert.Equal("new", (await ReadAsync(KubeResource.ConfigMaps, "left", "config"))!["data"]!["k"]!.GetValue<string>());
+            Assert.DoesNotContain("refused", Progress, StringComparison.Ordinal);
+            Assert.DoesNotContain("exists and was not applied", Progress, StringComparison.Ordinal);
+        }
+
+        Assert.Null(await ReadAsync(KubeResource.ConfigMaps, "left", "config"));
+        var ns = await ReadAsync(KubeResource.Namespaces, null, "left");
+        Assert.True(ns is null || ns["metadata"]?["deletionTimestamp"] is not null, ns?.ToJsonString()); // deleted (or being deleted)
+    }
+
+    private async Task<ManifestApplier> StartAsync()
+    {
+        var applier = new ManifestApplier(_client, Manifests, new AddressPlan(200), ImageMap.NotManifests, _progress);
+        try
+        {
+            await applier.StartAsync(CancellationToken.None);
+            return applier;
+        }
+        catch
+        {
+            await applier.DisposeAsync();
+            throw;
+        }
+    }
+
+    private string[] Lines(string startingWith) =>
+        [.. Progress.Split('\n').Where(l => l.StartsWith(startingWith, StringComparison.Ordinal))];
+
+    private Task<JsonObject> CreateAsync(KubeResource kind, string json) => kind.CreateAsync(_client, JsonNode.Parse(json)!.AsObject(), CancellationToken.None);
+
+    private Task<JsonObject?> ReadAsync(KubeResource kind, string? ns, string name) => kind.GetAsync(_client, ns, name, CancellationToken.None);
+}
