@@ -153,6 +153,24 @@ public sealed class KubernetesClientTests
     }
 
     [Fact]
+    public async Task Deleting_a_namespace_releases_the_cluster_ips_of_its_services()
+    {
+        await using var k = await TestCluster.StartAsync();
+        await k.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        var service = new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "cart" },
+            Spec = new V1ServiceSpec { ClusterIP = "10.96.0.77", Ports = [new V1ServicePort { Port = 80 }] },
+        };
+        await k.Client.CoreV1.CreateNamespacedServiceAsync(service, "shop");
+
+        await k.Client.CoreV1.DeleteNamespaceAsync("shop");
+        await k.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        var again = await k.Client.CoreV1.CreateNamespacedServiceAsync(service, "shop");
+        Assert.Equal("10.96.0.77", again.Spec.ClusterIP);
+    }
+
+    [Fact]
     public async Task Without_a_valid_token_every_request_is_401()
     {
         await using var k = await TestCluster.StartAsync();

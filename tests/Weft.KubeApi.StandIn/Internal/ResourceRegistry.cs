@@ -293,8 +293,14 @@ internal sealed partial class ResourceRegistry
 
             if (type == BuiltInResources.Namespaces)
             {
-                // Namespace finalization is immediate here: its contents go first, then the Namespace.
+                // Namespace finalization is immediate here: its contents go first, then the Namespace. The namespace
+                // controller deletes each through its registry, so a Service's ClusterIPs are released as by its own delete.
+                var services = _store.Items(BuiltInResources.Services.StorageKey).Where(s => ObjectMeta.Namespace(s) == r.Name).ToList();
                 _store.RemoveNamespace(r.Name!);
+                foreach (var service in services)
+                {
+                    AfterWrite(BuiltInResources.Services, service, null);
+                }
             }
 
             var last = _store.Remove(type.StorageKey, r.Key)!;
