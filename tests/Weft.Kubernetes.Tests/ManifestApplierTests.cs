@@ -12,6 +12,7 @@ namespace Weft.Kubernetes.Tests;
 /// adopts nothing it did not apply, as helm does not. An object of DIR's name that exists without the label
 /// <c>weft.dev/applied-by: weft-up</c> is never replaced, relabelled or deleted: a Namespace is used as it is, any other
 /// kind is reported as refused; what weft up applied, or an earlier weft up left (labelled), is deleted when it stops.
+/// What it applied and someone deleted is applied again, as a GitOps controller puts back what its source declares.
 /// </summary>
 public sealed class ManifestApplierTests : IAsyncLifetime
 {
@@ -177,9 +178,84 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         Assert.True(ns is null || ns["metadata"]?["deletionTimestamp"] is not null, ns?.ToJsonString()); // deleted (or being deleted)
     }
 
-    private async Task<ManifestApplier> StartAsync()
+    [Fact]
+    public async Task What_weft_up_applied_and_was_deleted_outside_it_is_applied_again_a_namespace_with_what_was_in_it()
     {
-        var applier = new ManifestApplier(_client, Manifests, new AddressPlan(200), ImageMap.NotManifests, _progress);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+
+        await using (await StartAsync(resync: TimeSpan.FromMilliseconds(200)))
+        {
+            var route = await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
+            await KubeResource.HttpRoutes.DeleteAsync(_client, "shop", "cart-canary", CancellationToken.None);
+            var again = await WaitForAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
+            Assert.NotEqual(route!["metadata"]!["uid"]!.GetValue<string>(), again["metadata"]!["uid"]!.GetValue<string>());
+            Assert.Single(Lines($"httproutes.gateway.networking.k8s.io/shop/cart-canary was deleted outside weft up and is in {Manifests}: applying it again"));
+
+            // kubectl delete ns shop: the stand-in deletes what is in it too; all of it is put back, the namespace first.
+            await KubeResource.Namespaces.DeleteAsync(_client, null, "shop", CancellationToken.None);
+            await WaitForAsync(KubeResource.Namespaces, null, "shop");
+            await WaitForAsync(KubeResource.Services, "shop", "cart");
+            await WaitForAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
+            Assert.Single(Lines("namespaces/shop was deleted outside weft up"));
+            Assert.Single(Lines("services/shop/cart was deleted outside weft up"));
+            Assert.Equal(2, Lines("httproutes.gateway.networking.k8s.io/shop/cart-canary was deleted outside weft up").Length); // once per deletion
+        }
+
+        Assert.Null(await ReadAsync(KubeResource.Namespaces, null, "shop"));
+    }
+
+    [Fact]
+    public async Task A_change_to_the_directory_applies_again_what_weft_up_applied_and_was_deleted_since()
+    {
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+
+        await using (await StartAsync(resync: TimeSpan.FromHours(1))) // no read-back but the change's
+        {
+            await KubeResource.Services.DeleteAsync(_client, "shop", "cart", CancellationToken.None);
+            await File.WriteAllTextAsync(Path.Combine(Manifests, "extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
+            await WaitForAsync(KubeResource.ConfigMaps, "shop", "extra");
+            await WaitForAsync(KubeResource.Services, "shop", "cart");
+        }
+    }
+
+    private const string ShopWithRoute = """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: cart, namespace: shop}
+        spec:
+          selector: {app: cart}
+          ports: [{name: http, port: 8080}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: cart-canary, namespace: shop}
+        spec:
+          parentRefs: [{group: "", kind: Service, name: cart, port: 8080}]
+          rules: [{backendRefs: [{name: cart, port: 8080}]}]
+        """;
+
+    private async Task<JsonObject> WaitForAsync(KubeResource kind, string? ns, string name)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            if (await ReadAsync(kind, ns, name) is { } found)
+            {
+                return found;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{kind}/{ns}/{name} not applied again within 15 s; progress:\n{Progress}");
+            await Task.Delay(50); // polling the condition, with the deadline above
+        }
+    }
+
+    private async Task<ManifestApplier> StartAsync(TimeSpan? resync = null)
+    {
+        var applier = new ManifestApplier(_client, Manifests, new AddressPlan(200), ImageMap.NotManifests, _progress) { ResyncInterval = resync ?? TimeSpan.FromHours(1) };
         try
         {
             await applier.StartAsync(CancellationToken.None);

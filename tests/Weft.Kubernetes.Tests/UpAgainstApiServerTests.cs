@@ -213,6 +213,22 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         await WaitForReplacementAsync(client, "client-", forced, upOutput);
         Assert.Contains($"pod shop/{forced} was deleted through the API server (at once): stopping it", upOutput.ToString(), StringComparison.Ordinal);
 
+        // kubectl delete namespace shop (the stand-in deletes what is in it at once, Pods too): weft up applies the namespace
+        // and what DIR declares in it again, the pods are replaced and recorded there, and the traffic flows again.
+        Kubectl("delete", "namespace", "shop");
+        await WeftChildren.WaitAsync(() =>
+        {
+            var now = client.CoreV1.ListNamespacedPod("shop").Items;
+            return now.Count == 3 && now.All(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+                && TryRead(() => client.CoreV1.ReadNamespacedService("cart", "shop")) is not null;
+        }, TimeSpan.FromSeconds(60), () => $"shop not made again with its Pods Ready:\n{upOutput}");
+        Assert.Contains("namespaces/shop was deleted outside weft up and is in ", upOutput.ToString(), StringComparison.Ordinal);
+        Assert.Contains("services/shop/cart was deleted outside weft up and is in ", upOutput.ToString(), StringComparison.Ordinal);
+        await WeftChildren.WaitAsync(
+            () => _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]).GetAwaiter().GetResult().Code == 0,
+            TimeSpan.FromSeconds(60),
+            () => $"no traffic after shop was made again:\n{upOutput}");
+
         // The heartbeat goes on: the Lease is renewed (every 10 s) while weft up runs.
         await WeftChildren.WaitAsync(
             () => client.CoordinationV1.ReadNamespacedLease("weft-local", "kube-node-lease").Spec.RenewTime > lease.Spec.RenewTime,

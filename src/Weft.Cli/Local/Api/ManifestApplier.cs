@@ -22,7 +22,12 @@ namespace Weft.Cli.Local.Api;
 /// (<see cref="Deployments"/>); a cluster's controllers would run them a second time. Services without a ClusterIP of the
 /// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
 /// read with <see cref="ManifestLoader"/> too, whose problems are reported, but the objects sent are the manifests'
-/// own JSON, whole. The directory is watched (file events, and a rescan every <see cref="RescanInterval"/>).
+/// own JSON, whole. The directory is watched (file events, and a rescan every <see cref="RescanInterval"/>). What it
+/// applied and was deleted outside it (<c>kubectl delete</c>, its namespace's deletion) is applied again, as a GitOps
+/// controller puts back what its source declares: every <see cref="ResyncInterval"/>, and on each change of the directory,
+/// each object it applied is read back, and one gone (or made again by someone else: another uid) is applied again, with
+/// a line on progress. One deleted on purpose is put back once per deletion; taking it out of the directory is what
+/// removes it.
 /// </summary>
 internal sealed class ManifestApplier : IAsyncDisposable
 {
@@ -61,6 +66,9 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often what this applier wrote is read back, to apply again what was deleted outside it (a GET per object).</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The directory's Deployments (typed), for the local cluster: its own source in the node's store.</summary>
     public ObjectStore? Deployments { get; init; }
 
@@ -77,7 +85,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken ct)
     {
-        var (applied, refused) = await PassAsync(force: true, ct);
+        var (applied, refused) = await PassAsync(force: true, resync: false, ct);
         if (refused.Count > 0)
         {
             throw new ApplyRefusedException(
@@ -91,9 +99,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
     }
 
     /// <summary>Reads the directory now and applies what changed since the last pass (everything when <paramref name="force"/>); what the server refuses is reported as a warning.</summary>
-    public async Task ApplyAsync(bool force, CancellationToken ct)
+    public Task ApplyAsync(bool force, CancellationToken ct) => ApplyAsync(force, resync: false, ct);
+
+    /// <summary>As <see cref="ApplyAsync(bool, CancellationToken)"/>; with <paramref name="resync"/>, what this applier wrote and is gone is applied again.</summary>
+    private async Task ApplyAsync(bool force, bool resync, CancellationToken ct)
     {
-        var (_, refused) = await PassAsync(force, ct);
+        var (_, refused) = await PassAsync(force, resync, ct);
         foreach (var refusal in refused)
         {
             Report($"warning: {refusal}");
@@ -105,15 +116,25 @@ internal sealed class ManifestApplier : IAsyncDisposable
         }
     }
 
-    /// <summary>One pass, when the directory changed or <paramref name="force"/>: how many objects are applied, and a line for each write the server refused.</summary>
-    private async Task<(int Applied, IReadOnlyList<string> Refused)> PassAsync(bool force, CancellationToken ct)
+    /// <summary>
+    /// One pass, when the directory changed, a write is to be retried, or <paramref name="force"/>; with
+    /// <paramref name="resync"/> (and on a change, or forced), first what this applier wrote is read back, and the pass made
+    /// when some of it is gone. How many objects are applied, and a line for each write the server refused.
+    /// </summary>
+    private async Task<(int Applied, IReadOnlyList<string> Refused)> PassAsync(bool force, bool resync, CancellationToken ct)
     {
         await _applyGate.WaitAsync(ct);
         try
         {
             var files = DirectoryWatch.ManifestFiles(Directory, _ignored);
             var hash = Convert.ToHexString(DirectoryWatch.ContentHash(files));
-            if (!force && !_dirty && hash == _contentHash)
+            var edited = hash != _contentHash;
+            if ((force || edited || resync) && await ForgetGoneAsync(ct) > 0)
+            {
+                force = true;
+            }
+
+            if (!force && !_dirty && !edited)
             {
                 return (_applied.Count, []);
             }
@@ -181,12 +202,20 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     private async Task WatchAsync(CancellationToken ct)
     {
+        var time = TimeProvider.System;
+        var nextResync = time.GetUtcNow() + ResyncInterval;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await _watcher!.WaitAsync(RescanInterval, TimeProvider.System, ct);
-                await ApplyAsync(force: false, ct);
+                await _watcher!.WaitAsync(RescanInterval, time, ct);
+                var resync = time.GetUtcNow() >= nextResync;
+                if (resync)
+                {
+                    nextResync = time.GetUtcNow() + ResyncInterval;
+                }
+
+                await ApplyAsync(force: false, resync, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -374,6 +403,31 @@ internal sealed class ManifestApplier : IAsyncDisposable
             Report($"{key}: not deleted: it was made again by someone else since weft up applied it");
             return null;
         }
+    }
+
+    /// <summary>
+    /// Reads back each object this applier wrote; one gone, or of another uid (deleted and made again since), is no longer
+    /// taken for applied, so that the pass applies it again (or, someone else's now, refuses it). How many were.
+    /// </summary>
+    private async Task<int> ForgetGoneAsync(CancellationToken ct)
+    {
+        var gone = 0;
+        foreach (var (key, applied) in _applied.OrderBy(a => a.Value.Order).ToList())
+        {
+            var server = await applied.Kind.GetAsync(_client, applied.Namespace, applied.Name, ct);
+            if (server is not null && UidOf(server) == applied.Uid)
+            {
+                continue;
+            }
+
+            _applied.Remove(key);
+            gone++;
+            _progress?.WriteLine(server is null
+                ? $"{key} was deleted outside weft up and is in {Directory}: applying it again"
+                : $"{key} was deleted and made again outside weft up: applying {Directory}'s again");
+        }
+
+        return gone;
     }
 
     private static bool IsAppliedByWeftUp(JsonObject obj) => obj["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
