@@ -103,32 +103,8 @@ public sealed class ManifestApplierTests : IAsyncLifetime
             """);
         var serviceBefore = await ReadAsync(KubeResource.Services, "shop", "cart");
         var routeBefore = await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
-        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), """
-            apiVersion: v1
-            kind: Namespace
-            metadata: {name: shop}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: cart, namespace: shop}
-            spec:
-              selector: {app: cart}
-              ports: [{name: http, port: 8080}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: cart-v2, namespace: shop}
-            spec:
-              selector: {app: cart}
-              ports: [{name: http, port: 8080}]
-            ---
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata: {name: cart-canary, namespace: shop}
-            spec:
-              parentRefs: [{group: "", kind: Service, name: cart, port: 8080}]
-              rules: [{backendRefs: [{name: cart-v2, port: 8080}]}]
-            """);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "own.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: cart-v2, namespace: shop}\nspec: {ports: [{port: 8080}]}\n");
 
         await using (await StartAsync()) // the refusals do not stop the start: the rest is applied
         {
