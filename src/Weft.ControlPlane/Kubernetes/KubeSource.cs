@@ -68,6 +68,9 @@ public sealed class KubeSource : IAsyncDisposable
     /// </summary>
     public KubeRefusals Refusals => Volatile.Read(ref _refusals);
 
+    /// <summary>Raised after a publish whose <see cref="Refusals"/> differ from the last one's.</summary>
+    public event Action? RefusalsChanged;
+
     /// <summary>True once every informer has listed and the store holds what they listed.</summary>
     public bool Synced => _published.Task.IsCompleted;
 
@@ -162,6 +165,10 @@ public sealed class KubeSource : IAsyncDisposable
                 {
                     Volatile.Write(ref _refusals, new KubeRefusals(new Dictionary<(KubeResource, string), KubeRefusal>(_refused), version));
                     _refusedChanged = false;
+
+                    // A refused object is not in the store, so its refusal may publish no new model: tell the status
+                    // writer itself (the informer's event that woke it came before this publish).
+                    RefusalsChanged?.Invoke();
                 }
 
                 Volatile.Write(ref _publishedVersions, versions);

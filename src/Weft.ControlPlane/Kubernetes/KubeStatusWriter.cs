@@ -99,6 +99,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             }
         }
 
+        _source.RefusalsChanged += Wake;
+
         // The model to follow from is taken now, not when the task first runs: one published in between would be missed.
         var published = _model();
         _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -112,6 +114,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
             informer.Changed -= OnObjectsChanged;
         }
 
+        _source.RefusalsChanged -= Wake;
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var task in new[] { _loop, _models })
         {

@@ -225,6 +225,36 @@ public sealed class KubeControllerTests
     }
 
     [Fact]
+    public async Task A_route_refused_while_the_controller_runs_gets_its_status_at_once_not_at_the_next_resync()
+    {
+        // A refused object is not in the store, so its refusal may publish no new model: the writer is told itself, and
+        // does not wait for its 60 s resync (longer than this test's 20 s deadlines).
+        await using var cluster = await KubeCluster.StartAsync();
+        await cluster.ApplyAsync(Shop);
+        await cluster.StartControllerAsync("replica-a");
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "cart-canary"), r => KubeCluster.ParentOf(r, Weft) is not null, "the first status");
+
+        await cluster.ApplyAsync("""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: typo, namespace: shop}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: cart, port: 80}]
+              rules: [{backendRefs: [{name: cart, port: 80}], timeout: {request: 1s}}]
+            """);
+        await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "typo"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=False/UnsupportedValue@1", "the new refused route's status");
+
+        // Edited, and still refused: the new generation's words.
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"spec":{"rules":[{"matches":[{"path":{"type":"PathPrefix","value":"beta"}}],"backendRefs":[{"name":"cart","port":80}]}]}}""", V1Patch.PatchType.MergePatch),
+            "gateway.networking.k8s.io", "v1", "shop", "httproutes", "typo");
+        var edited = await cluster.EventuallyAsync(() => cluster.GetRouteAsync("shop", "typo"),
+            r => KubeCluster.ConditionOf(KubeCluster.ParentOf(r, Weft), "Accepted") == "Accepted=False/UnsupportedValue@2", "the refused edit's status");
+        Assert.Contains("absolute path", (KubeCluster.ParentOf(edited, Weft)!["conditions"] as JsonArray)![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_forged_weft_entry_claiming_a_future_generation_is_overwritten_and_a_malformed_entry_stops_no_other_route()
     {
         await using var cluster = await KubeCluster.StartAsync();
