@@ -125,6 +125,29 @@ public sealed class ManifestApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Once_the_user_deletes_an_object_weft_up_refused_as_theirs_DIRs_is_applied()
+    {
+        // The refusal's warning says "delete it or rename yours": deleting it must be enough, without an edit of DIR.
+        await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}""");
+        await CreateAsync(KubeResource.HttpRoutes, """
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "cart-canary", "namespace": "shop"},
+             "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "cart"}], "rules": [{"backendRefs": [{"name": "cart", "port": 80}]}]}}
+            """);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+
+        await using (await StartAsync(resync: TimeSpan.FromMilliseconds(200)))
+        {
+            Assert.Single(Lines("warning: refused httproutes.gateway.networking.k8s.io/shop/cart-canary"));
+            await KubeResource.HttpRoutes.DeleteAsync(_client, "shop", "cart-canary", CancellationToken.None);
+            var ours = await WaitForAsync(KubeResource.HttpRoutes, "shop", "cart-canary");
+            Assert.Equal(ManifestApplier.AppliedBy, ours["metadata"]!["labels"]![ManifestApplier.AppliedByLabel]!.GetValue<string>());
+            Assert.Single(Lines($"httproutes.gateway.networking.k8s.io/shop/cart-canary, which weft up left as it was, is gone: applying {Manifests}'s"));
+        }
+
+        Assert.Null(await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary")); // DIR's, so deleted at stop
+    }
+
+    [Fact]
     public async Task What_an_earlier_weft_up_left_labelled_is_taken_over_and_deleted_at_stop()
     {
         await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "left", "labels": {"weft.dev/applied-by": "weft-up"}}}""");

@@ -48,6 +48,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
     // What this applier wrote, by kind/namespace/name: the kind, the object as sent (its content hash), the order it went
     // in, and the uid the server gave it (a delete's precondition: an object of that name made by someone else since is not ours).
     private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name, string Hash, int Order, string Uid)> _applied = new(StringComparer.Ordinal);
+
+    // What DIR declares and was found existing without weft up's label (left as it is): read back as _applied is, so that
+    // DIR's is applied once the user deletes theirs (as the refusal's warning tells them to).
+    private readonly Dictionary<string, (KubeResource Kind, string? Namespace, string Name)> _notOurs = new(StringComparer.Ordinal);
     private DirectoryWatch? _watcher;
     private Task _loop = Task.CompletedTask;
     private string _contentHash = "";
@@ -266,6 +270,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 if (await CreateOrReplaceAsync(kind, body, ct) is not { } written)
                 {
                     _applied.Remove(key); // someone else's now (re-made without the label since): neither replaced nor deleted
+                    _notOurs[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body));
                     Report(kind.Equals(KubeResource.Namespaces)
                         ? $"Namespace {KubeResource.NameOf(body)} exists and was not applied by weft up: used as it is (not replaced, and not deleted when weft up stops)"
                         : $"warning: refused {key}: it exists and was not applied by weft up (no label {AppliedByLabel}: {AppliedBy}), so it is left as it is, "
@@ -274,6 +279,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 }
 
                 _applied[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body), hash, order, UidOf(written));
+                _notOurs.Remove(key);
                 changed = true;
             }
             catch (Exception e) when (KubeErrors.IsNotServed(e))
@@ -285,6 +291,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
             {
                 refused.Add($"applying {key}: {KubeErrors.Describe(e)}");
             }
+        }
+
+        foreach (var key in _notOurs.Keys.Where(k => !desired.ContainsKey(k)).ToList())
+        {
+            _notOurs.Remove(key);
         }
 
         foreach (var (key, applied) in _applied.Where(a => !desired.ContainsKey(a.Key)).OrderByDescending(a => a.Value.Order).ToList())
@@ -407,7 +418,8 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     /// <summary>
     /// Reads back each object this applier wrote; one gone, or of another uid (deleted and made again since), is no longer
-    /// taken for applied, so that the pass applies it again (or, someone else's now, refuses it). How many were.
+    /// taken for applied, so that the pass applies it again (or, someone else's now, refuses it). And each of DIR's it
+    /// left as someone else's: one gone since is applied now. How many were.
     /// </summary>
     private async Task<int> ForgetGoneAsync(CancellationToken ct)
     {
@@ -425,6 +437,16 @@ internal sealed class ManifestApplier : IAsyncDisposable
             _progress?.WriteLine(server is null
                 ? $"{key} was deleted outside weft up and is in {Directory}: applying it again"
                 : $"{key} was deleted and made again outside weft up: applying {Directory}'s again");
+        }
+
+        foreach (var (key, theirs) in _notOurs.ToList())
+        {
+            if (await theirs.Kind.GetAsync(_client, theirs.Namespace, theirs.Name, ct) is null)
+            {
+                _notOurs.Remove(key);
+                gone++;
+                _progress?.WriteLine($"{key}, which weft up left as it was, is gone: applying {Directory}'s");
+            }
         }
 
         return gone;
