@@ -156,16 +156,7 @@ public sealed partial class MeshModel
         }
 
         var producer = route.Route.Namespace == parent.Namespace;
-        var workloads = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var pod in l4Pods)
-        {
-            if (producer || pod.Namespace == route.Route.Namespace)
-            {
-                workloads.Add($"{pod.Namespace}/{WorkloadName.Of(pod)}");
-            }
-        }
-
-        return [.. workloads];
+        return WorkloadName.Keys(l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace));
     }
 
     /// <summary>The first few of <paramref name="workloads"/>, then how many more.</summary>

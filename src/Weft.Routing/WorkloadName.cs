@@ -19,6 +19,16 @@ public static class WorkloadName
         return Of(pod.Name, pod.Metadata.Labels, pod.Metadata.OwnerReferences) ?? pod.Name;
     }
 
+    /// <summary>
+    /// The workloads of <paramref name="pods"/> as a status message names them: "namespace/workload", each once, sorted.
+    /// Workloads, not pods, so that replacing a pod (a rollout, a restart) writes no new status to the API server.
+    /// </summary>
+    public static List<string> Keys(IEnumerable<Pod> pods)
+    {
+        ArgumentNullException.ThrowIfNull(pods);
+        return [.. new SortedSet<string>(pods.Select(p => $"{p.Namespace}/{Of(p)}"), StringComparer.Ordinal)];
+    }
+
     /// <param name="podName">The pod's name, or its generateName (a pod the injector sees at admission has no name yet).</param>
     /// <param name="labels">The pod's labels.</param>
     /// <param name="owners">Its owner references.</param>

@@ -103,22 +103,9 @@ internal static class StatusCommand
     /// <summary>The routes' status as the API server holds it (the entries of Weft's controller), read as the kubeconfig's user.</summary>
     internal static async Task<bool> WriteApiRouteStatusAsync(k8s.KubernetesClientConfiguration config, string source, TextWriter w, CancellationToken ct)
     {
-        var statuses = new List<Weft.Routing.RouteStatus>();
-        try
+        if (await FromApiAsync(config, source, "the routes", "list on HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes",
+            (client, token) => RouteStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, token), w, ct) is not { } statuses)
         {
-            using var client = new k8s.Kubernetes(config);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            statuses.AddRange(await RouteStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token));
-        }
-        catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
-        {
-            w.WriteLine($"weft status: the API server of {source} refused to list the routes: {KubeErrors.Describe(ex)} (the kubeconfig's user needs list on HTTPRoutes, GRPCRoutes, TCPRoutes and TLSRoutes)");
-            return false;
-        }
-        catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
-        {
-            w.WriteLine($"weft status: the API server of {source} did not answer: {KubeErrors.Describe(ex)}");
             return false;
         }
 
@@ -130,17 +117,9 @@ internal static class StatusCommand
     /// <summary>AuthorizationPolicies' status as the API server holds it (Weft's entries), read as the kubeconfig's user.</summary>
     private static async Task<bool> WriteApiPolicyStatusAsync(k8s.KubernetesClientConfiguration config, string source, TextWriter w, CancellationToken ct)
     {
-        System.Text.Json.Nodes.JsonArray policies;
-        try
+        if (await FromApiAsync(config, source, "the AuthorizationPolicies", $"list on authorizationpolicies.{WeftPolicyApi.Group}",
+            (client, token) => AuthorizationStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, token), w, ct) is not { } policies)
         {
-            using var client = new k8s.Kubernetes(config);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            policies = await AuthorizationStatusJson.ReadAllAsync(client, Weft.Routing.MeshModel.DefaultControllerName, timeout.Token);
-        }
-        catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
-        {
-            w.WriteLine($"weft status: the API server of {source} did not list the AuthorizationPolicies: {KubeErrors.Describe(ex)} (the kubeconfig's user needs list on authorizationpolicies.{WeftPolicyApi.Group})");
             return false;
         }
 
@@ -152,6 +131,33 @@ internal static class StatusCommand
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What <paramref name="read"/> lists from the API server as the kubeconfig's user, within 10 s; null, and a line
+    /// saying why (refused: the <paramref name="rights"/> needed; or no answer), when it could not be had.
+    /// </summary>
+    private static async Task<T?> FromApiAsync<T>(k8s.KubernetesClientConfiguration config, string source, string what, string rights,
+        Func<k8s.IKubernetes, CancellationToken, Task<T>> read, TextWriter w, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            using var client = new k8s.Kubernetes(config);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            return await read(client, timeout.Token);
+        }
+        catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+        {
+            w.WriteLine($"weft status: the API server of {source} refused to list {what}: {KubeErrors.Describe(ex)} (the kubeconfig's user needs {rights})");
+            return null;
+        }
+        catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException or k8s.Exceptions.KubeConfigException or IOException)
+        {
+            w.WriteLine($"weft status: the API server of {source} did not answer: {KubeErrors.Describe(ex)}");
+            return null;
+        }
     }
 
     /// <summary>

@@ -358,7 +358,7 @@ internal sealed class AuthorizationTargets
         var l7Rule = policy.Spec.Rules.Select((r, i) => (r, i)).FirstOrDefault(x => HasL7(x.r));
         if (l7Rule.r is not null)
         {
-            var l4 = WorkloadsOf(pods.Select(p => p.Pod).Where(p => MeshLevels.Of(p) == MeshLevels.L4));
+            var l4 = WorkloadName.Keys(pods.Select(p => p.Pod).Where(p => MeshLevels.Of(p) == MeshLevels.L4));
             if (l4.Count > 0)
             {
                 return new TargetResolution(AuthorizationConditions.L7RuleOnL4Workload,
@@ -369,16 +369,8 @@ internal sealed class AuthorizationTargets
             }
         }
 
-        return new TargetResolution(null, $"{Describe(policy, t)} applies to {WorkloadList("workload", WorkloadsOf(pods.Select(p => p.Pod)))}.", false, pods);
+        return new TargetResolution(null, $"{Describe(policy, t)} applies to {WorkloadList("workload", WorkloadName.Keys(pods.Select(p => p.Pod)))}.", false, pods);
     }
-
-    /// <summary>
-    /// The workloads of <paramref name="pods"/> as "namespace/workload" (<see cref="WorkloadName"/>: a Deployment, not
-    /// its pods), sorted. A status message names workloads so that replacing a pod (a rollout, a restart) does not
-    /// rewrite the status in the API server; the pods themselves are <see cref="AuthorizationTargetStatus.Pods"/>.
-    /// </summary>
-    private static List<string> WorkloadsOf(IEnumerable<Pod> pods) =>
-        [.. new SortedSet<string>(pods.Select(p => $"{p.Namespace}/{WorkloadName.Of(p)}"), StringComparer.Ordinal)];
 
     private static string WorkloadList(string what, List<string> keys)
     {
