@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Weft.Api;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
+using Weft.ControlPlane.Kubernetes;
 using Weft.ControlPlane.Objects;
 using Weft.ControlPlane.Serving;
 using Weft.ControlPlane.Sources;
@@ -36,6 +37,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
     private readonly TimeSpan _tokenLifetime;
     private readonly AdminCredential _admin;
     private readonly IAsyncDisposable? _moreSources;
+    private readonly ControlPlaneStatus _status;
     private bool _disposed;
 
     private ControlPlaneHost(
@@ -51,8 +53,10 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         TimeSpan tokenLifetime,
         AdminCredential admin,
         string? trustBundlePath,
-        IAsyncDisposable? moreSources)
+        IAsyncDisposable? moreSources,
+        ControlPlaneStatus status)
     {
+        _status = status;
         _admin = admin;
         _moreSources = moreSources;
         TrustBundlePath = trustBundlePath;
@@ -108,6 +112,17 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
     /// <summary>The manifests directory's load problems (empty without a directory).</summary>
     public IReadOnlyList<ManifestProblem> Problems => _directory?.Problems ?? [];
+
+    /// <summary>
+    /// Makes the status answer (<c>weft status --control-plane</c>) list the objects <paramref name="source"/>'s loader
+    /// refused, as the manifests directory's problems are listed: a refused object is in no model, so no other part of
+    /// the answer names it.
+    /// </summary>
+    public void ReportRefusalsOf(KubeSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _status.Attach(source);
+    }
 
     /// <summary>Loads the manifests (if any), builds the first model and starts serving discovery.</summary>
     public static async Task<ControlPlaneHost> StartAsync(ControlPlaneOptions options, CancellationToken ct)
@@ -211,7 +226,8 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             builder.Services.AddSingleton(subscriptions);
             builder.Services.AddSingleton<ModelWatches>();
             builder.Services.AddHostedService(services => services.GetRequiredService<ModelWatches>());
-            builder.Services.AddSingleton(new ControlPlaneStatus(directory));
+            var status = new ControlPlaneStatus(directory);
+            builder.Services.AddSingleton(status);
             builder.Services.AddSingleton(ca);
             builder.Services.AddSingleton(options.WorkloadAuthenticator ?? tokens);
             builder.Services.AddSingleton<CertificateIssuance>();
@@ -235,7 +251,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound);
             Log.Listening(loggerFactory.CreateLogger<ControlPlaneHost>(), address);
-            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime, admin, trustBundlePath, moreSources);
+            return new ControlPlaneHost(app, store, translator, directory, subscriptions, address, time, ca, tokens, options.WorkloadTokenLifetime, admin, trustBundlePath, moreSources, status);
         }
         catch
         {

@@ -65,7 +65,7 @@ public sealed class ClusterStatusTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Status_of_a_cluster_shows_a_route_and_a_policy_the_controller_refused_with_the_loader_s_words()
+    public async Task Status_of_a_cluster_shows_a_route_and_a_policy_the_controller_refused_with_the_loader_s_words_from_the_API_and_from_the_controller()
     {
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
 
@@ -128,5 +128,12 @@ public sealed class ClusterStatusTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Contains("✗ Accepted         False   UnsupportedValue   spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/'", text, StringComparison.Ordinal);
         Assert.Contains("AuthorizationPolicy shop/permit", text, StringComparison.Ordinal);
         Assert.Contains("Invalid            spec.action: Unsupported value: \"PERMIT\"", text, StringComparison.Ordinal);
+
+        // The controller's own answer names them too: neither is in its model, so only its refusals can.
+        var (answerCode, answer) = await _children.RunAsync(["status", "--kubeconfig", Kubeconfig, "--control-plane", controller.ControlPlane.Address.ToString()]);
+        Assert.True(answerCode == 0, answer);
+        Assert.Contains("error: AuthorizationPolicy shop/permit is invalid: spec.action: Unsupported value: \"PERMIT\"", answer, StringComparison.Ordinal);
+        Assert.Contains("error: HTTPRoute shop/cart-beta is invalid: spec.rules[0].matches[0].path: Invalid value:", answer, StringComparison.Ordinal);
+        Assert.Contains("(generation 1, refused: the mesh applies nothing of it)", answer, StringComparison.Ordinal);
     }
 }

@@ -107,6 +107,7 @@ public sealed class KubeController : IAsyncDisposable
             await KubeCaSecret.PublishBundleAsync(client, options.Namespace, options.TrustBundleConfigMap, controlPlane.TrustBundlePem, ct).ConfigureAwait(false);
 
             source = new KubeSource(client, controlPlane.Store, loggerFactory, options.Informers);
+            controlPlane.ReportRefusalsOf(source);
             endpoints.Attach(source, controlPlane);
             status = new KubeStatusWriter(client, source, controlPlane, options.ControllerName, options.SupportedFeatures, loggerFactory.CreateLogger<KubeStatusWriter>(), time);
             var leaseLock = new LeaseLock(client, options.Namespace, options.LeaseName, options.Identity);

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Weft.Api;
 using Weft.ControlPlane.Identity;
 using Weft.ControlPlane.Internal;
 using Weft.ControlPlane.Kubernetes;
@@ -222,6 +223,13 @@ internal sealed class DiscoveryService(
             Message = p.Message,
             Hint = p.Hint ?? "",
             Text = p.ToString(),
+        }));
+        reply.Problems.AddRange(status.Refused().Select(r => new LoadProblem
+        {
+            Kind = nameof(ProblemKind.Invalid),
+            Object = $"{r.Kind} {r.Key}",
+            Message = r.Refusal.Message,
+            Text = $"{r.Kind} {r.Key} is invalid: {r.Refusal.Message} (generation {r.Refusal.Generation}, refused: the mesh applies nothing of it)",
         }));
         reply.Subscriptions.AddRange(registry.Snapshot());
         reply.InboundSubscriptions.AddRange(registry.InboundSnapshot());
