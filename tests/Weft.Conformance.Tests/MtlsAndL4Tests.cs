@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Weft.Cli.Commands;
 using Weft.Cli.Local;
 using Weft.ControlPlane.Identity;
 using Xunit.Abstractions;
@@ -178,6 +179,19 @@ public sealed class MtlsAndL4ProcessTests(ProcessMtlsMeshFixture mesh, ITestOutp
 public sealed class MtlsAndL4NetnsTests(NetnsMtlsMeshFixture mesh, ITestOutputHelper output)
     : MtlsAndL4Tests(mesh, output), IClassFixture<NetnsMtlsMeshFixture>
 {
+    [Fact]
+    public void Weft_status_gives_each_pod_the_mesh_level_and_mTLS_mode_its_sidecar_runs_with()
+    {
+        var state = mesh.Mesh.State();
+        string Row(string deployment) => UpCommand.Table(state).Split('\n').Single(l => l.StartsWith($"l4/{deployment}-", StringComparison.Ordinal));
+
+        Assert.Matches(@"\syes\s+l7 strict$", Row("web"));
+        Assert.Matches(@"\syes\s+l7 permissive$", Row("perm"));
+        Assert.Matches(@"\syes\s+off$", Row("plain"));
+        Assert.Matches(@"\syes\s+l4 strict$", Row("l4client"));
+        Assert.Matches(@"(?m)^POD\s+IP\s+READY\s+MESH$", UpCommand.Table(state));
+    }
+
     [Fact]
     public async Task A_process_outside_the_pod_connecting_to_a_strict_pods_app_port_reaches_its_sidecar_and_is_refused()
     {

@@ -248,8 +248,12 @@ internal static class UpCommand
             s.ClusterIP ?? "None",
             string.Join(",", s.Ports.Select(p => p.Port.ToString(CultureInfo.InvariantCulture) + (p.TargetPort == p.Port.ToString(CultureInfo.InvariantCulture) ? "" : "→" + p.TargetPort) + (p.Name is null ? "" : $"({p.Name})"))),
         }).ToList();
-        var pods = state.Pods.Select(p => new[] { $"{p.Namespace}/{p.Name}", p.IP, p.Ready ? "yes" : "no", p.Ready ? "" : p.Problem ?? "" }).ToList();
-        return Format(["SERVICE", "CLUSTER-IP", "PORTS"], services) + "\n" + Format(["POD", "IP", "READY", ""], pods);
+        var pods = state.Pods.Select(p => new[] { $"{p.Namespace}/{p.Name}", p.IP, p.Ready ? "yes" : "no", Mesh(p), p.Ready ? "" : p.Problem ?? "" }).ToList();
+        return Format(["SERVICE", "CLUSTER-IP", "PORTS"], services) + "\n" + Format(["POD", "IP", "READY", "MESH", ""], pods);
+
+        // The level its sidecar runs at and its mTLS mode (weft.dev/mesh, weft.dev/mtls): "l7 strict", "l4 permissive", "off".
+        static string Mesh(PodState pod) => pod.Level is not { } level ? (pod.HasSidecar ? "?" : MeshLevels.Off)
+            : pod.Mtls is { } mtls ? $"{level} {mtls}" : level;
     }
 
     /// <summary>

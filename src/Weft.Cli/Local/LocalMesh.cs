@@ -385,6 +385,8 @@ internal sealed class LocalMesh : IAsyncDisposable
                 Labels = p.Object.Metadata.Labels,
                 Sidecar = SidecarPorts.Default,
                 HasSidecar = p.Settings.HasSidecar,
+                Level = p.Settings.Level,
+                Mtls = p.Settings.HasSidecar ? Weft.Proxy.Security.MtlsModes.Name(p.Settings.Mtls) : null,
                 Netns = p.Netns,
                 Environment = p.AppEnvironment(0),
                 Problem = p.Ready ? null : p.Problem,

@@ -92,6 +92,12 @@ internal sealed record PodState
     /// <summary>Whether the pod has a sidecar (its <c>weft.dev/mesh</c> level is not <c>off</c>).</summary>
     public bool HasSidecar { get; init; } = true;
 
+    /// <summary>The pod's mesh level (<c>off</c>, <c>l4</c>, <c>l7</c>) and, with a sidecar, its mTLS mode (<c>strict</c>, <c>permissive</c>), as its sidecar runs them; null in a state file written before they were recorded.</summary>
+    public string? Level { get; init; }
+
+    /// <inheritdoc cref="Level"/>
+    public string? Mtls { get; init; }
+
     /// <summary>The pod's network namespace (<c>ip netns</c> name) in network-namespace isolation.</summary>
     public string? Netns { get; init; }
 
