@@ -16,7 +16,8 @@ internal static class DashboardData
     /// <summary>The graph: <c>{nodes: [{id}], edges: [{from, to, requests, successes, rps, success, p50, p95, p99}]}</c>, latencies in seconds.</summary>
     public static JsonObject Graph(IReadOnlyCollection<PodStat> pods)
     {
-        var edges = StatTable.Rows(new StatQuery(StatKind.Edge, null), pods);
+        // The page shows calls: a row with L4 connections only (weft stat's TCP columns) is not an edge of it.
+        var edges = StatTable.Rows(new StatQuery(StatKind.Edge, null), pods).Where(r => r.Requests > 0);
         var nodes = new SortedSet<string>(StringComparer.Ordinal);
         var edgeArray = new JsonArray();
         foreach (var edge in edges)
@@ -52,7 +53,7 @@ internal static class DashboardData
 
     /// <summary>Per route rule, every namespace: <c>[{name, requests, successes, rps, success, p50, p95, p99}]</c>.</summary>
     public static JsonArray Routes(IReadOnlyCollection<PodStat> pods) =>
-        new([.. StatTable.Rows(new StatQuery(StatKind.Rule, null), pods).Select(r =>
+        new([.. StatTable.Rows(new StatQuery(StatKind.Rule, null), pods).Where(r => r.Requests > 0).Select(r =>
         {
             var row = Row(r);
             row["name"] = r.Name;

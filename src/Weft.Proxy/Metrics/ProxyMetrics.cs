@@ -11,8 +11,8 @@ namespace Weft.Proxy.Metrics;
 /// The proxy's metrics, served at the admin listener's <c>/metrics</c> in the Prometheus text format 0.0.4 or, when the
 /// scraper asks for it, OpenMetrics 1.0.0 (<see cref="ExpositionWriter"/>): request counts by status class and a latency
 /// histogram on both sides of every call (labelled by source and destination workload, route, rule and backend), L4
-/// connections and bytes, retries by verdict, authorization decisions. Per request series it also keeps the last minute
-/// in 10-second slots (<see cref="RequestWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
+/// connections and bytes, retries by verdict, authorization decisions. Per request series and per L4 connection series
+/// it also keeps the last minute in 10-second slots (<see cref="RequestWindow"/>, <see cref="TcpWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
 /// <see cref="MaxSeries"/> per family (<see cref="BoundedSeries{TKey, TValue}"/>), and updated with interlocked
 /// operations: recording takes no lock.
 /// </summary>
@@ -63,7 +63,7 @@ internal sealed class ProxyMetrics
         MaxSeries = maxSeries;
         _requests = new(maxSeries, RequestLabels.Overflow, static () => new RequestSeries());
         _retries = new(maxSeries, (RequestLabels.Overflow, (RetryVerdict)(-1)), static () => new Counter());
-        _tcp = new(maxSeries, RequestLabels.Overflow, static () => new TcpSeries());
+        _tcp = new(maxSeries, RequestLabels.Overflow, () => new TcpSeries(_time));
         (string, string, AuthorizationVerdict) overflow = (RequestLabels.OverflowValue, RequestLabels.OverflowValue, (AuthorizationVerdict)(-1));
         _allowed = new(maxSeries, overflow, static () => new Counter());
         _denied = new(maxSeries, overflow, static () => new Counter());
@@ -106,7 +106,7 @@ internal sealed class ProxyMetrics
     public TcpSeries OpenConnection(in RequestLabels labels)
     {
         var series = _tcp.For(labels);
-        Interlocked.Increment(ref series.Opened);
+        series.Open();
         return series;
     }
 
@@ -233,7 +233,8 @@ internal sealed class ProxyMetrics
     /// The last <paramref name="window"/> (at most a minute, rounded up to whole 10-second slots, and the current, partial
     /// slot added to them) of every request series, as JSON for <c>weft stat</c>: per series its labels, requests, successes
     /// (answered 1xx to 4xx), counts by status class and latency bucket counts (not cumulative; bounds in <c>bounds</c>, +Inf last);
-    /// <c>seconds</c> is the time the window covers, to turn counts into rates.
+    /// an L4 connection series has no requests and a <c>tcp</c> object (connections open now, opened in the window, bytes
+    /// read and written in the window); <c>seconds</c> is the time the window covers, to turn counts into rates.
     /// </summary>
     public void WriteWindow(Utf8JsonWriter writer, TimeSpan window)
     {
@@ -275,6 +276,16 @@ internal sealed class ProxyMetrics
             }
 
             writer.WriteEndArray();
+            if (series.Tcp is { } tcp)
+            {
+                writer.WriteStartObject("tcp");
+                writer.WriteNumber("open", tcp.Open);
+                writer.WriteNumber("opened", tcp.Opened);
+                writer.WriteNumber("readBytes", tcp.ReadBytes);
+                writer.WriteNumber("writeBytes", tcp.WriteBytes);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -283,8 +294,8 @@ internal sealed class ProxyMetrics
     }
 
     /// <summary>
-    /// The last <paramref name="window"/> of every request series that counted something in it, for <c>/stat</c> and the
-    /// control plane's stat query (<see cref="Weft.Discovery.V1.TapRequest.StatWindowSeconds"/>); see <see cref="WriteWindow"/>.
+    /// The last <paramref name="window"/> of every request series that counted something in it, and of every L4 connection
+    /// series that counted something in it or has a connection open, for <c>/stat</c> and the control plane's stat query (<see cref="Weft.Discovery.V1.TapRequest.StatWindowSeconds"/>); see <see cref="WriteWindow"/>.
     /// </summary>
     public Weft.Discovery.V1.StatWindow Window(TimeSpan window)
     {
@@ -333,6 +344,34 @@ internal sealed class ProxyMetrics
             }
 
             row.Buckets.AddRange(buckets.Select(b => (ulong)b));
+            result.Series.Add(row);
+        }
+
+        var tcpSums = new long[TcpWindow.Counts];
+        foreach (var (labels, series) in Sorted(_tcp.Snapshot()))
+        {
+            Array.Clear(tcpSums);
+            var open = Math.Max(0, Volatile.Read(ref series.Opened) - Volatile.Read(ref series.Closed));
+            if (!series.Window.Sum(current, slots, tcpSums) && open == 0)
+            {
+                continue;
+            }
+
+            var row = new Weft.Discovery.V1.StatSeries
+            {
+                Tcp = new Weft.Discovery.V1.StatTcp
+                {
+                    Open = (ulong)open,
+                    Opened = (ulong)tcpSums[TcpWindow.Opened],
+                    ReadBytes = (ulong)tcpSums[TcpWindow.Read],
+                    WriteBytes = (ulong)tcpSums[TcpWindow.Written],
+                },
+            };
+            foreach (var (name, value) in LabelPairs(labels, identity))
+            {
+                row.Labels[name] = value;
+            }
+
             result.Series.Add(row);
         }
 

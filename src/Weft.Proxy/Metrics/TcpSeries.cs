@@ -3,18 +3,38 @@ namespace Weft.Proxy.Metrics;
 /// <summary>
 /// The counts of one L4 connection series (TCPRoute, TLSRoute, opaque TCP): connections opened and closed, and bytes
 /// read from the side that opened them and written back to it, added as they are copied (a long connection shows its
-/// traffic before it ends).
+/// traffic before it ends); and the same over the last minute (<see cref="Window"/>), for <c>weft stat</c>.
 /// </summary>
-internal sealed class TcpSeries
+/// <param name="time">The clock of the window's slots (its monotonic timestamps).</param>
+internal sealed class TcpSeries(TimeProvider time)
 {
     public long Opened;
     public long Closed;
     public long Read;
     public long Written;
 
-    public void AddRead(long bytes) => Interlocked.Add(ref Read, bytes);
+    /// <summary>The last minute's connections opened and bytes, in 10-second slots.</summary>
+    public TcpWindow Window { get; } = new();
 
-    public void AddWritten(long bytes) => Interlocked.Add(ref Written, bytes);
+    public void Open()
+    {
+        Interlocked.Increment(ref Opened);
+        Window.AddOpened(Epoch());
+    }
+
+    public void AddRead(long bytes)
+    {
+        Interlocked.Add(ref Read, bytes);
+        Window.AddRead(Epoch(), bytes);
+    }
+
+    public void AddWritten(long bytes)
+    {
+        Interlocked.Add(ref Written, bytes);
+        Window.AddWritten(Epoch(), bytes);
+    }
 
     public void Close() => Interlocked.Increment(ref Closed);
+
+    private long Epoch() => RequestWindow.EpochOf(time.GetTimestamp(), time.TimestampFrequency);
 }
