@@ -9,7 +9,9 @@ namespace Weft.Cli.Commands;
 
 /// <summary>
 /// <c>weft stat deploy|svc|routes|rules[/NAME]</c>: success rate, requests per second and p50/p95/p99 latency over a
-/// window of up to a minute, one row per Deployment, Service, route or route rule (as <c>linkerd viz stat</c>). The
+/// window of up to a minute, one row per Deployment, Service, route or route rule (as <c>linkerd viz stat</c>), with
+/// the L4 connections open and opened and bytes per second each way where it had TCP traffic (TCPRoute, TLSRoute, opaque
+/// TCP). The
 /// numbers come from the sidecars' own counters (their <c>/stat</c> windows), asked through the control plane with the
 /// admin credential, or in a cluster as the kubeconfig's user (<see cref="ControlPlaneAdmin.FindAsync"/>);
 /// <see cref="StatTable"/> sums them.
@@ -24,7 +26,7 @@ internal static class StatCommand
         var fromNamespace = new Option<string?>("--from-namespace") { Description = "The namespace of --from (default: --namespace)" };
         var window = new Option<string>("--window", "-w") { Description = "The window: 1s to 60s (or 1m), rounded up to whole 10-second slots", DefaultValueFactory = _ => "60s" };
         var access = new ControlPlaneAccessOptions();
-        var command = new Command("stat", "Success rate, requests per second and latency percentiles per Deployment, Service, route or rule")
+        var command = new Command("stat", "Success rate, requests per second and latency percentiles per Deployment, Service, route or rule; TCP connections and bytes where there were any")
         {
             target, ns, from, fromNamespace, window,
         };
@@ -94,7 +96,7 @@ internal static class StatCommand
         {
             "deploy" or "deployment" or "deployments" => StatKind.Deploy,
             "svc" or "service" or "services" => StatKind.Service,
-            "route" or "routes" or "httproute" or "httproutes" or "grpcroute" or "grpcroutes" => StatKind.Route,
+            "route" or "routes" or "httproute" or "httproutes" or "grpcroute" or "grpcroutes" or "tcproute" or "tcproutes" or "tlsroute" or "tlsroutes" => StatKind.Route,
             "rule" or "rules" => StatKind.Rule,
             _ => null,
         };

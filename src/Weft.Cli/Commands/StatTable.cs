@@ -25,15 +25,20 @@ internal enum StatKind
 /// </summary>
 internal sealed record StatQuery(StatKind Kind, string? Namespace, string? Name = null, string? FromWorkload = null, string? FromNamespace = null);
 
-/// <summary>One row: requests and successes (answered 1xx to 4xx) in the window, their rate, and latency quantiles in seconds (null: no requests).</summary>
-internal sealed record StatRow(string Name, ulong Requests, ulong Successes, double RequestsPerSecond, double? P50, double? P95, double? P99);
+/// <summary>
+/// One row: requests and successes (answered 1xx to 4xx) in the window, their rate, and latency quantiles in seconds
+/// (null: no requests); and its L4 connections when it had any (<see cref="TcpTraffic"/>; null: none).
+/// </summary>
+internal sealed record StatRow(string Name, ulong Requests, ulong Successes, double RequestsPerSecond, double? P50, double? P95, double? P99, TcpTraffic? Tcp = null);
 
 /// <summary>
 /// <c>weft stat</c>'s arithmetic, as <c>linkerd viz stat</c>: the sidecars' windows (<see cref="StatWindow"/>, one per
 /// pod) filtered to the series the query is about and summed per row. A Deployment's row reads the inbound series of its
 /// pods (what its sidecars served: the producer's view); a Service's, route's or rule's the outbound series of every
 /// caller (the consumer's view, where routes are applied). Quantiles are interpolated within the summed histogram's
-/// buckets as Prometheus' <c>histogram_quantile</c> does, so they are as coarse as its bounds.
+/// buckets as Prometheus' <c>histogram_quantile</c> does, so they are as coarse as its bounds. L4 connection series
+/// (TCPRoute, TLSRoute, opaque TCP) count in the same rows by the same labels, so a workload or route with only TCP
+/// traffic has a row: its HTTP columns "-", its TCP columns (<see cref="TcpTraffic"/>) filled, as <c>linkerd viz stat</c>.
 /// </summary>
 internal static class StatTable
 {
@@ -159,7 +164,7 @@ internal static class StatTable
     public static string NoneFound(StatQuery query, uint seconds)
     {
         var what = query.Kind switch { StatKind.Deploy => "Deployments", StatKind.Service => "Services", StatKind.Route => "routes", _ => "route rules" };
-        return $"No {what} with requests in namespace {TerminalText.Escape(query.Namespace ?? "")} in the last {seconds.ToString(CultureInfo.InvariantCulture)}s.";
+        return $"No {what} with requests or TCP connections in namespace {TerminalText.Escape(query.Namespace ?? "")} in the last {seconds.ToString(CultureInfo.InvariantCulture)}s.";
     }
 
     public static string Render(StatKind kind, IReadOnlyList<StatRow> rows)
@@ -168,12 +173,25 @@ internal static class StatTable
         var first = kind switch { StatKind.Deploy => "DEPLOYMENT", StatKind.Service => "SERVICE", StatKind.Route => "ROUTE", StatKind.Rule => "ROUTE RULE", _ => "FROM TO" };
         var names = rows.Select(r => TerminalText.Escape(r.Name)).ToArray(); // escaped first: the width is the printed one
         var width = Math.Max(first.Length, names.Length == 0 ? 0 : names.Max(n => n.Length));
-        text.Append(CultureInfo.InvariantCulture, $"{first.PadRight(width)} {"SUCCESS",8} {"RPS",9} {"LATENCY_P50",11} {"LATENCY_P95",11} {"LATENCY_P99",11} {"REQUESTS",9}\n");
+        // The TCP columns only when some row had L4 connections: an HTTP-only mesh's table stays as it was.
+        var tcp = rows.Any(r => r.Tcp is not null);
+        text.Append(CultureInfo.InvariantCulture, $"{first.PadRight(width)} {"SUCCESS",8} {"RPS",9} {"LATENCY_P50",11} {"LATENCY_P95",11} {"LATENCY_P99",11} {"REQUESTS",9}");
+        text.Append(tcp ? $" {"TCP_CONN",8} {"TCP_OPENED",10} {"READ_BYTES/SEC",14} {"WRITE_BYTES/SEC",15}\n" : "\n");
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
             text.Append(CultureInfo.InvariantCulture,
-                $"{names[i].PadRight(width)} {SuccessText(row),8} {RateText(row),9} {LatencyText(row.P50),11} {LatencyText(row.P95),11} {LatencyText(row.P99),11} {row.Requests,9}\n");
+                $"{names[i].PadRight(width)} {SuccessText(row),8} {RateText(row),9} {LatencyText(row.P50),11} {LatencyText(row.P95),11} {LatencyText(row.P99),11} {row.Requests,9}");
+            if (row.Tcp is { } t)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {t.Open,8} {t.Opened,10} {BytesRateText(t.ReadBytesPerSecond),14} {BytesRateText(t.WriteBytesPerSecond),15}");
+            }
+            else if (tcp)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {"-",8} {"-",10} {"-",14} {"-",15}");
+            }
+
+            text.Append('\n');
         }
 
         return text.ToString();
@@ -190,6 +208,15 @@ internal static class StatTable
     public static string RateText(StatRow row) =>
         row.Requests == 0 ? "-" : row.RequestsPerSecond.ToString("0.0", CultureInfo.InvariantCulture) + "rps";
 
+    /// <summary>Bytes per second as printed: <c>512.0B/s</c>, <c>12.3kB/s</c>, <c>4.5MB/s</c>, <c>1.2GB/s</c> (decimal prefixes).</summary>
+    public static string BytesRateText(double perSecond) => perSecond switch
+    {
+        < 1e3 => perSecond.ToString("0.0", CultureInfo.InvariantCulture) + "B/s",
+        < 1e6 => (perSecond / 1e3).ToString("0.0", CultureInfo.InvariantCulture) + "kB/s",
+        < 1e9 => (perSecond / 1e6).ToString("0.0", CultureInfo.InvariantCulture) + "MB/s",
+        _ => (perSecond / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + "GB/s",
+    };
+
     /// <summary>A latency as printed: <c>0.62ms</c>, <c>250ms</c>, or <c>-</c>.</summary>
     public static string LatencyText(double? seconds) =>
         seconds is { } s ? (s * 1000).ToString(s < 0.01 ? "0.##" : "0", CultureInfo.InvariantCulture) + "ms" : "-";
@@ -201,9 +228,24 @@ internal static class StatTable
         private ulong _requests;
         private ulong _successes;
         private double _rate;
+        private bool _tcp;
+        private ulong _open;
+        private ulong _opened;
+        private double _readRate;
+        private double _writeRate;
 
         public void Add(StatSeries series, double seconds)
         {
+            if (series.Tcp is { } tcp)
+            {
+                // Bytes over each pod's own window, summed, as requests are.
+                _tcp = true;
+                _open += tcp.Open;
+                _opened += tcp.Opened;
+                _readRate += tcp.ReadBytes / seconds;
+                _writeRate += tcp.WriteBytes / seconds;
+            }
+
             _requests += series.Requests;
             _successes += series.Successes;
             _rate += series.Requests / seconds;
@@ -214,6 +256,7 @@ internal static class StatTable
         }
 
         public StatRow Row(string name) => new(name, _requests, _successes, _rate,
-            Quantile(bounds, _buckets, 0.50), Quantile(bounds, _buckets, 0.95), Quantile(bounds, _buckets, 0.99));
+            Quantile(bounds, _buckets, 0.50), Quantile(bounds, _buckets, 0.95), Quantile(bounds, _buckets, 0.99),
+            _tcp ? new TcpTraffic(_open, _opened, _readRate, _writeRate) : null);
     }
 }

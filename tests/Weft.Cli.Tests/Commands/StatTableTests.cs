@@ -5,7 +5,8 @@ namespace Weft.Cli.Tests.Commands;
 
 /// <summary>
 /// <c>weft stat</c>'s arithmetic (issue 16): which series make which row, the rate from each pod's own window length,
-/// success as "not 5xx", and quantiles interpolated within the summed histogram as Prometheus' histogram_quantile does.
+/// success as "not 5xx", and quantiles interpolated within the summed histogram as Prometheus' histogram_quantile does;
+/// and L4 connections (TCPRoute, TLSRoute, opaque TCP) in the same rows, as <c>linkerd viz stat</c>'s TCP columns.
 /// </summary>
 public sealed class StatTableTests
 {
@@ -106,12 +107,80 @@ public sealed class StatTableTests
         Assert.Contains("svc/cart   99.50%    3.3rps       0.5ms       4.2ms       250ms       200\n", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_deployment_with_only_TCP_connections_is_a_row_with_its_connections_and_bytes()
+    {
+        // Two pods of db, each over its own window: bytes per second are each pod's bytes over its seconds, summed.
+        var pods = new[]
+        {
+            Pod(20, Series("inbound", 0, 0, [], dstWorkload: "db", tcp: new StatTcp { Open = 1, Opened = 200, ReadBytes = 2000, WriteBytes = 40000 })),
+            Pod(10, Series("inbound", 0, 0, [], dstWorkload: "db", tcp: new StatTcp { Open = 2, Opened = 60, ReadBytes = 500, WriteBytes = 0 })),
+        };
+
+        var row = Assert.Single(StatTable.Rows(new StatQuery(StatKind.Deploy, "shop"), pods));
+
+        Assert.Equal(("deploy/db", 0UL, (double?)null), (row.Name, row.Requests, row.P50));
+        Assert.Equal(new TcpTraffic(3, 260, 150, 2000), row.Tcp); // 2000/20 + 500/10, 40000/20 + 0/10
+    }
+
+    [Fact]
+    public void A_row_with_TCP_shows_its_connections_and_the_HTTP_columns_as_dashes()
+    {
+        var text = StatTable.Render(StatKind.Deploy,
+        [
+            new StatRow("deploy/db", 0, 0, 0, null, null, null, new TcpTraffic(3, 260, 150, 2_500_000)),
+            new StatRow("deploy/web", 10, 10, 1, 0.001, 0.002, 0.003),
+        ]);
+
+        Assert.StartsWith("DEPLOYMENT  SUCCESS       RPS LATENCY_P50 LATENCY_P95 LATENCY_P99  REQUESTS TCP_CONN TCP_OPENED READ_BYTES/SEC WRITE_BYTES/SEC\n", text, StringComparison.Ordinal);
+        Assert.Contains("deploy/db         -         -           -           -           -         0        3        260       150.0B/s         2.5MB/s\n", text, StringComparison.Ordinal);
+        Assert.Contains("deploy/web  100.00%    1.0rps         1ms         2ms         3ms        10        -          -              -               -\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_table_without_TCP_connections_has_no_TCP_columns()
+    {
+        var text = StatTable.Render(StatKind.Deploy, [new StatRow("deploy/web", 10, 10, 1, 0.001, 0.002, 0.003)]);
+
+        Assert.DoesNotContain("TCP_CONN", text, StringComparison.Ordinal);
+        Assert.EndsWith("REQUESTS\n", text.Split('\n')[0] + "\n", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_TCPRoute_and_its_rule_are_rows_of_the_callers_L4_series()
+    {
+        var pods = new[]
+        {
+            Pod(10, Series("outbound", 0, 0, [], dstService: "db", route: ("TCPRoute", "shop", "db-split", "0"), tcp: new StatTcp { Opened = 5, ReadBytes = 100, WriteBytes = 300 }),
+                Series("outbound", 2, 2, [2, 0, 0, 0, 0], dstService: "cart", route: ("HTTPRoute", "shop", "canary", "0"))),
+        };
+
+        var routes = StatTable.Rows(new StatQuery(StatKind.Route, "shop"), pods);
+        var service = Assert.Single(StatTable.Rows(new StatQuery(StatKind.Service, "shop", Name: "db"), pods));
+
+        Assert.Equal(["httproute/canary", "tcproute/db-split"], routes.Select(r => r.Name));
+        Assert.Null(routes[0].Tcp);
+        Assert.Equal(new TcpTraffic(0, 5, 10, 30), routes[1].Tcp);
+        Assert.Equal(["tcproute/db-split 0"], StatTable.Rows(new StatQuery(StatKind.Rule, "shop", Name: "db-split"), pods).Select(r => r.Name));
+        Assert.Equal(new TcpTraffic(0, 5, 10, 30), service.Tcp);
+    }
+
+    [Theory]
+    [InlineData(0, "0.0B/s")]
+    [InlineData(999.94, "999.9B/s")]
+    [InlineData(12_345, "12.3kB/s")]
+    [InlineData(4_500_000, "4.5MB/s")]
+    [InlineData(1_200_000_000, "1.2GB/s")]
+    public void Bytes_per_second_are_printed_with_decimal_prefixes(double perSecond, string text) =>
+        Assert.Equal(text, StatTable.BytesRateText(perSecond));
+
     [Theory]
     [InlineData("deploy", "shop", null, "Deploy", null)]
     [InlineData("deploy/cart", "shop", null, "Deploy", "cart")]
     [InlineData("svc/cart", "shop", "deploy/client", "Service", "cart")]
     [InlineData("routes", "shop", null, "Route", null)]
     [InlineData("rules/canary", "shop", null, "Rule", "canary")]
+    [InlineData("tcproute/db", "shop", null, "Route", "db")]
     public void Targets_name_a_kind_and_maybe_one_of_it(string target, string ns, string? from, string kind, string? name)
     {
         Assert.True(StatCommand.TryQuery(target, ns, from, null, out var query, out var error), error);
@@ -159,9 +228,9 @@ public sealed class StatTableTests
     }
 
     private static StatSeries Series(string direction, ulong requests, ulong successes, ulong[] buckets, string dstWorkload = "", string dstService = "",
-        string srcWorkload = "client", (string Kind, string Namespace, string Name, string Rule)? route = null)
+        string srcWorkload = "client", (string Kind, string Namespace, string Name, string Rule)? route = null, StatTcp? tcp = null)
     {
-        var series = new StatSeries { Requests = requests, Successes = successes };
+        var series = new StatSeries { Requests = requests, Successes = successes, Tcp = tcp };
         series.Labels.Add(new Dictionary<string, string>
         {
             ["direction"] = direction,
@@ -183,6 +252,6 @@ public sealed class StatTableTests
     public void An_empty_answer_is_a_sentence_not_a_header_alone()
     {
         Assert.True(StatCommand.TryQuery("deploy", "nosuchns", null, null, out var query, out _));
-        Assert.Equal("No Deployments with requests in namespace nosuchns in the last 60s.", StatTable.NoneFound(query, 60));
+        Assert.Equal("No Deployments with requests or TCP connections in namespace nosuchns in the last 60s.", StatTable.NoneFound(query, 60));
     }
 }

@@ -5,6 +5,7 @@ using Weft.Cli.Client;
 using Weft.Cli.Local;
 using Weft.Cli.Tests.Infrastructure;
 using Weft.Echo.Protocol;
+using Weft.Tests.Shared;
 
 namespace Weft.Cli.Tests.Commands;
 
@@ -117,6 +118,53 @@ public sealed class TapCommandTests(TapMeshFixture fixture) : IClassFixture<TapM
         Assert.Equal(["deploy/web", "-", "-", "-", "-", "-", "0"], Row(none.Stdout, "deploy/web"));
         Assert.Equal(2, bad.ExitCode);
         Assert.StartsWith("weft stat: cannot stat 'pods'", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Weft_stat_shows_a_workload_and_a_TCPRoute_with_only_TCP_traffic_by_its_connections_and_bytes()
+    {
+        // 20 connections from the client pod to db's Service (its TCPRoute db), each a line echoed and closed, and one
+        // left open while weft stat runs: db serves no HTTP, so only its L4 series can make its rows.
+        for (var i = 0; i < 20; i++)
+        {
+            await using var connection = await fixture.Mesh.DialerFor(fixture.Pod("client")).ConnectAsync(fixture.ClusterIP("db"), 9000, CancellationToken.None);
+            await EchoLineAsync(connection);
+        }
+
+        await using var open = await fixture.Mesh.DialerFor(fixture.Pod("client")).ConnectAsync(fixture.ClusterIP("db"), 9000, CancellationToken.None);
+        await EchoLineAsync(open);
+
+        foreach (var (arguments, name) in new[] { (new[] { "stat", "deploy", "-n", "tapns" }, "deploy/db"), (["stat", "routes", "-n", "tapns"], "tcproute/db") })
+        {
+            // The sidecars count a connection's bytes just after copying them: read until both ends' counts are in.
+            var run = await Eventually.ValueAsync(() => WeftAsync(arguments), r => r.ExitCode == 0 && Counted(r.Stdout, name), $"weft {string.Join(' ', arguments)} shows {name}'s 21 connections", TimeSpan.FromSeconds(60));
+            Assert.Contains(" TCP_CONN TCP_OPENED READ_BYTES/SEC WRITE_BYTES/SEC\n", run.Stdout, StringComparison.Ordinal);
+            var columns = Row(run.Stdout, name);
+            Assert.Equal(["-", "-", "-", "-", "-", "0"], columns[1..7]); // no requests: the HTTP columns are dashes
+            Assert.True(long.Parse(columns[7], CultureInfo.InvariantCulture) >= 1, run.Stdout); // the one still open
+            Assert.All(columns[9..11], rate => Assert.Matches(@"^[0-9.]+k?B/s$", rate));
+        }
+
+        static bool Counted(string stdout, string name)
+        {
+            var row = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return row is { Length: 11 } && long.TryParse(row[8], CultureInfo.InvariantCulture, out var opened) && opened >= 21 && row[9] != "0.0B/s" && row[10] != "0.0B/s";
+        }
+    }
+
+    /// <summary>Writes a line to db's TCP echo and reads until its answer (which names the pod) has come back.</summary>
+    private static async Task EchoLineAsync(Stream connection)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await connection.WriteAsync("ping\n"u8.ToArray(), timeout.Token);
+        var text = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        while (!text.ToString().Contains("Hostname=", StringComparison.Ordinal))
+        {
+            var n = await connection.ReadAsync(buffer, timeout.Token);
+            Assert.True(n > 0, $"db closed without its echo; read '{text}'");
+            text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+        }
     }
 
     [Fact]

@@ -3,8 +3,8 @@ using Weft.Cli.Local;
 namespace Weft.Cli.Tests.Commands;
 
 /// <summary>
-/// One local mesh for the tap tests: a client, a web and an rpc Deployment (rpc's echo also serving gRPC), Services web
-/// (HTTP) and rpc (h2c), strict mTLS (the default).
+/// One local mesh for the tap tests: a client, a web, an rpc and a db Deployment (rpc's echo also serving gRPC, db's only
+/// TCP), Services web (HTTP), rpc (h2c) and db (TCP, with TCPRoute db), strict mTLS (the default).
 /// </summary>
 public sealed class TapMeshFixture : IAsyncLifetime
 {
@@ -21,7 +21,7 @@ public sealed class TapMeshFixture : IAsyncLifetime
     {
         var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
         var yaml = "apiVersion: v1\nkind: Namespace\nmetadata: {name: tapns}\n";
-        foreach (var (name, args) in new[] { ("client", new[] { "--port=8080" }), ("web", new[] { "--port=8080" }), ("rpc", new[] { "--port=8080", "--grpc=7070" }) })
+        foreach (var (name, args) in new[] { ("client", new[] { "--port=8080" }), ("web", new[] { "--port=8080" }), ("rpc", new[] { "--port=8080", "--grpc=7070" }), ("db", new[] { "--tcp=9000" }) })
         {
             yaml += $$$"""
                 ---
@@ -54,6 +54,20 @@ public sealed class TapMeshFixture : IAsyncLifetime
             spec:
               selector: {app: rpc}
               ports: [{name: grpc, port: 7070, targetPort: 7070, appProtocol: kubernetes.io/h2c}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: db, namespace: tapns}
+            spec:
+              selector: {app: db}
+              ports: [{name: tcp, port: 9000, targetPort: 9000}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: db, namespace: tapns}
+            spec:
+              parentRefs: [{group: "", kind: Service, name: db, port: 9000}]
+              rules: [{backendRefs: [{name: db, port: 9000}]}]
             """;
         await File.WriteAllTextAsync(Path.Combine(manifests, "mesh.yaml"), yaml);
         Options = new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run") };
