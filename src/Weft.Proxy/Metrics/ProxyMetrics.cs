@@ -12,7 +12,7 @@ namespace Weft.Proxy.Metrics;
 /// scraper asks for it, OpenMetrics 1.0.0 (<see cref="ExpositionWriter"/>): request counts by status class and a latency
 /// histogram on both sides of every call (labelled by source and destination workload, route, rule and backend), L4
 /// connections and bytes, retries by verdict, authorization decisions. Per request series and per L4 connection series
-/// it also keeps the last minute in 10-second slots (<see cref="RequestWindow"/>, <see cref="TcpWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
+/// it also keeps the last minute in 10-second slots (<see cref="RequestWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
 /// <see cref="MaxSeries"/> per family (<see cref="BoundedSeries{TKey, TValue}"/>), and updated with interlocked
 /// operations: recording takes no lock.
 /// </summary>
@@ -316,20 +316,24 @@ internal sealed class ProxyMetrics
             Seconds = Math.Round(covered, 3),
         };
         result.Bounds.AddRange(Bounds);
-        var statusCounts = new long[StatusClassCount];
-        var buckets = new long[Bounds.Length + 1];
+        // A request series' counts: its status classes, then its latency buckets.
+        var counts = new long[RequestWindow.RequestCounts];
         foreach (var (labels, series) in Sorted(_requests.Snapshot()))
         {
-            Array.Clear(statusCounts);
-            Array.Clear(buckets);
-            if (!series.Window.Sum(current, slots, statusCounts, buckets))
+            Array.Clear(counts);
+            if (!series.Window.Sum(current, slots, counts))
             {
                 continue;
             }
 
-            var total = statusCounts.Sum();
+            var total = 0L;
+            for (var i = 0; i < StatusClassCount; i++)
+            {
+                total += counts[i];
+            }
+
             // A success is an answer below 500, as weft top and traces count it: a request that got no answer is a failure.
-            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - statusCounts[ServerError] - statusCounts[NoStatus]) };
+            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - counts[ServerError] - counts[NoStatus]) };
             foreach (var (name, value) in LabelPairs(labels, identity))
             {
                 row.Labels[name] = value;
@@ -337,17 +341,17 @@ internal sealed class ProxyMetrics
 
             for (var i = 0; i < StatusClassCount; i++)
             {
-                if (statusCounts[i] > 0)
+                if (counts[i] > 0)
                 {
-                    row.StatusClasses[StatusClasses[i]] = (ulong)statusCounts[i];
+                    row.StatusClasses[StatusClasses[i]] = (ulong)counts[i];
                 }
             }
 
-            row.Buckets.AddRange(buckets.Select(b => (ulong)b));
+            row.Buckets.AddRange(counts.Skip(StatusClassCount).Select(b => (ulong)b));
             result.Series.Add(row);
         }
 
-        var tcpSums = new long[TcpWindow.Counts];
+        var tcpSums = new long[RequestWindow.ConnectionCounts];
         foreach (var (labels, series) in Sorted(_tcp.Snapshot()))
         {
             Array.Clear(tcpSums);
@@ -362,9 +366,9 @@ internal sealed class ProxyMetrics
                 Tcp = new Weft.Discovery.V1.StatTcp
                 {
                     Open = (ulong)open,
-                    Opened = (ulong)tcpSums[TcpWindow.Opened],
-                    ReadBytes = (ulong)tcpSums[TcpWindow.Read],
-                    WriteBytes = (ulong)tcpSums[TcpWindow.Written],
+                    Opened = (ulong)tcpSums[RequestWindow.Opened],
+                    ReadBytes = (ulong)tcpSums[RequestWindow.Read],
+                    WriteBytes = (ulong)tcpSums[RequestWindow.Written],
                 },
             };
             foreach (var (name, value) in LabelPairs(labels, identity))
@@ -510,7 +514,7 @@ internal sealed class ProxyMetrics
     {
         public readonly long[] StatusCounts = new long[StatusClassCount];
         public readonly long[] Buckets = new long[Bounds.Length + 1];
-        public readonly RequestWindow Window = new();
+        public readonly RequestWindow Window = RequestWindow.ForRequests();
         public long SumMicros;
     }
 

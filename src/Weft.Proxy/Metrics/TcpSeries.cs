@@ -14,24 +14,24 @@ internal sealed class TcpSeries(TimeProvider time)
     public long Written;
 
     /// <summary>The last minute's connections opened and bytes, in 10-second slots.</summary>
-    public TcpWindow Window { get; } = new();
+    public RequestWindow Window { get; } = RequestWindow.ForConnections();
 
     public void Open()
     {
         Interlocked.Increment(ref Opened);
-        Window.AddOpened(Epoch());
+        Window.Add(Epoch(), RequestWindow.Opened, 1);
     }
 
     public void AddRead(long bytes)
     {
         Interlocked.Add(ref Read, bytes);
-        Window.AddRead(Epoch(), bytes);
+        Window.Add(Epoch(), RequestWindow.Read, bytes);
     }
 
     public void AddWritten(long bytes)
     {
         Interlocked.Add(ref Written, bytes);
-        Window.AddWritten(Epoch(), bytes);
+        Window.Add(Epoch(), RequestWindow.Written, bytes);
     }
 
     public void Close() => Interlocked.Increment(ref Closed);
