@@ -90,6 +90,44 @@ public sealed class ManifestApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_used_as_it_is_whose_weft_settings_differ_from_DIRs_is_warned_of_setting_by_setting_and_the_clusters_stay()
+    {
+        await CreateAsync(KubeResource.Namespaces, """
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop",
+             "labels": {"team": "payments", "weft.dev/mtls": "permissive", "weft.dev/mesh": "l4", "weft.dev/outbound-policy": "registry-only"},
+             "annotations": {"weft.dev/trace-collector": "http://collector:4318"}}}
+            """);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: shop
+              labels: {team: shop, weft.dev/mtls: strict, weft.dev/mesh: l4, weft.dev/default-inbound-policy: deny}
+              annotations: {weft.dev/trace-collector: "http://other:4318"}
+            """);
+
+        await using (await StartAsync())
+        {
+            var labels = (await ReadAsync(KubeResource.Namespaces, null, "shop"))!["metadata"]!["labels"]!;
+            Assert.Equal("permissive", labels["weft.dev/mtls"]!.GetValue<string>()); // left as it is
+            Assert.Null(labels["weft.dev/default-inbound-policy"]);
+            Assert.Single(Lines("Namespace shop exists and was not applied by weft up: used as it is"));
+            string[] expected =
+            [
+                $"warning: Namespace shop is used as it is: its label weft.dev/default-inbound-policy is not set, {Manifests} says 'deny': "
+                    + $"the mesh follows the cluster's (kubectl label ns shop weft.dev/default-inbound-policy=deny to follow {Manifests})",
+                $"warning: Namespace shop is used as it is: its label weft.dev/mtls is 'permissive', {Manifests} says 'strict': "
+                    + $"the mesh follows the cluster's (kubectl label ns shop weft.dev/mtls=strict --overwrite to follow {Manifests})",
+                $"warning: Namespace shop is used as it is: its label weft.dev/outbound-policy is 'registry-only', {Manifests} does not set it: "
+                    + $"the mesh follows the cluster's (kubectl label ns shop weft.dev/outbound-policy- to follow {Manifests})",
+                $"warning: Namespace shop is used as it is: its annotation weft.dev/trace-collector is 'http://collector:4318', {Manifests} says 'http://other:4318': "
+                    + $"the mesh follows the cluster's (kubectl annotate ns shop weft.dev/trace-collector=http://other:4318 --overwrite to follow {Manifests})",
+            ];
+            Assert.Equal(expected, Lines("warning: Namespace shop")); // nothing of weft.dev/mesh, on which they agree, nor of team
+        }
+    }
+
+    [Fact]
     public async Task An_HTTPRoute_and_a_Service_that_exist_without_the_label_are_refused_and_left_and_weft_ups_own_go_at_stop()
     {
         await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}""");

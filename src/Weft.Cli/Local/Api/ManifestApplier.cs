@@ -16,9 +16,11 @@ namespace Weft.Cli.Local.Api;
 /// exists and the manifest changed; objects applied before that left the directory are deleted, as are, when the
 /// applier stops, all it applied (labelled <see cref="AppliedByLabel"/>). Only weft up's own are replaced or deleted, as
 /// helm adopts nothing it did not install: an object that exists without the label (the user's, or another tool's) is
-/// left as it is, never replaced, relabelled or deleted: a Namespace is used as it is, any other kind is reported as
-/// refused. One with the label (left by a weft up that was killed) is taken over. Namespaces go first and CustomResourceDefinitions
-/// next. Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
+/// left as it is, never replaced, relabelled or deleted: a Namespace is used as it is (each of its <c>weft.dev/*</c>
+/// settings that differs from DIR's is warned of: the mesh follows the cluster's, <see cref="NamespaceSettingsDrift"/>),
+/// any other kind is reported as refused. One with the label (left by a weft up that was killed) is taken over. Namespaces
+/// go first and CustomResourceDefinitions next.
+/// Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
 /// (<see cref="Deployments"/>); a cluster's controllers would run them a second time. Services without a ClusterIP of the
 /// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
 /// read with <see cref="ManifestLoader"/> too, whose problems are reported, but the objects sent are the manifests'
@@ -267,14 +269,25 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
             try
             {
-                if (await CreateOrReplaceAsync(kind, body, ct) is not { } written)
+                var (written, ours) = await CreateOrReplaceAsync(kind, body, ct);
+                if (!ours)
                 {
                     _applied.Remove(key); // someone else's now (re-made without the label since): neither replaced nor deleted
                     _notOurs[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body));
-                    Report(kind.Equals(KubeResource.Namespaces)
-                        ? $"Namespace {KubeResource.NameOf(body)} exists and was not applied by weft up: used as it is (not replaced, and not deleted when weft up stops)"
-                        : $"warning: refused {key}: it exists and was not applied by weft up (no label {AppliedByLabel}: {AppliedBy}), so it is left as it is, "
+                    if (!kind.Equals(KubeResource.Namespaces))
+                    {
+                        Report($"warning: refused {key}: it exists and was not applied by weft up (no label {AppliedByLabel}: {AppliedBy}), so it is left as it is, "
                             + "neither replaced nor deleted when weft up stops: delete it or rename yours");
+                        continue;
+                    }
+
+                    // Used as it is: what the mesh reads of it (its weft.dev/* labels and annotations) is the cluster's, not DIR's.
+                    Report($"Namespace {KubeResource.NameOf(body)} exists and was not applied by weft up: used as it is (not replaced, and not deleted when weft up stops)");
+                    foreach (var line in NamespaceSettingsDrift.Lines(body, written, Directory))
+                    {
+                        Report(line);
+                    }
+
                     continue;
                 }
 
@@ -359,8 +372,8 @@ internal sealed class ManifestApplier : IAsyncDisposable
         return body;
     }
 
-    /// <summary>Creates the object, or replaces the server's copy when weft up applied it; null (nothing written) when that copy is someone else's.</summary>
-    private async Task<JsonObject?> CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
+    /// <summary>Creates the object, or replaces the server's copy when weft up applied it: what was written; or, when that copy is someone else's, that copy (not ours: nothing written).</summary>
+    private async Task<(JsonObject Server, bool Ours)> CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
         var appliedBefore = false; // the object as the server had it was weft up's: our own label is on what we write
         var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: server => appliedBefore = IsAppliedByWeftUp(server));
@@ -376,11 +389,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
         if (!IsAppliedByWeftUp(written))
         {
-            return null; // what this applier writes carries the label: this is the server's copy, untouched
+            return (written, false); // what this applier writes carries the label: this is the server's copy, untouched
         }
 
         Written.Note(kind, KubeResource.ResourceVersionOf(written));
-        return written;
+        return (written, true);
 
         void Keep(JsonObject server, JsonObject replacement)
         {
