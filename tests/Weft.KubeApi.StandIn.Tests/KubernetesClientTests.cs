@@ -238,6 +238,58 @@ public sealed class KubernetesClientTests
     }
 
     [Fact]
+    public async Task Deleting_a_CRD_deletes_its_objects_then_ends_the_watches_on_them_and_a_watch_again_is_404()
+    {
+        // kube-apiserver: the CRD's finalizer deletes its objects (DELETED events), then its storage is torn down, which
+        // ends its watches; the client's next watch is answered 404, as its resource is no longer served.
+        await using var k = await TestCluster.StartAsync();
+        await k.Client.CustomObjects.CreateNamespacedCustomObjectAsync(Route("a"), Group, Version, "default", Plural);
+        var rv = Json(await k.Client.CustomObjects.ListNamespacedCustomObjectAsync(Group, Version, "default", Plural))["metadata"]!["resourceVersion"]!.GetValue<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var watching = Task.Run(async () =>
+        {
+            var seen = new List<WatchEventType>();
+#pragma warning disable CS0618 // WatchAsync on a list response is the client's watch for custom objects.
+            await foreach (var (type, _) in k.Client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(
+                Group, Version, "default", Plural, watch: true, resourceVersion: rv, cancellationToken: timeout.Token).WatchAsync<JsonElement, JsonElement>(cancellationToken: timeout.Token))
+#pragma warning restore CS0618
+            {
+                seen.Add(type);
+            }
+
+            return seen; // the stream ended
+        });
+        await Eventually.TrueAsync(() => k.Server.OpenWatches == 1, "the watch is open");
+
+        await k.Client.CustomObjects.DeleteClusterCustomObjectAsync("apiextensions.k8s.io", "v1", "customresourcedefinitions", $"{Plural}.{Group}");
+        Assert.Equal([WatchEventType.Deleted], await watching);
+        Assert.Equal(0, k.Server.OpenWatches);
+        var again = await FailsAsync(() => k.Client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<JsonElement>(Group, Version, "default", Plural, watch: true, resourceVersion: rv));
+        Assert.Equal(HttpStatusCode.NotFound, again.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_CRD_is_not_served_until_it_is_Established_after_the_establishing_delay()
+    {
+        await using var k = await TestCluster.StartAsync(new KubeApiServerOptions { CrdEstablishingDelay = TimeSpan.FromMilliseconds(300) });
+        var created = Json(await k.Client.CustomObjects.CreateClusterCustomObjectAsync(JsonNode.Parse("""
+            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "widgets.example.com"},
+             "spec": {"group": "example.com", "scope": "Namespaced", "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                      "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}
+            """)!, "apiextensions.k8s.io", "v1", "customresourcedefinitions"));
+        var established = created["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Established")!;
+        Assert.Equal(("False", "Installing"), (established["status"]!.GetValue<string>(), established["reason"]!.GetValue<string>()));
+        var early = await FailsAsync(() => k.Client.CustomObjects.ListNamespacedCustomObjectAsync("example.com", "v1", "default", "widgets"));
+        Assert.Equal(HttpStatusCode.NotFound, early.Response.StatusCode);
+
+        await Eventually.TrueAsync(
+            () => Json(k.Client.CustomObjects.GetClusterCustomObject("apiextensions.k8s.io", "v1", "customresourcedefinitions", "widgets.example.com"))["status"]!["conditions"]!
+                .AsArray().Any(c => c!["type"]!.GetValue<string>() == "Established" && c["status"]!.GetValue<string>() == "True"),
+            "the CRD is Established");
+        Assert.Empty(Json(await k.Client.CustomObjects.ListNamespacedCustomObjectAsync("example.com", "v1", "default", "widgets"))["items"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Bookmarks_arrive_carrying_only_the_resourceVersion()
     {
         await using var k = await TestCluster.StartAsync(new KubeApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(100) });

@@ -71,6 +71,8 @@ public sealed class KubeApiServer : IAsyncDisposable
             InstallCrds(registry, path);
         }
 
+        registry.CrdEstablishingDelay = options.CrdEstablishingDelay; // those installed at start are served at once
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],

@@ -15,6 +15,14 @@ public sealed record KubeApiServerOptions
     /// </summary>
     public IReadOnlyList<string> CrdPaths { get; init; } = [];
 
+    /// <summary>
+    /// How long a CRD created through the API stays not Established (conditions NamesAccepted True, Established False
+    /// "Installing"), its resource not served (404), before the establishing controller's turn; zero (the default): at
+    /// once. kube-apiserver takes a moment, and a client that creates a CRD and then its objects must wait for
+    /// Established, as <c>kubectl wait --for condition=established</c> does.
+    /// </summary>
+    public TimeSpan CrdEstablishingDelay { get; init; }
+
     /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK event.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(1);
 

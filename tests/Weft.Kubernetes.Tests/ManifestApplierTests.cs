@@ -255,6 +255,31 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_CRD_in_DIR_is_Established_before_the_objects_of_its_kind_are_applied_and_applied_again_first_when_deleted_outside_weft_up()
+    {
+        // A server that takes a moment to establish a CRD, as kube-apiserver does: its kind is not served until then.
+        await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { ServiceCidr = "127.0.0.0/8", CrdEstablishingDelay = TimeSpan.FromMilliseconds(500) });
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(api.WriteKubeconfig(Path.Combine(_work, "establishing.kubeconfig"))));
+        File.Copy(Path.Combine(SharedFiles.Repository, "deploy", "crds", "gateway.networking.k8s.io_httproutes.yaml"), Path.Combine(Manifests, "crd.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+        var crds = KubeResource.Of(JsonNode.Parse("""{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}""")!.AsObject())!;
+        const string Crd = "httproutes.gateway.networking.k8s.io";
+
+        await using (await StartAsync(resync: TimeSpan.FromMilliseconds(200), client: client))
+        {
+            Assert.NotNull(await KubeResource.HttpRoutes.GetAsync(client, "shop", "cart-canary", CancellationToken.None)); // applied at start, once served
+
+            // kubectl delete crd: the server deletes its HTTPRoutes with it. The CRD is applied again, then, once served, the route.
+            await crds.DeleteAsync(client, null, Crd, CancellationToken.None);
+            var route = await WaitForAsync(KubeResource.HttpRoutes, "shop", "cart-canary", client);
+            Assert.Equal(ManifestApplier.AppliedBy, route["metadata"]!["labels"]![ManifestApplier.AppliedByLabel]!.GetValue<string>());
+            Assert.Single(Lines($"customresourcedefinitions.apiextensions.k8s.io/{Crd} was deleted outside weft up and is in {Manifests}: applying it again"));
+            Assert.Single(Lines($"httproutes.gateway.networking.k8s.io/shop/cart-canary was deleted outside weft up and is in {Manifests}: applying it again"));
+            Assert.DoesNotContain("does not serve", Progress, StringComparison.Ordinal);
+        }
+    }
+
     private const string ShopWithRoute = """
         apiVersion: v1
         kind: Namespace
@@ -275,12 +300,12 @@ public sealed class ManifestApplierTests : IAsyncLifetime
           rules: [{backendRefs: [{name: cart, port: 8080}]}]
         """;
 
-    private async Task<JsonObject> WaitForAsync(KubeResource kind, string? ns, string name)
+    private async Task<JsonObject> WaitForAsync(KubeResource kind, string? ns, string name, k8s.Kubernetes? client = null)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
-            if (await ReadAsync(kind, ns, name) is { } found)
+            if (await kind.GetAsync(client ?? _client, ns, name, CancellationToken.None) is { } found)
             {
                 return found;
             }
@@ -290,9 +315,9 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         }
     }
 
-    private async Task<ManifestApplier> StartAsync(TimeSpan? resync = null)
+    private async Task<ManifestApplier> StartAsync(TimeSpan? resync = null, k8s.Kubernetes? client = null)
     {
-        var applier = new ManifestApplier(_client, Manifests, new AddressPlan(200), ImageMap.NotManifests, _progress) { ResyncInterval = resync ?? TimeSpan.FromHours(1) };
+        var applier = new ManifestApplier(client ?? _client, Manifests, new AddressPlan(200), ImageMap.NotManifests, _progress) { ResyncInterval = resync ?? TimeSpan.FromHours(1) };
         try
         {
             await applier.StartAsync(CancellationToken.None);

@@ -269,6 +269,59 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         Assert.Empty((await client.CoreV1.ListServiceForAllNamespacesAsync(labelSelector: "weft.dev/applied-by=weft-up")).Items);
     }
 
+    [Fact]
+    public async Task A_CRD_of_DIR_deleted_with_kubectl_comes_back_and_so_do_the_routes_of_its_kind_their_status_and_their_traffic()
+    {
+        // A server without the Gateway API CRDs, which takes a moment to establish one as kube-apiserver does: DIR brings
+        // the HTTPRoute CRD, applied before the route, which goes once the CRD is Established.
+        await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { ServiceCidr = "127.0.0.0/8", CrdEstablishingDelay = TimeSpan.FromMilliseconds(500) });
+        var kubeconfig = api.WriteKubeconfig(Path.Combine(_work, "crd.kubeconfig"));
+        var manifests = CopyCanary();
+        File.Copy(Path.Combine(SharedFiles.Repository, "deploy", "crds", "gateway.networking.k8s.io_httproutes.yaml"), Path.Combine(manifests, "crd.yaml"));
+        var up = _children.Start(["up", manifests, "--kubeconfig", kubeconfig, "--ready-file", ReadyFile, "--isolation", "process"], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(ReadyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        Assert.False(up.HasExited, upOutput.ToString());
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var first = await WaitForCanaryRoutedAsync(client, uidNot: null, upOutput);
+
+        // kubectl delete crd: the server deletes the HTTPRoutes with it and ends the watches on them (the controller's
+        // informer then gets a 404). weft up applies the CRD again, then the route; the controller reads the kind again,
+        // writes the new route's status, and the canary header reaches cart-v2 again.
+        KubectlAt(kubeconfig, "delete", "crd", "httproutes.gateway.networking.k8s.io");
+        await WaitForCanaryRoutedAsync(client, uidNot: first, upOutput);
+        Assert.Contains("customresourcedefinitions.apiextensions.k8s.io/httproutes.gateway.networking.k8s.io was deleted outside weft up and is in ", upOutput.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("does not serve HTTPRoute", upOutput.ToString(), StringComparison.Ordinal);
+
+        _ = WeftChildren.Signal(up.Id, WeftChildren.SigInt);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await up.WaitForExitAsync(stop.Token);
+    }
+
+    /// <summary>
+    /// Waits (60 s at most) for HTTPRoute shop/cart-canary, of another uid than <paramref name="uidNot"/>, to have the
+    /// controller's Accepted status at its generation and for the canary header to reach cart-v2 through it; returns its uid.
+    /// </summary>
+    private async Task<string> WaitForCanaryRoutedAsync(k8s.Kubernetes client, string? uidNot, StringBuilder upOutput)
+    {
+        var uid = "";
+        await WeftChildren.WaitAsync(() =>
+        {
+            var route = TryRead(() => JsonNode.Parse(client.CustomObjects.GetNamespacedCustomObject<System.Text.Json.JsonElement>(
+                "gateway.networking.k8s.io", "v1", "shop", "httproutes", "cart-canary").GetRawText())!);
+            uid = route?["metadata"]?["uid"]?.GetValue<string>() ?? "";
+            var accepted = (route?["status"]?["parents"] as JsonArray ?? []).Where(p => p?["controllerName"]?.GetValue<string>() == "weft.dev/mesh")
+                .SelectMany(p => p!["conditions"] as JsonArray ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Accepted");
+            return uid.Length > 0 && uid != uidNot && accepted?["status"]?.GetValue<string>() == "True"
+                && accepted["observedGeneration"]?.GetValue<long>() == route!["metadata"]!["generation"]!.GetValue<long>();
+        }, TimeSpan.FromSeconds(60), () => $"HTTPRoute shop/cart-canary (not uid {uidNot}) not there, or without the controller's status:\n{upOutput}");
+        await WeftChildren.WaitAsync(
+            () => _children.RunAsync(["curl", "--state", ReadyFile, "--from", "shop/client", "http://cart/", "-H", "x-canary: true"]).GetAwaiter().GetResult() is (0, var body)
+                && body.Contains("Hostname=cart-v2-", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60),
+            () => $"the canary header does not reach cart-v2:\n{upOutput}");
+        return uid;
+    }
+
     /// <summary>
     /// <c>weft stat</c> through the controller as a cluster user: the state file's kubeconfig (kubernetes-admin, in
     /// system:masters) may; a service account's token may only once a RoleBinding to the installed weft-mesh-viewer
@@ -368,7 +421,9 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
         }
     }
 
-    private string Kubectl(params string[] args)
+    private string Kubectl(params string[] args) => KubectlAt(Kubeconfig, args);
+
+    private static string KubectlAt(string kubeconfig, params string[] args)
     {
         var info = new ProcessStartInfo(File.Exists("/usr/bin/kubectl") ? "/usr/bin/kubectl" : "kubectl")
         {
@@ -376,7 +431,7 @@ public sealed class UpAgainstApiServerTests(ITestOutputHelper output) : IAsyncLi
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--kubeconfig", Kubeconfig }.Concat(args))
+        foreach (var arg in new[] { "--kubeconfig", kubeconfig }.Concat(args))
         {
             info.ArgumentList.Add(arg);
         }

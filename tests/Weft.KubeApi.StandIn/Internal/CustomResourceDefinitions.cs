@@ -74,10 +74,28 @@ internal static class CustomResourceDefinitions
         };
     }
 
-    private static JsonObject Condition(string type, string reason, string message, string now) => new()
+    /// <summary>
+    /// The status before the establishing controller's turn: names accepted, Established False (Installing), as the
+    /// naming controller writes it. The resource is not served yet.
+    /// </summary>
+    public static JsonObject InstallingStatus(JsonObject crd, ResourceType served, string now)
+    {
+        var status = EstablishedStatus(crd, served, now);
+        status["conditions"] = new JsonArray(
+            Condition("NamesAccepted", "NoConflicts", "no conflicts found", now),
+            Condition("Established", "Installing", "the initial names have been accepted", now, "False"));
+        return status;
+    }
+
+    /// <summary>Whether the CRD's Established condition is True (its resource is served).</summary>
+    public static bool IsEstablished(JsonObject? crd) =>
+        (crd?["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .Any(c => c["type"]?.ToString() == "Established" && c["status"]?.ToString() == "True");
+
+    private static JsonObject Condition(string type, string reason, string message, string now, string status = "True") => new()
     {
         ["type"] = type,
-        ["status"] = "True",
+        ["status"] = status,
         ["lastTransitionTime"] = now,
         ["reason"] = reason,
         ["message"] = message,

@@ -211,6 +211,22 @@ internal sealed class ObjectStore(int historyLimit)
         }
     }
 
+    /// <summary>
+    /// Ends every watch of a collection once what is queued has been sent: a deleted CRD's storage is torn down (its
+    /// cacher stops, which terminates its watchers), and a client that watches again gets a 404 from then on.
+    /// </summary>
+    public void CloseWatches(string storageKey)
+    {
+        lock (_gate)
+        {
+            foreach (var watch in _watches.Where(w => w.Type.StorageKey == storageKey).ToList())
+            {
+                watch.Close();
+                _watches.Remove(watch);
+            }
+        }
+    }
+
     public int DropWatches()
     {
         lock (_gate)

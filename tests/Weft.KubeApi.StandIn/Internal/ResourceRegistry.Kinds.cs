@@ -52,7 +52,9 @@ internal sealed partial class ResourceRegistry
         }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
-            obj["status"] = CustomResourceDefinitions.EstablishedStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now());
+            obj["status"] = CrdEstablishingDelay > TimeSpan.Zero
+                ? CustomResourceDefinitions.InstallingStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now())
+                : CustomResourceDefinitions.EstablishedStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now());
         }
     }
 
@@ -65,7 +67,9 @@ internal sealed partial class ResourceRegistry
         }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
-            obj["status"] = CustomResourceDefinitions.EstablishedStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now());
+            obj["status"] = CustomResourceDefinitions.IsEstablished(existing) || CrdEstablishingDelay == TimeSpan.Zero
+                ? CustomResourceDefinitions.EstablishedStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now())
+                : CustomResourceDefinitions.InstallingStatus(obj, CustomResourceDefinitions.ToResourceType(obj), Now());
         }
     }
 
@@ -91,16 +95,43 @@ internal sealed partial class ResourceRegistry
         }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
-            if (after is not null)
+            if (after is not null && CustomResourceDefinitions.IsEstablished(after))
             {
                 _catalog.Register(CustomResourceDefinitions.ToResourceType(after));
             }
+            else if (after is not null)
+            {
+                // The establishing controller's work, after CrdEstablishingDelay: until then the resource is not served.
+                var (name, uid) = (ObjectMeta.Name(after)!, ObjectMeta.Uid(after));
+                _ = Task.Delay(CrdEstablishingDelay, _time).ContinueWith(_ => Establish(name, uid), TaskScheduler.Default);
+            }
             else if (before is not null)
             {
+                // Its custom resources are deleted (DELETED events), then its storage goes: open watches end, and the
+                // resource is no longer served.
                 var served = CustomResourceDefinitions.ToResourceType(before);
                 _store.RemoveAll(served.StorageKey);
                 _catalog.Unregister(served.StorageKey);
+                _store.CloseWatches(served.StorageKey);
             }
+        }
+    }
+
+    /// <summary>Sets a CRD's Established condition (a status write, a MODIFIED event) and serves its resource, unless it was deleted (or made again) since.</summary>
+    private void Establish(string name, string? uid)
+    {
+        lock (_store.Gate)
+        {
+            var key = new ObjectKey("", name);
+            if (_store.Get(BuiltInResources.CustomResourceDefinitions.StorageKey, key) is not { } crd || ObjectMeta.Uid(crd) != uid || CustomResourceDefinitions.IsEstablished(crd))
+            {
+                return;
+            }
+
+            var established = crd.DeepClone().AsObject();
+            established["status"] = CustomResourceDefinitions.EstablishedStatus(established, CustomResourceDefinitions.ToResourceType(established), Now());
+            _store.Put(BuiltInResources.CustomResourceDefinitions.StorageKey, established);
+            _catalog.Register(CustomResourceDefinitions.ToResourceType(established));
         }
     }
 

@@ -33,6 +33,9 @@ internal sealed partial class ResourceRegistry
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex Label();
 
+    /// <summary>How long a created CRD stays not Established (its resource not served); zero: established at once.</summary>
+    public TimeSpan CrdEstablishingDelay { get; set; }
+
     public string Now() => Timestamp(_time.GetUtcNow());
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -19,7 +19,7 @@ namespace Weft.Cli.Local.Api;
 /// left as it is, never replaced, relabelled or deleted: a Namespace is used as it is (each of its <c>weft.dev/*</c>
 /// settings that differs from DIR's is warned of: the mesh follows the cluster's, <see cref="NamespaceSettingsDrift"/>),
 /// any other kind is reported as refused. One with the label (left by a weft up that was killed) is taken over. Namespaces
-/// go first and CustomResourceDefinitions next.
+/// go first and CustomResourceDefinitions next, each one written Established before the objects of its kind are sent.
 /// Deployments (and bare Pods) are not sent: they are the local cluster's, which runs the pods itself
 /// (<see cref="Deployments"/>); a cluster's controllers would run them a second time. Services without a ClusterIP of the
 /// run's block get one from the run's <see cref="AddressPlan"/>, as the local mode's admission gives it. The directory is
@@ -35,6 +35,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
 {
     public const string AppliedByLabel = "weft.dev/applied-by";
     public const string AppliedBy = "weft-up";
+
+    private const string CustomResourceDefinition = "CustomResourceDefinition";
+
+    /// <summary>How long a pass waits for a CRD it wrote to be Established before it applies objects of its kind, and how often it looks.</summary>
+    private static readonly TimeSpan EstablishedWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan EstablishedPoll = TimeSpan.FromMilliseconds(100);
 
     private static readonly HashSet<string> LocalKinds = new(StringComparer.Ordinal) { "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Pod" };
 
@@ -140,6 +146,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 force = true;
             }
 
+            if (resync && _notServed.Count > 0)
+            {
+                _notServed.Clear(); // asked again: a CRD installed (or Established) since serves the kind now
+                force = true;
+            }
+
             if (!force && !_dirty && !edited)
             {
                 return (_applied.Count, []);
@@ -235,7 +247,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
         }
     }
 
-    /// <summary>One pass over the directory's objects: creates and replaces what changed, deletes what left. (changed, a line per refused write).</summary>
+    /// <summary>
+    /// One pass over the directory's objects: creates and replaces what changed, deletes what left. (changed, a line per
+    /// refused write). A kind the server did not serve is skipped (and kept: not deleted) until the next read-back, or
+    /// until this pass writes the CRD that serves it (named as the kind's <see cref="KubeResource.QualifiedName"/>): then
+    /// its objects go once the CRD is Established, as <c>kubectl wait --for condition=established</c> waits.
+    /// </summary>
     private async Task<(bool Changed, List<string> Refused)> ApplyObjectsAsync(IReadOnlyList<JsonObject> objects, CancellationToken ct)
     {
         var changed = false;
@@ -248,21 +265,23 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 continue;
             }
 
-            if (_notServed.Contains(kind.ToString()))
-            {
-                continue;
-            }
-
             var body = Prepare(kind, obj);
             desired[kind.KeyOf(body)] = (kind, body);
         }
 
         var order = 0;
+        var establishing = new List<(KubeResource Kind, string Name)>(); // CRDs written in this pass, their kinds' objects after them
         foreach (var (key, (kind, body)) in desired.OrderBy(d => Rank(d.Value.Kind)).ThenBy(d => d.Key, StringComparer.Ordinal))
         {
             order++;
+            if (establishing.Count > 0 && Rank(kind) > Rank(establishing[0].Kind))
+            {
+                await WaitForEstablishedAsync(establishing, ct);
+                establishing.Clear();
+            }
+
             var hash = Hash(body.ToJsonString());
-            if (_applied.TryGetValue(key, out var before) && before.Hash == hash)
+            if ((_applied.TryGetValue(key, out var before) && before.Hash == hash) || _notServed.Contains(kind.ToString()))
             {
                 continue;
             }
@@ -294,6 +313,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 _applied[key] = (kind, kind.NamespaceOf(body), KubeResource.NameOf(body), hash, order, UidOf(written));
                 _notOurs.Remove(key);
                 changed = true;
+                if (kind.Kind == CustomResourceDefinition)
+                {
+                    establishing.Add((kind, KubeResource.NameOf(body)));
+                    _notServed.Remove(KubeResource.NameOf(body)); // its kind's objects are tried again, once it is Established
+                }
             }
             catch (Exception e) when (KubeErrors.IsNotServed(e))
             {
@@ -464,6 +488,33 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
         return gone;
     }
+
+    /// <summary>
+    /// Waits until each CRD is Established (its resource served), reading it back every <see cref="EstablishedPoll"/>
+    /// for at most <see cref="EstablishedWait"/>; one that is not by then is said, and its objects, not served yet, are
+    /// applied at a later pass.
+    /// </summary>
+    private async Task WaitForEstablishedAsync(IReadOnlyList<(KubeResource Kind, string Name)> crds, CancellationToken ct)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + EstablishedWait;
+        foreach (var (kind, name) in crds)
+        {
+            while (!IsEstablished(await kind.GetAsync(_client, null, name, ct)))
+            {
+                if (TimeProvider.System.GetUtcNow() >= deadline)
+                {
+                    Report($"warning: CustomResourceDefinition {name} is not Established after {EstablishedWait.TotalSeconds:0} s: its objects are applied once it is");
+                    break;
+                }
+
+                await Task.Delay(EstablishedPoll, ct);
+            }
+        }
+    }
+
+    private static bool IsEstablished(JsonObject? crd) =>
+        (crd?["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .Any(c => c["type"]?.GetValue<string>() == "Established" && c["status"]?.GetValue<string>() == "True");
 
     private static bool IsAppliedByWeftUp(JsonObject obj) => obj["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
 
