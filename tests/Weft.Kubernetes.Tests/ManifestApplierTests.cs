@@ -280,6 +280,24 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task An_object_deleted_outside_weft_up_and_taken_out_of_DIR_by_the_same_edit_is_neither_applied_again_nor_said_to_be()
+    {
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+
+        await using (await StartAsync(resync: TimeSpan.FromHours(1))) // no read-back but the edit's
+        {
+            await KubeResource.HttpRoutes.DeleteAsync(_client, "shop", "cart-canary", CancellationToken.None);
+            var edit = Path.Combine(_work, "shop.yaml"); // written whole, then moved in: the pass never reads half of it
+            await File.WriteAllTextAsync(edit, ShopWithRoute[..ShopWithRoute.LastIndexOf("---", StringComparison.Ordinal)]
+                + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: edited, namespace: shop}\n");
+            File.Move(edit, Path.Combine(Manifests, "shop.yaml"), overwrite: true);
+            await WaitForAsync(KubeResource.ConfigMaps, "shop", "edited"); // the edit's pass is done
+            Assert.Null(await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary"));
+            Assert.DoesNotContain("cart-canary", Progress, StringComparison.Ordinal);
+        }
+    }
+
     private const string ShopWithRoute = """
         apiVersion: v1
         kind: Namespace

@@ -141,7 +141,15 @@ internal sealed class ManifestApplier : IAsyncDisposable
             var files = DirectoryWatch.ManifestFiles(Directory, _ignored);
             var hash = Convert.ToHexString(DirectoryWatch.ContentHash(files));
             var edited = hash != _contentHash;
-            if ((force || edited || resync) && await ForgetGoneAsync(ct) > 0)
+            var readBack = force || edited || resync;
+            if (!readBack && !_dirty)
+            {
+                return (_applied.Count, []);
+            }
+
+            // DIR as it is now, before the read-back: what was deleted outside weft up and has left DIR since is not to be applied again.
+            var desired = Desired(Read(files));
+            if (readBack && await ForgetGoneAsync(desired, ct) > 0)
             {
                 force = true;
             }
@@ -165,7 +173,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
 
             Deployments?.Replace("manifests", [.. loaded.Objects.OfType<Deployment>()]);
-            var (changed, refused) = await ApplyObjectsAsync(Read(files), ct);
+            var (changed, refused) = await ApplyObjectsAsync(desired, ct);
             _dirty = refused.Count > 0;
             if (changed)
             {
@@ -253,22 +261,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
     /// until this pass writes the CRD that serves it (named as the kind's <see cref="KubeResource.QualifiedName"/>): then
     /// its objects go once the CRD is Established, as <c>kubectl wait --for condition=established</c> waits.
     /// </summary>
-    private async Task<(bool Changed, List<string> Refused)> ApplyObjectsAsync(IReadOnlyList<JsonObject> objects, CancellationToken ct)
+    private async Task<(bool Changed, List<string> Refused)> ApplyObjectsAsync(Dictionary<string, (KubeResource Kind, JsonObject Object)> desired, CancellationToken ct)
     {
         var changed = false;
         var refused = new List<string>();
-        var desired = new Dictionary<string, (KubeResource Kind, JsonObject Object)>(StringComparer.Ordinal);
-        foreach (var obj in objects)
-        {
-            if (KubeResource.Of(obj) is not { } kind || LocalKinds.Contains(kind.Kind) || KubeResource.NameOf(obj).Length == 0)
-            {
-                continue;
-            }
-
-            var body = Prepare(kind, obj);
-            desired[kind.KeyOf(body)] = (kind, body);
-        }
-
         var order = 0;
         var establishing = new List<(KubeResource Kind, string Name)>(); // CRDs written in this pass, their kinds' objects after them
         foreach (var (key, (kind, body)) in desired.OrderBy(d => Rank(d.Value.Kind)).ThenBy(d => d.Key, StringComparer.Ordinal))
@@ -350,6 +346,24 @@ internal sealed class ManifestApplier : IAsyncDisposable
         }
 
         return (changed, refused);
+    }
+
+    /// <summary>The directory's objects to send, by key, each as sent (<see cref="Prepare"/>): not the local cluster's kinds, nor one without a name.</summary>
+    private Dictionary<string, (KubeResource Kind, JsonObject Object)> Desired(IReadOnlyList<JsonObject> objects)
+    {
+        var desired = new Dictionary<string, (KubeResource Kind, JsonObject Object)>(StringComparer.Ordinal);
+        foreach (var obj in objects)
+        {
+            if (KubeResource.Of(obj) is not { } kind || LocalKinds.Contains(kind.Kind) || KubeResource.NameOf(obj).Length == 0)
+            {
+                continue;
+            }
+
+            var body = Prepare(kind, obj);
+            desired[kind.KeyOf(body)] = (kind, body);
+        }
+
+        return desired;
     }
 
     // The API server's allocator refusing the ClusterIP Prepare set: kube-apiserver's (and the stand-in's) words.
@@ -455,10 +469,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     /// <summary>
     /// Reads back each object this applier wrote; one gone, or of another uid (deleted and made again since), is no longer
-    /// taken for applied, so that the pass applies it again (or, someone else's now, refuses it). And each of DIR's it
-    /// left as someone else's: one gone since is applied now. How many were.
+    /// taken for applied, so that the pass applies it again (or, someone else's now, refuses it) when it is still in
+    /// <paramref name="desired"/> (DIR as it is now); one that left DIR is only forgotten, without a word (its delete
+    /// would have found it gone). And each of DIR's it left as someone else's: one gone since is applied now. How many
+    /// of DIR's are to be applied again.
     /// </summary>
-    private async Task<int> ForgetGoneAsync(CancellationToken ct)
+    private async Task<int> ForgetGoneAsync(Dictionary<string, (KubeResource Kind, JsonObject Object)> desired, CancellationToken ct)
     {
         var gone = 0;
         foreach (var (key, applied) in _applied.OrderBy(a => a.Value.Order).ToList())
@@ -470,6 +486,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
 
             _applied.Remove(key);
+            if (!desired.ContainsKey(key))
+            {
+                continue;
+            }
+
             gone++;
             _progress?.WriteLine(server is null
                 ? $"{key} was deleted outside weft up and is in {Directory}: applying it again"
@@ -478,7 +499,11 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
         foreach (var (key, theirs) in _notOurs.ToList())
         {
-            if (await theirs.Kind.GetAsync(_client, theirs.Namespace, theirs.Name, ct) is null)
+            if (!desired.ContainsKey(key))
+            {
+                _notOurs.Remove(key); // out of DIR: nothing to apply when it goes
+            }
+            else if (await theirs.Kind.GetAsync(_client, theirs.Namespace, theirs.Name, ct) is null)
             {
                 _notOurs.Remove(key);
                 gone++;
