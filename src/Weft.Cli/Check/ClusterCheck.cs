@@ -7,7 +7,8 @@ namespace Weft.Cli.Check;
 
 /// <summary>
 /// <c>weft check</c>'s checks in order, group by group: the API server, the Gateway API CRDs, Weft's own CRD, the
-/// controller, the mesh root, the injector. An unreachable API server, or one that does not accept the credentials, ends
+/// controller, the mesh root, the injector. Of a mesh that a <c>weft up --kubeconfig</c> runs (<see cref="WeftUpRun"/>),
+/// the controller's Deployment and the injector's webhook do not apply: its control plane is in that process. An unreachable API server, or one that does not accept the credentials, ends
 /// the run (everything else would fail for that one reason); after that every check runs, so one run lists everything
 /// that is wrong.
 /// </summary>
@@ -25,6 +26,7 @@ internal static class ClusterCheck
         }
 
         results.Add(await Guarded(ApiServerChecks.Group, "api-groups", () => ApiServerChecks.ServesWhatWeftNeedsAsync(context, ct)).ConfigureAwait(false));
+        context = context with { WeftUp = await WeftUpAsync(context, ct).ConfigureAwait(false) };
         foreach (var crd in GatewayApiCrds.All)
         {
             results.Add(await Guarded(GatewayApiChecks.Group, $"crd/{crd.Name}", () => GatewayApiChecks.CrdAsync(context, crd, ct)).ConfigureAwait(false));
@@ -77,6 +79,19 @@ internal static class ClusterCheck
         }
 
         return results;
+    }
+
+    // A node Lease the kubeconfig's user may not read says nothing: the checks apply as on any cluster.
+    private static async Task<WeftUpRun?> WeftUpAsync(CheckContext context, CancellationToken ct)
+    {
+        try
+        {
+            return await WeftUpRun.ReadAsync(context, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsApiError(e))
+        {
+            return null;
+        }
     }
 
     // A check whose read fails other than by 404 (403: the kubeconfig's user may not read it) is a failed check, not a crash.

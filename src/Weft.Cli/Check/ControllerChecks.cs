@@ -24,6 +24,11 @@ internal static class ControllerChecks
     {
         var deployment = await Deployments.GetAsync(context.Client, context.Namespace, WeftInstallation.ControllerName, ct).ConfigureAwait(false);
         var what = $"Deployment {context.Namespace}/{WeftInstallation.ControllerName}";
+        if (deployment is null && context.WeftUp is { } run)
+        {
+            return CheckResult.Skip(Group, "deployment", $"{what} does not apply: {run.ControlPlane}");
+        }
+
         if (deployment is null)
         {
             return CheckResult.Fail(Group, "deployment", $"{what} does not exist", "install Weft: `weft install | kubectl apply -f -`");

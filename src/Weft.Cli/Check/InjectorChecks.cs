@@ -22,6 +22,12 @@ internal static class InjectorChecks
     {
         var what = $"MutatingWebhookConfiguration {WeftInstallation.WebhookConfigurationName}";
         var configuration = await KubeResource.MutatingWebhookConfigurations.GetAsync(context.Client, null, WeftInstallation.WebhookConfigurationName, ct).ConfigureAwait(false);
+        if (configuration is null && context.WeftUp is { } run)
+        {
+            // weft up starts its pods already injected (as `weft inject` would), through no webhook.
+            return (CheckResult.Skip(Group, "webhook-configuration", $"{what} does not apply: {run.ControlPlane}, which injects its pods itself"), null);
+        }
+
         if (configuration is null)
         {
             return (CheckResult.Fail(Group, "webhook-configuration", $"{what} does not exist", "install Weft: `weft install | kubectl apply -f -`"), null);

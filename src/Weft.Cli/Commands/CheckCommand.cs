@@ -11,8 +11,9 @@ namespace Weft.Cli.Commands;
 
 /// <summary>
 /// <c>weft check [--kubeconfig FILE] [--context NAME] [--namespace NS] [--probe-namespace NS] [-o text|json]</c>: whether
-/// a cluster runs Weft as it should (<see cref="ClusterCheck"/>), one line per check, <c>✓</c> or <c>✗</c> with a hint.
-/// Exit 0: every check passed; 1: some failed; 2: bad arguments or no usable kubeconfig.
+/// a cluster runs Weft as it should (<see cref="ClusterCheck"/>), one line per check, <c>✓</c> or <c>✗</c> with a hint, or
+/// <c>-</c> for one that does not apply (a <c>weft up --kubeconfig</c> mesh has no controller Deployment or webhook).
+/// Exit 0: every check passed or did not apply; 1: some failed; 2: bad arguments or no usable kubeconfig.
 /// </summary>
 internal static class CheckCommand
 {
@@ -50,7 +51,7 @@ internal static class CheckCommand
             text.Append(group.Key).Append('\n').Append('-', group.Key.Length).Append('\n');
             foreach (var check in group)
             {
-                text.Append(check.Ok ? "✓ " : "✗ ").Append(check.Detail).Append('\n');
+                text.Append(check.Skipped ? "- " : check.Ok ? "✓ " : "✗ ").Append(check.Detail).Append('\n');
                 if (!check.Ok && check.Hint is not null)
                 {
                     text.Append("    hint: ").Append(check.Hint).Append('\n');
@@ -61,7 +62,9 @@ internal static class CheckCommand
         }
 
         var failed = results.Count(r => !r.Ok);
-        text.Append(failed == 0 ? "Status check results are ✓\n" : $"Status check results are ✗ ({failed} of {results.Count} checks failed)\n");
+        var skipped = results.Count(r => r.Skipped);
+        var notApplying = skipped == 0 ? "" : $" ({skipped} did not apply)";
+        text.Append(failed == 0 ? $"Status check results are ✓{notApplying}\n" : $"Status check results are ✗ ({failed} of {results.Count} checks failed){notApplying}\n");
         return text.ToString();
     }
 
@@ -74,6 +77,11 @@ internal static class CheckCommand
             if (r.Hint is not null)
             {
                 check["hint"] = r.Hint;
+            }
+
+            if (r.Skipped)
+            {
+                check["skipped"] = true;
             }
 
             checks.Add(check);

@@ -385,6 +385,85 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("the controller fills it when running", result.Hint, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A mesh that <c>weft up DIR --kubeconfig</c> runs has its control plane in that process and starts its pods
+    /// injected: there is no controller Deployment and no injector webhook, and their checks do not apply. Each says so,
+    /// naming the run as the node's Lease does; every other check passes, so weft check exits 0.
+    /// </summary>
+    [Fact]
+    public async Task Of_a_weft_up_mesh_the_controller_Deployment_and_the_injector_webhook_do_not_apply_and_check_exits_0()
+    {
+        await RestartAsync([SharedFiles.GatewayApiCrds, SharedFiles.WeftCrd], serviceCidr: "127.0.0.0/8"); // weft up's Services in 127.B.1.0/24
+        var manifests = Directory.CreateDirectory(Path.Combine(_work, "canary")).FullName;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(SharedFiles.Repository, "examples", "canary"), "*.yaml"))
+        {
+            File.Copy(file, Path.Combine(manifests, Path.GetFileName(file)));
+        }
+
+        var ready = Path.Combine(_work, "ready.json");
+        var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", ready, "--isolation", "process"], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(ready) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        Assert.False(up.HasExited, upOutput.ToString());
+
+        // The in-process controller leads (its Lease) and publishes the trust bundle soon after weft up is ready.
+        var (code, text) = (-1, "");
+        await WeftChildren.WaitAsync(
+            () =>
+            {
+                (code, text) = _children.RunAsync(["check", "--kubeconfig", Kubeconfig]).GetAwaiter().GetResult();
+                return code == 0;
+            },
+            TimeSpan.FromSeconds(60),
+            () => $"weft check exit {code}:\n{text}");
+        var run = $"the control plane is the weft up on machine {Environment.MachineName} (pid {up.Id}), as Lease kube-node-lease/weft-local says";
+        Assert.Contains($"- Deployment {Ns}/weft-controller does not apply: {run}", text, StringComparison.Ordinal);
+        Assert.Contains($"- MutatingWebhookConfiguration weft-sidecar-injector does not apply: {run}, which injects its pods itself", text, StringComparison.Ordinal);
+        Assert.Contains($"✓ Lease {Ns}/weft-controller held by weft-up-", text, StringComparison.Ordinal);
+        Assert.Contains("Status check results are ✓ (2 did not apply)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("install Weft", text, StringComparison.Ordinal);
+
+        var (jsonCode, json) = await _children.RunAsync(["check", "--kubeconfig", Kubeconfig, "-o", "json"]);
+        Assert.True(jsonCode == 0, json);
+        var skipped = JsonNode.Parse(json)!["checks"]!.AsArray().Where(c => c!["skipped"]?.GetValue<bool>() == true).Select(c => c!["name"]!.GetValue<string>());
+        Assert.Equal(["deployment", "webhook-configuration"], skipped);
+    }
+
+    /// <summary>
+    /// Only a live weft up makes those checks not apply: a node Lease that expired (a run that was killed) or that no
+    /// weft up wrote runs no control plane, and the Deployment and webhook are missing as on a cluster without Weft.
+    /// </summary>
+    [Theory]
+    [InlineData("live weft up", 5, true)]
+    [InlineData("killed weft up", 300, false)]
+    [InlineData("no weft up", 5, false)]
+    public async Task The_controller_Deployment_and_injector_webhook_do_not_apply_only_while_a_weft_up_renews_the_node_Lease(string lease, int renewedSecondsAgo, bool skipped)
+    {
+        await SeedHealthyAsync();
+        var annotations = lease == "no weft up" ? null : new Dictionary<string, string> { ["weft.dev/run"] = "laptop/4242/1700000000000" };
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
+        {
+            Metadata = new V1ObjectMeta { Name = "weft-local", Annotations = annotations },
+            Spec = new V1LeaseSpec { HolderIdentity = "weft-local", LeaseDurationSeconds = 40, RenewTime = DateTime.UtcNow.AddSeconds(-renewedSecondsAgo) },
+        }, "kube-node-lease");
+
+        var results = await RunAsync();
+        foreach (var name in new[] { "deployment", "webhook-configuration" })
+        {
+            var result = Single(results, name);
+            Assert.Equal(skipped, result.Skipped);
+            Assert.Equal(skipped, result.Ok);
+            if (skipped)
+            {
+                Assert.EndsWith("does not apply: the control plane is the weft up on machine laptop (pid 4242), as Lease kube-node-lease/weft-local says"
+                    + (name == "deployment" ? "" : ", which injects its pods itself"), result.Detail, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Contains("install Weft", result.Hint, StringComparison.Ordinal);
+            }
+        }
+    }
+
     [Fact]
     public async Task Weft_check_exits_1_on_failures_and_2_without_a_kubeconfig()
     {
@@ -403,18 +482,18 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(2, missing);
     }
 
-    private async Task StartAsync(string[] crds)
+    private async Task StartAsync(string[] crds, string? serviceCidr = null)
     {
-        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = crds, WebhookServiceAddresses = _services });
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = crds, WebhookServiceAddresses = _services, ServiceCidr = serviceCidr ?? new KubeApiServerOptions().ServiceCidr });
         _api.WriteKubeconfig(Kubeconfig);
         _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
     }
 
-    private async Task RestartAsync(string[] crds)
+    private async Task RestartAsync(string[] crds, string? serviceCidr = null)
     {
         _client.Dispose();
         await _api.DisposeAsync();
-        await StartAsync(crds);
+        await StartAsync(crds, serviceCidr);
     }
 
     // A stand-in with the vendored CRDs, one of them edited.

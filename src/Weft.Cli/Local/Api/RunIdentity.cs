@@ -17,10 +17,7 @@ internal static class RunIdentity
     /// <summary>Whether <paramref name="identity"/> names a run on this machine whose process is gone (a run elsewhere: false, nothing here can tell).</summary>
     public static bool IsGoneFromThisMachine(string identity)
     {
-        var parts = identity.Split('/');
-        if (parts.Length != 3 || parts[0] != Environment.MachineName
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+        if (!TryParse(identity, out var machine, out var pid, out var start) || machine != Environment.MachineName)
         {
             return false;
         }
@@ -34,6 +31,19 @@ internal static class RunIdentity
         {
             return true; // no such process
         }
+    }
+
+    /// <summary>The machine, pid and start (Unix ms) of an identity <see cref="Of"/> made; false for anything else.</summary>
+    public static bool TryParse(string identity, out string machine, out int pid, out long startUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        var parts = identity.Split('/');
+        machine = parts[0];
+        pid = 0;
+        startUnixMs = 0;
+        return parts.Length == 3 && parts[0].Length > 0
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out pid)
+            && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out startUnixMs);
     }
 
     private static long StartOf(Process process) => new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds();
