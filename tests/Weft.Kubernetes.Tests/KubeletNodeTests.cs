@@ -158,6 +158,50 @@ public sealed class KubeletNodeTests : IAsyncLifetime
         Assert.Null(await KubeResource.Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None));
     }
 
+    /// <summary>
+    /// A kubelet registers its Node again when it finds it gone: a Node deleted through the API server while weft up
+    /// runs (<c>kubectl delete node weft-local</c>) is back at the next beat (10 s), as it was registered (labels, taint,
+    /// addresses, Ready), with one line saying so; its Lease is then owned by the new Node, and the heartbeat goes on.
+    /// </summary>
+    [Fact]
+    public async Task A_Node_deleted_through_the_API_server_is_registered_again_at_the_next_beat()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var progress = new LockedWriter();
+        await using var node = await ClaimAsync(time: time, progress: progress);
+        await node.StartAsync(CancellationToken.None);
+        var registered = (await Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None))!;
+
+        await _client.CoreV1.DeleteNodeAsync(KubeletNode.Name);
+        time.Advance(KubeletNode.RenewInterval);
+        JsonObject? again = null;
+        await WeftChildren.WaitAsync(
+            () => (again = Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()) is not null,
+            Deadline,
+            () => $"the Node was not registered again at the next beat: {progress.Text}");
+        Assert.NotNull(again);
+        Assert.NotEqual(Uid(registered), Uid(again));
+        Assert.True(JsonNode.DeepEquals(registered["metadata"]!["labels"], again["metadata"]!["labels"]), again.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(registered["spec"]!["taints"], again["spec"]!["taints"]), again.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(registered["status"]!["addresses"], again["status"]!["addresses"]), again.ToJsonString());
+        var ready = again["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Ready")!;
+        Assert.Equal("True", ready["status"]!.GetValue<string>());
+        Assert.Equal(1, progress.Text.Split('\n').Count(l => l == "Node weft-local was deleted through the API server: registering it again"));
+
+        time.Advance(KubeletNode.RenewInterval);
+        await WeftChildren.WaitAsync(
+            () => Leases.GetAsync(_client, KubeletNode.LeaseNamespace, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()?["metadata"]?["ownerReferences"]?[0]?["uid"]?.GetValue<string>() == Uid(again),
+            Deadline,
+            () => "the Lease is not owned by the Node registered again");
+        Assert.NotNull(await Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None));
+
+        static string? Uid(JsonObject node) => node["metadata"]?["uid"]?.GetValue<string>();
+    }
+
+    private static KubeResource Nodes => KubeResource.Nodes;
+
+    private static KubeResource Leases => KubeResource.Leases;
+
     private k8s.Kubernetes Client(params DelegatingHandler[] handlers) =>
         new(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))), handlers);
 

@@ -12,7 +12,8 @@ namespace Weft.Cli.Local.Api;
 /// it in the API server: registered at start (created, or taken over when an earlier run left it) with a Ready
 /// condition, its addresses, the well-known labels and a NoSchedule taint (<see cref="Taint"/>: the scheduler must not
 /// place a cluster's pods on a node that runs only weft up's); its Lease in <c>kube-node-lease</c> renewed every 10 s
-/// (leaseDurationSeconds 40, the kubelet's), and the Ready condition's heartbeat written every minute. Without them the
+/// (leaseDurationSeconds 40, the kubelet's), the Node read at each renewal and registered again when it was deleted,
+/// and the Ready condition's heartbeat written every minute. Without them the
 /// node lifecycle controller takes the node for lost and PodGC deletes the Pods bound to a Node that does not exist.
 /// The Lease is also what makes one run the node's: claimed in one write before anything else is (<see cref="ClaimAsync"/>),
 /// renewed only while it is still this run's, and deleted with the Node on a clean stop (after the Pods) only if it
@@ -233,6 +234,14 @@ internal sealed class KubeletNode : IAsyncDisposable
             {
                 await WriteStatusAsync(ct);
             }
+            else if (await KubeResource.Nodes.GetAsync(_client, null, Name, ct) is { } node)
+            {
+                _node = node; // as it is now (someone may have labelled it): the next status write's base
+            }
+            else
+            {
+                await RegisterAgainAsync(ct);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -256,16 +265,32 @@ internal sealed class KubeletNode : IAsyncDisposable
         }
 
         _node = registered;
-        await WriteStatusAsync(ct);
+        await WriteStatusAsync(ct, registering: true);
     }
 
-    private async Task WriteStatusAsync(CancellationToken ct)
+    /// <summary>
+    /// The Node was deleted through the API server (<c>kubectl delete node</c>) while this run holds it: registered again,
+    /// the same as at start, as a kubelet's node status loop does when it finds its Node gone; otherwise its Pods would be
+    /// bound to a Node that does not exist (a real server's PodGC deletes them).
+    /// </summary>
+    private async Task RegisterAgainAsync(CancellationToken ct)
+    {
+        _progress?.WriteLine($"Node {Name} was deleted through the API server: registering it again");
+        await RegisterAsync(ct);
+    }
+
+    private async Task WriteStatusAsync(CancellationToken ct, bool registering = false)
     {
         var body = _node!.DeepClone().AsObject();
         body["status"] = StatusJson();
         try
         {
             _node = await KubeResource.Nodes.ReplaceStatusAsync(_client, body, ct);
+        }
+        catch (Exception e) when (KubeErrors.IsNotFound(e) && !registering)
+        {
+            await RegisterAgainAsync(ct);
+            return;
         }
         catch (Exception e) when (KubeErrors.IsConflict(e) || KubeErrors.IsNotFound(e))
         {
