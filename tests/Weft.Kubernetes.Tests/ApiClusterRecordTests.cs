@@ -92,6 +92,88 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         Assert.Equal(["elsewhere"], (await client.CoreV1.ListNamespacedPodAsync("shop")).Items.Select(p => p.Metadata.Name));
     }
 
+    /// <summary>
+    /// A kubelet writes a pod's status when a container's state changes, ready or not: an app that exits over and over in
+    /// a pod that is never Ready (nothing listens on its port) has its restarts (kubectl's RESTARTS), its last exit and
+    /// CrashLoopBackOff in the API as they happen, not only at the next readiness flip.
+    /// </summary>
+    [Fact]
+    public async Task A_container_restarting_in_a_pod_that_is_never_ready_has_its_restarts_written_as_they_happen()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        await using var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
+        record.Start();
+        await using var pod = Unready(record, "sh -c 'exit 3'");
+        Assert.True(pod.Start(), pod.Problem);
+        record.Publish([new PodStatus(pod.Object, Ready: false)], []);
+
+        V1ContainerStatus? app = null;
+        await Weft.Conformance.Tests.WeftChildren.WaitAsync(
+            () => (app = ContainerStatus(client, pod)) is { RestartCount: >= 2 },
+            TimeSpan.FromSeconds(30),
+            () => $"restarts in the API: {app?.RestartCount.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no container status"}, in the pod: {pod.ContainerStates().Single().Restarts}");
+        Assert.False(pod.Ready);
+        Assert.Equal(3, app!.LastState?.Terminated?.ExitCode);
+        Assert.Equal("Error", app.LastState?.Terminated?.Reason);
+        Assert.False(app.Ready);
+    }
+
+    /// <summary>No write storm: a pod whose readiness and containers have not changed since its status was written is not written again.</summary>
+    [Fact]
+    public async Task A_pod_status_is_not_written_again_while_nothing_in_it_changed()
+    {
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_api.WriteKubeconfig(Path.Combine(_work, "kubeconfig"))));
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "shop" } });
+        await using var record = new ApiClusterRecord(client, Path.Combine(_work, "credentials"), "", "127.0.0.1", progress: null);
+        record.Start();
+        await using var pod = Unready(record, "sleep 600");
+        Assert.True(pod.Start(), pod.Problem);
+        record.Publish([new PodStatus(pod.Object, Ready: false)], []);
+        await Weft.Conformance.Tests.WeftChildren.WaitAsync(
+            () => ContainerStatus(client, pod)?.State?.Running is not null,
+            TimeSpan.FromSeconds(30),
+            () => "the container never written as running");
+        var written = client.CoreV1.ReadNamespacedPod(pod.Name, "shop").Metadata.ResourceVersion;
+
+        for (var i = 0; i < 3; i++)
+        {
+            record.Publish([new PodStatus(pod.Object, Ready: false)], []);
+            await record.WaitForWrittenAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(written, client.CoreV1.ReadNamespacedPod(pod.Name, "shop").Metadata.ResourceVersion);
+    }
+
+    // The pod's one container's status in the API; null before the Pod is recorded (the pod registers it as it starts).
+    private static V1ContainerStatus? ContainerStatus(k8s.Kubernetes client, LocalPod pod)
+    {
+        try
+        {
+            return client.CoreV1.ReadNamespacedPod(pod.Name, pod.Namespace).Status?.ContainerStatuses?.SingleOrDefault();
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    // A pod with no sidecar whose app runs COMMAND, never Ready: nothing listens on its port.
+    private LocalPod Unready(ApiClusterRecord record, string command) => new(
+        new Deployment
+        {
+            ApiVersion = "apps/v1",
+            Metadata = new ObjectMeta { Name = "app", Namespace = "shop" },
+            Template = new PodTemplate
+            {
+                Labels = new Dictionary<string, string> { ["app"] = "app" },
+                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = "local", Ports = [new ContainerPort { Port = 9 }] }] },
+            },
+        },
+        "abc", "app-abc-1", System.Net.IPAddress.Parse("127.99.3.1"),
+        new LocalClusterOptions { ControlPlane = new Uri("http://127.0.0.1:1"), LogDirectory = Path.Combine(_work, "logs"), Images = new ImageMap([new("local", command)]), Record = record },
+        new PodMeshSettings("off", Weft.Proxy.Security.MtlsMode.Strict));
+
     private LocalPod Web() => new(
         new Deployment
         {

@@ -124,6 +124,12 @@ internal sealed class LocalPod : IAsyncDisposable
     public event Action<LocalPod>? StateChanged;
 
     /// <summary>
+    /// Raised when what <see cref="ContainerStates"/> reports changes: a container started, exited, or was restarted. A
+    /// kubelet writes the pod's status then, ready or not (<c>kubectl get pods</c> shows RESTARTS and the waiting reason).
+    /// </summary>
+    public event Action<LocalPod>? ContainersChanged;
+
+    /// <summary>
     /// Resolves the containers' commands, then prepares the sandbox and starts the sidecar and the apps in the background.
     /// Returns false (with <see cref="Problem"/>) if the pod cannot run at all.
     /// </summary>
@@ -628,6 +634,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 _startedAt[index] = _options.Time.GetUtcNow();
             }
 
+            ContainersChanged?.Invoke(this);
             return true;
         }
         catch (InvalidOperationException e)
@@ -693,6 +700,7 @@ internal sealed class LocalPod : IAsyncDisposable
                     restartAt[i] = now + delay;
                     problem = $"container {_containerNames[i]} exited with code {process.ExitCode}; restarting in {delay.TotalSeconds:0}s (log {process.LogPath})";
                     SetState(false, problem);
+                    ContainersChanged?.Invoke(this);
                 }
                 else if (now >= restartAt[i])
                 {

@@ -11,9 +11,10 @@ namespace Weft.Cli.Local.Api;
 
 /// <summary>
 /// The local cluster's record kept in an API server (<c>weft up --kubeconfig</c>), as a kubelet and the EndpointSlice
-/// controller keep theirs: each pod is created as a Pod before its containers start, then its IP and Ready condition are
-/// written through the status subresource; EndpointSlices are created, updated and deleted as they are derived
-/// (labelled <c>endpointslice.kubernetes.io/managed-by</c>); a pod that has stopped is deleted with grace 0 and its uid as
+/// controller keep theirs: each pod is created as a Pod before its containers start, then its IP, Ready condition and
+/// containers' states are written through the status subresource whenever they differ from what was last written;
+/// EndpointSlices are created, updated and deleted as they are derived (labelled
+/// <c>endpointslice.kubernetes.io/managed-by</c>); a pod that has stopped is deleted with grace 0 and its uid as
 /// precondition (a graceful delete would only mark it terminating, for its kubelet). Each sidecar's credential is
 /// what a projected service-account token volume gives one: a TokenRequest for audience <see cref="Audience"/> bound to
 /// its Pod, in a file (0600) passed with <c>--token-file</c> and renewed at 80% of its lifetime, beside the trust bundle
@@ -120,8 +121,16 @@ internal sealed class ApiClusterRecord : ClusterRecord
             Written.Note(KubeResource.Pods, KubeResource.ResourceVersionOf(created));
             lock (_gate)
             {
+                if (_pods.TryGetValue(pod.Key, out var earlier))
+                {
+                    earlier.Pod.ContainersChanged -= OnContainersChanged;
+                }
+
                 _pods[pod.Key] = new RecordedPod(pod, created, _desiredGeneration);
             }
+
+            pod.ContainersChanged -= OnContainersChanged; // registered again after a failed attempt: once
+            pod.ContainersChanged += OnContainersChanged;
 
             await IssueTokenAsync(pod, created, ct);
         }
@@ -196,6 +205,11 @@ internal sealed class ApiClusterRecord : ClusterRecord
             doomed = [.. _slices.Values.Select(s => (KubeResource.EndpointSlices, s.Object["metadata"]!["namespace"]!.GetValue<string>(), KubeResource.NameOf(s.Object), (string?)null)),
                 .. _pods.Values.Select(p => (KubeResource.Pods, p.Pod.Namespace, p.Pod.Name, UidOf(p.Object)))];
             tokens = [.. _pods.Values.Select(p => TokenFile(p.Pod))];
+            foreach (var pod in _pods.Values)
+            {
+                pod.Pod.ContainersChanged -= OnContainersChanged;
+            }
+
             _slices.Clear();
             _pods.Clear();
         }
@@ -225,6 +239,8 @@ internal sealed class ApiClusterRecord : ClusterRecord
         _stop.Dispose();
         await base.DisposeAsync();
     }
+
+    private void OnContainersChanged(LocalPod pod) => Wake();
 
     private void Wake()
     {
@@ -312,13 +328,18 @@ internal sealed class ApiClusterRecord : ClusterRecord
                         }
                     }
 
+                    pod.Pod.ContainersChanged -= OnContainersChanged;
+
                     TryDelete(TokenFile(pod.Pod));
                     continue;
                 }
 
-                if (pod.WrittenReady != status.Ready)
+                // As a kubelet's status manager: written when it differs from what was last written (readiness, or a
+                // container's state, restarts, waiting reason), ready or not, and not otherwise.
+                var containers = pod.Pod.ContainerStates();
+                if (pod.WrittenReady != status.Ready || !pod.WrittenContainers.SequenceEqual(containers))
                 {
-                    await WritePodStatusAsync(pod, status.Ready, ct);
+                    await WritePodStatusAsync(pod, status.Ready, containers, ct);
                 }
 
                 if (_time.GetUtcNow() >= pod.TokenRenewal)
@@ -389,24 +410,24 @@ internal sealed class ApiClusterRecord : ClusterRecord
         return ok;
     }
 
-    private async Task WritePodStatusAsync(RecordedPod pod, bool ready, CancellationToken ct)
+    private async Task WritePodStatusAsync(RecordedPod pod, bool ready, IReadOnlyList<ContainerState> containers, CancellationToken ct)
     {
         var current = pod.Object;
         for (var attempt = 0; ; attempt++)
         {
             var body = current.DeepClone().AsObject();
-            body["status"] = PodStatusJson(pod.Pod, ready);
+            body["status"] = PodStatusJson(pod.Pod, ready, containers);
             try
             {
                 pod.Object = await KubeResource.Pods.ReplaceStatusAsync(_client, body, ct);
                 Written.Note(KubeResource.Pods, KubeResource.ResourceVersionOf(pod.Object));
-                pod.WrittenReady = ready;
+                pod.Wrote(ready, containers);
                 return;
             }
             catch (Exception e) when (KubeErrors.IsNotFound(e))
             {
                 // Deleted through the API at once (a force delete): the local cluster stops the pod, nothing to write.
-                pod.WrittenReady = ready;
+                pod.Wrote(ready, containers);
                 return;
             }
             catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < 3)
@@ -415,7 +436,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
                 {
                     // Deleted meanwhile: a real server's force delete is a MODIFIED (deletionTimestamp) then a DELETED, so
                     // a write between them conflicts and the read finds nothing. As above: nothing to write.
-                    pod.WrittenReady = ready;
+                    pod.Wrote(ready, containers);
                     return;
                 }
 
@@ -494,7 +515,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
         return json;
     }
 
-    private JsonObject PodStatusJson(LocalPod pod, bool ready)
+    private JsonObject PodStatusJson(LocalPod pod, bool ready, IReadOnlyList<ContainerState> containers)
     {
         var now = RouteStatusJson.Timestamp(_time.GetUtcNow());
         var started = RouteStatusJson.Timestamp(pod.Object.Metadata.CreationTimestamp ?? _time.GetUtcNow());
@@ -511,7 +532,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
                 new JsonObject { ["type"] = "Initialized", ["status"] = "True", ["lastTransitionTime"] = started },
                 new JsonObject { ["type"] = "ContainersReady", ["status"] = readiness, ["lastTransitionTime"] = now },
                 new JsonObject { ["type"] = "Ready", ["status"] = readiness, ["lastTransitionTime"] = now }),
-            ["containerStatuses"] = ContainerStatusesJson(pod, ready),
+            ["containerStatuses"] = ContainerStatusesJson(pod, ready, containers),
         };
     }
 
@@ -522,9 +543,9 @@ internal sealed class ApiClusterRecord : ClusterRecord
     /// the last exit as <c>lastState.terminated</c>. Weft's containers run as processes, so there is no image ID or
     /// container ID to give.
     /// </summary>
-    private static JsonArray ContainerStatusesJson(LocalPod pod, bool ready)
+    private static JsonArray ContainerStatusesJson(LocalPod pod, bool ready, IReadOnlyList<ContainerState> containers)
     {
-        var states = pod.ContainerStates().ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var states = containers.ToDictionary(s => s.Name, StringComparer.Ordinal);
         var statuses = new JsonArray();
         foreach (var container in pod.Json["spec"]?["containers"] as JsonArray ?? [])
         {
@@ -644,7 +665,16 @@ internal sealed class ApiClusterRecord : ClusterRecord
 
         public JsonObject Object { get; set; } = created;
 
-        public bool? WrittenReady { get; set; }
+        public bool? WrittenReady { get; private set; }
+
+        /// <summary>The containers' states as last written (<see cref="LocalPod.ContainerStates"/>).</summary>
+        public IReadOnlyList<ContainerState> WrittenContainers { get; private set; } = [];
+
+        public void Wrote(bool ready, IReadOnlyList<ContainerState> containers)
+        {
+            WrittenReady = ready;
+            WrittenContainers = containers;
+        }
 
         public DateTimeOffset TokenRenewal { get; set; } = DateTimeOffset.MaxValue;
     }
