@@ -24,6 +24,9 @@ internal static class StatusCommand
         access.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
+            // What is printed repeats what others wrote (names, status messages, the control plane's answer): escaped, as
+            // weft stat's and weft tap's are. The state file's JSON (--json) is JSON's own escaping.
+            var stdout = TerminalText.Writer(Console.Out);
             var query = access.Read(result);
             if (query.NamesCluster)
             {
@@ -33,7 +36,7 @@ internal static class StatusCommand
                     return 2;
                 }
 
-                return await WriteClusterStatusAsync(query, Console.Out, ct) ? 0 : 1;
+                return await WriteClusterStatusAsync(query, stdout, ct) ? 0 : 1;
             }
 
             var (found, error) = StateFile.Find(query.State, query.Dir);
@@ -49,27 +52,27 @@ internal static class StatusCommand
                 return 0;
             }
 
-            Console.WriteLine($"local mesh of {found.ManifestDirectory} (pid {found.Pid}), control plane {found.ControlPlane}, addresses {found.AddressBlock}, {(found.Ready ? "ready" : "NOT ready")}");
-            Console.WriteLine(found.Isolation == IsolationNames.Netns
+            stdout.WriteLine($"local mesh of {found.ManifestDirectory} (pid {found.Pid}), control plane {found.ControlPlane}, addresses {found.AddressBlock}, {(found.Ready ? "ready" : "NOT ready")}");
+            stdout.WriteLine(found.Isolation == IsolationNames.Netns
                 ? $"isolation: netns (each pod a network namespace, traffic captured by iptables; DNS {found.Nameserver}; weft exec NS/DEPLOYMENT -- COMMAND runs inside a pod)"
                 : "isolation: process (pods are processes on loopback addresses; apps reach their sidecar through proxy settings)");
-            Console.WriteLine();
-            Console.Write(UpCommand.Table(found));
-            Console.WriteLine();
+            stdout.WriteLine();
+            stdout.Write(UpCommand.Table(found));
+            stdout.WriteLine();
             if (found.Kubeconfig is { } kubeconfig)
             {
                 // weft up --kubeconfig: route status is what the controller wrote to the API server; read it there. The rest
                 // (policies, problems, subscriptions) is the controller's, asked as the kubeconfig's user: when that part
                 // cannot be had, the output says why and the command goes on.
-                var routes = ClusterConfig.TryResolve(kubeconfig, found.KubeContext, "status", out var config, Console.Out)
-                    && await WriteApiRouteStatusAsync(config, kubeconfig, Console.Out, ct);
-                await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, Console.Out, ct), Console.Out, ct, routes: false);
+                var routes = ClusterConfig.TryResolve(kubeconfig, found.KubeContext, "status", out var config, stdout)
+                    && await WriteApiRouteStatusAsync(config, kubeconfig, stdout, ct);
+                await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, stdout, ct), stdout, ct, routes: false);
                 if (!routes)
                 {
                     return 1;
                 }
             }
-            else if (!await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, Console.Out, ct), Console.Out, ct))
+            else if (!await WriteControlPlaneStatusAsync(await ControlPlaneAdmin.ForMeshAsync("status", found, stdout, ct), stdout, ct))
             {
                 return 1;
             }

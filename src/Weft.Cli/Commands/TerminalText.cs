@@ -34,4 +34,61 @@ internal static class TerminalText
 
         return escaped.ToString();
     }
+
+    /// <summary>
+    /// A writer that passes every line on with <see cref="Escape"/> applied and its line breaks kept: for output that
+    /// repeats what others wrote (status messages and names read from an API server, a control plane's answer), where
+    /// anyone who may write an object or its status would otherwise write to the operator's terminal.
+    /// </summary>
+    public static TextWriter Writer(TextWriter inner) => new EscapingWriter(inner);
+
+    private sealed class EscapingWriter(TextWriter inner) : TextWriter(CultureInfo.InvariantCulture)
+    {
+        public override Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            if (value == '\n')
+            {
+                inner.Write(value);
+            }
+            else if (value == '\\' || Unsafe.Contains(value))
+            {
+                inner.Write(Escape(value.ToString()));
+            }
+            else
+            {
+                inner.Write(value);
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            if (value is null)
+            {
+                return;
+            }
+
+            var lines = value.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (i > 0)
+                {
+                    inner.Write('\n');
+                }
+
+                inner.Write(Escape(lines[i]));
+            }
+        }
+
+        public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
+
+        public override void WriteLine(string? value)
+        {
+            Write(value);
+            inner.WriteLine();
+        }
+
+        public override void Flush() => inner.Flush();
+    }
 }

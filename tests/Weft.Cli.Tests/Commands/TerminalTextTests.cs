@@ -23,6 +23,22 @@ public sealed class TerminalTextTests
         Assert.Equal(shown, TerminalText.Escape(text));
 
     [Fact]
+    public void Weft_status_s_writer_escapes_what_others_wrote_and_keeps_its_line_breaks()
+    {
+        // A status message or a refusal quoting an object's field, as an API server or a control plane hands it over.
+        var text = new StringWriter { NewLine = "\n" };
+        var w = TerminalText.Writer(text);
+
+        w.WriteLine($"    ✗ Accepted False UnsupportedValue path: Invalid value: \"{Hostile}\"");
+        w.Write("a\nb\t");
+        w.Write('\u001b');
+        w.WriteLine();
+        w.Write(Hostile.ToCharArray(), 0, 2);
+
+        Assert.Equal("    ✗ Accepted False UnsupportedValue path: Invalid value: \"/\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\"\na\nb\\x09\\x1b\n/\\x1b", text.ToString());
+    }
+
+    [Fact]
     public void A_tap_line_carries_no_control_character()
     {
         var line = TapCommand.Line(Event());
