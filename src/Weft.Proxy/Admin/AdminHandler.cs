@@ -62,7 +62,7 @@ internal sealed class AdminHandler(
                 if (!TryParseWindow(context.Request.Query["window"].ToString(), out var window))
                 {
                     context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                    await context.Response.WriteAsync($"window: a duration such as 10s, 30s or 1m, at most {(int)Metrics.RequestWindow.MaxWindow.TotalSeconds}s\n");
+                    await context.Response.WriteAsync($"window: a duration such as 10s, 30s or 1m, at most {(int)Metrics.SeriesWindow.MaxWindow.TotalSeconds}s\n");
                     break;
                 }
 
@@ -89,7 +89,7 @@ internal sealed class AdminHandler(
     /// <summary>A <c>window</c> of whole seconds or minutes (<c>30s</c>, <c>1m</c>), 1 s to a minute; empty means a minute.</summary>
     internal static bool TryParseWindow(string text, out TimeSpan window)
     {
-        window = Metrics.RequestWindow.MaxWindow;
+        window = Metrics.SeriesWindow.MaxWindow;
         if (text.Length == 0)
         {
             return true;

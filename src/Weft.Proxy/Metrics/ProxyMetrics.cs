@@ -12,7 +12,7 @@ namespace Weft.Proxy.Metrics;
 /// scraper asks for it, OpenMetrics 1.0.0 (<see cref="ExpositionWriter"/>): request counts by status class and a latency
 /// histogram on both sides of every call (labelled by source and destination workload, route, rule and backend), L4
 /// connections and bytes, retries by verdict, authorization decisions. Per request series and per L4 connection series
-/// it also keeps the last minute in 10-second slots (<see cref="RequestWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
+/// it also keeps the last minute in 10-second slots (<see cref="SeriesWindow"/>) for <c>/stat</c>. Series are created once per label set, at most
 /// <see cref="MaxSeries"/> per family (<see cref="BoundedSeries{TKey, TValue}"/>), and updated with interlocked
 /// operations: recording takes no lock.
 /// </summary>
@@ -99,7 +99,7 @@ internal sealed class ProxyMetrics
         Interlocked.Increment(ref series.StatusCounts[statusClass]);
         Interlocked.Increment(ref series.Buckets[bucket]);
         Interlocked.Add(ref series.SumMicros, (long)(seconds * 1e6));
-        series.Window.Record(RequestWindow.EpochOf(_time.GetTimestamp(), _time.TimestampFrequency), statusClass, bucket);
+        series.Window.Record(SeriesWindow.EpochOf(_time.GetTimestamp(), _time.TimestampFrequency), statusClass, bucket);
     }
 
     /// <summary>An L4 connection opened: its series, to count its bytes (<see cref="TcpSeries.AddRead"/>) and its close.</summary>
@@ -302,22 +302,22 @@ internal sealed class ProxyMetrics
         // Whole slots as many as the window asks, and the current, partial one: the time covered is never shorter than the
         // window (at most a slot longer), so a rate over it does not jump each time a slot begins; nor does it reach back
         // before these counters began (a sidecar started 3 s ago has counted for 3 s).
-        var whole = (int)Math.Clamp(Math.Ceiling(window / RequestWindow.SlotLength), 1, RequestWindow.MaxWholeSlots);
+        var whole = (int)Math.Clamp(Math.Ceiling(window / SeriesWindow.SlotLength), 1, SeriesWindow.MaxWholeSlots);
         var slots = whole + 1;
         var now = _time.GetTimestamp();
         var frequency = _time.TimestampFrequency;
-        var current = RequestWindow.EpochOf(now, frequency);
-        var slotTicks = frequency * (long)RequestWindow.SlotLength.TotalSeconds;
+        var current = SeriesWindow.EpochOf(now, frequency);
+        var slotTicks = frequency * (long)SeriesWindow.SlotLength.TotalSeconds;
         var covered = (double)(now - Math.Max((current - slots + 1) * slotTicks, _started)) / frequency;
         var identity = Local.Identity;
         var result = new Weft.Discovery.V1.StatWindow
         {
-            WindowSeconds = whole * RequestWindow.SlotLength.TotalSeconds,
+            WindowSeconds = whole * SeriesWindow.SlotLength.TotalSeconds,
             Seconds = Math.Round(covered, 3),
         };
         result.Bounds.AddRange(Bounds);
         // A request series' counts: its status classes, then its latency buckets.
-        var counts = new long[RequestWindow.RequestCounts];
+        var counts = new long[SeriesWindow.RequestCounts];
         foreach (var (labels, series) in Sorted(_requests.Snapshot()))
         {
             Array.Clear(counts);
@@ -351,7 +351,7 @@ internal sealed class ProxyMetrics
             result.Series.Add(row);
         }
 
-        var tcpSums = new long[RequestWindow.ConnectionCounts];
+        var tcpSums = new long[SeriesWindow.ConnectionCounts];
         foreach (var (labels, series) in Sorted(_tcp.Snapshot()))
         {
             Array.Clear(tcpSums);
@@ -366,9 +366,9 @@ internal sealed class ProxyMetrics
                 Tcp = new Weft.Discovery.V1.StatTcp
                 {
                     Open = (ulong)open,
-                    Opened = (ulong)tcpSums[RequestWindow.Opened],
-                    ReadBytes = (ulong)tcpSums[RequestWindow.Read],
-                    WriteBytes = (ulong)tcpSums[RequestWindow.Written],
+                    Opened = (ulong)tcpSums[SeriesWindow.OpenedIndex],
+                    ReadBytes = (ulong)tcpSums[SeriesWindow.ReadIndex],
+                    WriteBytes = (ulong)tcpSums[SeriesWindow.WrittenIndex],
                 },
             };
             foreach (var (name, value) in LabelPairs(labels, identity))
@@ -514,7 +514,7 @@ internal sealed class ProxyMetrics
     {
         public readonly long[] StatusCounts = new long[StatusClassCount];
         public readonly long[] Buckets = new long[Bounds.Length + 1];
-        public readonly RequestWindow Window = RequestWindow.ForRequests();
+        public readonly SeriesWindow Window = SeriesWindow.ForRequests();
         public long SumMicros;
     }
 

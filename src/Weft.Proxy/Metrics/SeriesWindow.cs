@@ -9,7 +9,7 @@ namespace Weft.Proxy.Metrics;
 /// compare-and-swap (one allocation per series per 10 seconds), and a reader sums the slots whose epochs fall in the
 /// window it asks for. Recording takes no lock.
 /// </summary>
-internal sealed class RequestWindow
+internal sealed class SeriesWindow
 {
     /// <summary>The length of one slot.</summary>
     public static readonly TimeSpan SlotLength = TimeSpan.FromSeconds(10);
@@ -21,12 +21,12 @@ internal sealed class RequestWindow
     public const int SlotCount = MaxWholeSlots + 2;
 
     /// <summary>An L4 connection series' counts: connections opened, bytes read, bytes written (the indexes of <see cref="Sum"/>'s sums).</summary>
-    public const int Opened = 0, Read = 1, Written = 2, ConnectionCounts = 3;
+    public const int OpenedIndex = 0, ReadIndex = 1, WrittenIndex = 2, ConnectionCounts = 3;
 
     private readonly Slot?[] _slots = new Slot?[SlotCount];
     private readonly int _counts;
 
-    private RequestWindow(int counts) => _counts = counts;
+    private SeriesWindow(int counts) => _counts = counts;
 
     /// <summary>The longest window served.</summary>
     public static TimeSpan MaxWindow => SlotLength * MaxWholeSlots;
@@ -35,10 +35,10 @@ internal sealed class RequestWindow
     public static int RequestCounts => ProxyMetrics.StatusClassCount + ProxyMetrics.Bounds.Length + 1;
 
     /// <summary>A request series' window: <see cref="Record"/> counts a request.</summary>
-    public static RequestWindow ForRequests() => new(RequestCounts);
+    public static SeriesWindow ForRequests() => new(RequestCounts);
 
-    /// <summary>An L4 connection series' window: <see cref="Add"/> at <see cref="Opened"/>, <see cref="Read"/>, <see cref="Written"/>.</summary>
-    public static RequestWindow ForConnections() => new(ConnectionCounts);
+    /// <summary>An L4 connection series' window: <see cref="Add"/> at <see cref="OpenedIndex"/>, <see cref="ReadIndex"/>, <see cref="WrittenIndex"/>.</summary>
+    public static SeriesWindow ForConnections() => new(ConnectionCounts);
 
     /// <summary>The slot number of a monotonic timestamp.</summary>
     public static long EpochOf(long timestamp, long frequency) => timestamp / (frequency * (long)SlotLength.TotalSeconds);

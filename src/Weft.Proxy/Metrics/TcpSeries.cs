@@ -14,27 +14,27 @@ internal sealed class TcpSeries(TimeProvider time)
     public long Written;
 
     /// <summary>The last minute's connections opened and bytes, in 10-second slots.</summary>
-    public RequestWindow Window { get; } = RequestWindow.ForConnections();
+    public SeriesWindow Window { get; } = SeriesWindow.ForConnections();
 
     public void Open()
     {
         Interlocked.Increment(ref Opened);
-        Window.Add(Epoch(), RequestWindow.Opened, 1);
+        Window.Add(Epoch(), SeriesWindow.OpenedIndex, 1);
     }
 
     public void AddRead(long bytes)
     {
         Interlocked.Add(ref Read, bytes);
-        Window.Add(Epoch(), RequestWindow.Read, bytes);
+        Window.Add(Epoch(), SeriesWindow.ReadIndex, bytes);
     }
 
     public void AddWritten(long bytes)
     {
         Interlocked.Add(ref Written, bytes);
-        Window.Add(Epoch(), RequestWindow.Written, bytes);
+        Window.Add(Epoch(), SeriesWindow.WrittenIndex, bytes);
     }
 
     public void Close() => Interlocked.Increment(ref Closed);
 
-    private long Epoch() => RequestWindow.EpochOf(time.GetTimestamp(), time.TimestampFrequency);
+    private long Epoch() => SeriesWindow.EpochOf(time.GetTimestamp(), time.TimestampFrequency);
 }

@@ -11,7 +11,7 @@ namespace Weft.Proxy.Tests.Metrics;
 /// asks for and the current, partial one (never reaching back before the counters began), a slot leaves the window once
 /// seven newer periods have begun and is reused for a later one, and <c>/stat?window=</c> serves the sums as JSON.
 /// </summary>
-public sealed class RequestWindowTests
+public sealed class SeriesWindowTests
 {
     private static readonly RequestLabels Labels = ExpositionFormatTests.Outbound;
 
