@@ -107,6 +107,11 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         await using var pod = Unready(record, "sh -c 'exit 3'");
         Assert.True(pod.Start(), pod.Problem);
         record.Publish([new PodStatus(pod.Object, Ready: false)], []);
+        DateTime? notReadySince = null;
+        await Weft.Conformance.Tests.WeftChildren.WaitAsync(
+            () => (notReadySince = Condition(client, pod, "Ready")?.LastTransitionTime) is not null,
+            TimeSpan.FromSeconds(30),
+            () => "no Ready condition written");
 
         V1ContainerStatus? app = null;
         await Weft.Conformance.Tests.WeftChildren.WaitAsync(
@@ -117,6 +122,12 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         Assert.Equal(3, app!.LastState?.Terminated?.ExitCode);
         Assert.Equal("Error", app.LastState?.Terminated?.Reason);
         Assert.False(app.Ready);
+
+        // Not ready all along: as a kubelet's, the conditions' lastTransitionTime is when that began, not the last restart.
+        var written = client.CoreV1.ReadNamespacedPod(pod.Name, pod.Namespace);
+        Assert.All(
+            written.Status.Conditions.Where(c => c.Type is "Ready" or "ContainersReady"),
+            c => Assert.Equal((c.Type, "False", notReadySince), (c.Type, c.Status, c.LastTransitionTime)));
     }
 
     /// <summary>No write storm: a pod whose readiness and containers have not changed since its status was written is not written again.</summary>
@@ -151,6 +162,18 @@ public sealed class ApiClusterRecordTests : IAsyncLifetime
         try
         {
             return client.CoreV1.ReadNamespacedPod(pod.Name, pod.Namespace).Status?.ContainerStatuses?.SingleOrDefault();
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private static V1PodCondition? Condition(k8s.Kubernetes client, LocalPod pod, string type)
+    {
+        try
+        {
+            return client.CoreV1.ReadNamespacedPod(pod.Name, pod.Namespace).Status?.Conditions?.SingleOrDefault(c => c.Type == type);
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

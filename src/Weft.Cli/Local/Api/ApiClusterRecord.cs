@@ -416,7 +416,7 @@ internal sealed class ApiClusterRecord : ClusterRecord
         for (var attempt = 0; ; attempt++)
         {
             var body = current.DeepClone().AsObject();
-            body["status"] = PodStatusJson(pod.Pod, ready, containers);
+            body["status"] = PodStatusJson(pod.Pod, ready, containers, current);
             try
             {
                 pod.Object = await KubeResource.Pods.ReplaceStatusAsync(_client, body, ct);
@@ -515,11 +515,22 @@ internal sealed class ApiClusterRecord : ClusterRecord
         return json;
     }
 
-    private JsonObject PodStatusJson(LocalPod pod, bool ready, IReadOnlyList<ContainerState> containers)
+    /// <summary>
+    /// The status to write over <paramref name="written"/> (the Pod as last written, or as read back): as a kubelet's,
+    /// Ready's and ContainersReady's <c>lastTransitionTime</c> moves only when the condition's status flips, not at each
+    /// write (a container restarting in a pod never Ready is written at each restart, and is not "just now" not ready).
+    /// </summary>
+    private JsonObject PodStatusJson(LocalPod pod, bool ready, IReadOnlyList<ContainerState> containers, JsonObject written)
     {
         var now = RouteStatusJson.Timestamp(_time.GetUtcNow());
         var started = RouteStatusJson.Timestamp(pod.Object.Metadata.CreationTimestamp ?? _time.GetUtcNow());
         var readiness = ready ? "True" : "False";
+        string Since(string type) =>
+            (written["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => c["type"]?.GetValue<string>() == type) is { } condition
+            && condition["status"]?.GetValue<string>() == readiness
+            && condition["lastTransitionTime"]?.GetValue<string>() is { } since
+                ? since
+                : now;
         return new JsonObject
         {
             ["phase"] = "Running",
@@ -530,8 +541,8 @@ internal sealed class ApiClusterRecord : ClusterRecord
             ["conditions"] = new JsonArray(
                 new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastTransitionTime"] = started },
                 new JsonObject { ["type"] = "Initialized", ["status"] = "True", ["lastTransitionTime"] = started },
-                new JsonObject { ["type"] = "ContainersReady", ["status"] = readiness, ["lastTransitionTime"] = now },
-                new JsonObject { ["type"] = "Ready", ["status"] = readiness, ["lastTransitionTime"] = now }),
+                new JsonObject { ["type"] = "ContainersReady", ["status"] = readiness, ["lastTransitionTime"] = Since("ContainersReady") },
+                new JsonObject { ["type"] = "Ready", ["status"] = readiness, ["lastTransitionTime"] = Since("Ready") }),
             ["containerStatuses"] = ContainerStatusesJson(pod, ready, containers),
         };
     }
