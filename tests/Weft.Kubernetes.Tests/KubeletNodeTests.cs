@@ -161,7 +161,9 @@ public sealed class KubeletNodeTests : IAsyncLifetime
     /// <summary>
     /// A kubelet registers its Node again when it finds it gone: a Node deleted through the API server while weft up
     /// runs (<c>kubectl delete node weft-local</c>) is back at the next beat (10 s), as it was registered (labels, taint,
-    /// addresses, Ready), with one line saying so; its Lease is then owned by the new Node, and the heartbeat goes on.
+    /// addresses, Ready), with one line saying so; its Lease is owned by the new Node in that same beat (owned by the
+    /// deleted one, a garbage collector would delete it), one deleted all the same is created again at the next renewal,
+    /// and the heartbeat goes on.
     /// </summary>
     [Fact]
     public async Task A_Node_deleted_through_the_API_server_is_registered_again_at_the_next_beat()
@@ -188,14 +190,24 @@ public sealed class KubeletNodeTests : IAsyncLifetime
         Assert.Equal("True", ready["status"]!.GetValue<string>());
         Assert.Equal(1, progress.Text.Split('\n').Count(l => l == "Node weft-local was deleted through the API server: registering it again"));
 
+        // In the same beat, not the next: a Lease owned by the deleted Node is the garbage collector's to delete.
+        await WeftChildren.WaitAsync(
+            () => LeaseOwner() == Uid(again),
+            Deadline,
+            () => $"the Lease is owned by {LeaseOwner()}, not by the Node registered again ({Uid(again)}) in the beat that registered it");
+
+        // Deleted all the same (as a garbage collector would have), it is created again at the next renewal, this run's.
+        await _client.CoordinationV1.DeleteNamespacedLeaseAsync(KubeletNode.Name, KubeletNode.LeaseNamespace);
         time.Advance(KubeletNode.RenewInterval);
         await WeftChildren.WaitAsync(
-            () => Leases.GetAsync(_client, KubeletNode.LeaseNamespace, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()?["metadata"]?["ownerReferences"]?[0]?["uid"]?.GetValue<string>() == Uid(again),
+            () => LeaseOwner() == Uid(again),
             Deadline,
-            () => "the Lease is not owned by the Node registered again");
-        Assert.NotNull(await Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None));
+            () => "the Lease deleted was not created again at the next renewal, owned by the Node");
+        Assert.Equal(KubeletNode.Name, (await Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None))?["metadata"]?["name"]?.GetValue<string>());
+        Assert.Equal(RunIdentity.Current, await HolderAsync());
 
         static string? Uid(JsonObject node) => node["metadata"]?["uid"]?.GetValue<string>();
+        string? LeaseOwner() => Leases.GetAsync(_client, KubeletNode.LeaseNamespace, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()?["metadata"]?["ownerReferences"]?[0]?["uid"]?.GetValue<string>();
     }
 
     private static KubeResource Nodes => KubeResource.Nodes;

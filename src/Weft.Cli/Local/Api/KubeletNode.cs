@@ -242,6 +242,14 @@ internal sealed class KubeletNode : IAsyncDisposable
             {
                 await RegisterAgainAsync(ct);
             }
+
+            if (_lostTo is null && _node?["metadata"]?["uid"]?.GetValue<string>() is { } uid
+                && uid != _lease?["metadata"]?["ownerReferences"]?[0]?["uid"]?.GetValue<string>())
+            {
+                // Registered (again) in this beat: the Lease renewed above is owned by no Node, or by the deleted one, which
+                // a garbage collector would delete it with. Owned by this Node now, not from the next beat.
+                await RenewLeaseAsync(ct);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
