@@ -430,16 +430,29 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>
     /// Only a live weft up makes those checks not apply: a node Lease that expired (a run that was killed) or that no
-    /// weft up wrote runs no control plane, and the Deployment and webhook are missing as on a cluster without Weft.
+    /// weft up wrote runs no control plane, and the Deployment and webhook are missing as on a cluster without Weft. Nor
+    /// does a fresh Lease of this machine whose process is gone (a weft up killed less than the Lease's 40 s ago), or
+    /// whose pid is another process's now, nor one whose machine is no host name.
     /// </summary>
     [Theory]
     [InlineData("live weft up", 5, true)]
     [InlineData("killed weft up", 300, false)]
     [InlineData("no weft up", 5, false)]
+    [InlineData("weft up just killed on this machine", 5, false)]
+    [InlineData("pid another process's on this machine", 5, false)]
+    [InlineData("machine no host name", 5, false)]
     public async Task The_controller_Deployment_and_injector_webhook_do_not_apply_only_while_a_weft_up_renews_the_node_Lease(string lease, int renewedSecondsAgo, bool skipped)
     {
         await SeedHealthyAsync();
-        var annotations = lease == "no weft up" ? null : new Dictionary<string, string> { ["weft.dev/run"] = "laptop/4242/1700000000000" };
+        var run = lease switch
+        {
+            "no weft up" => null,
+            "weft up just killed on this machine" => $"{Environment.MachineName}/{await ExitedPidAsync()}/1700000000000",
+            "pid another process's on this machine" => $"{Environment.MachineName}/{Environment.ProcessId}/1700000000000",
+            "machine no host name" => "laptop\u001b]0;owned\u0007/4242/1700000000000",
+            _ => "laptop/4242/1700000000000",
+        };
+        var annotations = run is null ? null : new Dictionary<string, string> { ["weft.dev/run"] = run };
         await _client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
         {
             Metadata = new V1ObjectMeta { Name = "weft-local", Annotations = annotations },
@@ -514,6 +527,15 @@ public sealed class CheckTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         await RestartAsync([directory]);
+    }
+
+    // The pid of a process that has exited (a weft up killed a moment ago).
+    private static async Task<int> ExitedPidAsync()
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(deadline.Token);
+        return process.Id;
     }
 
     // Namespace, mesh root Secret, trust bundle and a Lease as a running controller leaves them.

@@ -33,7 +33,11 @@ internal static class RunIdentity
         }
     }
 
-    /// <summary>The machine, pid and start (Unix ms) of an identity <see cref="Of"/> made; false for anything else.</summary>
+    /// <summary>
+    /// The machine, pid and start (Unix ms) of an identity <see cref="Of"/> made; false for anything else, a machine name
+    /// with characters no host name has among them (a Lease anyone can write, whose machine <c>weft check</c> prints):
+    /// letters, digits, '.', '-', and '_' (a Windows computer name may hold one; on Unix the name is the host name's first label).
+    /// </summary>
     public static bool TryParse(string identity, out string machine, out int pid, out long startUnixMs)
     {
         ArgumentNullException.ThrowIfNull(identity);
@@ -41,7 +45,7 @@ internal static class RunIdentity
         machine = parts[0];
         pid = 0;
         startUnixMs = 0;
-        return parts.Length == 3 && parts[0].Length > 0
+        return parts.Length == 3 && parts[0].Length > 0 && parts[0].All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out pid)
             && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out startUnixMs);
     }
