@@ -127,10 +127,11 @@ internal sealed class ApiClusterRecord : ClusterRecord
                 }
 
                 _pods[pod.Key] = new RecordedPod(pod, created, _desiredGeneration);
-            }
 
-            pod.ContainersChanged -= OnContainersChanged; // registered again after a failed attempt: once
-            pod.ContainersChanged += OnContainersChanged;
+                // In the lock, with the pod recorded: a dispose (which unsubscribes the recorded pods) is before or after both.
+                pod.ContainersChanged -= OnContainersChanged; // registered again after a failed attempt: once
+                pod.ContainersChanged += OnContainersChanged;
+            }
 
             await IssueTokenAsync(pod, created, ct);
         }
