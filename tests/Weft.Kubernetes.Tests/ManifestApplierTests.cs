@@ -128,6 +128,25 @@ public sealed class ManifestApplierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_setting_the_cluster_holds_is_shown_escaped_so_that_whoever_annotates_the_namespace_cannot_drive_the_terminal()
+    {
+        await CreateAsync(KubeResource.Namespaces, """
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "annotations": {"weft.dev/trace-collector": "\u001b]0;pwned\u0007"}}}
+            """);
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+
+        await using (await StartAsync())
+        {
+            Assert.Equal(
+                [$"warning: Namespace shop is used as it is: its annotation weft.dev/trace-collector is '\\x1b]0;pwned\\x07', {Manifests} does not set it: "
+                    + $"the mesh follows the cluster's (kubectl annotate ns shop weft.dev/trace-collector- to follow {Manifests})"],
+                Lines("warning: Namespace shop"));
+            Assert.DoesNotContain('\u001b', Progress);
+            Assert.DoesNotContain('\u0007', Progress);
+        }
+    }
+
+    [Fact]
     public async Task An_HTTPRoute_and_a_Service_that_exist_without_the_label_are_refused_and_left_and_weft_ups_own_go_at_stop()
     {
         await CreateAsync(KubeResource.Namespaces, """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}""");

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using Weft.Api;
 using Weft.Api.Model;
+using Weft.Cli.Commands;
 using Weft.ControlPlane.Kubernetes;
 using Weft.ControlPlane.Objects;
 using Weft.ControlPlane.Sources;
@@ -214,7 +215,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    _progress?.WriteLine($"warning: could not delete {key}: {KubeErrors.Describe(e)}");
+                    _progress?.WriteLine($"warning: could not delete {key}: {Said(e)}");
                 }
             }
         }
@@ -250,7 +251,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             catch (Exception e)
             {
                 _dirty = true;
-                Report($"warning: applying {Directory}: {KubeErrors.Describe(e)}");
+                Report($"warning: applying {Directory}: {Said(e)}");
             }
         }
     }
@@ -322,7 +323,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                refused.Add($"applying {key}: {KubeErrors.Describe(e)}");
+                refused.Add($"applying {key}: {Said(e)}");
             }
         }
 
@@ -341,7 +342,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                refused.Add($"deleting {key}: {KubeErrors.Describe(e)}");
+                refused.Add($"deleting {key}: {Said(e)}");
             }
         }
 
@@ -566,12 +567,15 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
             {
-                Report($"warning: {file}: not applied: {e.Message}");
+                Report($"warning: {file}: not applied: {TerminalText.Escape(e.Message)}");
             }
         }
 
         return objects;
     }
+
+    /// <summary>An API error in one line, escaped for the terminal: the server's message may quote what anyone wrote into the cluster.</summary>
+    private static string Said(Exception e) => TerminalText.Escape(KubeErrors.Describe(e));
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

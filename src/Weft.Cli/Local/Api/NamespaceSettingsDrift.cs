@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Weft.Cli.Commands;
 
 namespace Weft.Cli.Local.Api;
 
@@ -7,6 +8,8 @@ namespace Weft.Cli.Local.Api;
 /// Where a Namespace that weft up uses as it is (it exists and is not weft up's) differs from DIR's in what the mesh reads
 /// of it: its <c>weft.dev/*</c> labels and annotations (<c>weft.dev/mesh</c>, <c>weft.dev/mtls</c>, the default inbound and
 /// outbound policies, tracing). The mesh follows the cluster's; one line per difference says so, and how to follow DIR.
+/// The values are shown escaped (<see cref="TerminalText"/>): whoever may annotate the namespace chooses them, and an
+/// escape sequence in one would otherwise be written to weft up's terminal.
 /// </summary>
 internal static partial class NamespaceSettingsDrift
 {
@@ -36,9 +39,9 @@ internal static partial class NamespaceSettingsDrift
                 }
 
                 var (said, fix) = want is null
-                    ? ($"{directory} does not set it", $"kubectl {verb} ns {name} {key}-")
-                    : ($"{directory} says '{want}'", $"kubectl {verb} ns {name} {key}={Quoted(want)}{(have is null ? "" : " --overwrite")}");
-                lines.Add($"warning: Namespace {name} is used as it is: its {noun} {key} is {(have is null ? "not set" : $"'{have}'")}, {said}: "
+                    ? ($"{directory} does not set it", $"kubectl {verb} ns {name} {TerminalText.Escape(key)}-")
+                    : ($"{directory} says '{TerminalText.Escape(want)}'", $"kubectl {verb} ns {name} {TerminalText.Escape(key)}={TerminalText.Escape(Quoted(want))}{(have is null ? "" : " --overwrite")}");
+                lines.Add($"warning: Namespace {name} is used as it is: its {noun} {TerminalText.Escape(key)} is {(have is null ? "not set" : $"'{TerminalText.Escape(have)}'")}, {said}: "
                     + $"the mesh follows the cluster's ({fix} to follow {directory})");
             }
         }
