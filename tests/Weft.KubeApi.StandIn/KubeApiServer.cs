@@ -72,6 +72,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         }
 
         registry.CrdEstablishingDelay = options.CrdEstablishingDelay; // those installed at start are served at once
+        registry.CrdTerminatingDelay = options.CrdTerminatingDelay;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {

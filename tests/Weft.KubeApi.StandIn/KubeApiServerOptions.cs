@@ -23,6 +23,14 @@ public sealed record KubeApiServerOptions
     /// </summary>
     public TimeSpan CrdEstablishingDelay { get; init; }
 
+    /// <summary>
+    /// How long a CRD deleted through the API stays Terminating after its custom resources are deleted (the finalizer
+    /// <c>customresourcecleanup.apiextensions.k8s.io</c> on it, <c>deletionTimestamp</c> set, Established still True, a
+    /// condition Terminating True, creates of its kind refused with 405), before the finalizer is removed and it goes;
+    /// zero (the default): it goes at once. kube-apiserver's finalizer controller takes that moment.
+    /// </summary>
+    public TimeSpan CrdTerminatingDelay { get; init; }
+
     /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK event.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(1);
 

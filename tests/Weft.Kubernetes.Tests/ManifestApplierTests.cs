@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using k8s;
+using Weft.Api;
 using Weft.Cli.Local;
 using Weft.Cli.Local.Api;
 using Weft.ControlPlane.Kubernetes;
@@ -296,6 +297,65 @@ public sealed class ManifestApplierTests : IAsyncLifetime
             Assert.Single(Lines($"customresourcedefinitions.apiextensions.k8s.io/{Crd} was deleted outside weft up and is in {Manifests}: applying it again"));
             Assert.Single(Lines($"httproutes.gateway.networking.k8s.io/shop/cart-canary was deleted outside weft up and is in {Manifests}: applying it again"));
             Assert.DoesNotContain("does not serve", Progress, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_CRD_of_DIR_deleted_outside_weft_up_is_made_again_once_it_has_gone_not_while_it_is_Terminating()
+    {
+        // As kube-apiserver: a deleted CRD stays Terminating (finalizer, deletionTimestamp, still Established) while its
+        // objects are deleted, refusing creates of its kind; a new one takes a moment to be Established.
+        await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions
+        {
+            ServiceCidr = "127.0.0.0/8", CrdEstablishingDelay = TimeSpan.FromMilliseconds(500), CrdTerminatingDelay = TimeSpan.FromSeconds(2),
+        });
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(api.WriteKubeconfig(Path.Combine(_work, "terminating.kubeconfig"))));
+        File.Copy(Path.Combine(SharedFiles.Repository, "deploy", "crds", "gateway.networking.k8s.io_httproutes.yaml"), Path.Combine(Manifests, "crd.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+        var crds = KubeResource.Of(JsonNode.Parse("""{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}""")!.AsObject())!;
+        const string Crd = "httproutes.gateway.networking.k8s.io";
+
+        await using (await StartAsync(resync: TimeSpan.FromMilliseconds(200), client: client))
+        {
+            var route = await KubeResource.HttpRoutes.GetAsync(client, "shop", "cart-canary", CancellationToken.None);
+            await crds.DeleteAsync(client, null, Crd, CancellationToken.None);
+            var terminating = await crds.GetAsync(client, null, Crd, CancellationToken.None);
+            Assert.NotNull(terminating!["metadata"]!["deletionTimestamp"]); // the window the read-back must not take for "present"
+
+            var again = await WaitForAsync(KubeResource.HttpRoutes, "shop", "cart-canary", client);
+            Assert.NotEqual(route!["metadata"]!["uid"]!.GetValue<string>(), again["metadata"]!["uid"]!.GetValue<string>());
+            var crd = await crds.GetAsync(client, null, Crd, CancellationToken.None);
+            Assert.Null(crd!["metadata"]!["deletionTimestamp"]); // made again after it went, not the terminating one replaced
+            Assert.NotEqual(terminating["metadata"]!["uid"]!.GetValue<string>(), crd["metadata"]!["uid"]!.GetValue<string>());
+            Assert.DoesNotContain("is terminating", Progress, StringComparison.Ordinal); // no refused create ("create not allowed while custom resource definition is terminating")
+            Assert.Single(Lines($"customresourcedefinitions.apiextensions.k8s.io/{Crd} was deleted outside weft up and is in {Manifests}: applying it again"));
+        }
+    }
+
+    [Fact]
+    public async Task A_CRD_an_earlier_weft_up_left_that_is_Terminating_at_start_is_waited_for_and_made_again_not_replaced()
+    {
+        await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions
+        {
+            ServiceCidr = "127.0.0.0/8", CrdEstablishingDelay = TimeSpan.FromMilliseconds(500), CrdTerminatingDelay = TimeSpan.FromSeconds(2),
+        });
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(api.WriteKubeconfig(Path.Combine(_work, "terminating.kubeconfig"))));
+        var crdPath = Path.Combine(SharedFiles.Repository, "deploy", "crds", "gateway.networking.k8s.io_httproutes.yaml");
+        var crds = KubeResource.Of(JsonNode.Parse("""{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}""")!.AsObject())!;
+        const string Crd = "httproutes.gateway.networking.k8s.io";
+        var left = ManifestJson.Documents(await File.ReadAllTextAsync(crdPath)).Single();
+        left["metadata"]!["labels"] = new JsonObject { [ManifestApplier.AppliedByLabel] = ManifestApplier.AppliedBy }; // an earlier weft up's, left behind
+        await crds.CreateAsync(client, left, CancellationToken.None);
+        await crds.DeleteAsync(client, null, Crd, CancellationToken.None); // kubectl delete crd, still Terminating when weft up starts
+        File.Copy(crdPath, Path.Combine(Manifests, "crd.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+
+        await using (await StartAsync(client: client)) // before: the terminating CRD replaced, taken for Established, the route refused (405): start failed
+        {
+            var route = await KubeResource.HttpRoutes.GetAsync(client, "shop", "cart-canary", CancellationToken.None);
+            Assert.Equal(ManifestApplier.AppliedBy, route!["metadata"]!["labels"]![ManifestApplier.AppliedByLabel]!.GetValue<string>());
+            Assert.Null((await crds.GetAsync(client, null, Crd, CancellationToken.None))!["metadata"]!["deletionTimestamp"]);
+            Assert.Single(Lines($"customresourcedefinitions.apiextensions.k8s.io/{Crd} is being deleted"));
         }
     }
 

@@ -72,6 +72,10 @@ internal sealed class ApiException : Exception
 
     public static ApiException Expired(string message) => new(410, "Expired", message);
 
+    /// <summary>405 as the custom resource handler answers a create while the resource's CRD is Terminating (apierrors.NewMethodNotSupported, its message replaced).</summary>
+    public static ApiException CreateWhileTerminating(ResourceType type) =>
+        new(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating", new JsonObject { ["group"] = type.Group, ["kind"] = type.Plural });
+
     public static ApiException MethodNotAllowed() =>
         new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", []);
 

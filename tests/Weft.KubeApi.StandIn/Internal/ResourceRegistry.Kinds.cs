@@ -65,6 +65,10 @@ internal sealed partial class ResourceRegistry
         {
             ServiceDefaults(obj, existing);
         }
+        else if (type == BuiltInResources.CustomResourceDefinitions && ObjectMeta.Of(existing)["deletionTimestamp"] is not null)
+        {
+            obj["status"] = existing["status"]?.DeepClone(); // Terminating stays
+        }
         else if (type == BuiltInResources.CustomResourceDefinitions)
         {
             obj["status"] = CustomResourceDefinitions.IsEstablished(existing) || CrdEstablishingDelay == TimeSpan.Zero
@@ -134,6 +138,77 @@ internal sealed partial class ResourceRegistry
             _catalog.Register(CustomResourceDefinitions.ToResourceType(established));
         }
     }
+
+    /// <summary>
+    /// The apiextensions REST Delete of a CRD, with <see cref="CrdTerminatingDelay"/>: the first delete sets
+    /// <c>deletionTimestamp</c>, adds the finalizer <c>customresourcecleanup.apiextensions.k8s.io</c> and a condition
+    /// Terminating True (Established stays True), and the object stays; the finalizer controller then deletes its custom
+    /// resources (DELETED events; creates of its kind are refused meanwhile) and, after the delay, removes the finalizer:
+    /// the CRD goes, its watches end and its resource is no longer served. A delete of a CRD already terminating changes
+    /// nothing. Not modelled: an update that drops the finalizer (which would delete it at once).
+    /// </summary>
+    private JsonObject MarkTerminating(JsonObject existing)
+    {
+        if (ObjectMeta.Of(existing)["deletionTimestamp"] is not null)
+        {
+            return existing;
+        }
+
+        const string Finalizer = "customresourcecleanup.apiextensions.k8s.io";
+        var marked = existing.DeepClone().AsObject();
+        var meta = ObjectMeta.Of(marked);
+        meta["deletionTimestamp"] = Now();
+        meta["deletionGracePeriodSeconds"] = 0;
+        var finalizers = meta["finalizers"] as JsonArray ?? [];
+        if (!finalizers.Any(f => f?.ToString() == Finalizer))
+        {
+            finalizers.Add(Finalizer);
+        }
+
+        meta["finalizers"] = finalizers;
+        var status = marked["status"] as JsonObject ?? [];
+        marked["status"] = status;
+        var conditions = status["conditions"] as JsonArray ?? [];
+        status["conditions"] = conditions;
+        conditions.Add(new JsonObject
+        {
+            ["type"] = "Terminating",
+            ["status"] = "True",
+            ["lastTransitionTime"] = Now(),
+            ["reason"] = "InstanceDeletionInProgress",
+            ["message"] = "CustomResource deletion is in progress",
+        });
+        var stored = _store.Put(BuiltInResources.CustomResourceDefinitions.StorageKey, marked);
+        if (CustomResourceDefinitions.IsEstablished(existing))
+        {
+            _store.RemoveAll(CustomResourceDefinitions.ToResourceType(existing).StorageKey);
+        }
+
+        var (name, uid) = (ObjectMeta.Name(existing)!, ObjectMeta.Uid(existing));
+        _ = Task.Delay(CrdTerminatingDelay, _time).ContinueWith(_ => FinishTerminating(name, uid), TaskScheduler.Default);
+        return stored;
+    }
+
+    /// <summary>The finalizer controller's end: the terminating CRD (unless made again since) goes, and with it its resource.</summary>
+    private void FinishTerminating(string name, string? uid)
+    {
+        lock (_store.Gate)
+        {
+            var key = new ObjectKey("", name);
+            if (_store.Get(BuiltInResources.CustomResourceDefinitions.StorageKey, key) is not { } crd || ObjectMeta.Uid(crd) != uid)
+            {
+                return;
+            }
+
+            _store.Remove(BuiltInResources.CustomResourceDefinitions.StorageKey, key);
+            AfterWrite(BuiltInResources.CustomResourceDefinitions, crd, null);
+        }
+    }
+
+    /// <summary>Whether the CRD serving this custom resource is Terminating (being deleted).</summary>
+    private bool IsTerminating(ResourceType type) =>
+        _store.Get(BuiltInResources.CustomResourceDefinitions.StorageKey, new ObjectKey("", type.Plural + "." + type.Group)) is { } crd
+        && ObjectMeta.Of(crd)["deletionTimestamp"] is not null;
 
     /// <summary>
     /// rest.BeforeDelete with the pod strategy's CheckGracefulDelete, and what the generic store's Delete does with it.

@@ -36,6 +36,9 @@ internal sealed partial class ResourceRegistry
     /// <summary>How long a created CRD stays not Established (its resource not served); zero: established at once.</summary>
     public TimeSpan CrdEstablishingDelay { get; set; }
 
+    /// <summary>How long a deleted CRD stays Terminating, its custom resources deleted, before it goes; zero: at once.</summary>
+    public TimeSpan CrdTerminatingDelay { get; set; }
+
     public string Now() => Timestamp(_time.GetUtcNow());
 
     private static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -76,6 +79,11 @@ internal sealed partial class ResourceRegistry
         }
 
         SchemeDefaults(type, obj);
+        if (type.IsCustom && IsTerminating(type))
+        {
+            throw ApiException.CreateWhileTerminating(type);
+        }
+
         return obj;
     }
 
@@ -285,6 +293,11 @@ internal sealed partial class ResourceRegistry
                     // Period 0: the store writes the marked pod (a MODIFIED), then deletes it (a DELETED of that state).
                     existing = r.DryRun ? marked : _store.Put(type.StorageKey, marked);
                 }
+            }
+
+            if (type == BuiltInResources.CustomResourceDefinitions && CrdTerminatingDelay > TimeSpan.Zero)
+            {
+                return ApiObjects.AtVersion(r.DryRun ? existing : MarkTerminating(existing), type, r.Version);
             }
 
             if (r.DryRun)

@@ -267,7 +267,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
         var changed = false;
         var refused = new List<string>();
         var order = 0;
-        var establishing = new List<(KubeResource Kind, string Name)>(); // CRDs written in this pass, their kinds' objects after them
+        var establishing = new List<(KubeResource Kind, string Name, string Uid)>(); // CRDs written in this pass, their kinds' objects after them
         foreach (var (key, (kind, body)) in desired.OrderBy(d => Rank(d.Value.Kind)).ThenBy(d => d.Key, StringComparer.Ordinal))
         {
             order++;
@@ -312,7 +312,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 changed = true;
                 if (kind.Kind == CustomResourceDefinition)
                 {
-                    establishing.Add((kind, KubeResource.NameOf(body)));
+                    establishing.Add((kind, KubeResource.NameOf(body), UidOf(written)));
                     _notServed.Remove(KubeResource.NameOf(body)); // its kind's objects are tried again, once it is Established
                 }
             }
@@ -415,7 +415,19 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private async Task<(JsonObject Server, bool Ours)> CreateOrReplaceAsync(KubeResource kind, JsonObject body, CancellationToken ct)
     {
         var appliedBefore = false; // the object as the server had it was weft up's: our own label is on what we write
-        var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: server => appliedBefore = IsAppliedByWeftUp(server));
+        JsonObject? deleting = null; // the server's copy is being deleted (deletionTimestamp): not to be replaced, but made again once gone
+        var written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: MayReplace);
+        if (deleting is not null)
+        {
+            await WaitGoneAsync(kind, body, deleting, ct);
+            deleting = null;
+            written = await kind.CreateOrReplaceAsync(_client, body, Keep, ct, mayReplace: MayReplace);
+            if (deleting is not null)
+            {
+                throw new InvalidOperationException($"it is being deleted again (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applied once it is gone");
+            }
+        }
+
         if (appliedBefore && kind.Equals(KubeResource.Services) && written["spec"]?["clusterIP"]?.GetValue<string>() is { } left && left != "None"
             && !_addresses.IsServiceAddress(left))
         {
@@ -434,6 +446,17 @@ internal sealed class ManifestApplier : IAsyncDisposable
         Written.Note(kind, KubeResource.ResourceVersionOf(written));
         return (written, true);
 
+        bool MayReplace(JsonObject server)
+        {
+            if (IsDeleting(server))
+            {
+                deleting = server;
+                return false;
+            }
+
+            return appliedBefore = IsAppliedByWeftUp(server);
+        }
+
         void Keep(JsonObject server, JsonObject replacement)
         {
             if (server["status"] is { } status)
@@ -447,6 +470,27 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 spec["clusterIP"] = serverSpec["clusterIP"]?.DeepClone();
                 spec["clusterIPs"] = serverSpec["clusterIPs"]?.DeepClone();
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until an object being deleted (a CRD Terminating while its objects are removed, a Namespace while its
+    /// contents are) is gone, reading it every <see cref="EstablishedPoll"/> for at most <see cref="EstablishedWait"/>:
+    /// replacing it would write into what is going (a CRD so replaced still refuses its kind's creates, then goes).
+    /// </summary>
+    private async Task WaitGoneAsync(KubeResource kind, JsonObject body, JsonObject deleting, CancellationToken ct)
+    {
+        var (ns, name) = (kind.NamespaceOf(body), KubeResource.NameOf(body));
+        Report($"{kind.KeyOf(body)} is being deleted (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applying {Directory}'s once it is gone");
+        var deadline = TimeProvider.System.GetUtcNow() + EstablishedWait;
+        while (await kind.GetAsync(_client, ns, name, ct) is { } server && UidOf(server) == UidOf(deleting))
+        {
+            if (TimeProvider.System.GetUtcNow() >= deadline)
+            {
+                throw new InvalidOperationException($"it is still being deleted after {EstablishedWait.TotalSeconds:0} s (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applied once it is gone");
+            }
+
+            await Task.Delay(EstablishedPoll, ct);
         }
     }
 
@@ -481,9 +525,9 @@ internal sealed class ManifestApplier : IAsyncDisposable
         foreach (var (key, applied) in _applied.OrderBy(a => a.Value.Order).ToList())
         {
             var server = await applied.Kind.GetAsync(_client, applied.Namespace, applied.Name, ct);
-            if (server is not null && UidOf(server) == applied.Uid)
+            if (server is not null && UidOf(server) == applied.Uid && !IsDeleting(server))
             {
-                continue;
+                continue; // still there, and not being deleted (one Terminating is as good as gone: it is to be made again once it goes)
             }
 
             _applied.Remove(key);
@@ -493,7 +537,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
 
             gone++;
-            _progress?.WriteLine(server is null
+            _progress?.WriteLine(server is null || UidOf(server) == applied.Uid
                 ? $"{key} was deleted outside weft up and is in {Directory}: applying it again"
                 : $"{key} was deleted and made again outside weft up: applying {Directory}'s again");
         }
@@ -504,7 +548,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             {
                 _notOurs.Remove(key); // out of DIR: nothing to apply when it goes
             }
-            else if (await theirs.Kind.GetAsync(_client, theirs.Namespace, theirs.Name, ct) is null)
+            else if (await theirs.Kind.GetAsync(_client, theirs.Namespace, theirs.Name, ct) is not { } server || IsDeleting(server))
             {
                 _notOurs.Remove(key);
                 gone++;
@@ -518,29 +562,40 @@ internal sealed class ManifestApplier : IAsyncDisposable
     /// <summary>
     /// Waits until each CRD is Established (its resource served), reading it back every <see cref="EstablishedPoll"/>
     /// for at most <see cref="EstablishedWait"/>; one that is not by then is said, and its objects, not served yet, are
-    /// applied at a later pass.
+    /// applied at a later pass. Only the CRD this pass wrote counts (its uid), and not while it is being deleted: a copy
+    /// that is going still says Established. A read that fails leaves its kind to the next read-back, as one not served.
     /// </summary>
-    private async Task WaitForEstablishedAsync(IReadOnlyList<(KubeResource Kind, string Name)> crds, CancellationToken ct)
+    private async Task WaitForEstablishedAsync(IReadOnlyList<(KubeResource Kind, string Name, string Uid)> crds, CancellationToken ct)
     {
         var deadline = TimeProvider.System.GetUtcNow() + EstablishedWait;
-        foreach (var (kind, name) in crds)
+        foreach (var (kind, name, uid) in crds)
         {
-            while (!IsEstablished(await kind.GetAsync(_client, null, name, ct)))
+            try
             {
-                if (TimeProvider.System.GetUtcNow() >= deadline)
+                while (await kind.GetAsync(_client, null, name, ct) is not { } crd || UidOf(crd) != uid || IsDeleting(crd) || !IsEstablished(crd))
                 {
-                    Report($"warning: CustomResourceDefinition {name} is not Established after {EstablishedWait.TotalSeconds:0} s: its objects are applied once it is");
-                    break;
-                }
+                    if (TimeProvider.System.GetUtcNow() >= deadline)
+                    {
+                        Report($"warning: CustomResourceDefinition {name} is not Established after {EstablishedWait.TotalSeconds:0} s: its objects are applied once it is");
+                        break;
+                    }
 
-                await Task.Delay(EstablishedPoll, ct);
+                    await Task.Delay(EstablishedPoll, ct);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _notServed.Add(name); // its kind's objects wait for the next read-back, which asks again
+                Report($"warning: reading CustomResourceDefinition {name} back: {Said(e)}: its objects are applied at the next read-back");
             }
         }
     }
 
-    private static bool IsEstablished(JsonObject? crd) =>
-        (crd?["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+    private static bool IsEstablished(JsonObject crd) =>
+        (crd["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
             .Any(c => c["type"]?.GetValue<string>() == "Established" && c["status"]?.GetValue<string>() == "True");
+
+    private static bool IsDeleting(JsonObject obj) => obj["metadata"]?["deletionTimestamp"] is not null;
 
     private static bool IsAppliedByWeftUp(JsonObject obj) => obj["metadata"]?["labels"]?[AppliedByLabel]?.GetValue<string>() == AppliedBy;
 
