@@ -377,6 +377,32 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_read_back_of_an_unchanged_DIR_does_not_parse_DIR_again()
+    {
+        foreach (var crd in Directory.GetFiles(SharedFiles.GatewayApiCrds, "*.yaml"))
+        {
+            File.Copy(crd, Path.Combine(Manifests, Path.GetFileName(crd)));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "shop.yaml"), ShopWithRoute);
+        await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { ServiceCidr = "127.0.0.0/8" }); // no CRDs: DIR's are weft up's
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(api.WriteKubeconfig(Path.Combine(_work, "crds.kubeconfig"))));
+        await using var applier = await StartAsync(resync: TimeSpan.FromMilliseconds(50), client: client);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (applier.ReadBacks < 5)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{applier.ReadBacks} read-backs in 15 s");
+            await Task.Delay(50); // polling the condition, with the deadline above
+        }
+
+        Assert.Equal(1, applier.DirectoryReads); // at start only: the read-backs found DIR's content hash unchanged
+
+        await File.WriteAllTextAsync(Path.Combine(Manifests, "extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
+        await WaitForAsync(KubeResource.ConfigMaps, "shop", "extra", client);
+        Assert.Equal(2, applier.DirectoryReads); // an edit is read
+    }
+
     private const string ShopWithRoute = """
         apiVersion: v1
         kind: Namespace

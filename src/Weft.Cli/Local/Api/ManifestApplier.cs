@@ -64,6 +64,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private DirectoryWatch? _watcher;
     private Task _loop = Task.CompletedTask;
     private string _contentHash = "";
+
+    // DIR's objects as sent (Desired), for the content hash they were read at: a read-back of an unchanged DIR (every
+    // ResyncInterval) does not parse it again (hundreds of KB of YAML with the Gateway API CRDs in it).
+    private (string Hash, Dictionary<string, (KubeResource Kind, JsonObject Object)> Objects)? _desired;
     private bool _dirty = true;
 
     public ManifestApplier(IKubernetes client, string directory, AddressPlan addresses, IReadOnlySet<string> ignoredFileNames, TextWriter? progress)
@@ -87,6 +91,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
 
     /// <summary>The versions this applier's writes returned, per resource (a reader that reached them has seen them).</summary>
     public WrittenVersions Written { get; } = new();
+
+    /// <summary>How many times DIR's files were parsed into the objects to send (a change of their content hash, or the first pass).</summary>
+    internal int DirectoryReads { get; private set; }
+
+    /// <summary>How many read-backs of what this applier wrote were made.</summary>
+    internal int ReadBacks { get; private set; }
 
     /// <summary>Raised after a pass that wrote or deleted something.</summary>
     public event Action? Applied;
@@ -149,7 +159,13 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
 
             // DIR as it is now, before the read-back: what was deleted outside weft up and has left DIR since is not to be applied again.
-            var desired = Desired(Read(files));
+            if (_desired is not { } cached || cached.Hash != hash)
+            {
+                _desired = cached = (hash, Desired(Read(files)));
+                DirectoryReads++;
+            }
+
+            var desired = cached.Objects;
             if (readBack && await ForgetGoneAsync(desired, ct) > 0)
             {
                 force = true;
@@ -522,6 +538,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
     private async Task<int> ForgetGoneAsync(Dictionary<string, (KubeResource Kind, JsonObject Object)> desired, CancellationToken ct)
     {
         var gone = 0;
+        ReadBacks++;
         foreach (var (key, applied) in _applied.OrderBy(a => a.Value.Order).ToList())
         {
             var server = await applied.Kind.GetAsync(_client, applied.Namespace, applied.Name, ct);
