@@ -15,6 +15,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Queue<string> _tail = new();
     private readonly Lock _gate = new();
+    private bool _disposed;
+    private int? _exitCode;
 
     private ChildProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -30,9 +32,50 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>
+    /// Whether the process has exited; true once this child is disposed (it was stopped first). Read from other threads
+    /// (a pod's container states) while its supervisor disposes it, so a disposed <see cref="Process"/> is not asked.
+    /// </summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed))
+            {
+                return true;
+            }
 
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed since the look above
+            }
+        }
+    }
+
+    /// <summary>The exit code once the process has exited (kept after disposal); null while it runs.</summary>
+    public int? ExitCode
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed))
+            {
+                return _exitCode;
+            }
+
+            try
+            {
+                return _process.HasExited ? _process.ExitCode : null;
+            }
+            catch (InvalidOperationException)
+            {
+                return _exitCode;
+            }
+        }
+    }
 
     /// <summary>Completes when the process exits.</summary>
     public Task Exited => _process.WaitForExitAsync();
@@ -133,6 +176,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
             _log.Dispose();
         }
 
+        _exitCode = ExitCode;
+        Volatile.Write(ref _disposed, true);
         _process.Dispose();
     }
 
