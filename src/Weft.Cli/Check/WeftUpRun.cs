@@ -1,6 +1,5 @@
 using System.Globalization;
 using k8s;
-using Weft.Cli.Commands;
 using Weft.Cli.Local.Api;
 
 namespace Weft.Cli.Check;
@@ -16,9 +15,9 @@ namespace Weft.Cli.Check;
 /// </summary>
 internal sealed record WeftUpRun(string Machine, int Pid)
 {
-    /// <summary>What a check that does not apply says about the run.</summary>
+    /// <summary>What a check that does not apply says about the run (its machine holds only a host name's characters: <see cref="RunIdentity.TryParse"/>).</summary>
     public string ControlPlane => string.Create(CultureInfo.InvariantCulture,
-        $"the control plane is the weft up on machine {TerminalText.Escape(Machine)} (pid {Pid}), as Lease {KubeletNode.LeaseNamespace}/{KubeletNode.Name} says");
+        $"the control plane is the weft up on machine {Machine} (pid {Pid}), as Lease {KubeletNode.LeaseNamespace}/{KubeletNode.Name} says");
 
     /// <summary>The run whose node Lease is live, or null (none, not a weft up's, or expired).</summary>
     public static async Task<WeftUpRun?> ReadAsync(CheckContext context, CancellationToken ct)

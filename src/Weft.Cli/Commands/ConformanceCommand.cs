@@ -75,7 +75,7 @@ internal static class ConformanceCommand
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or Local.Api.ApplyRefusedException)
             {
-                await Console.Error.WriteLineAsync($"weft conformance: {e.Message}");
+                TerminalText.Writer(Console.Error).WriteLine($"weft conformance: {e.Message}"); // an API server's refusals quote the cluster
                 return 1;
             }
 

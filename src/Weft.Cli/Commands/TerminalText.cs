@@ -38,56 +38,34 @@ internal static class TerminalText
     /// <summary>
     /// A writer that passes every line on with <see cref="Escape"/> applied and its line breaks kept: for output that
     /// repeats what others wrote (status messages and names read from an API server, a control plane's answer), where
-    /// anyone who may write an object or its status would otherwise write to the operator's terminal.
+    /// anyone who may write an object or its status would otherwise write to the operator's terminal. Each write goes to
+    /// <paramref name="inner"/> in one call (writers shared by threads keep their lines whole), and a writer that already
+    /// escapes is returned as it is (nothing is escaped twice).
     /// </summary>
-    public static TextWriter Writer(TextWriter inner) => new EscapingWriter(inner);
+    public static TextWriter Writer(TextWriter inner) => inner as EscapingWriter ?? new EscapingWriter(inner);
+
+    /// <summary><see cref="Escape"/> of each line of <paramref name="text"/>, its line breaks kept.</summary>
+    private static string EscapeLines(string text) => text.Contains('\n', StringComparison.Ordinal)
+        ? string.Join('\n', text.Split('\n').Select(Escape))
+        : Escape(text);
 
     private sealed class EscapingWriter(TextWriter inner) : TextWriter(CultureInfo.InvariantCulture)
     {
         public override Encoding Encoding => inner.Encoding;
 
-        public override void Write(char value)
-        {
-            if (value == '\n')
-            {
-                inner.Write(value);
-            }
-            else if (value == '\\' || Unsafe.Contains(value))
-            {
-                inner.Write(Escape(value.ToString()));
-            }
-            else
-            {
-                inner.Write(value);
-            }
-        }
+        public override void Write(char value) => inner.Write(EscapeLines(value.ToString()));
 
         public override void Write(string? value)
         {
-            if (value is null)
+            if (value is not null)
             {
-                return;
-            }
-
-            var lines = value.Split('\n');
-            for (var i = 0; i < lines.Length; i++)
-            {
-                if (i > 0)
-                {
-                    inner.Write('\n');
-                }
-
-                inner.Write(Escape(lines[i]));
+                inner.Write(EscapeLines(value));
             }
         }
 
         public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
 
-        public override void WriteLine(string? value)
-        {
-            Write(value);
-            inner.WriteLine();
-        }
+        public override void WriteLine(string? value) => inner.WriteLine(EscapeLines(value ?? ""));
 
         public override void Flush() => inner.Flush();
     }

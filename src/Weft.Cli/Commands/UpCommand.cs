@@ -183,12 +183,13 @@ internal static class UpCommand
             }
             catch (Exception e) when (e is Local.Netns.NetworkSetupException or InvalidOperationException or UnauthorizedAccessException)
             {
-                await Console.Error.WriteLineAsync($"weft up: {e.Message}");
+                // Escaped: an API server's refusals of DIR's objects (ApplyRefusedException) quote what the cluster holds.
+                TerminalText.Writer(Console.Error).WriteLine($"weft up: {e.Message}");
                 return 1;
             }
             catch (Exception e) when (apiServer is not null && e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException)
             {
-                await Console.Error.WriteLineAsync($"weft up: the API server {progressServer} refused or did not answer: {KubeErrors.Describe(e)}");
+                TerminalText.Writer(Console.Error).WriteLine($"weft up: the API server {progressServer} refused or did not answer: {KubeErrors.Describe(e)}");
                 return 1;
             }
 

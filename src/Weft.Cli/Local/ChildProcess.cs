@@ -36,46 +36,10 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     /// Whether the process has exited; true once this child is disposed (it was stopped first). Read from other threads
     /// (a pod's container states) while its supervisor disposes it, so a disposed <see cref="Process"/> is not asked.
     /// </summary>
-    public bool HasExited
-    {
-        get
-        {
-            if (Volatile.Read(ref _disposed))
-            {
-                return true;
-            }
-
-            try
-            {
-                return _process.HasExited;
-            }
-            catch (InvalidOperationException)
-            {
-                return true; // disposed since the look above
-            }
-        }
-    }
+    public bool HasExited => State().Exited;
 
     /// <summary>The exit code once the process has exited (kept after disposal); null while it runs.</summary>
-    public int? ExitCode
-    {
-        get
-        {
-            if (Volatile.Read(ref _disposed))
-            {
-                return _exitCode;
-            }
-
-            try
-            {
-                return _process.HasExited ? _process.ExitCode : null;
-            }
-            catch (InvalidOperationException)
-            {
-                return _exitCode;
-            }
-        }
-    }
+    public int? ExitCode => State().Code;
 
     /// <summary>Completes when the process exits.</summary>
     public Task Exited => _process.WaitForExitAsync();
@@ -179,6 +143,23 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         _exitCode = ExitCode;
         Volatile.Write(ref _disposed, true);
         _process.Dispose();
+    }
+
+    private (bool Exited, int? Code) State()
+    {
+        if (Volatile.Read(ref _disposed))
+        {
+            return (true, _exitCode);
+        }
+
+        try
+        {
+            return _process.HasExited ? (true, _process.ExitCode) : (false, null);
+        }
+        catch (InvalidOperationException)
+        {
+            return (true, _exitCode); // disposed since the look above (its exit code was kept before)
+        }
     }
 
     private void Append(string? line)

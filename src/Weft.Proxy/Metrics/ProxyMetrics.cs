@@ -333,12 +333,7 @@ internal sealed class ProxyMetrics
             }
 
             // A success is an answer below 500, as weft top and traces count it: a request that got no answer is a failure.
-            var row = new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - counts[ServerError] - counts[NoStatus]) };
-            foreach (var (name, value) in LabelPairs(labels, identity))
-            {
-                row.Labels[name] = value;
-            }
-
+            var row = Labelled(new Weft.Discovery.V1.StatSeries { Requests = (ulong)total, Successes = (ulong)(total - counts[ServerError] - counts[NoStatus]) }, labels);
             for (var i = 0; i < StatusClassCount; i++)
             {
                 if (counts[i] > 0)
@@ -361,7 +356,7 @@ internal sealed class ProxyMetrics
                 continue;
             }
 
-            var row = new Weft.Discovery.V1.StatSeries
+            result.Series.Add(Labelled(new Weft.Discovery.V1.StatSeries
             {
                 Tcp = new Weft.Discovery.V1.StatTcp
                 {
@@ -370,16 +365,20 @@ internal sealed class ProxyMetrics
                     ReadBytes = (ulong)tcpSums[SeriesWindow.ReadIndex],
                     WriteBytes = (ulong)tcpSums[SeriesWindow.WrittenIndex],
                 },
-            };
+            }, labels));
+        }
+
+        return result;
+
+        Weft.Discovery.V1.StatSeries Labelled(Weft.Discovery.V1.StatSeries row, in RequestLabels labels)
+        {
             foreach (var (name, value) in LabelPairs(labels, identity))
             {
                 row.Labels[name] = value;
             }
 
-            result.Series.Add(row);
+            return row;
         }
-
-        return result;
     }
 
     private void WriteListeners(ExpositionWriter text)

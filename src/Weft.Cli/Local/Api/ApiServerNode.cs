@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.Extensions.Logging;
 using Weft.Api.Model;
+using Weft.Cli.Commands;
 using Weft.ControlPlane;
 using Weft.ControlPlane.Kubernetes;
 using Weft.ControlPlane.Objects;
@@ -60,6 +61,10 @@ internal sealed class ApiServerNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(listen);
+
+        // What the node's parts print repeats the API server's words (its errors quote what anyone wrote into the cluster,
+        // a Lease names its holder): escaped for the terminal, once for all of them.
+        progress = progress is null ? null : TerminalText.Writer(progress);
         var client = connection.CreateClient();
         KubeController? controller = null;
         KubeSource? source = null;

@@ -76,7 +76,10 @@ internal sealed class ManifestApplier : IAsyncDisposable
         Directory = Path.GetFullPath(directory);
         _addresses = addresses;
         _ignored = ignoredFileNames;
-        _progress = progress;
+
+        // Its lines repeat what the cluster holds (the API server's refusals quote what anyone wrote; a Namespace's annotations):
+        // escaped for the terminal, as one writer for all of them.
+        _progress = progress is null ? null : TerminalText.Writer(progress);
     }
 
     public string Directory { get; }
@@ -231,7 +234,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    _progress?.WriteLine($"warning: could not delete {key}: {Said(e)}");
+                    _progress?.WriteLine($"warning: could not delete {key}: {KubeErrors.Describe(e)}");
                 }
             }
         }
@@ -267,7 +270,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             catch (Exception e)
             {
                 _dirty = true;
-                Report($"warning: applying {Directory}: {Said(e)}");
+                Report($"warning: applying {Directory}: {KubeErrors.Describe(e)}");
             }
         }
     }
@@ -339,7 +342,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                refused.Add($"applying {key}: {Said(e)}");
+                refused.Add($"applying {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -358,7 +361,7 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                refused.Add($"deleting {key}: {Said(e)}");
+                refused.Add($"deleting {key}: {KubeErrors.Describe(e)}");
             }
         }
 
@@ -498,15 +501,9 @@ internal sealed class ManifestApplier : IAsyncDisposable
     {
         var (ns, name) = (kind.NamespaceOf(body), KubeResource.NameOf(body));
         Report($"{kind.KeyOf(body)} is being deleted (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applying {Directory}'s once it is gone");
-        var deadline = TimeProvider.System.GetUtcNow() + EstablishedWait;
-        while (await kind.GetAsync(_client, ns, name, ct) is { } server && UidOf(server) == UidOf(deleting))
+        if (!await PollAsync(async () => await kind.GetAsync(_client, ns, name, ct) is not { } server || UidOf(server) != UidOf(deleting), Deadline(), ct))
         {
-            if (TimeProvider.System.GetUtcNow() >= deadline)
-            {
-                throw new InvalidOperationException($"it is still being deleted after {EstablishedWait.TotalSeconds:0} s (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applied once it is gone");
-            }
-
-            await Task.Delay(EstablishedPoll, ct);
+            throw new InvalidOperationException($"it is still being deleted after {EstablishedWait.TotalSeconds:0} s (deletionTimestamp {deleting["metadata"]?["deletionTimestamp"]}): applied once it is gone");
         }
     }
 
@@ -584,28 +581,40 @@ internal sealed class ManifestApplier : IAsyncDisposable
     /// </summary>
     private async Task WaitForEstablishedAsync(IReadOnlyList<(KubeResource Kind, string Name, string Uid)> crds, CancellationToken ct)
     {
-        var deadline = TimeProvider.System.GetUtcNow() + EstablishedWait;
+        var deadline = Deadline();
         foreach (var (kind, name, uid) in crds)
         {
             try
             {
-                while (await kind.GetAsync(_client, null, name, ct) is not { } crd || UidOf(crd) != uid || IsDeleting(crd) || !IsEstablished(crd))
+                if (!await PollAsync(async () => await kind.GetAsync(_client, null, name, ct) is { } crd && UidOf(crd) == uid && !IsDeleting(crd) && IsEstablished(crd), deadline, ct))
                 {
-                    if (TimeProvider.System.GetUtcNow() >= deadline)
-                    {
-                        Report($"warning: CustomResourceDefinition {name} is not Established after {EstablishedWait.TotalSeconds:0} s: its objects are applied once it is");
-                        break;
-                    }
-
-                    await Task.Delay(EstablishedPoll, ct);
+                    Report($"warning: CustomResourceDefinition {name} is not Established after {EstablishedWait.TotalSeconds:0} s: its objects are applied once it is");
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 _notServed.Add(name); // its kind's objects wait for the next read-back, which asks again
-                Report($"warning: reading CustomResourceDefinition {name} back: {Said(e)}: its objects are applied at the next read-back");
+                Report($"warning: reading CustomResourceDefinition {name} back: {KubeErrors.Describe(e)}: its objects are applied at the next read-back");
             }
         }
+    }
+
+    private static DateTimeOffset Deadline() => TimeProvider.System.GetUtcNow() + EstablishedWait;
+
+    /// <summary>Asks <paramref name="done"/> every <see cref="EstablishedPoll"/> until it says yes (true) or <paramref name="deadline"/> has passed (false).</summary>
+    private static async Task<bool> PollAsync(Func<Task<bool>> done, DateTimeOffset deadline, CancellationToken ct)
+    {
+        while (!await done())
+        {
+            if (TimeProvider.System.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(EstablishedPoll, ct);
+        }
+
+        return true;
     }
 
     private static bool IsEstablished(JsonObject crd) =>
@@ -639,15 +648,12 @@ internal sealed class ManifestApplier : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
             {
-                Report($"warning: {file}: not applied: {TerminalText.Escape(e.Message)}");
+                Report($"warning: {file}: not applied: {e.Message}");
             }
         }
 
         return objects;
     }
-
-    /// <summary>An API error in one line, escaped for the terminal: the server's message may quote what anyone wrote into the cluster.</summary>
-    private static string Said(Exception e) => TerminalText.Escape(KubeErrors.Describe(e));
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

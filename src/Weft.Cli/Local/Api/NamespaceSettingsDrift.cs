@@ -8,8 +8,7 @@ namespace Weft.Cli.Local.Api;
 /// Where a Namespace that weft up uses as it is (it exists and is not weft up's) differs from DIR's in what the mesh reads
 /// of it: its <c>weft.dev/*</c> labels and annotations (<c>weft.dev/mesh</c>, <c>weft.dev/mtls</c>, the default inbound and
 /// outbound policies, tracing). The mesh follows the cluster's; one line per difference says so, and how to follow DIR.
-/// The values are shown escaped (<see cref="TerminalText"/>): whoever may annotate the namespace chooses them, and an
-/// escape sequence in one would otherwise be written to weft up's terminal.
+/// Whoever may annotate the namespace chooses the values: the applier's writer escapes what it prints (<see cref="TerminalText.Writer"/>).
 /// </summary>
 internal static partial class NamespaceSettingsDrift
 {
@@ -39,9 +38,9 @@ internal static partial class NamespaceSettingsDrift
                 }
 
                 var (said, fix) = want is null
-                    ? ($"{directory} does not set it", $"kubectl {verb} ns {name} {TerminalText.Escape(key)}-")
-                    : ($"{directory} says '{TerminalText.Escape(want)}'", $"kubectl {verb} ns {name} {TerminalText.Escape(key)}={TerminalText.Escape(Quoted(want))}{(have is null ? "" : " --overwrite")}");
-                lines.Add($"warning: Namespace {name} is used as it is: its {noun} {TerminalText.Escape(key)} is {(have is null ? "not set" : $"'{TerminalText.Escape(have)}'")}, {said}: "
+                    ? ($"{directory} does not set it", $"kubectl {verb} ns {name} {key}-")
+                    : ($"{directory} says '{want}'", $"kubectl {verb} ns {name} {key}={Quoted(want)}{(have is null ? "" : " --overwrite")}");
+                lines.Add($"warning: Namespace {name} is used as it is: its {noun} {key} is {(have is null ? "not set" : $"'{have}'")}, {said}: "
                     + $"the mesh follows the cluster's ({fix} to follow {directory})");
             }
         }
