@@ -54,11 +54,14 @@ public static class MeshPorts
 
     /// <summary>
     /// The last <c>--admin-port</c> value on the container's command line (its command after the binary, then its args, as
-    /// Kubernetes runs them), read as <c>weft-proxy</c> reads it (<see cref="ProxyFlags.TakesValue"/>).
+    /// Kubernetes runs them, with the <c>$(VAR)</c> references to its variables expanded as the kubelet expands them
+    /// first), read as <c>weft-proxy</c> reads it (<see cref="ProxyFlags.TakesValue"/>). A reference to a variable whose
+    /// value the spec does not hold (<c>valueFrom</c>) cannot be read here: such a value moves nothing.
     /// </summary>
     private static int? AdminFlag(Container sidecar)
     {
         var (command, args) = (sidecar.Command, sidecar.Args);
+        Dictionary<string, string>? env = null; // made at the first word with a reference: most command lines have none
         var skip = Math.Min(command.Count, 1);
         var count = command.Count - skip + args.Count;
         int? found = null;
@@ -70,7 +73,8 @@ public static class MeshPorts
                 continue;
             }
 
-            // weft-proxy refuses a value that is not a port (and does not start); such a value changes nothing here.
+            // weft-proxy refuses a value that is not a port (and does not start); such a value changes nothing here. An
+            // option's name is matched after expansion too: the kubelet expands every word before weft-proxy reads any.
             if (name == ProxyFlags.AdminPort && int.TryParse(Word(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
             {
                 found = port;
@@ -81,6 +85,10 @@ public static class MeshPorts
 
         return found;
 
-        string Word(int k) => k < command.Count - skip ? command[k + skip] : args[k - (command.Count - skip)];
+        string Word(int k)
+        {
+            var word = k < command.Count - skip ? command[k + skip] : args[k - (command.Count - skip)];
+            return word.Contains('$', StringComparison.Ordinal) ? ContainerVariables.Expand(word, env ??= ContainerVariables.Literal(sidecar)) : word;
+        }
     }
 }

@@ -157,6 +157,26 @@ public class BindingTests
     }
 
     [Fact]
+    public void A_moved_admin_port_is_read_after_the_kubelet_expands_the_container_s_variables()
+    {
+        // The kubelet replaces $(NAME) with the container's variable before weft-proxy reads its command line.
+        var byVariable = Sidecar(null, "--admin-port", "$(ADMIN_PORT)") with { Env = [new EnvVar { Name = "ADMIN_PORT", Value = "16007" }] };
+        Assert.Equal(16007, MeshPorts.AdminOf(WithSidecarPod(byVariable)));
+        Assert.Null(IdentityAt(WithSidecar(byVariable), 16007));
+        Assert.NotNull(IdentityAt(WithSidecar(byVariable), MeshPorts.Admin));
+        // A value may name the variables before it; the name of the option may come from one too.
+        Assert.Equal(16008, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "$(FLAG)", "$(PORT)") with
+        {
+            Env = [new EnvVar { Name = "BASE", Value = "1600" }, new EnvVar { Name = "PORT", Value = "$(BASE)8" }, new EnvVar { Name = "FLAG", Value = "--admin-port" }],
+        })));
+        // Left as written, so refused by weft-proxy and moving nothing: a variable the container does not define, one
+        // whose value is not in the spec (valueFrom: known only where the pod runs), and $$, the kubelet's escape of $.
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "$(ADMIN_PORT)"))));
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "$(ADMIN_PORT)") with { Env = [new EnvVar { Name = "ADMIN_PORT" }] })));
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "$$(ADMIN_PORT)") with { Env = [new EnvVar { Name = "ADMIN_PORT", Value = "16009" }] })));
+    }
+
+    [Fact]
     public void A_moved_admin_port_is_read_from_the_sidecar_s_command_line_the_last_flag_winning()
     {
         var sidecar = Sidecar(null, "--admin-port", "16000", "--mtls", "strict", "--admin-port", "16001");
@@ -168,14 +188,14 @@ public class BindingTests
         Assert.Equal(16004, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--capture", "--admin-port", "16004"))));
         Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--workload", "--admin-port", "16005"))));
         // A value weft-proxy refuses (it does not start) moves nothing; nor does a port declared without the flag.
-        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "$(ADMIN_PORT)"))));
+        Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar(null, "--admin-port", "http"))));
         Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(WithSidecarPod(Sidecar() with { Ports = [new ContainerPort { Name = "weft-admin", Port = 16006 }] })));
         // A pod of weft up: no sidecar container in its spec, its sidecar runs beside it at the defaults.
         Assert.Equal(MeshPorts.Admin, MeshPorts.AdminOf(Pod(Mesh, "echo-v1-abc-1", "10.0.0.1")));
-
-        static Pod WithSidecarPod(Container sidecar) =>
-            Pod(Mesh, "p", "10.0.0.9") with { Spec = new PodSpec { Containers = [sidecar, new Container { Name = "app" }] } };
     }
+
+    private static Pod WithSidecarPod(Container sidecar) =>
+        Pod(Mesh, "p", "10.0.0.9") with { Spec = new PodSpec { Containers = [sidecar, new Container { Name = "app" }] } };
 
     [Fact]
     public void An_app_port_15000_of_a_pod_whose_sidecar_admin_port_is_elsewhere_is_reached_over_mTLS()

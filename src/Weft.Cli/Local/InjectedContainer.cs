@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using Weft.Api.Model;
 using Weft.ControlPlane.Kubernetes;
 
 namespace Weft.Cli.Local;
@@ -7,8 +7,9 @@ namespace Weft.Cli.Local;
 /// <summary>
 /// What a kubelet does with a container the injector added, done for the local cluster: its environment (values and
 /// the downward API fields the injector uses), its arguments with <c>$(VAR)</c> references expanded as Kubernetes
-/// expands them, mount paths turned into the host paths where the local kubelet keeps the volumes (there is no mount
-/// namespace), and Weft's image turned into the local weft binaries (<c>weft-proxy</c> → <c>weft proxy</c>).
+/// expands them (<see cref="ContainerVariables"/>), mount paths turned into the host paths where the local kubelet
+/// keeps the volumes (there is no mount namespace), and Weft's image turned into the local weft binaries
+/// (<c>weft-proxy</c> → <c>weft proxy</c>).
 /// </summary>
 internal static class InjectedContainer
 {
@@ -38,48 +39,11 @@ internal static class InjectedContainer
             });
             if (value is not null)
             {
-                env[name] = Expand(value, env); // a value may refer to the variables before it
+                env[name] = ContainerVariables.Expand(value, env); // a value may refer to the variables before it
             }
         }
 
         return env;
-    }
-
-    /// <summary>
-    /// Kubernetes' expansion of <c>$(NAME)</c> in commands, arguments and values: replaced by a defined variable, left as
-    /// written otherwise; <c>$$</c> is a literal <c>$</c>.
-    /// </summary>
-    public static string Expand(string text, IReadOnlyDictionary<string, string> env)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var result = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] != '$' || i + 1 >= text.Length)
-            {
-                result.Append(text[i]);
-                continue;
-            }
-
-            if (text[i + 1] == '$')
-            {
-                result.Append('$');
-                i++;
-                continue;
-            }
-
-            var close = text[i + 1] == '(' ? text.IndexOf(')', i + 2) : -1;
-            if (close > 0 && env.TryGetValue(text[(i + 2)..close], out var value))
-            {
-                result.Append(value);
-                i = close;
-                continue;
-            }
-
-            result.Append('$');
-        }
-
-        return result.ToString();
     }
 
     /// <summary>
@@ -96,7 +60,7 @@ internal static class InjectedContainer
             .ToList();
         string Local(string argument)
         {
-            var expanded = Expand(argument, env);
+            var expanded = ContainerVariables.Expand(argument, env);
             foreach (var (path, name) in mounts)
             {
                 if (expanded == path || expanded.StartsWith(path + "/", StringComparison.Ordinal))
