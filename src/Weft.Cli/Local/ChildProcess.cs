@@ -145,7 +145,8 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private (bool Exited, int? Code) State()
+    /// <summary><see cref="HasExited"/> and <see cref="ExitCode"/> read together, so that the two agree.</summary>
+    public (bool Exited, int? Code) State()
     {
         if (Volatile.Read(ref _disposed))
         {

@@ -647,17 +647,19 @@ internal sealed class LocalPod : IAsyncDisposable
     /// <summary>
     /// Each container's state as a kubelet reports it in <c>status.containerStatuses</c>: whether its process runs, how
     /// often it was restarted, when it last started and how it last exited. A container whose process has not started
-    /// (the pod is still starting, or could not start it) is not running.
+    /// (the pod is still starting, or could not start it) is not running. A process that has exited is its container's
+    /// last exit at once, before the supervisor's next look records it (until then a first exit read as a container
+    /// still being created, and a later one as the exit before it).
     /// </summary>
     public IReadOnlyList<ContainerState> ContainerStates()
     {
         var states = new List<ContainerState>(_containerNames.Count);
         for (var i = 0; i < _containerNames.Count && i < _restarts.Length; i++)
         {
-            var process = _processes[i];
+            var (exited, exitCode) = _processes[i]?.State() ?? (true, null);
             lock (_containerGate)
             {
-                states.Add(new ContainerState(_containerNames[i], process is { HasExited: false }, _restarts[i], _startedAt[i], _lastExitCodes[i]));
+                states.Add(new ContainerState(_containerNames[i], !exited, _restarts[i], _startedAt[i], exitCode ?? _lastExitCodes[i]));
             }
         }
 
