@@ -7,14 +7,13 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// The options that say which control plane an operator's command (<c>weft status</c>, <c>stat</c>, <c>tap</c>,
 /// <c>top</c>, <c>dashboard</c>) calls and as whom: a local mesh by its state file (<c>--state</c>, <c>--dir</c>; the admin
-/// credential it keeps), or a cluster's controller (<c>--kubeconfig</c>, <c>--context</c>, <c>--control-plane</c>,
+/// credential it keeps; <see cref="MeshStateOptions"/>), or a cluster's controller (<c>--kubeconfig</c>, <c>--context</c>, <c>--control-plane</c>,
 /// <c>--weft-namespace</c>; the kubeconfig user's token, which RBAC judges). <see cref="ControlPlaneAdmin.FindAsync"/>
 /// reads them.
 /// </summary>
 internal sealed class ControlPlaneAccessOptions
 {
-    private readonly Option<string?> _state = new("--state") { Description = "The state file of the mesh (default: the only running one)" };
-    private readonly Option<string?> _dir = new("--dir") { Description = "The manifests directory the mesh was started with" };
+    private readonly MeshStateOptions _mesh = new();
     private readonly Option<string?> _kubeconfig = new("--kubeconfig") { Description = "A cluster's kubeconfig: call its controller as that user (RBAC: weft-mesh-viewer, weft-tap)" };
     private readonly Option<string?> _context = new("--context") { Description = "The kubeconfig context (default: its current one)" };
     private readonly Option<string?> _controlPlane = new("--control-plane")
@@ -30,15 +29,16 @@ internal sealed class ControlPlaneAccessOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _state, _dir, _kubeconfig, _context, _controlPlane, _weftNamespace })
+        _mesh.AddTo(command);
+        foreach (var option in new Option[] { _kubeconfig, _context, _controlPlane, _weftNamespace })
         {
             command.Options.Add(option);
         }
     }
 
     public ControlPlaneAdmin.Query Read(ParseResult result) => new(
-        result.GetValue(_state),
-        result.GetValue(_dir),
+        _mesh.State(result),
+        _mesh.Dir(result),
         result.GetValue(_kubeconfig),
         result.GetValue(_context),
         result.GetValue(_controlPlane),

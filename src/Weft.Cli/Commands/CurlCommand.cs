@@ -33,15 +33,15 @@ internal static class CurlCommand
         });
         var data = new Option<string?>("--data", "-d") { Description = "Request body" };
         var connectTo = new Option<string?>("--connect-to") { Description = "HOST:PORT the sidecar connects to instead of the URL's authority" };
-        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
-        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
+        var meshState = new MeshStateOptions();
         var command = new Command("curl", "Send an HTTP request from a workload through its sidecar")
         {
-            url, from, method, headers, include, count, data, connectTo, state, dir,
+            url, from, method, headers, include, count, data, connectTo,
         };
+        meshState.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
-            var (mesh, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
+            var (mesh, error) = meshState.Find(result);
             if (mesh is null)
             {
                 await Console.Error.WriteLineAsync($"weft curl: {error}");

@@ -16,12 +16,12 @@ internal static class ExecCommand
     {
         var target = new Argument<string>("NAMESPACE/DEPLOYMENT") { Description = "The pod's Deployment (a ready pod of it is picked)" };
         var words = new Argument<string[]>("COMMAND") { Description = "The command and its arguments, after --", Arity = ArgumentArity.OneOrMore };
-        var state = new Option<string?>("--state") { Description = "The state file of the mesh (default: the only running one)" };
-        var dir = new Option<string?>("--dir") { Description = "The manifests directory the mesh was started with" };
-        var command = new Command("exec", "Run a command inside a pod of a Deployment (its network and environment)") { target, words, state, dir };
+        var meshState = new MeshStateOptions();
+        var command = new Command("exec", "Run a command inside a pod of a Deployment (its network and environment)") { target, words };
+        meshState.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
-            var (mesh, error) = StateFile.Find(result.GetValue(state), result.GetValue(dir));
+            var (mesh, error) = meshState.Find(result);
             if (mesh is null)
             {
                 await Console.Error.WriteLineAsync($"weft exec: {error}");

@@ -8,13 +8,15 @@ using Weft.Routing.Authorization;
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft explain --from NAMESPACE[/DEPLOYMENT] [-X METHOD] URL [-H 'Name: value']... PATH...</c>: which route, rule and
-/// backends a request from a workload in NAMESPACE would take, and why, without sending anything; given the Deployment,
-/// also whether each backend pod's sidecar would admit the caller's identity (its service account's SPIFFE ID). The
-/// reasoning is Routing's (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints. The
-/// manifests are admitted as <c>weft up</c> admits them; when a <c>weft up</c> runs the one directory given, with its
-/// ClusterIPs and pods (its state file, <see cref="StateFile"/>), so that its addresses and pod names mean what they
-/// mean in that mesh; otherwise the output says that the addresses and names are explain's own.
+/// <c>weft explain --from NAMESPACE[/DEPLOYMENT] [-X METHOD] URL [-H 'Name: value']... [PATH...]</c>: which route, rule
+/// and backends a request from a workload in NAMESPACE would take, and why, without sending anything; given the
+/// Deployment, also whether each backend pod's sidecar would admit the caller's identity (its service account's SPIFFE
+/// ID). The reasoning is Routing's (<see cref="MeshModel.Explain"/>); this command only reads the manifests and prints.
+/// The manifests are admitted as <c>weft up</c> admits them. With a running <c>weft up</c> (named by <c>--state</c> or
+/// <c>--dir</c>, as <c>weft curl</c> names it; or the one running PATH when PATH is one directory; or, without PATH, the
+/// only one running, whose directory is then PATH) its ClusterIPs and pods (its state file, <see cref="StateFile"/>) are
+/// used, so that its addresses and pod names mean what they mean in that mesh; otherwise the output
+/// says that the addresses and names are explain's own.
 /// </summary>
 public static class ExplainCommand
 {
@@ -30,19 +32,31 @@ public static class ExplainCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var sni = new Option<string?>("--sni") { Description = "For a TLS destination: the server name (SNI) the client's ClientHello sends" };
-        var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP (a running weft up's, when one runs the PATH directory)" };
-        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
+        var url = new Argument<string>("URL") { Description = "Where the app sends the request: http://svc[.ns[.svc.cluster.local]][:port]/path?query, or a ClusterIP or pod IP (a running weft up's: see --state, --dir)" };
+        var paths = new Argument<string[]>("PATH")
+        {
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = "Manifest files or directories; a running weft up of the one directory given lends its addresses and pod names. Default: the directory of the running weft up (--state, --dir, or the only one)",
+        };
+        var meshState = new MeshStateOptions();
 
         var command = new Command("explain", "Say where a request would go, would it be allowed, and why, without sending it") { from, method, headers, sni, defaultPolicy, defaultOutbound, url, paths };
+        meshState.AddTo(command);
         command.SetAction(parse => Run(
-            parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths)!,
-            Console.Out, Console.Error, parse.GetValue(sni), parse.GetValue(defaultPolicy)!, parse.GetValue(defaultOutbound)!));
+            parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths) ?? [],
+            TerminalText.Writer(Console.Out), TerminalText.Writer(Console.Error), parse.GetValue(sni), parse.GetValue(defaultPolicy)!, parse.GetValue(defaultOutbound)!,
+            meshState.State(parse), meshState.Dir(parse)));
         return command;
     }
 
+    /// <summary>
+    /// The command. <paramref name="statePath"/> (<c>--state</c>) and <paramref name="meshDirectory"/> (<c>--dir</c>) name a
+    /// running mesh as <c>weft curl</c>'s do.
+    /// </summary>
     internal static int Run(
         string from, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr,
-        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated, string defaultOutboundPolicy = OutboundPolicies.AllowAny)
+        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated, string defaultOutboundPolicy = OutboundPolicies.AllowAny,
+        string? statePath = null, string? meshDirectory = null)
     {
         var slash = from.IndexOf('/', StringComparison.Ordinal);
         var clientNamespace = slash < 0 ? from : from[..slash];
@@ -77,7 +91,24 @@ public static class ExplainCommand
             headers.Add(header);
         }
 
-        var input = ManifestInput.Load(paths, stderr);
+        // A running weft up: the one --state or --dir names (as weft curl finds it, with its errors), or without PATH the only
+        // one running; else, when PATH is one directory, the weft up running it, if any.
+        MeshState? running;
+        if (statePath is not null || meshDirectory is not null || paths.Count == 0)
+        {
+            (running, var error) = StateFile.Find(statePath, meshDirectory);
+            if (running is null)
+            {
+                stderr.WriteLine($"weft explain: {error}");
+                return 2;
+            }
+        }
+        else
+        {
+            running = paths.Count == 1 && Directory.Exists(paths[0]) ? StateFile.Find(null, paths[0]).State : null;
+        }
+
+        var input = ManifestInput.Load(paths.Count > 0 ? paths : [running!.ManifestDirectory], stderr);
         if (input.Unreadable)
         {
             return 2;
@@ -85,8 +116,7 @@ public static class ExplainCommand
 
         // The manifests are admitted as the local cluster admits them (pods with their service accounts, EndpointSlices),
         // so that the Services have endpoints and, with a Deployment, the caller an identity and each backend pod an inbound
-        // policy. When a weft up runs the manifests directory, with that mesh's ClusterIPs and pods.
-        var running = paths.Count == 1 && Directory.Exists(paths[0]) ? StateFile.Find(null, paths[0]).State : null;
+        // policy. With a running weft up, with that mesh's ClusterIPs and pods.
         var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault, running);
         var model = cluster.Model;
         string? identity = null, clientPod = null;

@@ -247,4 +247,107 @@ public sealed class ExplainCommandTests
             Directory.Delete(Path.GetDirectoryName(state)!, recursive: true);
         }
     }
+
+    [Fact]
+    public void With_dir_and_no_PATH_explain_reads_the_manifests_and_addresses_of_the_weft_up_running_that_directory()
+    {
+        var (output, dir) = WithRunningMesh(dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(0, ExplainCommand.Run("l4ns/client", "GET", "http://198.19.107.1/", [], [], stdout, TextWriter.Null, meshDirectory: dir));
+            return (stdout.ToString(), dir);
+        });
+
+        Assert.Contains("frontend: 198.19.107.1 is the ClusterIP of Service prod/web", output, StringComparison.Ordinal);
+        Assert.Contains($"addresses: those of the weft up running {dir} (process {Environment.ProcessId})", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_state_FILE_explain_uses_that_mesh_s_addresses_for_manifests_given_as_files()
+    {
+        var (output, dir) = WithRunningMesh(dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(0, ExplainCommand.Run("l4ns/client", "GET", "http://198.19.107.1/", [], [Path.Combine(dir, "levels.yaml")], stdout, TextWriter.Null,
+                statePath: StateFile.PathFor(dir)));
+            return (stdout.ToString(), dir);
+        });
+
+        Assert.Contains("198.18.0.7:8080 (prod/web-6d5f7c9b8-x2k4q)", output, StringComparison.Ordinal);
+        Assert.Contains($"addresses: those of the weft up running {dir} (process {Environment.ProcessId})", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_dir_naming_no_running_mesh_explain_fails_as_weft_curl_does()
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-none-").FullName;
+        try
+        {
+            var stderr = new StringWriter();
+
+            var exit = ExplainCommand.Run("prod", "GET", "http://web.prod/", [], [], TextWriter.Null, stderr, meshDirectory: dir);
+
+            Assert.Equal(2, exit);
+            Assert.Equal($"weft explain: {StateFile.Find(null, dir).Error}", stderr.ToString().TrimEnd());
+            Assert.Contains("no running local mesh: cannot read state file", stderr.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Without_PATH_and_with_several_meshes_running_explain_asks_which_as_weft_curl_does()
+    {
+        var (stderr, first, second) = WithRunningMesh(first => WithRunningMesh(second =>
+        {
+            var err = new StringWriter();
+            Assert.Equal(2, ExplainCommand.Run("prod", "GET", "http://web.prod/", [], [], TextWriter.Null, err));
+            return (err.ToString(), first, second);
+        }));
+
+        Assert.StartsWith("weft explain: several local meshes are running; pick one with --dir DIR (the directory weft up runs) or --state FILE:", stderr, StringComparison.Ordinal);
+        Assert.Contains($"  --dir {first}   (--state {StateFile.PathFor(first)})", stderr, StringComparison.Ordinal);
+        Assert.Contains($"  --dir {second}   (--state {StateFile.PathFor(second)})", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <paramref name="explain"/> run on a directory holding <see cref="Levels"/> while a state file says a weft up runs it
+    /// (this process standing for it).
+    /// </summary>
+    private static T WithRunningMesh<T>(Func<string, T> explain)
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-running-").FullName;
+        var state = StateFile.PathFor(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
+            StateFile.Write(state, RunningState(dir));
+
+            return explain(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(Path.GetDirectoryName(state)!, recursive: true);
+        }
+    }
+
+    private static MeshState RunningState(string dir)
+    {
+        static PodState Pod(string ns, string name, string deployment, string ip) =>
+            new() { Namespace = ns, Name = name, Deployment = deployment, IP = ip, Ready = true, ServiceAccount = "default", Sidecar = SidecarPorts.Default };
+        return new MeshState
+        {
+            Pid = Environment.ProcessId, // alive while the test runs, as weft up is while it serves
+            ManifestDirectory = dir,
+            ControlPlane = "https://127.0.0.1:1",
+            AddressBlock = "198.18.0.0/15",
+            Ready = true,
+            Updated = DateTimeOffset.UtcNow,
+            Services = [new ServiceState { Namespace = "prod", Name = "web", ClusterIP = "198.19.107.1", Ports = [new ServicePortState { Name = "http", Port = 80, TargetPort = "8080" }] }],
+            Pods = [Pod("prod", "web-6d5f7c9b8-x2k4q", "web", "198.18.0.7"), Pod("l4ns", "client-7c9d8f6b5-m3n8p", "client", "198.18.0.9")],
+        };
+    }
 }
