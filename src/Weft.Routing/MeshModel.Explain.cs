@@ -189,7 +189,7 @@ public sealed partial class MeshModel
         }
 
         var ns = PodSettings.NamespaceOf(_snapshot, pod.Namespace);
-        var (mtls, source) = PodSettings.Find(MeshLevels.MtlsKey, pod, ns, MeshLevels.ParseMtls) ?? (MeshLevels.MtlsStrict, "the default");
+        var (mtls, source) = PodSettings.Find(MeshLevels.MtlsKey, pod, ns, MeshLevels.ParseMtls) ?? (DefaultMtls, "the mesh default (--mtls-default)");
         if (mtls == MeshLevels.MtlsStrict)
         {
             return ("refused: the pod's sidecar is strict mTLS and the caller has no sidecar: the connection is closed without a byte", source, null);

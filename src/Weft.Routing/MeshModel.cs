@@ -46,11 +46,12 @@ public sealed partial class MeshModel
 
     private readonly Lazy<IReadOnlyList<RouteStatus>> _statuses;
 
-    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, string defaultOutboundPolicy, MeshModel? previous)
+    private MeshModel(MeshSnapshot snapshot, string controllerName, string trustDomain, string clusterDomain, string defaultInboundPolicy, string defaultOutboundPolicy, string defaultMtls, MeshModel? previous)
     {
         ControllerName = controllerName;
         DefaultInboundPolicy = defaultInboundPolicy;
         DefaultOutboundPolicy = defaultOutboundPolicy;
+        DefaultMtls = defaultMtls;
         ClusterDomain = clusterDomain.Trim('.').ToLowerInvariant();
         _snapshot = snapshot;
 
@@ -196,6 +197,12 @@ public sealed partial class MeshModel
     /// </summary>
     public string DefaultOutboundPolicy { get; }
 
+    /// <summary>
+    /// The mesh's default mTLS mode (<see cref="MeshLevels.AllMtls"/>, canonical; <c>weft up --mtls-default</c>, the
+    /// injector's default): what a pod's sidecar runs when neither it nor its namespace sets <see cref="MeshLevels.MtlsKey"/>.
+    /// </summary>
+    public string DefaultMtls { get; }
+
     /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
     public IReadOnlyList<RouteStatus> Statuses => _statuses.Value;
 
@@ -205,7 +212,8 @@ public sealed partial class MeshModel
         string trustDomain = DefaultTrustDomain,
         string clusterDomain = DefaultClusterDomain,
         string defaultInboundPolicy = Authorization.DefaultInboundPolicies.AllUnauthenticated,
-        string defaultOutboundPolicy = OutboundPolicies.AllowAny)
+        string defaultOutboundPolicy = OutboundPolicies.AllowAny,
+        string defaultMtls = MeshLevels.MtlsStrict)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentException.ThrowIfNullOrEmpty(controllerName);
@@ -215,12 +223,14 @@ public sealed partial class MeshModel
             $"the default inbound policy must be one of {string.Join(", ", Authorization.DefaultInboundPolicies.All)}, not '{defaultInboundPolicy}'", nameof(defaultInboundPolicy));
         var outbound = OutboundPolicies.Parse(defaultOutboundPolicy) ?? throw new ArgumentException(
             $"the default outbound policy must be one of {string.Join(", ", OutboundPolicies.All)}, not '{defaultOutboundPolicy}'", nameof(defaultOutboundPolicy));
-        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, inbound, outbound, previous: null);
+        var mtls = MeshLevels.ParseMtls(defaultMtls) ?? throw new ArgumentException(
+            $"the default mTLS mode must be one of {string.Join(", ", MeshLevels.AllMtls)}, not '{defaultMtls}'", nameof(defaultMtls));
+        return new MeshModel(snapshot, controllerName, trustDomain, clusterDomain, inbound, outbound, mtls, previous: null);
     }
 
     /// <summary>
-    /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain, cluster domain and
-    /// default inbound and outbound policies:
+    /// The model of a newer <paramref name="snapshot"/> with this model's controller name, trust domain, cluster domain,
+    /// default inbound and outbound policies and default mTLS mode:
     /// the same result as <see cref="Build"/>, but when the snapshot's Services, EndpointSlices and Pods are the same
     /// instances as this model's, the analysis of every unchanged route (same instance) and the policies compiled for
     /// destinations whose route groups did not change are reused, so that one route edit costs little. When only
@@ -235,7 +245,7 @@ public sealed partial class MeshModel
         ArgumentNullException.ThrowIfNull(snapshot);
         try
         {
-            return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, DefaultOutboundPolicy, this);
+            return new MeshModel(snapshot, ControllerName, TrustDomain, ClusterDomain, DefaultInboundPolicy, DefaultOutboundPolicy, DefaultMtls, this);
         }
         catch
         {

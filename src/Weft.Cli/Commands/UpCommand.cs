@@ -28,8 +28,7 @@ internal static class UpCommand
         };
         var defaultInbound = DefaultInboundOption.Create();
         var defaultOutbound = DefaultOutboundOption.Create();
-        var mtlsDefault = new Option<string>("--mtls-default") { Description = "mTLS mode of workloads without a weft.dev/mtls label or annotation: strict or permissive", DefaultValueFactory = _ => MeshLevels.MtlsStrict };
-        mtlsDefault.AcceptOnlyFromAmong([.. Weft.Proxy.Security.MtlsModes.Names]);
+        var mtlsDefault = DefaultMtlsOption.Create();
         var traceCollector = new Option<string?>(ProxyFlags.TraceCollector)
         {
             Description = "The OTLP/HTTP collector every sidecar sends its spans to (e.g. http://127.0.0.1:4318); a pod's weft.dev/trace-collector annotation overrides it. Default: tracing off",
@@ -170,7 +169,7 @@ internal static class UpCommand
                         ? new Weft.ControlPlane.Identity.CaOptions { RootCertPath = Path.GetFullPath(cert), RootKeyPath = Path.GetFullPath(result.GetValue(caKey)!) }
                         : new()) with
                     { WorkloadLifetime = TimeSpan.FromSeconds(lifetime) },
-                    MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(result.GetValue(mtlsDefault), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
+                    MtlsDefault = Weft.Proxy.Security.MtlsModes.TryParse(MeshLevels.ParseMtls(result.GetValue(mtlsDefault)), out var mtlsMode) ? mtlsMode : Weft.Proxy.Security.MtlsMode.Strict,
                     DefaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.Parse(result.GetValue(defaultInbound))!,
                     DefaultOutboundPolicy = OutboundPolicies.Parse(result.GetValue(defaultOutbound))!,
                     Tracing = TracingOf(result.GetValue(traceCollector), result.GetValue(traceSampling)),

@@ -24,16 +24,18 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
     /// <param name="random">Draws the pods' names.</param>
     /// <param name="defaultInboundPolicy">The mesh's default inbound policy (<see cref="MeshModel.DefaultInboundPolicy"/>).</param>
     /// <param name="defaultOutboundPolicy">The mesh's default outbound policy (<see cref="MeshModel.DefaultOutboundPolicy"/>).</param>
+    /// <param name="defaultMtls">The mesh's default mTLS mode (<c>weft up --mtls-default</c>, <see cref="MeshModel.DefaultMtls"/>).</param>
     /// <param name="running">
     /// The state of a <c>weft up</c> running these manifests, if any: its Services' ClusterIPs and its pods (names, IPs,
     /// readiness) instead of an address plan and names of this admission's own (a Deployment it has no pod of keeps those).
     /// </param>
     public static AdmittedCluster Admit(
         IEnumerable<KubeObject> loaded, Random random, string defaultInboundPolicy = Weft.Routing.Authorization.DefaultInboundPolicies.AllUnauthenticated,
-        string defaultOutboundPolicy = OutboundPolicies.AllowAny, MeshState? running = null)
+        string defaultOutboundPolicy = OutboundPolicies.AllowAny, MeshState? running = null, string defaultMtls = MeshLevels.MtlsStrict)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(random);
+        _ = MtlsModes.TryParse(MeshLevels.ParseMtls(defaultMtls), out var mtlsDefault);
         var addresses = new AddressPlan(AddressPlan.MinBlock);
         var objects = loaded.Select(addresses.Admit).Select(o => Running(o, running)).ToList();
         var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
@@ -43,7 +45,7 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
         {
             // As LocalCluster.Reconcile: the level and mTLS mode from the template and its namespace, then the same pod.
             var hash = PodNames.TemplateHash(deployment);
-            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), MtlsMode.Strict);
+            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), mtlsDefault);
             var live = running?.Pods.Where(p => p.Namespace == deployment.Namespace && p.Deployment == deployment.Name).ToList() ?? [];
             if (live.Count > 0)
             {
@@ -60,7 +62,7 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
 
         var services = objects.OfType<Service>().ToList();
         var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, p.Ready))]);
-        var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy, defaultOutboundPolicy: defaultOutboundPolicy);
+        var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy, defaultOutboundPolicy: defaultOutboundPolicy, defaultMtls: defaultMtls);
         return new AdmittedCluster(model, services, [.. pods.Select(p => (p.Deployment, p.Pod))]);
     }
 

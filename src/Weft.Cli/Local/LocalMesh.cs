@@ -78,6 +78,9 @@ internal sealed class LocalMesh : IAsyncDisposable
     /// <summary>The node's gateway (the pods' DNS server and the control plane's address) in network-namespace isolation.</summary>
     public System.Net.IPAddress? Gateway => _node?.Block.Gateway;
 
+    /// <summary>The mTLS mode of pods that do not say (<c>weft up --mtls-default</c>), recorded in the state for <c>weft explain</c>.</summary>
+    public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; }
+
     /// <summary>Also written with the state whenever it changes, once everything has been ready (the <c>--ready-file</c>).</summary>
     public string? ReadyFile { get; init; }
 
@@ -230,6 +233,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             mesh = new LocalMesh(directory, runDirectory, addresses, host, cluster, kubeProxy, options.LoggerFactory is null ? loggerFactory : null, node, dns, running, apiServer, child, mirror)
             {
                 ReadyFile = options.ReadyFile,
+                MtlsDefault = options.MtlsDefault,
             };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in host.Problems)
@@ -359,6 +363,7 @@ internal sealed class LocalMesh : IAsyncDisposable
             PodCidr = _addresses.PodCidr,
             ServiceCidr = _addresses.ServiceCidr,
             Nameserver = Gateway?.ToString(),
+            MtlsDefault = global::Weft.Proxy.Security.MtlsModes.Name(MtlsDefault),
             Ready = Cluster.AllReady,
             Updated = DateTimeOffset.UtcNow,
             Services = [.. snapshot.Objects.OfType<Service>().Select(s => new ServiceState

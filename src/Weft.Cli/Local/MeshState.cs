@@ -49,6 +49,12 @@ internal sealed record MeshState
     /// <summary>The pods' DNS server (network namespaces only).</summary>
     public string? Nameserver { get; init; }
 
+    /// <summary>
+    /// The mTLS mode of pods without a <c>weft.dev/mtls</c> label or annotation of their own or their namespace's
+    /// (<c>weft up --mtls-default</c>: <c>strict</c> or <c>permissive</c>); null in a state file written before it was recorded.
+    /// </summary>
+    public string? MtlsDefault { get; init; }
+
     /// <summary>True when every pod is ready.</summary>
     public required bool Ready { get; init; }
 

@@ -249,9 +249,18 @@ public sealed class ExplainCommandTests
     }
 
     [Fact]
+    public void With_a_weft_up_running_with_mtls_default_permissive_a_pod_without_an_mtls_label_accepts_a_caller_without_a_sidecar()
+    {
+        var output = WithRunningMesh(mtlsDefault: "permissive", dir => Explain("offns/client", "http://web.prod/", [dir]));
+
+        Assert.Contains("outcome:  kube-proxy sends the connection to one of the Service's 1 endpoint(s), picked at random: accepted in plaintext by the pod's sidecar (permissive mTLS), the caller unauthenticated", output, StringComparison.Ordinal);
+        Assert.Contains("(mTLS mode from the mesh default (--mtls-default))", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void With_dir_and_no_PATH_explain_reads_the_manifests_and_addresses_of_the_weft_up_running_that_directory()
     {
-        var (output, dir) = WithRunningMesh(dir =>
+        var (output, dir) = WithRunningMesh(null, dir =>
         {
             var stdout = new StringWriter();
             Assert.Equal(0, ExplainCommand.Run("l4ns/client", "GET", "http://198.19.107.1/", [], [], stdout, TextWriter.Null, meshDirectory: dir));
@@ -265,7 +274,7 @@ public sealed class ExplainCommandTests
     [Fact]
     public void With_state_FILE_explain_uses_that_mesh_s_addresses_for_manifests_given_as_files()
     {
-        var (output, dir) = WithRunningMesh(dir =>
+        var (output, dir) = WithRunningMesh(null, dir =>
         {
             var stdout = new StringWriter();
             Assert.Equal(0, ExplainCommand.Run("l4ns/client", "GET", "http://198.19.107.1/", [], [Path.Combine(dir, "levels.yaml")], stdout, TextWriter.Null,
@@ -300,7 +309,7 @@ public sealed class ExplainCommandTests
     [Fact]
     public void Without_PATH_and_with_several_meshes_running_explain_asks_which_as_weft_curl_does()
     {
-        var (stderr, first, second) = WithRunningMesh(first => WithRunningMesh(second =>
+        var (stderr, first, second) = WithRunningMesh(null, first => WithRunningMesh(null, second =>
         {
             var err = new StringWriter();
             Assert.Equal(2, ExplainCommand.Run("prod", "GET", "http://web.prod/", [], [], TextWriter.Null, err));
@@ -312,11 +321,53 @@ public sealed class ExplainCommandTests
         Assert.Contains($"  --dir {second}   (--state {StateFile.PathFor(second)})", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Mtls_default_permissive_makes_a_pod_without_an_mtls_label_accept_a_caller_without_a_sidecar()
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-levels-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
+            var stdout = new StringWriter();
+
+            Assert.Equal(0, ExplainCommand.Run("offns/client", "GET", "http://web.prod/", [], [dir], stdout, TextWriter.Null, defaultMtls: "Permissive"));
+
+            Assert.Contains("accepted in plaintext by the pod's sidecar (permissive mTLS), the caller unauthenticated", stdout.ToString(), StringComparison.Ordinal);
+            Assert.Contains("(mTLS mode from the mesh default (--mtls-default))", stdout.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Mtls_default_given_is_taken_over_the_running_mesh_s()
+    {
+        var output = WithRunningMesh(mtlsDefault: "permissive", dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(0, ExplainCommand.Run("offns/client", "GET", "http://web.prod/", [], [dir], stdout, TextWriter.Null, defaultMtls: "strict"));
+            return stdout.ToString();
+        });
+
+        Assert.Contains("refused: the pod's sidecar is strict mTLS and the caller has no sidecar", output, StringComparison.Ordinal);
+    }
+
+    private static string Explain(string from, string url, IReadOnlyList<string> paths)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = ExplainCommand.Run(from, "GET", url, [], paths, stdout, stderr);
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+        return stdout.ToString();
+    }
+
     /// <summary>
     /// <paramref name="explain"/> run on a directory holding <see cref="Levels"/> while a state file says a weft up runs it
-    /// (this process standing for it).
+    /// (this process standing for it), whose JSON records <paramref name="mtlsDefault"/> as weft up writes it.
     /// </summary>
-    private static T WithRunningMesh<T>(Func<string, T> explain)
+    private static T WithRunningMesh<T>(string? mtlsDefault, Func<string, T> explain)
     {
         var dir = Directory.CreateTempSubdirectory("weft-explain-running-").FullName;
         var state = StateFile.PathFor(dir);
@@ -324,6 +375,12 @@ public sealed class ExplainCommandTests
         {
             File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
             StateFile.Write(state, RunningState(dir));
+            if (mtlsDefault is not null)
+            {
+                var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+                json["mtlsDefault"] = mtlsDefault;
+                File.WriteAllText(state, json.ToJsonString());
+            }
 
             return explain(dir);
         }

@@ -43,4 +43,15 @@ public sealed class LocalMeshTests : IDisposable
             "both skipped settings are named",
             TimeSpan.FromSeconds(60));
     }
+
+    [Fact]
+    public async Task The_state_records_the_mtls_default_for_weft_explain()
+    {
+        var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
+
+        await using var mesh = await LocalMesh.StartAsync(
+            manifests, new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run"), MtlsDefault = Weft.Proxy.Security.MtlsMode.Permissive }, CancellationToken.None);
+
+        Assert.Equal("permissive", mesh.State().MtlsDefault);
+    }
 }
