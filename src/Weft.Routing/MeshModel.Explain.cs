@@ -416,14 +416,17 @@ public sealed partial class MeshModel
     /// <summary>
     /// One backend's line. <paramref name="http"/>: the traffic is a request, which the sidecar sends to a backend without
     /// an HTTP appProtocol (<c>tcp</c>: a port without routes, C1) as HTTP all the same (as it came: HTTP/1.1 or HTTP/2).
+    /// Otherwise a connection (a TCPRoute or TLSRoute, or any traffic of an l4 caller): the sidecar relays its bytes as
+    /// sent whatever the backend's appProtocol (L4Proxy), inside mTLS to a pod's sidecar.
     /// </summary>
     private static ExplainedBackend Explain(BackendPolicy b, double share, string decided, PlanOutcome? outcome, bool http, List<ExplainedAuthorization>? authorized = null)
     {
-        var wire = http && b.AppProtocol == BackendAppProtocol.Tcp ? BackendAppProtocol.Http : b.AppProtocol;
+        var wire = !http ? ConnectionWire : b.AppProtocol == BackendAppProtocol.Tcp ? BackendAppProtocol.Http : b.AppProtocol;
+        var mtls = !http && b.Endpoints.Any(e => e.Identity is not null) ? ", inside mTLS to the pod's sidecar," : "";
         var note = b.Invalid is not null || outcome is null ? decided
             : b.External is { } external ? $"{decided}: {wire} to external host {Describe(external)}"
             : b.Endpoints.Count == 0 ? decided
-            : $"{decided}: {wire} to {string.Join(", ", b.Endpoints.Select(Endpoint))}";
+            : $"{decided}: {wire}{mtls} to {string.Join(", ", b.Endpoints.Select(Endpoint))}";
         if (b.Tls is { } tls && b.Invalid is null && outcome is not null)
         {
             note += $"; TLS originated by the sidecar ({tls.Source}){Describe(tls)}";
@@ -441,6 +444,9 @@ public sealed partial class MeshModel
 
         return new ExplainedBackend(b, share, note, outcome, authorized);
     }
+
+    /// <summary>How a connection's bytes go to a backend: unread, as the client sent them.</summary>
+    private const string ConnectionWire = "tcp, its bytes relayed as sent";
 
     /// <summary>An endpoint as a backend line names it: a pod's without mesh identity (no sidecar, or its admin port) is reached in plaintext, unauthorized.</summary>
     private static string Endpoint(EndpointPolicy e) =>

@@ -249,6 +249,16 @@ public sealed class ExplainCommandTests
     }
 
     [Fact]
+    public void An_l4_caller_s_connection_is_relayed_as_tcp_inside_mTLS_not_sent_as_http()
+    {
+        var output = ExplainLevels("l4ns/client", "http://web.prod/");
+
+        var backend = output.Split('\n').Single(l => l.StartsWith("backend:", StringComparison.Ordinal));
+        Assert.Contains("(no route applies, gamma-spec C1): tcp, its bytes relayed as sent, inside mTLS to the pod's sidecar, to 127.", backend, StringComparison.Ordinal);
+        Assert.DoesNotContain("http to", backend, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void With_a_weft_up_running_with_mtls_default_permissive_a_pod_without_an_mtls_label_accepts_a_caller_without_a_sidecar()
     {
         var output = WithRunningMesh(mtlsDefault: "permissive", dir => Explain("offns/client", "http://web.prod/", [dir]));
