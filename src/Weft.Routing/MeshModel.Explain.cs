@@ -57,7 +57,8 @@ public sealed partial class MeshModel
                 FrontendNote = note,
                 Outcome = outside.AllowsAny
                     ? $"outside the mesh: the client's sidecar forwards it as addressed, nothing of the mesh added (outbound policy {outside.Mode}, from {outside.Source})"
-                    : $"outside the mesh: refused by the client's sidecar, 403, nothing sent (outbound policy {outside.Mode}, from {outside.Source})",
+                    : $"outside the mesh: refused by the client's sidecar, {OutsideRefusal(request)}, nothing sent (outbound policy {outside.Mode}, from {outside.Source})"
+                        + (level == MeshLevels.L4 ? L4OutsideNote : ""),
             };
         }
 
@@ -114,6 +115,18 @@ public sealed partial class MeshModel
             ? ExplainConnection(result, policy, request)
             : ExplainHttp(result, compiled, request);
     }
+
+    /// <summary>
+    /// An l4 sidecar relays what it has a policy for unread; for a destination outside the mesh it has none, so it reads
+    /// the first bytes as an l7 one does (the proxy's L4Proxy: protocol detection, then the HTTP layer's outbound policy).
+    /// </summary>
+    private const string L4OutsideNote = "; at level l4 too: the caller's sidecar has no policy for this destination, so it reads the first bytes: an HTTP request gets this answer, other bytes (a TLS ClientHello, opaque TCP) get the connection closed";
+
+    /// <summary>What the client's sidecar answers a request that its outbound policy refuses (issue 17): 403, or PERMISSION_DENIED to a gRPC call.</summary>
+    private static string OutsideRefusal(ExplainRequest request) =>
+        Headers(request).Get("content-type") is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+            ? "gRPC PERMISSION_DENIED"
+            : "403";
 
     /// <summary>
     /// The caller's level and where it was read: the pod's (its recorded <c>weft.dev/mesh</c>), else its namespace's, as

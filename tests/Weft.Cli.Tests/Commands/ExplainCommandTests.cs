@@ -259,6 +259,27 @@ public sealed class ExplainCommandTests
     }
 
     [Fact]
+    public void An_l4_caller_s_HTTP_request_outside_the_mesh_under_registry_only_gets_403_because_its_sidecar_reads_the_first_bytes()
+    {
+        var output = ExplainLevelsExit(1, "l4ns/client", "http://192.0.2.10/", defaultOutboundPolicy: "registry-only");
+
+        Assert.Contains("outcome:  outside the mesh: refused by the client's sidecar, 403, nothing sent (outbound policy registry-only, from the mesh default (--default-outbound-policy)); "
+            + "at level l4 too: the caller's sidecar has no policy for this destination, so it reads the first bytes: an HTTP request gets this answer, other bytes (a TLS ClientHello, opaque TCP) get the connection closed",
+            output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_gRPC_call_outside_the_mesh_under_registry_only_is_answered_PERMISSION_DENIED_not_403()
+    {
+        var stdout = new StringWriter();
+
+        var exit = ExplainCommand.Run("gateway-conformance-mesh", "GET", "grpc://192.0.2.10:9000/", [], Manifests, stdout, TextWriter.Null, defaultOutboundPolicy: "registry-only");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("outcome:  outside the mesh: refused by the client's sidecar, gRPC PERMISSION_DENIED, nothing sent (outbound policy registry-only", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void With_a_weft_up_running_with_mtls_default_permissive_a_pod_without_an_mtls_label_accepts_a_caller_without_a_sidecar()
     {
         var output = WithRunningMesh(mtlsDefault: "permissive", dir => Explain("offns/client", "http://web.prod/", [dir]));
@@ -362,6 +383,22 @@ public sealed class ExplainCommandTests
         });
 
         Assert.Contains("refused: the pod's sidecar is strict mTLS and the caller has no sidecar", output, StringComparison.Ordinal);
+    }
+
+    private static string ExplainLevelsExit(int expectedExit, string from, string url, string defaultOutboundPolicy)
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-explain-levels-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
+            var stdout = new StringWriter();
+            Assert.Equal(expectedExit, ExplainCommand.Run(from, "GET", url, [], [dir], stdout, TextWriter.Null, defaultOutboundPolicy: defaultOutboundPolicy));
+            return stdout.ToString();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static string Explain(string from, string url, IReadOnlyList<string> paths)
