@@ -31,6 +31,7 @@ internal static class CoreObjectMapper
             Generation = meta.Long("generation") ?? 1,
             CreationTimestamp = created,
             DeletionTimestamp = deleting,
+            DeletionGracePeriodSeconds = meta.Long("deletionGracePeriodSeconds"),
             Uid = meta.String("uid"),
             OwnerReferences = meta.List("ownerReferences", o => new OwnerReference(o.String("kind") ?? "", o.String("name") ?? "", o.Bool("controller") ?? false)),
         };
@@ -128,6 +129,7 @@ internal static class CoreObjectMapper
     {
         // serviceAccount is the deprecated alias of serviceAccountName; both default to "default".
         ServiceAccountName = spec.String("serviceAccountName") ?? spec.String("serviceAccount") ?? "default",
+        TerminationGracePeriodSeconds = spec.Long("terminationGracePeriodSeconds"),
         Containers = spec.List("containers", c => new Container
         {
             Name = c.RequiredString("name", "give the container a name"),

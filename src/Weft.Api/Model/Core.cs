@@ -135,8 +135,20 @@ public sealed record Container
 
 public sealed record PodSpec
 {
+    /// <summary>What the API server defaults <see cref="TerminationGracePeriodSeconds"/> to.</summary>
+    public const long DefaultTerminationGracePeriodSeconds = 30;
+
     public string ServiceAccountName { get; init; } = "default";
     public IReadOnlyList<Container> Containers { get; init; } = [];
+
+    /// <summary>
+    /// How long the pod's containers have, from SIGTERM, before they are killed when the pod stops; null when unset, which
+    /// the API server defaults to <see cref="DefaultTerminationGracePeriodSeconds"/>. At least 0; 0 kills at once.
+    /// </summary>
+    public long? TerminationGracePeriodSeconds { get; init; }
+
+    /// <summary>The grace period of a pod stopped not through the API (a rollout, a scale-down): its own, or the default.</summary>
+    public TimeSpan TerminationGracePeriod => TimeSpan.FromSeconds(Math.Max(0, TerminationGracePeriodSeconds ?? DefaultTerminationGracePeriodSeconds));
 }
 
 public sealed record PodTemplate

@@ -44,6 +44,12 @@ public sealed record ObjectMeta
 
     /// <summary>Set by the API server on a graceful delete: the object is terminating (a Pod until its kubelet has stopped it).</summary>
     public DateTimeOffset? DeletionTimestamp { get; init; }
+
+    /// <summary>
+    /// Set with <see cref="DeletionTimestamp"/>: the grace period the delete gave (<c>kubectl delete --grace-period</c>,
+    /// else the Pod's <c>terminationGracePeriodSeconds</c>), which its kubelet honours in place of the spec's.
+    /// </summary>
+    public long? DeletionGracePeriodSeconds { get; init; }
     public string? Uid { get; init; }
 
     /// <summary>The objects that own this one (a pod's ReplicaSet, StatefulSet, Job...), as the API server lists them.</summary>

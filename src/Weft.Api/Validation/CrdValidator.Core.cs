@@ -131,6 +131,7 @@ internal static partial class CrdValidator
                 "use the name of a ServiceAccount in the same namespace");
         }
 
+        errors.Minimum($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds, 0);
         if (spec.Containers.Count == 0)
         {
             errors.Required($"{path}.containers", null, "add at least one container with a name and an image");

@@ -113,6 +113,24 @@ public sealed class ObjectValidationTests
         AssertRejected(head + "      containers: [{name: c, image: i, ports: [{containerPort: 0}]}]\n", "spec.template.spec.containers[0].ports[0].containerPort", "between 1 and 65535");
     }
 
+    /// <summary>
+    /// PodSpec's terminationGracePeriodSeconds (an int64, 30 when unset, as the API server defaults it) must be at least 0,
+    /// in a Deployment's template as in a Pod; 0 (kill at once) is allowed.
+    /// </summary>
+    [Fact]
+    public void Termination_grace_period_must_not_be_negative()
+    {
+        const string deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels: {app: a}\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers: [{name: c, image: i}]\n";
+        const string pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [{name: c, image: i}]\n";
+        AssertRejected(deployment + "      terminationGracePeriodSeconds: -1\n", "spec.template.spec.terminationGracePeriodSeconds", "greater than or equal to 0");
+        AssertRejected(pod + "  terminationGracePeriodSeconds: -5\n", "spec.terminationGracePeriodSeconds", "greater than or equal to 0");
+        AssertRejected(pod + "  terminationGracePeriodSeconds: soon\n", "spec.terminationGracePeriodSeconds", "integer");
+
+        Assert.Equal(TimeSpan.Zero, LoadOne<Weft.Api.Model.Deployment>(deployment + "      terminationGracePeriodSeconds: 0\n").Template.Spec.TerminationGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(8), LoadOne<Weft.Api.Model.Pod>(pod + "  terminationGracePeriodSeconds: 8\n").Spec.TerminationGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(30), LoadOne<Weft.Api.Model.Deployment>(deployment).Template.Spec.TerminationGracePeriod);
+    }
+
     [Fact]
     public void EndpointSlice_addresses_match_the_address_type()
     {
