@@ -33,6 +33,12 @@ internal static class PodNames
         }
 
         text.Append("sa:").Append(template.Spec.ServiceAccountName).Append('\n');
+        if (template.Spec.TerminationGracePeriodSeconds is { } grace)
+        {
+            // Only when set, so that a template without it keeps the hash (and pod names) it had.
+            text.Append("grace:").Append(grace).Append('\n');
+        }
+
         foreach (var container in template.Spec.Containers)
         {
             text.Append("container:").Append(container.Name).Append('\n')

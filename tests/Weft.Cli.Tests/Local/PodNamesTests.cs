@@ -52,6 +52,20 @@ public sealed class PodNamesTests
     }
 
     [Fact]
+    public void The_template_hash_follows_the_termination_grace_period_so_an_edited_one_rolls_the_pods()
+    {
+        static Deployment WithGrace(long? grace)
+        {
+            var deployment = NewDeployment("--port=8080");
+            return deployment with { Template = deployment.Template with { Spec = deployment.Template.Spec with { TerminationGracePeriodSeconds = grace } } };
+        }
+
+        Assert.NotEqual(PodNames.TemplateHash(WithGrace(5)), PodNames.TemplateHash(WithGrace(60)));
+        Assert.NotEqual(PodNames.TemplateHash(WithGrace(null)), PodNames.TemplateHash(WithGrace(5)));
+        Assert.Equal(PodNames.TemplateHash(NewDeployment("--port=8080")), PodNames.TemplateHash(WithGrace(null))); // unset: the hash it had
+    }
+
+    [Fact]
     public void Pod_names_of_one_template_differ()
     {
         var hash = PodNames.TemplateHash(NewDeployment());
