@@ -103,6 +103,16 @@ internal sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>SIGTERM, then after <paramref name="grace"/> kill the whole process tree.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
+        using var timeout = new CancellationTokenSource(grace);
+        await StopAsync(timeout.Token);
+    }
+
+    /// <summary>
+    /// SIGTERM, then when <paramref name="kill"/> is cancelled, if the process has not exited, kill its whole process
+    /// tree; a token cancelled already kills at once, with no SIGTERM (grace period 0).
+    /// </summary>
+    public async Task StopAsync(CancellationToken kill)
+    {
         try
         {
             if (_process.HasExited)
@@ -110,15 +120,14 @@ internal sealed partial class ChildProcess : IAsyncDisposable
                 return;
             }
 
-            if (!OperatingSystem.IsWindows())
+            if (!OperatingSystem.IsWindows() && !kill.IsCancellationRequested)
             {
                 Terminate(_process.Id);
             }
 
-            using var timeout = new CancellationTokenSource(grace);
             try
             {
-                await _process.WaitForExitAsync(timeout.Token);
+                await _process.WaitForExitAsync(kill);
             }
             catch (OperationCanceledException)
             {

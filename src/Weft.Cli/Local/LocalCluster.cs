@@ -23,7 +23,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly LocalClusterOptions _options;
     private readonly Lock _gate = new();
     private readonly List<LocalPod> _pods = [];
-    private readonly List<Task> _terminating = [];
+
+    /// <summary>Pods stopping (each with its own grace period) and their stops, which hold up nothing else.</summary>
+    private readonly List<(LocalPod Pod, Task Stopped)> _terminating = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -132,14 +134,18 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
         }
 
+        // As a kubelet's graceful node shutdown: every pod stops with its grace period capped (LocalPod.ShutdownGracePeriod),
+        // those already terminating with a longer one too.
         List<LocalPod> pods;
+        List<(LocalPod Pod, Task Stopped)> terminating;
         lock (_gate)
         {
             pods = [.. _pods];
             _pods.Clear();
+            terminating = [.. _terminating];
         }
 
-        await Task.WhenAll(pods.Select(p => p.DisposeAsync().AsTask()).Concat(_terminating));
+        await Task.WhenAll(pods.Concat(terminating.Select(t => t.Pod)).Select(p => p.DisposeAsync().AsTask()).Concat(terminating.Select(t => t.Stopped)));
         _stopping.Dispose();
     }
 
@@ -186,7 +192,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         var changed = false;
-        List<LocalPod> toStop = [];
+        List<(LocalPod Pod, TimeSpan Grace)> toStop = [];
         List<LocalPod> toStart = [];
 
         // With an API server, the Pods as the node's view holds them: one terminating or gone is stopped, and replaced.
@@ -197,14 +203,26 @@ internal sealed class LocalCluster : IAsyncDisposable
             {
                 if (!deployments.TryGetValue(pod.DeploymentKey, out var deployment) || PodNames.TemplateHash(deployment) != pod.TemplateHash)
                 {
-                    toStop.Add(pod);
+                    toStop.Add((pod, pod.Object.Spec.TerminationGracePeriod));
                 }
-                else if (inApi is not null && DeletedThroughApi(pod, inApi) is { } how)
+                else if (inApi is not null && DeletedThroughApi(pod, inApi) is { } deleted)
                 {
                     // The kubelet stops a terminating pod's containers (then deletes its Pod with grace 0); the ReplicaSet
                     // controller does not count a terminating pod, so a new one is made at once (below).
-                    _options.Progress?.WriteLine($"pod {pod.Key} {how}: stopping it; {deployment.Key} gets a new pod");
-                    toStop.Add(pod);
+                    _options.Progress?.WriteLine($"pod {pod.Key} {deleted.How}: stopping it; {deployment.Key} gets a new pod");
+                    toStop.Add((pod, deleted.Grace));
+                }
+            }
+
+            if (inApi is not null)
+            {
+                // A terminating pod deleted again with a shorter grace period (or at once, --force) is killed sooner.
+                foreach (var pod in _stoppingPods)
+                {
+                    if (DeletedThroughApi(pod, inApi) is { } deleted)
+                    {
+                        pod.ShortenGrace(deleted.Grace);
+                    }
                 }
             }
 
@@ -216,7 +234,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             foreach (var deployment in deployments.Values)
             {
                 var hash = PodNames.TemplateHash(deployment);
-                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash && !toStop.Contains(p)).ToList();
+                var current = _pods.Where(p => p.DeploymentKey == deployment.Key && p.TemplateHash == hash && !toStop.Exists(s => s.Pod == p)).ToList();
                 for (var i = current.Count; i < deployment.Replicas; i++)
                 {
                     var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), _options.MtlsDefault, _options.Tracing);
@@ -231,13 +249,12 @@ internal sealed class LocalCluster : IAsyncDisposable
                 }
 
                 // Scale down: the newest pods go first.
-                toStop.AddRange(current.Skip(Math.Max(0, deployment.Replicas)).Reverse());
+                toStop.AddRange(current.Skip(Math.Max(0, deployment.Replicas)).Reverse().Select(p => (p, p.Object.Spec.TerminationGracePeriod)));
             }
 
-            foreach (var pod in toStop)
+            foreach (var (pod, _) in toStop)
             {
                 _pods.Remove(pod);
-                _seenInApi.Remove(pod.Key);
                 if (inApi is not null)
                 {
                     _stoppingPods.Add(pod);
@@ -248,15 +265,15 @@ internal sealed class LocalCluster : IAsyncDisposable
             changed = toStop.Count > 0 || toStart.Count > 0;
         }
 
-        foreach (var pod in toStop)
+        foreach (var (pod, grace) in toStop)
         {
-            _options.Progress?.WriteLine($"stopping pod {pod.Key} ({pod.IP})");
+            _options.Progress?.WriteLine($"stopping pod {pod.Key} ({pod.IP}, grace period {grace.TotalSeconds:0}s)");
             pod.StateChanged -= OnPodStateChanged;
-            var terminating = Terminate(pod);
+            var terminating = Terminate(pod, grace);
             lock (_gate)
             {
-                _terminating.RemoveAll(t => t.IsCompleted);
-                _terminating.Add(terminating);
+                _terminating.RemoveAll(t => t.Stopped.IsCompleted);
+                _terminating.Add((pod, terminating));
             }
         }
 
@@ -293,12 +310,13 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private async Task Terminate(LocalPod pod)
+    private async Task Terminate(LocalPod pod, TimeSpan grace)
     {
-        await pod.DisposeAsync();
+        await pod.StopAsync(grace);
         _addresses.ReleasePodAddress(pod.IP);
         lock (_gate)
         {
+            _seenInApi.Remove(pod.Key);
             if (!_stoppingPods.Remove(pod))
             {
                 return;
@@ -309,14 +327,20 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// How the pod's Pod was deleted through the API server, or null when it was not: terminating (a graceful delete,
-    /// <c>kubectl delete pod</c>), or gone since the node's view held it (a delete with grace 0, <c>--force</c>). A Pod
-    /// not read back yet (just registered, or at start) is not gone.
+    /// How the pod's Pod was deleted through the API server, and the grace period its kubelet gives it then, or null when
+    /// it was not: terminating (a graceful delete, <c>kubectl delete pod</c>), with the delete's grace period
+    /// (<c>metadata.deletionGracePeriodSeconds</c>: <c>--grace-period</c>, else the Pod's <c>terminationGracePeriodSeconds</c>),
+    /// or gone since the node's view held it (a delete with grace 0, <c>--force</c>): killed at once. A Pod not read back
+    /// yet (just registered, or at start) is not gone.
     /// </summary>
-    private string? DeletedThroughApi(LocalPod pod, Dictionary<string, Pod> inApi) =>
+    private (string How, TimeSpan Grace)? DeletedThroughApi(LocalPod pod, Dictionary<string, Pod> inApi) =>
         inApi.TryGetValue(pod.Key, out var held)
-            ? held.Metadata.DeletionTimestamp is null ? null : "is being deleted through the API server"
-            : _seenInApi.Contains(pod.Key) ? "was deleted through the API server (at once)" : null;
+            ? held.Metadata.DeletionTimestamp is null
+                ? null
+                : ("is being deleted through the API server", held.Metadata.DeletionGracePeriodSeconds is { } seconds
+                    ? TimeSpan.FromSeconds(Math.Max(0, seconds))
+                    : held.Spec.TerminationGracePeriod)
+            : _seenInApi.Contains(pod.Key) ? ("was deleted through the API server (at once)", TimeSpan.Zero) : null;
 
     private void OnPodStateChanged(LocalPod pod)
     {

@@ -35,11 +35,30 @@ internal sealed class LocalPod : IAsyncDisposable
     /// that one probe a busy node answers late does not take the pod's endpoints away (one success makes a pod Ready).
     /// </summary>
     private const int ReadinessFailureThreshold = 3;
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The grace period of a sidecar restarted because it stayed not live (a kubelet's liveness restart); a pod that
+    /// stops has its own (<see cref="StopAsync"/>).
+    /// </summary>
+    private static readonly TimeSpan SidecarRestartGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The most a pod's grace period runs when weft up itself stops (Ctrl-C, SIGTERM), as a kubelet's graceful node
+    /// shutdown caps each pod's with <c>shutdownGracePeriod</c>: pods stop together, so weft up stops within it (a pod
+    /// already terminating with a longer one is killed then too).
+    /// </summary>
+    internal static readonly TimeSpan ShutdownGracePeriod = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
 
     private readonly LocalClusterOptions _options;
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the pod's grace period has run out: what still runs is killed (under <see cref="_graceGate"/>).</summary>
+    private readonly CancellationTokenSource _killing;
+    private readonly Lock _graceGate = new();
+    private DateTimeOffset? _killAt;
+    private Task? _stop;
+    private bool _stopped;
     private readonly List<ContainerCommand> _commands = [];
     private readonly List<string> _containerNames = [];
     private readonly List<ChildProcess?> _processes = [];
@@ -79,6 +98,7 @@ internal sealed class LocalPod : IAsyncDisposable
         AppPorts = AppPortsOf(Object.Spec);
         (Json, InjectionReason) = Settings.HasSidecar ? Inject(PlainJson(), options) : (PlainJson(), "no sidecar");
         _sandbox = options.Node is { } node ? new NetnsSandbox(node, deployment.Namespace, name, ip, options) : new ProcessSandbox(ip);
+        _killing = new CancellationTokenSource(Timeout.InfiniteTimeSpan, options.Time);
         _probe = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = ProbeTimeout };
     }
 
@@ -278,10 +298,53 @@ internal sealed class LocalPod : IAsyncDisposable
     private static TimeSpan BackOff(int attempt) => TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, attempt)));
 
     /// <summary>
-    /// Stops the pod as a terminating pod drains (apps, then the sidecar), then removes its sandbox. Every step runs
-    /// whatever the one before it threw, so that one bad pod never leaves its network or processes behind.
+    /// Stops the pod as a kubelet stops a terminating pod: SIGTERM to the apps, then, once they have exited, to the
+    /// sidecar; whatever still runs <paramref name="grace"/> after this call is killed (0: everything at once, no
+    /// SIGTERM). Then removes its sandbox. Called again (a shorter grace period: a delete with a shorter one, or weft up
+    /// stopping), it brings the kill forward, never back, and returns the same stop. Every step runs whatever the one
+    /// before it threw, so that one bad pod never leaves its network or processes behind.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public Task StopAsync(TimeSpan grace)
+    {
+        lock (_graceGate)
+        {
+            ShortenGrace(grace);
+            return _stop ??= Task.Run(StopOnceAsync);
+        }
+    }
+
+    /// <summary>
+    /// Brings the kill of a stopping pod forward to <paramref name="grace"/> from now, when that is sooner than it was
+    /// (a kubelet honours a terminating pod's shortened grace period); nothing for a pod that has stopped.
+    /// </summary>
+    public void ShortenGrace(TimeSpan grace)
+    {
+        lock (_graceGate)
+        {
+            var at = _options.Time.GetUtcNow() + grace;
+            if (_stopped || at >= _killAt)
+            {
+                return;
+            }
+
+            _killAt = at;
+            if (grace <= TimeSpan.Zero)
+            {
+                // Its callbacks (the kills) run on the thread pool, not here under the gate.
+                _ = _killing.CancelAsync();
+            }
+            else
+            {
+                _killing.CancelAfter(grace);
+            }
+        }
+    }
+
+    /// <summary>Stops the pod as weft up's own stop does: its grace period, at most <see cref="ShutdownGracePeriod"/>.</summary>
+    public async ValueTask DisposeAsync() =>
+        await StopAsync(Object.Spec.TerminationGracePeriod < ShutdownGracePeriod ? Object.Spec.TerminationGracePeriod : ShutdownGracePeriod);
+
+    private async Task StopOnceAsync()
     {
         await _stopping.CancelAsync();
         try
@@ -295,10 +358,10 @@ internal sealed class LocalPod : IAsyncDisposable
 
         try
         {
-            await Task.WhenAll(_processes.Skip(SidecarCount).OfType<ChildProcess>().Select(p => p.StopAsync(StopGrace)));
+            await Task.WhenAll(_processes.Skip(SidecarCount).OfType<ChildProcess>().Select(p => p.StopAsync(_killing.Token)));
             if (Settings.HasSidecar && _processes.Count > 0 && _processes[0] is { } sidecar)
             {
-                await sidecar.StopAsync(StopGrace);
+                await sidecar.StopAsync(_killing.Token);
             }
 
             foreach (var process in _processes.OfType<ChildProcess>())
@@ -314,6 +377,12 @@ internal sealed class LocalPod : IAsyncDisposable
             }
             finally
             {
+                lock (_graceGate)
+                {
+                    _stopped = true;
+                    _killing.Dispose();
+                }
+
                 _probe.Dispose();
                 _stopping.Dispose();
                 RemoveFiles();
@@ -514,6 +583,17 @@ internal sealed class LocalPod : IAsyncDisposable
         var spec = Object.Spec;
         var annotations = Map(Object.Metadata.Annotations);
         annotations[MeshLevels.MtlsKey] = Weft.Proxy.Security.MtlsModes.Name(Settings.Mtls);
+        var specJson = new JsonObject
+        {
+            ["serviceAccountName"] = spec.ServiceAccountName,
+            ["containers"] = new JsonArray([.. spec.Containers.Select(c => (JsonNode)Container(c))]),
+        };
+        if (spec.TerminationGracePeriodSeconds is { } grace)
+        {
+            // The API server's graceful delete (kubectl delete pod, no --grace-period) gives the Pod this one.
+            specJson["terminationGracePeriodSeconds"] = grace;
+        }
+
         return new JsonObject
         {
             ["apiVersion"] = "v1",
@@ -525,11 +605,7 @@ internal sealed class LocalPod : IAsyncDisposable
                 ["labels"] = Map(Object.Metadata.Labels),
                 ["annotations"] = annotations,
             },
-            ["spec"] = new JsonObject
-            {
-                ["serviceAccountName"] = spec.ServiceAccountName,
-                ["containers"] = new JsonArray([.. spec.Containers.Select(c => (JsonNode)Container(c))]),
-            },
+            ["spec"] = specJson,
         };
 
         static JsonObject Container(Container c)
@@ -758,7 +834,7 @@ internal sealed class LocalPod : IAsyncDisposable
                     {
                         sidecarDeadSince = null;
                         SetState(false, $"container {_containerNames[0]} not live for {allowed.TotalSeconds:0}s ({deadProblem}); restarting it (log {sidecar.LogPath})");
-                        await sidecar.StopAsync(StopGrace);
+                        await sidecar.StopAsync(SidecarRestartGrace);
                         continue;
                     }
                 }

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using Weft.Conformance.Tests;
+using Weft.KubeApi.StandIn;
+using Xunit.Abstractions;
+
+namespace Weft.Kubernetes.Tests;
+
+/// <summary>
+/// <c>weft up DIR --kubeconfig FILE</c> (a separate weft process, against the API server stand-in) as the kubelet of its
+/// pods: a Pod deleted through the API stops with the delete's grace period (<c>metadata.deletionGracePeriodSeconds</c>:
+/// the request's, else the Pod's <c>terminationGracePeriodSeconds</c>), SIGKILL only once it has passed, and at once with
+/// grace 0; a terminating Pod deleted again with grace 0 (<c>--grace-period=0 --force</c>) is killed then. The apps are real processes that ignore SIGTERM and write their pid to a file.
+/// </summary>
+public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly WeftChildren _children = new(output);
+    private readonly string _work = Directory.CreateTempSubdirectory("weft-up-grace-").FullName;
+    private KubeApiServer _api = null!;
+
+    private string Kubeconfig => Path.Combine(_work, "kubeconfig");
+
+    private string Pids => Path.Combine(_work, "pids");
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubeApiServer.StartAsync(new KubeApiServerOptions { CrdPaths = [SharedFiles.GatewayApiCrds], ServiceCidr = "127.0.0.0/8" });
+        _api.WriteKubeconfig(Kubeconfig);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _children.DisposeAsync();
+        await _api.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_pod_deleted_through_the_API_is_killed_once_the_deletes_grace_period_has_passed_and_at_once_with_grace_0_even_while_terminating()
+    {
+        var manifests = Path.Combine(_work, "dir");
+        Directory.CreateDirectory(manifests);
+        Directory.CreateDirectory(Pids);
+        await File.WriteAllTextAsync(Path.Combine(manifests, "web.yaml"), """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: shop}
+            spec:
+              replicas: 4
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web, weft.dev/mesh: "off"}}
+                spec:
+                  terminationGracePeriodSeconds: 8
+                  containers: [{name: app, image: stubborn}]
+            """);
+
+        // An app that ignores SIGTERM (inherited by what it execs) and says its pid: only a SIGKILL stops it.
+        await File.WriteAllTextAsync(Path.Combine(manifests, "weft-images.yaml"), $"stubborn: 'sh -c \"trap '''' TERM; echo $$ > {Pids}/{{pod}}.pid; exec sleep 600\"'\n");
+        var readyFile = Path.Combine(_work, "ready.json");
+        var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", readyFile, "--isolation", "process"], out var upOutput);
+        await WeftChildren.WaitAsync(() => File.Exists(readyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
+        Assert.False(up.HasExited, upOutput.ToString());
+
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+        var names = (await client.CoreV1.ListNamespacedPodAsync("shop")).Items.Select(p => p.Metadata.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(4, names.Count);
+        Assert.All((await client.CoreV1.ListNamespacedPodAsync("shop")).Items, p => Assert.Equal(8, p.Spec.TerminationGracePeriodSeconds)); // the template's, as recorded
+        var pids = new List<int>();
+        foreach (var name in names)
+        {
+            pids.Add(await PidOfAsync(name, upOutput));
+        }
+
+        // kubectl delete pod (the Pod's own 8 s, twice), --grace-period=1, --grace-period=0 --force, at the same time.
+        var deleting = Stopwatch.StartNew();
+        await Task.WhenAll(
+            client.CoreV1.DeleteNamespacedPodAsync(names[0], "shop"),
+            client.CoreV1.DeleteNamespacedPodAsync(names[3], "shop"),
+            client.CoreV1.DeleteNamespacedPodAsync(names[1], "shop", new V1DeleteOptions { GracePeriodSeconds = 1 }),
+            client.CoreV1.DeleteNamespacedPodAsync(names[2], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 }));
+
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[2]), TimeSpan.FromSeconds(1.5), () => $"grace 0: not killed at once\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[1]), TimeSpan.FromSeconds(2.5) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
+        Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(0.9), $"grace 1: killed after {deleting.Elapsed.TotalSeconds:0.0} s"); // seen gone no sooner than the kill
+
+        // The Pod's own grace period, 8 s: still running past the 3 s every pod had, killed once it passed.
+        await WaitUntilAsync(deleting, TimeSpan.FromSeconds(4));
+        Assert.True(IsRunning(pids[0]) && IsRunning(pids[3]), "grace 8 (the Pod's terminationGracePeriodSeconds): killed before it passed");
+
+        // One of them deleted again, with grace 0: its grace period is cut short, as a kubelet does.
+        var forcing = Stopwatch.StartNew();
+        await client.CoreV1.DeleteNamespacedPodAsync(names[3], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[3]), TimeSpan.FromSeconds(1.5), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
+        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(1.5) && IsRunning(pids[0]), "the other terminating pod killed with it");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[0]), TimeSpan.FromSeconds(10) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
+        Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(7.5), $"grace 8: killed after {deleting.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private async Task<int> PidOfAsync(string pod, System.Text.StringBuilder upOutput)
+    {
+        var file = Path.Combine(Pids, $"{pod}.pid");
+        var pid = 0;
+        await WeftChildren.WaitAsync(
+            () => File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out pid) && pid > 0,
+            TimeSpan.FromSeconds(30),
+            () => $"pod {pod}'s app never started\n{upOutput}");
+        return pid;
+    }
+
+    /// <summary>Whether the process runs (not gone, not a zombie waiting to be reaped).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="clock"/> reads <paramref name="at"/>: to look at a process at a point in time, not to synchronise.</summary>
+    private static async Task WaitUntilAsync(Stopwatch clock, TimeSpan at)
+    {
+        if (at > clock.Elapsed)
+        {
+            await Task.Delay(at - clock.Elapsed);
+        }
+    }
+}
