@@ -18,7 +18,10 @@ public static class AuthorizationPlanner
         where THeaders : IHeaderLookup
     {
         ArgumentNullException.ThrowIfNull(table);
-        var input = new AuthorizationInput(request);
+
+        // At an l4 workload every request is decided as its connection (source and port): an l7 caller's sidecar sends it
+        // HTTP, an l4 caller's the same request tunnelled, and the policy must not depend on which (L7RuleOnL4Workload).
+        var input = table.L4Only ? new AuthorizationInput(new AuthorizationRequest(request.PeerIdentity, request.Port)) : new AuthorizationInput(request);
 
         var deny = table.Deny;
         for (var p = 0; p < deny.Length; p++)

@@ -21,6 +21,7 @@ public sealed class AuthorizationTable
     private AuthorizationTable(InboundPolicy policy)
     {
         Policy = policy;
+        L4Only = policy.Level == MeshLevels.L4;
         if (DefaultInboundPolicies.Parse(policy.DefaultPolicy) is not { } defaultPolicy || defaultPolicy != policy.DefaultPolicy)
         {
             throw new RouteTableException(
@@ -81,6 +82,12 @@ public sealed class AuthorizationTable
     public string AllowPolicies { get; }
 
     public InboundPolicy Policy { get; }
+
+    /// <summary>
+    /// The workload is at level l4 (<see cref="InboundPolicy.Level"/>): its policy applies at L4 only, whatever a caller
+    /// sends (an l7 caller's sidecar sends HTTP, an l4 caller's a tunnelled connection), as its L7RuleOnL4Workload status says.
+    /// </summary>
+    internal bool L4Only { get; }
 
     internal AuthorizationPolicyMatcher[] Deny { get; }
     internal AuthorizationPolicyMatcher[] Allow { get; }

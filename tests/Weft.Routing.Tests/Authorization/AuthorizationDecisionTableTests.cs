@@ -185,6 +185,27 @@ public class AuthorizationDecisionTableTests
         Assert.Equal(c.Verdict is V.AllowedByPolicy or V.AllowedByDefault, decision.Allowed);
     }
 
+    /// <summary>
+    /// An l4 workload's policy applies at L4 only (its L7RuleOnL4Workload status says so), for an l7 caller's HTTP request
+    /// as for an l4 caller's tunnelled connection: a DENY rule with HTTP parts matches on its source, an ALLOW rule with
+    /// them never matches. Shop's db-1 is at l4.
+    /// </summary>
+    [Theory]
+    [InlineData("DENY", "GET", V.DeniedByPolicy)]
+    [InlineData("DENY", null, V.DeniedByPolicy)]
+    [InlineData("ALLOW", "GET", V.NotAllowedByPolicy)]
+    [InlineData("ALLOW", null, V.NotAllowedByPolicy)]
+    public void An_l4_workload_decides_an_HTTP_request_as_its_connection(string action, string? method, V verdict)
+    {
+        var rule = Rule([Sa(Shop, "client")], methods: [action == "DENY" ? "DELETE" : "GET"]);
+        var policy = action == "DENY" ? Deny("db", Pods(("app", "db")), rule) : Allow("db", Pods(("app", "db")), rule);
+        var model = MeshModel.Build(World(policy));
+
+        var decision = model.Decide("shop/db-1", method is null ? Tcp(Client, 5432) : Http(Client, method, "/", 5432));
+
+        Assert.Equal(verdict, decision.Verdict);
+    }
+
     [Fact]
     public void Reasons_are_sentences_naming_the_policy_rule_or_default()
     {

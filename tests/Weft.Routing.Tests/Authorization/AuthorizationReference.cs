@@ -13,6 +13,12 @@ internal static class AuthorizationReference
     public static (AuthorizationVerdict Verdict, string? Policy, int? Rule) Decide(
         MeshSnapshot world, Pod pod, AuthorizationRequest request, (string Name, string Value)[] headers, string meshDefault, string trustDomain = MeshModel.DefaultTrustDomain)
     {
+        // An l4 pod decides every request as its connection (L7RuleOnL4Workload: its policy applies at L4 only).
+        if (MeshLevels.Of(pod) == MeshLevels.L4)
+        {
+            request = new AuthorizationRequest(request.PeerIdentity, request.Port);
+        }
+
         // DENY and ALLOW rules count only in their policy's scope; but any ALLOW that targets the pod at all makes it deny
         // what no ALLOW rule allows.
         var ours = world.AuthorizationPolicies.Where(p => p.Namespace == pod.Namespace).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
