@@ -78,6 +78,12 @@ internal static class AuthzCommand
             {
                 stdout.WriteLine($"  rule {rule.Index.ToString(CultureInfo.InvariantCulture)}: {Rule(rule)}");
             }
+
+            // L7RuleOnL4Workload is the one not-Accepted reason with which a policy applies: say how, not that it does not.
+            if (policy.Level == MeshLevels.L4 && entry.Rules.Any(r => r.HasL7))
+            {
+                stdout.WriteLine("  at L4 on this l4 workload (L7RuleOnL4Workload): a DENY rule matches on its other parts, an ALLOW rule with HTTP or gRPC parts never matches");
+            }
         }
 
         var podKeys = pods.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
@@ -86,9 +92,10 @@ internal static class AuthzCommand
             foreach (var target in status.Targets)
             {
                 var accepted = target.Conditions.FirstOrDefault(c => c.Type == AuthorizationConditions.Accepted);
-                if (accepted is { Status: RouteConditions.False } && Names(target, deployment, podKeys))
+                if (accepted is { Status: RouteConditions.False } && accepted.Reason != AuthorizationConditions.L7RuleOnL4Workload
+                    && Names(target, deployment, podKeys))
                 {
-                    stdout.WriteLine($"not applied: {ns}/{status.Name} target {target.TargetRef.Kind} {target.TargetRef.Name}: {accepted.Reason}: {accepted.Message}");
+                    stdout.WriteLine($"not applied: {ns}/{status.Name} target {Target(target.TargetRef)}: {accepted.Reason}: {accepted.Message}");
                 }
             }
         }
@@ -99,6 +106,13 @@ internal static class AuthzCommand
     /// <summary>Whether a target that applies to no pod was meant for this workload: it names its pods, or it names nothing resolvable.</summary>
     private static bool Names(AuthorizationTargetStatus target, string deployment, HashSet<string> pods) =>
         target.Pods.Any(pods.Contains) || target.Pods.Count == 0 || target.TargetRef.Name == deployment;
+
+    private static string Target(Weft.Api.Model.AuthorizationTargetReference t) => t.Kind switch
+    {
+        "Pod" => "Pod selector",
+        _ when !string.IsNullOrEmpty(t.SectionName) => $"{t.Kind} {t.Name} section {t.SectionName}",
+        _ => $"{t.Kind} {t.Name}",
+    };
 
     private static string Scope(AuthorizationScope? scope)
     {

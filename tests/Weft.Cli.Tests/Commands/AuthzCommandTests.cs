@@ -113,6 +113,62 @@ public sealed class AuthzCommandTests
         Assert.Contains("policies: none apply", stdout.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// L7RuleOnL4Workload is the one Accepted=False reason with which a policy applies (at L4): authz lists it among the
+    /// workload's policies, saying so, never under "not applied"; a policy that does not apply names its Pod selector target.
+    /// </summary>
+    [Fact]
+    public void Authz_lists_an_L7_rule_on_an_l4_workload_as_applied_at_L4_not_as_not_applied()
+    {
+        var dir = Directory.CreateTempSubdirectory("weft-authz-l4-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "p.yaml"), """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: db, namespace: shop}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: db}}
+                  template:
+                    metadata:
+                      labels: {app: db}
+                      annotations: {weft.dev/mesh: l4}
+                    spec:
+                      containers:
+                      - {name: db, image: registry.k8s.io/gateway-api/echo-advanced:v1.5.1, args: [--port=8080], ports: [{containerPort: 8080}]}
+                ---
+                apiVersion: policy.weft.dev/v1alpha1
+                kind: AuthorizationPolicy
+                metadata: {name: no-delete, namespace: shop}
+                spec:
+                  targetRefs: [{group: "", kind: Pod, selector: {matchLabels: {app: db}}}]
+                  action: DENY
+                  rules: [{sources: [{type: ServiceAccount, serviceAccount: {namespace: shop, name: client}}], http: {methods: [DELETE]}}]
+                ---
+                apiVersion: policy.weft.dev/v1alpha1
+                kind: AuthorizationPolicy
+                metadata: {name: nobody, namespace: shop}
+                spec:
+                  targetRefs: [{group: "", kind: Pod, selector: {matchLabels: {app: nothing}}}]
+                  action: DENY
+                  rules: [{}]
+                """);
+            var stdout = new StringWriter();
+            Assert.Equal(0, AuthzCommand.Run("shop/db", [dir], "all-unauthenticated", stdout, TextWriter.Null));
+            var output = stdout.ToString();
+
+            Assert.Contains("DENY  shop/no-delete: every request and connection to the workload", output, StringComparison.Ordinal);
+            Assert.Contains("  at L4 on this l4 workload (L7RuleOnL4Workload): a DENY rule matches on its other parts", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("not applied: shop/no-delete", output, StringComparison.Ordinal);
+            Assert.Contains("not applied: shop/nobody target Pod selector: NoMatchingWorkloads: ", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Validate_prints_each_policy_s_targets_and_conditions_and_exits_0_when_all_apply()
     {
