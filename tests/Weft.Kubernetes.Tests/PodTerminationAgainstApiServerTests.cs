@@ -85,8 +85,8 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
             client.CoreV1.DeleteNamespacedPodAsync(names[1], "shop", new V1DeleteOptions { GracePeriodSeconds = 1 }),
             client.CoreV1.DeleteNamespacedPodAsync(names[2], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 }));
 
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[2]), TimeSpan.FromSeconds(1.5), () => $"grace 0: not killed at once\n{upOutput}");
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[1]), TimeSpan.FromSeconds(2.5) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[2]), TimeSpan.FromSeconds(2.8), () => $"grace 0: not killed at once\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[1]), TimeSpan.FromSeconds(2.9) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
         Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(0.9), $"grace 1: killed after {deleting.Elapsed.TotalSeconds:0.0} s"); // seen gone no sooner than the kill
 
         // The Pod's own grace period, 8 s: still running past the 3 s every pod had, killed once it passed.
@@ -96,9 +96,9 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
         // One of them deleted again, with grace 0: its grace period is cut short, as a kubelet does.
         var forcing = Stopwatch.StartNew();
         await client.CoreV1.DeleteNamespacedPodAsync(names[3], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 });
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[3]), TimeSpan.FromSeconds(1.5), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
-        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(1.5) && IsRunning(pids[0]), "the other terminating pod killed with it");
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[0]), TimeSpan.FromSeconds(10) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[3]), TimeSpan.FromSeconds(2.8), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
+        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(2.8) && IsRunning(pids[0]), "the other terminating pod killed with it");
+        await WeftChildren.WaitAsync(() => !IsRunning(pids[0]), TimeSpan.FromSeconds(13) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
         Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(7.5), $"grace 8: killed after {deleting.Elapsed.TotalSeconds:0.0} s");
     }
 
