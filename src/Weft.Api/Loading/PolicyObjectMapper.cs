@@ -16,7 +16,7 @@ internal static class PolicyObjectMapper
             {
                 TargetRefs = spec.List("targetRefs", TargetRef),
                 Action = spec.String("action") ?? throw spec.Required("spec.action", "set action to ALLOW or DENY"),
-                Rules = spec.List("rules", Rule),
+                Rules = spec.List("rules", r => Rule(r, meta.Namespace ?? "default")),
             },
         };
     }
@@ -42,10 +42,10 @@ internal static class PolicyObjectMapper
         }),
     };
 
-    private static AuthorizationRule Rule(MappingReader r) => new()
+    private static AuthorizationRule Rule(MappingReader r, string policyNamespace) => new()
     {
         // Omitted and empty differ: omitted is any source, [] is none.
-        Sources = r.ListOrNull("sources", Source),
+        Sources = r.ListOrNull("sources", s => Source(s, policyNamespace)),
         NetworkAttributes = r.Map("networkAttributes") is { } n ? new AuthorizationNetworkAttributes { Ports = n.IntList("ports") } : null,
         Http = r.Map("http") is { } h
             ? new AuthorizationHttpAttributes
@@ -58,13 +58,15 @@ internal static class PolicyObjectMapper
         Grpc = r.Map("grpc") is { } g ? new AuthorizationGrpcAttributes { Service = g.String("service"), Method = g.String("method") } : null,
     };
 
-    private static AuthorizationSource Source(MappingReader s) => new()
+    /// <param name="s">The source.</param>
+    /// <param name="policyNamespace">The policy's namespace: a service account's when it names none (GEP-3779).</param>
+    private static AuthorizationSource Source(MappingReader s, string policyNamespace) => new()
     {
         Type = s.RequiredString("type", "set type to ServiceAccount or SPIFFE"),
         ServiceAccount = s.Map("serviceAccount") is { } sa
             ? new AuthorizationServiceAccount
             {
-                Namespace = sa.RequiredString("namespace", "set namespace to the service account's namespace"),
+                Namespace = sa.String("namespace") ?? policyNamespace,
                 Name = sa.RequiredString("name", "set name to the service account's name, or \"*\" for every service account of the namespace"),
             }
             : null,

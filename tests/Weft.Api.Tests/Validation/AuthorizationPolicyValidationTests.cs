@@ -229,10 +229,18 @@ public sealed class AuthorizationPolicyValidationTests
     }
 
     [Fact]
-    public void ServiceAccount_needs_namespace_and_name()
+    public void ServiceAccount_needs_a_name_and_without_a_namespace_is_the_policy_s_namespace()
     {
-        AssertRejected(Policy(rules: Rule("sources: [{type: ServiceAccount, serviceAccount: {name: client}}]")),
-            "spec.rules[0].sources[0].serviceAccount.namespace", "Required value");
+        // GEP-3779: "If not specified, current namespace (the namespace of the policy) is used."
+        var policy = LoadOne<AuthorizationPolicy>(Policy(rules: Rule("sources: [{type: ServiceAccount, serviceAccount: {name: client}}]")));
+        Assert.Equal(new AuthorizationServiceAccount { Namespace = "shop", Name = "client" }, policy.Spec.Rules[0].Sources![0].ServiceAccount);
+        var elsewhere = LoadOne<AuthorizationPolicy>(Policy(rules: Rule("sources: [{type: ServiceAccount, serviceAccount: {namespace: ops, name: \"*\"}}]")));
+        Assert.Equal(new AuthorizationServiceAccount { Namespace = "ops", Name = "*" }, elsewhere.Spec.Rules[0].Sources![0].ServiceAccount);
+        var inDefault = LoadOne<AuthorizationPolicy>(Policy(rules: Rule("sources: [{type: ServiceAccount, serviceAccount: {name: client}}]")).Replace("  namespace: shop\n", "", StringComparison.Ordinal));
+        Assert.Equal("default", inDefault.Spec.Rules[0].Sources![0].ServiceAccount!.Namespace);
+
+        AssertRejected(Policy(rules: Rule("sources: [{type: ServiceAccount, serviceAccount: {namespace: shop}}]")),
+            "spec.rules[0].sources[0].serviceAccount.name", "Required value");
     }
 
     [Theory]
