@@ -13,4 +13,12 @@ public sealed record ExplainRequest(
     /// level (<see cref="MeshLevels"/>) what its side of the mesh does; unknown, the client namespace's level.
     /// </summary>
     public string? ClientPod { get; init; }
+
+    /// <summary>
+    /// Where <see cref="ClientPod"/>'s level was set, in words ("Deployment shop/web pod template label weft.dev/mesh",
+    /// "namespace shop label weft.dev/mesh", "the mesh default"), when whoever admitted the pod knows: a pod records only
+    /// the level the injector resolved (its <see cref="MeshLevels.Key"/> annotation), not where it came from. Null: the
+    /// pod's own labels and annotations, then its namespace's, are named.
+    /// </summary>
+    public string? ClientLevelSource { get; init; }
 }

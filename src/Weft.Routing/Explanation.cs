@@ -10,7 +10,7 @@ public sealed record Explanation
 
     /// <summary>The caller's level (<see cref="MeshLevels"/>: off, l4 or l7), and where it was read (<see cref="ClientLevelSource"/>).</summary>
     public string ClientLevel { get; init; } = MeshLevels.L7;
-    public string ClientLevelSource { get; init; } = "the default";
+    public string ClientLevelSource { get; init; } = "the mesh default";
     public required ExplainRequest Request { get; init; }
 
     /// <summary>The destination recognised, or null (see <see cref="FrontendNote"/>).</summary>

@@ -20,7 +20,7 @@ public sealed partial class MeshModel
     public Explanation Explain(string clientNamespace, ExplainRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (level, levelSource) = LevelOf(clientNamespace, request.ClientPod);
+        var (level, levelSource) = LevelOf(clientNamespace, request);
         if (level == MeshLevels.Off)
         {
             return ExplainWithoutSidecar(clientNamespace, request with { Identity = null }, levelSource);
@@ -130,13 +130,19 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// The caller's level and where it was read: the pod's (its recorded <c>weft.dev/mesh</c>), else its namespace's, as
-    /// <see cref="PodSettings.Find"/> reads every mesh setting; l7 when none says (DESIGN decision 6's default).
+    /// <see cref="PodSettings.Find"/> reads every mesh setting; l7 when none says (DESIGN decision 6's default). With
+    /// <see cref="ExplainRequest.ClientLevelSource"/>, the pod's level is said to come from there: its annotation is the
+    /// injector's record of the level, not a setting of the user's.
     /// </summary>
-    private (string Level, string Source) LevelOf(string clientNamespace, string? clientPod)
+    private (string Level, string Source) LevelOf(string clientNamespace, ExplainRequest request)
     {
-        return PodSettings.Find(MeshLevels.Key, _index.PodByKey(clientPod), PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
-            ?? (MeshLevels.L7, "the default");
+        var (level, source) = PodSettings.Find(MeshLevels.Key, _index.PodByKey(request.ClientPod), PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
+            ?? (MeshLevels.L7, MeshDefaultSource);
+        return (level, request.ClientPod is not null && request.ClientLevelSource is { } given ? given : source);
     }
+
+    /// <summary>The source of a level that neither the pod nor its namespace sets.</summary>
+    private const string MeshDefaultSource = "the mesh default";
 
     /// <summary>
     /// A caller without a sidecar (<c>weft.dev/mesh: off</c>): nothing of the mesh acts on its side. No route applies and

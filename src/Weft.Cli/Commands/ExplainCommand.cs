@@ -123,7 +123,7 @@ public static class ExplainCommand
         var mtlsDefault = MeshLevels.ParseMtls(defaultMtls) ?? MeshLevels.ParseMtls(running?.MtlsDefault) ?? MeshLevels.MtlsStrict;
         var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault, running, mtlsDefault);
         var model = cluster.Model;
-        string? identity = null, clientPod = null;
+        string? identity = null, clientPod = null, levelSource = null;
         if (deployment is not null)
         {
             if (cluster.PodOf(clientNamespace, deployment) is not { } client)
@@ -134,6 +134,7 @@ public static class ExplainCommand
 
             identity = model.IdentityOf(client);
             clientPod = client.Key;
+            levelSource = cluster.LevelSources.GetValueOrDefault(client.Key); // the template's, its namespace's or the default, not the pod's recorded annotation
         }
 
         if (url.StartsWith("grpc://", StringComparison.OrdinalIgnoreCase)
@@ -150,6 +151,7 @@ public static class ExplainCommand
             ServerName = serverName,
             Identity = identity,
             ClientPod = clientPod,
+            ClientLevelSource = levelSource,
         });
         foreach (var line in explanation.ToLines())
         {

@@ -20,6 +20,13 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
     public Pod? PodOf(string ns, string deployment) =>
         Pods.Where(p => p.Pod.Namespace == ns && p.Deployment == deployment).Select(p => p.Pod).OrderBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault();
 
+    /// <summary>
+    /// Where each pod's level (<see cref="MeshLevels.Key"/>) was set, by pod key ("namespace/name"): its Deployment's pod
+    /// template, its namespace or the mesh default (<see cref="PodMeshSettings.LevelSource"/>). The pod itself records only
+    /// the resolved level, as the injector does, so its annotation says nothing of where the level came from.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> LevelSources { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <param name="loaded">The loaded manifests.</param>
     /// <param name="random">Draws the pods' names.</param>
     /// <param name="defaultInboundPolicy">The mesh's default inbound policy (<see cref="MeshModel.DefaultInboundPolicy"/>).</param>
@@ -40,30 +47,33 @@ internal sealed record AdmittedCluster(MeshModel Model, IReadOnlyList<Service> S
         var objects = loaded.Select(addresses.Admit).Select(o => Running(o, running)).ToList();
         var namespaces = objects.OfType<Namespace>().ToDictionary(n => n.Name, StringComparer.Ordinal);
         var created = TimeProvider.System.GetUtcNow();
-        var pods = new List<(string Deployment, Pod Pod, bool Ready)>();
+        var pods = new List<(string Deployment, Pod Pod, bool Ready, string LevelSource)>();
         foreach (var deployment in objects.OfType<Deployment>())
         {
             // As LocalCluster.Reconcile: the level and mTLS mode from the template and its namespace, then the same pod.
             var hash = PodNames.TemplateHash(deployment);
-            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), mtlsDefault);
+            var settings = PodMeshSettings.For(deployment.Template, namespaces.GetValueOrDefault(deployment.Namespace), mtlsDefault, owner: $"Deployment {deployment.Namespace}/{deployment.Name}");
             var live = running?.Pods.Where(p => p.Namespace == deployment.Namespace && p.Deployment == deployment.Name).ToList() ?? [];
             if (live.Count > 0)
             {
-                pods.AddRange(live.Select(p => (deployment.Name, DeploymentPod.Build(deployment, hash, p.Name, IPAddress.Parse(p.IP), settings, created), p.Ready)));
+                pods.AddRange(live.Select(p => (deployment.Name, DeploymentPod.Build(deployment, hash, p.Name, IPAddress.Parse(p.IP), settings, created), p.Ready, settings.LevelSource)));
                 continue;
             }
 
             for (var i = 0; i < deployment.Replicas; i++)
             {
                 var pod = DeploymentPod.Build(deployment, hash, PodNames.NewPodName(deployment.Name, hash, random), addresses.AllocatePodAddress(), settings, created);
-                pods.Add((deployment.Name, pod, true));
+                pods.Add((deployment.Name, pod, true, settings.LevelSource));
             }
         }
 
         var services = objects.OfType<Service>().ToList();
         var slices = EndpointSliceController.Derive(services, [.. pods.Select(p => new PodStatus(p.Pod, p.Ready))]);
         var model = MeshModel.Build(MeshSnapshot.From([.. objects, .. pods.Select(p => p.Pod), .. slices]), defaultInboundPolicy: defaultInboundPolicy, defaultOutboundPolicy: defaultOutboundPolicy, defaultMtls: defaultMtls);
-        return new AdmittedCluster(model, services, [.. pods.Select(p => (p.Deployment, p.Pod))]);
+        return new AdmittedCluster(model, services, [.. pods.Select(p => (p.Deployment, p.Pod))])
+        {
+            LevelSources = pods.ToDictionary(p => p.Pod.Key, p => p.LevelSource, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>A Service with the ClusterIP the running mesh gave it; anything else as it is.</summary>

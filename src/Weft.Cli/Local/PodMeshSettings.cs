@@ -19,7 +19,22 @@ internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
     /// <summary>The sidecar's tracing.</summary>
     public TracingSettings Tracing { get; init; } = TracingSettings.Off;
 
-    public static PodMeshSettings For(PodTemplate template, Namespace? ns, MtlsMode mtlsDefault, TracingSettings? meshTracing = null)
+    /// <summary>
+    /// Where <see cref="Level"/> was set, in words: the pod template's annotation or label, its namespace's, or
+    /// <see cref="MeshDefaultLevelSource"/>. The pod records only the level (<see cref="MeshLevels.Key"/>, as the injector
+    /// writes it), not this.
+    /// </summary>
+    public string LevelSource { get; init; } = MeshDefaultLevelSource;
+
+    /// <summary>The source of a level that neither the pod template nor its namespace sets (DESIGN decision 6: l7).</summary>
+    public const string MeshDefaultLevelSource = "the mesh default";
+
+    /// <param name="template">The pod template.</param>
+    /// <param name="ns">Its namespace, if the manifests have it.</param>
+    /// <param name="mtlsDefault">The mTLS mode when neither sets <see cref="MeshLevels.MtlsKey"/>.</param>
+    /// <param name="meshTracing">The mesh's tracing.</param>
+    /// <param name="owner">What owns the template, for <see cref="LevelSource"/> ("Deployment shop/web").</param>
+    public static PodMeshSettings For(PodTemplate template, Namespace? ns, MtlsMode mtlsDefault, TracingSettings? meshTracing = null, string? owner = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         IReadOnlyDictionary<string, string>?[] sources = [template.Annotations, template.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels];
@@ -28,6 +43,28 @@ internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
         return new PodMeshSettings(level, MtlsModes.TryParse(MeshLevels.RequestedMtls(sources), out var mtls) ? mtls : mtlsDefault)
         {
             Tracing = TracingSettings.TryApplyAnnotations(mesh, template.Annotations, out var tracing, out _) ? tracing : mesh,
+            LevelSource = LevelSourceOf(sources, ns, owner),
         };
+    }
+
+    /// <summary>The first of the four sources whose <see cref="MeshLevels.Key"/> parses, as <see cref="MeshLevels.Requested"/> reads them.</summary>
+    private static string LevelSourceOf(IReadOnlyDictionary<string, string>?[] sources, Namespace? ns, string? owner)
+    {
+        string[] where =
+        [
+            $"{(owner is null ? "" : owner + " ")}pod template annotation",
+            $"{(owner is null ? "" : owner + " ")}pod template label",
+            $"namespace {ns?.Name} annotation",
+            $"namespace {ns?.Name} label",
+        ];
+        for (var i = 0; i < sources.Length; i++)
+        {
+            if (sources[i] is { } map && map.TryGetValue(MeshLevels.Key, out var value) && MeshLevels.Parse(value) is not null)
+            {
+                return $"{where[i]} {MeshLevels.Key}";
+            }
+        }
+
+        return MeshDefaultLevelSource;
     }
 }

@@ -177,8 +177,8 @@ public sealed class ExplainCommandTests
     }
 
     [Theory]
-    [InlineData("l4ns/client", "(pod l4ns/client-")] // by its namespace's label, which the pod records
-    [InlineData("prod/l4pod", "(pod prod/l4pod-")] // by its template's annotation, in an l7 namespace
+    [InlineData("l4ns/client", "(namespace l4ns label weft.dev/mesh)")] // by its namespace's label, not the annotation its pod records
+    [InlineData("prod/l4pod", "(Deployment prod/l4pod pod template annotation weft.dev/mesh)")] // by its template's annotation, in an l7 namespace
     [InlineData("l4ns", "(namespace l4ns label weft.dev/mesh)")]
     public void An_l4_caller_gets_no_HTTPRoute_its_connection_goes_to_the_Service_s_endpoints(string from, string source)
     {
@@ -195,10 +195,19 @@ public sealed class ExplainCommandTests
     {
         var output = ExplainLevels("offns/client", "http://web.prod/");
 
-        Assert.Contains("level:    off (pod offns/client-", output, StringComparison.Ordinal);
+        Assert.Contains("level:    off (namespace offns label weft.dev/mesh)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("caller:", output, StringComparison.Ordinal);
         Assert.Contains("  - producer HTTPRoute prod/web-canary: not applied: the caller has no sidecar", output, StringComparison.Ordinal);
         Assert.Contains("outcome:  kube-proxy sends the connection to one of the Service's 1 endpoint(s), picked at random: refused: the pod's sidecar is strict mTLS", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_caller_whose_template_and_namespace_set_no_level_is_l7_by_the_mesh_default_not_by_its_pod_s_recorded_annotation()
+    {
+        var output = ExplainLevels("prod/web", "http://web.prod/"); // neither prod nor web's template says weft.dev/mesh
+
+        Assert.Contains("level:    l7 (the mesh default)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("annotation weft.dev/mesh)", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -237,7 +246,7 @@ public sealed class ExplainCommandTests
             var output = stdout.ToString();
             Assert.Equal(0, exit);
             Assert.Contains("frontend: 198.19.107.1 is the ClusterIP of Service prod/web", output, StringComparison.Ordinal);
-            Assert.Contains("level:    l4 (pod l4ns/client-7c9d8f6b5-m3n8p annotation weft.dev/mesh)", output, StringComparison.Ordinal);
+            Assert.Contains("level:    l4 (namespace l4ns label weft.dev/mesh)", output, StringComparison.Ordinal);
             Assert.Contains("198.18.0.7:8080 (prod/web-6d5f7c9b8-x2k4q)", output, StringComparison.Ordinal);
             Assert.Contains($"addresses: those of the weft up running {dir} (process {Environment.ProcessId}): its ClusterIPs, pod IPs and pod names", output, StringComparison.Ordinal);
         }
