@@ -15,7 +15,8 @@ namespace Weft.Cli.Commands;
 /// The manifests are admitted as <c>weft up</c> admits them. With a running <c>weft up</c> (named by <c>--state</c> or
 /// <c>--dir</c>, as <c>weft curl</c> names it; or the one running PATH when PATH is one directory; or, without PATH, the
 /// only one running, whose directory is then PATH) its ClusterIPs and pods (its state file, <see cref="StateFile"/>) are
-/// used, so that its addresses and pod names mean what they mean in that mesh, and its <c>--mtls-default</c>; otherwise
+/// used, so that its addresses and pod names mean what they mean in that mesh, and its <c>--mtls-default</c>,
+/// <c>--default-inbound-policy</c> and <c>--default-outbound-policy</c>; otherwise
 /// the output says that the addresses and names are explain's own.
 /// </summary>
 public static class ExplainCommand
@@ -23,8 +24,8 @@ public static class ExplainCommand
     public static Command Create()
     {
         var from = new Option<string>("--from") { Description = "The client workload: NAMESPACE, or NAMESPACE/DEPLOYMENT to also decide authorization for its identity; explained at its mesh level (off, l4, l7)", Required = true };
-        var defaultPolicy = DefaultInboundOption.Create();
-        var defaultOutbound = DefaultOutboundOption.Create();
+        var defaultPolicy = DefaultInboundOption.CreateWithoutDefault("the running weft up's --default-inbound-policy, else " + DefaultInboundPolicies.AllUnauthenticated);
+        var defaultOutbound = DefaultOutboundOption.CreateWithoutDefault("the running weft up's --default-outbound-policy, else " + OutboundPolicies.AllowAny);
         var mtlsDefault = DefaultMtlsOption.CreateWithoutDefault("the running weft up's --mtls-default, else strict");
         var method = new Option<string>("--request", "-X") { Description = "HTTP method", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H")
@@ -45,7 +46,7 @@ public static class ExplainCommand
         meshState.AddTo(command);
         command.SetAction(parse => Run(
             parse.GetValue(from)!, parse.GetValue(method)!, parse.GetValue(url)!, parse.GetValue(headers) ?? [], parse.GetValue(paths) ?? [],
-            TerminalText.Writer(Console.Out), TerminalText.Writer(Console.Error), parse.GetValue(sni), parse.GetValue(defaultPolicy)!, parse.GetValue(defaultOutbound)!,
+            TerminalText.Writer(Console.Out), TerminalText.Writer(Console.Error), parse.GetValue(sni), parse.GetValue(defaultPolicy), parse.GetValue(defaultOutbound),
             meshState.State(parse), meshState.Dir(parse), parse.GetValue(mtlsDefault)));
         return command;
     }
@@ -53,11 +54,13 @@ public static class ExplainCommand
     /// <summary>
     /// The command. <paramref name="statePath"/> (<c>--state</c>) and <paramref name="meshDirectory"/> (<c>--dir</c>) name a
     /// running mesh as <c>weft curl</c>'s do; <paramref name="defaultMtls"/> (<c>--mtls-default</c>) is the mesh's default
-    /// mTLS mode, null for the running mesh's (as its <c>weft up --mtls-default</c> set it), else strict.
+    /// mTLS mode, null for the running mesh's (as its <c>weft up --mtls-default</c> set it), else strict;
+    /// <paramref name="defaultInboundPolicy"/> and <paramref name="defaultOutboundPolicy"/> likewise, else all-unauthenticated
+    /// and allow-any.
     /// </summary>
     internal static int Run(
         string from, string method, string url, IReadOnlyList<string> headerArgs, IReadOnlyList<string> paths, TextWriter stdout, TextWriter stderr,
-        string? serverName = null, string defaultInboundPolicy = DefaultInboundPolicies.AllUnauthenticated, string defaultOutboundPolicy = OutboundPolicies.AllowAny,
+        string? serverName = null, string? defaultInboundPolicy = null, string? defaultOutboundPolicy = null,
         string? statePath = null, string? meshDirectory = null, string? defaultMtls = null)
     {
         var slash = from.IndexOf('/', StringComparison.Ordinal);
@@ -69,8 +72,8 @@ public static class ExplainCommand
             return 2;
         }
 
-        if (DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is not { } meshDefault
-            || DefaultOutboundOption.Parse(defaultOutboundPolicy, stderr) is not { } outboundDefault
+        if ((defaultInboundPolicy is not null && DefaultInboundOption.Parse(defaultInboundPolicy, stderr) is null)
+            || (defaultOutboundPolicy is not null && DefaultOutboundOption.Parse(defaultOutboundPolicy, stderr) is null)
             || (defaultMtls is not null && DefaultMtlsOption.Parse(defaultMtls, stderr) is null))
         {
             return 2;
@@ -120,7 +123,10 @@ public static class ExplainCommand
         // The manifests are admitted as the local cluster admits them (pods with their service accounts, EndpointSlices),
         // so that the Services have endpoints and, with a Deployment, the caller an identity and each backend pod an inbound
         // policy. With a running weft up, with that mesh's ClusterIPs and pods.
+        // The mesh defaults given, else the running mesh's (as its weft up set them), else weft up's own defaults.
         var mtlsDefault = MeshLevels.ParseMtls(defaultMtls) ?? MeshLevels.ParseMtls(running?.MtlsDefault) ?? MeshLevels.MtlsStrict;
+        var meshDefault = DefaultInboundPolicies.Parse(defaultInboundPolicy) ?? DefaultInboundPolicies.Parse(running?.DefaultInboundPolicy) ?? DefaultInboundPolicies.AllUnauthenticated;
+        var outboundDefault = OutboundPolicies.Parse(defaultOutboundPolicy) ?? OutboundPolicies.Parse(running?.DefaultOutboundPolicy) ?? OutboundPolicies.AllowAny;
         var cluster = AdmittedCluster.Admit(input.Objects, new Random(1), meshDefault, outboundDefault, running, mtlsDefault);
         var model = cluster.Model;
         string? identity = null, clientPod = null, levelSource = null;

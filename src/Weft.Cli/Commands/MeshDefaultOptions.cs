@@ -7,14 +7,18 @@ namespace Weft.Cli.Commands;
 /// <summary>
 /// <c>--default-inbound-policy</c>, as <c>weft up</c>, <c>weft controller</c>, <c>weft explain</c> and <c>weft authz</c>
 /// take it: one of <see cref="DefaultInboundPolicies.All"/> (any spelling <see cref="DefaultInboundPolicies.Parse"/> reads),
-/// all-unauthenticated when not given.
+/// all-unauthenticated when not given (<c>weft explain</c>: a running mesh's, <see cref="Local.MeshState.DefaultInboundPolicy"/>).
 /// </summary>
 internal static class DefaultInboundOption
 {
     private static readonly MeshDefaultOption Option = new("--default-inbound-policy", DefaultInboundPolicies.All, DefaultInboundPolicies.Parse, DefaultInboundPolicies.AllUnauthenticated);
 
-    public static Option<string> Create() => Option.Create(
-        "Who may call workloads when no ALLOW AuthorizationPolicy targets them and neither they nor their namespace set " + DefaultInboundPolicies.Key);
+    private const string Description = "Who may call workloads when no ALLOW AuthorizationPolicy targets them and neither they nor their namespace set " + DefaultInboundPolicies.Key;
+
+    public static Option<string> Create() => Option.Create(Description);
+
+    /// <summary>The option with no value when not given (<paramref name="whenNotGiven"/> says what is taken then).</summary>
+    public static Option<string> CreateWithoutDefault(string whenNotGiven) => Option.Create(Description, whenNotGiven);
 
     /// <summary>The value in its canonical spelling; null, with the usage error written, when it is not one.</summary>
     public static string? Parse(string? value, TextWriter stderr) => Option.Parse(value, stderr);
@@ -22,14 +26,19 @@ internal static class DefaultInboundOption
 
 /// <summary>
 /// <c>--default-outbound-policy</c>, as <c>weft up</c>, <c>weft controller</c>, <c>weft control-plane</c> and <c>weft
-/// explain</c> take it: one of <see cref="OutboundPolicies.All"/>, allow-any when not given.
+/// explain</c> take it: one of <see cref="OutboundPolicies.All"/>, allow-any when not given (<c>weft explain</c>: a running
+/// mesh's, <see cref="Local.MeshState.DefaultOutboundPolicy"/>).
 /// </summary>
 internal static class DefaultOutboundOption
 {
     private static readonly MeshDefaultOption Option = new("--default-outbound-policy", OutboundPolicies.All, OutboundPolicies.Parse, OutboundPolicies.AllowAny);
 
-    public static Option<string> Create() => Option.Create(
-        "Where workloads may send traffic that is not for a Service of the mesh, when neither they nor their namespace set " + OutboundPolicies.Key);
+    private const string Description = "Where workloads may send traffic that is not for a Service of the mesh, when neither they nor their namespace set " + OutboundPolicies.Key;
+
+    public static Option<string> Create() => Option.Create(Description);
+
+    /// <summary>The option with no value when not given (<paramref name="whenNotGiven"/> says what is taken then).</summary>
+    public static Option<string> CreateWithoutDefault(string whenNotGiven) => Option.Create(Description, whenNotGiven);
 
     /// <summary>The value in its canonical spelling; null, with the usage error written, when it is not one.</summary>
     public static string? Parse(string? value, TextWriter stderr) => Option.Parse(value, stderr);

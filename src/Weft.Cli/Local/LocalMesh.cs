@@ -81,6 +81,12 @@ internal sealed class LocalMesh : IAsyncDisposable
     /// <summary>The mTLS mode of pods that do not say (<c>weft up --mtls-default</c>), recorded in the state for <c>weft explain</c>.</summary>
     public global::Weft.Proxy.Security.MtlsMode MtlsDefault { get; init; }
 
+    /// <summary>The mesh's default inbound policy (<c>weft up --default-inbound-policy</c>), recorded in the state for <c>weft explain</c>.</summary>
+    public string? DefaultInboundPolicy { get; init; }
+
+    /// <summary>The mesh's default outbound policy (<c>weft up --default-outbound-policy</c>), recorded in the state for <c>weft explain</c>.</summary>
+    public string? DefaultOutboundPolicy { get; init; }
+
     /// <summary>Also written with the state whenever it changes, once everything has been ready (the <c>--ready-file</c>).</summary>
     public string? ReadyFile { get; init; }
 
@@ -234,6 +240,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             {
                 ReadyFile = options.ReadyFile,
                 MtlsDefault = options.MtlsDefault,
+                DefaultInboundPolicy = options.DefaultInboundPolicy,
+                DefaultOutboundPolicy = options.DefaultOutboundPolicy,
             };
             cluster.Changed += mesh.WriteState;
             foreach (var problem in host.Problems)
@@ -364,6 +372,8 @@ internal sealed class LocalMesh : IAsyncDisposable
             ServiceCidr = _addresses.ServiceCidr,
             Nameserver = Gateway?.ToString(),
             MtlsDefault = global::Weft.Proxy.Security.MtlsModes.Name(MtlsDefault),
+            DefaultInboundPolicy = global::Weft.Routing.Authorization.DefaultInboundPolicies.Parse(DefaultInboundPolicy),
+            DefaultOutboundPolicy = global::Weft.Routing.OutboundPolicies.Parse(DefaultOutboundPolicy),
             Ready = Cluster.AllReady,
             Updated = DateTimeOffset.UtcNow,
             Services = [.. snapshot.Objects.OfType<Service>().Select(s => new ServiceState

@@ -55,6 +55,19 @@ internal sealed record MeshState
     /// </summary>
     public string? MtlsDefault { get; init; }
 
+    /// <summary>
+    /// The default inbound policy of workloads without an AuthorizationPolicy ALLOW and without a
+    /// <c>weft.dev/default-inbound-policy</c> setting of their own or their namespace's (<c>weft up --default-inbound-policy</c>,
+    /// canonical); null in a state file written before it was recorded.
+    /// </summary>
+    public string? DefaultInboundPolicy { get; init; }
+
+    /// <summary>
+    /// The outbound policy of workloads without a <c>weft.dev/outbound-policy</c> setting of their own or their namespace's
+    /// (<c>weft up --default-outbound-policy</c>, canonical); null in a state file written before it was recorded.
+    /// </summary>
+    public string? DefaultOutboundPolicy { get; init; }
+
     /// <summary>True when every pod is ready.</summary>
     public required bool Ready { get; init; }
 

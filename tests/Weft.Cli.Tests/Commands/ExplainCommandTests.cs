@@ -394,6 +394,56 @@ public sealed class ExplainCommandTests
         Assert.Contains("refused: the pod's sidecar is strict mTLS and the caller has no sidecar", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void With_a_weft_up_running_with_default_outbound_policy_registry_only_a_destination_outside_the_mesh_is_refused()
+    {
+        var output = WithRunningMesh(null, dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(1, ExplainCommand.Run("l4ns/client", "GET", "http://192.0.2.10/", [], [dir], stdout, TextWriter.Null));
+            return stdout.ToString();
+        }, defaultOutboundPolicy: "registry-only");
+
+        Assert.Contains("outcome:  outside the mesh: refused by the client's sidecar, 403, nothing sent (outbound policy registry-only, from the mesh default (--default-outbound-policy))",
+            output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Default_outbound_policy_given_is_taken_over_the_running_mesh_s()
+    {
+        var output = WithRunningMesh(null, dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(1, ExplainCommand.Run("l4ns/client", "GET", "http://192.0.2.10/", [], [dir], stdout, TextWriter.Null, defaultOutboundPolicy: "Allow-Any"));
+            return stdout.ToString();
+        }, defaultOutboundPolicy: "registry-only");
+
+        Assert.Contains("outcome:  outside the mesh: the client's sidecar forwards it as addressed, nothing of the mesh added (outbound policy allow-any, from the mesh default (--default-outbound-policy))",
+            output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_weft_up_running_with_default_inbound_policy_deny_a_pod_without_an_ALLOW_policy_refuses_the_caller()
+    {
+        var output = WithRunningMesh(null, dir => Explain("l4ns/client", "http://web.prod/", [dir]), defaultInboundPolicy: "deny");
+
+        Assert.Contains("  authz:  DENIED at prod/web-6d5f7c9b8-x2k4q: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("  authz:  allowed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Default_inbound_policy_given_is_taken_over_the_running_mesh_s()
+    {
+        var output = WithRunningMesh(null, dir =>
+        {
+            var stdout = new StringWriter();
+            Assert.Equal(0, ExplainCommand.Run("l4ns/client", "GET", "http://web.prod/", [], [dir], stdout, TextWriter.Null, defaultInboundPolicy: "all-unauthenticated"));
+            return stdout.ToString();
+        }, defaultInboundPolicy: "deny");
+
+        Assert.Contains("  authz:  allowed at prod/web-6d5f7c9b8-x2k4q: ", output, StringComparison.Ordinal);
+    }
+
     private static string ExplainLevelsExit(int expectedExit, string from, string url, string defaultOutboundPolicy)
     {
         var dir = Directory.CreateTempSubdirectory("weft-explain-levels-").FullName;
@@ -421,9 +471,10 @@ public sealed class ExplainCommandTests
 
     /// <summary>
     /// <paramref name="explain"/> run on a directory holding <see cref="Levels"/> while a state file says a weft up runs it
-    /// (this process standing for it), whose JSON records <paramref name="mtlsDefault"/> as weft up writes it.
+    /// (this process standing for it), whose JSON records <paramref name="mtlsDefault"/>, <paramref name="defaultInboundPolicy"/>
+    /// and <paramref name="defaultOutboundPolicy"/> (those not null) as weft up writes them.
     /// </summary>
-    private static T WithRunningMesh<T>(string? mtlsDefault, Func<string, T> explain)
+    private static T WithRunningMesh<T>(string? mtlsDefault, Func<string, T> explain, string? defaultInboundPolicy = null, string? defaultOutboundPolicy = null)
     {
         var dir = Directory.CreateTempSubdirectory("weft-explain-running-").FullName;
         var state = StateFile.PathFor(dir);
@@ -431,12 +482,16 @@ public sealed class ExplainCommandTests
         {
             File.WriteAllText(Path.Combine(dir, "levels.yaml"), Levels);
             StateFile.Write(state, RunningState(dir));
-            if (mtlsDefault is not null)
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
+            foreach (var (key, value) in new[] { ("mtlsDefault", mtlsDefault), ("defaultInboundPolicy", defaultInboundPolicy), ("defaultOutboundPolicy", defaultOutboundPolicy) })
             {
-                var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsObject();
-                json["mtlsDefault"] = mtlsDefault;
-                File.WriteAllText(state, json.ToJsonString());
+                if (value is not null)
+                {
+                    json[key] = value;
+                }
             }
+
+            File.WriteAllText(state, json.ToJsonString());
 
             return explain(dir);
         }

@@ -54,4 +54,15 @@ public sealed class LocalMeshTests : IDisposable
 
         Assert.Equal("permissive", mesh.State().MtlsDefault);
     }
+
+    [Fact]
+    public async Task The_state_records_the_default_inbound_and_outbound_policies_for_weft_explain()
+    {
+        var manifests = Directory.CreateDirectory(Path.Combine(_work, "manifests")).FullName;
+
+        await using var mesh = await LocalMesh.StartAsync(
+            manifests, new LocalMeshOptions { RunDirectory = Path.Combine(_work, "run"), DefaultInboundPolicy = "deny", DefaultOutboundPolicy = "registry-only" }, CancellationToken.None);
+
+        Assert.Equal(("deny", "registry-only"), (mesh.State().DefaultInboundPolicy, mesh.State().DefaultOutboundPolicy));
+    }
 }
