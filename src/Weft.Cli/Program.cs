@@ -35,7 +35,8 @@ root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(ProxyCommand.Create());
 root.Subcommands.Add(EchoCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);
+// A bad value of --default-inbound-policy, --default-outbound-policy or --mtls-default: one line and exit 2, no help.
+return await MeshDefaultUsage.InvokeAsync(root.Parse(args), new InvocationConfiguration { ProcessTerminationTimeout = null }, shutdown.Token);
 
 void Stop(PosixSignalContext context)
 {

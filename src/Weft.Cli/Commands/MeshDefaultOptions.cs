@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Weft.Routing;
 using Weft.Routing.Authorization;
 
@@ -11,7 +13,9 @@ namespace Weft.Cli.Commands;
 /// </summary>
 internal static class DefaultInboundOption
 {
-    private static readonly MeshDefaultOption Option = new("--default-inbound-policy", DefaultInboundPolicies.All, DefaultInboundPolicies.Parse, DefaultInboundPolicies.AllUnauthenticated);
+    public const string Name = "--default-inbound-policy";
+
+    private static readonly MeshDefaultOption Option = new(Name, DefaultInboundPolicies.All, DefaultInboundPolicies.Parse, DefaultInboundPolicies.AllUnauthenticated);
 
     private const string Description = "Who may call workloads when no ALLOW AuthorizationPolicy targets them and neither they nor their namespace set " + DefaultInboundPolicies.Key;
 
@@ -31,7 +35,9 @@ internal static class DefaultInboundOption
 /// </summary>
 internal static class DefaultOutboundOption
 {
-    private static readonly MeshDefaultOption Option = new("--default-outbound-policy", OutboundPolicies.All, OutboundPolicies.Parse, OutboundPolicies.AllowAny);
+    public const string Name = "--default-outbound-policy";
+
+    private static readonly MeshDefaultOption Option = new(Name, OutboundPolicies.All, OutboundPolicies.Parse, OutboundPolicies.AllowAny);
 
     private const string Description = "Where workloads may send traffic that is not for a Service of the mesh, when neither they nor their namespace set " + OutboundPolicies.Key;
 
@@ -51,7 +57,9 @@ internal static class DefaultOutboundOption
 /// </summary>
 internal static class DefaultMtlsOption
 {
-    private static readonly MeshDefaultOption Option = new("--mtls-default", MeshLevels.AllMtls, MeshLevels.ParseMtls, MeshLevels.MtlsStrict);
+    public const string Name = "--mtls-default";
+
+    private static readonly MeshDefaultOption Option = new(Name, MeshLevels.AllMtls, MeshLevels.ParseMtls, MeshLevels.MtlsStrict);
 
     private const string Description = "The mTLS mode of workloads when neither they nor their namespace set " + MeshLevels.MtlsKey;
 
@@ -103,4 +111,42 @@ internal sealed record MeshDefaultOption(string Name, IReadOnlyList<string> All,
     }
 
     private string Problem(string? value) => $"{Name} '{value}' is not one of {string.Join(", ", All)}";
+}
+
+/// <summary>
+/// A bad value of a mesh-default option (<c>--default-inbound-policy</c>, <c>--default-outbound-policy</c>,
+/// <c>--mtls-default</c>, in every command that takes one) is a usage error as the commands report their own: one line on
+/// stderr, <c>error: --mtls-default 'x' is not one of strict, permissive</c>, and exit 2. System.CommandLine's own parse
+/// error handling would print the whole help after it and exit 1. Any other parse error keeps that handling.
+/// </summary>
+internal static class MeshDefaultUsage
+{
+    private static readonly string[] Names = [DefaultInboundOption.Name, DefaultOutboundOption.Name, DefaultMtlsOption.Name];
+
+    /// <summary>
+    /// Runs <paramref name="parse"/> as <see cref="ParseResult.InvokeAsync"/> does, but when its only errors are about the
+    /// mesh-default options, writes them to <paramref name="configuration"/>'s Error (through <see cref="TerminalText"/>),
+    /// one line each, and returns 2 without running anything.
+    /// </summary>
+    public static Task<int> InvokeAsync(ParseResult parse, InvocationConfiguration configuration, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (parse.Action is not ParseErrorAction || parse.Errors.Count == 0 || !parse.Errors.All(IsMeshDefault))
+        {
+            return parse.InvokeAsync(configuration, ct);
+        }
+
+        var stderr = TerminalText.Writer(configuration.Error);
+        foreach (var error in parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+        {
+            stderr.WriteLine($"error: {error}");
+        }
+
+        stderr.Flush();
+        return Task.FromResult(2);
+    }
+
+    private static bool IsMeshDefault(ParseError error) =>
+        (error.SymbolResult as OptionResult ?? error.SymbolResult?.Parent as OptionResult) is { } option && Names.Contains(option.Option.Name, StringComparer.Ordinal);
 }
