@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Weft.Conformance.Tests;
 using Weft.KubeApi.StandIn;
+using Weft.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Weft.Kubernetes.Tests;
@@ -85,20 +86,20 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
             client.CoreV1.DeleteNamespacedPodAsync(names[1], "shop", new V1DeleteOptions { GracePeriodSeconds = 1 }),
             client.CoreV1.DeleteNamespacedPodAsync(names[2], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 }));
 
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[2]), TimeSpan.FromSeconds(2.8), () => $"grace 0: not killed at once\n{upOutput}");
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[1]), TimeSpan.FromSeconds(2.9) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[2]), TimeSpan.FromSeconds(2.8), () => $"grace 0: not killed at once\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[1]), TimeSpan.FromSeconds(2.9) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
         Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(0.9), $"grace 1: killed after {deleting.Elapsed.TotalSeconds:0.0} s"); // seen gone no sooner than the kill
 
         // The Pod's own grace period, 8 s: still running past the 3 s every pod had, killed once it passed.
-        await WaitUntilAsync(deleting, TimeSpan.FromSeconds(4));
-        Assert.True(IsRunning(pids[0]) && IsRunning(pids[3]), "grace 8 (the Pod's terminationGracePeriodSeconds): killed before it passed");
+        await ProcessWatch.WaitUntilAsync(deleting, TimeSpan.FromSeconds(4));
+        Assert.True(ProcessWatch.IsRunning(pids[0]) && ProcessWatch.IsRunning(pids[3]), "grace 8 (the Pod's terminationGracePeriodSeconds): killed before it passed");
 
         // One of them deleted again, with grace 0: its grace period is cut short, as a kubelet does.
         var forcing = Stopwatch.StartNew();
         await client.CoreV1.DeleteNamespacedPodAsync(names[3], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 });
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[3]), TimeSpan.FromSeconds(2.8), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
-        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(2.8) && IsRunning(pids[0]), "the other terminating pod killed with it");
-        await WeftChildren.WaitAsync(() => !IsRunning(pids[0]), TimeSpan.FromSeconds(13) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[3]), TimeSpan.FromSeconds(2.8), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
+        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(2.8) && ProcessWatch.IsRunning(pids[0]), "the other terminating pod killed with it");
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[0]), TimeSpan.FromSeconds(13) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
         Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(7.5), $"grace 8: killed after {deleting.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -111,28 +112,5 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
             TimeSpan.FromSeconds(30),
             () => $"pod {pod}'s app never started\n{upOutput}");
         return pid;
-    }
-
-    /// <summary>Whether the process runs (not gone, not a zombie waiting to be reaped).</summary>
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Waits until <paramref name="clock"/> reads <paramref name="at"/>: to look at a process at a point in time, not to synchronise.</summary>
-    private static async Task WaitUntilAsync(Stopwatch clock, TimeSpan at)
-    {
-        if (at > clock.Elapsed)
-        {
-            await Task.Delay(at - clock.Elapsed);
-        }
     }
 }

@@ -58,7 +58,7 @@ public sealed class LocalClusterTests : IAsyncDisposable
 
         // Not the 3 s every pod had, whatever its spec said (and, seen gone no sooner than the kill, not before it). The
         // bound is as far from the grace period as a loaded machine may need and still short of those 3 s.
-        await Eventually.TrueAsync(() => !IsRunning(pid), $"the app killed once its grace period of {grace} s has passed", KilledWithin);
+        await Eventually.TrueAsync(() => !ProcessWatch.IsRunning(pid), $"the app killed once its grace period of {grace} s has passed", KilledWithin);
         Assert.True(stopping.Elapsed >= TimeSpan.FromSeconds(grace * 0.9), $"killed after {stopping.Elapsed.TotalSeconds:0.0} s, before its grace period of {grace} s");
     }
 
@@ -73,17 +73,17 @@ public sealed class LocalClusterTests : IAsyncDisposable
         var stopping = Stopwatch.StartNew();
         Apply(Web(replicas: 1, grace: 8, version: "v2"));
         var newPid = await PidOfAsync(await OnePodAsync(other: old));
-        Assert.True(IsRunning(oldPid), "the old pod stopped before its replacement started");
+        Assert.True(ProcessWatch.IsRunning(oldPid), "the old pod stopped before its replacement started");
 
         // Still running past the 3 s every pod had, within its own 8 s.
-        await WaitUntilAsync(stopping, TimeSpan.FromSeconds(4));
-        Assert.True(IsRunning(oldPid), "the old pod killed before its grace period of 8 s");
+        await ProcessWatch.WaitUntilAsync(stopping, TimeSpan.FromSeconds(4));
+        Assert.True(ProcessWatch.IsRunning(oldPid), "the old pod killed before its grace period of 8 s");
 
         // weft up stopping: the grace period still running (4 s more) is capped too, as the new pod's (8 s) is.
         var shutdown = Stopwatch.StartNew();
         _disposed = true;
         await _cluster.DisposeAsync();
-        Assert.False(IsRunning(oldPid) || IsRunning(newPid), "an app outlived weft up's stop");
+        Assert.False(ProcessWatch.IsRunning(oldPid) || ProcessWatch.IsRunning(newPid), "an app outlived weft up's stop");
         Assert.True(shutdown.Elapsed < LocalPod.ShutdownGracePeriod + TimeSpan.FromSeconds(3.5), $"weft up's stop took {shutdown.Elapsed.TotalSeconds:0.0} s");
     }
 
@@ -123,28 +123,5 @@ public sealed class LocalClusterTests : IAsyncDisposable
             pid => pid > 0,
             $"pod {pod}'s app started",
             TimeSpan.FromSeconds(30));
-    }
-
-    /// <summary>Whether the process runs (not gone, not a zombie waiting to be reaped).</summary>
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Waits until <paramref name="clock"/> reads <paramref name="at"/>: to look at a process at a point in time, not to synchronise.</summary>
-    private static async Task WaitUntilAsync(Stopwatch clock, TimeSpan at)
-    {
-        if (at > clock.Elapsed)
-        {
-            await Task.Delay(at - clock.Elapsed);
-        }
     }
 }
