@@ -143,12 +143,24 @@ public sealed record PodSpec
 
     /// <summary>
     /// How long the pod's containers have, from SIGTERM, before they are killed when the pod stops; null when unset, which
-    /// the API server defaults to <see cref="DefaultTerminationGracePeriodSeconds"/>. At least 0; 0 kills at once.
+    /// the API server defaults to <see cref="DefaultTerminationGracePeriodSeconds"/>. 0 kills at once; a negative one is
+    /// taken as 1 (<see cref="GracePeriod"/>).
     /// </summary>
     public long? TerminationGracePeriodSeconds { get; init; }
 
     /// <summary>The grace period of a pod stopped not through the API (a rollout, a scale-down): its own, or the default.</summary>
-    public TimeSpan TerminationGracePeriod => TimeSpan.FromSeconds(Math.Max(0, TerminationGracePeriodSeconds ?? DefaultTerminationGracePeriodSeconds));
+    public TimeSpan TerminationGracePeriod => GracePeriod(TerminationGracePeriodSeconds ?? DefaultTerminationGracePeriodSeconds);
+
+    /// <summary>The longest grace period waited (a timer's longest, about 49.7 days); a longer one is taken as this.</summary>
+    public static readonly TimeSpan MaxGracePeriod = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <summary>
+    /// A grace period in seconds (a spec's <c>terminationGracePeriodSeconds</c>, a delete's) as it is waited: a negative one
+    /// as 1 s, as the API server takes it (it accepts one with a warning, "will be treated as 1"); one longer than
+    /// <see cref="MaxGracePeriod"/> as that, where any int64 is a valid value.
+    /// </summary>
+    public static TimeSpan GracePeriod(long seconds) =>
+        seconds < 0 ? TimeSpan.FromSeconds(1) : seconds > (long)MaxGracePeriod.TotalSeconds ? MaxGracePeriod : TimeSpan.FromSeconds(seconds);
 }
 
 public sealed record PodTemplate

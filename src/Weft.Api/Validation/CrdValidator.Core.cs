@@ -131,7 +131,8 @@ internal static partial class CrdValidator
                 "use the name of a ServiceAccount in the same namespace");
         }
 
-        errors.Minimum($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds, 0);
+        // A negative terminationGracePeriodSeconds is no error: the API server accepts it with a warning and treats it as 1
+        // (PodSpec.GracePeriod).
         if (spec.Containers.Count == 0)
         {
             errors.Required($"{path}.containers", null, "add at least one container with a name and an image");

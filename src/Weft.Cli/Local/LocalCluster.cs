@@ -338,7 +338,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             ? held.Metadata.DeletionTimestamp is null
                 ? null
                 : ("is being deleted through the API server", held.Metadata.DeletionGracePeriodSeconds is { } seconds
-                    ? TimeSpan.FromSeconds(Math.Max(0, seconds))
+                    ? PodSpec.GracePeriod(seconds)
                     : held.Spec.TerminationGracePeriod)
             : _seenInApi.Contains(pod.Key) ? ("was deleted through the API server (at once)", TimeSpan.Zero) : null;
 

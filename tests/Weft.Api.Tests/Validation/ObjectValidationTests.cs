@@ -118,12 +118,16 @@ public sealed class ObjectValidationTests
     /// in a Deployment's template as in a Pod; 0 (kill at once) is allowed.
     /// </summary>
     [Fact]
-    public void Termination_grace_period_must_not_be_negative()
+    public void A_negative_termination_grace_period_is_taken_as_1_s_and_one_beyond_a_timer_as_the_longest_a_timer_waits()
     {
         const string deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels: {app: a}\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers: [{name: c, image: i}]\n";
         const string pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [{name: c, image: i}]\n";
-        AssertRejected(deployment + "      terminationGracePeriodSeconds: -1\n", "spec.template.spec.terminationGracePeriodSeconds", "greater than or equal to 0");
-        AssertRejected(pod + "  terminationGracePeriodSeconds: -5\n", "spec.terminationGracePeriodSeconds", "greater than or equal to 0");
+        // The API server accepts a negative one with a warning ("will be treated as 1"), and any int64.
+        Assert.Equal(TimeSpan.FromSeconds(1), LoadOne<Weft.Api.Model.Deployment>(deployment + "      terminationGracePeriodSeconds: -1\n").Template.Spec.TerminationGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(1), LoadOne<Weft.Api.Model.Pod>(pod + "  terminationGracePeriodSeconds: -5\n").Spec.TerminationGracePeriod);
+        Assert.Equal(Weft.Api.Model.PodSpec.MaxGracePeriod, LoadOne<Weft.Api.Model.Pod>(pod + "  terminationGracePeriodSeconds: 9223372036854775807\n").Spec.TerminationGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(4_294_967), Weft.Api.Model.PodSpec.GracePeriod(4_294_967));
+        Assert.Equal(Weft.Api.Model.PodSpec.MaxGracePeriod, Weft.Api.Model.PodSpec.GracePeriod(4_294_968));
         AssertRejected(pod + "  terminationGracePeriodSeconds: soon\n", "spec.terminationGracePeriodSeconds", "integer");
 
         Assert.Equal(TimeSpan.Zero, LoadOne<Weft.Api.Model.Deployment>(deployment + "      terminationGracePeriodSeconds: 0\n").Template.Spec.TerminationGracePeriod);
