@@ -61,8 +61,9 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
                   containers: [{name: app, image: stubborn}]
             """);
 
-        // An app that ignores SIGTERM (inherited by what it execs) and says its pid: only a SIGKILL stops it.
-        await File.WriteAllTextAsync(Path.Combine(manifests, "weft-images.yaml"), $"stubborn: 'sh -c \"trap '''' TERM; echo $$ > {Pids}/{{pod}}.pid; exec sleep 600\"'\n");
+        // An app that says its pid and, when it gets SIGTERM, writes {pod}.term and goes on: only a SIGKILL stops it.
+        await File.WriteAllTextAsync(Path.Combine(manifests, "weft-images.yaml"),
+            $"stubborn: 'sh -c \"trap ''echo term > {Pids}/{{pod}}.term'' TERM; echo $$ > {Pids}/{{pod}}.pid; while :; do sleep 0.1; done\"'\n");
         var readyFile = Path.Combine(_work, "ready.json");
         var up = _children.Start(["up", manifests, "--kubeconfig", Kubeconfig, "--ready-file", readyFile, "--isolation", "process"], out var upOutput);
         await WeftChildren.WaitAsync(() => File.Exists(readyFile) || up.HasExited, TimeSpan.FromSeconds(120), () => upOutput.ToString());
@@ -86,19 +87,25 @@ public sealed class PodTerminationAgainstApiServerTests(ITestOutputHelper output
             client.CoreV1.DeleteNamespacedPodAsync(names[1], "shop", new V1DeleteOptions { GracePeriodSeconds = 1 }),
             client.CoreV1.DeleteNamespacedPodAsync(names[2], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 }));
 
-        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[2]), TimeSpan.FromSeconds(2.8), () => $"grace 0: not killed at once\n{upOutput}");
-        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[1]), TimeSpan.FromSeconds(2.9) - deleting.Elapsed, () => $"grace 1: not killed once it passed\n{upOutput}");
-        Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(0.9), $"grace 1: killed after {deleting.Elapsed.TotalSeconds:0.0} s"); // seen gone no sooner than the kill
+        // Grace 1: still running half a second in (a look at a moment: load only delays a kill), SIGTERM first.
+        await ProcessWatch.WaitUntilAsync(deleting, TimeSpan.FromSeconds(0.5));
+        Assert.True(ProcessWatch.IsRunning(pids[1]), "grace 1: killed before it passed");
+
+        // Grace 0: killed at once, without SIGTERM (before, every pod got SIGTERM and 3 s): a signal, not a time.
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[2]), TimeSpan.FromSeconds(10), () => $"grace 0: not killed\n{upOutput}");
+        Assert.False(File.Exists(Path.Combine(Pids, $"{names[2]}.term")), "grace 0: sent SIGTERM, not killed at once");
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[1]), TimeSpan.FromSeconds(10), () => $"grace 1: not killed once it passed\n{upOutput}");
+        Assert.True(File.Exists(Path.Combine(Pids, $"{names[1]}.term")), "grace 1: killed without SIGTERM first");
 
         // The Pod's own grace period, 8 s: still running past the 3 s every pod had, killed once it passed.
         await ProcessWatch.WaitUntilAsync(deleting, TimeSpan.FromSeconds(4));
         Assert.True(ProcessWatch.IsRunning(pids[0]) && ProcessWatch.IsRunning(pids[3]), "grace 8 (the Pod's terminationGracePeriodSeconds): killed before it passed");
 
         // One of them deleted again, with grace 0: its grace period is cut short, as a kubelet does.
-        var forcing = Stopwatch.StartNew();
         await client.CoreV1.DeleteNamespacedPodAsync(names[3], "shop", new V1DeleteOptions { GracePeriodSeconds = 0 });
-        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[3]), TimeSpan.FromSeconds(2.8), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
-        Assert.True(forcing.Elapsed < TimeSpan.FromSeconds(2.8) && ProcessWatch.IsRunning(pids[0]), "the other terminating pod killed with it");
+        // Within 3.5 s of it, well before its 8 s (4 s away): not left to run them out.
+        await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[3]), TimeSpan.FromSeconds(3.5), () => $"terminating, then grace 0: not killed at once\n{upOutput}");
+        Assert.True(ProcessWatch.IsRunning(pids[0]), "the other terminating pod killed with it");
         await WeftChildren.WaitAsync(() => !ProcessWatch.IsRunning(pids[0]), TimeSpan.FromSeconds(13) - deleting.Elapsed, () => $"grace 8: not killed once it passed\n{upOutput}");
         Assert.True(deleting.Elapsed >= TimeSpan.FromSeconds(7.5), $"grace 8: killed after {deleting.Elapsed.TotalSeconds:0.0} s");
     }
