@@ -21,7 +21,7 @@ internal static class AuthzCommand
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.OneOrMore, Description = "Manifest files or directories" };
         var defaultPolicy = DefaultInboundOption.Create();
         var command = new Command("authz", "List the authorization policies that apply to a workload, and its default") { workload, paths, defaultPolicy };
-        command.SetAction(parse => Run(parse.GetValue(workload)!, parse.GetValue(paths)!, parse.GetValue(defaultPolicy)!, Console.Out, Console.Error));
+        command.SetAction(parse => Run(parse.GetValue(workload)!, parse.GetValue(paths)!, parse.GetValue(defaultPolicy)!, TerminalText.Writer(Console.Out), TerminalText.Writer(Console.Error)));
         return command;
     }
 

@@ -100,6 +100,9 @@ internal sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a stop waits, after the kill, for the process to be reaped and its output to end.</summary>
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(5);
+
     /// <summary>SIGTERM, then after <paramref name="grace"/> kill the whole process tree.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
@@ -132,7 +135,17 @@ internal sealed partial class ChildProcess : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(CancellationToken.None);
+
+                // Bounded: WaitForExitAsync also waits for the end of the redirected output, which a grandchild the app left
+                // behind (re-parented, out of the tree's reach) can hold open for ever; the stop must not.
+                using var reaped = new CancellationTokenSource(KillWait);
+                try
+                {
+                    await _process.WaitForExitAsync(reaped.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
         }
         catch (InvalidOperationException)
