@@ -27,11 +27,21 @@ public static class MeshLevels
     /// spelling; null when none does (the caller's default applies). An unknown value is skipped, not taken for l7.
     /// </summary>
     public static string? Requested(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
+        First(Key, sources, Parse)?.Value;
+
+    /// <summary>
+    /// <see cref="Requested"/>, with the index in <paramref name="sources"/> of the one it was read from, for saying where
+    /// a level was set; null when none names a valid one (then <see cref="DefaultSource"/>).
+    /// </summary>
+    public static (string Level, int Source)? RequestedFrom(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
         First(Key, sources, Parse);
+
+    /// <summary>Where a level or mTLS mode comes from when neither a pod nor its namespace sets one, in words.</summary>
+    public const string DefaultSource = "the mesh default";
 
     /// <summary>The mTLS mode a pod asks for (<see cref="MtlsKey"/>), as <see cref="Requested"/> finds a level: <c>strict</c>, <c>permissive</c> or null.</summary>
     public static string? RequestedMtls(IEnumerable<IReadOnlyDictionary<string, string>?> sources) =>
-        First(MtlsKey, sources, ParseMtls);
+        First(MtlsKey, sources, ParseMtls)?.Value;
 
     /// <summary>The levels, in their canonical spelling.</summary>
     public static IReadOnlyList<string> All { get; } = [Off, L4, L7];
@@ -56,15 +66,18 @@ public static class MeshLevels
         _ => null,
     };
 
-    private static string? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string?, string?> parse)
+    private static (string Value, int Source)? First(string key, IEnumerable<IReadOnlyDictionary<string, string>?> sources, Func<string?, string?> parse)
     {
         ArgumentNullException.ThrowIfNull(sources);
+        var index = 0;
         foreach (var map in sources)
         {
             if (map is not null && map.TryGetValue(key, out var value) && parse(value) is { } parsed)
             {
-                return parsed;
+                return (parsed, index);
             }
+
+            index++;
         }
 
         return null;

@@ -137,12 +137,9 @@ public sealed partial class MeshModel
     private (string Level, string Source) LevelOf(string clientNamespace, ExplainRequest request)
     {
         var (level, source) = PodSettings.Find(MeshLevels.Key, _index.PodByKey(request.ClientPod), PodSettings.NamespaceOf(_snapshot, clientNamespace), MeshLevels.Parse)
-            ?? (MeshLevels.L7, MeshDefaultSource);
+            ?? (MeshLevels.L7, MeshLevels.DefaultSource);
         return (level, request.ClientPod is not null && request.ClientLevelSource is { } given ? given : source);
     }
-
-    /// <summary>The source of a level that neither the pod nor its namespace sets.</summary>
-    private const string MeshDefaultSource = "the mesh default";
 
     /// <summary>
     /// A caller without a sidecar (<c>weft.dev/mesh: off</c>): nothing of the mesh acts on its side. No route applies and
@@ -208,7 +205,7 @@ public sealed partial class MeshModel
         }
 
         var ns = PodSettings.NamespaceOf(_snapshot, pod.Namespace);
-        var (mtls, source) = PodSettings.Find(MeshLevels.MtlsKey, pod, ns, MeshLevels.ParseMtls) ?? (DefaultMtls, "the mesh default (--mtls-default)");
+        var (mtls, source) = PodSettings.Find(MeshLevels.MtlsKey, pod, ns, MeshLevels.ParseMtls) ?? (DefaultMtls, $"{MeshLevels.DefaultSource} (--mtls-default)");
         if (mtls == MeshLevels.MtlsStrict)
         {
             return ("refused: the pod's sidecar is strict mTLS and the caller has no sidecar: the connection is closed without a byte", source, null);

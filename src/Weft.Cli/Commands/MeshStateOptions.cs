@@ -27,9 +27,6 @@ internal sealed class MeshStateOptions
     /// <summary>The manifests directory given, if any.</summary>
     public string? Dir(ParseResult result) => result.GetValue(_dir);
 
-    /// <summary>Whether either names a mesh (else the only one running is meant).</summary>
-    public bool Named(ParseResult result) => State(result) is not null || Dir(result) is not null;
-
     /// <summary>The running mesh they name, or the only one running; null with the reason when there is none to use.</summary>
     public (MeshState? State, string? Error) Find(ParseResult result) => StateFile.Find(State(result), Dir(result));
 }

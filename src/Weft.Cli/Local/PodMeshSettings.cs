@@ -21,13 +21,10 @@ internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
 
     /// <summary>
     /// Where <see cref="Level"/> was set, in words: the pod template's annotation or label, its namespace's, or
-    /// <see cref="MeshDefaultLevelSource"/>. The pod records only the level (<see cref="MeshLevels.Key"/>, as the injector
+    /// <see cref="MeshLevels.DefaultSource"/>. The pod records only the level (<see cref="MeshLevels.Key"/>, as the injector
     /// writes it), not this.
     /// </summary>
-    public string LevelSource { get; init; } = MeshDefaultLevelSource;
-
-    /// <summary>The source of a level that neither the pod template nor its namespace sets (DESIGN decision 6: l7).</summary>
-    public const string MeshDefaultLevelSource = "the mesh default";
+    public string LevelSource { get; init; } = MeshLevels.DefaultSource;
 
     /// <param name="template">The pod template.</param>
     /// <param name="ns">Its namespace, if the manifests have it.</param>
@@ -38,33 +35,21 @@ internal sealed record PodMeshSettings(string Level, MtlsMode Mtls)
     {
         ArgumentNullException.ThrowIfNull(template);
         IReadOnlyDictionary<string, string>?[] sources = [template.Annotations, template.Labels, ns?.Metadata.Annotations, ns?.Metadata.Labels];
-        var level = MeshLevels.Requested(sources) ?? MeshLevels.L7;
+        var requested = MeshLevels.RequestedFrom(sources);
         var mesh = meshTracing ?? TracingSettings.Off;
-        return new PodMeshSettings(level, MtlsModes.TryParse(MeshLevels.RequestedMtls(sources), out var mtls) ? mtls : mtlsDefault)
+        return new PodMeshSettings(requested?.Level ?? MeshLevels.L7, MtlsModes.TryParse(MeshLevels.RequestedMtls(sources), out var mtls) ? mtls : mtlsDefault)
         {
             Tracing = TracingSettings.TryApplyAnnotations(mesh, template.Annotations, out var tracing, out _) ? tracing : mesh,
-            LevelSource = LevelSourceOf(sources, ns, owner),
+            LevelSource = requested is { Source: var at } ? $"{Where(at, ns, owner)} {MeshLevels.Key}" : MeshLevels.DefaultSource,
         };
     }
 
-    /// <summary>The first of the four sources whose <see cref="MeshLevels.Key"/> parses, as <see cref="MeshLevels.Requested"/> reads them.</summary>
-    private static string LevelSourceOf(IReadOnlyDictionary<string, string>?[] sources, Namespace? ns, string? owner)
+    /// <summary>The source at <paramref name="index"/> of <see cref="For"/>'s four, in words.</summary>
+    private static string Where(int index, Namespace? ns, string? owner) => index switch
     {
-        string[] where =
-        [
-            $"{(owner is null ? "" : owner + " ")}pod template annotation",
-            $"{(owner is null ? "" : owner + " ")}pod template label",
-            $"namespace {ns?.Name} annotation",
-            $"namespace {ns?.Name} label",
-        ];
-        for (var i = 0; i < sources.Length; i++)
-        {
-            if (sources[i] is { } map && map.TryGetValue(MeshLevels.Key, out var value) && MeshLevels.Parse(value) is not null)
-            {
-                return $"{where[i]} {MeshLevels.Key}";
-            }
-        }
-
-        return MeshDefaultLevelSource;
-    }
+        0 => $"{(owner is null ? "" : owner + " ")}pod template annotation",
+        1 => $"{(owner is null ? "" : owner + " ")}pod template label",
+        2 => $"namespace {ns?.Name} annotation",
+        _ => $"namespace {ns?.Name} label",
+    };
 }
