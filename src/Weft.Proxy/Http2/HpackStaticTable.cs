@@ -69,7 +69,14 @@ internal static class HpackStaticTable
         return true;
     }
 
-    private static ReadOnlySpan<byte> Text => ":authority:methodGETPOST:path//index.html:schemehttphttps:status200204206304400404500accept-charsetaccept-encodinggzip, deflateaccept-languageaccept-rangesacceptaccess-control-allow-originageallowauthorizationcache-controlcontent-dispositioncontent-encodingcontent-languagecontent-lengthcontent-locationcontent-rangecontent-typecookiedateetagexpectexpiresfromhostif-matchif-modified-sinceif-none-matchif-rangeif-unmodified-sincelast-modifiedlinklocationmax-forwardsproxy-authenticateproxy-authorizationrangerefererrefreshretry-afterserverset-cookiestrict-transport-securitytransfer-encodinguser-agentvaryviawww-authenticate"u8;
+    private static ReadOnlySpan<byte> Text =>
+        ":authority:methodGETPOST:path//index.html:schemehttphttps:status200204206304400404500accept-charseta"u8 +
+        "ccept-encodinggzip, deflateaccept-languageaccept-rangesacceptaccess-control-allow-originageallowauth"u8 +
+        "orizationcache-controlcontent-dispositioncontent-encodingcontent-languagecontent-lengthcontent-locat"u8 +
+        "ioncontent-rangecontent-typecookiedateetagexpectexpiresfromhostif-matchif-modified-sinceif-none-matc"u8 +
+        "hif-rangeif-unmodified-sincelast-modifiedlinklocationmax-forwardsproxy-authenticateproxy-authorizati"u8 +
+        "onrangerefererrefreshretry-afterserverset-cookiestrict-transport-securitytransfer-encodinguser-agent"u8 +
+        "varyviawww-authenticate"u8;
 
     private static ReadOnlySpan<ushort> NameStart =>
     [
