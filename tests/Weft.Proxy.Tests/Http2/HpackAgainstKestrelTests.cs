@@ -18,7 +18,7 @@ namespace Weft.Proxy.Tests.Http2;
 /// </summary>
 public sealed class HpackAgainstKestrelTests
 {
-    private const byte Data = 0x0, Headers = 0x1, Settings = 0x4, GoAway = 0x7, Continuation = 0x9;
+    private const byte Headers = 0x1, Settings = 0x4, GoAway = 0x7, Continuation = 0x9;
     private const byte EndStream = 0x1, EndHeaders = 0x4, Ack = 0x1;
     private static readonly string[] EchoedNames = ["x-plain", "x-huffman", "authorization"];
 
@@ -123,8 +123,7 @@ public sealed class HpackAgainstKestrelTests
                         return [.. block];
                     }
                     break;
-                case Data:
-                default:
+                default: // DATA, WINDOW_UPDATE, the SETTINGS ACK
                     break;
             }
         }
