@@ -23,13 +23,23 @@ internal sealed class ForwardingClient : IDisposable
     private readonly MeshConnector _meshConnector;
     private readonly ExternalConnector _external;
 
-    public ForwardingClient(MeshConnector connector, ExternalConnector external)
+    public ForwardingClient(MeshConnector connector, ExternalConnector external, bool ownHttp2 = false)
     {
         _connector = connector is { MtlsEnabled: true } ? connector : null;
         _meshConnector = connector;
         _external = external;
-        Invoker = new HttpMessageInvoker(NewHandler());
+        _ownHttp2 = ownHttp2;
+        Invoker = new HttpMessageInvoker(WithHttp2(NewHandler(), static async (host, port, ct) => await MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
     }
+
+    private readonly bool _ownHttp2;
+
+    /// <summary>
+    /// The pool's handler: HTTP/2-only requests over Weft's own HTTP/2 client (<see cref="Http2.Http2Handler"/>) when it is
+    /// on, opening its connections with <paramref name="connect"/>, the rest through <paramref name="handler"/>.
+    /// </summary>
+    private HttpMessageHandler WithHttp2(SocketsHttpHandler handler, Http2.Http2Connect connect) =>
+        _ownHttp2 ? new Http2.Http2Handler(handler, connect) : handler;
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -99,7 +109,7 @@ internal sealed class ForwardingClient : IDisposable
         {
             var handler = NewHandler();
             handler.ConnectCallback = (context, ct) => self._connector!.ConnectHttpAsync(context, id, ct);
-            return new HttpMessageInvoker(handler);
+            return new HttpMessageInvoker(self.WithHttp2(handler, (host, port, ct) => self._connector!.ConnectHttpAsync(host, port, id, SslApplicationProtocol.Http2, ct)));
         }, this);
 
     /// <summary>

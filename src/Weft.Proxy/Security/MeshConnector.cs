@@ -49,13 +49,16 @@ internal sealed class MeshConnector(MeshTls? tls, Func<int> peerInboundPort)
     }
 
     /// <summary>The <c>SocketsHttpHandler.ConnectCallback</c> of the mTLS pool for one expected identity.</summary>
-    public async ValueTask<Stream> ConnectHttpAsync(SocketsHttpConnectionContext context, string expectedIdentity, CancellationToken ct)
+    public ValueTask<Stream> ConnectHttpAsync(SocketsHttpConnectionContext context, string expectedIdentity, CancellationToken ct) =>
+        ConnectHttpAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, expectedIdentity, MeshAlpn.ForHttp(context), ct);
+
+    /// <summary>An mTLS connection to a peer sidecar that proved <paramref name="expectedIdentity"/>, agreeing <paramref name="alpn"/>.</summary>
+    public async ValueTask<Stream> ConnectHttpAsync(string host, int port, string expectedIdentity, SslApplicationProtocol alpn, CancellationToken ct)
     {
-        var endpoint = context.DnsEndPoint;
-        var network = await ConnectTcpAsync(endpoint.Host, endpoint.Port, ct).ConfigureAwait(false);
+        var network = await ConnectTcpAsync(host, port, ct).ConfigureAwait(false);
         try
         {
-            return await tls!.ConnectAsync(network, expectedIdentity, MeshAlpn.ForHttp(context), network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
+            return await tls!.ConnectAsync(network, expectedIdentity, alpn, network.Socket.LocalEndPoint, network.Socket.RemoteEndPoint, ct).ConfigureAwait(false);
         }
         catch
         {

@@ -1,0 +1,692 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+
+namespace Weft.Proxy.Http2;
+
+/// <summary>
+/// One request on an <see cref="Http2Connection"/>: its request body sent as DATA frames while the response may already
+/// be arriving (gRPC's streams are full duplex), its response head given to the caller as soon as it is decoded, and its
+/// response body kept in one pooled buffer, no larger than what is unread (at most the stream's window), until read.
+/// </summary>
+internal sealed class Http2Stream : IHpackSink
+{
+    private readonly Http2Connection _connection;
+    private readonly HttpRequestMessage _request;
+    // The head's and the body's waiters run their continuations on the read loop's thread, as an event loop would: the
+    // caller's next step (YARP copying the head, or the bytes, to its client) starts without a thread-pool hop. Nothing
+    // holds a lock of the connection's when they are completed.
+    private readonly TaskCompletionSource<HttpResponseMessage> _head = new();
+    private readonly object _sync = new();
+
+    // The response, guarded by _sync unless said otherwise.
+    private HttpResponseMessage? _response;
+    private int _status;
+    private bool _headDone;
+    private bool _trailers;
+    private byte[]? _data;
+    private int _dataStart;
+    private int _dataCount;
+    private bool _ended;
+    private bool _disposed;
+    private Exception? _error;
+    private TaskCompletionSource? _dataWaiter;
+    private int _receiveWindow = Http2Connection.StreamWindow;
+    private int _credit;
+    private CancellationTokenSource? _body;
+    private bool _sendsBody;
+    private TaskCompletionSource? _windowWaiter;
+
+    public Http2Stream(Http2Connection connection, HttpRequestMessage request)
+    {
+        _connection = connection;
+        _request = request;
+    }
+
+    /// <summary>The stream identifier, given when its HEADERS frame is appended.</summary>
+    public int Id { get; set; }
+
+    // Guarded by the connection's writer lock.
+    public long SendWindow { get; set; }
+
+    public bool SendClosed { get; set; }
+
+    public bool SendReset { get; set; }
+
+    public IHpackSink HeaderSink => this;
+
+    /// <summary>Sends the body (when there is one) alongside, and waits for the response head.</summary>
+    public async Task<HttpResponseMessage> RunAsync(bool hasBody, CancellationToken ct)
+    {
+        if (hasBody)
+        {
+            CancellationTokenSource body;
+            lock (_sync)
+            {
+                _sendsBody = true;
+                _body = body = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            }
+
+            _ = SendBodyAsync(body.Token);
+        }
+
+        try
+        {
+            return await _head.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Fail(new OperationCanceledException(ct), Http2Error.Cancel);
+            throw;
+        }
+    }
+
+    private async Task SendBodyAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _request.Content!.CopyToAsync(new RequestBody(this, ct), ct).ConfigureAwait(false);
+            await _connection.SendDataAsync(this, ReadOnlyMemory<byte>.Empty, endStream: true, ct).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            bool answered;
+            lock (_sync)
+            {
+                answered = _ended && _error is null;
+            }
+
+            // The response already ended (the peer needs no more of the body): the stream is reset quietly.
+            Fail(answered ? null : new IOException("the request body could not be sent: " + e.Message, e), Http2Error.Cancel);
+        }
+    }
+
+    /// <summary>Sends one piece of the request body (the body stream's writes).</summary>
+    internal ValueTask WriteBodyAsync(ReadOnlyMemory<byte> data, CancellationToken ct) =>
+        data.IsEmpty ? ValueTask.CompletedTask : _connection.SendDataAsync(this, data, endStream: false, ct);
+
+    /// <summary>Throws when nothing more may be sent (END_STREAM or RST_STREAM sent, or the stream failed); under the writer's lock.</summary>
+    public void ThrowIfSendClosed()
+    {
+        if (SendClosed)
+        {
+            throw new IOException("the HTTP/2 stream is closed for sending");
+        }
+    }
+
+    /// <summary>A task that completes when a WINDOW_UPDATE or a SETTINGS change may have opened the window; under the writer's lock.</summary>
+    public Task WaitForWindow()
+    {
+        lock (_sync)
+        {
+            _windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _windowWaiter.Task;
+        }
+    }
+
+    public void WindowOpened()
+    {
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            waiter = _windowWaiter;
+            _windowWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>After our END_STREAM: the stream is done once its response has ended too.</summary>
+    public void OnSendClosed()
+    {
+        bool done;
+        lock (_sync)
+        {
+            done = _ended;
+        }
+
+        if (done)
+        {
+            _connection.Forget(this);
+        }
+    }
+
+    void IHpackSink.OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (name.Length > 0 && name[0] == (byte)':')
+        {
+            if (!_headDone && name.SequenceEqual(":status"u8) && value.Length == 3
+                && value[0] is >= (byte)'1' and <= (byte)'9' && value[1] is >= (byte)'0' and <= (byte)'9' && value[2] is >= (byte)'0' and <= (byte)'9')
+            {
+                _status = ((value[0] - '0') * 100) + ((value[1] - '0') * 10) + (value[2] - '0');
+            }
+
+            return;
+        }
+
+        _response ??= NewResponse();
+        var headerName = HeaderNames.Get(name);
+        var headerValue = Encoding.Latin1.GetString(value);
+        if (_trailers)
+        {
+            _response.TrailingHeaders.TryAddWithoutValidation(headerName, headerValue);
+        }
+        else if (!_response.Headers.TryAddWithoutValidation(headerName, headerValue))
+        {
+            _response.Content.Headers.TryAddWithoutValidation(headerName, headerValue);
+        }
+    }
+
+    private HttpResponseMessage NewResponse() => new()
+    {
+        Version = HttpVersion.Version20,
+        RequestMessage = _request,
+        Content = new ResponseContent(this),
+    };
+
+    /// <summary>The end of a header block the connection decoded into <see cref="HeaderSink"/>: the response head, an interim response, or trailers.</summary>
+    public void OnHeadersDone(bool endStream)
+    {
+        if (_headDone)
+        {
+            if (!endStream)
+            {
+                ProtocolError("trailers without END_STREAM");
+                return;
+            }
+
+            _trailers = false;
+            OnEnd();
+            return;
+        }
+
+        if (_status == 0)
+        {
+            ProtocolError("a response without :status");
+            return;
+        }
+
+        if (_status < 200)
+        {
+            // 1xx: an interim response; its headers are dropped and the final one follows.
+            _status = 0;
+            _response?.Dispose();
+            _response = null;
+            if (endStream)
+            {
+                ProtocolError("an interim response with END_STREAM");
+            }
+
+            return;
+        }
+
+        var response = _response ??= NewResponse();
+        response.StatusCode = (HttpStatusCode)_status;
+        _headDone = true;
+        _trailers = true;
+        if (endStream)
+        {
+            OnEnd();
+        }
+
+        _head.TrySetResult(response);
+    }
+
+    /// <summary>A DATA frame's payload; false when the stream no longer reads (the connection credits the bytes itself).</summary>
+    public bool OnData(ReadOnlySpan<byte> data, bool endStream)
+    {
+        HttpProtocolException? error = null;
+        bool disposed;
+        lock (_sync)
+        {
+            if (_ended || _error is not null)
+            {
+                return false;
+            }
+
+            disposed = _disposed;
+            if (!_headDone)
+            {
+                error = new HttpProtocolException(Http2Error.ProtocolError, "the peer sent DATA before a response head", null);
+            }
+            else if (data.Length > _receiveWindow)
+            {
+                error = new HttpProtocolException(Http2Error.FlowControlError, "the peer sent more than the stream's window", null);
+            }
+            else if (!disposed)
+            {
+                _receiveWindow -= data.Length;
+                Append(data);
+            }
+        }
+
+        if (error is not null)
+        {
+            Fail(error, (int)error.ErrorCode);
+            return false;
+        }
+
+        if (disposed)
+        {
+            return false;
+        }
+
+        if (endStream)
+        {
+            OnEnd();
+        }
+        else
+        {
+            Wake();
+        }
+
+        return true;
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        if (_data is null)
+        {
+            _data = ArrayPool<byte>.Shared.Rent(data.Length);
+            _dataStart = 0;
+        }
+        else if (_data.Length - _dataStart - _dataCount < data.Length)
+        {
+            var target = _data.Length - _dataCount >= data.Length ? _data : ArrayPool<byte>.Shared.Rent(_dataCount + data.Length);
+            _data.AsSpan(_dataStart, _dataCount).CopyTo(target);
+            if (!ReferenceEquals(target, _data))
+            {
+                ArrayPool<byte>.Shared.Return(_data);
+                _data = target;
+            }
+
+            _dataStart = 0;
+        }
+
+        data.CopyTo(_data.AsSpan(_dataStart + _dataCount));
+        _dataCount += data.Length;
+    }
+
+    private void OnEnd()
+    {
+        CancellationTokenSource? body;
+        bool sendClosed;
+        lock (_sync)
+        {
+            _ended = true;
+            body = _body;
+        }
+
+        Wake();
+        lock (_connection.Writer.Gate)
+        {
+            sendClosed = SendClosed;
+        }
+
+        if (sendClosed)
+        {
+            _connection.Forget(this);
+        }
+        else
+        {
+            // The response is complete before the request body: the peer wants no more of it.
+            CancelBody(body);
+        }
+    }
+
+    private void Wake()
+    {
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            waiter = _dataWaiter;
+            _dataWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>How many bytes to give back to the peer's view of this stream's window now (a WINDOW_UPDATE), or 0.</summary>
+    public int TakeWindowCredit(int count)
+    {
+        lock (_sync)
+        {
+            if (_ended || _error is not null)
+            {
+                return 0;
+            }
+
+            _credit += count;
+            if (_credit < Http2Connection.StreamWindow / 2)
+            {
+                return 0;
+            }
+
+            var credit = _credit;
+            _credit = 0;
+            _receiveWindow += credit;
+            return credit;
+        }
+    }
+
+    /// <summary>
+    /// Reads the response body: what is buffered, else waits for a DATA frame, the end, or a failure. A zero-byte read
+    /// waits the same way and returns 0, so a reader (YARP's copier) can rent its buffer only once data is there.
+    /// </summary>
+    internal async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        while (true)
+        {
+            Task wait;
+            var read = -1;
+            lock (_sync)
+            {
+                if (_dataCount > 0 && buffer.IsEmpty)
+                {
+                    return 0; // a zero-byte read: data is there to read
+                }
+
+                if (_dataCount > 0)
+                {
+                    read = Math.Min(buffer.Length, _dataCount);
+                    _data.AsSpan(_dataStart, read).CopyTo(buffer.Span);
+                    _dataStart += read;
+                    _dataCount -= read;
+                    if (_dataCount == 0)
+                    {
+                        ArrayPool<byte>.Shared.Return(_data!);
+                        _data = null;
+                    }
+
+                    wait = Task.CompletedTask;
+                }
+                else if (_error is not null)
+                {
+                    throw _error as IOException ?? new IOException(_error.Message, _error);
+                }
+                else if (_ended)
+                {
+                    return 0;
+                }
+                else
+                {
+                    _dataWaiter ??= new TaskCompletionSource();
+                    wait = _dataWaiter.Task;
+                }
+            }
+
+            if (read >= 0)
+            {
+                _connection.Consumed(this, read);
+                return read;
+            }
+
+            try
+            {
+                await wait.WaitAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Fail(new OperationCanceledException(ct), Http2Error.Cancel);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The peer reset the stream.</summary>
+    public void OnReset(int errorCode)
+    {
+        lock (_connection.Writer.Gate)
+        {
+            SendClosed = true;
+            SendReset = true;
+        }
+
+        var reason = new HttpProtocolException(errorCode, $"the peer reset the HTTP/2 stream (error code {errorCode})", null);
+        Fail(reason, errorCode: null, processed: errorCode != Http2Error.RefusedStream);
+    }
+
+    /// <summary>The connection ended (or the peer said by GOAWAY that it will not process this stream).</summary>
+    public void OnAborted(Exception reason, bool processed)
+    {
+        lock (_connection.Writer.Gate)
+        {
+            SendClosed = true;
+            SendReset = true;
+        }
+
+        Fail(reason, errorCode: null, processed);
+    }
+
+    private void ProtocolError(string message) =>
+        Fail(new HttpProtocolException(Http2Error.ProtocolError, "the peer broke HTTP/2: " + message, null), Http2Error.ProtocolError);
+
+    /// <summary>
+    /// Ends the stream in failure (or quietly, with a null <paramref name="reason"/>): the head's waiter and the body's
+    /// reader get <paramref name="reason"/>, the request body stops, and an RST_STREAM with <paramref name="errorCode"/>
+    /// goes out when one is given and none went out yet.
+    /// </summary>
+    private void Fail(Exception? reason, int? errorCode, bool processed = true)
+    {
+        CancellationTokenSource? body;
+        lock (_sync)
+        {
+            if (reason is not null && !_ended)
+            {
+                _error ??= reason;
+            }
+
+            body = _body;
+        }
+
+        CancelBody(body);
+        if (errorCode is { } code)
+        {
+            _connection.Reset(this, code);
+        }
+        else
+        {
+            _connection.Forget(this);
+        }
+
+        if (reason is not null)
+        {
+            var failure = reason switch
+            {
+                OperationCanceledException => reason,
+                _ when !processed => new NotProcessedException(reason, bodyStarted: _sendsBody),
+                HttpRequestException => reason,
+                _ => new HttpRequestException(HttpRequestError.HttpProtocolError, reason.Message, reason),
+            };
+            _head.TrySetException(failure);
+        }
+        else
+        {
+            _head.TrySetCanceled();
+        }
+
+        Wake();
+    }
+
+    /// <summary>The caller is done with the response: an unfinished stream is reset, and its buffered bytes go back.</summary>
+    private void Dispose()
+    {
+        bool ended;
+        var unread = 0;
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            ended = _ended && _error is null;
+            if (_data is not null)
+            {
+                unread = _dataCount;
+                ArrayPool<byte>.Shared.Return(_data);
+                _data = null;
+                _dataCount = 0;
+            }
+        }
+
+        if (unread > 0)
+        {
+            _connection.Consumed(null, unread);
+        }
+
+        if (!ended)
+        {
+            Fail(new ObjectDisposedException(nameof(HttpResponseMessage), "the response was disposed before its end"), Http2Error.Cancel);
+        }
+
+        CancellationTokenSource? bodySource;
+        lock (_sync)
+        {
+            bodySource = _body;
+            _body = null;
+        }
+
+        bodySource?.Dispose();
+    }
+
+    /// <summary>Stops the request body's copy; the source may have been disposed with the response meanwhile.</summary>
+    private static void CancelBody(CancellationTokenSource? body)
+    {
+        try
+        {
+            body?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>The response's content: its body read from the stream, no length known in advance.</summary>
+    private sealed class ResponseContent(Http2Stream stream) : HttpContent
+    {
+        private ResponseBody? _body;
+
+        private ResponseBody Body => _body ??= new ResponseBody(stream);
+
+        protected override Task SerializeToStreamAsync(Stream target, TransportContext? context) =>
+            Body.CopyToAsync(target);
+
+        protected override Task SerializeToStreamAsync(Stream target, TransportContext? context, CancellationToken cancellationToken) =>
+            Body.CopyToAsync(target, cancellationToken);
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(Body);
+
+        protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) => Task.FromResult<Stream>(Body);
+
+        protected override Stream CreateContentReadStream(CancellationToken cancellationToken) => Body;
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                stream.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>The response body as a read-only stream.</summary>
+    private sealed class ResponseBody(Http2Stream stream) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => stream.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            stream.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => stream.ReadAsync(buffer.AsMemory(offset, count), default).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                stream.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>The request body as a write-only stream: each write becomes DATA frames as the windows allow.</summary>
+    private sealed class RequestBody(Http2Stream stream, CancellationToken ct) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            stream.WriteBodyAsync(buffer, cancellationToken.CanBeCanceled ? cancellationToken : ct);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>
+/// The peer did not process the request (REFUSED_STREAM, a GOAWAY below its stream, or a connection closed before it was
+/// sent): it may be sent again elsewhere, unless <see cref="BodyStarted"/> (a body cannot be read twice).
+/// </summary>
+internal sealed class NotProcessedException(Exception inner, bool bodyStarted)
+    : HttpRequestException(HttpRequestError.HttpProtocolError, inner.Message, inner)
+{
+    public bool BodyStarted { get; } = bodyStarted;
+}
