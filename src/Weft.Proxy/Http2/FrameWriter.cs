@@ -12,10 +12,19 @@ namespace Weft.Proxy.Http2;
 /// </summary>
 internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
 {
+    /// <summary>
+    /// The most frame bytes that may wait for the transport. DATA is bounded by the peer's windows and HEADERS by its
+    /// stream limit, but its acknowledgements (PING, SETTINGS) and our resets are not: a peer that stops reading and goes on
+    /// sending would otherwise grow this buffer without end. Past it the connection is given up.
+    /// </summary>
+    public const int MaxPending = 4 * 1024 * 1024;
+
     private byte[]? _pending;
     private int _count;
     private bool _writing;
     private bool _failed;
+    private bool _overflowed;
+    private byte[]? _discard;
 
     /// <summary>The lock every append and the window accounting of the connection take.</summary>
     public object Gate { get; } = new();
@@ -23,6 +32,23 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
     /// <summary>Room for <paramref name="size"/> more bytes at the end of the pending buffer; the caller holds <see cref="Gate"/>.</summary>
     public Span<byte> Reserve(int size)
     {
+        if (!_failed && _count + size > MaxPending)
+        {
+            _failed = true;
+            _overflowed = true;
+        }
+
+        if (_failed)
+        {
+            // Nothing more goes out on a failed connection: the frame is written into a scratch buffer and dropped.
+            if (_discard is null || _discard.Length < size)
+            {
+                _discard = new byte[Math.Max(size, 64)];
+            }
+
+            return _discard.AsSpan(0, size);
+        }
+
         if (_pending is null)
         {
             _pending = ArrayPool<byte>.Shared.Rent(Math.Max(size, 4096));
@@ -76,14 +102,28 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
     /// </summary>
     public void Flush()
     {
+        var overflowed = false;
         lock (Gate)
         {
-            if (_writing || _count == 0 || _failed)
+            if (_overflowed)
+            {
+                _overflowed = false;
+                overflowed = true;
+            }
+            else if (_writing || _count == 0 || _failed)
             {
                 return;
             }
+            else
+            {
+                _writing = true;
+            }
+        }
 
-            _writing = true;
+        if (overflowed)
+        {
+            onFailure(new IOException($"the peer has not read {MaxPending / (1024 * 1024)} MB of frames waiting for it"));
+            return;
         }
 
         _ = WriteLoopAsync();
@@ -103,10 +143,11 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
                     if (_count == 0 || _failed)
                     {
                         _writing = false;
-                        if (_pending is not null && _count == 0)
+                        if (_pending is not null)
                         {
                             ArrayPool<byte>.Shared.Return(_pending);
                             _pending = null;
+                            _count = 0;
                         }
 
                         break;
@@ -114,7 +155,8 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
 
                     buffer = _pending!;
                     count = _count;
-                    _pending = spare;
+                    _pending = spare; // from here that buffer is the writer's pending one, not this loop's to return
+                    spare = null;
                     _count = 0;
                 }
 

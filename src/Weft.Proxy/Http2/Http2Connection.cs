@@ -27,7 +27,9 @@ internal sealed class Http2Connection
 
     private readonly Stream _stream;
     private readonly FrameWriter _writer;
-    private readonly HpackDecoder _decoder = new(4096, MaxHeaderList);
+    // The decoder's own limit is wider than the list a stream accepts (MaxHeaderList, the stream's to enforce), so a
+    // response whose headers are too long fails alone while the table stays in step; past it, the connection fails.
+    private readonly HpackDecoder _decoder = new(4096, 4 * MaxHeaderList);
     private readonly Dictionary<int, Http2Stream> _streams = [];
     private readonly TaskCompletionSource _settingsReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Http2Stream> _windowWaiters = [];
@@ -45,7 +47,9 @@ internal sealed class Http2Connection
     private Exception? _closed;
     private long _idleSince = Environment.TickCount64;
 
-    private int _receiveUnacked;
+    // The read loop's alone.
+    private int _connectionReceiveWindow = ConnectionWindow;
+    private int _connectionUnacked;
 
     public Http2Connection(Stream stream)
     {
@@ -161,6 +165,11 @@ internal sealed class Http2Connection
             throw;
         }
 
+        if (hasBody)
+        {
+            stream.PrepareBody(ct);
+        }
+
         try
         {
             Open(stream, block.WrittenSpan, endStream: !hasBody);
@@ -170,7 +179,7 @@ internal sealed class Http2Connection
             block.Clear();
         }
 
-        return stream.RunAsync(hasBody, ct);
+        return stream.RunAsync(ct);
     }
 
     /// <summary>Gives back a slot taken with <see cref="TryReserve"/> that no stream used.</summary>
@@ -192,17 +201,17 @@ internal sealed class Http2Connection
         {
             lock (_streams)
             {
-                if (_closed is not null || _nextStreamId > MaxStreamId)
+                if (_closed is not null || _goingAway || _nextStreamId > MaxStreamId)
                 {
-                    // Closed since the slot was taken, or out of identifiers: nothing was sent, so the request may go on
-                    // another connection, body and all.
+                    // Closed or told to go away since the slot was taken, or out of identifiers: nothing was sent, so the
+                    // request may go on another connection, body and all.
                     _goingAway = true;
                     if (_closed is null)
                     {
                         _active--;
                     }
 
-                    throw new NotProcessedException(_closed ?? new IOException("the HTTP/2 connection has used all its stream identifiers"), bodyStarted: false);
+                    throw new NotProcessedException(_closed ?? new IOException("the HTTP/2 connection is going away"), bodyStarted: false);
                 }
 
                 stream.Id = _nextStreamId;
@@ -265,8 +274,9 @@ internal sealed class Http2Connection
                 else if (!data.IsEmpty)
                 {
                     wait = stream.WaitForWindow();
-                    if (_sendWindow <= 0)
+                    if (_sendWindow <= 0 && !stream.WaitsForConnectionWindow)
                     {
+                        stream.WaitsForConnectionWindow = true;
                         _windowWaiters.Add(stream);
                     }
                 }
@@ -313,34 +323,55 @@ internal sealed class Http2Connection
         Forget(stream);
     }
 
-    /// <summary>Credits <paramref name="count"/> bytes the reader of <paramref name="stream"/> has taken to its receive window (when it still receives) and the connection's.</summary>
-    internal void Consumed(Http2Stream? stream, int count)
+    /// <summary>
+    /// Gives <paramref name="count"/> bytes the reader of <paramref name="stream"/> has taken (or padding) back to its
+    /// receive window, with a WINDOW_UPDATE once half the window is owed.
+    /// </summary>
+    internal void CreditStream(Http2Stream stream, int count)
     {
-        var connectionUpdate = 0;
-        var streamUpdate = stream?.TakeWindowCredit(count) ?? 0;
-        if (Interlocked.Add(ref _receiveUnacked, count) >= ConnectionWindow / 2)
-        {
-            connectionUpdate = Interlocked.Exchange(ref _receiveUnacked, 0);
-        }
-
-        if (connectionUpdate == 0 && streamUpdate == 0)
+        var update = stream.TakeWindowCredit(count);
+        if (update == 0)
         {
             return;
         }
 
         lock (_writer.Gate)
         {
-            if (connectionUpdate > 0)
+            if (!stream.SendReset)
             {
-                _writer.AppendWindowUpdate(0, connectionUpdate);
-            }
-
-            if (streamUpdate > 0 && !stream!.SendReset)
-            {
-                _writer.AppendWindowUpdate(stream.Id, streamUpdate);
+                _writer.AppendWindowUpdate(stream.Id, update);
             }
         }
 
+        _writer.Flush();
+    }
+
+    /// <summary>
+    /// Counts a DATA frame's <paramref name="length"/> against the connection's receive window, giving it back as it
+    /// arrives (read loop only). What a stream buffers is bounded by its own window, so the connection's is credited on
+    /// receipt: a few streams whose readers are slow cannot hold every other stream's data back.
+    /// </summary>
+    private void ReceivedOnConnection(int length)
+    {
+        if (length > _connectionReceiveWindow)
+        {
+            throw new Http2ConnectionException(Http2Error.FlowControlError, "the peer sent more than the connection's window");
+        }
+
+        _connectionReceiveWindow -= length;
+        _connectionUnacked += length;
+        if (_connectionUnacked < ConnectionWindow / 2)
+        {
+            return;
+        }
+
+        lock (_writer.Gate)
+        {
+            _writer.AppendWindowUpdate(0, _connectionUnacked);
+        }
+
+        _connectionReceiveWindow += _connectionUnacked;
+        _connectionUnacked = 0;
         _writer.Flush();
     }
 
@@ -513,17 +544,16 @@ internal sealed class Http2Connection
 
         var data = Unpad(frame, payload);
         var padding = payload.Length - data.Length;
+        ReceivedOnConnection(payload.Length);
         var stream = Find(frame.StreamId);
-        if (stream is null || !stream.OnData(data, frame.Has(FrameFlags.EndStream)))
+        if (stream is null || !stream.OnData(data, payload.Length, frame.Has(FrameFlags.EndStream)))
         {
-            // Data nobody reads (a stream we reset) still counts against the connection's window.
-            Consumed(null, payload.Length);
-            return;
+            return; // data nobody reads (a stream we reset): the connection's window has it back already
         }
 
         if (padding > 0)
         {
-            Consumed(stream, padding);
+            CreditStream(stream, padding);
         }
     }
 
@@ -546,6 +576,11 @@ internal sealed class Http2Connection
         }
 
         var stream = Find(frame.StreamId);
+        if (stream is { ReceiveEnded: true })
+        {
+            stream = null; // after the response's END_STREAM: STREAM_CLOSED, the block only keeps the table in step
+        }
+
         try
         {
             // The block is decoded even for a stream we have forgotten: the peer's encoder changed its table for it.
@@ -583,6 +618,11 @@ internal sealed class Http2Connection
 
         if (frame.Has(FrameFlags.Ack))
         {
+            if (!payload.IsEmpty)
+            {
+                throw new Http2ConnectionException(Http2Error.FrameSizeError, "a SETTINGS acknowledgement with a payload");
+            }
+
             return;
         }
 
@@ -690,6 +730,10 @@ internal sealed class Http2Connection
 
                 woken = [.. _windowWaiters];
                 _windowWaiters.Clear();
+                foreach (var stream in woken)
+                {
+                    stream.WaitsForConnectionWindow = false;
+                }
             }
 
             foreach (var stream in woken)
@@ -707,8 +751,7 @@ internal sealed class Http2Connection
 
         if (increment == 0)
         {
-            target.OnReset(Http2Error.ProtocolError);
-            Reset(target, Http2Error.ProtocolError);
+            target.StreamError(Http2Error.ProtocolError, "a WINDOW_UPDATE of 0");
             return;
         }
 
@@ -721,8 +764,7 @@ internal sealed class Http2Connection
 
         if (overflow)
         {
-            target.OnReset(Http2Error.FlowControlError);
-            Reset(target, Http2Error.FlowControlError);
+            target.StreamError(Http2Error.FlowControlError, "a stream window above 2^31-1");
             return;
         }
 

@@ -162,7 +162,18 @@ internal sealed class Http2Handler : DelegatingHandler
                     opening = _opening ??= OpenAsync();
                 }
 
-                await opening.WaitAsync(ct).ConfigureAwait(false);
+                var opened = await opening.WaitAsync(ct).ConfigureAwait(false);
+                if (opened.TryReserve())
+                {
+                    return opened;
+                }
+
+                if (opened.ActiveStreams == 0 && !opened.IsRetired)
+                {
+                    // A new connection with room for no stream at all (SETTINGS_MAX_CONCURRENT_STREAMS 0): opening another
+                    // would get the same answer, so the request fails rather than open connections in a loop.
+                    throw new HttpRequestException(HttpRequestError.ConnectionError, $"{host}:{port} allows no HTTP/2 streams now (SETTINGS_MAX_CONCURRENT_STREAMS 0)");
+                }
             }
         }
 

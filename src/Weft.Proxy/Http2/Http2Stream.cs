@@ -34,6 +34,7 @@ internal sealed class Http2Stream : IHpackSink
     private TaskCompletionSource? _dataWaiter;
     private int _receiveWindow = Http2Connection.StreamWindow;
     private int _credit;
+    private int _listSize;
     private CancellationTokenSource? _body;
     private bool _sendsBody;
     private TaskCompletionSource? _windowWaiter;
@@ -54,20 +55,48 @@ internal sealed class Http2Stream : IHpackSink
 
     public bool SendReset { get; set; }
 
-    public IHpackSink HeaderSink => this;
+    /// <summary>Whether the stream is in the connection's list of senders waiting for its window; under the writer's lock.</summary>
+    public bool WaitsForConnectionWindow { get; set; }
 
-    /// <summary>Sends the body (when there is one) alongside, and waits for the response head.</summary>
-    public async Task<HttpResponseMessage> RunAsync(bool hasBody, CancellationToken ct)
+    /// <summary>Whether the response has ended (END_STREAM or a failure); read by the read loop, which sets it.</summary>
+    public bool ReceiveEnded
     {
-        if (hasBody)
+        get
         {
-            CancellationTokenSource body;
             lock (_sync)
             {
-                _sendsBody = true;
-                _body = body = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                return _ended || _error is not null;
             }
+        }
+    }
 
+    public IHpackSink HeaderSink => this;
+
+    /// <summary>
+    /// Before the stream's HEADERS go out: it will send a body, whose copy the response's end (or a failure) cancels. Set
+    /// first, so that a refusal or an end arriving before <see cref="RunAsync"/> is seen by it.
+    /// </summary>
+    public void PrepareBody(CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            _sendsBody = true;
+            _body = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        }
+    }
+
+    /// <summary>Starts sending the body (after <see cref="PrepareBody"/>, unless the stream has ended or failed already), and waits for the response head.</summary>
+    public async Task<HttpResponseMessage> RunAsync(CancellationToken ct)
+    {
+        CancellationTokenSource? body;
+        lock (_sync)
+        {
+            // A stream refused before this point leaves the body unread, so the request can go again elsewhere.
+            body = _sendsBody && !_ended && _error is null ? _body : null;
+        }
+
+        if (body is not null)
+        {
             _ = SendBodyAsync(body.Token);
         }
 
@@ -154,6 +183,12 @@ internal sealed class Http2Stream : IHpackSink
 
     void IHpackSink.OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
+        _listSize += name.Length + value.Length + 32;
+        if (_listSize > Http2Connection.MaxHeaderList)
+        {
+            return; // OnHeadersDone fails the stream
+        }
+
         if (name.Length > 0 && name[0] == (byte)':')
         {
             if (!_headDone && name.SequenceEqual(":status"u8) && value.Length == 3
@@ -163,6 +198,11 @@ internal sealed class Http2Stream : IHpackSink
             }
 
             return;
+        }
+
+        if (!_headDone && _status < 200)
+        {
+            return; // an interim response's fields (103 Early Hints' link), or fields before :status: not kept
         }
 
         _response ??= NewResponse();
@@ -188,6 +228,14 @@ internal sealed class Http2Stream : IHpackSink
     /// <summary>The end of a header block the connection decoded into <see cref="HeaderSink"/>: the response head, an interim response, or trailers.</summary>
     public void OnHeadersDone(bool endStream)
     {
+        if (_listSize > Http2Connection.MaxHeaderList)
+        {
+            var message = $"the peer's header list is larger than {Http2Connection.MaxHeaderList / 1024} KB";
+            Fail(new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded, message, new HttpProtocolException(Http2Error.ProtocolError, message, null)), Http2Error.Cancel);
+            return;
+        }
+
+        _listSize = 0;
         if (_headDone)
         {
             if (!endStream)
@@ -209,10 +257,8 @@ internal sealed class Http2Stream : IHpackSink
 
         if (_status < 200)
         {
-            // 1xx: an interim response; its headers are dropped and the final one follows.
+            // 1xx: an interim response; its headers were not kept and the final one follows.
             _status = 0;
-            _response?.Dispose();
-            _response = null;
             if (endStream)
             {
                 ProtocolError("an interim response with END_STREAM");
@@ -234,7 +280,7 @@ internal sealed class Http2Stream : IHpackSink
     }
 
     /// <summary>A DATA frame's payload; false when the stream no longer reads (the connection credits the bytes itself).</summary>
-    public bool OnData(ReadOnlySpan<byte> data, bool endStream)
+    public bool OnData(ReadOnlySpan<byte> data, int frameLength, bool endStream)
     {
         HttpProtocolException? error = null;
         bool disposed;
@@ -250,13 +296,14 @@ internal sealed class Http2Stream : IHpackSink
             {
                 error = new HttpProtocolException(Http2Error.ProtocolError, "the peer sent DATA before a response head", null);
             }
-            else if (data.Length > _receiveWindow)
+            else if (frameLength > _receiveWindow)
             {
                 error = new HttpProtocolException(Http2Error.FlowControlError, "the peer sent more than the stream's window", null);
             }
             else if (!disposed)
             {
-                _receiveWindow -= data.Length;
+                // The whole frame counts against the window, padding too (RFC 9113 6.9.1); the padding is credited back.
+                _receiveWindow -= frameLength;
                 Append(data);
             }
         }
@@ -423,7 +470,7 @@ internal sealed class Http2Stream : IHpackSink
 
             if (read >= 0)
             {
-                _connection.Consumed(this, read);
+                _connection.CreditStream(this, read);
                 return read;
             }
 
@@ -464,8 +511,11 @@ internal sealed class Http2Stream : IHpackSink
         Fail(reason, errorCode: null, processed);
     }
 
-    private void ProtocolError(string message) =>
-        Fail(new HttpProtocolException(Http2Error.ProtocolError, "the peer broke HTTP/2: " + message, null), Http2Error.ProtocolError);
+    private void ProtocolError(string message) => StreamError(Http2Error.ProtocolError, message);
+
+    /// <summary>A stream error of the peer's (RFC 9113 5.4.2): the stream fails and is reset with <paramref name="errorCode"/>.</summary>
+    public void StreamError(int errorCode, string message) =>
+        Fail(new HttpProtocolException(errorCode, "the peer broke HTTP/2: " + message, null), errorCode);
 
     /// <summary>
     /// Ends the stream in failure (or quietly, with a null <paramref name="reason"/>): the head's waiter and the body's
@@ -518,7 +568,6 @@ internal sealed class Http2Stream : IHpackSink
     private void Dispose()
     {
         bool ended;
-        var unread = 0;
         lock (_sync)
         {
             if (_disposed)
@@ -530,16 +579,10 @@ internal sealed class Http2Stream : IHpackSink
             ended = _ended && _error is null;
             if (_data is not null)
             {
-                unread = _dataCount;
                 ArrayPool<byte>.Shared.Return(_data);
                 _data = null;
                 _dataCount = 0;
             }
-        }
-
-        if (unread > 0)
-        {
-            _connection.Consumed(null, unread);
         }
 
         if (!ended)
@@ -564,8 +607,9 @@ internal sealed class Http2Stream : IHpackSink
         {
             body?.Cancel();
         }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (e is ObjectDisposedException or AggregateException)
         {
+            // Disposed with the response meanwhile, or a callback of the body's copy threw: the stream fails either way.
         }
     }
 

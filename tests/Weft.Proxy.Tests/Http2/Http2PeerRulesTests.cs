@@ -1,0 +1,334 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Weft.Proxy.Http2;
+
+namespace Weft.Proxy.Tests.Http2;
+
+/// <summary>
+/// What Weft's HTTP/2 client does with a peer that tests its edges (a raw HTTP/2 server on loopback, or Kestrel), and
+/// its frame writer with a transport that fails: each a finding of a review, which failed before it was mended.
+/// </summary>
+public sealed class Http2PeerRulesTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void AFailedWrite_GivesEachPooledBufferBackOnce()
+    {
+        var transport = new FailingSecondWrite();
+        FrameWriter? writer = null;
+        writer = new FrameWriter(transport, _ => writer!.Release());
+        lock (writer.Gate)
+        {
+            writer.Append(FrameType.Ping, FrameFlags.None, 0, new byte[8]);
+        }
+
+        writer.Flush(); // the first write waits
+        lock (writer.Gate)
+        {
+            writer.Append(FrameType.Ping, FrameFlags.None, 0, new byte[8]);
+        }
+
+        writer.Flush(); // joins the running write loop
+        transport.CompleteFirst(); // the loop goes on here: the second write throws
+
+        Assert.Equal(2, transport.Writes);
+        var first = transport.Buffers[0];
+        var a = ArrayPool<byte>.Shared.Rent(4096);
+        var b = ArrayPool<byte>.Shared.Rent(4096);
+        Assert.False(ReferenceEquals(a, first) && ReferenceEquals(b, first), "one buffer came out of the pool twice: it was returned twice");
+    }
+
+    [Fact]
+    public async Task APeerThatAllowsNoStreams_FailsTheRequest_WithoutOpeningConnectionsInALoop()
+    {
+        var settings = new byte[6];
+        BinaryPrimitives.WriteUInt16BigEndian(settings, 0x3); // SETTINGS_MAX_CONCURRENT_STREAMS
+        BinaryPrimitives.WriteUInt32BigEndian(settings.AsSpan(2), 0);
+        await using var peer = RawPeer.Start(settings, respond: null);
+        using var client = Client();
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.Contains("allows no HTTP/2 streams", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1, peer.Connections);
+    }
+
+    [Fact]
+    public async Task AnInterimResponseWithFields_IsSkipped_AndTheFinalOneArrives()
+    {
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "103"), ("link", "</a.css>; rel=preload")));
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, Block((":status", "200"), ("x-final", "yes")));
+        });
+        using var client = Client();
+
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("yes", Assert.Single(response.Headers.GetValues("x-final")));
+        Assert.False(response.Headers.Contains("link"));
+    }
+
+    [Fact]
+    public async Task Padding_CountsAgainstTheStreamWindow_SoAPeerCannotSendPastIt()
+    {
+        // 600 padded frames without data (about 150 KB of padding), then 380 KB of data: more than the 256 KB window the
+        // stream was given, counting the padding; the client, reading nothing, must reset the stream (FLOW_CONTROL_ERROR).
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200")));
+            var padding = new byte[256];
+            padding[0] = 255;
+            for (var i = 0; i < 600; i++)
+            {
+                await connection.SendAsync(FrameType.Data, FrameFlags.Padded, id, padding);
+            }
+
+            var chunk = new byte[16 * 1024];
+            for (var sent = 0; sent < 380 * 1024; sent += chunk.Length)
+            {
+                await connection.SendAsync(FrameType.Data, FrameFlags.None, id, chunk);
+            }
+        });
+        using var client = Client();
+
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+
+        await Eventually.TrueAsync(() => peer.Resets.Contains(Http2Error.FlowControlError), "the client reset the stream for its window", Deadline);
+    }
+
+    [Fact]
+    public async Task UnreadResponses_DoNotHoldBackOtherStreamsOnTheConnection()
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        ListenOptions? bound = null;
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            bound = l;
+            l.Protocols = HttpProtocols.Http2;
+        }));
+        await using var app = builder.Build();
+        app.Run(context => context.Response.Body.WriteAsync(new byte[300 * 1024]).AsTask());
+        await app.StartAsync();
+        var port = ((IPEndPoint)bound!.EndPoint).Port;
+        using var client = Client();
+
+        // Eight responses of 300 KB nobody reads: 2.4 MB, more than the connection's window if it waited for readers.
+        var held = new List<HttpResponseMessage>();
+        for (var i = 0; i < 8; i++)
+        {
+            held.Add(await client.SendAsync(Get(port), CancellationToken.None).WaitAsync(Deadline));
+        }
+
+        using var ninth = await client.SendAsync(Get(port), CancellationToken.None).WaitAsync(Deadline);
+        var body = await ninth.Content.ReadAsByteArrayAsync().WaitAsync(Deadline);
+
+        Assert.Equal(300 * 1024, body.Length);
+        held.ForEach(r => r.Dispose());
+    }
+
+    private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
+        await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
+
+    private static HttpRequestMessage Get(int port) => new(HttpMethod.Get, $"http://127.0.0.1:{port}/")
+    {
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    private static byte[] Block(params (string Name, string Value)[] fields)
+    {
+        var block = new RequestHeaders.BlockWriter();
+        foreach (var (name, value) in fields)
+        {
+            HpackEncoder.Encode(name, value, block);
+        }
+
+        return block.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A transport whose first write completes when told and whose second throws.</summary>
+    private sealed class FailingSecondWrite : Stream, IValueTaskSource
+    {
+        private Action<object?>? _continuation;
+        private object? _state;
+        private bool _done;
+
+        public int Writes { get; private set; }
+
+        public List<byte[]> Buffers { get; } = [];
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => 0;
+
+        public override long Position { get; set; }
+
+        public void CompleteFirst()
+        {
+            _done = true;
+            _continuation!(_state);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer, out var segment);
+            Buffers.Add(segment.Array!);
+            return ++Writes == 1 ? new ValueTask(this, 0) : throw new IOException("connection reset");
+        }
+
+        public void GetResult(short token)
+        {
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _done ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        {
+            _continuation = continuation;
+            _state = state;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => 0;
+
+        public override long Seek(long offset, SeekOrigin origin) => 0;
+
+        public override void SetLength(long value)
+        {
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+    }
+
+    /// <summary>
+    /// An HTTP/2 server of a few lines on 127.0.0.1: it sends <c>settings</c>, answers each request's HEADERS with
+    /// <c>respond</c> (nothing when null), and records the connections it accepted and the RST_STREAM codes it received.
+    /// </summary>
+    private sealed class RawPeer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly ConcurrentBag<Socket> _sockets = [];
+        private int _connections;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        public ConcurrentBag<int> Resets { get; } = [];
+
+        public static RawPeer Start(byte[] settings, Func<RawConnection, int, Task>? respond)
+        {
+            var peer = new RawPeer();
+            peer._listener.Start();
+            _ = peer.AcceptAsync(settings, respond);
+            return peer;
+        }
+
+        private async Task AcceptAsync(byte[] settings, Func<RawConnection, int, Task>? respond)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await _listener.AcceptSocketAsync(_stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                Interlocked.Increment(ref _connections);
+                _sockets.Add(socket);
+                _ = ServeAsync(new RawConnection(new NetworkStream(socket, ownsSocket: true)), settings, respond);
+            }
+        }
+
+        private async Task ServeAsync(RawConnection connection, byte[] settings, Func<RawConnection, int, Task>? respond)
+        {
+            try
+            {
+                await connection.Stream.ReadExactlyAsync(new byte[24], _stop.Token); // the preface
+                await connection.SendAsync(FrameType.Settings, FrameFlags.None, 0, settings);
+                var header = new byte[FrameHeader.Size];
+                while (true)
+                {
+                    await connection.Stream.ReadExactlyAsync(header, _stop.Token);
+                    var frame = FrameHeader.Read(header);
+                    var payload = new byte[frame.Length];
+                    await connection.Stream.ReadExactlyAsync(payload, _stop.Token);
+                    if (frame.Type == FrameType.RstStream)
+                    {
+                        Resets.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
+                    }
+                    else if (frame.Type == FrameType.Headers && respond is not null)
+                    {
+                        _ = respond(connection, frame.StreamId);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or EndOfStreamException)
+            {
+                // the client or the test went away
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+
+            _stop.Dispose();
+        }
+    }
+
+    /// <summary>One accepted connection: frames written whole, one at a time.</summary>
+    private sealed class RawConnection(NetworkStream stream)
+    {
+        private readonly SemaphoreSlim _write = new(1, 1);
+
+        public NetworkStream Stream { get; } = stream;
+
+        public async Task SendAsync(FrameType type, FrameFlags flags, int streamId, byte[] payload)
+        {
+            var frame = new byte[FrameHeader.Size + payload.Length];
+            FrameHeader.Write(frame, payload.Length, type, flags, streamId);
+            payload.CopyTo(frame.AsSpan(FrameHeader.Size));
+            await _write.WaitAsync();
+            try
+            {
+                await Stream.WriteAsync(frame);
+            }
+            finally
+            {
+                _write.Release();
+            }
+        }
+    }
+}
