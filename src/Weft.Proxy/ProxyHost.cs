@@ -191,9 +191,7 @@ public static class ProxyHost
             ? new External.ExternalResolver(options.Resolve, nameservers, options.TimeProvider)
             : External.ExternalResolver.FromSystem(options.Resolve, options.TimeProvider);
         var externals = new External.ExternalConnector(resolver, offLimits, options.TimeProvider);
-        // Weft's own HTTP/2 client for the HTTP/2-only hops: an experiment, off unless WEFT_HTTP2_CLIENT=weft (half the
-        // HTTP/2 and gRPC memory for more CPU per request; bench/RESULTS.md, "An HTTP/2 client of Weft's own").
-        var client = new ForwardingClient(connector, externals, ownHttp2: Environment.GetEnvironmentVariable("WEFT_HTTP2_CLIENT") == "weft");
+        var client = new ForwardingClient(connector, externals, options.OwnHttp2Client);
         owned.Add(new DisposeAdapter(client));
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var balancer = new PowerOfTwoChoices();

@@ -124,6 +124,13 @@ public sealed record ProxyOptions
     public bool Http1FastPath { get; init; } = Environment.GetEnvironmentVariable("WEFT_HTTP1_FAST_PATH") != "0";
 
     /// <summary>
+    /// Whether the HTTP/2-only hops (gRPC, h2c) go through Weft's own HTTP/2 client (<see cref="Http2.Http2Handler"/>)
+    /// instead of SocketsHttpHandler. An experiment, off unless <c>WEFT_HTTP2_CLIENT=weft</c>: half the HTTP/2 and gRPC
+    /// memory for more CPU per request (bench/RESULTS.md, "An HTTP/2 client of Weft's own").
+    /// </summary>
+    public bool OwnHttp2Client { get; init; } = Environment.GetEnvironmentVariable("WEFT_HTTP2_CLIENT") == "weft";
+
+    /// <summary>
     /// Once ready, one aggressive full GC returns the start-up garbage's memory to the OS (idle RSS of the AOT sidecar
     /// 22.3 → 20.7 MB), and the file pages touched only while starting are let go (<see cref="StartupPages"/>). Set by the
     /// command line (a process per sidecar); off for proxies hosted in a larger process (tests).

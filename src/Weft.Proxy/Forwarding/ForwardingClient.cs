@@ -22,7 +22,11 @@ internal sealed class ForwardingClient : IDisposable
     private readonly MeshConnector? _connector;
     private readonly MeshConnector _meshConnector;
     private readonly ExternalConnector _external;
+    private readonly bool _ownHttp2;
 
+    /// <param name="connector">Opens the mesh hops (mTLS to peer sidecars when it has an identity).</param>
+    /// <param name="external">Opens the hops outside the mesh.</param>
+    /// <param name="ownHttp2">Whether HTTP/2-only requests go through Weft's own HTTP/2 client (<see cref="ProxyOptions.OwnHttp2Client"/>).</param>
     public ForwardingClient(MeshConnector connector, ExternalConnector external, bool ownHttp2 = false)
     {
         _connector = connector is { MtlsEnabled: true } ? connector : null;
@@ -31,8 +35,6 @@ internal sealed class ForwardingClient : IDisposable
         _ownHttp2 = ownHttp2;
         Invoker = new HttpMessageInvoker(WithHttp2(NewHandler(), static async (host, port, ct) => await MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
     }
-
-    private readonly bool _ownHttp2;
 
     /// <summary>
     /// The pool's handler: HTTP/2-only requests over Weft's own HTTP/2 client (<see cref="Http2.Http2Handler"/>) when it is

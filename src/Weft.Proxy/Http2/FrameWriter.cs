@@ -96,6 +96,39 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure)
         Append(FrameType.GoAway, FrameFlags.None, 0, payload);
     }
 
+    /// <summary>Appends a frame under <see cref="Gate"/> and writes it: for frames that change no other state under the lock.</summary>
+    public void Send(FrameType type, FrameFlags flags, int streamId, ReadOnlySpan<byte> payload)
+    {
+        lock (Gate)
+        {
+            Append(type, flags, streamId, payload);
+        }
+
+        Flush();
+    }
+
+    /// <inheritdoc cref="Send"/>
+    public void SendWindowUpdate(int streamId, int increment)
+    {
+        lock (Gate)
+        {
+            AppendWindowUpdate(streamId, increment);
+        }
+
+        Flush();
+    }
+
+    /// <inheritdoc cref="Send"/>
+    public void SendGoAway(int lastStreamId, int errorCode)
+    {
+        lock (Gate)
+        {
+            AppendGoAway(lastStreamId, errorCode);
+        }
+
+        Flush();
+    }
+
     /// <summary>
     /// Called after an append, outside <see cref="Gate"/>: writes what is pending unless a write is in progress, whose
     /// writer takes it along. The first write runs on the caller's thread (the usual case completes there).

@@ -187,11 +187,27 @@ internal sealed class Http2Connection
     {
         lock (_streams)
         {
-            if (_closed is null && --_active == 0)
-            {
-                _idleSince = Environment.TickCount64;
-            }
+            ReturnSlot();
         }
+    }
+
+    /// <summary>
+    /// One slot back (under <c>_streams</c>; a closed connection has none to give back); true when that leaves a retired
+    /// connection without streams, which the caller then closes.
+    /// </summary>
+    private bool ReturnSlot()
+    {
+        if (_closed is not null)
+        {
+            return false;
+        }
+
+        if (--_active == 0)
+        {
+            _idleSince = Environment.TickCount64;
+        }
+
+        return _active == 0 && _goingAway;
     }
 
     /// <summary>Gives the stream its identifier, registers it and appends its header block, all under the writer's lock.</summary>
@@ -206,11 +222,7 @@ internal sealed class Http2Connection
                     // Closed or told to go away since the slot was taken, or out of identifiers: nothing was sent, so the
                     // request may go on another connection, body and all.
                     _goingAway = true;
-                    if (_closed is null)
-                    {
-                        _active--;
-                    }
-
+                    ReturnSlot();
                     throw new NotProcessedException(_closed ?? new IOException("the HTTP/2 connection is going away"), bodyStarted: false);
                 }
 
@@ -365,31 +377,21 @@ internal sealed class Http2Connection
             return;
         }
 
-        lock (_writer.Gate)
-        {
-            _writer.AppendWindowUpdate(0, _connectionUnacked);
-        }
-
+        _writer.SendWindowUpdate(0, _connectionUnacked);
         _connectionReceiveWindow += _connectionUnacked;
         _connectionUnacked = 0;
-        _writer.Flush();
     }
 
     /// <summary>Drops a finished or reset stream and gives its slot back.</summary>
     internal void Forget(Http2Stream stream)
     {
+        bool close;
         lock (_streams)
         {
-            if (stream.Id != 0 && _streams.Remove(stream.Id))
-            {
-                if (--_active == 0)
-                {
-                    _idleSince = Environment.TickCount64;
-                }
-            }
+            close = stream.Id != 0 && _streams.Remove(stream.Id) && ReturnSlot();
         }
 
-        if (IsRetired && IdleSince is not null)
+        if (close)
         {
             Close();
         }
@@ -406,12 +408,7 @@ internal sealed class Http2Connection
             }
         }
 
-        lock (_writer.Gate)
-        {
-            _writer.AppendGoAway(0, Http2Error.NoError);
-        }
-
-        _writer.Flush();
+        _writer.SendGoAway(0, Http2Error.NoError);
         Abort(new IOException("the HTTP/2 connection was closed"));
     }
 
@@ -456,12 +453,7 @@ internal sealed class Http2Connection
         }
         catch (Http2ConnectionException e)
         {
-            lock (_writer.Gate)
-            {
-                _writer.AppendGoAway(0, e.ErrorCode);
-            }
-
-            _writer.Flush();
+            _writer.SendGoAway(0, e.ErrorCode);
             Abort(new IOException(e.Message, e));
         }
         catch (Exception e)
@@ -503,12 +495,7 @@ internal sealed class Http2Connection
 
                 if (!frame.Has(FrameFlags.Ack))
                 {
-                    lock (_writer.Gate)
-                    {
-                        _writer.Append(FrameType.Ping, FrameFlags.Ack, 0, payload);
-                    }
-
-                    _writer.Flush();
+                    _writer.Send(FrameType.Ping, FrameFlags.Ack, 0, payload);
                 }
 
                 break;
@@ -542,7 +529,7 @@ internal sealed class Http2Connection
             throw new Http2ConnectionException(Http2Error.ProtocolError, "DATA on stream 0");
         }
 
-        var data = Unpad(frame, payload);
+        var data = payload[frame.Content(payload)];
         var padding = payload.Length - data.Length;
         ReceivedOnConnection(payload.Length);
         var stream = Find(frame.StreamId);
@@ -564,17 +551,6 @@ internal sealed class Http2Connection
             throw new Http2ConnectionException(Http2Error.ProtocolError, "HEADERS on stream 0");
         }
 
-        var block = Unpad(frame, payload);
-        if (frame.Has(FrameFlags.Priority))
-        {
-            if (block.Length < 5)
-            {
-                throw new Http2ConnectionException(Http2Error.ProtocolError, "a HEADERS frame too short for its priority");
-            }
-
-            block = block[5..];
-        }
-
         var stream = Find(frame.StreamId);
         if (stream is { ReceiveEnded: true })
         {
@@ -584,7 +560,7 @@ internal sealed class Http2Connection
         try
         {
             // The block is decoded even for a stream we have forgotten: the peer's encoder changed its table for it.
-            _decoder.Decode(block, stream is null ? DiscardSink.Instance : stream.HeaderSink);
+            _decoder.Decode(payload, (IHpackSink?)stream ?? DiscardSink.Instance);
         }
         catch (HpackException e)
         {
@@ -592,21 +568,6 @@ internal sealed class Http2Connection
         }
 
         stream?.OnHeadersDone(frame.Has(FrameFlags.EndStream));
-    }
-
-    private static ReadOnlySpan<byte> Unpad(FrameHeader frame, ReadOnlySpan<byte> payload)
-    {
-        if (!frame.Has(FrameFlags.Padded))
-        {
-            return payload;
-        }
-
-        if (payload.IsEmpty || payload[0] >= payload.Length)
-        {
-            throw new Http2ConnectionException(Http2Error.ProtocolError, "padding longer than its frame");
-        }
-
-        return payload[1..(payload.Length - payload[0])];
     }
 
     private void OnSettings(FrameHeader frame, ReadOnlySpan<byte> payload)
@@ -664,12 +625,7 @@ internal sealed class Http2Connection
             }
         }
 
-        lock (_writer.Gate)
-        {
-            _writer.Append(FrameType.Settings, FrameFlags.Ack, 0, []);
-        }
-
-        _writer.Flush();
+        _writer.Send(FrameType.Settings, FrameFlags.Ack, 0, []);
         _settingsReceived.TrySetResult();
     }
 
@@ -781,9 +737,11 @@ internal sealed class Http2Connection
         var last = (int)(BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF);
         var code = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
         List<Http2Stream> unprocessed = [];
+        bool idle;
         lock (_streams)
         {
             _goingAway = true;
+            idle = _active == 0;
             foreach (var (id, stream) in _streams)
             {
                 if (id > last)
@@ -796,10 +754,10 @@ internal sealed class Http2Connection
         var reason = new HttpProtocolException(code, $"the peer is going away (GOAWAY, error code {code}); this stream was not processed", null);
         foreach (var stream in unprocessed)
         {
-            stream.OnAborted(reason, processed: false);
+            stream.OnAborted(reason, processed: false); // its Forget closes the connection after the last one
         }
 
-        if (IdleSince is not null)
+        if (idle)
         {
             Close();
         }
@@ -825,10 +783,12 @@ internal sealed class Http2Connection
         private int _end;
         private byte[]? _block;
         private int _payloadStart;
+        private int _frameEnd;
         private int _payloadLength;
         private int _blockLength;
         private bool _fromBlock;
 
+        /// <summary>The frame's payload; a HEADERS frame's is its whole header block, padding and priority taken off.</summary>
         public ReadOnlySpan<byte> Payload => _fromBlock ? _block.AsSpan(0, _blockLength) : _buffer.AsSpan(_payloadStart, _payloadLength);
 
         public async ValueTask<FrameHeader?> ReadFrameAsync()
@@ -841,17 +801,24 @@ internal sealed class Http2Connection
             }
 
             var header = await NextAsync().ConfigureAwait(false);
-            if (header is not { Type: FrameType.Headers } headers || headers.Has(FrameFlags.EndHeaders))
+            if (header is not { Type: FrameType.Headers } headers)
             {
                 return header;
+            }
+
+            var flags = headers.Flags & ~FrameFlags.Padded & ~FrameFlags.Priority;
+            var (offset, length) = headers.Content(_buffer.AsSpan(_payloadStart, _payloadLength)).GetOffsetAndLength(_payloadLength);
+            _payloadStart += offset;
+            _payloadLength = length;
+            if (headers.Has(FrameFlags.EndHeaders))
+            {
+                return headers with { Length = length, Flags = flags };
             }
 
             // A header block split over CONTINUATION frames: joined in a block of its own, none of another type between.
             _block = ArrayPool<byte>.Shared.Rent(Math.Max(_payloadLength * 2, 4096));
             _blockLength = 0;
             Append(_buffer.AsSpan(_payloadStart, _payloadLength));
-            var flags = headers.Flags & ~FrameFlags.Padded & ~FrameFlags.Priority;
-            var prefix = _blockLength;
             while (true)
             {
                 var next = await NextAsync().ConfigureAwait(false)
@@ -873,29 +840,6 @@ internal sealed class Http2Connection
                 }
             }
 
-            // The first frame's padding and priority are taken off here, so the joined block is plain.
-            var padding = 0;
-            var offset = 0;
-            if (headers.Has(FrameFlags.Padded))
-            {
-                offset = 1;
-                padding = prefix > 0 ? _block[0] : throw new Http2ConnectionException(Http2Error.ProtocolError, "padding longer than its frame");
-            }
-
-            if (headers.Has(FrameFlags.Priority))
-            {
-                offset += 5;
-            }
-
-            var keep = prefix - offset - padding;
-            if (keep < 0)
-            {
-                throw new Http2ConnectionException(Http2Error.ProtocolError, "padding or priority longer than its frame");
-            }
-
-            _block.AsSpan(offset, keep).CopyTo(_block);
-            _block.AsSpan(prefix, _blockLength - prefix).CopyTo(_block.AsSpan(keep));
-            _blockLength = keep + _blockLength - prefix;
             _fromBlock = true;
             return new FrameHeader(_blockLength, FrameType.Headers, flags | FrameFlags.EndHeaders, headers.StreamId);
         }
@@ -916,7 +860,7 @@ internal sealed class Http2Connection
 
         private async ValueTask<FrameHeader?> NextAsync()
         {
-            _start += _payloadLength;
+            _start = _frameEnd; // past the last frame, whatever of its payload Payload showed
             _payloadLength = 0;
             if (!await FillAsync(FrameHeader.Size).ConfigureAwait(false))
             {
@@ -936,7 +880,7 @@ internal sealed class Http2Connection
 
             _payloadStart = _start + FrameHeader.Size;
             _payloadLength = header.Length;
-            _start += FrameHeader.Size;
+            _frameEnd = _payloadStart + header.Length;
             return header;
         }
 

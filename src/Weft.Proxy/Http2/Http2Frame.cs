@@ -55,6 +55,29 @@ internal readonly record struct FrameHeader(int Length, FrameType Type, FrameFla
 
     public bool Has(FrameFlags flag) => (Flags & flag) != 0;
 
+    /// <summary>
+    /// Where the frame's content lies in <paramref name="payload"/>: without its padding (PADDED: a length byte first,
+    /// that many bytes last) and, for HEADERS, its priority fields (PRIORITY: 5 bytes after the length byte).
+    /// </summary>
+    public Range Content(ReadOnlySpan<byte> payload)
+    {
+        var start = 0;
+        var padding = 0;
+        if (Has(FrameFlags.Padded))
+        {
+            padding = payload.IsEmpty ? throw new Http2ConnectionException(Http2Error.ProtocolError, "a padded frame without its padding length") : payload[0];
+            start = 1;
+        }
+
+        if (Type == FrameType.Headers && Has(FrameFlags.Priority))
+        {
+            start += 5;
+        }
+
+        var end = payload.Length - padding;
+        return end >= start ? start..end : throw new Http2ConnectionException(Http2Error.ProtocolError, "padding or priority longer than its frame");
+    }
+
     public static FrameHeader Read(ReadOnlySpan<byte> source) => new(
         (source[0] << 16) | (source[1] << 8) | source[2],
         (FrameType)source[3],

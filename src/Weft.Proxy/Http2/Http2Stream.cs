@@ -23,8 +23,7 @@ internal sealed class Http2Stream : IHpackSink
     // The response, guarded by _sync unless said otherwise.
     private HttpResponseMessage? _response;
     private int _status;
-    private bool _headDone;
-    private bool _trailers;
+    private bool _headDone; // after the head, a header block is the trailers
     private byte[]? _data;
     private int _dataStart;
     private int _dataCount;
@@ -35,8 +34,7 @@ internal sealed class Http2Stream : IHpackSink
     private int _receiveWindow = Http2Connection.StreamWindow;
     private int _credit;
     private int _listSize;
-    private CancellationTokenSource? _body;
-    private bool _sendsBody;
+    private CancellationTokenSource? _body; // set when the request has a body (PrepareBody)
     private TaskCompletionSource? _windowWaiter;
 
     public Http2Stream(Http2Connection connection, HttpRequestMessage request)
@@ -70,8 +68,6 @@ internal sealed class Http2Stream : IHpackSink
         }
     }
 
-    public IHpackSink HeaderSink => this;
-
     /// <summary>
     /// Before the stream's HEADERS go out: it will send a body, whose copy the response's end (or a failure) cancels. Set
     /// first, so that a refusal or an end arriving before <see cref="RunAsync"/> is seen by it.
@@ -80,7 +76,6 @@ internal sealed class Http2Stream : IHpackSink
     {
         lock (_sync)
         {
-            _sendsBody = true;
             _body = CancellationTokenSource.CreateLinkedTokenSource(ct);
         }
     }
@@ -92,7 +87,7 @@ internal sealed class Http2Stream : IHpackSink
         lock (_sync)
         {
             // A stream refused before this point leaves the body unread, so the request can go again elsewhere.
-            body = _sendsBody && !_ended && _error is null ? _body : null;
+            body = !_ended && _error is null ? _body : null;
         }
 
         if (body is not null)
@@ -208,7 +203,7 @@ internal sealed class Http2Stream : IHpackSink
         _response ??= NewResponse();
         var headerName = HeaderNames.Get(name);
         var headerValue = Encoding.Latin1.GetString(value);
-        if (_trailers)
+        if (_headDone)
         {
             _response.TrailingHeaders.TryAddWithoutValidation(headerName, headerValue);
         }
@@ -225,7 +220,7 @@ internal sealed class Http2Stream : IHpackSink
         Content = new ResponseContent(this),
     };
 
-    /// <summary>The end of a header block the connection decoded into <see cref="HeaderSink"/>: the response head, an interim response, or trailers.</summary>
+    /// <summary>The end of a header block the connection decoded into this stream: the response head, an interim response, or trailers.</summary>
     public void OnHeadersDone(bool endStream)
     {
         if (_listSize > Http2Connection.MaxHeaderList)
@@ -244,7 +239,6 @@ internal sealed class Http2Stream : IHpackSink
                 return;
             }
 
-            _trailers = false;
             OnEnd();
             return;
         }
@@ -270,7 +264,6 @@ internal sealed class Http2Stream : IHpackSink
         var response = _response ??= NewResponse();
         response.StatusCode = (HttpStatusCode)_status;
         _headDone = true;
-        _trailers = true;
         if (endStream)
         {
             OnEnd();
@@ -430,17 +423,13 @@ internal sealed class Http2Stream : IHpackSink
     {
         while (true)
         {
-            Task wait;
-            var read = -1;
+            Task? wait = null;
+            var read = 0;
             lock (_sync)
             {
-                if (_dataCount > 0 && buffer.IsEmpty)
-                {
-                    return 0; // a zero-byte read: data is there to read
-                }
-
                 if (_dataCount > 0)
                 {
+                    // A zero-byte read returns 0 here: data is there to read.
                     read = Math.Min(buffer.Length, _dataCount);
                     _data.AsSpan(_dataStart, read).CopyTo(buffer.Span);
                     _dataStart += read;
@@ -450,8 +439,6 @@ internal sealed class Http2Stream : IHpackSink
                         ArrayPool<byte>.Shared.Return(_data!);
                         _data = null;
                     }
-
-                    wait = Task.CompletedTask;
                 }
                 else if (_error is not null)
                 {
@@ -468,9 +455,13 @@ internal sealed class Http2Stream : IHpackSink
                 }
             }
 
-            if (read >= 0)
+            if (wait is null)
             {
-                _connection.CreditStream(this, read);
+                if (read > 0)
+                {
+                    _connection.CreditStream(this, read);
+                }
+
                 return read;
             }
 
@@ -486,20 +477,12 @@ internal sealed class Http2Stream : IHpackSink
         }
     }
 
-    /// <summary>The peer reset the stream.</summary>
-    public void OnReset(int errorCode)
-    {
-        lock (_connection.Writer.Gate)
-        {
-            SendClosed = true;
-            SendReset = true;
-        }
+    /// <summary>The peer reset the stream; a refused one (REFUSED_STREAM) was not processed.</summary>
+    public void OnReset(int errorCode) => OnAborted(
+        new HttpProtocolException(errorCode, $"the peer reset the HTTP/2 stream (error code {errorCode})", null),
+        processed: errorCode != Http2Error.RefusedStream);
 
-        var reason = new HttpProtocolException(errorCode, $"the peer reset the HTTP/2 stream (error code {errorCode})", null);
-        Fail(reason, errorCode: null, processed: errorCode != Http2Error.RefusedStream);
-    }
-
-    /// <summary>The connection ended (or the peer said by GOAWAY that it will not process this stream).</summary>
+    /// <summary>The peer ended the stream (a reset, the connection's end, or a GOAWAY below it): nothing more is sent on it, not even an RST_STREAM.</summary>
     public void OnAborted(Exception reason, bool processed)
     {
         lock (_connection.Writer.Gate)
@@ -550,7 +533,7 @@ internal sealed class Http2Stream : IHpackSink
             var failure = reason switch
             {
                 OperationCanceledException => reason,
-                _ when !processed => new NotProcessedException(reason, bodyStarted: _sendsBody),
+                _ when !processed => new NotProcessedException(reason, bodyStarted: body is not null),
                 HttpRequestException => reason,
                 _ => new HttpRequestException(HttpRequestError.HttpProtocolError, reason.Message, reason),
             };
@@ -590,14 +573,13 @@ internal sealed class Http2Stream : IHpackSink
             Fail(new ObjectDisposedException(nameof(HttpResponseMessage), "the response was disposed before its end"), Http2Error.Cancel);
         }
 
-        CancellationTokenSource? bodySource;
+        CancellationTokenSource? body;
         lock (_sync)
         {
-            bodySource = _body;
-            _body = null;
+            body = _body;
         }
 
-        bodySource?.Dispose();
+        body?.Dispose(); // CancelBody meets it disposed, later, and lets it be
     }
 
     /// <summary>Stops the request body's copy; the source may have been disposed with the response meanwhile.</summary>

@@ -6,8 +6,8 @@ namespace Weft.Proxy.Http2;
 
 /// <summary>
 /// A request's header block (RFC 9113 8.3): the pseudo-headers, then its headers and its content's, names in lower
-/// case, without the connection-specific ones HTTP/2 forbids (8.2.2). Encoded into a buffer of the calling thread's, which
-/// the connection copies into its pending frames at once, so a request holds no header buffer of its own.
+/// case, without the hop-by-hop ones, which hold those HTTP/2 forbids (8.2.2). Encoded into a buffer of the calling
+/// thread's, which the connection copies into its pending frames at once, so a request holds no header buffer of its own.
 /// </summary>
 internal static class RequestHeaders
 {
@@ -69,6 +69,14 @@ internal static class RequestHeaders
         Span<char> lower = stackalloc char[128];
         foreach (var (name, values) in headers.NonValidated)
         {
+            // Host is :authority; the hop-by-hop headers (the set the rest of the proxy drops, Forwarding.Hop) hold every
+            // field HTTP/2 forbids (RFC 9113 8.2.2) but TE, which may say "trailers" (gRPC's).
+            var te = name.Equals("TE", StringComparison.OrdinalIgnoreCase);
+            if (!te && (Forwarding.Hop.IsHopByHop(name) || name.Equals("Host", StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             if (name.Length > lower.Length)
             {
                 lower = new char[name.Length];
@@ -76,16 +84,9 @@ internal static class RequestHeaders
 
             var lowered = lower[..name.Length];
             name.AsSpan().ToLowerInvariant(lowered);
-            if (IsConnectionSpecific(lowered))
-            {
-                continue;
-            }
-
-            var te = lowered.SequenceEqual("te");
-            var sensitive = lowered.SequenceEqual("authorization") || lowered.SequenceEqual("proxy-authorization") || lowered.SequenceEqual("cookie");
+            var sensitive = lowered.SequenceEqual("authorization") || lowered.SequenceEqual("cookie");
             foreach (var value in values)
             {
-                // TE is allowed only as "trailers" (gRPC's); any other of its values would make the request malformed.
                 if (te && !value.Equals("trailers", StringComparison.OrdinalIgnoreCase))
                 {
                     continue;
@@ -102,10 +103,6 @@ internal static class RequestHeaders
             }
         }
     }
-
-    private static bool IsConnectionSpecific(ReadOnlySpan<char> name) =>
-        name.SequenceEqual("host") || name.SequenceEqual("connection") || name.SequenceEqual("keep-alive")
-        || name.SequenceEqual("proxy-connection") || name.SequenceEqual("transfer-encoding") || name.SequenceEqual("upgrade");
 
     /// <summary>A reusable buffer of pooled bytes the encoder appends to.</summary>
     internal sealed class BlockWriter : IBufferWriter<byte>
@@ -146,44 +143,5 @@ internal static class RequestHeaders
                 Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _count + needed));
             }
         }
-    }
-}
-
-/// <summary>Response header names as strings: the common ones without an allocation each time.</summary>
-internal static class HeaderNames
-{
-    private static readonly string[] Known =
-    [
-        "content-type", "content-length", "date", "server", "grpc-status", "grpc-message", "grpc-encoding",
-        "grpc-accept-encoding", "cache-control", "content-encoding", "etag", "last-modified", "location", "vary",
-        "set-cookie", "x-envoy-upstream-service-time", "weft-identity", "access-control-allow-origin", "expires",
-        "accept-ranges", "age", "allow", "content-language", "content-range", "strict-transport-security",
-        "www-authenticate", "retry-after", "link", "x-content-type-options", "via", "trailer", "grpc-status-details-bin",
-    ];
-
-    public static string Get(ReadOnlySpan<byte> name)
-    {
-        foreach (var known in Known)
-        {
-            if (known.Length == name.Length && Equal(known, name))
-            {
-                return known;
-            }
-        }
-
-        return System.Text.Encoding.Latin1.GetString(name);
-    }
-
-    private static bool Equal(string known, ReadOnlySpan<byte> name)
-    {
-        for (var i = 0; i < name.Length; i++)
-        {
-            if (known[i] != name[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
