@@ -230,6 +230,7 @@ internal sealed class Http2Connection
                 _nextStreamId += 2;
                 stream.SendWindow = _peerInitialWindow;
                 stream.SendClosed = endStream;
+                stream.Corked = !endStream;
                 _streams.Add(stream.Id, stream);
             }
 
@@ -251,6 +252,28 @@ internal sealed class Http2Connection
             while (!block.IsEmpty);
         }
 
+        if (endStream)
+        {
+            _writer.Flush();
+        }
+    }
+
+    /// <summary>
+    /// Writes what a corked stream appended (its HEADERS, and the body's frames of its first synchronous run) once that
+    /// run has ended; a sender that appends after this writes itself.
+    /// </summary>
+    internal void Uncork(Http2Stream stream)
+    {
+        lock (_writer.Gate)
+        {
+            if (!stream.Corked)
+            {
+                return;
+            }
+
+            stream.Corked = false;
+        }
+
         _writer.Flush();
     }
 
@@ -264,8 +287,10 @@ internal sealed class Http2Connection
         {
             Task? wait = null;
             var done = false;
+            bool corked;
             lock (_writer.Gate)
             {
+                corked = stream.Corked;
                 stream.ThrowIfSendClosed();
                 var n = (int)Math.Min(Math.Min(data.Length, _peerMaxFrame), Math.Min(stream.SendWindow, _sendWindow));
                 if (n > 0 || (data.IsEmpty && endStream))
@@ -298,7 +323,11 @@ internal sealed class Http2Connection
                 }
             }
 
-            _writer.Flush();
+            if (!corked)
+            {
+                _writer.Flush();
+            }
+
             if (done)
             {
                 if (endStream)

@@ -56,6 +56,12 @@ internal sealed class Http2Stream : IHpackSink
     /// <summary>Whether the stream is in the connection's list of senders waiting for its window; under the writer's lock.</summary>
     public bool WaitsForConnectionWindow { get; set; }
 
+    /// <summary>
+    /// While the body's first synchronous run appends its frames after the HEADERS, none of them is written: they go out
+    /// together when <see cref="RunAsync"/> uncorks the stream (under the writer's lock).
+    /// </summary>
+    public bool Corked { get; set; }
+
     /// <summary>Whether the response has ended (END_STREAM or a failure); read by the read loop, which sets it.</summary>
     public bool ReceiveEnded
     {
@@ -94,6 +100,10 @@ internal sealed class Http2Stream : IHpackSink
         {
             _ = SendBodyAsync(body.Token);
         }
+
+        // The HEADERS, and whatever of the body was at hand, in one write: a unary gRPC call's whole request is one
+        // record instead of three (HEADERS, DATA, the empty DATA that ends the stream).
+        _connection.Uncork(this);
 
         try
         {

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Net.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Weft.Proxy.Http2;
+
+namespace Weft.Proxy.Tests.Http2;
+
+/// <summary>How Weft's HTTP/2 client puts a request's frames on the wire: as few writes (TLS records, syscalls) as it can.</summary>
+public sealed class Http2WriteTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ARequestWhoseBodyIsAtHand_GoesOutInOneWrite_HeadersDataAndItsEnd()
+    {
+        await using var server = await Server.StartAsync(async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.StatusCode = 200;
+        });
+        var writes = new WriteLog();
+        using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, async (host, port, ct) =>
+            new LoggedStream(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), writes)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{server.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[100]),
+        };
+
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var write = Assert.Single(writes.Frames(), w => w.Any(f => f.Type == FrameType.Headers && f.StreamId == 1));
+        Assert.Equal(
+            [(FrameType.Headers, false), (FrameType.Data, false), (FrameType.Data, true)],
+            write.Where(f => f.StreamId == 1).Select(f => (f.Type, f.Has(FrameFlags.EndStream))));
+    }
+
+    [Fact]
+    public async Task ARequestWhoseBodyIsNotAtHand_SendsItsHeadersAtOnce()
+    {
+        // The server answers before reading the body, which the client sends only after the response head: the HEADERS
+        // must not wait for the body.
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = 200;
+            await context.Response.Body.FlushAsync(); // the head goes out
+            await context.Request.Body.CopyToAsync(Stream.Null);
+        });
+        using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
+            await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
+        var body = new HeldContent();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{server.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = body,
+        };
+
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline);
+        body.Release.TrySetResult();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A body whose bytes come only once the test releases them.</summary>
+    private sealed class HeldContent : HttpContent
+    {
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await Release.Task.ConfigureAwait(false);
+            await stream.WriteAsync(new byte[10]).ConfigureAwait(false);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>Each write a connection makes, as the bytes it wrote.</summary>
+    private sealed class WriteLog
+    {
+        private readonly List<byte[]> _writes = [];
+
+        public void Add(ReadOnlySpan<byte> bytes)
+        {
+            lock (_writes)
+            {
+                _writes.Add(bytes.ToArray());
+            }
+        }
+
+        /// <summary>The frames of each write after the connection preface (each write holds whole frames).</summary>
+        public List<List<FrameHeader>> Frames()
+        {
+            lock (_writes)
+            {
+                var result = new List<List<FrameHeader>>();
+                foreach (var write in _writes)
+                {
+                    var bytes = write.AsSpan();
+                    if (bytes.StartsWith("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8))
+                    {
+                        bytes = bytes[24..];
+                    }
+
+                    var frames = new List<FrameHeader>();
+                    while (!bytes.IsEmpty)
+                    {
+                        var frame = FrameHeader.Read(bytes);
+                        frames.Add(frame);
+                        bytes = bytes[(FrameHeader.Size + frame.Length)..];
+                    }
+
+                    result.Add(frames);
+                }
+
+                return result;
+            }
+        }
+    }
+
+    private sealed class LoggedStream(Stream inner, WriteLog log) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            log.Add(buffer.Span);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            log.Add(buffer.AsSpan(offset, count));
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A Kestrel HTTP/2 (h2c) server on a free loopback port.</summary>
+    private sealed class Server(WebApplication app, int port) : IAsyncDisposable
+    {
+        public int Port => port;
+
+        public static async Task<Server> StartAsync(RequestDelegate handler)
+        {
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore();
+            ListenOptions? bound = null;
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+            {
+                bound = l;
+                l.Protocols = HttpProtocols.Http2;
+            }));
+            var app = builder.Build();
+            app.Run(handler);
+            await app.StartAsync();
+            return new Server(app, ((IPEndPoint)bound!.EndPoint).Port);
+        }
+
+        public ValueTask DisposeAsync() => app.DisposeAsync();
+    }
+}
