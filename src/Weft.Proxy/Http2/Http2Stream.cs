@@ -33,7 +33,10 @@ internal sealed class Http2Stream : IHpackSink
     private TaskCompletionSource? _dataWaiter;
     private int _receiveWindow = Http2Connection.StreamWindow;
     private int _credit;
+    // The read loop's alone: the header block being decoded.
     private int _listSize;
+    private bool _regularSeen; // a regular field came: no pseudo-header may follow (RFC 9113 8.3)
+    private string? _malformed; // why the block is malformed (RFC 9113 8.1.1), found by OnHeader, acted on by OnHeadersDone
     private CancellationTokenSource? _body; // set when the request has a body (PrepareBody)
     private TaskCompletionSource? _windowWaiter;
 
@@ -194,10 +197,21 @@ internal sealed class Http2Stream : IHpackSink
             return; // OnHeadersDone fails the stream
         }
 
-        if (name.Length > 0 && name[0] == (byte)':')
+        // RFC 9113 8.2.1: a malformed field is never kept; the block goes on being decoded, for the table's sake.
+        if (!FieldSyntax.IsName(name) || !FieldSyntax.IsValue(value))
         {
-            if (!_headDone && name.SequenceEqual(":status"u8) && value.Length == 3
-                && value[0] is >= (byte)'1' and <= (byte)'9' && value[1] is >= (byte)'0' and <= (byte)'9' && value[2] is >= (byte)'0' and <= (byte)'9')
+            _malformed ??= "a field name or value that RFC 9113 8.2.1 forbids";
+            return;
+        }
+
+        if (name[0] == (byte)':')
+        {
+            // RFC 9113 8.3: one :status, before every regular field, and not in trailers.
+            if (_headDone || _regularSeen || _status != 0 || !name.SequenceEqual(":status"u8))
+            {
+                _malformed ??= "a pseudo-header other than one :status before the regular fields";
+            }
+            else if (value.Length == 3 && value[0] is >= (byte)'1' and <= (byte)'9' && value[1] is >= (byte)'0' and <= (byte)'9' && value[2] is >= (byte)'0' and <= (byte)'9')
             {
                 _status = ((value[0] - '0') * 100) + ((value[1] - '0') * 10) + (value[2] - '0');
             }
@@ -205,9 +219,11 @@ internal sealed class Http2Stream : IHpackSink
             return;
         }
 
+        _regularSeen = true;
+
         if (!_headDone && _status < 200)
         {
-            return; // an interim response's fields (103 Early Hints' link), or fields before :status: not kept
+            return; // an interim response's fields (103 Early Hints' link), or a block without :status (which then fails): not kept
         }
 
         _response ??= NewResponse();
@@ -233,14 +249,30 @@ internal sealed class Http2Stream : IHpackSink
     /// <summary>The end of a header block the connection decoded into this stream: the response head, an interim response, or trailers.</summary>
     public void OnHeadersDone(bool endStream)
     {
-        if (_listSize > Http2Connection.MaxHeaderList)
+        var listSize = _listSize;
+        var malformed = _malformed;
+        _listSize = 0;
+        _regularSeen = false;
+        _malformed = null;
+        if (listSize > Http2Connection.MaxHeaderList)
         {
             var message = $"the peer's header list is larger than {Http2Connection.MaxHeaderList / 1024} KB";
             Fail(new HttpRequestException(HttpRequestError.ConfigurationLimitExceeded, message, new HttpProtocolException(Http2Error.ProtocolError, message, null)), Http2Error.Cancel);
             return;
         }
 
-        _listSize = 0;
+        if (malformed is not null)
+        {
+            if (_headDone)
+            {
+                // The well-formed trailers before the malformed one were added as they came: none of the block is kept.
+                _response?.TrailingHeaders.Clear();
+            }
+
+            ProtocolError(malformed);
+            return;
+        }
+
         if (_headDone)
         {
             if (!endStream)

@@ -138,6 +138,90 @@ public sealed class Http2PeerRulesTests
         held.ForEach(r => r.Dispose());
     }
 
+    /// <summary>RFC 9113 8.2.1: fields a response must not carry, each sent raw (our own encoder refuses them).</summary>
+    public static TheoryData<string, string> MalformedFields => new()
+    {
+        { "x-split", "a\r\nset-cookie: evil=1" },
+        { "x-lf", "a\nb" },
+        { "x-cr", "a\rb" },
+        { "x-nul", "a\0b" },
+        { "x-leading", " a" },
+        { "x-trailing", "a\t" },
+        { "X-Upper", "a" },
+        { "x space", "a" },
+        { "x:colon", "a" },
+        { "x-del\u007f", "a" },
+        { "x-high\u00e9", "a" },
+        { "", "a" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedFields))]
+    public async Task AMalformedResponseField_FailsTheStream_AndNeverReachesTheCaller(string name, string value)
+    {
+        await using var peer = RawPeer.Start([], (connection, id) =>
+            connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, [.. Block((":status", "200"), ("x-before", "ok")), .. RawField(name, value)]));
+        using var client = Client();
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.IsType<HttpProtocolException>(failure.InnerException);
+        await Eventually.TrueAsync(() => peer.Resets.Contains(Http2Error.ProtocolError), "the client reset the stream (PROTOCOL_ERROR)", Deadline);
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedFields))]
+    public async Task AMalformedTrailerField_FailsTheBodyRead_AndNeverReachesTheTrailers(string name, string value)
+    {
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200")));
+            await connection.SendAsync(FrameType.Data, FrameFlags.None, id, "ok"u8.ToArray());
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, [.. Block(("x-before", "ok")), .. RawField(name, value)]);
+        });
+        using var client = Client();
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+        var body = await response.Content.ReadAsStreamAsync();
+
+        await Assert.ThrowsAsync<HttpProtocolException>(() => body.CopyToAsync(Stream.Null).WaitAsync(Deadline));
+
+        Assert.Empty(response.TrailingHeaders);
+        await Eventually.TrueAsync(() => peer.Resets.Contains(Http2Error.ProtocolError), "the client reset the stream (PROTOCOL_ERROR)", Deadline);
+    }
+
+    /// <summary>RFC 9113 8.3: a response's only pseudo-header is one :status, before every regular field, never in trailers.</summary>
+    public static TheoryData<string, byte[], byte[]?> MisplacedPseudoHeaders => new()
+    {
+        { "a regular field first", [.. RawField("x-first", "a"), .. RawField(":status", "200")], null },
+        { "a request's pseudo-header", [.. RawField(":status", "200"), .. RawField(":path", "/")], null },
+        { ":status twice", [.. RawField(":status", "200"), .. RawField(":status", "204")], null },
+        { "a pseudo-header in trailers", RawField(":status", "200"), RawField(":status", "200") },
+    };
+
+    [Theory]
+    [MemberData(nameof(MisplacedPseudoHeaders))]
+    public async Task AMisplacedPseudoHeader_FailsTheStream(string what, byte[] head, byte[]? trailers)
+    {
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, head);
+            if (trailers is not null)
+            {
+                await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, trailers);
+            }
+        });
+        using var client = Client();
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+            await (await response.Content.ReadAsStreamAsync()).CopyToAsync(Stream.Null).WaitAsync(Deadline);
+        });
+
+        Assert.True(failure is HttpProtocolException or HttpRequestException { InnerException: HttpProtocolException }, $"{what}: {failure}");
+        await Eventually.TrueAsync(() => peer.Resets.Contains(Http2Error.ProtocolError), "the client reset the stream (PROTOCOL_ERROR)", Deadline);
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
@@ -157,6 +241,10 @@ public sealed class Http2PeerRulesTests
 
         return block.WrittenSpan.ToArray();
     }
+
+    /// <summary>A literal field without indexing (RFC 7541 6.2.2), name and value as raw Latin-1 bytes, whatever they hold.</summary>
+    private static byte[] RawField(string name, string value) =>
+        [0x00, (byte)name.Length, .. System.Text.Encoding.Latin1.GetBytes(name), (byte)value.Length, .. System.Text.Encoding.Latin1.GetBytes(value)];
 
     /// <summary>A transport whose first write completes when told and whose second throws.</summary>
     private sealed class FailingSecondWrite : Stream, IValueTaskSource
