@@ -12,6 +12,8 @@ namespace Weft.Proxy.Http2;
 /// </summary>
 internal sealed class Http2Stream : IHpackSink
 {
+    private const string ContentLengthMismatch = "DATA that disagree with the response's content-length (RFC 9113 8.1.1)";
+
     private readonly Http2Connection _connection;
     private readonly HttpRequestMessage _request;
     // The head's and the body's waiters run their continuations on the read loop's thread, as an event loop would: the
@@ -37,6 +39,9 @@ internal sealed class Http2Stream : IHpackSink
     private int _listSize;
     private bool _regularSeen; // a regular field came: no pseudo-header may follow (RFC 9113 8.3)
     private string? _malformed; // why the block is malformed (RFC 9113 8.1.1), found by OnHeader, acted on by OnHeadersDone
+    // The read loop's alone: the head's content-length (-1: none, or a response that has no content) and the DATA so far.
+    private long _contentLength = -1;
+    private long _received;
     private CancellationTokenSource? _body; // set when the request has a body (PrepareBody)
     private TaskCompletionSource? _windowWaiter;
 
@@ -226,6 +231,12 @@ internal sealed class Http2Stream : IHpackSink
             return; // an interim response's fields (103 Early Hints' link), or a block without :status (which then fails): not kept
         }
 
+        if (!_headDone && name.SequenceEqual("content-length"u8) && !TakeContentLength(value))
+        {
+            _malformed ??= "a content-length that is not one number";
+            return;
+        }
+
         _response ??= NewResponse();
         var headerName = HeaderNames.Get(name);
         var headerValue = Encoding.Latin1.GetString(value);
@@ -238,6 +249,33 @@ internal sealed class Http2Stream : IHpackSink
             _response.Content.Headers.TryAddWithoutValidation(headerName, headerValue);
         }
     }
+
+    /// <summary>Takes the head's content-length: digits alone, and the same number when it comes again (RFC 9110 8.6).</summary>
+    private bool TakeContentLength(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty || value.Length > 18 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        {
+            return false;
+        }
+
+        var length = 0L;
+        foreach (var digit in value)
+        {
+            length = (length * 10) + (digit - '0');
+        }
+
+        if (_contentLength >= 0 && _contentLength != length)
+        {
+            return false;
+        }
+
+        _contentLength = length;
+        return true;
+    }
+
+    /// <summary>Whether the DATA received, <paramref name="more"/> bytes on, disagree with the content-length (RFC 9113 8.1.1): past it, or short of it at the end.</summary>
+    private bool BreaksContentLength(int more, bool end) =>
+        _contentLength >= 0 && (_received + more > _contentLength || (end && _received + more != _contentLength));
 
     private HttpResponseMessage NewResponse() => new()
     {
@@ -281,6 +319,12 @@ internal sealed class Http2Stream : IHpackSink
                 return;
             }
 
+            if (BreaksContentLength(0, end: true))
+            {
+                ProtocolError(ContentLengthMismatch);
+                return;
+            }
+
             OnEnd();
             return;
         }
@@ -300,6 +344,16 @@ internal sealed class Http2Stream : IHpackSink
                 ProtocolError("an interim response with END_STREAM");
             }
 
+            return;
+        }
+
+        if (_request.Method == HttpMethod.Head || _status is 204 or 304)
+        {
+            _contentLength = -1; // RFC 9113 8.1.1: a response without content may carry a content-length and no DATA
+        }
+        else if (endStream && BreaksContentLength(0, end: true))
+        {
+            ProtocolError(ContentLengthMismatch);
             return;
         }
 
@@ -335,8 +389,13 @@ internal sealed class Http2Stream : IHpackSink
             {
                 error = new HttpProtocolException(Http2Error.FlowControlError, "the peer sent more than the stream's window", null);
             }
+            else if (BreaksContentLength(data.Length, endStream))
+            {
+                error = new HttpProtocolException(Http2Error.ProtocolError, "the peer broke HTTP/2: " + ContentLengthMismatch, null);
+            }
             else if (!disposed)
             {
+                _received += data.Length;
                 // The whole frame counts against the window, padding too (RFC 9113 6.9.1); the padding is credited back.
                 _receiveWindow -= frameLength;
                 Append(data);

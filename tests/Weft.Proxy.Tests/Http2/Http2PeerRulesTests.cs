@@ -222,6 +222,75 @@ public sealed class Http2PeerRulesTests
         await Eventually.TrueAsync(() => peer.Resets.Contains(Http2Error.ProtocolError), "the client reset the stream (PROTOCOL_ERROR)", Deadline);
     }
 
+    [Theory]
+    [InlineData(10, 5)]
+    [InlineData(3, 5)]
+    [InlineData(5, 0)]
+    public async Task AContentLengthThatDisagreesWithTheData_FailsTheBodyRead(int declared, int sent)
+    {
+        // RFC 9113 8.1.1: a response whose content-length is not the sum of its DATA frames' lengths is malformed.
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200"), ("content-length", declared.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            await connection.SendAsync(FrameType.Data, FrameFlags.EndStream, id, new byte[sent]);
+        });
+        using var client = Client();
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+        var body = await response.Content.ReadAsStreamAsync();
+
+        await Assert.ThrowsAsync<HttpProtocolException>(() => body.CopyToAsync(Stream.Null).WaitAsync(Deadline));
+    }
+
+    [Theory]
+    [InlineData("12a")]
+    [InlineData("-1")]
+    [InlineData("")]
+    [InlineData("5", "6")]
+    public async Task AContentLengthThatIsNotOneNumber_FailsTheStream(params string[] values)
+    {
+        await using var peer = RawPeer.Start([], (connection, id) =>
+            connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, [.. Block((":status", "200")), .. values.SelectMany(v => RawField("content-length", v))]));
+        using var client = Client();
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.IsType<HttpProtocolException>(failure.InnerException);
+    }
+
+    [Fact]
+    public async Task AContentLengthThatAgreesWithTheData_IsReadWhole()
+    {
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200"), ("content-length", "5")));
+            await connection.SendAsync(FrameType.Data, FrameFlags.None, id, "he"u8.ToArray());
+            await connection.SendAsync(FrameType.Data, FrameFlags.EndStream, id, "llo"u8.ToArray());
+        });
+        using var client = Client();
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal("hello", await response.Content.ReadAsStringAsync().WaitAsync(Deadline));
+    }
+
+    [Theory]
+    [InlineData("HEAD", "200")]
+    [InlineData("GET", "204")]
+    [InlineData("GET", "304")]
+    public async Task AResponseWithoutContent_MayCarryAContentLength_WithoutData(string method, string status)
+    {
+        // RFC 9113 8.1.1: a response defined to have no content (RFC 9110 6.4.1) may carry a non-zero content-length.
+        await using var peer = RawPeer.Start([], (connection, id) =>
+            connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, Block((":status", status), ("content-length", "42"))));
+        using var client = Client();
+        var request = Get(peer.Port);
+        request.Method = new HttpMethod(method);
+
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(42, response.Content.Headers.ContentLength);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync().WaitAsync(Deadline));
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
