@@ -174,6 +174,11 @@ internal sealed class Http2Connection
         {
             Open(stream, block.WrittenSpan, endStream: !hasBody);
         }
+        catch
+        {
+            stream.Abandon();
+            throw;
+        }
         finally
         {
             block.Clear();

@@ -98,15 +98,24 @@ internal sealed class Http2Stream : IHpackSink
     public async Task<HttpResponseMessage> RunAsync(CancellationToken ct)
     {
         CancellationTokenSource? body;
+        bool start;
         lock (_sync)
         {
             // A stream refused before this point leaves the body unread, so the request can go again elsewhere.
-            body = !_ended && _error is null ? _body : null;
+            body = _body;
+            start = !_ended && _error is null;
         }
 
         if (body is not null)
         {
-            _ = SendBodyAsync(body.Token);
+            if (start)
+            {
+                _ = SendBodyAsync(body);
+            }
+            else
+            {
+                body.Dispose();
+            }
         }
 
         // The HEADERS, and whatever of the body was at hand, in one write: a unary gRPC call's whole request is one
@@ -124,8 +133,13 @@ internal sealed class Http2Stream : IHpackSink
         }
     }
 
-    private async Task SendBodyAsync(CancellationToken ct)
+    /// <summary>
+    /// Copies the request body, then disposes <paramref name="body"/>: the copy is the one user of its token, and the
+    /// source is linked to the caller's token, which may outlive a request whose head failed (no response to dispose).
+    /// </summary>
+    private async Task SendBodyAsync(CancellationTokenSource body)
     {
+        var ct = body.Token;
         try
         {
             await _request.Content!.CopyToAsync(new RequestBody(this, ct), ct).ConfigureAwait(false);
@@ -142,6 +156,22 @@ internal sealed class Http2Stream : IHpackSink
             // The response already ended (the peer needs no more of the body): the stream is reset quietly.
             Fail(answered ? null : new IOException("the request body could not be sent: " + e.Message, e), Http2Error.Cancel);
         }
+        finally
+        {
+            body.Dispose(); // CancelBody meets it disposed, later, and lets it be
+        }
+    }
+
+    /// <summary>The stream was never opened (its HEADERS did not go out): the body prepared for it is let go unread.</summary>
+    public void Abandon()
+    {
+        CancellationTokenSource? body;
+        lock (_sync)
+        {
+            body = _body;
+        }
+
+        body?.Dispose();
     }
 
     /// <summary>Sends one piece of the request body (the body stream's writes).</summary>

@@ -291,6 +291,26 @@ public sealed class Http2PeerRulesTests
         Assert.Empty(await response.Content.ReadAsByteArrayAsync().WaitAsync(Deadline));
     }
 
+    [Fact]
+    public async Task ARequestWhoseHeadFails_DisposesItsBodysLinkedTokenSource()
+    {
+        var content = new TokenCapturingContent();
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await content.Started.WaitAsync(Deadline);
+            await connection.SendAsync(FrameType.RstStream, FrameFlags.None, id, [0, 0, 0, Http2Error.InternalError]);
+        });
+        using var client = Client();
+        var request = Get(peer.Port);
+        request.Method = HttpMethod.Post;
+        request.Content = content;
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline));
+
+        // There is no response for the caller to dispose: the stream must dispose the source it linked to the caller's token.
+        await Eventually.TrueAsync(() => content.TokenSourceDisposed, "the body's linked token source was disposed", Deadline);
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
@@ -314,6 +334,47 @@ public sealed class Http2PeerRulesTests
     /// <summary>A literal field without indexing (RFC 7541 6.2.2), name and value as raw Latin-1 bytes, whatever they hold.</summary>
     private static byte[] RawField(string name, string value) =>
         [0x00, (byte)name.Length, .. System.Text.Encoding.Latin1.GetBytes(name), (byte)value.Length, .. System.Text.Encoding.Latin1.GetBytes(value)];
+
+    /// <summary>A request body that waits for the caller's token to end, keeping the token it was given.</summary>
+    private sealed class TokenCapturingContent : HttpContent
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private CancellationToken _token;
+
+        public Task Started => _started.Task;
+
+        /// <summary>Whether the source of the token the body was copied with has been disposed (its wait handle then throws).</summary>
+        public bool TokenSourceDisposed
+        {
+            get
+            {
+                try
+                {
+                    _ = _token.WaitHandle;
+                    return false;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return true;
+                }
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => throw new NotSupportedException();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            _token = cancellationToken;
+            _started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 
     /// <summary>A transport whose first write completes when told and whose second throws.</summary>
     private sealed class FailingSecondWrite : Stream, IValueTaskSource
