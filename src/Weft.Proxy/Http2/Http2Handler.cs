@@ -109,7 +109,13 @@ internal sealed class Http2Handler : DelegatingHandler
     {
         if (disposing && !_disposed)
         {
-            _disposed = true;
+            lock (_pools)
+            {
+                // Set before CloseAll takes each pool's lock: an opener that takes it later sees the flag and closes
+                // what it opened itself (Pool.OpenAsync).
+                _disposed = true;
+            }
+
             _sweep.Dispose();
             foreach (var pool in _pools.Values)
             {
@@ -125,6 +131,7 @@ internal sealed class Http2Handler : DelegatingHandler
     {
         private readonly List<Http2Connection> _connections = [];
         private Task<Http2Connection>? _opening;
+        private Http2Connection? _starting; // under _connections: the one being opened, between its transport and its SETTINGS
 
         public bool HasConnections
         {
@@ -199,18 +206,28 @@ internal sealed class Http2Handler : DelegatingHandler
                 }
 
                 var connection = new Http2Connection(stream);
+                if (!Keep(connection, starting: true))
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    throw new ObjectDisposedException(nameof(Http2Handler));
+                }
+
                 try
                 {
                     await connection.StartAsync(SettingsTimeout).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
+                    ObjectDisposedException.ThrowIf(handler._disposed, handler); // closed by CloseAll while it started
                     throw new HttpRequestException(HttpRequestError.ConnectionError, $"no HTTP/2 connection to {host}:{port}: {e.Message}", e);
                 }
 
-                lock (_connections)
+                if (!Keep(connection, starting: false))
                 {
-                    _connections.Add(connection);
+                    // The handler was disposed while this connection opened, after CloseAll had passed by: nothing else
+                    // would ever close it.
+                    connection.Close();
+                    throw new ObjectDisposedException(nameof(Http2Handler));
                 }
 
                 handler.StartSweeping();
@@ -221,7 +238,36 @@ internal sealed class Http2Handler : DelegatingHandler
                 lock (_connections)
                 {
                     _opening = null;
+                    _starting = null;
                 }
+            }
+        }
+
+        /// <summary>
+        /// Makes <paramref name="connection"/> the one starting, or a pooled one once started, unless the handler is
+        /// disposed: then false, and the caller closes it. Checked under the pool's lock, which Dispose's CloseAll takes
+        /// after setting the flag, so every connection is either seen by CloseAll or sees the flag.
+        /// </summary>
+        private bool Keep(Http2Connection connection, bool starting)
+        {
+            lock (_connections)
+            {
+                if (handler._disposed)
+                {
+                    return false;
+                }
+
+                if (starting)
+                {
+                    _starting = connection;
+                }
+                else
+                {
+                    _starting = null;
+                    _connections.Add(connection);
+                }
+
+                return true;
             }
         }
 
@@ -260,8 +306,10 @@ internal sealed class Http2Handler : DelegatingHandler
             Http2Connection[] all;
             lock (_connections)
             {
-                all = [.. _connections];
+                // The one starting too: its StartAsync then fails, and its opener reports the handler disposed.
+                all = _starting is null ? [.. _connections] : [.. _connections, _starting];
                 _connections.Clear();
+                _starting = null;
             }
 
             foreach (var connection in all)

@@ -311,6 +311,22 @@ public sealed class Http2PeerRulesTests
         await Eventually.TrueAsync(() => content.TokenSourceDisposed, "the body's linked token source was disposed", Deadline);
     }
 
+    [Fact]
+    public async Task AConnectionThatFinishesOpeningAfterTheHandlerIsDisposed_IsClosed()
+    {
+        var hold = new TaskCompletionSource();
+        await using var peer = RawPeer.Start([], respond: null, holdSettings: hold.Task);
+        var client = Client();
+        var sent = client.SendAsync(Get(peer.Port), CancellationToken.None);
+        await Eventually.TrueAsync(() => peer.PrefacesRead == 1, "the peer read the client's preface", Deadline);
+
+        client.Dispose();
+        hold.SetResult(); // the peer's SETTINGS now complete the opening
+
+        await Eventually.TrueAsync(() => peer.ClosedByClient == 1, "the client closed the connection it was opening", Deadline);
+        await Assert.ThrowsAnyAsync<Exception>(() => sent.WaitAsync(Deadline));
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
@@ -449,22 +465,31 @@ public sealed class Http2PeerRulesTests
         private readonly CancellationTokenSource _stop = new();
         private readonly ConcurrentBag<Socket> _sockets = [];
         private int _connections;
+        private int _prefacesRead;
+        private int _closedByClient;
 
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
         public int Connections => Volatile.Read(ref _connections);
 
+        /// <summary>How many connections' prefaces the peer has read.</summary>
+        public int PrefacesRead => Volatile.Read(ref _prefacesRead);
+
+        /// <summary>How many connections the client closed (the peer read their end, or a reset).</summary>
+        public int ClosedByClient => Volatile.Read(ref _closedByClient);
+
         public ConcurrentBag<int> Resets { get; } = [];
 
-        public static RawPeer Start(byte[] settings, Func<RawConnection, int, Task>? respond)
+        /// <summary>Starts the peer; with <paramref name="holdSettings"/>, each connection's SETTINGS wait for that task after the preface.</summary>
+        public static RawPeer Start(byte[] settings, Func<RawConnection, int, Task>? respond, Task? holdSettings = null)
         {
             var peer = new RawPeer();
             peer._listener.Start();
-            _ = peer.AcceptAsync(settings, respond);
+            _ = peer.AcceptAsync(settings, respond, holdSettings ?? Task.CompletedTask);
             return peer;
         }
 
-        private async Task AcceptAsync(byte[] settings, Func<RawConnection, int, Task>? respond)
+        private async Task AcceptAsync(byte[] settings, Func<RawConnection, int, Task>? respond, Task holdSettings)
         {
             while (!_stop.IsCancellationRequested)
             {
@@ -480,15 +505,17 @@ public sealed class Http2PeerRulesTests
 
                 Interlocked.Increment(ref _connections);
                 _sockets.Add(socket);
-                _ = ServeAsync(new RawConnection(new NetworkStream(socket, ownsSocket: true)), settings, respond);
+                _ = ServeAsync(new RawConnection(new NetworkStream(socket, ownsSocket: true)), settings, respond, holdSettings);
             }
         }
 
-        private async Task ServeAsync(RawConnection connection, byte[] settings, Func<RawConnection, int, Task>? respond)
+        private async Task ServeAsync(RawConnection connection, byte[] settings, Func<RawConnection, int, Task>? respond, Task holdSettings)
         {
             try
             {
                 await connection.Stream.ReadExactlyAsync(new byte[24], _stop.Token); // the preface
+                Interlocked.Increment(ref _prefacesRead);
+                await holdSettings.WaitAsync(_stop.Token);
                 await connection.SendAsync(FrameType.Settings, FrameFlags.None, 0, settings);
                 var header = new byte[FrameHeader.Size];
                 while (true)
@@ -510,6 +537,10 @@ public sealed class Http2PeerRulesTests
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or EndOfStreamException)
             {
                 // the client or the test went away
+                if (!_stop.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _closedByClient);
+                }
             }
         }
 
