@@ -47,6 +47,10 @@ internal sealed class Http2Connection
     private Exception? _closed;
     private long _idleSince = Environment.TickCount64;
 
+    // Whether this thread is handling a frame of a read loop's (and running the continuations it completes inline).
+    [ThreadStatic]
+    private static bool t_onReadLoop;
+
     // The read loop's alone.
     private int _connectionReceiveWindow = ConnectionWindow;
     private int _connectionUnacked;
@@ -58,6 +62,12 @@ internal sealed class Http2Connection
     }
 
     internal FrameWriter Writer => _writer;
+
+    /// <summary>
+    /// Whether the current thread is a read loop's, inside a frame: nothing may wait here for what a read loop delivers
+    /// (DATA, a WINDOW_UPDATE), since this loop is the one waiting.
+    /// </summary>
+    internal static bool OnReadLoop => t_onReadLoop;
 
     /// <summary>Whether a new stream may not be opened here any more (closed, closing, or told to go away).</summary>
     public bool IsRetired
@@ -480,7 +490,18 @@ internal sealed class Http2Connection
         {
             while (await reader.ReadFrameAsync().ConfigureAwait(false) is { } frame)
             {
-                OnFrame(frame, reader.Payload);
+                // The caller's continuations run inline here (Http2Stream's waiters): marked, so that a synchronous
+                // read or write among them fails rather than wait for this loop, which it would be blocking.
+                var outer = t_onReadLoop;
+                t_onReadLoop = true;
+                try
+                {
+                    OnFrame(frame, reader.Payload);
+                }
+                finally
+                {
+                    t_onReadLoop = outer;
+                }
             }
 
             Abort(new IOException("the peer closed the HTTP/2 connection"));

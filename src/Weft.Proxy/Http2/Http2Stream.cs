@@ -178,6 +178,27 @@ internal sealed class Http2Stream : IHpackSink
     internal ValueTask WriteBodyAsync(ReadOnlyMemory<byte> data, CancellationToken ct) =>
         data.IsEmpty ? ValueTask.CompletedTask : _connection.SendDataAsync(this, data, endStream: false, ct);
 
+    /// <summary>
+    /// A synchronous write of the request body: it waits for the windows like <see cref="WriteBodyAsync"/>, but never on
+    /// a read loop's thread, where only that loop could deliver the WINDOW_UPDATE. There it fails the stream instead
+    /// (what fitted the windows may have gone out) and throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    internal void WriteBody(ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var pending = WriteBodyAsync(data, ct);
+        if (pending.IsCompleted || !Http2Connection.OnReadLoop)
+        {
+            pending.AsTask().GetAwaiter().GetResult();
+            return;
+        }
+
+        // Failing the stream cancels the body's token, which ends the pending write's wait for the window.
+        var failure = new NotSupportedException("a synchronous write of an HTTP/2 request body would wait on the connection's read loop, which is running it; use WriteAsync");
+        Fail(new IOException(failure.Message, failure), Http2Error.Cancel);
+        _ = pending.AsTask();
+        throw failure;
+    }
+
     /// <summary>Throws when nothing more may be sent (END_STREAM or RST_STREAM sent, or the stream failed); under the writer's lock.</summary>
     public void ThrowIfSendClosed()
     {
@@ -554,45 +575,9 @@ internal sealed class Http2Stream : IHpackSink
     {
         while (true)
         {
-            Task? wait = null;
-            var read = 0;
-            lock (_sync)
-            {
-                if (_dataCount > 0)
-                {
-                    // A zero-byte read returns 0 here: data is there to read.
-                    read = Math.Min(buffer.Length, _dataCount);
-                    _data.AsSpan(_dataStart, read).CopyTo(buffer.Span);
-                    _dataStart += read;
-                    _dataCount -= read;
-                    if (_dataCount == 0)
-                    {
-                        ArrayPool<byte>.Shared.Return(_data!);
-                        _data = null;
-                    }
-                }
-                else if (_error is not null)
-                {
-                    throw _error as IOException ?? new IOException(_error.Message, _error);
-                }
-                else if (_ended)
-                {
-                    return 0;
-                }
-                else
-                {
-                    _dataWaiter ??= new TaskCompletionSource();
-                    wait = _dataWaiter.Task;
-                }
-            }
-
+            var read = Take(buffer.Span, out var wait);
             if (wait is null)
             {
-                if (read > 0)
-                {
-                    _connection.CreditStream(this, read);
-                }
-
                 return read;
             }
 
@@ -606,6 +591,74 @@ internal sealed class Http2Stream : IHpackSink
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// A synchronous read of the response body: as <see cref="ReadAsync"/>, blocking for the next DATA frame, but never on
+    /// a read loop's thread (a continuation the loop ran inline), where only that loop could deliver it: there, with
+    /// nothing buffered, it throws <see cref="NotSupportedException"/> and leaves the stream as it was.
+    /// </summary>
+    internal int Read(Span<byte> buffer)
+    {
+        while (true)
+        {
+            var read = Take(buffer, out var wait);
+            if (wait is null)
+            {
+                return read;
+            }
+
+            if (Http2Connection.OnReadLoop)
+            {
+                throw new NotSupportedException("a synchronous read of an HTTP/2 response body would wait on the connection's read loop, which is running it; use ReadAsync");
+            }
+
+            wait.GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Takes what is buffered into <paramref name="buffer"/>; with nothing to take and no end yet, the task that the next DATA frame, the end or a failure completes.</summary>
+    private int Take(Span<byte> buffer, out Task? wait)
+    {
+        wait = null;
+        int read;
+        lock (_sync)
+        {
+            if (_dataCount > 0)
+            {
+                // A zero-byte read returns 0 here: data is there to read.
+                read = Math.Min(buffer.Length, _dataCount);
+                _data.AsSpan(_dataStart, read).CopyTo(buffer);
+                _dataStart += read;
+                _dataCount -= read;
+                if (_dataCount == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_data!);
+                    _data = null;
+                }
+            }
+            else if (_error is not null)
+            {
+                throw _error as IOException ?? new IOException(_error.Message, _error);
+            }
+            else if (_ended)
+            {
+                return 0;
+            }
+            else
+            {
+                _dataWaiter ??= new TaskCompletionSource();
+                wait = _dataWaiter.Task;
+                return 0;
+            }
+        }
+
+        if (read > 0)
+        {
+            _connection.CreditStream(this, read);
+        }
+
+        return read;
     }
 
     /// <summary>The peer reset the stream; a refused one (REFUSED_STREAM) was not processed.</summary>
@@ -780,7 +833,13 @@ internal sealed class Http2Stream : IHpackSink
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             stream.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override int Read(byte[] buffer, int offset, int count) => stream.ReadAsync(buffer.AsMemory(offset, count), default).AsTask().GetAwaiter().GetResult();
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            ValidateBufferArguments(buffer, offset, count);
+            return stream.Read(buffer.AsSpan(offset, count));
+        }
+
+        public override int Read(Span<byte> buffer) => stream.Read(buffer);
 
         public override void Flush()
         {
@@ -822,7 +881,11 @@ internal sealed class Http2Stream : IHpackSink
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            ValidateBufferArguments(buffer, offset, count);
+            stream.WriteBody(buffer.AsMemory(offset, count), ct);
+        }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

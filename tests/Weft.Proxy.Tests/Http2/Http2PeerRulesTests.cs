@@ -327,6 +327,87 @@ public sealed class Http2PeerRulesTests
         await Assert.ThrowsAnyAsync<Exception>(() => sent.WaitAsync(Deadline));
     }
 
+    [Fact]
+    public async Task ASynchronousRead_OnTheReadLoopsThread_FailsRatherThanBlockTheConnection()
+    {
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var rest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200")));
+            await first.Task;
+            await connection.SendAsync(FrameType.Data, FrameFlags.None, id, "he"u8.ToArray());
+            await rest.Task;
+            await connection.SendAsync(FrameType.Data, FrameFlags.EndStream, id, "llo"u8.ToArray());
+        });
+        using var client = Client();
+        using var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+        var body = await response.Content.ReadAsStreamAsync();
+
+        // A zero-byte read waiting for the first DATA: the read loop runs its continuation inline, and that reads synchronously.
+        var reads = body.ReadAsync(Memory<byte>.Empty).AsTask().ContinueWith(
+            _ =>
+            {
+                var buffer = new byte[16];
+                var taken = body.Read(buffer, 0, buffer.Length); // what is buffered is read at once
+                try
+                {
+                    var more = body.Read(buffer, 0, buffer.Length); // nothing is: only this thread's loop could bring more
+                    return (taken + more, (Exception?)null);
+                }
+                catch (Exception e)
+                {
+                    return (taken, e);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        first.SetResult();
+
+        var (taken, failure) = await reads.WaitAsync(Deadline);
+        Assert.Equal(2, taken);
+        Assert.IsType<NotSupportedException>(failure);
+
+        // The stream was left as it was, and the loop goes on: the rest is read asynchronously.
+        rest.SetResult();
+        using var remainder = new MemoryStream();
+        await body.CopyToAsync(remainder).WaitAsync(Deadline);
+        Assert.Equal("llo", System.Text.Encoding.ASCII.GetString(remainder.ToArray()));
+    }
+
+    [Fact]
+    public async Task ASynchronousWrite_OnTheReadLoopsThread_FailsRatherThanBlockTheConnection()
+    {
+        var settings = new byte[6];
+        BinaryPrimitives.WriteUInt16BigEndian(settings, 0x4); // SETTINGS_INITIAL_WINDOW_SIZE
+        BinaryPrimitives.WriteUInt32BigEndian(settings.AsSpan(2), 4);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var peer = RawPeer.Start(settings, async (connection, id) =>
+        {
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders, id, Block((":status", "200")));
+            await release.Task;
+            await connection.SendAsync(FrameType.Data, FrameFlags.None, id, "x"u8.ToArray());
+        });
+        using var client = Client();
+        var signal = new TaskCompletionSource(); // continuations inline, as the read loop runs them
+        var content = new SyncWriteAfterHeadContent(signal.Task);
+        var request = Get(peer.Port);
+        request.Method = HttpMethod.Post;
+        request.Content = content;
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline);
+        var body = await response.Content.ReadAsStreamAsync();
+
+        // A read waiting for the peer's DATA: the read loop runs its continuation inline, which lets the request body
+        // write synchronously there, more than the peer's window of 4.
+        _ = body.ReadAsync(new byte[1]).AsTask().ContinueWith(_ => signal.TrySetResult(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        release.SetResult();
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => content.Written.WaitAsync(Deadline));
+        using var next = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
@@ -383,6 +464,37 @@ public sealed class Http2PeerRulesTests
             _token = cancellationToken;
             _started.TrySetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>A request body that waits for a signal, then writes 64 bytes synchronously where the signal's continuation runs.</summary>
+    private sealed class SyncWriteAfterHeadContent(Task signal) : HttpContent
+    {
+        private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Written => _written.Task;
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await signal.ConfigureAwait(false);
+            try
+            {
+                stream.Write(new byte[64], 0, 64);
+                _written.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                _written.TrySetException(e);
+                throw;
+            }
         }
 
         protected override bool TryComputeLength(out long length)
