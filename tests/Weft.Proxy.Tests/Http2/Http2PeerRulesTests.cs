@@ -25,7 +25,7 @@ public sealed class Http2PeerRulesTests
     {
         var transport = new FailingSecondWrite();
         FrameWriter? writer = null;
-        writer = new FrameWriter(transport, _ => writer!.Release());
+        writer = new FrameWriter(transport, _ => writer!.Release(), static write => write.Execute());
         lock (writer.Gate)
         {
             writer.Append(FrameType.Ping, FrameFlags.None, 0, new byte[8]);

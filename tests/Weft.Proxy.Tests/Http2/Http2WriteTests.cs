@@ -67,6 +67,42 @@ public sealed class Http2WriteTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public void FramesAppendedBeforeTheScheduledWriteRuns_ShareIt()
+    {
+        var scheduled = new List<IThreadPoolWorkItem>();
+        var writes = new WriteLog();
+        var writer = new FrameWriter(new LoggedStream(Stream.Null, writes), e => throw e, scheduled.Add);
+
+        // Three senders (the requests of a burst, on their own threads in a sidecar) append and flush before the write
+        // runs: one write is scheduled, and it carries all three.
+        for (var id = 1; id <= 5; id += 2)
+        {
+            lock (writer.Gate)
+            {
+                writer.Append(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, [0x82]);
+            }
+
+            writer.Flush();
+        }
+
+        var write = Assert.Single(scheduled);
+        write.Execute();
+
+        Assert.Equal([1, 3, 5], Assert.Single(writes.Frames()).Select(f => f.StreamId));
+
+        // Once it has written, the next frame schedules a write of its own.
+        lock (writer.Gate)
+        {
+            writer.Append(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, 7, [0x82]);
+        }
+
+        writer.Flush();
+        Assert.Equal(2, scheduled.Count);
+        scheduled[1].Execute();
+        Assert.Equal([7], writes.Frames()[1].Select(f => f.StreamId));
+    }
+
     /// <summary>A body whose bytes come only once the test releases them.</summary>
     private sealed class HeldContent : HttpContent
     {
