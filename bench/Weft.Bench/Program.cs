@@ -6,6 +6,7 @@ using Weft.Bench.Scale;
 // at scale, measured as it runs (issue 18; bench/scale.sh), with "control-plane-scale-server" its control-plane process;
 // "kube-scale": Kubernetes mode at scale, the controller reading the API server stand-in (bench/kube-scale.sh);
 // "model-update": what one change costs the translator at scale, in one process (the snapshot, the update, the watches);
+// "h2-client": the sidecar's two HTTP/2 clients, Weft's own and SocketsHttpHandler, alone in a process (H2ClientBench);
 // anything else goes to BenchmarkDotNet (e.g. --filter '*' --job short).
 return args.FirstOrDefault() switch
 {
@@ -14,6 +15,8 @@ return args.FirstOrDefault() switch
     "control-plane-scale-server" => await ScaleControlPlane.RunAsync(args[1..]).ConfigureAwait(false),
     "kube-scale" => await KubeScaleBenchmark.RunAsync(args[1..]).ConfigureAwait(false),
     "model-update" => ModelUpdateTimings.Run(args[1..]),
+    "h2-client" => await H2ClientBench.RunAsync(args[1..]).ConfigureAwait(false),
+    "h2-client-server" => await H2ClientBench.ServeAsync(args[1..]).ConfigureAwait(false),
     _ => RunBenchmarks(args),
 };
 
