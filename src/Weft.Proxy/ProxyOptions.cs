@@ -125,10 +125,11 @@ public sealed record ProxyOptions
 
     /// <summary>
     /// Whether the HTTP/2-only hops (gRPC, h2c) go through Weft's own HTTP/2 client (<see cref="Http2.Http2Handler"/>)
-    /// instead of SocketsHttpHandler. An experiment, off unless <c>WEFT_HTTP2_CLIENT=weft</c>: half the HTTP/2 and gRPC
-    /// memory for more CPU per request (bench/RESULTS.md, "An HTTP/2 client of Weft's own").
+    /// instead of SocketsHttpHandler. On unless <c>WEFT_HTTP2_CLIENT=sockets</c>: each sidecar's HTTP/2 and gRPC peak is
+    /// about half, for as much CPU per request (bench/RESULTS.md, "An HTTP/2 client of Weft's own"); the switch is there
+    /// to compare the two and as an escape hatch.
     /// </summary>
-    public bool OwnHttp2Client { get; init; } = Environment.GetEnvironmentVariable("WEFT_HTTP2_CLIENT") == "weft";
+    public bool OwnHttp2Client { get; init; } = Environment.GetEnvironmentVariable("WEFT_HTTP2_CLIENT") != "sockets";
 
     /// <summary>
     /// Once ready, one aggressive full GC returns the start-up garbage's memory to the OS (idle RSS of the AOT sidecar
