@@ -7,13 +7,12 @@ namespace Weft.Proxy.Http2;
 /// One connection's outgoing frames: every sender appends whole frames to a pending buffer under one lock, and the first
 /// to find no write in progress schedules one, which writes the buffer out with everything appended until it runs. The
 /// write is a thread-pool work item of its own, not the sender's: the requests Kestrel dispatches together come on
-/// several threads within microseconds, and their frames then share one TLS record and one syscall (written inline, each
-/// went alone: 1.6 sends per request more than SocketsHttpHandler through two sidecars, and 0.75 writes per request
-/// where it made 0.03 in a closed loop of 50 streams; bench/RESULTS.md). SocketsHttpHandler's and Kestrel's writers
-/// work so too.
-/// Frames are never interleaved, and a HEADERS frame and its stream identifier are appended together, in the order the
-/// identifiers were given (RFC 9113 5.1.1). The buffers are pooled and given back when nothing is pending, so an idle
-/// connection holds none.
+/// several threads within microseconds, and their frames then share one TLS record and one syscall. Written inline, each
+/// went alone: 1.6 sends per request more than SocketsHttpHandler through two sidecars, and about 0.6 writes per request
+/// where it made 0.02 in a closed loop of 50 streams (bench/RESULTS.md). SocketsHttpHandler's and Kestrel's writers work
+/// so too. Frames are never interleaved, and a HEADERS frame and its stream identifier are appended together, in the
+/// order the identifiers were given (RFC 9113 5.1.1). The buffers are pooled and given back when nothing is pending, so
+/// an idle connection holds none.
 /// </summary>
 /// <param name="stream">The connection's transport.</param>
 /// <param name="onFailure">Told of a failed write, or of a peer that stopped reading (<see cref="MaxPending"/>).</param>
