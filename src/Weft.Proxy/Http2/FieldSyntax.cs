@@ -28,6 +28,15 @@ internal static class FieldSyntax
         !value.ContainsAny((byte)'\0', (byte)'\n', (byte)'\r')
         && (value.IsEmpty || (!IsBlank(value[0]) && !IsBlank(value[^1])));
 
+    /// <summary>
+    /// Whether the field is one HTTP/2 forbids as connection-specific (RFC 9113 8.2.2): Connection, Keep-Alive,
+    /// Proxy-Connection, Transfer-Encoding, Upgrade, and TE other than "trailers". Names are lowercase here (checked first).
+    /// </summary>
+    public static bool IsConnectionSpecific(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+        name.SequenceEqual("connection"u8) || name.SequenceEqual("keep-alive"u8) || name.SequenceEqual("proxy-connection"u8)
+        || name.SequenceEqual("transfer-encoding"u8) || name.SequenceEqual("upgrade"u8)
+        || (name.SequenceEqual("te"u8) && !value.SequenceEqual("trailers"u8));
+
     private static bool IsBlank(byte b) => b is (byte)' ' or (byte)'\t';
 
     private static byte[] NameExclusions()

@@ -32,6 +32,7 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
     private bool _failed;
     private bool _overflowed;
     private byte[]? _discard;
+    private Action? _afterWrite; // CloseAfterWriting's, run once nothing is pending
 
     /// <summary>The lock every append and the window accounting of the connection take.</summary>
     public object Gate { get; } = new();
@@ -183,6 +184,7 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
     private async Task WriteLoopAsync()
     {
         byte[]? spare = null;
+        Action? after = null;
         try
         {
             while (true)
@@ -201,6 +203,8 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
                             _count = 0;
                         }
 
+                        after = _afterWrite;
+                        _afterWrite = null;
                         break;
                     }
 
@@ -222,6 +226,8 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
             {
                 _failed = true;
                 _writing = false;
+                after = _afterWrite;
+                _afterWrite = null;
             }
 
             onFailure(e);
@@ -233,6 +239,44 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
                 ArrayPool<byte>.Shared.Return(spare);
             }
         }
+
+        after?.Invoke();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="close"/> once what is pending is written (a GOAWAY before the transport is closed: the write
+    /// runs later, on the thread pool), or has failed, or after <paramref name="bound"/> at the latest, so a peer that
+    /// stops reading cannot keep the connection open.
+    /// </summary>
+    public void CloseAfterWriting(Action close, TimeSpan bound)
+    {
+        var done = 0;
+        void Once()
+        {
+            if (Interlocked.Exchange(ref done, 1) == 0)
+            {
+                close();
+            }
+        }
+
+        bool now;
+        lock (Gate)
+        {
+            now = _failed || (!_writing && _count == 0);
+            if (!now)
+            {
+                _afterWrite = Once;
+            }
+        }
+
+        if (now)
+        {
+            Once();
+            return;
+        }
+
+        Flush();
+        _ = Task.Delay(bound).ContinueWith(static (_, state) => ((Action)state!)(), (Action)Once, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>Gives the pending buffer back once the connection is closed (nothing more is written).</summary>

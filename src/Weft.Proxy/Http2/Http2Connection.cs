@@ -325,6 +325,9 @@ internal sealed class Http2Connection
                 }
                 else if (!data.IsEmpty)
                 {
+                    // The peer opens the window only for a stream it has seen: a corked one's frames go out now (a
+                    // synchronous body write would otherwise wait here before RunAsync could uncork it).
+                    stream.Corked = corked = false;
                     wait = stream.WaitForWindow();
                     if (_sendWindow <= 0 && !stream.WaitsForConnectionWindow)
                     {
@@ -453,11 +456,17 @@ internal sealed class Http2Connection
         }
 
         _writer.SendGoAway(0, Http2Error.NoError);
-        Abort(new IOException("the HTTP/2 connection was closed"));
+        Abort(new IOException("the HTTP/2 connection was closed"), lastWords: true);
     }
 
-    /// <summary>Fails every open stream with <paramref name="reason"/> and closes the transport.</summary>
-    public void Abort(Exception reason)
+    /// <summary>How long a GOAWAY sent as a connection closes may take to be written before the transport is closed anyway.</summary>
+    internal static readonly TimeSpan LastWordsTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Fails every open stream with <paramref name="reason"/> and closes the transport: at once, or with
+    /// <paramref name="lastWords"/> once the frames pending (a GOAWAY) are written, within <see cref="LastWordsTimeout"/>.
+    /// </summary>
+    public void Abort(Exception reason, bool lastWords = false)
     {
         Http2Stream[] open;
         lock (_streams)
@@ -479,6 +488,18 @@ internal sealed class Http2Connection
             stream.OnAborted(reason, processed: true);
         }
 
+        if (lastWords)
+        {
+            _writer.CloseAfterWriting(CloseTransport, LastWordsTimeout);
+        }
+        else
+        {
+            CloseTransport();
+        }
+    }
+
+    private void CloseTransport()
+    {
         _writer.Release();
         _stream.Dispose();
     }
@@ -509,7 +530,7 @@ internal sealed class Http2Connection
         catch (Http2ConnectionException e)
         {
             _writer.SendGoAway(0, e.ErrorCode);
-            Abort(new IOException(e.Message, e));
+            Abort(new IOException(e.Message, e), lastWords: true);
         }
         catch (Exception e)
         {

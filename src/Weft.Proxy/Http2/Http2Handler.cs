@@ -26,22 +26,35 @@ internal sealed class Http2Handler : DelegatingHandler
     /// <summary>How long a new connection's peer has to send its SETTINGS.</summary>
     public static readonly TimeSpan SettingsTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long opening a connection's transport may take, TLS handshake included (SocketsHttpHandler's ConnectTimeout in
+    /// the sidecar's pools): a peer that accepts and never answers would otherwise hold the pool's opening for good.
+    /// </summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Http2Connect _connect;
+    private readonly TimeSpan _connectTimeout;
     private readonly ConcurrentDictionary<(string Host, int Port), Pool> _pools = new();
     private readonly Timer _sweep;
     private bool _disposed;
     private bool _sweeping;
 
-    public Http2Handler(HttpMessageHandler inner, Http2Connect connect)
+    public Http2Handler(HttpMessageHandler inner, Http2Connect connect, TimeSpan? connectTimeout = null)
         : base(inner)
     {
         _connect = connect;
+        _connectTimeout = connectTimeout ?? DefaultConnectTimeout;
         _sweep = new Timer(static state => ((Http2Handler)state!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
-    /// <summary>Whether <paramref name="request"/> goes over this handler's own HTTP/2 (else to the inner handler): an HTTP/2-only request to an address (the mesh's hops; a host name is the inner handler's to resolve).</summary>
+    /// <summary>
+    /// Whether <paramref name="request"/> goes over this handler's own HTTP/2 (else to the inner handler): an HTTP/2-only
+    /// request to an address (the mesh's hops; a host name is the inner handler's to resolve), other than an extended
+    /// CONNECT (RFC 8441: a WebSocket over HTTP/2, whose <c>:protocol</c> this client does not send).
+    /// </summary>
     public static bool Handles(HttpRequestMessage request) =>
         request.Version.Major == 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact
+        && request.Method != HttpMethod.Connect
         && request.RequestUri is { IsAbsoluteUri: true, HostNameType: UriHostNameType.IPv4 or UriHostNameType.IPv6 } uri
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
@@ -190,13 +203,20 @@ internal sealed class Http2Handler : DelegatingHandler
             try
             {
                 Stream stream;
-                try
+                using (var timeout = new CancellationTokenSource(handler._connectTimeout))
                 {
-                    stream = await handler._connect(host, port, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    throw new HttpRequestException(HttpRequestError.ConnectionError, $"cannot connect to {host}:{port}: {e.Message}", e);
+                    try
+                    {
+                        stream = await handler._connect(host, port, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+                    {
+                        throw new HttpRequestException(HttpRequestError.ConnectionError, $"cannot connect to {host}:{port}: no connection within {handler._connectTimeout.TotalSeconds:0.#} s", e);
+                    }
+                    catch (Exception e)
+                    {
+                        throw new HttpRequestException(HttpRequestError.ConnectionError, $"cannot connect to {host}:{port}: {e.Message}", e);
+                    }
                 }
 
                 if (stream is SslStream tls && tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)

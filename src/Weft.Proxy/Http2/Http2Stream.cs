@@ -277,6 +277,12 @@ internal sealed class Http2Stream : IHpackSink
 
         _regularSeen = true;
 
+        if (FieldSyntax.IsConnectionSpecific(name, value))
+        {
+            _malformed ??= "a connection-specific field, which RFC 9113 8.2.2 forbids";
+            return;
+        }
+
         if (!_headDone && _status < 200)
         {
             return; // an interim response's fields (103 Early Hints' link), or a block without :status (which then fails): not kept

@@ -138,7 +138,7 @@ public sealed class Http2PeerRulesTests
         held.ForEach(r => r.Dispose());
     }
 
-    /// <summary>RFC 9113 8.2.1: fields a response must not carry, each sent raw (our own encoder refuses them).</summary>
+    /// <summary>RFC 9113 8.2.1 and 8.2.2: fields a response must not carry, each sent raw (our own encoder refuses most).</summary>
     public static TheoryData<string, string> MalformedFields => new()
     {
         { "x-split", "a\r\nset-cookie: evil=1" },
@@ -153,6 +153,12 @@ public sealed class Http2PeerRulesTests
         { "x-del\u007f", "a" },
         { "x-high\u00e9", "a" },
         { "", "a" },
+        { "connection", "close" },
+        { "keep-alive", "timeout=5" },
+        { "proxy-connection", "keep-alive" },
+        { "transfer-encoding", "chunked" },
+        { "upgrade", "h2c" },
+        { "te", "gzip" },
     };
 
     [Theory]
@@ -408,6 +414,103 @@ public sealed class Http2PeerRulesTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Fact]
+    public async Task AConnectionClosedByUs_SendsItsGoAwayBeforeTheTransportCloses()
+    {
+        await using var peer = RawPeer.Start([], async (connection, id) =>
+            await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, Block((":status", "200"))));
+        // Each write reaches the socket 100 ms late, so a transport closed right after the GOAWAY was queued loses it.
+        var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
+            new LateWrites(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false))));
+        using (var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        client.Dispose(); // closes the pooled connection: a GOAWAY (NO_ERROR), then the transport
+
+        await Eventually.TrueAsync(() => peer.GoAways.Contains(Http2Error.NoError), "the peer got a GOAWAY", Deadline);
+    }
+
+    [Fact]
+    public async Task ATransportThatNeverFinishesOpening_FailsTheRequestAfterTheConnectTimeout()
+    {
+        // TCP accepted, the handshake never answered: the connect callback is given a deadline, and the request fails as
+        // a connection error (which the sidecar's retries treat as a connect failure).
+        using var client = new HttpMessageInvoker(new Http2Handler(
+            new SocketsHttpHandler { UseProxy = false },
+            static async (host, port, ct) =>
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+                throw new InvalidOperationException("unreachable");
+            },
+            connectTimeout: TimeSpan.FromMilliseconds(200)));
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Get(9), CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.Equal(HttpRequestError.ConnectionError, failure.HttpRequestError);
+        Assert.Contains("no connection within", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnExtendedConnect_IsLeftToTheInnerHandler()
+    {
+        // RFC 8441 (a WebSocket over HTTP/2): CONNECT with :protocol, which this client does not send.
+        using var request = new HttpRequestMessage(HttpMethod.Connect, "http://127.0.0.1:9/chat")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Protocol = "websocket";
+
+        Assert.False(Http2Handler.Handles(request));
+        Assert.True(Http2Handler.Handles(Get(9)));
+    }
+
+    /// <summary>A transport whose writes each wait 100 ms before they reach the socket.</summary>
+    private sealed class LateWrites(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(100, cancellationToken);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
 
@@ -592,6 +695,8 @@ public sealed class Http2PeerRulesTests
 
         public ConcurrentBag<int> Resets { get; } = [];
 
+        public ConcurrentBag<int> GoAways { get; } = [];
+
         /// <summary>Starts the peer; with <paramref name="holdSettings"/>, each connection's SETTINGS wait for that task after the preface.</summary>
         public static RawPeer Start(byte[] settings, Func<RawConnection, int, Task>? respond, Task? holdSettings = null)
         {
@@ -639,6 +744,10 @@ public sealed class Http2PeerRulesTests
                     if (frame.Type == FrameType.RstStream)
                     {
                         Resets.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
+                    }
+                    else if (frame.Type == FrameType.GoAway && payload.Length >= 8)
+                    {
+                        GoAways.Add(BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4)));
                     }
                     else if (frame.Type == FrameType.Headers && respond is not null)
                     {

@@ -68,6 +68,30 @@ public sealed class Http2WriteTests
     }
 
     [Fact]
+    public async Task ABodyWrittenSynchronously_PastThePeersWindow_IsNotHeldBehindItsOwnCork()
+    {
+        // A body whose first (synchronous) write is larger than the windows: it must wait for a WINDOW_UPDATE, which the
+        // peer sends only for a stream whose HEADERS and DATA it has received, so those go out before the wait.
+        await using var server = await Server.StartAsync(async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.StatusCode = 200;
+        });
+        using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
+            await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{server.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new SynchronousContent(new byte[3 * 1024 * 1024]),
+        };
+
+        using var response = await client.SendAsync(request, CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public void FramesAppendedBeforeTheScheduledWriteRuns_ShareIt()
     {
         var scheduled = new List<IThreadPoolWorkItem>();
@@ -101,6 +125,22 @@ public sealed class Http2WriteTests
         Assert.Equal(2, scheduled.Count);
         scheduled[1].Execute();
         Assert.Equal([7], writes.Frames()[1].Select(f => f.StreamId));
+    }
+
+    /// <summary>A body written with one synchronous <see cref="Stream.Write(byte[], int, int)"/>.</summary>
+    private sealed class SynchronousContent(byte[] body) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            stream.Write(body, 0, body.Length);
+            return Task.CompletedTask;
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
     }
 
     /// <summary>A body whose bytes come only once the test releases them.</summary>
