@@ -26,6 +26,14 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
     /// </summary>
     public const int MaxPending = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Past this many pending bytes a DATA sender waits for the write to take them (<see cref="WaitForRoom"/>): a peer's
+    /// windows may be far larger than <see cref="MaxPending"/> (gRPC in Go grows its own to 16 MB), and a body copied
+    /// faster than the transport drains must not fill the buffer up to the point where the connection is given up.
+    /// </summary>
+    public const int DataHighWater = 1024 * 1024;
+
+    private TaskCompletionSource? _roomWaiter;
     private byte[]? _pending;
     private int _count;
     private bool _writing;
@@ -185,6 +193,7 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
     {
         byte[]? spare = null;
         Action? after = null;
+        TaskCompletionSource? room = null;
         try
         {
             while (true)
@@ -213,7 +222,12 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
                     _pending = spare; // from here that buffer is the writer's pending one, not this loop's to return
                     spare = null;
                     _count = 0;
+                    room = _roomWaiter;
+                    _roomWaiter = null;
                 }
+
+                room?.TrySetResult();
+                room = null;
 
                 await stream.WriteAsync(buffer.AsMemory(0, count)).ConfigureAwait(false);
 
@@ -228,8 +242,11 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
                 _writing = false;
                 after = _afterWrite;
                 _afterWrite = null;
+                room = _roomWaiter;
+                _roomWaiter = null;
             }
 
+            room?.TrySetResult(); // the senders find the connection failed
             onFailure(e);
         }
         finally
@@ -282,8 +299,11 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
     /// <summary>Gives the pending buffer back once the connection is closed (nothing more is written).</summary>
     public void Release()
     {
+        TaskCompletionSource? room;
         lock (Gate)
         {
+            room = _roomWaiter;
+            _roomWaiter = null;
             _failed = true;
             if (!_writing && _pending is not null)
             {
@@ -292,5 +312,17 @@ internal sealed class FrameWriter(Stream stream, Action<Exception> onFailure, Ac
                 _count = 0;
             }
         }
+
+        room?.TrySetResult();
+    }
+
+    /// <summary>Whether a DATA sender should wait before appending more (<see cref="DataHighWater"/>); under <see cref="Gate"/>.</summary>
+    public bool IsFull => !_failed && _count >= DataHighWater;
+
+    /// <summary>A task that completes when the write takes what is pending (or the connection fails); under <see cref="Gate"/>.</summary>
+    public Task WaitForRoom()
+    {
+        _roomWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _roomWaiter.Task;
     }
 }

@@ -307,8 +307,15 @@ internal sealed class Http2Connection
             {
                 corked = stream.Corked;
                 stream.ThrowIfSendClosed();
-                var n = (int)Math.Min(Math.Min(data.Length, _peerMaxFrame), Math.Min(stream.SendWindow, _sendWindow));
-                if (n > 0 || (data.IsEmpty && endStream))
+                // DATA frames of at most 16 KB whatever the peer allows: one frame of its 16 MB maximum would pass MaxPending.
+                var n = (int)Math.Min(Math.Min(data.Length, Math.Min(_peerMaxFrame, FrameHeader.DefaultMaxPayload)), Math.Min(stream.SendWindow, _sendWindow));
+                if (!data.IsEmpty && _writer.IsFull)
+                {
+                    // The transport is behind: wait for the write to take what is pending (uncorked, so it is written).
+                    stream.Corked = corked = false;
+                    wait = _writer.WaitForRoom();
+                }
+                else if (n > 0 || (data.IsEmpty && endStream))
                 {
                     n = Math.Max(n, 0);
                     var last = n == data.Length;

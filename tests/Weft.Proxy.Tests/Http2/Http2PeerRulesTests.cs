@@ -433,6 +433,39 @@ public sealed class Http2PeerRulesTests
     }
 
     [Fact]
+    public async Task ABodyFasterThanTheTransport_WaitsForTheWrites_InsteadOfFailingTheConnection()
+    {
+        // The peer grants 16 MB windows, the stream's and the connection's, and the transport takes 100 ms a write: a
+        // 12 MB body appended as fast as the windows allow would pass the writer's 4 MB limit, which gives the
+        // connection up as a peer that stopped reading.
+        var settings = new byte[6];
+        BinaryPrimitives.WriteUInt16BigEndian(settings, 0x4); // SETTINGS_INITIAL_WINDOW_SIZE
+        BinaryPrimitives.WriteUInt32BigEndian(settings.AsSpan(2), 16 * 1024 * 1024);
+        await using var peer = RawPeer.Start(settings, async (connection, id) =>
+        {
+            var increment = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(increment, 16 * 1024 * 1024);
+            await connection.SendAsync(FrameType.WindowUpdate, FrameFlags.None, 0, increment);
+        });
+        using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
+            new LateWrites(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false))));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{peer.Port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(new byte[12 * 1024 * 1024]),
+        };
+        using var cancel = new CancellationTokenSource();
+
+        var sending = client.SendAsync(request, cancel.Token);
+
+        await Eventually.TrueAsync(() => peer.DataBytes >= 12 * 1024 * 1024 || sending.IsCompleted, "the peer received the whole body", Deadline);
+        Assert.False(sending.IsCompleted, sending.Exception?.ToString());
+        Assert.Equal(12 * 1024 * 1024, peer.DataBytes);
+        cancel.Cancel();
+    }
+
+    [Fact]
     public async Task ATransportThatNeverFinishesOpening_FailsTheRequestAfterTheConnectTimeout()
     {
         // TCP accepted, the handshake never answered: the connect callback is given a deadline, and the request fails as
@@ -680,6 +713,7 @@ public sealed class Http2PeerRulesTests
         private readonly CancellationTokenSource _stop = new();
         private readonly ConcurrentBag<Socket> _sockets = [];
         private int _connections;
+        private long _dataBytes;
         private int _prefacesRead;
         private int _closedByClient;
 
@@ -696,6 +730,8 @@ public sealed class Http2PeerRulesTests
         public ConcurrentBag<int> Resets { get; } = [];
 
         public ConcurrentBag<int> GoAways { get; } = [];
+
+        public long DataBytes => Interlocked.Read(ref _dataBytes);
 
         /// <summary>Starts the peer; with <paramref name="holdSettings"/>, each connection's SETTINGS wait for that task after the preface.</summary>
         public static RawPeer Start(byte[] settings, Func<RawConnection, int, Task>? respond, Task? holdSettings = null)
@@ -744,6 +780,10 @@ public sealed class Http2PeerRulesTests
                     if (frame.Type == FrameType.RstStream)
                     {
                         Resets.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
+                    }
+                    else if (frame.Type == FrameType.Data)
+                    {
+                        Interlocked.Add(ref _dataBytes, frame.Length);
                     }
                     else if (frame.Type == FrameType.GoAway && payload.Length >= 8)
                     {
