@@ -65,17 +65,7 @@ internal static class H2ClientBench
 
     private static HttpMessageHandler Handler(string name)
     {
-        var sockets = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            ActivityHeadersPropagator = null,
-        };
+        var sockets = Weft.Proxy.Forwarding.ForwardingClient.NewHandler();
         return name switch
         {
             "sockets" => sockets,

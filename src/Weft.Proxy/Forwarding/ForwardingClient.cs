@@ -27,7 +27,7 @@ internal sealed class ForwardingClient : IDisposable
     /// <param name="connector">Opens the mesh hops (mTLS to peer sidecars when it has an identity).</param>
     /// <param name="external">Opens the hops outside the mesh.</param>
     /// <param name="ownHttp2">Whether HTTP/2-only requests go through Weft's own HTTP/2 client (<see cref="ProxyOptions.OwnHttp2Client"/>).</param>
-    public ForwardingClient(MeshConnector connector, ExternalConnector external, bool ownHttp2 = false)
+    public ForwardingClient(MeshConnector connector, ExternalConnector external, bool ownHttp2)
     {
         _connector = connector is { MtlsEnabled: true } ? connector : null;
         _meshConnector = connector;
@@ -38,10 +38,11 @@ internal sealed class ForwardingClient : IDisposable
 
     /// <summary>
     /// The pool's handler: HTTP/2-only requests over Weft's own HTTP/2 client (<see cref="Http2.Http2Handler"/>) when it is
-    /// on, opening its connections with <paramref name="connect"/>, the rest through <paramref name="handler"/>.
+    /// on, opening its connections with <paramref name="connect"/> within the pool's ConnectTimeout, the rest through
+    /// <paramref name="handler"/>.
     /// </summary>
     private HttpMessageHandler WithHttp2(SocketsHttpHandler handler, Http2.Http2Connect connect) =>
-        _ownHttp2 ? new Http2.Http2Handler(handler, connect) : handler;
+        _ownHttp2 ? new Http2.Http2Handler(handler, connect, handler.ConnectTimeout) : handler;
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -210,7 +211,8 @@ internal sealed class ForwardingClient : IDisposable
         }
     }
 
-    private static SocketsHttpHandler NewHandler() => new()
+    /// <summary>A pool as the sidecar's are set up (the h2-client benchmark builds its pools here too).</summary>
+    internal static SocketsHttpHandler NewHandler() => new()
     {
         UseProxy = false,
         AllowAutoRedirect = false,

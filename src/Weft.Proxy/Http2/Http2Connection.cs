@@ -311,9 +311,7 @@ internal sealed class Http2Connection
                 var n = (int)Math.Min(Math.Min(data.Length, Math.Min(_peerMaxFrame, FrameHeader.DefaultMaxPayload)), Math.Min(stream.SendWindow, _sendWindow));
                 if (!data.IsEmpty && _writer.IsFull)
                 {
-                    // The transport is behind: wait for the write to take what is pending (uncorked, so it is written).
-                    stream.Corked = corked = false;
-                    wait = _writer.WaitForRoom();
+                    wait = _writer.WaitForRoom(); // the transport is behind: until the write takes what is pending
                 }
                 else if (n > 0 || (data.IsEmpty && endStream))
                 {
@@ -332,9 +330,6 @@ internal sealed class Http2Connection
                 }
                 else if (!data.IsEmpty)
                 {
-                    // The peer opens the window only for a stream it has seen: a corked one's frames go out now (a
-                    // synchronous body write would otherwise wait here before RunAsync could uncork it).
-                    stream.Corked = corked = false;
                     wait = stream.WaitForWindow();
                     if (_sendWindow <= 0 && !stream.WaitsForConnectionWindow)
                     {
@@ -345,6 +340,14 @@ internal sealed class Http2Connection
                 else
                 {
                     done = true;
+                }
+
+                if (wait is not null)
+                {
+                    // What a corked stream appended goes out before it waits: the write that makes room, and the peer's
+                    // WINDOW_UPDATE for a stream it has seen, need it (a synchronous body write would otherwise wait here
+                    // before RunAsync could uncork it).
+                    stream.Corked = corked = false;
                 }
             }
 

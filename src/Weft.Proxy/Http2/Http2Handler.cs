@@ -26,12 +26,6 @@ internal sealed class Http2Handler : DelegatingHandler
     /// <summary>How long a new connection's peer has to send its SETTINGS.</summary>
     public static readonly TimeSpan SettingsTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// How long opening a connection's transport may take, TLS handshake included (SocketsHttpHandler's ConnectTimeout in
-    /// the sidecar's pools): a peer that accepts and never answers would otherwise hold the pool's opening for good.
-    /// </summary>
-    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
-
     private readonly Http2Connect _connect;
     private readonly TimeSpan _connectTimeout;
     private readonly ConcurrentDictionary<(string Host, int Port), Pool> _pools = new();
@@ -39,11 +33,16 @@ internal sealed class Http2Handler : DelegatingHandler
     private bool _disposed;
     private bool _sweeping;
 
+    /// <param name="inner">Where every other request goes.</param>
+    /// <param name="connect">Opens a connection's transport.</param>
+    /// <param name="connectTimeout">How long <paramref name="connect"/> may take, TLS handshake included (the sidecar
+    /// passes its pool's <see cref="SocketsHttpHandler.ConnectTimeout"/>): a peer that accepts and never answers would
+    /// otherwise hold a pool's opening for good. None when not given.</param>
     public Http2Handler(HttpMessageHandler inner, Http2Connect connect, TimeSpan? connectTimeout = null)
         : base(inner)
     {
         _connect = connect;
-        _connectTimeout = connectTimeout ?? DefaultConnectTimeout;
+        _connectTimeout = connectTimeout ?? Timeout.InfiniteTimeSpan;
         _sweep = new Timer(static state => ((Http2Handler)state!).Sweep(), this, Timeout.Infinite, Timeout.Infinite);
     }
 

@@ -116,11 +116,12 @@ internal sealed class Http2Stream : IHpackSink
             {
                 body.Dispose();
             }
-        }
 
-        // The HEADERS, and whatever of the body was at hand, in one write: a unary gRPC call's whole request is one
-        // record instead of three (HEADERS, DATA, the empty DATA that ends the stream).
-        _connection.Uncork(this);
+            // The HEADERS, and whatever of the body was at hand, in one write: a unary gRPC call's whole request is one
+            // record instead of three (HEADERS, DATA, the empty DATA that ends the stream). Only a stream with a body
+            // is corked (Open).
+            _connection.Uncork(this);
+        }
 
         try
         {

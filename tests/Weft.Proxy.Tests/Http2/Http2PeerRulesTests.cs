@@ -421,7 +421,7 @@ public sealed class Http2PeerRulesTests
             await connection.SendAsync(FrameType.Headers, FrameFlags.EndHeaders | FrameFlags.EndStream, id, Block((":status", "200"))));
         // Each write reaches the socket 100 ms late, so a transport closed right after the GOAWAY was queued loses it.
         var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
-            new LateWrites(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false))));
+            new WatchedTransport(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), LateWrite)));
         using (var response = await client.SendAsync(Get(peer.Port), CancellationToken.None).WaitAsync(Deadline))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -448,7 +448,7 @@ public sealed class Http2PeerRulesTests
             await connection.SendAsync(FrameType.WindowUpdate, FrameFlags.None, 0, increment);
         });
         using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
-            new LateWrites(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false))));
+            new WatchedTransport(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), LateWrite)));
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{peer.Port}/")
         {
             Version = HttpVersion.Version20,
@@ -500,49 +500,8 @@ public sealed class Http2PeerRulesTests
         Assert.True(Http2Handler.Handles(Get(9)));
     }
 
-    /// <summary>A transport whose writes each wait 100 ms before they reach the socket.</summary>
-    private sealed class LateWrites(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await Task.Delay(100, cancellationToken);
-            await inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
+    /// <summary>Each write reaches the socket 100 ms late.</summary>
+    private static Task LateWrite(ReadOnlyMemory<byte> bytes) => Task.Delay(100);
 
     private static HttpMessageInvoker Client() => new(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, static async (host, port, ct) =>
         await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)));

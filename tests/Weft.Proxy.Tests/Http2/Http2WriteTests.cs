@@ -1,9 +1,5 @@
 using System.Net;
 using System.Net.Http;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Weft.Proxy.Http2;
 
 namespace Weft.Proxy.Tests.Http2;
@@ -16,14 +12,14 @@ public sealed class Http2WriteTests
     [Fact]
     public async Task ARequestWhoseBodyIsAtHand_GoesOutInOneWrite_HeadersDataAndItsEnd()
     {
-        await using var server = await Server.StartAsync(async context =>
+        await using var server = await H2Server.StartAsync(async context =>
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
             context.Response.StatusCode = 200;
         });
         var writes = new WriteLog();
         using var client = new HttpMessageInvoker(new Http2Handler(new SocketsHttpHandler { UseProxy = false }, async (host, port, ct) =>
-            new LoggedStream(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), writes)));
+            new WatchedTransport(await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), writes.Add)));
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{server.Port}/")
         {
             Version = HttpVersion.Version20,
@@ -45,7 +41,7 @@ public sealed class Http2WriteTests
     {
         // The server answers before reading the body, which the client sends only after the response head: the HEADERS
         // must not wait for the body.
-        await using var server = await Server.StartAsync(async context =>
+        await using var server = await H2Server.StartAsync(async context =>
         {
             context.Response.StatusCode = 200;
             await context.Response.Body.FlushAsync(); // the head goes out
@@ -72,7 +68,7 @@ public sealed class Http2WriteTests
     {
         // A body whose first (synchronous) write is larger than the windows: it must wait for a WINDOW_UPDATE, which the
         // peer sends only for a stream whose HEADERS and DATA it has received, so those go out before the wait.
-        await using var server = await Server.StartAsync(async context =>
+        await using var server = await H2Server.StartAsync(async context =>
         {
             await context.Request.Body.CopyToAsync(Stream.Null);
             context.Response.StatusCode = 200;
@@ -96,7 +92,7 @@ public sealed class Http2WriteTests
     {
         var scheduled = new List<IThreadPoolWorkItem>();
         var writes = new WriteLog();
-        var writer = new FrameWriter(new LoggedStream(Stream.Null, writes), e => throw e, scheduled.Add);
+        var writer = new FrameWriter(new WatchedTransport(Stream.Null, writes.Add), e => throw e, scheduled.Add);
 
         // Three senders (the requests of a burst, on their own threads in a sidecar) append and flush before the write
         // runs: one write is scheduled, and it carries all three.
@@ -166,12 +162,14 @@ public sealed class Http2WriteTests
     {
         private readonly List<byte[]> _writes = [];
 
-        public void Add(ReadOnlySpan<byte> bytes)
+        public Task Add(ReadOnlyMemory<byte> bytes)
         {
             lock (_writes)
             {
                 _writes.Add(bytes.ToArray());
             }
+
+            return Task.CompletedTask;
         }
 
         /// <summary>The frames of each write after the connection preface (each write holds whole frames).</summary>
@@ -202,80 +200,5 @@ public sealed class Http2WriteTests
                 return result;
             }
         }
-    }
-
-    private sealed class LoggedStream(Stream inner, WriteLog log) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            log.Add(buffer.Span);
-            return inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            log.Add(buffer.AsSpan(offset, count));
-            inner.Write(buffer, offset, count);
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>A Kestrel HTTP/2 (h2c) server on a free loopback port.</summary>
-    private sealed class Server(WebApplication app, int port) : IAsyncDisposable
-    {
-        public int Port => port;
-
-        public static async Task<Server> StartAsync(RequestDelegate handler)
-        {
-            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            builder.WebHost.UseKestrelCore();
-            ListenOptions? bound = null;
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
-            {
-                bound = l;
-                l.Protocols = HttpProtocols.Http2;
-            }));
-            var app = builder.Build();
-            app.Run(handler);
-            await app.StartAsync();
-            return new Server(app, ((IPEndPoint)bound!.EndPoint).Port);
-        }
-
-        public ValueTask DisposeAsync() => app.DisposeAsync();
     }
 }
