@@ -682,8 +682,11 @@ run_hey() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200"
   p90="$(awk '/ 90% in/ {printf "%.2f", $3*1000}' <<<"$out")"
   p99="$(awk '/ 99% in/ {printf "%.2f", $3*1000}' <<<"$out")"
   rps="$(awk '/Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
-  ok="$(awk '/\[200\]/ {print $2}' <<<"$out")"
-  all="$(awk '/^  \[[0-9]+\]/ {n+=$2} END {print n+0}' <<<"$out")"
+  # Only the status code distribution's lines ("  [200]\t9988 responses"): an error line may name a status too.
+  ok="$(awk '/^  \[200\]\t[0-9]+ responses/ {n+=$2} END {print n+0}' <<<"$out")"
+  all="$(awk '/^  \[[0-9]+\]\t[0-9]+ responses/ {n+=$2} END {print n+0}' <<<"$out")"
+  # What went wrong stays in the log: $TMP goes when the run ends.
+  [ "$ok" = "$all" ] || log "$t at ${RATE}/s: $(( all - ok )) of $all not 200: $(awk '/^Status code distribution:/,0' <<<"$out" | head -20 | tr '\n' ' ')"
   echo "${p50:-nan} ${p90:-nan} ${p99:-nan} ${rps:-0} ${all:-0} $(( ${all:-0} - ${ok:-0} ))"
 }
 
