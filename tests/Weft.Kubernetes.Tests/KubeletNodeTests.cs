@@ -177,10 +177,12 @@ public sealed class KubeletNodeTests : IAsyncLifetime
         await _client.CoreV1.DeleteNodeAsync(KubeletNode.Name);
         time.Advance(KubeletNode.RenewInterval);
         JsonObject? again = null;
+        // Registered as at start: created, then its status written (a second request, as a kubelet's): wait for both.
         await WeftChildren.WaitAsync(
-            () => (again = Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()) is not null,
+            () => (again = Nodes.GetAsync(_client, null, KubeletNode.Name, CancellationToken.None).GetAwaiter().GetResult()) is not null
+                && again["status"]?["conditions"] is JsonArray,
             Deadline,
-            () => $"the Node was not registered again at the next beat: {progress.Text}");
+            () => $"the Node was not registered again, with its status, at the next beat: {again?.ToJsonString()} {progress.Text}");
         Assert.NotNull(again);
         Assert.NotEqual(Uid(registered), Uid(again));
         Assert.True(JsonNode.DeepEquals(registered["metadata"]!["labels"], again["metadata"]!["labels"]), again.ToJsonString());
