@@ -687,7 +687,7 @@ run_hey() { # target -> prints "p50ms p90ms p99ms achieved_rps requests non200"
   all="$(awk '/^  \[[0-9]+\]\t[0-9]+ responses/ {n+=$2} END {print n+0}' <<<"$out")"
   # What went wrong stays in the log: $TMP goes when the run ends.
   [ "$ok" = "$all" ] || log "$t at ${RATE}/s: $(( all - ok )) of $all not 200: $(awk '/^Status code distribution:/,0' <<<"$out" | head -20 | tr '\n' ' ')"
-  echo "${p50:-nan} ${p90:-nan} ${p99:-nan} ${rps:-0} ${all:-0} $(( ${all:-0} - ${ok:-0} ))"
+  echo "${p50:-nan} ${p90:-nan} ${p99:-nan} ${rps:-0} $all $(( all - ok ))"
 }
 
 h2load_summary() { # target output -> "requests rps errors" (errors: not 2xx, and failed gRPC calls)

@@ -7,6 +7,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Weft.Bench.Scale;
+using Weft.Proxy.Forwarding;
+using Weft.Proxy.Http2;
+using Weft.Proxy.Security;
 
 namespace Weft.Bench;
 
@@ -65,12 +68,13 @@ internal static class H2ClientBench
 
     private static HttpMessageHandler Handler(string name)
     {
-        var sockets = Weft.Proxy.Forwarding.ForwardingClient.NewHandler();
+        // The pool and the connect deadline as ForwardingClient gives them to the sidecar's.
+        var sockets = ForwardingClient.NewHandler();
         return name switch
         {
             "sockets" => sockets,
-            "weft" => new Weft.Proxy.Http2.Http2Handler(sockets, static async (host, port, ct) =>
-                await Weft.Proxy.Security.MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false)),
+            "weft" => new Http2Handler(sockets, static async (host, port, ct) =>
+                await MeshConnector.ConnectTcpAsync(host, port, ct).ConfigureAwait(false), sockets.ConnectTimeout),
             _ => throw new ArgumentException($"--handler is weft or sockets, not {name}"),
         };
     }
