@@ -26,6 +26,8 @@
 # All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` makes.
 # Every load run is bounded in time.
 set -euo pipefail
+# Under pipefail a pipeline into `grep -q` can fail though it matched: grep stops reading at the match, the writer dies
+# of SIGPIPE, and the pipeline takes its status. So these greps read all (`>/dev/null`), never -q.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
@@ -74,9 +76,8 @@ need_install=()
 for tool in nginx:nginx haproxy:haproxy wrk:wrk curl:curl jq:jq taskset:util-linux h2load:nghttp2-client nghttp:nghttp2-client socat:socat; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || [[ " ${need_install[*]} " == *" ${tool#*:} "* ]] || need_install+=("${tool#*:}")
 done
-# Whether apt has hey: its policy read whole (grep -q would stop reading at the match, apt-cache then dies of SIGPIPE, and
-# under pipefail hey would count as missing), after reading the package lists when they do not know it yet (a fresh
-# machine's). Without hey every fixed-rate latency of the run is lost.
+# Whether apt has hey, after reading the package lists when they do not know it yet (a fresh machine's). Without hey
+# every fixed-rate latency of the run is lost.
 apt_has() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }
 if ! command -v hey >/dev/null 2>&1; then
   apt_has hey || apt-get update -qq >/dev/null 2>&1 || true
@@ -115,7 +116,7 @@ if [ -n "${WEFT_PROXY_BIN:-}" ]; then
   fi
   [ -x "$WEFT_PROXY_BIN" ] || die "WEFT_PROXY_BIN=$WEFT_PROXY_BIN is not an executable (bench/publish-proxy.sh builds one)"
   export WEFT_PROXY_BIN # `weft up` starts its sidecars from it
-  WEFT_PROXY_NOTE="\`$(basename "$WEFT_PROXY_BIN")\` ($(file -b "$WEFT_PROXY_BIN" 2>/dev/null | grep -q ELF && echo 'native binary' || echo 'binary'), $(( $(stat -c %s "$WEFT_PROXY_BIN") / 1048576 )) MB)"
+  WEFT_PROXY_NOTE="\`$(basename "$WEFT_PROXY_BIN")\` ($(file -b "$WEFT_PROXY_BIN" 2>/dev/null | grep ELF >/dev/null && echo 'native binary' || echo 'binary'), $(( $(stat -c %s "$WEFT_PROXY_BIN") / 1048576 )) MB)"
 fi
 
 TMP="$(mktemp -d /tmp/weft-bench.XXXXXX)"
@@ -159,7 +160,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-    || { local p; while :; do p=$((20000 + RANDOM % 30000)); ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }; done; }
+    || { local p; while :; do p=$((20000 + RANDOM % 30000)); ss -ltn "sport = :$p" | grep LISTEN >/dev/null || { echo "$p"; return; }; done; }
 }
 
 now_ns() { date +%s%N; }
@@ -292,7 +293,7 @@ mesh_pids() { # key -> "client-sidecar server-sidecar echo"
     case "$cmd" in
       *"proxy --pod bench/client-"*) client="$pid" ;;
       *"proxy --pod bench/server-"*) server="$pid" ;;
-      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "WEFT_POD_IP=$server_ip" && echo="$pid" ;;
+      *" echo "*) tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -x "WEFT_POD_IP=$server_ip" >/dev/null && echo="$pid" ;;
     esac
   done
   [ -n "$client" ] && [ -n "$server" ] && [ -n "$echo" ] || die "$key: sidecars or echo not found"

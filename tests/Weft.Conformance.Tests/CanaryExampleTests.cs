@@ -97,16 +97,19 @@ public sealed class CanaryExampleTests(ITestOutputHelper output) : ExampleTest(o
             // A reading lasts a second; wait for one taken with the 32 connections accepted. The sidecar may close some of
             // its own descriptors meanwhile (a pooled connection, a handle a collection finalizes): those the kernel listed
             // at the first reading and no longer lists are taken off what the reading must reach.
-            var opened = Stopwatch.StartNew();
-            double open;
-            string[] closed = [];
-            while ((open = (await ScrapeAsync())["process_open_fds"]) < metrics["process_open_fds"] + 32 - (closed = descriptors.Except(Descriptors(pid)).ToArray()).Length)
-            {
-                Assert.True(opened.Elapsed < TimeSpan.FromSeconds(15), $"process_open_fds {open}, {metrics["process_open_fds"]} before 32 more connections; of the {descriptors.Count} descriptors then, closed since: {string.Join(", ", closed)}");
-                await Task.Delay(100); // polling the condition until the deadline above
-            }
+            var before = metrics["process_open_fds"];
+            var (open, closed, _) = await Eventually.ValueAsync(
+                async Task<(double Open, int Closed, string Which)> () =>
+                {
+                    var fds = (await ScrapeAsync())["process_open_fds"];
+                    var gone = descriptors.Except(Descriptors(pid)).ToArray();
+                    return (fds, gone.Length, string.Join(", ", gone));
+                },
+                reading => reading.Open >= before + 32 - reading.Closed,
+                $"process_open_fds {before} + 32 connections, less the sidecar's descriptors closed since (of {descriptors.Count}): the last reading is (open, closed, which)",
+                TimeSpan.FromSeconds(15));
 
-            Assert.InRange(open, metrics["process_open_fds"] + 32 - closed.Length, metrics["process_open_fds"] + 48);
+            Assert.InRange(open, before + 32 - closed, before + 48);
         }
         finally
         {
