@@ -7,7 +7,7 @@ namespace Weft.Bench.Scale;
 /// <summary>
 /// The control plane at scale, measured (issue 18): <c>Weft.Bench control-plane-scale --size 10k|50k</c>. Starts the control plane as a
 /// process of its own (<see cref="ScaleControlPlane"/>) holding a <see cref="ScaleCluster"/> of that size, connects the
-/// cluster's proxies to it from this process (<see cref="ScaleSubscribers"/>), then makes one change at a time and times
+/// cluster's proxies to it from a process of their own (<see cref="SubscriberProcesses"/>), then makes one change at a time and times
 /// it from the moment the change is handed to the control plane until every stream whose policy it alters has received
 /// the new policy. Five kinds of change, in turn: an edit of the route of a Service every proxy talks to ("hot"), an edit
 /// of the route of a Service a few talk to, an endpoint moved in each of those, and an edit of a Service that no policy
@@ -54,27 +54,30 @@ internal static class ScaleBenchmark
             Console.WriteLine($"{size}: {cluster.Services} Services, {cluster.Services} routes, {cluster.Endpoints} endpoints, {cluster.Proxies} proxies; first model {buildMs:F0} ms (store {storeMs:F0} ms); RSS {loadedRss / 1024} MB");
 
             // The proxies connect, 100 at a time, each with its inbound stream and its destinations.
-            var roots = ScaleSubscribers.Roots(bundle);
             var podTokens = File.ReadAllLines(tokens).Select(l => l.Split(' ')).ToArray();
-            await using var subscribers = new ScaleSubscribers(cluster.Proxies * (1 + destinations)) { UnaryReports = args.Contains("--unary-reports") };
+            // The proxies in a process of their own (--subscriber-processes K: in K), apart from this one's bookkeeping, so that
+            // their CPU and collections are theirs alone (SubscriberProcesses).
+            string[] flags = [.. args.Where(a => a is "--unary-reports" or "--no-reports"), .. args.Contains("--report-delay") ? new[] { "--report-delay", StringArg(args, "--report-delay", "0") } : []];
+            await using var subscribers = new SubscriberProcesses(
+                IntArg(args, "--subscriber-processes", 1), cluster.Proxies, 1 + destinations, address, bundle, flags);
             var watched = new List<(int N, int S)>();
             var t0 = Stopwatch.GetTimestamp();
             for (var p = 0; p < cluster.Proxies; p++)
             {
                 var dests = Destinations(cluster, p, destinations);
                 watched.AddRange(dests.Skip(1).Select(d => d.Service));
-                subscribers.Add(address, roots, podTokens[p][0], podTokens[p][1], podTokens[p][2], [.. dests.Select(d => (d.Host, d.Port))]);
+                await subscribers.AddAsync(p, podTokens[p][0], podTokens[p][1], podTokens[p][2], [.. dests.Select(d => (d.Host, d.Port))]).ConfigureAwait(false);
                 if (p % 100 == 99 || p == cluster.Proxies - 1)
                 {
-                    await WaitAsync(() => subscribers.WithFirst >= subscribers.Streams, TimeSpan.FromMinutes(2), $"first policies of {subscribers.Streams} streams").ConfigureAwait(false);
+                    var added = (p + 1) * (1 + destinations);
+                    await WaitAsync(async () => await subscribers.WithFirstAsync().ConfigureAwait(false) >= added, TimeSpan.FromMinutes(2), $"first policies of {added} streams").ConfigureAwait(false);
                 }
             }
 
-            await subscribers.AllFirst.WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false);
             var subscribeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             await Task.Delay(1000).ConfigureAwait(false);
             var subscribedRss = sampler.Phase("proxies subscribed");
-            Console.WriteLine($"{cluster.Proxies} proxies, {subscribers.Streams} streams have their first policy after {subscribeMs:F0} ms; RSS {subscribedRss / 1024} MB");
+            Console.WriteLine($"{cluster.Proxies} proxies in {subscribers.Count} process{(subscribers.Count == 1 ? "" : "es")}, {subscribers.Streams} streams have their first policy after {subscribeMs:F0} ms; RSS {subscribedRss / 1024} MB");
 
             // The changes, one kind after another in turn.
             var random = new Random(18);
@@ -88,6 +91,10 @@ internal static class ScaleBenchmark
             var affected = kinds.ToDictionary(k => k, _ => new List<int>());
             var cpuOfKind = kinds.ToDictionary(k => k, _ => (ControlPlane: new List<double>(), Subscribers: new List<double>()));
             var storeReplaceMs = new List<double>();
+
+            // How long the GC paused the control plane and (the longest of one) the subscribers' processes during each change
+            // that some stream heard of, and that change's time: the tail's share that is the collections'.
+            var paused = new List<(double PauseMs, double OwnPauseMs, double LastMs)>();
             var publishedMs = new List<double>();
             var updates = new List<int>();
             var timeouts = 0;
@@ -112,13 +119,13 @@ internal static class ScaleBenchmark
                     _ => anyWatched[serviceRandom.Next(anyWatched.Length)],
                 };
                 string command;
-                ScaleSubscribers.Change change;
+                SubscriberProcesses.Change change;
                 if (k < 2)
                 {
                     var route = cluster.RouteOf(n, s);
                     var revision = revisions.GetValueOrDefault(route);
                     revisions[route] = revision + 1;
-                    change = subscribers.Expect($"\"{ScaleCluster.RoutePath(route.N, route.S, revision)}\"", $"\"{ScaleCluster.RoutePath(route.N, route.S, revision + 1)}\"");
+                    change = await subscribers.ExpectAsync($"\"{ScaleCluster.RoutePath(route.N, route.S, revision)}\"", $"\"{ScaleCluster.RoutePath(route.N, route.S, revision + 1)}\"").ConfigureAwait(false);
                     command = $"route {route.N} {route.S} {revision + 1}";
                 }
                 else if (k == 4)
@@ -126,18 +133,19 @@ internal static class ScaleBenchmark
                     // Nothing a proxy gets changes: no stream is expected to hear of it.
                     var edit = serviceEdits.GetValueOrDefault((n, s)) + 1;
                     serviceEdits[(n, s)] = edit;
-                    change = subscribers.Expect("\u0000 no policy shows this", "\u0000");
+                    change = await subscribers.ExpectAsync("\u0000 no policy shows this", "\u0000").ConfigureAwait(false);
                     command = $"service {n} {s} {edit}";
                 }
                 else
                 {
                     var moved = ScaleCluster.MovedAddress(++moves);
-                    change = subscribers.Expect($"\"{addresses.GetValueOrDefault((n, s)) ?? ScaleCluster.EndpointAddress(n, s, 0)}\"", $"\"{moved}\"");
+                    change = await subscribers.ExpectAsync($"\"{addresses.GetValueOrDefault((n, s)) ?? ScaleCluster.EndpointAddress(n, s, 0)}\"", $"\"{moved}\"").ConfigureAwait(false);
                     addresses[(n, s)] = moved;
                     command = $"slice {n} {s} {moves}";
                 }
 
-                var (cpuBefore, ownBefore) = (ProcessCpu.Ms(controlPlane.Id), ProcessCpu.Ms(Environment.ProcessId));
+                var pauseBefore = await PausedMsAsync(controlPlane).ConfigureAwait(false);
+                var (cpuBefore, ownBefore) = (ProcessCpu.Ms(controlPlane.Id), subscribers.CpuMs());
                 var start = Stopwatch.GetTimestamp();
                 await controlPlane.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
                 await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
@@ -161,13 +169,17 @@ internal static class ScaleBenchmark
                 }
 
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
+                var (cpuAfter, ownAfter) = (ProcessCpu.Ms(controlPlane.Id), subscribers.CpuMs());
+                var pauseMs = await PausedMsAsync(controlPlane).ConfigureAwait(false) - pauseBefore;
+                var (_, ownPauseMs) = await subscribers.SinceAsync(change).ConfigureAwait(false);
                 if (change.Expected == 0)
                 {
                     // Nothing to wait for: the CPU of the model and of the watches' evaluation is taken over the settle.
                     await Task.Delay(settleMs).ConfigureAwait(false);
+                    (cpuAfter, ownAfter) = (ProcessCpu.Ms(controlPlane.Id), subscribers.CpuMs());
                 }
 
-                var (cpuMs, ownMs) = (ProcessCpu.Ms(controlPlane.Id) - cpuBefore, ProcessCpu.Ms(Environment.ProcessId) - ownBefore);
+                var (cpuMs, ownMs) = (cpuAfter - cpuBefore, ownAfter - ownBefore);
                 if (i < 0)
                 {
                     warmupMs.Add(last);
@@ -177,6 +189,7 @@ internal static class ScaleBenchmark
                     if (change.Expected > 0)
                     {
                         lastMs[kind].Add(last);
+                        paused.Add((pauseMs, ownPauseMs, last));
                     }
 
                     cpuOfKind[kind].ControlPlane.Add(cpuMs);
@@ -189,11 +202,13 @@ internal static class ScaleBenchmark
                     await Task.Delay(settleMs).ConfigureAwait(false);
                 }
 
+                var (received, _) = await subscribers.SinceAsync(change).ConfigureAwait(false);
                 if (i >= 0)
                 {
-                    updates.Add(change.Updates);
+                    updates.Add(received);
                 }
-                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms, CPU control plane {cpuMs:F0} ms, subscribers {ownMs:F0} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}; {change.Updates} updates received)");
+
+                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms, CPU control plane {cpuMs:F0} ms, subscribers {ownMs:F0} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}, GC paused it {pauseMs:F1} ms and a subscribers' process at most {ownPauseMs:F1} ms until the last stream had it; {received} updates received)");
             }
 
             var changedRss = sampler.Phase("during the changes (peak)");
@@ -209,6 +224,10 @@ internal static class ScaleBenchmark
             results.AppendLine(CultureInfo.InvariantCulture, $"- first model (store replace of every object → translator published): {buildMs:F0} ms, of which the store's replace {storeMs:F0} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- {cluster.Proxies:N0} proxies connected (TLS, token), {subscribers.Streams:N0} streams (1 inbound + {destinations} destinations each) with their first policy: {subscribeMs:F0} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- one change → every affected stream has it: p50 {Percentile(all, 0.5):F1} ms, p99 {Percentile(all, 0.99):F1} ms, max {all.DefaultIfEmpty().Max():F1} ms over {all.Count} changes ({timeouts} timed out), after {warmupMs.Count} warm-up changes not counted (their times: {string.Join(", ", warmupMs.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} ms); of which the store's replace p50 {Percentile(storeReplaceMs, 0.5):F1} ms, and until the new model was published p50 {Percentile(publishedMs, 0.5):F1} ms, p99 {Percentile(publishedMs, 0.99):F1} ms");
+            var hit = paused.Where(p => p.PauseMs > 0).ToList();
+            var ownHit = paused.Where(p => p.OwnPauseMs > 0).ToList();
+            List<double> unpaused = [.. paused.Where(p => p.PauseMs == 0 && p.OwnPauseMs == 0).Select(p => p.LastMs)];
+            results.AppendLine(CultureInfo.InvariantCulture, $"- the GC paused the control plane during {hit.Count} of those {paused.Count} changes (ms paused of the change's: {string.Join(", ", hit.Select(p => $"{p.PauseMs:F0} of {p.LastMs:F0}"))}) and a subscribers' process during {ownHit.Count} (the longest pause of one: {string.Join(", ", ownHit.Select(p => $"{p.OwnPauseMs:F0} of {p.LastMs:F0}"))}); the {unpaused.Count} changes neither was paused in: p50 {Percentile(unpaused, 0.5):F1} ms, p99 {Percentile(unpaused, 0.99):F1} ms");
             results.AppendLine(CultureInfo.InvariantCulture, $"- control-plane VmRSS: {loadedRss / 1024:N0} MB loaded, {subscribedRss / 1024:N0} MB with the proxies subscribed, {changedRss / 1024:N0} MB peak during the changes, VmHWM {hwm / 1024:N0} MB; GC heap {long.Parse(gc[2], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB, committed {long.Parse(gc[3], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB; after a full collection the heap is {long.Parse(gc[4], CultureInfo.InvariantCulture) / (1024 * 1024):N0} MB and VmRSS {collectedRss / 1024:N0} MB");
             results.AppendLine();
             results.AppendLine("| change | n | streams affected (median) | model published p50 / p99 ms | all had it p50 ms | p99 ms | max ms | CPU until then (with no stream affected: over the settle), control plane / subscribers, p50 ms |");
@@ -246,6 +265,15 @@ internal static class ScaleBenchmark
         return 0;
     }
 
+    /// <summary>The control plane's GC pauses so far, in ms (<see cref="GC.GetTotalPauseDuration"/>, which counts every collection).</summary>
+    private static async Task<double> PausedMsAsync(Process controlPlane)
+    {
+        await controlPlane.StandardInput.WriteLineAsync("paused").ConfigureAwait(false);
+        await controlPlane.StandardInput.FlushAsync().ConfigureAwait(false);
+        var reply = (await controlPlane.StandardOutput.ReadLineAsync().ConfigureAwait(false))?.Split(' ');
+        return reply is ["paused", var ms] ? Double(ms) : throw new InvalidOperationException($"the control plane answered '{string.Join(' ', reply ?? [])}' to paused");
+    }
+
     /// <summary>
     /// Proxy p's destinations: the hot Service every proxy talks to (ns000/svc001:80), one Service in its own namespace,
     /// and the rest elsewhere (one in four on the admin port).
@@ -270,7 +298,11 @@ internal static class ScaleBenchmark
 
     private static string Host(int n, int s) => $"{ScaleCluster.Svc(s)}.{ScaleCluster.Ns(n)}";
 
-    private static Process StartControlPlane(ScaleCluster cluster, string state)
+    /// <summary>
+    /// This benchmark again, as a process that takes lines on its standard input and answers on its standard output
+    /// (standard error is inherited): <paramref name="arguments"/> start with the mode (Program.cs).
+    /// </summary>
+    internal static ProcessStartInfo Self(IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -283,6 +315,18 @@ internal static class ScaleBenchmark
             start.ArgumentList.Add(typeof(ScaleBenchmark).Assembly.Location);
         }
 
+        foreach (var arg in arguments)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
+    private static Process StartControlPlane(ScaleCluster cluster, string state)
+    {
+        var start = Self(["control-plane-scale-server", "--namespaces", $"{cluster.Namespaces}", "--proxies", $"{cluster.Proxies}", "--state-dir", state]);
+
         // SCALE_CP_DOTNET_X=v: DOTNET_X=v for the control plane alone (a GC setting tried on it, not on the subscribers).
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -292,18 +336,13 @@ internal static class ScaleBenchmark
             }
         }
 
-        foreach (var arg in new[] { "control-plane-scale-server", "--namespaces", $"{cluster.Namespaces}", "--proxies", $"{cluster.Proxies}", "--state-dir", state })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the control plane");
     }
 
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan deadline, string what)
+    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
     {
         var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);
-        while (!condition())
+        while (!await condition().ConfigureAwait(false))
         {
             if (Stopwatch.GetTimestamp() > until)
             {

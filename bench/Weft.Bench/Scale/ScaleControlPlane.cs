@@ -50,6 +50,7 @@ internal static class ScaleControlPlane
         var stored = Stopwatch.GetElapsedTime(t0);
         await host.WaitForVersionAsync(version, CancellationToken.None).ConfigureAwait(false);
         var built = Stopwatch.GetElapsedTime(t0);
+        Console.Error.WriteLine($"GC: large-object threshold {GC.GetConfigurationVariables().GetValueOrDefault("LOHThreshold")} bytes, gen0 budget at most {GC.GetConfigurationVariables().GetValueOrDefault("GCGen0MaxBudget")}");
         Console.Error.WriteLine($"first model: {GC.CollectionCount(0) - gcs} collections (gen1 and gen2 included), paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
         if (allocationsOf == "first")
         {
@@ -125,6 +126,9 @@ internal static class ScaleControlPlane
                     var replaced = Stopwatch.GetElapsedTime(start);
                     await host.WaitForVersionAsync(changed, CancellationToken.None).ConfigureAwait(false);
                     Reply($"ok {changed} {Ms(replaced)} {Ms(Stopwatch.GetElapsedTime(start))} {GC.CollectionCount(0) - gen0} {GC.CollectionCount(2) - gen2}");
+                    break;
+                case "paused":
+                    Reply($"paused {GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)}");
                     break;
                 case "gc":
                     foreach (var (type, bytes) in allocations?.Top(40) ?? [])

@@ -11,11 +11,11 @@ using Weft.Discovery.V1;
 namespace Weft.Bench.Scale;
 
 /// <summary>
-/// The subscribed proxies of the scale benchmark, in the benchmark's own process: each proxy is one HTTP/2 connection
-/// over TLS to the control plane (as a sidecar's discovery channel is), authenticated with its pod's workload token,
-/// holding its WatchInbound stream and one WatchDestination stream per destination it talks to, and acknowledging each
-/// update with a Report call as a sidecar does once it has applied one (without parsing it: that is each sidecar's own
-/// work, on its own node). Each stream keeps the
+/// Subscribed proxies of the scale benchmark, those of one of its subscribers' processes (<see cref="SubscriberProcesses"/>):
+/// each proxy is one HTTP/2 connection over TLS to the control plane (as a sidecar's discovery channel is), authenticated
+/// with its pod's workload token, holding its WatchInbound stream and one WatchDestination stream per destination it
+/// talks to, and acknowledging each update on its Reports stream as a sidecar does once it has applied one (without
+/// parsing it: that is each sidecar's own work, on its own node). Each stream keeps the
 /// last policy it received; a <see cref="Change"/> says which streams hold the old marker, and completes when every one
 /// of them has received a policy with the new one.
 /// </summary>
@@ -53,9 +53,14 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         var client = new Discovery.V1.Discovery.DiscoveryClient(channel);
         var fullPod = $"{ns}/{pod}";
         // Each update is acknowledged as a sidecar does once it has applied it (DiscoveryReports): on the proxy's one
-        // Reports stream, or (UnaryReports, as sidecars did before) with a Report call each.
+        // Reports stream, or (UnaryReports, as sidecars did before) with a Report call each; or (NoReports, a measurement
+        // of what the reports cost) not at all.
         Func<PolicyReport, Task> Ack;
-        if (UnaryReports)
+        if (NoReports)
+        {
+            Ack = _ => Task.CompletedTask;
+        }
+        else if (UnaryReports)
         {
             Ack = report => client.ReportAsync(report, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: _stop.Token).ResponseAsync;
         }
@@ -83,7 +88,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     }
 
     /// <summary>Arms a change: the streams whose last policy holds <paramref name="oldMarker"/> must receive <paramref name="newMarker"/>.</summary>
-    public Change Expect(string oldMarker, string newMarker)
+    public Change Expect(string oldMarker, string newMarker, string id)
     {
         var old = Encoding.UTF8.GetBytes(oldMarker);
         var expected = new bool[_streams];
@@ -97,10 +102,13 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
             }
         }
 
-        var change = new Change(Encoding.UTF8.GetBytes(newMarker), expected, count);
+        var change = new Change(id, Encoding.UTF8.GetBytes(newMarker), expected, count);
         Volatile.Write(ref _change, change);
         return change;
     }
+
+    /// <summary>Every update received since the change <paramref name="id"/> was armed, while it is the newest (else 0).</summary>
+    public int UpdatesOf(string id) => Volatile.Read(ref _change) is { } change && change.Id == id ? change.Updates : 0;
 
     public async ValueTask DisposeAsync()
     {
@@ -124,14 +132,31 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     /// <summary>Each update acknowledged with a Report call of its own, as sidecars did before the Reports stream.</summary>
     public bool UnaryReports { get; init; }
 
+    /// <summary>No update acknowledged: what the pushes cost without the reports sidecars make (not what a sidecar does).</summary>
+    public bool NoReports { get; init; }
+
+    /// <summary>
+    /// How long a proxy holds its reports before it writes them (each proxy's first waiting report starts the wait; what
+    /// waits by its end is written together): reports deferred past the push, which sidecars do not do.
+    /// </summary>
+    public TimeSpan ReportDelay { get; init; }
+
     private async Task SendReportsAsync(Discovery.V1.Discovery.DiscoveryClient client, System.Threading.Channels.ChannelReader<PolicyReport> reports)
     {
         try
         {
             using var call = client.Reports(cancellationToken: _stop.Token);
-            await foreach (var report in reports.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            while (await reports.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                await call.RequestStream.WriteAsync(report, _stop.Token).ConfigureAwait(false);
+                if (ReportDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(ReportDelay, _stop.Token).ConfigureAwait(false);
+                }
+
+                while (reports.TryRead(out var report))
+                {
+                    await call.RequestStream.WriteAsync(report, _stop.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled || _stop.IsCancellationRequested)
@@ -189,12 +214,14 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     }
 
     /// <summary>One change in flight: which streams must see the new marker, and when each did.</summary>
-    internal sealed class Change(byte[] marker, bool[] expected, int count)
+    internal sealed class Change(string id, byte[] marker, bool[] expected, int count)
     {
         private readonly long[] _seenAt = new long[expected.Length];
         private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _remaining = -1;
         private int _updates;
+
+        public string Id => id;
 
         public int Expected => count;
 
@@ -213,9 +240,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
             }
         }
 
-        /// <summary>Milliseconds from <paramref name="t0"/> until the last expected stream had it.</summary>
-        public double LastMs(long t0) => Stopwatch.GetElapsedTime(t0, _seenAt.Max()).TotalMilliseconds;
-
-        public IEnumerable<double> EachMs(long t0) => _seenAt.Where(t => t != 0).Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds);
+        /// <summary>When each expected stream had it, as <see cref="Stopwatch"/> timestamps (the monotonic clock, the same in every process).</summary>
+        public IEnumerable<long> SeenTimestamps => _seenAt.Where(t => t != 0);
     }
 }
