@@ -96,7 +96,6 @@ internal static class ScaleBenchmark
             // that some stream heard of, and that change's time: the tail's share that is the collections'.
             var paused = new List<(double PauseMs, double OwnPauseMs, double LastMs)>();
             var publishedMs = new List<double>();
-            var updates = new List<int>();
             var timeouts = 0;
             var producerWatched = watched.Where(w => ScaleCluster.ProducerOnly(w.S) && w != (HotNs, HotSvc)).Distinct().ToArray();
             var anyWatched = watched.Where(w => w != (HotNs, HotSvc)).Distinct().ToArray();
@@ -164,14 +163,18 @@ internal static class ScaleBenchmark
                 catch (TimeoutException)
                 {
                     timeouts++;
+                    change.Disarm();
                     Console.WriteLine($"change {i} ({kind}): {change.Expected} expected, not all had it after 30 s");
+                    await Task.Delay(settleMs).ConfigureAwait(false);
                     continue;
                 }
 
+                // The control plane's pauses until it is asked, right after the last stream had the change; the
+                // subscribers' until their last stream had it.
+                var pauseMs = await PausedMsAsync(controlPlane).ConfigureAwait(false) - pauseBefore;
                 var last = change.Expected == 0 ? double.NaN : change.LastMs(start);
                 var (cpuAfter, ownAfter) = (ProcessCpu.Ms(controlPlane.Id), subscribers.CpuMs());
-                var pauseMs = await PausedMsAsync(controlPlane).ConfigureAwait(false) - pauseBefore;
-                var (_, ownPauseMs) = await subscribers.SinceAsync(change).ConfigureAwait(false);
+                var ownPauseMs = change.LongestPauseMs();
                 if (change.Expected == 0)
                 {
                     // Nothing to wait for: the CPU of the model and of the watches' evaluation is taken over the settle.
@@ -202,13 +205,8 @@ internal static class ScaleBenchmark
                     await Task.Delay(settleMs).ConfigureAwait(false);
                 }
 
-                var (received, _) = await subscribers.SinceAsync(change).ConfigureAwait(false);
-                if (i >= 0)
-                {
-                    updates.Add(received);
-                }
-
-                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms, CPU control plane {cpuMs:F0} ms, subscribers {ownMs:F0} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}, GC paused it {pauseMs:F1} ms and a subscribers' process at most {ownPauseMs:F1} ms until the last stream had it; {received} updates received)");
+                var received = await subscribers.UpdatesAsync(change).ConfigureAwait(false);
+                Console.WriteLine($"{(i < 0 ? "warm-up " : "")}change {i} ({kind}, {command}): {change.Expected} streams affected, all had it after {last:F1} ms, CPU control plane {cpuMs:F0} ms, subscribers {ownMs:F0} ms (first {change.EachMs(start).DefaultIfEmpty().Min():F1}, half {Percentile([.. change.EachMs(start)], 0.5):F1}; store replace {ok[2]} ms, model published {ok[3]} ms, GCs gen0 {ok[4]} gen2 {ok[5]}, GC paused it {pauseMs:F1} ms and a subscribers' process at most {ownPauseMs:F1} ms meanwhile; {received} updates received)");
             }
 
             var changedRss = sampler.Phase("during the changes (peak)");

@@ -17,8 +17,9 @@ namespace Weft.Bench.Scale;
 /// Protocol, one line each way: it prints <c>ready ADDRESS TRUST_BUNDLE TOKENS_FILE STORE_MS BUILD_MS</c>, then reads
 /// <c>route N S REVISION</c> (route of Service S in namespace N, first path at that revision), <c>slice N S MOVE</c>
 /// (Service S's first endpoint moved to <see cref="ScaleCluster.MovedAddress"/>), <c>service N S EDIT</c> (Service S's
-/// admin port's targetPort set to 9091 + EDIT: the Service changes, no policy of its http port does), <c>gc</c> (GC heap figures, then a full
-/// collection and the heap after it) or
+/// admin port's targetPort set to 9091 + EDIT: the Service changes, no policy of its http port does), <c>paused</c>
+/// (answered <c>paused MS</c>, its GC pauses so far, <see cref="GC.GetTotalPauseDuration"/>), <c>gc</c> (GC heap figures,
+/// then a full collection and the heap after it) or
 /// <c>quit</c>, and answers each with one line: for a change, <c>ok STORE_VERSION REPLACE_MS PUBLISHED_MS GEN0 GEN2</c>
 /// (the store's replace, then until the translator published the model, from the command's arrival; the garbage collections
 /// meanwhile). With <c>SCALE_TRACE=1</c> in its environment it writes to standard error, for each model, how many

@@ -25,15 +25,11 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     private readonly List<Task> _reads = [];
     private readonly ByteString[] _latest = new ByteString[totalStreams];
     private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource _allFirst = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _withFirst;
     private int _streams;
     private Change? _change;
 
     public int Streams => _streams;
-
-    /// <summary>Completes when all <c>totalStreams</c> streams have their first policy.</summary>
-    public Task AllFirst => _allFirst.Task;
 
     public int WithFirst => Volatile.Read(ref _withFirst);
 
@@ -192,10 +188,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
                 if (first)
                 {
                     first = false;
-                    if (Interlocked.Increment(ref _withFirst) == _latest.Length)
-                    {
-                        _allFirst.TrySetResult();
-                    }
+                    Interlocked.Increment(ref _withFirst);
                 }
 
                 await ack(version).ConfigureAwait(false);
@@ -220,6 +213,7 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
         private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _remaining = -1;
         private int _updates;
+        private TimeSpan _pausedAtLast;
 
         public string Id => id;
 
@@ -230,12 +224,16 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
 
         public Task All => count == 0 ? Task.CompletedTask : _all.Task;
 
+        /// <summary>This process's GC pauses so far (<see cref="GC.GetTotalPauseDuration"/>) when the last expected stream had it.</summary>
+        public TimeSpan PausedAtLast => _pausedAtLast;
+
         public void Seen(int id, ReadOnlySpan<byte> json, long now)
         {
             Interlocked.Increment(ref _updates);
             if (id < expected.Length && expected[id] && json.IndexOf(marker) >= 0 && Interlocked.CompareExchange(ref _seenAt[id], now, 0) == 0
                 && Interlocked.Increment(ref _remaining) == count - 1)
             {
+                _pausedAtLast = GC.GetTotalPauseDuration();
                 _all.TrySetResult();
             }
         }

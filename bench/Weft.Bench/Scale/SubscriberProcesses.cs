@@ -10,7 +10,7 @@ namespace Weft.Bench.Scale;
 /// The scale benchmark's proxies, in processes of their own (<see cref="ScaleSubscribers"/> in each,
 /// <c>Weft.Bench control-plane-scale-subscribers</c>), proxy p in process p mod K; one by default. The proxies of one
 /// process share its GC, so each of its collections stalls them all at once, which no cluster does (each sidecar is a
-/// process of its own): at 10k, with one process, 12-13 of 100 changes waited 28-158 ms for one. More processes stall
+/// process of its own): at 10k, with one process, 13-15 of 100 changes waited 24-159 ms for one. More processes stall
 /// fewer changes, but on a machine of two CPUs they cost more CPU (each its own JIT, thread pool and GC), which slows
 /// every push more. Each process writes when its streams saw a change, as <see cref="Stopwatch"/> timestamps, which are
 /// the monotonic clock and so comparable across processes.
@@ -18,8 +18,9 @@ namespace Weft.Bench.Scale;
 /// <remarks>
 /// The protocol, one line each way on standard input and output: <c>add NS POD TOKEN HOST:PORT...</c> (no answer);
 /// <c>first</c> → <c>first N</c> (streams with their first policy); <c>expect ID OLD NEW</c> (markers in base64) →
-/// <c>expected ID COUNT PAUSED_MS</c>, then, once every expected stream has the new marker, <c>seen ID T...</c>;
-/// <c>updates ID</c> → <c>updates ID N PAUSED_MS</c>; <c>quit</c>. PAUSED_MS is the process's GC pauses so far.
+/// <c>expected ID COUNT PAUSED_MS</c>, then, once every expected stream has the new marker, <c>seen ID PAUSED_MS T...</c>;
+/// <c>updates ID</c> → <c>updates ID N</c>; <c>quit</c>. PAUSED_MS is the process's GC pauses so far: when the change was
+/// armed, and when its last expected stream had it.
 /// </remarks>
 internal sealed class SubscriberProcesses : IAsyncDisposable
 {
@@ -28,6 +29,7 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
 
     public SubscriberProcesses(int processes, int proxies, int streamsPerProxy, Uri controlPlane, string trustBundle, IReadOnlyList<string> flags)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(processes, 1);
         _children = new Child[processes];
         try
         {
@@ -94,33 +96,43 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         return change;
     }
 
-    /// <summary>
-    /// Every update received since <paramref name="change"/> was armed, expected or not, and the longest time the GC
-    /// paused any one of the processes since then, in ms.
-    /// </summary>
-    public async Task<(int Updates, double LongestPauseMs)> SinceAsync(Change change)
+    /// <summary>Every update received since <paramref name="change"/> was armed, expected or not, in every process.</summary>
+    public async Task<int> UpdatesAsync(Change change)
     {
-        var (updates, longest) = (0, 0.0);
+        var updates = 0;
         foreach (var child in _children)
         {
             var reply = await child.AskAsync($"updates {change.Id}").ConfigureAwait(false);
-            if (reply is not ["updates", var replyId, var n, var paused] || replyId != $"{change.Id}")
+            if (reply is not ["updates", var replyId, var n] || replyId != $"{change.Id}")
             {
                 throw Unexpected("updates", reply);
             }
 
             updates += int.Parse(n, CultureInfo.InvariantCulture);
-            longest = Math.Max(longest, Double(paused) - change.PausedBefore(child));
         }
 
-        return (updates, longest);
+        return updates;
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Every child is told to quit and waited for (killed if it does not go), whatever another one did.
+        List<Exception> errors = [];
         foreach (var child in _children)
         {
-            await child.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await child.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("stopping the subscribers' processes", errors);
         }
     }
 
@@ -152,12 +164,12 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
                     Reply($"expected {id} {change.Expected} {PausedMs()}");
                     if (change.Expected > 0)
                     {
-                        _ = change.All.ContinueWith(_ => Reply($"seen {id} {string.Join(' ', change.SeenTimestamps)}"), TaskScheduler.Default);
+                        _ = change.All.ContinueWith(_ => Reply($"seen {id} {Ms(change.PausedAtLast)} {string.Join(' ', change.SeenTimestamps)}"), TaskScheduler.Default);
                     }
 
                     break;
                 case "updates":
-                    Reply($"updates {words[1]} {subscribers.UpdatesOf(words[1])} {PausedMs()}");
+                    Reply($"updates {words[1]} {subscribers.UpdatesOf(words[1])}");
                     break;
                 default:
                     return 0;
@@ -173,7 +185,9 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], CultureInfo.InvariantCulture));
     }
 
-    private static string PausedMs() => GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture);
+    private static string PausedMs() => Ms(GC.GetTotalPauseDuration());
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture);
 
     private static void Reply(string line)
     {
@@ -194,7 +208,7 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
     /// <summary>One change armed in every process: what each expects, and when each stream of theirs had it.</summary>
     internal sealed class Change(int id)
     {
-        private readonly List<(Child Child, int Expected, double PausedMs, Task<long[]> Seen)> _parts = [];
+        private readonly List<(Child Child, int Expected, double PausedMs, Task<(double PausedMs, long[] At)> Seen)> _parts = [];
 
         public int Id => id;
 
@@ -208,7 +222,23 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
 
         public IEnumerable<double> EachMs(long t0) => Seen().Select(t => Stopwatch.GetElapsedTime(t0, t).TotalMilliseconds);
 
-        internal void Add(Child child, int expected, double pausedMs, Task<long[]> seen)
+        /// <summary>
+        /// The longest time the GC paused one of the processes that had streams to wait for, from the change's arming until
+        /// its last such stream had it (once <see cref="All"/> is done).
+        /// </summary>
+        public double LongestPauseMs() =>
+            _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully).Select(p => p.Seen.Result.PausedMs - p.PausedMs).DefaultIfEmpty(0).Max();
+
+        /// <summary>Stops waiting for the processes' seen lines (a change given up on).</summary>
+        public void Disarm()
+        {
+            foreach (var part in _parts)
+            {
+                part.Child.Disarm(id);
+            }
+        }
+
+        internal void Add(Child child, int expected, double pausedMs, Task<(double PausedMs, long[] At)> seen)
         {
             if (expected == 0)
             {
@@ -218,16 +248,14 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
             _parts.Add((child, expected, pausedMs, seen));
         }
 
-        internal double PausedBefore(Child child) => _parts.First(p => p.Child == child).PausedMs;
-
-        private IEnumerable<long> Seen() => _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully).SelectMany(p => p.Seen.Result);
+        private IEnumerable<long> Seen() => _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully).SelectMany(p => p.Seen.Result.At);
     }
 
     /// <summary>One subscribers' process: its replies in order, and its seen lines by change.</summary>
     internal sealed class Child : IAsyncDisposable
     {
         private readonly Channel<string[]> _replies = Channel.CreateUnbounded<string[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        private readonly ConcurrentDictionary<int, TaskCompletionSource<long[]>> _armed = new();
+        private readonly ConcurrentDictionary<int, TaskCompletionSource<(double PausedMs, long[] At)>> _armed = new();
         private readonly Task _reading;
 
         public Child(Process process)
@@ -244,13 +272,16 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
             await Process.StandardInput.FlushAsync().ConfigureAwait(false);
         }
 
+        /// <summary>Sends a line and reads its answer: null when the process has exited.</summary>
         public async Task<string[]?> AskAsync(string line)
         {
             await SendAsync(line).ConfigureAwait(false);
-            return await _replies.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            var reader = _replies.Reader;
+            return await reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false) && reader.TryRead(out var reply) ? reply : null;
         }
 
-        public Task<long[]> Arm(int id) => _armed.GetOrAdd(id, _ => new TaskCompletionSource<long[]>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        public Task<(double PausedMs, long[] At)> Arm(int id) =>
+            _armed.GetOrAdd(id, _ => new TaskCompletionSource<(double, long[])>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
         public void Disarm(int id) => _armed.TryRemove(id, out _);
 
@@ -286,27 +317,32 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
 
         private async Task ReadAsync()
         {
-            while (await Process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            try
             {
-                var words = line.Split(' ');
-                if (words[0] == "seen")
+                while (await Process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
                 {
-                    // A change given up on (timed out) may still complete later: its line finds nothing armed.
-                    if (_armed.TryRemove(int.Parse(words[1], CultureInfo.InvariantCulture), out var seen))
+                    var words = line.Split(' ');
+                    if (words[0] == "seen")
                     {
-                        seen.TrySetResult([.. words[2..].Select(t => long.Parse(t, CultureInfo.InvariantCulture))]);
+                        // A change given up on (timed out) was disarmed: its late line finds nothing.
+                        if (_armed.TryRemove(int.Parse(words[1], CultureInfo.InvariantCulture), out var seen))
+                        {
+                            seen.TrySetResult((Double(words[2]), [.. words[3..].Select(t => long.Parse(t, CultureInfo.InvariantCulture))]));
+                        }
+                    }
+                    else
+                    {
+                        _replies.Writer.TryWrite(words);
                     }
                 }
-                else
-                {
-                    _replies.Writer.TryWrite(words);
-                }
             }
-
-            _replies.Writer.TryComplete();
-            foreach (var seen in _armed.Values)
+            finally
             {
-                seen.TrySetException(new InvalidOperationException("a subscribers' process exited"));
+                _replies.Writer.TryComplete();
+                foreach (var seen in _armed.Values)
+                {
+                    seen.TrySetException(new InvalidOperationException("a subscribers' process exited"));
+                }
             }
         }
     }
