@@ -398,7 +398,11 @@ public sealed class ManifestApplierTests : IAsyncLifetime
 
         Assert.Equal(1, applier.DirectoryReads); // at start only: the read-backs found DIR's content hash unchanged
 
-        await File.WriteAllTextAsync(Path.Combine(Manifests, "extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
+        // Written whole, then moved in: a pass that came between the file's creation and its content would read DIR once
+        // more (a third read), which is right for DIR and not what this test counts.
+        var extra = Path.Combine(_work, "extra.yaml");
+        await File.WriteAllTextAsync(extra, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
+        File.Move(extra, Path.Combine(Manifests, "extra.yaml"));
         await WaitForAsync(KubeResource.ConfigMaps, "shop", "extra", client);
         Assert.Equal(2, applier.DirectoryReads); // an edit is read
     }
