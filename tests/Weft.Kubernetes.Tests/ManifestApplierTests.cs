@@ -367,10 +367,8 @@ public sealed class ManifestApplierTests : IAsyncLifetime
         await using (await StartAsync(resync: TimeSpan.FromHours(1))) // no read-back but the edit's
         {
             await KubeResource.HttpRoutes.DeleteAsync(_client, "shop", "cart-canary", CancellationToken.None);
-            var edit = Path.Combine(_work, "shop.yaml"); // written whole, then moved in: the pass never reads half of it
-            await File.WriteAllTextAsync(edit, ShopWithRoute[..ShopWithRoute.LastIndexOf("---", StringComparison.Ordinal)]
+            await MoveIntoDirAsync("shop.yaml", ShopWithRoute[..ShopWithRoute.LastIndexOf("---", StringComparison.Ordinal)]
                 + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: edited, namespace: shop}\n");
-            File.Move(edit, Path.Combine(Manifests, "shop.yaml"), overwrite: true);
             await WaitForAsync(KubeResource.ConfigMaps, "shop", "edited"); // the edit's pass is done
             Assert.Null(await ReadAsync(KubeResource.HttpRoutes, "shop", "cart-canary"));
             Assert.DoesNotContain("cart-canary", Progress, StringComparison.Ordinal);
@@ -398,13 +396,19 @@ public sealed class ManifestApplierTests : IAsyncLifetime
 
         Assert.Equal(1, applier.DirectoryReads); // at start only: the read-backs found DIR's content hash unchanged
 
-        // Written whole, then moved in: a pass that came between the file's creation and its content would read DIR once
-        // more (a third read), which is right for DIR and not what this test counts.
-        var extra = Path.Combine(_work, "extra.yaml");
-        await File.WriteAllTextAsync(extra, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
-        File.Move(extra, Path.Combine(Manifests, "extra.yaml"));
+        // A pass between a file's creation and its content would read DIR once more (a third read), which is right for DIR
+        // and not what this test counts.
+        await MoveIntoDirAsync("extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\n");
         await WaitForAsync(KubeResource.ConfigMaps, "shop", "extra", client);
         Assert.Equal(2, applier.DirectoryReads); // an edit is read
+    }
+
+    /// <summary>An edit of DIR in one step: written whole beside it, then moved in, so that no pass reads half of it.</summary>
+    private async Task MoveIntoDirAsync(string name, string text)
+    {
+        var whole = Path.Combine(_work, name);
+        await File.WriteAllTextAsync(whole, text);
+        File.Move(whole, Path.Combine(Manifests, name), overwrite: true);
     }
 
     private const string ShopWithRoute = """

@@ -29,8 +29,6 @@ internal sealed class ScaleSubscribers(int totalStreams) : IAsyncDisposable
     private int _streams;
     private Change? _change;
 
-    public int Streams => _streams;
-
     public int WithFirst => Volatile.Read(ref _withFirst);
 
     public static X509Certificate2Collection Roots(string trustBundlePath)

@@ -68,8 +68,7 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         var sum = 0;
         foreach (var child in _children)
         {
-            var reply = await child.AskAsync("first").ConfigureAwait(false);
-            sum += reply is ["first", var n] ? int.Parse(n, CultureInfo.InvariantCulture) : throw Unexpected("first", reply);
+            sum += int.Parse((await child.AskAsync("first", "first", 2).ConfigureAwait(false))[1], CultureInfo.InvariantCulture);
         }
 
         return sum;
@@ -84,13 +83,8 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         foreach (var child in _children)
         {
             var seen = child.Arm(id);
-            var reply = await child.AskAsync($"expect {id} {old} {fresh}").ConfigureAwait(false);
-            if (reply is not ["expected", var replyId, var count, var paused] || replyId != $"{id}")
-            {
-                throw Unexpected("expect", reply);
-            }
-
-            change.Add(child, int.Parse(count, CultureInfo.InvariantCulture), Double(paused), seen);
+            var reply = await child.AskAsync($"expect {id} {old} {fresh}", "expected", 4, id).ConfigureAwait(false);
+            change.Add(child, int.Parse(reply[2], CultureInfo.InvariantCulture), Double(reply[3]), seen);
         }
 
         return change;
@@ -102,13 +96,7 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         var updates = 0;
         foreach (var child in _children)
         {
-            var reply = await child.AskAsync($"updates {change.Id}").ConfigureAwait(false);
-            if (reply is not ["updates", var replyId, var n] || replyId != $"{change.Id}")
-            {
-                throw Unexpected("updates", reply);
-            }
-
-            updates += int.Parse(n, CultureInfo.InvariantCulture);
+            updates += int.Parse((await child.AskAsync($"updates {change.Id}", "updates", 3, change.Id).ConfigureAwait(false))[2], CultureInfo.InvariantCulture);
         }
 
         return updates;
@@ -198,9 +186,6 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
 
     private static double Double(string s) => double.Parse(s, CultureInfo.InvariantCulture);
 
-    private static InvalidOperationException Unexpected(string asked, string[]? reply) =>
-        new($"a subscribers' process answered '{string.Join(' ', reply ?? ["(nothing: it exited)"])}' to {asked}");
-
     private static Process Start(Uri controlPlane, string trustBundle, int streams, IReadOnlyList<string> flags) =>
         Process.Start(ScaleBenchmark.Self(["control-plane-scale-subscribers", "--address", controlPlane.ToString(), "--bundle", trustBundle, "--streams", $"{streams}", .. flags]))
             ?? throw new InvalidOperationException("could not start a subscribers' process");
@@ -226,8 +211,7 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
         /// The longest time the GC paused one of the processes that had streams to wait for, from the change's arming until
         /// its last such stream had it (once <see cref="All"/> is done).
         /// </summary>
-        public double LongestPauseMs() =>
-            _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully).Select(p => p.Seen.Result.PausedMs - p.PausedMs).DefaultIfEmpty(0).Max();
+        public double LongestPauseMs() => Done().Select(p => p.Seen.Result.PausedMs - p.PausedMs).DefaultIfEmpty(0).Max();
 
         /// <summary>Stops waiting for the processes' seen lines (a change given up on).</summary>
         public void Disarm()
@@ -248,7 +232,11 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
             _parts.Add((child, expected, pausedMs, seen));
         }
 
-        private IEnumerable<long> Seen() => _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully).SelectMany(p => p.Seen.Result.At);
+        private IEnumerable<long> Seen() => Done().SelectMany(p => p.Seen.Result.At);
+
+        /// <summary>The processes that had streams to wait for and said when they had it.</summary>
+        private IEnumerable<(Child Child, int Expected, double PausedMs, Task<(double PausedMs, long[] At)> Seen)> Done() =>
+            _parts.Where(p => p.Expected > 0 && p.Seen.IsCompletedSuccessfully);
     }
 
     /// <summary>One subscribers' process: its replies in order, and its seen lines by change.</summary>
@@ -272,12 +260,18 @@ internal sealed class SubscriberProcesses : IAsyncDisposable
             await Process.StandardInput.FlushAsync().ConfigureAwait(false);
         }
 
-        /// <summary>Sends a line and reads its answer: null when the process has exited.</summary>
-        public async Task<string[]?> AskAsync(string line)
+        /// <summary>
+        /// Sends a line and reads its answer, which must be <paramref name="answer"/> and <paramref name="words"/> words in
+        /// all, the second <paramref name="id"/> when given; anything else (none: the process exited) throws.
+        /// </summary>
+        public async Task<string[]> AskAsync(string line, string answer, int words, int? id = null)
         {
             await SendAsync(line).ConfigureAwait(false);
             var reader = _replies.Reader;
-            return await reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false) && reader.TryRead(out var reply) ? reply : null;
+            var reply = await reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false) && reader.TryRead(out var r) ? r : null;
+            return reply is not null && reply.Length == words && reply[0] == answer && (id is null || reply[1] == $"{id}")
+                ? reply
+                : throw new InvalidOperationException($"a subscribers' process answered '{string.Join(' ', reply ?? ["(nothing: it exited)"])}' to {line.Split(' ')[0]}");
         }
 
         public Task<(double PausedMs, long[] At)> Arm(int id) =>
