@@ -77,7 +77,7 @@ public sealed partial class MeshModel
 
     /// <summary>A route's analysed rules (their matches as the route planners read them), empty for a route not analysed.</summary>
     private IReadOnlyList<Internal.AnalyzedRule> RouteRulesOf(Route route) =>
-        _analyzedByRoute.TryGetValue(route, out var analyzed) ? analyzed.Route.Rules : [];
+        _analyzedByRoute[route] is { } analyzed ? analyzed.Route.Rules : [];
 
     /// <summary>
     /// Whether every pod's inbound policy on <paramref name="snapshot"/> is what it was on <paramref name="previous"/> (a

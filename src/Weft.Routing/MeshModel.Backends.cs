@@ -1,4 +1,5 @@
 using Weft.Routing.Backends;
+using Weft.Routing.Internal;
 
 namespace Weft.Routing;
 
@@ -20,5 +21,5 @@ public sealed partial class MeshModel
     public IReadOnlyList<BackendPolicyStatus> BackendTrafficPolicyStatuses => Backends.TrafficPolicies;
 
     private BackendStatuses Backends => LazyInitializer.EnsureInitialized(ref _backendStatuses, () =>
-        new BackendStatuses(_snapshot, _index, ControllerName, _snapshot.Routes.Where(_analyzedByRoute.ContainsKey).Select(r => _analyzedByRoute[r])));
+        new BackendStatuses(_snapshot, _index, ControllerName, _snapshot.Routes.Select(r => _analyzedByRoute[r]).OfType<RouteAnalysis>()));
 }

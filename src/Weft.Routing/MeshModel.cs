@@ -21,10 +21,14 @@ public sealed partial class MeshModel
 
     private readonly MeshSnapshot _snapshot;
     private readonly MeshIndex _index;
-    private readonly Dictionary<GroupKey, List<AnalyzedRoute>> _groups;
+    /// <summary>B3: the routes of each group, in order. A <see cref="LayeredMap{TKey, TValue}"/> of the previous model's.</summary>
+    private readonly LayeredMap<GroupKey, List<AnalyzedRoute>> _groups;
 
-    /// <summary>Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them.</summary>
-    private readonly Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> _analyzedByRoute;
+    /// <summary>
+    /// Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them. A
+    /// <see cref="LayeredMap{TKey, TValue}"/> of the previous model's: a change does not copy the whole cluster's.
+    /// </summary>
+    private readonly LayeredMap<Route, RouteAnalysis> _analyzedByRoute;
 
     /// <summary>The analysed routes by the Services they name, so that <see cref="Update"/> finds those a change touches; shared with the models made from this one.</summary>
     private readonly RouteReferences _routeReferences;
@@ -123,25 +127,27 @@ public sealed partial class MeshModel
         }
         else
         {
-            _analyzedByRoute = new(snapshot.Routes.Count, ReferenceEqualityComparer.Instance);
-            _groups = [];
+            var analyzedByRoute = new Dictionary<Route, RouteAnalysis>(snapshot.Routes.Count, ReferenceEqualityComparer.Instance);
+            var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>();
             foreach (var route in snapshot.Routes)
             {
-                if (!_analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
+                if (!analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
                 {
-                    var entry = (a, BindParents(route));
-                    _analyzedByRoute[route] = entry;
+                    var entry = new RouteAnalysis(a, BindParents(route));
+                    analyzedByRoute[route] = entry;
                     foreach (var key in GroupKeysOf(entry))
                     {
-                        AddToGroup(_groups, key, a);
+                        AddToGroup(groups, key, a);
                     }
                 }
             }
 
-            foreach (var list in _groups.Values)
+            foreach (var list in groups.Values)
             {
                 list.Sort(ByTypeThenPrecedence);
             }
+
+            (_analyzedByRoute, _groups) = (new(analyzedByRoute), new(groups));
 
             _routeReferences = new RouteReferences();
         }
@@ -171,7 +177,7 @@ public sealed partial class MeshModel
             var statuses = new List<RouteStatus>(_analyzedByRoute.Count);
             foreach (var route in snapshot.Routes)
             {
-                if (_analyzedByRoute.TryGetValue(route, out var analyzed))
+                if (_analyzedByRoute[route] is { } analyzed)
                 {
                     statuses.Add(Status(analyzed.Route, analyzed.Parents));
                 }
@@ -364,7 +370,7 @@ public sealed partial class MeshModel
     }
 
     /// <summary>B3: a route's groups, by (Service, port, route namespace) of each bound parent port; none without a rule to apply.</summary>
-    private static IEnumerable<GroupKey> GroupKeysOf((AnalyzedRoute Route, List<ParentBinding> Parents) entry)
+    private static IEnumerable<GroupKey> GroupKeysOf(RouteAnalysis entry)
     {
         if (!entry.Route.HasValidRule)
         {
@@ -390,11 +396,11 @@ public sealed partial class MeshModel
     /// Services or endpoints touches are found by the Services they name (<see cref="RouteReferences"/>), not by looking
     /// at every route.
     /// </summary>
-    private (Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>, Dictionary<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
+    private (LayeredMap<Route, RouteAnalysis>, LayeredMap<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
         MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved, HashSet<string>? services)
     {
-        var analyzedByRoute = new Dictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)>(previous._analyzedByRoute, ReferenceEqualityComparer.Instance);
-        var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>(previous._groups);
+        // What changes, as the layers over the previous model's maps take it: a route's new analysis or none (null).
+        var analyses = new Dictionary<Route, RouteAnalysis?>(ReferenceEqualityComparer.Instance);
         var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
         if (moved is { Count: > 0 })
         {
@@ -402,7 +408,7 @@ public sealed partial class MeshModel
             var goneSet = gone.Count == 0 ? null : new HashSet<Route>(gone, ReferenceEqualityComparer.Instance);
             foreach (var route in _routeReferences.Naming(previous._id, previous._analyzedByRoute, moved))
             {
-                var entry = previous._analyzedByRoute[route];
+                var entry = previous._analyzedByRoute[route]!;
                 if ((NamesAny(entry.Route.EndpointServices, moved) || (services is not null && NamesAny(entry.Route.ServiceRefs, services)))
                     && goneSet?.Contains(route) != true)
                 {
@@ -416,20 +422,22 @@ public sealed partial class MeshModel
         var removed = new HashSet<AnalyzedRoute>(ReferenceEqualityComparer.Instance);
         foreach (var route in gone)
         {
-            if (analyzedByRoute.Remove(route, out var old))
+            if (!analyses.ContainsKey(route) && previous._analyzedByRoute[route] is { } old)
             {
+                analyses[route] = null;
                 removed.Add(old.Route);
                 affected.UnionWith(GroupKeysOf(old));
             }
         }
 
-        var fresh = new List<((AnalyzedRoute Route, List<ParentBinding> Parents) Entry, GroupKey[] Keys)>();
+        var fresh = new List<(RouteAnalysis Entry, GroupKey[] Keys)>();
         foreach (var route in added)
         {
-            if (!analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
+            var held = analyses.TryGetValue(route, out var changed) ? changed : previous._analyzedByRoute[route];
+            if (held is null && RouteAnalyzer.Analyze(_index, route) is { } a)
             {
-                var entry = (a, BindParents(route));
-                analyzedByRoute[route] = entry;
+                var entry = new RouteAnalysis(a, BindParents(route));
+                analyses[route] = entry;
                 var keys = GroupKeysOf(entry).ToArray();
                 fresh.Add((entry, keys));
                 affected.UnionWith(keys);
@@ -440,7 +448,7 @@ public sealed partial class MeshModel
         var rebuilt = new Dictionary<GroupKey, List<AnalyzedRoute>>(affected.Count);
         foreach (var key in affected)
         {
-            rebuilt[key] = previous._groups.TryGetValue(key, out var before) ? before.Where(r => !removed.Contains(r)).ToList() : [];
+            rebuilt[key] = previous._groups[key] is { } before ? before.Where(r => !removed.Contains(r)).ToList() : [];
         }
 
         foreach (var (entry, keys) in fresh)
@@ -451,21 +459,15 @@ public sealed partial class MeshModel
             }
         }
 
+        var groups = new Dictionary<GroupKey, List<AnalyzedRoute>?>(rebuilt.Count);
         foreach (var (key, list) in rebuilt)
         {
-            if (list.Count == 0)
-            {
-                groups.Remove(key);
-            }
-            else
-            {
-                list.Sort(ByTypeThenPrecedence);
-                groups[key] = list;
-            }
+            list.Sort(ByTypeThenPrecedence);
+            groups[key] = list.Count == 0 ? null : list;
         }
 
         _routeReferences.Advance(previous._id, _id, [.. fresh.Select(f => f.Entry.Route)], removed.Count);
-        return (analyzedByRoute, groups);
+        return (previous._analyzedByRoute.With(analyses), previous._groups.With(groups));
     }
 
     private static bool NamesAny(IReadOnlyList<string> keys, HashSet<string> set)
@@ -580,11 +582,21 @@ public sealed partial class MeshModel
     }
 
     private bool SameGroup(MeshModel previous, GroupKey? key) =>
-        key is not { } k || SameInstances(previous._groups.GetValueOrDefault(k), _groups.GetValueOrDefault(k));
+        key is not { } k || SameInstances(previous._groups[k], _groups[k]);
 
     private static bool SameInstances<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b)
         where T : class
     {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a is ChunkedList<T> x && b is ChunkedList<T> y)
+        {
+            return x.SameInstances(y);
+        }
+
         var n = a?.Count ?? 0;
         if (n != (b?.Count ?? 0))
         {
@@ -750,7 +762,7 @@ public sealed partial class MeshModel
         var conflicts = new List<(string Text, bool L4Applies)>();
         foreach (var port in p.Ports)
         {
-            var group = _groups[new GroupKey(svc.Key, port.Port, route.Route.Namespace)];
+            var group = _groups[new GroupKey(svc.Key, port.Port, route.Route.Namespace)]!;
             if (group[0].Type < route.Type)
             {
                 // Whether it wins among the L4 types, as an l4 client's selection has it (HTTPRoutes and GRPCRoutes filtered out).
@@ -919,7 +931,7 @@ public sealed partial class MeshModel
     /// </summary>
     internal Selection Select(string clientNamespace, Service svc, ServicePort port, bool l4Only = false)
     {
-        List<AnalyzedRoute> Group(string ns) => _groups.GetValueOrDefault(new GroupKey(svc.Key, port.Port, ns)) is not { } group ? []
+        List<AnalyzedRoute> Group(string ns) => _groups[new GroupKey(svc.Key, port.Port, ns)] is not { } group ? []
             : l4Only ? [.. group.Where(r => r.Type is RouteType.Tcp or RouteType.Tls)] : group;
         var producer = Group(svc.Namespace);
         var consumer = clientNamespace != svc.Namespace ? Group(clientNamespace) : [];

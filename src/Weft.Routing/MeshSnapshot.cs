@@ -72,14 +72,15 @@ public sealed record MeshSnapshot
             }
         }
 
+        // The lists an object's edit swaps an item in are chunked (ChunkedList): the swap copies one chunk, not the list.
         return new MeshSnapshot
         {
-            Services = [.. services],
-            EndpointSlices = [.. slices],
-            Routes = [.. routes],
+            Services = ChunkedList.Of(services),
+            EndpointSlices = ChunkedList.Of(slices),
+            Routes = ChunkedList.Of(routes),
             ReferenceGrants = [.. grants],
             Namespaces = [.. namespaces],
-            Pods = [.. pods],
+            Pods = ChunkedList.Of(pods),
             ServiceAccounts = [.. accounts],
             AuthorizationPolicies = [.. authorization],
             XBackends = [.. backends],
@@ -167,8 +168,11 @@ public sealed record MeshSnapshot
                 }
             }
 
-            throw new InvalidOperationException($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
+            throw NotIn(obj, what);
         }
+
+        protected static InvalidOperationException NotIn(KubeObject obj, string what) =>
+            new($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
     }
 
     /// <summary>An object swapped for another of its kind, in its place (one of another kind changes nothing).</summary>
@@ -181,9 +185,9 @@ public sealed record MeshSnapshot
                 return list;
             }
 
-            T[] result = [.. list];
-            result[IndexOf(result, old, "swapped in")] = replacement;
-            return result;
+            var chunked = ChunkedList.Of(list);
+            var at = old is T held ? chunked.IndexOfInstance(held) : -1;
+            return at < 0 ? throw NotIn(old, "swapped in") : chunked.SetItems([(at, replacement)]);
         }
     }
 

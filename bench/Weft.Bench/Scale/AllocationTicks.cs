@@ -31,7 +31,9 @@ internal sealed class AllocationTicks : EventListener
             return;
         }
 
-        var type = e.Payload![e.PayloadNames.IndexOf("TypeName")] as string ?? "?";
+        // The large-object heap's allocations are named apart: they are what its budget, and the gen2s it starts, count.
+        var large = Convert.ToInt32(e.Payload![e.PayloadNames.IndexOf("AllocationKind")], System.Globalization.CultureInfo.InvariantCulture) == 1;
+        var type = (large ? "(large) " : "") + (e.Payload[e.PayloadNames.IndexOf("TypeName")] as string ?? "?");
         var amount = Convert.ToInt64(e.Payload[e.PayloadNames.IndexOf("AllocationAmount64")], System.Globalization.CultureInfo.InvariantCulture);
         _bytes.AddOrUpdate(type, amount, (_, v) => v + amount);
     }

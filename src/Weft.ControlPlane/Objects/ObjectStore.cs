@@ -177,7 +177,7 @@ public sealed class ObjectStore
 
         // Merged, each key is the latest registered source's that holds it: a later source's object shadows this one's.
         var snapshot = _snapshot;
-        var merged = snapshot.Objects.ToArray();
+        var places = new List<(int Index, KubeObject Item)>(changed.Count);
         var replaced = new List<(KubeObject Old, KubeObject New)>(changed.Count);
         var later = _sourceOrder.Skip(_sourceOrder.IndexOf(source) + 1).Select(s => _sources[s]).ToList();
         foreach (var (key, admitted) in changed)
@@ -188,8 +188,8 @@ public sealed class ObjectStore
             }
 
             var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
-            replaced.Add((merged[at], admitted));
-            merged[at] = admitted;
+            replaced.Add((snapshot.Objects[at], admitted));
+            places.Add((at, admitted));
         }
 
         if (replaced.Count == 0)
@@ -198,7 +198,7 @@ public sealed class ObjectStore
         }
 
         version = snapshot.Version + 1;
-        Volatile.Write(ref _snapshot, snapshot.Replacing(version, merged, replaced));
+        Volatile.Write(ref _snapshot, snapshot.Replacing(version, ChunkedList.Of(snapshot.Objects).SetItems(places), replaced));
         return true;
     }
 

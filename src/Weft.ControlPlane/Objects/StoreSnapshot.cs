@@ -10,14 +10,14 @@ public sealed record StoreSnapshot
 
     public required long Version { get; init; }
 
-    /// <summary>Every object, ordered by kind/namespace/name.</summary>
+    /// <summary>Every object, ordered by kind/namespace/name; a <see cref="ChunkedList{T}"/> when made by <see cref="Create"/> or <see cref="Replacing"/>.</summary>
     public required IReadOnlyList<KubeObject> Objects { get; init; }
 
     /// <summary>The objects sorted into the lists the GAMMA rules read.</summary>
     public required MeshSnapshot Mesh { get; init; }
 
     internal static StoreSnapshot Create(long version, IReadOnlyList<KubeObject> objects) =>
-        new() { Version = version, Objects = objects, Mesh = MeshSnapshot.From(objects) };
+        new() { Version = version, Objects = ChunkedList.Of(objects), Mesh = MeshSnapshot.From(objects) };
 
     /// <summary>A snapshot whose mesh lists were made from the last one's (<see cref="MeshSnapshot.Changing"/>), not sorted out again.</summary>
     internal static StoreSnapshot Changing(long version, IReadOnlyList<KubeObject> objects, MeshSnapshot mesh) =>

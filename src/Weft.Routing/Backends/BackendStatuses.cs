@@ -18,7 +18,7 @@ internal sealed class BackendStatuses
     private readonly MeshIndex _index;
     private readonly string _controllerName;
 
-    public BackendStatuses(MeshSnapshot snapshot, MeshIndex index, string controllerName, IEnumerable<(AnalyzedRoute Route, List<ParentBinding> Parents)> routes)
+    public BackendStatuses(MeshSnapshot snapshot, MeshIndex index, string controllerName, IEnumerable<RouteAnalysis> routes)
     {
         _index = index;
         _controllerName = controllerName;
@@ -171,7 +171,7 @@ internal sealed class BackendStatuses
 
     // ---- XBackend ----
 
-    private List<XBackendStatus> XBackendsOf(MeshSnapshot snapshot, IEnumerable<(AnalyzedRoute Route, List<ParentBinding> Parents)> routes)
+    private List<XBackendStatus> XBackendsOf(MeshSnapshot snapshot, IEnumerable<RouteAnalysis> routes)
     {
         // Per XBackend, the Services its routes are bound to, in route and parentRef order, each with those routes.
         var parents = new Dictionary<XBackend, List<(Service Service, List<string> Routes)>>(ReferenceEqualityComparer.Instance);

@@ -9,15 +9,16 @@ namespace Weft.Routing.Internal;
 /// <summary>Lookups over a snapshot: Services by key and ClusterIP, endpoints by Service and address, pods.</summary>
 internal sealed class MeshIndex
 {
-    // Not readonly: WithServices gives a copy its own.
-    private Dictionary<string, Service> _services = new(StringComparer.Ordinal);
-    private Dictionary<string, Service> _byClusterIP = new(StringComparer.OrdinalIgnoreCase);
+    // Not readonly: WithServices gives a copy its own, each a LayeredMap of this one's.
+    private LayeredMap<string, Service> _services;
+    private LayeredMap<string, Service> _byClusterIP;
     // How many Services hold each cluster IP that two or more hold (the API server gives each its own; a local cluster's
     // manifests may not): WithServices looks at every Service only for such an address. Not readonly, as _byClusterIP.
     private Dictionary<string, int> _sharedClusterIPs = new(StringComparer.OrdinalIgnoreCase);
-    // Not readonly: WithEndpoints gives a copy its own endpoints. Each Service's slices by their namespace/name, whatever
-    // the snapshot's order, so that an update puts a changed slice in its place without looking at the others.
-    private Dictionary<string, List<EndpointSlice>> _slices = new(StringComparer.Ordinal);
+    // Not readonly: WithEndpoints gives a copy its own endpoints (a LayeredMap of these). Each Service's slices by their
+    // namespace/name, whatever the snapshot's order, so that an update puts a changed slice in its place without looking
+    // at the others.
+    private LayeredMap<string, List<EndpointSlice>> _slices;
     // By (namespace, name): looked up once per endpoint, so without building a "namespace/name" string each time; and by
     // address. Not readonly: WithEndpoints gives a copy its own pods when pods changed.
     private PodMaps _pods;
@@ -56,35 +57,40 @@ internal sealed class MeshIndex
         TrustDomain = trustDomain;
         _pods = PodMaps.Of(snapshot.Pods);
         _resolver = new EndpointResolver(trustDomain, _pods);
+        var services = new Dictionary<string, Service>(snapshot.Services.Count, StringComparer.Ordinal);
+        var byClusterIP = new Dictionary<string, Service>(snapshot.Services.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var svc in snapshot.Services)
         {
-            _services[svc.Key] = svc;
+            services[svc.Key] = svc;
 
             // By place, not FrontendAddresses: no iterator for each of the cluster's Services.
             for (var i = 0; i < FrontendCandidates(svc); i++)
             {
                 if (FrontendAddress(svc, i) is { } ip)
                 {
-                    AddressClaims.Add(_byClusterIP, _sharedClusterIPs, ip, svc);
+                    AddressClaims.Add(byClusterIP, _sharedClusterIPs, ip, svc);
                 }
             }
         }
 
+        var slices = new Dictionary<string, List<EndpointSlice>>(StringComparer.Ordinal);
         foreach (var slice in snapshot.EndpointSlices)
         {
             if (slice.ServiceKey is { } service)
             {
-                AddSlice(_slices, service, slice);
+                AddSlice(slices, service, slice);
             }
         }
 
-        foreach (var list in _slices.Values)
+        foreach (var list in slices.Values)
         {
             if (list.Count > 1)
             {
                 list.Sort(ByKey);
             }
         }
+
+        (_services, _byClusterIP, _slices) = (new(services), new(byClusterIP), new(slices));
 
         _endpointsByAddress = new(() => EndpointAddresses.Of(snapshot.EndpointSlices));
 
@@ -147,13 +153,13 @@ internal sealed class MeshIndex
         ns.CopyTo(key);
         key[ns.Length] = '/';
         name.CopyTo(key[(ns.Length + 1)..]);
-        return _services.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var svc) ? svc : null;
+        return _services.Find<ReadOnlySpan<char>>(key);
     }
 
     /// <summary>The Service of key <paramref name="key"/> (namespace/name), or null.</summary>
-    public Service? Service(string key) => _services.GetValueOrDefault(key);
+    public Service? Service(string key) => _services[key];
 
-    public Service? ServiceByClusterIP(string ip) => _byClusterIP.GetValueOrDefault(ip);
+    public Service? ServiceByClusterIP(string ip) => _byClusterIP[ip];
 
     public Pod? Pod(string ns, string name) => _pods.ByName(ns ?? "", name);
 
@@ -286,23 +292,16 @@ internal sealed class MeshIndex
             next._resolver = new EndpointResolver(TrustDomain, next._pods);
         }
 
-        // Each changed Service's slices: its list without the gone and with the added ones (a slice moved in the list is
-        // both), in their order; not a look at every slice of the cluster.
-        next._slices = new Dictionary<string, List<EndpointSlice>>(_slices, StringComparer.Ordinal);
+        // Each changed Service's slices: a new list, its old one without the gone and with the added ones (a slice moved in
+        // the list is both), in their order, or none; not a look at every slice of the cluster.
+        var slices = new Dictionary<string, List<EndpointSlice>?>(changed.Count, StringComparer.Ordinal);
         var goneSet = new HashSet<EndpointSlice>(gone, ReferenceEqualityComparer.Instance);
         foreach (var key in changed)
         {
-            if (_slices.TryGetValue(key, out var before))
+            if (_slices[key] is { } before)
             {
                 List<EndpointSlice> kept = [.. before.Where(slice => !goneSet.Contains(slice))];
-                if (kept.Count > 0)
-                {
-                    next._slices[key] = kept;
-                }
-                else
-                {
-                    next._slices.Remove(key);
-                }
+                slices[key] = kept.Count > 0 ? kept : null;
             }
         }
 
@@ -311,15 +310,22 @@ internal sealed class MeshIndex
         {
             if (slice.ServiceKey is { } service && changed.Contains(service))
             {
-                AddSlice(next._slices, service, slice);
+                if (slices.GetValueOrDefault(service) is not { } list)
+                {
+                    slices[service] = list = [];
+                }
+
+                list.Add(slice);
                 grown.Add(service);
             }
         }
 
         foreach (var service in grown)
         {
-            next._slices[service].Sort(ByKey);
+            slices[service]!.Sort(ByKey);
         }
+
+        next._slices = _slices.With(slices);
 
         // From this index's map when it was made (a pod-IP destination read it), with only the changed slices' addresses.
         var byAddress = _endpointsByAddress;
@@ -368,13 +374,11 @@ internal sealed class MeshIndex
         var next = (MeshIndex)MemberwiseClone();
         next._generation = _lineage.Next();
         _sliceReferences.Advance(_generation, next._generation, [], 0);
-        next._services = new Dictionary<string, Service>(_services, StringComparer.Ordinal);
-        next._byClusterIP = new Dictionary<string, Service>(_byClusterIP, StringComparer.OrdinalIgnoreCase);
-
+        var byKey = new Dictionary<string, Service?>(gone.Count + added.Count, StringComparer.Ordinal);
         foreach (var svc in gone)
         {
             var key = svc.Key;
-            next._services.Remove(key);
+            byKey[key] = null;
             foreach (var port in svc.Spec.Ports)
             {
                 // The previous index's readers resolve them again if they ask.
@@ -384,22 +388,15 @@ internal sealed class MeshIndex
 
         foreach (var svc in added)
         {
-            next._services[svc.Key] = svc;
+            byKey[svc.Key] = svc;
         }
 
         // Each address a changed Service held or holds goes to the first Service of the new list that holds it.
         var changed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var byClusterIP = new Dictionary<string, Service?>(StringComparer.OrdinalIgnoreCase);
         var search = AddressClaims.Update(
-            gone, added, FrontendAddresses, _byClusterIP.ContainsKey, ref next._sharedClusterIPs,
-            (ip, holder) =>
-            {
-                next._byClusterIP.Remove(ip);
-                if (holder is not null)
-                {
-                    next._byClusterIP[ip] = holder;
-                }
-            },
-            changed);
+            gone, added, FrontendAddresses, ip => _byClusterIP[ip] is not null, ref next._sharedClusterIPs,
+            (ip, holder) => byClusterIP[ip] = holder, changed);
 
         if (search is not null)
         {
@@ -407,14 +404,16 @@ internal sealed class MeshIndex
             {
                 foreach (var ip in FrontendAddresses(svc))
                 {
-                    if (search.Contains(ip))
+                    if (search.Remove(ip))
                     {
-                        next._byClusterIP.TryAdd(ip, svc);
+                        byClusterIP[ip] = svc;
                     }
                 }
             }
         }
 
+        next._services = _services.With(byKey);
+        next._byClusterIP = _byClusterIP.With(byClusterIP);
         addresses = changed;
         return next;
     }
@@ -518,7 +517,7 @@ internal sealed class MeshIndex
     /// ready unless conditions.ready is false, port resolved through the Service port's targetPort. Sorted, deduplicated.
     /// </summary>
     public IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port) =>
-        Endpoints(svc, port, _slices.GetValueOrDefault(svc.Key));
+        Endpoints(svc, port, _slices[svc.Key]);
 
     private IReadOnlyList<EndpointPolicy> Endpoints(Service svc, ServicePort port, List<EndpointSlice>? slices)
     {

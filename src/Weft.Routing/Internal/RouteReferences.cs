@@ -15,7 +15,7 @@ internal sealed class RouteReferences
     private readonly FollowedMultimap<string, Route> _byService = new(StringComparer.Ordinal, ReferenceEqualityComparer.Instance);
 
     /// <summary>The routes of <paramref name="analyses"/> (the analyses of model <paramref name="model"/>) that may name one of <paramref name="services"/>, once each.</summary>
-    public List<Route> Naming(long model, IReadOnlyDictionary<Route, (AnalyzedRoute Route, List<ParentBinding> Parents)> analyses, IReadOnlySet<string> services)
+    public List<Route> Naming(long model, LayeredMap<Route, RouteAnalysis> analyses, IReadOnlySet<string> services)
     {
         var found = new HashSet<Route>(ReferenceEqualityComparer.Instance);
         _byService.Read(
@@ -28,7 +28,7 @@ internal sealed class RouteReferences
             },
             services, route =>
             {
-                if (analyses.ContainsKey(route))
+                if (analyses[route] is not null)
                 {
                     found.Add(route);
                 }

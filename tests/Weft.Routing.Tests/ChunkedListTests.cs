@@ -1,0 +1,72 @@
+namespace Weft.Routing.Tests;
+
+/// <summary>
+/// ChunkedList: a list made from another by swaps reads as an array given the same swaps would, item by item and in
+/// order, across chunk boundaries; the list it was made from reads as before; same instances are told apart from equal ones.
+/// </summary>
+public class ChunkedListTests
+{
+    private sealed record Item(int Value);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(1025)]
+    [InlineData(5000)]
+    public void A_chain_of_swaps_reads_as_an_array_given_the_same_swaps(int count)
+    {
+        var random = new Random(count);
+        var expected = Enumerable.Range(0, count).Select(i => new Item(i)).ToArray();
+        var list = ChunkedList.Of(expected);
+        Assert.Same(list, ChunkedList.Of(list));
+        var chain = new List<(ChunkedList<Item> List, Item[] Expected)> { (list, [.. expected]) };
+        for (var step = 0; step < 50 && count > 0; step++)
+        {
+            var swaps = Enumerable.Range(0, random.Next(1, 4)).Select(_ => (Index: random.Next(count), Item: new Item(-step))).ToList();
+            foreach (var (index, item) in swaps)
+            {
+                expected[index] = item;
+            }
+
+            list = list.SetItems(swaps);
+            chain.Add((list, [.. expected]));
+        }
+
+        foreach (var (made, items) in chain)
+        {
+            Assert.Equal(items.Length, made.Count);
+            for (var i = 0; i < items.Length; i++)
+            {
+                Assert.Same(items[i], made[i]);
+            }
+
+            var enumerated = new List<Item>();
+            foreach (var item in made)
+            {
+                enumerated.Add(item);
+            }
+
+            Assert.True(items.SequenceEqual(enumerated, ReferenceEqualityComparer.Instance), "the enumerator reads another order");
+            Assert.True(items.SequenceEqual(made.AsEnumerable(), ReferenceEqualityComparer.Instance), "IEnumerable<T> reads another order");
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[count]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[-1]);
+    }
+
+    [Fact]
+    public void Same_instances_and_places_are_told_from_equal_items()
+    {
+        var items = Enumerable.Range(0, 3000).Select(i => new Item(i)).ToArray();
+        var list = ChunkedList.Of(items);
+        var equal = list.SetItems([(2500, new Item(2500))]);
+        Assert.True(list.SameInstances(ChunkedList.Of(items)));
+        Assert.False(list.SameInstances(equal));
+        Assert.False(list.SameInstances(ChunkedList.Of(items[..^1])));
+        Assert.Equal(2500, list.IndexOfInstance(items[2500]));
+        Assert.Equal(-1, list.IndexOfInstance(new Item(2500)));
+        Assert.Same(list, list.SetItems([]));
+    }
+}
