@@ -1,11 +1,12 @@
 using System.Collections;
+using System.Runtime.InteropServices;
 
 namespace Weft.Routing;
 
 /// <summary>Makes <see cref="ChunkedList{T}"/>s.</summary>
 public static class ChunkedList
 {
-    /// <summary><paramref name="items"/> as a chunked list: itself when it is one, else its items copied.</summary>
+    /// <summary><paramref name="items"/> as a chunked list: itself when it is one, else its items copied (a run at a time from an array or a list).</summary>
     public static ChunkedList<T> Of<T>(IReadOnlyList<T> items)
         where T : class
     {
@@ -15,17 +16,9 @@ public static class ChunkedList
             return chunked;
         }
 
-        var chunks = new T[(items.Count + ChunkedList<T>.ChunkLength - 1) >> ChunkedList<T>.Shift][];
-        for (var c = 0; c < chunks.Length; c++)
-        {
-            var chunk = chunks[c] = new T[Math.Min(ChunkedList<T>.ChunkLength, items.Count - (c << ChunkedList<T>.Shift))];
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                chunk[i] = items[(c << ChunkedList<T>.Shift) + i];
-            }
-        }
-
-        return new ChunkedList<T>(chunks, items.Count);
+        var builder = new ChunkedListBuilder<T>();
+        builder.AddRange(items, 0, items.Count);
+        return builder.ToList();
     }
 }
 
@@ -34,7 +27,8 @@ public static class ChunkedList
 /// items swapped (<see cref="SetItems"/>) copies the chunks those items are in and shares the rest. Issue 18: the store's
 /// merged objects and the snapshot's lists of each kind were copied whole for each object that changed, a large-object
 /// allocation of the whole cluster's size per change, whose budget started the control plane's longest collections.
-/// A chunk is below the large-object threshold; reading an item is two array reads.
+/// A chunk is below the large-object threshold; reading an item is two array reads. A list with an item put in or taken
+/// out is made anew (<see cref="ChunkedListBuilder{T}"/>): linear still, but in chunks, without an array of its size.
 /// </summary>
 public sealed class ChunkedList<T> : IReadOnlyList<T>
     where T : class
@@ -42,7 +36,7 @@ public sealed class ChunkedList<T> : IReadOnlyList<T>
     /// <summary>Items per chunk: 8 KB of references, so that a swap copies little and the list of chunks stays short.</summary>
     public const int ChunkLength = 1024;
 
-    internal const int Shift = 10;
+    private const int Shift = 10;
 
     private readonly T[][] _chunks;
 
@@ -94,6 +88,29 @@ public sealed class ChunkedList<T> : IReadOnlyList<T>
         return chunks is null ? this : new ChunkedList<T>(chunks, Count);
     }
 
+    /// <summary>
+    /// Where <paramref name="value"/> is in this list, which <paramref name="comparer"/> orders: its index, or the bitwise
+    /// complement of the index it would be put in at (as <see cref="Array.BinarySearch{T}(T[], T, IComparer{T})"/>).
+    /// </summary>
+    public int BinarySearch(T value, IComparer<T> comparer)
+    {
+        ArgumentNullException.ThrowIfNull(comparer);
+        var (low, high) = (0, Count - 1);
+        while (low <= high)
+        {
+            var middle = low + ((high - low) >> 1);
+            var order = comparer.Compare(this[middle], value);
+            if (order == 0)
+            {
+                return middle;
+            }
+
+            (low, high) = order < 0 ? (middle + 1, high) : (low, middle - 1);
+        }
+
+        return ~low;
+    }
+
     /// <summary>Where <paramref name="item"/> is, by reference (records compare by value, and deeply); -1 when it is not.</summary>
     public int IndexOfInstance(T item)
     {
@@ -107,6 +124,9 @@ public sealed class ChunkedList<T> : IReadOnlyList<T>
 
         return -1;
     }
+
+    /// <summary>The items from <paramref name="index"/> to the end of the chunk that holds it.</summary>
+    internal ReadOnlySpan<T> RunAt(int index) => _chunks[index >> Shift].AsSpan(index & (ChunkLength - 1));
 
     /// <summary>
     /// Whether both lists hold the same instances at the same places: chunks shared are not read, so a list compared with
@@ -195,5 +215,87 @@ public sealed class ChunkedList<T> : IReadOnlyList<T>
 
             return false;
         }
+    }
+}
+
+/// <summary>
+/// Makes a <see cref="ChunkedList{T}"/> item by item or range by range, in chunks from the start: a list of the whole
+/// cluster's size made without an array of that size (a change that adds or removes an object makes one).
+/// </summary>
+public sealed class ChunkedListBuilder<T>
+    where T : class
+{
+    private readonly List<T[]> _chunks = [];
+    private T[]? _current;
+    private int _used;
+    private int _count;
+
+    /// <summary>How many items have been added.</summary>
+    public int Count => _count;
+
+    public void Add(T item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (_current is null || _used == _current.Length)
+        {
+            _current = new T[ChunkedList<T>.ChunkLength];
+            _chunks.Add(_current);
+            _used = 0;
+        }
+
+        _current[_used++] = item;
+        _count++;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> items of <paramref name="items"/> from <paramref name="start"/> on, a run at a time
+    /// where it is chunked, an array or a <see cref="List{T}"/>.
+    /// </summary>
+    public void AddRange(IReadOnlyList<T> items, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, items.Count - count);
+        while (count > 0)
+        {
+            if (_current is null || _used == _current.Length)
+            {
+                _current = new T[ChunkedList<T>.ChunkLength];
+                _chunks.Add(_current);
+                _used = 0;
+            }
+
+            // The longest run that is one span on the source's side, as much of it as fits this chunk.
+            var run = items switch
+            {
+                ChunkedList<T> chunked => chunked.RunAt(start),
+                T[] array => array.AsSpan(start),
+                List<T> list => CollectionsMarshal.AsSpan(list)[start..],
+                _ => default,
+            };
+            var n = run.IsEmpty ? 1 : Math.Min(Math.Min(run.Length, count), _current.Length - _used);
+            if (run.IsEmpty)
+            {
+                _current[_used] = items[start];
+            }
+            else
+            {
+                run[..n].CopyTo(_current.AsSpan(_used));
+            }
+
+            (_used, _count, start, count) = (_used + n, _count + n, start + n, count - n);
+        }
+    }
+
+    /// <summary>The list of the items added; the builder is not to be used after.</summary>
+    public ChunkedList<T> ToList()
+    {
+        if (_current is not null && _used < _current.Length)
+        {
+            _chunks[^1] = _current[.._used];
+        }
+
+        return new ChunkedList<T>([.. _chunks], _count);
     }
 }

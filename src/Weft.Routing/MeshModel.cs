@@ -21,12 +21,12 @@ public sealed partial class MeshModel
 
     private readonly MeshSnapshot _snapshot;
     private readonly MeshIndex _index;
-    /// <summary>B3: the routes of each group, in order. A <see cref="LayeredMap{TKey, TValue}"/> of the previous model's.</summary>
+    /// <summary>B3: the routes of each group, in order. An update's is a <see cref="LayeredMap{TKey, TValue}"/> of the previous model's.</summary>
     private readonly LayeredMap<GroupKey, List<AnalyzedRoute>> _groups;
 
     /// <summary>
-    /// Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them. A
-    /// <see cref="LayeredMap{TKey, TValue}"/> of the previous model's: a change does not copy the whole cluster's.
+    /// Every analysed route with its parent bindings, by route instance, so that <see cref="Update"/> can reuse them. An
+    /// update's is a <see cref="LayeredMap{TKey, TValue}"/> of the previous model's: a change does not copy the whole cluster's.
     /// </summary>
     private readonly LayeredMap<Route, RouteAnalysis> _analyzedByRoute;
 

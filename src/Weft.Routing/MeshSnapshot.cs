@@ -72,7 +72,8 @@ public sealed record MeshSnapshot
             }
         }
 
-        // The lists an object's edit swaps an item in are chunked (ChunkedList): the swap copies one chunk, not the list.
+        // The lists of the kinds a cluster has most of are chunked (ChunkedList): an object's edit copies one chunk, not the
+        // list; an object created or deleted copies the list in chunks (Remove, Insert), and it stays chunked.
         return new MeshSnapshot
         {
             Services = ChunkedList.Of(services),
@@ -156,21 +157,6 @@ public sealed record MeshSnapshot
         public abstract IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
             where T : KubeObject;
 
-        /// <summary>Where <paramref name="obj"/> is in <paramref name="items"/>, by reference (records compare by value, and deeply).</summary>
-        protected static int IndexOf<T>(T[] items, KubeObject obj, string what)
-            where T : KubeObject
-        {
-            for (var i = 0; i < items.Length; i++)
-            {
-                if (ReferenceEquals(items[i], obj))
-                {
-                    return i;
-                }
-            }
-
-            throw NotIn(obj, what);
-        }
-
         protected static InvalidOperationException NotIn(KubeObject obj, string what) =>
             new($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
     }
@@ -191,38 +177,43 @@ public sealed record MeshSnapshot
         }
     }
 
-    /// <summary>An object taken out.</summary>
+    /// <summary>An object taken out: the list copied around it, in chunks.</summary>
     private sealed class Remove(KubeObject obj) : ListEdit
     {
         public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
         {
-            var items = list as T[] ?? [.. list];
-            var at = IndexOf(items, obj, "removed from");
-            var result = new T[items.Length - 1];
-            Array.Copy(items, result, at);
-            Array.Copy(items, at + 1, result, at, items.Length - at - 1);
-            return result;
+            var items = ChunkedList.Of(list);
+            var at = obj is T held ? items.IndexOfInstance(held) : -1;
+            if (at < 0)
+            {
+                throw NotIn(obj, "removed from");
+            }
+
+            var result = new ChunkedListBuilder<T>();
+            result.AddRange(items, 0, at);
+            result.AddRange(items, at + 1, items.Count - at - 1);
+            return result.ToList();
         }
     }
 
-    /// <summary>An object put in at its place by the order the list was made in.</summary>
+    /// <summary>An object put in at its place by the order the list was made in: the list copied around it, in chunks.</summary>
     private sealed class Insert(KubeObject obj, Comparison<KubeObject> order) : ListEdit
     {
         public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
         {
-            var items = list as T[] ?? [.. list];
-            var (low, high) = (0, items.Length);
+            var items = ChunkedList.Of(list);
+            var (low, high) = (0, items.Count);
             while (low < high)
             {
                 var mid = (low + high) >>> 1;
                 (low, high) = order(items[mid], obj) < 0 ? (mid + 1, high) : (low, mid);
             }
 
-            var result = new T[items.Length + 1];
-            Array.Copy(items, result, low);
-            result[low] = (T)obj;
-            Array.Copy(items, low, result, low + 1, items.Length - low);
-            return result;
+            var result = new ChunkedListBuilder<T>();
+            result.AddRange(items, 0, low);
+            result.Add((T)obj);
+            result.AddRange(items, low, items.Count - low);
+            return result.ToList();
         }
     }
 }

@@ -2,7 +2,8 @@ namespace Weft.Routing.Tests;
 
 /// <summary>
 /// ChunkedList: a list made from another by swaps reads as an array given the same swaps would, item by item and in
-/// order, across chunk boundaries; the list it was made from reads as before; same instances are told apart from equal ones.
+/// order, across chunk boundaries; the list it was made from reads as before; same instances are told apart from equal
+/// ones; a list built from ranges of an array, a list, a chunked list or any other reads as the items added.
 /// </summary>
 public class ChunkedListTests
 {
@@ -68,5 +69,44 @@ public class ChunkedListTests
         Assert.Equal(2500, list.IndexOfInstance(items[2500]));
         Assert.Equal(-1, list.IndexOfInstance(new Item(2500)));
         Assert.Same(list, list.SetItems([]));
+
+        // A chunk copied with the same instances put back: the same instances at the same places.
+        Assert.True(list.SameInstances(list.SetItems([(2500, items[2500]), (10, items[10])])));
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1000, 30)]
+    [InlineData(1024, 1)]
+    [InlineData(3000, 1500)]
+    public void A_list_built_from_ranges_of_any_list_reads_as_the_items_added_in_order(int count, int cut)
+    {
+        var items = Enumerable.Range(0, count).Select(i => new Item(i)).ToArray();
+        var one = new Item(-1);
+        IReadOnlyList<Item>[] sources = [items, items.ToList(), ChunkedList.Of(items), items.AsReadOnly()];
+        foreach (var source in sources)
+        {
+            // The items before the cut, one more, the items from the cut on: what an insert does.
+            var builder = new ChunkedListBuilder<Item>();
+            builder.AddRange(source, 0, cut);
+            builder.Add(one);
+            builder.AddRange(source, cut, count - cut);
+            var built = builder.ToList();
+            Item[] expected = [.. items[..cut], one, .. items[cut..]];
+            Assert.True(expected.SequenceEqual(built.AsEnumerable(), ReferenceEqualityComparer.Instance), $"built from {source.GetType().Name}");
+            Assert.Equal(expected.Length, built.Count);
+            Assert.Same(expected[^1], built[built.Count - 1]);
+            Assert.True(items.SequenceEqual(ChunkedList.Of(source).AsEnumerable(), ReferenceEqualityComparer.Instance), $"Of({source.GetType().Name})");
+        }
+    }
+
+    [Fact]
+    public void A_binary_search_finds_an_item_or_where_it_would_go()
+    {
+        var keys = ChunkedList.Of(Enumerable.Range(0, 3000).Select(i => $"k{i * 2:D6}").ToArray());
+        Assert.Equal(1500, keys.BinarySearch("k003000", StringComparer.Ordinal));
+        Assert.Equal(~1501, keys.BinarySearch("k003001", StringComparer.Ordinal));
+        Assert.Equal(~0, keys.BinarySearch("a", StringComparer.Ordinal));
+        Assert.Equal(~3000, keys.BinarySearch("z", StringComparer.Ordinal));
     }
 }

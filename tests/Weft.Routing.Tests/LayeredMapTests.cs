@@ -57,6 +57,37 @@ public class LayeredMapTests
     }
 
     [Fact]
+    public void Keys_equal_by_the_maps_comparer_are_one_key_and_counted_once()
+    {
+        // Cluster IPs are compared ignoring case (IPv6): the layer is made with the base's comparer.
+        var map = new LayeredMap<string, string>(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["fd00::a"] = "svc-a" });
+        map = map.With(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["FD00::A"] = "svc-b", ["fd00::B"] = "svc-c" });
+        Assert.Equal(2, map.Count);
+        Assert.Equal("svc-b", map["fd00::a"]);
+        Assert.Equal("svc-c", map.Find<ReadOnlySpan<char>>("FD00::b".AsSpan()));
+        map = map.With(new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Fd00::A"] = null });
+        Assert.Equal(1, map.Count);
+        Assert.Null(map["fd00::a"]);
+    }
+
+    [Fact]
+    public void The_layer_is_folded_once_it_holds_more_than_the_square_root_of_twice_the_bases_keys()
+    {
+        // 20,000 keys: folded past 200 keys in the layer, not at the floor of 64.
+        var map = new LayeredMap<string, string>(Enumerable.Range(0, 20_000).ToDictionary(k => $"k{k}", k => "0", StringComparer.Ordinal));
+        for (var k = 0; k < 200; k++)
+        {
+            map = map.With(new Dictionary<string, string?> { [$"k{k}"] = "1" });
+        }
+
+        Assert.Equal(200, map.Layered);
+        map = map.With(new Dictionary<string, string?> { ["k200"] = "1" });
+        Assert.Equal(0, map.Layered);
+        Assert.Equal(20_000, map.Count);
+        Assert.Equal("1", map["k200"]);
+    }
+
+    [Fact]
     public void A_change_to_nothing_is_the_same_map()
     {
         var map = new LayeredMap<string, string>(new Dictionary<string, string> { ["a"] = "1" });

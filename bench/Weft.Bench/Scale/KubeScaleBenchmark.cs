@@ -64,6 +64,11 @@ internal static class KubeScaleBenchmark
             await controller.ControlPlane.WaitForVersionAsync(controller.ControlPlane.Store.Version, CancellationToken.None).ConfigureAwait(false);
             Console.WriteLine($"controller: listed and first model out in {Stopwatch.GetElapsedTime(t0).TotalSeconds:F2} s");
 
+            // SCALE_ALLOC=1: the large-object allocations of the process (the controller and the stand-in both) from here
+            // on, by type, listed at the end; and its collections.
+            using var allocations = Environment.GetEnvironmentVariable("SCALE_ALLOC") == "1" ? new AllocationTicks() : null;
+            var (gen1, gen2, paused) = (GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
             // Each write after a quiet period (longer than the translator's 50 ms debounce), as pods change now and then,
             // not back to back; timed until the store holds it (the resourceVersions the write returned) and until the
             // model of that store version is out.
@@ -138,6 +143,14 @@ internal static class KubeScaleBenchmark
             }).ConfigureAwait(false);
 
             Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
+            if (allocations is not null)
+            {
+                Console.WriteLine($"since the first model: {GC.CollectionCount(1) - gen1} gen1 and {GC.CollectionCount(2) - gen2} gen2 collections, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
+                foreach (var (type, bytes) in allocations.Top(200).Where(t => t.Type.StartsWith("(large)", StringComparison.Ordinal)))
+                {
+                    Console.WriteLine($"alloc {bytes / 1048576.0,10:F1} MB {type}");
+                }
+            }
             return 0;
         }
         finally

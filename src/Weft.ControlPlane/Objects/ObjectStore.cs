@@ -20,7 +20,7 @@ public sealed class ObjectStore
     private StoreSnapshot _snapshot = StoreSnapshot.Empty;
 
     /// <summary>The keys of <see cref="StoreSnapshot.Objects"/>, in its order.</summary>
-    private string[] _mergedKeys = [];
+    private ChunkedList<string> _mergedKeys = ChunkedList.Of<string>([]);
 
     /// <param name="admission">
     /// Applied to every object on <see cref="Replace"/>, as an API server's admission would (the local cluster
@@ -79,15 +79,17 @@ public sealed class ObjectStore
         }
 
         var next = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
-        var given = new KubeObject[objects.Count];
-        var keys = new string[objects.Count];
-        var shift = objects.Count - (last?.Given.Length ?? 0);
+        var given = new ChunkedListBuilder<KubeObject>();
+        var keys = new ChunkedListBuilder<string>();
+        var shift = objects.Count - (last?.Given.Count ?? 0);
         for (var i = 0; i < objects.Count; i++)
         {
             var loaded = objects[i];
             var admitted = Admit(loaded);
-            (given[i], keys[i]) = (loaded, KnownKey(last, loaded, i, shift) ?? KeyOf(admitted));
-            next[keys[i]] = admitted;
+            var key = KnownKey(last, loaded, i, shift) ?? KeyOf(admitted);
+            given.Add(loaded);
+            keys.Add(key);
+            next[key] = admitted;
         }
 
         lock (_gate)
@@ -95,7 +97,7 @@ public sealed class ObjectStore
             // A list that names one object twice (the last wins) is always merged in full.
             if (next.Count == objects.Count)
             {
-                _lists[source] = new SourceList(given, keys);
+                _lists[source] = new SourceList(given.ToList(), keys.ToList());
             }
             else
             {
@@ -131,7 +133,7 @@ public sealed class ObjectStore
     private bool TryReplaceSwapped(string source, SourceList list, IReadOnlyList<KubeObject> objects, out long version)
     {
         version = _snapshot.Version;
-        if (list.Given.Length != objects.Count)
+        if (list.Given.Count != objects.Count)
         {
             return false;
         }
@@ -155,9 +157,9 @@ public sealed class ObjectStore
 
         var held = _sources[source];
         var changed = new List<(string Key, KubeObject Admitted)>();
+        _lists[source] = list with { Given = list.Given.SetItems(swaps.Select(s => (s.Index, objects[s.Index]))) };
         foreach (var (i, admitted) in swaps)
         {
-            list.Given[i] = objects[i];
             var key = list.Keys[i];
             var before = held[key];
             if (ReferenceEquals(before, admitted) || before.Equals(admitted))
@@ -187,7 +189,7 @@ public sealed class ObjectStore
                 continue;
             }
 
-            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            var at = _mergedKeys.BinarySearch(key, StringComparer.Ordinal);
             replaced.Add((snapshot.Objects[at], admitted));
             places.Add((at, admitted));
         }
@@ -228,23 +230,6 @@ public sealed class ObjectStore
             return false;
         }
 
-        var keys = new string?[objects.Count];
-        for (int i = 0, j = 0, f = 0, g = 0; i < keys.Length; i++)
-        {
-            if (f < fresh.Count && fresh[f] == i)
-            {
-                f++;
-                continue;
-            }
-
-            while (g < gone.Count && gone[g] == j)
-            {
-                (g, j) = (g + 1, j + 1);
-            }
-
-            keys[i] = list.Keys[j++]; // the k-th paired of one list is the k-th paired of the other
-        }
-
         var held = _sources[source];
         var removed = new HashSet<string>(gone.Count, StringComparer.Ordinal);
         foreach (var at in gone)
@@ -253,6 +238,7 @@ public sealed class ObjectStore
         }
 
         var incoming = new Dictionary<string, KubeObject>(fresh.Count, StringComparer.Ordinal);
+        var freshKeys = new List<string>(fresh.Count);
         foreach (var at in fresh)
         {
             var admitted = Admit(objects[at]);
@@ -262,8 +248,30 @@ public sealed class ObjectStore
                 return false; // the list names an object twice
             }
 
-            keys[at] = key;
+            freshKeys.Add(key);
         }
+
+        // The new list's keys, in its order: a fresh object's its own, a paired one's the key of its pair.
+        var keyed = new ChunkedListBuilder<string>();
+        for (int i = 0, j = 0, f = 0, g = 0; i < objects.Count; i++)
+        {
+            if (f < fresh.Count && fresh[f] == i)
+            {
+                keyed.Add(freshKeys[f++]);
+                continue;
+            }
+
+            while (g < gone.Count && gone[g] == j)
+            {
+                (g, j) = (g + 1, j + 1);
+            }
+
+            keyed.Add(list.Keys[j++]); // the k-th paired of one list is the k-th paired of the other
+        }
+
+        var keys = keyed.ToList();
+        var given = new ChunkedListBuilder<KubeObject>();
+        given.AddRange(objects, 0, objects.Count);
 
         // What changes: keys gone, keys new, and keys on both sides whose object is not the one held (or equal to it).
         var dropped = new List<(string Key, KubeObject Old)>();
@@ -291,7 +299,7 @@ public sealed class ObjectStore
 
         if (dropped.Count + added.Count + swapped.Count == 0)
         {
-            _lists[source] = new SourceList([.. objects], keys!);
+            _lists[source] = new SourceList(given.ToList(), keys);
             return true;
         }
 
@@ -305,7 +313,7 @@ public sealed class ObjectStore
         var mesh = snapshot.Mesh
             .Replacing([.. swapped.Select(s => (s.Old, s.New))])
             .Changing([.. dropped.Select(d => d.Old)], [.. added.Select(a => a.New)], static (a, b) => string.CompareOrdinal(KeyOf(a), KeyOf(b)));
-        _lists[source] = new SourceList([.. objects], keys!);
+        _lists[source] = new SourceList(given.ToList(), keys);
 
         foreach (var (key, _) in dropped)
         {
@@ -333,14 +341,14 @@ public sealed class ObjectStore
     /// put in at their places by key, and <paramref name="swapped"/> in place; null when a key is not where the merged
     /// keys say (nothing is changed then).
     /// </summary>
-    private (string[] Keys, KubeObject[] Objects)? Merged(
+    private (ChunkedList<string> Keys, ChunkedList<KubeObject> Objects)? Merged(
         List<(string Key, KubeObject Old)> dropped, List<(string Key, KubeObject New)> added, List<(string Key, KubeObject Old, KubeObject New)> swapped)
     {
-        var objects = _snapshot.Objects as KubeObject[] ?? [.. _snapshot.Objects];
+        var objects = _snapshot.Objects;
         var edits = new List<(int At, string? Key, KubeObject? New)>(dropped.Count + added.Count); // a null key: drop the key at At
         foreach (var (key, _) in dropped)
         {
-            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            var at = _mergedKeys.BinarySearch(key, StringComparer.Ordinal);
             if (at < 0)
             {
                 return null;
@@ -351,7 +359,7 @@ public sealed class ObjectStore
 
         foreach (var (key, obj) in added)
         {
-            var at = Array.BinarySearch(_mergedKeys, key, StringComparer.Ordinal);
+            var at = _mergedKeys.BinarySearch(key, StringComparer.Ordinal);
             if (at >= 0)
             {
                 return null;
@@ -361,17 +369,16 @@ public sealed class ObjectStore
         }
 
         // By place; at one place the keys put in (by key) come before the one taken out, which is the key that was there.
+        // Copied in chunks around the edits: the whole cluster's keys and objects, but no array of that size.
         edits.Sort(static (a, b) => a.At != b.At ? a.At.CompareTo(b.At)
             : a.Key is null ? (b.Key is null ? 0 : 1) : b.Key is null ? -1 : string.CompareOrdinal(a.Key, b.Key));
-        var length = _mergedKeys.Length - dropped.Count + added.Count;
-        var keys = new string[length];
-        var merged = new KubeObject[length];
-        var (from, w) = (0, 0);
+        var keys = new ChunkedListBuilder<string>();
+        var merged = new ChunkedListBuilder<KubeObject>();
+        var from = 0;
         foreach (var (at, key, obj) in edits)
         {
-            Array.Copy(_mergedKeys, from, keys, w, at - from);
-            Array.Copy(objects, from, merged, w, at - from);
-            w += at - from;
+            keys.AddRange(_mergedKeys, from, at - from);
+            merged.AddRange(objects, from, at - from);
             from = at;
             if (key is null)
             {
@@ -379,26 +386,28 @@ public sealed class ObjectStore
             }
             else
             {
-                (keys[w], merged[w]) = (key, obj!);
-                w++;
+                keys.Add(key);
+                merged.Add(obj!);
             }
         }
 
-        Array.Copy(_mergedKeys, from, keys, w, _mergedKeys.Length - from);
-        Array.Copy(objects, from, merged, w, _mergedKeys.Length - from);
+        keys.AddRange(_mergedKeys, from, _mergedKeys.Count - from);
+        merged.AddRange(objects, from, _mergedKeys.Count - from);
+        var (keyList, objectList) = (keys.ToList(), merged.ToList());
 
+        var places = new List<(int Index, KubeObject Item)>(swapped.Count);
         foreach (var (key, _, obj) in swapped)
         {
-            var at = Array.BinarySearch(keys, key, StringComparer.Ordinal);
+            var at = keyList.BinarySearch(key, StringComparer.Ordinal);
             if (at < 0)
             {
                 return null;
             }
 
-            merged[at] = obj;
+            places.Add((at, obj));
         }
 
-        return (keys, merged);
+        return (keyList, objectList.SetItems(places));
     }
 
     private KubeObject Admit(KubeObject loaded) => _admission is null ? loaded : _admission(loaded);
@@ -415,16 +424,16 @@ public sealed class ObjectStore
             return null;
         }
 
-        // The last list may be swapping elements on another replace of the same source: a reference read is whole, and
-        // a position's key never changes (a swap keeps it), so the worst is a miss.
+        // The last list is immutable (another replace of the same source swaps it for a new one), and a position's key
+        // never changes (a swap keeps it).
         var given = last.Given;
-        if (i < given.Length && ReferenceEquals(given[i], loaded))
+        if (i < given.Count && ReferenceEquals(given[i], loaded))
         {
             return last.Keys[i];
         }
 
         var j = i - shift;
-        return j >= 0 && j < given.Length && ReferenceEquals(given[j], loaded) ? last.Keys[j] : null;
+        return j >= 0 && j < given.Count && ReferenceEquals(given[j], loaded) ? last.Keys[j] : null;
     }
 
     /// <summary>
@@ -433,7 +442,7 @@ public sealed class ObjectStore
     /// or when what it makes is not every key of <paramref name="next"/> once, in order (it then changes nothing: the
     /// caller merges in full).
     /// </summary>
-    private (string[] Keys, KubeObject[] Objects)? MergeChanges(Dictionary<string, KubeObject> previous, Dictionary<string, KubeObject> next)
+    private (ChunkedList<string> Keys, ChunkedList<KubeObject> Objects)? MergeChanges(Dictionary<string, KubeObject> previous, Dictionary<string, KubeObject> next)
     {
         var limit = 1 + (next.Count / 8);
         var added = new List<string>();
@@ -450,21 +459,22 @@ public sealed class ObjectStore
         }
 
         added.Sort(StringComparer.Ordinal);
-        var keys = new string[next.Count];
-        var objects = new KubeObject[next.Count];
-        var w = 0;
+        var keys = new ChunkedListBuilder<string>();
+        var objects = new ChunkedListBuilder<KubeObject>();
+        string? last = null;
         var a = 0;
         bool Put(string key, KubeObject obj)
         {
             // The merged keys are the only source's last ones, in order: a key out of order or one too many means they
             // are not, and a full merge decides.
-            if (w == keys.Length || (w > 0 && string.CompareOrdinal(keys[w - 1], key) >= 0))
+            if (keys.Count == next.Count || (last is not null && string.CompareOrdinal(last, key) >= 0))
             {
                 return false;
             }
 
-            (keys[w], objects[w]) = (key, obj);
-            w++;
+            keys.Add(key);
+            objects.Add(obj);
+            last = key;
             return true;
         }
 
@@ -492,7 +502,7 @@ public sealed class ObjectStore
             }
         }
 
-        return w == keys.Length ? (keys, objects) : null;
+        return keys.Count == next.Count ? (keys.ToList(), objects.ToList()) : null;
     }
 
     /// <summary>kind/namespace/name, the identity an object has in the API server.</summary>
@@ -503,7 +513,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Every source's objects by key, the latest registered source's winning, ordered by key: the keys and the objects.</summary>
-    private (string[] Keys, KubeObject[] Objects) Merge()
+    private (ChunkedList<string> Keys, ChunkedList<KubeObject> Objects) Merge()
     {
         var merged = new Dictionary<string, KubeObject>(_sources.Values.Max(s => s.Count), StringComparer.Ordinal);
         foreach (var source in _sourceOrder)
@@ -521,7 +531,7 @@ public sealed class ObjectStore
         merged.Keys.CopyTo(keys, 0);
         merged.Values.CopyTo(values, 0);
         Array.Sort(keys, values, StringComparer.Ordinal);
-        return (keys, values);
+        return (ChunkedList.Of(keys), ChunkedList.Of(values));
     }
 
     private static bool SameObjects(Dictionary<string, KubeObject> a, Dictionary<string, KubeObject> b)
@@ -543,5 +553,5 @@ public sealed class ObjectStore
     }
 
     /// <summary>A source's last list: the objects as given and their keys (once admitted), by position.</summary>
-    private sealed record SourceList(KubeObject[] Given, string[] Keys);
+    private sealed record SourceList(ChunkedList<KubeObject> Given, ChunkedList<string> Keys);
 }

@@ -10,7 +10,7 @@ public sealed record StoreSnapshot
 
     public required long Version { get; init; }
 
-    /// <summary>Every object, ordered by kind/namespace/name; a <see cref="ChunkedList{T}"/> when made by <see cref="Create"/> or <see cref="Replacing"/>.</summary>
+    /// <summary>Every object, ordered by kind/namespace/name.</summary>
     public required IReadOnlyList<KubeObject> Objects { get; init; }
 
     /// <summary>The objects sorted into the lists the GAMMA rules read.</summary>

@@ -210,10 +210,11 @@ public sealed class ObjectStoreTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void A_list_with_objects_added_removed_and_moved_gives_the_snapshot_a_fresh_store_gives(int seed)
+    [InlineData(1, 40)]
+    [InlineData(2, 40)]
+    [InlineData(3, 40)]
+    [InlineData(4, 2_500)] // over two chunks of the store's lists (ChunkedList), so that edits cross their boundaries
+    public void A_list_with_objects_added_removed_and_moved_gives_the_snapshot_a_fresh_store_gives(int seed, int length)
     {
         // Mostly the whole list again with a few objects added or removed (a pod created or deleted): the keys of the
         // objects kept are known from the last list, at their place or shifted, and the order by key is kept by
@@ -226,7 +227,7 @@ public sealed class ObjectStoreTests
         KubeObject New() => (made++ % 3) == 0
             ? Load(RouteYaml($"{stems[random.Next(stems.Length)]}-{made}", "/")).Single()
             : Load(ServiceYaml($"{stems[random.Next(stems.Length)]}-{made}")).Single();
-        var objects = Enumerable.Range(0, 40).Select(_ => New()).ToList();
+        var objects = Enumerable.Range(0, length).Select(_ => New()).ToList();
         store.Replace("cluster", objects);
         for (var round = 0; round < 60; round++)
         {
@@ -266,10 +267,11 @@ public sealed class ObjectStoreTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void A_list_edited_as_a_Kubernetes_source_edits_it_gives_the_snapshot_a_fresh_store_gives(int seed)
+    [InlineData(1, 30)]
+    [InlineData(2, 30)]
+    [InlineData(3, 30)]
+    [InlineData(4, 1_300)] // over two chunks of the store's lists (ChunkedList), so that edits cross their boundaries
+    public void A_list_edited_as_a_Kubernetes_source_edits_it_gives_the_snapshot_a_fresh_store_gives(int seed, int length)
     {
         // KubeSource hands the store one segment per informer: an object created goes at the end of its segment, one
         // deleted has its place taken by the segment's last, one changed is swapped in place (issue 18: a pod created at
@@ -286,9 +288,9 @@ public sealed class ObjectStoreTests
         KubeObject New(int segment) => segment == 0
             ? Load(ServiceYaml($"{stems[random.Next(stems.Length)]}-{made++}")).Single()
             : Load(RouteYaml($"{stems[random.Next(stems.Length)]}-{made++}", "/")).Single();
-        List<KubeObject>[] segments = [[.. Enumerable.Range(0, 30).Select(_ => New(0))], [.. Enumerable.Range(0, 30).Select(_ => New(1))]];
+        List<KubeObject>[] segments = [[.. Enumerable.Range(0, length).Select(_ => New(0))], [.. Enumerable.Range(0, length).Select(_ => New(1))]];
         store.Replace("cluster", [.. segments.SelectMany(x => x)]);
-        var (lengthBefore, edited) = (60, 0);
+        var (lengthBefore, edited) = (2 * length, 0);
         for (var round = 0; round < 80; round++)
         {
             var before = Volatile.Read(ref admitted);
