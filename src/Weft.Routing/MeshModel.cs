@@ -174,7 +174,8 @@ public sealed partial class MeshModel
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
         _statuses = new Lazy<IReadOnlyList<RouteStatus>>(() =>
         {
-            var statuses = new List<RouteStatus>(_analyzedByRoute.Count);
+            // In chunks: the status writer asks for every model's, and at 50,000 routes a list of them is a large object.
+            var statuses = new ChunkedListBuilder<RouteStatus>();
             foreach (var route in snapshot.Routes)
             {
                 if (_analyzedByRoute[route] is { } analyzed)
@@ -183,7 +184,7 @@ public sealed partial class MeshModel
                 }
             }
 
-            return statuses;
+            return statuses.ToList();
         });
     }
 

@@ -409,6 +409,11 @@ internal sealed class MeshIndex
                         byClusterIP[ip] = svc;
                     }
                 }
+
+                if (search.Count == 0)
+                {
+                    break;
+                }
             }
         }
 
