@@ -226,25 +226,15 @@ public sealed class ChunkedListBuilder<T>
     where T : class
 {
     private readonly List<T[]> _chunks = [];
-    private T[]? _current;
-    private int _used;
-    private int _count;
+    private int _used; // of the last chunk
 
     /// <summary>How many items have been added.</summary>
-    public int Count => _count;
+    public int Count => _chunks.Count == 0 ? 0 : ((_chunks.Count - 1) * ChunkedList<T>.ChunkLength) + _used;
 
     public void Add(T item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        if (_current is null || _used == _current.Length)
-        {
-            _current = new T[ChunkedList<T>.ChunkLength];
-            _chunks.Add(_current);
-            _used = 0;
-        }
-
-        _current[_used++] = item;
-        _count++;
+        Room()[_used++] = item;
     }
 
     /// <summary>
@@ -259,43 +249,53 @@ public sealed class ChunkedListBuilder<T>
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start, items.Count - count);
         while (count > 0)
         {
-            if (_current is null || _used == _current.Length)
-            {
-                _current = new T[ChunkedList<T>.ChunkLength];
-                _chunks.Add(_current);
-                _used = 0;
-            }
+            var chunk = Room();
 
-            // The longest run that is one span on the source's side, as much of it as fits this chunk.
+            // The longest run that is one span on the source's side, as much of it as fits this chunk. An array is read
+            // as a read-only span: it may be an array of a type derived from T (array covariance), which a writable span
+            // of T refuses.
             var run = items switch
             {
                 ChunkedList<T> chunked => chunked.RunAt(start),
-                T[] array => array.AsSpan(start),
+                T[] array => new ReadOnlySpan<T>(array)[start..],
                 List<T> list => CollectionsMarshal.AsSpan(list)[start..],
                 _ => default,
             };
-            var n = run.IsEmpty ? 1 : Math.Min(Math.Min(run.Length, count), _current.Length - _used);
+            var n = run.IsEmpty ? 1 : Math.Min(Math.Min(run.Length, count), chunk.Length - _used);
             if (run.IsEmpty)
             {
-                _current[_used] = items[start];
+                chunk[_used] = items[start];
             }
             else
             {
-                run[..n].CopyTo(_current.AsSpan(_used));
+                run[..n].CopyTo(chunk.AsSpan(_used));
             }
 
-            (_used, _count, start, count) = (_used + n, _count + n, start + n, count - n);
+            (_used, start, count) = (_used + n, start + n, count - n);
         }
+    }
+
+    /// <summary>The last chunk, a new one when it is full.</summary>
+    private T[] Room()
+    {
+        if (_chunks.Count == 0 || _used == ChunkedList<T>.ChunkLength)
+        {
+            _chunks.Add(new T[ChunkedList<T>.ChunkLength]);
+            _used = 0;
+        }
+
+        return _chunks[^1];
     }
 
     /// <summary>The list of the items added; the builder is not to be used after.</summary>
     public ChunkedList<T> ToList()
     {
-        if (_current is not null && _used < _current.Length)
+        var count = Count;
+        if (_chunks.Count > 0 && _used < ChunkedList<T>.ChunkLength)
         {
-            _chunks[^1] = _current[.._used];
+            _chunks[^1] = _chunks[^1][.._used];
         }
 
-        return new ChunkedList<T>([.. _chunks], _count);
+        return new ChunkedList<T>([.. _chunks], count);
     }
 }

@@ -157,8 +157,11 @@ public sealed record MeshSnapshot
         public abstract IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
             where T : KubeObject;
 
-        protected static InvalidOperationException NotIn(KubeObject obj, string what) =>
-            new($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
+        /// <summary>Where <paramref name="obj"/> is in <paramref name="items"/>, by reference (records compare by value, and deeply).</summary>
+        protected static int IndexOf<T>(ChunkedList<T> items, KubeObject obj, string what)
+            where T : KubeObject =>
+            obj is T item && items.IndexOfInstance(item) is var at && at >= 0 ? at
+                : throw new InvalidOperationException($"{obj.Kind} {obj.Key} is not in the snapshot it is {what}");
     }
 
     /// <summary>An object swapped for another of its kind, in its place (one of another kind changes nothing).</summary>
@@ -171,9 +174,8 @@ public sealed record MeshSnapshot
                 return list;
             }
 
-            var chunked = ChunkedList.Of(list);
-            var at = old is T held ? chunked.IndexOfInstance(held) : -1;
-            return at < 0 ? throw NotIn(old, "swapped in") : chunked.SetItems([(at, replacement)]);
+            var items = ChunkedList.Of(list);
+            return items.SetItems([(IndexOf(items, old, "swapped in"), replacement)]);
         }
     }
 
@@ -183,12 +185,7 @@ public sealed record MeshSnapshot
         public override IReadOnlyList<T> Apply<T>(IReadOnlyList<T> list)
         {
             var items = ChunkedList.Of(list);
-            var at = obj is T held ? items.IndexOfInstance(held) : -1;
-            if (at < 0)
-            {
-                throw NotIn(obj, "removed from");
-            }
-
+            var at = IndexOf(items, obj, "removed from");
             var result = new ChunkedListBuilder<T>();
             result.AddRange(items, 0, at);
             result.AddRange(items, at + 1, items.Count - at - 1);

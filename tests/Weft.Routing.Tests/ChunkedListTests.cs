@@ -101,6 +101,17 @@ public class ChunkedListTests
     }
 
     [Fact]
+    public void A_list_of_a_base_type_is_built_from_an_array_of_a_derived_one()
+    {
+        // An array is a list of any base type of its items (array covariance): a Service[] given as a list of objects.
+        IReadOnlyList<object> names = Enumerable.Range(0, 2500).Select(i => $"n{i}").ToArray();
+        var builder = new ChunkedListBuilder<object>();
+        builder.AddRange(names, 10, 2000);
+        Assert.Equal(names.Skip(10).Take(2000), builder.ToList());
+        Assert.Equal(names, ChunkedList.Of(names));
+    }
+
+    [Fact]
     public void A_binary_search_finds_an_item_or_where_it_would_go()
     {
         var keys = ChunkedList.Of(Enumerable.Range(0, 3000).Select(i => $"k{i * 2:D6}").ToArray());

@@ -9,6 +9,9 @@ namespace Weft.Bench.Scale;
 /// </summary>
 internal sealed class AllocationTicks : EventListener
 {
+    /// <summary>What the name of a type allocated on the large-object heap starts with (its budget starts gen2 collections).</summary>
+    public const string Large = "(large) ";
+
     private readonly ConcurrentDictionary<string, long> _bytes = new();
 
     public IEnumerable<(string Type, long Bytes)> Top(int count) =>
@@ -31,9 +34,8 @@ internal sealed class AllocationTicks : EventListener
             return;
         }
 
-        // The large-object heap's allocations are named apart: they are what its budget, and the gen2s it starts, count.
         var large = Convert.ToInt32(e.Payload![e.PayloadNames.IndexOf("AllocationKind")], System.Globalization.CultureInfo.InvariantCulture) == 1;
-        var type = (large ? "(large) " : "") + (e.Payload[e.PayloadNames.IndexOf("TypeName")] as string ?? "?");
+        var type = (large ? Large : "") + (e.Payload[e.PayloadNames.IndexOf("TypeName")] as string ?? "?");
         var amount = Convert.ToInt64(e.Payload[e.PayloadNames.IndexOf("AllocationAmount64")], System.Globalization.CultureInfo.InvariantCulture);
         _bytes.AddOrUpdate(type, amount, (_, v) => v + amount);
     }

@@ -145,8 +145,10 @@ internal static class KubeScaleBenchmark
             Console.WriteLine($"control-plane process RSS {Environment.WorkingSet / (1024 * 1024)} MB (with the API server stand-in and the cluster's JSON in it)");
             if (allocations is not null)
             {
-                Console.WriteLine($"since the first model: {GC.CollectionCount(1) - gen1} gen1 and {GC.CollectionCount(2) - gen2} gen2 collections, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
-                foreach (var (type, bytes) in allocations.Top(200).Where(t => t.Type.StartsWith("(large)", StringComparison.Ordinal)))
+                // A gen2 collection counts as a gen1 one too (CollectionCount(1) is of gen1 and older).
+                var gen2s = GC.CollectionCount(2) - gen2;
+                Console.WriteLine($"since the first model: {GC.CollectionCount(1) - gen1 - gen2s} gen1 and {gen2s} gen2 collections, paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
+                foreach (var (type, bytes) in allocations.Top(200).Where(t => t.Type.StartsWith(AllocationTicks.Large, StringComparison.Ordinal)))
                 {
                     Console.WriteLine($"alloc {bytes / 1048576.0,10:F1} MB {type}");
                 }

@@ -79,15 +79,14 @@ public sealed class ObjectStore
         }
 
         var next = new Dictionary<string, KubeObject>(objects.Count, StringComparer.Ordinal);
-        var given = new ChunkedListBuilder<KubeObject>();
+        var given = ChunkedList.Of(objects);
         var keys = new ChunkedListBuilder<string>();
         var shift = objects.Count - (last?.Given.Count ?? 0);
-        for (var i = 0; i < objects.Count; i++)
+        for (var i = 0; i < given.Count; i++)
         {
-            var loaded = objects[i];
+            var loaded = given[i];
             var admitted = Admit(loaded);
             var key = KnownKey(last, loaded, i, shift) ?? KeyOf(admitted);
-            given.Add(loaded);
             keys.Add(key);
             next[key] = admitted;
         }
@@ -97,7 +96,7 @@ public sealed class ObjectStore
             // A list that names one object twice (the last wins) is always merged in full.
             if (next.Count == objects.Count)
             {
-                _lists[source] = new SourceList(given.ToList(), keys.ToList());
+                _lists[source] = new SourceList(given, keys.ToList());
             }
             else
             {
@@ -179,8 +178,7 @@ public sealed class ObjectStore
 
         // Merged, each key is the latest registered source's that holds it: a later source's object shadows this one's.
         var snapshot = _snapshot;
-        var places = new List<(int Index, KubeObject Item)>(changed.Count);
-        var replaced = new List<(KubeObject Old, KubeObject New)>(changed.Count);
+        var places = new List<(int At, KubeObject New)>(changed.Count);
         var later = _sourceOrder.Skip(_sourceOrder.IndexOf(source) + 1).Select(s => _sources[s]).ToList();
         foreach (var (key, admitted) in changed)
         {
@@ -189,18 +187,16 @@ public sealed class ObjectStore
                 continue;
             }
 
-            var at = _mergedKeys.BinarySearch(key, StringComparer.Ordinal);
-            replaced.Add((snapshot.Objects[at], admitted));
-            places.Add((at, admitted));
+            places.Add((_mergedKeys.BinarySearch(key, StringComparer.Ordinal), admitted));
         }
 
-        if (replaced.Count == 0)
+        if (places.Count == 0)
         {
             return true;
         }
 
         version = snapshot.Version + 1;
-        Volatile.Write(ref _snapshot, snapshot.Replacing(version, ChunkedList.Of(snapshot.Objects).SetItems(places), replaced));
+        Volatile.Write(ref _snapshot, snapshot.Replacing(version, places));
         return true;
     }
 
@@ -270,8 +266,7 @@ public sealed class ObjectStore
         }
 
         var keys = keyed.ToList();
-        var given = new ChunkedListBuilder<KubeObject>();
-        given.AddRange(objects, 0, objects.Count);
+        var given = ChunkedList.Of(objects);
 
         // What changes: keys gone, keys new, and keys on both sides whose object is not the one held (or equal to it).
         var dropped = new List<(string Key, KubeObject Old)>();
@@ -299,7 +294,7 @@ public sealed class ObjectStore
 
         if (dropped.Count + added.Count + swapped.Count == 0)
         {
-            _lists[source] = new SourceList(given.ToList(), keys);
+            _lists[source] = new SourceList(given, keys);
             return true;
         }
 
@@ -313,7 +308,7 @@ public sealed class ObjectStore
         var mesh = snapshot.Mesh
             .Replacing([.. swapped.Select(s => (s.Old, s.New))])
             .Changing([.. dropped.Select(d => d.Old)], [.. added.Select(a => a.New)], static (a, b) => string.CompareOrdinal(KeyOf(a), KeyOf(b)));
-        _lists[source] = new SourceList(given.ToList(), keys);
+        _lists[source] = new SourceList(given, keys);
 
         foreach (var (key, _) in dropped)
         {
@@ -552,6 +547,10 @@ public sealed class ObjectStore
         return true;
     }
 
-    /// <summary>A source's last list: the objects as given and their keys (once admitted), by position.</summary>
+    /// <summary>
+    /// A source's last list: the objects as given and their keys (once admitted), by position. The objects are a copy
+    /// (<see cref="ChunkedList.Of{T}"/>), unless given chunked: the source may change its own list after the call, a
+    /// chunked one cannot change.
+    /// </summary>
     private sealed record SourceList(ChunkedList<KubeObject> Given, ChunkedList<string> Keys);
 }

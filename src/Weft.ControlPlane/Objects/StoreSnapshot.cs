@@ -10,8 +10,8 @@ public sealed record StoreSnapshot
 
     public required long Version { get; init; }
 
-    /// <summary>Every object, ordered by kind/namespace/name.</summary>
-    public required IReadOnlyList<KubeObject> Objects { get; init; }
+    /// <summary>Every object, ordered by kind/namespace/name; in chunks, shared with the snapshots made from this one.</summary>
+    public required ChunkedList<KubeObject> Objects { get; init; }
 
     /// <summary>The objects sorted into the lists the GAMMA rules read.</summary>
     public required MeshSnapshot Mesh { get; init; }
@@ -20,13 +20,13 @@ public sealed record StoreSnapshot
         new() { Version = version, Objects = ChunkedList.Of(objects), Mesh = MeshSnapshot.From(objects) };
 
     /// <summary>A snapshot whose mesh lists were made from the last one's (<see cref="MeshSnapshot.Changing"/>), not sorted out again.</summary>
-    internal static StoreSnapshot Changing(long version, IReadOnlyList<KubeObject> objects, MeshSnapshot mesh) =>
+    internal static StoreSnapshot Changing(long version, ChunkedList<KubeObject> objects, MeshSnapshot mesh) =>
         new() { Version = version, Objects = objects, Mesh = mesh };
 
     /// <summary>
-    /// This snapshot with objects swapped for others of the same key, each in its place: <paramref name="objects"/> is
-    /// the whole list with the swaps made, and the mesh lists are swapped alike (<see cref="MeshSnapshot.Replacing"/>).
+    /// This snapshot with objects swapped for others of the same key, each in its place (<paramref name="swaps"/>: where
+    /// in <see cref="Objects"/>, and the new object); the mesh lists are swapped alike (<see cref="MeshSnapshot.Replacing"/>).
     /// </summary>
-    internal StoreSnapshot Replacing(long version, IReadOnlyList<KubeObject> objects, IReadOnlyList<(KubeObject Old, KubeObject New)> swaps) =>
-        new() { Version = version, Objects = objects, Mesh = Mesh.Replacing(swaps) };
+    internal StoreSnapshot Replacing(long version, IReadOnlyList<(int At, KubeObject New)> swaps) =>
+        new() { Version = version, Objects = Objects.SetItems(swaps), Mesh = Mesh.Replacing([.. swaps.Select(s => (Objects[s.At], s.New))]) };
 }
