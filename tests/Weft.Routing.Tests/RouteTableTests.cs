@@ -55,13 +55,10 @@ public class RouteTableTests
         var table = RouteTable.Build(Policy(matches));
         var headers = new HeaderList([KeyValuePair.Create("x-tenant", "t98")]);
         Assert.Equal(98, table.Match("GET", "/api/v98/items/7", "a=b&q=1", headers));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        Assert.Equal(0, Allocations.Fewest(() =>
         {
             _ = table.Match("GET", "/api/v98/items/7", "a=b&q=1", headers);
             _ = table.Match("GET", "/nothing/here", null, headers);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 }
