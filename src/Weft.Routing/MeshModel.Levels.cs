@@ -21,6 +21,10 @@ public sealed partial class MeshModel
     private readonly ConcurrentDictionary<(string ClientNamespace, string Host, int Port), DestinationPolicy?> _compiledL4 = new();
     private List<Pod>? _l4Pods;
 
+    /// <summary>This model's <see cref="L4Workloads"/> once found, and the newest a model before it found.</summary>
+    private IReadOnlyList<string>? _l4Workloads;
+    private readonly IReadOnlyList<string>? _l4WorkloadsBefore;
+
     /// <summary>
     /// The policy for traffic from a workload at <paramref name="clientLevel"/> (<see cref="MeshLevels"/>; null or empty
     /// is l7) in <paramref name="clientNamespace"/> to (host, port); null for an unknown destination. At l7 this is
@@ -147,6 +151,30 @@ public sealed partial class MeshModel
     /// </summary>
     private List<string> L4WorkloadsFor(AnalyzedRoute route, Service parent)
     {
+        var all = L4Workloads();
+        if (route.Route.Namespace == parent.Namespace)
+        {
+            return [.. all];
+        }
+
+        // A workload's key starts with its namespace and a slash, which no namespace's name holds.
+        var prefix = route.Route.Namespace + "/";
+        return [.. all.Where(key => key.StartsWith(prefix, StringComparison.Ordinal))];
+    }
+
+    /// <summary>
+    /// The workloads of every l4 pod (<see cref="WorkloadName.Keys"/>: "namespace/workload", sorted), the one thing of the
+    /// pods a route's status reads; the instance a model before this one found while they are the same workloads, so that
+    /// the statuses made on that model still hold (<see cref="StatusFor"/>): pods replaced, or pods of other levels coming
+    /// and going, make no status again.
+    /// </summary>
+    private IReadOnlyList<string> L4Workloads()
+    {
+        if (Volatile.Read(ref _l4Workloads) is { } found)
+        {
+            return found;
+        }
+
         // Read by a model made from this one (L4PodsAfter), perhaps while this one's statuses are still being made.
         var l4Pods = Volatile.Read(ref _l4Pods);
         if (l4Pods is null)
@@ -155,8 +183,14 @@ public sealed partial class MeshModel
             Volatile.Write(ref _l4Pods, l4Pods);
         }
 
-        var producer = route.Route.Namespace == parent.Namespace;
-        return WorkloadName.Keys(l4Pods.Where(p => producer || p.Namespace == route.Route.Namespace));
+        IReadOnlyList<string> workloads = WorkloadName.Keys(l4Pods);
+        if (_l4WorkloadsBefore is { } before && before.SequenceEqual(workloads, StringComparer.Ordinal))
+        {
+            workloads = before;
+        }
+
+        Volatile.Write(ref _l4Workloads, workloads);
+        return workloads;
     }
 
     /// <summary>The first few of <paramref name="workloads"/>, then how many more.</summary>

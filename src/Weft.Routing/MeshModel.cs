@@ -30,6 +30,12 @@ public sealed partial class MeshModel
     /// </summary>
     private readonly LayeredMap<Route, RouteAnalysis> _analyzedByRoute;
 
+    /// <summary>
+    /// Every route by kind, namespace and name, for <see cref="StatusOf"/>; shared with the models made from this one. A
+    /// name two routes hold (a snapshot made by hand; the API server has one object per name) finds one of them.
+    /// </summary>
+    private readonly LayeredMap<(string Kind, string Namespace, string Name), Route> _routesByName;
+
     /// <summary>The analysed routes by the Services they name, so that <see cref="Update"/> finds those a change touches; shared with the models made from this one.</summary>
     private readonly RouteReferences _routeReferences;
 
@@ -123,14 +129,16 @@ public sealed partial class MeshModel
         {
             // What the previous model analysed and grouped, with only the changed routes' entries replaced.
             _routeReferences = previous!._routeReferences;
-            (_analyzedByRoute, _groups) = UpdateRoutes(previous, snapshot, moved, services);
+            (_analyzedByRoute, _groups, _routesByName) = UpdateRoutes(previous, snapshot, moved, services);
         }
         else
         {
             var analyzedByRoute = new Dictionary<Route, RouteAnalysis>(snapshot.Routes.Count, ReferenceEqualityComparer.Instance);
             var groups = new Dictionary<GroupKey, List<AnalyzedRoute>>();
+            var names = new Dictionary<(string, string, string), Route>(snapshot.Routes.Count);
             foreach (var route in snapshot.Routes)
             {
+                names[NameOf(route)] = route;
                 if (!analyzedByRoute.ContainsKey(route) && RouteAnalyzer.Analyze(_index, route) is { } a)
                 {
                     var entry = new RouteAnalysis(a, BindParents(route));
@@ -147,7 +155,7 @@ public sealed partial class MeshModel
                 list.Sort(ByTypeThenPrecedence);
             }
 
-            (_analyzedByRoute, _groups) = (new(analyzedByRoute), new(groups));
+            (_analyzedByRoute, _groups, _routesByName) = (new(analyzedByRoute), new(groups), new(names));
 
             _routeReferences = new RouteReferences();
         }
@@ -169,6 +177,7 @@ public sealed partial class MeshModel
         if (previous is not null)
         {
             _l4Pods = L4PodsAfter(previous, snapshot, samePods, pods);
+            _l4WorkloadsBefore = Volatile.Read(ref previous._l4Workloads) ?? previous._l4WorkloadsBefore;
         }
 
         // H: statuses are for status reporting, not for pushing policies; build them when first asked for.
@@ -180,7 +189,7 @@ public sealed partial class MeshModel
             {
                 if (_analyzedByRoute[route] is { } analyzed)
                 {
-                    statuses.Add(Status(analyzed.Route, analyzed.Parents));
+                    statuses.Add(StatusFor(analyzed));
                 }
             }
 
@@ -212,6 +221,15 @@ public sealed partial class MeshModel
 
     /// <summary>One entry per route of every kind, in snapshot order; <c>Parents</c> lists only Service parentRefs (H1).</summary>
     public IReadOnlyList<RouteStatus> Statuses => _statuses.Value;
+
+    /// <summary>
+    /// The status of the route of <paramref name="kind"/> (an HTTPRoute's is <c>HTTPRoute</c>) in <paramref name="ns"/> named
+    /// <paramref name="name"/>, as <see cref="Statuses"/> has it, made for it alone; null when <see cref="Statuses"/> has
+    /// none. The same instance as the previous model's while nothing it reads changed, so that a caller who compares each
+    /// status with what is written (the status writer) finds what a change touched by instance.
+    /// </summary>
+    public RouteStatus? StatusOf(string kind, string ns, string name) =>
+        _routesByName[(kind, ns, name)] is { } route && _analyzedByRoute[route] is { } analyzed ? StatusFor(analyzed) : null;
 
     public static MeshModel Build(
         MeshSnapshot snapshot,
@@ -397,12 +415,25 @@ public sealed partial class MeshModel
     /// Services or endpoints touches are found by the Services they name (<see cref="RouteReferences"/>), not by looking
     /// at every route.
     /// </summary>
-    private (LayeredMap<Route, RouteAnalysis>, LayeredMap<GroupKey, List<AnalyzedRoute>>) UpdateRoutes(
+    private (LayeredMap<Route, RouteAnalysis>, LayeredMap<GroupKey, List<AnalyzedRoute>>, LayeredMap<(string, string, string), Route>) UpdateRoutes(
         MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved, HashSet<string>? services)
     {
         // What changes, as the layers over the previous model's maps take it: a route's new analysis or none (null).
         var analyses = new Dictionary<Route, RouteAnalysis?>(ReferenceEqualityComparer.Instance);
         var (gone, added) = Changed(previous._snapshot.Routes, snapshot.Routes);
+        var names = new Dictionary<(string, string, string), Route?>();
+        foreach (var route in gone)
+        {
+            if (previous._routesByName[NameOf(route)] == route)
+            {
+                names[NameOf(route)] = null;
+            }
+        }
+
+        foreach (var route in added)
+        {
+            names[NameOf(route)] = route;
+        }
         if (moved is { Count: > 0 })
         {
             // moved holds the changed Services too: every route to look at names one of them.
@@ -468,8 +499,10 @@ public sealed partial class MeshModel
         }
 
         _routeReferences.Advance(previous._id, _id, [.. fresh.Select(f => f.Entry.Route)], removed.Count);
-        return (previous._analyzedByRoute.With(analyses), previous._groups.With(groups));
+        return (previous._analyzedByRoute.With(analyses), previous._groups.With(groups), previous._routesByName.With(names));
     }
+
+    private static (string Kind, string Namespace, string Name) NameOf(Route route) => (route.Kind, route.Namespace, route.Name);
 
     private static bool NamesAny(IReadOnlyList<string> keys, HashSet<string> set)
     {
@@ -710,6 +743,64 @@ public sealed partial class MeshModel
     }
 
     // ---- H: status ----
+
+    /// <summary>
+    /// <paramref name="entry"/>'s status: the one made before (by this model or one it shares the analysis with) when this
+    /// model's controller name, l4 workloads and groups of the route's parent ports are the instances that one read; a
+    /// status reads nothing else outside the analysis (<see cref="Status"/>, <see cref="Accepted"/>). Otherwise made now,
+    /// and kept for the models after this one: a change makes again only the statuses of the routes it touches.
+    /// </summary>
+    private RouteStatus StatusFor(RouteAnalysis entry)
+    {
+        var l4Workloads = L4Workloads();
+        if (entry.Status is { } made && made.ControllerName == ControllerName && ReferenceEquals(made.L4Workloads, l4Workloads) && ReadsSameGroups(entry, made.Groups))
+        {
+            return made.Status;
+        }
+
+        var status = Status(entry.Route, entry.Parents);
+        entry.Status = new RouteStatusMade(status, ControllerName, l4Workloads, GroupsReadBy(entry));
+        return status;
+    }
+
+    /// <summary>
+    /// The groups a route's status reads (<see cref="Accepted"/>, and <see cref="Select"/> for an l4 client in the route's
+    /// namespace): for each port of each parent, the route namespace's and the Service namespace's (the producer routes').
+    /// </summary>
+    private List<AnalyzedRoute>?[] GroupsReadBy(RouteAnalysis entry)
+    {
+        var groups = new List<List<AnalyzedRoute>?>();
+        foreach (var p in entry.Parents)
+        {
+            foreach (var port in p.Service is null ? [] : p.Ports)
+            {
+                groups.Add(_groups[new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace)]);
+                groups.Add(_groups[new GroupKey(p.Service.Key, port.Port, p.Service.Namespace)]);
+            }
+        }
+
+        return [.. groups];
+    }
+
+    /// <summary>Whether this model's groups that <paramref name="entry"/>'s status reads are the instances of <paramref name="read"/> (<see cref="GroupsReadBy"/>'s order).</summary>
+    private bool ReadsSameGroups(RouteAnalysis entry, List<AnalyzedRoute>?[] read)
+    {
+        var at = 0;
+        foreach (var p in entry.Parents)
+        {
+            foreach (var port in p.Service is null ? [] : p.Ports)
+            {
+                if (at + 2 > read.Length
+                    || !ReferenceEquals(read[at++], _groups[new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace)])
+                    || !ReferenceEquals(read[at++], _groups[new GroupKey(p.Service.Key, port.Port, p.Service.Namespace)]))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return at == read.Length;
+    }
 
     private RouteStatus Status(AnalyzedRoute route, List<ParentBinding> parents)
     {

@@ -31,8 +31,11 @@ internal static class Extensions
     }
 
     /// <summary>Every route status, one line each ("kind ns/name: parent conditions; ..."), in the model's order.</summary>
-    public static IEnumerable<string> StatusLines(this MeshModel model) =>
-        model.Statuses.Select(s => $"{s.Kind} {s.Namespace}/{s.Name}: {string.Join("; ", s.Parents.Select(p => $"{p.ParentRef.Namespace}/{p.ParentRef.Name}:{p.ParentRef.Port} {string.Join(", ", p.Conditions)}"))}");
+    public static IEnumerable<string> StatusLines(this MeshModel model) => model.Statuses.Select(Line);
+
+    /// <summary>A route status on one line: "kind ns/name: parent conditions; ...".</summary>
+    public static string Line(this RouteStatus s) =>
+        $"{s.Kind} {s.Namespace}/{s.Name}: {string.Join("; ", s.Parents.Select(p => $"{p.ParentRef.Namespace}/{p.ParentRef.Name}:{p.ParentRef.Port} {string.Join(", ", p.Conditions)}"))}";
 
     public static RouteStatus StatusOf(this MeshModel model, string name) => model.Statuses.Single(s => s.Name == name);
 

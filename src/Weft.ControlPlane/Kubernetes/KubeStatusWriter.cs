@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -47,6 +48,23 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     private volatile bool _active;
     private long _writes;
     private long _conflicts;
+    private long _passes;
+    private long _compared;
+    private long _passTicks;
+
+    /// <summary>One pass at a time: they share <see cref="_settled"/>.</summary>
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
+    /// <summary>
+    /// What the passes found in step, by kind and key (<see cref="Settled"/>): the next pass skips an object whose informer
+    /// instance and model status are the ones recorded, its status would come out the same. A pass compares what a change
+    /// touched, not the cluster: at 5,000 routes a pass that made every route's status took 120 ms of CPU, for each model.
+    /// </summary>
+    private readonly Dictionary<KubeResource, Dictionary<string, Settled>> _settled = [];
+
+    /// <summary>Moved when this replica starts leading: the next pass forgets what it found in step, and compares everything.</summary>
+    private long _leadings;
+    private long _leadingsSettled;
 
     public KubeStatusWriter(
         IKubernetes client,
@@ -69,7 +87,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>How often everything is compared again without a change to wake the writer.</summary>
+    /// <summary>
+    /// How often a pass runs without a change to wake the writer: objects whose write failed are tried again (those a pass
+    /// found in step are compared again only when their object or their status in the model changes).
+    /// </summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Whether this replica writes (it holds the Lease). Setting it to true reconciles everything at once.</summary>
@@ -78,6 +99,11 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         get => _active;
         set
         {
+            if (value && !_active)
+            {
+                Interlocked.Increment(ref _leadings);
+            }
+
             _active = value;
             Wake();
         }
@@ -88,6 +114,15 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     /// <summary>Writes refused with 409 Conflict (then merged again and retried).</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
+
+    /// <summary>Passes made (each compares the cluster's objects with the newest model; <see cref="Compared"/> says how many it had to make a status for).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Objects whose status was made from the model and compared with the object's own, over all passes.</summary>
+    public long Compared => Interlocked.Read(ref _compared);
+
+    /// <summary>The time the passes took, writes included.</summary>
+    public TimeSpan PassTime => TimeSpan.FromTicks(Interlocked.Read(ref _passTicks));
 
     public void Start()
     {
@@ -128,6 +163,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _pass.Dispose();
     }
 
     /// <summary>Every kind whose status this writer writes (through its status subresource; RBAC grants their <c>/status</c> update).</summary>
@@ -159,8 +195,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        // Woken by a change; also every ResyncInterval (a write refused for good, or an edit by hand, is put right without a
-        // change to wake it), and sooner, backing off, while writes fail.
+        // Woken by a change (a model, or an object's edit from the watch); also every ResyncInterval (a write refused for
+        // good is tried again without a change to wake it), and sooner, backing off, while writes fail.
         var retry = TimeSpan.Zero;
         Task<bool>? woken = null;
         while (!ct.IsCancellationRequested)
@@ -189,7 +225,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 // Write from a model that has seen at least what the store held when woken; routes whose generation the
                 // model has not reached yet are left for its next publish.
                 await _waitForStore(_storeVersion(), ct).ConfigureAwait(false);
+                var started = _time.GetTimestamp();
                 var complete = await ReconcileAsync(ct).ConfigureAwait(false);
+                Interlocked.Add(ref _passTicks, _time.GetElapsedTime(started).Ticks);
+                Interlocked.Increment(ref _passes);
                 retry = complete ? TimeSpan.Zero : retry == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, ResyncInterval.Ticks));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -204,28 +243,45 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Compares every route's, XMesh's and policy's, and every XBackend's, status with what it should be and writes the differences. A failure on one
-    /// object is logged and leaves the rest to be written; true when every object is as it should be (or was left for a
-    /// newer model), false when some write failed and a retry is due.
+    /// Compares every route's, XMesh's and policy's, and every XBackend's, status with what it should be and writes the
+    /// differences: of each object whose informer instance or model status changed since a pass found it in step (all of
+    /// them on the first pass after this replica starts leading). A failure on one object is logged and leaves the rest to
+    /// be written; true when every object is as it should be (or was left for a newer model), false when some write failed
+    /// and a retry is due. One pass at a time.
     /// </summary>
     internal async Task<bool> ReconcileAsync(CancellationToken ct)
+    {
+        await _pass.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var leadings = Interlocked.Read(ref _leadings);
+            if (leadings != _leadingsSettled)
+            {
+                _settled.Clear();
+                _leadingsSettled = leadings;
+            }
+
+            return await PassAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task<bool> PassAsync(CancellationToken ct)
     {
         // What the loader refused, and a model at least as new: a route refused and then put right is not taken for one
         // the model has never seen.
         var refusals = _source.Refusals;
         await _waitForStore(refusals.StoreVersion, ct).ConfigureAwait(false);
         var model = _model().Model;
-        var statuses = new Dictionary<(string, string, string), RouteStatus>();
-        foreach (var status in model.Statuses)
-        {
-            statuses[(status.Kind, status.Namespace, status.Name)] = status;
-        }
-
         var complete = true;
         foreach (var resource in KubeResource.Routes)
         {
             var informer = _source.InformerOf(resource);
             var (objects, version, _) = informer.Snapshot;
+            var settled = SettledOf(resource);
             foreach (var (key, json) in objects)
             {
                 if (!_active)
@@ -233,11 +289,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                     return true;
                 }
 
-                var meta = json["metadata"]!.AsObject();
-                var ns = meta["namespace"].Text() ?? "";
-                var name = meta["name"].Text() ?? "";
-                var generation = meta["generation"].Long() ?? 1;
-                var status = statuses.GetValueOrDefault((resource.Kind, ns, name));
+                var (ns, name, generation) = Identify(settled, key, json);
+                var status = model.StatusOf(resource.Kind, ns, name);
                 var refusal = status is null ? refusals.Of(informer.Resource, key) : null;
                 if ((status?.Generation ?? refusal?.Generation ?? generation) != generation)
                 {
@@ -246,13 +299,22 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                     continue;
                 }
 
+                var made = (object?)status ?? refusal;
+                if (InStep(settled, key, json, made))
+                {
+                    continue;
+                }
+
                 // A route the loader refused is not in the model: its Service parents say why instead of losing Weft's entries.
                 var desired = status?.Parents ?? (refusal is null ? [] : RouteStatusJson.RefusedParents(json, refusal, _controllerName));
-                complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, current => RouteStatusFor(current, desired), ct)).ConfigureAwait(false);
+                complete &= await SettleAsync(settled, resource, version, key, json, (ns, name, generation), made, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
             }
+
+            Forget(settled, objects);
         }
 
         var (meshes, meshVersion, _) = _source.InformerOf(KubeResource.Meshes).Snapshot;
+        var settledMeshes = SettledOf(KubeResource.Meshes);
         foreach (var (key, json) in meshes)
         {
             if (!_active)
@@ -260,11 +322,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 return true;
             }
 
-            if ((json["spec"] as JsonObject)?["controllerName"].Text() == _controllerName)
+            if ((json["spec"] as JsonObject)?["controllerName"].Text() == _controllerName && !InStep(settledMeshes, key, json, null))
             {
-                complete &= await GuardedAsync(KubeResource.Meshes, key, () => WriteIfChangedAsync(KubeResource.Meshes, meshVersion, key, json, MeshStatusFor, ct)).ConfigureAwait(false);
+                complete &= await SettleAsync(settledMeshes, KubeResource.Meshes, meshVersion, key, json, Identify(settledMeshes, key, json), null, MeshStatusFor, ct).ConfigureAwait(false);
             }
         }
+
+        Forget(settledMeshes, meshes);
 
         // GEP-713 ancestors of AuthorizationPolicies; issue 17's XBackend parents (merged as a route's are) and backend
         // policy ancestors.
@@ -312,6 +376,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
 
         var complete = true;
+        var settled = SettledOf(resource);
         foreach (var (key, json) in objects)
         {
             if (!_active)
@@ -319,20 +384,93 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 return true;
             }
 
-            var meta = json["metadata"]!.AsObject();
-            var status = byName.GetValueOrDefault((meta["namespace"].Text() ?? "", meta["name"].Text() ?? ""));
+            var (ns, name, generation) = Identify(settled, key, json);
+            var status = byName.GetValueOrDefault((ns, name));
             var refusal = status is null && refused is not null ? refusals?.Of(informer.Resource, key) : null;
-            var generation = meta["generation"].Long() ?? 1;
             if ((status is null ? refusal?.Generation ?? generation : identity(status).Generation) != generation)
             {
                 continue; // the model (or the loader) has not seen this generation yet; its publish wakes this pass again
             }
 
+            var made = (object?)status ?? refusal;
+            if (InStep(settled, key, json, made))
+            {
+                continue;
+            }
+
             Func<JsonObject, JsonObject?> desired = refusal is null ? current => statusFor(current, status) : current => refused!(current, refusal);
-            complete &= await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, desired, ct)).ConfigureAwait(false);
+            complete &= await SettleAsync(settled, resource, version, key, json, (ns, name, generation), made, desired, ct).ConfigureAwait(false);
         }
 
+        Forget(settled, objects);
         return complete;
+    }
+
+    /// <summary>
+    /// An object a pass found in step: as the informer held it (<paramref name="Json"/>), its namespace, name and generation
+    /// as read from it, and what its status was made from (<paramref name="Made"/>: the model's status for it, the loader's
+    /// refusal, or null for none). The same object and the same status to make it from make the same status again.
+    /// </summary>
+    private sealed record Settled(JsonObject Json, string Namespace, string Name, long Generation, object? Made);
+
+    private Dictionary<string, Settled> SettledOf(KubeResource resource)
+    {
+        if (!_settled.TryGetValue(resource, out var settled))
+        {
+            _settled[resource] = settled = new Dictionary<string, Settled>(StringComparer.Ordinal);
+        }
+
+        return settled;
+    }
+
+    /// <summary>The object's namespace, name and generation: as recorded while the informer holds the same instance, else read from it.</summary>
+    private static (string Namespace, string Name, long Generation) Identify(Dictionary<string, Settled> settled, string key, JsonObject json)
+    {
+        if (settled.TryGetValue(key, out var known) && ReferenceEquals(known.Json, json))
+        {
+            return (known.Namespace, known.Name, known.Generation);
+        }
+
+        var meta = json["metadata"]!.AsObject();
+        return (meta["namespace"].Text() ?? "", meta["name"].Text() ?? "", meta["generation"].Long() ?? 1);
+    }
+
+    /// <summary>Whether a pass found this object, the same instance, in step with the status made from the same <paramref name="made"/>.</summary>
+    private static bool InStep(Dictionary<string, Settled> settled, string key, JsonObject json, object? made) =>
+        settled.TryGetValue(key, out var known) && ReferenceEquals(known.Json, json) && ReferenceEquals(known.Made, made);
+
+    /// <summary>
+    /// Writes the object's status if it differs (<see cref="WriteIfChangedAsync"/>), and records it as in step when it is
+    /// (written or found so); forgets it when the write failed, so that the next pass tries again. A written object comes
+    /// back from the watch as a new instance, and is compared once more then.
+    /// </summary>
+    private async Task<bool> SettleAsync(
+        Dictionary<string, Settled> settled, KubeResource resource, string version, string key, JsonObject json,
+        (string Namespace, string Name, long Generation) identity, object? made, Func<JsonObject, JsonObject?> statusFor, CancellationToken ct)
+    {
+        var done = await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, statusFor, ct)).ConfigureAwait(false);
+        if (done && _active)
+        {
+            settled[key] = new Settled(json, identity.Namespace, identity.Name, identity.Generation, made);
+        }
+        else
+        {
+            settled.Remove(key);
+        }
+
+        return done;
+    }
+
+    /// <summary>Forgets the objects no longer in <paramref name="objects"/> (deleted), once they are more than a few.</summary>
+    private static void Forget(Dictionary<string, Settled> settled, ImmutableDictionary<string, JsonObject> objects)
+    {
+        if (settled.Count > objects.Count + 64)
+        {
+            foreach (var key in settled.Keys.Where(k => !objects.ContainsKey(k)).ToList())
+            {
+                settled.Remove(key);
+            }
+        }
     }
 
     /// <summary>
@@ -453,6 +591,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     {
         for (var attempt = 1; attempt <= MaxAttempts && _active; attempt++)
         {
+            Interlocked.Increment(ref _compared);
             var status = statusFor(current);
             if (status is null || JsonNode.DeepEquals(current["status"] ?? new JsonObject(), status))
             {
