@@ -189,8 +189,9 @@ public sealed partial class MeshModel
             workloads = before;
         }
 
-        Volatile.Write(ref _l4Workloads, workloads);
-        return workloads;
+        // Two threads asking at once (the status writer, a status read) keep the first one's: statuses made on the other
+        // would be made again once.
+        return Interlocked.CompareExchange(ref _l4Workloads, workloads, null) ?? workloads;
     }
 
     /// <summary>The first few of <paramref name="workloads"/>, then how many more.</summary>

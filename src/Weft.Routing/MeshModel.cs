@@ -32,7 +32,8 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// Every route by kind, namespace and name, for <see cref="StatusOf"/>; shared with the models made from this one. A
-    /// name two routes hold (a snapshot made by hand; the API server has one object per name) finds one of them.
+    /// name two routes hold (a snapshot made by hand; the API server has one object per name) finds one of them, or none
+    /// once the one it found is gone.
     /// </summary>
     private readonly LayeredMap<(string Kind, string Namespace, string Name), Route> _routesByName;
 
@@ -225,8 +226,10 @@ public sealed partial class MeshModel
     /// <summary>
     /// The status of the route of <paramref name="kind"/> (an HTTPRoute's is <c>HTTPRoute</c>) in <paramref name="ns"/> named
     /// <paramref name="name"/>, as <see cref="Statuses"/> has it, made for it alone; null when <see cref="Statuses"/> has
-    /// none. The same instance as the previous model's while nothing it reads changed, so that a caller who compares each
-    /// status with what is written (the status writer) finds what a change touched by instance.
+    /// none. The same instance as the previous model's while nothing it reads changed (<see cref="StatusFor"/>), so that a
+    /// caller who compares each status with what is written (the status writer) finds what a change touched by instance.
+    /// Every route's is made again after a change that rebuilds the model (of XBackends, ConfigMaps, ReferenceGrants or
+    /// backend policies), and after a change of the mesh's l4 workloads.
     /// </summary>
     public RouteStatus? StatusOf(string kind, string ns, string name) =>
         _routesByName[(kind, ns, name)] is { } route && _analyzedByRoute[route] is { } analyzed ? StatusFor(analyzed) : null;
@@ -424,7 +427,7 @@ public sealed partial class MeshModel
         var names = new Dictionary<(string, string, string), Route?>();
         foreach (var route in gone)
         {
-            if (previous._routesByName[NameOf(route)] == route)
+            if (ReferenceEquals(previous._routesByName[NameOf(route)], route))
             {
                 names[NameOf(route)] = null;
             }
@@ -746,20 +749,21 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// <paramref name="entry"/>'s status: the one made before (by this model or one it shares the analysis with) when this
-    /// model's controller name, l4 workloads and groups of the route's parent ports are the instances that one read; a
-    /// status reads nothing else outside the analysis (<see cref="Status"/>, <see cref="Accepted"/>). Otherwise made now,
-    /// and kept for the models after this one: a change makes again only the statuses of the routes it touches.
+    /// model's l4 workloads and groups of the route's parent ports are the instances that one read; a status reads nothing
+    /// else outside the analysis but the controller name, which the models sharing an analysis share (<see cref="Status"/>,
+    /// <see cref="Accepted"/>). Otherwise made now, and kept for the models after this one: a change makes again the
+    /// statuses of the routes it analyses again or whose groups it changes (all of them when the l4 workloads change).
     /// </summary>
     private RouteStatus StatusFor(RouteAnalysis entry)
     {
         var l4Workloads = L4Workloads();
-        if (entry.Status is { } made && made.ControllerName == ControllerName && ReferenceEquals(made.L4Workloads, l4Workloads) && ReadsSameGroups(entry, made.Groups))
+        if (entry.Status is { } made && ReferenceEquals(made.L4Workloads, l4Workloads) && ReadsSameGroups(entry, made.Groups))
         {
             return made.Status;
         }
 
         var status = Status(entry.Route, entry.Parents);
-        entry.Status = new RouteStatusMade(status, ControllerName, l4Workloads, GroupsReadBy(entry));
+        entry.Status = new RouteStatusMade(status, l4Workloads, GroupsReadBy(entry));
         return status;
     }
 

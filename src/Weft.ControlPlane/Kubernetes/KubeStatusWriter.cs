@@ -93,7 +93,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     /// </summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Whether this replica writes (it holds the Lease). Setting it to true reconciles everything at once.</summary>
+    /// <summary>
+    /// Whether this replica writes (it holds the Lease). Setting it from false to true reconciles everything at once, what
+    /// the passes found in step before forgotten.
+    /// </summary>
     public bool Active
     {
         get => _active;
@@ -115,14 +118,20 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     /// <summary>Writes refused with 409 Conflict (then merged again and retried).</summary>
     public long Conflicts => Interlocked.Read(ref _conflicts);
 
-    /// <summary>Passes made (each compares the cluster's objects with the newest model; <see cref="Compared"/> says how many it had to make a status for).</summary>
+    /// <summary>Passes made (each looks at the cluster's objects with the newest model; <see cref="Compared"/> says how many it compared).</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
-    /// <summary>Objects whose status was made from the model and compared with the object's own, over all passes.</summary>
+    /// <summary>
+    /// Statuses made from the model and compared with an object's own, over all passes: one for each object a pass looked at
+    /// again, and one more for each write that met a conflict.
+    /// </summary>
     public long Compared => Interlocked.Read(ref _compared);
 
-    /// <summary>The time the passes took, writes included.</summary>
+    /// <summary>The time the passes took, writes included (not the wait for another pass to end).</summary>
     public TimeSpan PassTime => TimeSpan.FromTicks(Interlocked.Read(ref _passTicks));
+
+    /// <summary>Told the kind and key of each object whose status is made and compared (tests).</summary>
+    internal Action<KubeResource, string>? Comparing { get; set; }
 
     public void Start()
     {
@@ -225,10 +234,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 // Write from a model that has seen at least what the store held when woken; routes whose generation the
                 // model has not reached yet are left for its next publish.
                 await _waitForStore(_storeVersion(), ct).ConfigureAwait(false);
-                var started = _time.GetTimestamp();
                 var complete = await ReconcileAsync(ct).ConfigureAwait(false);
-                Interlocked.Add(ref _passTicks, _time.GetElapsedTime(started).Ticks);
-                Interlocked.Increment(ref _passes);
                 retry = complete ? TimeSpan.Zero : retry == TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, ResyncInterval.Ticks));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -252,6 +258,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
     internal async Task<bool> ReconcileAsync(CancellationToken ct)
     {
         await _pass.WaitAsync(ct).ConfigureAwait(false);
+        var started = _time.GetTimestamp();
         try
         {
             var leadings = Interlocked.Read(ref _leadings);
@@ -265,6 +272,8 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
         finally
         {
+            Interlocked.Add(ref _passTicks, _time.GetElapsedTime(started).Ticks);
+            Interlocked.Increment(ref _passes);
             _pass.Release();
         }
     }
@@ -448,7 +457,7 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         Dictionary<string, Settled> settled, KubeResource resource, string version, string key, JsonObject json,
         (string Namespace, string Name, long Generation) identity, object? made, Func<JsonObject, JsonObject?> statusFor, CancellationToken ct)
     {
-        var done = await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, statusFor, ct)).ConfigureAwait(false);
+        var done = await GuardedAsync(resource, key, () => WriteIfChangedAsync(resource, version, key, json, identity.Generation, statusFor, ct)).ConfigureAwait(false);
         if (done && _active)
         {
             settled[key] = new Settled(json, identity.Namespace, identity.Name, identity.Generation, made);
@@ -586,12 +595,17 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the status <paramref name="statusFor"/> makes of the object, if it differs; false when the write failed.</summary>
-    private async Task<bool> WriteIfChangedAsync(KubeResource resource, string version, string key, JsonObject current, Func<JsonObject, JsonObject?> statusFor, CancellationToken ct)
+    /// <summary>
+    /// Writes the status <paramref name="statusFor"/> makes of the object, if it differs; false when the write failed. The
+    /// status is for the object's <paramref name="generation"/>: one read again after a conflict at another generation is
+    /// left for the pass that comes with its edit.
+    /// </summary>
+    private async Task<bool> WriteIfChangedAsync(KubeResource resource, string version, string key, JsonObject current, long generation, Func<JsonObject, JsonObject?> statusFor, CancellationToken ct)
     {
         for (var attempt = 1; attempt <= MaxAttempts && _active; attempt++)
         {
             Interlocked.Increment(ref _compared);
+            Comparing?.Invoke(resource, key);
             var status = statusFor(current);
             if (status is null || JsonNode.DeepEquals(current["status"] ?? new JsonObject(), status))
             {
@@ -614,6 +628,13 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 var fresh = await resource.GetAsync(_client, resource.NamespaceOf(body), KubeResource.NameOf(body), ct, version).ConfigureAwait(false);
                 if (fresh is null)
                 {
+                    return true;
+                }
+
+                if ((fresh["metadata"]?["generation"].Long() ?? 1) != generation)
+                {
+                    // Edited meanwhile: the status was made for the generation before (gamma-spec H1: never an older
+                    // generation's status on a newer object). The watch brings the edit, and a pass with it.
                     return true;
                 }
 
