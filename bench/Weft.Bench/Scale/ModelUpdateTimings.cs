@@ -16,6 +16,7 @@ internal static class ModelUpdateTimings
     public static int Run(string[] args)
     {
         // model-update [10k|50k] [changes of each kind] [--all-pods: a pod behind every endpoint, not only the proxies']
+        // [--policies: an AuthorizationPolicy in each namespace]
         // [--pod-ips: 100 more watches, of pods' IPs (gamma-spec A7), as clients of a headless Service make]
         var size = args.Length > 0 ? args[0] : "50k";
         var changes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
@@ -25,6 +26,23 @@ internal static class ModelUpdateTimings
         {
             var all = new ScaleCluster(cluster.Namespaces, cluster.Endpoints);
             objects.AddRange(Enumerable.Range(cluster.Proxies, cluster.Endpoints - cluster.Proxies).Select(all.Pod));
+        }
+
+        if (args.Contains("--policies"))
+        {
+            // An AuthorizationPolicy in each namespace, admitting its own namespace's service accounts to its first
+            // Service's pods (issue 14): with any, a pod's inbound policy reads Services, endpoints and routes too.
+            objects.AddRange(Enumerable.Range(0, cluster.Namespaces).Select(n => new AuthorizationPolicy
+            {
+                ApiVersion = WeftPolicyApi.ApiVersion,
+                Metadata = new ObjectMeta { Namespace = ScaleCluster.Ns(n), Name = "same-namespace" },
+                Spec = new AuthorizationPolicySpec
+                {
+                    Action = AuthorizationAction.Allow,
+                    TargetRefs = [new AuthorizationTargetReference { Kind = "Service", Name = ScaleCluster.Svc(0) }],
+                    Rules = [new AuthorizationRule { Sources = [new AuthorizationSource { Type = AuthorizationSourceType.ServiceAccount, ServiceAccount = new AuthorizationServiceAccount { Namespace = ScaleCluster.Ns(n), Name = "default" } }] }],
+                },
+            }));
         }
 
         var snapshot = MeshSnapshot.From(objects);
