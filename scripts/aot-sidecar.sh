@@ -3,8 +3,9 @@
 # default (same command line as `weft proxy`; src/Weft.Cli/Local/SidecarChoice.cs picks it, SourceTreeSidecar.cs checks
 # it is current by the same rule as here). Sourced by ./weft (before `weft up` and `weft conformance`), ./test.sh and
 # bench/publish-proxy.sh:
-#   ensure_aot_sidecar           builds it when missing or older than one of its sources; 0 when it is current
-#   publish_aot_sidecar [ARG]... builds it now (ARGs go to dotnet publish); 0 when built
+#   ensure_aot_sidecar           builds it when missing or older than one of its sources; 0 when it is current, 130
+#                                when the build was interrupted (Ctrl-C: the caller stops too)
+#   publish_aot_sidecar [ARG]... builds it now (ARGs go to dotnet publish); 0 when built, 130 when interrupted
 #   aot_sidecar_sources          its sources: src/Weft.Proxy and the projects it references, transitively, and the root
 #                                build files (a change to the CLI or the control plane alone does not rebuild it)
 # A build takes a minute or two on two cores and says so on stderr. It needs clang (the ILCompiler's linker driver:
@@ -80,10 +81,22 @@ publish_aot_sidecar() {
   # The stamp is taken before the publish starts, so a source edited during it makes the result stale, not current.
   find "$out" -mindepth 1 -delete
   touch "$out/.building"
-  if dotnet publish "$_aot_root/src/Weft.Proxy/Weft.Proxy.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly \
-      -p:WeftAot=true -p:CppCompilerAndLinker="$cc" -o "$out" "$@" >"$out/build.log" 2>&1 && [ -x "$out/weft-proxy" ]; then
+  # Ctrl-C (or a TERM) during the publish: dotnet cancels the build and exits as if it had failed. That is no failure
+  # of these sources' to remember: nothing is recorded, the next weft up builds again, and this one stops (130).
+  local interrupted=0 built=0
+  trap 'interrupted=1' INT TERM
+  dotnet publish "$_aot_root/src/Weft.Proxy/Weft.Proxy.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly \
+    -p:WeftAot=true -p:CppCompilerAndLinker="$cc" -o "$out" "$@" >"$out/build.log" 2>&1 && [ -x "$out/weft-proxy" ] && built=1
+  trap - INT TERM
+  if [ "$built" = 1 ]; then
     mv "$out/.building" "$out/.built"
+    [ "$interrupted" = 0 ] || return 130
     return 0
+  fi
+  if [ "$interrupted" = 1 ]; then
+    rm -f "$out/.building"
+    echo "weft: the Native AOT build was interrupted (built again at the next weft up)" >&2
+    return 130
   fi
   mv "$out/.building" "$out/.publish-failed"
   echo "the Native AOT publish failed (log: artifacts/weft-proxy/build.log; tried again when a source changes, or after rm -r artifacts/weft-proxy)" >"$out/.unavailable"

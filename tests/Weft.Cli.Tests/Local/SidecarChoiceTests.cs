@@ -112,6 +112,31 @@ public sealed class SidecarChoiceTests : IDisposable
         Assert.Equal("sidecars: JIT (weft proxy), not Native AOT: no-such-clang not installed (as root: apt-get install no-such-clang; or WEFT_AOT_CC=another clang)", line);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_build_stopped_by_ctrl_c_is_not_remembered_as_failed_and_a_build_that_failed_is(bool interrupted)
+    {
+        SourceTree(built: false);
+        var repository = SourceTreeSidecar.Above(AppContext.BaseDirectory)!.Root;
+        var output = Path.Combine(_root, "artifacts", "weft-proxy");
+
+        // dotnet as Ctrl-C finds it: the shell gets SIGINT while the publish runs, and dotnet, cancelling, exits 1; or a
+        // publish that fails on its own. The toolchain counts as installed.
+        var dotnet = interrupted ? "dotnet() { kill -INT $BASHPID; return 1; }" : "dotnet() { echo 'error CS0001' >&2; return 1; }";
+        var script = await CommandRun.RunAsync("bash",
+        [
+            "-c", $". \"$0/scripts/aot-sidecar.sh\" && _aot_missing() {{ echo; }} && {dotnet} && AOT_SIDECAR_DIR=\"$1\" publish_aot_sidecar",
+            repository, output,
+        ]);
+
+        Assert.Equal(interrupted ? 130 : 1, script.ExitCode);
+        Assert.Equal(!interrupted, File.Exists(Path.Combine(output, ".publish-failed")));
+        Assert.Equal(!interrupted, File.Exists(Path.Combine(output, ".unavailable")));
+        Assert.False(File.Exists(Path.Combine(output, ".building")));
+        Assert.Contains(interrupted ? "the Native AOT build was interrupted (built again at the next weft up)" : "the Native AOT publish failed", script.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_stale_sidecar_the_build_script_could_not_rebuild_is_not_run_and_the_script_s_reason_is_given()
     {
