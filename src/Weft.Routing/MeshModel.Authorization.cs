@@ -103,6 +103,38 @@ public sealed partial class MeshModel
         && snapshot.AuthorizationPolicies.Count == 0;
 
     /// <summary>
+    /// <paramref name="previous"/>'s resolution of the AuthorizationPolicies' targets (<see cref="AuthorizationTargets"/>),
+    /// when it resolved them and it holds on <paramref name="snapshot"/> (a model made from it by <see cref="Update"/>, its
+    /// index the previous one's with at most <paramref name="moved"/> Services changed or their endpoints moved): the
+    /// policies, pods and namespaces are the same instances, no Service the targets read is in <paramref name="moved"/>,
+    /// and each route they name is the same, analysed the same. Else null, resolved again when asked for. Without it, any
+    /// change of a Service, endpoints or a route made every pod's inbound policy compile again (issue 18: at 50k, with an
+    /// AuthorizationPolicy per namespace, 28-361 ms per change for the 5,000 subscribed pods).
+    /// </summary>
+    private AuthorizationTargets? CarriedTargets(MeshModel previous, MeshSnapshot snapshot, HashSet<string>? moved)
+    {
+        if (Volatile.Read(ref previous._authorizationTargets) is not { } targets
+            || !SameInstances(previous._snapshot.AuthorizationPolicies, snapshot.AuthorizationPolicies)
+            || !SameInstances(previous._snapshot.Pods, snapshot.Pods)
+            || !SameInstances(previous._snapshot.Namespaces, snapshot.Namespaces)
+            || (moved is not null && moved.Overlaps(targets.ServicesRead)))
+        {
+            return null;
+        }
+
+        foreach (var name in targets.RoutesRead)
+        {
+            var (before, now) = (previous._routesByName[name], _routesByName[name]);
+            if (!ReferenceEquals(before, now) || (now is not null && !ReferenceEquals(previous._analyzedByRoute[now], _analyzedByRoute[now])))
+            {
+                return null;
+            }
+        }
+
+        return targets;
+    }
+
+    /// <summary>
     /// Keeps the previous model's compiled inbound policies, but for the pods named in <paramref name="changed"/>
     /// (<see cref="SameInboundInputs"/> or <see cref="SameInboundInputsButPods"/> said the others are unchanged).
     /// </summary>

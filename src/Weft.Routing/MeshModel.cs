@@ -166,7 +166,10 @@ public sealed partial class MeshModel
             CarryOverCompiled(previous!, moved, addresses);
         }
 
-        if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
+        // With AuthorizationPolicies, the previous model's resolution of their targets, while nothing it read changed: then
+        // every pod's inbound policy is as it was too (the pods and namespaces being the same).
+        _authorizationTargets = incremental ? CarriedTargets(previous!, snapshot, moved) : null;
+        if (previous is not null && (SameInboundInputs(previous, snapshot, reuse) || _authorizationTargets is not null))
         {
             CarryOverInbound(previous, changed: null);
         }

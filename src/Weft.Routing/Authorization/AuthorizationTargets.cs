@@ -14,6 +14,8 @@ internal sealed class AuthorizationTargets
 {
     private const int MaxListedWorkloads = 5;
 
+    // The model's index and route rules, read while resolving (in the constructor) only: a resolution a later model keeps
+    // (MeshModel.CarriedTargets) must not keep the model that made it.
     private readonly MeshIndex _index;
     private readonly string _controllerName;
     private readonly Func<Route, IReadOnlyList<AnalyzedRule>> _routeRules;
@@ -61,9 +63,21 @@ internal sealed class AuthorizationTargets
         }
 
         Statuses = statuses;
+        _index = null!;
+        _routeRules = null!;
     }
 
     public IReadOnlyList<AuthorizationPolicyStatus> Statuses { get; }
+
+    /// <summary>
+    /// The Services the targets read besides the pods ("namespace/name", found or not): those a Service targetRef names
+    /// and the backends in the policy's namespace of the rules a route targetRef names. A resolution holds on a model where
+    /// none of them, nor their endpoints, changed (and the policies, the pods and <see cref="RoutesRead"/> did not).
+    /// </summary>
+    public HashSet<string> ServicesRead { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The routes a route targetRef names, found or not (kind, namespace, name).</summary>
+    public HashSet<(string Kind, string Namespace, string Name)> RoutesRead { get; } = [];
 
     /// <summary>
     /// The entries of the policies that apply to <paramref name="pod"/>: DENY ones first, then ALLOW, each by name; a policy
@@ -236,6 +250,7 @@ internal sealed class AuthorizationTargets
 
         if (t.Kind == "Service")
         {
+            ServicesRead.Add($"{ns}/{t.Name}");
             var svc = _index.Service(ns, t.Name);
             if (svc is null)
             {
@@ -254,6 +269,7 @@ internal sealed class AuthorizationTargets
     private TargetResolution ResolveRoute(AuthorizationPolicy policy, AuthorizationTargetReference t)
     {
         var ns = policy.Namespace;
+        RoutesRead.Add((t.Kind, ns, t.Name!));
         if (!_routes.TryGetValue((t.Kind, $"{ns}/{t.Name}"), out var route))
         {
             return TargetResolution.Failed(AuthorizationConditions.TargetNotFound, $"{t.Kind} {ns}/{t.Name} not found.", unresolved: true);
@@ -291,7 +307,13 @@ internal sealed class AuthorizationTargets
             foreach (var backend in rules[i].Backends)
             {
                 var backendNs = string.IsNullOrEmpty(backend.Namespace) ? route.Namespace : backend.Namespace;
-                if (!CoreServiceRef.Is(backend.Group, backend.Kind) || backendNs != ns || _index.Service(ns, backend.Name) is not { } svc)
+                if (!CoreServiceRef.Is(backend.Group, backend.Kind) || backendNs != ns)
+                {
+                    continue;
+                }
+
+                ServicesRead.Add($"{ns}/{backend.Name}");
+                if (_index.Service(ns, backend.Name) is not { } svc)
                 {
                     continue;
                 }

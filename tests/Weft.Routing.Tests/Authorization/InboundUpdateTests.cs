@@ -64,6 +64,45 @@ public class InboundUpdateTests
         Assert.Equal(MeshModel.Build(edited).CompileInbound(Shop, "cart-1").ToJson(), updated.CompileInbound(Shop, "cart-1").ToJson());
     }
 
+    [Theory]
+    [InlineData("route")]
+    [InlineData("Service")]
+    public void With_AuthorizationPolicies_a_change_of_what_their_targets_do_not_read_keeps_every_pods_inbound_policy(string change)
+    {
+        // A policy on Service cart and one on cart-route's rule "orders"; the change is to the db route, or to Service db.
+        var world = World(
+            Allow("on-service", ServiceTarget("cart"), Rule([Sa(Ops, "probe")])),
+            Allow("on-route", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "web")])));
+        var first = Compiled(world);
+        var statuses = first.AuthorizationStatuses;
+        var before = world.Pods.Select(p => first.CompileInbound(p.Namespace, p.Name)).ToList();
+
+        var changed = change == "route"
+            ? world with { Routes = [.. world.Routes.Select(r => r.Name == "db-route" ? K.Http(Shop, "db-route", K.Parent("db", port: 5432), K.Rule(K.Prefix("/v2"), K.Backend("db", 5432)) with { Name = "all" }) : r)] }
+            : world with { Services = [.. world.Services.Select(s => s.Name == "db" ? s with { Spec = s.Spec with { Ports = [K.Port(5433, "pg", 5432)] } } : s)] };
+        var updated = first.Update(changed);
+
+        Assert.Equal(before, world.Pods.Select(p => updated.CompileInbound(p.Namespace, p.Name)), ReferenceEqualityComparer.Instance);
+        Assert.Same(statuses, updated.AuthorizationStatuses);
+        AssertAsBuilt(changed, updated);
+    }
+
+    [Fact]
+    public void With_an_AuthorizationPolicy_on_a_Service_a_change_of_that_Service_resolves_the_targets_again()
+    {
+        var world = World(Allow("on-service", ServiceTarget("cart"), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+        var statuses = first.AuthorizationStatuses;
+
+        // Service cart's port 80 goes: the policy's scope on cart-1 loses that port.
+        var changed = world with { Services = [.. world.Services.Select(s => s.Name == "cart" ? s with { Spec = s.Spec with { Ports = [K.Port(9090, "grpc", 9090, app: "grpc")] } } : s)] };
+        var updated = first.Update(changed);
+
+        Assert.NotSame(statuses, updated.AuthorizationStatuses);
+        AssertAsBuilt(changed, updated);
+        Assert.Equal([9090], updated.CompileInbound(Shop, "cart-1")!.Policies.Single().Scope!.Ports);
+    }
+
     [Fact]
     public void A_pod_changed_compiles_its_inbound_policy_again()
     {
