@@ -84,6 +84,7 @@ public sealed partial class MeshModel
     /// model made from it by <see cref="Update"/>: same trust domain and default inbound policy): the pods, namespaces and AuthorizationPolicies are the same instances (nothing in an inbound policy reads ServiceAccount objects), and either there is no
     /// AuthorizationPolicy (a policy's targets resolve through Services, their endpoints and routes) or those are the same
     /// too (<paramref name="reuse"/>: the index is the previous model's; and the same routes).
+    /// With AuthorizationPolicies, <see cref="CarriedTargets"/> also keeps them when a change touched nothing their targets read.
     /// </summary>
     private static bool SameInboundInputs(MeshModel previous, MeshSnapshot snapshot, bool reuse) =>
         SameInstances(previous._snapshot.Pods, snapshot.Pods)

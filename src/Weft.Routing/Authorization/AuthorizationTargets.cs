@@ -22,6 +22,8 @@ internal sealed class AuthorizationTargets
     private readonly Dictionary<string, List<Pod>> _podsByNamespace = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Kind, string Key), Route> _routes = [];
     private readonly Dictionary<string, List<Applied>> _byPod = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _servicesRead = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Kind, string Namespace, string Name)> _routesRead = [];
 
     public AuthorizationTargets(MeshSnapshot snapshot, MeshIndex index, string controllerName, Func<Route, IReadOnlyList<AnalyzedRule>> routeRules)
     {
@@ -52,7 +54,9 @@ internal sealed class AuthorizationTargets
         {
             if (route is HttpRoute or GrpcRoute)
             {
-                _routes.TryAdd((route.Kind, route.Key), route);
+                // The last of two routes with one name, as the model's routes by name have it (MeshModel.CarriedTargets
+                // checks the one found there; only a snapshot made by hand has two).
+                _routes[(route.Kind, route.Key)] = route;
             }
         }
 
@@ -63,8 +67,14 @@ internal sealed class AuthorizationTargets
         }
 
         Statuses = statuses;
+
+        // What only resolving reads: a resolution a later model keeps must keep neither the model nor the snapshot.
         _index = null!;
         _routeRules = null!;
+        _routes.Clear();
+        _routes.TrimExcess();
+        _podsByNamespace.Clear();
+        _podsByNamespace.TrimExcess();
     }
 
     public IReadOnlyList<AuthorizationPolicyStatus> Statuses { get; }
@@ -74,10 +84,10 @@ internal sealed class AuthorizationTargets
     /// and the backends in the policy's namespace of the rules a route targetRef names. A resolution holds on a model where
     /// none of them, nor their endpoints, changed (and the policies, the pods and <see cref="RoutesRead"/> did not).
     /// </summary>
-    public HashSet<string> ServicesRead { get; } = new(StringComparer.Ordinal);
+    public IReadOnlySet<string> ServicesRead => _servicesRead;
 
     /// <summary>The routes a route targetRef names, found or not (kind, namespace, name).</summary>
-    public HashSet<(string Kind, string Namespace, string Name)> RoutesRead { get; } = [];
+    public IReadOnlySet<(string Kind, string Namespace, string Name)> RoutesRead => _routesRead;
 
     /// <summary>
     /// The entries of the policies that apply to <paramref name="pod"/>: DENY ones first, then ALLOW, each by name; a policy
@@ -250,7 +260,7 @@ internal sealed class AuthorizationTargets
 
         if (t.Kind == "Service")
         {
-            ServicesRead.Add($"{ns}/{t.Name}");
+            _servicesRead.Add($"{ns}/{t.Name}");
             var svc = _index.Service(ns, t.Name);
             if (svc is null)
             {
@@ -269,7 +279,7 @@ internal sealed class AuthorizationTargets
     private TargetResolution ResolveRoute(AuthorizationPolicy policy, AuthorizationTargetReference t)
     {
         var ns = policy.Namespace;
-        RoutesRead.Add((t.Kind, ns, t.Name!));
+        _routesRead.Add((t.Kind, ns, t.Name!));
         if (!_routes.TryGetValue((t.Kind, $"{ns}/{t.Name}"), out var route))
         {
             return TargetResolution.Failed(AuthorizationConditions.TargetNotFound, $"{t.Kind} {ns}/{t.Name} not found.", unresolved: true);
@@ -312,7 +322,7 @@ internal sealed class AuthorizationTargets
                     continue;
                 }
 
-                ServicesRead.Add($"{ns}/{backend.Name}");
+                _servicesRead.Add($"{ns}/{backend.Name}");
                 if (_index.Service(ns, backend.Name) is not { } svc)
                 {
                     continue;

@@ -104,6 +104,57 @@ public class InboundUpdateTests
     }
 
     [Fact]
+    public void With_an_AuthorizationPolicy_on_a_Service_without_a_selector_its_endpoints_moving_resolves_the_targets_again()
+    {
+        // Service ext has no selector: its EndpointSlice says its pods (cart-1, then web-1).
+        EndpointPort[] ports = [new() { Name = "http", Port = 8080 }];
+        var start = World(Allow("on-ext", ServiceTarget("ext"), Rule([Sa(Ops, "probe")])));
+        var world = start with
+        {
+            Services = [.. start.Services, Svc(Shop, "ext", "10.96.0.9", [], K.Port(80, "http", 8080))],
+            EndpointSlices = [K.Slice(Shop, "ext", ports, K.Ep("10.0.0.1", "cart-1"))],
+        };
+        var first = Compiled(world);
+        Assert.NotEmpty(first.CompileInbound(Shop, "cart-1")!.Policies);
+
+        var moved = world with { EndpointSlices = [K.Slice(Shop, "ext", ports, K.Ep("10.0.0.2", "web-1"))] };
+        var updated = first.Update(moved);
+
+        AssertAsBuilt(moved, updated);
+        Assert.Empty(updated.CompileInbound(Shop, "cart-1")!.Policies);
+        Assert.NotEmpty(updated.CompileInbound(Shop, "web-1")!.Policies);
+    }
+
+    [Fact]
+    public void With_an_AuthorizationPolicy_on_a_route_a_change_of_its_backend_Service_resolves_the_targets_again()
+    {
+        var world = World(Allow("on-route", RouteTarget("HTTPRoute", "cart-route", "orders"), Rule([Sa(Shop, "web")])));
+        var first = Compiled(world);
+        Assert.NotEmpty(first.CompileInbound(Shop, "cart-1")!.Policies);
+
+        // The rule's backend is cart port 80, which Service cart no longer has: the route reaches no pod.
+        var changed = world with { Services = [.. world.Services.Select(s => s.Name == "cart" ? s with { Spec = s.Spec with { Ports = [K.Port(9090, "grpc", 9090, app: "grpc")] } } : s)] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.Empty(updated.CompileInbound(Shop, "cart-1")!.Policies);
+    }
+
+    [Fact]
+    public void With_an_AuthorizationPolicy_on_a_Service_not_found_the_Service_created_resolves_the_targets_again()
+    {
+        var world = World(Allow("on-later", ServiceTarget("later"), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+        Assert.Empty(first.CompileInbound(Shop, "web-1")!.Policies);
+
+        var created = world with { Services = [.. world.Services, Svc(Shop, "later", "10.96.0.8", [("app", "web")], K.Port(80, "http", 8080))] };
+        var updated = first.Update(created);
+
+        AssertAsBuilt(created, updated);
+        Assert.NotEmpty(updated.CompileInbound(Shop, "web-1")!.Policies);
+    }
+
+    [Fact]
     public void A_pod_changed_compiles_its_inbound_policy_again()
     {
         var world = World();
