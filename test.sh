@@ -37,6 +37,8 @@ aot_started=$SECONDS
 if ensure_aot_sidecar; then
   echo "Native AOT sidecar: artifacts/weft-proxy/weft-proxy (ready in $((SECONDS - aot_started)) s)"
 else
+  rc=$?
+  [ "$rc" != 130 ] || exit 130 # interrupted (Ctrl-C during the build): stop, as ./weft does
   echo "Native AOT sidecar not built: $(cat artifacts/weft-proxy/.unavailable 2>/dev/null)"
 fi
 

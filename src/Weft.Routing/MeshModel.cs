@@ -760,7 +760,7 @@ public sealed partial class MeshModel
     private RouteStatus StatusFor(RouteAnalysis entry)
     {
         var l4Workloads = L4Workloads();
-        if (entry.Status is { } made && ReferenceEquals(made.L4Workloads, l4Workloads) && ReadsSameGroups(entry, made.Groups))
+        if (entry.Status is { } made && ReferenceEquals(made.L4Workloads, l4Workloads) && ReadsSameGroups(made.Groups))
         {
             return made.Status;
         }
@@ -772,41 +772,38 @@ public sealed partial class MeshModel
 
     /// <summary>
     /// The groups a route's status reads (<see cref="Accepted"/>, and <see cref="Select"/> for an l4 client in the route's
-    /// namespace): for each port of each parent, the route namespace's and the Service namespace's (the producer routes').
+    /// namespace), with their keys: for each port of each parent, the route namespace's and the Service namespace's (the
+    /// producer routes'). The keys depend on the analysis only, so a model holding the same analysis reads the same keys.
     /// </summary>
-    private List<AnalyzedRoute>?[] GroupsReadBy(RouteAnalysis entry)
+    private (GroupKey Key, List<AnalyzedRoute>? Group)[] GroupsReadBy(RouteAnalysis entry)
     {
-        var groups = new List<List<AnalyzedRoute>?>();
+        var groups = new List<(GroupKey, List<AnalyzedRoute>?)>();
         foreach (var p in entry.Parents)
         {
             foreach (var port in p.Service is null ? [] : p.Ports)
             {
-                groups.Add(_groups[new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace)]);
-                groups.Add(_groups[new GroupKey(p.Service.Key, port.Port, p.Service.Namespace)]);
+                var own = new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace);
+                var producers = own with { RouteNamespace = p.Service.Namespace };
+                groups.Add((own, _groups[own]));
+                groups.Add((producers, _groups[producers]));
             }
         }
 
         return [.. groups];
     }
 
-    /// <summary>Whether this model's groups that <paramref name="entry"/>'s status reads are the instances of <paramref name="read"/> (<see cref="GroupsReadBy"/>'s order).</summary>
-    private bool ReadsSameGroups(RouteAnalysis entry, List<AnalyzedRoute>?[] read)
+    /// <summary>Whether this model holds the groups of <paramref name="read"/>'s keys as the instances read (<see cref="GroupsReadBy"/>).</summary>
+    private bool ReadsSameGroups((GroupKey Key, List<AnalyzedRoute>? Group)[] read)
     {
-        var at = 0;
-        foreach (var p in entry.Parents)
+        foreach (var (key, group) in read)
         {
-            foreach (var port in p.Service is null ? [] : p.Ports)
+            if (!ReferenceEquals(_groups[key], group))
             {
-                if (at + 2 > read.Length
-                    || !ReferenceEquals(read[at++], _groups[new GroupKey(p.Service!.Key, port.Port, entry.Route.Route.Namespace)])
-                    || !ReferenceEquals(read[at++], _groups[new GroupKey(p.Service.Key, port.Port, p.Service.Namespace)]))
-                {
-                    return false;
-                }
+                return false;
             }
         }
 
-        return at == read.Length;
+        return true;
     }
 
     private RouteStatus Status(AnalyzedRoute route, List<ParentBinding> parents)

@@ -288,38 +288,10 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         var complete = true;
         foreach (var resource in KubeResource.Routes)
         {
-            var informer = _source.InformerOf(resource);
-            var (objects, version, _) = informer.Snapshot;
-            var settled = SettledOf(resource);
-            foreach (var (key, json) in objects)
-            {
-                if (!_active)
-                {
-                    return true;
-                }
-
-                var (ns, name, generation) = Identify(settled, key, json);
-                var status = model.StatusOf(resource.Kind, ns, name);
-                var refusal = status is null ? refusals.Of(informer.Resource, key) : null;
-                if ((status?.Generation ?? refusal?.Generation ?? generation) != generation)
-                {
-                    // The model (or the loader) has not seen this generation yet: its own wake-up comes when it has
-                    // (gamma-spec H1: never write an older generation's status onto a newer object).
-                    continue;
-                }
-
-                var made = (object?)status ?? refusal;
-                if (InStep(settled, key, json, made))
-                {
-                    continue;
-                }
-
-                // A route the loader refused is not in the model: its Service parents say why instead of losing Weft's entries.
-                var desired = status?.Parents ?? (refusal is null ? [] : RouteStatusJson.RefusedParents(json, refusal, _controllerName));
-                complete &= await SettleAsync(settled, resource, version, key, json, (ns, name, generation), made, current => RouteStatusFor(current, desired), ct).ConfigureAwait(false);
-            }
-
-            Forget(settled, objects);
+            // A route the loader refused is not in the model: its Service parents say why instead of losing Weft's entries.
+            complete &= await ReconcileKindAsync<RouteStatus>(resource, () => (ns, name) => model.StatusOf(resource.Kind, ns, name), s => s.Generation,
+                (current, s) => RouteStatusFor(current, s?.Parents ?? []), ct,
+                refusals, (current, refusal) => RouteStatusFor(current, RouteStatusJson.RefusedParents(current, refusal, _controllerName))).ConfigureAwait(false);
         }
 
         var (meshes, meshVersion, _) = _source.InformerOf(KubeResource.Meshes).Snapshot;
@@ -331,9 +303,9 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 return true;
             }
 
-            if ((json["spec"] as JsonObject)?["controllerName"].Text() == _controllerName && !InStep(settledMeshes, key, json, null))
+            if ((json["spec"] as JsonObject)?["controllerName"].Text() == _controllerName && Unchanged(settledMeshes, key, json) is null)
             {
-                complete &= await SettleAsync(settledMeshes, KubeResource.Meshes, meshVersion, key, json, Identify(settledMeshes, key, json), null, MeshStatusFor, ct).ConfigureAwait(false);
+                complete &= await SettleAsync(settledMeshes, KubeResource.Meshes, meshVersion, key, json, IdentityOf(json), null, MeshStatusFor, ct).ConfigureAwait(false);
             }
         }
 
@@ -341,42 +313,50 @@ public sealed class KubeStatusWriter : IAsyncDisposable
 
         // GEP-713 ancestors of AuthorizationPolicies; issue 17's XBackend parents (merged as a route's are) and backend
         // policy ancestors.
-        complete &= await ReconcileKindAsync(KubeResource.AuthorizationPolicies, () => model.AuthorizationStatuses, s => (s.Namespace, s.Name, s.Generation),
+        complete &= await ReconcileKindAsync(KubeResource.AuthorizationPolicies, () => ByName(model.AuthorizationStatuses, s => (s.Namespace, s.Name)), s => s.Generation,
             (current, s) => AuthorizationStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct,
             refusals, (current, refusal) => AuthorizationStatusJson.RefusedStatusFor(current, refusal, _controllerName, _time.GetUtcNow())).ConfigureAwait(false);
-        complete &= await ReconcileKindAsync(KubeResource.XBackends, () => model.XBackendStatuses, s => (s.Namespace, s.Name, s.Generation),
+        complete &= await ReconcileKindAsync(KubeResource.XBackends, () => ByName(model.XBackendStatuses, s => (s.Namespace, s.Name)), s => s.Generation,
             (current, s) => RouteStatusFor(current, s?.Parents ?? []), ct).ConfigureAwait(false);
-        complete &= await ReconcileKindAsync(KubeResource.BackendTlsPolicies, () => model.BackendTlsPolicyStatuses, s => (s.Namespace, s.Name, s.Generation),
+        complete &= await ReconcileKindAsync(KubeResource.BackendTlsPolicies, () => ByName(model.BackendTlsPolicyStatuses, s => (s.Namespace, s.Name)), s => s.Generation,
             (current, s) => BackendStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
-        complete &= await ReconcileKindAsync(KubeResource.BackendTrafficPolicies, () => model.BackendTrafficPolicyStatuses, s => (s.Namespace, s.Name, s.Generation),
+        complete &= await ReconcileKindAsync(KubeResource.BackendTrafficPolicies, () => ByName(model.BackendTrafficPolicyStatuses, s => (s.Namespace, s.Name)), s => s.Generation,
             (current, s) => BackendStatusJson.StatusFor(current, s, _controllerName, _time.GetUtcNow()), ct).ConfigureAwait(false);
         return complete;
     }
 
     /// <summary>
     /// Every object of <paramref name="resource"/> given the status <paramref name="statusFor"/> makes of it and of its
-    /// entry in the model's statuses (<paramref name="statuses"/>; null when the model has none for it, so that Weft's
-    /// entries are dropped). The model is not asked when the cluster holds no such object (or this source does not read
-    /// the kind, or its CRD is not installed); a model that fails to answer leaves the kind for the next pass, and the
-    /// other kinds' writes stand. An object whose generation the model has not seen yet is left for its next publish. An
-    /// object the loader refused (in <paramref name="refusals"/>) gets the status <paramref name="refused"/> makes, when given.
+    /// status in the model (<paramref name="statuses"/> gives the look-up by namespace and name; null when the model has
+    /// none for it, so that Weft's entries are dropped). The model is not asked when the cluster holds no such object (or
+    /// this source does not read the kind, or its CRD is not installed); a model that fails to answer leaves the kind for
+    /// the next pass, and the other kinds' writes stand. An object whose generation the model has not seen yet is left for
+    /// its next publish. An object the loader refused (in <paramref name="refusals"/>) gets the status <paramref name="refused"/>
+    /// makes, when given. An object a pass found in step is skipped while it and its status in the model are the same instances.
     /// </summary>
     private async Task<bool> ReconcileKindAsync<TStatus>(
-        KubeResource resource, Func<IEnumerable<TStatus>> statuses, Func<TStatus, (string Namespace, string Name, long Generation)> identity,
+        KubeResource resource, Func<Func<string, string, TStatus?>> statuses, Func<TStatus, long> generationOf,
         Func<JsonObject, TStatus?, JsonObject?> statusFor, CancellationToken ct,
         KubeRefusals? refusals = null, Func<JsonObject, KubeRefusal, JsonObject?>? refused = null)
         where TStatus : class
     {
-        if (_source.Informers.FirstOrDefault(i => i.Resource == resource) is not { } informer || informer.Objects.IsEmpty)
+        if (_source.Informers.FirstOrDefault(i => i.Resource == resource) is not { } informer)
         {
             return true;
         }
 
         var (objects, version, _) = informer.Snapshot;
-        Dictionary<(string, string), TStatus> byName;
+        var settled = SettledOf(resource);
+        if (objects.IsEmpty)
+        {
+            Forget(settled, objects);
+            return true;
+        }
+
+        Func<string, string, TStatus?> statusOf;
         try
         {
-            byName = statuses().ToDictionary(s => (identity(s).Namespace, identity(s).Name));
+            statusOf = statuses();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -385,7 +365,6 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         }
 
         var complete = true;
-        var settled = SettledOf(resource);
         foreach (var (key, json) in objects)
         {
             if (!_active)
@@ -393,26 +372,37 @@ public sealed class KubeStatusWriter : IAsyncDisposable
                 return true;
             }
 
-            var (ns, name, generation) = Identify(settled, key, json);
-            var status = byName.GetValueOrDefault((ns, name));
+            var known = Unchanged(settled, key, json);
+            var identity = known is null ? IdentityOf(json) : (known.Namespace, known.Name, known.Generation);
+            var status = statusOf(identity.Namespace, identity.Name);
             var refusal = status is null && refused is not null ? refusals?.Of(informer.Resource, key) : null;
-            if ((status is null ? refusal?.Generation ?? generation : identity(status).Generation) != generation)
+            if ((status is null ? refusal?.Generation ?? identity.Generation : generationOf(status)) != identity.Generation)
             {
-                continue; // the model (or the loader) has not seen this generation yet; its publish wakes this pass again
+                // The model (or the loader) has not seen this generation yet: its own wake-up comes when it has (gamma-spec
+                // H1: never write an older generation's status onto a newer object).
+                continue;
             }
 
             var made = (object?)status ?? refusal;
-            if (InStep(settled, key, json, made))
+            if (known is not null && ReferenceEquals(known.Made, made))
             {
                 continue;
             }
 
             Func<JsonObject, JsonObject?> desired = refusal is null ? current => statusFor(current, status) : current => refused!(current, refusal);
-            complete &= await SettleAsync(settled, resource, version, key, json, (ns, name, generation), made, desired, ct).ConfigureAwait(false);
+            complete &= await SettleAsync(settled, resource, version, key, json, identity, made, desired, ct).ConfigureAwait(false);
         }
 
         Forget(settled, objects);
         return complete;
+    }
+
+    /// <summary>A look-up of <paramref name="statuses"/> by namespace and name; throws when two have one name.</summary>
+    private static Func<string, string, TStatus?> ByName<TStatus>(IEnumerable<TStatus> statuses, Func<TStatus, (string Namespace, string Name)> name)
+        where TStatus : class
+    {
+        var byName = statuses.ToDictionary(name);
+        return (ns, n) => byName.GetValueOrDefault((ns, n));
     }
 
     /// <summary>
@@ -432,21 +422,15 @@ public sealed class KubeStatusWriter : IAsyncDisposable
         return settled;
     }
 
-    /// <summary>The object's namespace, name and generation: as recorded while the informer holds the same instance, else read from it.</summary>
-    private static (string Namespace, string Name, long Generation) Identify(Dictionary<string, Settled> settled, string key, JsonObject json)
-    {
-        if (settled.TryGetValue(key, out var known) && ReferenceEquals(known.Json, json))
-        {
-            return (known.Namespace, known.Name, known.Generation);
-        }
+    /// <summary>What a pass recorded of this object, while the informer holds the same instance; else null.</summary>
+    private static Settled? Unchanged(Dictionary<string, Settled> settled, string key, JsonObject json) =>
+        settled.TryGetValue(key, out var known) && ReferenceEquals(known.Json, json) ? known : null;
 
+    private static (string Namespace, string Name, long Generation) IdentityOf(JsonObject json)
+    {
         var meta = json["metadata"]!.AsObject();
         return (meta["namespace"].Text() ?? "", meta["name"].Text() ?? "", meta["generation"].Long() ?? 1);
     }
-
-    /// <summary>Whether a pass found this object, the same instance, in step with the status made from the same <paramref name="made"/>.</summary>
-    private static bool InStep(Dictionary<string, Settled> settled, string key, JsonObject json, object? made) =>
-        settled.TryGetValue(key, out var known) && ReferenceEquals(known.Json, json) && ReferenceEquals(known.Made, made);
 
     /// <summary>
     /// Writes the object's status if it differs (<see cref="WriteIfChangedAsync"/>), and records it as in step when it is

@@ -26,7 +26,8 @@ internal sealed class RouteAnalysis(AnalyzedRoute route, List<ParentBinding> par
 
 /// <summary>
 /// A route's status and what a model read to make it besides the route's analysis: its l4 workloads and the route groups
-/// of each parent port (the route's own, and the producer routes'), as instances. A model that holds the same has the same
-/// status for the route (its controller name too: the models that share an analysis are made from one another, and keep it).
+/// of each parent port (the route's own, and the producer routes'), each with its key, as instances. A model that holds
+/// the same has the same status for the route (its controller name too: the models that share an analysis are made from
+/// one another, and keep it).
 /// </summary>
-internal sealed record RouteStatusMade(RouteStatus Status, IReadOnlyList<string> L4Workloads, List<AnalyzedRoute>?[] Groups);
+internal sealed record RouteStatusMade(RouteStatus Status, IReadOnlyList<string> L4Workloads, (GroupKey Key, List<AnalyzedRoute>? Group)[] Groups);
