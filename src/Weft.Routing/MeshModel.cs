@@ -166,16 +166,21 @@ public sealed partial class MeshModel
             CarryOverCompiled(previous!, moved, addresses);
         }
 
-        // With AuthorizationPolicies, the previous model's resolution of their targets, while nothing it read changed: then
-        // every pod's inbound policy is as it was too (the pods and namespaces being the same).
-        _authorizationTargets = incremental ? CarriedTargets(previous!, snapshot, moved) : null;
-        if (previous is not null && (SameInboundInputs(previous, snapshot, reuse) || _authorizationTargets is not null))
+        // With AuthorizationPolicies, the previous model's resolution of their targets, resolved again only in the
+        // namespaces a change touched: the other namespaces' pods keep their inbound policies.
+        HashSet<string>? touched = null;
+        _authorizationTargets = incremental ? CarriedTargets(previous!, snapshot, moved, pods, out touched) : null;
+        if (previous is not null && SameInboundInputs(previous, snapshot, reuse))
         {
-            CarryOverInbound(previous, changed: null);
+            CarryOverInbound(previous, changed: null, namespaces: null);
+        }
+        else if (_authorizationTargets is not null)
+        {
+            CarryOverInbound(previous!, pods?.Names, touched);
         }
         else if (pods is not null && SameInboundInputsButPods(previous!, snapshot))
         {
-            CarryOverInbound(previous!, pods.Names);
+            CarryOverInbound(previous!, pods.Names, namespaces: null);
         }
 
         if (previous is not null)

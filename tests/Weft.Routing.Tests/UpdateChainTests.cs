@@ -89,7 +89,12 @@ public class UpdateChainTests
         };
     }
 
-    private sealed class Stepper(Random random)
+    /// <param name="random">The chain's draws.</param>
+    /// <param name="everyNamespace">
+    /// Whether an AuthorizationPolicy change edits, creates or deletes one of two policies in any namespace, instead of
+    /// replacing shop's one policy (draws of their own, so that the seeds without it replay the chains they were added for).
+    /// </param>
+    private sealed class Stepper(Random random, bool everyNamespace = false)
     {
         private T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
 
@@ -197,7 +202,11 @@ public class UpdateChainTests
                     {
                         var i = random.Next(s.Services.Count);
                         var svc = s.Services[i];
-                        var changed = random.Next(2) == 0
+                        // Without a selector (only in the chains of their own draws) a Service's endpoints are its slices', which
+                        // can name any pod at an address: what a policy on it reaches then moves with pods of other namespaces.
+                        var changed = everyNamespace && random.Next(4) == 0
+                            ? svc with { Spec = svc.Spec with { Selector = new Dictionary<string, string>() } }
+                            : random.Next(2) == 0
                             ? svc with { Spec = svc.Spec with { Selector = new Dictionary<string, string> { ["app"] = Pick(Apps) } } }
                             : svc with { Spec = svc.Spec with { Ports = Pick(PortChoices()) } };
                         return (s with { Services = Replace(s.Services, i, changed) }, $"change Service {svc.Namespace}/{svc.Name}");
@@ -241,6 +250,37 @@ public class UpdateChainTests
                         var i = random.Next(s.Pods.Count);
                         return (s with { Pods = [.. s.Pods.Where((_, j) => j != i)] }, $"delete pod {s.Pods[i].Namespace}/{s.Pods[i].Name}");
                     }
+                case 7 when everyNamespace:
+                    {
+                        var ns = Pick(Namespaces);
+                        var name = Pick<string>(["p", "q"]);
+                        var at = s.AuthorizationPolicies.ToList().FindIndex(p => p.Namespace == ns && p.Name == name);
+                        switch (random.Next(5))
+                        {
+                            case 0 when at >= 0:
+                                return (s with { AuthorizationPolicies = [.. s.AuthorizationPolicies.Where((_, j) => j != at)] }, $"AuthorizationPolicy {ns}/{name} deleted");
+                            case 1 when s.AuthorizationPolicies.Count > 1:
+                                {
+                                    // Two policies trade places in the list (the statuses follow the list's order).
+                                    var (x, y) = (random.Next(s.AuthorizationPolicies.Count), random.Next(s.AuthorizationPolicies.Count));
+                                    var swapped = Replace(Replace(s.AuthorizationPolicies, x, s.AuthorizationPolicies[y]), y, s.AuthorizationPolicies[x]);
+                                    return (s with { AuthorizationPolicies = swapped }, $"AuthorizationPolicies {x} and {y} swapped");
+                                }
+                        }
+
+                        var services = ServiceNames.Where(n => n.Ns == ns).Select(n => n.Name).ToArray();
+                        var target = random.Next(3) switch
+                        {
+                            0 => Pods(("app", Pick(Apps))),
+                            1 when services.Length > 0 => ServiceTarget(Pick(services)),
+                            1 => Pods(("app", Pick(Apps))),
+                            _ => RouteTarget("HTTPRoute", $"r{random.Next(8)}"),
+                        };
+                        var policy = PolicyOf(ns, name, random.Next(3) == 0 ? AuthorizationAction.Deny : AuthorizationAction.Allow, [target], Authorization.Authz.Rule([Sa(Pick(Namespaces), Pick(Apps))]));
+                        var policies = at >= 0 ? Replace(s.AuthorizationPolicies, at, policy)
+                            : [.. s.AuthorizationPolicies.Take(at = random.Next(s.AuthorizationPolicies.Count + 1)), policy, .. s.AuthorizationPolicies.Skip(at)];
+                        return (s with { AuthorizationPolicies = policies }, $"AuthorizationPolicy {ns}/{name} {(policies.Length > s.AuthorizationPolicies.Count ? "created" : "changed")}");
+                    }
                 case 7:
                     {
                         var target = random.Next(3) switch
@@ -271,11 +311,20 @@ public class UpdateChainTests
     [InlineData(18_2025)]
     [InlineData(1)]
     [InlineData(2)]
-    public void A_chain_of_random_updates_equals_a_full_build_after_every_step(int seed)
+    public void A_chain_of_random_updates_equals_a_full_build_after_every_step(int seed) => RunChain(seed, everyNamespace: false);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_chain_of_random_updates_with_AuthorizationPolicies_in_every_namespace_equals_a_full_build_after_every_step(int seed) =>
+        RunChain(seed, everyNamespace: true);
+
+    private static void RunChain(int seed, bool everyNamespace)
     {
         var random = new Random(seed);
         var unread = new Random(seed + 1); // its own, so that the seeds replay the chains they were added for
-        var stepper = new Stepper(random);
+        var stepper = new Stepper(random, everyNamespace);
         var snapshot = Start();
         var model = MeshModel.Build(snapshot);
         Check(model, snapshot, seed, 0, "start");

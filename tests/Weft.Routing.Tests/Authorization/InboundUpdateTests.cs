@@ -154,6 +154,70 @@ public class InboundUpdateTests
         Assert.NotEmpty(updated.CompileInbound(Shop, "web-1")!.Policies);
     }
 
+    [Theory]
+    [InlineData("pod created")]
+    [InlineData("pod deleted")]
+    [InlineData("pod relabelled")]
+    [InlineData("policy edited")]
+    public void With_AuthorizationPolicies_a_change_in_one_namespace_keeps_the_other_namespaces_inbound_policies_and_statuses(string change)
+    {
+        // A policy in shop on the web pods and one in ops on the probe pods; the change is in shop.
+        var world = World(
+            Allow("on-web", Pods(("app", "web")), Rule([Sa(Ops, "probe")])),
+            PolicyOf(Ops, "on-probe", AuthorizationAction.Allow, [Pods(("app", "probe"))], Rule([Sa(Shop, "web")])));
+        world = world with { Pods = [.. world.Pods, Pod(Ops, "probe-2", "10.0.1.2", "probe", [("app", "probe")])] };
+        var first = Compiled(world);
+        var opsStatus = first.AuthorizationStatuses[1];
+        var opsPods = world.Pods.Where(p => p.Namespace == Ops).Select(p => first.CompileInbound(p.Namespace, p.Name)).ToList();
+
+        var changed = change switch
+        {
+            "pod created" => world with { Pods = [.. world.Pods, Pod(Shop, "web-2", "10.0.0.4", "web", [("app", "web")])] },
+            "pod deleted" => world with { Pods = [.. world.Pods.Where(p => p.Name != "web-1")] },
+            "pod relabelled" => world with { Pods = [.. world.Pods.Select(p => p.Name == "cart-1" ? p with { Metadata = p.Metadata with { Labels = new Dictionary<string, string> { ["app"] = "web" } } } : p)] },
+            _ => world with { AuthorizationPolicies = [Allow("on-web", Pods(("app", "web")), Rule([Sa(Ops, "other")])), world.AuthorizationPolicies[1]] },
+        };
+        var updated = first.Update(changed);
+
+        Assert.Same(opsStatus, updated.AuthorizationStatuses[1]);
+        Assert.Equal(opsPods, changed.Pods.Where(p => p.Namespace == Ops).Select(p => updated.CompileInbound(p.Namespace, p.Name)), ReferenceEqualityComparer.Instance);
+        Assert.NotSame(first.AuthorizationStatuses[0], updated.AuthorizationStatuses[0]);
+        AssertAsBuilt(changed, updated);
+        Assert.Equal(
+            System.Text.Json.JsonSerializer.Serialize(MeshModel.Build(changed).AuthorizationStatuses),
+            System.Text.Json.JsonSerializer.Serialize(updated.AuthorizationStatuses));
+    }
+
+    [Fact]
+    public void With_AuthorizationPolicies_a_pod_created_in_a_namespace_without_one_keeps_its_neighbours_inbound_policies()
+    {
+        var world = World(Allow("on-web", Pods(("app", "web")), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+        var before = first.CompileInbound(Ops, "probe-1");
+
+        var changed = world with { Pods = [.. world.Pods, Pod(Ops, "probe-2", "10.0.1.2", "probe", [("app", "probe")])] };
+        var updated = first.Update(changed);
+
+        Assert.Same(before, updated.CompileInbound(Ops, "probe-1"));
+        Assert.Same(first.AuthorizationStatuses, updated.AuthorizationStatuses);
+        AssertAsBuilt(changed, updated);
+    }
+
+    [Fact]
+    public void With_AuthorizationPolicies_a_policy_in_a_namespace_that_had_none_resolves_over_its_pods()
+    {
+        var world = World(Allow("on-web", Pods(("app", "web")), Rule([Sa(Ops, "probe")])));
+        var first = Compiled(world);
+        Assert.Empty(first.CompileInbound(Ops, "probe-1")!.Policies);
+
+        var changed = world with { AuthorizationPolicies = [.. world.AuthorizationPolicies, PolicyOf(Ops, "on-probe", AuthorizationAction.Allow, [Pods(("app", "probe"))], Rule([Sa(Shop, "web")]))] };
+        var updated = first.Update(changed);
+
+        AssertAsBuilt(changed, updated);
+        Assert.NotEmpty(updated.CompileInbound(Ops, "probe-1")!.Policies);
+        Assert.Same(first.AuthorizationStatuses[0], updated.AuthorizationStatuses[0]);
+    }
+
     [Fact]
     public void A_pod_changed_compiles_its_inbound_policy_again()
     {
