@@ -18,12 +18,12 @@
 # a weft-proxy binary for every sidecar (--aot sets it to artifacts/weft-proxy/weft-proxy),
 # NETNS [auto: 1 as root] also runs the mesh path with pods in network namespaces, BENCH_TARGETS [all] the targets
 # measured (a subset of: direct nginx haproxy weft1hop echo mesh pair h2mesh h2pair grpcmesh grpcpair echons meshns
-# h2meshns grpcmeshns), IDLE_SETTLE [65; --quick 0] seconds the targets idle after their checks before the idle RSS
+# h2meshns grpcmeshns pairns h2pairns grpcpairns), IDLE_SETTLE [65; --quick 0] seconds the targets idle after their checks before the idle RSS
 # is read (a sidecar gives memory back 30-60 s after its last request, IdleTrim), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
 # sampling rate (not with NETNS=1),
 # RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
-# All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` makes.
+# All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` and this script make.
 # Every load run is bounded in time.
 set -euo pipefail
 # Under pipefail a pipeline into `grep -q` can fail though it matched: grep stops reading at the match, the writer dies
@@ -152,6 +152,9 @@ cleanup() {
   local i
   for (( i=${#STARTED[@]}-1; i>=0; i-- )); do stop_tree "${STARTED[$i]}"; done
   [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null || true
+  # The netns pair's namespaces and bridge (their processes are stopped above); deleting a namespace deletes its veth.
+  for i in ${PAIRNS_NAMESPACES:-}; do ip netns delete "$i" 2>/dev/null || true; done
+  [ -n "${PAIRNS_BRIDGE:-}" ] && { ip link delete "$PAIRNS_BRIDGE" 2>/dev/null || true; }
   if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
@@ -261,6 +264,13 @@ start_nginx() { # name port
   taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/$1-error.log" -g 'daemon off;' -c "$TMP/$1.conf" >"$TMP/$1.out" 2>&1 &
   STARTED+=($!); PIDS_HEAD[$1]=$!
   READY_MS[$1]="$(wait_until 20 tcp_accepts 127.0.0.1 "$2")" || die "nginx $1 did not start: $(cat "$TMP/$1-error.log" "$TMP/$1.out")"
+}
+
+start_nginx_in() { # netns name host port: start_nginx inside a network namespace, waiting for host:port there
+  T_START="$(now_ns)"
+  ip netns exec "$1" taskset -c "$SERVER_CPU" nginx -p "$TMP" -e "$TMP/$2-error.log" -g 'daemon off;' -c "$TMP/$2.conf" >"$TMP/$2.out" 2>&1 &
+  STARTED+=($!); PIDS_HEAD[$2]=$!
+  READY_MS[$2]="$(wait_until 20 ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null)" || die "nginx $2 did not start: $(cat "$TMP/$2-error.log" "$TMP/$2.out")"
 }
 
 BACKEND_PORT="$(free_port)"
@@ -522,6 +532,82 @@ if [ "$NETNS" = 1 ]; then
   log "netns mesh: client pod $CLIENT_NS (sidecar pid $CLIENT_SIDECAR_NS), server $SERVER_IP_NS (sidecar pid $SERVER_SIDECAR_NS, echo pid $ECHO_PID_NS), service $SERVICE_IP_NS:$SERVICE_PORT"
 fi
 
+# The pair with its pods in network namespaces (pairns, h2pairns, grpcpairns): the netns mesh's peer. Two namespaces of
+# this script's own, wired as `weft up --isolation netns` wires pods (a veth each on a bridge, bridged traffic kept out
+# of the host's iptables, IPv6 off): in the client one nginx A and the load generator, which sends to A over the
+# namespace's loopback; in the server one nginx B and an echo of its own (`weft echo`, as the server pod runs it), which
+# B reaches over loopback. A -> B is mTLS over the bridge, as the sidecars' hop is. What the mesh pays besides is its
+# capture: iptables redirects on both sides. The /24 is one of 198.19.128.0/17 (in the benchmarking range `weft up`
+# takes its blocks from) that no host route overlaps; `weft up` leaves a block with a route alone.
+pairns_wanted() { [ "$NETNS" = 1 ] && { [ "${#ONLY[@]}" = 0 ] || wants pairns || wants h2pairns || wants grpcpairns; }; }
+if pairns_wanted; then
+  PAIRNS_NET="$(python3 -c '
+import ipaddress, subprocess
+routes = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True, text=True).stdout.splitlines()
+taken = [ipaddress.ip_network(r.split()[0], strict=False) for r in routes if r.split() and r.split()[0][0].isdigit()]
+for third in range(254, 127, -1):
+    net = ipaddress.ip_network(f"198.19.{third}.0/24")
+    if not any(net.overlaps(t) for t in taken if t.prefixlen >= 8):
+        print(f"198.19.{third}")
+        break
+')"
+  [ -n "$PAIRNS_NET" ] || die "netns pair: no free /24 in 198.19.128.0/17"
+  PAIRNS_BRIDGE="wbpb$$"; PAIRNS_C="wbpc$$"; PAIRNS_S="wbps$$"
+  PAIRNS_NAMESPACES="$PAIRNS_C $PAIRNS_S"
+  PAIRNS_B_IP="$PAIRNS_NET.3"
+  ip link add "$PAIRNS_BRIDGE" type bridge || die "netns pair: cannot make bridge $PAIRNS_BRIDGE"
+  { ip addr add "$PAIRNS_NET.1/24" dev "$PAIRNS_BRIDGE" && ip link set "$PAIRNS_BRIDGE" up; } || die "netns pair: cannot set up $PAIRNS_BRIDGE"
+  if [ -w "/sys/class/net/$PAIRNS_BRIDGE/bridge/nf_call_iptables" ]; then echo 0 >"/sys/class/net/$PAIRNS_BRIDGE/bridge/nf_call_iptables"; fi
+  for side in c s; do
+    ns="wbp$side$$"; address="$PAIRNS_NET.2"; [ "$side" = s ] && address="$PAIRNS_B_IP"
+    ip netns add "$ns" || die "netns pair: cannot make namespace $ns"
+    ip link add "wbpv$side$$" type veth peer name eth0 netns "$ns" || die "netns pair: cannot make the veth of $ns"
+    ip link set "wbpv$side$$" master "$PAIRNS_BRIDGE" up
+    echo 1 | ip netns exec "$ns" tee /proc/sys/net/ipv6/conf/all/disable_ipv6 >/dev/null
+    { ip -n "$ns" addr add "$address/24" dev eth0 && ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up; } || die "netns pair: cannot address $ns"
+  done
+  ip netns exec "$PAIRNS_S" taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" echo "--port=$ECHO_PORT" "--grpc=$ECHO_GRPC_PORT" >"$TMP/pairns-echo.out" 2>&1 &
+  STARTED+=($!); PAIRNS_ECHO_PID=$!
+  T_START="$(now_ns)"
+  wait_until 60 ip netns exec "$PAIRNS_S" bash -c "exec 3<>/dev/tcp/127.0.0.1/$ECHO_PORT && exec 4<>/dev/tcp/127.0.0.1/$ECHO_GRPC_PORT" >/dev/null 2>&1 \
+    || die "netns pair: its echo did not start: $(tail -5 "$TMP/pairns-echo.out")"
+  nginx_conf pair-b-ns <<EOF
+  upstream echo { server 127.0.0.1:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
+  upstream echo_h2 { server 127.0.0.1:$ECHO_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  upstream echo_grpc { server 127.0.0.1:$ECHO_GRPC_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  server {
+    listen $PAIRNS_B_IP:$PAIR_B2_PORT ssl http2;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $PAIR_DIR/server.crt;
+    ssl_certificate_key $PAIR_DIR/server.key;
+    ssl_client_certificate $PAIR_DIR/ca.crt;
+    ssl_verify_client on;
+    ssl_session_cache shared:pairb2ns:1m;
+    location / { grpc_pass grpc://echo_h2; }
+    location /proto.EchoTestService/ { grpc_pass grpc://echo_grpc; }
+  }
+  server {
+    listen $PAIRNS_B_IP:$PAIR_B_PORT ssl;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $PAIR_DIR/server.crt;
+    ssl_certificate_key $PAIR_DIR/server.key;
+    ssl_client_certificate $PAIR_DIR/ca.crt;
+    ssl_verify_client on;
+    ssl_session_cache shared:pairbns:1m;
+    location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+EOF
+  # A's configuration is the host pair's, with B at its address in the server namespace and files of its own.
+  sed -e "s/127\.0\.0\.1:$PAIR_B_PORT;/$PAIRNS_B_IP:$PAIR_B_PORT;/" -e "s/127\.0\.0\.1:$PAIR_B2_PORT;/$PAIRNS_B_IP:$PAIR_B2_PORT;/" \
+    -e "s|/pair-a\.pid;|/pair-a-ns.pid;|" -e "s|/pair-a-error\.log |/pair-a-ns-error.log |" -e "s|/nginx-temp/pair-a-|/nginx-temp/pair-a-ns-|g" \
+    "$TMP/pair-a.conf" >"$TMP/pair-a-ns.conf"
+  { grep -F "$PAIRNS_B_IP:$PAIR_B_PORT;" "$TMP/pair-a-ns.conf" && grep -F "$PAIRNS_B_IP:$PAIR_B2_PORT;" "$TMP/pair-a-ns.conf"; } >/dev/null \
+    || die "netns pair: nginx A's configuration does not name B at $PAIRNS_B_IP"
+  start_nginx_in "$PAIRNS_S" pair-b-ns "$PAIRNS_B_IP" "$PAIR_B_PORT"
+  start_nginx_in "$PAIRNS_C" pair-a-ns 127.0.0.1 "$PAIR_A_PORT"
+  log "netns pair: client namespace $PAIRNS_C (nginx A), server namespace $PAIRNS_S at $PAIRNS_B_IP (nginx B, echo pid $PAIRNS_ECHO_PID), bridge $PAIRNS_BRIDGE ($PAIRNS_NET.0/24)"
+fi
+
 tree_pids() { echo "$1" $(descendants "$1"); }
 # Which processes each target's CPU and RSS figures are about.
 declare -A MEASURED URL LABEL
@@ -542,9 +628,14 @@ if [ "$NETNS" = 1 ]; then
   IN_POD[echons]="$SERVER_NS"
   IN_POD[meshns]="$CLIENT_NS"; IN_POD[h2meshns]="$CLIENT_NS"; IN_POD[grpcmeshns]="$CLIENT_NS"
 fi
+if [ -n "${PAIRNS_C:-}" ]; then
+  MEASURED[pairns]="$(tree_pids "${PIDS_HEAD[pair-a-ns]}") $(tree_pids "${PIDS_HEAD[pair-b-ns]}")"
+  MEASURED[h2pairns]="${MEASURED[pairns]}"; MEASURED[grpcpairns]="${MEASURED[pairns]}"
+  IN_POD[pairns]="$PAIRNS_C"; IN_POD[h2pairns]="$PAIRNS_C"; IN_POD[grpcpairns]="$PAIRNS_C"
+fi
 # The protocol of targets not driven by wrk/hey (HTTP/1.1): h2 = GET / over h2c with prior knowledge, grpc = unary
 # EchoTestService/Echo calls; both driven by h2load.
-declare -A PROTO=([h2mesh]=h2 [h2pair]=h2 [h2meshns]=h2 [grpcmesh]=grpc [grpcpair]=grpc [grpcmeshns]=grpc)
+declare -A PROTO=([h2mesh]=h2 [h2pair]=h2 [h2meshns]=h2 [h2pairns]=h2 [grpcmesh]=grpc [grpcpair]=grpc [grpcmeshns]=grpc [grpcpairns]=grpc)
 
 LABEL[direct]="direct → backend (backend's CPU)"
 LABEL[nginx]="nginx → backend"
@@ -561,6 +652,9 @@ LABEL[h2pair]="nginx mTLS pair: h2c → nginx A → HTTP/2 over mTLS 1.3 → ngi
 LABEL[grpcmesh]="weft mesh, process mode: gRPC through a CONNECT tunnel (socat shim) → client sidecar → server sidecar → echo (both sidecars' CPU)"
 LABEL[grpcmeshns]="weft mesh, netns: gRPC in the client pod, captured → client sidecar → server sidecar → echo (both sidecars' CPU)"
 LABEL[grpcpair]="nginx mTLS pair: gRPC → nginx A → grpcs (mTLS 1.3) → nginx B → echo (both nginx' CPU)"
+LABEL[pairns]="nginx mTLS pair, netns: in the client namespace → nginx A → mTLS 1.3 over the bridge → nginx B → echo (both nginx' CPU)"
+LABEL[h2pairns]="nginx mTLS pair, netns: h2c in the client namespace → nginx A → HTTP/2 over mTLS 1.3 → nginx B → h2c → echo (both nginx' CPU)"
+LABEL[grpcpairns]="nginx mTLS pair, netns: gRPC in the client namespace → nginx A → grpcs (mTLS 1.3) → nginx B → echo (both nginx' CPU)"
 
 URL[direct]="http://127.0.0.1:$BACKEND_PORT/"
 URL[nginx]="http://127.0.0.1:$NGINX_PORT/"
@@ -582,6 +676,12 @@ if [ "$NETNS" = 1 ]; then
   URL[h2meshns]="${URL[meshns]}"
   URL[grpcmeshns]="http://$SERVICE_IP_NS:$GRPC_PORT$GRPC_PATH"
   TARGETS+=(echons meshns h2meshns grpcmeshns)
+fi
+if [ -n "${PAIRNS_C:-}" ]; then
+  URL[pairns]="http://127.0.0.1:$PAIR_A_PORT/"
+  URL[h2pairns]="http://127.0.0.1:$PAIR_A2_PORT/"
+  URL[grpcpairns]="http://127.0.0.1:$PAIR_A2_PORT$GRPC_PATH"
+  TARGETS+=(pairns h2pairns grpcpairns)
 fi
 if [ "${#ONLY[@]}" -gt 0 ]; then
   for t in "${ONLY[@]}"; do [ -n "${URL[$t]:-}" ] || die "BENCH_TARGETS: no target $t here (NETNS=$NETNS)"; done
@@ -629,6 +729,7 @@ for t in "${TARGETS[@]}"; do check "$t"; done
 ALL_SERVER_PIDS="$(tree_pids "${PIDS_HEAD[backend]}") $(tree_pids "${PIDS_HEAD[nginx]}") ${PIDS_HEAD[haproxy]} $(tree_pids "$UP_PID") ${MEASURED[pair]}"
 [ -n "${UP_PIDS[onehop]:-}" ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "${UP_PIDS[onehop]}")"
 [ "$NETNS" = 1 ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS $(tree_pids "$UP_NS_PID")"
+[ -n "${PAIRNS_C:-}" ] && ALL_SERVER_PIDS="$ALL_SERVER_PIDS ${MEASURED[pairns]} $PAIRNS_ECHO_PID"
 
 # Idle RSS: before any load, IDLE_SETTLE seconds after the checks' requests, as a pod that serves nothing for a while
 # (what a sidecar holds in the seconds after its last request is its busy RSS, not its idle one).
@@ -646,12 +747,12 @@ proc_name() { # pid [prefix]
   esac
 }
 declare -A PROC_NAMES
-PAIR_A_PIDS=" $(tree_pids "${PIDS_HEAD[pair-a]}") "
+PAIR_A_PIDS=" $(tree_pids "${PIDS_HEAD[pair-a]}") ${PIDS_HEAD[pair-a-ns]:+$(tree_pids "${PIDS_HEAD[pair-a-ns]}") }"
 for t in "${TARGETS[@]}"; do
   names=()
   for p in ${MEASURED[$t]}; do
     case "$t" in
-      pair|h2pair|grpcpair) if [[ "$PAIR_A_PIDS" == *" $p "* ]]; then names+=("$(proc_name "$p" "A ")"); else names+=("$(proc_name "$p" "B ")"); fi ;;
+      pair|h2pair|grpcpair|pairns|h2pairns|grpcpairns) if [[ "$PAIR_A_PIDS" == *" $p "* ]]; then names+=("$(proc_name "$p" "A ")"); else names+=("$(proc_name "$p" "B ")"); fi ;;
       *) names+=("$(proc_name "$p")") ;;
     esac
   done
@@ -907,6 +1008,16 @@ REPORT="$TMP/report.md"
     done
     echo
     echo "Netns mesh added latency over its direct-to-echo at ${RATE} req/s: p50 $(diff_ms "${M[meshns.p50]}" "${M[echons.p50]}") ms, p99 $(diff_ms "${M[meshns.p99]}" "${M[echons.p99]}") ms; max throughput ratio $(ratio "${M[meshns.rps]}" "${M[echons.rps]}"); two-sidecar CPU per request vs the process-mode mesh: $(ratio "${M[meshns.cpu_us_max]}" "${M[mesh.cpu_us_max]}")× at max load. \`weft up --isolation netns\` start → all pods ready: ${READY_MS[meshns]} ms."
+    if [ -n "${PAIRNS_C:-}" ]; then
+      echo
+      echo "### Against the nginx mTLS pair in network namespaces of its own"
+      echo
+      echo "The pair above runs on the host's loopback; here the same two nginx configurations run in two namespaces wired as the pods are (a veth each on a bridge), the load generator in the client one talking to nginx A over its loopback, nginx B in the server one with an echo of its own over loopback, A → B mTLS over the bridge. What the mesh pays besides is its capture (iptables redirects in both pods)."
+      for t in pairns:meshns h2pairns:h2meshns grpcpairns:grpcmeshns; do
+        echo
+        pair_table "${t%%:*}" "${t#*:}"
+      done
+    fi
   fi
   echo
   echo "## Memory of each process"
@@ -916,7 +1027,7 @@ REPORT="$TMP/report.md"
   echo
   echo "| target | process | RSS idle MB | peak MB, first load | peak MB, rounds (from) |"
   echo "|---|---|---:|---:|---:|"
-  for t in weft1hop nginx haproxy mesh h2mesh grpcmesh meshns h2meshns grpcmeshns pair h2pair grpcpair; do
+  for t in weft1hop nginx haproxy mesh h2mesh grpcmesh meshns h2meshns grpcmeshns pair h2pair grpcpair pairns h2pairns grpcpairns; do
     [[ " ${TARGETS[*]} " == *" $t "* ]] || continue
     awk -F'\t' -v t="$t" -v names="${PROC_NAMES[$t]}" -v idle="${RSS_IDLE_EACH[$t]}" -v first="${FIRST_HWM[$t]}" -v known="$HWM_RESET" '
       NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "hwm_each_kb") col = i; if ($i == "rss_start_each_kb") scol = i }; next }
