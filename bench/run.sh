@@ -22,6 +22,8 @@
 # is read (a sidecar gives memory back 30-60 s after its last request, IdleTrim), TRACE_SAMPLING [unset: tracing off]
 # makes the one-hop proxy and the process-mode mesh's sidecars export spans (OTLP/HTTP) to the backend nginx at that
 # sampling rate (not with NETNS=1),
+# PAIRNS_NAT [0] 1 turns connection tracking on in the netns pair's namespaces (a nat rule matching nothing), as the
+# pods' capture rules do,
 # RESULTS_TSV [unset] a file the raw per-round figures are copied to (with BENCH_TARGETS, the only output: no report).
 # All traffic goes to 127.0.0.0/8, or to addresses inside the network namespaces `weft up` and this script make.
 # Every load run is bounded in time.
@@ -38,7 +40,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --update-results) UPDATE=1 ;;
     --aot) WEFT_PROXY_BIN="${WEFT_PROXY_BIN:-$ROOT/artifacts/weft-proxy/weft-proxy}"; AOT=1 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -427,12 +429,13 @@ ECHO_GRPC_PORT=7070
 # connection per request in flight: its keep-alive cache is sized to h2load's streams in flight (H2_CONNECTIONS ×
 # H2_STREAMS), else nginx would close the extra ones after each request and make new TLS handshakes all run long.
 PAIR_H2_KEEPALIVE=$(( H2_CONNECTIONS * H2_STREAMS > 128 ? H2_CONNECTIONS * H2_STREAMS : 128 ))
-nginx_conf pair-b <<EOF
-  upstream echo { server $SERVER_IP:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
-  upstream echo_h2 { server $SERVER_IP:$ECHO_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
-  upstream echo_grpc { server $SERVER_IP:$ECHO_GRPC_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+pair_b_conf() { # name listen-address echo-address: nginx B, passing each request on to the echo at echo-address
+  nginx_conf "$1" <<EOF
+  upstream echo { server $3:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
+  upstream echo_h2 { server $3:$ECHO_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
+  upstream echo_grpc { server $3:$ECHO_GRPC_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
   server {
-    listen 127.0.0.1:$PAIR_B2_PORT ssl http2;
+    listen $2:$PAIR_B2_PORT ssl http2;
     ssl_protocols TLSv1.3;
     ssl_certificate $PAIR_DIR/server.crt;
     ssl_certificate_key $PAIR_DIR/server.key;
@@ -443,7 +446,7 @@ nginx_conf pair-b <<EOF
     location /proto.EchoTestService/ { grpc_pass grpc://echo_grpc; }
   }
   server {
-    listen 127.0.0.1:$PAIR_B_PORT ssl;
+    listen $2:$PAIR_B_PORT ssl;
     ssl_protocols TLSv1.3;
     ssl_certificate $PAIR_DIR/server.crt;
     ssl_certificate_key $PAIR_DIR/server.key;
@@ -453,6 +456,8 @@ nginx_conf pair-b <<EOF
     location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 EOF
+}
+pair_b_conf pair-b 127.0.0.1 "$SERVER_IP"
 nginx_conf pair-a <<EOF
   upstream pairb { server 127.0.0.1:$PAIR_B_PORT; keepalive 128; keepalive_requests 10000000; }
   upstream pairb_h2 { server 127.0.0.1:$PAIR_B2_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
@@ -565,38 +570,19 @@ for third in range(254, 127, -1):
     ip link set "wbpv$side$$" master "$PAIRNS_BRIDGE" up
     echo 1 | ip netns exec "$ns" tee /proc/sys/net/ipv6/conf/all/disable_ipv6 >/dev/null
     { ip -n "$ns" addr add "$address/24" dev eth0 && ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up; } || die "netns pair: cannot address $ns"
+    # PAIRNS_NAT=1: one nat rule that matches nothing, which turns the kernel's connection tracking on in the namespace
+    # as the pods' capture rules do (an experiment: what tracking every packet costs, apart from the redirects).
+    if [ "${PAIRNS_NAT:-0}" = 1 ]; then
+      ip netns exec "$ns" iptables -t nat -A OUTPUT -p tcp --dport 9 -j RETURN || die "netns pair: PAIRNS_NAT: iptables failed in $ns"
+      ip netns exec "$ns" iptables -t nat -A PREROUTING -p tcp --dport 9 -j RETURN || die "netns pair: PAIRNS_NAT: iptables failed in $ns"
+    fi
   done
   ip netns exec "$PAIRNS_S" taskset -c "$SERVER_CPU" dotnet "$WEFT_DLL" echo "--port=$ECHO_PORT" "--grpc=$ECHO_GRPC_PORT" >"$TMP/pairns-echo.out" 2>&1 &
   STARTED+=($!); PAIRNS_ECHO_PID=$!
   T_START="$(now_ns)"
   wait_until 60 ip netns exec "$PAIRNS_S" bash -c "exec 3<>/dev/tcp/127.0.0.1/$ECHO_PORT && exec 4<>/dev/tcp/127.0.0.1/$ECHO_GRPC_PORT" >/dev/null 2>&1 \
     || die "netns pair: its echo did not start: $(tail -5 "$TMP/pairns-echo.out")"
-  nginx_conf pair-b-ns <<EOF
-  upstream echo { server 127.0.0.1:$ECHO_PORT; keepalive 128; keepalive_requests 10000000; }
-  upstream echo_h2 { server 127.0.0.1:$ECHO_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
-  upstream echo_grpc { server 127.0.0.1:$ECHO_GRPC_PORT; keepalive $PAIR_H2_KEEPALIVE; keepalive_requests 10000000; }
-  server {
-    listen $PAIRNS_B_IP:$PAIR_B2_PORT ssl http2;
-    ssl_protocols TLSv1.3;
-    ssl_certificate $PAIR_DIR/server.crt;
-    ssl_certificate_key $PAIR_DIR/server.key;
-    ssl_client_certificate $PAIR_DIR/ca.crt;
-    ssl_verify_client on;
-    ssl_session_cache shared:pairb2ns:1m;
-    location / { grpc_pass grpc://echo_h2; }
-    location /proto.EchoTestService/ { grpc_pass grpc://echo_grpc; }
-  }
-  server {
-    listen $PAIRNS_B_IP:$PAIR_B_PORT ssl;
-    ssl_protocols TLSv1.3;
-    ssl_certificate $PAIR_DIR/server.crt;
-    ssl_certificate_key $PAIR_DIR/server.key;
-    ssl_client_certificate $PAIR_DIR/ca.crt;
-    ssl_verify_client on;
-    ssl_session_cache shared:pairbns:1m;
-    location / { proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-EOF
+  pair_b_conf pair-b-ns "$PAIRNS_B_IP" 127.0.0.1
   # A's configuration is the host pair's, with B at its address in the server namespace and files of its own.
   sed -e "s/127\.0\.0\.1:$PAIR_B_PORT;/$PAIRNS_B_IP:$PAIR_B_PORT;/" -e "s/127\.0\.0\.1:$PAIR_B2_PORT;/$PAIRNS_B_IP:$PAIR_B2_PORT;/" \
     -e "s|/pair-a\.pid;|/pair-a-ns.pid;|" -e "s|/pair-a-error\.log |/pair-a-ns-error.log |" -e "s|/nginx-temp/pair-a-|/nginx-temp/pair-a-ns-|g" \
