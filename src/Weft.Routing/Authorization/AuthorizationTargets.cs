@@ -41,23 +41,13 @@ internal sealed class AuthorizationTargets
         Func<string, string, string, Route?> route, Func<Route, IReadOnlyList<AnalyzedRule>> routeRules)
     {
         var policies = PoliciesIn(snapshot.AuthorizationPolicies, null);
-        var pods = new Dictionary<string, List<Pod>>(StringComparer.Ordinal);
-        if (policies.Count > 0)
-        {
-            foreach (var pod in snapshot.Pods)
-            {
-                if (pod.Namespace is { } ns && policies.ContainsKey(ns) && ReferenceEquals(index.Pod(ns, pod.Name), pod))
-                {
-                    (pods.TryGetValue(ns, out var list) ? list : pods[ns] = []).Add(pod);
-                }
-            }
-        }
+        var pods = PodsIn(snapshot.Pods, index, policies.Keys.ToHashSet(StringComparer.Ordinal));
 
         var byNamespace = new Dictionary<string, NamespaceTargets>(StringComparer.Ordinal);
         var routeReaders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (ns, list) in policies)
         {
-            var resolved = new NamespaceTargets(ns, list, Sorted(pods.GetValueOrDefault(ns) ?? []), index, controllerName, route, routeRules);
+            var resolved = new NamespaceTargets(list, Sorted(pods.GetValueOrDefault(ns) ?? []), index, controllerName, route, routeRules);
             byNamespace[ns] = resolved;
             if (resolved.RoutesRead.Count > 0)
             {
@@ -87,26 +77,8 @@ internal sealed class AuthorizationTargets
         var policies = PoliciesIn(snapshot.AuthorizationPolicies, touched);
 
         // A namespace that had no policy has no pods listed: those are found in one pass over the pods.
-        Dictionary<string, List<Pod>>? found = null;
-        foreach (var ns in policies.Keys)
-        {
-            if (_byNamespace[ns] is null)
-            {
-                found ??= new Dictionary<string, List<Pod>>(StringComparer.Ordinal);
-                found[ns] = [];
-            }
-        }
-
-        if (found is not null)
-        {
-            foreach (var pod in snapshot.Pods)
-            {
-                if (pod.Namespace is { } ns && found.TryGetValue(ns, out var list) && ReferenceEquals(index.Pod(ns, pod.Name), pod))
-                {
-                    list.Add(pod);
-                }
-            }
-        }
+        var unlisted = policies.Keys.Where(ns => _byNamespace[ns] is null).ToHashSet(StringComparer.Ordinal);
+        var found = unlisted.Count == 0 ? null : PodsIn(snapshot.Pods, index, unlisted);
 
         var changes = new Dictionary<string, NamespaceTargets?>(StringComparer.Ordinal);
         var routeReaders = new HashSet<string>(_routeReaders, StringComparer.Ordinal);
@@ -115,8 +87,8 @@ internal sealed class AuthorizationTargets
             NamespaceTargets? resolved = null;
             if (policies.TryGetValue(ns, out var list))
             {
-                var nsPods = found?.GetValueOrDefault(ns) ?? PodsAfter(_byNamespace[ns]!.Pods, ns, pods, index);
-                resolved = new NamespaceTargets(ns, list, Sorted(nsPods), index, controllerName, route, routeRules);
+                var nsPods = unlisted.Contains(ns) ? found!.GetValueOrDefault(ns) ?? [] : PodsAfter(_byNamespace[ns]!.Pods, ns, pods, index);
+                resolved = new NamespaceTargets(list, Sorted(nsPods), index, controllerName, route, routeRules);
             }
 
             if (resolved is not null || _byNamespace[ns] is not null)
@@ -190,7 +162,7 @@ internal sealed class AuthorizationTargets
     /// whose targets cover the whole pod once with no scope, else once per scope in targetRef order.
     /// </summary>
     public IReadOnlyList<AuthorizationPolicyEntry> EntriesFor(Pod pod) =>
-        pod.Namespace is { } ns && _byNamespace[ns] is { } resolved ? resolved.EntriesFor(pod) : [];
+        _byNamespace[pod.Namespace] is { } resolved ? resolved.EntriesFor(pod) : [];
 
     private static int IndexOf(IReadOnlyList<AuthorizationPolicy> policies, AuthorizationPolicy policy)
     {
@@ -218,6 +190,29 @@ internal sealed class AuthorizationTargets
         }
 
         return byNamespace;
+    }
+
+    /// <summary>
+    /// The pods of <paramref name="namespaces"/> in <paramref name="all"/>, by namespace, as the index has them (the last of
+    /// a name); a namespace without a pod has no entry.
+    /// </summary>
+    private static Dictionary<string, List<Pod>> PodsIn(IReadOnlyList<Pod> all, MeshIndex index, HashSet<string> namespaces)
+    {
+        var pods = new Dictionary<string, List<Pod>>(StringComparer.Ordinal);
+        if (namespaces.Count == 0)
+        {
+            return pods;
+        }
+
+        foreach (var pod in all)
+        {
+            if (namespaces.Contains(pod.Namespace) && ReferenceEquals(index.Pod(pod.Namespace, pod.Name), pod))
+            {
+                (pods.TryGetValue(pod.Namespace, out var list) ? list : pods[pod.Namespace] = []).Add(pod);
+            }
+        }
+
+        return pods;
     }
 
     /// <summary>A namespace's pods after <paramref name="changes"/>: <paramref name="before"/> without those gone, with those added that the index has.</summary>

@@ -26,18 +26,16 @@ internal sealed class NamespaceTargets
     private readonly HashSet<string> _servicesRead = new(StringComparer.Ordinal);
     private readonly HashSet<(string Kind, string Namespace, string Name)> _routesRead = [];
 
-    /// <param name="ns">The namespace.</param>
-    /// <param name="policies">Its AuthorizationPolicies, in the snapshot's order (at least one).</param>
-    /// <param name="pods">Its pods as the index has them (the last of a name), sorted by name; the resolution owns the list.</param>
+    /// <param name="policies">One namespace's AuthorizationPolicies, in the snapshot's order (at least one).</param>
+    /// <param name="pods">That namespace's pods as the index has them (the last of a name), sorted by name; the resolution owns the list.</param>
     /// <param name="index">The model's index.</param>
     /// <param name="controllerName">The controller's name, for the statuses.</param>
     /// <param name="route">The model's route of a kind, namespace and name, or null (a name two routes hold finds one of them).</param>
     /// <param name="routeRules">A route's analysed rules, empty for a route not analysed.</param>
     public NamespaceTargets(
-        string ns, List<AuthorizationPolicy> policies, List<Pod> pods, MeshIndex index, string controllerName,
+        List<AuthorizationPolicy> policies, List<Pod> pods, MeshIndex index, string controllerName,
         Func<string, string, string, Route?> route, Func<Route, IReadOnlyList<AnalyzedRule>> routeRules)
     {
-        Namespace = ns;
         Policies = policies;
         Pods = pods;
         _index = index;
@@ -57,8 +55,6 @@ internal sealed class NamespaceTargets
         _route = null!;
         _routeRules = null!;
     }
-
-    public string Namespace { get; }
 
     /// <summary>The namespace's policies, in the snapshot's order.</summary>
     public IReadOnlyList<AuthorizationPolicy> Policies { get; }
